@@ -1,0 +1,102 @@
+import { Badge } from '../../../ui/badge';
+import { Card } from '../../../ui/card';
+import { RoleBadge } from '../../../ui/role-badge';
+import type { Project, TaskType } from '../api/projects-api';
+
+const VISIBLE_LABELS = 8;
+
+const taskTypeNames: Record<string, string> = {
+  single_label: 'Single-label classification',
+  multi_label: 'Multi-label classification',
+};
+
+const createdFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+
+export interface ProjectCardProps {
+  project: Project;
+  role?: string;
+}
+
+export function ProjectCard({ project, role }: ProjectCardProps) {
+  const headingId = `project-${project.id}-name`;
+  const visibleLabels = project.labels.slice(0, VISIBLE_LABELS);
+  const hiddenLabelCount = project.labels.length - visibleLabels.length;
+
+  return (
+    <Card as="article" className="project-card" aria-labelledby={headingId} data-testid="project-card" data-slug={project.slug}>
+      <div className="project-card__top">
+        <div className="project-card__title">
+          <h2 id={headingId} className="project-card__name">
+            {project.name}
+          </h2>
+          <p className="project-card__slug">
+            <span className="visually-hidden">Slug: </span>
+            {project.slug}
+          </p>
+        </div>
+        {role ? (
+          <div className="project-card__role">
+            <span className="visually-hidden">Your role: </span>
+            <RoleBadge role={role} />
+          </div>
+        ) : null}
+      </div>
+
+      <dl className="project-card__facts">
+        <div>
+          <dt>Task</dt>
+          <dd>{formatTaskType(project.taskType)}</dd>
+        </div>
+        <div>
+          <dt>Overlap</dt>
+          <dd>
+            {project.overlap} {project.overlap === 1 ? 'rater' : 'raters'} per example
+          </dd>
+        </div>
+      </dl>
+
+      <div className="project-card__labels">
+        <h3 className="project-card__section-title">
+          Labels <span className="project-card__count">{project.labels.length}</span>
+        </h3>
+        {project.labels.length === 0 ? (
+          <p className="project-card__none">No labels defined yet.</p>
+        ) : (
+          <ul className="chip-list">
+            {visibleLabels.map((label) => (
+              <li key={label.name} className="chip" title={label.description}>
+                <span className="chip__name">{label.name}</span>
+                {label.hotkey ? (
+                  <kbd className="chip__hotkey" aria-label={`hotkey ${label.hotkey}`}>
+                    {label.hotkey}
+                  </kbd>
+                ) : null}
+              </li>
+            ))}
+            {hiddenLabelCount > 0 ? (
+              <li className="chip chip--more">+{hiddenLabelCount} more</li>
+            ) : null}
+          </ul>
+        )}
+      </div>
+
+      <footer className="project-card__footer">
+        <span>Created {formatCreated(project.createdAt)}</span>
+        {project.maskedFields.length > 0 ? (
+          <Badge tone="neutral" title={`Hidden from raters: ${project.maskedFields.join(', ')}`}>
+            {project.maskedFields.length} masked {project.maskedFields.length === 1 ? 'field' : 'fields'}
+          </Badge>
+        ) : null}
+      </footer>
+    </Card>
+  );
+}
+
+function formatTaskType(taskType: TaskType): string {
+  return taskTypeNames[taskType] ?? taskType.replaceAll('_', ' ');
+}
+
+function formatCreated(createdAt: string): string {
+  const date = new Date(createdAt);
+  return Number.isNaN(date.getTime()) ? createdAt : createdFormat.format(date);
+}

@@ -1,0 +1,169 @@
+import { z } from 'zod';
+import { Slug } from './common';
+
+export const TASK_TYPES = ['single_label'] as const;
+export const TaskType = z.enum(TASK_TYPES);
+export type TaskType = z.infer<typeof TaskType>;
+
+export const LabelDefinition = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^\S(.*\S)?$/, 'no leading or trailing spaces'),
+  hotkey: z
+    .string()
+    .regex(/^[0-9a-z]$/, 'one lowercase letter or digit')
+    .optional(),
+  description: z.string().max(500).optional(),
+});
+export type LabelDefinition = z.infer<typeof LabelDefinition>;
+
+export const Labels = z
+  .array(LabelDefinition)
+  .min(2, 'at least two labels')
+  .max(100)
+  .superRefine((labels, ctx) => {
+    const names = new Set<string>();
+    const hotkeys = new Set<string>();
+    labels.forEach((label, index) => {
+      if (names.has(label.name)) ctx.addIssue({ code: 'custom', message: `label "${label.name}" appears twice`, path: [index, 'name'] });
+      names.add(label.name);
+      if (label.hotkey && hotkeys.has(label.hotkey)) ctx.addIssue({ code: 'custom', message: `hotkey "${label.hotkey}" is used twice`, path: [index, 'hotkey'] });
+      if (label.hotkey) hotkeys.add(label.hotkey);
+    });
+  });
+
+const probability = z.number().min(0).max(1);
+
+export const ROUTING_STRATEGIES = ['least_confidence', 'margin', 'entropy'] as const;
+export const RoutingPolicy = z
+  .strictObject({
+    strategy: z.enum(ROUTING_STRATEGIES).default('least_confidence'),
+    threshold: probability.optional().describe('route when the uncertainty score is at least this'),
+    targetRate: z.number().gt(0).max(1).optional().describe('route this fraction of the most uncertain predictions'),
+    explorationRate: probability.default(0.01),
+    budget: z
+      .strictObject({ perHour: z.number().int().min(0).optional(), perDay: z.number().int().min(0).optional() })
+      .default({}),
+    contradictionConfidence: probability.default(0.8),
+    dedupeWindowMinutes: z.number().int().min(0).max(10_080).default(60),
+    sliceBoosts: z.record(z.string().regex(/^[^=]+=.*$/, 'key=value'), z.number().positive().max(100)).default({}),
+  })
+  .refine((p) => !(p.threshold !== undefined && p.targetRate !== undefined), { message: 'set threshold or targetRate, not both', path: ['targetRate'] })
+  .meta({ id: 'RoutingPolicy' });
+export type RoutingPolicy = z.infer<typeof RoutingPolicy>;
+
+export const FeedbackRules = z
+  .strictObject({
+    rules: z
+      .array(
+        z.strictObject({
+          eventType: z.string().min(1).max(64),
+          valueEquals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+          label: z.string().min(1).max(64),
+          windowMinutes: z.number().int().positive().max(525_600),
+          priority: z.number().int().default(0),
+        }),
+      )
+      .max(100)
+      .default([]),
+    absence: z.strictObject({ label: z.string().min(1).max(64), windowMinutes: z.number().int().positive().max(525_600) }).optional(),
+  })
+  .meta({ id: 'FeedbackRules' });
+export type FeedbackRules = z.infer<typeof FeedbackRules>;
+
+export const EXPORT_FORMATS = ['tfrecord', 'csv', 'jsonl', 'parquet'] as const;
+export const LABEL_SOURCES = ['feedback', 'consensus', 'review', 'gold'] as const;
+export const ExportSettings = z
+  .strictObject({
+    formats: z.array(z.enum(EXPORT_FORMATS)).min(1).default(['tfrecord']),
+    features: z
+      .array(z.strictObject({ name: z.string().min(1).max(128), type: z.enum(['int', 'float', 'bytes']) }))
+      .max(1000)
+      .optional(),
+    splits: z
+      .strictObject({ train: z.number().int().min(0).max(100), eval: z.number().int().min(0).max(100) })
+      .refine((s) => s.train + s.eval === 100, { message: 'train + eval must be 100', path: ['eval'] })
+      .default({ train: 80, eval: 20 }),
+    sources: z.array(z.enum(LABEL_SOURCES)).min(1).default([...LABEL_SOURCES]),
+    minAgreement: probability.optional(),
+    schedule: z.string().max(100).optional().describe('cron expression; empty for on demand only'),
+  })
+  .meta({ id: 'ExportSettings' });
+export type ExportSettings = z.infer<typeof ExportSettings>;
+
+const settings = {
+  instructions: z.string().max(100_000),
+  overlap: z.number().int().min(1).max(25),
+  maskedFields: z.array(z.string().min(1).max(128)).max(1000),
+};
+
+/** Feedback rules may only name the project's labels. */
+export function labelReferenceIssues(labels: LabelDefinition[], feedbackRules: FeedbackRules): Array<{ path: Array<string | number>; message: string }> {
+  const names = new Set(labels.map((l) => l.name));
+  const issues: Array<{ path: Array<string | number>; message: string }> = [];
+  feedbackRules.rules.forEach((rule, index) => {
+    if (!names.has(rule.label)) issues.push({ path: ['feedbackRules', 'rules', index, 'label'], message: `"${rule.label}" is not one of the project's labels` });
+  });
+  const absence = feedbackRules.absence;
+  if (absence && !names.has(absence.label)) issues.push({ path: ['feedbackRules', 'absence', 'label'], message: `"${absence.label}" is not one of the project's labels` });
+  return issues;
+}
+
+export const CreateProjectRequest = z
+  .strictObject({
+    slug: Slug,
+    name: z.string().trim().min(1).max(200),
+    taskType: TaskType,
+    labels: Labels,
+    instructions: settings.instructions.default(''),
+    overlap: settings.overlap.default(1),
+    maskedFields: settings.maskedFields.default([]),
+    routing: RoutingPolicy.default(RoutingPolicy.parse({})),
+    feedbackRules: FeedbackRules.default(FeedbackRules.parse({})),
+    export: ExportSettings.default(ExportSettings.parse({})),
+  })
+  .superRefine((project, ctx) => {
+    for (const issue of labelReferenceIssues(project.labels, project.feedbackRules)) ctx.addIssue({ code: 'custom', ...issue });
+  })
+  .meta({ id: 'CreateProjectRequest' });
+export type CreateProjectRequest = z.infer<typeof CreateProjectRequest>;
+
+export const UpdateProjectRequest = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200).optional(),
+    labels: Labels.optional(),
+    instructions: settings.instructions.optional(),
+    overlap: settings.overlap.optional(),
+    maskedFields: settings.maskedFields.optional(),
+    routing: RoutingPolicy.optional(),
+    feedbackRules: FeedbackRules.optional(),
+    export: ExportSettings.optional(),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'nothing to change' })
+  .meta({ id: 'UpdateProjectRequest' });
+export type UpdateProjectRequest = z.infer<typeof UpdateProjectRequest>;
+
+export const ProjectResponse = z
+  .object({
+    id: z.uuid(),
+    slug: z.string(),
+    name: z.string(),
+    taskType: TaskType,
+    labels: z.array(LabelDefinition),
+    instructions: z.string(),
+    overlap: z.number().int(),
+    maskedFields: z.array(z.string()),
+    routing: RoutingPolicy,
+    feedbackRules: FeedbackRules,
+    export: ExportSettings,
+    myRole: z.enum(['admin', 'reviewer', 'rater', 'api_key']).describe('the caller’s role on this project'),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Project' });
+export type ProjectResponse = z.infer<typeof ProjectResponse>;
+
+export const ProjectListResponse = z.object({ projects: z.array(ProjectResponse) }).meta({ id: 'ProjectList' });
+export type ProjectListResponse = z.infer<typeof ProjectListResponse>;

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import fastifyCookie from '@fastify/cookie';
+import type {} from '@fastify/static';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppContext, AppModule } from './app.module';
+import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { PinoNestLogger } from './common/logging/logger';
+import { openApiComponents } from './common/validation/zod-validation.pipe';
+
+const BODY_LIMIT = 10 * 1024 * 1024;
+
+/** Builds the HTTP application on an open, migrated data source; the caller listens. */
+export async function createApp(context: AppContext): Promise<NestFastifyApplication> {
+  const { config, logger, metrics } = context;
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    bodyLimit: BODY_LIMIT,
+    trustProxy: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(context), adapter, {
+    logger: new PinoNestLogger(logger),
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+
+  await app.register(fastifyCookie);
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+  const clientIndex = path.join(config.clientDir, 'index.html');
+  const hasClient = fs.existsSync(clientIndex);
+  if (hasClient) {
+    app.useStaticAssets({ root: config.clientDir, prefix: '/', index: ['index.html'], wildcard: false });
+  } else {
+    logger.warn({ clientDir: config.clientDir }, 'no built client found; run npm run build to serve the web UI');
+  }
+  const spaFallback = (request: FastifyRequest, reply: FastifyReply): boolean => {
+    const accepted = request.headers.accept ?? '';
+    if (!hasClient || request.method !== 'GET' || request.url.startsWith('/api') || !accepted.includes('text/html')) return false;
+    void reply.type('text/html; charset=utf-8').sendFile('index.html');
+    return true;
+  };
+  app.useGlobalFilters(new AllExceptionsFilter(logger, spaFallback));
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Backflow API')
+      .setDescription('Capture predictions and feedback, route uncertain examples to raters, export TFX spans.')
+      .setVersion('1')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'a session token (bfs_…) or an API key (bfk_…)' })
+      .addCookieAuth('backflow_session')
+      .build(),
+  );
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, ...(openApiComponents() as Record<string, never>) } };
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
+  app.enableShutdownHooks([]);
+  return app;
+}

@@ -1,0 +1,53 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { DataSource } from 'typeorm';
+import { AuthModule } from './auth/auth.module';
+import { AuditModule } from './common/audit/audit.module';
+import { LOGGER } from './common/logging/logger';
+import { APP_CONFIG, AppConfig } from './config/app-config';
+import { HealthController } from './health/health.controller';
+import { METRICS, Metrics } from './monitoring/metrics';
+import { MetricsController } from './monitoring/metrics.controller';
+import { ProjectsModule } from './projects/projects.module';
+
+export interface AppContext {
+  config: AppConfig;
+  logger: Logger;
+  metrics: Metrics;
+  /** opened and migrated before Nest starts, so every provider sees a ready schema */
+  dataSource: DataSource;
+}
+
+@Global()
+@Module({})
+class CoreModule {
+  static forRoot(context: AppContext): DynamicModule {
+    const providers = [
+      { provide: APP_CONFIG, useValue: context.config },
+      { provide: LOGGER, useValue: context.logger },
+      { provide: METRICS, useValue: context.metrics },
+    ];
+    return { module: CoreModule, providers, exports: providers.map((p) => p.provide) };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(context: AppContext): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CoreModule.forRoot(context),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => context.dataSource.options,
+          dataSourceFactory: async () => context.dataSource,
+        }),
+        AuditModule,
+        AuthModule,
+        ProjectsModule,
+      ],
+      controllers: [HealthController, MetricsController],
+    };
+  }
+}

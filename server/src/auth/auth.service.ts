@@ -1,0 +1,98 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, IsNull } from 'typeorm';
+import type { LoginRequest, LoginResponse } from '@backflow/contracts';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { AuthErrors } from './auth.errors';
+import { API_KEY_PREFIX, apiKeyPrefixOf, decoyPasswordHash, digest, newSessionToken, sameDigest, SESSION_PREFIX, verifyPassword } from './credentials';
+import { ApiKeyEntity } from './api-key.entity';
+import { LoginThrottle } from './login-throttle';
+import type { Principal } from './principal';
+import { SessionEntity } from './session.entity';
+import { UserEntity } from './user.entity';
+import { toUserResponse } from './users.service';
+
+export interface ClientInfo {
+  ip?: string;
+  userAgent?: string;
+}
+
+// last_used_at / last_seen_at are written at most this often per credential
+const TOUCH_INTERVAL_MS = 60_000;
+
+@Injectable()
+export class AuthService {
+  private readonly emailThrottle: LoginThrottle;
+  // one address may sign in for many people (an office behind NAT): a looser limit
+  private readonly addressThrottle: LoginThrottle;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.emailThrottle = new LoginThrottle(config.login.maxFailures, config.login.windowSeconds * 1000);
+    this.addressThrottle = new LoginThrottle(config.login.maxFailures * 10, config.login.windowSeconds * 1000);
+  }
+
+  async login(request: LoginRequest, client: ClientInfo): Promise<LoginResponse> {
+    const address = client.ip ?? 'unknown';
+    const wait = Math.max(this.emailThrottle.retryAfter(request.email), this.addressThrottle.retryAfter(address));
+    if (wait > 0) throw AuthErrors.rateLimited(wait);
+    const user = await this.dataSource.getRepository(UserEntity).findOneBy({ email: request.email });
+    const valid = await verifyPassword(user?.passwordHash ?? (await decoyPasswordHash()), request.password);
+    if (!user || !valid || user.disabledAt) {
+      this.emailThrottle.recordFailure(request.email);
+      this.addressThrottle.recordFailure(address);
+      throw AuthErrors.invalidCredentials();
+    }
+    this.emailThrottle.clear(request.email);
+    const token = newSessionToken();
+    const expiresAt = new Date(Date.now() + this.config.session.ttlSeconds * 1000);
+    await this.dataSource.getRepository(SessionEntity).insert({
+      userId: user.id,
+      tokenHash: digest(token),
+      expiresAt,
+      userAgent: client.userAgent?.slice(0, 500) ?? null,
+      ip: client.ip ?? null,
+    });
+    return { token, expiresAt: expiresAt.toISOString(), user: toUserResponse(user) };
+  }
+
+  async logout(sessionId: string): Promise<void> {
+    await this.dataSource.getRepository(SessionEntity).update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date() });
+  }
+
+  /** Resolves a bearer token, cookie or API key to who is calling; throws 401 for anything unknown, expired or revoked. */
+  async authenticate(token: string): Promise<Principal> {
+    if (token.startsWith(SESSION_PREFIX)) return this.authenticateSession(token);
+    if (token.startsWith(API_KEY_PREFIX)) return this.authenticateApiKey(token);
+    throw AuthErrors.unauthenticated();
+  }
+
+  private async authenticateSession(token: string): Promise<Principal> {
+    const rows: Array<{ id: string; expires_at: Date; revoked_at: Date | null; last_seen_at: Date; user_id: string; email: string; role: UserEntity['role']; disabled_at: Date | null }> =
+      await this.dataSource.query(
+        `SELECT s.id, s.expires_at, s.revoked_at, s.last_seen_at, u.id AS user_id, u.email, u.role, u.disabled_at
+           FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`,
+        [digest(token)],
+      );
+    const session = rows[0];
+    if (!session || session.revoked_at || session.disabled_at) throw AuthErrors.unauthenticated();
+    if (session.expires_at.getTime() <= Date.now()) throw AuthErrors.sessionExpired();
+    if (Date.now() - session.last_seen_at.getTime() > TOUCH_INTERVAL_MS) {
+      await this.dataSource.query(`UPDATE sessions SET last_seen_at = now() WHERE id = $1`, [session.id]);
+    }
+    return { kind: 'user', userId: session.user_id, email: session.email, role: session.role, sessionId: session.id };
+  }
+
+  private async authenticateApiKey(secret: string): Promise<Principal> {
+    const prefix = apiKeyPrefixOf(secret);
+    if (!prefix) throw AuthErrors.invalidApiKey();
+    const key = await this.dataSource.getRepository(ApiKeyEntity).findOneBy({ prefix });
+    if (!key || key.revokedAt || !sameDigest(key.secretHash, digest(secret))) throw AuthErrors.invalidApiKey();
+    if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
+      await this.dataSource.query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1`, [key.id]);
+    }
+    return { kind: 'api_key', keyId: key.id, projectId: key.projectId, scopes: key.scopes };
+  }
+}

@@ -1,0 +1,149 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { CreateUserRequest, MemberRole, MemberResponse, UserResponse } from '@backflow/contracts';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { AuditService } from '../common/audit/audit.service';
+import { AuthErrors } from './auth.errors';
+import { generatePassword, hashPassword } from './credentials';
+import { MembershipEntity } from './membership.entity';
+import { UserEntity } from './user.entity';
+
+export interface Actor {
+  userId: string | null;
+  requestId?: string;
+}
+
+// serialises first-admin creation across server processes starting together
+const FIRST_ADMIN_LOCK = 0x6266_0002;
+
+export function toUserResponse(user: UserEntity): UserResponse {
+  return { id: user.id, email: user.email, role: user.role, createdAt: user.createdAt.toISOString() };
+}
+
+@Injectable()
+export class UsersService {
+  private readonly logger = new Logger('UsersService');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  findByEmail(email: string): Promise<UserEntity | null> {
+    return this.dataSource.getRepository(UserEntity).findOneBy({ email: email.toLowerCase() });
+  }
+
+  findById(id: string): Promise<UserEntity | null> {
+    return this.dataSource.getRepository(UserEntity).findOneBy({ id });
+  }
+
+  async list(): Promise<UserResponse[]> {
+    const users = await this.dataSource.getRepository(UserEntity).find({ order: { createdAt: 'ASC' } });
+    return users.map(toUserResponse);
+  }
+
+  async create(request: CreateUserRequest, actor: Actor): Promise<UserResponse> {
+    const passwordHash = await hashPassword(request.password);
+    return this.dataSource.transaction(async (manager) => {
+      const user = await this.insertUser(manager, request.email, passwordHash, request.role);
+      await this.audit.record(
+        { actorUserId: actor.userId, action: 'user.created', targetType: 'user', targetId: user.id, details: { email: user.email, role: user.role }, requestId: actor.requestId },
+        manager,
+      );
+      return toUserResponse(user);
+    });
+  }
+
+  private async insertUser(manager: EntityManager, email: string, passwordHash: string, role: UserEntity['role']): Promise<UserEntity> {
+    const inserted = await manager
+      .createQueryBuilder()
+      .insert()
+      .into(UserEntity)
+      .values({ email, passwordHash, role })
+      .orIgnore()
+      .returning('*')
+      .execute();
+    if (!inserted.raw[0]) throw AuthErrors.emailTaken(email);
+    return manager.getRepository(UserEntity).findOneByOrFail({ email });
+  }
+
+  /** First run: with no admin, create one from the environment, or with a generated password printed once. */
+  async ensureFirstAdmin(): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock($1)', [FIRST_ADMIN_LOCK]);
+      const admins = await manager.getRepository(UserEntity).countBy({ role: 'admin' });
+      if (admins > 0) return;
+      const email = this.config.admin.email ?? 'admin@backflow.local';
+      const generated = this.config.admin.password === undefined;
+      const password = this.config.admin.password ?? generatePassword();
+      const existing = await manager.getRepository(UserEntity).findOneBy({ email });
+      if (existing) {
+        await manager.update(UserEntity, { id: existing.id }, { role: 'admin', passwordHash: await hashPassword(password) });
+      } else {
+        await this.insertUser(manager, email, await hashPassword(password), 'admin');
+      }
+      await this.audit.record({ actorUserId: null, action: 'user.first_admin_created', targetType: 'user', details: { email } }, manager);
+      if (generated) {
+        // printed once, on purpose: there is no other way to learn it
+        process.stdout.write(
+          `\n  Backflow created the first admin.\n    email:    ${email}\n    password: ${password}\n  Change it, or set BACKFLOW_ADMIN_EMAIL / BACKFLOW_ADMIN_PASSWORD before the first start.\n\n`,
+        );
+      } else {
+        this.logger.log(`created the first admin ${email} from BACKFLOW_ADMIN_EMAIL / BACKFLOW_ADMIN_PASSWORD`);
+      }
+    });
+  }
+
+  async membershipsOf(userId: string): Promise<Array<{ projectId: string; projectSlug: string; role: MemberRole }>> {
+    const rows: Array<{ project_id: string; slug: string; role: MemberRole }> = await this.dataSource.query(
+      `SELECT m.project_id, p.slug, m.role FROM memberships m JOIN projects p ON p.id = m.project_id WHERE m.user_id = $1 ORDER BY p.slug`,
+      [userId],
+    );
+    return rows.map((r) => ({ projectId: r.project_id, projectSlug: r.slug, role: r.role }));
+  }
+
+  async membershipRole(userId: string, projectId: string): Promise<MemberRole | undefined> {
+    const membership = await this.dataSource.getRepository(MembershipEntity).findOneBy({ userId, projectId });
+    return membership?.role;
+  }
+
+  /** Adds or changes a membership; a rater may only rate, a reviewer may review or rate. */
+  async addMember(project: { id: string; slug: string }, email: string, role: MemberRole, actor: Actor): Promise<MemberResponse> {
+    const user = await this.findByEmail(email);
+    if (!user) throw AuthErrors.userNotFound(email);
+    if (user.role === 'admin') throw AuthErrors.adminCannotBeMember();
+    if (user.role === 'rater' && role === 'reviewer') throw AuthErrors.memberRoleMismatch(user.role, role);
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(
+        `INSERT INTO memberships (user_id, project_id, role) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id, project_id) DO UPDATE SET role = EXCLUDED.role`,
+        [user.id, project.id, role],
+      );
+      await this.audit.record(
+        { actorUserId: actor.userId, action: 'membership.added', targetType: 'user', targetId: user.id, projectId: project.id, details: { email, role }, requestId: actor.requestId },
+        manager,
+      );
+      const membership = await manager.getRepository(MembershipEntity).findOneByOrFail({ userId: user.id, projectId: project.id });
+      return { userId: user.id, email: user.email, role: membership.role, projectSlug: project.slug, createdAt: membership.createdAt.toISOString() };
+    });
+  }
+
+  async removeMember(project: { id: string }, userId: string, actor: Actor): Promise<boolean> {
+    return this.dataSource.transaction(async (manager) => {
+      const result = await manager.delete(MembershipEntity, { userId, projectId: project.id });
+      if (!result.affected) return false;
+      await this.audit.record({ actorUserId: actor.userId, action: 'membership.removed', targetType: 'user', targetId: userId, projectId: project.id, requestId: actor.requestId }, manager);
+      return true;
+    });
+  }
+
+  async members(project: { id: string; slug: string }): Promise<MemberResponse[]> {
+    const rows: Array<{ user_id: string; email: string; role: MemberRole; created_at: Date }> = await this.dataSource.query(
+      `SELECT m.user_id, u.email, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.project_id = $1 ORDER BY u.email`,
+      [project.id],
+    );
+    return rows.map((r) => ({ userId: r.user_id, email: r.email, role: r.role, projectSlug: project.slug, createdAt: r.created_at.toISOString() }));
+  }
+}

@@ -1,0 +1,66 @@
+import { HttpException } from '@nestjs/common';
+import { DomainError, HttpErrors } from '../errors';
+
+export interface ErrorEnvelope {
+  status: number;
+  body: { code: string; message: string; field?: string; requestId: string; details?: Record<string, unknown> };
+}
+
+const FASTIFY_CODES: Record<string, (error: { message: string }) => DomainError> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: (e) => HttpErrors.invalidJson(e.message),
+  FST_ERR_CTP_EMPTY_JSON_BODY: () => HttpErrors.invalidJson('the body is empty'),
+  FST_ERR_CTP_BODY_TOO_LARGE: () => HttpErrors.payloadTooLarge('the configured body size'),
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) => HttpErrors.unsupportedMediaType(e.message),
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new DomainError('http/invalid_content_length', 'content-length does not match the body', 400, 'content-length'),
+};
+
+// connection-level failures and the server-side errors PostgreSQL raises while it shuts down or restarts
+const DATABASE_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+
+function isDatabaseDown(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  if (e?.code && DATABASE_DOWN.has(e.code)) return true;
+  return typeof e?.message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message);
+}
+
+const NEST_STATUS_CODES: Record<number, string> = {
+  400: 'http/bad_request',
+  401: 'auth/unauthenticated',
+  403: 'auth/forbidden',
+  404: 'http/not_found',
+  405: 'http/method_not_allowed',
+  413: 'http/payload_too_large',
+  415: 'http/unsupported_media_type',
+  429: 'http/rate_limited',
+};
+
+/** Maps anything thrown to the one error body every client relies on; unknown errors are 500s with no detail leaked. */
+export function toErrorEnvelope(error: unknown, requestId: string): ErrorEnvelope & { unexpected: boolean } {
+  const domain = asDomainError(error);
+  if (domain) {
+    return {
+      status: domain.status,
+      unexpected: false,
+      body: { code: domain.code, message: domain.message, ...(domain.field ? { field: domain.field } : {}), requestId, ...(domain.details ? { details: domain.details } : {}) },
+    };
+  }
+  return { status: 500, unexpected: true, body: { code: 'internal/error', message: 'an unexpected error occurred; it has been logged', requestId } };
+}
+
+function asDomainError(error: unknown): DomainError | undefined {
+  if (error instanceof DomainError) return error;
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    const message = typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? error.message);
+    if (status === 400 && /not valid JSON/i.test(message)) return HttpErrors.invalidJson(message);
+    return new DomainError(NEST_STATUS_CODES[status] ?? `http/status_${status}`, message, status);
+  }
+  const e = error as { code?: string; statusCode?: number; message?: string };
+  if (e?.code && FASTIFY_CODES[e.code]) return FASTIFY_CODES[e.code]({ message: e.message ?? '' });
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new DomainError(NEST_STATUS_CODES[e.statusCode] ?? `http/status_${e.statusCode}`, e.message ?? 'bad request', e.statusCode);
+  }
+  if (isDatabaseDown(error)) return HttpErrors.databaseUnavailable();
+  return undefined;
+}

@@ -1,0 +1,90 @@
+import { ArgumentMetadata, Body, Param, PipeTransform, Query } from '@nestjs/common';
+import { ApiBody, ApiParam, ApiQuery } from '@nestjs/swagger';
+import { z } from 'zod';
+import { ValidationError } from '../errors';
+
+function fieldOf(issue: z.core.$ZodIssue, root?: string): string {
+  const parts = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys' && issue.keys.length) parts.push(issue.keys[0]);
+  const joined = parts.join('.');
+  return root ? (joined ? `${root}.${joined}` : root) : joined || 'body';
+}
+
+/** Parses with the route's zod schema; the first issue names the field in the error. */
+export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unknown, z.infer<S>> {
+  constructor(
+    private readonly schema: S,
+    private readonly root?: string,
+  ) {}
+
+  transform(value: unknown, _metadata: ArgumentMetadata): z.infer<S> {
+    const result = this.schema.safeParse(value);
+    if (result.success) return result.data;
+    const issues = result.error.issues.map((issue) => ({ field: fieldOf(issue, this.root), message: issue.message }));
+    const [first] = issues;
+    throw new ValidationError(`${first.field}: ${first.message}`, first.field, issues);
+  }
+}
+
+// named schemas (zod `.meta({ id })`) met while documenting routes; merged into components.schemas
+const components = new Map<string, unknown>();
+
+function rewriteRefs(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(rewriteRefs);
+  if (node === null || typeof node !== 'object') return node;
+  return Object.fromEntries(
+    Object.entries(node).map(([key, value]) => [
+      key,
+      key === '$ref' && typeof value === 'string' ? value.replace(/^#\/(definitions|\$defs)\//, '#/components/schemas/') : rewriteRefs(value),
+    ]),
+  );
+}
+
+/** OpenAPI schema from the same zod schema the pipe enforces; named parts become shared components. */
+export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const definitions = { ...(json.definitions as Record<string, unknown>), ...(json.$defs as Record<string, unknown>) };
+  for (const [name, definition] of Object.entries(definitions)) components.set(name, rewriteRefs(definition));
+  delete json.$schema;
+  delete json.definitions;
+  delete json.$defs;
+  return rewriteRefs(json) as Record<string, unknown>;
+}
+
+export function openApiComponents(): Record<string, unknown> {
+  return Object.fromEntries(components);
+}
+
+/** @Body validated by a zod schema, documented in OpenAPI from that schema. */
+export function ValidBody(schema: z.ZodType): ParameterDecorator {
+  return (target, key, index) => {
+    Body(new ZodValidationPipe(schema))(target, key, index);
+    if (key !== undefined) {
+      const descriptor = Object.getOwnPropertyDescriptor(target, key);
+      if (descriptor) ApiBody({ schema: openApiSchema(schema) })(target, key, descriptor);
+    }
+  };
+}
+
+/** @Query validated by a zod object schema; each key is documented as a query parameter. */
+export function ValidQuery(schema: z.ZodObject): ParameterDecorator {
+  return (target, key, index) => {
+    Query(new ZodValidationPipe(schema, 'query'))(target, key, index);
+    if (key === undefined) return;
+    const descriptor = Object.getOwnPropertyDescriptor(target, key);
+    if (!descriptor) return;
+    for (const [name, field] of Object.entries(schema.shape)) {
+      ApiQuery({ name, required: !(field as z.ZodType).safeParse(undefined).success, schema: openApiSchema(field as z.ZodType) })(target, key, descriptor);
+    }
+  };
+}
+
+/** A path parameter validated by a zod schema. */
+export function ValidParam(name: string, schema: z.ZodType): ParameterDecorator {
+  return (target, key, index) => {
+    Param(name, new ZodValidationPipe(schema, name))(target, key, index);
+    if (key === undefined) return;
+    const descriptor = Object.getOwnPropertyDescriptor(target, key);
+    if (descriptor) ApiParam({ name, schema: openApiSchema(schema) })(target, key, descriptor);
+  };
+}

@@ -1,0 +1,77 @@
+import * as path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+const EnvSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  BACKFLOW_DATA_DIR: z.string().min(1).default('.data'),
+  EMBEDDED_PG_PORT: port.default(54329),
+  EXPORT_ROOT: z.string().min(1).optional(),
+  BACKFLOW_ADMIN_EMAIL: z.email().optional(),
+  BACKFLOW_ADMIN_PASSWORD: z.string().min(8).optional(),
+  BACKFLOW_CLIENT_DIR: z.string().min(1).default('client/dist'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SESSION_TTL_HOURS: positiveInt.default(12),
+  COOKIE_SECURE: z.enum(['true', 'false']).default('false'),
+  LOGIN_MAX_FAILURES: positiveInt.default(10),
+  LOGIN_WINDOW_SECONDS: positiveInt.default(300),
+  DB_POOL_SIZE: positiveInt.max(500).default(10),
+});
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  databaseUrl?: string;
+  dataDir: string;
+  embeddedPostgres: { dataDir: string; port: number };
+  exportRoot: string;
+  admin: { email?: string; password?: string };
+  clientDir: string;
+  logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  session: { ttlSeconds: number; cookieSecure: boolean };
+  login: { maxFailures: number; windowSeconds: number };
+  dbPoolSize: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the environment once at boot; a bad variable stops the process with its name. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): AppConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => {
+        const name = issue.path.join('.');
+        return `${name}: ${issue.message} (got ${JSON.stringify(present[name] ?? null)})`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(cwd, e.BACKFLOW_DATA_DIR);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    embeddedPostgres: { dataDir: path.join(dataDir, 'postgres'), port: e.EMBEDDED_PG_PORT },
+    exportRoot: path.resolve(cwd, e.EXPORT_ROOT ?? path.join(dataDir, 'exports')),
+    admin: { email: e.BACKFLOW_ADMIN_EMAIL?.toLowerCase(), password: e.BACKFLOW_ADMIN_PASSWORD },
+    clientDir: path.resolve(cwd, e.BACKFLOW_CLIENT_DIR),
+    logLevel: e.LOG_LEVEL,
+    session: { ttlSeconds: e.SESSION_TTL_HOURS * 3600, cookieSecure: e.COOKIE_SECURE === 'true' },
+    login: { maxFailures: e.LOGIN_MAX_FAILURES, windowSeconds: e.LOGIN_WINDOW_SECONDS },
+    dbPoolSize: e.DB_POOL_SIZE,
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

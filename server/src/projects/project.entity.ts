@@ -1,0 +1,44 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { ExportSettings, FeedbackRules, LabelDefinition, RoutingPolicy, TaskType } from '@backflow/contracts';
+
+@Entity({ name: 'projects' })
+export class ProjectEntity {
+  @PrimaryColumn({ type: 'uuid', default: () => 'gen_random_uuid()' })
+  id!: string;
+
+  @Column({ type: 'text' })
+  slug!: string;
+
+  @Column({ type: 'text' })
+  name!: string;
+
+  @Column({ name: 'task_type', type: 'text' })
+  taskType!: TaskType;
+
+  @Column({ type: 'jsonb' })
+  labels!: LabelDefinition[];
+
+  @Column({ type: 'text', default: '' })
+  instructions!: string;
+
+  @Column({ type: 'integer', default: 1 })
+  overlap!: number;
+
+  @Column({ name: 'masked_fields', type: 'jsonb', default: () => `'[]'` })
+  maskedFields!: string[];
+
+  @Column({ type: 'jsonb' })
+  routing!: RoutingPolicy;
+
+  @Column({ name: 'feedback_rules', type: 'jsonb' })
+  feedbackRules!: FeedbackRules;
+
+  @Column({ name: 'export_settings', type: 'jsonb' })
+  exportSettings!: ExportSettings;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt!: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' })
+  updatedAt!: Date;
+}

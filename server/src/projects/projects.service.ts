@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, In } from 'typeorm';
+import { CreateProjectRequest, ProjectResponse, UpdateProjectRequest, labelReferenceIssues } from '@backflow/contracts';
+import { ValidationError } from '../common/errors';
+import { AuditService } from '../common/audit/audit.service';
+import type { Actor } from '../auth/users.service';
+import { ProjectEntity } from './project.entity';
+import { ProjectErrors } from './projects.errors';
+
+export type ProjectRole = ProjectResponse['myRole'];
+
+export function toProjectResponse(project: ProjectEntity, myRole: ProjectRole): ProjectResponse {
+  return {
+    id: project.id,
+    slug: project.slug,
+    name: project.name,
+    taskType: project.taskType,
+    labels: project.labels,
+    instructions: project.instructions,
+    overlap: project.overlap,
+    maskedFields: project.maskedFields,
+    routing: project.routing,
+    feedbackRules: project.feedbackRules,
+    export: project.exportSettings,
+    myRole,
+    createdAt: project.createdAt.toISOString(),
+    updatedAt: project.updatedAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class ProjectsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  findBySlug(slug: string): Promise<ProjectEntity | null> {
+    return this.dataSource.getRepository(ProjectEntity).findOneBy({ slug });
+  }
+
+  async getBySlug(slug: string): Promise<ProjectEntity> {
+    const project = await this.findBySlug(slug);
+    if (!project) throw ProjectErrors.notFound(slug);
+    return project;
+  }
+
+  /** Admins see every project; others the ones they are members of, with their role. */
+  async listFor(user: { userId: string; role: string }): Promise<Array<{ project: ProjectEntity; role: ProjectRole }>> {
+    if (user.role === 'admin') {
+      const projects = await this.dataSource.getRepository(ProjectEntity).find({ order: { slug: 'ASC' } });
+      return projects.map((project) => ({ project, role: 'admin' as const }));
+    }
+    const rows: Array<{ id: string; member_role: 'rater' | 'reviewer' }> = await this.dataSource.query(
+      `SELECT p.id, m.role AS member_role FROM projects p JOIN memberships m ON m.project_id = p.id WHERE m.user_id = $1 ORDER BY p.slug`,
+      [user.userId],
+    );
+    if (rows.length === 0) return [];
+    const projects = await this.dataSource.getRepository(ProjectEntity).findBy({ id: In(rows.map((r) => r.id)) });
+    const byId = new Map(projects.map((p) => [p.id, p]));
+    return rows.flatMap((r) => (byId.has(r.id) ? [{ project: byId.get(r.id)!, role: r.member_role }] : []));
+  }
+
+  async create(request: CreateProjectRequest, actor: Actor): Promise<ProjectEntity> {
+    return this.dataSource.transaction(async (manager) => {
+      const inserted = await manager
+        .createQueryBuilder()
+        .insert()
+        .into(ProjectEntity)
+        .values({
+          slug: request.slug,
+          name: request.name,
+          taskType: request.taskType,
+          labels: request.labels,
+          instructions: request.instructions,
+          overlap: request.overlap,
+          maskedFields: request.maskedFields,
+          routing: request.routing,
+          feedbackRules: request.feedbackRules,
+          exportSettings: request.export,
+        })
+        .orIgnore()
+        .returning('id')
+        .execute();
+      const id: string | undefined = inserted.raw[0]?.id;
+      if (!id) throw ProjectErrors.slugTaken(request.slug);
+      await this.audit.record(
+        { actorUserId: actor.userId, action: 'project.created', targetType: 'project', targetId: id, projectId: id, details: { slug: request.slug }, requestId: actor.requestId },
+        manager,
+      );
+      return manager.getRepository(ProjectEntity).findOneByOrFail({ id });
+    });
+  }
+
+  async update(slug: string, patch: UpdateProjectRequest, actor: Actor): Promise<ProjectEntity> {
+    return this.dataSource.transaction(async (manager) => {
+      const project = await manager.getRepository(ProjectEntity).findOne({ where: { slug }, lock: { mode: 'pessimistic_write' } });
+      if (!project) throw ProjectErrors.notFound(slug);
+      const [problem] = labelReferenceIssues(patch.labels ?? project.labels, patch.feedbackRules ?? project.feedbackRules);
+      if (problem) {
+        const field = problem.path.join('.');
+        throw new ValidationError(`${field}: ${problem.message}`, field);
+      }
+      const changes: Partial<ProjectEntity> = {
+        ...(patch.name !== undefined && { name: patch.name }),
+        ...(patch.labels !== undefined && { labels: patch.labels }),
+        ...(patch.instructions !== undefined && { instructions: patch.instructions }),
+        ...(patch.overlap !== undefined && { overlap: patch.overlap }),
+        ...(patch.maskedFields !== undefined && { maskedFields: patch.maskedFields }),
+        ...(patch.routing !== undefined && { routing: patch.routing }),
+        ...(patch.feedbackRules !== undefined && { feedbackRules: patch.feedbackRules }),
+        ...(patch.export !== undefined && { exportSettings: patch.export }),
+      };
+      await manager.getRepository(ProjectEntity).update({ id: project.id }, { ...changes, updatedAt: () => 'now()' } as never);
+      await this.audit.record(
+        { actorUserId: actor.userId, action: 'project.updated', targetType: 'project', targetId: project.id, projectId: project.id, details: { fields: Object.keys(patch) }, requestId: actor.requestId },
+        manager,
+      );
+      return manager.getRepository(ProjectEntity).findOneByOrFail({ id: project.id });
+    });
+  }
+}

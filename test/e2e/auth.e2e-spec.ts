@@ -1,0 +1,114 @@
+import { ADMIN, startTestApp, TestApp } from '../helpers/test-app';
+import { createProject, createUser } from '../factories';
+
+describe('auth: sessions, roles and project membership', () => {
+  let app: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    app = await startTestApp({ LOGIN_MAX_FAILURES: '3', LOGIN_WINDOW_SECONDS: '60' });
+    admin = await app.login();
+  });
+  afterAll(() => app.close());
+
+  it('creates the first admin from the environment with an argon2id hash', async () => {
+    const [row] = await app.sql(`SELECT role, password_hash FROM users WHERE email = $1`, [ADMIN.email]);
+    expect(row.role).toBe('admin');
+    expect(row.password_hash).toMatch(/^\$argon2id\$/);
+    expect(row.password_hash).not.toContain(ADMIN.password);
+  });
+
+  it('logs in with a token usable as Bearer and as the HttpOnly cookie, and logs out', async () => {
+    const login = await app.request('POST', '/api/v1/auth/login', { body: { email: 'ADMIN@example.com', password: ADMIN.password } });
+    expect(login.status).toBe(200);
+    expect(login.body.user).toMatchObject({ email: ADMIN.email, role: 'admin' });
+    const cookie = login.headers.get('set-cookie') ?? '';
+    expect(cookie).toMatch(/backflow_session=bfs_/);
+    expect(cookie).toMatch(/HttpOnly/i);
+    expect(cookie).toMatch(/SameSite=Lax/i);
+
+    const byBearer = await app.request('GET', '/api/v1/me', { token: login.body.token });
+    expect(byBearer.status).toBe(200);
+    expect(byBearer.body.user.email).toBe(ADMIN.email);
+    const byCookie = await app.request('GET', '/api/v1/me', { headers: { cookie: cookie.split(';')[0] } });
+    expect(byCookie.status).toBe(200);
+
+    const logout = await app.request('POST', '/api/v1/auth/logout', { headers: { cookie: cookie.split(';')[0] } });
+    expect(logout.status).toBe(204);
+    const after = await app.request('GET', '/api/v1/me', { token: login.body.token });
+    expect(after.status).toBe(401);
+    expect(after.body.code).toBe('auth/unauthenticated');
+  });
+
+  it('refuses a wrong password without saying whether the email exists', async () => {
+    const wrong = await app.request('POST', '/api/v1/auth/login', { body: { email: ADMIN.email, password: 'nope-nope-nope' } });
+    const unknown = await app.request('POST', '/api/v1/auth/login', { body: { email: 'ghost@example.com', password: 'nope-nope-nope' } });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.body.code).toBe('auth/invalid_credentials');
+    expect(unknown.body.message).toBe(wrong.body.message);
+  });
+
+  it('expires sessions', async () => {
+    const token = await app.login();
+    expect((await app.request('GET', '/api/v1/me', { token })).status).toBe(200);
+    await app.sql(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE token_hash = sha256($1::bytea)`, [Buffer.from(token)]);
+    const expired = await app.request('GET', '/api/v1/me', { token });
+    expect(expired.status).toBe(401);
+    expect(expired.body.code).toBe('auth/session_expired');
+  });
+
+  it('rate-limits failed logins per email', async () => {
+    const rater = await createUser(app, admin, 'rater');
+    for (let i = 0; i < 3; i++) {
+      expect((await app.request('POST', '/api/v1/auth/login', { body: { email: rater.email, password: 'wrong-password' } })).status).toBe(401);
+    }
+    const limited = await app.request('POST', '/api/v1/auth/login', { body: { email: rater.email, password: rater.password } });
+    expect(limited.status).toBe(429);
+    expect(limited.body.code).toBe('auth/rate_limited');
+  });
+
+  it('denies a rater the admin routes and projects they do not belong to', async () => {
+    const own = await createProject(app, admin);
+    const foreign = await createProject(app, admin);
+    const rater = await createUser(app, admin, 'rater', own);
+
+    const list = await app.request('GET', '/api/v1/projects', { token: rater.token });
+    expect(list.status).toBe(200);
+    expect(list.body.projects.map((p: { slug: string }) => p.slug)).toEqual([own.slug]);
+    expect(list.body.projects[0].myRole).toBe('rater');
+
+    expect((await app.request('GET', `/api/v1/projects/${own.slug}`, { token: rater.token })).status).toBe(200);
+    const other = await app.request('GET', `/api/v1/projects/${foreign.slug}`, { token: rater.token });
+    expect(other.status).toBe(403);
+    expect(other.body.code).toBe('auth/not_a_member');
+
+    const adminOnly = [
+      app.request('POST', '/api/v1/projects', { body: { slug: 'x-rater', name: 'x', taskType: 'single_label', labels: [{ name: 'a' }, { name: 'b' }] }, token: rater.token }),
+      app.request('PATCH', `/api/v1/projects/${own.slug}`, { body: { name: 'renamed' }, token: rater.token }),
+      app.request('POST', '/api/v1/users', { body: { email: 'x@example.com', password: 'Long-enough-1', role: 'admin' }, token: rater.token }),
+      app.request('POST', `/api/v1/projects/${own.slug}/members`, { body: { email: rater.email, role: 'rater' }, token: rater.token }),
+      app.request('POST', `/api/v1/projects/${own.slug}/api-keys`, { body: { name: 'k', scopes: ['ingest'] }, token: rater.token }),
+    ];
+    for (const response of await Promise.all(adminOnly)) {
+      expect(response.status).toBe(403);
+      expect(response.body.code).toBe('auth/forbidden');
+    }
+    const [{ count }] = await app.sql(`SELECT count(*)::int AS count FROM projects WHERE slug = 'x-rater'`);
+    expect(count).toBe(0);
+  });
+
+  it('lets anonymous callers reach nothing but health, docs and login', async () => {
+    for (const route of ['/api/v1/projects', '/api/v1/me', '/api/v1/users']) {
+      const response = await app.request('GET', route, { token: null });
+      expect(response.status).toBe(401);
+      expect(response.body).toEqual({ code: 'auth/unauthenticated', message: expect.any(String), requestId: expect.any(String) });
+    }
+  });
+
+  it('writes an audit row for admin actions', async () => {
+    const project = await createProject(app, admin);
+    const rows = await app.sql(`SELECT action, actor_user_id, request_id FROM audit_log WHERE target_id = $1`, [project.id]);
+    expect(rows).toEqual([{ action: 'project.created', actor_user_id: expect.any(String), request_id: expect.any(String) }]);
+  });
+});
