@@ -1,0 +1,144 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplicationContext } from '@nestjs/common';
+import { Command, Option } from 'commander';
+import pino from 'pino';
+import { z } from 'zod';
+import { AddMemberRequest, CreateApiKeyRequest, CreateUserRequest, Slug } from '@backflow/contracts';
+import { AppModule } from './app.module';
+import { ApiKeysService } from './auth/api-keys.service';
+import { generatePassword } from './auth/credentials';
+import { UsersService } from './auth/users.service';
+import { DomainError } from './common/errors';
+import { ConfigError, loadConfig } from './config/app-config';
+import { prepareContext, resolveDatabase } from './bootstrap';
+import { ProjectsService } from './projects/projects.service';
+
+const CLI_ACTOR = { userId: null, requestId: 'cli' };
+
+function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new DomainError('validation/invalid', `${issue.path.join('.') || 'value'}: ${issue.message}`, 400, issue.path.join('.'));
+}
+
+/** Runs one command against the configured database (the embedded one is started, or joined when a server runs it). */
+async function withApp<T>(work: (app: INestApplicationContext) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const database = await resolveDatabase(config, logger);
+  try {
+    const context = await prepareContext(config, logger, database.url);
+    const app = await NestFactory.createApplicationContext(AppModule.forRoot(context), { logger: false });
+    try {
+      await app.get(UsersService).ensureFirstAdmin();
+      return await work(app);
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await database.embedded?.stop();
+  }
+}
+
+function print(value: unknown, json: boolean, human: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+}
+
+const program = new Command('backflow')
+  .description('Backflow admin tasks without the UI. Uses DATABASE_URL, or the embedded database under BACKFLOW_DATA_DIR.')
+  .option('--json', 'print JSON', false);
+
+program
+  .command('users:create')
+  .description('create a user (prints a generated password when none is given)')
+  .requiredOption('--email <email>')
+  .addOption(new Option('--role <role>').choices(['admin', 'reviewer', 'rater']).makeOptionMandatory())
+  .option('--password <password>', 'at least 10 characters; generated when omitted')
+  .action(async (options: { email: string; role: string; password?: string }) => {
+    const password = options.password ?? generatePassword();
+    const request = parse(CreateUserRequest, { email: options.email, role: options.role, password });
+    const user = await withApp((app) => app.get(UsersService).create(request, CLI_ACTOR));
+    print({ user, ...(options.password ? {} : { password }) }, program.opts().json, () =>
+      [`created ${user.role} ${user.email} (${user.id})`, ...(options.password ? [] : [`password: ${password}  (shown once)`])].join('\n'),
+    );
+  });
+
+program
+  .command('members:add')
+  .description('add a rater or reviewer to a project (or change their role)')
+  .requiredOption('--project <slug>')
+  .requiredOption('--email <email>')
+  .addOption(new Option('--role <role>').choices(['reviewer', 'rater']).makeOptionMandatory())
+  .action(async (options: { project: string; email: string; role: string }) => {
+    const request = parse(AddMemberRequest, { email: options.email, role: options.role });
+    const member = await withApp(async (app) => {
+      const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project));
+      return app.get(UsersService).addMember(project, request.email, request.role, CLI_ACTOR);
+    });
+    print(member, program.opts().json, () => `${member.email} is now ${member.role} on ${member.projectSlug}`);
+  });
+
+program
+  .command('api-keys:create')
+  .description('create a project API key; the secret is printed once')
+  .requiredOption('--project <slug>')
+  .requiredOption('--name <name>')
+  .requiredOption('--scopes <scopes>', 'comma-separated: ingest, export:read')
+  .action(async (options: { project: string; name: string; scopes: string }) => {
+    const request = parse(CreateApiKeyRequest, { name: options.name, scopes: options.scopes.split(',').map((s) => s.trim()).filter(Boolean) });
+    const key = await withApp(async (app) => {
+      const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project));
+      return app.get(ApiKeysService).create(project.id, request, CLI_ACTOR);
+    });
+    print(key, program.opts().json, () => `created key ${key.id} (${key.scopes.join(', ')})\nsecret: ${key.secret}  (shown once; store it now)`);
+  });
+
+program
+  .command('api-keys:list')
+  .requiredOption('--project <slug>')
+  .action(async (options: { project: string }) => {
+    const keys = await withApp(async (app) => {
+      const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project));
+      return app.get(ApiKeysService).list(project.id);
+    });
+    print(keys, program.opts().json, () =>
+      keys.length === 0
+        ? 'no API keys'
+        : keys.map((k) => `${k.id}  ${k.name}  [${k.scopes.join(',')}]  last used ${k.lastUsedAt ?? 'never'}${k.revokedAt ? '  REVOKED' : ''}`).join('\n'),
+    );
+  });
+
+program
+  .command('api-keys:revoke')
+  .requiredOption('--project <slug>')
+  .requiredOption('--id <id>')
+  .action(async (options: { project: string; id: string }) => {
+    const id = parse(z.uuid(), options.id);
+    const key = await withApp(async (app) => {
+      const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project));
+      return app.get(ApiKeysService).revoke(project.id, id, CLI_ACTOR);
+    });
+    print(key, program.opts().json, () => `revoked ${key.id} (${key.name}) at ${key.revokedAt}`);
+  });
+
+program
+  .command('projects:list')
+  .action(async () => {
+    const projects = await withApp((app) => app.get(ProjectsService).listFor({ userId: '', role: 'admin' }));
+    const rows = projects.map(({ project }) => ({ slug: project.slug, name: project.name, taskType: project.taskType, labels: project.labels.map((l) => l.name), overlap: project.overlap }));
+    print(rows, program.opts().json, () =>
+      rows.length === 0 ? 'no projects' : rows.map((p) => `${p.slug.padEnd(24)} ${p.name}  (${p.labels.join(' / ')}, overlap ${p.overlap})`).join('\n'),
+    );
+  });
+
+
+program.parseAsync().catch((error: unknown) => {
+  if (error instanceof DomainError || error instanceof ConfigError) {
+    process.stderr.write(`backflow: ${error instanceof DomainError ? `${error.code}: ` : ''}${error.message}\n`);
+    process.exit(error instanceof ConfigError ? 78 : 2);
+  }
+  process.stderr.write(`backflow: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
