@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { startTestApp, TestApp } from '../helpers/test-app';
+import { createProject } from '../factories';
+
+const run = promisify(execFile);
+const CLI = path.join(__dirname, '..', '..', 'server', 'dist', 'cli.js');
+
+describe('the admin CLI, against the same database as a running server', () => {
+  let app: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    admin = await app.login();
+  });
+  afterAll(() => app.close());
+
+  async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+    try {
+      const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH, DATABASE_URL: app.databaseUrl, LOG_LEVEL: 'warn' } });
+      return { stdout, stderr, code: 0 };
+    } catch (error) {
+      const e = error as { stdout: string; stderr: string; code: number };
+      return { stdout: e.stdout, stderr: e.stderr, code: e.code };
+    }
+  }
+
+  it('creates a user, adds them to a project and issues and revokes a key the server honours', async () => {
+    const project = await createProject(app, admin);
+    const created = await cli('--json', 'users:create', '--email', 'Cli.Rater@Example.com', '--role', 'rater');
+    expect(created.code).toBe(0);
+    const { user, password } = JSON.parse(created.stdout);
+    expect(user.email).toBe('cli.rater@example.com');
+    const raterToken = await app.login('cli.rater@example.com', password);
+
+    expect((await cli('members:add', '--project', project.slug, '--email', user.email, '--role', 'rater')).stdout).toContain(`is now rater on ${project.slug}`);
+    expect((await app.request('GET', `/api/v1/projects/${project.slug}`, { token: raterToken })).status).toBe(200);
+
+    const key = JSON.parse((await cli('--json', 'api-keys:create', '--project', project.slug, '--name', 'pipeline', '--scopes', 'export:read')).stdout);
+    expect((await app.request('GET', `/api/v1/projects/${project.slug}`, { token: key.secret })).status).toBe(200);
+    const listed = await cli('api-keys:list', '--project', project.slug);
+    expect(listed.stdout).toContain(key.id);
+    expect(listed.stdout).not.toContain(key.secret);
+    expect((await cli('api-keys:revoke', '--project', project.slug, '--id', key.id)).code).toBe(0);
+    expect((await app.request('GET', `/api/v1/projects/${project.slug}`, { token: key.secret })).status).toBe(401);
+
+    const projects = JSON.parse((await cli('--json', 'projects:list')).stdout);
+    expect(projects.map((p: { slug: string }) => p.slug)).toContain(project.slug);
+    const audit = await app.sql(`SELECT action FROM audit_log WHERE request_id = 'cli' ORDER BY id`);
+    expect(audit.map((r) => r.action)).toEqual(['user.created', 'membership.added', 'api_key.created', 'api_key.revoked']);
+  });
+
+  it('refuses bad input with the field named and a non-zero exit', async () => {
+    const bad = await cli('users:create', '--email', 'not-an-email', '--role', 'rater');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/validation\/invalid: email/);
+    const missing = await cli('members:add', '--project', 'no-such-project', '--email', 'x@example.com', '--role', 'rater');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('projects/not_found');
+  });
+});
