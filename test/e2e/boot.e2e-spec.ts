@@ -102,6 +102,24 @@ describe('boot: migrations under a lock, and the embedded database through what 
     expect(isAlive(replacement)).toBe(false);
   });
 
+  it('answers 503 with a code, and does not crash, when the database goes away under it', async () => {
+    const dataRoot = tempDir();
+    const server = await start({ BACKFLOW_DATA_DIR: dataRoot, EMBEDDED_PG_PORT: String(await freePort()) });
+    await server.waitReady();
+    const token = await loginAt(server.url);
+    const postmaster = postmasterPid(path.join(dataRoot, 'postgres'))!;
+    process.kill(postmaster, 'SIGINT'); // fast shutdown: every session gets 57P01
+    while (isAlive(postmaster)) await new Promise((r) => setTimeout(r, 100));
+
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).toBe(503);
+    const projects = await fetch(`${server.url}/api/v1/projects`, { headers: { authorization: `Bearer ${token}` } });
+    expect(projects.status).toBe(503);
+    expect(await projects.json()).toMatchObject({ code: 'database/unavailable' });
+    expect(server.child.exitCode).toBeNull();
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
   it('removes a stale postmaster.pid whose process is gone', async () => {
     const dataRoot = tempDir();
     const env = { BACKFLOW_DATA_DIR: dataRoot, EMBEDDED_PG_PORT: String(await freePort()) };

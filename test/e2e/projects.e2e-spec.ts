@@ -107,4 +107,18 @@ describe('projects: settings validated by the shared contracts', () => {
     expect(removed.status).toBe(204);
     expect((await app.request('GET', `/api/v1/projects/${project.slug}`, { token: reviewer.token })).status).toBe(403);
   });
+
+  it('deletes a project only when the slug is confirmed, with its memberships and keys', async () => {
+    const project = await createProject(app, admin);
+    await createUser(app, admin, 'rater', project);
+    const unconfirmed = await app.request('DELETE', `/api/v1/projects/${project.slug}?confirm=other`, { token: admin });
+    expect(unconfirmed.status).toBe(400);
+    expect(unconfirmed.body).toMatchObject({ code: 'projects/confirmation_mismatch', field: 'query.confirm' });
+    expect((await app.request('DELETE', `/api/v1/projects/${project.slug}`, { token: admin })).body.field).toBe('query.confirm');
+    expect((await app.request('DELETE', `/api/v1/projects/${project.slug}?confirm=${project.slug}`, { token: admin })).status).toBe(204);
+    expect((await app.request('GET', `/api/v1/projects/${project.slug}`, { token: admin })).status).toBe(404);
+    expect(await app.sql(`SELECT 1 FROM memberships WHERE project_id = $1`, [project.id])).toHaveLength(0);
+    const audit = await app.sql(`SELECT action FROM audit_log WHERE target_id = $1 ORDER BY id`, [project.id]);
+    expect(audit.map((r) => r.action)).toEqual(['project.created', 'project.deleted']);
+  });
 });

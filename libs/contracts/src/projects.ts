@@ -145,6 +145,9 @@ export const UpdateProjectRequest = z
   .meta({ id: 'UpdateProjectRequest' });
 export type UpdateProjectRequest = z.infer<typeof UpdateProjectRequest>;
 
+export const DeleteProjectQuery = z.strictObject({ confirm: z.string().describe('the slug again') });
+export type DeleteProjectQuery = z.infer<typeof DeleteProjectQuery>;
+
 export const ProjectResponse = z
   .object({
     id: z.uuid(),

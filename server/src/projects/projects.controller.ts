@@ -8,6 +8,7 @@ import {
   CreateApiKeyRequest,
   CreatedApiKeyResponse,
   CreateProjectRequest,
+  DeleteProjectQuery,
   MemberResponse,
   ProjectListResponse,
   ProjectResponse,
@@ -17,7 +18,7 @@ import { ApiKeysService } from '../auth/api-keys.service';
 import { CurrentUser, Roles } from '../auth/auth.decorators';
 import type { UserPrincipal } from '../auth/principal';
 import { Actor, UsersService } from '../auth/users.service';
-import { openApiSchema, ValidBody, ValidParam } from '../common/validation/zod-validation.pipe';
+import { openApiSchema, ValidBody, ValidParam, ValidQuery } from '../common/validation/zod-validation.pipe';
 import { ProjectRoute } from './project-access.guard';
 import { ProjectsService, toProjectResponse } from './projects.service';
 import { ProjectErrors } from './projects.errors';
@@ -64,6 +65,17 @@ export class ProjectsController {
   async update(@ValidBody(UpdateProjectRequest) body: UpdateProjectRequest, @CurrentUser() user: UserPrincipal, @Req() request: FastifyRequest): Promise<ProjectResponse> {
     const slug = (request.params as { slug: string }).slug;
     return toProjectResponse(await this.projects.update(slug, body, actorOf(user, request)), 'admin');
+  }
+
+  /** Deletes the project and everything in it; `?confirm=<slug>` guards against a slip. */
+  @Delete(':slug')
+  @Roles('admin')
+  @ProjectRoute()
+  @HttpCode(204)
+  async remove(@ValidQuery(DeleteProjectQuery) query: { confirm: string }, @CurrentUser() user: UserPrincipal, @Req() request: FastifyRequest): Promise<void> {
+    const slug = (request.params as { slug: string }).slug;
+    if (query.confirm !== slug) throw ProjectErrors.confirmationMismatch(slug);
+    await this.projects.remove(slug, actorOf(user, request));
   }
 
   @Get(':slug/members')

@@ -120,4 +120,13 @@ export class ProjectsService {
       return manager.getRepository(ProjectEntity).findOneByOrFail({ id: project.id });
     });
   }
+
+  async remove(slug: string, actor: Actor): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const project = await manager.getRepository(ProjectEntity).findOneBy({ slug });
+      if (!project) throw ProjectErrors.notFound(slug);
+      await this.audit.record({ actorUserId: actor.userId, action: 'project.deleted', targetType: 'project', targetId: project.id, details: { slug }, requestId: actor.requestId }, manager);
+      await manager.getRepository(ProjectEntity).delete({ id: project.id });
+    });
+  }
 }

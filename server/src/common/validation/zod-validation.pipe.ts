@@ -66,7 +66,11 @@ export function ValidBody(schema: z.ZodType): ParameterDecorator {
   };
 }
 
-/** @Query validated by a zod object schema; each key is documented as a query parameter. */
+/**
+ * @Query validated by a zod object schema; each key is documented as a query parameter.
+ * Annotate the parameter with an inline type: a type named like its schema is emitted as
+ * the schema object in decorator metadata, and Swagger would scan it as a class.
+ */
 export function ValidQuery(schema: z.ZodObject): ParameterDecorator {
   return (target, key, index) => {
     Query(new ZodValidationPipe(schema, 'query'))(target, key, index);
