@@ -6,10 +6,11 @@ import { migrations } from '../../server/src/database/migrations';
 import { createDatabase, withClient } from '../helpers/test-database';
 import { freePort, loginAt, spawnServer, ServerProcess } from '../helpers/server-process';
 
+/** Running, not merely a zombie waiting for whichever process adopted it to reap it. */
 function isAlive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
     return false;
   }
