@@ -12,8 +12,6 @@ import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { PinoNestLogger } from './common/logging/logger';
 import { openApiComponents } from './common/validation/zod-validation.pipe';
 
-const BODY_LIMIT = 10 * 1024 * 1024;
-
 /** Builds the HTTP application on an open, migrated data source; the caller listens. */
 export async function createApp(context: AppContext): Promise<NestFastifyApplication> {
   const { config, logger, metrics } = context;
@@ -21,7 +19,7 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
     loggerInstance: logger,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    bodyLimit: BODY_LIMIT,
+    bodyLimit: config.ingest.maxBodyBytes,
     trustProxy: true,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(context), adapter, {
@@ -30,6 +28,8 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
   const fastify = app.getHttpAdapter().getInstance();
 
   await app.register(fastifyCookie);
+  // NDJSON bodies reach the handler as the raw stream: read line by line, never held whole
+  fastify.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -52,7 +52,7 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
     void reply.type('text/html; charset=utf-8').sendFile('index.html');
     return true;
   };
-  app.useGlobalFilters(new AllExceptionsFilter(logger, spaFallback));
+  app.useGlobalFilters(new AllExceptionsFilter(logger, spaFallback, config.ingest.maxBodyBytes));
 
   const document = SwaggerModule.createDocument(
     app,

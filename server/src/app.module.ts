@@ -4,6 +4,11 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AuthModule } from './auth/auth.module';
 import { AuditModule } from './common/audit/audit.module';
+import { DomainEventsModule } from './common/events/domain-events';
+import { JobsModule } from './common/jobs/jobs.service';
+import { FeedbackModule } from './feedback/feedback.module';
+import { LabelsModule } from './labels/labels.module';
+import { PredictionsModule } from './predictions/predictions.module';
 import { LOGGER } from './common/logging/logger';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { HealthController } from './health/health.controller';
@@ -17,6 +22,9 @@ export interface AppContext {
   metrics: Metrics;
   /** opened and migrated before Nest starts, so every provider sees a ready schema */
   dataSource: DataSource;
+  databaseUrl: string;
+  /** run scheduled jobs in this process (not in the CLI) */
+  jobs: boolean;
 }
 
 @Global()
@@ -43,9 +51,14 @@ export class AppModule {
           useFactory: () => context.dataSource.options,
           dataSourceFactory: async () => context.dataSource,
         }),
+        DomainEventsModule,
+        JobsModule.forRoot({ databaseUrl: context.databaseUrl, enabled: context.jobs }),
         AuditModule,
         AuthModule,
         ProjectsModule,
+        LabelsModule,
+        PredictionsModule,
+        FeedbackModule,
       ],
       controllers: [HealthController, MetricsController],
     };

@@ -24,7 +24,7 @@ export async function resolveDatabase(config: AppConfig, logger: Logger): Promis
 }
 
 /** Opens the pool and migrates under the advisory lock: what the app module expects to find. */
-export async function prepareContext(config: AppConfig, logger: Logger, databaseUrl: string): Promise<AppContext> {
+export async function prepareContext(config: AppConfig, logger: Logger, databaseUrl: string, options: { jobs?: boolean } = {}): Promise<AppContext> {
   const dataSource = await openDataSource(databaseUrl, config.dbPoolSize, logger);
   try {
     await runMigrations(dataSource, logger);
@@ -32,7 +32,7 @@ export async function prepareContext(config: AppConfig, logger: Logger, database
     await dataSource.destroy();
     throw error;
   }
-  return { config, logger, metrics: createMetrics(), dataSource };
+  return { config, logger, metrics: createMetrics(), dataSource, databaseUrl, jobs: options.jobs ?? true };
 }
 
 export type { NestFastifyApplication };

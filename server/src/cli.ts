@@ -29,7 +29,7 @@ async function withApp<T>(work: (app: INestApplicationContext) => Promise<T>): P
   const logger = pino({ level: process.env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
   const database = await resolveDatabase(config, logger);
   try {
-    const context = await prepareContext(config, logger, database.url);
+    const context = await prepareContext(config, logger, database.url, { jobs: false });
     const app = await NestFactory.createApplicationContext(AppModule.forRoot(context), { logger: false });
     try {
       await app.get(UsersService).ensureFirstAdmin();

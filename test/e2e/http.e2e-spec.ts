@@ -5,7 +5,7 @@ describe('HTTP surface: health, metrics, docs, the client and the error envelope
   let admin: string;
 
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ INGEST_MAX_BODY_MB: '1' });
     admin = await app.login();
   });
   afterAll(() => app.close());
@@ -73,7 +73,7 @@ describe('HTTP surface: health, metrics, docs, the client and the error envelope
     expect(traced.headers.get('x-request-id')).toBe('trace-me-123');
     expect(traced.body.requestId).toBe('trace-me-123');
 
-    const tooBig = await app.request('POST', '/api/v1/projects', { raw: JSON.stringify({ name: 'x'.repeat(11 * 1024 * 1024) }), token: admin });
+    const tooBig = await app.request('POST', '/api/v1/projects', { raw: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }), token: admin });
     expect(tooBig.status).toBe(413);
     expect(tooBig.body.code).toBe('http/payload_too_large');
   });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { TestApp } from '../helpers/test-app';
 
 const unique = () => randomBytes(4).toString('hex');
@@ -39,4 +39,31 @@ export async function createApiKey(app: TestApp, adminToken: string, slug: strin
   const response = await app.request('POST', `/api/v1/projects/${slug}/api-keys`, { body: { name: `key-${unique()}`, scopes }, token: adminToken });
   if (response.status !== 201) throw new Error(`create key -> ${response.status} ${JSON.stringify(response.body)}`);
   return response.body as { id: string; secret: string };
+}
+
+let sequence = 0;
+/** A prediction shaped like real traffic: ten features, class scores, slice keys. */
+export function predictionBody(overrides: Record<string, unknown> = {}, labels = ['ham', 'spam']) {
+  sequence++;
+  const top = 0.5 + ((sequence * 7919) % 500) / 1000;
+  const scores = Object.fromEntries(labels.map((label, i) => [label, i === 0 ? top : (1 - top) / (labels.length - 1)]));
+  return {
+    id: randomUUID(),
+    model: { name: 'spam-filter', version: '1.4.0' },
+    input: {
+      subject: `Offer number ${sequence}`,
+      body: 'Lorem ipsum dolor sit amet, consectetur adipiscing elit.',
+      sender_domain: 'example.com',
+      length: 120 + (sequence % 50),
+      links: sequence % 4,
+      has_attachment: sequence % 3 === 0,
+      hour: sequence % 24,
+      language: 'en',
+      reputation: 0.5,
+      tokens: ['offer', 'free', 'now'],
+    },
+    scores,
+    slice: { country: ['FR', 'DE', 'US'][sequence % 3], device: sequence % 2 ? 'mobile' : 'desktop' },
+    ...overrides,
+  };
 }

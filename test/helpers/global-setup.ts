@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import PgBoss from 'pg-boss';
 import pino from 'pino';
 import { startEmbeddedPostgres } from '../../server/src/database/embedded-postgres';
 import { openDataSource } from '../../server/src/database/data-source';
@@ -29,4 +30,8 @@ export default async function globalSetup(): Promise<void> {
   } finally {
     await dataSource.destroy();
   }
+  // pg-boss creates its schema on first start: once here, so every clone has it
+  const boss = new PgBoss({ connectionString: databaseUrl(TEMPLATE_DATABASE, serverUrl), max: 1, schedule: false, supervise: false });
+  await boss.start();
+  await boss.stop({ graceful: false, wait: true });
 }

@@ -26,7 +26,7 @@ export interface TestApp {
 }
 
 /** The real application on its own cloned database, listening on a free port. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: { jobs?: boolean } = {}): Promise<TestApp> {
   const database = await createDatabase();
   const config = loadConfig(
     {
@@ -41,7 +41,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     path.join(__dirname, '..', '..'),
   );
   const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const context = await prepareContext(config, logger, database.url);
+  // scheduled jobs stay off unless a test asks: tests call the job's work directly, deterministically
+  const context = await prepareContext(config, logger, database.url, { jobs: options.jobs ?? false });
   const app = await createApp(context);
   await app.get(UsersService).ensureFirstAdmin();
   await app.listen({ port: 0, host: '127.0.0.1' });

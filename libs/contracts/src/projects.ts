@@ -54,6 +54,9 @@ export const RoutingPolicy = z
   .meta({ id: 'RoutingPolicy' });
 export type RoutingPolicy = z.infer<typeof RoutingPolicy>;
 
+/** A rule label that means: the label named by the event's value. */
+export const VALUE_LABEL = '$value';
+
 export const FeedbackRules = z
   .strictObject({
     rules: z
@@ -61,14 +64,17 @@ export const FeedbackRules = z
         z.strictObject({
           eventType: z.string().min(1).max(64),
           valueEquals: z.union([z.string(), z.number(), z.boolean()]).optional(),
-          label: z.string().min(1).max(64),
-          windowMinutes: z.number().int().positive().max(525_600),
-          priority: z.number().int().default(0),
+          label: z.string().min(1).max(64).describe(`a project label, or "${VALUE_LABEL}": the label the event's value names (corrections)`),
+          windowMinutes: z.number().int().positive().max(525_600).describe('the event counts when it occurs within this many minutes after the prediction'),
+          priority: z.number().int().default(0).describe('when several rules match, the highest priority wins'),
         }),
       )
       .max(100)
       .default([]),
-    absence: z.strictObject({ label: z.string().min(1).max(64), windowMinutes: z.number().int().positive().max(525_600) }).optional(),
+    absence: z
+      .strictObject({ label: z.string().min(1).max(64), windowMinutes: z.number().int().positive().max(525_600) })
+      .optional()
+      .describe('no matching event within the window: this label, decided when the window closes'),
   })
   .meta({ id: 'FeedbackRules' });
 export type FeedbackRules = z.infer<typeof FeedbackRules>;
@@ -104,7 +110,7 @@ export function labelReferenceIssues(labels: LabelDefinition[], feedbackRules: F
   const names = new Set(labels.map((l) => l.name));
   const issues: Array<{ path: Array<string | number>; message: string }> = [];
   feedbackRules.rules.forEach((rule, index) => {
-    if (!names.has(rule.label)) issues.push({ path: ['feedbackRules', 'rules', index, 'label'], message: `"${rule.label}" is not one of the project's labels` });
+    if (rule.label !== VALUE_LABEL && !names.has(rule.label)) issues.push({ path: ['feedbackRules', 'rules', index, 'label'], message: `"${rule.label}" is not one of the project's labels` });
   });
   const absence = feedbackRules.absence;
   if (absence && !names.has(absence.label)) issues.push({ path: ['feedbackRules', 'absence', 'label'], message: `"${absence.label}" is not one of the project's labels` });

@@ -20,6 +20,9 @@ const EnvSchema = z.object({
   LOGIN_MAX_FAILURES: positiveInt.default(10),
   LOGIN_WINDOW_SECONDS: positiveInt.default(300),
   DB_POOL_SIZE: positiveInt.max(500).default(10),
+  INGEST_MAX_BATCH: positiveInt.max(1_000_000).default(10_000),
+  INGEST_MAX_BODY_MB: positiveInt.max(1024).default(64),
+  INGEST_MAX_STREAM_MB: positiveInt.max(1_048_576).default(4096),
 });
 
 export interface AppConfig {
@@ -35,6 +38,7 @@ export interface AppConfig {
   session: { ttlSeconds: number; cookieSecure: boolean };
   login: { maxFailures: number; windowSeconds: number };
   dbPoolSize: number;
+  ingest: { maxBatch: number; maxBodyBytes: number; maxStreamBytes: number };
 }
 
 export class ConfigError extends Error {
@@ -71,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     session: { ttlSeconds: e.SESSION_TTL_HOURS * 3600, cookieSecure: e.COOKIE_SECURE === 'true' },
     login: { maxFailures: e.LOGIN_MAX_FAILURES, windowSeconds: e.LOGIN_WINDOW_SECONDS },
     dbPoolSize: e.DB_POOL_SIZE,
+    ingest: { maxBatch: e.INGEST_MAX_BATCH, maxBodyBytes: e.INGEST_MAX_BODY_MB * 1024 * 1024, maxStreamBytes: e.INGEST_MAX_STREAM_MB * 1024 * 1024 },
   };
 }
 

@@ -40,6 +40,10 @@ export class ProjectsService {
     return this.dataSource.getRepository(ProjectEntity).findOneBy({ slug });
   }
 
+  findById(id: string): Promise<ProjectEntity | null> {
+    return this.dataSource.getRepository(ProjectEntity).findOneBy({ id });
+  }
+
   async getBySlug(slug: string): Promise<ProjectEntity> {
     const project = await this.findBySlug(slug);
     if (!project) throw ProjectErrors.notFound(slug);

@@ -9,6 +9,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   constructor(
     private readonly logger: Logger,
     private readonly spaFallback?: (request: FastifyRequest, reply: FastifyReply) => boolean,
+    private readonly bodyLimitBytes?: number,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -18,6 +19,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     if (exception instanceof NotFoundException && this.spaFallback?.(request, reply)) return;
     const envelope = toErrorEnvelope(exception, String(request.id));
+    if (envelope.body.code === 'http/payload_too_large' && this.bodyLimitBytes) {
+      envelope.body.message = `the request body exceeds the limit of ${Math.round(this.bodyLimitBytes / 1024 / 1024)} MiB (INGEST_MAX_BODY_MB); stream large batches as application/x-ndjson`;
+    }
     if (envelope.unexpected) request.log.error({ err: exception }, 'unhandled error');
     else if (envelope.status >= 500) request.log.warn({ code: envelope.body.code, err: exception }, envelope.body.message);
     if (reply.sent) return;

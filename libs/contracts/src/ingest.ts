@@ -1,0 +1,62 @@
+import { z } from 'zod';
+
+export const FEATURE_LIMITS = { features: 512, keyLength: 128, stringLength: 65_536, arrayLength: 4_096, sliceKeys: 32, sliceValueLength: 256, metadataBytes: 16_384 } as const;
+
+const scalar = z.union([z.number(), z.string().max(FEATURE_LIMITS.stringLength), z.boolean()]);
+export const FeatureValue = z.union([scalar, z.array(scalar).max(FEATURE_LIMITS.arrayLength)]);
+export type FeatureValue = z.infer<typeof FeatureValue>;
+
+const key = z.string().min(1).max(FEATURE_LIMITS.keyLength);
+
+/** The shape of one prediction; project rules (its labels, sums) are checked by the server. */
+export const PredictionInput = z
+  .strictObject({
+    id: z.uuid().optional().describe('client id: the idempotency key; generated when absent'),
+    model: z.strictObject({ name: z.string().trim().min(1).max(200), version: z.string().trim().min(1).max(200) }),
+    input: z
+      .record(key, FeatureValue)
+      .refine((input) => Object.keys(input).length <= FEATURE_LIMITS.features, `at most ${FEATURE_LIMITS.features} features`),
+    scores: z.record(z.string().min(1).max(64), z.number()),
+    predictedLabel: z.string().min(1).max(64).optional().describe('argmax of scores when absent'),
+    slice: z
+      .record(key, z.string().max(FEATURE_LIMITS.sliceValueLength))
+      .refine((slice) => Object.keys(slice).length <= FEATURE_LIMITS.sliceKeys, `at most ${FEATURE_LIMITS.sliceKeys} slice keys`)
+      .optional(),
+    timestamp: z.iso.datetime({ offset: true }).optional().describe('when the model predicted; default: when received'),
+    metadata: z
+      .record(z.string(), z.unknown())
+      .refine((metadata) => JSON.stringify(metadata).length <= FEATURE_LIMITS.metadataBytes, `at most ${FEATURE_LIMITS.metadataBytes} bytes`)
+      .optional(),
+  })
+  .meta({ id: 'Prediction' });
+export type PredictionInput = z.infer<typeof PredictionInput>;
+
+export const RejectedItem = z.object({ index: z.number().int(), code: z.string(), field: z.string(), message: z.string() });
+export type RejectedItem = z.infer<typeof RejectedItem>;
+
+export const IngestReply = z
+  .object({
+    accepted: z.number().int().describe('stored now'),
+    duplicates: z.number().int().describe('seen before under the same id: not stored twice'),
+    rejected: z.array(RejectedItem).optional().describe('with ?partial=true: the items refused'),
+  })
+  .meta({ id: 'IngestReply' });
+export type IngestReply = z.infer<typeof IngestReply>;
+
+export const SinglePredictionReply = IngestReply.extend({ id: z.uuid() }).meta({ id: 'PredictionReply' });
+export type SinglePredictionReply = z.infer<typeof SinglePredictionReply>;
+
+export const IngestQuery = z.strictObject({
+  partial: z.enum(['true', 'false']).default('false').describe('store the valid items and list the rejected ones'),
+});
+
+export const FeedbackInput = z
+  .strictObject({
+    id: z.string().min(1).max(200).describe('event id: the idempotency key'),
+    predictionId: z.uuid(),
+    type: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_.:-]*$/, 'lowercase, starting with a letter'),
+    value: z.union([z.string().max(256), z.number(), z.boolean()]).optional().describe('a label for a correction, a number for a rating'),
+    occurredAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .meta({ id: 'Feedback' });
+export type FeedbackInput = z.infer<typeof FeedbackInput>;

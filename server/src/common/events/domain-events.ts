@@ -1,0 +1,41 @@
+import { Global, Injectable, Logger, Module } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+
+/** Every domain event with its payload; emitted after the transaction that caused it commits. */
+export interface DomainEventMap {
+  'prediction.contradicted': {
+    projectId: string;
+    predictionId: string;
+    predictedLabel: string;
+    confidence: number;
+    label: string;
+    rule: string;
+  };
+  'label.finalized': { projectId: string; predictionId: string; label: string; source: string };
+}
+
+export type DomainEventName = keyof DomainEventMap;
+
+/** In-process typed events: features announce what happened without importing who listens. */
+@Injectable()
+export class DomainEvents {
+  private readonly emitter = new EventEmitter();
+  private readonly logger = new Logger('DomainEvents');
+
+  emit<K extends DomainEventName>(name: K, payload: DomainEventMap[K]): void {
+    for (const listener of this.emitter.listeners(name)) {
+      Promise.resolve()
+        .then(() => (listener as (p: DomainEventMap[K]) => unknown)(payload))
+        .catch((error: unknown) => this.logger.error(`a ${name} listener failed: ${String(error)}`));
+    }
+  }
+
+  on<K extends DomainEventName>(name: K, listener: (payload: DomainEventMap[K]) => unknown): () => void {
+    this.emitter.on(name, listener);
+    return () => this.emitter.off(name, listener);
+  }
+}
+
+@Global()
+@Module({ providers: [DomainEvents], exports: [DomainEvents] })
+export class DomainEventsModule {}

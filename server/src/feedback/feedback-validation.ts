@@ -1,0 +1,38 @@
+import { FeedbackInput, VALUE_LABEL } from '@backflow/contracts';
+import type { ItemVerdict } from '../common/ingest/batch';
+import type { ProjectEntity } from '../projects/project.entity';
+
+export interface FeedbackRow {
+  id: string;
+  predictionId: string;
+  type: string;
+  value: string | number | boolean | null;
+  occurredAt: Date;
+}
+
+const MAX_FUTURE_MS = 24 * 3600 * 1000;
+
+/** Checks one feedback event: its shape, and that a value meant as a label is one of the project's. */
+export function validateFeedback(raw: unknown, project: Pick<ProjectEntity, 'labels' | 'feedbackRules'>, now = new Date()): ItemVerdict<FeedbackRow> {
+  const parsed = FeedbackInput.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys' && issue.keys.length) path.push(issue.keys[0]);
+    const field = path.join('.') || 'body';
+    return { ok: false, rejection: { code: 'validation/invalid', field, message: `${field}: ${issue.message}` } };
+  }
+  const event = parsed.data;
+  const valueIsLabel = project.feedbackRules.rules.some((rule) => rule.eventType === event.type && rule.label === VALUE_LABEL);
+  if (valueIsLabel && !project.labels.some((label) => label.name === event.value)) {
+    return {
+      ok: false,
+      rejection: { code: 'feedback/unknown_label', field: 'value', message: `value: a ${event.type} names one of the project's labels (${project.labels.map((l) => l.name).join(', ')})` },
+    };
+  }
+  const occurredAt = event.occurredAt ? new Date(event.occurredAt) : now;
+  if (occurredAt.getTime() - now.getTime() > MAX_FUTURE_MS) {
+    return { ok: false, rejection: { code: 'feedback/timestamp_in_future', field: 'occurredAt', message: 'occurredAt: more than a day ahead of the server clock' } };
+  }
+  return { ok: true, row: { id: event.id, predictionId: event.predictionId, type: event.type, value: event.value ?? null, occurredAt } };
+}

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { LabelsModule } from '../labels/labels.module';
+import { PredictionsModule } from '../predictions/predictions.module';
+import { ProjectsModule } from '../projects/projects.module';
+import { FeedbackController } from './feedback.controller';
+import { FeedbackService } from './feedback.service';
+
+@Module({
+  imports: [AuthModule, ProjectsModule, PredictionsModule, LabelsModule],
+  controllers: [FeedbackController],
+  providers: [FeedbackService],
+  exports: [FeedbackService],
+})
+export class FeedbackModule {}

@@ -1,0 +1,223 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { IngestReply } from '@backflow/contracts';
+import { DomainError } from '../common/errors';
+import { DomainEventMap, DomainEvents } from '../common/events/domain-events';
+import { partition } from '../common/ingest/batch';
+import { JobsService } from '../common/jobs/jobs.service';
+import { LabelsService, NewFeedbackLabel } from '../labels/labels.service';
+import type { PredictionRow } from '../predictions/prediction-validation';
+import { AfterCommit, PredictionsService } from '../predictions/predictions.service';
+import type { ProjectEntity } from '../projects/project.entity';
+import { ProjectsService } from '../projects/projects.service';
+import { absenceClosesAt, decideByAbsence, decideFromEvents, FeedbackDecision } from './feedback-rules';
+import { FeedbackRow, validateFeedback } from './feedback-validation';
+
+type Contradiction = DomainEventMap['prediction.contradicted'];
+
+const MAX_BATCH = 10_000;
+// rows handled per transaction by the scheduled job
+const JOB_CHUNK = 500;
+
+@Injectable()
+export class FeedbackService implements OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly predictions: PredictionsService,
+    private readonly projects: ProjectsService,
+    private readonly labels: LabelsService,
+    private readonly events: DomainEvents,
+    private readonly jobs: JobsService,
+  ) {}
+
+  onModuleInit(): void {
+    // feedback that arrived first is joined in the very transaction that stores its prediction
+    this.predictions.onStored((manager, project, stored) => this.onPredictionsStored(manager, project, stored));
+    this.jobs.schedule('feedback-reconcile', '* * * * *', () => this.reconcile());
+  }
+
+  /** One event or an array of them: all-or-nothing, or with `partial` the valid ones. */
+  async ingest(project: ProjectEntity, body: unknown, partial: boolean): Promise<IngestReply> {
+    const items = Array.isArray(body) ? body : [body];
+    if (items.length > MAX_BATCH) throw new DomainError('feedback/batch_too_large', `a batch holds at most ${MAX_BATCH} events`, 413, 'body', { limit: MAX_BATCH });
+    const now = new Date();
+    const { valid, rejected } = partition(items, (raw) => validateFeedback(raw, project, now));
+    if (rejected.length && !partial) {
+      const [first] = rejected;
+      if (!Array.isArray(body)) throw new DomainError(first.code, first.message, 400, first.field);
+      throw new DomainError('feedback/batch_rejected', `${rejected.length} of ${items.length} events are invalid, so none was stored; first: item ${first.index}: ${first.message}`, 400, `${first.index}.${first.field}`, { rejected });
+    }
+    const contradictions: Contradiction[] = [];
+    const accepted = await this.dataSource.transaction(async (manager) => {
+      const inserted = await this.insertEvents(manager, project.id, valid);
+      const touched = [...new Set(valid.filter((row) => inserted.has(row.id)).map((row) => row.predictionId))];
+      contradictions.push(...(await this.apply(manager, project, touched)));
+      return inserted.size;
+    });
+    this.announce(contradictions);
+    return { accepted, duplicates: valid.length - accepted, ...(partial ? { rejected } : {}) };
+  }
+
+  private async insertEvents(manager: EntityManager, projectId: string, rows: FeedbackRow[]): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const inserted: Array<{ id: string }> = await manager.query(
+      `INSERT INTO feedback_events (project_id, id, prediction_id, type, value, occurred_at)
+       SELECT $1, * FROM unnest($2::text[], $3::uuid[], $4::text[], $5::jsonb[], $6::timestamptz[])
+       ON CONFLICT (project_id, id) DO NOTHING RETURNING id`,
+      [projectId, rows.map((r) => r.id), rows.map((r) => r.predictionId), rows.map((r) => r.type), rows.map((r) => (r.value === null ? null : JSON.stringify(r.value))), rows.map((r) => r.occurredAt.toISOString())],
+    );
+    return new Set(inserted.map((r) => r.id));
+  }
+
+  private async onPredictionsStored(manager: EntityManager, project: ProjectEntity, stored: PredictionRow[]): Promise<AfterCommit[]> {
+    const absence = stored.flatMap((row) => {
+      const closesAt = absenceClosesAt(row.occurredAt, project.feedbackRules);
+      return closesAt ? [{ id: row.id, closesAt }] : [];
+    });
+    if (absence.length) {
+      await manager.query(
+        `INSERT INTO feedback_windows (project_id, prediction_id, closes_at) SELECT $1, * FROM unnest($2::uuid[], $3::timestamptz[]) ON CONFLICT DO NOTHING`,
+        [project.id, absence.map((a) => a.id), absence.map((a) => a.closesAt.toISOString())],
+      );
+    }
+    const waiting: Array<{ prediction_id: string }> = await manager.query(
+      `SELECT DISTINCT prediction_id FROM feedback_events WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) AND applied_at IS NULL`,
+      [project.id, stored.map((row) => row.id)],
+    );
+    if (waiting.length === 0) return [];
+    const contradictions = await this.apply(manager, project, waiting.map((w) => w.prediction_id));
+    return contradictions.length ? [() => this.announce(contradictions)] : [];
+  }
+
+  /**
+   * Re-decides the feedback label of each prediction from all its events, under the
+   * prediction's row lock. Events whose prediction has not arrived stay unapplied.
+   */
+  private async apply(manager: EntityManager, project: ProjectEntity, predictionIds: string[]): Promise<Contradiction[]> {
+    const facts = await this.predictions.lockFacts(manager, project.id, predictionIds);
+    if (facts.length === 0) return [];
+    const ids = facts.map((f) => f.id);
+    const events: Array<{ id: string; prediction_id: string; type: string; value: unknown; occurred_at: Date }> = await manager.query(
+      `SELECT id, prediction_id, type, value, occurred_at FROM feedback_events WHERE project_id = $1 AND prediction_id = ANY($2::uuid[])`,
+      [project.id, ids],
+    );
+    const byPrediction = new Map<string, typeof events>();
+    for (const event of events) byPrediction.set(event.prediction_id, [...(byPrediction.get(event.prediction_id) ?? []), event]);
+    const labelNames = project.labels.map((l) => l.name);
+    const decided: Array<{ facts: (typeof facts)[number]; decision: FeedbackDecision }> = [];
+    for (const fact of facts) {
+      const decision = decideFromEvents(
+        fact.occurredAt,
+        (byPrediction.get(fact.id) ?? []).map((e) => ({ id: e.id, type: e.type, value: e.value, occurredAt: e.occurred_at })),
+        project.feedbackRules,
+        labelNames,
+      );
+      if (decision) decided.push({ facts: fact, decision });
+    }
+    const contradictions = await this.record(manager, project, decided);
+    await manager.query(`UPDATE feedback_events SET applied_at = now() WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) AND applied_at IS NULL`, [project.id, ids]);
+    // an event-made label settles the prediction: its absence window has nothing left to decide
+    if (decided.length) {
+      await manager.query(`DELETE FROM feedback_windows WHERE project_id = $1 AND prediction_id = ANY($2::uuid[])`, [project.id, decided.map((d) => d.facts.id)]);
+    }
+    return contradictions;
+  }
+
+  private async record(
+    manager: EntityManager,
+    project: ProjectEntity,
+    decided: Array<{ facts: { id: string; predictedLabel: string; confidence: number }; decision: FeedbackDecision }>,
+  ): Promise<Contradiction[]> {
+    if (decided.length === 0) return [];
+    const threshold = project.routing.contradictionConfidence;
+    const current = await this.labels.currentFor(manager, project.id, decided.map((d) => d.facts.id));
+    const labels: NewFeedbackLabel[] = decided.map(({ facts, decision }) => ({
+      predictionId: facts.id,
+      value: decision.label,
+      rule: decision.rule,
+      feedbackEventId: decision.eventId,
+      contradictsPrediction: decision.label !== facts.predictedLabel && facts.confidence >= threshold,
+    }));
+    const becameCurrent = await this.labels.recordFeedbackLabels(manager, project.id, labels, current);
+    const factsById = new Map(decided.map((d) => [d.facts.id, d.facts]));
+    return becameCurrent
+      .filter((label) => label.contradictsPrediction)
+      .map((label) => {
+        const facts = factsById.get(label.predictionId)!;
+        return { projectId: project.id, predictionId: label.predictionId, predictedLabel: facts.predictedLabel, confidence: facts.confidence, label: label.value, rule: label.rule };
+      });
+  }
+
+  private announce(contradictions: Contradiction[]): void {
+    for (const contradiction of contradictions) this.events.emit('prediction.contradicted', contradiction);
+  }
+
+  /** The scheduled pass: closes due absence windows, and applies events whose prediction arrived since. */
+  async reconcile(now = new Date()): Promise<{ windowsClosed: number; eventsApplied: number }> {
+    let windowsClosed = 0;
+    for (;;) {
+      const closed = await this.closeDueWindows(now);
+      windowsClosed += closed;
+      if (closed < JOB_CHUNK) break;
+    }
+    let eventsApplied = 0;
+    for (;;) {
+      const applied = await this.applyWaitingEvents();
+      eventsApplied += applied;
+      if (applied < JOB_CHUNK) break;
+    }
+    return { windowsClosed, eventsApplied };
+  }
+
+  private async closeDueWindows(now: Date): Promise<number> {
+    const contradictions: Contradiction[] = [];
+    const closed = await this.dataSource.transaction(async (manager) => {
+      const due: Array<{ project_id: string; prediction_id: string }> = await manager.query(
+        `WITH due AS (
+           DELETE FROM feedback_windows WHERE (project_id, prediction_id) IN (
+             SELECT project_id, prediction_id FROM feedback_windows WHERE closes_at <= $1 ORDER BY closes_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+           RETURNING project_id, prediction_id)
+         SELECT project_id, prediction_id FROM due`,
+        [now.toISOString(), JOB_CHUNK],
+      );
+      for (const [projectId, predictionIds] of groupBy(due, (d) => d.project_id, (d) => d.prediction_id)) {
+        const project = await this.projects.findById(projectId);
+        const decision = project && decideByAbsence(project.feedbackRules);
+        if (!project || !decision) continue;
+        const facts = await this.predictions.lockFacts(manager, projectId, predictionIds);
+        const current = await this.labels.currentFor(manager, projectId, predictionIds);
+        const unlabeled = facts.filter((f) => !current.has(f.id));
+        contradictions.push(...(await this.record(manager, project, unlabeled.map((facts) => ({ facts, decision })))));
+      }
+      return due.length;
+    });
+    this.announce(contradictions);
+    return closed;
+  }
+
+  private async applyWaitingEvents(): Promise<number> {
+    const contradictions: Contradiction[] = [];
+    const applied = await this.dataSource.transaction(async (manager) => {
+      const waiting: Array<{ project_id: string; prediction_id: string }> = await manager.query(
+        `SELECT DISTINCT f.project_id, f.prediction_id FROM feedback_events f
+           JOIN predictions p ON p.project_id = f.project_id AND p.id = f.prediction_id
+          WHERE f.applied_at IS NULL LIMIT $1`,
+        [JOB_CHUNK],
+      );
+      for (const [projectId, predictionIds] of groupBy(waiting, (w) => w.project_id, (w) => w.prediction_id)) {
+        const project = await this.projects.findById(projectId);
+        if (project) contradictions.push(...(await this.apply(manager, project, predictionIds)));
+      }
+      return waiting.length;
+    });
+    this.announce(contradictions);
+    return applied;
+  }
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string, value: (item: T) => string): Map<string, string[]> {
+  const groups = new Map<string, string[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), value(item)]);
+  return groups;
+}

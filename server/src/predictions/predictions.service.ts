@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { IngestReply, RejectedItem, SinglePredictionReply } from '@backflow/contracts';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { partition, readNdjson, StreamTooLargeError } from '../common/ingest/batch';
+import type { ProjectEntity } from '../projects/project.entity';
+import { PredictionRow, validatePrediction } from './prediction-validation';
+import { PredictionErrors } from './predictions.errors';
+import { PredictionFacts, PredictionsRepository } from './predictions.repository';
+
+/**
+ * Work that must happen in the transaction that stores new predictions (joining early
+ * feedback, routing); it may return what to announce once that transaction has committed.
+ */
+export type StoredHook = (manager: EntityManager, project: ProjectEntity, stored: PredictionRow[]) => Promise<AfterCommit[] | void>;
+export type AfterCommit = () => void;
+
+interface Stored {
+  accepted: number;
+  afterCommit: AfterCommit[];
+}
+
+// rows written per INSERT while a stream is read
+const STREAM_CHUNK = 1_000;
+// rejections listed in one reply; the count is always complete
+const MAX_LISTED_REJECTIONS = 1_000;
+
+@Injectable()
+export class PredictionsService {
+  private readonly hooks: StoredHook[] = [];
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: PredictionsRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onStored(hook: StoredHook): void {
+    this.hooks.push(hook);
+  }
+
+  private validator(project: ProjectEntity) {
+    const labels = { labels: project.labels.map((l) => l.name), taskType: project.taskType };
+    return (raw: unknown) => validatePrediction(raw, labels, randomUUID);
+  }
+
+  /** Stores rows and runs the hooks on the new ones, in the caller's transaction. */
+  private async store(manager: EntityManager, project: ProjectEntity, rows: PredictionRow[], into: Stored = { accepted: 0, afterCommit: [] }): Promise<Stored> {
+    const inserted = await this.repository.insertBatch(manager, project.id, rows);
+    if (inserted.size > 0) {
+      const stored = rows.filter((row) => inserted.has(row.id));
+      for (const hook of this.hooks) into.afterCommit.push(...((await hook(manager, project, stored)) ?? []));
+    }
+    into.accepted += inserted.size;
+    return into;
+  }
+
+  private async storeInTransaction(project: ProjectEntity, rows: PredictionRow[]): Promise<number> {
+    const stored = await this.dataSource.transaction((manager) => this.store(manager, project, rows));
+    for (const announce of stored.afterCommit) announce();
+    return stored.accepted;
+  }
+
+  async ingestOne(project: ProjectEntity, raw: unknown): Promise<SinglePredictionReply> {
+    const verdict = this.validator(project)(raw);
+    if (!verdict.ok) throw PredictionErrors.invalid(verdict.rejection);
+    const accepted = await this.storeInTransaction(project, [verdict.row]);
+    return { id: verdict.row.id, accepted, duplicates: 1 - accepted };
+  }
+
+  /** A JSON batch: all-or-nothing, or with `partial` the valid items and a list of the rejected ones. */
+  async ingestBatch(project: ProjectEntity, items: unknown, partial: boolean): Promise<IngestReply> {
+    if (!Array.isArray(items)) throw PredictionErrors.notAnArray();
+    if (items.length > this.config.ingest.maxBatch) throw PredictionErrors.batchTooLarge(this.config.ingest.maxBatch);
+    const { valid, rejected } = partition(items, this.validator(project));
+    if (rejected.length && !partial) throw PredictionErrors.batchRejected(rejected.slice(0, MAX_LISTED_REJECTIONS), items.length);
+    const accepted = valid.length ? await this.storeInTransaction(project, valid) : 0;
+    return { accepted, duplicates: valid.length - accepted, ...(partial ? { rejected: rejected.slice(0, MAX_LISTED_REJECTIONS) } : {}) };
+  }
+
+  /** An NDJSON stream, written in chunks inside one transaction: acknowledged only when all of it is committed. */
+  async ingestStream(project: ProjectEntity, stream: Readable, partial: boolean): Promise<IngestReply> {
+    const validate = this.validator(project);
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    await runner.startTransaction();
+    const stored: Stored = { accepted: 0, afterCommit: [] };
+    let valid = 0;
+    let total = 0;
+    const rejected: RejectedItem[] = [];
+    let chunk: PredictionRow[] = [];
+    try {
+      for await (const line of readNdjson(stream, this.config.ingest.maxStreamBytes)) {
+        total++;
+        const verdict = 'rejection' in line ? line : validate(line.value);
+        if ('rejection' in verdict) {
+          rejected.push({ index: line.index, ...verdict.rejection });
+          if (!partial) break;
+          continue;
+        }
+        if (!verdict.ok) continue;
+        chunk.push(verdict.row);
+        valid++;
+        if (chunk.length >= STREAM_CHUNK) {
+          await this.store(runner.manager, project, chunk, stored);
+          chunk = [];
+        }
+      }
+      if (rejected.length && !partial) {
+        stream.resume(); // drain what the client still sends
+        throw PredictionErrors.batchRejected(rejected, total);
+      }
+      await this.store(runner.manager, project, chunk, stored);
+      await runner.commitTransaction();
+      for (const announce of stored.afterCommit) announce();
+    } catch (error) {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      if (error instanceof StreamTooLargeError) throw PredictionErrors.streamTooLarge(this.config.ingest.maxStreamBytes);
+      throw error;
+    } finally {
+      await runner.release();
+    }
+    return { accepted: stored.accepted, duplicates: valid - stored.accepted, ...(partial ? { rejected: rejected.slice(0, MAX_LISTED_REJECTIONS) } : {}) };
+  }
+
+  lockFacts(manager: EntityManager, projectId: string, ids: string[]): Promise<PredictionFacts[]> {
+    return this.repository.lockFacts(manager, projectId, ids);
+  }
+}
