@@ -17,13 +17,19 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
   const { config, logger, metrics } = context;
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    // a caller's request id is kept when it looks like one; anything else gets a fresh id
+    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
     bodyLimit: config.ingest.maxBodyBytes,
-    trustProxy: true,
+    trustProxy: config.trustProxy,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(context), adapter, {
     logger: new PinoNestLogger(logger),
+    // JSON only: no form-encoded bodies, which a cross-site form could post with a victim's cookie
+    bodyParser: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
 
@@ -66,6 +72,5 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
   );
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ...(openApiComponents() as Record<string, never>) } };
   SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
-  app.enableShutdownHooks([]);
   return app;
 }

@@ -42,8 +42,7 @@ async function main(): Promise<void> {
         process.exit(0);
       }
     };
-    process.on('SIGINT', (s) => void shutdown(s));
-    process.on('SIGTERM', (s) => void shutdown(s));
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, (s) => void shutdown(s));
   } catch (error) {
     logger.fatal({ err: error }, 'Backflow failed to start');
     await stopDatabase();

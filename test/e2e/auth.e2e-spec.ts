@@ -58,14 +58,20 @@ describe('auth: sessions, roles and project membership', () => {
     expect(expired.body.code).toBe('auth/session_expired');
   });
 
-  it('rate-limits failed logins per email', async () => {
+  it('rate-limits failed logins per account, parallel guesses included, without believing X-Forwarded-For', async () => {
     const rater = await createUser(app, admin, 'rater');
-    for (let i = 0; i < 3; i++) {
-      expect((await app.request('POST', '/api/v1/auth/login', { body: { email: rater.email, password: 'wrong-password' } })).status).toBe(401);
-    }
+    const guesses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        app.request('POST', '/api/v1/auth/login', { body: { email: rater.email, password: `wrong-password-${i}` }, headers: { 'x-forwarded-for': `6.6.6.${i}` } }),
+      ),
+    );
+    expect(guesses.filter((r) => r.status === 401)).toHaveLength(3);
+    expect(guesses.filter((r) => r.status === 429)).toHaveLength(9);
     const limited = await app.request('POST', '/api/v1/auth/login', { body: { email: rater.email, password: rater.password } });
     expect(limited.status).toBe(429);
-    expect(limited.body.code).toBe('auth/rate_limited');
+    expect(limited.body).toMatchObject({ code: 'auth/rate_limited', details: { retryAfterSeconds: expect.any(Number) } });
+    const [session] = await app.sql(`SELECT ip FROM sessions ORDER BY created_at DESC LIMIT 1`);
+    expect(session.ip).not.toMatch(/^6\.6\.6\./);
   });
 
   it('denies a rater the admin routes and projects they do not belong to', async () => {
@@ -77,6 +83,8 @@ describe('auth: sessions, roles and project membership', () => {
     expect(list.status).toBe(200);
     expect(list.body.projects.map((p: { slug: string }) => p.slug)).toEqual([own.slug]);
     expect(list.body.projects[0].myRole).toBe('rater');
+    // the labeling view, not the admin's configuration
+    expect(Object.keys(list.body.projects[0]).sort()).toEqual(['createdAt', 'id', 'instructions', 'labels', 'myRole', 'name', 'overlap', 'slug', 'taskType', 'updatedAt']);
 
     expect((await app.request('GET', `/api/v1/projects/${own.slug}`, { token: rater.token })).status).toBe(200);
     const other = await app.request('GET', `/api/v1/projects/${foreign.slug}`, { token: rater.token });

@@ -133,6 +133,10 @@ describe('boot: migrations under a lock, and the embedded database through what 
     const second = await start(env);
     await second.waitReady();
     expect(second.output()).toMatch(/stale postmaster.pid/);
+    // closing the terminal (SIGHUP) shuts down as cleanly as Ctrl-C: no postmaster left behind
+    const postmaster = postmasterPid(path.join(dataRoot, 'postgres'))!;
+    expect(await second.stop('SIGHUP')).toBe(0);
+    expect(isAlive(postmaster)).toBe(false);
   });
 
   it('picks another port when the embedded database port is taken', async () => {

@@ -73,6 +73,19 @@ describe('HTTP surface: health, metrics, docs, the client and the error envelope
     expect(traced.headers.get('x-request-id')).toBe('trace-me-123');
     expect(traced.body.requestId).toBe('trace-me-123');
 
+    const form = await app.request('POST', '/api/v1/users', { raw: 'email=x%40example.com&password=Long-enough-1&role=admin', token: admin, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(form.status).toBe(415);
+    expect(form.body.code).toBe('http/unsupported_media_type');
+    expect(await app.sql(`SELECT 1 FROM users WHERE email = 'x@example.com'`)).toHaveLength(0);
+
+    const nul = await app.request('POST', '/api/v1/projects', { body: { slug: 'nul-name', name: 'a\u0000b', taskType: 'single_label', labels: [{ name: 'a' }, { name: 'b' }] }, token: admin });
+    expect(nul.status).toBe(400);
+    expect(nul.body.code).toMatch(/^validation\//);
+    expect(await app.sql(`SELECT 1 FROM projects WHERE slug = 'nul-name'`)).toHaveLength(0);
+    const oddSlug = await app.request('GET', '/api/v1/projects/a%00b', { token: admin });
+    expect([400, 404]).toContain(oddSlug.status);
+    expect(oddSlug.body.code).toEqual(expect.any(String));
+
     const tooBig = await app.request('POST', '/api/v1/projects', { raw: JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024) }), token: admin });
     expect(tooBig.status).toBe(413);
     expect(tooBig.body.code).toBe('http/payload_too_large');

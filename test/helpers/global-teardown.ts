@@ -4,7 +4,6 @@ import type { EmbeddedPostgres } from '../../server/src/database/embedded-postgr
 export default async function globalTeardown(): Promise<void> {
   const state = (globalThis as Record<string, unknown>).__backflowTestDatabase as { embedded: EmbeddedPostgres; dir: string } | undefined;
   if (!state) return;
-  await state.embedded.stop();
+  await state.embedded.stop({ evenIfShared: true });
   fs.rmSync(state.dir, { recursive: true, force: true });
-  fs.rmSync(`${state.dir}/postgres.log`, { force: true });
 }

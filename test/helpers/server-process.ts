@@ -23,7 +23,7 @@ export interface ServerProcess {
   exited: Promise<number | null>;
   waitReady(timeoutMs?: number): Promise<void>;
   kill9(): Promise<void>;
-  stop(): Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** The built server as a user runs it (`node server/dist/main.js`), in its own process. */
@@ -74,8 +74,8 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
       child.kill('SIGKILL');
       await exited;
     },
-    async stop() {
-      child.kill('SIGTERM');
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      child.kill(signal);
       return exited;
     },
   };

@@ -22,7 +22,8 @@ const TOUCH_INTERVAL_MS = 60_000;
 
 @Injectable()
 export class AuthService {
-  private readonly emailThrottle: LoginThrottle;
+  // keyed on email and address together: a stranger elsewhere cannot lock a user out
+  private readonly accountThrottle: LoginThrottle;
   // one address may sign in for many people (an office behind NAT): a looser limit
   private readonly addressThrottle: LoginThrottle;
 
@@ -30,22 +31,23 @@ export class AuthService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.emailThrottle = new LoginThrottle(config.login.maxFailures, config.login.windowSeconds * 1000);
+    this.accountThrottle = new LoginThrottle(config.login.maxFailures, config.login.windowSeconds * 1000);
     this.addressThrottle = new LoginThrottle(config.login.maxFailures * 10, config.login.windowSeconds * 1000);
   }
 
   async login(request: LoginRequest, client: ClientInfo): Promise<LoginResponse> {
     const address = client.ip ?? 'unknown';
-    const wait = Math.max(this.emailThrottle.retryAfter(request.email), this.addressThrottle.retryAfter(address));
+    const account = `${request.email}|${address}`;
+    const wait = Math.max(this.accountThrottle.retryAfter(account), this.addressThrottle.retryAfter(address));
     if (wait > 0) throw AuthErrors.rateLimited(wait);
+    // counted before the slow hash check, so parallel guesses cannot all slip under the limit
+    this.accountThrottle.recordFailure(account);
+    this.addressThrottle.recordFailure(address);
     const user = await this.dataSource.getRepository(UserEntity).findOneBy({ email: request.email });
     const valid = await verifyPassword(user?.passwordHash ?? (await decoyPasswordHash()), request.password);
-    if (!user || !valid || user.disabledAt) {
-      this.emailThrottle.recordFailure(request.email);
-      this.addressThrottle.recordFailure(address);
-      throw AuthErrors.invalidCredentials();
-    }
-    this.emailThrottle.clear(request.email);
+    if (!user || !valid || user.disabledAt) throw AuthErrors.invalidCredentials();
+    this.accountThrottle.clear(account);
+    this.addressThrottle.release(address);
     const token = newSessionToken();
     const expiresAt = new Date(Date.now() + this.config.session.ttlSeconds * 1000);
     await this.dataSource.getRepository(SessionEntity).insert({

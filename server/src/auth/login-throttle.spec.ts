@@ -15,6 +15,15 @@ describe('LoginThrottle', () => {
     expect(throttle.retryAfter('a@example.com')).toBe(0);
   });
 
+  it('takes back the latest attempt when it succeeds', () => {
+    const throttle = new LoginThrottle(2, 60_000);
+    throttle.recordFailure('a');
+    throttle.recordFailure('a');
+    expect(throttle.retryAfter('a')).toBeGreaterThan(0);
+    throttle.release('a');
+    expect(throttle.retryAfter('a')).toBe(0);
+  });
+
   it('forgets failures after a success', () => {
     const throttle = new LoginThrottle(1, 60_000);
     throttle.recordFailure('a');

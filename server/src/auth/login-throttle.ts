@@ -1,5 +1,5 @@
 /**
- * Counts failed sign-ins per key (an email, a client address) in a sliding window; past the
+ * Counts sign-in attempts per key (an account and address, an address) in a sliding window; past the
  * limit, sign-in is refused until the oldest failure leaves the window. In memory: each
  * server process keeps its own count (a client spread over N replicas gets N times the limit).
  */
@@ -23,6 +23,12 @@ export class LoginThrottle {
     const now = this.now();
     this.failures.set(key, [...this.recent(key, now), now]);
     if (this.failures.size > 100_000) this.prune(now);
+  }
+
+  /** Takes back the latest attempt of `key` (it turned out to succeed). */
+  release(key: string): void {
+    const times = this.failures.get(key);
+    if (times?.length) times.pop();
   }
 
   clear(key: string): void {

@@ -87,7 +87,7 @@ export class UsersService {
       await this.audit.record({ actorUserId: null, action: 'user.first_admin_created', targetType: 'user', details: { email } }, manager);
       if (generated) {
         // printed once, on purpose: there is no other way to learn it
-        process.stdout.write(
+        process.stderr.write(
           `\n  Backflow created the first admin.\n    email:    ${email}\n    password: ${password}\n  Change it, or set BACKFLOW_ADMIN_EMAIL / BACKFLOW_ADMIN_PASSWORD before the first start.\n\n`,
         );
       } else {

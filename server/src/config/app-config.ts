@@ -12,14 +12,16 @@ const EnvSchema = z.object({
   EMBEDDED_PG_PORT: port.default(54329),
   EXPORT_ROOT: z.string().min(1).optional(),
   BACKFLOW_ADMIN_EMAIL: z.email().optional(),
-  BACKFLOW_ADMIN_PASSWORD: z.string().min(8).optional(),
+  BACKFLOW_ADMIN_PASSWORD: z.string().min(10).optional(),
   BACKFLOW_CLIENT_DIR: z.string().min(1).default('client/dist'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SESSION_TTL_HOURS: positiveInt.default(12),
   COOKIE_SECURE: z.enum(['true', 'false']).default('false'),
   LOGIN_MAX_FAILURES: positiveInt.default(10),
   LOGIN_WINDOW_SECONDS: positiveInt.default(300),
-  DB_POOL_SIZE: positiveInt.max(500).default(10),
+  // migrations hold one connection under their lock while TypeORM works on another
+  DB_POOL_SIZE: positiveInt.min(2).max(500).default(10),
+  TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   INGEST_MAX_BATCH: positiveInt.max(1_000_000).default(10_000),
   INGEST_MAX_BODY_MB: positiveInt.max(1024).default(64),
   INGEST_MAX_STREAM_MB: positiveInt.max(1_048_576).default(4096),
@@ -38,6 +40,8 @@ export interface AppConfig {
   session: { ttlSeconds: number; cookieSecure: boolean };
   login: { maxFailures: number; windowSeconds: number };
   dbPoolSize: number;
+  /** believe X-Forwarded-For: only behind a proxy that sets it */
+  trustProxy: boolean;
   ingest: { maxBatch: number; maxBodyBytes: number; maxStreamBytes: number };
 }
 
@@ -75,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     session: { ttlSeconds: e.SESSION_TTL_HOURS * 3600, cookieSecure: e.COOKIE_SECURE === 'true' },
     login: { maxFailures: e.LOGIN_MAX_FAILURES, windowSeconds: e.LOGIN_WINDOW_SECONDS },
     dbPoolSize: e.DB_POOL_SIZE,
+    trustProxy: e.TRUST_PROXY === 'true',
     ingest: { maxBatch: e.INGEST_MAX_BATCH, maxBodyBytes: e.INGEST_MAX_BODY_MB * 1024 * 1024, maxStreamBytes: e.INGEST_MAX_STREAM_MB * 1024 * 1024 },
   };
 }

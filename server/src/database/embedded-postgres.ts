@@ -29,7 +29,8 @@ export interface EmbeddedPostgres {
   dataDir: string;
   /** false when another live Backflow process owns the server and we only connect to it */
   owned: boolean;
-  stop(): Promise<void>;
+  /** stops the server we started, unless others still use it (or `evenIfShared`) */
+  stop(options?: { evenIfShared?: boolean }): Promise<void>;
 }
 
 export class EmbeddedPostgresError extends Error {
@@ -44,6 +45,7 @@ export class EmbeddedPostgresError extends Error {
 
 const SUPERUSER = 'postgres';
 const SECRET_FILE = 'backflow.secret';
+const LOG_FILE = 'backflow-postgres.log';
 const DEFAULT_PORT = 54329;
 
 interface RunAs {
@@ -72,7 +74,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   const password = readSecret(dataDir);
   const port = await choosePort(options.port ?? DEFAULT_PORT, log);
-  const logFile = `${dataDir}.log`;
+  const logFile = path.join(dataDir, LOG_FILE);
   const postmaster = spawnPostmaster(binDir, dataDir, port, logFile, runAs);
   try {
     await waitUntilReady(password, port, postmaster, logFile, options.startTimeoutSeconds ?? 60);
@@ -87,7 +89,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     port,
     dataDir,
     owned: true,
-    stop: () => stopPostmaster(postmaster.pid, log),
+    stop: async ({ evenIfShared = false } = {}) => {
+      // another process joined this server (a CLI command, a second server): leave it running for them
+      const clients = evenIfShared ? 0 : await otherClients(password, port);
+      if (clients > 0) {
+        log('info', `leaving the embedded PostgreSQL running: ${clients} other client(s) still use it`);
+        return;
+      }
+      await stopPostmaster(postmaster.pid, log);
+    },
   };
 }
 
@@ -165,10 +175,10 @@ function reachableBinaries(runAs: RunAs | undefined, log: EmbeddedLog): string {
   const version = fs.readFileSync(path.join(path.dirname(native), 'package.json'), 'utf8');
   const digest = createHash('sha256').update(native).update(version).digest('hex').slice(0, 12);
   const copy = path.join(os.tmpdir(), `backflow-pg-bin-${digest}`);
-  if (!fs.existsSync(path.join(copy, '.complete'))) {
+  // the temp dir is shared: a copy counts only if it is a real directory we own that nobody else can write
+  if (!ownedPrivately(copy, process.getuid?.() ?? 0, 0o022) || !fs.existsSync(path.join(copy, '.complete'))) {
     log('warn', 'the PostgreSQL binaries are not reachable by the postgres user; copying them under the OS temp dir', { from: native, to: copy });
-    const staging = `${copy}.${process.pid}.tmp`;
-    fs.rmSync(staging, { recursive: true, force: true });
+    const staging = fs.mkdtempSync(`${copy}.tmp-`);
     fs.cpSync(native, staging, { recursive: true, verbatimSymlinks: true });
     chmodTree(staging);
     fs.writeFileSync(path.join(staging, '.complete'), '');
@@ -177,6 +187,16 @@ function reachableBinaries(runAs: RunAs | undefined, log: EmbeddedLog): string {
   }
   fs.chmodSync(copy, 0o755);
   return copy;
+}
+
+/** A real directory (not a link) owned by `uid`, with none of the `forbidden` mode bits. */
+function ownedPrivately(dir: string, uid: number, forbidden: number): boolean {
+  try {
+    const stat = fs.lstatSync(dir);
+    return stat.isDirectory() && !stat.isSymbolicLink() && stat.uid === uid && (stat.mode & forbidden) === 0;
+  } catch {
+    return false;
+  }
 }
 
 function chmodTree(dir: string): void {
@@ -210,15 +230,30 @@ function reachableDataDir(dataDir: string, runAs: RunAs | undefined, log: Embedd
     `the postgres user cannot reach ${dataDir} (a parent directory is not traversable); ` +
       `using ${fallback} instead. Set BACKFLOW_DATA_DIR to a directory outside it to keep the data with the project.`,
   );
-  fs.mkdirSync(fallback, { recursive: true, mode: 0o700 });
-  fs.chownSync(fallback, runAs.uid, runAs.gid);
-  fs.chmodSync(fallback, 0o700);
+  if (!fs.existsSync(fallback)) {
+    fs.mkdirSync(fallback, { mode: 0o700 });
+    fs.chownSync(fallback, runAs.uid, runAs.gid);
+  }
+  // someone else's directory (or a link) at that predictable path must not become our database
+  if (!ownedPrivately(fallback, runAs.uid, 0o077)) {
+    throw new EmbeddedPostgresError(`${fallback} exists but is not a private directory of the postgres user; remove it, or set BACKFLOW_DATA_DIR to a directory the postgres user can reach`);
+  }
   return fallback;
+}
+
+/** PostgreSQL gets a clean environment: none of our secrets (admin password, database URLs). */
+function postgresEnvironment(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C', LC_MESSAGES: 'C', TZ: 'UTC' };
 }
 
 function initCluster(binDir: string, dataDir: string, runAs: RunAs | undefined, log: EmbeddedLog): void {
   log('info', 'initialising a new embedded PostgreSQL cluster', { dataDir });
-  for (const entry of fs.readdirSync(dataDir)) fs.rmSync(path.join(dataDir, entry), { recursive: true, force: true });
+  const entries = fs.readdirSync(dataDir);
+  if (entries.length > 0) {
+    throw new EmbeddedPostgresError(
+      `${dataDir} is not empty and holds no PostgreSQL cluster (no PG_VERSION); Backflow will not touch it. Empty it, or point BACKFLOW_DATA_DIR elsewhere.`,
+    );
+  }
   const password = randomBytes(24).toString('base64url');
   const pwFile = path.join(os.tmpdir(), `backflow-pw-${randomBytes(6).toString('hex')}`);
   fs.writeFileSync(pwFile, `${password}\n`, { mode: 0o600 });
@@ -227,7 +262,7 @@ function initCluster(binDir: string, dataDir: string, runAs: RunAs | undefined, 
     const result = spawnSync(
       path.join(binDir, 'bin', 'initdb'),
       [`--pgdata=${dataDir}`, `--username=${SUPERUSER}`, `--pwfile=${pwFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale', '--no-instructions'],
-      { ...runAs, env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' }, encoding: 'utf8' },
+      { ...runAs, env: postgresEnvironment(), encoding: 'utf8' },
     );
     if (result.status !== 0) {
       const output = `${result.stdout ?? ''}\n${result.stderr ?? ''}`.trim().split('\n').slice(-30);
@@ -283,6 +318,20 @@ function parentOf(pid: number): number | undefined {
   }
 }
 
+function isPostmasterOf(pid: number, dataDir: string): boolean {
+  const args = commandArgs(pid);
+  const flag = args.indexOf('-D');
+  return flag >= 0 && path.basename(args[0] ?? '') === 'postgres' && path.resolve(args[flag + 1] ?? '') === dataDir;
+}
+
+function commandArgs(pid: number): string[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
 function commandLine(pid: number): string {
   try {
     return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
@@ -300,20 +349,43 @@ async function handleExistingPostmaster(dataDir: string, log: EmbeddedLog): Prom
   const pidFile = readPidFile(dataDir);
   if (!pidFile || !Number.isInteger(pidFile.pid) || pidFile.pid <= 0) return undefined;
   const { pid } = pidFile;
-  if (!isAlive(pid) || !commandLine(pid).includes('postgres')) {
+  // the pid may have been reused by any other process since: only a postmaster of this data dir is ours
+  if (!isAlive(pid) || !isPostmasterOf(pid, dataDir)) {
     log('warn', 'removing a stale postmaster.pid left by a previous run', { pid });
     fs.rmSync(path.join(dataDir, 'postmaster.pid'), { force: true });
     return undefined;
   }
-  const parent = parentOf(pid);
-  if (parent !== undefined && parent > 1 && parent !== process.pid && isAlive(parent) && /\bnode\b|node /.test(commandLine(parent))) {
-    log('info', 'the embedded PostgreSQL is already run by another Backflow process; connecting to it', { pid, owner: parent });
+  if (ownedByLiveNode(pid)) {
+    log('info', 'the embedded PostgreSQL is already run by another Backflow process; connecting to it', { pid, owner: parentOf(pid) });
+    return { port: pidFile.port };
+  }
+  const clients = await otherClients(readSecret(dataDir), pidFile.port);
+  if (clients > 0) {
+    log('info', `the embedded PostgreSQL outlived the process that started it and still serves ${clients} client(s); connecting to it`, { pid });
     return { port: pidFile.port };
   }
   log('warn', 'found an orphaned embedded PostgreSQL from a previous run (killed?); stopping it before starting afresh', { pid });
   await stopPostmaster(pid, log);
   fs.rmSync(path.join(dataDir, 'postmaster.pid'), { force: true });
   return undefined;
+}
+
+/** Whether another live node process started this postmaster (it is in use, not abandoned). */
+function ownedByLiveNode(pid: number): boolean {
+  const parent = parentOf(pid);
+  return parent !== undefined && parent > 1 && parent !== process.pid && isAlive(parent) && /\bnode\b|node /.test(commandLine(parent));
+}
+
+/**
+ * Stops the postmaster of `dataDir` if the process that started it is gone (a test run
+ * interrupted, a killed server). Returns whether `dataDir` is free of a running server now.
+ */
+export async function stopAbandonedPostmaster(dataDir: string, log: EmbeddedLog = silent): Promise<boolean> {
+  const pidFile = readPidFile(dataDir);
+  if (!pidFile || !isAlive(pidFile.pid) || !isPostmasterOf(pidFile.pid, path.resolve(dataDir))) return true;
+  if (ownedByLiveNode(pidFile.pid)) return false;
+  await stopPostmaster(pidFile.pid, log);
+  return !isAlive(pidFile.pid) || isZombie(pidFile.pid);
 }
 
 async function portIsFree(port: number): Promise<boolean> {
@@ -339,13 +411,13 @@ async function choosePort(preferred: number, log: EmbeddedLog): Promise<number> 
 }
 
 function spawnPostmaster(binDir: string, dataDir: string, port: number, logFile: string, runAs: RunAs | undefined) {
-  const out = fs.openSync(logFile, 'a', 0o644);
+  const out = fs.openSync(logFile, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
   try {
     const child = spawn(
       path.join(binDir, 'bin', 'postgres'),
       ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
       // detached: a Ctrl-C in the terminal reaches us, and we stop the database after the app has drained
-      { ...runAs, detached: true, stdio: ['ignore', out, out], env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' } },
+      { ...runAs, detached: true, stdio: ['ignore', out, out], env: postgresEnvironment() },
     );
     child.unref();
     if (child.pid === undefined) throw new EmbeddedPostgresError(`could not start ${path.join(binDir, 'bin', 'postgres')}`);
@@ -390,6 +462,21 @@ async function waitUntilReady(
       throw new EmbeddedPostgresError(`the embedded PostgreSQL did not accept connections within ${timeoutSeconds} s`, tail(logFile));
     }
     await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+/** Client connections other than the one asking; -1 when the server cannot be reached. */
+async function otherClients(password: string, port: number): Promise<number> {
+  const client = new Client({ host: '127.0.0.1', port, user: SUPERUSER, password, database: 'postgres', connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const result = await client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`);
+    return result.rows[0].n as number;
+  } catch {
+    return -1;
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 

@@ -1,4 +1,6 @@
-import { Controller, Get, HttpCode, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Res } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { LOGGER } from '../common/logging/logger';
 import { ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
@@ -9,7 +11,10 @@ import { pendingMigrations } from '../database/migrate';
 @ApiTags('health')
 @Controller()
 export class HealthController {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
 
   /** Liveness: the process answers. */
   @Public()
@@ -33,7 +38,8 @@ export class HealthController {
       return { status: 'ready' };
     } catch (error) {
       reply.status(503);
-      return { status: 'unavailable', code: 'database/unavailable', message: (error as Error).message };
+      this.logger.warn({ err: error }, 'readiness check failed');
+      return { status: 'unavailable', code: 'database/unavailable' };
     }
   }
 }

@@ -2,6 +2,7 @@ import { applyDecorators, CanActivate, createParamDecorator, ExecutionContext, I
 import { Reflector } from '@nestjs/core';
 import { ApiParam } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { Slug } from '@backflow/contracts';
 import { PROJECT_ACCESS, ProjectAccessRule } from '../auth/auth.decorators';
 import { AuthErrors } from '../auth/auth.errors';
 import { UsersService } from '../auth/users.service';
@@ -33,7 +34,7 @@ export class ProjectAccessGuard implements CanActivate {
     const principal = request.principal;
     const slug = (request.params as Record<string, string>).slug;
     if (!principal) throw AuthErrors.unauthenticated();
-    const project = await this.projects.findBySlug(slug);
+    const project = Slug.safeParse(slug).success ? await this.projects.findBySlug(slug) : null;
 
     if (principal.kind === 'api_key') {
       // a key learns nothing about other projects, not even whether they exist

@@ -10,7 +10,12 @@ import { ProjectErrors } from './projects.errors';
 
 export type ProjectRole = ProjectResponse['myRole'];
 
+/** Raters, reviewers and keys see what labeling needs; the configuration (routing, rules, masks, export) is for admins. */
 export function toProjectResponse(project: ProjectEntity, myRole: ProjectRole): ProjectResponse {
+  const configuration =
+    myRole === 'admin'
+      ? { maskedFields: project.maskedFields, routing: project.routing, feedbackRules: project.feedbackRules, export: project.exportSettings }
+      : {};
   return {
     id: project.id,
     slug: project.slug,
@@ -19,10 +24,7 @@ export function toProjectResponse(project: ProjectEntity, myRole: ProjectRole): 
     labels: project.labels,
     instructions: project.instructions,
     overlap: project.overlap,
-    maskedFields: project.maskedFields,
-    routing: project.routing,
-    feedbackRules: project.feedbackRules,
-    export: project.exportSettings,
+    ...configuration,
     myRole,
     createdAt: project.createdAt.toISOString(),
     updatedAt: project.updatedAt.toISOString(),

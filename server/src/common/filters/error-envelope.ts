@@ -23,6 +23,9 @@ function isDatabaseDown(error: unknown): boolean {
   return typeof e?.message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message);
 }
 
+// text PostgreSQL cannot store (a NUL character, an invalid escape): the caller's input, never our fault
+const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
+
 const NEST_STATUS_CODES: Record<number, string> = {
   400: 'http/bad_request',
   401: 'auth/unauthenticated',
@@ -60,6 +63,9 @@ function asDomainError(error: unknown): DomainError | undefined {
   if (e?.code && FASTIFY_CODES[e.code]) return FASTIFY_CODES[e.code]({ message: e.message ?? '' });
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     return new DomainError(NEST_STATUS_CODES[e.statusCode] ?? `http/status_${e.statusCode}`, e.message ?? 'bad request', e.statusCode);
+  }
+  if (e?.code && UNSTORABLE_TEXT.has(e.code)) {
+    return new DomainError('validation/invalid_text', 'the request holds text that cannot be stored (a NUL character or an invalid escape)', 400, 'body');
   }
   if (isDatabaseDown(error)) return HttpErrors.databaseUnavailable();
   return undefined;

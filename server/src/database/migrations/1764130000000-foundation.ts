@@ -4,7 +4,6 @@ export class Foundation1764130000000 implements MigrationInterface {
   name = 'Foundation1764130000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE EXTENSION IF NOT EXISTS pgcrypto`);
     await q.query(`
       CREATE TABLE users (
         id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -16,7 +16,8 @@ export interface Project {
   labels: ProjectLabel[];
   overlap: number;
   instructions?: string;
-  maskedFields: string[];
+  /** admins only */
+  maskedFields?: string[];
   myRole?: string;
   createdAt: string;
 }

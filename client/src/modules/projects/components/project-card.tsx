@@ -82,7 +82,7 @@ export function ProjectCard({ project, role }: ProjectCardProps) {
 
       <footer className="project-card__footer">
         <span>Created {formatCreated(project.createdAt)}</span>
-        {project.maskedFields.length > 0 ? (
+        {project.maskedFields && project.maskedFields.length > 0 ? (
           <Badge tone="neutral" title={`Hidden from raters: ${project.maskedFields.join(', ')}`}>
             {project.maskedFields.length} masked {project.maskedFields.length === 1 ? 'field' : 'fields'}
           </Badge>
