@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AuthModule } from './auth/auth.module';
 import { AuditModule } from './common/audit/audit.module';
+import { CacheInvalidationModule } from './common/cache/cache-invalidation';
 import { DomainEventsModule } from './common/events/domain-events';
 import { JobsModule } from './common/jobs/jobs.service';
 import { FeedbackModule } from './feedback/feedback.module';
@@ -52,6 +53,7 @@ export class AppModule {
           dataSourceFactory: async () => context.dataSource,
         }),
         DomainEventsModule,
+        CacheInvalidationModule.forRoot(context.databaseUrl),
         JobsModule.forRoot({ databaseUrl: context.databaseUrl, enabled: context.jobs }),
         AuditModule,
         AuthModule,

@@ -3,8 +3,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { ApiKeyResponse, CreateApiKeyRequest, CreatedApiKeyResponse } from '@backflow/contracts';
 import { AuditService } from '../common/audit/audit.service';
+import { CacheInvalidation } from '../common/cache/cache-invalidation';
 import { ApiKeyEntity } from './api-key.entity';
 import { AuthErrors } from './auth.errors';
+import { AuthService } from './auth.service';
 import { digest, newApiKey } from './credentials';
 import type { Actor } from './users.service';
 
@@ -25,6 +27,8 @@ export class ApiKeysService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly auth: AuthService,
+    private readonly invalidation: CacheInvalidation,
   ) {}
 
   /** The secret is returned here once; only its digest is stored. */
@@ -56,15 +60,18 @@ export class ApiKeysService {
 
   /** Revoking twice is not an error: the key stays revoked at its first time. */
   async revoke(projectId: string, id: string, actor: Actor): Promise<ApiKeyResponse> {
-    return this.dataSource.transaction(async (manager) => {
+    const revoked = await this.dataSource.transaction(async (manager) => {
       const key = await manager.getRepository(ApiKeyEntity).findOneBy({ id, projectId });
       if (!key) throw AuthErrors.apiKeyNotFound(id);
       if (!key.revokedAt) {
         key.revokedAt = new Date();
         await manager.getRepository(ApiKeyEntity).update({ id }, { revokedAt: key.revokedAt });
         await this.audit.record({ actorUserId: actor.userId, action: 'api_key.revoked', targetType: 'api_key', targetId: id, projectId, requestId: actor.requestId }, manager);
+        await this.invalidation.publish(manager, 'api_key', id);
       }
       return toResponse(key);
     });
+    this.auth.forgetApiKey(id);
+    return revoked;
   }
 }

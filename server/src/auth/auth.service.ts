@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
 import type { LoginRequest, LoginResponse } from '@backflow/contracts';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { CacheInvalidation } from '../common/cache/cache-invalidation';
 import { AuthErrors } from './auth.errors';
 import { API_KEY_PREFIX, apiKeyPrefixOf, decoyPasswordHash, digest, newSessionToken, sameDigest, SESSION_PREFIX, verifyPassword } from './credentials';
 import { ApiKeyEntity } from './api-key.entity';
@@ -19,9 +21,13 @@ export interface ClientInfo {
 
 // last_used_at / last_seen_at are written at most this often per credential
 const TOUCH_INTERVAL_MS = 60_000;
+// a key checked this recently is trusted without a query: ingestion is hot. A revocation
+// reaches every process's cache through CacheInvalidation; the TTL bounds what a lost notification could cost
+export const API_KEY_CACHE_MS = 5_000;
 
 @Injectable()
 export class AuthService {
+  private readonly verifiedKeys = new LRUCache<string, Extract<Principal, { kind: 'api_key' }>>({ max: 10_000, ttl: API_KEY_CACHE_MS });
   // keyed on email and address together: a stranger elsewhere cannot lock a user out
   private readonly accountThrottle: LoginThrottle;
   // one address may sign in for many people (an office behind NAT): a looser limit
@@ -30,7 +36,9 @@ export class AuthService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly invalidation: CacheInvalidation,
   ) {
+    invalidation.subscribe('api_key', (keyId) => (keyId === undefined ? this.verifiedKeys.clear() : this.forgetApiKey(keyId)));
     this.accountThrottle = new LoginThrottle(config.login.maxFailures, config.login.windowSeconds * 1000);
     this.addressThrottle = new LoginThrottle(config.login.maxFailures * 10, config.login.windowSeconds * 1000);
   }
@@ -87,14 +95,24 @@ export class AuthService {
     return { kind: 'user', userId: session.user_id, email: session.email, role: session.role, sessionId: session.id };
   }
 
+  /** Forgets a key's cached verification (it was revoked). */
+  forgetApiKey(keyId: string): void {
+    for (const [digestHex, principal] of this.verifiedKeys.entries()) if (principal.keyId === keyId) this.verifiedKeys.delete(digestHex);
+  }
+
   private async authenticateApiKey(secret: string): Promise<Principal> {
     const prefix = apiKeyPrefixOf(secret);
     if (!prefix) throw AuthErrors.invalidApiKey();
+    const cacheKey = digest(secret).toString('hex');
+    const cached = this.invalidation.live ? this.verifiedKeys.get(cacheKey) : undefined;
+    if (cached) return cached;
     const key = await this.dataSource.getRepository(ApiKeyEntity).findOneBy({ prefix });
     if (!key || key.revokedAt || !sameDigest(key.secretHash, digest(secret))) throw AuthErrors.invalidApiKey();
     if (!key.lastUsedAt || Date.now() - key.lastUsedAt.getTime() > TOUCH_INTERVAL_MS) {
       await this.dataSource.query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1`, [key.id]);
     }
-    return { kind: 'api_key', keyId: key.id, projectId: key.projectId, scopes: key.scopes };
+    const principal = { kind: 'api_key' as const, keyId: key.id, projectId: key.projectId, scopes: key.scopes };
+    this.verifiedKeys.set(cacheKey, principal);
+    return principal;
   }
 }

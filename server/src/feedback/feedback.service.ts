@@ -7,8 +7,7 @@ import { DomainEventMap, DomainEvents } from '../common/events/domain-events';
 import { partition } from '../common/ingest/batch';
 import { JobsService } from '../common/jobs/jobs.service';
 import { LabelsService, NewFeedbackLabel } from '../labels/labels.service';
-import type { PredictionRow } from '../predictions/prediction-validation';
-import { AfterCommit, PredictionsService } from '../predictions/predictions.service';
+import { PredictionsService } from '../predictions/predictions.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
 import { absenceClosesAt, decideByAbsence, decideFromEvents, FeedbackDecision } from './feedback-rules';
@@ -32,8 +31,14 @@ export class FeedbackService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    // feedback that arrived first is joined in the very transaction that stores its prediction
-    this.predictions.onStored((manager, project, stored) => this.onPredictionsStored(manager, project, stored));
+    // feedback that arrived first is joined when its prediction is stored, in the same transaction
+    this.predictions.useFeedbackJoin({
+      windowClosesAt: (project, row) => absenceClosesAt(row.occurredAt, project.feedbackRules),
+      join: async (manager, project, predictionIds) => {
+        const contradictions = await this.apply(manager, project, predictionIds);
+        return contradictions.length ? [() => this.announce(contradictions)] : [];
+      },
+    });
     this.jobs.schedule('feedback-reconcile', '* * * * *', () => this.reconcile());
   }
 
@@ -68,26 +73,6 @@ export class FeedbackService implements OnModuleInit {
       [projectId, rows.map((r) => r.id), rows.map((r) => r.predictionId), rows.map((r) => r.type), rows.map((r) => (r.value === null ? null : JSON.stringify(r.value))), rows.map((r) => r.occurredAt.toISOString())],
     );
     return new Set(inserted.map((r) => r.id));
-  }
-
-  private async onPredictionsStored(manager: EntityManager, project: ProjectEntity, stored: PredictionRow[]): Promise<AfterCommit[]> {
-    const absence = stored.flatMap((row) => {
-      const closesAt = absenceClosesAt(row.occurredAt, project.feedbackRules);
-      return closesAt ? [{ id: row.id, closesAt }] : [];
-    });
-    if (absence.length) {
-      await manager.query(
-        `INSERT INTO feedback_windows (project_id, prediction_id, closes_at) SELECT $1, * FROM unnest($2::uuid[], $3::timestamptz[]) ON CONFLICT DO NOTHING`,
-        [project.id, absence.map((a) => a.id), absence.map((a) => a.closesAt.toISOString())],
-      );
-    }
-    const waiting: Array<{ prediction_id: string }> = await manager.query(
-      `SELECT DISTINCT prediction_id FROM feedback_events WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) AND applied_at IS NULL`,
-      [project.id, stored.map((row) => row.id)],
-    );
-    if (waiting.length === 0) return [];
-    const contradictions = await this.apply(manager, project, waiting.map((w) => w.prediction_id));
-    return contradictions.length ? [() => this.announce(contradictions)] : [];
   }
 
   /**

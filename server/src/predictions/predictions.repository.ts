@@ -1,6 +1,19 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
+import type { PoolClient } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { EntityManager } from 'typeorm';
 import type { PredictionRow } from './prediction-validation';
+
+const COLUMNS = 'project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at';
+// below this a multi-row INSERT is cheaper than the extra round trips of the COPY path
+const COPY_THRESHOLD = 64;
+
+/** One value in COPY text format. */
+function copyValue(value: string | null): string {
+  return value === null ? '\\N' : value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
 
 export interface PredictionFacts {
   id: string;
@@ -12,11 +25,105 @@ export interface PredictionFacts {
 /** The hot paths of predictions, in SQL: one statement per batch, never a row at a time. */
 @Injectable()
 export class PredictionsRepository {
-  /** Inserts a batch; ids already stored are skipped. Returns the ids inserted now. */
+  /**
+   * Inserts a batch; ids already stored (or repeated in the batch) are skipped. Returns the
+   * ids inserted now. Large batches try COPY, PostgreSQL's bulk path, first: new ids are
+   * the common case. When an id exists (a retry, a concurrent writer), the COPY is undone
+   * and the batch takes the INSERT … ON CONFLICT DO NOTHING path.
+   */
   async insertBatch(manager: EntityManager, projectId: string, rows: PredictionRow[]): Promise<Set<string>> {
+    const unique = [...new Map(rows.map((row) => [row.id, row])).values()];
+    if (unique.length < COPY_THRESHOLD) return this.insertOnConflict(manager, projectId, unique);
+    await manager.query('SAVEPOINT predictions_copy');
+    try {
+      await this.copy(manager, projectId, unique);
+      await manager.query('RELEASE SAVEPOINT predictions_copy');
+      return new Set(unique.map((row) => row.id));
+    } catch (error) {
+      if ((error as { code?: string }).code !== '23505') throw error;
+      await manager.query('ROLLBACK TO SAVEPOINT predictions_copy');
+      return this.insertOnConflict(manager, projectId, unique);
+    }
+  }
+
+  private async copy(manager: EntityManager, projectId: string, rows: PredictionRow[]): Promise<void> {
+    const client = (await manager.queryRunner!.connect()) as PoolClient;
+    const text = rows
+      .map((r) =>
+        [
+          projectId,
+          r.id,
+          copyValue(r.modelName),
+          copyValue(r.modelVersion),
+          copyValue(JSON.stringify(r.input)),
+          copyValue(JSON.stringify(r.scores)),
+          copyValue(r.predictedLabel),
+          String(r.confidence),
+          copyValue(JSON.stringify(r.slice)),
+          copyValue(r.metadata === null ? null : JSON.stringify(r.metadata)),
+          r.occurredAt.toISOString(),
+        ].join('\t'),
+      )
+      .join('\n');
+    await pipeline(Readable.from([`${text}\n`]), client.query(copyFrom(`COPY predictions (${COLUMNS}) FROM STDIN`)));
+  }
+
+  /**
+   * One prediction in one statement (so one round trip, atomic without a transaction): the
+   * row, its negative-by-absence window when the project has one, and whether feedback
+   * that arrived before it is waiting to be joined.
+   */
+  async insertOne(manager: EntityManager, projectId: string, r: PredictionRow, windowClosesAt: Date | undefined): Promise<{ inserted: boolean; feedbackWaiting: boolean }> {
+    const rows: Array<{ feedback_waiting: boolean }> = await manager.query(
+      `WITH inserted AS (
+         INSERT INTO predictions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (project_id, id) DO NOTHING RETURNING id),
+       window_opened AS (
+         INSERT INTO feedback_windows (project_id, prediction_id, closes_at)
+         SELECT $1, id, $12::timestamptz FROM inserted WHERE $12::timestamptz IS NOT NULL ON CONFLICT DO NOTHING)
+       SELECT EXISTS (SELECT 1 FROM feedback_events f WHERE f.project_id = $1 AND f.prediction_id = inserted.id AND f.applied_at IS NULL) AS feedback_waiting
+         FROM inserted`,
+      [
+        projectId,
+        r.id,
+        r.modelName,
+        r.modelVersion,
+        JSON.stringify(r.input),
+        JSON.stringify(r.scores),
+        r.predictedLabel,
+        r.confidence,
+        JSON.stringify(r.slice),
+        r.metadata === null ? null : JSON.stringify(r.metadata),
+        r.occurredAt.toISOString(),
+        windowClosesAt?.toISOString() ?? null,
+      ],
+    );
+    return { inserted: rows.length === 1, feedbackWaiting: rows[0]?.feedback_waiting ?? false };
+  }
+
+  /** Negative-by-absence windows of new predictions (the feedback rules decide when they close). */
+  async openFeedbackWindows(manager: EntityManager, projectId: string, windows: Array<{ predictionId: string; closesAt: Date }>): Promise<void> {
+    if (windows.length === 0) return;
+    await manager.query(
+      `INSERT INTO feedback_windows (project_id, prediction_id, closes_at) SELECT $1, * FROM unnest($2::uuid[], $3::timestamptz[]) ON CONFLICT DO NOTHING`,
+      [projectId, windows.map((w) => w.predictionId), windows.map((w) => w.closesAt.toISOString())],
+    );
+  }
+
+  /** Which of these predictions have feedback events that arrived before them. */
+  async withWaitingFeedback(manager: EntityManager, projectId: string, ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows: Array<{ prediction_id: string }> = await manager.query(
+      `SELECT DISTINCT prediction_id FROM feedback_events WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) AND applied_at IS NULL`,
+      [projectId, ids],
+    );
+    return rows.map((r) => r.prediction_id);
+  }
+
+  private async insertOnConflict(manager: EntityManager, projectId: string, rows: PredictionRow[]): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
     const inserted: Array<{ id: string }> = await manager.query(
-      `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at)
+      `INSERT INTO predictions (${COLUMNS})
        SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::float8[], $9::jsonb[], $10::jsonb[], $11::timestamptz[])
        ON CONFLICT (project_id, id) DO NOTHING
        RETURNING id`,

@@ -11,12 +11,17 @@ import { PredictionRow, validatePrediction } from './prediction-validation';
 import { PredictionErrors } from './predictions.errors';
 import { PredictionFacts, PredictionsRepository } from './predictions.repository';
 
-/**
- * Work that must happen in the transaction that stores new predictions (joining early
- * feedback, routing); it may return what to announce once that transaction has committed.
- */
-export type StoredHook = (manager: EntityManager, project: ProjectEntity, stored: PredictionRow[]) => Promise<AfterCommit[] | void>;
 export type AfterCommit = () => void;
+
+/**
+ * What capture needs from the feedback rules: when a new prediction's negative-by-absence
+ * window closes, and joining the feedback that arrived before its prediction (in the
+ * transaction given; it returns what to announce once that transaction has committed).
+ */
+export interface FeedbackJoin {
+  windowClosesAt(project: ProjectEntity, row: PredictionRow): Date | undefined;
+  join(manager: EntityManager, project: ProjectEntity, predictionIds: string[]): Promise<AfterCommit[]>;
+}
 
 interface Stored {
   accepted: number;
@@ -30,7 +35,7 @@ const MAX_LISTED_REJECTIONS = 1_000;
 
 @Injectable()
 export class PredictionsService {
-  private readonly hooks: StoredHook[] = [];
+  private feedback?: FeedbackJoin;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -38,8 +43,8 @@ export class PredictionsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  onStored(hook: StoredHook): void {
-    this.hooks.push(hook);
+  useFeedbackJoin(feedback: FeedbackJoin): void {
+    this.feedback = feedback;
   }
 
   private validator(project: ProjectEntity) {
@@ -47,14 +52,19 @@ export class PredictionsService {
     return (raw: unknown) => validatePrediction(raw, labels, randomUUID);
   }
 
-  /** Stores rows and runs the hooks on the new ones, in the caller's transaction. */
+  /** Stores rows with their feedback windows, and joins feedback that was waiting for them, in the caller's transaction. */
   private async store(manager: EntityManager, project: ProjectEntity, rows: PredictionRow[], into: Stored = { accepted: 0, afterCommit: [] }): Promise<Stored> {
     const inserted = await this.repository.insertBatch(manager, project.id, rows);
-    if (inserted.size > 0) {
-      const stored = rows.filter((row) => inserted.has(row.id));
-      for (const hook of this.hooks) into.afterCommit.push(...((await hook(manager, project, stored)) ?? []));
-    }
     into.accepted += inserted.size;
+    if (inserted.size === 0 || !this.feedback) return into;
+    const stored = rows.filter((row) => inserted.has(row.id));
+    const windows = stored.flatMap((row) => {
+      const closesAt = this.feedback!.windowClosesAt(project, row);
+      return closesAt ? [{ predictionId: row.id, closesAt }] : [];
+    });
+    await this.repository.openFeedbackWindows(manager, project.id, windows);
+    const waiting = await this.repository.withWaitingFeedback(manager, project.id, [...inserted]);
+    if (waiting.length) into.afterCommit.push(...(await this.feedback.join(manager, project, waiting)));
     return into;
   }
 
@@ -67,8 +77,14 @@ export class PredictionsService {
   async ingestOne(project: ProjectEntity, raw: unknown): Promise<SinglePredictionReply> {
     const verdict = this.validator(project)(raw);
     if (!verdict.ok) throw PredictionErrors.invalid(verdict.rejection);
-    const accepted = await this.storeInTransaction(project, [verdict.row]);
-    return { id: verdict.row.id, accepted, duplicates: 1 - accepted };
+    // one statement, so one round trip: the prediction, its feedback window, and whether feedback waits for it
+    const row = verdict.row;
+    const { inserted, feedbackWaiting } = await this.repository.insertOne(this.dataSource.manager, project.id, row, this.feedback?.windowClosesAt(project, row));
+    if (feedbackWaiting && this.feedback) {
+      const afterCommit = await this.dataSource.transaction((manager) => this.feedback!.join(manager, project, [row.id]));
+      for (const announce of afterCommit) announce();
+    }
+    return { id: row.id, accepted: inserted ? 1 : 0, duplicates: inserted ? 0 : 1 };
   }
 
   /** A JSON batch: all-or-nothing, or with `partial` the valid items and a list of the rejected ones. */

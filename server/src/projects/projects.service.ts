@@ -1,14 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { LRUCache } from 'lru-cache';
 import { DataSource, In } from 'typeorm';
 import { CreateProjectRequest, ProjectResponse, UpdateProjectRequest, labelReferenceIssues } from '@backflow/contracts';
 import { ValidationError } from '../common/errors';
 import { AuditService } from '../common/audit/audit.service';
+import { CacheInvalidation } from '../common/cache/cache-invalidation';
 import type { Actor } from '../auth/users.service';
 import { ProjectEntity } from './project.entity';
 import { ProjectErrors } from './projects.errors';
 
 export type ProjectRole = ProjectResponse['myRole'];
+export const PROJECT_CACHE_MS = 5_000;
 
 /** Raters, reviewers and keys see what labeling needs; the configuration (routing, rules, masks, export) is for admins. */
 export function toProjectResponse(project: ProjectEntity, myRole: ProjectRole): ProjectResponse {
@@ -33,13 +36,26 @@ export function toProjectResponse(project: ProjectEntity, myRole: ProjectRole): 
 
 @Injectable()
 export class ProjectsService {
+  private readonly bySlug = new LRUCache<string, ProjectEntity>({ max: 1_000, ttl: PROJECT_CACHE_MS });
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
-  ) {}
+    private readonly invalidation: CacheInvalidation,
+  ) {
+    invalidation.subscribe('project', (slug) => (slug === undefined ? this.bySlug.clear() : this.bySlug.delete(slug)));
+  }
 
-  findBySlug(slug: string): Promise<ProjectEntity | null> {
-    return this.dataSource.getRepository(ProjectEntity).findOneBy({ slug });
+  /**
+   * Projects are read on every ingested request: kept for a few seconds. A change reaches
+   * every process's cache through CacheInvalidation when it commits.
+   */
+  async findBySlug(slug: string): Promise<ProjectEntity | null> {
+    const cached = this.invalidation.live ? this.bySlug.get(slug) : undefined;
+    if (cached) return cached;
+    const project = await this.dataSource.getRepository(ProjectEntity).findOneBy({ slug });
+    if (project) this.bySlug.set(slug, project);
+    return project;
   }
 
   findById(id: string): Promise<ProjectEntity | null> {
@@ -100,7 +116,7 @@ export class ProjectsService {
   }
 
   async update(slug: string, patch: UpdateProjectRequest, actor: Actor): Promise<ProjectEntity> {
-    return this.dataSource.transaction(async (manager) => {
+    const updated = await this.dataSource.transaction(async (manager) => {
       const project = await manager.getRepository(ProjectEntity).findOne({ where: { slug }, lock: { mode: 'pessimistic_write' } });
       if (!project) throw ProjectErrors.notFound(slug);
       const [problem] = labelReferenceIssues(patch.labels ?? project.labels, patch.feedbackRules ?? project.feedbackRules);
@@ -119,12 +135,16 @@ export class ProjectsService {
         ...(patch.export !== undefined && { exportSettings: patch.export }),
       };
       await manager.getRepository(ProjectEntity).update({ id: project.id }, { ...changes, updatedAt: () => 'now()' } as never);
+      await this.invalidation.publish(manager, 'project', slug);
       await this.audit.record(
         { actorUserId: actor.userId, action: 'project.updated', targetType: 'project', targetId: project.id, projectId: project.id, details: { fields: Object.keys(patch) }, requestId: actor.requestId },
         manager,
       );
       return manager.getRepository(ProjectEntity).findOneByOrFail({ id: project.id });
     });
+    // cleared once committed: a reader in between would cache the old settings again
+    this.bySlug.delete(slug);
+    return updated;
   }
 
   async remove(slug: string, actor: Actor): Promise<void> {
@@ -133,6 +153,8 @@ export class ProjectsService {
       if (!project) throw ProjectErrors.notFound(slug);
       await this.audit.record({ actorUserId: actor.userId, action: 'project.deleted', targetType: 'project', targetId: project.id, details: { slug }, requestId: actor.requestId }, manager);
       await manager.getRepository(ProjectEntity).delete({ id: project.id });
+      await this.invalidation.publish(manager, 'project', slug);
     });
+    this.bySlug.delete(slug);
   }
 }

@@ -1,0 +1,101 @@
+import { Global, Inject, Injectable, Module, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Client } from 'pg';
+import type { Logger } from 'pino';
+import { EntityManager } from 'typeorm';
+import { LOGGER } from '../logging/logger';
+
+const CHANNEL = 'backflow_invalidate';
+export const INVALIDATION_DATABASE_URL = Symbol('INVALIDATION_DATABASE_URL');
+
+export type CacheTopic = 'api_key' | 'project';
+
+/**
+ * Tells every server process on this database to drop a cached entry, through Postgres
+ * LISTEN/NOTIFY. A notification is sent when the changing transaction commits. While this
+ * process is not listening, `live` is false and callers must not trust their caches.
+ */
+@Injectable()
+export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
+  private client?: Client;
+  private listening = false;
+  private stopped = false;
+  private readonly handlers = new Map<CacheTopic, Array<(key: string | undefined) => void>>();
+
+  constructor(
+    @Inject(INVALIDATION_DATABASE_URL) private readonly databaseUrl: string,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  get live(): boolean {
+    return this.listening;
+  }
+
+  /** `key` undefined means: drop everything of this topic (the listener was cut off for a while). */
+  subscribe(topic: CacheTopic, handler: (key: string | undefined) => void): void {
+    this.handlers.set(topic, [...(this.handlers.get(topic) ?? []), handler]);
+  }
+
+  /** Queues the invalidation in the caller's transaction: delivered to all processes on commit. */
+  async publish(manager: EntityManager, topic: CacheTopic, key: string): Promise<void> {
+    await manager.query('SELECT pg_notify($1, $2)', [CHANNEL, JSON.stringify({ topic, key })]);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.listen();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    this.listening = false;
+    await this.client?.end().catch(() => undefined);
+  }
+
+  private async listen(): Promise<void> {
+    const client = new Client({ connectionString: this.databaseUrl, application_name: 'backflow-invalidation' });
+    client.on('notification', (message) => this.dispatch(message.payload));
+    client.on('error', (error) => this.lost(client, error));
+    client.on('end', () => this.lost(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+      this.client = client;
+      this.listening = true;
+    } catch (error) {
+      this.lost(client, error as Error);
+    }
+  }
+
+  private lost(client: Client, error?: Error): void {
+    if (this.client !== undefined && this.client !== client) return;
+    const wasListening = this.listening;
+    this.listening = false;
+    this.client = undefined;
+    client.end().catch(() => undefined);
+    // what changed while we were deaf is unknown: drop every cached entry
+    for (const [, handlers] of this.handlers) for (const handler of handlers) handler(undefined);
+    if (this.stopped) return;
+    if (wasListening) this.logger.warn({ err: error }, 'cache invalidation listener lost; caches are bypassed until it is back');
+    setTimeout(() => void this.listen(), 1_000).unref();
+  }
+
+  private dispatch(payload: string | undefined): void {
+    try {
+      const { topic, key } = JSON.parse(payload ?? '{}') as { topic: CacheTopic; key: string };
+      for (const handler of this.handlers.get(topic) ?? []) handler(key);
+    } catch {
+      // not ours
+    }
+  }
+}
+
+@Global()
+@Module({})
+export class CacheInvalidationModule {
+  static forRoot(databaseUrl: string) {
+    return {
+      module: CacheInvalidationModule,
+      providers: [{ provide: INVALIDATION_DATABASE_URL, useValue: databaseUrl }, CacheInvalidation],
+      exports: [CacheInvalidation],
+    };
+  }
+}

@@ -1,0 +1,31 @@
+// The baseline for single-prediction ingest: bare Fastify and one pg INSERT per request into the same table,
+// with no auth, no validation beyond JSON parsing, no routing or feedback join.
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const Fastify = require('fastify');
+const { Pool } = require('pg');
+
+const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
+pool.on('error', () => undefined);
+const projectId = process.env.PROJECT_ID;
+const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
+
+app.post('/predictions', async (request, reply) => {
+  const p = request.body;
+  const scores = p.scores;
+  const predicted = Object.keys(scores).reduce((a, b) => (scores[a] >= scores[b] ? a : b));
+  const result = await pool.query(
+    `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, occurred_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
+    [projectId, p.id, p.model.name, p.model.version, JSON.stringify(p.input), JSON.stringify(scores), predicted, scores[predicted], JSON.stringify(p.slice ?? {}), p.timestamp ?? new Date().toISOString()],
+  );
+  reply.status(result.rowCount ? 201 : 200);
+  return { id: p.id, accepted: result.rowCount, duplicates: 1 - result.rowCount };
+});
+
+app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' }).then(() => process.send?.('ready'));
+process.on('SIGTERM', async () => {
+  await app.close();
+  await pool.end();
+  process.exit(0);
+});

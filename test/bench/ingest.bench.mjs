@@ -1,0 +1,122 @@
+// Capture throughput: HTTP batch ingest against raw COPY into the same table, and single-prediction
+// ingest against a bare Fastify + pg handler, in one run on one database.
+import { fork } from 'node:child_process';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { freePort, prediction, root, setUpProject, startDatabase, startServer, waitReady } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+const { Pool } = require('pg');
+const { from: copyFrom } = require('pg-copy-streams');
+const autocannon = require('autocannon');
+
+const BATCH = 1_000;
+const BATCHES = Number(process.env.BENCH_BATCHES ?? 60);
+const WORKERS = 2;
+const SINGLE_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNECTIONS = 16;
+
+async function inParallel(items, workers, work) {
+  let next = 0;
+  await Promise.all(Array.from({ length: workers }, async () => {
+    while (next < items.length) await work(items[next++]);
+  }));
+}
+
+function copyText(projectId, p) {
+  const predicted = Object.keys(p.scores).reduce((a, b) => (p.scores[a] >= p.scores[b] ? a : b));
+  const escape = (s) => s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
+  return [projectId, p.id, p.model.name, p.model.version, escape(JSON.stringify(p.input)), escape(JSON.stringify(p.scores)), predicted, p.scores[predicted], escape(JSON.stringify(p.slice)), '\\N', p.timestamp].join('\t') + '\n';
+}
+
+async function batchIngest(url, slug, key) {
+  const bodies = Array.from({ length: BATCHES }, () => JSON.stringify(Array.from({ length: BATCH }, prediction)));
+  const warmup = Array.from({ length: 4 }, () => JSON.stringify(Array.from({ length: BATCH }, prediction)));
+  const send = async (body) => {
+    const response = await fetch(`${url}/api/v1/projects/${slug}/predictions/batch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body });
+    const reply = await response.json();
+    if (reply.accepted !== BATCH) throw new Error(`batch not accepted: ${JSON.stringify(reply).slice(0, 200)}`);
+  };
+  await inParallel(warmup, WORKERS, send);
+  const started = process.hrtime.bigint();
+  await inParallel(bodies, WORKERS, send);
+  return (BATCHES * BATCH) / (Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+async function rawCopy(databaseUrl, projectId) {
+  const pool = new Pool({ connectionString: databaseUrl, max: WORKERS });
+  pool.on('error', () => undefined);
+  const payload = () => Array.from({ length: BATCH }, () => copyText(projectId, prediction())).join('');
+  const payloads = Array.from({ length: BATCHES }, payload);
+  const warmup = Array.from({ length: 4 }, payload);
+  const copy = async (payload) => {
+    const client = await pool.connect();
+    try {
+      const stream = client.query(copyFrom(`COPY predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at) FROM STDIN`));
+      await pipeline(Readable.from([payload]), stream);
+    } finally {
+      client.release();
+    }
+  };
+  await inParallel(warmup, WORKERS, copy);
+  const started = process.hrtime.bigint();
+  await inParallel(payloads, WORKERS, copy);
+  const rate = (BATCHES * BATCH) / (Number(process.hrtime.bigint() - started) / 1e9);
+  await pool.end();
+  return rate;
+}
+
+async function load(url, headers) {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: SINGLE_SECONDS,
+    headers: { 'content-type': 'application/json', ...headers },
+    requests: [{ setupRequest: (request) => ({ ...request, body: JSON.stringify(prediction()) }) }],
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`load test saw ${result.non2xx} non-2xx and ${result.errors} errors`);
+  return result['2xx'] / SINGLE_SECONDS;
+}
+
+async function startBare(databaseUrl, projectId) {
+  const port = await freePort();
+  const child = fork(path.join(root, 'test/bench/bare-server.mjs'), { env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, PROJECT_ID: projectId, PORT: String(port) }, stdio: 'ignore' });
+  await new Promise((resolve) => child.once('message', resolve));
+  return { url: `http://127.0.0.1:${port}`, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) };
+}
+
+export async function run(log) {
+  const database = await startDatabase();
+  const server = await startServer(database.url);
+  try {
+    const { projectId, slug, key } = await setUpProject(server.url);
+    log('raw COPY of 1,000-row batches …');
+    const copyRate = await rawCopy(database.url, projectId);
+    log('HTTP batch ingest of 1,000-prediction batches …');
+    const batchRate = await batchIngest(server.url, slug, key);
+
+    const bare = await startBare(database.url, projectId);
+    const singleUrl = `${server.url}/api/v1/projects/${slug}/predictions`;
+    const bareUrl = `${bare.url}/predictions`;
+    // alternate the two, twice, so neither gets the warmer table or the quieter machine
+    log(`single-prediction ingest, ${CONNECTIONS} concurrent clients, ${SINGLE_SECONDS} s per run …`);
+    const bareRates = [];
+    const singleRates = [];
+    for (let round = 0; round < 2; round++) {
+      bareRates.push(await load(bareUrl, {}));
+      singleRates.push(await load(singleUrl, { authorization: `Bearer ${key}` }));
+    }
+    await bare.stop();
+    const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    return [
+      { figure: 'batch ingest (HTTP, 1,000/batch)', value: batchRate, unit: 'rows/s', baseline: 'raw COPY, same rows and table', baselineValue: copyRate, target: 0.5 },
+      { figure: `single ingest (${CONNECTIONS} clients)`, value: mean(singleRates), unit: 'req/s', baseline: 'bare Fastify + pg INSERT', baselineValue: mean(bareRates), target: 0.7 },
+    ];
+  } finally {
+    await server.stop();
+    await database.stop();
+  }
+}

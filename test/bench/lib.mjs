@@ -1,0 +1,137 @@
+// Shared pieces of the benchmarks: an embedded PostgreSQL, the built server as a process, data shaped like traffic.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+export const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const { startEmbeddedPostgres } = require(path.join(root, 'server/dist/database/embedded-postgres.js'));
+
+export const ADMIN = { email: 'bench@example.com', password: 'Bench-pass-123!' };
+export const LABELS = ['ham', 'spam', 'phish'];
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A throwaway PostgreSQL for one benchmark run, or the DATABASE_URL server with a fresh database. */
+export async function startDatabase() {
+  if (process.env.DATABASE_URL) {
+    const { Client } = require('pg');
+    const name = `backflow_bench_${Date.now()}`;
+    const admin = new Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(process.env.DATABASE_URL);
+    url.pathname = `/${name}`;
+    return { url: url.toString(), stop: async () => undefined };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'backflow-bench-'));
+  fs.chmodSync(dir, 0o755);
+  const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'postgres'), port: 0 });
+  return {
+    url: pg.url,
+    stop: async () => {
+      await pg.stop({ evenIfShared: true });
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The built server (`node server/dist/main.js`) on the given database. */
+export async function startServer(databaseUrl, env = {}, nodeArgs = []) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'server/dist/main.js')], {
+    cwd: root,
+    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', BACKFLOW_ADMIN_EMAIL: ADMIN.email, BACKFLOW_ADMIN_PASSWORD: ADMIN.password, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const url = `http://127.0.0.1:${port}`;
+  await waitReady(url, child, () => stderr);
+  return {
+    url,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export async function waitReady(url, child, output = () => '') {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited: ${output()}`);
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server not ready: ${output()}`);
+}
+
+export async function api(url, method, route, body, token) {
+  const response = await fetch(url + route, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${route} -> ${response.status} ${text.slice(0, 300)}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** A project and an ingest key on a running server. */
+export async function setUpProject(url, slug = 'bench') {
+  const { token } = await api(url, 'POST', '/api/v1/auth/login', ADMIN);
+  const project = await api(url, 'POST', '/api/v1/projects', { slug, name: 'Benchmark', taskType: 'single_label', labels: LABELS.map((name) => ({ name })) }, token);
+  const key = await api(url, 'POST', `/api/v1/projects/${slug}/api-keys`, { name: 'bench', scopes: ['ingest'] }, token);
+  return { projectId: project.id, slug, key: key.secret };
+}
+
+let sequence = 0;
+/** One prediction like a real one: about ten features, three class scores, slice keys. */
+export function prediction() {
+  sequence++;
+  const a = 0.2 + ((sequence * 7919) % 600) / 1000;
+  const b = (1 - a) * 0.7;
+  return {
+    id: randomUUID(),
+    model: { name: 'mail-filter', version: '2.3.1' },
+    input: {
+      subject: `Your invoice ${sequence} is ready`,
+      sender_domain: ['example.com', 'mail.example.org', 'news.example.net'][sequence % 3],
+      body_length: 200 + (sequence % 1800),
+      links: sequence % 7,
+      has_attachment: sequence % 5 === 0,
+      hour: sequence % 24,
+      language: ['en', 'fr', 'de'][sequence % 3],
+      sender_reputation: ((sequence * 31) % 100) / 100,
+      recipients: 1 + (sequence % 4),
+      tokens: ['invoice', 'ready', 'payment'],
+    },
+    scores: { ham: a, spam: b, phish: 1 - a - b },
+    slice: { country: ['FR', 'DE', 'US', 'BR'][sequence % 4], device: sequence % 2 ? 'mobile' : 'desktop' },
+    timestamp: new Date().toISOString(),
+  };
+}
+
+export function machine() {
+  return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+}
