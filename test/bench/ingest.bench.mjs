@@ -14,7 +14,7 @@ const autocannon = require('autocannon');
 
 const BATCH = 1_000;
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 60);
-const WORKERS = 2;
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 const SINGLE_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = 16;
 

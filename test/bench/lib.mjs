@@ -54,7 +54,8 @@ export async function startDatabase() {
 /** The built server (`node server/dist/main.js`) on the given database. */
 export async function startServer(databaseUrl, env = {}, nodeArgs = []) {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, path.join(root, 'server/dist/main.js')], {
+  // the same flags as npm start
+  const child = spawn(process.execPath, [...nodeArgs, '--max-semi-space-size=64', path.join(root, 'server/dist/main.js')], {
     cwd: root,
     env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', BACKFLOW_ADMIN_EMAIL: ADMIN.email, BACKFLOW_ADMIN_PASSWORD: ADMIN.password, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -65,6 +66,7 @@ export async function startServer(databaseUrl, env = {}, nodeArgs = []) {
   await waitReady(url, child, () => stderr);
   return {
     url,
+    pid: child.pid,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', resolve);

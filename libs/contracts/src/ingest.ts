@@ -7,36 +7,52 @@ export type FeatureValue = Scalar | Scalar[];
 
 const isScalar = (value: unknown): value is Scalar =>
   (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && value.length <= FEATURE_LIMITS.stringLength) || typeof value === 'boolean';
+const isFeatureValue = (value: unknown): value is FeatureValue =>
+  isScalar(value) || (Array.isArray(value) && value.length <= FEATURE_LIMITS.arrayLength && value.every(isScalar));
+const isPlainObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 const scalarJsonSchema = [{ type: 'number' }, { type: 'string', maxLength: FEATURE_LIMITS.stringLength }, { type: 'boolean' }];
+const featureJsonSchema = { anyOf: [...scalarJsonSchema, { type: 'array', maxItems: FEATURE_LIMITS.arrayLength, items: { anyOf: scalarJsonSchema } }] };
+const FEATURE_MESSAGE = `a number, a string, a boolean, or an array of at most ${FEATURE_LIMITS.arrayLength} of them`;
 
 /**
- * A feature: a number, string or boolean, or an array of them. One check function rather
- * than a zod union: it is on the hot path of ingestion (a union costs twice the time), and
- * `meta` gives OpenAPI the same rule.
+ * An object whose every key and value pass `valid`, with issues at the offending key.
+ * One pass over the entries rather than zod's record of unions: this runs for every
+ * ingested prediction, at half the cost; `jsonSchema` documents the same rule in OpenAPI.
  */
-export const FeatureValue = z
-  .custom<FeatureValue>((value) => isScalar(value) || (Array.isArray(value) && value.length <= FEATURE_LIMITS.arrayLength && value.every(isScalar)), {
-    message: `a number, a string, a boolean, or an array of at most ${FEATURE_LIMITS.arrayLength} of them`,
-  })
-  .meta({ anyOf: [...scalarJsonSchema, { type: 'array', maxItems: FEATURE_LIMITS.arrayLength, items: { anyOf: scalarJsonSchema } }] });
+function keyedRecord<V>(valid: (value: unknown) => value is V, message: string, maxKeys: number, jsonSchema: Record<string, unknown>) {
+  return z
+    .custom<Record<string, V>>(isPlainObject, 'expected an object')
+    .superRefine((record, ctx) => {
+      const keys = Object.keys(record);
+      if (keys.length > maxKeys) ctx.addIssue({ code: 'custom', message: `at most ${maxKeys} keys` });
+      for (const key of keys) {
+        if (key.length === 0 || key.length > FEATURE_LIMITS.keyLength) ctx.addIssue({ code: 'custom', path: [key], message: `keys have 1 to ${FEATURE_LIMITS.keyLength} characters` });
+        else if (!valid(record[key])) ctx.addIssue({ code: 'custom', path: [key], message });
+      }
+    })
+    .meta({ type: 'object', maxProperties: maxKeys, additionalProperties: jsonSchema });
+}
 
-const key = z.string().min(1).max(FEATURE_LIMITS.keyLength);
+/** A feature: a number, string or boolean, or an array of them. */
+export const FeatureValue = z.custom<FeatureValue>(isFeatureValue, FEATURE_MESSAGE).meta(featureJsonSchema);
+
+const isSliceValue = (value: unknown): value is string => typeof value === 'string' && value.length <= FEATURE_LIMITS.sliceValueLength;
 
 /** The shape of one prediction; project rules (its labels, sums) are checked by the server. */
 export const PredictionInput = z
   .strictObject({
     id: z.uuid().optional().describe('client id: the idempotency key; generated when absent'),
     model: z.strictObject({ name: z.string().trim().min(1).max(200), version: z.string().trim().min(1).max(200) }),
-    input: z
-      .record(key, FeatureValue)
-      .refine((input) => Object.keys(input).length <= FEATURE_LIMITS.features, `at most ${FEATURE_LIMITS.features} features`),
+    input: keyedRecord(isFeatureValue, FEATURE_MESSAGE, FEATURE_LIMITS.features, featureJsonSchema).describe('the features, by name'),
     scores: z.record(z.string().min(1).max(64), z.number()),
     predictedLabel: z.string().min(1).max(64).optional().describe('argmax of scores when absent'),
-    slice: z
-      .record(key, z.string().max(FEATURE_LIMITS.sliceValueLength))
-      .refine((slice) => Object.keys(slice).length <= FEATURE_LIMITS.sliceKeys, `at most ${FEATURE_LIMITS.sliceKeys} slice keys`)
-      .optional(),
+    slice: keyedRecord(isSliceValue, `a string of at most ${FEATURE_LIMITS.sliceValueLength} characters`, FEATURE_LIMITS.sliceKeys, {
+      type: 'string',
+      maxLength: FEATURE_LIMITS.sliceValueLength,
+    })
+      .optional()
+      .describe('slice keys, e.g. {"country": "FR"}'),
     timestamp: z.iso.datetime({ offset: true }).optional().describe('when the model predicted; default: when received'),
     metadata: z
       .record(z.string(), z.unknown())

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
-import type { PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { EntityManager } from 'typeorm';
 import type { PredictionRow } from './prediction-validation';
@@ -10,9 +10,13 @@ const COLUMNS = 'project_id, id, model_name, model_version, input, scores, predi
 // below this a multi-row INSERT is cheaper than the extra round trips of the COPY path
 const COPY_THRESHOLD = 64;
 
-/** One value in COPY text format. */
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** One value in COPY text format (most values need no escaping: test before replacing). */
 function copyValue(value: string | null): string {
-  return value === null ? '\\N' : value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+  if (value === null) return '\\N';
+  return COPY_SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : value;
 }
 
 export interface PredictionFacts {
@@ -48,24 +52,15 @@ export class PredictionsRepository {
 
   private async copy(manager: EntityManager, projectId: string, rows: PredictionRow[]): Promise<void> {
     const client = (await manager.queryRunner!.connect()) as PoolClient;
-    const text = rows
-      .map((r) =>
-        [
-          projectId,
-          r.id,
-          copyValue(r.modelName),
-          copyValue(r.modelVersion),
-          copyValue(JSON.stringify(r.input)),
-          copyValue(JSON.stringify(r.scores)),
-          copyValue(r.predictedLabel),
-          String(r.confidence),
-          copyValue(JSON.stringify(r.slice)),
-          copyValue(r.metadata === null ? null : JSON.stringify(r.metadata)),
-          r.occurredAt.toISOString(),
-        ].join('\t'),
-      )
-      .join('\n');
-    await pipeline(Readable.from([`${text}\n`]), client.query(copyFrom(`COPY predictions (${COLUMNS}) FROM STDIN`)));
+    let text = '';
+    for (const r of rows) {
+      text += `${projectId}\t${r.id}\t${copyValue(r.modelName)}\t${copyValue(r.modelVersion)}\t${copyValue(JSON.stringify(r.input))}\t${copyValue(
+        JSON.stringify(r.scores),
+      )}\t${copyValue(r.predictedLabel)}\t${r.confidence}\t${copyValue(JSON.stringify(r.slice))}\t${copyValue(
+        r.metadata === null ? null : JSON.stringify(r.metadata),
+      )}\t${r.occurredAt.toISOString()}\n`;
+    }
+    await pipeline(Readable.from([text]), client.query(copyFrom(`COPY predictions (${COLUMNS}) FROM STDIN`)));
   }
 
   /**
@@ -73,9 +68,11 @@ export class PredictionsRepository {
    * row, its negative-by-absence window when the project has one, and whether feedback
    * that arrived before it is waiting to be joined.
    */
-  async insertOne(manager: EntityManager, projectId: string, r: PredictionRow, windowClosesAt: Date | undefined): Promise<{ inserted: boolean; feedbackWaiting: boolean }> {
-    const rows: Array<{ feedback_waiting: boolean }> = await manager.query(
-      `WITH inserted AS (
+  async insertOne(pool: Pool, projectId: string, r: PredictionRow, windowClosesAt: Date | undefined): Promise<{ inserted: boolean; feedbackWaiting: boolean }> {
+    // a named statement: each connection parses and plans it once, then only binds values
+    const { rows } = await pool.query<{ feedback_waiting: boolean }>({
+      name: 'predictions.insert_one',
+      text: `WITH inserted AS (
          INSERT INTO predictions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (project_id, id) DO NOTHING RETURNING id),
        window_opened AS (
@@ -83,7 +80,7 @@ export class PredictionsRepository {
          SELECT $1, id, $12::timestamptz FROM inserted WHERE $12::timestamptz IS NOT NULL ON CONFLICT DO NOTHING)
        SELECT EXISTS (SELECT 1 FROM feedback_events f WHERE f.project_id = $1 AND f.prediction_id = inserted.id AND f.applied_at IS NULL) AS feedback_waiting
          FROM inserted`,
-      [
+      values: [
         projectId,
         r.id,
         r.modelName,
@@ -97,7 +94,7 @@ export class PredictionsRepository {
         r.occurredAt.toISOString(),
         windowClosesAt?.toISOString() ?? null,
       ],
-    );
+    });
     return { inserted: rows.length === 1, feedbackWaiting: rows[0]?.feedback_waiting ?? false };
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import type { IngestReply, RejectedItem, SinglePredictionReply } from '@backflow/contracts';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -43,6 +44,11 @@ export class PredictionsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** The pg pool under TypeORM, for the one hot statement that wants a named (prepared) statement. */
+  private get pool(): Pool {
+    return (this.dataSource.driver as unknown as { master: Pool }).master;
+  }
+
   useFeedbackJoin(feedback: FeedbackJoin): void {
     this.feedback = feedback;
   }
@@ -79,7 +85,7 @@ export class PredictionsService {
     if (!verdict.ok) throw PredictionErrors.invalid(verdict.rejection);
     // one statement, so one round trip: the prediction, its feedback window, and whether feedback waits for it
     const row = verdict.row;
-    const { inserted, feedbackWaiting } = await this.repository.insertOne(this.dataSource.manager, project.id, row, this.feedback?.windowClosesAt(project, row));
+    const { inserted, feedbackWaiting } = await this.repository.insertOne(this.pool, project.id, row, this.feedback?.windowClosesAt(project, row));
     if (feedbackWaiting && this.feedback) {
       const afterCommit = await this.dataSource.transaction((manager) => this.feedback!.join(manager, project, [row.id]));
       for (const announce of afterCommit) announce();
