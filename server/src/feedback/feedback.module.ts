@@ -4,12 +4,13 @@ import { LabelsModule } from '../labels/labels.module';
 import { PredictionsModule } from '../predictions/predictions.module';
 import { ProjectsModule } from '../projects/projects.module';
 import { FeedbackController } from './feedback.controller';
+import { FeedbackRepository } from './feedback.repository';
 import { FeedbackService } from './feedback.service';
 
 @Module({
   imports: [AuthModule, ProjectsModule, PredictionsModule, LabelsModule],
   controllers: [FeedbackController],
-  providers: [FeedbackService],
+  providers: [FeedbackService, FeedbackRepository],
   exports: [FeedbackService],
 })
 export class FeedbackModule {}

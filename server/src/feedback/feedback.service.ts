@@ -11,7 +11,8 @@ import { PredictionsService } from '../predictions/predictions.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
 import { absenceClosesAt, decideByAbsence, decideFromEvents, FeedbackDecision } from './feedback-rules';
-import { FeedbackRow, validateFeedback } from './feedback-validation';
+import { validateFeedback } from './feedback-validation';
+import { FeedbackRepository } from './feedback.repository';
 
 type Contradiction = DomainEventMap['prediction.contradicted'];
 
@@ -28,6 +29,7 @@ export class FeedbackService implements OnModuleInit {
     private readonly labels: LabelsService,
     private readonly events: DomainEvents,
     private readonly jobs: JobsService,
+    private readonly repository: FeedbackRepository,
   ) {}
 
   onModuleInit(): void {
@@ -55,24 +57,13 @@ export class FeedbackService implements OnModuleInit {
     }
     const contradictions: Contradiction[] = [];
     const accepted = await this.dataSource.transaction(async (manager) => {
-      const inserted = await this.insertEvents(manager, project.id, valid);
+      const inserted = await this.repository.insertEvents(manager, project.id, valid);
       const touched = [...new Set(valid.filter((row) => inserted.has(row.id)).map((row) => row.predictionId))];
       contradictions.push(...(await this.apply(manager, project, touched)));
       return inserted.size;
     });
     this.announce(contradictions);
     return { accepted, duplicates: valid.length - accepted, ...(partial ? { rejected } : {}) };
-  }
-
-  private async insertEvents(manager: EntityManager, projectId: string, rows: FeedbackRow[]): Promise<Set<string>> {
-    if (rows.length === 0) return new Set();
-    const inserted: Array<{ id: string }> = await manager.query(
-      `INSERT INTO feedback_events (project_id, id, prediction_id, type, value, occurred_at)
-       SELECT $1, * FROM unnest($2::text[], $3::uuid[], $4::text[], $5::jsonb[], $6::timestamptz[])
-       ON CONFLICT (project_id, id) DO NOTHING RETURNING id`,
-      [projectId, rows.map((r) => r.id), rows.map((r) => r.predictionId), rows.map((r) => r.type), rows.map((r) => (r.value === null ? null : JSON.stringify(r.value))), rows.map((r) => r.occurredAt.toISOString())],
-    );
-    return new Set(inserted.map((r) => r.id));
   }
 
   /**
@@ -83,28 +74,25 @@ export class FeedbackService implements OnModuleInit {
     const facts = await this.predictions.lockFacts(manager, project.id, predictionIds);
     if (facts.length === 0) return [];
     const ids = facts.map((f) => f.id);
-    const events: Array<{ id: string; prediction_id: string; type: string; value: unknown; occurred_at: Date }> = await manager.query(
-      `SELECT id, prediction_id, type, value, occurred_at FROM feedback_events WHERE project_id = $1 AND prediction_id = ANY($2::uuid[])`,
-      [project.id, ids],
-    );
+    const events = await this.repository.eventsOf(manager, project.id, ids);
     const byPrediction = new Map<string, typeof events>();
-    for (const event of events) byPrediction.set(event.prediction_id, [...(byPrediction.get(event.prediction_id) ?? []), event]);
+    for (const event of events) byPrediction.set(event.predictionId, [...(byPrediction.get(event.predictionId) ?? []), event]);
     const labelNames = project.labels.map((l) => l.name);
     const decided: Array<{ facts: (typeof facts)[number]; decision: FeedbackDecision }> = [];
     for (const fact of facts) {
       const decision = decideFromEvents(
         fact.occurredAt,
-        (byPrediction.get(fact.id) ?? []).map((e) => ({ id: e.id, type: e.type, value: e.value, occurredAt: e.occurred_at })),
+        byPrediction.get(fact.id) ?? [],
         project.feedbackRules,
         labelNames,
       );
       if (decision) decided.push({ facts: fact, decision });
     }
     const contradictions = await this.record(manager, project, decided);
-    await manager.query(`UPDATE feedback_events SET applied_at = now() WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) AND applied_at IS NULL`, [project.id, ids]);
+    await this.repository.markApplied(manager, project.id, ids);
     // an event-made label settles the prediction: its absence window has nothing left to decide
     if (decided.length) {
-      await manager.query(`DELETE FROM feedback_windows WHERE project_id = $1 AND prediction_id = ANY($2::uuid[])`, [project.id, decided.map((d) => d.facts.id)]);
+      await this.repository.closeWindows(manager, project.id, decided.map((d) => d.facts.id));
     }
     return contradictions;
   }
@@ -158,15 +146,8 @@ export class FeedbackService implements OnModuleInit {
   private async closeDueWindows(now: Date): Promise<number> {
     const contradictions: Contradiction[] = [];
     const closed = await this.dataSource.transaction(async (manager) => {
-      const due: Array<{ project_id: string; prediction_id: string }> = await manager.query(
-        `WITH due AS (
-           DELETE FROM feedback_windows WHERE (project_id, prediction_id) IN (
-             SELECT project_id, prediction_id FROM feedback_windows WHERE closes_at <= $1 ORDER BY closes_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-           RETURNING project_id, prediction_id)
-         SELECT project_id, prediction_id FROM due`,
-        [now.toISOString(), JOB_CHUNK],
-      );
-      for (const [projectId, predictionIds] of groupBy(due, (d) => d.project_id, (d) => d.prediction_id)) {
+      const due = await this.repository.takeDueWindows(manager, now, JOB_CHUNK);
+      for (const [projectId, predictionIds] of groupBy(due, (d) => d.projectId, (d) => d.predictionId)) {
         const project = await this.projects.findById(projectId);
         const decision = project && decideByAbsence(project.feedbackRules);
         if (!project || !decision) continue;
@@ -184,13 +165,8 @@ export class FeedbackService implements OnModuleInit {
   private async applyWaitingEvents(): Promise<number> {
     const contradictions: Contradiction[] = [];
     const applied = await this.dataSource.transaction(async (manager) => {
-      const waiting: Array<{ project_id: string; prediction_id: string }> = await manager.query(
-        `SELECT DISTINCT f.project_id, f.prediction_id FROM feedback_events f
-           JOIN predictions p ON p.project_id = f.project_id AND p.id = f.prediction_id
-          WHERE f.applied_at IS NULL LIMIT $1`,
-        [JOB_CHUNK],
-      );
-      for (const [projectId, predictionIds] of groupBy(waiting, (w) => w.project_id, (w) => w.prediction_id)) {
+      const waiting = await this.repository.joinableEvents(manager, JOB_CHUNK);
+      for (const [projectId, predictionIds] of groupBy(waiting, (w) => w.projectId, (w) => w.predictionId)) {
         const project = await this.projects.findById(projectId);
         if (project) contradictions.push(...(await this.apply(manager, project, predictionIds)));
       }

@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import type { FeedbackFact } from './feedback-rules';
+import type { FeedbackRow } from './feedback-validation';
+
+export interface PredictionRef {
+  projectId: string;
+  predictionId: string;
+}
+
+/** Feedback events and absence windows, in SQL; every method runs in the caller's transaction. */
+@Injectable()
+export class FeedbackRepository {
+  /** Stores new events; ids seen before are skipped. Returns the ids stored now. */
+  async insertEvents(manager: EntityManager, projectId: string, rows: FeedbackRow[]): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const inserted: Array<{ id: string }> = await manager.query(
+      `INSERT INTO feedback_events (project_id, id, prediction_id, type, value, occurred_at)
+       SELECT $1, * FROM unnest($2::text[], $3::uuid[], $4::text[], $5::jsonb[], $6::timestamptz[])
+       ON CONFLICT (project_id, id) DO NOTHING RETURNING id`,
+      [projectId, rows.map((r) => r.id), rows.map((r) => r.predictionId), rows.map((r) => r.type), rows.map((r) => (r.value === null ? null : JSON.stringify(r.value))), rows.map((r) => r.occurredAt.toISOString())],
+    );
+    return new Set(inserted.map((r) => r.id));
+  }
+
+  async eventsOf(manager: EntityManager, projectId: string, predictionIds: string[]): Promise<Array<FeedbackFact & { predictionId: string }>> {
+    const rows: Array<{ id: string; prediction_id: string; type: string; value: unknown; occurred_at: Date }> = await manager.query(
+      `SELECT id, prediction_id, type, value, occurred_at FROM feedback_events WHERE project_id = $1 AND prediction_id = ANY($2::uuid[])`,
+      [projectId, predictionIds],
+    );
+    return rows.map((r) => ({ id: r.id, predictionId: r.prediction_id, type: r.type, value: r.value, occurredAt: r.occurred_at }));
+  }
+
+  async markApplied(manager: EntityManager, projectId: string, predictionIds: string[]): Promise<void> {
+    await manager.query(`UPDATE feedback_events SET applied_at = now() WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) AND applied_at IS NULL`, [projectId, predictionIds]);
+  }
+
+  /** An event-made label settles a prediction: its absence window has nothing left to decide. */
+  async closeWindows(manager: EntityManager, projectId: string, predictionIds: string[]): Promise<void> {
+    await manager.query(`DELETE FROM feedback_windows WHERE project_id = $1 AND prediction_id = ANY($2::uuid[])`, [projectId, predictionIds]);
+  }
+
+  /** Removes and returns up to `limit` windows closed by `now`; rows another process holds are skipped. */
+  async takeDueWindows(manager: EntityManager, now: Date, limit: number): Promise<PredictionRef[]> {
+    const rows: Array<{ project_id: string; prediction_id: string }> = await manager.query(
+      `WITH due AS (
+         DELETE FROM feedback_windows WHERE (project_id, prediction_id) IN (
+           SELECT project_id, prediction_id FROM feedback_windows WHERE closes_at <= $1 ORDER BY closes_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING project_id, prediction_id)
+       SELECT project_id, prediction_id FROM due`,
+      [now.toISOString(), limit],
+    );
+    return rows.map((r) => ({ projectId: r.project_id, predictionId: r.prediction_id }));
+  }
+
+  /** Predictions with events not yet applied although the prediction is stored (they committed concurrently). */
+  async joinableEvents(manager: EntityManager, limit: number): Promise<PredictionRef[]> {
+    const rows: Array<{ project_id: string; prediction_id: string }> = await manager.query(
+      `SELECT DISTINCT f.project_id, f.prediction_id FROM feedback_events f
+         JOIN predictions p ON p.project_id = f.project_id AND p.id = f.prediction_id
+        WHERE f.applied_at IS NULL LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r) => ({ projectId: r.project_id, predictionId: r.prediction_id }));
+  }
+}
