@@ -1,0 +1,2 @@
+export * from './uncertainty';
+export * from './p2-quantile';
