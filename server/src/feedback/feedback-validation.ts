@@ -1,5 +1,6 @@
 import { FeedbackInput, VALUE_LABEL } from '@backflow/contracts';
 import type { ItemVerdict } from '../common/ingest/batch';
+import { fieldOf } from '../common/validation/zod-validation.pipe';
 import type { ProjectEntity } from '../projects/project.entity';
 
 export interface FeedbackRow {
@@ -17,9 +18,7 @@ export function validateFeedback(raw: unknown, project: Pick<ProjectEntity, 'lab
   const parsed = FeedbackInput.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const path = issue.path.map(String);
-    if (issue.code === 'unrecognized_keys' && issue.keys.length) path.push(issue.keys[0]);
-    const field = path.join('.') || 'body';
+    const field = fieldOf(issue);
     return { ok: false, rejection: { code: 'validation/invalid', field, message: `${field}: ${issue.message}` } };
   }
   const event = parsed.data;

@@ -1,4 +1,5 @@
 import { PredictionInput, RejectedItem } from '@backflow/contracts';
+import { fieldOf } from '../common/validation/zod-validation.pipe';
 
 /** What the database stores for one prediction, after validation against its project. */
 export interface PredictionRow {
@@ -34,10 +35,7 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
   const parsed = PredictionInput.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const path = issue.path.map(String);
-    if (issue.code === 'unrecognized_keys' && issue.keys.length) path.push(issue.keys[0]);
-    const field = path.join('.') || 'body';
-    return reject('validation/invalid', field, issue.message);
+    return reject('validation/invalid', fieldOf(issue), issue.message);
   }
   const p = parsed.data;
   const known = new Set(project.labels);

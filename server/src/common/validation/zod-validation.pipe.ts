@@ -3,7 +3,8 @@ import { ApiBody, ApiParam, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ValidationError } from '../errors';
 
-function fieldOf(issue: z.core.$ZodIssue, root?: string): string {
+/** The dotted field an issue is about (`labels.1.hotkey`); an unknown key names itself. */
+export function fieldOf(issue: z.core.$ZodIssue, root?: string): string {
   const parts = issue.path.map(String);
   if (issue.code === 'unrecognized_keys' && issue.keys.length) parts.push(issue.keys[0]);
   const joined = parts.join('.');
