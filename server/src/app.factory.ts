@@ -58,7 +58,7 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
     void reply.type('text/html; charset=utf-8').sendFile('index.html');
     return true;
   };
-  app.useGlobalFilters(new AllExceptionsFilter(logger, spaFallback, config.ingest.maxBodyBytes));
+  app.useGlobalFilters(new AllExceptionsFilter(spaFallback, config.ingest.maxBodyBytes));
 
   const document = SwaggerModule.createDocument(
     app,

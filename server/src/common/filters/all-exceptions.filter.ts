@@ -1,13 +1,11 @@
 import { ArgumentsHost, Catch, ExceptionFilter, NotFoundException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Logger } from 'pino';
 import { toErrorEnvelope } from './error-envelope';
 
 /** The one place errors become responses: `{ code, message, field?, requestId }`. */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   constructor(
-    private readonly logger: Logger,
     private readonly spaFallback?: (request: FastifyRequest, reply: FastifyReply) => boolean,
     private readonly bodyLimitBytes?: number,
   ) {}
