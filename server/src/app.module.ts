@@ -16,6 +16,8 @@ import { HealthController } from './health/health.controller';
 import { METRICS, Metrics } from './monitoring/metrics';
 import { MetricsController } from './monitoring/metrics.controller';
 import { ProjectsModule } from './projects/projects.module';
+import { LabelingModule } from './labeling/labeling.module';
+import { RoutingModule } from './routing/routing.module';
 
 export interface AppContext {
   config: AppConfig;
@@ -59,6 +61,8 @@ export class AppModule {
         AuthModule,
         ProjectsModule,
         LabelsModule,
+        LabelingModule,
+        RoutingModule,
         PredictionsModule,
         FeedbackModule,
       ],

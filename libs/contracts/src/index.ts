@@ -2,3 +2,4 @@ export * from './common';
 export * from './auth';
 export * from './projects';
 export * from './ingest';
+export * from './routing';

@@ -44,8 +44,19 @@ export const RoutingPolicy = z
     targetRate: z.number().gt(0).max(1).optional().describe('route this fraction of the most uncertain predictions'),
     explorationRate: probability.default(0.01),
     budget: z
-      .strictObject({ perHour: z.number().int().min(0).optional(), perDay: z.number().int().min(0).optional() })
-      .default({}),
+      .strictObject({
+        perHour: z.number().int().min(0).optional().describe('at most this many new tasks per clock hour (UTC)'),
+        perDay: z.number().int().min(0).optional().describe('at most this many new tasks per UTC day'),
+        perSlice: z
+          .strictObject({
+            key: z.string().min(1).max(64).describe('a slice key, e.g. "country": each of its values gets the caps below'),
+            perHour: z.number().int().min(0).optional(),
+            perDay: z.number().int().min(0).optional(),
+          })
+          .optional(),
+      })
+      .default({})
+      .describe('caps on new tasks of every reason; routing drops what does not fit, highest priority first'),
     contradictionConfidence: probability.default(0.8),
     dedupeWindowMinutes: z.number().int().min(0).max(10_080).default(60),
     sliceBoosts: z.record(z.string().regex(/^[^=]+=.*$/, 'key=value'), z.number().positive().max(100)).default({}),

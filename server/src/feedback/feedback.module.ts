@@ -3,12 +3,13 @@ import { AuthModule } from '../auth/auth.module';
 import { LabelsModule } from '../labels/labels.module';
 import { PredictionsModule } from '../predictions/predictions.module';
 import { ProjectsModule } from '../projects/projects.module';
+import { RoutingModule } from '../routing/routing.module';
 import { FeedbackController } from './feedback.controller';
 import { FeedbackRepository } from './feedback.repository';
 import { FeedbackService } from './feedback.service';
 
 @Module({
-  imports: [AuthModule, ProjectsModule, PredictionsModule, LabelsModule],
+  imports: [AuthModule, ProjectsModule, PredictionsModule, LabelsModule, RoutingModule],
   controllers: [FeedbackController],
   providers: [FeedbackService, FeedbackRepository],
   exports: [FeedbackService],

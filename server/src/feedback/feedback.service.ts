@@ -7,7 +7,9 @@ import { DomainEventMap, DomainEvents } from '../common/events/domain-events';
 import { partition } from '../common/ingest/batch';
 import { JobsService } from '../common/jobs/jobs.service';
 import { LabelsService, NewFeedbackLabel } from '../labels/labels.service';
+import type { PredictionFacts } from '../predictions/predictions.repository';
 import { PredictionsService } from '../predictions/predictions.service';
+import { RoutingService } from '../routing/routing.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
 import { absenceClosesAt, decideByAbsence, decideFromEvents, FeedbackDecision } from './feedback-rules';
@@ -15,6 +17,8 @@ import { validateFeedback } from './feedback-validation';
 import { FeedbackRepository } from './feedback.repository';
 
 type Contradiction = DomainEventMap['prediction.contradicted'];
+/** what to announce once the transaction that decided it has committed */
+type AfterCommit = () => void;
 
 const MAX_BATCH = 10_000;
 // rows handled per transaction by the scheduled job
@@ -27,6 +31,7 @@ export class FeedbackService implements OnModuleInit {
     private readonly predictions: PredictionsService,
     private readonly projects: ProjectsService,
     private readonly labels: LabelsService,
+    private readonly routing: RoutingService,
     private readonly events: DomainEvents,
     private readonly jobs: JobsService,
     private readonly repository: FeedbackRepository,
@@ -37,8 +42,7 @@ export class FeedbackService implements OnModuleInit {
     this.predictions.useFeedbackJoin({
       windowClosesAt: (project, row) => absenceClosesAt(row.occurredAt, project.feedbackRules),
       join: async (manager, project, predictionIds) => {
-        const contradictions = await this.apply(manager, project, predictionIds);
-        return contradictions.length ? [() => this.announce(contradictions)] : [];
+        return this.apply(manager, project, predictionIds);
       },
     });
     this.jobs.schedule('feedback-reconcile', '* * * * *', () => this.reconcile());
@@ -55,14 +59,14 @@ export class FeedbackService implements OnModuleInit {
       if (!Array.isArray(body)) throw new DomainError(first.code, first.message, 400, first.field);
       throw new DomainError('feedback/batch_rejected', `${rejected.length} of ${items.length} events are invalid, so none was stored; first: item ${first.index}: ${first.message}`, 400, `${first.index}.${first.field}`, { rejected });
     }
-    const contradictions: Contradiction[] = [];
+    const afterCommit: AfterCommit[] = [];
     const accepted = await this.dataSource.transaction(async (manager) => {
       const inserted = await this.repository.insertEvents(manager, project.id, valid);
       const touched = [...new Set(valid.filter((row) => inserted.has(row.id)).map((row) => row.predictionId))];
-      contradictions.push(...(await this.apply(manager, project, touched)));
+      afterCommit.push(...(await this.apply(manager, project, touched)));
       return inserted.size;
     });
-    this.announce(contradictions);
+    for (const announce of afterCommit) announce();
     return { accepted, duplicates: valid.length - accepted, ...(partial ? { rejected } : {}) };
   }
 
@@ -70,7 +74,7 @@ export class FeedbackService implements OnModuleInit {
    * Re-decides the feedback label of each prediction from all its events, under the
    * prediction's row lock. Events whose prediction has not arrived stay unapplied.
    */
-  private async apply(manager: EntityManager, project: ProjectEntity, predictionIds: string[]): Promise<Contradiction[]> {
+  private async apply(manager: EntityManager, project: ProjectEntity, predictionIds: string[]): Promise<AfterCommit[]> {
     const facts = await this.predictions.lockFacts(manager, project.id, predictionIds);
     if (facts.length === 0) return [];
     const ids = facts.map((f) => f.id);
@@ -88,20 +92,20 @@ export class FeedbackService implements OnModuleInit {
       );
       if (decision) decided.push({ facts: fact, decision });
     }
-    const contradictions = await this.record(manager, project, decided);
+    const afterCommit = await this.record(manager, project, decided);
     await this.repository.markApplied(manager, project.id, ids);
     // an event-made label settles the prediction: its absence window has nothing left to decide
     if (decided.length) {
       await this.repository.closeWindows(manager, project.id, decided.map((d) => d.facts.id));
     }
-    return contradictions;
+    return afterCommit;
   }
 
   private async record(
     manager: EntityManager,
     project: ProjectEntity,
-    decided: Array<{ facts: { id: string; predictedLabel: string; confidence: number }; decision: FeedbackDecision }>,
-  ): Promise<Contradiction[]> {
+    decided: Array<{ facts: PredictionFacts; decision: FeedbackDecision }>,
+  ): Promise<AfterCommit[]> {
     if (decided.length === 0) return [];
     const threshold = project.routing.contradictionConfidence;
     const current = await this.labels.currentFor(manager, project.id, decided.map((d) => d.facts.id));
@@ -114,12 +118,19 @@ export class FeedbackService implements OnModuleInit {
     }));
     const becameCurrent = await this.labels.recordFeedbackLabels(manager, project.id, labels, current);
     const factsById = new Map(decided.map((d) => [d.facts.id, d.facts]));
-    return becameCurrent
-      .filter((label) => label.contradictsPrediction)
-      .map((label) => {
-        const facts = factsById.get(label.predictionId)!;
-        return { projectId: project.id, predictionId: label.predictionId, predictedLabel: facts.predictedLabel, confidence: facts.confidence, label: label.value, rule: label.rule };
-      });
+    const contradicted = becameCurrent.filter((label) => label.contradictsPrediction);
+    if (contradicted.length === 0) return [];
+    const contradictions: Contradiction[] = contradicted.map((label) => {
+      const facts = factsById.get(label.predictionId)!;
+      return { projectId: project.id, predictionId: label.predictionId, predictedLabel: facts.predictedLabel, confidence: facts.confidence, label: label.value, rule: label.rule };
+    });
+    // the task is made with the label, so a crash cannot leave a contradiction unrouted
+    const routed = await this.routing.routeContradictions(
+      manager,
+      project,
+      contradicted.map((label) => ({ predictionId: label.predictionId, uncertainty: factsById.get(label.predictionId)!.uncertainty, slice: factsById.get(label.predictionId)!.slice })),
+    );
+    return [() => this.announce(contradictions), routed.announce];
   }
 
   private announce(contradictions: Contradiction[]): void {
@@ -144,7 +155,7 @@ export class FeedbackService implements OnModuleInit {
   }
 
   private async closeDueWindows(now: Date): Promise<number> {
-    const contradictions: Contradiction[] = [];
+    const afterCommit: AfterCommit[] = [];
     const closed = await this.dataSource.transaction(async (manager) => {
       const due = await this.repository.takeDueWindows(manager, now, JOB_CHUNK);
       for (const [projectId, predictionIds] of groupBy(due, (d) => d.projectId, (d) => d.predictionId)) {
@@ -154,25 +165,25 @@ export class FeedbackService implements OnModuleInit {
         const facts = await this.predictions.lockFacts(manager, projectId, predictionIds);
         const current = await this.labels.currentFor(manager, projectId, predictionIds);
         const unlabeled = facts.filter((f) => !current.has(f.id));
-        contradictions.push(...(await this.record(manager, project, unlabeled.map((facts) => ({ facts, decision })))));
+        afterCommit.push(...(await this.record(manager, project, unlabeled.map((facts) => ({ facts, decision })))));
       }
       return due.length;
     });
-    this.announce(contradictions);
+    for (const announce of afterCommit) announce();
     return closed;
   }
 
   private async applyWaitingEvents(): Promise<number> {
-    const contradictions: Contradiction[] = [];
+    const afterCommit: AfterCommit[] = [];
     const applied = await this.dataSource.transaction(async (manager) => {
       const waiting = await this.repository.joinableEvents(manager, JOB_CHUNK);
       for (const [projectId, predictionIds] of groupBy(waiting, (w) => w.projectId, (w) => w.predictionId)) {
         const project = await this.projects.findById(projectId);
-        if (project) contradictions.push(...(await this.apply(manager, project, predictionIds)));
+        if (project) afterCommit.push(...(await this.apply(manager, project, predictionIds)));
       }
       return waiting.length;
     });
-    this.announce(contradictions);
+    for (const announce of afterCommit) announce();
     return applied;
   }
 }

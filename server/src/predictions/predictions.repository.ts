@@ -6,7 +6,10 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { EntityManager } from 'typeorm';
 import type { PredictionRow } from './prediction-validation';
 
-const COLUMNS = 'project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at';
+/** A validated prediction with the routing strategy's uncertainty score: what is stored. */
+export type ScoredPrediction = PredictionRow & { uncertainty: number };
+
+const COLUMNS = 'project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, uncertainty';
 // below this a multi-row INSERT is cheaper than the extra round trips of the COPY path
 const COPY_THRESHOLD = 64;
 
@@ -24,6 +27,8 @@ export interface PredictionFacts {
   occurredAt: Date;
   predictedLabel: string;
   confidence: number;
+  uncertainty: number;
+  slice: Record<string, string>;
 }
 
 /** The hot paths of predictions, in SQL: one statement per batch, never a row at a time. */
@@ -35,7 +40,7 @@ export class PredictionsRepository {
    * the common case. When an id exists (a retry, a concurrent writer), the COPY is undone
    * and the batch takes the INSERT … ON CONFLICT DO NOTHING path.
    */
-  async insertBatch(manager: EntityManager, projectId: string, rows: PredictionRow[]): Promise<Set<string>> {
+  async insertBatch(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<Set<string>> {
     const unique = [...new Map(rows.map((row) => [row.id, row])).values()];
     if (unique.length < COPY_THRESHOLD) return this.insertOnConflict(manager, projectId, unique);
     await manager.query('SAVEPOINT predictions_copy');
@@ -50,7 +55,7 @@ export class PredictionsRepository {
     }
   }
 
-  private async copy(manager: EntityManager, projectId: string, rows: PredictionRow[]): Promise<void> {
+  private async copy(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<void> {
     const client = (await manager.queryRunner!.connect()) as PoolClient;
     let text = '';
     for (const r of rows) {
@@ -58,7 +63,7 @@ export class PredictionsRepository {
         JSON.stringify(r.scores),
       )}\t${copyValue(r.predictedLabel)}\t${r.confidence}\t${copyValue(JSON.stringify(r.slice))}\t${copyValue(
         r.metadata === null ? null : JSON.stringify(r.metadata),
-      )}\t${r.occurredAt.toISOString()}\n`;
+      )}\t${r.occurredAt.toISOString()}\t${r.uncertainty}\n`;
     }
     await pipeline(Readable.from([text]), client.query(copyFrom(`COPY predictions (${COLUMNS}) FROM STDIN`)));
   }
@@ -68,12 +73,12 @@ export class PredictionsRepository {
    * row, its negative-by-absence window when the project has one, and whether feedback
    * that arrived before it is waiting to be joined.
    */
-  async insertOne(pool: Pool, projectId: string, r: PredictionRow, windowClosesAt: Date | undefined): Promise<{ inserted: boolean; feedbackWaiting: boolean }> {
+  async insertOne(pool: Pool, projectId: string, r: ScoredPrediction, windowClosesAt: Date | undefined): Promise<{ inserted: boolean; feedbackWaiting: boolean }> {
     // a named statement: each connection parses and plans it once, then only binds values
     const { rows } = await pool.query<{ feedback_waiting: boolean }>({
       name: 'predictions.insert_one',
       text: `WITH inserted AS (
-         INSERT INTO predictions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         INSERT INTO predictions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13)
          ON CONFLICT (project_id, id) DO NOTHING RETURNING id),
        window_opened AS (
          INSERT INTO feedback_windows (project_id, prediction_id, closes_at)
@@ -93,6 +98,7 @@ export class PredictionsRepository {
         r.metadata === null ? null : JSON.stringify(r.metadata),
         r.occurredAt.toISOString(),
         windowClosesAt?.toISOString() ?? null,
+        r.uncertainty,
       ],
     });
     return { inserted: rows.length === 1, feedbackWaiting: rows[0]?.feedback_waiting ?? false };
@@ -117,11 +123,11 @@ export class PredictionsRepository {
     return rows.map((r) => r.prediction_id);
   }
 
-  private async insertOnConflict(manager: EntityManager, projectId: string, rows: PredictionRow[]): Promise<Set<string>> {
+  private async insertOnConflict(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
     const inserted: Array<{ id: string }> = await manager.query(
       `INSERT INTO predictions (${COLUMNS})
-       SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::float8[], $9::jsonb[], $10::jsonb[], $11::timestamptz[])
+       SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::float8[], $9::jsonb[], $10::jsonb[], $11::timestamptz[], $12::float8[])
        ON CONFLICT (project_id, id) DO NOTHING
        RETURNING id`,
       [
@@ -136,6 +142,7 @@ export class PredictionsRepository {
         rows.map((r) => JSON.stringify(r.slice)),
         rows.map((r) => (r.metadata === null ? null : JSON.stringify(r.metadata))),
         rows.map((r) => r.occurredAt.toISOString()),
+        rows.map((r) => r.uncertainty),
       ],
     );
     return new Set(inserted.map((r) => r.id));
@@ -144,12 +151,13 @@ export class PredictionsRepository {
   /** Locks the predictions that exist among `ids` (in id order, so concurrent callers cannot deadlock). */
   async lockFacts(manager: EntityManager, projectId: string, ids: string[]): Promise<PredictionFacts[]> {
     if (ids.length === 0) return [];
-    const rows: Array<{ id: string; occurred_at: Date; predicted_label: string; confidence: number }> = await manager.query(
-      `SELECT id, occurred_at, predicted_label, confidence FROM predictions
+    const rows: Array<{ id: string; occurred_at: Date; predicted_label: string; confidence: number; uncertainty: number | null; slice: Record<string, string> }> = await manager.query(
+      `SELECT id, occurred_at, predicted_label, confidence, uncertainty, slice FROM predictions
         WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
       [projectId, ids],
     );
-    return rows.map((r) => ({ id: r.id, occurredAt: r.occurred_at, predictedLabel: r.predicted_label, confidence: r.confidence }));
+    // rows stored before routing existed have no score: least confidence is the one the confidence gives
+    return rows.map((r) => ({ id: r.id, occurredAt: r.occurred_at, predictedLabel: r.predicted_label, confidence: r.confidence, uncertainty: r.uncertainty ?? 1 - r.confidence, slice: r.slice }));
   }
 
   async count(manager: EntityManager, projectId: string): Promise<number> {

@@ -6,11 +6,12 @@ import type { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import type { IngestReply, RejectedItem, SinglePredictionReply } from '@backflow/contracts';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { partition, readNdjson, StreamTooLargeError } from '../common/ingest/batch';
+import { ItemVerdict, partition, readNdjson, StreamTooLargeError } from '../common/ingest/batch';
 import type { ProjectEntity } from '../projects/project.entity';
 import { PredictionRow, validatePrediction } from './prediction-validation';
 import { PredictionErrors } from './predictions.errors';
-import { PredictionFacts, PredictionsRepository } from './predictions.repository';
+import { PredictionFacts, PredictionsRepository, ScoredPrediction } from './predictions.repository';
+import { RoutingService } from '../routing/routing.service';
 
 export type AfterCommit = () => void;
 
@@ -41,6 +42,7 @@ export class PredictionsService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly repository: PredictionsRepository,
+    private readonly routing: RoutingService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -53,17 +55,29 @@ export class PredictionsService {
     this.feedback = feedback;
   }
 
+  /** Validates one item and scores it by the project's routing strategy. */
   private validator(project: ProjectEntity) {
     const labels = { labels: project.labels.map((l) => l.name), taskType: project.taskType };
-    return (raw: unknown) => validatePrediction(raw, labels, randomUUID);
+    return (raw: unknown): ItemVerdict<ScoredPrediction> => {
+      const verdict = validatePrediction(raw, labels, randomUUID);
+      if (verdict.ok) (verdict.row as ScoredPrediction).uncertainty = this.routing.uncertaintyOf(project, verdict.row.scores);
+      return verdict as ItemVerdict<ScoredPrediction>;
+    };
   }
 
-  /** Stores rows with their feedback windows, and joins feedback that was waiting for them, in the caller's transaction. */
-  private async store(manager: EntityManager, project: ProjectEntity, rows: PredictionRow[], into: Stored = { accepted: 0, afterCommit: [] }): Promise<Stored> {
+  /**
+   * Stores rows, routes the new ones, opens their feedback windows and joins feedback that
+   * was waiting for them, all in the caller's transaction: an acknowledged prediction has
+   * been routed exactly once.
+   */
+  private async store(manager: EntityManager, project: ProjectEntity, rows: ScoredPrediction[], into: Stored = { accepted: 0, afterCommit: [] }): Promise<Stored> {
     const inserted = await this.repository.insertBatch(manager, project.id, rows);
     into.accepted += inserted.size;
-    if (inserted.size === 0 || !this.feedback) return into;
-    const stored = rows.filter((row) => inserted.has(row.id));
+    if (inserted.size === 0) return into;
+    const stored = inserted.size === rows.length ? rows : rows.filter((row) => inserted.has(row.id));
+    const routed = await this.routing.route(manager, project, stored);
+    if (routed.created.length) into.afterCommit.push(routed.announce);
+    if (!this.feedback) return into;
     const windows = stored.flatMap((row) => {
       const closesAt = this.feedback!.windowClosesAt(project, row);
       return closesAt ? [{ predictionId: row.id, closesAt }] : [];
@@ -74,7 +88,7 @@ export class PredictionsService {
     return into;
   }
 
-  private async storeInTransaction(project: ProjectEntity, rows: PredictionRow[]): Promise<number> {
+  private async storeInTransaction(project: ProjectEntity, rows: ScoredPrediction[]): Promise<number> {
     const stored = await this.dataSource.transaction((manager) => this.store(manager, project, rows));
     for (const announce of stored.afterCommit) announce();
     return stored.accepted;
@@ -83,9 +97,15 @@ export class PredictionsService {
   async ingestOne(project: ProjectEntity, raw: unknown): Promise<SinglePredictionReply> {
     const verdict = this.validator(project)(raw);
     if (!verdict.ok) throw PredictionErrors.invalid(verdict.rejection);
-    // one statement, so one round trip: the prediction, its feedback window, and whether feedback waits for it
     const row = verdict.row;
+    if (await this.routing.mayRoute(project, row)) {
+      // a task to create: the prediction and its routing in one transaction
+      const accepted = await this.storeInTransaction(project, [row]);
+      return { id: row.id, accepted, duplicates: 1 - accepted };
+    }
+    // one statement, so one round trip: the prediction, its feedback window, and whether feedback waits for it
     const { inserted, feedbackWaiting } = await this.repository.insertOne(this.pool, project.id, row, this.feedback?.windowClosesAt(project, row));
+    if (inserted) await this.routing.observe(project, row);
     if (feedbackWaiting && this.feedback) {
       const afterCommit = await this.dataSource.transaction((manager) => this.feedback!.join(manager, project, [row.id]));
       for (const announce of afterCommit) announce();
@@ -113,7 +133,7 @@ export class PredictionsService {
     let valid = 0;
     let total = 0;
     const rejected: RejectedItem[] = [];
-    let chunk: PredictionRow[] = [];
+    let chunk: ScoredPrediction[] = [];
     try {
       for await (const line of readNdjson(stream, this.config.ingest.maxStreamBytes)) {
         total++;

@@ -1,5 +1,6 @@
 import { Global, Injectable, Logger, Module } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
+import type { TaskReason } from '@backflow/contracts';
 
 /** Every domain event with its payload; emitted after the transaction that caused it commits. */
 export interface DomainEventMap {
@@ -12,6 +13,7 @@ export interface DomainEventMap {
     rule: string;
   };
   'label.finalized': { projectId: string; predictionId: string; label: string; source: string };
+  'task.created': { projectId: string; taskId: string; predictionId: string; reason: TaskReason; priority: number };
 }
 
 export type DomainEventName = keyof DomainEventMap;

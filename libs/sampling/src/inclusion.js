@@ -1,0 +1,48 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.unitDraw = unitDraw;
+exports.horvitzThompsonMean = horvitzThompsonMean;
+exports.hajekMean = hajekMean;
+/**
+ * A deterministic uniform draw in [0, 1) from a key (cyrb53: two 32-bit multiplicative
+ * hashes combined into 53 bits). The same prediction always draws the same number, so a
+ * retried or re-previewed prediction gets the same exploration decision.
+ */
+function unitDraw(key) {
+    let h1 = 0xdeadbeef;
+    let h2 = 0x41c6ce57;
+    for (let i = 0; i < key.length; i++) {
+        const c = key.charCodeAt(i);
+        h1 = Math.imul(h1 ^ c, 2654435761);
+        h2 = Math.imul(h2 ^ c, 1597334677);
+    }
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    return (4294967296 * (2097151 & h2) + (h1 >>> 0)) / 2 ** 53;
+}
+function checked(sample) {
+    if (!(sample.inclusionProbability > 0 && sample.inclusionProbability <= 1))
+        throw new RangeError('an inclusion probability must be in (0, 1]');
+    return 1 / sample.inclusionProbability;
+}
+/** Horvitz–Thompson: the population mean from a sample, each unit weighted by 1 / its inclusion probability. */
+function horvitzThompsonMean(samples, populationSize) {
+    if (populationSize <= 0)
+        throw new RangeError('the population must not be empty');
+    let total = 0;
+    for (const sample of samples)
+        total += sample.value * checked(sample);
+    return total / populationSize;
+}
+/** Hájek: the weighted mean normalised by the sum of weights (lower variance; needs no population size). */
+function hajekMean(samples) {
+    let total = 0;
+    let weights = 0;
+    for (const sample of samples) {
+        const weight = checked(sample);
+        total += sample.value * weight;
+        weights += weight;
+    }
+    return weights === 0 ? undefined : total / weights;
+}
+//# sourceMappingURL=inclusion.js.map

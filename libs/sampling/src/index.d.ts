@@ -1,0 +1,3 @@
+export * from './uncertainty';
+export * from './p2-quantile';
+export * from './inclusion';

@@ -1,0 +1,74 @@
+import { RoutingPolicy } from '@backflow/contracts';
+import { allocateBudget, budgetLines, canonicalJson, decide, priorityOf, sliceBoost, uncertaintyOf } from './routing-policy';
+
+const policy = (overrides: Record<string, unknown> = {}) => RoutingPolicy.parse(overrides);
+
+describe('routing policy', () => {
+  it.each([
+    ['contradiction outranks the most uncertain prediction', priorityOf('contradiction', 0, 1), priorityOf('uncertain', 1, 1)],
+    ['uncertainty orders tasks of one reason', priorityOf('uncertain', 0.9, 1), priorityOf('uncertain', 0.2, 1)],
+    ['a boosted slice overtakes an unboosted one', priorityOf('exploration', 0, 3), priorityOf('uncertain', 1, 1)],
+    ['drift outranks uncertainty', priorityOf('drift', 0, 1), priorityOf('uncertain', 0.99, 1)],
+  ])('%s', (_, higher, lower) => {
+    expect(higher).toBeGreaterThan(lower);
+  });
+
+  it.each([
+    [{}, { country: 'FR' }, 1],
+    [{ 'country=FR': 2 }, { country: 'FR', device: 'mobile' }, 2],
+    [{ 'country=FR': 2, 'device=mobile': 3 }, { country: 'FR', device: 'mobile' }, 6],
+    [{ 'country=FR': 2 }, { country: 'DE' }, 1],
+    [{ 'country=FR': 50, 'device=mobile': 50 }, { country: 'FR', device: 'mobile' }, 100],
+  ])('slice boosts %j on %j give %d', (sliceBoosts, slice, expected) => {
+    expect(sliceBoost(policy({ sliceBoosts }), slice)).toBe(expected);
+  });
+
+  it('routes at the threshold as uncertain with inclusion probability 1', () => {
+    expect(decide(policy({ threshold: 0.4 }), 0.4, { uncertainty: 0.4, slice: {}, draw: 0.99 })).toMatchObject({ reason: 'uncertain', inclusionProbability: 1 });
+    expect(decide(policy({ threshold: 0.4, explorationRate: 0 }), 0.4, { uncertainty: 0.39, slice: {}, draw: 0 })).toBeNull();
+  });
+
+  it.each([
+    [0.01, {}, 0.005, 0.01],
+    [0.01, {}, 0.02, null],
+    [0.01, { 'country=FR': 4 }, 0.03, 0.04],
+    [0.5, { 'country=FR': 4 }, 0.99, 1],
+  ])('explores with rate %f and boosts %j: draw %f gives inclusion %p', (explorationRate, sliceBoosts, draw, expected) => {
+    const decision = decide(policy({ explorationRate, sliceBoosts }), undefined, { uncertainty: 0.1, slice: { country: 'FR' }, draw });
+    expect(decision?.inclusionProbability ?? null).toBe(expected);
+    if (decision) expect(decision.reason).toBe('exploration');
+  });
+
+  it('clamps scores into [0, 1] whatever the rounding', () => {
+    expect(uncertaintyOf(policy({ strategy: 'entropy' }), { a: 0.5, b: 0.5 })).toBeLessThanOrEqual(1);
+    expect(uncertaintyOf(policy({ strategy: 'least_confidence' }), { a: 1, b: 0 })).toBe(0);
+  });
+
+  it('names the budget lines a prediction counts against', () => {
+    const lines = budgetLines(policy({ budget: { perHour: 10, perSlice: { key: 'country', perDay: 3 } } }), { country: 'FR' });
+    expect(lines).toEqual([
+      { scope: '*', period: 'hour', cap: 10 },
+      { scope: 'country=FR', period: 'day', cap: 3 },
+    ]);
+    expect(budgetLines(policy({ budget: { perSlice: { key: 'country', perDay: 3 } } }), {})).toEqual([{ scope: 'country=', period: 'day', cap: 3 }]);
+  });
+
+  it('grants budget by priority and never past a cap', () => {
+    const line = (scope: string, cap: number) => ({ scope, period: 'hour' as const, cap });
+    const candidates = [
+      { name: 'low', priority: 1, lines: [line('*', 2)] },
+      { name: 'high', priority: 3, lines: [line('*', 2), line('country=FR', 1)] },
+      { name: 'mid', priority: 2, lines: [line('*', 2), line('country=FR', 1)] },
+      { name: 'mid-de', priority: 2, lines: [line('*', 2), line('country=DE', 1)] },
+    ];
+    const used = new Map([['hour|*', 0]]);
+    expect(allocateBudget(candidates, used).map((c) => c.name)).toEqual(['high', 'mid-de']);
+    expect(used.get('hour|*')).toBe(2);
+    expect(allocateBudget(candidates, new Map([['hour|*', 2]]))).toEqual([]);
+  });
+
+  it('hashes inputs the same whatever their key order', () => {
+    expect(canonicalJson({ b: [1, { y: 2, x: 'é' }], a: true })).toBe(canonicalJson({ a: true, b: [1, { x: 'é', y: 2 }] }));
+    expect(canonicalJson({ a: 1 })).not.toBe(canonicalJson({ a: '1' }));
+  });
+});

@@ -1,0 +1,118 @@
+import type { RoutingPolicy, TaskReason } from '@backflow/contracts';
+import { uncertainty, unitDraw } from '@backflow/sampling';
+
+/**
+ * Priority = (reason weight + uncertainty) × slice boost. The weight puts contradictions
+ * (3) above drift and gold (2) above uncertainty and exploration (1) at equal boost; the
+ * uncertainty score in [0, 1] orders tasks within a reason; a slice boost (up to 100)
+ * lets a degrading slice overtake the rest.
+ */
+export const REASON_WEIGHT: Readonly<Record<TaskReason, number>> = { contradiction: 3, drift: 2, gold: 2, uncertain: 1, exploration: 1 };
+export const MAX_BOOST = 100;
+
+export function priorityOf(reason: TaskReason, uncertaintyScore: number, boost: number): number {
+  return (REASON_WEIGHT[reason] + uncertaintyScore) * boost;
+}
+
+/** The product of the boosts whose `key=value` the prediction's slice matches, capped. */
+export function sliceBoost(policy: Pick<RoutingPolicy, 'sliceBoosts'>, slice: Readonly<Record<string, string>>): number {
+  let boost = 1;
+  for (const [key, value] of Object.entries(slice)) boost *= policy.sliceBoosts[`${key}=${value}`] ?? 1;
+  return Math.min(boost, MAX_BOOST);
+}
+
+export function uncertaintyOf(policy: Pick<RoutingPolicy, 'strategy'>, scores: Readonly<Record<string, number>>): number {
+  // clamped: the column's CHECK must hold whatever rounding the scores carry
+  return Math.min(1, Math.max(0, uncertainty(policy.strategy, scores)));
+}
+
+/** The prediction's fixed draw for exploration: the same prediction always gets the same one. */
+export function explorationDraw(projectId: string, predictionId: string): number {
+  return unitDraw(`${projectId}:${predictionId}`);
+}
+
+export interface RoutingCandidate {
+  uncertainty: number;
+  slice: Readonly<Record<string, string>>;
+  /** a uniform draw in [0, 1), fixed per prediction */
+  draw: number;
+}
+
+export interface RoutingDecision {
+  reason: Extract<TaskReason, 'uncertain' | 'exploration'>;
+  inclusionProbability: number;
+  priority: number;
+}
+
+/**
+ * Uncertain when the score reaches the threshold (included with probability 1); otherwise
+ * explored with probability ε × slice boost (capped at 1), which is what the task records
+ * so estimates can weight it back to the whole traffic.
+ */
+export function decide(policy: RoutingPolicy, threshold: number | undefined, candidate: RoutingCandidate): RoutingDecision | null {
+  const boost = sliceBoost(policy, candidate.slice);
+  if (threshold !== undefined && candidate.uncertainty >= threshold) {
+    return { reason: 'uncertain', inclusionProbability: 1, priority: priorityOf('uncertain', candidate.uncertainty, boost) };
+  }
+  const exploration = Math.min(1, policy.explorationRate * boost);
+  if (exploration > 0 && candidate.draw < exploration) {
+    return { reason: 'exploration', inclusionProbability: exploration, priority: priorityOf('exploration', candidate.uncertainty, boost) };
+  }
+  return null;
+}
+
+/** The uncertainty quantile a target rate asks for (route scores at or above it). */
+export function targetQuantile(targetRate: number): number {
+  return 1 - targetRate;
+}
+
+export type BudgetPeriod = 'hour' | 'day';
+export const GLOBAL_SCOPE = '*';
+
+export interface BudgetLine {
+  scope: string;
+  period: BudgetPeriod;
+  cap: number;
+}
+
+/** The caps a prediction's task counts against: the project's, and its slice value's when the budget is per slice. */
+export function budgetLines(policy: Pick<RoutingPolicy, 'budget'>, slice: Readonly<Record<string, string>>): BudgetLine[] {
+  const { perHour, perDay, perSlice } = policy.budget;
+  const lines: BudgetLine[] = [];
+  if (perHour !== undefined) lines.push({ scope: GLOBAL_SCOPE, period: 'hour', cap: perHour });
+  if (perDay !== undefined) lines.push({ scope: GLOBAL_SCOPE, period: 'day', cap: perDay });
+  if (perSlice) {
+    const scope = `${perSlice.key}=${slice[perSlice.key] ?? ''}`;
+    if (perSlice.perHour !== undefined) lines.push({ scope, period: 'hour', cap: perSlice.perHour });
+    if (perSlice.perDay !== undefined) lines.push({ scope, period: 'day', cap: perSlice.perDay });
+  }
+  return lines;
+}
+
+export const budgetKey = (line: Pick<BudgetLine, 'scope' | 'period'>) => `${line.period}|${line.scope}`;
+
+/**
+ * Grants budget to candidates in priority order: a candidate gets a task only when every
+ * line it counts against has room. `used` is updated in place; returns the granted ones.
+ */
+export function allocateBudget<T extends { priority: number; lines: BudgetLine[] }>(candidates: readonly T[], used: Map<string, number>): T[] {
+  const granted: T[] = [];
+  for (const candidate of [...candidates].sort((a, b) => b.priority - a.priority)) {
+    if (!candidate.lines.every((line) => (used.get(budgetKey(line)) ?? 0) < line.cap)) continue;
+    for (const line of candidate.lines) used.set(budgetKey(line), (used.get(budgetKey(line)) ?? 0) + 1);
+    granted.push(candidate);
+  }
+  return granted;
+}
+
+/** A stable hash key of a prediction's input: the same features in any key order give the same key. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value as object)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

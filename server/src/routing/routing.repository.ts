@@ -1,0 +1,174 @@
+import { Injectable } from '@nestjs/common';
+import type { P2State } from '@backflow/sampling';
+import { DataSource, EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { BudgetPeriod } from './routing-policy';
+import type { StoredPrediction } from './routing-preview';
+
+export interface EstimatorKey {
+  projectId: string;
+  modelName: string;
+  modelVersion: string;
+  strategy: string;
+  targetRate: number;
+}
+
+interface PredictionRecord {
+  id: string;
+  model_name: string;
+  model_version: string;
+  scores: Record<string, number>;
+  predicted_label: string;
+  confidence: number;
+  slice: Record<string, string>;
+  input: unknown;
+  uncertainty: number | null;
+  received_at: Date;
+  feedback_label?: string | null;
+}
+
+export type BacklogPrediction = Omit<StoredPrediction, 'feedbackLabel'> & { uncertainty: number | null };
+
+function toStored(r: PredictionRecord): BacklogPrediction & { feedbackLabel: string | null } {
+  return {
+    id: r.id,
+    modelName: r.model_name,
+    modelVersion: r.model_version,
+    scores: r.scores,
+    predictedLabel: r.predicted_label,
+    confidence: r.confidence,
+    slice: r.slice,
+    input: r.input,
+    uncertainty: r.uncertainty,
+    receivedAt: r.received_at,
+    feedbackLabel: r.feedback_label ?? null,
+  };
+}
+
+// the period a budget line counts in, on the database's clock, in UTC
+const PERIOD_START = `date_trunc(k.period, now(), 'UTC')`;
+
+/**
+ * Routing's SQL: budget counters, dedupe fingerprints, persisted thresholds. It also reads
+ * stored predictions (for preview and backfill): capture calls routing, so routing cannot
+ * call capture's service without closing a loop.
+ */
+@Injectable()
+export class RoutingRepository {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Locks the budget counters of the current periods (creating them at zero) and returns
+   * what each has used. Rows are locked in key order, so concurrent routers cannot deadlock;
+   * the lock is held until the caller's transaction ends, which is what makes the cap exact.
+   */
+  async lockBudget(manager: EntityManager, projectId: string, lines: Array<{ period: BudgetPeriod; scope: string }>): Promise<Map<string, number>> {
+    const sorted = [...lines].sort((a, b) => a.period.localeCompare(b.period) || a.scope.localeCompare(b.scope));
+    const params = [projectId, sorted.map((l) => l.period), sorted.map((l) => l.scope)];
+    await manager.query(
+      `INSERT INTO routing_budget_usage (project_id, period, scope, period_start)
+       SELECT $1, k.period, k.scope, ${PERIOD_START} FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS k(period, scope, n) ORDER BY k.n
+       ON CONFLICT DO NOTHING`,
+      params,
+    );
+    const rows: Array<{ period: BudgetPeriod; scope: string; used: number }> = await manager.query(
+      `SELECT u.period, u.scope, u.used FROM routing_budget_usage u
+         JOIN unnest($2::text[], $3::text[]) AS k(period, scope) ON u.period = k.period AND u.scope = k.scope AND u.period_start = ${PERIOD_START}
+        WHERE u.project_id = $1
+        ORDER BY u.period, u.scope
+        FOR UPDATE OF u`,
+      params,
+    );
+    return new Map(rows.map((r) => [`${r.period}|${r.scope}`, r.used]));
+  }
+
+  async addBudgetUsage(manager: EntityManager, projectId: string, usage: Array<{ period: BudgetPeriod; scope: string; count: number }>): Promise<void> {
+    if (usage.length === 0) return;
+    await manager.query(
+      `UPDATE routing_budget_usage u SET used = u.used + k.count
+         FROM unnest($2::text[], $3::text[], $4::int[]) AS k(period, scope, count)
+        WHERE u.project_id = $1 AND u.period = k.period AND u.scope = k.scope AND u.period_start = ${PERIOD_START}`,
+      [projectId, usage.map((u) => u.period), usage.map((u) => u.scope), usage.map((u) => u.count)],
+    );
+  }
+
+  /** Claims fingerprints not routed within the window; returns the ones claimed now. A concurrent claimer of the same one waits for this transaction. */
+  async claimFingerprints(manager: EntityManager, projectId: string, fingerprints: string[], windowMinutes: number): Promise<Set<string>> {
+    if (fingerprints.length === 0) return new Set();
+    const rows: Array<{ fingerprint: string }> = await manager.query(
+      `INSERT INTO routing_fingerprints (project_id, fingerprint, routed_until)
+       SELECT $1, f, now() + make_interval(mins => $3) FROM unnest($2::text[]) WITH ORDINALITY AS t(f, n) ORDER BY t.n
+       ON CONFLICT (project_id, fingerprint) DO UPDATE SET routed_until = EXCLUDED.routed_until
+         WHERE routing_fingerprints.routed_until <= now()
+       RETURNING fingerprint`,
+      [projectId, [...fingerprints].sort(), windowMinutes],
+    );
+    return new Set(rows.map((r) => r.fingerprint));
+  }
+
+  /** Gives back fingerprints claimed for candidates the budget then refused. */
+  async releaseFingerprints(manager: EntityManager, projectId: string, fingerprints: string[]): Promise<void> {
+    if (fingerprints.length === 0) return;
+    await manager.query(`DELETE FROM routing_fingerprints WHERE project_id = $1 AND fingerprint = ANY($2::text[])`, [projectId, fingerprints]);
+  }
+
+  async loadEstimator(key: EstimatorKey): Promise<P2State | undefined> {
+    const rows: Array<{ estimator: P2State }> = await this.dataSource.query(
+      `SELECT estimator FROM routing_thresholds WHERE project_id = $1 AND model_name = $2 AND model_version = $3 AND strategy = $4 AND target_rate = $5`,
+      [key.projectId, key.modelName, key.modelVersion, key.strategy, key.targetRate],
+    );
+    return rows[0]?.estimator;
+  }
+
+  async saveEstimators(entries: Array<{ key: EstimatorKey; state: P2State }>): Promise<void> {
+    if (entries.length === 0) return;
+    await this.dataSource.query(
+      `INSERT INTO routing_thresholds (project_id, model_name, model_version, strategy, target_rate, estimator)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::jsonb[])
+       ON CONFLICT (project_id, model_name, model_version, strategy, target_rate)
+         DO UPDATE SET estimator = EXCLUDED.estimator, updated_at = now()`,
+      [
+        entries.map((e) => e.key.projectId),
+        entries.map((e) => e.key.modelName),
+        entries.map((e) => e.key.modelVersion),
+        entries.map((e) => e.key.strategy),
+        entries.map((e) => e.key.targetRate),
+        entries.map((e) => JSON.stringify(e.state)),
+      ],
+    );
+  }
+
+  /** The latest stored predictions, oldest first, each with its current feedback label. */
+  async latestPredictions(projectId: string, limit: number): Promise<StoredPrediction[]> {
+    const rows: PredictionRecord[] = await this.dataSource.query(
+      `SELECT p.id, p.model_name, p.model_version, p.scores, p.predicted_label, p.confidence, p.slice, p.input, p.uncertainty, p.received_at,
+              (SELECT l.value FROM labels l WHERE l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL AND l.source = 'feedback') AS feedback_label
+         FROM (SELECT * FROM predictions WHERE project_id = $1 ORDER BY received_at DESC, id DESC LIMIT $2) p
+        ORDER BY p.received_at, p.id`,
+      [projectId, limit],
+    );
+    return rows.map(toStored);
+  }
+
+  /** The latest predictions that have no task, oldest first: what a backfill examines. */
+  async untasked(manager: EntityManager, projectId: string, since: Date | undefined, limit: number): Promise<BacklogPrediction[]> {
+    const rows: PredictionRecord[] = await manager.query(
+      `SELECT * FROM (
+         SELECT p.id, p.model_name, p.model_version, p.scores, p.predicted_label, p.confidence, p.slice, p.input, p.uncertainty, p.received_at
+           FROM predictions p
+          WHERE p.project_id = $1 AND ($2::timestamptz IS NULL OR p.received_at >= $2)
+            AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = p.project_id AND t.prediction_id = p.id)
+          ORDER BY p.received_at DESC, p.id DESC LIMIT $3) latest
+        ORDER BY received_at, id`,
+      [projectId, since?.toISOString() ?? null, limit],
+    );
+    return rows.map(toStored);
+  }
+
+  /** Forgets budget periods and fingerprints that can no longer matter. */
+  async prune(): Promise<{ budgetRows: number; fingerprints: number }> {
+    const [, budgetRows] = await this.dataSource.query(`DELETE FROM routing_budget_usage WHERE period_start < now() - interval '2 days'`);
+    const [, fingerprints] = await this.dataSource.query(`DELETE FROM routing_fingerprints WHERE routed_until < now()`);
+    return { budgetRows, fingerprints };
+  }
+}

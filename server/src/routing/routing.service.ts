@@ -1,0 +1,229 @@
+import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { DataSource, EntityManager } from 'typeorm';
+import type { RoutingBackfillReply, RoutingBackfillRequest, RoutingPolicy, RoutingPreviewReply, RoutingPreviewRequest, TaskReason } from '@backflow/contracts';
+import { AuditService } from '../common/audit/audit.service';
+import { JobsService } from '../common/jobs/jobs.service';
+import { LOGGER } from '../common/logging/logger';
+import type { Actor } from '../auth/users.service';
+import { CreatedTask, LabelingService, NewTask } from '../labeling/labeling.service';
+import { METRICS, Metrics } from '../monitoring/metrics';
+import type { ProjectEntity } from '../projects/project.entity';
+import { allocateBudget, BudgetLine, budgetLines, budgetKey, decide, explorationDraw, priorityOf, RoutingDecision, sliceBoost, uncertaintyOf } from './routing-policy';
+import { inputFingerprint, simulateRouting } from './routing-preview';
+import { RoutingRepository } from './routing.repository';
+import { RoutingThresholds } from './routing-thresholds';
+
+/** What routing needs of a prediction. */
+export interface RoutablePrediction {
+  id: string;
+  modelName: string;
+  modelVersion: string;
+  scores: Record<string, number>;
+  slice: Record<string, string>;
+  input: unknown;
+  uncertainty: number;
+}
+
+export interface ContradictedPrediction {
+  predictionId: string;
+  uncertainty: number;
+  slice: Record<string, string>;
+}
+
+export interface RoutingOutcome {
+  created: CreatedTask[];
+  byReason: Record<TaskReason, number>;
+  droppedByBudget: number;
+  deduplicated: number;
+  /** announce the new tasks; call once the routing transaction has committed */
+  announce: () => void;
+}
+
+interface Candidate extends NewTask {
+  lines: BudgetLine[];
+  fingerprint?: string;
+}
+
+const SAVE_EVERY_MS = 5_000;
+
+@Injectable()
+export class RoutingService implements OnModuleInit, OnModuleDestroy {
+  private readonly thresholds: RoutingThresholds;
+  private saveTimer?: NodeJS.Timeout;
+  private readonly decisions;
+  private readonly dropped;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: RoutingRepository,
+    private readonly labeling: LabelingService,
+    private readonly audit: AuditService,
+    private readonly jobs: JobsService,
+    @Inject(LOGGER) logger: Logger,
+    @Inject(METRICS) metrics: Metrics,
+  ) {
+    this.thresholds = new RoutingThresholds(repository, logger);
+    this.decisions = metrics.routedTasks;
+    this.dropped = metrics.routingDropped;
+  }
+
+  onModuleInit(): void {
+    this.saveTimer = setInterval(() => void this.thresholds.save(), SAVE_EVERY_MS);
+    this.saveTimer.unref();
+    this.jobs.schedule('routing-prune', '17 * * * *', () => this.repository.prune());
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    clearInterval(this.saveTimer);
+    await this.thresholds.save();
+  }
+
+  /** The routing strategy's uncertainty score, stored with the prediction. */
+  uncertaintyOf(project: ProjectEntity, scores: Record<string, number>): number {
+    return uncertaintyOf(project.routing, scores);
+  }
+
+  /** Whether this prediction would be routed now, before budget and dedupe: capture stores the others in one statement. */
+  async mayRoute(project: ProjectEntity, prediction: RoutablePrediction): Promise<boolean> {
+    const threshold = await this.thresholds.thresholdFor(project.id, project.routing, prediction);
+    return decide(project.routing, threshold, { uncertainty: prediction.uncertainty, slice: prediction.slice, draw: explorationDraw(project.id, prediction.id) }) !== null;
+  }
+
+  /** A prediction stored without routing (capture's one-statement path): its score still feeds the target-rate estimate. */
+  async observe(project: ProjectEntity, prediction: RoutablePrediction): Promise<void> {
+    await this.thresholds.thresholdFor(project.id, project.routing, prediction);
+    this.thresholds.observe(project.id, project.routing, prediction, prediction.uncertainty);
+  }
+
+  /**
+   * Routes newly stored predictions in the transaction that stored them: decides each one
+   * (uncertain, explored or neither), then dedupe and budget, then creates the tasks.
+   */
+  async route(manager: EntityManager, project: ProjectEntity, predictions: readonly RoutablePrediction[], options: { observe: boolean } = { observe: true }): Promise<RoutingOutcome> {
+    const policy = project.routing;
+    const candidates: Candidate[] = [];
+    for (const prediction of predictions) {
+      const threshold = await this.thresholds.thresholdFor(project.id, policy, prediction);
+      const decision = decide(policy, threshold, { uncertainty: prediction.uncertainty, slice: prediction.slice, draw: explorationDraw(project.id, prediction.id) });
+      if (options.observe) this.thresholds.observe(project.id, policy, prediction, prediction.uncertainty);
+      if (decision) candidates.push(this.candidate(policy, prediction, decision));
+    }
+    return this.admit(manager, project, candidates);
+  }
+
+  private candidate(policy: RoutingPolicy, prediction: RoutablePrediction, decision: RoutingDecision): Candidate {
+    return {
+      predictionId: prediction.id,
+      reason: decision.reason,
+      priority: decision.priority,
+      inclusionProbability: decision.inclusionProbability,
+      uncertainty: prediction.uncertainty,
+      lines: budgetLines(policy, prediction.slice),
+      fingerprint: policy.dedupeWindowMinutes > 0 ? inputFingerprint(prediction.input) : undefined,
+    };
+  }
+
+  /**
+   * Tasks for predictions whose feedback contradicts a confident model (in the transaction
+   * that recorded the contradicting label): a new task with reason `contradiction`, or a
+   * raised priority when the prediction already has one.
+   */
+  async routeContradictions(manager: EntityManager, project: ProjectEntity, contradicted: readonly ContradictedPrediction[]): Promise<RoutingOutcome> {
+    const policy = project.routing;
+    const wanted = contradicted.map((c) => ({
+      predictionId: c.predictionId,
+      reason: 'contradiction' as const,
+      priority: priorityOf('contradiction', c.uncertainty, sliceBoost(policy, c.slice)),
+      inclusionProbability: 1,
+      uncertainty: c.uncertainty,
+      lines: budgetLines(policy, c.slice),
+    }));
+    const tasked = await this.labeling.raisePriority(manager, project, wanted);
+    return this.admit(
+      manager,
+      project,
+      wanted.filter((c) => !tasked.has(c.predictionId)),
+    );
+  }
+
+  /** Dedupe, then budget (highest priority first), then the tasks. */
+  private async admit(manager: EntityManager, project: ProjectEntity, candidates: Candidate[]): Promise<RoutingOutcome> {
+    const byReason: Record<TaskReason, number> = { uncertain: 0, exploration: 0, contradiction: 0, drift: 0, gold: 0 };
+    const outcome = { created: [] as CreatedTask[], byReason, droppedByBudget: 0, deduplicated: 0, announce: () => undefined };
+    if (candidates.length === 0) return outcome;
+    const policy = project.routing;
+
+    let admitted = candidates;
+    const withFingerprint = candidates.filter((c) => c.fingerprint);
+    if (withFingerprint.length) {
+      // one per input within the batch (the highest priority), then one per input within the window
+      const best = new Map<string, Candidate>();
+      for (const c of withFingerprint) if ((best.get(c.fingerprint!)?.priority ?? -Infinity) < c.priority) best.set(c.fingerprint!, c);
+      const claimed = await this.repository.claimFingerprints(manager, project.id, [...best.keys()], policy.dedupeWindowMinutes);
+      admitted = candidates.filter((c) => !c.fingerprint || (best.get(c.fingerprint) === c && claimed.has(c.fingerprint)));
+      outcome.deduplicated = candidates.length - admitted.length;
+    }
+
+    const lines = new Map<string, BudgetLine>();
+    for (const c of admitted) for (const line of c.lines) lines.set(budgetKey(line), line);
+    if (lines.size) {
+      const used = await this.repository.lockBudget(manager, project.id, [...lines.values()]);
+      const before = new Map(used);
+      const granted = allocateBudget(admitted, used);
+      const grantedSet = new Set(granted);
+      const refused = admitted.filter((c) => !grantedSet.has(c));
+      outcome.droppedByBudget = refused.length;
+      await this.repository.addBudgetUsage(
+        manager,
+        project.id,
+        [...lines.values()].map((line) => ({ ...line, count: (used.get(budgetKey(line)) ?? 0) - (before.get(budgetKey(line)) ?? 0) })).filter((u) => u.count > 0),
+      );
+      await this.repository.releaseFingerprints(manager, project.id, refused.flatMap((c) => (c.fingerprint ? [c.fingerprint] : [])));
+      for (const c of refused) this.dropped.inc({ reason: c.reason, cause: 'budget' });
+      admitted = granted;
+    }
+
+    const created = await this.labeling.createTasks(
+      manager,
+      project,
+      admitted.map(({ lines: _lines, fingerprint: _fingerprint, ...task }) => task),
+    );
+    for (const task of created) {
+      byReason[task.reason]++;
+      this.decisions.inc({ reason: task.reason });
+    }
+    return { ...outcome, created, announce: () => this.labeling.announceCreated(project.id, created) };
+  }
+
+  /** What a candidate policy would route over the latest stored predictions (nothing is written). */
+  async preview(project: ProjectEntity, request: RoutingPreviewRequest): Promise<RoutingPreviewReply> {
+    const predictions = await this.repository.latestPredictions(project.id, request.limit);
+    return simulateRouting(request.policy ?? project.routing, project.id, predictions);
+  }
+
+  /**
+   * Routes older predictions that have no task under the current policy (capped; budget and
+   * dedupe apply as for new ones). Backfilled scores do not feed the target-rate estimate.
+   */
+  async backfill(project: ProjectEntity, request: RoutingBackfillRequest, actor: Actor): Promise<RoutingBackfillReply> {
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      const backlog = await this.repository.untasked(manager, project.id, request.since ? new Date(request.since) : undefined, request.limit);
+      const routable = backlog.map((p) => ({ ...p, uncertainty: uncertaintyOf(project.routing, p.scores) }));
+      const routed = await this.route(manager, project, routable, { observe: false });
+      await this.audit.record(
+        { actorUserId: actor.userId, action: 'routing.backfill', targetType: 'project', targetId: project.id, projectId: project.id, requestId: actor.requestId, details: { ...request, examined: backlog.length, created: routed.created.length } },
+        manager,
+      );
+      return { ...routed, examined: backlog.length };
+    });
+    outcome.announce();
+    return {
+      examined: outcome.examined,
+      routed: { total: outcome.created.length, uncertain: outcome.byReason.uncertain, exploration: outcome.byReason.exploration },
+      droppedByBudget: outcome.droppedByBudget,
+      deduplicated: outcome.deduplicated,
+    };
+  }
+}
