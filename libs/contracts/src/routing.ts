@@ -38,6 +38,7 @@ export const RoutingBackfillRequest = z
   .strictObject({
     limit: z.number().int().min(1).max(MAX_BACKFILL_PREDICTIONS).default(1_000).describe('the most recent predictions without a task to examine'),
     since: z.iso.datetime({ offset: true }).optional().describe('only predictions received at or after this'),
+    cursor: z.string().max(200).optional().describe("the last reply's nextCursor: go on with older predictions"),
   })
   .meta({ id: 'RoutingBackfillRequest' });
 export type RoutingBackfillRequest = z.infer<typeof RoutingBackfillRequest>;
@@ -48,6 +49,7 @@ export const RoutingBackfillReply = z
     routed: ReasonCounts.pick({ uncertain: true, exploration: true }).extend({ total: z.number().int() }),
     droppedByBudget: z.number().int(),
     deduplicated: z.number().int(),
+    nextCursor: z.string().nullable().describe('pass it back to examine the next, older predictions; null when none are left'),
   })
   .meta({ id: 'RoutingBackfillReply' });
 export type RoutingBackfillReply = z.infer<typeof RoutingBackfillReply>;

@@ -1,4 +1,4 @@
-import { hajekMean, horvitzThompsonMean, unitDraw } from './inclusion';
+import { hajekEstimate, hajekMean, horvitzThompsonMean, unitDraw } from './inclusion';
 
 describe('unitDraw', () => {
   it('is deterministic and in [0, 1)', () => {
@@ -35,5 +35,28 @@ describe('weighted means', () => {
   it('refuses an inclusion probability outside (0, 1]', () => {
     expect(() => hajekMean([{ value: 1, inclusionProbability: 0 }])).toThrow(RangeError);
     expect(() => horvitzThompsonMean([{ value: 1, inclusionProbability: 1.5 }], 1)).toThrow(RangeError);
+  });
+});
+
+describe('hajekEstimate', () => {
+  it('has no error when every unit was certain to be sampled', () => {
+    expect(hajekEstimate([{ value: 1, inclusionProbability: 1 }, { value: 0, inclusionProbability: 1 }])).toEqual({ mean: 0.5, standardError: 0 });
+  });
+
+  it('covers the true mean about as often as a normal interval should', () => {
+    // a population of 20,000 with a known mean, Poisson-sampled at 1% many times over
+    let seed = 1;
+    const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const population = Array.from({ length: 20_000 }, (_, i) => (i % 10 < 7 ? 1 : 0));
+    const truth = 0.7;
+    let covered = 0;
+    const runs = 400;
+    for (let run = 0; run < runs; run++) {
+      const sample = population.filter(() => random() < 0.01).map((value) => ({ value, inclusionProbability: 0.01 }));
+      const estimate = hajekEstimate(sample)!;
+      if (Math.abs(estimate.mean - truth) <= 1.96 * estimate.standardError) covered++;
+    }
+    expect(covered / runs).toBeGreaterThan(0.9);
+    expect(covered / runs).toBeLessThan(0.99);
   });
 });

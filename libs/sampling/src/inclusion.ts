@@ -46,3 +46,20 @@ export function hajekMean(samples: readonly WeightedSample[]): number | undefine
   }
   return weights === 0 ? undefined : total / weights;
 }
+
+/**
+ * The Hájek mean with its standard error (Taylor linearisation, Poisson sampling): units
+ * taken with certainty (π = 1) add no variance; the rarer a sampled unit, the more it adds.
+ */
+export function hajekEstimate(samples: readonly WeightedSample[]): { mean: number; standardError: number } | undefined {
+  const mean = hajekMean(samples);
+  if (mean === undefined) return undefined;
+  let weights = 0;
+  let variance = 0;
+  for (const sample of samples) {
+    const weight = checked(sample);
+    weights += weight;
+    variance += ((1 - sample.inclusionProbability) / sample.inclusionProbability ** 2) * (sample.value - mean) ** 2;
+  }
+  return { mean, standardError: Math.sqrt(variance) / weights };
+}

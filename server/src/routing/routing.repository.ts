@@ -29,6 +29,12 @@ interface PredictionRecord {
 
 export type BacklogPrediction = Omit<StoredPrediction, 'feedbackLabel'> & { uncertainty: number | null };
 
+/** Where a backfill stopped: the oldest prediction it examined, to the microsecond. */
+export interface BacklogCursor {
+  receivedAt: string;
+  id: string;
+}
+
 function toStored(r: PredictionRecord): BacklogPrediction & { feedbackLabel: string | null } {
   return {
     id: r.id,
@@ -151,18 +157,20 @@ export class RoutingRepository {
   }
 
   /** The latest predictions that have no task, oldest first: what a backfill examines. */
-  async untasked(manager: EntityManager, projectId: string, since: Date | undefined, limit: number): Promise<BacklogPrediction[]> {
-    const rows: PredictionRecord[] = await manager.query(
+  async untasked(manager: EntityManager, projectId: string, since: Date | undefined, before: BacklogCursor | undefined, limit: number): Promise<{ predictions: BacklogPrediction[]; oldest?: BacklogCursor }> {
+    const rows: Array<PredictionRecord & { cursor_at: string }> = await manager.query(
       `SELECT * FROM (
-         SELECT p.id, p.model_name, p.model_version, p.scores, p.predicted_label, p.confidence, p.slice, p.input, p.uncertainty, p.received_at
+         SELECT p.id, p.model_name, p.model_version, p.scores, p.predicted_label, p.confidence, p.slice, p.input, p.uncertainty, p.received_at,
+                to_char(p.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
            FROM predictions p
           WHERE p.project_id = $1 AND ($2::timestamptz IS NULL OR p.received_at >= $2)
+            AND ($4::timestamptz IS NULL OR (p.received_at, p.id) < ($4::timestamptz, $5::uuid))
             AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = p.project_id AND t.prediction_id = p.id)
           ORDER BY p.received_at DESC, p.id DESC LIMIT $3) latest
         ORDER BY received_at, id`,
-      [projectId, since?.toISOString() ?? null, limit],
+      [projectId, since?.toISOString() ?? null, limit, before?.receivedAt ?? null, before?.id ?? null],
     );
-    return rows.map(toStored);
+    return { predictions: rows.map(toStored), oldest: rows[0] && { receivedAt: rows[0].cursor_at, id: rows[0].id } };
   }
 
   /** Forgets budget periods and fingerprints that can no longer matter. */

@@ -12,7 +12,8 @@ import { METRICS, Metrics } from '../monitoring/metrics';
 import type { ProjectEntity } from '../projects/project.entity';
 import { allocateBudget, BudgetLine, budgetLines, budgetKey, decide, explorationDraw, priorityOf, RoutingDecision, sliceBoost, uncertaintyOf } from './routing-policy';
 import { inputFingerprint, simulateRouting } from './routing-preview';
-import { RoutingRepository } from './routing.repository';
+import { BacklogCursor, RoutingRepository } from './routing.repository';
+import { RoutingErrors } from './routing.errors';
 import { RoutingThresholds } from './routing-thresholds';
 
 /** What routing needs of a prediction. */
@@ -47,6 +48,16 @@ interface Candidate extends NewTask {
 }
 
 const SAVE_EVERY_MS = 5_000;
+
+function encodeCursor(cursor: BacklogCursor): string {
+  return Buffer.from(`${cursor.receivedAt}|${cursor.id}`).toString('base64url');
+}
+
+function decodeCursor(text: string): BacklogCursor {
+  const [receivedAt, id] = Buffer.from(text, 'base64url').toString().split('|');
+  if (!receivedAt || Number.isNaN(Date.parse(receivedAt)) || !/^[0-9a-f-]{36}$/i.test(id ?? '')) throw RoutingErrors.invalidCursor();
+  return { receivedAt, id };
+}
 
 @Injectable()
 export class RoutingService implements OnModuleInit, OnModuleDestroy {
@@ -209,14 +220,15 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
    */
   async backfill(project: ProjectEntity, request: RoutingBackfillRequest, actor: Actor): Promise<RoutingBackfillReply> {
     const outcome = await this.dataSource.transaction(async (manager) => {
-      const backlog = await this.repository.untasked(manager, project.id, request.since ? new Date(request.since) : undefined, request.limit);
+      const since = request.since ? new Date(request.since) : undefined;
+      const { predictions: backlog, oldest } = await this.repository.untasked(manager, project.id, since, request.cursor ? decodeCursor(request.cursor) : undefined, request.limit);
       const routable = backlog.map((p) => ({ ...p, uncertainty: uncertaintyOf(project.routing, p.scores) }));
       const routed = await this.route(manager, project, routable, { observe: false });
       await this.audit.record(
         { actorUserId: actor.userId, action: 'routing.backfill', targetType: 'project', targetId: project.id, projectId: project.id, requestId: actor.requestId, details: { ...request, examined: backlog.length, created: routed.created.length } },
         manager,
       );
-      return { ...routed, examined: backlog.length };
+      return { ...routed, examined: backlog.length, oldest };
     });
     outcome.announce();
     return {
@@ -224,6 +236,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
       routed: { total: outcome.created.length, uncertain: outcome.byReason.uncertain, exploration: outcome.byReason.exploration },
       droppedByBudget: outcome.droppedByBudget,
       deduplicated: outcome.deduplicated,
+      nextCursor: outcome.examined === request.limit && outcome.oldest ? encodeCursor(outcome.oldest) : null,
     };
   }
 }

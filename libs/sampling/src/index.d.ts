@@ -1,3 +1,0 @@
-export * from './uncertainty';
-export * from './p2-quantile';
-export * from './inclusion';
