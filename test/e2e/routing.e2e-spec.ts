@@ -90,7 +90,7 @@ describe('routing: uncertain, explored and contradicted predictions become tasks
       expect(uncertain.length / all.length).toBeGreaterThan(0.04);
       expect(uncertain.length / all.length).toBeLessThan(0.06);
       // each one recorded with probability 1, its score, and the project's overlap
-      expect(uncertain.every((t) => t.inclusion_probability === 1 && t.uncertainty === t.prediction_uncertainty && t.required_annotations === 1 && t.state === 'open')).toBe(true);
+      expect(uncertain.every((t) => t.inclusion_probability === 1 && t.uncertainty === t.prediction_uncertainty && t.required_annotations === 1 && t.state === 'queued')).toBe(true);
     });
 
     it('explores ε of the rest, and the inclusion probabilities weight the tasks back to the true accuracy', async () => {
@@ -117,7 +117,7 @@ describe('routing: uncertain, explored and contradicted predictions become tasks
       const before = (await project.tasks()).length;
       const response = await app.request('POST', `/api/v1/projects/${project.slug}/routing/preview`, {
         token: admin,
-        body: { limit: 20_000, policy: { targetRate: 0.1, explorationRate: 0, sliceBoosts: { 'country=FR': 2 }, dedupeWindowMinutes: 0 } },
+        body: { limit: 20_000, targetRate: 0.1, explorationRate: 0, sliceBoosts: { 'country=FR': 2 }, dedupeWindowMinutes: 0 },
       });
       expect(response.status).toBe(200);
       expect(response.body.sampled).toBe(20_000);
@@ -129,7 +129,7 @@ describe('routing: uncertain, explored and contradicted predictions become tasks
       expect(response.body.expectedTasksPerHour).toBeGreaterThan(0);
       expect((await project.tasks()).length).toBe(before);
 
-      const capped = await app.request('POST', `/api/v1/projects/${project.slug}/routing/preview`, { token: admin, body: { limit: 20_000, policy: { threshold: 0, budget: { perHour: 100 } } } });
+      const capped = await app.request('POST', `/api/v1/projects/${project.slug}/routing/preview`, { token: admin, body: { limit: 20_000, threshold: 0, budget: { perHour: 100 } } });
       expect(capped.body.routed.total).toBeLessThanOrEqual(200); // at most two clock hours
       expect(capped.body.droppedByBudget).toBeGreaterThan(19_000);
       expect(capped.body.expectedTasksPerHour).toBeLessThanOrEqual(100);
@@ -288,8 +288,9 @@ describe('routing: uncertain, explored and contradicted predictions become tasks
       const preview = (body: unknown, token = admin) => app.request('POST', `/api/v1/projects/${project.slug}/routing/preview`, { token, body });
       const backfill = (body: unknown, token = admin) => app.request('POST', `/api/v1/projects/${project.slug}/routing/backfill`, { token, body });
       for (const [response, field] of [
-        [await preview({ policy: { threshold: 2 } }), 'policy.threshold'],
-        [await preview({ policy: { threshold: 0.2, targetRate: 0.1 } }), 'policy.targetRate'],
+        [await preview({ threshold: 2 }), 'threshold'],
+        [await preview({ threshold: 0.2, targetRate: 0.1 }), 'targetRate'],
+        [await preview({ budget: { perSlice: { perHour: 3 } } }), 'budget.perSlice.key'],
         [await preview({ limit: 200_000 }), 'limit'],
         [await backfill({ limit: 10_001 }), 'limit'],
         [await backfill({ cursor: 'bm90IGEgY3Vyc29y' }), 'cursor'],

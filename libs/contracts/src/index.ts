@@ -3,3 +3,4 @@ export * from './auth';
 export * from './projects';
 export * from './ingest';
 export * from './routing';
+export * from './labeling';

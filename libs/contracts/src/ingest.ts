@@ -42,7 +42,7 @@ const isSliceValue = (value: unknown): value is string => typeof value === 'stri
 /** The shape of one prediction; project rules (its labels, sums) are checked by the server. */
 export const PredictionInput = z
   .strictObject({
-    id: z.uuid().optional().describe('client id: the idempotency key; generated when absent'),
+    id: z.guid().optional().describe('client id: the idempotency key; generated when absent'),
     model: z.strictObject({ name: z.string().trim().min(1).max(200), version: z.string().trim().min(1).max(200) }),
     input: keyedRecord(isFeatureValue, FEATURE_MESSAGE, FEATURE_LIMITS.features, featureJsonSchema).describe('the features, by name'),
     scores: z.record(z.string().min(1).max(64), z.number()),
@@ -74,7 +74,7 @@ export const IngestReply = z
   .meta({ id: 'IngestReply' });
 export type IngestReply = z.infer<typeof IngestReply>;
 
-export const SinglePredictionReply = IngestReply.extend({ id: z.uuid() }).meta({ id: 'PredictionReply' });
+export const SinglePredictionReply = IngestReply.extend({ id: z.guid() }).meta({ id: 'PredictionReply' });
 export type SinglePredictionReply = z.infer<typeof SinglePredictionReply>;
 
 export const IngestQuery = z.strictObject({
@@ -84,7 +84,7 @@ export const IngestQuery = z.strictObject({
 export const FeedbackInput = z
   .strictObject({
     id: z.string().min(1).max(200).describe('event id: the idempotency key'),
-    predictionId: z.uuid(),
+    predictionId: z.guid(),
     type: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_.:-]*$/, 'lowercase, starting with a letter'),
     value: z.union([z.string().max(256), z.number(), z.boolean()]).optional().describe('a label for a correction, a number for a rating'),
     occurredAt: z.iso.datetime({ offset: true }).optional(),

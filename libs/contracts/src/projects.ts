@@ -37,31 +37,40 @@ export const Labels = z
 const probability = z.number().min(0).max(1);
 
 export const ROUTING_STRATEGIES = ['least_confidence', 'margin', 'entropy'] as const;
+/** The fields of a routing policy (a preview request adds its own to them). */
+export const routingPolicyFields = {
+  strategy: z.enum(ROUTING_STRATEGIES).default('least_confidence'),
+  threshold: probability.optional().describe('route when the uncertainty score is at least this'),
+  targetRate: z.number().gt(0).max(1).optional().describe('route this fraction of the most uncertain predictions'),
+  explorationRate: probability.default(0.01),
+  budget: z
+    .strictObject({
+      perHour: z.number().int().min(0).optional().describe('at most this many new tasks per clock hour (UTC)'),
+      perDay: z.number().int().min(0).optional().describe('at most this many new tasks per UTC day'),
+      perSlice: z
+        .strictObject({
+          key: z.string().min(1).max(64).describe('a slice key, e.g. "country": each of its values gets the caps below'),
+          perHour: z.number().int().min(0).optional(),
+          perDay: z.number().int().min(0).optional(),
+        })
+        .optional(),
+    })
+    .default({})
+    .describe('caps on new tasks of every reason; routing drops what does not fit, highest priority first'),
+  contradictionConfidence: probability.default(0.8),
+  dedupeWindowMinutes: z.number().int().min(0).max(10_080).default(60),
+  sliceBoosts: z.record(z.string().regex(/^[^=]+=.*$/, 'key=value'), z.number().positive().max(100)).default({}),
+};
+
+/** A policy routes by a fixed threshold or by a target rate, never both. */
+export const oneThresholdRule: [(p: { threshold?: number; targetRate?: number }) => boolean, { message: string; path: string[] }] = [
+  (p) => !(p.threshold !== undefined && p.targetRate !== undefined),
+  { message: 'set threshold or targetRate, not both', path: ['targetRate'] },
+];
+
 export const RoutingPolicy = z
-  .strictObject({
-    strategy: z.enum(ROUTING_STRATEGIES).default('least_confidence'),
-    threshold: probability.optional().describe('route when the uncertainty score is at least this'),
-    targetRate: z.number().gt(0).max(1).optional().describe('route this fraction of the most uncertain predictions'),
-    explorationRate: probability.default(0.01),
-    budget: z
-      .strictObject({
-        perHour: z.number().int().min(0).optional().describe('at most this many new tasks per clock hour (UTC)'),
-        perDay: z.number().int().min(0).optional().describe('at most this many new tasks per UTC day'),
-        perSlice: z
-          .strictObject({
-            key: z.string().min(1).max(64).describe('a slice key, e.g. "country": each of its values gets the caps below'),
-            perHour: z.number().int().min(0).optional(),
-            perDay: z.number().int().min(0).optional(),
-          })
-          .optional(),
-      })
-      .default({})
-      .describe('caps on new tasks of every reason; routing drops what does not fit, highest priority first'),
-    contradictionConfidence: probability.default(0.8),
-    dedupeWindowMinutes: z.number().int().min(0).max(10_080).default(60),
-    sliceBoosts: z.record(z.string().regex(/^[^=]+=.*$/, 'key=value'), z.number().positive().max(100)).default({}),
-  })
-  .refine((p) => !(p.threshold !== undefined && p.targetRate !== undefined), { message: 'set threshold or targetRate, not both', path: ['targetRate'] })
+  .strictObject(routingPolicyFields)
+  .refine(...oneThresholdRule)
   .meta({ id: 'RoutingPolicy' });
 export type RoutingPolicy = z.infer<typeof RoutingPolicy>;
 
@@ -110,6 +119,16 @@ export const ExportSettings = z
   .meta({ id: 'ExportSettings' });
 export type ExportSettings = z.infer<typeof ExportSettings>;
 
+export const LabelingSettings = z
+  .strictObject({
+    leaseSeconds: z.number().int().min(10).max(3_600).default(120).describe('how long a claimed task stays a rater’s without a heartbeat'),
+    agreementThreshold: probability.default(0.6).describe('below this share for the majority label, one more rater is added, then a reviewer decides'),
+    maxAnnotations: z.number().int().min(1).max(25).optional().describe('the most raters a task may get before it goes to review (default: overlap + 2)'),
+    showPrediction: z.boolean().default(false).describe("show the model's prediction to raters as a suggestion (off: raters label blind)"),
+  })
+  .meta({ id: 'LabelingSettings' });
+export type LabelingSettings = z.infer<typeof LabelingSettings>;
+
 const settings = {
   instructions: z.string().max(100_000),
   overlap: z.number().int().min(1).max(25),
@@ -137,6 +156,7 @@ export const CreateProjectRequest = z
     instructions: settings.instructions.default(''),
     overlap: settings.overlap.default(1),
     maskedFields: settings.maskedFields.default([]),
+    labeling: LabelingSettings.default(LabelingSettings.parse({})),
     routing: RoutingPolicy.default(RoutingPolicy.parse({})),
     feedbackRules: FeedbackRules.default(FeedbackRules.parse({})),
     export: ExportSettings.default(ExportSettings.parse({})),
@@ -154,6 +174,7 @@ export const UpdateProjectRequest = z
     instructions: settings.instructions.optional(),
     overlap: settings.overlap.optional(),
     maskedFields: settings.maskedFields.optional(),
+    labeling: LabelingSettings.optional(),
     routing: RoutingPolicy.optional(),
     feedbackRules: FeedbackRules.optional(),
     export: ExportSettings.optional(),
@@ -174,6 +195,7 @@ export const ProjectResponse = z
     labels: z.array(LabelDefinition),
     instructions: z.string(),
     overlap: z.number().int(),
+    labeling: LabelingSettings,
     maskedFields: z.array(z.string()).optional().describe('admins only'),
     routing: RoutingPolicy.optional().describe('admins only'),
     feedbackRules: FeedbackRules.optional().describe('admins only'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RoutingPolicy } from './projects';
+import { oneThresholdRule, routingPolicyFields } from './projects';
 
 export const TASK_REASONS = ['uncertain', 'exploration', 'contradiction', 'drift', 'gold'] as const;
 export const TaskReason = z.enum(TASK_REASONS);
@@ -8,11 +8,13 @@ export type TaskReason = z.infer<typeof TaskReason>;
 export const MAX_PREVIEW_PREDICTIONS = 100_000;
 export const MAX_BACKFILL_PREDICTIONS = 10_000;
 
+/** A whole candidate policy (its defaults fill what is left out), and how much history to replay it over. */
 export const RoutingPreviewRequest = z
   .strictObject({
-    policy: RoutingPolicy.optional().describe("the candidate policy; default: the project's current one"),
+    ...routingPolicyFields,
     limit: z.number().int().min(1).max(MAX_PREVIEW_PREDICTIONS).default(10_000).describe('how many of the latest stored predictions to replay'),
   })
+  .refine(...oneThresholdRule)
   .meta({ id: 'RoutingPreviewRequest' });
 export type RoutingPreviewRequest = z.infer<typeof RoutingPreviewRequest>;
 

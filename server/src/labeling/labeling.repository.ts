@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { TaskReason } from '@backflow/contracts';
+import type { TaskReason, TaskState } from '@backflow/contracts';
 import { EntityManager } from 'typeorm';
 
 export interface NewTask {
@@ -17,7 +17,37 @@ export interface CreatedTask {
   priority: number;
 }
 
-/** Tasks in SQL: created a batch at a time, in the transaction that routed them. */
+export interface LockedTask {
+  id: string;
+  projectId: string;
+  predictionId: string;
+  state: TaskState;
+  requiredAnnotations: number;
+  annotationsCount: number;
+}
+
+export interface TaskView {
+  id: string;
+  input: Record<string, unknown>;
+  predictedLabel: string;
+  scores: Record<string, number>;
+}
+
+export interface StoredAnnotation {
+  id: string;
+  taskId: string;
+  raterId: string;
+  label: string;
+  late: boolean;
+}
+
+// tasks that still want answers
+const OPEN = `('queued', 'escalated')`;
+
+/**
+ * Tasks, leases and annotations in SQL: the hot paths (claim, submit) are a few indexed
+ * statements each, and every change to a task happens under its row lock.
+ */
 @Injectable()
 export class LabelingRepository {
   /** Creates tasks; a prediction that already has one keeps it (the statement skips it). */
@@ -49,10 +79,159 @@ export class LabelingRepository {
       `WITH wanted AS (SELECT * FROM unnest($2::uuid[], $3::float8[]) AS w(prediction_id, priority)),
        raised AS (
          UPDATE tasks t SET priority = GREATEST(t.priority, w.priority)
-           FROM wanted w WHERE t.project_id = $1 AND t.prediction_id = w.prediction_id AND t.state = 'open')
+           FROM wanted w WHERE t.project_id = $1 AND t.prediction_id = w.prediction_id AND t.state IN ('queued', 'leased', 'escalated'))
        SELECT t.prediction_id FROM tasks t JOIN wanted w USING (prediction_id) WHERE t.project_id = $1`,
       [projectId, raises.map((r) => r.predictionId), raises.map((r) => r.priority)],
     );
     return new Set(rows.map((r) => r.prediction_id));
+  }
+
+  /**
+   * The next task for a rater, locked: open, by priority then age, not answered, skipped or
+   * held by them, with a free slot as far as this statement's snapshot can tell (the lease
+   * insert re-checks under the lock). Locked rows of other claimers are skipped, not waited for.
+   */
+  async lockNextClaimable(manager: EntityManager, projectId: string, raterId: string, states: 'open' | 'review', exclude: string[]): Promise<string | undefined> {
+    const rows: Array<{ id: string }> = await manager.query(
+      `SELECT t.id FROM tasks t
+        WHERE t.project_id = $1 AND t.state IN ${states === 'open' ? OPEN : `('review')`}
+          AND t.id <> ALL($3::uuid[])
+          AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.rater_id = $2)
+          AND NOT EXISTS (SELECT 1 FROM task_skips s WHERE s.task_id = t.id AND s.rater_id = $2)
+          AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND l.rater_id = $2 AND l.expires_at > now())
+          AND (CASE WHEN t.state = 'review' THEN 1 ELSE t.required_annotations - t.annotations_count END)
+              > (SELECT count(*) FROM task_leases l WHERE l.task_id = t.id AND l.expires_at > now())
+        ORDER BY t.priority DESC, t.created_at, t.id
+        LIMIT 1
+        FOR UPDATE OF t SKIP LOCKED`,
+      [projectId, raterId, exclude],
+    );
+    return rows[0]?.id;
+  }
+
+  /**
+   * Leases a task the caller has locked, if a slot is still free: a statement of its own, so
+   * it sees every lease committed before the lock was taken.
+   */
+  async takeLease(manager: EntityManager, taskId: string, raterId: string, ttlSeconds: number): Promise<Date | undefined> {
+    const rows: Array<{ expires_at: Date }> = await manager.query(
+      `INSERT INTO task_leases (task_id, rater_id, project_id, expires_at)
+       SELECT t.id, $2, t.project_id, now() + make_interval(secs => $3) FROM tasks t
+        WHERE t.id = $1
+          AND (CASE WHEN t.state = 'review' THEN 1 ELSE t.required_annotations - t.annotations_count END)
+              > (SELECT count(*) FROM task_leases l WHERE l.task_id = t.id AND l.expires_at > now() AND l.rater_id <> $2)
+       ON CONFLICT (task_id, rater_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, claimed_at = now()
+       RETURNING expires_at`,
+      [taskId, raterId, ttlSeconds],
+    );
+    return rows[0]?.expires_at;
+  }
+
+  /** How many unexpired leases a rater holds in a project. */
+  async heldLeases(manager: EntityManager, projectId: string, raterId: string): Promise<Array<{ taskId: string; expiresAt: Date }>> {
+    const rows: Array<{ task_id: string; expires_at: Date }> = await manager.query(
+      `SELECT l.task_id, l.expires_at FROM task_leases l JOIN tasks t ON t.id = l.task_id
+        WHERE l.project_id = $1 AND l.rater_id = $2 AND l.expires_at > now() AND t.state IN ('queued', 'escalated', 'review')
+        ORDER BY l.claimed_at`,
+      [projectId, raterId],
+    );
+    return rows.map((r) => ({ taskId: r.task_id, expiresAt: r.expires_at }));
+  }
+
+  async view(manager: EntityManager, taskId: string): Promise<TaskView | undefined> {
+    const rows: Array<{ id: string; input: Record<string, unknown>; predicted_label: string; scores: Record<string, number> }> = await manager.query(
+      `SELECT t.id, p.input, p.predicted_label, p.scores FROM tasks t JOIN predictions p ON p.project_id = t.project_id AND p.id = t.prediction_id WHERE t.id = $1`,
+      [taskId],
+    );
+    const r = rows[0];
+    return r && { id: r.id, input: r.input, predictedLabel: r.predicted_label, scores: r.scores };
+  }
+
+  async lockTask(manager: EntityManager, projectId: string, taskId: string): Promise<LockedTask | undefined> {
+    const rows: Array<{ id: string; project_id: string; prediction_id: string; state: TaskState; required_annotations: number; annotations_count: number }> = await manager.query(
+      `SELECT id, project_id, prediction_id, state, required_annotations, annotations_count FROM tasks WHERE project_id = $1 AND id = $2 FOR UPDATE`,
+      [projectId, taskId],
+    );
+    const r = rows[0];
+    return r && { id: r.id, projectId: r.project_id, predictionId: r.prediction_id, state: r.state, requiredAnnotations: r.required_annotations, annotationsCount: r.annotations_count };
+  }
+
+  async annotation(manager: EntityManager, id: string): Promise<StoredAnnotation | undefined> {
+    const rows: Array<{ id: string; task_id: string; rater_id: string; label: string; late: boolean }> = await manager.query(
+      `SELECT id, task_id, rater_id, label, late FROM annotations WHERE id = $1`,
+      [id],
+    );
+    const r = rows[0];
+    return r && { id: r.id, taskId: r.task_id, raterId: r.rater_id, label: r.label, late: r.late };
+  }
+
+  async hasAnswered(manager: EntityManager, taskId: string, raterId: string): Promise<boolean> {
+    const rows = await manager.query(`SELECT 1 FROM annotations WHERE task_id = $1 AND rater_id = $2`, [taskId, raterId]);
+    return rows.length > 0;
+  }
+
+  /** The rater's lease on a task: absent, live, or expired. */
+  async lease(manager: EntityManager, taskId: string, raterId: string): Promise<'none' | 'live' | 'expired'> {
+    const rows: Array<{ live: boolean }> = await manager.query(`SELECT expires_at > now() AS live FROM task_leases WHERE task_id = $1 AND rater_id = $2`, [taskId, raterId]);
+    return rows.length === 0 ? 'none' : rows[0].live ? 'live' : 'expired';
+  }
+
+  /** Stores an answer, ends the rater's lease and counts the answer, under the task's lock; returns every answer so far. */
+  async addAnnotation(manager: EntityManager, task: LockedTask, annotation: StoredAnnotation & { timeSpentMs: number | null }): Promise<string[]> {
+    await manager.query(
+      `INSERT INTO annotations (id, project_id, task_id, rater_id, label, time_spent_ms, late) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [annotation.id, task.projectId, task.id, annotation.raterId, annotation.label, annotation.timeSpentMs, annotation.late],
+    );
+    await manager.query(`DELETE FROM task_leases WHERE task_id = $1 AND rater_id = $2`, [task.id, annotation.raterId]);
+    const rows: Array<{ label: string }> = await manager.query(
+      `WITH counted AS (UPDATE tasks SET annotations_count = annotations_count + 1 WHERE id = $1)
+       SELECT label FROM annotations WHERE task_id = $1`,
+      [task.id],
+    );
+    return rows.map((r) => r.label);
+  }
+
+  async setState(manager: EntityManager, taskId: string, state: TaskState, requiredAnnotations?: number): Promise<void> {
+    await manager.query(
+      `UPDATE tasks SET state = $2, required_annotations = COALESCE($3, required_annotations), completed_at = CASE WHEN $2 = 'completed' THEN now() END WHERE id = $1`,
+      [taskId, state, requiredAnnotations ?? null],
+    );
+  }
+
+  async skip(manager: EntityManager, taskId: string, raterId: string, reason: string): Promise<void> {
+    await manager.query(`INSERT INTO task_skips (task_id, rater_id, reason) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [taskId, raterId, reason]);
+    await manager.query(`DELETE FROM task_leases WHERE task_id = $1 AND rater_id = $2`, [taskId, raterId]);
+  }
+
+  /** Extends a live lease; an expired one is not revived (its slot may be someone else's now). */
+  async extendLease(manager: EntityManager, taskId: string, raterId: string, ttlSeconds: number): Promise<Date | undefined> {
+    const rows: Array<{ expires_at: Date }> = await manager.query(
+      `UPDATE task_leases SET expires_at = now() + make_interval(secs => $3) WHERE task_id = $1 AND rater_id = $2 AND expires_at > now() RETURNING expires_at`,
+      [taskId, raterId, ttlSeconds],
+    );
+    return rows[0]?.expires_at;
+  }
+
+  async releaseLeases(manager: EntityManager, taskId: string): Promise<void> {
+    await manager.query(`DELETE FROM task_leases WHERE task_id = $1`, [taskId]);
+  }
+
+  async queueStats(manager: EntityManager, projectId: string): Promise<{ depth: number; review: number; doneToday: number }> {
+    const [row] = await manager.query(
+      `SELECT (SELECT count(*)::int FROM tasks WHERE project_id = $1 AND state IN ${OPEN}) AS depth,
+              (SELECT count(*)::int FROM tasks WHERE project_id = $1 AND state = 'review') AS review,
+              (SELECT count(*)::int FROM annotations WHERE project_id = $1 AND created_at >= date_trunc('day', now(), 'UTC')) AS done_today`,
+      [projectId],
+    );
+    return { depth: row.depth, review: row.review, doneToday: row.done_today };
+  }
+
+  async answers(manager: EntityManager, taskId: string): Promise<string[]> {
+    const rows: Array<{ label: string }> = await manager.query(`SELECT label FROM annotations WHERE task_id = $1`, [taskId]);
+    return rows.map((r) => r.label);
+  }
+
+  async recordReview(manager: EntityManager, task: LockedTask, reviewerId: string, label: string): Promise<void> {
+    await manager.query(`INSERT INTO task_reviews (task_id, project_id, reviewer_id, label) VALUES ($1, $2, $3, $4)`, [task.id, task.projectId, reviewerId, label]);
   }
 }

@@ -1,16 +1,30 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { ClaimReply, QueueStats, SkipRequest, SubmitAnnotationReply, SubmitAnnotationRequest, TaskPayload } from '@backflow/contracts';
 import { DomainEvents } from '../common/events/domain-events';
+import { LabelsService } from '../labels/labels.service';
 import type { ProjectEntity } from '../projects/project.entity';
-import { CreatedTask, LabelingRepository, NewTask } from './labeling.repository';
+import { decideConsensus, maskInput } from './consensus';
+import { LabelingErrors } from './labeling.errors';
+import { CreatedTask, LabelingRepository, LockedTask, NewTask } from './labeling.repository';
 
 export type { CreatedTask, NewTask } from './labeling.repository';
 
-/** Labeling's side of routing: the tasks raters will claim. */
+// the task on screen and the pre-loaded next one
+export const MAX_LEASES_PER_RATER = 2;
+// candidates tried per claim when a slot filled between the snapshot and the lock
+const CLAIM_ATTEMPTS = 8;
+
+type AfterCommit = () => void;
+
+/** The rater side: tasks, leases, answers, consensus and review. */
 @Injectable()
 export class LabelingService {
   constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly repository: LabelingRepository,
+    private readonly labels: LabelsService,
     private readonly events: DomainEvents,
   ) {}
 
@@ -27,5 +41,143 @@ export class LabelingService {
   /** After the creating transaction commits: `task.created` for each (the realtime gateway pushes them). */
   announceCreated(projectId: string, tasks: CreatedTask[]): void {
     for (const task of tasks) this.events.emit('task.created', { projectId, taskId: task.id, predictionId: task.predictionId, reason: task.reason, priority: task.priority });
+  }
+
+  /**
+   * Leases the next task to a rater (or, in review, the next task waiting for a reviewer).
+   * A rater holding the most leases gets their oldest held task again instead of a new one.
+   */
+  async claim(project: ProjectEntity, raterId: string, queue: 'open' | 'review' = 'open'): Promise<ClaimReply> {
+    const ttl = project.labelingSettings.leaseSeconds;
+    const task = await this.dataSource.transaction(async (manager) => {
+      const held = await this.repository.heldLeases(manager, project.id, raterId);
+      if (held.length >= MAX_LEASES_PER_RATER) return this.payload(manager, project, held[0].taskId, held[0].expiresAt);
+      const tried: string[] = [];
+      for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+        const id = await this.repository.lockNextClaimable(manager, project.id, raterId, queue, tried);
+        if (!id) return null;
+        const expiresAt = await this.repository.takeLease(manager, id, raterId, ttl);
+        if (expiresAt) return this.payload(manager, project, id, expiresAt);
+        tried.push(id);
+      }
+      return null;
+    });
+    return { task };
+  }
+
+  private async payload(manager: EntityManager, project: ProjectEntity, taskId: string, leaseExpiresAt: Date): Promise<TaskPayload> {
+    const view = (await this.repository.view(manager, taskId))!;
+    return {
+      id: view.id,
+      project: project.slug,
+      input: maskInput(view.input, project.maskedFields),
+      labels: project.labels,
+      instructions: project.instructions,
+      ...(project.labelingSettings.showPrediction && { suggestion: { label: view.predictedLabel, scores: view.scores } }),
+      leaseExpiresAt: leaseExpiresAt.toISOString(),
+    };
+  }
+
+  /**
+   * Stores a rater's answer (idempotent by its id). Accepted after the lease expired while the
+   * task still needs answers; refused once it has them all. The last answer decides: agreed
+   * (the label is final), one more rater, or review.
+   */
+  async submit(project: ProjectEntity, raterId: string, taskId: string, request: SubmitAnnotationRequest): Promise<SubmitAnnotationReply> {
+    const names = project.labels.map((l) => l.name);
+    if (!names.includes(request.label)) throw LabelingErrors.unknownLabel(request.label, names);
+    const afterCommit: AfterCommit[] = [];
+    const reply = await this.dataSource.transaction(async (manager): Promise<SubmitAnnotationReply> => {
+      const task = await this.repository.lockTask(manager, project.id, taskId);
+      if (!task) throw LabelingErrors.taskNotFound(taskId);
+      const previous = await this.repository.annotation(manager, request.id);
+      if (previous) {
+        if (previous.taskId !== taskId || previous.raterId !== raterId) throw LabelingErrors.annotationIdTaken();
+        return { annotation: { id: previous.id, taskId, label: previous.label, late: previous.late }, taskState: task.state, duplicate: true };
+      }
+      if (await this.repository.hasAnswered(manager, taskId, raterId)) throw LabelingErrors.alreadyAnswered();
+      if (!['queued', 'escalated'].includes(task.state) || task.annotationsCount >= task.requiredAnnotations) throw LabelingErrors.taskComplete();
+      const lease = await this.repository.lease(manager, taskId, raterId);
+      if (lease === 'none') throw LabelingErrors.notClaimed();
+      const late = lease === 'expired';
+      const answers = await this.repository.addAnnotation(manager, task, { id: request.id, taskId, raterId, label: request.label, late, timeSpentMs: request.timeSpentMs ?? null });
+      afterCommit.push(() => this.events.emit('annotation.submitted', { projectId: project.id, taskId, raterId, label: request.label }));
+      const taskState = answers.length >= task.requiredAnnotations ? await this.settle(manager, project, task, answers, afterCommit) : task.state;
+      return { annotation: { id: request.id, taskId, label: request.label, late }, taskState, duplicate: false };
+    });
+    for (const announce of afterCommit) announce();
+    return reply;
+  }
+
+  /** All answers are in: a final label, one more rater, or a reviewer. */
+  private async settle(manager: EntityManager, project: ProjectEntity, task: LockedTask, answers: string[], afterCommit: AfterCommit[]): Promise<SubmitAnnotationReply['taskState']> {
+    const settings = project.labelingSettings;
+    const outcome = decideConsensus(answers, { agreementThreshold: settings.agreementThreshold, maxAnnotations: settings.maxAnnotations ?? project.overlap + 2 });
+    if (outcome.kind === 'agreed') {
+      await this.finalize(manager, project, task, outcome.label, 'consensus', outcome.agreement, afterCommit);
+      return 'completed';
+    }
+    if (outcome.kind === 'escalate') {
+      await this.repository.setState(manager, task.id, 'escalated', answers.length + 1);
+      return 'escalated';
+    }
+    await this.repository.setState(manager, task.id, 'review');
+    afterCommit.push(() => this.events.emit('task.review_requested', { projectId: project.id, taskId: task.id }));
+    return 'review';
+  }
+
+  private async finalize(manager: EntityManager, project: ProjectEntity, task: LockedTask, label: string, source: 'consensus' | 'review', agreement: number, afterCommit: AfterCommit[]): Promise<void> {
+    await this.repository.setState(manager, task.id, 'completed');
+    await this.repository.releaseLeases(manager, task.id);
+    await this.labels.recordHumanLabel(manager, project.id, { predictionId: task.predictionId, value: label, source, agreement, taskId: task.id });
+    afterCommit.push(() => this.events.emit('label.finalized', { projectId: project.id, predictionId: task.predictionId, label, source }));
+  }
+
+  /** A reviewer's decision is final; its agreement is the share of raters who chose the same label. */
+  async review(project: ProjectEntity, reviewerId: string, taskId: string, label: string): Promise<{ taskState: 'completed'; label: string; agreement: number }> {
+    const names = project.labels.map((l) => l.name);
+    if (!names.includes(label)) throw LabelingErrors.unknownLabel(label, names);
+    const afterCommit: AfterCommit[] = [];
+    const agreement = await this.dataSource.transaction(async (manager) => {
+      const task = await this.repository.lockTask(manager, project.id, taskId);
+      if (!task) throw LabelingErrors.taskNotFound(taskId);
+      if (task.state !== 'review') throw LabelingErrors.notInReview();
+      const answers = await this.repository.answers(manager, taskId);
+      const share = answers.length ? answers.filter((a) => a === label).length / answers.length : 1;
+      await this.finalize(manager, project, task, label, 'review', share, afterCommit);
+      await this.repository.recordReview(manager, task, reviewerId, label);
+      return share;
+    });
+    for (const announce of afterCommit) announce();
+    return { taskState: 'completed', label, agreement };
+  }
+
+  /** Gives a task back; "problem" sends it to review. */
+  async skip(project: ProjectEntity, raterId: string, taskId: string, request: SkipRequest): Promise<{ taskId: string; taskState: string }> {
+    const afterCommit: AfterCommit[] = [];
+    const state = await this.dataSource.transaction(async (manager) => {
+      const task = await this.repository.lockTask(manager, project.id, taskId);
+      if (!task) throw LabelingErrors.taskNotFound(taskId);
+      if ((await this.repository.lease(manager, taskId, raterId)) === 'none') throw LabelingErrors.notClaimed();
+      await this.repository.skip(manager, taskId, raterId, request.note ? `${request.reason}: ${request.note}` : request.reason);
+      if (request.reason === 'problem' && ['queued', 'escalated'].includes(task.state)) {
+        await this.repository.setState(manager, taskId, 'review');
+        afterCommit.push(() => this.events.emit('task.review_requested', { projectId: project.id, taskId }));
+        return 'review';
+      }
+      return task.state;
+    });
+    for (const announce of afterCommit) announce();
+    return { taskId, taskState: state };
+  }
+
+  async heartbeat(project: ProjectEntity, raterId: string, taskId: string): Promise<{ taskId: string; leaseExpiresAt: string }> {
+    const expiresAt = await this.repository.extendLease(this.dataSource.manager, taskId, raterId, project.labelingSettings.leaseSeconds);
+    if (!expiresAt) throw LabelingErrors.leaseExpired();
+    return { taskId, leaseExpiresAt: expiresAt.toISOString() };
+  }
+
+  async queueStats(project: ProjectEntity): Promise<QueueStats> {
+    return { project: project.slug, ...(await this.repository.queueStats(this.dataSource.manager, project.id)) };
   }
 }

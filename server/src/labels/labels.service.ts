@@ -20,6 +20,14 @@ export interface NewFeedbackLabel {
   contradictsPrediction: boolean;
 }
 
+export interface NewHumanLabel {
+  predictionId: string;
+  value: string;
+  source: Exclude<LabelSource, 'feedback'>;
+  agreement: number;
+  taskId: string;
+}
+
 /**
  * The labels table: one current label per prediction, and the superseded ones as history.
  * Callers pass the transaction they own.
@@ -60,6 +68,19 @@ export class LabelsService {
     await this.insert(manager, projectId, becameCurrent, false);
     await this.insert(manager, projectId, historyOnly, true);
     return becameCurrent;
+  }
+
+  /**
+   * Records the label people decided (consensus, review, gold) as the prediction's current
+   * one; whatever was current before, feedback or human, stays as history.
+   */
+  async recordHumanLabel(manager: EntityManager, projectId: string, label: NewHumanLabel): Promise<void> {
+    await manager.query(`UPDATE labels SET superseded_at = now() WHERE project_id = $1 AND prediction_id = $2 AND superseded_at IS NULL`, [projectId, label.predictionId]);
+    await manager.query(
+      `INSERT INTO labels (project_id, prediction_id, value, source, agreement, task_id, contradicts_prediction)
+       SELECT $1, $2, $3, $4, $5, $6, p.predicted_label <> $3 FROM predictions p WHERE p.project_id = $1 AND p.id = $2`,
+      [projectId, label.predictionId, label.value, label.source, label.agreement, label.taskId],
+    );
   }
 
   private async insert(manager: EntityManager, projectId: string, labels: NewFeedbackLabel[], superseded: boolean): Promise<void> {

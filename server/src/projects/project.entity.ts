@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { ExportSettings, FeedbackRules, LabelDefinition, RoutingPolicy, TaskType } from '@backflow/contracts';
+import type { ExportSettings, FeedbackRules, LabelDefinition, LabelingSettings, RoutingPolicy, TaskType } from '@backflow/contracts';
 
 @Entity({ name: 'projects' })
 export class ProjectEntity {
@@ -26,6 +26,9 @@ export class ProjectEntity {
 
   @Column({ name: 'masked_fields', type: 'jsonb', default: () => `'[]'` })
   maskedFields!: string[];
+
+  @Column({ name: 'labeling_settings', type: 'jsonb' })
+  labelingSettings!: LabelingSettings;
 
   @Column({ type: 'jsonb' })
   routing!: RoutingPolicy;

@@ -211,7 +211,8 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
   /** What a candidate policy would route over the latest stored predictions (nothing is written). */
   async preview(project: ProjectEntity, request: RoutingPreviewRequest): Promise<RoutingPreviewReply> {
     const predictions = await this.repository.latestPredictions(project.id, request.limit);
-    return simulateRouting(request.policy ?? project.routing, project.id, predictions);
+    const { limit: _limit, ...policy } = request;
+    return simulateRouting(policy, project.id, predictions);
   }
 
   /**

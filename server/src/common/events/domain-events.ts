@@ -13,6 +13,8 @@ export interface DomainEventMap {
     rule: string;
   };
   'label.finalized': { projectId: string; predictionId: string; label: string; source: string };
+  'annotation.submitted': { projectId: string; taskId: string; raterId: string; label: string };
+  'task.review_requested': { projectId: string; taskId: string };
   'task.created': { projectId: string; taskId: string; predictionId: string; reason: TaskReason; priority: number };
 }
 

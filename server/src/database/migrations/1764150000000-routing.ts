@@ -17,15 +17,13 @@ export class Routing1764150000000 implements MigrationInterface {
         inclusion_probability double precision NOT NULL CHECK (inclusion_probability > 0 AND inclusion_probability <= 1),
         uncertainty double precision,
         required_annotations integer NOT NULL DEFAULT 1 CHECK (required_annotations > 0),
-        state text NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'done', 'cancelled')),
-        lease_holder uuid,
-        lease_expires_at timestamptz,
+        state text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'leased', 'completed', 'escalated', 'review', 'cancelled')),
         created_at timestamptz NOT NULL DEFAULT now(),
         FOREIGN KEY (project_id, prediction_id) REFERENCES predictions (project_id, id) ON DELETE CASCADE
       )`);
     // a prediction is routed once: a later reason (a contradiction) raises the priority of its task
     await q.query(`CREATE UNIQUE INDEX tasks_prediction_key ON tasks (project_id, prediction_id)`);
-    await q.query(`CREATE INDEX tasks_queue_idx ON tasks (project_id, priority DESC, created_at) WHERE state = 'open'`);
+    await q.query(`CREATE INDEX tasks_queue_idx ON tasks (project_id, priority DESC, created_at) WHERE state IN ('queued', 'leased', 'escalated')`);
 
     // tasks created per budget line and period (hour or day), locked row by row while routing
     await q.query(`

@@ -1,0 +1,86 @@
+import { Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { ClaimReply, ClaimRequest, LeaseReply, QueueStats, ReviewRequest, SkipRequest, SubmitAnnotationReply, SubmitAnnotationRequest } from '@backflow/contracts';
+import { CurrentUser } from '../auth/auth.decorators';
+import type { UserPrincipal } from '../auth/principal';
+import { openApiSchema, ValidBody, ValidParam } from '../common/validation/zod-validation.pipe';
+import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
+import type { ProjectEntity } from '../projects/project.entity';
+import { LabelingService } from './labeling.service';
+
+const LABELERS = { members: ['rater', 'reviewer'] as const };
+const REVIEWERS = { members: ['reviewer'] as const };
+
+/** The REST twins of the socket events, for scripts and for raters without a socket. */
+@ApiTags('labeling')
+@Controller('api/v1/projects/:slug')
+export class LabelingController {
+  constructor(private readonly labeling: LabelingService) {}
+
+  /** Leases the next task to the caller; `{ task: null }` when nothing is left for them. */
+  @Post('tasks/claim')
+  @HttpCode(200)
+  @ProjectRoute({ members: [...LABELERS.members] })
+  @ApiOkResponse({ schema: openApiSchema(ClaimReply) })
+  claim(@ValidBody(ClaimRequest) _body: unknown, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal): Promise<ClaimReply> {
+    return this.labeling.claim(project, user.userId);
+  }
+
+  /** Answers a claimed task; 201 when stored now, 200 when this annotation id was stored before. */
+  @Post('tasks/:id/annotations')
+  @ProjectRoute({ members: [...LABELERS.members] })
+  @ApiOkResponse({ schema: openApiSchema(SubmitAnnotationReply) })
+  async submit(
+    @ValidParam('id', z.uuid()) taskId: string,
+    @ValidBody(SubmitAnnotationRequest) body: SubmitAnnotationRequest,
+    @CurrentProject() project: ProjectEntity,
+    @CurrentUser() user: UserPrincipal,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SubmitAnnotationReply> {
+    const result = await this.labeling.submit(project, user.userId, taskId, body);
+    reply.status(result.duplicate ? 200 : 201);
+    return result;
+  }
+
+  @Post('tasks/:id/skip')
+  @HttpCode(200)
+  @ProjectRoute({ members: [...LABELERS.members] })
+  skip(@ValidParam('id', z.uuid()) taskId: string, @ValidBody(SkipRequest) body: SkipRequest, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal) {
+    return this.labeling.skip(project, user.userId, taskId, body);
+  }
+
+  /** Keeps a lease alive; an expired lease is not revived (409 `labeling/lease_expired`). */
+  @Post('tasks/:id/heartbeat')
+  @HttpCode(200)
+  @ProjectRoute({ members: [...LABELERS.members] })
+  @ApiOkResponse({ schema: openApiSchema(LeaseReply) })
+  heartbeat(@ValidParam('id', z.uuid()) taskId: string, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal): Promise<LeaseReply> {
+    return this.labeling.heartbeat(project, user.userId, taskId);
+  }
+
+  @Get('queue')
+  @ProjectRoute({ members: [...LABELERS.members] })
+  @ApiOkResponse({ schema: openApiSchema(QueueStats) })
+  queue(@CurrentProject() project: ProjectEntity): Promise<QueueStats> {
+    return this.labeling.queueStats(project);
+  }
+
+  /** Leases the next task waiting for a reviewer. */
+  @Post('review/claim')
+  @HttpCode(200)
+  @ProjectRoute({ members: [...REVIEWERS.members] })
+  @ApiOkResponse({ schema: openApiSchema(ClaimReply) })
+  claimReview(@ValidBody(ClaimRequest) _body: unknown, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal): Promise<ClaimReply> {
+    return this.labeling.claim(project, user.userId, 'review');
+  }
+
+  /** A reviewer's final label for a task in review. */
+  @Post('tasks/:id/review')
+  @HttpCode(200)
+  @ProjectRoute({ members: [...REVIEWERS.members] })
+  review(@ValidParam('id', z.uuid()) taskId: string, @ValidBody(ReviewRequest) body: ReviewRequest, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal) {
+    return this.labeling.review(project, user.userId, taskId, body.label);
+  }
+}

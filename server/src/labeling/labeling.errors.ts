@@ -1,0 +1,12 @@
+import { DomainError } from '../common/errors';
+
+export const LabelingErrors = {
+  taskNotFound: (id: string) => new DomainError('labeling/task_not_found', `task ${id} is not in this project`, 404, 'taskId'),
+  taskComplete: () => new DomainError('labeling/task_complete', 'this task has all the answers it needs; claim the next one', 409, 'taskId'),
+  alreadyAnswered: () => new DomainError('labeling/already_annotated', 'you have answered this task already', 409, 'taskId'),
+  notClaimed: () => new DomainError('labeling/not_claimed', 'claim a task before answering it', 409, 'taskId'),
+  leaseExpired: () => new DomainError('labeling/lease_expired', 'your lease on this task has expired; claim again', 409, 'taskId'),
+  unknownLabel: (label: string, labels: string[]) => new DomainError('labeling/unknown_label', `label: "${label}" is not one of the project's labels (${labels.join(', ')})`, 400, 'label'),
+  annotationIdTaken: () => new DomainError('labeling/annotation_id_conflict', 'id: this annotation id was used for another task or rater', 409, 'id'),
+  notInReview: () => new DomainError('labeling/not_in_review', 'this task is not waiting for a review', 409, 'taskId'),
+};
