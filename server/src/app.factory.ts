@@ -5,6 +5,7 @@ import fastifyCookie from '@fastify/cookie';
 import type {} from '@fastify/static';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { PostgresIoAdapter } from './realtime/postgres-io.adapter';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppContext, AppModule } from './app.module';
@@ -34,6 +35,7 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
   const fastify = app.getHttpAdapter().getInstance();
 
   await app.register(fastifyCookie);
+  app.useWebSocketAdapter(new PostgresIoAdapter(app, context.databaseUrl));
   // NDJSON bodies reach the handler as the raw stream: read line by line, never held whole
   fastify.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
   fastify.addHook('onSend', async (request, reply) => {

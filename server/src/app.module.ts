@@ -18,6 +18,7 @@ import { MetricsController } from './monitoring/metrics.controller';
 import { ProjectsModule } from './projects/projects.module';
 import { LabelingModule } from './labeling/labeling.module';
 import { RoutingModule } from './routing/routing.module';
+import { RealtimeModule } from './realtime/realtime.module';
 
 export interface AppContext {
   config: AppConfig;
@@ -65,6 +66,7 @@ export class AppModule {
         RoutingModule,
         PredictionsModule,
         FeedbackModule,
+        RealtimeModule,
       ],
       controllers: [HealthController, MetricsController],
     };

@@ -4,3 +4,4 @@ export * from './projects';
 export * from './ingest';
 export * from './routing';
 export * from './labeling';
+export * from './realtime';

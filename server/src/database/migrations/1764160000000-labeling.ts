@@ -54,11 +54,14 @@ export class Labeling1764160000000 implements MigrationInterface {
       )`);
 
     await q.query(`ALTER TABLE labels ADD COLUMN task_id uuid`);
+
+    // @socket.io/postgres-adapter: payloads too large for a NOTIFY
+    await q.query(`CREATE TABLE socket_io_attachments (id bigserial UNIQUE, created_at timestamptz DEFAULT now(), payload bytea)`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE labels DROP COLUMN IF EXISTS task_id`);
-    for (const table of ['task_reviews', 'task_skips', 'annotations', 'task_leases']) await q.query(`DROP TABLE IF EXISTS ${table}`);
+    for (const table of ['socket_io_attachments', 'task_reviews', 'task_skips', 'annotations', 'task_leases']) await q.query(`DROP TABLE IF EXISTS ${table}`);
     await q.query(`ALTER TABLE tasks DROP COLUMN IF EXISTS completed_at, DROP COLUMN IF EXISTS annotations_count`);
     await q.query(`ALTER TABLE projects DROP COLUMN IF EXISTS labeling_settings`);
   }

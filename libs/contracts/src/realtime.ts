@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { Slug } from './common';
+import { ClaimReply, LeaseReply, QueueStats, SkipRequest, SubmitAnnotationReply, SubmitAnnotationRequest, TaskPayload } from './labeling';
+
+/** The socket.io namespace raters connect to (authenticated at connect by the session token). */
+export const LABELING_NAMESPACE = '/labeling';
+
+export const SocketClaim = z.object({ project: Slug });
+export const SocketSubmit = z.object({ project: Slug, taskId: z.uuid(), annotation: SubmitAnnotationRequest });
+export const SocketSkip = z.object({ project: Slug, taskId: z.uuid() }).extend(SkipRequest.shape);
+export const SocketHeartbeat = z.object({ project: Slug, taskId: z.uuid() });
+export type SocketClaim = z.infer<typeof SocketClaim>;
+export type SocketSubmit = z.infer<typeof SocketSubmit>;
+export type SocketSkip = z.infer<typeof SocketSkip>;
+export type SocketHeartbeat = z.infer<typeof SocketHeartbeat>;
+
+/** Every acknowledgement is the REST reply, or the REST error body. */
+export interface SocketError {
+  error: { code: string; message: string; field?: string };
+}
+export type SocketReply<T> = T | SocketError;
+
+/** Client → server, each with an acknowledgement. */
+export interface LabelingClientEvents {
+  'task:claim': (request: SocketClaim, ack: (reply: SocketReply<ClaimReply>) => void) => void;
+  'task:submit': (request: SocketSubmit, ack: (reply: SocketReply<SubmitAnnotationReply>) => void) => void;
+  'task:skip': (request: SocketSkip, ack: (reply: SocketReply<{ taskId: string; taskState: string }>) => void) => void;
+  'task:heartbeat': (request: SocketHeartbeat, ack: (reply: SocketReply<LeaseReply>) => void) => void;
+}
+
+/** Server → client. */
+export interface LabelingServerEvents {
+  /** a task leased to this rater without asking: they were idle when it appeared */
+  'task:assigned': (payload: { task: TaskPayload }) => void;
+  'queue:stats': (stats: QueueStats) => void;
+  'lease:expired': (payload: { project: string; taskId: string }) => void;
+}

@@ -1,0 +1,263 @@
+import { Inject, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { OnGatewayDisconnect, OnGatewayInit, SubscribeMessage, WebSocketGateway, WebSocketServer, MessageBody, ConnectedSocket } from '@nestjs/websockets';
+import type { Logger } from 'pino';
+import type { Namespace, Socket } from 'socket.io';
+import { z } from 'zod';
+import {
+  LABELING_NAMESPACE,
+  LabelingClientEvents,
+  LabelingServerEvents,
+  SocketClaim,
+  SocketError,
+  SocketHeartbeat,
+  SocketSkip,
+  SocketSubmit,
+} from '@backflow/contracts';
+import { AuthErrors } from '../auth/auth.errors';
+import { SESSION_COOKIE } from '../auth/auth.guard';
+import { AuthService } from '../auth/auth.service';
+import { UsersService } from '../auth/users.service';
+import type { UserPrincipal } from '../auth/principal';
+import { DomainError, ValidationError } from '../common/errors';
+import { DomainEvents } from '../common/events/domain-events';
+import { LOGGER } from '../common/logging/logger';
+import { fieldOf } from '../common/validation/zod-validation.pipe';
+import { LabelingService } from '../labeling/labeling.service';
+import type { ProjectEntity } from '../projects/project.entity';
+import { ProjectErrors } from '../projects/projects.errors';
+import { ProjectsService } from '../projects/projects.service';
+
+type LabelingSocket = Socket<LabelingClientEvents, LabelingServerEvents, Record<string, never>, SocketState>;
+
+interface SocketState {
+  token: string;
+  user: UserPrincipal;
+  checkedAt: number;
+  /** projects where this rater's last claim found nothing: they get the next task pushed */
+  idleIn: Set<string>;
+  /** lease expiry timers by task id */
+  leases: Map<string, NodeJS.Timeout>;
+}
+
+// a socket's session is re-checked this often (logout, disabled user), and memberships are cached this long
+const RECHECK_MS = 15_000;
+const STATS_DEBOUNCE_MS = 500;
+const TASKS_AVAILABLE = 'tasks:available';
+const projectRoom = (projectId: string) => `project:${projectId}`;
+
+function tokenOf(socket: Socket): string | undefined {
+  const auth = socket.handshake.auth as { token?: unknown };
+  if (typeof auth?.token === 'string' && auth.token) return auth.token;
+  const header = socket.handshake.headers.authorization;
+  const bearer = header && /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+  if (bearer) return bearer;
+  const cookie = socket.handshake.headers.cookie ?? '';
+  for (const part of cookie.split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === SESSION_COOKIE) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
+
+function errorReply(error: unknown): SocketError {
+  if (error instanceof DomainError) return { error: { code: error.code, message: error.message, ...(error.field && { field: error.field }) } };
+  return { error: { code: 'internal', message: 'something went wrong on the server' } };
+}
+
+/**
+ * Raters over socket.io: authenticated at connect with the same session as HTTP, every event
+ * checked against project membership, the same operations as the REST routes. Domain events
+ * become pushes: a new task goes to an idle rater, queue stats to the project's room.
+ */
+@WebSocketGateway({ namespace: LABELING_NAMESPACE, cors: { origin: false }, transports: ['websocket', 'polling'] })
+export class LabelingGateway implements OnGatewayInit, OnGatewayDisconnect, OnModuleInit, OnModuleDestroy {
+  @WebSocketServer() private namespace!: Namespace<LabelingClientEvents, LabelingServerEvents, Record<string, never>, SocketState>;
+  private readonly memberships = new Map<string, { role: string | undefined; at: number }>();
+  private readonly statsTimers = new Map<string, NodeJS.Timeout>();
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(
+    private readonly auth: AuthService,
+    private readonly users: UsersService,
+    private readonly projects: ProjectsService,
+    private readonly labeling: LabelingService,
+    private readonly events: DomainEvents,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  afterInit(namespace: Namespace): void {
+    namespace.use((socket, next) => {
+      const token = tokenOf(socket);
+      if (!token) return next(new Error('unauthenticated: send the session token as auth.token'));
+      this.auth
+        .authenticate(token)
+        .then((principal) => {
+          if (principal.kind !== 'user') return next(new Error('forbidden: API keys cannot label'));
+          Object.assign(socket.data, { token, user: principal, checkedAt: Date.now(), idleIn: new Set(), leases: new Map() } satisfies SocketState);
+          next();
+        })
+        .catch(() => next(new Error('unauthenticated: the session is unknown, expired or revoked')));
+    });
+    // another process created tasks: its idle raters are served there, ours here
+    namespace.on(TASKS_AVAILABLE, (projectId: string) => void this.serveIdle(projectId));
+  }
+
+  onModuleInit(): void {
+    this.unsubscribe.push(
+      this.events.on('task.created', ({ projectId }) => this.tasksAvailable(projectId)),
+      this.events.on('annotation.submitted', ({ projectId }) => this.scheduleStats(projectId)),
+    );
+  }
+
+  onModuleDestroy(): void {
+    for (const off of this.unsubscribe) off();
+    for (const timer of this.statsTimers.values()) clearTimeout(timer);
+  }
+
+  handleDisconnect(socket: LabelingSocket): void {
+    for (const timer of socket.data.leases?.values() ?? []) clearTimeout(timer);
+  }
+
+  /** Who is calling, for a project: re-checks the session now and then, and the membership (cached briefly). */
+  private async access(socket: LabelingSocket, slug: string): Promise<ProjectEntity> {
+    const state = socket.data;
+    if (Date.now() - state.checkedAt > RECHECK_MS) {
+      try {
+        await this.auth.authenticate(state.token);
+        state.checkedAt = Date.now();
+      } catch (error) {
+        socket.disconnect(true);
+        throw error;
+      }
+    }
+    const project = await this.projects.findBySlug(slug);
+    if (!project) throw AuthErrors.notAMember(slug);
+    if (state.user.role === 'admin') return project;
+    const key = `${state.user.userId}:${project.id}`;
+    let membership = this.memberships.get(key);
+    if (!membership || Date.now() - membership.at > RECHECK_MS) {
+      membership = { role: await this.users.membershipRole(state.user.userId, project.id), at: Date.now() };
+      this.memberships.set(key, membership);
+    }
+    if (!membership.role) throw AuthErrors.notAMember(slug);
+    if (!['rater', 'reviewer'].includes(membership.role)) throw AuthErrors.forbidden('labeling needs the project role rater or reviewer');
+    return project;
+  }
+
+  private async handle<T extends z.ZodType, R>(socket: LabelingSocket, schema: T, body: unknown, run: (request: z.infer<T>, project: ProjectEntity) => Promise<R>): Promise<R | SocketError> {
+    try {
+      const parsed = schema.safeParse(body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        throw new ValidationError(`${fieldOf(issue)}: ${issue.message}`, fieldOf(issue));
+      }
+      const request = parsed.data as z.infer<T> & { project: string };
+      const project = await this.access(socket, request.project);
+      void socket.join(projectRoom(project.id));
+      return await run(request, project);
+    } catch (error) {
+      if (!(error instanceof DomainError)) this.logger.error({ err: error }, 'a labeling socket event failed');
+      return errorReply(error);
+    }
+  }
+
+  @SubscribeMessage('task:claim')
+  claim(@ConnectedSocket() socket: LabelingSocket, @MessageBody() body: unknown) {
+    return this.handle(socket, SocketClaim, body, async (_request, project) => {
+      const reply = await this.labeling.claim(project, socket.data.user.userId);
+      if (reply.task) {
+        socket.data.idleIn.delete(project.id);
+        this.watchLease(socket, project.slug, reply.task.id, new Date(reply.task.leaseExpiresAt));
+      } else {
+        socket.data.idleIn.add(project.id);
+      }
+      return reply;
+    });
+  }
+
+  @SubscribeMessage('task:submit')
+  submit(@ConnectedSocket() socket: LabelingSocket, @MessageBody() body: unknown) {
+    return this.handle(socket, SocketSubmit, body, async (request, project) => {
+      const reply = await this.labeling.submit(project, socket.data.user.userId, request.taskId, request.annotation);
+      this.forgetLease(socket, request.taskId);
+      return reply;
+    });
+  }
+
+  @SubscribeMessage('task:skip')
+  skip(@ConnectedSocket() socket: LabelingSocket, @MessageBody() body: unknown) {
+    return this.handle(socket, SocketSkip, body, async (request, project) => {
+      const reply = await this.labeling.skip(project, socket.data.user.userId, request.taskId, request);
+      this.forgetLease(socket, request.taskId);
+      return reply;
+    });
+  }
+
+  @SubscribeMessage('task:heartbeat')
+  heartbeat(@ConnectedSocket() socket: LabelingSocket, @MessageBody() body: unknown) {
+    return this.handle(socket, SocketHeartbeat, body, async (request, project) => {
+      const reply = await this.labeling.heartbeat(project, socket.data.user.userId, request.taskId);
+      this.watchLease(socket, project.slug, request.taskId, new Date(reply.leaseExpiresAt));
+      return reply;
+    });
+  }
+
+  /** Tells the rater when a lease they hold runs out (no sweeper: the task is claimable again anyway). */
+  private watchLease(socket: LabelingSocket, slug: string, taskId: string, expiresAt: Date): void {
+    this.forgetLease(socket, taskId);
+    const timer = setTimeout(() => {
+      socket.data.leases.delete(taskId);
+      socket.emit('lease:expired', { project: slug, taskId });
+    }, Math.max(0, expiresAt.getTime() - Date.now()));
+    timer.unref();
+    socket.data.leases.set(taskId, timer);
+  }
+
+  private forgetLease(socket: LabelingSocket, taskId: string): void {
+    clearTimeout(socket.data.leases.get(taskId));
+    socket.data.leases.delete(taskId);
+  }
+
+  private tasksAvailable(projectId: string): void {
+    this.scheduleStats(projectId);
+    void this.serveIdle(projectId);
+    try {
+      this.namespace.serverSideEmit(TASKS_AVAILABLE, projectId);
+    } catch (error) {
+      this.logger.debug({ err: error }, 'no other server to tell about new tasks');
+    }
+  }
+
+  /** Leases new tasks to this process's idle raters of the project and pushes them. */
+  private async serveIdle(projectId: string): Promise<void> {
+    const project = await this.projects.findById(projectId);
+    if (!project) return;
+    for (const socket of this.namespace.sockets.values()) {
+      if (!socket.data.idleIn?.has(projectId)) continue;
+      try {
+        await this.access(socket, project.slug);
+        const { task } = await this.labeling.claim(project, socket.data.user.userId);
+        if (!task) return; // nothing left for the others either, most likely
+        socket.data.idleIn.delete(projectId);
+        this.watchLease(socket, project.slug, task.id, new Date(task.leaseExpiresAt));
+        socket.emit('task:assigned', { task });
+      } catch (error) {
+        socket.data.idleIn.delete(projectId);
+        this.logger.debug({ err: error }, 'could not push a task to an idle rater');
+      }
+    }
+  }
+
+  private scheduleStats(projectId: string): void {
+    if (this.statsTimers.has(projectId)) return;
+    const timer = setTimeout(() => {
+      this.statsTimers.delete(projectId);
+      this.projects
+        .findById(projectId)
+        .then(async (project) => project && this.namespace.to(projectRoom(projectId)).emit('queue:stats', await this.labeling.queueStats(project)))
+        .catch((error: unknown) => this.logger.debug({ err: error }, 'queue stats not sent'));
+    }, STATS_DEBOUNCE_MS);
+    timer.unref();
+    this.statsTimers.set(projectId, timer);
+  }
+}

@@ -1,0 +1,30 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import { createAdapter } from '@socket.io/postgres-adapter';
+import { Pool } from 'pg';
+import type { Server, ServerOptions } from 'socket.io';
+
+/**
+ * socket.io over PostgreSQL's LISTEN/NOTIFY (@socket.io/postgres-adapter): server processes
+ * on one database share rooms and server-side events, with no Redis.
+ */
+export class PostgresIoAdapter extends IoAdapter {
+  private readonly pool: Pool;
+
+  constructor(app: INestApplicationContext, databaseUrl: string) {
+    super(app);
+    this.pool = new Pool({ connectionString: databaseUrl, max: 2 });
+    this.pool.on('error', () => undefined);
+  }
+
+  override createIOServer(port: number, options?: ServerOptions): Server {
+    const server: Server = super.createIOServer(port, { ...options, serveClient: false } as ServerOptions);
+    server.adapter(createAdapter(this.pool, { tableName: 'socket_io_attachments', cleanupInterval: 60_000 }));
+    return server;
+  }
+
+  override async close(server: Server): Promise<void> {
+    await super.close(server);
+    await this.pool.end().catch(() => undefined);
+  }
+}
