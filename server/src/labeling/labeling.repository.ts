@@ -205,7 +205,8 @@ export class LabelingRepository {
 
   /** Extends a live lease; an expired one is not revived (its slot may be someone else's now). */
   async extendLease(manager: EntityManager, taskId: string, raterId: string, ttlSeconds: number): Promise<Date | undefined> {
-    const rows: Array<{ expires_at: Date }> = await manager.query(
+    // TypeORM answers an UPDATE with [rows, count]
+    const [rows]: [Array<{ expires_at: Date }>, number] = await manager.query(
       `UPDATE task_leases SET expires_at = now() + make_interval(secs => $3) WHERE task_id = $1 AND rater_id = $2 AND expires_at > now() RETURNING expires_at`,
       [taskId, raterId, ttlSeconds],
     );

@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import { io, Socket } from 'socket.io-client';
+import { startTestApp, TestApp } from '../helpers/test-app';
+import { createApiKey, createProject, createUser, predictionBody } from '../factories';
+
+const LABELS = [
+  { name: 'ham', hotkey: '1' },
+  { name: 'spam', hotkey: '2' },
+  { name: 'promo', hotkey: '3' },
+];
+
+describe('labeling: leases, answers, consensus, review', () => {
+  let app: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    admin = await app.login();
+  });
+  afterAll(() => app.close());
+
+  /** A project where every prediction becomes a task, and `n` of them routed. */
+  async function withTasks(n: number, extra: Record<string, unknown> = {}, input: (i: number) => Record<string, unknown> = (i) => ({ text: `mail ${i}` })) {
+    const project = await createProject(app, admin, { labels: LABELS, routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 }, ...extra });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const predictions = Array.from({ length: n }, (_, i) => predictionBody({ input: input(i), scores: { ham: 0.5, spam: 0.3, promo: 0.2 } }, LABELS.map((l) => l.name)));
+    if (n) expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: predictions })).status).toBe(200);
+    const raters = async (count: number, role: 'rater' | 'reviewer' = 'rater') => Promise.all(Array.from({ length: count }, () => createUser(app, admin, role, project)));
+    const path = (suffix: string) => `/api/v1/projects/${project.slug}${suffix}`;
+    const claim = (token: string) => app.request('POST', path('/tasks/claim'), { token, body: {} });
+    const submit = (token: string, taskId: string, label: string, id: string = randomUUID()) => app.request('POST', path(`/tasks/${taskId}/annotations`), { token, body: { id, label } });
+    const labelAll = async (token: string, label: string) => {
+      let done = 0;
+      for (;;) {
+        const { body } = await claim(token);
+        if (!body.task) return done;
+        expect((await submit(token, body.task.id, label)).status).toBe(201);
+        done++;
+      }
+    };
+    return { ...project, key, predictions, raters, path, claim, submit, labelAll };
+  }
+
+  it('gives each task to k distinct raters, never twice to one, and writes the consensus label', async () => {
+    const project = await withTasks(12, { overlap: 2 });
+    const [a, b, c] = await project.raters(3);
+    expect(await project.labelAll(a.token, 'ham')).toBe(12);
+    expect(await project.labelAll(a.token, 'ham')).toBe(0); // never the same task twice
+    expect(await project.labelAll(b.token, 'ham')).toBe(12);
+    expect(await project.labelAll(c.token, 'ham')).toBe(0); // overlap met
+    const labels = await app.sql(`SELECT value, source, agreement, task_id FROM labels WHERE project_id = $1 AND superseded_at IS NULL`, [project.id]);
+    expect(labels).toHaveLength(12);
+    expect(labels.every((l) => l.value === 'ham' && l.source === 'consensus' && l.agreement === 1 && l.task_id)).toBe(true);
+    const [{ n }] = await app.sql(`SELECT count(*)::int AS n FROM tasks WHERE project_id = $1 AND state = 'completed' AND annotations_count = 2`, [project.id]);
+    expect(n).toBe(12);
+  });
+
+  it('adds a rater on disagreement, then sends the task to review, where a reviewer decides', async () => {
+    const project = await withTasks(2, { overlap: 2, labeling: { agreementThreshold: 0.6, maxAnnotations: 3 } });
+    const [a, b, c] = await project.raters(3);
+    const [reviewer] = await project.raters(1, 'reviewer');
+    await project.labelAll(a.token, 'ham');
+    await project.labelAll(b.token, 'spam');
+    const escalated = await app.sql(`SELECT state, required_annotations FROM tasks WHERE project_id = $1`, [project.id]);
+    expect(escalated.every((t) => t.state === 'escalated' && t.required_annotations === 3)).toBe(true);
+    // the third rater settles the first task and splits the second three ways
+    const first = (await project.claim(c.token)).body.task;
+    expect((await project.submit(c.token, first.id, 'ham')).body.taskState).toBe('completed');
+    const second = (await project.claim(c.token)).body.task;
+    expect((await project.submit(c.token, second.id, 'promo')).body.taskState).toBe('review');
+    const [agreed] = await app.sql(`SELECT value, agreement, source FROM labels l JOIN tasks t ON t.id = l.task_id WHERE t.id = $1`, [first.id]);
+    expect(agreed).toMatchObject({ value: 'ham', source: 'consensus' });
+    expect(agreed.agreement).toBeCloseTo(2 / 3);
+
+    // raters do not see review work; the reviewer does
+    expect((await project.claim(c.token)).body.task).toBeNull();
+    expect((await app.request('POST', project.path('/review/claim'), { token: c.token, body: {} })).status).toBe(403);
+    const inReview = (await app.request('POST', project.path('/review/claim'), { token: reviewer.token, body: {} })).body.task;
+    expect(inReview.id).toBe(second.id);
+    const decided = await app.request('POST', project.path(`/tasks/${second.id}/review`), { token: reviewer.token, body: { label: 'spam' } });
+    expect(decided.status).toBe(200);
+    expect(decided.body).toMatchObject({ taskState: 'completed', label: 'spam' });
+    expect(decided.body.agreement).toBeCloseTo(1 / 3);
+    const [reviewed] = await app.sql(`SELECT value, source FROM labels WHERE task_id = $1 AND superseded_at IS NULL`, [second.id]);
+    expect(reviewed).toEqual({ value: 'spam', source: 'review' });
+    expect((await app.request('POST', project.path(`/tasks/${second.id}/review`), { token: reviewer.token, body: { label: 'ham' } })).body.code).toBe('labeling/not_in_review');
+  });
+
+  it('answers a retried submit without storing it twice, and refuses what it must with a code', async () => {
+    const project = await withTasks(2);
+    const [a, b] = await project.raters(2);
+    const task = (await project.claim(a.token)).body.task;
+    const id = randomUUID();
+    const first = await project.submit(a.token, task.id, 'spam', id);
+    expect(first.status).toBe(201);
+    const retry = await project.submit(a.token, task.id, 'spam', id);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toMatchObject({ duplicate: true, taskState: 'completed', annotation: { id, label: 'spam' } });
+    const [{ n }] = await app.sql(`SELECT count(*)::int AS n FROM annotations WHERE task_id = $1`, [task.id]);
+    expect(n).toBe(1);
+
+    const other = (await project.claim(a.token)).body.task;
+    const refusals: Array<[Promise<{ status: number; body: any }>, number, string, string?]> = [
+      [project.submit(a.token, other.id, 'spam', id), 409, 'labeling/annotation_id_conflict', 'id'],
+      [project.submit(a.token, task.id, 'ham'), 409, 'labeling/already_annotated'],
+      [project.submit(b.token, task.id, 'ham'), 409, 'labeling/task_complete'],
+      [project.submit(b.token, other.id, 'ham'), 409, 'labeling/not_claimed'],
+      [project.submit(a.token, other.id, 'nope'), 400, 'labeling/unknown_label', 'label'],
+      [project.submit(a.token, randomUUID(), 'ham'), 404, 'labeling/task_not_found'],
+      [app.request('POST', project.path(`/tasks/${other.id}/annotations`), { token: a.token, body: { id: 'x', label: 'ham' } }), 400, 'validation/invalid', 'id'],
+      [app.request('POST', project.path('/tasks/not-a-uuid/annotations'), { token: a.token, body: { id: randomUUID(), label: 'ham' } }), 400, 'validation/invalid', 'id'],
+    ];
+    for (const [response, status, code, field] of refusals) {
+      const { status: got, body } = await response;
+      expect([got, body.code]).toEqual([status, code]);
+      if (field) expect(body.field).toBe(field);
+    }
+    const [{ total }] = await app.sql(`SELECT count(*)::int AS total FROM annotations WHERE project_id = $1`, [project.id]);
+    expect(total).toBe(1);
+  });
+
+  it('holds at most two leases per rater, frees an expired lease without a sweeper, and takes a late answer while it is needed', async () => {
+    const project = await withTasks(3);
+    const [a, b] = await project.raters(2);
+    const first = (await project.claim(a.token)).body.task;
+    const second = (await project.claim(a.token)).body.task;
+    expect(second.id).not.toBe(first.id);
+    expect((await project.claim(a.token)).body.task.id).toBe(first.id); // the oldest held, again
+    const alive = await app.request('POST', project.path(`/tasks/${first.id}/heartbeat`), { token: a.token });
+    expect([alive.status, alive.body.code]).toEqual([200, undefined]);
+
+    // a's leases run out: b gets those tasks, with no sweeper having run
+    await app.sql(`UPDATE task_leases SET expires_at = now() - interval '1 second' WHERE rater_id = $1`, [a.id]);
+    const heartbeat = await app.request('POST', project.path(`/tasks/${first.id}/heartbeat`), { token: a.token });
+    expect([heartbeat.status, heartbeat.body.code]).toEqual([409, 'labeling/lease_expired']);
+    const taken = [(await project.claim(b.token)).body.task.id, (await project.claim(b.token)).body.task.id];
+    expect(taken).toEqual([first.id, second.id]);
+    // a answers late: accepted, since the task still needs an answer; b's answer then comes too late
+    const late = await project.submit(a.token, first.id, 'ham');
+    expect(late.status).toBe(201);
+    expect(late.body.annotation.late).toBe(true);
+    expect((await project.submit(b.token, first.id, 'ham')).body.code).toBe('labeling/task_complete');
+  });
+
+  it('lets a rater skip a task (not offered to them again) or report it to review', async () => {
+    const project = await withTasks(2);
+    const [a, b] = await project.raters(2);
+    const first = (await project.claim(a.token)).body.task;
+    expect((await app.request('POST', project.path(`/tasks/${first.id}/skip`), { token: a.token, body: { reason: 'skip', note: 'unreadable' } })).status).toBe(200);
+    const second = (await project.claim(a.token)).body.task;
+    expect(second.id).not.toBe(first.id);
+    const reported = await app.request('POST', project.path(`/tasks/${second.id}/skip`), { token: a.token, body: { reason: 'problem' } });
+    expect(reported.body.taskState).toBe('review');
+    expect((await project.claim(a.token)).body.task).toBeNull();
+    expect((await project.claim(b.token)).body.task.id).toBe(first.id);
+    expect((await app.request('POST', project.path(`/tasks/${first.id}/skip`), { token: a.token, body: { reason: 'bored' } })).body.field).toBe('reason');
+  });
+
+  it('never shows a rater the masked fields, and hides the prediction unless the project shows it', async () => {
+    const project = await withTasks(1, { maskedFields: ['email', 'ssn'], overlap: 2 }, () => ({ text: 'hello', email: 'x@example.com', name: 'n', ssn: '123-45' }));
+    const [a, b] = await project.raters(2);
+    const { task } = (await project.claim(a.token)).body;
+    expect(task.input).toEqual({ text: 'hello', name: 'n' });
+    expect(task.suggestion).toBeUndefined();
+    expect(JSON.stringify(task)).not.toMatch(/x@example\.com|123-45|reason|uncertain/);
+    await app.request('PATCH', `/api/v1/projects/${project.slug}`, { token: admin, body: { labeling: { showPrediction: true } } });
+    const shown = (await project.claim(b.token)).body.task;
+    expect(shown.suggestion).toEqual({ label: 'ham', scores: { ham: 0.5, spam: 0.3, promo: 0.2 } });
+    expect(shown.input.email).toBeUndefined();
+  });
+
+  it('lets a human label win over a feedback label, keeping both as history', async () => {
+    const project = await withTasks(0, { feedbackRules: { rules: [{ eventType: 'click', label: 'ham', windowMinutes: 60 }] } });
+    const prediction = predictionBody({ scores: { ham: 0.5, spam: 0.3, promo: 0.2 } }, LABELS.map((l) => l.name));
+    await app.request('POST', project.path('/predictions'), { token: project.key, body: prediction });
+    await app.request('POST', project.path('/feedback'), { token: project.key, body: { id: `click-${prediction.id}`, predictionId: prediction.id, type: 'click' } });
+    const [rater] = await project.raters(1);
+    const task = (await project.claim(rater.token)).body.task;
+    await project.submit(rater.token, task.id, 'spam');
+    const history = await app.sql(`SELECT value, source, superseded_at IS NULL AS current FROM labels WHERE prediction_id = $1 ORDER BY id`, [prediction.id]);
+    expect(history).toEqual([
+      { value: 'ham', source: 'feedback', current: false },
+      { value: 'spam', source: 'consensus', current: true },
+    ]);
+  });
+
+  it('keeps raters to their projects and admins-only routes to admins', async () => {
+    const project = await withTasks(1);
+    const elsewhere = await createProject(app, admin);
+    const outsider = await createUser(app, admin, 'rater', elsewhere);
+    const task = (await app.sql(`SELECT id FROM tasks WHERE project_id = $1`, [project.id]))[0];
+    for (const [method, suffix, body] of [
+      ['POST', '/tasks/claim', {}],
+      ['POST', `/tasks/${task.id}/annotations`, { id: randomUUID(), label: 'ham' }],
+      ['POST', `/tasks/${task.id}/skip`, {}],
+      ['POST', `/tasks/${task.id}/heartbeat`, undefined],
+      ['GET', '/queue', undefined],
+    ] as const) {
+      const response = await app.request(method, project.path(suffix), { token: outsider.token, body });
+      expect([suffix, response.status]).toEqual([suffix, 403]);
+      expect((await app.request(method, project.path(suffix), { token: project.key, body })).status).toBe(403);
+    }
+    const [{ n }] = await app.sql(`SELECT count(*)::int AS n FROM task_leases WHERE task_id = $1`, [task.id]);
+    expect(n).toBe(0);
+  });
+
+  describe('over socket.io', () => {
+    const sockets: Socket[] = [];
+    afterEach(() => {
+      for (const socket of sockets.splice(0)) socket.close();
+    });
+
+    /** A socket that records every raw frame it receives. */
+    async function connect(token: string | undefined): Promise<{ socket: Socket; frames: string[]; error?: Error }> {
+      const frames: string[] = [];
+      const socket = io(`${app.url}/labeling`, { auth: token ? { token } : {}, transports: ['websocket'], reconnection: false, forceNew: true });
+      sockets.push(socket);
+      socket.io.engine?.on('packet', (packet: { data?: unknown }) => frames.push(String(packet.data)));
+      socket.io.on('open', () => socket.io.engine.on('packet', (packet: { data?: unknown }) => frames.push(String(packet.data))));
+      const error = await new Promise<Error | undefined>((resolve) => {
+        socket.once('connect', () => resolve(undefined));
+        socket.once('connect_error', (e) => resolve(e));
+      });
+      return { socket, frames, error };
+    }
+    const ack = <T = any>(socket: Socket, event: string, body: unknown) => socket.timeout(10_000).emitWithAck(event, body) as Promise<T>;
+
+    it('refuses a socket without a valid session at connect', async () => {
+      expect((await connect(undefined)).error?.message).toMatch(/unauthenticated/);
+      expect((await connect('bfs_not-a-session')).error?.message).toMatch(/unauthenticated/);
+      const project = await withTasks(0);
+      expect((await connect(project.key)).error?.message).toMatch(/API keys/);
+    });
+
+    it('claims and submits with acknowledgements, with the masked fields absent from every frame', async () => {
+      const project = await withTasks(3, { maskedFields: ['secret'] }, (i) => ({ text: `m${i}`, secret: `s3cr3t-${i}` }));
+      const [rater] = await project.raters(1);
+      const { socket, frames } = await connect(rater.token);
+      let done = 0;
+      for (;;) {
+        const reply = await ack(socket, 'task:claim', { project: project.slug });
+        if (!reply.task) break;
+        expect(reply.task.input.secret).toBeUndefined();
+        const submitted = await ack(socket, 'task:submit', { project: project.slug, taskId: reply.task.id, annotation: { id: randomUUID(), label: 'spam' } });
+        expect(submitted.taskState).toBe('completed');
+        done++;
+      }
+      expect(done).toBe(3);
+      expect(frames.length).toBeGreaterThan(5);
+      expect(frames.join('\n')).not.toContain('s3cr3t');
+      const bad = await ack(socket, 'task:submit', { project: project.slug, taskId: 'nope', annotation: { id: randomUUID(), label: 'spam' } });
+      expect(bad.error).toMatchObject({ code: 'validation/invalid', field: 'taskId' });
+    });
+
+    it('refuses every event of a rater of another project', async () => {
+      const project = await withTasks(1);
+      const outsider = await createUser(app, admin, 'rater', await createProject(app, admin));
+      const { socket } = await connect(outsider.token);
+      const taskId = (await app.sql(`SELECT id FROM tasks WHERE project_id = $1`, [project.id]))[0].id;
+      for (const [event, body] of [
+        ['task:claim', { project: project.slug }],
+        ['task:submit', { project: project.slug, taskId, annotation: { id: randomUUID(), label: 'ham' } }],
+        ['task:skip', { project: project.slug, taskId }],
+        ['task:heartbeat', { project: project.slug, taskId }],
+      ] as const) {
+        const reply = await ack(socket, event, body);
+        expect([event, reply.error?.code]).toEqual([event, 'auth/not_a_member']);
+      }
+      const [{ n }] = await app.sql(`SELECT count(*)::int AS n FROM task_leases WHERE task_id = $1`, [taskId]);
+      expect(n).toBe(0);
+    });
+
+    it('pushes a new task to an idle rater, queue stats to the room, and tells when a lease runs out', async () => {
+      const project = await withTasks(0, { labeling: { leaseSeconds: 10 } });
+      const [rater] = await project.raters(1);
+      const { socket } = await connect(rater.token);
+      expect((await ack(socket, 'task:claim', { project: project.slug })).task).toBeNull();
+      const assigned = new Promise<any>((resolve) => socket.once('task:assigned', resolve));
+      const stats = new Promise<any>((resolve) => socket.once('queue:stats', resolve));
+      const expired = new Promise<any>((resolve) => socket.once('lease:expired', resolve));
+      const prediction = predictionBody({ scores: { ham: 0.5, spam: 0.3, promo: 0.2 } }, LABELS.map((l) => l.name));
+      expect((await app.request('POST', project.path('/predictions'), { token: project.key, body: prediction })).status).toBe(201);
+      const { task } = await assigned;
+      expect(task.input).toEqual(prediction.input);
+      expect(await stats).toMatchObject({ project: project.slug, depth: 1 });
+      // the pushed task is leased to them: nobody else gets it
+      const [other] = await project.raters(1);
+      expect((await project.claim(other.token)).body.task).toBeNull();
+      expect(await expired).toEqual({ project: project.slug, taskId: task.id });
+    }, 30_000);
+  });
+});
