@@ -39,7 +39,7 @@ describe('labeling race: 64 socket raters on two server processes', () => {
       taskType: 'single_label',
       labels: [{ name: 'ham' }, { name: 'spam' }],
       overlap: OVERLAP,
-      labeling: { leaseSeconds: 10, agreementThreshold: 0.3 },
+      labeling: { leaseSeconds: 20, agreementThreshold: 0.3, goldRate: 0 },
       routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
     });
     const key = (await api(first, admin, 'POST', `/api/v1/projects/${slug}/api-keys`, { name: 'k', scopes: ['ingest'] })).secret as string;
@@ -59,7 +59,9 @@ describe('labeling race: 64 socket raters on two server processes', () => {
       }),
     );
 
-    const refused: string[] = [];
+    // a submit refused because the task filled up, by task; and the tasks that took a late answer
+    const refused: Array<{ taskId: string; code: string }> = [];
+    const tookLateAnswer = new Set<string>();
     let disconnects = 0;
     let completed = false;
     const remaining = () => withClient(database.url, async (client) => (await client.query(`SELECT count(*)::int AS n FROM tasks WHERE state <> 'completed'`)).rows[0].n as number);
@@ -90,7 +92,8 @@ describe('labeling race: 64 socket raters on two server processes', () => {
         }
         const label = Math.random() < 0.5 ? 'ham' : 'spam';
         const submitted = await socket.timeout(20_000).emitWithAck('task:submit', { project: slug, taskId: reply.task.id, annotation: { id: randomUUID(), label } });
-        if (submitted.error) refused.push(submitted.error.code);
+        if (submitted.error) refused.push({ taskId: reply.task.id, code: submitted.error.code });
+        else if (submitted.annotation.late) tookLateAnswer.add(reply.task.id);
       }
       socket.close();
     };
@@ -101,7 +104,10 @@ describe('labeling race: 64 socket raters on two server processes', () => {
         if ((await remaining()) === 0) completed = true;
       }
     })();
+    const started = Date.now();
     await Promise.all([...raters.map(work), watcher]);
+    const seconds = (Date.now() - started) / 1000;
+    process.stdout.write(`labeling race: ${TASKS * OVERLAP} answers in ${seconds.toFixed(1)} s (${((TASKS * OVERLAP) / seconds).toFixed(0)}/s), ${disconnects} disconnects, ${refused.length} late-filled refusals\n`);
 
     const check = await withClient(database.url, async (client) => ({
       perTask: (await client.query(`SELECT annotations_count AS n, count(*)::int AS tasks FROM tasks GROUP BY 1`)).rows,
@@ -113,8 +119,9 @@ describe('labeling race: 64 socket raters on two server processes', () => {
     expect(check.distinct).toBe(0);
     expect(check.annotations).toBe(OVERLAP * TASKS);
     expect(check.labels).toBe(TASKS);
-    // a slot handed to two raters would show as a refused submit: there is none
-    expect(refused).toEqual([]);
+    // a slot handed to two raters would show as a refused submit; the only refusals allowed are
+    // of tasks whose slot was freed by an expired lease and then filled by the late answer
+    expect(refused.filter((r) => r.code !== 'labeling/task_complete' || !tookLateAnswer.has(r.taskId))).toEqual([]);
     expect(disconnects).toBeGreaterThan(0);
   }, 600_000);
 });

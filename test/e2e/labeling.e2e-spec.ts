@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { io, Socket } from 'socket.io-client';
+import { DomainEvents } from '../../server/src/common/events/domain-events';
 import { startTestApp, TestApp } from '../helpers/test-app';
 import { createApiKey, createProject, createUser, predictionBody } from '../factories';
 
@@ -202,6 +203,73 @@ describe('labeling: leases, answers, consensus, review', () => {
     }
     const [{ n }] = await app.sql(`SELECT count(*)::int AS n FROM task_leases WHERE task_id = $1`, [task.id]);
     expect(n).toBe(0);
+  });
+
+  describe('gold', () => {
+    it('mixes gold into a rater\'s stream looking like any task, and pauses a rater who gets it wrong', async () => {
+      const project = await withTasks(30, { labeling: { goldRate: 0.5, goldMinAnswers: 3, goldMinAccuracy: 0.7 } });
+      const gold = { items: [0, 1, 2, 3].map((i) => ({ input: { text: `gold ${i}` }, label: 'spam' })) };
+      const added = await app.request('POST', project.path('/gold'), { token: admin, body: gold });
+      expect([added.status, added.body]).toEqual([201, { created: 4, skipped: 0 }]);
+      const goldTasks = new Set((await app.sql(`SELECT id FROM tasks WHERE project_id = $1 AND gold_item_id IS NOT NULL`, [project.id])).map((r) => r.id));
+      const [rater] = await project.raters(1);
+      const paused = new Promise<unknown>((resolve) => {
+        const off = app.app.get(DomainEvents).on('rater.paused', (event) => {
+          off();
+          resolve(event);
+        });
+      });
+      const shapes = new Set<string>();
+      let goldSeen = 0;
+      let status = 200;
+      while (status === 200) {
+        const claimed = await project.claim(rater.token);
+        status = claimed.status;
+        if (status !== 200) {
+          expect(claimed.body.code).toBe('labeling/rater_paused');
+          break;
+        }
+        const { task } = claimed.body;
+        expect(task).not.toBeNull();
+        shapes.add(Object.keys(task).sort().join(','));
+        const isGold = goldTasks.has(task.id);
+        if (isGold) goldSeen++;
+        // right on the first gold item, wrong on the next two: 1 of 3 is below 0.7
+        const label = isGold && goldSeen > 1 ? 'ham' : 'spam';
+        expect((await project.submit(rater.token, task.id, label)).body.taskState).toBe('completed');
+      }
+      expect(goldSeen).toBe(3);
+      expect(shapes.size).toBe(1); // gold and routed tasks have the same shape
+      expect(await paused).toMatchObject({ projectId: project.id, raterId: rater.id, goldAnswers: 3 });
+      const quality = await app.request('GET', project.path('/raters'), { token: admin });
+      expect(quality.body.raters).toEqual([expect.objectContaining({ raterId: rater.id, goldAnswers: 3, goldAccuracy: 1 / 3, pausedAt: expect.any(String) })]);
+      expect((await app.sql(`SELECT count(*)::int AS n FROM audit_log WHERE project_id = $1 AND action = 'rater.paused'`, [project.id]))[0].n).toBe(1);
+      // gold answers never decide a prediction's label
+      expect((await app.sql(`SELECT count(*)::int AS n FROM labels WHERE project_id = $1 AND task_id = ANY($2::uuid[])`, [project.id, [...goldTasks]]))[0].n).toBe(0);
+
+      expect((await app.request('POST', project.path(`/raters/${rater.id}/resume`), { token: admin })).status).toBe(204);
+      expect((await project.claim(rater.token)).status).toBe(200);
+      expect((await app.request('POST', project.path(`/raters/${rater.id}/resume`), { token: admin })).body.code).toBe('labeling/rater_not_paused');
+    });
+
+    it('promotes finished labels to gold once, and refuses bad gold', async () => {
+      const project = await withTasks(2, { labeling: { goldRate: 0 } });
+      const [rater] = await project.raters(1);
+      await project.labelAll(rater.token, 'promo');
+      const [labeled, unlabeled] = [project.predictions[0].id, randomUUID()];
+      const promote = (ids: string[]) => app.request('POST', project.path('/gold/promote'), { token: admin, body: { predictionIds: ids } });
+      expect((await promote([labeled, unlabeled])).body).toEqual({ created: 1, skipped: 1 });
+      expect((await promote([labeled])).body).toEqual({ created: 0, skipped: 1 });
+      const [item] = await app.sql(`SELECT label, input FROM gold_items WHERE project_id = $1`, [project.id]);
+      expect(item).toEqual({ label: 'promo', input: project.predictions[0].input });
+
+      const bad = await app.request('POST', project.path('/gold'), { token: admin, body: { items: [{ input: { a: 1 }, label: 'nope' }] } });
+      expect([bad.status, bad.body.field]).toEqual([400, 'items.0.label']);
+      const nested = await app.request('POST', project.path('/gold'), { token: admin, body: { items: [{ input: { a: { b: 1 } }, label: 'ham' }] } });
+      expect([nested.status, nested.body.field]).toEqual([400, 'items.0.input.a']);
+      expect((await app.request('POST', project.path('/gold'), { token: rater.token, body: { items: [{ input: { a: 1 }, label: 'ham' }] } })).status).toBe(403);
+      expect((await app.sql(`SELECT count(*)::int AS n FROM gold_items WHERE project_id = $1`, [project.id]))[0].n).toBe(1);
+    });
   });
 
   describe('over socket.io', () => {

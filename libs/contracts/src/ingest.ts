@@ -34,6 +34,9 @@ function keyedRecord<V>(valid: (value: unknown) => value is V, message: string, 
     .meta({ type: 'object', maxProperties: maxKeys, additionalProperties: jsonSchema });
 }
 
+/** A prediction's (or a gold item's) features, by name. */
+export const Features = () => keyedRecord(isFeatureValue, FEATURE_MESSAGE, FEATURE_LIMITS.features, featureJsonSchema).describe('the features, by name');
+
 /** A feature: a number, string or boolean, or an array of them. */
 export const FeatureValue = z.custom<FeatureValue>(isFeatureValue, FEATURE_MESSAGE).meta(featureJsonSchema);
 
@@ -44,7 +47,7 @@ export const PredictionInput = z
   .strictObject({
     id: z.guid().optional().describe('client id: the idempotency key; generated when absent'),
     model: z.strictObject({ name: z.string().trim().min(1).max(200), version: z.string().trim().min(1).max(200) }),
-    input: keyedRecord(isFeatureValue, FEATURE_MESSAGE, FEATURE_LIMITS.features, featureJsonSchema).describe('the features, by name'),
+    input: Features(),
     scores: z.record(z.string().min(1).max(64), z.number()),
     predictedLabel: z.string().min(1).max(64).optional().describe('argmax of scores when absent'),
     slice: keyedRecord(isSliceValue, `a string of at most ${FEATURE_LIMITS.sliceValueLength} characters`, FEATURE_LIMITS.sliceKeys, {

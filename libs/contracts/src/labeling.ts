@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Features } from './ingest';
 import { LabelDefinition } from './projects';
 
 export const TASK_STATES = ['queued', 'leased', 'completed', 'escalated', 'review', 'cancelled'] as const;
@@ -68,3 +69,33 @@ export type QueueStats = z.infer<typeof QueueStats>;
 
 export const ReviewRequest = z.strictObject({ label: z.string().min(1).max(64) }).meta({ id: 'ReviewRequest' });
 export type ReviewRequest = z.infer<typeof ReviewRequest>;
+
+export const GoldItemInput = z.strictObject({
+  input: Features(),
+  label: z.string().min(1).max(64),
+  scores: z.record(z.string(), z.number().min(0).max(1)).optional().describe('model scores to show as the suggestion when the project shows predictions, so gold looks like the rest'),
+});
+export const AddGoldRequest = z.strictObject({ items: z.array(GoldItemInput).min(1).max(1_000) }).meta({ id: 'AddGoldRequest' });
+export type AddGoldRequest = z.infer<typeof AddGoldRequest>;
+
+export const PromoteGoldRequest = z
+  .strictObject({ predictionIds: z.array(z.guid()).min(1).max(1_000).describe('predictions whose final human label becomes gold') })
+  .meta({ id: 'PromoteGoldRequest' });
+export type PromoteGoldRequest = z.infer<typeof PromoteGoldRequest>;
+
+export const GoldReply = z.object({ created: z.number().int(), skipped: z.number().int() }).meta({ id: 'GoldReply' });
+export type GoldReply = z.infer<typeof GoldReply>;
+
+export const RaterQuality = z
+  .object({
+    raterId: z.uuid(),
+    email: z.string(),
+    annotations: z.number().int(),
+    goldAnswers: z.number().int(),
+    goldAccuracy: z.number().nullable(),
+    pausedAt: z.string().nullable(),
+  })
+  .meta({ id: 'RaterQuality' });
+export type RaterQuality = z.infer<typeof RaterQuality>;
+export const RaterQualityList = z.object({ raters: z.array(RaterQuality) }).meta({ id: 'RaterQualityList' });
+export type RaterQualityList = z.infer<typeof RaterQualityList>;

@@ -125,6 +125,9 @@ export const LabelingSettings = z
     agreementThreshold: probability.default(0.6).describe('below this share for the majority label, one more rater is added, then a reviewer decides'),
     maxAnnotations: z.number().int().min(1).max(25).optional().describe('the most raters a task may get before it goes to review (default: overlap + 2)'),
     showPrediction: z.boolean().default(false).describe("show the model's prediction to raters as a suggestion (off: raters label blind)"),
+    goldRate: z.number().min(0).max(0.5).default(0.05).describe("the share of a rater's claims answered with a gold item they have not seen"),
+    goldMinAnswers: z.number().int().min(1).max(1_000).default(10).describe('gold answers before a rater can be paused'),
+    goldMinAccuracy: probability.default(0.7).describe('below this accuracy on gold, a rater is paused in the project'),
   })
   .meta({ id: 'LabelingSettings' });
 export type LabelingSettings = z.infer<typeof LabelingSettings>;

@@ -40,3 +40,10 @@ export function maskInput(input: Record<string, unknown>, maskedFields: readonly
   }
   return masked;
 }
+
+/** The label with the highest score (the first of equals). */
+export function topLabel(scores: Readonly<Record<string, number>>): string {
+  let best = '';
+  for (const [label, score] of Object.entries(scores)) if (best === '' || score > scores[best]) best = label;
+  return best;
+}

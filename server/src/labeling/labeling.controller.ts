@@ -1,8 +1,21 @@
-import { Controller, Get, HttpCode, Post, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ClaimReply, ClaimRequest, LeaseReply, QueueStats, ReviewRequest, SkipRequest, SubmitAnnotationReply, SubmitAnnotationRequest } from '@backflow/contracts';
+import {
+  AddGoldRequest,
+  ClaimReply,
+  ClaimRequest,
+  GoldReply,
+  LeaseReply,
+  PromoteGoldRequest,
+  QueueStats,
+  RaterQualityList,
+  ReviewRequest,
+  SkipRequest,
+  SubmitAnnotationReply,
+  SubmitAnnotationRequest,
+} from '@backflow/contracts';
 import { CurrentUser } from '../auth/auth.decorators';
 import type { UserPrincipal } from '../auth/principal';
 import { openApiSchema, ValidBody, ValidParam } from '../common/validation/zod-validation.pipe';
@@ -82,5 +95,39 @@ export class LabelingController {
   @ProjectRoute({ members: [...REVIEWERS.members] })
   review(@ValidParam('id', z.uuid()) taskId: string, @ValidBody(ReviewRequest) body: ReviewRequest, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal) {
     return this.labeling.review(project, user.userId, taskId, body.label);
+  }
+
+  /** Admins: gold items (inputs with their true label), mixed into raters' streams at `labeling.goldRate`. */
+  @Post('gold')
+  @HttpCode(201)
+  @ProjectRoute()
+  @ApiOkResponse({ schema: openApiSchema(GoldReply) })
+  addGold(@ValidBody(AddGoldRequest) body: AddGoldRequest, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal, @Req() request: FastifyRequest): Promise<GoldReply> {
+    return this.labeling.addGold(project, body, { userId: user.userId, requestId: String(request.id) });
+  }
+
+  /** Admins: predictions whose final human label becomes gold. */
+  @Post('gold/promote')
+  @HttpCode(201)
+  @ProjectRoute()
+  @ApiOkResponse({ schema: openApiSchema(GoldReply) })
+  promoteGold(@ValidBody(PromoteGoldRequest) body: PromoteGoldRequest, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal, @Req() request: FastifyRequest): Promise<GoldReply> {
+    return this.labeling.promoteToGold(project, body, { userId: user.userId, requestId: String(request.id) });
+  }
+
+  /** Admins: each member's answers, accuracy on gold, and whether they are paused. */
+  @Get('raters')
+  @ProjectRoute()
+  @ApiOkResponse({ schema: openApiSchema(RaterQualityList) })
+  raters(@CurrentProject() project: ProjectEntity): Promise<RaterQualityList> {
+    return this.labeling.raterQuality(project);
+  }
+
+  /** Admins: lets a paused rater label again (their gold record starts afresh). */
+  @Post('raters/:userId/resume')
+  @HttpCode(204)
+  @ProjectRoute()
+  async resume(@ValidParam('userId', z.uuid()) raterId: string, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal, @Req() request: FastifyRequest): Promise<void> {
+    await this.labeling.resumeRater(project, raterId, { userId: user.userId, requestId: String(request.id) });
   }
 }

@@ -20,7 +20,9 @@ export interface CreatedTask {
 export interface LockedTask {
   id: string;
   projectId: string;
-  predictionId: string;
+  /** null for a gold task */
+  predictionId: string | null;
+  goldItemId: string | null;
   state: TaskState;
   requiredAnnotations: number;
   annotationsCount: number;
@@ -29,8 +31,9 @@ export interface LockedTask {
 export interface TaskView {
   id: string;
   input: Record<string, unknown>;
-  predictedLabel: string;
-  scores: Record<string, number>;
+  /** the model's scores; a gold item has them only when it was given them */
+  scores: Record<string, number> | null;
+  predictedLabel: string | null;
 }
 
 export interface StoredAnnotation {
@@ -95,7 +98,7 @@ export class LabelingRepository {
     const rows: Array<{ id: string }> = await manager.query(
       `SELECT t.id FROM tasks t
         WHERE t.project_id = $1 AND t.state IN ${states === 'open' ? OPEN : `('review')`}
-          AND t.id <> ALL($3::uuid[])
+          AND t.gold_item_id IS NULL AND t.id <> ALL($3::uuid[])
           AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.rater_id = $2)
           AND NOT EXISTS (SELECT 1 FROM task_skips s WHERE s.task_id = t.id AND s.rater_id = $2)
           AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND l.rater_id = $2 AND l.expires_at > now())
@@ -139,8 +142,12 @@ export class LabelingRepository {
   }
 
   async view(manager: EntityManager, taskId: string): Promise<TaskView | undefined> {
-    const rows: Array<{ id: string; input: Record<string, unknown>; predicted_label: string; scores: Record<string, number> }> = await manager.query(
-      `SELECT t.id, p.input, p.predicted_label, p.scores FROM tasks t JOIN predictions p ON p.project_id = t.project_id AND p.id = t.prediction_id WHERE t.id = $1`,
+    const rows: Array<{ id: string; input: Record<string, unknown>; predicted_label: string | null; scores: Record<string, number> | null }> = await manager.query(
+      `SELECT t.id, coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores
+         FROM tasks t
+         LEFT JOIN predictions p ON p.project_id = t.project_id AND p.id = t.prediction_id
+         LEFT JOIN gold_items g ON g.id = t.gold_item_id
+        WHERE t.id = $1`,
       [taskId],
     );
     const r = rows[0];
@@ -148,12 +155,23 @@ export class LabelingRepository {
   }
 
   async lockTask(manager: EntityManager, projectId: string, taskId: string): Promise<LockedTask | undefined> {
-    const rows: Array<{ id: string; project_id: string; prediction_id: string; state: TaskState; required_annotations: number; annotations_count: number }> = await manager.query(
-      `SELECT id, project_id, prediction_id, state, required_annotations, annotations_count FROM tasks WHERE project_id = $1 AND id = $2 FOR UPDATE`,
-      [projectId, taskId],
-    );
+    const rows: Array<{ id: string; project_id: string; prediction_id: string | null; gold_item_id: string | null; state: TaskState; required_annotations: number; annotations_count: number }> =
+      await manager.query(
+        `SELECT id, project_id, prediction_id, gold_item_id, state, required_annotations, annotations_count FROM tasks WHERE project_id = $1 AND id = $2 FOR UPDATE`,
+        [projectId, taskId],
+      );
     const r = rows[0];
-    return r && { id: r.id, projectId: r.project_id, predictionId: r.prediction_id, state: r.state, requiredAnnotations: r.required_annotations, annotationsCount: r.annotations_count };
+    return (
+      r && {
+        id: r.id,
+        projectId: r.project_id,
+        predictionId: r.prediction_id,
+        goldItemId: r.gold_item_id,
+        state: r.state,
+        requiredAnnotations: r.required_annotations,
+        annotationsCount: r.annotations_count,
+      }
+    );
   }
 
   async annotation(manager: EntityManager, id: string): Promise<StoredAnnotation | undefined> {
@@ -219,7 +237,7 @@ export class LabelingRepository {
 
   async queueStats(manager: EntityManager, projectId: string): Promise<{ depth: number; review: number; doneToday: number }> {
     const [row] = await manager.query(
-      `SELECT (SELECT count(*)::int FROM tasks WHERE project_id = $1 AND state IN ${OPEN}) AS depth,
+      `SELECT (SELECT count(*)::int FROM tasks WHERE project_id = $1 AND state IN ${OPEN} AND gold_item_id IS NULL) AS depth,
               (SELECT count(*)::int FROM tasks WHERE project_id = $1 AND state = 'review') AS review,
               (SELECT count(*)::int FROM annotations WHERE project_id = $1 AND created_at >= date_trunc('day', now(), 'UTC')) AS done_today`,
       [projectId],
@@ -234,5 +252,125 @@ export class LabelingRepository {
 
   async recordReview(manager: EntityManager, task: LockedTask, reviewerId: string, label: string): Promise<void> {
     await manager.query(`INSERT INTO task_reviews (task_id, project_id, reviewer_id, label) VALUES ($1, $2, $3, $4)`, [task.id, task.projectId, reviewerId, label]);
+  }
+
+  /** A gold task the rater has not answered, skipped or holding, at random (gold tasks have no slots: every rater answers each once). */
+  async pickGold(manager: EntityManager, projectId: string, raterId: string): Promise<string | undefined> {
+    const rows: Array<{ id: string }> = await manager.query(
+      `SELECT t.id FROM tasks t
+        WHERE t.project_id = $1 AND t.gold_item_id IS NOT NULL AND t.state = 'queued'
+          AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.rater_id = $2)
+          AND NOT EXISTS (SELECT 1 FROM task_skips s WHERE s.task_id = t.id AND s.rater_id = $2)
+          AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND l.rater_id = $2 AND l.expires_at > now())
+        ORDER BY random() LIMIT 1`,
+      [projectId, raterId],
+    );
+    return rows[0]?.id;
+  }
+
+  async leaseGold(manager: EntityManager, projectId: string, taskId: string, raterId: string, ttlSeconds: number): Promise<Date> {
+    const rows: Array<{ expires_at: Date }> = await manager.query(
+      `INSERT INTO task_leases (task_id, rater_id, project_id, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+       ON CONFLICT (task_id, rater_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, claimed_at = now()
+       RETURNING expires_at`,
+      [taskId, raterId, projectId, ttlSeconds],
+    );
+    return rows[0].expires_at;
+  }
+
+  async isPaused(manager: EntityManager, projectId: string, raterId: string): Promise<boolean> {
+    const rows = await manager.query(`SELECT 1 FROM rater_quality WHERE project_id = $1 AND rater_id = $2 AND paused_at IS NOT NULL`, [projectId, raterId]);
+    return rows.length > 0;
+  }
+
+  /** Stores an answer to a gold task and scores the rater; returns whether they were right and their record. */
+  async answerGold(
+    manager: EntityManager,
+    task: LockedTask,
+    annotation: StoredAnnotation & { timeSpentMs: number | null },
+  ): Promise<{ correct: boolean; goldAnswers: number; goldCorrect: number; paused: boolean }> {
+    await manager.query(
+      `INSERT INTO annotations (id, project_id, task_id, rater_id, label, time_spent_ms, late) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [annotation.id, task.projectId, task.id, annotation.raterId, annotation.label, annotation.timeSpentMs, annotation.late],
+    );
+    await manager.query(`DELETE FROM task_leases WHERE task_id = $1 AND rater_id = $2`, [task.id, annotation.raterId]);
+    const rows: Array<{ correct: boolean; gold_answers: number; gold_correct: number; paused: boolean }> = await manager.query(
+      `WITH truth AS (SELECT label = $4 AS correct FROM gold_items WHERE id = $3)
+       INSERT INTO rater_quality AS q (project_id, rater_id, gold_answers, gold_correct)
+       SELECT $1, $2, 1, CASE WHEN truth.correct THEN 1 ELSE 0 END FROM truth
+       ON CONFLICT (project_id, rater_id) DO UPDATE SET gold_answers = q.gold_answers + 1, gold_correct = q.gold_correct + EXCLUDED.gold_correct
+       RETURNING (SELECT correct FROM truth) AS correct, gold_answers, gold_correct, paused_at IS NOT NULL AS paused`,
+      [task.projectId, annotation.raterId, task.goldItemId, annotation.label],
+    );
+    const r = rows[0];
+    return { correct: r.correct, goldAnswers: r.gold_answers, goldCorrect: r.gold_correct, paused: r.paused };
+  }
+
+  async pause(manager: EntityManager, projectId: string, raterId: string): Promise<void> {
+    await manager.query(`UPDATE rater_quality SET paused_at = now() WHERE project_id = $1 AND rater_id = $2 AND paused_at IS NULL`, [projectId, raterId]);
+    await manager.query(`DELETE FROM task_leases WHERE project_id = $1 AND rater_id = $2`, [projectId, raterId]);
+  }
+
+  /** Lifts a pause and starts the rater's gold record afresh; false when they were not paused. */
+  async resume(manager: EntityManager, projectId: string, raterId: string): Promise<boolean> {
+    const [, count]: [unknown, number] = await manager.query(
+      `UPDATE rater_quality SET paused_at = NULL, gold_answers = 0, gold_correct = 0 WHERE project_id = $1 AND rater_id = $2 AND paused_at IS NOT NULL`,
+      [projectId, raterId],
+    );
+    return count > 0;
+  }
+
+  /** Creates gold items with one gold task each; items promoted from a prediction already gold are skipped. */
+  async insertGold(
+    manager: EntityManager,
+    projectId: string,
+    createdBy: string,
+    items: Array<{ input: unknown; label: string; scores: Record<string, number> | null; sourcePredictionId: string | null }>,
+  ): Promise<number> {
+    if (items.length === 0) return 0;
+    const rows: Array<{ id: string }> = await manager.query(
+      `WITH added AS (
+         INSERT INTO gold_items (project_id, input, label, scores, source_prediction_id, created_by)
+         SELECT $1, i.input, i.label, i.scores, i.source, $2 FROM unnest($3::jsonb[], $4::text[], $5::jsonb[], $6::uuid[]) AS i(input, label, scores, source)
+         ON CONFLICT (project_id, source_prediction_id) WHERE source_prediction_id IS NOT NULL DO NOTHING
+         RETURNING id)
+       INSERT INTO tasks (project_id, gold_item_id, reason, priority, inclusion_probability, required_annotations)
+       SELECT $1, id, 'gold', 0, 1, 1 FROM added
+       RETURNING id`,
+      [
+        projectId,
+        createdBy,
+        items.map((i) => JSON.stringify(i.input)),
+        items.map((i) => i.label),
+        items.map((i) => (i.scores ? JSON.stringify(i.scores) : null)),
+        items.map((i) => i.sourcePredictionId),
+      ],
+    );
+    return rows.length;
+  }
+
+  /** Final human labels of these predictions, with what a gold item needs. */
+  async finishedLabels(manager: EntityManager, projectId: string, predictionIds: string[]): Promise<Array<{ predictionId: string; input: unknown; scores: Record<string, number>; label: string }>> {
+    const rows: Array<{ id: string; input: unknown; scores: Record<string, number>; value: string }> = await manager.query(
+      `SELECT p.id, p.input, p.scores, l.value FROM predictions p
+         JOIN labels l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL AND l.source IN ('consensus', 'review', 'gold')
+        WHERE p.project_id = $1 AND p.id = ANY($2::uuid[])`,
+      [projectId, predictionIds],
+    );
+    return rows.map((r) => ({ predictionId: r.id, input: r.input, scores: r.scores, label: r.value }));
+  }
+
+  async raterQuality(manager: EntityManager, projectId: string): Promise<Array<{ raterId: string; email: string; annotations: number; goldAnswers: number; goldCorrect: number; pausedAt: Date | null }>> {
+    const rows: Array<{ id: string; email: string; annotations: number; gold_answers: number | null; gold_correct: number | null; paused_at: Date | null }> = await manager.query(
+      `SELECT u.id, u.email,
+              (SELECT count(*)::int FROM annotations a WHERE a.project_id = m.project_id AND a.rater_id = u.id) AS annotations,
+              q.gold_answers, q.gold_correct, q.paused_at
+         FROM memberships m JOIN users u ON u.id = m.user_id
+         LEFT JOIN rater_quality q ON q.project_id = m.project_id AND q.rater_id = u.id
+        WHERE m.project_id = $1
+        ORDER BY u.email`,
+      [projectId],
+    );
+    return rows.map((r) => ({ raterId: r.id, email: r.email, annotations: r.annotations, goldAnswers: r.gold_answers ?? 0, goldCorrect: r.gold_correct ?? 0, pausedAt: r.paused_at }));
   }
 }

@@ -1,13 +1,27 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { ClaimReply, QueueStats, SkipRequest, SubmitAnnotationReply, SubmitAnnotationRequest, TaskPayload } from '@backflow/contracts';
+import type {
+  AddGoldRequest,
+  ClaimReply,
+  GoldReply,
+  PromoteGoldRequest,
+  QueueStats,
+  RaterQualityList,
+  SkipRequest,
+  SubmitAnnotationReply,
+  SubmitAnnotationRequest,
+  TaskPayload,
+} from '@backflow/contracts';
+import type { Actor } from '../auth/users.service';
+import { AuditService } from '../common/audit/audit.service';
+import { ValidationError } from '../common/errors';
 import { DomainEvents } from '../common/events/domain-events';
 import { LabelsService } from '../labels/labels.service';
 import type { ProjectEntity } from '../projects/project.entity';
-import { decideConsensus, maskInput } from './consensus';
+import { decideConsensus, maskInput, topLabel } from './consensus';
 import { LabelingErrors } from './labeling.errors';
-import { CreatedTask, LabelingRepository, LockedTask, NewTask } from './labeling.repository';
+import { CreatedTask, LabelingRepository, LockedTask, NewTask, StoredAnnotation } from './labeling.repository';
 
 export type { CreatedTask, NewTask } from './labeling.repository';
 
@@ -26,6 +40,7 @@ export class LabelingService {
     private readonly repository: LabelingRepository,
     private readonly labels: LabelsService,
     private readonly events: DomainEvents,
+    private readonly audit: AuditService,
   ) {}
 
   /** Creates tasks in the caller's transaction, each needing the project's overlap in annotations; skips predictions that have one. */
@@ -47,11 +62,18 @@ export class LabelingService {
    * Leases the next task to a rater (or, in review, the next task waiting for a reviewer).
    * A rater holding the most leases gets their oldest held task again instead of a new one.
    */
-  async claim(project: ProjectEntity, raterId: string, queue: 'open' | 'review' = 'open'): Promise<ClaimReply> {
-    const ttl = project.labelingSettings.leaseSeconds;
+  async claim(project: ProjectEntity, raterId: string, queue: 'open' | 'review' = 'open', random = Math.random): Promise<ClaimReply> {
+    const settings = project.labelingSettings;
+    const ttl = settings.leaseSeconds;
     const task = await this.dataSource.transaction(async (manager) => {
+      if (queue === 'open' && (await this.repository.isPaused(manager, project.id, raterId))) throw LabelingErrors.raterPaused(project.slug);
       const held = await this.repository.heldLeases(manager, project.id, raterId);
       if (held.length >= MAX_LEASES_PER_RATER) return this.payload(manager, project, held[0].taskId, held[0].expiresAt);
+      if (queue === 'open' && settings.goldRate > 0 && random() < settings.goldRate) {
+        // a gold item now and then, in the same shape as any task
+        const gold = await this.repository.pickGold(manager, project.id, raterId);
+        if (gold) return this.payload(manager, project, gold, await this.repository.leaseGold(manager, project.id, gold, raterId, ttl));
+      }
       const tried: string[] = [];
       for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
         const id = await this.repository.lockNextClaimable(manager, project.id, raterId, queue, tried);
@@ -73,7 +95,7 @@ export class LabelingService {
       input: maskInput(view.input, project.maskedFields),
       labels: project.labels,
       instructions: project.instructions,
-      ...(project.labelingSettings.showPrediction && { suggestion: { label: view.predictedLabel, scores: view.scores } }),
+      ...(project.labelingSettings.showPrediction && view.scores && { suggestion: { label: view.predictedLabel ?? topLabel(view.scores), scores: view.scores } }),
       leaseExpiresAt: leaseExpiresAt.toISOString(),
     };
   }
@@ -93,13 +115,14 @@ export class LabelingService {
       const previous = await this.repository.annotation(manager, request.id);
       if (previous) {
         if (previous.taskId !== taskId || previous.raterId !== raterId) throw LabelingErrors.annotationIdTaken();
-        return { annotation: { id: previous.id, taskId, label: previous.label, late: previous.late }, taskState: task.state, duplicate: true };
+        return { annotation: { id: previous.id, taskId, label: previous.label, late: previous.late }, taskState: task.goldItemId ? 'completed' : task.state, duplicate: true };
       }
       if (await this.repository.hasAnswered(manager, taskId, raterId)) throw LabelingErrors.alreadyAnswered();
-      if (!['queued', 'escalated'].includes(task.state) || task.annotationsCount >= task.requiredAnnotations) throw LabelingErrors.taskComplete();
+      if (!task.goldItemId && (!['queued', 'escalated'].includes(task.state) || task.annotationsCount >= task.requiredAnnotations)) throw LabelingErrors.taskComplete();
       const lease = await this.repository.lease(manager, taskId, raterId);
       if (lease === 'none') throw LabelingErrors.notClaimed();
       const late = lease === 'expired';
+      if (task.goldItemId) return this.answerGold(manager, project, task, { id: request.id, taskId, raterId, label: request.label, late, timeSpentMs: request.timeSpentMs ?? null }, afterCommit);
       const answers = await this.repository.addAnnotation(manager, task, { id: request.id, taskId, raterId, label: request.label, late, timeSpentMs: request.timeSpentMs ?? null });
       afterCommit.push(() => this.events.emit('annotation.submitted', { projectId: project.id, taskId, raterId, label: request.label }));
       const taskState = answers.length >= task.requiredAnnotations ? await this.settle(manager, project, task, answers, afterCommit) : task.state;
@@ -107,6 +130,28 @@ export class LabelingService {
     });
     for (const announce of afterCommit) announce();
     return reply;
+  }
+
+  /** A gold answer scores the rater; too many wrong ones pause them in the project. To the rater it looks like any answer. */
+  private async answerGold(
+    manager: EntityManager,
+    project: ProjectEntity,
+    task: LockedTask,
+    annotation: StoredAnnotation & { timeSpentMs: number | null },
+    afterCommit: AfterCommit[],
+  ): Promise<SubmitAnnotationReply> {
+    const settings = project.labelingSettings;
+    const record = await this.repository.answerGold(manager, task, annotation);
+    if (!record.paused && record.goldAnswers >= settings.goldMinAnswers && record.goldCorrect / record.goldAnswers < settings.goldMinAccuracy) {
+      await this.repository.pause(manager, project.id, annotation.raterId);
+      const accuracy = record.goldCorrect / record.goldAnswers;
+      await this.audit.record(
+        { actorUserId: null, action: 'rater.paused', targetType: 'user', targetId: annotation.raterId, projectId: project.id, details: { goldAnswers: record.goldAnswers, accuracy } },
+        manager,
+      );
+      afterCommit.push(() => this.events.emit('rater.paused', { projectId: project.id, raterId: annotation.raterId, goldAnswers: record.goldAnswers, accuracy }));
+    }
+    return { annotation: { id: annotation.id, taskId: task.id, label: annotation.label, late: annotation.late }, taskState: 'completed', duplicate: false };
   }
 
   /** All answers are in: a final label, one more rater, or a reviewer. */
@@ -129,8 +174,9 @@ export class LabelingService {
   private async finalize(manager: EntityManager, project: ProjectEntity, task: LockedTask, label: string, source: 'consensus' | 'review', agreement: number, afterCommit: AfterCommit[]): Promise<void> {
     await this.repository.setState(manager, task.id, 'completed');
     await this.repository.releaseLeases(manager, task.id);
-    await this.labels.recordHumanLabel(manager, project.id, { predictionId: task.predictionId, value: label, source, agreement, taskId: task.id });
-    afterCommit.push(() => this.events.emit('label.finalized', { projectId: project.id, predictionId: task.predictionId, label, source }));
+    const predictionId = task.predictionId!;
+    await this.labels.recordHumanLabel(manager, project.id, { predictionId, value: label, source, agreement, taskId: task.id });
+    afterCommit.push(() => this.events.emit('label.finalized', { projectId: project.id, predictionId, label, source }));
   }
 
   /** A reviewer's decision is final; its agreement is the share of raters who chose the same label. */
@@ -175,6 +221,63 @@ export class LabelingService {
     const expiresAt = await this.repository.extendLease(this.dataSource.manager, taskId, raterId, project.labelingSettings.leaseSeconds);
     if (!expiresAt) throw LabelingErrors.leaseExpired();
     return { taskId, leaseExpiresAt: expiresAt.toISOString() };
+  }
+
+  /** Admins add gold items: inputs with their true label, each a gold task every rater may meet once. */
+  async addGold(project: ProjectEntity, request: AddGoldRequest, actor: Actor): Promise<GoldReply> {
+    const names = project.labels.map((l) => l.name);
+    request.items.forEach((item, index) => {
+      if (!names.includes(item.label)) throw new ValidationError(`items.${index}.label: "${item.label}" is not one of the project's labels`, `items.${index}.label`);
+    });
+    const created = await this.dataSource.transaction(async (manager) => {
+      const count = await this.repository.insertGold(
+        manager,
+        project.id,
+        actor.userId!,
+        request.items.map((item) => ({ input: item.input, label: item.label, scores: item.scores ?? null, sourcePredictionId: null })),
+      );
+      await this.audit.record({ actorUserId: actor.userId, action: 'gold.added', targetType: 'project', targetId: project.id, projectId: project.id, requestId: actor.requestId, details: { count } }, manager);
+      return count;
+    });
+    return { created, skipped: request.items.length - created };
+  }
+
+  /** Makes gold of predictions whose final label people decided; those without one, or already gold, are skipped. */
+  async promoteToGold(project: ProjectEntity, request: PromoteGoldRequest, actor: Actor): Promise<GoldReply> {
+    const created = await this.dataSource.transaction(async (manager) => {
+      const finished = await this.repository.finishedLabels(manager, project.id, request.predictionIds);
+      const count = await this.repository.insertGold(
+        manager,
+        project.id,
+        actor.userId!,
+        finished.map((f) => ({ input: f.input, label: f.label, scores: f.scores, sourcePredictionId: f.predictionId })),
+      );
+      await this.audit.record({ actorUserId: actor.userId, action: 'gold.promoted', targetType: 'project', targetId: project.id, projectId: project.id, requestId: actor.requestId, details: { count } }, manager);
+      return count;
+    });
+    return { created, skipped: new Set(request.predictionIds).size - created };
+  }
+
+  async raterQuality(project: ProjectEntity): Promise<RaterQualityList> {
+    const rows = await this.repository.raterQuality(this.dataSource.manager, project.id);
+    return {
+      raters: rows.map((r) => ({
+        raterId: r.raterId,
+        email: r.email,
+        annotations: r.annotations,
+        goldAnswers: r.goldAnswers,
+        goldAccuracy: r.goldAnswers ? r.goldCorrect / r.goldAnswers : null,
+        pausedAt: r.pausedAt?.toISOString() ?? null,
+      })),
+    };
+  }
+
+  /** An admin lets a paused rater back in; their gold record starts afresh. */
+  async resumeRater(project: ProjectEntity, raterId: string, actor: Actor): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      if (!(await this.repository.resume(manager, project.id, raterId))) throw LabelingErrors.raterNotPaused();
+      await this.audit.record({ actorUserId: actor.userId, action: 'rater.resumed', targetType: 'user', targetId: raterId, projectId: project.id, requestId: actor.requestId }, manager);
+    });
   }
 
   async queueStats(project: ProjectEntity): Promise<QueueStats> {
