@@ -36,6 +36,20 @@ export interface TaskView {
   predictedLabel: string | null;
 }
 
+export type LeasedView = TaskView & { leaseExpiresAt: Date };
+
+interface LeasedRow {
+  id: string;
+  expires_at: Date;
+  input: Record<string, unknown>;
+  predicted_label: string | null;
+  scores: Record<string, number> | null;
+}
+
+function toLeasedView(r: LeasedRow): LeasedView {
+  return { id: r.id, input: r.input, predictedLabel: r.predicted_label, scores: r.scores, leaseExpiresAt: r.expires_at };
+}
+
 export interface StoredAnnotation {
   id: string;
   taskId: string;
@@ -114,44 +128,50 @@ export class LabelingRepository {
 
   /**
    * Leases a task the caller has locked, if a slot is still free: a statement of its own, so
-   * it sees every lease committed before the lock was taken.
+   * it sees every lease committed before the lock was taken. Returns what the rater is shown.
    */
-  async takeLease(manager: EntityManager, taskId: string, raterId: string, ttlSeconds: number): Promise<Date | undefined> {
-    const rows: Array<{ expires_at: Date }> = await manager.query(
-      `INSERT INTO task_leases (task_id, rater_id, project_id, expires_at)
-       SELECT t.id, $2, t.project_id, now() + make_interval(secs => $3) FROM tasks t
-        WHERE t.id = $1
-          AND (CASE WHEN t.state = 'review' THEN 1 ELSE t.required_annotations - t.annotations_count END)
-              > (SELECT count(*) FROM task_leases l WHERE l.task_id = t.id AND l.expires_at > now() AND l.rater_id <> $2)
-       ON CONFLICT (task_id, rater_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, claimed_at = now()
-       RETURNING expires_at`,
+  async takeLease(manager: EntityManager, taskId: string, raterId: string, ttlSeconds: number): Promise<LeasedView | undefined> {
+    const rows: LeasedRow[] = await manager.query(
+      `WITH lease AS (
+         INSERT INTO task_leases (task_id, rater_id, project_id, expires_at)
+         SELECT t.id, $2, t.project_id, now() + make_interval(secs => $3) FROM tasks t
+          WHERE t.id = $1
+            AND (CASE WHEN t.state = 'review' THEN 1 ELSE t.required_annotations - t.annotations_count END)
+                > (SELECT count(*) FROM task_leases l WHERE l.task_id = t.id AND l.expires_at > now() AND l.rater_id <> $2)
+         ON CONFLICT (task_id, rater_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, claimed_at = now()
+         RETURNING task_id, expires_at)
+       SELECT lease.task_id AS id, lease.expires_at, coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores
+         FROM lease JOIN tasks t ON t.id = lease.task_id
+         LEFT JOIN predictions p ON p.project_id = t.project_id AND p.id = t.prediction_id
+         LEFT JOIN gold_items g ON g.id = t.gold_item_id`,
       [taskId, raterId, ttlSeconds],
     );
-    return rows[0]?.expires_at;
+    return rows[0] && toLeasedView(rows[0]);
   }
 
-  /** How many unexpired leases a rater holds in a project. */
-  async heldLeases(manager: EntityManager, projectId: string, raterId: string): Promise<Array<{ taskId: string; expiresAt: Date }>> {
-    const rows: Array<{ task_id: string; expires_at: Date }> = await manager.query(
-      `SELECT l.task_id, l.expires_at FROM task_leases l JOIN tasks t ON t.id = l.task_id
-        WHERE l.project_id = $1 AND l.rater_id = $2 AND l.expires_at > now() AND t.state IN ('queued', 'escalated', 'review')
-        ORDER BY l.claimed_at`,
+  /** Whether the rater is paused in the project, and the unexpired leases they hold there (oldest first). */
+  async claimContext(manager: EntityManager, projectId: string, raterId: string): Promise<{ paused: boolean; held: Array<{ taskId: string; expiresAt: Date }> }> {
+    const [row]: Array<{ paused: boolean; held: Array<{ taskId: string; expiresAt: string }> }> = await manager.query(
+      `SELECT EXISTS (SELECT 1 FROM rater_quality q WHERE q.project_id = $1 AND q.rater_id = $2 AND q.paused_at IS NOT NULL) AS paused,
+              coalesce((SELECT json_agg(json_build_object('taskId', l.task_id, 'expiresAt', l.expires_at) ORDER BY l.claimed_at)
+                          FROM task_leases l JOIN tasks t ON t.id = l.task_id
+                         WHERE l.project_id = $1 AND l.rater_id = $2 AND l.expires_at > now() AND t.state IN ('queued', 'escalated', 'review')), '[]') AS held`,
       [projectId, raterId],
     );
-    return rows.map((r) => ({ taskId: r.task_id, expiresAt: r.expires_at }));
+    return { paused: row.paused, held: row.held.map((h) => ({ taskId: h.taskId, expiresAt: new Date(h.expiresAt) })) };
   }
 
-  async view(manager: EntityManager, taskId: string): Promise<TaskView | undefined> {
-    const rows: Array<{ id: string; input: Record<string, unknown>; predicted_label: string | null; scores: Record<string, number> | null }> = await manager.query(
-      `SELECT t.id, coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores
-         FROM tasks t
+  /** What the rater is shown of a task they hold. */
+  async view(manager: EntityManager, taskId: string, raterId: string): Promise<LeasedView | undefined> {
+    const rows: LeasedRow[] = await manager.query(
+      `WITH lease AS (SELECT task_id, expires_at FROM task_leases WHERE task_id = $1 AND rater_id = $2)
+       SELECT lease.task_id AS id, lease.expires_at, coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores
+         FROM lease JOIN tasks t ON t.id = lease.task_id
          LEFT JOIN predictions p ON p.project_id = t.project_id AND p.id = t.prediction_id
-         LEFT JOIN gold_items g ON g.id = t.gold_item_id
-        WHERE t.id = $1`,
-      [taskId],
+         LEFT JOIN gold_items g ON g.id = t.gold_item_id`,
+      [taskId, raterId],
     );
-    const r = rows[0];
-    return r && { id: r.id, input: r.input, predictedLabel: r.predicted_label, scores: r.scores };
+    return rows[0] && toLeasedView(rows[0]);
   }
 
   async lockTask(manager: EntityManager, projectId: string, taskId: string): Promise<LockedTask | undefined> {
@@ -174,18 +194,24 @@ export class LabelingRepository {
     );
   }
 
-  async annotation(manager: EntityManager, id: string): Promise<StoredAnnotation | undefined> {
-    const rows: Array<{ id: string; task_id: string; rater_id: string; label: string; late: boolean }> = await manager.query(
-      `SELECT id, task_id, rater_id, label, late FROM annotations WHERE id = $1`,
-      [id],
+  /**
+   * What a submit must know, read after the task's lock is held (so it sees every answer
+   * committed before): an earlier annotation with this id, whether the rater answered this
+   * task already, and their lease on it.
+   */
+  async submitContext(manager: EntityManager, taskId: string, raterId: string, annotationId: string): Promise<{ previous?: StoredAnnotation; answered: boolean; lease: 'none' | 'live' | 'expired' }> {
+    const [row]: Array<{ previous: { id: string; task_id: string; rater_id: string; label: string; late: boolean } | null; answered: boolean; live: boolean | null }> = await manager.query(
+      `SELECT (SELECT row_to_json(a) FROM (SELECT id, task_id, rater_id, label, late FROM annotations WHERE id = $3) a) AS previous,
+              EXISTS (SELECT 1 FROM annotations WHERE task_id = $1 AND rater_id = $2) AS answered,
+              (SELECT expires_at > now() FROM task_leases WHERE task_id = $1 AND rater_id = $2) AS live`,
+      [taskId, raterId, annotationId],
     );
-    const r = rows[0];
-    return r && { id: r.id, taskId: r.task_id, raterId: r.rater_id, label: r.label, late: r.late };
-  }
-
-  async hasAnswered(manager: EntityManager, taskId: string, raterId: string): Promise<boolean> {
-    const rows = await manager.query(`SELECT 1 FROM annotations WHERE task_id = $1 AND rater_id = $2`, [taskId, raterId]);
-    return rows.length > 0;
+    const p = row.previous;
+    return {
+      previous: p ? { id: p.id, taskId: p.task_id, raterId: p.rater_id, label: p.label, late: p.late } : undefined,
+      answered: row.answered,
+      lease: row.live === null ? 'none' : row.live ? 'live' : 'expired',
+    };
   }
 
   /** The rater's lease on a task: absent, live, or expired. */
@@ -194,20 +220,20 @@ export class LabelingRepository {
     return rows.length === 0 ? 'none' : rows[0].live ? 'live' : 'expired';
   }
 
-  /** Stores an answer, ends the rater's lease and counts the answer, under the task's lock; returns every answer so far. */
+  /** Stores an answer, ends the rater's lease and counts the answer, in one statement under the task's lock; returns every answer so far. */
   async addAnnotation(manager: EntityManager, task: LockedTask, annotation: StoredAnnotation & { timeSpentMs: number | null }): Promise<string[]> {
-    await manager.query(
-      `INSERT INTO annotations (id, project_id, task_id, rater_id, label, time_spent_ms, late) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [annotation.id, task.projectId, task.id, annotation.raterId, annotation.label, annotation.timeSpentMs, annotation.late],
-    );
-    await manager.query(`DELETE FROM task_leases WHERE task_id = $1 AND rater_id = $2`, [task.id, annotation.raterId]);
     const rows: Array<{ label: string }> = await manager.query(
-      `WITH counted AS (UPDATE tasks SET annotations_count = annotations_count + 1 WHERE id = $1)
-       SELECT label FROM annotations WHERE task_id = $1`,
-      [task.id],
+      `WITH added AS (
+         INSERT INTO annotations (id, project_id, task_id, rater_id, label, time_spent_ms, late) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING label),
+       released AS (DELETE FROM task_leases WHERE task_id = $3 AND rater_id = $4),
+       counted AS (UPDATE tasks SET annotations_count = annotations_count + 1 WHERE id = $3)
+       SELECT label FROM annotations WHERE task_id = $3
+       UNION ALL SELECT label FROM added`,
+      [annotation.id, task.projectId, task.id, annotation.raterId, annotation.label, annotation.timeSpentMs, annotation.late],
     );
     return rows.map((r) => r.label);
   }
+
 
   async setState(manager: EntityManager, taskId: string, state: TaskState, requiredAnnotations?: number): Promise<void> {
     await manager.query(
@@ -231,9 +257,15 @@ export class LabelingRepository {
     return rows[0]?.expires_at;
   }
 
-  async releaseLeases(manager: EntityManager, taskId: string): Promise<void> {
-    await manager.query(`DELETE FROM task_leases WHERE task_id = $1`, [taskId]);
+  /** A task with its final label: completed, and its remaining leases (raters who will not be needed) ended. */
+  async complete(manager: EntityManager, taskId: string): Promise<void> {
+    await manager.query(
+      `WITH freed AS (DELETE FROM task_leases WHERE task_id = $1)
+       UPDATE tasks SET state = 'completed', completed_at = now() WHERE id = $1`,
+      [taskId],
+    );
   }
+
 
   async queueStats(manager: EntityManager, projectId: string): Promise<{ depth: number; review: number; doneToday: number }> {
     const [row] = await manager.query(
@@ -268,20 +300,21 @@ export class LabelingRepository {
     return rows[0]?.id;
   }
 
-  async leaseGold(manager: EntityManager, projectId: string, taskId: string, raterId: string, ttlSeconds: number): Promise<Date> {
-    const rows: Array<{ expires_at: Date }> = await manager.query(
-      `INSERT INTO task_leases (task_id, rater_id, project_id, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))
-       ON CONFLICT (task_id, rater_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, claimed_at = now()
-       RETURNING expires_at`,
+  async leaseGold(manager: EntityManager, projectId: string, taskId: string, raterId: string, ttlSeconds: number): Promise<LeasedView> {
+    const rows: LeasedRow[] = await manager.query(
+      `WITH lease AS (
+         INSERT INTO task_leases (task_id, rater_id, project_id, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+         ON CONFLICT (task_id, rater_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, claimed_at = now()
+         RETURNING task_id, expires_at)
+       SELECT lease.task_id AS id, lease.expires_at, coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores
+         FROM lease JOIN tasks t ON t.id = lease.task_id
+         LEFT JOIN predictions p ON p.project_id = t.project_id AND p.id = t.prediction_id
+         LEFT JOIN gold_items g ON g.id = t.gold_item_id`,
       [taskId, raterId, projectId, ttlSeconds],
     );
-    return rows[0].expires_at;
+    return toLeasedView(rows[0]);
   }
 
-  async isPaused(manager: EntityManager, projectId: string, raterId: string): Promise<boolean> {
-    const rows = await manager.query(`SELECT 1 FROM rater_quality WHERE project_id = $1 AND rater_id = $2 AND paused_at IS NOT NULL`, [projectId, raterId]);
-    return rows.length > 0;
-  }
 
   /** Stores an answer to a gold task and scores the rater; returns whether they were right and their record. */
   async answerGold(

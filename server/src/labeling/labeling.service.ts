@@ -21,7 +21,7 @@ import { LabelsService } from '../labels/labels.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { decideConsensus, maskInput, topLabel } from './consensus';
 import { LabelingErrors } from './labeling.errors';
-import { CreatedTask, LabelingRepository, LockedTask, NewTask, StoredAnnotation } from './labeling.repository';
+import { CreatedTask, LabelingRepository, LeasedView, LockedTask, NewTask, StoredAnnotation } from './labeling.repository';
 
 export type { CreatedTask, NewTask } from './labeling.repository';
 
@@ -66,20 +66,20 @@ export class LabelingService {
     const settings = project.labelingSettings;
     const ttl = settings.leaseSeconds;
     const task = await this.dataSource.transaction(async (manager) => {
-      if (queue === 'open' && (await this.repository.isPaused(manager, project.id, raterId))) throw LabelingErrors.raterPaused(project.slug);
-      const held = await this.repository.heldLeases(manager, project.id, raterId);
-      if (held.length >= MAX_LEASES_PER_RATER) return this.payload(manager, project, held[0].taskId, held[0].expiresAt);
+      const { paused, held } = await this.repository.claimContext(manager, project.id, raterId);
+      if (queue === 'open' && paused) throw LabelingErrors.raterPaused(project.slug);
+      if (held.length >= MAX_LEASES_PER_RATER) return this.payload(project, (await this.repository.view(manager, held[0].taskId, raterId))!);
       if (queue === 'open' && settings.goldRate > 0 && random() < settings.goldRate) {
         // a gold item now and then, in the same shape as any task
         const gold = await this.repository.pickGold(manager, project.id, raterId);
-        if (gold) return this.payload(manager, project, gold, await this.repository.leaseGold(manager, project.id, gold, raterId, ttl));
+        if (gold) return this.payload(project, await this.repository.leaseGold(manager, project.id, gold, raterId, ttl));
       }
       const tried: string[] = [];
       for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
         const id = await this.repository.lockNextClaimable(manager, project.id, raterId, queue, tried);
         if (!id) return null;
-        const expiresAt = await this.repository.takeLease(manager, id, raterId, ttl);
-        if (expiresAt) return this.payload(manager, project, id, expiresAt);
+        const leased = await this.repository.takeLease(manager, id, raterId, ttl);
+        if (leased) return this.payload(project, leased);
         tried.push(id);
       }
       return null;
@@ -87,8 +87,7 @@ export class LabelingService {
     return { task };
   }
 
-  private async payload(manager: EntityManager, project: ProjectEntity, taskId: string, leaseExpiresAt: Date): Promise<TaskPayload> {
-    const view = (await this.repository.view(manager, taskId))!;
+  private payload(project: ProjectEntity, view: LeasedView): TaskPayload {
     return {
       id: view.id,
       project: project.slug,
@@ -96,7 +95,7 @@ export class LabelingService {
       labels: project.labels,
       instructions: project.instructions,
       ...(project.labelingSettings.showPrediction && view.scores && { suggestion: { label: view.predictedLabel ?? topLabel(view.scores), scores: view.scores } }),
-      leaseExpiresAt: leaseExpiresAt.toISOString(),
+      leaseExpiresAt: view.leaseExpiresAt.toISOString(),
     };
   }
 
@@ -112,14 +111,13 @@ export class LabelingService {
     const reply = await this.dataSource.transaction(async (manager): Promise<SubmitAnnotationReply> => {
       const task = await this.repository.lockTask(manager, project.id, taskId);
       if (!task) throw LabelingErrors.taskNotFound(taskId);
-      const previous = await this.repository.annotation(manager, request.id);
+      const { previous, answered, lease } = await this.repository.submitContext(manager, taskId, raterId, request.id);
       if (previous) {
         if (previous.taskId !== taskId || previous.raterId !== raterId) throw LabelingErrors.annotationIdTaken();
         return { annotation: { id: previous.id, taskId, label: previous.label, late: previous.late }, taskState: task.goldItemId ? 'completed' : task.state, duplicate: true };
       }
-      if (await this.repository.hasAnswered(manager, taskId, raterId)) throw LabelingErrors.alreadyAnswered();
+      if (answered) throw LabelingErrors.alreadyAnswered();
       if (!task.goldItemId && (!['queued', 'escalated'].includes(task.state) || task.annotationsCount >= task.requiredAnnotations)) throw LabelingErrors.taskComplete();
-      const lease = await this.repository.lease(manager, taskId, raterId);
       if (lease === 'none') throw LabelingErrors.notClaimed();
       const late = lease === 'expired';
       if (task.goldItemId) return this.answerGold(manager, project, task, { id: request.id, taskId, raterId, label: request.label, late, timeSpentMs: request.timeSpentMs ?? null }, afterCommit);
@@ -172,8 +170,7 @@ export class LabelingService {
   }
 
   private async finalize(manager: EntityManager, project: ProjectEntity, task: LockedTask, label: string, source: 'consensus' | 'review', agreement: number, afterCommit: AfterCommit[]): Promise<void> {
-    await this.repository.setState(manager, task.id, 'completed');
-    await this.repository.releaseLeases(manager, task.id);
+    await this.repository.complete(manager, task.id);
     const predictionId = task.predictionId!;
     await this.labels.recordHumanLabel(manager, project.id, { predictionId, value: label, source, agreement, taskId: task.id });
     afterCommit.push(() => this.events.emit('label.finalized', { projectId: project.id, predictionId, label, source }));
