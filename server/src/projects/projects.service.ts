@@ -13,11 +13,11 @@ import { ProjectErrors } from './projects.errors';
 export type ProjectRole = ProjectResponse['myRole'];
 export const PROJECT_CACHE_MS = 5_000;
 
-/** Raters, reviewers and keys see what labeling needs; the configuration (routing, rules, masks, export) is for admins. */
+/** Raters, reviewers and keys see what labeling needs; the configuration (routing, rules, masks, gold, export) is for admins. */
 export function toProjectResponse(project: ProjectEntity, myRole: ProjectRole): ProjectResponse {
   const configuration =
     myRole === 'admin'
-      ? { maskedFields: project.maskedFields, routing: project.routing, feedbackRules: project.feedbackRules, export: project.exportSettings }
+      ? { maskedFields: project.maskedFields, labeling: project.labelingSettings, routing: project.routing, feedbackRules: project.feedbackRules, export: project.exportSettings }
       : {};
   return {
     id: project.id,
@@ -27,7 +27,6 @@ export function toProjectResponse(project: ProjectEntity, myRole: ProjectRole): 
     labels: project.labels,
     instructions: project.instructions,
     overlap: project.overlap,
-    labeling: project.labelingSettings,
     ...configuration,
     myRole,
     createdAt: project.createdAt.toISOString(),

@@ -14,6 +14,9 @@ export class PostgresIoAdapter extends IoAdapter {
   constructor(app: INestApplicationContext, databaseUrl: string) {
     super(app);
     this.pool = new Pool({ connectionString: databaseUrl, max: 2 });
+    // the adapter holds one client for LISTEN and reconnects when it ends; an error on that
+    // checked-out client (the database went away) must not become an uncaught 'error' event
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
     this.pool.on('error', () => undefined);
   }
 

@@ -1,0 +1,211 @@
+// Labeling throughput and push latency: claims + submits through the socket gateway against a raw
+// SKIP LOCKED loop on the same tables, and task creation → task:assigned with 200 connected raters
+// against an HTTP POST → socket.io emit on a bare server, in one run on one database.
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { api, ADMIN, LABELS, prediction, root, startDatabase, startServer } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+const { Pool } = require('pg');
+const { io } = require('socket.io-client');
+const { Server } = require(path.join(root, 'node_modules/socket.io'));
+
+const TASKS = Number(process.env.BENCH_TASKS ?? 3_000);
+const RATERS = Number(process.env.BENCH_RATERS ?? 16);
+const CONNECTED = Number(process.env.BENCH_CONNECTED ?? 200);
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200);
+
+const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))];
+const ms = () => Number(process.hrtime.bigint()) / 1e6;
+
+async function project(url, token, slug) {
+  const created = await api(url, 'POST', '/api/v1/projects', {
+    slug,
+    name: slug,
+    taskType: 'single_label',
+    labels: LABELS.map((name) => ({ name })),
+    routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
+    labeling: { goldRate: 0 },
+  }, token);
+  const { secret } = await api(url, 'POST', `/api/v1/projects/${slug}/api-keys`, { name: 'bench', scopes: ['ingest'] }, token);
+  return { id: created.id, slug, key: secret };
+}
+
+async function fill(url, target, count) {
+  for (let i = 0; i < count; i += 1_000) {
+    await api(url, 'POST', `/api/v1/projects/${target.slug}/predictions/batch`, Array.from({ length: Math.min(1_000, count - i) }, prediction), target.key);
+  }
+}
+
+async function raters(url, token, target, count) {
+  const made = [];
+  for (let i = 0; i < count; i++) {
+    const email = `rater-${i}-${randomUUID().slice(0, 6)}@example.com`;
+    const password = `Pass-${randomUUID()}`;
+    const user = await api(url, 'POST', '/api/v1/users', { email, password, role: 'rater' }, token);
+    await api(url, 'POST', `/api/v1/projects/${target.slug}/members`, { email, role: 'rater' }, token);
+    made.push({ id: user.id, token: (await api(url, 'POST', '/api/v1/auth/login', { email, password })).token });
+  }
+  return made;
+}
+
+const connect = (url, token) =>
+  new Promise((resolve, reject) => {
+    const socket = io(`${url}/labeling`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', reject);
+  });
+
+async function gatewayRate(url, target, people) {
+  const sockets = await Promise.all(people.map((p) => connect(url, p.token)));
+  let pairs = 0;
+  const started = ms();
+  await Promise.all(
+    sockets.map(async (socket) => {
+      for (;;) {
+        const { task, error } = await socket.emitWithAck('task:claim', { project: target.slug });
+        if (error) throw new Error(JSON.stringify(error));
+        if (!task) return;
+        const submitted = await socket.emitWithAck('task:submit', { project: target.slug, taskId: task.id, annotation: { id: randomUUID(), label: 'ham' } });
+        if (submitted.error) throw new Error(JSON.stringify(submitted.error));
+        pairs++;
+      }
+    }),
+  );
+  const rate = pairs / ((ms() - started) / 1000);
+  for (const socket of sockets) socket.close();
+  return rate;
+}
+
+/** The floor: one statement to claim (SKIP LOCKED), one to answer and complete, per task. */
+async function rawRate(databaseUrl, target, people) {
+  const pool = new Pool({ connectionString: databaseUrl, max: people.length });
+  let pairs = 0;
+  let doubles = 0;
+  const started = ms();
+  await Promise.all(
+    people.map(async (rater) => {
+      for (;;) {
+        const { rows } = await pool.query(
+          `WITH next AS (SELECT id FROM tasks WHERE project_id = $1 AND state = 'queued' ORDER BY priority DESC, created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+           UPDATE tasks t SET state = 'leased' FROM next WHERE t.id = next.id RETURNING t.id`,
+          [target.id],
+        );
+        if (rows.length === 0) return;
+        const answered = await pool.query(
+          `WITH added AS (INSERT INTO annotations (id, project_id, task_id, rater_id, label) VALUES ($1, $2, $3, $4, 'ham'))
+           UPDATE tasks SET state = 'completed', annotations_count = annotations_count + 1 WHERE id = $3 AND state = 'leased'`,
+          [randomUUID(), target.id, rows[0].id, rater.id],
+        );
+        if (answered.rowCount !== 1) doubles++;
+        pairs++;
+      }
+    }),
+  );
+  const rate = pairs / ((ms() - started) / 1000);
+  await pool.end();
+  if (doubles) throw new Error(`raw loop: ${doubles} double claims`);
+  return rate;
+}
+
+async function doubleClaims(databaseUrl, target) {
+  const pool = new Pool({ connectionString: databaseUrl, max: 1 });
+  const { rows } = await pool.query(`SELECT count(*)::int AS n FROM (SELECT task_id FROM annotations WHERE project_id = $1 GROUP BY task_id HAVING count(*) > 1) d`, [target.id]);
+  await pool.end();
+  return rows[0].n;
+}
+
+async function pushLatency(url, target, people) {
+  const sockets = await Promise.all(people.map((p) => connect(url, p.token)));
+  let waiting;
+  for (const socket of sockets) {
+    socket.on('task:assigned', ({ task }) => {
+      waiting?.(ms());
+      void socket.emitWithAck('task:submit', { project: target.slug, taskId: task.id, annotation: { id: randomUUID(), label: 'ham' } }).then(() => socket.emitWithAck('task:claim', { project: target.slug }));
+    });
+  }
+  // every rater asks once and finds nothing: all of them are idle
+  await Promise.all(sockets.map((socket) => socket.emitWithAck('task:claim', { project: target.slug })));
+  const samples = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const assigned = new Promise((resolve) => (waiting = resolve));
+    const sent = ms();
+    await api(url, 'POST', `/api/v1/projects/${target.slug}/predictions`, prediction(), target.key);
+    samples.push((await assigned) - sent);
+    waiting = undefined;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  for (const socket of sockets) socket.close();
+  return samples;
+}
+
+/** The same shape with nothing behind it: an HTTP POST to a bare server that emits to one of as many connected sockets. */
+async function rawPushLatency() {
+  const http = createServer();
+  const ioServer = new Server(http, { transports: ['websocket'] });
+  let next = 0;
+  http.on('request', (request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      const sockets = [...ioServer.sockets.sockets.values()];
+      sockets[next++ % sockets.length].emit('task:assigned', { task: JSON.parse(body) });
+      response.writeHead(201, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${http.address().port}`;
+  const sockets = await Promise.all(Array.from({ length: CONNECTED }, () => new Promise((resolve) => {
+    const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    socket.once('connect', () => resolve(socket));
+  })));
+  let waiting;
+  for (const socket of sockets) socket.on('task:assigned', () => waiting?.(ms()));
+  const samples = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const received = new Promise((resolve) => (waiting = resolve));
+    const sent = ms();
+    await fetch(`${url}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(prediction()) });
+    samples.push((await received) - sent);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  for (const socket of sockets) socket.close();
+  ioServer.close();
+  return samples;
+}
+
+export async function run(log) {
+  const database = await startDatabase();
+  const server = await startServer(database.url);
+  try {
+    const { token } = await api(server.url, 'POST', '/api/v1/auth/login', ADMIN);
+    const gateway = await project(server.url, token, 'gateway');
+    const raw = await project(server.url, token, 'raw');
+    log(`routing ${TASKS} tasks into each of two projects`);
+    await fill(server.url, gateway, TASKS);
+    await fill(server.url, raw, TASKS);
+    log(`creating ${CONNECTED} raters`);
+    const people = await raters(server.url, token, gateway, CONNECTED);
+    const workers = people.slice(0, RATERS);
+
+    log(`claim + submit: ${RATERS} socket raters through the gateway, then a raw SKIP LOCKED loop on as many connections`);
+    const gatewayPairs = await gatewayRate(server.url, gateway, workers);
+    const rawPairs = await rawRate(database.url, raw, workers);
+    const doubles = await doubleClaims(database.url, gateway);
+    if (doubles) throw new Error(`gateway: ${doubles} tasks answered twice`);
+
+    log(`push latency: ${SAMPLES} tasks created one at a time, ${CONNECTED} idle raters connected`);
+    const ours = await pushLatency(server.url, gateway, people);
+    const bare = await rawPushLatency();
+    log(`task creation → task:assigned p50 ${quantile(ours, 0.5).toFixed(1)} ms p99 ${quantile(ours, 0.99).toFixed(1)} ms; bare POST → emit p50 ${quantile(bare, 0.5).toFixed(1)} ms p99 ${quantile(bare, 0.99).toFixed(1)} ms`);
+    return [
+      { figure: `claim + submit through the gateway (${RATERS} socket raters, 0 double claims)`, value: gatewayPairs, unit: 'tasks/s', baseline: `raw SKIP LOCKED claim + answer, ${RATERS} connections`, baselineValue: rawPairs, target: 0.7 },
+      { figure: `task created → task:assigned p99 (${CONNECTED} raters connected; p50 ${quantile(ours, 0.5).toFixed(1)} ms)`, value: quantile(ours, 0.99), unit: 'ms', baseline: `HTTP POST → socket.io emit on a bare server, p99 (p50 ${quantile(bare, 0.5).toFixed(1)} ms)`, baselineValue: quantile(bare, 0.99), target: 3, lowerIsBetter: true },
+    ];
+  } finally {
+    await server.stop();
+    await database.stop();
+  }
+}
