@@ -120,17 +120,25 @@ async function doubleClaims(databaseUrl, target) {
 async function pushLatency(url, target, people) {
   const sockets = await Promise.all(people.map((p) => connect(url, p.token)));
   let waiting;
-  for (const socket of sockets) {
-    socket.on('task:assigned', ({ task }) => {
-      waiting?.(ms());
-      void socket.emitWithAck('task:submit', { project: target.slug, taskId: task.id, annotation: { id: randomUUID(), label: 'ham' } }).then(() => socket.emitWithAck('task:claim', { project: target.slug }));
-    });
-  }
+  // a rater answers what reaches them and asks for more; a task can also arrive as the reply to that ask
+  const receive = async (socket, task) => {
+    waiting?.(ms());
+    await socket.emitWithAck('task:submit', { project: target.slug, taskId: task.id, annotation: { id: randomUUID(), label: 'ham' } });
+    const next = await socket.emitWithAck('task:claim', { project: target.slug });
+    if (next.task) await receive(socket, next.task);
+  };
+  // (a socket closed at the end leaves its last ask unanswered: ignore it)
+  for (const socket of sockets) socket.on('task:assigned', ({ task }) => void receive(socket, task).catch(() => undefined));
   // every rater asks once and finds nothing: all of them are idle
-  await Promise.all(sockets.map((socket) => socket.emitWithAck('task:claim', { project: target.slug })));
+  const replies = await Promise.all(sockets.map((socket) => socket.emitWithAck('task:claim', { project: target.slug })));
+  const busy = replies.filter((r) => r.task || r.error);
+  if (busy.length) throw new Error(`raters not idle before the latency run: ${JSON.stringify(busy[0]).slice(0, 300)}`);
   const samples = [];
   for (let i = 0; i < SAMPLES; i++) {
-    const assigned = new Promise((resolve) => (waiting = resolve));
+    const assigned = new Promise((resolve, reject) => {
+      waiting = resolve;
+      setTimeout(() => reject(new Error(`no task:assigned within 10 s (sample ${i})`)), 10_000).unref();
+    });
     const sent = ms();
     await api(url, 'POST', `/api/v1/projects/${target.slug}/predictions`, prediction(), target.key);
     samples.push((await assigned) - sent);

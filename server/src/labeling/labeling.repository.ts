@@ -104,61 +104,24 @@ export class LabelingRepository {
   }
 
   /**
-   * The next task for a rater, locked: open, by priority then age, not answered, skipped or
-   * held by them, with a free slot as far as this statement's snapshot can tell (the lease
-   * insert re-checks under the lock). Locked rows of other claimers are skipped, not waited for.
+   * Leases the next task to a rater in one call (see `backflow_claim_task` in the labeling
+   * migration) and returns what they are shown, or that they are paused.
    */
-  async lockNextClaimable(manager: EntityManager, projectId: string, raterId: string, states: 'open' | 'review', exclude: string[]): Promise<string | undefined> {
-    const rows: Array<{ id: string }> = await manager.query(
-      `SELECT t.id FROM tasks t
-        WHERE t.project_id = $1 AND t.state IN ${states === 'open' ? OPEN : `('review')`}
-          AND t.gold_item_id IS NULL AND t.id <> ALL($3::uuid[])
-          AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.rater_id = $2)
-          AND NOT EXISTS (SELECT 1 FROM task_skips s WHERE s.task_id = t.id AND s.rater_id = $2)
-          AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND l.rater_id = $2 AND l.expires_at > now())
-          AND (CASE WHEN t.state = 'review' THEN 1 ELSE t.required_annotations - t.annotations_count END)
-              > (SELECT count(*) FROM task_leases l WHERE l.task_id = t.id AND l.expires_at > now())
-        ORDER BY t.priority DESC, t.created_at, t.id
-        LIMIT 1
-        FOR UPDATE OF t SKIP LOCKED`,
-      [projectId, raterId, exclude],
-    );
-    return rows[0]?.id;
-  }
-
-  /**
-   * Leases a task the caller has locked, if a slot is still free: a statement of its own, so
-   * it sees every lease committed before the lock was taken. Returns what the rater is shown.
-   */
-  async takeLease(manager: EntityManager, taskId: string, raterId: string, ttlSeconds: number): Promise<LeasedView | undefined> {
-    const rows: LeasedRow[] = await manager.query(
-      `WITH lease AS (
-         INSERT INTO task_leases (task_id, rater_id, project_id, expires_at)
-         SELECT t.id, $2, t.project_id, now() + make_interval(secs => $3) FROM tasks t
-          WHERE t.id = $1
-            AND (CASE WHEN t.state = 'review' THEN 1 ELSE t.required_annotations - t.annotations_count END)
-                > (SELECT count(*) FROM task_leases l WHERE l.task_id = t.id AND l.expires_at > now() AND l.rater_id <> $2)
-         ON CONFLICT (task_id, rater_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, claimed_at = now()
-         RETURNING task_id, expires_at)
-       SELECT lease.task_id AS id, lease.expires_at, coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores
-         FROM lease JOIN tasks t ON t.id = lease.task_id
+  async claim(
+    manager: EntityManager,
+    request: { projectId: string; raterId: string; ttlSeconds: number; maxHeld: number; review: boolean; gold: boolean },
+  ): Promise<{ paused: boolean; task?: LeasedView }> {
+    const rows: Array<LeasedRow & { paused: boolean }> = await manager.query(
+      `WITH lease AS (SELECT * FROM backflow_claim_task($1, $2, $3, $4, $5, $6))
+       SELECT lease.paused, lease.task_id AS id, lease.expires_at, coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores
+         FROM lease
+         LEFT JOIN tasks t ON t.id = lease.task_id
          LEFT JOIN predictions p ON p.project_id = t.project_id AND p.id = t.prediction_id
          LEFT JOIN gold_items g ON g.id = t.gold_item_id`,
-      [taskId, raterId, ttlSeconds],
+      [request.projectId, request.raterId, request.ttlSeconds, request.maxHeld, request.review, request.gold],
     );
-    return rows[0] && toLeasedView(rows[0]);
-  }
-
-  /** Whether the rater is paused in the project, and the unexpired leases they hold there (oldest first). */
-  async claimContext(manager: EntityManager, projectId: string, raterId: string): Promise<{ paused: boolean; held: Array<{ taskId: string; expiresAt: Date }> }> {
-    const [row]: Array<{ paused: boolean; held: Array<{ taskId: string; expiresAt: string }> }> = await manager.query(
-      `SELECT EXISTS (SELECT 1 FROM rater_quality q WHERE q.project_id = $1 AND q.rater_id = $2 AND q.paused_at IS NOT NULL) AS paused,
-              coalesce((SELECT json_agg(json_build_object('taskId', l.task_id, 'expiresAt', l.expires_at) ORDER BY l.claimed_at)
-                          FROM task_leases l JOIN tasks t ON t.id = l.task_id
-                         WHERE l.project_id = $1 AND l.rater_id = $2 AND l.expires_at > now() AND t.state IN ('queued', 'escalated', 'review')), '[]') AS held`,
-      [projectId, raterId],
-    );
-    return { paused: row.paused, held: row.held.map((h) => ({ taskId: h.taskId, expiresAt: new Date(h.expiresAt) })) };
+    const row = rows[0];
+    return { paused: row?.paused ?? false, task: row?.id ? toLeasedView(row) : undefined };
   }
 
   /** What the rater is shown of a task they hold. */
@@ -234,7 +197,6 @@ export class LabelingRepository {
     return rows.map((r) => r.label);
   }
 
-
   async setState(manager: EntityManager, taskId: string, state: TaskState, requiredAnnotations?: number): Promise<void> {
     await manager.query(
       `UPDATE tasks SET state = $2, required_annotations = COALESCE($3, required_annotations), completed_at = CASE WHEN $2 = 'completed' THEN now() END WHERE id = $1`,
@@ -266,7 +228,6 @@ export class LabelingRepository {
     );
   }
 
-
   async queueStats(manager: EntityManager, projectId: string): Promise<{ depth: number; review: number; doneToday: number }> {
     const [row] = await manager.query(
       `SELECT (SELECT count(*)::int FROM tasks WHERE project_id = $1 AND state IN ${OPEN} AND gold_item_id IS NULL) AS depth,
@@ -286,34 +247,6 @@ export class LabelingRepository {
     await manager.query(`INSERT INTO task_reviews (task_id, project_id, reviewer_id, label) VALUES ($1, $2, $3, $4)`, [task.id, task.projectId, reviewerId, label]);
   }
 
-  /** A gold task the rater has not answered, skipped or holding, at random (gold tasks have no slots: every rater answers each once). */
-  async pickGold(manager: EntityManager, projectId: string, raterId: string): Promise<string | undefined> {
-    const rows: Array<{ id: string }> = await manager.query(
-      `SELECT t.id FROM tasks t
-        WHERE t.project_id = $1 AND t.gold_item_id IS NOT NULL AND t.state = 'queued'
-          AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.rater_id = $2)
-          AND NOT EXISTS (SELECT 1 FROM task_skips s WHERE s.task_id = t.id AND s.rater_id = $2)
-          AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND l.rater_id = $2 AND l.expires_at > now())
-        ORDER BY random() LIMIT 1`,
-      [projectId, raterId],
-    );
-    return rows[0]?.id;
-  }
-
-  async leaseGold(manager: EntityManager, projectId: string, taskId: string, raterId: string, ttlSeconds: number): Promise<LeasedView> {
-    const rows: LeasedRow[] = await manager.query(
-      `WITH lease AS (
-         INSERT INTO task_leases (task_id, rater_id, project_id, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))
-         ON CONFLICT (task_id, rater_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, claimed_at = now()
-         RETURNING task_id, expires_at)
-       SELECT lease.task_id AS id, lease.expires_at, coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores
-         FROM lease JOIN tasks t ON t.id = lease.task_id
-         LEFT JOIN predictions p ON p.project_id = t.project_id AND p.id = t.prediction_id
-         LEFT JOIN gold_items g ON g.id = t.gold_item_id`,
-      [taskId, raterId, projectId, ttlSeconds],
-    );
-    return toLeasedView(rows[0]);
-  }
 
 
   /** Stores an answer to a gold task and scores the rater; returns whether they were right and their record. */

@@ -27,8 +27,6 @@ export type { CreatedTask, NewTask } from './labeling.repository';
 
 // the task on screen and the pre-loaded next one
 export const MAX_LEASES_PER_RATER = 2;
-// candidates tried per claim when a slot filled between the snapshot and the lock
-const CLAIM_ATTEMPTS = 8;
 
 type AfterCommit = () => void;
 
@@ -65,25 +63,17 @@ export class LabelingService {
   async claim(project: ProjectEntity, raterId: string, queue: 'open' | 'review' = 'open', random = Math.random): Promise<ClaimReply> {
     const settings = project.labelingSettings;
     const ttl = settings.leaseSeconds;
-    const task = await this.dataSource.transaction(async (manager) => {
-      const { paused, held } = await this.repository.claimContext(manager, project.id, raterId);
-      if (queue === 'open' && paused) throw LabelingErrors.raterPaused(project.slug);
-      if (held.length >= MAX_LEASES_PER_RATER) return this.payload(project, (await this.repository.view(manager, held[0].taskId, raterId))!);
-      if (queue === 'open' && settings.goldRate > 0 && random() < settings.goldRate) {
-        // a gold item now and then, in the same shape as any task
-        const gold = await this.repository.pickGold(manager, project.id, raterId);
-        if (gold) return this.payload(project, await this.repository.leaseGold(manager, project.id, gold, raterId, ttl));
-      }
-      const tried: string[] = [];
-      for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
-        const id = await this.repository.lockNextClaimable(manager, project.id, raterId, queue, tried);
-        if (!id) return null;
-        const leased = await this.repository.takeLease(manager, id, raterId, ttl);
-        if (leased) return this.payload(project, leased);
-        tried.push(id);
-      }
-      return null;
+    // one statement: its own transaction
+    const claimed = await this.repository.claim(this.dataSource.manager, {
+      projectId: project.id,
+      raterId,
+      ttlSeconds: ttl,
+      maxHeld: MAX_LEASES_PER_RATER,
+      review: queue === 'review',
+      gold: queue === 'open' && settings.goldRate > 0 && random() < settings.goldRate,
     });
+    if (claimed.paused) throw LabelingErrors.raterPaused(project.slug);
+    const task = claimed.task ? this.payload(project, claimed.task) : null;
     return { task };
   }
 

@@ -58,8 +58,14 @@ export class ProjectsService {
     return project;
   }
 
-  findById(id: string): Promise<ProjectEntity | null> {
-    return this.dataSource.getRepository(ProjectEntity).findOneBy({ id });
+  /** By id, through the same cache (jobs and pushes name projects by id). */
+  async findById(id: string): Promise<ProjectEntity | null> {
+    if (this.invalidation.live) {
+      for (const project of this.bySlug.values()) if (project.id === id) return project;
+    }
+    const project = await this.dataSource.getRepository(ProjectEntity).findOneBy({ id });
+    if (project && this.invalidation.live) this.bySlug.set(project.slug, project);
+    return project;
   }
 
   async getBySlug(slug: string): Promise<ProjectEntity> {
