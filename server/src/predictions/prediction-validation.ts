@@ -1,5 +1,6 @@
 import { PredictionInput, RejectedItem } from '@backflow/contracts';
 import { fieldOf } from '../common/validation/zod-validation.pipe';
+import { parseCommonPrediction } from './prediction-fast-path';
 
 /** What the database stores for one prediction, after validation against its project. */
 export interface PredictionRow {
@@ -30,14 +31,17 @@ function reject(code: string, field: string, message: string): Verdict {
   return { ok: false, rejection: { code, field, message: `${field}: ${message}` } };
 }
 
-/** Checks one prediction: its shape (the shared contract), then the project's rules on scores and labels. */
+/** Checks one prediction: its shape (the shared contract; a fast path answers for the plainly valid), then the project's rules on scores and labels. */
 export function validatePrediction(raw: unknown, project: ProjectLabels, newId: () => string, now = new Date()): Verdict {
-  const parsed = PredictionInput.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    return reject('validation/invalid', fieldOf(issue), issue.message);
+  let p = parseCommonPrediction(raw);
+  if (p === undefined) {
+    const parsed = PredictionInput.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return reject('validation/invalid', fieldOf(issue), issue.message);
+    }
+    p = parsed.data;
   }
-  const p = parsed.data;
   const known = new Set(project.labels);
   let sum = 0;
   for (const [label, score] of Object.entries(p.scores)) {
