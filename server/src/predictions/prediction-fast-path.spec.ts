@@ -1,5 +1,5 @@
 import { PredictionInput } from '@backflow/contracts';
-import { parseCommonPrediction } from './prediction-fast-path';
+import { parseCommonPrediction, TIMESTAMP_PATTERN, UUID_PATTERN } from './prediction-fast-path';
 import type { ProjectLabels, Verdict } from './prediction-validation';
 
 const valid = {
@@ -122,6 +122,13 @@ describe('parseCommonPrediction', () => {
     ['a prediction parsed from JSON', json(JSON.stringify(valid))],
   ])('answers for the common case: %s', (_name, raw) => {
     expect(parseCommonPrediction(raw)).toBeDefined();
+  });
+
+  it("tests ids and timestamps with the contract's own patterns", () => {
+    // zod keeps a string format's pattern in its definition; if that moves, this test says so
+    const patternOf = (schema: unknown) => (schema as { unwrap(): { _zod: { def: { pattern: RegExp } } } }).unwrap()._zod.def.pattern;
+    expect(UUID_PATTERN).toEqual(patternOf(PredictionInput.shape.id));
+    expect(TIMESTAMP_PATTERN).toEqual(patternOf(PredictionInput.shape.timestamp));
   });
 
   it('trims the model fields as the contract does', () => {

@@ -1,7 +1,9 @@
 import { FEATURE_LIMITS, PredictionInput } from '@backflow/contracts';
+import { z } from 'zod';
 
-// zod stays the judge of the string formats: the fast path asks these two schemas, not copies of their patterns
-const { id: idSchema, timestamp: timestampSchema } = PredictionInput.shape;
+// zod's own patterns for the contract's `z.uuid()` and `z.iso.datetime({ offset: true })` (a test checks they are the schemas')
+export const UUID_PATTERN = z.regexes.uuid();
+export const TIMESTAMP_PATTERN = z.regexes.datetime({ offset: true, local: false, precision: null });
 
 const TOP_LEVEL_KEYS = new Set(['id', 'model', 'input', 'scores', 'predictedLabel', 'slice', 'timestamp', 'metadata']);
 const MODEL_FIELD_LENGTH = 200;
@@ -86,10 +88,10 @@ export function parseCommonPrediction(raw: unknown): PredictionInput | undefined
   for (const key in raw) if (!TOP_LEVEL_KEYS.has(key)) return undefined;
   const { id, model, input, scores, predictedLabel, slice, timestamp, metadata } = raw;
   if (!isModel(model) || !isInput(input) || !isScores(scores)) return undefined;
-  if (id !== undefined && !idSchema.safeParse(id).success) return undefined;
+  if (id !== undefined && (typeof id !== 'string' || !UUID_PATTERN.test(id))) return undefined;
   if (predictedLabel !== undefined && (typeof predictedLabel !== 'string' || !isKey(predictedLabel, LABEL_LENGTH))) return undefined;
   if (slice !== undefined && !isSlice(slice)) return undefined;
-  if (timestamp !== undefined && !timestampSchema.safeParse(timestamp).success) return undefined;
+  if (timestamp !== undefined && (typeof timestamp !== 'string' || !TIMESTAMP_PATTERN.test(timestamp))) return undefined;
   if (metadata !== undefined && !isMetadata(metadata)) return undefined;
   return {
     id: id as string | undefined,
