@@ -34,9 +34,18 @@ function nextObjectBoundary(body: Buffer, from: number, end: number): number {
   return end;
 }
 
+/** Bytes `from`..`to` of the body between brackets, decoded once (no concatenated string to flatten). */
+function sliceText(body: Buffer, from: number, to: number): string {
+  const bracketed = Buffer.allocUnsafe(to - from + 2);
+  bracketed[0] = OPEN_BRACKET;
+  body.copy(bracketed, 1, from, to);
+  bracketed[bracketed.length - 1] = CLOSE_BRACKET;
+  return bracketed.toString('utf8');
+}
+
 function parseSlice(body: Buffer, from: number, to: number, parseText: (text: string) => unknown): unknown[] | undefined {
   try {
-    const slice = parseText(`[${body.toString('utf8', from, to)}]`);
+    const slice = parseText(sliceText(body, from, to));
     return Array.isArray(slice) ? slice : undefined;
   } catch {
     return undefined;
