@@ -10,6 +10,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppContext, AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { parseJsonArrayInSlices, SLICED_JSON_MIN_BYTES } from './common/ingest/json-array';
 import { PinoNestLogger } from './common/logging/logger';
 import { openApiComponents } from './common/validation/zod-validation.pipe';
 
@@ -36,6 +37,21 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
 
   await app.register(fastifyCookie);
   app.useWebSocketAdapter(new PostgresIoAdapter(app, context.databaseUrl));
+  // JSON bodies go through Fastify's own parser (same errors, same prototype-poisoning checks);
+  // a large array (a batch) is handed to it a slice at a time
+  const parseJson = fastify.getDefaultJsonParser(fastify.initialConfig.onProtoPoisoning ?? 'error', fastify.initialConfig.onConstructorPoisoning ?? 'error');
+  const parseJsonText = (request: FastifyRequest, text: string): unknown => {
+    let outcome: { error: Error | null; value: unknown } = { error: null, value: undefined };
+    parseJson(request, text, (error, value) => (outcome = { error, value }));
+    if (outcome.error) throw outcome.error;
+    return outcome.value;
+  };
+  fastify.removeContentTypeParser('application/json');
+  fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    const items = body.length >= SLICED_JSON_MIN_BYTES ? parseJsonArrayInSlices(body, (text) => parseJsonText(request, text)) : undefined;
+    if (items) done(null, items);
+    else parseJson(request, body.toString('utf8'), done);
+  });
   // NDJSON bodies reach the handler as the raw stream: read line by line, never held whole
   fastify.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
   fastify.addHook('onSend', async (request, reply) => {

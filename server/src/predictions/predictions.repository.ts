@@ -4,6 +4,7 @@ import { Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { EntityManager } from 'typeorm';
+import { encodeCopyRows } from './prediction-copy-text';
 import type { PredictionRow } from './prediction-validation';
 
 /** A validated prediction with the routing strategy's uncertainty score: what is stored. */
@@ -12,15 +13,6 @@ export type ScoredPrediction = PredictionRow & { uncertainty: number };
 const COLUMNS = 'project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, uncertainty';
 // below this a multi-row INSERT is cheaper than the extra round trips of the COPY path
 const COPY_THRESHOLD = 64;
-
-const COPY_SPECIAL = /[\\\t\n\r]/;
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-/** One value in COPY text format (most values need no escaping: test before replacing). */
-function copyValue(value: string | null): string {
-  if (value === null) return '\\N';
-  return COPY_SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]) : value;
-}
 
 export interface PredictionFacts {
   id: string;
@@ -57,15 +49,7 @@ export class PredictionsRepository {
 
   private async copy(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<void> {
     const client = (await manager.queryRunner!.connect()) as PoolClient;
-    let text = '';
-    for (const r of rows) {
-      text += `${projectId}\t${r.id}\t${copyValue(r.modelName)}\t${copyValue(r.modelVersion)}\t${copyValue(JSON.stringify(r.input))}\t${copyValue(
-        JSON.stringify(r.scores),
-      )}\t${copyValue(r.predictedLabel)}\t${r.confidence}\t${copyValue(JSON.stringify(r.slice))}\t${copyValue(
-        r.metadata === null ? null : JSON.stringify(r.metadata),
-      )}\t${r.occurredAt.toISOString()}\t${r.uncertainty}\n`;
-    }
-    await pipeline(Readable.from([text]), client.query(copyFrom(`COPY predictions (${COLUMNS}) FROM STDIN`)));
+    await pipeline(Readable.from(encodeCopyRows(projectId, rows)), client.query(copyFrom(`COPY predictions (${COLUMNS}) FROM STDIN`)));
   }
 
   /**
