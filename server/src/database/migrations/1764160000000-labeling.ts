@@ -96,7 +96,7 @@ export class Labeling1764160000000 implements MigrationInterface {
     await q.query(`
       CREATE FUNCTION backflow_claim_task(p_project uuid, p_rater uuid, p_ttl_seconds integer, p_max_held integer, p_review boolean, p_gold boolean)
       RETURNS TABLE (task_id uuid, expires_at timestamptz, paused boolean)
-      LANGUAGE plpgsql VOLATILE AS $fn$
+      LANGUAGE plpgsql VOLATILE ROWS 1 AS $fn$
       #variable_conflict use_column
       DECLARE
         v_task uuid;
