@@ -19,6 +19,8 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
   private client?: Client;
   private listening = false;
   private stopped = false;
+  /** clients already given up on (a WeakSet: they are forgotten with the client) */
+  private readonly given = new WeakSet<Client>();
   private readonly handlers = new Map<CacheTopic, Array<(key: string | undefined) => void>>();
 
   constructor(
@@ -66,6 +68,10 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
   }
 
   private lost(client: Client, error?: Error): void {
+    // a failed client reports itself up to three times (the failed connect, 'error', 'end'):
+    // only the first may schedule a reconnect, or the attempts multiply while the database is away
+    if (this.given.has(client)) return;
+    this.given.add(client);
     if (this.client !== undefined && this.client !== client) return;
     const wasListening = this.listening;
     this.listening = false;
