@@ -97,15 +97,22 @@ export class PredictionsRepository {
     );
   }
 
-  /** Which of these predictions have feedback events that arrived before them. */
+  /**
+   * Which of these predictions have feedback events that arrived before them. Most batches
+   * have none waiting in their project: one probe of a small partial index says so, before
+   * looking each id up.
+   */
   async withWaitingFeedback(manager: EntityManager, projectId: string, ids: string[]): Promise<string[]> {
     if (ids.length === 0) return [];
     const rows: Array<{ prediction_id: string }> = await manager.query(
-      `SELECT DISTINCT prediction_id FROM feedback_events WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) AND applied_at IS NULL`,
+      `SELECT DISTINCT prediction_id FROM feedback_events
+        WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) AND applied_at IS NULL
+          AND EXISTS (SELECT 1 FROM feedback_events w WHERE w.project_id = $1 AND w.applied_at IS NULL)`,
       [projectId, ids],
     );
     return rows.map((r) => r.prediction_id);
   }
+
 
   private async insertOnConflict(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<Set<string>> {
     if (rows.length === 0) return new Set();

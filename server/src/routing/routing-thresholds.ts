@@ -61,6 +61,16 @@ export class RoutingThresholds {
     return valueP2((await this.estimator(key)).state);
   }
 
+  /** The same, without waiting: for a model whose estimate `thresholdFor` has loaded (none otherwise). */
+  currentThreshold(projectId: string, policy: RoutingPolicy, model: ModelOf): number | undefined {
+    if (policy.threshold !== undefined) return policy.threshold;
+    const key = this.keyOf(projectId, policy, model);
+    if (!key) return undefined;
+    if (key.targetRate >= 1) return 0;
+    const estimator = this.loaded.get(JSON.stringify(key));
+    return estimator && valueP2(estimator.state);
+  }
+
   /** Adds a routed-or-not prediction's score to its estimate (after `thresholdFor`, which loads it). */
   observe(projectId: string, policy: RoutingPolicy, model: ModelOf, score: number): void {
     const key = this.keyOf(projectId, policy, model);

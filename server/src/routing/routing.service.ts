@@ -115,8 +115,12 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
   async route(manager: EntityManager, project: ProjectEntity, predictions: readonly RoutablePrediction[], options: { observe: boolean } = { observe: true }): Promise<RoutingOutcome> {
     const policy = project.routing;
     const candidates: Candidate[] = [];
+    // the estimates of the model versions in the batch, loaded once each
+    const versions = new Map<string, RoutablePrediction>();
+    for (const prediction of predictions) versions.set(`${prediction.modelName}\u0000${prediction.modelVersion}`, prediction);
+    for (const model of versions.values()) await this.thresholds.thresholdFor(project.id, policy, model);
     for (const prediction of predictions) {
-      const threshold = await this.thresholds.thresholdFor(project.id, policy, prediction);
+      const threshold = this.thresholds.currentThreshold(project.id, policy, prediction);
       const decision = decide(policy, threshold, { uncertainty: prediction.uncertainty, slice: prediction.slice, draw: explorationDraw(project.id, prediction.id) });
       if (options.observe) this.thresholds.observe(project.id, policy, prediction, prediction.uncertainty);
       if (decision) candidates.push(this.candidate(policy, prediction, decision));

@@ -21,6 +21,7 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
   private stopped = false;
   /** clients already given up on (a WeakSet: they are forgotten with the client) */
   private readonly given = new WeakSet<Client>();
+  private retry?: NodeJS.Timeout;
   private readonly handlers = new Map<CacheTopic, Array<(key: string | undefined) => void>>();
 
   constructor(
@@ -48,11 +49,13 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.retry);
     this.listening = false;
     await this.client?.end().catch(() => undefined);
   }
 
   private async listen(): Promise<void> {
+    if (this.stopped) return;
     const client = new Client({ connectionString: this.databaseUrl, application_name: 'backflow-invalidation' });
     client.on('notification', (message) => this.dispatch(message.payload));
     client.on('error', (error) => this.lost(client, error));
@@ -60,6 +63,11 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
+      if (this.stopped) {
+        // shut down while connecting
+        await client.end();
+        return;
+      }
       this.client = client;
       this.listening = true;
     } catch (error) {
@@ -81,7 +89,8 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
     for (const [, handlers] of this.handlers) for (const handler of handlers) handler(undefined);
     if (this.stopped) return;
     if (wasListening) this.logger.warn({ err: error }, 'cache invalidation listener lost; caches are bypassed until it is back');
-    setTimeout(() => void this.listen(), 1_000).unref();
+    this.retry = setTimeout(() => void this.listen(), 1_000);
+    this.retry.unref();
   }
 
   private dispatch(payload: string | undefined): void {

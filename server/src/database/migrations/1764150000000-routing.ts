@@ -4,6 +4,8 @@ export class Routing1764150000000 implements MigrationInterface {
   name = 'Routing1764150000000';
 
   async up(q: QueryRunner): Promise<void> {
+    // feedback waiting for its prediction, by project: capture asks after every batch
+    await q.query(`CREATE INDEX feedback_events_waiting_idx ON feedback_events (project_id) WHERE applied_at IS NULL`);
     // the routing strategy's score at ingestion
     await q.query(`ALTER TABLE predictions ADD COLUMN uncertainty double precision CHECK (uncertainty BETWEEN 0 AND 1)`);
 
@@ -63,5 +65,6 @@ export class Routing1764150000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     for (const table of ['routing_thresholds', 'routing_fingerprints', 'routing_budget_usage', 'tasks']) await q.query(`DROP TABLE IF EXISTS ${table}`);
     await q.query(`ALTER TABLE predictions DROP COLUMN IF EXISTS uncertainty`);
+    await q.query(`DROP INDEX IF EXISTS feedback_events_waiting_idx`);
   }
 }
