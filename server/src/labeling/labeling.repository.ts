@@ -124,19 +124,6 @@ export class LabelingRepository {
     return { paused: row?.paused ?? false, task: row?.id ? toLeasedView(row) : undefined };
   }
 
-  /** What the rater is shown of a task they hold. */
-  async view(manager: EntityManager, taskId: string, raterId: string): Promise<LeasedView | undefined> {
-    const rows: LeasedRow[] = await manager.query(
-      `WITH lease AS (SELECT task_id, expires_at FROM task_leases WHERE task_id = $1 AND rater_id = $2)
-       SELECT lease.task_id AS id, lease.expires_at, coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores
-         FROM lease JOIN tasks t ON t.id = lease.task_id
-         LEFT JOIN predictions p ON p.project_id = t.project_id AND p.id = t.prediction_id
-         LEFT JOIN gold_items g ON g.id = t.gold_item_id`,
-      [taskId, raterId],
-    );
-    return rows[0] && toLeasedView(rows[0]);
-  }
-
   async lockTask(manager: EntityManager, projectId: string, taskId: string): Promise<LockedTask | undefined> {
     const rows: Array<{ id: string; project_id: string; prediction_id: string | null; gold_item_id: string | null; state: TaskState; required_annotations: number; annotations_count: number }> =
       await manager.query(
