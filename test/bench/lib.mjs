@@ -54,6 +54,8 @@ export async function startDatabase() {
 /** The built server (`node server/dist/main.js`) on the given database. */
 export async function startServer(databaseUrl, env = {}, nodeArgs = []) {
   const port = await freePort();
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server under load
+  if (process.env.BENCH_NODE_ARGS) nodeArgs = [...process.env.BENCH_NODE_ARGS.split(' '), ...nodeArgs];
   // the same flags as npm start
   const child = spawn(process.execPath, [...nodeArgs, '--max-semi-space-size=64', path.join(root, 'server/dist/main.js')], {
     cwd: root,

@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import type { Logger } from 'pino';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { ApiKeyEntity } from '../auth/api-key.entity';
@@ -35,4 +36,9 @@ export async function openDataSource(url: string, poolSize: number, logger: Logg
   const pool = (dataSource.driver as unknown as { master?: { on(event: 'error', listener: (error: Error) => void): void } }).master;
   pool?.on('error', (error) => logger.warn({ err: error }, 'an idle database connection failed; the pool will replace it'));
   return dataSource;
+}
+
+/** The pg pool under TypeORM, for hot statements that want a named (prepared) statement and no query-runner layer. */
+export function poolOf(dataSource: DataSource): Pool {
+  return (dataSource.driver as unknown as { master: Pool }).master;
 }

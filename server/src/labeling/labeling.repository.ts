@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { TaskReason, TaskState } from '@backflow/contracts';
+import type { Pool } from 'pg';
 import { EntityManager } from 'typeorm';
 
 export interface NewTask {
@@ -48,6 +49,16 @@ interface LeasedRow {
 
 function toLeasedView(r: LeasedRow): LeasedView {
   return { id: r.id, input: r.input, predictedLabel: r.predicted_label, scores: r.scores, leaseExpiresAt: r.expires_at };
+}
+
+export interface SubmitOutcome {
+  outcome: 'not_found' | 'gold' | 'duplicate' | 'id_taken' | 'already_answered' | 'complete' | 'not_claimed' | 'stored' | 'agreed' | 'escalated' | 'review';
+  taskState: TaskState;
+  late: boolean | null;
+  /** the stored (or, for a duplicate, the earlier) label; for agreed, the final label */
+  label: string | null;
+  predictionId: string | null;
+  agreement: number | null;
 }
 
 export interface StoredAnnotation {
@@ -105,23 +116,43 @@ export class LabelingRepository {
 
   /**
    * Leases the next task to a rater in one call (see `backflow_claim_task` in the labeling
-   * migration) and returns what they are shown, or that they are paused.
+   * migration) and returns what they are shown, or that they are paused. A statement of its own
+   * (its own transaction), prepared once per connection.
    */
   async claim(
-    manager: EntityManager,
+    pool: Pool,
     request: { projectId: string; raterId: string; ttlSeconds: number; maxHeld: number; review: boolean; gold: boolean },
   ): Promise<{ paused: boolean; task?: LeasedView }> {
-    const rows: Array<LeasedRow & { paused: boolean }> = await manager.query(
-      `WITH lease AS (SELECT * FROM backflow_claim_task($1, $2, $3, $4, $5, $6))
+    const { rows } = await pool.query<LeasedRow & { paused: boolean }>({
+      name: 'backflow-claim',
+      text: `WITH lease AS (SELECT * FROM backflow_claim_task($1, $2, $3, $4, $5, $6))
        SELECT lease.paused, lease.task_id AS id, lease.expires_at, coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores
          FROM lease
          LEFT JOIN tasks t ON t.id = lease.task_id
          LEFT JOIN predictions p ON p.project_id = t.project_id AND p.id = t.prediction_id
          LEFT JOIN gold_items g ON g.id = t.gold_item_id`,
-      [request.projectId, request.raterId, request.ttlSeconds, request.maxHeld, request.review, request.gold],
-    );
+      values: [request.projectId, request.raterId, request.ttlSeconds, request.maxHeld, request.review, request.gold],
+    });
     const row = rows[0];
     return { paused: row?.paused ?? false, task: row?.id ? toLeasedView(row) : undefined };
+  }
+
+  /**
+   * Stores an answer in one call (see `backflow_submit_annotation` in the labeling-submit
+   * migration): the answer, its lease ended, and when it is the last one wanted, the consensus
+   * and its consequence. Returns the outcome; only the storing outcomes changed anything.
+   */
+  async submit(
+    pool: Pool,
+    request: { projectId: string; taskId: string; raterId: string; annotationId: string; label: string; timeSpentMs: number | null; agreementThreshold: number; maxAnnotations: number },
+  ): Promise<SubmitOutcome> {
+    const { rows } = await pool.query<{ outcome: SubmitOutcome['outcome']; task_state: TaskState; late: boolean | null; label: string | null; prediction_id: string | null; agreement: number | null }>({
+      name: 'backflow-submit',
+      text: `SELECT * FROM backflow_submit_annotation($1, $2, $3, $4, $5, $6, $7, $8)`,
+      values: [request.projectId, request.taskId, request.raterId, request.annotationId, request.label, request.timeSpentMs, request.agreementThreshold, request.maxAnnotations],
+    });
+    const r = rows[0];
+    return { outcome: r.outcome, taskState: r.task_state, late: r.late, label: r.label, predictionId: r.prediction_id, agreement: r.agreement };
   }
 
   async lockTask(manager: EntityManager, projectId: string, taskId: string): Promise<LockedTask | undefined> {
@@ -168,20 +199,6 @@ export class LabelingRepository {
   async lease(manager: EntityManager, taskId: string, raterId: string): Promise<'none' | 'live' | 'expired'> {
     const rows: Array<{ live: boolean }> = await manager.query(`SELECT expires_at > now() AS live FROM task_leases WHERE task_id = $1 AND rater_id = $2`, [taskId, raterId]);
     return rows.length === 0 ? 'none' : rows[0].live ? 'live' : 'expired';
-  }
-
-  /** Stores an answer, ends the rater's lease and counts the answer, in one statement under the task's lock; returns every answer so far. */
-  async addAnnotation(manager: EntityManager, task: LockedTask, annotation: StoredAnnotation & { timeSpentMs: number | null }): Promise<string[]> {
-    const rows: Array<{ label: string }> = await manager.query(
-      `WITH added AS (
-         INSERT INTO annotations (id, project_id, task_id, rater_id, label, time_spent_ms, late) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING label),
-       released AS (DELETE FROM task_leases WHERE task_id = $3 AND rater_id = $4),
-       counted AS (UPDATE tasks SET annotations_count = annotations_count + 1 WHERE id = $3)
-       SELECT label FROM annotations WHERE task_id = $3
-       UNION ALL SELECT label FROM added`,
-      [annotation.id, task.projectId, task.id, annotation.raterId, annotation.label, annotation.timeSpentMs, annotation.late],
-    );
-    return rows.map((r) => r.label);
   }
 
   async setState(manager: EntityManager, taskId: string, state: TaskState, requiredAnnotations?: number): Promise<void> {

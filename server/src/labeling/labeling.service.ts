@@ -15,11 +15,12 @@ import type {
 } from '@backflow/contracts';
 import type { Actor } from '../auth/users.service';
 import { AuditService } from '../common/audit/audit.service';
+import { poolOf } from '../database/data-source';
 import { ValidationError } from '../common/errors';
 import { DomainEvents } from '../common/events/domain-events';
 import { LabelsService } from '../labels/labels.service';
 import type { ProjectEntity } from '../projects/project.entity';
-import { decideConsensus, maskInput, topLabel } from './consensus';
+import { maskInput, topLabel } from './consensus';
 import { LabelingErrors } from './labeling.errors';
 import { CreatedTask, LabelingRepository, LeasedView, LockedTask, NewTask, StoredAnnotation } from './labeling.repository';
 
@@ -64,7 +65,7 @@ export class LabelingService {
     const settings = project.labelingSettings;
     const ttl = settings.leaseSeconds;
     // one statement: its own transaction
-    const claimed = await this.repository.claim(this.dataSource.manager, {
+    const claimed = await this.repository.claim(poolOf(this.dataSource), {
       projectId: project.id,
       raterId,
       ttlSeconds: ttl,
@@ -92,29 +93,60 @@ export class LabelingService {
   /**
    * Stores a rater's answer (idempotent by its id). Accepted after the lease expired while the
    * task still needs answers; refused once it has them all. The last answer decides: agreed
-   * (the label is final), one more rater, or review.
+   * (the label is final), one more rater, or review. One statement (`backflow_submit_annotation`);
+   * a gold task takes its own path.
    */
   async submit(project: ProjectEntity, raterId: string, taskId: string, request: SubmitAnnotationRequest): Promise<SubmitAnnotationReply> {
     const names = project.labels.map((l) => l.name);
     if (!names.includes(request.label)) throw LabelingErrors.unknownLabel(request.label, names);
+    const settings = project.labelingSettings;
+    const result = await this.repository.submit(poolOf(this.dataSource), {
+      projectId: project.id,
+      taskId,
+      raterId,
+      annotationId: request.id,
+      label: request.label,
+      timeSpentMs: request.timeSpentMs ?? null,
+      agreementThreshold: settings.agreementThreshold,
+      maxAnnotations: settings.maxAnnotations ?? project.overlap + 2,
+    });
+    const annotation = (label: string) => ({ id: request.id, taskId, label, late: result.late ?? false });
+    switch (result.outcome) {
+      case 'not_found':
+        throw LabelingErrors.taskNotFound(taskId);
+      case 'gold':
+        return this.submitGold(project, raterId, taskId, request);
+      case 'id_taken':
+        throw LabelingErrors.annotationIdTaken();
+      case 'already_answered':
+        throw LabelingErrors.alreadyAnswered();
+      case 'complete':
+        throw LabelingErrors.taskComplete();
+      case 'not_claimed':
+        throw LabelingErrors.notClaimed();
+      case 'duplicate':
+        return { annotation: annotation(result.label!), taskState: result.taskState, duplicate: true };
+    }
+    this.events.emit('annotation.submitted', { projectId: project.id, taskId, raterId, label: request.label });
+    if (result.outcome === 'agreed') this.events.emit('label.finalized', { projectId: project.id, predictionId: result.predictionId!, label: result.label!, source: 'consensus' });
+    if (result.outcome === 'review') this.events.emit('task.review_requested', { projectId: project.id, taskId });
+    return { annotation: annotation(request.label), taskState: result.taskState, duplicate: false };
+  }
+
+  /** An answer to a gold task, in a transaction: it scores the rater, who may be paused. */
+  private async submitGold(project: ProjectEntity, raterId: string, taskId: string, request: SubmitAnnotationRequest): Promise<SubmitAnnotationReply> {
     const afterCommit: AfterCommit[] = [];
     const reply = await this.dataSource.transaction(async (manager): Promise<SubmitAnnotationReply> => {
       const task = await this.repository.lockTask(manager, project.id, taskId);
-      if (!task) throw LabelingErrors.taskNotFound(taskId);
+      if (!task?.goldItemId) throw LabelingErrors.taskNotFound(taskId);
       const { previous, answered, lease } = await this.repository.submitContext(manager, taskId, raterId, request.id);
       if (previous) {
         if (previous.taskId !== taskId || previous.raterId !== raterId) throw LabelingErrors.annotationIdTaken();
-        return { annotation: { id: previous.id, taskId, label: previous.label, late: previous.late }, taskState: task.goldItemId ? 'completed' : task.state, duplicate: true };
+        return { annotation: { id: previous.id, taskId, label: previous.label, late: previous.late }, taskState: 'completed', duplicate: true };
       }
       if (answered) throw LabelingErrors.alreadyAnswered();
-      if (!task.goldItemId && (!['queued', 'escalated'].includes(task.state) || task.annotationsCount >= task.requiredAnnotations)) throw LabelingErrors.taskComplete();
       if (lease === 'none') throw LabelingErrors.notClaimed();
-      const late = lease === 'expired';
-      if (task.goldItemId) return this.answerGold(manager, project, task, { id: request.id, taskId, raterId, label: request.label, late, timeSpentMs: request.timeSpentMs ?? null }, afterCommit);
-      const answers = await this.repository.addAnnotation(manager, task, { id: request.id, taskId, raterId, label: request.label, late, timeSpentMs: request.timeSpentMs ?? null });
-      afterCommit.push(() => this.events.emit('annotation.submitted', { projectId: project.id, taskId, raterId, label: request.label }));
-      const taskState = answers.length >= task.requiredAnnotations ? await this.settle(manager, project, task, answers, afterCommit) : task.state;
-      return { annotation: { id: request.id, taskId, label: request.label, late }, taskState, duplicate: false };
+      return this.answerGold(manager, project, task, { id: request.id, taskId, raterId, label: request.label, late: lease === 'expired', timeSpentMs: request.timeSpentMs ?? null }, afterCommit);
     });
     for (const announce of afterCommit) announce();
     return reply;
@@ -140,23 +172,6 @@ export class LabelingService {
       afterCommit.push(() => this.events.emit('rater.paused', { projectId: project.id, raterId: annotation.raterId, goldAnswers: record.goldAnswers, accuracy }));
     }
     return { annotation: { id: annotation.id, taskId: task.id, label: annotation.label, late: annotation.late }, taskState: 'completed', duplicate: false };
-  }
-
-  /** All answers are in: a final label, one more rater, or a reviewer. */
-  private async settle(manager: EntityManager, project: ProjectEntity, task: LockedTask, answers: string[], afterCommit: AfterCommit[]): Promise<SubmitAnnotationReply['taskState']> {
-    const settings = project.labelingSettings;
-    const outcome = decideConsensus(answers, { agreementThreshold: settings.agreementThreshold, maxAnnotations: settings.maxAnnotations ?? project.overlap + 2 });
-    if (outcome.kind === 'agreed') {
-      await this.finalize(manager, project, task, outcome.label, 'consensus', outcome.agreement, afterCommit);
-      return 'completed';
-    }
-    if (outcome.kind === 'escalate') {
-      await this.repository.setState(manager, task.id, 'escalated', answers.length + 1);
-      return 'escalated';
-    }
-    await this.repository.setState(manager, task.id, 'review');
-    afterCommit.push(() => this.events.emit('task.review_requested', { projectId: project.id, taskId: task.id }));
-    return 'review';
   }
 
   private async finalize(manager: EntityManager, project: ProjectEntity, task: LockedTask, label: string, source: 'consensus' | 'review', agreement: number, afterCommit: AfterCommit[]): Promise<void> {

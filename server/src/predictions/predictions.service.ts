@@ -6,6 +6,7 @@ import type { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import type { IngestReply, RejectedItem, SinglePredictionReply } from '@backflow/contracts';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { poolOf } from '../database/data-source';
 import { ItemVerdict, partition, readNdjson, StreamTooLargeError } from '../common/ingest/batch';
 import type { ProjectEntity } from '../projects/project.entity';
 import { PredictionRow, validatePrediction } from './prediction-validation';
@@ -46,9 +47,8 @@ export class PredictionsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** The pg pool under TypeORM, for the one hot statement that wants a named (prepared) statement. */
   private get pool(): Pool {
-    return (this.dataSource.driver as unknown as { master: Pool }).master;
+    return poolOf(this.dataSource);
   }
 
   useFeedbackJoin(feedback: FeedbackJoin): void {
