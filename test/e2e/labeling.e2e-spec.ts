@@ -87,6 +87,19 @@ describe('labeling: leases, answers, consensus, review', () => {
     expect((await app.request('POST', project.path(`/tasks/${second.id}/review`), { token: reviewer.token, body: { label: 'ham' } })).body.code).toBe('labeling/not_in_review');
   });
 
+  it('by default sends a disagreement straight to review: no rater beyond the overlap', async () => {
+    const project = await withTasks(2, { overlap: 2 });
+    const [a, b, c] = await project.raters(3);
+    await project.labelAll(a.token, 'ham');
+    await project.labelAll(b.token, 'spam');
+    const tasks = await app.sql(`SELECT state, required_annotations, annotations_count FROM tasks WHERE project_id = $1`, [project.id]);
+    expect(tasks).toEqual([
+      { state: 'review', required_annotations: 2, annotations_count: 2 },
+      { state: 'review', required_annotations: 2, annotations_count: 2 },
+    ]);
+    expect((await project.claim(c.token)).body.task).toBeNull();
+  });
+
   it('answers a retried submit without storing it twice, and refuses what it must with a code', async () => {
     const project = await withTasks(2);
     const [a, b] = await project.raters(2);

@@ -123,7 +123,7 @@ export const LabelingSettings = z
   .strictObject({
     leaseSeconds: z.number().int().min(10).max(3_600).default(120).describe('how long a claimed task stays a rater’s without a heartbeat'),
     agreementThreshold: probability.default(0.6).describe('below this share for the majority label, one more rater is added, then a reviewer decides'),
-    maxAnnotations: z.number().int().min(1).max(25).optional().describe('the most raters a task may get before it goes to review (default: overlap + 2)'),
+    maxAnnotations: z.number().int().min(1).max(25).optional().describe('the most raters a task may get before it goes to review; above the overlap, a disagreement first gets one more rater at a time (default: the overlap: a disagreement goes straight to review)'),
     showPrediction: z.boolean().default(false).describe("show the model's prediction to raters as a suggestion (off: raters label blind)"),
     goldRate: z.number().min(0).max(0.5).default(0.05).describe("the share of a rater's claims answered with a gold item they have not seen"),
     goldMinAnswers: z.number().int().min(1).max(1_000).default(10).describe('gold answers before a rater can be paused'),

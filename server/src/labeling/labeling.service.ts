@@ -108,7 +108,7 @@ export class LabelingService {
       label: request.label,
       timeSpentMs: request.timeSpentMs ?? null,
       agreementThreshold: settings.agreementThreshold,
-      maxAnnotations: settings.maxAnnotations ?? project.overlap + 2,
+      maxAnnotations: settings.maxAnnotations ?? project.overlap,
     });
     const annotation = (label: string) => ({ id: request.id, taskId, label, late: result.late ?? false });
     switch (result.outcome) {
