@@ -13,6 +13,7 @@ export default defineConfig({
     proxy: {
       '/api': serverUrl,
       '/healthz': serverUrl,
+      '/socket.io': { target: serverUrl, ws: true },
     },
   },
 });

@@ -30,3 +30,7 @@ export async function fetchProjects(signal?: AbortSignal): Promise<Project[]> {
   const response = await apiRequest<ProjectListResponse>('/api/v1/projects', { signal });
   return response.projects;
 }
+
+export function fetchProject(slug: string, signal?: AbortSignal): Promise<Project> {
+  return apiRequest<Project>(`/api/v1/projects/${encodeURIComponent(slug)}`, { signal });
+}

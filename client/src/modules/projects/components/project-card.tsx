@@ -1,3 +1,6 @@
+import { useEffect, useState } from 'react';
+import { labelingPath, navigate } from '../../../lib/router';
+import { fetchQueueStats } from '../../labeling/api/labeling-api';
 import { Badge } from '../../../ui/badge';
 import { Card } from '../../../ui/card';
 import { RoleBadge } from '../../../ui/role-badge';
@@ -80,6 +83,21 @@ export function ProjectCard({ project, role }: ProjectCardProps) {
         )}
       </div>
 
+      <div className="project-card__work">
+        <QueueDepth slug={project.slug} />
+        <a
+          className="button button--primary"
+          href={labelingPath(project.slug)}
+          onClick={(event) => {
+            event.preventDefault();
+            navigate(labelingPath(project.slug));
+          }}
+          data-testid="start-labeling"
+        >
+          Start labeling
+        </a>
+      </div>
+
       <footer className="project-card__footer">
         <span>Created {formatCreated(project.createdAt)}</span>
         {project.maskedFields && project.maskedFields.length > 0 ? (
@@ -89,6 +107,23 @@ export function ProjectCard({ project, role }: ProjectCardProps) {
         ) : null}
       </footer>
     </Card>
+  );
+}
+
+/** How many tasks wait in the project's queue (a member's view: what still needs answers). */
+function QueueDepth({ slug }: { slug: string }) {
+  const [depth, setDepth] = useState<number | null | 'unknown'>(null);
+  useEffect(() => {
+    const controller = new AbortController();
+    fetchQueueStats(slug, controller.signal)
+      .then((stats) => setDepth(stats.depth))
+      .catch(() => !controller.signal.aborted && setDepth('unknown'));
+    return () => controller.abort();
+  }, [slug]);
+  return (
+    <p className="project-card__queue" data-testid="card-queue-depth">
+      {depth === null ? 'Counting the queue…' : depth === 'unknown' ? 'Queue size unavailable' : depth === 0 ? 'Nothing waiting' : `${depth} ${depth === 1 ? 'task waits' : 'tasks wait'}`}
+    </p>
   );
 }
 

@@ -1,0 +1,42 @@
+import type { LabelDefinition } from '@backflow/contracts';
+
+export interface KeyedLabel {
+  name: string;
+  description?: string;
+  key: string;
+}
+
+/** Each label's key: the project's hotkey, else 1–9 in order. */
+export function keyedLabels(labels: readonly LabelDefinition[]): KeyedLabel[] {
+  return labels.map((label, index) => ({ name: label.name, description: label.description, key: (label.hotkey ?? (index < 9 ? String(index + 1) : '')).toLowerCase() }));
+}
+
+export interface LabelButtonsProps {
+  labels: KeyedLabel[];
+  selected: string | null;
+  suggestion?: string;
+  onSelect: (label: string) => void;
+}
+
+export function LabelButtons({ labels, selected, suggestion, onSelect }: LabelButtonsProps) {
+  return (
+    <div className="label-buttons" role="group" aria-label="Labels">
+      {labels.map((label) => (
+        <button
+          key={label.name}
+          type="button"
+          className={['label-button', selected === label.name ? 'label-button--selected' : ''].join(' ')}
+          aria-pressed={selected === label.name}
+          aria-keyshortcuts={label.key || undefined}
+          title={label.description}
+          onClick={() => onSelect(label.name)}
+          data-label={label.name}
+        >
+          {label.key ? <kbd className="label-button__key">{label.key.toUpperCase()}</kbd> : null}
+          <span className="label-button__name">{label.name}</span>
+          {suggestion === label.name ? <span className="label-button__hint">model's guess</span> : null}
+        </button>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,204 @@
+import { useCallback, useEffect, useReducer, useRef } from 'react';
+import { io, type Socket } from 'socket.io-client';
+import type { LabelingClientEvents, LabelingServerEvents, QueueStats, SkipRequest, TaskPayload } from '@backflow/contracts';
+import { fetchQueueStats } from '../api/labeling-api';
+
+type LabelingSocket = Socket<LabelingServerEvents, LabelingClientEvents>;
+
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'refused';
+
+export interface LabelingState {
+  connection: ConnectionStatus;
+  /** the task on screen */
+  current: TaskPayload | null;
+  /** the next one, already leased and loaded: no wait between tasks */
+  next: TaskPayload | null;
+  /** the first claim has answered */
+  ready: boolean;
+  stats: QueueStats | null;
+  /** answers sent and not yet acknowledged (they are retried with the same ids across reconnects) */
+  unsent: number;
+  /** answers acknowledged in this sitting */
+  done: number;
+  error: string | null;
+  /** why the server refused this rater (not a member, paused) */
+  refusal: string | null;
+}
+
+interface Slots {
+  current: TaskPayload | null;
+  next: TaskPayload | null;
+}
+
+type Action =
+  | { type: 'connection'; status: ConnectionStatus }
+  | { type: 'slots'; slots: Slots; ready?: boolean }
+  | { type: 'sent' }
+  | { type: 'acknowledged'; ok: boolean; error?: string }
+  | { type: 'stats'; stats: QueueStats }
+  | { type: 'refused'; message: string }
+  | { type: 'error'; message: string | null };
+
+const initial: LabelingState = { connection: 'connecting', current: null, next: null, ready: false, stats: null, unsent: 0, done: 0, error: null, refusal: null };
+
+/** A task goes on screen if the screen is free, else into the next slot; a task already held is not taken twice. */
+function place(slots: Slots, task: TaskPayload | null): Slots {
+  if (!task || slots.current?.id === task.id || slots.next?.id === task.id) return slots;
+  if (!slots.current) return { ...slots, current: task };
+  if (!slots.next) return { ...slots, next: task };
+  return slots;
+}
+
+function reducer(state: LabelingState, action: Action): LabelingState {
+  switch (action.type) {
+    case 'connection':
+      return { ...state, connection: action.status };
+    case 'slots':
+      return { ...state, ...action.slots, ready: state.ready || Boolean(action.ready) };
+    case 'sent':
+      return { ...state, unsent: state.unsent + 1 };
+    case 'acknowledged':
+      return { ...state, unsent: Math.max(0, state.unsent - 1), done: state.done + (action.ok ? 1 : 0), error: action.ok ? state.error : (action.error ?? null) };
+    case 'stats':
+      return { ...state, stats: action.stats };
+    case 'refused':
+      return { ...state, connection: 'refused', refusal: action.message };
+    case 'error':
+      return { ...state, error: action.message };
+  }
+}
+
+type Reply<T> = T | { error: { code: string; message: string } };
+const failed = <T>(reply: Reply<T>): reply is { error: { code: string; message: string } } => typeof reply === 'object' && reply !== null && 'error' in reply;
+
+// the current task's lease is renewed this often while it is on screen
+const HEARTBEAT_MS = 30_000;
+
+/**
+ * A rater's sitting in a project over the labeling socket: the task on screen and the next one
+ * leased ahead, answers sent with their ids and retried by socket.io until acknowledged, queue
+ * stats as the server pushes them, and a new task pushed when one appears while idle.
+ */
+export function useLabeling(slug: string) {
+  const [state, dispatch] = useReducer(reducer, initial);
+  const socketRef = useRef<LabelingSocket | null>(null);
+  // the slots change synchronously here (a claim's reply decides whether to claim again), and render from the reducer
+  const slotsRef = useRef<Slots>({ current: null, next: null });
+  const setSlots = useCallback((slots: Slots, ready?: boolean) => {
+    slotsRef.current = slots;
+    dispatch({ type: 'slots', slots, ready });
+  }, []);
+
+  const claim = useCallback(async () => {
+    const socket = socketRef.current;
+    if (!socket) return;
+    const reply = (await socket.emitWithAck('task:claim', { project: slug })) as Reply<{ task: TaskPayload | null }>;
+    if (failed(reply)) {
+      if (reply.error.code.startsWith('auth/') || reply.error.code === 'labeling/rater_paused') dispatch({ type: 'refused', message: reply.error.message });
+      else dispatch({ type: 'error', message: reply.error.message });
+      return;
+    }
+    setSlots(place(slotsRef.current, reply.task), true);
+  }, [slug, setSlots]);
+
+  /** Fills both slots: the task on screen and the one after it. */
+  const fill = useCallback(async () => {
+    if (slotsRef.current.current && slotsRef.current.next) return;
+    await claim();
+    if (slotsRef.current.current && !slotsRef.current.next) await claim();
+  }, [claim]);
+
+  useEffect(() => {
+    // the session cookie authenticates the socket; socket.io retries an unacknowledged emit with the same packet
+    const socket: LabelingSocket = io('/labeling', { transports: ['websocket'], withCredentials: true, retries: 10, ackTimeout: 10_000 });
+    socketRef.current = socket;
+    socket.on('connect', () => {
+      dispatch({ type: 'connection', status: 'connected' });
+      void fill();
+    });
+    socket.on('disconnect', () => dispatch({ type: 'connection', status: 'reconnecting' }));
+    socket.on('connect_error', (error) => {
+      if (/unauthenticated|forbidden/.test(error.message)) dispatch({ type: 'refused', message: 'Your session has ended: sign in again.' });
+      else dispatch({ type: 'connection', status: 'reconnecting' });
+    });
+    socket.on('task:assigned', ({ task }) => {
+      if (task.project === slug) setSlots(place(slotsRef.current, task));
+    });
+    socket.on('queue:stats', (stats) => {
+      if (stats.project === slug) dispatch({ type: 'stats', stats });
+    });
+    socket.on('lease:expired', ({ taskId }) => {
+      // the task is claimable again; take it back if nobody has (the answer is accepted while needed anyway)
+      if (slotsRef.current.current?.id === taskId) void socket.emitWithAck('task:heartbeat', { project: slug, taskId }).catch(() => undefined);
+    });
+    fetchQueueStats(slug)
+      .then((stats) => dispatch({ type: 'stats', stats }))
+      .catch(() => undefined);
+    return () => {
+      socket.removeAllListeners();
+      socket.close();
+      socketRef.current = null;
+    };
+  }, [slug, fill, setSlots]);
+
+  // keep the lease of the task on screen while the page is open
+  const currentId = state.current?.id;
+  useEffect(() => {
+    if (!currentId) return;
+    const timer = window.setInterval(() => {
+      const socket = socketRef.current;
+      if (!socket?.connected || document.visibilityState !== 'visible') return;
+      void socket
+        .emitWithAck('task:heartbeat', { project: slug, taskId: currentId })
+        .then((reply) => {
+          if (failed(reply)) return;
+          const renew = (task: TaskPayload | null) => (task?.id === reply.taskId ? { ...task, leaseExpiresAt: reply.leaseExpiresAt } : task);
+          setSlots({ current: renew(slotsRef.current.current), next: renew(slotsRef.current.next) });
+        })
+        .catch(() => undefined);
+    }, HEARTBEAT_MS);
+    return () => window.clearInterval(timer);
+  }, [slug, currentId, setSlots]);
+
+  /** Answers the task on screen and shows the next at once; the acknowledgement comes when it comes. */
+  const submit = useCallback(
+    (label: string, timeSpentMs: number) => {
+      const socket = socketRef.current;
+      const task = slotsRef.current.current;
+      if (!socket || !task) return;
+      setSlots({ current: slotsRef.current.next, next: null });
+      dispatch({ type: 'sent' });
+      const annotation = { id: crypto.randomUUID(), label, timeSpentMs: Math.max(0, Math.round(timeSpentMs)) };
+      socket
+        .emitWithAck('task:submit', { project: slug, taskId: task.id, annotation })
+        .then((reply) => {
+          if (failed(reply)) dispatch({ type: 'acknowledged', ok: false, error: reply.error.message });
+          else dispatch({ type: 'acknowledged', ok: true });
+        })
+        .catch(() => dispatch({ type: 'acknowledged', ok: false, error: 'An answer could not be delivered after several tries.' }))
+        .finally(() => void fill());
+    },
+    [slug, fill, setSlots],
+  );
+
+  const skip = useCallback(
+    (request: SkipRequest) => {
+      const socket = socketRef.current;
+      const task = slotsRef.current.current;
+      if (!socket || !task) return;
+      setSlots({ current: slotsRef.current.next, next: null });
+      socket
+        .emitWithAck('task:skip', { project: slug, taskId: task.id, ...request })
+        .then((reply) => {
+          if (failed(reply)) dispatch({ type: 'error', message: reply.error.message });
+        })
+        .catch(() => dispatch({ type: 'error', message: 'The skip could not be delivered.' }))
+        .finally(() => void fill());
+    },
+    [slug, fill, setSlots],
+  );
+
+  const dismissError = useCallback(() => dispatch({ type: 'error', message: null }), []);
+
+  return { state, submit, skip, dismissError };
+}

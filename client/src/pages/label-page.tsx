@@ -1,0 +1,272 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import Markdown from 'react-markdown';
+import type { SkipRequest } from '@backflow/contracts';
+import { navigate } from '../lib/router';
+import { AccountMenu } from '../modules/auth/components/account-menu';
+import type { Session } from '../modules/auth/api/session-api';
+import { keyedLabels, LabelButtons } from '../modules/labeling/components/label-buttons';
+import { TaskInput } from '../modules/labeling/components/task-input';
+import { useLabeling } from '../modules/labeling/hooks/use-labeling';
+import { fetchProject } from '../modules/projects/api/projects-api';
+import { Alert } from '../ui/alert';
+import { AppHeader } from '../ui/app-header';
+import { Button } from '../ui/button';
+import './label-page.css';
+
+export interface LabelPageProps {
+  slug: string;
+  session: Session;
+  onSignOut: () => Promise<void>;
+}
+
+// a lease this close to its end gets a warning on screen
+const LEASE_WARNING_MS = 20_000;
+
+/** Keys that belong to a text field while one has focus. */
+function typing(target: EventTarget | null): boolean {
+  return target instanceof HTMLElement && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.isContentEditable);
+}
+
+export function LabelPage({ slug, session, onSignOut }: LabelPageProps) {
+  const { state, submit, skip, dismissError } = useLabeling(slug);
+  const task = state.current;
+  const labels = useMemo(() => keyedLabels(task?.labels ?? []), [task?.labels]);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [showInstructions, setShowInstructions] = useState(false);
+  const [skipping, setSkipping] = useState(false);
+  const shownAt = useRef(performance.now());
+  const leaseLeft = useLeaseCountdown(task?.leaseExpiresAt);
+
+  const [projectName, setProjectName] = useState<string | null>(null);
+  useEffect(() => {
+    const controller = new AbortController();
+    fetchProject(slug, controller.signal)
+      .then((project) => setProjectName(project.name))
+      .catch(() => undefined);
+    return () => controller.abort();
+  }, [slug]);
+  useEffect(() => {
+    document.title = `Label ${projectName ?? slug} · Backflow`;
+  }, [slug, projectName]);
+
+  // a new task on screen: nothing chosen, the clock starts
+  useEffect(() => {
+    setSelected(null);
+    shownAt.current = performance.now();
+  }, [task?.id]);
+
+  const answer = useCallback(() => {
+    if (!task || !selected) return;
+    submit(selected, performance.now() - shownAt.current);
+  }, [task, selected, submit]);
+
+  const doSkip = useCallback(
+    (request: SkipRequest) => {
+      setSkipping(false);
+      skip(request);
+    },
+    [skip],
+  );
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target) || skipping) return;
+      const key = event.key.toLowerCase();
+      if (key === '?' || key === 'i') {
+        event.preventDefault();
+        setShowInstructions((open) => !open);
+        return;
+      }
+      if (key === 'escape') {
+        setShowInstructions(false);
+        return;
+      }
+      if (!task) return;
+      const label = labels.find((l) => l.key === key);
+      if (label) {
+        event.preventDefault();
+        setSelected(label.name);
+        return;
+      }
+      if (key === 'enter' && selected) {
+        event.preventDefault();
+        answer();
+        return;
+      }
+      if (key === 's') {
+        event.preventDefault();
+        setSkipping(true);
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [task, labels, selected, answer, skipping]);
+
+  return (
+    <div className="app-shell">
+      <AppHeader>
+        <AccountMenu user={session.user} onSignOut={onSignOut} />
+      </AppHeader>
+      <ConnectionBanner status={state.connection} unsent={state.unsent} />
+      <main className="label-page">
+        <div className="label-page__bar">
+          <div>
+            <button type="button" className="link-button" onClick={() => navigate('/')}>
+              ← Projects
+            </button>
+            <h1 className="label-page__title">{projectName ?? slug}</h1>
+          </div>
+          <dl className="label-page__stats" aria-live="polite">
+            <div>
+              <dt>In the queue</dt>
+              <dd data-testid="queue-depth">{state.stats ? state.stats.depth : '…'}</dd>
+            </div>
+            <div>
+              <dt>Done today (everyone)</dt>
+              <dd data-testid="done-today">{state.stats ? state.stats.doneToday : '…'}</dd>
+            </div>
+            <div>
+              <dt>You, this sitting</dt>
+              <dd data-testid="own-count">{state.done}</dd>
+            </div>
+          </dl>
+        </div>
+
+        {state.refusal ? (
+          <Alert title="You cannot label in this project">
+            <p>{state.refusal}</p>
+          </Alert>
+        ) : null}
+        {state.error ? (
+          <div className="label-page__error">
+            <Alert title="Something went wrong">
+              <p>{state.error}</p>
+            </Alert>
+            <Button variant="secondary" onClick={dismissError}>
+              Dismiss
+            </Button>
+          </div>
+        ) : null}
+
+        {task ? (
+          <article className="task-card" aria-labelledby="task-heading" data-task-id={task.id}>
+            <header className="task-card__head">
+              <h2 id="task-heading" className="task-card__title">
+                Which label fits this example?
+              </h2>
+              {leaseLeft !== null && leaseLeft < LEASE_WARNING_MS ? (
+                <p className="task-card__lease" role="status">
+                  {leaseLeft > 0 ? `Your hold on this task ends in ${Math.ceil(leaseLeft / 1000)} s; answer soon.` : 'Your hold on this task has ended; your answer still counts while the task needs it.'}
+                </p>
+              ) : null}
+            </header>
+            <TaskInput input={task.input} />
+            <LabelButtons labels={labels} selected={selected} suggestion={task.suggestion?.label} onSelect={setSelected} />
+            <div className="task-card__actions">
+              <Button onClick={answer} disabled={!selected} aria-keyshortcuts="Enter">
+                Submit <kbd>Enter</kbd>
+              </Button>
+              <Button variant="secondary" onClick={() => setSkipping(true)} aria-keyshortcuts="S">
+                Skip <kbd>S</kbd>
+              </Button>
+              <Button variant="secondary" onClick={() => setShowInstructions((open) => !open)} aria-keyshortcuts="I" aria-expanded={showInstructions}>
+                Instructions <kbd>I</kbd>
+              </Button>
+            </div>
+          </article>
+        ) : state.ready && state.connection !== 'refused' ? (
+          <section className="label-page__idle" data-testid="caught-up">
+            <h2>You are all caught up</h2>
+            <p>Nothing in this queue needs you right now. A new task appears here the moment one arrives.</p>
+          </section>
+        ) : state.connection !== 'refused' ? (
+          <p className="label-page__loading">Loading the next task…</p>
+        ) : null}
+
+        {showInstructions && task ? <InstructionsPanel text={task.instructions} onClose={() => setShowInstructions(false)} /> : null}
+        {skipping && task ? <SkipDialog onSkip={doSkip} onCancel={() => setSkipping(false)} /> : null}
+      </main>
+    </div>
+  );
+}
+
+function useLeaseCountdown(expiresAt: string | undefined): number | null {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!expiresAt) return;
+    const timer = window.setInterval(() => setNow(Date.now()), 1_000);
+    return () => window.clearInterval(timer);
+  }, [expiresAt]);
+  return expiresAt ? new Date(expiresAt).getTime() - now : null;
+}
+
+function ConnectionBanner({ status, unsent }: { status: string; unsent: number }) {
+  if (status === 'connected' || status === 'refused') return null;
+  return (
+    <div className="connection-banner" role="status" data-testid="connection-banner">
+      {status === 'connecting'
+        ? 'Connecting…'
+        : `Connection lost: reconnecting.${unsent ? ` ${unsent} ${unsent === 1 ? 'answer waits' : 'answers wait'} and will be sent again, with the same ids.` : ''}`}
+    </div>
+  );
+}
+
+function InstructionsPanel({ text, onClose }: { text: string; onClose: () => void }) {
+  return (
+    <aside className="instructions" aria-label="Instructions">
+      <div className="instructions__head">
+        <h2>Instructions</h2>
+        <Button variant="secondary" onClick={onClose}>
+          Close <kbd>Esc</kbd>
+        </Button>
+      </div>
+      <div className="instructions__body">{text.trim() ? <Markdown>{text}</Markdown> : <p>This project has no instructions yet.</p>}</div>
+    </aside>
+  );
+}
+
+function SkipDialog({ onSkip, onCancel }: { onSkip: (request: SkipRequest) => void; onCancel: () => void }) {
+  const [reason, setReason] = useState<SkipRequest['reason']>('skip');
+  const [note, setNote] = useState('');
+  const first = useRef<HTMLInputElement>(null);
+  useEffect(() => first.current?.focus(), []);
+  const confirm = () => onSkip({ reason, ...(note.trim() ? { note: note.trim() } : {}) });
+  return (
+    <div className="dialog-backdrop">
+      <form
+        className="dialog"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="skip-title"
+        onSubmit={(event) => {
+          event.preventDefault();
+          confirm();
+        }}
+        onKeyDown={(event) => {
+          if (event.key === 'Escape') onCancel();
+        }}
+      >
+        <h2 id="skip-title">Skip this task</h2>
+        <fieldset className="dialog__choices">
+          <legend>Why?</legend>
+          <label>
+            <input ref={first} type="radio" name="reason" value="skip" checked={reason === 'skip'} onChange={() => setReason('skip')} /> I cannot tell: give it to someone else
+          </label>
+          <label>
+            <input type="radio" name="reason" value="problem" checked={reason === 'problem'} onChange={() => setReason('problem')} /> Report a problem with this example (it goes to review)
+          </label>
+        </fieldset>
+        <label className="dialog__note">
+          Note (optional)
+          <textarea value={note} onChange={(event) => setNote(event.target.value)} rows={2} maxLength={1000} />
+        </label>
+        <div className="dialog__actions">
+          <Button type="submit">Skip</Button>
+          <Button variant="secondary" onClick={onCancel}>
+            Cancel <kbd>Esc</kbd>
+          </Button>
+        </div>
+      </form>
+    </div>
+  );
+}
