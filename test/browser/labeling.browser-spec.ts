@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Namespace } from 'socket.io';
+import { LabelingGateway } from '../../server/src/realtime/labeling.gateway';
 import { createApiKey, createProject, createUser } from '../factories';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
@@ -140,6 +142,32 @@ describe('browser: a rater labels with the keyboard over the live socket', () =>
     } finally {
       await context.close();
       await watcher.context.close();
+    }
+  });
+
+  it('shows the lost connection, reconnects by itself, and goes on labeling', async () => {
+    const rater = await createUser(app, admin, 'rater', project);
+    await ingest(2);
+    const { context, page, errors } = await raterPage(rater);
+    try {
+      await page.goto(`${app.url}/projects/${project.slug}/label`);
+      const card = page.locator('article.task-card');
+      await card.waitFor();
+      // cut every labeling socket's transport under the server, as a network drop or a restart would
+      const gateway = app.app.get(LabelingGateway) as unknown as { namespace: Namespace };
+      for (const socket of gateway.namespace.sockets.values()) socket.conn.close();
+      await page.locator('[data-testid="connection-banner"]').waitFor();
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'rater-reconnecting.png'), animations: 'disabled' });
+      await page.locator('[data-testid="connection-banner"]').waitFor({ state: 'detached' });
+      const id = await card.getAttribute('data-task-id');
+      await page.keyboard.press('1');
+      await page.keyboard.press('Enter');
+      await page.locator('[data-testid="own-count"]', { hasText: '1' }).waitFor();
+      const stored = await app.sql(`SELECT task_id, label FROM annotations WHERE rater_id = $1`, [rater.id]);
+      expect(stored).toEqual([{ task_id: id, label: 'ham' }]);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
     }
   });
 });

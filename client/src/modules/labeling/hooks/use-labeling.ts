@@ -116,7 +116,11 @@ export function useLabeling(slug: string) {
       dispatch({ type: 'connection', status: 'connected' });
       void fill();
     });
-    socket.on('disconnect', () => dispatch({ type: 'connection', status: 'reconnecting' }));
+    socket.on('disconnect', (reason) => {
+      dispatch({ type: 'connection', status: 'reconnecting' });
+      // socket.io reconnects by itself unless the server closed the socket on purpose: try once more (a revoked session is then refused at connect)
+      if (reason === 'io server disconnect') window.setTimeout(() => socket.connect(), 1_000);
+    });
     socket.on('connect_error', (error) => {
       if (/unauthenticated|forbidden/.test(error.message)) dispatch({ type: 'refused', message: 'Your session has ended: sign in again.' });
       else dispatch({ type: 'connection', status: 'reconnecting' });
