@@ -1,13 +1,15 @@
-import { labelingSlug, usePath } from './lib/router';
+import { routeOf, usePath } from './lib/router';
 import { useSession } from './modules/auth/hooks/use-session';
 import { LabelPage } from './pages/label-page';
 import { LoginPage } from './pages/login-page';
+import { NewProjectPage } from './pages/new-project-page';
+import { ProjectSettingsPage } from './pages/project-settings-page';
 import { ProjectsPage } from './pages/projects-page';
 import { LoadingPage, ServerUnavailablePage } from './pages/status-pages';
 
 export function App() {
   const { state, signIn, signOut, retry } = useSession();
-  const path = usePath();
+  const route = routeOf(usePath());
 
   switch (state.status) {
     case 'loading':
@@ -17,9 +19,12 @@ export function App() {
     case 'signed-out':
       return <LoginPage onSignIn={signIn} notice={state.notice} />;
     case 'signed-in': {
-      const slug = labelingSlug(path);
-      if (slug) return <LabelPage key={slug} slug={slug} session={state.session} onSignOut={signOut} />;
-      return <ProjectsPage session={state.session} onSignOut={signOut} />;
+      const { session } = state;
+      const admin = session.user.role === 'admin';
+      if (route.page === 'label') return <LabelPage key={route.slug} slug={route.slug} session={session} onSignOut={signOut} />;
+      if (route.page === 'settings' && admin) return <ProjectSettingsPage key={route.slug} slug={route.slug} session={session} onSignOut={signOut} />;
+      if (route.page === 'new-project' && admin) return <NewProjectPage session={session} onSignOut={signOut} />;
+      return <ProjectsPage session={session} onSignOut={signOut} />;
     }
   }
 }

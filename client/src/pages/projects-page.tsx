@@ -8,6 +8,7 @@ import { useProjects } from '../modules/projects/hooks/use-projects';
 import { Alert } from '../ui/alert';
 import { AppHeader } from '../ui/app-header';
 import { Button } from '../ui/button';
+import { navigate, newProjectPath } from '../lib/router';
 import './projects-page.css';
 
 export interface ProjectsPageProps {
@@ -36,6 +37,13 @@ export function ProjectsPage({ session, onSignOut }: ProjectsPageProps) {
             Your projects
           </h1>
           <p className="page__lede">{lede(state.status === 'ready' ? state.projects.length : null, isAdmin)}</p>
+          {isAdmin ? (
+            <div>
+              <Button onClick={() => navigate(newProjectPath)} data-testid="new-project">
+                New project
+              </Button>
+            </div>
+          ) : null}
         </div>
 
         {state.status === 'loading' ? <ProjectListSkeleton /> : null}

@@ -34,3 +34,29 @@ export async function fetchProjects(signal?: AbortSignal): Promise<Project[]> {
 export function fetchProject(slug: string, signal?: AbortSignal): Promise<Project> {
   return apiRequest<Project>(`/api/v1/projects/${encodeURIComponent(slug)}`, { signal });
 }
+
+export function createProject(body: Record<string, unknown>): Promise<Project> {
+  return apiRequest<Project>('/api/v1/projects', { method: 'POST', body });
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  scopes: string[];
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export async function fetchApiKeys(slug: string, signal?: AbortSignal): Promise<ApiKey[]> {
+  return (await apiRequest<{ apiKeys: ApiKey[] }>(`/api/v1/projects/${encodeURIComponent(slug)}/api-keys`, { signal })).apiKeys;
+}
+
+export function createApiKey(slug: string, body: { name: string; scopes: string[] }): Promise<ApiKey & { secret: string }> {
+  return apiRequest(`/api/v1/projects/${encodeURIComponent(slug)}/api-keys`, { method: 'POST', body });
+}
+
+export function revokeApiKey(slug: string, id: string): Promise<ApiKey> {
+  return apiRequest(`/api/v1/projects/${encodeURIComponent(slug)}/api-keys/${id}`, { method: 'DELETE' });
+}

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { labelingPath, navigate } from '../../../lib/router';
+import { labelingPath, navigate, settingsPath } from '../../../lib/router';
 import { fetchQueueStats } from '../../labeling/api/labeling-api';
 import { Badge } from '../../../ui/badge';
 import { Card } from '../../../ui/card';
@@ -100,6 +100,18 @@ export function ProjectCard({ project, role }: ProjectCardProps) {
 
       <footer className="project-card__footer">
         <span>Created {formatCreated(project.createdAt)}</span>
+        {role === 'admin' ? (
+          <a
+            href={settingsPath(project.slug)}
+            onClick={(event) => {
+              event.preventDefault();
+              navigate(settingsPath(project.slug));
+            }}
+            data-testid="project-settings"
+          >
+            Settings and keys
+          </a>
+        ) : null}
         {project.maskedFields && project.maskedFields.length > 0 ? (
           <Badge tone="neutral" title={`Hidden from raters: ${project.maskedFields.join(', ')}`}>
             {project.maskedFields.length} masked {project.maskedFields.length === 1 ? 'field' : 'fields'}

@@ -1,0 +1,237 @@
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { isApiError } from '../lib/api';
+import { labelingPath, navigate } from '../lib/router';
+import { AccountMenu } from '../modules/auth/components/account-menu';
+import type { Session } from '../modules/auth/api/session-api';
+import { createApiKey, fetchApiKeys, fetchProject, revokeApiKey, type ApiKey, type Project } from '../modules/projects/api/projects-api';
+import { Alert } from '../ui/alert';
+import { AppHeader } from '../ui/app-header';
+import { Button } from '../ui/button';
+import { TextField } from '../ui/text-field';
+import './admin-pages.css';
+
+export interface ProjectSettingsPageProps {
+  slug: string;
+  session: Session;
+  onSignOut: () => Promise<void>;
+}
+
+const SCOPES: Array<{ scope: string; description: string }> = [
+  { scope: 'ingest', description: 'send predictions and feedback (model servers, products)' },
+  { scope: 'export:read', description: 'read exported training data (pipelines)' },
+];
+
+const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const format = (iso: string | null) => (iso ? when.format(new Date(iso)) : '—');
+
+/** An admin's view of one project: what it is, and the API keys that feed it. */
+export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSettingsPageProps) {
+  const [project, setProject] = useState<Project | null>(null);
+  const [keys, setKeys] = useState<ApiKey[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const reload = useCallback(async () => {
+    try {
+      const [p, k] = await Promise.all([fetchProject(slug), fetchApiKeys(slug)]);
+      setProject(p);
+      setKeys(k);
+    } catch (cause) {
+      setError(isApiError(cause) ? cause.message : 'The project could not be loaded.');
+    }
+  }, [slug]);
+
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+
+  useEffect(() => {
+    document.title = `${project?.name ?? slug} settings · Backflow`;
+  }, [project, slug]);
+
+  return (
+    <div className="app-shell">
+      <AppHeader>
+        <AccountMenu user={session.user} onSignOut={onSignOut} />
+      </AppHeader>
+      <main className="admin-page">
+        <button type="button" className="link-button" onClick={() => navigate('/')}>
+          ← Projects
+        </button>
+        <div className="admin-page__head">
+          <h1 className="admin-page__title">{project?.name ?? slug}</h1>
+          <Button variant="secondary" onClick={() => navigate(labelingPath(slug))}>
+            Open the labeling queue
+          </Button>
+        </div>
+        {error ? (
+          <Alert title="Something went wrong">
+            <p>{error}</p>
+          </Alert>
+        ) : null}
+
+        {project ? (
+          <section className="admin-section" aria-labelledby="summary-title">
+            <h2 id="summary-title">Project</h2>
+            <dl className="admin-facts">
+              <div>
+                <dt>Slug</dt>
+                <dd>
+                  <code>{project.slug}</code>
+                </dd>
+              </div>
+              <div>
+                <dt>Labels</dt>
+                <dd>{project.labels.map((l) => (l.hotkey ? `${l.name} (${l.hotkey})` : l.name)).join(', ')}</dd>
+              </div>
+              <div>
+                <dt>Overlap</dt>
+                <dd>{project.overlap}</dd>
+              </div>
+              <div>
+                <dt>Masked fields</dt>
+                <dd>{project.maskedFields?.length ? project.maskedFields.join(', ') : 'none'}</dd>
+              </div>
+            </dl>
+          </section>
+        ) : null}
+
+        <ApiKeys slug={slug} keys={keys} onChange={reload} />
+      </main>
+    </div>
+  );
+}
+
+function ApiKeys({ slug, keys, onChange }: { slug: string; keys: ApiKey[] | null; onChange: () => Promise<void> }) {
+  const [name, setName] = useState('');
+  const [scopes, setScopes] = useState<string[]>(['ingest']);
+  const [created, setCreated] = useState<{ name: string; secret: string } | null>(null);
+  const [copied, setCopied] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const create = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const key = await createApiKey(slug, { name, scopes });
+      setCreated({ name: key.name, secret: key.secret });
+      setCopied(false);
+      setName('');
+      await onChange();
+    } catch (cause) {
+      setError(isApiError(cause) ? cause.message : 'The key could not be created.');
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const revoke = async (key: ApiKey) => {
+    if (!window.confirm(`Revoke "${key.name}"? Anything using it stops working at once.`)) return;
+    try {
+      await revokeApiKey(slug, key.id);
+      await onChange();
+    } catch (cause) {
+      setError(isApiError(cause) ? cause.message : 'The key could not be revoked.');
+    }
+  };
+
+  return (
+    <section className="admin-section" aria-labelledby="keys-title">
+      <h2 id="keys-title">API keys</h2>
+      <p className="admin-section__lede">Model servers and pipelines authenticate with a key scoped to this project. A key's secret is shown once, when it is made.</p>
+
+      {created ? (
+        <div className="secret-box" role="status" data-testid="new-key">
+          <p>
+            <strong>{created.name}</strong>: copy this secret now; it will not be shown again.
+          </p>
+          <div className="secret-box__row">
+            <code data-testid="new-key-secret">{created.secret}</code>
+            <Button
+              variant="secondary"
+              onClick={() =>
+                void navigator.clipboard
+                  ?.writeText(created.secret)
+                  .then(() => setCopied(true))
+                  .catch(() => setCopied(false))
+              }
+            >
+              {copied ? 'Copied' : 'Copy'}
+            </Button>
+          </div>
+        </div>
+      ) : null}
+      {error ? (
+        <Alert title="Something went wrong">
+          <p>{error}</p>
+        </Alert>
+      ) : null}
+
+      <form className="admin-form admin-form--inline" onSubmit={create}>
+        <TextField label="Key name" name="keyName" hint="Who uses it, e.g. the model server's name." value={name} required onChange={(event) => setName(event.target.value)} />
+        <fieldset className="admin-form__scopes">
+          <legend>Scopes</legend>
+          {SCOPES.map(({ scope, description }) => (
+            <label key={scope}>
+              <input
+                type="checkbox"
+                name="scope"
+                value={scope}
+                checked={scopes.includes(scope)}
+                onChange={(event) => setScopes((current) => (event.target.checked ? [...current, scope] : current.filter((s) => s !== scope)))}
+              />{' '}
+              <code>{scope}</code>: {description}
+            </label>
+          ))}
+        </fieldset>
+        <Button type="submit" busy={busy} disabled={!name.trim() || scopes.length === 0}>
+          Create key
+        </Button>
+      </form>
+
+      {keys === null ? (
+        <p>Loading keys…</p>
+      ) : keys.length === 0 ? (
+        <p className="admin-section__lede">No keys yet.</p>
+      ) : (
+        <table className="admin-table">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Prefix</th>
+              <th scope="col">Scopes</th>
+              <th scope="col">Created</th>
+              <th scope="col">Last used</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.map((key) => (
+              <tr key={key.id} data-testid="api-key-row" className={key.revokedAt ? 'admin-table__row--revoked' : undefined}>
+                <td>{key.name}</td>
+                <td>
+                  <code>{key.prefix}</code>
+                </td>
+                <td>{key.scopes.join(', ')}</td>
+                <td>{format(key.createdAt)}</td>
+                <td>{format(key.lastUsedAt)}</td>
+                <td>
+                  {key.revokedAt ? (
+                    `Revoked ${format(key.revokedAt)}`
+                  ) : (
+                    <Button variant="secondary" onClick={() => void revoke(key)} aria-label={`Revoke ${key.name}`}>
+                      Revoke
+                    </Button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,111 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ADMIN, startTestApp, type TestApp } from '../helpers/test-app';
+
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CLIENT_INDEX = path.join(__dirname, '..', '..', 'client', 'dist', 'index.html');
+const SCREENSHOTS = path.join(__dirname, 'screenshots');
+
+describe('browser: an admin sets up a project and its key, and the key feeds a rater', () => {
+  let app: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!fs.existsSync(CHROMIUM_PATH)) throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH`);
+    if (!fs.existsSync(CLIENT_INDEX)) throw new Error(`${CLIENT_INDEX} is missing: run \`node scripts/build.mjs\` first`);
+    app = await startTestApp();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM_PATH,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  async function signedIn(email: string, password: string): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(app.url);
+    await page.fill('input[name="email"]', email);
+    await page.fill('input[name="password"]', password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Your projects' }).waitFor();
+    return { context, page, errors };
+  }
+
+  it('creates a project and an API key in the UI; a prediction sent with the key reaches a rater', async () => {
+    const admin = await signedIn(ADMIN.email, ADMIN.password);
+    try {
+      const { page } = admin;
+      await page.getByTestId('new-project').click();
+      await page.getByRole('heading', { level: 1, name: 'New project' }).waitFor();
+      await page.getByLabel('Name', { exact: true }).fill('Support tickets');
+      expect(await page.getByLabel('Slug').inputValue()).toBe('support-tickets');
+      await page.getByLabel('Label 1', { exact: true }).fill('billing');
+      await page.getByLabel('Label 2', { exact: true }).fill('bug');
+      await page.getByRole('button', { name: 'Add a label' }).click();
+      await page.getByLabel('Label 3', { exact: true }).fill('other');
+      await page.getByLabel('Instructions', { exact: true }).fill('# Ticket triage\n\nPick **bug** when the product misbehaves.');
+      await page.getByRole('button', { name: 'Preview' }).click();
+      await page.getByTestId('instructions-preview').getByRole('heading', { name: 'Ticket triage' }).waitFor();
+      await page.getByLabel('Masked fields').fill('customer_email');
+      await page.getByLabel('Route when uncertainty ≥').fill('0');
+      fs.mkdirSync(SCREENSHOTS, { recursive: true });
+      // (the header is sticky: a full-page picture is taken from the top)
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'admin-new-project.png'), fullPage: true, animations: 'disabled' });
+      await page.getByRole('button', { name: 'Create project' }).click();
+
+      await page.waitForURL('**/projects/support-tickets/settings');
+      await page.getByRole('heading', { level: 1, name: 'Support tickets' }).waitFor();
+      await page.getByLabel('Key name').fill('model-server');
+      await page.getByRole('button', { name: 'Create key' }).click();
+      const secret = (await page.getByTestId('new-key-secret').textContent())!.trim();
+      expect(secret.length).toBeGreaterThan(20);
+      await page.getByTestId('api-key-row').first().waitFor();
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'admin-project-settings.png'), fullPage: true, animations: 'disabled' });
+
+      // what the UI made is what the API stores
+      const [stored] = await app.sql(`SELECT labels, instructions, masked_fields, routing->>'threshold' AS threshold FROM projects WHERE slug = 'support-tickets'`);
+      expect(stored.labels.map((l: { name: string }) => l.name)).toEqual(['billing', 'bug', 'other']);
+      expect(stored.masked_fields).toEqual(['customer_email']);
+      expect(stored.threshold).toBe('0');
+
+      // the key feeds the project
+      const id = randomUUID();
+      const ingested = await app.request('POST', '/api/v1/projects/support-tickets/predictions', {
+        token: secret,
+        body: { id, model: { name: 'triage', version: '3' }, input: { ticket: 'The invoice page shows an error 500 since this morning.', customer_email: 'hidden@example.com' }, scores: { billing: 0.4, bug: 0.5, other: 0.1 } },
+      });
+      expect(ingested.status).toBe(201);
+
+      // a rater of the project finds it in their queue, without the masked field
+      const email = `rater-${randomUUID().slice(0, 8)}@example.com`;
+      const password = 'Rater-pass-123!';
+      const token = await app.login();
+      expect((await app.request('POST', '/api/v1/users', { token, body: { email, password, role: 'rater' } })).status).toBe(201);
+      expect((await app.request('POST', '/api/v1/projects/support-tickets/members', { token, body: { email, role: 'rater' } })).status).toBe(201);
+      const rater = await signedIn(email, password);
+      try {
+        await rater.page.getByTestId('start-labeling').click();
+        await rater.page.getByText('The invoice page shows an error 500 since this morning.').waitFor();
+        expect(await rater.page.content()).not.toContain('hidden@example.com');
+        expect(rater.errors).toEqual([]);
+      } finally {
+        await rater.context.close();
+      }
+      expect(admin.errors).toEqual([]);
+    } finally {
+      await admin.context.close();
+    }
+  });
+});
