@@ -170,4 +170,39 @@ describe('browser: a rater labels with the keyboard over the live socket', () =>
       await context.close();
     }
   });
+
+  it('takes the last answer back with Z while its task is still open', async () => {
+    const shared = await createProject(app, admin, { name: 'Shared queue', overlap: 2, routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 }, labeling: { goldRate: 0 } });
+    const sharedKey = (await createApiKey(app, admin, shared.slug, ['ingest'])).secret;
+    for (let i = 0; i < 3; i++) {
+      const response = await app.request('POST', `/api/v1/projects/${shared.slug}/predictions`, { token: sharedKey, body: { id: randomUUID(), model: { name: 'm', version: '1' }, input: { text: `note ${i}` }, scores: { ham: 0.5, spam: 0.5 } } });
+      expect(response.status).toBe(201);
+    }
+    const rater = await createUser(app, admin, 'rater', shared);
+    const { context, page, errors } = await raterPage(rater);
+    try {
+      await page.goto(`${app.url}/projects/${shared.slug}/label`);
+      const card = page.locator('article.task-card');
+      await card.waitFor();
+      const first = await card.getAttribute('data-task-id');
+      await page.keyboard.press('1');
+      await page.keyboard.press('Enter');
+      await page.waitForFunction((previous) => document.querySelector('article.task-card')?.getAttribute('data-task-id') !== previous, first);
+      await page.locator('[data-testid="own-count"]', { hasText: '1' }).waitFor();
+      await page.keyboard.press('z');
+      await page.locator('[data-testid="labeling-notice"]', { hasText: 'Answer taken back' }).waitFor();
+      expect(await card.getAttribute('data-task-id')).toBe(first);
+      await page.locator('[data-testid="own-count"]', { hasText: '0' }).waitFor();
+      await page.keyboard.press('2');
+      await page.keyboard.press('Enter');
+      await page.locator('[data-testid="own-count"]', { hasText: '1' }).waitFor();
+      const answers = await app.sql(`SELECT label FROM annotations WHERE rater_id = $1 AND task_id = $2`, [rater.id, first]);
+      expect(answers).toEqual([{ label: 'spam' }]);
+      const leases = await app.sql(`SELECT count(*)::int AS n FROM task_leases WHERE rater_id = $1 AND expires_at > now()`, [rater.id]);
+      expect(leases[0].n).toBeLessThanOrEqual(2);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });

@@ -87,6 +87,51 @@ describe('labeling: leases, answers, consensus, review', () => {
     expect((await app.request('POST', project.path(`/tasks/${second.id}/review`), { token: reviewer.token, body: { label: 'ham' } })).body.code).toBe('labeling/not_in_review');
   });
 
+  it('takes an answer back while the task is open, hands the task back, and keeps the rater at two leases', async () => {
+    const project = await withTasks(4, { overlap: 2 });
+    const [a, b] = await project.raters(2);
+    const undo = (token: string, taskId: string, annotationId: string) => app.request('DELETE', project.path(`/tasks/${taskId}/annotations/${annotationId}`), { token });
+    const first = (await project.claim(a.token)).body.task;
+    const ahead = (await project.claim(a.token)).body.task;
+    const answer = randomUUID();
+    expect((await project.submit(a.token, first.id, 'ham', answer)).status).toBe(201);
+    const third = (await project.claim(a.token)).body.task; // the screen moved on: a holds two again
+    expect(third.id).not.toBe(first.id);
+
+    // someone else cannot take a's answer back
+    const foreign = await undo(b.token, first.id, answer);
+    expect(foreign.status).toBe(404);
+    expect(foreign.body).toMatchObject({ code: 'labeling/annotation_not_found', field: 'annotationId' });
+
+    const back = await undo(a.token, first.id, answer);
+    expect(back.status).toBe(200);
+    expect(back.body.task.id).toBe(first.id);
+    expect(back.body.task.input).toEqual(first.input);
+    // the task held last (the third) goes back to the queue: a still holds two
+    expect(back.body.released).toBe(third.id);
+    const leases = await app.sql(`SELECT task_id FROM task_leases WHERE rater_id = $1 AND expires_at > now() ORDER BY task_id`, [a.id]);
+    expect(leases.map((l) => l.task_id)).toEqual([first.id, ahead.id].sort());
+    const [task] = await app.sql(`SELECT annotations_count, state FROM tasks WHERE id = $1`, [first.id]);
+    expect(task).toEqual({ annotations_count: 0, state: 'queued' });
+    expect(await app.sql(`SELECT 1 FROM annotations WHERE id = $1`, [answer])).toEqual([]);
+
+    // a answers again, differently; b's answer then settles the task
+    expect((await project.submit(a.token, first.id, 'spam')).status).toBe(201);
+    const claimedByB = [(await project.claim(b.token)).body.task, (await project.claim(b.token)).body.task];
+    const mine = claimedByB.find((t) => t.id === first.id) ?? claimedByB[0];
+    expect(mine.id).toBe(first.id);
+    const settled = await project.submit(b.token, first.id, 'spam');
+    expect(settled.body.taskState).toBe('completed');
+    const [label] = await app.sql(`SELECT value FROM labels WHERE task_id = $1`, [first.id]);
+    expect(label.value).toBe('spam');
+
+    // once the task has its answers, nobody can take theirs back
+    const last = await app.sql(`SELECT id FROM annotations WHERE task_id = $1 AND rater_id = $2`, [first.id, b.id]);
+    const late = await undo(b.token, first.id, last[0].id);
+    expect(late.status).toBe(409);
+    expect(late.body.code).toBe('labeling/undo_closed');
+  });
+
   it('by default sends a disagreement straight to review: no rater beyond the overlap', async () => {
     const project = await withTasks(2, { overlap: 2 });
     const [a, b, c] = await project.raters(3);

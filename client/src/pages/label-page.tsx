@@ -28,7 +28,7 @@ function typing(target: EventTarget | null): boolean {
 }
 
 export function LabelPage({ slug, session, onSignOut }: LabelPageProps) {
-  const { state, submit, skip, dismissError } = useLabeling(slug);
+  const { state, submit, skip, undo, dismissError } = useLabeling(slug);
   const task = state.current;
   const labels = useMemo(() => keyedLabels(task?.labels ?? []), [task?.labels]);
   const [selected, setSelected] = useState<string | null>(null);
@@ -81,6 +81,11 @@ export function LabelPage({ slug, session, onSignOut }: LabelPageProps) {
         setShowInstructions(false);
         return;
       }
+      if (key === 'z') {
+        event.preventDefault();
+        void undo();
+        return;
+      }
       if (!task) return;
       const label = labels.find((l) => l.key === key);
       if (label) {
@@ -100,7 +105,7 @@ export function LabelPage({ slug, session, onSignOut }: LabelPageProps) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [task, labels, selected, answer, skipping]);
+  }, [task, labels, selected, answer, skipping, undo]);
 
   return (
     <div className="app-shell">
@@ -148,6 +153,12 @@ export function LabelPage({ slug, session, onSignOut }: LabelPageProps) {
           </div>
         ) : null}
 
+        {state.notice ? (
+          <p className="label-page__notice" role="status" data-testid="labeling-notice">
+            {state.notice}
+          </p>
+        ) : null}
+
         {task ? (
           <article className="task-card" aria-labelledby="task-heading" data-task-id={task.id}>
             <header className="task-card__head">
@@ -171,6 +182,9 @@ export function LabelPage({ slug, session, onSignOut }: LabelPageProps) {
               </Button>
               <Button variant="secondary" onClick={() => setShowInstructions((open) => !open)} aria-keyshortcuts="I" aria-expanded={showInstructions}>
                 Instructions <kbd>I</kbd>
+              </Button>
+              <Button variant="secondary" onClick={() => void undo()} aria-keyshortcuts="Z" disabled={!state.last}>
+                Undo last <kbd>Z</kbd>
               </Button>
             </div>
           </article>

@@ -54,6 +54,14 @@ export const SkipRequest = z
   .meta({ id: 'SkipRequest' });
 export type SkipRequest = z.infer<typeof SkipRequest>;
 
+export const UndoReply = z
+  .object({
+    task: TaskPayload.describe('the task back on screen, leased to the rater again'),
+    released: z.uuid().nullable().describe('a task the rater held ahead that was given back to keep them at two leases'),
+  })
+  .meta({ id: 'UndoReply' });
+export type UndoReply = z.infer<typeof UndoReply>;
+
 export const LeaseReply = z.object({ taskId: z.uuid(), leaseExpiresAt: z.string() }).meta({ id: 'LeaseReply' });
 export type LeaseReply = z.infer<typeof LeaseReply>;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Slug } from './common';
-import { ClaimReply, LeaseReply, QueueStats, SkipRequest, SubmitAnnotationReply, SubmitAnnotationRequest, TaskPayload } from './labeling';
+import { ClaimReply, LeaseReply, QueueStats, SkipRequest, SubmitAnnotationReply, SubmitAnnotationRequest, TaskPayload, UndoReply } from './labeling';
 
 /** The socket.io namespace raters connect to (authenticated at connect by the session token). */
 export const LABELING_NAMESPACE = '/labeling';
@@ -9,10 +9,12 @@ export const SocketClaim = z.object({ project: Slug });
 export const SocketSubmit = z.object({ project: Slug, taskId: z.uuid(), annotation: SubmitAnnotationRequest });
 export const SocketSkip = z.object({ project: Slug, taskId: z.uuid() }).extend(SkipRequest.shape);
 export const SocketHeartbeat = z.object({ project: Slug, taskId: z.uuid() });
+export const SocketUndo = z.object({ project: Slug, taskId: z.uuid(), annotationId: z.guid() });
 export type SocketClaim = z.infer<typeof SocketClaim>;
 export type SocketSubmit = z.infer<typeof SocketSubmit>;
 export type SocketSkip = z.infer<typeof SocketSkip>;
 export type SocketHeartbeat = z.infer<typeof SocketHeartbeat>;
+export type SocketUndo = z.infer<typeof SocketUndo>;
 
 /** Every acknowledgement is the REST reply, or the REST error body. */
 export interface SocketError {
@@ -26,6 +28,8 @@ export interface LabelingClientEvents {
   'task:submit': (request: SocketSubmit, ack: (reply: SocketReply<SubmitAnnotationReply>) => void) => void;
   'task:skip': (request: SocketSkip, ack: (reply: SocketReply<{ taskId: string; taskState: string }>) => void) => void;
   'task:heartbeat': (request: SocketHeartbeat, ack: (reply: SocketReply<LeaseReply>) => void) => void;
+  /** takes back the rater's last answer while the task is still open, and gives them the task again */
+  'task:undo': (request: SocketUndo, ack: (reply: SocketReply<UndoReply>) => void) => void;
 }
 
 /** Server → client. */

@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -15,6 +15,7 @@ import {
   SkipRequest,
   SubmitAnnotationReply,
   SubmitAnnotationRequest,
+  UndoReply,
 } from '@backflow/contracts';
 import { CurrentUser } from '../auth/auth.decorators';
 import type { UserPrincipal } from '../auth/principal';
@@ -55,6 +56,19 @@ export class LabelingController {
     const result = await this.labeling.submit(project, user.userId, taskId, body);
     reply.status(result.duplicate ? 200 : 201);
     return result;
+  }
+
+  /** Takes back the caller's answer while the task is still open; the task is leased to them again. */
+  @Delete('tasks/:id/annotations/:annotationId')
+  @ProjectRoute({ members: [...LABELERS.members] })
+  @ApiOkResponse({ schema: openApiSchema(UndoReply) })
+  undo(
+    @ValidParam('id', z.uuid()) taskId: string,
+    @ValidParam('annotationId', z.guid()) annotationId: string,
+    @CurrentProject() project: ProjectEntity,
+    @CurrentUser() user: UserPrincipal,
+  ): Promise<UndoReply> {
+    return this.labeling.undo(project, user.userId, taskId, annotationId);
   }
 
   @Post('tasks/:id/skip')

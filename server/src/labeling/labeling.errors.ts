@@ -10,5 +10,7 @@ export const LabelingErrors = {
   annotationIdTaken: () => new DomainError('labeling/annotation_id_conflict', 'id: this annotation id was used for another task or rater', 409, 'id'),
   raterPaused: (slug: string) => new DomainError('labeling/rater_paused', `your answers on gold items in "${slug}" fell below the bar: an admin must resume you`, 403),
   raterNotPaused: () => new DomainError('labeling/rater_not_paused', 'this rater is not paused in this project', 409, 'userId'),
+  annotationNotFound: (id: string) => new DomainError('labeling/annotation_not_found', `annotationId: no answer ${id} of yours on this task`, 404, 'annotationId'),
+  undoClosed: () => new DomainError('labeling/undo_closed', 'this task already has the answers it asked for: an answer can be taken back only while the task is still open', 409, 'taskId'),
   notInReview: () => new DomainError('labeling/not_in_review', 'this task is not waiting for a review', 409, 'taskId'),
 };

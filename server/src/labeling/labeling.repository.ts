@@ -201,6 +201,47 @@ export class LabelingRepository {
     return rows.length === 0 ? 'none' : rows[0].live ? 'live' : 'expired';
   }
 
+  /**
+   * Takes back a rater's answer to a task that has not settled: the answer goes, the task counts
+   * one fewer, and the rater leases it again. Above the lease cap, the rater's most recently
+   * claimed other lease (the task held ahead) is given back. Returns what the rater is shown and
+   * the task given back, if any.
+   */
+  async undo(manager: EntityManager, task: LockedTask, raterId: string, annotationId: string, ttlSeconds: number, maxHeld: number): Promise<{ task: LeasedView; released: string | null }> {
+    await manager.query(
+      `WITH removed AS (DELETE FROM annotations WHERE id = $1 AND task_id = $2 AND rater_id = $3 RETURNING 1)
+       UPDATE tasks SET annotations_count = annotations_count - (SELECT count(*) FROM removed) WHERE id = $2`,
+      [annotationId, task.id, raterId],
+    );
+    const [lease]: Array<{ expires_at: Date }> = await manager.query(
+      `INSERT INTO task_leases AS l (task_id, rater_id, project_id, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))
+       ON CONFLICT (task_id, rater_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, claimed_at = now()
+       RETURNING l.expires_at`,
+      [task.id, raterId, task.projectId, ttlSeconds],
+    );
+    // TypeORM answers a DELETE … RETURNING with [rows, count]
+    const [released]: [Array<{ task_id: string }>, number] = await manager.query(
+      `DELETE FROM task_leases WHERE (task_id, rater_id) IN (
+         SELECT task_id, rater_id FROM task_leases
+          WHERE project_id = $1 AND rater_id = $2 AND task_id <> $3 AND expires_at > now()
+          ORDER BY claimed_at DESC
+          LIMIT greatest(0, (SELECT count(*) FROM task_leases WHERE project_id = $1 AND rater_id = $2 AND expires_at > now()) - $4))
+       RETURNING task_id`,
+      [task.projectId, raterId, task.id, maxHeld],
+    );
+    const [row]: LeasedRow[] = await manager.query(
+      `SELECT t.id, $2::timestamptz AS expires_at, p.input, p.predicted_label, p.scores
+         FROM tasks t JOIN predictions p ON p.project_id = t.project_id AND p.id = t.prediction_id WHERE t.id = $1`,
+      [task.id, lease.expires_at],
+    );
+    return { task: toLeasedView(row), released: released[0]?.task_id ?? null };
+  }
+
+  async annotationOf(manager: EntityManager, annotationId: string): Promise<{ taskId: string; raterId: string } | undefined> {
+    const [row]: Array<{ task_id: string; rater_id: string }> = await manager.query(`SELECT task_id, rater_id FROM annotations WHERE id = $1`, [annotationId]);
+    return row && { taskId: row.task_id, raterId: row.rater_id };
+  }
+
   async setState(manager: EntityManager, taskId: string, state: TaskState, requiredAnnotations?: number): Promise<void> {
     await manager.query(
       `UPDATE tasks SET state = $2, required_annotations = COALESCE($3, required_annotations), completed_at = CASE WHEN $2 = 'completed' THEN now() END WHERE id = $1`,

@@ -12,6 +12,7 @@ import type {
   SubmitAnnotationReply,
   SubmitAnnotationRequest,
   TaskPayload,
+  UndoReply,
 } from '@backflow/contracts';
 import type { Actor } from '../auth/users.service';
 import { AuditService } from '../common/audit/audit.service';
@@ -150,6 +151,24 @@ export class LabelingService {
     });
     for (const announce of afterCommit) announce();
     return reply;
+  }
+
+  /**
+   * Takes back the rater's answer while the task is still open (it has not collected the
+   * answers it asked for, nor been escalated or decided), and hands them the task again.
+   */
+  async undo(project: ProjectEntity, raterId: string, taskId: string, annotationId: string): Promise<UndoReply> {
+    const result = await this.dataSource.transaction(async (manager) => {
+      const task = await this.repository.lockTask(manager, project.id, taskId);
+      if (!task) throw LabelingErrors.taskNotFound(taskId);
+      const annotation = await this.repository.annotationOf(manager, annotationId);
+      if (!annotation || annotation.taskId !== taskId || annotation.raterId !== raterId) throw LabelingErrors.annotationNotFound(annotationId);
+      // a gold answer has scored the rater; an escalated or decided task has weighed the answer
+      if (task.goldItemId || task.state !== 'queued' || task.annotationsCount >= task.requiredAnnotations) throw LabelingErrors.undoClosed();
+      return this.repository.undo(manager, task, raterId, annotationId, project.labelingSettings.leaseSeconds, MAX_LEASES_PER_RATER);
+    });
+    this.events.emit('annotation.undone', { projectId: project.id, taskId, raterId });
+    return { task: this.payload(project, result.task), released: result.released };
   }
 
   /** A gold answer scores the rater; too many wrong ones pause them in the project. To the rater it looks like any answer. */

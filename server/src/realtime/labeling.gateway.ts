@@ -12,6 +12,7 @@ import {
   SocketHeartbeat,
   SocketSkip,
   SocketSubmit,
+  SocketUndo,
 } from '@backflow/contracts';
 import { AuthErrors } from '../auth/auth.errors';
 import { SESSION_COOKIE } from '../auth/auth.guard';
@@ -106,6 +107,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     this.unsubscribe.push(
       this.events.on('task.created', ({ projectId }) => this.tasksAvailable(projectId)),
       this.events.on('annotation.submitted', ({ projectId }) => this.scheduleStats(projectId)),
+      this.events.on('annotation.undone', ({ projectId }) => this.scheduleStats(projectId)),
     );
   }
 
@@ -126,6 +128,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     socket.on('task:submit', (body, ack) => void this.submit(socket, body).then(answer(ack)));
     socket.on('task:skip', (body, ack) => void this.skip(socket, body).then(answer(ack)));
     socket.on('task:heartbeat', (body, ack) => void this.heartbeat(socket, body).then(answer(ack)));
+    socket.on('task:undo', (body, ack) => void this.undo(socket, body).then(answer(ack)));
   }
 
   handleDisconnect(socket: LabelingSocket): void {
@@ -209,6 +212,15 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     return this.handle(socket, SocketHeartbeat, body, async (request, project) => {
       const reply = await this.labeling.heartbeat(project, socket.data.user.userId, request.taskId);
       this.watchLease(socket, project.slug, request.taskId, new Date(reply.leaseExpiresAt));
+      return reply;
+    });
+  }
+
+  private undo(socket: LabelingSocket, body: unknown) {
+    return this.handle(socket, SocketUndo, body, async (request, project) => {
+      const reply = await this.labeling.undo(project, socket.data.user.userId, request.taskId, request.annotationId);
+      if (reply.released) this.forgetLease(socket, reply.released);
+      this.watchLease(socket, project.slug, reply.task.id, new Date(reply.task.leaseExpiresAt));
       return reply;
     });
   }

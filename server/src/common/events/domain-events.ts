@@ -15,6 +15,7 @@ export interface DomainEventMap {
   'label.finalized': { projectId: string; predictionId: string; label: string; source: string };
   'annotation.submitted': { projectId: string; taskId: string; raterId: string; label: string };
   'task.review_requested': { projectId: string; taskId: string };
+  'annotation.undone': { projectId: string; taskId: string; raterId: string };
   'rater.paused': { projectId: string; raterId: string; goldAnswers: number; accuracy: number };
   'task.created': { projectId: string; taskId: string; predictionId: string; reason: TaskReason; priority: number };
 }

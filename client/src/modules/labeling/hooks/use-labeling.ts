@@ -20,6 +20,9 @@ export interface LabelingState {
   unsent: number;
   /** answers acknowledged in this sitting */
   done: number;
+  /** the last answer, which Z takes back while its task is open */
+  last: { taskId: string; annotationId: string; stored: boolean } | null;
+  notice: string | null;
   error: string | null;
   /** why the server refused this rater (not a member, paused) */
   refusal: string | null;
@@ -34,12 +37,15 @@ type Action =
   | { type: 'connection'; status: ConnectionStatus }
   | { type: 'slots'; slots: Slots; ready?: boolean }
   | { type: 'sent' }
-  | { type: 'acknowledged'; ok: boolean; error?: string }
+  | { type: 'acknowledged'; ok: boolean; error?: string; annotationId: string }
+  | { type: 'last'; last: LabelingState['last'] }
+  | { type: 'undone' }
+  | { type: 'notice'; message: string | null }
   | { type: 'stats'; stats: QueueStats }
   | { type: 'refused'; message: string }
   | { type: 'error'; message: string | null };
 
-const initial: LabelingState = { connection: 'connecting', current: null, next: null, ready: false, stats: null, unsent: 0, done: 0, error: null, refusal: null };
+const initial: LabelingState = { connection: 'connecting', current: null, next: null, ready: false, stats: null, unsent: 0, done: 0, last: null, notice: null, error: null, refusal: null };
 
 /** A task goes on screen if the screen is free, else into the next slot; a task already held is not taken twice. */
 function place(slots: Slots, task: TaskPayload | null): Slots {
@@ -57,8 +63,16 @@ function reducer(state: LabelingState, action: Action): LabelingState {
       return { ...state, ...action.slots, ready: state.ready || Boolean(action.ready) };
     case 'sent':
       return { ...state, unsent: state.unsent + 1 };
-    case 'acknowledged':
-      return { ...state, unsent: Math.max(0, state.unsent - 1), done: state.done + (action.ok ? 1 : 0), error: action.ok ? state.error : (action.error ?? null) };
+    case 'acknowledged': {
+      const last = state.last?.annotationId === action.annotationId ? (action.ok ? { ...state.last, stored: true } : null) : state.last;
+      return { ...state, last, unsent: Math.max(0, state.unsent - 1), done: state.done + (action.ok ? 1 : 0), error: action.ok ? state.error : (action.error ?? null) };
+    }
+    case 'last':
+      return { ...state, last: action.last };
+    case 'undone':
+      return { ...state, last: null, done: Math.max(0, state.done - 1) };
+    case 'notice':
+      return { ...state, notice: action.message };
     case 'stats':
       return { ...state, stats: action.stats };
     case 'refused':
@@ -82,6 +96,8 @@ const HEARTBEAT_MS = 30_000;
 export function useLabeling(slug: string) {
   const [state, dispatch] = useReducer(reducer, initial);
   const socketRef = useRef<LabelingSocket | null>(null);
+  const stateRef = useRef(state);
+  stateRef.current = state;
   // the slots change synchronously here (a claim's reply decides whether to claim again), and render from the reducer
   const slotsRef = useRef<Slots>({ current: null, next: null });
   const setSlots = useCallback((slots: Slots, ready?: boolean) => {
@@ -173,13 +189,15 @@ export function useLabeling(slug: string) {
       setSlots({ current: slotsRef.current.next, next: null });
       dispatch({ type: 'sent' });
       const annotation = { id: crypto.randomUUID(), label, timeSpentMs: Math.max(0, Math.round(timeSpentMs)) };
+      dispatch({ type: 'last', last: { taskId: task.id, annotationId: annotation.id, stored: false } });
+      dispatch({ type: 'notice', message: null });
       socket
         .emitWithAck('task:submit', { project: slug, taskId: task.id, annotation })
         .then((reply) => {
-          if (failed(reply)) dispatch({ type: 'acknowledged', ok: false, error: reply.error.message });
-          else dispatch({ type: 'acknowledged', ok: true });
+          if (failed(reply)) dispatch({ type: 'acknowledged', ok: false, error: reply.error.message, annotationId: annotation.id });
+          else dispatch({ type: 'acknowledged', ok: true, annotationId: annotation.id });
         })
-        .catch(() => dispatch({ type: 'acknowledged', ok: false, error: 'An answer could not be delivered after several tries.' }))
+        .catch(() => dispatch({ type: 'acknowledged', ok: false, error: 'An answer could not be delivered after several tries.', annotationId: annotation.id }))
         .finally(() => void fill());
     },
     [slug, fill, setSlots],
@@ -202,7 +220,24 @@ export function useLabeling(slug: string) {
     [slug, fill, setSlots],
   );
 
+  /** Takes back the last answer while its task is open: the task comes back on screen. */
+  const undo = useCallback(async () => {
+    const socket = socketRef.current;
+    const last = stateRef.current.last;
+    if (!socket) return;
+    if (!last) return dispatch({ type: 'notice', message: 'There is no answer to take back.' });
+    if (!last.stored) return dispatch({ type: 'notice', message: 'Your last answer is still on its way: try again in a moment.' });
+    const reply = await socket.emitWithAck('task:undo', { project: slug, taskId: last.taskId, annotationId: last.annotationId }).catch(() => null);
+    if (!reply) return dispatch({ type: 'notice', message: 'The undo could not be delivered.' });
+    if (failed(reply)) return dispatch({ type: 'notice', message: reply.error.code === 'labeling/undo_closed' ? 'Too late to undo: that task already has the answers it asked for.' : reply.error.message });
+    const { current, next } = slotsRef.current;
+    const ahead = [current, next].filter((t): t is TaskPayload => t !== null && t.id !== reply.released && t.id !== reply.task.id);
+    setSlots({ current: reply.task, next: ahead[0] ?? null });
+    dispatch({ type: 'undone' });
+    dispatch({ type: 'notice', message: 'Answer taken back: label this task again.' });
+  }, [slug, setSlots]);
+
   const dismissError = useCallback(() => dispatch({ type: 'error', message: null }), []);
 
-  return { state, submit, skip, dismissError };
+  return { state, submit, skip, undo, dismissError };
 }
