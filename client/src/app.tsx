@@ -5,6 +5,7 @@ import { LoginPage } from './pages/login-page';
 import { NewProjectPage } from './pages/new-project-page';
 import { ProjectSettingsPage } from './pages/project-settings-page';
 import { ProjectsPage } from './pages/projects-page';
+import { ReviewPage } from './pages/review-page';
 import { LoadingPage, ServerUnavailablePage } from './pages/status-pages';
 
 export function App() {
@@ -22,6 +23,7 @@ export function App() {
       const { session } = state;
       const admin = session.user.role === 'admin';
       if (route.page === 'label') return <LabelPage key={route.slug} slug={route.slug} session={session} onSignOut={signOut} />;
+      if (route.page === 'review') return <ReviewPage key={route.slug} slug={route.slug} session={session} onSignOut={signOut} />;
       if (route.page === 'settings' && admin) return <ProjectSettingsPage key={route.slug} slug={route.slug} session={session} onSignOut={signOut} />;
       if (route.page === 'new-project' && admin) return <NewProjectPage session={session} onSignOut={signOut} />;
       return <ProjectsPage session={session} onSignOut={signOut} />;

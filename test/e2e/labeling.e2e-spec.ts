@@ -78,6 +78,15 @@ describe('labeling: leases, answers, consensus, review', () => {
     expect((await app.request('POST', project.path('/review/claim'), { token: c.token, body: {} })).status).toBe(403);
     const inReview = (await app.request('POST', project.path('/review/claim'), { token: reviewer.token, body: {} })).body.task;
     expect(inReview.id).toBe(second.id);
+    expect(inReview.review).toEqual({
+      answers: [
+        { label: 'ham', count: 1 },
+        { label: 'promo', count: 1 },
+        { label: 'spam', count: 1 },
+      ],
+      agreement: 1 / 3,
+      reports: [],
+    });
     const decided = await app.request('POST', project.path(`/tasks/${second.id}/review`), { token: reviewer.token, body: { label: 'spam' } });
     expect(decided.status).toBe(200);
     expect(decided.body).toMatchObject({ taskState: 'completed', label: 'spam' });
@@ -208,8 +217,13 @@ describe('labeling: leases, answers, consensus, review', () => {
     expect((await app.request('POST', project.path(`/tasks/${first.id}/skip`), { token: a.token, body: { reason: 'skip', note: 'unreadable' } })).status).toBe(200);
     const second = (await project.claim(a.token)).body.task;
     expect(second.id).not.toBe(first.id);
-    const reported = await app.request('POST', project.path(`/tasks/${second.id}/skip`), { token: a.token, body: { reason: 'problem' } });
+    const reported = await app.request('POST', project.path(`/tasks/${second.id}/skip`), { token: a.token, body: { reason: 'problem', note: 'the text is cut off' } });
     expect(reported.body.taskState).toBe('review');
+    // the reviewer sees the report with the task
+    const [reviewer] = await project.raters(1, 'reviewer');
+    const inReview = (await app.request('POST', project.path('/review/claim'), { token: reviewer.token, body: {} })).body.task;
+    expect(inReview.id).toBe(second.id);
+    expect(inReview.review).toEqual({ answers: [], agreement: 0, reports: ['the text is cut off'] });
     expect((await project.claim(a.token)).body.task).toBeNull();
     expect((await project.claim(b.token)).body.task.id).toBe(first.id);
     expect((await app.request('POST', project.path(`/tasks/${first.id}/skip`), { token: a.token, body: { reason: 'bored' } })).body.field).toBe('reason');

@@ -19,6 +19,14 @@ export const TaskPayload = z
       .optional()
       .describe("the model's prediction, only when the project shows it"),
     leaseExpiresAt: z.string(),
+    review: z
+      .object({
+        answers: z.array(z.object({ label: z.string(), count: z.number().int() })).describe('every label the raters gave, most chosen first'),
+        agreement: z.number().describe('the share of answers on the most chosen label'),
+        reports: z.array(z.string()).describe('what raters wrote when they reported a problem'),
+      })
+      .optional()
+      .describe('for a reviewer only: how the raters answered'),
   })
   .meta({ id: 'TaskPayload' });
 export type TaskPayload = z.infer<typeof TaskPayload>;

@@ -237,6 +237,17 @@ export class LabelingRepository {
     return { task: toLeasedView(row), released: released[0]?.task_id ?? null };
   }
 
+  /** How the raters answered a task, and what they reported, for its reviewer. */
+  async reviewContext(manager: EntityManager, taskId: string): Promise<{ answers: Array<{ label: string; count: number }>; reports: string[] }> {
+    const [row]: Array<{ answers: Array<{ label: string; count: number }> | null; reports: string[] | null }> = await manager.query(
+      `SELECT (SELECT json_agg(json_build_object('label', a.label, 'count', a.n) ORDER BY a.n DESC, a.label)
+                 FROM (SELECT label, count(*)::int AS n FROM annotations WHERE task_id = $1 GROUP BY label) a) AS answers,
+              (SELECT array_agg(reason ORDER BY created_at) FROM task_skips WHERE task_id = $1 AND reason LIKE 'problem%') AS reports`,
+      [taskId],
+    );
+    return { answers: row.answers ?? [], reports: row.reports ?? [] };
+  }
+
   async annotationOf(manager: EntityManager, annotationId: string): Promise<{ taskId: string; raterId: string } | undefined> {
     const [row]: Array<{ task_id: string; rater_id: string }> = await manager.query(`SELECT task_id, rater_id FROM annotations WHERE id = $1`, [annotationId]);
     return row && { taskId: row.task_id, raterId: row.rater_id };

@@ -75,7 +75,13 @@ export class LabelingService {
       gold: queue === 'open' && settings.goldRate > 0 && random() < settings.goldRate,
     });
     if (claimed.paused) throw LabelingErrors.raterPaused(project.slug);
-    const task = claimed.task ? this.payload(project, claimed.task) : null;
+    if (!claimed.task) return { task: null };
+    const task = this.payload(project, claimed.task);
+    if (queue === 'review') {
+      const { answers, reports } = await this.repository.reviewContext(this.dataSource.manager, task.id);
+      const total = answers.reduce((sum, a) => sum + a.count, 0);
+      task.review = { answers, agreement: total ? answers[0].count / total : 0, reports: reports.map((r) => r.replace(/^problem:?\s*/, '') || '(reported without a note)') };
+    }
     return { task };
   }
 

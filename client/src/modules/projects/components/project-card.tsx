@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { labelingPath, navigate, settingsPath } from '../../../lib/router';
+import { labelingPath, navigate, reviewPath, settingsPath } from '../../../lib/router';
 import { fetchQueueStats } from '../../labeling/api/labeling-api';
 import { Badge } from '../../../ui/badge';
 import { Card } from '../../../ui/card';
@@ -97,6 +97,19 @@ export function ProjectCard({ project, role }: ProjectCardProps) {
           Start labeling
         </a>
       </div>
+      {role === 'reviewer' || role === 'admin' ? (
+        <a
+          className="project-card__review"
+          href={reviewPath(project.slug)}
+          onClick={(event) => {
+            event.preventDefault();
+            navigate(reviewPath(project.slug));
+          }}
+          data-testid="open-review"
+        >
+          Open the review queue
+        </a>
+      ) : null}
 
       <footer className="project-card__footer">
         <span>Created {formatCreated(project.createdAt)}</span>
