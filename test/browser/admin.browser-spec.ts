@@ -100,6 +100,15 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
         await rater.page.getByText('The invoice page shows an error 500 since this morning.').waitFor();
         expect(await rater.page.content()).not.toContain('hidden@example.com');
         expect(rater.errors).toEqual([]);
+
+        // the admin's live operations show the open task and the rater holding it, as charts
+        await page.reload();
+        const ops = page.getByTestId('live-operations');
+        await ops.getByTestId('ops-open').filter({ hasText: /^1$/ }).waitFor();
+        await ops.getByTestId('ops-active').filter({ hasText: /^1$/ }).waitFor();
+        expect(await ops.locator('.recharts-wrapper').count()).toBe(2);
+        await ops.scrollIntoViewIfNeeded();
+        await page.screenshot({ path: path.join(SCREENSHOTS, 'admin-operations.png'), animations: 'disabled' });
       } finally {
         await rater.context.close();
       }

@@ -141,6 +141,34 @@ describe('labeling: leases, answers, consensus, review', () => {
     expect(late.body.code).toBe('labeling/undo_closed');
   });
 
+  it('charts the last minutes of work for admins: tasks made, done and open, answers, raters', async () => {
+    const project = await withTasks(5);
+    const [a, b] = await project.raters(2);
+    for (const rater of [a, b]) {
+      const { task } = (await project.claim(rater.token)).body;
+      expect((await project.submit(rater.token, task.id, 'ham')).status).toBe(201);
+    }
+    const held = (await project.claim(a.token)).body.task;
+    expect(held).toBeTruthy();
+    const reply = await app.request('GET', project.path('/operations?minutes=5'), { token: admin });
+    expect(reply.status).toBe(200);
+    const { points, activeRaters } = reply.body;
+    expect(points).toHaveLength(5);
+    const sum = (key: string) => points.reduce((total: number, p: Record<string, number>) => total + p[key], 0);
+    expect(sum('created')).toBe(5);
+    expect(sum('done')).toBe(2);
+    expect(sum('answers')).toBe(2);
+    expect(points.at(-1).open).toBe(3);
+    expect(Math.max(...points.map((p: { raters: number }) => p.raters))).toBeGreaterThanOrEqual(1);
+    expect(activeRaters).toBe(1);
+    expect(new Date(points[1].at).getTime() - new Date(points[0].at).getTime()).toBe(60_000);
+
+    expect((await app.request('GET', project.path('/operations'), { token: a.token })).status).toBe(403);
+    const bad = await app.request('GET', project.path('/operations?minutes=1'), { token: admin });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe('query.minutes');
+  });
+
   it('by default sends a disagreement straight to review: no rater beyond the overlap', async () => {
     const project = await withTasks(2, { overlap: 2 });
     const [a, b, c] = await project.raters(3);

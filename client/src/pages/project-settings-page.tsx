@@ -4,6 +4,7 @@ import { labelingPath, navigate } from '../lib/router';
 import { AccountMenu } from '../modules/auth/components/account-menu';
 import type { Session } from '../modules/auth/api/session-api';
 import { createApiKey, fetchApiKeys, fetchProject, revokeApiKey, type ApiKey, type Project } from '../modules/projects/api/projects-api';
+import { LiveOperations } from '../modules/operations/live-operations';
 import { Alert } from '../ui/alert';
 import { AppHeader } from '../ui/app-header';
 import { Button } from '../ui/button';
@@ -94,6 +95,8 @@ export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSetting
             </dl>
           </section>
         ) : null}
+
+        <LiveOperations slug={slug} />
 
         <ApiKeys slug={slug} keys={keys} onChange={reload} />
       </main>

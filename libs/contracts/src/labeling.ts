@@ -115,3 +115,23 @@ export const RaterQuality = z
 export type RaterQuality = z.infer<typeof RaterQuality>;
 export const RaterQualityList = z.object({ raters: z.array(RaterQuality) }).meta({ id: 'RaterQualityList' });
 export type RaterQualityList = z.infer<typeof RaterQualityList>;
+
+export const OperationsQuery = z.strictObject({
+  minutes: z.coerce.number().int().min(5).max(1_440).default(60).describe('how far back, in minutes (one point per minute)'),
+});
+export type OperationsQuery = z.infer<typeof OperationsQuery>;
+
+export const OperationsPoint = z.object({
+  at: z.string().describe('the start of the minute'),
+  created: z.number().int().describe('tasks made in the minute'),
+  done: z.number().int().describe('tasks completed in the minute'),
+  open: z.number().int().describe('tasks not yet completed at the end of the minute'),
+  answers: z.number().int().describe('answers given in the minute'),
+  raters: z.number().int().describe('raters who answered in the minute'),
+  expired: z.number().int().describe('leases that ran out unanswered in the minute'),
+});
+export const OperationsReply = z
+  .object({ project: z.string(), points: z.array(OperationsPoint), activeRaters: z.number().int().describe('raters holding a live lease now') })
+  .meta({ id: 'Operations' });
+export type OperationsReply = z.infer<typeof OperationsReply>;
+

@@ -15,11 +15,13 @@ import {
   SkipRequest,
   SubmitAnnotationReply,
   SubmitAnnotationRequest,
+  OperationsQuery,
+  OperationsReply,
   UndoReply,
 } from '@backflow/contracts';
 import { CurrentUser } from '../auth/auth.decorators';
 import type { UserPrincipal } from '../auth/principal';
-import { openApiSchema, ValidBody, ValidParam } from '../common/validation/zod-validation.pipe';
+import { openApiSchema, ValidBody, ValidParam, ValidQuery } from '../common/validation/zod-validation.pipe';
 import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
 import type { ProjectEntity } from '../projects/project.entity';
 import { LabelingService } from './labeling.service';
@@ -56,6 +58,14 @@ export class LabelingController {
     const result = await this.labeling.submit(project, user.userId, taskId, body);
     reply.status(result.duplicate ? 200 : 201);
     return result;
+  }
+
+  /** Per minute: tasks made, done and open, answers, raters, expired leases (admins). */
+  @Get('operations')
+  @ProjectRoute()
+  @ApiOkResponse({ schema: openApiSchema(OperationsReply) })
+  operations(@ValidQuery(OperationsQuery) query: { minutes: number }, @CurrentProject() project: ProjectEntity): Promise<OperationsReply> {
+    return this.labeling.operations(project, query.minutes);
   }
 
   /** Takes back the caller's answer while the task is still open; the task is leased to them again. */

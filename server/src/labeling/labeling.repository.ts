@@ -294,6 +294,34 @@ export class LabelingRepository {
     return { depth: row.depth, review: row.review, doneToday: row.done_today };
   }
 
+  /** Per minute over the last `minutes`: tasks made and done, tasks open, answers, raters answering, leases run out unanswered. */
+  async operations(manager: EntityManager, projectId: string, minutes: number): Promise<{ points: Array<{ at: Date; created: number; done: number; open: number; answers: number; raters: number; expired: number }>; activeRaters: number }> {
+    const points: Array<{ at: Date; created: number; done: number; open: number; answers: number; raters: number; expired: number }> = await manager.query(
+      `WITH bounds AS (SELECT date_trunc('minute', now()) - make_interval(mins => $2 - 1) AS start),
+       buckets AS (SELECT generate_series((SELECT start FROM bounds), date_trunc('minute', now()), interval '1 minute') AS at),
+       made AS (SELECT date_trunc('minute', created_at) AS at, count(*)::int AS n FROM tasks WHERE project_id = $1 AND gold_item_id IS NULL AND created_at >= (SELECT start FROM bounds) GROUP BY 1),
+       finished AS (SELECT date_trunc('minute', completed_at) AS at, count(*)::int AS n FROM tasks WHERE project_id = $1 AND gold_item_id IS NULL AND completed_at >= (SELECT start FROM bounds) GROUP BY 1),
+       answered AS (SELECT date_trunc('minute', created_at) AS at, count(*)::int AS n, count(DISTINCT rater_id)::int AS raters FROM annotations WHERE project_id = $1 AND created_at >= (SELECT start FROM bounds) GROUP BY 1),
+       lapsed AS (SELECT date_trunc('minute', expires_at) AS at, count(*)::int AS n FROM task_leases WHERE project_id = $1 AND expires_at >= (SELECT start FROM bounds) AND expires_at <= now() GROUP BY 1),
+       before AS (
+         SELECT count(*)::int AS n FROM tasks
+          WHERE project_id = $1 AND gold_item_id IS NULL AND created_at < (SELECT start FROM bounds)
+            AND (completed_at IS NULL OR completed_at >= (SELECT start FROM bounds)) AND state <> 'cancelled')
+       SELECT b.at, coalesce(m.n, 0) AS created, coalesce(f.n, 0) AS done,
+              ((SELECT n FROM before) + sum(coalesce(m.n, 0) - coalesce(f.n, 0)) OVER (ORDER BY b.at))::int AS open,
+              coalesce(a.n, 0) AS answers, coalesce(a.raters, 0) AS raters, coalesce(l.n, 0) AS expired
+         FROM buckets b
+         LEFT JOIN made m USING (at) LEFT JOIN finished f USING (at) LEFT JOIN answered a USING (at) LEFT JOIN lapsed l USING (at)
+        ORDER BY b.at`,
+      [projectId, minutes],
+    );
+    const [{ active }]: Array<{ active: number }> = await manager.query(
+      `SELECT count(DISTINCT rater_id)::int AS active FROM task_leases WHERE project_id = $1 AND expires_at > now()`,
+      [projectId],
+    );
+    return { points, activeRaters: active };
+  }
+
   async answers(manager: EntityManager, taskId: string): Promise<string[]> {
     const rows: Array<{ label: string }> = await manager.query(`SELECT label FROM annotations WHERE task_id = $1`, [taskId]);
     return rows.map((r) => r.label);

@@ -12,6 +12,7 @@ import type {
   SubmitAnnotationReply,
   SubmitAnnotationRequest,
   TaskPayload,
+  OperationsReply,
   UndoReply,
 } from '@backflow/contracts';
 import type { Actor } from '../auth/users.service';
@@ -175,6 +176,12 @@ export class LabelingService {
     });
     this.events.emit('annotation.undone', { projectId: project.id, taskId, raterId });
     return { task: this.payload(project, result.task), released: result.released };
+  }
+
+  /** The project's last hour (or `minutes`) of work, a point a minute, for the operations chart. */
+  async operations(project: ProjectEntity, minutes: number): Promise<OperationsReply> {
+    const { points, activeRaters } = await this.repository.operations(this.dataSource.manager, project.id, minutes);
+    return { project: project.slug, activeRaters, points: points.map((p) => ({ ...p, at: p.at.toISOString() })) };
   }
 
   /** A gold answer scores the rater; too many wrong ones pause them in the project. To the rater it looks like any answer. */
