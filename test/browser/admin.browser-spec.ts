@@ -88,27 +88,37 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       });
       expect(ingested.status).toBe(201);
 
-      // a rater of the project finds it in their queue, without the masked field
+      // the admin gives a new person an account and the rater role, in the UI
       const email = `rater-${randomUUID().slice(0, 8)}@example.com`;
       const password = 'Rater-pass-123!';
-      const token = await app.login();
-      expect((await app.request('POST', '/api/v1/users', { token, body: { email, password, role: 'rater' } })).status).toBe(201);
-      expect((await app.request('POST', '/api/v1/projects/support-tickets/members', { token, body: { email, role: 'rater' } })).status).toBe(201);
+      await page.getByLabel('Email', { exact: true }).fill(email);
+      await page.getByLabel('Password for a new account').fill(password);
+      await page.getByRole('button', { name: 'Add member' }).click();
+      await page.getByTestId('member-row').filter({ hasText: email }).waitFor();
+
+      // the rater finds the prediction in their queue, without the masked field, and labels it
       const rater = await signedIn(email, password);
       try {
         await rater.page.getByTestId('start-labeling').click();
         await rater.page.getByText('The invoice page shows an error 500 since this morning.').waitFor();
         expect(await rater.page.content()).not.toContain('hidden@example.com');
+        await rater.page.keyboard.press('2');
+        await rater.page.keyboard.press('Enter');
+        await rater.page.locator('[data-testid="own-count"]', { hasText: '1' }).waitFor();
         expect(rater.errors).toEqual([]);
 
         // the admin's live operations show the open task and the rater holding it, as charts
         await page.reload();
         const ops = page.getByTestId('live-operations');
-        await ops.getByTestId('ops-open').filter({ hasText: /^1$/ }).waitFor();
-        await ops.getByTestId('ops-active').filter({ hasText: /^1$/ }).waitFor();
+        await ops.getByTestId('ops-open').filter({ hasText: /^0$/ }).waitFor();
+        await ops.getByTestId('ops-answers').filter({ hasText: /^1$/ }).waitFor();
+        // and the raters table has the answer
+        await page.getByTestId('raters-table').getByRole('row', { name: new RegExp(email) }).getByRole('cell', { name: '1', exact: true }).waitFor();
         expect(await ops.locator('.recharts-wrapper').count()).toBe(2);
         await ops.scrollIntoViewIfNeeded();
         await page.screenshot({ path: path.join(SCREENSHOTS, 'admin-operations.png'), animations: 'disabled' });
+        await page.getByTestId('raters-table').scrollIntoViewIfNeeded();
+        await page.screenshot({ path: path.join(SCREENSHOTS, 'admin-people.png'), animations: 'disabled' });
       } finally {
         await rater.context.close();
       }

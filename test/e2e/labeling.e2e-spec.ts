@@ -56,6 +56,21 @@ describe('labeling: leases, answers, consensus, review', () => {
     expect(n).toBe(12);
   });
 
+  it("reports each rater's answers, median time and agreement with the final labels", async () => {
+    const project = await withTasks(3, { overlap: 2, labeling: { agreementThreshold: 0.6, maxAnnotations: 2 } });
+    const [a, b] = await project.raters(2);
+    const times = [1000, 3000, 5000];
+    for (const [i, label] of ['ham', 'ham', 'spam'].entries()) {
+      const { task } = (await project.claim(a.token)).body;
+      expect((await app.request('POST', project.path(`/tasks/${task.id}/annotations`), { token: a.token, body: { id: randomUUID(), label, timeSpentMs: times[i] } })).status).toBe(201);
+    }
+    await project.labelAll(b.token, 'ham'); // agrees twice (consensus ham), disagrees once (review: no final label)
+    const { raters } = (await app.request('GET', project.path('/raters'), { token: admin })).body;
+    const byId = new Map(raters.map((r: { raterId: string }) => [r.raterId, r]));
+    expect(byId.get(a.id)).toMatchObject({ annotations: 3, medianTimeMs: 3000, agreement: 1 });
+    expect(byId.get(b.id)).toMatchObject({ annotations: 3, medianTimeMs: null, agreement: 1 });
+  });
+
   it('adds a rater on disagreement, then sends the task to review, where a reviewer decides', async () => {
     const project = await withTasks(2, { overlap: 2, labeling: { agreementThreshold: 0.6, maxAnnotations: 3 } });
     const [a, b, c] = await project.raters(3);
@@ -342,7 +357,7 @@ describe('labeling: leases, answers, consensus, review', () => {
       expect(shapes.size).toBe(1); // gold and routed tasks have the same shape
       expect(await paused).toMatchObject({ projectId: project.id, raterId: rater.id, goldAnswers: 3 });
       const quality = await app.request('GET', project.path('/raters'), { token: admin });
-      expect(quality.body.raters).toEqual([expect.objectContaining({ raterId: rater.id, goldAnswers: 3, goldAccuracy: 1 / 3, pausedAt: expect.any(String) })]);
+      expect(quality.body.raters).toEqual([expect.objectContaining({ raterId: rater.id, goldAnswers: 3, goldAccuracy: 1 / 3, agreement: 1, medianTimeMs: null, pausedAt: expect.any(String) })]);
       expect((await app.sql(`SELECT count(*)::int AS n FROM audit_log WHERE project_id = $1 AND action = 'rater.paused'`, [project.id]))[0].n).toBe(1);
       // gold answers never decide a prediction's label
       expect((await app.sql(`SELECT count(*)::int AS n FROM labels WHERE project_id = $1 AND task_id = ANY($2::uuid[])`, [project.id, [...goldTasks]]))[0].n).toBe(0);

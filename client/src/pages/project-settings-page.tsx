@@ -5,6 +5,7 @@ import { AccountMenu } from '../modules/auth/components/account-menu';
 import type { Session } from '../modules/auth/api/session-api';
 import { createApiKey, fetchApiKeys, fetchProject, revokeApiKey, type ApiKey, type Project } from '../modules/projects/api/projects-api';
 import { LiveOperations } from '../modules/operations/live-operations';
+import { ProjectPeople } from '../modules/projects/components/project-people';
 import { Alert } from '../ui/alert';
 import { AppHeader } from '../ui/app-header';
 import { Button } from '../ui/button';
@@ -97,6 +98,8 @@ export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSetting
         ) : null}
 
         <LiveOperations slug={slug} />
+
+        <ProjectPeople slug={slug} />
 
         <ApiKeys slug={slug} keys={keys} onChange={reload} />
       </main>

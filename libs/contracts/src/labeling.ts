@@ -109,6 +109,8 @@ export const RaterQuality = z
     annotations: z.number().int(),
     goldAnswers: z.number().int(),
     goldAccuracy: z.number().nullable(),
+    medianTimeMs: z.number().nullable().describe('the median time spent on an answer, as the rater UI reports it'),
+    agreement: z.number().nullable().describe("the share of the rater's answers that match the final label of tasks that have one"),
     pausedAt: z.string().nullable(),
   })
   .meta({ id: 'RaterQuality' });

@@ -410,17 +410,37 @@ export class LabelingRepository {
     return rows.map((r) => ({ predictionId: r.id, input: r.input, scores: r.scores, label: r.value }));
   }
 
-  async raterQuality(manager: EntityManager, projectId: string): Promise<Array<{ raterId: string; email: string; annotations: number; goldAnswers: number; goldCorrect: number; pausedAt: Date | null }>> {
-    const rows: Array<{ id: string; email: string; annotations: number; gold_answers: number | null; gold_correct: number | null; paused_at: Date | null }> = await manager.query(
-      `SELECT u.id, u.email,
-              (SELECT count(*)::int FROM annotations a WHERE a.project_id = m.project_id AND a.rater_id = u.id) AS annotations,
-              q.gold_answers, q.gold_correct, q.paused_at
-         FROM memberships m JOIN users u ON u.id = m.user_id
-         LEFT JOIN rater_quality q ON q.project_id = m.project_id AND q.rater_id = u.id
-        WHERE m.project_id = $1
-        ORDER BY u.email`,
-      [projectId],
-    );
-    return rows.map((r) => ({ raterId: r.id, email: r.email, annotations: r.annotations, goldAnswers: r.gold_answers ?? 0, goldCorrect: r.gold_correct ?? 0, pausedAt: r.paused_at }));
+  async raterQuality(
+    manager: EntityManager,
+    projectId: string,
+  ): Promise<Array<{ raterId: string; email: string; annotations: number; goldAnswers: number; goldCorrect: number; medianTimeMs: number | null; agreement: number | null; pausedAt: Date | null }>> {
+    const rows: Array<{ id: string; email: string; annotations: number; gold_answers: number | null; gold_correct: number | null; median_ms: number | null; agreement: number | null; paused_at: Date | null }> =
+      await manager.query(
+        `SELECT u.id, u.email, coalesce(a.n, 0) AS annotations, a.median_ms, a.agreement, q.gold_answers, q.gold_correct, q.paused_at
+           FROM memberships m JOIN users u ON u.id = m.user_id
+           LEFT JOIN rater_quality q ON q.project_id = m.project_id AND q.rater_id = u.id
+           LEFT JOIN LATERAL (
+             SELECT count(*)::int AS n,
+                    percentile_cont(0.5) WITHIN GROUP (ORDER BY an.time_spent_ms)::float8 AS median_ms,
+                    (avg(CASE WHEN l.value IS NULL THEN NULL WHEN l.value = an.label THEN 1.0 ELSE 0.0 END))::float8 AS agreement
+               FROM annotations an
+               JOIN tasks t ON t.id = an.task_id AND t.gold_item_id IS NULL
+               LEFT JOIN labels l ON l.task_id = t.id AND l.superseded_at IS NULL
+              WHERE an.project_id = m.project_id AND an.rater_id = u.id) a ON true
+          WHERE m.project_id = $1
+          ORDER BY u.email`,
+        [projectId],
+      );
+    return rows.map((r) => ({
+      raterId: r.id,
+      email: r.email,
+      annotations: r.annotations,
+      goldAnswers: r.gold_answers ?? 0,
+      goldCorrect: r.gold_correct ?? 0,
+      medianTimeMs: r.median_ms,
+      agreement: r.agreement,
+      pausedAt: r.paused_at,
+    }));
   }
+
 }

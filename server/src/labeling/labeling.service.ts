@@ -301,6 +301,8 @@ export class LabelingService {
         annotations: r.annotations,
         goldAnswers: r.goldAnswers,
         goldAccuracy: r.goldAnswers ? r.goldCorrect / r.goldAnswers : null,
+        medianTimeMs: r.medianTimeMs,
+        agreement: r.agreement,
         pausedAt: r.pausedAt?.toISOString() ?? null,
       })),
     };

@@ -1,0 +1,182 @@
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { MemberResponse, RaterQuality } from '@backflow/contracts';
+import { apiRequest, isApiError } from '../../../lib/api';
+import { Alert } from '../../../ui/alert';
+import { Button } from '../../../ui/button';
+import { TextField } from '../../../ui/text-field';
+
+const base = (slug: string) => `/api/v1/projects/${encodeURIComponent(slug)}`;
+const percent = (value: number | null) => (value === null ? '—' : `${Math.round(value * 100)}%`);
+const seconds = (ms: number | null) => (ms === null ? '—' : ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
+
+/** Who works on the project: members and their roles, new people, and each rater's record. */
+export function ProjectPeople({ slug }: { slug: string }) {
+  const [members, setMembers] = useState<MemberResponse[] | null>(null);
+  const [raters, setRaters] = useState<RaterQuality[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [role, setRole] = useState<'rater' | 'reviewer'>('rater');
+  const [busy, setBusy] = useState(false);
+
+  const reload = useCallback(async () => {
+    try {
+      const [m, r] = await Promise.all([
+        apiRequest<{ members: MemberResponse[] }>(`${base(slug)}/members`),
+        apiRequest<{ raters: RaterQuality[] }>(`${base(slug)}/raters`),
+      ]);
+      setMembers(m.members);
+      setRaters(r.raters);
+    } catch (cause) {
+      setError(isApiError(cause) ? cause.message : 'Members could not be loaded.');
+    }
+  }, [slug]);
+
+  useEffect(() => {
+    void reload();
+  }, [reload]);
+
+  const fail = (cause: unknown, fallback: string) => setError(isApiError(cause) ? `${cause.message}${cause.field ? ` (field: ${cause.field})` : ''}` : fallback);
+
+  const add = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      // a new person gets an account first (with the password given here); someone known is only added
+      if (password) await apiRequest('/api/v1/users', { method: 'POST', body: { email, password, role } });
+      await apiRequest(`${base(slug)}/members`, { method: 'POST', body: { email, role } });
+      setEmail('');
+      setPassword('');
+      await reload();
+    } catch (cause) {
+      fail(cause, 'The member could not be added.');
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const remove = async (member: MemberResponse) => {
+    if (!window.confirm(`Remove ${member.email} from this project? Their answers stay.`)) return;
+    try {
+      await apiRequest(`${base(slug)}/members/${member.userId}`, { method: 'DELETE' });
+      await reload();
+    } catch (cause) {
+      fail(cause, 'The member could not be removed.');
+    }
+  };
+
+  const resume = async (rater: RaterQuality) => {
+    try {
+      await apiRequest(`${base(slug)}/raters/${rater.raterId}/resume`, { method: 'POST' });
+      await reload();
+    } catch (cause) {
+      fail(cause, 'The rater could not be resumed.');
+    }
+  };
+
+  return (
+    <>
+      <section className="admin-section" aria-labelledby="members-title">
+        <h2 id="members-title">Members</h2>
+        {error ? (
+          <Alert title="Something went wrong">
+            <p>{error}</p>
+          </Alert>
+        ) : null}
+        <form className="admin-form admin-form--inline admin-form--row" onSubmit={add}>
+          <TextField label="Email" name="memberEmail" type="email" value={email} required onChange={(event) => setEmail(event.target.value)} />
+          <TextField
+            label="Password for a new account"
+            name="memberPassword"
+            type="password"
+            hint="Leave empty to add someone who already has an account."
+            value={password}
+            onChange={(event) => setPassword(event.target.value)}
+          />
+          <label className="admin-form__select">
+            Role
+            <select value={role} onChange={(event) => setRole(event.target.value as 'rater' | 'reviewer')}>
+              <option value="rater">rater</option>
+              <option value="reviewer">reviewer</option>
+            </select>
+          </label>
+          <Button type="submit" busy={busy} disabled={!email.trim()}>
+            Add member
+          </Button>
+        </form>
+        {members === null ? (
+          <p>Loading members…</p>
+        ) : members.length === 0 ? (
+          <p className="admin-section__lede">Nobody works on this project yet.</p>
+        ) : (
+          <table className="admin-table">
+            <thead>
+              <tr>
+                <th scope="col">Email</th>
+                <th scope="col">Role</th>
+                <th scope="col">
+                  <span className="visually-hidden">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {members.map((member) => (
+                <tr key={member.userId} data-testid="member-row">
+                  <td>{member.email}</td>
+                  <td>{member.role}</td>
+                  <td>
+                    <Button variant="secondary" onClick={() => void remove(member)} aria-label={`Remove ${member.email}`}>
+                      Remove
+                    </Button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+
+      <section className="admin-section" aria-labelledby="raters-title">
+        <h2 id="raters-title">Raters</h2>
+        <p className="admin-section__lede">Agreement is the share of a rater's answers that match the final label; gold accuracy is measured on items whose label is known.</p>
+        {raters === null ? (
+          <p>Loading raters…</p>
+        ) : (
+          <table className="admin-table" data-testid="raters-table">
+            <thead>
+              <tr>
+                <th scope="col">Rater</th>
+                <th scope="col">Answers</th>
+                <th scope="col">Median time</th>
+                <th scope="col">Agreement</th>
+                <th scope="col">Gold accuracy</th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {raters.map((rater) => (
+                <tr key={rater.raterId}>
+                  <td>{rater.email}</td>
+                  <td>{rater.annotations}</td>
+                  <td>{seconds(rater.medianTimeMs)}</td>
+                  <td>{percent(rater.agreement)}</td>
+                  <td>{rater.goldAnswers ? `${percent(rater.goldAccuracy)} of ${rater.goldAnswers}` : '—'}</td>
+                  <td>
+                    {rater.pausedAt ? (
+                      <Button variant="secondary" onClick={() => void resume(rater)} aria-label={`Resume ${rater.email}`}>
+                        Paused: resume
+                      </Button>
+                    ) : (
+                      'active'
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+    </>
+  );
+}
