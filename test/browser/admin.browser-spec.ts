@@ -127,4 +127,44 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       await admin.context.close();
     }
   });
+
+  it('previews a routing policy as charts while it is edited, saves it, and edits the project', async () => {
+    const token = await app.login();
+    const slug = `routed-${randomUUID().slice(0, 6)}`;
+    expect((await app.request('POST', '/api/v1/projects', { token, body: { slug, name: 'Routed', taskType: 'single_label', labels: [{ name: 'ham' }, { name: 'spam' }], routing: { explorationRate: 0 } } })).status).toBe(201);
+    const key = (await app.request('POST', `/api/v1/projects/${slug}/api-keys`, { token, body: { name: 'k', scopes: ['ingest'] } })).body.secret;
+    // 200 predictions, top score spread from 0.5 to 1
+    const batch = Array.from({ length: 200 }, (_, i) => {
+      const top = 0.5 + i / 400;
+      return { id: randomUUID(), model: { name: 'm', version: '1' }, input: { n: i }, scores: { ham: top, spam: 1 - top }, slice: { country: ['FR', 'DE', 'US'][i % 3] } };
+    });
+    expect((await app.request('POST', `/api/v1/projects/${slug}/predictions/batch`, { token: key, body: batch })).status).toBe(200);
+
+    const admin = await signedIn(ADMIN.email, ADMIN.password);
+    try {
+      const { page } = admin;
+      await page.goto(`${app.url}/projects/${slug}/settings`);
+      const editor = page.getByTestId('routing-editor');
+      await editor.waitFor();
+      await editor.getByLabel('Threshold (0–1)').fill('0.25');
+      // (uncertainty 1 − top ≥ 0.25 for top ≤ 0.75: the first 101)
+      await editor.getByTestId('preview-routed').filter({ hasText: /^101$/ }).waitFor();
+      await editor.getByRole('img', { name: 'Predictions routed per slice' }).locator('.recharts-bar-rectangle').first().waitFor();
+      await editor.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'admin-routing.png'), fullPage: false, animations: 'disabled' });
+      await editor.getByRole('button', { name: 'Save routing' }).click();
+      await editor.getByText('Saved: new predictions are routed by this policy.').waitFor();
+      const [saved] = await app.sql(`SELECT routing FROM projects WHERE slug = $1`, [slug]);
+      expect(saved.routing).toMatchObject({ strategy: 'least_confidence', threshold: 0.25, explorationRate: 0 });
+
+      await page.getByLabel('Project name').fill('Routed mail');
+      await page.getByRole('button', { name: 'Save settings' }).click();
+      await page.getByText('Saved. Raters see the change on their next task.').waitFor();
+      const [renamed] = await app.sql(`SELECT name FROM projects WHERE slug = $1`, [slug]);
+      expect(renamed.name).toBe('Routed mail');
+      expect(admin.errors).toEqual([]);
+    } finally {
+      await admin.context.close();
+    }
+  });
 });

@@ -1,10 +1,10 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import Markdown from 'react-markdown';
 import { isApiError } from '../lib/api';
 import { navigate, settingsPath } from '../lib/router';
 import { AccountMenu } from '../modules/auth/components/account-menu';
 import type { Session } from '../modules/auth/api/session-api';
 import { createProject } from '../modules/projects/api/projects-api';
+import { fromLabelRows, InstructionsField, LabelRowsField, splitList, type LabelRow } from '../modules/projects/components/project-fields';
 import { Alert } from '../ui/alert';
 import { AppHeader } from '../ui/app-header';
 import { Button } from '../ui/button';
@@ -14,11 +14,6 @@ import './admin-pages.css';
 export interface NewProjectPageProps {
   session: Session;
   onSignOut: () => Promise<void>;
-}
-
-interface LabelRow {
-  name: string;
-  hotkey: string;
 }
 
 const slugOf = (name: string) =>
@@ -39,7 +34,6 @@ export function NewProjectPage({ session, onSignOut }: NewProjectPageProps) {
     { name: '', hotkey: '2' },
   ]);
   const [instructions, setInstructions] = useState('');
-  const [preview, setPreview] = useState(false);
   const [overlap, setOverlap] = useState('1');
   const [masked, setMasked] = useState('');
   const [threshold, setThreshold] = useState('');
@@ -50,8 +44,6 @@ export function NewProjectPage({ session, onSignOut }: NewProjectPageProps) {
     document.title = 'New project · Backflow';
   }, []);
 
-  const setLabel = (index: number, patch: Partial<LabelRow>) => setLabels((rows) => rows.map((row, i) => (i === index ? { ...row, ...patch } : row)));
-
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setBusy(true);
@@ -61,13 +53,10 @@ export function NewProjectPage({ session, onSignOut }: NewProjectPageProps) {
         slug,
         name,
         taskType: 'single_label',
-        labels: labels.filter((l) => l.name.trim()).map((l) => ({ name: l.name.trim(), ...(l.hotkey.trim() ? { hotkey: l.hotkey.trim() } : {}) })),
+        labels: fromLabelRows(labels),
         instructions,
         overlap: Number(overlap),
-        maskedFields: masked
-          .split(',')
-          .map((f) => f.trim())
-          .filter(Boolean),
+        maskedFields: splitList(masked),
         ...(threshold.trim() ? { routing: { threshold: Number(threshold) } } : {}),
       });
       navigate(settingsPath(created.slug));
@@ -120,40 +109,8 @@ export function NewProjectPage({ session, onSignOut }: NewProjectPageProps) {
             />
           </div>
 
-          <fieldset className="admin-form__group">
-            <legend>Labels and their hotkeys</legend>
-            {labels.map((label, index) => (
-              <div key={index} className="label-row">
-                <TextField label={`Label ${index + 1}`} name={`label-${index}`} value={label.name} onChange={(event) => setLabel(index, { name: event.target.value })} />
-                <TextField label="Hotkey" name={`hotkey-${index}`} value={label.hotkey} maxLength={1} className="label-row__key" onChange={(event) => setLabel(index, { hotkey: event.target.value })} />
-                <Button variant="secondary" onClick={() => setLabels((rows) => rows.filter((_, i) => i !== index))} disabled={labels.length <= 2} aria-label={`Remove label ${index + 1}`}>
-                  Remove
-                </Button>
-              </div>
-            ))}
-            <Button variant="secondary" onClick={() => setLabels((rows) => [...rows, { name: '', hotkey: rows.length < 9 ? String(rows.length + 1) : '' }])}>
-              Add a label
-            </Button>
-          </fieldset>
-
-          <fieldset className="admin-form__group">
-            <legend>Instructions for raters (markdown)</legend>
-            <div className="admin-form__tabs" role="group" aria-label="Instructions view">
-              <Button variant={preview ? 'secondary' : 'primary'} onClick={() => setPreview(false)} aria-pressed={!preview}>
-                Write
-              </Button>
-              <Button variant={preview ? 'primary' : 'secondary'} onClick={() => setPreview(true)} aria-pressed={preview}>
-                Preview
-              </Button>
-            </div>
-            {preview ? (
-              <div className="admin-form__preview" data-testid="instructions-preview">
-                {instructions.trim() ? <Markdown>{instructions}</Markdown> : <p>Nothing to preview yet.</p>}
-              </div>
-            ) : (
-              <textarea className="admin-form__textarea" name="instructions" aria-label="Instructions" rows={6} value={instructions} onChange={(event) => setInstructions(event.target.value)} />
-            )}
-          </fieldset>
+          <LabelRowsField rows={labels} onChange={setLabels} />
+          <InstructionsField value={instructions} onChange={setInstructions} />
 
           <div className="admin-form__row">
             <TextField label="Raters per example (overlap)" name="overlap" type="number" min={1} max={10} value={overlap} onChange={(event) => setOverlap(event.target.value)} />

@@ -5,7 +5,9 @@ import { AccountMenu } from '../modules/auth/components/account-menu';
 import type { Session } from '../modules/auth/api/session-api';
 import { createApiKey, fetchApiKeys, fetchProject, revokeApiKey, type ApiKey, type Project } from '../modules/projects/api/projects-api';
 import { LiveOperations } from '../modules/operations/live-operations';
+import { ProjectEditor } from '../modules/projects/components/project-editor';
 import { ProjectPeople } from '../modules/projects/components/project-people';
+import { RoutingEditor } from '../modules/projects/components/routing-editor';
 import { Alert } from '../ui/alert';
 import { AppHeader } from '../ui/app-header';
 import { Button } from '../ui/button';
@@ -99,9 +101,13 @@ export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSetting
 
         <LiveOperations slug={slug} />
 
+        {project ? <RoutingEditor key={`routing-${project.slug}`} project={project} onSaved={setProject} /> : null}
+
         <ProjectPeople slug={slug} />
 
         <ApiKeys slug={slug} keys={keys} onChange={reload} />
+
+        {project ? <ProjectEditor key={`edit-${project.slug}`} project={project} onSaved={setProject} /> : null}
       </main>
     </div>
   );

@@ -1,3 +1,4 @@
+import type { FeedbackRules, RoutingPolicy, RoutingPreviewReply } from '@backflow/contracts';
 import { apiRequest } from '../../../lib/api';
 
 export type TaskType = 'single_label' | 'multi_label' | (string & {});
@@ -18,6 +19,8 @@ export interface Project {
   instructions?: string;
   /** admins only */
   maskedFields?: string[];
+  routing?: RoutingPolicy;
+  feedbackRules?: FeedbackRules;
   myRole?: string;
   createdAt: string;
 }
@@ -59,4 +62,12 @@ export function createApiKey(slug: string, body: { name: string; scopes: string[
 
 export function revokeApiKey(slug: string, id: string): Promise<ApiKey> {
   return apiRequest(`/api/v1/projects/${encodeURIComponent(slug)}/api-keys/${id}`, { method: 'DELETE' });
+}
+
+export function updateProject(slug: string, patch: Record<string, unknown>): Promise<Project> {
+  return apiRequest<Project>(`/api/v1/projects/${encodeURIComponent(slug)}`, { method: 'PATCH', body: patch });
+}
+
+export function previewRouting(slug: string, policy: Record<string, unknown>, signal?: AbortSignal): Promise<RoutingPreviewReply> {
+  return apiRequest<RoutingPreviewReply>(`/api/v1/projects/${encodeURIComponent(slug)}/routing/preview`, { method: 'POST', body: policy, signal });
 }

@@ -1,0 +1,58 @@
+import { useState, type FormEvent } from 'react';
+import { isApiError } from '../../../lib/api';
+import { Alert } from '../../../ui/alert';
+import { Button } from '../../../ui/button';
+import { TextField } from '../../../ui/text-field';
+import { updateProject, type Project } from '../api/projects-api';
+import { fromLabelRows, InstructionsField, LabelRowsField, splitList, toLabelRows } from './project-fields';
+
+/** Edits what raters work with: the name, labels and hotkeys, instructions, overlap and masked fields. */
+export function ProjectEditor({ project, onSaved }: { project: Project; onSaved: (project: Project) => void }) {
+  const [name, setName] = useState(project.name);
+  const [labels, setLabels] = useState(toLabelRows(project.labels));
+  const [instructions, setInstructions] = useState(project.instructions ?? '');
+  const [overlap, setOverlap] = useState(String(project.overlap));
+  const [masked, setMasked] = useState((project.maskedFields ?? []).join(', '));
+  const [status, setStatus] = useState<{ tone: 'error' | 'info'; message: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setStatus(null);
+    try {
+      const saved = await updateProject(project.slug, { name, labels: fromLabelRows(labels), instructions, overlap: Number(overlap), maskedFields: splitList(masked) });
+      setStatus({ tone: 'info', message: 'Saved. Raters see the change on their next task.' });
+      onSaved(saved);
+    } catch (cause) {
+      setStatus({ tone: 'error', message: isApiError(cause) ? `${cause.message}${cause.field ? ` (field: ${cause.field})` : ''}` : 'The project could not be saved.' });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="admin-section" aria-labelledby="edit-title">
+      <h2 id="edit-title">Settings</h2>
+      <form className="admin-form admin-form--plain" onSubmit={save} noValidate>
+        {status ? (
+          <Alert tone={status.tone} title={status.tone === 'error' ? 'Not saved' : undefined}>
+            <p>{status.message}</p>
+          </Alert>
+        ) : null}
+        <TextField label="Project name" name="projectName" value={name} onChange={(event) => setName(event.target.value)} />
+        <LabelRowsField rows={labels} onChange={setLabels} />
+        <InstructionsField value={instructions} onChange={setInstructions} />
+        <div className="admin-form__row">
+          <TextField label="Raters per example (overlap)" name="overlap" type="number" min={1} max={10} value={overlap} onChange={(event) => setOverlap(event.target.value)} />
+          <TextField label="Masked fields" name="maskedFields" hint="Input fields raters never see, comma-separated." value={masked} onChange={(event) => setMasked(event.target.value)} />
+        </div>
+        <div className="admin-form__actions">
+          <Button type="submit" busy={busy}>
+            Save settings
+          </Button>
+        </div>
+      </form>
+    </section>
+  );
+}

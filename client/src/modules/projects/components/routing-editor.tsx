@@ -1,0 +1,201 @@
+import { useEffect, useMemo, useState } from 'react';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { RoutingPolicy, RoutingPreviewReply } from '@backflow/contracts';
+import { isApiError } from '../../../lib/api';
+import { Alert } from '../../../ui/alert';
+import { Button } from '../../../ui/button';
+import { TextField } from '../../../ui/text-field';
+import { previewRouting, updateProject, type Project } from '../api/projects-api';
+
+const PREVIEW_DELAY_MS = 500;
+const REASON_COLORS = { uncertain: '#0c6b66', exploration: '#c2661c', contradiction: '#a8261b' } as const;
+const SLICES_SHOWN = 12;
+
+type Mode = 'threshold' | 'rate';
+
+interface Draft {
+  strategy: RoutingPolicy['strategy'];
+  mode: Mode;
+  threshold: string;
+  targetRate: string;
+  explorationRate: string;
+  perHour: string;
+  perDay: string;
+  dedupeWindowMinutes: string;
+}
+
+function draftOf(policy: RoutingPolicy | undefined): Draft {
+  return {
+    strategy: policy?.strategy ?? 'least_confidence',
+    mode: policy?.targetRate !== undefined ? 'rate' : 'threshold',
+    threshold: policy?.threshold !== undefined ? String(policy.threshold) : '',
+    targetRate: policy?.targetRate !== undefined ? String(policy.targetRate * 100) : '2',
+    explorationRate: String((policy?.explorationRate ?? 0.01) * 100),
+    perHour: policy?.budget?.perHour !== undefined ? String(policy.budget.perHour) : '',
+    perDay: policy?.budget?.perDay !== undefined ? String(policy.budget.perDay) : '',
+    dedupeWindowMinutes: String(policy?.dedupeWindowMinutes ?? 60),
+  };
+}
+
+/** The policy the draft describes, keeping the settings this editor does not show (slice boosts, per-slice caps). */
+function policyOf(draft: Draft, base: RoutingPolicy | undefined): Record<string, unknown> {
+  const number = (text: string) => (text.trim() === '' ? undefined : Number(text));
+  const budget = { ...(base?.budget?.perSlice ? { perSlice: base.budget.perSlice } : {}), perHour: number(draft.perHour), perDay: number(draft.perDay) };
+  return {
+    strategy: draft.strategy,
+    ...(draft.mode === 'threshold' ? (number(draft.threshold) !== undefined ? { threshold: number(draft.threshold) } : {}) : { targetRate: (number(draft.targetRate) ?? 0) / 100 }),
+    explorationRate: (number(draft.explorationRate) ?? 0) / 100,
+    budget: Object.fromEntries(Object.entries(budget).filter(([, v]) => v !== undefined)),
+    contradictionConfidence: base?.contradictionConfidence,
+    dedupeWindowMinutes: number(draft.dedupeWindowMinutes) ?? 0,
+    sliceBoosts: base?.sliceBoosts ?? {},
+  };
+}
+
+/** Which predictions become tasks: the policy, and what it would have routed over recent traffic, charted as you edit. */
+export function RoutingEditor({ project, onSaved }: { project: Project; onSaved: (project: Project) => void }) {
+  const [draft, setDraft] = useState(() => draftOf(project.routing));
+  const [preview, setPreview] = useState<RoutingPreviewReply | null>(null);
+  const [previewError, setPreviewError] = useState<string | null>(null);
+  const [status, setStatus] = useState<{ tone: 'error' | 'info'; message: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const policy = useMemo(() => policyOf(draft, project.routing), [draft, project.routing]);
+  const set = (patch: Partial<Draft>) => setDraft((d) => ({ ...d, ...patch }));
+
+  // the preview follows the draft, a moment after the last keystroke
+  useEffect(() => {
+    const controller = new AbortController();
+    const timer = window.setTimeout(() => {
+      previewRouting(project.slug, { ...policy, limit: 10_000 }, controller.signal)
+        .then((reply) => {
+          setPreview(reply);
+          setPreviewError(null);
+        })
+        .catch((cause) => !controller.signal.aborted && setPreviewError(isApiError(cause) ? `${cause.message}${cause.field ? ` (field: ${cause.field})` : ''}` : 'No preview.'));
+    }, PREVIEW_DELAY_MS);
+    return () => {
+      controller.abort();
+      window.clearTimeout(timer);
+    };
+  }, [project.slug, policy]);
+
+  const save = async () => {
+    setBusy(true);
+    setStatus(null);
+    try {
+      const saved = await updateProject(project.slug, { routing: policy });
+      setStatus({ tone: 'info', message: 'Saved: new predictions are routed by this policy.' });
+      onSaved(saved);
+    } catch (cause) {
+      setStatus({ tone: 'error', message: isApiError(cause) ? `${cause.message}${cause.field ? ` (field: ${cause.field})` : ''}` : 'The policy could not be saved.' });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const reasons = preview ? [{ name: 'routed', uncertain: preview.routed.uncertain, exploration: preview.routed.exploration, contradiction: preview.routed.contradiction }] : [];
+  const slices = (preview?.bySlice ?? []).slice(0, SLICES_SHOWN);
+
+  return (
+    <section className="admin-section" aria-labelledby="routing-title" data-testid="routing-editor">
+      <h2 id="routing-title">Routing</h2>
+      <p className="admin-section__lede">Which predictions people label: the ones the model is least sure of, a random sample that keeps estimates honest, and contradictions from feedback.</p>
+      {status ? (
+        <Alert tone={status.tone} title={status.tone === 'error' ? 'Not saved' : undefined}>
+          <p>{status.message}</p>
+        </Alert>
+      ) : null}
+      <div className="admin-form__row">
+        <label className="admin-form__select">
+          Uncertainty score
+          <select value={draft.strategy} onChange={(event) => set({ strategy: event.target.value as Draft['strategy'] })}>
+            <option value="least_confidence">least confidence</option>
+            <option value="margin">margin</option>
+            <option value="entropy">entropy</option>
+          </select>
+        </label>
+        <label className="admin-form__select">
+          Route by
+          <select value={draft.mode} onChange={(event) => set({ mode: event.target.value as Mode })}>
+            <option value="threshold">a fixed threshold</option>
+            <option value="rate">a target rate</option>
+          </select>
+        </label>
+        {draft.mode === 'threshold' ? (
+          <TextField label="Threshold (0–1)" name="routingThreshold" type="number" min={0} max={1} step={0.05} hint="Empty: no uncertainty routing." value={draft.threshold} onChange={(event) => set({ threshold: event.target.value })} />
+        ) : (
+          <TextField label="Most uncertain (%)" name="routingRate" type="number" min={0.1} max={100} step={0.5} value={draft.targetRate} onChange={(event) => set({ targetRate: event.target.value })} />
+        )}
+      </div>
+      <div className="admin-form__row">
+        <TextField label="Exploration sample (%)" name="explorationRate" type="number" min={0} max={100} step={0.5} value={draft.explorationRate} onChange={(event) => set({ explorationRate: event.target.value })} />
+        <TextField label="At most, per hour" name="perHour" type="number" min={0} hint="Empty: no cap." value={draft.perHour} onChange={(event) => set({ perHour: event.target.value })} />
+        <TextField label="At most, per day" name="perDay" type="number" min={0} hint="Empty: no cap." value={draft.perDay} onChange={(event) => set({ perDay: event.target.value })} />
+        <TextField label="Same input once per (minutes)" name="dedupe" type="number" min={0} value={draft.dedupeWindowMinutes} onChange={(event) => set({ dedupeWindowMinutes: event.target.value })} />
+      </div>
+
+      <div className="routing-preview" aria-live="polite" data-testid="routing-preview">
+        {previewError ? <p className="admin-section__lede">{previewError}</p> : null}
+        {preview && preview.sampled === 0 ? <p className="admin-section__lede">No predictions yet: the preview replays the latest ones once there are some.</p> : null}
+        {preview && preview.sampled > 0 ? (
+          <>
+            <dl className="ops-tiles">
+              <div>
+                <dt>Replayed</dt>
+                <dd>{preview.sampled.toLocaleString()}</dd>
+              </div>
+              <div>
+                <dt>Would be routed</dt>
+                <dd data-testid="preview-routed">{preview.routed.total.toLocaleString()}</dd>
+              </div>
+              <div>
+                <dt>Tasks per hour, expected</dt>
+                <dd>{preview.expectedTasksPerHour.toFixed(preview.expectedTasksPerHour < 10 ? 1 : 0)}</dd>
+              </div>
+              <div>
+                <dt>Dropped by the budget</dt>
+                <dd>{preview.droppedByBudget.toLocaleString()}</dd>
+              </div>
+            </dl>
+            <div className="ops-chart" role="img" aria-label="Predictions routed per reason">
+              <h3 className="ops-chart__title">Per reason</h3>
+              <ResponsiveContainer width="100%" height={90}>
+                <BarChart data={reasons} layout="vertical" margin={{ top: 4, right: 16, bottom: 0, left: 0 }}>
+                  <XAxis type="number" allowDecimals={false} tick={{ fontSize: 12 }} />
+                  <YAxis type="category" dataKey="name" hide />
+                  <Tooltip />
+                  <Legend />
+                  {(['uncertain', 'exploration', 'contradiction'] as const).map((reason) => (
+                    <Bar key={reason} dataKey={reason} stackId="r" fill={REASON_COLORS[reason]} isAnimationActive={false} />
+                  ))}
+                </BarChart>
+              </ResponsiveContainer>
+            </div>
+            {slices.length ? (
+              <div className="ops-chart" role="img" aria-label="Predictions routed per slice">
+                <h3 className="ops-chart__title">Per slice (the {slices.length} with most routed)</h3>
+                <ResponsiveContainer width="100%" height={Math.max(140, slices.length * 26)}>
+                  <BarChart data={slices} layout="vertical" margin={{ top: 4, right: 16, bottom: 0, left: 8 }}>
+                    <CartesianGrid stroke="#e4ded3" horizontal={false} />
+                    <XAxis type="number" allowDecimals={false} tick={{ fontSize: 12 }} />
+                    <YAxis type="category" dataKey="slice" width={150} tick={{ fontSize: 12 }} />
+                    <Tooltip />
+                    {(['uncertain', 'exploration', 'contradiction'] as const).map((reason) => (
+                      <Bar key={reason} dataKey={reason} stackId="s" fill={REASON_COLORS[reason]} isAnimationActive={false} />
+                    ))}
+                  </BarChart>
+                </ResponsiveContainer>
+              </div>
+            ) : null}
+          </>
+        ) : null}
+      </div>
+
+      <div className="admin-form__actions">
+        <Button onClick={() => void save()} busy={busy}>
+          Save routing
+        </Button>
+      </div>
+    </section>
+  );
+}
