@@ -162,6 +162,28 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       await page.getByText('Saved. Raters see the change on their next task.').waitFor();
       const [renamed] = await app.sql(`SELECT name FROM projects WHERE slug = $1`, [slug]);
       expect(renamed.name).toBe('Routed mail');
+
+      // a click within 30 minutes means ham; a correction names its label; silence for a day means spam
+      const rules = page.getByTestId('feedback-rules');
+      await rules.getByRole('button', { name: 'Add a rule' }).click();
+      await rules.getByLabel('Event type').fill('click');
+      await rules.getByLabel('Within (minutes)').fill('30');
+      await rules.getByRole('button', { name: 'Add a rule' }).click();
+      const second = rules.getByRole('group', { name: 'Rule 2' });
+      await second.getByLabel('Event type').fill('correction');
+      await second.getByLabel('Label').selectOption('$value');
+      await second.getByLabel('Priority').fill('10');
+      await rules.getByLabel('With no matching event at all').selectOption('spam');
+      await rules.getByRole('button', { name: 'Save feedback rules' }).click();
+      await rules.getByText('Saved: feedback arriving from now on follows these rules.').waitFor();
+      const [withRules] = await app.sql(`SELECT feedback_rules FROM projects WHERE slug = $1`, [slug]);
+      expect(withRules.feedback_rules).toEqual({
+        rules: [
+          { eventType: 'click', label: 'ham', windowMinutes: 30, priority: 0 },
+          { eventType: 'correction', label: '$value', windowMinutes: 60, priority: 10 },
+        ],
+        absence: { label: 'spam', windowMinutes: 1440 },
+      });
       expect(admin.errors).toEqual([]);
     } finally {
       await admin.context.close();

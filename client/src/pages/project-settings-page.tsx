@@ -5,6 +5,7 @@ import { AccountMenu } from '../modules/auth/components/account-menu';
 import type { Session } from '../modules/auth/api/session-api';
 import { createApiKey, fetchApiKeys, fetchProject, revokeApiKey, type ApiKey, type Project } from '../modules/projects/api/projects-api';
 import { LiveOperations } from '../modules/operations/live-operations';
+import { FeedbackRulesEditor } from '../modules/projects/components/feedback-rules-editor';
 import { ProjectEditor } from '../modules/projects/components/project-editor';
 import { ProjectPeople } from '../modules/projects/components/project-people';
 import { RoutingEditor } from '../modules/projects/components/routing-editor';
@@ -67,6 +68,21 @@ export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSetting
             Open the labeling queue
           </Button>
         </div>
+        <nav className="admin-nav" aria-label="Sections">
+          {[
+            ['ops-title', 'Live operations'],
+            ['routing-title', 'Routing'],
+            ['members-title', 'Members'],
+            ['raters-title', 'Raters'],
+            ['keys-title', 'API keys'],
+            ['edit-title', 'Settings'],
+            ['feedback-title', 'Feedback rules'],
+          ].map(([id, name]) => (
+            <a key={id} href={`#${id}`}>
+              {name}
+            </a>
+          ))}
+        </nav>
         {error ? (
           <Alert title="Something went wrong">
             <p>{error}</p>
@@ -108,6 +124,8 @@ export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSetting
         <ApiKeys slug={slug} keys={keys} onChange={reload} />
 
         {project ? <ProjectEditor key={`edit-${project.slug}`} project={project} onSaved={setProject} /> : null}
+
+        {project ? <FeedbackRulesEditor key={`feedback-${project.slug}`} project={project} onSaved={setProject} /> : null}
       </main>
     </div>
   );

@@ -1,0 +1,125 @@
+import { useState } from 'react';
+import type { FeedbackRules } from '@backflow/contracts';
+import { isApiError } from '../../../lib/api';
+import { Alert } from '../../../ui/alert';
+import { Button } from '../../../ui/button';
+import { TextField } from '../../../ui/text-field';
+import { updateProject, type Project } from '../api/projects-api';
+
+interface RuleRow {
+  eventType: string;
+  valueEquals: string;
+  label: string;
+  windowMinutes: string;
+  priority: string;
+}
+
+const VALUE_LABEL = '$value';
+
+const rowsOf = (rules: FeedbackRules | undefined): RuleRow[] =>
+  (rules?.rules ?? []).map((r) => ({
+    eventType: r.eventType,
+    valueEquals: r.valueEquals === undefined ? '' : String(r.valueEquals),
+    label: r.label,
+    windowMinutes: String(r.windowMinutes),
+    priority: String(r.priority ?? 0),
+  }));
+
+/** A rule's value: a number or a boolean when it reads as one, else the text. */
+function valueOf(text: string): string | number | boolean | undefined {
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  if (trimmed === 'true' || trimmed === 'false') return trimmed === 'true';
+  return Number.isFinite(Number(trimmed)) ? Number(trimmed) : trimmed;
+}
+
+/** How products' feedback becomes labels: an event type (and value) within a window means a label; no event at all may mean one too. */
+export function FeedbackRulesEditor({ project, onSaved }: { project: Project; onSaved: (project: Project) => void }) {
+  const [rows, setRows] = useState<RuleRow[]>(() => rowsOf(project.feedbackRules));
+  const [absenceLabel, setAbsenceLabel] = useState(project.feedbackRules?.absence?.label ?? '');
+  const [absenceWindow, setAbsenceWindow] = useState(String(project.feedbackRules?.absence?.windowMinutes ?? 1440));
+  const [status, setStatus] = useState<{ tone: 'error' | 'info'; message: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const labels = project.labels.map((l) => l.name);
+  const set = (index: number, patch: Partial<RuleRow>) => setRows((current) => current.map((row, i) => (i === index ? { ...row, ...patch } : row)));
+
+  const save = async () => {
+    setBusy(true);
+    setStatus(null);
+    try {
+      const feedbackRules = {
+        rules: rows.map((r) => {
+          const value = valueOf(r.valueEquals);
+          return { eventType: r.eventType.trim(), ...(value !== undefined ? { valueEquals: value } : {}), label: r.label, windowMinutes: Number(r.windowMinutes), priority: Number(r.priority || 0) };
+        }),
+        ...(absenceLabel ? { absence: { label: absenceLabel, windowMinutes: Number(absenceWindow) } } : {}),
+      };
+      onSaved(await updateProject(project.slug, { feedbackRules }));
+      setStatus({ tone: 'info', message: 'Saved: feedback arriving from now on follows these rules.' });
+    } catch (cause) {
+      setStatus({ tone: 'error', message: isApiError(cause) ? `${cause.message}${cause.field ? ` (field: ${cause.field})` : ''}` : 'The rules could not be saved.' });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="admin-section" aria-labelledby="feedback-title" data-testid="feedback-rules">
+      <h2 id="feedback-title">Feedback rules</h2>
+      <p className="admin-section__lede">
+        Implicit feedback becomes a label without a rater: an event of a type (and value) within a window after the prediction. When several rules match, the highest priority wins;{' '}
+        <code>{VALUE_LABEL}</code> takes the label from the event's value (a correction). A human label always wins over a feedback label.
+      </p>
+      {status ? (
+        <Alert tone={status.tone} title={status.tone === 'error' ? 'Not saved' : undefined}>
+          <p>{status.message}</p>
+        </Alert>
+      ) : null}
+      {rows.map((row, index) => (
+        <div key={index} className="rule-row" role="group" aria-label={`Rule ${index + 1}`}>
+          <TextField label="Event type" name={`rule-${index}-type`} value={row.eventType} onChange={(event) => set(index, { eventType: event.target.value })} />
+          <TextField label="Value equals" name={`rule-${index}-value`} hint="Optional." value={row.valueEquals} onChange={(event) => set(index, { valueEquals: event.target.value })} />
+          <label className="admin-form__select">
+            Label
+            <select value={row.label} onChange={(event) => set(index, { label: event.target.value })}>
+              {[...labels, VALUE_LABEL].map((label) => (
+                <option key={label} value={label}>
+                  {label === VALUE_LABEL ? 'the event’s value ($value)' : label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <TextField label="Within (minutes)" name={`rule-${index}-window`} type="number" min={1} value={row.windowMinutes} onChange={(event) => set(index, { windowMinutes: event.target.value })} />
+          <TextField label="Priority" name={`rule-${index}-priority`} type="number" value={row.priority} onChange={(event) => set(index, { priority: event.target.value })} />
+          <Button variant="secondary" onClick={() => setRows((current) => current.filter((_, i) => i !== index))} aria-label={`Remove rule ${index + 1}`}>
+            Remove
+          </Button>
+        </div>
+      ))}
+      <div>
+        <Button variant="secondary" onClick={() => setRows((current) => [...current, { eventType: '', valueEquals: '', label: labels[0] ?? '', windowMinutes: '60', priority: '0' }])}>
+          Add a rule
+        </Button>
+      </div>
+      <div className="admin-form__row">
+        <label className="admin-form__select">
+          With no matching event at all
+          <select value={absenceLabel} onChange={(event) => setAbsenceLabel(event.target.value)}>
+            <option value="">no label</option>
+            {labels.map((label) => (
+              <option key={label} value={label}>
+                label {label}
+              </option>
+            ))}
+          </select>
+        </label>
+        {absenceLabel ? <TextField label="Decided after (minutes)" name="absenceWindow" type="number" min={1} value={absenceWindow} onChange={(event) => setAbsenceWindow(event.target.value)} /> : null}
+      </div>
+      <div className="admin-form__actions">
+        <Button onClick={() => void save()} busy={busy}>
+          Save feedback rules
+        </Button>
+      </div>
+    </section>
+  );
+}
