@@ -189,4 +189,34 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       await admin.context.close();
     }
   });
+
+  it('creates an account, changes its role and disables it on the users page', async () => {
+    const admin = await signedIn(ADMIN.email, ADMIN.password);
+    try {
+      const { page } = admin;
+      await page.getByTestId('users-link').click();
+      await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
+      const email = `person-${randomUUID().slice(0, 8)}@example.com`;
+      await page.getByLabel('Email', { exact: true }).fill(email);
+      await page.getByLabel('Password', { exact: true }).fill('Person-pass-1234!');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      const row = page.getByTestId('user-row').filter({ hasText: email });
+      await row.waitFor();
+      await row.getByLabel(`Role of ${email}`).selectOption('reviewer');
+      await page.waitForFunction(async (address) => {
+        const response = await fetch('/api/v1/users');
+        const { users } = await response.json();
+        return users.find((u: { email: string }) => u.email === address)?.role === 'reviewer';
+      }, email);
+      await row.getByRole('button', { name: `Disable ${email}` }).click();
+      await row.getByRole('button', { name: `Enable ${email}` }).waitFor();
+      const [stored] = await app.sql(`SELECT role, disabled_at IS NOT NULL AS disabled FROM users WHERE email = $1`, [email]);
+      expect(stored).toEqual({ role: 'reviewer', disabled: true });
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'admin-users.png'), fullPage: true, animations: 'disabled' });
+      expect(admin.errors).toEqual([]);
+    } finally {
+      await admin.context.close();
+    }
+  });
 });

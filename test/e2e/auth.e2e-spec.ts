@@ -126,4 +126,34 @@ describe('auth: sessions, roles and project membership', () => {
     const rows = await app.sql(`SELECT action, actor_user_id, request_id FROM audit_log WHERE target_id = $1`, [project.id]);
     expect(rows).toEqual([{ action: 'project.created', actor_user_id: expect.any(String), request_id: expect.any(String) }]);
   });
+
+  it('lets an admin change a role or disable a user: their sessions end and they cannot sign in', async () => {
+    const rater = await createUser(app, admin, 'rater');
+    const listed = await app.request('GET', '/api/v1/users', { token: admin });
+    expect(listed.body.users).toEqual(expect.arrayContaining([expect.objectContaining({ id: rater.id, role: 'rater', disabledAt: null })]));
+
+    const disabled = await app.request('PATCH', `/api/v1/users/${rater.id}`, { token: admin, body: { disabled: true } });
+    expect(disabled.status).toBe(200);
+    expect(disabled.body).toMatchObject({ id: rater.id, disabledAt: expect.any(String) });
+    expect((await app.request('GET', '/api/v1/me', { token: rater.token })).status).toBe(401);
+    expect((await app.request('POST', '/api/v1/auth/login', { body: { email: rater.email, password: rater.password } })).status).toBe(401);
+
+    const enabled = await app.request('PATCH', `/api/v1/users/${rater.id}`, { token: admin, body: { disabled: false, role: 'reviewer' } });
+    expect(enabled.body).toMatchObject({ role: 'reviewer', disabledAt: null });
+    expect((await app.request('POST', '/api/v1/auth/login', { body: { email: rater.email, password: rater.password } })).status).toBe(200);
+    const audit = await app.sql(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'user.updated' AND target_id = $1`, [rater.id]);
+    expect(audit[0].n).toBe(2);
+
+    // an admin cannot lock themselves out; bad input names its field; raters cannot do it at all
+    const me = (await app.request('GET', '/api/v1/me', { token: admin })).body.user;
+    expect((await app.request('PATCH', `/api/v1/users/${me.id}`, { token: admin, body: { disabled: true } })).body.code).toBe('users/cannot_lock_out_self');
+    expect((await app.request('PATCH', `/api/v1/users/${me.id}`, { token: admin, body: { role: 'rater' } })).status).toBe(409);
+    const bad = await app.request('PATCH', `/api/v1/users/${rater.id}`, { token: admin, body: { role: 'owner' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe('role');
+    expect((await app.request('PATCH', `/api/v1/users/${rater.id}`, { token: admin, body: {} })).status).toBe(400);
+    expect((await app.request('PATCH', '/api/v1/users/00000000-0000-4000-8000-000000000000', { token: admin, body: { disabled: true } })).status).toBe(404);
+    const other = await createUser(app, admin, 'rater');
+    expect((await app.request('PATCH', `/api/v1/users/${rater.id}`, { token: other.token, body: { disabled: true } })).status).toBe(403);
+  });
 });

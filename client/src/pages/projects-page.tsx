@@ -41,6 +41,9 @@ export function ProjectsPage({ session, onSignOut }: ProjectsPageProps) {
             <div>
               <Button onClick={() => navigate(newProjectPath)} data-testid="new-project">
                 New project
+              </Button>{' '}
+              <Button variant="secondary" onClick={() => navigate('/users')} data-testid="users-link">
+                Users
               </Button>
             </div>
           ) : null}

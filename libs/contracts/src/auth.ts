@@ -21,6 +21,19 @@ export type LoginRequest = z.infer<typeof LoginRequest>;
 export const UserResponse = z.object({ id: z.uuid(), email: z.string(), role: UserRole, createdAt: z.string() }).meta({ id: 'User' });
 export type UserResponse = z.infer<typeof UserResponse>;
 
+/** A user as admins list them: with whether they may sign in. */
+export const AdminUserResponse = UserResponse.extend({ disabledAt: z.string().nullable() }).meta({ id: 'AdminUser' });
+export type AdminUserResponse = z.infer<typeof AdminUserResponse>;
+
+export const UpdateUserRequest = z
+  .strictObject({
+    role: UserRole.optional(),
+    disabled: z.boolean().optional().describe('a disabled user cannot sign in, and their sessions end'),
+  })
+  .refine((patch) => Object.keys(patch).length > 0, { message: 'nothing to change' })
+  .meta({ id: 'UpdateUserRequest' });
+export type UpdateUserRequest = z.infer<typeof UpdateUserRequest>;
+
 export const LoginResponse = z
   .object({ token: z.string().describe('send as Authorization: Bearer <token>; also set as the HttpOnly cookie'), expiresAt: z.string(), user: UserResponse })
   .meta({ id: 'LoginResponse' });

@@ -12,6 +12,8 @@ export const AuthErrors = {
     new DomainError('auth/rate_limited', `too many failed sign-ins; retry in ${retryAfterSeconds} s`, 429, undefined, { retryAfterSeconds }),
   emailTaken: (email: string) => new DomainError('users/email_taken', `a user with email ${email} exists`, 409, 'email'),
   userNotFound: (email: string) => new DomainError('users/not_found', `no user with email ${email}`, 404, 'email'),
+  userIdNotFound: (id: string) => new DomainError('users/not_found', `id: no user ${id}`, 404, 'id'),
+  cannotLockOutSelf: () => new DomainError('users/cannot_lock_out_self', 'you cannot disable yourself or give up your own admin role', 409),
   adminCannotBeMember: () =>
     new DomainError('memberships/admin_not_member', 'admins see every project; memberships are for raters and reviewers', 400, 'email'),
   memberRoleMismatch: (userRole: string, memberRole: string) =>

@@ -1,8 +1,9 @@
-import { Controller, Get, Post, Req } from '@nestjs/common';
-import { ApiCreatedResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Patch, Post, Req } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
-import { CreateUserRequest, UserResponse } from '@backflow/contracts';
-import { openApiSchema, ValidBody } from '../common/validation/zod-validation.pipe';
+import { AdminUserResponse, CreateUserRequest, UpdateUserRequest, UserResponse } from '@backflow/contracts';
+import { openApiSchema, ValidBody, ValidParam } from '../common/validation/zod-validation.pipe';
 import { CurrentUser, Roles } from './auth.decorators';
 import type { UserPrincipal } from './principal';
 import { UsersService } from './users.service';
@@ -21,7 +22,15 @@ export class UsersController {
 
   @Get()
   @Roles('admin')
-  async list(): Promise<{ users: UserResponse[] }> {
+  async list(): Promise<{ users: AdminUserResponse[] }> {
     return { users: await this.users.list() };
+  }
+
+  /** Changes a user's global role, or disables them (they can no longer sign in; their sessions end). */
+  @Patch(':id')
+  @Roles('admin')
+  @ApiOkResponse({ schema: openApiSchema(AdminUserResponse) })
+  update(@ValidParam('id', z.uuid()) id: string, @ValidBody(UpdateUserRequest) body: UpdateUserRequest, @CurrentUser() admin: UserPrincipal, @Req() request: FastifyRequest): Promise<AdminUserResponse> {
+    return this.users.update(id, body, { userId: admin.userId, requestId: String(request.id) });
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { CreateUserRequest, MemberRole, MemberResponse, UserResponse } from '@backflow/contracts';
+import type { AdminUserResponse, CreateUserRequest, MemberRole, MemberResponse, UpdateUserRequest, UserResponse } from '@backflow/contracts';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { AuditService } from '../common/audit/audit.service';
 import { AuthErrors } from './auth.errors';
@@ -39,9 +39,27 @@ export class UsersService {
     return this.dataSource.getRepository(UserEntity).findOneBy({ id });
   }
 
-  async list(): Promise<UserResponse[]> {
+  async list(): Promise<AdminUserResponse[]> {
     const users = await this.dataSource.getRepository(UserEntity).find({ order: { createdAt: 'ASC' } });
-    return users.map(toUserResponse);
+    return users.map((user) => ({ ...toUserResponse(user), disabledAt: user.disabledAt?.toISOString() ?? null }));
+  }
+
+  /** Changes a user's role or lets them in or out; a disabled user's sessions end. Admins cannot lock themselves out. */
+  async update(userId: string, patch: UpdateUserRequest, actor: Actor): Promise<AdminUserResponse> {
+    if (userId === actor.userId && (patch.disabled === true || (patch.role !== undefined && patch.role !== 'admin'))) throw AuthErrors.cannotLockOutSelf();
+    return this.dataSource.transaction(async (manager) => {
+      const user = await manager.getRepository(UserEntity).findOne({ where: { id: userId }, lock: { mode: 'pessimistic_write' } });
+      if (!user) throw AuthErrors.userIdNotFound(userId);
+      if (patch.role !== undefined) user.role = patch.role;
+      if (patch.disabled !== undefined) user.disabledAt = patch.disabled ? (user.disabledAt ?? new Date()) : null;
+      await manager.getRepository(UserEntity).save(user);
+      if (patch.disabled) await manager.query(`UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [userId]);
+      await this.audit.record(
+        { actorUserId: actor.userId, action: 'user.updated', targetType: 'user', targetId: userId, details: { ...patch }, requestId: actor.requestId },
+        manager,
+      );
+      return { ...toUserResponse(user), disabledAt: user.disabledAt?.toISOString() ?? null };
+    });
   }
 
   async create(request: CreateUserRequest, actor: Actor): Promise<UserResponse> {
