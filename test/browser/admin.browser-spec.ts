@@ -1,25 +1,16 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium, screenshotPath } from './support/chromium';
 import { ADMIN, startTestApp, type TestApp } from '../helpers/test-app';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CLIENT_INDEX = path.join(__dirname, '..', '..', 'client', 'dist', 'index.html');
-const SCREENSHOTS = path.join(__dirname, 'screenshots');
 
 describe('browser: an admin sets up a project and its key, and the key feeds a rater', () => {
   let app: TestApp;
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM_PATH)) throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH`);
-    if (!fs.existsSync(CLIENT_INDEX)) throw new Error(`${CLIENT_INDEX} is missing: run \`node scripts/build.mjs\` first`);
     app = await startTestApp();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -58,10 +49,9 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       await page.getByTestId('instructions-preview').getByRole('heading', { name: 'Ticket triage' }).waitFor();
       await page.getByLabel('Masked fields').fill('customer_email');
       await page.getByLabel('Route when uncertainty ≥').fill('0');
-      fs.mkdirSync(SCREENSHOTS, { recursive: true });
       // (the header is sticky: a full-page picture is taken from the top)
       await page.evaluate(() => window.scrollTo(0, 0));
-      await page.screenshot({ path: path.join(SCREENSHOTS, 'admin-new-project.png'), fullPage: true, animations: 'disabled' });
+      await page.screenshot({ path: screenshotPath('admin-new-project.png'), fullPage: true, animations: 'disabled' });
       await page.getByRole('button', { name: 'Create project' }).click();
 
       await page.waitForURL('**/projects/support-tickets/settings');
@@ -72,7 +62,7 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       expect(secret.length).toBeGreaterThan(20);
       await page.getByTestId('api-key-row').first().waitFor();
       await page.evaluate(() => window.scrollTo(0, 0));
-      await page.screenshot({ path: path.join(SCREENSHOTS, 'admin-project-settings.png'), fullPage: true, animations: 'disabled' });
+      await page.screenshot({ path: screenshotPath('admin-project-settings.png'), fullPage: true, animations: 'disabled' });
 
       // what the UI made is what the API stores
       const [stored] = await app.sql(`SELECT labels, instructions, masked_fields, routing->>'threshold' AS threshold FROM projects WHERE slug = 'support-tickets'`);
@@ -116,9 +106,9 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
         await page.getByTestId('raters-table').getByRole('row', { name: new RegExp(email) }).getByRole('cell', { name: '1', exact: true }).waitFor();
         expect(await ops.locator('.recharts-wrapper').count()).toBe(2);
         await ops.scrollIntoViewIfNeeded();
-        await page.screenshot({ path: path.join(SCREENSHOTS, 'admin-operations.png'), animations: 'disabled' });
+        await page.screenshot({ path: screenshotPath('admin-operations.png'), animations: 'disabled' });
         await page.getByTestId('raters-table').scrollIntoViewIfNeeded();
-        await page.screenshot({ path: path.join(SCREENSHOTS, 'admin-people.png'), animations: 'disabled' });
+        await page.screenshot({ path: screenshotPath('admin-people.png'), animations: 'disabled' });
       } finally {
         await rater.context.close();
       }
@@ -151,7 +141,7 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       await editor.getByTestId('preview-routed').filter({ hasText: /^101$/ }).waitFor();
       await editor.getByRole('img', { name: 'Predictions routed per slice' }).locator('.recharts-bar-rectangle').first().waitFor();
       await editor.scrollIntoViewIfNeeded();
-      await page.screenshot({ path: path.join(SCREENSHOTS, 'admin-routing.png'), fullPage: false, animations: 'disabled' });
+      await page.screenshot({ path: screenshotPath('admin-routing.png'), fullPage: false, animations: 'disabled' });
       await editor.getByRole('button', { name: 'Save routing' }).click();
       await editor.getByText('Saved: new predictions are routed by this policy.').waitFor();
       const [saved] = await app.sql(`SELECT routing FROM projects WHERE slug = $1`, [slug]);
@@ -213,7 +203,7 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       const [stored] = await app.sql(`SELECT role, disabled_at IS NOT NULL AS disabled FROM users WHERE email = $1`, [email]);
       expect(stored).toEqual({ role: 'reviewer', disabled: true });
       await page.evaluate(() => window.scrollTo(0, 0));
-      await page.screenshot({ path: path.join(SCREENSHOTS, 'admin-users.png'), fullPage: true, animations: 'disabled' });
+      await page.screenshot({ path: screenshotPath('admin-users.png'), fullPage: true, animations: 'disabled' });
       expect(admin.errors).toEqual([]);
     } finally {
       await admin.context.close();

@@ -1,15 +1,11 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Namespace } from 'socket.io';
 import { LabelingGateway } from '../../server/src/realtime/labeling.gateway';
 import { createApiKey, createProject, createUser } from '../factories';
+import { launchChromium, screenshotPath } from './support/chromium';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CLIENT_INDEX = path.join(__dirname, '..', '..', 'client', 'dist', 'index.html');
-const SCREENSHOTS = path.join(__dirname, 'screenshots');
 const SECRET = 'masked-secret-7f3a@example.com';
 
 describe('browser: a rater labels with the keyboard over the live socket', () => {
@@ -20,13 +16,8 @@ describe('browser: a rater labels with the keyboard over the live socket', () =>
   let key: string;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM_PATH)) throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH`);
-    if (!fs.existsSync(CLIENT_INDEX)) throw new Error(`${CLIENT_INDEX} is missing: run \`node scripts/build.mjs\` first`);
     app = await startTestApp();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     admin = await app.login();
     project = await createProject(app, admin, {
       name: 'Inbox triage',
@@ -91,8 +82,7 @@ describe('browser: a rater labels with the keyboard over the live socket', () =>
     try {
       // the project card shows the queue, and a link to label it
       await page.locator('[data-testid="card-queue-depth"]', { hasText: '7 tasks wait' }).waitFor();
-      fs.mkdirSync(SCREENSHOTS, { recursive: true });
-      await page.screenshot({ path: path.join(SCREENSHOTS, 'rater-projects.png'), fullPage: true, animations: 'disabled' });
+      await page.screenshot({ path: screenshotPath('rater-projects.png'), fullPage: true, animations: 'disabled' });
       // keyboard only: Tab to the link and Enter
       for (let i = 0; i < 20 && !(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.testid === 'start-labeling')); i++) await page.keyboard.press('Tab');
       await page.keyboard.press('Enter');
@@ -104,7 +94,7 @@ describe('browser: a rater labels with the keyboard over the live socket', () =>
       // the instructions are one key away, rendered from markdown
       await page.keyboard.press('i');
       await page.getByRole('complementary', { name: 'Instructions' }).getByRole('heading', { name: 'How to label' }).waitFor();
-      await page.screenshot({ path: path.join(SCREENSHOTS, 'rater-labeling.png'), fullPage: true, animations: 'disabled' });
+      await page.screenshot({ path: screenshotPath('rater-labeling.png'), fullPage: true, animations: 'disabled' });
       await page.keyboard.press('Escape');
 
       // the other rater opens the same queue and watches its depth
@@ -157,7 +147,7 @@ describe('browser: a rater labels with the keyboard over the live socket', () =>
       const gateway = app.app.get(LabelingGateway) as unknown as { namespace: Namespace };
       for (const socket of gateway.namespace.sockets.values()) socket.conn.close();
       await page.locator('[data-testid="connection-banner"]').waitFor();
-      await page.screenshot({ path: path.join(SCREENSHOTS, 'rater-reconnecting.png'), animations: 'disabled' });
+      await page.screenshot({ path: screenshotPath('rater-reconnecting.png'), animations: 'disabled' });
       await page.locator('[data-testid="connection-banner"]').waitFor({ state: 'detached' });
       const id = await card.getAttribute('data-task-id');
       await page.keyboard.press('1');

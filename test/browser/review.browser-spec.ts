@@ -1,26 +1,17 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createApiKey, createProject, createUser } from '../factories';
+import { launchChromium, screenshotPath } from './support/chromium';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CLIENT_INDEX = path.join(__dirname, '..', '..', 'client', 'dist', 'index.html');
-const SCREENSHOTS = path.join(__dirname, 'screenshots');
 
 describe('browser: a reviewer decides a disagreement with the keyboard', () => {
   let app: TestApp;
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM_PATH)) throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH`);
-    if (!fs.existsSync(CLIENT_INDEX)) throw new Error(`${CLIENT_INDEX} is missing: run \`node scripts/build.mjs\` first`);
     app = await startTestApp();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -62,8 +53,7 @@ describe('browser: a reviewer decides a disagreement with the keyboard', () => {
       await answers.getByText('agreement 50%').waitFor();
       await answers.getByText('1 of 2').first().waitFor();
       expect(await page.content()).not.toContain('promo@cruise.example');
-      fs.mkdirSync(SCREENSHOTS, { recursive: true });
-      await page.screenshot({ path: path.join(SCREENSHOTS, 'reviewer-queue.png'), fullPage: true, animations: 'disabled' });
+      await page.screenshot({ path: screenshotPath('reviewer-queue.png'), fullPage: true, animations: 'disabled' });
       await page.keyboard.press('2');
       await page.keyboard.press('Enter');
       await page.getByTestId('review-empty').waitFor();
