@@ -110,3 +110,9 @@ function fallbackMessage(status: number): string {
   if (status >= 500) return 'The Backflow server had a problem. Try again in a moment.';
   return `The request failed (HTTP ${status}).`;
 }
+
+/** What to tell the user about a failed request: the server's message and the field it names, or a fallback. */
+export function errorMessage(cause: unknown, fallback: string): string {
+  if (!isApiError(cause)) return fallback;
+  return cause.field ? `${cause.message} (field: ${cause.field})` : cause.message;
+}

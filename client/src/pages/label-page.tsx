@@ -1,15 +1,13 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import Markdown from 'react-markdown';
 import type { SkipRequest } from '@backflow/contracts';
-import { navigate } from '../lib/router';
-import { AccountMenu } from '../modules/auth/components/account-menu';
 import type { Session } from '../modules/auth/api/session-api';
 import { keyedLabels, LabelButtons } from '../modules/labeling/components/label-buttons';
 import { TaskInput } from '../modules/labeling/components/task-input';
 import { useLabeling } from '../modules/labeling/hooks/use-labeling';
 import { fetchProject } from '../modules/projects/api/projects-api';
 import { Alert } from '../ui/alert';
-import { AppHeader } from '../ui/app-header';
+import { BackToProjects, PageShell } from '../ui/page-shell';
 import { Button } from '../ui/button';
 import './label-page.css';
 
@@ -108,17 +106,10 @@ export function LabelPage({ slug, session, onSignOut }: LabelPageProps) {
   }, [task, labels, selected, answer, skipping, undo]);
 
   return (
-    <div className="app-shell">
-      <AppHeader>
-        <AccountMenu user={session.user} onSignOut={onSignOut} />
-      </AppHeader>
-      <ConnectionBanner status={state.connection} unsent={state.unsent} />
-      <main className="label-page">
+    <PageShell session={session} onSignOut={onSignOut} className="label-page" banner={<ConnectionBanner status={state.connection} unsent={state.unsent} />}>
         <div className="label-page__bar">
           <div>
-            <button type="button" className="link-button" onClick={() => navigate('/')}>
-              ← Projects
-            </button>
+            <BackToProjects />
             <h1 className="label-page__title">{projectName ?? slug}</h1>
           </div>
           <dl className="label-page__stats" aria-live="polite">
@@ -199,8 +190,7 @@ export function LabelPage({ slug, session, onSignOut }: LabelPageProps) {
 
         {showInstructions && task ? <InstructionsPanel text={task.instructions} onClose={() => setShowInstructions(false)} /> : null}
         {skipping && task ? <SkipDialog onSkip={doSkip} onCancel={() => setSkipping(false)} /> : null}
-      </main>
-    </div>
+    </PageShell>
   );
 }
 

@@ -1,12 +1,11 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { isApiError } from '../lib/api';
 import { navigate, settingsPath } from '../lib/router';
-import { AccountMenu } from '../modules/auth/components/account-menu';
 import type { Session } from '../modules/auth/api/session-api';
 import { createProject } from '../modules/projects/api/projects-api';
 import { fromLabelRows, InstructionsField, LabelRowsField, splitList, type LabelRow } from '../modules/projects/components/project-fields';
 import { Alert } from '../ui/alert';
-import { AppHeader } from '../ui/app-header';
+import { PageShell } from '../ui/page-shell';
 import { Button } from '../ui/button';
 import { TextField } from '../ui/text-field';
 import './admin-pages.css';
@@ -67,14 +66,7 @@ export function NewProjectPage({ session, onSignOut }: NewProjectPageProps) {
   };
 
   return (
-    <div className="app-shell">
-      <AppHeader>
-        <AccountMenu user={session.user} onSignOut={onSignOut} />
-      </AppHeader>
-      <main className="admin-page">
-        <button type="button" className="link-button" onClick={() => navigate('/')}>
-          ← Projects
-        </button>
+    <PageShell session={session} onSignOut={onSignOut} className="admin-page" back>
         <h1 className="admin-page__title">New project</h1>
         <form className="admin-form" onSubmit={submit} noValidate>
           {error ? (
@@ -140,7 +132,6 @@ export function NewProjectPage({ session, onSignOut }: NewProjectPageProps) {
             </Button>
           </div>
         </form>
-      </main>
-    </div>
+    </PageShell>
   );
 }

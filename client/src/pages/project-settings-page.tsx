@@ -1,7 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { isApiError } from '../lib/api';
+import { errorMessage } from '../lib/api';
 import { labelingPath, navigate } from '../lib/router';
-import { AccountMenu } from '../modules/auth/components/account-menu';
 import type { Session } from '../modules/auth/api/session-api';
 import { createApiKey, fetchApiKeys, fetchProject, revokeApiKey, type ApiKey, type Project } from '../modules/projects/api/projects-api';
 import { LiveOperations } from '../modules/operations/live-operations';
@@ -10,7 +9,7 @@ import { ProjectEditor } from '../modules/projects/components/project-editor';
 import { ProjectPeople } from '../modules/projects/components/project-people';
 import { RoutingEditor } from '../modules/projects/components/routing-editor';
 import { Alert } from '../ui/alert';
-import { AppHeader } from '../ui/app-header';
+import { PageShell } from '../ui/page-shell';
 import { Button } from '../ui/button';
 import { TextField } from '../ui/text-field';
 import './admin-pages.css';
@@ -41,7 +40,7 @@ export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSetting
       setProject(p);
       setKeys(k);
     } catch (cause) {
-      setError(isApiError(cause) ? cause.message : 'The project could not be loaded.');
+      setError(errorMessage(cause, 'The project could not be loaded.'));
     }
   }, [slug]);
 
@@ -54,14 +53,7 @@ export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSetting
   }, [project, slug]);
 
   return (
-    <div className="app-shell">
-      <AppHeader>
-        <AccountMenu user={session.user} onSignOut={onSignOut} />
-      </AppHeader>
-      <main className="admin-page">
-        <button type="button" className="link-button" onClick={() => navigate('/')}>
-          ← Projects
-        </button>
+    <PageShell session={session} onSignOut={onSignOut} className="admin-page" back>
         <div className="admin-page__head">
           <h1 className="admin-page__title">{project?.name ?? slug}</h1>
           <Button variant="secondary" onClick={() => navigate(labelingPath(slug))}>
@@ -126,8 +118,7 @@ export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSetting
         {project ? <ProjectEditor key={`edit-${project.slug}`} project={project} onSaved={setProject} /> : null}
 
         {project ? <FeedbackRulesEditor key={`feedback-${project.slug}`} project={project} onSaved={setProject} /> : null}
-      </main>
-    </div>
+    </PageShell>
   );
 }
 
@@ -150,7 +141,7 @@ function ApiKeys({ slug, keys, onChange }: { slug: string; keys: ApiKey[] | null
       setName('');
       await onChange();
     } catch (cause) {
-      setError(isApiError(cause) ? cause.message : 'The key could not be created.');
+      setError(errorMessage(cause, 'The key could not be created.'));
     } finally {
       setBusy(false);
     }
@@ -162,7 +153,7 @@ function ApiKeys({ slug, keys, onChange }: { slug: string; keys: ApiKey[] | null
       await revokeApiKey(slug, key.id);
       await onChange();
     } catch (cause) {
-      setError(isApiError(cause) ? cause.message : 'The key could not be revoked.');
+      setError(errorMessage(cause, 'The key could not be revoked.'));
     }
   };
 

@@ -1,15 +1,13 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { TaskPayload } from '@backflow/contracts';
 import { isApiError } from '../lib/api';
-import { navigate } from '../lib/router';
-import { AccountMenu } from '../modules/auth/components/account-menu';
 import type { Session } from '../modules/auth/api/session-api';
 import { claimReview, decideReview } from '../modules/labeling/api/labeling-api';
 import { keyedLabels, LabelButtons } from '../modules/labeling/components/label-buttons';
 import { fetchProject } from '../modules/projects/api/projects-api';
 import { TaskInput } from '../modules/labeling/components/task-input';
 import { Alert } from '../ui/alert';
-import { AppHeader } from '../ui/app-header';
+import { BackToProjects, PageShell } from '../ui/page-shell';
 import { Button } from '../ui/button';
 import './label-page.css';
 
@@ -84,16 +82,10 @@ export function ReviewPage({ slug, session, onSignOut }: ReviewPageProps) {
   const total = task?.review?.answers.reduce((sum, a) => sum + a.count, 0) ?? 0;
 
   return (
-    <div className="app-shell">
-      <AppHeader>
-        <AccountMenu user={session.user} onSignOut={onSignOut} />
-      </AppHeader>
-      <main className="label-page">
+    <PageShell session={session} onSignOut={onSignOut} className="label-page">
         <div className="label-page__bar">
           <div>
-            <button type="button" className="link-button" onClick={() => navigate('/')}>
-              ← Projects
-            </button>
+            <BackToProjects />
             <h1 className="label-page__title">Review: {projectName ?? slug}</h1>
           </div>
           <dl className="label-page__stats">
@@ -170,7 +162,6 @@ export function ReviewPage({ slug, session, onSignOut }: ReviewPageProps) {
             </div>
           </article>
         ) : null}
-      </main>
-    </div>
+    </PageShell>
   );
 }

@@ -1,11 +1,9 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { AdminUserResponse } from '@backflow/contracts';
-import { apiRequest, isApiError } from '../lib/api';
-import { navigate } from '../lib/router';
-import { AccountMenu } from '../modules/auth/components/account-menu';
+import { apiRequest, errorMessage } from '../lib/api';
 import type { Session } from '../modules/auth/api/session-api';
 import { Alert } from '../ui/alert';
-import { AppHeader } from '../ui/app-header';
+import { PageShell } from '../ui/page-shell';
 import { Button } from '../ui/button';
 import { TextField } from '../ui/text-field';
 import './admin-pages.css';
@@ -22,7 +20,7 @@ export function UsersPage({ session, onSignOut }: { session: Session; onSignOut:
   const [role, setRole] = useState<(typeof ROLES)[number]>('rater');
   const [busy, setBusy] = useState(false);
 
-  const fail = (cause: unknown, fallback: string) => setError(isApiError(cause) ? `${cause.message}${cause.field ? ` (field: ${cause.field})` : ''}` : fallback);
+  const fail = (cause: unknown, fallback: string) => setError(errorMessage(cause, fallback));
   const reload = useCallback(async () => {
     try {
       setUsers((await apiRequest<{ users: AdminUserResponse[] }>('/api/v1/users')).users);
@@ -63,14 +61,7 @@ export function UsersPage({ session, onSignOut }: { session: Session; onSignOut:
   };
 
   return (
-    <div className="app-shell">
-      <AppHeader>
-        <AccountMenu user={session.user} onSignOut={onSignOut} />
-      </AppHeader>
-      <main className="admin-page">
-        <button type="button" className="link-button" onClick={() => navigate('/')}>
-          ← Projects
-        </button>
+    <PageShell session={session} onSignOut={onSignOut} className="admin-page" back>
         <h1 className="admin-page__title">Users</h1>
         {error ? (
           <Alert title="Something went wrong">
@@ -147,7 +138,6 @@ export function UsersPage({ session, onSignOut }: { session: Session; onSignOut:
             </table>
           )}
         </section>
-      </main>
-    </div>
+    </PageShell>
   );
 }

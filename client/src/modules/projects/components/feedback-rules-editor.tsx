@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { FeedbackRules } from '@backflow/contracts';
-import { isApiError } from '../../../lib/api';
+import { errorMessage } from '../../../lib/api';
 import { Alert } from '../../../ui/alert';
 import { Button } from '../../../ui/button';
 import { TextField } from '../../../ui/text-field';
@@ -57,7 +57,7 @@ export function FeedbackRulesEditor({ project, onSaved }: { project: Project; on
       onSaved(await updateProject(project.slug, { feedbackRules }));
       setStatus({ tone: 'info', message: 'Saved: feedback arriving from now on follows these rules.' });
     } catch (cause) {
-      setStatus({ tone: 'error', message: isApiError(cause) ? `${cause.message}${cause.field ? ` (field: ${cause.field})` : ''}` : 'The rules could not be saved.' });
+      setStatus({ tone: 'error', message: errorMessage(cause, 'The rules could not be saved.') });
     } finally {
       setBusy(false);
     }

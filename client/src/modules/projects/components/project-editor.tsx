@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { isApiError } from '../../../lib/api';
+import { errorMessage } from '../../../lib/api';
 import { Alert } from '../../../ui/alert';
 import { Button } from '../../../ui/button';
 import { TextField } from '../../../ui/text-field';
@@ -25,7 +25,7 @@ export function ProjectEditor({ project, onSaved }: { project: Project; onSaved:
       setStatus({ tone: 'info', message: 'Saved. Raters see the change on their next task.' });
       onSaved(saved);
     } catch (cause) {
-      setStatus({ tone: 'error', message: isApiError(cause) ? `${cause.message}${cause.field ? ` (field: ${cause.field})` : ''}` : 'The project could not be saved.' });
+      setStatus({ tone: 'error', message: errorMessage(cause, 'The project could not be saved.') });
     } finally {
       setBusy(false);
     }

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type { MemberResponse, RaterQuality } from '@backflow/contracts';
-import { apiRequest, isApiError } from '../../../lib/api';
+import { apiRequest, errorMessage } from '../../../lib/api';
 import { Alert } from '../../../ui/alert';
 import { Button } from '../../../ui/button';
 import { TextField } from '../../../ui/text-field';
@@ -28,7 +28,7 @@ export function ProjectPeople({ slug }: { slug: string }) {
       setMembers(m.members);
       setRaters(r.raters);
     } catch (cause) {
-      setError(isApiError(cause) ? cause.message : 'Members could not be loaded.');
+      setError(errorMessage(cause, 'Members could not be loaded.'));
     }
   }, [slug]);
 
@@ -36,7 +36,7 @@ export function ProjectPeople({ slug }: { slug: string }) {
     void reload();
   }, [reload]);
 
-  const fail = (cause: unknown, fallback: string) => setError(isApiError(cause) ? `${cause.message}${cause.field ? ` (field: ${cause.field})` : ''}` : fallback);
+  const fail = (cause: unknown, fallback: string) => setError(errorMessage(cause, fallback));
 
   const add = async (event: FormEvent) => {
     event.preventDefault();

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { RoutingPolicy, RoutingPreviewReply } from '@backflow/contracts';
-import { isApiError } from '../../../lib/api';
+import { errorMessage } from '../../../lib/api';
 import { Alert } from '../../../ui/alert';
 import { Button } from '../../../ui/button';
 import { TextField } from '../../../ui/text-field';
@@ -71,7 +71,7 @@ export function RoutingEditor({ project, onSaved }: { project: Project; onSaved:
           setPreview(reply);
           setPreviewError(null);
         })
-        .catch((cause) => !controller.signal.aborted && setPreviewError(isApiError(cause) ? `${cause.message}${cause.field ? ` (field: ${cause.field})` : ''}` : 'No preview.'));
+        .catch((cause) => !controller.signal.aborted && setPreviewError(errorMessage(cause, 'No preview.')));
     }, PREVIEW_DELAY_MS);
     return () => {
       controller.abort();
@@ -87,7 +87,7 @@ export function RoutingEditor({ project, onSaved }: { project: Project; onSaved:
       setStatus({ tone: 'info', message: 'Saved: new predictions are routed by this policy.' });
       onSaved(saved);
     } catch (cause) {
-      setStatus({ tone: 'error', message: isApiError(cause) ? `${cause.message}${cause.field ? ` (field: ${cause.field})` : ''}` : 'The policy could not be saved.' });
+      setStatus({ tone: 'error', message: errorMessage(cause, 'The policy could not be saved.') });
     } finally {
       setBusy(false);
     }
