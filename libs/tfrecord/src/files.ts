@@ -1,0 +1,79 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Transform, type Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import { frameRecord, unframeRecords } from './framing';
+
+export interface WrittenFile {
+  path: string;
+  records: number;
+  /** bytes on disk (compressed) */
+  bytes: number;
+  /** sha256 of the bytes on disk, hex */
+  sha256: string;
+}
+
+/**
+ * A GZIP TFRecord file written as a stream: records go through gzip to the file, hashed on the
+ * way; `close` waits for the last byte, fsyncs, and reports the file. The gzip header carries no
+ * time or name, so the same records give the same bytes.
+ */
+export class TfRecordWriter {
+  private readonly gzip = createGzip();
+  private readonly file: Writable;
+  private readonly hash = createHash('sha256');
+  private records = 0;
+  private bytes = 0;
+
+  constructor(readonly path: string) {
+    this.file = createWriteStream(path, { flags: 'wx' });
+    const count = new Transform({
+      transform: (chunk: Buffer, _encoding, done) => {
+        this.hash.update(chunk);
+        this.bytes += chunk.length;
+        done(null, chunk);
+      },
+    });
+    this.gzip.pipe(count).pipe(this.file);
+  }
+
+  /** Adds a record; resolves at once, or when gzip has room again. */
+  async write(data: Uint8Array): Promise<void> {
+    this.records++;
+    if (!this.gzip.write(frameRecord(data))) await new Promise<void>((resolve) => this.gzip.once('drain', resolve));
+  }
+
+  async close(): Promise<WrittenFile> {
+    this.gzip.end();
+    await finished(this.file);
+    const handle = await open(this.path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return { path: this.path, records: this.records, bytes: this.bytes, sha256: this.hash.digest('hex') };
+  }
+
+  /** Stops writing (the caller removes the file). */
+  destroy(): void {
+    this.gzip.destroy();
+    this.file.destroy();
+  }
+}
+
+/** Every record of a GZIP TFRecord file, each checksum checked; throws CorruptRecordError on a bad one. */
+export async function* readTfRecordFile(path: string): AsyncGenerator<Buffer> {
+  let pending = Buffer.alloc(0);
+  let offset = 0;
+  for await (const chunk of createReadStream(path).pipe(createGunzip())) {
+    const bytes = pending.length ? Buffer.concat([pending, chunk as Buffer]) : (chunk as Buffer);
+    const { records, rest } = unframeRecords(bytes, offset);
+    offset += bytes.length - rest.length;
+    pending = Buffer.from(rest);
+    yield* records;
+  }
+  if (pending.length) throw new Error(`${path}: ${pending.length} bytes of an incomplete record at the end`);
+}

@@ -1,0 +1,61 @@
+import { crc32c } from '@node-rs/crc32';
+
+// TFRecord framing: uint64 length, masked CRC-32C of the length, the data, masked CRC-32C of
+// the data, all little-endian. The mask is TensorFlow's: rotate right by 15, add 0xa282ead8.
+const MASK_DELTA = 0xa282ead8;
+
+export function maskCrc(crc: number): number {
+  return ((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0;
+}
+
+export function unmaskCrc(masked: number): number {
+  const rotated = (masked - MASK_DELTA) >>> 0;
+  return ((rotated >>> 17) | (rotated << 15)) >>> 0;
+}
+
+export function maskedCrc32c(data: Uint8Array): number {
+  return maskCrc(crc32c(Buffer.from(data.buffer, data.byteOffset, data.byteLength)) >>> 0);
+}
+
+/** One record as TFRecord bytes: 12 bytes of header, the data, 4 bytes of footer. */
+export function frameRecord(data: Uint8Array): Buffer {
+  const record = Buffer.allocUnsafe(12 + data.byteLength + 4);
+  record.writeBigUInt64LE(BigInt(data.byteLength), 0);
+  record.writeUInt32LE(maskedCrc32c(record.subarray(0, 8)), 8);
+  record.set(data, 12);
+  record.writeUInt32LE(maskedCrc32c(data), 12 + data.byteLength);
+  return record;
+}
+
+export class CorruptRecordError extends Error {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
+    super(`${message} at byte ${offset}`);
+    this.name = 'CorruptRecordError';
+  }
+}
+
+/**
+ * Splits TFRecord bytes into records, checking both checksums of each; `rest` is an incomplete
+ * record at the end (more bytes to come in a stream).
+ */
+export function unframeRecords(bytes: Buffer, baseOffset = 0): { records: Buffer[]; rest: Buffer } {
+  const records: Buffer[] = [];
+  let at = 0;
+  while (bytes.length - at >= 12) {
+    const length = bytes.readBigUInt64LE(at);
+    if (bytes.readUInt32LE(at + 8) !== maskedCrc32c(bytes.subarray(at, at + 8))) throw new CorruptRecordError('the length checksum does not match', baseOffset + at);
+    if (length > BigInt(bytes.length)) {
+      if (length > 2n ** 31n) throw new CorruptRecordError(`a record of ${length} bytes is not plausible`, baseOffset + at);
+    }
+    const size = Number(length);
+    if (bytes.length - at < 12 + size + 4) break;
+    const data = bytes.subarray(at + 12, at + 12 + size);
+    if (bytes.readUInt32LE(at + 12 + size) !== maskedCrc32c(data)) throw new CorruptRecordError('the data checksum does not match', baseOffset + at);
+    records.push(Buffer.from(data));
+    at += 12 + size + 4;
+  }
+  return { records, rest: bytes.subarray(at) };
+}

@@ -1,0 +1,103 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { crc32c } from '@node-rs/crc32';
+import { CorruptRecordError, decodeExample, encodeExample, frameRecord, maskCrc, readTfRecordFile, TfRecordWriter, unframeRecords, unmaskCrc } from './index';
+
+describe('CRC-32C and its mask', () => {
+  it('is CRC-32C (the Castagnoli check value of "123456789" is 0xe3069283)', () => {
+    expect(crc32c(Buffer.from('123456789')) >>> 0).toBe(0xe3069283);
+  });
+
+  it.each([0, 1, 0xe3069283, 0xffffffff, 0x12345678])('masks %d as TensorFlow does, and unmasks it back', (crc) => {
+    const rotated = ((crc >>> 15) | (crc << 17)) >>> 0;
+    expect(maskCrc(crc)).toBe((rotated + 0xa282ead8) % 2 ** 32);
+    expect(unmaskCrc(maskCrc(crc))).toBe(crc);
+  });
+});
+
+describe('TFRecord framing', () => {
+  it('writes length, its masked CRC, the data and its masked CRC, little-endian', () => {
+    const data = Buffer.from('hello');
+    const record = frameRecord(data);
+    expect(record.length).toBe(8 + 4 + 5 + 4);
+    expect(record.readBigUInt64LE(0)).toBe(5n);
+    expect(record.readUInt32LE(8)).toBe(maskCrc(crc32c(record.subarray(0, 8)) >>> 0));
+    expect(record.subarray(12, 17).toString()).toBe('hello');
+    expect(record.readUInt32LE(17)).toBe(maskCrc(crc32c(data) >>> 0));
+  });
+
+  it('reads records back, keeps an incomplete tail, and refuses a bad checksum', () => {
+    const bytes = Buffer.concat([frameRecord(Buffer.from('a')), frameRecord(Buffer.from('')), frameRecord(Buffer.from('bcd'))]);
+    const { records, rest } = unframeRecords(Buffer.concat([bytes, bytes.subarray(0, 5)]));
+    expect(records.map((r) => r.toString())).toEqual(['a', '', 'bcd']);
+    expect(rest.length).toBe(5);
+    const flipped = Buffer.from(bytes);
+    flipped[12] ^= 1;
+    expect(() => unframeRecords(flipped)).toThrow(CorruptRecordError);
+    const badLength = Buffer.from(bytes);
+    badLength[0] ^= 1;
+    expect(() => unframeRecords(badLength)).toThrow('the length checksum does not match');
+  });
+});
+
+describe('tf.Example', () => {
+  it('encodes the bytes protobuf gives for TensorFlow’s messages', () => {
+    // Example{features{feature{"a": Feature{int64_list{value: [1]}}}}}, by hand from the wire format
+    expect(Buffer.from(encodeExample({ a: { kind: 'int64', values: [1] } })).toString('hex')).toBe('0a0c0a0a0a0161120' + '51a030a0101');
+  });
+
+  it('round-trips every kind, with features in name order whatever the input order', () => {
+    const features = {
+      text: { kind: 'bytes', values: ['héllo', new Uint8Array([0, 255])] },
+      label: { kind: 'int64', values: [2, -5n, 2n ** 62n] },
+      weight: { kind: 'float', values: [0.5, -1.25] },
+    } as const;
+    const bytes = encodeExample(features);
+    expect(encodeExample({ weight: features.weight, label: features.label, text: features.text })).toEqual(bytes);
+    const back = decodeExample(bytes);
+    expect(back.label).toEqual({ kind: 'int64', values: [2n, -5n, 2n ** 62n] });
+    expect(back.weight).toEqual({ kind: 'float', values: [0.5, -1.25] });
+    expect(back.text.kind).toBe('bytes');
+    const texts = (back.text.values as Uint8Array[]).map((v) => Buffer.from(v));
+    expect(texts[0].toString()).toBe('héllo');
+    expect([...texts[1]]).toEqual([0, 255]);
+  });
+
+  it('refuses an int64 it cannot represent exactly', () => {
+    expect(() => encodeExample({ n: { kind: 'int64', values: [2 ** 60] } })).toThrow(RangeError);
+  });
+});
+
+describe('GZIP TFRecord files', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfrecord-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  async function write(name: string, count: number) {
+    const writer = new TfRecordWriter(path.join(dir, name));
+    for (let i = 0; i < count; i++) await writer.write(encodeExample({ id: { kind: 'int64', values: [i] }, text: { kind: 'bytes', values: [`row ${i} `.repeat(i % 7)] } }));
+    return writer.close();
+  }
+
+  it('writes, hashes and reads back 20,000 records, and the same records give the same bytes', async () => {
+    const first = await write('a.gz', 20_000);
+    const second = await write('b.gz', 20_000);
+    expect(first.records).toBe(20_000);
+    expect(first.sha256).toBe(second.sha256);
+    expect(fs.readFileSync(first.path)).toEqual(fs.readFileSync(second.path));
+    expect(first.bytes).toBe(fs.statSync(first.path).size);
+    let n = 0;
+    for await (const record of readTfRecordFile(first.path)) {
+      const example = decodeExample(record);
+      expect(example.id.values[0]).toBe(BigInt(n));
+      n++;
+    }
+    expect(n).toBe(20_000);
+  });
+
+  it('never overwrites a file', async () => {
+    await write('c.gz', 1);
+    const writer = new TfRecordWriter(path.join(dir, 'c.gz'));
+    await expect(writer.close()).rejects.toThrow(/EEXIST/);
+  });
+});
