@@ -19,6 +19,7 @@ import { ProjectsModule } from './projects/projects.module';
 import { LabelingModule } from './labeling/labeling.module';
 import { RoutingModule } from './routing/routing.module';
 import { RealtimeModule } from './realtime/realtime.module';
+import { ExportsModule } from './exports/exports.module';
 
 export interface AppContext {
   config: AppConfig;
@@ -67,6 +68,7 @@ export class AppModule {
         PredictionsModule,
         FeedbackModule,
         RealtimeModule,
+        ExportsModule,
       ],
       controllers: [HealthController, MetricsController],
     };

@@ -1,0 +1,50 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Export spans: a span claims the labels not yet exported (labels.span_id) in the transaction
+ * that creates it, so every finalized label lands in exactly one span; a version is one
+ * writing of a span's files (a re-export writes a new version, never over an old one).
+ */
+export class Exports1764190000000 implements MigrationInterface {
+  name = 'Exports1764190000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE export_spans (
+        id bigserial PRIMARY KEY,
+        project_id uuid NOT NULL REFERENCES projects (id) ON DELETE CASCADE,
+        span integer NOT NULL CHECK (span >= 1),
+        rows integer NOT NULL,
+        label_from timestamptz,
+        label_to timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        UNIQUE (project_id, span)
+      )`);
+    await q.query(`
+      CREATE TABLE export_versions (
+        id bigserial PRIMARY KEY,
+        span_id bigint NOT NULL REFERENCES export_spans (id) ON DELETE CASCADE,
+        version integer NOT NULL CHECK (version >= 1),
+        settings jsonb NOT NULL,
+        state text NOT NULL DEFAULT 'writing' CHECK (state IN ('writing', 'complete', 'failed')),
+        rows_written integer NOT NULL DEFAULT 0,
+        manifest jsonb,
+        error text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        completed_at timestamptz,
+        UNIQUE (span_id, version)
+      )`);
+    // the labels an export has not claimed yet
+    await q.query(`CREATE INDEX labels_unexported_idx ON labels (project_id, id) WHERE span_id IS NULL`);
+    await q.query(`CREATE INDEX labels_span_idx ON labels (span_id, prediction_id) WHERE span_id IS NOT NULL`);
+    await q.query(`ALTER TABLE labels ADD CONSTRAINT labels_span_fk FOREIGN KEY (span_id) REFERENCES export_spans (id) ON DELETE SET NULL`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE labels DROP CONSTRAINT IF EXISTS labels_span_fk`);
+    await q.query(`DROP INDEX IF EXISTS labels_span_idx`);
+    await q.query(`DROP INDEX IF EXISTS labels_unexported_idx`);
+    await q.query(`DROP TABLE IF EXISTS export_versions`);
+    await q.query(`DROP TABLE IF EXISTS export_spans`);
+  }
+}

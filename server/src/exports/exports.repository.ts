@@ -1,0 +1,151 @@
+import { Injectable } from '@nestjs/common';
+import type { PoolClient } from 'pg';
+import Cursor from 'pg-cursor';
+import type { EntityManager } from 'typeorm';
+import type { ExportSettings } from '@backflow/contracts';
+import type { ExportRow, FeatureSpec } from './example-row';
+import { BUCKET_SQL } from './split';
+
+export interface ClaimedSpan {
+  spanId: string;
+  span: number;
+  versionId: string;
+  version: number;
+  rows: number;
+}
+
+export interface VersionToWrite {
+  versionId: string;
+  spanId: string;
+  span: number;
+  version: number;
+  rows: number;
+  settings: ExportSettings;
+  state: 'writing' | 'complete' | 'failed';
+  labelFrom: Date | null;
+  labelTo: Date | null;
+}
+
+const ROWS = `
+  SELECT l.prediction_id, l.value, l.source, l.agreement,
+         l.weight / CASE WHEN t.reason = 'exploration' AND t.inclusion_probability > 0 THEN t.inclusion_probability ELSE 1 END AS weight,
+         p.input, p.model_name, p.model_version, ${BUCKET_SQL('l.prediction_id')} AS bucket
+    FROM labels l
+    JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id
+    LEFT JOIN tasks t ON t.project_id = l.project_id AND t.prediction_id = l.prediction_id
+   WHERE l.span_id = $1`;
+
+/** Spans, their versions, and the rows of a span, in SQL. */
+@Injectable()
+export class ExportsRepository {
+  /**
+   * The next span with every label not yet exported that the settings take, in one
+   * transaction under the project's row lock: a label committed before it is claimed now, one
+   * committed after waits for the next span. Undefined when there is nothing to export.
+   */
+  async claimSpan(manager: EntityManager, projectId: string, settings: ExportSettings): Promise<ClaimedSpan | undefined> {
+    await manager.query(`SELECT 1 FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);
+    const [span]: Array<{ id: string; span: number }> = await manager.query(
+      `INSERT INTO export_spans (project_id, span, rows)
+       SELECT $1, coalesce(max(span), 0) + 1, 0 FROM export_spans WHERE project_id = $1
+       RETURNING id, span`,
+      [projectId],
+    );
+    const [claimed]: Array<{ rows: number; label_from: Date | null; label_to: Date | null }> = await manager.query(
+      `WITH claimed AS (
+         UPDATE labels SET span_id = $2
+          WHERE project_id = $1 AND span_id IS NULL AND superseded_at IS NULL AND source = ANY($3::text[])
+            AND ($4::float8 IS NULL OR agreement IS NULL OR agreement >= $4)
+         RETURNING created_at)
+       SELECT count(*)::int AS rows, min(created_at) AS label_from, max(created_at) AS label_to FROM claimed`,
+      [projectId, span.id, settings.sources, settings.minAgreement ?? null],
+    );
+    if (claimed.rows === 0) return undefined;
+    await manager.query(`UPDATE export_spans SET rows = $2, label_from = $3, label_to = $4 WHERE id = $1`, [span.id, claimed.rows, claimed.label_from, claimed.label_to]);
+    const [version]: Array<{ id: string }> = await manager.query(`INSERT INTO export_versions (span_id, version, settings) VALUES ($1, 1, $2) RETURNING id`, [span.id, settings]);
+    return { spanId: span.id, span: span.span, versionId: version.id, version: 1, rows: claimed.rows };
+  }
+
+  /** A new version of an exported span (another format, corrected settings): its labels stay the span's. */
+  async newVersion(manager: EntityManager, projectId: string, span: number, settings: ExportSettings): Promise<string | undefined> {
+    const [row]: Array<{ id: string }> = await manager.query(
+      `INSERT INTO export_versions (span_id, version, settings)
+       SELECT s.id, coalesce((SELECT max(version) FROM export_versions v WHERE v.span_id = s.id), 0) + 1, $3
+         FROM export_spans s WHERE s.project_id = $1 AND s.span = $2
+       RETURNING id`,
+      [projectId, span, settings],
+    );
+    return row?.id;
+  }
+
+  async version(manager: EntityManager, versionId: string): Promise<VersionToWrite | undefined> {
+    const [row]: Array<{ id: string; span_id: string; span: number; version: number; rows: number; settings: ExportSettings; state: VersionToWrite['state']; label_from: Date | null; label_to: Date | null }> =
+      await manager.query(
+        `SELECT v.id, v.span_id, s.span, v.version, s.rows, v.settings, v.state, s.label_from, s.label_to
+           FROM export_versions v JOIN export_spans s ON s.id = v.span_id WHERE v.id = $1`,
+        [versionId],
+      );
+    return row && { versionId: row.id, spanId: row.span_id, span: row.span, version: row.version, rows: row.rows, settings: row.settings, state: row.state, labelFrom: row.label_from, labelTo: row.label_to };
+  }
+
+  /** How many of the span's rows fall in the train split. */
+  async trainRows(manager: EntityManager, spanId: string, trainPercent: number): Promise<number> {
+    const [row]: Array<{ n: number }> = await manager.query(`SELECT count(*)::int AS n FROM labels l WHERE l.span_id = $1 AND ${BUCKET_SQL('l.prediction_id')} < $2`, [spanId, trainPercent]);
+    return row.n;
+  }
+
+  /** The input features of a span's rows and the type their values share (declared features win). */
+  async inferFeatures(manager: EntityManager, spanId: string): Promise<FeatureSpec[]> {
+    const rows: Array<{ name: string; kinds: string[]; integral: boolean }> = await manager.query(
+      `SELECT f.key AS name,
+              array_agg(DISTINCT CASE WHEN jsonb_typeof(f.value) = 'array' THEN coalesce((SELECT jsonb_typeof(e) FROM jsonb_array_elements(f.value) e LIMIT 1), 'null') ELSE jsonb_typeof(f.value) END) AS kinds,
+              bool_and(f.value::text ~ '^\\[?(-?[0-9]+(, ?-?[0-9]+)*)?\\]?$' OR jsonb_typeof(f.value) = 'boolean') AS integral
+         FROM labels l JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id, jsonb_each(p.input) f
+        WHERE l.span_id = $1
+        GROUP BY f.key ORDER BY f.key`,
+      [spanId],
+    );
+    return rows.map((r) => {
+      const kinds = r.kinds.filter((k) => k !== 'null');
+      const numeric = kinds.every((k) => k === 'number' || k === 'boolean');
+      return { name: r.name, type: kinds.length && numeric ? (r.integral ? 'int' : 'float') : 'bytes' };
+    });
+  }
+
+  /** A span's rows in prediction order (the files' order, so a re-run writes the same bytes), a batch at a time. */
+  async *rows(client: PoolClient, spanId: string, batch = 1_000): AsyncGenerator<ExportRow[]> {
+    const cursor = client.query(new Cursor(`${ROWS} ORDER BY l.prediction_id, l.id`, [spanId]));
+    try {
+      for (;;) {
+        const rows: Array<{ prediction_id: string; value: string; source: string; agreement: number | null; weight: number; input: Record<string, unknown>; model_name: string; model_version: string; bucket: number }> =
+          await cursor.read(batch);
+        if (rows.length === 0) return;
+        yield rows.map((r) => ({
+          predictionId: r.prediction_id,
+          label: r.value,
+          source: r.source,
+          agreement: r.agreement,
+          weight: r.weight,
+          input: r.input,
+          modelName: r.model_name,
+          modelVersion: r.model_version,
+          bucket: r.bucket,
+        }));
+      }
+    } finally {
+      await cursor.close();
+    }
+  }
+
+  async progress(manager: EntityManager, versionId: string, rowsWritten: number): Promise<void> {
+    await manager.query(`UPDATE export_versions SET rows_written = $2 WHERE id = $1`, [versionId, rowsWritten]);
+  }
+
+  async complete(manager: EntityManager, versionId: string, manifest: unknown): Promise<void> {
+    await manager.query(`UPDATE export_versions SET state = 'complete', manifest = $2, completed_at = now(), error = NULL WHERE id = $1`, [versionId, manifest]);
+  }
+
+  async fail(manager: EntityManager, versionId: string, error: string): Promise<void> {
+    await manager.query(`UPDATE export_versions SET state = 'failed', error = $2 WHERE id = $1 AND state = 'writing'`, [versionId, error.slice(0, 2000)]);
+  }
+}

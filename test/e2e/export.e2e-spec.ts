@@ -1,0 +1,182 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
+import { decodeExample, readTfRecordFile } from '../../libs/tfrecord/src';
+import { ExportsService } from '../../server/src/exports/exports.service';
+import { bucketOf, splitOf } from '../../server/src/exports/split';
+import { ProjectsService } from '../../server/src/projects/projects.service';
+import { createApiKey, createProject } from '../factories';
+import { startTestApp, TestApp } from '../helpers/test-app';
+
+const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
+
+describe('export: exactly-once TFX spans', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'backflow-export-'));
+  let app: TestApp;
+  let admin: string;
+  let exportsService: ExportsService;
+
+  beforeAll(async () => {
+    app = await startTestApp({ EXPORT_ROOT: root });
+    admin = await app.login();
+    exportsService = app.app.get(ExportsService);
+  });
+  afterAll(async () => {
+    await app.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  /** A project whose clicks label ham and dislikes spam, with `n` predictions. */
+  async function project(n: number, exportSettings: Record<string, unknown> = {}) {
+    const created = await createProject(app, admin, {
+      labels: [{ name: 'ham' }, { name: 'spam' }],
+      routing: { explorationRate: 0 },
+      feedbackRules: { rules: [{ eventType: 'click', label: 'ham', windowMinutes: 60 }, { eventType: 'dislike', label: 'spam', windowMinutes: 60 }] },
+      export: { formats: ['tfrecord', 'jsonl'], ...exportSettings },
+    });
+    const key = (await createApiKey(app, admin, created.slug, ['ingest'])).secret;
+    const predictions = Array.from({ length: n }, (_, i) => ({
+      id: randomUUID(),
+      model: { name: 'mail', version: `v${i % 2}` },
+      input: { text: `mail number ${i}\nwith a second line`, n: i, score: i / 8, flag: i % 3 === 0, tags: ['a', `t${i % 4}`] },
+      scores: { ham: 0.6, spam: 0.4 },
+    }));
+    for (let i = 0; i < n; i += 500) expect((await app.request('POST', `/api/v1/projects/${created.slug}/predictions/batch`, { token: key, body: predictions.slice(i, i + 500) })).status).toBe(200);
+    const feedback = async (items: typeof predictions) => {
+      const events = items.map((p) => ({ id: `fb-${p.id}`, predictionId: p.id, type: p.input.n % 2 ? 'dislike' : 'click' }));
+      for (let i = 0; i < events.length; i += 500) expect((await app.request('POST', `/api/v1/projects/${created.slug}/feedback`, { token: key, body: events.slice(i, i + 500) })).status).toBe(201);
+    };
+    const entity = async () => (await app.app.get(ProjectsService).findBySlug(created.slug))!;
+    return { ...created, key, predictions, feedback, entity };
+  }
+
+  it('writes a span every record of which reads back equal to its source, with schema, manifest and _SUCCESS', async () => {
+    const p = await project(300);
+    await p.feedback(p.predictions);
+    const exported = (await exportsService.exportNext(await p.entity(), { shardRows: 64 }))!;
+    expect(exported).toMatchObject({ span: 1, version: 1, rows: 300 });
+    const dir = path.join(root, p.slug, 'span-1', 'version-1');
+    expect(exported.directory).toBe(dir);
+    expect(fs.existsSync(path.join(dir, '_SUCCESS'))).toBe(true);
+    expect(fs.readdirSync(path.join(root, p.slug)).filter((name) => name.startsWith('.writing'))).toEqual([]);
+
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest).toMatchObject({ span: 1, version: 1, rows: 300, labels: { ham: 150, spam: 150 }, sources: { feedback: 300 } });
+    expect(manifest.splits.train + manifest.splits.eval).toBe(300);
+    expect(manifest.features).toEqual([
+      { name: 'flag', type: 'int' },
+      { name: 'n', type: 'int' },
+      { name: 'score', type: 'float' },
+      { name: 'tags', type: 'bytes' },
+      { name: 'text', type: 'bytes' },
+    ]);
+    const schema = fs.readFileSync(path.join(dir, 'schema.pbtxt'), 'utf8');
+    expect(schema).toContain('name: "score"\n  type: FLOAT');
+    expect(schema).toContain('name: "label"\n  type: INT');
+
+    // shards of 64 rows, named with their count; every file's sha256 is the manifest's
+    const trainShards = Math.max(1, Math.ceil(manifest.splits.train / 64));
+    const tfrecords = manifest.files.filter((f: { format: string }) => f.format === 'tfrecord');
+    expect(tfrecords.filter((f: { split: string }) => f.split === 'train').map((f: { path: string }) => path.basename(f.path))).toEqual(
+      Array.from({ length: trainShards }, (_, i) => `data_tfrecord-${String(i).padStart(5, '0')}-of-${String(trainShards).padStart(5, '0')}.gz`),
+    );
+    for (const file of manifest.files) expect(createHash('sha256').update(fs.readFileSync(path.join(dir, file.path))).digest('hex')).toBe(file.sha256);
+
+    const source = new Map(p.predictions.map((prediction) => [prediction.id, prediction]));
+    const seen = new Set<string>();
+    for (const file of tfrecords) {
+      let rows = 0;
+      for await (const record of readTfRecordFile(path.join(dir, file.path))) {
+        rows++;
+        const example = decodeExample(record);
+        const id = text(example.prediction_id.values[0] as Uint8Array);
+        const original = source.get(id)!;
+        const label = original.input.n % 2 ? 'spam' : 'ham';
+        expect(seen.has(id)).toBe(false);
+        seen.add(id);
+        expect(splitOf(bucketOf(id), 80)).toBe(file.split);
+        expect(example.label).toEqual({ kind: 'int64', values: [label === 'ham' ? 0n : 1n] });
+        expect(text(example.label_name.values[0] as Uint8Array)).toBe(label);
+        expect(text(example.label_source.values[0] as Uint8Array)).toBe('feedback');
+        expect(example.weight).toEqual({ kind: 'float', values: [1] });
+        expect(text(example.model_version.values[0] as Uint8Array)).toBe(original.model.version);
+        expect(example.n).toEqual({ kind: 'int64', values: [BigInt(original.input.n)] });
+        expect(example.flag).toEqual({ kind: 'int64', values: [original.input.flag ? 1n : 0n] });
+        expect((example.score.values[0] as number)).toBeCloseTo(original.input.score, 6);
+        expect(text(example.text.values[0] as Uint8Array)).toBe(original.input.text);
+        expect((example.tags.values as Uint8Array[]).map(text)).toEqual(original.input.tags);
+      }
+      expect(rows).toBe(file.rows);
+    }
+    expect(seen.size).toBe(300);
+
+    // JSONL: the same rows
+    const lines = manifest.files
+      .filter((f: { format: string }) => f.format === 'jsonl')
+      .flatMap((f: { path: string }) => fs.readFileSync(path.join(dir, f.path), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)));
+    expect(lines).toHaveLength(300);
+    const first = lines.find((l: { prediction_id: string }) => l.prediction_id === p.predictions[3].id);
+    expect(first).toEqual({ prediction_id: p.predictions[3].id, model_version: 'v1', label: 1, label_name: 'spam', label_source: 'feedback', weight: 1, flag: 1, n: 3, score: 0.375, tags: ['a', 't3'], text: p.predictions[3].input.text });
+
+    // the split is the same function in SQL
+    const buckets = await app.sql(`SELECT prediction_id, ((('x' || substr(md5(prediction_id::text), 1, 8))::bit(32)::bigint) % 100)::int AS bucket FROM labels WHERE project_id = $1`, [p.id]);
+    for (const row of buckets) expect(row.bucket).toBe(bucketOf(row.prediction_id));
+
+    // nothing new: no span
+    expect(await exportsService.exportNext(await p.entity())).toBeUndefined();
+  });
+
+  it('puts every label in exactly one span while labels are finalized during the export', async () => {
+    const p = await project(1_200);
+    await p.feedback(p.predictions.slice(0, 600));
+    const entity = await p.entity();
+    // the rest of the feedback arrives while the first span is claimed and written
+    const [first] = await Promise.all([exportsService.exportNext(entity, { shardRows: 100 }), p.feedback(p.predictions.slice(600))]);
+    const second = await exportsService.exportNext(entity, { shardRows: 100 });
+    const spans = [first, second].filter((s) => s !== undefined);
+    const ids: string[] = [];
+    for (const span of spans) {
+      for (const file of span!.manifest.files.filter((f) => f.format === 'tfrecord')) {
+        for await (const record of readTfRecordFile(path.join(span!.directory, file.path))) ids.push(text(decodeExample(record).prediction_id.values[0] as Uint8Array));
+      }
+    }
+    expect(ids).toHaveLength(1_200);
+    expect(new Set(ids).size).toBe(1_200);
+    expect(spans.reduce((sum, s) => sum + s!.rows, 0)).toBe(1_200);
+    const [left] = await app.sql(`SELECT count(*)::int AS n FROM labels WHERE project_id = $1 AND span_id IS NULL`, [p.id]);
+    expect(left.n).toBe(0);
+    // a prediction keeps its split in whichever span it lands
+    const [{ train }] = await app.sql(
+      `SELECT count(*) FILTER (WHERE ((('x' || substr(md5(prediction_id::text), 1, 8))::bit(32)::bigint) % 100) < 80)::int AS train FROM labels WHERE project_id = $1`,
+      [p.id],
+    );
+    expect(spans.reduce((sum, s) => sum + s!.manifest.splits.train, 0)).toBe(train);
+  });
+
+  it('writes the same bytes again after a crash, and shows no partial span meanwhile', async () => {
+    const p = await project(250);
+    await p.feedback(p.predictions);
+    const entity = await p.entity();
+    const exported = (await exportsService.exportNext(entity, { shardRows: 100 }))!;
+    const sums = Object.fromEntries(exported.manifest.files.map((f) => [f.path, f.sha256]));
+    const [version] = await app.sql(`SELECT v.id FROM export_versions v JOIN export_spans s ON s.id = v.span_id WHERE s.project_id = $1`, [p.id]);
+
+    // a crash after the rename, before _SUCCESS: the directory is there but not complete
+    fs.rmSync(path.join(exported.directory, '_SUCCESS'));
+    fs.rmSync(path.join(exported.directory, exported.manifest.files[0].path));
+    // and a crash mid-write left a temporary directory
+    const leftover = path.join(root, p.slug, `.writing-span-${exported.span}-version-${exported.version}`);
+    fs.mkdirSync(path.join(leftover, 'Split-train'), { recursive: true });
+    fs.writeFileSync(path.join(leftover, 'Split-train', 'data_tfrecord-00000-of-00003.gz'), 'half a file');
+    await app.sql(`UPDATE export_versions SET state = 'writing' WHERE id = $1`, [version.id]);
+
+    const again = await exportsService.writeVersion(entity, version.id, { shardRows: 100 });
+    expect(Object.fromEntries(again.manifest.files.map((f) => [f.path, f.sha256]))).toEqual(sums);
+    for (const file of again.manifest.files) expect(createHash('sha256').update(fs.readFileSync(path.join(again.directory, file.path))).digest('hex')).toBe(sums[file.path]);
+    expect(fs.existsSync(path.join(again.directory, '_SUCCESS'))).toBe(true);
+    expect(fs.existsSync(leftover)).toBe(false);
+    const [state] = await app.sql(`SELECT state, rows_written FROM export_versions WHERE id = $1`, [version.id]);
+    expect(state).toEqual({ state: 'complete', rows_written: 250 });
+  });
+});
