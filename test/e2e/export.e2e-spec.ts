@@ -6,6 +6,7 @@ import { decodeExample, readTfRecordFile } from '../../libs/tfrecord/src';
 import { ExportsService } from '../../server/src/exports/exports.service';
 import { bucketOf, splitOf } from '../../server/src/exports/split';
 import { ProjectsService } from '../../server/src/projects/projects.service';
+import { io } from 'socket.io-client';
 import { createApiKey, createProject } from '../factories';
 import { startTestApp, TestApp } from '../helpers/test-app';
 
@@ -178,5 +179,120 @@ describe('export: exactly-once TFX spans', () => {
     expect(fs.existsSync(leftover)).toBe(false);
     const [state] = await app.sql(`SELECT state, rows_written FROM export_versions WHERE id = $1`, [version.id]);
     expect(state).toEqual({ state: 'complete', rows_written: 250 });
+  });
+
+  async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+    for (let i = 0; i < 200; i++) {
+      const value = await read();
+      if (done(value)) return value;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('gave up waiting');
+  }
+
+  it('starts exports over HTTP, lists spans and streams files to admins and export:read keys only', async () => {
+    const p = await project(120);
+    await p.feedback(p.predictions);
+    const started = await app.request('POST', `/api/v1/projects/${p.slug}/exports`, { token: admin, body: {} });
+    expect(started.status).toBe(202);
+    expect(started.body.job).toMatchObject({ span: 1, version: 1, rows: 120, directory: 'span-1/version-1' });
+    const job = await until(
+      async () => (await app.request('GET', `/api/v1/projects/${p.slug}/exports/${started.body.job.job}`, { token: admin })).body,
+      (j) => j.state !== 'writing',
+    );
+    expect(job).toMatchObject({ state: 'complete', rowsWritten: 120, error: null });
+    expect(job.files.map((f: { path: string }) => f.path)).toContain('Split-train/data_tfrecord-00000-of-00001.gz');
+
+    // nothing left: no job
+    expect((await app.request('POST', `/api/v1/projects/${p.slug}/exports`, { token: admin, body: {} })).body).toEqual({ job: null });
+
+    // a pipeline's key lists spans and downloads files; the bytes are the manifest's
+    const reader = (await createApiKey(app, admin, p.slug, ['export:read'])).secret;
+    const spans = await app.request('GET', `/api/v1/projects/${p.slug}/spans`, { token: reader });
+    expect(spans.status).toBe(200);
+    expect(spans.body.spans).toEqual([expect.objectContaining({ span: 1, rows: 120, versions: [expect.objectContaining({ version: 1, state: 'complete' })] })]);
+    const file = job.files.find((f: { format: string }) => f.format === 'tfrecord');
+    const download = await fetch(`${app.url}/api/v1/projects/${p.slug}/spans/1/versions/1/files/${file.path}`, { headers: { authorization: `Bearer ${reader}` } });
+    expect(download.status).toBe(200);
+    const bytes = Buffer.from(await download.arrayBuffer());
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.sha256);
+    const manifest = await fetch(`${app.url}/api/v1/projects/${p.slug}/spans/1/versions/1/files/manifest.json`, { headers: { authorization: `Bearer ${reader}` } });
+    expect((await manifest.json()).rows).toBe(120);
+
+    // nothing outside the version's files; nobody else
+    for (const bad of ['../../../etc/passwd', 'Split-train/../../version-1/manifest.json.bak', 'nope.gz']) {
+      const response = await fetch(`${app.url}/api/v1/projects/${p.slug}/spans/1/versions/1/files/${bad}`, { headers: { authorization: `Bearer ${reader}` } });
+      expect(response.status).toBe(404);
+    }
+    expect((await app.request('GET', `/api/v1/projects/${p.slug}/spans`, { token: p.key })).status).toBe(403);
+    expect((await app.request('POST', `/api/v1/projects/${p.slug}/exports`, { token: reader, body: {} })).status).toBe(403);
+    expect((await app.request('GET', `/api/v1/projects/${p.slug}/exports/1`, { token: reader })).status).toBe(403);
+    const bad = await app.request('POST', `/api/v1/projects/${p.slug}/exports`, { token: admin, body: { span: 0 } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe('span');
+    expect((await app.request('POST', `/api/v1/projects/${p.slug}/exports`, { token: admin, body: { span: 9 } })).body.code).toBe('exports/span_not_found');
+
+    // the same span again, in JSONL only: a new version beside the first, same labels
+    expect((await app.request('PATCH', `/api/v1/projects/${p.slug}`, { token: admin, body: { export: { formats: ['jsonl'] } } })).status).toBe(200);
+    const again = await app.request('POST', `/api/v1/projects/${p.slug}/exports`, { token: admin, body: { span: 1 } });
+    expect(again.body.job).toMatchObject({ span: 1, version: 2, rows: 120 });
+    const second = await until(
+      async () => (await app.request('GET', `/api/v1/projects/${p.slug}/exports/${again.body.job.job}`, { token: admin })).body,
+      (j) => j.state !== 'writing',
+    );
+    expect(second.state).toBe('complete');
+    expect(second.files.every((f: { format: string }) => f.format === 'jsonl')).toBe(true);
+    expect(fs.existsSync(path.join(root, p.slug, 'span-1', 'version-1', '_SUCCESS'))).toBe(true);
+    expect(fs.existsSync(path.join(root, p.slug, 'span-1', 'version-2', '_SUCCESS'))).toBe(true);
+  });
+});
+
+describe('export: on the job queue, with progress pushed to admins', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'backflow-export-jobs-'));
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp({ EXPORT_ROOT: root }, { jobs: true });
+  });
+  afterAll(async () => {
+    await app.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('writes the span in a pg-boss worker and tells the admin socket how far it got', async () => {
+    const admin = await app.login();
+    const created = await createProject(app, admin, {
+      labels: [{ name: 'ham' }, { name: 'spam' }],
+      routing: { explorationRate: 0 },
+      feedbackRules: { rules: [{ eventType: 'click', label: 'ham', windowMinutes: 60 }] },
+    });
+    const key = (await createApiKey(app, admin, created.slug, ['ingest'])).secret;
+    const predictions = Array.from({ length: 50 }, (_, i) => ({ id: randomUUID(), model: { name: 'm', version: '1' }, input: { n: i }, scores: { ham: 0.6, spam: 0.4 } }));
+    expect((await app.request('POST', `/api/v1/projects/${created.slug}/predictions/batch`, { token: key, body: predictions })).status).toBe(200);
+    expect((await app.request('POST', `/api/v1/projects/${created.slug}/feedback`, { token: key, body: predictions.map((p) => ({ id: `c-${p.id}`, predictionId: p.id, type: 'click' })) })).status).toBe(201);
+
+    const socket = io(`${app.url}/labeling`, { auth: { token: admin }, transports: ['websocket'], reconnection: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    try {
+      const progress: Array<{ state: string; rowsWritten: number; rows: number; project: string }> = [];
+      const complete = new Promise<void>((resolve) =>
+        socket.on('export:progress', (event) => {
+          progress.push(event);
+          if (event.state === 'complete') resolve();
+        }),
+      );
+      const started = await app.request('POST', `/api/v1/projects/${created.slug}/exports`, { token: admin, body: {} });
+      expect(started.status).toBe(202);
+      await complete;
+      expect(progress.at(-1)).toMatchObject({ project: created.slug, state: 'complete', rowsWritten: 50, rows: 50, span: 1, version: 1 });
+      const [queued] = await app.sql(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'export-write'`);
+      expect(queued.n).toBe(1);
+      expect(fs.existsSync(path.join(root, created.slug, 'span-1', 'version-1', '_SUCCESS'))).toBe(true);
+    } finally {
+      socket.close();
+    }
   });
 });

@@ -5,3 +5,4 @@ export * from './ingest';
 export * from './routing';
 export * from './labeling';
 export * from './realtime';
+export * from './exports';

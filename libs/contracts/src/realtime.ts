@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Slug } from './common';
+import type { ExportProgress } from './exports';
 import { ClaimReply, LeaseReply, QueueStats, SkipRequest, SubmitAnnotationReply, SubmitAnnotationRequest, TaskPayload, UndoReply } from './labeling';
 
 /** The socket.io namespace raters connect to (authenticated at connect by the session token). */
@@ -38,4 +39,6 @@ export interface LabelingServerEvents {
   'task:assigned': (payload: { task: TaskPayload }) => void;
   'queue:stats': (stats: QueueStats) => void;
   'lease:expired': (payload: { project: string; taskId: string }) => void;
+  /** to admins: an export's rows written so far, and its state */
+  'export:progress': (progress: ExportProgress) => void;
 }

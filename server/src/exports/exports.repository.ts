@@ -14,6 +14,17 @@ export interface ClaimedSpan {
   rows: number;
 }
 
+export interface VersionRow {
+  id: string;
+  version: number;
+  state: 'writing' | 'complete' | 'failed';
+  rowsWritten: number;
+  error: string | null;
+  files: Array<{ path: string; format: string; split: 'train' | 'eval'; rows: number; bytes: number; sha256: string }>;
+  createdAt: Date | string;
+  completedAt: Date | string | null;
+}
+
 export interface VersionToWrite {
   versionId: string;
   spanId: string;
@@ -135,6 +146,33 @@ export class ExportsRepository {
     } finally {
       await cursor.close();
     }
+  }
+
+  /** Every span of a project with its versions, newest span first. */
+  async spans(manager: EntityManager, projectId: string): Promise<Array<{ span: number; rows: number; labelFrom: Date | null; labelTo: Date | null; versions: VersionRow[] }>> {
+    const rows: Array<{ span: number; rows: number; label_from: Date | null; label_to: Date | null; versions: VersionRow[] }> = await manager.query(
+      `SELECT s.span, s.rows, s.label_from, s.label_to,
+              coalesce(json_agg(json_build_object('id', v.id::text, 'version', v.version, 'state', v.state, 'rowsWritten', v.rows_written, 'error', v.error,
+                                                  'files', coalesce(v.manifest->'files', '[]'::jsonb), 'createdAt', v.created_at, 'completedAt', v.completed_at)
+                                ORDER BY v.version) FILTER (WHERE v.id IS NOT NULL), '[]') AS versions
+         FROM export_spans s LEFT JOIN export_versions v ON v.span_id = s.id
+        WHERE s.project_id = $1 AND s.rows > 0
+        GROUP BY s.id ORDER BY s.span DESC`,
+      [projectId],
+    );
+    return rows.map((r) => ({ span: r.span, rows: r.rows, labelFrom: r.label_from, labelTo: r.label_to, versions: r.versions }));
+  }
+
+  /** One version of the project's spans, as its job. */
+  async job(manager: EntityManager, projectId: string, versionId: string): Promise<(VersionRow & { span: number; rows: number }) | undefined> {
+    const [row]: Array<VersionRow & { span: number; rows: number }> = await manager.query(
+      `SELECT v.id::text AS id, v.version, v.state, v.rows_written AS "rowsWritten", v.error, coalesce(v.manifest->'files', '[]'::jsonb) AS files,
+              v.created_at AS "createdAt", v.completed_at AS "completedAt", s.span, s.rows
+         FROM export_versions v JOIN export_spans s ON s.id = v.span_id
+        WHERE s.project_id = $1 AND v.id = $2`,
+      [projectId, versionId],
+    );
+    return row;
   }
 
   async progress(manager: EntityManager, versionId: string, rowsWritten: number): Promise<void> {

@@ -3,21 +3,30 @@ import { createWriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { finished } from 'node:stream/promises';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import type { ExportSettings } from '@backflow/contracts';
+import type { ExportJob, ExportSettings, ExportStarted, SpanList } from '@backflow/contracts';
 import { encodeExample, TfRecordWriter, type WrittenFile } from '@backflow/tfrecord';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { DomainEvents } from '../common/events/domain-events';
+import { JobsService } from '../common/jobs/jobs.service';
+import type { Logger } from 'pino';
+import { LOGGER } from '../common/logging/logger';
 import { poolOf } from '../database/data-source';
 import type { ProjectEntity } from '../projects/project.entity';
+import { ProjectsService } from '../projects/projects.service';
+import { ExportErrors } from './exports.errors';
 import { schemaText, toExample, toJson, type ExportRow, type FeatureSpec } from './example-row';
-import { ExportsRepository, type VersionToWrite } from './exports.repository';
+import { ExportsRepository, type VersionRow, type VersionToWrite } from './exports.repository';
 import { splitOf, type Split } from './split';
 
 // rows per file: a split with more is written in several shards
 export const DEFAULT_SHARD_ROWS = 100_000;
+const WRITE_JOB = 'export-write';
+// progress is told at most this often (and at the end)
+const PROGRESS_MS = 500;
 const SPLITS: Split[] = ['train', 'eval'];
 
 export interface ExportedVersion {
@@ -100,12 +109,113 @@ async function syncDirectory(directory: string): Promise<void> {
  * and marked with `_SUCCESS` last. The same span and settings always give the same bytes.
  */
 @Injectable()
-export class ExportsService {
+export class ExportsService implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly repository: ExportsRepository,
+    private readonly projects: ProjectsService,
+    private readonly jobs: JobsService,
+    private readonly events: DomainEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
+
+  onModuleInit(): void {
+    // a crashed or abandoned try is retried by pg-boss; writing again gives the same bytes
+    this.jobs.handle<{ projectId: string; versionId: string }>(WRITE_JOB, async ({ projectId, versionId }) => {
+      const project = await this.projects.findById(projectId);
+      if (!project) return;
+      await this.writeWithProgress(project, versionId);
+    });
+  }
+
+  /**
+   * Starts an export: claims the next span (or a new version of `span`) now, and writes it on
+   * the job queue (in this process when it has none). Null when no label waits.
+   */
+  async start(project: ProjectEntity, request: { span?: number }): Promise<ExportStarted> {
+    let versionId: string | undefined;
+    if (request.span !== undefined) {
+      versionId = await this.dataSource.transaction((manager) => this.repository.newVersion(manager, project.id, request.span!, project.exportSettings));
+      if (!versionId) throw ExportErrors.spanNotFound(request.span);
+    } else {
+      versionId = (await this.dataSource.transaction((manager) => this.repository.claimSpan(manager, project.id, project.exportSettings)))?.versionId;
+      if (!versionId) return { job: null };
+    }
+    const queued = await this.jobs.send(WRITE_JOB, { projectId: project.id, versionId });
+    if (!queued) {
+      const id = versionId;
+      void this.writeWithProgress(project, id).catch((error: unknown) => this.logger.error({ err: error, versionId: id }, 'an export failed'));
+    }
+    return { job: (await this.job(project, versionId))! };
+  }
+
+  async job(project: ProjectEntity, jobId: string): Promise<ExportJob | undefined> {
+    const row = await this.repository.job(this.dataSource.manager, project.id, jobId);
+    return row && this.toJob(row.span, row.rows, row);
+  }
+
+  async spans(project: ProjectEntity): Promise<SpanList> {
+    const spans = await this.repository.spans(this.dataSource.manager, project.id);
+    return {
+      spans: spans.map((s) => ({
+        span: s.span,
+        rows: s.rows,
+        labelFrom: s.labelFrom?.toISOString() ?? null,
+        labelTo: s.labelTo?.toISOString() ?? null,
+        versions: s.versions.map((v) => this.toJob(s.span, s.rows, v)),
+      })),
+    };
+  }
+
+  /** A complete version's file, if `relative` names one of them (or its schema, manifest or _SUCCESS). */
+  async file(project: ProjectEntity, span: number, version: number, relative: string): Promise<string | undefined> {
+    const spans = await this.repository.spans(this.dataSource.manager, project.id);
+    const found = spans.find((s) => s.span === span)?.versions.find((v) => v.version === version && v.state === 'complete');
+    if (!found) return undefined;
+    const names = new Set([...found.files.map((f) => f.path), 'schema.pbtxt', 'manifest.json', '_SUCCESS']);
+    return names.has(relative) ? path.join(this.directoryOf(project, span, version), relative) : undefined;
+  }
+
+  private toJob(span: number, rows: number, v: VersionRow): ExportJob {
+    const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+    return {
+      job: v.id,
+      span,
+      version: v.version,
+      state: v.state,
+      rows,
+      rowsWritten: v.rowsWritten,
+      error: v.error,
+      directory: `span-${span}/version-${v.version}`,
+      files: v.state === 'complete' ? v.files : [],
+      createdAt: iso(v.createdAt)!,
+      completedAt: iso(v.completedAt),
+    };
+  }
+
+  /** Writes a version and tells admins how far it got, as it goes and at the end. */
+  private async writeWithProgress(project: ProjectEntity, versionId: string): Promise<ExportedVersion> {
+    const target = await this.repository.version(this.dataSource.manager, versionId);
+    if (!target) throw new Error(`export version ${versionId} is unknown`);
+    const tell = (rowsWritten: number, state: 'writing' | 'complete' | 'failed') =>
+      this.events.emit('export.progress', { projectId: project.id, project: project.slug, job: versionId, span: target.span, version: target.version, rowsWritten, rows: target.rows, state });
+    let last = 0;
+    try {
+      const written = await this.writeVersion(project, versionId, {
+        onProgress: (rows) => {
+          if (Date.now() - last < PROGRESS_MS) return;
+          last = Date.now();
+          tell(rows, 'writing');
+        },
+      });
+      tell(written.rows, 'complete');
+      return written;
+    } catch (error) {
+      tell(0, 'failed');
+      throw error;
+    }
+  }
 
   /** Claims the next span and writes its first version; undefined when no label waits. */
   async exportNext(project: ProjectEntity, options: { shardRows?: number; onProgress?: (rows: number, total: number) => void } = {}): Promise<ExportedVersion | undefined> {

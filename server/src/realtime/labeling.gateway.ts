@@ -45,6 +45,8 @@ const RECHECK_MS = 15_000;
 const STATS_DEBOUNCE_MS = 500;
 const TASKS_AVAILABLE = 'tasks:available';
 const projectRoom = (projectId: string) => `project:${projectId}`;
+// admins hear about exports as they are written
+const ADMINS_ROOM = 'admins';
 
 function tokenOf(socket: Socket): string | undefined {
   const auth = socket.handshake.auth as { token?: unknown };
@@ -108,6 +110,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       this.events.on('task.created', ({ projectId }) => this.tasksAvailable(projectId)),
       this.events.on('annotation.submitted', ({ projectId }) => this.scheduleStats(projectId)),
       this.events.on('annotation.undone', ({ projectId }) => this.scheduleStats(projectId)),
+      this.events.on('export.progress', ({ projectId: _projectId, ...progress }) => this.namespace.to(ADMINS_ROOM).emit('export:progress', progress)),
     );
   }
 
@@ -122,6 +125,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnGa
    * the server's CPU per claim + submit under the labeling benchmark).
    */
   handleConnection(socket: LabelingSocket): void {
+    if (socket.data.user?.role === 'admin') void socket.join(ADMINS_ROOM);
     // a client may leave out the acknowledgement: it then gets no reply
     const answer = <R>(ack: ((reply: R) => void) | undefined) => (reply: R) => typeof ack === 'function' && ack(reply);
     socket.on('task:claim', (body, ack) => void this.claim(socket, body).then(answer(ack)));

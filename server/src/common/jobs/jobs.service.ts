@@ -19,6 +19,14 @@ interface ScheduledJob {
   run: () => Promise<unknown>;
 }
 
+interface OnDemandJob {
+  name: string;
+  run: (data: unknown) => Promise<unknown>;
+  /** tries after the first, and how long one try may run before pg-boss gives it to another worker */
+  retryLimit: number;
+  expireInSeconds: number;
+}
+
 /**
  * Scheduled work on pg-boss: every process registers the same schedules and workers,
  * and pg-boss hands each tick to exactly one of them.
@@ -27,6 +35,7 @@ interface ScheduledJob {
 export class JobsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private boss?: PgBoss;
   private readonly scheduled: ScheduledJob[] = [];
+  private readonly onDemand: OnDemandJob[] = [];
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -39,8 +48,24 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     this.scheduled.push({ name, cron, run });
   }
 
+  /** Work done when asked (`send`): registered like `schedule`; a failed or abandoned try is retried with backoff. */
+  handle<T>(name: string, run: (data: T) => Promise<unknown>, options: { retryLimit?: number; expireInSeconds?: number } = {}): void {
+    this.onDemand.push({ name, run: run as (data: unknown) => Promise<unknown>, retryLimit: options.retryLimit ?? 5, expireInSeconds: options.expireInSeconds ?? 900 });
+  }
+
+  /** Whether this process runs queued work (false in the CLI and most tests: the caller does the work itself). */
+  get enabled(): boolean {
+    return this.options.enabled;
+  }
+
+  /** Queues work for any process's worker; the job's id, or null when this process has no queue (do the work yourself). */
+  async send(name: string, data: object): Promise<string | null> {
+    if (!this.boss) return null;
+    return this.boss.send(name, data);
+  }
+
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.options.enabled || this.scheduled.length === 0) return;
+    if (!this.options.enabled || this.scheduled.length + this.onDemand.length === 0) return;
     const boss = new PgBoss({ connectionString: this.options.databaseUrl, max: 2, application_name: 'backflow-jobs' });
     boss.on('error', (error) => this.logger.warn({ err: error }, 'job queue error'));
     await boss.start();
@@ -53,6 +78,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
         await boss.createQueue(job.name);
         await boss.schedule(job.name, job.cron);
       }
+      for (const job of this.onDemand) await boss.createQueue(job.name, { name: job.name, retryLimit: job.retryLimit, retryBackoff: true, retryDelay: 2, expireInSeconds: job.expireInSeconds });
     } finally {
       await runner.query('SELECT pg_advisory_unlock($1)', [JOBS_SETUP_LOCK]).catch(() => undefined);
       await runner.release();
@@ -60,6 +86,11 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     for (const job of this.scheduled) {
       await boss.work(job.name, async () => {
         await job.run();
+      });
+    }
+    for (const job of this.onDemand) {
+      await boss.work(job.name, { pollingIntervalSeconds: 1 }, async ([work]) => {
+        await job.run(work.data);
       });
     }
     this.boss = boss;

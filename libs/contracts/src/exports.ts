@@ -1,0 +1,68 @@
+import { z } from 'zod';
+
+export const ExportRequest = z
+  .strictObject({
+    span: z.number().int().min(1).optional().describe('write a new version of this span with the current settings; absent: the next span, with every label not yet exported'),
+  })
+  .meta({ id: 'ExportRequest' });
+export type ExportRequest = z.infer<typeof ExportRequest>;
+
+export const EXPORT_STATES = ['writing', 'complete', 'failed'] as const;
+
+export const ExportFile = z.object({
+  path: z.string().describe('relative to the version directory'),
+  format: z.string(),
+  split: z.enum(['train', 'eval']),
+  rows: z.number().int(),
+  bytes: z.number().int(),
+  sha256: z.string(),
+});
+
+/** An export job is the writing of one version of one span. */
+export const ExportJob = z
+  .object({
+    job: z.string().describe('the id to follow it by'),
+    span: z.number().int(),
+    version: z.number().int(),
+    state: z.enum(EXPORT_STATES),
+    rows: z.number().int().describe('rows in the span'),
+    rowsWritten: z.number().int(),
+    error: z.string().nullable(),
+    directory: z.string().describe('span-N/version-M under the export root'),
+    files: z.array(ExportFile).describe('when complete'),
+    createdAt: z.string(),
+    completedAt: z.string().nullable(),
+  })
+  .meta({ id: 'ExportJob' });
+export type ExportJob = z.infer<typeof ExportJob>;
+
+export const ExportStarted = z
+  .object({ job: ExportJob.nullable().describe('null when no label waits to be exported') })
+  .meta({ id: 'ExportStarted' });
+export type ExportStarted = z.infer<typeof ExportStarted>;
+
+export const SpanList = z
+  .object({
+    spans: z.array(
+      z.object({
+        span: z.number().int(),
+        rows: z.number().int(),
+        labelFrom: z.string().nullable(),
+        labelTo: z.string().nullable(),
+        versions: z.array(ExportJob),
+      }),
+    ),
+  })
+  .meta({ id: 'SpanList' });
+export type SpanList = z.infer<typeof SpanList>;
+
+/** Pushed to admins while an export writes. */
+export interface ExportProgress {
+  project: string;
+  job: string;
+  span: number;
+  version: number;
+  rowsWritten: number;
+  rows: number;
+  state: (typeof EXPORT_STATES)[number];
+}

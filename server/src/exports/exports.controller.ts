@@ -1,0 +1,70 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ExportJob, ExportRequest, ExportStarted, SpanList } from '@backflow/contracts';
+import { openApiSchema, ValidBody, ValidParam } from '../common/validation/zod-validation.pipe';
+import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
+import type { ProjectEntity } from '../projects/project.entity';
+import { ExportErrors } from './exports.errors';
+import { ExportsService } from './exports.service';
+
+const Counter = z.coerce.number().int().min(1).max(1_000_000_000);
+
+@ApiTags('exports')
+@Controller('api/v1/projects/:slug')
+export class ExportsController {
+  constructor(private readonly exports: ExportsService) {}
+
+  /** Admins: export the labels not yet exported as the next span (or `span` again, as a new version); follow it by its job. */
+  @Post('exports')
+  @HttpCode(202)
+  @ProjectRoute()
+  @ApiBody({ schema: openApiSchema(ExportRequest) })
+  @ApiOkResponse({ schema: openApiSchema(ExportStarted) })
+  start(@ValidBody(ExportRequest) body: ExportRequest, @CurrentProject() project: ProjectEntity): Promise<ExportStarted> {
+    return this.exports.start(project, body);
+  }
+
+  /** Admins: an export's progress (rows written of the span's rows), and its files once complete. */
+  @Get('exports/:job')
+  @ProjectRoute()
+  @ApiOkResponse({ schema: openApiSchema(ExportJob) })
+  async job(@ValidParam('job', z.string().regex(/^\d{1,18}$/, 'an export job id')) jobId: string, @CurrentProject() project: ProjectEntity): Promise<ExportJob> {
+    const job = await this.exports.job(project, jobId);
+    if (!job) throw ExportErrors.jobNotFound(jobId);
+    return job;
+  }
+
+  /** Admins, or a key with `export:read`: every span and its versions. */
+  @Get('spans')
+  @ProjectRoute({ apiKeyScopes: ['export:read'] })
+  @ApiOkResponse({ schema: openApiSchema(SpanList) })
+  spans(@CurrentProject() project: ProjectEntity): Promise<SpanList> {
+    return this.exports.spans(project);
+  }
+
+  /** Admins, or a key with `export:read`: one file of a complete version, streamed. */
+  @Get('spans/:span/versions/:version/files/*')
+  @ProjectRoute({ apiKeyScopes: ['export:read'] })
+  async download(
+    @ValidParam('span', Counter) span: number,
+    @ValidParam('version', Counter) version: number,
+    @CurrentProject() project: ProjectEntity,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const relative = path.posix.normalize((request.params as Record<string, string>)['*'] ?? '');
+    const file = await this.exports.file(project, span, version, relative);
+    if (!file) throw ExportErrors.fileNotFound();
+    const { size } = await stat(file);
+    await reply
+      .header('content-type', relative.endsWith('.json') ? 'application/json' : relative.endsWith('.jsonl') ? 'application/x-ndjson' : 'application/octet-stream')
+      .header('content-length', size)
+      .header('content-disposition', `attachment; filename="${path.posix.basename(relative)}"`)
+      .send(createReadStream(file));
+  }
+}
