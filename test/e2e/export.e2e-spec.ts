@@ -6,11 +6,15 @@ import { decodeExample, readTfRecordFile } from '../../libs/tfrecord/src';
 import { ExportsService } from '../../server/src/exports/exports.service';
 import { bucketOf, splitOf } from '../../server/src/exports/split';
 import { ProjectsService } from '../../server/src/projects/projects.service';
+import { parse } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
 import { io } from 'socket.io-client';
 import { createApiKey, createProject } from '../factories';
 import { startTestApp, TestApp } from '../helpers/test-app';
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
+// the Parquet library is the server's dependency: resolve it from there, wherever npm put it
+const { ParquetReader } = createRequire(require.resolve('../../server/package.json'))('@dsnp/parquetjs') as typeof import('@dsnp/parquetjs');
 
 describe('export: exactly-once TFX spans', () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'backflow-export-'));
@@ -179,6 +183,55 @@ describe('export: exactly-once TFX spans', () => {
     expect(fs.existsSync(leftover)).toBe(false);
     const [state] = await app.sql(`SELECT state, rows_written FROM export_versions WHERE id = $1`, [version.id]);
     expect(state).toEqual({ state: 'complete', rows_written: 250 });
+  });
+
+  it('writes CSV and Parquet beside TFRecord and JSONL, every row equal to its source', async () => {
+    const p = await project(60, { formats: ['tfrecord', 'jsonl', 'csv', 'parquet'] });
+    await p.feedback(p.predictions);
+    const exported = (await exportsService.exportNext(await p.entity(), { shardRows: 25 }))!;
+    const source = new Map(p.predictions.map((prediction) => [prediction.id, prediction]));
+    const formats = new Set(exported.manifest.files.map((f) => f.format));
+    expect([...formats].sort()).toEqual(['csv', 'jsonl', 'parquet', 'tfrecord']);
+    const expectRow = (row: { prediction_id: string; label_name: string; n: unknown; score: unknown; text: unknown; tags: unknown; flag: unknown }) => {
+      const original = source.get(row.prediction_id)!;
+      expect(row.label_name).toBe(original.input.n % 2 ? 'spam' : 'ham');
+      return original;
+    };
+
+    // CSV: a header, then one record per row; text with a newline survives quoting; lists as JSON
+    let csvRows = 0;
+    for (const file of exported.manifest.files.filter((f) => f.format === 'csv')) {
+      const records: Array<Record<string, string>> = parse(fs.readFileSync(path.join(exported.directory, file.path)), { columns: true });
+      expect(records).toHaveLength(file.rows);
+      for (const record of records) {
+        const original = expectRow(record as never);
+        expect(record.text).toBe(original.input.text);
+        expect(Number(record.n)).toBe(original.input.n);
+        expect(JSON.parse(record.tags)).toEqual(original.input.tags);
+        expect(Number(record.weight)).toBe(1);
+        csvRows++;
+      }
+    }
+    expect(csvRows).toBe(60);
+
+    // Parquet: typed columns, features as lists
+    let parquetRows = 0;
+    for (const file of exported.manifest.files.filter((f) => f.format === 'parquet')) {
+      const reader = await ParquetReader.openFile(path.join(exported.directory, file.path));
+      const cursor = reader.getCursor();
+      let row: Record<string, unknown> | null;
+      while ((row = (await cursor.next()) as Record<string, unknown> | null)) {
+        const original = expectRow(row as never);
+        expect(row.label).toBe(BigInt(original.input.n % 2));
+        expect(row.n).toEqual([BigInt(original.input.n)]);
+        expect(row.text).toEqual([original.input.text]);
+        expect(row.tags).toEqual(original.input.tags);
+        expect((row.score as number[])[0]).toBeCloseTo(original.input.score, 9);
+        parquetRows++;
+      }
+      await reader.close();
+    }
+    expect(parquetRows).toBe(60);
   });
 
   async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {

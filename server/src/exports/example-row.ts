@@ -102,3 +102,36 @@ export function schemaText(features: readonly FeatureSpec[], labels: readonly st
   ];
   return `${entries.join('\n')}\n`;
 }
+
+/** The columns of a CSV or Parquet row, in order: the fixed ones, then the features by their exported names. */
+export function columnsOf(features: readonly FeatureSpec[]): string[] {
+  return ['prediction_id', 'model_version', 'label', 'label_name', 'label_source', 'weight', ...features.map((f) => exportedName(f.name))];
+}
+
+/** A CSV record: scalars as they are, a list feature as its JSON text, a missing one empty. */
+export function toCsvRecord(row: ExportRow, features: readonly FeatureSpec[], labels: readonly string[]): Array<string | number> {
+  const json = toJson(row, features, labels);
+  return columnsOf(features).map((column) => {
+    const value = json[column];
+    if (value === undefined || value === null) return '';
+    return Array.isArray(value) ? JSON.stringify(value) : (value as string | number);
+  });
+}
+
+/** A Parquet row: features as repeated columns (a list, like a tf.Example feature), int64 as bigint. */
+export function toParquetRow(row: ExportRow, features: readonly FeatureSpec[], labels: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    prediction_id: row.predictionId,
+    model_version: row.modelVersion,
+    label: BigInt(labels.indexOf(row.label)),
+    label_name: row.label,
+    label_source: row.source,
+    weight: row.weight,
+  };
+  for (const feature of features) {
+    const values = featureValues(row.input[feature.name], feature.type);
+    out[exportedName(feature.name)] = feature.type === 'int' ? values.map((v) => BigInt(v as number)) : values;
+  }
+  return out;
+}
+

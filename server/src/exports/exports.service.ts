@@ -18,7 +18,9 @@ import { poolOf } from '../database/data-source';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
 import { ExportErrors } from './exports.errors';
-import { schemaText, toExample, toJson, type ExportRow, type FeatureSpec } from './example-row';
+import { stringify } from 'csv-stringify/sync';
+import { ParquetSchema, ParquetWriter } from '@dsnp/parquetjs';
+import { columnsOf, exportedName, schemaText, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
 import { ExportsRepository, type VersionRow, type VersionToWrite } from './exports.repository';
 import { splitOf, type Split } from './split';
 
@@ -64,11 +66,12 @@ class TextFileWriter {
     this.file = createWriteStream(path, { flags: 'wx' });
   }
 
-  async write(line: string): Promise<void> {
+  /** Appends text; `record` false for what is not a row (a CSV header). */
+  async write(line: string, record = true): Promise<void> {
     const chunk = Buffer.from(line);
     this.hash.update(chunk);
     this.bytes += chunk.length;
-    this.records++;
+    if (record) this.records++;
     if (!this.file.write(chunk)) await new Promise<void>((resolve) => this.file.once('drain', resolve));
   }
 
@@ -271,8 +274,6 @@ export class ExportsService implements OnModuleInit {
     const features = settings.features ?? (await this.repository.inferFeatures(this.dataSource.manager, target.spanId));
     const train = await this.repository.trainRows(this.dataSource.manager, target.spanId, settings.splits.train);
     const counts: Record<Split, number> = { train, eval: target.rows - train };
-    const unsupported = settings.formats.filter((f) => f !== 'tfrecord' && f !== 'jsonl');
-    if (unsupported.length) throw new Error(`export formats not written yet: ${unsupported.join(', ')}`);
 
     await fs.mkdir(temporary, { recursive: true });
     for (const split of SPLITS) await fs.mkdir(path.join(temporary, `Split-${split}`));
@@ -287,6 +288,26 @@ export class ExportsService implements OnModuleInit {
       if (format === 'tfrecord') {
         const writer = new TfRecordWriter(path.join(dir, shardName('tfrecord', shard, shards(split), '.gz')));
         return { format, split, write: (row) => writer.write(encodeExample(toExample(row, features, labels))), close: () => writer.close() };
+      }
+      if (format === 'parquet') return parquetWriter(path.join(dir, shardName('parquet', shard, shards(split), '.parquet')), split, features, labels);
+      if (format === 'csv') {
+        const writer = new TextFileWriter(path.join(dir, shardName('csv', shard, shards(split), '.csv')));
+        let header = false;
+        return {
+          format,
+          split,
+          write: async (row) => {
+            if (!header) {
+              header = true;
+              await writer.write(stringify([columnsOf(features)]), false);
+            }
+            await writer.write(stringify([toCsvRecord(row, features, labels)]));
+          },
+          close: async () => {
+            if (!header) await writer.write(stringify([columnsOf(features)]), false);
+            return writer.close();
+          },
+        };
       }
       const writer = new TextFileWriter(path.join(dir, shardName('jsonl', shard, shards(split), '.jsonl')));
       return { format, split, write: (row) => writer.write(`${JSON.stringify(toJson(row, features, labels))}\n`), close: () => writer.close() };
@@ -363,6 +384,42 @@ export class ExportsService implements OnModuleInit {
     await syncDirectory(temporary);
     return manifest;
   }
+}
+
+const PARQUET_TYPES = { int: 'INT64', float: 'DOUBLE', bytes: 'UTF8' } as const;
+
+/** A Parquet shard: rows buffered into row groups by the library, the file hashed and fsynced once closed. */
+function parquetWriter(file: string, split: Split, features: readonly FeatureSpec[], labels: readonly string[]): FormatWriter {
+  const schema = new ParquetSchema({
+    prediction_id: { type: 'UTF8' },
+    model_version: { type: 'UTF8' },
+    label: { type: 'INT64' },
+    label_name: { type: 'UTF8' },
+    label_source: { type: 'UTF8' },
+    weight: { type: 'DOUBLE' },
+    ...Object.fromEntries(features.map((f) => [exportedName(f.name), { type: PARQUET_TYPES[f.type], repeated: true }])),
+  });
+  const opened = ParquetWriter.openFile(schema, file, { flags: 'wx' });
+  let rows = 0;
+  return {
+    format: 'parquet',
+    split,
+    write: async (row) => {
+      rows++;
+      await (await opened).appendRow(toParquetRow(row, features, labels));
+    },
+    close: async () => {
+      await (await opened).close();
+      const bytes = await fs.readFile(file);
+      const handle = await fs.open(file, 'r');
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      return { path: file, records: rows, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    },
+  };
 }
 
 async function writeSynced(file: string, text: string): Promise<void> {
