@@ -13,6 +13,8 @@ import { DomainError } from './common/errors';
 import { ConfigError, loadConfig } from './config/app-config';
 import { prepareContext, resolveDatabase } from './bootstrap';
 import { ProjectsService } from './projects/projects.service';
+import { ExportsService } from './exports/exports.service';
+import { SingleBar } from 'cli-progress';
 
 const CLI_ACTOR = { userId: null, requestId: 'cli' };
 
@@ -133,6 +135,36 @@ program
     );
   });
 
+program
+  .command('export')
+  .description('export the labels not yet exported as the next span (or --span N again, as a new version), with a progress bar')
+  .argument('<project>', 'the project slug')
+  .option('--span <n>', 'write a new version of this span with the current settings')
+  .action(async (slug: string, options: { span?: string }) => {
+    const span = options.span === undefined ? undefined : parse(z.coerce.number().int().min(1), options.span);
+    const json = program.opts().json;
+    // the bar goes to stderr, so --json output on stdout stays clean
+    const bar = new SingleBar({ format: 'exporting [{bar}] {percentage}% | {value}/{total} rows | {duration}s', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2_000, hideCursor: true });
+    let started = false;
+    const exported = await withApp(async (app) => {
+      const project = await app.get(ProjectsService).getBySlug(parse(Slug, slug));
+      return app.get(ExportsService).run(project, { span }, (rows, total) => {
+        if (!started) {
+          bar.start(total, 0);
+          started = true;
+        }
+        bar.update(rows);
+      });
+    }).finally(() => started && bar.stop());
+    if (!exported) return print({ exported: null }, json, () => 'nothing to export: every label is in a span already');
+    print({ span: exported.span, version: exported.version, rows: exported.rows, directory: exported.directory, files: exported.manifest.files }, json, () =>
+      [
+        `span ${exported.span} version ${exported.version}: ${exported.rows} rows (train ${exported.manifest.splits.train}, eval ${exported.manifest.splits.eval})`,
+        `  ${exported.directory}`,
+        ...exported.manifest.files.map((f) => `  ${f.path}  ${f.rows} rows  ${f.bytes} bytes`),
+      ].join('\n'),
+    );
+  });
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof DomainError || error instanceof ConfigError) {

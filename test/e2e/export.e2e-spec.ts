@@ -7,7 +7,9 @@ import { ExportsService } from '../../server/src/exports/exports.service';
 import { bucketOf, splitOf } from '../../server/src/exports/split';
 import { ProjectsService } from '../../server/src/projects/projects.service';
 import { parse } from 'csv-parse/sync';
+import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { promisify } from 'node:util';
 import { io } from 'socket.io-client';
 import { createApiKey, createProject } from '../factories';
 import { startTestApp, TestApp } from '../helpers/test-app';
@@ -232,6 +234,23 @@ describe('export: exactly-once TFX spans', () => {
       await reader.close();
     }
     expect(parquetRows).toBe(60);
+  });
+
+  it('exports from the CLI with a progress bar on stderr', async () => {
+    const p = await project(80, { formats: ['tfrecord'] });
+    await p.feedback(p.predictions);
+    const cli = path.join(__dirname, '..', '..', 'server', 'dist', 'cli.js');
+    const env = { PATH: process.env.PATH, DATABASE_URL: app.databaseUrl, EXPORT_ROOT: root, LOG_LEVEL: 'warn' };
+    const run = promisify(execFile);
+    const first = await run(process.execPath, [cli, 'export', p.slug], { env });
+    expect(first.stdout).toContain('span 1 version 1: 80 rows');
+    expect(first.stdout).toContain(path.join(root, p.slug, 'span-1', 'version-1'));
+    expect(first.stderr).toMatch(/exporting \[.*\] 100% \| 80\/80 rows/);
+    expect(fs.existsSync(path.join(root, p.slug, 'span-1', 'version-1', '_SUCCESS'))).toBe(true);
+    const second = await run(process.execPath, [cli, '--json', 'export', p.slug], { env });
+    expect(JSON.parse(second.stdout)).toEqual({ exported: null });
+    const again = JSON.parse((await run(process.execPath, [cli, '--json', 'export', p.slug, '--span', '1'], { env })).stdout);
+    expect(again).toMatchObject({ span: 1, version: 2, rows: 80 });
   });
 
   async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {

@@ -153,6 +153,19 @@ export class ExportsService implements OnModuleInit {
     return { job: (await this.job(project, versionId))! };
   }
 
+  /** Exports now and waits (the CLI): the next span, or a new version of `span`. Undefined when no label waits. */
+  async run(project: ProjectEntity, request: { span?: number }, onProgress?: (rows: number, total: number) => void): Promise<ExportedVersion | undefined> {
+    let versionId: string | undefined;
+    if (request.span !== undefined) {
+      versionId = await this.dataSource.transaction((manager) => this.repository.newVersion(manager, project.id, request.span!, project.exportSettings));
+      if (!versionId) throw ExportErrors.spanNotFound(request.span);
+    } else {
+      versionId = (await this.dataSource.transaction((manager) => this.repository.claimSpan(manager, project.id, project.exportSettings)))?.versionId;
+      if (!versionId) return undefined;
+    }
+    return this.writeVersion(project, versionId, { onProgress });
+  }
+
   async job(project: ProjectEntity, jobId: string): Promise<ExportJob | undefined> {
     const row = await this.repository.job(this.dataSource.manager, project.id, jobId);
     return row && this.toJob(row.span, row.rows, row);
