@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import { decodeExample, readTfRecordFile } from '../../libs/tfrecord/src';
 import { ExportsService } from '../../server/src/exports/exports.service';
 import { bucketOf, splitOf } from '../../server/src/exports/split';
@@ -251,6 +252,40 @@ describe('export: exactly-once TFX spans', () => {
     expect(JSON.parse(second.stdout)).toEqual({ exported: null });
     const again = JSON.parse((await run(process.execPath, [cli, '--json', 'export', p.slug, '--span', '1'], { env })).stdout);
     expect(again).toMatchObject({ span: 1, version: 2, rows: 80 });
+  });
+
+  it('posts the manifest to the project webhook, signed, and tries again after a refusal', async () => {
+    const secret = 'a-webhook-secret-of-some-length';
+    const deliveries: Array<{ body: string; signature: string; status: number }> = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk) => (body += chunk));
+      request.on('end', () => {
+        const status = deliveries.length === 0 ? 503 : 200; // the first try is refused
+        deliveries.push({ body, signature: String(request.headers['x-backflow-signature']), status });
+        response.writeHead(status).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+      const p = await project(30, { formats: ['jsonl'], webhook: { url, secret } });
+      await p.feedback(p.predictions);
+      const exported = (await exportsService.exportNext(await p.entity()))!;
+      await until(async () => deliveries.length, (n) => n >= 2);
+      const delivered = deliveries[1];
+      expect(delivered.signature).toBe(`sha256=${createHmac('sha256', secret).update(delivered.body).digest('hex')}`);
+      expect(delivered.signature).not.toBe(`sha256=${createHmac('sha256', 'another secret').update(delivered.body).digest('hex')}`);
+      const payload = JSON.parse(delivered.body);
+      expect(payload).toMatchObject({ event: 'span.complete', project: p.slug, span: 1, version: 1, directory: 'span-1/version-1' });
+      expect(payload.manifest.files).toEqual(exported.manifest.files);
+      expect(deliveries.map((d) => d.status)).toEqual([503, 200]);
+      // the project's settings show the webhook to admins only
+      const [rater] = await Promise.all([app.request('GET', `/api/v1/projects/${p.slug}`, { token: p.key })]);
+      expect(JSON.stringify(rater.body)).not.toContain(secret);
+    } finally {
+      server.close();
+    }
   });
 
   async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {

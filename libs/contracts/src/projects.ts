@@ -115,6 +115,13 @@ export const ExportSettings = z
     sources: z.array(z.enum(LABEL_SOURCES)).min(1).default([...LABEL_SOURCES]),
     minAgreement: probability.optional(),
     schedule: z.string().max(100).optional().describe('cron expression; empty for on demand only'),
+    webhook: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/ }).max(2_000),
+        secret: z.string().min(16).max(200).describe('signs each delivery: X-Backflow-Signature: sha256=<HMAC-SHA256 of the body, hex>'),
+      })
+      .optional()
+      .describe('POSTed the manifest when a span version is complete, retried with backoff until it answers 2xx'),
   })
   .meta({ id: 'ExportSettings' });
 export type ExportSettings = z.infer<typeof ExportSettings>;

@@ -23,10 +23,14 @@ import { ParquetSchema, ParquetWriter } from '@dsnp/parquetjs';
 import { columnsOf, exportedName, schemaText, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
 import { ExportsRepository, type VersionRow, type VersionToWrite } from './exports.repository';
 import { splitOf, type Split } from './split';
+import { deliver } from './webhook';
 
 // rows per file: a split with more is written in several shards
 export const DEFAULT_SHARD_ROWS = 100_000;
 const WRITE_JOB = 'export-write';
+const WEBHOOK_JOB = 'export-webhook';
+// without a job queue (CLI, tests), a webhook is tried this many times in the background, backing off
+const INLINE_WEBHOOK_DELAYS_MS = [0, 500, 2_000, 5_000];
 // progress is told at most this often (and at the end)
 const PROGRESS_MS = 500;
 const SPLITS: Split[] = ['train', 'eval'];
@@ -130,6 +134,40 @@ export class ExportsService implements OnModuleInit {
       if (!project) return;
       await this.writeWithProgress(project, versionId);
     });
+    // pg-boss retries a refused delivery with backoff
+    this.jobs.handle<{ projectId: string; versionId: string }>(WEBHOOK_JOB, async ({ projectId, versionId }) => {
+      const project = await this.projects.findById(projectId);
+      if (project) await this.deliverWebhook(project, versionId);
+    }, { retryLimit: 8, expireInSeconds: 60 });
+  }
+
+  /**
+   * Tells the project's webhook that a version is complete: on the job queue, or, without one,
+   * tried a few times here (awaited when `wait`, as the CLI does before it exits).
+   */
+  private async announce(project: ProjectEntity, versionId: string, wait = false): Promise<void> {
+    if (!project.exportSettings.webhook) return;
+    if (await this.jobs.send(WEBHOOK_JOB, { projectId: project.id, versionId })) return;
+    const attempts = (async () => {
+      for (const delay of INLINE_WEBHOOK_DELAYS_MS) {
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        try {
+          return await this.deliverWebhook(project, versionId);
+        } catch (error) {
+          this.logger.warn({ err: error, versionId }, 'a span webhook was not delivered');
+        }
+      }
+    })();
+    if (wait) await attempts;
+  }
+
+  private async deliverWebhook(project: ProjectEntity, versionId: string): Promise<void> {
+    const webhook = project.exportSettings.webhook;
+    const target = await this.repository.version(this.dataSource.manager, versionId);
+    if (!webhook || !target || target.state !== 'complete') return;
+    const manifest = JSON.parse(await fs.readFile(path.join(this.directoryOf(project, target.span, target.version), 'manifest.json'), 'utf8')) as Manifest;
+    const body = JSON.stringify({ event: 'span.complete', project: project.slug, span: target.span, version: target.version, directory: `span-${target.span}/version-${target.version}`, manifest });
+    await deliver(webhook.url, webhook.secret, versionId, body);
   }
 
   /**
@@ -163,7 +201,9 @@ export class ExportsService implements OnModuleInit {
       versionId = (await this.dataSource.transaction((manager) => this.repository.claimSpan(manager, project.id, project.exportSettings)))?.versionId;
       if (!versionId) return undefined;
     }
-    return this.writeVersion(project, versionId, { onProgress });
+    const written = await this.writeVersion(project, versionId, { onProgress });
+    await this.announce(project, versionId, true);
+    return written;
   }
 
   async job(project: ProjectEntity, jobId: string): Promise<ExportJob | undefined> {
@@ -226,6 +266,7 @@ export class ExportsService implements OnModuleInit {
         },
       });
       tell(written.rows, 'complete');
+      await this.announce(project, versionId);
       return written;
     } catch (error) {
       tell(0, 'failed');
@@ -237,7 +278,9 @@ export class ExportsService implements OnModuleInit {
   async exportNext(project: ProjectEntity, options: { shardRows?: number; onProgress?: (rows: number, total: number) => void } = {}): Promise<ExportedVersion | undefined> {
     const claimed = await this.dataSource.transaction((manager) => this.repository.claimSpan(manager, project.id, project.exportSettings));
     if (!claimed) return undefined;
-    return this.writeVersion(project, claimed.versionId, options);
+    const written = await this.writeVersion(project, claimed.versionId, options);
+    await this.announce(project, claimed.versionId);
+    return written;
   }
 
   /** The directory of a span's version. */
