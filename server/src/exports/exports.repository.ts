@@ -175,6 +175,17 @@ export class ExportsRepository {
     return row;
   }
 
+  /** Versions still marked writing whose writer's lock nobody holds: their process died. */
+  async orphanedVersions(manager: EntityManager, lockClass: number): Promise<Array<{ projectId: string; versionId: string }>> {
+    const rows: Array<{ project_id: string; id: string }> = await manager.query(
+      `SELECT s.project_id, v.id::text AS id FROM export_versions v JOIN export_spans s ON s.id = v.span_id
+        WHERE v.state = 'writing'
+          AND NOT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.classid = $1::int::oid AND l.objid = v.id::int::oid AND l.objsubid = 2)`,
+      [lockClass],
+    );
+    return rows.map((r) => ({ projectId: r.project_id, versionId: r.id }));
+  }
+
   async progress(manager: EntityManager, versionId: string, rowsWritten: number): Promise<void> {
     await manager.query(`UPDATE export_versions SET rows_written = $2 WHERE id = $1`, [versionId, rowsWritten]);
   }

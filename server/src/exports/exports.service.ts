@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { finished } from 'node:stream/promises';
-import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
@@ -29,6 +29,8 @@ import { deliver } from './webhook';
 export const DEFAULT_SHARD_ROWS = 100_000;
 const WRITE_JOB = 'export-write';
 const WEBHOOK_JOB = 'export-webhook';
+// advisory-lock class of a version being written: one writer at a time, freed when its process dies
+const WRITING_LOCK = 0x6266_0010;
 // without a job queue (CLI, tests), a webhook is tried this many times in the background, backing off
 const INLINE_WEBHOOK_DELAYS_MS = [0, 500, 2_000, 5_000];
 // progress is told at most this often (and at the end)
@@ -116,7 +118,7 @@ async function syncDirectory(directory: string): Promise<void> {
  * and marked with `_SUCCESS` last. The same span and settings always give the same bytes.
  */
 @Injectable()
-export class ExportsService implements OnModuleInit {
+export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly repository: ExportsRepository,
@@ -139,6 +141,16 @@ export class ExportsService implements OnModuleInit {
       const project = await this.projects.findById(projectId);
       if (project) await this.deliverWebhook(project, versionId);
     }, { retryLimit: 8, expireInSeconds: 60 });
+  }
+
+  /** After a restart: versions left half-written by a process that died go back on the queue (a live writer holds their lock). */
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.jobs.enabled) return;
+    const orphans = await this.repository.orphanedVersions(this.dataSource.manager, WRITING_LOCK);
+    for (const orphan of orphans) {
+      this.logger.info({ versionId: orphan.versionId }, 'resuming an export left unfinished');
+      await this.jobs.send(WRITE_JOB, orphan);
+    }
   }
 
   /**
@@ -293,6 +305,18 @@ export class ExportsService implements OnModuleInit {
    * final name until every file is complete and synced; `_SUCCESS` comes last.
    */
   async writeVersion(project: ProjectEntity, versionId: string, options: { shardRows?: number; onProgress?: (rows: number, total: number) => void } = {}): Promise<ExportedVersion> {
+    // one writer per version: a retry that starts while the first try still runs waits for it
+    const lock = (await poolOf(this.dataSource).connect()) as PoolClient;
+    try {
+      await lock.query('SELECT pg_advisory_lock($1, $2::bigint::int)', [WRITING_LOCK, versionId]);
+      return await this.writeVersionLocked(project, versionId, options);
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1, $2::bigint::int)', [WRITING_LOCK, versionId]).catch(() => undefined);
+      lock.release();
+    }
+  }
+
+  private async writeVersionLocked(project: ProjectEntity, versionId: string, options: { shardRows?: number; onProgress?: (rows: number, total: number) => void }): Promise<ExportedVersion> {
     const target = await this.repository.version(this.dataSource.manager, versionId);
     if (!target) throw new Error(`export version ${versionId} is unknown`);
     const directory = this.directoryOf(project, target.span, target.version);
