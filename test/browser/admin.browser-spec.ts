@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, screenshotPath } from './support/chromium';
@@ -5,17 +8,19 @@ import { ADMIN, startTestApp, type TestApp } from '../helpers/test-app';
 
 
 describe('browser: an admin sets up a project and its key, and the key feeds a rater', () => {
+  const exportRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'backflow-ui-export-'));
   let app: TestApp;
   let browser: Browser;
 
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ EXPORT_ROOT: exportRoot });
     browser = await launchChromium();
   });
 
   afterAll(async () => {
     await browser?.close();
     await app?.close();
+    fs.rmSync(exportRoot, { recursive: true, force: true });
   });
 
   async function signedIn(email: string, password: string): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
@@ -204,6 +209,42 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       expect(stored).toEqual({ role: 'reviewer', disabled: true });
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: screenshotPath('admin-users.png'), fullPage: true, animations: 'disabled' });
+      expect(admin.errors).toEqual([]);
+    } finally {
+      await admin.context.close();
+    }
+  });
+
+  it('exports the new labels from the project page, with the progress shown and the files listed', async () => {
+    const token = await app.login();
+    const slug = `exported-${randomUUID().slice(0, 6)}`;
+    const created = await app.request('POST', '/api/v1/projects', {
+      token,
+      body: { slug, name: 'Exported', taskType: 'single_label', labels: [{ name: 'ham' }, { name: 'spam' }], routing: { explorationRate: 0 }, feedbackRules: { rules: [{ eventType: 'click', label: 'ham', windowMinutes: 60 }] } },
+    });
+    expect(created.status).toBe(201);
+    const key = (await app.request('POST', `/api/v1/projects/${slug}/api-keys`, { token, body: { name: 'k', scopes: ['ingest'] } })).body.secret;
+    const batch = Array.from({ length: 40 }, (_, i) => ({ id: randomUUID(), model: { name: 'm', version: '1' }, input: { n: i }, scores: { ham: 0.6, spam: 0.4 } }));
+    expect((await app.request('POST', `/api/v1/projects/${slug}/predictions/batch`, { token: key, body: batch })).status).toBe(200);
+    expect((await app.request('POST', `/api/v1/projects/${slug}/feedback`, { token: key, body: batch.map((p) => ({ id: `c-${p.id}`, predictionId: p.id, type: 'click' })) })).status).toBe(201);
+
+    const admin = await signedIn(ADMIN.email, ADMIN.password);
+    try {
+      const { page } = admin;
+      await page.goto(`${app.url}/projects/${slug}/settings`);
+      const panel = page.getByTestId('exports-panel');
+      await panel.getByText('No span yet.').waitFor();
+      await panel.getByRole('button', { name: 'Export new labels' }).click();
+      await panel.getByTestId('export-progress').getByText('complete (40 of 40 rows)').waitFor();
+      const table = panel.getByTestId('spans-table');
+      await table.getByText('version 1: complete, 2 files').click();
+      const link = table.getByRole('link', { name: 'Split-train/data_tfrecord-00000-of-00001.gz' });
+      await link.waitFor();
+      const download = await page.request.get(`${app.url}${await link.getAttribute('href')}`);
+      expect(download.status()).toBe(200);
+      expect((await download.body()).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b])); // gzip
+      await panel.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: screenshotPath('admin-exports.png'), animations: 'disabled' });
       expect(admin.errors).toEqual([]);
     } finally {
       await admin.context.close();

@@ -4,6 +4,7 @@ import { labelingPath, navigate } from '../lib/router';
 import type { Session } from '../modules/auth/api/session-api';
 import { createApiKey, fetchApiKeys, fetchProject, revokeApiKey, type ApiKey, type Project } from '../modules/projects/api/projects-api';
 import { LiveOperations } from '../modules/operations/live-operations';
+import { ExportsPanel } from '../modules/exports/exports-panel';
 import { FeedbackRulesEditor } from '../modules/projects/components/feedback-rules-editor';
 import { ProjectEditor } from '../modules/projects/components/project-editor';
 import { ProjectPeople } from '../modules/projects/components/project-people';
@@ -66,6 +67,7 @@ export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSetting
             ['routing-title', 'Routing'],
             ['members-title', 'Members'],
             ['raters-title', 'Raters'],
+            ['exports-title', 'Exports'],
             ['keys-title', 'API keys'],
             ['edit-title', 'Settings'],
             ['feedback-title', 'Feedback rules'],
@@ -112,6 +114,8 @@ export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSetting
         {project ? <RoutingEditor key={`routing-${project.slug}`} project={project} onSaved={setProject} /> : null}
 
         <ProjectPeople slug={slug} />
+
+        <ExportsPanel slug={slug} />
 
         <ApiKeys slug={slug} keys={keys} onChange={reload} />
 

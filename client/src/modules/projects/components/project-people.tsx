@@ -142,6 +142,8 @@ export function ProjectPeople({ slug }: { slug: string }) {
         <p className="admin-section__lede">Agreement is the share of a rater's answers that match the final label; gold accuracy is measured on items whose label is known.</p>
         {raters === null ? (
           <p>Loading raters…</p>
+        ) : raters.length === 0 ? (
+          <p className="admin-section__lede">No raters yet: add members above.</p>
         ) : (
           <table className="admin-table" data-testid="raters-table">
             <thead>
