@@ -36,29 +36,31 @@ export type ExampleFeatures = Record<string, FeatureValue>;
 
 const utf8 = new TextEncoder();
 
-/** An int64 as protobufjs takes it: a safe number, or a decimal string (a bigint beyond 2^53). */
-function toLong(value: number | bigint): number | string {
+/** An int64 as the encoder takes it: a safe number, or a Long (a bigint beyond 2^53). */
+function toLong(value: number | bigint): number | protobuf.Long {
   if (typeof value === 'number') {
     if (!Number.isSafeInteger(value)) throw new RangeError(`int64 feature value ${value} is not a safe integer`);
     return value;
   }
   if (value < -(2n ** 63n) || value >= 2n ** 63n) throw new RangeError(`int64 feature value ${value} is out of range`);
-  return value.toString();
+  return (protobuf.util.Long as unknown as { fromString(text: string): protobuf.Long }).fromString(value.toString());
 }
 
 /**
  * A tf.Example's bytes. Features are written in name order, so the same features always give
- * the same bytes (a re-run export is byte-identical).
+ * the same bytes (a re-run export is byte-identical). The message is built in the shape the
+ * generated encoder reads (bytes as Uint8Array, int64 as number or Long), so no conversion pass
+ * (`fromObject`) runs per example.
  */
 export function encodeExample(features: ExampleFeatures): Uint8Array {
   const feature: Record<string, unknown> = {};
   for (const name of Object.keys(features).sort()) {
     const f = features[name];
     if (f.kind === 'int64') feature[name] = { int64_list: { value: f.values.map(toLong) } };
-    else if (f.kind === 'float') feature[name] = { float_list: { value: [...f.values] } };
+    else if (f.kind === 'float') feature[name] = { float_list: { value: f.values } };
     else feature[name] = { bytes_list: { value: f.values.map((v) => (typeof v === 'string' ? utf8.encode(v) : v)) } };
   }
-  return ExampleType.encode(ExampleType.fromObject({ features: { feature } })).finish();
+  return ExampleType.encode({ features: { feature } }).finish();
 }
 
 /** The features of a tf.Example's bytes: int64 as bigint, float as number, bytes as Uint8Array. */

@@ -1,0 +1,143 @@
+// Export throughput and memory: 1,000,000 labeled rows to GZIP TFRecord by the CLI (its own process,
+// its peak RSS read from /proc), beside raw `COPY … TO STDOUT` of the same rows, and the peak RSS of
+// a 100,000-row export: memory must not grow with the span.
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { api, ADMIN, root, startDatabase, startServer } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+const { Client } = require('pg');
+const { to: copyTo } = require('pg-copy-streams');
+
+const LARGE = Number(process.env.BENCH_EXPORT_ROWS ?? 1_000_000);
+const SMALL = Math.round(LARGE / 10);
+
+/** `rows` predictions with ten features and a feedback label each, written by SQL (the setup is not measured). */
+async function seed(databaseUrl, projectId, rows) {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query(
+      `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, occurred_at)
+       SELECT $1, gen_random_uuid(), 'mail-filter', '2.3.1',
+              jsonb_build_object('subject', 'Your invoice ' || i || ' is ready', 'sender_domain', (ARRAY['example.com', 'mail.example.org'])[1 + i % 2],
+                                 'body_length', 200 + i % 1800, 'links', i % 7, 'has_attachment', i % 5 = 0, 'hour', i % 24,
+                                 'language', (ARRAY['en', 'fr', 'de'])[1 + i % 3], 'sender_reputation', (i % 100) / 100.0,
+                                 'recipients', 1 + i % 4, 'tokens', jsonb_build_array('invoice', 'ready')),
+              '{"ham": 0.7, "spam": 0.3}', 'ham', 0.7, '{"country": "FR"}', now()
+         FROM generate_series(1, $2) AS i`,
+      [projectId, rows],
+    );
+    await client.query(
+      `INSERT INTO labels (project_id, prediction_id, value, source, rule)
+       SELECT project_id, id, CASE WHEN (get_byte(uuid_send(id), 0) % 3) = 0 THEN 'spam' ELSE 'ham' END, 'feedback', 'bench' FROM predictions WHERE project_id = $1`,
+      [projectId],
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+/** The CLI's export in its own process: seconds, rows, and its peak RSS (VmHWM) sampled until it exits. */
+async function cliExport(databaseUrl, exportRoot, slug) {
+  const started = process.hrtime.bigint();
+  const child = spawn(process.execPath, [...(process.env.BENCH_EXPORT_NODE_ARGS?.split(' ') ?? []), path.join(root, 'server/dist/cli.js'), '--json', 'export', slug], {
+    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, EXPORT_ROOT: exportRoot, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  let peak = 0;
+  const sample = setInterval(() => {
+    try {
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+      if (hwm) peak = Math.max(peak, Number(hwm[1]) * 1024);
+    } catch {
+      // exited
+    }
+  }, 50);
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  if (process.env.BENCH_SHOW_STDERR) process.stderr.write(stderr.replace(/exporting[^\n]*/g, ''));
+  clearInterval(sample);
+  if (code !== 0) throw new Error(`export failed (${code}): ${stderr.slice(-2000)}`);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { seconds, rows: JSON.parse(stdout).rows, peakRss: peak };
+}
+
+/** The floor: the same rows out of PostgreSQL by COPY TO STDOUT, read and dropped. */
+async function rawCopyOut(databaseUrl, projectId) {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const started = process.hrtime.bigint();
+    let bytes = 0;
+    const stream = client.query(
+      copyTo(`COPY (SELECT l.prediction_id, l.value, l.source, l.agreement, l.weight, p.input, p.model_name, p.model_version
+                      FROM labels l JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id
+                     WHERE l.project_id = '${projectId}' ORDER BY l.prediction_id, l.id) TO STDOUT`),
+    );
+    await pipeline(stream, new Writable({ write: (chunk, _encoding, done) => ((bytes += chunk.length), done()) }));
+    return { seconds: Number(process.hrtime.bigint() - started) / 1e9, bytes };
+  } finally {
+    await client.end();
+  }
+}
+
+export async function run(log) {
+  const database = await startDatabase();
+  const server = await startServer(database.url);
+  const exportRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'backflow-bench-exports-'));
+  let stopped = false;
+  try {
+    const { token } = await api(server.url, 'POST', '/api/v1/auth/login', ADMIN);
+    const projects = {};
+    for (const [slug, rows] of [['export-small', SMALL], ['export-large', LARGE]]) {
+      const created = await api(server.url, 'POST', '/api/v1/projects', { slug, name: slug, taskType: 'single_label', labels: [{ name: 'ham' }, { name: 'spam' }], export: { formats: ['tfrecord'] } }, token);
+      log(`seeding ${rows.toLocaleString('en-US')} labeled rows into ${slug}`);
+      await seed(database.url, created.id, rows);
+      projects[slug] = created.id;
+    }
+    await server.stop();
+    stopped = true;
+
+    log(`raw COPY TO STDOUT of ${LARGE.toLocaleString('en-US')} rows`);
+    const copy = await rawCopyOut(database.url, projects['export-large']);
+    log(`exporting ${SMALL.toLocaleString('en-US')} rows (the memory baseline)`);
+    const small = await cliExport(database.url, exportRoot, 'export-small');
+    log(`exporting ${LARGE.toLocaleString('en-US')} rows`);
+    const large = await cliExport(database.url, exportRoot, 'export-large');
+    const mb = (bytes) => (bytes / 2 ** 20).toFixed(0);
+    log(`export ${large.rows} rows in ${large.seconds.toFixed(1)} s (${Math.round(large.rows / large.seconds)} rows/s, peak RSS ${mb(large.peakRss)} MiB); COPY TO STDOUT ${copy.seconds.toFixed(1)} s (${Math.round(LARGE / copy.seconds)} rows/s); ${small.rows} rows: peak RSS ${mb(small.peakRss)} MiB`);
+    return [
+      {
+        figure: `export of ${LARGE.toLocaleString('en-US')} rows to TFRecord.gz, CLI process (${Math.round(large.rows / large.seconds).toLocaleString('en-US')} rows/s; COPY TO STDOUT of the same rows: ${Math.round(LARGE / copy.seconds).toLocaleString('en-US')} rows/s)`,
+        value: large.seconds,
+        unit: 's',
+        baseline: 'the target time',
+        baselineValue: 30,
+        target: 1,
+        lowerIsBetter: true,
+      },
+      {
+        figure: `export peak RSS at ${LARGE.toLocaleString('en-US')} rows`,
+        value: large.peakRss / 2 ** 20,
+        unit: 'MiB',
+        baseline: `peak RSS at ${SMALL.toLocaleString('en-US')} rows`,
+        baselineValue: small.peakRss / 2 ** 20,
+        target: 1.2,
+        lowerIsBetter: true,
+      },
+    ];
+  } finally {
+    if (!stopped) await server.stop();
+    await database.stop();
+    fs.rmSync(exportRoot, { recursive: true, force: true });
+  }
+}
