@@ -288,6 +288,23 @@ describe('export: exactly-once TFX spans', () => {
     }
   });
 
+  it('exports on the project schedule: from the first tick after it is seen, once per tick', async () => {
+    const bad = await app.request('POST', '/api/v1/projects', { token: admin, body: { slug: `sched-bad-${randomUUID().slice(0, 6)}`, name: 'x', taskType: 'single_label', labels: [{ name: 'a' }, { name: 'b' }], export: { schedule: 'every day' } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe('export.schedule');
+    const p = await project(20, { formats: ['jsonl'], schedule: '0 * * * *' });
+    await p.feedback(p.predictions);
+    // first sight: the tick is recorded, nothing exported yet (this is the database's only schedule)
+    expect(await exportsService.runSchedules(new Date('2030-01-01T10:30:00Z'))).toEqual([]);
+    expect(fs.existsSync(path.join(root, p.slug, 'span-1'))).toBe(false);
+    // the next hour ticks: one export, and only one however often the minute job runs
+    const first = await exportsService.runSchedules(new Date('2030-01-01T11:00:30Z'));
+    expect(await exportsService.runSchedules(new Date('2030-01-01T11:01:00Z'))).toEqual([]);
+    const [span] = await app.sql(`SELECT v.id::text AS id FROM export_versions v JOIN export_spans s ON s.id = v.span_id WHERE s.project_id = $1`, [p.id]);
+    expect(first).toContain(span.id);
+    await until(async () => fs.existsSync(path.join(root, p.slug, 'span-1', 'version-1', '_SUCCESS')), Boolean);
+  });
+
   async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
     for (let i = 0; i < 200; i++) {
       const value = await read();

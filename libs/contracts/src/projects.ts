@@ -1,3 +1,4 @@
+import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { Slug } from './common';
 
@@ -114,7 +115,18 @@ export const ExportSettings = z
       .default({ train: 80, eval: 20 }),
     sources: z.array(z.enum(LABEL_SOURCES)).min(1).default([...LABEL_SOURCES]),
     minAgreement: probability.optional(),
-    schedule: z.string().max(100).optional().describe('cron expression; empty for on demand only'),
+    schedule: z
+      .string()
+      .max(100)
+      .refine((expression) => {
+        try {
+          return expression.trim().split(/\s+/).length === 5 && Boolean(CronExpressionParser.parse(expression, { tz: 'UTC' }));
+        } catch {
+          return false;
+        }
+      }, 'a cron expression of five fields (minute hour day-of-month month day-of-week), in UTC')
+      .optional()
+      .describe('export the new labels on this cron schedule (UTC); absent: on demand only'),
     webhook: z
       .strictObject({
         url: z.url({ protocol: /^https?$/ }).max(2_000),

@@ -186,6 +186,27 @@ export class ExportsRepository {
     return rows.map((r) => ({ projectId: r.project_id, versionId: r.id }));
   }
 
+  /** Projects with an export schedule, and when it last started an export. */
+  async schedules(manager: EntityManager): Promise<Array<{ projectId: string; schedule: string; lastFiredAt: Date | null }>> {
+    const rows: Array<{ id: string; schedule: string; last_fired_at: Date | null }> = await manager.query(
+      `SELECT p.id, p.export_settings->>'schedule' AS schedule, s.last_fired_at
+         FROM projects p LEFT JOIN export_schedules s ON s.project_id = p.id
+        WHERE coalesce(p.export_settings->>'schedule', '') <> ''`,
+    );
+    return rows.map((r) => ({ projectId: r.id, schedule: r.schedule, lastFiredAt: r.last_fired_at }));
+  }
+
+  /** Records a schedule's tick; true when this call is the one that moved it forward (so exactly one caller exports). */
+  async advanceSchedule(manager: EntityManager, projectId: string, firedAt: Date): Promise<boolean> {
+    const rows: unknown[] = await manager.query(
+      `INSERT INTO export_schedules AS s (project_id, last_fired_at) VALUES ($1, $2)
+       ON CONFLICT (project_id) DO UPDATE SET last_fired_at = EXCLUDED.last_fired_at WHERE s.last_fired_at < EXCLUDED.last_fired_at
+       RETURNING 1`,
+      [projectId, firedAt],
+    );
+    return rows.length > 0;
+  }
+
   async progress(manager: EntityManager, versionId: string, rowsWritten: number): Promise<void> {
     await manager.query(`UPDATE export_versions SET rows_written = $2 WHERE id = $1`, [versionId, rowsWritten]);
   }

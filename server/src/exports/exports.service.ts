@@ -22,6 +22,7 @@ import { stringify } from 'csv-stringify/sync';
 import { ParquetSchema, ParquetWriter } from '@dsnp/parquetjs';
 import { columnsOf, exportedName, schemaText, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
 import { ExportsRepository, type VersionRow, type VersionToWrite } from './exports.repository';
+import { CronExpressionParser } from 'cron-parser';
 import { splitOf, type Split } from './split';
 import { deliver } from './webhook';
 
@@ -145,6 +146,8 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
   ) {}
 
   onModuleInit(): void {
+    // every minute, one worker starts the exports whose schedule ticked since the last minute
+    this.jobs.schedule('export-schedule', '* * * * *', () => this.runSchedules(new Date()));
     // a crashed or abandoned try is retried by pg-boss; writing again gives the same bytes
     this.jobs.handle<{ projectId: string; versionId: string }>(WRITE_JOB, async ({ projectId, versionId }) => {
       const project = await this.projects.findById(projectId);
@@ -156,6 +159,31 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
       const project = await this.projects.findById(projectId);
       if (project) await this.deliverWebhook(project, versionId);
     }, { retryLimit: 8, expireInSeconds: 60 });
+  }
+
+  /**
+   * Starts the exports whose cron schedule ticked since it last did. A schedule seen for the
+   * first time only records its latest tick: it exports from the next one.
+   */
+  async runSchedules(now: Date): Promise<string[]> {
+    const started: string[] = [];
+    for (const entry of await this.repository.schedules(this.dataSource.manager)) {
+      let tick: Date;
+      try {
+        tick = CronExpressionParser.parse(entry.schedule, { currentDate: now, tz: 'UTC' }).prev().toDate();
+      } catch (error) {
+        this.logger.warn({ err: error, projectId: entry.projectId }, 'an export schedule cannot be read');
+        continue;
+      }
+      const first = entry.lastFiredAt === null;
+      if (!first && tick <= entry.lastFiredAt!) continue;
+      if (!(await this.repository.advanceSchedule(this.dataSource.manager, entry.projectId, tick)) || first) continue;
+      const project = await this.projects.findById(entry.projectId);
+      if (!project) continue;
+      const { job } = await this.start(project, {});
+      if (job) started.push(job.job);
+    }
+    return started;
   }
 
   /** After a restart: versions left half-written by a process that died go back on the queue (a live writer holds their lock). */

@@ -34,6 +34,8 @@ export class Exports1764190000000 implements MigrationInterface {
         completed_at timestamptz,
         UNIQUE (span_id, version)
       )`);
+    // the last tick of each project's export schedule that started an export
+    await q.query(`CREATE TABLE export_schedules (project_id uuid PRIMARY KEY REFERENCES projects (id) ON DELETE CASCADE, last_fired_at timestamptz NOT NULL)`);
     // the labels an export has not claimed yet
     await q.query(`CREATE INDEX labels_unexported_idx ON labels (project_id, id) WHERE span_id IS NULL`);
     await q.query(`CREATE INDEX labels_span_idx ON labels (span_id, prediction_id) WHERE span_id IS NOT NULL`);
@@ -44,6 +46,7 @@ export class Exports1764190000000 implements MigrationInterface {
     await q.query(`ALTER TABLE labels DROP CONSTRAINT IF EXISTS labels_span_fk`);
     await q.query(`DROP INDEX IF EXISTS labels_span_idx`);
     await q.query(`DROP INDEX IF EXISTS labels_unexported_idx`);
+    await q.query(`DROP TABLE IF EXISTS export_schedules`);
     await q.query(`DROP TABLE IF EXISTS export_versions`);
     await q.query(`DROP TABLE IF EXISTS export_spans`);
   }
