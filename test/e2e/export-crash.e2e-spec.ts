@@ -65,20 +65,20 @@ describe('export survives kill -9 mid-span', () => {
       server = await spawnServer({ DATABASE_URL: database.url, EXPORT_ROOT: root });
       await server.waitReady();
       let finished: { state: string; rowsWritten: number; files: Array<{ path: string; sha256: string; format: string }> } | undefined;
-      for (let i = 0; i < 600 && finished?.state !== 'complete'; i++) {
+      for (let i = 0; i < 600 && finished?.state !== 'completed'; i++) {
         finished = (await call('GET', `/${slug}/exports/${job}`)).body;
-        if (finished?.state !== 'complete') await new Promise((r) => setTimeout(r, 100));
+        if (finished?.state !== 'completed') await new Promise((r) => setTimeout(r, 100));
       }
-      expect(finished).toMatchObject({ state: 'complete', rowsWritten: ROWS });
+      expect(finished).toMatchObject({ state: 'completed', rowsWritten: ROWS });
       expect(fs.existsSync(path.join(version1, '_SUCCESS'))).toBe(true);
       expect(fs.readdirSync(path.join(root, slug)).filter((name) => name.startsWith('.writing'))).toEqual([]);
 
       // a clean writing of the same span (version 2) has the same data files, byte for byte
       const again = await call('POST', `/${slug}/exports`, { span: 1 });
       let clean: typeof finished;
-      for (let i = 0; i < 600 && clean?.state !== 'complete'; i++) {
+      for (let i = 0; i < 600 && clean?.state !== 'completed'; i++) {
         clean = (await call('GET', `/${slug}/exports/${again.body.job.job}`)).body;
-        if (clean?.state !== 'complete') await new Promise((r) => setTimeout(r, 100));
+        if (clean?.state !== 'completed') await new Promise((r) => setTimeout(r, 100));
       }
       const sums = (files: Array<{ path: string; sha256: string }>) => Object.fromEntries(files.map((f) => [f.path, f.sha256]));
       expect(sums(clean!.files)).toEqual(sums(finished!.files));

@@ -185,7 +185,7 @@ describe('export: exactly-once TFX spans', () => {
     expect(fs.existsSync(path.join(again.directory, '_SUCCESS'))).toBe(true);
     expect(fs.existsSync(leftover)).toBe(false);
     const [state] = await app.sql(`SELECT state, rows_written FROM export_versions WHERE id = $1`, [version.id]);
-    expect(state).toEqual({ state: 'complete', rows_written: 250 });
+    expect(state).toEqual({ state: 'completed', rows_written: 250 });
   });
 
   it('writes CSV and Parquet beside TFRecord and JSONL, every row equal to its source', async () => {
@@ -324,7 +324,7 @@ describe('export: exactly-once TFX spans', () => {
       async () => (await app.request('GET', `/api/v1/projects/${p.slug}/exports/${started.body.job.job}`, { token: admin })).body,
       (j) => j.state !== 'writing',
     );
-    expect(job).toMatchObject({ state: 'complete', rowsWritten: 120, error: null });
+    expect(job).toMatchObject({ state: 'completed', rowsWritten: 120, error: null });
     expect(job.files.map((f: { path: string }) => f.path)).toContain('Split-train/data_tfrecord-00000-of-00001.gz');
 
     // nothing left: no job
@@ -334,7 +334,7 @@ describe('export: exactly-once TFX spans', () => {
     const reader = (await createApiKey(app, admin, p.slug, ['export:read'])).secret;
     const spans = await app.request('GET', `/api/v1/projects/${p.slug}/spans`, { token: reader });
     expect(spans.status).toBe(200);
-    expect(spans.body.spans).toEqual([expect.objectContaining({ span: 1, rows: 120, versions: [expect.objectContaining({ version: 1, state: 'complete' })] })]);
+    expect(spans.body.spans).toEqual([expect.objectContaining({ span: 1, rows: 120, versions: [expect.objectContaining({ version: 1, state: 'completed' })] })]);
     const file = job.files.find((f: { format: string }) => f.format === 'tfrecord');
     const download = await fetch(`${app.url}/api/v1/projects/${p.slug}/spans/1/versions/1/files/${file.path}`, { headers: { authorization: `Bearer ${reader}` } });
     expect(download.status).toBe(200);
@@ -364,7 +364,7 @@ describe('export: exactly-once TFX spans', () => {
       async () => (await app.request('GET', `/api/v1/projects/${p.slug}/exports/${again.body.job.job}`, { token: admin })).body,
       (j) => j.state !== 'writing',
     );
-    expect(second.state).toBe('complete');
+    expect(second.state).toBe('completed');
     expect(second.files.every((f: { format: string }) => f.format === 'jsonl')).toBe(true);
     expect(fs.existsSync(path.join(root, p.slug, 'span-1', 'version-1', '_SUCCESS'))).toBe(true);
     expect(fs.existsSync(path.join(root, p.slug, 'span-1', 'version-2', '_SUCCESS'))).toBe(true);
@@ -405,13 +405,13 @@ describe('export: on the job queue, with progress pushed to admins', () => {
       const complete = new Promise<void>((resolve) =>
         socket.on('export:progress', (event) => {
           progress.push(event);
-          if (event.state === 'complete') resolve();
+          if (event.state === 'completed') resolve();
         }),
       );
       const started = await app.request('POST', `/api/v1/projects/${created.slug}/exports`, { token: admin, body: {} });
       expect(started.status).toBe(202);
       await complete;
-      expect(progress.at(-1)).toMatchObject({ project: created.slug, state: 'complete', rowsWritten: 50, rows: 50, span: 1, version: 1 });
+      expect(progress.at(-1)).toMatchObject({ project: created.slug, state: 'completed', rowsWritten: 50, rows: 50, span: 1, version: 1 });
       const [queued] = await app.sql(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = 'export-write'`);
       expect(queued.n).toBe(1);
       expect(fs.existsSync(path.join(root, created.slug, 'span-1', 'version-1', '_SUCCESS'))).toBe(true);

@@ -7,7 +7,7 @@ export const ExportRequest = z
   .meta({ id: 'ExportRequest' });
 export type ExportRequest = z.infer<typeof ExportRequest>;
 
-export const EXPORT_STATES = ['writing', 'complete', 'failed'] as const;
+export const EXPORT_STATES = ['writing', 'completed', 'failed'] as const;
 
 export const ExportFile = z.object({
   path: z.string().describe('relative to the version directory'),
@@ -21,7 +21,8 @@ export const ExportFile = z.object({
 /** An export job is the writing of one version of one span. */
 export const ExportJob = z
   .object({
-    job: z.string().describe('the id to follow it by'),
+    id: z.string().describe('the id to follow it by: GET /exports/:id'),
+    job: z.string().describe('the same id'),
     span: z.number().int(),
     version: z.number().int(),
     state: z.enum(EXPORT_STATES),

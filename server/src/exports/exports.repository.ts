@@ -17,7 +17,7 @@ export interface ClaimedSpan {
 export interface VersionRow {
   id: string;
   version: number;
-  state: 'writing' | 'complete' | 'failed';
+  state: 'writing' | 'completed' | 'failed';
   rowsWritten: number;
   error: string | null;
   files: Array<{ path: string; format: string; split: 'train' | 'eval'; rows: number; bytes: number; sha256: string }>;
@@ -32,7 +32,7 @@ export interface VersionToWrite {
   version: number;
   rows: number;
   settings: ExportSettings;
-  state: 'writing' | 'complete' | 'failed';
+  state: 'writing' | 'completed' | 'failed';
   labelFrom: Date | null;
   labelTo: Date | null;
 }
@@ -212,7 +212,7 @@ export class ExportsRepository {
   }
 
   async complete(manager: EntityManager, versionId: string, manifest: unknown): Promise<void> {
-    await manager.query(`UPDATE export_versions SET state = 'complete', manifest = $2, completed_at = now(), error = NULL WHERE id = $1`, [versionId, manifest]);
+    await manager.query(`UPDATE export_versions SET state = 'completed', manifest = $2, completed_at = now(), error = NULL WHERE id = $1`, [versionId, manifest]);
   }
 
   async fail(manager: EntityManager, versionId: string, error: string): Promise<void> {

@@ -219,7 +219,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
   private async deliverWebhook(project: ProjectEntity, versionId: string): Promise<void> {
     const webhook = project.exportSettings.webhook;
     const target = await this.repository.version(this.dataSource.manager, versionId);
-    if (!webhook || !target || target.state !== 'complete') return;
+    if (!webhook || !target || target.state !== 'completed') return;
     const manifest = JSON.parse(await fs.readFile(path.join(this.directoryOf(project, target.span, target.version), 'manifest.json'), 'utf8')) as Manifest;
     const body = JSON.stringify({ event: 'span.complete', project: project.slug, span: target.span, version: target.version, directory: `span-${target.span}/version-${target.version}`, manifest });
     await deliver(webhook.url, webhook.secret, versionId, body);
@@ -282,7 +282,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
   /** A complete version's file, if `relative` names one of them (or its schema, manifest or _SUCCESS). */
   async file(project: ProjectEntity, span: number, version: number, relative: string): Promise<string | undefined> {
     const spans = await this.repository.spans(this.dataSource.manager, project.id);
-    const found = spans.find((s) => s.span === span)?.versions.find((v) => v.version === version && v.state === 'complete');
+    const found = spans.find((s) => s.span === span)?.versions.find((v) => v.version === version && v.state === 'completed');
     if (!found) return undefined;
     const names = new Set([...found.files.map((f) => f.path), 'schema.pbtxt', 'manifest.json', '_SUCCESS']);
     return names.has(relative) ? path.join(this.directoryOf(project, span, version), relative) : undefined;
@@ -291,6 +291,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
   private toJob(span: number, rows: number, v: VersionRow): ExportJob {
     const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
     return {
+      id: v.id,
       job: v.id,
       span,
       version: v.version,
@@ -299,7 +300,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
       rowsWritten: v.rowsWritten,
       error: v.error,
       directory: `span-${span}/version-${v.version}`,
-      files: v.state === 'complete' ? v.files : [],
+      files: v.state === 'completed' ? v.files : [],
       createdAt: iso(v.createdAt)!,
       completedAt: iso(v.completedAt),
     };
@@ -309,7 +310,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
   private async writeWithProgress(project: ProjectEntity, versionId: string): Promise<ExportedVersion> {
     const target = await this.repository.version(this.dataSource.manager, versionId);
     if (!target) throw new Error(`export version ${versionId} is unknown`);
-    const tell = (rowsWritten: number, state: 'writing' | 'complete' | 'failed') =>
+    const tell = (rowsWritten: number, state: 'writing' | 'completed' | 'failed') =>
       this.events.emit('export.progress', { projectId: project.id, project: project.slug, job: versionId, span: target.span, version: target.version, rowsWritten, rows: target.rows, state });
     let last = 0;
     try {
@@ -320,7 +321,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
           tell(rows, 'writing');
         },
       });
-      tell(written.rows, 'complete');
+      tell(written.rows, 'completed');
       await this.announce(project, versionId);
       return written;
     } catch (error) {
@@ -365,7 +366,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
     const directory = this.directoryOf(project, target.span, target.version);
     const success = path.join(directory, '_SUCCESS');
     const done = await fs.stat(success).then(() => true, () => false);
-    if (target.state === 'complete' && done) {
+    if (target.state === 'completed' && done) {
       const manifest = JSON.parse(await fs.readFile(path.join(directory, 'manifest.json'), 'utf8')) as Manifest;
       return { span: target.span, version: target.version, directory, rows: target.rows, manifest };
     }

@@ -422,10 +422,10 @@ export class LabelingRepository {
            LEFT JOIN LATERAL (
              SELECT count(*)::int AS n,
                     percentile_cont(0.5) WITHIN GROUP (ORDER BY an.time_spent_ms)::float8 AS median_ms,
+                    -- gold answers are scored on gold, not against final labels (gold tasks have none)
                     (avg(CASE WHEN l.value IS NULL THEN NULL WHEN l.value = an.label THEN 1.0 ELSE 0.0 END))::float8 AS agreement
                FROM annotations an
-               JOIN tasks t ON t.id = an.task_id AND t.gold_item_id IS NULL
-               LEFT JOIN labels l ON l.task_id = t.id AND l.superseded_at IS NULL
+               LEFT JOIN labels l ON l.task_id = an.task_id AND l.superseded_at IS NULL
               WHERE an.project_id = m.project_id AND an.rater_id = u.id) a ON true
           WHERE m.project_id = $1
           ORDER BY u.email`,

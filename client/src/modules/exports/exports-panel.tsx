@@ -49,7 +49,7 @@ export function ExportsPanel({ slug }: { slug: string }) {
 
   const state = running?.state;
   useEffect(() => {
-    if (state === 'complete' || state === 'failed') void reload();
+    if (state === 'completed' || state === 'failed') void reload();
   }, [state, reload]);
 
   const start = async () => {
@@ -84,7 +84,7 @@ export function ExportsPanel({ slug }: { slug: string }) {
       {running ? (
         <div className="export-progress" data-testid="export-progress">
           <p>
-            Span {running.span}, version {running.version}: {running.state === 'complete' ? 'complete' : running.state === 'failed' ? `failed: ${running.error ?? ''}` : 'writing'}{' '}
+            Span {running.span}, version {running.version}: {running.state === 'completed' ? 'completed' : running.state === 'failed' ? `failed: ${running.error ?? ''}` : 'writing'}{' '}
             ({running.rowsWritten.toLocaleString()} of {running.rows.toLocaleString()} rows)
           </p>
           <progress max={running.rows || 1} value={running.rowsWritten} aria-label="Rows written">
@@ -117,7 +117,7 @@ export function ExportsPanel({ slug }: { slug: string }) {
                     <details key={version.version}>
                       <summary>
                         version {version.version}: {version.state}
-                        {version.state === 'complete' ? `, ${version.files.length} files` : ''}
+                        {version.state === 'completed' ? `, ${version.files.length} files` : ''}
                       </summary>
                       <ul className="export-files">
                         {version.files.map((file) => (
@@ -125,7 +125,7 @@ export function ExportsPanel({ slug }: { slug: string }) {
                             <a href={`${base(slug)}/spans/${span.span}/versions/${version.version}/files/${file.path}`}>{file.path}</a> ({file.rows.toLocaleString()} rows)
                           </li>
                         ))}
-                        {version.state === 'complete' ? (
+                        {version.state === 'completed' ? (
                           <li>
                             <a href={`${base(slug)}/spans/${span.span}/versions/${version.version}/files/manifest.json`}>manifest.json</a>
                           </li>

@@ -17,7 +17,7 @@ export interface DomainEventMap {
   'task.review_requested': { projectId: string; taskId: string };
   'annotation.undone': { projectId: string; taskId: string; raterId: string };
   'rater.paused': { projectId: string; raterId: string; goldAnswers: number; accuracy: number };
-  'export.progress': { projectId: string; project: string; job: string; span: number; version: number; rowsWritten: number; rows: number; state: 'writing' | 'complete' | 'failed' };
+  'export.progress': { projectId: string; project: string; job: string; span: number; version: number; rowsWritten: number; rows: number; state: 'writing' | 'completed' | 'failed' };
   'task.created': { projectId: string; taskId: string; predictionId: string; reason: TaskReason; priority: number };
 }
 

@@ -26,7 +26,7 @@ export class Exports1764190000000 implements MigrationInterface {
         span_id bigint NOT NULL REFERENCES export_spans (id) ON DELETE CASCADE,
         version integer NOT NULL CHECK (version >= 1),
         settings jsonb NOT NULL,
-        state text NOT NULL DEFAULT 'writing' CHECK (state IN ('writing', 'complete', 'failed')),
+        state text NOT NULL DEFAULT 'writing' CHECK (state IN ('writing', 'completed', 'failed')),
         rows_written integer NOT NULL DEFAULT 0,
         manifest jsonb,
         error text,
