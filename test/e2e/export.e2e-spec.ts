@@ -152,7 +152,7 @@ describe('export: exactly-once TFX spans', () => {
     expect(ids).toHaveLength(1_200);
     expect(new Set(ids).size).toBe(1_200);
     expect(spans.reduce((sum, s) => sum + s!.rows, 0)).toBe(1_200);
-    const [left] = await app.sql(`SELECT count(*)::int AS n FROM labels WHERE project_id = $1 AND span_id IS NULL`, [p.id]);
+    const [left] = await app.sql(`SELECT count(*)::int AS n FROM labels l WHERE project_id = $1 AND NOT EXISTS (SELECT 1 FROM span_labels s WHERE s.label_id = l.id)`, [p.id]);
     expect(left.n).toBe(0);
     // a prediction keeps its split in whichever span it lands
     const [{ train }] = await app.sql(

@@ -37,14 +37,18 @@ export interface VersionToWrite {
   labelTo: Date | null;
 }
 
+// rows read to infer the features when the project does not declare them
+export const INFERENCE_SAMPLE = 20_000;
+
 const ROWS = `
   SELECT l.prediction_id, l.value, l.source, l.agreement,
          l.weight / CASE WHEN t.reason = 'exploration' AND t.inclusion_probability > 0 THEN t.inclusion_probability ELSE 1 END AS weight,
          p.input, p.model_name, p.model_version, ${BUCKET_SQL('l.prediction_id')} AS bucket
-    FROM labels l
+    FROM span_labels sl
+    JOIN labels l ON l.id = sl.label_id
     JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id
     LEFT JOIN tasks t ON t.project_id = l.project_id AND t.prediction_id = l.prediction_id
-   WHERE l.span_id = $1`;
+   WHERE sl.span_id = $1`;
 
 /** Spans, their versions, and the rows of a span, in SQL. */
 @Injectable()
@@ -62,15 +66,20 @@ export class ExportsRepository {
        RETURNING id, span`,
       [projectId],
     );
-    const [claimed]: Array<{ rows: number; label_from: Date | null; label_to: Date | null }> = await manager.query(
-      `WITH claimed AS (
-         UPDATE labels SET span_id = $2
-          WHERE project_id = $1 AND span_id IS NULL AND superseded_at IS NULL AND source = ANY($3::text[])
-            AND ($4::float8 IS NULL OR agreement IS NULL OR agreement >= $4)
-         RETURNING created_at)
-       SELECT count(*)::int AS rows, min(created_at) AS label_from, max(created_at) AS label_to FROM claimed`,
-      [projectId, span.id, settings.sources, settings.minAgreement ?? null],
+    // the labels first, then the claim: an INSERT whose NOT EXISTS probes the table it is filling
+    // would scan its own new rows (measured: quadratic)
+    await manager.query(
+      `CREATE TEMP TABLE span_claim ON COMMIT DROP AS
+       SELECT l.id, l.created_at FROM labels l
+        WHERE l.project_id = $1 AND l.superseded_at IS NULL AND l.source = ANY($2::text[])
+          AND ($3::float8 IS NULL OR l.agreement IS NULL OR l.agreement >= $3)
+          AND NOT EXISTS (SELECT 1 FROM span_labels s WHERE s.label_id = l.id)`,
+      [projectId, settings.sources, settings.minAgreement ?? null],
     );
+    const [claimed]: Array<{ rows: number; label_from: Date | null; label_to: Date | null }> = await manager.query(
+      `SELECT count(*)::int AS rows, min(created_at) AS label_from, max(created_at) AS label_to FROM span_claim`,
+    );
+    await manager.query(`INSERT INTO span_labels (label_id, span_id) SELECT id, $1 FROM span_claim`, [span.id]);
     if (claimed.rows === 0) return undefined;
     await manager.query(`UPDATE export_spans SET rows = $2, label_from = $3, label_to = $4 WHERE id = $1`, [span.id, claimed.rows, claimed.label_from, claimed.label_to]);
     const [version]: Array<{ id: string }> = await manager.query(`INSERT INTO export_versions (span_id, version, settings) VALUES ($1, 1, $2) RETURNING id`, [span.id, settings]);
@@ -99,38 +108,42 @@ export class ExportsRepository {
     return row && { versionId: row.id, spanId: row.span_id, span: row.span, version: row.version, rows: row.rows, settings: row.settings, state: row.state, labelFrom: row.label_from, labelTo: row.label_to };
   }
 
-  /** How many of the span's rows fall in the train split. */
-  async trainRows(manager: EntityManager, spanId: string, trainPercent: number): Promise<number> {
-    const [row]: Array<{ n: number }> = await manager.query(`SELECT count(*)::int AS n FROM labels l WHERE l.span_id = $1 AND ${BUCKET_SQL('l.prediction_id')} < $2`, [spanId, trainPercent]);
-    return row.n;
-  }
-
-  /** The input features of a span's rows and the type their values share (declared features win). */
-  async inferFeatures(manager: EntityManager, spanId: string): Promise<FeatureSpec[]> {
-    const rows: Array<{ name: string; kinds: string[]; integral: boolean }> = await manager.query(
-      `SELECT f.key AS name,
-              array_agg(DISTINCT CASE WHEN jsonb_typeof(f.value) = 'array' THEN coalesce((SELECT jsonb_typeof(e) FROM jsonb_array_elements(f.value) e LIMIT 1), 'null') ELSE jsonb_typeof(f.value) END) AS kinds,
-              bool_and(f.value::text ~ '^\\[?(-?[0-9]+(, ?-?[0-9]+)*)?\\]?$' OR jsonb_typeof(f.value) = 'boolean') AS integral
-         FROM labels l JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id, jsonb_each(p.input) f
-        WHERE l.span_id = $1
-        GROUP BY f.key ORDER BY f.key`,
-      [spanId],
+  /**
+   * The input features of a span and the type their values share, read from its first
+   * `sample` rows in prediction order (the same rows on every run, so a re-run infers the same).
+   * A feature seen only in later rows is left out: declare `export.features` to be exact.
+   */
+  async inferFeatures(manager: EntityManager, spanId: string, sample = INFERENCE_SAMPLE): Promise<FeatureSpec[]> {
+    const rows: Array<{ name: string; strings: boolean; numbers: boolean; others: boolean; fractional: boolean }> = await manager.query(
+      `WITH sampled AS (
+         SELECT p.input FROM span_labels sl JOIN labels l ON l.id = sl.label_id JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id
+          WHERE sl.span_id = $1 ORDER BY l.prediction_id, l.id LIMIT $2),
+       valued AS (
+         SELECT f.key, CASE WHEN jsonb_typeof(f.value) = 'array' THEN f.value->0 ELSE f.value END AS v FROM sampled, jsonb_each(sampled.input) f)
+       SELECT key AS name,
+              bool_or(jsonb_typeof(v) = 'string') AS strings,
+              bool_or(jsonb_typeof(v) IN ('number', 'boolean')) AS numbers,
+              bool_or(jsonb_typeof(v) IN ('object', 'array')) AS others,
+              bool_or(CASE WHEN jsonb_typeof(v) = 'number' THEN (v::numeric % 1) <> 0 ELSE false END) AS fractional
+         FROM valued GROUP BY key ORDER BY key`,
+      [spanId, sample],
     );
-    return rows.map((r) => {
-      const kinds = r.kinds.filter((k) => k !== 'null');
-      const numeric = kinds.every((k) => k === 'number' || k === 'boolean');
-      return { name: r.name, type: kinds.length && numeric ? (r.integral ? 'int' : 'float') : 'bytes' };
-    });
+    return rows.map((r) => ({ name: r.name, type: r.numbers && !r.strings && !r.others ? (r.fractional ? 'float' : 'int') : 'bytes' }));
   }
 
-  /** A span's rows in prediction order (the files' order, so a re-run writes the same bytes), a batch at a time. */
+  /**
+   * A span's rows in prediction order (the files' order, so a re-run writes the same bytes), a
+   * batch at a time; the next batch is fetched while the caller writes this one.
+   */
   async *rows(client: PoolClient, spanId: string, batch = 1_000): AsyncGenerator<ExportRow[]> {
+    type Raw = { prediction_id: string; value: string; source: string; agreement: number | null; weight: number; input: Record<string, unknown>; model_name: string; model_version: string; bucket: number };
     const cursor = client.query(new Cursor(`${ROWS} ORDER BY l.prediction_id, l.id`, [spanId]));
+    let next: Promise<Raw[]> = cursor.read(batch);
     try {
       for (;;) {
-        const rows: Array<{ prediction_id: string; value: string; source: string; agreement: number | null; weight: number; input: Record<string, unknown>; model_name: string; model_version: string; bucket: number }> =
-          await cursor.read(batch);
+        const rows = await next;
         if (rows.length === 0) return;
+        next = cursor.read(batch);
         yield rows.map((r) => ({
           predictionId: r.prediction_id,
           label: r.value,
@@ -144,6 +157,7 @@ export class ExportsRepository {
         }));
       }
     } finally {
+      await next.catch(() => undefined);
       await cursor.close();
     }
   }

@@ -396,12 +396,12 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
     const shardRows = options.shardRows ?? DEFAULT_SHARD_ROWS;
     const labels = project.labels.map((l) => l.name);
     const features = settings.features ?? (await this.repository.inferFeatures(this.dataSource.manager, target.spanId));
-    const train = await this.repository.trainRows(this.dataSource.manager, target.spanId, settings.splits.train);
-    const counts: Record<Split, number> = { train, eval: target.rows - train };
+    // rows per split, counted as they are written (a shard's name gets the split's shard count at the end)
+    const counts: Record<Split, number> = { train: 0, eval: 0 };
 
     await fs.mkdir(temporary, { recursive: true });
     for (const split of SPLITS) await fs.mkdir(path.join(temporary, `Split-${split}`));
-    const shards = (split: Split) => Math.max(1, Math.ceil(counts[split] / shardRows));
+    const shards = (_split: Split) => 0; // written as -of-00000, renamed once the count is known
     const written: Manifest['files'] = [];
     const tally = { labels: {} as Record<string, number>, sources: {} as Record<string, number>, agreementSum: 0, agreementCount: 0, agreementMin: null as number | null };
 
@@ -448,6 +448,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
       for await (const batch of this.repository.rows(client, target.spanId, 5_000)) {
         for (const row of batch) {
           const split = splitOf(row.bucket, settings.splits.train);
+          counts[split]++;
           for (const format of settings.formats) {
             const key = `${format}/${split}`;
             let entry = open.get(key);
@@ -490,6 +491,17 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
       }
     }
     if (rowsWritten !== target.rows) throw new Error(`span ${target.span} has ${target.rows} labels but ${rowsWritten} rows were read`);
+    // each shard's final name: -of-<the split's shard count>
+    for (const format of settings.formats) {
+      for (const split of SPLITS) {
+        const files = written.filter((f) => f.format === format && f.split === split).sort((a, b) => a.path.localeCompare(b.path));
+        for (const file of files) {
+          const renamed = file.path.replace(/-of-00000(\.[a-z.]+)$/, `-of-${String(files.length).padStart(5, '0')}$1`);
+          await fs.rename(path.join(temporary, file.path), path.join(temporary, renamed));
+          file.path = renamed;
+        }
+      }
+    }
 
     written.sort((a, b) => a.path.localeCompare(b.path));
     const manifest: Manifest = {
