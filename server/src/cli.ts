@@ -148,12 +148,14 @@ program
     let started = false;
     const exported = await withApp(async (app) => {
       const project = await app.get(ProjectsService).getBySlug(parse(Slug, slug));
-      return app.get(ExportsService).run(project, { span }, (rows, total) => {
-        if (!started) {
-          bar.start(total, 0);
-          started = true;
-        }
-        bar.update(rows);
+      return app.get(ExportsService).run(project, { span }, {
+        onProgress: (rows, total) => {
+          if (!started) {
+            bar.start(total, 0);
+            started = true;
+          }
+          bar.update(rows);
+        },
       });
     }).finally(() => started && bar.stop());
     if (!exported) return print({ exported: null }, json, () => 'nothing to export: every label is in a span already');

@@ -100,12 +100,7 @@ class TextFileWriter {
     await this.flush();
     this.file.end();
     await finished(this.file);
-    const handle = await fs.open(this.path, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await syncPath(this.path);
     return { path: this.path, records: this.records, bytes: this.bytes, sha256: this.hash.digest('hex') };
   }
 }
@@ -119,8 +114,9 @@ interface FormatWriter {
 
 const shardName = (format: string, shard: number, shards: number, suffix: string) => `data_${format}-${String(shard).padStart(5, '0')}-of-${String(shards).padStart(5, '0')}${suffix}`;
 
-async function syncDirectory(directory: string): Promise<void> {
-  const handle = await fs.open(directory, 'r');
+/** fsync of a file or a directory (a rename or a new entry is durable once its directory is synced). */
+async function syncPath(target: string): Promise<void> {
+  const handle = await fs.open(target, 'r');
   try {
     await handle.sync();
   } finally {
@@ -230,14 +226,8 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
    * the job queue (in this process when it has none). Null when no label waits.
    */
   async start(project: ProjectEntity, request: { span?: number }): Promise<ExportStarted> {
-    let versionId: string | undefined;
-    if (request.span !== undefined) {
-      versionId = await this.dataSource.transaction((manager) => this.repository.newVersion(manager, project.id, request.span!, project.exportSettings));
-      if (!versionId) throw ExportErrors.spanNotFound(request.span);
-    } else {
-      versionId = (await this.dataSource.transaction((manager) => this.repository.claimSpan(manager, project.id, project.exportSettings)))?.versionId;
-      if (!versionId) return { job: null };
-    }
+    const versionId = await this.openVersion(project, request);
+    if (!versionId) return { job: null };
     const queued = await this.jobs.send(WRITE_JOB, { projectId: project.id, versionId });
     if (!queued) {
       const id = versionId;
@@ -246,19 +236,26 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
     return { job: (await this.job(project, versionId))! };
   }
 
-  /** Exports now and waits (the CLI): the next span, or a new version of `span`. Undefined when no label waits. */
-  async run(project: ProjectEntity, request: { span?: number }, onProgress?: (rows: number, total: number) => void): Promise<ExportedVersion | undefined> {
-    let versionId: string | undefined;
-    if (request.span !== undefined) {
-      versionId = await this.dataSource.transaction((manager) => this.repository.newVersion(manager, project.id, request.span!, project.exportSettings));
-      if (!versionId) throw ExportErrors.spanNotFound(request.span);
-    } else {
-      versionId = (await this.dataSource.transaction((manager) => this.repository.claimSpan(manager, project.id, project.exportSettings)))?.versionId;
-      if (!versionId) return undefined;
-    }
-    const written = await this.writeVersion(project, versionId, { onProgress });
+  /**
+   * Exports now and waits (the CLI, tests): the next span, or a new version of `span`, and its
+   * webhook tried. Undefined when no label waits.
+   */
+  async run(project: ProjectEntity, request: { span?: number }, options: { shardRows?: number; onProgress?: (rows: number, total: number) => void } = {}): Promise<ExportedVersion | undefined> {
+    const versionId = await this.openVersion(project, request);
+    if (!versionId) return undefined;
+    const written = await this.writeVersion(project, versionId, options);
     await this.announce(project, versionId, true);
     return written;
+  }
+
+  /** The version to write: a new version of `span`, or the next span with every label not yet exported (undefined when none waits). */
+  private async openVersion(project: ProjectEntity, request: { span?: number }): Promise<string | undefined> {
+    if (request.span === undefined) {
+      return (await this.dataSource.transaction((manager) => this.repository.claimSpan(manager, project.id, project.exportSettings)))?.versionId;
+    }
+    const versionId = await this.dataSource.transaction((manager) => this.repository.newVersion(manager, project.id, request.span!, project.exportSettings));
+    if (!versionId) throw ExportErrors.spanNotFound(request.span);
+    return versionId;
   }
 
   async job(project: ProjectEntity, jobId: string): Promise<ExportJob | undefined> {
@@ -331,12 +328,8 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /** Claims the next span and writes its first version; undefined when no label waits. */
-  async exportNext(project: ProjectEntity, options: { shardRows?: number; onProgress?: (rows: number, total: number) => void } = {}): Promise<ExportedVersion | undefined> {
-    const claimed = await this.dataSource.transaction((manager) => this.repository.claimSpan(manager, project.id, project.exportSettings));
-    if (!claimed) return undefined;
-    const written = await this.writeVersion(project, claimed.versionId, options);
-    await this.announce(project, claimed.versionId);
-    return written;
+  exportNext(project: ProjectEntity, options: { shardRows?: number; onProgress?: (rows: number, total: number) => void } = {}): Promise<ExportedVersion | undefined> {
+    return this.run(project, {}, options);
   }
 
   /** The directory of a span's version. */
@@ -378,11 +371,11 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
       const manifest = await this.writeFiles(project, target, temporary, options);
       await fs.mkdir(path.dirname(directory), { recursive: true });
       await fs.rename(temporary, directory);
-      await syncDirectory(path.dirname(directory));
+      await syncPath(path.dirname(directory));
       const handle = await fs.open(success, 'wx');
       await handle.sync();
       await handle.close();
-      await syncDirectory(directory);
+      await syncPath(directory);
       await this.repository.complete(this.dataSource.manager, versionId, manifest);
       return { span: target.span, version: target.version, directory, rows: target.rows, manifest };
     } catch (error) {
@@ -521,8 +514,8 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
     };
     await writeSynced(path.join(temporary, 'schema.pbtxt'), schemaText(features, labels));
     await writeSynced(path.join(temporary, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    for (const split of SPLITS) await syncDirectory(path.join(temporary, `Split-${split}`));
-    await syncDirectory(temporary);
+    for (const split of SPLITS) await syncPath(path.join(temporary, `Split-${split}`));
+    await syncPath(temporary);
     return manifest;
   }
 }
@@ -552,12 +545,7 @@ function parquetWriter(file: string, split: Split, features: readonly FeatureSpe
     close: async () => {
       await (await opened).close();
       const bytes = await fs.readFile(file);
-      const handle = await fs.open(file, 'r');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await syncPath(file);
       return { path: file, records: rows, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
     },
   };
