@@ -1,0 +1,5 @@
+export * from './kappa';
+export * from './krippendorff';
+export * from './majority';
+export * from './dawid-skene';
+export * from './rater-confusion';
