@@ -19,7 +19,7 @@ const esmOnly = '@nestjs|@standard-schema|file-type|strtok3|token-types|@tokeniz
 const shared = {
   transform: { '^.+\\.(t|j|mj)sx?$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly})/)`],
-  moduleNameMapper: { '^@backflow/contracts$': '<rootDir>/libs/contracts/src/index.ts', '^@backflow/client-ts$': '<rootDir>/libs/client-ts/src/index.ts', '^@backflow/sampling$': '<rootDir>/libs/sampling/src/index.ts', '^@backflow/agreement$': '<rootDir>/libs/agreement/src/index.ts', '^@backflow/tfrecord$': '<rootDir>/libs/tfrecord/src/index.ts' },
+  moduleNameMapper: { '^@backflow/contracts$': '<rootDir>/libs/contracts/src/index.ts', '^@backflow/client-ts$': '<rootDir>/libs/client-ts/src/index.ts', '^@backflow/sampling$': '<rootDir>/libs/sampling/src/index.ts', '^@backflow/agreement$': '<rootDir>/libs/agreement/src/index.ts', '^@backflow/drift$': '<rootDir>/libs/drift/src/index.ts', '^@backflow/tfrecord$': '<rootDir>/libs/tfrecord/src/index.ts' },
   testEnvironment: 'node',
   rootDir: __dirname,
 };
