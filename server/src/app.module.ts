@@ -20,6 +20,8 @@ import { LabelingModule } from './labeling/labeling.module';
 import { RoutingModule } from './routing/routing.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { ExportsModule } from './exports/exports.module';
+import { QualityModule } from './quality/quality.module';
+import { MonitoringModule } from './monitoring/monitoring.module';
 
 export interface AppContext {
   config: AppConfig;
@@ -69,6 +71,8 @@ export class AppModule {
         FeedbackModule,
         RealtimeModule,
         ExportsModule,
+        QualityModule,
+        MonitoringModule,
       ],
       controllers: [HealthController, MetricsController],
     };

@@ -6,3 +6,5 @@ export * from './routing';
 export * from './labeling';
 export * from './realtime';
 export * from './exports';
+export * from './quality';
+export * from './monitoring';

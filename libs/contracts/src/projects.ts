@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { Slug } from './common';
+import { MonitoringSettings } from './monitoring';
 
 export const TASK_TYPES = ['single_label'] as const;
 export const TaskType = z.enum(TASK_TYPES);
@@ -138,6 +139,9 @@ export const ExportSettings = z
   .meta({ id: 'ExportSettings' });
 export type ExportSettings = z.infer<typeof ExportSettings>;
 
+export const CONSENSUS_METHODS = ['majority', 'dawid_skene'] as const;
+export type ConsensusMethod = (typeof CONSENSUS_METHODS)[number];
+
 export const LabelingSettings = z
   .strictObject({
     leaseSeconds: z.number().int().min(10).max(3_600).default(120).describe('how long a claimed task stays a rater’s without a heartbeat'),
@@ -147,6 +151,10 @@ export const LabelingSettings = z
     goldRate: z.number().min(0).max(0.5).default(0.05).describe("the share of a rater's claims answered with a gold item they have not seen"),
     goldMinAnswers: z.number().int().min(1).max(1_000).default(10).describe('gold answers before a rater can be paused'),
     goldMinAccuracy: probability.default(0.7).describe('below this accuracy on gold, a rater is paused in the project'),
+    consensus: z
+      .enum(CONSENSUS_METHODS)
+      .default('majority')
+      .describe('how answers become a label: majority vote at once, or majority at once and Dawid-Skene re-estimated by a job (labels not yet exported may change)'),
   })
   .meta({ id: 'LabelingSettings' });
 export type LabelingSettings = z.infer<typeof LabelingSettings>;
@@ -182,6 +190,7 @@ export const CreateProjectRequest = z
     routing: RoutingPolicy.default(RoutingPolicy.parse({})),
     feedbackRules: FeedbackRules.default(FeedbackRules.parse({})),
     export: ExportSettings.default(ExportSettings.parse({})),
+    monitoring: MonitoringSettings.default(MonitoringSettings.parse({})),
   })
   .superRefine((project, ctx) => {
     for (const issue of labelReferenceIssues(project.labels, project.feedbackRules)) ctx.addIssue({ code: 'custom', ...issue });
@@ -200,6 +209,7 @@ export const UpdateProjectRequest = z
     routing: RoutingPolicy.optional(),
     feedbackRules: FeedbackRules.optional(),
     export: ExportSettings.optional(),
+    monitoring: MonitoringSettings.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, { message: 'nothing to change' })
   .meta({ id: 'UpdateProjectRequest' });
@@ -222,6 +232,7 @@ export const ProjectResponse = z
     routing: RoutingPolicy.optional().describe('admins only'),
     feedbackRules: FeedbackRules.optional().describe('admins only'),
     export: ExportSettings.optional().describe('admins only'),
+    monitoring: MonitoringSettings.optional().describe('admins only'),
     myRole: z.enum(['admin', 'reviewer', 'rater', 'api_key']).describe('the caller’s role on this project'),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -24,7 +24,7 @@ import { columnsOf, exportedName, schemaText, toCsvRecord, toExample, toJson, to
 import { ExportsRepository, type VersionRow, type VersionToWrite } from './exports.repository';
 import { CronExpressionParser } from 'cron-parser';
 import { splitOf, type Split } from './split';
-import { deliver } from './webhook';
+import { deliver } from '../common/webhook/webhook';
 
 // rows per file: a split with more is written in several shards
 export const DEFAULT_SHARD_ROWS = 100_000;
@@ -218,7 +218,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
     if (!webhook || !target || target.state !== 'completed') return;
     const manifest = JSON.parse(await fs.readFile(path.join(this.directoryOf(project, target.span, target.version), 'manifest.json'), 'utf8')) as Manifest;
     const body = JSON.stringify({ event: 'span.complete', project: project.slug, span: target.span, version: target.version, directory: `span-${target.span}/version-${target.version}`, manifest });
-    await deliver(webhook.url, webhook.secret, versionId, body);
+    await deliver(webhook.url, webhook.secret, 'span.complete', versionId, body);
   }
 
   /**

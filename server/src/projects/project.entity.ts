@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { ExportSettings, FeedbackRules, LabelDefinition, LabelingSettings, RoutingPolicy, TaskType } from '@backflow/contracts';
+import type { ExportSettings, FeedbackRules, LabelDefinition, LabelingSettings, MonitoringSettings, RoutingPolicy, TaskType } from '@backflow/contracts';
 
 @Entity({ name: 'projects' })
 export class ProjectEntity {
@@ -38,6 +38,10 @@ export class ProjectEntity {
 
   @Column({ name: 'export_settings', type: 'jsonb' })
   exportSettings!: ExportSettings;
+
+  /** as stored: projects made before monitoring had settings hold `{}` (read with `monitoringSettingsOf`) */
+  @Column({ name: 'monitoring_settings', type: 'jsonb', default: () => `'{}'` })
+  monitoringSettings!: Partial<MonitoringSettings>;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
 import { DataSource, In } from 'typeorm';
-import { CreateProjectRequest, ProjectResponse, UpdateProjectRequest, labelReferenceIssues } from '@backflow/contracts';
+import { CreateProjectRequest, MonitoringSettings, ProjectResponse, UpdateProjectRequest, labelReferenceIssues } from '@backflow/contracts';
 import { ValidationError } from '../common/errors';
 import { AuditService } from '../common/audit/audit.service';
 import { CacheInvalidation } from '../common/cache/cache-invalidation';
@@ -13,11 +13,23 @@ import { ProjectErrors } from './projects.errors';
 export type ProjectRole = ProjectResponse['myRole'];
 export const PROJECT_CACHE_MS = 5_000;
 
+/** A project's monitoring settings with every default filled in. */
+export function monitoringSettingsOf(project: ProjectEntity): MonitoringSettings {
+  return MonitoringSettings.parse(project.monitoringSettings ?? {});
+}
+
 /** Raters, reviewers and keys see what labeling needs; the configuration (routing, rules, masks, gold, export) is for admins. */
 export function toProjectResponse(project: ProjectEntity, myRole: ProjectRole): ProjectResponse {
   const configuration =
     myRole === 'admin'
-      ? { maskedFields: project.maskedFields, labeling: project.labelingSettings, routing: project.routing, feedbackRules: project.feedbackRules, export: project.exportSettings }
+      ? {
+          maskedFields: project.maskedFields,
+          labeling: project.labelingSettings,
+          routing: project.routing,
+          feedbackRules: project.feedbackRules,
+          export: project.exportSettings,
+          monitoring: monitoringSettingsOf(project),
+        }
       : {};
   return {
     id: project.id,
@@ -108,6 +120,7 @@ export class ProjectsService {
           routing: request.routing,
           feedbackRules: request.feedbackRules,
           exportSettings: request.export,
+          monitoringSettings: request.monitoring,
         })
         .orIgnore()
         .returning('id')
@@ -141,6 +154,7 @@ export class ProjectsService {
         ...(patch.routing !== undefined && { routing: patch.routing }),
         ...(patch.feedbackRules !== undefined && { feedbackRules: patch.feedbackRules }),
         ...(patch.export !== undefined && { exportSettings: patch.export }),
+        ...(patch.monitoring !== undefined && { monitoringSettings: patch.monitoring }),
       };
       await manager.getRepository(ProjectEntity).update({ id: project.id }, { ...changes, updatedAt: () => 'now()' } as never);
       await this.invalidation.publish(manager, 'project', slug);

@@ -39,6 +39,28 @@ describe('routing policy', () => {
     if (decision) expect(decision.reason).toBe('exploration');
   });
 
+  it.each([
+    // rate, static boosts, alert boosts, draw → inclusion and reason
+    [0.01, {}, { 'country=FR': 5 }, 0.04, 0.05, 'drift'],
+    [0.01, {}, { 'country=FR': 5 }, 0.06, null, null],
+    // exploration off: an alerted slice is still sampled at 1% × its boost
+    [0, {}, { 'country=FR': 20 }, 0.1, 0.2, 'drift'],
+    [0, {}, { 'country=DE': 20 }, 0.1, null, null],
+    // alert and static boosts multiply
+    [0.01, { 'country=FR': 2 }, { 'country=FR': 5 }, 0.09, 0.1, 'drift'],
+  ])('with rate %f, boosts %j and alert boosts %j, draw %f gives inclusion %p (%s)', (explorationRate, sliceBoosts, alertBoosts, draw, inclusion, reason) => {
+    const decision = decide(policy({ explorationRate, sliceBoosts }), undefined, { uncertainty: 0.1, slice: { country: 'FR' }, draw }, alertBoosts);
+    if (inclusion === null) expect(decision).toBeNull();
+    else expect(decision).toMatchObject({ reason, inclusionProbability: expect.closeTo(inclusion, 12) });
+  });
+
+  it('keeps an uncertain prediction uncertain in an alerted slice, with its priority boosted', () => {
+    const plain = decide(policy({ threshold: 0.4 }), 0.4, { uncertainty: 0.5, slice: { country: 'FR' }, draw: 0.99 })!;
+    const alerted = decide(policy({ threshold: 0.4 }), 0.4, { uncertainty: 0.5, slice: { country: 'FR' }, draw: 0.99 }, { 'country=FR': 5 })!;
+    expect(alerted.reason).toBe('uncertain');
+    expect(alerted.priority).toBeCloseTo(plain.priority * 5, 12);
+  });
+
   it('clamps scores into [0, 1] whatever the rounding', () => {
     expect(uncertaintyOf(policy({ strategy: 'entropy' }), { a: 0.5, b: 0.5 })).toBeLessThanOrEqual(1);
     expect(uncertaintyOf(policy({ strategy: 'least_confidence' }), { a: 1, b: 0 })).toBe(0);

@@ -39,24 +39,32 @@ export interface RoutingCandidate {
 }
 
 export interface RoutingDecision {
-  reason: Extract<TaskReason, 'uncertain' | 'exploration'>;
+  reason: Extract<TaskReason, 'uncertain' | 'exploration' | 'drift'>;
   inclusionProbability: number;
   priority: number;
 }
 
+// a slice under an alert is sampled at least at this rate × its boost, even with exploration off
+export const ALERT_SAMPLING_FLOOR = 0.01;
+
 /**
  * Uncertain when the score reaches the threshold (included with probability 1); otherwise
  * explored with probability ε × slice boost (capped at 1), which is what the task records
- * so estimates can weight it back to the whole traffic.
+ * so estimates can weight it back to the whole traffic. A slice under a monitoring alert
+ * (`alertBoosts`, "key=value" → factor) is boosted further and sampled at least at
+ * 1% × boost; what that sampling picks carries reason `drift`.
  */
-export function decide(policy: RoutingPolicy, threshold: number | undefined, candidate: RoutingCandidate): RoutingDecision | null {
-  const boost = sliceBoost(policy, candidate.slice);
+export function decide(policy: RoutingPolicy, threshold: number | undefined, candidate: RoutingCandidate, alertBoosts: Readonly<Record<string, number>> = {}): RoutingDecision | null {
+  const alert = sliceBoost({ sliceBoosts: alertBoosts }, candidate.slice);
+  const boost = Math.min(MAX_BOOST, sliceBoost(policy, candidate.slice) * alert);
   if (threshold !== undefined && candidate.uncertainty >= threshold) {
     return { reason: 'uncertain', inclusionProbability: 1, priority: priorityOf('uncertain', candidate.uncertainty, boost) };
   }
-  const exploration = Math.min(1, policy.explorationRate * boost);
+  const rate = alert > 1 ? Math.max(policy.explorationRate, ALERT_SAMPLING_FLOOR) : policy.explorationRate;
+  const exploration = Math.min(1, rate * boost);
   if (exploration > 0 && candidate.draw < exploration) {
-    return { reason: 'exploration', inclusionProbability: exploration, priority: priorityOf('exploration', candidate.uncertainty, boost) };
+    const reason = alert > 1 ? 'drift' : 'exploration';
+    return { reason, inclusionProbability: exploration, priority: priorityOf(reason, candidate.uncertainty, boost) };
   }
   return null;
 }

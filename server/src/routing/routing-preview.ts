@@ -70,7 +70,8 @@ export function simulateRouting(policy: RoutingPolicy, projectId: string, predic
     }
     const decision = decide(policy, thresholds.get(JSON.stringify([p.modelName, p.modelVersion])), { uncertainty, slice: p.slice, draw: explorationDraw(projectId, p.id) });
     const contradicted = p.feedbackLabel !== null && p.feedbackLabel !== p.predictedLabel && p.confidence >= policy.contradictionConfidence;
-    const reason = decision?.reason ?? (contradicted ? 'contradiction' : undefined);
+    // a preview replays the policy alone: no alert boosts, so no drift decisions
+    const reason = (decision?.reason === 'drift' ? 'exploration' : decision?.reason) ?? (contradicted ? 'contradiction' : undefined);
     if (!reason) continue;
 
     const fingerprint = reason === 'contradiction' || windowMs === 0 ? undefined : inputFingerprint(p.input);

@@ -173,10 +173,24 @@ export class RoutingRepository {
     return { predictions: rows.map(toStored), oldest: rows[0] && { receivedAt: rows[0].cursor_at, id: rows[0].id } };
   }
 
+  async activeBoosts(manager: EntityManager, projectId: string): Promise<Array<{ slice: string; factor: number; until: Date }>> {
+    return manager.query(`SELECT slice, factor, until FROM routing_boosts WHERE project_id = $1 AND until > now() ORDER BY until`, [projectId]);
+  }
+
+  async addBoosts(manager: EntityManager, projectId: string, boosts: Array<{ alertId: string; slice: string; factor: number; until: Date }>): Promise<void> {
+    await manager.query(
+      `INSERT INTO routing_boosts (alert_id, project_id, slice, factor, until)
+       SELECT a, $1, s, f, u FROM unnest($2::uuid[], $3::text[], $4::float8[], $5::timestamptz[]) AS b(a, s, f, u)
+       ON CONFLICT (alert_id) DO NOTHING`,
+      [projectId, boosts.map((b) => b.alertId), boosts.map((b) => b.slice), boosts.map((b) => b.factor), boosts.map((b) => b.until.toISOString())],
+    );
+  }
+
   /** Forgets budget periods and fingerprints that can no longer matter. */
   async prune(): Promise<{ budgetRows: number; fingerprints: number }> {
     const [, budgetRows] = await this.dataSource.query(`DELETE FROM routing_budget_usage WHERE period_start < now() - interval '2 days'`);
     const [, fingerprints] = await this.dataSource.query(`DELETE FROM routing_fingerprints WHERE routed_until < now()`);
+    await this.dataSource.query(`DELETE FROM routing_boosts WHERE until < now() - interval '7 days'`);
     return { budgetRows, fingerprints };
   }
 }

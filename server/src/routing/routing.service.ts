@@ -10,7 +10,9 @@ import type { Actor } from '../auth/users.service';
 import { CreatedTask, LabelingService, NewTask } from '../labeling/labeling.service';
 import { METRICS, Metrics } from '../monitoring/metrics';
 import type { ProjectEntity } from '../projects/project.entity';
-import { allocateBudget, BudgetLine, budgetLines, budgetKey, decide, explorationDraw, priorityOf, RoutingDecision, sliceBoost, uncertaintyOf } from './routing-policy';
+import { allocateBudget, BudgetLine, budgetLines, budgetKey, decide, explorationDraw, MAX_BOOST, priorityOf, RoutingDecision, sliceBoost, uncertaintyOf } from './routing-policy';
+
+const ALERT_BOOSTS_CACHE_MS = 5_000;
 import { inputFingerprint, simulateRouting } from './routing-preview';
 import { BacklogCursor, RoutingRepository } from './routing.repository';
 import { RoutingErrors } from './routing.errors';
@@ -63,6 +65,7 @@ function decodeCursor(text: string): BacklogCursor {
 export class RoutingService implements OnModuleInit, OnModuleDestroy {
   private readonly thresholds: RoutingThresholds;
   private saveTimer?: NodeJS.Timeout;
+  private readonly alertBoosts = new Map<string, { readAt: number; boosts: Record<string, number> }>();
   private readonly decisions;
   private readonly dropped;
 
@@ -91,6 +94,30 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
     await this.thresholds.save();
   }
 
+  /**
+   * The slice boosts monitoring alerts hold now ("key=value" → factor), read at most every
+   * few seconds per project; a new boost is seen by this process at once.
+   */
+  private async alertBoostsOf(projectId: string): Promise<Record<string, number>> {
+    const cached = this.alertBoosts.get(projectId);
+    if (cached && cached.readAt > Date.now() - ALERT_BOOSTS_CACHE_MS) return cached.boosts;
+    const boosts: Record<string, number> = {};
+    for (const b of await this.repository.activeBoosts(this.dataSource.manager, projectId)) boosts[b.slice] = Math.min(MAX_BOOST, (boosts[b.slice] ?? 1) * b.factor);
+    this.alertBoosts.set(projectId, { readAt: Date.now(), boosts });
+    return boosts;
+  }
+
+  /** Monitoring: a slice that is going wrong gets more routing for a while (one boost per alert, so a repeat is a no-op). */
+  async boostSlices(manager: EntityManager, projectId: string, boosts: Array<{ alertId: string; slice: string; factor: number; until: Date }>): Promise<void> {
+    if (boosts.length === 0) return;
+    await this.repository.addBoosts(manager, projectId, boosts);
+    this.alertBoosts.delete(projectId);
+  }
+
+  async activeBoosts(projectId: string): Promise<Array<{ slice: string; factor: number; until: Date }>> {
+    return this.repository.activeBoosts(this.dataSource.manager, projectId);
+  }
+
   /** The routing strategy's uncertainty score, stored with the prediction. */
   uncertaintyOf(project: ProjectEntity, scores: Record<string, number>): number {
     return uncertaintyOf(project.routing, scores);
@@ -99,7 +126,8 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
   /** Whether this prediction would be routed now, before budget and dedupe: capture stores the others in one statement. */
   async mayRoute(project: ProjectEntity, prediction: RoutablePrediction): Promise<boolean> {
     const threshold = await this.thresholds.thresholdFor(project.id, project.routing, prediction);
-    return decide(project.routing, threshold, { uncertainty: prediction.uncertainty, slice: prediction.slice, draw: explorationDraw(project.id, prediction.id) }) !== null;
+    const alertBoosts = await this.alertBoostsOf(project.id);
+    return decide(project.routing, threshold, { uncertainty: prediction.uncertainty, slice: prediction.slice, draw: explorationDraw(project.id, prediction.id) }, alertBoosts) !== null;
   }
 
   /** A prediction stored without routing (capture's one-statement path): its score still feeds the target-rate estimate. */
@@ -119,9 +147,10 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
     const versions = new Map<string, RoutablePrediction>();
     for (const prediction of predictions) versions.set(`${prediction.modelName}\u0000${prediction.modelVersion}`, prediction);
     for (const model of versions.values()) await this.thresholds.thresholdFor(project.id, policy, model);
+    const alertBoosts = await this.alertBoostsOf(project.id);
     for (const prediction of predictions) {
       const threshold = this.thresholds.currentThreshold(project.id, policy, prediction);
-      const decision = decide(policy, threshold, { uncertainty: prediction.uncertainty, slice: prediction.slice, draw: explorationDraw(project.id, prediction.id) });
+      const decision = decide(policy, threshold, { uncertainty: prediction.uncertainty, slice: prediction.slice, draw: explorationDraw(project.id, prediction.id) }, alertBoosts);
       if (options.observe) this.thresholds.observe(project.id, policy, prediction, prediction.uncertainty);
       if (decision) candidates.push(this.candidate(policy, prediction, decision));
     }

@@ -15,11 +15,11 @@ export class WebhookRefused extends Error {
   }
 }
 
-/** One delivery: the body signed; a non-2xx answer or no answer within 10 s throws (the caller retries). */
-export async function deliver(url: string, secret: string, delivery: string, body: string): Promise<void> {
+/** One delivery of an event (`span.complete`, `alert.raised`): the body signed; a non-2xx answer or no answer within 10 s throws (the caller retries). */
+export async function deliver(url: string, secret: string, event: string, delivery: string, body: string): Promise<void> {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-backflow-event': 'span.complete', 'x-backflow-delivery': delivery, [SIGNATURE_HEADER]: signature(secret, body) },
+    headers: { 'content-type': 'application/json', 'x-backflow-event': event, 'x-backflow-delivery': delivery, [SIGNATURE_HEADER]: signature(secret, body) },
     body,
     signal: AbortSignal.timeout(TIMEOUT_MS),
   });

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+
+const probability = z.number().min(0).max(1);
+
+export const MonitoringSettings = z
+  .strictObject({
+    windowHours: z.number().int().min(1).max(720).default(24).describe('the current window that alerts judge, in hours'),
+    baselineDays: z.number().int().min(1).max(90).default(7).describe('the reference window just before it, in days'),
+    minLabels: z.number().int().min(5).max(100_000).default(30).describe('labels a slice needs in each window before its accuracy is judged'),
+    accuracyMargin: probability.default(0.05).describe('alert when a slice’s accuracy falls at least this far below its baseline…'),
+    significance: z.number().gt(0).max(0.5).default(0.05).describe('…and a one-sided test says the fall is not chance at this level'),
+    drift: z
+      .strictObject({
+        numericThreshold: probability.default(0.1).describe('Jensen-Shannon divergence (bits) above which a numeric feature has drifted'),
+        categoricalThreshold: probability.default(0.1).describe('L-infinity distance above which a categorical feature has drifted'),
+        features: z.record(z.string().min(1).max(128), probability).default({}).describe('a threshold per feature, over the two above'),
+        minCount: z.number().int().min(10).max(100_000).default(100).describe('predictions each window needs before drift is judged'),
+        sliceKeys: z.array(z.string().min(1).max(64)).max(10).optional().describe('slice keys drift is also measured within (default: all)'),
+      })
+      .default({ numericThreshold: 0.1, categoricalThreshold: 0.1, features: {}, minCount: 100 }),
+    anomalyRate: probability.default(0.01).describe('alert when more than this share of the window’s predictions has one kind of anomaly on a feature'),
+    boost: z
+      .strictObject({
+        factor: z.number().gt(1).max(100).default(5).describe('an alert on a slice multiplies its routing boost by this'),
+        hours: z.number().int().min(1).max(720).default(24).describe('for this long'),
+      })
+      .default({ factor: 5, hours: 24 }),
+    webhook: z
+      .strictObject({ url: z.url({ protocol: /^https?$/ }).max(2_000), secret: z.string().min(16).max(200) })
+      .optional()
+      .describe("where alerts are POSTed (signed as export deliveries are); absent: the export webhook, if any"),
+  })
+  .meta({ id: 'MonitoringSettings' });
+export type MonitoringSettings = z.infer<typeof MonitoringSettings>;
+
+export const MonitoringQuery = z.strictObject({
+  hours: z.coerce.number().int().min(1).max(24 * 90).default(48).describe('how far back the charts go, in hours (hourly points up to 72 h, daily beyond)'),
+});
+export type MonitoringQuery = z.infer<typeof MonitoringQuery>;
+
+export const Estimate = z
+  .object({
+    value: z.number(),
+    low: z.number().describe('95% interval (Wilson, on the effective size)'),
+    high: z.number(),
+    n: z.number().int().describe('labels it rests on'),
+    effectiveN: z.number().describe('what the sampling weights leave of n'),
+  })
+  .meta({ id: 'Estimate' });
+export type Estimate = z.infer<typeof Estimate>;
+
+export const SliceAccuracy = z
+  .object({
+    modelVersion: z.string(),
+    sliceKey: z.string().describe('"*" for all traffic'),
+    sliceValue: z.string(),
+    accuracy: Estimate.nullable(),
+    baseline: Estimate.nullable().describe('the same slice in the reference window'),
+    calibrationError: z.number().nullable().describe('expected calibration error (10 bins)'),
+    perClass: z.array(z.object({ label: z.string(), precision: Estimate.nullable(), recall: Estimate.nullable() })),
+    series: z.array(z.object({ at: z.string(), accuracy: Estimate })),
+  })
+  .meta({ id: 'SliceAccuracy' });
+export type SliceAccuracy = z.infer<typeof SliceAccuracy>;
+
+export const FeatureDrift = z
+  .object({
+    feature: z.string(),
+    kind: z.enum(['numeric', 'categorical']),
+    metric: z.enum(['jensen_shannon', 'l_infinity']),
+    threshold: z.number(),
+    value: z.number().nullable().describe('the current window against the baseline'),
+    drifted: z.boolean(),
+    series: z.array(z.object({ at: z.string(), value: z.number(), count: z.number().int() })),
+    slices: z.array(z.object({ slice: z.string(), value: z.number(), count: z.number().int() })).describe('the same within each slice value, worst first'),
+  })
+  .meta({ id: 'FeatureDrift' });
+export type FeatureDrift = z.infer<typeof FeatureDrift>;
+
+export const FeatureAnomalies = z
+  .object({ feature: z.string(), missing: z.number().int(), wrongType: z.number().int(), newCategory: z.number().int() })
+  .meta({ id: 'FeatureAnomalies' });
+
+export const MonitoringAlert = z
+  .object({
+    id: z.uuid(),
+    kind: z.enum(['accuracy', 'drift', 'anomaly']),
+    slice: z.string().nullable().describe('"key=value" when the alert is about one slice'),
+    feature: z.string().nullable(),
+    message: z.string(),
+    value: z.number(),
+    baseline: z.number().nullable(),
+    threshold: z.number(),
+    createdAt: z.string(),
+    resolvedAt: z.string().nullable(),
+  })
+  .meta({ id: 'MonitoringAlert' });
+export type MonitoringAlert = z.infer<typeof MonitoringAlert>;
+
+export const FeatureSchemaField = z.strictObject({
+  name: z.string().min(1).max(128),
+  type: z.enum(['int', 'float', 'string', 'bool', 'int_list', 'float_list', 'string_list', 'bool_list']),
+  required: z.boolean().default(false),
+  domain: z.array(z.string().max(1_000)).max(10_000).optional(),
+});
+export const FeatureSchemaRequest = z.strictObject({ features: z.array(FeatureSchemaField).max(1_000) }).meta({ id: 'FeatureSchema' });
+export type FeatureSchemaRequest = z.infer<typeof FeatureSchemaRequest>;
+export const FeatureSchemaReply = z
+  .object({ features: z.array(FeatureSchemaField), source: z.enum(['inferred', 'uploaded']).nullable(), updatedAt: z.string().nullable() })
+  .meta({ id: 'FeatureSchemaReply' });
+export type FeatureSchemaReply = z.infer<typeof FeatureSchemaReply>;
+
+export const MonitoringReply = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    bucket: z.enum(['hour', 'day']),
+    window: z.object({ from: z.string(), baselineFrom: z.string() }).describe('what alerts judge: the current window and the reference window before it'),
+    labels: z.object({ human: z.number().int(), feedback: z.number().int() }).describe('labels in the chart range; estimates rest on the human ones, weighted by 1 / inclusion probability'),
+    accuracy: z.array(SliceAccuracy).describe('per model version × slice key × value; "*" rows cover all traffic'),
+    feedbackAccuracy: Estimate.nullable().describe('the share of feedback labels that agree with the prediction (not a designed sample: unweighted)'),
+    drift: z.array(FeatureDrift),
+    anomalies: z.object({ examined: z.number().int(), features: z.array(FeatureAnomalies) }),
+    alerts: z.array(MonitoringAlert),
+    boosts: z.array(z.object({ slice: z.string(), factor: z.number(), until: z.string() })),
+  })
+  .meta({ id: 'MonitoringReply' });
+export type MonitoringReply = z.infer<typeof MonitoringReply>;
+
+export const EvaluateReply = z
+  .object({ raised: z.array(MonitoringAlert), resolved: z.number().int(), open: z.number().int() })
+  .meta({ id: 'MonitoringEvaluation' });
+export type EvaluateReply = z.infer<typeof EvaluateReply>;

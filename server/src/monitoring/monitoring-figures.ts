@@ -1,0 +1,233 @@
+import { anomaliesOf, AnomalyKind, categoricalValues, Estimate, expectedCalibrationError, fallPValue, FeatureSchema, frequencies, histogram, isCategorical, jensenShannon, lInfinity, numericValues, quantileEdges, Schema, weightedProportion } from '@backflow/drift';
+import type { FeatureDrift, MonitoringSettings, SliceAccuracy } from '@backflow/contracts';
+import type { LabeledPrediction, NewAlert, ObservedInput } from './monitoring.repository';
+
+export const ALL = '*';
+// rows of the accuracy table one reply carries (all traffic first, then the most labelled slices)
+const MAX_ROWS = 200;
+// a chart point on fewer predictions than this says nothing about drift
+const MIN_POINT_COUNT = 20;
+
+export interface Windows {
+  now: Date;
+  /** the current window alerts judge */
+  windowFrom: Date;
+  /** the reference window: [baselineFrom, windowFrom) */
+  baselineFrom: Date;
+  chartFrom: Date;
+  bucket: 'hour' | 'day';
+}
+
+export function bucketOf(at: Date, bucket: 'hour' | 'day'): string {
+  const iso = at.toISOString();
+  return bucket === 'hour' ? `${iso.slice(0, 13)}:00:00.000Z` : `${iso.slice(0, 10)}T00:00:00.000Z`;
+}
+
+interface Unit {
+  outcome: number;
+  weight: number;
+  confidence: number;
+  predicted: string;
+  label: string;
+}
+
+interface Group {
+  modelVersion: string;
+  sliceKey: string;
+  sliceValue: string;
+  current: Unit[];
+  baseline: Unit[];
+  points: Map<string, Unit[]>;
+}
+
+function classFigures(units: readonly Unit[], classes: readonly string[]): SliceAccuracy['perClass'] {
+  return classes.map((label) => ({
+    label,
+    precision: weightedProportion(units.filter((u) => u.predicted === label).map((u) => ({ outcome: u.label === label ? 1 : 0, weight: u.weight }))) ?? null,
+    recall: weightedProportion(units.filter((u) => u.label === label).map((u) => ({ outcome: u.predicted === label ? 1 : 0, weight: u.weight }))) ?? null,
+  }));
+}
+
+/**
+ * Accuracy per model version × slice key × value ("*" for all traffic), each label weighted by
+ * 1 / the inclusion probability of the task that got it labelled, so the estimate describes
+ * all traffic and not the uncertain sample routing chose.
+ */
+export function accuracyTable(labels: readonly LabeledPrediction[], windows: Windows, classes: readonly string[]): SliceAccuracy[] {
+  const groups = new Map<string, Group>();
+  for (const l of labels) {
+    const unit: Unit = { outcome: l.label === l.predictedLabel ? 1 : 0, weight: 1 / l.inclusionProbability, confidence: l.confidence, predicted: l.predictedLabel, label: l.label };
+    const slices: Array<[string, string]> = [[ALL, ALL], ...Object.entries(l.slice ?? {})];
+    for (const modelVersion of [ALL, l.modelVersion]) {
+      for (const [sliceKey, sliceValue] of slices) {
+        const key = `${modelVersion}\u0000${sliceKey}\u0000${sliceValue}`;
+        let group = groups.get(key);
+        if (!group) groups.set(key, (group = { modelVersion, sliceKey, sliceValue, current: [], baseline: [], points: new Map() }));
+        if (l.receivedAt >= windows.windowFrom) group.current.push(unit);
+        else if (l.receivedAt >= windows.baselineFrom) group.baseline.push(unit);
+        if (l.receivedAt >= windows.chartFrom) {
+          const at = bucketOf(l.receivedAt, windows.bucket);
+          group.points.set(at, [...(group.points.get(at) ?? []), unit]);
+        }
+      }
+    }
+  }
+  const weight = (g: Group) => (g.modelVersion === ALL && g.sliceKey === ALL ? Infinity : g.sliceKey === ALL ? 1e9 + g.current.length : g.current.length + g.baseline.length);
+  return [...groups.values()]
+    .sort((a, b) => weight(b) - weight(a) || a.sliceKey.localeCompare(b.sliceKey) || a.sliceValue.localeCompare(b.sliceValue))
+    .slice(0, MAX_ROWS)
+    .map((g) => ({
+      modelVersion: g.modelVersion,
+      sliceKey: g.sliceKey,
+      sliceValue: g.sliceValue,
+      accuracy: weightedProportion(g.current) ?? null,
+      baseline: weightedProportion(g.baseline) ?? null,
+      calibrationError: expectedCalibrationError(g.current.map((u) => ({ confidence: u.confidence, correct: u.outcome === 1, weight: u.weight }))) ?? null,
+      perClass: classFigures(g.current, classes),
+      series: [...g.points]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([at, units]) => ({ at, accuracy: weightedProportion(units) as Estimate })),
+    }));
+}
+
+/** Slices (over every model version) whose accuracy fell below their baseline by the margin, significantly. */
+export function accuracyAlerts(rows: readonly SliceAccuracy[], settings: MonitoringSettings): NewAlert[] {
+  const alerts: NewAlert[] = [];
+  for (const row of rows) {
+    if (row.modelVersion !== ALL || !row.accuracy || !row.baseline) continue;
+    if (row.accuracy.n < settings.minLabels || row.baseline.n < settings.minLabels) continue;
+    const fall = row.baseline.value - row.accuracy.value;
+    const p = fallPValue(row.baseline, row.accuracy);
+    if (fall < settings.accuracyMargin || p >= settings.significance) continue;
+    const slice = row.sliceKey === ALL ? null : `${row.sliceKey}=${row.sliceValue}`;
+    alerts.push({
+      kind: 'accuracy',
+      subject: `accuracy:${slice ?? ALL}`,
+      slice,
+      feature: null,
+      message: `accuracy ${slice ? `on ${slice}` : 'on all traffic'} fell to ${row.accuracy.value.toFixed(3)} from ${row.baseline.value.toFixed(3)} (p = ${p.toPrecision(2)}, ${row.accuracy.n} labels)`,
+      value: row.accuracy.value,
+      baseline: row.baseline.value,
+      threshold: row.baseline.value - settings.accuracyMargin,
+      details: { pValue: p, labels: row.accuracy.n, baselineLabels: row.baseline.n },
+    });
+  }
+  return alerts;
+}
+
+interface FeatureDistance {
+  value: number;
+  count: number;
+}
+
+/** One feature's distance between two sets of inputs, or undefined when either has too few values. */
+function distance(feature: FeatureSchema, baseline: readonly ObservedInput[], current: readonly ObservedInput[], minCount: number): FeatureDistance | undefined {
+  const present = (inputs: readonly ObservedInput[]) => inputs.filter((i) => i.input[feature.name] !== undefined && i.input[feature.name] !== null);
+  const base = present(baseline);
+  const cur = present(current);
+  if (base.length < minCount || cur.length < minCount) return undefined;
+  if (isCategorical(feature.type)) {
+    return { value: lInfinity(frequencies(base.flatMap((i) => categoricalValues(i.input[feature.name]))), frequencies(cur.flatMap((i) => categoricalValues(i.input[feature.name])))).distance, count: cur.length };
+  }
+  const baseValues = base.flatMap((i) => numericValues(i.input[feature.name]));
+  const edges = quantileEdges(baseValues);
+  return { value: jensenShannon(histogram(baseValues, edges), histogram(cur.flatMap((i) => numericValues(i.input[feature.name])), edges)), count: cur.length };
+}
+
+function sliceValues(inputs: readonly ObservedInput[], keys: readonly string[] | undefined): string[] {
+  const seen = new Set<string>();
+  for (const i of inputs) for (const [k, v] of Object.entries(i.slice ?? {})) if (!keys || keys.includes(k)) seen.add(`${k}=${v}`);
+  return [...seen].sort();
+}
+
+function inSlice(slice: string): (i: ObservedInput) => boolean {
+  const at = slice.indexOf('=');
+  const key = slice.slice(0, at);
+  const value = slice.slice(at + 1);
+  return (i) => i.slice?.[key] === value;
+}
+
+/**
+ * Drift of each schema feature, current window against the reference window: Jensen-Shannon
+ * divergence over the baseline's deciles for numbers, L-infinity over shares for categories;
+ * overall, within each slice value, and per chart bucket of the current window.
+ */
+export function driftOf(schema: Schema, baseline: readonly ObservedInput[], current: readonly ObservedInput[], windows: Windows, settings: MonitoringSettings): { features: FeatureDrift[]; alerts: NewAlert[] } {
+  const { drift } = settings;
+  const slices = sliceValues(current, drift.sliceKeys);
+  const buckets = new Map<string, ObservedInput[]>();
+  for (const i of current) {
+    const at = bucketOf(i.receivedAt, windows.bucket);
+    buckets.set(at, [...(buckets.get(at) ?? []), i]);
+  }
+  const features: FeatureDrift[] = [];
+  const alerts: NewAlert[] = [];
+  for (const feature of schema.features) {
+    const categorical = isCategorical(feature.type);
+    const threshold = drift.features[feature.name] ?? (categorical ? drift.categoricalThreshold : drift.numericThreshold);
+    const metric = categorical ? 'l_infinity' : 'jensen_shannon';
+    const overall = distance(feature, baseline, current, drift.minCount);
+    const perSlice = slices.flatMap((slice) => {
+      const d = distance(feature, baseline.filter(inSlice(slice)), current.filter(inSlice(slice)), drift.minCount);
+      return d ? [{ slice, ...d }] : [];
+    });
+    perSlice.sort((a, b) => b.value - a.value);
+    features.push({
+      feature: feature.name,
+      kind: categorical ? 'categorical' : 'numeric',
+      metric,
+      threshold,
+      value: overall?.value ?? null,
+      drifted: (overall?.value ?? 0) > threshold || perSlice.some((s) => s.value > threshold),
+      series: [...buckets]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .flatMap(([at, inputs]) => {
+          const d = distance(feature, baseline, inputs, MIN_POINT_COUNT);
+          return d ? [{ at, value: d.value, count: d.count }] : [];
+        }),
+      slices: perSlice,
+    });
+    const name = metric === 'l_infinity' ? 'L-infinity distance' : 'Jensen-Shannon divergence';
+    if (overall && overall.value > threshold) {
+      alerts.push({ kind: 'drift', subject: `drift:${feature.name}`, slice: null, feature: feature.name, message: `${feature.name} drifted: ${name} ${overall.value.toFixed(3)} > ${threshold}`, value: overall.value, baseline: null, threshold, details: { metric, count: overall.count } });
+    }
+    for (const s of perSlice.filter((s) => s.value > threshold)) {
+      alerts.push({ kind: 'drift', subject: `drift:${feature.name}:${s.slice}`, slice: s.slice, feature: feature.name, message: `${feature.name} drifted on ${s.slice}: ${name} ${s.value.toFixed(3)} > ${threshold}`, value: s.value, baseline: null, threshold, details: { metric, count: s.count } });
+    }
+  }
+  return { features, alerts };
+}
+
+const ANOMALY_FIELDS: Record<AnomalyKind, 'missing' | 'wrongType' | 'newCategory'> = { missing: 'missing', wrong_type: 'wrongType', new_category: 'newCategory' };
+
+/** Predictions that break the schema, counted per feature and kind (TFDV's ExampleValidator); they are kept all the same. */
+export function anomaliesIn(schema: Schema, inputs: readonly ObservedInput[], settings: MonitoringSettings) {
+  const counts = new Map<string, { feature: string; missing: number; wrongType: number; newCategory: number }>();
+  for (const i of inputs) {
+    for (const a of anomaliesOf(i.input, schema)) {
+      let c = counts.get(a.feature);
+      if (!c) counts.set(a.feature, (c = { feature: a.feature, missing: 0, wrongType: 0, newCategory: 0 }));
+      c[ANOMALY_FIELDS[a.kind]]++;
+    }
+  }
+  const features = [...counts.values()].sort((a, b) => a.feature.localeCompare(b.feature));
+  const alerts: NewAlert[] = [];
+  for (const c of features) {
+    for (const [kind, field] of Object.entries(ANOMALY_FIELDS) as Array<[AnomalyKind, 'missing' | 'wrongType' | 'newCategory']>) {
+      const share = inputs.length ? c[field] / inputs.length : 0;
+      if (c[field] < 5 || share <= settings.anomalyRate) continue;
+      alerts.push({
+        kind: 'anomaly',
+        subject: `anomaly:${c.feature}:${kind}`,
+        slice: null,
+        feature: c.feature,
+        message: `${c.feature}: ${kind.replace('_', ' ')} in ${c[field]} of the last ${inputs.length} predictions (${(share * 100).toFixed(1)}%)`,
+        value: share,
+        baseline: null,
+        threshold: settings.anomalyRate,
+        details: { kind, count: c[field], examined: inputs.length },
+      });
+    }
+  }
+  return { examined: inputs.length, features, alerts };
+}

@@ -1,0 +1,45 @@
+import { Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { EvaluateReply, FeatureSchemaReply, FeatureSchemaRequest, MonitoringQuery, MonitoringReply } from '@backflow/contracts';
+import { openApiSchema, ValidBody, ValidQuery } from '../common/validation/zod-validation.pipe';
+import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
+import type { ProjectEntity } from '../projects/project.entity';
+import { MonitoringService } from './monitoring.service';
+
+@ApiTags('monitoring')
+@Controller('api/v1/projects/:slug/monitoring')
+export class MonitoringController {
+  constructor(private readonly monitoring: MonitoringService) {}
+
+  /** Admins and reviewers: accuracy per model version × slice over time, drift per feature, anomalies, alerts and boosts. */
+  @Get()
+  @ProjectRoute({ members: ['reviewer'] })
+  @ApiOkResponse({ schema: openApiSchema(MonitoringReply) })
+  read(@ValidQuery(MonitoringQuery) query: { hours: number }, @CurrentProject() project: ProjectEntity): Promise<MonitoringReply> {
+    return this.monitoring.monitoring(project, query.hours);
+  }
+
+  /** Admins: judge the current window now (a job does it every five minutes). */
+  @Post('evaluate')
+  @HttpCode(200)
+  @ProjectRoute()
+  @ApiOkResponse({ schema: openApiSchema(EvaluateReply) })
+  evaluate(@CurrentProject() project: ProjectEntity): Promise<EvaluateReply> {
+    return this.monitoring.evaluate(project);
+  }
+
+  @Get('schema')
+  @ProjectRoute({ members: ['reviewer'] })
+  @ApiOkResponse({ schema: openApiSchema(FeatureSchemaReply) })
+  schema(@CurrentProject() project: ProjectEntity): Promise<FeatureSchemaReply> {
+    return this.monitoring.schema(project);
+  }
+
+  /** Admins: the feature schema predictions are validated against (replaces the one inferred from traffic). */
+  @Put('schema')
+  @ProjectRoute()
+  @ApiOkResponse({ schema: openApiSchema(FeatureSchemaReply) })
+  uploadSchema(@ValidBody(FeatureSchemaRequest) body: FeatureSchemaRequest, @CurrentProject() project: ProjectEntity): Promise<FeatureSchemaReply> {
+    return this.monitoring.uploadSchema(project, body);
+  }
+}

@@ -1,0 +1,146 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import type { Schema } from '@backflow/drift';
+
+export interface LabeledPrediction {
+  label: string;
+  predictedLabel: string;
+  confidence: number;
+  modelVersion: string;
+  slice: Record<string, string>;
+  receivedAt: Date;
+  inclusionProbability: number;
+}
+
+export interface ObservedInput {
+  input: Record<string, unknown>;
+  slice: Record<string, string>;
+  receivedAt: Date;
+}
+
+export interface StoredAlert {
+  id: string;
+  kind: 'accuracy' | 'drift' | 'anomaly';
+  subject: string;
+  slice: string | null;
+  feature: string | null;
+  message: string;
+  value: number;
+  baseline: number | null;
+  threshold: number;
+  createdAt: Date;
+  resolvedAt: Date | null;
+}
+
+export type NewAlert = Omit<StoredAlert, 'id' | 'createdAt' | 'resolvedAt'> & { details: Record<string, unknown> };
+
+// the most labels and inputs one reading takes (the newest): figures stay interactive on large projects
+export const MAX_LABELS = 200_000;
+
+const ALERT_COLUMNS = 'id, kind, subject, slice, feature, message, value, baseline, threshold, created_at, resolved_at';
+
+function toAlert(r: { id: string; kind: StoredAlert['kind']; subject: string; slice: string | null; feature: string | null; message: string; value: number; baseline: number | null; threshold: number; created_at: Date; resolved_at: Date | null }): StoredAlert {
+  return { id: r.id, kind: r.kind, subject: r.subject, slice: r.slice, feature: r.feature, message: r.message, value: r.value, baseline: r.baseline, threshold: r.threshold, createdAt: r.created_at, resolvedAt: r.resolved_at };
+}
+
+@Injectable()
+export class MonitoringRepository {
+  /**
+   * Current human labels (consensus, review) of predictions received since `since`, with the
+   * inclusion probability of the task that got them labelled. A label is made after its
+   * prediction arrives, so the label index bounds the scan.
+   */
+  async humanLabelsSince(manager: EntityManager, projectId: string, since: Date): Promise<LabeledPrediction[]> {
+    const rows: Array<{ value: string; predicted_label: string; confidence: number; model_version: string; slice: Record<string, string>; received_at: Date; inclusion_probability: number }> = await manager.query(
+      `SELECT l.value, p.predicted_label, p.confidence, p.model_version, p.slice, p.received_at, coalesce(t.inclusion_probability, 1) AS inclusion_probability
+         FROM labels l
+         JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id
+         LEFT JOIN tasks t ON t.id = l.task_id
+        WHERE l.project_id = $1 AND l.superseded_at IS NULL AND l.created_at >= $2 AND l.source IN ('consensus', 'review') AND p.received_at >= $2
+        ORDER BY l.created_at DESC
+        LIMIT ${MAX_LABELS}`,
+      [projectId, since],
+    );
+    return rows.map((r) => ({ label: r.value, predictedLabel: r.predicted_label, confidence: r.confidence, modelVersion: r.model_version, slice: r.slice, receivedAt: r.received_at, inclusionProbability: r.inclusion_probability }));
+  }
+
+  /** Feedback labels since `since`: how many, and how many agree with the prediction. */
+  async feedbackAgreement(manager: EntityManager, projectId: string, since: Date): Promise<{ labels: number; agreeing: number }> {
+    const [row]: Array<{ labels: number; agreeing: number }> = await manager.query(
+      `SELECT count(*)::int AS labels, count(*) FILTER (WHERE l.value = p.predicted_label)::int AS agreeing
+         FROM labels l JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id
+        WHERE l.project_id = $1 AND l.superseded_at IS NULL AND l.created_at >= $2 AND l.source = 'feedback'`,
+      [projectId, since],
+    );
+    return row;
+  }
+
+  /** The newest inputs received in [from, to), at most `limit`. */
+  async inputsBetween(manager: EntityManager, projectId: string, from: Date, to: Date, limit: number): Promise<ObservedInput[]> {
+    const rows: Array<{ input: Record<string, unknown>; slice: Record<string, string>; received_at: Date }> = await manager.query(
+      `SELECT input, slice, received_at FROM predictions
+        WHERE project_id = $1 AND received_at >= $2 AND received_at < $3
+        ORDER BY received_at DESC
+        LIMIT $4`,
+      [projectId, from, to, limit],
+    );
+    return rows.map((r) => ({ input: r.input, slice: r.slice, receivedAt: r.received_at }));
+  }
+
+  async schema(manager: EntityManager, projectId: string): Promise<{ schema: Schema; source: 'inferred' | 'uploaded'; updatedAt: Date } | undefined> {
+    const [row]: Array<{ schema: Schema; source: 'inferred' | 'uploaded'; updated_at: Date }> = await manager.query(`SELECT schema, source, updated_at FROM feature_schemas WHERE project_id = $1`, [projectId]);
+    return row && { schema: row.schema, source: row.source, updatedAt: row.updated_at };
+  }
+
+  /** Stores a schema; an inferred one never replaces an uploaded one. */
+  async saveSchema(manager: EntityManager, projectId: string, schema: Schema, source: 'inferred' | 'uploaded'): Promise<void> {
+    await manager.query(
+      `INSERT INTO feature_schemas (project_id, schema, source) VALUES ($1, $2, $3)
+       ON CONFLICT (project_id) DO UPDATE SET schema = EXCLUDED.schema, source = EXCLUDED.source, updated_at = now()
+        WHERE feature_schemas.source = 'inferred' OR EXCLUDED.source = 'uploaded'`,
+      [projectId, JSON.stringify(schema), source],
+    );
+  }
+
+  async openAlerts(manager: EntityManager, projectId: string): Promise<StoredAlert[]> {
+    const rows = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 AND resolved_at IS NULL ORDER BY created_at`, [projectId]);
+    return rows.map(toAlert);
+  }
+
+  async recentAlerts(manager: EntityManager, projectId: string, limit = 100): Promise<StoredAlert[]> {
+    const rows = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 ORDER BY created_at DESC LIMIT $2`, [projectId, limit]);
+    return rows.map(toAlert);
+  }
+
+  /** Raises alerts whose subject has none open (the partial unique index decides); returns those raised now. */
+  async raise(manager: EntityManager, projectId: string, alerts: NewAlert[]): Promise<StoredAlert[]> {
+    const raised: StoredAlert[] = [];
+    for (const a of alerts) {
+      const rows = await manager.query(
+        `INSERT INTO monitoring_alerts (project_id, kind, subject, slice, feature, message, value, baseline, threshold, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (project_id, subject) WHERE resolved_at IS NULL DO NOTHING
+         RETURNING ${ALERT_COLUMNS}`,
+        [projectId, a.kind, a.subject, a.slice, a.feature, a.message, a.value, a.baseline, a.threshold, JSON.stringify(a.details)],
+      );
+      if (rows[0]) raised.push(toAlert(rows[0]));
+    }
+    return raised;
+  }
+
+  async resolve(manager: EntityManager, projectId: string, alertIds: string[]): Promise<number> {
+    if (alertIds.length === 0) return 0;
+    const [, count] = await manager.query(`UPDATE monitoring_alerts SET resolved_at = now() WHERE project_id = $1 AND id = ANY($2::uuid[]) AND resolved_at IS NULL`, [projectId, alertIds]);
+    return count;
+  }
+
+  async alertsById(manager: EntityManager, projectId: string, ids: string[]): Promise<StoredAlert[]> {
+    const rows = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY created_at`, [projectId, ids]);
+    return rows.map(toAlert);
+  }
+
+  async projectIds(manager: EntityManager): Promise<string[]> {
+    const rows: Array<{ id: string }> = await manager.query(`SELECT id FROM projects ORDER BY created_at`);
+    return rows.map((r) => r.id);
+  }
+}

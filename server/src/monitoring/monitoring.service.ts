@@ -1,0 +1,169 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { inferSchema, Schema, weightedProportion } from '@backflow/drift';
+import type { EvaluateReply, FeatureSchemaReply, FeatureSchemaRequest, MonitoringAlert, MonitoringReply, MonitoringSettings } from '@backflow/contracts';
+import { JobsService } from '../common/jobs/jobs.service';
+import { deliver } from '../common/webhook/webhook';
+import type { ProjectEntity } from '../projects/project.entity';
+import { monitoringSettingsOf, ProjectsService } from '../projects/projects.service';
+import { RoutingService } from '../routing/routing.service';
+import { accuracyAlerts, accuracyTable, anomaliesIn, driftOf, Windows } from './monitoring-figures';
+import { MonitoringRepository, NewAlert, ObservedInput, StoredAlert } from './monitoring.repository';
+
+const HOUR_MS = 3_600_000;
+// inputs read per window for drift and anomalies (the newest)
+const MAX_INPUTS = 20_000;
+const WEBHOOK_JOB = 'monitoring-webhook';
+
+function toAlert(a: StoredAlert): MonitoringAlert {
+  return { id: a.id, kind: a.kind, slice: a.slice, feature: a.feature, message: a.message, value: a.value, baseline: a.baseline, threshold: a.threshold, createdAt: a.createdAt.toISOString(), resolvedAt: a.resolvedAt?.toISOString() ?? null };
+}
+
+interface Assessment {
+  settings: MonitoringSettings;
+  windows: Windows;
+  reply: Omit<MonitoringReply, 'alerts' | 'boosts'>;
+  failing: NewAlert[];
+}
+
+/** Live model quality per slice from the labels, input drift and anomalies, and the alerts they raise. */
+@Injectable()
+export class MonitoringService implements OnModuleInit {
+  private readonly logger = new Logger('MonitoringService');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: MonitoringRepository,
+    private readonly routing: RoutingService,
+    private readonly projects: ProjectsService,
+    private readonly jobs: JobsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.schedule('monitoring-evaluate', '*/5 * * * *', () => this.evaluateAll());
+    this.jobs.handle<{ projectId: string; alertIds: string[]; delivery: string }>(WEBHOOK_JOB, (job) => this.sendAlerts(job), { retryLimit: 10 });
+  }
+
+  private windows(settings: MonitoringSettings, now: Date, chartHours: number): Windows {
+    const windowFrom = new Date(now.getTime() - settings.windowHours * HOUR_MS);
+    return {
+      now,
+      windowFrom,
+      baselineFrom: new Date(windowFrom.getTime() - settings.baselineDays * 24 * HOUR_MS),
+      chartFrom: new Date(now.getTime() - chartHours * HOUR_MS),
+      bucket: chartHours <= 72 ? 'hour' : 'day',
+    };
+  }
+
+  /** The project's schema: uploaded, or inferred once from traffic and kept. */
+  private async schemaOf(project: ProjectEntity, sample: readonly ObservedInput[]): Promise<Schema> {
+    const stored = await this.repository.schema(this.dataSource.manager, project.id);
+    if (stored) return stored.schema;
+    if (sample.length === 0) return { features: [] };
+    const schema = inferSchema(sample.map((i) => i.input));
+    await this.repository.saveSchema(this.dataSource.manager, project.id, schema, 'inferred');
+    return schema;
+  }
+
+  private async assess(project: ProjectEntity, now: Date, chartHours: number): Promise<Assessment> {
+    const settings = monitoringSettingsOf(project);
+    const windows = this.windows(settings, now, chartHours);
+    const manager = this.dataSource.manager;
+    const since = new Date(Math.min(windows.baselineFrom.getTime(), windows.chartFrom.getTime()));
+    const [labels, feedback, baselineInputs, currentInputs] = await Promise.all([
+      this.repository.humanLabelsSince(manager, project.id, since),
+      this.repository.feedbackAgreement(manager, project.id, windows.chartFrom),
+      this.repository.inputsBetween(manager, project.id, windows.baselineFrom, windows.windowFrom, MAX_INPUTS),
+      this.repository.inputsBetween(manager, project.id, windows.windowFrom, now, MAX_INPUTS),
+    ]);
+    const schema = await this.schemaOf(project, baselineInputs.length ? baselineInputs : currentInputs);
+    const classes = project.labels.map((l) => l.name);
+    const accuracy = accuracyTable(labels, windows, classes);
+    const drift = driftOf(schema, baselineInputs, currentInputs, windows, settings);
+    const anomalies = anomaliesIn(schema, currentInputs, settings);
+    return {
+      settings,
+      windows,
+      failing: [...accuracyAlerts(accuracy, settings), ...drift.alerts, ...anomalies.alerts],
+      reply: {
+        from: windows.chartFrom.toISOString(),
+        to: now.toISOString(),
+        bucket: windows.bucket,
+        window: { from: windows.windowFrom.toISOString(), baselineFrom: windows.baselineFrom.toISOString() },
+        labels: { human: labels.filter((l) => l.receivedAt >= windows.chartFrom).length, feedback: feedback.labels },
+        accuracy,
+        feedbackAccuracy: weightedProportion(Array.from({ length: feedback.labels }, (_, i) => ({ outcome: i < feedback.agreeing ? 1 : 0, weight: 1 }))) ?? null,
+        drift: drift.features,
+        anomalies: { examined: anomalies.examined, features: anomalies.features },
+      },
+    };
+  }
+
+  async monitoring(project: ProjectEntity, hours: number, now = new Date()): Promise<MonitoringReply> {
+    const { reply } = await this.assess(project, now, hours);
+    const [alerts, boosts] = await Promise.all([this.repository.recentAlerts(this.dataSource.manager, project.id), this.routing.activeBoosts(project.id)]);
+    return { ...reply, alerts: alerts.map(toAlert), boosts: boosts.map((b) => ({ slice: b.slice, factor: b.factor, until: new Date(b.until).toISOString() })) };
+  }
+
+  /**
+   * Judges the current window: raises an alert per failing subject that has none open,
+   * resolves open alerts that no longer fail, and gives each open alert on a slice its
+   * routing boost (once per alert). New alerts go to the webhook.
+   */
+  async evaluate(project: ProjectEntity, now = new Date()): Promise<EvaluateReply> {
+    const { failing, settings } = await this.assess(project, now, monitoringSettingsOf(project).windowHours);
+    const failingSubjects = new Set(failing.map((a) => a.subject));
+    const outcome = await this.dataSource.transaction(async (manager) => {
+      const open = await this.repository.openAlerts(manager, project.id);
+      const resolved = await this.repository.resolve(
+        manager,
+        project.id,
+        open.filter((a) => !failingSubjects.has(a.subject)).map((a) => a.id),
+      );
+      const raised = await this.repository.raise(manager, project.id, failing);
+      const stillOpen = [...open.filter((a) => failingSubjects.has(a.subject)), ...raised];
+      const until = new Date(now.getTime() + settings.boost.hours * HOUR_MS);
+      await this.routing.boostSlices(
+        manager,
+        project.id,
+        stillOpen.filter((a) => a.slice && a.kind !== 'anomaly').map((a) => ({ alertId: a.id, slice: a.slice!, factor: settings.boost.factor, until: raised.includes(a) ? until : new Date(a.createdAt.getTime() + settings.boost.hours * HOUR_MS) })),
+      );
+      return { raised, resolved, open: stillOpen.length };
+    });
+    if (outcome.raised.length && (settings.webhook ?? project.exportSettings.webhook)) {
+      const delivery = { projectId: project.id, alertIds: outcome.raised.map((a) => a.id), delivery: randomUUID() };
+      // no queue in this process: one try now
+      if ((await this.jobs.send(WEBHOOK_JOB, delivery)) === null) await this.sendAlerts(delivery).catch((error: unknown) => this.logger.warn(`alert webhook: ${String(error)}`));
+    }
+    for (const a of outcome.raised) this.logger.warn(`project ${project.slug}: ${a.message}`);
+    return { raised: outcome.raised.map(toAlert), resolved: outcome.resolved, open: outcome.open };
+  }
+
+  private async sendAlerts({ projectId, alertIds, delivery }: { projectId: string; alertIds: string[]; delivery: string }): Promise<void> {
+    const project = await this.projects.findById(projectId);
+    const webhook = project && (monitoringSettingsOf(project).webhook ?? project.exportSettings.webhook);
+    if (!project || !webhook) return;
+    const alerts = await this.repository.alertsById(this.dataSource.manager, projectId, alertIds);
+    await deliver(webhook.url, webhook.secret, 'alert.raised', delivery, JSON.stringify({ event: 'alert.raised', project: project.slug, alerts: alerts.map(toAlert) }));
+  }
+
+  private async evaluateAll(): Promise<void> {
+    for (const projectId of await this.repository.projectIds(this.dataSource.manager)) {
+      const project = await this.projects.findById(projectId);
+      if (project) await this.evaluate(project).catch((error: unknown) => this.logger.error(`monitoring ${project.slug}: ${String(error)}`));
+    }
+  }
+
+  async schema(project: ProjectEntity): Promise<FeatureSchemaReply> {
+    const stored = await this.repository.schema(this.dataSource.manager, project.id);
+    return { features: stored?.schema.features ?? [], source: stored?.source ?? null, updatedAt: stored?.updatedAt.toISOString() ?? null };
+  }
+
+  /** An uploaded schema (from training, e.g. TFDV's) replaces the inferred one and is never re-inferred. */
+  async uploadSchema(project: ProjectEntity, request: FeatureSchemaRequest): Promise<FeatureSchemaReply> {
+    await this.repository.saveSchema(this.dataSource.manager, project.id, { features: request.features }, 'uploaded');
+    return this.schema(project);
+  }
+}

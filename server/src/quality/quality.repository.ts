@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+
+export interface WindowAnswer {
+  taskId: string;
+  raterId: string;
+  label: string;
+  timeSpentMs: number | null;
+  createdAt: Date;
+  /** the task's current label, when it has one */
+  finalLabel: string | null;
+}
+
+export interface ConsensusLabel {
+  labelId: string;
+  taskId: string;
+  predictionId: string;
+  value: string;
+  exported: boolean;
+}
+
+export interface RaterRecord {
+  raterId: string;
+  email: string;
+  goldAnswers: number;
+  goldCorrect: number;
+}
+
+export interface Reestimate {
+  at: Date;
+  relabeled: number;
+  keptExported: number;
+}
+
+// the most answers one reading takes (the newest): agreement and Dawid-Skene stay interactive
+export const MAX_ANSWERS = 100_000;
+
+/** What quality reads: answers on tasks that are not gold, with their final labels. */
+@Injectable()
+export class QualityRepository {
+  async answersSince(manager: EntityManager, projectId: string, since: Date): Promise<WindowAnswer[]> {
+    const rows: Array<{ task_id: string; rater_id: string; label: string; time_spent_ms: number | null; created_at: Date; final_label: string | null }> = await manager.query(
+      `SELECT a.task_id, a.rater_id, a.label, a.time_spent_ms, a.created_at, l.value AS final_label
+         FROM annotations a
+         JOIN tasks t ON t.id = a.task_id AND t.gold_item_id IS NULL
+         LEFT JOIN labels l ON l.project_id = a.project_id AND l.task_id = a.task_id AND l.superseded_at IS NULL
+        WHERE a.project_id = $1 AND a.created_at >= $2
+        ORDER BY a.created_at DESC
+        LIMIT ${MAX_ANSWERS}`,
+      [projectId, since],
+    );
+    return rows.map((r) => ({ taskId: r.task_id, raterId: r.rater_id, label: r.label, timeSpentMs: r.time_spent_ms, createdAt: r.created_at, finalLabel: r.final_label }));
+  }
+
+  async raters(manager: EntityManager, projectId: string): Promise<RaterRecord[]> {
+    const rows: Array<{ id: string; email: string; gold_answers: number | null; gold_correct: number | null }> = await manager.query(
+      `SELECT u.id, u.email, q.gold_answers, q.gold_correct
+         FROM memberships m JOIN users u ON u.id = m.user_id
+         LEFT JOIN rater_quality q ON q.project_id = m.project_id AND q.rater_id = u.id
+        WHERE m.project_id = $1
+        ORDER BY u.email`,
+      [projectId],
+    );
+    return rows.map((r) => ({ raterId: r.id, email: r.email, goldAnswers: r.gold_answers ?? 0, goldCorrect: r.gold_correct ?? 0 }));
+  }
+
+  /** Current consensus labels of these tasks, locked, with whether a span holds them. */
+  async lockConsensusLabels(manager: EntityManager, projectId: string, taskIds: string[]): Promise<ConsensusLabel[]> {
+    if (taskIds.length === 0) return [];
+    const rows: Array<{ id: string; task_id: string; prediction_id: string; value: string; exported: boolean }> = await manager.query(
+      `SELECT l.id, l.task_id, l.prediction_id, l.value, EXISTS (SELECT 1 FROM span_labels s WHERE s.label_id = l.id) AS exported
+         FROM labels l
+        WHERE l.project_id = $1 AND l.task_id = ANY($2::uuid[]) AND l.superseded_at IS NULL AND l.source = 'consensus'
+        ORDER BY l.id
+        FOR UPDATE`,
+      [projectId, taskIds],
+    );
+    return rows.map((r) => ({ labelId: String(r.id), taskId: r.task_id, predictionId: r.prediction_id, value: r.value, exported: r.exported }));
+  }
+
+  /** Replaces labels by new consensus values: the old ones stay as history. */
+  async relabel(manager: EntityManager, projectId: string, changes: Array<{ labelId: string; value: string; agreement: number }>): Promise<void> {
+    if (changes.length === 0) return;
+    await manager.query(
+      `WITH old AS (
+         UPDATE labels l SET superseded_at = now()
+           FROM unnest($2::bigint[], $3::text[], $4::float8[]) AS c(label_id, value, agreement)
+          WHERE l.id = c.label_id AND l.project_id = $1
+          RETURNING l.project_id, l.prediction_id, l.task_id, l.weight, c.value, c.agreement)
+       INSERT INTO labels (project_id, prediction_id, value, source, rule, agreement, weight, task_id)
+       SELECT project_id, prediction_id, value, 'consensus', 'dawid_skene', agreement, weight, task_id FROM old`,
+      [projectId, changes.map((c) => c.labelId), changes.map((c) => c.value), changes.map((c) => c.agreement)],
+    );
+  }
+
+  async recordReestimate(manager: EntityManager, projectId: string, estimate: Reestimate & { iterations: number; converged: boolean }): Promise<void> {
+    await manager.query(
+      `INSERT INTO quality_reestimates (project_id, at, relabeled, kept_exported, iterations, converged) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (project_id) DO UPDATE SET at = EXCLUDED.at, relabeled = EXCLUDED.relabeled, kept_exported = EXCLUDED.kept_exported,
+         iterations = EXCLUDED.iterations, converged = EXCLUDED.converged`,
+      [projectId, estimate.at, estimate.relabeled, estimate.keptExported, estimate.iterations, estimate.converged],
+    );
+  }
+
+  async lastReestimate(manager: EntityManager, projectId: string): Promise<Reestimate | null> {
+    const [row]: Array<{ at: Date; relabeled: number; kept_exported: number }> = await manager.query(`SELECT at, relabeled, kept_exported FROM quality_reestimates WHERE project_id = $1`, [projectId]);
+    return row ? { at: row.at, relabeled: row.relabeled, keptExported: row.kept_exported } : null;
+  }
+
+  async projectsUsingDawidSkene(manager: EntityManager): Promise<string[]> {
+    const rows: Array<{ id: string }> = await manager.query(`SELECT id FROM projects WHERE labeling_settings->>'consensus' = 'dawid_skene'`);
+    return rows.map((r) => r.id);
+  }
+}

@@ -1,0 +1,104 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { QualityReply } from '@backflow/contracts';
+import { JobsService } from '../common/jobs/jobs.service';
+import type { ProjectEntity } from '../projects/project.entity';
+import { ProjectsService } from '../projects/projects.service';
+import { agreementOf, byTask, confusionOf, disagreementsWithMajority, fitDawidSkene, raterReliability } from './quality-figures';
+import { QualityRepository } from './quality.repository';
+
+const DAY_MS = 86_400_000;
+// Dawid-Skene re-decides labels from this much history
+const REESTIMATE_DAYS = 30;
+
+/** Agreement between raters, each rater's reliability, and Dawid-Skene consensus. */
+@Injectable()
+export class QualityService implements OnModuleInit {
+  private readonly logger = new Logger('QualityService');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: QualityRepository,
+    private readonly jobs: JobsService,
+    private readonly projects: ProjectsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.schedule('quality-reestimate', '*/10 * * * *', () => this.reestimateAll());
+  }
+
+  async quality(project: ProjectEntity, days: number, now = new Date()): Promise<QualityReply> {
+    const from = new Date(now.getTime() - days * DAY_MS);
+    const manager = this.dataSource.manager;
+    const [answers, members, last] = await Promise.all([this.repository.answersSince(manager, project.id, from), this.repository.raters(manager, project.id), this.repository.lastReestimate(manager, project.id)]);
+    const classes = project.labels.map((l) => l.name);
+    const tasks = byTask(answers);
+    const fit = fitDawidSkene(tasks, classes);
+    const perDay = new Map<string, typeof tasks>();
+    for (const t of tasks) {
+      const day = t.lastAnswerAt.toISOString().slice(0, 10);
+      perDay.set(day, [...(perDay.get(day) ?? []), t]);
+    }
+    return {
+      from: from.toISOString(),
+      to: now.toISOString(),
+      consensus: project.labelingSettings.consensus ?? 'majority',
+      classes,
+      agreement: agreementOf(tasks, project.overlap),
+      confusion: confusionOf(tasks, classes),
+      days: [...perDay]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([day, dayTasks]) => {
+          const figures = agreementOf(dayTasks, project.overlap);
+          return { day, tasks: figures.tasks, fleissKappa: figures.fleissKappa, krippendorffAlpha: figures.krippendorffAlpha };
+        }),
+      raters: raterReliability(members, answers, fit),
+      dawidSkene: fit
+        ? { iterations: fit.iterations, converged: fit.converged, priors: Object.fromEntries(classes.map((c, j) => [c, fit.priors[j]])), disagreesWithMajority: disagreementsWithMajority(tasks, fit) }
+        : null,
+      lastReestimate: last ? { at: last.at.toISOString(), relabeled: last.relabeled, keptExported: last.keptExported } : null,
+    };
+  }
+
+  /**
+   * Re-decides the consensus labels of a Dawid-Skene project from the last 30 days of answers.
+   * A label already in a span is left alone (a new span version corrects it); the others that
+   * the fit classes differently are superseded, the old label kept as history.
+   */
+  async reestimate(project: ProjectEntity, now = new Date()): Promise<{ relabeled: number; keptExported: number }> {
+    const classes = project.labels.map((l) => l.name);
+    const answers = await this.repository.answersSince(this.dataSource.manager, project.id, new Date(now.getTime() - REESTIMATE_DAYS * DAY_MS));
+    // fitted on every answer (tasks sent to review too), applied to the tasks with a label
+    const tasks = byTask(answers);
+    const fit = fitDawidSkene(tasks, classes);
+    if (!fit) return { relabeled: 0, keptExported: 0 };
+    const differing = tasks.filter((t) => t.finalLabel !== null && fit.labels.get(t.taskId) !== t.finalLabel).map((t) => t.taskId);
+    return this.dataSource.transaction(async (manager) => {
+      const current = await this.repository.lockConsensusLabels(manager, project.id, differing);
+      const changes = [];
+      let keptExported = 0;
+      for (const label of current) {
+        const value = fit.labels.get(label.taskId)!;
+        if (value === label.value) continue;
+        if (label.exported) {
+          keptExported++;
+          continue;
+        }
+        changes.push({ labelId: label.labelId, value, agreement: Math.max(...fit.posteriors.get(label.taskId)!) });
+      }
+      await this.repository.relabel(manager, project.id, changes);
+      await this.repository.recordReestimate(manager, project.id, { at: now, relabeled: changes.length, keptExported, iterations: fit.iterations, converged: fit.converged });
+      return { relabeled: changes.length, keptExported };
+    });
+  }
+
+  private async reestimateAll(): Promise<void> {
+    for (const projectId of await this.repository.projectsUsingDawidSkene(this.dataSource.manager)) {
+      const project = await this.projects.findById(projectId);
+      if (!project) continue;
+      const outcome = await this.reestimate(project);
+      if (outcome.relabeled) this.logger.log(`project ${project.slug}: Dawid-Skene re-decided ${outcome.relabeled} labels`);
+    }
+  }
+}
