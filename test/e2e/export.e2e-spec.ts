@@ -79,6 +79,12 @@ describe('export: exactly-once TFX spans', () => {
       { name: 'tags', type: 'bytes' },
       { name: 'text', type: 'bytes' },
     ]);
+    // per-feature statistics: n is 0..299, flag is 1 for every third, tags has two values per example
+    const stats = Object.fromEntries(manifest.statistics.map((f: { name: string }) => [f.name, f]));
+    expect(stats.n).toEqual({ name: 'n', present: 300, missing: 0, values: 300, numeric: { min: 0, max: 299, mean: expect.closeTo(149.5, 9), stdDev: expect.closeTo(Math.sqrt((300 ** 2 - 1) / 12), 9), zeros: 1 } });
+    expect(stats.flag.numeric).toMatchObject({ min: 0, max: 1, mean: expect.closeTo(100 / 300, 9), zeros: 200 });
+    expect(stats.tags).toMatchObject({ present: 300, values: 600, categorical: { unique: 5, uniqueCapped: false, top: expect.arrayContaining([{ value: 'a', count: 300 }]) } });
+    expect(stats.text.categorical.unique).toBe(300);
     const schema = fs.readFileSync(path.join(dir, 'schema.pbtxt'), 'utf8');
     expect(schema).toContain('name: "score"\n  type: FLOAT');
     expect(schema).toContain('name: "label"\n  type: INT');

@@ -1,6 +1,7 @@
 import { frequencies, histogram, jensenShannon, lInfinity, quantileEdges } from './distance';
 import { expectedCalibrationError, fallPValue, normalCdf, normalQuantile, weightedProportion } from './estimates';
 import { anomaliesOf, inferSchema, typeOf } from './schema';
+import { StatisticsAccumulator } from './statistics';
 
 /** mulberry32: a seeded generator, so simulations are the same on every run */
 function random(seed: number): () => number {
@@ -163,5 +164,22 @@ describe('schema inference and anomalies (TFDV kinds)', () => {
     [{ nested: 1 }, undefined],
   ])('typeOf(%j) = %s', (value, type) => {
     expect(typeOf(value)).toBe(type);
+  });
+});
+
+describe('streaming feature statistics', () => {
+  it('counts presence, numeric moments and categorical frequencies in one pass', () => {
+    const stats = new StatisticsAccumulator([
+      { name: 'amount', kind: 'numeric' },
+      { name: 'country', kind: 'categorical' },
+    ]);
+    stats.add([[2], ['FR']]);
+    stats.add([[4, 0], ['DE']]);
+    stats.add([[], ['FR']]);
+    stats.add([[6], []]);
+    const [amount, country] = stats.result();
+    // values 2, 4, 0, 6: mean 3, population variance (1 + 1 + 9 + 9) / 4 = 5
+    expect(amount).toEqual({ name: 'amount', present: 3, missing: 1, values: 4, numeric: { min: 0, max: 6, mean: 3, stdDev: Math.sqrt(5), zeros: 1 } });
+    expect(country).toEqual({ name: 'country', present: 3, missing: 1, values: 3, categorical: { unique: 2, uniqueCapped: false, top: [{ value: 'FR', count: 2 }, { value: 'DE', count: 1 }], averageLength: 2 } });
   });
 });

@@ -1,3 +1,4 @@
 export * from './distance';
 export * from './schema';
 export * from './estimates';
+export * from './statistics';

@@ -42,7 +42,7 @@ export const INFERENCE_SAMPLE = 20_000;
 
 const ROWS = `
   SELECT l.prediction_id, l.value, l.source, l.agreement,
-         l.weight / CASE WHEN t.reason = 'exploration' AND t.inclusion_probability > 0 THEN t.inclusion_probability ELSE 1 END AS weight,
+         l.weight / coalesce(t.inclusion_probability, 1) AS weight,
          p.input, p.model_name, p.model_version, ${BUCKET_SQL('l.prediction_id')} AS bucket
     FROM span_labels sl
     JOIN labels l ON l.id = sl.label_id

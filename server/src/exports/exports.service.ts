@@ -9,6 +9,7 @@ import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import type { ExportJob, ExportSettings, ExportStarted, SpanList } from '@backflow/contracts';
 import { encodeExample, TfRecordWriter, type WrittenFile } from '@backflow/tfrecord';
+import { type FeatureStatistics, StatisticsAccumulator } from '@backflow/drift';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainEvents } from '../common/events/domain-events';
 import { JobsService } from '../common/jobs/jobs.service';
@@ -20,7 +21,7 @@ import { ProjectsService } from '../projects/projects.service';
 import { ExportErrors } from './exports.errors';
 import { stringify } from 'csv-stringify/sync';
 import { ParquetSchema, ParquetWriter } from '@dsnp/parquetjs';
-import { columnsOf, exportedName, schemaText, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
+import { columnsOf, exportedName, featureValues, schemaText, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
 import { ExportsRepository, type VersionRow, type VersionToWrite } from './exports.repository';
 import { CronExpressionParser } from 'cron-parser';
 import { splitOf, type Split } from './split';
@@ -58,6 +59,8 @@ export interface Manifest {
   agreement: { labelsWithAgreement: number; mean: number | null; min: number | null };
   labelTimeRange: { from: string | null; to: string | null };
   features: FeatureSpec[];
+  /** per exported feature: presence, numeric moments or categorical frequencies (TFDV's statistics, in JSON) */
+  statistics: FeatureStatistics[];
   settings: ExportSettings;
   files: Array<{ path: string; format: string; split: Split; rows: number; bytes: number; sha256: string }>;
 }
@@ -397,6 +400,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
     const shards = (_split: Split) => 0; // written as -of-00000, renamed once the count is known
     const written: Manifest['files'] = [];
     const tally = { labels: {} as Record<string, number>, sources: {} as Record<string, number>, agreementSum: 0, agreementCount: 0, agreementMin: null as number | null };
+    const statistics = new StatisticsAccumulator(features.map((f) => ({ name: f.name, kind: f.type === 'bytes' ? 'categorical' : 'numeric' })));
 
     // one open writer per format and split; a shard closes when it holds shardRows rows
     const open = new Map<string, { writer: FormatWriter; rows: number; shard: number }>();
@@ -457,6 +461,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
             await entry.writer.write(row);
             entry.rows++;
           }
+          statistics.add(features.map((f) => featureValues(row.input[f.name], f.type)));
           tally.labels[row.label] = (tally.labels[row.label] ?? 0) + 1;
           tally.sources[row.source] = (tally.sources[row.source] ?? 0) + 1;
           if (row.agreement !== null) {
@@ -509,6 +514,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
       agreement: { labelsWithAgreement: tally.agreementCount, mean: tally.agreementCount ? tally.agreementSum / tally.agreementCount : null, min: tally.agreementMin },
       labelTimeRange: { from: target.labelFrom?.toISOString() ?? null, to: target.labelTo?.toISOString() ?? null },
       features: [...features],
+      statistics: statistics.result(),
       settings,
       files: written,
     };
