@@ -6,6 +6,7 @@ import { NewProjectPage } from './pages/new-project-page';
 import { ProjectSettingsPage } from './pages/project-settings-page';
 import { ProjectsPage } from './pages/projects-page';
 import { ReviewPage } from './pages/review-page';
+import { QualityPage } from './pages/quality-page';
 import { UsersPage } from './pages/users-page';
 import { LoadingPage, ServerUnavailablePage } from './pages/status-pages';
 
@@ -25,6 +26,7 @@ export function App() {
       const admin = session.user.role === 'admin';
       if (route.page === 'label') return <LabelPage key={route.slug} slug={route.slug} session={session} onSignOut={signOut} />;
       if (route.page === 'review') return <ReviewPage key={route.slug} slug={route.slug} session={session} onSignOut={signOut} />;
+      if (route.page === 'quality') return <QualityPage key={route.slug} slug={route.slug} session={session} onSignOut={signOut} />;
       if (route.page === 'settings' && admin) return <ProjectSettingsPage key={route.slug} slug={route.slug} session={session} onSignOut={signOut} />;
       if (route.page === 'users' && admin) return <UsersPage session={session} onSignOut={signOut} />;
       if (route.page === 'new-project' && admin) return <NewProjectPage session={session} onSignOut={signOut} />;

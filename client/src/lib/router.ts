@@ -22,18 +22,19 @@ export function usePath(): string {
   return useSyncExternalStore(subscribe, () => window.location.pathname);
 }
 
-export type Route = { page: 'projects' } | { page: 'new-project' } | { page: 'users' } | { page: 'label' | 'review' | 'settings'; slug: string };
+export type Route = { page: 'projects' } | { page: 'new-project' } | { page: 'users' } | { page: 'label' | 'review' | 'settings' | 'quality'; slug: string };
 
 /** The screen a path names; anything unknown is the projects page. */
 export function routeOf(path: string): Route {
   if (/^\/projects\/new\/?$/.test(path)) return { page: 'new-project' };
   if (/^\/users\/?$/.test(path)) return { page: 'users' };
-  const match = /^\/projects\/([^/]+)\/(label|review|settings)\/?$/.exec(path);
-  if (match) return { page: match[2] as 'label' | 'review' | 'settings', slug: decodeURIComponent(match[1]) };
+  const match = /^\/projects\/([^/]+)\/(label|review|settings|quality)\/?$/.exec(path);
+  if (match) return { page: match[2] as 'label' | 'review' | 'settings' | 'quality', slug: decodeURIComponent(match[1]) };
   return { page: 'projects' };
 }
 
 export const labelingPath = (slug: string) => `/projects/${encodeURIComponent(slug)}/label`;
 export const reviewPath = (slug: string) => `/projects/${encodeURIComponent(slug)}/review`;
 export const settingsPath = (slug: string) => `/projects/${encodeURIComponent(slug)}/settings`;
+export const qualityPath = (slug: string) => `/projects/${encodeURIComponent(slug)}/quality`;
 export const newProjectPath = '/projects/new';

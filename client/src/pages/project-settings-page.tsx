@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { errorMessage } from '../lib/api';
-import { labelingPath, navigate } from '../lib/router';
+import { labelingPath, navigate, qualityPath } from '../lib/router';
 import type { Session } from '../modules/auth/api/session-api';
 import { createApiKey, fetchApiKeys, fetchProject, revokeApiKey, type ApiKey, type Project } from '../modules/projects/api/projects-api';
 import { LiveOperations } from '../modules/operations/live-operations';
@@ -57,9 +57,14 @@ export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSetting
     <PageShell session={session} onSignOut={onSignOut} className="admin-page" back>
         <div className="admin-page__head">
           <h1 className="admin-page__title">{project?.name ?? slug}</h1>
-          <Button variant="secondary" onClick={() => navigate(labelingPath(slug))}>
-            Open the labeling queue
-          </Button>
+          <div className="admin-page__actions">
+            <Button variant="secondary" onClick={() => navigate(qualityPath(slug))} data-testid="open-quality">
+              Quality and monitoring
+            </Button>
+            <Button variant="secondary" onClick={() => navigate(labelingPath(slug))}>
+              Open the labeling queue
+            </Button>
+          </div>
         </div>
         <nav className="admin-nav" aria-label="Sections">
           {[

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { labelingPath, navigate, reviewPath, settingsPath } from '../../../lib/router';
+import { labelingPath, navigate, qualityPath, reviewPath, settingsPath } from '../../../lib/router';
 import { fetchQueueStats } from '../../labeling/api/labeling-api';
 import { Badge } from '../../../ui/badge';
 import { Card } from '../../../ui/card';
@@ -108,6 +108,19 @@ export function ProjectCard({ project, role }: ProjectCardProps) {
           data-testid="open-review"
         >
           Open the review queue
+        </a>
+      ) : null}
+      {role === 'reviewer' || role === 'admin' ? (
+        <a
+          className="project-card__review"
+          href={qualityPath(project.slug)}
+          onClick={(event) => {
+            event.preventDefault();
+            navigate(qualityPath(project.slug));
+          }}
+          data-testid="open-quality"
+        >
+          Quality and monitoring
         </a>
       ) : null}
 

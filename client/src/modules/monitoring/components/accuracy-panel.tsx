@@ -1,0 +1,84 @@
+import { useMemo, useState } from 'react';
+import { Area, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { MonitoringReply } from '@backflow/contracts';
+import { interval, percent, sliceName, tick } from './format';
+
+const rowKey = (r: MonitoringReply['accuracy'][number]) => `${r.modelVersion}|${r.sliceKey}|${r.sliceValue}`;
+
+/** Accuracy per model version × slice: the chosen row over time with its interval, and every row against its baseline. */
+export function AccuracyPanel({ data }: { data: MonitoringReply }) {
+  const [chosen, setChosen] = useState<string>('*|*|*');
+  const row = data.accuracy.find((r) => rowKey(r) === chosen) ?? data.accuracy[0];
+  const points = useMemo(
+    () => (row?.series ?? []).map((p) => ({ at: tick(p.at, data.bucket), accuracy: p.accuracy.value, band: [p.accuracy.low, p.accuracy.high] as [number, number], labels: p.accuracy.n })),
+    [row, data.bucket],
+  );
+  return (
+    <section className="admin-section" aria-labelledby="accuracy-title" data-testid="accuracy-panel">
+      <div className="admin-section__head">
+        <h2 id="accuracy-title">Model accuracy by slice</h2>
+        <label className="admin-section__control">
+          Slice{' '}
+          <select value={row ? rowKey(row) : ''} onChange={(event) => setChosen(event.target.value)} data-testid="accuracy-slice">
+            {data.accuracy.map((r) => (
+              <option key={rowKey(r)} value={rowKey(r)}>
+                {r.modelVersion === '*' ? 'every version' : `version ${r.modelVersion}`} · {sliceName(r.sliceKey, r.sliceValue)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <p className="admin-section__lede">
+        From {data.labels.human.toLocaleString()} human labels in the range, each weighted by 1 / the chance routing had of picking its prediction, so the figures describe all
+        traffic and not only what was uncertain. The shaded band is a 95% interval; a few heavily weighted labels make it wide.
+        {data.feedbackAccuracy ? ` Feedback labels (${data.feedbackAccuracy.n.toLocaleString()}, not a designed sample) agree with the model ${percent(data.feedbackAccuracy.value)} of the time.` : ''}
+      </p>
+      {row && points.length > 0 ? (
+        <div className="ops-chart" role="img" aria-label={`Accuracy of ${sliceName(row.sliceKey, row.sliceValue)} over time`}>
+          <ResponsiveContainer width="100%" height={220}>
+            <ComposedChart data={points} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
+              <CartesianGrid stroke="#e4ded3" vertical={false} />
+              <XAxis dataKey="at" tick={{ fontSize: 12 }} minTickGap={40} />
+              <YAxis domain={[0, 1]} tickFormatter={(v: number) => percent(v, 0)} tick={{ fontSize: 12 }} width={44} />
+              <Tooltip formatter={(value) => (Array.isArray(value) ? `${percent(Number(value[0]))}–${percent(Number(value[1]))}` : percent(Number(value)))} />
+              <Legend />
+              <Area dataKey="band" name="95% interval" stroke="none" fill="#d5efeb" isAnimationActive={false} />
+              <Line dataKey="accuracy" name="accuracy" stroke="#0c6b66" strokeWidth={2} dot={{ r: 2 }} isAnimationActive={false} />
+              {row.baseline ? <ReferenceLine y={row.baseline.value} stroke="#c2661c" strokeDasharray="5 4" label={{ value: 'baseline', fontSize: 11, fill: '#c2661c', position: 'insideTopRight' }} /> : null}
+            </ComposedChart>
+          </ResponsiveContainer>
+        </div>
+      ) : (
+        <p className="admin-section__lede">No labelled predictions in this range yet.</p>
+      )}
+      <table className="admin-table" data-testid="accuracy-table">
+        <thead>
+          <tr>
+            <th scope="col">Version · slice</th>
+            <th scope="col">Accuracy now (95%)</th>
+            <th scope="col">Baseline</th>
+            <th scope="col">Labels (effective)</th>
+            <th scope="col">Calibration error</th>
+          </tr>
+        </thead>
+        <tbody>
+          {data.accuracy.slice(0, 30).map((r) => {
+            // marked only when the whole interval sits under the baseline: a fall the labels can vouch for
+            const fell = r.accuracy && r.baseline && r.accuracy.high < r.baseline.value;
+            return (
+              <tr key={rowKey(r)}>
+                <td>
+                  {r.modelVersion === '*' ? 'every version' : r.modelVersion} · {sliceName(r.sliceKey, r.sliceValue)}
+                </td>
+                <td className={fell ? 'metric--down' : undefined}>{interval(r.accuracy)}</td>
+                <td>{interval(r.baseline)}</td>
+                <td>{r.accuracy ? `${r.accuracy.n} (${Math.round(r.accuracy.effectiveN)})` : '0'}</td>
+                <td>{percent(r.calibrationError)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </section>
+  );
+}

@@ -1,0 +1,46 @@
+import type { MonitoringReply } from '@backflow/contracts';
+import { Badge } from '../../../ui/badge';
+
+const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+/** Alerts (open first) and the slice boosts they hold on routing. */
+export function AlertsPanel({ data }: { data: MonitoringReply }) {
+  // several alerts may boost one slice: routing multiplies their factors (up to 100)
+  const bySlice = new Map<string, { factor: number; until: string }>();
+  for (const b of data.boosts) {
+    const seen = bySlice.get(b.slice);
+    bySlice.set(b.slice, { factor: Math.min(100, (seen?.factor ?? 1) * b.factor), until: seen && seen.until > b.until ? seen.until : b.until });
+  }
+  const alerts = [...data.alerts].sort((a, b) => Number(a.resolvedAt !== null) - Number(b.resolvedAt !== null) || b.createdAt.localeCompare(a.createdAt));
+  return (
+    <section className="admin-section" aria-labelledby="alerts-title" data-testid="alerts-panel">
+      <div className="admin-section__head">
+        <h2 id="alerts-title">Alerts</h2>
+        {bySlice.size ? (
+          <p className="admin-section__lede" data-testid="boosts">
+            Routing leans toward{' '}
+            {[...bySlice].map(([slice, b], i) => (
+              <span key={slice}>
+                {i ? ', ' : ''}
+                <strong>{slice}</strong> ×{Math.round(b.factor)} until {when.format(new Date(b.until))}
+              </span>
+            ))}
+          </p>
+        ) : null}
+      </div>
+      {alerts.length === 0 ? (
+        <p className="admin-section__lede">No alerts: every slice is within its baseline and no feature has drifted.</p>
+      ) : (
+        <ul className="alert-list">
+          {alerts.slice(0, 20).map((a) => (
+            <li key={a.id} className={a.resolvedAt ? 'alert-list__item alert-list__item--resolved' : 'alert-list__item'}>
+              <Badge tone={a.resolvedAt ? 'neutral' : a.kind === 'accuracy' ? 'amber' : 'ink'}>{a.resolvedAt ? 'resolved' : a.kind}</Badge>
+              <span>{a.message}</span>
+              <time dateTime={a.createdAt}>{when.format(new Date(a.createdAt))}</time>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
