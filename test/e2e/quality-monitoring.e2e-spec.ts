@@ -315,6 +315,29 @@ describe('quality and monitoring', () => {
     expect(alerts.find((a: any) => a.slice === 'country=FR').resolvedAt).not.toBeNull();
   });
 
+  it('measures drift against uploaded training statistics when there is no reference window', async () => {
+    const p = await setUp({ routing: { threshold: 0.99, explorationRate: 0 }, monitoring: { drift: { minCount: 50 } } });
+    // training saw x only under 50, and y evenly
+    const baseline = { features: { x: { kind: 'numeric', edges: [25, 50, 75], counts: [500, 500, 0, 0] }, y: { kind: 'categorical', frequencies: { a: 1, b: 1, c: 1 } } } };
+    const uploaded = await app.request('PUT', p.path('/monitoring/baseline'), { token: admin, body: baseline });
+    expect(uploaded.status).toBe(200);
+    expect(uploaded.body.features).toEqual(['x', 'y']);
+    await p.ingest(Array.from({ length: 300 }, (_, i) => prediction(i, { country: 'FR', truth: 'ham', predicted: 'ham', confidence: 0.9, x: unitDraw(`u${i}`) * 100 })));
+    const reply = (await app.request('GET', p.path('/monitoring'), { token: admin })).body;
+    const x = reply.drift.find((d: any) => d.feature === 'x');
+    expect(x).toMatchObject({ baseline: 'uploaded', drifted: true });
+    expect(x.value).toBeGreaterThan(0.2);
+    expect(reply.drift.find((d: any) => d.feature === 'y')).toMatchObject({ baseline: 'uploaded', drifted: false });
+    const raised = (await app.request('POST', p.path('/monitoring/evaluate'), { token: admin })).body.raised;
+    expect(raised.map((a: any) => a.feature)).toEqual(['x']);
+
+    const bad = await app.request('PUT', p.path('/monitoring/baseline'), { token: admin, body: { features: { x: { kind: 'numeric', edges: [1, 2], counts: [1, 2] } } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.field).toBe('features.x.counts');
+    const rater = await createUser(app, admin, 'rater', p);
+    expect((await app.request('PUT', p.path('/monitoring/baseline'), { token: rater.token, body: baseline })).status).toBe(403);
+  });
+
   it('infers a schema from traffic, counts anomalies against it (kept, not refused), and takes an uploaded one', async () => {
     const p = await setUp({ routing: { threshold: 0.99, explorationRate: 0 } });
     await p.ingest(Array.from({ length: 100 }, (_, i) => prediction(i, { country: 'FR', truth: 'ham', predicted: 'ham', confidence: 0.9 })));

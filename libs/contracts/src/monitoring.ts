@@ -71,6 +71,7 @@ export const FeatureDrift = z
     threshold: z.number(),
     value: z.number().nullable().describe('the current window against the baseline'),
     drifted: z.boolean(),
+    baseline: z.enum(['reference_window', 'uploaded']).describe('what the current window is compared with'),
     series: z.array(z.object({ at: z.string(), value: z.number(), count: z.number().int() })),
     slices: z.array(z.object({ slice: z.string(), value: z.number(), count: z.number().int() })).describe('the same within each slice value, worst first'),
   })
@@ -109,6 +110,31 @@ export const FeatureSchemaReply = z
   .object({ features: z.array(FeatureSchemaField), source: z.enum(['inferred', 'uploaded']).nullable(), updatedAt: z.string().nullable() })
   .meta({ id: 'FeatureSchemaReply' });
 export type FeatureSchemaReply = z.infer<typeof FeatureSchemaReply>;
+
+export const BaselineFeature = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('numeric'),
+    edges: z.array(z.number()).min(1).max(1_000).describe('bin edges, ascending: a value at or under edge i falls in bin i, above the last in the last bin'),
+    counts: z.array(z.number().min(0)).max(1_001).describe('one count per bin: edges.length + 1'),
+  }),
+  z.strictObject({ kind: z.literal('categorical'), frequencies: z.record(z.string().max(1_000), z.number().min(0)).describe('count (or share) of each value') }),
+]);
+export type BaselineFeature = z.infer<typeof BaselineFeature>;
+
+export const BaselineStatisticsRequest = z
+  .strictObject({ features: z.record(z.string().min(1).max(128), BaselineFeature) })
+  .superRefine((request, ctx) => {
+    for (const [name, f] of Object.entries(request.features)) {
+      if (f.kind !== 'numeric') continue;
+      if (f.counts.length !== f.edges.length + 1) ctx.addIssue({ code: 'custom', path: ['features', name, 'counts'], message: 'one count per bin: edges.length + 1' });
+      if (f.edges.some((e, i) => i > 0 && e <= f.edges[i - 1])) ctx.addIssue({ code: 'custom', path: ['features', name, 'edges'], message: 'edges must ascend' });
+    }
+  })
+  .meta({ id: 'BaselineStatistics' });
+export type BaselineStatisticsRequest = z.infer<typeof BaselineStatisticsRequest>;
+
+export const BaselineStatisticsReply = z.object({ features: z.array(z.string()).describe('the features that now have uploaded statistics') }).meta({ id: 'BaselineStatisticsReply' });
+export type BaselineStatisticsReply = z.infer<typeof BaselineStatisticsReply>;
 
 export const MonitoringReply = z
   .object({

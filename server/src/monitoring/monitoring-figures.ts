@@ -1,5 +1,5 @@
 import { anomaliesOf, AnomalyKind, categoricalValues, Estimate, expectedCalibrationError, fallPValue, FeatureSchema, frequencies, histogram, isCategorical, jensenShannon, lInfinity, numericValues, quantileEdges, Schema, weightedProportion } from '@backflow/drift';
-import type { FeatureDrift, MonitoringSettings, SliceAccuracy } from '@backflow/contracts';
+import type { BaselineFeature, FeatureDrift, MonitoringSettings, SliceAccuracy } from '@backflow/contracts';
 import type { LabeledPrediction, NewAlert, ObservedInput } from './monitoring.repository';
 
 export const ALL = '*';
@@ -120,11 +120,22 @@ interface FeatureDistance {
   count: number;
 }
 
+const present = (feature: FeatureSchema, inputs: readonly ObservedInput[]) => inputs.filter((i) => i.input[feature.name] !== undefined && i.input[feature.name] !== null);
+
+/** One feature's distance from uploaded baseline statistics (e.g. of the training data). */
+function distanceFromUploaded(feature: FeatureSchema, baseline: BaselineFeature, current: readonly ObservedInput[], minCount: number): FeatureDistance | undefined {
+  const cur = present(feature, current);
+  if (cur.length < minCount) return undefined;
+  if (baseline.kind === 'categorical') {
+    return { value: lInfinity(new Map(Object.entries(baseline.frequencies)), frequencies(cur.flatMap((i) => categoricalValues(i.input[feature.name])))).distance, count: cur.length };
+  }
+  return { value: jensenShannon(baseline.counts, histogram(cur.flatMap((i) => numericValues(i.input[feature.name])), baseline.edges)), count: cur.length };
+}
+
 /** One feature's distance between two sets of inputs, or undefined when either has too few values. */
 function distance(feature: FeatureSchema, baseline: readonly ObservedInput[], current: readonly ObservedInput[], minCount: number): FeatureDistance | undefined {
-  const present = (inputs: readonly ObservedInput[]) => inputs.filter((i) => i.input[feature.name] !== undefined && i.input[feature.name] !== null);
-  const base = present(baseline);
-  const cur = present(current);
+  const base = present(feature, baseline);
+  const cur = present(feature, current);
   if (base.length < minCount || cur.length < minCount) return undefined;
   if (isCategorical(feature.type)) {
     return { value: lInfinity(frequencies(base.flatMap((i) => categoricalValues(i.input[feature.name]))), frequencies(cur.flatMap((i) => categoricalValues(i.input[feature.name])))).distance, count: cur.length };
@@ -150,9 +161,18 @@ function inSlice(slice: string): (i: ObservedInput) => boolean {
 /**
  * Drift of each schema feature, current window against the reference window: Jensen-Shannon
  * divergence over the baseline's deciles for numbers, L-infinity over shares for categories;
- * overall, within each slice value, and per chart bucket of the current window.
+ * overall, within each slice value, and per chart bucket of the current window. A feature with
+ * uploaded statistics (`uploaded`, e.g. the training data's) is measured against those overall
+ * and per bucket; within slices, against the same slice in the reference window.
  */
-export function driftOf(schema: Schema, baseline: readonly ObservedInput[], current: readonly ObservedInput[], windows: Windows, settings: MonitoringSettings): { features: FeatureDrift[]; alerts: NewAlert[] } {
+export function driftOf(
+  schema: Schema,
+  baseline: readonly ObservedInput[],
+  current: readonly ObservedInput[],
+  windows: Windows,
+  settings: MonitoringSettings,
+  uploaded: Readonly<Record<string, BaselineFeature>> = {},
+): { features: FeatureDrift[]; alerts: NewAlert[] } {
   const { drift } = settings;
   const slices = sliceValues(current, drift.sliceKeys);
   const buckets = new Map<string, ObservedInput[]>();
@@ -166,7 +186,9 @@ export function driftOf(schema: Schema, baseline: readonly ObservedInput[], curr
     const categorical = isCategorical(feature.type);
     const threshold = drift.features[feature.name] ?? (categorical ? drift.categoricalThreshold : drift.numericThreshold);
     const metric = categorical ? 'l_infinity' : 'jensen_shannon';
-    const overall = distance(feature, baseline, current, drift.minCount);
+    const statistics = Object.hasOwn(uploaded, feature.name) ? uploaded[feature.name] : undefined;
+    const against = (inputs: readonly ObservedInput[], minCount: number) => (statistics ? distanceFromUploaded(feature, statistics, inputs, minCount) : distance(feature, baseline, inputs, minCount));
+    const overall = against(current, drift.minCount);
     const perSlice = slices.flatMap((slice) => {
       const d = distance(feature, baseline.filter(inSlice(slice)), current.filter(inSlice(slice)), drift.minCount);
       return d ? [{ slice, ...d }] : [];
@@ -179,10 +201,11 @@ export function driftOf(schema: Schema, baseline: readonly ObservedInput[], curr
       threshold,
       value: overall?.value ?? null,
       drifted: (overall?.value ?? 0) > threshold || perSlice.some((s) => s.value > threshold),
+      baseline: statistics ? 'uploaded' : 'reference_window',
       series: [...buckets]
         .sort(([a], [b]) => a.localeCompare(b))
         .flatMap(([at, inputs]) => {
-          const d = distance(feature, baseline, inputs, MIN_POINT_COUNT);
+          const d = against(inputs, MIN_POINT_COUNT);
           return d ? [{ at, value: d.value, count: d.count }] : [];
         }),
       slices: perSlice,

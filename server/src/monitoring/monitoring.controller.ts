@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { EvaluateReply, FeatureSchemaReply, FeatureSchemaRequest, MonitoringQuery, MonitoringReply } from '@backflow/contracts';
+import { BaselineStatisticsReply, BaselineStatisticsRequest, EvaluateReply, FeatureSchemaReply, FeatureSchemaRequest, MonitoringQuery, MonitoringReply } from '@backflow/contracts';
 import { openApiSchema, ValidBody, ValidQuery } from '../common/validation/zod-validation.pipe';
 import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
 import type { ProjectEntity } from '../projects/project.entity';
@@ -26,6 +26,14 @@ export class MonitoringController {
   @ApiOkResponse({ schema: openApiSchema(EvaluateReply) })
   evaluate(@CurrentProject() project: ProjectEntity): Promise<EvaluateReply> {
     return this.monitoring.evaluate(project);
+  }
+
+  /** Admins: per-feature statistics of the training data (histograms, value counts); drift is then measured against them. */
+  @Put('baseline')
+  @ProjectRoute()
+  @ApiOkResponse({ schema: openApiSchema(BaselineStatisticsReply) })
+  uploadBaseline(@ValidBody(BaselineStatisticsRequest) body: BaselineStatisticsRequest, @CurrentProject() project: ProjectEntity): Promise<BaselineStatisticsReply> {
+    return this.monitoring.uploadBaseline(project, body);
   }
 
   @Get('schema')

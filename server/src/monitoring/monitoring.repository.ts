@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import type { BaselineFeature } from '@backflow/contracts';
 import type { Schema } from '@backflow/drift';
 
 export interface LabeledPrediction {
@@ -99,6 +100,20 @@ export class MonitoringRepository {
        ON CONFLICT (project_id) DO UPDATE SET schema = EXCLUDED.schema, source = EXCLUDED.source, updated_at = now()
         WHERE feature_schemas.source = 'inferred' OR EXCLUDED.source = 'uploaded'`,
       [projectId, JSON.stringify(schema), source],
+    );
+  }
+
+  async baselineStatistics(manager: EntityManager, projectId: string): Promise<Record<string, BaselineFeature>> {
+    const [row]: Array<{ baseline: { features: Record<string, BaselineFeature> } | null }> = await manager.query(`SELECT baseline FROM feature_schemas WHERE project_id = $1`, [projectId]);
+    return row?.baseline?.features ?? {};
+  }
+
+  /** Uploaded statistics to measure drift against (kept beside the schema; a project without a schema row gets an empty uploaded schema). */
+  async saveBaselineStatistics(manager: EntityManager, projectId: string, features: Record<string, BaselineFeature>): Promise<void> {
+    await manager.query(
+      `INSERT INTO feature_schemas (project_id, schema, source, baseline) VALUES ($1, '{"features": []}', 'inferred', $2)
+       ON CONFLICT (project_id) DO UPDATE SET baseline = EXCLUDED.baseline, updated_at = now()`,
+      [projectId, JSON.stringify({ features })],
     );
   }
 

@@ -3,7 +3,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { inferSchema, Schema, weightedProportion } from '@backflow/drift';
-import type { EvaluateReply, FeatureSchemaReply, FeatureSchemaRequest, MonitoringAlert, MonitoringReply, MonitoringSettings } from '@backflow/contracts';
+import type { BaselineStatisticsRequest, EvaluateReply, FeatureSchemaReply, FeatureSchemaRequest, MonitoringAlert, MonitoringReply, MonitoringSettings } from '@backflow/contracts';
 import { JobsService } from '../common/jobs/jobs.service';
 import { deliver } from '../common/webhook/webhook';
 import type { ProjectEntity } from '../projects/project.entity';
@@ -60,7 +60,7 @@ export class MonitoringService implements OnModuleInit {
   /** The project's schema: uploaded, or inferred once from traffic and kept. */
   private async schemaOf(project: ProjectEntity, sample: readonly ObservedInput[]): Promise<Schema> {
     const stored = await this.repository.schema(this.dataSource.manager, project.id);
-    if (stored) return stored.schema;
+    if (stored && (stored.source === 'uploaded' || stored.schema.features.length)) return stored.schema;
     if (sample.length === 0) return { features: [] };
     const schema = inferSchema(sample.map((i) => i.input));
     await this.repository.saveSchema(this.dataSource.manager, project.id, schema, 'inferred');
@@ -79,9 +79,10 @@ export class MonitoringService implements OnModuleInit {
       this.repository.inputsBetween(manager, project.id, windows.windowFrom, now, MAX_INPUTS),
     ]);
     const schema = await this.schemaOf(project, baselineInputs.length ? baselineInputs : currentInputs);
+    const uploaded = await this.repository.baselineStatistics(manager, project.id);
     const classes = project.labels.map((l) => l.name);
     const accuracy = accuracyTable(labels, windows, classes);
-    const drift = driftOf(schema, baselineInputs, currentInputs, windows, settings);
+    const drift = driftOf(schema, baselineInputs, currentInputs, windows, settings, uploaded);
     const anomalies = anomaliesIn(schema, currentInputs, settings);
     return {
       settings,
@@ -159,6 +160,12 @@ export class MonitoringService implements OnModuleInit {
   async schema(project: ProjectEntity): Promise<FeatureSchemaReply> {
     const stored = await this.repository.schema(this.dataSource.manager, project.id);
     return { features: stored?.schema.features ?? [], source: stored?.source ?? null, updatedAt: stored?.updatedAt.toISOString() ?? null };
+  }
+
+  /** Statistics of the training data (or any reference) to measure drift against, per feature, instead of the reference window. */
+  async uploadBaseline(project: ProjectEntity, request: BaselineStatisticsRequest): Promise<{ features: string[] }> {
+    await this.repository.saveBaselineStatistics(this.dataSource.manager, project.id, request.features);
+    return { features: Object.keys(request.features).sort() };
   }
 
   /** An uploaded schema (from training, e.g. TFDV's) replaces the inferred one and is never re-inferred. */

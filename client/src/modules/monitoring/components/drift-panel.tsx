@@ -50,6 +50,9 @@ export function DriftPanel({ data }: { data: MonitoringReply }) {
               ))}
             </select>
           </label>
+          <p className="admin-section__lede">
+            {feature.feature} is compared with {feature.baseline === 'uploaded' ? 'the statistics uploaded for it (e.g. of the training data)' : 'the reference window'}.
+          </p>
           {feature.series.length ? (
             <div className="ops-chart" role="img" aria-label={`Drift of ${feature.feature} over time`}>
               <ResponsiveContainer width="100%" height={180}>
