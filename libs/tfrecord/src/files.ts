@@ -4,7 +4,8 @@ import { open } from 'node:fs/promises';
 import { Transform, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { frameRecord, unframeRecords } from './framing';
+import { type ExampleFeatures, prepareExample, writeExample } from './example';
+import { FRAME_OVERHEAD, maskedCrc32c, unframeRecords, writeFramedRecord } from './framing';
 
 export interface WrittenFile {
   path: string;
@@ -26,8 +27,9 @@ const CHUNK_BYTES = 256 * 1024;
 
 export class TfRecordWriter {
   private readonly gzip = createGzip({ chunkSize: 64 * 1024 });
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  // records are framed straight into a chunk; a chunk handed to gzip is never written again
+  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
   private readonly file: Writable;
   private readonly hash = createHash('sha256');
   private records = 0;
@@ -48,18 +50,41 @@ export class TfRecordWriter {
   /** Adds a record; resolves at once, or, when a chunk goes to gzip, once gzip has room again. */
   async write(data: Uint8Array): Promise<void> {
     this.records++;
-    const record = frameRecord(data);
-    this.pending.push(record);
-    this.pendingBytes += record.length;
-    if (this.pendingBytes >= CHUNK_BYTES) await this.flush();
+    const size = FRAME_OVERHEAD + data.byteLength;
+    if (this.used + size > this.chunk.length) {
+      await this.flush();
+      if (size > this.chunk.length) this.chunk = Buffer.allocUnsafe(size);
+    }
+    this.used = writeFramedRecord(this.chunk, this.used, data);
+    if (this.used >= CHUNK_BYTES) await this.flush();
+  }
+
+  /** Adds a tf.Example, encoded straight into the chunk (no buffer of its own). */
+  async writeExample(features: ExampleFeatures): Promise<void> {
+    const prepared = prepareExample(features);
+    const size = FRAME_OVERHEAD + prepared.size;
+    if (this.used + size > this.chunk.length) {
+      await this.flush();
+      if (size > this.chunk.length) this.chunk = Buffer.allocUnsafe(size);
+    }
+    this.records++;
+    const at = this.used;
+    const out = this.chunk;
+    out.writeUInt32LE(prepared.size, at);
+    out.writeUInt32LE(0, at + 4);
+    out.writeUInt32LE(maskedCrc32c(out.subarray(at, at + 8)), at + 8);
+    const end = writeExample(prepared, out, at + 12);
+    out.writeUInt32LE(maskedCrc32c(out.subarray(at + 12, end)), end);
+    this.used = end + 4;
+    if (this.used >= CHUNK_BYTES) await this.flush();
   }
 
   private async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const chunk = Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
-    this.pendingBytes = 0;
-    if (!this.gzip.write(chunk)) await new Promise<void>((resolve) => this.gzip.once('drain', resolve));
+    if (this.used === 0) return;
+    const full = this.chunk.subarray(0, this.used);
+    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    this.used = 0;
+    if (!this.gzip.write(full)) await new Promise<void>((resolve) => this.gzip.once('drain', resolve));
   }
 
   async close(): Promise<WrittenFile> {

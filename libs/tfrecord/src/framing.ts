@@ -17,13 +17,23 @@ export function maskedCrc32c(data: Uint8Array): number {
   return maskCrc(crc32c(Buffer.from(data.buffer, data.byteOffset, data.byteLength)) >>> 0);
 }
 
+export const FRAME_OVERHEAD = 16;
+
+/** Writes one record's TFRecord bytes into `out` at `at` (room for data + 16 bytes); returns the offset after it. */
+export function writeFramedRecord(out: Buffer, at: number, data: Uint8Array): number {
+  // a record is under 4 GiB: the high word of the uint64 length is 0
+  out.writeUInt32LE(data.byteLength, at);
+  out.writeUInt32LE(0, at + 4);
+  out.writeUInt32LE(maskedCrc32c(out.subarray(at, at + 8)), at + 8);
+  out.set(data, at + 12);
+  out.writeUInt32LE(maskedCrc32c(data), at + 12 + data.byteLength);
+  return at + FRAME_OVERHEAD + data.byteLength;
+}
+
 /** One record as TFRecord bytes: 12 bytes of header, the data, 4 bytes of footer. */
 export function frameRecord(data: Uint8Array): Buffer {
-  const record = Buffer.allocUnsafe(12 + data.byteLength + 4);
-  record.writeBigUInt64LE(BigInt(data.byteLength), 0);
-  record.writeUInt32LE(maskedCrc32c(record.subarray(0, 8)), 8);
-  record.set(data, 12);
-  record.writeUInt32LE(maskedCrc32c(data), 12 + data.byteLength);
+  const record = Buffer.allocUnsafe(FRAME_OVERHEAD + data.byteLength);
+  writeFramedRecord(record, 0, data);
   return record;
 }
 

@@ -1,3 +1,3 @@
-export { decodeExample, encodeExample, type ExampleFeatures, type FeatureValue } from './example';
-export { CorruptRecordError, frameRecord, maskCrc, maskedCrc32c, unframeRecords, unmaskCrc } from './framing';
+export { decodeExample, encodeExample, encodeExampleReference, prepareExample, writeExample, type ExampleFeatures, type FeatureValue, type PreparedExample } from './example';
+export { CorruptRecordError, frameRecord, maskCrc, maskedCrc32c, unframeRecords, unmaskCrc, writeFramedRecord } from './framing';
 export { readTfRecordFile, TfRecordWriter, type WrittenFile } from './files';

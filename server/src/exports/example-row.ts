@@ -17,6 +17,8 @@ export interface ExportRow {
   modelName: string;
   modelVersion: string;
   bucket: number;
+  /** each feature's values by its type, worked out once per row (`valuesOf`) for every writer */
+  values?: Array<Array<number | string>>;
 }
 
 /** Names every example carries besides the input features; an input feature of the same name is exported as `input_<name>`. */
@@ -41,12 +43,28 @@ function asFloat(value: unknown): number | undefined {
   return undefined;
 }
 
+function asBytes(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
 /** A feature's values by its declared type; values that do not fit the type are left out. */
 export function featureValues(value: unknown, type: FeatureType): Array<number | string> {
+  if (!Array.isArray(value)) {
+    // the common case, a scalar: no intermediate arrays
+    const one = type === 'int' ? asInt(value) : type === 'float' ? asFloat(value) : asBytes(value);
+    return one === undefined ? [] : [one];
+  }
   const values = listOf(value);
   if (type === 'int') return values.map(asInt).filter((v): v is number => v !== undefined);
   if (type === 'float') return values.map(asFloat).filter((v): v is number => v !== undefined);
   return values.filter((v) => v !== null && v !== undefined).map((v) => (typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)));
+}
+
+/** Each feature's values for a row, in the order of `features`, worked out on first use. */
+export function valuesOf(row: ExportRow, features: readonly FeatureSpec[]): Array<Array<number | string>> {
+  if (!row.values) row.values = features.map((f) => featureValues(row.input[f.name], f.type));
+  return row.values;
 }
 
 /** The tf.Example of a row: its features, the label as index and name, its source, weight, prediction id and model version. */
@@ -59,8 +77,10 @@ export function toExample(row: ExportRow, features: readonly FeatureSpec[], labe
     prediction_id: { kind: 'bytes', values: [row.predictionId] },
     model_version: { kind: 'bytes', values: [row.modelVersion] },
   };
-  for (const feature of features) {
-    const values = featureValues(row.input[feature.name], feature.type);
+  const all = valuesOf(row, features);
+  for (let i = 0; i < features.length; i++) {
+    const feature = features[i];
+    const values = all[i];
     if (values.length === 0) continue; // absent: TensorFlow reads a missing feature
     const name = exportedName(feature.name);
     if (feature.type === 'int') example[name] = { kind: 'int64', values: values as number[] };
@@ -80,8 +100,10 @@ export function toJson(row: ExportRow, features: readonly FeatureSpec[], labels:
     label_source: row.source,
     weight: row.weight,
   };
-  for (const feature of features) {
-    const values = featureValues(row.input[feature.name], feature.type);
+  const all = valuesOf(row, features);
+  for (let i = 0; i < features.length; i++) {
+    const feature = features[i];
+    const values = all[i];
     if (values.length === 0) continue;
     out[exportedName(feature.name)] = Array.isArray(row.input[feature.name]) ? values : values[0];
   }
@@ -128,8 +150,10 @@ export function toParquetRow(row: ExportRow, features: readonly FeatureSpec[], l
     label_source: row.source,
     weight: row.weight,
   };
-  for (const feature of features) {
-    const values = featureValues(row.input[feature.name], feature.type);
+  const all = valuesOf(row, features);
+  for (let i = 0; i < features.length; i++) {
+    const feature = features[i];
+    const values = all[i];
     out[exportedName(feature.name)] = feature.type === 'int' ? values.map((v) => BigInt(v as number)) : values;
   }
   return out;

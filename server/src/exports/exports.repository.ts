@@ -154,6 +154,7 @@ export class ExportsRepository {
           modelName: r.model_name,
           modelVersion: r.model_version,
           bucket: r.bucket,
+          values: undefined,
         }));
       }
     } finally {

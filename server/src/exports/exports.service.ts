@@ -8,7 +8,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import type { ExportJob, ExportSettings, ExportStarted, SpanList } from '@backflow/contracts';
-import { encodeExample, TfRecordWriter, type WrittenFile } from '@backflow/tfrecord';
+import { TfRecordWriter, type WrittenFile } from '@backflow/tfrecord';
 import { type FeatureStatistics, StatisticsAccumulator } from '@backflow/drift';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainEvents } from '../common/events/domain-events';
@@ -21,7 +21,7 @@ import { ProjectsService } from '../projects/projects.service';
 import { ExportErrors } from './exports.errors';
 import { stringify } from 'csv-stringify/sync';
 import { ParquetSchema, ParquetWriter } from '@dsnp/parquetjs';
-import { columnsOf, exportedName, featureValues, schemaText, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
+import { columnsOf, exportedName, schemaText, valuesOf, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
 import { ExportsRepository, type VersionRow, type VersionToWrite } from './exports.repository';
 import { CronExpressionParser } from 'cron-parser';
 import { splitOf, type Split } from './split';
@@ -408,7 +408,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
       const dir = path.join(temporary, `Split-${split}`);
       if (format === 'tfrecord') {
         const writer = new TfRecordWriter(path.join(dir, shardName('tfrecord', shard, shards(split), '.gz')));
-        return { format, split, write: (row) => writer.write(encodeExample(toExample(row, features, labels))), close: () => writer.close() };
+        return { format, split, write: (row) => writer.writeExample(toExample(row, features, labels)), close: () => writer.close() };
       }
       if (format === 'parquet') return parquetWriter(path.join(dir, shardName('parquet', shard, shards(split), '.parquet')), split, features, labels);
       if (format === 'csv') {
@@ -461,7 +461,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
             await entry.writer.write(row);
             entry.rows++;
           }
-          statistics.add(features.map((f) => featureValues(row.input[f.name], f.type)));
+          statistics.add(valuesOf(row, features));
           tally.labels[row.label] = (tally.labels[row.label] ?? 0) + 1;
           tally.sources[row.source] = (tally.sources[row.source] ?? 0) + 1;
           if (row.agreement !== null) {
