@@ -48,29 +48,29 @@ function toAlert(r: { id: string; kind: StoredAlert['kind']; subject: string; sl
 export class MonitoringRepository {
   /**
    * Current human labels (consensus, review) of predictions received since `since`, with the
-   * inclusion probability of the task that got them labelled. A label is made after its
-   * prediction arrives, so the label index bounds the scan.
+   * inclusion probability of the task that got them labelled: the predictions by their
+   * received_at index, each one's current label by its unique key.
    */
   async humanLabelsSince(manager: EntityManager, projectId: string, since: Date): Promise<LabeledPrediction[]> {
     const rows: Array<{ value: string; predicted_label: string; confidence: number; model_version: string; slice: Record<string, string>; received_at: Date; inclusion_probability: number }> = await manager.query(
       `SELECT l.value, p.predicted_label, p.confidence, p.model_version, p.slice, p.received_at, coalesce(t.inclusion_probability, 1) AS inclusion_probability
-         FROM labels l
-         JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id
+         FROM predictions p
+         JOIN labels l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL
          LEFT JOIN tasks t ON t.id = l.task_id
-        WHERE l.project_id = $1 AND l.superseded_at IS NULL AND l.created_at >= $2 AND l.source IN ('consensus', 'review') AND p.received_at >= $2
-        ORDER BY l.created_at DESC
+        WHERE p.project_id = $1 AND p.received_at >= $2 AND l.source IN ('consensus', 'review')
+        ORDER BY p.received_at DESC
         LIMIT ${MAX_LABELS}`,
       [projectId, since],
     );
     return rows.map((r) => ({ label: r.value, predictedLabel: r.predicted_label, confidence: r.confidence, modelVersion: r.model_version, slice: r.slice, receivedAt: r.received_at, inclusionProbability: r.inclusion_probability }));
   }
 
-  /** Feedback labels since `since`: how many, and how many agree with the prediction. */
+  /** Feedback labels of predictions received since `since`: how many, and how many agree with the prediction. */
   async feedbackAgreement(manager: EntityManager, projectId: string, since: Date): Promise<{ labels: number; agreeing: number }> {
     const [row]: Array<{ labels: number; agreeing: number }> = await manager.query(
       `SELECT count(*)::int AS labels, count(*) FILTER (WHERE l.value = p.predicted_label)::int AS agreeing
-         FROM labels l JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id
-        WHERE l.project_id = $1 AND l.superseded_at IS NULL AND l.created_at >= $2 AND l.source = 'feedback'`,
+         FROM predictions p JOIN labels l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL
+        WHERE p.project_id = $1 AND p.received_at >= $2 AND l.source = 'feedback'`,
       [projectId, since],
     );
     return row;
