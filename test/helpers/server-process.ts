@@ -81,11 +81,11 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   };
 }
 
-export async function loginAt(url: string): Promise<string> {
+export async function loginAt(url: string, email = ADMIN.email, password = ADMIN.password): Promise<string> {
   const response = await fetch(`${url}/api/v1/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(ADMIN),
+    body: JSON.stringify({ email, password }),
   });
   if (response.status !== 200) throw new Error(`login -> ${response.status}`);
   return ((await response.json()) as { token: string }).token;

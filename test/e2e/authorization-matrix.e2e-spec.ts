@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { routesOf } from '../helpers/routes';
+import { startTestApp, TestApp } from '../helpers/test-app';
+import { createApiKey, createProject, createUser } from '../factories';
+
+/**
+ * Every HTTP route of the running application × every kind of caller × own and foreign project:
+ * allowed or refused as this table says. The routes are read from the application's own
+ * controllers, so a route added without a line here fails the test.
+ */
+type Caller = 'anonymous' | 'rater' | 'reviewer' | 'admin' | 'ingestKey' | 'exportKey';
+type Rule =
+  | { open: true } // anyone, signed in or not
+  | { users: true } // any signed-in person, no key
+  | { admin: true } // admins only
+  | { members?: Array<'rater' | 'reviewer'>; keys?: Array<'ingest' | 'export:read'> }; // a project route: admins, these members, these keys of that project
+
+const PROJECT: Rule = {};
+const MATRIX: Record<string, Rule> = {
+  'GET /healthz': { open: true },
+  'GET /readyz': { open: true },
+  'GET /metrics': { open: true },
+  'POST /api/v1/auth/login': { open: true },
+  'POST /api/v1/auth/logout': { users: true },
+  'GET /api/v1/me': { users: true },
+  'GET /api/v1/users': { admin: true },
+  'POST /api/v1/users': { admin: true },
+  'PATCH /api/v1/users/:id': { admin: true },
+  'GET /api/v1/projects': { users: true },
+  'POST /api/v1/projects': { admin: true },
+  'GET /api/v1/projects/:slug': { members: ['rater', 'reviewer'], keys: ['export:read'] },
+  'PATCH /api/v1/projects/:slug': PROJECT,
+  'DELETE /api/v1/projects/:slug': PROJECT,
+  'GET /api/v1/projects/:slug/members': PROJECT,
+  'POST /api/v1/projects/:slug/members': PROJECT,
+  'DELETE /api/v1/projects/:slug/members/:userId': PROJECT,
+  'GET /api/v1/projects/:slug/api-keys': PROJECT,
+  'POST /api/v1/projects/:slug/api-keys': PROJECT,
+  'DELETE /api/v1/projects/:slug/api-keys/:id': PROJECT,
+  'POST /api/v1/projects/:slug/predictions': { keys: ['ingest'] },
+  'POST /api/v1/projects/:slug/predictions/batch': { keys: ['ingest'] },
+  'POST /api/v1/projects/:slug/feedback': { keys: ['ingest'] },
+  'POST /api/v1/projects/:slug/routing/preview': PROJECT,
+  'POST /api/v1/projects/:slug/routing/backfill': PROJECT,
+  'POST /api/v1/projects/:slug/tasks/claim': { members: ['rater', 'reviewer'] },
+  'POST /api/v1/projects/:slug/tasks/:id/annotations': { members: ['rater', 'reviewer'] },
+  'DELETE /api/v1/projects/:slug/tasks/:id/annotations/:annotationId': { members: ['rater', 'reviewer'] },
+  'POST /api/v1/projects/:slug/tasks/:id/skip': { members: ['rater', 'reviewer'] },
+  'POST /api/v1/projects/:slug/tasks/:id/heartbeat': { members: ['rater', 'reviewer'] },
+  'GET /api/v1/projects/:slug/queue': { members: ['rater', 'reviewer'] },
+  'GET /api/v1/projects/:slug/operations': PROJECT,
+  'POST /api/v1/projects/:slug/review/claim': { members: ['reviewer'] },
+  'POST /api/v1/projects/:slug/tasks/:id/review': { members: ['reviewer'] },
+  'POST /api/v1/projects/:slug/gold': PROJECT,
+  'POST /api/v1/projects/:slug/gold/promote': PROJECT,
+  'GET /api/v1/projects/:slug/raters': PROJECT,
+  'POST /api/v1/projects/:slug/raters/:userId/resume': PROJECT,
+  'POST /api/v1/projects/:slug/exports': PROJECT,
+  'GET /api/v1/projects/:slug/exports/:job': PROJECT,
+  'GET /api/v1/projects/:slug/spans': { keys: ['export:read'] },
+  'GET /api/v1/projects/:slug/spans/:span/versions/:version/files/*': { keys: ['export:read'] },
+  'GET /api/v1/projects/:slug/quality': { members: ['reviewer'] },
+  'POST /api/v1/projects/:slug/quality/reestimate': PROJECT,
+  'GET /api/v1/projects/:slug/monitoring': { members: ['reviewer'] },
+  'POST /api/v1/projects/:slug/monitoring/evaluate': PROJECT,
+  'PUT /api/v1/projects/:slug/monitoring/baseline': PROJECT,
+  'GET /api/v1/projects/:slug/monitoring/schema': { members: ['reviewer'] },
+  'PUT /api/v1/projects/:slug/monitoring/schema': PROJECT,
+};
+
+const CALLERS: Caller[] = ['anonymous', 'rater', 'reviewer', 'admin', 'ingestKey', 'exportKey'];
+
+function allowed(rule: Rule, caller: Caller, own: boolean): boolean {
+  if ('open' in rule) return true;
+  if ('users' in rule) return caller === 'rater' || caller === 'reviewer' || caller === 'admin';
+  if ('admin' in rule) return caller === 'admin';
+  if (caller === 'admin') return true;
+  if (!own || caller === 'anonymous') return false;
+  if (caller === 'rater' || caller === 'reviewer') return rule.members?.includes(caller) ?? false;
+  return rule.keys?.includes(caller === 'ingestKey' ? 'ingest' : 'export:read') ?? false;
+}
+
+describe('authorization matrix', () => {
+  let app: TestApp;
+  const tokens: Partial<Record<Caller, string>> = {};
+  let own: string;
+  let foreign: string;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    const admin = await app.login();
+    own = (await createProject(app, admin)).slug;
+    foreign = (await createProject(app, admin)).slug;
+    tokens.admin = admin;
+    tokens.rater = (await createUser(app, admin, 'rater', { slug: own })).token;
+    tokens.reviewer = (await createUser(app, admin, 'reviewer', { slug: own })).token;
+    tokens.ingestKey = (await createApiKey(app, admin, own, ['ingest'])).secret;
+    tokens.exportKey = (await createApiKey(app, admin, own, ['export:read'])).secret;
+  });
+  afterAll(() => app.close());
+
+  it('has a line for every route of the running application, and no line for a route that is gone', () => {
+    const routes = routesOf(app.app);
+    expect(routes.length).toBeGreaterThan(40);
+    expect(routes.filter((r) => !(r in MATRIX))).toEqual([]);
+    expect(Object.keys(MATRIX).filter((r) => !routes.includes(r))).toEqual([]);
+  });
+
+  it('allows and refuses each caller on each route, on its own project and on another', async () => {
+    const mismatches: string[] = [];
+    // destructive routes go last, so they do not take away what later requests need
+    const order = (route: string) => (route.startsWith('DELETE') || route.endsWith('/logout') ? 1 : 0);
+    const routes = Object.keys(MATRIX).sort((a, b) => order(a) - order(b));
+    for (const route of routes) {
+      const [method, template] = route.split(' ');
+      const projectScoped = template.includes(':slug');
+      for (const which of projectScoped ? [true, false] : [true]) {
+        for (const caller of CALLERS) {
+          // a logout would end the caller's session for the rest of the run: it is tried last, with a session of its own
+          if (route.endsWith('/logout') && caller !== 'anonymous' && !caller.endsWith('Key')) continue;
+          const path = template
+            .replace(':slug', which ? own : foreign)
+            .replace(':span', '1')
+            .replace(':version', '1')
+            .replace(':job', '999999')
+            .replace('*', 'manifest.json')
+            .replace(/:[a-zA-Z]+/g, () => randomUUID());
+          const token = caller === 'anonymous' ? undefined : tokens[caller];
+          const response = await app.request(method, path, { token, ...(method === 'GET' || method === 'DELETE' ? {} : { body: {} }) });
+          const refused = response.status === 401 || response.status === 403;
+          const expected = allowed(MATRIX[route], caller, which);
+          if (response.status >= 500) mismatches.push(`${route} as ${caller} (${which ? 'own' : 'foreign'}): ${response.status}`);
+          else if (refused === expected) mismatches.push(`${route} as ${caller} (${which ? 'own' : 'foreign'}): ${response.status}, expected ${expected ? 'allowed' : 'refused'}`);
+          if (caller === 'anonymous' && refused) expect(response.status).toBe(401);
+        }
+      }
+    }
+    expect(mismatches).toEqual([]);
+  });
+});
