@@ -108,6 +108,16 @@ function validBodyFor(route: string): Record<string, unknown> {
   return { span: 1, limit: 10 };
 }
 
+/** A step that must finish in time: a hang is named, not left to the test's timeout. */
+async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function rssOf(pid: number): number {
   const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(match?.[1] ?? 0) / 1024;
@@ -121,9 +131,9 @@ describe('fuzzing: malformed requests on every route and malformed socket events
 
   it('answers every one with a 4xx and a code (never a 5xx), stores nothing, and gives its memory back', async () => {
     // the routes, read from the application itself; the traffic goes to the built server in its own process
-    const local = await startTestApp();
+    const local = await within(60_000, 'starting the app', startTestApp());
     const routes = routesOf(local.app);
-    await local.close();
+    // (closed at the end: closing an app within a moment of its start has hung once in four runs here)
     const database = await createDatabase({ empty: true });
     server = await spawnServer({ DATABASE_URL: database.url, LOG_LEVEL: 'warn', LOGIN_MAX_FAILURES: '1000000' });
     await server.waitReady();
@@ -165,10 +175,10 @@ describe('fuzzing: malformed requests on every route and malformed socket events
       }
     };
     // a first round warms the process up; its memory is measured after it
-    for (let i = 0; i < 500; i++) await send(i);
+    for (let i = 0; i < 500; i++) await within(30_000, `request ${i}`, send(i));
     const rssStart = rssOf(server.child.pid!);
     const round = async () => {
-      for (let i = 500; i < REQUESTS; i += 8) await Promise.all(Array.from({ length: Math.min(8, REQUESTS - i) }, (_, k) => send(i + k)));
+      for (let i = 500; i < REQUESTS; i += 8) await within(30_000, `requests ${i}…`, Promise.all(Array.from({ length: Math.min(8, REQUESTS - i) }, (_, k) => send(i + k))));
     };
     // five rounds of the same requests: what the requests held must be given back, so the process
     // settles (V8 keeps the heap it grew to, for 300 KB strings and 20,000-deep documents, and
@@ -182,24 +192,28 @@ describe('fuzzing: malformed requests on every route and malformed socket events
     }
 
     // malformed socket events, from a member and from a stranger's token
-    const rater = await (async () => {
+    const rater = await within(30_000, 'making a rater', (async () => {
       const email = `fuzz-rater-${randomUUID().slice(0, 6)}@example.com`;
       await fetch(`${server!.url}/api/v1/users`, { method: 'POST', headers, body: JSON.stringify({ email, password: 'Pass-word-1234', role: 'rater' }) });
       await fetch(`${server!.url}/api/v1/projects/${slug}/members`, { method: 'POST', headers, body: JSON.stringify({ email, role: 'rater' }) });
       return loginAt(server!.url, email, 'Pass-word-1234');
-    })();
+    })());
     const socket = io(`${server.url}/labeling`, { auth: { token: rater }, transports: ['websocket'], reconnection: false, forceNew: true });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
-    });
+    await within(
+      10_000,
+      'the rater socket connecting',
+      new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', reject);
+      }),
+    );
     const events = ['task:claim', 'task:submit', 'task:skip', 'task:heartbeat', 'task:undo'];
     // an event nobody handles gets no answer: sent without waiting for one
     for (let i = 0; i < 100; i++) socket.emit(random.pick(['task:unknown', 'admin:grant', '__proto__', 'constructor']), random.pick(HOSTILE));
     let answered = 0;
     for (let i = 0; i < SOCKET_EVENTS; i++) {
       const payload = random.pick<unknown>([undefined, null, 1, 'x'.repeat(10_000), [], { project: random.pick(HOSTILE) }, { project: slug, taskId: random.pick(HOSTILE) }, { project: slug, taskId: randomUUID(), annotation: { id: random.pick(HOSTILE), label: 7 } }, JSON.parse(deeplyNested(500))]);
-      const reply = await socket.timeout(2_000).emitWithAck(random.pick(events), payload).catch(() => undefined);
+      const reply = await within(10_000, `socket event ${i}`, socket.timeout(2_000).emitWithAck(random.pick(events), payload).catch(() => undefined));
       if (reply !== undefined) {
         answered++;
         if (reply && typeof reply === 'object' && 'error' in reply) expect(typeof (reply as { error: { code: unknown } }).error.code).toBe('string');
@@ -218,5 +232,6 @@ describe('fuzzing: malformed requests on every route and malformed socket events
     expect(mean(rss.slice(-2)) - mean(rss.slice(0, 2))).toBeLessThan(40);
     await server.stop();
     await database.drop();
+    await within(30_000, 'closing the app', local.close());
   }, 600_000);
 });
