@@ -5,7 +5,7 @@ import { Transform, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { type ExampleFeatures, prepareExample, writeExample } from './example';
-import { FRAME_OVERHEAD, maskedCrc32c, unframeRecords, writeFramedRecord } from './framing';
+import { FRAME_OVERHEAD, sealFrame, unframeRecords, writeFramedRecord } from './framing';
 
 export interface WrittenFile {
   path: string;
@@ -68,14 +68,8 @@ export class TfRecordWriter {
       if (size > this.chunk.length) this.chunk = Buffer.allocUnsafe(size);
     }
     this.records++;
-    const at = this.used;
-    const out = this.chunk;
-    out.writeUInt32LE(prepared.size, at);
-    out.writeUInt32LE(0, at + 4);
-    out.writeUInt32LE(maskedCrc32c(out.subarray(at, at + 8)), at + 8);
-    const end = writeExample(prepared, out, at + 12);
-    out.writeUInt32LE(maskedCrc32c(out.subarray(at + 12, end)), end);
-    this.used = end + 4;
+    writeExample(prepared, this.chunk, this.used + 12);
+    this.used = sealFrame(this.chunk, this.used, prepared.size);
     if (this.used >= CHUNK_BYTES) await this.flush();
   }
 

@@ -19,15 +19,23 @@ export function maskedCrc32c(data: Uint8Array): number {
 
 export const FRAME_OVERHEAD = 16;
 
-/** Writes one record's TFRecord bytes into `out` at `at` (room for data + 16 bytes); returns the offset after it. */
-export function writeFramedRecord(out: Buffer, at: number, data: Uint8Array): number {
+/**
+ * Frames `size` bytes already written at `at + 12` in `out`: the length and its checksum before
+ * them, their checksum after (room for 16 more bytes). Returns the offset after the record.
+ */
+export function sealFrame(out: Buffer, at: number, size: number): number {
   // a record is under 4 GiB: the high word of the uint64 length is 0
-  out.writeUInt32LE(data.byteLength, at);
+  out.writeUInt32LE(size, at);
   out.writeUInt32LE(0, at + 4);
   out.writeUInt32LE(maskedCrc32c(out.subarray(at, at + 8)), at + 8);
+  out.writeUInt32LE(maskedCrc32c(out.subarray(at + 12, at + 12 + size)), at + 12 + size);
+  return at + FRAME_OVERHEAD + size;
+}
+
+/** Writes one record's TFRecord bytes into `out` at `at` (room for data + 16 bytes); returns the offset after it. */
+export function writeFramedRecord(out: Buffer, at: number, data: Uint8Array): number {
   out.set(data, at + 12);
-  out.writeUInt32LE(maskedCrc32c(data), at + 12 + data.byteLength);
-  return at + FRAME_OVERHEAD + data.byteLength;
+  return sealFrame(out, at, data.byteLength);
 }
 
 /** One record as TFRecord bytes: 12 bytes of header, the data, 4 bytes of footer. */

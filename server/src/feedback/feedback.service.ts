@@ -5,6 +5,7 @@ import type { IngestReply } from '@backflow/contracts';
 import { DomainError } from '../common/errors';
 import { DomainEventMap, DomainEvents } from '../common/events/domain-events';
 import { partition } from '../common/ingest/batch';
+import { groupBy } from '../common/group-by';
 import { JobsService } from '../common/jobs/jobs.service';
 import { LabelsService, NewFeedbackLabel } from '../labels/labels.service';
 import type { PredictionFacts } from '../predictions/predictions.repository';
@@ -186,10 +187,4 @@ export class FeedbackService implements OnModuleInit {
     for (const announce of afterCommit) announce();
     return applied;
   }
-}
-
-function groupBy<T>(items: T[], key: (item: T) => string, value: (item: T) => string): Map<string, string[]> {
-  const groups = new Map<string, string[]>();
-  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), value(item)]);
-  return groups;
 }

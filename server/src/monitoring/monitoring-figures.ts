@@ -1,5 +1,6 @@
 import { anomaliesOf, AnomalyKind, categoricalValues, Estimate, expectedCalibrationError, fallPValue, FeatureSchema, frequencies, histogram, isCategorical, jensenShannon, lInfinity, numericValues, quantileEdges, Schema, weightedProportion } from '@backflow/drift';
 import type { BaselineFeature, FeatureDrift, MonitoringSettings, SliceAccuracy } from '@backflow/contracts';
+import { groupBy } from '../common/group-by';
 import type { LabeledPrediction, NewAlert, ObservedInput } from './monitoring.repository';
 
 export const ALL = '*';
@@ -67,7 +68,9 @@ export function accuracyTable(labels: readonly LabeledPrediction[], windows: Win
         else if (l.receivedAt >= windows.baselineFrom) group.baseline.push(unit);
         if (l.receivedAt >= windows.chartFrom) {
           const at = bucketOf(l.receivedAt, windows.bucket);
-          group.points.set(at, [...(group.points.get(at) ?? []), unit]);
+          const point = group.points.get(at);
+          if (point) point.push(unit);
+          else group.points.set(at, [unit]);
         }
       }
     }
@@ -122,27 +125,44 @@ interface FeatureDistance {
 
 const present = (feature: FeatureSchema, inputs: readonly ObservedInput[]) => inputs.filter((i) => i.input[feature.name] !== undefined && i.input[feature.name] !== null);
 
-/** One feature's distance from uploaded baseline statistics (e.g. of the training data). */
-function distanceFromUploaded(feature: FeatureSchema, baseline: BaselineFeature, current: readonly ObservedInput[], minCount: number): FeatureDistance | undefined {
-  const cur = present(feature, current);
-  if (cur.length < minCount) return undefined;
-  if (baseline.kind === 'categorical') {
-    return { value: lInfinity(new Map(Object.entries(baseline.frequencies)), frequencies(cur.flatMap((i) => categoricalValues(i.input[feature.name])))).distance, count: cur.length };
-  }
-  return { value: jensenShannon(baseline.counts, histogram(cur.flatMap((i) => numericValues(i.input[feature.name])), baseline.edges)), count: cur.length };
-}
+/** Measures a set of inputs against one reference; undefined when either side has fewer than `minCount` examples. */
+type Measure = (current: readonly ObservedInput[], minCount: number) => FeatureDistance | undefined;
 
-/** One feature's distance between two sets of inputs, or undefined when either has too few values. */
-function distance(feature: FeatureSchema, baseline: readonly ObservedInput[], current: readonly ObservedInput[], minCount: number): FeatureDistance | undefined {
+/**
+ * A feature's reference distribution, worked out once (the baseline's deciles and histogram, or
+ * its value counts), then measured against as many sets of inputs as asked: the window, each
+ * chart bucket.
+ */
+function referenceOf(feature: FeatureSchema, baseline: readonly ObservedInput[]): Measure {
   const base = present(feature, baseline);
-  const cur = present(feature, current);
-  if (base.length < minCount || cur.length < minCount) return undefined;
   if (isCategorical(feature.type)) {
-    return { value: lInfinity(frequencies(base.flatMap((i) => categoricalValues(i.input[feature.name]))), frequencies(cur.flatMap((i) => categoricalValues(i.input[feature.name])))).distance, count: cur.length };
+    const reference = frequencies(base.flatMap((i) => categoricalValues(i.input[feature.name])));
+    return (current, minCount) => {
+      const cur = present(feature, current);
+      if (base.length < minCount || cur.length < minCount) return undefined;
+      return { value: lInfinity(reference, frequencies(cur.flatMap((i) => categoricalValues(i.input[feature.name])))).distance, count: cur.length };
+    };
   }
   const baseValues = base.flatMap((i) => numericValues(i.input[feature.name]));
   const edges = quantileEdges(baseValues);
-  return { value: jensenShannon(histogram(baseValues, edges), histogram(cur.flatMap((i) => numericValues(i.input[feature.name])), edges)), count: cur.length };
+  const reference = histogram(baseValues, edges);
+  return (current, minCount) => {
+    const cur = present(feature, current);
+    if (base.length < minCount || cur.length < minCount) return undefined;
+    return { value: jensenShannon(reference, histogram(cur.flatMap((i) => numericValues(i.input[feature.name])), edges)), count: cur.length };
+  };
+}
+
+/** A feature's uploaded statistics (e.g. of the training data) as the reference; only the inputs measured need `minCount`. */
+function uploadedReference(feature: FeatureSchema, baseline: BaselineFeature): Measure {
+  return (current, minCount) => {
+    const cur = present(feature, current);
+    if (cur.length < minCount) return undefined;
+    if (baseline.kind === 'categorical') {
+      return { value: lInfinity(new Map(Object.entries(baseline.frequencies)), frequencies(cur.flatMap((i) => categoricalValues(i.input[feature.name])))).distance, count: cur.length };
+    }
+    return { value: jensenShannon(baseline.counts, histogram(cur.flatMap((i) => numericValues(i.input[feature.name])), baseline.edges)), count: cur.length };
+  };
 }
 
 function sliceValues(inputs: readonly ObservedInput[], keys: readonly string[] | undefined): string[] {
@@ -174,12 +194,9 @@ export function driftOf(
   uploaded: Readonly<Record<string, BaselineFeature>> = {},
 ): { features: FeatureDrift[]; alerts: NewAlert[] } {
   const { drift } = settings;
-  const slices = sliceValues(current, drift.sliceKeys);
-  const buckets = new Map<string, ObservedInput[]>();
-  for (const i of current) {
-    const at = bucketOf(i.receivedAt, windows.bucket);
-    buckets.set(at, [...(buckets.get(at) ?? []), i]);
-  }
+  // each slice's inputs and each chart bucket, partitioned once for every feature
+  const slices = sliceValues(current, drift.sliceKeys).map((slice) => ({ slice, baseline: baseline.filter(inSlice(slice)), current: current.filter(inSlice(slice)) }));
+  const buckets = [...groupBy(current, (i) => bucketOf(i.receivedAt, windows.bucket))].sort(([a], [b]) => a.localeCompare(b));
   const features: FeatureDrift[] = [];
   const alerts: NewAlert[] = [];
   for (const feature of schema.features) {
@@ -187,11 +204,11 @@ export function driftOf(
     const threshold = drift.features[feature.name] ?? (categorical ? drift.categoricalThreshold : drift.numericThreshold);
     const metric = categorical ? 'l_infinity' : 'jensen_shannon';
     const statistics = Object.hasOwn(uploaded, feature.name) ? uploaded[feature.name] : undefined;
-    const against = (inputs: readonly ObservedInput[], minCount: number) => (statistics ? distanceFromUploaded(feature, statistics, inputs, minCount) : distance(feature, baseline, inputs, minCount));
+    const against = statistics ? uploadedReference(feature, statistics) : referenceOf(feature, baseline);
     const overall = against(current, drift.minCount);
-    const perSlice = slices.flatMap((slice) => {
-      const d = distance(feature, baseline.filter(inSlice(slice)), current.filter(inSlice(slice)), drift.minCount);
-      return d ? [{ slice, ...d }] : [];
+    const perSlice = slices.flatMap((s) => {
+      const d = referenceOf(feature, s.baseline)(s.current, drift.minCount);
+      return d ? [{ slice: s.slice, ...d }] : [];
     });
     perSlice.sort((a, b) => b.value - a.value);
     features.push({
@@ -202,12 +219,10 @@ export function driftOf(
       value: overall?.value ?? null,
       drifted: (overall?.value ?? 0) > threshold || perSlice.some((s) => s.value > threshold),
       baseline: statistics ? 'uploaded' : 'reference_window',
-      series: [...buckets]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .flatMap(([at, inputs]) => {
-          const d = against(inputs, MIN_POINT_COUNT);
-          return d ? [{ at, value: d.value, count: d.count }] : [];
-        }),
+      series: buckets.flatMap(([at, inputs]) => {
+        const d = against(inputs, MIN_POINT_COUNT);
+        return d ? [{ at, value: d.value, count: d.count }] : [];
+      }),
       slices: perSlice,
     });
     const name = metric === 'l_infinity' ? 'L-infinity distance' : 'Jensen-Shannon divergence';

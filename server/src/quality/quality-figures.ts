@@ -1,5 +1,6 @@
 import { dawidSkene, DawidSkeneResult, fleissKappaOfLabels, interRaterConfusion, krippendorffAlphaNominal, majorityVote } from '@backflow/agreement';
 import type { AgreementFigures, RaterReliability } from '@backflow/contracts';
+import { groupBy } from '../common/group-by';
 import type { RaterRecord, WindowAnswer } from './quality.repository';
 
 export interface TaskAnswers {
@@ -79,8 +80,7 @@ function median(values: number[]): number | null {
 }
 
 export function raterReliability(members: readonly RaterRecord[], answers: readonly WindowAnswer[], fit: DawidSkeneResult | undefined): RaterReliability[] {
-  const byRater = new Map<string, WindowAnswer[]>();
-  for (const a of answers) byRater.set(a.raterId, [...(byRater.get(a.raterId) ?? []), a]);
+  const byRater = groupBy(answers, (a) => a.raterId);
   return members.map((m) => {
     const own = byRater.get(m.raterId) ?? [];
     const withFinal = own.filter((a) => a.finalLabel !== null);

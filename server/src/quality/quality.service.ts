@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { QualityReply } from '@backflow/contracts';
+import { groupBy } from '../common/group-by';
 import { JobsService } from '../common/jobs/jobs.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
@@ -35,11 +36,7 @@ export class QualityService implements OnModuleInit {
     const classes = project.labels.map((l) => l.name);
     const tasks = byTask(answers);
     const fit = fitDawidSkene(tasks, classes);
-    const perDay = new Map<string, typeof tasks>();
-    for (const t of tasks) {
-      const day = t.lastAnswerAt.toISOString().slice(0, 10);
-      perDay.set(day, [...(perDay.get(day) ?? []), t]);
-    }
+    const perDay = groupBy(tasks, (t) => t.lastAnswerAt.toISOString().slice(0, 10));
     return {
       from: from.toISOString(),
       to: now.toISOString(),
