@@ -1,4 +1,4 @@
-// Three projects: unit (pure, beside the code), e2e (real PostgreSQL, real HTTP), browser (real Chromium).
+// Four projects: unit (pure, beside the code), e2e (real PostgreSQL, real HTTP), faults (crashes and outages of the built server), browser (real Chromium).
 const swc = [
   '@swc/jest',
   {
@@ -33,6 +33,14 @@ module.exports = {
       ...shared,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+      globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+    },
+    {
+      ...shared,
+      // kill -9 under load, PostgreSQL restarted under traffic, cut rater connections, two nodes (`npm run test:faults`)
+      displayName: 'faults',
+      testMatch: ['<rootDir>/test/faults/**/*.fault-spec.ts'],
       globalSetup: '<rootDir>/test/helpers/global-setup.ts',
       globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
     },

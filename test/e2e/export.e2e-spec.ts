@@ -137,8 +137,9 @@ describe('export: exactly-once TFX spans', () => {
     const buckets = await app.sql(`SELECT prediction_id, ((('x' || substr(md5(prediction_id::text), 1, 8))::bit(32)::bigint) % 100)::int AS bucket FROM labels WHERE project_id = $1`, [p.id]);
     for (const row of buckets) expect(row.bucket).toBe(bucketOf(row.prediction_id));
 
-    // nothing new: no span
+    // nothing new: no span, not even an empty one holding the next span number
     expect(await exportsService.exportNext(await p.entity())).toBeUndefined();
+    expect(await app.sql(`SELECT span, rows FROM export_spans WHERE project_id = $1 ORDER BY span`, [p.id])).toEqual([{ span: 1, rows: 300 }]);
   });
 
   it('puts every label in exactly one span while labels are finalized during the export', async () => {

@@ -79,8 +79,12 @@ export class ExportsRepository {
     const [claimed]: Array<{ rows: number; label_from: Date | null; label_to: Date | null }> = await manager.query(
       `SELECT count(*)::int AS rows, min(created_at) AS label_from, max(created_at) AS label_to FROM span_claim`,
     );
+    if (claimed.rows === 0) {
+      // nothing to export: no span (an empty one would hold a span number with no version)
+      await manager.query(`DELETE FROM export_spans WHERE id = $1`, [span.id]);
+      return undefined;
+    }
     await manager.query(`INSERT INTO span_labels (label_id, span_id) SELECT id, $1 FROM span_claim`, [span.id]);
-    if (claimed.rows === 0) return undefined;
     await manager.query(`UPDATE export_spans SET rows = $2, label_from = $3, label_to = $4 WHERE id = $1`, [span.id, claimed.rows, claimed.label_from, claimed.label_to]);
     const [version]: Array<{ id: string }> = await manager.query(`INSERT INTO export_versions (span_id, version, settings) VALUES ($1, 1, $2) RETURNING id`, [span.id, settings]);
     return { spanId: span.id, span: span.span, versionId: version.id, version: 1, rows: claimed.rows };
