@@ -52,6 +52,8 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
     if (items) done(null, items);
     else parseJson(request, body.toString('utf8'), done);
   });
+  // a CloudEvent in structured mode (the KServe / Seldon logger sink): JSON, parsed the same way
+  fastify.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, (request, body, done) => parseJson(request, body as string, done));
   // NDJSON bodies reach the handler as the raw stream: read line by line, never held whole
   fastify.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
   fastify.addHook('onSend', async (request, reply) => {

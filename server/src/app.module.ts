@@ -22,6 +22,7 @@ import { RealtimeModule } from './realtime/realtime.module';
 import { ExportsModule } from './exports/exports.module';
 import { QualityModule } from './quality/quality.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
+import { InteropModule } from './interop/interop.module';
 
 export interface AppContext {
   config: AppConfig;
@@ -73,6 +74,7 @@ export class AppModule {
         ExportsModule,
         QualityModule,
         MonitoringModule,
+        InteropModule,
       ],
       controllers: [HealthController, MetricsController],
     };

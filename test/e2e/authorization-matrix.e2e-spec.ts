@@ -66,6 +66,12 @@ const MATRIX: Record<string, Rule> = {
   'PUT /api/v1/projects/:slug/monitoring/baseline': PROJECT,
   'GET /api/v1/projects/:slug/monitoring/schema': { members: ['reviewer'] },
   'PUT /api/v1/projects/:slug/monitoring/schema': PROJECT,
+  'POST /api/v1/projects/:slug/integrations/kserve': { keys: ['ingest'] },
+  'GET /api/v1/projects/:slug/integrations/kserve': PROJECT,
+  'POST /api/v1/projects/:slug/integrations/seldon/feedback': { keys: ['ingest'] },
+  'POST /api/v1/projects/:slug/integrations/seldon/api/v1.0/feedback': { keys: ['ingest'] },
+  'POST /api/v1/projects/:slug/import/label-studio': PROJECT,
+  'GET /api/v1/projects/:slug/export/label-studio': PROJECT,
 };
 
 const CALLERS: Caller[] = ['anonymous', 'rater', 'reviewer', 'admin', 'ingestKey', 'exportKey'];

@@ -94,6 +94,10 @@ function malformedBody(random: ReturnType<typeof generator>, valid: Record<strin
 
 /** A plausible body per route family, which the fuzz breaks. */
 function validBodyFor(route: string): Record<string, unknown> {
+  if (route.includes('/integrations/seldon')) return { response: { meta: { puid: randomUUID() } }, reward: 1, truth: { data: { names: ['ham', 'spam'], ndarray: [[0, 1]] } } };
+  if (route.includes('/integrations/kserve')) return { instances: [[1.5, 2, 'x']] };
+  // one Label Studio task: the import takes a list of them
+  if (route.includes('/label-studio')) return { id: 1, data: { text: 'x' }, annotations: [{ completed_by: 1, result: [{ from_name: 'label', to_name: 'text', type: 'choices', value: { choices: ['ham'] } }] }], predictions: [{ model_version: 'v1', score: 0.9, result: [{ type: 'choices', value: { choices: ['spam'] } }] }] };
   if (route.includes('/predictions')) return predictionBody() as unknown as Record<string, unknown>;
   if (route.includes('/feedback')) return { id: randomUUID(), predictionId: randomUUID(), type: 'click' };
   if (route.endsWith('/annotations')) return { id: randomUUID(), label: 'ham', timeSpentMs: 1200 };

@@ -8,3 +8,4 @@ export * from './realtime';
 export * from './exports';
 export * from './quality';
 export * from './monitoring';
+export * from './interop';

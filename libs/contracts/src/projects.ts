@@ -1,6 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { Slug } from './common';
+import { IntegrationSettings } from './interop';
 import { MonitoringSettings } from './monitoring';
 
 export const TASK_TYPES = ['single_label'] as const;
@@ -191,6 +192,7 @@ export const CreateProjectRequest = z
     feedbackRules: FeedbackRules.default(FeedbackRules.parse({})),
     export: ExportSettings.default(ExportSettings.parse({})),
     monitoring: MonitoringSettings.default(MonitoringSettings.parse({})),
+    integrations: IntegrationSettings.default(IntegrationSettings.parse({})),
   })
   .superRefine((project, ctx) => {
     for (const issue of labelReferenceIssues(project.labels, project.feedbackRules)) ctx.addIssue({ code: 'custom', ...issue });
@@ -210,6 +212,7 @@ export const UpdateProjectRequest = z
     feedbackRules: FeedbackRules.optional(),
     export: ExportSettings.optional(),
     monitoring: MonitoringSettings.optional(),
+    integrations: IntegrationSettings.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, { message: 'nothing to change' })
   .meta({ id: 'UpdateProjectRequest' });
@@ -233,6 +236,7 @@ export const ProjectResponse = z
     feedbackRules: FeedbackRules.optional().describe('admins only'),
     export: ExportSettings.optional().describe('admins only'),
     monitoring: MonitoringSettings.optional().describe('admins only'),
+    integrations: IntegrationSettings.optional().describe('admins only'),
     myRole: z.enum(['admin', 'reviewer', 'rater', 'api_key']).describe('the caller’s role on this project'),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -240,5 +244,7 @@ export const ProjectResponse = z
   .meta({ id: 'Project' });
 export type ProjectResponse = z.infer<typeof ProjectResponse>;
 
-export const ProjectListResponse = z.object({ projects: z.array(ProjectResponse) }).meta({ id: 'ProjectList' });
+export const ProjectListResponse = z
+  .object({ projects: z.array(ProjectResponse), items: z.array(ProjectResponse).describe('the same list under the generic name that scripts read any list reply by') })
+  .meta({ id: 'ProjectList' });
 export type ProjectListResponse = z.infer<typeof ProjectListResponse>;

@@ -87,6 +87,26 @@ export class UsersService {
     return manager.getRepository(UserEntity).findOneByOrFail({ email });
   }
 
+  /**
+   * Raters whose answers come from another labeling tool (a Label Studio import): an account
+   * each, disabled and with no password that can match (they never sign in here), a rater of
+   * the project. An existing account with the email is used as it is. Returns the id by email.
+   */
+  async importedRaters(manager: EntityManager, projectId: string, emails: string[]): Promise<{ ids: Map<string, string>; created: number }> {
+    if (emails.length === 0) return { ids: new Map(), created: 0 };
+    const created: unknown[] = await manager.query(
+      `INSERT INTO users (email, password_hash, role, disabled_at) SELECT email, '!imported: no password', 'rater', now() FROM unnest($1::text[]) AS email
+       ON CONFLICT (email) DO NOTHING RETURNING id`,
+      [emails],
+    );
+    const rows: Array<{ id: string; email: string }> = await manager.query(`SELECT id, email FROM users WHERE email = ANY($1::text[])`, [emails]);
+    await manager.query(
+      `INSERT INTO memberships (user_id, project_id, role) SELECT id, $2, 'rater' FROM users WHERE id = ANY($1::uuid[]) AND role <> 'admin' ON CONFLICT DO NOTHING`,
+      [rows.map((r) => r.id), projectId],
+    );
+    return { ids: new Map(rows.map((r) => [r.email, r.id])), created: created.length };
+  }
+
   /** First run: with no admin, create one from the environment, or with a generated password printed once. */
   async ensureFirstAdmin(): Promise<void> {
     await this.dataSource.transaction(async (manager) => {

@@ -29,6 +29,9 @@ describe('decideFromEvents', () => {
     ['a value condition that fails', [event('e1', 'rating', 3, 5)], undefined],
     ['a correction to a project label', [event('e1', 'correction', 100, 'spam'), event('e2', 'purchase', 1)], { label: 'spam', rule: 'rules[4]', eventId: 'e1' }],
     ['a correction to an unknown label', [event('e1', 'correction', 100, 'bacon')], undefined],
+    ['ground truth outranks every rule, however late', [event('e1', 'correction', 100, 'spam'), event('e2', 'truth', 600_000, 'relevant')], { label: 'relevant', rule: 'truth', eventId: 'e2' }],
+    ['the latest ground truth wins', [event('e1', 'truth', 1, 'spam'), event('e2', 'truth', 5, 'irrelevant')], { label: 'irrelevant', rule: 'truth', eventId: 'e2' }],
+    ['ground truth naming no label is ignored', [event('e1', 'truth', 1, 'bacon'), event('e2', 'click', 2)], { label: 'relevant', rule: 'rules[0]', eventId: 'e2' }],
   ])('%s', (_, events, expected) => {
     expect(decideFromEvents(at(0), events, rules, labels)).toEqual(expected);
   });

@@ -18,11 +18,23 @@ export interface FeedbackDecision {
 export const CLOCK_SKEW_MS = 60_000;
 
 /**
+ * Ground truth a model server's feedback API sends (Seldon's `truth`): its value is the label.
+ * It outranks every rule, at any distance from the prediction, unless the project has a rule
+ * of its own for this event type.
+ */
+export const TRUTH_EVENT_TYPE = 'truth';
+
+/**
  * The label a prediction's feedback events imply under the project's rules: among the events
  * inside a rule's attribution window, the highest-priority rule wins, then the latest event,
  * then the rule listed first. Undefined when no event matches.
  */
 export function decideFromEvents(predictionAt: Date, events: FeedbackFact[], rules: FeedbackRules, labels: string[]): FeedbackDecision | undefined {
+  if (!rules.rules.some((rule) => rule.eventType === TRUTH_EVENT_TYPE)) {
+    const truths = events.filter((e) => e.type === TRUTH_EVENT_TYPE && typeof e.value === 'string' && labels.includes(e.value));
+    const latest = truths.reduce<FeedbackFact | undefined>((last, e) => (!last || e.occurredAt.getTime() >= last.occurredAt.getTime() ? e : last), undefined);
+    if (latest) return { label: latest.value as string, rule: TRUTH_EVENT_TYPE, eventId: latest.id };
+  }
   let best: { decision: FeedbackDecision; priority: number; at: number; index: number } | undefined;
   rules.rules.forEach((rule, index) => {
     for (const event of events) {

@@ -24,9 +24,14 @@ import { LabelsService } from '../labels/labels.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { maskInput, topLabel } from './consensus';
 import { LabelingErrors } from './labeling.errors';
-import { CreatedTask, LabelingRepository, LeasedView, LockedTask, NewTask, StoredAnnotation } from './labeling.repository';
+import { CreatedTask, ImportedTask, LabelingRepository, LeasedView, LockedTask, NewTask, StoredAnnotation } from './labeling.repository';
 
-export type { CreatedTask, NewTask } from './labeling.repository';
+export type { CreatedTask, ImportedTask, NewTask } from './labeling.repository';
+
+export interface ImportedWork extends ImportedTask {
+  /** the final label the other tool's answers (or its reviewer) decided */
+  label?: { value: string; source: 'consensus' | 'review' | 'gold'; agreement: number };
+}
 
 // the task on screen and the pre-loaded next one
 export const MAX_LEASES_PER_RATER = 2;
@@ -52,6 +57,27 @@ export class LabelingService {
   /** Raises the priority of existing open tasks; returns the predictions that already had a task. */
   raisePriority(manager: EntityManager, project: ProjectEntity, raises: Array<{ predictionId: string; priority: number }>): Promise<Set<string>> {
     return this.repository.raisePriority(manager, project.id, raises);
+  }
+
+  /**
+   * Work done in another labeling tool (a Label Studio import), in the caller's transaction:
+   * each prediction's task with its answers, and its final label (a label already current is
+   * not recorded again). Returns what was stored now, and what to announce after commit.
+   */
+  async importAnswered(manager: EntityManager, project: ProjectEntity, work: ImportedWork[]): Promise<{ answers: number; labels: number; afterCommit: AfterCommit[] }> {
+    const { taskOf, answersStored } = await this.repository.importAnswered(manager, project.id, work);
+    const labeled = work.filter((w) => w.label);
+    const current = await this.labels.currentFor(manager, project.id, labeled.map((w) => w.predictionId));
+    const afterCommit: AfterCommit[] = [];
+    let labels = 0;
+    for (const { predictionId, label } of labeled) {
+      const existing = current.get(predictionId);
+      if (existing && existing.value === label!.value && existing.source === label!.source) continue;
+      await this.labels.recordHumanLabel(manager, project.id, { predictionId, value: label!.value, source: label!.source, agreement: label!.agreement, taskId: taskOf.get(predictionId)! });
+      afterCommit.push(() => this.events.emit('label.finalized', { projectId: project.id, predictionId, label: label!.value, source: label!.source }));
+      labels++;
+    }
+    return { answers: answersStored, labels, afterCommit };
   }
 
   /** After the creating transaction commits: `task.created` for each (the realtime gateway pushes them). */

@@ -123,6 +123,19 @@ export class PredictionsService {
     return { accepted, duplicates: valid.length - accepted, ...(partial ? { rejected: rejected.slice(0, MAX_LISTED_REJECTIONS) } : {}) };
   }
 
+  /**
+   * Predictions from an integration (KServe pairs, a Label Studio import) stored in the caller's
+   * transaction, which writes more beside them: the same validation (all-or-nothing),
+   * idempotency and routing as a JSON batch. Run the returned announcements after commit.
+   */
+  async ingestWithin(manager: EntityManager, project: ProjectEntity, items: unknown[]): Promise<{ reply: IngestReply; ids: string[]; afterCommit: AfterCommit[] }> {
+    if (items.length > this.config.ingest.maxBatch) throw PredictionErrors.batchTooLarge(this.config.ingest.maxBatch);
+    const { valid, rejected } = partition(items, this.validator(project));
+    if (rejected.length) throw PredictionErrors.batchRejected(rejected.slice(0, MAX_LISTED_REJECTIONS), items.length);
+    const stored = valid.length ? await this.store(manager, project, valid) : { accepted: 0, afterCommit: [] };
+    return { reply: { accepted: stored.accepted, duplicates: valid.length - stored.accepted }, ids: valid.map((row) => row.id), afterCommit: stored.afterCommit };
+  }
+
   /** An NDJSON stream, written in chunks inside one transaction: acknowledged only when all of it is committed. */
   async ingestStream(project: ProjectEntity, stream: Readable, partial: boolean): Promise<IngestReply> {
     const validate = this.validator(project);

@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { ExportSettings, FeedbackRules, LabelDefinition, LabelingSettings, MonitoringSettings, RoutingPolicy, TaskType } from '@backflow/contracts';
+import type { ExportSettings, FeedbackRules, IntegrationSettings, LabelDefinition, LabelingSettings, MonitoringSettings, RoutingPolicy, TaskType } from '@backflow/contracts';
 
 @Entity({ name: 'projects' })
 export class ProjectEntity {
@@ -42,6 +42,10 @@ export class ProjectEntity {
   /** as stored: projects made before monitoring had settings hold `{}` (read with `monitoringSettingsOf`) */
   @Column({ name: 'monitoring_settings', type: 'jsonb', default: () => `'{}'` })
   monitoringSettings!: Partial<MonitoringSettings>;
+
+  /** as stored: projects made before the integrations hold `{}` (read with `integrationSettingsOf`) */
+  @Column({ name: 'integration_settings', type: 'jsonb', default: () => `'{}'` })
+  integrationSettings!: Partial<IntegrationSettings>;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

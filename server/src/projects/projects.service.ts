@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
 import { DataSource, In } from 'typeorm';
-import { CreateProjectRequest, MonitoringSettings, ProjectResponse, UpdateProjectRequest, labelReferenceIssues } from '@backflow/contracts';
+import { CreateProjectRequest, IntegrationSettings, MonitoringSettings, ProjectResponse, UpdateProjectRequest, labelReferenceIssues } from '@backflow/contracts';
 import { ValidationError } from '../common/errors';
 import { AuditService } from '../common/audit/audit.service';
 import { CacheInvalidation } from '../common/cache/cache-invalidation';
@@ -18,6 +18,11 @@ export function monitoringSettingsOf(project: ProjectEntity): MonitoringSettings
   return MonitoringSettings.parse(project.monitoringSettings ?? {});
 }
 
+/** A project's integration settings (KServe, Seldon, Label Studio) with every default filled in. */
+export function integrationSettingsOf(project: ProjectEntity): IntegrationSettings {
+  return IntegrationSettings.parse(project.integrationSettings ?? {});
+}
+
 /** Raters, reviewers and keys see what labeling needs; the configuration (routing, rules, masks, gold, export) is for admins. */
 export function toProjectResponse(project: ProjectEntity, myRole: ProjectRole): ProjectResponse {
   const configuration =
@@ -29,6 +34,7 @@ export function toProjectResponse(project: ProjectEntity, myRole: ProjectRole): 
           feedbackRules: project.feedbackRules,
           export: project.exportSettings,
           monitoring: monitoringSettingsOf(project),
+          integrations: integrationSettingsOf(project),
         }
       : {};
   return {
@@ -121,6 +127,7 @@ export class ProjectsService {
           feedbackRules: request.feedbackRules,
           exportSettings: request.export,
           monitoringSettings: request.monitoring,
+          integrationSettings: request.integrations,
         })
         .orIgnore()
         .returning('id')
@@ -155,6 +162,7 @@ export class ProjectsService {
         ...(patch.feedbackRules !== undefined && { feedbackRules: patch.feedbackRules }),
         ...(patch.export !== undefined && { exportSettings: patch.export }),
         ...(patch.monitoring !== undefined && { monitoringSettings: patch.monitoring }),
+        ...(patch.integrations !== undefined && { integrationSettings: patch.integrations }),
       };
       await manager.getRepository(ProjectEntity).update({ id: project.id }, { ...changes, updatedAt: () => 'now()' } as never);
       await this.invalidation.publish(manager, 'project', slug);

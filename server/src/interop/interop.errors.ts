@@ -1,0 +1,14 @@
+import { DomainError } from '../common/errors';
+
+export const InteropErrors = {
+  missingAttribute: (attribute: string) =>
+    new DomainError('interop/missing_attribute', `ce-${attribute}: a CloudEvent in binary mode carries this header (or send it structured, as application/cloudevents+json)`, 400, `ce-${attribute}`),
+  invalidAttribute: (attribute: string, message: string) => new DomainError('interop/invalid_attribute', `ce-${attribute}: ${message}`, 400, `ce-${attribute}`),
+  invalidPayload: (field: string, message: string) => new DomainError('interop/invalid_payload', `${field}: ${message}`, 400, field),
+  shapeMismatch: (field: string, message: string) => new DomainError('interop/shape_mismatch', `${field}: ${message}`, 400, field),
+  unknownClass: (field: string, value: unknown, classes: string[]) =>
+    new DomainError('interop/unknown_class', `${field}: ${JSON.stringify(value)?.slice(0, 80)} is not a class of this project (${classes.join(', ')})`, 400, field),
+  missingPuid: () => new DomainError('interop/missing_puid', "response.meta.puid: the feedback names the prediction it is about by the response's puid", 400, 'response.meta.puid'),
+  tooManyTasks: (limit: number) => new DomainError('interop/too_many_tasks', `body: an import holds at most ${limit} tasks; split the file`, 413, 'body', { limit }),
+  notChoices: (field: string) => new DomainError('interop/unsupported_result', `${field}: only choices results are imported (single-label classification)`, 400, field),
+};

@@ -1,0 +1,81 @@
+import { fromLabelStudioTask, toLabelStudioTask } from './label-studio-format';
+
+const labels = ['Positive', 'Negative'];
+const choice = (label: string) => [{ from_name: 'sentiment', to_name: 'text', type: 'choices', value: { choices: [label] } }];
+const task = (overrides: Record<string, unknown>) => ({ id: 1, data: { text: 'x' }, annotations: [], predictions: [], ...overrides }) as never;
+const projectId = '11111111-1111-4111-8111-111111111111';
+
+describe('fromLabelStudioTask', () => {
+  it('shares the mass the chosen class leaves among the other classes', () => {
+    const plan = fromLabelStudioTask(task({ predictions: [{ model_version: 'v3', score: 0.8, result: choice('Negative') }] }), 0, labels, 'project-7', projectId);
+    expect(plan.prediction).toMatchObject({ model: { name: 'label-studio', version: 'v3' }, scores: { Positive: expect.closeTo(0.2), Negative: 0.8 }, predictedLabel: 'Negative' });
+  });
+
+  it.each([
+    ['agreeing answers: consensus', [['1', 'Positive'], ['2', 'Positive']], { value: 'Positive', source: 'consensus', agreement: 1 }, false],
+    ['a majority: consensus with its share', [['1', 'Positive'], ['2', 'Positive'], ['3', 'Negative']], { value: 'Positive', source: 'consensus', agreement: 2 / 3 }, false],
+    ['a tie: review, no label', [['1', 'Positive'], ['2', 'Negative']], undefined, true],
+  ])('%s', (_name, answers, label, disputed) => {
+    const annotations = answers.map(([user, value]) => ({ completed_by: Number(user), result: choice(value) }));
+    const plan = fromLabelStudioTask(task({ annotations }), 0, labels, 'project-7', projectId);
+    expect(plan.label).toEqual(label);
+    expect(plan.disputed).toBe(disputed);
+    expect(plan.answers.map((a) => a.email)).toEqual(answers.map(([user]) => `label-studio-${user}@project-7.imported.invalid`));
+  });
+
+  it('lets a ground-truth annotation decide, skips cancelled ones, and keeps a rater’s latest answer', () => {
+    const plan = fromLabelStudioTask(
+      task({
+        annotations: [
+          { completed_by: { id: 4, email: 'Rita@Example.com' }, result: choice('Negative') },
+          { completed_by: { id: 4, email: 'rita@example.com' }, result: choice('Positive') },
+          { completed_by: 5, result: choice('Negative'), was_cancelled: true },
+          { completed_by: 6, result: choice('Negative'), ground_truth: true },
+        ],
+      }),
+      0,
+      labels,
+      'file',
+      projectId,
+    );
+    expect(plan.answers.map((a) => [a.email, a.label])).toEqual([
+      ['rita@example.com', 'Positive'],
+      ['label-studio-6@file.imported.invalid', 'Negative'],
+    ]);
+    expect(plan.label).toEqual({ value: 'Negative', source: 'review', agreement: 0.5 });
+  });
+});
+
+describe('toLabelStudioTask and back', () => {
+  it('keeps the prediction, its scores, answers and final label', () => {
+    const exported = toLabelStudioTask(
+      3,
+      {
+        id: '0f8b1c52-4d2e-4a8e-9c1e-2b7f0d9a6e31',
+        modelName: 'm',
+        modelVersion: '2',
+        input: { text: 'x', secret: 's' },
+        scores: { Positive: 0.3, Negative: 0.7 },
+        predictedLabel: 'Negative',
+        confidence: 0.7,
+        slice: { country: 'FR' },
+        occurredAt: new Date('2026-11-26T10:00:00Z'),
+        label: { value: 'Positive', source: 'review', agreement: 0.5 },
+        annotations: [
+          { id: 'a', email: 'r1@example.com', label: 'Positive', timeSpentMs: 1500, createdAt: '2026-11-26T10:01:00Z' },
+          { id: 'b', email: 'r2@example.com', label: 'Negative', timeSpentMs: null, createdAt: '2026-11-26T10:02:00Z' },
+        ],
+      },
+      { masked: ['secret'], raterNumber: (email) => (email === 'r1@example.com' ? 1 : 2) },
+    );
+    expect(exported).toMatchObject({ id: 3, data: { text: 'x' }, annotations: [{ completed_by: { id: 1 }, lead_time: 1.5, ground_truth: true }, { completed_by: { id: 2 }, ground_truth: false }] });
+    const plan = fromLabelStudioTask(exported as never, 0, labels, 'file', 'p');
+    expect(plan.predictionId).toBe('0f8b1c52-4d2e-4a8e-9c1e-2b7f0d9a6e31');
+    expect(plan.prediction).toMatchObject({ model: { name: 'm', version: '2' }, scores: { Positive: 0.3, Negative: 0.7 }, slice: { country: 'FR' }, timestamp: '2026-11-26T10:00:00.000Z' });
+    expect(plan.answers.map((a) => [a.email, a.label, a.timeSpentMs])).toEqual([
+      ['r1@example.com', 'Positive', 1500],
+      ['r2@example.com', 'Negative', null],
+    ]);
+    expect(plan.label).toEqual({ value: 'Positive', source: 'review', agreement: 0.5 });
+  });
+});

@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import { LABEL_SOURCES, LabelStudioTask } from '@backflow/contracts';
+import { InteropErrors } from './interop.errors';
+import { uuidV5 } from './uuid-v5';
+
+/**
+ * Label Studio's JSON export, as its documentation describes it (labelstud.io/guide/task_format
+ * and /guide/predictions): a list of tasks with `data`, `predictions[].result/score/model_version`
+ * and `annotations[].result/completed_by`. Backflow reads and writes choices results: one
+ * `<Choices name="label" toName="input">` over the project's labels.
+ */
+export const FROM_NAME = 'label';
+export const TO_NAME = 'input';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** What Backflow keeps beside Label Studio's fields, under the task's `meta.backflow`, so a round trip loses nothing. */
+interface BackflowMeta {
+  predictionId?: string;
+  model?: { name: string; version: string };
+  scores?: Record<string, number>;
+  slice?: Record<string, string>;
+  label?: { value: string; source: string; agreement: number | null };
+}
+
+export interface ExportedPrediction {
+  id: string;
+  modelName: string;
+  modelVersion: string;
+  input: Record<string, unknown>;
+  scores: Record<string, number>;
+  predictedLabel: string;
+  confidence: number;
+  slice: Record<string, string>;
+  occurredAt: Date;
+  label: { value: string; source: string; agreement: number | null } | null;
+  annotations: Array<{ id: string; email: string; label: string; timeSpentMs: number | null; createdAt: string }>;
+}
+
+const choices = (label: string, extra: Record<string, unknown> = {}) => [{ id: label.slice(0, 10), from_name: FROM_NAME, to_name: TO_NAME, type: 'choices', value: { choices: [label] }, ...extra }];
+
+/**
+ * One Backflow prediction as a Label Studio task: its features as `data` (less the masked
+ * ones, unless asked), the model's choice as a prediction, each human answer as an annotation
+ * by its rater, and the final label with the full scores under `meta.backflow`.
+ */
+export function toLabelStudioTask(sequence: number, p: ExportedPrediction, options: { masked: string[]; raterNumber: (email: string) => number }): Record<string, unknown> {
+  const data = options.masked.length ? Object.fromEntries(Object.entries(p.input).filter(([name]) => !options.masked.includes(name))) : p.input;
+  const meta: BackflowMeta = {
+    predictionId: p.id,
+    model: { name: p.modelName, version: p.modelVersion },
+    scores: p.scores,
+    slice: p.slice,
+    ...(p.label && { label: p.label }),
+  };
+  return {
+    id: sequence,
+    data,
+    meta: { backflow: meta },
+    created_at: p.occurredAt.toISOString(),
+    predictions: [{ model_version: `${p.modelName}@${p.modelVersion}`, score: p.confidence, result: choices(p.predictedLabel, { score: p.confidence }) }],
+    annotations: p.annotations.map((a, k) => ({
+      id: k + 1,
+      completed_by: { id: options.raterNumber(a.email), email: a.email },
+      result: choices(a.label),
+      was_cancelled: false,
+      ground_truth: p.label !== null && p.label.source === 'review' && p.label.value === a.label,
+      lead_time: a.timeSpentMs === null ? null : a.timeSpentMs / 1000,
+      created_at: a.createdAt,
+    })),
+  };
+}
+
+export interface ImportedTaskPlan {
+  prediction: Record<string, unknown>;
+  predictionId: string;
+  answers: Array<{ id: string; email: string; label: string; timeSpentMs: number | null; createdAt: Date }>;
+  /** the final label, when the task was finished; `feedback` when it came from Backflow's feedback rules */
+  label?: { value: string; source: 'consensus' | 'review' | 'gold' | 'feedback'; agreement: number };
+  /** answers that disagree with no reviewer's word: the task waits in review */
+  disputed: boolean;
+}
+
+/** The one choice a result list makes, or undefined when it makes none. */
+function choiceOf(results: LabelStudioTask['annotations'][number]['result'], field: string): string | undefined {
+  const chosen = results.find((r) => r.type === 'choices');
+  if (!chosen) {
+    if (results.length) throw InteropErrors.notChoices(`${field}.0.type`);
+    return undefined;
+  }
+  return chosen.value.choices?.[0];
+}
+
+function emailOf(completedBy: unknown, source: string): string {
+  const candidate = isObject(completedBy) ? completedBy.email : completedBy;
+  if (typeof candidate === 'string' && EMAIL.test(candidate)) return candidate.toLowerCase();
+  const id = isObject(completedBy) ? completedBy.id : completedBy;
+  const key = typeof id === 'number' || typeof id === 'string' ? String(id) : 'unknown';
+  // Label Studio's user ids are per instance: the name says which export they came from
+  return `label-studio-${key.replace(/[^a-z0-9-]/gi, '').slice(0, 40) || 'user'}@${source}.imported.invalid`;
+}
+
+function timestampOf(text: unknown): string | undefined {
+  if (typeof text !== 'string') return undefined;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : new Date(at).toISOString();
+}
+
+function metaOf(task: LabelStudioTask): BackflowMeta {
+  const backflow = task.meta?.backflow;
+  return isObject(backflow) ? (backflow as BackflowMeta) : {};
+}
+
+/**
+ * One Label Studio task as Backflow work: a prediction (in the ingestion API's shape), the
+ * answers by rater email, and the final label when the task is finished. `source` names the
+ * Label Studio project the file came from (for ids and imported rater emails); annotation ids
+ * are global, so they are derived within the Backflow project too.
+ */
+export function fromLabelStudioTask(task: LabelStudioTask, index: number, labels: string[], source: string, projectId: string): ImportedTaskPlan {
+  const at = `${index}`;
+  const meta = metaOf(task);
+  const taskKey = task.id !== undefined ? String(task.id) : createHash('sha256').update(JSON.stringify(task.data)).digest('hex');
+  const predictionId = typeof meta.predictionId === 'string' && UUID.test(meta.predictionId) ? meta.predictionId.toLowerCase() : uuidV5(`label-studio:${source}:${taskKey}`);
+
+  const modelPrediction = task.predictions[0];
+  const predicted = modelPrediction ? choiceOf(modelPrediction.result, `${at}.predictions.0.result`) : undefined;
+  if (predicted !== undefined && !labels.includes(predicted)) throw InteropErrors.unknownClass(`${at}.predictions.0.result.0.value.choices.0`, predicted, labels);
+  let scores: Record<string, number>;
+  if (isObject(meta.scores)) scores = meta.scores as Record<string, number>;
+  else if (predicted !== undefined) {
+    // Label Studio keeps the chosen class and its score: the rest of the mass is shared by the other classes
+    const raw = modelPrediction.result.find((r) => r.type === 'choices')?.score ?? modelPrediction.score ?? 1;
+    const score = Math.min(1, Math.max(0, raw));
+    scores = Object.fromEntries(labels.map((l) => [l, l === predicted ? score : (1 - score) / (labels.length - 1)]));
+  } else {
+    // no model prediction: every class equally likely (routing sees it as fully uncertain)
+    scores = Object.fromEntries(labels.map((l) => [l, 1 / labels.length]));
+  }
+  const model = isObject(meta.model) ? meta.model : { name: 'label-studio', version: modelPrediction?.model_version || 'none' };
+  const timestamp = timestampOf(task.created_at);
+  const prediction = {
+    id: predictionId,
+    model,
+    input: task.data,
+    scores,
+    ...(predicted !== undefined && !isObject(meta.scores) ? { predictedLabel: predicted } : {}),
+    ...(isObject(meta.slice) ? { slice: meta.slice } : {}),
+    ...(timestamp ? { timestamp } : {}),
+    metadata: { labelStudio: { task: task.id ?? null, source } },
+  };
+
+  const byRater = new Map<string, ImportedTaskPlan['answers'][number] & { groundTruth: boolean }>();
+  task.annotations.forEach((annotation, k) => {
+    if (annotation.was_cancelled) return;
+    const label = choiceOf(annotation.result, `${at}.annotations.${k}.result`);
+    if (label === undefined) return;
+    if (!labels.includes(label)) throw InteropErrors.unknownClass(`${at}.annotations.${k}.result.0.value.choices.0`, label, labels);
+    const email = emailOf(annotation.completed_by, source);
+    // a rater answers a task once: their latest answer stands
+    byRater.set(email, {
+      id: uuidV5(`label-studio:${projectId}:${predictionId}:${email}`),
+      email,
+      label,
+      timeSpentMs: typeof annotation.lead_time === 'number' ? Math.min(2_147_483_647, Math.round(annotation.lead_time * 1000)) : null,
+      createdAt: new Date(timestampOf(annotation.created_at) ?? Date.now()),
+      groundTruth: annotation.ground_truth === true,
+    });
+  });
+  const answers = [...byRater.values()];
+  const plan: ImportedTaskPlan = { prediction, predictionId, answers: answers.map(({ groundTruth: _, ...a }) => a), disputed: false };
+  const share = (value: string) => (answers.length ? answers.filter((a) => a.label === value).length / answers.length : 1);
+
+  const kept = meta.label;
+  if (isObject(kept) && typeof kept.value === 'string' && labels.includes(kept.value) && (LABEL_SOURCES as readonly string[]).includes(kept.source)) {
+    plan.label = { value: kept.value, source: kept.source as NonNullable<ImportedTaskPlan['label']>['source'], agreement: typeof kept.agreement === 'number' ? kept.agreement : share(kept.value) };
+    return plan;
+  }
+  const groundTruth = answers.find((a) => a.groundTruth);
+  if (groundTruth) {
+    plan.label = { value: groundTruth.label, source: 'review', agreement: share(groundTruth.label) };
+    return plan;
+  }
+  if (answers.length === 0) return plan;
+  const counts = new Map<string, number>();
+  for (const a of answers) counts.set(a.label, (counts.get(a.label) ?? 0) + 1);
+  const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+  if (ranked.length > 1 && ranked[0][1] === ranked[1][1]) plan.disputed = true;
+  else plan.label = { value: ranked[0][0], source: 'consensus', agreement: ranked[0][1] / answers.length };
+  return plan;
+}

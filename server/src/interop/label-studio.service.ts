@@ -1,0 +1,119 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { LabelStudioImportReply, LabelStudioTask } from '@backflow/contracts';
+import { AuditService } from '../common/audit/audit.service';
+import type { Actor } from '../auth/users.service';
+import { UsersService } from '../auth/users.service';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { fieldOf } from '../common/validation/zod-validation.pipe';
+import { ValidationError } from '../common/errors';
+import { LabelingService } from '../labeling/labeling.service';
+import type { ImportedWork } from '../labeling/labeling.service';
+import { LabelsService } from '../labels/labels.service';
+import { PredictionsService } from '../predictions/predictions.service';
+import type { ProjectEntity } from '../projects/project.entity';
+import { InteropErrors } from './interop.errors';
+import { fromLabelStudioTask, ImportedTaskPlan, toLabelStudioTask } from './label-studio-format';
+import { ExportCursor, LabelStudioRepository } from './label-studio.repository';
+
+const EXPORT_PAGE = 500;
+
+/** Moving work between Label Studio and Backflow: its JSON export in, and any project out in the same format. */
+@Injectable()
+export class LabelStudioService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly predictions: PredictionsService,
+    private readonly labeling: LabelingService,
+    private readonly labels: LabelsService,
+    private readonly users: UsersService,
+    private readonly audit: AuditService,
+    private readonly repository: LabelStudioRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * A Label Studio JSON export, all or nothing in one transaction: each task's model
+   * prediction becomes a prediction (through the ingestion path), its answers become
+   * annotations by imported raters, and a finished task its final label. Importing the same
+   * file again stores nothing twice.
+   */
+  async import(project: ProjectEntity, body: unknown, actor: Actor): Promise<LabelStudioImportReply> {
+    if (!Array.isArray(body)) throw new ValidationError('body: a Label Studio JSON export is a list of tasks', 'body');
+    if (body.length > this.config.ingest.maxBatch) throw InteropErrors.tooManyTasks(this.config.ingest.maxBatch);
+    const labels = project.labels.map((l) => l.name);
+    const plans: ImportedTaskPlan[] = body.map((raw, index) => {
+      const parsed = LabelStudioTask.safeParse(raw);
+      if (!parsed.success) {
+        const field = fieldOf(parsed.error.issues[0], String(index));
+        throw new ValidationError(`${field}: ${parsed.error.issues[0].message}`, field);
+      }
+      const lsProject = (raw as { project?: unknown }).project;
+      return fromLabelStudioTask(parsed.data, index, labels, typeof lsProject === 'number' ? `project-${lsProject}` : 'file', project.id);
+    });
+    const afterCommit: Array<() => void> = [];
+    const reply = await this.dataSource.transaction(async (manager): Promise<LabelStudioImportReply> => {
+      const ingested = await this.predictions.ingestWithin(manager, project, plans.map((p) => p.prediction));
+      afterCommit.push(...ingested.afterCommit);
+      const emails = [...new Set(plans.flatMap((p) => p.answers.map((a) => a.email)))];
+      const raters = await this.users.importedRaters(manager, project.id, emails);
+
+      const work: ImportedWork[] = plans
+        .filter((p) => p.answers.length || (p.label && p.label.source !== 'feedback'))
+        .map((p) => ({
+          predictionId: p.predictionId,
+          state: p.disputed ? 'review' : 'completed',
+          answers: p.answers.map((a) => ({ id: a.id, raterId: raters.ids.get(a.email)!, label: a.label, timeSpentMs: a.timeSpentMs, createdAt: a.createdAt })),
+          ...(p.label && p.label.source !== 'feedback' ? { label: { value: p.label.value, source: p.label.source, agreement: p.label.agreement } } : {}),
+        }));
+      const answered = await this.labeling.importAnswered(manager, project, work);
+      afterCommit.push(...answered.afterCommit);
+
+      // labels Backflow's own feedback rules made (a round trip) stay feedback labels
+      const feedback = plans.filter((p) => p.label?.source === 'feedback');
+      const current = await this.labels.currentFor(manager, project.id, feedback.map((p) => p.predictionId));
+      const recorded = await this.labels.recordFeedbackLabels(
+        manager,
+        project.id,
+        feedback.map((p) => ({ predictionId: p.predictionId, value: p.label!.value, rule: 'imported', feedbackEventId: null, contradictsPrediction: false })),
+        current,
+      );
+
+      const reply = {
+        tasks: plans.length,
+        predictions: ingested.reply,
+        annotations: answered.answers,
+        labels: answered.labels + recorded.length,
+        raters: raters.created,
+      };
+      await this.audit.record({ actorUserId: actor.userId, action: 'project.label_studio_imported', targetType: 'project', targetId: project.id, projectId: project.id, details: reply, requestId: actor.requestId }, manager);
+      return reply;
+    });
+    for (const announce of afterCommit) announce();
+    return reply;
+  }
+
+  /** The project as a Label Studio JSON export, one task per prediction, read and written a page at a time. */
+  async *export(project: ProjectEntity, options: { labeledOnly: boolean; includeMasked: boolean }): AsyncGenerator<string> {
+    const masked = options.includeMasked ? [] : project.maskedFields;
+    const raterNumbers = new Map<string, number>();
+    const raterNumber = (email: string) => {
+      if (!raterNumbers.has(email)) raterNumbers.set(email, raterNumbers.size + 1);
+      return raterNumbers.get(email)!;
+    };
+    let cursor: ExportCursor | null = null;
+    let sequence = 0;
+    yield '[';
+    do {
+      const page = await this.repository.page(this.dataSource.manager, project.id, cursor, EXPORT_PAGE, options.labeledOnly);
+      let text = '';
+      for (const prediction of page.rows) {
+        text += (sequence ? ',\n' : '\n') + JSON.stringify(toLabelStudioTask(++sequence, prediction, { masked, raterNumber }));
+      }
+      if (text) yield text;
+      cursor = page.next;
+    } while (cursor);
+    yield '\n]\n';
+  }
+}

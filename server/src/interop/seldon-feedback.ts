@@ -1,0 +1,66 @@
+import type { SeldonMessage } from '@backflow/contracts';
+import { InteropErrors } from './interop.errors';
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The rows of a SeldonMessage's payload: `data.ndarray`, `data.tensor` (row-major), `strData` or `jsonData`. */
+function rowsOf(message: SeldonMessage, field: string): { rows: unknown[]; names?: string[]; at: string } {
+  const data = message.data;
+  if (data?.ndarray) return { rows: data.ndarray, names: data.names, at: `${field}.data.ndarray` };
+  if (data?.tensor) {
+    const { shape, values } = data.tensor;
+    const rows = shape.length ? shape[0] : 1;
+    const width = shape.slice(1).reduce((a, b) => a * b, 1);
+    if (rows * width !== values.length) throw InteropErrors.shapeMismatch(`${field}.data.tensor.values`, `shape ${JSON.stringify(shape)} holds ${rows * width} values, not ${values.length}`);
+    return { rows: Array.from({ length: rows }, (_, i) => (width === 1 && shape.length < 2 ? values[i] : values.slice(i * width, (i + 1) * width))), names: data.names, at: `${field}.data.tensor` };
+  }
+  if (typeof message.strData === 'string') return { rows: [message.strData], at: `${field}.strData` };
+  if (Array.isArray(message.jsonData)) return { rows: message.jsonData, at: `${field}.jsonData` };
+  if (message.jsonData !== undefined && !isObject(message.jsonData)) return { rows: [message.jsonData], at: `${field}.jsonData` };
+  throw InteropErrors.invalidPayload(field, 'a SeldonMessage with data.ndarray, data.tensor, strData or jsonData');
+}
+
+/** The class one row names: a class name, a class index, or a vector (one-hot or probabilities) whose largest entry is the class. */
+function classOfRow(row: unknown, classes: string[], field: string): string {
+  const value = Array.isArray(row) && row.length === 1 ? row[0] : row;
+  if (typeof value === 'string' && classes.includes(value)) return value;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < classes.length) return classes[value];
+  if (Array.isArray(value) && value.length === classes.length && value.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    let best = 0;
+    for (let k = 1; k < value.length; k++) if ((value[k] as number) > (value[best] as number)) best = k;
+    return classes[best];
+  }
+  throw InteropErrors.unknownClass(field, value, classes);
+}
+
+/** The true class of each row of Seldon's `truth` message; `data.names`, when they are the project's classes, order the columns. */
+export function truthLabelsOf(truth: SeldonMessage, classes: string[]): string[] {
+  const { rows, names, at } = rowsOf(truth, 'truth');
+  if (rows.length === 0) throw InteropErrors.invalidPayload(at, 'at least one row');
+  if (rows.length > 1_000) throw InteropErrors.invalidPayload(at, 'at most 1,000 rows');
+  const columns = names && names.length === classes.length && names.every((n) => classes.includes(n)) ? names : classes;
+  return rows.map((row, i) => classOfRow(row, columns, `${at}.${i}`));
+}
+
+/** Seldon's request id (puid): set on the response's meta by the executor, and on the request's. */
+export function puidOf(feedback: { response?: SeldonMessage; request?: SeldonMessage; truth?: SeldonMessage }): string {
+  const puid = feedback.response?.meta?.puid ?? feedback.request?.meta?.puid ?? feedback.truth?.meta?.puid;
+  if (!puid) throw InteropErrors.missingPuid();
+  return puid;
+}
+
+/** How many rows the logged request had, when the feedback carries it; otherwise one. */
+export function rowCountOf(feedback: { request?: SeldonMessage; response?: SeldonMessage }): number {
+  for (const [message, field] of [
+    [feedback.response, 'response'],
+    [feedback.request, 'request'],
+  ] as const) {
+    if (!message) continue;
+    try {
+      return Math.max(1, Math.min(1_000, rowsOf(message, field).rows.length));
+    } catch {
+      // a message without a payload says nothing of the rows
+    }
+  }
+  return 1;
+}
