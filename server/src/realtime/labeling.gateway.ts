@@ -20,6 +20,7 @@ import { AuthService } from '../auth/auth.service';
 import { UsersService } from '../auth/users.service';
 import type { UserPrincipal } from '../auth/principal';
 import { DomainError, ValidationError } from '../common/errors';
+import { asDomainError } from '../common/filters/error-envelope';
 import { DomainEvents } from '../common/events/domain-events';
 import { LOGGER } from '../common/logging/logger';
 import { fieldOf } from '../common/validation/zod-validation.pipe';
@@ -63,7 +64,9 @@ function tokenOf(socket: Socket): string | undefined {
 }
 
 function errorReply(error: unknown): SocketError {
-  if (error instanceof DomainError) return { error: { code: error.code, message: error.message, ...(error.field && { field: error.field }) } };
+  // the same mapping as HTTP: e.g. PostgreSQL away is `database/unavailable`, which a client retries
+  const domain = asDomainError(error);
+  if (domain) return { error: { code: domain.code, message: domain.message, ...(domain.field && { field: domain.field }) } };
   return { error: { code: 'internal', message: 'something went wrong on the server' } };
 }
 
@@ -99,7 +102,9 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnGa
           Object.assign(socket.data, { token, user: principal, checkedAt: Date.now(), idleIn: new Set(), leases: new Map() } satisfies SocketState);
           next();
         })
-        .catch(() => next(new Error('unauthenticated: the session is unknown, expired or revoked')));
+        .catch((error: unknown) =>
+          next(new Error(asDomainError(error)?.status === 503 ? 'unavailable: the database is away; retry shortly' : 'unauthenticated: the session is unknown, expired or revoked')),
+        );
     });
     // another process created tasks: its idle raters are served there, ours here
     namespace.on(TASKS_AVAILABLE, (projectId: string) => void this.serveIdle(projectId));
@@ -147,7 +152,8 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnGa
         await this.auth.authenticate(state.token);
         state.checkedAt = Date.now();
       } catch (error) {
-        socket.disconnect(true);
+        // a session that ended closes the connection; the database being away does not
+        if (error instanceof DomainError) socket.disconnect(true);
         throw error;
       }
     }
@@ -178,7 +184,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       if (!socket.rooms.has(room)) void socket.join(room);
       return await run(request, project);
     } catch (error) {
-      if (!(error instanceof DomainError)) this.logger.error({ err: error }, 'a labeling socket event failed');
+      if (!asDomainError(error)) this.logger.error({ err: error }, 'a labeling socket event failed');
       return errorReply(error);
     }
   }

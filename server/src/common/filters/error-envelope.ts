@@ -50,7 +50,8 @@ export function toErrorEnvelope(error: unknown, requestId: string): ErrorEnvelop
   return { status: 500, unexpected: true, body: { code: 'internal/error', message: 'an unexpected error occurred; it has been logged', requestId } };
 }
 
-function asDomainError(error: unknown): DomainError | undefined {
+/** The domain error a thrown value stands for (Nest's and Fastify's errors, PostgreSQL being away), or undefined for a fault of ours. */
+export function asDomainError(error: unknown): DomainError | undefined {
   if (error instanceof DomainError) return error;
   if (error instanceof HttpException) {
     const status = error.getStatus();
