@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { createHash, randomUUID } from 'node:crypto';
 import { io, Socket } from 'socket.io-client';
@@ -112,4 +113,30 @@ export function incompleteVisibleVersions(root: string, slug: string): string[] 
     }
   }
   return problems;
+}
+
+/** A TCP proxy in front of a server whose connections can be cut at once (RST, no goodbye), as a network fault would. */
+export async function cuttableProxy(target: string): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
+  const { hostname, port } = new URL(target);
+  const open = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), hostname);
+    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+      open.add(from);
+      from.pipe(to);
+      from.on('error', () => to.destroy());
+      from.on('close', () => {
+        open.delete(from);
+        to.destroy();
+      });
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    cut: () => {
+      for (const socket of open) socket.resetAndDestroy();
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

@@ -1,5 +1,5 @@
 import { Inject, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { OnGatewayConnection, OnGatewayDisconnect, OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
+import { OnGatewayConnection, OnGatewayInit, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
@@ -43,6 +43,8 @@ interface SocketState {
 
 // a socket's session is re-checked this often (logout, disabled user), and memberships are cached this long
 const RECHECK_MS = 15_000;
+// a lease's expiry is checked by the database's clock: offer the task a moment after it
+const LEASE_EXPIRY_GRACE_MS = 250;
 const STATS_DEBOUNCE_MS = 500;
 const TASKS_AVAILABLE = 'tasks:available';
 const projectRoom = (projectId: string) => `project:${projectId}`;
@@ -76,7 +78,7 @@ function errorReply(error: unknown): SocketError {
  * become pushes: a new task goes to an idle rater, queue stats to the project's room.
  */
 @WebSocketGateway({ namespace: LABELING_NAMESPACE, cors: { origin: false }, transports: ['websocket', 'polling'] })
-export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, OnModuleInit, OnModuleDestroy {
+export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnModuleInit, OnModuleDestroy {
   @WebSocketServer() private namespace!: Namespace<LabelingClientEvents, LabelingServerEvents, Record<string, never>, SocketState>;
   private readonly memberships = new Map<string, { role: string | undefined; at: number }>();
   private readonly statsTimers = new Map<string, NodeJS.Timeout>();
@@ -140,10 +142,6 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     socket.on('task:undo', (body, ack) => void this.undo(socket, body).then(answer(ack)));
   }
 
-  handleDisconnect(socket: LabelingSocket): void {
-    for (const timer of socket.data.leases?.values() ?? []) clearTimeout(timer);
-  }
-
   /** Who is calling, for a project: re-checks the session now and then, and the membership (cached briefly). */
   private async access(socket: LabelingSocket, slug: string): Promise<ProjectEntity> {
     const state = socket.data;
@@ -194,7 +192,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnGa
       const reply = await this.labeling.claim(project, socket.data.user.userId);
       if (reply.task) {
         socket.data.idleIn.delete(project.id);
-        this.watchLease(socket, project.slug, reply.task.id, new Date(reply.task.leaseExpiresAt));
+        this.watchLease(socket, project, reply.task.id, new Date(reply.task.leaseExpiresAt));
       } else {
         socket.data.idleIn.add(project.id);
       }
@@ -221,7 +219,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnGa
   private heartbeat(socket: LabelingSocket, body: unknown) {
     return this.handle(socket, SocketHeartbeat, body, async (request, project) => {
       const reply = await this.labeling.heartbeat(project, socket.data.user.userId, request.taskId);
-      this.watchLease(socket, project.slug, request.taskId, new Date(reply.leaseExpiresAt));
+      this.watchLease(socket, project, request.taskId, new Date(reply.leaseExpiresAt));
       return reply;
     });
   }
@@ -230,18 +228,24 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnGa
     return this.handle(socket, SocketUndo, body, async (request, project) => {
       const reply = await this.labeling.undo(project, socket.data.user.userId, request.taskId, request.annotationId);
       if (reply.released) this.forgetLease(socket, reply.released);
-      this.watchLease(socket, project.slug, reply.task.id, new Date(reply.task.leaseExpiresAt));
+      this.watchLease(socket, project, reply.task.id, new Date(reply.task.leaseExpiresAt));
       return reply;
     });
   }
 
-  /** Tells the rater when a lease they hold runs out (no sweeper: the task is claimable again anyway). */
-  private watchLease(socket: LabelingSocket, slug: string, taskId: string, expiresAt: Date): void {
+  /**
+   * When a lease runs out (no sweeper: the task is claimable again anyway), tells the rater who
+   * held it, if still connected, and offers the task to idle raters (on every server), so a
+   * task left by a rater whose connection was cut reaches another one without anybody asking
+   * (the timers outlive a disconnect for that).
+   */
+  private watchLease(socket: LabelingSocket, project: ProjectEntity, taskId: string, expiresAt: Date): void {
     this.forgetLease(socket, taskId);
     const timer = setTimeout(() => {
       socket.data.leases.delete(taskId);
-      socket.emit('lease:expired', { project: slug, taskId });
-    }, Math.max(0, expiresAt.getTime() - Date.now()));
+      if (socket.connected) socket.emit('lease:expired', { project: project.slug, taskId });
+      this.tasksAvailable(project.id);
+    }, Math.max(0, expiresAt.getTime() - Date.now()) + LEASE_EXPIRY_GRACE_MS);
     timer.unref();
     socket.data.leases.set(taskId, timer);
   }
@@ -272,7 +276,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnGa
         const { task } = await this.labeling.claim(project, socket.data.user.userId);
         if (!task) return; // nothing left for the others either, most likely
         socket.data.idleIn.delete(projectId);
-        this.watchLease(socket, project.slug, task.id, new Date(task.leaseExpiresAt));
+        this.watchLease(socket, project, task.id, new Date(task.leaseExpiresAt));
         socket.emit('task:assigned', { task });
       } catch (error) {
         socket.data.idleIn.delete(projectId);
