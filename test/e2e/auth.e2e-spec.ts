@@ -49,6 +49,20 @@ describe('auth: sessions, roles and project membership', () => {
     expect(unknown.body.message).toBe(wrong.body.message);
   });
 
+  it('never adopts a session id the client brings (no session fixation), and a new sign-in is a new session', async () => {
+    // an attacker plants a cookie, then the victim signs in with it still set
+    const planted = `bfs_${'a'.repeat(43)}`;
+    const login = await app.request('POST', '/api/v1/auth/login', { headers: { cookie: `backflow_session=${planted}` }, body: { email: ADMIN.email, password: ADMIN.password } });
+    expect(login.status).toBe(200);
+    expect(login.body.token).not.toBe(planted);
+    expect(login.headers.get('set-cookie')).not.toContain(planted);
+    expect((await app.request('GET', '/api/v1/me', { headers: { cookie: `backflow_session=${planted}` } })).status).toBe(401);
+    // signing in while signed in gives another session, both stored as digests of their tokens
+    const again = await app.request('POST', '/api/v1/auth/login', { token: login.body.token, body: { email: ADMIN.email, password: ADMIN.password } });
+    expect(again.body.token).not.toBe(login.body.token);
+    expect(await app.sql(`SELECT count(*)::int AS n FROM sessions WHERE token_hash = sha256($1::bytea) OR token_hash = sha256($2::bytea)`, [Buffer.from(login.body.token), Buffer.from(again.body.token)])).toEqual([{ n: 2 }]);
+  });
+
   it('expires sessions', async () => {
     const token = await app.login();
     expect((await app.request('GET', '/api/v1/me', { token })).status).toBe(200);

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { io, Socket } from 'socket.io-client';
+import type { Namespace } from 'socket.io';
+import { LabelingGateway } from '../../server/src/realtime/labeling.gateway';
 import { routesOf } from '../helpers/routes';
 import { startTestApp, TestApp } from '../helpers/test-app';
 import { createApiKey, createProject, createUser } from '../factories';
@@ -74,6 +77,19 @@ const MATRIX: Record<string, Rule> = {
   'GET /api/v1/projects/:slug/export/label-studio': PROJECT,
 };
 
+/**
+ * Every event a rater's socket may send (read from a live server-side socket), with the
+ * members it is for; admins may send all of them on any project, keys and anonymous callers
+ * cannot connect at all.
+ */
+const SOCKET_MATRIX: Record<string, { members: Array<'rater' | 'reviewer'>; body: (slug: string) => unknown }> = {
+  'task:claim': { members: ['rater', 'reviewer'], body: (project) => ({ project }) },
+  'task:submit': { members: ['rater', 'reviewer'], body: (project) => ({ project, taskId: randomUUID(), annotation: { id: randomUUID(), label: 'ham' } }) },
+  'task:skip': { members: ['rater', 'reviewer'], body: (project) => ({ project, taskId: randomUUID() }) },
+  'task:heartbeat': { members: ['rater', 'reviewer'], body: (project) => ({ project, taskId: randomUUID() }) },
+  'task:undo': { members: ['rater', 'reviewer'], body: (project) => ({ project, taskId: randomUUID(), annotationId: randomUUID() }) },
+};
+
 const CALLERS: Caller[] = ['anonymous', 'rater', 'reviewer', 'admin', 'ingestKey', 'exportKey'];
 
 function allowed(rule: Rule, caller: Caller, own: boolean): boolean {
@@ -140,6 +156,47 @@ describe('authorization matrix', () => {
           if (caller === 'anonymous' && refused) expect(response.status).toBe(401);
         }
       }
+    }
+    expect(mismatches).toEqual([]);
+  });
+
+  it('allows and refuses each caller on each socket event, on its own project and on another', async () => {
+    const connect = (token: string | undefined) =>
+      new Promise<Socket>((resolve, reject) => {
+        const socket = io(`${app.url}/labeling`, { auth: token ? { token } : {}, transports: ['websocket'], reconnection: false, forceNew: true });
+        socket.once('connect', () => resolve(socket));
+        socket.once('connect_error', (error) => {
+          socket.close();
+          reject(error);
+        });
+      });
+    // the events a connected socket listens to, read from the server side of a live connection
+    const probe = await connect(tokens.admin);
+    const namespace = (app.app.get(LabelingGateway) as unknown as { namespace: Namespace }).namespace;
+    const reserved = new Set(['disconnect', 'disconnecting', 'error']); // socket.io's own, bound by Nest
+    const events = namespace.sockets.get(probe.id!)!.eventNames().map(String).filter((name) => !reserved.has(name)).sort();
+    probe.close();
+    expect(events).toEqual(Object.keys(SOCKET_MATRIX).sort());
+
+    const mismatches: string[] = [];
+    for (const caller of CALLERS) {
+      const socket = await connect(tokens[caller]).catch((error: Error) => error);
+      if (!(socket instanceof Socket)) {
+        // refused at the door: every event is refused
+        if (!['anonymous', 'ingestKey', 'exportKey'].includes(caller)) mismatches.push(`${caller} could not connect: ${socket.message}`);
+        continue;
+      }
+      if (['anonymous', 'ingestKey', 'exportKey'].includes(caller)) mismatches.push(`${caller} connected`);
+      for (const [event, rule] of Object.entries(SOCKET_MATRIX)) {
+        for (const which of [true, false]) {
+          const reply = (await socket.timeout(10_000).emitWithAck(event, rule.body(which ? own : foreign))) as { error?: { code: string } };
+          const refused = reply.error?.code?.startsWith('auth/') ?? false;
+          const expected = caller === 'admin' || (which && rule.members.includes(caller as 'rater' | 'reviewer'));
+          if (reply.error?.code === 'internal') mismatches.push(`${event} as ${caller}: internal error`);
+          else if (refused === expected) mismatches.push(`${event} as ${caller} (${which ? 'own' : 'foreign'}): ${reply.error?.code ?? 'allowed'}, expected ${expected ? 'allowed' : 'refused'}`);
+        }
+      }
+      socket.close();
     }
     expect(mismatches).toEqual([]);
   });
