@@ -40,7 +40,8 @@ export class ProjectsController {
   @ApiOkResponse({ schema: openApiSchema(ProjectListResponse) })
   async list(@CurrentUser() user: UserPrincipal): Promise<ProjectListResponse> {
     const visible = await this.projects.listFor(user);
-    return { projects: visible.map(({ project, role }) => toProjectResponse(project, role)) };
+    const projects = visible.map(({ project, role }) => toProjectResponse(project, role));
+    return { projects, items: projects };
   }
 
   @Post()

@@ -1,0 +1,442 @@
+#!/usr/bin/env node
+// `npm run demo`: the whole loop on real data. Starts Backflow, creates a spam-filter project from the SpamAssassin
+// corpus, streams a small model's predictions through libs/client-ts, simulates user feedback and raters, and after
+// each span lands trains the next model version from the span's TFRecord files and deploys it.
+// `npm run demo -- --compare`: uncertainty against random routing at the same label budget, then exits.
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { BackflowClient } from '@backflow/client-ts';
+import { api, idempotent, signIn } from './backflow-api.mjs';
+import { FEEDBACK_RULES, FeedbackSimulator } from './feedback-simulator.mjs';
+import { SimulatedRater } from './simulated-raters.mjs';
+import { readSpanRows } from './span-rows.mjs';
+import { LABELS, loadCorpus, randomSource } from './spam-corpus.mjs';
+import { evaluate, trainModel } from './spam-model.mjs';
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const { values: flags } = parseArgs({
+  options: {
+    raters: { type: 'string', default: '0' },
+    'rater-accuracy': { type: 'string', default: '0.9' },
+    rate: { type: 'string', default: '5' },
+    'span-every': { type: 'string', default: '60' },
+    'span-minutes': { type: 'string', default: '3' },
+    'seed-size': { type: 'string', default: '40' },
+    seed: { type: 'string', default: '1' },
+    project: { type: 'string', default: 'spam-demo' },
+    compare: { type: 'boolean', default: false },
+    'compare-rounds': { type: 'string', default: '10' },
+    'compare-batch': { type: 'string', default: '400' },
+    'compare-labels': { type: 'string', default: '20' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (flags.help) {
+  console.log(`npm run demo -- [--raters N] [--rater-accuracy 0.9] [--rate 5] [--span-every 60] [--span-minutes 3]
+                   [--seed-size 40] [--seed 1] [--project spam-demo]
+npm run demo -- --compare [--compare-rounds 10] [--compare-batch 400] [--compare-labels 20] [--rater-accuracy 0.9]`);
+  process.exit(0);
+}
+const number = (name, { min = 0, max = Infinity } = {}) => {
+  const value = Number(flags[name]);
+  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`--${name} must be a number from ${min} to ${max}, got ${flags[name]}`);
+  return value;
+};
+const options = {
+  raters: Math.floor(number('raters', { max: 50 })),
+  raterAccuracy: number('rater-accuracy', { max: 1 }),
+  rate: number('rate', { min: 0.1, max: 500 }),
+  spanEvery: Math.floor(number('span-every', { min: 1 })),
+  spanMinutes: number('span-minutes', { min: 0.1 }),
+  seedSize: Math.floor(number('seed-size', { min: 4 })),
+  seed: Math.floor(number('seed')),
+  project: flags.project,
+  compareRounds: Math.floor(number('compare-rounds', { min: 1 })),
+  compareBatch: Math.floor(number('compare-batch', { min: 10 })),
+  compareLabels: Math.floor(number('compare-labels', { min: 1 })),
+};
+
+const port = Number(process.env.PORT ?? 3000);
+const baseUrl = `http://127.0.0.1:${port}`;
+// the demo's own data directory by default, so it never meets the admin of an earlier `npm start`
+const dataDir = path.resolve(root, process.env.BACKFLOW_DATA_DIR ?? '.data/demo');
+const admin = { email: process.env.BACKFLOW_ADMIN_EMAIL ?? 'admin@example.com', password: process.env.BACKFLOW_ADMIN_PASSWORD ?? 'demo-admin-password' };
+const PEOPLE = [
+  { email: 'rater1@example.com', password: 'demo-rater1-password' },
+  { email: 'rater2@example.com', password: 'demo-rater2-password' },
+];
+const simulatedRaterAccount = (n) => ({ email: `sim-rater${n}@example.com`, password: `demo-sim-rater${n}-password` });
+
+const log = (line) => console.log(`[demo ${new Date().toISOString().slice(11, 19)}] ${line}`);
+const percent = (x) => `${(100 * x).toFixed(1)}%`;
+const sliceText = (slices) =>
+  Object.entries(slices)
+    .sort()
+    .map(([k, v]) => `${k} ${percent(v)}`)
+    .join(', ');
+
+
+let server;
+let stopping = false;
+
+function startServer() {
+  mkdirSync(dataDir, { recursive: true });
+  const logFile = path.join(dataDir, 'demo-server.log');
+  const out = createWriteStream(logFile, { flags: 'a' });
+  const env = { LOG_LEVEL: 'warn', ...process.env, PORT: String(port), BACKFLOW_DATA_DIR: dataDir, BACKFLOW_ADMIN_EMAIL: admin.email, BACKFLOW_ADMIN_PASSWORD: admin.password };
+  server = spawn(process.execPath, ['--max-semi-space-size=64', path.join(root, 'server/dist/main.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  server.stdout.pipe(out);
+  server.stderr.pipe(out);
+  server.once('exit', (code, signal) => {
+    if (stopping) return;
+    const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-8).join('\n');
+    console.error(`Backflow stopped unexpectedly (${signal ?? `exit ${code}`}); the end of ${logFile}:\n${tail}`);
+    process.exit(1);
+  });
+  return logFile;
+}
+
+async function waitForHealth(timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${baseUrl}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(500);
+  }
+  throw new Error(`Backflow did not answer ${baseUrl}/healthz within ${timeoutMs / 1000} s`);
+}
+
+async function stopServer() {
+  if (!server || server.exitCode !== null || server.signalCode !== null) return;
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGTERM');
+  const killed = await Promise.race([exited.then(() => true), sleep(20_000).then(() => false)]);
+  if (!killed) server.kill('SIGKILL');
+}
+
+const cleanups = [];
+async function shutdown(signal) {
+  if (stopping) return;
+  stopping = true;
+  log(`${signal}: stopping`);
+  for (const cleanup of cleanups.reverse()) {
+    try {
+      await cleanup();
+    } catch (error) {
+      console.error(error);
+    }
+  }
+  await stopServer();
+  process.exit(0);
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, (s) => void shutdown(s));
+
+
+function projectSettings(slug, name, routing) {
+  return {
+    slug,
+    name,
+    taskType: 'single_label',
+    labels: [
+      { name: 'ham', hotkey: '1', description: 'mail the recipient wanted (newsletters they subscribed to included)' },
+      { name: 'spam', hotkey: '2', description: 'unsolicited bulk mail: ads, scams, offers nobody asked for' },
+    ],
+    instructions: [
+      '# Is this email spam?',
+      'Real emails from the SpamAssassin public corpus (2002-2003). Read the subject, the sender and the body.',
+      '- **ham** (1): mail the recipient wanted: people, mailing lists, newsletters they signed up for.',
+      '- **spam** (2): unsolicited bulk mail: ads, offers, scams.',
+      'Not sure? Press S to skip.',
+    ].join('\n\n'),
+    overlap: 1,
+    routing,
+    feedbackRules: FEEDBACK_RULES,
+    export: {
+      formats: ['tfrecord'],
+      features: ['subject', 'sender', 'body', 'format'].map((feature) => ({ name: feature, type: 'bytes' })),
+      splits: { train: 80, eval: 20 },
+    },
+    monitoring: { minLabels: 10 },
+  };
+}
+
+async function ensureProject(adminApi, settings) {
+  const created = await idempotent(() => adminApi.post('/api/v1/projects', settings));
+  if (created) return 'created';
+  const { slug, taskType: _taskType, ...rest } = settings;
+  await adminApi.patch(`/api/v1/projects/${slug}`, rest);
+  return 'exists (settings reapplied)';
+}
+
+async function ensureMember(adminApi, slug, account, role) {
+  await idempotent(() => adminApi.post('/api/v1/users', { email: account.email, password: account.password, role }));
+  await idempotent(() => adminApi.post(`/api/v1/projects/${slug}/members`, { email: account.email, role }));
+}
+
+async function createKey(adminApi, slug, name, scopes) {
+  const key = await adminApi.post(`/api/v1/projects/${slug}/api-keys`, { name, scopes });
+  // revoked on the way out, when the server is still there to hear it (Ctrl-C reaches it too)
+  cleanups.push(() => fetch(`${baseUrl}/api/v1/projects/${slug}/api-keys/${key.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminApi.token}` } }).catch(() => undefined));
+  return key.secret;
+}
+
+
+/** Exports what is labeled as the next span, waits for it, downloads its TFRecord files and reads them back. */
+async function landSpan(adminApi, exportApi, slug) {
+  const { job } = await adminApi.post(`/api/v1/projects/${slug}/exports`, {});
+  if (!job) return undefined;
+  let state = job;
+  while (state.state === 'writing') {
+    await sleep(500);
+    state = await adminApi.get(`/api/v1/projects/${slug}/exports/${job.id}`);
+  }
+  if (state.state !== 'completed') throw new Error(`export of span ${state.span} failed: ${state.error}`);
+  const files = [];
+  for (const file of state.files.filter((f) => f.format === 'tfrecord')) {
+    const local = path.join(dataDir, 'demo-spans', slug, `span-${state.span}`, `version-${state.version}`, file.path);
+    files.push(await exportApi.download(`/api/v1/projects/${slug}/spans/${state.span}/versions/${state.version}/files/${file.path}`, local));
+  }
+  return { span: state.span, rows: await readSpanRows(files) };
+}
+
+const sourcesOf = (rows) => {
+  const counts = {};
+  for (const row of rows) counts[row.labelSource] = (counts[row.labelSource] ?? 0) + 1;
+  return Object.entries(counts)
+    .map(([source, n]) => `${n} ${source}`)
+    .join(', ');
+};
+
+
+async function setUp() {
+  log(`starting Backflow on ${baseUrl} (data in ${dataDir}${process.env.DATABASE_URL ? ', PostgreSQL at DATABASE_URL' : ', embedded PostgreSQL'})`);
+  if (await fetch(`${baseUrl}/healthz`).then(() => true, () => false)) throw new Error(`something already answers on port ${port}: stop it, or set PORT`);
+  const logFile = startServer();
+  await waitForHealth(180_000);
+  log(`Backflow is up (server log: ${logFile})`);
+  let token;
+  try {
+    token = await signIn(baseUrl, admin.email, admin.password);
+  } catch (error) {
+    throw new Error(`cannot sign in as ${admin.email}: ${error.message}. This database has another admin: set BACKFLOW_ADMIN_EMAIL and BACKFLOW_ADMIN_PASSWORD to theirs, or BACKFLOW_DATA_DIR to a new directory.`);
+  }
+  const adminApi = Object.assign(api(baseUrl, token), { token });
+  return adminApi;
+}
+
+async function runLoop(adminApi) {
+  const slug = options.project;
+  const corpus = loadCorpus({ seed: options.seed, seedSize: options.seedSize });
+  const truthByKey = new Map([...corpus.seed, ...corpus.traffic, ...corpus.test].map((email) => [email.key, email.label]));
+  // enough exploration that the monitoring page's estimate for all traffic rests on more than a handful of labels
+  const routing = { strategy: 'entropy', targetRate: 0.08, explorationRate: 0.05, budget: { perHour: 2_000 }, contradictionConfidence: 0.8, dedupeWindowMinutes: 60 };
+  const state = await ensureProject(adminApi, projectSettings(slug, 'Spam filter (demo)', routing));
+  const simulated = Array.from({ length: options.raters }, (_, i) => simulatedRaterAccount(i + 1));
+  for (const account of [...PEOPLE, ...simulated]) await ensureMember(adminApi, slug, account, 'rater');
+  const ingestKey = await createKey(adminApi, slug, `demo model server ${new Date().toISOString()}`, ['ingest']);
+  const exportKey = await createKey(adminApi, slug, `demo trainer ${new Date().toISOString()}`, ['export:read']);
+  const exportApi = api(baseUrl, exportKey);
+
+  console.log(`
+  Backflow demo: ${baseUrl}   project "${slug}" (${state}): ${corpus.seed.length + corpus.traffic.length + corpus.test.length} emails of the SpamAssassin public corpus
+    admin    ${admin.email} / ${admin.password}
+${PEOPLE.map((p) => `    rater    ${p.email} / ${p.password}`).join('\n')}
+    simulated raters: ${simulated.length ? `${simulated.map((s) => s.email).join(', ')} (accuracy ${options.raterAccuracy})` : 'none (--raters N to add some)'}
+    label at ${baseUrl}/projects/${slug}/label, monitoring at ${baseUrl}/projects/${slug}/quality   (Ctrl-C stops the demo and the server)
+`);
+
+  const test = corpus.test;
+  let model = trainModel(corpus.seed, 'v1');
+  const curve = [];
+  const first = evaluate(model, test);
+  curve.push({ version: model.version, span: 0, examples: model.examples, ...first });
+  log(`model v1 trained on ${corpus.seed.length} seed emails: accuracy ${percent(first.accuracy)} on ${test.length} held-out emails (${sliceText(first.slices)})`);
+
+  const random = randomSource(options.seed + 7);
+  let rejected = 0;
+  const backflow = new BackflowClient({
+    baseUrl,
+    apiKey: ingestKey,
+    project: slug,
+    onRejected: (_kind, items) => {
+      rejected += items.length;
+      if (rejected <= 3) log(`rejected: ${items[0].code} ${items[0].field} ${items[0].message}`);
+    },
+    onError: (error) => stopping || log(`ingest error: ${error.message}`),
+  });
+  const feedback = new FeedbackSimulator({ backflow, random });
+  cleanups.push(async () => {
+    feedback.stop();
+    // Ctrl-C reaches the server too: what it can no longer take is not worth waiting for
+    await Promise.race([backflow.close(), sleep(3_000)]);
+  });
+
+  const raters = [];
+  for (const account of simulated) {
+    const raterToken = await signIn(baseUrl, account.email, account.password);
+    const rater = new SimulatedRater({ client: api(baseUrl, raterToken), project: slug, email: account.email, truthByKey, accuracy: options.raterAccuracy, random: randomSource(options.seed * 31 + raters.length) });
+    raters.push(rater);
+    void rater.run((r, error) => stopping || log(`${r.email}: ${error.message}`));
+  }
+  cleanups.push(() => raters.forEach((r) => r.stop()));
+
+  let sent = 0;
+  let next = 0;
+  const producer = setInterval(() => {
+    const email = corpus.traffic[next++ % corpus.traffic.length];
+    const scores = model.predict(email);
+    const predicted = scores.spam >= 0.5 ? 'spam' : 'ham';
+    const id = backflow.predict({
+      id: randomUUID(),
+      model: { name: 'spam-filter', version: model.version },
+      input: { subject: email.subject, sender: email.sender, body: email.body, format: email.format },
+      scores,
+      slice: { format: email.format, tld: email.tld },
+    });
+    feedback.observe(id, email, predicted);
+    sent++;
+  }, 1_000 / options.rate);
+  cleanups.push(() => clearInterval(producer));
+
+  // the whole curve on the way out, on screen and beside the server log
+  cleanups.push(() => {
+    if (curve.length < 2) return;
+    const table = curveTable(curve);
+    writeFileSync(path.join(dataDir, 'demo-curve.md'), `${table}\n`);
+    console.log(`\naccuracy on ${test.length} held-out emails by model version (also in ${path.join(dataDir, 'demo-curve.md')}):\n${table}\n`);
+  });
+  const training = [...corpus.seed];
+  let labelsAtLastSpan = 0;
+  let lastSpanAt = Date.now();
+  let lastReport = 0;
+  const labelsSoFar = () => raters.reduce((n, r) => n + r.labels, 0) + feedback.sent;
+  while (!stopping) {
+    await sleep(2_000);
+    if (stopping) break;
+    const labels = labelsSoFar();
+    if (Date.now() - lastReport >= 10_000) {
+      lastReport = Date.now();
+      const stats = backflow.stats();
+      const operations = await adminApi.get(`/api/v1/projects/${slug}/operations?minutes=60`).catch(() => undefined);
+      const tasks = operations?.points.reduce((n, p) => n + p.created, 0);
+      const open = operations?.points.at(-1)?.open;
+      const queue = operations ? `, tasks ${tasks} (open ${open ?? 0})` : '';
+      log(`predictions sent ${sent}, feedback events ${feedback.sent} (client: ${stats.accepted} stored, ${stats.buffered} buffered)${queue}, simulated answers ${raters.reduce((n, r) => n + r.answers, 0)}, model ${model.version}`);
+    }
+    const due = labels - labelsAtLastSpan >= options.spanEvery || Date.now() - lastSpanAt >= options.spanMinutes * 60_000;
+    if (!due) continue;
+    lastSpanAt = Date.now();
+    labelsAtLastSpan = labels;
+    await backflow.flush();
+    const landed = await landSpan(adminApi, exportApi, slug).catch((error) => log(`export: ${error.message}`));
+    if (!landed) continue;
+    training.push(...landed.rows.filter((row) => LABELS.includes(row.label)));
+    const version = `v${curve.length + 1}`;
+    model = trainModel(training, version);
+    const result = evaluate(model, test);
+    curve.push({ version, span: landed.span, examples: training.length, ...result });
+    log(`span ${landed.span} landed: ${landed.rows.length} labels (${sourcesOf(landed.rows)}), read back from its TFRecord files`);
+    log(`model ${version} trained on ${training.length} emails (seed + spans 1-${landed.span}): accuracy ${percent(result.accuracy)} (${sliceText(result.slices)}); deployed`);
+    console.log(curveTable(curve.length > 12 ? [curve[0], ...curve.slice(-11)] : curve));
+  }
+}
+
+function curveTable(curve) {
+  const slices = [...new Set(curve.flatMap((c) => Object.keys(c.slices)))].sort();
+  const header = `| model | trained after | training emails | accuracy | ${slices.join(' | ')} |`;
+  const rule = `| --- | --- | ---: | ---: | ${slices.map(() => '---:').join(' | ')} |`;
+  const rows = curve.map((c) => `| ${c.version} | ${c.span === 0 ? 'seed' : `span ${c.span}`} | ${c.examples} | ${percent(c.accuracy)} | ${slices.map((s) => (c.slices[s] === undefined ? '' : percent(c.slices[s]))).join(' | ')} |`);
+  return [header, rule, ...rows].join('\n');
+}
+
+
+/**
+ * The same loop in rounds, once per routing policy on a fresh project: a batch of traffic, then at most
+ * `compareLabels` tasks labeled (highest priority first, as raters get them), a span, the next model.
+ */
+async function runPolicy(adminApi, policy, corpus, truthByKey) {
+  const batch = options.compareBatch;
+  const budget = options.compareLabels;
+  const slug = `spam-compare-${policy}-${Date.now().toString(36)}`;
+  const routing =
+    policy === 'uncertainty'
+      ? { strategy: 'entropy', targetRate: Math.min(1, (1.5 * budget) / batch), explorationRate: 0, dedupeWindowMinutes: 0 }
+      : { strategy: 'entropy', threshold: 1, explorationRate: Math.min(1, budget / batch), dedupeWindowMinutes: 0 };
+  await ensureProject(adminApi, projectSettings(slug, `Spam filter: ${policy} routing`, routing));
+  const account = simulatedRaterAccount(1);
+  await ensureMember(adminApi, slug, account, 'rater');
+  const rater = new SimulatedRater({
+    client: api(baseUrl, await signIn(baseUrl, account.email, account.password)),
+    project: slug,
+    email: account.email,
+    truthByKey,
+    accuracy: options.raterAccuracy,
+    random: randomSource(options.seed * 131),
+    speed: 0,
+  });
+  const exportApi = api(baseUrl, await createKey(adminApi, slug, 'compare trainer', ['export:read']));
+  const backflow = new BackflowClient({ baseUrl, apiKey: await createKey(adminApi, slug, 'compare model server', ['ingest']), project: slug, onError: (error) => log(`ingest error: ${error.message}`) });
+
+  const training = [...corpus.seed];
+  let model = trainModel(training, 'v1');
+  const points = [{ labels: 0, accuracy: evaluate(model, corpus.test).accuracy }];
+  let spent = 0;
+  for (let round = 0; round < options.compareRounds && !stopping; round++) {
+    for (const email of corpus.traffic.slice(round * batch, (round + 1) * batch)) {
+      backflow.predict({ model: { name: 'spam-filter', version: model.version }, input: { subject: email.subject, sender: email.sender, body: email.body, format: email.format }, scores: model.predict(email), slice: { format: email.format } });
+    }
+    await backflow.flush();
+    let labeled = 0;
+    while (labeled < budget && (await rater.labelOne())) labeled++;
+    spent += labeled;
+    const landed = await landSpan(adminApi, exportApi, slug);
+    if (landed) training.push(...landed.rows);
+    model = trainModel(training, `v${round + 2}`);
+    const { accuracy } = evaluate(model, corpus.test);
+    points.push({ labels: spent, accuracy });
+    log(`${policy}: round ${round + 1}, ${spent} labels spent, model ${model.version} accuracy ${percent(accuracy)}`);
+  }
+  await backflow.close();
+  return points;
+}
+
+async function runCompare(adminApi) {
+  const corpus = loadCorpus({ seed: options.seed, seedSize: options.seedSize });
+  if (options.compareRounds * options.compareBatch > corpus.traffic.length) throw new Error(`--compare-rounds × --compare-batch must be at most ${corpus.traffic.length}`);
+  const truthByKey = new Map([...corpus.seed, ...corpus.traffic, ...corpus.test].map((email) => [email.key, email.label]));
+  log(`compare: ${options.compareRounds} rounds of ${options.compareBatch} predictions, at most ${options.compareLabels} labels per round (rater accuracy ${options.raterAccuracy}), accuracy on ${corpus.test.length} held-out emails`);
+  const uncertainty = await runPolicy(adminApi, 'uncertainty', corpus, truthByKey);
+  const random = await runPolicy(adminApi, 'random', corpus, truthByKey);
+  const lines = ['| round | labels (uncertainty) | accuracy (uncertainty) | labels (random) | accuracy (random) |', '| ---: | ---: | ---: | ---: | ---: |'];
+  for (let i = 0; i < Math.max(uncertainty.length, random.length); i++) {
+    const u = uncertainty[i];
+    const r = random[i];
+    lines.push(`| ${i === 0 ? 'seed' : i} | ${u?.labels ?? ''} | ${u ? percent(u.accuracy) : ''} | ${r?.labels ?? ''} | ${r ? percent(r.accuracy) : ''} |`);
+  }
+  console.log(`\nAccuracy per labels spent, same seed set, traffic and budget (${options.seedSize} seed emails, ${options.compareLabels} labels per round of ${options.compareBatch} predictions):\n\n${lines.join('\n')}\n`);
+}
+
+
+try {
+  const adminApi = await setUp();
+  if (flags.compare) {
+    await runCompare(adminApi);
+    await shutdown('done');
+  } else {
+    await runLoop(adminApi);
+  }
+} catch (error) {
+  console.error(`demo: ${error.message}`);
+  stopping = true;
+  await stopServer();
+  process.exit(1);
+}

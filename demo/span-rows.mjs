@@ -1,0 +1,33 @@
+// A landed span read back as training rows: every tf.Example of its GZIP TFRecord files, through libs/tfrecord.
+import { decodeExample, readTfRecordFile } from '@backflow/tfrecord';
+
+const text = new TextDecoder();
+
+function bytesFeature(example, name) {
+  const feature = example[name];
+  if (!feature || feature.kind !== 'bytes' || feature.values.length === 0) return '';
+  const value = feature.values[0];
+  return typeof value === 'string' ? value : text.decode(value);
+}
+
+/** One exported example as the trainer takes it: the email's fields, its label and where the label came from. */
+export function trainingRow(example) {
+  return {
+    subject: bytesFeature(example, 'subject'),
+    sender: bytesFeature(example, 'sender'),
+    body: bytesFeature(example, 'body'),
+    format: bytesFeature(example, 'format'),
+    label: bytesFeature(example, 'label_name'),
+    labelSource: bytesFeature(example, 'label_source'),
+    predictionId: bytesFeature(example, 'prediction_id'),
+  };
+}
+
+/** Every training row of the given `.gz` TFRecord files (each record's checksums checked by the reader). */
+export async function readSpanRows(paths) {
+  const rows = [];
+  for (const path of paths) {
+    for await (const record of readTfRecordFile(path)) rows.push(trainingRow(decodeExample(record)));
+  }
+  return rows;
+}
