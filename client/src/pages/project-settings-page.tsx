@@ -5,6 +5,7 @@ import type { Session } from '../modules/auth/api/session-api';
 import { createApiKey, fetchApiKeys, fetchProject, revokeApiKey, type ApiKey, type Project } from '../modules/projects/api/projects-api';
 import { LiveOperations } from '../modules/operations/live-operations';
 import { ExportsPanel } from '../modules/exports/exports-panel';
+import { IntegrationsPanel } from '../modules/interop/integrations-panel';
 import { FeedbackRulesEditor } from '../modules/projects/components/feedback-rules-editor';
 import { ProjectEditor } from '../modules/projects/components/project-editor';
 import { ProjectPeople } from '../modules/projects/components/project-people';
@@ -121,6 +122,8 @@ export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSetting
         <ProjectPeople slug={slug} />
 
         <ExportsPanel slug={slug} />
+
+        <IntegrationsPanel slug={slug} />
 
         <ApiKeys slug={slug} keys={keys} onChange={reload} />
 
