@@ -13,6 +13,7 @@ import { BackflowClient } from '@backflow/client-ts';
 import { api, idempotent, signIn } from './backflow-api.mjs';
 import { FEEDBACK_RULES, FeedbackSimulator } from './feedback-simulator.mjs';
 import { SimulatedRater } from './simulated-raters.mjs';
+import { compareSvg, curveSvg } from './charts.mjs';
 import { readSpanRows } from './span-rows.mjs';
 import { LABELS, loadCorpus, randomSource } from './spam-corpus.mjs';
 import { evaluate, trainModel } from './spam-model.mjs';
@@ -312,7 +313,8 @@ ${PEOPLE.map((p) => `    rater    ${p.email} / ${p.password}`).join('\n')}
     if (curve.length < 2) return;
     const table = curveTable(curve);
     writeFileSync(path.join(dataDir, 'demo-curve.md'), `${table}\n`);
-    console.log(`\naccuracy on ${test.length} held-out emails by model version (also in ${path.join(dataDir, 'demo-curve.md')}):\n${table}\n`);
+    writeFileSync(path.join(dataDir, 'demo-curve.svg'), curveSvg(curve, test.length));
+    console.log(`\naccuracy on ${test.length} held-out emails by model version (also in ${path.join(dataDir, 'demo-curve.md')}, charted in demo-curve.svg):\n${table}\n`);
   });
   const training = [...corpus.seed];
   let labelsAtLastSpan = 0;
@@ -422,7 +424,9 @@ async function runCompare(adminApi) {
     const r = random[i];
     lines.push(`| ${i === 0 ? 'seed' : i} | ${u?.labels ?? ''} | ${u ? percent(u.accuracy) : ''} | ${r?.labels ?? ''} | ${r ? percent(r.accuracy) : ''} |`);
   }
-  console.log(`\nAccuracy per labels spent, same seed set, traffic and budget (${options.seedSize} seed emails, ${options.compareLabels} labels per round of ${options.compareBatch} predictions):\n\n${lines.join('\n')}\n`);
+  const chart = path.join(dataDir, 'demo-compare.svg');
+  writeFileSync(chart, compareSvg({ uncertainty, random }, corpus.test.length));
+  console.log(`\nAccuracy per labels spent, same seed set, traffic and budget (${options.seedSize} seed emails, ${options.compareLabels} labels per round of ${options.compareBatch} predictions; charted in ${chart}):\n\n${lines.join('\n')}\n`);
 }
 
 

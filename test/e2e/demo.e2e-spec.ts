@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -98,6 +99,11 @@ describe('npm run demo, against a real server', () => {
       expect(await exited).toBe(0);
       // the server child went with it
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
+      // and the curve was kept, as a table and as a chart with a point per version
+      expect(readFileSync(path.join(dataDir, 'demo-curve.md'), 'utf8')).toMatch(/\| v2 \| span 1 \|/);
+      const chart = readFileSync(path.join(dataDir, 'demo-curve.svg'), 'utf8');
+      expect(chart).toMatch(/^<svg /);
+      expect(chart.match(/<circle /g)?.length).toBeGreaterThanOrEqual(2);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await rm(dataDir, { recursive: true, force: true });
