@@ -82,6 +82,8 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
   @WebSocketServer() private namespace!: Namespace<LabelingClientEvents, LabelingServerEvents, Record<string, never>, SocketState>;
   private readonly memberships = new Map<string, { role: string | undefined; at: number }>();
   private readonly statsTimers = new Map<string, NodeJS.Timeout>();
+  // every lease timer, connected socket or not: cleared when the module stops
+  private readonly leaseTimers = new Set<NodeJS.Timeout>();
   private readonly unsubscribe: Array<() => void> = [];
 
   constructor(
@@ -109,7 +111,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
         );
     });
     // another process created tasks: its idle raters are served there, ours here
-    namespace.on(TASKS_AVAILABLE, (projectId: string) => void this.serveIdle(projectId));
+    namespace.on(TASKS_AVAILABLE, (projectId: string) => this.serveIdle(projectId));
   }
 
   onModuleInit(): void {
@@ -124,6 +126,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
   onModuleDestroy(): void {
     for (const off of this.unsubscribe) off();
     for (const timer of this.statsTimers.values()) clearTimeout(timer);
+    for (const timer of this.leaseTimers) clearTimeout(timer);
   }
 
   /**
@@ -242,22 +245,27 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
   private watchLease(socket: LabelingSocket, project: ProjectEntity, taskId: string, expiresAt: Date): void {
     this.forgetLease(socket, taskId);
     const timer = setTimeout(() => {
+      this.leaseTimers.delete(timer);
       socket.data.leases.delete(taskId);
       if (socket.connected) socket.emit('lease:expired', { project: project.slug, taskId });
       this.tasksAvailable(project.id);
     }, Math.max(0, expiresAt.getTime() - Date.now()) + LEASE_EXPIRY_GRACE_MS);
     timer.unref();
+    this.leaseTimers.add(timer);
     socket.data.leases.set(taskId, timer);
   }
 
   private forgetLease(socket: LabelingSocket, taskId: string): void {
-    clearTimeout(socket.data.leases.get(taskId));
+    const timer = socket.data.leases.get(taskId);
+    if (!timer) return;
+    clearTimeout(timer);
+    this.leaseTimers.delete(timer);
     socket.data.leases.delete(taskId);
   }
 
   private tasksAvailable(projectId: string): void {
     this.scheduleStats(projectId);
-    void this.serveIdle(projectId);
+    this.serveIdle(projectId);
     try {
       this.namespace.serverSideEmit(TASKS_AVAILABLE, projectId);
     } catch (error) {
@@ -265,8 +273,12 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
     }
   }
 
-  /** Leases new tasks to this process's idle raters of the project and pushes them. */
-  private async serveIdle(projectId: string): Promise<void> {
+  /** Leases new tasks to this process's idle raters of the project and pushes them; a failure is logged (the raters can still claim). */
+  private serveIdle(projectId: string): void {
+    this.pushToIdle(projectId).catch((error: unknown) => this.logger.warn({ err: error, projectId }, 'could not serve idle raters'));
+  }
+
+  private async pushToIdle(projectId: string): Promise<void> {
     const project = await this.projects.findById(projectId);
     if (!project) return;
     for (const socket of this.namespace.sockets.values()) {
