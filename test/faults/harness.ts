@@ -140,3 +140,18 @@ export async function cuttableProxy(target: string): Promise<{ url: string; cut(
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** A ham / spam project that sends every prediction to people (no threshold, no exploration, no dedupe), and an ingest key for it. */
+export async function createProject(url: string, admin: string, prefix: string, settings: Record<string, unknown> = {}): Promise<{ slug: string; key: string }> {
+  const slug = `${prefix}-${randomUUID().slice(0, 8)}`;
+  await must(url, admin, 'POST', '/api/v1/projects', {
+    slug,
+    name: slug,
+    taskType: 'single_label',
+    labels: [{ name: 'ham' }, { name: 'spam' }],
+    routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
+    ...settings,
+  });
+  const key = (await must(url, admin, 'POST', `/api/v1/projects/${slug}/api-keys`, { name: 'ingest', scopes: ['ingest'] })).secret as string;
+  return { slug, key };
+}

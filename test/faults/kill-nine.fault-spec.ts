@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { createDatabase, withClient } from '../helpers/test-database';
 import { loginAt, spawnServer, ServerProcess } from '../helpers/server-process';
-import { call, createRater, incompleteVisibleVersions, must, prediction, Prediction, Rater, sleep, until } from './harness';
+import { call, createProject, createRater, incompleteVisibleVersions, must, prediction, Prediction, Rater, sleep, until } from './harness';
 
 const KILLS = Number(process.env.FAULT_KILLS ?? 10);
 const BATCH = 100;
@@ -49,19 +49,12 @@ describe(`kill -9, ${KILLS} times, under ingestion, labeling and export`, () => 
     try {
       let url = await start();
       const admin = await loginAt(url);
-      const slug = `faults-${randomUUID().slice(0, 8)}`;
-      await must(url, admin, 'POST', '/api/v1/projects', {
-        slug,
-        name: slug,
-        taskType: 'single_label',
-        labels: [{ name: 'ham' }, { name: 'spam' }],
+      const { slug, key } = await createProject(url, admin, 'faults', {
         overlap: 1,
         labeling: { leaseSeconds: LEASE_SECONDS, goldRate: 0 },
-        routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
         feedbackRules: { rules: [{ eventType: 'click', label: 'ham', windowMinutes: 60 }] },
         export: { formats: ['tfrecord', 'jsonl'] },
       });
-      const key = (await must(url, admin, 'POST', `/api/v1/projects/${slug}/api-keys`, { name: 'ingest', scopes: ['ingest'] })).secret as string;
       const raters = await Promise.all(Array.from({ length: RATERS }, (_, i) => createRater(url, admin, slug, `fault-rater-${i}`)));
 
       const sentBatches: Prediction[][] = [];

@@ -6,7 +6,7 @@ import type { Socket } from 'socket.io-client';
 import { startEmbeddedPostgres, EmbeddedPostgres } from '../../server/src/database/embedded-postgres';
 import { withClient } from '../helpers/test-database';
 import { loginAt, spawnServer, ServerProcess } from '../helpers/server-process';
-import { call, connectRater, createRater, must, prediction, sleep, until } from './harness';
+import { call, connectRater, createProject, createRater, must, prediction, sleep, until } from './harness';
 
 /**
  * PostgreSQL stopped and started again under traffic, with the server left running: while the
@@ -36,18 +36,7 @@ describe('PostgreSQL restarted under traffic', () => {
     await server.waitReady();
     const url = server.url;
     const admin = await loginAt(url);
-    const slug = `pg-restart-${randomUUID().slice(0, 6)}`;
-    await must(url, admin, 'POST', '/api/v1/projects', {
-      slug,
-      name: slug,
-      taskType: 'single_label',
-      labels: [{ name: 'ham' }, { name: 'spam' }],
-      overlap: 1,
-      labeling: { goldRate: 0 },
-      export: { formats: ['jsonl'] },
-      routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
-    });
-    const key = (await must(url, admin, 'POST', `/api/v1/projects/${slug}/api-keys`, { name: 'k', scopes: ['ingest'] })).secret as string;
+    const { slug, key } = await createProject(url, admin, 'pg-restart', { overlap: 1, labeling: { goldRate: 0 }, export: { formats: ['jsonl'] } });
     const rater = await createRater(url, admin, slug, 'pg-rater');
     socket = await connectRater(url, rater.token);
 

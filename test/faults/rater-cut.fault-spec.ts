@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
 import { createDatabase, withClient } from '../helpers/test-database';
 import { loginAt, spawnServer, ServerProcess } from '../helpers/server-process';
-import { connectRater, createRater, cuttableProxy, must, prediction, until } from './harness';
+import { connectRater, createProject, createRater, cuttableProxy, must, prediction, until } from './harness';
 
 const LEASE_SECONDS = 10;
 
@@ -31,17 +31,7 @@ describe("a rater's connection cut mid-task", () => {
       await server.waitReady();
       const url = server.url;
       const admin = await loginAt(url);
-      const slug = `cut-${randomUUID().slice(0, 6)}`;
-      await must(url, admin, 'POST', '/api/v1/projects', {
-        slug,
-        name: slug,
-        taskType: 'single_label',
-        labels: [{ name: 'ham' }, { name: 'spam' }],
-        overlap: 1,
-        labeling: { leaseSeconds: LEASE_SECONDS, goldRate: 0 },
-        routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
-      });
-      const key = (await must(url, admin, 'POST', `/api/v1/projects/${slug}/api-keys`, { name: 'k', scopes: ['ingest'] })).secret as string;
+      const { slug, key } = await createProject(url, admin, 'cut', { overlap: 1, labeling: { leaseSeconds: LEASE_SECONDS, goldRate: 0 } });
 
       /** One round: A takes the only task through the proxy and is cut off; B, waiting, gets it pushed when the lease ends. */
       const round = async (name: string) => {

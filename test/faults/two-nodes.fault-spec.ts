@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'socket.io-client';
 import { createDatabase, withClient } from '../helpers/test-database';
 import { loginAt, spawnServer, ServerProcess } from '../helpers/server-process';
-import { connectRater, createRater, must, prediction, Rater, sleep, until } from './harness';
+import { connectRater, createProject, createRater, must, prediction, Rater, sleep, until } from './harness';
 
 const OVERLAP = 2;
 const RATERS_PER_NODE = 3;
@@ -35,17 +35,7 @@ describe('two nodes on one database', () => {
       await servers[1].waitReady();
       const nodes = servers.map((s) => s.url);
       const admin = await loginAt(nodes[0]);
-      const slug = `nodes-${randomUUID().slice(0, 6)}`;
-      await must(nodes[0], admin, 'POST', '/api/v1/projects', {
-        slug,
-        name: slug,
-        taskType: 'single_label',
-        labels: [{ name: 'ham' }, { name: 'spam' }],
-        overlap: OVERLAP,
-        labeling: { leaseSeconds: 30, goldRate: 0, agreementThreshold: 0.3 },
-        routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
-      });
-      const key = (await must(nodes[1], admin, 'POST', `/api/v1/projects/${slug}/api-keys`, { name: 'k', scopes: ['ingest'] })).secret as string;
+      const { slug, key } = await createProject(nodes[0], admin, 'nodes', { overlap: OVERLAP, labeling: { leaseSeconds: 30, goldRate: 0, agreementThreshold: 0.3 } });
 
       // which node a task reached each rater through, and how (pushed, or the reply to a claim)
       const received: Array<{ taskId: string; node: number; rater: string; pushed: boolean }> = [];
