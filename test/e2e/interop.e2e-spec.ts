@@ -136,12 +136,41 @@ describe('interop: KServe, Seldon, Label Studio', () => {
       expect(await predictionsOf(p.id)).toHaveLength(0);
     });
 
+    it('recognises a late duplicate half after its paired id was pruned: nothing kept, nothing expires', async () => {
+      const p = await project();
+      const id = randomUUID();
+      await event(p.slug, p.key, id, 'request', { instances: [[1, 2]] });
+      expect((await event(p.slug, p.key, id, 'response', { predictions: [[0.3, 0.7]] })).body).toMatchObject({ state: 'paired', accepted: 1 });
+      const kserve = app.app.get(KserveService);
+      expect((await kserve.expire(new Date(Date.now() + 25 * 3_600_000))).pruned).toBeGreaterThanOrEqual(1);
+      expect(await app.sql(`SELECT 1 FROM kserve_events WHERE project_id = $1`, [p.id])).toHaveLength(0);
+
+      for (const [type, body] of [['response', { predictions: [[0.3, 0.7]] }], ['request', { instances: [[1, 2]] }]] as const) {
+        const late = await event(p.slug, p.key, id, type, body);
+        expect(late.status).toBe(200);
+        expect(late.body).toMatchObject({ eventId: id, state: 'duplicate', accepted: 0 });
+      }
+      await kserve.expire(new Date(Date.now() + 60 * 60_000));
+      const status = await app.request('GET', `/api/v1/projects/${p.slug}/integrations/kserve`, { token: admin });
+      expect(status.body).toMatchObject({ pending: { requests: 0, responses: 0 }, expired: { requests: 0, responses: 0 } });
+      expect(await predictionsOf(p.id)).toHaveLength(1);
+    });
+
+    it('prunes paired ids a chunk at a time until none is older than a day', async () => {
+      const p = await project();
+      await app.sql(`INSERT INTO kserve_events (project_id, event_id, expires_at, paired_at, predictions) SELECT $1, 'old-' || g, now(), now() - interval '2 days', 1 FROM generate_series(1, 2500) g`, [p.id]);
+      await app.sql(`INSERT INTO kserve_events (project_id, event_id, expires_at, paired_at, predictions) VALUES ($1, 'recent', now(), now() - interval '1 hour', 1)`, [p.id]);
+      expect((await app.app.get(KserveService).expire()).pruned).toBe(2500);
+      expect(await app.sql(`SELECT event_id FROM kserve_events WHERE project_id = $1`, [p.id])).toEqual([{ event_id: 'recent' }]);
+    });
+
     it.each([
       ['no ce-id', null, { instances: [[1]] }, 'interop/missing_attribute', 'ce-id'],
       ['a type that is not an inference event', { 'ce-type': 'com.example.other' }, { instances: [[1]] }, 'interop/invalid_attribute', 'ce-type'],
       ['a request that is neither V1 nor V2', {}, { rows: [1] }, 'interop/invalid_payload', 'request'],
       ['a V2 tensor whose shape and data disagree', {}, { inputs: [{ name: 'x', shape: [2, 2], datatype: 'FP32', data: [1, 2, 3] }] }, 'interop/shape_mismatch', 'inputs.0.data'],
       ['a body that is not JSON', {}, '{"instances": [', 'http/invalid_json', 'body'],
+      ['a V2 shape asking for a billion rows of no values', {}, { inputs: [{ name: 'x', shape: [1_000_000_000, 0], datatype: 'FP32', data: [] }] }, 'interop/shape_mismatch', 'inputs.0.shape'],
     ])('refuses %s with a 4xx naming the field, keeping nothing', async (_name, headers, body, code, field) => {
       const p = await project();
       const response = await event(p.slug, p.key, headers ? randomUUID() : null, 'request', body, headers ?? {});
@@ -165,6 +194,16 @@ describe('interop: KServe, Seldon, Label Studio', () => {
       expect(status.body).toMatchObject({ pending: { requests: 1, responses: 0 }, rejectedPairs: 2 });
       // the right response still pairs
       expect((await event(p.slug, p.key, id, 'response', { predictions: [[0.5, 0.5], [0.2, 0.8]] })).body).toMatchObject({ state: 'paired', accepted: 2 });
+    });
+
+    it('pairs an event whose ce-time no database can store, stamping its predictions on arrival', async () => {
+      const p = await project();
+      const id = randomUUID();
+      await event(p.slug, p.key, id, 'request', { instances: [[1, 2]] }, { 'ce-time': '-200000-01-01T00:00:00Z' });
+      const paired = await event(p.slug, p.key, id, 'response', { predictions: [[0.5, 0.5]] });
+      expect(paired.status).toBe(201);
+      const [row] = await app.sql(`SELECT occurred_at FROM predictions WHERE project_id = $1`, [p.id]);
+      expect(Math.abs(new Date(row.occurred_at).getTime() - Date.now())).toBeLessThan(60_000);
     });
 
     it('accepts a structured-mode CloudEvent', async () => {
@@ -237,6 +276,7 @@ describe('interop: KServe, Seldon, Label Studio', () => {
       ['a truth naming no class', { response: { meta: { puid: 'x' } }, truth: { data: { ndarray: ['eggs'] } } }, 'interop/unknown_class', 'truth.data.ndarray.0'],
       ['neither reward nor truth', { response: { meta: { puid: 'x' } } }, 'validation/invalid', 'reward'],
       ['a reward that is not a number', { response: { meta: { puid: 'x' } }, reward: 'good' }, 'validation/invalid', 'reward'],
+      ['a truth tensor shaped for 10^15 rows of no values', { response: { meta: { puid: 'x' } }, truth: { data: { tensor: { shape: [1e15, 0], values: [] } } } }, 'interop/invalid_payload', 'truth.data.tensor.shape'],
     ])('refuses %s with a 400 naming the field', async (_name, body, code, field) => {
       const p = await project();
       const response = await app.request('POST', feedbackUrl(p.slug), { token: p.key, body });
@@ -326,6 +366,47 @@ describe('interop: KServe, Seldon, Label Studio', () => {
       expect(task.annotations).toEqual([]);
       expect(task.meta.backflow).toMatchObject({ model: { name: 'm', version: '2' }, scores: { ham: 0.7, spam: 0.3 } });
       expect((await exportOf(p.slug, '?masked=include'))[0].data).toEqual({ subject: 'hi', email: 'a@b.c' });
+    });
+
+    it('imports what another tool wrote loosely: a kept agreement that is no share, answer dates no database can store', async () => {
+      const p = await project(sentiment);
+      const answer = (createdAt: string) => ({ completed_by: 1, created_at: createdAt, result: [{ type: 'choices', value: { choices: ['Negative'] } }] });
+      const imported = await app.request('POST', `/api/v1/projects/${p.slug}/import/label-studio`, {
+        token: admin,
+        body: [
+          { id: 1, data: { text: 'kept' }, annotations: [answer('2026-01-01T00:00:00Z')], meta: { backflow: { label: { value: 'Negative', source: 'consensus', agreement: 5 } } } },
+          { id: 2, created_at: '+012000-01-01T00:00:00Z', data: { text: 'dated' }, annotations: [answer('-200000-01-01T00:00:00Z')] },
+        ],
+      });
+      expect(imported.status).toBe(201);
+      expect(imported.body).toMatchObject({ tasks: 2, predictions: { accepted: 2 }, annotations: 2, labels: 2 });
+      expect(await app.sql(`SELECT p.input->>'text' AS text, l.agreement FROM labels l JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id WHERE l.project_id = $1 ORDER BY 1`, [p.id])).toEqual([
+        { text: 'dated', agreement: 1 },
+        { text: 'kept', agreement: 1 },
+      ]);
+    });
+
+    it('keeps a feedback label’s round trip off the history of a label people decided, on every re-import', async () => {
+      const p = await project(sentiment);
+      const answered = { id: 1, data: { text: 'decided' }, annotations: [{ completed_by: 1, result: [{ type: 'choices', value: { choices: ['Positive'] } }] }] };
+      await app.request('POST', `/api/v1/projects/${p.slug}/import/label-studio`, { token: admin, body: [answered] });
+      const asFeedback = [{ ...answered, meta: { backflow: { label: { value: 'Negative', source: 'feedback', agreement: null } } } }];
+      for (let i = 0; i < 2; i++) {
+        const again = await app.request('POST', `/api/v1/projects/${p.slug}/import/label-studio`, { token: admin, body: asFeedback });
+        expect(again.body).toMatchObject({ annotations: 0, labels: 0 });
+      }
+      expect(await app.sql(`SELECT value, source, superseded_at IS NULL AS current FROM labels WHERE project_id = $1`, [p.id])).toEqual([{ value: 'Positive', source: 'consensus', current: true }]);
+    });
+
+    it.each([
+      ['two tasks with one id', [{ id: 4, data: { text: 'a' } }, { id: 4, data: { text: 'b' } }], '1.id'],
+      ['two tasks of one Backflow prediction', [{ id: 1, data: { text: 'a' }, meta: { backflow: { predictionId: '2a6c1f0e-8d3b-4c5a-9e7f-1b2c3d4e5f60' } } }, { id: 2, data: { text: 'b' }, meta: { backflow: { predictionId: '2A6C1F0E-8D3B-4C5A-9E7F-1B2C3D4E5F60' } } }], '1.id'],
+    ])('refuses %s in one file (each would decide the label), storing nothing', async (_name, body, field) => {
+      const p = await project(sentiment);
+      const response = await app.request('POST', `/api/v1/projects/${p.slug}/import/label-studio`, { token: admin, body });
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ code: 'interop/duplicate_task', field });
+      expect((await app.sql(`SELECT count(*)::int AS n FROM predictions WHERE project_id = $1`, [p.id]))[0].n).toBe(0);
     });
 
     it.each([

@@ -10,5 +10,6 @@ export const InteropErrors = {
     new DomainError('interop/unknown_class', `${field}: ${JSON.stringify(value)?.slice(0, 80)} is not a class of this project (${classes.join(', ')})`, 400, field),
   missingPuid: () => new DomainError('interop/missing_puid', "response.meta.puid: the feedback names the prediction it is about by the response's puid", 400, 'response.meta.puid'),
   tooManyTasks: (limit: number) => new DomainError('interop/too_many_tasks', `body: an import holds at most ${limit} tasks; split the file`, 413, 'body', { limit }),
+  duplicateTask: (field: string, first: number) => new DomainError('interop/duplicate_task', `${field}: the same task as item ${first} (one prediction each); remove one of them`, 400, field),
   notChoices: (field: string) => new DomainError('interop/unsupported_result', `${field}: only choices results are imported (single-label classification)`, 400, field),
 };

@@ -31,6 +31,7 @@ describe('instancesOf', () => {
     ['neither V1 nor V2', { data: [] }, 'interop/invalid_payload', 'request'],
     ['a V2 tensor without a shape', { inputs: [{ name: 'x', data: [1] }] }, 'interop/invalid_payload', 'inputs.0.shape'],
     ['a V2 shape and data that disagree', { inputs: [{ name: 'x', shape: [2], data: [1] }] }, 'interop/shape_mismatch', 'inputs.0.data'],
+    ['a V2 tensor whose rows hold no values (a shape alone asking for a billion instances)', { inputs: [{ name: 'x', shape: [1_000_000_000, 0], data: [] }] }, 'interop/shape_mismatch', 'inputs.0.shape'],
     ['V2 inputs of different batch sizes', { inputs: [{ name: 'x', shape: [2], data: [1, 2] }, { name: 'y', shape: [1], data: [1] }] }, 'interop/shape_mismatch', 'inputs.1.shape'],
   ])('refuses %s', (_name, body, code, field) => {
     expect(() => instancesOf(body, settings)).toThrow(expect.objectContaining({ code, field }));
@@ -50,6 +51,10 @@ describe('outcomesOf and scoresOf', () => {
   ])('%s', (_name, body, expected) => {
     const { outcomes } = outcomesOf(body, classes);
     expect(scoresOf(outcomes[0], classes, 'predictions.0')).toEqual(expected);
+  });
+
+  it('refuses a V2 output whose rows hold no values', () => {
+    expect(() => outcomesOf({ outputs: [{ name: 'p', shape: [4_294_967_296, 0], data: [] }] }, classes)).toThrow(expect.objectContaining({ code: 'interop/shape_mismatch', field: 'outputs.0.shape' }));
   });
 
   it('refuses a class the project does not have, naming the prediction', () => {
@@ -74,6 +79,10 @@ describe('predictionsOfPair', () => {
   it('takes the V2 model version, and the configured classes', () => {
     const [made] = predictionsOfPair(half('request', { inputs: [{ name: 'x', shape: [1], data: [1] }] }), half('response', { model_version: '3', outputs: [{ name: 'o', shape: [1], data: ['b'] }] }), { ...settings, classes: ['a', 'b'] }, classes) as Array<Record<string, unknown>>;
     expect(made).toMatchObject({ model: { name: 'kserve', version: '3' }, scores: { a: 0, b: 1 } });
+  });
+  it.each([['a year PostgreSQL cannot store', '-200000-01-01T00:00:00Z'], ['no date', 'soon']])('leaves out a ce-time of %s (the prediction is stamped on arrival)', (_name, time) => {
+    const [made] = predictionsOfPair(half('request', { instances: [[1]] }, { time }), half('response', { predictions: [[0.5, 0.5]] }), settings, classes) as Array<Record<string, unknown>>;
+    expect(made).not.toHaveProperty('timestamp');
   });
   it('refuses a response that does not answer every instance', () => {
     expect(() => predictionsOfPair(half('request', { instances: [[1], [2]] }), half('response', { predictions: [[0.5, 0.5]] }), settings, classes)).toThrow(expect.objectContaining({ code: 'interop/shape_mismatch', field: 'response' }));

@@ -1,5 +1,6 @@
 import type { InferenceLoggerEvent, KserveSettings } from '@backflow/contracts';
 import { InteropErrors } from './interop.errors';
+import { timestampOf } from './timestamp';
 import { uuidV5 } from './uuid-v5';
 
 /** One logged half as it was received: its CloudEvent attributes and its JSON body. */
@@ -39,6 +40,8 @@ function tensorOf(raw: unknown, field: string): Tensor {
   const flat = flatten(data);
   const rows = shape.length ? (shape[0] as number) : 1;
   const width = (shape as number[]).slice(1).reduce((a, b) => a * b, 1);
+  // rows of no values would let a few bytes of shape stand for millions of instances
+  if (width === 0 && rows > 0) throw InteropErrors.shapeMismatch(`${field}.shape`, 'each row holds at least one value');
   if (rows * width !== flat.length) throw InteropErrors.shapeMismatch(`${field}.data`, `shape ${JSON.stringify(shape)} holds ${rows * width} values, data has ${flat.length}`);
   return { name, rows, width, data: flat };
 }
@@ -128,12 +131,6 @@ export function scoresOf(outcome: Outcome, classes: string[], field: string): Re
 /** The id of the prediction made of instance `index` of a logged request: the same event always gives the same id. */
 export function predictionIdOf(eventId: string, index: number): string {
   return uuidV5(`kserve:${eventId}:${index}`);
-}
-
-function timestampOf(time: string | undefined): string | undefined {
-  if (!time) return undefined;
-  const at = Date.parse(time);
-  return Number.isNaN(at) ? undefined : new Date(at).toISOString();
 }
 
 /**

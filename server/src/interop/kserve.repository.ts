@@ -20,15 +20,22 @@ const EXPIRE_CHUNK = 1_000;
 export class KserveRepository {
   /**
    * The event's row, created when it is the first half, and locked: two halves arriving at
-   * once are handled one after the other (the second waits on the first's insert or lock).
+   * once are handled one after the other. One statement, so the expiry job cannot delete the
+   * row between finding and locking it.
    */
   async lock(manager: EntityManager, projectId: string, eventId: string, expiresAt: Date): Promise<LoggedEvent> {
-    await manager.query(`INSERT INTO kserve_events (project_id, event_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT (project_id, event_id) DO NOTHING`, [projectId, eventId, expiresAt.toISOString()]);
     const [row]: Array<{ request: LoggedHalf | null; response: LoggedHalf | null; paired_at: Date | null; predictions: number | null }> = await manager.query(
-      `SELECT request, response, paired_at, predictions FROM kserve_events WHERE project_id = $1 AND event_id = $2 FOR UPDATE`,
-      [projectId, eventId],
+      `INSERT INTO kserve_events (project_id, event_id, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (project_id, event_id) DO UPDATE SET expires_at = kserve_events.expires_at
+       RETURNING request, response, paired_at, predictions`,
+      [projectId, eventId, expiresAt.toISOString()],
     );
     return { request: row.request, response: row.response, pairedAt: row.paired_at, predictions: row.predictions };
+  }
+
+  /** Drops the row a first half just made, when that half turns out to be a late duplicate of a pair already pruned. */
+  async forget(manager: EntityManager, projectId: string, eventId: string): Promise<void> {
+    await manager.query(`DELETE FROM kserve_events WHERE project_id = $1 AND event_id = $2 AND paired_at IS NULL AND request IS NULL AND response IS NULL`, [projectId, eventId]);
   }
 
   async keepHalf(manager: EntityManager, projectId: string, eventId: string, half: Half, logged: LoggedHalf): Promise<void> {
@@ -60,12 +67,18 @@ export class KserveRepository {
     return row.n;
   }
 
+  /** Forgets up to a chunk of ids paired longer ago than the retention; returns how many. */
   async prunePaired(manager: EntityManager, now: Date): Promise<number> {
-    const rows: unknown[] = await manager.query(
-      `DELETE FROM kserve_events WHERE paired_at IS NOT NULL AND paired_at < $1::timestamptz - make_interval(hours => $2) RETURNING 1`,
-      [now.toISOString(), PAIRED_RETENTION_HOURS],
+    // counted in SQL: a bare DELETE … RETURNING comes back from TypeORM as [rows, count], not as the rows
+    const [row]: Array<{ n: number }> = await manager.query(
+      `WITH gone AS (
+         DELETE FROM kserve_events WHERE (project_id, event_id) IN (
+           SELECT project_id, event_id FROM kserve_events WHERE paired_at IS NOT NULL AND paired_at < $1::timestamptz - make_interval(hours => $2) LIMIT $3)
+         RETURNING 1)
+       SELECT count(*)::int AS n FROM gone`,
+      [now.toISOString(), PAIRED_RETENTION_HOURS, EXPIRE_CHUNK],
     );
-    return rows.length;
+    return row.n;
   }
 
   async count(manager: EntityManager, projectId: string, counter: string): Promise<void> {
@@ -78,22 +91,24 @@ export class KserveRepository {
 
   async status(manager: EntityManager, projectId: string): Promise<{ counters: Record<string, number>; pendingRequests: number; pendingResponses: number; oldest: Date | null; paired: number; predictions: number }> {
     const counters: Array<{ counter: string; value: string }> = await manager.query(`SELECT counter, value FROM integration_counters WHERE project_id = $1`, [projectId]);
-    const [events] = await manager.query(
-      `SELECT count(*) FILTER (WHERE paired_at IS NULL AND request IS NOT NULL)::int AS requests,
-              count(*) FILTER (WHERE paired_at IS NULL AND response IS NOT NULL)::int AS responses,
-              min(received_at) FILTER (WHERE paired_at IS NULL) AS oldest,
-              count(*) FILTER (WHERE paired_at > now() - interval '1 day')::int AS paired,
-              coalesce(sum(predictions) FILTER (WHERE paired_at > now() - interval '1 day'), 0)::int AS predictions
-         FROM kserve_events WHERE project_id = $1`,
+    // two reads, each on its own partial index: the halves still waiting, and the pairs of the last day
+    const [pending]: Array<{ requests: number; responses: number; oldest: Date | null }> = await manager.query(
+      `SELECT count(*) FILTER (WHERE request IS NOT NULL)::int AS requests, count(*) FILTER (WHERE response IS NOT NULL)::int AS responses, min(received_at) AS oldest
+         FROM kserve_events WHERE project_id = $1 AND paired_at IS NULL`,
+      [projectId],
+    );
+    const [paired]: Array<{ pairs: number; predictions: number }> = await manager.query(
+      `SELECT count(*)::int AS pairs, coalesce(sum(predictions), 0)::int AS predictions
+         FROM kserve_events WHERE project_id = $1 AND paired_at IS NOT NULL AND paired_at > now() - interval '1 day'`,
       [projectId],
     );
     return {
       counters: Object.fromEntries(counters.map((c) => [c.counter, Number(c.value)])),
-      pendingRequests: events.requests,
-      pendingResponses: events.responses,
-      oldest: events.oldest,
-      paired: events.paired,
-      predictions: events.predictions,
+      pendingRequests: pending.requests,
+      pendingResponses: pending.responses,
+      oldest: pending.oldest,
+      paired: paired.pairs,
+      predictions: paired.predictions,
     };
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { InferenceLoggerEvent, KserveEventReply, KserveStatusReply } from '@backflow/contracts';
 import { DomainError } from '../common/errors';
 import { JobsService } from '../common/jobs/jobs.service';
@@ -9,7 +9,7 @@ import { PredictionsService } from '../predictions/predictions.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { integrationSettingsOf } from '../projects/projects.service';
 import { InteropErrors } from './interop.errors';
-import { instancesOf, LoggedHalf, outcomesOf, predictionsOfPair } from './kserve-payload';
+import { instancesOf, LoggedHalf, outcomesOf, predictionIdOf, predictionsOfPair } from './kserve-payload';
 import { Half, KserveRepository } from './kserve.repository';
 
 /** The ce-* headers of a binary-mode CloudEvent, or the attributes of a structured one, checked. */
@@ -58,6 +58,10 @@ export class KserveService implements OnModuleInit {
         if (stored.pairedAt) return { eventId: event.id, state: 'duplicate', accepted: 0, duplicates: stored.predictions ?? 0 };
         if (stored[half]) return { eventId: event.id, state: 'duplicate', accepted: 0, duplicates: 0 };
         const other = half === 'request' ? stored.response : stored.request;
+        if (!other && (await this.pairedBefore(manager, project, event.id))) {
+          await this.repository.forget(manager, project.id, event.id);
+          return { eventId: event.id, state: 'duplicate', accepted: 0, duplicates: 0 };
+        }
         if (!other) {
           await this.repository.keepHalf(manager, project.id, event.id, half, logged);
           return { eventId: event.id, state: 'pending', accepted: 0, duplicates: 0 };
@@ -85,8 +89,19 @@ export class KserveService implements OnModuleInit {
       expired += n;
       if (n === 0) break;
     }
-    const pruned = await this.repository.prunePaired(this.dataSource.manager, now);
+    let pruned = 0;
+    for (;;) {
+      const n = await this.repository.prunePaired(this.dataSource.manager, now);
+      pruned += n;
+      if (n === 0) break;
+    }
     return { expired, pruned };
+  }
+
+  /** Whether this event made its predictions before and its id was pruned since: its first instance's prediction is stored. */
+  private async pairedBefore(manager: EntityManager, project: ProjectEntity, eventId: string): Promise<boolean> {
+    const found = await this.predictions.lockFacts(manager, project.id, [predictionIdOf(eventId, 0)]);
+    return found.length > 0;
   }
 
   async status(project: ProjectEntity): Promise<KserveStatusReply> {

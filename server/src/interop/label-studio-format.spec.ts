@@ -44,6 +44,26 @@ describe('fromLabelStudioTask', () => {
     ]);
     expect(plan.label).toEqual({ value: 'Negative', source: 'review', agreement: 0.5 });
   });
+
+  it('takes a kept label’s agreement only when it is a share (0 to 1), else the answers’ share', () => {
+    const kept = (agreement: unknown) =>
+      fromLabelStudioTask(task({ annotations: [{ completed_by: 1, result: choice('Positive') }], meta: { backflow: { label: { value: 'Positive', source: 'consensus', agreement } } } }), 0, labels, 'file', projectId).label;
+    expect(kept(0.75)).toEqual({ value: 'Positive', source: 'consensus', agreement: 0.75 });
+    expect(kept(5)).toEqual({ value: 'Positive', source: 'consensus', agreement: 1 });
+    expect(kept(-1)).toEqual({ value: 'Positive', source: 'consensus', agreement: 1 });
+    expect(kept('high')).toEqual({ value: 'Positive', source: 'consensus', agreement: 1 });
+  });
+
+  it.each([
+    ['a year PostgreSQL cannot store', '-200000-01-01T00:00:00Z'],
+    ['a year past 9999', '+012000-01-01T00:00:00Z'],
+    ['no date at all', 'yesterday'],
+  ])('stamps an answer dated %s with the import time, and drops it as the prediction’s time', (_name, createdAt) => {
+    const before = Date.now();
+    const plan = fromLabelStudioTask(task({ created_at: createdAt, annotations: [{ completed_by: 1, created_at: createdAt, result: choice('Positive') }] }), 0, labels, 'file', projectId);
+    expect(plan.answers[0].createdAt.getTime()).toBeGreaterThanOrEqual(before);
+    expect(plan.prediction).not.toHaveProperty('timestamp');
+  });
 });
 
 describe('toLabelStudioTask and back', () => {
@@ -77,5 +97,11 @@ describe('toLabelStudioTask and back', () => {
       ['r2@example.com', 'Negative', null],
     ]);
     expect(plan.label).toEqual({ value: 'Positive', source: 'review', agreement: 0.5 });
+  });
+
+  it('keeps the model’s choice where it is not the top score', () => {
+    const thresholded = { id: '2a6c1f0e-8d3b-4c5a-9e7f-1b2c3d4e5f60', modelName: 'm', modelVersion: '1', input: { text: 'y' }, scores: { Positive: 0.6, Negative: 0.4 }, predictedLabel: 'Negative', confidence: 0.4, slice: {}, occurredAt: new Date('2026-11-26T10:00:00Z'), label: null, annotations: [] };
+    const plan = fromLabelStudioTask(toLabelStudioTask(1, thresholded, { masked: [], raterNumber: () => 1 }) as never, 0, labels, 'file', projectId);
+    expect(plan.prediction).toMatchObject({ scores: { Positive: 0.6, Negative: 0.4 }, predictedLabel: 'Negative' });
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LABEL_SOURCES, LabelStudioTask } from '@backflow/contracts';
 import { InteropErrors } from './interop.errors';
+import { timestampOf } from './timestamp';
 import { uuidV5 } from './uuid-v5';
 
 /**
@@ -102,12 +103,6 @@ function emailOf(completedBy: unknown, source: string): string {
   return `label-studio-${key.replace(/[^a-z0-9-]/gi, '').slice(0, 40) || 'user'}@${source}.imported.invalid`;
 }
 
-function timestampOf(text: unknown): string | undefined {
-  if (typeof text !== 'string') return undefined;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : new Date(at).toISOString();
-}
-
 function metaOf(task: LabelStudioTask): BackflowMeta {
   const backflow = task.meta?.backflow;
   return isObject(backflow) ? (backflow as BackflowMeta) : {};
@@ -146,7 +141,8 @@ export function fromLabelStudioTask(task: LabelStudioTask, index: number, labels
     model,
     input: task.data,
     scores,
-    ...(predicted !== undefined && !isObject(meta.scores) ? { predictedLabel: predicted } : {}),
+    // the model's choice as it was, even where it is not the top score (a model with a threshold)
+    ...(predicted !== undefined ? { predictedLabel: predicted } : {}),
     ...(isObject(meta.slice) ? { slice: meta.slice } : {}),
     ...(timestamp ? { timestamp } : {}),
     metadata: { labelStudio: { task: task.id ?? null, source } },
@@ -175,7 +171,8 @@ export function fromLabelStudioTask(task: LabelStudioTask, index: number, labels
 
   const kept = meta.label;
   if (isObject(kept) && typeof kept.value === 'string' && labels.includes(kept.value) && (LABEL_SOURCES as readonly string[]).includes(kept.source)) {
-    plan.label = { value: kept.value, source: kept.source as NonNullable<ImportedTaskPlan['label']>['source'], agreement: typeof kept.agreement === 'number' ? kept.agreement : share(kept.value) };
+    const agreement = typeof kept.agreement === 'number' && kept.agreement >= 0 && kept.agreement <= 1 ? kept.agreement : share(kept.value);
+    plan.label = { value: kept.value, source: kept.source as NonNullable<ImportedTaskPlan['label']>['source'], agreement };
     return plan;
   }
   const groundTruth = answers.find((a) => a.groundTruth);

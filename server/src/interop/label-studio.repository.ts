@@ -33,7 +33,7 @@ export class LabelStudioRepository {
          FROM predictions p
          LEFT JOIN labels l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL
          LEFT JOIN LATERAL (
-           SELECT json_agg(json_build_object('id', an.id, 'email', u.email, 'label', an.label, 'timeSpentMs', an.time_spent_ms, 'createdAt', an.created_at) ORDER BY an.created_at, an.id) AS annotations
+           SELECT json_agg(json_build_object('id', an.id, 'email', u.email, 'label', an.label, 'timeSpentMs', an.time_spent_ms, 'createdAt', an.created_at) ORDER BY an.created_at, u.email, an.id) AS annotations
              FROM tasks t JOIN annotations an ON an.task_id = t.id JOIN users u ON u.id = an.rater_id
             WHERE t.project_id = p.project_id AND t.prediction_id = p.id) a ON true
         WHERE p.project_id = $1

@@ -52,6 +52,13 @@ export class LabelStudioService {
       const lsProject = (raw as { project?: unknown }).project;
       return fromLabelStudioTask(parsed.data, index, labels, typeof lsProject === 'number' ? `project-${lsProject}` : 'file', project.id);
     });
+    // two tasks of one prediction would each decide its label, the second silently replacing the first
+    const firstOf = new Map<string, number>();
+    plans.forEach((plan, index) => {
+      const first = firstOf.get(plan.predictionId);
+      if (first !== undefined) throw InteropErrors.duplicateTask(`${index}.id`, first);
+      firstOf.set(plan.predictionId, index);
+    });
     const afterCommit: Array<() => void> = [];
     const reply = await this.dataSource.transaction(async (manager): Promise<LabelStudioImportReply> => {
       const ingested = await this.predictions.ingestWithin(manager, project, plans.map((p) => p.prediction));
@@ -70,13 +77,16 @@ export class LabelStudioService {
       const answered = await this.labeling.importAnswered(manager, project, work);
       afterCommit.push(...answered.afterCommit);
 
-      // labels Backflow's own feedback rules made (a round trip) stay feedback labels
+      // labels Backflow's own feedback rules made (a round trip) stay feedback labels; one that
+      // would only go to the history of a label people decided is not written (nor again on a re-import)
       const feedback = plans.filter((p) => p.label?.source === 'feedback');
       const current = await this.labels.currentFor(manager, project.id, feedback.map((p) => p.predictionId));
       const recorded = await this.labels.recordFeedbackLabels(
         manager,
         project.id,
-        feedback.map((p) => ({ predictionId: p.predictionId, value: p.label!.value, rule: 'imported', feedbackEventId: null, contradictsPrediction: false })),
+        feedback
+          .filter((p) => (current.get(p.predictionId)?.source ?? 'feedback') === 'feedback')
+          .map((p) => ({ predictionId: p.predictionId, value: p.label!.value, rule: 'imported', feedbackEventId: null, contradictsPrediction: false })),
         current,
       );
 

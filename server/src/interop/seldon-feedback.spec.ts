@@ -22,6 +22,8 @@ describe('truthLabelsOf', () => {
     ['a tensor whose shape and values disagree', { data: { tensor: { shape: [2, 2], values: [1] } } }, 'interop/shape_mismatch', 'truth.data.tensor.values'],
     ['no payload', { meta: {} }, 'interop/invalid_payload', 'truth'],
     ['no rows', { data: { ndarray: [] } }, 'interop/invalid_payload', 'truth.data.ndarray'],
+    ['a tensor shaped for more rows than a message speaks for', { data: { tensor: { shape: [1e15, 0], values: [] } } }, 'interop/invalid_payload', 'truth.data.tensor.shape'],
+    ['a tensor whose rows hold no values', { data: { tensor: { shape: [3, 0], values: [] } } }, 'interop/shape_mismatch', 'truth.data.tensor.shape'],
   ])('refuses %s', (_name, truth, code, field) => {
     expect(() => truthLabelsOf(truth, classes)).toThrow(expect.objectContaining({ code, field }));
   });
@@ -36,5 +38,8 @@ describe('puidOf and rowCountOf', () => {
   it('counts the rows of the logged request or response', () => {
     expect(rowCountOf({ response: { data: { ndarray: [[1], [2], [3]] } } })).toBe(3);
     expect(rowCountOf({ response: { meta: { puid: 'x' } } })).toBe(1);
+    expect(rowCountOf({ response: { meta: { puid: 'x' } }, request: { data: { tensor: { shape: [2, 2], values: [1, 2, 3, 4] } } } })).toBe(2);
+    // read from the shape, never by making the rows, and at most 1,000
+    expect(rowCountOf({ response: { data: { tensor: { shape: [1e15, 0], values: [] } } } })).toBe(1_000);
   });
 });

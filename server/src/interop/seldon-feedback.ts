@@ -3,6 +3,9 @@ import { InteropErrors } from './interop.errors';
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+// the rows one feedback message may speak for
+const MAX_ROWS = 1_000;
+
 /** The rows of a SeldonMessage's payload: `data.ndarray`, `data.tensor` (row-major), `strData` or `jsonData`. */
 function rowsOf(message: SeldonMessage, field: string): { rows: unknown[]; names?: string[]; at: string } {
   const data = message.data;
@@ -11,6 +14,9 @@ function rowsOf(message: SeldonMessage, field: string): { rows: unknown[]; names
     const { shape, values } = data.tensor;
     const rows = shape.length ? shape[0] : 1;
     const width = shape.slice(1).reduce((a, b) => a * b, 1);
+    // checked before the rows are made: a shape alone could ask for billions of them
+    if (rows > MAX_ROWS) throw InteropErrors.invalidPayload(`${field}.data.tensor.shape`, `at most ${MAX_ROWS.toLocaleString('en')} rows`);
+    if (width === 0 && rows > 0) throw InteropErrors.shapeMismatch(`${field}.data.tensor.shape`, 'each row holds at least one value');
     if (rows * width !== values.length) throw InteropErrors.shapeMismatch(`${field}.data.tensor.values`, `shape ${JSON.stringify(shape)} holds ${rows * width} values, not ${values.length}`);
     return { rows: Array.from({ length: rows }, (_, i) => (width === 1 && shape.length < 2 ? values[i] : values.slice(i * width, (i + 1) * width))), names: data.names, at: `${field}.data.tensor` };
   }
@@ -37,7 +43,7 @@ function classOfRow(row: unknown, classes: string[], field: string): string {
 export function truthLabelsOf(truth: SeldonMessage, classes: string[]): string[] {
   const { rows, names, at } = rowsOf(truth, 'truth');
   if (rows.length === 0) throw InteropErrors.invalidPayload(at, 'at least one row');
-  if (rows.length > 1_000) throw InteropErrors.invalidPayload(at, 'at most 1,000 rows');
+  if (rows.length > MAX_ROWS) throw InteropErrors.invalidPayload(at, `at most ${MAX_ROWS.toLocaleString('en')} rows`);
   const columns = names && names.length === classes.length && names.every((n) => classes.includes(n)) ? names : classes;
   return rows.map((row, i) => classOfRow(row, columns, `${at}.${i}`));
 }
@@ -49,18 +55,19 @@ export function puidOf(feedback: { response?: SeldonMessage; request?: SeldonMes
   return puid;
 }
 
-/** How many rows the logged request had, when the feedback carries it; otherwise one. */
+/** The rows a message's payload holds, read from its shape (never by making them); undefined when it has none. */
+function rowCountOfMessage(message: SeldonMessage | undefined): number | undefined {
+  const data = message?.data;
+  if (data?.ndarray) return data.ndarray.length;
+  if (data?.tensor) return data.tensor.shape.length ? data.tensor.shape[0] : 1;
+  if (typeof message?.strData === 'string') return 1;
+  if (Array.isArray(message?.jsonData)) return message.jsonData.length;
+  if (message?.jsonData !== undefined && !isObject(message.jsonData)) return 1;
+  return undefined;
+}
+
+/** How many rows the logged request had, when the feedback carries it (at most 1,000); otherwise one. */
 export function rowCountOf(feedback: { request?: SeldonMessage; response?: SeldonMessage }): number {
-  for (const [message, field] of [
-    [feedback.response, 'response'],
-    [feedback.request, 'request'],
-  ] as const) {
-    if (!message) continue;
-    try {
-      return Math.max(1, Math.min(1_000, rowsOf(message, field).rows.length));
-    } catch {
-      // a message without a payload says nothing of the rows
-    }
-  }
-  return 1;
+  const rows = rowCountOfMessage(feedback.response) ?? rowCountOfMessage(feedback.request);
+  return rows === undefined ? 1 : Math.max(1, Math.min(MAX_ROWS, rows));
 }

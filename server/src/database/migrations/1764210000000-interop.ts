@@ -23,6 +23,9 @@ export class Interop1764210000000 implements MigrationInterface {
     await q.query(`CREATE INDEX kserve_events_unpaired_idx ON kserve_events (expires_at) WHERE paired_at IS NULL`);
     // paired ids are kept a while, so a late duplicate is recognised; pruned by the same job
     await q.query(`CREATE INDEX kserve_events_paired_idx ON kserve_events (paired_at) WHERE paired_at IS NOT NULL`);
+    // the sink's status per project: its waiting halves, and its pairs of the last day (read from the index alone)
+    await q.query(`CREATE INDEX kserve_events_project_unpaired_idx ON kserve_events (project_id, received_at) WHERE paired_at IS NULL`);
+    await q.query(`CREATE INDEX kserve_events_project_paired_idx ON kserve_events (project_id, paired_at) INCLUDE (predictions) WHERE paired_at IS NOT NULL`);
 
     // what the integrations counted: halves that expired unpaired, pairs refused
     await q.query(`
