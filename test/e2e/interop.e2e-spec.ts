@@ -331,6 +331,32 @@ describe('interop: KServe, Seldon, Label Studio', () => {
       expect(await stateOf(p.id)).toEqual(state);
     });
 
+    it('never makes a real account a member: a person the file names is credited only when they may label the project already', async () => {
+      const p = await project(sentiment);
+      const outsider = `outsider-${p.slug}@example.com`;
+      const member = `member-${p.slug}@example.com`;
+      for (const email of [outsider, member]) expect((await app.request('POST', '/api/v1/users', { token: admin, body: { email, password: 'Pass-word-1234', role: 'rater' } })).status).toBe(201);
+      expect((await app.request('POST', `/api/v1/projects/${p.slug}/members`, { token: admin, body: { email: member, role: 'rater' } })).status).toBe(201);
+      const answeredBy = (email: string, text: string) => ({
+        data: { text },
+        annotations: [{ id: 1, completed_by: { id: 9, email }, result: [{ from_name: 'sentiment', to_name: 'text', type: 'choices', value: { choices: ['Positive'] } }] }],
+        predictions: [],
+      });
+      const imported = await app.request('POST', `/api/v1/projects/${p.slug}/import/label-studio`, { token: admin, body: [answeredBy(outsider, 'one'), answeredBy(member, 'two')] });
+      expect(imported.status).toBe(201);
+      const answers = await app.sql(
+        `SELECT p.input->>'text' AS text, u.email FROM annotations a JOIN tasks t ON t.id = a.task_id JOIN predictions p ON p.project_id = t.project_id AND p.id = t.prediction_id JOIN users u ON u.id = a.rater_id
+          WHERE t.project_id = $1 ORDER BY 1`,
+        [p.id],
+      );
+      expect(answers).toEqual([
+        { text: 'one', email: `outsider-${p.slug}.at.example.com@stand-in.imported.invalid` },
+        { text: 'two', email: member },
+      ]);
+      // the outsider is still no member, and cannot label the project
+      expect(await app.sql(`SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.email = $1`, [outsider])).toEqual([]);
+    });
+
     it('exports in Label Studio JSON, and a round trip keeps predictions, annotations and final labels', async () => {
       const source = await project(sentiment);
       await app.request('POST', `/api/v1/projects/${source.slug}/import/label-studio`, { token: admin, body: fixture });

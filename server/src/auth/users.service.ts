@@ -21,6 +21,9 @@ export function toUserResponse(user: UserEntity): UserResponse {
   return { id: user.id, email: user.email, role: user.role, createdAt: user.createdAt.toISOString() };
 }
 
+// the password hash of an imported rater's account: no argon2 hash, so no password ever matches
+const IMPORTED_PASSWORD_HASH = '!imported: no password';
+
 @Injectable()
 export class UsersService {
   private readonly logger = new Logger('UsersService');
@@ -90,21 +93,35 @@ export class UsersService {
   /**
    * Raters whose answers come from another labeling tool (a Label Studio import): an account
    * each, disabled and with no password that can match (they never sign in here), a rater of
-   * the project. An existing account with the email is used as it is. Returns the id by email.
+   * the project. A real account with the email is credited only when it may label the project
+   * already (a member, or an admin): an import never makes somebody a member. Anyone else's
+   * answers go to a stand-in account (`standInFor(email)`), so a file cannot grant access by
+   * naming a person. Returns the id by the file's email.
    */
-  async importedRaters(manager: EntityManager, projectId: string, emails: string[]): Promise<{ ids: Map<string, string>; created: number }> {
+  async importedRaters(manager: EntityManager, projectId: string, emails: string[], standInFor: (email: string) => string): Promise<{ ids: Map<string, string>; created: number }> {
     if (emails.length === 0) return { ids: new Map(), created: 0 };
+    const existing: Array<{ email: string; imported: boolean; mayLabel: boolean }> = await manager.query(
+      `SELECT u.email, u.password_hash = $3 AS imported,
+              (u.role = 'admin' OR EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.project_id = $2)) AS "mayLabel"
+         FROM users u WHERE u.email = ANY($1::text[])`,
+      [emails, projectId, IMPORTED_PASSWORD_HASH],
+    );
+    const stranger = new Set(existing.filter((u) => !u.imported && !u.mayLabel).map((u) => u.email));
+    const accountOf = new Map(emails.map((email) => [email, stranger.has(email) ? standInFor(email) : email]));
+    const accounts = [...new Set(accountOf.values())];
     const created: unknown[] = await manager.query(
-      `INSERT INTO users (email, password_hash, role, disabled_at) SELECT email, '!imported: no password', 'rater', now() FROM unnest($1::text[]) AS email
+      `INSERT INTO users (email, password_hash, role, disabled_at) SELECT email, $2, 'rater', now() FROM unnest($1::text[]) AS email
        ON CONFLICT (email) DO NOTHING RETURNING id`,
-      [emails],
+      [accounts, IMPORTED_PASSWORD_HASH],
     );
-    const rows: Array<{ id: string; email: string }> = await manager.query(`SELECT id, email FROM users WHERE email = ANY($1::text[])`, [emails]);
-    await manager.query(
-      `INSERT INTO memberships (user_id, project_id, role) SELECT id, $2, 'rater' FROM users WHERE id = ANY($1::uuid[]) AND role <> 'admin' ON CONFLICT DO NOTHING`,
-      [rows.map((r) => r.id), projectId],
-    );
-    return { ids: new Map(rows.map((r) => [r.email, r.id])), created: created.length };
+    const rows: Array<{ id: string; email: string; imported: boolean }> = await manager.query(`SELECT id, email, password_hash = $2 AS imported FROM users WHERE email = ANY($1::text[])`, [accounts, IMPORTED_PASSWORD_HASH]);
+    // only the imported stand-ins become raters of the project; real accounts keep the access they have
+    await manager.query(`INSERT INTO memberships (user_id, project_id, role) SELECT id, $2, 'rater' FROM unnest($1::uuid[]) AS id ON CONFLICT DO NOTHING`, [
+      rows.filter((r) => r.imported).map((r) => r.id),
+      projectId,
+    ]);
+    const idOf = new Map(rows.map((r) => [r.email, r.id]));
+    return { ids: new Map(emails.map((email) => [email, idOf.get(accountOf.get(email)!)!])), created: created.length };
   }
 
   /** First run: with no admin, create one from the environment, or with a generated password printed once. */

@@ -103,6 +103,14 @@ function emailOf(completedBy: unknown, source: string): string {
   return `label-studio-${key.replace(/[^a-z0-9-]/gi, '').slice(0, 40) || 'user'}@${source}.imported.invalid`;
 }
 
+/**
+ * The account that takes the answers a file credits to a real person who may not label the
+ * project: their address, made into an address of nobody (an import never grants access).
+ */
+export function standInEmail(email: string): string {
+  return `${email.replace('@', '.at.').replace(/[^a-z0-9.+-]/gi, '').slice(0, 120)}@stand-in.imported.invalid`;
+}
+
 function metaOf(task: LabelStudioTask): BackflowMeta {
   const backflow = task.meta?.backflow;
   return isObject(backflow) ? (backflow as BackflowMeta) : {};

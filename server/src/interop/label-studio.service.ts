@@ -14,7 +14,7 @@ import { LabelsService } from '../labels/labels.service';
 import { PredictionsService } from '../predictions/predictions.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { InteropErrors } from './interop.errors';
-import { fromLabelStudioTask, ImportedTaskPlan, toLabelStudioTask } from './label-studio-format';
+import { fromLabelStudioTask, ImportedTaskPlan, standInEmail, toLabelStudioTask } from './label-studio-format';
 import { ExportCursor, LabelStudioRepository } from './label-studio.repository';
 
 const EXPORT_PAGE = 500;
@@ -64,7 +64,7 @@ export class LabelStudioService {
       const ingested = await this.predictions.ingestWithin(manager, project, plans.map((p) => p.prediction));
       afterCommit.push(...ingested.afterCommit);
       const emails = [...new Set(plans.flatMap((p) => p.answers.map((a) => a.email)))];
-      const raters = await this.users.importedRaters(manager, project.id, emails);
+      const raters = await this.users.importedRaters(manager, project.id, emails, standInEmail);
 
       const work: ImportedWork[] = plans
         .filter((p) => p.answers.length || (p.label && p.label.source !== 'feedback'))
