@@ -44,6 +44,7 @@ export async function startDatabase() {
   const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'postgres'), port: 0 });
   return {
     url: pg.url,
+    dataDir: path.join(dir, 'postgres'),
     stop: async () => {
       await pg.stop({ evenIfShared: true });
       fs.rmSync(dir, { recursive: true, force: true });
@@ -138,4 +139,43 @@ export function prediction() {
 
 export function machine() {
   return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
+}
+
+/** A process's /proc stat fields after its name: [state, ppid, …]; undefined once it is gone or where there is no /proc. */
+function statOf(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc; 0 where there is no /proc. */
+export function cpuSecondsOf(pid) {
+  const fields = statOf(pid);
+  return fields ? (Number(fields[11]) + Number(fields[12])) / 100 : 0;
+}
+
+/**
+ * CPU seconds used so far by a PostgreSQL cluster: its postmaster, the backends and workers
+ * that have ended (the postmaster reaps them, so their time is its children's time), and the
+ * live ones. 0 when the cluster is not one of ours (DATABASE_URL) or there is no /proc.
+ */
+export function postgresCpuSeconds(dataDir) {
+  if (!dataDir) return 0;
+  let postmaster;
+  try {
+    postmaster = fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0].trim();
+  } catch {
+    return 0;
+  }
+  const own = statOf(postmaster);
+  if (!own) return 0;
+  let total = (Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14])) / 100;
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statOf(entry);
+    if (fields?.[1] === postmaster) total += (Number(fields[11]) + Number(fields[12])) / 100;
+  }
+  return total;
 }
