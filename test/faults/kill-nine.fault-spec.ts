@@ -34,7 +34,10 @@ interface Submit {
 describe(`kill -9, ${KILLS} times, under ingestion, labeling and export`, () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'backflow-faults-'));
   let server: ServerProcess | undefined;
+  // the load loops run until this is set (by the test, or after it when it failed)
+  let stopping = false;
   afterAll(async () => {
+    stopping = true; // a failed test leaves no load running: Jest could not exit
     if (server && server.child.exitCode === null && server.child.signalCode === null) await server.stop();
     fs.rmSync(root, { recursive: true, force: true });
   });
@@ -68,7 +71,6 @@ describe(`kill -9, ${KILLS} times, under ingestion, labeling and export`, () => 
       const unexpected = (what: string, answer: { status: number; body: unknown }) => {
         if (answer.status !== 0 && (answer.status < 200 || answer.status >= 300)) surprises.push(`${what}: ${answer.status} ${JSON.stringify(answer.body)?.slice(0, 200)}`);
       };
-      let stopping = false;
       let n = 0;
 
       const ingest = async () => {

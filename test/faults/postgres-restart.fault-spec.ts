@@ -19,7 +19,10 @@ describe('PostgreSQL restarted under traffic', () => {
   let postgres: EmbeddedPostgres | undefined;
   let server: ServerProcess | undefined;
   let socket: Socket | undefined;
+  // the load loops run until this is set (by the test, or after it when it failed)
+  let stopping = false;
   afterAll(async () => {
+    stopping = true; // a failed test leaves no load running: Jest could not exit
     socket?.close();
     if (server && server.child.exitCode === null && server.child.signalCode === null) await server.stop();
     await postgres?.stop({ evenIfShared: true });
@@ -46,7 +49,6 @@ describe('PostgreSQL restarted under traffic', () => {
     const acknowledged = new Set<string>();
     const outage: Array<{ status: number; code?: string }> = [];
     let down = false;
-    let stopping = false;
     let n = 0;
     const traffic = async () => {
       while (!stopping) {

@@ -20,7 +20,10 @@ interface TaskEvent {
 describe('two nodes on one database', () => {
   const servers: ServerProcess[] = [];
   const sockets: Socket[] = [];
+  // the load loops run until this is set (by the test, or after it when it failed)
+  let stopping = false;
   afterAll(async () => {
+    stopping = true; // a failed test leaves no load running: Jest could not exit
     for (const socket of sockets) socket.close();
     await Promise.all(servers.map((s) => (s.child.exitCode === null && s.child.signalCode === null ? s.stop() : undefined)));
   });
@@ -41,7 +44,6 @@ describe('two nodes on one database', () => {
       const received: Array<{ taskId: string; node: number; rater: string; pushed: boolean }> = [];
       const refusals: string[] = [];
       const reconnectFailures: string[] = [];
-      let stopping = false;
 
       /** A rater on a node: answers what it holds, claims again, and waits for a push when nothing is left. */
       const work = async (rater: Rater, startNode: number) => {
@@ -50,6 +52,7 @@ describe('two nodes on one database', () => {
         sockets.push(socket);
         const pushes: Array<{ id: string }> = [];
         const answeredTasks = new Set<string>();
+        const unacknowledged = new Map<string, string>();
         const listen = (s: Socket, at: number) =>
           s.on('task:assigned', (event: TaskEvent) => {
             if (!event.task) return;
@@ -96,9 +99,13 @@ describe('two nodes on one database', () => {
               current = undefined;
               continue;
             }
-            answeredTasks.add(current.id);
             await sleep(10 + Math.random() * 40);
-            const answered = (await socket.timeout(5_000).emitWithAck('task:submit', { project: slug, taskId: current.id, annotation: { id: randomUUID(), label: 'spam' } })) as { error?: { code: string } }; // raters agree: a split goes to review
+            // an answer whose reply never came (its node died) is sent again with the same id: stored once either way
+            const id = unacknowledged.get(current.id) ?? randomUUID();
+            unacknowledged.set(current.id, id);
+            const answered = (await socket.timeout(5_000).emitWithAck('task:submit', { project: slug, taskId: current.id, annotation: { id, label: 'spam' } })) as { error?: { code: string } }; // raters agree: a split goes to review
+            unacknowledged.delete(current.id);
+            answeredTasks.add(current.id);
             if (answered.error) refusals.push(`${rater.email} ${current.id}: ${answered.error.code}`);
             current = undefined;
           } catch {
