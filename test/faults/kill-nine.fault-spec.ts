@@ -66,6 +66,7 @@ describe(`kill -9, ${KILLS} times, under ingestion, labeling and export`, () => 
       const claims: Claim[] = [];
       const submits: Submit[] = [];
       const downtime = { refused: 0 };
+      const lateRefused: Array<{ taskId: string; rater: string }> = [];
       // while the server is down a request fails to connect (0); anything else but success is a finding
       const surprises: string[] = [];
       const unexpected = (what: string, answer: { status: number; body: unknown }) => {
@@ -106,6 +107,8 @@ describe(`kill -9, ${KILLS} times, under ingestion, labeling and export`, () => 
           submits.push(submit);
           const answered = await call(url, rater.token, 'POST', `/api/v1/projects/${slug}/tasks/${task.id}/annotations`, { id: submit.id, label: submit.label });
           if (answered.status === 200 || answered.status === 201) acknowledged.annotations.add(submit.id);
+          // a late answer, after the lease ran out (the server was down) and another rater answered: refused, as the labeling rules say
+          else if (answered.body?.code === 'labeling/task_complete') lateRefused.push({ taskId: task.id, rater: rater.id });
           else unexpected('answer', answered);
         }
       };
@@ -189,6 +192,8 @@ describe(`kill -9, ${KILLS} times, under ingestion, labeling and export`, () => 
         }
       }
       expect(doubleLeases).toEqual([]);
+      // a late answer was refused only because another rater had taken the task since
+      expect(lateRefused.filter((late) => !(byTask.get(late.taskId) ?? []).some((claim) => claim.rater !== late.rater))).toEqual([]);
 
       // 4. a last export takes what is left; every current label is then in exactly one span, and every visible span is whole
       await until('the exports in flight to finish', async () => {
@@ -219,7 +224,7 @@ describe(`kill -9, ${KILLS} times, under ingestion, labeling and export`, () => 
       });
       process.stdout.write(
         `faults: ${KILLS} kills; acknowledged ${acknowledged.predictions.size}/${n} predictions, ${acknowledged.feedback.size} feedback events, ${acknowledged.annotations.size}/${submits.length} answers; ` +
-          `${claims.length} claims on ${byTask.size} tasks; ${downtime.refused} batches refused while down\n`,
+          `${claims.length} claims on ${byTask.size} tasks, ${lateRefused.length} late answers refused; ${downtime.refused} batches refused while down\n`,
       );
     } finally {
       if (server && server.child.exitCode === null && server.child.signalCode === null) await server.stop();
