@@ -17,11 +17,11 @@ import { openApiSchema, ValidBody, ValidQuery } from '../common/validation/zod-v
 import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
 import type { ProjectEntity } from '../projects/project.entity';
 import { InteropErrors } from './interop.errors';
+import { isObject } from './json-object';
 import { KserveService, loggerEventOf } from './kserve.service';
 import { LabelStudioService } from './label-studio.service';
 import { SeldonService } from './seldon.service';
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A CloudEvent's attributes and data: binary mode (ce-* headers, the body is the data) or structured (one JSON document). */
 function cloudEventOf(request: FastifyRequest, body: unknown): { attributes: Record<string, unknown>; data: unknown } {

@@ -1,5 +1,6 @@
 import type { InferenceLoggerEvent, KserveSettings } from '@backflow/contracts';
 import { InteropErrors } from './interop.errors';
+import { isObject } from './json-object';
 import { timestampOf } from './timestamp';
 import { uuidV5 } from './uuid-v5';
 
@@ -15,7 +16,6 @@ type Instances = Array<Record<string, unknown>>;
 /** What a response says of each instance: a probability vector, or one class (an index or a name). */
 type Outcome = { probabilities: number[] } | { class: unknown };
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A nested array read row-major, as V2 allows `data` to be sent flat or nested. */
 function flatten(value: unknown[], depth = 0): unknown[] {

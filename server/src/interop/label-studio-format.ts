@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { LABEL_SOURCES, LabelStudioTask } from '@backflow/contracts';
+import { UUID_PATTERN } from '../predictions/prediction-fast-path';
+import type { PredictionRow } from '../predictions/prediction-validation';
 import { InteropErrors } from './interop.errors';
+import { isObject } from './json-object';
 import { timestampOf } from './timestamp';
 import { uuidV5 } from './uuid-v5';
 
@@ -13,9 +16,7 @@ import { uuidV5 } from './uuid-v5';
 export const FROM_NAME = 'label';
 export const TO_NAME = 'input';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** What Backflow keeps beside Label Studio's fields, under the task's `meta.backflow`, so a round trip loses nothing. */
 interface BackflowMeta {
@@ -26,19 +27,11 @@ interface BackflowMeta {
   label?: { value: string; source: string; agreement: number | null };
 }
 
-export interface ExportedPrediction {
-  id: string;
-  modelName: string;
-  modelVersion: string;
-  input: Record<string, unknown>;
-  scores: Record<string, number>;
-  predictedLabel: string;
-  confidence: number;
-  slice: Record<string, string>;
-  occurredAt: Date;
+/** A stored prediction (as capture keeps it) with its final label and its answers, as the export reads it. */
+export type ExportedPrediction = Omit<PredictionRow, 'metadata'> & {
   label: { value: string; source: string; agreement: number | null } | null;
   annotations: Array<{ id: string; email: string; label: string; timeSpentMs: number | null; createdAt: string }>;
-}
+};
 
 const choices = (label: string, extra: Record<string, unknown> = {}) => [{ id: label.slice(0, 10), from_name: FROM_NAME, to_name: TO_NAME, type: 'choices', value: { choices: [label] }, ...extra }];
 
@@ -126,7 +119,7 @@ export function fromLabelStudioTask(task: LabelStudioTask, index: number, labels
   const at = `${index}`;
   const meta = metaOf(task);
   const taskKey = task.id !== undefined ? String(task.id) : createHash('sha256').update(JSON.stringify(task.data)).digest('hex');
-  const predictionId = typeof meta.predictionId === 'string' && UUID.test(meta.predictionId) ? meta.predictionId.toLowerCase() : uuidV5(`label-studio:${source}:${taskKey}`);
+  const predictionId = typeof meta.predictionId === 'string' && UUID_PATTERN.test(meta.predictionId) ? meta.predictionId.toLowerCase() : uuidV5(`label-studio:${source}:${taskKey}`);
 
   const modelPrediction = task.predictions[0];
   const predicted = modelPrediction ? choiceOf(modelPrediction.result, `${at}.predictions.0.result`) : undefined;

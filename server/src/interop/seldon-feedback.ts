@@ -1,7 +1,7 @@
 import type { SeldonMessage } from '@backflow/contracts';
 import { InteropErrors } from './interop.errors';
+import { isObject } from './json-object';
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 // the rows one feedback message may speak for
 const MAX_ROWS = 1_000;
