@@ -10,7 +10,9 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppContext, AppModule } from './app.module';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { DomainError } from './common/errors';
 import { parseJsonArrayInSlices, SLICED_JSON_MIN_BYTES } from './common/ingest/json-array';
+import { screenJsonBody, VALIDATES_ITEMS } from './common/validation/json-hazards';
 import { PinoNestLogger } from './common/logging/logger';
 import { openApiComponents } from './common/validation/zod-validation.pipe';
 
@@ -46,14 +48,21 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
     if (outcome.error) throw outcome.error;
     return outcome.value;
   };
+  // every body is screened for text PostgreSQL cannot store and for nesting past MAX_JSON_DEPTH,
+  // except on routes that check item by item (the raw text tells them whether they need to)
+  const screened = (request: FastifyRequest, raw: Buffer | string, done: (error: Error | null, value?: unknown) => void) => (error: Error | null, value?: unknown) => {
+    if (error) return done(error);
+    const hazard = screenJsonBody(raw, value, request.routeOptions.config?.[VALIDATES_ITEMS] === true);
+    done(hazard ? new DomainError(hazard.code, hazard.message, 400, hazard.field) : null, value);
+  };
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
     const items = body.length >= SLICED_JSON_MIN_BYTES ? parseJsonArrayInSlices(body, (text) => parseJsonText(request, text)) : undefined;
-    if (items) done(null, items);
-    else parseJson(request, body.toString('utf8'), done);
+    if (items) screened(request, body, done)(null, items);
+    else parseJson(request, body.toString('utf8'), screened(request, body, done));
   });
   // a CloudEvent in structured mode (the KServe / Seldon logger sink): JSON, parsed the same way
-  fastify.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, (request, body, done) => parseJson(request, body as string, done));
+  fastify.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, (request, body, done) => parseJson(request, body as string, screened(request, body as string, done)));
   // NDJSON bodies reach the handler as the raw stream: read line by line, never held whole
   fastify.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
   fastify.addHook('onSend', async (request, reply) => {

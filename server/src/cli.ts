@@ -159,11 +159,13 @@ program
       });
     }).finally(() => started && bar.stop());
     if (!exported) return print({ exported: null }, json, () => 'nothing to export: every label is in a span already');
-    print({ span: exported.span, version: exported.version, rows: exported.rows, directory: exported.directory, files: exported.manifest.files }, json, () =>
+    const warnings = exported.manifest.warnings ?? [];
+    print({ span: exported.span, version: exported.version, rows: exported.rows, directory: exported.directory, files: exported.manifest.files, warnings }, json, () =>
       [
         `span ${exported.span} version ${exported.version}: ${exported.rows} rows (train ${exported.manifest.splits.train}, eval ${exported.manifest.splits.eval})`,
         `  ${exported.directory}`,
         ...exported.manifest.files.map((f) => `  ${f.path}  ${f.rows} rows  ${f.bytes} bytes`),
+        ...warnings.map((w) => `  warning: ${w}`),
       ].join('\n'),
     );
   });

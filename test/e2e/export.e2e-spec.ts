@@ -72,7 +72,7 @@ describe('export: exactly-once TFX spans', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ span: 1, version: 1, rows: 300, labels: { ham: 150, spam: 150 }, sources: { feedback: 300 } });
     expect(manifest.splits.train + manifest.splits.eval).toBe(300);
-    expect(manifest.features).toEqual([
+    expect(manifest.features.map(({ name, type }: { name: string; type: string }) => ({ name, type }))).toEqual([
       { name: 'flag', type: 'int' },
       { name: 'n', type: 'int' },
       { name: 'score', type: 'float' },

@@ -112,7 +112,7 @@ describe('interop: KServe, Seldon, Label Studio', () => {
           event(p.slug, p.key, id, 'request', { instances: [[i, 1]] }),
         ]),
       );
-      expect(replies.every((r) => r.status < 300)).toBe(true);
+      expect(replies.filter((r) => r.status >= 300).map((r) => [r.status, r.body])).toEqual([]);
       expect(replies.filter((r) => r.body.state === 'paired')).toHaveLength(10);
       expect(await predictionsOf(p.id)).toHaveLength(10);
       const status = await app.request('GET', `/api/v1/projects/${p.slug}/integrations/kserve`, { token: admin });
@@ -221,6 +221,117 @@ describe('interop: KServe, Seldon, Label Studio', () => {
     });
   });
 
+  /**
+   * Seldon Core v1's own logger: binary CloudEvents whose ce-id is new for each event and whose
+   * ce-requestid (the puid) pairs request and response (executor/logger/worker.go in
+   * github.com/SeldonIO/seldon-core), carrying SeldonMessage bodies
+   * (docs.seldon.ai/seldon-core-1/reference/prediction-apis/prediction; the payloads below are
+   * those of components/seldon-request-logger/testing/test.sh in the same repository).
+   */
+  describe('Seldon Core inference logger sink', () => {
+    const seldonHeaders = (puid: string, type: 'request' | 'response') => ({
+      'ce-id': randomUUID(),
+      'ce-specversion': '1.0',
+      'ce-type': `io.seldon.serving.inference.${type}`,
+      'ce-source': 'http://income-default.seldon:8000/',
+      'ce-requestid': puid,
+      'ce-modelid': 'income-container',
+      'ce-inferenceservicename': 'income',
+      'ce-namespace': 'seldon',
+      'ce-endpoint': 'default',
+      'ce-protocol': 'seldon',
+    });
+    const seldonEvent = (slug: string, key: string, puid: string, type: 'request' | 'response', body: unknown) =>
+      app.request('POST', `/api/v1/projects/${slug}/integrations/kserve`, { token: key, raw: JSON.stringify(body), headers: seldonHeaders(puid, type) });
+    const structuredEvent = (slug: string, key: string, puid: string, type: 'request' | 'response', data: unknown) => {
+      const attributes = Object.fromEntries(Object.entries(seldonHeaders(puid, type)).map(([name, value]) => [name.slice(3), value]));
+      return app.request('POST', `/api/v1/projects/${slug}/integrations/kserve`, {
+        token: key,
+        headers: { 'content-type': 'application/cloudevents+json' },
+        raw: JSON.stringify({ ...attributes, datacontenttype: 'application/json', data }),
+      });
+    };
+    const keptHalves = async (projectId: string) => (await app.sql(`SELECT count(*)::int AS n FROM kserve_events WHERE project_id = $1`, [projectId]))[0].n;
+
+    it("pairs Seldon's binary events by ce-requestid, names features by data.names, and joins its feedback by the puid", async () => {
+      const p = await project({ labels: [{ name: '<=50K' }, { name: '>50K' }] });
+      const puid = randomUUID();
+      const names = ['Age', 'Workclass', 'Education', 'Marital Status', 'Occupation', 'Relationship', 'Race', 'Sex', 'Capital Gain', 'Capital Loss', 'Hours per week', 'Country'];
+      const request = { data: { names, ndarray: [[53, 4, 0, 2, 8, 4, 2, 0, 0, 0, 60, 9], [39, 7, 1, 1, 1, 1, 4, 1, 2174, 0, 40, 9]] } };
+      const response = { data: { names: ['t:0', 't:1'], ndarray: [[0.8538818809164035, 0.14611811908359656], [0.3, 0.7]] }, meta: { puid, requestPath: { 'income-container': 'seldonio/sklearnserver:1.7.0' } } };
+
+      const first = await seldonEvent(p.slug, p.key, puid, 'request', request);
+      expect(first.status).toBe(202);
+      expect(first.body).toEqual({ eventId: puid, state: 'pending', accepted: 0, duplicates: 0 });
+      const paired = await seldonEvent(p.slug, p.key, puid, 'response', response);
+      expect(paired.status).toBe(201);
+      expect(paired.body).toEqual({ eventId: puid, state: 'paired', accepted: 2, duplicates: 0 });
+      // the logger retries with a new ce-id: still one prediction per row
+      expect((await seldonEvent(p.slug, p.key, puid, 'request', request)).body).toMatchObject({ state: 'duplicate', accepted: 0 });
+
+      const rows = await predictionsOf(p.id);
+      expect(rows.map((r) => r.id)).toEqual([predictionIdOf(puid, 0), predictionIdOf(puid, 1)]);
+      expect(rows[0]).toMatchObject({
+        model_name: 'income',
+        model_version: 'default',
+        input: { Age: 53, Workclass: 4, 'Marital Status': 2, 'Capital Gain': 0, 'Hours per week': 60, Country: 9 },
+        scores: { '<=50K': 0.8538818809164035, '>50K': 0.14611811908359656 },
+        predicted_label: '<=50K',
+        slice: { endpoint: 'default' },
+      });
+      expect(rows[0].metadata.kserve).toMatchObject({ eventId: puid, instance: 0, inferenceService: 'income', namespace: 'seldon', modelId: 'income-container' });
+      expect(rows[1]).toMatchObject({ input: { Age: 39, 'Capital Gain': 2174 }, predicted_label: '>50K' });
+
+      // Seldon's feedback names the puid of the response: it reaches the prediction the logger made
+      const feedback = await app.request('POST', `/api/v1/projects/${p.slug}/integrations/seldon/api/v1.0/feedback`, {
+        token: p.key,
+        body: { request, response, truth: { data: { names: ['t:0', 't:1'], ndarray: [[0, 1], [0, 1]] } } },
+      });
+      expect(feedback.status).toBe(201);
+      expect(feedback.body.predictionIds).toEqual([predictionIdOf(puid, 0), predictionIdOf(puid, 1)]);
+      const labels = await app.sql(`SELECT prediction_id, value, rule FROM labels WHERE project_id = $1 AND superseded_at IS NULL ORDER BY prediction_id`, [p.id]);
+      expect(labels.map((l) => [l.prediction_id, l.value, l.rule]).sort()).toEqual([predictionIdOf(puid, 0), predictionIdOf(puid, 1)].sort().map((id) => [id, '>50K', 'truth']));
+    });
+
+    it('reads structured events: a tensor named by data.names, class columns in any order, strData and jsonData', async () => {
+      const p = await project();
+      const tensor = randomUUID();
+      expect((await structuredEvent(p.slug, p.key, tensor, 'response', { data: { names: ['spam', 'ham'], tensor: { shape: [2, 2], values: [0.9, 0.1, 0.25, 0.75] } } })).status).toBe(202);
+      expect((await structuredEvent(p.slug, p.key, tensor, 'request', { data: { names: ['links', 'length'], tensor: { shape: [2, 2], values: [7, 120, 0, 40] } } })).body).toMatchObject({ eventId: tensor, state: 'paired', accepted: 2 });
+      const text = randomUUID();
+      await structuredEvent(p.slug, p.key, text, 'request', { strData: 'WIN A FREE CRUISE' });
+      expect((await structuredEvent(p.slug, p.key, text, 'response', { strData: 'spam' })).body).toMatchObject({ state: 'paired', accepted: 1 });
+      const json = randomUUID();
+      await structuredEvent(p.slug, p.key, json, 'request', { jsonData: { subject: 'hello', sender: { domain: 'example.com', known: true } } });
+      expect((await structuredEvent(p.slug, p.key, json, 'response', { jsonData: { ham: 0.8, spam: 0.2 } })).body).toMatchObject({ state: 'paired', accepted: 1 });
+
+      const byId = new Map((await predictionsOf(p.id)).map((r) => [r.id, r]));
+      expect(byId.get(predictionIdOf(tensor, 0))).toMatchObject({ input: { links: 7, length: 120 }, scores: { ham: 0.1, spam: 0.9 }, predicted_label: 'spam' });
+      expect(byId.get(predictionIdOf(tensor, 1))).toMatchObject({ input: { links: 0, length: 40 }, scores: { ham: 0.75, spam: 0.25 }, predicted_label: 'ham' });
+      expect(byId.get(predictionIdOf(text, 0))).toMatchObject({ input: { text: 'WIN A FREE CRUISE' }, scores: { ham: 0, spam: 1 } });
+      expect(byId.get(predictionIdOf(json, 0))).toMatchObject({ input: { subject: 'hello', 'sender.domain': 'example.com', 'sender.known': true }, scores: { ham: 0.8, spam: 0.2 } });
+    });
+
+    it.each([
+      ['a response jsonData that is no prediction (a model of its own keys)', 'response', { jsonData: { my_predictions: [[3.9589564268624405e-18, 0.9999999959012271]] }, meta: {} }, 'interop/invalid_payload', 'jsonData'],
+      ['a tensor shape asking for a billion rows of no values', 'request', { data: { names: ['a'], tensor: { shape: [1_000_000_000, 0], values: [] } } }, 'interop/shape_mismatch', 'data.tensor.shape'],
+      ['a tensor whose shape and values disagree', 'request', { data: { names: ['a', 'b'], tensor: { shape: [2, 2], values: [1, 2, 3] } } }, 'interop/shape_mismatch', 'data.tensor.values'],
+      ['a row of more values than data.names', 'request', { data: { names: ['a', 'b'], ndarray: [[1, 2, 3]] } }, 'interop/shape_mismatch', 'data.ndarray.0'],
+      ['a binary payload', 'request', { binData: 'AAECAw==' }, 'interop/invalid_payload', 'binData'],
+      ['a TensorFlow TensorProto', 'response', { data: { tftensor: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: '1' }] }, floatVal: [0.5] } } }, 'interop/invalid_payload', 'data.tftensor'],
+    ] as const)('refuses %s with a 4xx naming the field, keeping nothing', async (_name, type, body, code, field) => {
+      const p = await project();
+      const puid = randomUUID();
+      for (const send of [seldonEvent, structuredEvent]) {
+        const refused = await send(p.slug, p.key, puid, type, body);
+        expect(refused.status).toBe(400);
+        expect(refused.body).toMatchObject({ code, field });
+      }
+      expect(await keptHalves(p.id)).toBe(0);
+      expect(await predictionsOf(p.id)).toHaveLength(0);
+    });
+  });
+
   describe('Seldon feedback', () => {
     const feedbackUrl = (slug: string) => `/api/v1/projects/${slug}/integrations/seldon/feedback`;
 
@@ -308,7 +419,9 @@ describe('interop: KServe, Seldon, Label Studio', () => {
       const p = await project(sentiment);
       const imported = await app.request('POST', `/api/v1/projects/${p.slug}/import/label-studio`, { token: admin, body: fixture });
       expect(imported.status).toBe(201);
-      expect(imported.body).toEqual({ tasks: 5, predictions: { accepted: 5, duplicates: 0 }, annotations: 6, labels: 3, raters: expect.any(Number) });
+      // task 103's only annotation was cancelled in Label Studio: no answer, and the reply says so
+      const skipped = { cancelled: 1, empty: 0, annotations: ['2.annotations.0'] };
+      expect(imported.body).toEqual({ tasks: 5, predictions: { accepted: 5, duplicates: 0 }, annotations: 6, labels: 3, raters: expect.any(Number), skipped });
       const state = await stateOf(p.id);
       const rater = (n: number) => `label-studio-${n}@project-7.imported.invalid`;
       expect(state).toEqual([
@@ -327,7 +440,7 @@ describe('interop: KServe, Seldon, Label Studio', () => {
       expect((await app.request('POST', '/api/v1/auth/login', { body: { email: rater(1), password: 'anything-at-all' } })).status).toBe(401);
 
       const again = await app.request('POST', `/api/v1/projects/${p.slug}/import/label-studio`, { token: admin, body: fixture });
-      expect(again.body).toEqual({ tasks: 5, predictions: { accepted: 0, duplicates: 5 }, annotations: 0, labels: 0, raters: 0 });
+      expect(again.body).toEqual({ tasks: 5, predictions: { accepted: 0, duplicates: 5 }, annotations: 0, labels: 0, raters: 0, skipped });
       expect(await stateOf(p.id)).toEqual(state);
     });
 
@@ -424,6 +537,59 @@ describe('interop: KServe, Seldon, Label Studio', () => {
       expect(await app.sql(`SELECT value, source, superseded_at IS NULL AS current FROM labels WHERE project_id = $1`, [p.id])).toEqual([{ value: 'Positive', source: 'consensus', current: true }]);
     });
 
+    /** A Label Studio export the way real projects write one: several Choices and a TextArea in one labeling config. */
+    const richTask = (id: number, result: unknown[]) => ({
+      id,
+      data: { text: `review ${id}`, meta: { product: 'phone case', user: { id: 88, country: 'FR' } } },
+      annotations: [
+        { id: 1, completed_by: 1, result: [{ id: 'r1', from_name: 'sentiment', to_name: 'text', type: 'choices', value: { choices: ['Positive'] }, origin: 'manual' }], was_cancelled: false },
+        { id: 2, completed_by: 2, result, was_cancelled: false },
+      ],
+      predictions: [],
+    });
+
+    it.each([
+      ['a multi-choice answer (never its first choice only)', [{ id: 'r2', from_name: 'sentiment', to_name: 'text', type: 'choices', value: { choices: ['Negative', 'Neutral'] } }], '1.annotations.1.result.0.value.choices', 'task 1 (Label Studio id 12), annotation 1, result 0: 2 choices ["Negative","Neutral"]'],
+      [
+        'a textarea beside the choice (never dropped)',
+        [
+          { id: 'r2', from_name: 'sentiment', to_name: 'text', type: 'choices', value: { choices: ['Negative'] } },
+          { id: 'r3', from_name: 'comment', to_name: 'text', type: 'textarea', value: { text: ['the case cracked'] } },
+        ],
+        '1.annotations.1.result.1.type',
+        'task 1 (Label Studio id 12), annotation 1, result 1: a textarea result (from_name "comment") cannot be stored',
+      ],
+      ['a rating', [{ id: 'r4', from_name: 'stars', to_name: 'text', type: 'rating', value: { rating: 2 } }], '1.annotations.1.result.0.type', 'annotation 1, result 0: a rating result (from_name "stars") cannot be stored'],
+    ])('refuses the whole file for %s, naming the task and the result, storing nothing', async (_name, result, field, message) => {
+      const p = await project(sentiment);
+      const response = await app.request('POST', `/api/v1/projects/${p.slug}/import/label-studio`, { token: admin, body: [richTask(11, [{ from_name: 'sentiment', to_name: 'text', type: 'choices', value: { choices: ['Neutral'] } }]), richTask(12, result)] });
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ code: 'interop/unsupported_result', field });
+      expect(response.body.message).toContain(message);
+      expect((await app.sql(`SELECT count(*)::int AS n FROM predictions WHERE project_id = $1`, [p.id]))[0].n).toBe(0);
+      expect((await app.sql(`SELECT count(*)::int AS n FROM annotations a JOIN tasks t ON t.id = a.task_id WHERE t.project_id = $1`, [p.id]))[0].n).toBe(0);
+    });
+
+    it('reads nested data as dotted features, says which annotations held no answer, and round-trips both', async () => {
+      const source = await project(sentiment);
+      const emptyResult = { ...richTask(21, []), annotations: [richTask(21, []).annotations[0], { id: 2, completed_by: 2, result: [], was_cancelled: false }] };
+      const turns = { id: 22, data: { dialogue: [{ author: 'A', text: 'hi' }], meta: { user: { age: 41 } } }, annotations: [{ id: 3, completed_by: 2, result: [], was_cancelled: true }] };
+      const imported = await app.request('POST', `/api/v1/projects/${source.slug}/import/label-studio`, { token: admin, body: [emptyResult, turns] });
+      expect(imported.status).toBe(201);
+      expect(imported.body).toMatchObject({ tasks: 2, predictions: { accepted: 2 }, annotations: 1, labels: 1, skipped: { cancelled: 1, empty: 1, annotations: ['0.annotations.1', '1.annotations.0'] } });
+      const inputs = await app.sql(`SELECT input FROM predictions WHERE project_id = $1 ORDER BY metadata->'labelStudio'->>'task'`, [source.id]);
+      expect(inputs.map((r) => r.input)).toEqual([
+        { text: 'review 21', 'meta.product': 'phone case', 'meta.user.id': 88, 'meta.user.country': 'FR' },
+        { dialogue: '[{"author":"A","text":"hi"}]', 'meta.user.age': 41 },
+      ]);
+      // the export writes the features as stored; importing it again gives the same features
+      const exported = await exportOf(source.slug);
+      expect(exported.map((t) => t.data)).toEqual(expect.arrayContaining(inputs.map((r) => r.input)));
+      const target = await project(sentiment);
+      expect((await app.request('POST', `/api/v1/projects/${target.slug}/import/label-studio`, { token: admin, body: exported })).status).toBe(201);
+      expect((await app.sql(`SELECT input FROM predictions WHERE project_id = $1`, [target.id])).map((r) => r.input)).toEqual(expect.arrayContaining(inputs.map((r) => r.input)));
+    });
+
     it.each([
       ['two tasks with one id', [{ id: 4, data: { text: 'a' } }, { id: 4, data: { text: 'b' } }], '1.id'],
       ['two tasks of one Backflow prediction', [{ id: 1, data: { text: 'a' }, meta: { backflow: { predictionId: '2a6c1f0e-8d3b-4c5a-9e7f-1b2c3d4e5f60' } } }, { id: 2, data: { text: 'b' }, meta: { backflow: { predictionId: '2A6C1F0E-8D3B-4C5A-9E7F-1B2C3D4E5F60' } } }], '1.id'],
@@ -440,7 +606,7 @@ describe('interop: KServe, Seldon, Label Studio', () => {
       ['a task without data', [{ id: 1 }], 'validation/invalid', '0.data'],
       ['a label that is not the project’s', [{ id: 1, data: { text: 'x' }, annotations: [{ result: [{ type: 'choices', value: { choices: ['Maybe'] } }], completed_by: 1 }] }], 'interop/unknown_class', '0.annotations.0.result.0.value.choices.0'],
       ['a region result instead of choices', [{ id: 1, data: { text: 'x' }, annotations: [{ result: [{ type: 'rectanglelabels', value: { x: 1 } }] }] }], 'interop/unsupported_result', '0.annotations.0.result.0.type'],
-      ['a nested data field', [{ id: 1, data: { text: { nested: true } } }], 'predictions/batch_rejected', '0.input.text'],
+      ['a nested field and a dotted key naming one feature', [{ id: 1, data: { 'meta.age': 3, meta: { age: 4 } } }], 'interop/feature_collision', '0.data.meta.age'],
     ])('refuses %s with a 4xx naming the field, storing nothing', async (_name, body, code, field) => {
       const p = await project(sentiment);
       const response = await app.request('POST', `/api/v1/projects/${p.slug}/import/label-studio`, { token: admin, body });

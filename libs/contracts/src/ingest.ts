@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { exceedsJsonDepth, MAX_JSON_DEPTH, Timestamp } from './common';
 
 export const FEATURE_LIMITS = { features: 512, keyLength: 128, stringLength: 65_536, arrayLength: 4_096, sliceKeys: 32, sliceValueLength: 256, metadataBytes: 16_384 } as const;
 
@@ -56,9 +57,11 @@ export const PredictionInput = z
     })
       .optional()
       .describe('slice keys, e.g. {"country": "FR"}'),
-    timestamp: z.iso.datetime({ offset: true }).optional().describe('when the model predicted; default: when received'),
+    timestamp: Timestamp.optional().describe('when the model predicted; default: when received'),
     metadata: z
       .record(z.string(), z.unknown())
+      // depth first: serializing a value nested thousands deep overflows the stack
+      .refine((metadata) => !exceedsJsonDepth(metadata, MAX_JSON_DEPTH), { message: `nested at most ${MAX_JSON_DEPTH} levels deep`, params: { code: 'validation/too_deep' }, abort: true })
       .refine((metadata) => JSON.stringify(metadata).length <= FEATURE_LIMITS.metadataBytes, `at most ${FEATURE_LIMITS.metadataBytes} bytes`)
       .optional(),
   })
@@ -90,7 +93,7 @@ export const FeedbackInput = z
     predictionId: z.guid(),
     type: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_.:-]*$/, 'lowercase, starting with a letter'),
     value: z.union([z.string().max(256), z.number(), z.boolean()]).optional().describe('a label for a correction, a number for a rating'),
-    occurredAt: z.iso.datetime({ offset: true }).optional(),
+    occurredAt: Timestamp.optional(),
   })
   .meta({ id: 'Feedback' });
 export type FeedbackInput = z.infer<typeof FeedbackInput>;

@@ -38,7 +38,11 @@ export const InferenceLoggerEvent = z.object({
     .string()
     .max(256)
     .regex(/inference\.(request|response)$/, 'a type ending in inference.request or inference.response'),
-  specversion: z.enum(['1.0', '0.3']).optional(),
+  // Seldon Core's executors before 1.1 sent CloudEvents 0.2
+  specversion: z.enum(['1.0', '0.3', '0.2']).optional(),
+  requestid: z.string().min(1).max(256).optional().describe("Seldon's request id (its puid): request and response share it, each has its own ce-id"),
+  modelid: z.string().max(253).optional().describe('Seldon: the graph node that logged the event'),
+  protocol: z.string().max(64).optional().describe('Seldon: seldon, tensorflow or v2'),
   source: z.string().max(1_024).optional(),
   time: z.string().max(64).optional(),
   inferenceservicename: z.string().max(253).optional(),
@@ -51,7 +55,7 @@ export type InferenceLoggerEvent = z.infer<typeof InferenceLoggerEvent>;
 
 export const KserveEventReply = z
   .object({
-    eventId: z.string(),
+    eventId: z.string().describe("the pairing id: Seldon's ce-requestid when the event has one, else its ce-id"),
     state: z.enum(['pending', 'paired', 'duplicate']).describe('pending: the other half is awaited; paired: the predictions are stored; duplicate: seen before'),
     accepted: z.number().int().describe('predictions stored now'),
     duplicates: z.number().int(),
@@ -71,14 +75,16 @@ export const KserveStatusReply = z
   .meta({ id: 'KserveStatus' });
 export type KserveStatusReply = z.infer<typeof KserveStatusReply>;
 
-/** Seldon Core's SeldonMessage, the parts read here; the rest is let through. */
-const SeldonData = z
+/** A SeldonMessage's `data` (Seldon Core v1 DefaultData): feature or class names, and an ndarray or a tensor; the rest is let through. */
+export const SeldonData = z
   .object({
     names: z.array(z.string().max(256)).max(512).optional(),
     ndarray: z.array(z.unknown()).max(10_000).optional(),
     tensor: z.object({ shape: z.array(z.number().int().min(0)).max(8), values: z.array(z.number()).max(100_000) }).optional(),
   })
   .loose();
+
+/** Seldon Core's SeldonMessage, the parts read here; the rest is let through. */
 export const SeldonMessage = z
   .object({
     meta: z.object({ puid: z.string().min(1).max(256).optional(), tags: z.record(z.string(), z.unknown()).optional() }).loose().optional(),
@@ -106,13 +112,14 @@ export const SeldonFeedbackReply = z
   .meta({ id: 'SeldonFeedbackReply' });
 export type SeldonFeedbackReply = z.infer<typeof SeldonFeedbackReply>;
 
-/** One `result` item of a Label Studio annotation or prediction; only choices are read. */
+/** One `result` item of a Label Studio annotation or prediction; only choices are read, any other is refused by name. */
 const LabelStudioResult = z
   .object({
     from_name: z.string().max(256).optional(),
     to_name: z.string().max(256).optional(),
     type: z.string().max(64),
-    value: z.object({ choices: z.array(z.string().max(256)).max(100).optional() }).loose(),
+    // a relation result has no value
+    value: z.object({ choices: z.array(z.string().max(256)).max(100).optional() }).loose().optional(),
     score: z.number().finite().optional(),
   })
   .loose();
@@ -168,6 +175,13 @@ export const LabelStudioImportReply = z
     annotations: z.number().int().describe('answers stored now (a re-import stores none twice)'),
     labels: z.number().int().describe('final labels recorded now'),
     raters: z.number().int().describe('imported raters created now'),
+    skipped: z
+      .object({
+        cancelled: z.number().int().describe('annotations marked was_cancelled (skipped in Label Studio)'),
+        empty: z.number().int().describe('annotations submitted with an empty result (nothing chosen)'),
+        annotations: z.array(z.string()).max(100).describe('where they are in the file, e.g. "3.annotations.0" (the first 100)'),
+      })
+      .describe('annotations of the file that hold no answer, so none was stored for them'),
   })
   .meta({ id: 'LabelStudioImportReply' });
 export type LabelStudioImportReply = z.infer<typeof LabelStudioImportReply>;

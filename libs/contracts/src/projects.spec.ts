@@ -58,6 +58,12 @@ describe('project contracts', () => {
     expect(ExportSettings.safeParse({ splits: { train: 50, eval: 49 } }).success).toBe(false);
   });
 
+  it('drops masked fields from exports unless the project says hash or keep', () => {
+    expect(ExportSettings.parse({}).maskedFields).toBe('drop');
+    expect(ExportSettings.parse({ maskedFields: 'hash' }).maskedFields).toBe('hash');
+    expect(firstIssuePath(ExportSettings.safeParse({ maskedFields: 'rot13' }))).toBe('maskedFields');
+  });
+
   it('needs two distinct labels', () => {
     expect(Labels.safeParse([{ name: 'only' }]).success).toBe(false);
     expect(Labels.safeParse([{ name: 'x' }, { name: 'x' }]).success).toBe(false);

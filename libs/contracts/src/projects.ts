@@ -104,6 +104,11 @@ export type FeedbackRules = z.infer<typeof FeedbackRules>;
 
 export const EXPORT_FORMATS = ['tfrecord', 'csv', 'jsonl', 'parquet'] as const;
 export const LABEL_SOURCES = ['feedback', 'consensus', 'review', 'gold'] as const;
+/** What an exported span does with the project's masked input fields. */
+export const MASKED_FIELD_POLICIES = ['drop', 'hash', 'keep'] as const;
+export type MaskedFieldPolicy = (typeof MASKED_FIELD_POLICIES)[number];
+// masked fields exist because they are private: they leave only when an admin says so
+export const DEFAULT_MASKED_FIELD_POLICY: MaskedFieldPolicy = 'drop';
 export const ExportSettings = z
   .strictObject({
     formats: z.array(z.enum(EXPORT_FORMATS)).min(1).default(['tfrecord']),
@@ -117,6 +122,12 @@ export const ExportSettings = z
       .default({ train: 80, eval: 20 }),
     sources: z.array(z.enum(LABEL_SOURCES)).min(1).default([...LABEL_SOURCES]),
     minAgreement: probability.optional(),
+    maskedFields: z
+      .enum(MASKED_FIELD_POLICIES)
+      .default(DEFAULT_MASKED_FIELD_POLICY)
+      .describe(
+        "the project's masked input fields in exported spans: drop (left out: the default), hash (HMAC-SHA256 with a key of the project's own that no API returns, hex bytes: the same value gives the same hash in every span, so joins still work), or keep (as stored)",
+      ),
     schedule: z
       .string()
       .max(100)

@@ -1,10 +1,39 @@
 import { z } from 'zod';
+import { isStorableInstant, Timestamp } from './common';
 import { CONSENSUS_METHODS } from './projects';
 
-export const QualityQuery = z.strictObject({
-  days: z.coerce.number().int().min(1).max(365).default(30).describe('how far back, in days: tasks completed in the window'),
-});
+/** A day (`2024-01-31`) or an instant (`2024-01-31T12:00:00Z`), within the years 1 to 9999. */
+const DayOrInstant = z.union([z.iso.date().refine((day) => isStorableInstant(`${day}T00:00:00Z`), { message: 'a date between the years 0001 and 9999', params: { code: 'validation/date_out_of_range' } }), Timestamp]);
+
+// ten thousand years: any window that ends now and starts after the year 1
+const MAX_DAYS = 3_660_000;
+
+export const QualityQuery = z
+  .strictObject({
+    days: z.coerce.number().int().min(1).max(MAX_DAYS).optional().describe('how far back from now, in days (default 30); or give from/to'),
+    from: DayOrInstant.optional().describe('the window starts at this day or instant (inclusive)'),
+    to: DayOrInstant.optional().describe('the window ends at this instant, or after this day (default: now)'),
+  })
+  .refine((q) => !(q.days !== undefined && (q.from !== undefined || q.to !== undefined)), { message: 'give days, or from and to, not both', path: ['days'] })
+  .refine((q) => q.to === undefined || q.from !== undefined, { message: 'to needs from', path: ['from'] })
+  .refine((q) => q.from === undefined || q.to === undefined || qualityWindow(q).from.getTime() < qualityWindow(q).to.getTime(), { message: 'from must come before to', path: ['to'] });
 export type QualityQuery = z.infer<typeof QualityQuery>;
+
+const DAY_MS = 24 * 3600 * 1000;
+const isDay = (value: string) => /^\d{4}-\d{2}-\d{2}$/.test(value);
+
+// the instants PostgreSQL and JavaScript both hold: a window is clipped to them
+const FIRST_INSTANT = Date.parse('0001-01-01T00:00:00Z');
+const LAST_INSTANT = Date.parse('9999-12-31T23:59:59.999Z');
+const clip = (ms: number) => new Date(Math.min(LAST_INSTANT, Math.max(FIRST_INSTANT, ms)));
+
+/** The window a quality query names: `days` back from now (30 by default), or from/to, a day `to` counting whole. */
+export function qualityWindow(query: { days?: number; from?: string; to?: string }, now = new Date()): { from: Date; to: Date } {
+  if (query.from === undefined) return { from: clip(now.getTime() - (query.days ?? 30) * DAY_MS), to: now };
+  const from = Date.parse(isDay(query.from) ? `${query.from}T00:00:00Z` : query.from);
+  const to = query.to === undefined ? now.getTime() : isDay(query.to) ? Date.parse(`${query.to}T00:00:00Z`) + DAY_MS : Date.parse(query.to);
+  return { from: clip(from), to: clip(to) };
+}
 
 const nullableFigure = z.number().nullable();
 

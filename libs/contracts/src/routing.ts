@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Timestamp } from './common';
 import { oneThresholdRule, routingPolicyFields } from './projects';
 
 export const TASK_REASONS = ['uncertain', 'exploration', 'contradiction', 'drift', 'gold'] as const;
@@ -39,7 +40,7 @@ export type RoutingPreviewReply = z.infer<typeof RoutingPreviewReply>;
 export const RoutingBackfillRequest = z
   .strictObject({
     limit: z.number().int().min(1).max(MAX_BACKFILL_PREDICTIONS).default(1_000).describe('the most recent predictions without a task to examine'),
-    since: z.iso.datetime({ offset: true }).optional().describe('only predictions received at or after this'),
+    since: Timestamp.optional().describe('only predictions received at or after this'),
     cursor: z.string().max(200).optional().describe("the last reply's nextCursor: go on with older predictions"),
   })
   .meta({ id: 'RoutingBackfillRequest' });

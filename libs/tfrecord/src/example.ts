@@ -29,6 +29,7 @@ const ExampleType = root.lookupType('tensorflow.Example');
 /** One feature's values: its kind decides the list (TensorFlow has no other kinds). */
 export type FeatureValue =
   | { kind: 'int64'; values: ReadonlyArray<number | bigint> }
+  /** written as float32 (tf.Example's float_list): a double that is not a float32 (0.1) becomes the nearest one */
   | { kind: 'float'; values: readonly number[] }
   | { kind: 'bytes'; values: ReadonlyArray<string | Uint8Array> };
 

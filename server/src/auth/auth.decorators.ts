@@ -7,6 +7,7 @@ import { AuthErrors } from './auth.errors';
 export const PUBLIC_ROUTE = 'backflow:public';
 export const REQUIRED_ROLES = 'backflow:roles';
 export const PROJECT_ACCESS = 'backflow:project-access';
+export const LARGE_BODY = 'backflow:large-body';
 
 export interface ProjectAccessRule {
   /** project members with one of these roles may call; admins always may */
@@ -19,6 +20,8 @@ export interface ProjectAccessRule {
 export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 /** Only users with one of these roles (admins pass every role check). */
 export const Roles = (...roles: UserRole[]) => SetMetadata(REQUIRED_ROLES, roles);
+/** Takes bodies up to INGEST_MAX_BODY_MB (an import, a baseline); ingest routes always do, every other route takes HTTP_MAX_BODY_KB. */
+export const LargeBody = () => SetMetadata(LARGE_BODY, true);
 
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal | undefined => {
   return ctx.switchToHttp().getRequest<FastifyRequest>().principal;

@@ -6,6 +6,9 @@ export interface FeatureSpec {
   type: FeatureType;
 }
 
+/** A value as exported: an int64 as a safe number or a bigint, a float as a double, bytes as text. */
+export type ExportValue = number | bigint | string;
+
 /** One exported example as the database gives it. */
 export interface ExportRow {
   predictionId: string;
@@ -13,12 +16,13 @@ export interface ExportRow {
   source: string;
   agreement: number | null;
   weight: number;
+  /** integers past 2^53 as bigint (see `parseExactJson`) */
   input: Record<string, unknown>;
   modelName: string;
   modelVersion: string;
   bucket: number;
   /** each feature's values by its type, worked out once per row (`valuesOf`) for every writer */
-  values?: Array<Array<number | string>>;
+  values?: ExportValue[][];
 }
 
 /** Names every example carries besides the input features; an input feature of the same name is exported as `input_<name>`. */
@@ -26,45 +30,159 @@ export const RESERVED = ['label', 'label_name', 'label_source', 'weight', 'predi
 
 export const exportedName = (name: string) => ((RESERVED as readonly string[]).includes(name) ? `input_${name}` : name);
 
-function listOf(value: unknown): unknown[] {
+// the types a stored value can be exported as without change, as bits (and, ANDed over a feature's values, the types the feature can be)
+export const FITS_INT = 1;
+export const FITS_FLOAT = 2;
+export const FITS_BYTES = 4;
+const FITS_ANY = FITS_INT | FITS_FLOAT | FITS_BYTES;
+// no value seen yet: cleared by the first one
+export const NO_VALUE = 8;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * The types a stored value (not null) fits exactly: a whole number within ±(2^53−1) (or a
+ * boolean, as 0/1) fits all three, one past it but within int64 (a bigint) an int, a number with
+ * a fraction a float; everything fits bytes (a number as its JSON text, an object as its JSON).
+ * The same rules in SQL: `ExportsRepository.sampleFits`.
+ */
+export function fitsOf(value: unknown): number {
+  switch (typeof value) {
+    case 'number':
+      return Number.isSafeInteger(value) ? FITS_ANY : Number.isFinite(value) ? FITS_FLOAT | FITS_BYTES : FITS_BYTES;
+    case 'boolean':
+      return FITS_ANY;
+    case 'bigint':
+      return value >= INT64_MIN && value <= INT64_MAX ? FITS_INT | FITS_BYTES : FITS_BYTES;
+    default:
+      return FITS_BYTES;
+  }
+}
+
+/** The narrowest type of the bits `fitsOf` left over a feature's values (int, then float, then bytes); bytes when it had none. */
+export function typeOfFits(fits: number): FeatureType {
+  if (fits & NO_VALUE) return 'bytes';
+  return fits & FITS_INT ? 'int' : fits & FITS_FLOAT ? 'float' : 'bytes';
+}
+
+// JSON.rawJSON (Node 22+) is not in TypeScript's ES2023 lib
+const { rawJSON } = JSON as unknown as { rawJSON(text: string): unknown };
+const bigintAsDigits = (_key: string, value: unknown) => (typeof value === 'bigint' ? rawJSON(value.toString()) : value);
+
+/** JSON text; an integer past 2^53 (a bigint) as its digits. */
+export function jsonText(value: unknown): string {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    // the rare row with a bigint: only then the slower replacer
+    if (error instanceof TypeError) return JSON.stringify(value, bigintAsDigits);
+    throw error;
+  }
+}
+
+/** Per feature (in the order of the features): what an export could not write as stored, and what changes in float32. */
+export class ValueTally {
+  readonly notFitting: number[];
+  readonly nullInList: number[];
+  readonly float32Inexact: number[];
+  notFittingTotal = 0;
+  /** the last row `valuesOf` worked out held a bigint */
+  rowHasBigInt = false;
+
+  constructor(features: number) {
+    this.notFitting = new Array<number>(features).fill(0);
+    this.nullInList = new Array<number>(features).fill(0);
+    this.float32Inexact = new Array<number>(features).fill(0);
+  }
+}
+
+/**
+ * One stored value as the feature's type, or undefined (counted) when it does not fit it
+ * exactly: what `fitsOf` says, written out per type for the hot path (a test holds them equal).
+ */
+function exportValue(value: unknown, type: FeatureType, tally: ValueTally, i: number): ExportValue | undefined {
+  if (type === 'bytes') return typeof value === 'string' ? value : typeof value === 'object' ? jsonText(value) : String(value);
+  if (typeof value === 'number') {
+    if (type === 'int' ? Number.isSafeInteger(value) : Number.isFinite(value)) {
+      if (type === 'float' && Math.fround(value) !== value) tally.float32Inexact[i]++;
+      return value;
+    }
+  } else if (typeof value === 'boolean') {
+    return value ? 1 : 0;
+  } else if (typeof value === 'bigint' && type === 'int' && value >= INT64_MIN && value <= INT64_MAX) {
+    tally.rowHasBigInt = true;
+    return value;
+  } else if (typeof value === 'bigint' && type === 'float' && BigInt(Number(value)) === value) {
+    // a large whole double in a declared float feature (1e20, which ingest takes there): the same double
+    const double = Number(value);
+    if (Math.fround(double) !== double) tally.float32Inexact[i]++;
+    return double;
+  }
+  tally.notFitting[i]++;
+  tally.notFittingTotal++;
+  return undefined;
+}
+
+/**
+ * A feature's values by its type. A value that does not fit the type exactly is left out and
+ * counted (never rounded); so is a null inside a list (a tf.Example list has no null).
+ */
+export function featureValues(value: unknown, type: FeatureType, tally: ValueTally, i: number): ExportValue[] {
   if (value === null || value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-function asInt(value: unknown): number | undefined {
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'number' && Number.isFinite(value)) return Math.round(value);
-  return undefined;
-}
-
-function asFloat(value: unknown): number | undefined {
-  if (typeof value === 'boolean') return value ? 1 : 0;
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  return undefined;
-}
-
-function asBytes(value: unknown): string | undefined {
-  if (value === null || value === undefined) return undefined;
-  return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
-}
-
-/** A feature's values by its declared type; values that do not fit the type are left out. */
-export function featureValues(value: unknown, type: FeatureType): Array<number | string> {
   if (!Array.isArray(value)) {
     // the common case, a scalar: no intermediate arrays
-    const one = type === 'int' ? asInt(value) : type === 'float' ? asFloat(value) : asBytes(value);
+    const one = exportValue(value, type, tally, i);
     return one === undefined ? [] : [one];
   }
-  const values = listOf(value);
-  if (type === 'int') return values.map(asInt).filter((v): v is number => v !== undefined);
-  if (type === 'float') return values.map(asFloat).filter((v): v is number => v !== undefined);
-  return values.filter((v) => v !== null && v !== undefined).map((v) => (typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v)));
+  const values: ExportValue[] = [];
+  for (const element of value) {
+    if (element === null || element === undefined) {
+      tally.nullInList[i]++;
+      continue;
+    }
+    const one = exportValue(element, type, tally, i);
+    if (one !== undefined) values.push(one);
+  }
+  return values;
 }
 
-/** Each feature's values for a row, in the order of `features`, worked out on first use. */
-export function valuesOf(row: ExportRow, features: readonly FeatureSpec[]): Array<Array<number | string>> {
-  if (!row.values) row.values = features.map((f) => featureValues(row.input[f.name], f.type));
+/** Each feature's values for a row, in the order of `features`, worked out on first use (counted in `tally`). */
+export function valuesOf(row: ExportRow, features: readonly FeatureSpec[], tally?: ValueTally): ExportValue[][] {
+  if (!row.values) {
+    const counted = tally ?? new ValueTally(features.length);
+    counted.rowHasBigInt = false;
+    row.values = features.map((f, i) => featureValues(row.input[f.name], f.type, counted, i));
+  }
   return row.values;
+}
+
+/**
+ * The input features of some rows and the narrowest type each one's every value fits (every
+ * element of a list included): a fraction anywhere makes a float, a string or an object (or an
+ * integer past int64, or past 2^53 beside a fraction) makes bytes.
+ */
+export class FeatureInference {
+  private readonly fits = new Map<string, number>();
+
+  add(input: Record<string, unknown>): void {
+    for (const name in input) {
+      let fits = this.fits.get(name) ?? NO_VALUE | FITS_ANY;
+      const value = input[name];
+      if (Array.isArray(value)) {
+        for (const element of value) if (element !== null && element !== undefined) fits &= fitsOf(element);
+      } else if (value !== null && value !== undefined) fits &= fitsOf(value);
+      this.fits.set(name, fits);
+    }
+  }
+
+  features(): FeatureSpec[] {
+    return typedFeatures(this.fits);
+  }
+}
+
+/** Features typed by the bits `fitsOf` left over their values, by name (code-unit order, the same on every machine). */
+export function typedFeatures(fits: ReadonlyMap<string, number>): FeatureSpec[] {
+  return [...fits.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((name) => ({ name, type: typeOfFits(fits.get(name)!) }));
 }
 
 /** The tf.Example of a row: its features, the label as index and name, its source, weight, prediction id and model version. */
@@ -83,14 +201,14 @@ export function toExample(row: ExportRow, features: readonly FeatureSpec[], labe
     const values = all[i];
     if (values.length === 0) continue; // absent: TensorFlow reads a missing feature
     const name = exportedName(feature.name);
-    if (feature.type === 'int') example[name] = { kind: 'int64', values: values as number[] };
+    if (feature.type === 'int') example[name] = { kind: 'int64', values: values as Array<number | bigint> };
     else if (feature.type === 'float') example[name] = { kind: 'float', values: values as number[] };
     else example[name] = { kind: 'bytes', values: values as string[] };
   }
   return example;
 }
 
-/** The same example as one JSON object (JSONL): features by their exported names, scalars unwrapped. */
+/** The same example as one JSON object (JSONL; write it with `jsonText`): features by their exported names, scalars unwrapped. */
 export function toJson(row: ExportRow, features: readonly FeatureSpec[], labels: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {
     prediction_id: row.predictionId,
@@ -110,17 +228,27 @@ export function toJson(row: ExportRow, features: readonly FeatureSpec[], labels:
   return out;
 }
 
-/** A TFMD Schema in text format for the exported features (what TFDV and Transform read). */
-export function schemaText(features: readonly FeatureSpec[], labels: readonly string[]): string {
+/**
+ * A TFMD Schema in text format for the exported features (what TFDV and Transform read), with a
+ * comment on each float feature whose values float32 (tf.Example's float_list) changes.
+ */
+export function schemaText(features: readonly FeatureSpec[], labels: readonly string[], float32Inexact: ReadonlyMap<string, number> = new Map()): string {
   const type = { int: 'INT', float: 'FLOAT', bytes: 'BYTES' } as const;
   const entries: string[] = [
+    `# FLOAT features are float32 in TFRecord (tf.Example's float_list); JSONL, CSV and Parquet (DOUBLE) keep the double. manifest.json counts per feature the values float32 changes (float32Inexact).`,
     `feature {\n  name: "label"\n  type: INT\n  int_domain {\n    min: 0\n    max: ${Math.max(0, labels.length - 1)}\n    is_categorical: true\n  }\n  presence {\n    min_fraction: 1.0\n  }\n}`,
     `feature {\n  name: "label_name"\n  type: BYTES\n  presence {\n    min_fraction: 1.0\n  }\n}`,
     `feature {\n  name: "label_source"\n  type: BYTES\n}`,
     `feature {\n  name: "weight"\n  type: FLOAT\n}`,
     `feature {\n  name: "prediction_id"\n  type: BYTES\n}`,
     `feature {\n  name: "model_version"\n  type: BYTES\n}`,
-    ...[...features].sort((a, b) => exportedName(a.name).localeCompare(exportedName(b.name))).map((f) => `feature {\n  name: "${exportedName(f.name)}"\n  type: ${type[f.type]}\n}`),
+    ...[...features]
+      .sort((a, b) => exportedName(a.name).localeCompare(exportedName(b.name)))
+      .map((f) => {
+        const inexact = float32Inexact.get(f.name) ?? 0;
+        const note = f.type === 'float' && inexact > 0 ? `# ${inexact} value${inexact === 1 ? '' : 's'} of "${exportedName(f.name)}" differ in float32 (TFRecord) from the stored double\n` : '';
+        return `${note}feature {\n  name: "${exportedName(f.name)}"\n  type: ${type[f.type]}\n}`;
+      }),
   ];
   return `${entries.join('\n')}\n`;
 }
@@ -130,13 +258,14 @@ export function columnsOf(features: readonly FeatureSpec[]): string[] {
   return ['prediction_id', 'model_version', 'label', 'label_name', 'label_source', 'weight', ...features.map((f) => exportedName(f.name))];
 }
 
-/** A CSV record: scalars as they are, a list feature as its JSON text, a missing one empty. */
+/** A CSV record: scalars as they are (an int64 by its digits), a list feature as its JSON text, a missing one empty. */
 export function toCsvRecord(row: ExportRow, features: readonly FeatureSpec[], labels: readonly string[]): Array<string | number> {
   const json = toJson(row, features, labels);
   return columnsOf(features).map((column) => {
     const value = json[column];
     if (value === undefined || value === null) return '';
-    return Array.isArray(value) ? JSON.stringify(value) : (value as string | number);
+    if (Array.isArray(value)) return jsonText(value);
+    return typeof value === 'bigint' ? value.toString() : (value as string | number);
   });
 }
 
@@ -154,8 +283,7 @@ export function toParquetRow(row: ExportRow, features: readonly FeatureSpec[], l
   for (let i = 0; i < features.length; i++) {
     const feature = features[i];
     const values = all[i];
-    out[exportedName(feature.name)] = feature.type === 'int' ? values.map((v) => BigInt(v as number)) : values;
+    out[exportedName(feature.name)] = feature.type === 'int' ? values.map((v) => (typeof v === 'bigint' ? v : BigInt(v))) : values;
   }
   return out;
 }
-

@@ -1,14 +1,10 @@
-import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { finished } from 'node:stream/promises';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import type { ExportJob, ExportSettings, ExportStarted, SpanList } from '@backflow/contracts';
-import { TfRecordWriter, type WrittenFile } from '@backflow/tfrecord';
+import { DEFAULT_MASKED_FIELD_POLICY, type ExportJob, type ExportSettings, type ExportStarted, type MaskedFieldPolicy, type SpanList } from '@backflow/contracts';
 import { type FeatureStatistics, StatisticsAccumulator } from '@backflow/drift';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainEvents } from '../common/events/domain-events';
@@ -19,10 +15,10 @@ import { poolOf } from '../database/data-source';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
 import { ExportErrors } from './exports.errors';
-import { stringify } from 'csv-stringify/sync';
-import { ParquetSchema, ParquetWriter } from '@dsnp/parquetjs';
-import { columnsOf, exportedName, schemaText, valuesOf, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
+import { FeatureInference, schemaText, typedFeatures, valuesOf, ValueTally, type ExportValue, type FeatureSpec } from './example-row';
 import { ExportsRepository, type VersionRow, type VersionToWrite } from './exports.repository';
+import { HASH_DESCRIPTION, maskedFeatures, maskedPaths, maskInput, type Masking } from './masking';
+import { openFormatWriter, syncPath, writeSynced, type FormatWriter } from './span-files';
 import { CronExpressionParser } from 'cron-parser';
 import { splitOf, type Split } from './split';
 import { deliver } from '../common/webhook/webhook';
@@ -38,6 +34,8 @@ const INLINE_WEBHOOK_DELAYS_MS = [0, 500, 2_000, 5_000];
 // progress is told at most this often (and at the end)
 const PROGRESS_MS = 500;
 const SPLITS: Split[] = ['train', 'eval'];
+// rows read to infer the features when the project does not declare them; a later row that does not fit widens them (and the span is written again)
+export const INFERENCE_SAMPLE = 20_000;
 
 export interface ExportedVersion {
   span: number;
@@ -58,77 +56,42 @@ export interface Manifest {
   sources: Record<string, number>;
   agreement: { labelsWithAgreement: number; mean: number | null; min: number | null };
   labelTimeRange: { from: string | null; to: string | null };
-  features: FeatureSpec[];
+  features: ManifestFeature[];
+  /** how the types were found when the project declares none: from the first rows, widened by any later row they did not fit */
+  inference?: { sampleRows: number; widenedPastSample: string[] };
+  /** what this version did with the project's masked fields, and the default policy */
+  maskedFields: { policy: MaskedFieldPolicy; default: MaskedFieldPolicy; fields: string[]; hash?: string };
+  /** stored values not written as they are (also counted per feature); the admin sees them in the export's job */
+  warnings: string[];
   /** per exported feature: presence, numeric moments or categorical frequencies (TFDV's statistics, in JSON) */
   statistics: FeatureStatistics[];
   settings: ExportSettings;
   files: Array<{ path: string; format: string; split: Split; rows: number; bytes: number; sha256: string }>;
 }
 
+export interface ManifestFeature extends FeatureSpec {
+  /** declared in the project's export settings, or inferred from every value of the span */
+  typeFrom: 'declared' | 'inferred';
+  /** the feature is, or holds, a masked field: what was done with it */
+  masked?: MaskedFieldPolicy;
+  /** values not written: not of the declared type exactly (never rounded), or a null inside a list */
+  leftOut: { notFitting: number; nullInList: number };
+  /** a float feature's values whose float32 (TFRecord's float_list) differs from the stored double; JSONL, CSV and Parquet keep the double */
+  float32Inexact?: number;
+}
+
+type WriteOptions = { shardRows?: number; onProgress?: (rows: number, total: number) => void };
+
+/** The features a pass writes, where their types came from, and whether a row they do not fit stops it (types inferred from a sample). */
+interface WritePlan {
+  features: FeatureSpec[];
+  typeFrom: 'declared' | 'inferred';
+  stopWhenUnfit: boolean;
+  inference?: Manifest['inference'];
+}
+
 // rows fetched from the cursor at a time (one more batch is fetched while one is written)
 const EXPORT_BATCH_ROWS = 250;
-
-// text is handed to the file in chunks of about this size (one write per row would wait for the disk thread every 16 KiB)
-const TEXT_CHUNK_BYTES = 256 * 1024;
-
-/** A text file (JSONL, CSV) written as a stream, hashed on the way, fsynced on close; never over an existing file. */
-class TextFileWriter {
-  private readonly file;
-  private readonly hash = createHash('sha256');
-  private pending: string[] = [];
-  private pendingLength = 0;
-  private records = 0;
-  private bytes = 0;
-
-  constructor(readonly path: string) {
-    this.file = createWriteStream(path, { flags: 'wx' });
-  }
-
-  /** Appends text; `record` false for what is not a row (a CSV header). */
-  async write(line: string, record = true): Promise<void> {
-    this.pending.push(line);
-    this.pendingLength += line.length;
-    if (record) this.records++;
-    if (this.pendingLength >= TEXT_CHUNK_BYTES) await this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const chunk = Buffer.from(this.pending.join(''));
-    this.pending = [];
-    this.pendingLength = 0;
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    if (!this.file.write(chunk)) await new Promise<void>((resolve) => this.file.once('drain', resolve));
-  }
-
-  async close(): Promise<WrittenFile> {
-    await this.flush();
-    this.file.end();
-    await finished(this.file);
-    await syncPath(this.path);
-    return { path: this.path, records: this.records, bytes: this.bytes, sha256: this.hash.digest('hex') };
-  }
-}
-
-interface FormatWriter {
-  format: string;
-  split: Split;
-  write(row: ExportRow): Promise<void>;
-  close(): Promise<WrittenFile>;
-}
-
-const shardName = (format: string, shard: number, shards: number, suffix: string) => `data_${format}-${String(shard).padStart(5, '0')}-of-${String(shards).padStart(5, '0')}${suffix}`;
-
-/** fsync of a file or a directory (a rename or a new entry is durable once its directory is synced). */
-async function syncPath(target: string): Promise<void> {
-  const handle = await fs.open(target, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 /**
  * Exports: a span claims the labels not yet exported (exactly once), and each version of it is
@@ -257,9 +220,9 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
   /** The version to write: a new version of `span`, or the next span with every label not yet exported (undefined when none waits). */
   private async openVersion(project: ProjectEntity, request: { span?: number }): Promise<string | undefined> {
     if (request.span === undefined) {
-      return (await this.dataSource.transaction((manager) => this.repository.claimSpan(manager, project.id, project.exportSettings)))?.versionId;
+      return (await this.dataSource.transaction((manager) => this.repository.claimSpan(manager, project.id, project.exportSettings, project.maskedFields)))?.versionId;
     }
-    const versionId = await this.dataSource.transaction((manager) => this.repository.newVersion(manager, project.id, request.span!, project.exportSettings));
+    const versionId = await this.dataSource.transaction((manager) => this.repository.newVersion(manager, project.id, request.span!, project.exportSettings, project.maskedFields));
     if (!versionId) throw ExportErrors.spanNotFound(request.span);
     return versionId;
   }
@@ -302,6 +265,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
       rows,
       rowsWritten: v.rowsWritten,
       error: v.error,
+      warnings: v.state === 'completed' ? (v.warnings ?? []) : [],
       directory: `span-${span}/version-${v.version}`,
       files: v.state === 'completed' ? v.files : [],
       createdAt: iso(v.createdAt)!,
@@ -359,21 +323,23 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
     }
   }
 
-  private async writeVersionLocked(project: ProjectEntity, versionId: string, options: { shardRows?: number; onProgress?: (rows: number, total: number) => void }): Promise<ExportedVersion> {
+  private async writeVersionLocked(project: ProjectEntity, versionId: string, options: WriteOptions): Promise<ExportedVersion> {
     const target = await this.repository.version(this.dataSource.manager, versionId);
     if (!target) throw new Error(`export version ${versionId} is unknown`);
     const directory = this.directoryOf(project, target.span, target.version);
     const success = path.join(directory, '_SUCCESS');
-    const done = await fs.stat(success).then(() => true, () => false);
-    if (target.state === 'completed' && done) {
+    const exists = (file: string) => fs.stat(file).then(() => true, () => false);
+    if (await exists(success)) {
       const manifest = JSON.parse(await fs.readFile(path.join(directory, 'manifest.json'), 'utf8')) as Manifest;
+      // complete on disk before its process could record it: recorded now (writing it again could not rename over it)
+      if (target.state !== 'completed') await this.repository.complete(this.dataSource.manager, versionId, manifest);
       return { span: target.span, version: target.version, directory, rows: target.rows, manifest };
     }
     const temporary = path.join(this.config.exportRoot, project.slug, `.writing-span-${target.span}-version-${target.version}`);
     try {
       // a crashed run's leftovers: the partial files, or a renamed directory without its _SUCCESS
       await fs.rm(temporary, { recursive: true, force: true });
-      if (!done) await fs.rm(directory, { recursive: true, force: true });
+      await fs.rm(directory, { recursive: true, force: true });
       const manifest = await this.writeFiles(project, target, temporary, options);
       await fs.mkdir(path.dirname(directory), { recursive: true });
       await fs.rename(temporary, directory);
@@ -385,70 +351,103 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
       await this.repository.complete(this.dataSource.manager, versionId, manifest);
       return { span: target.span, version: target.version, directory, rows: target.rows, manifest };
     } catch (error) {
+      // a failed try leaves nothing behind but a complete version whose completion was not recorded (the next try records it)
+      await fs.rm(temporary, { recursive: true, force: true }).catch(() => undefined);
+      if (!(await exists(success))) await fs.rm(directory, { recursive: true, force: true }).catch(() => undefined);
       await this.repository.fail(this.dataSource.manager, versionId, error instanceof Error ? error.message : String(error)).catch(() => undefined);
       throw error;
     }
   }
 
-  private async writeFiles(project: ProjectEntity, target: VersionToWrite, temporary: string, options: { shardRows?: number; onProgress?: (rows: number, total: number) => void }): Promise<Manifest> {
+  /**
+   * A version's files, schema and manifest in `temporary`. Undeclared features are typed from
+   * the span's first rows; a later row they do not fit (a fraction in an int, a new field) stops
+   * the write, and the span is written again with the types of every row.
+   */
+  private async writeFiles(project: ProjectEntity, target: VersionToWrite, temporary: string, options: WriteOptions): Promise<Manifest> {
     const settings = target.settings;
+    const masking: Masking = {
+      // versions opened before the policy existed had no masked fields recorded: the default changes nothing for them
+      policy: settings.maskedFields ?? DEFAULT_MASKED_FIELD_POLICY,
+      fields: target.maskedFields,
+      key: await this.repository.hashKey(this.dataSource.manager, project.id),
+    };
+    if (settings.features) {
+      return (await this.writePass(project, target, temporary, masking, { features: maskedFeatures(settings.features, masking), typeFrom: 'declared', stopWhenUnfit: false }, options))!;
+    }
+    const sampled = maskedFeatures(typedFeatures(await this.repository.sampleFits(this.dataSource.manager, target.spanId, INFERENCE_SAMPLE)), masking);
+    const inference = { sampleRows: Math.min(INFERENCE_SAMPLE, target.rows), widenedPastSample: [] };
+    const written = await this.writePass(project, target, temporary, masking, { features: sampled, typeFrom: 'inferred', stopWhenUnfit: true, inference }, options);
+    if (written) return written;
+    await fs.rm(temporary, { recursive: true, force: true });
+    const every = await this.typeEveryRow(target, masking);
+    const before = new Map(sampled.map((f) => [f.name, f.type]));
+    const widenedPastSample = every.filter((f) => before.get(f.name) !== f.type).map((f) => f.name);
+    return (await this.writePass(project, target, temporary, masking, { features: every, typeFrom: 'inferred', stopWhenUnfit: false, inference: { ...inference, widenedPastSample } }, options))!;
+  }
+
+  /** The features of every row of a span as masked, each typed by every one of its values (when the sample's types did not fit a later row). */
+  private async typeEveryRow(target: VersionToWrite, masking: Masking): Promise<FeatureSpec[]> {
+    const paths = maskedPaths(masking);
+    const inference = new FeatureInference();
+    const client = (await poolOf(this.dataSource).connect()) as PoolClient;
+    try {
+      for await (const inputs of this.repository.inputs(client, target.spanId)) {
+        for (const input of inputs) {
+          if (paths.length) maskInput(input, paths, masking);
+          inference.add(input);
+        }
+      }
+    } finally {
+      client.release();
+    }
+    return inference.features();
+  }
+
+  /** Writes the version with the plan's features; undefined when it stopped at a row they do not fit. */
+  private async writePass(project: ProjectEntity, target: VersionToWrite, temporary: string, masking: Masking, plan: WritePlan, options: WriteOptions): Promise<Manifest | undefined> {
+    const settings = target.settings;
+    const features = plan.features;
     const shardRows = options.shardRows ?? DEFAULT_SHARD_ROWS;
     const labels = project.labels.map((l) => l.name);
-    const features = settings.features ?? (await this.repository.inferFeatures(this.dataSource.manager, target.spanId));
+    const paths = maskedPaths(masking);
     // rows per split, counted as they are written (a shard's name gets the split's shard count at the end)
     const counts: Record<Split, number> = { train: 0, eval: 0 };
 
     await fs.mkdir(temporary, { recursive: true });
     for (const split of SPLITS) await fs.mkdir(path.join(temporary, `Split-${split}`));
-    const shards = (_split: Split) => 0; // written as -of-00000, renamed once the count is known
     const written: Manifest['files'] = [];
     const tally = { labels: {} as Record<string, number>, sources: {} as Record<string, number>, agreementSum: 0, agreementCount: 0, agreementMin: null as number | null };
-    const statistics = new StatisticsAccumulator(features.map((f) => ({ name: f.name, kind: f.type === 'bytes' ? 'categorical' : 'numeric' })));
 
     // one open writer per format and split; a shard closes when it holds shardRows rows
     const open = new Map<string, { writer: FormatWriter; rows: number; shard: number }>();
-    const openWriter = (format: string, split: Split, shard: number): FormatWriter => {
-      const dir = path.join(temporary, `Split-${split}`);
-      if (format === 'tfrecord') {
-        const writer = new TfRecordWriter(path.join(dir, shardName('tfrecord', shard, shards(split), '.gz')));
-        return { format, split, write: (row) => writer.writeExample(toExample(row, features, labels)), close: () => writer.close() };
-      }
-      if (format === 'parquet') return parquetWriter(path.join(dir, shardName('parquet', shard, shards(split), '.parquet')), split, features, labels);
-      if (format === 'csv') {
-        const writer = new TextFileWriter(path.join(dir, shardName('csv', shard, shards(split), '.csv')));
-        let header = false;
-        return {
-          format,
-          split,
-          write: async (row) => {
-            if (!header) {
-              header = true;
-              await writer.write(stringify([columnsOf(features)]), false);
-            }
-            await writer.write(stringify([toCsvRecord(row, features, labels)]));
-          },
-          close: async () => {
-            if (!header) await writer.write(stringify([columnsOf(features)]), false);
-            return writer.close();
-          },
-        };
-      }
-      const writer = new TextFileWriter(path.join(dir, shardName('jsonl', shard, shards(split), '.jsonl')));
-      return { format, split, write: (row) => writer.write(`${JSON.stringify(toJson(row, features, labels))}\n`), close: () => writer.close() };
-    };
     const closeWriter = async (entry: { writer: FormatWriter }) => {
       const file = await entry.writer.close();
       written.push({ path: path.relative(temporary, file.path), format: entry.writer.format, split: entry.writer.split, rows: file.records, bytes: file.bytes, sha256: file.sha256 });
     };
+    const abortWriters = async () => {
+      for (const entry of open.values()) await entry.writer.abort().catch(() => undefined);
+      open.clear();
+    };
 
     const client = (await poolOf(this.dataSource).connect()) as PoolClient;
-    let rowsWritten = 0;
+    let rowsRead = 0;
     let progressSavedAt = 0;
     try {
+      const known = new Set(features.map((f) => f.name));
+      const values = new ValueTally(features.length);
+      const statistics = new StatisticsAccumulator(features.map((f) => ({ name: f.name, kind: f.type === 'bytes' ? 'categorical' : 'numeric' })));
+
       // small batches die young: at 5,000 rows a batch outlived scavenges and the old generation
       // grew to 1.4× the 100k-row peak at 1M rows; at 500, 1.06–1.18× and 25–26 s instead of 31 s; at 200, 1.03× (measured)
       for await (const batch of this.repository.rows(client, target.spanId, EXPORT_BATCH_ROWS)) {
+        if (paths.length) for (const row of batch) maskInput(row.input, paths, masking);
         for (const row of batch) {
+          const rowValues = valuesOf(row, features, values);
+          if (plan.stopWhenUnfit && (values.notFittingTotal > 0 || hasFieldBesides(row.input, known))) {
+            await abortWriters();
+            return undefined;
+          }
           const split = splitOf(row.bucket, settings.splits.train);
           counts[split]++;
           for (const format of settings.formats) {
@@ -456,17 +455,17 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
             let entry = open.get(key);
             if (entry && entry.rows >= shardRows) {
               await closeWriter(entry);
-              entry = { writer: openWriter(format, split, entry.shard + 1), rows: 0, shard: entry.shard + 1 };
+              entry = { writer: openFormatWriter(format, split, path.join(temporary, `Split-${split}`), entry.shard + 1, features, labels), rows: 0, shard: entry.shard + 1 };
               open.set(key, entry);
             }
             if (!entry) {
-              entry = { writer: openWriter(format, split, 0), rows: 0, shard: 0 };
+              entry = { writer: openFormatWriter(format, split, path.join(temporary, `Split-${split}`), 0, features, labels), rows: 0, shard: 0 };
               open.set(key, entry);
             }
             await entry.writer.write(row);
             entry.rows++;
           }
-          statistics.add(valuesOf(row, features));
+          statistics.add(values.rowHasBigInt ? rowValues.map((list) => list.map(statisticValue)) : (rowValues as Array<Array<number | string>>));
           tally.labels[row.label] = (tally.labels[row.label] ?? 0) + 1;
           tally.sources[row.source] = (tally.sources[row.source] ?? 0) + 1;
           if (row.agreement !== null) {
@@ -475,99 +474,95 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
             tally.agreementMin = Math.min(tally.agreementMin ?? 1, row.agreement);
           }
         }
-        rowsWritten += batch.length;
-        options.onProgress?.(rowsWritten, target.rows);
+        rowsRead += batch.length;
+        options.onProgress?.(rowsRead, target.rows);
         // the job's progress in the database, at most twice a second
-        if (Date.now() - progressSavedAt >= PROGRESS_MS || rowsWritten === target.rows) {
+        if (Date.now() - progressSavedAt >= PROGRESS_MS || rowsRead === target.rows) {
           progressSavedAt = Date.now();
-          await this.repository.progress(this.dataSource.manager, target.versionId, rowsWritten);
+          await this.repository.progress(this.dataSource.manager, target.versionId, rowsRead);
         }
       }
-      for (const entry of open.values()) await closeWriter(entry);
+      if (rowsRead !== target.rows) throw new Error(`span ${target.span} has ${target.rows} labels but ${rowsRead} rows were read`);
+      for (const [key, entry] of open) {
+        open.delete(key);
+        await closeWriter(entry);
+      }
+      // a split with no rows still gets its (empty) file, so ExampleGen's patterns always match
+      for (const format of settings.formats) {
+        for (const split of SPLITS) {
+          if (!written.some((f) => f.format === format && f.split === split)) await closeWriter({ writer: openFormatWriter(format, split, path.join(temporary, `Split-${split}`), 0, features, labels) });
+        }
+      }
+      // each shard's final name: -of-<the split's shard count>
+      for (const format of settings.formats) {
+        for (const split of SPLITS) {
+          const files = written.filter((f) => f.format === format && f.split === split).sort((a, b) => a.path.localeCompare(b.path));
+          for (const file of files) {
+            const renamed = file.path.replace(/-of-00000(\.[a-z.]+)$/, `-of-${String(files.length).padStart(5, '0')}$1`);
+            await fs.rename(path.join(temporary, file.path), path.join(temporary, renamed));
+            file.path = renamed;
+          }
+        }
+      }
+
+      const maskedTop = new Set(masking.fields.map((field) => field.split('.')[0]));
+      const manifestFeatures: ManifestFeature[] = features.map((f, i) => ({
+        name: f.name,
+        type: f.type,
+        typeFrom: plan.typeFrom,
+        ...(maskedTop.has(f.name) && { masked: masking.policy }),
+        leftOut: { notFitting: values.notFitting[i], nullInList: values.nullInList[i] },
+        ...(f.type === 'float' && { float32Inexact: values.float32Inexact[i] }),
+      }));
+      written.sort((a, b) => a.path.localeCompare(b.path));
+      const manifest: Manifest = {
+        project: project.slug,
+        span: target.span,
+        version: target.version,
+        formats: settings.formats,
+        rows: target.rows,
+        splits: counts,
+        labels: Object.fromEntries(Object.entries(tally.labels).sort(([a], [b]) => a.localeCompare(b))),
+        sources: Object.fromEntries(Object.entries(tally.sources).sort(([a], [b]) => a.localeCompare(b))),
+        agreement: { labelsWithAgreement: tally.agreementCount, mean: tally.agreementCount ? tally.agreementSum / tally.agreementCount : null, min: tally.agreementMin },
+        labelTimeRange: { from: target.labelFrom?.toISOString() ?? null, to: target.labelTo?.toISOString() ?? null },
+        features: manifestFeatures,
+        ...(plan.inference && { inference: plan.inference }),
+        maskedFields: { policy: masking.policy, default: DEFAULT_MASKED_FIELD_POLICY, fields: [...masking.fields], ...(masking.policy === 'hash' && { hash: HASH_DESCRIPTION }) },
+        warnings: manifestFeatures.flatMap(warningsOf),
+        statistics: statistics.result(),
+        settings,
+        files: written,
+      };
+      const float32Inexact = new Map(manifestFeatures.map((f) => [f.name, f.float32Inexact ?? 0]));
+      await writeSynced(path.join(temporary, 'schema.pbtxt'), schemaText(features, labels, float32Inexact));
+      await writeSynced(path.join(temporary, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+      for (const split of SPLITS) await syncPath(path.join(temporary, `Split-${split}`));
+      await syncPath(temporary);
+      return manifest;
+    } catch (error) {
+      await abortWriters();
+      throw error;
     } finally {
       client.release();
     }
-    // a split with no rows still gets its (empty) file, so ExampleGen's patterns always match
-    for (const format of settings.formats) {
-      for (const split of SPLITS) {
-        if (!open.has(`${format}/${split}`)) await closeWriter({ writer: openWriter(format, split, 0) });
-      }
-    }
-    if (rowsWritten !== target.rows) throw new Error(`span ${target.span} has ${target.rows} labels but ${rowsWritten} rows were read`);
-    // each shard's final name: -of-<the split's shard count>
-    for (const format of settings.formats) {
-      for (const split of SPLITS) {
-        const files = written.filter((f) => f.format === format && f.split === split).sort((a, b) => a.path.localeCompare(b.path));
-        for (const file of files) {
-          const renamed = file.path.replace(/-of-00000(\.[a-z.]+)$/, `-of-${String(files.length).padStart(5, '0')}$1`);
-          await fs.rename(path.join(temporary, file.path), path.join(temporary, renamed));
-          file.path = renamed;
-        }
-      }
-    }
-
-    written.sort((a, b) => a.path.localeCompare(b.path));
-    const manifest: Manifest = {
-      project: project.slug,
-      span: target.span,
-      version: target.version,
-      formats: settings.formats,
-      rows: target.rows,
-      splits: counts,
-      labels: Object.fromEntries(Object.entries(tally.labels).sort(([a], [b]) => a.localeCompare(b))),
-      sources: Object.fromEntries(Object.entries(tally.sources).sort(([a], [b]) => a.localeCompare(b))),
-      agreement: { labelsWithAgreement: tally.agreementCount, mean: tally.agreementCount ? tally.agreementSum / tally.agreementCount : null, min: tally.agreementMin },
-      labelTimeRange: { from: target.labelFrom?.toISOString() ?? null, to: target.labelTo?.toISOString() ?? null },
-      features: [...features],
-      statistics: statistics.result(),
-      settings,
-      files: written,
-    };
-    await writeSynced(path.join(temporary, 'schema.pbtxt'), schemaText(features, labels));
-    await writeSynced(path.join(temporary, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    for (const split of SPLITS) await syncPath(path.join(temporary, `Split-${split}`));
-    await syncPath(temporary);
-    return manifest;
   }
 }
 
-const PARQUET_TYPES = { int: 'INT64', float: 'DOUBLE', bytes: 'UTF8' } as const;
-
-/** A Parquet shard: rows buffered into row groups by the library, the file hashed and fsynced once closed. */
-function parquetWriter(file: string, split: Split, features: readonly FeatureSpec[], labels: readonly string[]): FormatWriter {
-  const schema = new ParquetSchema({
-    prediction_id: { type: 'UTF8' },
-    model_version: { type: 'UTF8' },
-    label: { type: 'INT64' },
-    label_name: { type: 'UTF8' },
-    label_source: { type: 'UTF8' },
-    weight: { type: 'DOUBLE' },
-    ...Object.fromEntries(features.map((f) => [exportedName(f.name), { type: PARQUET_TYPES[f.type], repeated: true }])),
-  });
-  const opened = ParquetWriter.openFile(schema, file, { flags: 'wx' });
-  let rows = 0;
-  return {
-    format: 'parquet',
-    split,
-    write: async (row) => {
-      rows++;
-      await (await opened).appendRow(toParquetRow(row, features, labels));
-    },
-    close: async () => {
-      await (await opened).close();
-      const bytes = await fs.readFile(file);
-      await syncPath(file);
-      return { path: file, records: rows, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
-    },
-  };
+/** Whether an input has a field that is not one of the features (a field first seen past the inference sample). */
+function hasFieldBesides(input: Record<string, unknown>, features: ReadonlySet<string>): boolean {
+  for (const name in input) if (!features.has(name)) return true;
+  return false;
 }
 
-async function writeSynced(file: string, text: string): Promise<void> {
-  const handle = await fs.open(file, 'wx');
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+const statisticValue = (value: ExportValue): number | string => (typeof value === 'bigint' ? Number(value) : value);
+
+/** What the admin is told of a feature's values left out. */
+function warningsOf(feature: ManifestFeature): string[] {
+  const warnings: string[] = [];
+  const { notFitting, nullInList } = feature.leftOut;
+  const a = { int: 'an int', float: 'a float', bytes: 'bytes' }[feature.type];
+  if (notFitting) warnings.push(`feature "${feature.name}": ${notFitting} value${notFitting === 1 ? '' : 's'} left out, not ${a} exactly (its ${feature.typeFrom} type)`);
+  if (nullInList) warnings.push(`feature "${feature.name}": ${nullInList} null${nullInList === 1 ? '' : 's'} inside a list left out (a tf.Example list holds none)`);
+  return warnings;
 }

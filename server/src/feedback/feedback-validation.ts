@@ -1,6 +1,7 @@
 import { FeedbackInput, VALUE_LABEL } from '@backflow/contracts';
 import type { ItemVerdict } from '../common/ingest/batch';
-import { fieldOf } from '../common/validation/zod-validation.pipe';
+import { findJsonHazard } from '../common/validation/json-hazards';
+import { codeOf, fieldOf } from '../common/validation/zod-validation.pipe';
 import type { ProjectEntity } from '../projects/project.entity';
 
 export interface FeedbackRow {
@@ -13,15 +14,25 @@ export interface FeedbackRow {
 
 const MAX_FUTURE_MS = 24 * 3600 * 1000;
 
-/** Checks one feedback event: its shape, and that a value meant as a label is one of the project's. */
-export function validateFeedback(raw: unknown, project: Pick<ProjectEntity, 'labels' | 'feedbackRules'>, now = new Date()): ItemVerdict<FeedbackRow> {
+/**
+ * Checks one feedback event: its shape, text PostgreSQL cannot store (unless the body's raw text
+ * showed there is none), an integer value JSON rounds, and that a value meant as a label is one of the project's.
+ */
+export function validateFeedback(raw: unknown, project: Pick<ProjectEntity, 'labels' | 'feedbackRules'>, now = new Date(), textChecked = false): ItemVerdict<FeedbackRow> {
   const parsed = FeedbackInput.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = fieldOf(issue);
-    return { ok: false, rejection: { code: 'validation/invalid', field, message: `${field}: ${issue.message}` } };
+    return { ok: false, rejection: { code: codeOf(issue), field, message: `${field}: ${issue.message}` } };
   }
   const event = parsed.data;
+  if (!textChecked) {
+    const text = findJsonHazard(raw, { text: true });
+    if (text) return { ok: false, rejection: text };
+  }
+  if (typeof event.value === 'number' && Number.isInteger(event.value) && !Number.isSafeInteger(event.value)) {
+    return { ok: false, rejection: { code: 'feedback/unsafe_integer', field: 'value', message: `value: an integer beyond ±(2^53 − 1) (read as ${event.value}) cannot be kept exactly; send it as a string` } };
+  }
   const valueIsLabel = project.feedbackRules.rules.some((rule) => rule.eventType === event.type && rule.label === VALUE_LABEL);
   if (valueIsLabel && !project.labels.some((label) => label.name === event.value)) {
     return {

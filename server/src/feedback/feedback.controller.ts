@@ -1,7 +1,9 @@
 import { Body, Controller, Post, Res } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { FeedbackInput, IngestQuery, IngestReply } from '@backflow/contracts';
+import { VALIDATES_ITEMS } from '../common/validation/json-hazards';
 import { openApiSchema, ValidQuery } from '../common/validation/zod-validation.pipe';
 import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
 import type { ProjectEntity } from '../projects/project.entity';
@@ -14,6 +16,7 @@ export class FeedbackController {
 
   /** One event or an array; 201 when something was stored now, 200 when all of it was seen before. */
   @Post()
+  @RouteConfig({ [VALIDATES_ITEMS]: true })
   @ProjectRoute({ apiKeyScopes: ['ingest'] })
   @ApiBody({ schema: { oneOf: [openApiSchema(FeedbackInput), { type: 'array', items: openApiSchema(FeedbackInput) }] } })
   @ApiOkResponse({ schema: openApiSchema(IngestReply) })

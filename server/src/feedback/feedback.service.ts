@@ -5,6 +5,7 @@ import type { IngestReply } from '@backflow/contracts';
 import { DomainError } from '../common/errors';
 import { DomainEventMap, DomainEvents } from '../common/events/domain-events';
 import { partition } from '../common/ingest/batch';
+import { isTextClean } from '../common/validation/json-hazards';
 import { groupBy } from '../common/group-by';
 import { JobsService } from '../common/jobs/jobs.service';
 import { LabelsService, NewFeedbackLabel } from '../labels/labels.service';
@@ -54,7 +55,8 @@ export class FeedbackService implements OnModuleInit {
     const items = Array.isArray(body) ? body : [body];
     if (items.length > MAX_BATCH) throw new DomainError('feedback/batch_too_large', `a batch holds at most ${MAX_BATCH} events`, 413, 'body', { limit: MAX_BATCH });
     const now = new Date();
-    const { valid, rejected } = partition(items, (raw) => validateFeedback(raw, project, now));
+    const textChecked = isTextClean(body);
+    const { valid, rejected } = partition(items, (raw) => validateFeedback(raw, project, now, textChecked));
     if (rejected.length && !partial) {
       const [first] = rejected;
       if (!Array.isArray(body)) throw new DomainError(first.code, first.message, 400, first.field);
@@ -73,9 +75,11 @@ export class FeedbackService implements OnModuleInit {
 
   /**
    * Re-decides the feedback label of each prediction from all its events, under the
-   * prediction's row lock. Events whose prediction has not arrived stay unapplied.
+   * prediction's row lock (its task's taken first). Events whose prediction has not arrived
+   * stay unapplied.
    */
   private async apply(manager: EntityManager, project: ProjectEntity, predictionIds: string[]): Promise<AfterCommit[]> {
+    await this.labels.lockTasksOf(manager, project.id, predictionIds);
     const facts = await this.predictions.lockFacts(manager, project.id, predictionIds);
     if (facts.length === 0) return [];
     const ids = facts.map((f) => f.id);
@@ -108,16 +112,8 @@ export class FeedbackService implements OnModuleInit {
     decided: Array<{ facts: PredictionFacts; decision: FeedbackDecision }>,
   ): Promise<AfterCommit[]> {
     if (decided.length === 0) return [];
-    const threshold = project.routing.contradictionConfidence;
-    const current = await this.labels.currentFor(manager, project.id, decided.map((d) => d.facts.id));
-    const labels: NewFeedbackLabel[] = decided.map(({ facts, decision }) => ({
-      predictionId: facts.id,
-      value: decision.label,
-      rule: decision.rule,
-      feedbackEventId: decision.eventId,
-      contradictsPrediction: decision.label !== facts.predictedLabel && facts.confidence >= threshold,
-    }));
-    const becameCurrent = await this.labels.recordFeedbackLabels(manager, project.id, labels, current);
+    const labels: NewFeedbackLabel[] = decided.map(({ facts, decision }) => ({ predictionId: facts.id, value: decision.label, rule: decision.rule, feedbackEventId: decision.eventId }));
+    const becameCurrent = await this.labels.recordFeedbackLabels(manager, project, labels);
     const factsById = new Map(decided.map((d) => [d.facts.id, d.facts]));
     const contradicted = becameCurrent.filter((label) => label.contradictsPrediction);
     if (contradicted.length === 0) return [];
@@ -163,6 +159,7 @@ export class FeedbackService implements OnModuleInit {
         const project = await this.projects.findById(projectId);
         const decision = project && decideByAbsence(project.feedbackRules);
         if (!project || !decision) continue;
+        await this.labels.lockTasksOf(manager, projectId, predictionIds);
         const facts = await this.predictions.lockFacts(manager, projectId, predictionIds);
         const current = await this.labels.currentFor(manager, projectId, predictionIds);
         const unlabeled = facts.filter((f) => !current.has(f.id));

@@ -11,7 +11,7 @@ import {
   SeldonFeedback,
   SeldonFeedbackReply,
 } from '@backflow/contracts';
-import { CurrentUser } from '../auth/auth.decorators';
+import { CurrentUser, LargeBody } from '../auth/auth.decorators';
 import type { UserPrincipal } from '../auth/principal';
 import { openApiSchema, ValidBody, ValidQuery } from '../common/validation/zod-validation.pipe';
 import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
@@ -54,9 +54,15 @@ export class InteropController {
    */
   @Post('integrations/kserve')
   @ProjectRoute({ apiKeyScopes: ['ingest'] })
-  @ApiHeader({ name: 'ce-id', required: true, description: 'the inference request id: request and response share it' })
+  @ApiHeader({ name: 'ce-id', required: true, description: 'the inference request id: request and response share it (KServe)' })
+  @ApiHeader({ name: 'ce-requestid', required: false, description: "Seldon's request id (puid): pairs its request and response, whose ce-ids differ" })
   @ApiHeader({ name: 'ce-type', required: true, description: 'ending in inference.request or inference.response' })
-  @ApiBody({ schema: { type: 'object', description: 'V1 {"instances": […]} / {"predictions": […]}, or V2 {"inputs": […]} / {"outputs": […]}' } })
+  @ApiBody({
+    schema: {
+      type: 'object',
+      description: 'V1 {"instances": […]} / {"predictions": […]}, V2 {"inputs": […]} / {"outputs": […]}, or a Seldon Core SeldonMessage {"data": {"names", "ndarray" | "tensor"}} / {"strData"} / {"jsonData"}',
+    },
+  })
   @ApiOkResponse({ schema: openApiSchema(KserveEventReply) })
   async kserveEvent(@Body() body: unknown, @CurrentProject() project: ProjectEntity, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<KserveEventReply> {
     const event = cloudEventOf(request, body);
@@ -93,6 +99,7 @@ export class InteropController {
 
   /** Admins: a Label Studio JSON export (a list of tasks), all or nothing. */
   @Post('import/label-studio')
+  @LargeBody()
   @HttpCode(201)
   @ProjectRoute()
   @ApiBody({ schema: { type: 'array', items: openApiSchema(LabelStudioTask) } })

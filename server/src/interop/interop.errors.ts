@@ -11,5 +11,15 @@ export const InteropErrors = {
   missingPuid: () => new DomainError('interop/missing_puid', "response.meta.puid: the feedback names the prediction it is about by the response's puid", 400, 'response.meta.puid'),
   tooManyTasks: (limit: number) => new DomainError('interop/too_many_tasks', `body: an import holds at most ${limit} tasks; split the file`, 413, 'body', { limit }),
   duplicateTask: (field: string, first: number) => new DomainError('interop/duplicate_task', `${field}: the same task as item ${first} (one prediction each); remove one of them`, 400, field),
-  notChoices: (field: string) => new DomainError('interop/unsupported_result', `${field}: only choices results are imported (single-label classification)`, 400, field),
+  /** A Label Studio result Backflow cannot keep as one choice: refused, never truncated or dropped. */
+  unsupportedResult: (field: string, where: string, what: string, details: Record<string, unknown>) =>
+    new DomainError(
+      'interop/unsupported_result',
+      `${field}: ${where}: ${what}. Backflow keeps one choice per answer (single-label classification) until question kinds exist; the file was not imported, remove this result to import the rest`,
+      400,
+      field,
+      details,
+    ),
+  featureCollision: (field: string, name: string) =>
+    new DomainError('interop/feature_collision', `${field}: two fields name the feature "${name}" (a key with dots beside a nested object); rename one of them`, 400, field),
 };

@@ -9,7 +9,7 @@ import { PredictionsService } from '../predictions/predictions.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { integrationSettingsOf } from '../projects/projects.service';
 import { InteropErrors } from './interop.errors';
-import { instancesOf, LoggedHalf, outcomesOf, predictionIdOf, predictionsOfPair } from './kserve-payload';
+import { instancesOf, LoggedHalf, outcomesOf, pairIdOf, predictionIdOf, predictionsOfPair } from './kserve-payload';
 import { Half, KserveRepository } from './kserve.repository';
 
 /** The ce-* headers of a binary-mode CloudEvent, or the attributes of a structured one, checked. */
@@ -24,10 +24,10 @@ export function loggerEventOf(attributes: Record<string, unknown>): InferenceLog
 }
 
 /**
- * KServe's inference logger (and Seldon's, which speaks the same CloudEvents): each request
- * and each response comes as its own event, in any order, maybe more than once. The first
- * half of an id is kept; the second makes the predictions, through the ingestion path, in
- * the transaction that marks the pair done.
+ * KServe's inference logger (and Seldon's, which speaks the same CloudEvents, paired by its
+ * ce-requestid): each request and each response comes as its own event, in any order, maybe
+ * more than once. The first half of an id is kept; the second makes the predictions, through
+ * the ingestion path, in the transaction that marks the pair done.
  */
 @Injectable()
 export class KserveService implements OnModuleInit {
@@ -50,28 +50,29 @@ export class KserveService implements OnModuleInit {
     if (half === 'request') instancesOf(body, settings);
     else outcomesOf(body, settings.classes ?? labels, settings.output);
     const logged: LoggedHalf = { attributes: event, body };
+    const eventId = pairIdOf(event);
     const expiresAt = new Date(Date.now() + settings.pairWindowMinutes * 60_000);
     const afterCommit: Array<() => void> = [];
     try {
       const reply = await this.dataSource.transaction(async (manager): Promise<KserveEventReply> => {
-        const stored = await this.repository.lock(manager, project.id, event.id, expiresAt);
-        if (stored.pairedAt) return { eventId: event.id, state: 'duplicate', accepted: 0, duplicates: stored.predictions ?? 0 };
-        if (stored[half]) return { eventId: event.id, state: 'duplicate', accepted: 0, duplicates: 0 };
+        const stored = await this.repository.lock(manager, project.id, eventId, expiresAt);
+        if (stored.pairedAt) return { eventId, state: 'duplicate', accepted: 0, duplicates: stored.predictions ?? 0 };
+        if (stored[half]) return { eventId, state: 'duplicate', accepted: 0, duplicates: 0 };
         const other = half === 'request' ? stored.response : stored.request;
-        if (!other && (await this.pairedBefore(manager, project, event.id))) {
-          await this.repository.forget(manager, project.id, event.id);
-          return { eventId: event.id, state: 'duplicate', accepted: 0, duplicates: 0 };
+        if (!other && (await this.pairedBefore(manager, project, eventId))) {
+          await this.repository.forget(manager, project.id, eventId);
+          return { eventId, state: 'duplicate', accepted: 0, duplicates: 0 };
         }
         if (!other) {
-          await this.repository.keepHalf(manager, project.id, event.id, half, logged);
-          return { eventId: event.id, state: 'pending', accepted: 0, duplicates: 0 };
+          await this.repository.keepHalf(manager, project.id, eventId, half, logged);
+          return { eventId, state: 'pending', accepted: 0, duplicates: 0 };
         }
         const [request, response] = half === 'request' ? [logged, other] : [other, logged];
         const predictions = predictionsOfPair(request, response, settings, labels);
         const ingested = await this.predictions.ingestWithin(manager, project, predictions);
         afterCommit.push(...ingested.afterCommit);
-        await this.repository.markPaired(manager, project.id, event.id, predictions.length);
-        return { eventId: event.id, state: 'paired', ...ingested.reply };
+        await this.repository.markPaired(manager, project.id, eventId, predictions.length);
+        return { eventId, state: 'paired', ...ingested.reply };
       });
       for (const announce of afterCommit) announce();
       return reply;

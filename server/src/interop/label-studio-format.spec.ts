@@ -66,6 +66,60 @@ describe('fromLabelStudioTask', () => {
   });
 });
 
+describe('fromLabelStudioTask: what Backflow cannot store is refused, naming the task and the result', () => {
+  const textarea = { from_name: 'comment', to_name: 'text', type: 'textarea', value: { text: ['arrived broken'] } };
+  it.each([
+    ['several choices (a multi-choice answer), never only the first', [{ from_name: 'sentiment', to_name: 'text', type: 'choices', value: { choices: ['Positive', 'Negative'] } }], '4.annotations.1.result.0.value.choices', /task 4 \(Label Studio id 104\), annotation 1, result 0: 2 choices \["Positive","Negative"\]/],
+    ['a textarea beside the choice, never dropped', [...choice('Positive'), textarea], '4.annotations.1.result.1.type', /task 4 \(Label Studio id 104\), annotation 1, result 1: a textarea result \(from_name "comment"\) cannot be stored/],
+    ['a textarea alone', [textarea], '4.annotations.1.result.0.type', /annotation 1, result 0: a textarea result/],
+    ['a second choices question', [...choice('Positive'), { from_name: 'topic', to_name: 'text', type: 'choices', value: { choices: ['Negative'] } }], '4.annotations.1.result.1', /result 1: a second choices result \(from_name "topic"\)/],
+    ['a relation (a result without a value)', [{ type: 'relation', from_id: 'a', to_id: 'b' }], '4.annotations.1.result.0.type', /a relation result cannot be stored/],
+  ])('%s', (_name, result, field, message) => {
+    const annotations = [{ completed_by: 1, result: choice('Positive') }, { completed_by: 2, result }];
+    const refuse = () => fromLabelStudioTask(task({ id: 104, annotations }), 4, labels, 'file', projectId);
+    expect(refuse).toThrow(expect.objectContaining({ code: 'interop/unsupported_result', field, status: 400 }));
+    expect(refuse).toThrow(message);
+  });
+
+  it('refuses a model prediction of several choices too', () => {
+    const predictions = [{ model_version: 'v3', result: [{ type: 'choices', value: { choices: ['Positive', 'Negative'] } }] }];
+    expect(() => fromLabelStudioTask(task({ predictions }), 0, labels, 'file', projectId)).toThrow(expect.objectContaining({ code: 'interop/unsupported_result', field: '0.predictions.0.result.0.value.choices' }));
+  });
+
+  it('names the result that holds a class the project does not have', () => {
+    const result = [{ type: 'choices', value: { choices: [] } }, ...choice('Maybe')];
+    expect(() => fromLabelStudioTask(task({ annotations: [{ completed_by: 1, result }] }), 2, labels, 'file', projectId)).toThrow(expect.objectContaining({ code: 'interop/unknown_class', field: '2.annotations.0.result.1.value.choices.0' }));
+  });
+
+  it('counts an empty or cancelled annotation as skipped, storing no answer for it', () => {
+    const plan = fromLabelStudioTask(
+      task({
+        annotations: [
+          { completed_by: 1, result: [] },
+          { completed_by: 2, result: choice('Negative'), was_cancelled: true },
+          { completed_by: 3, result: [{ type: 'choices', value: { choices: [] } }] },
+          { completed_by: 4, result: choice('Positive') },
+        ],
+      }),
+      5,
+      labels,
+      'file',
+      projectId,
+    );
+    expect(plan.answers.map((a) => a.label)).toEqual(['Positive']);
+    expect(plan.skipped).toEqual([
+      { at: '5.annotations.0', reason: 'empty' },
+      { at: '5.annotations.1', reason: 'cancelled' },
+      { at: '5.annotations.2', reason: 'empty' },
+    ]);
+  });
+
+  it('reads nested data as features with dotted names', () => {
+    const plan = fromLabelStudioTask(task({ data: { text: 'x', meta: { user: { age: 41 }, channel: 'app' }, turns: [{ who: 'A' }] } }), 0, labels, 'file', projectId);
+    expect(plan.prediction.input).toEqual({ text: 'x', 'meta.user.age': 41, 'meta.channel': 'app', turns: '[{"who":"A"}]' });
+  });
+});
+
 describe('toLabelStudioTask and back', () => {
   it('keeps the prediction, its scores, answers and final label', () => {
     const exported = toLabelStudioTask(

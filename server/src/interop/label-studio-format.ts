@@ -4,6 +4,7 @@ import { UUID_PATTERN } from '../predictions/prediction-fast-path';
 import type { PredictionRow } from '../predictions/prediction-validation';
 import { InteropErrors } from './interop.errors';
 import { isObject } from './json-object';
+import { flattenFeatures } from './nested-features';
 import { timestampOf } from './timestamp';
 import { uuidV5 } from './uuid-v5';
 
@@ -11,7 +12,8 @@ import { uuidV5 } from './uuid-v5';
  * Label Studio's JSON export, as its documentation describes it (labelstud.io/guide/task_format
  * and /guide/predictions): a list of tasks with `data`, `predictions[].result/score/model_version`
  * and `annotations[].result/completed_by`. Backflow reads and writes choices results: one
- * `<Choices name="label" toName="input">` over the project's labels.
+ * `<Choices name="label" toName="input">` over the project's labels. A nested `data` object is
+ * read as features with dotted names (`flattenFeatures`).
  */
 export const FROM_NAME = 'label';
 export const TO_NAME = 'input';
@@ -75,16 +77,34 @@ export interface ImportedTaskPlan {
   label?: { value: string; source: 'consensus' | 'review' | 'gold' | 'feedback'; agreement: number };
   /** answers that disagree with no reviewer's word: the task waits in review */
   disputed: boolean;
+  /** annotations that hold no answer (cancelled, or submitted empty), by where they are in the file */
+  skipped: Array<{ at: string; reason: 'cancelled' | 'empty' }>;
 }
 
-/** The one choice a result list makes, or undefined when it makes none. */
-function choiceOf(results: LabelStudioTask['annotations'][number]['result'], field: string): string | undefined {
-  const chosen = results.find((r) => r.type === 'choices');
-  if (!chosen) {
-    if (results.length) throw InteropErrors.notChoices(`${field}.0.type`);
-    return undefined;
-  }
-  return chosen.value.choices?.[0];
+type Results = LabelStudioTask['annotations'][number]['result'];
+
+/**
+ * The one choice a result list makes, or undefined when it makes none (an empty list, or a
+ * choices result with nothing chosen). Anything else is refused, naming the task and the
+ * result: several choices, a second choices result, or a result of another type (a textarea,
+ * a rating, a region…), which Backflow cannot store until question kinds exist.
+ */
+function choiceOf(results: Results, field: string, where: string): { value: string; at: string; score?: number } | undefined {
+  let chosen: { value: string; at: string; score?: number } | undefined;
+  results.forEach((result, j) => {
+    const at = `${field}.${j}`;
+    const named = result.from_name ? ` (from_name "${result.from_name}")` : '';
+    const details = { result: j, type: result.type, ...(result.from_name ? { fromName: result.from_name } : {}) };
+    if (result.type !== 'choices') throw InteropErrors.unsupportedResult(`${at}.type`, `${where}, result ${j}`, `a ${result.type} result${named} cannot be stored`, details);
+    const choices = result.value?.choices ?? [];
+    if (choices.length > 1) {
+      throw InteropErrors.unsupportedResult(`${at}.value.choices`, `${where}, result ${j}`, `${choices.length} choices ${JSON.stringify(choices).slice(0, 200)}${named} (a multi-choice answer) cannot be stored as one`, { ...details, choices: choices.length });
+    }
+    if (choices.length === 0) return;
+    if (chosen !== undefined) throw InteropErrors.unsupportedResult(`${at}`, `${where}, result ${j}`, `a second choices result${named}: one question per task`, details);
+    chosen = { value: choices[0], at: `${at}.value.choices.0`, score: result.score };
+  });
+  return chosen;
 }
 
 function emailOf(completedBy: unknown, source: string): string {
@@ -121,14 +141,16 @@ export function fromLabelStudioTask(task: LabelStudioTask, index: number, labels
   const taskKey = task.id !== undefined ? String(task.id) : createHash('sha256').update(JSON.stringify(task.data)).digest('hex');
   const predictionId = typeof meta.predictionId === 'string' && UUID_PATTERN.test(meta.predictionId) ? meta.predictionId.toLowerCase() : uuidV5(`label-studio:${source}:${taskKey}`);
 
+  const taskName = `task ${index}${task.id !== undefined ? ` (Label Studio id ${task.id})` : ''}`;
   const modelPrediction = task.predictions[0];
-  const predicted = modelPrediction ? choiceOf(modelPrediction.result, `${at}.predictions.0.result`) : undefined;
-  if (predicted !== undefined && !labels.includes(predicted)) throw InteropErrors.unknownClass(`${at}.predictions.0.result.0.value.choices.0`, predicted, labels);
+  const modelChoice = modelPrediction ? choiceOf(modelPrediction.result, `${at}.predictions.0.result`, `${taskName}, prediction 0`) : undefined;
+  const predicted = modelChoice?.value;
+  if (modelChoice && !labels.includes(modelChoice.value)) throw InteropErrors.unknownClass(modelChoice.at, modelChoice.value, labels);
   let scores: Record<string, number>;
   if (isObject(meta.scores)) scores = meta.scores as Record<string, number>;
   else if (predicted !== undefined) {
     // Label Studio keeps the chosen class and its score: the rest of the mass is shared by the other classes
-    const raw = modelPrediction.result.find((r) => r.type === 'choices')?.score ?? modelPrediction.score ?? 1;
+    const raw = modelChoice?.score ?? modelPrediction.score ?? 1;
     const score = Math.min(1, Math.max(0, raw));
     scores = Object.fromEntries(labels.map((l) => [l, l === predicted ? score : (1 - score) / (labels.length - 1)]));
   } else {
@@ -140,7 +162,7 @@ export function fromLabelStudioTask(task: LabelStudioTask, index: number, labels
   const prediction = {
     id: predictionId,
     model,
-    input: task.data,
+    input: flattenFeatures(task.data, `${at}.data`),
     scores,
     // the model's choice as it was, even where it is not the top score (a model with a threshold)
     ...(predicted !== undefined ? { predictedLabel: predicted } : {}),
@@ -150,11 +172,19 @@ export function fromLabelStudioTask(task: LabelStudioTask, index: number, labels
   };
 
   const byRater = new Map<string, ImportedTaskPlan['answers'][number] & { groundTruth: boolean }>();
+  const skipped: ImportedTaskPlan['skipped'] = [];
   task.annotations.forEach((annotation, k) => {
-    if (annotation.was_cancelled) return;
-    const label = choiceOf(annotation.result, `${at}.annotations.${k}.result`);
-    if (label === undefined) return;
-    if (!labels.includes(label)) throw InteropErrors.unknownClass(`${at}.annotations.${k}.result.0.value.choices.0`, label, labels);
+    if (annotation.was_cancelled) {
+      skipped.push({ at: `${at}.annotations.${k}`, reason: 'cancelled' });
+      return;
+    }
+    const choice = choiceOf(annotation.result, `${at}.annotations.${k}.result`, `${taskName}, annotation ${k}`);
+    if (choice === undefined) {
+      skipped.push({ at: `${at}.annotations.${k}`, reason: 'empty' });
+      return;
+    }
+    if (!labels.includes(choice.value)) throw InteropErrors.unknownClass(choice.at, choice.value, labels);
+    const label = choice.value;
     const email = emailOf(annotation.completed_by, source);
     // a rater answers a task once: their latest answer stands
     byRater.set(email, {
@@ -167,7 +197,7 @@ export function fromLabelStudioTask(task: LabelStudioTask, index: number, labels
     });
   });
   const answers = [...byRater.values()];
-  const plan: ImportedTaskPlan = { prediction, predictionId, answers: answers.map(({ groundTruth: _, ...a }) => a), disputed: false };
+  const plan: ImportedTaskPlan = { prediction, predictionId, answers: answers.map(({ groundTruth: _, ...a }) => a), disputed: false, skipped };
   const share = (value: string) => (answers.length ? answers.filter((a) => a.label === value).length / answers.length : 1);
 
   const kept = meta.label;

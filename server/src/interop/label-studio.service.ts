@@ -18,6 +18,7 @@ import { fromLabelStudioTask, ImportedTaskPlan, standInEmail, toLabelStudioTask 
 import { ExportCursor, LabelStudioRepository } from './label-studio.repository';
 
 const EXPORT_PAGE = 500;
+const MAX_LISTED_SKIPPED = 100;
 
 /** Moving work between Label Studio and Backflow: its JSON export in, and any project out in the same format. */
 @Injectable()
@@ -37,7 +38,8 @@ export class LabelStudioService {
    * A Label Studio JSON export, all or nothing in one transaction: each task's model
    * prediction becomes a prediction (through the ingestion path), its answers become
    * annotations by imported raters, and a finished task its final label. Importing the same
-   * file again stores nothing twice.
+   * file again stores nothing twice. Annotations that hold no answer (cancelled, or empty) are
+   * counted in the reply; a result Backflow cannot store refuses the file.
    */
   async import(project: ProjectEntity, body: unknown, actor: Actor): Promise<LabelStudioImportReply> {
     if (!Array.isArray(body)) throw new ValidationError('body: a Label Studio JSON export is a list of tasks', 'body');
@@ -83,19 +85,24 @@ export class LabelStudioService {
       const current = await this.labels.currentFor(manager, project.id, feedback.map((p) => p.predictionId));
       const recorded = await this.labels.recordFeedbackLabels(
         manager,
-        project.id,
+        project,
         feedback
           .filter((p) => (current.get(p.predictionId)?.source ?? 'feedback') === 'feedback')
-          .map((p) => ({ predictionId: p.predictionId, value: p.label!.value, rule: 'imported', feedbackEventId: null, contradictsPrediction: false })),
-        current,
+          .map((p) => ({ predictionId: p.predictionId, value: p.label!.value, rule: 'imported', feedbackEventId: null })),
       );
 
+      const skipped = plans.flatMap((p) => p.skipped);
       const reply = {
         tasks: plans.length,
         predictions: ingested.reply,
         annotations: answered.answers,
         labels: answered.labels + recorded.length,
         raters: raters.created,
+        skipped: {
+          cancelled: skipped.filter((s) => s.reason === 'cancelled').length,
+          empty: skipped.filter((s) => s.reason === 'empty').length,
+          annotations: skipped.slice(0, MAX_LISTED_SKIPPED).map((s) => s.at),
+        },
       };
       await this.audit.record({ actorUserId: actor.userId, action: 'project.label_studio_imported', targetType: 'project', targetId: project.id, projectId: project.id, details: reply, requestId: actor.requestId }, manager);
       return reply;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import type { ProjectEntity } from '../projects/project.entity';
 
 export type LabelSource = 'feedback' | 'consensus' | 'review' | 'gold';
 
@@ -17,6 +18,10 @@ export interface NewFeedbackLabel {
   value: string;
   rule: string;
   feedbackEventId: string | null;
+}
+
+export interface RecordedFeedbackLabel extends NewFeedbackLabel {
+  /** it disagrees with a prediction made with at least the project's `routing.contradictionConfidence` */
   contradictsPrediction: boolean;
 }
 
@@ -30,7 +35,8 @@ export interface NewHumanLabel {
 
 /**
  * The labels table: one current label per prediction, and the superseded ones as history.
- * Callers pass the transaction they own.
+ * Every write goes through `backflow_record_labels` (migration 1764220000000-label-writers),
+ * which the submit and the Dawid-Skene relabel call too. Callers pass the transaction they own.
  */
 @Injectable()
 export class LabelsService {
@@ -46,28 +52,31 @@ export class LabelsService {
   }
 
   /**
-   * Records feedback labels. One replaces a current feedback label; next to a human label
-   * (consensus, review, gold) it is kept as history only: a human label wins.
+   * The first lock of a transaction that will write feedback labels: the tasks of these
+   * predictions, before the predictions' rows. Every label writer goes task, prediction, label
+   * (a rater's answer holds its task when it writes), so none waits for a label while holding
+   * what that label's writer needs.
+   */
+  async lockTasksOf(manager: EntityManager, projectId: string, predictionIds: string[]): Promise<void> {
+    if (predictionIds.length === 0) return;
+    await manager.query(`SELECT 1 FROM tasks WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) ORDER BY id FOR NO KEY UPDATE`, [projectId, predictionIds]);
+  }
+
+  /**
+   * Records feedback labels in one call. One replaces a current feedback label (the same one
+   * again is not stored twice); next to a human label (consensus, review, gold) it is kept as
+   * history only: a human label wins, whichever transaction commits first.
    * Returns the labels that became current.
    */
-  async recordFeedbackLabels(manager: EntityManager, projectId: string, labels: NewFeedbackLabel[], current: Map<string, CurrentLabel>): Promise<NewFeedbackLabel[]> {
-    const becameCurrent: NewFeedbackLabel[] = [];
-    const historyOnly: NewFeedbackLabel[] = [];
-    const replaced: string[] = [];
-    for (const label of labels) {
-      const existing = current.get(label.predictionId);
-      if (existing && existing.source === 'feedback' && existing.value === label.value && existing.rule === label.rule && existing.feedbackEventId === label.feedbackEventId) continue;
-      if (existing && existing.source !== 'feedback') {
-        historyOnly.push(label);
-        continue;
-      }
-      if (existing) replaced.push(existing.id);
-      becameCurrent.push(label);
-    }
-    if (replaced.length) await manager.query(`UPDATE labels SET superseded_at = now() WHERE id = ANY($1::bigint[])`, [replaced]);
-    await this.insert(manager, projectId, becameCurrent, false);
-    await this.insert(manager, projectId, historyOnly, true);
-    return becameCurrent;
+  async recordFeedbackLabels(manager: EntityManager, project: Pick<ProjectEntity, 'id' | 'routing'>, labels: NewFeedbackLabel[]): Promise<RecordedFeedbackLabel[]> {
+    if (labels.length === 0) return [];
+    const rows: Array<{ prediction_id: string; outcome: 'current' | 'history'; contradicts_prediction: boolean }> = await manager.query(
+      `SELECT prediction_id, outcome, contradicts_prediction
+         FROM backflow_record_labels($1, 'feedback', $2::uuid[], $3::text[], $4::text[], $5::text[], NULL, NULL, $6)`,
+      [project.id, labels.map((l) => l.predictionId), labels.map((l) => l.value), labels.map((l) => l.rule), labels.map((l) => l.feedbackEventId), project.routing.contradictionConfidence],
+    );
+    const current = new Map(rows.filter((r) => r.outcome === 'current').map((r) => [r.prediction_id, r.contradicts_prediction]));
+    return labels.filter((l) => current.has(l.predictionId)).map((l) => ({ ...l, contradictsPrediction: current.get(l.predictionId)! }));
   }
 
   /**
@@ -75,21 +84,13 @@ export class LabelsService {
    * one; whatever was current before, feedback or human, stays as history.
    */
   async recordHumanLabel(manager: EntityManager, projectId: string, label: NewHumanLabel): Promise<void> {
-    await manager.query(`UPDATE labels SET superseded_at = now() WHERE project_id = $1 AND prediction_id = $2 AND superseded_at IS NULL`, [projectId, label.predictionId]);
-    await manager.query(
-      `INSERT INTO labels (project_id, prediction_id, value, source, agreement, task_id, contradicts_prediction)
-       SELECT $1, $2, $3, $4, $5, $6, p.predicted_label <> $3 FROM predictions p WHERE p.project_id = $1 AND p.id = $2`,
-      [projectId, label.predictionId, label.value, label.source, label.agreement, label.taskId],
-    );
-  }
-
-  private async insert(manager: EntityManager, projectId: string, labels: NewFeedbackLabel[], superseded: boolean): Promise<void> {
-    if (labels.length === 0) return;
-    await manager.query(
-      `INSERT INTO labels (project_id, prediction_id, value, source, rule, feedback_event_id, contradicts_prediction, superseded_at)
-       SELECT $1, prediction_id, value, 'feedback', rule, event_id, contradicts, CASE WHEN $7 THEN now() END
-         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::bool[]) AS t(prediction_id, value, rule, event_id, contradicts)`,
-      [projectId, labels.map((l) => l.predictionId), labels.map((l) => l.value), labels.map((l) => l.rule), labels.map((l) => l.feedbackEventId), labels.map((l) => l.contradictsPrediction), superseded],
-    );
+    await manager.query(`SELECT count(*) FROM backflow_record_labels($1, $2, ARRAY[$3::uuid], ARRAY[$4::text], NULL, NULL, ARRAY[$5::float8], ARRAY[$6::uuid], NULL)`, [
+      projectId,
+      label.source,
+      label.predictionId,
+      label.value,
+      label.agreement,
+      label.taskId,
+    ]);
   }
 }

@@ -1,4 +1,4 @@
-import { FEATURE_LIMITS, PredictionInput } from '@backflow/contracts';
+import { FEATURE_LIMITS, isStorableInstant, PredictionInput } from '@backflow/contracts';
 import { z } from 'zod';
 
 // zod's own patterns for the contract's `z.guid()` and `z.iso.datetime({ offset: true })` (a test checks they are the schemas')
@@ -73,6 +73,7 @@ function isSlice(value: unknown): value is Record<string, string> {
   return true;
 }
 
+/** (the caller has bounded its nesting: serializing it cannot overflow the stack) */
 function isMetadata(value: unknown): value is Record<string, unknown> {
   return isJsonObject(value) && !Object.hasOwn(value, '__proto__') && JSON.stringify(value).length <= FEATURE_LIMITS.metadataBytes;
 }
@@ -91,7 +92,7 @@ export function parseCommonPrediction(raw: unknown): PredictionInput | undefined
   if (id !== undefined && (typeof id !== 'string' || !UUID_PATTERN.test(id))) return undefined;
   if (predictedLabel !== undefined && (typeof predictedLabel !== 'string' || !isKey(predictedLabel, LABEL_LENGTH))) return undefined;
   if (slice !== undefined && !isSlice(slice)) return undefined;
-  if (timestamp !== undefined && (typeof timestamp !== 'string' || !TIMESTAMP_PATTERN.test(timestamp))) return undefined;
+  if (timestamp !== undefined && (typeof timestamp !== 'string' || !TIMESTAMP_PATTERN.test(timestamp) || !isStorableInstant(timestamp))) return undefined;
   if (metadata !== undefined && !isMetadata(metadata)) return undefined;
   return {
     id: id as string | undefined,

@@ -1,5 +1,6 @@
-import { PredictionInput, RejectedItem } from '@backflow/contracts';
-import { fieldOf } from '../common/validation/zod-validation.pipe';
+import { MAX_JSON_DEPTH, PredictionInput, RejectedItem } from '@backflow/contracts';
+import { findJsonHazard } from '../common/validation/json-hazards';
+import { codeOf, fieldOf } from '../common/validation/zod-validation.pipe';
 import { parseCommonPrediction } from './prediction-fast-path';
 
 /** What the database stores for one prediction, after validation against its project. */
@@ -16,9 +17,18 @@ export interface PredictionRow {
   occurredAt: Date;
 }
 
+export type DeclaredFeatureType = 'int' | 'float' | 'bytes';
+
 export interface ProjectLabels {
   labels: string[];
   taskType: 'single_label';
+  /** the export's declared feature types (project settings `export.features`): a value that does not fit is refused */
+  features?: ReadonlyArray<{ name: string; type: DeclaredFeatureType }>;
+}
+
+export interface ValidationOptions {
+  /** the raw text held no escape that can make a NUL or a lone surrogate: the per-value text check is skipped */
+  textChecked?: boolean;
 }
 
 export type Verdict = { ok: true; row: PredictionRow } | { ok: false; rejection: Omit<RejectedItem, 'index'> };
@@ -36,21 +46,85 @@ function labelSet(project: ProjectLabels): Set<string> {
   return known;
 }
 
+const declaredTypes = new WeakMap<ProjectLabels, Map<string, DeclaredFeatureType>>();
+
+function declaredTypesOf(project: ProjectLabels): Map<string, DeclaredFeatureType> | undefined {
+  if (!project.features?.length) return undefined;
+  let types = declaredTypes.get(project);
+  if (!types) declaredTypes.set(project, (types = new Map(project.features.map((f) => [f.name, f.type]))));
+  return types;
+}
+
 function reject(code: string, field: string, message: string): Verdict {
   return { ok: false, rejection: { code, field, message: `${field}: ${message}` } };
 }
 
-/** Checks one prediction: its shape (the shared contract; a fast path answers for the plainly valid), then the project's rules on scores and labels. */
-export function validatePrediction(raw: unknown, project: ProjectLabels, newId: () => string, now = new Date()): Verdict {
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Whether one value fits a declared export type: an int takes whole numbers (and booleans), a float any number (and booleans). */
+function fitsType(value: unknown, type: DeclaredFeatureType): boolean {
+  if (type === 'bytes' || typeof value === 'boolean') return true;
+  return typeof value === 'number' && (type === 'float' || Number.isInteger(value));
+}
+
+/** A feature value past ±(2^53 − 1), or that does not fit its declared type; `index` is its place in a list (-1: a scalar). */
+function valueRejection(item: unknown, type: DeclaredFeatureType | undefined, name: string, index: number): Verdict | undefined {
+  const field = () => (index < 0 ? `input.${name}` : `input.${name}.${index}`);
+  // a float feature takes any double; elsewhere an integral one past 2^53 was rounded by the JSON reader
+  if (typeof item === 'number' && type !== 'float' && Number.isInteger(item) && !Number.isSafeInteger(item)) {
+    return reject('predictions/unsafe_integer', field(), `an integer beyond ±(2^53 − 1) (read as ${item}) cannot be kept exactly; send it as a string`);
+  }
+  if (type && !fitsType(item, type)) {
+    return reject('predictions/feature_type_mismatch', field(), `${JSON.stringify(item)} does not fit the declared type ${type} of feature "${name}" (project settings export.features)`);
+  }
+  return undefined;
+}
+
+/** The first feature value past ±(2^53 − 1), or that does not fit the project's declared type. */
+function featureRejection(input: Record<string, unknown>, types: Map<string, DeclaredFeatureType> | undefined): Verdict | undefined {
+  for (const name in input) {
+    const value = input[name];
+    const type = types?.get(name);
+    if (!Array.isArray(value)) {
+      const rejection = valueRejection(value, type, name, -1);
+      if (rejection) return rejection;
+      continue;
+    }
+    for (let i = 0; i < value.length; i++) {
+      const rejection = valueRejection(value[i], type, name, i);
+      if (rejection) return rejection;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks one prediction: the nesting of its metadata (before anything reads it recursively),
+ * its shape (the shared contract; a fast path answers for the plainly valid), text PostgreSQL
+ * cannot store, integers JSON rounds and values that do not fit a declared feature type, then
+ * the project's rules on scores and labels.
+ */
+export function validatePrediction(raw: unknown, project: ProjectLabels, newId: () => string, now = new Date(), options: ValidationOptions = {}): Verdict {
+  const metadata = isObject(raw) ? raw.metadata : undefined;
+  if (typeof metadata === 'object' && metadata !== null) {
+    const hazard = findJsonHazard(metadata, { maxDepth: MAX_JSON_DEPTH, integers: true }, 'metadata');
+    if (hazard) return { ok: false, rejection: { ...hazard, code: hazard.code === 'unsafe_integer' ? 'predictions/unsafe_integer' : hazard.code } };
+  }
   let p = parseCommonPrediction(raw);
   if (p === undefined) {
     const parsed = PredictionInput.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      return reject('validation/invalid', fieldOf(issue), issue.message);
+      return reject(codeOf(issue), fieldOf(issue), issue.message);
     }
     p = parsed.data;
   }
+  if (!options.textChecked) {
+    const text = findJsonHazard(raw, { text: true });
+    if (text) return { ok: false, rejection: text };
+  }
+  const features = featureRejection(p.input, declaredTypesOf(project));
+  if (features) return features;
   const known = labelSet(project);
   let sum = 0;
   const labels = Object.keys(p.scores);

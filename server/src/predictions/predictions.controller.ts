@@ -1,8 +1,10 @@
 import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { IngestQuery, IngestReply, PredictionInput, SinglePredictionReply } from '@backflow/contracts';
+import { VALIDATES_ITEMS } from '../common/validation/json-hazards';
 import { openApiSchema, ValidQuery } from '../common/validation/zod-validation.pipe';
 import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
 import type { ProjectEntity } from '../projects/project.entity';
@@ -15,6 +17,7 @@ export class PredictionsController {
 
   /** One prediction; 201 when stored now, 200 when its id was seen before. */
   @Post()
+  @RouteConfig({ [VALIDATES_ITEMS]: true })
   @ProjectRoute({ apiKeyScopes: ['ingest'] })
   @ApiBody({ schema: openApiSchema(PredictionInput) })
   @ApiOkResponse({ schema: openApiSchema(SinglePredictionReply) })
@@ -27,6 +30,7 @@ export class PredictionsController {
   /** A JSON array (all-or-nothing unless ?partial=true), or a stream with Content-Type application/x-ndjson. */
   @Post('batch')
   @HttpCode(200)
+  @RouteConfig({ [VALIDATES_ITEMS]: true })
   @ProjectRoute({ apiKeyScopes: ['ingest'] })
   @ApiConsumes('application/json', 'application/x-ndjson')
   @ApiBody({ schema: { type: 'array', items: openApiSchema(PredictionInput) }, description: 'a JSON array, or one prediction per line as application/x-ndjson' })

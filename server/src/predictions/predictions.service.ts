@@ -9,7 +9,8 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { poolOf } from '../database/data-source';
 import { ItemVerdict, partition, readNdjson, StreamTooLargeError } from '../common/ingest/batch';
 import type { ProjectEntity } from '../projects/project.entity';
-import { PredictionRow, validatePrediction } from './prediction-validation';
+import { isTextClean } from '../common/validation/json-hazards';
+import { PredictionRow, ProjectLabels, validatePrediction } from './prediction-validation';
 import { PredictionErrors } from './predictions.errors';
 import { PredictionFacts, PredictionsRepository, ScoredPrediction } from './predictions.repository';
 import { RoutingService } from '../routing/routing.service';
@@ -55,11 +56,12 @@ export class PredictionsService {
     this.feedback = feedback;
   }
 
-  /** Validates one item and scores it by the project's routing strategy. */
-  private validator(project: ProjectEntity) {
-    const labels = { labels: project.labels.map((l) => l.name), taskType: project.taskType };
-    return (raw: unknown): ItemVerdict<ScoredPrediction> => {
-      const verdict = validatePrediction(raw, labels, randomUUID);
+  /** Validates one item and scores it by the project's routing strategy; `textChecked`: the body's raw text held no escape that makes unstorable text. */
+  private validator(project: ProjectEntity, textChecked = false) {
+    const labels: ProjectLabels = { labels: project.labels.map((l) => l.name), taskType: project.taskType, features: project.exportSettings?.features };
+    const now = new Date();
+    return (raw: unknown, lineTextChecked = textChecked): ItemVerdict<ScoredPrediction> => {
+      const verdict = validatePrediction(raw, labels, randomUUID, now, { textChecked: lineTextChecked });
       if (verdict.ok) (verdict.row as ScoredPrediction).uncertainty = this.routing.uncertaintyOf(project, verdict.row.scores);
       return verdict as ItemVerdict<ScoredPrediction>;
     };
@@ -95,7 +97,7 @@ export class PredictionsService {
   }
 
   async ingestOne(project: ProjectEntity, raw: unknown): Promise<SinglePredictionReply> {
-    const verdict = this.validator(project)(raw);
+    const verdict = this.validator(project, isTextClean(raw))(raw);
     if (!verdict.ok) throw PredictionErrors.invalid(verdict.rejection);
     const row = verdict.row;
     if (await this.routing.mayRoute(project, row)) {
@@ -117,7 +119,8 @@ export class PredictionsService {
   async ingestBatch(project: ProjectEntity, items: unknown, partial: boolean): Promise<IngestReply> {
     if (!Array.isArray(items)) throw PredictionErrors.notAnArray();
     if (items.length > this.config.ingest.maxBatch) throw PredictionErrors.batchTooLarge(this.config.ingest.maxBatch);
-    const { valid, rejected } = partition(items, this.validator(project));
+    const validate = this.validator(project, isTextClean(items));
+    const { valid, rejected } = partition(items, (raw) => validate(raw));
     if (rejected.length && !partial) throw PredictionErrors.batchRejected(rejected.slice(0, MAX_LISTED_REJECTIONS), items.length);
     const accepted = valid.length ? await this.storeInTransaction(project, valid) : 0;
     return { accepted, duplicates: valid.length - accepted, ...(partial ? { rejected: rejected.slice(0, MAX_LISTED_REJECTIONS) } : {}) };
@@ -130,7 +133,8 @@ export class PredictionsService {
    */
   async ingestWithin(manager: EntityManager, project: ProjectEntity, items: unknown[]): Promise<{ reply: IngestReply; ids: string[]; afterCommit: AfterCommit[] }> {
     if (items.length > this.config.ingest.maxBatch) throw PredictionErrors.batchTooLarge(this.config.ingest.maxBatch);
-    const { valid, rejected } = partition(items, this.validator(project));
+    const validate = this.validator(project);
+    const { valid, rejected } = partition(items, (raw) => validate(raw));
     if (rejected.length) throw PredictionErrors.batchRejected(rejected.slice(0, MAX_LISTED_REJECTIONS), items.length);
     const stored = valid.length ? await this.store(manager, project, valid) : { accepted: 0, afterCommit: [] };
     return { reply: { accepted: stored.accepted, duplicates: valid.length - stored.accepted }, ids: valid.map((row) => row.id), afterCommit: stored.afterCommit };
@@ -150,7 +154,7 @@ export class PredictionsService {
     try {
       for await (const line of readNdjson(stream, this.config.ingest.maxStreamBytes)) {
         total++;
-        const verdict = 'rejection' in line ? line : validate(line.value);
+        const verdict = 'rejection' in line ? line : validate(line.value, line.textChecked);
         if ('rejection' in verdict) {
           rejected.push({ index: line.index, ...verdict.rejection });
           if (!partial) break;

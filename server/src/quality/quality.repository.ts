@@ -38,16 +38,16 @@ export const MAX_ANSWERS = 100_000;
 /** What quality reads: answers on tasks that are not gold, with their final labels. */
 @Injectable()
 export class QualityRepository {
-  async answersSince(manager: EntityManager, projectId: string, since: Date): Promise<WindowAnswer[]> {
+  async answersSince(manager: EntityManager, projectId: string, since: Date, until?: Date): Promise<WindowAnswer[]> {
     const rows: Array<{ task_id: string; rater_id: string; label: string; time_spent_ms: number | null; created_at: Date; final_label: string | null }> = await manager.query(
       `SELECT a.task_id, a.rater_id, a.label, a.time_spent_ms, a.created_at, l.value AS final_label
          FROM annotations a
          JOIN tasks t ON t.id = a.task_id AND t.gold_item_id IS NULL
          LEFT JOIN labels l ON l.project_id = a.project_id AND l.task_id = a.task_id AND l.superseded_at IS NULL
-        WHERE a.project_id = $1 AND a.created_at >= $2
+        WHERE a.project_id = $1 AND a.created_at >= $2 AND ($3::timestamptz IS NULL OR a.created_at < $3)
         ORDER BY a.created_at DESC
         LIMIT ${MAX_ANSWERS}`,
-      [projectId, since],
+      [projectId, since, until ?? null],
     );
     return rows.map((r) => ({ taskId: r.task_id, raterId: r.rater_id, label: r.label, timeSpentMs: r.time_spent_ms, createdAt: r.created_at, finalLabel: r.final_label }));
   }
@@ -78,17 +78,16 @@ export class QualityRepository {
     return rows.map((r) => ({ labelId: String(r.id), taskId: r.task_id, predictionId: r.prediction_id, value: r.value, exported: r.exported }));
   }
 
-  /** Replaces labels by new consensus values: the old ones stay as history. */
+  /** Replaces labels by new consensus values, through the one writer of labels: the old ones stay as history. */
   async relabel(manager: EntityManager, projectId: string, changes: Array<{ labelId: string; value: string; agreement: number }>): Promise<void> {
     if (changes.length === 0) return;
     await manager.query(
-      `WITH old AS (
-         UPDATE labels l SET superseded_at = now()
-           FROM unnest($2::bigint[], $3::text[], $4::float8[]) AS c(label_id, value, agreement)
-          WHERE l.id = c.label_id AND l.project_id = $1
-          RETURNING l.project_id, l.prediction_id, l.task_id, l.weight, c.value, c.agreement)
-       INSERT INTO labels (project_id, prediction_id, value, source, rule, agreement, weight, task_id)
-       SELECT project_id, prediction_id, value, 'consensus', 'dawid_skene', agreement, weight, task_id FROM old`,
+      `SELECT count(*)
+         FROM (SELECT array_agg(l.prediction_id ORDER BY l.id) AS predictions, array_agg(c.value ORDER BY l.id) AS vals,
+                      array_agg('dawid_skene'::text ORDER BY l.id) AS rules, array_agg(c.agreement ORDER BY l.id) AS agreements, array_agg(l.task_id ORDER BY l.id) AS tasks
+                 FROM unnest($2::bigint[], $3::text[], $4::float8[]) AS c(label_id, value, agreement)
+                 JOIN labels l ON l.id = c.label_id AND l.project_id = $1) a,
+              backflow_record_labels($1, 'consensus', a.predictions, a.vals, a.rules, NULL, a.agreements, a.tasks, NULL)`,
       [projectId, changes.map((c) => c.labelId), changes.map((c) => c.value), changes.map((c) => c.agreement)],
     );
   }

@@ -29,17 +29,18 @@ export class QualityService implements OnModuleInit {
     this.jobs.schedule('quality-reestimate', '*/10 * * * *', () => this.reestimateAll());
   }
 
-  async quality(project: ProjectEntity, days: number, now = new Date()): Promise<QualityReply> {
-    const from = new Date(now.getTime() - days * DAY_MS);
+  /** The figures over the answers given from `window.from` (inclusive) to `window.to` (exclusive). */
+  async quality(project: ProjectEntity, window: { from: Date; to: Date }): Promise<QualityReply> {
+    const { from, to } = window;
     const manager = this.dataSource.manager;
-    const [answers, members, last] = await Promise.all([this.repository.answersSince(manager, project.id, from), this.repository.raters(manager, project.id), this.repository.lastReestimate(manager, project.id)]);
+    const [answers, members, last] = await Promise.all([this.repository.answersSince(manager, project.id, from, to), this.repository.raters(manager, project.id), this.repository.lastReestimate(manager, project.id)]);
     const classes = project.labels.map((l) => l.name);
     const tasks = byTask(answers);
     const fit = fitDawidSkene(tasks, classes);
     const perDay = groupBy(tasks, (t) => t.lastAnswerAt.toISOString().slice(0, 10));
     return {
       from: from.toISOString(),
-      to: now.toISOString(),
+      to: to.toISOString(),
       consensus: project.labelingSettings.consensus ?? 'majority',
       classes,
       agreement: agreementOf(tasks, project.overlap),

@@ -1,5 +1,6 @@
 import { RoutingPolicy } from '@backflow/contracts';
-import { allocateBudget, budgetLines, canonicalJson, decide, priorityOf, sliceBoost, uncertaintyOf } from './routing-policy';
+import { allocateBudget, budgetLines, canonicalJson, decide, priorityOf, sliceBoost, targetQuantile, uncertaintyOf } from './routing-policy';
+import { createP2 } from '@backflow/sampling';
 
 const policy = (overrides: Record<string, unknown> = {}) => RoutingPolicy.parse(overrides);
 
@@ -92,5 +93,11 @@ describe('routing policy', () => {
   it('hashes inputs the same whatever their key order', () => {
     expect(canonicalJson({ b: [1, { y: 2, x: 'é' }], a: true })).toBe(canonicalJson({ a: true, b: [1, { x: 'é', y: 2 }] }));
     expect(canonicalJson({ a: 1 })).not.toBe(canonicalJson({ a: '1' }));
+  });
+});
+
+describe('targetQuantile', () => {
+  it('names a quantile the estimator takes for any rate the contract allows below 1 (found by the fuzzer: 1e-300 gave a 500)', () => {
+    for (const rate of [1e-300, 5e-324, 0.01, 0.5, 0.999]) expect(() => createP2(targetQuantile(rate))).not.toThrow();
   });
 });

@@ -71,7 +71,8 @@ export function decide(policy: RoutingPolicy, threshold: number | undefined, can
 
 /** The uncertainty quantile a target rate asks for (route scores at or above it). */
 export function targetQuantile(targetRate: number): number {
-  return 1 - targetRate;
+  // a rate too small to tell from 0 in 1 - rate still names a quantile below 1 (the fuzzer sent 1e-300)
+  return Math.min(1 - targetRate, 1 - Number.EPSILON);
 }
 
 export type BudgetPeriod = 'hour' | 'day';

@@ -90,6 +90,16 @@ export function ExportsPanel({ slug }: { slug: string }) {
           <progress max={running.rows || 1} value={running.rowsWritten} aria-label="Rows written">
             {percent}%
           </progress>
+          {running.warnings?.length ? (
+            <Alert>
+              <p>Some stored values could not be written as they are (left out, and counted in the manifest):</p>
+              <ul data-testid="export-warnings">
+                {running.warnings.map((warning) => (
+                  <li key={warning}>{warning}</li>
+                ))}
+              </ul>
+            </Alert>
+          ) : null}
         </div>
       ) : null}
       {spans === null ? (

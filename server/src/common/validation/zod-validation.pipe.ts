@@ -1,7 +1,8 @@
 import { ArgumentMetadata, Body, Param, PipeTransform, Query } from '@nestjs/common';
 import { ApiBody, ApiParam, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
-import { ValidationError } from '../errors';
+import { DomainError, ValidationError } from '../errors';
+import { findJsonHazard } from './json-hazards';
 
 /** The dotted field an issue is about (`labels.1.hotkey`); an unknown key names itself. */
 export function fieldOf(issue: z.core.$ZodIssue, root?: string): string {
@@ -9,6 +10,12 @@ export function fieldOf(issue: z.core.$ZodIssue, root?: string): string {
   if (issue.code === 'unrecognized_keys' && issue.keys.length) parts.push(issue.keys[0]);
   const joined = parts.join('.');
   return root ? (joined ? `${root}.${joined}` : root) : joined || 'body';
+}
+
+/** The error code an issue carries (`params.code` of a refinement, e.g. validation/date_out_of_range), else validation/invalid. */
+export function codeOf(issue: z.core.$ZodIssue): string {
+  const code = (issue as { params?: { code?: unknown } }).params?.code;
+  return typeof code === 'string' ? code : 'validation/invalid';
 }
 
 /** Parses with the route's zod schema; the first issue names the field in the error. */
@@ -19,10 +26,15 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
   ) {}
 
   transform(value: unknown, _metadata: ArgumentMetadata): z.infer<S> {
+    // query strings and parameters reach here unscanned (a JSON body was scanned as it was parsed)
+    const hazard = findJsonHazard(value, { text: true }, this.root);
+    if (hazard) throw new DomainError(hazard.code, hazard.message, 400, hazard.field);
     const result = this.schema.safeParse(value);
     if (result.success) return result.data;
     const issues = result.error.issues.map((issue) => ({ field: fieldOf(issue, this.root), message: issue.message }));
     const [first] = issues;
+    const code = codeOf(result.error.issues[0]);
+    if (code !== 'validation/invalid') throw new DomainError(code, `${first.field}: ${first.message}`, 400, first.field, { issues });
     throw new ValidationError(`${first.field}: ${first.message}`, first.field, issues);
   }
 }

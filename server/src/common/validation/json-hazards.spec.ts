@@ -1,0 +1,96 @@
+import { PassThrough } from 'node:stream';
+import { findJsonHazard, isUnstorableText, mayHoldUnstorableText, screenJsonBody, isTextClean } from './json-hazards';
+
+describe('mayHoldUnstorableText: the raw scan that decides whether values need checking', () => {
+  it.each([
+    ['a NUL escape', '{"t":"a\\u0000b"}', true],
+    ['a lone high surrogate', '{"t":"a\\ud800"}', true],
+    ['a lone high surrogate in capitals', '{"t":"a\\uD83D"}', true],
+    ['a lone low surrogate', '{"t":"\\udc00b"}', true],
+    ['a high surrogate followed by a non-surrogate escape', '{"t":"\\ud83d\\u0041"}', true],
+    ['two high surrogates', '{"t":"\\ud83d\\ud83d\\ude00"}', true],
+    ['a low surrogate after an escaped backslash', '{"t":"\\\\ud83d\\ude00"}', true],
+    ['a pair at the very end of the text', '"\\ud83d\\ude00"', false],
+    ['a well-formed pair (how Python sends an emoji)', '{"t":"\\ud83d\\ude00"}', false],
+    ['other escapes', '{"t":"caf\\u00e9 \\u2028 \\n \\""}', false],
+    ['an escaped backslash before u0000 (text, not an escape)', '{"t":"\\\\u0000"}', false],
+    ['no escape at all', '{"t":"plain été 🙂"}', false],
+    ['a truncated escape', '{"t":"\\ud8', false],
+  ])('%s', (_name, text, expected) => {
+    expect(mayHoldUnstorableText(text)).toBe(expected);
+    expect(mayHoldUnstorableText(Buffer.from(text))).toBe(expected);
+    // the scan never misses what the per-value check would find
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (findJsonHazard(parsed, { text: true })) expect(expected).toBe(true);
+  });
+});
+
+describe('isUnstorableText', () => {
+  it.each([
+    ['a\u0000', true],
+    ['a\ud800', true],
+    ['\udc00a', true],
+    ['\udc00\ud800', true],
+    ['🙂', false],
+    ['\u202eevil', false],
+    ['', false],
+  ])('%j → %s', (text, expected) => expect(isUnstorableText(text)).toBe(expected));
+});
+
+describe('findJsonHazard', () => {
+  it('names the field of a string or a key holding unstorable text', () => {
+    expect(findJsonHazard({ input: { vec: ['ok', 'a\ud800'] } }, { text: true })).toMatchObject({ code: 'validation/invalid_text', field: 'input.vec.1' });
+    expect(findJsonHazard({ metadata: { 'k\u0000': 1 } }, { text: true }, 'body')).toMatchObject({ code: 'validation/invalid_text', field: 'body.metadata.k\u0000' });
+    expect(findJsonHazard({ a: ['fine', { b: 'fine' }] }, { text: true })).toBeUndefined();
+  });
+
+  it('walks a value nested 100,000 deep without recursion, and stops at the limit', () => {
+    const deep = JSON.parse(`${'['.repeat(100_000)}1${']'.repeat(100_000)}`);
+    expect(findJsonHazard(deep, { text: true })).toBeUndefined();
+    const hazard = findJsonHazard({ metadata: JSON.parse(`${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`) }, { maxDepth: 32 });
+    expect(hazard?.code).toBe('validation/too_deep');
+    expect(hazard?.field.split('.')).toHaveLength(32);
+  });
+
+  it('allows exactly the limit', () => {
+    const nested = (depth: number) => JSON.parse(`${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`);
+    expect(findJsonHazard(nested(32), { maxDepth: 32 })).toBeUndefined();
+    expect(findJsonHazard(nested(33), { maxDepth: 32 })?.code).toBe('validation/too_deep');
+  });
+
+  it('finds integral numbers past 2^53 − 1, and only those', () => {
+    expect(findJsonHazard(JSON.parse('{"big":9007199254740993}'), { integers: true }, 'input')).toMatchObject({ code: 'unsafe_integer', field: 'input.big' });
+    expect(findJsonHazard(JSON.parse('{"vec":[1,-9007199254740994]}'), { integers: true })).toMatchObject({ field: 'vec.1' });
+    expect(findJsonHazard(JSON.parse('{"e":1e20}'), { integers: true })?.field).toBe('e');
+    expect(findJsonHazard(JSON.parse('{"a":9007199254740991,"b":-9007199254740991,"c":1.5,"d":1e-300}'), { integers: true })).toBeUndefined();
+  });
+});
+
+describe('screenJsonBody', () => {
+  it('refuses a body with a hazard; on an item-validated route it only notes a clean body', () => {
+    const raw = '{"name":"a\\ud800"}';
+    expect(screenJsonBody(raw, JSON.parse(raw), false)).toMatchObject({ code: 'validation/invalid_text', field: 'name' });
+    const body = JSON.parse(raw);
+    expect(screenJsonBody(raw, body, true)).toBeUndefined();
+    expect(isTextClean(body)).toBe(false);
+    const clean = [{ name: 'a' }];
+    expect(screenJsonBody(JSON.stringify(clean), clean, true)).toBeUndefined();
+    expect(isTextClean(clean)).toBe(true);
+    const deep = `{"a":${'['.repeat(40)}${']'.repeat(40)}}`;
+    expect(screenJsonBody(deep, JSON.parse(deep), false)).toMatchObject({ code: 'validation/too_deep' });
+  });
+});
+
+describe('findJsonHazard on what is not JSON', () => {
+  it('walks no object that JSON.parse cannot make (an NDJSON body is a stream, with cycles)', () => {
+    const stream = new PassThrough();
+    (stream as unknown as { self: unknown }).self = stream;
+    expect(findJsonHazard(stream, { text: true })).toBeUndefined();
+    expect(findJsonHazard({ body: stream, name: 'a\u0000' }, { text: true })?.field).toBe('name');
+  });
+});

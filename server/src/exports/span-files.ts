@@ -1,0 +1,168 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { finished } from 'node:stream/promises';
+import { ParquetSchema, ParquetWriter } from '@dsnp/parquetjs';
+import { stringify } from 'csv-stringify/sync';
+import { TfRecordWriter, type WrittenFile } from '@backflow/tfrecord';
+import { columnsOf, exportedName, jsonText, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
+import type { Split } from './split';
+
+// text is handed to the file in chunks of about this size (one write per row would wait for the disk thread every 16 KiB)
+const TEXT_CHUNK_BYTES = 256 * 1024;
+
+/** A text file (JSONL, CSV) written as a stream, hashed on the way, fsynced on close; never over an existing file. */
+class TextFileWriter {
+  private readonly file;
+  private readonly hash = createHash('sha256');
+  private pending: string[] = [];
+  private pendingLength = 0;
+  private records = 0;
+  private bytes = 0;
+
+  constructor(readonly path: string) {
+    this.file = createWriteStream(path, { flags: 'wx' });
+  }
+
+  /** Appends text; `record` false for what is not a row (a CSV header). */
+  async write(line: string, record = true): Promise<void> {
+    this.pending.push(line);
+    this.pendingLength += line.length;
+    if (record) this.records++;
+    if (this.pendingLength >= TEXT_CHUNK_BYTES) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const chunk = Buffer.from(this.pending.join(''));
+    this.pending = [];
+    this.pendingLength = 0;
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    if (!this.file.write(chunk)) await new Promise<void>((resolve) => this.file.once('drain', resolve));
+  }
+
+  async close(): Promise<WrittenFile> {
+    await this.flush();
+    this.file.end();
+    await finished(this.file);
+    await syncPath(this.path);
+    return { path: this.path, records: this.records, bytes: this.bytes, sha256: this.hash.digest('hex') };
+  }
+
+  /** Stops writing (the caller removes the file). */
+  abort(): void {
+    this.file.destroy();
+  }
+}
+
+/** One open file of a version: a format's shard of a split. */
+export interface FormatWriter {
+  format: string;
+  split: Split;
+  write(row: ExportRow): Promise<void>;
+  close(): Promise<WrittenFile>;
+  /** Stops writing and lets go of the file, which the caller removes with the working directory. */
+  abort(): Promise<void>;
+}
+
+export const shardName = (format: string, shard: number, shards: number, suffix: string) => `data_${format}-${String(shard).padStart(5, '0')}-of-${String(shards).padStart(5, '0')}${suffix}`;
+
+/** fsync of a file or a directory (a rename or a new entry is durable once its directory is synced). */
+export async function syncPath(target: string): Promise<void> {
+  const handle = await fs.open(target, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function writeSynced(file: string, text: string): Promise<void> {
+  const handle = await fs.open(file, 'wx');
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A shard of a split in one format, in `directory` (its count of shards written as 00000, renamed once known). */
+export function openFormatWriter(format: string, split: Split, directory: string, shard: number, features: readonly FeatureSpec[], labels: readonly string[]): FormatWriter {
+  if (format === 'tfrecord') {
+    const writer = new TfRecordWriter(path.join(directory, shardName('tfrecord', shard, 0, '.gz')));
+    return {
+      format,
+      split,
+      write: (row) => writer.writeExample(toExample(row, features, labels)),
+      close: () => writer.close(),
+      abort: async () => writer.destroy(),
+    };
+  }
+  if (format === 'parquet') return parquetWriter(path.join(directory, shardName('parquet', shard, 0, '.parquet')), split, features, labels);
+  if (format === 'csv') {
+    const writer = new TextFileWriter(path.join(directory, shardName('csv', shard, 0, '.csv')));
+    let header = false;
+    return {
+      format,
+      split,
+      write: async (row) => {
+        if (!header) {
+          header = true;
+          await writer.write(stringify([columnsOf(features)]), false);
+        }
+        await writer.write(stringify([toCsvRecord(row, features, labels)]));
+      },
+      close: async () => {
+        if (!header) await writer.write(stringify([columnsOf(features)]), false);
+        return writer.close();
+      },
+      abort: async () => writer.abort(),
+    };
+  }
+  const writer = new TextFileWriter(path.join(directory, shardName('jsonl', shard, 0, '.jsonl')));
+  return {
+    format,
+    split,
+    write: (row) => writer.write(`${jsonText(toJson(row, features, labels))}\n`),
+    close: () => writer.close(),
+    abort: async () => writer.abort(),
+  };
+}
+
+const PARQUET_TYPES = { int: 'INT64', float: 'DOUBLE', bytes: 'UTF8' } as const;
+
+/** A Parquet shard: rows buffered into row groups by the library, the file hashed and fsynced once closed. */
+function parquetWriter(file: string, split: Split, features: readonly FeatureSpec[], labels: readonly string[]): FormatWriter {
+  const schema = new ParquetSchema({
+    prediction_id: { type: 'UTF8' },
+    model_version: { type: 'UTF8' },
+    label: { type: 'INT64' },
+    label_name: { type: 'UTF8' },
+    label_source: { type: 'UTF8' },
+    weight: { type: 'DOUBLE' },
+    ...Object.fromEntries(features.map((f) => [exportedName(f.name), { type: PARQUET_TYPES[f.type], repeated: true }])),
+  });
+  const opened = ParquetWriter.openFile(schema, file, { flags: 'wx' });
+  let rows = 0;
+  return {
+    format: 'parquet',
+    split,
+    write: async (row) => {
+      rows++;
+      await (await opened).appendRow(toParquetRow(row, features, labels));
+    },
+    close: async () => {
+      await (await opened).close();
+      const bytes = await fs.readFile(file);
+      await syncPath(file);
+      return { path: file, records: rows, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    },
+    // the library has no abort: closing lets go of the file
+    abort: async () => {
+      await (await opened).close();
+    },
+  };
+}
