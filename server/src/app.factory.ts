@@ -2,19 +2,82 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
+import fastifyHelmet from '@fastify/helmet';
 import type {} from '@fastify/static';
-import { NestFactory } from '@nestjs/core';
+import { ModulesContainer, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { PostgresIoAdapter } from './realtime/postgres-io.adapter';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppContext, AppModule } from './app.module';
+import { AuthErrors } from './auth/auth.errors';
+import { credentialOf } from './auth/request-credentials';
+import { RouteAccess, RouteAccessTable } from './auth/route-access';
+import { BodyDeadline } from './common/http/body-deadline';
+import { isSameSite, requestOrigin } from './common/http/origin';
+import { RequestAccess } from './projects/project-access.guard';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { DomainError } from './common/errors';
 import { parseJsonArrayInSlices, SLICED_JSON_MIN_BYTES } from './common/ingest/json-array';
 import { screenJsonBody, VALIDATES_ITEMS } from './common/validation/json-hazards';
 import { PinoNestLogger } from './common/logging/logger';
 import { openApiComponents } from './common/validation/zod-validation.pipe';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+const hasBody = (headers: FastifyRequest['headers']) => Number(headers['content-length'] ?? 0) > 0 || headers['transfer-encoding'] !== undefined;
+
+/**
+ * What a request is checked for before its body is read: its route's body limit, its origin when
+ * it changes something with the session cookie, and its credentials and project access. A body
+ * that stalls is cut. A refusal closes the connection, so an unread body is never waited for.
+ */
+function hardenRequests(app: NestFastifyApplication, { config }: AppContext): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const table = new RouteAccessTable(app.get(ModulesContainer));
+  const requestAccess = app.get(RequestAccess);
+  fastify.addHook('onRoute', (route) => {
+    const access = table.find([route.method].flat()[0], route.url);
+    if (!access) {
+      // only the controllers' routes live under /api/v1: one without a rule would be open to anybody
+      if (route.url.startsWith('/api/v1')) throw new Error(`${String(route.method)} ${route.url} has no access rule`);
+      route.bodyLimit ??= config.http.maxBodyBytes;
+      return;
+    }
+    route.bodyLimit = access.largeBody ? config.ingest.maxBodyBytes : config.http.maxBodyBytes;
+    route.config = { ...route.config, access };
+  });
+  fastify.addHook('onRequest', async (request) => {
+    if (!SAFE_METHODS.has(request.method) && credentialOf(request)?.carrier !== 'header' && !isSameSite(request.headers, config.http.allowedOrigins, config.trustProxy)) {
+      throw AuthErrors.crossSite(String(requestOrigin(request.headers) ?? 'another site'));
+    }
+    const access = request.routeOptions.config.access;
+    if (access) await requestAccess.authorize(request, access);
+  });
+  fastify.addHook('preParsing', async (request, reply, payload) => {
+    if (!hasBody(request.headers)) return payload;
+    const deadline = new BodyDeadline(config.http.bodyTimeoutMs);
+    payload.on('error', (error) => deadline.destroy(error));
+    payload.pipe(deadline);
+    reply.raw.once('close', () => deadline.stop());
+    return deadline;
+  });
+  fastify.addHook('onSend', async (request, reply) => {
+    // Swagger UI's page carries an inline <style>; its scripts are files, as ours are
+    if (request.url.startsWith('/api/docs')) {
+      const policy = reply.getHeader('content-security-policy');
+      if (typeof policy === 'string') reply.header('content-security-policy', policy.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"));
+    }
+    // a refused request's body may still be arriving: close rather than read it to the end
+    if (reply.statusCode >= 400 && hasBody(request.headers) && !request.raw.complete) reply.header('connection', 'close');
+  });
+}
 
 /** Builds the HTTP application on an open, migrated data source; the caller listens. */
 export async function createApp(context: AppContext): Promise<NestFastifyApplication> {
@@ -38,7 +101,27 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
   const fastify = app.getHttpAdapter().getInstance();
 
   await app.register(fastifyCookie);
-  app.useWebSocketAdapter(new PostgresIoAdapter(app, context.databaseUrl));
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+    strictTransportSecurity: config.session.cookieSecure ? { maxAge: 31_536_000 } : false,
+    referrerPolicy: { policy: 'same-origin' },
+  });
+  hardenRequests(app, context);
+  app.useWebSocketAdapter(new PostgresIoAdapter(app, context.databaseUrl, { allowedOrigins: config.http.allowedOrigins, trustProxy: config.trustProxy }));
   // JSON bodies go through Fastify's own parser (same errors, same prototype-poisoning checks);
   // a large array (a batch) is handed to it a slice at a time
   const parseJson = fastify.getDefaultJsonParser(fastify.initialConfig.onProtoPoisoning ?? 'error', fastify.initialConfig.onConstructorPoisoning ?? 'error');
@@ -48,7 +131,9 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
     if (outcome.error) throw outcome.error;
     return outcome.value;
   };
-  // every body is screened for text PostgreSQL cannot store and for nesting past MAX_JSON_DEPTH,
+  // nothing here reads text: a cross-site form's text/plain body is refused as well as its origin
+  fastify.removeContentTypeParser('text/plain');
+  // then every body is screened for text PostgreSQL cannot store and for nesting past MAX_JSON_DEPTH,
   // except on routes that check item by item (the raw text tells them whether they need to)
   const screened = (request: FastifyRequest, raw: Buffer | string, done: (error: Error | null, value?: unknown) => void) => (error: Error | null, value?: unknown) => {
     if (error) return done(error);

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
 import { AuthModule } from './auth/auth.module';
 import { AuditModule } from './common/audit/audit.module';
+import { AccessRevocationsModule } from './common/cache/access-revocations';
 import { CacheInvalidationModule } from './common/cache/cache-invalidation';
 import { DomainEventsModule } from './common/events/domain-events';
 import { JobsModule } from './common/jobs/jobs.service';
@@ -61,6 +62,7 @@ export class AppModule {
         }),
         DomainEventsModule,
         CacheInvalidationModule.forRoot(context.databaseUrl),
+        AccessRevocationsModule,
         JobsModule.forRoot({ databaseUrl: context.databaseUrl, enabled: context.jobs }),
         AuditModule,
         AuthModule,

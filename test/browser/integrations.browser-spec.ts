@@ -63,7 +63,8 @@ describe('browser: an admin plugs in KServe and moves a Label Studio project in 
       expect(n).toBeGreaterThan(0);
 
       // the page's sticky header would sit over the panel's top in an element shot
-      await page.addStyleTag({ content: '.app-header { position: static !important; }' });
+      // (set through the DOM: the page's Content-Security-Policy refuses an injected style tag)
+      await page.evaluate(() => document.querySelector<HTMLElement>('.app-header')?.style.setProperty('position', 'static', 'important'));
       await panel.screenshot({ path: screenshotPath('integrations.png'), animations: 'disabled' });
 
       // the download (labeled predictions only, the default) is the imported tasks with their answers

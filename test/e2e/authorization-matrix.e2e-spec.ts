@@ -4,7 +4,7 @@ import type { Namespace } from 'socket.io';
 import { LabelingGateway } from '../../server/src/realtime/labeling.gateway';
 import { routesOf } from '../helpers/routes';
 import { startTestApp, TestApp } from '../helpers/test-app';
-import { createApiKey, createProject, createUser } from '../factories';
+import { createApiKey, createProject, createUser, predictionBody } from '../factories';
 
 /**
  * Every HTTP route of the running application × every kind of caller × own and foreign project:
@@ -92,6 +92,9 @@ const SOCKET_MATRIX: Record<string, { members: Array<'rater' | 'reviewer'>; body
 
 const CALLERS: Caller[] = ['anonymous', 'rater', 'reviewer', 'admin', 'ingestKey', 'exportKey'];
 
+// a value of the own project's masked field, planted in its traffic
+const PLANTED = 'PLANTED-SECRET-';
+
 function allowed(rule: Rule, caller: Caller, own: boolean): boolean {
   if ('open' in rule) return true;
   if ('users' in rule) return caller === 'rater' || caller === 'reviewer' || caller === 'admin';
@@ -111,13 +114,21 @@ describe('authorization matrix', () => {
   beforeAll(async () => {
     app = await startTestApp();
     const admin = await app.login();
-    own = (await createProject(app, admin)).slug;
+    // the own project masks a field, and its traffic plants a value there that only admins may ever see
+    own = (await createProject(app, admin, { maskedFields: ['secret'], routing: { strategy: 'least_confidence', threshold: 0.3, explorationRate: 0 } })).slug;
     foreign = (await createProject(app, admin)).slug;
     tokens.admin = admin;
     tokens.rater = (await createUser(app, admin, 'rater', { slug: own })).token;
     tokens.reviewer = (await createUser(app, admin, 'reviewer', { slug: own })).token;
     tokens.ingestKey = (await createApiKey(app, admin, own, ['ingest'])).secret;
     tokens.exportKey = (await createApiKey(app, admin, own, ['export:read'])).secret;
+    const traffic = Array.from({ length: 40 }, (_, i) => predictionBody({ input: { ...predictionBody().input, secret: `${PLANTED}${i}` } }));
+    const ingested = await app.request('POST', `/api/v1/projects/${own}/predictions/batch`, { body: traffic, token: tokens.ingestKey });
+    if (ingested.status !== 200) throw new Error(`batch -> ${ingested.status} ${JSON.stringify(ingested.body)}`);
+    // the schema (with the masked field's domain) is inferred from traffic by the first monitoring read
+    await app.request('GET', `/api/v1/projects/${own}/monitoring`, { token: admin });
+    // one task waits for review, so the reviewer's claim hands one out
+    await app.sql(`UPDATE tasks SET state = 'review' WHERE id = (SELECT id FROM tasks WHERE project_id = (SELECT id FROM projects WHERE slug = $1) ORDER BY created_at LIMIT 1)`, [own]);
   });
   afterAll(() => app.close());
 
@@ -158,6 +169,44 @@ describe('authorization matrix', () => {
       }
     }
     expect(mismatches).toEqual([]);
+  });
+
+  it('shows a masked value to admins only: no route answers it to a rater or reviewer, no socket event carries it', async () => {
+    // the plant is where an admin can see it: the masked field's domain in the schema
+    const schema = await app.request('GET', `/api/v1/projects/${own}/monitoring/schema`, { token: tokens.admin });
+    expect(JSON.stringify(schema.body)).toContain(PLANTED);
+    const leaks: string[] = [];
+    const routes = Object.keys(MATRIX).filter((route) => !route.startsWith('DELETE') && !route.endsWith('/logout'));
+    for (const route of routes) {
+      const [method, template] = route.split(' ');
+      for (const caller of ['rater', 'reviewer'] as const) {
+        const path = template.replace(':slug', own).replace(':span', '1').replace(':version', '1').replace(':job', '999999').replace('*', 'manifest.json').replace(/:[a-zA-Z]+/g, () => randomUUID());
+        const response = await app.request(method, path, { token: tokens[caller], ...(method === 'GET' ? {} : { body: method === 'POST' && path.endsWith('/claim') ? { project: own } : {} }) });
+        if (JSON.stringify(response.body ?? '').includes(PLANTED)) leaks.push(`${route} answered a masked value to a ${caller} (${response.status})`);
+      }
+    }
+    // the claims above handed out tasks: the masked field was there to leak
+    const claimed = await app.sql(`SELECT count(*)::int AS n FROM task_leases`);
+    expect(claimed[0].n).toBeGreaterThan(0);
+
+    for (const caller of ['rater', 'reviewer'] as const) {
+      const socket = io(`${app.url}/labeling`, { auth: { token: tokens[caller] }, transports: ['websocket'], reconnection: false, forceNew: true });
+      const heard: unknown[] = [];
+      socket.onAny((event: string, ...args: unknown[]) => heard.push({ event, args }));
+      await new Promise((resolve, reject) => socket.once('connect', resolve).once('connect_error', reject));
+      for (const [event, rule] of Object.entries(SOCKET_MATRIX)) heard.push({ event, reply: await socket.timeout(10_000).emitWithAck(event, rule.body(own)) });
+      // a second claim finds the queue as the first left it; an idle rater gets the next task pushed when traffic arrives
+      heard.push({ reply: await socket.timeout(10_000).emitWithAck('task:claim', { project: own }) });
+      await app.request('POST', `/api/v1/projects/${own}/predictions/batch`, {
+        body: Array.from({ length: 20 }, (_, i) => predictionBody({ input: { ...predictionBody().input, secret: `${PLANTED}late-${caller}-${i}` } })),
+        token: tokens.ingestKey,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      socket.close();
+      expect(heard.length).toBeGreaterThan(Object.keys(SOCKET_MATRIX).length);
+      for (const message of heard) if (JSON.stringify(message).includes(PLANTED)) leaks.push(`a ${caller}'s socket carried a masked value: ${JSON.stringify(message).slice(0, 200)}`);
+    }
+    expect(leaks).toEqual([]);
   });
 
   it('allows and refuses each caller on each socket event, on its own project and on another', async () => {

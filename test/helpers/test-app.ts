@@ -25,9 +25,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real application on its own cloned database, listening on a free port. */
-export async function startTestApp(env: Record<string, string> = {}, options: { jobs?: boolean } = {}): Promise<TestApp> {
-  const database = await createDatabase();
+/**
+ * The real application on its own cloned database, listening on a free port; or, given
+ * `databaseUrl`, a second node on another app's database (close it first: the owner drops it).
+ */
+export async function startTestApp(env: Record<string, string> = {}, options: { jobs?: boolean; databaseUrl?: string } = {}): Promise<TestApp> {
+  const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => undefined } : await createDatabase();
   const config = loadConfig(
     {
       DATABASE_URL: database.url,

@@ -107,7 +107,9 @@ export const FeatureSchemaField = z.strictObject({
 export const FeatureSchemaRequest = z.strictObject({ features: z.array(FeatureSchemaField).max(1_000) }).meta({ id: 'FeatureSchema' });
 export type FeatureSchemaRequest = z.infer<typeof FeatureSchemaRequest>;
 export const FeatureSchemaReply = z
-  .object({ features: z.array(FeatureSchemaField), source: z.enum(['inferred', 'uploaded']).nullable(), updatedAt: z.string().nullable() })
+  .object({
+    features: z.array(FeatureSchemaField.extend({ masked: z.boolean().optional().describe("one of the project's masked fields: its domain is shown to admins only") })),
+    source: z.enum(['inferred', 'uploaded']).nullable(), updatedAt: z.string().nullable() })
   .meta({ id: 'FeatureSchemaReply' });
 export type FeatureSchemaReply = z.infer<typeof FeatureSchemaReply>;
 

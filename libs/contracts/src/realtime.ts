@@ -17,6 +17,18 @@ export type SocketSkip = z.infer<typeof SocketSkip>;
 export type SocketHeartbeat = z.infer<typeof SocketHeartbeat>;
 export type SocketUndo = z.infer<typeof SocketUndo>;
 
+/** Why a socket's session ended: the server disconnects the socket right after saying so. */
+export const SessionEndReason = z.enum(['signed_out', 'user_disabled', 'session_expired']);
+export type SessionEndReason = z.infer<typeof SessionEndReason>;
+export const SessionRevoked = z.object({ reason: SessionEndReason });
+export type SessionRevoked = z.infer<typeof SessionRevoked>;
+
+/** Why a rater may no longer label a project (removed from it, or no longer admin). */
+export const AccessLossReason = z.enum(['membership_removed', 'role_lowered']);
+export type AccessLossReason = z.infer<typeof AccessLossReason>;
+export const AccessRevoked = z.object({ reason: AccessLossReason, project: Slug.optional().describe('the project lost; absent when the admin role was') });
+export type AccessRevoked = z.infer<typeof AccessRevoked>;
+
 /** Every acknowledgement is the REST reply, or the REST error body. */
 export interface SocketError {
   error: { code: string; message: string; field?: string };
@@ -41,4 +53,8 @@ export interface LabelingServerEvents {
   'lease:expired': (payload: { project: string; taskId: string }) => void;
   /** to admins: an export's rows written so far, and its state */
   'export:progress': (progress: ExportProgress) => void;
+  /** the session ended; the socket is disconnected right after, and its leases are released */
+  'session:revoked': (payload: SessionRevoked) => void;
+  /** the rater may no longer label `project` (its leases there are released); the socket is disconnected when it used no other project */
+  'access:revoked': (payload: AccessRevoked) => void;
 }

@@ -8,7 +8,7 @@ import { openApiSchema, ValidBody } from '../common/validation/zod-validation.pi
 import { CurrentUser, Public } from './auth.decorators';
 import { AuthErrors } from './auth.errors';
 import { AuthService } from './auth.service';
-import { SESSION_COOKIE } from './auth.guard';
+import { SESSION_COOKIE } from './request-credentials';
 import type { UserPrincipal } from './principal';
 import { toUserResponse, UsersService } from './users.service';
 

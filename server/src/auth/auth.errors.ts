@@ -5,6 +5,13 @@ export const AuthErrors = {
   invalidCredentials: () => new DomainError('auth/invalid_credentials', 'email or password is wrong', 401),
   sessionExpired: () => new DomainError('auth/session_expired', 'the session has expired; sign in again', 401),
   invalidApiKey: () => new DomainError('auth/invalid_api_key', 'the API key is unknown or revoked', 401),
+  crossSite: (origin: string) =>
+    new DomainError(
+      'auth/cross_site',
+      `a request from ${origin} cannot act with the session cookie: send the token in the Authorization header, or add the origin to ALLOWED_ORIGINS`,
+      403,
+      'origin',
+    ),
   forbidden: (message = 'not allowed') => new DomainError('auth/forbidden', message, 403),
   notAMember: (slug: string) => new DomainError('auth/not_a_member', `you are not a member of project "${slug}"`, 403),
   scopeMissing: (scopes: string[]) => new DomainError('auth/scope_missing', `this API key needs one of the scopes: ${scopes.join(', ')}`, 403),

@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull } from 'typeorm';
-import type { LoginRequest, LoginResponse } from '@backflow/contracts';
+import { DataSource } from 'typeorm';
+import type { LoginRequest, LoginResponse, SessionEndReason } from '@backflow/contracts';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { AccessRevocations } from '../common/cache/access-revocations';
 import { CacheInvalidation } from '../common/cache/cache-invalidation';
 import { AuthErrors } from './auth.errors';
 import { API_KEY_PREFIX, apiKeyPrefixOf, decoyPasswordHash, digest, newSessionToken, sameDigest, SESSION_PREFIX, verifyPassword } from './credentials';
@@ -28,34 +29,28 @@ export const API_KEY_CACHE_MS = 5_000;
 @Injectable()
 export class AuthService {
   private readonly verifiedKeys = new LRUCache<string, Extract<Principal, { kind: 'api_key' }>>({ max: 10_000, ttl: API_KEY_CACHE_MS });
-  // keyed on email and address together: a stranger elsewhere cannot lock a user out
-  private readonly accountThrottle: LoginThrottle;
-  // one address may sign in for many people (an office behind NAT): a looser limit
-  private readonly addressThrottle: LoginThrottle;
+  private readonly throttle: LoginThrottle;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly invalidation: CacheInvalidation,
+    private readonly revocations: AccessRevocations,
   ) {
     invalidation.subscribe('api_key', (keyId) => (keyId === undefined ? this.verifiedKeys.clear() : this.forgetApiKey(keyId)));
-    this.accountThrottle = new LoginThrottle(config.login.maxFailures, config.login.windowSeconds * 1000);
-    this.addressThrottle = new LoginThrottle(config.login.maxFailures * 10, config.login.windowSeconds * 1000);
+    // one address may sign in for many people (an office behind NAT): a looser limit there
+    this.throttle = new LoginThrottle(dataSource, { maxPerAccount: config.login.maxFailures, maxPerAddress: config.login.maxFailures * 10, windowSeconds: config.login.windowSeconds });
   }
 
   async login(request: LoginRequest, client: ClientInfo): Promise<LoginResponse> {
-    const address = client.ip ?? 'unknown';
-    const account = `${request.email}|${address}`;
-    const wait = Math.max(this.accountThrottle.retryAfter(account), this.addressThrottle.retryAfter(address));
-    if (wait > 0) throw AuthErrors.rateLimited(wait);
-    // counted before the slow hash check, so parallel guesses cannot all slip under the limit
-    this.accountThrottle.recordFailure(account);
-    this.addressThrottle.recordFailure(address);
+    // the account's limit holds whatever the address: guesses spread over many addresses count together
+    const account = request.email.toLowerCase();
+    const attempt = await this.throttle.attempt(account, client.ip ?? 'unknown');
+    if (!attempt.attemptId) throw AuthErrors.rateLimited(attempt.retryAfter);
     const user = await this.dataSource.getRepository(UserEntity).findOneBy({ email: request.email });
     const valid = await verifyPassword(user?.passwordHash ?? (await decoyPasswordHash()), request.password);
     if (!user || !valid || user.disabledAt) throw AuthErrors.invalidCredentials();
-    this.accountThrottle.clear(account);
-    this.addressThrottle.release(address);
+    await this.throttle.succeeded(account, attempt.attemptId);
     const token = newSessionToken();
     const expiresAt = new Date(Date.now() + this.config.session.ttlSeconds * 1000);
     await this.dataSource.getRepository(SessionEntity).insert({
@@ -68,8 +63,23 @@ export class AuthService {
     return { token, expiresAt: expiresAt.toISOString(), user: toUserResponse(user) };
   }
 
+  /** Ends the session; its sockets, on every node, are told and cut (and with no other session left, the user's leases end). */
   async logout(sessionId: string): Promise<void> {
-    await this.dataSource.getRepository(SessionEntity).update({ id: sessionId, revokedAt: IsNull() }, { revokedAt: new Date() });
+    const afterCommit = await this.dataSource.transaction(async (manager) => {
+      const [rows]: [Array<{ user_id: string }>, number] = await manager.query(`UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING user_id`, [sessionId]);
+      return rows[0] && this.revocations.revoke(manager, { kind: 'session', userId: rows[0].user_id, sessionId });
+    });
+    afterCommit?.();
+  }
+
+  /** Why a session no longer authenticates, in the words a socket is told. */
+  async sessionEndReason(sessionId: string): Promise<SessionEndReason> {
+    const [row]: Array<{ revoked: boolean; disabled: boolean }> = await this.dataSource.query(
+      `SELECT s.revoked_at IS NOT NULL AS revoked, u.disabled_at IS NOT NULL AS disabled FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
+      [sessionId],
+    );
+    if (row?.disabled) return 'user_disabled';
+    return row?.revoked ? 'signed_out' : 'session_expired';
   }
 
   /** Resolves a bearer token, cookie or API key to who is calling; throws 401 for anything unknown, expired or revoked. */

@@ -1,45 +1,58 @@
+import type { DataSource } from 'typeorm';
+
+export interface LoginLimits {
+  /** failures per account in the window, from any address */
+  maxPerAccount: number;
+  /** failures per address in the window, for any account (an office behind one NAT signs in for many people) */
+  maxPerAddress: number;
+  windowSeconds: number;
+}
+
+// advisory lock namespaces: one account's or address's attempts are counted one at a time
+const ACCOUNT_LOCK = 0x6266_0010;
+const ADDRESS_LOCK = 0x6266_0011;
+
 /**
- * Counts sign-in attempts per key (an account and address, an address) in a sliding window; past the
- * limit, sign-in is refused until the oldest failure leaves the window. In memory: each
- * server process keeps its own count (a client spread over N replicas gets N times the limit).
+ * Counts failed sign-ins per account and per address in a sliding window, in PostgreSQL, so a limit
+ * holds across addresses and across server processes. An attempt is recorded as a failure before
+ * the password is checked (parallel guesses cannot all slip under the limit) and taken back when
+ * it succeeds.
  */
 export class LoginThrottle {
-  private readonly failures = new Map<string, number[]>();
-
   constructor(
-    private readonly maxFailures: number,
-    private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly dataSource: DataSource,
+    private readonly limits: LoginLimits,
   ) {}
 
-  /** Seconds to wait before another attempt, or 0 when one is allowed. */
-  retryAfter(key: string): number {
-    const now = this.now();
-    const recent = this.recent(key, now);
-    return recent.length >= this.maxFailures ? Math.ceil((recent[0] + this.windowMs - now) / 1000) : 0;
+  /**
+   * Records an attempt, or refuses it: the seconds to wait until the oldest failure leaves the
+   * window, or 0 and the attempt's id (to take back on success).
+   */
+  async attempt(account: string, address: string): Promise<{ retryAfter: number; attemptId?: string }> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock($1, hashtext($2)), pg_advisory_xact_lock($3, hashtext($4))`, [ACCOUNT_LOCK, account, ADDRESS_LOCK, address]);
+      await manager.query(`DELETE FROM login_failures WHERE failed_at < clock_timestamp() - make_interval(secs => $1)`, [this.limits.windowSeconds]);
+      const [counts]: Array<{ account_n: number; account_wait: number | null; address_n: number; address_wait: number | null }> = await manager.query(
+        `SELECT a.n AS account_n, ceil(extract(epoch FROM a.first + make_interval(secs => $3) - clock_timestamp()))::int AS account_wait,
+                b.n AS address_n, ceil(extract(epoch FROM b.first + make_interval(secs => $3) - clock_timestamp()))::int AS address_wait
+           FROM (SELECT count(*)::int AS n, (array_agg(failed_at ORDER BY failed_at DESC))[$4] AS first FROM login_failures WHERE account = $1) a,
+                (SELECT count(*)::int AS n, (array_agg(failed_at ORDER BY failed_at DESC))[$5] AS first FROM login_failures WHERE address = $2) b`,
+        [account, address, this.limits.windowSeconds, this.limits.maxPerAccount, this.limits.maxPerAddress],
+      );
+      // past a limit, wait until the failure that reached it leaves the window
+      const waits = [
+        counts.account_n >= this.limits.maxPerAccount ? (counts.account_wait ?? 1) : 0,
+        counts.address_n >= this.limits.maxPerAddress ? (counts.address_wait ?? 1) : 0,
+      ];
+      const retryAfter = Math.max(...waits);
+      if (retryAfter > 0) return { retryAfter: Math.max(1, retryAfter) };
+      const [row]: Array<{ id: string }> = await manager.query(`INSERT INTO login_failures (account, address) VALUES ($1, $2) RETURNING id`, [account, address]);
+      return { retryAfter: 0, attemptId: row.id };
+    });
   }
 
-  recordFailure(key: string): void {
-    const now = this.now();
-    this.failures.set(key, [...this.recent(key, now), now]);
-    if (this.failures.size > 100_000) this.prune(now);
-  }
-
-  /** Takes back the latest attempt of `key` (it turned out to succeed). */
-  release(key: string): void {
-    const times = this.failures.get(key);
-    if (times?.length) times.pop();
-  }
-
-  clear(key: string): void {
-    this.failures.delete(key);
-  }
-
-  private recent(key: string, now: number): number[] {
-    return (this.failures.get(key) ?? []).filter((t) => t > now - this.windowMs);
-  }
-
-  private prune(now: number): void {
-    for (const [key, times] of this.failures) if (!times.some((t) => t > now - this.windowMs)) this.failures.delete(key);
+  /** The attempt succeeded: the account's failures are forgotten, and this attempt no longer counts against the address. */
+  async succeeded(account: string, attemptId: string): Promise<void> {
+    await this.dataSource.query(`DELETE FROM login_failures WHERE account = $1 OR id = $2`, [account, attemptId]);
   }
 }

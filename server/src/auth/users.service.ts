@@ -4,8 +4,10 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { AdminUserResponse, CreateUserRequest, MemberRole, MemberResponse, UpdateUserRequest, UserResponse } from '@backflow/contracts';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { AuditService } from '../common/audit/audit.service';
+import { AccessRevocations } from '../common/cache/access-revocations';
 import { AuthErrors } from './auth.errors';
 import { generatePassword, hashPassword } from './credentials';
+import { assertStrongPassword } from './password-strength';
 import { MembershipEntity } from './membership.entity';
 import { UserEntity } from './user.entity';
 
@@ -32,6 +34,7 @@ export class UsersService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly revocations: AccessRevocations,
   ) {}
 
   findByEmail(email: string): Promise<UserEntity | null> {
@@ -47,25 +50,39 @@ export class UsersService {
     return users.map((user) => ({ ...toUserResponse(user), disabledAt: user.disabledAt?.toISOString() ?? null }));
   }
 
-  /** Changes a user's role or lets them in or out; a disabled user's sessions end. Admins cannot lock themselves out. */
+  /**
+   * Changes a user's role or lets them in or out; a disabled user's sessions end, and a rater
+   * reviews in no project. Their sockets, on every node, lose what they may no longer use, and
+   * their leases end, when this commits. Admins cannot lock themselves out.
+   */
   async update(userId: string, patch: UpdateUserRequest, actor: Actor): Promise<AdminUserResponse> {
     if (userId === actor.userId && (patch.disabled === true || (patch.role !== undefined && patch.role !== 'admin'))) throw AuthErrors.cannotLockOutSelf();
-    return this.dataSource.transaction(async (manager) => {
+    const { reply, afterCommit } = await this.dataSource.transaction(async (manager) => {
       const user = await manager.getRepository(UserEntity).findOne({ where: { id: userId }, lock: { mode: 'pessimistic_write' } });
       if (!user) throw AuthErrors.userIdNotFound(userId);
+      const before = { role: user.role, disabled: user.disabledAt !== null };
       if (patch.role !== undefined) user.role = patch.role;
       if (patch.disabled !== undefined) user.disabledAt = patch.disabled ? (user.disabledAt ?? new Date()) : null;
       await manager.getRepository(UserEntity).save(user);
       if (patch.disabled) await manager.query(`UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, [userId]);
+      // what addMember refuses (a rater as a project's reviewer) cannot be left behind by a role change
+      if (user.role === 'rater') await manager.query(`UPDATE memberships SET role = 'rater' WHERE user_id = $1 AND role = 'reviewer'`, [userId]);
       await this.audit.record(
         { actorUserId: actor.userId, action: 'user.updated', targetType: 'user', targetId: userId, details: { ...patch }, requestId: actor.requestId },
         manager,
       );
-      return { ...toUserResponse(user), disabledAt: user.disabledAt?.toISOString() ?? null };
+      const changed = before.role !== user.role || before.disabled !== (user.disabledAt !== null);
+      return {
+        reply: { ...toUserResponse(user), disabledAt: user.disabledAt?.toISOString() ?? null },
+        afterCommit: changed ? await this.revocations.revoke(manager, { kind: 'user', userId }) : undefined,
+      };
     });
+    afterCommit?.();
+    return reply;
   }
 
   async create(request: CreateUserRequest, actor: Actor): Promise<UserResponse> {
+    assertStrongPassword(request.password, this.config.passwordMinScore, [request.email]);
     const passwordHash = await hashPassword(request.password);
     return this.dataSource.transaction(async (manager) => {
       const user = await this.insertUser(manager, request.email, passwordHash, request.role);
@@ -133,6 +150,13 @@ export class UsersService {
       const email = this.config.admin.email ?? 'admin@backflow.local';
       const generated = this.config.admin.password === undefined;
       const password = this.config.admin.password ?? generatePassword();
+      if (!generated) {
+        try {
+          assertStrongPassword(password, this.config.passwordMinScore, [email]);
+        } catch (error) {
+          throw new Error(`BACKFLOW_ADMIN_PASSWORD is refused: ${(error as Error).message}`);
+        }
+      }
       const existing = await manager.getRepository(UserEntity).findOneBy({ email });
       if (existing) {
         await manager.update(UserEntity, { id: existing.id }, { role: 'admin', passwordHash: await hashPassword(password) });
@@ -170,7 +194,7 @@ export class UsersService {
     if (!user) throw AuthErrors.userNotFound(email);
     if (user.role === 'admin') throw AuthErrors.adminCannotBeMember();
     if (user.role === 'rater' && role === 'reviewer') throw AuthErrors.memberRoleMismatch(user.role, role);
-    return this.dataSource.transaction(async (manager) => {
+    const { reply, afterCommit } = await this.dataSource.transaction(async (manager) => {
       await manager.query(
         `INSERT INTO memberships (user_id, project_id, role) VALUES ($1, $2, $3)
          ON CONFLICT (user_id, project_id) DO UPDATE SET role = EXCLUDED.role`,
@@ -181,17 +205,24 @@ export class UsersService {
         manager,
       );
       const membership = await manager.getRepository(MembershipEntity).findOneByOrFail({ userId: user.id, projectId: project.id });
-      return { userId: user.id, email: user.email, role: membership.role, projectSlug: project.slug, createdAt: membership.createdAt.toISOString() };
+      // a reviewer made a rater loses review (and its review leases); any change refreshes the nodes' cached memberships
+      const afterCommit = await this.revocations.revoke(manager, { kind: 'membership', userId: user.id, projectId: project.id });
+      return { reply: { userId: user.id, email: user.email, role: membership.role, projectSlug: project.slug, createdAt: membership.createdAt.toISOString() }, afterCommit };
     });
+    afterCommit();
+    return reply;
   }
 
+  /** Removes a member: their sockets, on every node, lose the project, and their leases in it end, when this commits. */
   async removeMember(project: { id: string }, userId: string, actor: Actor): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
+    const afterCommit = await this.dataSource.transaction(async (manager) => {
       const result = await manager.delete(MembershipEntity, { userId, projectId: project.id });
-      if (!result.affected) return false;
+      if (!result.affected) return undefined;
       await this.audit.record({ actorUserId: actor.userId, action: 'membership.removed', targetType: 'user', targetId: userId, projectId: project.id, requestId: actor.requestId }, manager);
-      return true;
+      return this.revocations.revoke(manager, { kind: 'membership', userId, projectId: project.id });
     });
+    afterCommit?.();
+    return afterCommit !== undefined;
   }
 
   async members(project: { id: string; slug: string }): Promise<MemberResponse[]> {

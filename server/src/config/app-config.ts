@@ -25,6 +25,16 @@ const EnvSchema = z.object({
   INGEST_MAX_BATCH: positiveInt.max(1_000_000).default(10_000),
   INGEST_MAX_BODY_MB: positiveInt.max(1024).default(64),
   INGEST_MAX_STREAM_MB: positiveInt.max(1_048_576).default(4096),
+  HTTP_MAX_BODY_KB: positiveInt.max(1_048_576).default(1024),
+  REQUEST_BODY_TIMEOUT_SECONDS: positiveInt.max(3600).default(20),
+  // origins besides the app's own that may send cookie-authenticated requests and sockets (a dev server, a second host name)
+  ALLOWED_ORIGINS: z
+    .string()
+    .transform((list) => list.split(',').map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.url({ protocol: /^https?$/ }).transform((url) => new URL(url).origin.toLowerCase())))
+    .default([]),
+  // zxcvbn's 0-4 scale: 3 is "safely unguessable" against an online attack and a slow offline one
+  PASSWORD_MIN_SCORE: z.coerce.number().int().min(0).max(4).default(3),
 });
 
 export interface AppConfig {
@@ -43,6 +53,8 @@ export interface AppConfig {
   /** believe X-Forwarded-For: only behind a proxy that sets it */
   trustProxy: boolean;
   ingest: { maxBatch: number; maxBodyBytes: number; maxStreamBytes: number };
+  http: { maxBodyBytes: number; bodyTimeoutMs: number; allowedOrigins: ReadonlySet<string> };
+  passwordMinScore: number;
 }
 
 export class ConfigError extends Error {
@@ -81,6 +93,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dbPoolSize: e.DB_POOL_SIZE,
     trustProxy: e.TRUST_PROXY === 'true',
     ingest: { maxBatch: e.INGEST_MAX_BATCH, maxBodyBytes: e.INGEST_MAX_BODY_MB * 1024 * 1024, maxStreamBytes: e.INGEST_MAX_STREAM_MB * 1024 * 1024 },
+    http: { maxBodyBytes: e.HTTP_MAX_BODY_KB * 1024, bodyTimeoutMs: e.REQUEST_BODY_TIMEOUT_SECONDS * 1000, allowedOrigins: new Set(e.ALLOWED_ORIGINS) },
+    passwordMinScore: e.PASSWORD_MIN_SCORE,
   };
 }
 

@@ -189,9 +189,9 @@ export class LabelingRepository {
   }
 
   /**
-   * Stores an answer in one call (see `backflow_submit_annotation` in the labeling-submit
-   * migration): the answer, its lease ended, and when it is the last one wanted, the consensus
-   * and its consequence. Returns the outcome; only the storing outcomes changed anything.
+   * Stores an answer in one call (see `backflow_submit_annotation`, last defined in migration
+   * 1764220000000-label-writers): the answer, its lease ended, and when it is the last one
+   * wanted, the consensus and its consequence. Returns the outcome; only the storing outcomes changed anything.
    */
   async submit(
     pool: Pool,
@@ -405,6 +405,27 @@ export class LabelingRepository {
     );
     const r = rows[0];
     return { correct: r.correct, goldAnswers: r.gold_answers, goldCorrect: r.gold_correct, paused: r.paused };
+  }
+
+  /**
+   * Ends the live leases a rater may no longer hold (optionally only in one project, or only
+   * these tasks): all of them when disabled or left with no live session; else those in
+   * projects they are no longer a member of (admins are members of every project), and review
+   * tasks in projects where they are no longer a reviewer. Returns what was released.
+   */
+  async releaseForfeited(manager: EntityManager, raterId: string, scope: { projectId?: string; taskIds?: string[] } = {}): Promise<Array<{ projectId: string; taskId: string }>> {
+    const [rows]: [Array<{ project_id: string; task_id: string }>, number] = await manager.query(
+      `DELETE FROM task_leases l USING tasks t, users u
+        WHERE l.rater_id = $1 AND l.expires_at > now() AND t.id = l.task_id AND u.id = l.rater_id
+          AND ($2::uuid IS NULL OR l.project_id = $2) AND ($3::uuid[] IS NULL OR l.task_id = ANY($3::uuid[]))
+          AND (u.disabled_at IS NOT NULL
+               OR NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())
+               OR (u.role <> 'admin' AND NOT EXISTS (
+                     SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.project_id = l.project_id AND (t.state <> 'review' OR m.role = 'reviewer'))))
+       RETURNING l.project_id, l.task_id`,
+      [raterId, scope.projectId ?? null, scope.taskIds ?? null],
+    );
+    return rows.map((r) => ({ projectId: r.project_id, taskId: r.task_id }));
   }
 
   async pause(manager: EntityManager, projectId: string, raterId: string): Promise<void> {

@@ -17,6 +17,7 @@ import type {
 } from '@backflow/contracts';
 import type { Actor } from '../auth/users.service';
 import { AuditService } from '../common/audit/audit.service';
+import { AccessRevocations } from '../common/cache/access-revocations';
 import { poolOf } from '../database/data-source';
 import { ValidationError } from '../common/errors';
 import { DomainEvents } from '../common/events/domain-events';
@@ -47,7 +48,31 @@ export class LabelingService {
     private readonly labels: LabelsService,
     private readonly events: DomainEvents,
     private readonly audit: AuditService,
-  ) {}
+    revocations: AccessRevocations,
+  ) {
+    // released once, in the revoking transaction; the gateways push the freed tasks after commit
+    revocations.join(async (manager, revocation) => {
+      const released = await this.repository.releaseForfeited(manager, revocation.userId, { projectId: revocation.kind === 'membership' ? revocation.projectId : undefined });
+      return () => this.announceReleased(released);
+    });
+  }
+
+  /**
+   * Ends the leases among these that the rater may no longer hold (their access went while a
+   * claim was on its way), and announces the freed tasks. Returns whether any was released.
+   */
+  async releaseForfeited(raterId: string, taskIds: string[]): Promise<boolean> {
+    if (taskIds.length === 0) return false;
+    const released = await this.repository.releaseForfeited(this.dataSource.manager, raterId, { taskIds });
+    this.announceReleased(released);
+    return released.length > 0;
+  }
+
+  private announceReleased(released: Array<{ projectId: string; taskId: string }>): void {
+    const byProject = new Map<string, string[]>();
+    for (const { projectId, taskId } of released) byProject.set(projectId, [...(byProject.get(projectId) ?? []), taskId]);
+    for (const [projectId, taskIds] of byProject) this.events.emit('leases.released', { projectId, taskIds });
+  }
 
   /** Creates tasks in the caller's transaction, each needing the project's overlap in annotations; skips predictions that have one. */
   createTasks(manager: EntityManager, project: ProjectEntity, tasks: NewTask[]): Promise<CreatedTask[]> {

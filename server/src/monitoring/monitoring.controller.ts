@@ -1,8 +1,9 @@
 import { Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { BaselineStatisticsReply, BaselineStatisticsRequest, EvaluateReply, FeatureSchemaReply, FeatureSchemaRequest, MonitoringQuery, MonitoringReply } from '@backflow/contracts';
+import { LargeBody } from '../auth/auth.decorators';
 import { openApiSchema, ValidBody, ValidQuery } from '../common/validation/zod-validation.pipe';
-import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
+import { CurrentProject, ProjectRole, ProjectRoute } from '../projects/project-access.guard';
 import type { ProjectEntity } from '../projects/project.entity';
 import { MonitoringService } from './monitoring.service';
 
@@ -30,6 +31,7 @@ export class MonitoringController {
 
   /** Admins: per-feature statistics of the training data (histograms, value counts); drift is then measured against them. */
   @Put('baseline')
+  @LargeBody()
   @ProjectRoute()
   @ApiOkResponse({ schema: openApiSchema(BaselineStatisticsReply) })
   uploadBaseline(@ValidBody(BaselineStatisticsRequest) body: BaselineStatisticsRequest, @CurrentProject() project: ProjectEntity): Promise<BaselineStatisticsReply> {
@@ -39,12 +41,13 @@ export class MonitoringController {
   @Get('schema')
   @ProjectRoute({ members: ['reviewer'] })
   @ApiOkResponse({ schema: openApiSchema(FeatureSchemaReply) })
-  schema(@CurrentProject() project: ProjectEntity): Promise<FeatureSchemaReply> {
-    return this.monitoring.schema(project);
+  schema(@CurrentProject() project: ProjectEntity, @ProjectRole() role: string): Promise<FeatureSchemaReply> {
+    return this.monitoring.schema(project, { showMasked: role === 'admin' });
   }
 
   /** Admins: the feature schema predictions are validated against (replaces the one inferred from traffic). */
   @Put('schema')
+  @LargeBody()
   @ProjectRoute()
   @ApiOkResponse({ schema: openApiSchema(FeatureSchemaReply) })
   uploadSchema(@ValidBody(FeatureSchemaRequest) body: FeatureSchemaRequest, @CurrentProject() project: ProjectEntity): Promise<FeatureSchemaReply> {

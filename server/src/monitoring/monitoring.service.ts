@@ -157,9 +157,16 @@ export class MonitoringService implements OnModuleInit {
     }
   }
 
-  async schema(project: ProjectEntity): Promise<FeatureSchemaReply> {
+  /** The schema; a masked field's domain (its values) only for admins. */
+  async schema(project: ProjectEntity, { showMasked }: { showMasked: boolean }): Promise<FeatureSchemaReply> {
     const stored = await this.repository.schema(this.dataSource.manager, project.id);
-    return { features: stored?.schema.features ?? [], source: stored?.source ?? null, updatedAt: stored?.updatedAt.toISOString() ?? null };
+    const masked = new Set(project.maskedFields);
+    const features = (stored?.schema.features ?? []).map((feature) => {
+      if (!masked.has(feature.name)) return feature;
+      const { domain, ...rest } = feature;
+      return { ...rest, ...(showMasked && domain && { domain }), masked: true };
+    });
+    return { features, source: stored?.source ?? null, updatedAt: stored?.updatedAt.toISOString() ?? null };
   }
 
   /** Statistics of the training data (or any reference) to measure drift against, per feature, instead of the reference window. */
@@ -171,6 +178,6 @@ export class MonitoringService implements OnModuleInit {
   /** An uploaded schema (from training, e.g. TFDV's) replaces the inferred one and is never re-inferred. */
   async uploadSchema(project: ProjectEntity, request: FeatureSchemaRequest): Promise<FeatureSchemaReply> {
     await this.repository.saveSchema(this.dataSource.manager, project.id, { features: request.features }, 'uploaded');
-    return this.schema(project);
+    return this.schema(project, { showMasked: true });
   }
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Namespace, Socket } from 'socket.io';
 import { z } from 'zod';
 import {
+  AccessLossReason,
   LABELING_NAMESPACE,
   LabelingClientEvents,
   LabelingServerEvents,
@@ -15,10 +16,11 @@ import {
   SocketUndo,
 } from '@backflow/contracts';
 import { AuthErrors } from '../auth/auth.errors';
-import { SESSION_COOKIE } from '../auth/auth.guard';
+import { SESSION_COOKIE } from '../auth/request-credentials';
 import { AuthService } from '../auth/auth.service';
 import { UsersService } from '../auth/users.service';
 import type { UserPrincipal } from '../auth/principal';
+import { AccessRevocations, Revocation } from '../common/cache/access-revocations';
 import { DomainError, ValidationError } from '../common/errors';
 import { asDomainError } from '../common/filters/error-envelope';
 import { DomainEvents } from '../common/events/domain-events';
@@ -38,16 +40,20 @@ interface SocketState {
   /** projects where this rater's last claim found nothing: they get the next task pushed */
   idleIn: Set<string>;
   /** lease expiry timers by task id */
-  leases: Map<string, NodeJS.Timeout>;
+  leases: Map<string, { projectId: string; timer: NodeJS.Timeout }>;
+  /** the access review running for this socket: reviews of one socket run one after another */
+  review?: Promise<void>;
 }
 
-// a socket's session is re-checked this often (logout, disabled user), and memberships are cached this long
+// revocations arrive as notifications; this is the backstop for a lost one: every socket's
+// session and projects are re-checked this often, and memberships are cached this long
 const RECHECK_MS = 15_000;
 // a lease's expiry is checked by the database's clock: offer the task a moment after it
 const LEASE_EXPIRY_GRACE_MS = 250;
 const STATS_DEBOUNCE_MS = 500;
 const TASKS_AVAILABLE = 'tasks:available';
-const projectRoom = (projectId: string) => `project:${projectId}`;
+const PROJECT_ROOM_PREFIX = 'project:';
+const projectRoom = (projectId: string) => `${PROJECT_ROOM_PREFIX}${projectId}`;
 // admins hear about exports as they are written
 const ADMINS_ROOM = 'admins';
 
@@ -85,6 +91,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
   // every lease timer, connected socket or not: cleared when the module stops
   private readonly leaseTimers = new Set<NodeJS.Timeout>();
   private readonly unsubscribe: Array<() => void> = [];
+  private sweep?: NodeJS.Timeout;
 
   constructor(
     private readonly auth: AuthService,
@@ -92,6 +99,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
     private readonly projects: ProjectsService,
     private readonly labeling: LabelingService,
     private readonly events: DomainEvents,
+    private readonly revocations: AccessRevocations,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -120,10 +128,18 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
       this.events.on('annotation.submitted', ({ projectId }) => this.scheduleStats(projectId)),
       this.events.on('annotation.undone', ({ projectId }) => this.scheduleStats(projectId)),
       this.events.on('export.progress', ({ projectId: _projectId, ...progress }) => this.namespace.to(ADMINS_ROOM).emit('export:progress', progress)),
+      // released in the revoking transaction, wherever it ran: this node offers them here and tells the others
+      this.events.on('leases.released', ({ projectId }) => this.tasksAvailable(projectId)),
     );
+    this.revocations.listen((revocation) => this.revoked(revocation));
+    this.sweep = setInterval(() => {
+      for (const socket of this.namespace?.sockets.values() ?? []) if (Date.now() - socket.data.checkedAt > RECHECK_MS) void this.review(socket);
+    }, RECHECK_MS);
+    this.sweep.unref();
   }
 
   onModuleDestroy(): void {
+    clearInterval(this.sweep);
     for (const off of this.unsubscribe) off();
     for (const timer of this.statsTimers.values()) clearTimeout(timer);
     for (const timer of this.leaseTimers) clearTimeout(timer);
@@ -145,31 +161,116 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
     socket.on('task:undo', (body, ack) => void this.undo(socket, body).then(answer(ack)));
   }
 
-  /** Who is calling, for a project: re-checks the session now and then, and the membership (cached briefly). */
+  /** Who is calling, for a project: the session re-checked when the last check is old, the membership cached briefly. */
   private async access(socket: LabelingSocket, slug: string): Promise<ProjectEntity> {
     const state = socket.data;
     if (Date.now() - state.checkedAt > RECHECK_MS) {
-      try {
-        await this.auth.authenticate(state.token);
-        state.checkedAt = Date.now();
-      } catch (error) {
-        // a session that ended closes the connection; the database being away does not
-        if (error instanceof DomainError) socket.disconnect(true);
-        throw error;
-      }
+      await this.review(socket, { strict: true });
+      if (!socket.connected) throw AuthErrors.unauthenticated();
     }
     const project = await this.projects.findBySlug(slug);
     if (!project) throw AuthErrors.notAMember(slug);
     if (state.user.role === 'admin') return project;
-    const key = `${state.user.userId}:${project.id}`;
-    let membership = this.memberships.get(key);
-    if (!membership || Date.now() - membership.at > RECHECK_MS) {
-      membership = { role: await this.users.membershipRole(state.user.userId, project.id), at: Date.now() };
-      this.memberships.set(key, membership);
-    }
-    if (!membership.role) throw AuthErrors.notAMember(slug);
-    if (!['rater', 'reviewer'].includes(membership.role)) throw AuthErrors.forbidden('labeling needs the project role rater or reviewer');
+    const role = await this.membershipRole(state.user.userId, project.id);
+    if (!role) throw AuthErrors.notAMember(slug);
+    if (!['rater', 'reviewer'].includes(role)) throw AuthErrors.forbidden('labeling needs the project role rater or reviewer');
     return project;
+  }
+
+  /** A member's role, cached while this process hears every revocation (which drops the entry) and for RECHECK_MS at most. */
+  private async membershipRole(userId: string, projectId: string, fresh = false): Promise<string | undefined> {
+    const key = `${userId}:${projectId}`;
+    const cached = this.revocations.live && !fresh ? this.memberships.get(key) : undefined;
+    if (cached && Date.now() - cached.at <= RECHECK_MS) return cached.role;
+    const membership = { role: await this.users.membershipRole(userId, projectId), at: Date.now() };
+    this.memberships.set(key, membership);
+    return membership.role;
+  }
+
+  /** A revocation committed somewhere (or, `undefined`, the channel was deaf): the sockets it may concern are reviewed now. */
+  private revoked(revocation: Revocation | undefined): void {
+    if (!revocation) this.memberships.clear();
+    else if (revocation.kind === 'membership') this.memberships.delete(`${revocation.userId}:${revocation.projectId}`);
+    else for (const key of this.memberships.keys()) if (key.startsWith(`${revocation.userId}:`)) this.memberships.delete(key);
+    // the CLI runs the modules with no socket server
+    for (const socket of this.namespace?.sockets.values() ?? []) {
+      const user = socket.data.user;
+      if (!user) continue;
+      if (revocation && user.userId !== revocation.userId) continue;
+      if (revocation?.kind === 'session' && user.sessionId !== revocation.sessionId) continue;
+      void this.review(socket);
+    }
+  }
+
+  /**
+   * Re-checks what a socket uses against the database: a session that ended is told why and
+   * cut; a project it may no longer label is told, left, and its leases there forgotten (the
+   * revoking transaction released them); with nothing left to use, the socket is cut. A check
+   * that fails (the database away) changes nothing, unless `strict` (a caller waits on it).
+   */
+  private review(socket: LabelingSocket, options: { strict?: boolean } = {}): Promise<void> {
+    const state = socket.data;
+    const run = (state.review ?? Promise.resolve()).then(() => (socket.connected ? this.reviewNow(socket) : undefined));
+    state.review = run.catch(() => undefined);
+    return run.catch((error: unknown) => {
+      if (options.strict) throw error;
+      this.logger.debug({ err: error }, 'a socket could not be re-checked; it is tried again later');
+    });
+  }
+
+  private async reviewNow(socket: LabelingSocket): Promise<void> {
+    const state = socket.data;
+    let principal;
+    try {
+      principal = await this.auth.authenticate(state.token);
+    } catch (error) {
+      // the database being away is no reason to cut anybody
+      if (!(error instanceof DomainError)) throw error;
+      socket.emit('session:revoked', { reason: await this.auth.sessionEndReason(state.user.sessionId) });
+      return this.cut(socket, [...state.leases.keys()]);
+    }
+    if (principal.kind !== 'user') return;
+    state.checkedAt = Date.now();
+    const lostAdmin = state.user.role === 'admin' && principal.role !== 'admin';
+    state.user = principal;
+    if (principal.role === 'admin') void socket.join(ADMINS_ROOM);
+    else void socket.leave(ADMINS_ROOM);
+    if (lostAdmin && this.projectsOf(socket).length === 0) socket.emit('access:revoked', { reason: 'role_lowered' });
+    let lost = lostAdmin;
+    const forfeited: string[] = [];
+    if (principal.role !== 'admin') {
+      for (const projectId of this.projectsOf(socket)) {
+        const role = await this.membershipRole(principal.userId, projectId, true);
+        if (role === 'rater' || role === 'reviewer') continue;
+        lost = true;
+        void socket.leave(projectRoom(projectId));
+        state.idleIn.delete(projectId);
+        for (const [taskId, lease] of state.leases) if (lease.projectId === projectId) forfeited.push(taskId);
+        const project = await this.projects.findById(projectId);
+        if (project) socket.emit('access:revoked', { reason: lostAdmin ? 'role_lowered' : 'membership_removed', project: project.slug });
+      }
+    }
+    if (!lost) return;
+    // a socket is cut when it is left with nothing it used; else it keeps its other projects
+    if (this.projectsOf(socket).length === 0 && !socket.rooms.has(ADMINS_ROOM)) return this.cut(socket, forfeited);
+    for (const taskId of forfeited) this.forgetLease(socket, taskId);
+    await this.labeling.releaseForfeited(principal.userId, forfeited);
+  }
+
+  /**
+   * Disconnects a socket whose rater lost access. The leases were released in the revoking
+   * transaction; `taskIds` are the ones this socket held, released again in case a claim
+   * committed just after it (a no-op otherwise). Lease timers outlive the socket, as on any disconnect.
+   */
+  private async cut(socket: LabelingSocket, taskIds: string[]): Promise<void> {
+    socket.data.idleIn.clear();
+    // a namespace disconnect: after the events above, and the client knows not to reconnect by itself
+    socket.disconnect();
+    await this.labeling.releaseForfeited(socket.data.user.userId, taskIds);
+  }
+
+  private projectsOf(socket: LabelingSocket): string[] {
+    return [...socket.rooms].filter((room) => room.startsWith(PROJECT_ROOM_PREFIX)).map((room) => room.slice(PROJECT_ROOM_PREFIX.length));
   }
 
   private async handle<T extends z.ZodType, R>(socket: LabelingSocket, schema: T, body: unknown, run: (request: z.infer<T>, project: ProjectEntity) => Promise<R>): Promise<R | SocketError> {
@@ -193,6 +294,10 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
   private claim(socket: LabelingSocket, body: unknown) {
     return this.handle(socket, SocketClaim, body, async (_request, project) => {
       const reply = await this.labeling.claim(project, socket.data.user.userId);
+      // access went while the claim was on its way: the lease is not kept (a connection merely lost keeps it)
+      if (reply.task && !this.serves(socket, project.id) && (await this.labeling.releaseForfeited(socket.data.user.userId, [reply.task.id]))) {
+        throw AuthErrors.notAMember(project.slug);
+      }
       if (reply.task) {
         socket.data.idleIn.delete(project.id);
         this.watchLease(socket, project, reply.task.id, new Date(reply.task.leaseExpiresAt));
@@ -252,15 +357,20 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
     }, Math.max(0, expiresAt.getTime() - Date.now()) + LEASE_EXPIRY_GRACE_MS);
     timer.unref();
     this.leaseTimers.add(timer);
-    socket.data.leases.set(taskId, timer);
+    socket.data.leases.set(taskId, { projectId: project.id, timer });
   }
 
   private forgetLease(socket: LabelingSocket, taskId: string): void {
-    const timer = socket.data.leases.get(taskId);
-    if (!timer) return;
-    clearTimeout(timer);
-    this.leaseTimers.delete(timer);
+    const lease = socket.data.leases.get(taskId);
+    if (!lease) return;
+    clearTimeout(lease.timer);
+    this.leaseTimers.delete(lease.timer);
     socket.data.leases.delete(taskId);
+  }
+
+  /** Still connected and still in the project's room (left when access to it went). */
+  private serves(socket: LabelingSocket, projectId: string): boolean {
+    return socket.connected && socket.rooms.has(projectRoom(projectId));
   }
 
   private tasksAvailable(projectId: string): void {
@@ -288,6 +398,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
         const { task } = await this.labeling.claim(project, socket.data.user.userId);
         if (!task) return; // nothing left for the others either, most likely
         socket.data.idleIn.delete(projectId);
+        if (!this.serves(socket, projectId) && (await this.labeling.releaseForfeited(socket.data.user.userId, [task.id]))) continue;
         this.watchLease(socket, project, task.id, new Date(task.leaseExpiresAt));
         socket.emit('task:assigned', { task });
       } catch (error) {

@@ -3,6 +3,12 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/postgres-adapter';
 import { Pool } from 'pg';
 import type { Server, ServerOptions } from 'socket.io';
+import { isSameSite } from '../common/http/origin';
+
+export interface SocketOriginPolicy {
+  allowedOrigins: ReadonlySet<string>;
+  trustProxy: boolean;
+}
 
 /**
  * socket.io over PostgreSQL's LISTEN/NOTIFY (@socket.io/postgres-adapter): server processes
@@ -11,7 +17,11 @@ import type { Server, ServerOptions } from 'socket.io';
 export class PostgresIoAdapter extends IoAdapter {
   private readonly pool: Pool;
 
-  constructor(app: INestApplicationContext, databaseUrl: string) {
+  constructor(
+    app: INestApplicationContext,
+    databaseUrl: string,
+    private readonly origins: SocketOriginPolicy,
+  ) {
     super(app);
     this.pool = new Pool({ connectionString: databaseUrl, max: 2 });
     // the adapter holds one client for LISTEN and reconnects when it ends; an error on that
@@ -21,7 +31,15 @@ export class PostgresIoAdapter extends IoAdapter {
   }
 
   override createIOServer(port: number, options?: ServerOptions): Server {
-    const server: Server = super.createIOServer(port, { ...options, serveClient: false } as ServerOptions);
+    const server: Server = super.createIOServer(port, {
+      ...options,
+      serveClient: false,
+      // a browser on another site could open a socket with the rater's cookie: only the app's own origin may
+      allowRequest: (request, answer) => {
+        const allowed = isSameSite(request.headers, this.origins.allowedOrigins, this.origins.trustProxy);
+        answer(allowed ? null : 'cross-site socket refused', allowed);
+      },
+    } as ServerOptions);
     server.adapter(createAdapter(this.pool, { tableName: 'socket_io_attachments', cleanupInterval: 60_000 }));
     return server;
   }

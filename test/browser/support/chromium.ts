@@ -12,7 +12,30 @@ const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', 
 export async function launchChromium(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM_PATH)) throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH`);
   if (!fs.existsSync(CLIENT_INDEX)) throw new Error(`${CLIENT_INDEX} is missing: run \`node scripts/build.mjs\` first`);
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: FLAGS });
+  return refusingCspViolations(browser);
+}
+
+/**
+ * Every page of the browser is watched for what the server's Content-Security-Policy blocked (an
+ * inline script or style, a foreign connection): closing the browser then fails, naming them.
+ */
+function refusingCspViolations(browser: Browser): Browser {
+  const violations: string[] = [];
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (...args: Parameters<Browser['newContext']>) => {
+    const context = await newContext(...args);
+    context.on('console', (message) => {
+      if (/Content Security Policy|Refused to (load|execute|apply|connect|frame)/i.test(message.text())) violations.push(`${message.location().url}: ${message.text()}`);
+    });
+    return context;
+  };
+  const close = browser.close.bind(browser);
+  browser.close = async (...args: Parameters<Browser['close']>) => {
+    await close(...args);
+    if (violations.length) throw new Error(`the page broke its Content-Security-Policy:\n${[...new Set(violations)].join('\n')}`);
+  };
+  return browser;
 }
 
 /** Where a screen's picture goes (the folder exists). */

@@ -7,12 +7,14 @@ import { LOGGER } from '../logging/logger';
 const CHANNEL = 'backflow_invalidate';
 export const INVALIDATION_DATABASE_URL = Symbol('INVALIDATION_DATABASE_URL');
 
-export type CacheTopic = 'api_key' | 'project';
+// 'access': a session, user or membership lost access (see AccessRevocations)
+export type CacheTopic = 'api_key' | 'project' | 'access';
 
 /**
  * Tells every server process on this database to drop a cached entry, through Postgres
  * LISTEN/NOTIFY. A notification is sent when the changing transaction commits. While this
- * process is not listening, `live` is false and callers must not trust their caches.
+ * process is not listening, `live` is false and callers must not trust their caches; when it
+ * listens again, every handler hears `undefined` once more (what changed meanwhile is unknown).
  */
 @Injectable()
 export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
@@ -22,6 +24,8 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
   /** clients already given up on (a WeakSet: they are forgotten with the client) */
   private readonly given = new WeakSet<Client>();
   private retry?: NodeJS.Timeout;
+  /** a listener was lost: the next one to connect tells every handler to start afresh */
+  private missed = false;
   private readonly handlers = new Map<CacheTopic, Array<(key: string | undefined) => void>>();
 
   constructor(
@@ -70,6 +74,10 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
       }
       this.client = client;
       this.listening = true;
+      if (this.missed) {
+        this.missed = false;
+        this.dropAll();
+      }
     } catch (error) {
       this.lost(client, error as Error);
     }
@@ -84,13 +92,18 @@ export class CacheInvalidation implements OnModuleInit, OnApplicationShutdown {
     const wasListening = this.listening;
     this.listening = false;
     this.client = undefined;
+    this.missed = true;
     client.end().catch(() => undefined);
     // what changed while we were deaf is unknown: drop every cached entry
-    for (const [, handlers] of this.handlers) for (const handler of handlers) handler(undefined);
+    this.dropAll();
     if (this.stopped) return;
     if (wasListening) this.logger.warn({ err: error }, 'cache invalidation listener lost; caches are bypassed until it is back');
     this.retry = setTimeout(() => void this.listen(), 1_000);
     this.retry.unref();
+  }
+
+  private dropAll(): void {
+    for (const [, handlers] of this.handlers) for (const handler of handlers) handler(undefined);
   }
 
   private dispatch(payload: string | undefined): void {

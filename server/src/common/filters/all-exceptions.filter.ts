@@ -18,11 +18,17 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof NotFoundException && this.spaFallback?.(request, reply)) return;
     const envelope = toErrorEnvelope(exception, String(request.id));
     if (envelope.body.code === 'http/payload_too_large' && this.bodyLimitBytes) {
-      envelope.body.message = `the request body exceeds the limit of ${Math.round(this.bodyLimitBytes / 1024 / 1024)} MiB (INGEST_MAX_BODY_MB); stream large batches as application/x-ndjson`;
+      const limit = request.routeOptions?.bodyLimit ?? this.bodyLimitBytes;
+      envelope.body.message =
+        limit >= this.bodyLimitBytes
+          ? `the request body exceeds the limit of ${Math.round(limit / 1024 / 1024)} MiB (INGEST_MAX_BODY_MB); stream large batches as application/x-ndjson`
+          : `the request body exceeds this route's limit of ${Math.round(limit / 1024)} KiB (HTTP_MAX_BODY_KB)`;
     }
     if (envelope.unexpected) request.log.error({ err: exception }, 'unhandled error');
     else if (envelope.status >= 500) request.log.warn({ code: envelope.body.code, err: exception }, envelope.body.message);
     if (reply.sent) return;
+    const retryAfter = envelope.body.details?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
     void reply.status(envelope.status).header('content-type', 'application/json; charset=utf-8').send(envelope.body);
   }
 }

@@ -20,7 +20,7 @@ const DATABASE_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01
 function isDatabaseDown(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   if (e?.code && DATABASE_DOWN.has(e.code)) return true;
-  return typeof e?.message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error/i.test(e.message);
+  return typeof e?.message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(e.message);
 }
 
 // text PostgreSQL cannot store (a NUL character, an invalid escape): the caller's input, never our fault

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, isApiError, onUnauthorized } from '../../../lib/api';
+import { onSessionRevoked } from '../../../lib/socket';
 import { fetchSession, logIn, logOut, type LoginRequest, type Session } from '../api/session-api';
 
 export type SessionState =
@@ -43,6 +44,9 @@ export function useSession(): SessionControls {
       ),
     [],
   );
+
+  // a socket heard the session end (signed out elsewhere, account disabled): to sign-in, saying why
+  useEffect(() => onSessionRevoked((notice) => setState((current) => (current.status === 'signed-in' ? { status: 'signed-out', notice } : current))), []);
 
   const signIn = useCallback(async (credentials: LoginRequest) => {
     await logIn(credentials);

@@ -1,9 +1,7 @@
 import { useCallback, useEffect, useReducer, useRef } from 'react';
-import { io, type Socket } from 'socket.io-client';
-import type { LabelingClientEvents, LabelingServerEvents, QueueStats, SkipRequest, TaskPayload } from '@backflow/contracts';
+import type { QueueStats, SkipRequest, TaskPayload } from '@backflow/contracts';
+import { accessRevokedMessage, connectLabeling, type LabelingSocket, sessionEndedMessage, watchSession } from '../../../lib/socket';
 import { fetchQueueStats } from '../api/labeling-api';
-
-type LabelingSocket = Socket<LabelingServerEvents, LabelingClientEvents>;
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'refused';
 
@@ -24,7 +22,7 @@ export interface LabelingState {
   last: { taskId: string; annotationId: string; stored: boolean } | null;
   notice: string | null;
   error: string | null;
-  /** why the server refused this rater (not a member, paused) */
+  /** why the server refused this rater (not a member, paused, removed, signed out) */
   refusal: string | null;
 }
 
@@ -125,14 +123,26 @@ export function useLabeling(slug: string) {
   }, [claim]);
 
   useEffect(() => {
-    // the session cookie authenticates the socket; socket.io retries an unacknowledged emit with the same packet
-    const socket: LabelingSocket = io('/labeling', { transports: ['websocket'], withCredentials: true, retries: 10, ackTimeout: 10_000 });
+    const socket = connectLabeling();
     socketRef.current = socket;
+    // the server said why it is cutting the connection: no reconnecting, the reason stays on screen
+    let revoked = false;
+    const unwatch = watchSession(socket);
+    socket.on('session:revoked', (payload) => {
+      revoked = true;
+      dispatch({ type: 'refused', message: sessionEndedMessage(payload) });
+    });
+    socket.on('access:revoked', (payload) => {
+      if (payload.project !== undefined && payload.project !== slug) return;
+      revoked = true;
+      dispatch({ type: 'refused', message: accessRevokedMessage(payload) });
+    });
     socket.on('connect', () => {
       dispatch({ type: 'connection', status: 'connected' });
       void fill();
     });
     socket.on('disconnect', (reason) => {
+      if (revoked) return;
       dispatch({ type: 'connection', status: 'reconnecting' });
       // socket.io reconnects by itself unless the server closed the socket on purpose: try once more (a revoked session is then refused at connect)
       if (reason === 'io server disconnect') window.setTimeout(() => socket.connect(), 1_000);
@@ -155,6 +165,7 @@ export function useLabeling(slug: string) {
       .then((stats) => dispatch({ type: 'stats', stats }))
       .catch(() => undefined);
     return () => {
+      unwatch();
       socket.removeAllListeners();
       socket.close();
       socketRef.current = null;
