@@ -14,6 +14,10 @@ describe('toErrorEnvelope', () => {
     [new BadRequestException("Body is not valid JSON but content-type is set to 'application/json'"), 400, 'http/invalid_json'],
     [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), 503, 'database/unavailable'],
     [Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), 503, 'database/unavailable'],
+    [Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }), 503, 'database/unavailable'],
+    [new Error('timeout exceeded when trying to connect'), 503, 'database/unavailable'],
+    [new Error('Client was closed and is not queryable'), 503, 'database/unavailable'],
+    [new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' }), Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })]), 503, 'database/unavailable'],
     [Object.assign(new Error('Unsupported Media Type'), { statusCode: 415 }), 415, 'http/unsupported_media_type'],
   ])('maps %s to %i %s', (error, status, code) => {
     const envelope = toErrorEnvelope(error, 'r');

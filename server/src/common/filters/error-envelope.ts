@@ -15,12 +15,14 @@ const FASTIFY_CODES: Record<string, (error: { message: string }) => DomainError>
 };
 
 // connection-level failures and the server-side errors PostgreSQL raises while it shuts down or restarts
-const DATABASE_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+const DATABASE_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
 
 function isDatabaseDown(error: unknown): boolean {
+  // a connection tried on every address of a host name fails with each address's error
+  if (error instanceof AggregateError && error.errors.length) return error.errors.every(isDatabaseDown);
   const e = error as { code?: string; message?: string };
   if (e?.code && DATABASE_DOWN.has(e.code)) return true;
-  return typeof e?.message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(e.message);
+  return typeof e?.message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect/i.test(e.message);
 }
 
 // text PostgreSQL cannot store (a NUL character, an invalid escape): the caller's input, never our fault
