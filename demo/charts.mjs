@@ -52,11 +52,21 @@ export function lineChartSvg({ title, xLabel, yLabel = 'accuracy on held-out ema
   series.forEach((s, i) => {
     const color = PALETTE[i % PALETTE.length];
     const path = s.points.map((p, j) => `${j ? 'L' : 'M'}${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ');
-    parts.push(`<path d="${path}" fill="none" stroke="${color}" stroke-width="${s.emphasis ? 2.5 : 1.2}" stroke-opacity="${s.emphasis ? 1 : 0.7}"${s.emphasis ? '' : ' stroke-dasharray="4 3"'}/>`);
-    if (s.emphasis) for (const p of s.points) parts.push(`<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="3" fill="${color}"><title>${escape(`${s.name}: ${(p.y * 100).toFixed(1)}% at ${p.x}`)}</title></circle>`);
+    parts.push(
+      `<path d="${path}" fill="none" stroke="${color}" stroke-width="${s.emphasis ? 2.5 : 1.2}" stroke-opacity="${s.emphasis ? 1 : 0.7}"${s.emphasis ? '' : ' stroke-dasharray="4 3"'}/>`,
+    );
+    if (s.emphasis)
+      for (const p of s.points)
+        parts.push(
+          `<circle cx="${sx(p.x).toFixed(1)}" cy="${sy(p.y).toFixed(1)}" r="3" fill="${color}"><title>${escape(`${s.name}: ${(p.y * 100).toFixed(1)}% at ${p.x}`)}</title></circle>`,
+        );
     const last = s.points.at(-1);
-    parts.push(`<line x1="${WIDTH - MARGIN.right + 14}" x2="${WIDTH - MARGIN.right + 32}" y1="${MARGIN.top + 8 + i * 20}" y2="${MARGIN.top + 8 + i * 20}" stroke="${color}" stroke-width="${s.emphasis ? 2.5 : 1.2}"${s.emphasis ? '' : ' stroke-dasharray="4 3"'}/>`);
-    parts.push(`<text x="${WIDTH - MARGIN.right + 38}" y="${MARGIN.top + 12 + i * 20}" fill="#212529">${escape(s.name)}${last ? ` ${(last.y * 100).toFixed(1)}%` : ''}</text>`);
+    parts.push(
+      `<line x1="${WIDTH - MARGIN.right + 14}" x2="${WIDTH - MARGIN.right + 32}" y1="${MARGIN.top + 8 + i * 20}" y2="${MARGIN.top + 8 + i * 20}" stroke="${color}" stroke-width="${s.emphasis ? 2.5 : 1.2}"${s.emphasis ? '' : ' stroke-dasharray="4 3"'}/>`,
+    );
+    parts.push(
+      `<text x="${WIDTH - MARGIN.right + 38}" y="${MARGIN.top + 12 + i * 20}" fill="#212529">${escape(s.name)}${last ? ` ${(last.y * 100).toFixed(1)}%` : ''}</text>`,
+    );
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
@@ -70,7 +80,10 @@ export function curveSvg(curve, heldOut) {
     xLabel: 'training emails (the seed set, then every span so far)',
     series: [
       { name: 'all', emphasis: true, points: curve.map((c) => ({ x: c.examples, y: c.accuracy })) },
-      ...slices.map((slice) => ({ name: slice, points: curve.filter((c) => c.slices[slice] !== undefined).map((c) => ({ x: c.examples, y: c.slices[slice] })) })),
+      ...slices.map((slice) => ({
+        name: slice,
+        points: curve.filter((c) => c.slices[slice] !== undefined).map((c) => ({ x: c.examples, y: c.slices[slice] })),
+      })),
     ],
   });
 }

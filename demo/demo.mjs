@@ -82,7 +82,6 @@ const sliceText = (slices) =>
     .map(([k, v]) => `${k} ${percent(v)}`)
     .join(', ');
 
-
 let server;
 let stopping = false;
 
@@ -90,7 +89,14 @@ function startServer() {
   mkdirSync(dataDir, { recursive: true });
   const logFile = path.join(dataDir, 'demo-server.log');
   const out = createWriteStream(logFile, { flags: 'a' });
-  const env = { LOG_LEVEL: 'warn', ...process.env, PORT: String(port), BACKFLOW_DATA_DIR: dataDir, BACKFLOW_ADMIN_EMAIL: admin.email, BACKFLOW_ADMIN_PASSWORD: admin.password };
+  const env = {
+    LOG_LEVEL: 'warn',
+    ...process.env,
+    PORT: String(port),
+    BACKFLOW_DATA_DIR: dataDir,
+    BACKFLOW_ADMIN_EMAIL: admin.email,
+    BACKFLOW_ADMIN_PASSWORD: admin.password,
+  };
   server = spawn(process.execPath, ['--max-semi-space-size=64', path.join(root, 'server/dist/main.js')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   server.stdout.pipe(out);
   server.stderr.pipe(out);
@@ -141,7 +147,6 @@ async function shutdown(signal) {
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, (s) => void shutdown(s));
 
-
 function projectSettings(slug, name, routing) {
   return {
     slug,
@@ -186,10 +191,13 @@ async function ensureMember(adminApi, slug, account, role) {
 async function createKey(adminApi, slug, name, scopes) {
   const key = await adminApi.post(`/api/v1/projects/${slug}/api-keys`, { name, scopes });
   // revoked on the way out, when the server is still there to hear it (Ctrl-C reaches it too)
-  cleanups.push(() => fetch(`${baseUrl}/api/v1/projects/${slug}/api-keys/${key.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminApi.token}` } }).catch(() => undefined));
+  cleanups.push(() =>
+    fetch(`${baseUrl}/api/v1/projects/${slug}/api-keys/${key.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminApi.token}` } }).catch(
+      () => undefined,
+    ),
+  );
   return key.secret;
 }
-
 
 /** Exports what is labeled as the next span, waits for it, downloads its TFRecord files and reads them back. */
 async function landSpan(adminApi, exportApi, slug) {
@@ -217,10 +225,15 @@ const sourcesOf = (rows) => {
     .join(', ');
 };
 
-
 async function setUp() {
   log(`starting Backflow on ${baseUrl} (data in ${dataDir}${process.env.DATABASE_URL ? ', PostgreSQL at DATABASE_URL' : ', embedded PostgreSQL'})`);
-  if (await fetch(`${baseUrl}/healthz`).then(() => true, () => false)) throw new Error(`something already answers on port ${port}: stop it, or set PORT`);
+  if (
+    await fetch(`${baseUrl}/healthz`).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new Error(`something already answers on port ${port}: stop it, or set PORT`);
   const logFile = startServer();
   await waitForHealth(180_000);
   log(`Backflow is up (server log: ${logFile})`);
@@ -228,7 +241,9 @@ async function setUp() {
   try {
     token = await signIn(baseUrl, admin.email, admin.password);
   } catch (error) {
-    throw new Error(`cannot sign in as ${admin.email}: ${error.message}. This database has another admin: set BACKFLOW_ADMIN_EMAIL and BACKFLOW_ADMIN_PASSWORD to theirs, or BACKFLOW_DATA_DIR to a new directory.`);
+    throw new Error(
+      `cannot sign in as ${admin.email}: ${error.message}. This database has another admin: set BACKFLOW_ADMIN_EMAIL and BACKFLOW_ADMIN_PASSWORD to theirs, or BACKFLOW_DATA_DIR to a new directory.`,
+    );
   }
   const adminApi = Object.assign(api(baseUrl, token), { token });
   return adminApi;
@@ -239,7 +254,14 @@ async function runLoop(adminApi) {
   const corpus = loadCorpus({ seed: options.seed, seedSize: options.seedSize });
   const truthByKey = new Map([...corpus.seed, ...corpus.traffic, ...corpus.test].map((email) => [email.key, email.label]));
   // enough exploration that the monitoring page's estimate for all traffic rests on more than a handful of labels
-  const routing = { strategy: 'entropy', targetRate: 0.08, explorationRate: 0.05, budget: { perHour: 2_000 }, contradictionConfidence: 0.8, dedupeWindowMinutes: 60 };
+  const routing = {
+    strategy: 'entropy',
+    targetRate: 0.08,
+    explorationRate: 0.05,
+    budget: { perHour: 2_000 },
+    contradictionConfidence: 0.8,
+    dedupeWindowMinutes: 60,
+  };
   const state = await ensureProject(adminApi, projectSettings(slug, 'Spam filter (demo)', routing));
   const simulated = Array.from({ length: options.raters }, (_, i) => simulatedRaterAccount(i + 1));
   for (const account of [...PEOPLE, ...simulated]) await ensureMember(adminApi, slug, account, 'rater');
@@ -260,7 +282,9 @@ ${PEOPLE.map((p) => `    rater    ${p.email} / ${p.password}`).join('\n')}
   const curve = [];
   const first = evaluate(model, test);
   curve.push({ version: model.version, span: 0, examples: model.examples, ...first });
-  log(`model v1 trained on ${corpus.seed.length} seed emails: accuracy ${percent(first.accuracy)} on ${test.length} held-out emails (${sliceText(first.slices)})`);
+  log(
+    `model v1 trained on ${corpus.seed.length} seed emails: accuracy ${percent(first.accuracy)} on ${test.length} held-out emails (${sliceText(first.slices)})`,
+  );
 
   const random = randomSource(options.seed + 7);
   let rejected = 0;
@@ -284,7 +308,14 @@ ${PEOPLE.map((p) => `    rater    ${p.email} / ${p.password}`).join('\n')}
   const raters = [];
   for (const account of simulated) {
     const raterToken = await signIn(baseUrl, account.email, account.password);
-    const rater = new SimulatedRater({ client: api(baseUrl, raterToken), project: slug, email: account.email, truthByKey, accuracy: options.raterAccuracy, random: randomSource(options.seed * 31 + raters.length) });
+    const rater = new SimulatedRater({
+      client: api(baseUrl, raterToken),
+      project: slug,
+      email: account.email,
+      truthByKey,
+      accuracy: options.raterAccuracy,
+      random: randomSource(options.seed * 31 + raters.length),
+    });
     raters.push(rater);
     void rater.run((r, error) => stopping || log(`${r.email}: ${error.message}`));
   }
@@ -314,7 +345,9 @@ ${PEOPLE.map((p) => `    rater    ${p.email} / ${p.password}`).join('\n')}
     const table = curveTable(curve);
     writeFileSync(path.join(dataDir, 'demo-curve.md'), `${table}\n`);
     writeFileSync(path.join(dataDir, 'demo-curve.svg'), curveSvg(curve, test.length));
-    console.log(`\naccuracy on ${test.length} held-out emails by model version (also in ${path.join(dataDir, 'demo-curve.md')}, charted in demo-curve.svg):\n${table}\n`);
+    console.log(
+      `\naccuracy on ${test.length} held-out emails by model version (also in ${path.join(dataDir, 'demo-curve.md')}, charted in demo-curve.svg):\n${table}\n`,
+    );
   });
   const training = [...corpus.seed];
   let labelsAtLastSpan = 0;
@@ -332,7 +365,9 @@ ${PEOPLE.map((p) => `    rater    ${p.email} / ${p.password}`).join('\n')}
       const tasks = operations?.points.reduce((n, p) => n + p.created, 0);
       const open = operations?.points.at(-1)?.open;
       const queue = operations ? `, tasks ${tasks} (open ${open ?? 0})` : '';
-      log(`predictions sent ${sent}, feedback events ${feedback.sent} (client: ${stats.accepted} stored, ${stats.buffered} buffered)${queue}, simulated answers ${raters.reduce((n, r) => n + r.answers, 0)}, model ${model.version}`);
+      log(
+        `predictions sent ${sent}, feedback events ${feedback.sent} (client: ${stats.accepted} stored, ${stats.buffered} buffered)${queue}, simulated answers ${raters.reduce((n, r) => n + r.answers, 0)}, model ${model.version}`,
+      );
     }
     const due = labels - labelsAtLastSpan >= options.spanEvery || Date.now() - lastSpanAt >= options.spanMinutes * 60_000;
     if (!due) continue;
@@ -347,7 +382,9 @@ ${PEOPLE.map((p) => `    rater    ${p.email} / ${p.password}`).join('\n')}
     const result = evaluate(model, test);
     curve.push({ version, span: landed.span, examples: training.length, ...result });
     log(`span ${landed.span} landed: ${landed.rows.length} labels (${sourcesOf(landed.rows)}), read back from its TFRecord files`);
-    log(`model ${version} trained on ${training.length} emails (seed + spans 1-${landed.span}): accuracy ${percent(result.accuracy)} (${sliceText(result.slices)}); deployed`);
+    log(
+      `model ${version} trained on ${training.length} emails (seed + spans 1-${landed.span}): accuracy ${percent(result.accuracy)} (${sliceText(result.slices)}); deployed`,
+    );
     console.log(curveTable(curve.length > 12 ? [curve[0], ...curve.slice(-11)] : curve));
   }
 }
@@ -356,10 +393,12 @@ function curveTable(curve) {
   const slices = [...new Set(curve.flatMap((c) => Object.keys(c.slices)))].sort();
   const header = `| model | trained after | training emails | accuracy | ${slices.join(' | ')} |`;
   const rule = `| --- | --- | ---: | ---: | ${slices.map(() => '---:').join(' | ')} |`;
-  const rows = curve.map((c) => `| ${c.version} | ${c.span === 0 ? 'seed' : `span ${c.span}`} | ${c.examples} | ${percent(c.accuracy)} | ${slices.map((s) => (c.slices[s] === undefined ? '' : percent(c.slices[s]))).join(' | ')} |`);
+  const rows = curve.map(
+    (c) =>
+      `| ${c.version} | ${c.span === 0 ? 'seed' : `span ${c.span}`} | ${c.examples} | ${percent(c.accuracy)} | ${slices.map((s) => (c.slices[s] === undefined ? '' : percent(c.slices[s]))).join(' | ')} |`,
+  );
   return [header, rule, ...rows].join('\n');
 }
-
 
 /**
  * The same loop in rounds, once per routing policy on a fresh project: a batch of traffic, then at most
@@ -386,7 +425,12 @@ async function runPolicy(adminApi, policy, corpus, truthByKey) {
     speed: 0,
   });
   const exportApi = api(baseUrl, await createKey(adminApi, slug, 'compare trainer', ['export:read']));
-  const backflow = new BackflowClient({ baseUrl, apiKey: await createKey(adminApi, slug, 'compare model server', ['ingest']), project: slug, onError: (error) => log(`ingest error: ${error.message}`) });
+  const backflow = new BackflowClient({
+    baseUrl,
+    apiKey: await createKey(adminApi, slug, 'compare model server', ['ingest']),
+    project: slug,
+    onError: (error) => log(`ingest error: ${error.message}`),
+  });
 
   const training = [...corpus.seed];
   let model = trainModel(training, 'v1');
@@ -394,7 +438,12 @@ async function runPolicy(adminApi, policy, corpus, truthByKey) {
   let spent = 0;
   for (let round = 0; round < options.compareRounds && !stopping; round++) {
     for (const email of corpus.traffic.slice(round * batch, (round + 1) * batch)) {
-      backflow.predict({ model: { name: 'spam-filter', version: model.version }, input: { subject: email.subject, sender: email.sender, body: email.body, format: email.format }, scores: model.predict(email), slice: { format: email.format } });
+      backflow.predict({
+        model: { name: 'spam-filter', version: model.version },
+        input: { subject: email.subject, sender: email.sender, body: email.body, format: email.format },
+        scores: model.predict(email),
+        slice: { format: email.format },
+      });
     }
     await backflow.flush();
     let labeled = 0;
@@ -413,9 +462,12 @@ async function runPolicy(adminApi, policy, corpus, truthByKey) {
 
 async function runCompare(adminApi) {
   const corpus = loadCorpus({ seed: options.seed, seedSize: options.seedSize });
-  if (options.compareRounds * options.compareBatch > corpus.traffic.length) throw new Error(`--compare-rounds × --compare-batch must be at most ${corpus.traffic.length}`);
+  if (options.compareRounds * options.compareBatch > corpus.traffic.length)
+    throw new Error(`--compare-rounds × --compare-batch must be at most ${corpus.traffic.length}`);
   const truthByKey = new Map([...corpus.seed, ...corpus.traffic, ...corpus.test].map((email) => [email.key, email.label]));
-  log(`compare: ${options.compareRounds} rounds of ${options.compareBatch} predictions, at most ${options.compareLabels} labels per round (rater accuracy ${options.raterAccuracy}), accuracy on ${corpus.test.length} held-out emails`);
+  log(
+    `compare: ${options.compareRounds} rounds of ${options.compareBatch} predictions, at most ${options.compareLabels} labels per round (rater accuracy ${options.raterAccuracy}), accuracy on ${corpus.test.length} held-out emails`,
+  );
   const uncertainty = await runPolicy(adminApi, 'uncertainty', corpus, truthByKey);
   const random = await runPolicy(adminApi, 'random', corpus, truthByKey);
   const lines = ['| round | labels (uncertainty) | accuracy (uncertainty) | labels (random) | accuracy (random) |', '| ---: | ---: | ---: | ---: | ---: |'];
@@ -426,9 +478,10 @@ async function runCompare(adminApi) {
   }
   const chart = path.join(dataDir, 'demo-compare.svg');
   writeFileSync(chart, compareSvg({ uncertainty, random }, corpus.test.length));
-  console.log(`\nAccuracy per labels spent, same seed set, traffic and budget (${options.seedSize} seed emails, ${options.compareLabels} labels per round of ${options.compareBatch} predictions; charted in ${chart}):\n\n${lines.join('\n')}\n`);
+  console.log(
+    `\nAccuracy per labels spent, same seed set, traffic and budget (${options.seedSize} seed emails, ${options.compareLabels} labels per round of ${options.compareBatch} predictions; charted in ${chart}):\n\n${lines.join('\n')}\n`,
+  );
 }
-
 
 try {
   const adminApi = await setUp();

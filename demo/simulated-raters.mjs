@@ -34,7 +34,11 @@ export class SimulatedRater {
     const spent = readingTimeMs(task.input, this.random, this.speed);
     if (spent > 0) await sleep(spent);
     const label = raterAnswer(this.truthByKey.get(inputKey(task.input)), this.accuracy, this.random);
-    const reply = await this.client.post(`/api/v1/projects/${this.project}/tasks/${task.id}/annotations`, { id: randomUUID(), label, timeSpentMs: Math.round(spent) });
+    const reply = await this.client.post(`/api/v1/projects/${this.project}/tasks/${task.id}/annotations`, {
+      id: randomUUID(),
+      label,
+      timeSpentMs: Math.round(spent),
+    });
     this.answers++;
     if (reply.taskState === 'completed') this.labels++;
     return true;

@@ -62,7 +62,9 @@ function htmlToText(html) {
     .replace(/<!--[\s\S]*?-->/g, ' ')
     .replace(/<br\s*\/?>|<\/p>|<\/div>|<\/tr>/gi, '\n')
     .replace(/<[^>]+>/g, ' ')
-    .replace(/&(#\d+|[a-z]+);/gi, (whole, name) => (name[0] === '#' ? String.fromCharCode(Number(name.slice(1)) % 65_536) : (ENTITIES[name.toLowerCase()] ?? whole)));
+    .replace(/&(#\d+|[a-z]+);/gi, (whole, name) =>
+      name[0] === '#' ? String.fromCharCode(Number(name.slice(1)) % 65_536) : (ENTITIES[name.toLowerCase()] ?? whole),
+    );
 }
 
 function decodePart(part, fields) {
@@ -85,7 +87,8 @@ function bodyText(body, fields) {
       const { head, body: content } = headerBlock(part.replace(/^\r?\n/, ''));
       return { fields: headers(head), content };
     });
-  const chosen = parts.find((p) => /^text\/plain/i.test(p.fields['content-type'] ?? 'text/plain')) ?? parts.find((p) => /^text\/html/i.test(p.fields['content-type'] ?? ''));
+  const chosen =
+    parts.find((p) => /^text\/plain/i.test(p.fields['content-type'] ?? 'text/plain')) ?? parts.find((p) => /^text\/html/i.test(p.fields['content-type'] ?? ''));
   return chosen ? decodePart(chosen.content, chosen.fields) : '';
 }
 
@@ -96,7 +99,12 @@ function formatOf(contentType) {
 
 function senderDomain(from) {
   const address = /<([^>]+)>/.exec(from)?.[1] ?? /[^\s"<>]+@[^\s"<>]+/.exec(from)?.[0] ?? '';
-  return address.split('@')[1]?.toLowerCase().replace(/[^a-z0-9.-]/g, '') ?? '';
+  return (
+    address
+      .split('@')[1]
+      ?.toLowerCase()
+      .replace(/[^a-z0-9.-]/g, '') ?? ''
+  );
 }
 
 // control characters and lone UTF-16 halves (from numeric entities) are text PostgreSQL refuses to store
@@ -116,7 +124,9 @@ export function parseEmail(raw) {
     .replace(/\n{3,}/g, '\n\n')
     .trim();
   return {
-    subject: decodeWords(fields.subject ?? '').replace(UNSTORABLE, '').slice(0, 300),
+    subject: decodeWords(fields.subject ?? '')
+      .replace(UNSTORABLE, '')
+      .slice(0, 300),
     sender: domain || 'unknown',
     body: text.length > BODY_CHARS ? `${text.slice(0, BODY_CHARS)}…` : text,
     format: formatOf(fields['content-type'] ?? 'text/plain'),
@@ -126,7 +136,9 @@ export function parseEmail(raw) {
 
 /** The key a rater's task is matched to its email by: the same fields the prediction's input carries. */
 export function inputKey(input) {
-  return createHash('sha256').update(JSON.stringify([input.subject, input.sender, input.body])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([input.subject, input.sender, input.body]))
+    .digest('hex');
 }
 
 /**

@@ -28,7 +28,17 @@ function newest(path) {
 }
 
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-run(process.execPath, [tsc, '-b', 'server/tsconfig.json', 'libs/client-ts/tsconfig.json', 'libs/sampling/tsconfig.json', 'libs/agreement/tsconfig.json', 'libs/drift/tsconfig.json', 'libs/tfrecord/tsconfig.json', ...(force ? ['--force'] : [])]);
+run(process.execPath, [
+  tsc,
+  '-b',
+  'server/tsconfig.json',
+  'libs/client-ts/tsconfig.json',
+  'libs/sampling/tsconfig.json',
+  'libs/agreement/tsconfig.json',
+  'libs/drift/tsconfig.json',
+  'libs/tfrecord/tsconfig.json',
+  ...(force ? ['--force'] : []),
+]);
 
 if (!args.has('--server-only')) {
   const built = join(root, 'client', 'dist', 'index.html');

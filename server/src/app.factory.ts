@@ -54,7 +54,11 @@ function hardenRequests(app: NestFastifyApplication, { config }: AppContext): vo
     route.config = { ...route.config, access };
   });
   fastify.addHook('onRequest', async (request) => {
-    if (!SAFE_METHODS.has(request.method) && credentialOf(request)?.carrier !== 'header' && !isSameSite(request.headers, config.http.allowedOrigins, config.trustProxy)) {
+    if (
+      !SAFE_METHODS.has(request.method) &&
+      credentialOf(request)?.carrier !== 'header' &&
+      !isSameSite(request.headers, config.http.allowedOrigins, config.trustProxy)
+    ) {
       throw AuthErrors.crossSite(String(requestOrigin(request.headers) ?? 'another site'));
     }
     const access = request.routeOptions.config.access;
@@ -135,11 +139,12 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
   fastify.removeContentTypeParser('text/plain');
   // then every body is screened for text PostgreSQL cannot store and for nesting past MAX_JSON_DEPTH,
   // except on routes that check item by item (the raw text tells them whether they need to)
-  const screened = (request: FastifyRequest, raw: Buffer | string, done: (error: Error | null, value?: unknown) => void) => (error: Error | null, value?: unknown) => {
-    if (error) return done(error);
-    const hazard = screenJsonBody(raw, value, request.routeOptions.config?.[VALIDATES_ITEMS] === true);
-    done(hazard ? new DomainError(hazard.code, hazard.message, 400, hazard.field) : null, value);
-  };
+  const screened =
+    (request: FastifyRequest, raw: Buffer | string, done: (error: Error | null, value?: unknown) => void) => (error: Error | null, value?: unknown) => {
+      if (error) return done(error);
+      const hazard = screenJsonBody(raw, value, request.routeOptions.config?.[VALIDATES_ITEMS] === true);
+      done(hazard ? new DomainError(hazard.code, hazard.message, 400, hazard.field) : null, value);
+    };
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
     const items = body.length >= SLICED_JSON_MIN_BYTES ? parseJsonArrayInSlices(body, (text) => parseJsonText(request, text)) : undefined;
@@ -147,7 +152,9 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
     else parseJson(request, body.toString('utf8'), screened(request, body, done));
   });
   // a CloudEvent in structured mode (the KServe / Seldon logger sink): JSON, parsed the same way
-  fastify.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, (request, body, done) => parseJson(request, body as string, screened(request, body as string, done)));
+  fastify.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, (request, body, done) =>
+    parseJson(request, body as string, screened(request, body as string, done)),
+  );
   // NDJSON bodies reach the handler as the raw stream: read line by line, never held whole
   fastify.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
   fastify.addHook('onSend', async (request, reply) => {

@@ -89,7 +89,13 @@ program
   .requiredOption('--name <name>')
   .requiredOption('--scopes <scopes>', 'comma-separated: ingest, export:read')
   .action(async (options: { project: string; name: string; scopes: string }) => {
-    const request = parse(CreateApiKeyRequest, { name: options.name, scopes: options.scopes.split(',').map((s) => s.trim()).filter(Boolean) });
+    const request = parse(CreateApiKeyRequest, {
+      name: options.name,
+      scopes: options.scopes
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    });
     const key = await withApp(async (app) => {
       const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project));
       return app.get(ApiKeysService).create(project.id, request, CLI_ACTOR);
@@ -125,15 +131,19 @@ program
     print(key, program.opts().json, () => `revoked ${key.id} (${key.name}) at ${key.revokedAt}`);
   });
 
-program
-  .command('projects:list')
-  .action(async () => {
-    const projects = await withApp((app) => app.get(ProjectsService).listFor({ userId: '', role: 'admin' }));
-    const rows = projects.map(({ project }) => ({ slug: project.slug, name: project.name, taskType: project.taskType, labels: project.labels.map((l) => l.name), overlap: project.overlap }));
-    print(rows, program.opts().json, () =>
-      rows.length === 0 ? 'no projects' : rows.map((p) => `${p.slug.padEnd(24)} ${p.name}  (${p.labels.join(' / ')}, overlap ${p.overlap})`).join('\n'),
-    );
-  });
+program.command('projects:list').action(async () => {
+  const projects = await withApp((app) => app.get(ProjectsService).listFor({ userId: '', role: 'admin' }));
+  const rows = projects.map(({ project }) => ({
+    slug: project.slug,
+    name: project.name,
+    taskType: project.taskType,
+    labels: project.labels.map((l) => l.name),
+    overlap: project.overlap,
+  }));
+  print(rows, program.opts().json, () =>
+    rows.length === 0 ? 'no projects' : rows.map((p) => `${p.slug.padEnd(24)} ${p.name}  (${p.labels.join(' / ')}, overlap ${p.overlap})`).join('\n'),
+  );
+});
 
 program
   .command('export')
@@ -144,29 +154,42 @@ program
     const span = options.span === undefined ? undefined : parse(z.coerce.number().int().min(1), options.span);
     const json = program.opts().json;
     // the bar goes to stderr, so --json output on stdout stays clean
-    const bar = new SingleBar({ format: 'exporting [{bar}] {percentage}% | {value}/{total} rows | {duration}s', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 2_000, hideCursor: true });
+    const bar = new SingleBar({
+      format: 'exporting [{bar}] {percentage}% | {value}/{total} rows | {duration}s',
+      stream: process.stderr,
+      noTTYOutput: true,
+      notTTYSchedule: 2_000,
+      hideCursor: true,
+    });
     let started = false;
     const exported = await withApp(async (app) => {
       const project = await app.get(ProjectsService).getBySlug(parse(Slug, slug));
-      return app.get(ExportsService).run(project, { span }, {
-        onProgress: (rows, total) => {
-          if (!started) {
-            bar.start(total, 0);
-            started = true;
-          }
-          bar.update(rows);
+      return app.get(ExportsService).run(
+        project,
+        { span },
+        {
+          onProgress: (rows, total) => {
+            if (!started) {
+              bar.start(total, 0);
+              started = true;
+            }
+            bar.update(rows);
+          },
         },
-      });
+      );
     }).finally(() => started && bar.stop());
     if (!exported) return print({ exported: null }, json, () => 'nothing to export: every label is in a span already');
     const warnings = exported.manifest.warnings ?? [];
-    print({ span: exported.span, version: exported.version, rows: exported.rows, directory: exported.directory, files: exported.manifest.files, warnings }, json, () =>
-      [
-        `span ${exported.span} version ${exported.version}: ${exported.rows} rows (train ${exported.manifest.splits.train}, eval ${exported.manifest.splits.eval})`,
-        `  ${exported.directory}`,
-        ...exported.manifest.files.map((f) => `  ${f.path}  ${f.rows} rows  ${f.bytes} bytes`),
-        ...warnings.map((w) => `  warning: ${w}`),
-      ].join('\n'),
+    print(
+      { span: exported.span, version: exported.version, rows: exported.rows, directory: exported.directory, files: exported.manifest.files, warnings },
+      json,
+      () =>
+        [
+          `span ${exported.span} version ${exported.version}: ${exported.rows} rows (train ${exported.manifest.splits.train}, eval ${exported.manifest.splits.eval})`,
+          `  ${exported.directory}`,
+          ...exported.manifest.files.map((f) => `  ${f.path}  ${f.rows} rows  ${f.bytes} bytes`),
+          ...warnings.map((w) => `  warning: ${w}`),
+        ].join('\n'),
     );
   });
 

@@ -17,7 +17,18 @@ app.post('/predictions', async (request, reply) => {
   const result = await pool.query(
     `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, occurred_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
-    [projectId, p.id, p.model.name, p.model.version, JSON.stringify(p.input), JSON.stringify(scores), predicted, scores[predicted], JSON.stringify(p.slice ?? {}), p.timestamp ?? new Date().toISOString()],
+    [
+      projectId,
+      p.id,
+      p.model.name,
+      p.model.version,
+      JSON.stringify(p.input),
+      JSON.stringify(scores),
+      predicted,
+      scores[predicted],
+      JSON.stringify(p.slice ?? {}),
+      p.timestamp ?? new Date().toISOString(),
+    ],
   );
   reply.status(result.rowCount ? 201 : 200);
   return { id: p.id, accepted: result.rowCount, duplicates: 1 - result.rowCount };

@@ -46,10 +46,14 @@ async function seed(databaseUrl, projectId, rows) {
 /** The CLI's export in its own process: seconds, rows, and its peak RSS (VmHWM) sampled until it exits. */
 async function cliExport(databaseUrl, exportRoot, slug) {
   const started = process.hrtime.bigint();
-  const child = spawn(process.execPath, [...(process.env.BENCH_EXPORT_NODE_ARGS?.split(' ') ?? []), path.join(root, 'server/dist/cli.js'), '--json', 'export', slug], {
-    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, EXPORT_ROOT: exportRoot, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...(process.env.BENCH_EXPORT_NODE_ARGS?.split(' ') ?? []), path.join(root, 'server/dist/cli.js'), '--json', 'export', slug],
+    {
+      env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, EXPORT_ROOT: exportRoot, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c) => (stdout += c));
@@ -98,8 +102,17 @@ export async function run(log) {
   try {
     const { token } = await api(server.url, 'POST', '/api/v1/auth/login', ADMIN);
     const projects = {};
-    for (const [slug, rows] of [['export-small', SMALL], ['export-large', LARGE]]) {
-      const created = await api(server.url, 'POST', '/api/v1/projects', { slug, name: slug, taskType: 'single_label', labels: [{ name: 'ham' }, { name: 'spam' }], export: { formats: ['tfrecord'] } }, token);
+    for (const [slug, rows] of [
+      ['export-small', SMALL],
+      ['export-large', LARGE],
+    ]) {
+      const created = await api(
+        server.url,
+        'POST',
+        '/api/v1/projects',
+        { slug, name: slug, taskType: 'single_label', labels: [{ name: 'ham' }, { name: 'spam' }], export: { formats: ['tfrecord'] } },
+        token,
+      );
       log(`seeding ${rows.toLocaleString('en-US')} labeled rows into ${slug}`);
       await seed(database.url, created.id, rows);
       projects[slug] = created.id;
@@ -114,7 +127,9 @@ export async function run(log) {
     log(`exporting ${LARGE.toLocaleString('en-US')} rows`);
     const large = await cliExport(database.url, exportRoot, 'export-large');
     const mb = (bytes) => (bytes / 2 ** 20).toFixed(0);
-    log(`export ${large.rows} rows in ${large.seconds.toFixed(1)} s (${Math.round(large.rows / large.seconds)} rows/s, peak RSS ${mb(large.peakRss)} MiB); COPY TO STDOUT ${copy.seconds.toFixed(1)} s (${Math.round(LARGE / copy.seconds)} rows/s); ${small.rows} rows: peak RSS ${mb(small.peakRss)} MiB`);
+    log(
+      `export ${large.rows} rows in ${large.seconds.toFixed(1)} s (${Math.round(large.rows / large.seconds)} rows/s, peak RSS ${mb(large.peakRss)} MiB); COPY TO STDOUT ${copy.seconds.toFixed(1)} s (${Math.round(LARGE / copy.seconds)} rows/s); ${small.rows} rows: peak RSS ${mb(small.peakRss)} MiB`,
+    );
     return [
       {
         figure: `export of ${LARGE.toLocaleString('en-US')} rows to TFRecord.gz, CLI process (${Math.round(large.rows / large.seconds).toLocaleString('en-US')} rows/s; COPY TO STDOUT of the same rows: ${Math.round(LARGE / copy.seconds).toLocaleString('en-US')} rows/s)`,

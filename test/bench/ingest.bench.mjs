@@ -20,22 +20,42 @@ const CONNECTIONS = 16;
 
 async function inParallel(items, workers, work) {
   let next = 0;
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (next < items.length) await work(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
 }
 
 function copyText(projectId, p) {
   const predicted = Object.keys(p.scores).reduce((a, b) => (p.scores[a] >= p.scores[b] ? a : b));
   const escape = (s) => s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
-  return [projectId, p.id, p.model.name, p.model.version, escape(JSON.stringify(p.input)), escape(JSON.stringify(p.scores)), predicted, p.scores[predicted], escape(JSON.stringify(p.slice)), '\\N', p.timestamp].join('\t') + '\n';
+  return (
+    [
+      projectId,
+      p.id,
+      p.model.name,
+      p.model.version,
+      escape(JSON.stringify(p.input)),
+      escape(JSON.stringify(p.scores)),
+      predicted,
+      p.scores[predicted],
+      escape(JSON.stringify(p.slice)),
+      '\\N',
+      p.timestamp,
+    ].join('\t') + '\n'
+  );
 }
 
 async function batchIngest(url, slug, key) {
   const bodies = Array.from({ length: BATCHES }, () => JSON.stringify(Array.from({ length: BATCH }, prediction)));
   const warmup = Array.from({ length: 4 }, () => JSON.stringify(Array.from({ length: BATCH }, prediction)));
   const send = async (body) => {
-    const response = await fetch(`${url}/api/v1/projects/${slug}/predictions/batch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body });
+    const response = await fetch(`${url}/api/v1/projects/${slug}/predictions/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body,
+    });
     const reply = await response.json();
     if (reply.accepted !== BATCH) throw new Error(`batch not accepted: ${JSON.stringify(reply).slice(0, 200)}`);
   };
@@ -54,7 +74,11 @@ async function rawCopy(databaseUrl, projectId) {
   const copy = async (payload) => {
     const client = await pool.connect();
     try {
-      const stream = client.query(copyFrom(`COPY predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at) FROM STDIN`));
+      const stream = client.query(
+        copyFrom(
+          `COPY predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at) FROM STDIN`,
+        ),
+      );
       await pipeline(Readable.from([payload]), stream);
     } finally {
       client.release();
@@ -83,9 +107,19 @@ async function load(url, headers) {
 
 async function startBare(databaseUrl, projectId) {
   const port = await freePort();
-  const child = fork(path.join(root, 'test/bench/bare-server.mjs'), { env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, PROJECT_ID: projectId, PORT: String(port) }, stdio: 'ignore' });
+  const child = fork(path.join(root, 'test/bench/bare-server.mjs'), {
+    env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, PROJECT_ID: projectId, PORT: String(port) },
+    stdio: 'ignore',
+  });
   await new Promise((resolve) => child.once('message', resolve));
-  return { url: `http://127.0.0.1:${port}`, stop: () => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGTERM'); }) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 export async function run(log) {
@@ -99,7 +133,10 @@ export async function run(log) {
       const rate = await run();
       const per = (seconds) => ((seconds * 1000) / (BATCHES * BATCH)) * 1000;
       const used = process.cpuUsage(own);
-      return { rate, text: `PostgreSQL ${per(postgresCpuSeconds(database.dataDir) - pg).toFixed(0)} ms${pid ? `, server ${per(cpuSecondsOf(pid) - srv).toFixed(0)} ms` : ''}, sender ${per((used.user + used.system) / 1e6).toFixed(0)} ms of CPU per 1,000 rows` };
+      return {
+        rate,
+        text: `PostgreSQL ${per(postgresCpuSeconds(database.dataDir) - pg).toFixed(0)} ms${pid ? `, server ${per(cpuSecondsOf(pid) - srv).toFixed(0)} ms` : ''}, sender ${per((used.user + used.system) / 1e6).toFixed(0)} ms of CPU per 1,000 rows`,
+      };
     };
     // alternate the two, twice, as the single-prediction runs below do: a writer that always came
     // second would meet a table grown by the first one, and the autovacuum its rows set off
@@ -129,8 +166,23 @@ export async function run(log) {
     }
     await bare.stop();
     return [
-      { figure: 'batch ingest (HTTP, 1,000/batch)', value: batchRate, unit: 'rows/s', baseline: 'raw COPY, same rows and table', baselineValue: copyRate, target: 0.5, cpu: { copy: copy.text, batch: batch.text } },
-      { figure: `single ingest (${CONNECTIONS} clients)`, value: mean(singleRates), unit: 'req/s', baseline: 'bare Fastify + pg INSERT', baselineValue: mean(bareRates), target: 0.7 },
+      {
+        figure: 'batch ingest (HTTP, 1,000/batch)',
+        value: batchRate,
+        unit: 'rows/s',
+        baseline: 'raw COPY, same rows and table',
+        baselineValue: copyRate,
+        target: 0.5,
+        cpu: { copy: copy.text, batch: batch.text },
+      },
+      {
+        figure: `single ingest (${CONNECTIONS} clients)`,
+        value: mean(singleRates),
+        unit: 'req/s',
+        baseline: 'bare Fastify + pg INSERT',
+        baselineValue: mean(bareRates),
+        target: 0.7,
+      },
     ];
   } finally {
     await server.stop();

@@ -21,14 +21,20 @@ const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(value
 const ms = () => Number(process.hrtime.bigint()) / 1e6;
 
 async function project(url, token, slug) {
-  const created = await api(url, 'POST', '/api/v1/projects', {
-    slug,
-    name: slug,
-    taskType: 'single_label',
-    labels: LABELS.map((name) => ({ name })),
-    routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
-    labeling: { goldRate: 0 },
-  }, token);
+  const created = await api(
+    url,
+    'POST',
+    '/api/v1/projects',
+    {
+      slug,
+      name: slug,
+      taskType: 'single_label',
+      labels: LABELS.map((name) => ({ name })),
+      routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
+      labeling: { goldRate: 0 },
+    },
+    token,
+  );
   const { secret } = await api(url, 'POST', `/api/v1/projects/${slug}/api-keys`, { name: 'bench', scopes: ['ingest'] }, token);
   return { id: created.id, slug, key: secret };
 }
@@ -124,7 +130,10 @@ async function rawRate(databaseUrl, target, people) {
 
 async function doubleClaims(databaseUrl, target) {
   const pool = new Pool({ connectionString: databaseUrl, max: 1 });
-  const { rows } = await pool.query(`SELECT count(*)::int AS n FROM (SELECT task_id FROM annotations WHERE project_id = $1 GROUP BY task_id HAVING count(*) > 1) d`, [target.id]);
+  const { rows } = await pool.query(
+    `SELECT count(*)::int AS n FROM (SELECT task_id FROM annotations WHERE project_id = $1 GROUP BY task_id HAVING count(*) > 1) d`,
+    [target.id],
+  );
   await pool.end();
   return rows[0].n;
 }
@@ -179,10 +188,16 @@ async function rawEchoLatency() {
   const child = fork(path.join(root, 'test/bench/bare-push-server.mjs'), { env: { PATH: process.env.PATH, PORT: String(port) }, stdio: 'ignore' });
   await new Promise((resolve) => child.once('message', resolve));
   const url = `http://127.0.0.1:${port}`;
-  const sockets = await Promise.all(Array.from({ length: CONNECTED }, () => new Promise((resolve) => {
-    const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
-    socket.once('connect', () => resolve(socket));
-  })));
+  const sockets = await Promise.all(
+    Array.from(
+      { length: CONNECTED },
+      () =>
+        new Promise((resolve) => {
+          const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+          socket.once('connect', () => resolve(socket));
+        }),
+    ),
+  );
   const samples = [];
   try {
     for (let i = 0; i < SAMPLES; i++) {
@@ -224,11 +239,34 @@ export async function run(log) {
     log(`push latency: ${SAMPLES} tasks created one at a time, ${CONNECTED} idle raters connected`);
     const { fromCreation: ours, endToEnd } = await pushLatency(server.url, gateway, people);
     const bare = await rawEchoLatency();
-    if (process.env.BENCH_DIST) for (const [name, xs] of [['created → assigned', ours], ['POST sent → assigned', endToEnd], ['bare echo', bare]]) log(`${name}: ${[0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 1].map((q) => `${q}=${quantile(xs, q).toFixed(1)}`).join(' ')}`);
-    log(`task created (its request acknowledged) → task:assigned p50 ${quantile(ours, 0.5).toFixed(1)} ms p99 ${quantile(ours, 0.99).toFixed(1)} ms; with the ingest (request sent → task:assigned) p50 ${quantile(endToEnd, 0.5).toFixed(1)} ms p99 ${quantile(endToEnd, 0.99).toFixed(1)} ms; bare socket.io echo p50 ${quantile(bare, 0.5).toFixed(1)} ms p99 ${quantile(bare, 0.99).toFixed(1)} ms`);
+    if (process.env.BENCH_DIST)
+      for (const [name, xs] of [
+        ['created → assigned', ours],
+        ['POST sent → assigned', endToEnd],
+        ['bare echo', bare],
+      ])
+        log(`${name}: ${[0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 1].map((q) => `${q}=${quantile(xs, q).toFixed(1)}`).join(' ')}`);
+    log(
+      `task created (its request acknowledged) → task:assigned p50 ${quantile(ours, 0.5).toFixed(1)} ms p99 ${quantile(ours, 0.99).toFixed(1)} ms; with the ingest (request sent → task:assigned) p50 ${quantile(endToEnd, 0.5).toFixed(1)} ms p99 ${quantile(endToEnd, 0.99).toFixed(1)} ms; bare socket.io echo p50 ${quantile(bare, 0.5).toFixed(1)} ms p99 ${quantile(bare, 0.99).toFixed(1)} ms`,
+    );
     return [
-      { figure: `claim + submit through the gateway (${RATERS} socket raters, 0 double claims)`, value: gatewayPairs, unit: 'tasks/s', baseline: `the same rows by raw SQL: SKIP LOCKED claim + answer, ${RATERS} connections`, baselineValue: rawPairs, target: 0.7 },
-      { figure: `task created → task:assigned p99 (${CONNECTED} raters; p50 ${quantile(ours, 0.5).toFixed(1)} ms; with the ingest p99 ${quantile(endToEnd, 0.99).toFixed(1)} ms)`, value: quantile(ours, 0.99), unit: 'ms', baseline: `socket.io echo (emit → ack) to a bare server process, p99 (p50 ${quantile(bare, 0.5).toFixed(1)} ms)`, baselineValue: quantile(bare, 0.99), target: 3, lowerIsBetter: true },
+      {
+        figure: `claim + submit through the gateway (${RATERS} socket raters, 0 double claims)`,
+        value: gatewayPairs,
+        unit: 'tasks/s',
+        baseline: `the same rows by raw SQL: SKIP LOCKED claim + answer, ${RATERS} connections`,
+        baselineValue: rawPairs,
+        target: 0.7,
+      },
+      {
+        figure: `task created → task:assigned p99 (${CONNECTED} raters; p50 ${quantile(ours, 0.5).toFixed(1)} ms; with the ingest p99 ${quantile(endToEnd, 0.99).toFixed(1)} ms)`,
+        value: quantile(ours, 0.99),
+        unit: 'ms',
+        baseline: `socket.io echo (emit → ack) to a bare server process, p99 (p50 ${quantile(bare, 0.5).toFixed(1)} ms)`,
+        baselineValue: quantile(bare, 0.99),
+        target: 3,
+        lowerIsBetter: true,
+      },
     ];
   } finally {
     await server.stop();

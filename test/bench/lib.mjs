@@ -60,7 +60,16 @@ export async function startServer(databaseUrl, env = {}, nodeArgs = []) {
   // the same flags as npm start
   const child = spawn(process.execPath, [...nodeArgs, '--max-semi-space-size=64', path.join(root, 'server/dist/main.js')], {
     cwd: root,
-    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', BACKFLOW_ADMIN_EMAIL: ADMIN.email, BACKFLOW_ADMIN_PASSWORD: ADMIN.password, ...env },
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      LOG_LEVEL: 'warn',
+      BACKFLOW_ADMIN_EMAIL: ADMIN.email,
+      BACKFLOW_ADMIN_PASSWORD: ADMIN.password,
+      ...env,
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
@@ -105,7 +114,13 @@ export async function api(url, method, route, body, token) {
 /** A project and an ingest key on a running server. */
 export async function setUpProject(url, slug = 'bench') {
   const { token } = await api(url, 'POST', '/api/v1/auth/login', ADMIN);
-  const project = await api(url, 'POST', '/api/v1/projects', { slug, name: 'Benchmark', taskType: 'single_label', labels: LABELS.map((name) => ({ name })) }, token);
+  const project = await api(
+    url,
+    'POST',
+    '/api/v1/projects',
+    { slug, name: 'Benchmark', taskType: 'single_label', labels: LABELS.map((name) => ({ name })) },
+    token,
+  );
   const key = await api(url, 'POST', `/api/v1/projects/${slug}/api-keys`, { name: 'bench', scopes: ['ingest'] }, token);
   return { projectId: project.id, slug, key: key.secret };
 }

@@ -6,7 +6,10 @@ import { machine } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const only = process.argv[2];
-const files = fs.readdirSync(here).filter((f) => f.endsWith('.bench.mjs') && (!only || f.includes(only))).sort();
+const files = fs
+  .readdirSync(here)
+  .filter((f) => f.endsWith('.bench.mjs') && (!only || f.includes(only)))
+  .sort();
 const rows = [];
 for (const file of files) {
   const { run } = await import(path.join(here, file));
@@ -36,4 +39,7 @@ console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
 for (const row of table.slice(1)) console.log(line(row));
 
 fs.mkdirSync(path.join(here, 'results'), { recursive: true });
-fs.writeFileSync(path.join(here, 'results', 'latest.json'), `${JSON.stringify({ ranAt: new Date().toISOString(), machine: machine(), command: 'npm run bench', results: rows }, null, 2)}\n`);
+fs.writeFileSync(
+  path.join(here, 'results', 'latest.json'),
+  `${JSON.stringify({ ranAt: new Date().toISOString(), machine: machine(), command: 'npm run bench', results: rows }, null, 2)}\n`,
+);

@@ -6,7 +6,6 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launchChromium, screenshotPath } from './support/chromium';
 import { ADMIN, startTestApp, type TestApp } from '../helpers/test-app';
 
-
 describe('browser: an admin sets up a project and its key, and the key feeds a rater', () => {
   const exportRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'backflow-ui-export-'));
   let app: TestApp;
@@ -70,7 +69,9 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       await page.screenshot({ path: screenshotPath('admin-project-settings.png'), fullPage: true, animations: 'disabled' });
 
       // what the UI made is what the API stores
-      const [stored] = await app.sql(`SELECT labels, instructions, masked_fields, routing->>'threshold' AS threshold FROM projects WHERE slug = 'support-tickets'`);
+      const [stored] = await app.sql(
+        `SELECT labels, instructions, masked_fields, routing->>'threshold' AS threshold FROM projects WHERE slug = 'support-tickets'`,
+      );
       expect(stored.labels.map((l: { name: string }) => l.name)).toEqual(['billing', 'bug', 'other']);
       expect(stored.masked_fields).toEqual(['customer_email']);
       expect(stored.threshold).toBe('0');
@@ -79,7 +80,12 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       const id = randomUUID();
       const ingested = await app.request('POST', '/api/v1/projects/support-tickets/predictions', {
         token: secret,
-        body: { id, model: { name: 'triage', version: '3' }, input: { ticket: 'The invoice page shows an error 500 since this morning.', customer_email: 'hidden@example.com' }, scores: { billing: 0.4, bug: 0.5, other: 0.1 } },
+        body: {
+          id,
+          model: { name: 'triage', version: '3' },
+          input: { ticket: 'The invoice page shows an error 500 since this morning.', customer_email: 'hidden@example.com' },
+          scores: { billing: 0.4, bug: 0.5, other: 0.1 },
+        },
       });
       expect(ingested.status).toBe(201);
 
@@ -108,7 +114,11 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
         await ops.getByTestId('ops-open').filter({ hasText: /^0$/ }).waitFor();
         await ops.getByTestId('ops-answers').filter({ hasText: /^1$/ }).waitFor();
         // and the raters table has the answer
-        await page.getByTestId('raters-table').getByRole('row', { name: new RegExp(email) }).getByRole('cell', { name: '1', exact: true }).waitFor();
+        await page
+          .getByTestId('raters-table')
+          .getByRole('row', { name: new RegExp(email) })
+          .getByRole('cell', { name: '1', exact: true })
+          .waitFor();
         expect(await ops.locator('.recharts-wrapper').count()).toBe(2);
         await ops.scrollIntoViewIfNeeded();
         await page.screenshot({ path: screenshotPath('admin-operations.png'), animations: 'disabled' });
@@ -126,12 +136,25 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
   it('previews a routing policy as charts while it is edited, saves it, and edits the project', async () => {
     const token = await app.login();
     const slug = `routed-${randomUUID().slice(0, 6)}`;
-    expect((await app.request('POST', '/api/v1/projects', { token, body: { slug, name: 'Routed', taskType: 'single_label', labels: [{ name: 'ham' }, { name: 'spam' }], routing: { explorationRate: 0 } } })).status).toBe(201);
+    expect(
+      (
+        await app.request('POST', '/api/v1/projects', {
+          token,
+          body: { slug, name: 'Routed', taskType: 'single_label', labels: [{ name: 'ham' }, { name: 'spam' }], routing: { explorationRate: 0 } },
+        })
+      ).status,
+    ).toBe(201);
     const key = (await app.request('POST', `/api/v1/projects/${slug}/api-keys`, { token, body: { name: 'k', scopes: ['ingest'] } })).body.secret;
     // 200 predictions, top score spread from 0.5 to 1
     const batch = Array.from({ length: 200 }, (_, i) => {
       const top = 0.5 + i / 400;
-      return { id: randomUUID(), model: { name: 'm', version: '1' }, input: { n: i }, scores: { ham: top, spam: 1 - top }, slice: { country: ['FR', 'DE', 'US'][i % 3] } };
+      return {
+        id: randomUUID(),
+        model: { name: 'm', version: '1' },
+        input: { n: i },
+        scores: { ham: top, spam: 1 - top },
+        slice: { country: ['FR', 'DE', 'US'][i % 3] },
+      };
     });
     expect((await app.request('POST', `/api/v1/projects/${slug}/predictions/batch`, { token: key, body: batch })).status).toBe(200);
 
@@ -220,13 +243,32 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
     const slug = `exported-${randomUUID().slice(0, 6)}`;
     const created = await app.request('POST', '/api/v1/projects', {
       token,
-      body: { slug, name: 'Exported', taskType: 'single_label', labels: [{ name: 'ham' }, { name: 'spam' }], routing: { explorationRate: 0 }, feedbackRules: { rules: [{ eventType: 'click', label: 'ham', windowMinutes: 60 }] } },
+      body: {
+        slug,
+        name: 'Exported',
+        taskType: 'single_label',
+        labels: [{ name: 'ham' }, { name: 'spam' }],
+        routing: { explorationRate: 0 },
+        feedbackRules: { rules: [{ eventType: 'click', label: 'ham', windowMinutes: 60 }] },
+      },
     });
     expect(created.status).toBe(201);
     const key = (await app.request('POST', `/api/v1/projects/${slug}/api-keys`, { token, body: { name: 'k', scopes: ['ingest'] } })).body.secret;
-    const batch = Array.from({ length: 40 }, (_, i) => ({ id: randomUUID(), model: { name: 'm', version: '1' }, input: { n: i }, scores: { ham: 0.6, spam: 0.4 } }));
+    const batch = Array.from({ length: 40 }, (_, i) => ({
+      id: randomUUID(),
+      model: { name: 'm', version: '1' },
+      input: { n: i },
+      scores: { ham: 0.6, spam: 0.4 },
+    }));
     expect((await app.request('POST', `/api/v1/projects/${slug}/predictions/batch`, { token: key, body: batch })).status).toBe(200);
-    expect((await app.request('POST', `/api/v1/projects/${slug}/feedback`, { token: key, body: batch.map((p) => ({ id: `c-${p.id}`, predictionId: p.id, type: 'click' })) })).status).toBe(201);
+    expect(
+      (
+        await app.request('POST', `/api/v1/projects/${slug}/feedback`, {
+          token: key,
+          body: batch.map((p) => ({ id: `c-${p.id}`, predictionId: p.id, type: 'click' })),
+        })
+      ).status,
+    ).toBe(201);
 
     const admin = await signedIn(ADMIN.email, ADMIN.password);
     try {

@@ -28,7 +28,15 @@ describe('browser: an admin plugs in KServe and moves a Label Studio project in 
     const event = (id: string, kind: string, body: unknown) =>
       fetch(`${app.url}/api/v1/projects/${project.slug}/integrations/kserve`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'ce-id': id, 'ce-specversion': '1.0', 'ce-type': `org.kubeflow.serving.inference.${kind}`, 'ce-source': 'http://localhost:9081/', 'ce-inferenceservicename': 'reviews' },
+        headers: {
+          authorization: `Bearer ${key}`,
+          'content-type': 'application/json',
+          'ce-id': id,
+          'ce-specversion': '1.0',
+          'ce-type': `org.kubeflow.serving.inference.${kind}`,
+          'ce-source': 'http://localhost:9081/',
+          'ce-inferenceservicename': 'reviews',
+        },
         body: JSON.stringify(body),
       });
     expect((await event('pair-1', 'request', { instances: [[1, 2, 3]] })).status).toBe(202);
@@ -58,7 +66,9 @@ describe('browser: an admin plugs in KServe and moves a Label Studio project in 
       await page.getByTestId('label-studio-import').locator('input[type="file"]').setInputFiles(FIXTURE);
       const notice = page.getByTestId('label-studio-imported');
       await notice.waitFor();
-      expect(await notice.textContent()).toMatch(/^Imported \d+ tasks: \d+ new predictions \(0 already here\), \d+ answers, \d+ labels, \d+ imported raters\.$/);
+      expect(await notice.textContent()).toMatch(
+        /^Imported \d+ tasks: \d+ new predictions \(0 already here\), \d+ answers, \d+ labels, \d+ imported raters\.$/,
+      );
       const [{ n }] = await app.sql(`SELECT count(*)::int AS n FROM predictions WHERE project_id = $1 AND model_name = 'label-studio'`, [project.id]);
       expect(n).toBeGreaterThan(0);
 

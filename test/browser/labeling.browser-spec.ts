@@ -64,7 +64,14 @@ describe('browser: a rater labels with the keyboard over the live socket', () =>
     const received: string[] = [];
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
-    page.on('response', (response) => void response.text().then((text) => received.push(text), () => undefined));
+    page.on(
+      'response',
+      (response) =>
+        void response.text().then(
+          (text) => received.push(text),
+          () => undefined,
+        ),
+    );
     page.on('websocket', (socket) => socket.on('framereceived', ({ payload }) => received.push(String(payload))));
     await page.goto(app.url);
     await page.fill('input[name="email"]', rater.email);
@@ -84,7 +91,8 @@ describe('browser: a rater labels with the keyboard over the live socket', () =>
       await page.locator('[data-testid="card-queue-depth"]', { hasText: '7 tasks wait' }).waitFor();
       await page.screenshot({ path: screenshotPath('rater-projects.png'), fullPage: true, animations: 'disabled' });
       // keyboard only: Tab to the link and Enter
-      for (let i = 0; i < 20 && !(await page.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.testid === 'start-labeling')); i++) await page.keyboard.press('Tab');
+      for (let i = 0; i < 20 && !(await page.evaluate(() => document.activeElement?.dataset.testid === 'start-labeling')); i++)
+        await page.keyboard.press('Tab');
       await page.keyboard.press('Enter');
       await page.waitForURL(`**/projects/${project.slug}/label`);
       const card = page.locator('article.task-card');
@@ -162,10 +170,18 @@ describe('browser: a rater labels with the keyboard over the live socket', () =>
   });
 
   it('takes the last answer back with Z while its task is still open', async () => {
-    const shared = await createProject(app, admin, { name: 'Shared queue', overlap: 2, routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 }, labeling: { goldRate: 0 } });
+    const shared = await createProject(app, admin, {
+      name: 'Shared queue',
+      overlap: 2,
+      routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
+      labeling: { goldRate: 0 },
+    });
     const sharedKey = (await createApiKey(app, admin, shared.slug, ['ingest'])).secret;
     for (let i = 0; i < 3; i++) {
-      const response = await app.request('POST', `/api/v1/projects/${shared.slug}/predictions`, { token: sharedKey, body: { id: randomUUID(), model: { name: 'm', version: '1' }, input: { text: `note ${i}` }, scores: { ham: 0.5, spam: 0.5 } } });
+      const response = await app.request('POST', `/api/v1/projects/${shared.slug}/predictions`, {
+        token: sharedKey,
+        body: { id: randomUUID(), model: { name: 'm', version: '1' }, input: { text: `note ${i}` }, scores: { ham: 0.5, spam: 0.5 } },
+      });
       expect(response.status).toBe(201);
     }
     const rater = await createUser(app, admin, 'rater', shared);

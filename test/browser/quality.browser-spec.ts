@@ -38,7 +38,11 @@ describe('browser: an admin reads quality and monitoring as charts', () => {
         return {
           id: randomUUID(),
           model: { name: 'mail', version: '2' },
-          input: { truth: right ? 'ham' : 'spam', length: unitDraw(`l${i}`) * 100 + (country === 'FR' ? shift : 0), sender: ['mail.example', 'news.example', 'shop.example'][i % 3] },
+          input: {
+            truth: right ? 'ham' : 'spam',
+            length: unitDraw(`l${i}`) * 100 + (country === 'FR' ? shift : 0),
+            sender: ['mail.example', 'news.example', 'shop.example'][i % 3],
+          },
           scores: uncertain ? { ham: 0.6, spam: 0.4 } : { ham: 0.95, spam: 0.05 },
           slice: { country },
         };
@@ -62,7 +66,10 @@ describe('browser: an admin reads quality and monitoring as charts', () => {
     await ingest(batch(480, 480, 70, 0.35));
     await labelAll(a.token, 1000);
     await labelAll(b.token, 9);
-    await app.sql(`UPDATE predictions SET received_at = now() - (random() * interval '20 hours') WHERE project_id = $1 AND received_at > now() - interval '1 hour'`, [project.id]);
+    await app.sql(
+      `UPDATE predictions SET received_at = now() - (random() * interval '20 hours') WHERE project_id = $1 AND received_at > now() - interval '1 hour'`,
+      [project.id],
+    );
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     context.setDefaultTimeout(15_000);
@@ -79,8 +86,14 @@ describe('browser: an admin reads quality and monitoring as charts', () => {
       await page.getByTestId('accuracy-panel').waitFor();
       await page.getByTestId('evaluate').click();
       await page.getByText(/Evaluated: \d+ new alerts?/).waitFor();
-      await page.getByTestId('alerts-panel').getByText(/accuracy on country=FR fell/).waitFor();
-      await page.getByTestId('alerts-panel').getByText(/length drifted on country=FR/).waitFor();
+      await page
+        .getByTestId('alerts-panel')
+        .getByText(/accuracy on country=FR fell/)
+        .waitFor();
+      await page
+        .getByTestId('alerts-panel')
+        .getByText(/length drifted on country=FR/)
+        .waitFor();
       await page.getByTestId('boosts').getByText('country=FR').waitFor();
       expect(await page.getByTestId('accuracy-table').locator('tbody tr').count()).toBeGreaterThan(3);
       expect(await page.getByTestId('drift-feature').inputValue()).toBe('length');

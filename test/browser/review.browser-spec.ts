@@ -4,7 +4,6 @@ import { createApiKey, createProject, createUser } from '../factories';
 import { launchChromium, screenshotPath } from './support/chromium';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
-
 describe('browser: a reviewer decides a disagreement with the keyboard', () => {
   let app: TestApp;
   let browser: Browser;
@@ -21,19 +20,33 @@ describe('browser: a reviewer decides a disagreement with the keyboard', () => {
 
   it("shows every rater's answer and the agreement, and makes the reviewer's label final", async () => {
     const admin = await app.login();
-    const project = await createProject(app, admin, { name: 'Disputed mail', overlap: 2, maskedFields: ['sender'], routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 }, labeling: { goldRate: 0 } });
+    const project = await createProject(app, admin, {
+      name: 'Disputed mail',
+      overlap: 2,
+      maskedFields: ['sender'],
+      routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
+      labeling: { goldRate: 0 },
+    });
     const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
     const predictionId = randomUUID();
     const ingested = await app.request('POST', `/api/v1/projects/${project.slug}/predictions`, {
       token: key,
-      body: { id: predictionId, model: { name: 'm', version: '1' }, input: { text: 'Win a free cruise: reply with your bank details', sender: 'promo@cruise.example' }, scores: { ham: 0.5, spam: 0.5 } },
+      body: {
+        id: predictionId,
+        model: { name: 'm', version: '1' },
+        input: { text: 'Win a free cruise: reply with your bank details', sender: 'promo@cruise.example' },
+        scores: { ham: 0.5, spam: 0.5 },
+      },
     });
     expect(ingested.status).toBe(201);
     // two raters disagree: the task goes to review
     for (const label of ['ham', 'spam']) {
       const rater = await createUser(app, admin, 'rater', project);
       const { task } = (await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} })).body;
-      expect((await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${task.id}/annotations`, { token: rater.token, body: { id: randomUUID(), label } })).status).toBe(201);
+      expect(
+        (await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${task.id}/annotations`, { token: rater.token, body: { id: randomUUID(), label } }))
+          .status,
+      ).toBe(201);
     }
     const reviewer = await createUser(app, admin, 'reviewer', project);
 

@@ -52,7 +52,10 @@ describe('auth: sessions, roles and project membership', () => {
   it('never adopts a session id the client brings (no session fixation), and a new sign-in is a new session', async () => {
     // an attacker plants a cookie, then the victim signs in with it still set
     const planted = `bfs_${'a'.repeat(43)}`;
-    const login = await app.request('POST', '/api/v1/auth/login', { headers: { cookie: `backflow_session=${planted}` }, body: { email: ADMIN.email, password: ADMIN.password } });
+    const login = await app.request('POST', '/api/v1/auth/login', {
+      headers: { cookie: `backflow_session=${planted}` },
+      body: { email: ADMIN.email, password: ADMIN.password },
+    });
     expect(login.status).toBe(200);
     expect(login.body.token).not.toBe(planted);
     expect(login.headers.get('set-cookie')).not.toContain(planted);
@@ -60,7 +63,12 @@ describe('auth: sessions, roles and project membership', () => {
     // signing in while signed in gives another session, both stored as digests of their tokens
     const again = await app.request('POST', '/api/v1/auth/login', { token: login.body.token, body: { email: ADMIN.email, password: ADMIN.password } });
     expect(again.body.token).not.toBe(login.body.token);
-    expect(await app.sql(`SELECT count(*)::int AS n FROM sessions WHERE token_hash = sha256($1::bytea) OR token_hash = sha256($2::bytea)`, [Buffer.from(login.body.token), Buffer.from(again.body.token)])).toEqual([{ n: 2 }]);
+    expect(
+      await app.sql(`SELECT count(*)::int AS n FROM sessions WHERE token_hash = sha256($1::bytea) OR token_hash = sha256($2::bytea)`, [
+        Buffer.from(login.body.token),
+        Buffer.from(again.body.token),
+      ]),
+    ).toEqual([{ n: 2 }]);
   });
 
   it('expires sessions', async () => {
@@ -76,7 +84,10 @@ describe('auth: sessions, roles and project membership', () => {
     const rater = await createUser(app, admin, 'rater');
     const guesses = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
-        app.request('POST', '/api/v1/auth/login', { body: { email: rater.email, password: `wrong-password-${i}` }, headers: { 'x-forwarded-for': `6.6.6.${i}` } }),
+        app.request('POST', '/api/v1/auth/login', {
+          body: { email: rater.email, password: `wrong-password-${i}` },
+          headers: { 'x-forwarded-for': `6.6.6.${i}` },
+        }),
       ),
     );
     expect(guesses.filter((r) => r.status === 401)).toHaveLength(3);
@@ -98,7 +109,18 @@ describe('auth: sessions, roles and project membership', () => {
     expect(list.body.projects.map((p: { slug: string }) => p.slug)).toEqual([own.slug]);
     expect(list.body.projects[0].myRole).toBe('rater');
     // the labeling view, not the admin's configuration
-    expect(Object.keys(list.body.projects[0]).sort()).toEqual(['createdAt', 'id', 'instructions', 'labels', 'myRole', 'name', 'overlap', 'slug', 'taskType', 'updatedAt']);
+    expect(Object.keys(list.body.projects[0]).sort()).toEqual([
+      'createdAt',
+      'id',
+      'instructions',
+      'labels',
+      'myRole',
+      'name',
+      'overlap',
+      'slug',
+      'taskType',
+      'updatedAt',
+    ]);
 
     expect((await app.request('GET', `/api/v1/projects/${own.slug}`, { token: rater.token })).status).toBe(200);
     const other = await app.request('GET', `/api/v1/projects/${foreign.slug}`, { token: rater.token });
@@ -106,7 +128,10 @@ describe('auth: sessions, roles and project membership', () => {
     expect(other.body.code).toBe('auth/not_a_member');
 
     const adminOnly = [
-      app.request('POST', '/api/v1/projects', { body: { slug: 'x-rater', name: 'x', taskType: 'single_label', labels: [{ name: 'a' }, { name: 'b' }] }, token: rater.token }),
+      app.request('POST', '/api/v1/projects', {
+        body: { slug: 'x-rater', name: 'x', taskType: 'single_label', labels: [{ name: 'a' }, { name: 'b' }] },
+        token: rater.token,
+      }),
       app.request('PATCH', `/api/v1/projects/${own.slug}`, { body: { name: 'renamed' }, token: rater.token }),
       app.request('POST', '/api/v1/users', { body: { email: 'x@example.com', password: 'Long-enough-1', role: 'admin' }, token: rater.token }),
       app.request('POST', `/api/v1/projects/${own.slug}/members`, { body: { email: rater.email, role: 'rater' }, token: rater.token }),
@@ -123,7 +148,10 @@ describe('auth: sessions, roles and project membership', () => {
   it('lets anonymous callers reach no API route but login, every documented route checked', async () => {
     const docs = await app.request('GET', '/api/docs/openapi.json');
     const operations = Object.entries(docs.body.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) =>
-      Object.keys(methods).map((method) => ({ method: method.toUpperCase(), path: path.replace(/\{[^}]+\}/g, (p) => (p === '{slug}' ? 'some-project' : '00000000-0000-4000-8000-000000000000')) })),
+      Object.keys(methods).map((method) => ({
+        method: method.toUpperCase(),
+        path: path.replace(/\{[^}]+\}/g, (p) => (p === '{slug}' ? 'some-project' : '00000000-0000-4000-8000-000000000000')),
+      })),
     );
     expect(operations.length).toBeGreaterThan(10);
     const open: string[] = [];

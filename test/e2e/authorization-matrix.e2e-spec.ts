@@ -128,7 +128,10 @@ describe('authorization matrix', () => {
     // the schema (with the masked field's domain) is inferred from traffic by the first monitoring read
     await app.request('GET', `/api/v1/projects/${own}/monitoring`, { token: admin });
     // one task waits for review, so the reviewer's claim hands one out
-    await app.sql(`UPDATE tasks SET state = 'review' WHERE id = (SELECT id FROM tasks WHERE project_id = (SELECT id FROM projects WHERE slug = $1) ORDER BY created_at LIMIT 1)`, [own]);
+    await app.sql(
+      `UPDATE tasks SET state = 'review' WHERE id = (SELECT id FROM tasks WHERE project_id = (SELECT id FROM projects WHERE slug = $1) ORDER BY created_at LIMIT 1)`,
+      [own],
+    );
   });
   afterAll(() => app.close());
 
@@ -163,7 +166,8 @@ describe('authorization matrix', () => {
           const refused = response.status === 401 || response.status === 403;
           const expected = allowed(MATRIX[route], caller, which);
           if (response.status >= 500) mismatches.push(`${route} as ${caller} (${which ? 'own' : 'foreign'}): ${response.status}`);
-          else if (refused === expected) mismatches.push(`${route} as ${caller} (${which ? 'own' : 'foreign'}): ${response.status}, expected ${expected ? 'allowed' : 'refused'}`);
+          else if (refused === expected)
+            mismatches.push(`${route} as ${caller} (${which ? 'own' : 'foreign'}): ${response.status}, expected ${expected ? 'allowed' : 'refused'}`);
           if (caller === 'anonymous' && refused) expect(response.status).toBe(401);
         }
       }
@@ -180,8 +184,17 @@ describe('authorization matrix', () => {
     for (const route of routes) {
       const [method, template] = route.split(' ');
       for (const caller of ['rater', 'reviewer'] as const) {
-        const path = template.replace(':slug', own).replace(':span', '1').replace(':version', '1').replace(':job', '999999').replace('*', 'manifest.json').replace(/:[a-zA-Z]+/g, () => randomUUID());
-        const response = await app.request(method, path, { token: tokens[caller], ...(method === 'GET' ? {} : { body: method === 'POST' && path.endsWith('/claim') ? { project: own } : {} }) });
+        const path = template
+          .replace(':slug', own)
+          .replace(':span', '1')
+          .replace(':version', '1')
+          .replace(':job', '999999')
+          .replace('*', 'manifest.json')
+          .replace(/:[a-zA-Z]+/g, () => randomUUID());
+        const response = await app.request(method, path, {
+          token: tokens[caller],
+          ...(method === 'GET' ? {} : { body: method === 'POST' && path.endsWith('/claim') ? { project: own } : {} }),
+        });
         if (JSON.stringify(response.body ?? '').includes(PLANTED)) leaks.push(`${route} answered a masked value to a ${caller} (${response.status})`);
       }
     }
@@ -204,7 +217,8 @@ describe('authorization matrix', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       socket.close();
       expect(heard.length).toBeGreaterThan(Object.keys(SOCKET_MATRIX).length);
-      for (const message of heard) if (JSON.stringify(message).includes(PLANTED)) leaks.push(`a ${caller}'s socket carried a masked value: ${JSON.stringify(message).slice(0, 200)}`);
+      for (const message of heard)
+        if (JSON.stringify(message).includes(PLANTED)) leaks.push(`a ${caller}'s socket carried a masked value: ${JSON.stringify(message).slice(0, 200)}`);
     }
     expect(leaks).toEqual([]);
   });
@@ -223,7 +237,12 @@ describe('authorization matrix', () => {
     const probe = await connect(tokens.admin);
     const namespace = (app.app.get(LabelingGateway) as unknown as { namespace: Namespace }).namespace;
     const reserved = new Set(['disconnect', 'disconnecting', 'error']); // socket.io's own, bound by Nest
-    const events = namespace.sockets.get(probe.id!)!.eventNames().map(String).filter((name) => !reserved.has(name)).sort();
+    const events = namespace.sockets
+      .get(probe.id!)!
+      .eventNames()
+      .map(String)
+      .filter((name) => !reserved.has(name))
+      .sort();
     probe.close();
     expect(events).toEqual(Object.keys(SOCKET_MATRIX).sort());
 
@@ -242,7 +261,10 @@ describe('authorization matrix', () => {
           const refused = reply.error?.code?.startsWith('auth/') ?? false;
           const expected = caller === 'admin' || (which && rule.members.includes(caller as 'rater' | 'reviewer'));
           if (reply.error?.code === 'internal') mismatches.push(`${event} as ${caller}: internal error`);
-          else if (refused === expected) mismatches.push(`${event} as ${caller} (${which ? 'own' : 'foreign'}): ${reply.error?.code ?? 'allowed'}, expected ${expected ? 'allowed' : 'refused'}`);
+          else if (refused === expected)
+            mismatches.push(
+              `${event} as ${caller} (${which ? 'own' : 'foreign'}): ${reply.error?.code ?? 'allowed'}, expected ${expected ? 'allowed' : 'refused'}`,
+            );
         }
       }
       socket.close();

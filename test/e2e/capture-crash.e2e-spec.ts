@@ -34,13 +34,30 @@ describe('capture survives kill -9 during a stream of batches', () => {
       const token = await loginAt(server.url);
       const slug = `crash-${randomUUID().slice(0, 8)}`;
       const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-      await fetch(`${server.url}/api/v1/projects`, { method: 'POST', headers, body: JSON.stringify({ slug, name: slug, taskType: 'single_label', labels: [{ name: 'ham' }, { name: 'spam' }] }) });
-      const key = (await (await fetch(`${server.url}/api/v1/projects/${slug}/api-keys`, { method: 'POST', headers, body: JSON.stringify({ name: 'k', scopes: ['ingest'] }) })).json()).secret as string;
+      await fetch(`${server.url}/api/v1/projects`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ slug, name: slug, taskType: 'single_label', labels: [{ name: 'ham' }, { name: 'spam' }] }),
+      });
+      const key = (
+        await (
+          await fetch(`${server.url}/api/v1/projects/${slug}/api-keys`, { method: 'POST', headers, body: JSON.stringify({ name: 'k', scopes: ['ingest'] }) })
+        ).json()
+      ).secret as string;
 
       const batches = Array.from({ length: 200 }, () => Array.from({ length: 200 }, () => predictionBody()));
       const acknowledged = new Set<string>();
       let killed = false;
-      const senders = [0, 1, 2].map((lane) => streamBatches(server!.url, slug, key, batches.filter((_, i) => i % 3 === lane), acknowledged, () => killed));
+      const senders = [0, 1, 2].map((lane) =>
+        streamBatches(
+          server!.url,
+          slug,
+          key,
+          batches.filter((_, i) => i % 3 === lane),
+          acknowledged,
+          () => killed,
+        ),
+      );
       // kill once some batches are in and others are in flight
       while (acknowledged.size < 4_000) await new Promise((r) => setTimeout(r, 20));
       await server.kill9();
@@ -59,7 +76,11 @@ describe('capture survives kill -9 during a stream of batches', () => {
       await server.waitReady();
       const replies: Array<{ accepted: number; duplicates: number }> = [];
       for (const batch of batches) {
-        const response = await fetch(`${server.url}/api/v1/projects/${slug}/predictions/batch`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(batch) });
+        const response = await fetch(`${server.url}/api/v1/projects/${slug}/predictions/batch`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          body: JSON.stringify(batch),
+        });
         replies.push(await response.json());
       }
       const accepted = replies.reduce((n, r) => n + r.accepted, 0);

@@ -13,37 +13,100 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
   beforeAll(async () => {
     app = await startTestApp();
     admin = await app.login();
-    const project = await createProject(app, admin, { export: { formats: ['jsonl'], features: [{ name: 'count', type: 'int' }, { name: 'score', type: 'float' }] } });
+    const project = await createProject(app, admin, {
+      export: {
+        formats: ['jsonl'],
+        features: [
+          { name: 'count', type: 'int' },
+          { name: 'score', type: 'float' },
+        ],
+      },
+    });
     slug = project.slug;
     projectId = project.id;
     key = (await createApiKey(app, admin, slug, ['ingest'])).secret;
   });
   afterAll(() => app.close());
 
-  const raw = (path: string, text: string, type = 'application/json', token = key) => app.request('POST', `/api/v1/projects/${slug}${path}`, { raw: text, token, headers: { 'content-type': type } });
-  const stored = async (ids: string[]) => (await app.sql(`SELECT id::text FROM predictions WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY id`, [projectId, ids])).map((r) => r.id);
+  const raw = (path: string, text: string, type = 'application/json', token = key) =>
+    app.request('POST', `/api/v1/projects/${slug}${path}`, { raw: text, token, headers: { 'content-type': type } });
+  const stored = async (ids: string[]) =>
+    (await app.sql(`SELECT id::text FROM predictions WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY id`, [projectId, ids])).map((r) => r.id);
   const prediction = (overrides: Record<string, unknown> = {}) => predictionBody(overrides);
   const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
 
   describe('one prediction', () => {
     it.each([
       ['a lone surrogate in a feature', (body: string) => body.replace('"Lorem ipsum', '"\\ud800Lorem ipsum'), 400, 'validation/invalid_text', 'input.body'],
-      ['a lone surrogate in the model name (else stored as U+FFFD)', (body: string) => body.replace('"spam-filter"', '"spam-filter\\udc00"'), 400, 'validation/invalid_text', 'model.name'],
-      ['a NUL in a slice value', (body: string) => body.replace(/"country":"([A-Z]+)"/, '"country":"$1\\u0000"'), 400, 'validation/invalid_text', 'slice.country'],
-      ['a timestamp in the year 0', (body: string) => body.replace(/}$/, ',"timestamp":"0000-01-01T00:00:00Z"}'), 400, 'validation/date_out_of_range', 'timestamp'],
-      ['a timestamp that is the year 0 in UTC', (body: string) => body.replace(/}$/, ',"timestamp":"0001-01-01T00:00:00+01:00"}'), 400, 'validation/date_out_of_range', 'timestamp'],
+      [
+        'a lone surrogate in the model name (else stored as U+FFFD)',
+        (body: string) => body.replace('"spam-filter"', '"spam-filter\\udc00"'),
+        400,
+        'validation/invalid_text',
+        'model.name',
+      ],
+      [
+        'a NUL in a slice value',
+        (body: string) => body.replace(/"country":"([A-Z]+)"/, '"country":"$1\\u0000"'),
+        400,
+        'validation/invalid_text',
+        'slice.country',
+      ],
+      [
+        'a timestamp in the year 0',
+        (body: string) => body.replace(/}$/, ',"timestamp":"0000-01-01T00:00:00Z"}'),
+        400,
+        'validation/date_out_of_range',
+        'timestamp',
+      ],
+      [
+        'a timestamp that is the year 0 in UTC',
+        (body: string) => body.replace(/}$/, ',"timestamp":"0001-01-01T00:00:00+01:00"}'),
+        400,
+        'validation/date_out_of_range',
+        'timestamp',
+      ],
       ['metadata nested 5,000 deep', (body: string) => body.replace(/}$/, `,"metadata":${nested(5_000)}}`), 400, 'validation/too_deep', 'metadata.a'],
       ['an integer above 2^53', (body: string) => body.replace(/}$/, ',"input":{"big":9007199254740993}}'), 400, 'predictions/unsafe_integer', 'input.big'],
       ['2^60 in a list', (body: string) => body.replace(/}$/, ',"input":{"vec":[1,1152921504606846976]}}'), 400, 'predictions/unsafe_integer', 'input.vec.1'],
-      ['an integer below -(2^53 - 1) in metadata', (body: string) => body.replace(/}$/, ',"metadata":{"trace":{"n":-9007199254740993}}}'), 400, 'predictions/unsafe_integer', 'metadata.trace.n'],
-      ['a fraction for a feature declared int', (body: string) => body.replace(/}$/, ',"input":{"count":2.5}}'), 400, 'predictions/feature_type_mismatch', 'input.count'],
-      ['a string for a feature declared int', (body: string) => body.replace(/}$/, ',"input":{"count":"3"}}'), 400, 'predictions/feature_type_mismatch', 'input.count'],
-      ['a string in a list declared float', (body: string) => body.replace(/}$/, ',"input":{"score":[0.5,"high"]}}'), 400, 'predictions/feature_type_mismatch', 'input.score.1'],
+      [
+        'an integer below -(2^53 - 1) in metadata',
+        (body: string) => body.replace(/}$/, ',"metadata":{"trace":{"n":-9007199254740993}}}'),
+        400,
+        'predictions/unsafe_integer',
+        'metadata.trace.n',
+      ],
+      [
+        'a fraction for a feature declared int',
+        (body: string) => body.replace(/}$/, ',"input":{"count":2.5}}'),
+        400,
+        'predictions/feature_type_mismatch',
+        'input.count',
+      ],
+      [
+        'a string for a feature declared int',
+        (body: string) => body.replace(/}$/, ',"input":{"count":"3"}}'),
+        400,
+        'predictions/feature_type_mismatch',
+        'input.count',
+      ],
+      [
+        'a string in a list declared float',
+        (body: string) => body.replace(/}$/, ',"input":{"score":[0.5,"high"]}}'),
+        400,
+        'predictions/feature_type_mismatch',
+        'input.score.1',
+      ],
     ])('refuses %s', async (_name, spoil, status, code, field) => {
       const body = prediction();
       const response = await raw('/predictions', spoil(JSON.stringify(body)));
       expect(response.status).toBe(status);
-      expect(response.body).toMatchObject({ code, field: expect.stringContaining(field), message: expect.stringContaining(field), requestId: expect.any(String) });
+      expect(response.body).toMatchObject({
+        code,
+        field: expect.stringContaining(field),
+        message: expect.stringContaining(field),
+        requestId: expect.any(String),
+      });
       expect(await stored([body.id])).toEqual([]);
     });
 
@@ -58,7 +121,13 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
   });
 
   describe('batches: all-or-nothing, or with ?partial=true only the items at fault refused', () => {
-    const items = () => [prediction(), prediction({ input: { t: 'bad\u0000' } }), prediction(), prediction({ timestamp: '0000-01-01T00:00:00Z' }), prediction({ input: { t: 'ok\ud83d\ude00' } })];
+    const items = () => [
+      prediction(),
+      prediction({ input: { t: 'bad\u0000' } }),
+      prediction(),
+      prediction({ timestamp: '0000-01-01T00:00:00Z' }),
+      prediction({ input: { t: 'ok\ud83d\ude00' } }),
+    ];
 
     it('a JSON batch with a NUL and a year 0 refuses both items and stores the rest', async () => {
       const batch = items();
@@ -79,13 +148,23 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
       const batch = items();
       const response = await raw('/predictions/batch?partial=true', batch.map((b) => JSON.stringify(b)).join('\n'), 'application/x-ndjson');
       expect(response.status).toBe(200);
-      expect(response.body).toMatchObject({ accepted: 3, duplicates: 0, rejected: [{ index: 1, code: 'validation/invalid_text', field: 'input.t' }, { index: 3, code: 'validation/date_out_of_range', field: 'timestamp' }] });
+      expect(response.body).toMatchObject({
+        accepted: 3,
+        duplicates: 0,
+        rejected: [
+          { index: 1, code: 'validation/invalid_text', field: 'input.t' },
+          { index: 3, code: 'validation/date_out_of_range', field: 'timestamp' },
+        ],
+      });
       expect(await stored(batch.map((b) => b.id))).toEqual([batch[0].id, batch[2].id, batch[4].id].sort());
     });
 
     it('without partial, one lone surrogate refuses the whole batch, JSON or NDJSON, and stores none of it', async () => {
       const batch = [prediction(), prediction({ input: { t: 'a\ud800' } })];
-      for (const [text, type] of [[JSON.stringify(batch), 'application/json'], [batch.map((b) => JSON.stringify(b)).join('\n'), 'application/x-ndjson']]) {
+      for (const [text, type] of [
+        [JSON.stringify(batch), 'application/json'],
+        [batch.map((b) => JSON.stringify(b)).join('\n'), 'application/x-ndjson'],
+      ]) {
         const response = await raw('/predictions/batch', text, type);
         expect(response.status).toBe(400);
         expect(response.body).toMatchObject({ code: 'predictions/batch_rejected', field: '1.input.t' });
@@ -126,11 +205,52 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
 
   describe('every other JSON body', () => {
     it.each([
-      ['a project whose label description holds a lone surrogate', 'POST', '/api/v1/projects', () => JSON.stringify({ slug: `h-${randomUUID().slice(0, 6)}`, name: 'x', taskType: 'single_label', labels: [{ name: 'a', description: 'x\ud800' }, { name: 'b' }] }), 'validation/invalid_text', 'labels.0.description'],
-      ['an API key name with surrogates in the wrong order', 'POST', '/api/v1/projects/:slug/api-keys', () => JSON.stringify({ name: '\udc00\ud800', scopes: ['ingest'] }), 'validation/invalid_text', 'name'],
-      ['a gold item with a lone surrogate', 'POST', '/api/v1/projects/:slug/gold', () => JSON.stringify({ items: [{ input: { text: 'a\ud800' }, label: 'ham' }] }), 'validation/invalid_text', 'items.0.input.text'],
-      ['a routing backfill since the year 0', 'POST', '/api/v1/projects/:slug/routing/backfill', () => JSON.stringify({ since: '0000-01-01T00:00:00Z' }), 'validation/date_out_of_range', 'since'],
-      ['a project settings body nested 5,000 deep', 'PATCH', '/api/v1/projects/:slug', () => `{"monitoring":${nested(5_000)}}`, 'validation/too_deep', 'monitoring.a'],
+      [
+        'a project whose label description holds a lone surrogate',
+        'POST',
+        '/api/v1/projects',
+        () =>
+          JSON.stringify({
+            slug: `h-${randomUUID().slice(0, 6)}`,
+            name: 'x',
+            taskType: 'single_label',
+            labels: [{ name: 'a', description: 'x\ud800' }, { name: 'b' }],
+          }),
+        'validation/invalid_text',
+        'labels.0.description',
+      ],
+      [
+        'an API key name with surrogates in the wrong order',
+        'POST',
+        '/api/v1/projects/:slug/api-keys',
+        () => JSON.stringify({ name: '\udc00\ud800', scopes: ['ingest'] }),
+        'validation/invalid_text',
+        'name',
+      ],
+      [
+        'a gold item with a lone surrogate',
+        'POST',
+        '/api/v1/projects/:slug/gold',
+        () => JSON.stringify({ items: [{ input: { text: 'a\ud800' }, label: 'ham' }] }),
+        'validation/invalid_text',
+        'items.0.input.text',
+      ],
+      [
+        'a routing backfill since the year 0',
+        'POST',
+        '/api/v1/projects/:slug/routing/backfill',
+        () => JSON.stringify({ since: '0000-01-01T00:00:00Z' }),
+        'validation/date_out_of_range',
+        'since',
+      ],
+      [
+        'a project settings body nested 5,000 deep',
+        'PATCH',
+        '/api/v1/projects/:slug',
+        () => `{"monitoring":${nested(5_000)}}`,
+        'validation/too_deep',
+        'monitoring.a',
+      ],
     ])('refuses %s', async (_name, method, path, body, code, field) => {
       const response = await app.request(method, path.replace(':slug', slug), { raw: body(), token: admin });
       expect(response.status).toBe(400);
@@ -138,8 +258,17 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
     });
 
     it('refuses a KServe event holding a lone surrogate or nested 5,000 deep', async () => {
-      const headers = { 'content-type': 'application/json', 'ce-id': randomUUID(), 'ce-type': 'org.kubeflow.serving.inference.request', 'ce-specversion': '1.0', 'ce-source': 'test' };
-      for (const [text, code] of [['{"instances":[["a\\ud800"]]}', 'validation/invalid_text'], [`{"instances":[${'['.repeat(5_000)}${']'.repeat(5_000)}]}`, 'validation/too_deep']]) {
+      const headers = {
+        'content-type': 'application/json',
+        'ce-id': randomUUID(),
+        'ce-type': 'org.kubeflow.serving.inference.request',
+        'ce-specversion': '1.0',
+        'ce-source': 'test',
+      };
+      for (const [text, code] of [
+        ['{"instances":[["a\\ud800"]]}', 'validation/invalid_text'],
+        [`{"instances":[${'['.repeat(5_000)}${']'.repeat(5_000)}]}`, 'validation/too_deep'],
+      ]) {
         const response = await app.request('POST', `/api/v1/projects/${slug}/integrations/kserve`, { raw: text, token: key, headers });
         expect(response.status).toBe(400);
         expect(response.body.code).toBe(code);
@@ -147,7 +276,11 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
     });
 
     it('answers an NDJSON body sent to a JSON route with a 4xx (the stream is no JSON to walk)', async () => {
-      const response = await app.request('POST', '/api/v1/projects', { raw: '{"a":1}\n{"a":\n', token: admin, headers: { 'content-type': 'application/x-ndjson' } });
+      const response = await app.request('POST', '/api/v1/projects', {
+        raw: '{"a":1}\n{"a":\n',
+        token: admin,
+        headers: { 'content-type': 'application/x-ndjson' },
+      });
       expect(response.status).toBeGreaterThanOrEqual(400);
       expect(response.status).toBeLessThan(500);
       expect((await app.request('GET', '/healthz')).status).toBe(200);
@@ -167,8 +300,18 @@ describe('GET /quality takes any date range', () => {
   it('shows answers imported with dates two years ago, by from/to or by days', async () => {
     const project = await createProject(app, admin, { overlap: 2 });
     const twoYearsAgo = new Date(Date.now() - 730 * 24 * 3600 * 1000);
-    const answer = (id: number, email: string, label: string) => ({ id, completed_by: { id, email }, created_at: twoYearsAgo.toISOString(), result: [{ from_name: 'label', to_name: 'text', type: 'choices', value: { choices: [label] } }] });
-    const tasks = ['one', 'two', 'three'].map((text, i) => ({ id: i + 1, data: { text }, annotations: [answer(10 * i + 1, 'a@example.com', 'ham'), answer(10 * i + 2, 'b@example.com', i === 2 ? 'spam' : 'ham')], predictions: [] }));
+    const answer = (id: number, email: string, label: string) => ({
+      id,
+      completed_by: { id, email },
+      created_at: twoYearsAgo.toISOString(),
+      result: [{ from_name: 'label', to_name: 'text', type: 'choices', value: { choices: [label] } }],
+    });
+    const tasks = ['one', 'two', 'three'].map((text, i) => ({
+      id: i + 1,
+      data: { text },
+      annotations: [answer(10 * i + 1, 'a@example.com', 'ham'), answer(10 * i + 2, 'b@example.com', i === 2 ? 'spam' : 'ham')],
+      predictions: [],
+    }));
     const imported = await app.request('POST', `/api/v1/projects/${project.slug}/import/label-studio`, { token: admin, body: tasks });
     expect(imported.status).toBe(201);
     expect(imported.body.annotations).toBe(6);

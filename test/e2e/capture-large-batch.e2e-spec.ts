@@ -20,7 +20,10 @@ describe('capture: large JSON batches', () => {
 
   const postRaw = (raw: string) => app.request('POST', `/api/v1/projects/${slug}/predictions/batch`, { raw, token: key });
   const stored = async (ids: string[]) =>
-    app.sql(`SELECT id, input, scores, slice, metadata, model_name FROM predictions WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY id`, [projectId, ids]);
+    app.sql(`SELECT id, input, scores, slice, metadata, model_name FROM predictions WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY id`, [
+      projectId,
+      ids,
+    ]);
   const withoutRequestId = ({ requestId: _requestId, ...body }: Record<string, unknown>) => body;
 
   it('stores every item of a large batch as sent, tricky text included', async () => {
@@ -42,7 +45,14 @@ describe('capture: large JSON batches', () => {
     expect(rows).toHaveLength(1_500);
     for (const row of rows) {
       const sent = byId.get(row.id)!;
-      expect(row).toEqual({ id: sent.id, input: sent.input, scores: sent.scores, slice: sent.slice, metadata: sent.metadata, model_name: sent.model.name.trim() });
+      expect(row).toEqual({
+        id: sent.id,
+        input: sent.input,
+        scores: sent.scores,
+        slice: sent.slice,
+        metadata: sent.metadata,
+        model_name: sent.model.name.trim(),
+      });
     }
   });
 
@@ -72,4 +82,3 @@ describe('capture: large JSON batches', () => {
     expect(await stored(large.map((p) => p.id))).toHaveLength(0);
   });
 });
-

@@ -34,7 +34,12 @@ describe('capture: predictions and feedback in, direct labels out', () => {
   const count = async (table: string, where = 'true', params: unknown[] = []) =>
     (await app.sql(`SELECT count(*)::int AS n FROM ${table} WHERE project_id = $1 AND ${where}`, [projectId, ...params]))[0].n as number;
   const currentLabel = async (predictionId: string) =>
-    (await app.sql(`SELECT value, source, rule, contradicts_prediction FROM labels WHERE project_id = $1 AND prediction_id = $2 AND superseded_at IS NULL`, [projectId, predictionId]))[0];
+    (
+      await app.sql(`SELECT value, source, rule, contradicts_prediction FROM labels WHERE project_id = $1 AND prediction_id = $2 AND superseded_at IS NULL`, [
+        projectId,
+        predictionId,
+      ])
+    )[0];
 
   describe('predictions', () => {
     it('stores one prediction and treats a retry with the same id as a duplicate', async () => {
@@ -84,14 +89,20 @@ describe('capture: predictions and feedback in, direct labels out', () => {
 
     it('refuses NaN (not JSON) and an oversized body with stable codes', async () => {
       const body = predictionBody();
-      const nan = await app.request('POST', `/api/v1/projects/${slug}/predictions`, { raw: JSON.stringify(body).replace(/"ham":[0-9.]+/, '"ham":NaN'), token: key });
+      const nan = await app.request('POST', `/api/v1/projects/${slug}/predictions`, {
+        raw: JSON.stringify(body).replace(/"ham":[0-9.]+/, '"ham":NaN'),
+        token: key,
+      });
       expect(nan.status).toBe(400);
       expect(nan.body.code).toBe('http/invalid_json');
       const huge = Array.from({ length: 1500 }, () => predictionBody({ metadata: { note: 'x'.repeat(2000) } }));
       const tooBig = await post('/predictions/batch', huge);
       expect(tooBig.status).toBe(413);
       expect(tooBig.body).toMatchObject({ code: 'http/payload_too_large', message: expect.stringContaining('2 MiB') });
-      const tooMany = await post('/predictions/batch', Array.from({ length: 2001 }, () => ({})));
+      const tooMany = await post(
+        '/predictions/batch',
+        Array.from({ length: 2001 }, () => ({})),
+      );
       expect(tooMany.status).toBe(413);
       expect(tooMany.body).toMatchObject({ code: 'predictions/batch_too_large', details: { limit: 2000 } });
       expect(await count('predictions', 'id = ANY($2::uuid[])', [[body.id, ...huge.map((p) => p.id)]])).toBe(0);
@@ -124,7 +135,11 @@ describe('capture: predictions and feedback in, direct labels out', () => {
       const lines = Array.from({ length: 2500 }, () => predictionBody());
       const ndjson = (items: unknown[]) => items.map((p) => JSON.stringify(p)).join('\n') + '\n';
       const send = (items: unknown[], query = '') =>
-        app.request('POST', `/api/v1/projects/${slug}/predictions/batch${query}`, { raw: ndjson(items), token: key, headers: { 'content-type': 'application/x-ndjson' } });
+        app.request('POST', `/api/v1/projects/${slug}/predictions/batch${query}`, {
+          raw: ndjson(items),
+          token: key,
+          headers: { 'content-type': 'application/x-ndjson' },
+        });
 
       const broken = [...lines.slice(0, 1500), { model: 'nope' }, ...lines.slice(1500)];
       const refused = await send(broken);
@@ -168,7 +183,9 @@ describe('capture: predictions and feedback in, direct labels out', () => {
 
     it('keeps feedback that arrives before its prediction and joins it when the prediction comes', async () => {
       const prediction = predictionBody();
-      const early = await post('/feedback', [{ id: `fb-${randomUUID()}`, predictionId: prediction.id, type: 'report_spam', occurredAt: new Date().toISOString() }]);
+      const early = await post('/feedback', [
+        { id: `fb-${randomUUID()}`, predictionId: prediction.id, type: 'report_spam', occurredAt: new Date().toISOString() },
+      ]);
       expect(early.body.accepted).toBe(1);
       expect(await currentLabel(prediction.id)).toBeUndefined();
       await post('/predictions', prediction);
@@ -182,7 +199,9 @@ describe('capture: predictions and feedback in, direct labels out', () => {
       await post('/feedback', { id: `fb-${randomUUID()}`, predictionId: prediction.id, type: 'report_spam' });
       await post('/feedback', { id: `fb-${randomUUID()}`, predictionId: prediction.id, type: 'click' });
       expect(await currentLabel(prediction.id)).toMatchObject({ value: 'spam', rule: 'rules[1]' });
-      const history = await app.sql(`SELECT value, rule, superseded_at IS NOT NULL AS superseded FROM labels WHERE prediction_id = $1 ORDER BY id`, [prediction.id]);
+      const history = await app.sql(`SELECT value, rule, superseded_at IS NOT NULL AS superseded FROM labels WHERE prediction_id = $1 ORDER BY id`, [
+        prediction.id,
+      ]);
       expect(history).toEqual([
         { value: 'ham', rule: 'rules[0]', superseded: true },
         { value: 'spam', rule: 'rules[1]', superseded: false },
@@ -202,7 +221,12 @@ describe('capture: predictions and feedback in, direct labels out', () => {
       const clicked = predictionBody({ timestamp: new Date(Date.now() - 61 * 60_000).toISOString() });
       const recent = predictionBody();
       await post('/predictions/batch', [quiet, clicked, recent]);
-      await post('/feedback', { id: `fb-${randomUUID()}`, predictionId: clicked.id, type: 'click', occurredAt: new Date(Date.now() - 50 * 60_000).toISOString() });
+      await post('/feedback', {
+        id: `fb-${randomUUID()}`,
+        predictionId: clicked.id,
+        type: 'click',
+        occurredAt: new Date(Date.now() - 50 * 60_000).toISOString(),
+      });
       const result = await service.reconcile();
       expect(result.windowsClosed).toBeGreaterThanOrEqual(1);
       expect(await currentLabel(quiet.id)).toMatchObject({ value: 'spam', source: 'feedback', rule: 'absence' });
@@ -266,7 +290,11 @@ describe('capture: predictions and feedback in, direct labels out', () => {
     it('joins feedback whose prediction committed concurrently on the next reconcile pass', async () => {
       const prediction = predictionBody();
       // as if the event's transaction missed the prediction's: stored, not applied
-      await app.sql(`INSERT INTO feedback_events (project_id, id, prediction_id, type, occurred_at) VALUES ($1, $2, $3, 'click', now())`, [projectId, `fb-${randomUUID()}`, prediction.id]);
+      await app.sql(`INSERT INTO feedback_events (project_id, id, prediction_id, type, occurred_at) VALUES ($1, $2, $3, 'click', now())`, [
+        projectId,
+        `fb-${randomUUID()}`,
+        prediction.id,
+      ]);
       await app.sql(
         `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at) VALUES ($1, $2, 'm', '1', '{}', '{"ham":0.5,"spam":0.5}', 'ham', 0.5, now())`,
         [projectId, prediction.id],

@@ -49,7 +49,11 @@ describe('the Python ingestion client', () => {
       const project = await createProject(app, admin, { labels: [{ name: 'ham' }, { name: 'spam' }] });
       const key = await createApiKey(app, admin, project.slug, ['ingest']);
 
-      const run = await python(['libs/client-python/smoke_real_server.py'], { BACKFLOW_URL: app.url, BACKFLOW_API_KEY: key.secret, BACKFLOW_PROJECT: project.slug });
+      const run = await python(['libs/client-python/smoke_real_server.py'], {
+        BACKFLOW_URL: app.url,
+        BACKFLOW_API_KEY: key.secret,
+        BACKFLOW_PROJECT: project.slug,
+      });
       expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
       const lines = run.stdout.trim().split('\n');
       expect(lines).toHaveLength(1);

@@ -44,16 +44,25 @@ describe('TypeScript client against the real server', () => {
     const first = createClient({ onError: (error) => errors.push(error) });
     const ids = predictions.map((prediction) => first.predict(prediction));
     expect(ids).toEqual(predictions.map((prediction) => prediction.id));
-    const events: FeedbackEvent[] = ids.slice(0, 500).map((predictionId, i) => ({ id: `fb-${randomUUID()}`, predictionId, type: i % 2 ? 'click' : 'purchase' }));
+    const events: FeedbackEvent[] = ids
+      .slice(0, 500)
+      .map((predictionId, i) => ({ id: `fb-${randomUUID()}`, predictionId, type: i % 2 ? 'click' : 'purchase' }));
     events.forEach((event) => first.feedback(event));
     await first.flush();
 
     expect(errors).toEqual([]);
     expect(first.stats()).toEqual({ buffered: 0, sent: 2500, accepted: 2500, duplicates: 0, rejected: 0, dropped: 0, retries: 0, failed: 0 });
     expect(await count('predictions', ids)).toBe(2000);
-    expect(await count('feedback_events', events.map((event) => event.id))).toBe(500);
+    expect(
+      await count(
+        'feedback_events',
+        events.map((event) => event.id),
+      ),
+    ).toBe(500);
     // feedback sent after its predictions: the click rule labelled each clicked prediction
-    expect((await app.sql(`SELECT count(*)::int AS n FROM labels WHERE project_id = $1 AND source = 'feedback' AND prediction_id = ANY($2)`, [projectId, ids]))[0].n).toBe(250);
+    expect(
+      (await app.sql(`SELECT count(*)::int AS n FROM labels WHERE project_id = $1 AND source = 'feedback' AND prediction_id = ANY($2)`, [projectId, ids]))[0].n,
+    ).toBe(250);
     await first.close();
 
     const second = createClient();
@@ -80,7 +89,12 @@ describe('TypeScript client against the real server', () => {
     ]);
     expect(client.stats()).toMatchObject({ sent: 12, accepted: 10, rejected: 2, failed: 0 });
     expect(await count('predictions', [unknownLabel.id])).toBe(0);
-    expect(await count('predictions', good.map((prediction) => prediction.id))).toBe(9);
+    expect(
+      await count(
+        'predictions',
+        good.map((prediction) => prediction.id),
+      ),
+    ).toBe(9);
     expect(await count('feedback_events', [correction.id])).toBe(0);
   });
 

@@ -58,12 +58,32 @@ describe('demo: the SpamAssassin corpus, the model, spans read back', () => {
       const features = ['subject', 'sender', 'body', 'format'].map((name) => ({ name, type: 'bytes' as const }));
       const writer = new TfRecordWriter(path.join(directory, 'data_tfrecord-00000-of-00001.gz'));
       for (const [index, email] of emails.entries()) {
-        const row = { predictionId: `p-${index}`, label: email.label, source: 'consensus', agreement: 1, weight: 1, input: { ...email }, modelName: 'spam-filter', modelVersion: 'v1', bucket: 0 };
+        const row = {
+          predictionId: `p-${index}`,
+          label: email.label,
+          source: 'consensus',
+          agreement: 1,
+          weight: 1,
+          input: { ...email },
+          modelName: 'spam-filter',
+          modelVersion: 'v1',
+          bucket: 0,
+        };
         await writer.writeExample(toExample(row, features, ['ham', 'spam']));
       }
       const file = await writer.close();
       const rows = await readSpanRows([file.path]);
-      expect(rows).toEqual(emails.map((e, index) => ({ subject: e.subject, sender: e.sender, body: e.body, format: e.format, label: e.label, labelSource: 'consensus', predictionId: `p-${index}` })));
+      expect(rows).toEqual(
+        emails.map((e, index) => ({
+          subject: e.subject,
+          sender: e.sender,
+          body: e.body,
+          format: e.format,
+          label: e.label,
+          labelSource: 'consensus',
+          predictionId: `p-${index}`,
+        })),
+      );
     } finally {
       await rm(directory, { recursive: true, force: true });
     }
@@ -81,8 +101,8 @@ describe('npm run demo, against a real server', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       const deadline = Date.now() + 150_000;
@@ -91,8 +111,18 @@ describe('npm run demo, against a real server', () => {
       expect(output).toMatch(/span 1 landed: \d+ labels .*read back from its TFRecord files/);
       expect(output).toMatch(/model v2 trained on \d+ emails .*accuracy \d+\.\d%/);
 
-      const token = ((await (await fetch(`http://127.0.0.1:${port}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@example.com', password: 'demo-admin-password' }) })).json()) as { token: string }).token;
-      const monitoring = (await (await fetch(`http://127.0.0.1:${port}/api/v1/projects/spam-demo/monitoring`, { headers: { authorization: `Bearer ${token}` } })).json()) as { accuracy: Array<{ modelVersion: string }> };
+      const token = (
+        (await (
+          await fetch(`http://127.0.0.1:${port}/api/v1/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email: 'admin@example.com', password: 'demo-admin-password' }),
+          })
+        ).json()) as { token: string }
+      ).token;
+      const monitoring = (await (
+        await fetch(`http://127.0.0.1:${port}/api/v1/projects/spam-demo/monitoring`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as { accuracy: Array<{ modelVersion: string }> };
       expect(monitoring.accuracy.map((a) => a.modelVersion)).toContain('v1');
 
       child.kill('SIGTERM');

@@ -23,7 +23,11 @@ describe('export survives kill -9 mid-span', () => {
       const token = await loginAt(server.url);
       const slug = `export-crash-${randomUUID().slice(0, 6)}`;
       const call = async (method: string, route: string, body?: unknown, bearer = token) => {
-        const response = await fetch(`${server!.url}/api/v1/projects${route}`, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+        const response = await fetch(`${server!.url}/api/v1/projects${route}`, {
+          method,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
         return { status: response.status, body: await response.json().catch(() => undefined) };
       };
       expect(
@@ -41,9 +45,23 @@ describe('export survives kill -9 mid-span', () => {
       ).toBe(201);
       const key = (await call('POST', `/${slug}/api-keys`, { name: 'k', scopes: ['ingest'] })).body.secret as string;
       for (let i = 0; i < ROWS; i += 2_000) {
-        const batch = Array.from({ length: 2_000 }, (_, j) => ({ id: randomUUID(), model: { name: 'm', version: '1' }, input: { text: `example ${i + j} `.repeat(8), n: i + j }, scores: { ham: 0.7, spam: 0.3 } }));
+        const batch = Array.from({ length: 2_000 }, (_, j) => ({
+          id: randomUUID(),
+          model: { name: 'm', version: '1' },
+          input: { text: `example ${i + j} `.repeat(8), n: i + j },
+          scores: { ham: 0.7, spam: 0.3 },
+        }));
         expect((await call('POST', `/${slug}/predictions/batch`, batch, key)).status).toBe(200);
-        expect((await call('POST', `/${slug}/feedback`, batch.map((p) => ({ id: `c-${p.id}`, predictionId: p.id, type: 'click' })), key)).status).toBe(201);
+        expect(
+          (
+            await call(
+              'POST',
+              `/${slug}/feedback`,
+              batch.map((p) => ({ id: `c-${p.id}`, predictionId: p.id, type: 'click' })),
+              key,
+            )
+          ).status,
+        ).toBe(201);
       }
 
       const started = await call('POST', `/${slug}/exports`, {});

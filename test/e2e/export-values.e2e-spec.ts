@@ -22,8 +22,10 @@ const ALL_FORMATS = ['tfrecord', 'jsonl', 'csv', 'parquet'];
 const text = (bytes: unknown) => Buffer.from(bytes as Uint8Array).toString('utf8');
 // JSON read as a data engineer's Python reads it: an integer past 2^53 keeps its digits
 const exactJson = (line: string) =>
-  (JSON.parse as (line: string, reviver: (key: string, value: unknown, context?: { source?: string }) => unknown) => Record<string, unknown>)(line, (_key, value, context) =>
-    typeof value === 'number' && !Number.isSafeInteger(value) && context?.source && /^-?\d+$/.test(context.source) ? BigInt(context.source) : value,
+  (JSON.parse as (line: string, reviver: (key: string, value: unknown, context?: { source?: string }) => unknown) => Record<string, unknown>)(
+    line,
+    (_key, value, context) =>
+      typeof value === 'number' && !Number.isSafeInteger(value) && context?.source && /^-?\d+$/.test(context.source) ? BigInt(context.source) : value,
   );
 
 interface Files {
@@ -218,7 +220,14 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
       '{"big": 2, "safe": 1, "negative": 0, "ids": [], "huge": 1, "nested": {"id": 1}}',
     ]);
     const exported = (await exportsService.exportNext(await p.entity()))!;
-    expect(Object.fromEntries(exported.manifest.features.map((f) => [f.name, f.type]))).toEqual({ big: 'int', safe: 'int', negative: 'int', ids: 'int', huge: 'bytes', nested: 'bytes' });
+    expect(Object.fromEntries(exported.manifest.features.map((f) => [f.name, f.type]))).toEqual({
+      big: 'int',
+      safe: 'int',
+      negative: 'int',
+      ids: 'int',
+      huge: 'bytes',
+      nested: 'bytes',
+    });
     const row = (await readBack(exported)).get(first)!;
     expect(row.tfrecord!.big).toEqual({ kind: 'int64', values: [9007199254740993n] });
     expect(row.tfrecord!.safe).toEqual({ kind: 'int64', values: [9007199254740991n] });
@@ -226,9 +235,20 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
     expect(row.tfrecord!.ids).toEqual({ kind: 'int64', values: [1n, 9007199254740993n, 2n] });
     expect(text(row.tfrecord!.huge.values[0])).toBe('123456789012345678901234567890');
     expect(text(row.tfrecord!.nested.values[0])).toBe('{"id":9007199254740993}');
-    expect(row.jsonl).toMatchObject({ big: 9007199254740993n, safe: 9007199254740991, negative: -9007199254740991, ids: [1, 9007199254740993n, 2], huge: '123456789012345678901234567890' });
+    expect(row.jsonl).toMatchObject({
+      big: 9007199254740993n,
+      safe: 9007199254740991,
+      negative: -9007199254740991,
+      ids: [1, 9007199254740993n, 2],
+      huge: '123456789012345678901234567890',
+    });
     expect(row.csv).toMatchObject({ big: '9007199254740993', safe: '9007199254740991', negative: '-9007199254740991', ids: '[1,9007199254740993,2]' });
-    expect(row.parquet).toMatchObject({ big: [9007199254740993n], safe: [9007199254740991n], negative: [-9007199254740991n], ids: [1n, 9007199254740993n, 2n] });
+    expect(row.parquet).toMatchObject({
+      big: [9007199254740993n],
+      safe: [9007199254740991n],
+      negative: [-9007199254740991n],
+      ids: [1n, 9007199254740993n, 2n],
+    });
   });
 
   it('never fails an export for stored values that do not fit a declared type: it counts them per feature and warns the admin', async () => {
@@ -242,7 +262,10 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
         ],
       },
     });
-    const [first, second] = await seed(p.id, ['{"count": 1.5, "big": 18446744073709551616, "ratio": "high"}', '{"count": [2, null, 3], "big": 9007199254740993, "ratio": 0.25}']);
+    const [first, second] = await seed(p.id, [
+      '{"count": 1.5, "big": 18446744073709551616, "ratio": "high"}',
+      '{"count": [2, null, 3], "big": 9007199254740993, "ratio": 0.25}',
+    ]);
     const started = await app.request('POST', `/api/v1/projects/${p.slug}/exports`, { token: admin, body: {} });
     expect(started.status).toBe(202);
     const job = await until(
@@ -274,7 +297,10 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
   });
 
   it('takes a large whole double sent to a declared float feature through ingest, and exports that double', async () => {
-    const p = await project({ export: { formats: ['tfrecord', 'jsonl'], features: [{ name: 'bytes_sent', type: 'float' }] }, routing: { strategy: 'least_confidence', threshold: 0, explorationRate: 0 } });
+    const p = await project({
+      export: { formats: ['tfrecord', 'jsonl'], features: [{ name: 'bytes_sent', type: 'float' }] },
+      routing: { strategy: 'least_confidence', threshold: 0, explorationRate: 0 },
+    });
     const key = (await app.request('POST', `/api/v1/projects/${p.slug}/api-keys`, { token: admin, body: { name: 'k', scopes: ['ingest'] } })).body.secret;
     const id = predictionId(900);
     const sent = await app.request('POST', `/api/v1/projects/${p.slug}/predictions`, {
@@ -283,7 +309,10 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
     });
     expect(sent.status).toBe(201);
     // the same number in a feature not declared float is refused at the door
-    const refused = await app.request('POST', `/api/v1/projects/${p.slug}/predictions`, { token: key, raw: `{"model": {"name": "m", "version": "1"}, "input": {"other": 1e20}, "scores": {"ham": 0.6, "spam": 0.4}}` });
+    const refused = await app.request('POST', `/api/v1/projects/${p.slug}/predictions`, {
+      token: key,
+      raw: `{"model": {"name": "m", "version": "1"}, "input": {"other": 1e20}, "scores": {"ham": 0.6, "spam": 0.4}}`,
+    });
     expect(refused.body).toMatchObject({ code: 'predictions/unsafe_integer', field: 'input.other' });
     await app.sql(`INSERT INTO labels (project_id, prediction_id, value, source, rule) VALUES ($1, $2, 'ham', 'feedback', 'test')`, [p.id, id]);
     const exported = (await exportsService.exportNext(await p.entity()))!;
@@ -296,7 +325,10 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
 
   it('removes the working directory of a failed try, and a retry writes the same bytes as a clean run', async () => {
     const p = await project({ export: { formats: ['tfrecord', 'jsonl', 'parquet'] } });
-    const ids = await seed(p.id, Array.from({ length: 40 }, (_, i) => JSON.stringify({ n: i, text: `row ${i}` })));
+    const ids = await seed(
+      p.id,
+      Array.from({ length: 40 }, (_, i) => JSON.stringify({ n: i, text: `row ${i}` })),
+    );
     const projectDirectory = path.join(root, p.slug);
     const writing = () => fs.readdirSync(projectDirectory).filter((name) => name.startsWith('.writing'));
     // a file where the span's directory must go: the first try fails before it writes
@@ -322,7 +354,17 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
     // put back, the same version is written, byte for byte what a clean run writes
     await app.sql(
       `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [prediction.project_id, prediction.id, prediction.model_name, prediction.model_version, prediction.input, prediction.scores, prediction.predicted_label, prediction.confidence, prediction.occurred_at],
+      [
+        prediction.project_id,
+        prediction.id,
+        prediction.model_name,
+        prediction.model_version,
+        prediction.input,
+        prediction.scores,
+        prediction.predicted_label,
+        prediction.confidence,
+        prediction.occurred_at,
+      ],
     );
     await app.sql(`INSERT INTO labels (id, project_id, prediction_id, value, source, rule, weight, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
       label.id,
@@ -339,7 +381,12 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
     expect(clean.version).toBe(2);
     const sums = (v: Files) => Object.fromEntries(v.manifest.files.map((f) => [f.path, f.sha256]));
     expect(sums(retried)).toEqual(sums(clean));
-    for (const file of retried.manifest.files) expect(createHash('sha256').update(fs.readFileSync(path.join(retried.directory, file.path))).digest('hex')).toBe(file.sha256);
+    for (const file of retried.manifest.files)
+      expect(
+        createHash('sha256')
+          .update(fs.readFileSync(path.join(retried.directory, file.path)))
+          .digest('hex'),
+      ).toBe(file.sha256);
     expect(writing()).toEqual([]);
     expect(fs.readdirSync(path.join(projectDirectory, 'span-1')).sort()).toEqual(['version-1', 'version-2']);
     const [state] = await app.sql(`SELECT state, error FROM export_versions WHERE id = $1`, [failed.id]);
@@ -354,7 +401,15 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
       const p = await project({ maskedFields: ['email', 'user.phone'], export: { formats: ALL_FORMATS } });
       const ids = await seed(p.id, [input(1, planted[0]), input(2, planted[0]), input(3, planted[1])]);
       const [{ key }] = await app.sql(`SELECT export_hash_key AS key FROM projects WHERE id = $1`, [p.id]);
-      return { ...p, ids, hash: (value: string) => createHmac('sha256', key as Buffer).update(value).digest('hex'), keyHex: (key as Buffer).toString('hex') };
+      return {
+        ...p,
+        ids,
+        hash: (value: string) =>
+          createHmac('sha256', key as Buffer)
+            .update(value)
+            .digest('hex'),
+        keyHex: (key as Buffer).toString('hex'),
+      };
     }
 
     async function setPolicy(slug: string, maskedFields: string) {
@@ -367,7 +422,11 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
       const p = await maskedProject();
       expect((await app.request('GET', `/api/v1/projects/${p.slug}`, { token: admin })).body.export.maskedFields).toBe('drop');
       const exported = (await exportsService.exportNext(await p.entity()))!;
-      expect((exported.manifest as unknown as { maskedFields: unknown }).maskedFields).toEqual({ policy: 'drop', default: 'drop', fields: ['email', 'user.phone'] });
+      expect((exported.manifest as unknown as { maskedFields: unknown }).maskedFields).toEqual({
+        policy: 'drop',
+        default: 'drop',
+        fields: ['email', 'user.phone'],
+      });
       expect(exported.manifest.features.map((f) => f.name)).toEqual(['n', 'user']);
       const bytes = everyByte(exported);
       expect(bytes).not.toContain('PLANTED');
@@ -384,7 +443,12 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
       const p = await maskedProject();
       await setPolicy(p.slug, 'hash');
       const first = (await exportsService.exportNext(await p.entity()))!;
-      expect((first.manifest as unknown as { maskedFields: unknown }).maskedFields).toEqual({ policy: 'hash', default: 'drop', fields: ['email', 'user.phone'], hash: expect.stringContaining('HMAC-SHA256') });
+      expect((first.manifest as unknown as { maskedFields: unknown }).maskedFields).toEqual({
+        policy: 'hash',
+        default: 'drop',
+        fields: ['email', 'user.phone'],
+        hash: expect.stringContaining('HMAC-SHA256'),
+      });
       expect(first.manifest.features.find((f) => f.name === 'email')).toMatchObject({ type: 'bytes', masked: 'hash' });
       expect(fs.readFileSync(path.join(first.directory, 'schema.pbtxt'), 'utf8')).toContain('name: "email"\n  type: BYTES');
       expect(everyByte(first)).not.toContain('PLANTED');
@@ -417,7 +481,11 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
       const p = await maskedProject();
       await setPolicy(p.slug, 'keep');
       const exported = (await exportsService.exportNext(await p.entity()))!;
-      expect((exported.manifest as unknown as { maskedFields: unknown }).maskedFields).toEqual({ policy: 'keep', default: 'drop', fields: ['email', 'user.phone'] });
+      expect((exported.manifest as unknown as { maskedFields: unknown }).maskedFields).toEqual({
+        policy: 'keep',
+        default: 'drop',
+        fields: ['email', 'user.phone'],
+      });
       const row = (await readBack(exported)).get(p.ids[0])!;
       expect(row.jsonl!.email).toBe(planted[0]);
       expect(text(row.tfrecord!.email.values[0])).toBe(planted[0]);

@@ -40,7 +40,12 @@ describe('export: exactly-once TFX spans', () => {
     const created = await createProject(app, admin, {
       labels: [{ name: 'ham' }, { name: 'spam' }],
       routing: { explorationRate: 0 },
-      feedbackRules: { rules: [{ eventType: 'click', label: 'ham', windowMinutes: 60 }, { eventType: 'dislike', label: 'spam', windowMinutes: 60 }] },
+      feedbackRules: {
+        rules: [
+          { eventType: 'click', label: 'ham', windowMinutes: 60 },
+          { eventType: 'dislike', label: 'spam', windowMinutes: 60 },
+        ],
+      },
       export: { formats: ['tfrecord', 'jsonl'], ...exportSettings },
     });
     const key = (await createApiKey(app, admin, created.slug, ['ingest'])).secret;
@@ -50,10 +55,14 @@ describe('export: exactly-once TFX spans', () => {
       input: { text: `mail number ${i}\nwith a second line`, n: i, score: i / 8, flag: i % 3 === 0, tags: ['a', `t${i % 4}`] },
       scores: { ham: 0.6, spam: 0.4 },
     }));
-    for (let i = 0; i < n; i += 500) expect((await app.request('POST', `/api/v1/projects/${created.slug}/predictions/batch`, { token: key, body: predictions.slice(i, i + 500) })).status).toBe(200);
+    for (let i = 0; i < n; i += 500)
+      expect(
+        (await app.request('POST', `/api/v1/projects/${created.slug}/predictions/batch`, { token: key, body: predictions.slice(i, i + 500) })).status,
+      ).toBe(200);
     const feedback = async (items: typeof predictions) => {
       const events = items.map((p) => ({ id: `fb-${p.id}`, predictionId: p.id, type: p.input.n % 2 ? 'dislike' : 'click' }));
-      for (let i = 0; i < events.length; i += 500) expect((await app.request('POST', `/api/v1/projects/${created.slug}/feedback`, { token: key, body: events.slice(i, i + 500) })).status).toBe(201);
+      for (let i = 0; i < events.length; i += 500)
+        expect((await app.request('POST', `/api/v1/projects/${created.slug}/feedback`, { token: key, body: events.slice(i, i + 500) })).status).toBe(201);
     };
     const entity = async () => (await app.app.get(ProjectsService).findBySlug(created.slug))!;
     return { ...created, key, predictions, feedback, entity };
@@ -81,9 +90,19 @@ describe('export: exactly-once TFX spans', () => {
     ]);
     // per-feature statistics: n is 0..299, flag is 1 for every third, tags has two values per example
     const stats = Object.fromEntries(manifest.statistics.map((f: { name: string }) => [f.name, f]));
-    expect(stats.n).toEqual({ name: 'n', present: 300, missing: 0, values: 300, numeric: { min: 0, max: 299, mean: expect.closeTo(149.5, 9), stdDev: expect.closeTo(Math.sqrt((300 ** 2 - 1) / 12), 9), zeros: 1 } });
+    expect(stats.n).toEqual({
+      name: 'n',
+      present: 300,
+      missing: 0,
+      values: 300,
+      numeric: { min: 0, max: 299, mean: expect.closeTo(149.5, 9), stdDev: expect.closeTo(Math.sqrt((300 ** 2 - 1) / 12), 9), zeros: 1 },
+    });
     expect(stats.flag.numeric).toMatchObject({ min: 0, max: 1, mean: expect.closeTo(100 / 300, 9), zeros: 200 });
-    expect(stats.tags).toMatchObject({ present: 300, values: 600, categorical: { unique: 5, uniqueCapped: false, top: expect.arrayContaining([{ value: 'a', count: 300 }]) } });
+    expect(stats.tags).toMatchObject({
+      present: 300,
+      values: 600,
+      categorical: { unique: 5, uniqueCapped: false, top: expect.arrayContaining([{ value: 'a', count: 300 }]) },
+    });
     expect(stats.text.categorical.unique).toBe(300);
     const schema = fs.readFileSync(path.join(dir, 'schema.pbtxt'), 'utf8');
     expect(schema).toContain('name: "score"\n  type: FLOAT');
@@ -95,7 +114,12 @@ describe('export: exactly-once TFX spans', () => {
     expect(tfrecords.filter((f: { split: string }) => f.split === 'train').map((f: { path: string }) => path.basename(f.path))).toEqual(
       Array.from({ length: trainShards }, (_, i) => `data_tfrecord-${String(i).padStart(5, '0')}-of-${String(trainShards).padStart(5, '0')}.gz`),
     );
-    for (const file of manifest.files) expect(createHash('sha256').update(fs.readFileSync(path.join(dir, file.path))).digest('hex')).toBe(file.sha256);
+    for (const file of manifest.files)
+      expect(
+        createHash('sha256')
+          .update(fs.readFileSync(path.join(dir, file.path)))
+          .digest('hex'),
+      ).toBe(file.sha256);
 
     const source = new Map(p.predictions.map((prediction) => [prediction.id, prediction]));
     const seen = new Set<string>();
@@ -117,7 +141,7 @@ describe('export: exactly-once TFX spans', () => {
         expect(text(example.model_version.values[0] as Uint8Array)).toBe(original.model.version);
         expect(example.n).toEqual({ kind: 'int64', values: [BigInt(original.input.n)] });
         expect(example.flag).toEqual({ kind: 'int64', values: [original.input.flag ? 1n : 0n] });
-        expect((example.score.values[0] as number)).toBeCloseTo(original.input.score, 6);
+        expect(example.score.values[0] as number).toBeCloseTo(original.input.score, 6);
         expect(text(example.text.values[0] as Uint8Array)).toBe(original.input.text);
         expect((example.tags.values as Uint8Array[]).map(text)).toEqual(original.input.tags);
       }
@@ -128,13 +152,34 @@ describe('export: exactly-once TFX spans', () => {
     // JSONL: the same rows
     const lines = manifest.files
       .filter((f: { format: string }) => f.format === 'jsonl')
-      .flatMap((f: { path: string }) => fs.readFileSync(path.join(dir, f.path), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line)));
+      .flatMap((f: { path: string }) =>
+        fs
+          .readFileSync(path.join(dir, f.path), 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => JSON.parse(line)),
+      );
     expect(lines).toHaveLength(300);
     const first = lines.find((l: { prediction_id: string }) => l.prediction_id === p.predictions[3].id);
-    expect(first).toEqual({ prediction_id: p.predictions[3].id, model_version: 'v1', label: 1, label_name: 'spam', label_source: 'feedback', weight: 1, flag: 1, n: 3, score: 0.375, tags: ['a', 't3'], text: p.predictions[3].input.text });
+    expect(first).toEqual({
+      prediction_id: p.predictions[3].id,
+      model_version: 'v1',
+      label: 1,
+      label_name: 'spam',
+      label_source: 'feedback',
+      weight: 1,
+      flag: 1,
+      n: 3,
+      score: 0.375,
+      tags: ['a', 't3'],
+      text: p.predictions[3].input.text,
+    });
 
     // the split is the same function in SQL
-    const buckets = await app.sql(`SELECT prediction_id, ((('x' || substr(md5(prediction_id::text), 1, 8))::bit(32)::bigint) % 100)::int AS bucket FROM labels WHERE project_id = $1`, [p.id]);
+    const buckets = await app.sql(
+      `SELECT prediction_id, ((('x' || substr(md5(prediction_id::text), 1, 8))::bit(32)::bigint) % 100)::int AS bucket FROM labels WHERE project_id = $1`,
+      [p.id],
+    );
     for (const row of buckets) expect(row.bucket).toBe(bucketOf(row.prediction_id));
 
     // nothing new: no span, not even an empty one holding the next span number
@@ -152,21 +197,25 @@ describe('export: exactly-once TFX spans', () => {
     const spans = [first, second].filter((s) => s !== undefined);
     const ids: string[] = [];
     for (const span of spans) {
-      for (const file of span!.manifest.files.filter((f) => f.format === 'tfrecord')) {
-        for await (const record of readTfRecordFile(path.join(span!.directory, file.path))) ids.push(text(decodeExample(record).prediction_id.values[0] as Uint8Array));
+      for (const file of span.manifest.files.filter((f) => f.format === 'tfrecord')) {
+        for await (const record of readTfRecordFile(path.join(span.directory, file.path)))
+          ids.push(text(decodeExample(record).prediction_id.values[0] as Uint8Array));
       }
     }
     expect(ids).toHaveLength(1_200);
     expect(new Set(ids).size).toBe(1_200);
-    expect(spans.reduce((sum, s) => sum + s!.rows, 0)).toBe(1_200);
-    const [left] = await app.sql(`SELECT count(*)::int AS n FROM labels l WHERE project_id = $1 AND NOT EXISTS (SELECT 1 FROM span_labels s WHERE s.label_id = l.id)`, [p.id]);
+    expect(spans.reduce((sum, s) => sum + s.rows, 0)).toBe(1_200);
+    const [left] = await app.sql(
+      `SELECT count(*)::int AS n FROM labels l WHERE project_id = $1 AND NOT EXISTS (SELECT 1 FROM span_labels s WHERE s.label_id = l.id)`,
+      [p.id],
+    );
     expect(left.n).toBe(0);
     // a prediction keeps its split in whichever span it lands
     const [{ train }] = await app.sql(
       `SELECT count(*) FILTER (WHERE ((('x' || substr(md5(prediction_id::text), 1, 8))::bit(32)::bigint) % 100) < 80)::int AS train FROM labels WHERE project_id = $1`,
       [p.id],
     );
-    expect(spans.reduce((sum, s) => sum + s!.manifest.splits.train, 0)).toBe(train);
+    expect(spans.reduce((sum, s) => sum + s.manifest.splits.train, 0)).toBe(train);
   });
 
   it('writes the same bytes again after a crash, and shows no partial span meanwhile', async () => {
@@ -188,7 +237,12 @@ describe('export: exactly-once TFX spans', () => {
 
     const again = await exportsService.writeVersion(entity, version.id, { shardRows: 100 });
     expect(Object.fromEntries(again.manifest.files.map((f) => [f.path, f.sha256]))).toEqual(sums);
-    for (const file of again.manifest.files) expect(createHash('sha256').update(fs.readFileSync(path.join(again.directory, file.path))).digest('hex')).toBe(sums[file.path]);
+    for (const file of again.manifest.files)
+      expect(
+        createHash('sha256')
+          .update(fs.readFileSync(path.join(again.directory, file.path)))
+          .digest('hex'),
+      ).toBe(sums[file.path]);
     expect(fs.existsSync(path.join(again.directory, '_SUCCESS'))).toBe(true);
     expect(fs.existsSync(leftover)).toBe(false);
     const [state] = await app.sql(`SELECT state, rows_written FROM export_versions WHERE id = $1`, [version.id]);
@@ -279,7 +333,10 @@ describe('export: exactly-once TFX spans', () => {
       const p = await project(30, { formats: ['jsonl'], webhook: { url, secret } });
       await p.feedback(p.predictions);
       const exported = (await exportsService.exportNext(await p.entity()))!;
-      await until(async () => deliveries.length, (n) => n >= 2);
+      await until(
+        async () => deliveries.length,
+        (n) => n >= 2,
+      );
       const delivered = deliveries[1];
       expect(delivered.signature).toBe(`sha256=${createHmac('sha256', secret).update(delivered.body).digest('hex')}`);
       expect(delivered.signature).not.toBe(`sha256=${createHmac('sha256', 'another secret').update(delivered.body).digest('hex')}`);
@@ -296,7 +353,16 @@ describe('export: exactly-once TFX spans', () => {
   });
 
   it('exports on the project schedule: from the first tick after it is seen, once per tick', async () => {
-    const bad = await app.request('POST', '/api/v1/projects', { token: admin, body: { slug: `sched-bad-${randomUUID().slice(0, 6)}`, name: 'x', taskType: 'single_label', labels: [{ name: 'a' }, { name: 'b' }], export: { schedule: 'every day' } } });
+    const bad = await app.request('POST', '/api/v1/projects', {
+      token: admin,
+      body: {
+        slug: `sched-bad-${randomUUID().slice(0, 6)}`,
+        name: 'x',
+        taskType: 'single_label',
+        labels: [{ name: 'a' }, { name: 'b' }],
+        export: { schedule: 'every day' },
+      },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.field).toBe('export.schedule');
     const p = await project(20, { formats: ['jsonl'], schedule: '0 * * * *' });
@@ -341,13 +407,19 @@ describe('export: exactly-once TFX spans', () => {
     const reader = (await createApiKey(app, admin, p.slug, ['export:read'])).secret;
     const spans = await app.request('GET', `/api/v1/projects/${p.slug}/spans`, { token: reader });
     expect(spans.status).toBe(200);
-    expect(spans.body.spans).toEqual([expect.objectContaining({ span: 1, rows: 120, versions: [expect.objectContaining({ version: 1, state: 'completed' })] })]);
+    expect(spans.body.spans).toEqual([
+      expect.objectContaining({ span: 1, rows: 120, versions: [expect.objectContaining({ version: 1, state: 'completed' })] }),
+    ]);
     const file = job.files.find((f: { format: string }) => f.format === 'tfrecord');
-    const download = await fetch(`${app.url}/api/v1/projects/${p.slug}/spans/1/versions/1/files/${file.path}`, { headers: { authorization: `Bearer ${reader}` } });
+    const download = await fetch(`${app.url}/api/v1/projects/${p.slug}/spans/1/versions/1/files/${file.path}`, {
+      headers: { authorization: `Bearer ${reader}` },
+    });
     expect(download.status).toBe(200);
     const bytes = Buffer.from(await download.arrayBuffer());
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.sha256);
-    const manifest = await fetch(`${app.url}/api/v1/projects/${p.slug}/spans/1/versions/1/files/manifest.json`, { headers: { authorization: `Bearer ${reader}` } });
+    const manifest = await fetch(`${app.url}/api/v1/projects/${p.slug}/spans/1/versions/1/files/manifest.json`, {
+      headers: { authorization: `Bearer ${reader}` },
+    });
     expect((await manifest.json()).rows).toBe(120);
 
     // nothing outside the version's files; nobody else
@@ -398,9 +470,21 @@ describe('export: on the job queue, with progress pushed to admins', () => {
       feedbackRules: { rules: [{ eventType: 'click', label: 'ham', windowMinutes: 60 }] },
     });
     const key = (await createApiKey(app, admin, created.slug, ['ingest'])).secret;
-    const predictions = Array.from({ length: 50 }, (_, i) => ({ id: randomUUID(), model: { name: 'm', version: '1' }, input: { n: i }, scores: { ham: 0.6, spam: 0.4 } }));
+    const predictions = Array.from({ length: 50 }, (_, i) => ({
+      id: randomUUID(),
+      model: { name: 'm', version: '1' },
+      input: { n: i },
+      scores: { ham: 0.6, spam: 0.4 },
+    }));
     expect((await app.request('POST', `/api/v1/projects/${created.slug}/predictions/batch`, { token: key, body: predictions })).status).toBe(200);
-    expect((await app.request('POST', `/api/v1/projects/${created.slug}/feedback`, { token: key, body: predictions.map((p) => ({ id: `c-${p.id}`, predictionId: p.id, type: 'click' })) })).status).toBe(201);
+    expect(
+      (
+        await app.request('POST', `/api/v1/projects/${created.slug}/feedback`, {
+          token: key,
+          body: predictions.map((p) => ({ id: `c-${p.id}`, predictionId: p.id, type: 'click' })),
+        })
+      ).status,
+    ).toBe(201);
 
     const socket = io(`${app.url}/labeling`, { auth: { token: admin }, transports: ['websocket'], reconnection: false });
     await new Promise<void>((resolve, reject) => {

@@ -21,7 +21,13 @@ function rawExchange(url: string, send: (socket: net.Socket) => void, until = /\
 }
 
 const statusOf = (text: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
-const bodyOf = (text: string) => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4).replace(/^[0-9a-f]+\r\n/, '').replace(/\r\n0\r\n\r\n$/, ''));
+const bodyOf = (text: string) =>
+  JSON.parse(
+    text
+      .slice(text.indexOf('\r\n\r\n') + 4)
+      .replace(/^[0-9a-f]+\r\n/, '')
+      .replace(/\r\n0\r\n\r\n$/, ''),
+  );
 
 describe('cross-site requests and sockets', () => {
   let app: TestApp;
@@ -78,23 +84,34 @@ describe('cross-site requests and sockets', () => {
     expect(referred.status).toBe(403);
     expect((await app.request('GET', '/api/v1/me', { headers: { cookie: `backflow_session=${rater.token}` } })).status).toBe(200);
     // a sign-in from another site (login CSRF) is refused as well
-    expect((await app.request('POST', '/api/v1/auth/login', { body: { email: rater.email, password: rater.password }, headers: { origin: EVIL } })).status).toBe(403);
+    expect(
+      (await app.request('POST', '/api/v1/auth/login', { body: { email: rater.email, password: rater.password }, headers: { origin: EVIL } })).status,
+    ).toBe(403);
   });
 
   it('takes the same requests from the app itself, from an allowed origin, and with a bearer token from anywhere', async () => {
     const rater = await createUser(app, admin, 'rater', { slug });
     const cookie = `backflow_session=${rater.token}`;
     expect((await app.request('POST', `/api/v1/projects/${slug}/tasks/claim`, { body: {}, headers: { cookie, origin: app.url } })).status).toBe(200);
-    expect((await app.request('POST', `/api/v1/projects/${slug}/tasks/claim`, { body: {}, headers: { cookie, origin: 'http://ui.example:5173' } })).status).toBe(200);
+    expect(
+      (await app.request('POST', `/api/v1/projects/${slug}/tasks/claim`, { body: {}, headers: { cookie, origin: 'http://ui.example:5173' } })).status,
+    ).toBe(200);
     expect((await app.request('POST', `/api/v1/projects/${slug}/tasks/claim`, { body: {}, token: rater.token, headers: { origin: EVIL } })).status).toBe(200);
     // a non-browser client sends no Origin at all
     expect((await app.request('POST', `/api/v1/projects/${slug}/tasks/claim`, { body: {}, headers: { cookie } })).status).toBe(200);
     const key = await createApiKey(app, admin, slug, ['ingest']);
-    expect((await app.request('POST', `/api/v1/projects/${slug}/predictions`, { body: predictionBody(), headers: { 'x-api-key': key.secret, origin: EVIL } })).status).toBe(201);
+    expect(
+      (await app.request('POST', `/api/v1/projects/${slug}/predictions`, { body: predictionBody(), headers: { 'x-api-key': key.secret, origin: EVIL } }))
+        .status,
+    ).toBe(201);
     // reading is not changing: a GET with the cookie from another site is answered (the browser keeps the answer from that site)
     expect((await app.request('GET', '/api/v1/me', { headers: { cookie, origin: EVIL } })).status).toBe(200);
     // a text/plain body is read by no route
-    const plain = await app.request('POST', `/api/v1/projects/${slug}/tasks/claim`, { raw: '{}', token: rater.token, headers: { 'content-type': 'text/plain' } });
+    const plain = await app.request('POST', `/api/v1/projects/${slug}/tasks/claim`, {
+      raw: '{}',
+      token: rater.token,
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(plain.status).toBe(415);
   });
 });
@@ -128,7 +145,9 @@ describe('credentials before the body, body limits and stalled bodies', () => {
     const other = await createProject(app, admin);
     for (const auth of ['', `Authorization: Bearer ${ingestKey}\r\n`]) {
       const { text } = await rawExchange(app.url, (socket) =>
-        socket.write(`POST /api/v1/projects/${other.slug}/predictions/batch HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: 60000000\r\n\r\n`),
+        socket.write(
+          `POST /api/v1/projects/${other.slug}/predictions/batch HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nContent-Length: 60000000\r\n\r\n`,
+        ),
       );
       expect(statusOf(text)).toBe(auth ? 403 : 401);
     }
@@ -149,7 +168,9 @@ describe('credentials before the body, body limits and stalled bodies', () => {
   it('cuts a body that trickles in, with 408, and stores nothing of it', async () => {
     const prediction = JSON.stringify(predictionBody());
     const { text } = await rawExchange(app.url, (socket) => {
-      socket.write(`POST /api/v1/projects/${slug}/predictions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ingestKey}\r\nContent-Type: application/json\r\nContent-Length: ${prediction.length}\r\n\r\n`);
+      socket.write(
+        `POST /api/v1/projects/${slug}/predictions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ingestKey}\r\nContent-Type: application/json\r\nContent-Length: ${prediction.length}\r\n\r\n`,
+      );
       let sent = 0;
       const trickle = setInterval(() => {
         if (socket.destroyed || sent >= prediction.length - 1) return clearInterval(trickle);
@@ -165,7 +186,9 @@ describe('credentials before the body, body limits and stalled bodies', () => {
   it('lets a long NDJSON stream through as long as it keeps flowing', async () => {
     const lines = Array.from({ length: 60 }, () => `${JSON.stringify(predictionBody())}\n`);
     const { text } = await rawExchange(app.url, (socket) => {
-      socket.write(`POST /api/v1/projects/${slug}/predictions/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ingestKey}\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n`);
+      socket.write(
+        `POST /api/v1/projects/${slug}/predictions/batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ingestKey}\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      );
       // 2.4 s of stream in all: past the 1 s window, but every window brings more than a kilobyte
       let i = 0;
       const flow = setInterval(() => {
@@ -231,7 +254,14 @@ describe('sign-in limits and password strength', () => {
     expect(retryAfter).toBeLessThanOrEqual(300);
     // another account from the same addresses is not held back
     const other = await createUser(app, admin, 'rater');
-    expect((await app.request('POST', '/api/v1/auth/login', { body: { email: other.email, password: other.password }, headers: { 'x-forwarded-for': '203.0.113.1' } })).status).toBe(200);
+    expect(
+      (
+        await app.request('POST', '/api/v1/auth/login', {
+          body: { email: other.email, password: other.password },
+          headers: { 'x-forwarded-for': '203.0.113.1' },
+        })
+      ).status,
+    ).toBe(200);
     // the window passes (moved back in the database, as every server process would see it)
     await app.sql(`UPDATE login_failures SET failed_at = failed_at - interval '1 hour' WHERE account = $1`, [rater.email]);
     expect((await guess(100, rater.password)).status).toBe(200);
@@ -242,13 +272,24 @@ describe('sign-in limits and password strength', () => {
     for (const password of ['1234567890', '          ', 'Password123!', 'qwertyuiopasdf']) {
       const email = `weak-${password.trim().length}-${Math.random().toString(36).slice(2)}@example.com`;
       const response = await app.request('POST', '/api/v1/users', { body: { email, password, role: 'rater' }, token: admin });
-      expect({ password, status: response.status, code: response.body.code, field: response.body.field }).toEqual({ password, status: 400, code: 'users/weak_password', field: 'password' });
+      expect({ password, status: response.status, code: response.body.code, field: response.body.field }).toEqual({
+        password,
+        status: 400,
+        code: 'users/weak_password',
+        field: 'password',
+      });
       expect(response.body.message).toMatch(/too easy to guess.*\w/);
       expect(await app.sql(`SELECT count(*)::int AS n FROM users WHERE email = $1`, [email])).toEqual([{ n: 0 }]);
     }
     // the person's own email is a word an attacker tries first
-    const named = await app.request('POST', '/api/v1/users', { body: { email: 'margaret.hamilton@example.com', password: 'margarethamilton', role: 'rater' }, token: admin });
+    const named = await app.request('POST', '/api/v1/users', {
+      body: { email: 'margaret.hamilton@example.com', password: 'margarethamilton', role: 'rater' },
+      token: admin,
+    });
     expect(named.body.code).toBe('users/weak_password');
-    expect((await app.request('POST', '/api/v1/users', { body: { email: 'strong@example.com', password: 'tidal-Orchid-93-lantern', role: 'rater' }, token: admin })).status).toBe(201);
+    expect(
+      (await app.request('POST', '/api/v1/users', { body: { email: 'strong@example.com', password: 'tidal-Orchid-93-lantern', role: 'rater' }, token: admin }))
+        .status,
+    ).toBe(201);
   });
 });

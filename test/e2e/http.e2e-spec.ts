@@ -73,12 +73,19 @@ describe('HTTP surface: health, metrics, docs, the client and the error envelope
     expect(traced.headers.get('x-request-id')).toBe('trace-me-123');
     expect(traced.body.requestId).toBe('trace-me-123');
 
-    const form = await app.request('POST', '/api/v1/users', { raw: 'email=x%40example.com&password=Long-enough-1&role=admin', token: admin, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const form = await app.request('POST', '/api/v1/users', {
+      raw: 'email=x%40example.com&password=Long-enough-1&role=admin',
+      token: admin,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(form.status).toBe(415);
     expect(form.body.code).toBe('http/unsupported_media_type');
     expect(await app.sql(`SELECT 1 FROM users WHERE email = 'x@example.com'`)).toHaveLength(0);
 
-    const nul = await app.request('POST', '/api/v1/projects', { body: { slug: 'nul-name', name: 'a\u0000b', taskType: 'single_label', labels: [{ name: 'a' }, { name: 'b' }] }, token: admin });
+    const nul = await app.request('POST', '/api/v1/projects', {
+      body: { slug: 'nul-name', name: 'a\u0000b', taskType: 'single_label', labels: [{ name: 'a' }, { name: 'b' }] },
+      token: admin,
+    });
     expect(nul.status).toBe(400);
     expect(nul.body.code).toMatch(/^validation\//);
     expect(await app.sql(`SELECT 1 FROM projects WHERE slug = 'nul-name'`)).toHaveLength(0);

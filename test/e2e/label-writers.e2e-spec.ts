@@ -39,9 +39,15 @@ describe('labels: concurrent writers of a current label', () => {
       taskId: task.id as string,
       raterId: rater.id,
       entity: (await app.app.get(ProjectsService).findById(project.id))!,
-      answer: (label: string) => app.request('POST', `/api/v1/projects/${project.slug}/tasks/${task.id}/annotations`, { token: rater.token, body: { id: randomUUID(), label } }),
-      feedback: (type: string) => app.request('POST', `/api/v1/projects/${project.slug}/feedback`, { token: key, body: { id: `fb-${randomUUID()}`, predictionId: prediction.id, type } }),
-      history: () => app.sql(`SELECT value, source, superseded_at IS NULL AS current, contradicts_prediction FROM labels WHERE project_id = $1 AND prediction_id = $2 ORDER BY id`, [project.id, prediction.id]),
+      answer: (label: string) =>
+        app.request('POST', `/api/v1/projects/${project.slug}/tasks/${task.id}/annotations`, { token: rater.token, body: { id: randomUUID(), label } }),
+      feedback: (type: string) =>
+        app.request('POST', `/api/v1/projects/${project.slug}/feedback`, { token: key, body: { id: `fb-${randomUUID()}`, predictionId: prediction.id, type } }),
+      history: () =>
+        app.sql(
+          `SELECT value, source, superseded_at IS NULL AS current, contradicts_prediction FROM labels WHERE project_id = $1 AND prediction_id = $2 ORDER BY id`,
+          [project.id, prediction.id],
+        ),
     };
   }
 
@@ -103,7 +109,12 @@ describe('labels: concurrent writers of a current label', () => {
     const held = await session();
     try {
       await held.query('BEGIN');
-      const { rows } = await held.query(`SELECT outcome FROM backflow_submit_annotation($1, $2, $3, $4, 'ham', NULL, 0.6, 1)`, [project.id, project.taskId, project.raterId, randomUUID()]);
+      const { rows } = await held.query(`SELECT outcome FROM backflow_submit_annotation($1, $2, $3, $4, 'ham', NULL, 0.6, 1)`, [
+        project.id,
+        project.taskId,
+        project.raterId,
+        randomUUID(),
+      ]);
       expect(rows).toEqual([{ outcome: 'agreed' }]);
       // it waits for the task the answer holds (and, before, for the prediction the consensus label's foreign key holds)
       const feedback = project.feedback('report_spam');
@@ -126,7 +137,12 @@ describe('labels: concurrent writers of a current label', () => {
     const runner = await transaction();
     try {
       await held.query('BEGIN');
-      const { rows } = await held.query(`SELECT outcome FROM backflow_submit_annotation($1, $2, $3, $4, 'ham', NULL, 0.6, 1)`, [project.id, project.taskId, project.raterId, randomUUID()]);
+      const { rows } = await held.query(`SELECT outcome FROM backflow_submit_annotation($1, $2, $3, $4, 'ham', NULL, 0.6, 1)`, [
+        project.id,
+        project.taskId,
+        project.raterId,
+        randomUUID(),
+      ]);
       expect(rows).toEqual([{ outcome: 'agreed' }]);
       const recorded = feedbackLabel(runner.manager, project, 'spam', 'imported');
       await waiting(1);
@@ -171,7 +187,15 @@ describe('labels: concurrent writers of a current label', () => {
     const runner = await transaction();
     let answer: ReturnType<typeof project.answer> | undefined;
     try {
-      await app.app.get(LabelsService).recordHumanLabel(runner.manager, project.id, { predictionId: project.predictionId, value: 'spam', source: 'review', agreement: 1, taskId: project.taskId });
+      await app.app
+        .get(LabelsService)
+        .recordHumanLabel(runner.manager, project.id, {
+          predictionId: project.predictionId,
+          value: 'spam',
+          source: 'review',
+          agreement: 1,
+          taskId: project.taskId,
+        });
       answer = project.answer('ham');
       await waiting(1);
       await runner.commitTransaction();
@@ -179,7 +203,7 @@ describe('labels: concurrent writers of a current label', () => {
       if (runner.isTransactionActive) await runner.rollbackTransaction();
       await runner.release();
     }
-    expect((await answer!).status).toBe(201);
+    expect((await answer).status).toBe(201);
     expect(await project.history()).toEqual([
       { value: 'spam', source: 'review', current: false, contradicts_prediction: true },
       { value: 'ham', source: 'consensus', current: true, contradicts_prediction: false },
@@ -191,8 +215,16 @@ describe('labels: concurrent writers of a current label', () => {
     expect((await project.answer('ham')).status).toBe(201);
     const [consensus] = await app.sql(`SELECT id, contradicts_prediction FROM labels WHERE prediction_id = $1`, [project.predictionId]);
     expect(consensus.contradicts_prediction).toBe(false);
-    await app.app.get(DataSource).transaction((manager) => app.app.get(QualityRepository).relabel(manager, project.id, [{ labelId: String(consensus.id), value: 'spam', agreement: 0.8 }]));
-    expect(await app.sql(`SELECT value, rule, task_id, contradicts_prediction, superseded_at IS NULL AS current FROM labels WHERE prediction_id = $1 ORDER BY id`, [project.predictionId])).toEqual([
+    await app.app
+      .get(DataSource)
+      .transaction((manager) =>
+        app.app.get(QualityRepository).relabel(manager, project.id, [{ labelId: String(consensus.id), value: 'spam', agreement: 0.8 }]),
+      );
+    expect(
+      await app.sql(`SELECT value, rule, task_id, contradicts_prediction, superseded_at IS NULL AS current FROM labels WHERE prediction_id = $1 ORDER BY id`, [
+        project.predictionId,
+      ]),
+    ).toEqual([
       { value: 'ham', rule: null, task_id: project.taskId, contradicts_prediction: false, current: false },
       { value: 'spam', rule: 'dawid_skene', task_id: project.taskId, contradicts_prediction: true, current: true },
     ]);

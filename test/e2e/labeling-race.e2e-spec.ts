@@ -10,7 +10,11 @@ const OVERLAP = 3;
 const DISCONNECT_CHANCE = 0.02;
 
 async function api(url: string, token: string, method: string, path: string, body?: unknown) {
-  const response = await fetch(url + path, { method, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(url + path, {
+    method,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await response.text();
   if (response.status >= 300) throw new Error(`${method} ${path} -> ${response.status} ${text.slice(0, 300)}`);
   return text ? JSON.parse(text) : undefined;
@@ -54,7 +58,13 @@ describe('labeling race: 64 socket raters on two server processes', () => {
         const password = `Pass-${randomUUID()}`;
         const user = await api(first, admin, 'POST', '/api/v1/users', { email, password, role: 'rater' });
         await api(first, admin, 'POST', `/api/v1/projects/${slug}/members`, { email, role: 'rater' });
-        const { token } = await (await fetch(`${first}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) })).json();
+        const { token } = await (
+          await fetch(`${first}/api/v1/auth/login`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ email, password }),
+          })
+        ).json();
         return { id: user.id as string, token: token as string, url: i % 2 ? second : first };
       }),
     );
@@ -64,7 +74,8 @@ describe('labeling race: 64 socket raters on two server processes', () => {
     const tookLateAnswer = new Set<string>();
     let disconnects = 0;
     let completed = false;
-    const remaining = () => withClient(database.url, async (client) => (await client.query(`SELECT count(*)::int AS n FROM tasks WHERE state <> 'completed'`)).rows[0].n as number);
+    const remaining = () =>
+      withClient(database.url, async (client) => (await client.query(`SELECT count(*)::int AS n FROM tasks WHERE state <> 'completed'`)).rows[0].n as number);
 
     const connect = (rater: (typeof raters)[number]) =>
       new Promise<Socket>((resolve, reject) => {
@@ -91,7 +102,9 @@ describe('labeling race: 64 socket raters on two server processes', () => {
           continue;
         }
         const label = Math.random() < 0.5 ? 'ham' : 'spam';
-        const submitted = await socket.timeout(20_000).emitWithAck('task:submit', { project: slug, taskId: reply.task.id, annotation: { id: randomUUID(), label } });
+        const submitted = await socket
+          .timeout(20_000)
+          .emitWithAck('task:submit', { project: slug, taskId: reply.task.id, annotation: { id: randomUUID(), label } });
         if (submitted.error) refused.push({ taskId: reply.task.id, code: submitted.error.code });
         else if (submitted.annotation.late) tookLateAnswer.add(reply.task.id);
       }
@@ -107,11 +120,17 @@ describe('labeling race: 64 socket raters on two server processes', () => {
     const started = Date.now();
     await Promise.all([...raters.map(work), watcher]);
     const seconds = (Date.now() - started) / 1000;
-    process.stdout.write(`labeling race: ${TASKS * OVERLAP} answers in ${seconds.toFixed(1)} s (${((TASKS * OVERLAP) / seconds).toFixed(0)}/s), ${disconnects} disconnects, ${refused.length} late-filled refusals\n`);
+    process.stdout.write(
+      `labeling race: ${TASKS * OVERLAP} answers in ${seconds.toFixed(1)} s (${((TASKS * OVERLAP) / seconds).toFixed(0)}/s), ${disconnects} disconnects, ${refused.length} late-filled refusals\n`,
+    );
 
     const check = await withClient(database.url, async (client) => ({
       perTask: (await client.query(`SELECT annotations_count AS n, count(*)::int AS tasks FROM tasks GROUP BY 1`)).rows,
-      distinct: (await client.query(`SELECT count(*)::int AS n FROM (SELECT task_id FROM annotations GROUP BY task_id HAVING count(DISTINCT rater_id) <> ${OVERLAP}) bad`)).rows[0].n,
+      distinct: (
+        await client.query(
+          `SELECT count(*)::int AS n FROM (SELECT task_id FROM annotations GROUP BY task_id HAVING count(DISTINCT rater_id) <> ${OVERLAP}) bad`,
+        )
+      ).rows[0].n,
       annotations: (await client.query(`SELECT count(*)::int AS n FROM annotations`)).rows[0].n,
       labels: (await client.query(`SELECT count(*)::int AS n FROM labels WHERE source = 'consensus' AND superseded_at IS NULL`)).rows[0].n,
     }));

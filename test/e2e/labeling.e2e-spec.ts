@@ -24,12 +24,19 @@ describe('labeling: leases, answers, consensus, review', () => {
   async function withTasks(n: number, extra: Record<string, unknown> = {}, input: (i: number) => Record<string, unknown> = (i) => ({ text: `mail ${i}` })) {
     const project = await createProject(app, admin, { labels: LABELS, routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 }, ...extra });
     const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
-    const predictions = Array.from({ length: n }, (_, i) => predictionBody({ input: input(i), scores: { ham: 0.5, spam: 0.3, promo: 0.2 } }, LABELS.map((l) => l.name)));
+    const predictions = Array.from({ length: n }, (_, i) =>
+      predictionBody(
+        { input: input(i), scores: { ham: 0.5, spam: 0.3, promo: 0.2 } },
+        LABELS.map((l) => l.name),
+      ),
+    );
     if (n) expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: predictions })).status).toBe(200);
-    const raters = async (count: number, role: 'rater' | 'reviewer' = 'rater') => Promise.all(Array.from({ length: count }, () => createUser(app, admin, role, project)));
+    const raters = async (count: number, role: 'rater' | 'reviewer' = 'rater') =>
+      Promise.all(Array.from({ length: count }, () => createUser(app, admin, role, project)));
     const path = (suffix: string) => `/api/v1/projects/${project.slug}${suffix}`;
     const claim = (token: string) => app.request('POST', path('/tasks/claim'), { token, body: {} });
-    const submit = (token: string, taskId: string, label: string, id: string = randomUUID()) => app.request('POST', path(`/tasks/${taskId}/annotations`), { token, body: { id, label } });
+    const submit = (token: string, taskId: string, label: string, id: string = randomUUID()) =>
+      app.request('POST', path(`/tasks/${taskId}/annotations`), { token, body: { id, label } });
     const labelAll = async (token: string, label: string) => {
       let done = 0;
       for (;;) {
@@ -62,7 +69,10 @@ describe('labeling: leases, answers, consensus, review', () => {
     const times = [1000, 3000, 5000];
     for (const [i, label] of ['ham', 'ham', 'spam'].entries()) {
       const { task } = (await project.claim(a.token)).body;
-      expect((await app.request('POST', project.path(`/tasks/${task.id}/annotations`), { token: a.token, body: { id: randomUUID(), label, timeSpentMs: times[i] } })).status).toBe(201);
+      expect(
+        (await app.request('POST', project.path(`/tasks/${task.id}/annotations`), { token: a.token, body: { id: randomUUID(), label, timeSpentMs: times[i] } }))
+          .status,
+      ).toBe(201);
     }
     await project.labelAll(b.token, 'ham'); // agrees twice (consensus ham), disagrees once (review: no final label)
     const { raters } = (await app.request('GET', project.path('/raters'), { token: admin })).body;
@@ -108,13 +118,16 @@ describe('labeling: leases, answers, consensus, review', () => {
     expect(decided.body.agreement).toBeCloseTo(1 / 3);
     const [reviewed] = await app.sql(`SELECT value, source FROM labels WHERE task_id = $1 AND superseded_at IS NULL`, [second.id]);
     expect(reviewed).toEqual({ value: 'spam', source: 'review' });
-    expect((await app.request('POST', project.path(`/tasks/${second.id}/review`), { token: reviewer.token, body: { label: 'ham' } })).body.code).toBe('labeling/not_in_review');
+    expect((await app.request('POST', project.path(`/tasks/${second.id}/review`), { token: reviewer.token, body: { label: 'ham' } })).body.code).toBe(
+      'labeling/not_in_review',
+    );
   });
 
   it('takes an answer back while the task is open, hands the task back, and keeps the rater at two leases', async () => {
     const project = await withTasks(4, { overlap: 2 });
     const [a, b] = await project.raters(2);
-    const undo = (token: string, taskId: string, annotationId: string) => app.request('DELETE', project.path(`/tasks/${taskId}/annotations/${annotationId}`), { token });
+    const undo = (token: string, taskId: string, annotationId: string) =>
+      app.request('DELETE', project.path(`/tasks/${taskId}/annotations/${annotationId}`), { token });
     const first = (await project.claim(a.token)).body.task;
     const ahead = (await project.claim(a.token)).body.task;
     const answer = randomUUID();
@@ -218,8 +231,18 @@ describe('labeling: leases, answers, consensus, review', () => {
       [project.submit(b.token, other.id, 'ham'), 409, 'labeling/not_claimed'],
       [project.submit(a.token, other.id, 'nope'), 400, 'labeling/unknown_label', 'label'],
       [project.submit(a.token, randomUUID(), 'ham'), 404, 'labeling/task_not_found'],
-      [app.request('POST', project.path(`/tasks/${other.id}/annotations`), { token: a.token, body: { id: 'x', label: 'ham' } }), 400, 'validation/invalid', 'id'],
-      [app.request('POST', project.path('/tasks/not-a-uuid/annotations'), { token: a.token, body: { id: randomUUID(), label: 'ham' } }), 400, 'validation/invalid', 'id'],
+      [
+        app.request('POST', project.path(`/tasks/${other.id}/annotations`), { token: a.token, body: { id: 'x', label: 'ham' } }),
+        400,
+        'validation/invalid',
+        'id',
+      ],
+      [
+        app.request('POST', project.path('/tasks/not-a-uuid/annotations'), { token: a.token, body: { id: randomUUID(), label: 'ham' } }),
+        400,
+        'validation/invalid',
+        'id',
+      ],
     ];
     for (const [response, status, code, field] of refusals) {
       const { status: got, body } = await response;
@@ -257,10 +280,15 @@ describe('labeling: leases, answers, consensus, review', () => {
     const project = await withTasks(2);
     const [a, b] = await project.raters(2);
     const first = (await project.claim(a.token)).body.task;
-    expect((await app.request('POST', project.path(`/tasks/${first.id}/skip`), { token: a.token, body: { reason: 'skip', note: 'unreadable' } })).status).toBe(200);
+    expect((await app.request('POST', project.path(`/tasks/${first.id}/skip`), { token: a.token, body: { reason: 'skip', note: 'unreadable' } })).status).toBe(
+      200,
+    );
     const second = (await project.claim(a.token)).body.task;
     expect(second.id).not.toBe(first.id);
-    const reported = await app.request('POST', project.path(`/tasks/${second.id}/skip`), { token: a.token, body: { reason: 'problem', note: 'the text is cut off' } });
+    const reported = await app.request('POST', project.path(`/tasks/${second.id}/skip`), {
+      token: a.token,
+      body: { reason: 'problem', note: 'the text is cut off' },
+    });
     expect(reported.body.taskState).toBe('review');
     // the reviewer sees the report with the task
     const [reviewer] = await project.raters(1, 'reviewer');
@@ -273,7 +301,12 @@ describe('labeling: leases, answers, consensus, review', () => {
   });
 
   it('never shows a rater the masked fields, and hides the prediction unless the project shows it', async () => {
-    const project = await withTasks(1, { maskedFields: ['email', 'ssn'], overlap: 2 }, () => ({ text: 'hello', email: 'x@example.com', name: 'n', ssn: '123-45' }));
+    const project = await withTasks(1, { maskedFields: ['email', 'ssn'], overlap: 2 }, () => ({
+      text: 'hello',
+      email: 'x@example.com',
+      name: 'n',
+      ssn: '123-45',
+    }));
     const [a, b] = await project.raters(2);
     const { task } = (await project.claim(a.token)).body;
     expect(task.input).toEqual({ text: 'hello', name: 'n' });
@@ -287,9 +320,15 @@ describe('labeling: leases, answers, consensus, review', () => {
 
   it('lets a human label win over a feedback label, keeping both as history', async () => {
     const project = await withTasks(0, { feedbackRules: { rules: [{ eventType: 'click', label: 'ham', windowMinutes: 60 }] } });
-    const prediction = predictionBody({ scores: { ham: 0.5, spam: 0.3, promo: 0.2 } }, LABELS.map((l) => l.name));
+    const prediction = predictionBody(
+      { scores: { ham: 0.5, spam: 0.3, promo: 0.2 } },
+      LABELS.map((l) => l.name),
+    );
     await app.request('POST', project.path('/predictions'), { token: project.key, body: prediction });
-    await app.request('POST', project.path('/feedback'), { token: project.key, body: { id: `click-${prediction.id}`, predictionId: prediction.id, type: 'click' } });
+    await app.request('POST', project.path('/feedback'), {
+      token: project.key,
+      body: { id: `click-${prediction.id}`, predictionId: prediction.id, type: 'click' },
+    });
     const [rater] = await project.raters(1);
     const task = (await project.claim(rater.token)).body.task;
     await project.submit(rater.token, task.id, 'spam');
@@ -321,7 +360,7 @@ describe('labeling: leases, answers, consensus, review', () => {
   });
 
   describe('gold', () => {
-    it('mixes gold into a rater\'s stream looking like any task, and pauses a rater who gets it wrong', async () => {
+    it("mixes gold into a rater's stream looking like any task, and pauses a rater who gets it wrong", async () => {
       const project = await withTasks(30, { labeling: { goldRate: 0.5, goldMinAnswers: 3, goldMinAccuracy: 0.7 } });
       const gold = { items: [0, 1, 2, 3].map((i) => ({ input: { text: `gold ${i}` }, label: 'spam' })) };
       const added = await app.request('POST', project.path('/gold'), { token: admin, body: gold });
@@ -358,10 +397,14 @@ describe('labeling: leases, answers, consensus, review', () => {
       expect(await paused).toMatchObject({ projectId: project.id, raterId: rater.id, goldAnswers: 3 });
       const quality = await app.request('GET', project.path('/raters'), { token: admin });
       // (gold answers are not agreement: whether the rater also answered routed tasks here depends on the draw)
-      expect(quality.body.raters).toEqual([expect.objectContaining({ raterId: rater.id, goldAnswers: 3, goldAccuracy: 1 / 3, medianTimeMs: null, pausedAt: expect.any(String) })]);
+      expect(quality.body.raters).toEqual([
+        expect.objectContaining({ raterId: rater.id, goldAnswers: 3, goldAccuracy: 1 / 3, medianTimeMs: null, pausedAt: expect.any(String) }),
+      ]);
       expect((await app.sql(`SELECT count(*)::int AS n FROM audit_log WHERE project_id = $1 AND action = 'rater.paused'`, [project.id]))[0].n).toBe(1);
       // gold answers never decide a prediction's label
-      expect((await app.sql(`SELECT count(*)::int AS n FROM labels WHERE project_id = $1 AND task_id = ANY($2::uuid[])`, [project.id, [...goldTasks]]))[0].n).toBe(0);
+      expect(
+        (await app.sql(`SELECT count(*)::int AS n FROM labels WHERE project_id = $1 AND task_id = ANY($2::uuid[])`, [project.id, [...goldTasks]]))[0].n,
+      ).toBe(0);
 
       expect((await app.request('POST', project.path(`/raters/${rater.id}/resume`), { token: admin })).status).toBe(204);
       expect((await project.claim(rater.token)).status).toBe(200);
@@ -462,7 +505,10 @@ describe('labeling: leases, answers, consensus, review', () => {
       const assigned = new Promise<any>((resolve) => socket.once('task:assigned', resolve));
       const stats = new Promise<any>((resolve) => socket.once('queue:stats', resolve));
       const expired = new Promise<any>((resolve) => socket.once('lease:expired', resolve));
-      const prediction = predictionBody({ scores: { ham: 0.5, spam: 0.3, promo: 0.2 } }, LABELS.map((l) => l.name));
+      const prediction = predictionBody(
+        { scores: { ham: 0.5, spam: 0.3, promo: 0.2 } },
+        LABELS.map((l) => l.name),
+      );
       expect((await app.request('POST', project.path('/predictions'), { token: project.key, body: prediction })).status).toBe(201);
       const { task } = await assigned;
       expect(task.input).toEqual(prediction.input);

@@ -34,7 +34,15 @@ describe('projects: settings validated by the shared contracts', () => {
     [{ slug: 'Not A Slug' }, 'slug'],
     [{ taskType: 'regression' }, 'taskType'],
     [{ labels: [{ name: 'only-one' }] }, 'labels'],
-    [{ labels: [{ name: 'a', hotkey: '1' }, { name: 'b', hotkey: '1' }] }, 'labels.1.hotkey'],
+    [
+      {
+        labels: [
+          { name: 'a', hotkey: '1' },
+          { name: 'b', hotkey: '1' },
+        ],
+      },
+      'labels.1.hotkey',
+    ],
     [{ labels: [{ name: 'a' }, { name: 'a' }] }, 'labels.1.name'],
     [{ routing: { explorationRate: 'lots' } }, 'routing.explorationRate'],
     [{ routing: { threshold: 0.2, targetRate: 0.1 } }, 'routing.targetRate'],
@@ -62,13 +70,20 @@ describe('projects: settings validated by the shared contracts', () => {
   it('patches settings, validating the patch and keeping label references consistent', async () => {
     const project = await createProject(app, admin);
     const patched = await app.request('PATCH', `/api/v1/projects/${project.slug}`, {
-      body: { overlap: 2, routing: { strategy: 'entropy', targetRate: 0.02, budget: { perHour: 100 } }, feedbackRules: { rules: [{ eventType: 'purchase', label: 'ham', windowMinutes: 60 }] } },
+      body: {
+        overlap: 2,
+        routing: { strategy: 'entropy', targetRate: 0.02, budget: { perHour: 100 } },
+        feedbackRules: { rules: [{ eventType: 'purchase', label: 'ham', windowMinutes: 60 }] },
+      },
       token: admin,
     });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({ overlap: 2, routing: { strategy: 'entropy', targetRate: 0.02, budget: { perHour: 100 } } });
 
-    const dropsReferencedLabel = await app.request('PATCH', `/api/v1/projects/${project.slug}`, { body: { labels: [{ name: 'x' }, { name: 'y' }] }, token: admin });
+    const dropsReferencedLabel = await app.request('PATCH', `/api/v1/projects/${project.slug}`, {
+      body: { labels: [{ name: 'x' }, { name: 'y' }] },
+      token: admin,
+    });
     expect(dropsReferencedLabel.status).toBe(400);
     expect(dropsReferencedLabel.body.field).toBe('feedbackRules.rules.0.label');
 
@@ -90,12 +105,21 @@ describe('projects: settings validated by the shared contracts', () => {
     const rater = await createUser(app, admin, 'rater');
     const otherAdmin = await createUser(app, admin, 'admin');
 
-    const raterAsReviewer = await app.request('POST', `/api/v1/projects/${project.slug}/members`, { body: { email: rater.email, role: 'reviewer' }, token: admin });
+    const raterAsReviewer = await app.request('POST', `/api/v1/projects/${project.slug}/members`, {
+      body: { email: rater.email, role: 'reviewer' },
+      token: admin,
+    });
     expect(raterAsReviewer.status).toBe(400);
     expect(raterAsReviewer.body.code).toBe('memberships/role_mismatch');
-    const adminMember = await app.request('POST', `/api/v1/projects/${project.slug}/members`, { body: { email: otherAdmin.email, role: 'rater' }, token: admin });
+    const adminMember = await app.request('POST', `/api/v1/projects/${project.slug}/members`, {
+      body: { email: otherAdmin.email, role: 'rater' },
+      token: admin,
+    });
     expect(adminMember.body.code).toBe('memberships/admin_not_member');
-    const unknown = await app.request('POST', `/api/v1/projects/${project.slug}/members`, { body: { email: 'ghost@example.com', role: 'rater' }, token: admin });
+    const unknown = await app.request('POST', `/api/v1/projects/${project.slug}/members`, {
+      body: { email: 'ghost@example.com', role: 'rater' },
+      token: admin,
+    });
     expect(unknown.status).toBe(404);
 
     const members = await app.request('GET', `/api/v1/projects/${project.slug}/members`, { token: admin });

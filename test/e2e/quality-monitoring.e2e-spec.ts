@@ -8,7 +8,11 @@ import { unitDraw } from '@backflow/sampling';
 import { startTestApp, TestApp } from '../helpers/test-app';
 import { createApiKey, createProject, createUser } from '../factories';
 
-const LABELS = [{ name: 'ham', hotkey: '1' }, { name: 'spam', hotkey: '2' }, { name: 'phish', hotkey: '3' }];
+const LABELS = [
+  { name: 'ham', hotkey: '1' },
+  { name: 'spam', hotkey: '2' },
+  { name: 'phish', hotkey: '3' },
+];
 
 /** A prediction whose input carries its true label (raters read it) and a feature or two to drift. */
 function prediction(i: number, options: { country: string; truth: string; predicted: string; confidence: number; x?: number; y?: string }) {
@@ -51,7 +55,10 @@ describe('quality and monitoring', () => {
       for (;;) {
         const { body } = await app.request('POST', path('/tasks/claim'), { token, body: {} });
         if (!body.task) return n;
-        const submitted = await app.request('POST', path(`/tasks/${body.task.id}/annotations`), { token, body: { id: randomUUID(), label: answer(body.task.input), timeSpentMs: 1000 + n } });
+        const submitted = await app.request('POST', path(`/tasks/${body.task.id}/annotations`), {
+          token,
+          body: { id: randomUUID(), label: answer(body.task.input), timeSpentMs: 1000 + n },
+        });
         expect(submitted.status).toBe(201);
         n++;
       }
@@ -61,7 +68,11 @@ describe('quality and monitoring', () => {
 
   it('reports agreement between raters as libs/agreement computes it, with each rater’s reliability, to admins and reviewers only', async () => {
     const p = await setUp({ overlap: 2, routing: { threshold: 0, explorationRate: 0 } });
-    await p.ingest(Array.from({ length: 24 }, (_, i) => prediction(i, { country: i % 2 ? 'FR' : 'DE', truth: ['ham', 'spam', 'phish'][i % 3], predicted: 'ham', confidence: 0.5 })));
+    await p.ingest(
+      Array.from({ length: 24 }, (_, i) =>
+        prediction(i, { country: i % 2 ? 'FR' : 'DE', truth: ['ham', 'spam', 'phish'][i % 3], predicted: 'ham', confidence: 0.5 }),
+      ),
+    );
     const a = await createUser(app, admin, 'rater', p);
     const b = await createUser(app, admin, 'rater', p);
     // a answers the truth; b agrees except on every fourth item, where b says spam
@@ -120,7 +131,10 @@ describe('quality and monitoring', () => {
     const items = (from: number, n: number) =>
       Array.from({ length: n }, (_, j) => {
         const i = from + j;
-        return { ...prediction(i, { country: 'FR', truth: classes[Math.floor(unitDraw(`truth${i}`) * 3)], predicted: 'ham', confidence: 0.4 }), input: { truth: classes[Math.floor(unitDraw(`truth${i}`) * 3)], k: i } };
+        return {
+          ...prediction(i, { country: 'FR', truth: classes[Math.floor(unitDraw(`truth${i}`) * 3)], predicted: 'ham', confidence: 0.4 }),
+          input: { truth: classes[Math.floor(unitDraw(`truth${i}`) * 3)], k: i },
+        };
       });
     const labelEveryone = async () => {
       for (const name of Object.keys(accuracy)) await p.labelAll(raters[name].token, answer(name));
@@ -130,8 +144,12 @@ describe('quality and monitoring', () => {
     await labelEveryone();
     const started = await app.request('POST', p.path('/exports'), { token: admin, body: {} });
     expect(started.status).toBe(202);
-    for (let i = 0; i < 200 && (await app.request('GET', p.path(`/exports/${started.body.job.job}`), { token: admin })).body.state === 'writing'; i++) await new Promise((r) => setTimeout(r, 50));
-    const exported: Array<{ id: string; value: string }> = await app.sql(`SELECT l.id::text, l.value FROM labels l JOIN span_labels s ON s.label_id = l.id WHERE l.project_id = $1`, [p.id]);
+    for (let i = 0; i < 200 && (await app.request('GET', p.path(`/exports/${started.body.job.job}`), { token: admin })).body.state === 'writing'; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const exported: Array<{ id: string; value: string }> = await app.sql(
+      `SELECT l.id::text, l.value FROM labels l JOIN span_labels s ON s.label_id = l.id WHERE l.project_id = $1`,
+      [p.id],
+    );
     expect(exported.length).toBeGreaterThan(100);
     await p.ingest(items(150, 150));
     await labelEveryone();
@@ -162,7 +180,8 @@ describe('quality and monitoring', () => {
     expect(quality.consensus).toBe('dawid_skene');
     expect(quality.lastReestimate).toMatchObject({ relabeled: reestimated.body.relabeled, keptExported: reestimated.body.keptExported });
     const expert = quality.raters.find((r: any) => r.email === raters.expert.email);
-    for (const name of ['a', 'b', 'c', 'd']) expect(expert.estimatedAccuracy).toBeGreaterThan(quality.raters.find((r: any) => r.email === raters[name].email).estimatedAccuracy);
+    for (const name of ['a', 'b', 'c', 'd'])
+      expect(expert.estimatedAccuracy).toBeGreaterThan(quality.raters.find((r: any) => r.email === raters[name].email).estimatedAccuracy);
 
     // a majority project has nothing to re-estimate
     const majority = await setUp({});
@@ -193,7 +212,8 @@ describe('quality and monitoring', () => {
         WHERE l.project_id = $1 AND l.superseded_at IS NULL`,
       [p.id],
     );
-    const hajek = (subset: typeof rows) => subset.reduce((s, r) => s + (r.correct ? 1 / r.inclusion_probability : 0), 0) / subset.reduce((s, r) => s + 1 / r.inclusion_probability, 0);
+    const hajek = (subset: typeof rows) =>
+      subset.reduce((s, r) => s + (r.correct ? 1 / r.inclusion_probability : 0), 0) / subset.reduce((s, r) => s + 1 / r.inclusion_probability, 0);
     const row = (key: string, value: string) => reply.body.accuracy.find((r: any) => r.modelVersion === '*' && r.sliceKey === key && r.sliceValue === value);
     const all = row('*', '*');
     expect(all.accuracy.n).toBe(rows.length);
@@ -233,7 +253,14 @@ describe('quality and monitoring', () => {
         Array.from({ length: n }, (_, k) => {
           const i = from + k;
           const country = i % 2 ? 'FR' : 'DE';
-          return prediction(i, { country, truth: 'ham', predicted: 'ham', confidence: 0.9, x: unitDraw(`x${i}`) * 100 + (country === 'FR' ? shiftFR : 0), y: ['a', 'b', 'c'][i % 3] });
+          return prediction(i, {
+            country,
+            truth: 'ham',
+            predicted: 'ham',
+            confidence: 0.9,
+            x: unitDraw(`x${i}`) * 100 + (country === 'FR' ? shiftFR : 0),
+            y: ['a', 'b', 'c'][i % 3],
+          });
         });
       // the reference window: two days ago, nothing shifted
       const baseline = batch(0, 400, 0);
@@ -318,11 +345,15 @@ describe('quality and monitoring', () => {
   it('measures drift against uploaded training statistics when there is no reference window', async () => {
     const p = await setUp({ routing: { threshold: 0.99, explorationRate: 0 }, monitoring: { drift: { minCount: 50 } } });
     // training saw x only under 50, and y evenly
-    const baseline = { features: { x: { kind: 'numeric', edges: [25, 50, 75], counts: [500, 500, 0, 0] }, y: { kind: 'categorical', frequencies: { a: 1, b: 1, c: 1 } } } };
+    const baseline = {
+      features: { x: { kind: 'numeric', edges: [25, 50, 75], counts: [500, 500, 0, 0] }, y: { kind: 'categorical', frequencies: { a: 1, b: 1, c: 1 } } },
+    };
     const uploaded = await app.request('PUT', p.path('/monitoring/baseline'), { token: admin, body: baseline });
     expect(uploaded.status).toBe(200);
     expect(uploaded.body.features).toEqual(['x', 'y']);
-    await p.ingest(Array.from({ length: 300 }, (_, i) => prediction(i, { country: 'FR', truth: 'ham', predicted: 'ham', confidence: 0.9, x: unitDraw(`u${i}`) * 100 })));
+    await p.ingest(
+      Array.from({ length: 300 }, (_, i) => prediction(i, { country: 'FR', truth: 'ham', predicted: 'ham', confidence: 0.9, x: unitDraw(`u${i}`) * 100 })),
+    );
     const reply = (await app.request('GET', p.path('/monitoring'), { token: admin })).body;
     const x = reply.drift.find((d: any) => d.feature === 'x');
     expect(x).toMatchObject({ baseline: 'uploaded', drifted: true });
@@ -331,7 +362,10 @@ describe('quality and monitoring', () => {
     const raised = (await app.request('POST', p.path('/monitoring/evaluate'), { token: admin })).body.raised;
     expect(raised.map((a: any) => a.feature)).toEqual(['x']);
 
-    const bad = await app.request('PUT', p.path('/monitoring/baseline'), { token: admin, body: { features: { x: { kind: 'numeric', edges: [1, 2], counts: [1, 2] } } } });
+    const bad = await app.request('PUT', p.path('/monitoring/baseline'), {
+      token: admin,
+      body: { features: { x: { kind: 'numeric', edges: [1, 2], counts: [1, 2] } } },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.field).toBe('features.x.counts');
     const rater = await createUser(app, admin, 'rater', p);
@@ -343,9 +377,15 @@ describe('quality and monitoring', () => {
     await p.ingest(Array.from({ length: 100 }, (_, i) => prediction(i, { country: 'FR', truth: 'ham', predicted: 'ham', confidence: 0.9 })));
     await app.sql(`UPDATE predictions SET received_at = now() - interval '2 days' WHERE project_id = $1`, [p.id]);
     const odd = [
-      ...Array.from({ length: 10 }, (_, i) => ({ ...prediction(100 + i, { country: 'FR', truth: 'ham', predicted: 'ham', confidence: 0.9 }), input: { truth: 'ham', k: i % 4, x: 3 } })),
+      ...Array.from({ length: 10 }, (_, i) => ({
+        ...prediction(100 + i, { country: 'FR', truth: 'ham', predicted: 'ham', confidence: 0.9 }),
+        input: { truth: 'ham', k: i % 4, x: 3 },
+      })),
       ...Array.from({ length: 10 }, (_, i) => prediction(110 + i, { country: 'FR', truth: 'ham', predicted: 'ham', confidence: 0.9, y: 'zzz' })),
-      ...Array.from({ length: 10 }, (_, i) => ({ ...prediction(120 + i, { country: 'FR', truth: 'ham', predicted: 'ham', confidence: 0.9 }), input: { truth: 'ham', k: i % 4, x: 'many', y: 'a' } })),
+      ...Array.from({ length: 10 }, (_, i) => ({
+        ...prediction(120 + i, { country: 'FR', truth: 'ham', predicted: 'ham', confidence: 0.9 }),
+        input: { truth: 'ham', k: i % 4, x: 'many', y: 'a' },
+      })),
     ];
     await p.ingest(odd);
     const reply = (await app.request('GET', p.path('/monitoring'), { token: admin })).body;
@@ -361,7 +401,10 @@ describe('quality and monitoring', () => {
     expect(schema.source).toBe('inferred');
     expect(schema.features.find((f: any) => f.name === 'y')).toEqual({ name: 'y', type: 'string', required: true, domain: ['a', 'b', 'c'] });
 
-    const uploaded = await app.request('PUT', p.path('/monitoring/schema'), { token: admin, body: { features: [{ name: 'y', type: 'string', domain: ['a', 'b', 'c', 'zzz'] }] } });
+    const uploaded = await app.request('PUT', p.path('/monitoring/schema'), {
+      token: admin,
+      body: { features: [{ name: 'y', type: 'string', domain: ['a', 'b', 'c', 'zzz'] }] },
+    });
     expect(uploaded.status).toBe(200);
     expect(uploaded.body.source).toBe('uploaded');
     const after = (await app.request('GET', p.path('/monitoring'), { token: admin })).body;

@@ -42,7 +42,9 @@ describe('revocation reaches the sockets of every node', () => {
     for (const event of ['session:revoked', 'access:revoked'] as const) socket.on(event, (payload) => revoked.push({ event, payload, at: performance.now() }));
     const assigned: Array<{ id: string; at: number }> = [];
     socket.on('task:assigned', ({ task }) => assigned.push({ id: task.id, at: performance.now() }));
-    const disconnected = new Promise<{ reason: string; at: number }>((resolve) => socket.once('disconnect', (reason) => resolve({ reason, at: performance.now() })));
+    const disconnected = new Promise<{ reason: string; at: number }>((resolve) =>
+      socket.once('disconnect', (reason) => resolve({ reason, at: performance.now() })),
+    );
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('connect_error', reject);
@@ -70,7 +72,11 @@ describe('revocation reaches the sockets of every node', () => {
 
   /** A project with one task wanted once; `victim` holds its lease over a socket on node B, `idle` waits on node B for work. */
   async function scene(victimRole: 'rater' | 'reviewer' | 'admin' = 'rater') {
-    const project = await createProject(a, admin, { overlap: 1, routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 }, labeling: { leaseSeconds: 600, goldRate: 0 } });
+    const project = await createProject(a, admin, {
+      overlap: 1,
+      routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
+      labeling: { leaseSeconds: 600, goldRate: 0 },
+    });
     const key = (await createApiKey(a, admin, project.slug, ['ingest'])).secret;
     expect((await a.request('POST', `/api/v1/projects/${project.slug}/predictions`, { token: key, body: predictionBody() })).status).toBe(201);
     const victim = await createUser(a, admin, victimRole, project);
@@ -84,7 +90,13 @@ describe('revocation reaches the sockets of every node', () => {
   }
 
   /** Revokes through node A; the victim's socket on B must hear why and be cut, and the idle rater get the task. */
-  async function revoke(name: string, scene: Awaited<ReturnType<typeof scene>>, request: () => Promise<{ status: number }>, expected: Revoked['event'], payload: Revoked['payload']) {
+  async function revoke(
+    name: string,
+    scene: Awaited<ReturnType<typeof scene>>,
+    request: () => Promise<{ status: number }>,
+    expected: Revoked['event'],
+    payload: Revoked['payload'],
+  ) {
     const started = performance.now();
     const response = await request();
     expect(response.status).toBeLessThan(300);
@@ -99,14 +111,21 @@ describe('revocation reaches the sockets of every node', () => {
     const pushed = await until('the freed task pushed to the idle rater', () => scene.idleSocket.assigned.find((t) => t.id === scene.task.id));
     const [lease] = await a.sql(`SELECT rater_id FROM task_leases WHERE task_id = $1 AND expires_at > now()`, [scene.task.id]);
     expect(lease.rater_id).toBe(scene.idle.id);
-    measured.push(`${name}: ${Math.round(event.at - started)} ms to ${expected} (${payload.reason}), ${Math.round(pushed.at - started)} ms to the freed task pushed to the idle rater`);
+    measured.push(
+      `${name}: ${Math.round(event.at - started)} ms to ${expected} (${payload.reason}), ${Math.round(pushed.at - started)} ms to the freed task pushed to the idle rater`,
+    );
   }
 
   it('disabling a user cuts their socket on the other node, releases their lease and refuses them after', async () => {
     const s = await scene();
-    await revoke('disable', s, () => a.request('PATCH', `/api/v1/users/${s.victim.id}`, { token: admin, body: { disabled: true } }), 'session:revoked', { reason: 'user_disabled' });
+    await revoke('disable', s, () => a.request('PATCH', `/api/v1/users/${s.victim.id}`, { token: admin, body: { disabled: true } }), 'session:revoked', {
+      reason: 'user_disabled',
+    });
     expect(await connectError(b, s.victim.token)).toMatch(/unauthenticated/);
-    const submitted = await b.request('POST', `/api/v1/projects/${s.project.slug}/tasks/${s.task.id}/annotations`, { token: s.victim.token, body: { id: randomUUID(), label: 'ham' } });
+    const submitted = await b.request('POST', `/api/v1/projects/${s.project.slug}/tasks/${s.task.id}/annotations`, {
+      token: s.victim.token,
+      body: { id: randomUUID(), label: 'ham' },
+    });
     expect(submitted.status).toBe(401);
     expect((await b.request('POST', `/api/v1/projects/${s.project.slug}/tasks/claim`, { token: s.victim.token, body: {} })).status).toBe(401);
   });
@@ -115,16 +134,25 @@ describe('revocation reaches the sockets of every node', () => {
     const s = await scene();
     await revoke('logout', s, () => a.request('POST', '/api/v1/auth/logout', { token: s.victim.token }), 'session:revoked', { reason: 'signed_out' });
     expect(await connectError(b, s.victim.token)).toMatch(/unauthenticated/);
-    const submitted = await b.request('POST', `/api/v1/projects/${s.project.slug}/tasks/${s.task.id}/annotations`, { token: s.victim.token, body: { id: randomUUID(), label: 'ham' } });
+    const submitted = await b.request('POST', `/api/v1/projects/${s.project.slug}/tasks/${s.task.id}/annotations`, {
+      token: s.victim.token,
+      body: { id: randomUUID(), label: 'ham' },
+    });
     expect(submitted.status).toBe(401);
   });
 
   it('removing a member cuts their socket on the other node, and its cached membership there', async () => {
     const s = await scene();
-    await revoke('membership removal', s, () => a.request('DELETE', `/api/v1/projects/${s.project.slug}/members/${s.victim.id}`, { token: admin }), 'access:revoked', {
-      reason: 'membership_removed',
-      project: s.project.slug,
-    });
+    await revoke(
+      'membership removal',
+      s,
+      () => a.request('DELETE', `/api/v1/projects/${s.project.slug}/members/${s.victim.id}`, { token: admin }),
+      'access:revoked',
+      {
+        reason: 'membership_removed',
+        project: s.project.slug,
+      },
+    );
     // the session is good: a new socket connects to B, whose gateway had the membership cached a moment ago
     const again = await connect(b, s.victim.token);
     expect((await ack(again.socket, 'task:claim', { project: s.project.slug })).error?.code).toBe('auth/not_a_member');
@@ -142,7 +170,9 @@ describe('revocation reaches the sockets of every node', () => {
     });
     const again = await connect(b, s.victim.token);
     expect((await ack(again.socket, 'task:claim', { project: s.project.slug })).error?.code).toBe('auth/not_a_member');
-    expect((await ack(again.socket, 'task:submit', { project: s.project.slug, taskId: s.task.id, annotation: { id: randomUUID(), label: 'ham' } })).error?.code).toBe('auth/not_a_member');
+    expect(
+      (await ack(again.socket, 'task:submit', { project: s.project.slug, taskId: s.task.id, annotation: { id: randomUUID(), label: 'ham' } })).error?.code,
+    ).toBe('auth/not_a_member');
   });
 
   it('a revocation made while the nodes were not listening reaches the socket once they listen again', async () => {
@@ -150,17 +180,29 @@ describe('revocation reaches the sockets of every node', () => {
     // every node's invalidation listener cut: the notification of what follows is lost
     await a.sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'backflow-invalidation' AND datname = current_database()`);
     await new Promise((resolve) => setTimeout(resolve, 100));
-    await revoke('disable, notification lost (listener back after ~1 s)', s, () => a.request('PATCH', `/api/v1/users/${s.victim.id}`, { token: admin, body: { disabled: true } }), 'session:revoked', {
-      reason: 'user_disabled',
-    });
+    await revoke(
+      'disable, notification lost (listener back after ~1 s)',
+      s,
+      () => a.request('PATCH', `/api/v1/users/${s.victim.id}`, { token: admin, body: { disabled: true } }),
+      'session:revoked',
+      {
+        reason: 'user_disabled',
+      },
+    );
   });
 
   it('removing a member from one project keeps their socket for the other', async () => {
     const s = await scene();
-    const other = await createProject(a, admin, { overlap: 1, routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 }, labeling: { leaseSeconds: 600, goldRate: 0 } });
+    const other = await createProject(a, admin, {
+      overlap: 1,
+      routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
+      labeling: { leaseSeconds: 600, goldRate: 0 },
+    });
     const key = (await createApiKey(a, admin, other.slug, ['ingest'])).secret;
     expect((await a.request('POST', `/api/v1/projects/${other.slug}/predictions`, { token: key, body: predictionBody() })).status).toBe(201);
-    expect((await a.request('POST', `/api/v1/projects/${other.slug}/members`, { token: admin, body: { email: s.victim.email, role: 'rater' } })).status).toBe(201);
+    expect((await a.request('POST', `/api/v1/projects/${other.slug}/members`, { token: admin, body: { email: s.victim.email, role: 'rater' } })).status).toBe(
+      201,
+    );
     const kept = (await ack(s.victimSocket.socket, 'task:claim', { project: other.slug })).task;
     expect(kept).toBeTruthy();
 
@@ -176,7 +218,11 @@ describe('revocation reaches the sockets of every node', () => {
   });
 
   it('a reviewer made a rater in the project gives back the task under review at once', async () => {
-    const project = await createProject(a, admin, { overlap: 1, routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 }, labeling: { leaseSeconds: 600, goldRate: 0 } });
+    const project = await createProject(a, admin, {
+      overlap: 1,
+      routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
+      labeling: { leaseSeconds: 600, goldRate: 0 },
+    });
     const key = (await createApiKey(a, admin, project.slug, ['ingest'])).secret;
     expect((await a.request('POST', `/api/v1/projects/${project.slug}/predictions`, { token: key, body: predictionBody() })).status).toBe(201);
     const [reviewer, other] = [await createUser(a, admin, 'reviewer', project), await createUser(a, admin, 'reviewer', project)];
@@ -185,7 +231,9 @@ describe('revocation reaches the sockets of every node', () => {
     expect((await b.request('POST', path, { token: reviewer.token, body: {} })).body.task.id).toBe(task.id);
     expect((await b.request('POST', path, { token: other.token, body: {} })).body.task).toBeNull();
 
-    expect((await a.request('POST', `/api/v1/projects/${project.slug}/members`, { token: admin, body: { email: reviewer.email, role: 'rater' } })).status).toBe(201);
+    expect((await a.request('POST', `/api/v1/projects/${project.slug}/members`, { token: admin, body: { email: reviewer.email, role: 'rater' } })).status).toBe(
+      201,
+    );
     expect((await b.request('POST', path, { token: other.token, body: {} })).body.task?.id).toBe(task.id);
     expect((await b.request('POST', path, { token: reviewer.token, body: {} })).status).toBe(403);
   });

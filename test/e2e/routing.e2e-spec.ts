@@ -90,7 +90,11 @@ describe('routing: uncertain, explored and contradicted predictions become tasks
       expect(uncertain.length / all.length).toBeGreaterThan(0.04);
       expect(uncertain.length / all.length).toBeLessThan(0.06);
       // each one recorded with probability 1, its score, and the project's overlap
-      expect(uncertain.every((t) => t.inclusion_probability === 1 && t.uncertainty === t.prediction_uncertainty && t.required_annotations === 1 && t.state === 'queued')).toBe(true);
+      expect(
+        uncertain.every(
+          (t) => t.inclusion_probability === 1 && t.uncertainty === t.prediction_uncertainty && t.required_annotations === 1 && t.state === 'queued',
+        ),
+      ).toBe(true);
     });
 
     it('explores ε of the rest, and the inclusion probabilities weight the tasks back to the true accuracy', async () => {
@@ -129,7 +133,10 @@ describe('routing: uncertain, explored and contradicted predictions become tasks
       expect(response.body.expectedTasksPerHour).toBeGreaterThan(0);
       expect((await project.tasks()).length).toBe(before);
 
-      const capped = await app.request('POST', `/api/v1/projects/${project.slug}/routing/preview`, { token: admin, body: { limit: 20_000, threshold: 0, budget: { perHour: 100 } } });
+      const capped = await app.request('POST', `/api/v1/projects/${project.slug}/routing/preview`, {
+        token: admin,
+        body: { limit: 20_000, threshold: 0, budget: { perHour: 100 } },
+      });
       expect(capped.body.routed.total).toBeLessThanOrEqual(200); // at most two clock hours
       expect(capped.body.droppedByBudget).toBeGreaterThan(19_000);
       expect(capped.body.expectedTasksPerHour).toBeLessThanOrEqual(100);
@@ -147,13 +154,24 @@ describe('routing: uncertain, explored and contradicted predictions become tasks
       expect(routed.length / 6_000).toBeLessThan(0.065);
     }
     // v2's scores sit far below v1's threshold: one threshold for both would have routed almost none of v2
-    const [{ v1 }] = await app.sql(`SELECT percentile_disc(0.95) WITHIN GROUP (ORDER BY uncertainty) AS v1 FROM predictions WHERE project_id = $1 AND model_version = '1'`, [project.id]);
-    const [{ above }] = await app.sql(`SELECT count(*)::int AS above FROM predictions WHERE project_id = $1 AND model_version = '2' AND uncertainty >= $2`, [project.id, v1]);
+    const [{ v1 }] = await app.sql(
+      `SELECT percentile_disc(0.95) WITHIN GROUP (ORDER BY uncertainty) AS v1 FROM predictions WHERE project_id = $1 AND model_version = '1'`,
+      [project.id],
+    );
+    const [{ above }] = await app.sql(`SELECT count(*)::int AS above FROM predictions WHERE project_id = $1 AND model_version = '2' AND uncertainty >= $2`, [
+      project.id,
+      v1,
+    ]);
     expect(above / 6_000).toBeLessThan(0.01);
   }, 120_000);
 
   it('never exceeds the budget with 16 ingesters at once, and leaves a task for the highest priorities', async () => {
-    const project = await setUp({ threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0, budget: { perHour: 50, perSlice: { key: 'country', perDay: 20 } } });
+    const project = await setUp({
+      threshold: 0,
+      explorationRate: 0,
+      dedupeWindowMinutes: 0,
+      budget: { perHour: 50, perSlice: { key: 'country', perDay: 20 } },
+    });
     const random = seeded(99);
     await Promise.all(
       Array.from({ length: 16 }, async (_, ingester) => {
@@ -176,13 +194,16 @@ describe('routing: uncertain, explored and contradicted predictions become tasks
     for (const count of perCountry.values()) expect(count).toBeLessThanOrEqual(20);
     // demand (over 900 predictions, all uncertain) exceeds both caps: the budget is used up, not left idle
     expect(tasks.length).toBeGreaterThanOrEqual(50);
-    const [{ used }] = await app.sql(`SELECT sum(used)::int AS used FROM routing_budget_usage WHERE project_id = $1 AND period = 'hour' AND scope = '*'`, [project.id]);
+    const [{ used }] = await app.sql(`SELECT sum(used)::int AS used FROM routing_budget_usage WHERE project_id = $1 AND period = 'hour' AND scope = '*'`, [
+      project.id,
+    ]);
     expect(used).toBe(tasks.length);
   }, 120_000);
 
   it('routes identical inputs once within the dedupe window, whatever their key order', async () => {
     const project = await setUp({ threshold: 0, explorationRate: 0, dedupeWindowMinutes: 60 });
-    const body = (input: Record<string, unknown>) => predictionBody({ model: { name: 'mail', version: '1' }, input, scores: { ham: 0.5, spam: 0.3, promo: 0.2 } }, LABELS);
+    const body = (input: Record<string, unknown>) =>
+      predictionBody({ model: { name: 'mail', version: '1' }, input, scores: { ham: 0.5, spam: 0.3, promo: 0.2 } }, LABELS);
     expect((await project.post('/predictions', body({ a: 1, b: [1, 2] }))).status).toBe(201);
     expect((await project.post('/predictions', body({ b: [1, 2], a: 1 }))).status).toBe(201);
     await project.ingest([body({ a: 1, b: [1, 2] }), body({ a: 1, b: [1, 2] }), body({ a: 2 })]);
@@ -206,9 +227,16 @@ describe('routing: uncertain, explored and contradicted predictions become tasks
         await project.post('/predictions', item);
         await project.post('/predictions', item);
       }
-      const stream = items.slice(450).map((item) => JSON.stringify(item)).join('\n');
+      const stream = items
+        .slice(450)
+        .map((item) => JSON.stringify(item))
+        .join('\n');
       for (let attempt = 0; attempt < 2; attempt++) {
-        const response = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: project.key, raw: stream, headers: { 'content-type': 'application/x-ndjson' } });
+        const response = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, {
+          token: project.key,
+          raw: stream,
+          headers: { 'content-type': 'application/x-ndjson' },
+        });
         expect(response.status).toBe(200);
       }
     } finally {
@@ -240,7 +268,12 @@ describe('routing: uncertain, explored and contradicted predictions become tasks
     const seen: DomainEventMap['task.created'][] = [];
     const off = app.app.get(DomainEvents).on('task.created', (event) => void seen.push(event));
     try {
-      const events = [tasked, confident, lukewarm, agreed].map((p, i) => ({ id: `fix-${p.id}`, predictionId: p.id, type: 'correction', value: i === 3 ? 'ham' : 'spam' }));
+      const events = [tasked, confident, lukewarm, agreed].map((p, i) => ({
+        id: `fix-${p.id}`,
+        predictionId: p.id,
+        type: 'correction',
+        value: i === 3 ? 'ham' : 'spam',
+      }));
       expect((await project.post('/feedback', events)).status).toBe(201);
     } finally {
       off();
@@ -262,7 +295,10 @@ describe('routing: uncertain, explored and contradicted predictions become tasks
       const project = await setUp({ threshold: 1, explorationRate: 0, dedupeWindowMinutes: 0 });
       await project.ingest(traffic(seeded(21), 250, { sharpness: 1 }));
       expect(await project.tasks()).toHaveLength(0);
-      const patched = await app.request('PATCH', `/api/v1/projects/${project.slug}`, { token: admin, body: { routing: { threshold: 0.3, explorationRate: 0, dedupeWindowMinutes: 0 } } });
+      const patched = await app.request('PATCH', `/api/v1/projects/${project.slug}`, {
+        token: admin,
+        body: { routing: { threshold: 0.3, explorationRate: 0, dedupeWindowMinutes: 0 } },
+      });
       expect(patched.status).toBe(200);
 
       const backfill = (body: unknown) => app.request('POST', `/api/v1/projects/${project.slug}/routing/backfill`, { token: admin, body });

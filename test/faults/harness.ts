@@ -8,7 +8,7 @@ import { loginAt } from '../helpers/server-process';
 /** What one HTTP call answered; a transport error (the server is down or died mid-request) is status 0. */
 export interface Answer {
   status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- a JSON reply, read by each test
+  body: any;
 }
 
 export async function call(url: string, token: string, method: string, route: string, body?: unknown): Promise<Answer> {
@@ -27,7 +27,7 @@ export async function call(url: string, token: string, method: string, route: st
 }
 
 /** Like `call`, but a refusal is an error: for the test's own setup. */
-export async function must(url: string, token: string, method: string, route: string, body?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function must(url: string, token: string, method: string, route: string, body?: unknown): Promise<any> {
   const answer = await call(url, token, method, route, body);
   if (answer.status < 200 || answer.status >= 300) throw new Error(`${method} ${route} -> ${answer.status} ${JSON.stringify(answer.body)?.slice(0, 300)}`);
   return answer.body;
@@ -108,7 +108,8 @@ export function incompleteVisibleVersions(root: string, slug: string): string[] 
       const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { files: Array<{ path: string; sha256: string }> };
       for (const file of manifest.files) {
         const bytes = fs.readFileSync(path.join(dir, file.path));
-        if (createHash('sha256').update(bytes).digest('hex') !== file.sha256) problems.push(`${span}/${version}/${file.path}: sha256 differs from the manifest`);
+        if (createHash('sha256').update(bytes).digest('hex') !== file.sha256)
+          problems.push(`${span}/${version}/${file.path}: sha256 differs from the manifest`);
       }
     }
   }
@@ -121,7 +122,10 @@ export async function cuttableProxy(target: string): Promise<{ url: string; cut(
   const open = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = net.connect(Number(port), hostname);
-    for (const [from, to] of [[client, upstream], [upstream, client]] as const) {
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
       open.add(from);
       from.pipe(to);
       from.on('error', () => to.destroy());
@@ -142,7 +146,12 @@ export async function cuttableProxy(target: string): Promise<{ url: string; cut(
 }
 
 /** A ham / spam project that sends every prediction to people (no threshold, no exploration, no dedupe), and an ingest key for it. */
-export async function createProject(url: string, admin: string, prefix: string, settings: Record<string, unknown> = {}): Promise<{ slug: string; key: string }> {
+export async function createProject(
+  url: string,
+  admin: string,
+  prefix: string,
+  settings: Record<string, unknown> = {},
+): Promise<{ slug: string; key: string }> {
   const slug = `${prefix}-${randomUUID().slice(0, 8)}`;
   await must(url, admin, 'POST', '/api/v1/projects', {
     slug,

@@ -70,7 +70,8 @@ describe(`kill -9, ${KILLS} times, under ingestion, labeling and export`, () => 
       // while the server is down a request fails to connect (0); anything else but success is a finding
       const surprises: string[] = [];
       const unexpected = (what: string, answer: { status: number; body: unknown }) => {
-        if (answer.status !== 0 && (answer.status < 200 || answer.status >= 300)) surprises.push(`${what}: ${answer.status} ${JSON.stringify(answer.body)?.slice(0, 200)}`);
+        if (answer.status !== 0 && (answer.status < 200 || answer.status >= 300))
+          surprises.push(`${what}: ${answer.status} ${JSON.stringify(answer.body)?.slice(0, 200)}`);
       };
       let n = 0;
 
@@ -105,7 +106,10 @@ describe(`kill -9, ${KILLS} times, under ingestion, labeling and export`, () => 
           await sleep(Math.random() * 150);
           const submit: Submit = { rater, taskId: task.id, id: randomUUID(), label: Math.random() < 0.7 ? 'spam' : 'ham' };
           submits.push(submit);
-          const answered = await call(url, rater.token, 'POST', `/api/v1/projects/${slug}/tasks/${task.id}/annotations`, { id: submit.id, label: submit.label });
+          const answered = await call(url, rater.token, 'POST', `/api/v1/projects/${slug}/tasks/${task.id}/annotations`, {
+            id: submit.id,
+            label: submit.label,
+          });
           if (answered.status === 200 || answered.status === 201) acknowledged.annotations.add(submit.id);
           // a late answer, after the lease ran out (the server was down) and another rater answered: refused, as the labeling rules say
           else if (answered.body?.code === 'labeling/task_complete') lateRefused.push({ taskId: task.id, rater: rater.id });
@@ -158,16 +162,21 @@ describe(`kill -9, ${KILLS} times, under ingestion, labeling and export`, () => 
       expect(accepted + duplicates).toBe(n);
       for (const feedback of sentFeedback) await must(url, key, 'POST', `/api/v1/projects/${slug}/feedback`, feedback);
       for (const submit of submits) {
-        const answered = await call(url, submit.rater.token, 'POST', `/api/v1/projects/${slug}/tasks/${submit.taskId}/annotations`, { id: submit.id, label: submit.label });
+        const answered = await call(url, submit.rater.token, 'POST', `/api/v1/projects/${slug}/tasks/${submit.taskId}/annotations`, {
+          id: submit.id,
+          label: submit.label,
+        });
         // an answer stored before is answered as a duplicate, whether or not its first reply arrived;
         // one that was not stored may be refused now (its lease is gone, another rater answered)
         if (stored.annotations.has(submit.id)) expect({ id: submit.id, duplicate: answered.body?.duplicate }).toEqual({ id: submit.id, duplicate: true });
         else expect({ id: submit.id, status: answered.status >= 200 && answered.status < 500 }).toEqual({ id: submit.id, status: true });
       }
       await withClient(database.url, async (client) => {
-        const counts = (await client.query(`SELECT (SELECT count(*)::int FROM predictions) AS predictions, (SELECT count(DISTINCT id)::int FROM predictions) AS distinct_predictions,
+        const counts = (
+          await client.query(`SELECT (SELECT count(*)::int FROM predictions) AS predictions, (SELECT count(DISTINCT id)::int FROM predictions) AS distinct_predictions,
                  (SELECT count(*)::int FROM feedback_events) AS feedback, (SELECT count(DISTINCT id)::int FROM feedback_events) AS distinct_feedback,
-                 (SELECT count(*)::int FROM tasks) AS tasks, (SELECT count(DISTINCT prediction_id)::int FROM tasks) AS tasked_predictions`)).rows[0];
+                 (SELECT count(*)::int FROM tasks) AS tasks, (SELECT count(DISTINCT prediction_id)::int FROM tasks) AS tasked_predictions`)
+        ).rows[0];
         expect(counts.predictions).toBe(n);
         expect(counts.distinct_predictions).toBe(n);
         expect(counts.feedback).toBe(sentFeedback.flat().length);
@@ -175,7 +184,9 @@ describe(`kill -9, ${KILLS} times, under ingestion, labeling and export`, () => 
         expect(counts.tasks).toBe(counts.tasked_predictions);
         // one answer per task at most (overlap 1), one per rater and task
         expect((await client.query(`SELECT task_id FROM annotations GROUP BY task_id HAVING count(*) > 1`)).rows).toEqual([]);
-        expect((await client.query(`SELECT count(*)::int AS n FROM labels WHERE superseded_at IS NULL GROUP BY project_id, prediction_id HAVING count(*) > 1`)).rows).toEqual([]);
+        expect(
+          (await client.query(`SELECT count(*)::int AS n FROM labels WHERE superseded_at IS NULL GROUP BY project_id, prediction_id HAVING count(*) > 1`)).rows,
+        ).toEqual([]);
       });
 
       // 3. no task was leased to two raters at once: another rater got a task only after the lease before it ran out
@@ -187,7 +198,10 @@ describe(`kill -9, ${KILLS} times, under ingestion, labeling and export`, () => 
         for (let j = 1; j < ordered.length; j++) {
           for (let i = 0; i < j; i++) {
             // a lease's expiry is printed to the millisecond: allow the rounding
-            if (ordered[i].rater !== ordered[j].rater && ordered[j].answeredAt + 2 < ordered[i].expiresAt) doubleLeases.push(`${taskId}: ${ordered[i].rater} until ${new Date(ordered[i].expiresAt).toISOString()}, ${ordered[j].rater} at ${new Date(ordered[j].answeredAt).toISOString()}`);
+            if (ordered[i].rater !== ordered[j].rater && ordered[j].answeredAt + 2 < ordered[i].expiresAt)
+              doubleLeases.push(
+                `${taskId}: ${ordered[i].rater} until ${new Date(ordered[i].expiresAt).toISOString()}, ${ordered[j].rater} at ${new Date(ordered[j].answeredAt).toISOString()}`,
+              );
           }
         }
       }
@@ -196,27 +210,58 @@ describe(`kill -9, ${KILLS} times, under ingestion, labeling and export`, () => 
       expect(lateRefused.filter((late) => !(byTask.get(late.taskId) ?? []).some((claim) => claim.rater !== late.rater))).toEqual([]);
 
       // 4. a last export takes what is left; every current label is then in exactly one span, and every visible span is whole
-      await until('the exports in flight to finish', async () => {
-        const writing = await withClient(database.url, async (client) => (await client.query(`SELECT count(*)::int AS n FROM export_versions WHERE state = 'writing'`)).rows[0].n as number);
-        return writing === 0;
-      }, 120_000, 250);
+      await until(
+        'the exports in flight to finish',
+        async () => {
+          const writing = await withClient(
+            database.url,
+            async (client) => (await client.query(`SELECT count(*)::int AS n FROM export_versions WHERE state = 'writing'`)).rows[0].n as number,
+          );
+          return writing === 0;
+        },
+        120_000,
+        250,
+      );
       const last = await call(url, admin, 'POST', `/api/v1/projects/${slug}/exports`, {});
       if (last.status === 202) {
-        await until('the last export', async () => (await call(url, admin, 'GET', `/api/v1/projects/${slug}/exports/${last.body.job.job}`)).body?.state === 'completed', 120_000, 250);
+        await until(
+          'the last export',
+          async () => (await call(url, admin, 'GET', `/api/v1/projects/${slug}/exports/${last.body.job.job}`)).body?.state === 'completed',
+          120_000,
+          250,
+        );
       }
       expect(incompleteVisibleVersions(root, slug)).toEqual([]);
       await withClient(database.url, async (client) => {
         const labels = (await client.query(`SELECT count(*)::int AS n FROM labels WHERE superseded_at IS NULL`)).rows[0].n as number;
-        const unexported = (await client.query(`SELECT count(*)::int AS n FROM labels l WHERE superseded_at IS NULL AND NOT EXISTS (SELECT 1 FROM span_labels s WHERE s.label_id = l.id)`)).rows[0].n as number;
+        const unexported = (
+          await client.query(
+            `SELECT count(*)::int AS n FROM labels l WHERE superseded_at IS NULL AND NOT EXISTS (SELECT 1 FROM span_labels s WHERE s.label_id = l.id)`,
+          )
+        ).rows[0].n as number;
         expect(labels).toBeGreaterThan(0);
         expect(unexported).toBe(0);
         // each span's rows are its labels, and each of its completed versions wrote them all
-        const spans = (await client.query(`
+        const spans = (
+          await client.query(`
           SELECT s.span, s.rows, (SELECT count(*)::int FROM span_labels sl WHERE sl.span_id = s.id) AS labels,
                  array_agg(v.rows_written ORDER BY v.version) FILTER (WHERE v.state = 'completed') AS written
-          FROM export_spans s LEFT JOIN export_versions v ON v.span_id = s.id GROUP BY s.id`)).rows as Array<{ span: number; rows: number; labels: number; written: number[] | null }>;
+          FROM export_spans s LEFT JOIN export_versions v ON v.span_id = s.id GROUP BY s.id`)
+        ).rows as Array<{ span: number; rows: number; labels: number; written: number[] | null }>;
         expect(spans.length).toBeGreaterThan(1);
-        if (process.env.FAULT_DEBUG) console.log(JSON.stringify(spans), JSON.stringify((await client.query(`SELECT v.*, s.span FROM export_versions v JOIN export_spans s ON s.id = v.span_id`)).rows.map((r) => ({ span: r.span, version: r.version, state: r.state, error: r.error, rows: r.rows_written }))));
+        if (process.env.FAULT_DEBUG)
+          console.log(
+            JSON.stringify(spans),
+            JSON.stringify(
+              (await client.query(`SELECT v.*, s.span FROM export_versions v JOIN export_spans s ON s.id = v.span_id`)).rows.map((r) => ({
+                span: r.span,
+                version: r.version,
+                state: r.state,
+                error: r.error,
+                rows: r.rows_written,
+              })),
+            ),
+          );
         for (const span of spans) {
           expect(span.labels).toBe(span.rows);
           expect(span.written?.every((rows) => rows === span.rows)).toBe(true);

@@ -73,7 +73,7 @@ describe('PostgreSQL restarted under traffic', () => {
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ code: 'database/unavailable' });
-    const claimWhileDown = await socket!.timeout(20_000).emitWithAck('task:claim', { project: slug });
+    const claimWhileDown = await socket.timeout(20_000).emitWithAck('task:claim', { project: slug });
     expect(claimWhileDown.error?.code).toBe('database/unavailable');
     expect(server.child.exitCode).toBeNull();
     await sleep(2_000);
@@ -93,22 +93,37 @@ describe('PostgreSQL restarted under traffic', () => {
     expect(outage.filter((a) => a.status === 503).length).toBeGreaterThanOrEqual(10);
     // an unexpected status brings the server's error lines along, so a failure says what happened
     const unexpected = [...statuses.keys()].filter((status) => !['200', '503'].includes(status));
-    const errors = unexpected.length ? server.output().split('\n').filter((line) => /"level":(50|60)/.test(line)).slice(-5) : [];
+    const errors = unexpected.length
+      ? server
+          .output()
+          .split('\n')
+          .filter((line) => /"level":(50|60)/.test(line))
+          .slice(-5)
+      : [];
     expect({ unexpected, errors }).toEqual({ unexpected: [], errors: [] });
     expect(server.child.exitCode).toBeNull();
 
     // labeling over the same socket connection works again, and a job runs (an export through pg-boss)
     const claimed = await socket.timeout(20_000).emitWithAck('task:claim', { project: slug });
     expect(claimed.task?.id).toBeDefined();
-    const submitted = await socket.timeout(20_000).emitWithAck('task:submit', { project: slug, taskId: claimed.task.id, annotation: { id: randomUUID(), label: 'spam' } });
+    const submitted = await socket
+      .timeout(20_000)
+      .emitWithAck('task:submit', { project: slug, taskId: claimed.task.id, annotation: { id: randomUUID(), label: 'spam' } });
     expect(submitted.annotation?.label).toBe('spam');
     socket.close();
     const started = await must(url, admin, 'POST', `/api/v1/projects/${slug}/exports`, {});
-    await until('the export job', async () => (await call(url, admin, 'GET', `/api/v1/projects/${slug}/exports/${started.job.job}`)).body?.state === 'completed', 60_000, 200);
+    await until(
+      'the export job',
+      async () => (await call(url, admin, 'GET', `/api/v1/projects/${slug}/exports/${started.job.job}`)).body?.state === 'completed',
+      60_000,
+      200,
+    );
 
     // everything acknowledged is there
     const stored = await withClient(databaseUrl, async (client) => new Set((await client.query(`SELECT id FROM predictions`)).rows.map((r) => r.id as string)));
     expect([...acknowledged].filter((id) => !stored.has(id))).toEqual([]);
-    process.stdout.write(`postgres restart: ${outage.length} requests answered while away, ${outage.filter((a) => a.status === 503).length} of them 503 database/unavailable, the rest 200; ${acknowledged.size} predictions acknowledged and stored; answers ${JSON.stringify(Object.fromEntries(statuses))}\n`);
+    process.stdout.write(
+      `postgres restart: ${outage.length} requests answered while away, ${outage.filter((a) => a.status === 503).length} of them 503 database/unavailable, the rest 200; ${acknowledged.size} predictions acknowledged and stored; answers ${JSON.stringify(Object.fromEntries(statuses))}\n`,
+    );
   }, 300_000);
 });

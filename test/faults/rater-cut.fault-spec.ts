@@ -42,7 +42,9 @@ describe("a rater's connection cut mid-task", () => {
         const second = await connectRater(url, b.token);
         sockets.push(first, second);
         const disconnected = new Promise<string>((resolve) => first.once('disconnect', resolve));
-        const pushed = new Promise<Assigned>((resolve) => second.once('task:assigned', (event: { task: Assigned['task'] }) => resolve({ task: event.task, at: Date.now() })));
+        const pushed = new Promise<Assigned>((resolve) =>
+          second.once('task:assigned', (event: { task: Assigned['task'] }) => resolve({ task: event.task, at: Date.now() })),
+        );
 
         const held = (await first.timeout(10_000).emitWithAck('task:claim', { project: slug })).task as Assigned['task'];
         expect(held?.id).toBeDefined();
@@ -64,26 +66,41 @@ describe("a rater's connection cut mid-task", () => {
 
       // 1. B answers first: A's late answer is refused, and nothing of it is stored
       const one = await round('cut1');
-      const bAnswer = await one.b.timeout(10_000).emitWithAck('task:submit', { project: slug, taskId: one.taskId, annotation: { id: randomUUID(), label: 'spam' } });
+      const bAnswer = await one.b
+        .timeout(10_000)
+        .emitWithAck('task:submit', { project: slug, taskId: one.taskId, annotation: { id: randomUUID(), label: 'spam' } });
       expect(bAnswer).toMatchObject({ annotation: { late: false }, taskState: 'completed' });
-      const lateRefused = await one.a.timeout(10_000).emitWithAck('task:submit', { project: slug, taskId: one.taskId, annotation: { id: randomUUID(), label: 'ham' } });
+      const lateRefused = await one.a
+        .timeout(10_000)
+        .emitWithAck('task:submit', { project: slug, taskId: one.taskId, annotation: { id: randomUUID(), label: 'ham' } });
       expect(lateRefused.error?.code).toBe('labeling/task_complete');
 
       // 2. A's late answer comes first: it is taken (marked late), and B's is then refused
       const two = await round('cut2');
-      const lateTaken = await two.a.timeout(10_000).emitWithAck('task:submit', { project: slug, taskId: two.taskId, annotation: { id: randomUUID(), label: 'ham' } });
+      const lateTaken = await two.a
+        .timeout(10_000)
+        .emitWithAck('task:submit', { project: slug, taskId: two.taskId, annotation: { id: randomUUID(), label: 'ham' } });
       expect(lateTaken).toMatchObject({ annotation: { label: 'ham', late: true }, taskState: 'completed' });
-      const bRefused = await two.b.timeout(10_000).emitWithAck('task:submit', { project: slug, taskId: two.taskId, annotation: { id: randomUUID(), label: 'spam' } });
+      const bRefused = await two.b
+        .timeout(10_000)
+        .emitWithAck('task:submit', { project: slug, taskId: two.taskId, annotation: { id: randomUUID(), label: 'spam' } });
       expect(bRefused.error?.code).toBe('labeling/task_complete');
 
-      await until('both labels', async () => (await withClient(database.url, (c) => c.query(`SELECT count(*)::int AS n FROM labels WHERE superseded_at IS NULL`))).rows[0].n === 2);
+      await until(
+        'both labels',
+        async () => (await withClient(database.url, (c) => c.query(`SELECT count(*)::int AS n FROM labels WHERE superseded_at IS NULL`))).rows[0].n === 2,
+      );
       await withClient(database.url, async (client) => {
         const rows = (await client.query(`SELECT a.task_id, a.label, a.late FROM annotations a ORDER BY a.created_at`)).rows;
         expect(rows).toEqual([
           { task_id: one.taskId, label: 'spam', late: false },
           { task_id: two.taskId, label: 'ham', late: true },
         ]);
-        const labels = (await client.query(`SELECT t.id AS task_id, l.value FROM labels l JOIN tasks t ON t.project_id = l.project_id AND t.prediction_id = l.prediction_id WHERE l.superseded_at IS NULL ORDER BY l.created_at`)).rows;
+        const labels = (
+          await client.query(
+            `SELECT t.id AS task_id, l.value FROM labels l JOIN tasks t ON t.project_id = l.project_id AND t.prediction_id = l.prediction_id WHERE l.superseded_at IS NULL ORDER BY l.created_at`,
+          )
+        ).rows;
         expect(labels).toEqual([
           { task_id: one.taskId, value: 'spam' },
           { task_id: two.taskId, value: 'ham' },

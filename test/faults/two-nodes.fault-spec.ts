@@ -38,7 +38,10 @@ describe('two nodes on one database', () => {
       await servers[1].waitReady();
       const nodes = servers.map((s) => s.url);
       const admin = await loginAt(nodes[0]);
-      const { slug, key } = await createProject(nodes[0], admin, 'nodes', { overlap: OVERLAP, labeling: { leaseSeconds: 30, goldRate: 0, agreementThreshold: 0.3 } });
+      const { slug, key } = await createProject(nodes[0], admin, 'nodes', {
+        overlap: OVERLAP,
+        labeling: { leaseSeconds: 30, goldRate: 0, agreementThreshold: 0.3 },
+      });
 
       // which node a task reached each rater through, and how (pushed, or the reply to a claim)
       const received: Array<{ taskId: string; node: number; rater: string; pushed: boolean }> = [];
@@ -103,7 +106,9 @@ describe('two nodes on one database', () => {
             // an answer whose reply never came (its node died) is sent again with the same id: stored once either way
             const id = unacknowledged.get(current.id) ?? randomUUID();
             unacknowledged.set(current.id, id);
-            const answered = (await socket.timeout(5_000).emitWithAck('task:submit', { project: slug, taskId: current.id, annotation: { id, label: 'spam' } })) as { error?: { code: string } }; // raters agree: a split goes to review
+            const answered = (await socket
+              .timeout(5_000)
+              .emitWithAck('task:submit', { project: slug, taskId: current.id, annotation: { id, label: 'spam' } })) as { error?: { code: string } }; // raters agree: a split goes to review
             unacknowledged.delete(current.id);
             answeredTasks.add(current.id);
             if (answered.error) refusals.push(`${rater.email} ${current.id}: ${answered.error.code}`);
@@ -126,11 +131,29 @@ describe('two nodes on one database', () => {
         await must(nodes[node], key, 'POST', `/api/v1/projects/${slug}/predictions/batch`, batch);
         through[node].push(...batch.map((p) => p.id));
       };
-      const taskCount = () => withClient(database.url, async (c) => (await c.query(`SELECT count(*) FILTER (WHERE state <> 'completed')::int AS open, count(*)::int AS n FROM tasks`)).rows[0] as { open: number; n: number });
+      const taskCount = () =>
+        withClient(
+          database.url,
+          async (c) =>
+            (await c.query(`SELECT count(*) FILTER (WHERE state <> 'completed')::int AS open, count(*)::int AS n FROM tasks`)).rows[0] as {
+              open: number;
+              n: number;
+            },
+        );
       await ingest(0);
       const explain = async (error: Error): Promise<never> => {
-        const open = await withClient(database.url, async (c) => (await c.query(`SELECT t.state, t.annotations_count AS answers, (SELECT count(*)::int FROM task_leases l WHERE l.task_id = t.id) AS leases FROM tasks t WHERE t.state <> 'completed'`)).rows);
-        throw new Error(`${error.message}: open tasks ${JSON.stringify(open)}; ${received.length} tasks received; refusals ${refusals.slice(0, 5).join('; ')}; reconnect failures ${reconnectFailures.slice(0, 5).join('; ')}`);
+        const open = await withClient(
+          database.url,
+          async (c) =>
+            (
+              await c.query(
+                `SELECT t.state, t.annotations_count AS answers, (SELECT count(*)::int FROM task_leases l WHERE l.task_id = t.id) AS leases FROM tasks t WHERE t.state <> 'completed'`,
+              )
+            ).rows,
+        );
+        throw new Error(
+          `${error.message}: open tasks ${JSON.stringify(open)}; ${received.length} tasks received; refusals ${refusals.slice(0, 5).join('; ')}; reconnect failures ${reconnectFailures.slice(0, 5).join('; ')}`,
+        );
       };
       await until('the first tasks answered', async () => (await taskCount()).open === 0, 60_000, 200).catch(explain);
       await ingest(1);
@@ -149,7 +172,9 @@ describe('two nodes on one database', () => {
       expect(n).toBe(4 * BATCH);
       await withClient(database.url, async (client) => {
         // no task lost, none answered twice by a rater, none over its overlap
-        expect((await client.query(`SELECT annotations_count AS answers, count(*)::int AS tasks FROM tasks GROUP BY 1`)).rows).toEqual([{ answers: OVERLAP, tasks: 4 * BATCH }]);
+        expect((await client.query(`SELECT annotations_count AS answers, count(*)::int AS tasks FROM tasks GROUP BY 1`)).rows).toEqual([
+          { answers: OVERLAP, tasks: 4 * BATCH },
+        ]);
         expect((await client.query(`SELECT count(*)::int AS n FROM annotations`)).rows[0].n).toBe(OVERLAP * 4 * BATCH);
         expect((await client.query(`SELECT task_id FROM annotations GROUP BY task_id HAVING count(DISTINCT rater_id) <> ${OVERLAP}`)).rows).toEqual([]);
         expect((await client.query(`SELECT count(*)::int AS n FROM labels WHERE superseded_at IS NULL`)).rows[0].n).toBe(4 * BATCH);
@@ -162,7 +187,9 @@ describe('two nodes on one database', () => {
       });
       // the only refusals: an answer in flight when node 0 died whose retry on node 1 found the slot filled
       expect(refusals.filter((r) => !r.endsWith('labeling/task_complete'))).toEqual([]);
-      process.stdout.write(`two nodes: ${received.filter((r) => r.pushed).length} pushes (${received.filter((r) => r.pushed && r.node === 1).length} by node 1), ${received.length} tasks received, ${refusals.length} refusals, ${reconnectFailures.length} failed reconnects (${reconnectFailures.slice(0, 2).join("; ")})\n`);
+      process.stdout.write(
+        `two nodes: ${received.filter((r) => r.pushed).length} pushes (${received.filter((r) => r.pushed && r.node === 1).length} by node 1), ${received.length} tasks received, ${refusals.length} refusals, ${reconnectFailures.length} failed reconnects (${reconnectFailures.slice(0, 2).join('; ')})\n`,
+      );
     } finally {
       await Promise.all(servers.map((s) => (s.child.exitCode === null && s.child.signalCode === null ? s.stop() : undefined)));
       await database.drop();

@@ -42,7 +42,8 @@ export function toJsonText(value: unknown): string {
 
 type Def = { type: string; [key: string]: any };
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
-const checksOf = (schema: z.ZodType): Array<Record<string, any>> => (defOf(schema).checks ?? []).map((c: { _zod: { def: Record<string, unknown> } }) => c._zod.def);
+const checksOf = (schema: z.ZodType): Array<Record<string, any>> =>
+  (defOf(schema).checks ?? []).map((c: { _zod: { def: Record<string, unknown> } }) => c._zod.def);
 
 const WRAPPERS = new Set(['optional', 'default', 'prefault', 'nullable', 'catch', 'readonly', 'nonoptional']);
 
@@ -58,7 +59,8 @@ export function unwrap(schema: z.ZodType): z.ZodType {
 }
 
 const isOptional = (schema: z.ZodType): boolean => ['optional', 'default', 'prefault'].includes(defOf(schema).type);
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof RawJson);
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof RawJson);
 
 const scalar = fc.oneof(fc.string({ maxLength: 12 }), fc.integer({ min: -1000, max: 1000 }), fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.boolean());
 /** A feature value as the contract takes it: a number, a string, a boolean, or a list of them. */
@@ -71,7 +73,8 @@ function stringOf(schema: z.ZodType): fc.Arbitrary<string> {
   const min = checks.find((c) => c.check === 'min_length')?.minimum ?? 0;
   const max = Math.min(checks.find((c) => c.check === 'max_length')?.maximum ?? 24, 24);
   const format = def.format ?? checks.find((c) => c.check === 'string_format')?.format;
-  if (format === 'datetime') return fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2026-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
+  if (format === 'datetime')
+    return fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2026-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString());
   if (format === 'email') return fc.emailAddress();
   if (format === 'uuid' || format === 'guid') return fc.uuid({ version: 4 });
   if (format === 'url') return fc.webUrl();
@@ -98,11 +101,12 @@ export function valueOf(schema: z.ZodType, template?: unknown, depth = 0): fc.Ar
   const def = defOf(inner);
   if (def.type === 'object' && (template === undefined || isPlainObject(template))) {
     const shape = def.shape as Record<string, z.ZodType>;
-    const given = (template ?? {}) as Record<string, unknown>;
+    const given = template ?? {};
     const fields: Record<string, fc.Arbitrary<unknown>> = {};
     for (const [key, field] of Object.entries(shape)) {
       if (key in given) fields[key] = valueOf(field, given[key], depth + 1);
-      else if (isOptional(field)) fields[key] = depth > 4 ? fc.constant(undefined) : fc.option(valueOf(field, undefined, depth + 1), { nil: undefined, freq: 2 });
+      else if (isOptional(field))
+        fields[key] = depth > 4 ? fc.constant(undefined) : fc.option(valueOf(field, undefined, depth + 1), { nil: undefined, freq: 2 });
       else fields[key] = valueOf(field, undefined, depth + 1);
     }
     const extra = Object.fromEntries(Object.entries(given).filter(([key]) => !(key in shape)));
@@ -125,7 +129,7 @@ export function valueOf(schema: z.ZodType, template?: unknown, depth = 0): fc.Ar
       return fc.array(valueOf(def.element, undefined, depth + 1), { minLength: min, maxLength: Math.max(min, depth > 3 ? 1 : 3) });
     }
     case 'record':
-      return fc.dictionary(stringOf(def.keyType.in ? def.keyType.in : def.keyType) as fc.Arbitrary<string>, valueOf(def.valueType, undefined, depth + 1), { maxKeys: 3 });
+      return fc.dictionary(stringOf(def.keyType.in ? def.keyType.in : def.keyType), valueOf(def.valueType, undefined, depth + 1), { maxKeys: 3 });
     case 'union':
       return fc.oneof(...(def.options as z.ZodType[]).map((option) => valueOf(option, undefined, depth + 1)));
     case 'tuple':
@@ -213,7 +217,8 @@ export function leavesOf(schema: z.ZodType, value: unknown, path: Array<string |
   }
 }
 
-const nested = (depth: number, kind: 'object' | 'array') => new RawJson(kind === 'object' ? `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}` : `${'['.repeat(depth)}1${']'.repeat(depth)}`);
+const nested = (depth: number, kind: 'object' | 'array') =>
+  new RawJson(kind === 'object' ? `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}` : `${'['.repeat(depth)}1${']'.repeat(depth)}`);
 
 const hazard = (klass: HazardClass, name: string, value: unknown, refused: boolean): Hazard => ({ class: klass, name, value, refused });
 
@@ -295,7 +300,13 @@ export function appliesTo(klass: HazardClass, leaf: Leaf): boolean {
   }
 }
 
-export const HAZARDS: Record<HazardClass, Hazard[]> = { text: TEXT_HAZARDS, date: DATE_HAZARDS, integer: INTEGER_HAZARDS, depth: DEPTH_HAZARDS, type: TYPE_HAZARDS };
+export const HAZARDS: Record<HazardClass, Hazard[]> = {
+  text: TEXT_HAZARDS,
+  date: DATE_HAZARDS,
+  integer: INTEGER_HAZARDS,
+  depth: DEPTH_HAZARDS,
+  type: TYPE_HAZARDS,
+};
 
 /** `value` with the leaf at `leaf.path` replaced (or its key renamed) by `replacement`. */
 export function mutate(value: unknown, leaf: Leaf, replacement: unknown): unknown {

@@ -45,7 +45,10 @@ export function routeContractsOf(app: INestApplicationContext): RouteContract[] 
         const path = String(Reflect.getMetadata(PATH_METADATA, handler)).replace(/^\/|\/$/g, '');
         const route = `${RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod]} /${[base, path].filter(Boolean).join('/')}`;
         const contract: RouteContract = { route, params: {} };
-        const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, metatype, name) ?? {}) as Record<string, { data?: string; pipes?: Array<{ schema?: z.ZodType }> }>;
+        const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, metatype, name) ?? {}) as Record<
+          string,
+          { data?: string; pipes?: Array<{ schema?: z.ZodType }> }
+        >;
         for (const [key, arg] of Object.entries(args)) {
           const schema = arg.pipes?.find((pipe) => pipe && 'schema' in pipe)?.schema;
           if (!schema) continue;

@@ -19,7 +19,11 @@ export interface TestApp {
   url: string;
   app: NestFastifyApplication;
   databaseUrl: string;
-  request<T = any>(method: string, path: string, options?: { body?: unknown; token?: string | null; headers?: Record<string, string>; raw?: string }): Promise<ApiResponse<T>>;
+  request<T = any>(
+    method: string,
+    path: string,
+    options?: { body?: unknown; token?: string | null; headers?: Record<string, string>; raw?: string },
+  ): Promise<ApiResponse<T>>;
   login(email?: string, password?: string): Promise<string>;
   sql<T = any>(query: string, params?: unknown[]): Promise<T[]>;
   close(): Promise<void>;

@@ -107,89 +107,91 @@ export function LabelPage({ slug, session, onSignOut }: LabelPageProps) {
 
   return (
     <PageShell session={session} onSignOut={onSignOut} className="label-page" banner={<ConnectionBanner status={state.connection} unsent={state.unsent} />}>
-        <div className="label-page__bar">
-          <div>
-            <BackToProjects />
-            <h1 className="label-page__title">{projectName ?? slug}</h1>
-          </div>
-          <dl className="label-page__stats" aria-live="polite">
-            <div>
-              <dt>In the queue</dt>
-              <dd data-testid="queue-depth">{state.stats ? state.stats.depth : '…'}</dd>
-            </div>
-            <div>
-              <dt>Done today (everyone)</dt>
-              <dd data-testid="done-today">{state.stats ? state.stats.doneToday : '…'}</dd>
-            </div>
-            <div>
-              <dt>You, this sitting</dt>
-              <dd data-testid="own-count">{state.done}</dd>
-            </div>
-          </dl>
+      <div className="label-page__bar">
+        <div>
+          <BackToProjects />
+          <h1 className="label-page__title">{projectName ?? slug}</h1>
         </div>
+        <dl className="label-page__stats" aria-live="polite">
+          <div>
+            <dt>In the queue</dt>
+            <dd data-testid="queue-depth">{state.stats ? state.stats.depth : '…'}</dd>
+          </div>
+          <div>
+            <dt>Done today (everyone)</dt>
+            <dd data-testid="done-today">{state.stats ? state.stats.doneToday : '…'}</dd>
+          </div>
+          <div>
+            <dt>You, this sitting</dt>
+            <dd data-testid="own-count">{state.done}</dd>
+          </div>
+        </dl>
+      </div>
 
-        {state.refusal ? (
-          <Alert title="You cannot label in this project">
-            <p>{state.refusal}</p>
+      {state.refusal ? (
+        <Alert title="You cannot label in this project">
+          <p>{state.refusal}</p>
+        </Alert>
+      ) : null}
+      {state.error ? (
+        <div className="label-page__error">
+          <Alert title="Something went wrong">
+            <p>{state.error}</p>
           </Alert>
-        ) : null}
-        {state.error ? (
-          <div className="label-page__error">
-            <Alert title="Something went wrong">
-              <p>{state.error}</p>
-            </Alert>
-            <Button variant="secondary" onClick={dismissError}>
-              Dismiss
+          <Button variant="secondary" onClick={dismissError}>
+            Dismiss
+          </Button>
+        </div>
+      ) : null}
+
+      {state.notice ? (
+        <p className="label-page__notice" role="status" data-testid="labeling-notice">
+          {state.notice}
+        </p>
+      ) : null}
+
+      {task ? (
+        <article className="task-card" aria-labelledby="task-heading" data-task-id={task.id}>
+          <header className="task-card__head">
+            <h2 id="task-heading" className="task-card__title">
+              Which label fits this example?
+            </h2>
+            {leaseLeft !== null && leaseLeft < LEASE_WARNING_MS ? (
+              <p className="task-card__lease" role="status">
+                {leaseLeft > 0
+                  ? `Your hold on this task ends in ${Math.ceil(leaseLeft / 1000)} s; answer soon.`
+                  : 'Your hold on this task has ended; your answer still counts while the task needs it.'}
+              </p>
+            ) : null}
+          </header>
+          <TaskInput input={task.input} />
+          <LabelButtons labels={labels} selected={selected} suggestion={task.suggestion?.label} onSelect={setSelected} />
+          <div className="task-card__actions">
+            <Button onClick={answer} disabled={!selected} aria-keyshortcuts="Enter">
+              Submit <kbd>Enter</kbd>
+            </Button>
+            <Button variant="secondary" onClick={() => setSkipping(true)} aria-keyshortcuts="S">
+              Skip <kbd>S</kbd>
+            </Button>
+            <Button variant="secondary" onClick={() => setShowInstructions((open) => !open)} aria-keyshortcuts="I" aria-expanded={showInstructions}>
+              Instructions <kbd>I</kbd>
+            </Button>
+            <Button variant="secondary" onClick={() => void undo()} aria-keyshortcuts="Z" disabled={!state.last}>
+              Undo last <kbd>Z</kbd>
             </Button>
           </div>
-        ) : null}
+        </article>
+      ) : state.ready && state.connection !== 'refused' ? (
+        <section className="label-page__idle" data-testid="caught-up">
+          <h2>You are all caught up</h2>
+          <p>Nothing in this queue needs you right now. A new task appears here the moment one arrives.</p>
+        </section>
+      ) : state.connection !== 'refused' ? (
+        <p className="label-page__loading">Loading the next task…</p>
+      ) : null}
 
-        {state.notice ? (
-          <p className="label-page__notice" role="status" data-testid="labeling-notice">
-            {state.notice}
-          </p>
-        ) : null}
-
-        {task ? (
-          <article className="task-card" aria-labelledby="task-heading" data-task-id={task.id}>
-            <header className="task-card__head">
-              <h2 id="task-heading" className="task-card__title">
-                Which label fits this example?
-              </h2>
-              {leaseLeft !== null && leaseLeft < LEASE_WARNING_MS ? (
-                <p className="task-card__lease" role="status">
-                  {leaseLeft > 0 ? `Your hold on this task ends in ${Math.ceil(leaseLeft / 1000)} s; answer soon.` : 'Your hold on this task has ended; your answer still counts while the task needs it.'}
-                </p>
-              ) : null}
-            </header>
-            <TaskInput input={task.input} />
-            <LabelButtons labels={labels} selected={selected} suggestion={task.suggestion?.label} onSelect={setSelected} />
-            <div className="task-card__actions">
-              <Button onClick={answer} disabled={!selected} aria-keyshortcuts="Enter">
-                Submit <kbd>Enter</kbd>
-              </Button>
-              <Button variant="secondary" onClick={() => setSkipping(true)} aria-keyshortcuts="S">
-                Skip <kbd>S</kbd>
-              </Button>
-              <Button variant="secondary" onClick={() => setShowInstructions((open) => !open)} aria-keyshortcuts="I" aria-expanded={showInstructions}>
-                Instructions <kbd>I</kbd>
-              </Button>
-              <Button variant="secondary" onClick={() => void undo()} aria-keyshortcuts="Z" disabled={!state.last}>
-                Undo last <kbd>Z</kbd>
-              </Button>
-            </div>
-          </article>
-        ) : state.ready && state.connection !== 'refused' ? (
-          <section className="label-page__idle" data-testid="caught-up">
-            <h2>You are all caught up</h2>
-            <p>Nothing in this queue needs you right now. A new task appears here the moment one arrives.</p>
-          </section>
-        ) : state.connection !== 'refused' ? (
-          <p className="label-page__loading">Loading the next task…</p>
-        ) : null}
-
-        {showInstructions && task ? <InstructionsPanel text={task.instructions} onClose={() => setShowInstructions(false)} /> : null}
-        {skipping && task ? <SkipDialog onSkip={doSkip} onCancel={() => setSkipping(false)} /> : null}
+      {showInstructions && task ? <InstructionsPanel text={task.instructions} onClose={() => setShowInstructions(false)} /> : null}
+      {skipping && task ? <SkipDialog onSkip={doSkip} onCancel={() => setSkipping(false)} /> : null}
     </PageShell>
   );
 }
@@ -254,10 +256,12 @@ function SkipDialog({ onSkip, onCancel }: { onSkip: (request: SkipRequest) => vo
         <fieldset className="dialog__choices">
           <legend>Why?</legend>
           <label>
-            <input ref={first} type="radio" name="reason" value="skip" checked={reason === 'skip'} onChange={() => setReason('skip')} /> I cannot tell: give it to someone else
+            <input ref={first} type="radio" name="reason" value="skip" checked={reason === 'skip'} onChange={() => setReason('skip')} /> I cannot tell: give it
+            to someone else
           </label>
           <label>
-            <input type="radio" name="reason" value="problem" checked={reason === 'problem'} onChange={() => setReason('problem')} /> Report a problem with this example (it goes to review)
+            <input type="radio" name="reason" value="problem" checked={reason === 'problem'} onChange={() => setReason('problem')} /> Report a problem with this
+            example (it goes to review)
           </label>
         </fieldset>
         <label className="dialog__note">

@@ -67,71 +67,79 @@ export function NewProjectPage({ session, onSignOut }: NewProjectPageProps) {
 
   return (
     <PageShell session={session} onSignOut={onSignOut} className="admin-page" back>
-        <h1 className="admin-page__title">New project</h1>
-        <form className="admin-form" onSubmit={submit} noValidate>
-          {error ? (
-            <Alert title="Not created">
-              <p>
-                {error.message}
-                {error.field ? ` (field: ${error.field})` : ''}
-              </p>
-            </Alert>
-          ) : null}
-          <div className="admin-form__row">
-            <TextField
-              label="Name"
-              name="name"
-              value={name}
-              required
-              onChange={(event) => {
-                setName(event.target.value);
-                if (!slugEdited) setSlug(slugOf(event.target.value));
-              }}
-            />
-            <TextField
-              label="Slug"
-              name="slug"
-              hint="In URLs and the API: lowercase letters, digits and dashes."
-              value={slug}
-              required
-              onChange={(event) => {
-                setSlug(event.target.value);
-                setSlugEdited(true);
-              }}
-            />
-          </div>
+      <h1 className="admin-page__title">New project</h1>
+      <form className="admin-form" onSubmit={submit} noValidate>
+        {error ? (
+          <Alert title="Not created">
+            <p>
+              {error.message}
+              {error.field ? ` (field: ${error.field})` : ''}
+            </p>
+          </Alert>
+        ) : null}
+        <div className="admin-form__row">
+          <TextField
+            label="Name"
+            name="name"
+            value={name}
+            required
+            onChange={(event) => {
+              setName(event.target.value);
+              if (!slugEdited) setSlug(slugOf(event.target.value));
+            }}
+          />
+          <TextField
+            label="Slug"
+            name="slug"
+            hint="In URLs and the API: lowercase letters, digits and dashes."
+            value={slug}
+            required
+            onChange={(event) => {
+              setSlug(event.target.value);
+              setSlugEdited(true);
+            }}
+          />
+        </div>
 
-          <LabelRowsField rows={labels} onChange={setLabels} />
-          <InstructionsField value={instructions} onChange={setInstructions} />
+        <LabelRowsField rows={labels} onChange={setLabels} />
+        <InstructionsField value={instructions} onChange={setInstructions} />
 
-          <div className="admin-form__row">
-            <TextField label="Raters per example (overlap)" name="overlap" type="number" min={1} max={10} value={overlap} onChange={(event) => setOverlap(event.target.value)} />
-            <TextField
-              label="Masked fields"
-              name="maskedFields"
-              hint="Input fields raters never see, comma-separated (a.b for nested)."
-              value={masked}
-              onChange={(event) => setMasked(event.target.value)}
-            />
-            <TextField
-              label="Route when uncertainty ≥"
-              name="threshold"
-              hint="0–1, least confidence. Empty: only the 1% exploration sample."
-              type="number"
-              min={0}
-              max={1}
-              step={0.05}
-              value={threshold}
-              onChange={(event) => setThreshold(event.target.value)}
-            />
-          </div>
+        <div className="admin-form__row">
+          <TextField
+            label="Raters per example (overlap)"
+            name="overlap"
+            type="number"
+            min={1}
+            max={10}
+            value={overlap}
+            onChange={(event) => setOverlap(event.target.value)}
+          />
+          <TextField
+            label="Masked fields"
+            name="maskedFields"
+            hint="Input fields raters never see, comma-separated (a.b for nested)."
+            value={masked}
+            onChange={(event) => setMasked(event.target.value)}
+          />
+          <TextField
+            label="Route when uncertainty ≥"
+            name="threshold"
+            hint="0–1, least confidence. Empty: only the 1% exploration sample."
+            type="number"
+            min={0}
+            max={1}
+            step={0.05}
+            value={threshold}
+            onChange={(event) => setThreshold(event.target.value)}
+          />
+        </div>
 
-          <div className="admin-form__actions">
-            <Button type="submit" busy={busy}>
-              Create project
-            </Button>
-          </div>
-        </form>
+        <div className="admin-form__actions">
+          <Button type="submit" busy={busy}>
+            Create project
+          </Button>
+        </div>
+      </form>
     </PageShell>
   );
 }

@@ -56,80 +56,80 @@ export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSetting
 
   return (
     <PageShell session={session} onSignOut={onSignOut} className="admin-page" back>
-        <div className="admin-page__head">
-          <h1 className="admin-page__title">{project?.name ?? slug}</h1>
-          <div className="admin-page__actions">
-            <Button variant="secondary" onClick={() => navigate(qualityPath(slug))} data-testid="open-quality">
-              Quality and monitoring
-            </Button>
-            <Button variant="secondary" onClick={() => navigate(labelingPath(slug))}>
-              Open the labeling queue
-            </Button>
-          </div>
+      <div className="admin-page__head">
+        <h1 className="admin-page__title">{project?.name ?? slug}</h1>
+        <div className="admin-page__actions">
+          <Button variant="secondary" onClick={() => navigate(qualityPath(slug))} data-testid="open-quality">
+            Quality and monitoring
+          </Button>
+          <Button variant="secondary" onClick={() => navigate(labelingPath(slug))}>
+            Open the labeling queue
+          </Button>
         </div>
-        <nav className="admin-nav" aria-label="Sections">
-          {[
-            ['ops-title', 'Live operations'],
-            ['routing-title', 'Routing'],
-            ['members-title', 'Members'],
-            ['raters-title', 'Raters'],
-            ['exports-title', 'Exports'],
-            ['keys-title', 'API keys'],
-            ['edit-title', 'Settings'],
-            ['feedback-title', 'Feedback rules'],
-          ].map(([id, name]) => (
-            <a key={id} href={`#${id}`}>
-              {name}
-            </a>
-          ))}
-        </nav>
-        {error ? (
-          <Alert title="Something went wrong">
-            <p>{error}</p>
-          </Alert>
-        ) : null}
+      </div>
+      <nav className="admin-nav" aria-label="Sections">
+        {[
+          ['ops-title', 'Live operations'],
+          ['routing-title', 'Routing'],
+          ['members-title', 'Members'],
+          ['raters-title', 'Raters'],
+          ['exports-title', 'Exports'],
+          ['keys-title', 'API keys'],
+          ['edit-title', 'Settings'],
+          ['feedback-title', 'Feedback rules'],
+        ].map(([id, name]) => (
+          <a key={id} href={`#${id}`}>
+            {name}
+          </a>
+        ))}
+      </nav>
+      {error ? (
+        <Alert title="Something went wrong">
+          <p>{error}</p>
+        </Alert>
+      ) : null}
 
-        {project ? (
-          <section className="admin-section" aria-labelledby="summary-title">
-            <h2 id="summary-title">Project</h2>
-            <dl className="admin-facts">
-              <div>
-                <dt>Slug</dt>
-                <dd>
-                  <code>{project.slug}</code>
-                </dd>
-              </div>
-              <div>
-                <dt>Labels</dt>
-                <dd>{project.labels.map((l) => (l.hotkey ? `${l.name} (${l.hotkey})` : l.name)).join(', ')}</dd>
-              </div>
-              <div>
-                <dt>Overlap</dt>
-                <dd>{project.overlap}</dd>
-              </div>
-              <div>
-                <dt>Masked fields</dt>
-                <dd>{project.maskedFields?.length ? project.maskedFields.join(', ') : 'none'}</dd>
-              </div>
-            </dl>
-          </section>
-        ) : null}
+      {project ? (
+        <section className="admin-section" aria-labelledby="summary-title">
+          <h2 id="summary-title">Project</h2>
+          <dl className="admin-facts">
+            <div>
+              <dt>Slug</dt>
+              <dd>
+                <code>{project.slug}</code>
+              </dd>
+            </div>
+            <div>
+              <dt>Labels</dt>
+              <dd>{project.labels.map((l) => (l.hotkey ? `${l.name} (${l.hotkey})` : l.name)).join(', ')}</dd>
+            </div>
+            <div>
+              <dt>Overlap</dt>
+              <dd>{project.overlap}</dd>
+            </div>
+            <div>
+              <dt>Masked fields</dt>
+              <dd>{project.maskedFields?.length ? project.maskedFields.join(', ') : 'none'}</dd>
+            </div>
+          </dl>
+        </section>
+      ) : null}
 
-        <LiveOperations slug={slug} />
+      <LiveOperations slug={slug} />
 
-        {project ? <RoutingEditor key={`routing-${project.slug}`} project={project} onSaved={setProject} /> : null}
+      {project ? <RoutingEditor key={`routing-${project.slug}`} project={project} onSaved={setProject} /> : null}
 
-        <ProjectPeople slug={slug} />
+      <ProjectPeople slug={slug} />
 
-        <ExportsPanel slug={slug} />
+      <ExportsPanel slug={slug} />
 
-        <IntegrationsPanel slug={slug} />
+      <IntegrationsPanel slug={slug} />
 
-        <ApiKeys slug={slug} keys={keys} onChange={reload} />
+      <ApiKeys slug={slug} keys={keys} onChange={reload} />
 
-        {project ? <ProjectEditor key={`edit-${project.slug}`} project={project} onSaved={setProject} /> : null}
+      {project ? <ProjectEditor key={`edit-${project.slug}`} project={project} onSaved={setProject} /> : null}
 
-        {project ? <FeedbackRulesEditor key={`feedback-${project.slug}`} project={project} onSaved={setProject} /> : null}
+      {project ? <FeedbackRulesEditor key={`feedback-${project.slug}`} project={project} onSaved={setProject} /> : null}
     </PageShell>
   );
 }
@@ -172,7 +172,9 @@ function ApiKeys({ slug, keys, onChange }: { slug: string; keys: ApiKey[] | null
   return (
     <section className="admin-section" aria-labelledby="keys-title">
       <h2 id="keys-title">API keys</h2>
-      <p className="admin-section__lede">Model servers and pipelines authenticate with a key scoped to this project. A key's secret is shown once, when it is made.</p>
+      <p className="admin-section__lede">
+        Model servers and pipelines authenticate with a key scoped to this project. A key's secret is shown once, when it is made.
+      </p>
 
       {created ? (
         <div className="secret-box" role="status" data-testid="new-key">
@@ -202,7 +204,14 @@ function ApiKeys({ slug, keys, onChange }: { slug: string; keys: ApiKey[] | null
       ) : null}
 
       <form className="admin-form admin-form--inline" onSubmit={create}>
-        <TextField label="Key name" name="keyName" hint="Who uses it, e.g. the model server's name." value={name} required onChange={(event) => setName(event.target.value)} />
+        <TextField
+          label="Key name"
+          name="keyName"
+          hint="Who uses it, e.g. the model server's name."
+          value={name}
+          required
+          onChange={(event) => setName(event.target.value)}
+        />
         <fieldset className="admin-form__scopes">
           <legend>Scopes</legend>
           {SCOPES.map(({ scope, description }) => (

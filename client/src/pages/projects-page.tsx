@@ -60,12 +60,8 @@ export function ProjectsPage({ session, onSignOut }: ProjectsPageProps) {
             </Button>
           </div>
         ) : null}
-        {state.status === 'ready' && state.projects.length === 0 ? (
-          <ProjectsEmptyState isAdmin={isAdmin} email={session.user.email} />
-        ) : null}
-        {state.status === 'ready' && state.projects.length > 0 ? (
-          <ProjectList projects={state.projects} isAdmin={isAdmin} />
-        ) : null}
+        {state.status === 'ready' && state.projects.length === 0 ? <ProjectsEmptyState isAdmin={isAdmin} email={session.user.email} /> : null}
+        {state.status === 'ready' && state.projects.length > 0 ? <ProjectList projects={state.projects} isAdmin={isAdmin} /> : null}
       </main>
     </div>
   );
@@ -75,7 +71,5 @@ function lede(count: number | null, isAdmin: boolean): string {
   if (count === null) return 'Loading the projects you can work on…';
   if (count === 0) return isAdmin ? 'This Backflow instance has no projects yet.' : 'No project has been shared with you yet.';
   const noun = count === 1 ? 'project' : 'projects';
-  return isAdmin
-    ? `${count} ${noun} with their label sets and review overlap.`
-    : `${count} ${noun} you label for, with their label sets and review overlap.`;
+  return isAdmin ? `${count} ${noun} with their label sets and review overlap.` : `${count} ${noun} you label for, with their label sets and review overlap.`;
 }

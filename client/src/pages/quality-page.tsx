@@ -32,7 +32,10 @@ export function QualityPage({ slug, session, onSignOut }: QualityPageProps) {
   const [name, setName] = useState(slug);
 
   useEffect(() => {
-    fetchProject(slug).then((project) => setName(project.name), () => undefined);
+    fetchProject(slug).then(
+      (project) => setName(project.name),
+      () => undefined,
+    );
   }, [slug]);
 
   const load = useCallback(

@@ -83,85 +83,83 @@ export function ReviewPage({ slug, session, onSignOut }: ReviewPageProps) {
 
   return (
     <PageShell session={session} onSignOut={onSignOut} className="label-page">
-        <div className="label-page__bar">
-          <div>
-            <BackToProjects />
-            <h1 className="label-page__title">Review: {projectName ?? slug}</h1>
-          </div>
-          <dl className="label-page__stats">
-            <div>
-              <dt>Decided this sitting</dt>
-              <dd data-testid="decided-count">{decided}</dd>
-            </div>
-          </dl>
+      <div className="label-page__bar">
+        <div>
+          <BackToProjects />
+          <h1 className="label-page__title">Review: {projectName ?? slug}</h1>
         </div>
+        <dl className="label-page__stats">
+          <div>
+            <dt>Decided this sitting</dt>
+            <dd data-testid="decided-count">{decided}</dd>
+          </div>
+        </dl>
+      </div>
 
-        {load.status === 'error' ? (
-          <Alert title="Something went wrong">
-            <p>{load.message}</p>
-          </Alert>
-        ) : null}
-        {load.status === 'loading' ? <p className="label-page__loading">Loading the review queue…</p> : null}
-        {load.status === 'ready' && !task ? (
-          <section className="label-page__idle" data-testid="review-empty">
-            <h2>Nothing to review</h2>
-            <p>Escalated disagreements and reported tasks appear here.</p>
-            <Button variant="secondary" onClick={() => void next()}>
-              Check again
-            </Button>
-          </section>
-        ) : null}
+      {load.status === 'error' ? (
+        <Alert title="Something went wrong">
+          <p>{load.message}</p>
+        </Alert>
+      ) : null}
+      {load.status === 'loading' ? <p className="label-page__loading">Loading the review queue…</p> : null}
+      {load.status === 'ready' && !task ? (
+        <section className="label-page__idle" data-testid="review-empty">
+          <h2>Nothing to review</h2>
+          <p>Escalated disagreements and reported tasks appear here.</p>
+          <Button variant="secondary" onClick={() => void next()}>
+            Check again
+          </Button>
+        </section>
+      ) : null}
 
-        {task ? (
-          <article className="task-card" aria-labelledby="review-heading" data-task-id={task.id}>
-            <header className="task-card__head">
-              <h2 id="review-heading" className="task-card__title">
-                The raters disagreed or reported this example: your label is final
-              </h2>
-            </header>
-            <TaskInput input={task.input} />
-            {task.review ? (
-              <section className="review-answers" aria-label="How the raters answered">
-                <h3 className="task-input__key">
-                  How the raters answered{total ? ` (agreement ${Math.round(task.review.agreement * 100)}%)` : ''}
-                </h3>
-                {task.review.answers.length ? (
-                  <ul className="review-answers__list">
-                    {task.review.answers.map((answer) => (
-                      <li key={answer.label}>
-                        <span className="review-answers__label">{answer.label}</span>
-                        <span className="review-answers__bar" aria-hidden="true">
-                          <span style={{ width: `${(answer.count / total) * 100}%` }} />
-                        </span>
-                        <span className="review-answers__count">
-                          {answer.count} of {total}
-                        </span>
-                      </li>
+      {task ? (
+        <article className="task-card" aria-labelledby="review-heading" data-task-id={task.id}>
+          <header className="task-card__head">
+            <h2 id="review-heading" className="task-card__title">
+              The raters disagreed or reported this example: your label is final
+            </h2>
+          </header>
+          <TaskInput input={task.input} />
+          {task.review ? (
+            <section className="review-answers" aria-label="How the raters answered">
+              <h3 className="task-input__key">How the raters answered{total ? ` (agreement ${Math.round(task.review.agreement * 100)}%)` : ''}</h3>
+              {task.review.answers.length ? (
+                <ul className="review-answers__list">
+                  {task.review.answers.map((answer) => (
+                    <li key={answer.label}>
+                      <span className="review-answers__label">{answer.label}</span>
+                      <span className="review-answers__bar" aria-hidden="true">
+                        <span style={{ width: `${(answer.count / total) * 100}%` }} />
+                      </span>
+                      <span className="review-answers__count">
+                        {answer.count} of {total}
+                      </span>
+                    </li>
+                  ))}
+                </ul>
+              ) : (
+                <p>No rater answered it.</p>
+              )}
+              {task.review.reports.length ? (
+                <div className="review-answers__reports">
+                  <h3 className="task-input__key">Reported problems</h3>
+                  <ul>
+                    {task.review.reports.map((report, index) => (
+                      <li key={index}>{report}</li>
                     ))}
                   </ul>
-                ) : (
-                  <p>No rater answered it.</p>
-                )}
-                {task.review.reports.length ? (
-                  <div className="review-answers__reports">
-                    <h3 className="task-input__key">Reported problems</h3>
-                    <ul>
-                      {task.review.reports.map((report, index) => (
-                        <li key={index}>{report}</li>
-                      ))}
-                    </ul>
-                  </div>
-                ) : null}
-              </section>
-            ) : null}
-            <LabelButtons labels={labels} selected={selected} onSelect={setSelected} />
-            <div className="task-card__actions">
-              <Button onClick={() => void decide()} disabled={!selected} busy={busy} aria-keyshortcuts="Enter">
-                Decide <kbd>Enter</kbd>
-              </Button>
-            </div>
-          </article>
-        ) : null}
+                </div>
+              ) : null}
+            </section>
+          ) : null}
+          <LabelButtons labels={labels} selected={selected} onSelect={setSelected} />
+          <div className="task-card__actions">
+            <Button onClick={() => void decide()} disabled={!selected} busy={busy} aria-keyshortcuts="Enter">
+              Decide <kbd>Enter</kbd>
+            </Button>
+          </div>
+        </article>
+      ) : null}
     </PageShell>
   );
 }

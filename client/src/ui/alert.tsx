@@ -10,11 +10,7 @@ export interface AlertProps {
 
 export function Alert({ tone = 'error', title, children, className, id }: AlertProps) {
   return (
-    <div
-      id={id}
-      role={tone === 'error' ? 'alert' : 'status'}
-      className={['alert', `alert--${tone}`, className ?? ''].filter(Boolean).join(' ')}
-    >
+    <div id={id} role={tone === 'error' ? 'alert' : 'status'} className={['alert', `alert--${tone}`, className ?? ''].filter(Boolean).join(' ')}>
       <svg className="alert__icon" viewBox="0 0 20 20" aria-hidden="true">
         <circle cx="10" cy="10" r="8.25" fill="none" stroke="currentColor" strokeWidth="1.5" />
         {tone === 'error' ? (

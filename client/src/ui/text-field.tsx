@@ -9,16 +9,7 @@ export interface TextFieldProps extends Omit<InputHTMLAttributes<HTMLInputElemen
   ref?: Ref<HTMLInputElement>;
 }
 
-export function TextField({
-  label,
-  hint,
-  error,
-  invalid = false,
-  className,
-  ref,
-  'aria-describedby': extraDescribedBy,
-  ...inputProps
-}: TextFieldProps) {
+export function TextField({ label, hint, error, invalid = false, className, ref, 'aria-describedby': extraDescribedBy, ...inputProps }: TextFieldProps) {
   const isInvalid = invalid || Boolean(error);
   const id = useId();
   const hintId = hint ? `${id}-hint` : undefined;
@@ -34,14 +25,7 @@ export function TextField({
           {hint}
         </p>
       ) : null}
-      <input
-        {...inputProps}
-        ref={ref}
-        id={id}
-        className="field__input"
-        aria-invalid={isInvalid || undefined}
-        aria-describedby={describedBy}
-      />
+      <input {...inputProps} ref={ref} id={id} className="field__input" aria-invalid={isInvalid || undefined} aria-describedby={describedBy} />
       {error ? (
         <p className="field__error" id={errorId}>
           {error}

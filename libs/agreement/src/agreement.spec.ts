@@ -8,15 +8,42 @@ const repeat = <T>(value: T, times: number): T[] => Array.from({ length: times }
 describe("Cohen's kappa", () => {
   it('gives 0.4 on the worked example of Wikipedia\'s "Cohen\'s kappa" (50 grant proposals: yes/yes 20, yes/no 5, no/yes 10, no/no 15)', () => {
     // p_o = 35/50 = 0.7, p_e = 0.5·0.6 + 0.5·0.4 = 0.5, κ = (0.7 − 0.5)/(1 − 0.5) = 0.4
-    const pairs = [...repeat(['yes', 'yes'] as const, 20), ...repeat(['yes', 'no'] as const, 5), ...repeat(['no', 'yes'] as const, 10), ...repeat(['no', 'no'] as const, 15)];
+    const pairs = [
+      ...repeat(['yes', 'yes'] as const, 20),
+      ...repeat(['yes', 'no'] as const, 5),
+      ...repeat(['no', 'yes'] as const, 10),
+      ...repeat(['no', 'no'] as const, 15),
+    ];
     expect(cohenKappa(pairs)).toBeCloseTo(0.4, 12);
   });
 
   it.each([
-    ['perfect agreement', [['a', 'a'], ['b', 'b'], ['a', 'a']], 1],
+    [
+      'perfect agreement',
+      [
+        ['a', 'a'],
+        ['b', 'b'],
+        ['a', 'a'],
+      ],
+      1,
+    ],
     // p_o = 0, p_e = 0.5: κ = −1, systematic disagreement
-    ['systematic disagreement', [['a', 'b'], ['b', 'a']], -1],
-    ['nothing to measure: both always say a', [['a', 'a'], ['a', 'a']], NaN],
+    [
+      'systematic disagreement',
+      [
+        ['a', 'b'],
+        ['b', 'a'],
+      ],
+      -1,
+    ],
+    [
+      'nothing to measure: both always say a',
+      [
+        ['a', 'a'],
+        ['a', 'a'],
+      ],
+      NaN,
+    ],
     ['no items', [], NaN],
   ] as Array<[string, Array<[string, string]>, number]>)('%s', (_name, pairs, expected) => {
     expect(cohenKappa(pairs)).toBe(expected);
@@ -43,28 +70,51 @@ describe("Fleiss' kappa", () => {
   });
 
   it('equals Cohen-like agreement figures at the extremes and refuses ragged tables', () => {
-    expect(fleissKappa([[2, 0], [0, 2], [2, 0]])).toBe(1);
-    expect(fleissKappa([[1, 1], [1, 1]])).toBe(-1);
-    expect(() => fleissKappa([[2, 0], [1, 0]])).toThrow(/same number of ratings/);
+    expect(
+      fleissKappa([
+        [2, 0],
+        [0, 2],
+        [2, 0],
+      ]),
+    ).toBe(1);
+    expect(
+      fleissKappa([
+        [1, 1],
+        [1, 1],
+      ]),
+    ).toBe(-1);
+    expect(() =>
+      fleissKappa([
+        [2, 0],
+        [1, 0],
+      ]),
+    ).toThrow(/same number of ratings/);
   });
 
   it('reads items given as labels, keeping those with the asked number of raters', () => {
-    const items = [['a', 'a', 'a'], ['a', 'b', 'b'], ['b', 'b', 'b'], ['a', 'b']];
+    const items = [
+      ['a', 'a', 'a'],
+      ['a', 'b', 'b'],
+      ['b', 'b', 'b'],
+      ['a', 'b'],
+    ];
     const { kappa, items: used } = fleissKappaOfLabels(items, 3);
     expect(used).toBe(3);
-    expect(kappa).toBeCloseTo(fleissKappa([[3, 0], [1, 2], [0, 3]]), 12);
+    expect(kappa).toBeCloseTo(
+      fleissKappa([
+        [3, 0],
+        [1, 2],
+        [0, 3],
+      ]),
+      12,
+    );
   });
 });
 
 describe("Krippendorff's alpha (nominal)", () => {
   it('gives 0.743 on the example with missing values of Krippendorff (2011), "Computing Krippendorff\'s Alpha-Reliability", section C', () => {
     // four observers × twelve units, "." for a missing value
-    const observers = [
-      '1 2 3 3 2 1 4 1 2 . . .',
-      '1 2 3 3 2 2 4 1 2 5 . 3',
-      '. 3 3 3 2 3 4 2 2 5 1 .',
-      '1 2 3 3 2 4 4 1 2 5 1 .',
-    ].map((row) => row.split(' '));
+    const observers = ['1 2 3 3 2 1 4 1 2 . . .', '1 2 3 3 2 2 4 1 2 5 . 3', '. 3 3 3 2 3 4 2 2 5 1 .', '1 2 3 3 2 4 4 1 2 5 1 .'].map((row) => row.split(' '));
     const units = observers[0].map((_, u) => observers.map((o) => o[u]).filter((v) => v !== '.'));
     const { alpha, pairableValues } = krippendorffAlphaNominal(units);
     // the paper: n = 40 pairable values, α = 1 − (40 − 1)·(10/3) / ... = 0.743
@@ -74,7 +124,12 @@ describe("Krippendorff's alpha (nominal)", () => {
 
   it('is 1 for perfect agreement, NaN with a single value throughout, and skips units with one value', () => {
     expect(krippendorffAlphaNominal([['a', 'a'], ['b', 'b', 'b'], ['c']]).alpha).toBe(1);
-    expect(krippendorffAlphaNominal([['a', 'a'], ['a', 'a']]).alpha).toBeNaN();
+    expect(
+      krippendorffAlphaNominal([
+        ['a', 'a'],
+        ['a', 'a'],
+      ]).alpha,
+    ).toBeNaN();
     expect(krippendorffAlphaNominal([['a'], ['b']]).pairableValues).toBe(0);
   });
 });
@@ -94,8 +149,15 @@ describe('confusion between raters', () => {
   it('counts each ordered pair of different raters on an item, symmetric', () => {
     const matrix = interRaterConfusion(
       [
-        [{ rater: 'r1', label: 'a' }, { rater: 'r2', label: 'a' }],
-        [{ rater: 'r1', label: 'a' }, { rater: 'r2', label: 'b' }, { rater: 'r3', label: 'b' }],
+        [
+          { rater: 'r1', label: 'a' },
+          { rater: 'r2', label: 'a' },
+        ],
+        [
+          { rater: 'r1', label: 'a' },
+          { rater: 'r2', label: 'b' },
+          { rater: 'r3', label: 'b' },
+        ],
       ],
       ['a', 'b'],
     );

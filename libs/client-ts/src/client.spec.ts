@@ -74,7 +74,12 @@ async function startIngestServer(answer: (request: ReceivedRequest, n: number) =
 let sequence = 0;
 function prediction(overrides: Partial<Prediction> = {}): Prediction {
   sequence++;
-  return { model: { name: 'spam-filter', version: '1.0.0' }, input: { subject: `offer ${sequence}`, links: sequence % 4, tokens: ['free', 'now'] }, scores: { ham: 0.7, spam: 0.3 }, ...overrides };
+  return {
+    model: { name: 'spam-filter', version: '1.0.0' },
+    input: { subject: `offer ${sequence}`, links: sequence % 4, tokens: ['free', 'now'] },
+    scores: { ham: 0.7, spam: 0.3 },
+    ...overrides,
+  };
 }
 
 function feedbackEvent(predictionId: string, overrides: Partial<FeedbackEvent> = {}): FeedbackEvent {
@@ -97,7 +102,15 @@ describe('BackflowClient', () => {
 
   // tiny backoffs keep every retry test fast; a long interval leaves flushing to the test unless it says otherwise
   function createClient(options: Partial<ClientOptions> = {}): BackflowClient {
-    const client = new BackflowClient({ baseUrl: server.url, apiKey: 'bf_test_key', project: 'spam', flushIntervalMs: 60_000, initialBackoffMs: 1, maxBackoffMs: 5, ...options });
+    const client = new BackflowClient({
+      baseUrl: server.url,
+      apiKey: 'bf_test_key',
+      project: 'spam',
+      flushIntervalMs: 60_000,
+      initialBackoffMs: 1,
+      maxBackoffMs: 5,
+      ...options,
+    });
     clients.push(client);
     return client;
   }
@@ -117,7 +130,13 @@ describe('BackflowClient', () => {
       const ids = [client.predict(prediction()), client.predict(prediction())];
       await client.flush();
       expect(server.requests).toEqual([
-        expect.objectContaining({ method: 'POST', path: '/api/v1/projects/spam%20filter/predictions/batch?partial=true', authorization: 'Bearer bf_test_key', contentType: 'application/json', ids }),
+        expect.objectContaining({
+          method: 'POST',
+          path: '/api/v1/projects/spam%20filter/predictions/batch?partial=true',
+          authorization: 'Bearer bf_test_key',
+          contentType: 'application/json',
+          ids,
+        }),
       ]);
       expect(client.stats()).toEqual({ buffered: 0, sent: 2, accepted: 2, duplicates: 0, rejected: 0, dropped: 0, retries: 0, failed: 0 });
     });
@@ -225,7 +244,14 @@ describe('BackflowClient', () => {
       expect(server.requests).toHaveLength(4);
       expect(client.stats()).toMatchObject({ retries: 3, failed: 4, accepted: 0, buffered: 0 });
       expect(errors).toHaveLength(1);
-      expect(errors[0]).toMatchObject({ name: 'BackflowIngestError', kind: 'prediction', itemCount: 4, status: 503, code: 'database/unavailable', requestId: 'req-1' });
+      expect(errors[0]).toMatchObject({
+        name: 'BackflowIngestError',
+        kind: 'prediction',
+        itemCount: 4,
+        status: 503,
+        code: 'database/unavailable',
+        requestId: 'req-1',
+      });
       expect(errors[0].message).toContain('after 4 attempts');
     });
 
@@ -274,7 +300,9 @@ describe('BackflowClient', () => {
       ['is split in halves down to what the server takes', { code: 'http/payload_too_large' }, [10, 5, 3, 2, 5, 3, 2]],
       ['is split at details.limit when the server names it', { code: 'predictions/batch_too_large', details: { limit: 3 } }, [10, 3, 3, 3, 1]],
     ])('%s, each item stored once', async (_, body, sizes) => {
-      server = await startIngestServer((request) => (request.items.length > 3 ? { status: 413, body: { ...body, message: 'too large', requestId: 'r' } } : acceptAll(request)));
+      server = await startIngestServer((request) =>
+        request.items.length > 3 ? { status: 413, body: { ...body, message: 'too large', requestId: 'r' } } : acceptAll(request),
+      );
       const client = createClient({ batchSize: 10 });
       const ids = Array.from({ length: 10 }, () => client.predict(prediction()));
       await client.flush();
@@ -303,7 +331,7 @@ describe('BackflowClient', () => {
     // like the server: refuse an unknown label, or an event type that is not lowercase, and report its index in the request
     server = await startIngestServer((request) => {
       const rejected = request.items.flatMap((item, index) => {
-        if (item.scores && 'eggs' in (item.scores as object)) return [{ index, code: 'predictions/unknown_label', field: 'scores.eggs', message: 'unknown label eggs' }];
+        if (item.scores && 'eggs' in item.scores) return [{ index, code: 'predictions/unknown_label', field: 'scores.eggs', message: 'unknown label eggs' }];
         if (item.type === 'Click') return [{ index, code: 'validation/invalid', field: 'type', message: 'lowercase' }];
         return [];
       });
@@ -402,7 +430,10 @@ describe('BackflowClient', () => {
   });
 
   it('keeps sending when a callback throws', async () => {
-    server = await startIngestServer((request) => ({ status: 200, body: { accepted: 0, duplicates: 0, rejected: request.items.map((_, index) => ({ index, code: 'c', field: 'f', message: 'm' })) } }));
+    server = await startIngestServer((request) => ({
+      status: 200,
+      body: { accepted: 0, duplicates: 0, rejected: request.items.map((_, index) => ({ index, code: 'c', field: 'f', message: 'm' })) },
+    }));
     const client = createClient({
       batchSize: 1,
       onRejected: () => {

@@ -8,9 +8,7 @@ interface BufferedItem<Item> {
   json: string;
 }
 
-type Attempt =
-  | { kind: 'reply'; status: number; body: unknown; retryAfter: string | null }
-  | { kind: 'network_error'; error: unknown };
+type Attempt = { kind: 'reply'; status: number; body: unknown; retryAfter: string | null } | { kind: 'network_error'; error: unknown };
 
 interface ErrorBody {
   code?: string;
@@ -205,14 +203,24 @@ export class BackflowClient {
         const details: IngestErrorDetails =
           result.kind === 'network_error'
             ? { kind, itemCount: batch.length, code: 'client/network_error', cause: result.error }
-            : { kind, itemCount: batch.length, code: body.code ?? `http/${result.status}`, status: result.status, field: body.field, requestId: body.requestId };
+            : {
+                kind,
+                itemCount: batch.length,
+                code: body.code ?? `http/${result.status}`,
+                status: result.status,
+                field: body.field,
+                requestId: body.requestId,
+              };
         const reason = result.kind === 'network_error' ? describe(result.error) : `${result.status} ${details.code}: ${body.message ?? 'no message'}`;
         const tries = attempt > 0 ? ` after ${attempt + 1} attempts` : '';
         this.fail(`sending ${batch.length} ${kind} item(s) failed${tries}: ${reason}`, details);
         return;
       }
       const requested = result.kind === 'reply' ? retryAfterMs(result.retryAfter) : undefined;
-      const wait = requested === undefined ? backoffDelayMs(attempt, this.limits.initialBackoffMs, this.limits.maxBackoffMs) : Math.min(requested, this.limits.maxBackoffMs);
+      const wait =
+        requested === undefined
+          ? backoffDelayMs(attempt, this.limits.initialBackoffMs, this.limits.maxBackoffMs)
+          : Math.min(requested, this.limits.maxBackoffMs);
       this.counters.retries++;
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
@@ -242,7 +250,13 @@ export class BackflowClient {
     const body = readIngestReply(replyBody);
     if (!body) {
       this.notify(() =>
-        this.options.onError?.(new BackflowIngestError(`the server answered a ${kind} batch with an unexpected body`, { kind, itemCount: batch.length, code: 'client/unexpected_reply' })),
+        this.options.onError?.(
+          new BackflowIngestError(`the server answered a ${kind} batch with an unexpected body`, {
+            kind,
+            itemCount: batch.length,
+            code: 'client/unexpected_reply',
+          }),
+        ),
       );
       return;
     }

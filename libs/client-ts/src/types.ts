@@ -41,9 +41,7 @@ export interface RejectedItem<Item> {
   message: string;
 }
 
-export type RejectedItems =
-  | [kind: 'prediction', rejected: RejectedItem<Prediction>[]]
-  | [kind: 'feedback', rejected: RejectedItem<FeedbackEvent>[]];
+export type RejectedItems = [kind: 'prediction', rejected: RejectedItem<Prediction>[]] | [kind: 'feedback', rejected: RejectedItem<FeedbackEvent>[]];
 
 export interface DroppedItems {
   kind: IngestKind;

@@ -39,9 +39,7 @@ export const LoginResponse = z
   .meta({ id: 'LoginResponse' });
 export type LoginResponse = z.infer<typeof LoginResponse>;
 
-export const MeResponse = z
-  .object({ user: UserResponse, memberships: z.array(z.object({ projectSlug: z.string(), role: MemberRole })) })
-  .meta({ id: 'Me' });
+export const MeResponse = z.object({ user: UserResponse, memberships: z.array(z.object({ projectSlug: z.string(), role: MemberRole })) }).meta({ id: 'Me' });
 export type MeResponse = z.infer<typeof MeResponse>;
 
 export const CreateUserRequest = z.strictObject({ email: Email, password: Password, role: UserRole }).meta({ id: 'CreateUserRequest' });
@@ -58,7 +56,10 @@ export type MemberResponse = z.infer<typeof MemberResponse>;
 export const CreateApiKeyRequest = z
   .strictObject({
     name: z.string().trim().min(1).max(100),
-    scopes: z.array(ApiKeyScope).min(1).refine((scopes) => new Set(scopes).size === scopes.length, 'scopes must not repeat'),
+    scopes: z
+      .array(ApiKeyScope)
+      .min(1)
+      .refine((scopes) => new Set(scopes).size === scopes.length, 'scopes must not repeat'),
   })
   .meta({ id: 'CreateApiKeyRequest' });
 export type CreateApiKeyRequest = z.infer<typeof CreateApiKeyRequest>;

@@ -10,11 +10,12 @@ export const ErrorBody = z
   .meta({ id: 'Error' });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-export const Slug = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, starting with a letter or digit, at most 63');
+export const Slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, starting with a letter or digit, at most 63');
 export const Uuid = z.uuid();
-export const Email = z.email().max(320).transform((email) => email.toLowerCase());
+export const Email = z
+  .email()
+  .max(320)
+  .transform((email) => email.toLowerCase());
 
 /** The deepest nesting a free-form JSON value (metadata, a body) may have: readers that recurse stay far from their stack's end. */
 export const MAX_JSON_DEPTH = 32;

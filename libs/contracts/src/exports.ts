@@ -2,7 +2,13 @@ import { z } from 'zod';
 
 export const ExportRequest = z
   .strictObject({
-    span: z.number().int().min(1).max(2_147_483_647).optional().describe('write a new version of this span with the current settings; absent: the next span, with every label not yet exported'),
+    span: z
+      .number()
+      .int()
+      .min(1)
+      .max(2_147_483_647)
+      .optional()
+      .describe('write a new version of this span with the current settings; absent: the next span, with every label not yet exported'),
   })
   .meta({ id: 'ExportRequest' });
 export type ExportRequest = z.infer<typeof ExportRequest>;
@@ -29,7 +35,9 @@ export const ExportJob = z
     rows: z.number().int().describe('rows in the span'),
     rowsWritten: z.number().int(),
     error: z.string().nullable(),
-    warnings: z.array(z.string()).describe('stored values the export could not write as they are (left out, and counted per feature in the manifest); empty when every value was written'),
+    warnings: z
+      .array(z.string())
+      .describe('stored values the export could not write as they are (left out, and counted per feature in the manifest); empty when every value was written'),
     directory: z.string().describe('span-N/version-M under the export root'),
     files: z.array(ExportFile).describe('when complete'),
     createdAt: z.string(),
@@ -38,9 +46,7 @@ export const ExportJob = z
   .meta({ id: 'ExportJob' });
 export type ExportJob = z.infer<typeof ExportJob>;
 
-export const ExportStarted = z
-  .object({ job: ExportJob.nullable().describe('null when no label waits to be exported') })
-  .meta({ id: 'ExportStarted' });
+export const ExportStarted = z.object({ job: ExportJob.nullable().describe('null when no label waits to be exported') }).meta({ id: 'ExportStarted' });
 export type ExportStarted = z.infer<typeof ExportStarted>;
 
 export const SpanList = z

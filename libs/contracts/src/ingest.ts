@@ -1,13 +1,23 @@
 import { z } from 'zod';
 import { exceedsJsonDepth, MAX_JSON_DEPTH, Timestamp } from './common';
 
-export const FEATURE_LIMITS = { features: 512, keyLength: 128, stringLength: 65_536, arrayLength: 4_096, sliceKeys: 32, sliceValueLength: 256, metadataBytes: 16_384 } as const;
+export const FEATURE_LIMITS = {
+  features: 512,
+  keyLength: 128,
+  stringLength: 65_536,
+  arrayLength: 4_096,
+  sliceKeys: 32,
+  sliceValueLength: 256,
+  metadataBytes: 16_384,
+} as const;
 
 type Scalar = number | string | boolean;
 export type FeatureValue = Scalar | Scalar[];
 
 const isScalar = (value: unknown): value is Scalar =>
-  (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && value.length <= FEATURE_LIMITS.stringLength) || typeof value === 'boolean';
+  (typeof value === 'number' && Number.isFinite(value)) ||
+  (typeof value === 'string' && value.length <= FEATURE_LIMITS.stringLength) ||
+  typeof value === 'boolean';
 const isFeatureValue = (value: unknown): value is FeatureValue =>
   isScalar(value) || (Array.isArray(value) && value.length <= FEATURE_LIMITS.arrayLength && value.every(isScalar));
 const isPlainObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -28,7 +38,8 @@ function keyedRecord<V>(valid: (value: unknown) => value is V, message: string, 
       const keys = Object.keys(record);
       if (keys.length > maxKeys) ctx.addIssue({ code: 'custom', message: `at most ${maxKeys} keys` });
       for (const key of keys) {
-        if (key.length === 0 || key.length > FEATURE_LIMITS.keyLength) ctx.addIssue({ code: 'custom', path: [key], message: `keys have 1 to ${FEATURE_LIMITS.keyLength} characters` });
+        if (key.length === 0 || key.length > FEATURE_LIMITS.keyLength)
+          ctx.addIssue({ code: 'custom', path: [key], message: `keys have 1 to ${FEATURE_LIMITS.keyLength} characters` });
         else if (!valid(record[key])) ctx.addIssue({ code: 'custom', path: [key], message });
       }
     })
@@ -61,7 +72,11 @@ export const PredictionInput = z
     metadata: z
       .record(z.string(), z.unknown())
       // depth first: serializing a value nested thousands deep overflows the stack
-      .refine((metadata) => !exceedsJsonDepth(metadata, MAX_JSON_DEPTH), { message: `nested at most ${MAX_JSON_DEPTH} levels deep`, params: { code: 'validation/too_deep' }, abort: true })
+      .refine((metadata) => !exceedsJsonDepth(metadata, MAX_JSON_DEPTH), {
+        message: `nested at most ${MAX_JSON_DEPTH} levels deep`,
+        params: { code: 'validation/too_deep' },
+        abort: true,
+      })
       .refine((metadata) => JSON.stringify(metadata).length <= FEATURE_LIMITS.metadataBytes, `at most ${FEATURE_LIMITS.metadataBytes} bytes`)
       .optional(),
   })
@@ -91,8 +106,15 @@ export const FeedbackInput = z
   .strictObject({
     id: z.string().min(1).max(200).describe('event id: the idempotency key'),
     predictionId: z.guid(),
-    type: z.string().min(1).max(64).regex(/^[a-z][a-z0-9_.:-]*$/, 'lowercase, starting with a letter'),
-    value: z.union([z.string().max(256), z.number(), z.boolean()]).optional().describe('a label for a correction, a number for a rating'),
+    type: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[a-z][a-z0-9_.:-]*$/, 'lowercase, starting with a letter'),
+    value: z
+      .union([z.string().max(256), z.number(), z.boolean()])
+      .optional()
+      .describe('a label for a correction, a number for a rating'),
     occurredAt: Timestamp.optional(),
   })
   .meta({ id: 'Feedback' });

@@ -8,18 +8,42 @@ export const KserveSettings = z
       .array(featureName)
       .max(512)
       .optional()
-      .describe('feature names by position: the values of a list instance (V1), or the columns of the V2 inputs in order; unnamed positions are f0, f1, … (V1) or the input name (V2)'),
-    rename: z.record(z.string().min(1).max(128), featureName).default({}).describe('feature names for the keys of a dict instance (V1) or the names of V2 inputs'),
+      .describe(
+        'feature names by position: the values of a list instance (V1), or the columns of the V2 inputs in order; unnamed positions are f0, f1, … (V1) or the input name (V2)',
+      ),
+    rename: z
+      .record(z.string().min(1).max(128), featureName)
+      .default({})
+      .describe('feature names for the keys of a dict instance (V1) or the names of V2 inputs'),
     classes: z
       .array(z.string().min(1).max(64))
       .min(2)
       .max(100)
       .optional()
       .describe("the class of each position of the model's probability vector (or class index); absent: the project's labels in order"),
-    output: z.string().min(1).max(128).optional().describe('V2: the output holding the probabilities or the class; absent: the first one as wide as the classes, else the first'),
+    output: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe('V2: the output holding the probabilities or the class; absent: the first one as wide as the classes, else the first'),
     modelName: z.string().trim().min(1).max(200).optional().describe('absent: the ce-inferenceservicename of the events, then the V2 model_name'),
-    modelVersion: z.string().trim().min(1).max(200).optional().describe("used when an event carries none (V2 model_version, then the ce-modelversion header come first); absent: the ce-endpoint (e.g. default, canary)"),
-    pairWindowMinutes: z.number().int().min(1).max(10_080).default(15).describe('a request or response whose other half has not come within this window expires, and is counted'),
+    modelVersion: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .optional()
+      .describe(
+        'used when an event carries none (V2 model_version, then the ce-modelversion header come first); absent: the ce-endpoint (e.g. default, canary)',
+      ),
+    pairWindowMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_080)
+      .default(15)
+      .describe('a request or response whose other half has not come within this window expires, and is counted'),
   })
   .meta({ id: 'KserveSettings' });
 export type KserveSettings = z.infer<typeof KserveSettings>;
@@ -56,7 +80,9 @@ export type InferenceLoggerEvent = z.infer<typeof InferenceLoggerEvent>;
 export const KserveEventReply = z
   .object({
     eventId: z.string().describe("the pairing id: Seldon's ce-requestid when the event has one, else its ce-id"),
-    state: z.enum(['pending', 'paired', 'duplicate']).describe('pending: the other half is awaited; paired: the predictions are stored; duplicate: seen before'),
+    state: z
+      .enum(['pending', 'paired', 'duplicate'])
+      .describe('pending: the other half is awaited; paired: the predictions are stored; duplicate: seen before'),
     accepted: z.number().int().describe('predictions stored now'),
     duplicates: z.number().int(),
   })
@@ -87,7 +113,10 @@ export const SeldonData = z
 /** Seldon Core's SeldonMessage, the parts read here; the rest is let through. */
 export const SeldonMessage = z
   .object({
-    meta: z.object({ puid: z.string().min(1).max(256).optional(), tags: z.record(z.string(), z.unknown()).optional() }).loose().optional(),
+    meta: z
+      .object({ puid: z.string().min(1).max(256).optional(), tags: z.record(z.string(), z.unknown()).optional() })
+      .loose()
+      .optional(),
     data: SeldonData.optional(),
     strData: z.string().max(65_536).optional(),
     jsonData: z.unknown().optional(),
@@ -119,7 +148,10 @@ const LabelStudioResult = z
     to_name: z.string().max(256).optional(),
     type: z.string().max(64),
     // a relation result has no value
-    value: z.object({ choices: z.array(z.string().max(256)).max(100).optional() }).loose().optional(),
+    value: z
+      .object({ choices: z.array(z.string().max(256)).max(100).optional() })
+      .loose()
+      .optional(),
     score: z.number().finite().optional(),
   })
   .loose();

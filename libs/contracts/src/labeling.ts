@@ -89,7 +89,10 @@ export type ReviewRequest = z.infer<typeof ReviewRequest>;
 export const GoldItemInput = z.strictObject({
   input: Features(),
   label: z.string().min(1).max(64),
-  scores: z.record(z.string(), z.number().min(0).max(1)).optional().describe('model scores to show as the suggestion when the project shows predictions, so gold looks like the rest'),
+  scores: z
+    .record(z.string(), z.number().min(0).max(1))
+    .optional()
+    .describe('model scores to show as the suggestion when the project shows predictions, so gold looks like the rest'),
 });
 export const AddGoldRequest = z.strictObject({ items: z.array(GoldItemInput).min(1).max(1_000) }).meta({ id: 'AddGoldRequest' });
 export type AddGoldRequest = z.infer<typeof AddGoldRequest>;
@@ -136,4 +139,3 @@ export const OperationsReply = z
   .object({ project: z.string(), points: z.array(OperationsPoint), activeRaters: z.number().int().describe('raters holding a live lease now') })
   .meta({ id: 'Operations' });
 export type OperationsReply = z.infer<typeof OperationsReply>;
-

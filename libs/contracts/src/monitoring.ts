@@ -28,13 +28,19 @@ export const MonitoringSettings = z
     webhook: z
       .strictObject({ url: z.url({ protocol: /^https?$/ }).max(2_000), secret: z.string().min(16).max(200) })
       .optional()
-      .describe("where alerts are POSTed (signed as export deliveries are); absent: the export webhook, if any"),
+      .describe('where alerts are POSTed (signed as export deliveries are); absent: the export webhook, if any'),
   })
   .meta({ id: 'MonitoringSettings' });
 export type MonitoringSettings = z.infer<typeof MonitoringSettings>;
 
 export const MonitoringQuery = z.strictObject({
-  hours: z.coerce.number().int().min(1).max(24 * 90).default(48).describe('how far back the charts go, in hours (hourly points up to 72 h, daily beyond)'),
+  hours: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 90)
+    .default(48)
+    .describe('how far back the charts go, in hours (hourly points up to 72 h, daily beyond)'),
 });
 export type MonitoringQuery = z.infer<typeof MonitoringQuery>;
 
@@ -108,8 +114,12 @@ export const FeatureSchemaRequest = z.strictObject({ features: z.array(FeatureSc
 export type FeatureSchemaRequest = z.infer<typeof FeatureSchemaRequest>;
 export const FeatureSchemaReply = z
   .object({
-    features: z.array(FeatureSchemaField.extend({ masked: z.boolean().optional().describe("one of the project's masked fields: its domain is shown to admins only") })),
-    source: z.enum(['inferred', 'uploaded']).nullable(), updatedAt: z.string().nullable() })
+    features: z.array(
+      FeatureSchemaField.extend({ masked: z.boolean().optional().describe("one of the project's masked fields: its domain is shown to admins only") }),
+    ),
+    source: z.enum(['inferred', 'uploaded']).nullable(),
+    updatedAt: z.string().nullable(),
+  })
   .meta({ id: 'FeatureSchemaReply' });
 export type FeatureSchemaReply = z.infer<typeof FeatureSchemaReply>;
 
@@ -119,7 +129,10 @@ export const BaselineFeature = z.discriminatedUnion('kind', [
     edges: z.array(z.number()).min(1).max(1_000).describe('bin edges, ascending: a value at or under edge i falls in bin i, above the last in the last bin'),
     counts: z.array(z.number().min(0)).max(1_001).describe('one count per bin: edges.length + 1'),
   }),
-  z.strictObject({ kind: z.literal('categorical'), frequencies: z.record(z.string().max(1_000), z.number().min(0)).describe('count (or share) of each value') }),
+  z.strictObject({
+    kind: z.literal('categorical'),
+    frequencies: z.record(z.string().max(1_000), z.number().min(0)).describe('count (or share) of each value'),
+  }),
 ]);
 export type BaselineFeature = z.infer<typeof BaselineFeature>;
 
@@ -128,14 +141,18 @@ export const BaselineStatisticsRequest = z
   .superRefine((request, ctx) => {
     for (const [name, f] of Object.entries(request.features)) {
       if (f.kind !== 'numeric') continue;
-      if (f.counts.length !== f.edges.length + 1) ctx.addIssue({ code: 'custom', path: ['features', name, 'counts'], message: 'one count per bin: edges.length + 1' });
-      if (f.edges.some((e, i) => i > 0 && e <= f.edges[i - 1])) ctx.addIssue({ code: 'custom', path: ['features', name, 'edges'], message: 'edges must ascend' });
+      if (f.counts.length !== f.edges.length + 1)
+        ctx.addIssue({ code: 'custom', path: ['features', name, 'counts'], message: 'one count per bin: edges.length + 1' });
+      if (f.edges.some((e, i) => i > 0 && e <= f.edges[i - 1]))
+        ctx.addIssue({ code: 'custom', path: ['features', name, 'edges'], message: 'edges must ascend' });
     }
   })
   .meta({ id: 'BaselineStatistics' });
 export type BaselineStatisticsRequest = z.infer<typeof BaselineStatisticsRequest>;
 
-export const BaselineStatisticsReply = z.object({ features: z.array(z.string()).describe('the features that now have uploaded statistics') }).meta({ id: 'BaselineStatisticsReply' });
+export const BaselineStatisticsReply = z
+  .object({ features: z.array(z.string()).describe('the features that now have uploaded statistics') })
+  .meta({ id: 'BaselineStatisticsReply' });
 export type BaselineStatisticsReply = z.infer<typeof BaselineStatisticsReply>;
 
 export const MonitoringReply = z
@@ -144,7 +161,9 @@ export const MonitoringReply = z
     to: z.string(),
     bucket: z.enum(['hour', 'day']),
     window: z.object({ from: z.string(), baselineFrom: z.string() }).describe('what alerts judge: the current window and the reference window before it'),
-    labels: z.object({ human: z.number().int(), feedback: z.number().int() }).describe('labels in the chart range; estimates rest on the human ones, weighted by 1 / inclusion probability'),
+    labels: z
+      .object({ human: z.number().int(), feedback: z.number().int() })
+      .describe('labels in the chart range; estimates rest on the human ones, weighted by 1 / inclusion probability'),
     accuracy: z.array(SliceAccuracy).describe('per model version × slice key × value; "*" rows cover all traffic'),
     feedbackAccuracy: Estimate.nullable().describe('the share of feedback labels that agree with the prediction (not a designed sample: unweighted)'),
     drift: z.array(FeatureDrift),

@@ -41,7 +41,13 @@ describe('project contracts', () => {
       ],
       routing: { strategy: 'margin', targetRate: 0.02, budget: { perHour: 50, perDay: 500 }, sliceBoosts: { 'country=FR': 2 } },
       feedbackRules: { rules: [{ eventType: 'marked_not_spam', label: 'ham', windowMinutes: 1440 }], absence: { label: 'ham', windowMinutes: 60 } },
-      export: { formats: ['tfrecord', 'parquet'], features: [{ name: 'subject', type: 'bytes' }], splits: { train: 90, eval: 10 }, minAgreement: 0.7, schedule: '0 * * * *' },
+      export: {
+        formats: ['tfrecord', 'parquet'],
+        features: [{ name: 'subject', type: 'bytes' }],
+        splits: { train: 90, eval: 10 },
+        minAgreement: 0.7,
+        schedule: '0 * * * *',
+      },
     });
     expect(result.success).toBe(true);
   });

@@ -32,7 +32,8 @@ export const Labels = z
     labels.forEach((label, index) => {
       if (names.has(label.name)) ctx.addIssue({ code: 'custom', message: `label "${label.name}" appears twice`, path: [index, 'name'] });
       names.add(label.name);
-      if (label.hotkey && hotkeys.has(label.hotkey)) ctx.addIssue({ code: 'custom', message: `hotkey "${label.hotkey}" is used twice`, path: [index, 'hotkey'] });
+      if (label.hotkey && hotkeys.has(label.hotkey))
+        ctx.addIssue({ code: 'custom', message: `hotkey "${label.hotkey}" is used twice`, path: [index, 'hotkey'] });
       if (label.hotkey) hotkeys.add(label.hotkey);
     });
   });
@@ -120,7 +121,10 @@ export const ExportSettings = z
       .strictObject({ train: z.number().int().min(0).max(100), eval: z.number().int().min(0).max(100) })
       .refine((s) => s.train + s.eval === 100, { message: 'train + eval must be 100', path: ['eval'] })
       .default({ train: 80, eval: 20 }),
-    sources: z.array(z.enum(LABEL_SOURCES)).min(1).default([...LABEL_SOURCES]),
+    sources: z
+      .array(z.enum(LABEL_SOURCES))
+      .min(1)
+      .default([...LABEL_SOURCES]),
     minAgreement: probability.optional(),
     maskedFields: z
       .enum(MASKED_FIELD_POLICIES)
@@ -158,7 +162,15 @@ export const LabelingSettings = z
   .strictObject({
     leaseSeconds: z.number().int().min(10).max(3_600).default(120).describe('how long a claimed task stays a rater’s without a heartbeat'),
     agreementThreshold: probability.default(0.6).describe('below this share for the majority label, one more rater is added, then a reviewer decides'),
-    maxAnnotations: z.number().int().min(1).max(25).optional().describe('the most raters a task may get before it goes to review; above the overlap, a disagreement first gets one more rater at a time (default: the overlap: a disagreement goes straight to review)'),
+    maxAnnotations: z
+      .number()
+      .int()
+      .min(1)
+      .max(25)
+      .optional()
+      .describe(
+        'the most raters a task may get before it goes to review; above the overlap, a disagreement first gets one more rater at a time (default: the overlap: a disagreement goes straight to review)',
+      ),
     showPrediction: z.boolean().default(false).describe("show the model's prediction to raters as a suggestion (off: raters label blind)"),
     goldRate: z.number().min(0).max(0.5).default(0.05).describe("the share of a rater's claims answered with a gold item they have not seen"),
     goldMinAnswers: z.number().int().min(1).max(1_000).default(10).describe('gold answers before a rater can be paused'),
@@ -166,7 +178,9 @@ export const LabelingSettings = z
     consensus: z
       .enum(CONSENSUS_METHODS)
       .default('majority')
-      .describe('how answers become a label: majority vote at once, or majority at once and Dawid-Skene re-estimated by a job (labels not yet exported may change)'),
+      .describe(
+        'how answers become a label: majority vote at once, or majority at once and Dawid-Skene re-estimated by a job (labels not yet exported may change)',
+      ),
   })
   .meta({ id: 'LabelingSettings' });
 export type LabelingSettings = z.infer<typeof LabelingSettings>;
@@ -182,10 +196,12 @@ export function labelReferenceIssues(labels: LabelDefinition[], feedbackRules: F
   const names = new Set(labels.map((l) => l.name));
   const issues: Array<{ path: Array<string | number>; message: string }> = [];
   feedbackRules.rules.forEach((rule, index) => {
-    if (rule.label !== VALUE_LABEL && !names.has(rule.label)) issues.push({ path: ['feedbackRules', 'rules', index, 'label'], message: `"${rule.label}" is not one of the project's labels` });
+    if (rule.label !== VALUE_LABEL && !names.has(rule.label))
+      issues.push({ path: ['feedbackRules', 'rules', index, 'label'], message: `"${rule.label}" is not one of the project's labels` });
   });
   const absence = feedbackRules.absence;
-  if (absence && !names.has(absence.label)) issues.push({ path: ['feedbackRules', 'absence', 'label'], message: `"${absence.label}" is not one of the project's labels` });
+  if (absence && !names.has(absence.label))
+    issues.push({ path: ['feedbackRules', 'absence', 'label'], message: `"${absence.label}" is not one of the project's labels` });
   return issues;
 }
 
@@ -256,6 +272,9 @@ export const ProjectResponse = z
 export type ProjectResponse = z.infer<typeof ProjectResponse>;
 
 export const ProjectListResponse = z
-  .object({ projects: z.array(ProjectResponse), items: z.array(ProjectResponse).describe('the same list under the generic name that scripts read any list reply by') })
+  .object({
+    projects: z.array(ProjectResponse),
+    items: z.array(ProjectResponse).describe('the same list under the generic name that scripts read any list reply by'),
+  })
   .meta({ id: 'ProjectList' });
 export type ProjectListResponse = z.infer<typeof ProjectListResponse>;

@@ -3,7 +3,15 @@ import { isStorableInstant, Timestamp } from './common';
 import { CONSENSUS_METHODS } from './projects';
 
 /** A day (`2024-01-31`) or an instant (`2024-01-31T12:00:00Z`), within the years 1 to 9999. */
-const DayOrInstant = z.union([z.iso.date().refine((day) => isStorableInstant(`${day}T00:00:00Z`), { message: 'a date between the years 0001 and 9999', params: { code: 'validation/date_out_of_range' } }), Timestamp]);
+const DayOrInstant = z.union([
+  z.iso
+    .date()
+    .refine((day) => isStorableInstant(`${day}T00:00:00Z`), {
+      message: 'a date between the years 0001 and 9999',
+      params: { code: 'validation/date_out_of_range' },
+    }),
+  Timestamp,
+]);
 
 // ten thousand years: any window that ends now and starts after the year 1
 const MAX_DAYS = 3_660_000;
@@ -16,7 +24,10 @@ export const QualityQuery = z
   })
   .refine((q) => !(q.days !== undefined && (q.from !== undefined || q.to !== undefined)), { message: 'give days, or from and to, not both', path: ['days'] })
   .refine((q) => q.to === undefined || q.from !== undefined, { message: 'to needs from', path: ['from'] })
-  .refine((q) => q.from === undefined || q.to === undefined || qualityWindow(q).from.getTime() < qualityWindow(q).to.getTime(), { message: 'from must come before to', path: ['to'] });
+  .refine((q) => q.from === undefined || q.to === undefined || qualityWindow(q).from.getTime() < qualityWindow(q).to.getTime(), {
+    message: 'from must come before to',
+    path: ['to'],
+  });
 export type QualityQuery = z.infer<typeof QualityQuery>;
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -50,7 +61,9 @@ export const AgreementFigures = z
   .meta({ id: 'AgreementFigures' });
 export type AgreementFigures = z.infer<typeof AgreementFigures>;
 
-export const QualityDay = z.object({ day: z.string(), tasks: z.number().int(), fleissKappa: nullableFigure, krippendorffAlpha: nullableFigure }).meta({ id: 'QualityDay' });
+export const QualityDay = z
+  .object({ day: z.string(), tasks: z.number().int(), fleissKappa: nullableFigure, krippendorffAlpha: nullableFigure })
+  .meta({ id: 'QualityDay' });
 
 export const RaterReliability = z
   .object({
@@ -86,13 +99,20 @@ export const QualityReply = z
       })
       .nullable(),
     lastReestimate: z
-      .object({ at: z.string(), relabeled: z.number().int(), keptExported: z.number().int().describe('labels already exported: corrected only by a new span version') })
+      .object({
+        at: z.string(),
+        relabeled: z.number().int(),
+        keptExported: z.number().int().describe('labels already exported: corrected only by a new span version'),
+      })
       .nullable(),
   })
   .meta({ id: 'QualityReply' });
 export type QualityReply = z.infer<typeof QualityReply>;
 
 export const ReestimateReply = z
-  .object({ relabeled: z.number().int().describe('labels re-decided now'), keptExported: z.number().int().describe('labels Dawid-Skene would change but a span already holds') })
+  .object({
+    relabeled: z.number().int().describe('labels re-decided now'),
+    keptExported: z.number().int().describe('labels Dawid-Skene would change but a span already holds'),
+  })
   .meta({ id: 'ReestimateReply' });
 export type ReestimateReply = z.infer<typeof ReestimateReply>;

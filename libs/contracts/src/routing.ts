@@ -32,7 +32,9 @@ export const RoutingPreviewReply = z
     droppedByBudget: z.number().int(),
     deduplicated: z.number().int(),
     expectedTasksPerHour: z.number(),
-    bySlice: z.array(ReasonCounts.extend({ slice: z.string(), predictions: z.number().int(), routed: z.number().int() })).describe('the 50 slices with most routed'),
+    bySlice: z
+      .array(ReasonCounts.extend({ slice: z.string(), predictions: z.number().int(), routed: z.number().int() }))
+      .describe('the 50 slices with most routed'),
   })
   .meta({ id: 'RoutingPreviewReply' });
 export type RoutingPreviewReply = z.infer<typeof RoutingPreviewReply>;

@@ -115,7 +115,12 @@ describe('interval estimates', () => {
     // 7 of 8 right at confidence 0.85: gap |0.875 − 0.85| = 0.025
     expect(expectedCalibrationError(calibrated)).toBeCloseTo(0.025, 12);
     // two bins: (0.95, always wrong) weight 1 and (0.55, always right) weight 3: ¼·0.95 + ¾·0.45 = 0.575
-    expect(expectedCalibrationError([{ confidence: 0.95, correct: false, weight: 1 }, { confidence: 0.55, correct: true, weight: 3 }])).toBeCloseTo(0.575, 12);
+    expect(
+      expectedCalibrationError([
+        { confidence: 0.95, correct: false, weight: 1 },
+        { confidence: 0.55, correct: true, weight: 3 },
+      ]),
+    ).toBeCloseTo(0.575, 12);
     expect(expectedCalibrationError([])).toBeUndefined();
   });
 });
@@ -140,7 +145,9 @@ describe('schema inference and anomalies (TFDV kinds)', () => {
   });
 
   it('keeps a list feature whose lists agree', () => {
-    expect(inferSchema([{ tags: ['a', 'b'] }, { tags: ['c'] }]).features).toEqual([{ name: 'tags', type: 'string_list', required: true, domain: ['a', 'b', 'c'] }]);
+    expect(inferSchema([{ tags: ['a', 'b'] }, { tags: ['c'] }]).features).toEqual([
+      { name: 'tags', type: 'string_list', required: true, domain: ['a', 'b', 'c'] },
+    ]);
   });
 
   it.each([
@@ -180,6 +187,20 @@ describe('streaming feature statistics', () => {
     const [amount, country] = stats.result();
     // values 2, 4, 0, 6: mean 3, population variance (1 + 1 + 9 + 9) / 4 = 5
     expect(amount).toEqual({ name: 'amount', present: 3, missing: 1, values: 4, numeric: { min: 0, max: 6, mean: 3, stdDev: Math.sqrt(5), zeros: 1 } });
-    expect(country).toEqual({ name: 'country', present: 3, missing: 1, values: 3, categorical: { unique: 2, uniqueCapped: false, top: [{ value: 'FR', count: 2 }, { value: 'DE', count: 1 }], averageLength: 2 } });
+    expect(country).toEqual({
+      name: 'country',
+      present: 3,
+      missing: 1,
+      values: 3,
+      categorical: {
+        unique: 2,
+        uniqueCapped: false,
+        top: [
+          { value: 'FR', count: 2 },
+          { value: 'DE', count: 1 },
+        ],
+        averageLength: 2,
+      },
+    });
   });
 });

@@ -52,7 +52,20 @@ export class StatisticsAccumulator {
   }>;
 
   constructor(features: ReadonlyArray<{ name: string; kind: 'numeric' | 'categorical' }>) {
-    this.features = features.map((f) => ({ name: f.name, kind: f.kind, present: 0, values: 0, min: Infinity, max: -Infinity, mean: 0, m2: 0, zeros: 0, counts: new Map(), capped: false, length: 0 }));
+    this.features = features.map((f) => ({
+      name: f.name,
+      kind: f.kind,
+      present: 0,
+      values: 0,
+      min: Infinity,
+      max: -Infinity,
+      mean: 0,
+      m2: 0,
+      zeros: 0,
+      counts: new Map(),
+      capped: false,
+      length: 0,
+    }));
   }
 
   /** One example: each feature's values in the order of the constructor's features (empty when missing). */
@@ -93,7 +106,10 @@ export class StatisticsAccumulator {
       if (f.kind === 'numeric') {
         return f.values ? { ...base, numeric: { min: f.min, max: f.max, mean: f.mean, stdDev: Math.sqrt(f.m2 / f.values), zeros: f.zeros } } : base;
       }
-      const top = [...f.counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, TOP).map(([value, count]) => ({ value, count }));
+      const top = [...f.counts]
+        .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+        .slice(0, TOP)
+        .map(([value, count]) => ({ value, count }));
       return f.values ? { ...base, categorical: { unique: f.counts.size, uniqueCapped: f.capped, top, averageLength: f.length / f.values } } : base;
     });
   }

@@ -23,8 +23,26 @@ describe('unitDraw', () => {
 
 describe('weighted means', () => {
   it.each([
-    ['all sampled', [{ value: 1, inclusionProbability: 1 }, { value: 3, inclusionProbability: 1 }], 2, 2, 2],
-    ['one unit stands for ten', [{ value: 5, inclusionProbability: 0.1 }, { value: 1, inclusionProbability: 1 }], 11, 51 / 11, 51 / 11],
+    [
+      'all sampled',
+      [
+        { value: 1, inclusionProbability: 1 },
+        { value: 3, inclusionProbability: 1 },
+      ],
+      2,
+      2,
+      2,
+    ],
+    [
+      'one unit stands for ten',
+      [
+        { value: 5, inclusionProbability: 0.1 },
+        { value: 1, inclusionProbability: 1 },
+      ],
+      11,
+      51 / 11,
+      51 / 11,
+    ],
     ['nothing sampled', [], 10, 0, undefined],
   ])('%s', (_, samples, population, ht, hajek) => {
     expect(horvitzThompsonMean(samples, population)).toBeCloseTo(ht);
@@ -40,13 +58,18 @@ describe('weighted means', () => {
 
 describe('hajekEstimate', () => {
   it('has no error when every unit was certain to be sampled', () => {
-    expect(hajekEstimate([{ value: 1, inclusionProbability: 1 }, { value: 0, inclusionProbability: 1 }])).toEqual({ mean: 0.5, standardError: 0 });
+    expect(
+      hajekEstimate([
+        { value: 1, inclusionProbability: 1 },
+        { value: 0, inclusionProbability: 1 },
+      ]),
+    ).toEqual({ mean: 0.5, standardError: 0 });
   });
 
   it('covers the true mean about as often as a normal interval should', () => {
     // a population of 20,000 with a known mean, Poisson-sampled at 1% many times over
     let seed = 1;
-    const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
     const population = Array.from({ length: 20_000 }, (_, i) => (i % 10 < 7 ? 1 : 0));
     const truth = 0.7;
     let covered = 0;

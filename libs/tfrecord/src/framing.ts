@@ -64,7 +64,8 @@ export function unframeRecords(bytes: Buffer, baseOffset = 0): { records: Buffer
   let at = 0;
   while (bytes.length - at >= 12) {
     const length = bytes.readBigUInt64LE(at);
-    if (bytes.readUInt32LE(at + 8) !== maskedCrc32c(bytes.subarray(at, at + 8))) throw new CorruptRecordError('the length checksum does not match', baseOffset + at);
+    if (bytes.readUInt32LE(at + 8) !== maskedCrc32c(bytes.subarray(at, at + 8)))
+      throw new CorruptRecordError('the length checksum does not match', baseOffset + at);
     if (length > BigInt(bytes.length)) {
       if (length > 2n ** 31n) throw new CorruptRecordError(`a record of ${length} bytes is not plausible`, baseOffset + at);
     }

@@ -1,3 +1,12 @@
-export { decodeExample, encodeExample, encodeExampleReference, prepareExample, writeExample, type ExampleFeatures, type FeatureValue, type PreparedExample } from './example';
+export {
+  decodeExample,
+  encodeExample,
+  encodeExampleReference,
+  prepareExample,
+  writeExample,
+  type ExampleFeatures,
+  type FeatureValue,
+  type PreparedExample,
+} from './example';
 export { CorruptRecordError, frameRecord, maskCrc, maskedCrc32c, unframeRecords, unmaskCrc, writeFramedRecord } from './framing';
 export { readTfRecordFile, TfRecordWriter, type WrittenFile } from './files';

@@ -2,7 +2,19 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import { CorruptRecordError, decodeExample, encodeExample, encodeExampleReference, type ExampleFeatures, frameRecord, maskCrc, readTfRecordFile, TfRecordWriter, unframeRecords, unmaskCrc } from './index';
+import {
+  CorruptRecordError,
+  decodeExample,
+  encodeExample,
+  encodeExampleReference,
+  type ExampleFeatures,
+  frameRecord,
+  maskCrc,
+  readTfRecordFile,
+  TfRecordWriter,
+  unframeRecords,
+  unmaskCrc,
+} from './index';
 
 describe('CRC-32C and its mask', () => {
   it('is CRC-32C (the Castagnoli check value of "123456789" is 0xe3069283)', () => {
@@ -49,12 +61,18 @@ describe('tf.Example', () => {
 
   it('writes the very bytes protobufjs writes from the .proto, over a thousand random examples and the edge cases', () => {
     let seed = 42;
-    const next = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    const next = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)];
     const strings = ['', 'a', 'héllo wörld', '日本語', 'x'.repeat(200), 'emoji 🙂', '\u0000nul'];
     const ints = [0, 1, -1, 127, 128, 16_383, 16_384, 2 ** 31, -(2 ** 31), 2 ** 53 - 1, -(2 ** 53 - 1), 2n ** 63n - 1n, -(2n ** 63n), 300n];
     const floats = [0, -0, 1.5, -2.25, 0.1, 3.4e38, 1e-45, Infinity, -Infinity];
-    const examples: ExampleFeatures[] = [{}, { e: { kind: 'int64', values: [] } }, { e: { kind: 'float', values: [] } }, { e: { kind: 'bytes', values: [] } }, { e: { kind: 'bytes', values: [''] } }];
+    const examples: ExampleFeatures[] = [
+      {},
+      { e: { kind: 'int64', values: [] } },
+      { e: { kind: 'float', values: [] } },
+      { e: { kind: 'bytes', values: [] } },
+      { e: { kind: 'bytes', values: [''] } },
+    ];
     for (let i = 0; i < 1000; i++) {
       const example: ExampleFeatures = {};
       const count = Math.floor(next() * 12);
@@ -64,17 +82,22 @@ describe('tf.Example', () => {
         const kind = pick(['int64', 'float', 'bytes'] as const);
         if (kind === 'int64') example[name] = { kind, values: Array.from({ length }, () => pick(ints)) };
         else if (kind === 'float') example[name] = { kind, values: Array.from({ length }, () => pick(floats)) };
-        else example[name] = { kind, values: Array.from({ length }, () => (next() < 0.2 ? new Uint8Array([0, 255, Math.floor(next() * 256)]) : pick(strings))) };
+        else
+          example[name] = { kind, values: Array.from({ length }, () => (next() < 0.2 ? new Uint8Array([0, 255, Math.floor(next() * 256)]) : pick(strings))) };
       }
       examples.push(example);
     }
-    for (const example of examples) expect(Buffer.from(encodeExample(example)).toString('hex')).toBe(Buffer.from(encodeExampleReference(example)).toString('hex'));
+    for (const example of examples)
+      expect(Buffer.from(encodeExample(example)).toString('hex')).toBe(Buffer.from(encodeExampleReference(example)).toString('hex'));
   });
 
   it('writes an example straight into a TFRecord file exactly as framing its encoded bytes would', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tfrecord-direct-'));
     try {
-      const examples = Array.from({ length: 3000 }, (_, i) => ({ n: { kind: 'int64', values: [i, -i] }, text: { kind: 'bytes', values: ['x'.repeat(i % 300)] } }) as ExampleFeatures);
+      const examples = Array.from({ length: 3000 }, (_, i) => ({
+        n: { kind: 'int64', values: [i, -i] },
+        text: { kind: 'bytes', values: ['x'.repeat(i % 300)] },
+      }));
       const direct = new TfRecordWriter(path.join(dir, 'direct.gz'));
       const framed = new TfRecordWriter(path.join(dir, 'framed.gz'));
       for (const example of examples) {
@@ -125,7 +148,8 @@ describe('GZIP TFRecord files', () => {
 
   async function write(name: string, count: number) {
     const writer = new TfRecordWriter(path.join(dir, name));
-    for (let i = 0; i < count; i++) await writer.write(encodeExample({ id: { kind: 'int64', values: [i] }, text: { kind: 'bytes', values: [`row ${i} `.repeat(i % 7)] } }));
+    for (let i = 0; i < count; i++)
+      await writer.write(encodeExample({ id: { kind: 'int64', values: [i] }, text: { kind: 'bytes', values: [`row ${i} `.repeat(i % 7)] } }));
     return writer.close();
   }
 

@@ -45,7 +45,15 @@ export class ApiKeysService {
       });
       const saved = await manager.getRepository(ApiKeyEntity).save(key);
       await this.audit.record(
-        { actorUserId: actor.userId, action: 'api_key.created', targetType: 'api_key', targetId: saved.id, projectId, details: { name: saved.name, scopes: saved.scopes }, requestId: actor.requestId },
+        {
+          actorUserId: actor.userId,
+          action: 'api_key.created',
+          targetType: 'api_key',
+          targetId: saved.id,
+          projectId,
+          details: { name: saved.name, scopes: saved.scopes },
+          requestId: actor.requestId,
+        },
         manager,
       );
       const stored = await manager.getRepository(ApiKeyEntity).findOneByOrFail({ id: saved.id });
@@ -66,7 +74,10 @@ export class ApiKeysService {
       if (!key.revokedAt) {
         key.revokedAt = new Date();
         await manager.getRepository(ApiKeyEntity).update({ id }, { revokedAt: key.revokedAt });
-        await this.audit.record({ actorUserId: actor.userId, action: 'api_key.revoked', targetType: 'api_key', targetId: id, projectId, requestId: actor.requestId }, manager);
+        await this.audit.record(
+          { actorUserId: actor.userId, action: 'api_key.revoked', targetType: 'api_key', targetId: id, projectId, requestId: actor.requestId },
+          manager,
+        );
         await this.invalidation.publish(manager, 'api_key', id);
       }
       return toResponse(key);

@@ -25,7 +25,11 @@ export class AuthController {
   @Post('auth/login')
   @HttpCode(200)
   @ApiOkResponse({ schema: openApiSchema(LoginResponse) })
-  async login(@ValidBody(LoginRequest) body: LoginRequest, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<LoginResponse> {
+  async login(
+    @ValidBody(LoginRequest) body: LoginRequest,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<LoginResponse> {
     reply.header('cache-control', 'no-store');
     const result = await this.auth.login(body, { ip: request.ip, userAgent: request.headers['user-agent'] });
     reply.setCookie(SESSION_COOKIE, result.token, {

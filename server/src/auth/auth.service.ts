@@ -39,7 +39,11 @@ export class AuthService {
   ) {
     invalidation.subscribe('api_key', (keyId) => (keyId === undefined ? this.verifiedKeys.clear() : this.forgetApiKey(keyId)));
     // one address may sign in for many people (an office behind NAT): a looser limit there
-    this.throttle = new LoginThrottle(dataSource, { maxPerAccount: config.login.maxFailures, maxPerAddress: config.login.maxFailures * 10, windowSeconds: config.login.windowSeconds });
+    this.throttle = new LoginThrottle(dataSource, {
+      maxPerAccount: config.login.maxFailures,
+      maxPerAddress: config.login.maxFailures * 10,
+      windowSeconds: config.login.windowSeconds,
+    });
   }
 
   async login(request: LoginRequest, client: ClientInfo): Promise<LoginResponse> {
@@ -66,7 +70,10 @@ export class AuthService {
   /** Ends the session; its sockets, on every node, are told and cut (and with no other session left, the user's leases end). */
   async logout(sessionId: string): Promise<void> {
     const afterCommit = await this.dataSource.transaction(async (manager) => {
-      const [rows]: [Array<{ user_id: string }>, number] = await manager.query(`UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING user_id`, [sessionId]);
+      const [rows]: [Array<{ user_id: string }>, number] = await manager.query(
+        `UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING user_id`,
+        [sessionId],
+      );
       return rows[0] && this.revocations.revoke(manager, { kind: 'session', userId: rows[0].user_id, sessionId });
     });
     afterCommit?.();
@@ -90,12 +97,20 @@ export class AuthService {
   }
 
   private async authenticateSession(token: string): Promise<Principal> {
-    const rows: Array<{ id: string; expires_at: Date; revoked_at: Date | null; last_seen_at: Date; user_id: string; email: string; role: UserEntity['role']; disabled_at: Date | null }> =
-      await this.dataSource.query(
-        `SELECT s.id, s.expires_at, s.revoked_at, s.last_seen_at, u.id AS user_id, u.email, u.role, u.disabled_at
+    const rows: Array<{
+      id: string;
+      expires_at: Date;
+      revoked_at: Date | null;
+      last_seen_at: Date;
+      user_id: string;
+      email: string;
+      role: UserEntity['role'];
+      disabled_at: Date | null;
+    }> = await this.dataSource.query(
+      `SELECT s.id, s.expires_at, s.revoked_at, s.last_seen_at, u.id AS user_id, u.email, u.role, u.disabled_at
            FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`,
-        [digest(token)],
-      );
+      [digest(token)],
+    );
     const session = rows[0];
     if (!session || session.revoked_at || session.disabled_at) throw AuthErrors.unauthenticated();
     if (session.expires_at.getTime() <= Date.now()) throw AuthErrors.sessionExpired();

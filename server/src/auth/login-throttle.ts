@@ -30,7 +30,12 @@ export class LoginThrottle {
    */
   async attempt(account: string, address: string): Promise<{ retryAfter: number; attemptId?: string }> {
     return this.dataSource.transaction(async (manager) => {
-      await manager.query(`SELECT pg_advisory_xact_lock($1, hashtext($2)), pg_advisory_xact_lock($3, hashtext($4))`, [ACCOUNT_LOCK, account, ADDRESS_LOCK, address]);
+      await manager.query(`SELECT pg_advisory_xact_lock($1, hashtext($2)), pg_advisory_xact_lock($3, hashtext($4))`, [
+        ACCOUNT_LOCK,
+        account,
+        ADDRESS_LOCK,
+        address,
+      ]);
       await manager.query(`DELETE FROM login_failures WHERE failed_at < clock_timestamp() - make_interval(secs => $1)`, [this.limits.windowSeconds]);
       const [counts]: Array<{ account_n: number; account_wait: number | null; address_n: number; address_wait: number | null }> = await manager.query(
         `SELECT a.n AS account_n, ceil(extract(epoch FROM a.first + make_interval(secs => $3) - clock_timestamp()))::int AS account_wait,
@@ -46,7 +51,10 @@ export class LoginThrottle {
       ];
       const retryAfter = Math.max(...waits);
       if (retryAfter > 0) return { retryAfter: Math.max(1, retryAfter) };
-      const [row]: Array<{ id: string }> = await manager.query(`INSERT INTO login_failures (account, address) VALUES ($1, $2) RETURNING id`, [account, address]);
+      const [row]: Array<{ id: string }> = await manager.query(`INSERT INTO login_failures (account, address) VALUES ($1, $2) RETURNING id`, [
+        account,
+        address,
+      ]);
       return { retryAfter: 0, attemptId: row.id };
     });
   }

@@ -20,7 +20,10 @@ function zxcvbn(): ZxcvbnFactory {
 }
 
 export const weakPassword = (reason: string, score: number, minScore: number) =>
-  new DomainError('users/weak_password', `password: too easy to guess (strength ${score} of 4, at least ${minScore} needed): ${reason}`, 400, 'password', { score, minScore });
+  new DomainError('users/weak_password', `password: too easy to guess (strength ${score} of 4, at least ${minScore} needed): ${reason}`, 400, 'password', {
+    score,
+    minScore,
+  });
 
 /**
  * Refuses a password zxcvbn rates below `minScore` (0-4), with its reason; the person's email and

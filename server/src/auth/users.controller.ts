@@ -30,7 +30,12 @@ export class UsersController {
   @Patch(':id')
   @Roles('admin')
   @ApiOkResponse({ schema: openApiSchema(AdminUserResponse) })
-  update(@ValidParam('id', z.uuid()) id: string, @ValidBody(UpdateUserRequest) body: UpdateUserRequest, @CurrentUser() admin: UserPrincipal, @Req() request: FastifyRequest): Promise<AdminUserResponse> {
+  update(
+    @ValidParam('id', z.uuid()) id: string,
+    @ValidBody(UpdateUserRequest) body: UpdateUserRequest,
+    @CurrentUser() admin: UserPrincipal,
+    @Req() request: FastifyRequest,
+  ): Promise<AdminUserResponse> {
     return this.users.update(id, body, { userId: admin.userId, requestId: String(request.id) });
   }
 }

@@ -87,7 +87,14 @@ export class UsersService {
     return this.dataSource.transaction(async (manager) => {
       const user = await this.insertUser(manager, request.email, passwordHash, request.role);
       await this.audit.record(
-        { actorUserId: actor.userId, action: 'user.created', targetType: 'user', targetId: user.id, details: { email: user.email, role: user.role }, requestId: actor.requestId },
+        {
+          actorUserId: actor.userId,
+          action: 'user.created',
+          targetType: 'user',
+          targetId: user.id,
+          details: { email: user.email, role: user.role },
+          requestId: actor.requestId,
+        },
         manager,
       );
       return toUserResponse(user);
@@ -95,14 +102,7 @@ export class UsersService {
   }
 
   private async insertUser(manager: EntityManager, email: string, passwordHash: string, role: UserEntity['role']): Promise<UserEntity> {
-    const inserted = await manager
-      .createQueryBuilder()
-      .insert()
-      .into(UserEntity)
-      .values({ email, passwordHash, role })
-      .orIgnore()
-      .returning('*')
-      .execute();
+    const inserted = await manager.createQueryBuilder().insert().into(UserEntity).values({ email, passwordHash, role }).orIgnore().returning('*').execute();
     if (!inserted.raw[0]) throw AuthErrors.emailTaken(email);
     return manager.getRepository(UserEntity).findOneByOrFail({ email });
   }
@@ -115,7 +115,12 @@ export class UsersService {
    * answers go to a stand-in account (`standInFor(email)`), so a file cannot grant access by
    * naming a person. Returns the id by the file's email.
    */
-  async importedRaters(manager: EntityManager, projectId: string, emails: string[], standInFor: (email: string) => string): Promise<{ ids: Map<string, string>; created: number }> {
+  async importedRaters(
+    manager: EntityManager,
+    projectId: string,
+    emails: string[],
+    standInFor: (email: string) => string,
+  ): Promise<{ ids: Map<string, string>; created: number }> {
     if (emails.length === 0) return { ids: new Map(), created: 0 };
     const existing: Array<{ email: string; imported: boolean; mayLabel: boolean }> = await manager.query(
       `SELECT u.email, u.password_hash = $3 AS imported,
@@ -131,7 +136,10 @@ export class UsersService {
        ON CONFLICT (email) DO NOTHING RETURNING id`,
       [accounts, IMPORTED_PASSWORD_HASH],
     );
-    const rows: Array<{ id: string; email: string; imported: boolean }> = await manager.query(`SELECT id, email, password_hash = $2 AS imported FROM users WHERE email = ANY($1::text[])`, [accounts, IMPORTED_PASSWORD_HASH]);
+    const rows: Array<{ id: string; email: string; imported: boolean }> = await manager.query(
+      `SELECT id, email, password_hash = $2 AS imported FROM users WHERE email = ANY($1::text[])`,
+      [accounts, IMPORTED_PASSWORD_HASH],
+    );
     // only the imported stand-ins become raters of the project; real accounts keep the access they have
     await manager.query(`INSERT INTO memberships (user_id, project_id, role) SELECT id, $2, 'rater' FROM unnest($1::uuid[]) AS id ON CONFLICT DO NOTHING`, [
       rows.filter((r) => r.imported).map((r) => r.id),
@@ -201,13 +209,24 @@ export class UsersService {
         [user.id, project.id, role],
       );
       await this.audit.record(
-        { actorUserId: actor.userId, action: 'membership.added', targetType: 'user', targetId: user.id, projectId: project.id, details: { email, role }, requestId: actor.requestId },
+        {
+          actorUserId: actor.userId,
+          action: 'membership.added',
+          targetType: 'user',
+          targetId: user.id,
+          projectId: project.id,
+          details: { email, role },
+          requestId: actor.requestId,
+        },
         manager,
       );
       const membership = await manager.getRepository(MembershipEntity).findOneByOrFail({ userId: user.id, projectId: project.id });
       // a reviewer made a rater loses review (and its review leases); any change refreshes the nodes' cached memberships
       const afterCommit = await this.revocations.revoke(manager, { kind: 'membership', userId: user.id, projectId: project.id });
-      return { reply: { userId: user.id, email: user.email, role: membership.role, projectSlug: project.slug, createdAt: membership.createdAt.toISOString() }, afterCommit };
+      return {
+        reply: { userId: user.id, email: user.email, role: membership.role, projectSlug: project.slug, createdAt: membership.createdAt.toISOString() },
+        afterCommit,
+      };
     });
     afterCommit();
     return reply;
@@ -218,7 +237,10 @@ export class UsersService {
     const afterCommit = await this.dataSource.transaction(async (manager) => {
       const result = await manager.delete(MembershipEntity, { userId, projectId: project.id });
       if (!result.affected) return undefined;
-      await this.audit.record({ actorUserId: actor.userId, action: 'membership.removed', targetType: 'user', targetId: userId, projectId: project.id, requestId: actor.requestId }, manager);
+      await this.audit.record(
+        { actorUserId: actor.userId, action: 'membership.removed', targetType: 'user', targetId: userId, projectId: project.id, requestId: actor.requestId },
+        manager,
+      );
       return this.revocations.revoke(manager, { kind: 'membership', userId, projectId: project.id });
     });
     afterCommit?.();

@@ -30,7 +30,12 @@ const EnvSchema = z.object({
   // origins besides the app's own that may send cookie-authenticated requests and sockets (a dev server, a second host name)
   ALLOWED_ORIGINS: z
     .string()
-    .transform((list) => list.split(',').map((o) => o.trim()).filter(Boolean))
+    .transform((list) =>
+      list
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.url({ protocol: /^https?$/ }).transform((url) => new URL(url).origin.toLowerCase())))
     .default([]),
   // zxcvbn's 0-4 scale: 3 is "safely unguessable" against an online attack and a slow offline one

@@ -236,7 +236,9 @@ function reachableDataDir(dataDir: string, runAs: RunAs | undefined, log: Embedd
   }
   // someone else's directory (or a link) at that predictable path must not become our database
   if (!ownedPrivately(fallback, runAs.uid, 0o077)) {
-    throw new EmbeddedPostgresError(`${fallback} exists but is not a private directory of the postgres user; remove it, or set BACKFLOW_DATA_DIR to a directory the postgres user can reach`);
+    throw new EmbeddedPostgresError(
+      `${fallback} exists but is not a private directory of the postgres user; remove it, or set BACKFLOW_DATA_DIR to a directory the postgres user can reach`,
+    );
   }
   return fallback;
 }

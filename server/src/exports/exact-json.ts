@@ -4,7 +4,9 @@ const LONG_NUMBER = /[:,[] ?-?\d{16}/;
 const INTEGER = /^-?\d+(?:\.0*)?$/;
 
 function keepLongIntegers(_key: string, value: unknown, context?: { source?: string }): unknown {
-  return typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && INTEGER.test(context.source) ? BigInt(context.source.replace(/\..*/, '')) : value;
+  return typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && INTEGER.test(context.source)
+    ? BigInt(context.source.replace(/\..*/, ''))
+    : value;
 }
 
 /**

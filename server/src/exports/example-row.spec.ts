@@ -1,4 +1,16 @@
-import { FeatureInference, featureValues, fitsOf, FITS_BYTES, FITS_FLOAT, FITS_INT, jsonText, schemaText, typeOfFits, ValueTally, type FeatureType } from './example-row';
+import {
+  FeatureInference,
+  featureValues,
+  fitsOf,
+  FITS_BYTES,
+  FITS_FLOAT,
+  FITS_INT,
+  jsonText,
+  schemaText,
+  typeOfFits,
+  ValueTally,
+  type FeatureType,
+} from './example-row';
 
 describe('feature types: the narrowest type every value fits exactly', () => {
   it.each<[string, unknown, number]>([
@@ -32,12 +44,39 @@ describe('feature types: the narrowest type every value fits exactly', () => {
   });
 
   it('writes exactly the values the inference says fit', () => {
-    const values = [0, -3, 2 ** 53 - 1, 2 ** 53, 1.25, 0.1, 1e300, true, false, 2n ** 53n + 1n, 2n ** 60n, -(2n ** 63n), 2n ** 63n, 2n ** 64n, 2n ** 64n + 1n, '7', 'text', { a: 1 }];
+    const values = [
+      0,
+      -3,
+      2 ** 53 - 1,
+      2 ** 53,
+      1.25,
+      0.1,
+      1e300,
+      true,
+      false,
+      2n ** 53n + 1n,
+      2n ** 60n,
+      -(2n ** 63n),
+      2n ** 63n,
+      2n ** 64n,
+      2n ** 64n + 1n,
+      '7',
+      'text',
+      { a: 1 },
+    ];
     for (const value of values) {
-      for (const [type, bit] of [['int', FITS_INT], ['float', FITS_FLOAT], ['bytes', FITS_BYTES]] as const) {
+      for (const [type, bit] of [
+        ['int', FITS_INT],
+        ['float', FITS_FLOAT],
+        ['bytes', FITS_BYTES],
+      ] as const) {
         // a declared float feature also takes a whole number past 2^53 that is exactly a double (ingest accepts 1e20 there); inference never picks float for one
         const declaredFloatTakes = type === 'float' && typeof value === 'bigint' && BigInt(Number(value)) === value;
-        expect([value, type, featureValues(value, type, new ValueTally(1), 0).length]).toEqual([value, type, declaredFloatTakes || fitsOf(value) & bit ? 1 : 0]);
+        expect([value, type, featureValues(value, type, new ValueTally(1), 0).length]).toEqual([
+          value,
+          type,
+          declaredFloatTakes || fitsOf(value) & bit ? 1 : 0,
+        ]);
       }
     }
     expect(typeOfFits(FITS_BYTES)).toBe('bytes');
@@ -60,7 +99,12 @@ describe('feature values: exact or left out and counted, never rounded', () => {
   ])('%s', (_name, value, type, values, counts) => {
     const tally = new ValueTally(1);
     expect(featureValues(value, type, tally, 0)).toEqual(values);
-    expect({ notFitting: tally.notFitting[0], nullInList: tally.nullInList[0], float32Inexact: tally.float32Inexact[0] }).toEqual({ notFitting: 0, nullInList: 0, float32Inexact: 0, ...counts });
+    expect({ notFitting: tally.notFitting[0], nullInList: tally.nullInList[0], float32Inexact: tally.float32Inexact[0] }).toEqual({
+      notFitting: 0,
+      nullInList: 0,
+      float32Inexact: 0,
+      ...counts,
+    });
   });
 
   it('writes JSON with bigints as their digits', () => {
@@ -69,7 +113,14 @@ describe('feature values: exact or left out and counted, never rounded', () => {
   });
 
   it('says in the schema which float features float32 changes', () => {
-    const schema = schemaText([{ name: 'ratio', type: 'float' }, { name: 'half', type: 'float' }], ['a', 'b'], new Map([['ratio', 2]]));
+    const schema = schemaText(
+      [
+        { name: 'ratio', type: 'float' },
+        { name: 'half', type: 'float' },
+      ],
+      ['a', 'b'],
+      new Map([['ratio', 2]]),
+    );
     expect(schema).toContain('# 2 values of "ratio" differ in float32 (TFRecord) from the stored double\nfeature {\n  name: "ratio"\n  type: FLOAT');
     expect(schema).not.toContain('of "half"');
   });

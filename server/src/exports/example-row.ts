@@ -246,7 +246,10 @@ export function schemaText(features: readonly FeatureSpec[], labels: readonly st
       .sort((a, b) => exportedName(a.name).localeCompare(exportedName(b.name)))
       .map((f) => {
         const inexact = float32Inexact.get(f.name) ?? 0;
-        const note = f.type === 'float' && inexact > 0 ? `# ${inexact} value${inexact === 1 ? '' : 's'} of "${exportedName(f.name)}" differ in float32 (TFRecord) from the stored double\n` : '';
+        const note =
+          f.type === 'float' && inexact > 0
+            ? `# ${inexact} value${inexact === 1 ? '' : 's'} of "${exportedName(f.name)}" differ in float32 (TFRecord) from the stored double\n`
+            : '';
         return `${note}feature {\n  name: "${exportedName(f.name)}"\n  type: ${type[f.type]}\n}`;
       }),
   ];

@@ -33,7 +33,10 @@ export class ExportsController {
   @Get('exports/:job')
   @ProjectRoute()
   @ApiOkResponse({ schema: openApiSchema(ExportJob) })
-  async job(@ValidParam('job', z.string().regex(/^\d{1,18}$/, 'an export job id')) jobId: string, @CurrentProject() project: ProjectEntity): Promise<ExportJob> {
+  async job(
+    @ValidParam('job', z.string().regex(/^\d{1,18}$/, 'an export job id')) jobId: string,
+    @CurrentProject() project: ProjectEntity,
+  ): Promise<ExportJob> {
     const job = await this.exports.job(project, jobId);
     if (!job) throw ExportErrors.jobNotFound(jobId);
     return job;
@@ -62,7 +65,10 @@ export class ExportsController {
     if (!file) throw ExportErrors.fileNotFound();
     const { size } = await stat(file);
     await reply
-      .header('content-type', relative.endsWith('.json') ? 'application/json' : relative.endsWith('.jsonl') ? 'application/x-ndjson' : 'application/octet-stream')
+      .header(
+        'content-type',
+        relative.endsWith('.json') ? 'application/json' : relative.endsWith('.jsonl') ? 'application/x-ndjson' : 'application/octet-stream',
+      )
       .header('content-length', size)
       .header('content-disposition', `attachment; filename="${path.posix.basename(relative)}"`)
       .send(createReadStream(file));

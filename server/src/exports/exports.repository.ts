@@ -46,7 +46,10 @@ const FITS_ALL = FITS_INT | FITS_FLOAT | FITS_BYTES;
 // the largest double: a number past it is no float (JSON.parse makes it Infinity)
 const DOUBLE_MAX = '1.7976931348623157e308';
 // a row's input with its integers past 2^53 exact (the other columns as pg reads them)
-const EXACT_INPUT = { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === JSONB ? parseExactJson : types.getTypeParser(oid, format))) as typeof types.getTypeParser };
+const EXACT_INPUT = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === JSONB ? parseExactJson : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
+};
 
 const ROWS = `
   SELECT l.prediction_id, l.value, l.source, l.agreement,
@@ -93,13 +96,27 @@ export class ExportsRepository {
       return undefined;
     }
     await manager.query(`INSERT INTO span_labels (label_id, span_id) SELECT id, $1 FROM span_claim`, [span.id]);
-    await manager.query(`UPDATE export_spans SET rows = $2, label_from = $3, label_to = $4 WHERE id = $1`, [span.id, claimed.rows, claimed.label_from, claimed.label_to]);
-    const [version]: Array<{ id: string }> = await manager.query(`INSERT INTO export_versions (span_id, version, settings, masked_fields) VALUES ($1, 1, $2, $3) RETURNING id`, [span.id, settings, JSON.stringify(maskedFields)]);
+    await manager.query(`UPDATE export_spans SET rows = $2, label_from = $3, label_to = $4 WHERE id = $1`, [
+      span.id,
+      claimed.rows,
+      claimed.label_from,
+      claimed.label_to,
+    ]);
+    const [version]: Array<{ id: string }> = await manager.query(
+      `INSERT INTO export_versions (span_id, version, settings, masked_fields) VALUES ($1, 1, $2, $3) RETURNING id`,
+      [span.id, settings, JSON.stringify(maskedFields)],
+    );
     return { spanId: span.id, span: span.span, versionId: version.id, version: 1, rows: claimed.rows };
   }
 
   /** A new version of an exported span (another format, corrected settings): its labels stay the span's. */
-  async newVersion(manager: EntityManager, projectId: string, span: number, settings: ExportSettings, maskedFields: readonly string[]): Promise<string | undefined> {
+  async newVersion(
+    manager: EntityManager,
+    projectId: string,
+    span: number,
+    settings: ExportSettings,
+    maskedFields: readonly string[],
+  ): Promise<string | undefined> {
     const [row]: Array<{ id: string }> = await manager.query(
       `INSERT INTO export_versions (span_id, version, settings, masked_fields)
        SELECT s.id, coalesce((SELECT max(version) FROM export_versions v WHERE v.span_id = s.id), 0) + 1, $3, $4
@@ -111,13 +128,36 @@ export class ExportsRepository {
   }
 
   async version(manager: EntityManager, versionId: string): Promise<VersionToWrite | undefined> {
-    const [row]: Array<{ id: string; span_id: string; span: number; version: number; rows: number; settings: ExportSettings; masked_fields: string[]; state: VersionToWrite['state']; label_from: Date | null; label_to: Date | null }> =
-      await manager.query(
-        `SELECT v.id, v.span_id, s.span, v.version, s.rows, v.settings, v.masked_fields, v.state, s.label_from, s.label_to
+    const [row]: Array<{
+      id: string;
+      span_id: string;
+      span: number;
+      version: number;
+      rows: number;
+      settings: ExportSettings;
+      masked_fields: string[];
+      state: VersionToWrite['state'];
+      label_from: Date | null;
+      label_to: Date | null;
+    }> = await manager.query(
+      `SELECT v.id, v.span_id, s.span, v.version, s.rows, v.settings, v.masked_fields, v.state, s.label_from, s.label_to
            FROM export_versions v JOIN export_spans s ON s.id = v.span_id WHERE v.id = $1`,
-        [versionId],
-      );
-    return row && { versionId: row.id, spanId: row.span_id, span: row.span, version: row.version, rows: row.rows, settings: row.settings, maskedFields: row.masked_fields, state: row.state, labelFrom: row.label_from, labelTo: row.label_to };
+      [versionId],
+    );
+    return (
+      row && {
+        versionId: row.id,
+        spanId: row.span_id,
+        span: row.span,
+        version: row.version,
+        rows: row.rows,
+        settings: row.settings,
+        maskedFields: row.masked_fields,
+        state: row.state,
+        labelFrom: row.label_from,
+        labelTo: row.label_to,
+      }
+    );
   }
 
   /** The key a project's masked fields are hashed with in its exports (never leaves the server). */
@@ -178,7 +218,17 @@ export class ExportsRepository {
    * batch at a time; the next batch is fetched while the caller writes this one.
    */
   async *rows(client: PoolClient, spanId: string, batch = 1_000): AsyncGenerator<ExportRow[]> {
-    type Raw = { prediction_id: string; value: string; source: string; agreement: number | null; weight: number; input: Record<string, unknown>; model_name: string; model_version: string; bucket: number };
+    type Raw = {
+      prediction_id: string;
+      value: string;
+      source: string;
+      agreement: number | null;
+      weight: number;
+      input: Record<string, unknown>;
+      model_name: string;
+      model_version: string;
+      bucket: number;
+    };
     const cursor = client.query(new Cursor(`${ROWS} ORDER BY l.prediction_id, l.id`, [spanId], { types: EXACT_INPUT }));
     let next: Promise<Raw[]> = cursor.read(batch);
     try {
@@ -206,7 +256,10 @@ export class ExportsRepository {
   }
 
   /** Every span of a project with its versions, newest span first. */
-  async spans(manager: EntityManager, projectId: string): Promise<Array<{ span: number; rows: number; labelFrom: Date | null; labelTo: Date | null; versions: VersionRow[] }>> {
+  async spans(
+    manager: EntityManager,
+    projectId: string,
+  ): Promise<Array<{ span: number; rows: number; labelFrom: Date | null; labelTo: Date | null; versions: VersionRow[] }>> {
     const rows: Array<{ span: number; rows: number; label_from: Date | null; label_to: Date | null; versions: VersionRow[] }> = await manager.query(
       `SELECT s.span, s.rows, s.label_from, s.label_to,
               coalesce(json_agg(json_build_object('id', v.id::text, 'version', v.version, 'state', v.state, 'rowsWritten', v.rows_written, 'error', v.error,
@@ -271,7 +324,10 @@ export class ExportsRepository {
   }
 
   async complete(manager: EntityManager, versionId: string, manifest: unknown): Promise<void> {
-    await manager.query(`UPDATE export_versions SET state = 'completed', manifest = $2, completed_at = now(), error = NULL WHERE id = $1`, [versionId, manifest]);
+    await manager.query(`UPDATE export_versions SET state = 'completed', manifest = $2, completed_at = now(), error = NULL WHERE id = $1`, [
+      versionId,
+      manifest,
+    ]);
   }
 
   async fail(manager: EntityManager, versionId: string, error: string): Promise<void> {

@@ -4,7 +4,14 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleInit } from '@nestj
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
-import { DEFAULT_MASKED_FIELD_POLICY, type ExportJob, type ExportSettings, type ExportStarted, type MaskedFieldPolicy, type SpanList } from '@backflow/contracts';
+import {
+  DEFAULT_MASKED_FIELD_POLICY,
+  type ExportJob,
+  type ExportSettings,
+  type ExportStarted,
+  type MaskedFieldPolicy,
+  type SpanList,
+} from '@backflow/contracts';
 import { type FeatureStatistics, StatisticsAccumulator } from '@backflow/drift';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { DomainEvents } from '../common/events/domain-events';
@@ -120,10 +127,14 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
       await this.writeWithProgress(project, versionId);
     });
     // pg-boss retries a refused delivery with backoff
-    this.jobs.handle<{ projectId: string; versionId: string }>(WEBHOOK_JOB, async ({ projectId, versionId }) => {
-      const project = await this.projects.findById(projectId);
-      if (project) await this.deliverWebhook(project, versionId);
-    }, { retryLimit: 8, expireInSeconds: 60 });
+    this.jobs.handle<{ projectId: string; versionId: string }>(
+      WEBHOOK_JOB,
+      async ({ projectId, versionId }) => {
+        const project = await this.projects.findById(projectId);
+        if (project) await this.deliverWebhook(project, versionId);
+      },
+      { retryLimit: 8, expireInSeconds: 60 },
+    );
   }
 
   /**
@@ -186,7 +197,14 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
     const target = await this.repository.version(this.dataSource.manager, versionId);
     if (!webhook || !target || target.state !== 'completed') return;
     const manifest = JSON.parse(await fs.readFile(path.join(this.directoryOf(project, target.span, target.version), 'manifest.json'), 'utf8')) as Manifest;
-    const body = JSON.stringify({ event: 'span.complete', project: project.slug, span: target.span, version: target.version, directory: `span-${target.span}/version-${target.version}`, manifest });
+    const body = JSON.stringify({
+      event: 'span.complete',
+      project: project.slug,
+      span: target.span,
+      version: target.version,
+      directory: `span-${target.span}/version-${target.version}`,
+      manifest,
+    });
     await deliver(webhook.url, webhook.secret, 'span.complete', versionId, body);
   }
 
@@ -209,7 +227,11 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
    * Exports now and waits (the CLI, tests): the next span, or a new version of `span`, and its
    * webhook tried. Undefined when no label waits.
    */
-  async run(project: ProjectEntity, request: { span?: number }, options: { shardRows?: number; onProgress?: (rows: number, total: number) => void } = {}): Promise<ExportedVersion | undefined> {
+  async run(
+    project: ProjectEntity,
+    request: { span?: number },
+    options: { shardRows?: number; onProgress?: (rows: number, total: number) => void } = {},
+  ): Promise<ExportedVersion | undefined> {
     const versionId = await this.openVersion(project, request);
     if (!versionId) return undefined;
     const written = await this.writeVersion(project, versionId, options);
@@ -220,9 +242,12 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
   /** The version to write: a new version of `span`, or the next span with every label not yet exported (undefined when none waits). */
   private async openVersion(project: ProjectEntity, request: { span?: number }): Promise<string | undefined> {
     if (request.span === undefined) {
-      return (await this.dataSource.transaction((manager) => this.repository.claimSpan(manager, project.id, project.exportSettings, project.maskedFields)))?.versionId;
+      return (await this.dataSource.transaction((manager) => this.repository.claimSpan(manager, project.id, project.exportSettings, project.maskedFields)))
+        ?.versionId;
     }
-    const versionId = await this.dataSource.transaction((manager) => this.repository.newVersion(manager, project.id, request.span!, project.exportSettings, project.maskedFields));
+    const versionId = await this.dataSource.transaction((manager) =>
+      this.repository.newVersion(manager, project.id, request.span!, project.exportSettings, project.maskedFields),
+    );
     if (!versionId) throw ExportErrors.spanNotFound(request.span);
     return versionId;
   }
@@ -278,7 +303,16 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
     const target = await this.repository.version(this.dataSource.manager, versionId);
     if (!target) throw new Error(`export version ${versionId} is unknown`);
     const tell = (rowsWritten: number, state: 'writing' | 'completed' | 'failed') =>
-      this.events.emit('export.progress', { projectId: project.id, project: project.slug, job: versionId, span: target.span, version: target.version, rowsWritten, rows: target.rows, state });
+      this.events.emit('export.progress', {
+        projectId: project.id,
+        project: project.slug,
+        job: versionId,
+        span: target.span,
+        version: target.version,
+        rowsWritten,
+        rows: target.rows,
+        state,
+      });
     let last = 0;
     try {
       const written = await this.writeVersion(project, versionId, {
@@ -298,7 +332,10 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /** Claims the next span and writes its first version; undefined when no label waits. */
-  exportNext(project: ProjectEntity, options: { shardRows?: number; onProgress?: (rows: number, total: number) => void } = {}): Promise<ExportedVersion | undefined> {
+  exportNext(
+    project: ProjectEntity,
+    options: { shardRows?: number; onProgress?: (rows: number, total: number) => void } = {},
+  ): Promise<ExportedVersion | undefined> {
     return this.run(project, {}, options);
   }
 
@@ -311,9 +348,13 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
    * Writes (or, after a crash, writes again) a version's files. Nothing is visible under the
    * final name until every file is complete and synced; `_SUCCESS` comes last.
    */
-  async writeVersion(project: ProjectEntity, versionId: string, options: { shardRows?: number; onProgress?: (rows: number, total: number) => void } = {}): Promise<ExportedVersion> {
+  async writeVersion(
+    project: ProjectEntity,
+    versionId: string,
+    options: { shardRows?: number; onProgress?: (rows: number, total: number) => void } = {},
+  ): Promise<ExportedVersion> {
     // one writer per version: a retry that starts while the first try still runs waits for it
-    const lock = (await poolOf(this.dataSource).connect()) as PoolClient;
+    const lock = await poolOf(this.dataSource).connect();
     try {
       await lock.query('SELECT pg_advisory_lock($1, $2::bigint::int)', [WRITING_LOCK, versionId]);
       return await this.writeVersionLocked(project, versionId, options);
@@ -328,7 +369,11 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
     if (!target) throw new Error(`export version ${versionId} is unknown`);
     const directory = this.directoryOf(project, target.span, target.version);
     const success = path.join(directory, '_SUCCESS');
-    const exists = (file: string) => fs.stat(file).then(() => true, () => false);
+    const exists = (file: string) =>
+      fs.stat(file).then(
+        () => true,
+        () => false,
+      );
     if (await exists(success)) {
       const manifest = JSON.parse(await fs.readFile(path.join(directory, 'manifest.json'), 'utf8')) as Manifest;
       // complete on disk before its process could record it: recorded now (writing it again could not rename over it)
@@ -373,24 +418,45 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
       key: await this.repository.hashKey(this.dataSource.manager, project.id),
     };
     if (settings.features) {
-      return (await this.writePass(project, target, temporary, masking, { features: maskedFeatures(settings.features, masking), typeFrom: 'declared', stopWhenUnfit: false }, options))!;
+      return (await this.writePass(
+        project,
+        target,
+        temporary,
+        masking,
+        { features: maskedFeatures(settings.features, masking), typeFrom: 'declared', stopWhenUnfit: false },
+        options,
+      ))!;
     }
     const sampled = maskedFeatures(typedFeatures(await this.repository.sampleFits(this.dataSource.manager, target.spanId, INFERENCE_SAMPLE)), masking);
     const inference = { sampleRows: Math.min(INFERENCE_SAMPLE, target.rows), widenedPastSample: [] };
-    const written = await this.writePass(project, target, temporary, masking, { features: sampled, typeFrom: 'inferred', stopWhenUnfit: true, inference }, options);
+    const written = await this.writePass(
+      project,
+      target,
+      temporary,
+      masking,
+      { features: sampled, typeFrom: 'inferred', stopWhenUnfit: true, inference },
+      options,
+    );
     if (written) return written;
     await fs.rm(temporary, { recursive: true, force: true });
     const every = await this.typeEveryRow(target, masking);
     const before = new Map(sampled.map((f) => [f.name, f.type]));
     const widenedPastSample = every.filter((f) => before.get(f.name) !== f.type).map((f) => f.name);
-    return (await this.writePass(project, target, temporary, masking, { features: every, typeFrom: 'inferred', stopWhenUnfit: false, inference: { ...inference, widenedPastSample } }, options))!;
+    return (await this.writePass(
+      project,
+      target,
+      temporary,
+      masking,
+      { features: every, typeFrom: 'inferred', stopWhenUnfit: false, inference: { ...inference, widenedPastSample } },
+      options,
+    ))!;
   }
 
   /** The features of every row of a span as masked, each typed by every one of its values (when the sample's types did not fit a later row). */
   private async typeEveryRow(target: VersionToWrite, masking: Masking): Promise<FeatureSpec[]> {
     const paths = maskedPaths(masking);
     const inference = new FeatureInference();
-    const client = (await poolOf(this.dataSource).connect()) as PoolClient;
+    const client = await poolOf(this.dataSource).connect();
     try {
       for await (const inputs of this.repository.inputs(client, target.spanId)) {
         for (const input of inputs) {
@@ -405,7 +471,14 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /** Writes the version with the plan's features; undefined when it stopped at a row they do not fit. */
-  private async writePass(project: ProjectEntity, target: VersionToWrite, temporary: string, masking: Masking, plan: WritePlan, options: WriteOptions): Promise<Manifest | undefined> {
+  private async writePass(
+    project: ProjectEntity,
+    target: VersionToWrite,
+    temporary: string,
+    masking: Masking,
+    plan: WritePlan,
+    options: WriteOptions,
+  ): Promise<Manifest | undefined> {
     const settings = target.settings;
     const features = plan.features;
     const shardRows = options.shardRows ?? DEFAULT_SHARD_ROWS;
@@ -417,20 +490,33 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
     await fs.mkdir(temporary, { recursive: true });
     for (const split of SPLITS) await fs.mkdir(path.join(temporary, `Split-${split}`));
     const written: Manifest['files'] = [];
-    const tally = { labels: {} as Record<string, number>, sources: {} as Record<string, number>, agreementSum: 0, agreementCount: 0, agreementMin: null as number | null };
+    const tally = {
+      labels: {} as Record<string, number>,
+      sources: {} as Record<string, number>,
+      agreementSum: 0,
+      agreementCount: 0,
+      agreementMin: null as number | null,
+    };
 
     // one open writer per format and split; a shard closes when it holds shardRows rows
     const open = new Map<string, { writer: FormatWriter; rows: number; shard: number }>();
     const closeWriter = async (entry: { writer: FormatWriter }) => {
       const file = await entry.writer.close();
-      written.push({ path: path.relative(temporary, file.path), format: entry.writer.format, split: entry.writer.split, rows: file.records, bytes: file.bytes, sha256: file.sha256 });
+      written.push({
+        path: path.relative(temporary, file.path),
+        format: entry.writer.format,
+        split: entry.writer.split,
+        rows: file.records,
+        bytes: file.bytes,
+        sha256: file.sha256,
+      });
     };
     const abortWriters = async () => {
       for (const entry of open.values()) await entry.writer.abort().catch(() => undefined);
       open.clear();
     };
 
-    const client = (await poolOf(this.dataSource).connect()) as PoolClient;
+    const client = await poolOf(this.dataSource).connect();
     let rowsRead = 0;
     let progressSavedAt = 0;
     try {
@@ -455,7 +541,11 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
             let entry = open.get(key);
             if (entry && entry.rows >= shardRows) {
               await closeWriter(entry);
-              entry = { writer: openFormatWriter(format, split, path.join(temporary, `Split-${split}`), entry.shard + 1, features, labels), rows: 0, shard: entry.shard + 1 };
+              entry = {
+                writer: openFormatWriter(format, split, path.join(temporary, `Split-${split}`), entry.shard + 1, features, labels),
+                rows: 0,
+                shard: entry.shard + 1,
+              };
               open.set(key, entry);
             }
             if (!entry) {
@@ -490,7 +580,8 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
       // a split with no rows still gets its (empty) file, so ExampleGen's patterns always match
       for (const format of settings.formats) {
         for (const split of SPLITS) {
-          if (!written.some((f) => f.format === format && f.split === split)) await closeWriter({ writer: openFormatWriter(format, split, path.join(temporary, `Split-${split}`), 0, features, labels) });
+          if (!written.some((f) => f.format === format && f.split === split))
+            await closeWriter({ writer: openFormatWriter(format, split, path.join(temporary, `Split-${split}`), 0, features, labels) });
         }
       }
       // each shard's final name: -of-<the split's shard count>
@@ -524,11 +615,20 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
         splits: counts,
         labels: Object.fromEntries(Object.entries(tally.labels).sort(([a], [b]) => a.localeCompare(b))),
         sources: Object.fromEntries(Object.entries(tally.sources).sort(([a], [b]) => a.localeCompare(b))),
-        agreement: { labelsWithAgreement: tally.agreementCount, mean: tally.agreementCount ? tally.agreementSum / tally.agreementCount : null, min: tally.agreementMin },
+        agreement: {
+          labelsWithAgreement: tally.agreementCount,
+          mean: tally.agreementCount ? tally.agreementSum / tally.agreementCount : null,
+          min: tally.agreementMin,
+        },
         labelTimeRange: { from: target.labelFrom?.toISOString() ?? null, to: target.labelTo?.toISOString() ?? null },
         features: manifestFeatures,
         ...(plan.inference && { inference: plan.inference }),
-        maskedFields: { policy: masking.policy, default: DEFAULT_MASKED_FIELD_POLICY, fields: [...masking.fields], ...(masking.policy === 'hash' && { hash: HASH_DESCRIPTION }) },
+        maskedFields: {
+          policy: masking.policy,
+          default: DEFAULT_MASKED_FIELD_POLICY,
+          fields: [...masking.fields],
+          ...(masking.policy === 'hash' && { hash: HASH_DESCRIPTION }),
+        },
         warnings: manifestFeatures.flatMap(warningsOf),
         statistics: statistics.result(),
         settings,
@@ -562,7 +662,9 @@ function warningsOf(feature: ManifestFeature): string[] {
   const warnings: string[] = [];
   const { notFitting, nullInList } = feature.leftOut;
   const a = { int: 'an int', float: 'a float', bytes: 'bytes' }[feature.type];
-  if (notFitting) warnings.push(`feature "${feature.name}": ${notFitting} value${notFitting === 1 ? '' : 's'} left out, not ${a} exactly (its ${feature.typeFrom} type)`);
-  if (nullInList) warnings.push(`feature "${feature.name}": ${nullInList} null${nullInList === 1 ? '' : 's'} inside a list left out (a tf.Example list holds none)`);
+  if (notFitting)
+    warnings.push(`feature "${feature.name}": ${notFitting} value${notFitting === 1 ? '' : 's'} left out, not ${a} exactly (its ${feature.typeFrom} type)`);
+  if (nullInList)
+    warnings.push(`feature "${feature.name}": ${nullInList} null${nullInList === 1 ? '' : 's'} inside a list left out (a tf.Example list holds none)`);
   return warnings;
 }

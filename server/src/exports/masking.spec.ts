@@ -18,11 +18,35 @@ describe('masked fields in exports', () => {
   });
 
   it.each<[Masking['policy'], unknown]>([
-    ['drop', [{ name: 'user', type: 'bytes' }, { name: 'n', type: 'int' }]],
-    ['hash', [{ name: 'email', type: 'bytes' }, { name: 'user', type: 'bytes' }, { name: 'n', type: 'int' }]],
-    ['keep', [{ name: 'email', type: 'int' }, { name: 'user', type: 'bytes' }, { name: 'n', type: 'int' }]],
+    [
+      'drop',
+      [
+        { name: 'user', type: 'bytes' },
+        { name: 'n', type: 'int' },
+      ],
+    ],
+    [
+      'hash',
+      [
+        { name: 'email', type: 'bytes' },
+        { name: 'user', type: 'bytes' },
+        { name: 'n', type: 'int' },
+      ],
+    ],
+    [
+      'keep',
+      [
+        { name: 'email', type: 'int' },
+        { name: 'user', type: 'bytes' },
+        { name: 'n', type: 'int' },
+      ],
+    ],
   ])('%s: declared features', (policy, features) => {
-    const declared = [{ name: 'email', type: 'int' }, { name: 'user', type: 'bytes' }, { name: 'n', type: 'int' }] as const;
+    const declared = [
+      { name: 'email', type: 'int' },
+      { name: 'user', type: 'bytes' },
+      { name: 'n', type: 'int' },
+    ] as const;
     expect(maskedFeatures(declared, masking(policy))).toEqual(features);
   });
 

@@ -11,7 +11,8 @@ export interface Masking {
 }
 
 /** What the manifest says of how the hashes were made. */
-export const HASH_DESCRIPTION = "HMAC-SHA256 with the project's own key, hex: of a string as it is, of anything else as its JSON text; a list element by element";
+export const HASH_DESCRIPTION =
+  "HMAC-SHA256 with the project's own key, hex: of a string as it is, of anything else as its JSON text; a list element by element";
 
 /** A masked value's hash (a list's, element by element, so a join on one element still works); null stays null. */
 export function hashValue(value: unknown, key: Buffer): unknown {

@@ -67,7 +67,8 @@ export interface FormatWriter {
   abort(): Promise<void>;
 }
 
-export const shardName = (format: string, shard: number, shards: number, suffix: string) => `data_${format}-${String(shard).padStart(5, '0')}-of-${String(shards).padStart(5, '0')}${suffix}`;
+export const shardName = (format: string, shard: number, shards: number, suffix: string) =>
+  `data_${format}-${String(shard).padStart(5, '0')}-of-${String(shards).padStart(5, '0')}${suffix}`;
 
 /** fsync of a file or a directory (a rename or a new entry is durable once its directory is synced). */
 export async function syncPath(target: string): Promise<void> {
@@ -90,7 +91,14 @@ export async function writeSynced(file: string, text: string): Promise<void> {
 }
 
 /** A shard of a split in one format, in `directory` (its count of shards written as 00000, renamed once known). */
-export function openFormatWriter(format: string, split: Split, directory: string, shard: number, features: readonly FeatureSpec[], labels: readonly string[]): FormatWriter {
+export function openFormatWriter(
+  format: string,
+  split: Split,
+  directory: string,
+  shard: number,
+  features: readonly FeatureSpec[],
+  labels: readonly string[],
+): FormatWriter {
   if (format === 'tfrecord') {
     const writer = new TfRecordWriter(path.join(directory, shardName('tfrecord', shard, 0, '.gz')));
     return {

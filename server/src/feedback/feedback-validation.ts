@@ -18,7 +18,12 @@ const MAX_FUTURE_MS = 24 * 3600 * 1000;
  * Checks one feedback event: its shape, text PostgreSQL cannot store (unless the body's raw text
  * showed there is none), an integer value JSON rounds, and that a value meant as a label is one of the project's.
  */
-export function validateFeedback(raw: unknown, project: Pick<ProjectEntity, 'labels' | 'feedbackRules'>, now = new Date(), textChecked = false): ItemVerdict<FeedbackRow> {
+export function validateFeedback(
+  raw: unknown,
+  project: Pick<ProjectEntity, 'labels' | 'feedbackRules'>,
+  now = new Date(),
+  textChecked = false,
+): ItemVerdict<FeedbackRow> {
   const parsed = FeedbackInput.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -31,18 +36,32 @@ export function validateFeedback(raw: unknown, project: Pick<ProjectEntity, 'lab
     if (text) return { ok: false, rejection: text };
   }
   if (typeof event.value === 'number' && Number.isInteger(event.value) && !Number.isSafeInteger(event.value)) {
-    return { ok: false, rejection: { code: 'feedback/unsafe_integer', field: 'value', message: `value: an integer beyond ±(2^53 − 1) (read as ${event.value}) cannot be kept exactly; send it as a string` } };
+    return {
+      ok: false,
+      rejection: {
+        code: 'feedback/unsafe_integer',
+        field: 'value',
+        message: `value: an integer beyond ±(2^53 − 1) (read as ${event.value}) cannot be kept exactly; send it as a string`,
+      },
+    };
   }
   const valueIsLabel = project.feedbackRules.rules.some((rule) => rule.eventType === event.type && rule.label === VALUE_LABEL);
   if (valueIsLabel && !project.labels.some((label) => label.name === event.value)) {
     return {
       ok: false,
-      rejection: { code: 'feedback/unknown_label', field: 'value', message: `value: a ${event.type} names one of the project's labels (${project.labels.map((l) => l.name).join(', ')})` },
+      rejection: {
+        code: 'feedback/unknown_label',
+        field: 'value',
+        message: `value: a ${event.type} names one of the project's labels (${project.labels.map((l) => l.name).join(', ')})`,
+      },
     };
   }
   const occurredAt = event.occurredAt ? new Date(event.occurredAt) : now;
   if (occurredAt.getTime() - now.getTime() > MAX_FUTURE_MS) {
-    return { ok: false, rejection: { code: 'feedback/timestamp_in_future', field: 'occurredAt', message: 'occurredAt: more than a day ahead of the server clock' } };
+    return {
+      ok: false,
+      rejection: { code: 'feedback/timestamp_in_future', field: 'occurredAt', message: 'occurredAt: more than a day ahead of the server clock' },
+    };
   }
   return { ok: true, row: { id: event.id, predictionId: event.predictionId, type: event.type, value: event.value ?? null, occurredAt } };
 }

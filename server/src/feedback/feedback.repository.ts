@@ -18,7 +18,14 @@ export class FeedbackRepository {
       `INSERT INTO feedback_events (project_id, id, prediction_id, type, value, occurred_at)
        SELECT $1, * FROM unnest($2::text[], $3::uuid[], $4::text[], $5::jsonb[], $6::timestamptz[])
        ON CONFLICT (project_id, id) DO NOTHING RETURNING id`,
-      [projectId, rows.map((r) => r.id), rows.map((r) => r.predictionId), rows.map((r) => r.type), rows.map((r) => (r.value === null ? null : JSON.stringify(r.value))), rows.map((r) => r.occurredAt.toISOString())],
+      [
+        projectId,
+        rows.map((r) => r.id),
+        rows.map((r) => r.predictionId),
+        rows.map((r) => r.type),
+        rows.map((r) => (r.value === null ? null : JSON.stringify(r.value))),
+        rows.map((r) => r.occurredAt.toISOString()),
+      ],
     );
     return new Set(inserted.map((r) => r.id));
   }
@@ -32,7 +39,10 @@ export class FeedbackRepository {
   }
 
   async markApplied(manager: EntityManager, projectId: string, predictionIds: string[]): Promise<void> {
-    await manager.query(`UPDATE feedback_events SET applied_at = now() WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) AND applied_at IS NULL`, [projectId, predictionIds]);
+    await manager.query(`UPDATE feedback_events SET applied_at = now() WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) AND applied_at IS NULL`, [
+      projectId,
+      predictionIds,
+    ]);
   }
 
   /** An event-made label settles a prediction: its absence window has nothing left to decide. */

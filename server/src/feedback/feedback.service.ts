@@ -53,14 +53,21 @@ export class FeedbackService implements OnModuleInit {
   /** One event or an array of them: all-or-nothing, or with `partial` the valid ones. */
   async ingest(project: ProjectEntity, body: unknown, partial: boolean): Promise<IngestReply> {
     const items = Array.isArray(body) ? body : [body];
-    if (items.length > MAX_BATCH) throw new DomainError('feedback/batch_too_large', `a batch holds at most ${MAX_BATCH} events`, 413, 'body', { limit: MAX_BATCH });
+    if (items.length > MAX_BATCH)
+      throw new DomainError('feedback/batch_too_large', `a batch holds at most ${MAX_BATCH} events`, 413, 'body', { limit: MAX_BATCH });
     const now = new Date();
     const textChecked = isTextClean(body);
     const { valid, rejected } = partition(items, (raw) => validateFeedback(raw, project, now, textChecked));
     if (rejected.length && !partial) {
       const [first] = rejected;
       if (!Array.isArray(body)) throw new DomainError(first.code, first.message, 400, first.field);
-      throw new DomainError('feedback/batch_rejected', `${rejected.length} of ${items.length} events are invalid, so none was stored; first: item ${first.index}: ${first.message}`, 400, `${first.index}.${first.field}`, { rejected });
+      throw new DomainError(
+        'feedback/batch_rejected',
+        `${rejected.length} of ${items.length} events are invalid, so none was stored; first: item ${first.index}: ${first.message}`,
+        400,
+        `${first.index}.${first.field}`,
+        { rejected },
+      );
     }
     const afterCommit: AfterCommit[] = [];
     const accepted = await this.dataSource.transaction(async (manager) => {
@@ -89,19 +96,18 @@ export class FeedbackService implements OnModuleInit {
     const labelNames = project.labels.map((l) => l.name);
     const decided: Array<{ facts: (typeof facts)[number]; decision: FeedbackDecision }> = [];
     for (const fact of facts) {
-      const decision = decideFromEvents(
-        fact.occurredAt,
-        byPrediction.get(fact.id) ?? [],
-        project.feedbackRules,
-        labelNames,
-      );
+      const decision = decideFromEvents(fact.occurredAt, byPrediction.get(fact.id) ?? [], project.feedbackRules, labelNames);
       if (decision) decided.push({ facts: fact, decision });
     }
     const afterCommit = await this.record(manager, project, decided);
     await this.repository.markApplied(manager, project.id, ids);
     // an event-made label settles the prediction: its absence window has nothing left to decide
     if (decided.length) {
-      await this.repository.closeWindows(manager, project.id, decided.map((d) => d.facts.id));
+      await this.repository.closeWindows(
+        manager,
+        project.id,
+        decided.map((d) => d.facts.id),
+      );
     }
     return afterCommit;
   }
@@ -112,20 +118,36 @@ export class FeedbackService implements OnModuleInit {
     decided: Array<{ facts: PredictionFacts; decision: FeedbackDecision }>,
   ): Promise<AfterCommit[]> {
     if (decided.length === 0) return [];
-    const labels: NewFeedbackLabel[] = decided.map(({ facts, decision }) => ({ predictionId: facts.id, value: decision.label, rule: decision.rule, feedbackEventId: decision.eventId }));
+    const labels: NewFeedbackLabel[] = decided.map(({ facts, decision }) => ({
+      predictionId: facts.id,
+      value: decision.label,
+      rule: decision.rule,
+      feedbackEventId: decision.eventId,
+    }));
     const becameCurrent = await this.labels.recordFeedbackLabels(manager, project, labels);
     const factsById = new Map(decided.map((d) => [d.facts.id, d.facts]));
     const contradicted = becameCurrent.filter((label) => label.contradictsPrediction);
     if (contradicted.length === 0) return [];
     const contradictions: Contradiction[] = contradicted.map((label) => {
       const facts = factsById.get(label.predictionId)!;
-      return { projectId: project.id, predictionId: label.predictionId, predictedLabel: facts.predictedLabel, confidence: facts.confidence, label: label.value, rule: label.rule };
+      return {
+        projectId: project.id,
+        predictionId: label.predictionId,
+        predictedLabel: facts.predictedLabel,
+        confidence: facts.confidence,
+        label: label.value,
+        rule: label.rule,
+      };
     });
     // the task is made with the label, so a crash cannot leave a contradiction unrouted
     const routed = await this.routing.routeContradictions(
       manager,
       project,
-      contradicted.map((label) => ({ predictionId: label.predictionId, uncertainty: factsById.get(label.predictionId)!.uncertainty, slice: factsById.get(label.predictionId)!.slice })),
+      contradicted.map((label) => ({
+        predictionId: label.predictionId,
+        uncertainty: factsById.get(label.predictionId)!.uncertainty,
+        slice: factsById.get(label.predictionId)!.slice,
+      })),
     );
     return [() => this.announce(contradictions), routed.announce];
   }
@@ -155,7 +177,11 @@ export class FeedbackService implements OnModuleInit {
     const afterCommit: AfterCommit[] = [];
     const closed = await this.dataSource.transaction(async (manager) => {
       const due = await this.repository.takeDueWindows(manager, now, JOB_CHUNK);
-      for (const [projectId, predictionIds] of groupBy(due, (d) => d.projectId, (d) => d.predictionId)) {
+      for (const [projectId, predictionIds] of groupBy(
+        due,
+        (d) => d.projectId,
+        (d) => d.predictionId,
+      )) {
         const project = await this.projects.findById(projectId);
         const decision = project && decideByAbsence(project.feedbackRules);
         if (!project || !decision) continue;
@@ -163,7 +189,13 @@ export class FeedbackService implements OnModuleInit {
         const facts = await this.predictions.lockFacts(manager, projectId, predictionIds);
         const current = await this.labels.currentFor(manager, projectId, predictionIds);
         const unlabeled = facts.filter((f) => !current.has(f.id));
-        afterCommit.push(...(await this.record(manager, project, unlabeled.map((facts) => ({ facts, decision })))));
+        afterCommit.push(
+          ...(await this.record(
+            manager,
+            project,
+            unlabeled.map((facts) => ({ facts, decision })),
+          )),
+        );
       }
       return due.length;
     });
@@ -175,7 +207,11 @@ export class FeedbackService implements OnModuleInit {
     const afterCommit: AfterCommit[] = [];
     const applied = await this.dataSource.transaction(async (manager) => {
       const waiting = await this.repository.joinableEvents(manager, JOB_CHUNK);
-      for (const [projectId, predictionIds] of groupBy(waiting, (w) => w.projectId, (w) => w.predictionId)) {
+      for (const [projectId, predictionIds] of groupBy(
+        waiting,
+        (w) => w.projectId,
+        (w) => w.predictionId,
+      )) {
         const project = await this.projects.findById(projectId);
         if (project) afterCommit.push(...(await this.apply(manager, project, predictionIds)));
       }

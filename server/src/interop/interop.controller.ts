@@ -22,7 +22,6 @@ import { KserveService, loggerEventOf } from './kserve.service';
 import { LabelStudioService } from './label-studio.service';
 import { SeldonService } from './seldon.service';
 
-
 /** A CloudEvent's attributes and data: binary mode (ce-* headers, the body is the data) or structured (one JSON document). */
 function cloudEventOf(request: FastifyRequest, body: unknown): { attributes: Record<string, unknown>; data: unknown } {
   const structured = request.headers['content-type']?.startsWith('application/cloudevents+json');
@@ -60,11 +59,17 @@ export class InteropController {
   @ApiBody({
     schema: {
       type: 'object',
-      description: 'V1 {"instances": […]} / {"predictions": […]}, V2 {"inputs": […]} / {"outputs": […]}, or a Seldon Core SeldonMessage {"data": {"names", "ndarray" | "tensor"}} / {"strData"} / {"jsonData"}',
+      description:
+        'V1 {"instances": […]} / {"predictions": […]}, V2 {"inputs": […]} / {"outputs": […]}, or a Seldon Core SeldonMessage {"data": {"names", "ndarray" | "tensor"}} / {"strData"} / {"jsonData"}',
     },
   })
   @ApiOkResponse({ schema: openApiSchema(KserveEventReply) })
-  async kserveEvent(@Body() body: unknown, @CurrentProject() project: ProjectEntity, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): Promise<KserveEventReply> {
+  async kserveEvent(
+    @Body() body: unknown,
+    @CurrentProject() project: ProjectEntity,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<KserveEventReply> {
     const event = cloudEventOf(request, body);
     const result = await this.kserve.receive(project, loggerEventOf(event.attributes), event.data);
     reply.status(result.state === 'pending' ? 202 : result.state === 'paired' && result.accepted ? 201 : 200);
@@ -83,7 +88,11 @@ export class InteropController {
   @Post('integrations/seldon/feedback')
   @ProjectRoute({ apiKeyScopes: ['ingest'] })
   @ApiOkResponse({ schema: openApiSchema(SeldonFeedbackReply) })
-  async seldonFeedback(@ValidBody(SeldonFeedback) body: SeldonFeedback, @CurrentProject() project: ProjectEntity, @Res({ passthrough: true }) reply: FastifyReply): Promise<SeldonFeedbackReply> {
+  async seldonFeedback(
+    @ValidBody(SeldonFeedback) body: SeldonFeedback,
+    @CurrentProject() project: ProjectEntity,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SeldonFeedbackReply> {
     const result = await this.seldon.receive(project, body);
     reply.status(result.accepted ? 201 : 200);
     return result;
@@ -93,7 +102,11 @@ export class InteropController {
   @Post('integrations/seldon/api/v1.0/feedback')
   @ProjectRoute({ apiKeyScopes: ['ingest'] })
   @ApiOkResponse({ schema: openApiSchema(SeldonFeedbackReply) })
-  seldonFeedbackAtSeldonPath(@ValidBody(SeldonFeedback) body: SeldonFeedback, @CurrentProject() project: ProjectEntity, @Res({ passthrough: true }) reply: FastifyReply): Promise<SeldonFeedbackReply> {
+  seldonFeedbackAtSeldonPath(
+    @ValidBody(SeldonFeedback) body: SeldonFeedback,
+    @CurrentProject() project: ProjectEntity,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SeldonFeedbackReply> {
     return this.seldonFeedback(body, project, reply);
   }
 
@@ -104,7 +117,12 @@ export class InteropController {
   @ProjectRoute()
   @ApiBody({ schema: { type: 'array', items: openApiSchema(LabelStudioTask) } })
   @ApiOkResponse({ schema: openApiSchema(LabelStudioImportReply) })
-  importLabelStudio(@Body() body: unknown, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal, @Req() request: FastifyRequest): Promise<LabelStudioImportReply> {
+  importLabelStudio(
+    @Body() body: unknown,
+    @CurrentProject() project: ProjectEntity,
+    @CurrentUser() user: UserPrincipal,
+    @Req() request: FastifyRequest,
+  ): Promise<LabelStudioImportReply> {
     return this.labelStudio.import(project, body, { userId: user.userId, requestId: String(request.id) });
   }
 

@@ -2,15 +2,33 @@ import { DomainError } from '../common/errors';
 
 export const InteropErrors = {
   missingAttribute: (attribute: string) =>
-    new DomainError('interop/missing_attribute', `ce-${attribute}: a CloudEvent in binary mode carries this header (or send it structured, as application/cloudevents+json)`, 400, `ce-${attribute}`),
+    new DomainError(
+      'interop/missing_attribute',
+      `ce-${attribute}: a CloudEvent in binary mode carries this header (or send it structured, as application/cloudevents+json)`,
+      400,
+      `ce-${attribute}`,
+    ),
   invalidAttribute: (attribute: string, message: string) => new DomainError('interop/invalid_attribute', `ce-${attribute}: ${message}`, 400, `ce-${attribute}`),
   invalidPayload: (field: string, message: string) => new DomainError('interop/invalid_payload', `${field}: ${message}`, 400, field),
   shapeMismatch: (field: string, message: string) => new DomainError('interop/shape_mismatch', `${field}: ${message}`, 400, field),
   unknownClass: (field: string, value: unknown, classes: string[]) =>
-    new DomainError('interop/unknown_class', `${field}: ${JSON.stringify(value)?.slice(0, 80)} is not a class of this project (${classes.join(', ')})`, 400, field),
-  missingPuid: () => new DomainError('interop/missing_puid', "response.meta.puid: the feedback names the prediction it is about by the response's puid", 400, 'response.meta.puid'),
-  tooManyTasks: (limit: number) => new DomainError('interop/too_many_tasks', `body: an import holds at most ${limit} tasks; split the file`, 413, 'body', { limit }),
-  duplicateTask: (field: string, first: number) => new DomainError('interop/duplicate_task', `${field}: the same task as item ${first} (one prediction each); remove one of them`, 400, field),
+    new DomainError(
+      'interop/unknown_class',
+      `${field}: ${JSON.stringify(value)?.slice(0, 80)} is not a class of this project (${classes.join(', ')})`,
+      400,
+      field,
+    ),
+  missingPuid: () =>
+    new DomainError(
+      'interop/missing_puid',
+      "response.meta.puid: the feedback names the prediction it is about by the response's puid",
+      400,
+      'response.meta.puid',
+    ),
+  tooManyTasks: (limit: number) =>
+    new DomainError('interop/too_many_tasks', `body: an import holds at most ${limit} tasks; split the file`, 413, 'body', { limit }),
+  duplicateTask: (field: string, first: number) =>
+    new DomainError('interop/duplicate_task', `${field}: the same task as item ${first} (one prediction each); remove one of them`, 400, field),
   /** A Label Studio result Backflow cannot keep as one choice: refused, never truncated or dropped. */
   unsupportedResult: (field: string, where: string, what: string, details: Record<string, unknown>) =>
     new DomainError(
@@ -21,5 +39,10 @@ export const InteropErrors = {
       details,
     ),
   featureCollision: (field: string, name: string) =>
-    new DomainError('interop/feature_collision', `${field}: two fields name the feature "${name}" (a key with dots beside a nested object); rename one of them`, 400, field),
+    new DomainError(
+      'interop/feature_collision',
+      `${field}: two fields name the feature "${name}" (a key with dots beside a nested object); rename one of them`,
+      400,
+      field,
+    ),
 };

@@ -18,7 +18,6 @@ type Instances = Array<Record<string, unknown>>;
 /** What a response says of each instance: a probability vector, or one class (an index or a name). */
 type Outcome = { probabilities: number[] } | { class: unknown };
 
-
 /** A nested array read row-major, as V2 allows `data` to be sent flat or nested. */
 function flatten(value: unknown[], depth = 0): unknown[] {
   if (depth > 16) throw InteropErrors.invalidPayload('data', 'nested more than 16 levels');
@@ -36,20 +35,25 @@ interface Tensor {
 function tensorOf(raw: unknown, field: string): Tensor {
   if (!isObject(raw)) throw InteropErrors.invalidPayload(field, 'a tensor is an object {name, shape, datatype, data}');
   const { name, shape, data } = raw;
-  if (typeof name !== 'string' || name.length === 0 || name.length > 128) throw InteropErrors.invalidPayload(`${field}.name`, 'a tensor name of 1 to 128 characters');
-  if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw InteropErrors.invalidPayload(`${field}.shape`, 'a list of at most 8 non-negative integers');
+  if (typeof name !== 'string' || name.length === 0 || name.length > 128)
+    throw InteropErrors.invalidPayload(`${field}.name`, 'a tensor name of 1 to 128 characters');
+  if (!Array.isArray(shape) || shape.length > 8 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+    throw InteropErrors.invalidPayload(`${field}.shape`, 'a list of at most 8 non-negative integers');
   if (!Array.isArray(data)) throw InteropErrors.invalidPayload(`${field}.data`, 'a list');
   const flat = flatten(data);
   const rows = shape.length ? (shape[0] as number) : 1;
   const width = (shape as number[]).slice(1).reduce((a, b) => a * b, 1);
   // rows of no values would let a few bytes of shape stand for millions of instances
   if (width === 0 && rows > 0) throw InteropErrors.shapeMismatch(`${field}.shape`, 'each row holds at least one value');
-  if (rows * width !== flat.length) throw InteropErrors.shapeMismatch(`${field}.data`, `shape ${JSON.stringify(shape)} holds ${rows * width} values, data has ${flat.length}`);
+  if (rows * width !== flat.length)
+    throw InteropErrors.shapeMismatch(`${field}.data`, `shape ${JSON.stringify(shape)} holds ${rows * width} values, data has ${flat.length}`);
   return { name, rows, width, data: flat };
 }
 
-const REQUEST_SHAPES = 'a V1 {"instances": [...]}, V2 {"inputs": [...]} or Seldon {"data": {"names", "ndarray" | "tensor"}} / {"strData": ...} / {"jsonData": ...} JSON object';
-const RESPONSE_SHAPES = 'a V1 {"predictions": [...]}, V2 {"outputs": [...]} or Seldon {"data": {"names", "ndarray" | "tensor"}} / {"strData": ...} / {"jsonData": ...} JSON object';
+const REQUEST_SHAPES =
+  'a V1 {"instances": [...]}, V2 {"inputs": [...]} or Seldon {"data": {"names", "ndarray" | "tensor"}} / {"strData": ...} / {"jsonData": ...} JSON object';
+const RESPONSE_SHAPES =
+  'a V1 {"predictions": [...]}, V2 {"outputs": [...]} or Seldon {"data": {"names", "ndarray" | "tensor"}} / {"strData": ...} / {"jsonData": ...} JSON object';
 
 const within = (at: string, field: string) => (at ? `${at}.${field}` : field);
 
@@ -88,11 +92,13 @@ function seldonRowsOf(body: Record<string, unknown>): SeldonRows | undefined {
     const width = shape.slice(1).reduce((a, b) => a * b, 1);
     // rows of no values would let a few bytes of shape stand for millions of instances
     if (width === 0 && rows > 0) throw InteropErrors.shapeMismatch('data.tensor.shape', 'each row holds at least one value');
-    if (rows * width !== values.length) throw InteropErrors.shapeMismatch('data.tensor.values', `shape ${JSON.stringify(shape)} holds ${rows * width} values, values has ${values.length}`);
+    if (rows * width !== values.length)
+      throw InteropErrors.shapeMismatch('data.tensor.values', `shape ${JSON.stringify(shape)} holds ${rows * width} values, values has ${values.length}`);
     const cut = shape.length < 2 ? values : Array.from({ length: rows }, (_, i) => values.slice(i * width, (i + 1) * width));
     return { rows: cut, names: named, at: 'data.tensor.values' };
   }
-  if (isObject(body.data) && Object.hasOwn(body.data, 'tftensor')) throw InteropErrors.invalidPayload('data.tftensor', 'a TensorFlow TensorProto is not read: log data.ndarray or data.tensor');
+  if (isObject(body.data) && Object.hasOwn(body.data, 'tftensor'))
+    throw InteropErrors.invalidPayload('data.tftensor', 'a TensorFlow TensorProto is not read: log data.ndarray or data.tensor');
   throw InteropErrors.invalidPayload('data', 'Seldon data holds an ndarray or a tensor');
 }
 
@@ -163,7 +169,10 @@ function seldonInstances(body: Record<string, unknown>, settings: Settings): Ins
   if (isObject(json)) return readInstances(json, settings, 'jsonData') ?? [renamedFeatures(flattenFeatures(json, 'jsonData'), settings)];
   if (Array.isArray(json)) return listedInstances(json, settings, 'jsonData');
   if (typeof json === 'string' || typeof json === 'number' || typeof json === 'boolean') return listedInstances([json], settings, 'jsonData');
-  throw InteropErrors.invalidPayload('jsonData', 'a request\'s jsonData is read as {"instances": [...]}, {"inputs": [...]}, a list of instances, an object of features or one value; not null');
+  throw InteropErrors.invalidPayload(
+    'jsonData',
+    'a request\'s jsonData is read as {"instances": [...]}, {"inputs": [...]}, a list of instances, an object of features or one value; not null',
+  );
 }
 
 /** The instances of a V1 (`{"instances": [...]}`), V2 (`{"inputs": [...]}`) or Seldon (SeldonMessage) request, with the project's feature names. */
@@ -192,7 +201,7 @@ function outcomeOf(prediction: unknown, classes: string[], field: string): Outco
     }
     return { probabilities: prediction };
   }
-  if (isObject(prediction)) return { probabilities: classes.map((c) => (typeof prediction[c] === 'number' ? (prediction[c] as number) : 0)) };
+  if (isObject(prediction)) return { probabilities: classes.map((c) => (typeof prediction[c] === 'number' ? prediction[c] : 0)) };
   return { class: prediction };
 }
 
@@ -204,17 +213,29 @@ function readOutcomes(body: Record<string, unknown>, classes: string[], outputNa
   }
   if (Array.isArray(body.outputs)) {
     const tensors = body.outputs.map((output, k) => tensorOf(output, within(at, `outputs.${k}`)));
-    const index = outputName ? tensors.findIndex((t) => t.name === outputName) : Math.max(0, tensors.findIndex((t) => t.width === classes.length));
+    const index = outputName
+      ? tensors.findIndex((t) => t.name === outputName)
+      : Math.max(
+          0,
+          tensors.findIndex((t) => t.width === classes.length),
+        );
     const tensor = tensors[index];
-    if (!tensor) throw InteropErrors.invalidPayload(within(at, 'outputs'), outputName ? `no output named "${outputName}" (the project's integrations.kserve.output)` : 'at least one output');
+    if (!tensor)
+      throw InteropErrors.invalidPayload(
+        within(at, 'outputs'),
+        outputName ? `no output named "${outputName}" (the project's integrations.kserve.output)` : 'at least one output',
+      );
     if (tensor.width !== 1 && tensor.width !== classes.length) {
-      throw InteropErrors.shapeMismatch(within(at, `outputs.${index}.shape`), `one class or a probability for each of the ${classes.length} classes per row, not ${tensor.width} values`);
+      throw InteropErrors.shapeMismatch(
+        within(at, `outputs.${index}.shape`),
+        `one class or a probability for each of the ${classes.length} classes per row, not ${tensor.width} values`,
+      );
     }
     const outcomes = Array.from({ length: tensor.rows }, (_, i): Outcome => {
       const row = tensor.data.slice(i * tensor.width, (i + 1) * tensor.width);
       if (tensor.width === 1 && classes.length !== 1) return { class: row[0] };
       if (!row.every((p) => typeof p === 'number')) throw InteropErrors.invalidPayload(within(at, `outputs.${index}.data`), 'probabilities are numbers');
-      return { probabilities: row as number[] };
+      return { probabilities: row };
     });
     return { outcomes, at: within(at, `outputs.${index}.data`), modelName: text(body.model_name), modelVersion: text(body.model_version) };
   }
@@ -233,7 +254,9 @@ function seldonOutcomes(body: Record<string, unknown>, classes: string[], output
     const { rows, names, at } = seldon;
     const byName = names && names.length === classes.length && classes.every((c) => names.includes(c)) ? classes.map((c) => names.indexOf(c)) : undefined;
     return {
-      outcomes: rows.map((row, i) => outcomeOf(byName && Array.isArray(row) && row.length === classes.length ? byName.map((k) => row[k]) : row, classes, `${at}.${i}`)),
+      outcomes: rows.map((row, i) =>
+        outcomeOf(byName && Array.isArray(row) && row.length === classes.length ? byName.map((k) => row[k]) : row, classes, `${at}.${i}`),
+      ),
       at,
     };
   }
@@ -246,11 +269,19 @@ function seldonOutcomes(body: Record<string, unknown>, classes: string[], output
     const read = readOutcomes(json, classes, outputName, 'jsonData');
     if (read) return read;
     const entries = Object.entries(json);
-    if (entries.length && entries.every(([key, value]) => classes.includes(key) && typeof value === 'number')) return { outcomes: [outcomeOf(json, classes, 'jsonData')], at: 'jsonData' };
+    if (entries.length && entries.every(([key, value]) => classes.includes(key) && typeof value === 'number'))
+      return { outcomes: [outcomeOf(json, classes, 'jsonData')], at: 'jsonData' };
   }
   if (Array.isArray(json)) return { outcomes: json.map((prediction, i) => outcomeOf(prediction, classes, `jsonData.${i}`)), at: 'jsonData' };
   if (typeof json === 'string' || typeof json === 'number') return { outcomes: [{ class: json }], at: 'jsonData' };
-  const held = isObject(json) ? `an object of ${Object.keys(json).slice(0, 5).map((k) => JSON.stringify(k)).join(', ') || 'no keys'}` : JSON.stringify(json) ?? 'nothing';
+  const held = isObject(json)
+    ? `an object of ${
+        Object.keys(json)
+          .slice(0, 5)
+          .map((k) => JSON.stringify(k))
+          .join(', ') || 'no keys'
+      }`
+    : (JSON.stringify(json) ?? 'nothing');
   throw InteropErrors.invalidPayload(
     'jsonData',
     `a response's jsonData is read as {"predictions": [...]}, {"outputs": [...]}, a list of predictions, {class: probability} over ${classes.join(', ')}, or one class; it holds ${held.slice(0, 200)}`,
@@ -298,7 +329,10 @@ export function predictionsOfPair(request: LoggedHalf, response: LoggedHalf, set
   const instances = instancesOf(request.body, settings);
   const { outcomes, at, modelName, modelVersion } = outcomesOf(response.body, classes, settings.output);
   if (outcomes.length !== instances.length) {
-    throw InteropErrors.shapeMismatch('response', `${outcomes.length} predictions for ${instances.length} instances of request ${pairIdOf(request.attributes)}`);
+    throw InteropErrors.shapeMismatch(
+      'response',
+      `${outcomes.length} predictions for ${instances.length} instances of request ${pairIdOf(request.attributes)}`,
+    );
   }
   const attributes = { ...response.attributes, ...request.attributes };
   const model = {

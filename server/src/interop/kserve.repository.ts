@@ -35,16 +35,26 @@ export class KserveRepository {
 
   /** Drops the row a first half just made, when that half turns out to be a late duplicate of a pair already pruned. */
   async forget(manager: EntityManager, projectId: string, eventId: string): Promise<void> {
-    await manager.query(`DELETE FROM kserve_events WHERE project_id = $1 AND event_id = $2 AND paired_at IS NULL AND request IS NULL AND response IS NULL`, [projectId, eventId]);
+    await manager.query(`DELETE FROM kserve_events WHERE project_id = $1 AND event_id = $2 AND paired_at IS NULL AND request IS NULL AND response IS NULL`, [
+      projectId,
+      eventId,
+    ]);
   }
 
   async keepHalf(manager: EntityManager, projectId: string, eventId: string, half: Half, logged: LoggedHalf): Promise<void> {
-    await manager.query(`UPDATE kserve_events SET ${half === 'request' ? 'request' : 'response'} = $3 WHERE project_id = $1 AND event_id = $2`, [projectId, eventId, JSON.stringify(logged)]);
+    await manager.query(`UPDATE kserve_events SET ${half === 'request' ? 'request' : 'response'} = $3 WHERE project_id = $1 AND event_id = $2`, [
+      projectId,
+      eventId,
+      JSON.stringify(logged),
+    ]);
   }
 
   /** Both halves are in and their predictions stored: the bodies are dropped, the id is kept to recognise duplicates. */
   async markPaired(manager: EntityManager, projectId: string, eventId: string, predictions: number): Promise<void> {
-    await manager.query(`UPDATE kserve_events SET request = NULL, response = NULL, paired_at = now(), predictions = $3 WHERE project_id = $1 AND event_id = $2`, [projectId, eventId, predictions]);
+    await manager.query(
+      `UPDATE kserve_events SET request = NULL, response = NULL, paired_at = now(), predictions = $3 WHERE project_id = $1 AND event_id = $2`,
+      [projectId, eventId, predictions],
+    );
   }
 
   /** Removes up to a chunk of halves whose window closed unpaired, counting them per project; returns how many. */
@@ -89,8 +99,20 @@ export class KserveRepository {
     );
   }
 
-  async status(manager: EntityManager, projectId: string): Promise<{ counters: Record<string, number>; pendingRequests: number; pendingResponses: number; oldest: Date | null; paired: number; predictions: number }> {
-    const counters: Array<{ counter: string; value: string }> = await manager.query(`SELECT counter, value FROM integration_counters WHERE project_id = $1`, [projectId]);
+  async status(
+    manager: EntityManager,
+    projectId: string,
+  ): Promise<{
+    counters: Record<string, number>;
+    pendingRequests: number;
+    pendingResponses: number;
+    oldest: Date | null;
+    paired: number;
+    predictions: number;
+  }> {
+    const counters: Array<{ counter: string; value: string }> = await manager.query(`SELECT counter, value FROM integration_counters WHERE project_id = $1`, [
+      projectId,
+    ]);
     // two reads, each on its own partial index: the halves still waiting, and the pairs of the last day
     const [pending]: Array<{ requests: number; responses: number; oldest: Date | null }> = await manager.query(
       `SELECT count(*) FILTER (WHERE request IS NOT NULL)::int AS requests, count(*) FILTER (WHERE response IS NOT NULL)::int AS responses, min(received_at) AS oldest

@@ -35,14 +35,20 @@ export type ExportedPrediction = Omit<PredictionRow, 'metadata'> & {
   annotations: Array<{ id: string; email: string; label: string; timeSpentMs: number | null; createdAt: string }>;
 };
 
-const choices = (label: string, extra: Record<string, unknown> = {}) => [{ id: label.slice(0, 10), from_name: FROM_NAME, to_name: TO_NAME, type: 'choices', value: { choices: [label] }, ...extra }];
+const choices = (label: string, extra: Record<string, unknown> = {}) => [
+  { id: label.slice(0, 10), from_name: FROM_NAME, to_name: TO_NAME, type: 'choices', value: { choices: [label] }, ...extra },
+];
 
 /**
  * One Backflow prediction as a Label Studio task: its features as `data` (less the masked
  * ones, unless asked), the model's choice as a prediction, each human answer as an annotation
  * by its rater, and the final label with the full scores under `meta.backflow`.
  */
-export function toLabelStudioTask(sequence: number, p: ExportedPrediction, options: { masked: string[]; raterNumber: (email: string) => number }): Record<string, unknown> {
+export function toLabelStudioTask(
+  sequence: number,
+  p: ExportedPrediction,
+  options: { masked: string[]; raterNumber: (email: string) => number },
+): Record<string, unknown> {
   const data = options.masked.length ? Object.fromEntries(Object.entries(p.input).filter(([name]) => !options.masked.includes(name))) : p.input;
   const meta: BackflowMeta = {
     predictionId: p.id,
@@ -95,13 +101,20 @@ function choiceOf(results: Results, field: string, where: string): { value: stri
     const at = `${field}.${j}`;
     const named = result.from_name ? ` (from_name "${result.from_name}")` : '';
     const details = { result: j, type: result.type, ...(result.from_name ? { fromName: result.from_name } : {}) };
-    if (result.type !== 'choices') throw InteropErrors.unsupportedResult(`${at}.type`, `${where}, result ${j}`, `a ${result.type} result${named} cannot be stored`, details);
+    if (result.type !== 'choices')
+      throw InteropErrors.unsupportedResult(`${at}.type`, `${where}, result ${j}`, `a ${result.type} result${named} cannot be stored`, details);
     const choices = result.value?.choices ?? [];
     if (choices.length > 1) {
-      throw InteropErrors.unsupportedResult(`${at}.value.choices`, `${where}, result ${j}`, `${choices.length} choices ${JSON.stringify(choices).slice(0, 200)}${named} (a multi-choice answer) cannot be stored as one`, { ...details, choices: choices.length });
+      throw InteropErrors.unsupportedResult(
+        `${at}.value.choices`,
+        `${where}, result ${j}`,
+        `${choices.length} choices ${JSON.stringify(choices).slice(0, 200)}${named} (a multi-choice answer) cannot be stored as one`,
+        { ...details, choices: choices.length },
+      );
     }
     if (choices.length === 0) return;
-    if (chosen !== undefined) throw InteropErrors.unsupportedResult(`${at}`, `${where}, result ${j}`, `a second choices result${named}: one question per task`, details);
+    if (chosen !== undefined)
+      throw InteropErrors.unsupportedResult(`${at}`, `${where}, result ${j}`, `a second choices result${named}: one question per task`, details);
     chosen = { value: choices[0], at: `${at}.value.choices.0`, score: result.score };
   });
   return chosen;
@@ -121,12 +134,15 @@ function emailOf(completedBy: unknown, source: string): string {
  * project: their address, made into an address of nobody (an import never grants access).
  */
 export function standInEmail(email: string): string {
-  return `${email.replace('@', '.at.').replace(/[^a-z0-9.+-]/gi, '').slice(0, 120)}@stand-in.imported.invalid`;
+  return `${email
+    .replace('@', '.at.')
+    .replace(/[^a-z0-9.+-]/gi, '')
+    .slice(0, 120)}@stand-in.imported.invalid`;
 }
 
 function metaOf(task: LabelStudioTask): BackflowMeta {
   const backflow = task.meta?.backflow;
-  return isObject(backflow) ? (backflow as BackflowMeta) : {};
+  return isObject(backflow) ? backflow : {};
 }
 
 /**
@@ -139,7 +155,10 @@ export function fromLabelStudioTask(task: LabelStudioTask, index: number, labels
   const at = `${index}`;
   const meta = metaOf(task);
   const taskKey = task.id !== undefined ? String(task.id) : createHash('sha256').update(JSON.stringify(task.data)).digest('hex');
-  const predictionId = typeof meta.predictionId === 'string' && UUID_PATTERN.test(meta.predictionId) ? meta.predictionId.toLowerCase() : uuidV5(`label-studio:${source}:${taskKey}`);
+  const predictionId =
+    typeof meta.predictionId === 'string' && UUID_PATTERN.test(meta.predictionId)
+      ? meta.predictionId.toLowerCase()
+      : uuidV5(`label-studio:${source}:${taskKey}`);
 
   const taskName = `task ${index}${task.id !== undefined ? ` (Label Studio id ${task.id})` : ''}`;
   const modelPrediction = task.predictions[0];
@@ -147,7 +166,7 @@ export function fromLabelStudioTask(task: LabelStudioTask, index: number, labels
   const predicted = modelChoice?.value;
   if (modelChoice && !labels.includes(modelChoice.value)) throw InteropErrors.unknownClass(modelChoice.at, modelChoice.value, labels);
   let scores: Record<string, number>;
-  if (isObject(meta.scores)) scores = meta.scores as Record<string, number>;
+  if (isObject(meta.scores)) scores = meta.scores;
   else if (predicted !== undefined) {
     // Label Studio keeps the chosen class and its score: the rest of the mass is shared by the other classes
     const raw = modelChoice?.score ?? modelPrediction.score ?? 1;

@@ -10,7 +10,13 @@ export interface ExportCursor {
 /** The read behind the Label Studio export: predictions with their answers and final label, a page at a time. */
 @Injectable()
 export class LabelStudioRepository {
-  async page(manager: EntityManager, projectId: string, after: ExportCursor | null, limit: number, labeledOnly: boolean): Promise<{ rows: ExportedPrediction[]; next: ExportCursor | null }> {
+  async page(
+    manager: EntityManager,
+    projectId: string,
+    after: ExportCursor | null,
+    limit: number,
+    labeledOnly: boolean,
+  ): Promise<{ rows: ExportedPrediction[]; next: ExportCursor | null }> {
     const rows: Array<{
       id: string;
       model_name: string;

@@ -63,7 +63,11 @@ export class LabelStudioService {
     });
     const afterCommit: Array<() => void> = [];
     const reply = await this.dataSource.transaction(async (manager): Promise<LabelStudioImportReply> => {
-      const ingested = await this.predictions.ingestWithin(manager, project, plans.map((p) => p.prediction));
+      const ingested = await this.predictions.ingestWithin(
+        manager,
+        project,
+        plans.map((p) => p.prediction),
+      );
       afterCommit.push(...ingested.afterCommit);
       const emails = [...new Set(plans.flatMap((p) => p.answers.map((a) => a.email)))];
       const raters = await this.users.importedRaters(manager, project.id, emails, standInEmail);
@@ -82,7 +86,11 @@ export class LabelStudioService {
       // labels Backflow's own feedback rules made (a round trip) stay feedback labels; one that
       // would only go to the history of a label people decided is not written (nor again on a re-import)
       const feedback = plans.filter((p) => p.label?.source === 'feedback');
-      const current = await this.labels.currentFor(manager, project.id, feedback.map((p) => p.predictionId));
+      const current = await this.labels.currentFor(
+        manager,
+        project.id,
+        feedback.map((p) => p.predictionId),
+      );
       const recorded = await this.labels.recordFeedbackLabels(
         manager,
         project,
@@ -104,7 +112,18 @@ export class LabelStudioService {
           annotations: skipped.slice(0, MAX_LISTED_SKIPPED).map((s) => s.at),
         },
       };
-      await this.audit.record({ actorUserId: actor.userId, action: 'project.label_studio_imported', targetType: 'project', targetId: project.id, projectId: project.id, details: reply, requestId: actor.requestId }, manager);
+      await this.audit.record(
+        {
+          actorUserId: actor.userId,
+          action: 'project.label_studio_imported',
+          targetType: 'project',
+          targetId: project.id,
+          projectId: project.id,
+          details: reply,
+          requestId: actor.requestId,
+        },
+        manager,
+      );
       return reply;
     });
     for (const announce of afterCommit) announce();

@@ -22,7 +22,12 @@ describe('truthLabelsOf', () => {
     ['a tensor whose shape and values disagree', { data: { tensor: { shape: [2, 2], values: [1] } } }, 'interop/shape_mismatch', 'truth.data.tensor.values'],
     ['no payload', { meta: {} }, 'interop/invalid_payload', 'truth'],
     ['no rows', { data: { ndarray: [] } }, 'interop/invalid_payload', 'truth.data.ndarray'],
-    ['a tensor shaped for more rows than a message speaks for', { data: { tensor: { shape: [1e15, 0], values: [] } } }, 'interop/invalid_payload', 'truth.data.tensor.shape'],
+    [
+      'a tensor shaped for more rows than a message speaks for',
+      { data: { tensor: { shape: [1e15, 0], values: [] } } },
+      'interop/invalid_payload',
+      'truth.data.tensor.shape',
+    ],
     ['a tensor whose rows hold no values', { data: { tensor: { shape: [3, 0], values: [] } } }, 'interop/shape_mismatch', 'truth.data.tensor.shape'],
   ])('refuses %s', (_name, truth, code, field) => {
     expect(() => truthLabelsOf(truth, classes)).toThrow(expect.objectContaining({ code, field }));

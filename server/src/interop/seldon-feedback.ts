@@ -2,7 +2,6 @@ import type { SeldonMessage } from '@backflow/contracts';
 import { InteropErrors } from './interop.errors';
 import { isObject } from './json-object';
 
-
 // the rows one feedback message may speak for
 const MAX_ROWS = 1_000;
 
@@ -17,8 +16,13 @@ function rowsOf(message: SeldonMessage, field: string): { rows: unknown[]; names
     // checked before the rows are made: a shape alone could ask for billions of them
     if (rows > MAX_ROWS) throw InteropErrors.invalidPayload(`${field}.data.tensor.shape`, `at most ${MAX_ROWS.toLocaleString('en')} rows`);
     if (width === 0 && rows > 0) throw InteropErrors.shapeMismatch(`${field}.data.tensor.shape`, 'each row holds at least one value');
-    if (rows * width !== values.length) throw InteropErrors.shapeMismatch(`${field}.data.tensor.values`, `shape ${JSON.stringify(shape)} holds ${rows * width} values, not ${values.length}`);
-    return { rows: Array.from({ length: rows }, (_, i) => (width === 1 && shape.length < 2 ? values[i] : values.slice(i * width, (i + 1) * width))), names: data.names, at: `${field}.data.tensor` };
+    if (rows * width !== values.length)
+      throw InteropErrors.shapeMismatch(`${field}.data.tensor.values`, `shape ${JSON.stringify(shape)} holds ${rows * width} values, not ${values.length}`);
+    return {
+      rows: Array.from({ length: rows }, (_, i) => (width === 1 && shape.length < 2 ? values[i] : values.slice(i * width, (i + 1) * width))),
+      names: data.names,
+      at: `${field}.data.tensor`,
+    };
   }
   if (typeof message.strData === 'string') return { rows: [message.strData], at: `${field}.strData` };
   if (Array.isArray(message.jsonData)) return { rows: message.jsonData, at: `${field}.jsonData` };

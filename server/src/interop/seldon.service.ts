@@ -35,7 +35,9 @@ export class SeldonService {
     const predictionIds = await this.predictionIdsOf(project, puid, rows);
     const events: FeedbackInput[] = predictionIds.flatMap((predictionId, i) => [
       ...(truths ? [{ id: uuidV5(`seldon:${puid}:${i}:truth:${truths[i]}`), predictionId, type: TRUTH_EVENT_TYPE, value: truths[i] }] : []),
-      ...(message.reward !== undefined ? [{ id: uuidV5(`seldon:${puid}:${i}:reward:${message.reward}`), predictionId, type: REWARD_EVENT_TYPE, value: message.reward }] : []),
+      ...(message.reward !== undefined
+        ? [{ id: uuidV5(`seldon:${puid}:${i}:reward:${message.reward}`), predictionId, type: REWARD_EVENT_TYPE, value: message.reward }]
+        : []),
     ]);
     const reply = await this.feedback.ingest(project, events, false);
     return { puid, predictionIds, accepted: reply.accepted, duplicates: reply.duplicates };

@@ -84,7 +84,12 @@ export class LabelingController {
   @Post('tasks/:id/skip')
   @HttpCode(200)
   @ProjectRoute({ members: [...LABELERS.members] })
-  skip(@ValidParam('id', z.uuid()) taskId: string, @ValidBody(SkipRequest) body: SkipRequest, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal) {
+  skip(
+    @ValidParam('id', z.uuid()) taskId: string,
+    @ValidBody(SkipRequest) body: SkipRequest,
+    @CurrentProject() project: ProjectEntity,
+    @CurrentUser() user: UserPrincipal,
+  ) {
     return this.labeling.skip(project, user.userId, taskId, body);
   }
 
@@ -117,7 +122,12 @@ export class LabelingController {
   @Post('tasks/:id/review')
   @HttpCode(200)
   @ProjectRoute({ members: [...REVIEWERS.members] })
-  review(@ValidParam('id', z.uuid()) taskId: string, @ValidBody(ReviewRequest) body: ReviewRequest, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal) {
+  review(
+    @ValidParam('id', z.uuid()) taskId: string,
+    @ValidBody(ReviewRequest) body: ReviewRequest,
+    @CurrentProject() project: ProjectEntity,
+    @CurrentUser() user: UserPrincipal,
+  ) {
     return this.labeling.review(project, user.userId, taskId, body.label);
   }
 
@@ -126,7 +136,12 @@ export class LabelingController {
   @HttpCode(201)
   @ProjectRoute()
   @ApiOkResponse({ schema: openApiSchema(GoldReply) })
-  addGold(@ValidBody(AddGoldRequest) body: AddGoldRequest, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal, @Req() request: FastifyRequest): Promise<GoldReply> {
+  addGold(
+    @ValidBody(AddGoldRequest) body: AddGoldRequest,
+    @CurrentProject() project: ProjectEntity,
+    @CurrentUser() user: UserPrincipal,
+    @Req() request: FastifyRequest,
+  ): Promise<GoldReply> {
     return this.labeling.addGold(project, body, { userId: user.userId, requestId: String(request.id) });
   }
 
@@ -135,7 +150,12 @@ export class LabelingController {
   @HttpCode(201)
   @ProjectRoute()
   @ApiOkResponse({ schema: openApiSchema(GoldReply) })
-  promoteGold(@ValidBody(PromoteGoldRequest) body: PromoteGoldRequest, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal, @Req() request: FastifyRequest): Promise<GoldReply> {
+  promoteGold(
+    @ValidBody(PromoteGoldRequest) body: PromoteGoldRequest,
+    @CurrentProject() project: ProjectEntity,
+    @CurrentUser() user: UserPrincipal,
+    @Req() request: FastifyRequest,
+  ): Promise<GoldReply> {
     return this.labeling.promoteToGold(project, body, { userId: user.userId, requestId: String(request.id) });
   }
 
@@ -151,7 +171,12 @@ export class LabelingController {
   @Post('raters/:userId/resume')
   @HttpCode(204)
   @ProjectRoute()
-  async resume(@ValidParam('userId', z.uuid()) raterId: string, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal, @Req() request: FastifyRequest): Promise<void> {
+  async resume(
+    @ValidParam('userId', z.uuid()) raterId: string,
+    @CurrentProject() project: ProjectEntity,
+    @CurrentUser() user: UserPrincipal,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
     await this.labeling.resumeRater(project, raterId, { userId: user.userId, requestId: String(request.id) });
   }
 }

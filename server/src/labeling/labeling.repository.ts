@@ -133,7 +133,15 @@ export class LabelingRepository {
          SELECT id, $1, task_id, rater_id, label, time_spent_ms, created_at FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::int[], $7::timestamptz[])
            AS a(id, task_id, rater_id, label, time_spent_ms, created_at)
          ON CONFLICT DO NOTHING RETURNING id`,
-        [projectId, answers.map((a) => a.id), answers.map((a) => a.taskId), answers.map((a) => a.raterId), answers.map((a) => a.label), answers.map((a) => a.timeSpentMs), answers.map((a) => a.createdAt.toISOString())],
+        [
+          projectId,
+          answers.map((a) => a.id),
+          answers.map((a) => a.taskId),
+          answers.map((a) => a.raterId),
+          answers.map((a) => a.label),
+          answers.map((a) => a.timeSpentMs),
+          answers.map((a) => a.createdAt.toISOString()),
+        ],
       );
       answersStored = stored.length;
     }
@@ -195,23 +203,55 @@ export class LabelingRepository {
    */
   async submit(
     pool: Pool,
-    request: { projectId: string; taskId: string; raterId: string; annotationId: string; label: string; timeSpentMs: number | null; agreementThreshold: number; maxAnnotations: number },
+    request: {
+      projectId: string;
+      taskId: string;
+      raterId: string;
+      annotationId: string;
+      label: string;
+      timeSpentMs: number | null;
+      agreementThreshold: number;
+      maxAnnotations: number;
+    },
   ): Promise<SubmitOutcome> {
-    const { rows } = await pool.query<{ outcome: SubmitOutcome['outcome']; task_state: TaskState; late: boolean | null; label: string | null; prediction_id: string | null; agreement: number | null }>({
+    const { rows } = await pool.query<{
+      outcome: SubmitOutcome['outcome'];
+      task_state: TaskState;
+      late: boolean | null;
+      label: string | null;
+      prediction_id: string | null;
+      agreement: number | null;
+    }>({
       name: 'backflow-submit',
       text: `SELECT * FROM backflow_submit_annotation($1, $2, $3, $4, $5, $6, $7, $8)`,
-      values: [request.projectId, request.taskId, request.raterId, request.annotationId, request.label, request.timeSpentMs, request.agreementThreshold, request.maxAnnotations],
+      values: [
+        request.projectId,
+        request.taskId,
+        request.raterId,
+        request.annotationId,
+        request.label,
+        request.timeSpentMs,
+        request.agreementThreshold,
+        request.maxAnnotations,
+      ],
     });
     const r = rows[0];
     return { outcome: r.outcome, taskState: r.task_state, late: r.late, label: r.label, predictionId: r.prediction_id, agreement: r.agreement };
   }
 
   async lockTask(manager: EntityManager, projectId: string, taskId: string): Promise<LockedTask | undefined> {
-    const rows: Array<{ id: string; project_id: string; prediction_id: string | null; gold_item_id: string | null; state: TaskState; required_annotations: number; annotations_count: number }> =
-      await manager.query(
-        `SELECT id, project_id, prediction_id, gold_item_id, state, required_annotations, annotations_count FROM tasks WHERE project_id = $1 AND id = $2 FOR UPDATE`,
-        [projectId, taskId],
-      );
+    const rows: Array<{
+      id: string;
+      project_id: string;
+      prediction_id: string | null;
+      gold_item_id: string | null;
+      state: TaskState;
+      required_annotations: number;
+      annotations_count: number;
+    }> = await manager.query(
+      `SELECT id, project_id, prediction_id, gold_item_id, state, required_annotations, annotations_count FROM tasks WHERE project_id = $1 AND id = $2 FOR UPDATE`,
+      [projectId, taskId],
+    );
     const r = rows[0];
     return (
       r && {
@@ -231,8 +271,17 @@ export class LabelingRepository {
    * committed before): an earlier annotation with this id, whether the rater answered this
    * task already, and their lease on it.
    */
-  async submitContext(manager: EntityManager, taskId: string, raterId: string, annotationId: string): Promise<{ previous?: StoredAnnotation; answered: boolean; lease: 'none' | 'live' | 'expired' }> {
-    const [row]: Array<{ previous: { id: string; task_id: string; rater_id: string; label: string; late: boolean } | null; answered: boolean; live: boolean | null }> = await manager.query(
+  async submitContext(
+    manager: EntityManager,
+    taskId: string,
+    raterId: string,
+    annotationId: string,
+  ): Promise<{ previous?: StoredAnnotation; answered: boolean; lease: 'none' | 'live' | 'expired' }> {
+    const [row]: Array<{
+      previous: { id: string; task_id: string; rater_id: string; label: string; late: boolean } | null;
+      answered: boolean;
+      live: boolean | null;
+    }> = await manager.query(
       `SELECT (SELECT row_to_json(a) FROM (SELECT id, task_id, rater_id, label, late FROM annotations WHERE id = $3) a) AS previous,
               EXISTS (SELECT 1 FROM annotations WHERE task_id = $1 AND rater_id = $2) AS answered,
               (SELECT expires_at > now() FROM task_leases WHERE task_id = $1 AND rater_id = $2) AS live`,
@@ -248,7 +297,10 @@ export class LabelingRepository {
 
   /** The rater's lease on a task: absent, live, or expired. */
   async lease(manager: EntityManager, taskId: string, raterId: string): Promise<'none' | 'live' | 'expired'> {
-    const rows: Array<{ live: boolean }> = await manager.query(`SELECT expires_at > now() AS live FROM task_leases WHERE task_id = $1 AND rater_id = $2`, [taskId, raterId]);
+    const rows: Array<{ live: boolean }> = await manager.query(`SELECT expires_at > now() AS live FROM task_leases WHERE task_id = $1 AND rater_id = $2`, [
+      taskId,
+      raterId,
+    ]);
     return rows.length === 0 ? 'none' : rows[0].live ? 'live' : 'expired';
   }
 
@@ -258,7 +310,14 @@ export class LabelingRepository {
    * claimed other lease (the task held ahead) is given back. Returns what the rater is shown and
    * the task given back, if any.
    */
-  async undo(manager: EntityManager, task: LockedTask, raterId: string, annotationId: string, ttlSeconds: number, maxHeld: number): Promise<{ task: LeasedView; released: string | null }> {
+  async undo(
+    manager: EntityManager,
+    task: LockedTask,
+    raterId: string,
+    annotationId: string,
+    ttlSeconds: number,
+    maxHeld: number,
+  ): Promise<{ task: LeasedView; released: string | null }> {
     await manager.query(
       `WITH removed AS (DELETE FROM annotations WHERE id = $1 AND task_id = $2 AND rater_id = $3 RETURNING 1)
        UPDATE tasks SET annotations_count = annotations_count - (SELECT count(*) FROM removed) WHERE id = $2`,
@@ -346,7 +405,14 @@ export class LabelingRepository {
   }
 
   /** Per minute over the last `minutes`: tasks made and done, tasks open, answers, raters answering, leases run out unanswered. */
-  async operations(manager: EntityManager, projectId: string, minutes: number): Promise<{ points: Array<{ at: Date; created: number; done: number; open: number; answers: number; raters: number; expired: number }>; activeRaters: number }> {
+  async operations(
+    manager: EntityManager,
+    projectId: string,
+    minutes: number,
+  ): Promise<{
+    points: Array<{ at: Date; created: number; done: number; open: number; answers: number; raters: number; expired: number }>;
+    activeRaters: number;
+  }> {
     const points: Array<{ at: Date; created: number; done: number; open: number; answers: number; raters: number; expired: number }> = await manager.query(
       `WITH bounds AS (SELECT date_trunc('minute', now()) - make_interval(mins => $2 - 1) AS start),
        buckets AS (SELECT generate_series((SELECT start FROM bounds), date_trunc('minute', now()), interval '1 minute') AS at),
@@ -379,10 +445,13 @@ export class LabelingRepository {
   }
 
   async recordReview(manager: EntityManager, task: LockedTask, reviewerId: string, label: string): Promise<void> {
-    await manager.query(`INSERT INTO task_reviews (task_id, project_id, reviewer_id, label) VALUES ($1, $2, $3, $4)`, [task.id, task.projectId, reviewerId, label]);
+    await manager.query(`INSERT INTO task_reviews (task_id, project_id, reviewer_id, label) VALUES ($1, $2, $3, $4)`, [
+      task.id,
+      task.projectId,
+      reviewerId,
+      label,
+    ]);
   }
-
-
 
   /** Stores an answer to a gold task and scores the rater; returns whether they were right and their record. */
   async answerGold(
@@ -390,10 +459,15 @@ export class LabelingRepository {
     task: LockedTask,
     annotation: StoredAnnotation & { timeSpentMs: number | null },
   ): Promise<{ correct: boolean; goldAnswers: number; goldCorrect: number; paused: boolean }> {
-    await manager.query(
-      `INSERT INTO annotations (id, project_id, task_id, rater_id, label, time_spent_ms, late) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [annotation.id, task.projectId, task.id, annotation.raterId, annotation.label, annotation.timeSpentMs, annotation.late],
-    );
+    await manager.query(`INSERT INTO annotations (id, project_id, task_id, rater_id, label, time_spent_ms, late) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [
+      annotation.id,
+      task.projectId,
+      task.id,
+      annotation.raterId,
+      annotation.label,
+      annotation.timeSpentMs,
+      annotation.late,
+    ]);
     await manager.query(`DELETE FROM task_leases WHERE task_id = $1 AND rater_id = $2`, [task.id, annotation.raterId]);
     const rows: Array<{ correct: boolean; gold_answers: number; gold_correct: number; paused: boolean }> = await manager.query(
       `WITH truth AS (SELECT label = $4 AS correct FROM gold_items WHERE id = $3)
@@ -413,7 +487,11 @@ export class LabelingRepository {
    * projects they are no longer a member of (admins are members of every project), and review
    * tasks in projects where they are no longer a reviewer. Returns what was released.
    */
-  async releaseForfeited(manager: EntityManager, raterId: string, scope: { projectId?: string; taskIds?: string[] } = {}): Promise<Array<{ projectId: string; taskId: string }>> {
+  async releaseForfeited(
+    manager: EntityManager,
+    raterId: string,
+    scope: { projectId?: string; taskIds?: string[] } = {},
+  ): Promise<Array<{ projectId: string; taskId: string }>> {
     const [rows]: [Array<{ project_id: string; task_id: string }>, number] = await manager.query(
       `DELETE FROM task_leases l USING tasks t, users u
         WHERE l.rater_id = $1 AND l.expires_at > now() AND t.id = l.task_id AND u.id = l.rater_id
@@ -472,7 +550,11 @@ export class LabelingRepository {
   }
 
   /** Final human labels of these predictions, with what a gold item needs. */
-  async finishedLabels(manager: EntityManager, projectId: string, predictionIds: string[]): Promise<Array<{ predictionId: string; input: unknown; scores: Record<string, number>; label: string }>> {
+  async finishedLabels(
+    manager: EntityManager,
+    projectId: string,
+    predictionIds: string[],
+  ): Promise<Array<{ predictionId: string; input: unknown; scores: Record<string, number>; label: string }>> {
     const rows: Array<{ id: string; input: unknown; scores: Record<string, number>; value: string }> = await manager.query(
       `SELECT p.id, p.input, p.scores, l.value FROM predictions p
          JOIN labels l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL AND l.source IN ('consensus', 'review', 'gold')
@@ -485,10 +567,29 @@ export class LabelingRepository {
   async raterQuality(
     manager: EntityManager,
     projectId: string,
-  ): Promise<Array<{ raterId: string; email: string; annotations: number; goldAnswers: number; goldCorrect: number; medianTimeMs: number | null; agreement: number | null; pausedAt: Date | null }>> {
-    const rows: Array<{ id: string; email: string; annotations: number; gold_answers: number | null; gold_correct: number | null; median_ms: number | null; agreement: number | null; paused_at: Date | null }> =
-      await manager.query(
-        `SELECT u.id, u.email, coalesce(a.n, 0) AS annotations, a.median_ms, a.agreement, q.gold_answers, q.gold_correct, q.paused_at
+  ): Promise<
+    Array<{
+      raterId: string;
+      email: string;
+      annotations: number;
+      goldAnswers: number;
+      goldCorrect: number;
+      medianTimeMs: number | null;
+      agreement: number | null;
+      pausedAt: Date | null;
+    }>
+  > {
+    const rows: Array<{
+      id: string;
+      email: string;
+      annotations: number;
+      gold_answers: number | null;
+      gold_correct: number | null;
+      median_ms: number | null;
+      agreement: number | null;
+      paused_at: Date | null;
+    }> = await manager.query(
+      `SELECT u.id, u.email, coalesce(a.n, 0) AS annotations, a.median_ms, a.agreement, q.gold_answers, q.gold_correct, q.paused_at
            FROM memberships m JOIN users u ON u.id = m.user_id
            LEFT JOIN rater_quality q ON q.project_id = m.project_id AND q.rater_id = u.id
            LEFT JOIN LATERAL (
@@ -501,8 +602,8 @@ export class LabelingRepository {
               WHERE an.project_id = m.project_id AND an.rater_id = u.id) a ON true
           WHERE m.project_id = $1
           ORDER BY u.email`,
-        [projectId],
-      );
+      [projectId],
+    );
     return rows.map((r) => ({
       raterId: r.id,
       email: r.email,
@@ -514,5 +615,4 @@ export class LabelingRepository {
       pausedAt: r.paused_at,
     }));
   }
-
 }

@@ -52,7 +52,9 @@ export class LabelingService {
   ) {
     // released once, in the revoking transaction; the gateways push the freed tasks after commit
     revocations.join(async (manager, revocation) => {
-      const released = await this.repository.releaseForfeited(manager, revocation.userId, { projectId: revocation.kind === 'membership' ? revocation.projectId : undefined });
+      const released = await this.repository.releaseForfeited(manager, revocation.userId, {
+        projectId: revocation.kind === 'membership' ? revocation.projectId : undefined,
+      });
       return () => this.announceReleased(released);
     });
   }
@@ -89,16 +91,30 @@ export class LabelingService {
    * each prediction's task with its answers, and its final label (a label already current is
    * not recorded again). Returns what was stored now, and what to announce after commit.
    */
-  async importAnswered(manager: EntityManager, project: ProjectEntity, work: ImportedWork[]): Promise<{ answers: number; labels: number; afterCommit: AfterCommit[] }> {
+  async importAnswered(
+    manager: EntityManager,
+    project: ProjectEntity,
+    work: ImportedWork[],
+  ): Promise<{ answers: number; labels: number; afterCommit: AfterCommit[] }> {
     const { taskOf, answersStored } = await this.repository.importAnswered(manager, project.id, work);
     const labeled = work.filter((w) => w.label);
-    const current = await this.labels.currentFor(manager, project.id, labeled.map((w) => w.predictionId));
+    const current = await this.labels.currentFor(
+      manager,
+      project.id,
+      labeled.map((w) => w.predictionId),
+    );
     const afterCommit: AfterCommit[] = [];
     let labels = 0;
     for (const { predictionId, label } of labeled) {
       const existing = current.get(predictionId);
       if (existing && existing.value === label!.value && existing.source === label!.source) continue;
-      await this.labels.recordHumanLabel(manager, project.id, { predictionId, value: label!.value, source: label!.source, agreement: label!.agreement, taskId: taskOf.get(predictionId)! });
+      await this.labels.recordHumanLabel(manager, project.id, {
+        predictionId,
+        value: label!.value,
+        source: label!.source,
+        agreement: label!.agreement,
+        taskId: taskOf.get(predictionId)!,
+      });
       afterCommit.push(() => this.events.emit('label.finalized', { projectId: project.id, predictionId, label: label!.value, source: label!.source }));
       labels++;
     }
@@ -107,7 +123,8 @@ export class LabelingService {
 
   /** After the creating transaction commits: `task.created` for each (the realtime gateway pushes them). */
   announceCreated(projectId: string, tasks: CreatedTask[]): void {
-    for (const task of tasks) this.events.emit('task.created', { projectId, taskId: task.id, predictionId: task.predictionId, reason: task.reason, priority: task.priority });
+    for (const task of tasks)
+      this.events.emit('task.created', { projectId, taskId: task.id, predictionId: task.predictionId, reason: task.reason, priority: task.priority });
   }
 
   /**
@@ -132,7 +149,11 @@ export class LabelingService {
     if (queue === 'review') {
       const { answers, reports } = await this.repository.reviewContext(this.dataSource.manager, task.id);
       const total = answers.reduce((sum, a) => sum + a.count, 0);
-      task.review = { answers, agreement: total ? answers[0].count / total : 0, reports: reports.map((r) => r.replace(/^problem:?\s*/, '') || '(reported without a note)') };
+      task.review = {
+        answers,
+        agreement: total ? answers[0].count / total : 0,
+        reports: reports.map((r) => r.replace(/^problem:?\s*/, '') || '(reported without a note)'),
+      };
     }
     return { task };
   }
@@ -144,7 +165,8 @@ export class LabelingService {
       input: maskInput(view.input, project.maskedFields),
       labels: project.labels,
       instructions: project.instructions,
-      ...(project.labelingSettings.showPrediction && view.scores && { suggestion: { label: view.predictedLabel ?? topLabel(view.scores), scores: view.scores } }),
+      ...(project.labelingSettings.showPrediction &&
+        view.scores && { suggestion: { label: view.predictedLabel ?? topLabel(view.scores), scores: view.scores } }),
       leaseExpiresAt: view.leaseExpiresAt.toISOString(),
     };
   }
@@ -187,7 +209,8 @@ export class LabelingService {
         return { annotation: annotation(result.label!), taskState: result.taskState, duplicate: true };
     }
     this.events.emit('annotation.submitted', { projectId: project.id, taskId, raterId, label: request.label });
-    if (result.outcome === 'agreed') this.events.emit('label.finalized', { projectId: project.id, predictionId: result.predictionId!, label: result.label!, source: 'consensus' });
+    if (result.outcome === 'agreed')
+      this.events.emit('label.finalized', { projectId: project.id, predictionId: result.predictionId!, label: result.label!, source: 'consensus' });
     if (result.outcome === 'review') this.events.emit('task.review_requested', { projectId: project.id, taskId });
     return { annotation: annotation(request.label), taskState: result.taskState, duplicate: false };
   }
@@ -205,7 +228,13 @@ export class LabelingService {
       }
       if (answered) throw LabelingErrors.alreadyAnswered();
       if (lease === 'none') throw LabelingErrors.notClaimed();
-      return this.answerGold(manager, project, task, { id: request.id, taskId, raterId, label: request.label, late: lease === 'expired', timeSpentMs: request.timeSpentMs ?? null }, afterCommit);
+      return this.answerGold(
+        manager,
+        project,
+        task,
+        { id: request.id, taskId, raterId, label: request.label, late: lease === 'expired', timeSpentMs: request.timeSpentMs ?? null },
+        afterCommit,
+      );
     });
     for (const announce of afterCommit) announce();
     return reply;
@@ -249,15 +278,32 @@ export class LabelingService {
       await this.repository.pause(manager, project.id, annotation.raterId);
       const accuracy = record.goldCorrect / record.goldAnswers;
       await this.audit.record(
-        { actorUserId: null, action: 'rater.paused', targetType: 'user', targetId: annotation.raterId, projectId: project.id, details: { goldAnswers: record.goldAnswers, accuracy } },
+        {
+          actorUserId: null,
+          action: 'rater.paused',
+          targetType: 'user',
+          targetId: annotation.raterId,
+          projectId: project.id,
+          details: { goldAnswers: record.goldAnswers, accuracy },
+        },
         manager,
       );
-      afterCommit.push(() => this.events.emit('rater.paused', { projectId: project.id, raterId: annotation.raterId, goldAnswers: record.goldAnswers, accuracy }));
+      afterCommit.push(() =>
+        this.events.emit('rater.paused', { projectId: project.id, raterId: annotation.raterId, goldAnswers: record.goldAnswers, accuracy }),
+      );
     }
     return { annotation: { id: annotation.id, taskId: task.id, label: annotation.label, late: annotation.late }, taskState: 'completed', duplicate: false };
   }
 
-  private async finalize(manager: EntityManager, project: ProjectEntity, task: LockedTask, label: string, source: 'consensus' | 'review', agreement: number, afterCommit: AfterCommit[]): Promise<void> {
+  private async finalize(
+    manager: EntityManager,
+    project: ProjectEntity,
+    task: LockedTask,
+    label: string,
+    source: 'consensus' | 'review',
+    agreement: number,
+    afterCommit: AfterCommit[],
+  ): Promise<void> {
     await this.repository.complete(manager, task.id);
     const predictionId = task.predictionId!;
     await this.labels.recordHumanLabel(manager, project.id, { predictionId, value: label, source, agreement, taskId: task.id });
@@ -265,7 +311,12 @@ export class LabelingService {
   }
 
   /** A reviewer's decision is final; its agreement is the share of raters who chose the same label. */
-  async review(project: ProjectEntity, reviewerId: string, taskId: string, label: string): Promise<{ taskState: 'completed'; label: string; agreement: number }> {
+  async review(
+    project: ProjectEntity,
+    reviewerId: string,
+    taskId: string,
+    label: string,
+  ): Promise<{ taskState: 'completed'; label: string; agreement: number }> {
     const names = project.labels.map((l) => l.name);
     if (!names.includes(label)) throw LabelingErrors.unknownLabel(label, names);
     const afterCommit: AfterCommit[] = [];
@@ -312,7 +363,8 @@ export class LabelingService {
   async addGold(project: ProjectEntity, request: AddGoldRequest, actor: Actor): Promise<GoldReply> {
     const names = project.labels.map((l) => l.name);
     request.items.forEach((item, index) => {
-      if (!names.includes(item.label)) throw new ValidationError(`items.${index}.label: "${item.label}" is not one of the project's labels`, `items.${index}.label`);
+      if (!names.includes(item.label))
+        throw new ValidationError(`items.${index}.label: "${item.label}" is not one of the project's labels`, `items.${index}.label`);
     });
     const created = await this.dataSource.transaction(async (manager) => {
       const count = await this.repository.insertGold(
@@ -321,7 +373,18 @@ export class LabelingService {
         actor.userId!,
         request.items.map((item) => ({ input: item.input, label: item.label, scores: item.scores ?? null, sourcePredictionId: null })),
       );
-      await this.audit.record({ actorUserId: actor.userId, action: 'gold.added', targetType: 'project', targetId: project.id, projectId: project.id, requestId: actor.requestId, details: { count } }, manager);
+      await this.audit.record(
+        {
+          actorUserId: actor.userId,
+          action: 'gold.added',
+          targetType: 'project',
+          targetId: project.id,
+          projectId: project.id,
+          requestId: actor.requestId,
+          details: { count },
+        },
+        manager,
+      );
       return count;
     });
     return { created, skipped: request.items.length - created };
@@ -337,7 +400,18 @@ export class LabelingService {
         actor.userId!,
         finished.map((f) => ({ input: f.input, label: f.label, scores: f.scores, sourcePredictionId: f.predictionId })),
       );
-      await this.audit.record({ actorUserId: actor.userId, action: 'gold.promoted', targetType: 'project', targetId: project.id, projectId: project.id, requestId: actor.requestId, details: { count } }, manager);
+      await this.audit.record(
+        {
+          actorUserId: actor.userId,
+          action: 'gold.promoted',
+          targetType: 'project',
+          targetId: project.id,
+          projectId: project.id,
+          requestId: actor.requestId,
+          details: { count },
+        },
+        manager,
+      );
       return count;
     });
     return { created, skipped: new Set(request.predictionIds).size - created };
@@ -363,7 +437,10 @@ export class LabelingService {
   async resumeRater(project: ProjectEntity, raterId: string, actor: Actor): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       if (!(await this.repository.resume(manager, project.id, raterId))) throw LabelingErrors.raterNotPaused();
-      await this.audit.record({ actorUserId: actor.userId, action: 'rater.resumed', targetType: 'user', targetId: raterId, projectId: project.id, requestId: actor.requestId }, manager);
+      await this.audit.record(
+        { actorUserId: actor.userId, action: 'rater.resumed', targetType: 'user', targetId: raterId, projectId: project.id, requestId: actor.requestId },
+        manager,
+      );
     });
   }
 

@@ -48,7 +48,12 @@ export class LabelsService {
           WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) AND superseded_at IS NULL`,
         [projectId, predictionIds],
       );
-    return new Map(rows.map((r) => [r.prediction_id, { id: r.id, predictionId: r.prediction_id, value: r.value, source: r.source, rule: r.rule, feedbackEventId: r.feedback_event_id }]));
+    return new Map(
+      rows.map((r) => [
+        r.prediction_id,
+        { id: r.id, predictionId: r.prediction_id, value: r.value, source: r.source, rule: r.rule, feedbackEventId: r.feedback_event_id },
+      ]),
+    );
   }
 
   /**
@@ -59,7 +64,10 @@ export class LabelsService {
    */
   async lockTasksOf(manager: EntityManager, projectId: string, predictionIds: string[]): Promise<void> {
     if (predictionIds.length === 0) return;
-    await manager.query(`SELECT 1 FROM tasks WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) ORDER BY id FOR NO KEY UPDATE`, [projectId, predictionIds]);
+    await manager.query(`SELECT 1 FROM tasks WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) ORDER BY id FOR NO KEY UPDATE`, [
+      projectId,
+      predictionIds,
+    ]);
   }
 
   /**
@@ -68,12 +76,23 @@ export class LabelsService {
    * history only: a human label wins, whichever transaction commits first.
    * Returns the labels that became current.
    */
-  async recordFeedbackLabels(manager: EntityManager, project: Pick<ProjectEntity, 'id' | 'routing'>, labels: NewFeedbackLabel[]): Promise<RecordedFeedbackLabel[]> {
+  async recordFeedbackLabels(
+    manager: EntityManager,
+    project: Pick<ProjectEntity, 'id' | 'routing'>,
+    labels: NewFeedbackLabel[],
+  ): Promise<RecordedFeedbackLabel[]> {
     if (labels.length === 0) return [];
     const rows: Array<{ prediction_id: string; outcome: 'current' | 'history'; contradicts_prediction: boolean }> = await manager.query(
       `SELECT prediction_id, outcome, contradicts_prediction
          FROM backflow_record_labels($1, 'feedback', $2::uuid[], $3::text[], $4::text[], $5::text[], NULL, NULL, $6)`,
-      [project.id, labels.map((l) => l.predictionId), labels.map((l) => l.value), labels.map((l) => l.rule), labels.map((l) => l.feedbackEventId), project.routing.contradictionConfidence],
+      [
+        project.id,
+        labels.map((l) => l.predictionId),
+        labels.map((l) => l.value),
+        labels.map((l) => l.rule),
+        labels.map((l) => l.feedbackEventId),
+        project.routing.contradictionConfidence,
+      ],
     );
     const current = new Map(rows.filter((r) => r.outcome === 'current').map((r) => [r.prediction_id, r.contradicts_prediction]));
     return labels.filter((l) => current.has(l.predictionId)).map((l) => ({ ...l, contradictsPrediction: current.get(l.predictionId)! }));
@@ -84,13 +103,9 @@ export class LabelsService {
    * one; whatever was current before, feedback or human, stays as history.
    */
   async recordHumanLabel(manager: EntityManager, projectId: string, label: NewHumanLabel): Promise<void> {
-    await manager.query(`SELECT count(*) FROM backflow_record_labels($1, $2, ARRAY[$3::uuid], ARRAY[$4::text], NULL, NULL, ARRAY[$5::float8], ARRAY[$6::uuid], NULL)`, [
-      projectId,
-      label.source,
-      label.predictionId,
-      label.value,
-      label.agreement,
-      label.taskId,
-    ]);
+    await manager.query(
+      `SELECT count(*) FROM backflow_record_labels($1, $2, ARRAY[$3::uuid], ARRAY[$4::text], NULL, NULL, ARRAY[$5::float8], ARRAY[$6::uuid], NULL)`,
+      [projectId, label.source, label.predictionId, label.value, label.agreement, label.taskId],
+    );
   }
 }

@@ -1,4 +1,21 @@
-import { anomaliesOf, AnomalyKind, categoricalValues, Estimate, expectedCalibrationError, fallPValue, FeatureSchema, frequencies, histogram, isCategorical, jensenShannon, lInfinity, numericValues, quantileEdges, Schema, weightedProportion } from '@backflow/drift';
+import {
+  anomaliesOf,
+  AnomalyKind,
+  categoricalValues,
+  Estimate,
+  expectedCalibrationError,
+  fallPValue,
+  FeatureSchema,
+  frequencies,
+  histogram,
+  isCategorical,
+  jensenShannon,
+  lInfinity,
+  numericValues,
+  quantileEdges,
+  Schema,
+  weightedProportion,
+} from '@backflow/drift';
 import type { BaselineFeature, FeatureDrift, MonitoringSettings, SliceAccuracy } from '@backflow/contracts';
 import { groupBy } from '../common/group-by';
 import type { LabeledPrediction, NewAlert, ObservedInput } from './monitoring.repository';
@@ -57,7 +74,13 @@ function classFigures(units: readonly Unit[], classes: readonly string[]): Slice
 export function accuracyTable(labels: readonly LabeledPrediction[], windows: Windows, classes: readonly string[]): SliceAccuracy[] {
   const groups = new Map<string, Group>();
   for (const l of labels) {
-    const unit: Unit = { outcome: l.label === l.predictedLabel ? 1 : 0, weight: 1 / l.inclusionProbability, confidence: l.confidence, predicted: l.predictedLabel, label: l.label };
+    const unit: Unit = {
+      outcome: l.label === l.predictedLabel ? 1 : 0,
+      weight: 1 / l.inclusionProbability,
+      confidence: l.confidence,
+      predicted: l.predictedLabel,
+      label: l.label,
+    };
     const slices: Array<[string, string]> = [[ALL, ALL], ...Object.entries(l.slice ?? {})];
     for (const modelVersion of [ALL, l.modelVersion]) {
       for (const [sliceKey, sliceValue] of slices) {
@@ -75,7 +98,8 @@ export function accuracyTable(labels: readonly LabeledPrediction[], windows: Win
       }
     }
   }
-  const weight = (g: Group) => (g.modelVersion === ALL && g.sliceKey === ALL ? Infinity : g.sliceKey === ALL ? 1e9 + g.current.length : g.current.length + g.baseline.length);
+  const weight = (g: Group) =>
+    g.modelVersion === ALL && g.sliceKey === ALL ? Infinity : g.sliceKey === ALL ? 1e9 + g.current.length : g.current.length + g.baseline.length;
   return [...groups.values()]
     .sort((a, b) => weight(b) - weight(a) || a.sliceKey.localeCompare(b.sliceKey) || a.sliceValue.localeCompare(b.sliceValue))
     .slice(0, MAX_ROWS)
@@ -87,9 +111,7 @@ export function accuracyTable(labels: readonly LabeledPrediction[], windows: Win
       baseline: weightedProportion(g.baseline) ?? null,
       calibrationError: expectedCalibrationError(g.current.map((u) => ({ confidence: u.confidence, correct: u.outcome === 1, weight: u.weight }))) ?? null,
       perClass: classFigures(g.current, classes),
-      series: [...g.points]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([at, units]) => ({ at, accuracy: weightedProportion(units) as Estimate })),
+      series: [...g.points].sort(([a], [b]) => a.localeCompare(b)).map(([at, units]) => ({ at, accuracy: weightedProportion(units) as Estimate })),
     }));
 }
 
@@ -123,7 +145,8 @@ interface FeatureDistance {
   count: number;
 }
 
-const present = (feature: FeatureSchema, inputs: readonly ObservedInput[]) => inputs.filter((i) => i.input[feature.name] !== undefined && i.input[feature.name] !== null);
+const present = (feature: FeatureSchema, inputs: readonly ObservedInput[]) =>
+  inputs.filter((i) => i.input[feature.name] !== undefined && i.input[feature.name] !== null);
 
 /** Measures a set of inputs against one reference; undefined when either side has fewer than `minCount` examples. */
 type Measure = (current: readonly ObservedInput[], minCount: number) => FeatureDistance | undefined;
@@ -149,7 +172,16 @@ function referenceOf(feature: FeatureSchema, baseline: readonly ObservedInput[])
   return (current, minCount) => {
     const cur = present(feature, current);
     if (base.length < minCount || cur.length < minCount) return undefined;
-    return { value: jensenShannon(reference, histogram(cur.flatMap((i) => numericValues(i.input[feature.name])), edges)), count: cur.length };
+    return {
+      value: jensenShannon(
+        reference,
+        histogram(
+          cur.flatMap((i) => numericValues(i.input[feature.name])),
+          edges,
+        ),
+      ),
+      count: cur.length,
+    };
   };
 }
 
@@ -159,9 +191,21 @@ function uploadedReference(feature: FeatureSchema, baseline: BaselineFeature): M
     const cur = present(feature, current);
     if (cur.length < minCount) return undefined;
     if (baseline.kind === 'categorical') {
-      return { value: lInfinity(new Map(Object.entries(baseline.frequencies)), frequencies(cur.flatMap((i) => categoricalValues(i.input[feature.name])))).distance, count: cur.length };
+      return {
+        value: lInfinity(new Map(Object.entries(baseline.frequencies)), frequencies(cur.flatMap((i) => categoricalValues(i.input[feature.name])))).distance,
+        count: cur.length,
+      };
     }
-    return { value: jensenShannon(baseline.counts, histogram(cur.flatMap((i) => numericValues(i.input[feature.name])), baseline.edges)), count: cur.length };
+    return {
+      value: jensenShannon(
+        baseline.counts,
+        histogram(
+          cur.flatMap((i) => numericValues(i.input[feature.name])),
+          baseline.edges,
+        ),
+      ),
+      count: cur.length,
+    };
   };
 }
 
@@ -195,7 +239,11 @@ export function driftOf(
 ): { features: FeatureDrift[]; alerts: NewAlert[] } {
   const { drift } = settings;
   // each slice's inputs and each chart bucket, partitioned once for every feature
-  const slices = sliceValues(current, drift.sliceKeys).map((slice) => ({ slice, baseline: baseline.filter(inSlice(slice)), current: current.filter(inSlice(slice)) }));
+  const slices = sliceValues(current, drift.sliceKeys).map((slice) => ({
+    slice,
+    baseline: baseline.filter(inSlice(slice)),
+    current: current.filter(inSlice(slice)),
+  }));
   const buckets = [...groupBy(current, (i) => bucketOf(i.receivedAt, windows.bucket))].sort(([a], [b]) => a.localeCompare(b));
   const features: FeatureDrift[] = [];
   const alerts: NewAlert[] = [];
@@ -227,16 +275,40 @@ export function driftOf(
     });
     const name = metric === 'l_infinity' ? 'L-infinity distance' : 'Jensen-Shannon divergence';
     if (overall && overall.value > threshold) {
-      alerts.push({ kind: 'drift', subject: `drift:${feature.name}`, slice: null, feature: feature.name, message: `${feature.name} drifted: ${name} ${overall.value.toFixed(3)} > ${threshold}`, value: overall.value, baseline: null, threshold, details: { metric, count: overall.count } });
+      alerts.push({
+        kind: 'drift',
+        subject: `drift:${feature.name}`,
+        slice: null,
+        feature: feature.name,
+        message: `${feature.name} drifted: ${name} ${overall.value.toFixed(3)} > ${threshold}`,
+        value: overall.value,
+        baseline: null,
+        threshold,
+        details: { metric, count: overall.count },
+      });
     }
     for (const s of perSlice.filter((s) => s.value > threshold)) {
-      alerts.push({ kind: 'drift', subject: `drift:${feature.name}:${s.slice}`, slice: s.slice, feature: feature.name, message: `${feature.name} drifted on ${s.slice}: ${name} ${s.value.toFixed(3)} > ${threshold}`, value: s.value, baseline: null, threshold, details: { metric, count: s.count } });
+      alerts.push({
+        kind: 'drift',
+        subject: `drift:${feature.name}:${s.slice}`,
+        slice: s.slice,
+        feature: feature.name,
+        message: `${feature.name} drifted on ${s.slice}: ${name} ${s.value.toFixed(3)} > ${threshold}`,
+        value: s.value,
+        baseline: null,
+        threshold,
+        details: { metric, count: s.count },
+      });
     }
   }
   return { features, alerts };
 }
 
-const ANOMALY_FIELDS: Record<AnomalyKind, 'missing' | 'wrongType' | 'newCategory'> = { missing: 'missing', wrong_type: 'wrongType', new_category: 'newCategory' };
+const ANOMALY_FIELDS: Record<AnomalyKind, 'missing' | 'wrongType' | 'newCategory'> = {
+  missing: 'missing',
+  wrong_type: 'wrongType',
+  new_category: 'newCategory',
+};
 
 /** Predictions that break the schema, counted per feature and kind (TFDV's ExampleValidator); they are kept all the same. */
 export function anomaliesIn(schema: Schema, inputs: readonly ObservedInput[], settings: MonitoringSettings) {

@@ -1,6 +1,14 @@
 import { Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { BaselineStatisticsReply, BaselineStatisticsRequest, EvaluateReply, FeatureSchemaReply, FeatureSchemaRequest, MonitoringQuery, MonitoringReply } from '@backflow/contracts';
+import {
+  BaselineStatisticsReply,
+  BaselineStatisticsRequest,
+  EvaluateReply,
+  FeatureSchemaReply,
+  FeatureSchemaRequest,
+  MonitoringQuery,
+  MonitoringReply,
+} from '@backflow/contracts';
 import { LargeBody } from '../auth/auth.decorators';
 import { openApiSchema, ValidBody, ValidQuery } from '../common/validation/zod-validation.pipe';
 import { CurrentProject, ProjectRole, ProjectRoute } from '../projects/project-access.guard';
@@ -34,7 +42,10 @@ export class MonitoringController {
   @LargeBody()
   @ProjectRoute()
   @ApiOkResponse({ schema: openApiSchema(BaselineStatisticsReply) })
-  uploadBaseline(@ValidBody(BaselineStatisticsRequest) body: BaselineStatisticsRequest, @CurrentProject() project: ProjectEntity): Promise<BaselineStatisticsReply> {
+  uploadBaseline(
+    @ValidBody(BaselineStatisticsRequest) body: BaselineStatisticsRequest,
+    @CurrentProject() project: ProjectEntity,
+  ): Promise<BaselineStatisticsReply> {
     return this.monitoring.uploadBaseline(project, body);
   }
 

@@ -40,8 +40,32 @@ export const MAX_LABELS = 200_000;
 
 const ALERT_COLUMNS = 'id, kind, subject, slice, feature, message, value, baseline, threshold, created_at, resolved_at';
 
-function toAlert(r: { id: string; kind: StoredAlert['kind']; subject: string; slice: string | null; feature: string | null; message: string; value: number; baseline: number | null; threshold: number; created_at: Date; resolved_at: Date | null }): StoredAlert {
-  return { id: r.id, kind: r.kind, subject: r.subject, slice: r.slice, feature: r.feature, message: r.message, value: r.value, baseline: r.baseline, threshold: r.threshold, createdAt: r.created_at, resolvedAt: r.resolved_at };
+function toAlert(r: {
+  id: string;
+  kind: StoredAlert['kind'];
+  subject: string;
+  slice: string | null;
+  feature: string | null;
+  message: string;
+  value: number;
+  baseline: number | null;
+  threshold: number;
+  created_at: Date;
+  resolved_at: Date | null;
+}): StoredAlert {
+  return {
+    id: r.id,
+    kind: r.kind,
+    subject: r.subject,
+    slice: r.slice,
+    feature: r.feature,
+    message: r.message,
+    value: r.value,
+    baseline: r.baseline,
+    threshold: r.threshold,
+    createdAt: r.created_at,
+    resolvedAt: r.resolved_at,
+  };
 }
 
 @Injectable()
@@ -52,7 +76,15 @@ export class MonitoringRepository {
    * received_at index, each one's current label by its unique key.
    */
   async humanLabelsSince(manager: EntityManager, projectId: string, since: Date): Promise<LabeledPrediction[]> {
-    const rows: Array<{ value: string; predicted_label: string; confidence: number; model_version: string; slice: Record<string, string>; received_at: Date; inclusion_probability: number }> = await manager.query(
+    const rows: Array<{
+      value: string;
+      predicted_label: string;
+      confidence: number;
+      model_version: string;
+      slice: Record<string, string>;
+      received_at: Date;
+      inclusion_probability: number;
+    }> = await manager.query(
       `SELECT l.value, p.predicted_label, p.confidence, p.model_version, p.slice, p.received_at, coalesce(t.inclusion_probability, 1) AS inclusion_probability
          FROM predictions p
          JOIN labels l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL
@@ -62,7 +94,15 @@ export class MonitoringRepository {
         LIMIT ${MAX_LABELS}`,
       [projectId, since],
     );
-    return rows.map((r) => ({ label: r.value, predictedLabel: r.predicted_label, confidence: r.confidence, modelVersion: r.model_version, slice: r.slice, receivedAt: r.received_at, inclusionProbability: r.inclusion_probability }));
+    return rows.map((r) => ({
+      label: r.value,
+      predictedLabel: r.predicted_label,
+      confidence: r.confidence,
+      modelVersion: r.model_version,
+      slice: r.slice,
+      receivedAt: r.received_at,
+      inclusionProbability: r.inclusion_probability,
+    }));
   }
 
   /** Feedback labels of predictions received since `since`: how many, and how many agree with the prediction. */
@@ -89,7 +129,10 @@ export class MonitoringRepository {
   }
 
   async schema(manager: EntityManager, projectId: string): Promise<{ schema: Schema; source: 'inferred' | 'uploaded'; updatedAt: Date } | undefined> {
-    const [row]: Array<{ schema: Schema; source: 'inferred' | 'uploaded'; updated_at: Date }> = await manager.query(`SELECT schema, source, updated_at FROM feature_schemas WHERE project_id = $1`, [projectId]);
+    const [row]: Array<{ schema: Schema; source: 'inferred' | 'uploaded'; updated_at: Date }> = await manager.query(
+      `SELECT schema, source, updated_at FROM feature_schemas WHERE project_id = $1`,
+      [projectId],
+    );
     return row && { schema: row.schema, source: row.source, updatedAt: row.updated_at };
   }
 
@@ -104,7 +147,10 @@ export class MonitoringRepository {
   }
 
   async baselineStatistics(manager: EntityManager, projectId: string): Promise<Record<string, BaselineFeature>> {
-    const [row]: Array<{ baseline: { features: Record<string, BaselineFeature> } | null }> = await manager.query(`SELECT baseline FROM feature_schemas WHERE project_id = $1`, [projectId]);
+    const [row]: Array<{ baseline: { features: Record<string, BaselineFeature> } | null }> = await manager.query(
+      `SELECT baseline FROM feature_schemas WHERE project_id = $1`,
+      [projectId],
+    );
     return row?.baseline?.features ?? {};
   }
 
@@ -118,12 +164,17 @@ export class MonitoringRepository {
   }
 
   async openAlerts(manager: EntityManager, projectId: string): Promise<StoredAlert[]> {
-    const rows = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 AND resolved_at IS NULL ORDER BY created_at`, [projectId]);
+    const rows = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 AND resolved_at IS NULL ORDER BY created_at`, [
+      projectId,
+    ]);
     return rows.map(toAlert);
   }
 
   async recentAlerts(manager: EntityManager, projectId: string, limit = 100): Promise<StoredAlert[]> {
-    const rows = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 ORDER BY created_at DESC LIMIT $2`, [projectId, limit]);
+    const rows = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 ORDER BY created_at DESC LIMIT $2`, [
+      projectId,
+      limit,
+    ]);
     return rows.map(toAlert);
   }
 
@@ -145,12 +196,18 @@ export class MonitoringRepository {
 
   async resolve(manager: EntityManager, projectId: string, alertIds: string[]): Promise<number> {
     if (alertIds.length === 0) return 0;
-    const [, count] = await manager.query(`UPDATE monitoring_alerts SET resolved_at = now() WHERE project_id = $1 AND id = ANY($2::uuid[]) AND resolved_at IS NULL`, [projectId, alertIds]);
+    const [, count] = await manager.query(
+      `UPDATE monitoring_alerts SET resolved_at = now() WHERE project_id = $1 AND id = ANY($2::uuid[]) AND resolved_at IS NULL`,
+      [projectId, alertIds],
+    );
     return count;
   }
 
   async alertsById(manager: EntityManager, projectId: string, ids: string[]): Promise<StoredAlert[]> {
-    const rows = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY created_at`, [projectId, ids]);
+    const rows = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY created_at`, [
+      projectId,
+      ids,
+    ]);
     return rows.map(toAlert);
   }
 

@@ -3,7 +3,15 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { inferSchema, Schema, weightedProportion } from '@backflow/drift';
-import type { BaselineStatisticsRequest, EvaluateReply, FeatureSchemaReply, FeatureSchemaRequest, MonitoringAlert, MonitoringReply, MonitoringSettings } from '@backflow/contracts';
+import type {
+  BaselineStatisticsRequest,
+  EvaluateReply,
+  FeatureSchemaReply,
+  FeatureSchemaRequest,
+  MonitoringAlert,
+  MonitoringReply,
+  MonitoringSettings,
+} from '@backflow/contracts';
 import { JobsService } from '../common/jobs/jobs.service';
 import { deliver } from '../common/webhook/webhook';
 import type { ProjectEntity } from '../projects/project.entity';
@@ -18,7 +26,18 @@ const MAX_INPUTS = 20_000;
 const WEBHOOK_JOB = 'monitoring-webhook';
 
 function toAlert(a: StoredAlert): MonitoringAlert {
-  return { id: a.id, kind: a.kind, slice: a.slice, feature: a.feature, message: a.message, value: a.value, baseline: a.baseline, threshold: a.threshold, createdAt: a.createdAt.toISOString(), resolvedAt: a.resolvedAt?.toISOString() ?? null };
+  return {
+    id: a.id,
+    kind: a.kind,
+    slice: a.slice,
+    feature: a.feature,
+    message: a.message,
+    value: a.value,
+    baseline: a.baseline,
+    threshold: a.threshold,
+    createdAt: a.createdAt.toISOString(),
+    resolvedAt: a.resolvedAt?.toISOString() ?? null,
+  };
 }
 
 interface Assessment {
@@ -95,7 +114,8 @@ export class MonitoringService implements OnModuleInit {
         window: { from: windows.windowFrom.toISOString(), baselineFrom: windows.baselineFrom.toISOString() },
         labels: { human: labels.filter((l) => l.receivedAt >= windows.chartFrom).length, feedback: feedback.labels },
         accuracy,
-        feedbackAccuracy: weightedProportion(Array.from({ length: feedback.labels }, (_, i) => ({ outcome: i < feedback.agreeing ? 1 : 0, weight: 1 }))) ?? null,
+        feedbackAccuracy:
+          weightedProportion(Array.from({ length: feedback.labels }, (_, i) => ({ outcome: i < feedback.agreeing ? 1 : 0, weight: 1 }))) ?? null,
         drift: drift.features,
         anomalies: { examined: anomalies.examined, features: anomalies.features },
       },
@@ -129,14 +149,22 @@ export class MonitoringService implements OnModuleInit {
       await this.routing.boostSlices(
         manager,
         project.id,
-        stillOpen.filter((a) => a.slice && a.kind !== 'anomaly').map((a) => ({ alertId: a.id, slice: a.slice!, factor: settings.boost.factor, until: raised.includes(a) ? until : new Date(a.createdAt.getTime() + settings.boost.hours * HOUR_MS) })),
+        stillOpen
+          .filter((a) => a.slice && a.kind !== 'anomaly')
+          .map((a) => ({
+            alertId: a.id,
+            slice: a.slice!,
+            factor: settings.boost.factor,
+            until: raised.includes(a) ? until : new Date(a.createdAt.getTime() + settings.boost.hours * HOUR_MS),
+          })),
       );
       return { raised, resolved, open: stillOpen.length };
     });
     if (outcome.raised.length && (settings.webhook ?? project.exportSettings.webhook)) {
       const delivery = { projectId: project.id, alertIds: outcome.raised.map((a) => a.id), delivery: randomUUID() };
       // no queue in this process: one try now
-      if ((await this.jobs.send(WEBHOOK_JOB, delivery)) === null) await this.sendAlerts(delivery).catch((error: unknown) => this.logger.warn(`alert webhook: ${String(error)}`));
+      if ((await this.jobs.send(WEBHOOK_JOB, delivery)) === null)
+        await this.sendAlerts(delivery).catch((error: unknown) => this.logger.warn(`alert webhook: ${String(error)}`));
     }
     for (const a of outcome.raised) this.logger.warn(`project ${project.slug}: ${a.message}`);
     return { raised: outcome.raised.map(toAlert), resolved: outcome.resolved, open: outcome.open };
@@ -147,7 +175,13 @@ export class MonitoringService implements OnModuleInit {
     const webhook = project && (monitoringSettingsOf(project).webhook ?? project.exportSettings.webhook);
     if (!project || !webhook) return;
     const alerts = await this.repository.alertsById(this.dataSource.manager, projectId, alertIds);
-    await deliver(webhook.url, webhook.secret, 'alert.raised', delivery, JSON.stringify({ event: 'alert.raised', project: project.slug, alerts: alerts.map(toAlert) }));
+    await deliver(
+      webhook.url,
+      webhook.secret,
+      'alert.raised',
+      delivery,
+      JSON.stringify({ event: 'alert.raised', project: project.slug, alerts: alerts.map(toAlert) }),
+    );
   }
 
   private async evaluateAll(): Promise<void> {

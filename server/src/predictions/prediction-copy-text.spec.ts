@@ -36,7 +36,20 @@ const text = (rows: Row[]) => Buffer.concat(encodeCopyRows(projectId, rows)).toS
 describe('encodeCopyRows', () => {
   it('writes the columns in insert order, with null metadata as \\N', () => {
     expect(decode(text([row()]))).toEqual([
-      [projectId, row().id, 'mail-filter', '2.3.1', JSON.stringify(row().input), '{"ham":0.7,"spam":0.3}', 'ham', '0.7', '{"country":"FR"}', null, '2026-11-26T10:00:00.000Z', '0.3'],
+      [
+        projectId,
+        row().id,
+        'mail-filter',
+        '2.3.1',
+        JSON.stringify(row().input),
+        '{"ham":0.7,"spam":0.3}',
+        'ham',
+        '0.7',
+        '{"country":"FR"}',
+        null,
+        '2026-11-26T10:00:00.000Z',
+        '0.3',
+      ],
     ]);
   });
 
@@ -57,7 +70,9 @@ describe('encodeCopyRows', () => {
   });
 
   it('splits a large batch into pieces that end on row boundaries and keep every row', () => {
-    const rows = Array.from({ length: 2_000 }, (_, i) => row({ id: `0f8b1c52-4d2e-4a8e-9c1e-${String(i).padStart(12, '0')}`, input: { text: `é ${'x'.repeat(i % 100)}` } }));
+    const rows = Array.from({ length: 2_000 }, (_, i) =>
+      row({ id: `0f8b1c52-4d2e-4a8e-9c1e-${String(i).padStart(12, '0')}`, input: { text: `é ${'x'.repeat(i % 100)}` } }),
+    );
     const pieces = encodeCopyRows(projectId, rows);
     expect(pieces.length).toBeGreaterThan(1);
     for (const piece of pieces) expect(piece.at(-1)).toBe(0x0a);

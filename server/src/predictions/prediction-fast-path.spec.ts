@@ -109,7 +109,13 @@ describe('parseCommonPrediction', () => {
     expect(contract.success).toBe(true);
     const data = contract.data!;
     // what is stored: the same values, and the same JSON text (key order included)
-    expect({ ...fast, input: JSON.stringify(fast.input), scores: JSON.stringify(fast.scores), slice: JSON.stringify(fast.slice), metadata: JSON.stringify(fast.metadata) }).toEqual({
+    expect({
+      ...fast,
+      input: JSON.stringify(fast.input),
+      scores: JSON.stringify(fast.scores),
+      slice: JSON.stringify(fast.slice),
+      metadata: JSON.stringify(fast.metadata),
+    }).toEqual({
       ...data,
       input: JSON.stringify(data.input),
       scores: JSON.stringify(data.scores),
@@ -145,7 +151,10 @@ describe('validatePrediction with and without the fast path', () => {
   const newId = () => '00000000-0000-4000-8000-000000000000';
   const now = new Date('2026-11-26T10:00:00Z');
 
-  function validators(): { fast: typeof import('./prediction-validation').validatePrediction; zodOnly: typeof import('./prediction-validation').validatePrediction } {
+  function validators(): {
+    fast: typeof import('./prediction-validation').validatePrediction;
+    zodOnly: typeof import('./prediction-validation').validatePrediction;
+  } {
     let fast!: typeof import('./prediction-validation').validatePrediction;
     let zodOnly!: typeof import('./prediction-validation').validatePrediction;
     jest.isolateModules(() => {

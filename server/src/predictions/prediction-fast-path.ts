@@ -15,7 +15,11 @@ function isJsonObject(value: unknown): value is Record<string, unknown> {
 }
 
 function isFeatureScalar(value: unknown): boolean {
-  return (typeof value === 'string' && value.length <= FEATURE_LIMITS.stringLength) || (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean';
+  return (
+    (typeof value === 'string' && value.length <= FEATURE_LIMITS.stringLength) ||
+    (typeof value === 'number' && Number.isFinite(value)) ||
+    typeof value === 'boolean'
+  );
 }
 
 function isFeatureValue(value: unknown): boolean {
@@ -68,7 +72,13 @@ function isSlice(value: unknown): value is Record<string, string> {
   let keys = 0;
   for (const key in value) {
     const sliceValue = value[key];
-    if (++keys > FEATURE_LIMITS.sliceKeys || !isKey(key, FEATURE_LIMITS.keyLength) || typeof sliceValue !== 'string' || sliceValue.length > FEATURE_LIMITS.sliceValueLength) return false;
+    if (
+      ++keys > FEATURE_LIMITS.sliceKeys ||
+      !isKey(key, FEATURE_LIMITS.keyLength) ||
+      typeof sliceValue !== 'string' ||
+      sliceValue.length > FEATURE_LIMITS.sliceValueLength
+    )
+      return false;
   }
   return true;
 }
@@ -95,13 +105,13 @@ export function parseCommonPrediction(raw: unknown): PredictionInput | undefined
   if (timestamp !== undefined && (typeof timestamp !== 'string' || !TIMESTAMP_PATTERN.test(timestamp) || !isStorableInstant(timestamp))) return undefined;
   if (metadata !== undefined && !isMetadata(metadata)) return undefined;
   return {
-    id: id as string | undefined,
+    id: id,
     model: { name: model.name.trim(), version: model.version.trim() },
     input,
     scores,
-    predictedLabel: predictedLabel as string | undefined,
-    slice: slice as Record<string, string> | undefined,
-    timestamp: timestamp as string | undefined,
-    metadata: metadata as Record<string, unknown> | undefined,
+    predictedLabel: predictedLabel,
+    slice: slice,
+    timestamp: timestamp,
+    metadata: metadata,
   };
 }

@@ -2,7 +2,11 @@ import { argmax, validatePrediction } from './prediction-validation';
 
 const project = { labels: ['ham', 'spam', 'eggs'], taskType: 'single_label' as const };
 const id = () => '00000000-0000-4000-8000-000000000000';
-const valid = { model: { name: 'm', version: '3' }, input: { subject: 'hi', length: 2, tags: ['a', 'b'], urgent: false }, scores: { ham: 0.7, spam: 0.2, eggs: 0.1 } };
+const valid = {
+  model: { name: 'm', version: '3' },
+  input: { subject: 'hi', length: 2, tags: ['a', 'b'], urgent: false },
+  scores: { ham: 0.7, spam: 0.2, eggs: 0.1 },
+};
 
 describe('validatePrediction', () => {
   it('accepts a prediction, takes the argmax and its confidence, and stamps it', () => {
@@ -79,7 +83,14 @@ describe('validatePrediction', () => {
   });
 
   describe('features with a declared export type', () => {
-    const typed = { ...project, features: [{ name: 'count', type: 'int' as const }, { name: 'score', type: 'float' as const }, { name: 'text', type: 'bytes' as const }] };
+    const typed = {
+      ...project,
+      features: [
+        { name: 'count', type: 'int' as const },
+        { name: 'score', type: 'float' as const },
+        { name: 'text', type: 'bytes' as const },
+      ],
+    };
     it.each([
       ['a fraction for an int', { count: 2.5 }, 'input.count'],
       ['a string for an int', { count: '3' }, 'input.count'],

@@ -75,7 +75,11 @@ function valueRejection(item: unknown, type: DeclaredFeatureType | undefined, na
     return reject('predictions/unsafe_integer', field(), `an integer beyond ±(2^53 − 1) (read as ${item}) cannot be kept exactly; send it as a string`);
   }
   if (type && !fitsType(item, type)) {
-    return reject('predictions/feature_type_mismatch', field(), `${JSON.stringify(item)} does not fit the declared type ${type} of feature "${name}" (project settings export.features)`);
+    return reject(
+      'predictions/feature_type_mismatch',
+      field(),
+      `${JSON.stringify(item)} does not fit the declared type ${type} of feature "${name}" (project settings export.features)`,
+    );
   }
   return undefined;
 }
@@ -130,8 +134,10 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
   const labels = Object.keys(p.scores);
   for (const label of labels) {
     const score = p.scores[label];
-    if (!known.has(label)) return reject('predictions/unknown_label', `scores.${label}`, `"${label}" is not one of the project's labels (${project.labels.join(', ')})`);
-    if (!Number.isFinite(score) || score < 0 || score > 1) return reject('predictions/invalid_scores', `scores.${label}`, 'a score must be a finite probability in [0, 1]');
+    if (!known.has(label))
+      return reject('predictions/unknown_label', `scores.${label}`, `"${label}" is not one of the project's labels (${project.labels.join(', ')})`);
+    if (!Number.isFinite(score) || score < 0 || score > 1)
+      return reject('predictions/invalid_scores', `scores.${label}`, 'a score must be a finite probability in [0, 1]');
     sum += score;
   }
   if (labels.length === 0) return reject('predictions/invalid_scores', 'scores', 'at least one class score is needed');
@@ -143,7 +149,8 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
   }
   const predictedLabel = p.predictedLabel ?? argmax(p.scores, project.labels);
   const occurredAt = p.timestamp ? new Date(p.timestamp) : now;
-  if (occurredAt.getTime() - now.getTime() > MAX_FUTURE_MS) return reject('predictions/timestamp_in_future', 'timestamp', 'more than a day ahead of the server clock');
+  if (occurredAt.getTime() - now.getTime() > MAX_FUTURE_MS)
+    return reject('predictions/timestamp_in_future', 'timestamp', 'more than a day ahead of the server clock');
   return {
     ok: true,
     row: {

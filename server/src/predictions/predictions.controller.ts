@@ -21,7 +21,11 @@ export class PredictionsController {
   @ProjectRoute({ apiKeyScopes: ['ingest'] })
   @ApiBody({ schema: openApiSchema(PredictionInput) })
   @ApiOkResponse({ schema: openApiSchema(SinglePredictionReply) })
-  async ingestOne(@Body() body: unknown, @CurrentProject() project: ProjectEntity, @Res({ passthrough: true }) reply: FastifyReply): Promise<SinglePredictionReply> {
+  async ingestOne(
+    @Body() body: unknown,
+    @CurrentProject() project: ProjectEntity,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<SinglePredictionReply> {
     const result = await this.predictions.ingestOne(project, body);
     reply.status(result.accepted ? 201 : 200);
     return result;
@@ -33,7 +37,10 @@ export class PredictionsController {
   @RouteConfig({ [VALIDATES_ITEMS]: true })
   @ProjectRoute({ apiKeyScopes: ['ingest'] })
   @ApiConsumes('application/json', 'application/x-ndjson')
-  @ApiBody({ schema: { type: 'array', items: openApiSchema(PredictionInput) }, description: 'a JSON array, or one prediction per line as application/x-ndjson' })
+  @ApiBody({
+    schema: { type: 'array', items: openApiSchema(PredictionInput) },
+    description: 'a JSON array, or one prediction per line as application/x-ndjson',
+  })
   @ApiOkResponse({ schema: openApiSchema(IngestReply) })
   async ingestBatch(
     @Body() body: unknown,

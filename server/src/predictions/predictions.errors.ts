@@ -12,7 +12,9 @@ export const PredictionErrors = {
       { rejected },
     ),
   batchTooLarge: (limit: number) =>
-    new DomainError('predictions/batch_too_large', `a batch holds at most ${limit} items; split it, or stream it as application/x-ndjson`, 413, 'body', { limit }),
+    new DomainError('predictions/batch_too_large', `a batch holds at most ${limit} items; split it, or stream it as application/x-ndjson`, 413, 'body', {
+      limit,
+    }),
   streamTooLarge: (limitBytes: number) =>
     new DomainError('predictions/stream_too_large', `the stream exceeds the limit of ${Math.round(limitBytes / 1024 / 1024)} MiB`, 413, 'body', { limitBytes }),
   notAnArray: () => new DomainError('validation/invalid', 'body: a batch is a JSON array, or application/x-ndjson', 400, 'body'),

@@ -57,7 +57,12 @@ export class PredictionsRepository {
    * row, its negative-by-absence window when the project has one, and whether feedback
    * that arrived before it is waiting to be joined.
    */
-  async insertOne(pool: Pool, projectId: string, r: ScoredPrediction, windowClosesAt: Date | undefined): Promise<{ inserted: boolean; feedbackWaiting: boolean }> {
+  async insertOne(
+    pool: Pool,
+    projectId: string,
+    r: ScoredPrediction,
+    windowClosesAt: Date | undefined,
+  ): Promise<{ inserted: boolean; feedbackWaiting: boolean }> {
     // a named statement: each connection parses and plans it once, then only binds values
     const { rows } = await pool.query<{ feedback_waiting: boolean }>({
       name: 'predictions.insert_one',
@@ -113,7 +118,6 @@ export class PredictionsRepository {
     return rows.map((r) => r.prediction_id);
   }
 
-
   private async insertOnConflict(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
     const inserted: Array<{ id: string }> = await manager.query(
@@ -142,13 +146,27 @@ export class PredictionsRepository {
   /** Locks the predictions that exist among `ids` (in id order, so concurrent callers cannot deadlock). */
   async lockFacts(manager: EntityManager, projectId: string, ids: string[]): Promise<PredictionFacts[]> {
     if (ids.length === 0) return [];
-    const rows: Array<{ id: string; occurred_at: Date; predicted_label: string; confidence: number; uncertainty: number | null; slice: Record<string, string> }> = await manager.query(
+    const rows: Array<{
+      id: string;
+      occurred_at: Date;
+      predicted_label: string;
+      confidence: number;
+      uncertainty: number | null;
+      slice: Record<string, string>;
+    }> = await manager.query(
       `SELECT id, occurred_at, predicted_label, confidence, uncertainty, slice FROM predictions
         WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY id FOR UPDATE`,
       [projectId, ids],
     );
     // rows stored before routing existed have no score: least confidence is the one the confidence gives
-    return rows.map((r) => ({ id: r.id, occurredAt: r.occurred_at, predictedLabel: r.predicted_label, confidence: r.confidence, uncertainty: r.uncertainty ?? 1 - r.confidence, slice: r.slice }));
+    return rows.map((r) => ({
+      id: r.id,
+      occurredAt: r.occurred_at,
+      predictedLabel: r.predicted_label,
+      confidence: r.confidence,
+      uncertainty: r.uncertainty ?? 1 - r.confidence,
+      slice: r.slice,
+    }));
   }
 
   async count(manager: EntityManager, projectId: string): Promise<number> {

@@ -72,7 +72,12 @@ export class PredictionsService {
    * was waiting for them, all in the caller's transaction: an acknowledged prediction has
    * been routed exactly once.
    */
-  private async store(manager: EntityManager, project: ProjectEntity, rows: ScoredPrediction[], into: Stored = { accepted: 0, afterCommit: [] }): Promise<Stored> {
+  private async store(
+    manager: EntityManager,
+    project: ProjectEntity,
+    rows: ScoredPrediction[],
+    into: Stored = { accepted: 0, afterCommit: [] },
+  ): Promise<Stored> {
     const inserted = await this.repository.insertBatch(manager, project.id, rows);
     into.accepted += inserted.size;
     if (inserted.size === 0) return into;
@@ -131,13 +136,21 @@ export class PredictionsService {
    * transaction, which writes more beside them: the same validation (all-or-nothing),
    * idempotency and routing as a JSON batch. Run the returned announcements after commit.
    */
-  async ingestWithin(manager: EntityManager, project: ProjectEntity, items: unknown[]): Promise<{ reply: IngestReply; ids: string[]; afterCommit: AfterCommit[] }> {
+  async ingestWithin(
+    manager: EntityManager,
+    project: ProjectEntity,
+    items: unknown[],
+  ): Promise<{ reply: IngestReply; ids: string[]; afterCommit: AfterCommit[] }> {
     if (items.length > this.config.ingest.maxBatch) throw PredictionErrors.batchTooLarge(this.config.ingest.maxBatch);
     const validate = this.validator(project);
     const { valid, rejected } = partition(items, (raw) => validate(raw));
     if (rejected.length) throw PredictionErrors.batchRejected(rejected.slice(0, MAX_LISTED_REJECTIONS), items.length);
     const stored = valid.length ? await this.store(manager, project, valid) : { accepted: 0, afterCommit: [] };
-    return { reply: { accepted: stored.accepted, duplicates: valid.length - stored.accepted }, ids: valid.map((row) => row.id), afterCommit: stored.afterCommit };
+    return {
+      reply: { accepted: stored.accepted, duplicates: valid.length - stored.accepted },
+      ids: valid.map((row) => row.id),
+      afterCommit: stored.afterCommit,
+    };
   }
 
   /** An NDJSON stream, written in chunks inside one transaction: acknowledged only when all of it is committed. */

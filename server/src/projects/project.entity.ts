@@ -1,5 +1,14 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { ExportSettings, FeedbackRules, IntegrationSettings, LabelDefinition, LabelingSettings, MonitoringSettings, RoutingPolicy, TaskType } from '@backflow/contracts';
+import type {
+  ExportSettings,
+  FeedbackRules,
+  IntegrationSettings,
+  LabelDefinition,
+  LabelingSettings,
+  MonitoringSettings,
+  RoutingPolicy,
+  TaskType,
+} from '@backflow/contracts';
 
 @Entity({ name: 'projects' })
 export class ProjectEntity {

@@ -47,7 +47,11 @@ export class ProjectsController {
   @Post()
   @Roles('admin')
   @ApiCreatedResponse({ schema: openApiSchema(ProjectResponse) })
-  async create(@ValidBody(CreateProjectRequest) body: CreateProjectRequest, @CurrentUser() user: UserPrincipal, @Req() request: FastifyRequest): Promise<ProjectResponse> {
+  async create(
+    @ValidBody(CreateProjectRequest) body: CreateProjectRequest,
+    @CurrentUser() user: UserPrincipal,
+    @Req() request: FastifyRequest,
+  ): Promise<ProjectResponse> {
     return toProjectResponse(await this.projects.create(body, actorOf(user, request)), 'admin');
   }
 
@@ -63,7 +67,11 @@ export class ProjectsController {
   @Roles('admin')
   @ProjectRoute()
   @ApiOkResponse({ schema: openApiSchema(ProjectResponse) })
-  async update(@ValidBody(UpdateProjectRequest) body: UpdateProjectRequest, @CurrentUser() user: UserPrincipal, @Req() request: FastifyRequest): Promise<ProjectResponse> {
+  async update(
+    @ValidBody(UpdateProjectRequest) body: UpdateProjectRequest,
+    @CurrentUser() user: UserPrincipal,
+    @Req() request: FastifyRequest,
+  ): Promise<ProjectResponse> {
     const slug = (request.params as { slug: string }).slug;
     return toProjectResponse(await this.projects.update(slug, body, actorOf(user, request)), 'admin');
   }
@@ -91,7 +99,11 @@ export class ProjectsController {
   @Roles('admin')
   @ProjectRoute()
   @ApiCreatedResponse({ schema: openApiSchema(MemberResponse) })
-  async addMember(@ValidBody(AddMemberRequest) body: AddMemberRequest, @CurrentUser() user: UserPrincipal, @Req() request: FastifyRequest): Promise<MemberResponse> {
+  async addMember(
+    @ValidBody(AddMemberRequest) body: AddMemberRequest,
+    @CurrentUser() user: UserPrincipal,
+    @Req() request: FastifyRequest,
+  ): Promise<MemberResponse> {
     const project = await this.projects.getBySlug((request.params as { slug: string }).slug);
     return this.users.addMember(project, body.email, body.role, actorOf(user, request));
   }
@@ -117,7 +129,11 @@ export class ProjectsController {
   @Roles('admin')
   @ProjectRoute()
   @ApiCreatedResponse({ schema: openApiSchema(CreatedApiKeyResponse) })
-  async createApiKey(@ValidBody(CreateApiKeyRequest) body: CreateApiKeyRequest, @CurrentUser() user: UserPrincipal, @Req() request: FastifyRequest): Promise<CreatedApiKeyResponse> {
+  async createApiKey(
+    @ValidBody(CreateApiKeyRequest) body: CreateApiKeyRequest,
+    @CurrentUser() user: UserPrincipal,
+    @Req() request: FastifyRequest,
+  ): Promise<CreatedApiKeyResponse> {
     const project = await this.projects.getBySlug((request.params as { slug: string }).slug);
     return this.apiKeys.create(project.id, body, actorOf(user, request));
   }

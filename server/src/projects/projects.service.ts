@@ -2,7 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
 import { DataSource, In } from 'typeorm';
-import { CreateProjectRequest, IntegrationSettings, MonitoringSettings, ProjectResponse, UpdateProjectRequest, labelReferenceIssues } from '@backflow/contracts';
+import {
+  CreateProjectRequest,
+  IntegrationSettings,
+  MonitoringSettings,
+  ProjectResponse,
+  UpdateProjectRequest,
+  labelReferenceIssues,
+} from '@backflow/contracts';
 import { ValidationError } from '../common/errors';
 import { AuditService } from '../common/audit/audit.service';
 import { CacheInvalidation } from '../common/cache/cache-invalidation';
@@ -135,7 +142,15 @@ export class ProjectsService {
       const id: string | undefined = inserted.raw[0]?.id;
       if (!id) throw ProjectErrors.slugTaken(request.slug);
       await this.audit.record(
-        { actorUserId: actor.userId, action: 'project.created', targetType: 'project', targetId: id, projectId: id, details: { slug: request.slug }, requestId: actor.requestId },
+        {
+          actorUserId: actor.userId,
+          action: 'project.created',
+          targetType: 'project',
+          targetId: id,
+          projectId: id,
+          details: { slug: request.slug },
+          requestId: actor.requestId,
+        },
         manager,
       );
       return manager.getRepository(ProjectEntity).findOneByOrFail({ id });
@@ -164,10 +179,18 @@ export class ProjectsService {
         ...(patch.monitoring !== undefined && { monitoringSettings: patch.monitoring }),
         ...(patch.integrations !== undefined && { integrationSettings: patch.integrations }),
       };
-      await manager.getRepository(ProjectEntity).update({ id: project.id }, { ...changes, updatedAt: () => 'now()' } as never);
+      await manager.getRepository(ProjectEntity).update({ id: project.id }, { ...changes, updatedAt: () => 'now()' });
       await this.invalidation.publish(manager, 'project', slug);
       await this.audit.record(
-        { actorUserId: actor.userId, action: 'project.updated', targetType: 'project', targetId: project.id, projectId: project.id, details: { fields: Object.keys(patch) }, requestId: actor.requestId },
+        {
+          actorUserId: actor.userId,
+          action: 'project.updated',
+          targetType: 'project',
+          targetId: project.id,
+          projectId: project.id,
+          details: { fields: Object.keys(patch) },
+          requestId: actor.requestId,
+        },
         manager,
       );
       return manager.getRepository(ProjectEntity).findOneByOrFail({ id: project.id });
@@ -181,7 +204,10 @@ export class ProjectsService {
     await this.dataSource.transaction(async (manager) => {
       const project = await manager.getRepository(ProjectEntity).findOneBy({ slug });
       if (!project) throw ProjectErrors.notFound(slug);
-      await this.audit.record({ actorUserId: actor.userId, action: 'project.deleted', targetType: 'project', targetId: project.id, details: { slug }, requestId: actor.requestId }, manager);
+      await this.audit.record(
+        { actorUserId: actor.userId, action: 'project.deleted', targetType: 'project', targetId: project.id, details: { slug }, requestId: actor.requestId },
+        manager,
+      );
       await manager.getRepository(ProjectEntity).delete({ id: project.id });
       await this.invalidation.publish(manager, 'project', slug);
     });

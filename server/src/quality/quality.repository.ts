@@ -39,17 +39,25 @@ export const MAX_ANSWERS = 100_000;
 @Injectable()
 export class QualityRepository {
   async answersSince(manager: EntityManager, projectId: string, since: Date, until?: Date): Promise<WindowAnswer[]> {
-    const rows: Array<{ task_id: string; rater_id: string; label: string; time_spent_ms: number | null; created_at: Date; final_label: string | null }> = await manager.query(
-      `SELECT a.task_id, a.rater_id, a.label, a.time_spent_ms, a.created_at, l.value AS final_label
+    const rows: Array<{ task_id: string; rater_id: string; label: string; time_spent_ms: number | null; created_at: Date; final_label: string | null }> =
+      await manager.query(
+        `SELECT a.task_id, a.rater_id, a.label, a.time_spent_ms, a.created_at, l.value AS final_label
          FROM annotations a
          JOIN tasks t ON t.id = a.task_id AND t.gold_item_id IS NULL
          LEFT JOIN labels l ON l.project_id = a.project_id AND l.task_id = a.task_id AND l.superseded_at IS NULL
         WHERE a.project_id = $1 AND a.created_at >= $2 AND ($3::timestamptz IS NULL OR a.created_at < $3)
         ORDER BY a.created_at DESC
         LIMIT ${MAX_ANSWERS}`,
-      [projectId, since, until ?? null],
-    );
-    return rows.map((r) => ({ taskId: r.task_id, raterId: r.rater_id, label: r.label, timeSpentMs: r.time_spent_ms, createdAt: r.created_at, finalLabel: r.final_label }));
+        [projectId, since, until ?? null],
+      );
+    return rows.map((r) => ({
+      taskId: r.task_id,
+      raterId: r.rater_id,
+      label: r.label,
+      timeSpentMs: r.time_spent_ms,
+      createdAt: r.created_at,
+      finalLabel: r.final_label,
+    }));
   }
 
   async raters(manager: EntityManager, projectId: string): Promise<RaterRecord[]> {
@@ -102,7 +110,10 @@ export class QualityRepository {
   }
 
   async lastReestimate(manager: EntityManager, projectId: string): Promise<Reestimate | null> {
-    const [row]: Array<{ at: Date; relabeled: number; kept_exported: number }> = await manager.query(`SELECT at, relabeled, kept_exported FROM quality_reestimates WHERE project_id = $1`, [projectId]);
+    const [row]: Array<{ at: Date; relabeled: number; kept_exported: number }> = await manager.query(
+      `SELECT at, relabeled, kept_exported FROM quality_reestimates WHERE project_id = $1`,
+      [projectId],
+    );
     return row ? { at: row.at, relabeled: row.relabeled, keptExported: row.kept_exported } : null;
   }
 

@@ -33,7 +33,11 @@ export class QualityService implements OnModuleInit {
   async quality(project: ProjectEntity, window: { from: Date; to: Date }): Promise<QualityReply> {
     const { from, to } = window;
     const manager = this.dataSource.manager;
-    const [answers, members, last] = await Promise.all([this.repository.answersSince(manager, project.id, from, to), this.repository.raters(manager, project.id), this.repository.lastReestimate(manager, project.id)]);
+    const [answers, members, last] = await Promise.all([
+      this.repository.answersSince(manager, project.id, from, to),
+      this.repository.raters(manager, project.id),
+      this.repository.lastReestimate(manager, project.id),
+    ]);
     const classes = project.labels.map((l) => l.name);
     const tasks = byTask(answers);
     const fit = fitDawidSkene(tasks, classes);
@@ -53,7 +57,12 @@ export class QualityService implements OnModuleInit {
         }),
       raters: raterReliability(members, answers, fit),
       dawidSkene: fit
-        ? { iterations: fit.iterations, converged: fit.converged, priors: Object.fromEntries(classes.map((c, j) => [c, fit.priors[j]])), disagreesWithMajority: disagreementsWithMajority(tasks, fit) }
+        ? {
+            iterations: fit.iterations,
+            converged: fit.converged,
+            priors: Object.fromEntries(classes.map((c, j) => [c, fit.priors[j]])),
+            disagreesWithMajority: disagreementsWithMajority(tasks, fit),
+          }
         : null,
       lastReestimate: last ? { at: last.at.toISOString(), relabeled: last.relabeled, keptExported: last.keptExported } : null,
     };
@@ -86,7 +95,13 @@ export class QualityService implements OnModuleInit {
         changes.push({ labelId: label.labelId, value, agreement: Math.max(...fit.posteriors.get(label.taskId)!) });
       }
       await this.repository.relabel(manager, project.id, changes);
-      await this.repository.recordReestimate(manager, project.id, { at: now, relabeled: changes.length, keptExported, iterations: fit.iterations, converged: fit.converged });
+      await this.repository.recordReestimate(manager, project.id, {
+        at: now,
+        relabeled: changes.length,
+        keptExported,
+        iterations: fit.iterations,
+        converged: fit.converged,
+      });
       return { relabeled: changes.length, keptExported };
     });
   }

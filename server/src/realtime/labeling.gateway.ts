@@ -115,7 +115,13 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
           next();
         })
         .catch((error: unknown) =>
-          next(new Error(asDomainError(error)?.status === 503 ? 'unavailable: the database is away; retry shortly' : 'unauthenticated: the session is unknown, expired or revoked')),
+          next(
+            new Error(
+              asDomainError(error)?.status === 503
+                ? 'unavailable: the database is away; retry shortly'
+                : 'unauthenticated: the session is unknown, expired or revoked',
+            ),
+          ),
         );
     });
     // another process created tasks: its idle raters are served there, ours here
@@ -153,7 +159,10 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
   handleConnection(socket: LabelingSocket): void {
     if (socket.data.user?.role === 'admin') void socket.join(ADMINS_ROOM);
     // a client may leave out the acknowledgement: it then gets no reply
-    const answer = <R>(ack: ((reply: R) => void) | undefined) => (reply: R) => typeof ack === 'function' && ack(reply);
+    const answer =
+      <R>(ack: ((reply: R) => void) | undefined) =>
+      (reply: R) =>
+        typeof ack === 'function' && ack(reply);
     socket.on('task:claim', (body, ack) => void this.claim(socket, body).then(answer(ack)));
     socket.on('task:submit', (body, ack) => void this.submit(socket, body).then(answer(ack)));
     socket.on('task:skip', (body, ack) => void this.skip(socket, body).then(answer(ack)));
@@ -273,7 +282,12 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
     return [...socket.rooms].filter((room) => room.startsWith(PROJECT_ROOM_PREFIX)).map((room) => room.slice(PROJECT_ROOM_PREFIX.length));
   }
 
-  private async handle<T extends z.ZodType, R>(socket: LabelingSocket, schema: T, body: unknown, run: (request: z.infer<T>, project: ProjectEntity) => Promise<R>): Promise<R | SocketError> {
+  private async handle<T extends z.ZodType, R>(
+    socket: LabelingSocket,
+    schema: T,
+    body: unknown,
+    run: (request: z.infer<T>, project: ProjectEntity) => Promise<R>,
+  ): Promise<R | SocketError> {
     try {
       const parsed = schema.safeParse(body);
       if (!parsed.success) {
@@ -349,12 +363,15 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
    */
   private watchLease(socket: LabelingSocket, project: ProjectEntity, taskId: string, expiresAt: Date): void {
     this.forgetLease(socket, taskId);
-    const timer = setTimeout(() => {
-      this.leaseTimers.delete(timer);
-      socket.data.leases.delete(taskId);
-      if (socket.connected) socket.emit('lease:expired', { project: project.slug, taskId });
-      this.tasksAvailable(project.id);
-    }, Math.max(0, expiresAt.getTime() - Date.now()) + LEASE_EXPIRY_GRACE_MS);
+    const timer = setTimeout(
+      () => {
+        this.leaseTimers.delete(timer);
+        socket.data.leases.delete(taskId);
+        if (socket.connected) socket.emit('lease:expired', { project: project.slug, taskId });
+        this.tasksAvailable(project.id);
+      },
+      Math.max(0, expiresAt.getTime() - Date.now()) + LEASE_EXPIRY_GRACE_MS,
+    );
     timer.unref();
     this.leaseTimers.add(timer);
     socket.data.leases.set(taskId, { projectId: project.id, timer });

@@ -25,7 +25,10 @@ describe('routing policy', () => {
   });
 
   it('routes at the threshold as uncertain with inclusion probability 1', () => {
-    expect(decide(policy({ threshold: 0.4 }), 0.4, { uncertainty: 0.4, slice: {}, draw: 0.99 })).toMatchObject({ reason: 'uncertain', inclusionProbability: 1 });
+    expect(decide(policy({ threshold: 0.4 }), 0.4, { uncertainty: 0.4, slice: {}, draw: 0.99 })).toMatchObject({
+      reason: 'uncertain',
+      inclusionProbability: 1,
+    });
     expect(decide(policy({ threshold: 0.4, explorationRate: 0 }), 0.4, { uncertainty: 0.39, slice: {}, draw: 0 })).toBeNull();
   });
 

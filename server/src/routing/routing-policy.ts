@@ -54,7 +54,12 @@ export const ALERT_SAMPLING_FLOOR = 0.01;
  * (`alertBoosts`, "key=value" → factor) is boosted further and sampled at least at
  * 1% × boost; what that sampling picks carries reason `drift`.
  */
-export function decide(policy: RoutingPolicy, threshold: number | undefined, candidate: RoutingCandidate, alertBoosts: Readonly<Record<string, number>> = {}): RoutingDecision | null {
+export function decide(
+  policy: RoutingPolicy,
+  threshold: number | undefined,
+  candidate: RoutingCandidate,
+  alertBoosts: Readonly<Record<string, number>> = {},
+): RoutingDecision | null {
   const alert = sliceBoost({ sliceBoosts: alertBoosts }, candidate.slice);
   const boost = Math.min(MAX_BOOST, sliceBoost(policy, candidate.slice) * alert);
   if (threshold !== undefined && candidate.uncertainty >= threshold) {
@@ -118,7 +123,7 @@ export function allocateBudget<T extends { priority: number; lines: BudgetLine[]
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value as object)
+    const entries = Object.keys(value)
       .sort()
       .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
     return `{${entries.join(',')}}`;

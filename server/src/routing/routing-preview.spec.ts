@@ -5,7 +5,7 @@ const start = Date.UTC(2026, 10, 26, 10, 0, 0);
 
 function predictions(n: number, options: { everyMs?: number; version?: (i: number) => string; input?: (i: number) => unknown } = {}): StoredPrediction[] {
   return Array.from({ length: n }, (_, i) => {
-    const top = 0.5 + 0.5 * ((i * 7919) % n) / n;
+    const top = 0.5 + (0.5 * ((i * 7919) % n)) / n;
     return {
       id: `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`,
       modelName: 'm',

@@ -68,7 +68,11 @@ export function simulateRouting(policy: RoutingPolicy, projectId: string, predic
       entry.predictions++;
       slices.set(name, entry);
     }
-    const decision = decide(policy, thresholds.get(JSON.stringify([p.modelName, p.modelVersion])), { uncertainty, slice: p.slice, draw: explorationDraw(projectId, p.id) });
+    const decision = decide(policy, thresholds.get(JSON.stringify([p.modelName, p.modelVersion])), {
+      uncertainty,
+      slice: p.slice,
+      draw: explorationDraw(projectId, p.id),
+    });
     const contradicted = p.feedbackLabel !== null && p.feedbackLabel !== p.predictedLabel && p.confidence >= policy.contradictionConfidence;
     // a preview replays the policy alone: no alert boosts, so no drift decisions
     const reason = (decision?.reason === 'drift' ? 'exploration' : decision?.reason) ?? (contradicted ? 'contradiction' : undefined);
@@ -79,7 +83,10 @@ export function simulateRouting(policy: RoutingPolicy, projectId: string, predic
       deduplicated++;
       continue;
     }
-    const lines = budgetLines(policy, p.slice).map((line) => ({ ...line, key: `${line.period}|${line.scope}|${Math.floor(at / (line.period === 'hour' ? HOUR : DAY))}` }));
+    const lines = budgetLines(policy, p.slice).map((line) => ({
+      ...line,
+      key: `${line.period}|${line.scope}|${Math.floor(at / (line.period === 'hour' ? HOUR : DAY))}`,
+    }));
     if (!lines.every((line) => (used.get(line.key) ?? 0) < line.cap)) {
       droppedByBudget++;
       continue;

@@ -157,7 +157,13 @@ export class RoutingRepository {
   }
 
   /** The latest predictions that have no task, oldest first: what a backfill examines. */
-  async untasked(manager: EntityManager, projectId: string, since: Date | undefined, before: BacklogCursor | undefined, limit: number): Promise<{ predictions: BacklogPrediction[]; oldest?: BacklogCursor }> {
+  async untasked(
+    manager: EntityManager,
+    projectId: string,
+    since: Date | undefined,
+    before: BacklogCursor | undefined,
+    limit: number,
+  ): Promise<{ predictions: BacklogPrediction[]; oldest?: BacklogCursor }> {
     const rows: Array<PredictionRecord & { cursor_at: string }> = await manager.query(
       `SELECT * FROM (
          SELECT p.id, p.model_name, p.model_version, p.scores, p.predicted_label, p.confidence, p.slice, p.input, p.uncertainty, p.received_at,

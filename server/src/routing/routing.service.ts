@@ -10,7 +10,19 @@ import type { Actor } from '../auth/users.service';
 import { CreatedTask, LabelingService, NewTask } from '../labeling/labeling.service';
 import { METRICS, Metrics } from '../monitoring/metrics';
 import type { ProjectEntity } from '../projects/project.entity';
-import { allocateBudget, BudgetLine, budgetLines, budgetKey, decide, explorationDraw, MAX_BOOST, priorityOf, RoutingDecision, sliceBoost, uncertaintyOf } from './routing-policy';
+import {
+  allocateBudget,
+  BudgetLine,
+  budgetLines,
+  budgetKey,
+  decide,
+  explorationDraw,
+  MAX_BOOST,
+  priorityOf,
+  RoutingDecision,
+  sliceBoost,
+  uncertaintyOf,
+} from './routing-policy';
 
 const ALERT_BOOSTS_CACHE_MS = 5_000;
 import { inputFingerprint, simulateRouting } from './routing-preview';
@@ -102,7 +114,8 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
     const cached = this.alertBoosts.get(projectId);
     if (cached && cached.readAt > Date.now() - ALERT_BOOSTS_CACHE_MS) return cached.boosts;
     const boosts: Record<string, number> = {};
-    for (const b of await this.repository.activeBoosts(this.dataSource.manager, projectId)) boosts[b.slice] = Math.min(MAX_BOOST, (boosts[b.slice] ?? 1) * b.factor);
+    for (const b of await this.repository.activeBoosts(this.dataSource.manager, projectId))
+      boosts[b.slice] = Math.min(MAX_BOOST, (boosts[b.slice] ?? 1) * b.factor);
     this.alertBoosts.set(projectId, { readAt: Date.now(), boosts });
     return boosts;
   }
@@ -127,7 +140,14 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
   async mayRoute(project: ProjectEntity, prediction: RoutablePrediction): Promise<boolean> {
     const threshold = await this.thresholds.thresholdFor(project.id, project.routing, prediction);
     const alertBoosts = await this.alertBoostsOf(project.id);
-    return decide(project.routing, threshold, { uncertainty: prediction.uncertainty, slice: prediction.slice, draw: explorationDraw(project.id, prediction.id) }, alertBoosts) !== null;
+    return (
+      decide(
+        project.routing,
+        threshold,
+        { uncertainty: prediction.uncertainty, slice: prediction.slice, draw: explorationDraw(project.id, prediction.id) },
+        alertBoosts,
+      ) !== null
+    );
   }
 
   /** A prediction stored without routing (capture's one-statement path): its score still feeds the target-rate estimate. */
@@ -140,7 +160,12 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
    * Routes newly stored predictions in the transaction that stored them: decides each one
    * (uncertain, explored or neither), then dedupe and budget, then creates the tasks.
    */
-  async route(manager: EntityManager, project: ProjectEntity, predictions: readonly RoutablePrediction[], options: { observe: boolean } = { observe: true }): Promise<RoutingOutcome> {
+  async route(
+    manager: EntityManager,
+    project: ProjectEntity,
+    predictions: readonly RoutablePrediction[],
+    options: { observe: boolean } = { observe: true },
+  ): Promise<RoutingOutcome> {
     const policy = project.routing;
     const candidates: Candidate[] = [];
     // the estimates of the model versions in the batch, loaded once each
@@ -150,7 +175,12 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
     const alertBoosts = await this.alertBoostsOf(project.id);
     for (const prediction of predictions) {
       const threshold = this.thresholds.currentThreshold(project.id, policy, prediction);
-      const decision = decide(policy, threshold, { uncertainty: prediction.uncertainty, slice: prediction.slice, draw: explorationDraw(project.id, prediction.id) }, alertBoosts);
+      const decision = decide(
+        policy,
+        threshold,
+        { uncertainty: prediction.uncertainty, slice: prediction.slice, draw: explorationDraw(project.id, prediction.id) },
+        alertBoosts,
+      );
       if (options.observe) this.thresholds.observe(project.id, policy, prediction, prediction.uncertainty);
       if (decision) candidates.push(this.candidate(policy, prediction, decision));
     }
@@ -222,9 +252,15 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
       await this.repository.addBudgetUsage(
         manager,
         project.id,
-        [...lines.values()].map((line) => ({ ...line, count: (used.get(budgetKey(line)) ?? 0) - (before.get(budgetKey(line)) ?? 0) })).filter((u) => u.count > 0),
+        [...lines.values()]
+          .map((line) => ({ ...line, count: (used.get(budgetKey(line)) ?? 0) - (before.get(budgetKey(line)) ?? 0) }))
+          .filter((u) => u.count > 0),
       );
-      await this.repository.releaseFingerprints(manager, project.id, refused.flatMap((c) => (c.fingerprint ? [c.fingerprint] : [])));
+      await this.repository.releaseFingerprints(
+        manager,
+        project.id,
+        refused.flatMap((c) => (c.fingerprint ? [c.fingerprint] : [])),
+      );
       for (const c of refused) this.dropped.inc({ reason: c.reason, cause: 'budget' });
       admitted = granted;
     }
@@ -255,11 +291,25 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
   async backfill(project: ProjectEntity, request: RoutingBackfillRequest, actor: Actor): Promise<RoutingBackfillReply> {
     const outcome = await this.dataSource.transaction(async (manager) => {
       const since = request.since ? new Date(request.since) : undefined;
-      const { predictions: backlog, oldest } = await this.repository.untasked(manager, project.id, since, request.cursor ? decodeCursor(request.cursor) : undefined, request.limit);
+      const { predictions: backlog, oldest } = await this.repository.untasked(
+        manager,
+        project.id,
+        since,
+        request.cursor ? decodeCursor(request.cursor) : undefined,
+        request.limit,
+      );
       const routable = backlog.map((p) => ({ ...p, uncertainty: uncertaintyOf(project.routing, p.scores) }));
       const routed = await this.route(manager, project, routable, { observe: false });
       await this.audit.record(
-        { actorUserId: actor.userId, action: 'routing.backfill', targetType: 'project', targetId: project.id, projectId: project.id, requestId: actor.requestId, details: { ...request, examined: backlog.length, created: routed.created.length } },
+        {
+          actorUserId: actor.userId,
+          action: 'routing.backfill',
+          targetType: 'project',
+          targetId: project.id,
+          projectId: project.id,
+          requestId: actor.requestId,
+          details: { ...request, examined: backlog.length, created: routed.created.length },
+        },
         manager,
       );
       return { ...routed, examined: backlog.length, oldest };

@@ -74,7 +74,10 @@ export function ExportsPanel({ slug }: { slug: string }) {
           Export new labels
         </Button>
       </div>
-      <p className="admin-section__lede">Each export writes the labels not yet exported as the next span, for TFX ExampleGen: TFRecord, CSV, JSONL or Parquet, as the project's export settings say.</p>
+      <p className="admin-section__lede">
+        Each export writes the labels not yet exported as the next span, for TFX ExampleGen: TFRecord, CSV, JSONL or Parquet, as the project's export settings
+        say.
+      </p>
       {error ? (
         <Alert title="Something went wrong">
           <p>{error}</p>
@@ -84,8 +87,9 @@ export function ExportsPanel({ slug }: { slug: string }) {
       {running ? (
         <div className="export-progress" data-testid="export-progress">
           <p>
-            Span {running.span}, version {running.version}: {running.state === 'completed' ? 'completed' : running.state === 'failed' ? `failed: ${running.error ?? ''}` : 'writing'}{' '}
-            ({running.rowsWritten.toLocaleString()} of {running.rows.toLocaleString()} rows)
+            Span {running.span}, version {running.version}:{' '}
+            {running.state === 'completed' ? 'completed' : running.state === 'failed' ? `failed: ${running.error ?? ''}` : 'writing'} (
+            {running.rowsWritten.toLocaleString()} of {running.rows.toLocaleString()} rows)
           </p>
           <progress max={running.rows || 1} value={running.rowsWritten} aria-label="Rows written">
             {percent}%
@@ -132,7 +136,8 @@ export function ExportsPanel({ slug }: { slug: string }) {
                       <ul className="export-files">
                         {version.files.map((file) => (
                           <li key={file.path}>
-                            <a href={`${base(slug)}/spans/${span.span}/versions/${version.version}/files/${file.path}`}>{file.path}</a> ({file.rows.toLocaleString()} rows)
+                            <a href={`${base(slug)}/spans/${span.span}/versions/${version.version}/files/${file.path}`}>{file.path}</a> (
+                            {file.rows.toLocaleString()} rows)
                           </li>
                         ))}
                         {version.state === 'completed' ? (

@@ -72,8 +72,8 @@ export function IntegrationsPanel({ slug }: { slug: string }) {
 
       <h3 className="ops-chart__title">KServe or Seldon inference logger</h3>
       <p className="admin-section__lede">
-        Point the InferenceService’s <code>logger.url</code> (mode <code>all</code>) here, with an ingest key added on the way in: each request and response pair becomes predictions, paired by
-        its CloudEvent id.
+        Point the InferenceService’s <code>logger.url</code> (mode <code>all</code>) here, with an ingest key added on the way in: each request and response
+        pair becomes predictions, paired by its CloudEvent id.
       </p>
       <pre className="integration-url" data-testid="kserve-url">
         {`${origin}${base(slug)}/integrations/kserve`}
@@ -112,8 +112,8 @@ export function IntegrationsPanel({ slug }: { slug: string }) {
 
       <h3 className="ops-chart__title">Label Studio</h3>
       <p className="admin-section__lede">
-        Import a Label Studio JSON export of a choices project (predictions, answers by imported raters, and the labels of finished tasks; all or nothing, and a second import stores
-        nothing twice), or take this project to Label Studio.
+        Import a Label Studio JSON export of a choices project (predictions, answers by imported raters, and the labels of finished tasks; all or nothing, and a
+        second import stores nothing twice), or take this project to Label Studio.
       </p>
       <div className="integration-actions">
         <label className="button button--secondary" data-testid="label-studio-import">
@@ -129,8 +129,9 @@ export function IntegrationsPanel({ slug }: { slug: string }) {
       </div>
       {imported ? (
         <p className="label-page__notice" data-testid="label-studio-imported">
-          Imported {imported.tasks.toLocaleString()} tasks: {imported.predictions.accepted.toLocaleString()} new predictions ({imported.predictions.duplicates.toLocaleString()} already here),{' '}
-          {imported.annotations.toLocaleString()} answers, {imported.labels.toLocaleString()} labels, {imported.raters.toLocaleString()} imported raters.
+          Imported {imported.tasks.toLocaleString()} tasks: {imported.predictions.accepted.toLocaleString()} new predictions (
+          {imported.predictions.duplicates.toLocaleString()} already here), {imported.annotations.toLocaleString()} answers, {imported.labels.toLocaleString()}{' '}
+          labels, {imported.raters.toLocaleString()} imported raters.
         </p>
       ) : null}
     </section>

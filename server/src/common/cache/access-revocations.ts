@@ -4,9 +4,7 @@ import { CacheInvalidation } from './cache-invalidation';
 
 /** Somebody may have lost access: a session ended, a user changed (disabled, role), a membership changed or went. */
 export type Revocation =
-  | { kind: 'session'; userId: string; sessionId: string }
-  | { kind: 'user'; userId: string }
-  | { kind: 'membership'; userId: string; projectId: string };
+  { kind: 'session'; userId: string; sessionId: string } | { kind: 'user'; userId: string } | { kind: 'membership'; userId: string; projectId: string };
 
 /** Work done in the revoking transaction (releasing what was held); what it returns runs once that commits. */
 export type RevocationParticipant = (manager: EntityManager, revocation: Revocation) => Promise<(() => void) | void>;

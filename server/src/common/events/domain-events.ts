@@ -17,7 +17,16 @@ export interface DomainEventMap {
   'task.review_requested': { projectId: string; taskId: string };
   'annotation.undone': { projectId: string; taskId: string; raterId: string };
   'rater.paused': { projectId: string; raterId: string; goldAnswers: number; accuracy: number };
-  'export.progress': { projectId: string; project: string; job: string; span: number; version: number; rowsWritten: number; rows: number; state: 'writing' | 'completed' | 'failed' };
+  'export.progress': {
+    projectId: string;
+    project: string;
+    job: string;
+    span: number;
+    version: number;
+    rowsWritten: number;
+    rows: number;
+    state: 'writing' | 'completed' | 'failed';
+  };
   'task.created': { projectId: string; taskId: string; predictionId: string; reason: TaskReason; priority: number };
   /** leases ended before their time (their rater lost access): the tasks are claimable again */
   'leases.released': { projectId: string; taskIds: string[] };

@@ -5,7 +5,11 @@ import { toErrorEnvelope } from './error-envelope';
 describe('toErrorEnvelope', () => {
   it('keeps a domain error’s code, status and field', () => {
     const envelope = toErrorEnvelope(new ValidationError('overlap: too small', 'overlap'), 'req-1');
-    expect(envelope).toMatchObject({ status: 400, unexpected: false, body: { code: 'validation/invalid', message: 'overlap: too small', field: 'overlap', requestId: 'req-1' } });
+    expect(envelope).toMatchObject({
+      status: 400,
+      unexpected: false,
+      body: { code: 'validation/invalid', message: 'overlap: too small', field: 'overlap', requestId: 'req-1' },
+    });
   });
 
   it.each([
@@ -17,7 +21,14 @@ describe('toErrorEnvelope', () => {
     [Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }), 503, 'database/unavailable'],
     [new Error('timeout exceeded when trying to connect'), 503, 'database/unavailable'],
     [new Error('Client was closed and is not queryable'), 503, 'database/unavailable'],
-    [new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' }), Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })]), 503, 'database/unavailable'],
+    [
+      new AggregateError([
+        Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' }),
+        Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+      ]),
+      503,
+      'database/unavailable',
+    ],
     [Object.assign(new Error('Unsupported Media Type'), { statusCode: 415 }), 415, 'http/unsupported_media_type'],
   ])('maps %s to %i %s', (error, status, code) => {
     const envelope = toErrorEnvelope(error, 'r');
@@ -28,7 +39,11 @@ describe('toErrorEnvelope', () => {
 
   it('hides the details of an unexpected error', () => {
     const envelope = toErrorEnvelope(new TypeError('secret internals at line 42'), 'r');
-    expect(envelope).toEqual({ status: 500, unexpected: true, body: { code: 'internal/error', message: expect.not.stringContaining('secret'), requestId: 'r' } });
+    expect(envelope).toEqual({
+      status: 500,
+      unexpected: true,
+      body: { code: 'internal/error', message: expect.not.stringContaining('secret'), requestId: 'r' },
+    });
   });
 
   it('keeps extra details of a domain error', () => {

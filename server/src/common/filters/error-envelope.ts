@@ -22,7 +22,12 @@ function isDatabaseDown(error: unknown): boolean {
   if (error instanceof AggregateError && error.errors.length) return error.errors.every(isDatabaseDown);
   const e = error as { code?: string; message?: string };
   if (e?.code && DATABASE_DOWN.has(e.code)) return true;
-  return typeof e?.message === 'string' && /Connection terminated|connection timeout|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect/i.test(e.message);
+  return (
+    typeof e?.message === 'string' &&
+    /Connection terminated|connection timeout|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect/i.test(
+      e.message,
+    )
+  );
 }
 
 // text PostgreSQL cannot store (a NUL character, an invalid escape): the caller's input, never our fault
@@ -46,7 +51,13 @@ export function toErrorEnvelope(error: unknown, requestId: string): ErrorEnvelop
     return {
       status: domain.status,
       unexpected: false,
-      body: { code: domain.code, message: domain.message, ...(domain.field ? { field: domain.field } : {}), requestId, ...(domain.details ? { details: domain.details } : {}) },
+      body: {
+        code: domain.code,
+        message: domain.message,
+        ...(domain.field ? { field: domain.field } : {}),
+        requestId,
+        ...(domain.details ? { details: domain.details } : {}),
+      },
     };
   }
   return { status: 500, unexpected: true, body: { code: 'internal/error', message: 'an unexpected error occurred; it has been logged', requestId } };

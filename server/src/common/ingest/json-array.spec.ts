@@ -24,7 +24,7 @@ const bodies: Array<[string, string | Buffer]> = [
   ['strings that contain "},{"', JSON.stringify(many(2_000, (i) => ({ ...item(i), input: { text: '},{"id":1},{' } })))],
   ['strings that end in an escaped quote before "},{"', JSON.stringify(many(2_000, (i) => ({ ...item(i), input: { text: 'a\\"},{"b' } })))],
   ['objects nested in arrays', JSON.stringify(many(2_000, (i) => ({ ...item(i), metadata: { spans: [{ a: 1 }, { b: 2 }] } })))],
-  ['multi-byte characters everywhere', JSON.stringify(many(2_000, (i) => ({ ...item(i), input: { text: `été ☃ 🚀 ${i}`, '日本': '語' } })))],
+  ['multi-byte characters everywhere', JSON.stringify(many(2_000, (i) => ({ ...item(i), input: { text: `été ☃ 🚀 ${i}`, 日本: '語' } })))],
   ['an item of 100 kB', JSON.stringify([item(0), { ...item(1), input: { text: 'x'.repeat(100_000) } }, ...many(500)])],
   ['an array of numbers', JSON.stringify(many(50_000, (i) => i))],
   ['nested arrays', JSON.stringify(many(5_000, (i) => [i, { a: i }]))],
@@ -40,7 +40,17 @@ const bodies: Array<[string, string | Buffer]> = [
   ['text after the array', `${JSON.stringify(many(2_000))} x`],
   ['a byte-order mark', `\ufeff${JSON.stringify(many(2_000))}`],
   ['an unterminated string in the middle', JSON.stringify(many(2_000)).replace('"invoice 1000"', '"invoice 1000')],
-  ['invalid UTF-8 inside strings', Buffer.concat([Buffer.from('['), ...many(2_000).flatMap((v, i) => [Buffer.from(i ? ',' : ''), Buffer.from(JSON.stringify(v).replace('invoice', 'inv\u0001oice')).map((b) => (b === 1 ? 0xe2 : b))]), Buffer.from(']')])],
+  [
+    'invalid UTF-8 inside strings',
+    Buffer.concat([
+      Buffer.from('['),
+      ...many(2_000).flatMap((v, i) => [
+        Buffer.from(i ? ',' : ''),
+        Buffer.from(JSON.stringify(v).replace('invoice', 'inv\u0001oice')).map((b) => (b === 1 ? 0xe2 : b)),
+      ]),
+      Buffer.from(']'),
+    ]),
+  ],
   ['an empty body', ''],
   ['only whitespace', '   '],
 ];

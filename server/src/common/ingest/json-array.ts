@@ -70,7 +70,7 @@ export function parseJsonArrayInSlices(body: Buffer, parseText: (text: string) =
   if (end - start < 2 || body[start] !== OPEN_BRACKET || body[end - 1] !== CLOSE_BRACKET) return undefined;
   const close = end - 1;
   const items: unknown[] = [];
-  for (let from = start + 1; from < close; ) {
+  for (let from = start + 1; from < close;) {
     let cut = nextObjectBoundary(body, Math.min(from + SLICE_BYTES, close), close);
     let slice = parseSlice(body, from, cut, parseText);
     for (let extension = 0; slice === undefined && cut < close && extension < MAX_EXTENSIONS; extension++) {

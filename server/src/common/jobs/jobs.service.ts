@@ -50,7 +50,12 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Work done when asked (`send`): registered like `schedule`; a failed or abandoned try is retried with backoff. */
   handle<T>(name: string, run: (data: T) => Promise<unknown>, options: { retryLimit?: number; expireInSeconds?: number } = {}): void {
-    this.onDemand.push({ name, run: run as (data: unknown) => Promise<unknown>, retryLimit: options.retryLimit ?? 5, expireInSeconds: options.expireInSeconds ?? 900 });
+    this.onDemand.push({
+      name,
+      run: run as (data: unknown) => Promise<unknown>,
+      retryLimit: options.retryLimit ?? 5,
+      expireInSeconds: options.expireInSeconds ?? 900,
+    });
   }
 
   /** Whether this process runs queued work (false in the CLI and most tests: the caller does the work itself). */
@@ -78,7 +83,14 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
         await boss.createQueue(job.name);
         await boss.schedule(job.name, job.cron);
       }
-      for (const job of this.onDemand) await boss.createQueue(job.name, { name: job.name, retryLimit: job.retryLimit, retryBackoff: true, retryDelay: 2, expireInSeconds: job.expireInSeconds });
+      for (const job of this.onDemand)
+        await boss.createQueue(job.name, {
+          name: job.name,
+          retryLimit: job.retryLimit,
+          retryBackoff: true,
+          retryDelay: 2,
+          expireInSeconds: job.expireInSeconds,
+        });
     } finally {
       await runner.query('SELECT pg_advisory_unlock($1)', [JOBS_SETUP_LOCK]).catch(() => undefined);
       await runner.release();

@@ -45,7 +45,10 @@ describe('isUnstorableText', () => {
 describe('findJsonHazard', () => {
   it('names the field of a string or a key holding unstorable text', () => {
     expect(findJsonHazard({ input: { vec: ['ok', 'a\ud800'] } }, { text: true })).toMatchObject({ code: 'validation/invalid_text', field: 'input.vec.1' });
-    expect(findJsonHazard({ metadata: { 'k\u0000': 1 } }, { text: true }, 'body')).toMatchObject({ code: 'validation/invalid_text', field: 'body.metadata.k\u0000' });
+    expect(findJsonHazard({ metadata: { 'k\u0000': 1 } }, { text: true }, 'body')).toMatchObject({
+      code: 'validation/invalid_text',
+      field: 'body.metadata.k\u0000',
+    });
     expect(findJsonHazard({ a: ['fine', { b: 'fine' }] }, { text: true })).toBeUndefined();
   });
 

@@ -23,7 +23,7 @@ function hexAt(text: Buffer | string, at: number): number {
  */
 export function mayHoldUnstorableText(text: Buffer | string): boolean {
   const isBuffer = typeof text !== 'string';
-  const byteAt = (i: number) => (isBuffer ? (text as Buffer)[i] : (text as string).charCodeAt(i));
+  const byteAt = (i: number) => (isBuffer ? text[i] : text.charCodeAt(i));
   for (let at = text.indexOf('\\u'); at !== -1; at = text.indexOf('\\u', at + 2)) {
     let backslashes = 0;
     while (at - backslashes - 1 >= 0 && byteAt(at - backslashes - 1) === BACKSLASH) backslashes++;
@@ -89,11 +89,16 @@ export function findJsonHazard(value: unknown, checks: HazardChecks, root?: stri
     const frame = stack.pop()!;
     const current = frame.value;
     if (typeof current === 'string') {
-      if (checks.text && isUnstorableText(current)) return { code: 'validation/invalid_text', field: fieldOf(frame, root), message: `${fieldOf(frame, root)}: ${TEXT_MESSAGE}` };
+      if (checks.text && isUnstorableText(current))
+        return { code: 'validation/invalid_text', field: fieldOf(frame, root), message: `${fieldOf(frame, root)}: ${TEXT_MESSAGE}` };
     } else if (typeof current === 'number') {
       if (checks.integers && Number.isInteger(current) && !Number.isSafeInteger(current)) {
         const field = fieldOf(frame, root);
-        return { code: 'unsafe_integer', field, message: `${field}: an integer beyond ±(2^53 − 1) (read as ${current}) cannot be kept exactly; send it as a string` };
+        return {
+          code: 'unsafe_integer',
+          field,
+          message: `${field}: an integer beyond ±(2^53 − 1) (read as ${current}) cannot be kept exactly; send it as a string`,
+        };
       }
     } else if (typeof current === 'object' && current !== null) {
       if (frame.depth >= maxDepth) {
@@ -108,7 +113,7 @@ export function findJsonHazard(value: unknown, checks: HazardChecks, root?: stri
             const field = fieldOf({ value: undefined, depth: 0, key, parent: frame }, root);
             return { code: 'validation/invalid_text', field, message: `${field}: the key ${TEXT_MESSAGE}` };
           }
-          stack.push({ value: (current as Record<string, unknown>)[key], depth: frame.depth + 1, key, parent: frame });
+          stack.push({ value: current[key], depth: frame.depth + 1, key, parent: frame });
         }
       }
     }

@@ -178,9 +178,12 @@ export class Labeling1764160000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP FUNCTION IF EXISTS backflow_claim_task`);
     await q.query(`ALTER TABLE labels DROP COLUMN IF EXISTS task_id`);
-    for (const table of ['socket_io_attachments', 'rater_quality', 'task_reviews', 'task_skips', 'annotations', 'task_leases']) await q.query(`DROP TABLE IF EXISTS ${table}`);
+    for (const table of ['socket_io_attachments', 'rater_quality', 'task_reviews', 'task_skips', 'annotations', 'task_leases'])
+      await q.query(`DROP TABLE IF EXISTS ${table}`);
     await q.query(`DELETE FROM tasks WHERE gold_item_id IS NOT NULL`);
-    await q.query(`ALTER TABLE tasks DROP CONSTRAINT IF EXISTS tasks_one_subject, DROP COLUMN IF EXISTS gold_item_id, DROP COLUMN IF EXISTS completed_at, DROP COLUMN IF EXISTS annotations_count`);
+    await q.query(
+      `ALTER TABLE tasks DROP CONSTRAINT IF EXISTS tasks_one_subject, DROP COLUMN IF EXISTS gold_item_id, DROP COLUMN IF EXISTS completed_at, DROP COLUMN IF EXISTS annotations_count`,
+    );
     await q.query(`ALTER TABLE tasks ALTER COLUMN prediction_id SET NOT NULL`);
     await q.query(`DROP TABLE IF EXISTS gold_items`);
     await q.query(`ALTER TABLE projects DROP COLUMN IF EXISTS labeling_settings`);

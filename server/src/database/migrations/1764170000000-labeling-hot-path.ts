@@ -17,7 +17,9 @@ export class LabelingHotPath1764170000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX tasks_queue_idx`);
-    await q.query(`CREATE INDEX tasks_claim_idx ON tasks (project_id, priority DESC, created_at, id) WHERE state IN ('queued', 'escalated') AND gold_item_id IS NULL`);
+    await q.query(
+      `CREATE INDEX tasks_claim_idx ON tasks (project_id, priority DESC, created_at, id) WHERE state IN ('queued', 'escalated') AND gold_item_id IS NULL`,
+    );
     await q.query(`DROP INDEX tasks_review_idx`);
     await q.query(`CREATE INDEX tasks_review_idx ON tasks (project_id, priority DESC, created_at, id) WHERE state = 'review'`);
     await q.query(`DROP INDEX annotations_rater_idx`);

@@ -39,7 +39,9 @@ export class Interop1764210000000 implements MigrationInterface {
 
     // tasks brought in with their answers from another labeling tool (Label Studio)
     await q.query(`ALTER TABLE tasks DROP CONSTRAINT IF EXISTS tasks_reason_check`);
-    await q.query(`ALTER TABLE tasks ADD CONSTRAINT tasks_reason_check CHECK (reason IN ('uncertain', 'exploration', 'contradiction', 'drift', 'gold', 'imported'))`);
+    await q.query(
+      `ALTER TABLE tasks ADD CONSTRAINT tasks_reason_check CHECK (reason IN ('uncertain', 'exploration', 'contradiction', 'drift', 'gold', 'imported'))`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

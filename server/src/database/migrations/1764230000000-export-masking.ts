@@ -10,7 +10,9 @@ export class ExportMasking1764230000000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     // 32 bytes (244 random) from PostgreSQL's strong random source, with no extension; a volatile default gives each existing project its own
-    await q.query(`ALTER TABLE projects ADD COLUMN export_hash_key bytea NOT NULL DEFAULT (uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())) CHECK (length(export_hash_key) >= 32)`);
+    await q.query(
+      `ALTER TABLE projects ADD COLUMN export_hash_key bytea NOT NULL DEFAULT (uuid_send(gen_random_uuid()) || uuid_send(gen_random_uuid())) CHECK (length(export_hash_key) >= 32)`,
+    );
     await q.query(`ALTER TABLE export_versions ADD COLUMN masked_fields jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(masked_fields) = 'array')`);
     // the default policy written into the settings of the projects made before it existed
     await q.query(`UPDATE projects SET export_settings = export_settings || '{"maskedFields": "drop"}' WHERE NOT export_settings ? 'maskedFields'`);

@@ -12,4 +12,17 @@ import { ExportMasking1764230000000 } from './1764230000000-export-masking';
 import { LoginFailures1764240000000 } from './1764240000000-login-failures';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
-export const migrations = [Foundation1764130000000, Capture1764140000000, Routing1764150000000, Labeling1764160000000, LabelingHotPath1764170000000, Operations1764180000000, Exports1764190000000, QualityMonitoring1764200000000, Interop1764210000000, LabelWriters1764220000000, ExportMasking1764230000000, LoginFailures1764240000000];
+export const migrations = [
+  Foundation1764130000000,
+  Capture1764140000000,
+  Routing1764150000000,
+  Labeling1764160000000,
+  LabelingHotPath1764170000000,
+  Operations1764180000000,
+  Exports1764190000000,
+  QualityMonitoring1764200000000,
+  Interop1764210000000,
+  LabelWriters1764220000000,
+  ExportMasking1764230000000,
+  LoginFailures1764240000000,
+];

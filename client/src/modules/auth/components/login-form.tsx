@@ -41,9 +41,7 @@ export function LoginForm({ onSignIn }: LoginFormProps) {
     try {
       await onSignIn({ email: normalizedEmail, password });
     } catch (error) {
-      const apiError = isApiError(error)
-        ? error
-        : new ApiError(0, { code: 'client/unexpected', message: 'Sign-in failed unexpectedly. Try again.' });
+      const apiError = isApiError(error) ? error : new ApiError(0, { code: 'client/unexpected', message: 'Sign-in failed unexpectedly. Try again.' });
       setRequestError(apiError);
       setSubmitting(false);
       if (apiError.field === 'email') emailRef.current?.focus();

@@ -4,10 +4,7 @@ import { onSessionRevoked } from '../../../lib/socket';
 import { fetchSession, logIn, logOut, type LoginRequest, type Session } from '../api/session-api';
 
 export type SessionState =
-  | { status: 'loading' }
-  | { status: 'signed-out'; notice?: string }
-  | { status: 'signed-in'; session: Session }
-  | { status: 'unavailable'; error: ApiError };
+  { status: 'loading' } | { status: 'signed-out'; notice?: string } | { status: 'signed-in'; session: Session } | { status: 'unavailable'; error: ApiError };
 
 export interface SessionControls {
   state: SessionState;
@@ -37,9 +34,7 @@ export function useSession(): SessionControls {
     () =>
       onUnauthorized(() =>
         setState((current) =>
-          current.status === 'signed-in'
-            ? { status: 'signed-out', notice: 'Your session has ended. Sign in again to continue.' }
-            : current,
+          current.status === 'signed-in' ? { status: 'signed-out', notice: 'Your session has ended. Sign in again to continue.' } : current,
         ),
       ),
     [],

@@ -8,7 +8,11 @@ export interface KeyedLabel {
 
 /** Each label's key: the project's hotkey, else 1–9 in order. */
 export function keyedLabels(labels: readonly LabelDefinition[]): KeyedLabel[] {
-  return labels.map((label, index) => ({ name: label.name, description: label.description, key: (label.hotkey ?? (index < 9 ? String(index + 1) : '')).toLowerCase() }));
+  return labels.map((label, index) => ({
+    name: label.name,
+    description: label.description,
+    key: (label.hotkey ?? (index < 9 ? String(index + 1) : '')).toLowerCase(),
+  }));
 }
 
 export interface LabelButtonsProps {

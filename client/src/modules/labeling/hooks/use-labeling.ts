@@ -43,7 +43,19 @@ type Action =
   | { type: 'refused'; message: string }
   | { type: 'error'; message: string | null };
 
-const initial: LabelingState = { connection: 'connecting', current: null, next: null, ready: false, stats: null, unsent: 0, done: 0, last: null, notice: null, error: null, refusal: null };
+const initial: LabelingState = {
+  connection: 'connecting',
+  current: null,
+  next: null,
+  ready: false,
+  stats: null,
+  unsent: 0,
+  done: 0,
+  last: null,
+  notice: null,
+  error: null,
+  refusal: null,
+};
 
 /** A task goes on screen if the screen is free, else into the next slot; a task already held is not taken twice. */
 function place(slots: Slots, task: TaskPayload | null): Slots {
@@ -63,7 +75,13 @@ function reducer(state: LabelingState, action: Action): LabelingState {
       return { ...state, unsent: state.unsent + 1 };
     case 'acknowledged': {
       const last = state.last?.annotationId === action.annotationId ? (action.ok ? { ...state.last, stored: true } : null) : state.last;
-      return { ...state, last, unsent: Math.max(0, state.unsent - 1), done: state.done + (action.ok ? 1 : 0), error: action.ok ? state.error : (action.error ?? null) };
+      return {
+        ...state,
+        last,
+        unsent: Math.max(0, state.unsent - 1),
+        done: state.done + (action.ok ? 1 : 0),
+        error: action.ok ? state.error : (action.error ?? null),
+      };
     }
     case 'last':
       return { ...state, last: action.last };
@@ -240,7 +258,11 @@ export function useLabeling(slug: string) {
     if (!last.stored) return dispatch({ type: 'notice', message: 'Your last answer is still on its way: try again in a moment.' });
     const reply = await socket.emitWithAck('task:undo', { project: slug, taskId: last.taskId, annotationId: last.annotationId }).catch(() => null);
     if (!reply) return dispatch({ type: 'notice', message: 'The undo could not be delivered.' });
-    if (failed(reply)) return dispatch({ type: 'notice', message: reply.error.code === 'labeling/undo_closed' ? 'Too late to undo: that task already has the answers it asked for.' : reply.error.message });
+    if (failed(reply))
+      return dispatch({
+        type: 'notice',
+        message: reply.error.code === 'labeling/undo_closed' ? 'Too late to undo: that task already has the answers it asked for.' : reply.error.message,
+      });
     const { current, next } = slotsRef.current;
     const ahead = [current, next].filter((t): t is TaskPayload => t !== null && t.id !== reply.released && t.id !== reply.task.id);
     setSlots({ current: reply.task, next: ahead[0] ?? null });

@@ -10,7 +10,13 @@ export function AccuracyPanel({ data }: { data: MonitoringReply }) {
   const [chosen, setChosen] = useState<string>('*|*|*');
   const row = data.accuracy.find((r) => rowKey(r) === chosen) ?? data.accuracy[0];
   const points = useMemo(
-    () => (row?.series ?? []).map((p) => ({ at: tick(p.at, data.bucket), accuracy: p.accuracy.value, band: [p.accuracy.low, p.accuracy.high] as [number, number], labels: p.accuracy.n })),
+    () =>
+      (row?.series ?? []).map((p) => ({
+        at: tick(p.at, data.bucket),
+        accuracy: p.accuracy.value,
+        band: [p.accuracy.low, p.accuracy.high] as [number, number],
+        labels: p.accuracy.n,
+      })),
     [row, data.bucket],
   );
   return (
@@ -29,9 +35,11 @@ export function AccuracyPanel({ data }: { data: MonitoringReply }) {
         </label>
       </div>
       <p className="admin-section__lede">
-        From {data.labels.human.toLocaleString()} human labels in the range, each weighted by 1 / the chance routing had of picking its prediction, so the figures describe all
-        traffic and not only what was uncertain. The shaded band is a 95% interval; a few heavily weighted labels make it wide.
-        {data.feedbackAccuracy ? ` Feedback labels (${data.feedbackAccuracy.n.toLocaleString()}, not a designed sample) agree with the model ${percent(data.feedbackAccuracy.value)} of the time.` : ''}
+        From {data.labels.human.toLocaleString()} human labels in the range, each weighted by 1 / the chance routing had of picking its prediction, so the
+        figures describe all traffic and not only what was uncertain. The shaded band is a 95% interval; a few heavily weighted labels make it wide.
+        {data.feedbackAccuracy
+          ? ` Feedback labels (${data.feedbackAccuracy.n.toLocaleString()}, not a designed sample) agree with the model ${percent(data.feedbackAccuracy.value)} of the time.`
+          : ''}
       </p>
       {row && points.length > 0 ? (
         <div className="ops-chart" role="img" aria-label={`Accuracy of ${sliceName(row.sliceKey, row.sliceValue)} over time`}>
@@ -44,7 +52,14 @@ export function AccuracyPanel({ data }: { data: MonitoringReply }) {
               <Legend />
               <Area dataKey="band" name="95% interval" stroke="none" fill="#d5efeb" isAnimationActive={false} />
               <Line dataKey="accuracy" name="accuracy" stroke="#0c6b66" strokeWidth={2} dot={{ r: 2 }} isAnimationActive={false} />
-              {row.baseline ? <ReferenceLine y={row.baseline.value} stroke="#c2661c" strokeDasharray="5 4" label={{ value: 'baseline', fontSize: 11, fill: '#c2661c', position: 'insideTopRight' }} /> : null}
+              {row.baseline ? (
+                <ReferenceLine
+                  y={row.baseline.value}
+                  stroke="#c2661c"
+                  strokeDasharray="5 4"
+                  label={{ value: 'baseline', fontSize: 11, fill: '#c2661c', position: 'insideTopRight' }}
+                />
+              ) : null}
             </ComposedChart>
           </ResponsiveContainer>
         </div>

@@ -30,8 +30,11 @@ export function AgreementPanel({ data }: { data: QualityReply }) {
         </div>
       </dl>
       <p className="admin-section__lede">
-        Consensus by {data.consensus === 'dawid_skene' ? 'Dawid-Skene (re-estimated every ten minutes; labels already exported stay as they are)' : 'majority vote'}.
-        {data.dawidSkene && data.dawidSkene.disagreesWithMajority > 0 ? ` Dawid-Skene would class ${data.dawidSkene.disagreesWithMajority} tasks differently from the majority.` : ''}
+        Consensus by{' '}
+        {data.consensus === 'dawid_skene' ? 'Dawid-Skene (re-estimated every ten minutes; labels already exported stay as they are)' : 'majority vote'}.
+        {data.dawidSkene && data.dawidSkene.disagreesWithMajority > 0
+          ? ` Dawid-Skene would class ${data.dawidSkene.disagreesWithMajority} tasks differently from the majority.`
+          : ''}
         {data.lastReestimate ? ` Last re-estimate re-decided ${data.lastReestimate.relabeled} labels.` : ''}
       </p>
       {data.days.length > 1 ? (
@@ -77,7 +80,11 @@ export function AgreementPanel({ data }: { data: QualityReply }) {
       {raters.length ? (
         <div className="ops-chart" role="img" aria-label="Each rater's estimated accuracy and agreement with the final label">
           <ResponsiveContainer width="100%" height={Math.max(120, 30 * raters.length + 50)}>
-            <BarChart data={raters.map((r) => ({ rater: r.email, estimated: r.estimatedAccuracy, agreement: r.agreementWithFinal, gold: r.goldAccuracy }))} layout="vertical" margin={{ top: 8, right: 24, bottom: 0, left: 8 }}>
+            <BarChart
+              data={raters.map((r) => ({ rater: r.email, estimated: r.estimatedAccuracy, agreement: r.agreementWithFinal, gold: r.goldAccuracy }))}
+              layout="vertical"
+              margin={{ top: 8, right: 24, bottom: 0, left: 8 }}
+            >
               <CartesianGrid stroke="#e4ded3" horizontal={false} />
               <XAxis type="number" domain={[0, 1]} tickFormatter={(v: number) => percent(v, 0)} tick={{ fontSize: 12 }} />
               <YAxis type="category" dataKey="rater" tick={{ fontSize: 11 }} width={230} />

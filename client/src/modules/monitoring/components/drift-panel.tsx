@@ -14,13 +14,18 @@ export function DriftPanel({ data }: { data: MonitoringReply }) {
         <h2 id="drift-title">Input drift</h2>
       </div>
       <p className="admin-section__lede">
-        The last window against the reference window before it: Jensen-Shannon divergence for numbers, L-infinity distance for categories (TFDV&apos;s measures). A bar past its
-        threshold has drifted, overall or within a slice.
+        The last window against the reference window before it: Jensen-Shannon divergence for numbers, L-infinity distance for categories (TFDV&apos;s
+        measures). A bar past its threshold has drifted, overall or within a slice.
       </p>
       {bars.length ? (
         <div className="ops-chart" role="img" aria-label="Drift per feature">
           <ResponsiveContainer width="100%" height={Math.max(120, 28 * bars.length + 40)}>
-            <BarChart data={bars} layout="vertical" margin={{ top: 8, right: 24, bottom: 0, left: 8 }} onClick={(state) => state?.activeLabel && setChosen(String(state.activeLabel))}>
+            <BarChart
+              data={bars}
+              layout="vertical"
+              margin={{ top: 8, right: 24, bottom: 0, left: 8 }}
+              onClick={(state) => state?.activeLabel && setChosen(String(state.activeLabel))}
+            >
               <CartesianGrid stroke="#e4ded3" horizontal={false} />
               <XAxis type="number" domain={[0, 1]} tick={{ fontSize: 12 }} />
               <YAxis type="category" dataKey="feature" tick={{ fontSize: 12 }} width={110} />
@@ -51,7 +56,8 @@ export function DriftPanel({ data }: { data: MonitoringReply }) {
             </select>
           </label>
           <p className="admin-section__lede">
-            {feature.feature} is compared with {feature.baseline === 'uploaded' ? 'the statistics uploaded for it (e.g. of the training data)' : 'the reference window'}.
+            {feature.feature} is compared with{' '}
+            {feature.baseline === 'uploaded' ? 'the statistics uploaded for it (e.g. of the training data)' : 'the reference window'}.
           </p>
           {feature.series.length ? (
             <div className="ops-chart" role="img" aria-label={`Drift of ${feature.feature} over time`}>
@@ -61,8 +67,19 @@ export function DriftPanel({ data }: { data: MonitoringReply }) {
                   <XAxis dataKey="at" tick={{ fontSize: 12 }} minTickGap={40} />
                   <YAxis domain={[0, 'auto']} tick={{ fontSize: 12 }} width={44} />
                   <Tooltip formatter={(v) => figure(Number(v))} />
-                  <ReferenceLine y={feature.threshold} stroke="#c2661c" strokeDasharray="5 4" label={{ value: 'threshold', fontSize: 11, fill: '#c2661c', position: 'insideTopRight' }} />
-                  <Line dataKey="value" name={feature.metric === 'l_infinity' ? 'L-infinity' : 'Jensen-Shannon'} stroke="#0c6b66" dot={{ r: 2 }} isAnimationActive={false} />
+                  <ReferenceLine
+                    y={feature.threshold}
+                    stroke="#c2661c"
+                    strokeDasharray="5 4"
+                    label={{ value: 'threshold', fontSize: 11, fill: '#c2661c', position: 'insideTopRight' }}
+                  />
+                  <Line
+                    dataKey="value"
+                    name={feature.metric === 'l_infinity' ? 'L-infinity' : 'Jensen-Shannon'}
+                    stroke="#0c6b66"
+                    dot={{ r: 2 }}
+                    isAnimationActive={false}
+                  />
                 </LineChart>
               </ResponsiveContainer>
             </div>

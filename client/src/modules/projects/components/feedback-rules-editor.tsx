@@ -50,7 +50,13 @@ export function FeedbackRulesEditor({ project, onSaved }: { project: Project; on
       const feedbackRules = {
         rules: rows.map((r) => {
           const value = valueOf(r.valueEquals);
-          return { eventType: r.eventType.trim(), ...(value !== undefined ? { valueEquals: value } : {}), label: r.label, windowMinutes: Number(r.windowMinutes), priority: Number(r.priority || 0) };
+          return {
+            eventType: r.eventType.trim(),
+            ...(value !== undefined ? { valueEquals: value } : {}),
+            label: r.label,
+            windowMinutes: Number(r.windowMinutes),
+            priority: Number(r.priority || 0),
+          };
         }),
         ...(absenceLabel ? { absence: { label: absenceLabel, windowMinutes: Number(absenceWindow) } } : {}),
       };
@@ -67,8 +73,9 @@ export function FeedbackRulesEditor({ project, onSaved }: { project: Project; on
     <section className="admin-section" aria-labelledby="feedback-title" data-testid="feedback-rules">
       <h2 id="feedback-title">Feedback rules</h2>
       <p className="admin-section__lede">
-        Implicit feedback becomes a label without a rater: an event of a type (and value) within a window after the prediction. When several rules match, the highest priority wins;{' '}
-        <code>{VALUE_LABEL}</code> takes the label from the event's value (a correction). A human label always wins over a feedback label.
+        Implicit feedback becomes a label without a rater: an event of a type (and value) within a window after the prediction. When several rules match, the
+        highest priority wins; <code>{VALUE_LABEL}</code> takes the label from the event's value (a correction). A human label always wins over a feedback
+        label.
       </p>
       {status ? (
         <Alert tone={status.tone} title={status.tone === 'error' ? 'Not saved' : undefined}>
@@ -78,7 +85,13 @@ export function FeedbackRulesEditor({ project, onSaved }: { project: Project; on
       {rows.map((row, index) => (
         <div key={index} className="rule-row" role="group" aria-label={`Rule ${index + 1}`}>
           <TextField label="Event type" name={`rule-${index}-type`} value={row.eventType} onChange={(event) => set(index, { eventType: event.target.value })} />
-          <TextField label="Value equals" name={`rule-${index}-value`} hint="Optional." value={row.valueEquals} onChange={(event) => set(index, { valueEquals: event.target.value })} />
+          <TextField
+            label="Value equals"
+            name={`rule-${index}-value`}
+            hint="Optional."
+            value={row.valueEquals}
+            onChange={(event) => set(index, { valueEquals: event.target.value })}
+          />
           <label className="admin-form__select">
             Label
             <select value={row.label} onChange={(event) => set(index, { label: event.target.value })}>
@@ -89,15 +102,31 @@ export function FeedbackRulesEditor({ project, onSaved }: { project: Project; on
               ))}
             </select>
           </label>
-          <TextField label="Within (minutes)" name={`rule-${index}-window`} type="number" min={1} value={row.windowMinutes} onChange={(event) => set(index, { windowMinutes: event.target.value })} />
-          <TextField label="Priority" name={`rule-${index}-priority`} type="number" value={row.priority} onChange={(event) => set(index, { priority: event.target.value })} />
+          <TextField
+            label="Within (minutes)"
+            name={`rule-${index}-window`}
+            type="number"
+            min={1}
+            value={row.windowMinutes}
+            onChange={(event) => set(index, { windowMinutes: event.target.value })}
+          />
+          <TextField
+            label="Priority"
+            name={`rule-${index}-priority`}
+            type="number"
+            value={row.priority}
+            onChange={(event) => set(index, { priority: event.target.value })}
+          />
           <Button variant="secondary" onClick={() => setRows((current) => current.filter((_, i) => i !== index))} aria-label={`Remove rule ${index + 1}`}>
             Remove
           </Button>
         </div>
       ))}
       <div>
-        <Button variant="secondary" onClick={() => setRows((current) => [...current, { eventType: '', valueEquals: '', label: labels[0] ?? '', windowMinutes: '60', priority: '0' }])}>
+        <Button
+          variant="secondary"
+          onClick={() => setRows((current) => [...current, { eventType: '', valueEquals: '', label: labels[0] ?? '', windowMinutes: '60', priority: '0' }])}
+        >
           Add a rule
         </Button>
       </div>
@@ -113,7 +142,16 @@ export function FeedbackRulesEditor({ project, onSaved }: { project: Project; on
             ))}
           </select>
         </label>
-        {absenceLabel ? <TextField label="Decided after (minutes)" name="absenceWindow" type="number" min={1} value={absenceWindow} onChange={(event) => setAbsenceWindow(event.target.value)} /> : null}
+        {absenceLabel ? (
+          <TextField
+            label="Decided after (minutes)"
+            name="absenceWindow"
+            type="number"
+            min={1}
+            value={absenceWindow}
+            onChange={(event) => setAbsenceWindow(event.target.value)}
+          />
+        ) : null}
       </div>
       <div className="admin-form__actions">
         <Button onClick={() => void save()} busy={busy}>

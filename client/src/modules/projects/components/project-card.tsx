@@ -76,9 +76,7 @@ export function ProjectCard({ project, role }: ProjectCardProps) {
                 ) : null}
               </li>
             ))}
-            {hiddenLabelCount > 0 ? (
-              <li className="chip chip--more">+{hiddenLabelCount} more</li>
-            ) : null}
+            {hiddenLabelCount > 0 ? <li className="chip chip--more">+{hiddenLabelCount} more</li> : null}
           </ul>
         )}
       </div>
@@ -160,7 +158,13 @@ function QueueDepth({ slug }: { slug: string }) {
   }, [slug]);
   return (
     <p className="project-card__queue" data-testid="card-queue-depth">
-      {depth === null ? 'Counting the queue…' : depth === 'unknown' ? 'Queue size unavailable' : depth === 0 ? 'Nothing waiting' : `${depth} ${depth === 1 ? 'task waits' : 'tasks wait'}`}
+      {depth === null
+        ? 'Counting the queue…'
+        : depth === 'unknown'
+          ? 'Queue size unavailable'
+          : depth === 0
+            ? 'Nothing waiting'
+            : `${depth} ${depth === 1 ? 'task waits' : 'tasks wait'}`}
     </p>
   );
 }

@@ -21,7 +21,13 @@ export function ProjectEditor({ project, onSaved }: { project: Project; onSaved:
     setBusy(true);
     setStatus(null);
     try {
-      const saved = await updateProject(project.slug, { name, labels: fromLabelRows(labels), instructions, overlap: Number(overlap), maskedFields: splitList(masked) });
+      const saved = await updateProject(project.slug, {
+        name,
+        labels: fromLabelRows(labels),
+        instructions,
+        overlap: Number(overlap),
+        maskedFields: splitList(masked),
+      });
       setStatus({ tone: 'info', message: 'Saved. Raters see the change on their next task.' });
       onSaved(saved);
     } catch (cause) {
@@ -44,8 +50,22 @@ export function ProjectEditor({ project, onSaved }: { project: Project; onSaved:
         <LabelRowsField rows={labels} onChange={setLabels} />
         <InstructionsField value={instructions} onChange={setInstructions} />
         <div className="admin-form__row">
-          <TextField label="Raters per example (overlap)" name="overlap" type="number" min={1} max={10} value={overlap} onChange={(event) => setOverlap(event.target.value)} />
-          <TextField label="Masked fields" name="maskedFields" hint="Input fields raters never see, comma-separated." value={masked} onChange={(event) => setMasked(event.target.value)} />
+          <TextField
+            label="Raters per example (overlap)"
+            name="overlap"
+            type="number"
+            min={1}
+            max={10}
+            value={overlap}
+            onChange={(event) => setOverlap(event.target.value)}
+          />
+          <TextField
+            label="Masked fields"
+            name="maskedFields"
+            hint="Input fields raters never see, comma-separated."
+            value={masked}
+            onChange={(event) => setMasked(event.target.value)}
+          />
         </div>
         <div className="admin-form__actions">
           <Button type="submit" busy={busy}>

@@ -8,7 +8,8 @@ export interface LabelRow {
   hotkey: string;
 }
 
-export const toLabelRows = (labels: ReadonlyArray<{ name: string; hotkey?: string }>): LabelRow[] => labels.map((l) => ({ name: l.name, hotkey: l.hotkey ?? '' }));
+export const toLabelRows = (labels: ReadonlyArray<{ name: string; hotkey?: string }>): LabelRow[] =>
+  labels.map((l) => ({ name: l.name, hotkey: l.hotkey ?? '' }));
 
 export const fromLabelRows = (rows: LabelRow[]) =>
   rows.filter((l) => l.name.trim()).map((l) => ({ name: l.name.trim(), ...(l.hotkey.trim() ? { hotkey: l.hotkey.trim() } : {}) }));
@@ -22,8 +23,20 @@ export function LabelRowsField({ rows, onChange }: { rows: LabelRow[]; onChange:
       {rows.map((label, index) => (
         <div key={index} className="label-row">
           <TextField label={`Label ${index + 1}`} name={`label-${index}`} value={label.name} onChange={(event) => set(index, { name: event.target.value })} />
-          <TextField label="Hotkey" name={`hotkey-${index}`} value={label.hotkey} maxLength={1} className="label-row__key" onChange={(event) => set(index, { hotkey: event.target.value })} />
-          <Button variant="secondary" onClick={() => onChange(rows.filter((_, i) => i !== index))} disabled={rows.length <= 2} aria-label={`Remove label ${index + 1}`}>
+          <TextField
+            label="Hotkey"
+            name={`hotkey-${index}`}
+            value={label.hotkey}
+            maxLength={1}
+            className="label-row__key"
+            onChange={(event) => set(index, { hotkey: event.target.value })}
+          />
+          <Button
+            variant="secondary"
+            onClick={() => onChange(rows.filter((_, i) => i !== index))}
+            disabled={rows.length <= 2}
+            aria-label={`Remove label ${index + 1}`}
+          >
             Remove
           </Button>
         </div>
@@ -54,7 +67,14 @@ export function InstructionsField({ value, onChange }: { value: string; onChange
           {value.trim() ? <Markdown>{value}</Markdown> : <p>Nothing to preview yet.</p>}
         </div>
       ) : (
-        <textarea className="admin-form__textarea" name="instructions" aria-label="Instructions" rows={6} value={value} onChange={(event) => onChange(event.target.value)} />
+        <textarea
+          className="admin-form__textarea"
+          name="instructions"
+          aria-label="Instructions"
+          rows={6}
+          value={value}
+          onChange={(event) => onChange(event.target.value)}
+        />
       )}
     </fieldset>
   );

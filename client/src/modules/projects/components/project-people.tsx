@@ -139,7 +139,9 @@ export function ProjectPeople({ slug }: { slug: string }) {
 
       <section className="admin-section" aria-labelledby="raters-title">
         <h2 id="raters-title">Raters</h2>
-        <p className="admin-section__lede">Agreement is the share of a rater's answers that match the final label; gold accuracy is measured on items whose label is known.</p>
+        <p className="admin-section__lede">
+          Agreement is the share of a rater's answers that match the final label; gold accuracy is measured on items whose label is known.
+        </p>
         {raters === null ? (
           <p>Loading raters…</p>
         ) : raters.length === 0 ? (

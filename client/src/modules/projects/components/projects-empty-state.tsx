@@ -23,8 +23,8 @@ export function ProjectsEmptyState({ isAdmin, email }: ProjectsEmptyStateProps) 
     return (
       <EmptyState title="No projects yet" icon={<EmptyIcon />} data-testid="projects-empty">
         <p>
-          Projects are created through the API or the CLI for now. Send the project settings to{' '}
-          <code>POST /api/v1/projects</code>, then add raters with <code>POST /api/v1/projects/:slug/members</code>.
+          Projects are created through the API or the CLI for now. Send the project settings to <code>POST /api/v1/projects</code>, then add raters with{' '}
+          <code>POST /api/v1/projects/:slug/members</code>.
         </p>
         <figure className="code-sample">
           <figcaption className="code-sample__caption">
@@ -43,8 +43,7 @@ export function ProjectsEmptyState({ isAdmin, email }: ProjectsEmptyStateProps) 
   return (
     <EmptyState title="You are not on any project yet" icon={<EmptyIcon />} data-testid="projects-empty">
       <p>
-        Ask a Backflow admin to add <strong>{email}</strong> to the project you should label. Once they do, it shows up
-        here and you can start.
+        Ask a Backflow admin to add <strong>{email}</strong> to the project you should label. Once they do, it shows up here and you can start.
       </p>
     </EmptyState>
   );

@@ -43,7 +43,11 @@ function policyOf(draft: Draft, base: RoutingPolicy | undefined): Record<string,
   const budget = { ...(base?.budget?.perSlice ? { perSlice: base.budget.perSlice } : {}), perHour: number(draft.perHour), perDay: number(draft.perDay) };
   return {
     strategy: draft.strategy,
-    ...(draft.mode === 'threshold' ? (number(draft.threshold) !== undefined ? { threshold: number(draft.threshold) } : {}) : { targetRate: (number(draft.targetRate) ?? 0) / 100 }),
+    ...(draft.mode === 'threshold'
+      ? number(draft.threshold) !== undefined
+        ? { threshold: number(draft.threshold) }
+        : {}
+      : { targetRate: (number(draft.targetRate) ?? 0) / 100 }),
     explorationRate: (number(draft.explorationRate) ?? 0) / 100,
     budget: Object.fromEntries(Object.entries(budget).filter(([, v]) => v !== undefined)),
     contradictionConfidence: base?.contradictionConfidence,
@@ -93,13 +97,17 @@ export function RoutingEditor({ project, onSaved }: { project: Project; onSaved:
     }
   };
 
-  const reasons = preview ? [{ name: 'routed', uncertain: preview.routed.uncertain, exploration: preview.routed.exploration, contradiction: preview.routed.contradiction }] : [];
+  const reasons = preview
+    ? [{ name: 'routed', uncertain: preview.routed.uncertain, exploration: preview.routed.exploration, contradiction: preview.routed.contradiction }]
+    : [];
   const slices = (preview?.bySlice ?? []).slice(0, SLICES_SHOWN);
 
   return (
     <section className="admin-section" aria-labelledby="routing-title" data-testid="routing-editor">
       <h2 id="routing-title">Routing</h2>
-      <p className="admin-section__lede">Which predictions people label: the ones the model is least sure of, a random sample that keeps estimates honest, and contradictions from feedback.</p>
+      <p className="admin-section__lede">
+        Which predictions people label: the ones the model is least sure of, a random sample that keeps estimates honest, and contradictions from feedback.
+      </p>
       {status ? (
         <Alert tone={status.tone} title={status.tone === 'error' ? 'Not saved' : undefined}>
           <p>{status.message}</p>
@@ -122,21 +130,74 @@ export function RoutingEditor({ project, onSaved }: { project: Project; onSaved:
           </select>
         </label>
         {draft.mode === 'threshold' ? (
-          <TextField label="Threshold (0–1)" name="routingThreshold" type="number" min={0} max={1} step={0.05} hint="Empty: no uncertainty routing." value={draft.threshold} onChange={(event) => set({ threshold: event.target.value })} />
+          <TextField
+            label="Threshold (0–1)"
+            name="routingThreshold"
+            type="number"
+            min={0}
+            max={1}
+            step={0.05}
+            hint="Empty: no uncertainty routing."
+            value={draft.threshold}
+            onChange={(event) => set({ threshold: event.target.value })}
+          />
         ) : (
-          <TextField label="Most uncertain (%)" name="routingRate" type="number" min={0.1} max={100} step={0.5} value={draft.targetRate} onChange={(event) => set({ targetRate: event.target.value })} />
+          <TextField
+            label="Most uncertain (%)"
+            name="routingRate"
+            type="number"
+            min={0.1}
+            max={100}
+            step={0.5}
+            value={draft.targetRate}
+            onChange={(event) => set({ targetRate: event.target.value })}
+          />
         )}
       </div>
       <div className="admin-form__row">
-        <TextField label="Exploration sample (%)" name="explorationRate" type="number" min={0} max={100} step={0.5} value={draft.explorationRate} onChange={(event) => set({ explorationRate: event.target.value })} />
-        <TextField label="At most, per hour" name="perHour" type="number" min={0} hint="Empty: no cap." value={draft.perHour} onChange={(event) => set({ perHour: event.target.value })} />
-        <TextField label="At most, per day" name="perDay" type="number" min={0} hint="Empty: no cap." value={draft.perDay} onChange={(event) => set({ perDay: event.target.value })} />
-        <TextField label="Same input once per (minutes)" name="dedupe" type="number" min={0} value={draft.dedupeWindowMinutes} onChange={(event) => set({ dedupeWindowMinutes: event.target.value })} />
+        <TextField
+          label="Exploration sample (%)"
+          name="explorationRate"
+          type="number"
+          min={0}
+          max={100}
+          step={0.5}
+          value={draft.explorationRate}
+          onChange={(event) => set({ explorationRate: event.target.value })}
+        />
+        <TextField
+          label="At most, per hour"
+          name="perHour"
+          type="number"
+          min={0}
+          hint="Empty: no cap."
+          value={draft.perHour}
+          onChange={(event) => set({ perHour: event.target.value })}
+        />
+        <TextField
+          label="At most, per day"
+          name="perDay"
+          type="number"
+          min={0}
+          hint="Empty: no cap."
+          value={draft.perDay}
+          onChange={(event) => set({ perDay: event.target.value })}
+        />
+        <TextField
+          label="Same input once per (minutes)"
+          name="dedupe"
+          type="number"
+          min={0}
+          value={draft.dedupeWindowMinutes}
+          onChange={(event) => set({ dedupeWindowMinutes: event.target.value })}
+        />
       </div>
 
       <div className="routing-preview" aria-live="polite" data-testid="routing-preview">
         {previewError ? <p className="admin-section__lede">{previewError}</p> : null}
-        {preview && preview.sampled === 0 ? <p className="admin-section__lede">No predictions yet: the preview replays the latest ones once there are some.</p> : null}
+        {preview && preview.sampled === 0 ? (
+          <p className="admin-section__lede">No predictions yet: the preview replays the latest ones once there are some.</p>
+        ) : null}
         {preview && preview.sampled > 0 ? (
           <>
             <dl className="ops-tiles">

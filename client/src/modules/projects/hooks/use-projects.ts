@@ -2,10 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { ApiError, isApiError } from '../../../lib/api';
 import { fetchProjects, type Project } from '../api/projects-api';
 
-export type ProjectsState =
-  | { status: 'loading' }
-  | { status: 'error'; error: ApiError }
-  | { status: 'ready'; projects: Project[] };
+export type ProjectsState = { status: 'loading' } | { status: 'error'; error: ApiError } | { status: 'ready'; projects: Project[] };
 
 export function useProjects(): { state: ProjectsState; reload: () => void } {
   const [state, setState] = useState<ProjectsState>({ status: 'loading' });
@@ -19,9 +16,7 @@ export function useProjects(): { state: ProjectsState; reload: () => void } {
         if (controller.signal.aborted) return;
         setState({
           status: 'error',
-          error: isApiError(error)
-            ? error
-            : new ApiError(0, { code: 'client/unexpected', message: 'Could not load your projects.' }),
+          error: isApiError(error) ? error : new ApiError(0, { code: 'client/unexpected', message: 'Could not load your projects.' }),
         });
       },
     );
