@@ -243,6 +243,7 @@ async function setUp() {
   } catch (error) {
     throw new Error(
       `cannot sign in as ${admin.email}: ${error.message}. This database has another admin: set BACKFLOW_ADMIN_EMAIL and BACKFLOW_ADMIN_PASSWORD to theirs, or BACKFLOW_DATA_DIR to a new directory.`,
+      { cause: error },
     );
   }
   const adminApi = Object.assign(api(baseUrl, token), { token });

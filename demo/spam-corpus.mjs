@@ -108,6 +108,7 @@ function senderDomain(from) {
 }
 
 // control characters and lone UTF-16 halves (from numeric entities) are text PostgreSQL refuses to store
+// eslint-disable-next-line no-control-regex -- the control characters are what is removed
 const UNSTORABLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ud800-\udfff]/g;
 
 /** One email as a model server would see it: what a rater reads (subject, sender, body), its slices and its true label. */

@@ -131,7 +131,8 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
   const parseJson = fastify.getDefaultJsonParser(fastify.initialConfig.onProtoPoisoning ?? 'error', fastify.initialConfig.onConstructorPoisoning ?? 'error');
   const parseJsonText = (request: FastifyRequest, text: string): unknown => {
     let outcome: { error: Error | null; value: unknown } = { error: null, value: undefined };
-    parseJson(request, text, (error, value) => (outcome = { error, value }));
+    // Fastify's default parser answers through its callback, synchronously (its type also allows a promise)
+    void parseJson(request, text, (error, value) => (outcome = { error, value }));
     if (outcome.error) throw outcome.error;
     return outcome.value;
   };
@@ -149,7 +150,7 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
     const items = body.length >= SLICED_JSON_MIN_BYTES ? parseJsonArrayInSlices(body, (text) => parseJsonText(request, text)) : undefined;
     if (items) screened(request, body, done)(null, items);
-    else parseJson(request, body.toString('utf8'), screened(request, body, done));
+    else void parseJson(request, body.toString('utf8'), screened(request, body, done));
   });
   // a CloudEvent in structured mode (the KServe / Seldon logger sink): JSON, parsed the same way
   fastify.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, (request, body, done) =>

@@ -52,6 +52,8 @@ const program = new Command('backflow')
   .description('Backflow admin tasks without the UI. Uses DATABASE_URL, or the embedded database under BACKFLOW_DATA_DIR.')
   .option('--json', 'print JSON', false);
 
+const jsonOutput = (): boolean => program.opts<{ json: boolean }>().json;
+
 program
   .command('users:create')
   .description('create a user (prints a generated password when none is given)')
@@ -62,7 +64,7 @@ program
     const password = options.password ?? generatePassword();
     const request = parse(CreateUserRequest, { email: options.email, role: options.role, password });
     const user = await withApp((app) => app.get(UsersService).create(request, CLI_ACTOR));
-    print({ user, ...(options.password ? {} : { password }) }, program.opts().json, () =>
+    print({ user, ...(options.password ? {} : { password }) }, jsonOutput(), () =>
       [`created ${user.role} ${user.email} (${user.id})`, ...(options.password ? [] : [`password: ${password}  (shown once)`])].join('\n'),
     );
   });
@@ -79,7 +81,7 @@ program
       const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project));
       return app.get(UsersService).addMember(project, request.email, request.role, CLI_ACTOR);
     });
-    print(member, program.opts().json, () => `${member.email} is now ${member.role} on ${member.projectSlug}`);
+    print(member, jsonOutput(), () => `${member.email} is now ${member.role} on ${member.projectSlug}`);
   });
 
 program
@@ -100,7 +102,7 @@ program
       const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project));
       return app.get(ApiKeysService).create(project.id, request, CLI_ACTOR);
     });
-    print(key, program.opts().json, () => `created key ${key.id} (${key.scopes.join(', ')})\nsecret: ${key.secret}  (shown once; store it now)`);
+    print(key, jsonOutput(), () => `created key ${key.id} (${key.scopes.join(', ')})\nsecret: ${key.secret}  (shown once; store it now)`);
   });
 
 program
@@ -111,7 +113,7 @@ program
       const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project));
       return app.get(ApiKeysService).list(project.id);
     });
-    print(keys, program.opts().json, () =>
+    print(keys, jsonOutput(), () =>
       keys.length === 0
         ? 'no API keys'
         : keys.map((k) => `${k.id}  ${k.name}  [${k.scopes.join(',')}]  last used ${k.lastUsedAt ?? 'never'}${k.revokedAt ? '  REVOKED' : ''}`).join('\n'),
@@ -128,7 +130,7 @@ program
       const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project));
       return app.get(ApiKeysService).revoke(project.id, id, CLI_ACTOR);
     });
-    print(key, program.opts().json, () => `revoked ${key.id} (${key.name}) at ${key.revokedAt}`);
+    print(key, jsonOutput(), () => `revoked ${key.id} (${key.name}) at ${key.revokedAt}`);
   });
 
 program.command('projects:list').action(async () => {
@@ -140,7 +142,7 @@ program.command('projects:list').action(async () => {
     labels: project.labels.map((l) => l.name),
     overlap: project.overlap,
   }));
-  print(rows, program.opts().json, () =>
+  print(rows, jsonOutput(), () =>
     rows.length === 0 ? 'no projects' : rows.map((p) => `${p.slug.padEnd(24)} ${p.name}  (${p.labels.join(' / ')}, overlap ${p.overlap})`).join('\n'),
   );
 });
@@ -152,7 +154,7 @@ program
   .option('--span <n>', 'write a new version of this span with the current settings')
   .action(async (slug: string, options: { span?: string }) => {
     const span = options.span === undefined ? undefined : parse(z.coerce.number().int().min(1), options.span);
-    const json = program.opts().json;
+    const json = jsonOutput();
     // the bar goes to stderr, so --json output on stdout stays clean
     const bar = new SingleBar({
       format: 'exporting [{bar}] {percentage}% | {value}/{total} rows | {duration}s',

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { cpuSecondsOf, freePort, postgresCpuSeconds, prediction, root, setUpProject, startDatabase, startServer, waitReady } from './lib.mjs';
+import { cpuSecondsOf, freePort, postgresCpuSeconds, prediction, root, setUpProject, startDatabase, startServer } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const { Pool } = require('pg');

@@ -152,7 +152,7 @@ describe('browser: a rater labels with the keyboard over the live socket', () =>
       const card = page.locator('article.task-card');
       await card.waitFor();
       // cut every labeling socket's transport under the server, as a network drop or a restart would
-      const gateway = app.app.get(LabelingGateway) as unknown as { namespace: Namespace };
+      const gateway = app.app.get<unknown, { namespace: Namespace }>(LabelingGateway);
       for (const socket of gateway.namespace.sockets.values()) socket.conn.close();
       await page.locator('[data-testid="connection-banner"]').waitFor();
       await page.screenshot({ path: screenshotPath('rater-reconnecting.png'), animations: 'disabled' });

@@ -235,7 +235,7 @@ describe('authorization matrix', () => {
       });
     // the events a connected socket listens to, read from the server side of a live connection
     const probe = await connect(tokens.admin);
-    const namespace = (app.app.get(LabelingGateway) as unknown as { namespace: Namespace }).namespace;
+    const namespace = app.app.get<unknown, { namespace: Namespace }>(LabelingGateway).namespace;
     const reserved = new Set(['disconnect', 'disconnecting', 'error']); // socket.io's own, bound by Nest
     const events = namespace.sockets
       .get(probe.id!)!

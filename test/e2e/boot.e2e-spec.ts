@@ -57,7 +57,7 @@ describe('boot: migrations under a lock, and the embedded database through what 
   }
 
   afterEach(async () => {
-    await Promise.all(running.splice(0).map((s) => (s.child.exitCode === null && s.child.signalCode === null ? s.stop() : undefined)));
+    await Promise.all(running.splice(0).map((s) => (s.child.exitCode === null && s.child.signalCode === null ? s.stop() : Promise.resolve())));
   });
   afterAll(() => {
     for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });

@@ -56,7 +56,7 @@ async function readBack(version: Files): Promise<Map<string, Partial<ReadRow>>> 
         at(json.prediction_id as string).jsonl = json;
       }
     } else if (file.format === 'csv') {
-      for (const record of parse(fs.readFileSync(full), { columns: true }) as Array<Record<string, string>>) at(record.prediction_id).csv = record;
+      for (const record of parse<Record<string, string>>(fs.readFileSync(full), { columns: true })) at(record.prediction_id).csv = record;
     } else {
       const reader = await ParquetReader.openFile(full);
       const cursor = reader.getCursor();

@@ -334,7 +334,7 @@ describe('export: exactly-once TFX spans', () => {
       await p.feedback(p.predictions);
       const exported = (await exportsService.exportNext(await p.entity()))!;
       await until(
-        async () => deliveries.length,
+        () => Promise.resolve(deliveries.length),
         (n) => n >= 2,
       );
       const delivered = deliveries[1];
@@ -375,7 +375,7 @@ describe('export: exactly-once TFX spans', () => {
     expect(await exportsService.runSchedules(new Date('2030-01-01T11:01:00Z'))).toEqual([]);
     const [span] = await app.sql(`SELECT v.id::text AS id FROM export_versions v JOIN export_spans s ON s.id = v.span_id WHERE s.project_id = $1`, [p.id]);
     expect(first).toContain(span.id);
-    await until(async () => fs.existsSync(path.join(root, p.slug, 'span-1', 'version-1', '_SUCCESS')), Boolean);
+    await until(() => Promise.resolve(fs.existsSync(path.join(root, p.slug, 'span-1', 'version-1', '_SUCCESS'))), Boolean);
   });
 
   async function until<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {

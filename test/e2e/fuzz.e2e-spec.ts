@@ -322,7 +322,8 @@ describe('fuzzing from the contracts: every route and socket event, hostile valu
         server.child.exitCode !== null || /ECONNREFUSED/.test(String((error as { cause?: unknown }).cause))
           ? ` (the server's last words: ${server.output().slice(-1_500)})`
           : '';
-      throw new Error(`${route}: ${String(error)} ${String((error as { cause?: unknown }).cause ?? '')}${exited}`);
+      const cause = (error as { cause?: unknown }).cause;
+      throw new Error(`${route}: ${String(error)} ${cause instanceof Error ? cause.message : ''}${exited}`, { cause: error });
     }
     const text = await response.text();
     sent++;

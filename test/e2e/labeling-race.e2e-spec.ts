@@ -23,7 +23,7 @@ async function api(url: string, token: string, method: string, path: string, bod
 describe('labeling race: 64 socket raters on two server processes', () => {
   const servers: ServerProcess[] = [];
   afterAll(async () => {
-    await Promise.all(servers.map((s) => (s.child.exitCode === null ? s.stop() : undefined)));
+    await Promise.all(servers.map((s) => (s.child.exitCode === null ? s.stop() : Promise.resolve())));
   });
 
   it(`ends with exactly ${OVERLAP} answers from ${OVERLAP} distinct raters on each of ${TASKS} tasks, through random disconnects`, async () => {

@@ -25,7 +25,7 @@ describe('two nodes on one database', () => {
   afterAll(async () => {
     stopping = true; // a failed test leaves no load running: Jest could not exit
     for (const socket of sockets) socket.close();
-    await Promise.all(servers.map((s) => (s.child.exitCode === null && s.child.signalCode === null ? s.stop() : undefined)));
+    await Promise.all(servers.map((s) => (s.child.exitCode === null && s.child.signalCode === null ? s.stop() : Promise.resolve())));
   });
 
   it('pushes tasks across nodes, and survives losing one', async () => {
@@ -191,7 +191,7 @@ describe('two nodes on one database', () => {
         `two nodes: ${received.filter((r) => r.pushed).length} pushes (${received.filter((r) => r.pushed && r.node === 1).length} by node 1), ${received.length} tasks received, ${refusals.length} refusals, ${reconnectFailures.length} failed reconnects (${reconnectFailures.slice(0, 2).join('; ')})\n`,
       );
     } finally {
-      await Promise.all(servers.map((s) => (s.child.exitCode === null && s.child.signalCode === null ? s.stop() : undefined)));
+      await Promise.all(servers.map((s) => (s.child.exitCode === null && s.child.signalCode === null ? s.stop() : Promise.resolve())));
       await database.drop();
     }
   }, 300_000);

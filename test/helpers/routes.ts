@@ -52,7 +52,7 @@ export function routeContractsOf(app: INestApplicationContext): RouteContract[] 
         for (const [key, arg] of Object.entries(args)) {
           const schema = arg.pipes?.find((pipe) => pipe && 'schema' in pipe)?.schema;
           if (!schema) continue;
-          const type = Number(key.split(':')[0]);
+          const type = Number(key.split(':')[0]) as RouteParamtypes;
           if (type === RouteParamtypes.BODY) contract.body = schema;
           else if (type === RouteParamtypes.QUERY) contract.query = schema;
           else if (type === RouteParamtypes.PARAM && arg.data) contract.params[arg.data] = schema;

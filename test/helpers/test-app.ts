@@ -34,7 +34,7 @@ export interface TestApp {
  * `databaseUrl`, a second node on another app's database (close it first: the owner drops it).
  */
 export async function startTestApp(env: Record<string, string> = {}, options: { jobs?: boolean; databaseUrl?: string } = {}): Promise<TestApp> {
-  const database = options.databaseUrl ? { url: options.databaseUrl, drop: async () => undefined } : await createDatabase();
+  const database = options.databaseUrl ? { url: options.databaseUrl, drop: () => Promise.resolve() } : await createDatabase();
   const config = loadConfig(
     {
       DATABASE_URL: database.url,

@@ -255,7 +255,11 @@ function seldonOutcomes(body: Record<string, unknown>, classes: string[], output
     const byName = names && names.length === classes.length && classes.every((c) => names.includes(c)) ? classes.map((c) => names.indexOf(c)) : undefined;
     return {
       outcomes: rows.map((row, i) =>
-        outcomeOf(byName && Array.isArray(row) && row.length === classes.length ? byName.map((k) => row[k]) : row, classes, `${at}.${i}`),
+        outcomeOf(
+          byName && Array.isArray(row) && row.length === classes.length ? byName.map((k): unknown => (row as unknown[])[k]) : row,
+          classes,
+          `${at}.${i}`,
+        ),
       ),
       at,
     };

@@ -32,7 +32,7 @@ function rowsOf(message: SeldonMessage, field: string): { rows: unknown[]; names
 
 /** The class one row names: a class name, a class index, or a vector (one-hot or probabilities) whose largest entry is the class. */
 function classOfRow(row: unknown, classes: string[], field: string): string {
-  const value = Array.isArray(row) && row.length === 1 ? row[0] : row;
+  const value: unknown = Array.isArray(row) && row.length === 1 ? row[0] : row;
   if (typeof value === 'string' && classes.includes(value)) return value;
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < classes.length) return classes[value];
   if (Array.isArray(value) && value.length === classes.length && value.every((v) => typeof v === 'number' && Number.isFinite(v))) {

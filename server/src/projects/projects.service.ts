@@ -139,7 +139,7 @@ export class ProjectsService {
         .orIgnore()
         .returning('id')
         .execute();
-      const id: string | undefined = inserted.raw[0]?.id;
+      const id = (inserted.raw as Array<{ id: string }>)[0]?.id;
       if (!id) throw ProjectErrors.slugTaken(request.slug);
       await this.audit.record(
         {

@@ -63,13 +63,21 @@ export function toErrorEnvelope(error: unknown, requestId: string): ErrorEnvelop
   return { status: 500, unexpected: true, body: { code: 'internal/error', message: 'an unexpected error occurred; it has been logged', requestId } };
 }
 
+// Nest's message is a string, or a list of them for its own validation errors
+const messageOf = (response: object, fallback: string): string => {
+  const message = (response as { message?: unknown }).message;
+  if (typeof message === 'string') return message;
+  if (Array.isArray(message)) return message.map(String).join('; ');
+  return fallback;
+};
+
 /** The domain error a thrown value stands for (Nest's and Fastify's errors, PostgreSQL being away), or undefined for a fault of ours. */
 export function asDomainError(error: unknown): DomainError | undefined {
   if (error instanceof DomainError) return error;
   if (error instanceof HttpException) {
     const status = error.getStatus();
     const response = error.getResponse();
-    const message = typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? error.message);
+    const message = typeof response === 'string' ? response : messageOf(response, error.message);
     if (status === 400 && /not valid JSON/i.test(message)) return HttpErrors.invalidJson(message);
     return new DomainError(NEST_STATUS_CODES[status] ?? `http/status_${status}`, message, status);
   }

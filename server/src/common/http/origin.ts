@@ -15,7 +15,7 @@ export function originOf(url: string): string | undefined {
  * Undefined when neither is sent (a non-browser client); 'opaque' when one is sent but names no
  * web origin (`Origin: null` from a sandboxed frame or a redirect), which is never ours.
  */
-export function requestOrigin(headers: IncomingHttpHeaders): string | 'opaque' | undefined {
+export function requestOrigin(headers: IncomingHttpHeaders): string | undefined {
   const origin = headers.origin;
   if (typeof origin === 'string' && origin) return originOf(origin) ?? 'opaque';
   const referer = headers.referer;

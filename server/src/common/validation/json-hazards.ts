@@ -40,6 +40,7 @@ export function mayHoldUnstorableText(text: Buffer | string): boolean {
   return false;
 }
 
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly what is looked for
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Whether a string holds a NUL or a lone surrogate (neither can be stored in PostgreSQL text or jsonb). */
@@ -60,7 +61,7 @@ export interface HazardChecks {
 
 // only what JSON.parse makes is walked: a stream (an NDJSON body) or any other object graph is not JSON
 const isJsonObject = (value: object): value is Record<string, unknown> => {
-  const prototype = Object.getPrototypeOf(value);
+  const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
 };
 
