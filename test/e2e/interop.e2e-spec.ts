@@ -954,3 +954,37 @@ describe('interop: KServe, Seldon, Label Studio', () => {
     });
   });
 });
+
+describe('interop: KServe halves on a pool of two connections', () => {
+  let app: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    app = await startTestApp({ DB_POOL_SIZE: '2' });
+    admin = await app.login();
+  });
+  afterAll(() => app.close());
+
+  // a transaction that holds a pair's lock and asks the pool for a second connection waits on
+  // requests that wait on its lock: every request then times out as database/unavailable
+  it('pairs concurrent halves without a transaction ever waiting for a second connection', async () => {
+    const p = await createProject(app, admin);
+    const key = (await createApiKey(app, admin, p.slug, ['ingest'])).secret;
+    const send = (id: string, type: 'request' | 'response', body: unknown) =>
+      app.request('POST', `/api/v1/projects/${p.slug}/integrations/kserve`, {
+        token: key,
+        raw: JSON.stringify(body),
+        headers: { 'ce-id': id, 'ce-specversion': '1.0', 'ce-type': `org.kubeflow.serving.inference.${type}`, 'ce-source': 'http://localhost:9081/' },
+      });
+    const ids = Array.from({ length: 6 }, () => randomUUID());
+    const replies = await Promise.all(
+      ids.flatMap((id, i) => [
+        send(id, 'request', { instances: [[i, 1]] }),
+        send(id, 'response', { predictions: [[0.5, 0.5]] }),
+        send(id, 'request', { instances: [[i, 1]] }),
+      ]),
+    );
+    expect(replies.filter((r) => r.status >= 300).map((r) => [r.status, r.body])).toEqual([]);
+    expect(replies.filter((r) => r.body.state === 'paired')).toHaveLength(6);
+  });
+});

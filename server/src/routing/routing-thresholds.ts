@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
 import { addP2, createP2, P2State, valueP2 } from '@backflow/sampling';
 import type { RoutingPolicy } from '@backflow/contracts';
@@ -35,11 +36,11 @@ export class RoutingThresholds {
     return { projectId, modelName: model.modelName, modelVersion: model.modelVersion, strategy: policy.strategy, targetRate: policy.targetRate };
   }
 
-  private estimator(key: EstimatorKey): Promise<Estimator> {
+  private estimator(key: EstimatorKey, manager?: EntityManager): Promise<Estimator> {
     const id = JSON.stringify(key);
     let estimator = this.estimators.get(id);
     if (!estimator) {
-      estimator = this.repository.loadEstimator(key).then((saved) => {
+      estimator = this.repository.loadEstimator(key, manager).then((saved) => {
         const loaded = { key, state: saved ?? createP2(targetQuantile(key.targetRate)), dirty: false };
         this.loaded.set(id, loaded);
         return loaded;
@@ -52,13 +53,14 @@ export class RoutingThresholds {
   }
 
   /** The current threshold for a prediction of this model: the policy's fixed one, the estimate for a target rate, or none. */
-  async thresholdFor(projectId: string, policy: RoutingPolicy, model: ModelOf): Promise<number | undefined> {
+  /** `manager`: the connection of a transaction the caller holds, so the load takes no second one from the pool. */
+  async thresholdFor(projectId: string, policy: RoutingPolicy, model: ModelOf, manager?: EntityManager): Promise<number | undefined> {
     if (policy.threshold !== undefined) return policy.threshold;
     const key = this.keyOf(projectId, policy, model);
     if (!key) return undefined;
     // route everything: the quantile of a 100% rate is the minimum, which P² cannot hold
     if (key.targetRate >= 1) return 0;
-    return valueP2((await this.estimator(key)).state);
+    return valueP2((await this.estimator(key, manager)).state);
   }
 
   /** The same, without waiting: for a model whose estimate `thresholdFor` has loaded (none otherwise). */

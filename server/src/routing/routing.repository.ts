@@ -118,8 +118,8 @@ export class RoutingRepository {
     await manager.query(`DELETE FROM routing_fingerprints WHERE project_id = $1 AND fingerprint = ANY($2::text[])`, [projectId, fingerprints]);
   }
 
-  async loadEstimator(key: EstimatorKey): Promise<P2State | undefined> {
-    const rows: Array<{ estimator: P2State }> = await this.dataSource.query(
+  async loadEstimator(key: EstimatorKey, manager: EntityManager = this.dataSource.manager): Promise<P2State | undefined> {
+    const rows: Array<{ estimator: P2State }> = await manager.query(
       `SELECT estimator FROM routing_thresholds WHERE project_id = $1 AND model_name = $2 AND model_version = $3 AND strategy = $4 AND target_rate = $5`,
       [key.projectId, key.modelName, key.modelVersion, key.strategy, key.targetRate],
     );
@@ -194,8 +194,9 @@ export class RoutingRepository {
 
   /** Forgets budget periods and fingerprints that can no longer matter. */
   async prune(): Promise<{ budgetRows: number; fingerprints: number }> {
-    const [, budgetRows] = await this.dataSource.query(`DELETE FROM routing_budget_usage WHERE period_start < now() - interval '2 days'`);
-    const [, fingerprints] = await this.dataSource.query(`DELETE FROM routing_fingerprints WHERE routed_until < now()`);
+    // a DELETE through TypeORM's query answers [rows, affected count]
+    const [, budgetRows] = await this.dataSource.query<[unknown, number]>(`DELETE FROM routing_budget_usage WHERE period_start < now() - interval '2 days'`);
+    const [, fingerprints] = await this.dataSource.query<[unknown, number]>(`DELETE FROM routing_fingerprints WHERE routed_until < now()`);
     await this.dataSource.query(`DELETE FROM routing_boosts WHERE until < now() - interval '7 days'`);
     return { budgetRows, fingerprints };
   }

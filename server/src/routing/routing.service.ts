@@ -108,14 +108,14 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * The slice boosts monitoring alerts hold now ("key=value" → factor), read at most every
-   * few seconds per project; a new boost is seen by this process at once.
+   * few seconds per project; a new boost is seen by this process at once. Read on the caller's
+   * connection: a second one taken inside a transaction that holds locks can starve the pool.
    */
-  private async alertBoostsOf(projectId: string): Promise<Record<string, number>> {
+  private async alertBoostsOf(manager: EntityManager, projectId: string): Promise<Record<string, number>> {
     const cached = this.alertBoosts.get(projectId);
     if (cached && cached.readAt > Date.now() - ALERT_BOOSTS_CACHE_MS) return cached.boosts;
     const boosts: Record<string, number> = {};
-    for (const b of await this.repository.activeBoosts(this.dataSource.manager, projectId))
-      boosts[b.slice] = Math.min(MAX_BOOST, (boosts[b.slice] ?? 1) * b.factor);
+    for (const b of await this.repository.activeBoosts(manager, projectId)) boosts[b.slice] = Math.min(MAX_BOOST, (boosts[b.slice] ?? 1) * b.factor);
     this.alertBoosts.set(projectId, { readAt: Date.now(), boosts });
     return boosts;
   }
@@ -139,7 +139,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
   /** Whether this prediction would be routed now, before budget and dedupe: capture stores the others in one statement. */
   async mayRoute(project: ProjectEntity, prediction: RoutablePrediction): Promise<boolean> {
     const threshold = await this.thresholds.thresholdFor(project.id, project.routing, prediction);
-    const alertBoosts = await this.alertBoostsOf(project.id);
+    const alertBoosts = await this.alertBoostsOf(this.dataSource.manager, project.id);
     return (
       decide(
         project.routing,
@@ -171,8 +171,8 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
     // the estimates of the model versions in the batch, loaded once each
     const versions = new Map<string, RoutablePrediction>();
     for (const prediction of predictions) versions.set(`${prediction.modelName}\u0000${prediction.modelVersion}`, prediction);
-    for (const model of versions.values()) await this.thresholds.thresholdFor(project.id, policy, model);
-    const alertBoosts = await this.alertBoostsOf(project.id);
+    for (const model of versions.values()) await this.thresholds.thresholdFor(project.id, policy, model, manager);
+    const alertBoosts = await this.alertBoostsOf(manager, project.id);
     for (const prediction of predictions) {
       const threshold = this.thresholds.currentThreshold(project.id, policy, prediction);
       const decision = decide(
