@@ -10,5 +10,11 @@ export function createQueryClient(): QueryClient {
   });
 }
 
+/** Who is signed in and the projects they are a member of (GET /me). */
+export const sessionKey = ['session'] as const;
+
+/** The projects the person can see. */
+export const projectListKey = ['projects'] as const;
+
 /** The root of every query key about one project: invalidating it refreshes all that is known of the project. */
 export const projectScope = (slug: string) => ['project', slug] as const;

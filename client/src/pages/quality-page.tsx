@@ -40,8 +40,10 @@ export function QualityPage({ slug }: QualityPageProps) {
   });
   const evaluating = evaluation.isPending;
 
-  const failure = evaluation.error ?? monitoring.error ?? quality.error;
-  const error = failure ? errorMessage(failure, failure === evaluation.error ? 'The evaluation failed.' : 'Quality and monitoring could not be loaded.') : null;
+  // a failed evaluation is told until the figures next load
+  const evaluationError = evaluation.isError && evaluation.submittedAt > monitoring.dataUpdatedAt ? evaluation.error : null;
+  const failure = evaluationError ?? monitoring.error ?? quality.error;
+  const error = failure ? errorMessage(failure, failure === evaluationError ? 'The evaluation failed.' : 'Quality and monitoring could not be loaded.') : null;
 
   useEffect(() => {
     document.title = `${name} quality · Backflow`;

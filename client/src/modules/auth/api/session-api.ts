@@ -5,8 +5,6 @@ import { apiRequest } from '../../../lib/api';
 export type Session = MeResponse;
 export type User = UserResponse;
 
-export const sessionKey = ['session'] as const;
-
 export function logIn(credentials: LoginRequestBody): Promise<LoginResponse> {
   return apiRequest<LoginResponse>('/api/v1/auth/login', { method: 'POST', body: credentials });
 }

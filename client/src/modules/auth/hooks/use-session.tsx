@@ -2,8 +2,9 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { LoginRequestBody } from '@backflow/contracts';
 import { ApiError, isApiError, onUnauthorized } from '../../../lib/api';
+import { sessionKey } from '../../../lib/query';
 import { onSessionRevoked } from '../../../lib/socket';
-import { fetchSession, logIn, logOut, sessionKey, type Session } from '../api/session-api';
+import { fetchSession, logIn, logOut, type Session } from '../api/session-api';
 
 export type SessionState =
   { status: 'loading' } | { status: 'signed-out'; notice?: string } | { status: 'signed-in'; session: Session } | { status: 'unavailable'; error: ApiError };

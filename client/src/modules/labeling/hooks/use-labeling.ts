@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useReducer, useRef } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { SkipRequest, SocketError, SocketReply, TaskPayload } from '@backflow/contracts';
+import { projectListKey, sessionKey } from '../../../lib/query';
 import { accessRevokedMessage, connectLabeling, type LabelingSocket, sessionEndedMessage, watchSession } from '../../../lib/socket';
 import { queueStatsQuery } from '../api/labeling-api';
 
@@ -148,6 +149,9 @@ export function useLabeling(slug: string) {
       dispatch({ type: 'refused', message: sessionEndedMessage(payload) });
     });
     socket.on('access:revoked', (payload) => {
+      // their memberships changed: the projects they see and their session's list of them
+      void queryClient.invalidateQueries({ queryKey: projectListKey });
+      void queryClient.invalidateQueries({ queryKey: sessionKey });
       if (payload.project !== undefined && payload.project !== slug) return;
       revoked = true;
       dispatch({ type: 'refused', message: accessRevokedMessage(payload) });

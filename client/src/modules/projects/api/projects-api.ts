@@ -16,7 +16,7 @@ import type {
   UpdateProjectRequestBody,
 } from '@backflow/contracts';
 import { apiRequest } from '../../../lib/api';
-import { projectScope } from '../../../lib/query';
+import { projectListKey, projectScope } from '../../../lib/query';
 
 export type Project = ProjectResponse;
 export type ApiKey = ApiKeyResponse;
@@ -25,7 +25,7 @@ const base = (slug: string) => `/api/v1/projects/${encodeURIComponent(slug)}`;
 
 export const projectListQuery = () =>
   queryOptions({
-    queryKey: ['projects'],
+    queryKey: projectListKey,
     queryFn: async ({ signal }) => (await apiRequest<ProjectListResponse>('/api/v1/projects', { signal })).projects,
   });
 
