@@ -11,7 +11,7 @@ import { UsersPage } from './pages/users-page';
 import { LoadingPage, ServerUnavailablePage } from './pages/status-pages';
 
 export function App() {
-  const { state, signIn, signOut, retry } = useSession();
+  const { state, retry } = useSession();
   const route = routeOf(usePath());
 
   switch (state.status) {
@@ -20,17 +20,16 @@ export function App() {
     case 'unavailable':
       return <ServerUnavailablePage error={state.error} onRetry={retry} />;
     case 'signed-out':
-      return <LoginPage onSignIn={signIn} notice={state.notice} />;
+      return <LoginPage notice={state.notice} />;
     case 'signed-in': {
-      const { session } = state;
-      const admin = session.user.role === 'admin';
-      if (route.page === 'label') return <LabelPage key={route.slug} slug={route.slug} session={session} onSignOut={signOut} />;
-      if (route.page === 'review') return <ReviewPage key={route.slug} slug={route.slug} session={session} onSignOut={signOut} />;
-      if (route.page === 'quality') return <QualityPage key={route.slug} slug={route.slug} session={session} onSignOut={signOut} />;
-      if (route.page === 'settings' && admin) return <ProjectSettingsPage key={route.slug} slug={route.slug} session={session} onSignOut={signOut} />;
-      if (route.page === 'users' && admin) return <UsersPage session={session} onSignOut={signOut} />;
-      if (route.page === 'new-project' && admin) return <NewProjectPage session={session} onSignOut={signOut} />;
-      return <ProjectsPage session={session} onSignOut={signOut} />;
+      const admin = state.session.user.role === 'admin';
+      if (route.page === 'label') return <LabelPage key={route.slug} slug={route.slug} />;
+      if (route.page === 'review') return <ReviewPage key={route.slug} slug={route.slug} />;
+      if (route.page === 'quality') return <QualityPage key={route.slug} slug={route.slug} />;
+      if (route.page === 'settings' && admin) return <ProjectSettingsPage key={route.slug} slug={route.slug} />;
+      if (route.page === 'users' && admin) return <UsersPage />;
+      if (route.page === 'new-project' && admin) return <NewProjectPage />;
+      return <ProjectsPage />;
     }
   }
 }

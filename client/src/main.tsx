@@ -1,13 +1,20 @@
 import './ui/theme.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { QueryClientProvider } from '@tanstack/react-query';
 import { App } from './app';
+import { createQueryClient } from './lib/query';
+import { SessionProvider } from './modules/auth/hooks/use-session';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('Backflow: #root element missing from index.html');
 
 createRoot(container).render(
   <StrictMode>
-    <App />
+    <QueryClientProvider client={createQueryClient()}>
+      <SessionProvider>
+        <App />
+      </SessionProvider>
+    </QueryClientProvider>
   </StrictMode>,
 );

@@ -1,9 +1,7 @@
-export interface ApiErrorBody {
-  code: string;
-  message: string;
-  field?: string;
-  requestId?: string;
-}
+import type { ErrorBody } from '@backflow/contracts';
+
+/** An error as the client tells it: the server's error body, or one made here for a request that got none (no request id then). */
+type ErrorFields = Pick<ErrorBody, 'code' | 'message' | 'field'> & { requestId?: string };
 
 export class ApiError extends Error {
   readonly status: number;
@@ -11,7 +9,7 @@ export class ApiError extends Error {
   readonly field?: string;
   readonly requestId?: string;
 
-  constructor(status: number, body: ApiErrorBody) {
+  constructor(status: number, body: ErrorFields) {
     super(body.message);
     this.name = 'ApiError';
     this.status = status;
@@ -87,7 +85,7 @@ async function readJson(response: Response): Promise<unknown> {
   }
 }
 
-function toErrorBody(response: Response, payload: unknown): ApiErrorBody {
+function toErrorBody(response: Response, payload: unknown): ErrorFields {
   const fields = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>) : {};
   const requestId = stringOrUndefined(fields.requestId) ?? response.headers.get('x-request-id') ?? undefined;
   return {

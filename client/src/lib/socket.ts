@@ -1,5 +1,6 @@
+import { useEffect, useEffectEvent } from 'react';
 import { io, type Socket } from 'socket.io-client';
-import type { AccessRevoked, LabelingClientEvents, LabelingServerEvents, SessionRevoked } from '@backflow/contracts';
+import type { AccessRevoked, ExportProgress, LabelingClientEvents, LabelingServerEvents, SessionRevoked } from '@backflow/contracts';
 
 export type LabelingSocket = Socket<LabelingServerEvents, LabelingClientEvents>;
 
@@ -44,4 +45,19 @@ export function watchSession(socket: LabelingSocket): () => void {
   return () => {
     socket.off('session:revoked', ended);
   };
+}
+
+/** While `job` is set, hears its export's progress (the server pushes it to admins' sockets) and hands each step to `onProgress`. */
+export function useExportProgress(job: string | undefined, onProgress: (progress: ExportProgress) => void): void {
+  const heard = useEffectEvent(onProgress);
+  useEffect(() => {
+    if (!job) return;
+    const socket = connectLabeling();
+    socket.on('export:progress', (progress) => {
+      if (progress.job === job) heard(progress);
+    });
+    return () => {
+      socket.close();
+    };
+  }, [job]);
 }

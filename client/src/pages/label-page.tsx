@@ -1,11 +1,11 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import Markdown from 'react-markdown';
 import type { SkipRequest } from '@backflow/contracts';
-import type { Session } from '../modules/auth/api/session-api';
 import { keyedLabels, LabelButtons } from '../modules/labeling/components/label-buttons';
 import { TaskInput } from '../modules/labeling/components/task-input';
 import { useLabeling } from '../modules/labeling/hooks/use-labeling';
-import { fetchProject } from '../modules/projects/api/projects-api';
+import { projectQuery } from '../modules/projects/api/projects-api';
 import { Alert } from '../ui/alert';
 import { BackToProjects, PageShell } from '../ui/page-shell';
 import { Button } from '../ui/button';
@@ -13,8 +13,6 @@ import './label-page.css';
 
 export interface LabelPageProps {
   slug: string;
-  session: Session;
-  onSignOut: () => Promise<void>;
 }
 
 // a lease this close to its end gets a warning on screen
@@ -25,8 +23,8 @@ function typing(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.isContentEditable);
 }
 
-export function LabelPage({ slug, session, onSignOut }: LabelPageProps) {
-  const { state, submit, skip, undo, dismissError } = useLabeling(slug);
+export function LabelPage({ slug }: LabelPageProps) {
+  const { state, stats, submit, skip, undo, dismissError } = useLabeling(slug);
   const task = state.current;
   const labels = useMemo(() => keyedLabels(task?.labels ?? []), [task?.labels]);
   const [selected, setSelected] = useState<string | null>(null);
@@ -35,14 +33,7 @@ export function LabelPage({ slug, session, onSignOut }: LabelPageProps) {
   const shownAt = useRef(performance.now());
   const leaseLeft = useLeaseCountdown(task?.leaseExpiresAt);
 
-  const [projectName, setProjectName] = useState<string | null>(null);
-  useEffect(() => {
-    const controller = new AbortController();
-    fetchProject(slug, controller.signal)
-      .then((project) => setProjectName(project.name))
-      .catch(() => undefined);
-    return () => controller.abort();
-  }, [slug]);
+  const projectName = useQuery(projectQuery(slug)).data?.name ?? null;
   useEffect(() => {
     document.title = `Label ${projectName ?? slug} · Backflow`;
   }, [slug, projectName]);
@@ -106,7 +97,7 @@ export function LabelPage({ slug, session, onSignOut }: LabelPageProps) {
   }, [task, labels, selected, answer, skipping, undo]);
 
   return (
-    <PageShell session={session} onSignOut={onSignOut} className="label-page" banner={<ConnectionBanner status={state.connection} unsent={state.unsent} />}>
+    <PageShell className="label-page" banner={<ConnectionBanner status={state.connection} unsent={state.unsent} />}>
       <div className="label-page__bar">
         <div>
           <BackToProjects />
@@ -115,11 +106,11 @@ export function LabelPage({ slug, session, onSignOut }: LabelPageProps) {
         <dl className="label-page__stats" aria-live="polite">
           <div>
             <dt>In the queue</dt>
-            <dd data-testid="queue-depth">{state.stats ? state.stats.depth : '…'}</dd>
+            <dd data-testid="queue-depth">{stats ? stats.depth : '…'}</dd>
           </div>
           <div>
             <dt>Done today (everyone)</dt>
-            <dd data-testid="done-today">{state.stats ? state.stats.doneToday : '…'}</dd>
+            <dd data-testid="done-today">{stats ? stats.doneToday : '…'}</dd>
           </div>
           <div>
             <dt>You, this sitting</dt>

@@ -1,12 +1,10 @@
 import { useEffect } from 'react';
 import { LoginForm } from '../modules/auth/components/login-form';
-import type { LoginRequest } from '../modules/auth/api/session-api';
 import { Alert } from '../ui/alert';
 import { Wordmark } from '../ui/wordmark';
 import './login-page.css';
 
 export interface LoginPageProps {
-  onSignIn: (credentials: LoginRequest) => Promise<void>;
   notice?: string;
 }
 
@@ -16,7 +14,7 @@ const loopSteps = [
   { title: 'Labels ship as a new span', detail: 'ready for the next training run.' },
 ];
 
-export function LoginPage({ onSignIn, notice }: LoginPageProps) {
+export function LoginPage({ notice }: LoginPageProps) {
   useEffect(() => {
     document.title = 'Sign in · Backflow';
   }, []);
@@ -54,7 +52,7 @@ export function LoginPage({ onSignIn, notice }: LoginPageProps) {
               {notice}
             </Alert>
           ) : null}
-          <LoginForm onSignIn={onSignIn} />
+          <LoginForm />
           <p className="login-panel__help">No account yet? Ask a Backflow admin to create one for you.</p>
         </div>
       </main>

@@ -1,19 +1,14 @@
 import { useEffect, useState, type FormEvent } from 'react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { isApiError } from '../lib/api';
 import { navigate, settingsPath } from '../lib/router';
-import type { Session } from '../modules/auth/api/session-api';
-import { createProject } from '../modules/projects/api/projects-api';
+import { createProject, projectListQuery } from '../modules/projects/api/projects-api';
 import { fromLabelRows, InstructionsField, LabelRowsField, splitList, type LabelRow } from '../modules/projects/components/project-fields';
 import { Alert } from '../ui/alert';
 import { PageShell } from '../ui/page-shell';
 import { Button } from '../ui/button';
 import { TextField } from '../ui/text-field';
 import './admin-pages.css';
-
-export interface NewProjectPageProps {
-  session: Session;
-  onSignOut: () => Promise<void>;
-}
 
 const slugOf = (name: string) =>
   name
@@ -24,7 +19,8 @@ const slugOf = (name: string) =>
     .slice(0, 63);
 
 /** An admin creates a project: its labels and hotkeys, instructions with a preview, overlap, masked fields and how much to route. */
-export function NewProjectPage({ session, onSignOut }: NewProjectPageProps) {
+export function NewProjectPage() {
+  const queryClient = useQueryClient();
   const [name, setName] = useState('');
   const [slug, setSlug] = useState('');
   const [slugEdited, setSlugEdited] = useState(false);
@@ -36,37 +32,39 @@ export function NewProjectPage({ session, onSignOut }: NewProjectPageProps) {
   const [overlap, setOverlap] = useState('1');
   const [masked, setMasked] = useState('');
   const [threshold, setThreshold] = useState('');
-  const [error, setError] = useState<{ message: string; field?: string } | null>(null);
-  const [busy, setBusy] = useState(false);
+  const creation = useMutation({
+    mutationFn: createProject,
+    onSuccess: (created) => {
+      void queryClient.invalidateQueries({ queryKey: projectListQuery().queryKey });
+      navigate(settingsPath(created.slug));
+    },
+  });
+  const error = creation.error
+    ? isApiError(creation.error)
+      ? { message: creation.error.message, field: creation.error.field }
+      : { message: 'The project could not be created.' }
+    : null;
 
   useEffect(() => {
     document.title = 'New project · Backflow';
   }, []);
 
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const created = await createProject({
-        slug,
-        name,
-        taskType: 'single_label',
-        labels: fromLabelRows(labels),
-        instructions,
-        overlap: Number(overlap),
-        maskedFields: splitList(masked),
-        ...(threshold.trim() ? { routing: { threshold: Number(threshold) } } : {}),
-      });
-      navigate(settingsPath(created.slug));
-    } catch (cause) {
-      setError(isApiError(cause) ? { message: cause.message, field: cause.field } : { message: 'The project could not be created.' });
-      setBusy(false);
-    }
+    creation.mutate({
+      slug,
+      name,
+      taskType: 'single_label',
+      labels: fromLabelRows(labels),
+      instructions,
+      overlap: Number(overlap),
+      maskedFields: splitList(masked),
+      ...(threshold.trim() ? { routing: { threshold: Number(threshold) } } : {}),
+    });
   };
 
   return (
-    <PageShell session={session} onSignOut={onSignOut} className="admin-page" back>
+    <PageShell className="admin-page" back>
       <h1 className="admin-page__title">New project</h1>
       <form className="admin-form" onSubmit={submit} noValidate>
         {error ? (
@@ -135,7 +133,7 @@ export function NewProjectPage({ session, onSignOut }: NewProjectPageProps) {
         </div>
 
         <div className="admin-form__actions">
-          <Button type="submit" busy={busy}>
+          <Button type="submit" busy={creation.isPending || creation.isSuccess}>
             Create project
           </Button>
         </div>

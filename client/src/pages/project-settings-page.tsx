@@ -1,8 +1,9 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { ApiKeyScope } from '@backflow/contracts';
 import { errorMessage } from '../lib/api';
 import { labelingPath, navigate, qualityPath } from '../lib/router';
-import type { Session } from '../modules/auth/api/session-api';
-import { createApiKey, fetchApiKeys, fetchProject, revokeApiKey, type ApiKey, type Project } from '../modules/projects/api/projects-api';
+import { apiKeysQuery, createApiKey, projectQuery, revokeApiKey, type ApiKey } from '../modules/projects/api/projects-api';
 import { LiveOperations } from '../modules/operations/live-operations';
 import { ExportsPanel } from '../modules/exports/exports-panel';
 import { IntegrationsPanel } from '../modules/interop/integrations-panel';
@@ -18,11 +19,9 @@ import './admin-pages.css';
 
 export interface ProjectSettingsPageProps {
   slug: string;
-  session: Session;
-  onSignOut: () => Promise<void>;
 }
 
-const SCOPES: Array<{ scope: string; description: string }> = [
+const SCOPES: Array<{ scope: ApiKeyScope; description: string }> = [
   { scope: 'ingest', description: 'send predictions and feedback (model servers, products)' },
   { scope: 'export:read', description: 'read exported training data (pipelines)' },
 ];
@@ -31,31 +30,19 @@ const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle
 const format = (iso: string | null) => (iso ? when.format(new Date(iso)) : '—');
 
 /** An admin's view of one project: what it is, and the API keys that feed it. */
-export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSettingsPageProps) {
-  const [project, setProject] = useState<Project | null>(null);
-  const [keys, setKeys] = useState<ApiKey[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  const reload = useCallback(async () => {
-    try {
-      const [p, k] = await Promise.all([fetchProject(slug), fetchApiKeys(slug)]);
-      setProject(p);
-      setKeys(k);
-    } catch (cause) {
-      setError(errorMessage(cause, 'The project could not be loaded.'));
-    }
-  }, [slug]);
-
-  useEffect(() => {
-    void reload();
-  }, [reload]);
+export function ProjectSettingsPage({ slug }: ProjectSettingsPageProps) {
+  const projectReply = useQuery(projectQuery(slug));
+  const keysReply = useQuery(apiKeysQuery(slug));
+  const project = projectReply.data ?? null;
+  const failure = projectReply.error ?? keysReply.error;
+  const error = failure ? errorMessage(failure, 'The project could not be loaded.') : null;
 
   useEffect(() => {
     document.title = `${project?.name ?? slug} settings · Backflow`;
   }, [project, slug]);
 
   return (
-    <PageShell session={session} onSignOut={onSignOut} className="admin-page" back>
+    <PageShell className="admin-page" back>
       <div className="admin-page__head">
         <h1 className="admin-page__title">{project?.name ?? slug}</h1>
         <div className="admin-page__actions">
@@ -117,7 +104,7 @@ export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSetting
 
       <LiveOperations slug={slug} />
 
-      {project ? <RoutingEditor key={`routing-${project.slug}`} project={project} onSaved={setProject} /> : null}
+      {project ? <RoutingEditor key={`routing-${project.slug}`} project={project} /> : null}
 
       <ProjectPeople slug={slug} />
 
@@ -125,48 +112,48 @@ export function ProjectSettingsPage({ slug, session, onSignOut }: ProjectSetting
 
       <IntegrationsPanel slug={slug} />
 
-      <ApiKeys slug={slug} keys={keys} onChange={reload} />
+      <ApiKeys slug={slug} keys={keysReply.data ?? null} />
 
-      {project ? <ProjectEditor key={`edit-${project.slug}`} project={project} onSaved={setProject} /> : null}
+      {project ? <ProjectEditor key={`edit-${project.slug}`} project={project} /> : null}
 
-      {project ? <FeedbackRulesEditor key={`feedback-${project.slug}`} project={project} onSaved={setProject} /> : null}
+      {project ? <FeedbackRulesEditor key={`feedback-${project.slug}`} project={project} /> : null}
     </PageShell>
   );
 }
 
-function ApiKeys({ slug, keys, onChange }: { slug: string; keys: ApiKey[] | null; onChange: () => Promise<void> }) {
+function ApiKeys({ slug, keys }: { slug: string; keys: ApiKey[] | null }) {
+  const queryClient = useQueryClient();
   const [name, setName] = useState('');
-  const [scopes, setScopes] = useState<string[]>(['ingest']);
+  const [scopes, setScopes] = useState<ApiKeyScope[]>(['ingest']);
   const [created, setCreated] = useState<{ name: string; secret: string } | null>(null);
   const [copied, setCopied] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const refresh = () => queryClient.invalidateQueries({ queryKey: apiKeysQuery(slug).queryKey });
 
-  const create = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const key = await createApiKey(slug, { name, scopes });
+  const creation = useMutation({
+    mutationFn: () => createApiKey(slug, { name, scopes }),
+    onMutate: () => setError(null),
+    onSuccess: (key) => {
       setCreated({ name: key.name, secret: key.secret });
       setCopied(false);
       setName('');
-      await onChange();
-    } catch (cause) {
-      setError(errorMessage(cause, 'The key could not be created.'));
-    } finally {
-      setBusy(false);
-    }
+      return refresh();
+    },
+    onError: (cause) => setError(errorMessage(cause, 'The key could not be created.')),
+  });
+  const revocation = useMutation({
+    mutationFn: (key: ApiKey) => revokeApiKey(slug, key.id),
+    onSuccess: refresh,
+    onError: (cause) => setError(errorMessage(cause, 'The key could not be revoked.')),
+  });
+
+  const create = (event: FormEvent) => {
+    event.preventDefault();
+    creation.mutate();
   };
 
-  const revoke = async (key: ApiKey) => {
-    if (!window.confirm(`Revoke "${key.name}"? Anything using it stops working at once.`)) return;
-    try {
-      await revokeApiKey(slug, key.id);
-      await onChange();
-    } catch (cause) {
-      setError(errorMessage(cause, 'The key could not be revoked.'));
-    }
+  const revoke = (key: ApiKey) => {
+    if (window.confirm(`Revoke "${key.name}"? Anything using it stops working at once.`)) revocation.mutate(key);
   };
 
   return (
@@ -227,7 +214,7 @@ function ApiKeys({ slug, keys, onChange }: { slug: string; keys: ApiKey[] | null
             </label>
           ))}
         </fieldset>
-        <Button type="submit" busy={busy} disabled={!name.trim() || scopes.length === 0}>
+        <Button type="submit" busy={creation.isPending} disabled={!name.trim() || scopes.length === 0}>
           Create key
         </Button>
       </form>
@@ -264,7 +251,7 @@ function ApiKeys({ slug, keys, onChange }: { slug: string; keys: ApiKey[] | null
                   {key.revokedAt ? (
                     `Revoked ${format(key.revokedAt)}`
                   ) : (
-                    <Button variant="secondary" onClick={() => void revoke(key)} aria-label={`Revoke ${key.name}`}>
+                    <Button variant="secondary" onClick={() => revoke(key)} aria-label={`Revoke ${key.name}`}>
                       Revoke
                     </Button>
                   )}

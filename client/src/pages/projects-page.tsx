@@ -1,23 +1,22 @@
 import { useEffect, useRef } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { AccountMenu } from '../modules/auth/components/account-menu';
-import type { Session } from '../modules/auth/api/session-api';
+import { useSignedInSession } from '../modules/auth/hooks/use-session';
+import { projectListQuery } from '../modules/projects/api/projects-api';
 import { ProjectList } from '../modules/projects/components/project-list';
 import { ProjectListSkeleton } from '../modules/projects/components/project-list-skeleton';
 import { ProjectsEmptyState } from '../modules/projects/components/projects-empty-state';
-import { useProjects } from '../modules/projects/hooks/use-projects';
+import { errorMessage } from '../lib/api';
 import { Alert } from '../ui/alert';
 import { AppHeader } from '../ui/app-header';
 import { Button } from '../ui/button';
 import { navigate, newProjectPath } from '../lib/router';
 import './projects-page.css';
 
-export interface ProjectsPageProps {
-  session: Session;
-  onSignOut: () => Promise<void>;
-}
-
-export function ProjectsPage({ session, onSignOut }: ProjectsPageProps) {
-  const { state, reload } = useProjects();
+export function ProjectsPage() {
+  const session = useSignedInSession();
+  const queryClient = useQueryClient();
+  const projects = useQuery(projectListQuery());
   const headingRef = useRef<HTMLHeadingElement>(null);
   const isAdmin = session.user.role === 'admin';
 
@@ -29,14 +28,14 @@ export function ProjectsPage({ session, onSignOut }: ProjectsPageProps) {
   return (
     <div className="app-shell">
       <AppHeader>
-        <AccountMenu user={session.user} onSignOut={onSignOut} />
+        <AccountMenu />
       </AppHeader>
       <main className="page">
         <div className="page__intro">
           <h1 className="page__title" ref={headingRef} tabIndex={-1}>
             Your projects
           </h1>
-          <p className="page__lede">{lede(state.status === 'ready' ? state.projects.length : null, isAdmin)}</p>
+          <p className="page__lede">{lede(projects.isSuccess ? projects.data.length : null, isAdmin)}</p>
           {isAdmin ? (
             <div>
               <Button onClick={() => navigate(newProjectPath)} data-testid="new-project">
@@ -49,19 +48,20 @@ export function ProjectsPage({ session, onSignOut }: ProjectsPageProps) {
           ) : null}
         </div>
 
-        {state.status === 'loading' ? <ProjectListSkeleton /> : null}
-        {state.status === 'error' ? (
+        {projects.isPending ? <ProjectListSkeleton /> : null}
+        {projects.isError ? (
           <div className="page__error">
             <Alert title="Could not load your projects">
-              <p>{state.error.message}</p>
+              <p>{errorMessage(projects.error, 'Could not load your projects.')}</p>
             </Alert>
-            <Button variant="secondary" onClick={reload}>
+            {/* a reset, not a refetch: the skeleton shows while it loads again */}
+            <Button variant="secondary" onClick={() => void queryClient.resetQueries({ queryKey: projectListQuery().queryKey })}>
               Try again
             </Button>
           </div>
         ) : null}
-        {state.status === 'ready' && state.projects.length === 0 ? <ProjectsEmptyState isAdmin={isAdmin} email={session.user.email} /> : null}
-        {state.status === 'ready' && state.projects.length > 0 ? <ProjectList projects={state.projects} isAdmin={isAdmin} /> : null}
+        {projects.isSuccess && projects.data.length === 0 ? <ProjectsEmptyState isAdmin={isAdmin} email={session.user.email} /> : null}
+        {projects.isSuccess && projects.data.length > 0 ? <ProjectList projects={projects.data} isAdmin={isAdmin} /> : null}
       </main>
     </div>
   );

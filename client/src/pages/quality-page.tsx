@@ -1,9 +1,9 @@
-import { useCallback, useEffect, useState } from 'react';
-import type { MonitoringReply, QualityReply } from '@backflow/contracts';
+import { useEffect, useState } from 'react';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { errorMessage } from '../lib/api';
-import type { Session } from '../modules/auth/api/session-api';
-import { evaluateNow, fetchMonitoring, fetchQuality } from '../modules/monitoring/api/monitoring-api';
-import { fetchProject } from '../modules/projects/api/projects-api';
+import { useSignedInSession } from '../modules/auth/hooks/use-session';
+import { evaluateNow, monitoringQuery, monitoringScope, qualityQuery } from '../modules/monitoring/api/monitoring-api';
+import { projectQuery } from '../modules/projects/api/projects-api';
 import { AccuracyPanel } from '../modules/monitoring/components/accuracy-panel';
 import { AgreementPanel } from '../modules/monitoring/components/agreement-panel';
 import { AlertsPanel } from '../modules/monitoring/components/alerts-panel';
@@ -15,72 +15,42 @@ import './admin-pages.css';
 
 export interface QualityPageProps {
   slug: string;
-  session: Session;
-  onSignOut: () => Promise<void>;
 }
 
 const REFRESH_MS = 60_000;
 
 /** How the model and the raters are doing: accuracy per slice, drift, alerts, agreement. */
-export function QualityPage({ slug, session, onSignOut }: QualityPageProps) {
+export function QualityPage({ slug }: QualityPageProps) {
+  const session = useSignedInSession();
+  const queryClient = useQueryClient();
   const [hours, setHours] = useState(48);
-  const [monitoring, setMonitoring] = useState<MonitoringReply | null>(null);
-  const [quality, setQuality] = useState<QualityReply | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [evaluating, setEvaluating] = useState(false);
+  // a new range keeps the charts of the last one on screen until its figures come
+  const live = { refetchInterval: REFRESH_MS, placeholderData: keepPreviousData };
+  const monitoring = useQuery({ ...monitoringQuery(slug, hours), ...live });
+  const quality = useQuery({ ...qualityQuery(slug, Math.max(1, Math.ceil(hours / 24))), ...live });
+  const name = useQuery(projectQuery(slug)).data?.name ?? slug;
   const [evaluated, setEvaluated] = useState<string | null>(null);
-  const [name, setName] = useState(slug);
 
-  useEffect(() => {
-    fetchProject(slug).then(
-      (project) => setName(project.name),
-      () => undefined,
-    );
-  }, [slug]);
-
-  const load = useCallback(
-    async (signal?: AbortSignal) => {
-      try {
-        const [m, q] = await Promise.all([fetchMonitoring(slug, hours, signal), fetchQuality(slug, Math.max(1, Math.ceil(hours / 24)), signal)]);
-        setMonitoring(m);
-        setQuality(q);
-        setError(null);
-      } catch (cause) {
-        if (!signal?.aborted) setError(errorMessage(cause, 'Quality and monitoring could not be loaded.'));
-      }
+  const evaluation = useMutation({
+    mutationFn: () => evaluateNow(slug),
+    onSuccess: (reply) => {
+      setEvaluated(reply.raised.length ? `${reply.raised.length} new ${reply.raised.length === 1 ? 'alert' : 'alerts'}` : `nothing new; ${reply.open} open`);
+      return queryClient.invalidateQueries({ queryKey: monitoringScope(slug) });
     },
-    [slug, hours],
-  );
+  });
+  const evaluating = evaluation.isPending;
 
-  useEffect(() => {
-    const controller = new AbortController();
-    void load(controller.signal);
-    const timer = window.setInterval(() => void load(controller.signal), REFRESH_MS);
-    return () => {
-      controller.abort();
-      window.clearInterval(timer);
-    };
-  }, [load]);
+  // a failed evaluation is told until the figures next load
+  const evaluationError = evaluation.isError && evaluation.submittedAt > monitoring.dataUpdatedAt ? evaluation.error : null;
+  const failure = evaluationError ?? monitoring.error ?? quality.error;
+  const error = failure ? errorMessage(failure, failure === evaluationError ? 'The evaluation failed.' : 'Quality and monitoring could not be loaded.') : null;
 
   useEffect(() => {
     document.title = `${name} quality · Backflow`;
   }, [name]);
 
-  const evaluate = async () => {
-    setEvaluating(true);
-    try {
-      const reply = await evaluateNow(slug);
-      setEvaluated(reply.raised.length ? `${reply.raised.length} new ${reply.raised.length === 1 ? 'alert' : 'alerts'}` : `nothing new; ${reply.open} open`);
-      await load();
-    } catch (cause) {
-      setError(errorMessage(cause, 'The evaluation failed.'));
-    } finally {
-      setEvaluating(false);
-    }
-  };
-
   return (
-    <PageShell session={session} onSignOut={onSignOut} className="admin-page" back>
+    <PageShell className="admin-page" back>
       <div className="admin-page__head">
         <h1 className="admin-page__title">{name}: quality and monitoring</h1>
         <div className="admin-page__actions">
@@ -94,7 +64,7 @@ export function QualityPage({ slug, session, onSignOut }: QualityPageProps) {
             </select>
           </label>
           {session.user.role === 'admin' ? (
-            <Button variant="secondary" onClick={() => void evaluate()} disabled={evaluating} data-testid="evaluate">
+            <Button variant="secondary" onClick={() => evaluation.mutate()} disabled={evaluating} data-testid="evaluate">
               {evaluating ? 'Evaluating…' : 'Evaluate now'}
             </Button>
           ) : null}
@@ -102,16 +72,16 @@ export function QualityPage({ slug, session, onSignOut }: QualityPageProps) {
       </div>
       {evaluated ? <Alert tone="info">Evaluated: {evaluated}.</Alert> : null}
       {error ? <Alert>{error}</Alert> : null}
-      {monitoring ? (
+      {monitoring.data ? (
         <>
-          <AlertsPanel data={monitoring} />
-          <AccuracyPanel data={monitoring} />
-          <DriftPanel data={monitoring} />
+          <AlertsPanel data={monitoring.data} />
+          <AccuracyPanel data={monitoring.data} />
+          <DriftPanel data={monitoring.data} />
         </>
       ) : !error ? (
         <p className="admin-section__lede">Loading…</p>
       ) : null}
-      {quality ? <AgreementPanel data={quality} /> : null}
+      {quality.data ? <AgreementPanel data={quality.data} /> : null}
     </PageShell>
   );
 }

@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { TaskPayload } from '@backflow/contracts';
 import { isApiError } from '../lib/api';
-import type { Session } from '../modules/auth/api/session-api';
-import { claimReview, decideReview } from '../modules/labeling/api/labeling-api';
+import { claimReview, decideReview, queueStatsQuery } from '../modules/labeling/api/labeling-api';
 import { keyedLabels, LabelButtons } from '../modules/labeling/components/label-buttons';
-import { fetchProject } from '../modules/projects/api/projects-api';
+import { projectQuery } from '../modules/projects/api/projects-api';
 import { TaskInput } from '../modules/labeling/components/task-input';
 import { Alert } from '../ui/alert';
 import { BackToProjects, PageShell } from '../ui/page-shell';
@@ -13,54 +13,48 @@ import './label-page.css';
 
 export interface ReviewPageProps {
   slug: string;
-  session: Session;
-  onSignOut: () => Promise<void>;
 }
 
 type Load = { status: 'loading' } | { status: 'ready'; task: TaskPayload | null } | { status: 'error'; message: string };
 
 /** A reviewer works through escalated and reported tasks: every rater's answer, the agreement, and a final decision by keyboard. */
-export function ReviewPage({ slug, session, onSignOut }: ReviewPageProps) {
+export function ReviewPage({ slug }: ReviewPageProps) {
+  const queryClient = useQueryClient();
+  // the task on screen is this reviewer's lease, not cached server data: each claim leases the next one
   const [load, setLoad] = useState<Load>({ status: 'loading' });
   const [selected, setSelected] = useState<string | null>(null);
   const [decided, setDecided] = useState(0);
-  const [busy, setBusy] = useState(false);
-  const [projectName, setProjectName] = useState<string | null>(null);
+  const projectName = useQuery(projectQuery(slug)).data?.name ?? null;
   const task = load.status === 'ready' ? load.task : null;
   const labels = useMemo(() => keyedLabels(task?.labels ?? []), [task?.labels]);
 
-  const next = useCallback(async () => {
-    setSelected(null);
-    try {
-      setLoad({ status: 'ready', task: await claimReview(slug) });
-    } catch (cause) {
-      setLoad({ status: 'error', message: isApiError(cause) ? cause.message : 'The review queue could not be loaded.' });
-    }
-  }, [slug]);
+  const { mutate: claim, isPending: claiming } = useMutation({
+    mutationFn: () => claimReview(slug),
+    onMutate: () => setSelected(null),
+    onSuccess: (claimed) => setLoad({ status: 'ready', task: claimed }),
+    onError: (cause) => setLoad({ status: 'error', message: isApiError(cause) ? cause.message : 'The review queue could not be loaded.' }),
+  });
+  const { mutate: decideTask, isPending: deciding } = useMutation({
+    mutationFn: (decision: { taskId: string; label: string }) => decideReview(slug, decision.taskId, { label: decision.label }),
+    onSuccess: () => {
+      setDecided((n) => n + 1);
+      void queryClient.invalidateQueries({ queryKey: queueStatsQuery(slug).queryKey });
+      claim();
+    },
+    onError: (cause) => setLoad({ status: 'error', message: isApiError(cause) ? cause.message : 'The decision could not be saved.' }),
+  });
+  // from the decision until the next task is on screen
+  const busy = deciding || claiming;
 
   useEffect(() => {
     document.title = `Review ${slug} · Backflow`;
-    void next();
-    const controller = new AbortController();
-    fetchProject(slug, controller.signal)
-      .then((project) => setProjectName(project.name))
-      .catch(() => undefined);
-    return () => controller.abort();
-  }, [slug, next]);
+    claim();
+  }, [slug, claim]);
 
-  const decide = useCallback(async () => {
+  const decide = useCallback(() => {
     if (!task || !selected || busy) return;
-    setBusy(true);
-    try {
-      await decideReview(slug, task.id, selected);
-      setDecided((n) => n + 1);
-      await next();
-    } catch (cause) {
-      setLoad({ status: 'error', message: isApiError(cause) ? cause.message : 'The decision could not be saved.' });
-    } finally {
-      setBusy(false);
-    }
-  }, [task, selected, busy, slug, next]);
+    decideTask({ taskId: task.id, label: selected });
+  }, [task, selected, busy, decideTask]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -72,7 +66,7 @@ export function ReviewPage({ slug, session, onSignOut }: ReviewPageProps) {
         setSelected(label.name);
       } else if (key === 'enter' && selected) {
         event.preventDefault();
-        void decide();
+        decide();
       }
     };
     window.addEventListener('keydown', onKey);
@@ -82,7 +76,7 @@ export function ReviewPage({ slug, session, onSignOut }: ReviewPageProps) {
   const total = task?.review?.answers.reduce((sum, a) => sum + a.count, 0) ?? 0;
 
   return (
-    <PageShell session={session} onSignOut={onSignOut} className="label-page">
+    <PageShell className="label-page">
       <div className="label-page__bar">
         <div>
           <BackToProjects />
@@ -106,7 +100,7 @@ export function ReviewPage({ slug, session, onSignOut }: ReviewPageProps) {
         <section className="label-page__idle" data-testid="review-empty">
           <h2>Nothing to review</h2>
           <p>Escalated disagreements and reported tasks appear here.</p>
-          <Button variant="secondary" onClick={() => void next()}>
+          <Button variant="secondary" onClick={() => claim()}>
             Check again
           </Button>
         </section>
@@ -154,7 +148,7 @@ export function ReviewPage({ slug, session, onSignOut }: ReviewPageProps) {
           ) : null}
           <LabelButtons labels={labels} selected={selected} onSelect={setSelected} />
           <div className="task-card__actions">
-            <Button onClick={() => void decide()} disabled={!selected} busy={busy} aria-keyshortcuts="Enter">
+            <Button onClick={decide} disabled={!selected} busy={busy} aria-keyshortcuts="Enter">
               Decide <kbd>Enter</kbd>
             </Button>
           </div>

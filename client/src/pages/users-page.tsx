@@ -1,67 +1,59 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { AdminUserResponse } from '@backflow/contracts';
-import { apiRequest, errorMessage } from '../lib/api';
-import type { Session } from '../modules/auth/api/session-api';
+import { useEffect, useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { AdminUserResponse, UpdateUserRequestBody, UserRole } from '@backflow/contracts';
+import { errorMessage } from '../lib/api';
+import { useSignedInSession } from '../modules/auth/hooks/use-session';
+import { createUser, updateUser, usersQuery } from '../modules/users/api/users-api';
 import { Alert } from '../ui/alert';
 import { PageShell } from '../ui/page-shell';
 import { Button } from '../ui/button';
 import { TextField } from '../ui/text-field';
 import './admin-pages.css';
 
-const ROLES = ['rater', 'reviewer', 'admin'] as const;
+const ROLES = ['rater', 'reviewer', 'admin'] as const satisfies readonly UserRole[];
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 
 /** Everyone who can sign in: their global role, new accounts, and who is let out. */
-export function UsersPage({ session, onSignOut }: { session: Session; onSignOut: () => Promise<void> }) {
-  const [users, setUsers] = useState<AdminUserResponse[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+export function UsersPage() {
+  const session = useSignedInSession();
+  const queryClient = useQueryClient();
+  const users = useQuery(usersQuery());
+  const [failure, setFailure] = useState<string | null>(null);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [role, setRole] = useState<(typeof ROLES)[number]>('rater');
-  const [busy, setBusy] = useState(false);
+  const [role, setRole] = useState<UserRole>('rater');
+  const refresh = () => queryClient.invalidateQueries({ queryKey: usersQuery().queryKey });
 
-  const fail = (cause: unknown, fallback: string) => setError(errorMessage(cause, fallback));
-  const reload = useCallback(async () => {
-    try {
-      setUsers((await apiRequest<{ users: AdminUserResponse[] }>('/api/v1/users')).users);
-    } catch (cause) {
-      fail(cause, 'Users could not be loaded.');
-    }
-  }, []);
+  const creation = useMutation({
+    mutationFn: createUser,
+    onMutate: () => setFailure(null),
+    onSuccess: () => {
+      setEmail('');
+      setPassword('');
+      return refresh();
+    },
+    onError: (cause) => setFailure(errorMessage(cause, 'The user could not be created.')),
+  });
+  const change = useMutation({
+    mutationFn: ({ user, patch }: { user: AdminUserResponse; patch: UpdateUserRequestBody }) => updateUser(user.id, patch),
+    onMutate: () => setFailure(null),
+    onSuccess: refresh,
+    onError: (cause) => setFailure(errorMessage(cause, 'The user could not be changed.')),
+  });
+  const update = (user: AdminUserResponse, patch: UpdateUserRequestBody) => change.mutate({ user, patch });
+  const error = failure ?? (users.isError ? errorMessage(users.error, 'Users could not be loaded.') : null);
 
   useEffect(() => {
     document.title = 'Users · Backflow';
-    void reload();
-  }, [reload]);
+  }, []);
 
-  const create = async (event: FormEvent) => {
+  const create = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await apiRequest('/api/v1/users', { method: 'POST', body: { email, password, role } });
-      setEmail('');
-      setPassword('');
-      await reload();
-    } catch (cause) {
-      fail(cause, 'The user could not be created.');
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const update = async (user: AdminUserResponse, patch: { role?: string; disabled?: boolean }) => {
-    setError(null);
-    try {
-      await apiRequest(`/api/v1/users/${user.id}`, { method: 'PATCH', body: patch });
-      await reload();
-    } catch (cause) {
-      fail(cause, 'The user could not be changed.');
-    }
+    creation.mutate({ email, password, role });
   };
 
   return (
-    <PageShell session={session} onSignOut={onSignOut} className="admin-page" back>
+    <PageShell className="admin-page" back>
       <h1 className="admin-page__title">Users</h1>
       {error ? (
         <Alert title="Something went wrong">
@@ -83,7 +75,7 @@ export function UsersPage({ session, onSignOut }: { session: Session; onSignOut:
           />
           <label className="admin-form__select">
             Role
-            <select value={role} onChange={(event) => setRole(event.target.value as (typeof ROLES)[number])}>
+            <select value={role} onChange={(event) => setRole(event.target.value as UserRole)}>
               {ROLES.map((r) => (
                 <option key={r} value={r}>
                   {r}
@@ -91,14 +83,14 @@ export function UsersPage({ session, onSignOut }: { session: Session; onSignOut:
               ))}
             </select>
           </label>
-          <Button type="submit" busy={busy} disabled={!email.trim() || !password}>
+          <Button type="submit" busy={creation.isPending} disabled={!email.trim() || !password}>
             Create account
           </Button>
         </form>
       </section>
       <section className="admin-section" aria-labelledby="users-title">
         <h2 id="users-title">Everyone</h2>
-        {users === null ? (
+        {!users.isSuccess ? (
           <p>Loading users…</p>
         ) : (
           <table className="admin-table" data-testid="users-table">
@@ -111,7 +103,7 @@ export function UsersPage({ session, onSignOut }: { session: Session; onSignOut:
               </tr>
             </thead>
             <tbody>
-              {users.map((user) => {
+              {users.data.map((user) => {
                 const self = user.id === session.user.id;
                 return (
                   <tr key={user.id} className={user.disabledAt ? 'admin-table__row--revoked' : undefined} data-testid="user-row">
@@ -121,7 +113,7 @@ export function UsersPage({ session, onSignOut }: { session: Session; onSignOut:
                         aria-label={`Role of ${user.email}`}
                         value={user.role}
                         disabled={self}
-                        onChange={(event) => void update(user, { role: event.target.value })}
+                        onChange={(event) => update(user, { role: event.target.value as UserRole })}
                       >
                         {ROLES.map((r) => (
                           <option key={r} value={r}>
@@ -135,11 +127,11 @@ export function UsersPage({ session, onSignOut }: { session: Session; onSignOut:
                       {self ? (
                         'you'
                       ) : user.disabledAt ? (
-                        <Button variant="secondary" onClick={() => void update(user, { disabled: false })} aria-label={`Enable ${user.email}`}>
+                        <Button variant="secondary" onClick={() => update(user, { disabled: false })} aria-label={`Enable ${user.email}`}>
                           Disabled: enable
                         </Button>
                       ) : (
-                        <Button variant="secondary" onClick={() => void update(user, { disabled: true })} aria-label={`Disable ${user.email}`}>
+                        <Button variant="secondary" onClick={() => update(user, { disabled: true })} aria-label={`Disable ${user.email}`}>
                           Disable
                         </Button>
                       )}

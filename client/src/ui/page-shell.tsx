@@ -1,12 +1,9 @@
 import type { ReactNode } from 'react';
 import { navigate } from '../lib/router';
-import type { Session } from '../modules/auth/api/session-api';
 import { AccountMenu } from '../modules/auth/components/account-menu';
 import { AppHeader } from './app-header';
 
 export interface PageShellProps {
-  session: Session;
-  onSignOut: () => Promise<void>;
   /** the main element's class: the page's own layout */
   className: string;
   /** a line under the header, above the page (the connection banner) */
@@ -17,11 +14,11 @@ export interface PageShellProps {
 }
 
 /** Every signed-in screen: the header with the account menu, and the page. */
-export function PageShell({ session, onSignOut, className, banner, back = false, children }: PageShellProps) {
+export function PageShell({ className, banner, back = false, children }: PageShellProps) {
   return (
     <div className="app-shell">
       <AppHeader>
-        <AccountMenu user={session.user} onSignOut={onSignOut} />
+        <AccountMenu />
       </AppHeader>
       {banner}
       <main className={className}>

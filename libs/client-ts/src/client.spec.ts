@@ -34,7 +34,7 @@ async function startIngestServer(answer: (request: ReceivedRequest, n: number) =
   const server = createServer((incoming: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    incoming.on('end', async () => {
+    const respond = async () => {
       const items = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Array<Record<string, unknown>>;
       const request: ReceivedRequest = {
         method: incoming.method ?? '',
@@ -54,7 +54,8 @@ async function startIngestServer(answer: (request: ReceivedRequest, n: number) =
       }
       response.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
       response.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
-    });
+    };
+    incoming.on('end', () => void respond());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -1,3 +1,4 @@
+import type { ErrorBody, IngestReply } from '@backflow/contracts';
 import { backoffDelayMs, retryAfterMs } from './backoff';
 import { BackflowIngestError, type IngestErrorDetails } from './ingest-error';
 import type { ClientOptions, ClientStats, FeedbackEvent, FetchFunction, IngestKind, Prediction, RejectedItem } from './types';
@@ -10,20 +11,8 @@ interface BufferedItem<Item> {
 
 type Attempt = { kind: 'reply'; status: number; body: unknown; retryAfter: string | null } | { kind: 'network_error'; error: unknown };
 
-interface ErrorBody {
-  code?: string;
-  message?: string;
-  field?: string;
-  requestId?: string;
-  /** The largest batch the server takes, sent with a 413. */
-  limit?: number;
-}
-
-interface IngestReply {
-  accepted: number;
-  duplicates: number;
-  rejected: Array<{ index: number; code: string; field: string; message: string }>;
-}
+/** What could be read of an error body, with the largest batch the server takes when it sends a 413. */
+type ErrorReply = Partial<Omit<ErrorBody, 'details'>> & { limit?: number };
 
 const DEFAULTS = {
   batchSize: 500,
@@ -322,7 +311,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function readIngestReply(body: unknown): IngestReply | undefined {
+function readIngestReply(body: unknown): Required<IngestReply> | undefined {
   if (!isObject(body) || typeof body.accepted !== 'number' || typeof body.duplicates !== 'number') return undefined;
   const rejected = body.rejected ?? [];
   if (!Array.isArray(rejected)) return undefined;
@@ -338,7 +327,7 @@ function readIngestReply(body: unknown): IngestReply | undefined {
   };
 }
 
-function readErrorBody(body: unknown): ErrorBody {
+function readErrorBody(body: unknown): ErrorReply {
   if (!isObject(body)) return {};
   const limit = isObject(body.details) && typeof body.details.limit === 'number' ? body.details.limit : undefined;
   return { code: text(body.code), message: text(body.message), field: text(body.field), requestId: text(body.requestId), limit };

@@ -1,45 +1,20 @@
+import type { FeatureValue as WireFeatureValue, FeedbackInputBody, PredictionInputBody, RejectedItem as WireRejectedItem } from '@backflow/contracts';
 import type { BackflowIngestError } from './ingest-error';
 
-export type FeatureScalar = number | string | boolean;
-export type FeatureValue = FeatureScalar | readonly FeatureScalar[];
+export type FeatureScalar = Exclude<WireFeatureValue, readonly unknown[]>;
+/** A feature as the caller holds it: an array may be readonly, it is sent as it is. */
+export type FeatureValue = WireFeatureValue | readonly FeatureScalar[];
 
-/** One prediction of a model in production, as the ingestion API takes it. */
-export interface Prediction {
-  /** UUID, the idempotency key; the client assigns one when absent. */
-  id?: string;
-  model: { name: string; version: string };
-  input: Record<string, FeatureValue>;
-  /** Probability per label of the project. */
-  scores: Record<string, number>;
-  /** Argmax of `scores` when absent. */
-  predictedLabel?: string;
-  slice?: Record<string, string>;
-  /** When the model predicted (ISO 8601 with offset); the server uses the time of receipt when absent. */
-  timestamp?: string | Date;
-  metadata?: Record<string, unknown>;
-}
+/** One prediction of a model in production, as the ingestion API takes it; a Date timestamp is sent as its ISO 8601 string. */
+export type Prediction = Omit<PredictionInputBody, 'input' | 'timestamp'> & { input: Record<string, FeatureValue>; timestamp?: string | Date };
 
-/** One implicit feedback event (a click, a purchase, a correction) about a prediction. */
-export interface FeedbackEvent {
-  /** Event id, the idempotency key. */
-  id: string;
-  predictionId: string;
-  /** Lowercase, starting with a letter: `click`, `purchase`, `correction`. */
-  type: string;
-  value?: string | number | boolean;
-  occurredAt?: string | Date;
-}
+/** One implicit feedback event (a click, a purchase, a correction) about a prediction; its `id` is the idempotency key. */
+export type FeedbackEvent = Omit<FeedbackInputBody, 'occurredAt'> & { occurredAt?: string | Date };
 
 export type IngestKind = 'prediction' | 'feedback';
 
-/** An item the server refused, with the reason it gave. */
-export interface RejectedItem<Item> {
-  item: Item;
-  code: string;
-  /** The offending field inside the item, such as `scores.ham`. */
-  field: string;
-  message: string;
-}
+/** An item the server refused, with the reason it gave (the server names it by its index in the batch; this is the item itself). */
+export type RejectedItem<Item> = Omit<WireRejectedItem, 'index'> & { item: Item };
 
 export type RejectedItems = [kind: 'prediction', rejected: RejectedItem<Prediction>[]] | [kind: 'feedback', rejected: RejectedItem<FeedbackEvent>[]];
 

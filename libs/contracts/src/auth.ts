@@ -81,3 +81,12 @@ export const CreatedApiKeyResponse = ApiKeyResponse.extend({
   secret: z.string().describe('shown once; send as Authorization: Bearer <secret> or X-Api-Key'),
 }).meta({ id: 'CreatedApiKey' });
 export type CreatedApiKeyResponse = z.infer<typeof CreatedApiKeyResponse>;
+
+export const UserListResponse = z.object({ users: z.array(AdminUserResponse) }).meta({ id: 'UserList' });
+export type UserListResponse = z.infer<typeof UserListResponse>;
+
+export const MemberListResponse = z.object({ members: z.array(MemberResponse) }).meta({ id: 'MemberList' });
+export type MemberListResponse = z.infer<typeof MemberListResponse>;
+
+export const ApiKeyListResponse = z.object({ apiKeys: z.array(ApiKeyResponse) }).meta({ id: 'ApiKeyList' });
+export type ApiKeyListResponse = z.infer<typeof ApiKeyListResponse>;

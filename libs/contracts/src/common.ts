@@ -6,6 +6,7 @@ export const ErrorBody = z
     message: z.string(),
     field: z.string().optional().describe('the request field at fault, dotted: labels.0.name'),
     requestId: z.string(),
+    details: z.record(z.string(), z.unknown()).optional().describe('what the code needs said more precisely: e.g. the largest batch taken, as limit'),
   })
   .meta({ id: 'Error' });
 export type ErrorBody = z.infer<typeof ErrorBody>;

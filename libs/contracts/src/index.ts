@@ -9,3 +9,4 @@ export * from './exports';
 export * from './quality';
 export * from './monitoring';
 export * from './interop';
+export * from './bodies';

@@ -139,3 +139,8 @@ export const OperationsReply = z
   .object({ project: z.string(), points: z.array(OperationsPoint), activeRaters: z.number().int().describe('raters holding a live lease now') })
   .meta({ id: 'Operations' });
 export type OperationsReply = z.infer<typeof OperationsReply>;
+
+export const ReviewReply = z
+  .object({ taskState: TaskState, label: z.string().describe('the final label'), agreement: z.number().describe("the share of the raters' answers on it") })
+  .meta({ id: 'ReviewReply' });
+export type ReviewReply = z.infer<typeof ReviewReply>;

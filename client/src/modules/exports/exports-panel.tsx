@@ -1,68 +1,51 @@
-import { useCallback, useEffect, useState } from 'react';
-import { io } from 'socket.io-client';
-import type { ExportJob, ExportProgress, ExportStarted, SpanList } from '@backflow/contracts';
-import { apiRequest, errorMessage } from '../../lib/api';
+import { useEffect, useState } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { ExportJob } from '@backflow/contracts';
+import { errorMessage } from '../../lib/api';
+import { useExportProgress } from '../../lib/socket';
 import { Alert } from '../../ui/alert';
 import { Button } from '../../ui/button';
+import { exportJobQuery, exportsBase as base, spansQuery, startExport } from './api/exports-api';
 
-const base = (slug: string) => `/api/v1/projects/${encodeURIComponent(slug)}`;
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const POLL_MS = 1_000;
 
 /** Spans written so far, their files to download, and an export started here with its progress live. */
 export function ExportsPanel({ slug }: { slug: string }) {
-  const [spans, setSpans] = useState<SpanList['spans'] | null>(null);
-  const [running, setRunning] = useState<ExportJob | null>(null);
+  const queryClient = useQueryClient();
+  const spansReply = useQuery(spansQuery(slug));
+  const spans = spansReply.data ?? null;
+  const [job, setJob] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
 
-  const reload = useCallback(async () => {
-    try {
-      setSpans((await apiRequest<SpanList>(`${base(slug)}/spans`)).spans);
-    } catch (cause) {
-      setError(errorMessage(cause, 'Spans could not be loaded.'));
-    }
-  }, [slug]);
-
-  useEffect(() => {
-    void reload();
-  }, [reload]);
-
-  // the server pushes progress to admins' sockets; a poll every second covers a socket that is not there
-  const job = running?.job;
-  useEffect(() => {
-    if (!job) return;
-    const socket = io('/labeling', { transports: ['websocket'], withCredentials: true });
-    const update = (next: Partial<ExportJob>) => setRunning((current) => (current && current.job === job ? { ...current, ...next } : current));
-    socket.on('export:progress', (progress: ExportProgress) => {
-      if (progress.job === job) update({ rowsWritten: progress.rowsWritten, state: progress.state });
-    });
-    const timer = window.setInterval(() => {
-      apiRequest<ExportJob>(`${base(slug)}/exports/${job}`)
-        .then((current) => update(current))
-        .catch(() => undefined);
-    }, 1_000);
-    return () => {
-      window.clearInterval(timer);
-      socket.close();
-    };
-  }, [slug, job]);
+  // the server pushes progress to admins' sockets; a poll every second while it writes covers a socket that is not there
+  const jobKey = exportJobQuery(slug, job ?? '').queryKey;
+  const runningReply = useQuery({
+    ...exportJobQuery(slug, job ?? ''),
+    enabled: job !== null,
+    refetchInterval: (query) => (query.state.data?.state === 'writing' ? POLL_MS : false),
+  });
+  const running = job !== null ? (runningReply.data ?? null) : null;
+  useExportProgress(job ?? undefined, (progress) =>
+    queryClient.setQueryData<ExportJob>(jobKey, (current) => current && { ...current, rowsWritten: progress.rowsWritten, state: progress.state }),
+  );
 
   const state = running?.state;
   useEffect(() => {
-    if (state === 'completed' || state === 'failed') void reload();
-  }, [state, reload]);
+    if (state === 'completed' || state === 'failed') void queryClient.invalidateQueries({ queryKey: spansQuery(slug).queryKey });
+  }, [state, slug, queryClient]);
 
-  const start = async () => {
-    setError(null);
-    setNotice(null);
-    try {
-      const started = await apiRequest<ExportStarted>(`${base(slug)}/exports`, { method: 'POST', body: {} });
+  const start = useMutation({
+    mutationFn: () => startExport(slug),
+    onMutate: () => setNotice(null),
+    onSuccess: (started) => {
       if (!started.job) setNotice('Nothing to export: every label is in a span already.');
-      setRunning(started.job);
-    } catch (cause) {
-      setError(errorMessage(cause, 'The export could not start.'));
-    }
-  };
+      else queryClient.setQueryData(exportJobQuery(slug, started.job.job).queryKey, started.job);
+      setJob(started.job?.job ?? null);
+    },
+  });
+  const failure = start.error ?? spansReply.error;
+  const error = failure ? errorMessage(failure, failure === start.error ? 'The export could not start.' : 'Spans could not be loaded.') : null;
 
   const percent = running && running.rows ? Math.round((running.rowsWritten / running.rows) * 100) : 0;
 
@@ -70,7 +53,7 @@ export function ExportsPanel({ slug }: { slug: string }) {
     <section className="admin-section" aria-labelledby="exports-title" data-testid="exports-panel">
       <div className="admin-section__head">
         <h2 id="exports-title">Exports</h2>
-        <Button onClick={() => void start()} disabled={running?.state === 'writing'}>
+        <Button onClick={() => start.mutate()} disabled={running?.state === 'writing'}>
           Export new labels
         </Button>
       </div>

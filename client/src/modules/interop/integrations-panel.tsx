@@ -1,10 +1,10 @@
-import { useCallback, useEffect, useState, type ChangeEvent } from 'react';
-import type { KserveStatusReply, LabelStudioImportReply } from '@backflow/contracts';
-import { apiRequest, errorMessage } from '../../lib/api';
+import { useState, type ChangeEvent } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { errorMessage } from '../../lib/api';
 import { Alert } from '../../ui/alert';
 import { Button } from '../../ui/button';
+import { importLabelStudio, interopBase as base, kserveStatusQuery } from './api/interop-api';
 
-const base = (slug: string) => `/api/v1/projects/${encodeURIComponent(slug)}`;
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 /**
@@ -13,46 +13,39 @@ const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle
  * Label Studio's JSON, both ways.
  */
 export function IntegrationsPanel({ slug }: { slug: string }) {
-  const [status, setStatus] = useState<KserveStatusReply | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [imported, setImported] = useState<LabelStudioImportReply | null>(null);
-  const [importing, setImporting] = useState(false);
+  const queryClient = useQueryClient();
+  const statusReply = useQuery(kserveStatusQuery(slug));
+  const status = statusReply.data ?? null;
+  const [unreadable, setUnreadable] = useState<string | null>(null);
   const [labeledOnly, setLabeledOnly] = useState(true);
 
-  const reload = useCallback(async () => {
-    try {
-      setStatus(await apiRequest<KserveStatusReply>(`${base(slug)}/integrations/kserve`));
-    } catch (cause) {
-      setError(errorMessage(cause, 'The sink’s state could not be loaded.'));
-    }
-  }, [slug]);
-
-  useEffect(() => {
-    void reload();
-  }, [reload]);
+  const importing = useMutation({
+    mutationFn: (tasks: unknown) => importLabelStudio(slug, tasks),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: kserveStatusQuery(slug).queryKey }),
+  });
+  const imported = importing.data ?? null;
+  const error =
+    unreadable ??
+    (importing.error
+      ? errorMessage(importing.error, 'The import failed; nothing of it was stored.')
+      : statusReply.error
+        ? errorMessage(statusReply.error, 'The sink’s state could not be loaded.')
+        : null);
 
   const importFile = async (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];
     event.target.value = '';
     if (!file) return;
-    setError(null);
-    setImported(null);
+    setUnreadable(null);
+    importing.reset();
     let tasks: unknown;
     try {
       tasks = JSON.parse(await file.text());
     } catch {
-      setError(`${file.name} is not JSON: export the Label Studio project as JSON (not JSON-MIN or CSV).`);
+      setUnreadable(`${file.name} is not JSON: export the Label Studio project as JSON (not JSON-MIN or CSV).`);
       return;
     }
-    setImporting(true);
-    try {
-      setImported(await apiRequest<LabelStudioImportReply>(`${base(slug)}/import/label-studio`, { method: 'POST', body: tasks }));
-      void reload();
-    } catch (cause) {
-      setError(errorMessage(cause, 'The import failed; nothing of it was stored.'));
-    } finally {
-      setImporting(false);
-    }
+    importing.mutate(tasks);
   };
 
   const origin = window.location.origin;
@@ -60,7 +53,7 @@ export function IntegrationsPanel({ slug }: { slug: string }) {
     <section className="admin-section" aria-labelledby="integrations-title" data-testid="integrations-panel">
       <div className="admin-section__head">
         <h2 id="integrations-title">Integrations</h2>
-        <Button variant="secondary" onClick={() => void reload()}>
+        <Button variant="secondary" onClick={() => void statusReply.refetch()}>
           Refresh
         </Button>
       </div>
@@ -117,8 +110,8 @@ export function IntegrationsPanel({ slug }: { slug: string }) {
       </p>
       <div className="integration-actions">
         <label className="button button--secondary" data-testid="label-studio-import">
-          {importing ? 'Importing…' : 'Import a Label Studio export…'}
-          <input type="file" accept="application/json,.json" hidden disabled={importing} onChange={(event) => void importFile(event)} />
+          {importing.isPending ? 'Importing…' : 'Import a Label Studio export…'}
+          <input type="file" accept="application/json,.json" hidden disabled={importing.isPending} onChange={(event) => void importFile(event)} />
         </label>
         <a className="button button--secondary" href={`${base(slug)}/export/label-studio?labeled=${labeledOnly}`} download data-testid="label-studio-export">
           Download as Label Studio tasks

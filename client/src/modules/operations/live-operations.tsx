@@ -1,37 +1,18 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Area, AreaChart, Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { OperationsReply } from '@backflow/contracts';
-import { apiRequest, isApiError } from '../../lib/api';
+import { isApiError } from '../../lib/api';
+import { operationsQuery } from './api/operations-api';
 
 const REFRESH_MS = 10_000;
 const minute = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
-function fetchOperations(slug: string, minutes: number, signal?: AbortSignal): Promise<OperationsReply> {
-  return apiRequest<OperationsReply>(`/api/v1/projects/${encodeURIComponent(slug)}/operations?minutes=${minutes}`, { signal });
-}
-
 /** The project's last hour, refreshed every ten seconds: the queue, the work done, who is working. */
 export function LiveOperations({ slug }: { slug: string }) {
   const [minutes, setMinutes] = useState(60);
-  const [data, setData] = useState<OperationsReply | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    const load = () =>
-      fetchOperations(slug, minutes, controller.signal)
-        .then((reply) => {
-          setData(reply);
-          setError(null);
-        })
-        .catch((cause) => !controller.signal.aborted && setError(isApiError(cause) ? cause.message : 'Operations could not be loaded.'));
-    void load();
-    const timer = window.setInterval(load, REFRESH_MS);
-    return () => {
-      controller.abort();
-      window.clearInterval(timer);
-    };
-  }, [slug, minutes]);
+  const reply = useQuery({ ...operationsQuery(slug, minutes), refetchInterval: REFRESH_MS, placeholderData: keepPreviousData });
+  const data = reply.data ?? null;
+  const error = reply.isError ? (isApiError(reply.error) ? reply.error.message : 'Operations could not be loaded.') : null;
 
   const points = (data?.points ?? []).map((p) => ({ ...p, label: minute.format(new Date(p.at)) }));
   const total = (key: 'answers' | 'created' | 'expired' | 'done') => points.reduce((sum, p) => sum + p[key], 0);

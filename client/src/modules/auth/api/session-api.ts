@@ -1,34 +1,11 @@
+import type { LoginRequestBody, LoginResponse, MeResponse, UserResponse } from '@backflow/contracts';
 import { apiRequest } from '../../../lib/api';
 
-export type UserRole = 'admin' | 'reviewer' | 'rater' | (string & {});
+/** Who is signed in, and the projects they are a member of. */
+export type Session = MeResponse;
+export type User = UserResponse;
 
-export interface User {
-  id: string;
-  email: string;
-  role: UserRole;
-}
-
-export interface Membership {
-  projectSlug: string;
-  role: string;
-}
-
-export interface Session {
-  user: User;
-  memberships: Membership[];
-}
-
-export interface LoginRequest {
-  email: string;
-  password: string;
-}
-
-export interface LoginResponse {
-  token: string;
-  user: User;
-}
-
-export function logIn(credentials: LoginRequest): Promise<LoginResponse> {
+export function logIn(credentials: LoginRequestBody): Promise<LoginResponse> {
   return apiRequest<LoginResponse>('/api/v1/auth/login', { method: 'POST', body: credentials });
 }
 

@@ -1,20 +1,18 @@
 import { useState } from 'react';
 import { Button } from '../../../ui/button';
 import { RoleBadge } from '../../../ui/role-badge';
-import type { User } from '../api/session-api';
+import { useSession, useSignedInSession } from '../hooks/use-session';
 import './auth.css';
 
-export interface AccountMenuProps {
-  user: User;
-  onSignOut: () => Promise<void>;
-}
-
-export function AccountMenu({ user, onSignOut }: AccountMenuProps) {
+/** Who is signed in, with their role, and the way out. */
+export function AccountMenu() {
+  const { user } = useSignedInSession();
+  const { signOut } = useSession();
   const [signingOut, setSigningOut] = useState(false);
 
-  async function handleSignOut() {
+  function handleSignOut() {
     setSigningOut(true);
-    await onSignOut();
+    void signOut();
   }
 
   return (

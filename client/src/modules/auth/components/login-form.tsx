@@ -3,11 +3,7 @@ import { ApiError, isApiError } from '../../../lib/api';
 import { Alert } from '../../../ui/alert';
 import { Button } from '../../../ui/button';
 import { TextField } from '../../../ui/text-field';
-import type { LoginRequest } from '../api/session-api';
-
-export interface LoginFormProps {
-  onSignIn: (credentials: LoginRequest) => Promise<void>;
-}
+import { useSession } from '../hooks/use-session';
 
 interface FieldErrors {
   email?: string;
@@ -16,7 +12,8 @@ interface FieldErrors {
 
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+$/;
 
-export function LoginForm({ onSignIn }: LoginFormProps) {
+export function LoginForm() {
+  const { signIn } = useSession();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [fieldErrors, setFieldErrors] = useState<FieldErrors>({});
@@ -39,7 +36,7 @@ export function LoginForm({ onSignIn }: LoginFormProps) {
 
     setSubmitting(true);
     try {
-      await onSignIn({ email: normalizedEmail, password });
+      await signIn({ email: normalizedEmail, password });
     } catch (error) {
       const apiError = isApiError(error) ? error : new ApiError(0, { code: 'client/unexpected', message: 'Sign-in failed unexpectedly. Try again.' });
       setRequestError(apiError);
@@ -53,7 +50,7 @@ export function LoginForm({ onSignIn }: LoginFormProps) {
   const credentialsRejected = requestError?.code === 'auth/invalid_credentials';
 
   return (
-    <form className="login-form" onSubmit={handleSubmit} noValidate aria-describedby={requestError ? alertId : undefined}>
+    <form className="login-form" onSubmit={(event) => void handleSubmit(event)} noValidate aria-describedby={requestError ? alertId : undefined}>
       {requestError ? (
         <Alert id={alertId} title={errorTitle(requestError)}>
           <p>{requestError.message}</p>

@@ -19,8 +19,9 @@ function formatValue(value: Value): string {
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toPrecision(4).replace(/\.?0+$/, '');
   if (value === null || value === undefined) return '—';
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
+  if (typeof value === 'string') return value;
+  // what else JSON holds: objects, shown as JSON
+  return JSON.stringify(value);
 }
 
 export function TaskInput({ input }: { input: Record<string, Value> }) {

@@ -1,7 +1,9 @@
 import { useCallback, useEffect, useReducer, useRef } from 'react';
-import type { QueueStats, SkipRequest, TaskPayload } from '@backflow/contracts';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import type { SkipRequest, SocketError, SocketReply, TaskPayload } from '@backflow/contracts';
+import { projectListKey, sessionKey } from '../../../lib/query';
 import { accessRevokedMessage, connectLabeling, type LabelingSocket, sessionEndedMessage, watchSession } from '../../../lib/socket';
-import { fetchQueueStats } from '../api/labeling-api';
+import { queueStatsQuery } from '../api/labeling-api';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'refused';
 
@@ -13,7 +15,6 @@ export interface LabelingState {
   next: TaskPayload | null;
   /** the first claim has answered */
   ready: boolean;
-  stats: QueueStats | null;
   /** answers sent and not yet acknowledged (they are retried with the same ids across reconnects) */
   unsent: number;
   /** answers acknowledged in this sitting */
@@ -39,7 +40,6 @@ type Action =
   | { type: 'last'; last: LabelingState['last'] }
   | { type: 'undone' }
   | { type: 'notice'; message: string | null }
-  | { type: 'stats'; stats: QueueStats }
   | { type: 'refused'; message: string }
   | { type: 'error'; message: string | null };
 
@@ -48,7 +48,6 @@ const initial: LabelingState = {
   current: null,
   next: null,
   ready: false,
-  stats: null,
   unsent: 0,
   done: 0,
   last: null,
@@ -89,8 +88,6 @@ function reducer(state: LabelingState, action: Action): LabelingState {
       return { ...state, last: null, done: Math.max(0, state.done - 1) };
     case 'notice':
       return { ...state, notice: action.message };
-    case 'stats':
-      return { ...state, stats: action.stats };
     case 'refused':
       return { ...state, connection: 'refused', refusal: action.message };
     case 'error':
@@ -98,8 +95,7 @@ function reducer(state: LabelingState, action: Action): LabelingState {
   }
 }
 
-type Reply<T> = T | { error: { code: string; message: string } };
-const failed = <T>(reply: Reply<T>): reply is { error: { code: string; message: string } } => typeof reply === 'object' && reply !== null && 'error' in reply;
+const failed = <T>(reply: SocketReply<T>): reply is SocketError => typeof reply === 'object' && reply !== null && 'error' in reply;
 
 // the current task's lease is renewed this often while it is on screen
 const HEARTBEAT_MS = 30_000;
@@ -107,10 +103,12 @@ const HEARTBEAT_MS = 30_000;
 /**
  * A rater's sitting in a project over the labeling socket: the task on screen and the next one
  * leased ahead, answers sent with their ids and retried by socket.io until acknowledged, queue
- * stats as the server pushes them, and a new task pushed when one appears while idle.
+ * stats as the server pushes them (into the query cache), and a new task pushed when one appears while idle.
  */
 export function useLabeling(slug: string) {
   const [state, dispatch] = useReducer(reducer, initial);
+  const queryClient = useQueryClient();
+  const stats = useQuery(queueStatsQuery(slug));
   const socketRef = useRef<LabelingSocket | null>(null);
   const stateRef = useRef(state);
   stateRef.current = state;
@@ -124,7 +122,7 @@ export function useLabeling(slug: string) {
   const claim = useCallback(async () => {
     const socket = socketRef.current;
     if (!socket) return;
-    const reply = (await socket.emitWithAck('task:claim', { project: slug })) as Reply<{ task: TaskPayload | null }>;
+    const reply = await socket.emitWithAck('task:claim', { project: slug });
     if (failed(reply)) {
       if (reply.error.code.startsWith('auth/') || reply.error.code === 'labeling/rater_paused') dispatch({ type: 'refused', message: reply.error.message });
       else dispatch({ type: 'error', message: reply.error.message });
@@ -151,6 +149,9 @@ export function useLabeling(slug: string) {
       dispatch({ type: 'refused', message: sessionEndedMessage(payload) });
     });
     socket.on('access:revoked', (payload) => {
+      // their memberships changed: the projects they see and their session's list of them
+      void queryClient.invalidateQueries({ queryKey: projectListKey });
+      void queryClient.invalidateQueries({ queryKey: sessionKey });
       if (payload.project !== undefined && payload.project !== slug) return;
       revoked = true;
       dispatch({ type: 'refused', message: accessRevokedMessage(payload) });
@@ -172,23 +173,20 @@ export function useLabeling(slug: string) {
     socket.on('task:assigned', ({ task }) => {
       if (task.project === slug) setSlots(place(slotsRef.current, task));
     });
-    socket.on('queue:stats', (stats) => {
-      if (stats.project === slug) dispatch({ type: 'stats', stats });
+    socket.on('queue:stats', (pushed) => {
+      if (pushed.project === slug) queryClient.setQueryData(queueStatsQuery(slug).queryKey, pushed);
     });
     socket.on('lease:expired', ({ taskId }) => {
       // the task is claimable again; take it back if nobody has (the answer is accepted while needed anyway)
       if (slotsRef.current.current?.id === taskId) void socket.emitWithAck('task:heartbeat', { project: slug, taskId }).catch(() => undefined);
     });
-    fetchQueueStats(slug)
-      .then((stats) => dispatch({ type: 'stats', stats }))
-      .catch(() => undefined);
     return () => {
       unwatch();
       socket.removeAllListeners();
       socket.close();
       socketRef.current = null;
     };
-  }, [slug, fill, setSlots]);
+  }, [slug, fill, setSlots, queryClient]);
 
   // keep the lease of the task on screen while the page is open
   const currentId = state.current?.id;
@@ -272,5 +270,5 @@ export function useLabeling(slug: string) {
 
   const dismissError = useCallback(() => dispatch({ type: 'error', message: null }), []);
 
-  return { state, submit, skip, undo, dismissError };
+  return { state, stats: stats.data ?? null, submit, skip, undo, dismissError };
 }

@@ -1,16 +1,24 @@
+import { queryOptions } from '@tanstack/react-query';
 import type { EvaluateReply, MonitoringReply, QualityReply } from '@backflow/contracts';
 import { apiRequest } from '../../../lib/api';
+import { projectScope } from '../../../lib/query';
 
 const base = (slug: string) => `/api/v1/projects/${encodeURIComponent(slug)}`;
 
-export function fetchMonitoring(slug: string, hours: number, signal?: AbortSignal): Promise<MonitoringReply> {
-  return apiRequest<MonitoringReply>(`${base(slug)}/monitoring?hours=${hours}`, { signal });
-}
+export const monitoringScope = (slug: string) => [...projectScope(slug), 'monitoring'] as const;
+
+export const monitoringQuery = (slug: string, hours: number) =>
+  queryOptions({
+    queryKey: [...monitoringScope(slug), hours],
+    queryFn: ({ signal }) => apiRequest<MonitoringReply>(`${base(slug)}/monitoring?hours=${hours}`, { signal }),
+  });
+
+export const qualityQuery = (slug: string, days: number) =>
+  queryOptions({
+    queryKey: [...projectScope(slug), 'quality', days],
+    queryFn: ({ signal }) => apiRequest<QualityReply>(`${base(slug)}/quality?days=${days}`, { signal }),
+  });
 
 export function evaluateNow(slug: string): Promise<EvaluateReply> {
   return apiRequest<EvaluateReply>(`${base(slug)}/monitoring/evaluate`, { method: 'POST' });
-}
-
-export function fetchQuality(slug: string, days: number, signal?: AbortSignal): Promise<QualityReply> {
-  return apiRequest<QualityReply>(`${base(slug)}/quality?days=${days}`, { signal });
 }

@@ -1,73 +1,89 @@
-import type { FeedbackRules, RoutingPolicy, RoutingPreviewReply } from '@backflow/contracts';
+import { queryOptions } from '@tanstack/react-query';
+import type {
+  AddMemberRequestBody,
+  ApiKeyListResponse,
+  ApiKeyResponse,
+  CreateApiKeyRequestBody,
+  CreatedApiKeyResponse,
+  CreateProjectRequestBody,
+  MemberListResponse,
+  MemberResponse,
+  ProjectListResponse,
+  ProjectResponse,
+  RaterQualityList,
+  RoutingPreviewReply,
+  RoutingPreviewRequestBody,
+  UpdateProjectRequestBody,
+} from '@backflow/contracts';
 import { apiRequest } from '../../../lib/api';
+import { projectListKey, projectScope } from '../../../lib/query';
 
-export type TaskType = 'single_label' | 'multi_label' | (string & {});
+export type Project = ProjectResponse;
+export type ApiKey = ApiKeyResponse;
 
-export interface ProjectLabel {
-  name: string;
-  hotkey?: string;
-  description?: string;
-}
+const base = (slug: string) => `/api/v1/projects/${encodeURIComponent(slug)}`;
 
-export interface Project {
-  id: string;
-  slug: string;
-  name: string;
-  taskType: TaskType;
-  labels: ProjectLabel[];
-  overlap: number;
-  instructions?: string;
-  /** admins only */
-  maskedFields?: string[];
-  routing?: RoutingPolicy;
-  feedbackRules?: FeedbackRules;
-  myRole?: string;
-  createdAt: string;
-}
+export const projectListQuery = () =>
+  queryOptions({
+    queryKey: projectListKey,
+    queryFn: async ({ signal }) => (await apiRequest<ProjectListResponse>('/api/v1/projects', { signal })).projects,
+  });
 
-export interface ProjectListResponse {
-  projects: Project[];
-}
+export const projectQuery = (slug: string) =>
+  queryOptions({
+    queryKey: [...projectScope(slug), 'project'],
+    queryFn: ({ signal }) => apiRequest<Project>(base(slug), { signal }),
+  });
 
-export async function fetchProjects(signal?: AbortSignal): Promise<Project[]> {
-  const response = await apiRequest<ProjectListResponse>('/api/v1/projects', { signal });
-  return response.projects;
-}
+export const apiKeysQuery = (slug: string) =>
+  queryOptions({
+    queryKey: [...projectScope(slug), 'api-keys'],
+    queryFn: async ({ signal }) => (await apiRequest<ApiKeyListResponse>(`${base(slug)}/api-keys`, { signal })).apiKeys,
+  });
 
-export function fetchProject(slug: string, signal?: AbortSignal): Promise<Project> {
-  return apiRequest<Project>(`/api/v1/projects/${encodeURIComponent(slug)}`, { signal });
-}
+export const membersQuery = (slug: string) =>
+  queryOptions({
+    queryKey: [...projectScope(slug), 'members'],
+    queryFn: async ({ signal }) => (await apiRequest<MemberListResponse>(`${base(slug)}/members`, { signal })).members,
+  });
 
-export function createProject(body: Record<string, unknown>): Promise<Project> {
+export const ratersQuery = (slug: string) =>
+  queryOptions({
+    queryKey: [...projectScope(slug), 'raters'],
+    queryFn: async ({ signal }) => (await apiRequest<RaterQualityList>(`${base(slug)}/raters`, { signal })).raters,
+  });
+
+/** What a routing policy would have routed over the latest predictions: a read, sent as a POST for its body. */
+export const routingPreviewQuery = (slug: string, preview: RoutingPreviewRequestBody) =>
+  queryOptions({
+    queryKey: [...projectScope(slug), 'routing-preview', preview],
+    queryFn: ({ signal }) => apiRequest<RoutingPreviewReply>(`${base(slug)}/routing/preview`, { method: 'POST', body: preview, signal }),
+  });
+
+export function createProject(body: CreateProjectRequestBody): Promise<Project> {
   return apiRequest<Project>('/api/v1/projects', { method: 'POST', body });
 }
 
-export interface ApiKey {
-  id: string;
-  name: string;
-  prefix: string;
-  scopes: string[];
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
+export function updateProject(slug: string, patch: UpdateProjectRequestBody): Promise<Project> {
+  return apiRequest<Project>(base(slug), { method: 'PATCH', body: patch });
 }
 
-export async function fetchApiKeys(slug: string, signal?: AbortSignal): Promise<ApiKey[]> {
-  return (await apiRequest<{ apiKeys: ApiKey[] }>(`/api/v1/projects/${encodeURIComponent(slug)}/api-keys`, { signal })).apiKeys;
-}
-
-export function createApiKey(slug: string, body: { name: string; scopes: string[] }): Promise<ApiKey & { secret: string }> {
-  return apiRequest(`/api/v1/projects/${encodeURIComponent(slug)}/api-keys`, { method: 'POST', body });
+export function createApiKey(slug: string, body: CreateApiKeyRequestBody): Promise<CreatedApiKeyResponse> {
+  return apiRequest<CreatedApiKeyResponse>(`${base(slug)}/api-keys`, { method: 'POST', body });
 }
 
 export function revokeApiKey(slug: string, id: string): Promise<ApiKey> {
-  return apiRequest(`/api/v1/projects/${encodeURIComponent(slug)}/api-keys/${id}`, { method: 'DELETE' });
+  return apiRequest<ApiKey>(`${base(slug)}/api-keys/${id}`, { method: 'DELETE' });
 }
 
-export function updateProject(slug: string, patch: Record<string, unknown>): Promise<Project> {
-  return apiRequest<Project>(`/api/v1/projects/${encodeURIComponent(slug)}`, { method: 'PATCH', body: patch });
+export function addMember(slug: string, body: AddMemberRequestBody): Promise<MemberResponse> {
+  return apiRequest<MemberResponse>(`${base(slug)}/members`, { method: 'POST', body });
 }
 
-export function previewRouting(slug: string, policy: Record<string, unknown>, signal?: AbortSignal): Promise<RoutingPreviewReply> {
-  return apiRequest<RoutingPreviewReply>(`/api/v1/projects/${encodeURIComponent(slug)}/routing/preview`, { method: 'POST', body: policy, signal });
+export function removeMember(slug: string, userId: string): Promise<void> {
+  return apiRequest<void>(`${base(slug)}/members/${userId}`, { method: 'DELETE' });
+}
+
+export function resumeRater(slug: string, raterId: string): Promise<void> {
+  return apiRequest<void>(`${base(slug)}/raters/${raterId}/resume`, { method: 'POST' });
 }

@@ -1,10 +1,11 @@
 import { useState } from 'react';
-import type { FeedbackRules } from '@backflow/contracts';
+import type { FeedbackRules, FeedbackRulesBody } from '@backflow/contracts';
 import { errorMessage } from '../../../lib/api';
 import { Alert } from '../../../ui/alert';
 import { Button } from '../../../ui/button';
 import { TextField } from '../../../ui/text-field';
-import { updateProject, type Project } from '../api/projects-api';
+import type { Project } from '../api/projects-api';
+import { useUpdateProject } from '../hooks/use-update-project';
 
 interface RuleRow {
   eventType: string;
@@ -34,39 +35,37 @@ function valueOf(text: string): string | number | boolean | undefined {
 }
 
 /** How products' feedback becomes labels: an event type (and value) within a window means a label; no event at all may mean one too. */
-export function FeedbackRulesEditor({ project, onSaved }: { project: Project; onSaved: (project: Project) => void }) {
+export function FeedbackRulesEditor({ project }: { project: Project }) {
+  const update = useUpdateProject(project.slug);
   const [rows, setRows] = useState<RuleRow[]>(() => rowsOf(project.feedbackRules));
   const [absenceLabel, setAbsenceLabel] = useState(project.feedbackRules?.absence?.label ?? '');
   const [absenceWindow, setAbsenceWindow] = useState(String(project.feedbackRules?.absence?.windowMinutes ?? 1440));
   const [status, setStatus] = useState<{ tone: 'error' | 'info'; message: string } | null>(null);
-  const [busy, setBusy] = useState(false);
   const labels = project.labels.map((l) => l.name);
   const set = (index: number, patch: Partial<RuleRow>) => setRows((current) => current.map((row, i) => (i === index ? { ...row, ...patch } : row)));
 
-  const save = async () => {
-    setBusy(true);
+  const save = () => {
     setStatus(null);
-    try {
-      const feedbackRules = {
-        rules: rows.map((r) => {
-          const value = valueOf(r.valueEquals);
-          return {
-            eventType: r.eventType.trim(),
-            ...(value !== undefined ? { valueEquals: value } : {}),
-            label: r.label,
-            windowMinutes: Number(r.windowMinutes),
-            priority: Number(r.priority || 0),
-          };
-        }),
-        ...(absenceLabel ? { absence: { label: absenceLabel, windowMinutes: Number(absenceWindow) } } : {}),
-      };
-      onSaved(await updateProject(project.slug, { feedbackRules }));
-      setStatus({ tone: 'info', message: 'Saved: feedback arriving from now on follows these rules.' });
-    } catch (cause) {
-      setStatus({ tone: 'error', message: errorMessage(cause, 'The rules could not be saved.') });
-    } finally {
-      setBusy(false);
-    }
+    const feedbackRules: FeedbackRulesBody = {
+      rules: rows.map((r) => {
+        const value = valueOf(r.valueEquals);
+        return {
+          eventType: r.eventType.trim(),
+          ...(value !== undefined ? { valueEquals: value } : {}),
+          label: r.label,
+          windowMinutes: Number(r.windowMinutes),
+          priority: Number(r.priority || 0),
+        };
+      }),
+      ...(absenceLabel ? { absence: { label: absenceLabel, windowMinutes: Number(absenceWindow) } } : {}),
+    };
+    update.mutate(
+      { feedbackRules },
+      {
+        onSuccess: () => setStatus({ tone: 'info', message: 'Saved: feedback arriving from now on follows these rules.' }),
+        onError: (cause) => setStatus({ tone: 'error', message: errorMessage(cause, 'The rules could not be saved.') }),
+      },
+    );
   };
 
   return (
@@ -154,7 +153,7 @@ export function FeedbackRulesEditor({ project, onSaved }: { project: Project; on
         ) : null}
       </div>
       <div className="admin-form__actions">
-        <Button onClick={() => void save()} busy={busy}>
+        <Button onClick={save} busy={update.isPending}>
           Save feedback rules
         </Button>
       </div>

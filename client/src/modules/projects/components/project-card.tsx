@@ -1,10 +1,10 @@
-import { useEffect, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
 import { labelingPath, navigate, qualityPath, reviewPath, settingsPath } from '../../../lib/router';
-import { fetchQueueStats } from '../../labeling/api/labeling-api';
+import { queueStatsQuery } from '../../labeling/api/labeling-api';
 import { Badge } from '../../../ui/badge';
 import { Card } from '../../../ui/card';
 import { RoleBadge } from '../../../ui/role-badge';
-import type { Project, TaskType } from '../api/projects-api';
+import type { Project } from '../api/projects-api';
 
 const VISIBLE_LABELS = 8;
 
@@ -148,14 +148,8 @@ export function ProjectCard({ project, role }: ProjectCardProps) {
 
 /** How many tasks wait in the project's queue (a member's view: what still needs answers). */
 function QueueDepth({ slug }: { slug: string }) {
-  const [depth, setDepth] = useState<number | null | 'unknown'>(null);
-  useEffect(() => {
-    const controller = new AbortController();
-    fetchQueueStats(slug, controller.signal)
-      .then((stats) => setDepth(stats.depth))
-      .catch(() => !controller.signal.aborted && setDepth('unknown'));
-    return () => controller.abort();
-  }, [slug]);
+  const queue = useQuery(queueStatsQuery(slug));
+  const depth = queue.isPending ? null : queue.isError ? 'unknown' : queue.data.depth;
   return (
     <p className="project-card__queue" data-testid="card-queue-depth">
       {depth === null
@@ -169,7 +163,7 @@ function QueueDepth({ slug }: { slug: string }) {
   );
 }
 
-function formatTaskType(taskType: TaskType): string {
+function formatTaskType(taskType: Project['taskType']): string {
   return taskTypeNames[taskType] ?? taskType.replaceAll('_', ' ');
 }
 

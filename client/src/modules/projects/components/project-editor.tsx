@@ -3,38 +3,30 @@ import { errorMessage } from '../../../lib/api';
 import { Alert } from '../../../ui/alert';
 import { Button } from '../../../ui/button';
 import { TextField } from '../../../ui/text-field';
-import { updateProject, type Project } from '../api/projects-api';
+import type { Project } from '../api/projects-api';
+import { useUpdateProject } from '../hooks/use-update-project';
 import { fromLabelRows, InstructionsField, LabelRowsField, splitList, toLabelRows } from './project-fields';
 
 /** Edits what raters work with: the name, labels and hotkeys, instructions, overlap and masked fields. */
-export function ProjectEditor({ project, onSaved }: { project: Project; onSaved: (project: Project) => void }) {
+export function ProjectEditor({ project }: { project: Project }) {
+  const update = useUpdateProject(project.slug);
   const [name, setName] = useState(project.name);
   const [labels, setLabels] = useState(toLabelRows(project.labels));
   const [instructions, setInstructions] = useState(project.instructions ?? '');
   const [overlap, setOverlap] = useState(String(project.overlap));
   const [masked, setMasked] = useState((project.maskedFields ?? []).join(', '));
   const [status, setStatus] = useState<{ tone: 'error' | 'info'; message: string } | null>(null);
-  const [busy, setBusy] = useState(false);
 
-  const save = async (event: FormEvent) => {
+  const save = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
     setStatus(null);
-    try {
-      const saved = await updateProject(project.slug, {
-        name,
-        labels: fromLabelRows(labels),
-        instructions,
-        overlap: Number(overlap),
-        maskedFields: splitList(masked),
-      });
-      setStatus({ tone: 'info', message: 'Saved. Raters see the change on their next task.' });
-      onSaved(saved);
-    } catch (cause) {
-      setStatus({ tone: 'error', message: errorMessage(cause, 'The project could not be saved.') });
-    } finally {
-      setBusy(false);
-    }
+    update.mutate(
+      { name, labels: fromLabelRows(labels), instructions, overlap: Number(overlap), maskedFields: splitList(masked) },
+      {
+        onSuccess: () => setStatus({ tone: 'info', message: 'Saved. Raters see the change on their next task.' }),
+        onError: (cause) => setStatus({ tone: 'error', message: errorMessage(cause, 'The project could not be saved.') }),
+      },
+    );
   };
 
   return (
@@ -68,7 +60,7 @@ export function ProjectEditor({ project, onSaved }: { project: Project; onSaved:
           />
         </div>
         <div className="admin-form__actions">
-          <Button type="submit" busy={busy}>
+          <Button type="submit" busy={update.isPending}>
             Save settings
           </Button>
         </div>

@@ -1,78 +1,73 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { MemberResponse, RaterQuality } from '@backflow/contracts';
-import { apiRequest, errorMessage } from '../../../lib/api';
+import { useState, type FormEvent } from 'react';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { MemberResponse, MemberRole, RaterQuality } from '@backflow/contracts';
+import { errorMessage } from '../../../lib/api';
 import { Alert } from '../../../ui/alert';
 import { Button } from '../../../ui/button';
 import { TextField } from '../../../ui/text-field';
+import { createUser, usersQuery } from '../../users/api/users-api';
+import { addMember, membersQuery, ratersQuery, removeMember, resumeRater } from '../api/projects-api';
 
-const base = (slug: string) => `/api/v1/projects/${encodeURIComponent(slug)}`;
 const percent = (value: number | null) => (value === null ? '—' : `${Math.round(value * 100)}%`);
 const seconds = (ms: number | null) => (ms === null ? '—' : ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
 
 /** Who works on the project: members and their roles, new people, and each rater's record. */
 export function ProjectPeople({ slug }: { slug: string }) {
-  const [members, setMembers] = useState<MemberResponse[] | null>(null);
-  const [raters, setRaters] = useState<RaterQuality[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const queryClient = useQueryClient();
+  const membersReply = useQuery(membersQuery(slug));
+  const ratersReply = useQuery(ratersQuery(slug));
+  const members = membersReply.data ?? null;
+  const raters = ratersReply.data ?? null;
+  const [failure, setFailure] = useState<string | null>(null);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [role, setRole] = useState<'rater' | 'reviewer'>('rater');
-  const [busy, setBusy] = useState(false);
+  const [role, setRole] = useState<MemberRole>('rater');
+  const loadError = membersReply.error ?? ratersReply.error;
+  const error = failure ?? (loadError ? errorMessage(loadError, 'Members could not be loaded.') : null);
 
-  const reload = useCallback(async () => {
-    try {
-      const [m, r] = await Promise.all([
-        apiRequest<{ members: MemberResponse[] }>(`${base(slug)}/members`),
-        apiRequest<{ raters: RaterQuality[] }>(`${base(slug)}/raters`),
-      ]);
-      setMembers(m.members);
-      setRaters(r.raters);
-    } catch (cause) {
-      setError(errorMessage(cause, 'Members could not be loaded.'));
-    }
-  }, [slug]);
+  // members and raters are one roster: a change to either is read again in both
+  const refresh = () =>
+    Promise.all([
+      queryClient.invalidateQueries({ queryKey: membersQuery(slug).queryKey }),
+      queryClient.invalidateQueries({ queryKey: ratersQuery(slug).queryKey }),
+    ]);
+  const fail = (fallback: string) => (cause: Error) => setFailure(errorMessage(cause, fallback));
 
-  useEffect(() => {
-    void reload();
-  }, [reload]);
-
-  const fail = (cause: unknown, fallback: string) => setError(errorMessage(cause, fallback));
-
-  const add = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+  const addition = useMutation({
+    mutationFn: async () => {
       // a new person gets an account first (with the password given here); someone known is only added
-      if (password) await apiRequest('/api/v1/users', { method: 'POST', body: { email, password, role } });
-      await apiRequest(`${base(slug)}/members`, { method: 'POST', body: { email, role } });
+      if (password) {
+        await createUser({ email, password, role });
+        void queryClient.invalidateQueries({ queryKey: usersQuery().queryKey });
+      }
+      await addMember(slug, { email, role });
+    },
+    onMutate: () => setFailure(null),
+    onSuccess: () => {
       setEmail('');
       setPassword('');
-      await reload();
-    } catch (cause) {
-      fail(cause, 'The member could not be added.');
-    } finally {
-      setBusy(false);
-    }
+      return refresh();
+    },
+    onError: fail('The member could not be added.'),
+  });
+  const removal = useMutation({
+    mutationFn: (member: MemberResponse) => removeMember(slug, member.userId),
+    onSuccess: refresh,
+    onError: fail('The member could not be removed.'),
+  });
+  const resumption = useMutation({
+    mutationFn: (rater: RaterQuality) => resumeRater(slug, rater.raterId),
+    onSuccess: refresh,
+    onError: fail('The rater could not be resumed.'),
+  });
+
+  const add = (event: FormEvent) => {
+    event.preventDefault();
+    addition.mutate();
   };
 
-  const remove = async (member: MemberResponse) => {
-    if (!window.confirm(`Remove ${member.email} from this project? Their answers stay.`)) return;
-    try {
-      await apiRequest(`${base(slug)}/members/${member.userId}`, { method: 'DELETE' });
-      await reload();
-    } catch (cause) {
-      fail(cause, 'The member could not be removed.');
-    }
-  };
-
-  const resume = async (rater: RaterQuality) => {
-    try {
-      await apiRequest(`${base(slug)}/raters/${rater.raterId}/resume`, { method: 'POST' });
-      await reload();
-    } catch (cause) {
-      fail(cause, 'The rater could not be resumed.');
-    }
+  const remove = (member: MemberResponse) => {
+    if (window.confirm(`Remove ${member.email} from this project? Their answers stay.`)) removal.mutate(member);
   };
 
   return (
@@ -96,12 +91,12 @@ export function ProjectPeople({ slug }: { slug: string }) {
           />
           <label className="admin-form__select">
             Role
-            <select value={role} onChange={(event) => setRole(event.target.value as 'rater' | 'reviewer')}>
+            <select value={role} onChange={(event) => setRole(event.target.value as MemberRole)}>
               <option value="rater">rater</option>
               <option value="reviewer">reviewer</option>
             </select>
           </label>
-          <Button type="submit" busy={busy} disabled={!email.trim()}>
+          <Button type="submit" busy={addition.isPending} disabled={!email.trim()}>
             Add member
           </Button>
         </form>
@@ -126,7 +121,7 @@ export function ProjectPeople({ slug }: { slug: string }) {
                   <td>{member.email}</td>
                   <td>{member.role}</td>
                   <td>
-                    <Button variant="secondary" onClick={() => void remove(member)} aria-label={`Remove ${member.email}`}>
+                    <Button variant="secondary" onClick={() => remove(member)} aria-label={`Remove ${member.email}`}>
                       Remove
                     </Button>
                   </td>
@@ -168,7 +163,7 @@ export function ProjectPeople({ slug }: { slug: string }) {
                   <td>{rater.goldAnswers ? `${percent(rater.goldAccuracy)} of ${rater.goldAnswers}` : '—'}</td>
                   <td>
                     {rater.pausedAt ? (
-                      <Button variant="secondary" onClick={() => void resume(rater)} aria-label={`Resume ${rater.email}`}>
+                      <Button variant="secondary" onClick={() => resumption.mutate(rater)} aria-label={`Resume ${rater.email}`}>
                         Paused: resume
                       </Button>
                     ) : (

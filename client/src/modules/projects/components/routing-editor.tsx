@@ -1,11 +1,14 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { useDebounce } from 'use-debounce';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { RoutingPolicy, RoutingPreviewReply } from '@backflow/contracts';
+import type { RoutingPolicy, RoutingPolicyBody } from '@backflow/contracts';
 import { errorMessage } from '../../../lib/api';
 import { Alert } from '../../../ui/alert';
 import { Button } from '../../../ui/button';
 import { TextField } from '../../../ui/text-field';
-import { previewRouting, updateProject, type Project } from '../api/projects-api';
+import { routingPreviewQuery, type Project } from '../api/projects-api';
+import { useUpdateProject } from '../hooks/use-update-project';
 
 const PREVIEW_DELAY_MS = 500;
 const REASON_COLORS = { uncertain: '#0c6b66', exploration: '#c2661c', contradiction: '#a8261b' } as const;
@@ -38,9 +41,15 @@ function draftOf(policy: RoutingPolicy | undefined): Draft {
 }
 
 /** The policy the draft describes, keeping the settings this editor does not show (slice boosts, per-slice caps). */
-function policyOf(draft: Draft, base: RoutingPolicy | undefined): Record<string, unknown> {
+function policyOf(draft: Draft, base: RoutingPolicy | undefined): RoutingPolicyBody {
   const number = (text: string) => (text.trim() === '' ? undefined : Number(text));
-  const budget = { ...(base?.budget?.perSlice ? { perSlice: base.budget.perSlice } : {}), perHour: number(draft.perHour), perDay: number(draft.perDay) };
+  const perHour = number(draft.perHour);
+  const perDay = number(draft.perDay);
+  const budget = {
+    ...(base?.budget?.perSlice ? { perSlice: base.budget.perSlice } : {}),
+    ...(perHour !== undefined ? { perHour } : {}),
+    ...(perDay !== undefined ? { perDay } : {}),
+  };
   return {
     strategy: draft.strategy,
     ...(draft.mode === 'threshold'
@@ -49,7 +58,7 @@ function policyOf(draft: Draft, base: RoutingPolicy | undefined): Record<string,
         : {}
       : { targetRate: (number(draft.targetRate) ?? 0) / 100 }),
     explorationRate: (number(draft.explorationRate) ?? 0) / 100,
-    budget: Object.fromEntries(Object.entries(budget).filter(([, v]) => v !== undefined)),
+    budget,
     contradictionConfidence: base?.contradictionConfidence,
     dedupeWindowMinutes: number(draft.dedupeWindowMinutes) ?? 0,
     sliceBoosts: base?.sliceBoosts ?? {},
@@ -57,44 +66,28 @@ function policyOf(draft: Draft, base: RoutingPolicy | undefined): Record<string,
 }
 
 /** Which predictions become tasks: the policy, and what it would have routed over recent traffic, charted as you edit. */
-export function RoutingEditor({ project, onSaved }: { project: Project; onSaved: (project: Project) => void }) {
+export function RoutingEditor({ project }: { project: Project }) {
+  const update = useUpdateProject(project.slug);
   const [draft, setDraft] = useState(() => draftOf(project.routing));
-  const [preview, setPreview] = useState<RoutingPreviewReply | null>(null);
-  const [previewError, setPreviewError] = useState<string | null>(null);
   const [status, setStatus] = useState<{ tone: 'error' | 'info'; message: string } | null>(null);
-  const [busy, setBusy] = useState(false);
   const policy = useMemo(() => policyOf(draft, project.routing), [draft, project.routing]);
   const set = (patch: Partial<Draft>) => setDraft((d) => ({ ...d, ...patch }));
 
-  // the preview follows the draft, a moment after the last keystroke
-  useEffect(() => {
-    const controller = new AbortController();
-    const timer = window.setTimeout(() => {
-      previewRouting(project.slug, { ...policy, limit: 10_000 }, controller.signal)
-        .then((reply) => {
-          setPreview(reply);
-          setPreviewError(null);
-        })
-        .catch((cause) => !controller.signal.aborted && setPreviewError(errorMessage(cause, 'No preview.')));
-    }, PREVIEW_DELAY_MS);
-    return () => {
-      controller.abort();
-      window.clearTimeout(timer);
-    };
-  }, [project.slug, policy]);
+  // the preview follows the draft, a moment after the last keystroke; the last one stays on screen meanwhile
+  const [previewed] = useDebounce(policy, PREVIEW_DELAY_MS);
+  const previewReply = useQuery({ ...routingPreviewQuery(project.slug, { ...previewed, limit: 10_000 }), placeholderData: keepPreviousData });
+  const preview = previewReply.data ?? null;
+  const previewError = previewReply.isError ? errorMessage(previewReply.error, 'No preview.') : null;
 
-  const save = async () => {
-    setBusy(true);
+  const save = () => {
     setStatus(null);
-    try {
-      const saved = await updateProject(project.slug, { routing: policy });
-      setStatus({ tone: 'info', message: 'Saved: new predictions are routed by this policy.' });
-      onSaved(saved);
-    } catch (cause) {
-      setStatus({ tone: 'error', message: errorMessage(cause, 'The policy could not be saved.') });
-    } finally {
-      setBusy(false);
-    }
+    update.mutate(
+      { routing: policy },
+      {
+        onSuccess: () => setStatus({ tone: 'info', message: 'Saved: new predictions are routed by this policy.' }),
+        onError: (cause) => setStatus({ tone: 'error', message: errorMessage(cause, 'The policy could not be saved.') }),
+      },
+    );
   };
 
   const reasons = preview
@@ -253,7 +246,7 @@ export function RoutingEditor({ project, onSaved }: { project: Project; onSaved:
       </div>
 
       <div className="admin-form__actions">
-        <Button onClick={() => void save()} busy={busy}>
+        <Button onClick={save} busy={update.isPending}>
           Save routing
         </Button>
       </div>
