@@ -26,7 +26,8 @@ import { asDomainError } from '../common/filters/error-envelope';
 import { DomainEvents } from '../common/events/domain-events';
 import { LOGGER } from '../common/logging/logger';
 import { fieldOf } from '../common/validation/zod-validation.pipe';
-import { LabelingService } from '../labeling/labeling.service';
+import { TaskQueueService } from '../labeling/task-queue.service';
+import { OperationsService } from '../labeling/operations.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectErrors } from '../projects/projects.errors';
 import { ProjectsService } from '../projects/projects.service';
@@ -97,7 +98,8 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
     private readonly auth: AuthService,
     private readonly users: UsersService,
     private readonly projects: ProjectsService,
-    private readonly labeling: LabelingService,
+    private readonly labeling: TaskQueueService,
+    private readonly operations: OperationsService,
     private readonly events: DomainEvents,
     private readonly revocations: AccessRevocations,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -431,7 +433,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
       this.statsTimers.delete(projectId);
       this.projects
         .findById(projectId)
-        .then(async (project) => project && this.namespace.to(projectRoom(projectId)).emit('queue:stats', await this.labeling.queueStats(project)))
+        .then(async (project) => project && this.namespace.to(projectRoom(projectId)).emit('queue:stats', await this.operations.queueStats(project)))
         .catch((error: unknown) => this.logger.debug({ err: error }, 'queue stats not sent'));
     }, STATS_DEBOUNCE_MS);
     timer.unref();
