@@ -8,10 +8,9 @@ import { ValidationError } from '../common/errors';
 import type { ProjectEntity } from '../projects/project.entity';
 import { GoldRepository } from './gold.repository';
 import { LabelingErrors } from './labeling.errors';
+import type { AfterCommit } from './labeling.service';
 import { RaterQualityService } from './rater-quality.service';
 import { LockedTask, StoredAnnotation, TaskQueueRepository } from './task-queue.repository';
-
-type AfterCommit = () => void;
 
 /** Gold items: inputs with their true label, mixed into raters' streams; an answer to one scores the rater. */
 @Injectable()

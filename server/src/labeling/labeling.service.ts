@@ -12,7 +12,8 @@ export interface ImportedWork extends ImportedTask {
   label?: { value: string; source: 'consensus' | 'review' | 'gold'; agreement: number };
 }
 
-type AfterCommit = () => void;
+/** Work to run once the transaction has committed (announcements). */
+export type AfterCommit = () => void;
 
 /**
  * Labeling as other modules see it: tasks coming in, from routing (created, raised in priority)

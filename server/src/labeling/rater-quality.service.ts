@@ -7,9 +7,8 @@ import { AuditService } from '../common/audit/audit.service';
 import { DomainEvents } from '../common/events/domain-events';
 import type { ProjectEntity } from '../projects/project.entity';
 import { LabelingErrors } from './labeling.errors';
+import type { AfterCommit } from './labeling.service';
 import { RaterQualityRepository } from './rater-quality.repository';
-
-type AfterCommit = () => void;
 
 /** A rater's gold record after an answer: how many gold tasks they answered, how many right, and whether they are paused already. */
 export interface GoldRecord {

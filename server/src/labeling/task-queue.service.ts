@@ -10,12 +10,11 @@ import type { ProjectEntity } from '../projects/project.entity';
 import { maskInput, topLabel } from './consensus';
 import { GoldService } from './gold.service';
 import { LabelingErrors } from './labeling.errors';
+import type { AfterCommit } from './labeling.service';
 import { LeasedView, LockedTask, TaskQueueRepository } from './task-queue.repository';
 
 // the task on screen and the pre-loaded next one
 export const MAX_LEASES_PER_RATER = 2;
-
-type AfterCommit = () => void;
 
 /** The rater side: claims and leases, answers, undo, skips, and the reviewer's decision. */
 @Injectable()
