@@ -24,7 +24,10 @@ import type { UserPrincipal } from '../auth/principal';
 import { openApiSchema, ValidBody, ValidParam, ValidQuery } from '../common/validation/zod-validation.pipe';
 import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
 import type { ProjectEntity } from '../projects/project.entity';
-import { LabelingService } from './labeling.service';
+import { GoldService } from './gold.service';
+import { OperationsService } from './operations.service';
+import { RaterQualityService } from './rater-quality.service';
+import { TaskQueueService } from './task-queue.service';
 
 const LABELERS = { members: ['rater', 'reviewer'] as const };
 const REVIEWERS = { members: ['reviewer'] as const };
@@ -33,7 +36,12 @@ const REVIEWERS = { members: ['reviewer'] as const };
 @ApiTags('labeling')
 @Controller('api/v1/projects/:slug')
 export class LabelingController {
-  constructor(private readonly labeling: LabelingService) {}
+  constructor(
+    private readonly taskQueue: TaskQueueService,
+    private readonly gold: GoldService,
+    private readonly raterQuality: RaterQualityService,
+    private readonly projectOperations: OperationsService,
+  ) {}
 
   /** Leases the next task to the caller; `{ task: null }` when nothing is left for them. */
   @Post('tasks/claim')
@@ -41,7 +49,7 @@ export class LabelingController {
   @ProjectRoute({ members: [...LABELERS.members] })
   @ApiOkResponse({ schema: openApiSchema(ClaimReply) })
   claim(@ValidBody(ClaimRequest) _body: unknown, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal): Promise<ClaimReply> {
-    return this.labeling.claim(project, user.userId);
+    return this.taskQueue.claim(project, user.userId);
   }
 
   /** Answers a claimed task; 201 when stored now, 200 when this annotation id was stored before. */
@@ -55,7 +63,7 @@ export class LabelingController {
     @CurrentUser() user: UserPrincipal,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SubmitAnnotationReply> {
-    const result = await this.labeling.submit(project, user.userId, taskId, body);
+    const result = await this.taskQueue.submit(project, user.userId, taskId, body);
     reply.status(result.duplicate ? 200 : 201);
     return result;
   }
@@ -65,7 +73,7 @@ export class LabelingController {
   @ProjectRoute()
   @ApiOkResponse({ schema: openApiSchema(OperationsReply) })
   operations(@ValidQuery(OperationsQuery) query: { minutes: number }, @CurrentProject() project: ProjectEntity): Promise<OperationsReply> {
-    return this.labeling.operations(project, query.minutes);
+    return this.projectOperations.operations(project, query.minutes);
   }
 
   /** Takes back the caller's answer while the task is still open; the task is leased to them again. */
@@ -78,7 +86,7 @@ export class LabelingController {
     @CurrentProject() project: ProjectEntity,
     @CurrentUser() user: UserPrincipal,
   ): Promise<UndoReply> {
-    return this.labeling.undo(project, user.userId, taskId, annotationId);
+    return this.taskQueue.undo(project, user.userId, taskId, annotationId);
   }
 
   @Post('tasks/:id/skip')
@@ -90,7 +98,7 @@ export class LabelingController {
     @CurrentProject() project: ProjectEntity,
     @CurrentUser() user: UserPrincipal,
   ) {
-    return this.labeling.skip(project, user.userId, taskId, body);
+    return this.taskQueue.skip(project, user.userId, taskId, body);
   }
 
   /** Keeps a lease alive; an expired lease is not revived (409 `labeling/lease_expired`). */
@@ -99,14 +107,14 @@ export class LabelingController {
   @ProjectRoute({ members: [...LABELERS.members] })
   @ApiOkResponse({ schema: openApiSchema(LeaseReply) })
   heartbeat(@ValidParam('id', z.uuid()) taskId: string, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal): Promise<LeaseReply> {
-    return this.labeling.heartbeat(project, user.userId, taskId);
+    return this.taskQueue.heartbeat(project, user.userId, taskId);
   }
 
   @Get('queue')
   @ProjectRoute({ members: [...LABELERS.members] })
   @ApiOkResponse({ schema: openApiSchema(QueueStats) })
   queue(@CurrentProject() project: ProjectEntity): Promise<QueueStats> {
-    return this.labeling.queueStats(project);
+    return this.projectOperations.queueStats(project);
   }
 
   /** Leases the next task waiting for a reviewer. */
@@ -115,7 +123,7 @@ export class LabelingController {
   @ProjectRoute({ members: [...REVIEWERS.members] })
   @ApiOkResponse({ schema: openApiSchema(ClaimReply) })
   claimReview(@ValidBody(ClaimRequest) _body: unknown, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal): Promise<ClaimReply> {
-    return this.labeling.claim(project, user.userId, 'review');
+    return this.taskQueue.claim(project, user.userId, 'review');
   }
 
   /** A reviewer's final label for a task in review. */
@@ -128,7 +136,7 @@ export class LabelingController {
     @CurrentProject() project: ProjectEntity,
     @CurrentUser() user: UserPrincipal,
   ) {
-    return this.labeling.review(project, user.userId, taskId, body.label);
+    return this.taskQueue.review(project, user.userId, taskId, body.label);
   }
 
   /** Admins: gold items (inputs with their true label), mixed into raters' streams at `labeling.goldRate`. */
@@ -142,7 +150,7 @@ export class LabelingController {
     @CurrentUser() user: UserPrincipal,
     @Req() request: FastifyRequest,
   ): Promise<GoldReply> {
-    return this.labeling.addGold(project, body, { userId: user.userId, requestId: String(request.id) });
+    return this.gold.addGold(project, body, { userId: user.userId, requestId: String(request.id) });
   }
 
   /** Admins: predictions whose final human label becomes gold. */
@@ -156,7 +164,7 @@ export class LabelingController {
     @CurrentUser() user: UserPrincipal,
     @Req() request: FastifyRequest,
   ): Promise<GoldReply> {
-    return this.labeling.promoteToGold(project, body, { userId: user.userId, requestId: String(request.id) });
+    return this.gold.promoteToGold(project, body, { userId: user.userId, requestId: String(request.id) });
   }
 
   /** Admins: each member's answers, accuracy on gold, and whether they are paused. */
@@ -164,7 +172,7 @@ export class LabelingController {
   @ProjectRoute()
   @ApiOkResponse({ schema: openApiSchema(RaterQualityList) })
   raters(@CurrentProject() project: ProjectEntity): Promise<RaterQualityList> {
-    return this.labeling.raterQuality(project);
+    return this.raterQuality.raterQuality(project);
   }
 
   /** Admins: lets a paused rater label again (their gold record starts afresh). */
@@ -177,6 +185,6 @@ export class LabelingController {
     @CurrentUser() user: UserPrincipal,
     @Req() request: FastifyRequest,
   ): Promise<void> {
-    await this.labeling.resumeRater(project, raterId, { userId: user.userId, requestId: String(request.id) });
+    await this.raterQuality.resumeRater(project, raterId, { userId: user.userId, requestId: String(request.id) });
   }
 }

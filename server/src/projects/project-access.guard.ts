@@ -8,7 +8,7 @@ import { AuthService } from '../auth/auth.service';
 import type { Principal } from '../auth/principal';
 import { credentialOf } from '../auth/request-credentials';
 import type { RouteAccess } from '../auth/route-access';
-import { UsersService } from '../auth/users.service';
+import { ProjectAccess } from './project-access';
 import { ProjectEntity } from './project.entity';
 import { ProjectErrors } from './projects.errors';
 import { ProjectsService } from './projects.service';
@@ -31,7 +31,7 @@ export class RequestAccess {
   constructor(
     private readonly auth: AuthService,
     private readonly projects: ProjectsService,
-    private readonly users: UsersService,
+    private readonly access: ProjectAccess,
   ) {}
 
   async authorize(request: FastifyRequest, access: RouteAccess): Promise<void> {
@@ -67,9 +67,9 @@ export class RequestAccess {
       request.project = project;
       return;
     }
-    const role = project ? await this.users.membershipRole(principal.userId, project.id) : undefined;
-    if (!project || !role) throw AuthErrors.notAMember(slug);
-    if (!rule.members?.includes(role)) throw AuthErrors.forbidden(`this needs the project role ${(rule.members ?? ['admin']).join(' or ')}`);
+    if (!project) throw AuthErrors.notAMember(slug);
+    // a request reads the membership afresh: a revocation holds on every node from its commit
+    const role = await this.access.admit(principal, project, rule.members ?? [], 'fresh');
     request.projectAccess = { projectId: project.id, slug, role };
     request.project = project;
   }

@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+
+// tasks that still want answers
+const OPEN = `('queued', 'escalated')`;
+
+/** What the operations dashboard and the queue figures read, in SQL. */
+@Injectable()
+export class OperationsRepository {
+  async queueStats(manager: EntityManager, projectId: string): Promise<{ depth: number; review: number; doneToday: number }> {
+    const [row]: Array<{ depth: number; review: number; done_today: number }> = await manager.query(
+      `SELECT (SELECT count(*)::int FROM tasks WHERE project_id = $1 AND state IN ${OPEN} AND gold_item_id IS NULL) AS depth,
+              (SELECT count(*)::int FROM tasks WHERE project_id = $1 AND state = 'review') AS review,
+              (SELECT count(*)::int FROM annotations WHERE project_id = $1 AND created_at >= date_trunc('day', now(), 'UTC')) AS done_today`,
+      [projectId],
+    );
+    return { depth: row.depth, review: row.review, doneToday: row.done_today };
+  }
+
+  /** Per minute over the last `minutes`: tasks made and done, tasks open, answers, raters answering, leases run out unanswered. */
+  async operations(
+    manager: EntityManager,
+    projectId: string,
+    minutes: number,
+  ): Promise<{
+    points: Array<{ at: Date; created: number; done: number; open: number; answers: number; raters: number; expired: number }>;
+    activeRaters: number;
+  }> {
+    const points: Array<{ at: Date; created: number; done: number; open: number; answers: number; raters: number; expired: number }> = await manager.query(
+      `WITH bounds AS (SELECT date_trunc('minute', now()) - make_interval(mins => $2 - 1) AS start),
+       buckets AS (SELECT generate_series((SELECT start FROM bounds), date_trunc('minute', now()), interval '1 minute') AS at),
+       made AS (SELECT date_trunc('minute', created_at) AS at, count(*)::int AS n FROM tasks WHERE project_id = $1 AND gold_item_id IS NULL AND created_at >= (SELECT start FROM bounds) GROUP BY 1),
+       finished AS (SELECT date_trunc('minute', completed_at) AS at, count(*)::int AS n FROM tasks WHERE project_id = $1 AND gold_item_id IS NULL AND completed_at >= (SELECT start FROM bounds) GROUP BY 1),
+       answered AS (SELECT date_trunc('minute', created_at) AS at, count(*)::int AS n, count(DISTINCT rater_id)::int AS raters FROM annotations WHERE project_id = $1 AND created_at >= (SELECT start FROM bounds) GROUP BY 1),
+       lapsed AS (SELECT date_trunc('minute', expires_at) AS at, count(*)::int AS n FROM task_leases WHERE project_id = $1 AND expires_at >= (SELECT start FROM bounds) AND expires_at <= now() GROUP BY 1),
+       before AS (
+         SELECT count(*)::int AS n FROM tasks
+          WHERE project_id = $1 AND gold_item_id IS NULL AND created_at < (SELECT start FROM bounds)
+            AND (completed_at IS NULL OR completed_at >= (SELECT start FROM bounds)) AND state <> 'cancelled')
+       SELECT b.at, coalesce(m.n, 0) AS created, coalesce(f.n, 0) AS done,
+              ((SELECT n FROM before) + sum(coalesce(m.n, 0) - coalesce(f.n, 0)) OVER (ORDER BY b.at))::int AS open,
+              coalesce(a.n, 0) AS answers, coalesce(a.raters, 0) AS raters, coalesce(l.n, 0) AS expired
+         FROM buckets b
+         LEFT JOIN made m USING (at) LEFT JOIN finished f USING (at) LEFT JOIN answered a USING (at) LEFT JOIN lapsed l USING (at)
+        ORDER BY b.at`,
+      [projectId, minutes],
+    );
+    const [{ active }]: Array<{ active: number }> = await manager.query(
+      `SELECT count(DISTINCT rater_id)::int AS active FROM task_leases WHERE project_id = $1 AND expires_at > now()`,
+      [projectId],
+    );
+    return { points, activeRaters: active };
+  }
+}

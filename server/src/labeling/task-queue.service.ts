@@ -1,0 +1,225 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import type { ClaimReply, SkipRequest, SubmitAnnotationReply, SubmitAnnotationRequest, TaskPayload, UndoReply } from '@backflow/contracts';
+import { AccessRevocations } from '../common/cache/access-revocations';
+import { poolOf } from '../database/data-source';
+import { DomainEvents } from '../common/events/domain-events';
+import { LabelsService } from '../labels/labels.service';
+import type { ProjectEntity } from '../projects/project.entity';
+import { maskInput, topLabel } from './consensus';
+import { GoldService } from './gold.service';
+import { LabelingErrors } from './labeling.errors';
+import type { AfterCommit } from './labeling.service';
+import { LeasedView, LockedTask, TaskQueueRepository } from './task-queue.repository';
+
+// the task on screen and the pre-loaded next one
+export const MAX_LEASES_PER_RATER = 2;
+
+/** The rater side: claims and leases, answers, undo, skips, and the reviewer's decision. */
+@Injectable()
+export class TaskQueueService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: TaskQueueRepository,
+    private readonly gold: GoldService,
+    private readonly labels: LabelsService,
+    private readonly events: DomainEvents,
+    revocations: AccessRevocations,
+  ) {
+    // released once, in the revoking transaction; the gateways push the freed tasks after commit
+    revocations.join(async (manager, revocation) => {
+      const released = await this.repository.releaseForfeited(manager, revocation.userId, {
+        projectId: revocation.kind === 'membership' ? revocation.projectId : undefined,
+      });
+      return () => this.announceReleased(released);
+    });
+  }
+
+  /**
+   * Ends the leases among these that the rater may no longer hold (their access went while a
+   * claim was on its way), and announces the freed tasks. Returns whether any was released.
+   */
+  async releaseForfeited(raterId: string, taskIds: string[]): Promise<boolean> {
+    if (taskIds.length === 0) return false;
+    const released = await this.repository.releaseForfeited(this.dataSource.manager, raterId, { taskIds });
+    this.announceReleased(released);
+    return released.length > 0;
+  }
+
+  private announceReleased(released: Array<{ projectId: string; taskId: string }>): void {
+    const byProject = new Map<string, string[]>();
+    for (const { projectId, taskId } of released) byProject.set(projectId, [...(byProject.get(projectId) ?? []), taskId]);
+    for (const [projectId, taskIds] of byProject) this.events.emit('leases.released', { projectId, taskIds });
+  }
+
+  /**
+   * Leases the next task to a rater (or, in review, the next task waiting for a reviewer).
+   * A rater holding the most leases gets their oldest held task again instead of a new one.
+   */
+  async claim(project: ProjectEntity, raterId: string, queue: 'open' | 'review' = 'open', random = Math.random): Promise<ClaimReply> {
+    const settings = project.labelingSettings;
+    const ttl = settings.leaseSeconds;
+    // one statement: its own transaction
+    const claimed = await this.repository.claim(poolOf(this.dataSource), {
+      projectId: project.id,
+      raterId,
+      ttlSeconds: ttl,
+      maxHeld: MAX_LEASES_PER_RATER,
+      review: queue === 'review',
+      gold: queue === 'open' && settings.goldRate > 0 && random() < settings.goldRate,
+    });
+    if (claimed.paused) throw LabelingErrors.raterPaused(project.slug);
+    if (!claimed.task) return { task: null };
+    const task = this.payload(project, claimed.task);
+    if (queue === 'review') {
+      const { answers, reports } = await this.repository.reviewContext(this.dataSource.manager, task.id);
+      const total = answers.reduce((sum, a) => sum + a.count, 0);
+      task.review = {
+        answers,
+        agreement: total ? answers[0].count / total : 0,
+        reports: reports.map((r) => r.replace(/^problem:?\s*/, '') || '(reported without a note)'),
+      };
+    }
+    return { task };
+  }
+
+  private payload(project: ProjectEntity, view: LeasedView): TaskPayload {
+    return {
+      id: view.id,
+      project: project.slug,
+      input: maskInput(view.input, project.maskedFields),
+      labels: project.labels,
+      instructions: project.instructions,
+      ...(project.labelingSettings.showPrediction &&
+        view.scores && { suggestion: { label: view.predictedLabel ?? topLabel(view.scores), scores: view.scores } }),
+      leaseExpiresAt: view.leaseExpiresAt.toISOString(),
+    };
+  }
+
+  /**
+   * Stores a rater's answer (idempotent by its id). Accepted after the lease expired while the
+   * task still needs answers; refused once it has them all. The last answer decides: agreed
+   * (the label is final), one more rater, or review. One statement (`backflow_submit_annotation`);
+   * a gold task takes its own path.
+   */
+  async submit(project: ProjectEntity, raterId: string, taskId: string, request: SubmitAnnotationRequest): Promise<SubmitAnnotationReply> {
+    const names = project.labels.map((l) => l.name);
+    if (!names.includes(request.label)) throw LabelingErrors.unknownLabel(request.label, names);
+    const settings = project.labelingSettings;
+    const result = await this.repository.submit(poolOf(this.dataSource), {
+      projectId: project.id,
+      taskId,
+      raterId,
+      annotationId: request.id,
+      label: request.label,
+      timeSpentMs: request.timeSpentMs ?? null,
+      agreementThreshold: settings.agreementThreshold,
+      maxAnnotations: settings.maxAnnotations ?? project.overlap,
+    });
+    const annotation = (label: string) => ({ id: request.id, taskId, label, late: result.late ?? false });
+    switch (result.outcome) {
+      case 'not_found':
+        throw LabelingErrors.taskNotFound(taskId);
+      case 'gold':
+        return this.gold.submit(project, raterId, taskId, request);
+      case 'id_taken':
+        throw LabelingErrors.annotationIdTaken();
+      case 'already_answered':
+        throw LabelingErrors.alreadyAnswered();
+      case 'complete':
+        throw LabelingErrors.taskComplete();
+      case 'not_claimed':
+        throw LabelingErrors.notClaimed();
+      case 'duplicate':
+        return { annotation: annotation(result.label!), taskState: result.taskState, duplicate: true };
+    }
+    this.events.emit('annotation.submitted', { projectId: project.id, taskId, raterId, label: request.label });
+    if (result.outcome === 'agreed')
+      this.events.emit('label.finalized', { projectId: project.id, predictionId: result.predictionId!, label: result.label!, source: 'consensus' });
+    if (result.outcome === 'review') this.events.emit('task.review_requested', { projectId: project.id, taskId });
+    return { annotation: annotation(request.label), taskState: result.taskState, duplicate: false };
+  }
+
+  /**
+   * Takes back the rater's answer while the task is still open (it has not collected the
+   * answers it asked for, nor been escalated or decided), and hands them the task again.
+   */
+  async undo(project: ProjectEntity, raterId: string, taskId: string, annotationId: string): Promise<UndoReply> {
+    const result = await this.dataSource.transaction(async (manager) => {
+      const task = await this.repository.lockTask(manager, project.id, taskId);
+      if (!task) throw LabelingErrors.taskNotFound(taskId);
+      const annotation = await this.repository.annotationOf(manager, annotationId);
+      if (!annotation || annotation.taskId !== taskId || annotation.raterId !== raterId) throw LabelingErrors.annotationNotFound(annotationId);
+      // a gold answer has scored the rater; an escalated or decided task has weighed the answer
+      if (task.goldItemId || task.state !== 'queued' || task.annotationsCount >= task.requiredAnnotations) throw LabelingErrors.undoClosed();
+      return this.repository.undo(manager, task, raterId, annotationId, project.labelingSettings.leaseSeconds, MAX_LEASES_PER_RATER);
+    });
+    this.events.emit('annotation.undone', { projectId: project.id, taskId, raterId });
+    return { task: this.payload(project, result.task), released: result.released };
+  }
+
+  private async finalize(
+    manager: EntityManager,
+    project: ProjectEntity,
+    task: LockedTask,
+    label: string,
+    source: 'consensus' | 'review',
+    agreement: number,
+    afterCommit: AfterCommit[],
+  ): Promise<void> {
+    await this.repository.complete(manager, task.id);
+    const predictionId = task.predictionId!;
+    await this.labels.recordHumanLabel(manager, project.id, { predictionId, value: label, source, agreement, taskId: task.id });
+    afterCommit.push(() => this.events.emit('label.finalized', { projectId: project.id, predictionId, label, source }));
+  }
+
+  /** A reviewer's decision is final; its agreement is the share of raters who chose the same label. */
+  async review(
+    project: ProjectEntity,
+    reviewerId: string,
+    taskId: string,
+    label: string,
+  ): Promise<{ taskState: 'completed'; label: string; agreement: number }> {
+    const names = project.labels.map((l) => l.name);
+    if (!names.includes(label)) throw LabelingErrors.unknownLabel(label, names);
+    const afterCommit: AfterCommit[] = [];
+    const agreement = await this.dataSource.transaction(async (manager) => {
+      const task = await this.repository.lockTask(manager, project.id, taskId);
+      if (!task) throw LabelingErrors.taskNotFound(taskId);
+      if (task.state !== 'review') throw LabelingErrors.notInReview();
+      const answers = await this.repository.answers(manager, taskId);
+      const share = answers.length ? answers.filter((a) => a === label).length / answers.length : 1;
+      await this.finalize(manager, project, task, label, 'review', share, afterCommit);
+      await this.repository.recordReview(manager, task, reviewerId, label);
+      return share;
+    });
+    for (const announce of afterCommit) announce();
+    return { taskState: 'completed', label, agreement };
+  }
+
+  /** Gives a task back; "problem" sends it to review. */
+  async skip(project: ProjectEntity, raterId: string, taskId: string, request: SkipRequest): Promise<{ taskId: string; taskState: string }> {
+    const afterCommit: AfterCommit[] = [];
+    const state = await this.dataSource.transaction(async (manager) => {
+      const task = await this.repository.lockTask(manager, project.id, taskId);
+      if (!task) throw LabelingErrors.taskNotFound(taskId);
+      if ((await this.repository.lease(manager, taskId, raterId)) === 'none') throw LabelingErrors.notClaimed();
+      await this.repository.skip(manager, taskId, raterId, request.note ? `${request.reason}: ${request.note}` : request.reason);
+      if (request.reason === 'problem' && ['queued', 'escalated'].includes(task.state)) {
+        await this.repository.setState(manager, taskId, 'review');
+        afterCommit.push(() => this.events.emit('task.review_requested', { projectId: project.id, taskId }));
+        return 'review';
+      }
+      return task.state;
+    });
+    for (const announce of afterCommit) announce();
+    return { taskId, taskState: state };
+  }
+
+  async heartbeat(project: ProjectEntity, raterId: string, taskId: string): Promise<{ taskId: string; leaseExpiresAt: string }> {
+    const expiresAt = await this.repository.extendLease(this.dataSource.manager, taskId, raterId, project.labelingSettings.leaseSeconds);
+    if (!expiresAt) throw LabelingErrors.leaseExpired();
+    return { taskId, leaseExpiresAt: expiresAt.toISOString() };
+  }
+}
