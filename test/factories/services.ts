@@ -1,7 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { CreateProjectRequest, UpdateProjectRequest } from '@backflow/contracts';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { CreateProjectRequest, SubmitAnnotationRequest, UpdateProjectRequest } from '@backflow/contracts';
 import type { Actor } from '../../server/src/auth/users.service';
 import { UsersService } from '../../server/src/auth/users.service';
+import { LabelingService } from '../../server/src/labeling/labeling.service';
 import type { ProjectEntity } from '../../server/src/projects/project.entity';
 import { ProjectsService } from '../../server/src/projects/projects.service';
 import type { ServiceContext } from '../helpers/test-context';
@@ -29,4 +30,25 @@ export async function seedUser(context: ServiceContext, role: 'admin' | 'reviewe
   const user = await users.create({ email, password: `Pass-${unique()}-word`, role }, SYSTEM);
   if (project && role !== 'admin') await users.addMember(project, email, role, SYSTEM);
   return { id: user.id, email };
+}
+
+/**
+ * Claims and answers until nothing is left for this rater, as POST /tasks/claim and
+ * POST /tasks/:id/annotations do; `answer` picks the label from the task's input. Returns how many.
+ */
+export async function labelAll(context: ServiceContext, project: ProjectEntity, raterId: string, answer: (input: Record<string, any>) => string) {
+  const labeling = context.get(LabelingService);
+  let n = 0;
+  for (;;) {
+    const { task } = await labeling.claim(project, raterId);
+    if (!task) return n;
+    const submitted = await labeling.submit(
+      project,
+      raterId,
+      task.id,
+      SubmitAnnotationRequest.parse({ id: randomUUID(), label: answer(task.input as Record<string, any>), timeSpentMs: 1000 + n }),
+    );
+    if (submitted.duplicate) throw new Error(`answer to task ${task.id} stored before`);
+    n++;
+  }
 }
