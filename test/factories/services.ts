@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CreateProjectRequest, SubmitAnnotationRequest, UpdateProjectRequest } from '@backflow/contracts';
-import type { Actor } from '../../server/src/auth/users.service';
-import { UsersService } from '../../server/src/auth/users.service';
+import { type Actor, UsersService } from '../../server/src/auth/users.service';
 import { LabelingService } from '../../server/src/labeling/labeling.service';
 import type { ProjectEntity } from '../../server/src/projects/project.entity';
 import { ProjectsService } from '../../server/src/projects/projects.service';
