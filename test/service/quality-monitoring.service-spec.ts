@@ -127,19 +127,20 @@ describe('quality and monitoring', () => {
     );
     const hajek = (subset: typeof rows) =>
       subset.reduce((s, r) => s + (r.correct ? 1 / r.inclusion_probability : 0), 0) / subset.reduce((s, r) => s + 1 / r.inclusion_probability, 0);
-    const row = (key: string, value: string) => reply.accuracy.find((r: any) => r.modelVersion === '*' && r.sliceKey === key && r.sliceValue === value)!;
+    const row = (key: string, value: string) => reply.accuracy.find((r) => r.modelVersion === '*' && r.sliceKey === key && r.sliceValue === value)!;
     const all = row('*', '*');
-    expect(all.accuracy.n).toBe(rows.length);
-    expect(all.accuracy.value).toBeCloseTo(hajek(rows), 10);
+    const accuracy = all.accuracy!;
+    expect(accuracy.n).toBe(rows.length);
+    expect(accuracy.value).toBeCloseTo(hajek(rows), 10);
     // over all 400 the model is right (100 + 180) / 400 = 0.7 times; the weighted estimate is nearer that than the naive share
     const naive = rows.filter((r) => r.correct).length / rows.length;
-    expect(Math.abs(all.accuracy.value - 0.7)).toBeLessThan(Math.abs(naive - 0.7));
-    expect(all.accuracy.effectiveN).toBeLessThan(all.accuracy.n);
-    expect(all.accuracy.low).toBeLessThan(all.accuracy.value);
-    expect(all.accuracy.high).toBeGreaterThan(all.accuracy.value);
-    expect(row('country', 'FR').accuracy.value).toBeCloseTo(hajek(rows.filter((r) => r.country === 'FR')), 10);
-    expect(row('country', 'DE').accuracy.n).toBe(rows.filter((r) => r.country === 'DE').length);
-    expect(all.perClass.find((c: any) => c.label === 'ham')!.precision.value).toBeCloseTo(all.accuracy.value, 10);
+    expect(Math.abs(accuracy.value - 0.7)).toBeLessThan(Math.abs(naive - 0.7));
+    expect(accuracy.effectiveN).toBeLessThan(accuracy.n);
+    expect(accuracy.low).toBeLessThan(accuracy.value);
+    expect(accuracy.high).toBeGreaterThan(accuracy.value);
+    expect(row('country', 'FR').accuracy?.value).toBeCloseTo(hajek(rows.filter((r) => r.country === 'FR')), 10);
+    expect(row('country', 'DE').accuracy?.n).toBe(rows.filter((r) => r.country === 'DE').length);
+    expect(all.perClass.find((c) => c.label === 'ham')?.precision?.value).toBeCloseTo(accuracy.value, 10);
     expect(all.series.length).toBeGreaterThan(0);
     expect(all.calibrationError).toBeGreaterThanOrEqual(0);
   });
