@@ -1,4 +1,4 @@
-// Four projects: unit (pure, beside the code), e2e (real PostgreSQL, real HTTP), faults (crashes and outages of the built server), browser (real Chromium).
+// Five projects: unit (pure, beside the code), service (real PostgreSQL, services called without HTTP), e2e (real PostgreSQL, real HTTP), faults (crashes and outages of the built server), browser (real Chromium).
 const swc = [
   '@swc/jest',
   {
@@ -37,6 +37,13 @@ module.exports = {
   testTimeout: 120_000,
   projects: [
     { ...shared, displayName: 'unit', testMatch: ['<rootDir>/libs/*/src/**/*.spec.ts', '<rootDir>/server/src/**/*.spec.ts'] },
+    {
+      ...shared,
+      displayName: 'service',
+      testMatch: ['<rootDir>/test/service/**/*.service-spec.ts'],
+      globalSetup: '<rootDir>/test/helpers/global-setup.ts',
+      globalTeardown: '<rootDir>/test/helpers/global-teardown.ts',
+    },
     {
       ...shared,
       displayName: 'e2e',
