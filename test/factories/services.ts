@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { CreateProjectRequest, SubmitAnnotationRequest, UpdateProjectRequest } from '@backflow/contracts';
 import { type Actor, UsersService } from '../../server/src/auth/users.service';
-import { LabelingService } from '../../server/src/labeling/labeling.service';
+import { TaskQueueService } from '../../server/src/labeling/task-queue.service';
 import type { ProjectEntity } from '../../server/src/projects/project.entity';
 import { ProjectsService } from '../../server/src/projects/projects.service';
 import type { ServiceContext } from '../helpers/test-context';
@@ -36,7 +36,7 @@ export async function seedUser(context: ServiceContext, role: 'admin' | 'reviewe
  * POST /tasks/:id/annotations do; `answer` picks the label from the task's input. Returns how many.
  */
 export async function labelAll(context: ServiceContext, project: ProjectEntity, raterId: string, answer: (input: Record<string, any>) => string) {
-  const labeling = context.get(LabelingService);
+  const labeling = context.get(TaskQueueService);
   let n = 0;
   for (;;) {
     const { task } = await labeling.claim(project, raterId);
