@@ -187,15 +187,13 @@ describe('labels: concurrent writers of a current label', () => {
     const runner = await transaction();
     let answer: ReturnType<typeof project.answer> | undefined;
     try {
-      await app.app
-        .get(LabelsService)
-        .recordHumanLabel(runner.manager, project.id, {
-          predictionId: project.predictionId,
-          value: 'spam',
-          source: 'review',
-          agreement: 1,
-          taskId: project.taskId,
-        });
+      await app.app.get(LabelsService).recordHumanLabel(runner.manager, project.id, {
+        predictionId: project.predictionId,
+        value: 'spam',
+        source: 'review',
+        agreement: 1,
+        taskId: project.taskId,
+      });
       answer = project.answer('ham');
       await waiting(1);
       await runner.commitTransaction();
