@@ -52,7 +52,8 @@ export class LabelStudioService {
         throw new ValidationError(`${field}: ${parsed.error.issues[0].message}`, field);
       }
       const lsProject = (raw as { project?: unknown }).project;
-      return fromLabelStudioTask(parsed.data, index, labels, typeof lsProject === 'number' ? `project-${lsProject}` : 'file', project.id);
+      const source = typeof lsProject === 'number' ? `project-${lsProject}` : 'file';
+      return fromLabelStudioTask(parsed.data, index, labels, source, project.id, project.labelingSettings);
     });
     // two tasks of one prediction would each decide its label, the second silently replacing the first
     const firstOf = new Map<string, number>();
