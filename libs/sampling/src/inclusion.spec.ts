@@ -1,4 +1,4 @@
-import { hajekEstimate, hajekMean, horvitzThompsonMean, unitDraw } from './inclusion';
+import { inclusionWeight, inclusionWeightSql, unitDraw } from './inclusion';
 
 describe('unitDraw', () => {
   it('is deterministic and in [0, 1)', () => {
@@ -21,65 +21,19 @@ describe('unitDraw', () => {
   });
 });
 
-describe('weighted means', () => {
+describe('inclusionWeight', () => {
   it.each([
-    [
-      'all sampled',
-      [
-        { value: 1, inclusionProbability: 1 },
-        { value: 3, inclusionProbability: 1 },
-      ],
-      2,
-      2,
-      2,
-    ],
-    [
-      'one unit stands for ten',
-      [
-        { value: 5, inclusionProbability: 0.1 },
-        { value: 1, inclusionProbability: 1 },
-      ],
-      11,
-      51 / 11,
-      51 / 11,
-    ],
-    ['nothing sampled', [], 10, 0, undefined],
-  ])('%s', (_, samples, population, ht, hajek) => {
-    expect(horvitzThompsonMean(samples, population)).toBeCloseTo(ht);
-    if (hajek === undefined) expect(hajekMean(samples)).toBeUndefined();
-    else expect(hajekMean(samples)).toBeCloseTo(hajek);
+    ['a unit routed with certainty', 1, 1, 1],
+    ['an explored unit, taken one time in ten', 0.1, 1, 10],
+    ['a unit with no task', null, 1, 1],
+    ['a label of weight 2 taken one time in four', 0.25, 2, 8],
+    ['a label of weight 0.5 with no task', null, 0.5, 0.5],
+  ])('%s', (_name, probability, labelWeight, weight) => {
+    expect(inclusionWeight(probability, labelWeight)).toBe(weight);
   });
 
-  it('refuses an inclusion probability outside (0, 1]', () => {
-    expect(() => hajekMean([{ value: 1, inclusionProbability: 0 }])).toThrow(RangeError);
-    expect(() => horvitzThompsonMean([{ value: 1, inclusionProbability: 1.5 }], 1)).toThrow(RangeError);
-  });
-});
-
-describe('hajekEstimate', () => {
-  it('has no error when every unit was certain to be sampled', () => {
-    expect(
-      hajekEstimate([
-        { value: 1, inclusionProbability: 1 },
-        { value: 0, inclusionProbability: 1 },
-      ]),
-    ).toEqual({ mean: 0.5, standardError: 0 });
-  });
-
-  it('covers the true mean about as often as a normal interval should', () => {
-    // a population of 20,000 with a known mean, Poisson-sampled at 1% many times over
-    let seed = 1;
-    const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-    const population = Array.from({ length: 20_000 }, (_, i) => (i % 10 < 7 ? 1 : 0));
-    const truth = 0.7;
-    let covered = 0;
-    const runs = 400;
-    for (let run = 0; run < runs; run++) {
-      const sample = population.filter(() => random() < 0.01).map((value) => ({ value, inclusionProbability: 0.01 }));
-      const estimate = hajekEstimate(sample)!;
-      if (Math.abs(estimate.mean - truth) <= 1.96 * estimate.standardError) covered++;
-    }
-    expect(covered / runs).toBeGreaterThan(0.9);
-    expect(covered / runs).toBeLessThan(0.99);
+  it('is spelt in SQL with the same default', () => {
+    expect(inclusionWeightSql('t.inclusion_probability', 'l.weight')).toBe('l.weight / coalesce(t.inclusion_probability, 1)');
+    expect(inclusionWeightSql('t.inclusion_probability')).toBe('1 / coalesce(t.inclusion_probability, 1)');
   });
 });

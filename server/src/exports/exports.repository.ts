@@ -3,6 +3,7 @@ import { types, type PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import type { EntityManager } from 'typeorm';
 import type { ExportSettings } from '@backflow/contracts';
+import { inclusionWeightSql } from '@backflow/sampling';
 import { FITS_BYTES, FITS_FLOAT, FITS_INT, NO_VALUE, type ExportRow } from './example-row';
 import { parseExactJson } from './exact-json';
 import { BUCKET_SQL } from './split';
@@ -53,7 +54,7 @@ const EXACT_INPUT = {
 
 const ROWS = `
   SELECT l.prediction_id, l.value, l.source, l.agreement,
-         l.weight / coalesce(t.inclusion_probability, 1) AS weight,
+         ${inclusionWeightSql('t.inclusion_probability', 'l.weight')} AS weight,
          p.input, p.model_name, p.model_version, ${BUCKET_SQL('l.prediction_id')} AS bucket
     FROM span_labels sl
     JOIN labels l ON l.id = sl.label_id

@@ -16,6 +16,7 @@ import {
   Schema,
   weightedProportion,
 } from '@backflow/drift';
+import { inclusionWeight } from '@backflow/sampling';
 import type { BaselineFeature, FeatureDrift, MonitoringSettings, SliceAccuracy } from '@backflow/contracts';
 import { groupBy } from '../common/group-by';
 import type { LabeledPrediction, NewAlert, ObservedInput } from './monitoring.repository';
@@ -76,7 +77,7 @@ export function accuracyTable(labels: readonly LabeledPrediction[], windows: Win
   for (const l of labels) {
     const unit: Unit = {
       outcome: l.label === l.predictedLabel ? 1 : 0,
-      weight: 1 / l.inclusionProbability,
+      weight: inclusionWeight(l.inclusionProbability),
       confidence: l.confidence,
       predicted: l.predictedLabel,
       label: l.label,

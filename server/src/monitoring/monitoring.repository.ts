@@ -10,7 +10,8 @@ export interface LabeledPrediction {
   modelVersion: string;
   slice: Record<string, string>;
   receivedAt: Date;
-  inclusionProbability: number;
+  /** of the task that got the label routed; null when no task did (taken with certainty) */
+  inclusionProbability: number | null;
 }
 
 export interface ObservedInput {
@@ -83,9 +84,9 @@ export class MonitoringRepository {
       model_version: string;
       slice: Record<string, string>;
       received_at: Date;
-      inclusion_probability: number;
+      inclusion_probability: number | null;
     }> = await manager.query(
-      `SELECT l.value, p.predicted_label, p.confidence, p.model_version, p.slice, p.received_at, coalesce(t.inclusion_probability, 1) AS inclusion_probability
+      `SELECT l.value, p.predicted_label, p.confidence, p.model_version, p.slice, p.received_at, t.inclusion_probability
          FROM predictions p
          JOIN labels l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL
          LEFT JOIN tasks t ON t.id = l.task_id
