@@ -4,7 +4,7 @@ import type { AppConfig } from './config/app-config';
 import { openDataSource } from './database/data-source';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
 import { runMigrations } from './database/migrate';
-import { createMetrics } from './monitoring/metrics';
+import { createMetrics } from './common/metrics/metrics';
 import type { AppContext } from './app.module';
 
 export interface Database {

@@ -8,7 +8,7 @@ import { JobsService } from '../common/jobs/jobs.service';
 import { LOGGER } from '../common/logging/logger';
 import type { Actor } from '../auth/users.service';
 import { CreatedTask, LabelingService, NewTask } from '../labeling/labeling.service';
-import { METRICS, Metrics } from '../monitoring/metrics';
+import { METRICS, Metrics } from '../common/metrics/metrics';
 import type { ProjectEntity } from '../projects/project.entity';
 import {
   allocateBudget,
