@@ -58,7 +58,7 @@ export class AppModule {
         CoreModule.forRoot(context),
         TypeOrmModule.forRootAsync({
           useFactory: () => context.dataSource.options,
-          dataSourceFactory: async () => context.dataSource,
+          dataSourceFactory: () => Promise.resolve(context.dataSource),
         }),
         DomainEventsModule,
         CacheInvalidationModule.forRoot(context.databaseUrl),
