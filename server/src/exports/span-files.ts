@@ -7,6 +7,7 @@ import { ParquetSchema, ParquetWriter } from '@dsnp/parquetjs';
 import { stringify } from 'csv-stringify/sync';
 import { TfRecordWriter, type WrittenFile } from '@backflow/tfrecord';
 import { columnsOf, exportedName, jsonText, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
+import { FIXED_COLUMNS } from './fixed-columns';
 import type { Split } from './split';
 
 // text is handed to the file in chunks of about this size (one write per row would wait for the disk thread every 16 KiB)
@@ -145,12 +146,7 @@ const PARQUET_TYPES = { int: 'INT64', float: 'DOUBLE', bytes: 'UTF8' } as const;
 /** A Parquet shard: rows buffered into row groups by the library, the file hashed and fsynced once closed. */
 function parquetWriter(file: string, split: Split, features: readonly FeatureSpec[], labels: readonly string[]): FormatWriter {
   const schema = new ParquetSchema({
-    prediction_id: { type: 'UTF8' },
-    model_version: { type: 'UTF8' },
-    label: { type: 'INT64' },
-    label_name: { type: 'UTF8' },
-    label_source: { type: 'UTF8' },
-    weight: { type: 'DOUBLE' },
+    ...Object.fromEntries(FIXED_COLUMNS.map((column) => [column.name, { type: PARQUET_TYPES[column.type] }])),
     ...Object.fromEntries(features.map((f) => [exportedName(f.name), { type: PARQUET_TYPES[f.type], repeated: true }])),
   });
   const opened = ParquetWriter.openFile(schema, file, { flags: 'wx' });
