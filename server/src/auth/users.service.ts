@@ -101,7 +101,7 @@ export class UsersService {
 
   private async insertUser(manager: EntityManager, email: string, passwordHash: string, role: UserEntity['role']): Promise<UserEntity> {
     const inserted = await manager.createQueryBuilder().insert().into(UserEntity).values({ email, passwordHash, role }).orIgnore().returning('*').execute();
-    if (!inserted.raw[0]) throw AuthErrors.emailTaken(email);
+    if (!(inserted.raw as unknown[])[0]) throw AuthErrors.emailTaken(email);
     return manager.getRepository(UserEntity).findOneByOrFail({ email });
   }
 
@@ -160,7 +160,7 @@ export class UsersService {
         try {
           assertStrongPassword(password, this.config.passwordMinScore, [email]);
         } catch (error) {
-          throw new Error(`BACKFLOW_ADMIN_PASSWORD is refused: ${(error as Error).message}`);
+          throw new Error(`BACKFLOW_ADMIN_PASSWORD is refused: ${(error as Error).message}`, { cause: error });
         }
       }
       const existing = await manager.getRepository(UserEntity).findOneBy({ email });

@@ -18,6 +18,7 @@ import type {
 import type { Actor } from '../auth/users.service';
 import { AuditService } from '../common/audit/audit.service';
 import { AccessRevocations } from '../common/cache/access-revocations';
+import { type AfterCommit, inTransaction, type Transaction } from '../common/database/transaction';
 import { poolOf } from '../database/data-source';
 import { ValidationError } from '../common/errors';
 import { DomainEvents } from '../common/events/domain-events';
@@ -36,8 +37,6 @@ export interface ImportedWork extends ImportedTask {
 
 // the task on screen and the pre-loaded next one
 export const MAX_LEASES_PER_RATER = 2;
-
-type AfterCommit = () => void;
 
 /** The rater side: tasks, leases, answers, consensus and review. */
 @Injectable()
@@ -217,8 +216,7 @@ export class LabelingService {
 
   /** An answer to a gold task, in a transaction: it scores the rater, who may be paused. */
   private async submitGold(project: ProjectEntity, raterId: string, taskId: string, request: SubmitAnnotationRequest): Promise<SubmitAnnotationReply> {
-    const afterCommit: AfterCommit[] = [];
-    const reply = await this.dataSource.transaction(async (manager): Promise<SubmitAnnotationReply> => {
+    return inTransaction(this.dataSource, async ({ manager, afterCommit }): Promise<SubmitAnnotationReply> => {
       const task = await this.repository.lockTask(manager, project.id, taskId);
       if (!task?.goldItemId) throw LabelingErrors.taskNotFound(taskId);
       const { previous, answered, lease } = await this.repository.submitContext(manager, taskId, raterId, request.id);
@@ -236,8 +234,6 @@ export class LabelingService {
         afterCommit,
       );
     });
-    for (const announce of afterCommit) announce();
-    return reply;
   }
 
   /**
@@ -270,7 +266,7 @@ export class LabelingService {
     project: ProjectEntity,
     task: LockedTask,
     annotation: StoredAnnotation & { timeSpentMs: number | null },
-    afterCommit: AfterCommit[],
+    afterCommit: Transaction['afterCommit'],
   ): Promise<SubmitAnnotationReply> {
     const settings = project.labelingSettings;
     const record = await this.repository.answerGold(manager, task, annotation);
@@ -288,9 +284,7 @@ export class LabelingService {
         },
         manager,
       );
-      afterCommit.push(() =>
-        this.events.emit('rater.paused', { projectId: project.id, raterId: annotation.raterId, goldAnswers: record.goldAnswers, accuracy }),
-      );
+      afterCommit(() => this.events.emit('rater.paused', { projectId: project.id, raterId: annotation.raterId, goldAnswers: record.goldAnswers, accuracy }));
     }
     return { annotation: { id: annotation.id, taskId: task.id, label: annotation.label, late: annotation.late }, taskState: 'completed', duplicate: false };
   }
@@ -302,12 +296,12 @@ export class LabelingService {
     label: string,
     source: 'consensus' | 'review',
     agreement: number,
-    afterCommit: AfterCommit[],
+    afterCommit: Transaction['afterCommit'],
   ): Promise<void> {
     await this.repository.complete(manager, task.id);
     const predictionId = task.predictionId!;
     await this.labels.recordHumanLabel(manager, project.id, { predictionId, value: label, source, agreement, taskId: task.id });
-    afterCommit.push(() => this.events.emit('label.finalized', { projectId: project.id, predictionId, label, source }));
+    afterCommit(() => this.events.emit('label.finalized', { projectId: project.id, predictionId, label, source }));
   }
 
   /** A reviewer's decision is final; its agreement is the share of raters who chose the same label. */
@@ -319,8 +313,7 @@ export class LabelingService {
   ): Promise<{ taskState: 'completed'; label: string; agreement: number }> {
     const names = project.labels.map((l) => l.name);
     if (!names.includes(label)) throw LabelingErrors.unknownLabel(label, names);
-    const afterCommit: AfterCommit[] = [];
-    const agreement = await this.dataSource.transaction(async (manager) => {
+    const agreement = await inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
       const task = await this.repository.lockTask(manager, project.id, taskId);
       if (!task) throw LabelingErrors.taskNotFound(taskId);
       if (task.state !== 'review') throw LabelingErrors.notInReview();
@@ -330,26 +323,23 @@ export class LabelingService {
       await this.repository.recordReview(manager, task, reviewerId, label);
       return share;
     });
-    for (const announce of afterCommit) announce();
     return { taskState: 'completed', label, agreement };
   }
 
   /** Gives a task back; "problem" sends it to review. */
   async skip(project: ProjectEntity, raterId: string, taskId: string, request: SkipRequest): Promise<{ taskId: string; taskState: string }> {
-    const afterCommit: AfterCommit[] = [];
-    const state = await this.dataSource.transaction(async (manager) => {
+    const state = await inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
       const task = await this.repository.lockTask(manager, project.id, taskId);
       if (!task) throw LabelingErrors.taskNotFound(taskId);
       if ((await this.repository.lease(manager, taskId, raterId)) === 'none') throw LabelingErrors.notClaimed();
       await this.repository.skip(manager, taskId, raterId, request.note ? `${request.reason}: ${request.note}` : request.reason);
       if (request.reason === 'problem' && ['queued', 'escalated'].includes(task.state)) {
         await this.repository.setState(manager, taskId, 'review');
-        afterCommit.push(() => this.events.emit('task.review_requested', { projectId: project.id, taskId }));
+        afterCommit(() => this.events.emit('task.review_requested', { projectId: project.id, taskId }));
         return 'review';
       }
       return task.state;
     });
-    for (const announce of afterCommit) announce();
     return { taskId, taskState: state };
   }
 
