@@ -1,4 +1,4 @@
-import { inclusionWeight, inclusionWeightSql, unitDraw } from './inclusion';
+import { hajekEstimate, inclusionWeight, inclusionWeightSql, unitDraw } from './inclusion';
 
 describe('unitDraw', () => {
   it('is deterministic and in [0, 1)', () => {
@@ -35,5 +35,42 @@ describe('inclusionWeight', () => {
   it('is spelt in SQL with the same default', () => {
     expect(inclusionWeightSql('t.inclusion_probability', 'l.weight')).toBe('l.weight / coalesce(t.inclusion_probability, 1)');
     expect(inclusionWeightSql('t.inclusion_probability')).toBe('1 / coalesce(t.inclusion_probability, 1)');
+  });
+});
+
+describe('hajekEstimate', () => {
+  it.each([
+    ['none', []],
+    ['no probability', [{ value: 1, inclusionProbability: 0 }]],
+    ['a probability past one', [{ value: 1, inclusionProbability: 1.5 }]],
+  ])('refuses or has nothing for %s', (name, samples) => {
+    if (name === 'none') expect(hajekEstimate(samples)).toBeUndefined();
+    else expect(() => hajekEstimate(samples)).toThrow(RangeError);
+  });
+
+  it('has no error when every unit was certain to be sampled', () => {
+    expect(
+      hajekEstimate([
+        { value: 1, inclusionProbability: 1 },
+        { value: 0, inclusionProbability: 1 },
+      ]),
+    ).toEqual({ mean: 0.5, standardError: 0 });
+  });
+
+  it('covers the true mean about as often as a normal interval should', () => {
+    // a population of 20,000 with a known mean, Poisson-sampled at 1% many times over
+    let seed = 1;
+    const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    const population = Array.from({ length: 20_000 }, (_, i) => (i % 10 < 7 ? 1 : 0));
+    const truth = 0.7;
+    let covered = 0;
+    const runs = 400;
+    for (let run = 0; run < runs; run++) {
+      const sample = population.filter(() => random() < 0.01).map((value) => ({ value, inclusionProbability: 0.01 }));
+      const estimate = hajekEstimate(sample)!;
+      if (Math.abs(estimate.mean - truth) <= 1.96 * estimate.standardError) covered++;
+    }
+    expect(covered / runs).toBeGreaterThan(0.9);
+    expect(covered / runs).toBeLessThan(0.99);
   });
 });

@@ -32,3 +32,31 @@ export function inclusionWeight(inclusionProbability: number | null, labelWeight
 export function inclusionWeightSql(inclusionProbability: string, labelWeight = '1'): string {
   return `${labelWeight} / coalesce(${inclusionProbability}, ${CERTAIN_INCLUSION})`;
 }
+
+/** One sampled unit: its value and the probability it had of being sampled. */
+export interface WeightedSample {
+  value: number;
+  inclusionProbability: number;
+}
+
+/**
+ * The Hájek mean (Σ w·y / Σ w, w the `inclusionWeight`) with its standard error (Taylor
+ * linearisation, Poisson sampling): units taken with certainty (π = 1) add no variance; the
+ * rarer a sampled unit, the more it adds. What routing's inclusion probabilities promise, as
+ * its test holds them to it; monitoring's figures use drift's `weightedProportion` (a Wilson interval).
+ */
+export function hajekEstimate(samples: readonly WeightedSample[]): { mean: number; standardError: number } | undefined {
+  let weights = 0;
+  let total = 0;
+  for (const sample of samples) {
+    if (!(sample.inclusionProbability > 0 && sample.inclusionProbability <= 1)) throw new RangeError('an inclusion probability must be in (0, 1]');
+    const weight = inclusionWeight(sample.inclusionProbability);
+    weights += weight;
+    total += sample.value * weight;
+  }
+  if (weights === 0) return undefined;
+  const mean = total / weights;
+  let variance = 0;
+  for (const sample of samples) variance += ((1 - sample.inclusionProbability) / sample.inclusionProbability ** 2) * (sample.value - mean) ** 2;
+  return { mean, standardError: Math.sqrt(variance) / weights };
+}

@@ -65,7 +65,7 @@ export function typeOfFits(fits: number): FeatureType {
 }
 
 // JSON.rawJSON (Node 22+) is not in TypeScript's ES2023 lib
-const { rawJSON } = JSON as unknown as { rawJSON(text: string): unknown };
+const { rawJSON } = JSON as unknown as { rawJSON: (text: string) => unknown };
 const bigintAsDigits = (_key: string, value: unknown) => (typeof value === 'bigint' ? rawJSON(value.toString()) : value);
 
 /** JSON text; an integer past 2^53 (a bigint) as its digits. */
@@ -100,7 +100,8 @@ export class ValueTally {
  * exactly: what `fitsOf` says, written out per type for the hot path (a test holds them equal).
  */
 function exportValue(value: unknown, type: FeatureType, tally: ValueTally, i: number): ExportValue | undefined {
-  if (type === 'bytes') return typeof value === 'string' ? value : typeof value === 'object' ? jsonText(value) : String(value);
+  if (type === 'bytes')
+    return typeof value === 'string' ? value : typeof value === 'object' ? jsonText(value) : (value as number | boolean | bigint).toString();
   if (typeof value === 'number') {
     if (type === 'int' ? Number.isSafeInteger(value) : Number.isFinite(value)) {
       if (type === 'float' && Math.fround(value) !== value) tally.float32Inexact[i]++;

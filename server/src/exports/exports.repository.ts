@@ -49,7 +49,7 @@ const DOUBLE_MAX = '1.7976931348623157e308';
 // a row's input with its integers past 2^53 exact (the other columns as pg reads them)
 const EXACT_INPUT = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === JSONB ? parseExactJson : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
+    oid === JSONB ? parseExactJson : (types.getTypeParser(oid, format) as (value: string) => unknown)) as typeof types.getTypeParser,
 };
 
 const ROWS = `
@@ -231,12 +231,12 @@ export class ExportsRepository {
       bucket: number;
     };
     const cursor = client.query(new Cursor(`${ROWS} ORDER BY l.prediction_id, l.id`, [spanId], { types: EXACT_INPUT }));
-    let next: Promise<Raw[]> = cursor.read(batch);
+    let next = cursor.read(batch) as Promise<Raw[]>;
     try {
       for (;;) {
         const rows = await next;
         if (rows.length === 0) return;
-        next = cursor.read(batch);
+        next = cursor.read(batch) as Promise<Raw[]>;
         yield rows.map((r) => ({
           predictionId: r.prediction_id,
           label: r.value,

@@ -107,7 +107,7 @@ export function openFormatWriter(
       split,
       write: (row) => writer.writeExample(toExample(row, features, labels)),
       close: () => writer.close(),
-      abort: async () => writer.destroy(),
+      abort: () => Promise.resolve(writer.destroy()),
     };
   }
   if (format === 'parquet') return parquetWriter(path.join(directory, shardName('parquet', shard, 0, '.parquet')), split, features, labels);
@@ -128,7 +128,7 @@ export function openFormatWriter(
         if (!header) await writer.write(stringify([columnsOf(features)]), false);
         return writer.close();
       },
-      abort: async () => writer.abort(),
+      abort: () => Promise.resolve(writer.abort()),
     };
   }
   const writer = new TextFileWriter(path.join(directory, shardName('jsonl', shard, 0, '.jsonl')));
@@ -137,7 +137,7 @@ export function openFormatWriter(
     split,
     write: (row) => writer.write(`${jsonText(toJson(row, features, labels))}\n`),
     close: () => writer.close(),
-    abort: async () => writer.abort(),
+    abort: () => Promise.resolve(writer.abort()),
   };
 }
 

@@ -41,6 +41,8 @@ export const MAX_LABELS = 200_000;
 
 const ALERT_COLUMNS = 'id, kind, subject, slice, feature, message, value, baseline, threshold, created_at, resolved_at';
 
+type AlertRow = Parameters<typeof toAlert>[0];
+
 function toAlert(r: {
   id: string;
   kind: StoredAlert['kind'];
@@ -165,14 +167,15 @@ export class MonitoringRepository {
   }
 
   async openAlerts(manager: EntityManager, projectId: string): Promise<StoredAlert[]> {
-    const rows = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 AND resolved_at IS NULL ORDER BY created_at`, [
-      projectId,
-    ]);
+    const rows: AlertRow[] = await manager.query(
+      `SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 AND resolved_at IS NULL ORDER BY created_at`,
+      [projectId],
+    );
     return rows.map(toAlert);
   }
 
   async recentAlerts(manager: EntityManager, projectId: string, limit = 100): Promise<StoredAlert[]> {
-    const rows = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 ORDER BY created_at DESC LIMIT $2`, [
+    const rows: AlertRow[] = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 ORDER BY created_at DESC LIMIT $2`, [
       projectId,
       limit,
     ]);
@@ -183,7 +186,7 @@ export class MonitoringRepository {
   async raise(manager: EntityManager, projectId: string, alerts: NewAlert[]): Promise<StoredAlert[]> {
     const raised: StoredAlert[] = [];
     for (const a of alerts) {
-      const rows = await manager.query(
+      const rows: AlertRow[] = await manager.query(
         `INSERT INTO monitoring_alerts (project_id, kind, subject, slice, feature, message, value, baseline, threshold, details)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (project_id, subject) WHERE resolved_at IS NULL DO NOTHING
@@ -197,7 +200,7 @@ export class MonitoringRepository {
 
   async resolve(manager: EntityManager, projectId: string, alertIds: string[]): Promise<number> {
     if (alertIds.length === 0) return 0;
-    const [, count] = await manager.query(
+    const [, count]: [unknown, number] = await manager.query(
       `UPDATE monitoring_alerts SET resolved_at = now() WHERE project_id = $1 AND id = ANY($2::uuid[]) AND resolved_at IS NULL`,
       [projectId, alertIds],
     );
@@ -205,10 +208,10 @@ export class MonitoringRepository {
   }
 
   async alertsById(manager: EntityManager, projectId: string, ids: string[]): Promise<StoredAlert[]> {
-    const rows = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY created_at`, [
-      projectId,
-      ids,
-    ]);
+    const rows: AlertRow[] = await manager.query(
+      `SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY created_at`,
+      [projectId, ids],
+    );
     return rows.map(toAlert);
   }
 
