@@ -274,35 +274,48 @@ export function driftOf(
       }),
       slices: perSlice,
     });
-    const name = metric === 'l_infinity' ? 'L-infinity distance' : 'Jensen-Shannon divergence';
-    if (overall && overall.value > threshold) {
-      alerts.push({
-        kind: 'drift',
-        subject: `drift:${feature.name}`,
-        slice: null,
-        feature: feature.name,
-        message: `${feature.name} drifted: ${name} ${overall.value.toFixed(3)} > ${threshold}`,
-        value: overall.value,
-        baseline: null,
-        threshold,
-        details: { metric, count: overall.count },
-      });
-    }
-    for (const s of perSlice.filter((s) => s.value > threshold)) {
-      alerts.push({
-        kind: 'drift',
-        subject: `drift:${feature.name}:${s.slice}`,
-        slice: s.slice,
-        feature: feature.name,
-        message: `${feature.name} drifted on ${s.slice}: ${name} ${s.value.toFixed(3)} > ${threshold}`,
-        value: s.value,
-        baseline: null,
-        threshold,
-        details: { metric, count: s.count },
-      });
-    }
+    alerts.push(...driftAlerts(feature.name, metric, threshold, overall, perSlice));
   }
   return { features, alerts };
+}
+
+/** The alerts of a feature's drift past its threshold: overall, and within each slice value. */
+function driftAlerts(
+  feature: string,
+  metric: 'l_infinity' | 'jensen_shannon',
+  threshold: number,
+  overall: { value: number; count: number } | undefined,
+  perSlice: ReadonlyArray<{ slice: string; value: number; count: number }>,
+): NewAlert[] {
+  const name = metric === 'l_infinity' ? 'L-infinity distance' : 'Jensen-Shannon divergence';
+  const alerts: NewAlert[] = [];
+  if (overall && overall.value > threshold) {
+    alerts.push({
+      kind: 'drift',
+      subject: `drift:${feature}`,
+      slice: null,
+      feature,
+      message: `${feature} drifted: ${name} ${overall.value.toFixed(3)} > ${threshold}`,
+      value: overall.value,
+      baseline: null,
+      threshold,
+      details: { metric, count: overall.count },
+    });
+  }
+  for (const s of perSlice.filter((s) => s.value > threshold)) {
+    alerts.push({
+      kind: 'drift',
+      subject: `drift:${feature}:${s.slice}`,
+      slice: s.slice,
+      feature,
+      message: `${feature} drifted on ${s.slice}: ${name} ${s.value.toFixed(3)} > ${threshold}`,
+      value: s.value,
+      baseline: null,
+      threshold,
+      details: { metric, count: s.count },
+    });
+  }
+  return alerts;
 }
 
 const ANOMALY_FIELDS: Record<AnomalyKind, 'missing' | 'wrongType' | 'newCategory'> = {
