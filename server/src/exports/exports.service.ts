@@ -16,9 +16,6 @@ import { ExportsRepository, type VersionRow } from './exports.repository';
 import { SpanWebhooks } from './span-webhooks';
 import { PROGRESS_MS, versionDirectory, VersionWriter, WRITING_LOCK, type ExportedVersion, type WriteOptions } from './version-writer';
 
-export type { ExportedVersion } from './version-writer';
-export type { Manifest, ManifestFeature } from './manifest';
-
 const WRITE_JOB = 'export-write';
 
 /**
