@@ -4,7 +4,8 @@ import type { AppConfig } from './config/app-config';
 import { openDataSource } from './database/data-source';
 import { EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres';
 import { runMigrations } from './database/migrate';
-import { createMetrics } from './monitoring/metrics';
+import { logAfterCommitFailures } from './common/database/transaction';
+import { createMetrics } from './common/metrics/metrics';
 import type { AppContext } from './app.module';
 
 export interface Database {
@@ -26,6 +27,7 @@ export async function resolveDatabase(config: AppConfig, logger: Logger): Promis
 /** Opens the pool and migrates under the advisory lock: what the app module expects to find. */
 export async function prepareContext(config: AppConfig, logger: Logger, databaseUrl: string, options: { jobs?: boolean } = {}): Promise<AppContext> {
   const dataSource = await openDataSource(databaseUrl, config.dbPoolSize, logger);
+  logAfterCommitFailures(dataSource, logger);
   try {
     await runMigrations(dataSource, logger);
   } catch (error) {

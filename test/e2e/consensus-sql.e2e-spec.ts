@@ -1,4 +1,4 @@
-import { decideConsensus } from '../../server/src/labeling/consensus';
+import { decideConsensus } from '@backflow/agreement';
 import { createDatabase, withClient } from '../helpers/test-database';
 
 // A submit decides consensus inside PostgreSQL (backflow_consensus); decideConsensus is the

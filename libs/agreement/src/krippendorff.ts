@@ -9,7 +9,7 @@ export function krippendorffAlphaNominal(units: ReadonlyArray<readonly string[]>
   const coincidences = new Map<string, Map<string, number>>();
   const add = (c: string, k: string, w: number) => {
     let row = coincidences.get(c);
-    if (!row) coincidences.set(c, (row = new Map()));
+    if (!row) coincidences.set(c, (row = new Map<string, number>()));
     row.set(k, (row.get(k) ?? 0) + w);
   };
   for (const values of units) {

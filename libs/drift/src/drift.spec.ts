@@ -1,3 +1,4 @@
+import { inclusionWeight } from '@backflow/sampling';
 import { frequencies, histogram, jensenShannon, lInfinity, quantileEdges } from './distance';
 import { expectedCalibrationError, fallPValue, normalCdf, normalQuantile, weightedProportion } from './estimates';
 import { anomaliesOf, inferSchema, typeOf } from './schema';
@@ -91,7 +92,7 @@ describe('interval estimates', () => {
       const correct = draw() < confidence ? 1 : 0;
       right += correct;
       const inclusion = confidence < 0.6 ? 1 : 0.02;
-      if (draw() < inclusion) sample.push({ outcome: correct, weight: 1 / inclusion });
+      if (draw() < inclusion) sample.push({ outcome: correct, weight: inclusionWeight(inclusion) });
     }
     const truth = right / population;
     const weighted = weightedProportion(sample)!;

@@ -1,4 +1,4 @@
-/** One labelled unit: whether the model was right (or any 0/1 outcome), and its sampling weight 1/π. */
+/** One labelled unit: whether the model was right (or any 0/1 outcome), and its sampling weight (`inclusionWeight` in sampling: 1/π). */
 export interface WeightedOutcome {
   outcome: number;
   weight: number;

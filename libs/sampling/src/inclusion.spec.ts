@@ -1,4 +1,4 @@
-import { hajekEstimate, hajekMean, horvitzThompsonMean, unitDraw } from './inclusion';
+import { hajekEstimate, inclusionWeight, inclusionWeightSql, unitDraw } from './inclusion';
 
 describe('unitDraw', () => {
   it('is deterministic and in [0, 1)', () => {
@@ -21,42 +21,33 @@ describe('unitDraw', () => {
   });
 });
 
-describe('weighted means', () => {
+describe('inclusionWeight', () => {
   it.each([
-    [
-      'all sampled',
-      [
-        { value: 1, inclusionProbability: 1 },
-        { value: 3, inclusionProbability: 1 },
-      ],
-      2,
-      2,
-      2,
-    ],
-    [
-      'one unit stands for ten',
-      [
-        { value: 5, inclusionProbability: 0.1 },
-        { value: 1, inclusionProbability: 1 },
-      ],
-      11,
-      51 / 11,
-      51 / 11,
-    ],
-    ['nothing sampled', [], 10, 0, undefined],
-  ])('%s', (_, samples, population, ht, hajek) => {
-    expect(horvitzThompsonMean(samples, population)).toBeCloseTo(ht);
-    if (hajek === undefined) expect(hajekMean(samples)).toBeUndefined();
-    else expect(hajekMean(samples)).toBeCloseTo(hajek);
+    ['a unit routed with certainty', 1, 1, 1],
+    ['an explored unit, taken one time in ten', 0.1, 1, 10],
+    ['a unit with no task', null, 1, 1],
+    ['a label of weight 2 taken one time in four', 0.25, 2, 8],
+    ['a label of weight 0.5 with no task', null, 0.5, 0.5],
+  ])('%s', (_name, probability, labelWeight, weight) => {
+    expect(inclusionWeight(probability, labelWeight)).toBe(weight);
   });
 
-  it('refuses an inclusion probability outside (0, 1]', () => {
-    expect(() => hajekMean([{ value: 1, inclusionProbability: 0 }])).toThrow(RangeError);
-    expect(() => horvitzThompsonMean([{ value: 1, inclusionProbability: 1.5 }], 1)).toThrow(RangeError);
+  it('is spelt in SQL with the same default', () => {
+    expect(inclusionWeightSql('t.inclusion_probability', 'l.weight')).toBe('l.weight / coalesce(t.inclusion_probability, 1)');
+    expect(inclusionWeightSql('t.inclusion_probability')).toBe('1 / coalesce(t.inclusion_probability, 1)');
   });
 });
 
 describe('hajekEstimate', () => {
+  it.each([
+    ['none', []],
+    ['no probability', [{ value: 1, inclusionProbability: 0 }]],
+    ['a probability past one', [{ value: 1, inclusionProbability: 1.5 }]],
+  ])('refuses or has nothing for %s', (name, samples) => {
+    if (name === 'none') expect(hajekEstimate(samples)).toBeUndefined();
+    else expect(() => hajekEstimate(samples)).toThrow(RangeError);
+  });
+
   it('has no error when every unit was certain to be sampled', () => {
     expect(
       hajekEstimate([

@@ -16,50 +16,47 @@ export function unitDraw(key: string): number {
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)) / 2 ** 53;
 }
 
+/** A label that came without a sampled task (feedback, an import, a task from before sampling) was taken with certainty. */
+export const CERTAIN_INCLUSION = 1;
+
+/**
+ * The inverse-probability (Horvitz–Thompson) weight of a labelled unit: its label's own weight
+ * over the probability its task had of being routed to raters, so figures over the labelled
+ * sample describe all traffic. Estimators (`weightedProportion` in drift) take it as `weight`.
+ */
+export function inclusionWeight(inclusionProbability: number | null, labelWeight = 1): number {
+  return labelWeight / (inclusionProbability ?? CERTAIN_INCLUSION);
+}
+
+/** `inclusionWeight` in SQL, over a query's columns (or expressions): the same division, the same default. */
+export function inclusionWeightSql(inclusionProbability: string, labelWeight = '1'): string {
+  return `${labelWeight} / coalesce(${inclusionProbability}, ${CERTAIN_INCLUSION})`;
+}
+
 /** One sampled unit: its value and the probability it had of being sampled. */
 export interface WeightedSample {
   value: number;
   inclusionProbability: number;
 }
 
-function checked(sample: WeightedSample): number {
-  if (!(sample.inclusionProbability > 0 && sample.inclusionProbability <= 1)) throw new RangeError('an inclusion probability must be in (0, 1]');
-  return 1 / sample.inclusionProbability;
-}
-
-/** Horvitz–Thompson: the population mean from a sample, each unit weighted by 1 / its inclusion probability. */
-export function horvitzThompsonMean(samples: readonly WeightedSample[], populationSize: number): number {
-  if (populationSize <= 0) throw new RangeError('the population must not be empty');
-  let total = 0;
-  for (const sample of samples) total += sample.value * checked(sample);
-  return total / populationSize;
-}
-
-/** Hájek: the weighted mean normalised by the sum of weights (lower variance; needs no population size). */
-export function hajekMean(samples: readonly WeightedSample[]): number | undefined {
-  let total = 0;
-  let weights = 0;
-  for (const sample of samples) {
-    const weight = checked(sample);
-    total += sample.value * weight;
-    weights += weight;
-  }
-  return weights === 0 ? undefined : total / weights;
-}
-
 /**
- * The Hájek mean with its standard error (Taylor linearisation, Poisson sampling): units
- * taken with certainty (π = 1) add no variance; the rarer a sampled unit, the more it adds.
+ * The Hájek mean (Σ w·y / Σ w, w the `inclusionWeight`) with its standard error (Taylor
+ * linearisation, Poisson sampling): units taken with certainty (π = 1) add no variance; the
+ * rarer a sampled unit, the more it adds. What routing's inclusion probabilities promise, as
+ * its test holds them to it; monitoring's figures use drift's `weightedProportion` (a Wilson interval).
  */
 export function hajekEstimate(samples: readonly WeightedSample[]): { mean: number; standardError: number } | undefined {
-  const mean = hajekMean(samples);
-  if (mean === undefined) return undefined;
   let weights = 0;
-  let variance = 0;
+  let total = 0;
   for (const sample of samples) {
-    const weight = checked(sample);
+    if (!(sample.inclusionProbability > 0 && sample.inclusionProbability <= 1)) throw new RangeError('an inclusion probability must be in (0, 1]');
+    const weight = inclusionWeight(sample.inclusionProbability);
     weights += weight;
-    variance += ((1 - sample.inclusionProbability) / sample.inclusionProbability ** 2) * (sample.value - mean) ** 2;
+    total += sample.value * weight;
   }
+  if (weights === 0) return undefined;
+  const mean = total / weights;
+  let variance = 0;
+  for (const sample of samples) variance += ((1 - sample.inclusionProbability) / sample.inclusionProbability ** 2) * (sample.value - mean) ** 2;
   return { mean, standardError: Math.sqrt(variance) / weights };
 }

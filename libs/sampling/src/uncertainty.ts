@@ -5,7 +5,7 @@ export type UncertaintyStrategy = (typeof UNCERTAINTY_STRATEGIES)[number];
 export type Scores = readonly number[] | Readonly<Record<string, number>>;
 
 function probabilities(scores: Scores): number[] {
-  const values = Array.isArray(scores) ? [...scores] : Object.values(scores);
+  const values: number[] = Array.isArray(scores) ? [...(scores as readonly number[])] : Object.values(scores);
   return values.map((p) => (Number.isFinite(p) ? Math.min(1, Math.max(0, p)) : 0));
 }
 

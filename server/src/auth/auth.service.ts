@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import type { LoginRequest, LoginResponse, SessionEndReason } from '@backflow/contracts';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { AccessRevocations } from '../common/cache/access-revocations';
+import { inTransaction } from '../common/database/transaction';
 import { CacheInvalidation } from '../common/cache/cache-invalidation';
 import { AuthErrors } from './auth.errors';
 import { API_KEY_PREFIX, apiKeyPrefixOf, decoyPasswordHash, digest, newSessionToken, sameDigest, SESSION_PREFIX, verifyPassword } from './credentials';
@@ -69,14 +70,13 @@ export class AuthService {
 
   /** Ends the session; its sockets, on every node, are told and cut (and with no other session left, the user's leases end). */
   async logout(sessionId: string): Promise<void> {
-    const afterCommit = await this.dataSource.transaction(async (manager) => {
-      const [rows]: [Array<{ user_id: string }>, number] = await manager.query(
+    await inTransaction(this.dataSource, async (tx) => {
+      const [rows]: [Array<{ user_id: string }>, number] = await tx.manager.query(
         `UPDATE sessions SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING user_id`,
         [sessionId],
       );
-      return rows[0] && this.revocations.revoke(manager, { kind: 'session', userId: rows[0].user_id, sessionId });
+      if (rows[0]) await this.revocations.revoke(tx, { kind: 'session', userId: rows[0].user_id, sessionId });
     });
-    afterCommit?.();
   }
 
   /** Why a session no longer authenticates, in the words a socket is told. */

@@ -5,6 +5,7 @@ import type { AdminUserResponse, CreateUserRequest, MemberRole, MemberResponse, 
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { AuditService } from '../common/audit/audit.service';
 import { AccessRevocations } from '../common/cache/access-revocations';
+import { inTransaction } from '../common/database/transaction';
 import { AuthErrors } from './auth.errors';
 import { generatePassword, hashPassword } from './credentials';
 import { assertStrongPassword } from './password-strength';
@@ -57,7 +58,8 @@ export class UsersService {
    */
   async update(userId: string, patch: UpdateUserRequest, actor: Actor): Promise<AdminUserResponse> {
     if (userId === actor.userId && (patch.disabled === true || (patch.role !== undefined && patch.role !== 'admin'))) throw AuthErrors.cannotLockOutSelf();
-    const { reply, afterCommit } = await this.dataSource.transaction(async (manager) => {
+    return inTransaction(this.dataSource, async (tx) => {
+      const { manager } = tx;
       const user = await manager.getRepository(UserEntity).findOne({ where: { id: userId }, lock: { mode: 'pessimistic_write' } });
       if (!user) throw AuthErrors.userIdNotFound(userId);
       const before = { role: user.role, disabled: user.disabledAt !== null };
@@ -72,13 +74,9 @@ export class UsersService {
         manager,
       );
       const changed = before.role !== user.role || before.disabled !== (user.disabledAt !== null);
-      return {
-        reply: { ...toUserResponse(user), disabledAt: user.disabledAt?.toISOString() ?? null },
-        afterCommit: changed ? await this.revocations.revoke(manager, { kind: 'user', userId }) : undefined,
-      };
+      if (changed) await this.revocations.revoke(tx, { kind: 'user', userId });
+      return { ...toUserResponse(user), disabledAt: user.disabledAt?.toISOString() ?? null };
     });
-    afterCommit?.();
-    return reply;
   }
 
   async create(request: CreateUserRequest, actor: Actor): Promise<UserResponse> {
@@ -202,7 +200,8 @@ export class UsersService {
     if (!user) throw AuthErrors.userNotFound(email);
     if (user.role === 'admin') throw AuthErrors.adminCannotBeMember();
     if (user.role === 'rater' && role === 'reviewer') throw AuthErrors.memberRoleMismatch(user.role, role);
-    const { reply, afterCommit } = await this.dataSource.transaction(async (manager) => {
+    return inTransaction(this.dataSource, async (tx) => {
+      const { manager } = tx;
       await manager.query(
         `INSERT INTO memberships (user_id, project_id, role) VALUES ($1, $2, $3)
          ON CONFLICT (user_id, project_id) DO UPDATE SET role = EXCLUDED.role`,
@@ -222,29 +221,24 @@ export class UsersService {
       );
       const membership = await manager.getRepository(MembershipEntity).findOneByOrFail({ userId: user.id, projectId: project.id });
       // a reviewer made a rater loses review (and its review leases); any change refreshes the nodes' cached memberships
-      const afterCommit = await this.revocations.revoke(manager, { kind: 'membership', userId: user.id, projectId: project.id });
-      return {
-        reply: { userId: user.id, email: user.email, role: membership.role, projectSlug: project.slug, createdAt: membership.createdAt.toISOString() },
-        afterCommit,
-      };
+      await this.revocations.revoke(tx, { kind: 'membership', userId: user.id, projectId: project.id });
+      return { userId: user.id, email: user.email, role: membership.role, projectSlug: project.slug, createdAt: membership.createdAt.toISOString() };
     });
-    afterCommit();
-    return reply;
   }
 
   /** Removes a member: their sockets, on every node, lose the project, and their leases in it end, when this commits. */
   async removeMember(project: { id: string }, userId: string, actor: Actor): Promise<boolean> {
-    const afterCommit = await this.dataSource.transaction(async (manager) => {
+    return inTransaction(this.dataSource, async (tx) => {
+      const { manager } = tx;
       const result = await manager.delete(MembershipEntity, { userId, projectId: project.id });
-      if (!result.affected) return undefined;
+      if (!result.affected) return false;
       await this.audit.record(
         { actorUserId: actor.userId, action: 'membership.removed', targetType: 'user', targetId: userId, projectId: project.id, requestId: actor.requestId },
         manager,
       );
-      return this.revocations.revoke(manager, { kind: 'membership', userId, projectId: project.id });
+      await this.revocations.revoke(tx, { kind: 'membership', userId, projectId: project.id });
+      return true;
     });
-    afterCommit?.();
-    return afterCommit !== undefined;
   }
 
   async members(project: { id: string; slug: string }): Promise<MemberResponse[]> {

@@ -1,4 +1,5 @@
 import type { ExampleFeatures } from '@backflow/tfrecord';
+import { FIXED_COLUMNS, FIXED_COLUMN_NAMES } from './fixed-columns';
 
 export type FeatureType = 'int' | 'float' | 'bytes';
 export interface FeatureSpec {
@@ -25,10 +26,8 @@ export interface ExportRow {
   values?: ExportValue[][];
 }
 
-/** Names every example carries besides the input features; an input feature of the same name is exported as `input_<name>`. */
-export const RESERVED = ['label', 'label_name', 'label_source', 'weight', 'prediction_id', 'model_version'] as const;
-
-export const exportedName = (name: string) => ((RESERVED as readonly string[]).includes(name) ? `input_${name}` : name);
+/** An input feature named like a fixed column is exported as `input_<name>`. */
+export const exportedName = (name: string) => (FIXED_COLUMN_NAMES.has(name) ? `input_${name}` : name);
 
 // the types a stored value can be exported as without change, as bits (and, ANDed over a feature's values, the types the feature can be)
 export const FITS_INT = 1;
@@ -66,7 +65,7 @@ export function typeOfFits(fits: number): FeatureType {
 }
 
 // JSON.rawJSON (Node 22+) is not in TypeScript's ES2023 lib
-const { rawJSON } = JSON as unknown as { rawJSON(text: string): unknown };
+const { rawJSON } = JSON as unknown as { rawJSON: (text: string) => unknown };
 const bigintAsDigits = (_key: string, value: unknown) => (typeof value === 'bigint' ? rawJSON(value.toString()) : value);
 
 /** JSON text; an integer past 2^53 (a bigint) as its digits. */
@@ -101,7 +100,8 @@ export class ValueTally {
  * exactly: what `fitsOf` says, written out per type for the hot path (a test holds them equal).
  */
 function exportValue(value: unknown, type: FeatureType, tally: ValueTally, i: number): ExportValue | undefined {
-  if (type === 'bytes') return typeof value === 'string' ? value : typeof value === 'object' ? jsonText(value) : String(value);
+  if (type === 'bytes')
+    return typeof value === 'string' ? value : typeof value === 'object' ? jsonText(value) : (value as number | boolean | bigint).toString();
   if (typeof value === 'number') {
     if (type === 'int' ? Number.isSafeInteger(value) : Number.isFinite(value)) {
       if (type === 'float' && Math.fround(value) !== value) tally.float32Inexact[i]++;
@@ -185,16 +185,15 @@ export function typedFeatures(fits: ReadonlyMap<string, number>): FeatureSpec[] 
   return [...fits.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((name) => ({ name, type: typeOfFits(fits.get(name)!) }));
 }
 
-/** The tf.Example of a row: its features, the label as index and name, its source, weight, prediction id and model version. */
+/** The tf.Example of a row: the fixed columns, then its features. */
 export function toExample(row: ExportRow, features: readonly FeatureSpec[], labels: readonly string[]): ExampleFeatures {
-  const example: ExampleFeatures = {
-    label: { kind: 'int64', values: [labels.indexOf(row.label)] },
-    label_name: { kind: 'bytes', values: [row.label] },
-    label_source: { kind: 'bytes', values: [row.source] },
-    weight: { kind: 'float', values: [row.weight] },
-    prediction_id: { kind: 'bytes', values: [row.predictionId] },
-    model_version: { kind: 'bytes', values: [row.modelVersion] },
-  };
+  const example: ExampleFeatures = {};
+  for (const column of FIXED_COLUMNS) {
+    const value = column.value(row, labels);
+    if (column.type === 'int') example[column.name] = { kind: 'int64', values: [value as number] };
+    else if (column.type === 'float') example[column.name] = { kind: 'float', values: [value as number] };
+    else example[column.name] = { kind: 'bytes', values: [value as string] };
+  }
   const all = valuesOf(row, features);
   for (let i = 0; i < features.length; i++) {
     const feature = features[i];
@@ -210,14 +209,8 @@ export function toExample(row: ExportRow, features: readonly FeatureSpec[], labe
 
 /** The same example as one JSON object (JSONL; write it with `jsonText`): features by their exported names, scalars unwrapped. */
 export function toJson(row: ExportRow, features: readonly FeatureSpec[], labels: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    prediction_id: row.predictionId,
-    model_version: row.modelVersion,
-    label: labels.indexOf(row.label),
-    label_name: row.label,
-    label_source: row.source,
-    weight: row.weight,
-  };
+  const out: Record<string, unknown> = {};
+  for (const column of FIXED_COLUMNS) out[column.name] = column.value(row, labels);
   const all = valuesOf(row, features);
   for (let i = 0; i < features.length; i++) {
     const feature = features[i];
@@ -228,20 +221,20 @@ export function toJson(row: ExportRow, features: readonly FeatureSpec[], labels:
   return out;
 }
 
+const SCHEMA_TYPES = { int: 'INT', float: 'FLOAT', bytes: 'BYTES' } as const;
+
 /**
  * A TFMD Schema in text format for the exported features (what TFDV and Transform read), with a
  * comment on each float feature whose values float32 (tf.Example's float_list) changes.
  */
 export function schemaText(features: readonly FeatureSpec[], labels: readonly string[], float32Inexact: ReadonlyMap<string, number> = new Map()): string {
-  const type = { int: 'INT', float: 'FLOAT', bytes: 'BYTES' } as const;
   const entries: string[] = [
     `# FLOAT features are float32 in TFRecord (tf.Example's float_list); JSONL, CSV and Parquet (DOUBLE) keep the double. manifest.json counts per feature the values float32 changes (float32Inexact).`,
-    `feature {\n  name: "label"\n  type: INT\n  int_domain {\n    min: 0\n    max: ${Math.max(0, labels.length - 1)}\n    is_categorical: true\n  }\n  presence {\n    min_fraction: 1.0\n  }\n}`,
-    `feature {\n  name: "label_name"\n  type: BYTES\n  presence {\n    min_fraction: 1.0\n  }\n}`,
-    `feature {\n  name: "label_source"\n  type: BYTES\n}`,
-    `feature {\n  name: "weight"\n  type: FLOAT\n}`,
-    `feature {\n  name: "prediction_id"\n  type: BYTES\n}`,
-    `feature {\n  name: "model_version"\n  type: BYTES\n}`,
+    ...FIXED_COLUMNS.map((column) => {
+      const domain = column.labelIndex ? `\n  int_domain {\n    min: 0\n    max: ${Math.max(0, labels.length - 1)}\n    is_categorical: true\n  }` : '';
+      const presence = column.required ? `\n  presence {\n    min_fraction: 1.0\n  }` : '';
+      return `feature {\n  name: "${column.name}"\n  type: ${SCHEMA_TYPES[column.type]}${domain}${presence}\n}`;
+    }),
     ...[...features]
       .sort((a, b) => exportedName(a.name).localeCompare(exportedName(b.name)))
       .map((f) => {
@@ -250,7 +243,7 @@ export function schemaText(features: readonly FeatureSpec[], labels: readonly st
           f.type === 'float' && inexact > 0
             ? `# ${inexact} value${inexact === 1 ? '' : 's'} of "${exportedName(f.name)}" differ in float32 (TFRecord) from the stored double\n`
             : '';
-        return `${note}feature {\n  name: "${exportedName(f.name)}"\n  type: ${type[f.type]}\n}`;
+        return `${note}feature {\n  name: "${exportedName(f.name)}"\n  type: ${SCHEMA_TYPES[f.type]}\n}`;
       }),
   ];
   return `${entries.join('\n')}\n`;
@@ -258,7 +251,7 @@ export function schemaText(features: readonly FeatureSpec[], labels: readonly st
 
 /** The columns of a CSV or Parquet row, in order: the fixed ones, then the features by their exported names. */
 export function columnsOf(features: readonly FeatureSpec[]): string[] {
-  return ['prediction_id', 'model_version', 'label', 'label_name', 'label_source', 'weight', ...features.map((f) => exportedName(f.name))];
+  return [...FIXED_COLUMNS.map((column) => column.name), ...features.map((f) => exportedName(f.name))];
 }
 
 /** A CSV record: scalars as they are (an int64 by its digits), a list feature as its JSON text, a missing one empty. */
@@ -274,14 +267,11 @@ export function toCsvRecord(row: ExportRow, features: readonly FeatureSpec[], la
 
 /** A Parquet row: features as repeated columns (a list, like a tf.Example feature), int64 as bigint. */
 export function toParquetRow(row: ExportRow, features: readonly FeatureSpec[], labels: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {
-    prediction_id: row.predictionId,
-    model_version: row.modelVersion,
-    label: BigInt(labels.indexOf(row.label)),
-    label_name: row.label,
-    label_source: row.source,
-    weight: row.weight,
-  };
+  const out: Record<string, unknown> = {};
+  for (const column of FIXED_COLUMNS) {
+    const value = column.value(row, labels);
+    out[column.name] = column.type === 'int' ? BigInt(value) : value;
+  }
   const all = valuesOf(row, features);
   for (let i = 0; i < features.length; i++) {
     const feature = features[i];

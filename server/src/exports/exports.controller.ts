@@ -12,7 +12,10 @@ import type { ProjectEntity } from '../projects/project.entity';
 import { ExportErrors } from './exports.errors';
 import { ExportsService } from './exports.service';
 
-const Counter = z.coerce.number().int().min(1).max(1_000_000_000);
+/** A span or version number in a path. */
+function counter() {
+  return z.coerce.number().int().min(1).max(1_000_000_000);
+}
 
 @ApiTags('exports')
 @Controller('api/v1/projects/:slug')
@@ -54,8 +57,8 @@ export class ExportsController {
   @Get('spans/:span/versions/:version/files/*')
   @ProjectRoute({ apiKeyScopes: ['export:read'] })
   async download(
-    @ValidParam('span', Counter) span: number,
-    @ValidParam('version', Counter) version: number,
+    @ValidParam('span', counter()) span: number,
+    @ValidParam('version', counter()) version: number,
     @CurrentProject() project: ProjectEntity,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,

@@ -3,6 +3,7 @@ import { types, type PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import type { EntityManager } from 'typeorm';
 import type { ExportSettings } from '@backflow/contracts';
+import { inclusionWeightSql } from '@backflow/sampling';
 import { FITS_BYTES, FITS_FLOAT, FITS_INT, NO_VALUE, type ExportRow } from './example-row';
 import { parseExactJson } from './exact-json';
 import { BUCKET_SQL } from './split';
@@ -48,12 +49,12 @@ const DOUBLE_MAX = '1.7976931348623157e308';
 // a row's input with its integers past 2^53 exact (the other columns as pg reads them)
 const EXACT_INPUT = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === JSONB ? parseExactJson : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
+    oid === JSONB ? parseExactJson : (types.getTypeParser(oid, format) as (value: string) => unknown)) as typeof types.getTypeParser,
 };
 
 const ROWS = `
   SELECT l.prediction_id, l.value, l.source, l.agreement,
-         l.weight / coalesce(t.inclusion_probability, 1) AS weight,
+         ${inclusionWeightSql('t.inclusion_probability', 'l.weight')} AS weight,
          p.input, p.model_name, p.model_version, ${BUCKET_SQL('l.prediction_id')} AS bucket
     FROM span_labels sl
     JOIN labels l ON l.id = sl.label_id
@@ -230,12 +231,12 @@ export class ExportsRepository {
       bucket: number;
     };
     const cursor = client.query(new Cursor(`${ROWS} ORDER BY l.prediction_id, l.id`, [spanId], { types: EXACT_INPUT }));
-    let next: Promise<Raw[]> = cursor.read(batch);
+    let next = cursor.read(batch) as Promise<Raw[]>;
     try {
       for (;;) {
         const rows = await next;
         if (rows.length === 0) return;
-        next = cursor.read(batch);
+        next = cursor.read(batch) as Promise<Raw[]>;
         yield rows.map((r) => ({
           predictionId: r.prediction_id,
           label: r.value,

@@ -7,6 +7,7 @@ import { ParquetSchema, ParquetWriter } from '@dsnp/parquetjs';
 import { stringify } from 'csv-stringify/sync';
 import { TfRecordWriter, type WrittenFile } from '@backflow/tfrecord';
 import { columnsOf, exportedName, jsonText, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
+import { FIXED_COLUMNS } from './fixed-columns';
 import type { Split } from './split';
 
 // text is handed to the file in chunks of about this size (one write per row would wait for the disk thread every 16 KiB)
@@ -106,7 +107,7 @@ export function openFormatWriter(
       split,
       write: (row) => writer.writeExample(toExample(row, features, labels)),
       close: () => writer.close(),
-      abort: async () => writer.destroy(),
+      abort: () => Promise.resolve(writer.destroy()),
     };
   }
   if (format === 'parquet') return parquetWriter(path.join(directory, shardName('parquet', shard, 0, '.parquet')), split, features, labels);
@@ -127,7 +128,7 @@ export function openFormatWriter(
         if (!header) await writer.write(stringify([columnsOf(features)]), false);
         return writer.close();
       },
-      abort: async () => writer.abort(),
+      abort: () => Promise.resolve(writer.abort()),
     };
   }
   const writer = new TextFileWriter(path.join(directory, shardName('jsonl', shard, 0, '.jsonl')));
@@ -136,7 +137,7 @@ export function openFormatWriter(
     split,
     write: (row) => writer.write(`${jsonText(toJson(row, features, labels))}\n`),
     close: () => writer.close(),
-    abort: async () => writer.abort(),
+    abort: () => Promise.resolve(writer.abort()),
   };
 }
 
@@ -145,12 +146,7 @@ const PARQUET_TYPES = { int: 'INT64', float: 'DOUBLE', bytes: 'UTF8' } as const;
 /** A Parquet shard: rows buffered into row groups by the library, the file hashed and fsynced once closed. */
 function parquetWriter(file: string, split: Split, features: readonly FeatureSpec[], labels: readonly string[]): FormatWriter {
   const schema = new ParquetSchema({
-    prediction_id: { type: 'UTF8' },
-    model_version: { type: 'UTF8' },
-    label: { type: 'INT64' },
-    label_name: { type: 'UTF8' },
-    label_source: { type: 'UTF8' },
-    weight: { type: 'DOUBLE' },
+    ...Object.fromEntries(FIXED_COLUMNS.map((column) => [column.name, { type: PARQUET_TYPES[column.type] }])),
     ...Object.fromEntries(features.map((f) => [exportedName(f.name), { type: PARQUET_TYPES[f.type], repeated: true }])),
   });
   const opened = ParquetWriter.openFile(schema, file, { flags: 'wx' });

@@ -2,6 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import type { IngestReply } from '@backflow/contracts';
+import { type AfterCommit, inTransaction } from '../common/database/transaction';
 import { DomainError } from '../common/errors';
 import { DomainEventMap, DomainEvents } from '../common/events/domain-events';
 import { partition } from '../common/ingest/batch';
@@ -19,8 +20,6 @@ import { validateFeedback } from './feedback-validation';
 import { FeedbackRepository } from './feedback.repository';
 
 type Contradiction = DomainEventMap['prediction.contradicted'];
-/** what to announce once the transaction that decided it has committed */
-type AfterCommit = () => void;
 
 const MAX_BATCH = 10_000;
 // rows handled per transaction by the scheduled job
@@ -69,14 +68,12 @@ export class FeedbackService implements OnModuleInit {
         { rejected },
       );
     }
-    const afterCommit: AfterCommit[] = [];
-    const accepted = await this.dataSource.transaction(async (manager) => {
+    const accepted = await inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
       const inserted = await this.repository.insertEvents(manager, project.id, valid);
       const touched = [...new Set(valid.filter((row) => inserted.has(row.id)).map((row) => row.predictionId))];
-      afterCommit.push(...(await this.apply(manager, project, touched)));
+      afterCommit(...(await this.apply(manager, project, touched)));
       return inserted.size;
     });
-    for (const announce of afterCommit) announce();
     return { accepted, duplicates: valid.length - accepted, ...(partial ? { rejected } : {}) };
   }
 
@@ -174,8 +171,7 @@ export class FeedbackService implements OnModuleInit {
   }
 
   private async closeDueWindows(now: Date): Promise<number> {
-    const afterCommit: AfterCommit[] = [];
-    const closed = await this.dataSource.transaction(async (manager) => {
+    return inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
       const due = await this.repository.takeDueWindows(manager, now, JOB_CHUNK);
       for (const [projectId, predictionIds] of groupBy(
         due,
@@ -189,7 +185,7 @@ export class FeedbackService implements OnModuleInit {
         const facts = await this.predictions.lockFacts(manager, projectId, predictionIds);
         const current = await this.labels.currentFor(manager, projectId, predictionIds);
         const unlabeled = facts.filter((f) => !current.has(f.id));
-        afterCommit.push(
+        afterCommit(
           ...(await this.record(
             manager,
             project,
@@ -199,13 +195,10 @@ export class FeedbackService implements OnModuleInit {
       }
       return due.length;
     });
-    for (const announce of afterCommit) announce();
-    return closed;
   }
 
   private async applyWaitingEvents(): Promise<number> {
-    const afterCommit: AfterCommit[] = [];
-    const applied = await this.dataSource.transaction(async (manager) => {
+    return inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
       const waiting = await this.repository.joinableEvents(manager, JOB_CHUNK);
       for (const [projectId, predictionIds] of groupBy(
         waiting,
@@ -213,11 +206,9 @@ export class FeedbackService implements OnModuleInit {
         (w) => w.predictionId,
       )) {
         const project = await this.projects.findById(projectId);
-        if (project) afterCommit.push(...(await this.apply(manager, project, predictionIds)));
+        if (project) afterCommit(...(await this.apply(manager, project, predictionIds)));
       }
       return waiting.length;
     });
-    for (const announce of afterCommit) announce();
-    return applied;
   }
 }

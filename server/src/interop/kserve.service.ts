@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { InferenceLoggerEvent, KserveEventReply, KserveStatusReply } from '@backflow/contracts';
 import { DomainError } from '../common/errors';
+import { inTransaction } from '../common/database/transaction';
 import { JobsService } from '../common/jobs/jobs.service';
 import { fieldOf } from '../common/validation/zod-validation.pipe';
 import { PredictionsService } from '../predictions/predictions.service';
@@ -52,9 +53,8 @@ export class KserveService implements OnModuleInit {
     const logged: LoggedHalf = { attributes: event, body };
     const eventId = pairIdOf(event);
     const expiresAt = new Date(Date.now() + settings.pairWindowMinutes * 60_000);
-    const afterCommit: Array<() => void> = [];
     try {
-      const reply = await this.dataSource.transaction(async (manager): Promise<KserveEventReply> => {
+      return await inTransaction(this.dataSource, async ({ manager, afterCommit }): Promise<KserveEventReply> => {
         const stored = await this.repository.lock(manager, project.id, eventId, expiresAt);
         if (stored.pairedAt) return { eventId, state: 'duplicate', accepted: 0, duplicates: stored.predictions ?? 0 };
         if (stored[half]) return { eventId, state: 'duplicate', accepted: 0, duplicates: 0 };
@@ -70,12 +70,10 @@ export class KserveService implements OnModuleInit {
         const [request, response] = half === 'request' ? [logged, other] : [other, logged];
         const predictions = predictionsOfPair(request, response, settings, labels);
         const ingested = await this.predictions.ingestWithin(manager, project, predictions);
-        afterCommit.push(...ingested.afterCommit);
+        afterCommit(...ingested.afterCommit);
         await this.repository.markPaired(manager, project.id, eventId, predictions.length);
         return { eventId, state: 'paired', ...ingested.reply };
       });
-      for (const announce of afterCommit) announce();
-      return reply;
     } catch (error) {
       if (error instanceof DomainError && error.status < 500) await this.repository.count(this.dataSource.manager, project.id, 'kserve.rejected_pairs');
       throw error;

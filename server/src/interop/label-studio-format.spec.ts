@@ -4,6 +4,7 @@ const labels = ['Positive', 'Negative'];
 const choice = (label: string) => [{ from_name: 'sentiment', to_name: 'text', type: 'choices', value: { choices: [label] } }];
 const task = (overrides: Record<string, unknown>) => ({ id: 1, data: { text: 'x' }, annotations: [], predictions: [], ...overrides }) as never;
 const projectId = '11111111-1111-4111-8111-111111111111';
+const rules = { agreementThreshold: 0.6 };
 
 describe('fromLabelStudioTask', () => {
   it('shares the mass the chosen class leaves among the other classes', () => {
@@ -13,6 +14,7 @@ describe('fromLabelStudioTask', () => {
       labels,
       'project-7',
       projectId,
+      rules,
     );
     expect(plan.prediction).toMatchObject({
       model: { name: 'label-studio', version: 'v3' },
@@ -52,10 +54,20 @@ describe('fromLabelStudioTask', () => {
     ],
   ])('%s', (_name, answers, label, disputed) => {
     const annotations = answers.map(([user, value]) => ({ completed_by: Number(user), result: choice(value) }));
-    const plan = fromLabelStudioTask(task({ annotations }), 0, labels, 'project-7', projectId);
+    const plan = fromLabelStudioTask(task({ annotations }), 0, labels, 'project-7', projectId, rules);
     expect(plan.label).toEqual(label);
     expect(plan.disputed).toBe(disputed);
     expect(plan.answers.map((a) => a.email)).toEqual(answers.map(([user]) => `label-studio-${user}@project-7.imported.invalid`));
+  });
+
+  it.each([
+    ['a majority under the project’s threshold: review, no label', 0.75, undefined, true],
+    ['the same majority at the threshold: consensus', 2 / 3, { value: 'Positive', source: 'consensus', agreement: 2 / 3 }, false],
+  ])('%s', (_name, agreementThreshold, label, disputed) => {
+    const annotations = ['Positive', 'Positive', 'Negative'].map((value, user) => ({ completed_by: user + 1, result: choice(value) }));
+    const plan = fromLabelStudioTask(task({ annotations }), 0, labels, 'project-7', projectId, { agreementThreshold });
+    expect(plan.label).toEqual(label);
+    expect(plan.disputed).toBe(disputed);
   });
 
   it('lets a ground-truth annotation decide, skips cancelled ones, and keeps a rater’s latest answer', () => {
@@ -72,6 +84,7 @@ describe('fromLabelStudioTask', () => {
       labels,
       'file',
       projectId,
+      rules,
     );
     expect(plan.answers.map((a) => [a.email, a.label])).toEqual([
       ['rita@example.com', 'Positive'],
@@ -91,6 +104,7 @@ describe('fromLabelStudioTask', () => {
         labels,
         'file',
         projectId,
+        rules,
       ).label;
     expect(kept(0.75)).toEqual({ value: 'Positive', source: 'consensus', agreement: 0.75 });
     expect(kept(5)).toEqual({ value: 'Positive', source: 'consensus', agreement: 1 });
@@ -110,6 +124,7 @@ describe('fromLabelStudioTask', () => {
       labels,
       'file',
       projectId,
+      rules,
     );
     expect(plan.answers[0].createdAt.getTime()).toBeGreaterThanOrEqual(before);
     expect(plan.prediction).not.toHaveProperty('timestamp');
@@ -149,21 +164,21 @@ describe('fromLabelStudioTask: what Backflow cannot store is refused, naming the
       { completed_by: 1, result: choice('Positive') },
       { completed_by: 2, result },
     ];
-    const refuse = () => fromLabelStudioTask(task({ id: 104, annotations }), 4, labels, 'file', projectId);
+    const refuse = () => fromLabelStudioTask(task({ id: 104, annotations }), 4, labels, 'file', projectId, rules);
     expect(refuse).toThrow(expect.objectContaining({ code: 'interop/unsupported_result', field, status: 400 }));
     expect(refuse).toThrow(message);
   });
 
   it('refuses a model prediction of several choices too', () => {
     const predictions = [{ model_version: 'v3', result: [{ type: 'choices', value: { choices: ['Positive', 'Negative'] } }] }];
-    expect(() => fromLabelStudioTask(task({ predictions }), 0, labels, 'file', projectId)).toThrow(
+    expect(() => fromLabelStudioTask(task({ predictions }), 0, labels, 'file', projectId, rules)).toThrow(
       expect.objectContaining({ code: 'interop/unsupported_result', field: '0.predictions.0.result.0.value.choices' }),
     );
   });
 
   it('names the result that holds a class the project does not have', () => {
     const result = [{ type: 'choices', value: { choices: [] } }, ...choice('Maybe')];
-    expect(() => fromLabelStudioTask(task({ annotations: [{ completed_by: 1, result }] }), 2, labels, 'file', projectId)).toThrow(
+    expect(() => fromLabelStudioTask(task({ annotations: [{ completed_by: 1, result }] }), 2, labels, 'file', projectId, rules)).toThrow(
       expect.objectContaining({ code: 'interop/unknown_class', field: '2.annotations.0.result.1.value.choices.0' }),
     );
   });
@@ -182,6 +197,7 @@ describe('fromLabelStudioTask: what Backflow cannot store is refused, naming the
       labels,
       'file',
       projectId,
+      rules,
     );
     expect(plan.answers.map((a) => a.label)).toEqual(['Positive']);
     expect(plan.skipped).toEqual([
@@ -198,6 +214,7 @@ describe('fromLabelStudioTask: what Backflow cannot store is refused, naming the
       labels,
       'file',
       projectId,
+      rules,
     );
     expect(plan.prediction.input).toEqual({ text: 'x', 'meta.user.age': 41, 'meta.channel': 'app', turns: '[{"who":"A"}]' });
   });
@@ -233,7 +250,7 @@ describe('toLabelStudioTask and back', () => {
         { completed_by: { id: 2 }, ground_truth: false },
       ],
     });
-    const plan = fromLabelStudioTask(exported as never, 0, labels, 'file', 'p');
+    const plan = fromLabelStudioTask(exported as never, 0, labels, 'file', 'p', rules);
     expect(plan.predictionId).toBe('0f8b1c52-4d2e-4a8e-9c1e-2b7f0d9a6e31');
     expect(plan.prediction).toMatchObject({
       model: { name: 'm', version: '2' },
@@ -262,7 +279,7 @@ describe('toLabelStudioTask and back', () => {
       label: null,
       annotations: [],
     };
-    const plan = fromLabelStudioTask(toLabelStudioTask(1, thresholded, { masked: [], raterNumber: () => 1 }) as never, 0, labels, 'file', projectId);
+    const plan = fromLabelStudioTask(toLabelStudioTask(1, thresholded, { masked: [], raterNumber: () => 1 }) as never, 0, labels, 'file', projectId, rules);
     expect(plan.prediction).toMatchObject({ scores: { Positive: 0.6, Negative: 0.4 }, predictedLabel: 'Negative' });
   });
 });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { type ConsensusRules, decideConsensus } from '@backflow/agreement';
 import { LABEL_SOURCES, LabelStudioTask } from '@backflow/contracts';
 import { UUID_PATTERN } from '../predictions/prediction-fast-path';
 import type { PredictionRow } from '../predictions/prediction-validation';
@@ -147,11 +148,19 @@ function metaOf(task: LabelStudioTask): BackflowMeta {
 
 /**
  * One Label Studio task as Backflow work: a prediction (in the ingestion API's shape), the
- * answers by rater email, and the final label when the task is finished. `source` names the
+ * answers by rater email, and the final label when the task is finished (by the project's
+ * consensus rule when no reviewer's word or kept label decides it). `source` names the
  * Label Studio project the file came from (for ids and imported rater emails); annotation ids
  * are global, so they are derived within the Backflow project too.
  */
-export function fromLabelStudioTask(task: LabelStudioTask, index: number, labels: string[], source: string, projectId: string): ImportedTaskPlan {
+export function fromLabelStudioTask(
+  task: LabelStudioTask,
+  index: number,
+  labels: string[],
+  source: string,
+  projectId: string,
+  consensus: Pick<ConsensusRules, 'agreementThreshold'>,
+): ImportedTaskPlan {
   const at = `${index}`;
   const meta = metaOf(task);
   const taskKey = task.id !== undefined ? String(task.id) : createHash('sha256').update(JSON.stringify(task.data)).digest('hex');
@@ -231,10 +240,12 @@ export function fromLabelStudioTask(task: LabelStudioTask, index: number, labels
     return plan;
   }
   if (answers.length === 0) return plan;
-  const counts = new Map<string, number>();
-  for (const a of answers) counts.set(a.label, (counts.get(a.label) ?? 0) + 1);
-  const ranked = [...counts.entries()].sort((a, b) => b[1] - a[1]);
-  if (ranked.length > 1 && ranked[0][1] === ranked[1][1]) plan.disputed = true;
-  else plan.label = { value: ranked[0][0], source: 'consensus', agreement: ranked[0][1] / answers.length };
+  // the project's own rule; an imported task gets no more raters, so what it does not agree on goes to review
+  const decision = decideConsensus(
+    answers.map((a) => a.label),
+    { agreementThreshold: consensus.agreementThreshold, maxAnnotations: answers.length },
+  );
+  if (decision.kind === 'agreed') plan.label = { value: decision.label, source: 'consensus', agreement: decision.agreement };
+  else plan.disputed = true;
   return plan;
 }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { LabelStudioImportReply, LabelStudioTask } from '@backflow/contracts';
 import { AuditService } from '../common/audit/audit.service';
+import { inTransaction } from '../common/database/transaction';
 import type { Actor } from '../auth/users.service';
 import { UsersService } from '../auth/users.service';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
@@ -52,7 +53,8 @@ export class LabelStudioService {
         throw new ValidationError(`${field}: ${parsed.error.issues[0].message}`, field);
       }
       const lsProject = (raw as { project?: unknown }).project;
-      return fromLabelStudioTask(parsed.data, index, labels, typeof lsProject === 'number' ? `project-${lsProject}` : 'file', project.id);
+      const source = typeof lsProject === 'number' ? `project-${lsProject}` : 'file';
+      return fromLabelStudioTask(parsed.data, index, labels, source, project.id, project.labelingSettings);
     });
     // two tasks of one prediction would each decide its label, the second silently replacing the first
     const firstOf = new Map<string, number>();
@@ -61,14 +63,13 @@ export class LabelStudioService {
       if (first !== undefined) throw InteropErrors.duplicateTask(`${index}.id`, first);
       firstOf.set(plan.predictionId, index);
     });
-    const afterCommit: Array<() => void> = [];
-    const reply = await this.dataSource.transaction(async (manager): Promise<LabelStudioImportReply> => {
+    return inTransaction(this.dataSource, async ({ manager, afterCommit }): Promise<LabelStudioImportReply> => {
       const ingested = await this.predictions.ingestWithin(
         manager,
         project,
         plans.map((p) => p.prediction),
       );
-      afterCommit.push(...ingested.afterCommit);
+      afterCommit(...ingested.afterCommit);
       const emails = [...new Set(plans.flatMap((p) => p.answers.map((a) => a.email)))];
       const raters = await this.users.importedRaters(manager, project.id, emails, standInEmail);
 
@@ -81,7 +82,7 @@ export class LabelStudioService {
           ...(p.label && p.label.source !== 'feedback' ? { label: { value: p.label.value, source: p.label.source, agreement: p.label.agreement } } : {}),
         }));
       const answered = await this.labeling.importAnswered(manager, project, work);
-      afterCommit.push(...answered.afterCommit);
+      afterCommit(...answered.afterCommit);
 
       // labels Backflow's own feedback rules made (a round trip) stay feedback labels; one that
       // would only go to the history of a label people decided is not written (nor again on a re-import)
@@ -126,8 +127,6 @@ export class LabelStudioService {
       );
       return reply;
     });
-    for (const announce of afterCommit) announce();
-    return reply;
   }
 
   /** The project as a Label Studio JSON export, one task per prediction, read and written a page at a time. */

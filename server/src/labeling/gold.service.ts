@@ -8,7 +8,7 @@ import { ValidationError } from '../common/errors';
 import type { ProjectEntity } from '../projects/project.entity';
 import { GoldRepository } from './gold.repository';
 import { LabelingErrors } from './labeling.errors';
-import type { AfterCommit } from './labeling.service';
+import { inTransaction, type Transaction } from '../common/database/transaction';
 import { RaterQualityService } from './rater-quality.service';
 import { LockedTask, StoredAnnotation, TaskQueueRepository } from './task-queue.repository';
 
@@ -25,8 +25,7 @@ export class GoldService {
 
   /** An answer to a gold task, in a transaction: it scores the rater, who may be paused. To the rater it looks like any answer. */
   async submit(project: ProjectEntity, raterId: string, taskId: string, request: SubmitAnnotationRequest): Promise<SubmitAnnotationReply> {
-    const afterCommit: AfterCommit[] = [];
-    const reply = await this.dataSource.transaction(async (manager): Promise<SubmitAnnotationReply> => {
+    return inTransaction(this.dataSource, async ({ manager, afterCommit }): Promise<SubmitAnnotationReply> => {
       const task = await this.tasks.lockTask(manager, project.id, taskId);
       if (!task?.goldItemId) throw LabelingErrors.taskNotFound(taskId);
       const { previous, answered, lease } = await this.tasks.submitContext(manager, taskId, raterId, request.id);
@@ -44,8 +43,6 @@ export class GoldService {
         afterCommit,
       );
     });
-    for (const announce of afterCommit) announce();
-    return reply;
   }
 
   private async answer(
@@ -53,7 +50,7 @@ export class GoldService {
     project: ProjectEntity,
     task: LockedTask,
     annotation: StoredAnnotation & { timeSpentMs: number | null },
-    afterCommit: AfterCommit[],
+    afterCommit: Transaction['afterCommit'],
   ): Promise<SubmitAnnotationReply> {
     const record = await this.repository.answerGold(manager, task, annotation);
     await this.raterQuality.pauseIfBelowBar(manager, project, annotation.raterId, record, afterCommit);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import type { AfterCommit } from '../common/database/transaction';
 import { DomainEvents } from '../common/events/domain-events';
 import { LabelsService } from '../labels/labels.service';
 import type { ProjectEntity } from '../projects/project.entity';
@@ -11,9 +12,6 @@ export interface ImportedWork extends ImportedTask {
   /** the final label the other tool's answers (or its reviewer) decided */
   label?: { value: string; source: 'consensus' | 'review' | 'gold'; agreement: number };
 }
-
-/** Work to run once the transaction has committed (announcements). */
-export type AfterCommit = () => void;
 
 /**
  * Labeling as other modules see it: tasks coming in, from routing (created, raised in priority)

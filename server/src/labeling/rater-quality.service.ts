@@ -7,7 +7,7 @@ import { AuditService } from '../common/audit/audit.service';
 import { DomainEvents } from '../common/events/domain-events';
 import type { ProjectEntity } from '../projects/project.entity';
 import { LabelingErrors } from './labeling.errors';
-import type { AfterCommit } from './labeling.service';
+import type { Transaction } from '../common/database/transaction';
 import { RaterQualityRepository } from './rater-quality.repository';
 
 /** A rater's gold record after an answer: how many gold tasks they answered, how many right, and whether they are paused already. */
@@ -28,7 +28,13 @@ export class RaterQualityService {
   ) {}
 
   /** In the gold answer's transaction: too many wrong gold answers pause the rater in the project (and end their leases there). */
-  async pauseIfBelowBar(manager: EntityManager, project: ProjectEntity, raterId: string, record: GoldRecord, afterCommit: AfterCommit[]): Promise<void> {
+  async pauseIfBelowBar(
+    manager: EntityManager,
+    project: ProjectEntity,
+    raterId: string,
+    record: GoldRecord,
+    afterCommit: Transaction['afterCommit'],
+  ): Promise<void> {
     const settings = project.labelingSettings;
     const belowBar = !record.paused && record.goldAnswers >= settings.goldMinAnswers && record.goldCorrect / record.goldAnswers < settings.goldMinAccuracy;
     if (!belowBar) return;
@@ -45,7 +51,7 @@ export class RaterQualityService {
       },
       manager,
     );
-    afterCommit.push(() => this.events.emit('rater.paused', { projectId: project.id, raterId, goldAnswers: record.goldAnswers, accuracy }));
+    afterCommit(() => this.events.emit('rater.paused', { projectId: project.id, raterId, goldAnswers: record.goldAnswers, accuracy }));
   }
 
   async raterQuality(project: ProjectEntity): Promise<RaterQualityList> {

@@ -10,7 +10,7 @@ import type { ProjectEntity } from '../projects/project.entity';
 import { maskInput, topLabel } from './consensus';
 import { GoldService } from './gold.service';
 import { LabelingErrors } from './labeling.errors';
-import type { AfterCommit } from './labeling.service';
+import { inTransaction, type Transaction } from '../common/database/transaction';
 import { LeasedView, LockedTask, TaskQueueRepository } from './task-queue.repository';
 
 // the task on screen and the pre-loaded next one
@@ -166,12 +166,12 @@ export class TaskQueueService {
     label: string,
     source: 'consensus' | 'review',
     agreement: number,
-    afterCommit: AfterCommit[],
+    afterCommit: Transaction['afterCommit'],
   ): Promise<void> {
     await this.repository.complete(manager, task.id);
     const predictionId = task.predictionId!;
     await this.labels.recordHumanLabel(manager, project.id, { predictionId, value: label, source, agreement, taskId: task.id });
-    afterCommit.push(() => this.events.emit('label.finalized', { projectId: project.id, predictionId, label, source }));
+    afterCommit(() => this.events.emit('label.finalized', { projectId: project.id, predictionId, label, source }));
   }
 
   /** A reviewer's decision is final; its agreement is the share of raters who chose the same label. */
@@ -183,8 +183,7 @@ export class TaskQueueService {
   ): Promise<{ taskState: 'completed'; label: string; agreement: number }> {
     const names = project.labels.map((l) => l.name);
     if (!names.includes(label)) throw LabelingErrors.unknownLabel(label, names);
-    const afterCommit: AfterCommit[] = [];
-    const agreement = await this.dataSource.transaction(async (manager) => {
+    const agreement = await inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
       const task = await this.repository.lockTask(manager, project.id, taskId);
       if (!task) throw LabelingErrors.taskNotFound(taskId);
       if (task.state !== 'review') throw LabelingErrors.notInReview();
@@ -194,26 +193,23 @@ export class TaskQueueService {
       await this.repository.recordReview(manager, task, reviewerId, label);
       return share;
     });
-    for (const announce of afterCommit) announce();
     return { taskState: 'completed', label, agreement };
   }
 
   /** Gives a task back; "problem" sends it to review. */
   async skip(project: ProjectEntity, raterId: string, taskId: string, request: SkipRequest): Promise<{ taskId: string; taskState: string }> {
-    const afterCommit: AfterCommit[] = [];
-    const state = await this.dataSource.transaction(async (manager) => {
+    const state = await inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
       const task = await this.repository.lockTask(manager, project.id, taskId);
       if (!task) throw LabelingErrors.taskNotFound(taskId);
       if ((await this.repository.lease(manager, taskId, raterId)) === 'none') throw LabelingErrors.notClaimed();
       await this.repository.skip(manager, taskId, raterId, request.note ? `${request.reason}: ${request.note}` : request.reason);
       if (request.reason === 'problem' && ['queued', 'escalated'].includes(task.state)) {
         await this.repository.setState(manager, taskId, 'review');
-        afterCommit.push(() => this.events.emit('task.review_requested', { projectId: project.id, taskId }));
+        afterCommit(() => this.events.emit('task.review_requested', { projectId: project.id, taskId }));
         return 'review';
       }
       return task.state;
     });
-    for (const announce of afterCommit) announce();
     return { taskId, taskState: state };
   }
 

@@ -16,6 +16,7 @@ import {
   Schema,
   weightedProportion,
 } from '@backflow/drift';
+import { inclusionWeight } from '@backflow/sampling';
 import type { BaselineFeature, FeatureDrift, MonitoringSettings, SliceAccuracy } from '@backflow/contracts';
 import { groupBy } from '../common/group-by';
 import type { LabeledPrediction, NewAlert, ObservedInput } from './monitoring.repository';
@@ -76,7 +77,7 @@ export function accuracyTable(labels: readonly LabeledPrediction[], windows: Win
   for (const l of labels) {
     const unit: Unit = {
       outcome: l.label === l.predictedLabel ? 1 : 0,
-      weight: 1 / l.inclusionProbability,
+      weight: inclusionWeight(l.inclusionProbability),
       confidence: l.confidence,
       predicted: l.predictedLabel,
       label: l.label,
@@ -273,35 +274,48 @@ export function driftOf(
       }),
       slices: perSlice,
     });
-    const name = metric === 'l_infinity' ? 'L-infinity distance' : 'Jensen-Shannon divergence';
-    if (overall && overall.value > threshold) {
-      alerts.push({
-        kind: 'drift',
-        subject: `drift:${feature.name}`,
-        slice: null,
-        feature: feature.name,
-        message: `${feature.name} drifted: ${name} ${overall.value.toFixed(3)} > ${threshold}`,
-        value: overall.value,
-        baseline: null,
-        threshold,
-        details: { metric, count: overall.count },
-      });
-    }
-    for (const s of perSlice.filter((s) => s.value > threshold)) {
-      alerts.push({
-        kind: 'drift',
-        subject: `drift:${feature.name}:${s.slice}`,
-        slice: s.slice,
-        feature: feature.name,
-        message: `${feature.name} drifted on ${s.slice}: ${name} ${s.value.toFixed(3)} > ${threshold}`,
-        value: s.value,
-        baseline: null,
-        threshold,
-        details: { metric, count: s.count },
-      });
-    }
+    alerts.push(...driftAlerts(feature.name, metric, threshold, overall, perSlice));
   }
   return { features, alerts };
+}
+
+/** The alerts of a feature's drift past its threshold: overall, and within each slice value. */
+function driftAlerts(
+  feature: string,
+  metric: 'l_infinity' | 'jensen_shannon',
+  threshold: number,
+  overall: { value: number; count: number } | undefined,
+  perSlice: ReadonlyArray<{ slice: string; value: number; count: number }>,
+): NewAlert[] {
+  const name = metric === 'l_infinity' ? 'L-infinity distance' : 'Jensen-Shannon divergence';
+  const alerts: NewAlert[] = [];
+  if (overall && overall.value > threshold) {
+    alerts.push({
+      kind: 'drift',
+      subject: `drift:${feature}`,
+      slice: null,
+      feature,
+      message: `${feature} drifted: ${name} ${overall.value.toFixed(3)} > ${threshold}`,
+      value: overall.value,
+      baseline: null,
+      threshold,
+      details: { metric, count: overall.count },
+    });
+  }
+  for (const s of perSlice.filter((s) => s.value > threshold)) {
+    alerts.push({
+      kind: 'drift',
+      subject: `drift:${feature}:${s.slice}`,
+      slice: s.slice,
+      feature,
+      message: `${feature} drifted on ${s.slice}: ${name} ${s.value.toFixed(3)} > ${threshold}`,
+      value: s.value,
+      baseline: null,
+      threshold,
+      details: { metric, count: s.count },
+    });
+  }
+  return alerts;
 }
 
 const ANOMALY_FIELDS: Record<AnomalyKind, 'missing' | 'wrongType' | 'newCategory'> = {

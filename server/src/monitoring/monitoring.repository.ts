@@ -10,7 +10,8 @@ export interface LabeledPrediction {
   modelVersion: string;
   slice: Record<string, string>;
   receivedAt: Date;
-  inclusionProbability: number;
+  /** of the task that got the label routed; null when no task did (taken with certainty) */
+  inclusionProbability: number | null;
 }
 
 export interface ObservedInput {
@@ -39,6 +40,8 @@ export type NewAlert = Omit<StoredAlert, 'id' | 'createdAt' | 'resolvedAt'> & { 
 export const MAX_LABELS = 200_000;
 
 const ALERT_COLUMNS = 'id, kind, subject, slice, feature, message, value, baseline, threshold, created_at, resolved_at';
+
+type AlertRow = Parameters<typeof toAlert>[0];
 
 function toAlert(r: {
   id: string;
@@ -83,9 +86,9 @@ export class MonitoringRepository {
       model_version: string;
       slice: Record<string, string>;
       received_at: Date;
-      inclusion_probability: number;
+      inclusion_probability: number | null;
     }> = await manager.query(
-      `SELECT l.value, p.predicted_label, p.confidence, p.model_version, p.slice, p.received_at, coalesce(t.inclusion_probability, 1) AS inclusion_probability
+      `SELECT l.value, p.predicted_label, p.confidence, p.model_version, p.slice, p.received_at, t.inclusion_probability
          FROM predictions p
          JOIN labels l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL
          LEFT JOIN tasks t ON t.id = l.task_id
@@ -164,14 +167,15 @@ export class MonitoringRepository {
   }
 
   async openAlerts(manager: EntityManager, projectId: string): Promise<StoredAlert[]> {
-    const rows = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 AND resolved_at IS NULL ORDER BY created_at`, [
-      projectId,
-    ]);
+    const rows: AlertRow[] = await manager.query(
+      `SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 AND resolved_at IS NULL ORDER BY created_at`,
+      [projectId],
+    );
     return rows.map(toAlert);
   }
 
   async recentAlerts(manager: EntityManager, projectId: string, limit = 100): Promise<StoredAlert[]> {
-    const rows = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 ORDER BY created_at DESC LIMIT $2`, [
+    const rows: AlertRow[] = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 ORDER BY created_at DESC LIMIT $2`, [
       projectId,
       limit,
     ]);
@@ -182,7 +186,7 @@ export class MonitoringRepository {
   async raise(manager: EntityManager, projectId: string, alerts: NewAlert[]): Promise<StoredAlert[]> {
     const raised: StoredAlert[] = [];
     for (const a of alerts) {
-      const rows = await manager.query(
+      const rows: AlertRow[] = await manager.query(
         `INSERT INTO monitoring_alerts (project_id, kind, subject, slice, feature, message, value, baseline, threshold, details)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (project_id, subject) WHERE resolved_at IS NULL DO NOTHING
@@ -196,7 +200,7 @@ export class MonitoringRepository {
 
   async resolve(manager: EntityManager, projectId: string, alertIds: string[]): Promise<number> {
     if (alertIds.length === 0) return 0;
-    const [, count] = await manager.query(
+    const [, count]: [unknown, number] = await manager.query(
       `UPDATE monitoring_alerts SET resolved_at = now() WHERE project_id = $1 AND id = ANY($2::uuid[]) AND resolved_at IS NULL`,
       [projectId, alertIds],
     );
@@ -204,10 +208,10 @@ export class MonitoringRepository {
   }
 
   async alertsById(manager: EntityManager, projectId: string, ids: string[]): Promise<StoredAlert[]> {
-    const rows = await manager.query(`SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY created_at`, [
-      projectId,
-      ids,
-    ]);
+    const rows: AlertRow[] = await manager.query(
+      `SELECT ${ALERT_COLUMNS} FROM monitoring_alerts WHERE project_id = $1 AND id = ANY($2::uuid[]) ORDER BY created_at`,
+      [projectId, ids],
+    );
     return rows.map(toAlert);
   }
 

@@ -7,6 +7,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import type { IngestReply, RejectedItem, SinglePredictionReply } from '@backflow/contracts';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { poolOf } from '../database/data-source';
+import { type AfterCommit, inTransaction } from '../common/database/transaction';
 import { ItemVerdict, partition, readNdjson, StreamTooLargeError } from '../common/ingest/batch';
 import type { ProjectEntity } from '../projects/project.entity';
 import { isTextClean } from '../common/validation/json-hazards';
@@ -14,8 +15,6 @@ import { PredictionRow, ProjectLabels, validatePrediction } from './prediction-v
 import { PredictionErrors } from './predictions.errors';
 import { PredictionFacts, PredictionsRepository, ScoredPrediction } from './predictions.repository';
 import { RoutingService } from '../routing/routing.service';
-
-export type AfterCommit = () => void;
 
 /**
  * What capture needs from the feedback rules: when a new prediction's negative-by-absence
@@ -96,9 +95,11 @@ export class PredictionsService {
   }
 
   private async storeInTransaction(project: ProjectEntity, rows: ScoredPrediction[]): Promise<number> {
-    const stored = await this.dataSource.transaction((manager) => this.store(manager, project, rows));
-    for (const announce of stored.afterCommit) announce();
-    return stored.accepted;
+    return inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
+      const stored = await this.store(manager, project, rows);
+      afterCommit(...stored.afterCommit);
+      return stored.accepted;
+    });
   }
 
   async ingestOne(project: ProjectEntity, raw: unknown): Promise<SinglePredictionReply> {
@@ -114,8 +115,8 @@ export class PredictionsService {
     const { inserted, feedbackWaiting } = await this.repository.insertOne(this.pool, project.id, row, this.feedback?.windowClosesAt(project, row));
     if (inserted) await this.routing.observe(project, row);
     if (feedbackWaiting && this.feedback) {
-      const afterCommit = await this.dataSource.transaction((manager) => this.feedback!.join(manager, project, [row.id]));
-      for (const announce of afterCommit) announce();
+      const feedback = this.feedback;
+      await inTransaction(this.dataSource, async ({ manager, afterCommit }) => afterCommit(...(await feedback.join(manager, project, [row.id]))));
     }
     return { id: row.id, accepted: inserted ? 1 : 0, duplicates: inserted ? 0 : 1 };
   }
@@ -156,44 +157,39 @@ export class PredictionsService {
   /** An NDJSON stream, written in chunks inside one transaction: acknowledged only when all of it is committed. */
   async ingestStream(project: ProjectEntity, stream: Readable, partial: boolean): Promise<IngestReply> {
     const validate = this.validator(project);
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    await runner.startTransaction();
     const stored: Stored = { accepted: 0, afterCommit: [] };
     let valid = 0;
     let total = 0;
     const rejected: RejectedItem[] = [];
     let chunk: ScoredPrediction[] = [];
     try {
-      for await (const line of readNdjson(stream, this.config.ingest.maxStreamBytes)) {
-        total++;
-        const verdict = 'rejection' in line ? line : validate(line.value, line.textChecked);
-        if ('rejection' in verdict) {
-          rejected.push({ index: line.index, ...verdict.rejection });
-          if (!partial) break;
-          continue;
+      await inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
+        for await (const line of readNdjson(stream, this.config.ingest.maxStreamBytes)) {
+          total++;
+          const verdict = 'rejection' in line ? line : validate(line.value, line.textChecked);
+          if ('rejection' in verdict) {
+            rejected.push({ index: line.index, ...verdict.rejection });
+            if (!partial) break;
+            continue;
+          }
+          if (!verdict.ok) continue;
+          chunk.push(verdict.row);
+          valid++;
+          if (chunk.length >= STREAM_CHUNK) {
+            await this.store(manager, project, chunk, stored);
+            chunk = [];
+          }
         }
-        if (!verdict.ok) continue;
-        chunk.push(verdict.row);
-        valid++;
-        if (chunk.length >= STREAM_CHUNK) {
-          await this.store(runner.manager, project, chunk, stored);
-          chunk = [];
+        if (rejected.length && !partial) {
+          stream.resume(); // drain what the client still sends
+          throw PredictionErrors.batchRejected(rejected, total);
         }
-      }
-      if (rejected.length && !partial) {
-        stream.resume(); // drain what the client still sends
-        throw PredictionErrors.batchRejected(rejected, total);
-      }
-      await this.store(runner.manager, project, chunk, stored);
-      await runner.commitTransaction();
-      for (const announce of stored.afterCommit) announce();
+        await this.store(manager, project, chunk, stored);
+        afterCommit(...stored.afterCommit);
+      });
     } catch (error) {
-      if (runner.isTransactionActive) await runner.rollbackTransaction();
       if (error instanceof StreamTooLargeError) throw PredictionErrors.streamTooLarge(this.config.ingest.maxStreamBytes);
       throw error;
-    } finally {
-      await runner.release();
     }
     return { accepted: stored.accepted, duplicates: valid - stored.accepted, ...(partial ? { rejected: rejected.slice(0, MAX_LISTED_REJECTIONS) } : {}) };
   }

@@ -4,11 +4,12 @@ import type { Logger } from 'pino';
 import { DataSource, EntityManager } from 'typeorm';
 import type { RoutingBackfillReply, RoutingBackfillRequest, RoutingPolicy, RoutingPreviewReply, RoutingPreviewRequest, TaskReason } from '@backflow/contracts';
 import { AuditService } from '../common/audit/audit.service';
+import { inTransaction } from '../common/database/transaction';
 import { JobsService } from '../common/jobs/jobs.service';
 import { LOGGER } from '../common/logging/logger';
 import type { Actor } from '../auth/users.service';
 import { CreatedTask, LabelingService, NewTask } from '../labeling/labeling.service';
-import { METRICS, Metrics } from '../monitoring/metrics';
+import { METRICS, Metrics } from '../common/metrics/metrics';
 import type { ProjectEntity } from '../projects/project.entity';
 import {
   allocateBudget,
@@ -289,7 +290,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
    * dedupe apply as for new ones). Backfilled scores do not feed the target-rate estimate.
    */
   async backfill(project: ProjectEntity, request: RoutingBackfillRequest, actor: Actor): Promise<RoutingBackfillReply> {
-    const outcome = await this.dataSource.transaction(async (manager) => {
+    const outcome = await inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
       const since = request.since ? new Date(request.since) : undefined;
       const { predictions: backlog, oldest } = await this.repository.untasked(
         manager,
@@ -300,6 +301,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
       );
       const routable = backlog.map((p) => ({ ...p, uncertainty: uncertaintyOf(project.routing, p.scores) }));
       const routed = await this.route(manager, project, routable, { observe: false });
+      afterCommit(routed.announce);
       await this.audit.record(
         {
           actorUserId: actor.userId,
@@ -314,7 +316,6 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
       );
       return { ...routed, examined: backlog.length, oldest };
     });
-    outcome.announce();
     return {
       examined: outcome.examined,
       routed: { total: outcome.created.length, uncertain: outcome.byReason.uncertain, exploration: outcome.byReason.exploration },

@@ -1,5 +1,6 @@
 import { Global, Injectable, Module } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import type { AfterCommit, Transaction } from '../database/transaction';
 import { CacheInvalidation } from './cache-invalidation';
 
 /** Somebody may have lost access: a session ended, a user changed (disabled, role), a membership changed or went. */
@@ -7,7 +8,7 @@ export type Revocation =
   { kind: 'session'; userId: string; sessionId: string } | { kind: 'user'; userId: string } | { kind: 'membership'; userId: string; projectId: string };
 
 /** Work done in the revoking transaction (releasing what was held); what it returns runs once that commits. */
-export type RevocationParticipant = (manager: EntityManager, revocation: Revocation) => Promise<(() => void) | void>;
+export type RevocationParticipant = (manager: EntityManager, revocation: Revocation) => Promise<AfterCommit | void>;
 
 const KINDS = new Set<Revocation['kind']>(['session', 'user', 'membership']);
 
@@ -50,15 +51,13 @@ export class AccessRevocations {
     });
   }
 
-  /** In the caller's transaction; returns what to run once it has committed. */
-  async revoke(manager: EntityManager, revocation: Revocation): Promise<() => void> {
-    const afterCommit: Array<() => void> = [];
+  /** In the caller's transaction; what the participants leave to run once it has committed goes to `tx.afterCommit`. */
+  async revoke({ manager, afterCommit }: Transaction, revocation: Revocation): Promise<void> {
     for (const participant of this.participants) {
       const after = await participant(manager, revocation);
-      if (after) afterCommit.push(after);
+      if (after) afterCommit(after);
     }
     await this.invalidation.publish(manager, 'access', JSON.stringify(revocation));
-    return () => afterCommit.forEach((after) => after());
   }
 }
 

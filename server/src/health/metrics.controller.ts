@@ -1,8 +1,9 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators';
-import { METRICS, Metrics } from './metrics';
+import { METRICS, Metrics } from '../common/metrics/metrics';
 
+/** Prometheus' scrape of the process's registry: beside health, the other public endpoint about the process and no project. */
 @ApiExcludeController()
 @Controller()
 export class MetricsController {

@@ -1,0 +1,107 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import type { ExportRow, FeatureSpec } from './example-row';
+import type { ManifestFile } from './manifest';
+import { openFormatWriter, type FormatWriter } from './span-files';
+import type { Split } from './split';
+
+export const SPLITS: Split[] = ['train', 'eval'];
+
+interface OpenShard {
+  writer: FormatWriter;
+  rows: number;
+  shard: number;
+}
+
+/**
+ * The files of a version's splits in every format: one open writer per format and split, a
+ * new shard once one holds `shardRows` rows, each named with its split's shard count at the end.
+ */
+export class SpanShards {
+  private readonly open = new Map<string, OpenShard>();
+  private readonly written: ManifestFile[] = [];
+
+  constructor(
+    private readonly directory: string,
+    private readonly formats: readonly string[],
+    private readonly features: readonly FeatureSpec[],
+    private readonly labels: readonly string[],
+    private readonly shardRows: number,
+  ) {}
+
+  /** Makes the split directories the shards go to. */
+  async create(): Promise<void> {
+    await fs.mkdir(this.directory, { recursive: true });
+    for (const split of SPLITS) await fs.mkdir(path.join(this.directory, `Split-${split}`));
+  }
+
+  /** Writes a row to its split's shard in every format. */
+  async write(split: Split, row: ExportRow): Promise<void> {
+    for (const format of this.formats) {
+      const key = `${format}/${split}`;
+      let entry = this.open.get(key);
+      if (entry && entry.rows >= this.shardRows) {
+        await this.close(entry);
+        entry = this.openShard(format, split, entry.shard + 1);
+      } else if (!entry) {
+        entry = this.openShard(format, split, 0);
+      }
+      await entry.writer.write(row);
+      entry.rows++;
+    }
+  }
+
+  /** Closes every shard, gives an empty split its (empty) file, and names each shard with its split's count; the files by path. */
+  async finish(): Promise<ManifestFile[]> {
+    for (const [key, entry] of this.open) {
+      this.open.delete(key);
+      await this.close(entry);
+    }
+    // a split with no rows still gets its (empty) file, so ExampleGen's patterns always match
+    for (const format of this.formats) {
+      for (const split of SPLITS) {
+        if (!this.written.some((f) => f.format === format && f.split === split)) await this.close({ writer: this.writerOf(format, split, 0) });
+      }
+    }
+    for (const format of this.formats) for (const split of SPLITS) await this.nameWithCount(format, split);
+    return this.written.sort((a, b) => a.path.localeCompare(b.path));
+  }
+
+  /** Stops every open shard (the caller removes the directory). */
+  async abort(): Promise<void> {
+    for (const entry of this.open.values()) await entry.writer.abort().catch(() => undefined);
+    this.open.clear();
+  }
+
+  private writerOf(format: string, split: Split, shard: number): FormatWriter {
+    return openFormatWriter(format, split, path.join(this.directory, `Split-${split}`), shard, this.features, this.labels);
+  }
+
+  private openShard(format: string, split: Split, shard: number): OpenShard {
+    const entry = { writer: this.writerOf(format, split, shard), rows: 0, shard };
+    this.open.set(`${format}/${split}`, entry);
+    return entry;
+  }
+
+  private async close(entry: { writer: FormatWriter }): Promise<void> {
+    const file = await entry.writer.close();
+    this.written.push({
+      path: path.relative(this.directory, file.path),
+      format: entry.writer.format,
+      split: entry.writer.split,
+      rows: file.records,
+      bytes: file.bytes,
+      sha256: file.sha256,
+    });
+  }
+
+  /** Each shard's final name: -of-<the split's shard count>. */
+  private async nameWithCount(format: string, split: Split): Promise<void> {
+    const files = this.written.filter((f) => f.format === format && f.split === split).sort((a, b) => a.path.localeCompare(b.path));
+    for (const file of files) {
+      const renamed = file.path.replace(/-of-00000(\.[a-z.]+)$/, `-of-${String(files.length).padStart(5, '0')}$1`);
+      await fs.rename(path.join(this.directory, file.path), path.join(this.directory, renamed));
+      file.path = renamed;
+    }
+  }
+}

@@ -1,0 +1,152 @@
+import * as path from 'node:path';
+import { StatisticsAccumulator } from '@backflow/drift';
+import { schemaText, valuesOf, ValueTally, type ExportRow, type ExportValue, type FeatureSpec } from './example-row';
+import { buildManifest, type Manifest, type ManifestFeature, type ManifestHeader, type SpanCounts } from './manifest';
+import { maskedPaths, maskInput, type Masking } from './masking';
+import { syncPath, writeSynced } from './span-files';
+import { SPLITS, SpanShards } from './span-shards';
+import { splitOf, type Split } from './split';
+
+/** The features a pass writes, where their types came from, and whether a row they do not fit stops it (types inferred from a sample). */
+export interface WritePlan {
+  features: FeatureSpec[];
+  typeFrom: 'declared' | 'inferred';
+  stopWhenUnfit: boolean;
+  inference?: Manifest['inference'];
+}
+
+/** The span a writer writes: its version, settings and label range, the project's labels and how its rows are masked. */
+export interface SpanToWrite extends ManifestHeader {
+  labels: readonly string[];
+  masking: Masking;
+}
+
+export interface SpanWriteOptions {
+  shardRows: number;
+  /** after each batch of rows, with the rows read so far */
+  onBatch?: (rowsRead: number) => Promise<void>;
+}
+
+/**
+ * Writes a span's rows, in every format and split, with its schema and manifest, into
+ * `directory`, every file synced. Undefined when the plan stops at a row its features do not fit.
+ */
+export async function writeSpan(
+  span: SpanToWrite,
+  plan: WritePlan,
+  batches: AsyncIterable<ExportRow[]>,
+  directory: string,
+  options: SpanWriteOptions,
+): Promise<Manifest | undefined> {
+  const shards = new SpanShards(directory, span.settings.formats, plan.features, span.labels, options.shardRows);
+  const counts = new SpanTally(plan.features);
+  try {
+    await shards.create();
+    const rowsRead = await writeRows(span, plan, batches, shards, counts, options);
+    if (rowsRead === undefined) {
+      await shards.abort();
+      return undefined;
+    }
+    if (rowsRead !== span.rows) throw new Error(`span ${span.span} has ${span.rows} labels but ${rowsRead} rows were read`);
+    const files = await shards.finish();
+    const manifest = buildManifest(span, counts.result(plan, span.masking), span.masking, plan.inference, files);
+    const float32Inexact = new Map(manifest.features.map((f) => [f.name, f.float32Inexact ?? 0]));
+    await writeSynced(path.join(directory, 'schema.pbtxt'), schemaText(plan.features, span.labels, float32Inexact));
+    await writeSynced(path.join(directory, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    for (const split of SPLITS) await syncPath(path.join(directory, `Split-${split}`));
+    await syncPath(directory);
+    return manifest;
+  } catch (error) {
+    await shards.abort();
+    throw error;
+  }
+}
+
+/** Every row to its split's shards, masked, counted; the rows read, or undefined at a row the plan's features do not fit. */
+async function writeRows(
+  span: SpanToWrite,
+  plan: WritePlan,
+  batches: AsyncIterable<ExportRow[]>,
+  shards: SpanShards,
+  counts: SpanTally,
+  options: SpanWriteOptions,
+): Promise<number | undefined> {
+  const paths = maskedPaths(span.masking);
+  const known = new Set(plan.features.map((f) => f.name));
+  const values = counts.values;
+  let rowsRead = 0;
+  for await (const batch of batches) {
+    if (paths.length) for (const row of batch) maskInput(row.input, paths, span.masking);
+    for (const row of batch) {
+      const rowValues = valuesOf(row, plan.features, values);
+      if (plan.stopWhenUnfit && (values.notFittingTotal > 0 || hasFieldBesides(row.input, known))) return undefined;
+      const split = splitOf(row.bucket, span.settings.splits.train);
+      await shards.write(split, row);
+      counts.add(row, split, rowValues);
+    }
+    rowsRead += batch.length;
+    await options.onBatch?.(rowsRead);
+  }
+  return rowsRead;
+}
+
+/** Whether an input has a field that is not one of the features (a field first seen past the inference sample). */
+function hasFieldBesides(input: Record<string, unknown>, features: ReadonlySet<string>): boolean {
+  for (const name in input) if (!features.has(name)) return true;
+  return false;
+}
+
+const statisticValue = (value: ExportValue): number | string => (typeof value === 'bigint' ? Number(value) : value);
+
+/** What a span's rows add up to as they are written: per split, label and source, agreement, and per feature. */
+class SpanTally {
+  readonly values: ValueTally;
+  private readonly statistics: StatisticsAccumulator;
+  private readonly splits: Record<Split, number> = { train: 0, eval: 0 };
+  private readonly labels: Record<string, number> = {};
+  private readonly sources: Record<string, number> = {};
+  private agreementSum = 0;
+  private agreementCount = 0;
+  private agreementMin: number | null = null;
+
+  constructor(features: readonly FeatureSpec[]) {
+    this.values = new ValueTally(features.length);
+    this.statistics = new StatisticsAccumulator(features.map((f) => ({ name: f.name, kind: f.type === 'bytes' ? 'categorical' : 'numeric' })));
+  }
+
+  add(row: ExportRow, split: Split, rowValues: ExportValue[][]): void {
+    this.splits[split]++;
+    this.statistics.add(this.values.rowHasBigInt ? rowValues.map((list) => list.map(statisticValue)) : (rowValues as Array<Array<number | string>>));
+    this.labels[row.label] = (this.labels[row.label] ?? 0) + 1;
+    this.sources[row.source] = (this.sources[row.source] ?? 0) + 1;
+    if (row.agreement !== null) {
+      this.agreementSum += row.agreement;
+      this.agreementCount++;
+      this.agreementMin = Math.min(this.agreementMin ?? 1, row.agreement);
+    }
+  }
+
+  result(plan: WritePlan, masking: Masking): SpanCounts {
+    const maskedTop = new Set(masking.fields.map((field) => field.split('.')[0]));
+    const features: ManifestFeature[] = plan.features.map((f, i) => ({
+      name: f.name,
+      type: f.type,
+      typeFrom: plan.typeFrom,
+      ...(maskedTop.has(f.name) && { masked: masking.policy }),
+      leftOut: { notFitting: this.values.notFitting[i], nullInList: this.values.nullInList[i] },
+      ...(f.type === 'float' && { float32Inexact: this.values.float32Inexact[i] }),
+    }));
+    return {
+      splits: this.splits,
+      labels: this.labels,
+      sources: this.sources,
+      agreement: {
+        labelsWithAgreement: this.agreementCount,
+        mean: this.agreementCount ? this.agreementSum / this.agreementCount : null,
+        min: this.agreementMin,
+      },
+      features,
+      statistics: this.statistics.result(),
+    };
+  }
+}

@@ -1,0 +1,185 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { DEFAULT_MASKED_FIELD_POLICY } from '@backflow/contracts';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { poolOf } from '../database/data-source';
+import type { ProjectEntity } from '../projects/project.entity';
+import { FeatureInference, typedFeatures, type FeatureSpec } from './example-row';
+import { ExportsRepository, type VersionToWrite } from './exports.repository';
+import { readManifest, type Manifest } from './manifest';
+import { maskedFeatures, maskedPaths, maskInput, type Masking } from './masking';
+import { syncPath } from './span-files';
+import { writeSpan, type SpanToWrite, type WritePlan } from './span-writer';
+
+// rows per file: a split with more is written in several shards
+export const DEFAULT_SHARD_ROWS = 100_000;
+// advisory-lock class of a version being written: one writer at a time, freed when its process dies
+export const WRITING_LOCK = 0x6266_0010;
+// rows read to infer the features when the project does not declare them; a later row that does not fit widens them (and the span is written again)
+export const INFERENCE_SAMPLE = 20_000;
+// rows fetched from the cursor at a time (one more batch is fetched while one is written)
+const EXPORT_BATCH_ROWS = 250;
+// progress is saved and told at most this often (and at the end)
+export const PROGRESS_MS = 500;
+
+export interface ExportedVersion {
+  span: number;
+  version: number;
+  directory: string;
+  rows: number;
+  manifest: Manifest;
+}
+
+export type WriteOptions = { shardRows?: number; onProgress?: (rows: number, total: number) => void };
+
+/** The directory of a span's version under the export root. */
+export const versionDirectory = (exportRoot: string, project: ProjectEntity, span: number, version: number) =>
+  path.join(exportRoot, project.slug, `span-${span}`, `version-${version}`);
+
+const exists = (file: string) =>
+  fs.stat(file).then(
+    () => true,
+    () => false,
+  );
+
+/**
+ * A version on disk: written to a temporary directory, fsynced, renamed into
+ * `<root>/<project>/span-N/version-M` and marked with `_SUCCESS` last, one writer at a time.
+ */
+@Injectable()
+export class VersionWriter {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: ExportsRepository,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * Writes (or, after a crash, writes again) a version's files. Nothing is visible under the
+   * final name until every file is complete and synced; `_SUCCESS` comes last.
+   */
+  async write(project: ProjectEntity, versionId: string, options: WriteOptions = {}): Promise<ExportedVersion> {
+    // one writer per version: a retry that starts while the first try still runs waits for it
+    const lock = await poolOf(this.dataSource).connect();
+    try {
+      await lock.query('SELECT pg_advisory_lock($1, $2::bigint::int)', [WRITING_LOCK, versionId]);
+      return await this.writeLocked(project, versionId, options);
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1, $2::bigint::int)', [WRITING_LOCK, versionId]).catch(() => undefined);
+      lock.release();
+    }
+  }
+
+  private async writeLocked(project: ProjectEntity, versionId: string, options: WriteOptions): Promise<ExportedVersion> {
+    const target = await this.repository.version(this.dataSource.manager, versionId);
+    if (!target) throw new Error(`export version ${versionId} is unknown`);
+    const directory = versionDirectory(this.config.exportRoot, project, target.span, target.version);
+    const success = path.join(directory, '_SUCCESS');
+    const written = (manifest: Manifest) => ({ span: target.span, version: target.version, directory, rows: target.rows, manifest });
+    if (await exists(success)) {
+      const manifest = await readManifest(directory);
+      // complete on disk before its process could record it: recorded now (writing it again could not rename over it)
+      if (target.state !== 'completed') await this.repository.complete(this.dataSource.manager, versionId, manifest);
+      return written(manifest);
+    }
+    const temporary = path.join(this.config.exportRoot, project.slug, `.writing-span-${target.span}-version-${target.version}`);
+    try {
+      // a crashed run's leftovers: the partial files, or a renamed directory without its _SUCCESS
+      await fs.rm(temporary, { recursive: true, force: true });
+      await fs.rm(directory, { recursive: true, force: true });
+      const manifest = await this.writeFiles(project, target, temporary, options);
+      await publish(temporary, directory);
+      await this.repository.complete(this.dataSource.manager, versionId, manifest);
+      return written(manifest);
+    } catch (error) {
+      // a failed try leaves nothing behind but a complete version whose completion was not recorded (the next try records it)
+      await fs.rm(temporary, { recursive: true, force: true }).catch(() => undefined);
+      if (!(await exists(success))) await fs.rm(directory, { recursive: true, force: true }).catch(() => undefined);
+      await this.repository.fail(this.dataSource.manager, versionId, error instanceof Error ? error.message : String(error)).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * A version's files, schema and manifest in `temporary`. Undeclared features are typed from
+   * the span's first rows; a later row they do not fit (a fraction in an int, a new field) stops
+   * the write, and the span is written again with the types of every row.
+   */
+  private async writeFiles(project: ProjectEntity, target: VersionToWrite, temporary: string, options: WriteOptions): Promise<Manifest> {
+    const settings = target.settings;
+    const masking: Masking = {
+      // versions opened before the policy existed had no masked fields recorded: the default changes nothing for them
+      policy: settings.maskedFields ?? DEFAULT_MASKED_FIELD_POLICY,
+      fields: target.maskedFields,
+      key: await this.repository.hashKey(this.dataSource.manager, project.id),
+    };
+    const span: SpanToWrite = { ...target, project: project.slug, labels: project.labels.map((l) => l.name), masking };
+    if (settings.features) {
+      const declared = maskedFeatures(settings.features, masking);
+      return (await this.writePass(span, target, temporary, { features: declared, typeFrom: 'declared', stopWhenUnfit: false }, options))!;
+    }
+    const sampled = maskedFeatures(typedFeatures(await this.repository.sampleFits(this.dataSource.manager, target.spanId, INFERENCE_SAMPLE)), masking);
+    const inference = { sampleRows: Math.min(INFERENCE_SAMPLE, target.rows), widenedPastSample: [] };
+    const written = await this.writePass(span, target, temporary, { features: sampled, typeFrom: 'inferred', stopWhenUnfit: true, inference }, options);
+    if (written) return written;
+    await fs.rm(temporary, { recursive: true, force: true });
+    const every = await this.typeEveryRow(target, masking);
+    const before = new Map(sampled.map((f) => [f.name, f.type]));
+    const widenedPastSample = every.filter((f) => before.get(f.name) !== f.type).map((f) => f.name);
+    const plan: WritePlan = { features: every, typeFrom: 'inferred', stopWhenUnfit: false, inference: { ...inference, widenedPastSample } };
+    return (await this.writePass(span, target, temporary, plan, options))!;
+  }
+
+  /** The features of every row of a span as masked, each typed by every one of its values (when the sample's types did not fit a later row). */
+  private async typeEveryRow(target: VersionToWrite, masking: Masking): Promise<FeatureSpec[]> {
+    const paths = maskedPaths(masking);
+    const inference = new FeatureInference();
+    const client = await poolOf(this.dataSource).connect();
+    try {
+      for await (const inputs of this.repository.inputs(client, target.spanId)) {
+        for (const input of inputs) {
+          if (paths.length) maskInput(input, paths, masking);
+          inference.add(input);
+        }
+      }
+    } finally {
+      client.release();
+    }
+    return inference.features();
+  }
+
+  /** Writes the span's rows with the plan's features, saving the job's progress as it goes; undefined when it stopped at a row they do not fit. */
+  private async writePass(span: SpanToWrite, target: VersionToWrite, temporary: string, plan: WritePlan, options: WriteOptions): Promise<Manifest | undefined> {
+    const client = await poolOf(this.dataSource).connect();
+    let progressSavedAt = 0;
+    try {
+      return await writeSpan(span, plan, this.repository.rows(client, target.spanId, EXPORT_BATCH_ROWS), temporary, {
+        shardRows: options.shardRows ?? DEFAULT_SHARD_ROWS,
+        onBatch: async (rowsRead) => {
+          options.onProgress?.(rowsRead, target.rows);
+          // the job's progress in the database, at most twice a second
+          if (Date.now() - progressSavedAt >= PROGRESS_MS || rowsRead === target.rows) {
+            progressSavedAt = Date.now();
+            await this.repository.progress(this.dataSource.manager, target.versionId, rowsRead);
+          }
+        },
+      });
+    } finally {
+      client.release();
+    }
+  }
+}
+
+/** Moves a written version to its final name and marks it complete with `_SUCCESS`, each step synced. */
+async function publish(temporary: string, directory: string): Promise<void> {
+  await fs.mkdir(path.dirname(directory), { recursive: true });
+  await fs.rename(temporary, directory);
+  await syncPath(path.dirname(directory));
+  const handle = await fs.open(path.join(directory, '_SUCCESS'), 'wx');
+  await handle.sync();
+  await handle.close();
+  await syncPath(directory);
+}
