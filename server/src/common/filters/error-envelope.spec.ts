@@ -1,4 +1,5 @@
 import { BadRequestException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
+import { QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { DomainError, ValidationError } from '../errors';
 import { toErrorEnvelope } from './error-envelope';
 
@@ -21,6 +22,8 @@ describe('toErrorEnvelope', () => {
     [Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }), 503, 'database/unavailable'],
     [new Error('timeout exceeded when trying to connect'), 503, 'database/unavailable'],
     [new Error('Client was closed and is not queryable'), 503, 'database/unavailable'],
+    // the next query of a transaction whose connection failed under it
+    [new QueryRunnerProviderAlreadyReleasedError(), 503, 'database/unavailable'],
     [
       new AggregateError([
         Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' }),

@@ -20,8 +20,10 @@ const DATABASE_DOWN = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE
 function isDatabaseDown(error: unknown): boolean {
   // a connection tried on every address of a host name fails with each address's error
   if (error instanceof AggregateError && error.errors.length) return error.errors.every(isDatabaseDown);
-  const e = error as { code?: string; message?: string };
+  const e = error as { code?: string; message?: string; name?: string };
   if (e?.code && DATABASE_DOWN.has(e.code)) return true;
+  // TypeORM releases a transaction's connection when the connection fails; the transaction's next query throws this
+  if (e?.name === 'QueryRunnerProviderAlreadyReleasedError') return true;
   return (
     typeof e?.message === 'string' &&
     /Connection terminated|connection timeout|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect/i.test(
