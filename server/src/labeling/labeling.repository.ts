@@ -188,7 +188,7 @@ export class LabelingRepository {
        SELECT lease.paused, lease.task_id AS id, lease.expires_at, coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores
          FROM lease
          LEFT JOIN tasks t ON t.id = lease.task_id
-         LEFT JOIN predictions p ON p.project_id = t.project_id AND p.id = t.prediction_id
+         LEFT JOIN predictions_read p ON p.project_id = t.project_id AND p.id = t.prediction_id
          LEFT JOIN gold_items g ON g.id = t.gold_item_id`,
       values: [request.projectId, request.raterId, request.ttlSeconds, request.maxHeld, request.review, request.gold],
     });
@@ -341,7 +341,7 @@ export class LabelingRepository {
     );
     const [row]: LeasedRow[] = await manager.query(
       `SELECT t.id, $2::timestamptz AS expires_at, p.input, p.predicted_label, p.scores
-         FROM tasks t JOIN predictions p ON p.project_id = t.project_id AND p.id = t.prediction_id WHERE t.id = $1`,
+         FROM tasks t JOIN predictions_read p ON p.project_id = t.project_id AND p.id = t.prediction_id WHERE t.id = $1`,
       [task.id, lease.expires_at],
     );
     return { task: toLeasedView(row), released: released[0]?.task_id ?? null };
@@ -493,13 +493,13 @@ export class LabelingRepository {
     scope: { projectId?: string; taskIds?: string[] } = {},
   ): Promise<Array<{ projectId: string; taskId: string }>> {
     const [rows]: [Array<{ project_id: string; task_id: string }>, number] = await manager.query(
-      `DELETE FROM task_leases l USING tasks t, users u
+      `DELETE FROM task_leases l USING tasks t, users_read u
         WHERE l.rater_id = $1 AND l.expires_at > now() AND t.id = l.task_id AND u.id = l.rater_id
           AND ($2::uuid IS NULL OR l.project_id = $2) AND ($3::uuid[] IS NULL OR l.task_id = ANY($3::uuid[]))
           AND (u.disabled_at IS NOT NULL
-               OR NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())
+               OR NOT EXISTS (SELECT 1 FROM sessions_read s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())
                OR (u.role <> 'admin' AND NOT EXISTS (
-                     SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.project_id = l.project_id AND (t.state <> 'review' OR m.role = 'reviewer'))))
+                     SELECT 1 FROM memberships_read m WHERE m.user_id = u.id AND m.project_id = l.project_id AND (t.state <> 'review' OR m.role = 'reviewer'))))
        RETURNING l.project_id, l.task_id`,
       [raterId, scope.projectId ?? null, scope.taskIds ?? null],
     );
@@ -556,8 +556,8 @@ export class LabelingRepository {
     predictionIds: string[],
   ): Promise<Array<{ predictionId: string; input: unknown; scores: Record<string, number>; label: string }>> {
     const rows: Array<{ id: string; input: unknown; scores: Record<string, number>; value: string }> = await manager.query(
-      `SELECT p.id, p.input, p.scores, l.value FROM predictions p
-         JOIN labels l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL AND l.source IN ('consensus', 'review', 'gold')
+      `SELECT p.id, p.input, p.scores, l.value FROM predictions_read p
+         JOIN labels_read l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL AND l.source IN ('consensus', 'review', 'gold')
         WHERE p.project_id = $1 AND p.id = ANY($2::uuid[])`,
       [projectId, predictionIds],
     );
@@ -590,7 +590,7 @@ export class LabelingRepository {
       paused_at: Date | null;
     }> = await manager.query(
       `SELECT u.id, u.email, coalesce(a.n, 0) AS annotations, a.median_ms, a.agreement, q.gold_answers, q.gold_correct, q.paused_at
-           FROM memberships m JOIN users u ON u.id = m.user_id
+           FROM memberships_read m JOIN users_read u ON u.id = m.user_id
            LEFT JOIN rater_quality q ON q.project_id = m.project_id AND q.rater_id = u.id
            LEFT JOIN LATERAL (
              SELECT count(*)::int AS n,
@@ -598,7 +598,7 @@ export class LabelingRepository {
                     -- gold answers are scored on gold, not against final labels (gold tasks have none)
                     (avg(CASE WHEN l.value IS NULL THEN NULL WHEN l.value = an.label THEN 1.0 ELSE 0.0 END))::float8 AS agreement
                FROM annotations an
-               LEFT JOIN labels l ON l.task_id = an.task_id AND l.superseded_at IS NULL
+               LEFT JOIN labels_read l ON l.task_id = an.task_id AND l.superseded_at IS NULL
               WHERE an.project_id = m.project_id AND an.rater_id = u.id) a ON true
           WHERE m.project_id = $1
           ORDER BY u.email`,

@@ -64,7 +64,7 @@ export class LabelsService {
    */
   async lockTasksOf(manager: EntityManager, projectId: string, predictionIds: string[]): Promise<void> {
     if (predictionIds.length === 0) return;
-    await manager.query(`SELECT 1 FROM tasks WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) ORDER BY id FOR NO KEY UPDATE`, [
+    await manager.query(`SELECT 1 FROM tasks_read WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) ORDER BY id FOR NO KEY UPDATE`, [
       projectId,
       predictionIds,
     ]);

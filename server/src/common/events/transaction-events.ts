@@ -1,0 +1,46 @@
+import { Global, Injectable, Module } from '@nestjs/common';
+
+/** What to announce once the transaction that decided it has committed. */
+export type AfterCommit = () => void;
+
+/**
+ * Events handled inside the emitter's transaction (so what a listener writes commits or rolls
+ * back with the emitter's rows); each feature that emits one declares it here by declaration
+ * merging (`declare module '…/transaction-events'`), so common knows no feature.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface TransactionEventMap {}
+
+export type TransactionEventName = keyof TransactionEventMap;
+type ProjectOf<K extends TransactionEventName> = TransactionEventMap[K] extends { project: infer P } ? P : never;
+
+export interface TransactionEventListener<K extends TransactionEventName> {
+  /** Whether this listener has work for the project whatever else happens: the emitter then opens a transaction it could have done without. */
+  wantsTransaction(project: ProjectOf<K>): boolean;
+  handle(payload: TransactionEventMap[K]): Promise<AfterCommit[]>;
+}
+
+/** In-process events awaited in the emitter's transaction: a feature hands work to whoever listens without importing it. */
+@Injectable()
+export class TransactionEvents {
+  private readonly listeners = new Map<TransactionEventName, Array<TransactionEventListener<TransactionEventName>>>();
+
+  on<K extends TransactionEventName>(name: K, listener: TransactionEventListener<K>): void {
+    this.listeners.set(name, [...(this.listeners.get(name) ?? []), listener as unknown as TransactionEventListener<TransactionEventName>]);
+  }
+
+  wantsTransaction<K extends TransactionEventName>(name: K, project: ProjectOf<K>): boolean {
+    return (this.listeners.get(name) ?? []).some((listener) => (listener as unknown as TransactionEventListener<K>).wantsTransaction(project));
+  }
+
+  /** Runs every listener in turn, in the caller's transaction (the payload carries its manager); returns their after-commit work. */
+  async emit<K extends TransactionEventName>(name: K, payload: TransactionEventMap[K]): Promise<AfterCommit[]> {
+    const afterCommit: AfterCommit[] = [];
+    for (const listener of this.listeners.get(name) ?? []) afterCommit.push(...(await (listener as unknown as TransactionEventListener<K>).handle(payload)));
+    return afterCommit;
+  }
+}
+
+@Global()
+@Module({ providers: [TransactionEvents], exports: [TransactionEvents] })
+export class TransactionEventsModule {}
