@@ -32,7 +32,7 @@ export const DEFINITIONS_ROOT = join(__dirname, '..');
  */
 export async function applyDefinitions(runner: QueryRunner, logger: Logger, options: { root?: string; afterMigrations?: boolean } = {}): Promise<string[]> {
   const root = options.root ?? DEFINITIONS_ROOT;
-  const rows: Array<{ name: string; sha256: string }> = await runner.query('SELECT name, sha256 FROM schema_definitions');
+  const rows = (await runner.query('SELECT name, sha256 FROM schema_definitions')) as Array<{ name: string; sha256: string }>;
   const applied = new Map(rows.map((row) => [row.name, row.sha256]));
   const names: string[] = [];
   for (const name of DEFINITION_FILES) {

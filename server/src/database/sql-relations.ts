@@ -27,9 +27,13 @@ function tokenize(sql: string, into: Token[] = []): Token[] {
     } else if (c === '/' && sql[i + 1] === '*') {
       let depth = 0;
       do {
-        if (sql.startsWith('/*', i)) (depth++, (i += 2));
-        else if (sql.startsWith('*/', i)) (depth--, (i += 2));
-        else i++;
+        if (sql.startsWith('/*', i)) {
+          depth++;
+          i += 2;
+        } else if (sql.startsWith('*/', i)) {
+          depth--;
+          i += 2;
+        } else i++;
       } while (depth > 0 && i < sql.length);
     } else if (c === "'") {
       i++;
@@ -175,7 +179,7 @@ export function sqlRelations(sql: string): SqlRelations {
     return next;
   };
 
-  for (let i = 0; i < tokens.length; ) {
+  for (let i = 0; i < tokens.length;) {
     const t = tokens[i];
     const previous = tokens[i - 1];
     if (isPunct(t, '(')) {

@@ -63,7 +63,11 @@ export function publishedViews(root: string): Map<string, { owner: string; file:
     const text = readFileSync(file, 'utf8');
     const view = /((?:^--[^\n]*\n)*)^CREATE (?:OR REPLACE )?VIEW\s+([a-z_][a-z0-9_]*)/gm;
     for (const match of text.matchAll(view)) {
-      const publishedTo = /^--\s*published to:\s*([^\n]+)$/m.exec(match[1])?.[1].split(',').map((m) => m.trim()) ?? [];
+      const publishedTo =
+        /^--\s*published to:\s*([^\n]+)$/m
+          .exec(match[1])?.[1]
+          .split(',')
+          .map((m) => m.trim()) ?? [];
       views.set(match[2], { owner: moduleOf(root, file), file: relative(root, file), publishedTo });
     }
   }

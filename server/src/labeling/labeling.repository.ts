@@ -174,8 +174,8 @@ export class LabelingRepository {
   }
 
   /**
-   * Leases the next task to a rater in one call (see `backflow_claim_task` in the labeling
-   * migration) and returns what they are shown, or that they are paused. A statement of its own
+   * Leases the next task to a rater in one call (see `backflow_claim_task` in
+   * labeling.functions.sql) and returns what they are shown, or that they are paused. A statement of its own
    * (its own transaction), prepared once per connection.
    */
   async claim(
@@ -197,8 +197,8 @@ export class LabelingRepository {
   }
 
   /**
-   * Stores an answer in one call (see `backflow_submit_annotation`, last defined in migration
-   * 1764220000000-label-writers): the answer, its lease ended, and when it is the last one
+   * Stores an answer in one call (see `backflow_submit_annotation` in labeling.functions.sql):
+   * the answer, its lease ended, and when it is the last one
    * wanted, the consensus and its consequence. Returns the outcome; only the storing outcomes changed anything.
    */
   async submit(

@@ -35,7 +35,7 @@ export interface NewHumanLabel {
 
 /**
  * The labels table: one current label per prediction, and the superseded ones as history.
- * Every write goes through `backflow_record_labels` (migration 1764220000000-label-writers),
+ * Every write goes through `backflow_record_labels` (labels.functions.sql),
  * which the submit and the Dawid-Skene relabel call too. Callers pass the transaction they own.
  */
 @Injectable()

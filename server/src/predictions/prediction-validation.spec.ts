@@ -57,7 +57,7 @@ describe('validatePrediction', () => {
     ['the year 1 that is the year 0 in UTC', { ...valid, timestamp: '0001-01-01T00:00:00+01:00' }, 'validation/date_out_of_range', 'timestamp'],
     ['metadata nested 5,000 deep', { ...valid, metadata: nested(5_000) }, 'validation/too_deep', 'metadata'],
     ['metadata nested 33 deep', { ...valid, metadata: nested(33) }, 'validation/too_deep', 'metadata'],
-    ['an integer feature past 2^53', { ...valid, input: { big: 9007199254740993 } }, 'predictions/unsafe_integer', 'input.big'],
+    ['an integer feature past 2^53', { ...valid, input: { big: 2 ** 53 } }, 'predictions/unsafe_integer', 'input.big'],
     ['a list feature holding 2^60', { ...valid, input: { vec: [1, 2 ** 60] } }, 'predictions/unsafe_integer', 'input.vec.1'],
     ['a negative integer past -(2^53 - 1)', { ...valid, input: { low: -(2 ** 53) - 2 } }, 'predictions/unsafe_integer', 'input.low'],
     ['1e20 in metadata', { ...valid, metadata: { counts: [1e20] } }, 'predictions/unsafe_integer', 'metadata.counts.0'],

@@ -151,7 +151,7 @@ export class PredictionsRepository {
   }
 
   async count(manager: EntityManager, projectId: string): Promise<number> {
-    const [row] = await manager.query(`SELECT count(*)::int AS n FROM predictions WHERE project_id = $1`, [projectId]);
+    const [row] = await manager.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM predictions WHERE project_id = $1`, [projectId]);
     return row.n;
   }
 }

@@ -11,7 +11,7 @@ import { poolOf } from '../database/data-source';
 import { ItemVerdict, partition, readNdjson, StreamTooLargeError } from '../common/ingest/batch';
 import type { ProjectEntity } from '../projects/project.entity';
 import { isTextClean } from '../common/validation/json-hazards';
-import { PredictionRow, ProjectLabels, validatePrediction } from './prediction-validation';
+import { ProjectLabels, validatePrediction } from './prediction-validation';
 import { PredictionErrors } from './predictions.errors';
 import './predictions.events';
 import { PredictionFacts, PredictionsRepository, ScoredPrediction } from './predictions.repository';

@@ -23,20 +23,25 @@ export interface TransactionEventListener<K extends TransactionEventName> {
 /** In-process events awaited in the emitter's transaction: a feature hands work to whoever listens without importing it. */
 @Injectable()
 export class TransactionEvents {
-  private readonly listeners = new Map<TransactionEventName, Array<TransactionEventListener<TransactionEventName>>>();
+  // keyed by event name; each list holds that event's listeners
+  private readonly listeners = new Map<TransactionEventName, unknown[]>();
+
+  private listenersOf<K extends TransactionEventName>(name: K): Array<TransactionEventListener<K>> {
+    return (this.listeners.get(name) ?? []) as Array<TransactionEventListener<K>>;
+  }
 
   on<K extends TransactionEventName>(name: K, listener: TransactionEventListener<K>): void {
-    this.listeners.set(name, [...(this.listeners.get(name) ?? []), listener as unknown as TransactionEventListener<TransactionEventName>]);
+    this.listeners.set(name, [...this.listenersOf(name), listener]);
   }
 
   wantsTransaction<K extends TransactionEventName>(name: K, project: ProjectOf<K>): boolean {
-    return (this.listeners.get(name) ?? []).some((listener) => (listener as unknown as TransactionEventListener<K>).wantsTransaction(project));
+    return this.listenersOf(name).some((listener) => listener.wantsTransaction(project));
   }
 
   /** Runs every listener in turn, in the caller's transaction (the payload carries its manager); returns their after-commit work. */
   async emit<K extends TransactionEventName>(name: K, payload: TransactionEventMap[K]): Promise<AfterCommit[]> {
     const afterCommit: AfterCommit[] = [];
-    for (const listener of this.listeners.get(name) ?? []) afterCommit.push(...(await (listener as unknown as TransactionEventListener<K>).handle(payload)));
+    for (const listener of this.listenersOf(name)) afterCommit.push(...(await listener.handle(payload)));
     return afterCommit;
   }
 }
