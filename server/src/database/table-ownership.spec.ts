@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sqlRelations } from './sql-relations';
 import { moduleOf, publishedViews, serverSqlSources, sqlLiteralsOf } from './sql-sources';
-import { ownerOf } from './table-ownership';
+import { ownerOf, ownershipMarkdown } from './table-ownership';
 
 const root = join(__dirname, '..');
 
@@ -46,6 +46,14 @@ describe('table ownership', () => {
       expect({ name, unknown: view.publishedTo.filter((m) => !existsSync(join(root, m)) && !modules.has(m)) }).toEqual({ name, unknown: [] });
       expect({ name, publishedTo: view.publishedTo.length > 0 }).toEqual({ name, publishedTo: true });
     }
+  });
+
+  it('the architecture document shows the ownership table this manifest holds', () => {
+    const docs = join(root, '..', '..', 'docs');
+    const documents = readdirSync(docs).filter((name) => name.startsWith('architecture') && name.endsWith('.md'));
+    // as Prettier pads a Markdown table's cells
+    const unpadded = (markdown: string) => markdown.replace(/ *\| */g, '|').replace(/-{3,}/g, '---');
+    expect(documents.filter((name) => unpadded(readFileSync(join(docs, name), 'utf8')).includes(unpadded(ownershipMarkdown())))).not.toEqual([]);
   });
 
   it('attributes files to modules', () => {

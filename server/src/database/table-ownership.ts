@@ -48,3 +48,11 @@ export function ownerOf(table: string): string | undefined {
   const dot = table.indexOf('.');
   return dot > 0 ? TABLE_OWNERS[`${table.slice(0, dot)}.*`] : undefined;
 }
+
+/** The ownership table as docs/architecture.md shows it: one row per owner, in the order of TABLE_OWNERS. */
+export function ownershipMarkdown(): string {
+  const byOwner = new Map<string, string[]>();
+  for (const [table, owner] of Object.entries(TABLE_OWNERS)) byOwner.set(owner, [...(byOwner.get(owner) ?? []), table]);
+  const rows = [...byOwner].map(([owner, tables]) => `| ${owner} | ${tables.map((t) => `\`${t}\``).join(', ')} |`);
+  return ['| owner (only writer) | tables |', '| --- | --- |', ...rows].join('\n');
+}
