@@ -2,8 +2,8 @@
 // Builds what is stale: libs and server with `tsc -b` (incremental), the client with Vite
 // when a source is newer than its last build. `--force` rebuilds all; `--server-only` skips the client.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,6 +39,21 @@ run(process.execPath, [
   'libs/tfrecord/tsconfig.json',
   ...(force ? ['--force'] : []),
 ]);
+
+// the database definitions (functions, read-model views) are read at boot from beside the compiled server
+function copySql(dir) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) copySql(path);
+    else if (entry.name.endsWith('.sql')) {
+      const target = join(root, 'server', 'dist', relative(join(root, 'server', 'src'), path));
+      if (existsSync(target) && readFileSync(target).equals(readFileSync(path))) continue;
+      mkdirSync(dirname(target), { recursive: true });
+      copyFileSync(path, target);
+    }
+  }
+}
+copySql(join(root, 'server', 'src'));
 
 if (!args.has('--server-only')) {
   const built = join(root, 'client', 'dist', 'index.html');

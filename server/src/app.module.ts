@@ -7,6 +7,7 @@ import { AuditModule } from './common/audit/audit.module';
 import { AccessRevocationsModule } from './common/cache/access-revocations';
 import { CacheInvalidationModule } from './common/cache/cache-invalidation';
 import { DomainEventsModule } from './common/events/domain-events';
+import { TransactionEventsModule } from './common/events/transaction-events';
 import { JobsModule } from './common/jobs/jobs.service';
 import { FeedbackModule } from './feedback/feedback.module';
 import { LabelsModule } from './labels/labels.module';
@@ -61,6 +62,7 @@ export class AppModule {
           dataSourceFactory: () => Promise.resolve(context.dataSource),
         }),
         DomainEventsModule,
+        TransactionEventsModule,
         CacheInvalidationModule.forRoot(context.databaseUrl),
         AccessRevocationsModule,
         JobsModule.forRoot({ databaseUrl: context.databaseUrl, enabled: context.jobs }),

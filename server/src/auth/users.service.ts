@@ -183,7 +183,7 @@ export class UsersService {
 
   async membershipsOf(userId: string): Promise<Array<{ projectId: string; projectSlug: string; role: MemberRole }>> {
     const rows: Array<{ project_id: string; slug: string; role: MemberRole }> = await this.dataSource.query(
-      `SELECT m.project_id, p.slug, m.role FROM memberships m JOIN projects p ON p.id = m.project_id WHERE m.user_id = $1 ORDER BY p.slug`,
+      `SELECT m.project_id, p.slug, m.role FROM memberships m JOIN projects_read p ON p.id = m.project_id WHERE m.user_id = $1 ORDER BY p.slug`,
       [userId],
     );
     return rows.map((r) => ({ projectId: r.project_id, projectSlug: r.slug, role: r.role }));

@@ -66,7 +66,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (live) {
     const url = connectionUrl(readSecret(dataDir), live.port, database);
     await ensureDatabase(readSecret(dataDir), live.port, database);
-    return { url, port: live.port, dataDir, owned: false, stop: async () => undefined };
+    return { url, port: live.port, dataDir, owned: false, stop: () => Promise.resolve() };
   }
 
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
@@ -473,8 +473,10 @@ async function otherClients(password: string, port: number): Promise<number> {
   client.on('error', () => undefined);
   try {
     await client.connect();
-    const result = await client.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`);
-    return result.rows[0].n as number;
+    const result = await client.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`,
+    );
+    return result.rows[0].n;
   } catch {
     return -1;
   } finally {

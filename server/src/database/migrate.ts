@@ -1,12 +1,16 @@
 import type { Logger } from 'pino';
 import { DataSource } from 'typeorm';
+import { applyDefinitions } from './definitions';
 import { migrations } from './migrations';
 
 // one key for every Backflow process sharing the database
 const MIGRATION_LOCK = 0x6266_0001;
 
-/** Applies pending migrations under a session advisory lock, so N processes starting together take turns. */
-export async function runMigrations(dataSource: DataSource, logger: Logger): Promise<string[]> {
+/**
+ * Applies pending migrations, then the definition files that changed (`definitions.ts`), under a
+ * session advisory lock, so N processes starting together take turns and apply each once.
+ */
+export async function runMigrations(dataSource: DataSource, logger: Logger, options: { definitionsRoot?: string } = {}): Promise<string[]> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
@@ -14,6 +18,7 @@ export async function runMigrations(dataSource: DataSource, logger: Logger): Pro
     try {
       const applied = await dataSource.runMigrations({ transaction: 'each' });
       for (const migration of applied) logger.info({ migration: migration.name }, 'migration applied');
+      await applyDefinitions(runner, logger, { root: options.definitionsRoot, afterMigrations: applied.length > 0 });
       return applied.map((m) => m.name);
     } finally {
       await runner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);

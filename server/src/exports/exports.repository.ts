@@ -57,9 +57,9 @@ const ROWS = `
          ${inclusionWeightSql('t.inclusion_probability', 'l.weight')} AS weight,
          p.input, p.model_name, p.model_version, ${BUCKET_SQL('l.prediction_id')} AS bucket
     FROM span_labels sl
-    JOIN labels l ON l.id = sl.label_id
-    JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id
-    LEFT JOIN tasks t ON t.project_id = l.project_id AND t.prediction_id = l.prediction_id
+    JOIN labels_read l ON l.id = sl.label_id
+    JOIN predictions_read p ON p.project_id = l.project_id AND p.id = l.prediction_id
+    LEFT JOIN tasks_read t ON t.project_id = l.project_id AND t.prediction_id = l.prediction_id
    WHERE sl.span_id = $1`;
 
 /** Spans, their versions, and the rows of a span, in SQL. */
@@ -71,7 +71,7 @@ export class ExportsRepository {
    * committed after waits for the next span. Undefined when there is nothing to export.
    */
   async claimSpan(manager: EntityManager, projectId: string, settings: ExportSettings, maskedFields: readonly string[]): Promise<ClaimedSpan | undefined> {
-    await manager.query(`SELECT 1 FROM projects WHERE id = $1 FOR UPDATE`, [projectId]);
+    await manager.query(`SELECT 1 FROM projects_read WHERE id = $1 FOR UPDATE`, [projectId]);
     const [span]: Array<{ id: string; span: number }> = await manager.query(
       `INSERT INTO export_spans (project_id, span, rows)
        SELECT $1, coalesce(max(span), 0) + 1, 0 FROM export_spans WHERE project_id = $1
@@ -82,7 +82,7 @@ export class ExportsRepository {
     // would scan its own new rows (measured: quadratic)
     await manager.query(
       `CREATE TEMP TABLE span_claim ON COMMIT DROP AS
-       SELECT l.id, l.created_at FROM labels l
+       SELECT l.id, l.created_at FROM labels_read l
         WHERE l.project_id = $1 AND l.superseded_at IS NULL AND l.source = ANY($2::text[])
           AND ($3::float8 IS NULL OR l.agreement IS NULL OR l.agreement >= $3)
           AND NOT EXISTS (SELECT 1 FROM span_labels s WHERE s.label_id = l.id)`,
@@ -163,7 +163,7 @@ export class ExportsRepository {
 
   /** The key a project's masked fields are hashed with in its exports (never leaves the server). */
   async hashKey(manager: EntityManager, projectId: string): Promise<Buffer> {
-    const [row]: Array<{ key: Buffer }> = await manager.query(`SELECT export_hash_key AS key FROM projects WHERE id = $1`, [projectId]);
+    const [row]: Array<{ key: Buffer }> = await manager.query(`SELECT export_hash_key AS key FROM projects_read WHERE id = $1`, [projectId]);
     return row.key;
   }
 
@@ -177,7 +177,7 @@ export class ExportsRepository {
     const rows: Array<{ name: string; fits: number }> = await manager.query(
       `WITH sampled AS (
          SELECT p.input FROM (SELECT label_id FROM span_labels WHERE span_id = $1 ORDER BY label_id LIMIT $2) sl
-           JOIN labels l ON l.id = sl.label_id JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id),
+           JOIN labels_read l ON l.id = sl.label_id JOIN predictions_read p ON p.project_id = l.project_id AND p.id = l.prediction_id),
        valued AS (
          SELECT f.key, e.v FROM sampled CROSS JOIN LATERAL jsonb_each(sampled.input) f
            LEFT JOIN LATERAL (SELECT f.value AS v WHERE jsonb_typeof(f.value) <> 'array'
@@ -202,7 +202,7 @@ export class ExportsRepository {
   async *inputs(client: PoolClient, spanId: string, batch = 250): AsyncGenerator<Array<Record<string, unknown>>> {
     const cursor = client.query(
       new Cursor<{ input: Record<string, unknown> }>(
-        `SELECT p.input FROM span_labels sl JOIN labels l ON l.id = sl.label_id JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id WHERE sl.span_id = $1`,
+        `SELECT p.input FROM span_labels sl JOIN labels_read l ON l.id = sl.label_id JOIN predictions_read p ON p.project_id = l.project_id AND p.id = l.prediction_id WHERE sl.span_id = $1`,
         [spanId],
         { types: EXACT_INPUT },
       ),
@@ -303,7 +303,7 @@ export class ExportsRepository {
   async schedules(manager: EntityManager): Promise<Array<{ projectId: string; schedule: string; lastFiredAt: Date | null }>> {
     const rows: Array<{ id: string; schedule: string; last_fired_at: Date | null }> = await manager.query(
       `SELECT p.id, p.export_settings->>'schedule' AS schedule, s.last_fired_at
-         FROM projects p LEFT JOIN export_schedules s ON s.project_id = p.id
+         FROM projects_read p LEFT JOIN export_schedules s ON s.project_id = p.id
         WHERE coalesce(p.export_settings->>'schedule', '') <> ''`,
     );
     return rows.map((r) => ({ projectId: r.id, schedule: r.schedule, lastFiredAt: r.last_fired_at }));

@@ -45,6 +45,15 @@ export class FeedbackRepository {
     ]);
   }
 
+  /** Negative-by-absence windows of new predictions. */
+  async openWindows(manager: EntityManager, projectId: string, windows: Array<{ predictionId: string; closesAt: Date }>): Promise<void> {
+    if (windows.length === 0) return;
+    await manager.query(
+      `INSERT INTO feedback_windows (project_id, prediction_id, closes_at) SELECT $1, * FROM unnest($2::uuid[], $3::timestamptz[]) ON CONFLICT DO NOTHING`,
+      [projectId, windows.map((w) => w.predictionId), windows.map((w) => w.closesAt.toISOString())],
+    );
+  }
+
   /** An event-made label settles a prediction: its absence window has nothing left to decide. */
   async closeWindows(manager: EntityManager, projectId: string, predictionIds: string[]): Promise<void> {
     await manager.query(`DELETE FROM feedback_windows WHERE project_id = $1 AND prediction_id = ANY($2::uuid[])`, [projectId, predictionIds]);
@@ -67,7 +76,7 @@ export class FeedbackRepository {
   async joinableEvents(manager: EntityManager, limit: number): Promise<PredictionRef[]> {
     const rows: Array<{ project_id: string; prediction_id: string }> = await manager.query(
       `SELECT DISTINCT f.project_id, f.prediction_id FROM feedback_events f
-         JOIN predictions p ON p.project_id = f.project_id AND p.id = f.prediction_id
+         JOIN predictions_read p ON p.project_id = f.project_id AND p.id = f.prediction_id
         WHERE f.applied_at IS NULL LIMIT $1`,
       [limit],
     );

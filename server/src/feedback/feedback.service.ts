@@ -5,12 +5,14 @@ import type { IngestReply } from '@backflow/contracts';
 import { type AfterCommit, inTransaction } from '../common/database/transaction';
 import { DomainError } from '../common/errors';
 import { DomainEventMap, DomainEvents } from '../common/events/domain-events';
+import { TransactionEvents } from '../common/events/transaction-events';
 import { partition } from '../common/ingest/batch';
 import { isTextClean } from '../common/validation/json-hazards';
 import { groupBy } from '../common/group-by';
 import { JobsService } from '../common/jobs/jobs.service';
 import { LabelsService, NewFeedbackLabel } from '../labels/labels.service';
 import type { PredictionFacts } from '../predictions/predictions.repository';
+import type { PredictionsStored } from '../predictions/predictions.events';
 import { PredictionsService } from '../predictions/predictions.service';
 import { RoutingService } from '../routing/routing.service';
 import type { ProjectEntity } from '../projects/project.entity';
@@ -34,19 +36,31 @@ export class FeedbackService implements OnModuleInit {
     private readonly labels: LabelsService,
     private readonly routing: RoutingService,
     private readonly events: DomainEvents,
+    private readonly transactionEvents: TransactionEvents,
     private readonly jobs: JobsService,
     private readonly repository: FeedbackRepository,
   ) {}
 
   onModuleInit(): void {
-    // feedback that arrived first is joined when its prediction is stored, in the same transaction
-    this.predictions.useFeedbackJoin({
-      windowClosesAt: (project, row) => absenceClosesAt(row.occurredAt, project.feedbackRules),
-      join: async (manager, project, predictionIds) => {
-        return this.apply(manager, project, predictionIds);
-      },
+    this.transactionEvents.on('predictions.stored', {
+      // a project with an absence rule opens a window for every new prediction
+      wantsTransaction: (project) => Boolean(project.feedbackRules.absence),
+      handle: (stored) => this.onPredictionsStored(stored),
     });
     this.jobs.schedule('feedback-reconcile', '* * * * *', () => this.reconcile());
+  }
+
+  /**
+   * In the capture's transaction: opens the new predictions' absence windows, and joins the
+   * feedback that arrived before its prediction.
+   */
+  private async onPredictionsStored({ manager, project, predictions, feedbackWaiting }: PredictionsStored): Promise<AfterCommit[]> {
+    const windows = predictions.flatMap((row) => {
+      const closesAt = absenceClosesAt(row.occurredAt, project.feedbackRules);
+      return closesAt ? [{ predictionId: row.id, closesAt }] : [];
+    });
+    await this.repository.openWindows(manager, project.id, windows);
+    return feedbackWaiting.length ? this.apply(manager, project, feedbackWaiting) : [];
   }
 
   /** One event or an array of them: all-or-nothing, or with `partial` the valid ones. */

@@ -36,11 +36,11 @@ export class LabelStudioRepository {
       `SELECT p.id, p.model_name, p.model_version, p.input, p.scores, p.predicted_label, p.confidence, p.slice, p.occurred_at,
               to_char(p.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS received_at,
               l.value AS label, l.source AS label_source, l.agreement, coalesce(a.annotations, '[]') AS annotations
-         FROM predictions p
-         LEFT JOIN labels l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL
+         FROM predictions_read p
+         LEFT JOIN labels_read l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL
          LEFT JOIN LATERAL (
            SELECT json_agg(json_build_object('id', an.id, 'email', u.email, 'label', an.label, 'timeSpentMs', an.time_spent_ms, 'createdAt', an.created_at) ORDER BY an.created_at, u.email, an.id) AS annotations
-             FROM tasks t JOIN annotations an ON an.task_id = t.id JOIN users u ON u.id = an.rater_id
+             FROM tasks_read t JOIN annotations_read an ON an.task_id = t.id JOIN users_read u ON u.id = an.rater_id
             WHERE t.project_id = p.project_id AND t.prediction_id = p.id) a ON true
         WHERE p.project_id = $1
           AND ($2::timestamptz IS NULL OR (p.received_at, p.id) > ($2::timestamptz, $3::uuid))

@@ -69,8 +69,8 @@ export class GoldRepository {
     predictionIds: string[],
   ): Promise<Array<{ predictionId: string; input: unknown; scores: Record<string, number>; label: string }>> {
     const rows: Array<{ id: string; input: unknown; scores: Record<string, number>; value: string }> = await manager.query(
-      `SELECT p.id, p.input, p.scores, l.value FROM predictions p
-         JOIN labels l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL AND l.source IN ('consensus', 'review', 'gold')
+      `SELECT p.id, p.input, p.scores, l.value FROM predictions_read p
+         JOIN labels_read l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL AND l.source IN ('consensus', 'review', 'gold')
         WHERE p.project_id = $1 AND p.id = ANY($2::uuid[])`,
       [projectId, predictionIds],
     );

@@ -44,7 +44,7 @@ export class RaterQualityRepository {
       paused_at: Date | null;
     }> = await manager.query(
       `SELECT u.id, u.email, coalesce(a.n, 0) AS annotations, a.median_ms, a.agreement, q.gold_answers, q.gold_correct, q.paused_at
-           FROM memberships m JOIN users u ON u.id = m.user_id
+           FROM memberships_read m JOIN users_read u ON u.id = m.user_id
            LEFT JOIN rater_quality q ON q.project_id = m.project_id AND q.rater_id = u.id
            LEFT JOIN LATERAL (
              SELECT count(*)::int AS n,
@@ -52,7 +52,7 @@ export class RaterQualityRepository {
                     -- gold answers are scored on gold, not against final labels (gold tasks have none)
                     (avg(CASE WHEN l.value IS NULL THEN NULL WHEN l.value = an.label THEN 1.0 ELSE 0.0 END))::float8 AS agreement
                FROM annotations an
-               LEFT JOIN labels l ON l.task_id = an.task_id AND l.superseded_at IS NULL
+               LEFT JOIN labels_read l ON l.task_id = an.task_id AND l.superseded_at IS NULL
               WHERE an.project_id = m.project_id AND an.rater_id = u.id) a ON true
           WHERE m.project_id = $1
           ORDER BY u.email`,

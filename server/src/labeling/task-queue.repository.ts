@@ -61,8 +61,8 @@ export interface StoredAnnotation {
 @Injectable()
 export class TaskQueueRepository {
   /**
-   * Leases the next task to a rater in one call (see `backflow_claim_task` in the labeling
-   * migration) and returns what they are shown, or that they are paused. A statement of its own
+   * Leases the next task to a rater in one call (see `backflow_claim_task` in
+   * labeling.functions.sql) and returns what they are shown, or that they are paused. A statement of its own
    * (its own transaction), prepared once per connection.
    */
   async claim(
@@ -75,7 +75,7 @@ export class TaskQueueRepository {
        SELECT lease.paused, lease.task_id AS id, lease.expires_at, coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores
          FROM lease
          LEFT JOIN tasks t ON t.id = lease.task_id
-         LEFT JOIN predictions p ON p.project_id = t.project_id AND p.id = t.prediction_id
+         LEFT JOIN predictions_read p ON p.project_id = t.project_id AND p.id = t.prediction_id
          LEFT JOIN gold_items g ON g.id = t.gold_item_id`,
       values: [request.projectId, request.raterId, request.ttlSeconds, request.maxHeld, request.review, request.gold],
     });
@@ -84,8 +84,8 @@ export class TaskQueueRepository {
   }
 
   /**
-   * Stores an answer in one call (see `backflow_submit_annotation`, last defined in migration
-   * 1764220000000-label-writers): the answer, its lease ended, and when it is the last one
+   * Stores an answer in one call (see `backflow_submit_annotation` in labeling.functions.sql):
+   * the answer, its lease ended, and when it is the last one
    * wanted, the consensus and its consequence. Returns the outcome; only the storing outcomes changed anything.
    */
   async submit(
@@ -228,7 +228,7 @@ export class TaskQueueRepository {
     );
     const [row]: LeasedRow[] = await manager.query(
       `SELECT t.id, $2::timestamptz AS expires_at, p.input, p.predicted_label, p.scores
-         FROM tasks t JOIN predictions p ON p.project_id = t.project_id AND p.id = t.prediction_id WHERE t.id = $1`,
+         FROM tasks t JOIN predictions_read p ON p.project_id = t.project_id AND p.id = t.prediction_id WHERE t.id = $1`,
       [task.id, lease.expires_at],
     );
     return { task: toLeasedView(row), released: released[0]?.task_id ?? null };
@@ -307,13 +307,13 @@ export class TaskQueueRepository {
     scope: { projectId?: string; taskIds?: string[] } = {},
   ): Promise<Array<{ projectId: string; taskId: string }>> {
     const [rows]: [Array<{ project_id: string; task_id: string }>, number] = await manager.query(
-      `DELETE FROM task_leases l USING tasks t, users u
+      `DELETE FROM task_leases l USING tasks t, users_read u
         WHERE l.rater_id = $1 AND l.expires_at > now() AND t.id = l.task_id AND u.id = l.rater_id
           AND ($2::uuid IS NULL OR l.project_id = $2) AND ($3::uuid[] IS NULL OR l.task_id = ANY($3::uuid[]))
           AND (u.disabled_at IS NOT NULL
-               OR NOT EXISTS (SELECT 1 FROM sessions s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())
+               OR NOT EXISTS (SELECT 1 FROM sessions_read s WHERE s.user_id = u.id AND s.revoked_at IS NULL AND s.expires_at > now())
                OR (u.role <> 'admin' AND NOT EXISTS (
-                     SELECT 1 FROM memberships m WHERE m.user_id = u.id AND m.project_id = l.project_id AND (t.state <> 'review' OR m.role = 'reviewer'))))
+                     SELECT 1 FROM memberships_read m WHERE m.user_id = u.id AND m.project_id = l.project_id AND (t.state <> 'review' OR m.role = 'reviewer'))))
        RETURNING l.project_id, l.task_id`,
       [raterId, scope.projectId ?? null, scope.taskIds ?? null],
     );

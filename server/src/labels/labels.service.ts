@@ -35,7 +35,7 @@ export interface NewHumanLabel {
 
 /**
  * The labels table: one current label per prediction, and the superseded ones as history.
- * Every write goes through `backflow_record_labels` (migration 1764220000000-label-writers),
+ * Every write goes through `backflow_record_labels` (labels.functions.sql),
  * which the submit and the Dawid-Skene relabel call too. Callers pass the transaction they own.
  */
 @Injectable()
@@ -64,7 +64,7 @@ export class LabelsService {
    */
   async lockTasksOf(manager: EntityManager, projectId: string, predictionIds: string[]): Promise<void> {
     if (predictionIds.length === 0) return;
-    await manager.query(`SELECT 1 FROM tasks WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) ORDER BY id FOR NO KEY UPDATE`, [
+    await manager.query(`SELECT 1 FROM tasks_read WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) ORDER BY id FOR NO KEY UPDATE`, [
       projectId,
       predictionIds,
     ]);

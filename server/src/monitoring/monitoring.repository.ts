@@ -89,9 +89,9 @@ export class MonitoringRepository {
       inclusion_probability: number | null;
     }> = await manager.query(
       `SELECT l.value, p.predicted_label, p.confidence, p.model_version, p.slice, p.received_at, t.inclusion_probability
-         FROM predictions p
-         JOIN labels l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL
-         LEFT JOIN tasks t ON t.id = l.task_id
+         FROM predictions_read p
+         JOIN labels_read l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL
+         LEFT JOIN tasks_read t ON t.id = l.task_id
         WHERE p.project_id = $1 AND p.received_at >= $2 AND l.source IN ('consensus', 'review')
         ORDER BY p.received_at DESC
         LIMIT ${MAX_LABELS}`,
@@ -112,7 +112,7 @@ export class MonitoringRepository {
   async feedbackAgreement(manager: EntityManager, projectId: string, since: Date): Promise<{ labels: number; agreeing: number }> {
     const [row]: Array<{ labels: number; agreeing: number }> = await manager.query(
       `SELECT count(*)::int AS labels, count(*) FILTER (WHERE l.value = p.predicted_label)::int AS agreeing
-         FROM predictions p JOIN labels l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL
+         FROM predictions_read p JOIN labels_read l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL
         WHERE p.project_id = $1 AND p.received_at >= $2 AND l.source = 'feedback'`,
       [projectId, since],
     );
@@ -122,7 +122,7 @@ export class MonitoringRepository {
   /** The newest inputs received in [from, to), at most `limit`. */
   async inputsBetween(manager: EntityManager, projectId: string, from: Date, to: Date, limit: number): Promise<ObservedInput[]> {
     const rows: Array<{ input: Record<string, unknown>; slice: Record<string, string>; received_at: Date }> = await manager.query(
-      `SELECT input, slice, received_at FROM predictions
+      `SELECT input, slice, received_at FROM predictions_read
         WHERE project_id = $1 AND received_at >= $2 AND received_at < $3
         ORDER BY received_at DESC
         LIMIT $4`,
@@ -216,7 +216,7 @@ export class MonitoringRepository {
   }
 
   async projectIds(manager: EntityManager): Promise<string[]> {
-    const rows: Array<{ id: string }> = await manager.query(`SELECT id FROM projects ORDER BY created_at`);
+    const rows: Array<{ id: string }> = await manager.query(`SELECT id FROM projects_read ORDER BY created_at`);
     return rows.map((r) => r.id);
   }
 }

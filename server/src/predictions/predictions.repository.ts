@@ -54,25 +54,16 @@ export class PredictionsRepository {
 
   /**
    * One prediction in one statement (so one round trip, atomic without a transaction): the
-   * row, its negative-by-absence window when the project has one, and whether feedback
-   * that arrived before it is waiting to be joined.
+   * row, and whether feedback that arrived before it is waiting to be joined.
    */
-  async insertOne(
-    pool: Pool,
-    projectId: string,
-    r: ScoredPrediction,
-    windowClosesAt: Date | undefined,
-  ): Promise<{ inserted: boolean; feedbackWaiting: boolean }> {
+  async insertOne(pool: Pool, projectId: string, r: ScoredPrediction): Promise<{ inserted: boolean; feedbackWaiting: boolean }> {
     // a named statement: each connection parses and plans it once, then only binds values
     const { rows } = await pool.query<{ feedback_waiting: boolean }>({
       name: 'predictions.insert_one',
       text: `WITH inserted AS (
-         INSERT INTO predictions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $13)
-         ON CONFLICT (project_id, id) DO NOTHING RETURNING id),
-       window_opened AS (
-         INSERT INTO feedback_windows (project_id, prediction_id, closes_at)
-         SELECT $1, id, $12::timestamptz FROM inserted WHERE $12::timestamptz IS NOT NULL ON CONFLICT DO NOTHING)
-       SELECT EXISTS (SELECT 1 FROM feedback_events f WHERE f.project_id = $1 AND f.prediction_id = inserted.id AND f.applied_at IS NULL) AS feedback_waiting
+         INSERT INTO predictions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (project_id, id) DO NOTHING RETURNING id)
+       SELECT EXISTS (SELECT 1 FROM feedback_events_read f WHERE f.project_id = $1 AND f.prediction_id = inserted.id AND f.applied_at IS NULL) AS feedback_waiting
          FROM inserted`,
       values: [
         projectId,
@@ -86,20 +77,10 @@ export class PredictionsRepository {
         JSON.stringify(r.slice),
         r.metadata === null ? null : JSON.stringify(r.metadata),
         r.occurredAt.toISOString(),
-        windowClosesAt?.toISOString() ?? null,
         r.uncertainty,
       ],
     });
     return { inserted: rows.length === 1, feedbackWaiting: rows[0]?.feedback_waiting ?? false };
-  }
-
-  /** Negative-by-absence windows of new predictions (the feedback rules decide when they close). */
-  async openFeedbackWindows(manager: EntityManager, projectId: string, windows: Array<{ predictionId: string; closesAt: Date }>): Promise<void> {
-    if (windows.length === 0) return;
-    await manager.query(
-      `INSERT INTO feedback_windows (project_id, prediction_id, closes_at) SELECT $1, * FROM unnest($2::uuid[], $3::timestamptz[]) ON CONFLICT DO NOTHING`,
-      [projectId, windows.map((w) => w.predictionId), windows.map((w) => w.closesAt.toISOString())],
-    );
   }
 
   /**
@@ -110,9 +91,9 @@ export class PredictionsRepository {
   async withWaitingFeedback(manager: EntityManager, projectId: string, ids: string[]): Promise<string[]> {
     if (ids.length === 0) return [];
     const rows: Array<{ prediction_id: string }> = await manager.query(
-      `SELECT DISTINCT prediction_id FROM feedback_events
+      `SELECT DISTINCT prediction_id FROM feedback_events_read
         WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) AND applied_at IS NULL
-          AND EXISTS (SELECT 1 FROM feedback_events w WHERE w.project_id = $1 AND w.applied_at IS NULL)`,
+          AND EXISTS (SELECT 1 FROM feedback_events_read w WHERE w.project_id = $1 AND w.applied_at IS NULL)`,
       [projectId, ids],
     );
     return rows.map((r) => r.prediction_id);
@@ -170,7 +151,7 @@ export class PredictionsRepository {
   }
 
   async count(manager: EntityManager, projectId: string): Promise<number> {
-    const [row] = await manager.query(`SELECT count(*)::int AS n FROM predictions WHERE project_id = $1`, [projectId]);
+    const [row] = await manager.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM predictions WHERE project_id = $1`, [projectId]);
     return row.n;
   }
 }

@@ -6,25 +6,17 @@ import type { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import type { IngestReply, RejectedItem, SinglePredictionReply } from '@backflow/contracts';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { TransactionEvents } from '../common/events/transaction-events';
 import { poolOf } from '../database/data-source';
 import { type AfterCommit, inTransaction } from '../common/database/transaction';
 import { ItemVerdict, partition, readNdjson, StreamTooLargeError } from '../common/ingest/batch';
 import type { ProjectEntity } from '../projects/project.entity';
 import { isTextClean } from '../common/validation/json-hazards';
-import { PredictionRow, ProjectLabels, validatePrediction } from './prediction-validation';
+import { ProjectLabels, validatePrediction } from './prediction-validation';
 import { PredictionErrors } from './predictions.errors';
+import './predictions.events';
 import { PredictionFacts, PredictionsRepository, ScoredPrediction } from './predictions.repository';
 import { RoutingService } from '../routing/routing.service';
-
-/**
- * What capture needs from the feedback rules: when a new prediction's negative-by-absence
- * window closes, and joining the feedback that arrived before its prediction (in the
- * transaction given; it returns what to announce once that transaction has committed).
- */
-export interface FeedbackJoin {
-  windowClosesAt(project: ProjectEntity, row: PredictionRow): Date | undefined;
-  join(manager: EntityManager, project: ProjectEntity, predictionIds: string[]): Promise<AfterCommit[]>;
-}
 
 interface Stored {
   accepted: number;
@@ -38,21 +30,16 @@ const MAX_LISTED_REJECTIONS = 1_000;
 
 @Injectable()
 export class PredictionsService {
-  private feedback?: FeedbackJoin;
-
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly repository: PredictionsRepository,
     private readonly routing: RoutingService,
+    private readonly events: TransactionEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   private get pool(): Pool {
     return poolOf(this.dataSource);
-  }
-
-  useFeedbackJoin(feedback: FeedbackJoin): void {
-    this.feedback = feedback;
   }
 
   /** Validates one item and scores it by the project's routing strategy; `textChecked`: the body's raw text held no escape that makes unstorable text. */
@@ -67,9 +54,9 @@ export class PredictionsService {
   }
 
   /**
-   * Stores rows, routes the new ones, opens their feedback windows and joins feedback that
-   * was waiting for them, all in the caller's transaction: an acknowledged prediction has
-   * been routed exactly once.
+   * Stores rows, routes the new ones and announces them (`predictions.stored`, with those whose
+   * feedback arrived first) to whoever works in the same transaction, all in the caller's
+   * transaction: an acknowledged prediction has been routed exactly once.
    */
   private async store(
     manager: EntityManager,
@@ -83,14 +70,8 @@ export class PredictionsService {
     const stored = inserted.size === rows.length ? rows : rows.filter((row) => inserted.has(row.id));
     const routed = await this.routing.route(manager, project, stored);
     if (routed.created.length) into.afterCommit.push(routed.announce);
-    if (!this.feedback) return into;
-    const windows = stored.flatMap((row) => {
-      const closesAt = this.feedback!.windowClosesAt(project, row);
-      return closesAt ? [{ predictionId: row.id, closesAt }] : [];
-    });
-    await this.repository.openFeedbackWindows(manager, project.id, windows);
-    const waiting = await this.repository.withWaitingFeedback(manager, project.id, [...inserted]);
-    if (waiting.length) into.afterCommit.push(...(await this.feedback.join(manager, project, waiting)));
+    const feedbackWaiting = await this.repository.withWaitingFeedback(manager, project.id, [...inserted]);
+    into.afterCommit.push(...(await this.events.emit('predictions.stored', { manager, project, predictions: stored, feedbackWaiting })));
     return into;
   }
 
@@ -106,17 +87,18 @@ export class PredictionsService {
     const verdict = this.validator(project, isTextClean(raw))(raw);
     if (!verdict.ok) throw PredictionErrors.invalid(verdict.rejection);
     const row = verdict.row;
-    if (await this.routing.mayRoute(project, row)) {
-      // a task to create: the prediction and its routing in one transaction
+    if ((await this.routing.mayRoute(project, row)) || this.events.wantsTransaction('predictions.stored', project)) {
+      // a task to create, or a listener with work for every new prediction: all of it in one transaction
       const accepted = await this.storeInTransaction(project, [row]);
       return { id: row.id, accepted, duplicates: 1 - accepted };
     }
-    // one statement, so one round trip: the prediction, its feedback window, and whether feedback waits for it
-    const { inserted, feedbackWaiting } = await this.repository.insertOne(this.pool, project.id, row, this.feedback?.windowClosesAt(project, row));
+    // one statement, so one round trip: the prediction, and whether feedback waits for it
+    const { inserted, feedbackWaiting } = await this.repository.insertOne(this.pool, project.id, row);
     if (inserted) await this.routing.observe(project, row);
-    if (feedbackWaiting && this.feedback) {
-      const feedback = this.feedback;
-      await inTransaction(this.dataSource, async ({ manager, afterCommit }) => afterCommit(...(await feedback.join(manager, project, [row.id]))));
+    if (feedbackWaiting) {
+      await inTransaction(this.dataSource, async ({ manager, afterCommit }) =>
+        afterCommit(...(await this.events.emit('predictions.stored', { manager, project, predictions: [row], feedbackWaiting: [row.id] }))),
+      );
     }
     return { id: row.id, accepted: inserted ? 1 : 0, duplicates: inserted ? 0 : 1 };
   }

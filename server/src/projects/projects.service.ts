@@ -106,7 +106,7 @@ export class ProjectsService {
       return projects.map((project) => ({ project, role: 'admin' as const }));
     }
     const rows: Array<{ id: string; member_role: 'rater' | 'reviewer' }> = await this.dataSource.query(
-      `SELECT p.id, m.role AS member_role FROM projects p JOIN memberships m ON m.project_id = p.id WHERE m.user_id = $1 ORDER BY p.slug`,
+      `SELECT p.id, m.role AS member_role FROM projects p JOIN memberships_read m ON m.project_id = p.id WHERE m.user_id = $1 ORDER BY p.slug`,
       [user.userId],
     );
     if (rows.length === 0) return [];

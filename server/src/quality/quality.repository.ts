@@ -42,9 +42,9 @@ export class QualityRepository {
     const rows: Array<{ task_id: string; rater_id: string; label: string; time_spent_ms: number | null; created_at: Date; final_label: string | null }> =
       await manager.query(
         `SELECT a.task_id, a.rater_id, a.label, a.time_spent_ms, a.created_at, l.value AS final_label
-         FROM annotations a
-         JOIN tasks t ON t.id = a.task_id AND t.gold_item_id IS NULL
-         LEFT JOIN labels l ON l.project_id = a.project_id AND l.task_id = a.task_id AND l.superseded_at IS NULL
+         FROM annotations_read a
+         JOIN tasks_read t ON t.id = a.task_id AND t.gold_item_id IS NULL
+         LEFT JOIN labels_read l ON l.project_id = a.project_id AND l.task_id = a.task_id AND l.superseded_at IS NULL
         WHERE a.project_id = $1 AND a.created_at >= $2 AND ($3::timestamptz IS NULL OR a.created_at < $3)
         ORDER BY a.created_at DESC
         LIMIT ${MAX_ANSWERS}`,
@@ -63,8 +63,8 @@ export class QualityRepository {
   async raters(manager: EntityManager, projectId: string): Promise<RaterRecord[]> {
     const rows: Array<{ id: string; email: string; gold_answers: number | null; gold_correct: number | null }> = await manager.query(
       `SELECT u.id, u.email, q.gold_answers, q.gold_correct
-         FROM memberships m JOIN users u ON u.id = m.user_id
-         LEFT JOIN rater_quality q ON q.project_id = m.project_id AND q.rater_id = u.id
+         FROM memberships_read m JOIN users_read u ON u.id = m.user_id
+         LEFT JOIN rater_quality_read q ON q.project_id = m.project_id AND q.rater_id = u.id
         WHERE m.project_id = $1
         ORDER BY u.email`,
       [projectId],
@@ -76,8 +76,8 @@ export class QualityRepository {
   async lockConsensusLabels(manager: EntityManager, projectId: string, taskIds: string[]): Promise<ConsensusLabel[]> {
     if (taskIds.length === 0) return [];
     const rows: Array<{ id: string; task_id: string; prediction_id: string; value: string; exported: boolean }> = await manager.query(
-      `SELECT l.id, l.task_id, l.prediction_id, l.value, EXISTS (SELECT 1 FROM span_labels s WHERE s.label_id = l.id) AS exported
-         FROM labels l
+      `SELECT l.id, l.task_id, l.prediction_id, l.value, EXISTS (SELECT 1 FROM span_labels_read s WHERE s.label_id = l.id) AS exported
+         FROM labels_read l
         WHERE l.project_id = $1 AND l.task_id = ANY($2::uuid[]) AND l.superseded_at IS NULL AND l.source = 'consensus'
         ORDER BY l.id
         FOR UPDATE`,
@@ -94,7 +94,7 @@ export class QualityRepository {
          FROM (SELECT array_agg(l.prediction_id ORDER BY l.id) AS predictions, array_agg(c.value ORDER BY l.id) AS vals,
                       array_agg('dawid_skene'::text ORDER BY l.id) AS rules, array_agg(c.agreement ORDER BY l.id) AS agreements, array_agg(l.task_id ORDER BY l.id) AS tasks
                  FROM unnest($2::bigint[], $3::text[], $4::float8[]) AS c(label_id, value, agreement)
-                 JOIN labels l ON l.id = c.label_id AND l.project_id = $1) a,
+                 JOIN labels_read l ON l.id = c.label_id AND l.project_id = $1) a,
               backflow_record_labels($1, 'consensus', a.predictions, a.vals, a.rules, NULL, a.agreements, a.tasks, NULL)`,
       [projectId, changes.map((c) => c.labelId), changes.map((c) => c.value), changes.map((c) => c.agreement)],
     );
@@ -118,7 +118,7 @@ export class QualityRepository {
   }
 
   async projectsUsingDawidSkene(manager: EntityManager): Promise<string[]> {
-    const rows: Array<{ id: string }> = await manager.query(`SELECT id FROM projects WHERE labeling_settings->>'consensus' = 'dawid_skene'`);
+    const rows: Array<{ id: string }> = await manager.query(`SELECT id FROM projects_read WHERE labeling_settings->>'consensus' = 'dawid_skene'`);
     return rows.map((r) => r.id);
   }
 }

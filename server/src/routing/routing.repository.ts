@@ -148,8 +148,8 @@ export class RoutingRepository {
   async latestPredictions(projectId: string, limit: number): Promise<StoredPrediction[]> {
     const rows: PredictionRecord[] = await this.dataSource.query(
       `SELECT p.id, p.model_name, p.model_version, p.scores, p.predicted_label, p.confidence, p.slice, p.input, p.uncertainty, p.received_at,
-              (SELECT l.value FROM labels l WHERE l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL AND l.source = 'feedback') AS feedback_label
-         FROM (SELECT * FROM predictions WHERE project_id = $1 ORDER BY received_at DESC, id DESC LIMIT $2) p
+              (SELECT l.value FROM labels_read l WHERE l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL AND l.source = 'feedback') AS feedback_label
+         FROM (SELECT * FROM predictions_read WHERE project_id = $1 ORDER BY received_at DESC, id DESC LIMIT $2) p
         ORDER BY p.received_at, p.id`,
       [projectId, limit],
     );
@@ -168,10 +168,10 @@ export class RoutingRepository {
       `SELECT * FROM (
          SELECT p.id, p.model_name, p.model_version, p.scores, p.predicted_label, p.confidence, p.slice, p.input, p.uncertainty, p.received_at,
                 to_char(p.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
-           FROM predictions p
+           FROM predictions_read p
           WHERE p.project_id = $1 AND ($2::timestamptz IS NULL OR p.received_at >= $2)
             AND ($4::timestamptz IS NULL OR (p.received_at, p.id) < ($4::timestamptz, $5::uuid))
-            AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.project_id = p.project_id AND t.prediction_id = p.id)
+            AND NOT EXISTS (SELECT 1 FROM tasks_read t WHERE t.project_id = p.project_id AND t.prediction_id = p.id)
           ORDER BY p.received_at DESC, p.id DESC LIMIT $3) latest
         ORDER BY received_at, id`,
       [projectId, since?.toISOString() ?? null, limit, before?.receivedAt ?? null, before?.id ?? null],

@@ -10,6 +10,7 @@ import { Interop1764210000000 } from './1764210000000-interop';
 import { LabelWriters1764220000000 } from './1764220000000-label-writers';
 import { ExportMasking1764230000000 } from './1764230000000-export-masking';
 import { LoginFailures1764240000000 } from './1764240000000-login-failures';
+import { SchemaDefinitions1764250000000 } from './1764250000000-schema-definitions';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   LabelWriters1764220000000,
   ExportMasking1764230000000,
   LoginFailures1764240000000,
+  SchemaDefinitions1764250000000,
 ];

@@ -1,0 +1,9 @@
+-- Read models: what other modules may read of this module's tables, keeping the tables' column names.
+-- Each view names the modules it is published to; the ownership guard (database/table-ownership.spec.ts) holds readers to it.
+-- Applied at boot, after the dated migrations, whenever this file changes. A view that loses or renames a column needs
+-- DROP VIEW first (CREATE OR REPLACE VIEW only appends columns).
+
+-- published to: exports, interop, labeling, monitoring, quality, routing
+CREATE OR REPLACE VIEW labels_read AS
+  SELECT id, project_id, prediction_id, value, source, rule, feedback_event_id, agreement, weight, contradicts_prediction, created_at, superseded_at, task_id
+    FROM labels;
