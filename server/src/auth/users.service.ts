@@ -80,7 +80,7 @@ export class UsersService {
   }
 
   async create(request: CreateUserRequest, actor: Actor): Promise<UserResponse> {
-    assertStrongPassword(request.password, this.config.passwordMinScore, [request.email]);
+    await assertStrongPassword(request.password, this.config.passwordMinScore, [request.email]);
     const passwordHash = await hashPassword(request.password);
     return this.dataSource.transaction(async (manager) => {
       const user = await this.insertUser(manager, request.email, passwordHash, request.role);
@@ -158,7 +158,7 @@ export class UsersService {
       const password = this.config.admin.password ?? generatePassword();
       if (!generated) {
         try {
-          assertStrongPassword(password, this.config.passwordMinScore, [email]);
+          await assertStrongPassword(password, this.config.passwordMinScore, [email]);
         } catch (error) {
           throw new Error(`BACKFLOW_ADMIN_PASSWORD is refused: ${(error as Error).message}`, { cause: error });
         }
