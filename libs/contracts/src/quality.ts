@@ -4,12 +4,10 @@ import { CONSENSUS_METHODS } from './projects';
 
 /** A day (`2024-01-31`) or an instant (`2024-01-31T12:00:00Z`), within the years 1 to 9999. */
 const DayOrInstant = z.union([
-  z.iso
-    .date()
-    .refine((day) => isStorableInstant(`${day}T00:00:00Z`), {
-      message: 'a date between the years 0001 and 9999',
-      params: { code: 'validation/date_out_of_range' },
-    }),
+  z.iso.date().refine((day) => isStorableInstant(`${day}T00:00:00Z`), {
+    message: 'a date between the years 0001 and 9999',
+    params: { code: 'validation/date_out_of_range' },
+  }),
   Timestamp,
 ]);
 
