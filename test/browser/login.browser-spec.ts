@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Cookie, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Cookie, Page } from 'playwright-core';
 import { createProject, createUser } from '../factories';
 import { ADMIN, startTestApp, type TestApp } from '../helpers/test-app';
+import { launchChromium } from './support/chromium';
 
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CLIENT_INDEX = path.join(__dirname, '..', '..', 'client', 'dist', 'index.html');
 const ARTIFACTS = path.join(__dirname, 'artifacts');
 const SESSION_COOKIE = 'backflow_session';
 
@@ -26,25 +25,9 @@ describe('browser: sign-in, session cookie and the projects page', () => {
   const foreign = { slug: 'browser-foreign', name: 'Browser foreign project' };
 
   beforeAll(async () => {
-    // Fail loudly rather than skip: a missing browser must not look like a green run
-    if (!fs.existsSync(CHROMIUM_PATH)) {
-      throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install it with \`apt-get install -y chromium\` or set CHROMIUM_PATH`);
-    }
-    if (!fs.existsSync(CLIENT_INDEX)) throw new Error(`${CLIENT_INDEX} is missing: run \`node scripts/build.mjs\` first`);
     app = await startTestApp();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM_PATH,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    // the shared launcher: fails loudly when Chromium or the built client is missing, and on any CSP violation
+    browser = await launchChromium();
     adminToken = await app.login();
     await createProject(app, adminToken, own);
     await createProject(app, adminToken, foreign);
