@@ -24,6 +24,7 @@ const shared = {
     '^@backflow/contracts$': '<rootDir>/libs/contracts/src/index.ts',
     '^@backflow/client-ts$': '<rootDir>/libs/client-ts/src/index.ts',
     '^@backflow/sampling$': '<rootDir>/libs/sampling/src/index.ts',
+    '^@backflow/questions$': '<rootDir>/libs/questions/src/index.ts',
     '^@backflow/agreement$': '<rootDir>/libs/agreement/src/index.ts',
     '^@backflow/drift$': '<rootDir>/libs/drift/src/index.ts',
     '^@backflow/tfrecord$': '<rootDir>/libs/tfrecord/src/index.ts',

@@ -34,6 +34,7 @@ run(process.execPath, [
   'server/tsconfig.json',
   'libs/client-ts/tsconfig.json',
   'libs/sampling/tsconfig.json',
+  'libs/questions/tsconfig.json',
   'libs/agreement/tsconfig.json',
   'libs/drift/tsconfig.json',
   'libs/tfrecord/tsconfig.json',
@@ -57,7 +58,9 @@ copySql(join(root, 'server', 'src'));
 
 if (!args.has('--server-only')) {
   const built = join(root, 'client', 'dist', 'index.html');
-  const sources = ['client/src', 'client/index.html', 'client/vite.config.ts', 'client/public', 'libs/contracts/src'].map((p) => newest(join(root, p)));
+  const sources = ['client/src', 'client/index.html', 'client/vite.config.ts', 'client/public', 'libs/contracts/src', 'libs/questions/src'].map((p) =>
+    newest(join(root, p)),
+  );
   if (force || !existsSync(built) || Math.max(...sources) > statSync(built).mtimeMs) {
     const vite = join(root, 'node_modules', 'vite', 'bin', 'vite.js');
     run(process.execPath, [vite, 'build', 'client', '--logLevel', 'warn']);

@@ -20,7 +20,17 @@ const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 1_000);
 const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))];
 const ms = () => Number(process.hrtime.bigint()) / 1e6;
 
-async function project(url, token, slug) {
+const TOPICS = ['billing', 'security', 'newsletter', 'personal'];
+// a project of four questions of four kinds: every submit decides all of them (backflow_decide_answers)
+const QUESTIONS = [
+  { name: 'topics', kind: 'multi_label', labels: TOPICS.map((name) => ({ name })) },
+  { name: 'quality', kind: 'rating', points: [1, 2, 3, 4, 5].map((value) => ({ value, name: `q${value}` })) },
+  { name: 'minutes', kind: 'numeric', min: 0, max: 600 },
+  { name: 'note', kind: 'text', required: false },
+];
+const ANSWERS = { topics: ['billing', 'personal'], quality: 4, minutes: 12.5, note: 'reads fine' };
+
+async function project(url, token, slug, questions) {
   const created = await api(
     url,
     'POST',
@@ -28,8 +38,7 @@ async function project(url, token, slug) {
     {
       slug,
       name: slug,
-      taskType: 'single_label',
-      labels: LABELS.map((name) => ({ name })),
+      ...(questions ? { questions } : { taskType: 'single_label', labels: LABELS.map((name) => ({ name })) }),
       routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
       labeling: { goldRate: 0 },
     },
@@ -39,9 +48,20 @@ async function project(url, token, slug) {
   return { id: created.id, slug, key: secret };
 }
 
-async function fill(url, target, count) {
+/** A prediction of the four-question project: an independent probability per topic, a rating and a number with their spread. */
+function questionPrediction() {
+  const p = prediction();
+  const at = (i) => ((p.input.body_length * (i + 3)) % 97) / 97;
+  return {
+    ...p,
+    scores: Object.fromEntries(TOPICS.map((name, i) => [name, at(i)])),
+    suggestions: { quality: { value: 3, std: 0.8 }, minutes: { value: 10 + (p.input.body_length % 50), interval: [5, 80] } },
+  };
+}
+
+async function fill(url, target, count, make = prediction) {
   for (let i = 0; i < count; i += 1_000) {
-    await api(url, 'POST', `/api/v1/projects/${target.slug}/predictions/batch`, Array.from({ length: Math.min(1_000, count - i) }, prediction), target.key);
+    await api(url, 'POST', `/api/v1/projects/${target.slug}/predictions/batch`, Array.from({ length: Math.min(1_000, count - i) }, make), target.key);
   }
 }
 
@@ -52,7 +72,7 @@ async function raters(url, token, target, count) {
     const password = `Pass-${randomUUID()}`;
     const user = await api(url, 'POST', '/api/v1/users', { email, password, role: 'rater' }, token);
     await api(url, 'POST', `/api/v1/projects/${target.slug}/members`, { email, role: 'rater' }, token);
-    made.push({ id: user.id, token: (await api(url, 'POST', '/api/v1/auth/login', { email, password })).token });
+    made.push({ id: user.id, email, token: (await api(url, 'POST', '/api/v1/auth/login', { email, password })).token });
   }
   return made;
 }
@@ -64,7 +84,7 @@ const connect = (url, token) =>
     socket.once('connect_error', reject);
   });
 
-async function gatewayRate(url, target, people) {
+async function gatewayRate(url, target, people, answer = { label: 'ham' }) {
   const sockets = await Promise.all(people.map((p) => connect(url, p.token)));
   let pairs = 0;
   const started = ms();
@@ -74,7 +94,7 @@ async function gatewayRate(url, target, people) {
         const { task, error } = await socket.emitWithAck('task:claim', { project: target.slug });
         if (error) throw new Error(JSON.stringify(error));
         if (!task) return;
-        const submitted = await socket.emitWithAck('task:submit', { project: target.slug, taskId: task.id, annotation: { id: randomUUID(), label: 'ham' } });
+        const submitted = await socket.emitWithAck('task:submit', { project: target.slug, taskId: task.id, annotation: { id: randomUUID(), ...answer } });
         if (submitted.error) throw new Error(JSON.stringify(submitted.error));
         pairs++;
       }
@@ -90,7 +110,7 @@ async function gatewayRate(url, target, people) {
  * checks: a SKIP LOCKED pick that marks the task taken and inserts the lease, then the answer,
  * the lease ended, the task completed and its label.
  */
-async function rawRate(databaseUrl, target, people) {
+async function rawRate(databaseUrl, target, people, answers = { label: 'ham' }, value = 'ham') {
   const pool = new Pool({ connectionString: databaseUrl, max: people.length });
   pool.on('error', () => undefined);
   let pairs = 0;
@@ -111,11 +131,11 @@ async function rawRate(databaseUrl, target, people) {
         );
         if (rows.length === 0) return;
         const answered = await pool.query(
-          `WITH added AS (INSERT INTO annotations (id, project_id, task_id, rater_id, label) VALUES ($1, $2, $3, $4, 'ham')),
+          `WITH added AS (INSERT INTO annotations (id, project_id, task_id, rater_id, label, answers) VALUES ($1, $2, $3, $4, $6, $7)),
            released AS (DELETE FROM task_leases WHERE task_id = $3),
-           labelled AS (INSERT INTO labels (project_id, prediction_id, value, source, agreement, task_id) VALUES ($2, $5, 'ham', 'consensus', 1, $3))
+           labelled AS (INSERT INTO labels (project_id, prediction_id, value, source, agreement, task_id, answers) VALUES ($2, $5, $6, 'consensus', 1, $3, $7))
            UPDATE tasks SET state = 'completed', completed_at = now(), annotations_count = annotations_count + 1 WHERE id = $3 AND state = 'leased'`,
-          [randomUUID(), target.id, rows[0].id, rater.id, rows[0].prediction_id],
+          [randomUUID(), target.id, rows[0].id, rater.id, rows[0].prediction_id, value, JSON.stringify(answers)],
         );
         if (answered.rowCount !== 1) doubles++;
         pairs++;
@@ -236,6 +256,18 @@ export async function run(log) {
     const doubles = await doubleClaims(database.url, gateway);
     if (doubles) throw new Error(`gateway: ${doubles} tasks answered twice`);
 
+    log(`claim + submit of a four-question project (multi-label, rating, numeric, text): ${RATERS} socket raters, then the raw loop`);
+    const gatewayQ = await project(server.url, token, 'gateway-q', QUESTIONS);
+    const rawQ = await project(server.url, token, 'raw-q', QUESTIONS);
+    await fill(server.url, gatewayQ, TASKS, questionPrediction);
+    await fill(server.url, rawQ, TASKS, questionPrediction);
+    for (const target of [gatewayQ, rawQ])
+      for (const person of workers) await api(server.url, 'POST', `/api/v1/projects/${target.slug}/members`, { email: person.email, role: 'rater' }, token);
+    const gatewayQPairs = await gatewayRate(server.url, gatewayQ, workers, { answers: ANSWERS });
+    const rawQPairs = await rawRate(database.url, rawQ, workers, ANSWERS, 'billing\npersonal');
+    const doublesQ = await doubleClaims(database.url, gatewayQ);
+    if (doublesQ) throw new Error(`gateway (questions): ${doublesQ} tasks answered twice`);
+
     log(`push latency: ${SAMPLES} tasks created one at a time, ${CONNECTED} idle raters connected`);
     const { fromCreation: ours, endToEnd } = await pushLatency(server.url, gateway, people);
     const bare = await rawEchoLatency();
@@ -256,6 +288,14 @@ export async function run(log) {
         unit: 'tasks/s',
         baseline: `the same rows by raw SQL: SKIP LOCKED claim + answer, ${RATERS} connections`,
         baselineValue: rawPairs,
+        target: 0.7,
+      },
+      {
+        figure: `claim + submit of a four-question project through the gateway (${RATERS} socket raters, every question decided in the submit)`,
+        value: gatewayQPairs,
+        unit: 'tasks/s',
+        baseline: `the same rows (answers as jsonb) by raw SQL: SKIP LOCKED claim + answer, ${RATERS} connections`,
+        baselineValue: rawQPairs,
         target: 0.7,
       },
       {

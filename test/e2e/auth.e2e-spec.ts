@@ -117,6 +117,8 @@ describe('auth: sessions, roles and project membership', () => {
       'myRole',
       'name',
       'overlap',
+      'questions',
+      'routingQuestion',
       'slug',
       'taskType',
       'updatedAt',

@@ -75,6 +75,7 @@ const MATRIX: Record<string, Rule> = {
   'POST /api/v1/projects/:slug/integrations/seldon/api/v1.0/feedback': { keys: ['ingest'] },
   'POST /api/v1/projects/:slug/import/label-studio': PROJECT,
   'GET /api/v1/projects/:slug/export/label-studio': PROJECT,
+  'GET /api/v1/projects/:slug/export/label-studio/config': PROJECT,
 };
 
 /**

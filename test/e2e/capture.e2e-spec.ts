@@ -258,7 +258,10 @@ describe('capture: predictions and feedback in, direct labels out', () => {
     it('keeps a human label over a later feedback label, with both in the history', async () => {
       const prediction = predictionBody();
       await post('/predictions', prediction);
-      await app.sql(`INSERT INTO labels (project_id, prediction_id, value, source, agreement) VALUES ($1, $2, 'ham', 'review', 1)`, [projectId, prediction.id]);
+      await app.sql(
+        `INSERT INTO labels (project_id, prediction_id, value, source, agreement, answers) VALUES ($1, $2, 'ham', 'review', 1, '{"label": "ham"}')`,
+        [projectId, prediction.id],
+      );
       await post('/feedback', { id: `fb-${randomUUID()}`, predictionId: prediction.id, type: 'report_spam' });
       expect(await currentLabel(prediction.id)).toMatchObject({ value: 'ham', source: 'review' });
       const history = await app.sql(`SELECT value, source FROM labels WHERE prediction_id = $1 ORDER BY id`, [prediction.id]);

@@ -3,8 +3,10 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { legacyQuestions } from '@backflow/questions';
 import { TfRecordWriter } from '@backflow/tfrecord';
 import { toExample } from '../../server/src/exports/example-row';
+import { ExportColumns } from '../../server/src/exports/fixed-columns';
 import { createDatabase } from '../helpers/test-database';
 import { freePort } from '../helpers/server-process';
 // the demo is plain ESM (.mjs) like the benchmarks; Jest compiles it to CommonJS for the test
@@ -61,6 +63,7 @@ describe('demo: the SpamAssassin corpus, the model, spans read back', () => {
         const row = {
           predictionId: `p-${index}`,
           label: email.label,
+          answers: { label: email.label },
           source: 'consensus',
           agreement: 1,
           weight: 1,
@@ -69,7 +72,7 @@ describe('demo: the SpamAssassin corpus, the model, spans read back', () => {
           modelVersion: 'v1',
           bucket: 0,
         };
-        await writer.writeExample(toExample(row, features, ['ham', 'spam']));
+        await writer.writeExample(toExample(row, features, new ExportColumns(legacyQuestions([{ name: 'ham' }, { name: 'spam' }]), 'label')));
       }
       const file = await writer.close();
       const rows = await readSpanRows([file.path]);

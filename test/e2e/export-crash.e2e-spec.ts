@@ -66,7 +66,7 @@ describe('export survives kill -9 mid-span', () => {
 
       const started = await call('POST', `/${slug}/exports`, {});
       expect(started.status).toBe(202);
-      const job = started.body.job.job as string;
+      const job = started.body.job.id as string;
       // kill the server while it writes
       for (let i = 0; i < 2_000; i++) {
         const { body } = await call('GET', `/${slug}/exports/${job}`);
@@ -95,7 +95,7 @@ describe('export survives kill -9 mid-span', () => {
       const again = await call('POST', `/${slug}/exports`, { span: 1 });
       let clean: typeof finished;
       for (let i = 0; i < 600 && clean?.state !== 'completed'; i++) {
-        clean = (await call('GET', `/${slug}/exports/${again.body.job.job}`)).body;
+        clean = (await call('GET', `/${slug}/exports/${again.body.job.id}`)).body;
         if (clean?.state !== 'completed') await new Promise((r) => setTimeout(r, 100));
       }
       const sums = (files: Array<{ path: string; sha256: string }>) => Object.fromEntries(files.map((f) => [f.path, f.sha256]));

@@ -115,7 +115,7 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
          SELECT $1, ('00000000-0000-4000-8000-' || lpad(to_hex($3::int + n::int), 12, '0'))::uuid, 'm', 'v1', input::jsonb, '{"ham": 0.6, "spam": 0.4}', 'ham', 0.6, now()
            FROM unnest($2::text[]) WITH ORDINALITY AS i (input, n)
          RETURNING project_id, id)
-       INSERT INTO labels (project_id, prediction_id, value, source, rule) SELECT project_id, id, 'ham', 'feedback', 'test' FROM made ORDER BY id`,
+       INSERT INTO labels (project_id, prediction_id, value, source, rule, answers) SELECT project_id, id, 'ham', 'feedback', 'test', '{"label": "ham"}' FROM made ORDER BY id`,
       [projectId, inputs, from],
     );
     return inputs.map((_, i) => predictionId(from + i + 1));
@@ -269,7 +269,7 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
     const started = await app.request('POST', `/api/v1/projects/${p.slug}/exports`, { token: admin, body: {} });
     expect(started.status).toBe(202);
     const job = await until(
-      async () => (await app.request('GET', `/api/v1/projects/${p.slug}/exports/${started.body.job.job}`, { token: admin })).body,
+      async () => (await app.request('GET', `/api/v1/projects/${p.slug}/exports/${started.body.job.id}`, { token: admin })).body,
       (j) => j.state !== 'writing',
     );
     expect(job).toMatchObject({ state: 'completed', rowsWritten: 2, error: null });
@@ -314,7 +314,10 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
       raw: `{"model": {"name": "m", "version": "1"}, "input": {"other": 1e20}, "scores": {"ham": 0.6, "spam": 0.4}}`,
     });
     expect(refused.body).toMatchObject({ code: 'predictions/unsafe_integer', field: 'input.other' });
-    await app.sql(`INSERT INTO labels (project_id, prediction_id, value, source, rule) VALUES ($1, $2, 'ham', 'feedback', 'test')`, [p.id, id]);
+    await app.sql(
+      `INSERT INTO labels (project_id, prediction_id, value, source, rule, answers) VALUES ($1, $2, 'ham', 'feedback', 'test', '{"label": "ham"}')`,
+      [p.id, id],
+    );
     const exported = (await exportsService.exportNext(await p.entity()))!;
     expect(exported.manifest.features).toEqual([expect.objectContaining({ name: 'bytes_sent', type: 'float', leftOut: { notFitting: 0, nullInList: 0 } })]);
     const row = (await readBack(exported)).get(id)!;
@@ -336,7 +339,7 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
     fs.writeFileSync(path.join(projectDirectory, 'span-1'), 'in the way');
     const started = await app.request('POST', `/api/v1/projects/${p.slug}/exports`, { token: admin, body: {} });
     const failed = await until(
-      async () => (await app.request('GET', `/api/v1/projects/${p.slug}/exports/${started.body.job.job}`, { token: admin })).body,
+      async () => (await app.request('GET', `/api/v1/projects/${p.slug}/exports/${started.body.job.id}`, { token: admin })).body,
       (j) => j.state !== 'writing',
     );
     expect(failed).toMatchObject({ state: 'failed', error: expect.stringContaining('span-1'), files: [] });
@@ -366,16 +369,10 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
         prediction.occurred_at,
       ],
     );
-    await app.sql(`INSERT INTO labels (id, project_id, prediction_id, value, source, rule, weight, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
-      label.id,
-      label.project_id,
-      label.prediction_id,
-      label.value,
-      label.source,
-      label.rule,
-      label.weight,
-      label.created_at,
-    ]);
+    await app.sql(
+      `INSERT INTO labels (id, project_id, prediction_id, value, source, rule, weight, created_at, answers) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [label.id, label.project_id, label.prediction_id, label.value, label.source, label.rule, label.weight, label.created_at, label.answers],
+    );
     const retried = await exportsService.writeVersion(entity, failed.id);
     const clean = (await exportsService.run(entity, { span: 1 }))!;
     expect(clean.version).toBe(2);

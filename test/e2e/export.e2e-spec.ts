@@ -394,7 +394,7 @@ describe('export: exactly-once TFX spans', () => {
     expect(started.status).toBe(202);
     expect(started.body.job).toMatchObject({ span: 1, version: 1, rows: 120, directory: 'span-1/version-1' });
     const job = await until(
-      async () => (await app.request('GET', `/api/v1/projects/${p.slug}/exports/${started.body.job.job}`, { token: admin })).body,
+      async () => (await app.request('GET', `/api/v1/projects/${p.slug}/exports/${started.body.job.id}`, { token: admin })).body,
       (j) => j.state !== 'writing',
     );
     expect(job).toMatchObject({ state: 'completed', rowsWritten: 120, error: null });
@@ -440,7 +440,7 @@ describe('export: exactly-once TFX spans', () => {
     const again = await app.request('POST', `/api/v1/projects/${p.slug}/exports`, { token: admin, body: { span: 1 } });
     expect(again.body.job).toMatchObject({ span: 1, version: 2, rows: 120 });
     const second = await until(
-      async () => (await app.request('GET', `/api/v1/projects/${p.slug}/exports/${again.body.job.job}`, { token: admin })).body,
+      async () => (await app.request('GET', `/api/v1/projects/${p.slug}/exports/${again.body.job.id}`, { token: admin })).body,
       (j) => j.state !== 'writing',
     );
     expect(second.state).toBe('completed');

@@ -59,6 +59,11 @@ const prediction = {
   input: fc.dictionary(fc.string({ minLength: 1, maxLength: 10 }), featureValue, { minKeys: 1, maxKeys: 5 }),
   scores: probabilityPair,
   predictedLabel: fc.option(fc.constantFrom(...LABELS), { nil: undefined }),
+  // the project's one question is a label named "label": a suggestion for it, or none
+  suggestions: fc.option(
+    probabilityPair.map((scores) => ({ label: { scores } })),
+    { nil: undefined },
+  ),
   slice: fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }), { nil: undefined }),
   metadata: fc.option(
     fc.dictionary(

@@ -43,7 +43,9 @@ describe('HTTP surface: health, metrics, docs, the client and the error envelope
     const body = docs.body.paths['/api/v1/projects'].post.requestBody.content['application/json'].schema;
     expect(body.$ref).toBe('#/components/schemas/CreateProjectRequest');
     const schema = docs.body.components.schemas.CreateProjectRequest;
-    expect(schema.required).toEqual(expect.arrayContaining(['slug', 'name', 'taskType', 'labels']));
+    expect(schema.required).toEqual(expect.arrayContaining(['slug', 'name']));
+    // a project asks questions, or (the old form) taskType and labels: one label question
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['questions', 'routingQuestion', 'taskType', 'labels']));
     expect(schema.properties.overlap).toMatchObject({ type: 'integer', minimum: 1, maximum: 25 });
     expect(JSON.stringify(docs.body)).not.toContain('#/definitions/');
     const html = await app.request('GET', '/api/docs');

@@ -109,12 +109,10 @@ describe('labels: concurrent writers of a current label', () => {
     const held = await session();
     try {
       await held.query('BEGIN');
-      const { rows } = await held.query(`SELECT outcome FROM backflow_submit_annotation($1, $2, $3, $4, 'ham', NULL, 0.6, 1)`, [
-        project.id,
-        project.taskId,
-        project.raterId,
-        randomUUID(),
-      ]);
+      const { rows } = await held.query(
+        `SELECT outcome FROM backflow_submit_annotation($1, $2, $3, $4, 'ham', NULL, 0.6, 1, '{"label": "ham"}', NULL, 'label', NULL)`,
+        [project.id, project.taskId, project.raterId, randomUUID()],
+      );
       expect(rows).toEqual([{ outcome: 'agreed' }]);
       // it waits for the task the answer holds (and, before, for the prediction the consensus label's foreign key holds)
       const feedback = project.feedback('report_spam');
@@ -137,12 +135,10 @@ describe('labels: concurrent writers of a current label', () => {
     const runner = await transaction();
     try {
       await held.query('BEGIN');
-      const { rows } = await held.query(`SELECT outcome FROM backflow_submit_annotation($1, $2, $3, $4, 'ham', NULL, 0.6, 1)`, [
-        project.id,
-        project.taskId,
-        project.raterId,
-        randomUUID(),
-      ]);
+      const { rows } = await held.query(
+        `SELECT outcome FROM backflow_submit_annotation($1, $2, $3, $4, 'ham', NULL, 0.6, 1, '{"label": "ham"}', NULL, 'label', NULL)`,
+        [project.id, project.taskId, project.raterId, randomUUID()],
+      );
       expect(rows).toEqual([{ outcome: 'agreed' }]);
       const recorded = feedbackLabel(runner.manager, project, 'spam', 'imported');
       await waiting(1);
@@ -216,7 +212,7 @@ describe('labels: concurrent writers of a current label', () => {
     await app.app
       .get(DataSource)
       .transaction((manager) =>
-        app.app.get(QualityRepository).relabel(manager, project.id, [{ labelId: String(consensus.id), value: 'spam', agreement: 0.8 }]),
+        app.app.get(QualityRepository).relabel(manager, project.id, 'label', [{ labelId: String(consensus.id), value: 'spam', agreement: 0.8 }]),
       );
     expect(
       await app.sql(`SELECT value, rule, task_id, contradicts_prediction, superseded_at IS NULL AS current FROM labels WHERE prediction_id = $1 ORDER BY id`, [

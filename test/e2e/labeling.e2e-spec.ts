@@ -111,6 +111,8 @@ describe('labeling: leases, answers, consensus, review', () => {
       ],
       agreement: 1 / 3,
       reports: [],
+      // every rater's answers side by side, in the order they came
+      annotations: [{ answers: { label: 'ham' } }, { answers: { label: 'spam' } }, { answers: { label: 'promo' } }],
     });
     const decided = await app.request('POST', project.path(`/tasks/${second.id}/review`), { token: reviewer.token, body: { label: 'spam' } });
     expect(decided.status).toBe(200);
@@ -294,7 +296,7 @@ describe('labeling: leases, answers, consensus, review', () => {
     const [reviewer] = await project.raters(1, 'reviewer');
     const inReview = (await app.request('POST', project.path('/review/claim'), { token: reviewer.token, body: {} })).body.task;
     expect(inReview.id).toBe(second.id);
-    expect(inReview.review).toEqual({ answers: [], agreement: 0, reports: ['the text is cut off'] });
+    expect(inReview.review).toEqual({ answers: [], agreement: 0, reports: ['the text is cut off'], annotations: [] });
     expect((await project.claim(a.token)).body.task).toBeNull();
     expect((await project.claim(b.token)).body.task.id).toBe(first.id);
     expect((await app.request('POST', project.path(`/tasks/${first.id}/skip`), { token: a.token, body: { reason: 'bored' } })).body.field).toBe('reason');

@@ -226,7 +226,7 @@ describe(`kill -9, ${KILLS} times, under ingestion, labeling and export`, () => 
       if (last.status === 202) {
         await until(
           'the last export',
-          async () => (await call(url, admin, 'GET', `/api/v1/projects/${slug}/exports/${last.body.job.job}`)).body?.state === 'completed',
+          async () => (await call(url, admin, 'GET', `/api/v1/projects/${slug}/exports/${last.body.job.id}`)).body?.state === 'completed',
           120_000,
           250,
         );

@@ -114,7 +114,7 @@ describe('PostgreSQL restarted under traffic', () => {
     const started = await must(url, admin, 'POST', `/api/v1/projects/${slug}/exports`, {});
     await until(
       'the export job',
-      async () => (await call(url, admin, 'GET', `/api/v1/projects/${slug}/exports/${started.job.job}`)).body?.state === 'completed',
+      async () => (await call(url, admin, 'GET', `/api/v1/projects/${slug}/exports/${started.job.id}`)).body?.state === 'completed',
       60_000,
       200,
     );

@@ -1,10 +1,11 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import Markdown from 'react-markdown';
 import type { SkipRequest } from '@backflow/contracts';
-import { keyedLabels, LabelButtons } from '../modules/labeling/components/label-buttons';
+import { QuestionsForm } from '../modules/labeling/components/questions/questions-form';
 import { TaskInput } from '../modules/labeling/components/task-input';
 import { useLabeling } from '../modules/labeling/hooks/use-labeling';
+import { useQuestionsForm, type QuestionsFormState } from '../modules/labeling/hooks/use-questions-form';
 import { projectQuery } from '../modules/projects/api/projects-api';
 import { Alert } from '../ui/alert';
 import { BackToProjects, PageShell } from '../ui/page-shell';
@@ -23,11 +24,19 @@ function typing(target: EventTarget | null): boolean {
   return target instanceof HTMLElement && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.isContentEditable);
 }
 
+/** A one-line field, where Enter means nothing else: it submits. */
+const lineField = (target: EventTarget | null) => target instanceof HTMLInputElement && target.type === 'text';
+
+/** The task card's question: today's for a project of one label question. */
+function taskHeading(form: QuestionsFormState): string {
+  if (form.legacy) return 'Which label fits this example?';
+  return form.questions.length === 1 ? 'Answer the question about this example' : `Answer the ${form.questions.length} questions about this example`;
+}
+
 export function LabelPage({ slug }: LabelPageProps) {
   const { state, stats, submit, skip, undo, dismissError } = useLabeling(slug);
   const task = state.current;
-  const labels = useMemo(() => keyedLabels(task?.labels ?? []), [task?.labels]);
-  const [selected, setSelected] = useState<string | null>(null);
+  const form = useQuestionsForm(task);
   const [showInstructions, setShowInstructions] = useState(false);
   const [skipping, setSkipping] = useState(false);
   const shownAt = useRef(performance.now());
@@ -38,16 +47,16 @@ export function LabelPage({ slug }: LabelPageProps) {
     document.title = `Label ${projectName ?? slug} · Backflow`;
   }, [slug, projectName]);
 
-  // a new task on screen: nothing chosen, the clock starts
+  // a new task on screen: the clock starts (its answers start blank in the form)
   useEffect(() => {
-    setSelected(null);
     shownAt.current = performance.now();
   }, [task?.id]);
 
+  const { attempt, body, press, focusQuestion, active, legacy, complete } = form;
   const answer = useCallback(() => {
-    if (!task || !selected) return;
-    submit(selected, performance.now() - shownAt.current);
-  }, [task, selected, submit]);
+    if (!task || !attempt()) return;
+    submit(body(), performance.now() - shownAt.current);
+  }, [task, attempt, body, submit]);
 
   const doSkip = useCallback(
     (request: SkipRequest) => {
@@ -59,14 +68,27 @@ export function LabelPage({ slug }: LabelPageProps) {
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target) || skipping) return;
+      if (event.altKey || event.metaKey || skipping) return;
       const key = event.key.toLowerCase();
+      const inField = typing(event.target);
+      // Enter submits; in a text box, Ctrl+Enter does (Enter is a new line there)
+      if (task && key === 'enter' && (event.ctrlKey || !inField || lineField(event.target)) && (complete || !legacy)) {
+        event.preventDefault();
+        answer();
+        return;
+      }
+      if (event.ctrlKey) return;
+      if (inField) {
+        // Escape leaves the text field for its question, where the page's keys work again
+        if (key === 'escape') focusQuestion(active, { field: false });
+        return;
+      }
       if (key === '?' || key === 'i') {
         event.preventDefault();
         setShowInstructions((open) => !open);
         return;
       }
-      if (key === 'escape') {
+      if (key === 'escape' && showInstructions) {
         setShowInstructions(false);
         return;
       }
@@ -76,15 +98,8 @@ export function LabelPage({ slug }: LabelPageProps) {
         return;
       }
       if (!task) return;
-      const label = labels.find((l) => l.key === key);
-      if (label) {
+      if (press({ key, shift: event.shiftKey })) {
         event.preventDefault();
-        setSelected(label.name);
-        return;
-      }
-      if (key === 'enter' && selected) {
-        event.preventDefault();
-        answer();
         return;
       }
       if (key === 's') {
@@ -94,7 +109,7 @@ export function LabelPage({ slug }: LabelPageProps) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [task, labels, selected, answer, skipping, undo]);
+  }, [task, answer, complete, legacy, press, focusQuestion, active, skipping, showInstructions, undo]);
 
   return (
     <PageShell className="label-page" banner={<ConnectionBanner status={state.connection} unsent={state.unsent} />}>
@@ -145,7 +160,7 @@ export function LabelPage({ slug }: LabelPageProps) {
         <article className="task-card" aria-labelledby="task-heading" data-task-id={task.id}>
           <header className="task-card__head">
             <h2 id="task-heading" className="task-card__title">
-              Which label fits this example?
+              {taskHeading(form)}
             </h2>
             {leaseLeft !== null && leaseLeft < LEASE_WARNING_MS ? (
               <p className="task-card__lease" role="status">
@@ -155,10 +170,10 @@ export function LabelPage({ slug }: LabelPageProps) {
               </p>
             ) : null}
           </header>
-          <TaskInput input={task.input} />
-          <LabelButtons labels={labels} selected={selected} suggestion={task.suggestion?.label} onSelect={setSelected} />
+          <TaskInput input={task.input} shownElsewhere={form.shownFields} />
+          <QuestionsForm form={form} />
           <div className="task-card__actions">
-            <Button onClick={answer} disabled={!selected} aria-keyshortcuts="Enter">
+            <Button onClick={answer} disabled={legacy && !complete} aria-keyshortcuts="Enter">
               Submit <kbd>Enter</kbd>
             </Button>
             <Button variant="secondary" onClick={() => setSkipping(true)} aria-keyshortcuts="S">

@@ -4,6 +4,7 @@ import { isApiError } from '../lib/api';
 import { navigate, settingsPath } from '../lib/router';
 import { createProject, projectListQuery } from '../modules/projects/api/projects-api';
 import { fromLabelRows, InstructionsField, LabelRowsField, splitList, type LabelRow } from '../modules/projects/components/project-fields';
+import { newQuestionRow, QuestionsEditor, toQuestions, type QuestionRow } from '../modules/projects/components/questions-editor';
 import { Alert } from '../ui/alert';
 import { PageShell } from '../ui/page-shell';
 import { Button } from '../ui/button';
@@ -18,7 +19,13 @@ const slugOf = (name: string) =>
     .replace(/^-+|-+$/g, '')
     .slice(0, 63);
 
-/** An admin creates a project: its labels and hotkeys, instructions with a preview, overlap, masked fields and how much to route. */
+/** What raters answer: one label per example (the labels form), or a list of questions of any kind. */
+type AnswerForm = 'labels' | 'questions';
+
+/**
+ * An admin creates a project: its labels and hotkeys (or its questions of any kind and the one
+ * routing reads), instructions with a preview, overlap, masked fields and how much to route.
+ */
 export function NewProjectPage() {
   const queryClient = useQueryClient();
   const [name, setName] = useState('');
@@ -28,6 +35,9 @@ export function NewProjectPage() {
     { name: '', hotkey: '1' },
     { name: '', hotkey: '2' },
   ]);
+  const [answerForm, setAnswerForm] = useState<AnswerForm>('labels');
+  const [questions, setQuestions] = useState<QuestionRow[]>(() => [newQuestionRow(0)]);
+  const [routingQuestion, setRoutingQuestion] = useState('');
   const [instructions, setInstructions] = useState('');
   const [overlap, setOverlap] = useState('1');
   const [masked, setMasked] = useState('');
@@ -51,11 +61,13 @@ export function NewProjectPage() {
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    const names = questions.map((q) => q.name.trim());
     creation.mutate({
       slug,
       name,
-      taskType: 'single_label',
-      labels: fromLabelRows(labels),
+      ...(answerForm === 'labels'
+        ? { taskType: 'single_label' as const, labels: fromLabelRows(labels) }
+        : { questions: toQuestions(questions), routingQuestion: names.includes(routingQuestion) ? routingQuestion : names[0] }),
       instructions,
       overlap: Number(overlap),
       maskedFields: splitList(masked),
@@ -99,7 +111,23 @@ export function NewProjectPage() {
           />
         </div>
 
-        <LabelRowsField rows={labels} onChange={setLabels} />
+        <fieldset className="admin-form__group">
+          <legend>What raters answer</legend>
+          <label className="admin-form__check">
+            <input type="radio" name="answerForm" value="labels" checked={answerForm === 'labels'} onChange={() => setAnswerForm('labels')} /> One label per
+            example, chosen by hotkey
+          </label>
+          <label className="admin-form__check">
+            <input type="radio" name="answerForm" value="questions" checked={answerForm === 'questions'} onChange={() => setAnswerForm('questions')} />{' '}
+            Questions: one or more on each task, of any kind (labels, a rating, a number, a text, spans of a text)
+          </label>
+        </fieldset>
+
+        {answerForm === 'labels' ? (
+          <LabelRowsField rows={labels} onChange={setLabels} />
+        ) : (
+          <QuestionsEditor rows={questions} onChange={setQuestions} routing={routingQuestion} onRoutingChange={setRoutingQuestion} />
+        )}
         <InstructionsField value={instructions} onChange={setInstructions} />
 
         <div className="admin-form__row">

@@ -10,6 +10,7 @@ import { IntegrationsPanel } from '../modules/interop/integrations-panel';
 import { FeedbackRulesEditor } from '../modules/projects/components/feedback-rules-editor';
 import { ProjectEditor } from '../modules/projects/components/project-editor';
 import { ProjectPeople } from '../modules/projects/components/project-people';
+import { asksOneLabel, QuestionsSummary } from '../modules/projects/components/question-summary';
 import { RoutingEditor } from '../modules/projects/components/routing-editor';
 import { Alert } from '../ui/alert';
 import { PageShell } from '../ui/page-shell';
@@ -86,10 +87,19 @@ export function ProjectSettingsPage({ slug }: ProjectSettingsPageProps) {
                 <code>{project.slug}</code>
               </dd>
             </div>
-            <div>
-              <dt>Labels</dt>
-              <dd>{project.labels.map((l) => (l.hotkey ? `${l.name} (${l.hotkey})` : l.name)).join(', ')}</dd>
-            </div>
+            {asksOneLabel(project) ? (
+              <div>
+                <dt>Labels</dt>
+                <dd>{project.labels.map((l) => (l.hotkey ? `${l.name} (${l.hotkey})` : l.name)).join(', ')}</dd>
+              </div>
+            ) : (
+              <div className="admin-facts__wide">
+                <dt>Questions</dt>
+                <dd>
+                  <QuestionsSummary project={project} />
+                </dd>
+              </div>
+            )}
             <div>
               <dt>Overlap</dt>
               <dd>{project.overlap}</dd>

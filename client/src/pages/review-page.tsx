@@ -1,11 +1,13 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { TaskPayload } from '@backflow/contracts';
 import { isApiError } from '../lib/api';
 import { claimReview, decideReview, queueStatsQuery } from '../modules/labeling/api/labeling-api';
-import { keyedLabels, LabelButtons } from '../modules/labeling/components/label-buttons';
+import { AnswersTable } from '../modules/labeling/components/questions/answers-table';
+import { QuestionsForm } from '../modules/labeling/components/questions/questions-form';
 import { projectQuery } from '../modules/projects/api/projects-api';
 import { TaskInput } from '../modules/labeling/components/task-input';
+import { useQuestionsForm, type AnswerBody } from '../modules/labeling/hooks/use-questions-form';
 import { Alert } from '../ui/alert';
 import { BackToProjects, PageShell } from '../ui/page-shell';
 import { Button } from '../ui/button';
@@ -17,25 +19,30 @@ export interface ReviewPageProps {
 
 type Load = { status: 'loading' } | { status: 'ready'; task: TaskPayload | null } | { status: 'error'; message: string };
 
-/** A reviewer works through escalated and reported tasks: every rater's answer, the agreement, and a final decision by keyboard. */
+const inField = (target: EventTarget | null) => target instanceof HTMLElement && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA');
+const lineField = (target: EventTarget | null) => target instanceof HTMLInputElement && target.type === 'text';
+
+/**
+ * A reviewer works through escalated and reported tasks: every rater's answers side by side (for
+ * one label question, how many chose each label), the agreement, and a final decision by keyboard,
+ * started from the raters' majority where there is a plain one.
+ */
 export function ReviewPage({ slug }: ReviewPageProps) {
   const queryClient = useQueryClient();
   // the task on screen is this reviewer's lease, not cached server data: each claim leases the next one
   const [load, setLoad] = useState<Load>({ status: 'loading' });
-  const [selected, setSelected] = useState<string | null>(null);
   const [decided, setDecided] = useState(0);
   const projectName = useQuery(projectQuery(slug)).data?.name ?? null;
   const task = load.status === 'ready' ? load.task : null;
-  const labels = useMemo(() => keyedLabels(task?.labels ?? []), [task?.labels]);
+  const form = useQuestionsForm(task, 'majority');
 
   const { mutate: claim, isPending: claiming } = useMutation({
     mutationFn: () => claimReview(slug),
-    onMutate: () => setSelected(null),
     onSuccess: (claimed) => setLoad({ status: 'ready', task: claimed }),
     onError: (cause) => setLoad({ status: 'error', message: isApiError(cause) ? cause.message : 'The review queue could not be loaded.' }),
   });
   const { mutate: decideTask, isPending: deciding } = useMutation({
-    mutationFn: (decision: { taskId: string; label: string }) => decideReview(slug, decision.taskId, { label: decision.label }),
+    mutationFn: (decision: { taskId: string; answer: AnswerBody }) => decideReview(slug, decision.taskId, decision.answer),
     onSuccess: () => {
       setDecided((n) => n + 1);
       void queryClient.invalidateQueries({ queryKey: queueStatsQuery(slug).queryKey });
@@ -51,29 +58,36 @@ export function ReviewPage({ slug }: ReviewPageProps) {
     claim();
   }, [slug, claim]);
 
+  const { attempt, body, press, focusQuestion, active, legacy, complete } = form;
   const decide = useCallback(() => {
-    if (!task || !selected || busy) return;
-    decideTask({ taskId: task.id, label: selected });
-  }, [task, selected, busy, decideTask]);
+    if (!task || busy || !attempt()) return;
+    decideTask({ taskId: task.id, answer: body() });
+  }, [task, busy, attempt, body, decideTask]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
-      if (event.altKey || event.ctrlKey || event.metaKey || !task) return;
+      if (event.altKey || event.metaKey || !task) return;
       const key = event.key.toLowerCase();
-      const label = labels.find((l) => l.key === key);
-      if (label) {
-        event.preventDefault();
-        setSelected(label.name);
-      } else if (key === 'enter' && selected) {
+      const typing = inField(event.target);
+      // Enter decides; in a text box, Ctrl+Enter does
+      if (key === 'enter' && (event.ctrlKey || !typing || lineField(event.target)) && (complete || !legacy)) {
         event.preventDefault();
         decide();
+        return;
       }
+      if (event.ctrlKey) return;
+      if (typing) {
+        if (key === 'escape') focusQuestion(active, { field: false });
+        return;
+      }
+      if (press({ key, shift: event.shiftKey })) event.preventDefault();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [task, labels, selected, decide]);
+  }, [task, complete, legacy, decide, press, focusQuestion, active]);
 
   const total = task?.review?.answers.reduce((sum, a) => sum + a.count, 0) ?? 0;
+  const annotations = task?.review?.annotations;
 
   return (
     <PageShell className="label-page">
@@ -113,11 +127,13 @@ export function ReviewPage({ slug }: ReviewPageProps) {
               The raters disagreed or reported this example: your label is final
             </h2>
           </header>
-          <TaskInput input={task.input} />
+          <TaskInput input={task.input} shownElsewhere={form.shownFields} />
           {task.review ? (
             <section className="review-answers" aria-label="How the raters answered">
               <h3 className="task-input__key">How the raters answered{total ? ` (agreement ${Math.round(task.review.agreement * 100)}%)` : ''}</h3>
-              {task.review.answers.length ? (
+              {!legacy && annotations ? (
+                <AnswersTable questions={form.questions} annotations={annotations} input={task.input} />
+              ) : task.review.answers.length ? (
                 <ul className="review-answers__list">
                   {task.review.answers.map((answer) => (
                     <li key={answer.label}>
@@ -146,9 +162,10 @@ export function ReviewPage({ slug }: ReviewPageProps) {
               ) : null}
             </section>
           ) : null}
-          <LabelButtons labels={labels} selected={selected} onSelect={setSelected} />
+          {legacy ? null : <h3 className="task-input__key">Your decision{form.questions.length > 1 ? ', question by question' : ''} (final)</h3>}
+          <QuestionsForm form={form} />
           <div className="task-card__actions">
-            <Button onClick={decide} disabled={!selected} busy={busy} aria-keyshortcuts="Enter">
+            <Button onClick={decide} disabled={legacy && !complete} busy={busy} aria-keyshortcuts="Enter">
               Decide <kbd>Enter</kbd>
             </Button>
           </div>

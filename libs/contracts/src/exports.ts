@@ -28,7 +28,6 @@ export const ExportFile = z.object({
 export const ExportJob = z
   .object({
     id: z.string().describe('the id to follow it by: GET /exports/:id'),
-    job: z.string().describe('the same id'),
     span: z.number().int(),
     version: z.number().int(),
     state: z.enum(EXPORT_STATES),

@@ -60,8 +60,15 @@ export const PredictionInput = z
     id: z.guid().optional().describe('client id: the idempotency key; generated when absent'),
     model: z.strictObject({ name: z.string().trim().min(1).max(200), version: z.string().trim().min(1).max(200) }),
     input: Features(),
-    scores: z.record(z.string().min(1).max(64), z.number()),
+    scores: z
+      .record(z.string().min(1).max(64), z.number())
+      .optional()
+      .describe('the routing question’s class scores (a label or multi-label question); required for those kinds'),
     predictedLabel: z.string().min(1).max(64).optional().describe('argmax of scores when absent'),
+    suggestions: z
+      .record(z.string().min(1).max(63), z.unknown())
+      .optional()
+      .describe('the model’s output for any question, by name: {"scores": {…}}, {"value": …, "std"?, "interval"?}, {"spans": […]} as its kind takes'),
     slice: keyedRecord(isSliceValue, `a string of at most ${FEATURE_LIMITS.sliceValueLength} characters`, FEATURE_LIMITS.sliceKeys, {
       type: 'string',
       maxLength: FEATURE_LIMITS.sliceValueLength,

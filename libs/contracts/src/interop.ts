@@ -20,13 +20,33 @@ export const KserveSettings = z
       .min(2)
       .max(100)
       .optional()
-      .describe("the class of each position of the model's probability vector (or class index); absent: the project's labels in order"),
+      .describe(
+        "the class of each position of the model's probability vector (or class index); absent: the project's labels in order (a multi-label routing question's labels, one independent probability each)",
+      ),
     output: z
       .string()
       .min(1)
       .max(128)
       .optional()
-      .describe('V2: the output holding the probabilities or the class; absent: the first one as wide as the classes, else the first'),
+      .describe(
+        "V2: the output holding the probabilities or the class (a number model: its value); absent: a multi-label, rating or numeric project's output named after its routing question, else the first one as wide as the classes (a number model: the first one value wide), else the first",
+      ),
+    std: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe(
+        "V2, a rating or numeric routing question: the output holding each value's standard deviation, one per row; absent: <value output>_std when there is one",
+      ),
+    interval: z
+      .string()
+      .min(1)
+      .max(128)
+      .optional()
+      .describe(
+        "V2, a rating or numeric routing question: the output holding each value's 95% interval, [low, high] per row; absent: <value output>_interval when there is one",
+      ),
     modelName: z.string().trim().min(1).max(200).optional().describe('absent: the ce-inferenceservicename of the events, then the V2 model_name'),
     modelVersion: z
       .string()
@@ -141,7 +161,7 @@ export const SeldonFeedbackReply = z
   .meta({ id: 'SeldonFeedbackReply' });
 export type SeldonFeedbackReply = z.infer<typeof SeldonFeedbackReply>;
 
-/** One `result` item of a Label Studio annotation or prediction; only choices are read, any other is refused by name. */
+/** One `result` item of a Label Studio annotation or prediction: its `value` is read by the question its `from_name` names (see @backflow/questions' label-studio). */
 const LabelStudioResult = z
   .object({
     from_name: z.string().max(256).optional(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Features } from './ingest';
-import { LabelDefinition } from './projects';
+import { LabelDefinition, Question } from './projects';
 
 export const TASK_STATES = ['queued', 'leased', 'completed', 'escalated', 'review', 'cancelled'] as const;
 export const TaskState = z.enum(TASK_STATES);
@@ -12,18 +12,26 @@ export const TaskPayload = z
     id: z.uuid(),
     project: z.string().describe('the project slug'),
     input: z.record(z.string(), z.unknown()),
-    labels: z.array(LabelDefinition),
+    labels: z.array(LabelDefinition).describe("the routing question's labels (a project of one label question: its labels)"),
+    questions: z.array(Question).describe('what the rater answers, in order; answers go by question name'),
     instructions: z.string(),
     suggestion: z
       .object({ label: z.string(), scores: z.record(z.string(), z.number()) })
       .optional()
-      .describe("the model's prediction, only when the project shows it"),
+      .describe("the model's prediction for the routing question, only when the project shows it"),
+    suggestions: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe("the model's output by question, when the project shows it (a text question that pre-fills gets its text regardless)"),
     leaseExpiresAt: z.string(),
     review: z
       .object({
         answers: z.array(z.object({ label: z.string(), count: z.number().int() })).describe('every label the raters gave, most chosen first'),
         agreement: z.number().describe('the share of answers on the most chosen label'),
         reports: z.array(z.string()).describe('what raters wrote when they reported a problem'),
+        annotations: z
+          .array(z.object({ answers: z.record(z.string(), z.unknown()) }))
+          .describe("each rater's answers to every question, side by side (in the order they were given)"),
       })
       .optional()
       .describe('for a reviewer only: how the raters answered'),
@@ -38,15 +46,29 @@ export type ClaimReply = z.infer<typeof ClaimReply>;
 export const SubmitAnnotationRequest = z
   .strictObject({
     id: z.guid().describe('a client-generated id: a retried submit with the same id is answered, not stored twice'),
-    label: z.string().min(1).max(64),
+    label: z.string().min(1).max(64).optional().describe('the answer of a project whose only question is a label'),
+    answers: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe("answers by question name, each as its kind takes it (checked against the project's questions)"),
     timeSpentMs: z.number().int().min(0).max(86_400_000).optional(),
+  })
+  .refine((body) => (body.label === undefined) !== (body.answers === undefined), {
+    message: 'give answers (or label, for one label question), not both',
+    path: ['answers'],
   })
   .meta({ id: 'SubmitAnnotationRequest' });
 export type SubmitAnnotationRequest = z.infer<typeof SubmitAnnotationRequest>;
 
 export const SubmitAnnotationReply = z
   .object({
-    annotation: z.object({ id: z.guid(), taskId: z.uuid(), label: z.string(), late: z.boolean() }),
+    annotation: z.object({
+      id: z.guid(),
+      taskId: z.uuid(),
+      label: z.string().describe("the routing question's answer as text"),
+      answers: z.record(z.string(), z.unknown()),
+      late: z.boolean(),
+    }),
     taskState: TaskState,
     duplicate: z.boolean().describe('true when this id was submitted before'),
   })
@@ -83,7 +105,16 @@ export const QueueStats = z
   .meta({ id: 'QueueStats' });
 export type QueueStats = z.infer<typeof QueueStats>;
 
-export const ReviewRequest = z.strictObject({ label: z.string().min(1).max(64) }).meta({ id: 'ReviewRequest' });
+export const ReviewRequest = z
+  .strictObject({
+    label: z.string().min(1).max(64).optional().describe('the decision of a project whose only question is a label'),
+    answers: z.record(z.string(), z.unknown()).optional().describe('the decision: answers by question name'),
+  })
+  .refine((body) => (body.label === undefined) !== (body.answers === undefined), {
+    message: 'give answers (or label, for one label question), not both',
+    path: ['answers'],
+  })
+  .meta({ id: 'ReviewRequest' });
 export type ReviewRequest = z.infer<typeof ReviewRequest>;
 
 export const GoldItemInput = z.strictObject({

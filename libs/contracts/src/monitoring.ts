@@ -7,7 +7,17 @@ export const MonitoringSettings = z
     windowHours: z.number().int().min(1).max(720).default(24).describe('the current window that alerts judge, in hours'),
     baselineDays: z.number().int().min(1).max(90).default(7).describe('the reference window just before it, in days'),
     minLabels: z.number().int().min(5).max(100_000).default(30).describe('labels a slice needs in each window before its accuracy is judged'),
-    accuracyMargin: probability.default(0.05).describe('alert when a slice’s accuracy falls at least this far below its baseline…'),
+    accuracyMargin: probability
+      .default(0.05)
+      .describe(
+        'alert when a slice’s accuracy (or, for another kind of routing question, its F1, within-one or exact accuracy) falls at least this far below its baseline…',
+      ),
+    maeRise: z
+      .number()
+      .gt(0)
+      .max(100)
+      .default(0.2)
+      .describe('…or, for a numeric routing question, when its MAE rises at least this share above its baseline (0.2: 20%)…'),
     significance: z.number().gt(0).max(0.5).default(0.05).describe('…and a one-sided test says the fall is not chance at this level'),
     drift: z
       .strictObject({
@@ -55,6 +65,68 @@ export const Estimate = z
   .meta({ id: 'Estimate' });
 export type Estimate = z.infer<typeof Estimate>;
 
+export const MetricEstimate = z
+  .object({
+    value: z.number(),
+    standardError: z.number().describe('of the weighted estimate, by linearisation'),
+    n: z.number().int().describe('labels it rests on'),
+    effectiveN: z.number().describe('what the sampling weights leave of n'),
+  })
+  .meta({ id: 'MetricEstimate' });
+export type MetricEstimate = z.infer<typeof MetricEstimate>;
+
+const HeadlineMetric = z.enum(['micro_f1', 'mae', 'within_one_accuracy', 'span_f1', 'exact_accuracy']);
+
+const Headline = z
+  .object({
+    metric: HeadlineMetric.describe('the figure alerts watch for this kind of routing question'),
+    better: z.enum(['higher', 'lower']),
+    value: MetricEstimate.nullable().describe('the current window'),
+    baseline: MetricEstimate.nullable().describe('the same slice in the reference window'),
+    series: z.array(z.object({ at: z.string(), value: MetricEstimate })),
+  })
+  .meta({ id: 'HeadlineMetric' });
+
+const ratioOrNull = z.number().nullable();
+const PrecisionRecall = { precision: ratioOrNull, recall: ratioOrNull, f1: ratioOrNull };
+const measured = { n: z.number().int().describe('labels measured in the current window'), effectiveN: z.number() };
+
+const MultiLabelFigures = z.object({
+  ...measured,
+  subsetAccuracy: z.number().describe('the share of label sets exactly the model’s'),
+  hammingLoss: z.number().describe('the share of the labels the model got wrong, per item'),
+  micro: z.object(PrecisionRecall),
+  macroF1: ratioOrNull.describe('the mean of the per-label F1s that are defined'),
+  perLabel: z.array(z.object({ label: z.string(), ...PrecisionRecall, support: z.number().describe('weight of the items labelled with it') })),
+});
+const NumericFigures = z.object({
+  ...measured,
+  mae: z.number(),
+  rmse: z.number(),
+  coverage: ratioOrNull.describe('the share of labels inside the model’s interval (or ±1.96 std); null when the model sent neither'),
+  withInterval: z.number().int().describe('labels whose prediction had an interval or a std'),
+});
+const RatingFigures = z.object({
+  ...measured,
+  exactAccuracy: z.number().describe('the scale point nearest the model’s value is the label'),
+  withinOneAccuracy: z.number().describe('…or one point of the scale from it'),
+  spearman: ratioOrNull.describe('Spearman’s ρ between the model’s value and the label'),
+});
+const SpansFigures = z.object({ ...measured, ...PrecisionRecall }).describe('spans matched exactly (start, end, label), micro-averaged');
+const TextFigures = z.object({ ...measured, exactAccuracy: z.number().describe('the model’s text is the label’s, ends trimmed: no partial credit') });
+
+/** The routing question's own figures when it is not a label question: the headline over time, and the current window's figures. */
+export const KindMetrics = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('multi_label'), headline: Headline, current: MultiLabelFigures.nullable() }),
+    z.object({ kind: z.literal('numeric'), headline: Headline, current: NumericFigures.nullable() }),
+    z.object({ kind: z.literal('rating'), headline: Headline, current: RatingFigures.nullable() }),
+    z.object({ kind: z.literal('spans'), headline: Headline, current: SpansFigures.nullable() }),
+    z.object({ kind: z.literal('text'), headline: Headline, current: TextFigures.nullable() }),
+  ])
+  .meta({ id: 'KindMetrics' });
+export type KindMetrics = z.infer<typeof KindMetrics>;
+
 export const SliceAccuracy = z
   .object({
     modelVersion: z.string(),
@@ -65,6 +137,9 @@ export const SliceAccuracy = z
     calibrationError: z.number().nullable().describe('expected calibration error (10 bins)'),
     perClass: z.array(z.object({ label: z.string(), precision: Estimate.nullable(), recall: Estimate.nullable() })),
     series: z.array(z.object({ at: z.string(), accuracy: Estimate })),
+    metrics: KindMetrics.nullable().describe(
+      'the routing question’s figures by its kind (labels_read.answers against the model’s output); null for a label question, which accuracy describes',
+    ),
   })
   .meta({ id: 'SliceAccuracy' });
 export type SliceAccuracy = z.infer<typeof SliceAccuracy>;
@@ -91,7 +166,11 @@ export const FeatureAnomalies = z
 export const MonitoringAlert = z
   .object({
     id: z.uuid(),
-    kind: z.enum(['accuracy', 'drift', 'anomaly']),
+    kind: z.enum(['accuracy', 'drift', 'anomaly']).describe('accuracy: the model’s quality on labels, whatever the figure (see metric)'),
+    metric: z
+      .enum(['accuracy', ...HeadlineMetric.options])
+      .nullable()
+      .describe('the figure a model-quality alert watches: accuracy (a label question) or its kind’s headline; null for drift and anomalies'),
     slice: z.string().nullable().describe('"key=value" when the alert is about one slice'),
     feature: z.string().nullable(),
     message: z.string(),

@@ -4,43 +4,23 @@ import { Slug } from './common';
 import { IntegrationSettings } from './interop';
 import { MonitoringSettings } from './monitoring';
 
-export const TASK_TYPES = ['single_label'] as const;
+import { kindOf, LabelDefinition, legacyQuestions, Labels, Question, QUESTION_KINDS, Questions, type QuestionKindName } from '@backflow/questions';
+
+export { LabelDefinition, Labels, Question, QUESTION_KINDS, Questions };
+
+/**
+ * What a project's model predicts: `single_label` for a label question (the old form, taskType
+ * and labels), otherwise the kind of its routing question.
+ */
+export const TASK_TYPES = ['single_label', 'multi_label', 'rating', 'numeric', 'text', 'spans'] as const;
 export const TaskType = z.enum(TASK_TYPES);
 export type TaskType = z.infer<typeof TaskType>;
-
-export const LabelDefinition = z.strictObject({
-  name: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^\S(.*\S)?$/, 'no leading or trailing spaces'),
-  hotkey: z
-    .string()
-    .regex(/^[0-9a-z]$/, 'one lowercase letter or digit')
-    .optional(),
-  description: z.string().max(500).optional(),
-});
-export type LabelDefinition = z.infer<typeof LabelDefinition>;
-
-export const Labels = z
-  .array(LabelDefinition)
-  .min(2, 'at least two labels')
-  .max(100)
-  .superRefine((labels, ctx) => {
-    const names = new Set<string>();
-    const hotkeys = new Set<string>();
-    labels.forEach((label, index) => {
-      if (names.has(label.name)) ctx.addIssue({ code: 'custom', message: `label "${label.name}" appears twice`, path: [index, 'name'] });
-      names.add(label.name);
-      if (label.hotkey && hotkeys.has(label.hotkey))
-        ctx.addIssue({ code: 'custom', message: `hotkey "${label.hotkey}" is used twice`, path: [index, 'hotkey'] });
-      if (label.hotkey) hotkeys.add(label.hotkey);
-    });
-  });
+export const taskTypeOf = (kind: QuestionKindName): TaskType => (kind === 'label' ? 'single_label' : kind);
 
 const probability = z.number().min(0).max(1);
 
-export const ROUTING_STRATEGIES = ['least_confidence', 'margin', 'entropy'] as const;
+/** `max_entropy`: the largest per-label binary entropy of a multi-label model (`entropy` is their mean; for one label the same as entropy). */
+export const ROUTING_STRATEGIES = ['least_confidence', 'margin', 'entropy', 'max_entropy'] as const;
 /** The fields of a routing policy (a preview request adds its own to them). */
 export const routingPolicyFields = {
   strategy: z.enum(ROUTING_STRATEGIES).default('least_confidence'),
@@ -81,24 +61,52 @@ export type RoutingPolicy = z.infer<typeof RoutingPolicy>;
 /** A rule label that means: the label named by the event's value. */
 export const VALUE_LABEL = '$value';
 
+/**
+ * What a rule gives the routing question when it is not a label question: a rating, number or
+ * text (or "$value": the event's value, checked by the question's kind); for a multi-label
+ * question, a whole label set, or one label added to or removed from the set (the model's, or
+ * what earlier events made of it).
+ */
+export const FeedbackAnswer = z.union([
+  z.number(),
+  z.string().max(10_000),
+  z.array(z.string().min(1).max(64)).max(100),
+  z.strictObject({ add: z.string().min(1).max(64).describe(`a label, or "${VALUE_LABEL}"`) }),
+  z.strictObject({ remove: z.string().min(1).max(64).describe(`a label, or "${VALUE_LABEL}"`) }),
+]);
+export type FeedbackAnswer = z.infer<typeof FeedbackAnswer>;
+
+const oneOfLabelOrAnswer: [(r: { label?: string; answer?: unknown }) => boolean, { message: string; path: string[] }] = [
+  (r) => (r.label === undefined) !== (r.answer === undefined),
+  { message: 'give label (a label question) or answer (another kind), not both', path: ['answer'] },
+];
+
 export const FeedbackRules = z
   .strictObject({
     rules: z
       .array(
-        z.strictObject({
-          eventType: z.string().min(1).max(64),
-          valueEquals: z.union([z.string(), z.number(), z.boolean()]).optional(),
-          label: z.string().min(1).max(64).describe(`a project label, or "${VALUE_LABEL}": the label the event's value names (corrections)`),
-          windowMinutes: z.number().int().positive().max(525_600).describe('the event counts when it occurs within this many minutes after the prediction'),
-          priority: z.number().int().default(0).describe('when several rules match, the highest priority wins'),
-        }),
+        z
+          .strictObject({
+            eventType: z.string().min(1).max(64),
+            valueEquals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+            label: z.string().min(1).max(64).optional().describe(`a project label, or "${VALUE_LABEL}": the label the event's value names (corrections)`),
+            answer: FeedbackAnswer.optional().describe('for a routing question of another kind than label: what the event gives it (see FeedbackAnswer)'),
+            windowMinutes: z.number().int().positive().max(525_600).describe('the event counts when it occurs within this many minutes after the prediction'),
+            priority: z.number().int().default(0).describe('when several rules match, the highest priority wins'),
+          })
+          .refine(...oneOfLabelOrAnswer),
       )
       .max(100)
       .default([]),
     absence: z
-      .strictObject({ label: z.string().min(1).max(64), windowMinutes: z.number().int().positive().max(525_600) })
+      .strictObject({
+        label: z.string().min(1).max(64).optional(),
+        answer: FeedbackAnswer.optional(),
+        windowMinutes: z.number().int().positive().max(525_600),
+      })
+      .refine(...oneOfLabelOrAnswer)
       .optional()
-      .describe('no matching event within the window: this label, decided when the window closes'),
+      .describe('no matching event within the window: this label (or answer), decided when the window closes'),
   })
   .meta({ id: 'FeedbackRules' });
 export type FeedbackRules = z.infer<typeof FeedbackRules>;
@@ -191,26 +199,69 @@ const settings = {
   maskedFields: z.array(z.string().min(1).max(128)).max(1000),
 };
 
-/** Feedback rules may only name the project's labels. */
+/** Feedback rules label the routing question: a label question's rules name its labels, another kind's give answers it takes. */
+export function feedbackRuleIssues(routing: Question, feedbackRules: FeedbackRules): Array<{ path: Array<string | number>; message: string }> {
+  if (routing.kind === 'label') {
+    const issues = labelReferenceIssues(routing.labels, feedbackRules);
+    feedbackRules.rules.forEach((rule, index) => {
+      if (rule.answer !== undefined)
+        issues.push({ path: ['feedbackRules', 'rules', index, 'answer'], message: `"${routing.name}" is a label question: give label` });
+    });
+    if (feedbackRules.absence?.answer !== undefined)
+      issues.push({ path: ['feedbackRules', 'absence', 'answer'], message: `"${routing.name}" is a label question: give label` });
+    return issues;
+  }
+  const issues: Array<{ path: Array<string | number>; message: string }> = [];
+  const check = (rule: { label?: string; answer?: FeedbackAnswer }, path: Array<string | number>, mayUseValue: boolean) => {
+    if (rule.label !== undefined) {
+      issues.push({ path: [...path, 'label'], message: `"${routing.name}" is a ${routing.kind} question: give answer` });
+      return;
+    }
+    const problem = feedbackAnswerIssue(routing, rule.answer!, mayUseValue);
+    if (problem) issues.push({ path: [...path, 'answer', ...problem.path], message: problem.message });
+  };
+  feedbackRules.rules.forEach((rule, index) => check(rule, ['feedbackRules', 'rules', index], true));
+  if (feedbackRules.absence) check(feedbackRules.absence, ['feedbackRules', 'absence'], false);
+  return issues;
+}
+
+/** Feedback rules of a label question may only name its labels. */
 export function labelReferenceIssues(labels: LabelDefinition[], feedbackRules: FeedbackRules): Array<{ path: Array<string | number>; message: string }> {
   const names = new Set(labels.map((l) => l.name));
   const issues: Array<{ path: Array<string | number>; message: string }> = [];
   feedbackRules.rules.forEach((rule, index) => {
-    if (rule.label !== VALUE_LABEL && !names.has(rule.label))
+    if (rule.label !== undefined && rule.label !== VALUE_LABEL && !names.has(rule.label))
       issues.push({ path: ['feedbackRules', 'rules', index, 'label'], message: `"${rule.label}" is not one of the project's labels` });
   });
   const absence = feedbackRules.absence;
-  if (absence && !names.has(absence.label))
+  if (absence?.label !== undefined && !names.has(absence.label))
     issues.push({ path: ['feedbackRules', 'absence', 'label'], message: `"${absence.label}" is not one of the project's labels` });
   return issues;
+}
+
+/** What is wrong with a rule's answer for the routing question; "$value" stands for the event's value where an event is at hand. */
+function feedbackAnswerIssue(routing: Question, answer: FeedbackAnswer, mayUseValue: boolean): { path: Array<string | number>; message: string } | undefined {
+  if (routing.kind === 'spans') return { path: [], message: `feedback rules cannot make spans ("${routing.name}")` };
+  const isEdit = typeof answer === 'object' && !Array.isArray(answer);
+  if (routing.kind === 'multi_label' && isEdit) {
+    const [key, label] = Object.entries(answer)[0];
+    if (label === VALUE_LABEL) return mayUseValue ? undefined : { path: [key], message: `no event value to read when the window closes with none` };
+    return routing.labels.some((l) => l.name === label) ? undefined : { path: [key], message: `"${label}" is not one of "${routing.name}"'s labels` };
+  }
+  if (isEdit) return { path: [], message: `add and remove edit a multi-label answer; "${routing.name}" is ${routing.kind}` };
+  if (answer === VALUE_LABEL) return mayUseValue ? undefined : { path: [], message: 'no event value to read when the window closes with none' };
+  const checked = kindOf(routing).answer(routing, answer);
+  return checked.ok ? undefined : { path: checked.issue.path, message: checked.issue.message };
 }
 
 export const CreateProjectRequest = z
   .strictObject({
     slug: Slug,
     name: z.string().trim().min(1).max(200),
-    taskType: TaskType,
-    labels: Labels,
+    taskType: z.literal('single_label').optional().describe('the old form, with labels: one label question named "label"'),
+    labels: Labels.optional().describe('with taskType single_label: the labels of its one question'),
+    questions: Questions.optional().describe('what raters are asked of each item, shown together on one task'),
+    routingQuestion: z.string().optional().describe("the question the model's output is for (routing, monitoring and feedback read it); default: the first"),
     instructions: settings.instructions.default(''),
     overlap: settings.overlap.default(1),
     maskedFields: settings.maskedFields.default([]),
@@ -222,7 +273,26 @@ export const CreateProjectRequest = z
     integrations: IntegrationSettings.default(IntegrationSettings.parse({})),
   })
   .superRefine((project, ctx) => {
-    for (const issue of labelReferenceIssues(project.labels, project.feedbackRules)) ctx.addIssue({ code: 'custom', ...issue });
+    if (project.questions && (project.labels || project.taskType)) {
+      ctx.addIssue({ code: 'custom', message: 'give questions, or taskType and labels (one label question), not both', path: ['questions'] });
+      return;
+    }
+    if (!project.questions) {
+      if (!project.labels) ctx.addIssue({ code: 'custom', message: 'questions (or taskType and labels) are required', path: ['questions'] });
+      else if (!project.taskType) ctx.addIssue({ code: 'custom', message: 'taskType "single_label" goes with labels', path: ['taskType'] });
+      if (project.routingQuestion !== undefined && project.routingQuestion !== 'label')
+        ctx.addIssue({ code: 'custom', message: 'the one question of taskType and labels is named "label"', path: ['routingQuestion'] });
+      if (project.labels)
+        for (const issue of feedbackRuleIssues(legacyQuestions(project.labels)[0], project.feedbackRules)) ctx.addIssue({ code: 'custom', ...issue });
+      return;
+    }
+    const routing = project.routingQuestion === undefined ? project.questions[0] : project.questions.find((q) => q.name === project.routingQuestion);
+    if (!routing) {
+      ctx.addIssue({ code: 'custom', message: `"${project.routingQuestion}" is not one of the project's questions`, path: ['routingQuestion'] });
+      return;
+    }
+    if (!routing.required) ctx.addIssue({ code: 'custom', message: 'the routing question must be required', path: ['routingQuestion'] });
+    for (const issue of feedbackRuleIssues(routing, project.feedbackRules)) ctx.addIssue({ code: 'custom', ...issue });
   })
   .meta({ id: 'CreateProjectRequest' });
 export type CreateProjectRequest = z.infer<typeof CreateProjectRequest>;
@@ -253,8 +323,10 @@ export const ProjectResponse = z
     id: z.uuid(),
     slug: z.string(),
     name: z.string(),
-    taskType: TaskType,
-    labels: z.array(LabelDefinition),
+    taskType: TaskType.describe('single_label for a label routing question, else its kind'),
+    labels: z.array(LabelDefinition).describe("the routing question's labels (none for a kind without labels)"),
+    questions: z.array(Question),
+    routingQuestion: z.string(),
     instructions: z.string(),
     overlap: z.number().int(),
     maskedFields: z.array(z.string()).optional().describe('admins only'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { QUESTION_KINDS } from '@backflow/questions';
 import { isStorableInstant, Timestamp } from './common';
 import { CONSENSUS_METHODS } from './projects';
 
@@ -63,6 +64,41 @@ export const QualityDay = z
   .object({ day: z.string(), tasks: z.number().int(), fleissKappa: nullableFigure, krippendorffAlpha: nullableFigure })
   .meta({ id: 'QualityDay' });
 
+export const ALPHA_DISTANCES = ['nominal', 'ordinal', 'interval', 'masi'] as const;
+
+export const QuestionAgreement = z
+  .object({
+    name: z.string(),
+    kind: z.enum(QUESTION_KINDS),
+    measure: z.enum(['alpha', 'span_f1']).describe("Krippendorff's α, or for spans the mean F1 over every pair of raters on a task (exact spans)"),
+    distance: z
+      .enum(ALPHA_DISTANCES)
+      .optional()
+      .describe("α's difference function: nominal (label, text), ordinal (rating), interval (numeric), masi (multi_label)"),
+    value: nullableFigure.describe('null: nothing to measure (no task with two answers to the question, or a single value throughout)'),
+    pairable: z.number().int().describe('answers to the question on tasks where two raters or more answered it (a blank answer is missing)'),
+  })
+  .meta({ id: 'QuestionAgreement' });
+export type QuestionAgreement = z.infer<typeof QuestionAgreement>;
+
+export const RATER_MEASURES = ['exact', 'mean_jaccard', 'within_one', 'within_tolerance', 'mean_span_f1'] as const;
+
+export const RaterQuestionReliability = z
+  .object({
+    name: z.string(),
+    kind: z.enum(QUESTION_KINDS),
+    compared: z.number().int().describe("the rater's answers to the question on tasks whose final answer has one"),
+    measure: z
+      .enum(RATER_MEASURES)
+      .describe(
+        'label, text: the share equal to the final answer; multi_label: mean Jaccard similarity; rating: the share within one point of the scale; numeric: the share within the tolerance of the final answer; spans: mean F1 (exact spans)',
+      ),
+    value: nullableFigure.describe('null when nothing was compared'),
+    meanAbsoluteError: nullableFigure.optional().describe('numeric: the mean |answer − final answer|'),
+  })
+  .meta({ id: 'RaterQuestionReliability' });
+export type RaterQuestionReliability = z.infer<typeof RaterQuestionReliability>;
+
 export const RaterReliability = z
   .object({
     raterId: z.uuid(),
@@ -74,6 +110,7 @@ export const RaterReliability = z
     agreementWithFinal: nullableFigure.describe("the share of the rater's answers that match the task's final label"),
     estimatedAccuracy: nullableFigure.describe("Dawid-Skene: the probability the rater's answer is the true class"),
     confusion: z.array(z.array(z.number())).nullable().describe('Dawid-Skene: confusion[true][answered], rows in `classes` order'),
+    questions: z.array(RaterQuestionReliability).describe("agreement with the task's final answer, question by question, in the project's order"),
   })
   .meta({ id: 'RaterReliability' });
 export type RaterReliability = z.infer<typeof RaterReliability>;
@@ -83,11 +120,14 @@ export const QualityReply = z
     from: z.string(),
     to: z.string(),
     consensus: z.enum(CONSENSUS_METHODS),
-    classes: z.array(z.string()),
+    classes: z
+      .array(z.string())
+      .describe("the routing question's labels when it is a label question, none otherwise: the rows of `confusion` and Dawid-Skene's"),
     agreement: AgreementFigures,
     confusion: z.array(z.array(z.number().int())).describe('between raters on the same task: [label of one][label of another], symmetric'),
     days: z.array(QualityDay),
     raters: z.array(RaterReliability),
+    questions: z.array(QuestionAgreement).describe("agreement between raters on each of the project's questions, with the distance its kind names"),
     dawidSkene: z
       .object({
         iterations: z.number().int(),

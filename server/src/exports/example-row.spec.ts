@@ -1,3 +1,5 @@
+import { legacyQuestions } from '@backflow/questions';
+import { ExportColumns } from './fixed-columns';
 import {
   FeatureInference,
   featureValues,
@@ -118,7 +120,7 @@ describe('feature values: exact or left out and counted, never rounded', () => {
         { name: 'ratio', type: 'float' },
         { name: 'half', type: 'float' },
       ],
-      ['a', 'b'],
+      new ExportColumns(legacyQuestions([{ name: 'a' }, { name: 'b' }]), 'label'),
       new Map([['ratio', 2]]),
     );
     expect(schema).toContain('# 2 values of "ratio" differ in float32 (TFRecord) from the stored double\nfeature {\n  name: "ratio"\n  type: FLOAT');

@@ -1,5 +1,5 @@
 import type { ExampleFeatures } from '@backflow/tfrecord';
-import { FIXED_COLUMNS, FIXED_COLUMN_NAMES } from './fixed-columns';
+import type { ExportColumns } from './fixed-columns';
 
 export type FeatureType = 'int' | 'float' | 'bytes';
 export interface FeatureSpec {
@@ -13,7 +13,10 @@ export type ExportValue = number | bigint | string;
 /** One exported example as the database gives it. */
 export interface ExportRow {
   predictionId: string;
+  /** the routing question's answer as text */
   label: string;
+  /** every question's answer, by name (integers past 2^53 as bigint) */
+  answers: Record<string, unknown>;
   source: string;
   agreement: number | null;
   weight: number;
@@ -25,9 +28,6 @@ export interface ExportRow {
   /** each feature's values by its type, worked out once per row (`valuesOf`) for every writer */
   values?: ExportValue[][];
 }
-
-/** An input feature named like a fixed column is exported as `input_<name>`. */
-export const exportedName = (name: string) => (FIXED_COLUMN_NAMES.has(name) ? `input_${name}` : name);
 
 // the types a stored value can be exported as without change, as bits (and, ANDed over a feature's values, the types the feature can be)
 export const FITS_INT = 1;
@@ -185,21 +185,22 @@ export function typedFeatures(fits: ReadonlyMap<string, number>): FeatureSpec[] 
   return [...fits.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).map((name) => ({ name, type: typeOfFits(fits.get(name)!) }));
 }
 
-/** The tf.Example of a row: the fixed columns, then its features. */
-export function toExample(row: ExportRow, features: readonly FeatureSpec[], labels: readonly string[]): ExampleFeatures {
+/** The tf.Example of a row: the project's columns (an unanswered question's left out), then its features. */
+export function toExample(row: ExportRow, features: readonly FeatureSpec[], columns: ExportColumns): ExampleFeatures {
   const example: ExampleFeatures = {};
-  for (const column of FIXED_COLUMNS) {
-    const value = column.value(row, labels);
-    if (column.type === 'int') example[column.name] = { kind: 'int64', values: [value as number] };
-    else if (column.type === 'float') example[column.name] = { kind: 'float', values: [value as number] };
-    else example[column.name] = { kind: 'bytes', values: [value as string] };
+  for (const column of columns.list) {
+    const values = column.values(row);
+    if (values === undefined) continue;
+    if (column.type === 'int') example[column.name] = { kind: 'int64', values: values as Array<number | bigint> };
+    else if (column.type === 'float') example[column.name] = { kind: 'float', values: values as number[] };
+    else example[column.name] = { kind: 'bytes', values: values as string[] };
   }
   const all = valuesOf(row, features);
   for (let i = 0; i < features.length; i++) {
     const feature = features[i];
     const values = all[i];
     if (values.length === 0) continue; // absent: TensorFlow reads a missing feature
-    const name = exportedName(feature.name);
+    const name = columns.exportedName(feature.name);
     if (feature.type === 'int') example[name] = { kind: 'int64', values: values as Array<number | bigint> };
     else if (feature.type === 'float') example[name] = { kind: 'float', values: values as number[] };
     else example[name] = { kind: 'bytes', values: values as string[] };
@@ -208,15 +209,18 @@ export function toExample(row: ExportRow, features: readonly FeatureSpec[], labe
 }
 
 /** The same example as one JSON object (JSONL; write it with `jsonText`): features by their exported names, scalars unwrapped. */
-export function toJson(row: ExportRow, features: readonly FeatureSpec[], labels: readonly string[]): Record<string, unknown> {
+export function toJson(row: ExportRow, features: readonly FeatureSpec[], columns: ExportColumns): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const column of FIXED_COLUMNS) out[column.name] = column.value(row, labels);
+  for (const column of columns.list) {
+    const values = column.values(row);
+    if (values !== undefined) out[column.name] = column.list ? values : values[0];
+  }
   const all = valuesOf(row, features);
   for (let i = 0; i < features.length; i++) {
     const feature = features[i];
     const values = all[i];
     if (values.length === 0) continue;
-    out[exportedName(feature.name)] = Array.isArray(row.input[feature.name]) ? values : values[0];
+    out[columns.exportedName(feature.name)] = Array.isArray(row.input[feature.name]) ? values : values[0];
   }
   return out;
 }
@@ -227,11 +231,14 @@ const SCHEMA_TYPES = { int: 'INT', float: 'FLOAT', bytes: 'BYTES' } as const;
  * A TFMD Schema in text format for the exported features (what TFDV and Transform read), with a
  * comment on each float feature whose values float32 (tf.Example's float_list) changes.
  */
-export function schemaText(features: readonly FeatureSpec[], labels: readonly string[], float32Inexact: ReadonlyMap<string, number> = new Map()): string {
+export function schemaText(features: readonly FeatureSpec[], columns: ExportColumns, float32Inexact: ReadonlyMap<string, number> = new Map()): string {
+  const exportedName = (name: string) => columns.exportedName(name);
   const entries: string[] = [
     `# FLOAT features are float32 in TFRecord (tf.Example's float_list); JSONL, CSV and Parquet (DOUBLE) keep the double. manifest.json counts per feature the values float32 changes (float32Inexact).`,
-    ...FIXED_COLUMNS.map((column) => {
-      const domain = column.labelIndex ? `\n  int_domain {\n    min: 0\n    max: ${Math.max(0, labels.length - 1)}\n    is_categorical: true\n  }` : '';
+    ...columns.list.map((column) => {
+      const domain = column.domain
+        ? `\n  int_domain {\n    min: ${column.domain.min}\n    max: ${Math.max(column.domain.min, column.domain.max)}\n    is_categorical: true\n  }`
+        : '';
       const presence = column.required ? `\n  presence {\n    min_fraction: 1.0\n  }` : '';
       return `feature {\n  name: "${column.name}"\n  type: ${SCHEMA_TYPES[column.type]}${domain}${presence}\n}`;
     }),
@@ -249,15 +256,15 @@ export function schemaText(features: readonly FeatureSpec[], labels: readonly st
   return `${entries.join('\n')}\n`;
 }
 
-/** The columns of a CSV or Parquet row, in order: the fixed ones, then the features by their exported names. */
-export function columnsOf(features: readonly FeatureSpec[]): string[] {
-  return [...FIXED_COLUMNS.map((column) => column.name), ...features.map((f) => exportedName(f.name))];
+/** The columns of a CSV or Parquet row, in order: the project's, then the features by their exported names. */
+export function columnsOf(features: readonly FeatureSpec[], columns: ExportColumns): string[] {
+  return [...columns.list.map((column) => column.name), ...features.map((f) => columns.exportedName(f.name))];
 }
 
-/** A CSV record: scalars as they are (an int64 by its digits), a list feature as its JSON text, a missing one empty. */
-export function toCsvRecord(row: ExportRow, features: readonly FeatureSpec[], labels: readonly string[]): Array<string | number> {
-  const json = toJson(row, features, labels);
-  return columnsOf(features).map((column) => {
+/** A CSV record: scalars as they are (an int64 by its digits), a list (feature or answer) as its JSON text, a missing one empty. */
+export function toCsvRecord(row: ExportRow, features: readonly FeatureSpec[], columns: ExportColumns): Array<string | number> {
+  const json = toJson(row, features, columns);
+  return columnsOf(features, columns).map((column) => {
     const value = json[column];
     if (value === undefined || value === null) return '';
     if (Array.isArray(value)) return jsonText(value);
@@ -266,17 +273,19 @@ export function toCsvRecord(row: ExportRow, features: readonly FeatureSpec[], la
 }
 
 /** A Parquet row: features as repeated columns (a list, like a tf.Example feature), int64 as bigint. */
-export function toParquetRow(row: ExportRow, features: readonly FeatureSpec[], labels: readonly string[]): Record<string, unknown> {
+export function toParquetRow(row: ExportRow, features: readonly FeatureSpec[], columns: ExportColumns): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const column of FIXED_COLUMNS) {
-    const value = column.value(row, labels);
-    out[column.name] = column.type === 'int' ? BigInt(value) : value;
+  for (const column of columns.list) {
+    const values = column.values(row);
+    if (values === undefined) continue;
+    const typed = column.type === 'int' ? values.map((v) => (typeof v === 'bigint' ? v : BigInt(v))) : values;
+    out[column.name] = column.list ? typed : typed[0];
   }
   const all = valuesOf(row, features);
   for (let i = 0; i < features.length; i++) {
     const feature = features[i];
     const values = all[i];
-    out[exportedName(feature.name)] = feature.type === 'int' ? values.map((v) => (typeof v === 'bigint' ? v : BigInt(v))) : values;
+    out[columns.exportedName(feature.name)] = feature.type === 'int' ? values.map((v) => (typeof v === 'bigint' ? v : BigInt(v))) : values;
   }
   return out;
 }

@@ -53,7 +53,7 @@ const EXACT_INPUT = {
 };
 
 const ROWS = `
-  SELECT l.prediction_id, l.value, l.source, l.agreement,
+  SELECT l.prediction_id, l.value, l.answers, l.source, l.agreement,
          ${inclusionWeightSql('t.inclusion_probability', 'l.weight')} AS weight,
          p.input, p.model_name, p.model_version, ${BUCKET_SQL('l.prediction_id')} AS bucket
     FROM span_labels sl
@@ -223,6 +223,7 @@ export class ExportsRepository {
       prediction_id: string;
       value: string;
       source: string;
+      answers: Record<string, unknown>;
       agreement: number | null;
       weight: number;
       input: Record<string, unknown>;
@@ -240,6 +241,7 @@ export class ExportsRepository {
         yield rows.map((r) => ({
           predictionId: r.prediction_id,
           label: r.value,
+          answers: r.answers,
           source: r.source,
           agreement: r.agreement,
           weight: r.weight,

@@ -68,7 +68,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
       const project = await this.projects.findById(entry.projectId);
       if (!project) continue;
       const { job } = await this.start(project, {});
-      if (job) started.push(job.job);
+      if (job) started.push(job.id);
     }
     return started;
   }
@@ -154,7 +154,6 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
     const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
     return {
       id: v.id,
-      job: v.id,
       span,
       version: v.version,
       state: v.state,

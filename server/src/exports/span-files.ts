@@ -6,8 +6,8 @@ import { finished } from 'node:stream/promises';
 import { ParquetSchema, ParquetWriter } from '@dsnp/parquetjs';
 import { stringify } from 'csv-stringify/sync';
 import { TfRecordWriter, type WrittenFile } from '@backflow/tfrecord';
-import { columnsOf, exportedName, jsonText, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
-import { FIXED_COLUMNS } from './fixed-columns';
+import { columnsOf, jsonText, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
+import type { ExportColumns } from './fixed-columns';
 import type { Split } from './split';
 
 // text is handed to the file in chunks of about this size (one write per row would wait for the disk thread every 16 KiB)
@@ -98,19 +98,19 @@ export function openFormatWriter(
   directory: string,
   shard: number,
   features: readonly FeatureSpec[],
-  labels: readonly string[],
+  columns: ExportColumns,
 ): FormatWriter {
   if (format === 'tfrecord') {
     const writer = new TfRecordWriter(path.join(directory, shardName('tfrecord', shard, 0, '.gz')));
     return {
       format,
       split,
-      write: (row) => writer.writeExample(toExample(row, features, labels)),
+      write: (row) => writer.writeExample(toExample(row, features, columns)),
       close: () => writer.close(),
       abort: () => Promise.resolve(writer.destroy()),
     };
   }
-  if (format === 'parquet') return parquetWriter(path.join(directory, shardName('parquet', shard, 0, '.parquet')), split, features, labels);
+  if (format === 'parquet') return parquetWriter(path.join(directory, shardName('parquet', shard, 0, '.parquet')), split, features, columns);
   if (format === 'csv') {
     const writer = new TextFileWriter(path.join(directory, shardName('csv', shard, 0, '.csv')));
     let header = false;
@@ -120,12 +120,12 @@ export function openFormatWriter(
       write: async (row) => {
         if (!header) {
           header = true;
-          await writer.write(stringify([columnsOf(features)]), false);
+          await writer.write(stringify([columnsOf(features, columns)]), false);
         }
-        await writer.write(stringify([toCsvRecord(row, features, labels)]));
+        await writer.write(stringify([toCsvRecord(row, features, columns)]));
       },
       close: async () => {
-        if (!header) await writer.write(stringify([columnsOf(features)]), false);
+        if (!header) await writer.write(stringify([columnsOf(features, columns)]), false);
         return writer.close();
       },
       abort: () => Promise.resolve(writer.abort()),
@@ -135,7 +135,7 @@ export function openFormatWriter(
   return {
     format,
     split,
-    write: (row) => writer.write(`${jsonText(toJson(row, features, labels))}\n`),
+    write: (row) => writer.write(`${jsonText(toJson(row, features, columns))}\n`),
     close: () => writer.close(),
     abort: () => Promise.resolve(writer.abort()),
   };
@@ -144,10 +144,16 @@ export function openFormatWriter(
 const PARQUET_TYPES = { int: 'INT64', float: 'DOUBLE', bytes: 'UTF8' } as const;
 
 /** A Parquet shard: rows buffered into row groups by the library, the file hashed and fsynced once closed. */
-function parquetWriter(file: string, split: Split, features: readonly FeatureSpec[], labels: readonly string[]): FormatWriter {
+function parquetWriter(file: string, split: Split, features: readonly FeatureSpec[], columns: ExportColumns): FormatWriter {
   const schema = new ParquetSchema({
-    ...Object.fromEntries(FIXED_COLUMNS.map((column) => [column.name, { type: PARQUET_TYPES[column.type] }])),
-    ...Object.fromEntries(features.map((f) => [exportedName(f.name), { type: PARQUET_TYPES[f.type], repeated: true }])),
+    // a list column repeated, an answer a question may leave blank optional
+    ...Object.fromEntries(
+      columns.list.map((column) => [
+        column.name,
+        { type: PARQUET_TYPES[column.type], ...(column.list ? { repeated: true } : column.optional ? { optional: true } : {}) },
+      ]),
+    ),
+    ...Object.fromEntries(features.map((f) => [columns.exportedName(f.name), { type: PARQUET_TYPES[f.type], repeated: true }])),
   });
   const opened = ParquetWriter.openFile(schema, file, { flags: 'wx' });
   let rows = 0;
@@ -156,7 +162,7 @@ function parquetWriter(file: string, split: Split, features: readonly FeatureSpe
     split,
     write: async (row) => {
       rows++;
-      await (await opened).appendRow(toParquetRow(row, features, labels));
+      await (await opened).appendRow(toParquetRow(row, features, columns));
     },
     close: async () => {
       await (await opened).close();

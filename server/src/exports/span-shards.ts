@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ExportRow, FeatureSpec } from './example-row';
+import type { ExportColumns } from './fixed-columns';
 import type { ManifestFile } from './manifest';
 import { openFormatWriter, type FormatWriter } from './span-files';
 import type { Split } from './split';
@@ -25,7 +26,7 @@ export class SpanShards {
     private readonly directory: string,
     private readonly formats: readonly string[],
     private readonly features: readonly FeatureSpec[],
-    private readonly labels: readonly string[],
+    private readonly columns: ExportColumns,
     private readonly shardRows: number,
   ) {}
 
@@ -74,7 +75,7 @@ export class SpanShards {
   }
 
   private writerOf(format: string, split: Split, shard: number): FormatWriter {
-    return openFormatWriter(format, split, path.join(this.directory, `Split-${split}`), shard, this.features, this.labels);
+    return openFormatWriter(format, split, path.join(this.directory, `Split-${split}`), shard, this.features, this.columns);
   }
 
   private openShard(format: string, split: Split, shard: number): OpenShard {

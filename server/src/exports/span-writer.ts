@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { StatisticsAccumulator } from '@backflow/drift';
 import { schemaText, valuesOf, ValueTally, type ExportRow, type ExportValue, type FeatureSpec } from './example-row';
+import type { ExportColumns } from './fixed-columns';
 import { buildManifest, type Manifest, type ManifestFeature, type ManifestHeader, type SpanCounts } from './manifest';
 import { maskedPaths, maskInput, type Masking } from './masking';
 import { syncPath, writeSynced } from './span-files';
@@ -15,9 +16,9 @@ export interface WritePlan {
   inference?: Manifest['inference'];
 }
 
-/** The span a writer writes: its version, settings and label range, the project's labels and how its rows are masked. */
+/** The span a writer writes: its version, settings and label range, the project's columns and how its rows are masked. */
 export interface SpanToWrite extends ManifestHeader {
-  labels: readonly string[];
+  columns: ExportColumns;
   masking: Masking;
 }
 
@@ -38,7 +39,7 @@ export async function writeSpan(
   directory: string,
   options: SpanWriteOptions,
 ): Promise<Manifest | undefined> {
-  const shards = new SpanShards(directory, span.settings.formats, plan.features, span.labels, options.shardRows);
+  const shards = new SpanShards(directory, span.settings.formats, plan.features, span.columns, options.shardRows);
   const counts = new SpanTally(plan.features);
   try {
     await shards.create();
@@ -51,7 +52,7 @@ export async function writeSpan(
     const files = await shards.finish();
     const manifest = buildManifest(span, counts.result(plan, span.masking), span.masking, plan.inference, files);
     const float32Inexact = new Map(manifest.features.map((f) => [f.name, f.float32Inexact ?? 0]));
-    await writeSynced(path.join(directory, 'schema.pbtxt'), schemaText(plan.features, span.labels, float32Inexact));
+    await writeSynced(path.join(directory, 'schema.pbtxt'), schemaText(plan.features, span.columns, float32Inexact));
     await writeSynced(path.join(directory, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     for (const split of SPLITS) await syncPath(path.join(directory, `Split-${split}`));
     await syncPath(directory);

@@ -7,6 +7,7 @@ import { DEFAULT_MASKED_FIELD_POLICY } from '@backflow/contracts';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { poolOf } from '../database/data-source';
 import type { ProjectEntity } from '../projects/project.entity';
+import { ExportColumns } from './fixed-columns';
 import { FeatureInference, typedFeatures, type FeatureSpec } from './example-row';
 import { ExportsRepository, type VersionToWrite } from './exports.repository';
 import { readManifest, type Manifest } from './manifest';
@@ -116,7 +117,7 @@ export class VersionWriter {
       fields: target.maskedFields,
       key: await this.repository.hashKey(this.dataSource.manager, project.id),
     };
-    const span: SpanToWrite = { ...target, project: project.slug, labels: project.labels.map((l) => l.name), masking };
+    const span: SpanToWrite = { ...target, project: project.slug, columns: new ExportColumns(project.questions, project.routingQuestion), masking };
     if (settings.features) {
       const declared = maskedFeatures(settings.features, masking);
       return (await this.writePass(span, target, temporary, { features: declared, typeFrom: 'declared', stopWhenUnfit: false }, options))!;

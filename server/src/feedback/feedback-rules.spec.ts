@@ -1,5 +1,6 @@
 import { FeedbackRules } from '@backflow/contracts';
-import { absenceClosesAt, decideByAbsence, decideFromEvents } from './feedback-rules';
+import { Questions } from '@backflow/questions';
+import { absenceClosesAt, decideAnswer, decideAnswerByAbsence, decideByAbsence, decideFromEvents } from './feedback-rules';
 
 const at = (minutes: number) => new Date(Date.UTC(2026, 10, 26, 12, minutes));
 const labels = ['relevant', 'irrelevant', 'spam'];
@@ -71,5 +72,63 @@ describe('absence', () => {
     expect(absenceClosesAt(at(0), rules)).toEqual(at(30));
     expect(decideByAbsence({ rules: [] })).toBeUndefined();
     expect(absenceClosesAt(at(0), { rules: [] })).toBeUndefined();
+  });
+});
+
+describe('decideAnswer: feedback of other kinds', () => {
+  const [tags, stars, price, summary] = Questions.parse([
+    { name: 'tags', kind: 'multi_label', labels: [{ name: 'trail' }, { name: 'road' }, { name: 'hills' }] },
+    { name: 'stars', kind: 'rating', points: [1, 2, 3, 4, 5].map((value) => ({ value, name: `${value}` })) },
+    { name: 'price', kind: 'numeric', min: 0 },
+    { name: 'summary', kind: 'text' },
+  ]);
+  const tagRules: FeedbackRules = {
+    rules: [
+      { eventType: 'tag_removed', answer: { remove: '$value' }, windowMinutes: 60, priority: 0 },
+      { eventType: 'tag_added', answer: { add: '$value' }, windowMinutes: 60, priority: 0 },
+      { eventType: 'retagged', answer: ['road'], windowMinutes: 60, priority: 0 },
+    ],
+  };
+
+  it('edits the model’s label set in time order: a removed tag is a negative for that label', () => {
+    // the model said trail and hills (its text form, one label per line)
+    const decision = decideAnswer(at(0), [event('e2', 'tag_added', 2, 'road'), event('e1', 'tag_removed', 1, 'hills')], tagRules, tags, 'trail\nhills');
+    expect(decision).toEqual({ answer: ['trail', 'road'], label: 'trail\nroad', rule: 'rules[1]', eventId: 'e2' });
+  });
+
+  it('applies only the edits after a rule that gives the whole set, and ignores a value naming no label', () => {
+    const events = [
+      event('e1', 'tag_added', 1, 'hills'),
+      event('e2', 'retagged', 2),
+      event('e3', 'tag_added', 3, 'trail'),
+      event('e4', 'tag_added', 4, 'bogs'),
+    ];
+    expect(decideAnswer(at(0), events, tagRules, tags, 'trail')).toEqual({ answer: ['trail', 'road'], label: 'trail\nroad', rule: 'rules[1]', eventId: 'e3' });
+  });
+
+  it('makes an event’s value a rating, a number or a text, and skips a value that does not fit', () => {
+    const rated: FeedbackRules = { rules: [{ eventType: 'rated', answer: '$value', windowMinutes: 60, priority: 0 }] };
+    expect(decideAnswer(at(0), [event('e1', 'rated', 1, 4), event('e2', 'rated', 2, 7)], rated, stars, '3')).toEqual({
+      answer: 4,
+      label: '4',
+      rule: 'rules[0]',
+      eventId: 'e1',
+    });
+    expect(decideAnswer(at(0), [event('e1', 'rated', 1, 12.5)], rated, price, '10')).toMatchObject({ answer: 12.5, label: '12.5' });
+    expect(decideAnswer(at(0), [event('e1', 'rated', 1, 'Hill reps, 6 km')], rated, summary, 'A run')).toMatchObject({ answer: 'Hill reps, 6 km' });
+  });
+
+  it('takes a truth event’s value when it fits the question, and an absence answer when the window closes', () => {
+    expect(decideAnswer(at(0), [event('e1', 'truth', 1, 'x'), event('e2', 'truth', 2, 5)], { rules: [] }, stars, '3')).toMatchObject({
+      answer: 5,
+      rule: 'truth',
+    });
+    expect(decideAnswerByAbsence({ rules: [], absence: { answer: { remove: 'trail' }, windowMinutes: 30 } }, tags, 'trail\nroad')).toEqual({
+      answer: ['road'],
+      label: 'road',
+      rule: 'absence',
+      eventId: null,
+    });
+    expect(decideAnswerByAbsence({ rules: [], absence: { answer: 1, windowMinutes: 30 } }, stars, '3')).toMatchObject({ answer: 1, label: '1' });
   });
 });

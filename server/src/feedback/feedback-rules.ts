@@ -1,4 +1,5 @@
-import { FeedbackRules, VALUE_LABEL } from '@backflow/contracts';
+import { FeedbackRules, VALUE_LABEL, type FeedbackAnswer, type Question } from '@backflow/contracts';
+import { answerText, kindOf, type Answer } from '@backflow/questions';
 
 export interface FeedbackFact {
   id: string;
@@ -42,6 +43,7 @@ export function decideFromEvents(predictionAt: Date, events: FeedbackFact[], rul
       if (rule.valueEquals !== undefined && event.value !== rule.valueEquals) continue;
       const offset = event.occurredAt.getTime() - predictionAt.getTime();
       if (offset < -CLOCK_SKEW_MS || offset > rule.windowMinutes * 60_000) continue;
+      if (rule.label === undefined) continue;
       const label = rule.label === VALUE_LABEL ? (typeof event.value === 'string' && labels.includes(event.value) ? event.value : undefined) : rule.label;
       if (label === undefined) continue;
       const candidate = { decision: { label, rule: `rules[${index}]`, eventId: event.id }, priority: rule.priority, at: event.occurredAt.getTime(), index };
@@ -59,10 +61,129 @@ export function decideFromEvents(predictionAt: Date, events: FeedbackFact[], rul
 
 /** Negative by absence: when the window closes with no event-made label. */
 export function decideByAbsence(rules: FeedbackRules): FeedbackDecision | undefined {
-  return rules.absence ? { label: rules.absence.label, rule: 'absence', eventId: null } : undefined;
+  return rules.absence?.label !== undefined ? { label: rules.absence.label, rule: 'absence', eventId: null } : undefined;
 }
 
 /** When the absence window of a prediction made at `predictionAt` closes, if the project has one. */
 export function absenceClosesAt(predictionAt: Date, rules: FeedbackRules): Date | undefined {
   return rules.absence ? new Date(predictionAt.getTime() + rules.absence.windowMinutes * 60_000) : undefined;
+}
+
+/** What the events (or their absence) give the routing question: its answer, and the answer as text (`labels.value`). */
+export interface FeedbackAnswerDecision extends FeedbackDecision {
+  answer: Answer;
+}
+
+type Rule = FeedbackRules['rules'][number];
+
+/** The answer a rule gives with an event's value, or undefined when the value does not fit the question. */
+function answerOf(routing: Question, given: FeedbackAnswer, value: unknown): Answer | undefined {
+  const checked = kindOf(routing).answer(routing, given === VALUE_LABEL ? value : given);
+  return checked.ok ? (checked.value as Answer) : undefined;
+}
+
+/** A multi-label rule's edit of the label set, or undefined for a rule that gives a whole answer. */
+function editOf(rule: Rule, value: unknown, labels: ReadonlySet<string>): { add: boolean; label: string } | null | undefined {
+  const answer = rule.answer;
+  if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) return undefined;
+  const [key, named] = Object.entries(answer)[0] as ['add' | 'remove', string];
+  const label = named === VALUE_LABEL ? value : named;
+  return typeof label === 'string' && labels.has(label) ? { add: key === 'add', label } : null;
+}
+
+/**
+ * The routing question's answer a prediction's events imply. A label question decides as
+ * `decideFromEvents`. Another kind: a `truth` event's value (when it fits), else among the
+ * events inside a rule's window the highest-priority rule wins, then the latest event, then the
+ * rule listed first, as for labels. A multi-label question's edits (add or remove one label)
+ * apply in time order to the set that wins, or to the model's own set (`predicted`, as text)
+ * when no rule gives a whole set; edits made before the winning set do not count.
+ */
+export function decideAnswer(
+  predictionAt: Date,
+  events: FeedbackFact[],
+  rules: FeedbackRules,
+  routing: Question,
+  predicted: string,
+): FeedbackAnswerDecision | undefined {
+  if (routing.kind === 'label') {
+    const decision = decideFromEvents(
+      predictionAt,
+      events,
+      rules,
+      routing.labels.map((l) => l.name),
+    );
+    return decision && { ...decision, answer: decision.label };
+  }
+  const decided = (answer: Answer, rule: string, eventId: string | null): FeedbackAnswerDecision => ({
+    answer,
+    label: answerText(routing, answer),
+    rule,
+    eventId,
+  });
+  if (!rules.rules.some((rule) => rule.eventType === TRUTH_EVENT_TYPE)) {
+    const truths = events
+      .filter((e) => e.type === TRUTH_EVENT_TYPE)
+      .map((e) => ({ e, answer: answerOf(routing, VALUE_LABEL, e.value) }))
+      .filter((t) => t.answer !== undefined);
+    const latest = truths.reduce<(typeof truths)[number] | undefined>((last, t) => (!last || t.e.occurredAt >= last.e.occurredAt ? t : last), undefined);
+    if (latest) return decided(latest.answer!, TRUTH_EVENT_TYPE, latest.e.id);
+  }
+  const labels = new Set(routing.kind === 'multi_label' ? routing.labels.map((l) => l.name) : []);
+  let best: { answer: Answer; rule: string; eventId: string; priority: number; at: number; index: number } | undefined;
+  const edits: Array<{ add: boolean; label: string; rule: string; eventId: string; at: number; index: number }> = [];
+  rules.rules.forEach((rule, index) => {
+    for (const event of events) {
+      if (event.type !== rule.eventType || rule.answer === undefined) continue;
+      if (rule.valueEquals !== undefined && event.value !== rule.valueEquals) continue;
+      const offset = event.occurredAt.getTime() - predictionAt.getTime();
+      if (offset < -CLOCK_SKEW_MS || offset > rule.windowMinutes * 60_000) continue;
+      const at = event.occurredAt.getTime();
+      const edit = routing.kind === 'multi_label' ? editOf(rule, event.value, labels) : undefined;
+      if (edit === null) continue;
+      if (edit) {
+        edits.push({ ...edit, rule: `rules[${index}]`, eventId: event.id, at, index });
+        continue;
+      }
+      const answer = answerOf(routing, rule.answer, event.value);
+      if (answer === undefined) continue;
+      if (!best || rule.priority > best.priority || (rule.priority === best.priority && (at > best.at || (at === best.at && index < best.index))))
+        best = { answer, rule: `rules[${index}]`, eventId: event.id, priority: rule.priority, at, index };
+    }
+  });
+  if (routing.kind !== 'multi_label' || edits.length === 0) return best && decided(best.answer, best.rule, best.eventId);
+  const after = best?.at ?? -Infinity;
+  const applied = edits.filter((e) => e.at >= after).sort((a, b) => a.at - b.at || a.index - b.index);
+  if (applied.length === 0) return decided(best!.answer, best!.rule, best!.eventId);
+  const set = new Set(best ? (best.answer as string[]) : predicted.split('\n').filter((label) => labels.has(label)));
+  for (const edit of applied) {
+    if (edit.add) set.add(edit.label);
+    else set.delete(edit.label);
+  }
+  const last = applied[applied.length - 1];
+  return decided(
+    routing.labels.map((l) => l.name).filter((name) => set.has(name)),
+    last.rule,
+    last.eventId,
+  );
+}
+
+/** Negative by absence, for any kind: the absence rule's label or answer (a multi-label edit applies to the model's set). */
+export function decideAnswerByAbsence(rules: FeedbackRules, routing: Question, predicted: string): FeedbackAnswerDecision | undefined {
+  const absence = rules.absence;
+  if (!absence) return undefined;
+  if (absence.label !== undefined) return { label: absence.label, answer: absence.label, rule: 'absence', eventId: null };
+  if (routing.kind === 'multi_label') {
+    const labels = new Set(routing.labels.map((l) => l.name));
+    const edit = editOf({ answer: absence.answer } as Rule, undefined, labels);
+    if (edit) {
+      const set = new Set(predicted.split('\n').filter((label) => labels.has(label)));
+      if (edit.add) set.add(edit.label);
+      else set.delete(edit.label);
+      const answer = routing.labels.map((l) => l.name).filter((name) => set.has(name));
+      return { label: answerText(routing, answer), answer, rule: 'absence', eventId: null };
+    }
+  }
+  const answer = answerOf(routing, absence.answer!, undefined);
+  return answer === undefined ? undefined : { label: answerText(routing, answer), answer, rule: 'absence', eventId: null };
 }

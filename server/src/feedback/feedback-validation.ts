@@ -1,4 +1,6 @@
 import { FeedbackInput, VALUE_LABEL } from '@backflow/contracts';
+import { kindOf } from '@backflow/questions';
+import { routingQuestion } from '../projects/project-questions';
 import type { ItemVerdict } from '../common/ingest/batch';
 import { findJsonHazard } from '../common/validation/json-hazards';
 import { codeOf, fieldOf } from '../common/validation/zod-validation.pipe';
@@ -20,7 +22,7 @@ const MAX_FUTURE_MS = 24 * 3600 * 1000;
  */
 export function validateFeedback(
   raw: unknown,
-  project: Pick<ProjectEntity, 'labels' | 'feedbackRules'>,
+  project: Pick<ProjectEntity, 'labels' | 'feedbackRules' | 'questions' | 'routingQuestion'>,
   now = new Date(),
   textChecked = false,
 ): ItemVerdict<FeedbackRow> {
@@ -56,6 +58,8 @@ export function validateFeedback(
       },
     };
   }
+  const misfit = valueMisfit(event, project);
+  if (misfit) return { ok: false, rejection: { code: 'feedback/invalid_value', field: 'value', message: `value: ${misfit}` } };
   const occurredAt = event.occurredAt ? new Date(event.occurredAt) : now;
   if (occurredAt.getTime() - now.getTime() > MAX_FUTURE_MS) {
     return {
@@ -64,4 +68,29 @@ export function validateFeedback(
     };
   }
   return { ok: true, row: { id: event.id, predictionId: event.predictionId, type: event.type, value: event.value ?? null, occurredAt } };
+}
+
+/**
+ * Why an event's value cannot be the answer a rule reads it as ("$value": a rating, a number,
+ * a text, or a label to add or remove), for a routing question of another kind than label.
+ */
+function valueMisfit(
+  event: { type: string; value?: unknown },
+  project: Pick<ProjectEntity, 'feedbackRules' | 'questions' | 'routingQuestion'>,
+): string | undefined {
+  const reading = project.feedbackRules.rules.filter((rule) => rule.eventType === event.type && rule.answer !== undefined);
+  if (reading.length === 0) return undefined;
+  const routing = routingQuestion(project);
+  for (const rule of reading) {
+    const answer = rule.answer!;
+    if (answer === VALUE_LABEL) {
+      const checked = kindOf(routing).answer(routing, event.value);
+      if (!checked.ok) return `a ${event.type} gives "${routing.name}" its answer: ${checked.issue.message}`;
+    } else if (typeof answer === 'object' && !Array.isArray(answer) && Object.values(answer)[0] === VALUE_LABEL) {
+      const labels = 'labels' in routing ? routing.labels.map((l) => l.name) : [];
+      if (typeof event.value !== 'string' || !labels.includes(event.value))
+        return `a ${event.type} names one of "${routing.name}"'s labels (${labels.join(', ')})`;
+    }
+  }
+  return undefined;
 }

@@ -17,7 +17,8 @@ import { PredictionsService } from '../predictions/predictions.service';
 import { RoutingService } from '../routing/routing.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
-import { absenceClosesAt, decideByAbsence, decideFromEvents, FeedbackDecision } from './feedback-rules';
+import { routingQuestion } from '../projects/project-questions';
+import { absenceClosesAt, decideAnswer, decideAnswerByAbsence, type FeedbackAnswerDecision } from './feedback-rules';
 import { validateFeedback } from './feedback-validation';
 import { FeedbackRepository } from './feedback.repository';
 
@@ -104,10 +105,10 @@ export class FeedbackService implements OnModuleInit {
     const events = await this.repository.eventsOf(manager, project.id, ids);
     const byPrediction = new Map<string, typeof events>();
     for (const event of events) byPrediction.set(event.predictionId, [...(byPrediction.get(event.predictionId) ?? []), event]);
-    const labelNames = project.labels.map((l) => l.name);
-    const decided: Array<{ facts: (typeof facts)[number]; decision: FeedbackDecision }> = [];
+    const routing = routingQuestion(project);
+    const decided: Array<{ facts: (typeof facts)[number]; decision: FeedbackAnswerDecision }> = [];
     for (const fact of facts) {
-      const decision = decideFromEvents(fact.occurredAt, byPrediction.get(fact.id) ?? [], project.feedbackRules, labelNames);
+      const decision = decideAnswer(fact.occurredAt, byPrediction.get(fact.id) ?? [], project.feedbackRules, routing, fact.predictedLabel);
       if (decision) decided.push({ facts: fact, decision });
     }
     const afterCommit = await this.record(manager, project, decided);
@@ -126,12 +127,13 @@ export class FeedbackService implements OnModuleInit {
   private async record(
     manager: EntityManager,
     project: ProjectEntity,
-    decided: Array<{ facts: PredictionFacts; decision: FeedbackDecision }>,
+    decided: Array<{ facts: PredictionFacts; decision: FeedbackAnswerDecision }>,
   ): Promise<AfterCommit[]> {
     if (decided.length === 0) return [];
     const labels: NewFeedbackLabel[] = decided.map(({ facts, decision }) => ({
       predictionId: facts.id,
       value: decision.label,
+      answers: { [project.routingQuestion]: decision.answer },
       rule: decision.rule,
       feedbackEventId: decision.eventId,
     }));
@@ -193,19 +195,17 @@ export class FeedbackService implements OnModuleInit {
         (d) => d.predictionId,
       )) {
         const project = await this.projects.findById(projectId);
-        const decision = project && decideByAbsence(project.feedbackRules);
-        if (!project || !decision) continue;
+        if (!project?.feedbackRules.absence) continue;
+        const routing = routingQuestion(project);
         await this.labels.lockTasksOf(manager, projectId, predictionIds);
         const facts = await this.predictions.lockFacts(manager, projectId, predictionIds);
         const current = await this.labels.currentFor(manager, projectId, predictionIds);
         const unlabeled = facts.filter((f) => !current.has(f.id));
-        afterCommit(
-          ...(await this.record(
-            manager,
-            project,
-            unlabeled.map((facts) => ({ facts, decision })),
-          )),
-        );
+        const decided = unlabeled.flatMap((facts) => {
+          const decision = decideAnswerByAbsence(project.feedbackRules, routing, facts.predictedLabel);
+          return decision ? [{ facts, decision }] : [];
+        });
+        afterCommit(...(await this.record(manager, project, decided)));
       }
       return due.length;
     });

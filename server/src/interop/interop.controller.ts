@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { Body, Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   KserveEventReply,
@@ -124,6 +124,18 @@ export class InteropController {
     @Req() request: FastifyRequest,
   ): Promise<LabelStudioImportReply> {
     return this.labelStudio.import(project, body, { userId: user.userId, requestId: String(request.id) });
+  }
+
+  /** Admins: the Label Studio labeling config that shows the exported tasks (XML: paste it in the project's Labeling Interface). */
+  @Get('export/label-studio/config')
+  @ProjectRoute()
+  @ApiProduces('application/xml')
+  @ApiOkResponse({ schema: { type: 'string', description: "a <View> of the project's questions, each named as the export names its results" } })
+  async labelStudioConfig(@CurrentProject() project: ProjectEntity, @Res() reply: FastifyReply): Promise<void> {
+    await reply
+      .header('content-type', 'application/xml; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${project.slug}-label-studio.xml"`)
+      .send(this.labelStudio.labelingConfig(project));
   }
 
   /** Admins: the project in Label Studio's JSON format, one task per prediction, streamed. */

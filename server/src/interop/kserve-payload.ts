@@ -1,5 +1,5 @@
 import { SeldonData } from '@backflow/contracts';
-import type { InferenceLoggerEvent, KserveSettings } from '@backflow/contracts';
+import type { InferenceLoggerEvent, KserveSettings, Question } from '@backflow/contracts';
 import { InteropErrors } from './interop.errors';
 import { isObject } from './json-object';
 import { flattenFeatures } from './nested-features';
@@ -205,7 +205,11 @@ function outcomeOf(prediction: unknown, classes: string[], field: string): Outco
   return { class: prediction };
 }
 
-function readOutcomes(body: Record<string, unknown>, classes: string[], outputName: string | undefined, at: string): Outcomes | undefined {
+/**
+ * `preferred` (a multi-label project's routing question) names the V2 output to read when no
+ * `output` is configured and one has that name.
+ */
+function readOutcomes(body: Record<string, unknown>, classes: string[], outputName: string | undefined, at: string, preferred?: string): Outcomes | undefined {
   const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : undefined);
   if (Array.isArray(body.predictions)) {
     const rows = within(at, 'predictions');
@@ -213,12 +217,15 @@ function readOutcomes(body: Record<string, unknown>, classes: string[], outputNa
   }
   if (Array.isArray(body.outputs)) {
     const tensors = body.outputs.map((output, k) => tensorOf(output, within(at, `outputs.${k}`)));
+    const named = preferred === undefined ? -1 : tensors.findIndex((t) => t.name === preferred);
     const index = outputName
       ? tensors.findIndex((t) => t.name === outputName)
-      : Math.max(
-          0,
-          tensors.findIndex((t) => t.width === classes.length),
-        );
+      : named >= 0
+        ? named
+        : Math.max(
+            0,
+            tensors.findIndex((t) => t.width === classes.length),
+          );
     const tensor = tensors[index];
     if (!tensor)
       throw InteropErrors.invalidPayload(
@@ -248,7 +255,7 @@ function readOutcomes(body: Record<string, unknown>, classes: string[], outputNa
  * position); `strData` as one class name; `jsonData` as V1 or V2 where it holds `predictions`
  * or `outputs`, a list of predictions, `{class: probability}` or one class, refused otherwise.
  */
-function seldonOutcomes(body: Record<string, unknown>, classes: string[], outputName: string | undefined): Outcomes {
+function seldonOutcomes(body: Record<string, unknown>, classes: string[], outputName: string | undefined, preferred?: string): Outcomes {
   const seldon = seldonRowsOf(body);
   if (seldon) {
     const { rows, names, at } = seldon;
@@ -270,7 +277,7 @@ function seldonOutcomes(body: Record<string, unknown>, classes: string[], output
   }
   const json = body.jsonData;
   if (isObject(json)) {
-    const read = readOutcomes(json, classes, outputName, 'jsonData');
+    const read = readOutcomes(json, classes, outputName, 'jsonData', preferred);
     if (read) return read;
     const entries = Object.entries(json);
     if (entries.length && entries.every(([key, value]) => classes.includes(key) && typeof value === 'number'))
@@ -293,12 +300,176 @@ function seldonOutcomes(body: Record<string, unknown>, classes: string[], output
 }
 
 /** What the response says of each instance, for V1 (`{"predictions": [...]}`), V2 (`{"outputs": [...]}`) and Seldon (SeldonMessage). */
-export function outcomesOf(body: unknown, classes: string[], outputName?: string): Outcomes {
+export function outcomesOf(body: unknown, classes: string[], outputName?: string, preferred?: string): Outcomes {
   if (!isObject(body)) throw InteropErrors.invalidPayload('response', RESPONSE_SHAPES);
-  const read = readOutcomes(body, classes, outputName, '');
+  const read = readOutcomes(body, classes, outputName, '', preferred);
   if (read) return read;
-  if (isSeldonMessage(body)) return seldonOutcomes(body, classes, outputName);
+  if (isSeldonMessage(body)) return seldonOutcomes(body, classes, outputName, preferred);
   throw InteropErrors.invalidPayload('response', RESPONSE_SHAPES);
+}
+
+/** A number model's output for one instance: its value and, when the model sends them, a standard deviation or a (95%) interval. */
+export interface NumberOutcome {
+  value: number;
+  std?: number;
+  interval?: [number, number];
+}
+
+interface NumberOutcomes {
+  outcomes: NumberOutcome[];
+  at: string;
+  modelName?: string;
+  modelVersion?: string;
+}
+
+const NUMBER_ROW = 'a number, [number] or {"value": number, "std"?: number, "interval"?: [low, high]}';
+
+/** One V1 (or Seldon) prediction of a number model: a number, a one-number list, or `{value, std?, interval?}`. */
+function numberRow(row: unknown, field: string): NumberOutcome {
+  if (typeof row === 'number') return { value: row };
+  if (Array.isArray(row) && row.length === 1 && typeof row[0] === 'number') return { value: row[0] };
+  if (isObject(row) && typeof row.value === 'number') {
+    const { value, std, interval } = row;
+    if (std !== undefined && typeof std !== 'number') throw InteropErrors.invalidPayload(`${field}.std`, 'a number');
+    if (interval !== undefined && !(Array.isArray(interval) && interval.length === 2 && interval.every((x) => typeof x === 'number')))
+      throw InteropErrors.invalidPayload(`${field}.interval`, '[low, high]: two numbers');
+    return { value, ...(std !== undefined ? { std } : {}), ...(interval !== undefined ? { interval: interval as [number, number] } : {}) };
+  }
+  throw InteropErrors.invalidPayload(field, `${NUMBER_ROW}, not ${JSON.stringify(row)?.slice(0, 80)}`);
+}
+
+/** The settings that name a number model's V2 outputs. */
+type NumberSettings = Pick<KserveSettings, 'output' | 'std' | 'interval'>;
+
+/**
+ * A number model's V2 outputs: the value is the output named `output`, else the one named after
+ * the routing question, else the first one value wide not named `…_std` or `…_interval`; its
+ * standard deviation the output named `std` (else `<value output>_std`, when there is one), its
+ * interval the output named `interval` (else `<value output>_interval`), two values a row.
+ */
+function numberTensors(outputs: unknown[], settings: NumberSettings, question: string, at: string): Omit<NumberOutcomes, 'modelName' | 'modelVersion'> {
+  const tensors = outputs.map((output, k) => tensorOf(output, within(at, `outputs.${k}`)));
+  const spread = (name: string) => name.endsWith('_std') || name.endsWith('_interval') || name === settings.std || name === settings.interval;
+  let index = tensors.findIndex((t) => t.name === (settings.output ?? question));
+  if (index < 0 && settings.output)
+    throw InteropErrors.invalidPayload(within(at, 'outputs'), `no output named "${settings.output}" (the project's integrations.kserve.output)`);
+  if (index < 0) index = tensors.findIndex((t) => t.width === 1 && !spread(t.name));
+  if (index < 0)
+    throw InteropErrors.invalidPayload(within(at, 'outputs'), `an output of one value per row, named "${question}" (or integrations.kserve.output)`);
+  const value = tensors[index];
+  if (value.width !== 1) throw InteropErrors.shapeMismatch(within(at, `outputs.${index}.shape`), `one value per row, not ${value.width}`);
+  const numbers = (k: number) => {
+    if (!tensors[k].data.every((x) => typeof x === 'number')) throw InteropErrors.invalidPayload(within(at, `outputs.${k}.data`), 'numbers');
+    return tensors[k].data;
+  };
+  const companion = (configured: string | undefined, suffix: string, width: number) => {
+    const name = configured ?? `${value.name}${suffix}`;
+    const k = tensors.findIndex((t) => t.name === name);
+    if (k < 0) {
+      if (configured)
+        throw InteropErrors.invalidPayload(
+          within(at, 'outputs'),
+          `no output named "${configured}" (the project's integrations.kserve${suffix.replace('_', '.')})`,
+        );
+      return undefined;
+    }
+    if (tensors[k].rows !== value.rows || tensors[k].width !== width)
+      throw InteropErrors.shapeMismatch(
+        within(at, `outputs.${k}.shape`),
+        `[${value.rows}, ${width}]: ${width === 1 ? 'one value' : 'low and high'} for each of the ${value.rows} rows`,
+      );
+    return numbers(k);
+  };
+  const values = numbers(index);
+  const std = companion(settings.std, '_std', 1);
+  const interval = companion(settings.interval, '_interval', 2);
+  return {
+    outcomes: values.map((v, i) => ({
+      value: v,
+      ...(std ? { std: std[i] } : {}),
+      ...(interval ? { interval: [interval[2 * i], interval[2 * i + 1]] as [number, number] } : {}),
+    })),
+    at: within(at, `outputs.${index}.data`),
+  };
+}
+
+function readNumbers(body: Record<string, unknown>, settings: NumberSettings, question: string, at: string): NumberOutcomes | undefined {
+  const text = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : undefined);
+  if (Array.isArray(body.predictions)) {
+    const rows = within(at, 'predictions');
+    return { outcomes: body.predictions.map((row, i) => numberRow(row, `${rows}.${i}`)), at: rows };
+  }
+  if (Array.isArray(body.outputs))
+    return { ...numberTensors(body.outputs, settings, question, at), modelName: text(body.model_name), modelVersion: text(body.model_version) };
+  return undefined;
+}
+
+/**
+ * What a number model (a rating or numeric routing question) says of each instance: V1
+ * `{"predictions": [12.5, …]}` (or `[{value, std?, interval?}]`), V2 outputs (`numberTensors`),
+ * Seldon ndarray or tensor rows of one value, or its jsonData read as V1 or V2.
+ */
+export function numberOutcomesOf(body: unknown, settings: NumberSettings, question: string): NumberOutcomes {
+  if (!isObject(body)) throw InteropErrors.invalidPayload('response', RESPONSE_SHAPES);
+  const read = readNumbers(body, settings, question, '');
+  if (read) return read;
+  if (isSeldonMessage(body)) {
+    const seldon = seldonRowsOf(body);
+    if (seldon) return { outcomes: seldon.rows.map((row, i) => numberRow(row, `${seldon.at}.${i}`)), at: seldon.at };
+    const json = body.jsonData;
+    if (isObject(json)) {
+      const nested = readNumbers(json, settings, question, 'jsonData');
+      if (nested) return nested;
+      return { outcomes: [numberRow(json, 'jsonData')], at: 'jsonData' };
+    }
+    if (Array.isArray(json)) return { outcomes: json.map((row, i) => numberRow(row, `jsonData.${i}`)), at: 'jsonData' };
+    if (typeof json === 'number') return { outcomes: [{ value: json }], at: 'jsonData' };
+    throw InteropErrors.invalidPayload(Object.hasOwn(body, 'strData') ? 'strData' : 'jsonData', `a number model's output: ${NUMBER_ROW}`);
+  }
+  throw InteropErrors.invalidPayload('response', RESPONSE_SHAPES);
+}
+
+/** The suggestion of a number question, as the ingestion API takes it. */
+const numberSuggestion = (outcome: NumberOutcome) => ({
+  value: outcome.value,
+  ...(outcome.std !== undefined ? { std: outcome.std } : {}),
+  ...(outcome.interval !== undefined ? { interval: outcome.interval } : {}),
+});
+
+/** What a response says of each instance, as the prediction's model output for the routing question. */
+interface ResponseOutputs {
+  count: number;
+  at: string;
+  modelName?: string;
+  modelVersion?: string;
+  /** the model output of instance i, in the ingestion API's shape (`scores`, or `suggestions`); may refuse an unknown class */
+  output: (i: number) => Record<string, unknown>;
+}
+
+/**
+ * A response read for the project's routing question: class scores for a label question (as
+ * ever) or a multi-label one (one independent probability per label; the V2 output named after
+ * the question first), a value with its spread for a rating or numeric question. A text or
+ * spans question's output is not read from the logger: its halves are refused.
+ */
+export function responseOutputsOf(body: unknown, settings: KserveSettings, projectLabels: string[], routing?: Question): ResponseOutputs {
+  checkReadable(routing);
+  if (routing && (routing.kind === 'rating' || routing.kind === 'numeric')) {
+    const read = numberOutcomesOf(body, settings, routing.name);
+    return { ...read, count: read.outcomes.length, output: (i) => ({ suggestions: { [routing.name]: numberSuggestion(read.outcomes[i]) } }) };
+  }
+  const classes = settings.classes ?? projectLabels;
+  const read = outcomesOf(body, classes, settings.output, routing?.kind === 'multi_label' ? routing.name : undefined);
+  return { ...read, count: read.outcomes.length, output: (i) => ({ scores: scoresOf(read.outcomes[i], classes, `${read.at}.${i}`) }) };
+}
+
+/** A routing question whose model output the sink reads; either half of another is refused (it could never make a prediction). */
+export function checkReadable(routing: Question | undefined): void {
+  if (routing && (routing.kind === 'text' || routing.kind === 'spans'))
+    throw InteropErrors.invalidPayload(
+      'body',
+      `the project's routing question "${routing.name}" is ${routing.kind}: the inference logger is read for label, multi_label, rating and numeric questions; send its predictions to the ingestion API with suggestions`,
+    );
 }
 
 /** Class scores from one outcome: probabilities as they are, a single class as certainty. */
@@ -326,17 +497,14 @@ export function predictionIdOf(eventId: string, index: number): string {
 
 /**
  * The predictions a paired request and response make: one per instance, in the shape of the
- * ingestion API (the caller validates them exactly as it validates that API's).
+ * ingestion API (the caller validates them exactly as it validates that API's). `routing` is
+ * the project's routing question (absent: a label question over `projectLabels`).
  */
-export function predictionsOfPair(request: LoggedHalf, response: LoggedHalf, settings: KserveSettings, projectLabels: string[]): unknown[] {
-  const classes = settings.classes ?? projectLabels;
+export function predictionsOfPair(request: LoggedHalf, response: LoggedHalf, settings: KserveSettings, projectLabels: string[], routing?: Question): unknown[] {
   const instances = instancesOf(request.body, settings);
-  const { outcomes, at, modelName, modelVersion } = outcomesOf(response.body, classes, settings.output);
-  if (outcomes.length !== instances.length) {
-    throw InteropErrors.shapeMismatch(
-      'response',
-      `${outcomes.length} predictions for ${instances.length} instances of request ${pairIdOf(request.attributes)}`,
-    );
+  const { count, output, modelName, modelVersion } = responseOutputsOf(response.body, settings, projectLabels, routing);
+  if (count !== instances.length) {
+    throw InteropErrors.shapeMismatch('response', `${count} predictions for ${instances.length} instances of request ${pairIdOf(request.attributes)}`);
   }
   const attributes = { ...response.attributes, ...request.attributes };
   const model = {
@@ -349,7 +517,7 @@ export function predictionsOfPair(request: LoggedHalf, response: LoggedHalf, set
     id: predictionIdOf(eventId, i),
     model,
     input,
-    scores: scoresOf(outcomes[i], classes, `${at}.${i}`),
+    ...output(i),
     ...(attributes.endpoint ? { slice: { endpoint: attributes.endpoint } } : {}),
     ...(timestamp ? { timestamp } : {}),
     metadata: {

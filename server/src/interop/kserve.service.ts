@@ -8,9 +8,10 @@ import { JobsService } from '../common/jobs/jobs.service';
 import { fieldOf } from '../common/validation/zod-validation.pipe';
 import { PredictionsService } from '../predictions/predictions.service';
 import type { ProjectEntity } from '../projects/project.entity';
+import { routingQuestion } from '../projects/project-questions';
 import { integrationSettingsOf } from '../projects/projects.service';
 import { InteropErrors } from './interop.errors';
-import { instancesOf, LoggedHalf, outcomesOf, pairIdOf, predictionIdOf, predictionsOfPair } from './kserve-payload';
+import { checkReadable, instancesOf, LoggedHalf, pairIdOf, predictionIdOf, predictionsOfPair, responseOutputsOf } from './kserve-payload';
 import { Half, KserveRepository } from './kserve.repository';
 
 /** The ce-* headers of a binary-mode CloudEvent, or the attributes of a structured one, checked. */
@@ -46,10 +47,12 @@ export class KserveService implements OnModuleInit {
   async receive(project: ProjectEntity, event: InferenceLoggerEvent, body: unknown): Promise<KserveEventReply> {
     const settings = integrationSettingsOf(project).kserve;
     const labels = project.labels.map((l) => l.name);
+    const routing = routingQuestion(project);
     const half: Half = event.type.endsWith('inference.request') ? 'request' : 'response';
     // a half that can never pair is refused now, and not kept
+    checkReadable(routing);
     if (half === 'request') instancesOf(body, settings);
-    else outcomesOf(body, settings.classes ?? labels, settings.output);
+    else responseOutputsOf(body, settings, labels, routing);
     const logged: LoggedHalf = { attributes: event, body };
     const eventId = pairIdOf(event);
     const expiresAt = new Date(Date.now() + settings.pairWindowMinutes * 60_000);
@@ -68,7 +71,7 @@ export class KserveService implements OnModuleInit {
           return { eventId, state: 'pending', accepted: 0, duplicates: 0 };
         }
         const [request, response] = half === 'request' ? [logged, other] : [other, logged];
-        const predictions = predictionsOfPair(request, response, settings, labels);
+        const predictions = predictionsOfPair(request, response, settings, labels, routing);
         const ingested = await this.predictions.ingestWithin(manager, project, predictions);
         afterCommit(...ingested.afterCommit);
         await this.repository.markPaired(manager, project.id, eventId, predictions.length);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type ConsensusRules, decideConsensus } from '@backflow/agreement';
 import { LABEL_SOURCES, LabelStudioTask } from '@backflow/contracts';
+import type { Answers } from '@backflow/questions';
 import { UUID_PATTERN } from '../predictions/prediction-fast-path';
 import type { PredictionRow } from '../predictions/prediction-validation';
 import { InteropErrors } from './interop.errors';
@@ -12,9 +13,10 @@ import { uuidV5 } from './uuid-v5';
 /**
  * Label Studio's JSON export, as its documentation describes it (labelstud.io/guide/task_format
  * and /guide/predictions): a list of tasks with `data`, `predictions[].result/score/model_version`
- * and `annotations[].result/completed_by`. Backflow reads and writes choices results: one
- * `<Choices name="label" toName="input">` over the project's labels. A nested `data` object is
- * read as features with dotted names (`flattenFeatures`).
+ * and `annotations[].result/completed_by`. For a project of one label question, Backflow reads
+ * and writes choices results: one `<Choices name="label" toName="input">` over the project's
+ * labels (a project of other questions: label-studio-kinds.ts). A nested `data` object is read
+ * as features with dotted names (`flattenFeatures`).
  */
 export const FROM_NAME = 'label';
 export const TO_NAME = 'input';
@@ -22,18 +24,26 @@ export const TO_NAME = 'input';
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}$/;
 
 /** What Backflow keeps beside Label Studio's fields, under the task's `meta.backflow`, so a round trip loses nothing. */
-interface BackflowMeta {
+export interface BackflowMeta {
   predictionId?: string;
   model?: { name: string; version: string };
   scores?: Record<string, number>;
+  /** the model's output for every question (a project of several questions, or of another kind) */
+  suggestions?: Record<string, unknown>;
   slice?: Record<string, string>;
-  label?: { value: string; source: string; agreement: number | null };
+  /** `answers`: every question's answer (a project of several questions, or of another kind) */
+  label?: { value: string; source: string; agreement: number | null; answers?: Answers };
 }
 
-/** A stored prediction (as capture keeps it) with its final label and its answers, as the export reads it. */
-export type ExportedPrediction = Omit<PredictionRow, 'metadata'> & {
-  label: { value: string; source: string; agreement: number | null } | null;
-  annotations: Array<{ id: string; email: string; label: string; timeSpentMs: number | null; createdAt: string }>;
+/**
+ * A stored prediction (as capture keeps it) with its final label and its answers, as the export
+ * reads it; `suggestions` and `answers` are every question's (a project of one label question
+ * has no use for them).
+ */
+export type ExportedPrediction = Omit<PredictionRow, 'metadata' | 'suggestions' | 'routingOutput'> & {
+  suggestions?: Record<string, unknown> | null;
+  label: { value: string; source: string; agreement: number | null; answers?: Answers } | null;
+  annotations: Array<{ id: string; email: string; label: string; timeSpentMs: number | null; createdAt: string; answers?: Answers }>;
 };
 
 const choices = (label: string, extra: Record<string, unknown> = {}) => [
@@ -56,7 +66,7 @@ export function toLabelStudioTask(
     model: { name: p.modelName, version: p.modelVersion },
     scores: p.scores,
     slice: p.slice,
-    ...(p.label && { label: p.label }),
+    ...(p.label && { label: { value: p.label.value, source: p.label.source, agreement: p.label.agreement } }),
   };
   return {
     id: sequence,
@@ -79,9 +89,10 @@ export function toLabelStudioTask(
 export interface ImportedTaskPlan {
   prediction: Record<string, unknown>;
   predictionId: string;
-  answers: Array<{ id: string; email: string; label: string; timeSpentMs: number | null; createdAt: Date }>;
+  /** `label`: the routing question's answer as text; `answers`: every question's (a project of several questions, or of another kind) */
+  answers: Array<{ id: string; email: string; label: string; timeSpentMs: number | null; createdAt: Date; answers?: Answers }>;
   /** the final label, when the task was finished; `feedback` when it came from Backflow's feedback rules */
-  label?: { value: string; source: 'consensus' | 'review' | 'gold' | 'feedback'; agreement: number };
+  label?: { value: string; source: 'consensus' | 'review' | 'gold' | 'feedback'; agreement: number; answers?: Answers };
   /** answers that disagree with no reviewer's word: the task waits in review */
   disputed: boolean;
   /** annotations that hold no answer (cancelled, or submitted empty), by where they are in the file */
@@ -121,7 +132,8 @@ function choiceOf(results: Results, field: string, where: string): { value: stri
   return chosen;
 }
 
-function emailOf(completedBy: unknown, source: string): string {
+/** The rater of an annotation: the Label Studio email when the file has one, else an address made of its user id. */
+export function emailOf(completedBy: unknown, source: string): string {
   const candidate = isObject(completedBy) ? completedBy.email : completedBy;
   if (typeof candidate === 'string' && EMAIL.test(candidate)) return candidate.toLowerCase();
   const id = isObject(completedBy) ? completedBy.id : completedBy;
@@ -141,10 +153,28 @@ export function standInEmail(email: string): string {
     .slice(0, 120)}@stand-in.imported.invalid`;
 }
 
-function metaOf(task: LabelStudioTask): BackflowMeta {
+/** What a Backflow export kept under the task's `meta.backflow` (nothing, for a file Label Studio wrote). */
+export function metaOf(task: LabelStudioTask): BackflowMeta {
   const backflow = task.meta?.backflow;
   return isObject(backflow) ? backflow : {};
 }
+
+/** The prediction a task is: the Backflow prediction it was exported from, else one derived from the Label Studio project and task. */
+export function predictionIdOf(task: LabelStudioTask, source: string): string {
+  const meta = metaOf(task);
+  if (typeof meta.predictionId === 'string' && UUID_PATTERN.test(meta.predictionId)) return meta.predictionId.toLowerCase();
+  const taskKey = task.id !== undefined ? String(task.id) : createHash('sha256').update(JSON.stringify(task.data)).digest('hex');
+  return uuidV5(`label-studio:${source}:${taskKey}`);
+}
+
+/** An annotation's time spent (Label Studio's `lead_time`, in seconds) in milliseconds, and its date (the import time when it has none a database can store). */
+export const timingOf = (annotation: LabelStudioTask['annotations'][number]) => ({
+  timeSpentMs: typeof annotation.lead_time === 'number' ? Math.min(2_147_483_647, Math.round(annotation.lead_time * 1000)) : null,
+  createdAt: new Date(timestampOf(annotation.created_at) ?? Date.now()),
+});
+
+/** How a refusal names a task: its place in the file, and its Label Studio id. */
+export const taskNameOf = (task: LabelStudioTask, index: number) => `task ${index}${task.id !== undefined ? ` (Label Studio id ${task.id})` : ''}`;
 
 /**
  * One Label Studio task as Backflow work: a prediction (in the ingestion API's shape), the
@@ -163,13 +193,8 @@ export function fromLabelStudioTask(
 ): ImportedTaskPlan {
   const at = `${index}`;
   const meta = metaOf(task);
-  const taskKey = task.id !== undefined ? String(task.id) : createHash('sha256').update(JSON.stringify(task.data)).digest('hex');
-  const predictionId =
-    typeof meta.predictionId === 'string' && UUID_PATTERN.test(meta.predictionId)
-      ? meta.predictionId.toLowerCase()
-      : uuidV5(`label-studio:${source}:${taskKey}`);
-
-  const taskName = `task ${index}${task.id !== undefined ? ` (Label Studio id ${task.id})` : ''}`;
+  const predictionId = predictionIdOf(task, source);
+  const taskName = taskNameOf(task, index);
   const modelPrediction = task.predictions[0];
   const modelChoice = modelPrediction ? choiceOf(modelPrediction.result, `${at}.predictions.0.result`, `${taskName}, prediction 0`) : undefined;
   const predicted = modelChoice?.value;
@@ -219,8 +244,7 @@ export function fromLabelStudioTask(
       id: uuidV5(`label-studio:${projectId}:${predictionId}:${email}`),
       email,
       label,
-      timeSpentMs: typeof annotation.lead_time === 'number' ? Math.min(2_147_483_647, Math.round(annotation.lead_time * 1000)) : null,
-      createdAt: new Date(timestampOf(annotation.created_at) ?? Date.now()),
+      ...timingOf(annotation),
       groundTruth: annotation.ground_truth === true,
     });
   });

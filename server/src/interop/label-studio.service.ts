@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { LabelStudioImportReply, LabelStudioTask } from '@backflow/contracts';
+import { labelStudioConfig } from '@backflow/questions';
 import { AuditService } from '../common/audit/audit.service';
 import { inTransaction } from '../common/database/transaction';
 import type { Actor } from '../auth/users.service';
@@ -13,9 +14,11 @@ import { LabelingService } from '../labeling/labeling.service';
 import type { ImportedWork } from '../labeling/labeling.service';
 import { LabelsService } from '../labels/labels.service';
 import { PredictionsService } from '../predictions/predictions.service';
+import { asksOneLabel } from '../projects/project-questions';
 import type { ProjectEntity } from '../projects/project.entity';
 import { InteropErrors } from './interop.errors';
 import { fromLabelStudioTask, ImportedTaskPlan, standInEmail, toLabelStudioTask } from './label-studio-format';
+import { fromLabelStudioTaskOfQuestions, toLabelStudioTaskOfQuestions } from './label-studio-kinds';
 import { ExportCursor, LabelStudioRepository } from './label-studio.repository';
 
 const EXPORT_PAGE = 500;
@@ -46,6 +49,7 @@ export class LabelStudioService {
     if (!Array.isArray(body)) throw new ValidationError('body: a Label Studio JSON export is a list of tasks', 'body');
     if (body.length > this.config.ingest.maxBatch) throw InteropErrors.tooManyTasks(this.config.ingest.maxBatch);
     const labels = project.labels.map((l) => l.name);
+    const oneLabel = asksOneLabel(project);
     const plans: ImportedTaskPlan[] = body.map((raw, index) => {
       const parsed = LabelStudioTask.safeParse(raw);
       if (!parsed.success) {
@@ -54,7 +58,9 @@ export class LabelStudioService {
       }
       const lsProject = (raw as { project?: unknown }).project;
       const source = typeof lsProject === 'number' ? `project-${lsProject}` : 'file';
-      return fromLabelStudioTask(parsed.data, index, labels, source, project.id, project.labelingSettings);
+      return oneLabel
+        ? fromLabelStudioTask(parsed.data, index, labels, source, project.id, project.labelingSettings)
+        : fromLabelStudioTaskOfQuestions(parsed.data, index, project, source, project.id, project.labelingSettings);
     });
     // two tasks of one prediction would each decide its label, the second silently replacing the first
     const firstOf = new Map<string, number>();
@@ -78,8 +84,24 @@ export class LabelStudioService {
         .map((p) => ({
           predictionId: p.predictionId,
           state: p.disputed ? 'review' : 'completed',
-          answers: p.answers.map((a) => ({ id: a.id, raterId: raters.ids.get(a.email)!, label: a.label, timeSpentMs: a.timeSpentMs, createdAt: a.createdAt })),
-          ...(p.label && p.label.source !== 'feedback' ? { label: { value: p.label.value, source: p.label.source, agreement: p.label.agreement } } : {}),
+          answers: p.answers.map((a) => ({
+            id: a.id,
+            raterId: raters.ids.get(a.email)!,
+            label: a.label,
+            timeSpentMs: a.timeSpentMs,
+            createdAt: a.createdAt,
+            ...(a.answers ? { answers: a.answers } : {}),
+          })),
+          ...(p.label && p.label.source !== 'feedback'
+            ? {
+                label: {
+                  value: p.label.value,
+                  source: p.label.source,
+                  agreement: p.label.agreement,
+                  ...(p.label.answers ? { answers: p.label.answers } : {}),
+                },
+              }
+            : {}),
         }));
       const answered = await this.labeling.importAnswered(manager, project, work);
       afterCommit(...answered.afterCommit);
@@ -97,7 +119,13 @@ export class LabelStudioService {
         project,
         feedback
           .filter((p) => (current.get(p.predictionId)?.source ?? 'feedback') === 'feedback')
-          .map((p) => ({ predictionId: p.predictionId, value: p.label!.value, rule: 'imported', feedbackEventId: null })),
+          .map((p) => ({
+            predictionId: p.predictionId,
+            value: p.label!.value,
+            ...(p.label!.answers ? { answers: { [project.routingQuestion]: p.label!.answers[project.routingQuestion] } } : {}),
+            rule: 'imported',
+            feedbackEventId: null,
+          })),
       );
 
       const skipped = plans.flatMap((p) => p.skipped);
@@ -129,6 +157,15 @@ export class LabelStudioService {
     });
   }
 
+  /**
+   * The Label Studio labeling config that shows the export's tasks: each question as the
+   * control of its kind, named as the export's results name it (`label`, over `$text`, for a
+   * project of one label question).
+   */
+  labelingConfig(project: ProjectEntity): string {
+    return labelStudioConfig(asksOneLabel(project) ? [{ ...project.questions[0], name: 'label' }] : project.questions);
+  }
+
   /** The project as a Label Studio JSON export, one task per prediction, read and written a page at a time. */
   async *export(project: ProjectEntity, options: { labeledOnly: boolean; includeMasked: boolean }): AsyncGenerator<string> {
     const masked = options.includeMasked ? [] : project.maskedFields;
@@ -137,6 +174,7 @@ export class LabelStudioService {
       if (!raterNumbers.has(email)) raterNumbers.set(email, raterNumbers.size + 1);
       return raterNumbers.get(email)!;
     };
+    const oneLabel = asksOneLabel(project);
     let cursor: ExportCursor | null = null;
     let sequence = 0;
     yield '[';
@@ -144,7 +182,10 @@ export class LabelStudioService {
       const page = await this.repository.page(this.dataSource.manager, project.id, cursor, EXPORT_PAGE, options.labeledOnly);
       let text = '';
       for (const prediction of page.rows) {
-        text += (sequence ? ',\n' : '\n') + JSON.stringify(toLabelStudioTask(++sequence, prediction, { masked, raterNumber }));
+        const task = oneLabel
+          ? toLabelStudioTask(++sequence, prediction, { masked, raterNumber })
+          : toLabelStudioTaskOfQuestions(++sequence, prediction, project, { masked, raterNumber });
+        text += (sequence > 1 ? ',\n' : '\n') + JSON.stringify(task);
       }
       if (text) yield text;
       cursor = page.next;

@@ -9,6 +9,8 @@ import type { ProjectEntity } from '../projects/project.entity';
 import { GoldRepository } from './gold.repository';
 import { LabelingErrors } from './labeling.errors';
 import { inTransaction, type Transaction } from '../common/database/transaction';
+import type { ReadAnswers } from './answers';
+import { routingQuestion } from '../projects/project-questions';
 import { RaterQualityService } from './rater-quality.service';
 import { LockedTask, StoredAnnotation, TaskQueueRepository } from './task-queue.repository';
 
@@ -24,14 +26,18 @@ export class GoldService {
   ) {}
 
   /** An answer to a gold task, in a transaction: it scores the rater, who may be paused. To the rater it looks like any answer. */
-  async submit(project: ProjectEntity, raterId: string, taskId: string, request: SubmitAnnotationRequest): Promise<SubmitAnnotationReply> {
+  async submit(project: ProjectEntity, raterId: string, taskId: string, request: SubmitAnnotationRequest, read: ReadAnswers): Promise<SubmitAnnotationReply> {
     return inTransaction(this.dataSource, async ({ manager, afterCommit }): Promise<SubmitAnnotationReply> => {
       const task = await this.tasks.lockTask(manager, project.id, taskId);
       if (!task?.goldItemId) throw LabelingErrors.taskNotFound(taskId);
       const { previous, answered, lease } = await this.tasks.submitContext(manager, taskId, raterId, request.id);
       if (previous) {
         if (previous.taskId !== taskId || previous.raterId !== raterId) throw LabelingErrors.annotationIdTaken();
-        return { annotation: { id: previous.id, taskId, label: previous.label, late: previous.late }, taskState: 'completed', duplicate: true };
+        return {
+          annotation: { id: previous.id, taskId, label: previous.label, answers: previous.answers, late: previous.late },
+          taskState: 'completed',
+          duplicate: true,
+        };
       }
       if (answered) throw LabelingErrors.alreadyAnswered();
       if (lease === 'none') throw LabelingErrors.notClaimed();
@@ -39,7 +45,7 @@ export class GoldService {
         manager,
         project,
         task,
-        { id: request.id, taskId, raterId, label: request.label, late: lease === 'expired', timeSpentMs: request.timeSpentMs ?? null },
+        { id: request.id, taskId, raterId, label: read.label, answers: read.answers, late: lease === 'expired', timeSpentMs: request.timeSpentMs ?? null },
         afterCommit,
       );
     });
@@ -54,11 +60,19 @@ export class GoldService {
   ): Promise<SubmitAnnotationReply> {
     const record = await this.repository.answerGold(manager, task, annotation);
     await this.raterQuality.pauseIfBelowBar(manager, project, annotation.raterId, record, afterCommit);
-    return { annotation: { id: annotation.id, taskId: task.id, label: annotation.label, late: annotation.late }, taskState: 'completed', duplicate: false };
+    return {
+      annotation: { id: annotation.id, taskId: task.id, label: annotation.label, answers: annotation.answers, late: annotation.late },
+      taskState: 'completed',
+      duplicate: false,
+    };
   }
 
   /** Admins add gold items: inputs with their true label, each a gold task every rater may meet once. */
   async addGold(project: ProjectEntity, request: AddGoldRequest, actor: Actor): Promise<GoldReply> {
+    const routing = routingQuestion(project);
+    // a gold item is the true label of the routing question; other kinds have no gold yet
+    if (routing.kind !== 'label')
+      throw new ValidationError(`items: gold items give the label of a label question; the routing question "${routing.name}" is ${routing.kind}`, 'items');
     const names = project.labels.map((l) => l.name);
     request.items.forEach((item, index) => {
       if (!names.includes(item.label))
@@ -69,7 +83,13 @@ export class GoldService {
         manager,
         project.id,
         actor.userId!,
-        request.items.map((item) => ({ input: item.input, label: item.label, scores: item.scores ?? null, sourcePredictionId: null })),
+        request.items.map((item) => ({
+          input: item.input,
+          label: item.label,
+          answers: { [routing.name]: item.label },
+          scores: item.scores ?? null,
+          sourcePredictionId: null,
+        })),
       );
       await this.recordAdded(manager, project, actor, 'gold.added', count);
       return count;
@@ -85,7 +105,7 @@ export class GoldService {
         manager,
         project.id,
         actor.userId!,
-        finished.map((f) => ({ input: f.input, label: f.label, scores: f.scores, sourcePredictionId: f.predictionId })),
+        finished.map((f) => ({ input: f.input, label: f.label, answers: f.answers, scores: f.scores, sourcePredictionId: f.predictionId })),
       );
       await this.recordAdded(manager, project, actor, 'gold.promoted', count);
       return count;

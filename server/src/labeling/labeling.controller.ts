@@ -136,7 +136,7 @@ export class LabelingController {
     @CurrentProject() project: ProjectEntity,
     @CurrentUser() user: UserPrincipal,
   ) {
-    return this.taskQueue.review(project, user.userId, taskId, body.label);
+    return this.taskQueue.review(project, user.userId, taskId, body);
   }
 
   /** Admins: gold items (inputs with their true label), mixed into raters' streams at `labeling.goldRate`. */

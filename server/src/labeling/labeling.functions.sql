@@ -108,18 +108,194 @@ LANGUAGE sql IMMUTABLE AS $fn$
 $fn$;
 
 /*
+ * One question's consensus over the answers it got (jsonb, as the kind checked them): the SQL
+ * twin of each kind's `consensus` in libs/questions, held equal to it by a test
+ * (test/e2e/question-consensus-sql.e2e-spec.ts). Kinds: label (plurality, untied),
+ * multi_label (a majority per label; the agreement is the smallest per-label share), rating
+ * (the lower median; the share within max_spread points of it), numeric (the lower median,
+ * answers beyond the tolerance dropped as outliers, the lower median of the rest), text (the
+ * most given text, ends trimmed, matched by another rater unless one was asked), spans (a
+ * majority per code point and label; runs of kept points are the spans).
+ */
+CREATE OR REPLACE FUNCTION backflow_question_consensus(p_question jsonb, p_given jsonb[], p_threshold float8)
+RETURNS TABLE (decided boolean, value jsonb, agreement float8)
+LANGUAGE plpgsql IMMUTABLE AS $fn$
+DECLARE
+  m integer := coalesce(cardinality(p_given), 0);
+  v_kind text := p_question->>'kind';
+  v_top integer;
+  v_second integer;
+  v_value jsonb;
+  v_agreement float8;
+  v_tied boolean;
+  v_median float8;
+  v_at bigint;
+  v_tolerance float8;
+  v_kept integer;
+  v_marked integer;
+BEGIN
+  IF m = 0 THEN
+    RETURN QUERY SELECT false, NULL::jsonb, 0::float8;
+    RETURN;
+  END IF;
+  IF v_kind IN ('label', 'text') THEN
+    WITH counted AS (
+      SELECT CASE WHEN v_kind = 'text' THEN to_jsonb(btrim(a #>> '{}', E' \t\n\r')) ELSE a END AS v, count(*)::int AS n
+        FROM unnest(p_given) AS a GROUP BY 1),
+    ranked AS (SELECT v, n, row_number() OVER (ORDER BY n DESC) AS rank FROM counted)
+    SELECT (SELECT r.v FROM ranked r WHERE r.rank = 1), (SELECT r.n FROM ranked r WHERE r.rank = 1), (SELECT r.n FROM ranked r WHERE r.rank = 2)
+      INTO v_value, v_top, v_second;
+    v_agreement := v_top::float8 / m;
+    IF v_top IS DISTINCT FROM v_second AND v_agreement >= p_threshold AND (v_kind = 'label' OR v_top >= 2 OR m = 1) THEN
+      RETURN QUERY SELECT true, v_value, v_agreement;
+    ELSE
+      RETURN QUERY SELECT false, NULL::jsonb, v_agreement;
+    END IF;
+  ELSIF v_kind = 'multi_label' THEN
+    SELECT coalesce(min(greatest(c.n, m - c.n)::float8 / m), 1), coalesce(bool_or(2 * c.n = m), false),
+           coalesce(jsonb_agg(to_jsonb(c.name) ORDER BY c.ord) FILTER (WHERE 2 * c.n > m), '[]'::jsonb)
+      INTO v_agreement, v_tied, v_value
+      FROM (SELECT l.value->>'name' AS name, l.ord, (SELECT count(*)::int FROM unnest(p_given) AS a WHERE a ? (l.value->>'name')) AS n
+              FROM jsonb_array_elements(p_question->'labels') WITH ORDINALITY AS l(value, ord)) c;
+    IF NOT v_tied AND v_agreement >= p_threshold THEN
+      RETURN QUERY SELECT true, v_value, v_agreement;
+    ELSE
+      RETURN QUERY SELECT false, NULL::jsonb, v_agreement;
+    END IF;
+  ELSIF v_kind = 'rating' THEN
+    SELECT a INTO v_value FROM unnest(p_given) AS a ORDER BY a::float8 OFFSET (m - 1) / 2 LIMIT 1;
+    SELECT p.ord INTO v_at FROM jsonb_array_elements(p_question->'points') WITH ORDINALITY AS p(point, ord) WHERE (p.point->'value')::float8 = v_value::float8;
+    SELECT count(*)::int INTO v_kept
+      FROM unnest(p_given) AS a JOIN jsonb_array_elements(p_question->'points') WITH ORDINALITY AS p(point, ord) ON (p.point->'value')::float8 = a::float8
+     WHERE abs(p.ord - v_at) <= coalesce((p_question->>'maxSpread')::int, 1);
+    v_agreement := v_kept::float8 / m;
+    IF v_agreement >= p_threshold THEN
+      RETURN QUERY SELECT true, v_value, v_agreement;
+    ELSE
+      RETURN QUERY SELECT false, NULL::jsonb, v_agreement;
+    END IF;
+  ELSIF v_kind = 'numeric' THEN
+    SELECT a::float8 INTO v_median FROM unnest(p_given) AS a ORDER BY a::float8 OFFSET (m - 1) / 2 LIMIT 1;
+    v_tolerance := greatest(coalesce((p_question->>'tolerance')::float8, 0), coalesce((p_question->>'relativeTolerance')::float8, 0.05) * abs(v_median));
+    SELECT count(*)::int INTO v_kept FROM unnest(p_given) AS a WHERE abs(a::float8 - v_median) <= v_tolerance;
+    SELECT a INTO v_value FROM unnest(p_given) AS a WHERE abs(a::float8 - v_median) <= v_tolerance ORDER BY a::float8 OFFSET (v_kept - 1) / 2 LIMIT 1;
+    v_agreement := v_kept::float8 / m;
+    IF v_agreement >= p_threshold THEN
+      RETURN QUERY SELECT true, v_value, v_agreement;
+    ELSE
+      RETURN QUERY SELECT false, NULL::jsonb, v_agreement;
+    END IF;
+  ELSIF v_kind = 'spans' THEN
+    WITH marks AS (
+      SELECT DISTINCT r.i, s->>'label' AS label, pos
+        FROM unnest(p_given) WITH ORDINALITY AS r(a, i)
+        CROSS JOIN LATERAL jsonb_array_elements(r.a) AS s
+        CROSS JOIN LATERAL generate_series((s->>'start')::int, (s->>'end')::int - 1) AS pos),
+    counted AS (SELECT label, pos, count(*)::int AS n FROM marks GROUP BY label, pos),
+    kept AS (SELECT label, pos, pos - row_number() OVER (PARTITION BY label ORDER BY pos) AS run FROM counted WHERE 2 * n > m),
+    spans AS (
+      SELECT min(k.pos) AS start, max(k.pos) + 1 AS "end", k.label, l.ord
+        FROM kept k JOIN jsonb_array_elements(p_question->'labels') WITH ORDINALITY AS l(value, ord) ON l.value->>'name' = k.label
+       GROUP BY k.label, k.run, l.ord)
+    SELECT (SELECT count(*)::int FROM counted), (SELECT count(*)::int FROM kept),
+           coalesce((SELECT jsonb_agg(jsonb_build_object('start', s.start, 'end', s."end", 'label', s.label) ORDER BY s.start, s."end", s.ord) FROM spans s), '[]'::jsonb)
+      INTO v_marked, v_kept, v_value;
+    v_agreement := CASE WHEN v_marked = 0 THEN 1 ELSE v_kept::float8 / v_marked END;
+    IF v_agreement >= p_threshold THEN
+      RETURN QUERY SELECT true, v_value, v_agreement;
+    ELSE
+      RETURN QUERY SELECT false, NULL::jsonb, v_agreement;
+    END IF;
+  ELSE
+    RAISE EXCEPTION 'unknown question kind %', v_kind;
+  END IF;
+END
+$fn$;
+
+/*
+ * What several raters' answers to a task decide, question by question: agreed when every
+ * question is; otherwise one more rater while fewer than p_max answered, then review. A question
+ * that is not required keeps an answer when most raters gave one. The agreement is the smallest
+ * of the questions'. The SQL twin of `decideAnswers` (libs/questions).
+ */
+CREATE OR REPLACE FUNCTION backflow_decide_answers(p_questions jsonb, p_answers jsonb[], p_threshold float8, p_max integer)
+RETURNS TABLE (kind text, answers jsonb, agreement float8)
+LANGUAGE plpgsql IMMUTABLE AS $fn$
+DECLARE
+  n integer := coalesce(cardinality(p_answers), 0);
+  q jsonb;
+  v_given jsonb[];
+  v_decision record;
+  v_answers jsonb := '{}';
+  v_agreement float8 := 1;
+  v_decided boolean := n > 0;
+BEGIN
+  FOR q IN SELECT e FROM jsonb_array_elements(p_questions) AS e LOOP
+    v_given := ARRAY(SELECT a->(q->>'name') FROM unnest(p_answers) AS a WHERE jsonb_typeof(a->(q->>'name')) IS DISTINCT FROM 'null' AND a ? (q->>'name'));
+    CONTINUE WHEN NOT coalesce((q->>'required')::boolean, true) AND 2 * cardinality(v_given) <= n;
+    -- one answer of a kind whose consensus of one is that answer (the common overlap of one): no query to run
+    IF cardinality(v_given) = 1 AND q->>'kind' IN ('label', 'multi_label', 'rating', 'numeric', 'text') THEN
+      v_answers := v_answers || jsonb_build_object(q->>'name', CASE WHEN q->>'kind' = 'text' THEN to_jsonb(btrim(v_given[1] #>> '{}', E' \t\n\r')) ELSE v_given[1] END);
+      CONTINUE;
+    END IF;
+    SELECT * INTO v_decision FROM backflow_question_consensus(q, v_given, p_threshold);
+    v_agreement := least(v_agreement, v_decision.agreement);
+    IF v_decision.decided THEN
+      v_answers := v_answers || jsonb_build_object(q->>'name', v_decision.value);
+    ELSE
+      v_decided := false;
+    END IF;
+  END LOOP;
+  IF n = 0 THEN
+    v_agreement := 0;
+  END IF;
+  IF v_decided THEN
+    RETURN QUERY SELECT 'agreed', v_answers, v_agreement;
+  ELSE
+    RETURN QUERY SELECT CASE WHEN n < p_max THEN 'escalate' ELSE 'review' END, NULL::jsonb, v_agreement;
+  END IF;
+END
+$fn$;
+
+/*
+ * An answer as one text, what labels.value and predictions.predicted_label hold: the SQL twin of
+ * `answerText` (libs/questions). A label or a text as itself, a number by its digits, a label set
+ * one label per line, spans as start:end:label lines.
+ */
+CREATE OR REPLACE FUNCTION backflow_answer_text(p_kind text, p_answer jsonb)
+RETURNS text
+LANGUAGE sql IMMUTABLE AS $fn$
+  SELECT CASE
+    WHEN p_kind IN ('label', 'text') THEN p_answer #>> '{}'
+    WHEN p_kind IN ('rating', 'numeric') THEN p_answer::text
+    WHEN p_kind = 'multi_label' THEN (SELECT coalesce(string_agg(e, E'\n' ORDER BY o), '') FROM jsonb_array_elements_text(p_answer) WITH ORDINALITY AS x(e, o))
+    ELSE (SELECT coalesce(string_agg((s->>'start') || ':' || (s->>'end') || ':' || (s->>'label'), E'\n' ORDER BY o), '')
+            FROM jsonb_array_elements(p_answer) WITH ORDINALITY AS x(s, o))
+  END
+$fn$;
+
+-- (the signature before answers: a new argument list is another function, so the old one goes)
+DROP FUNCTION IF EXISTS backflow_submit_annotation(uuid, uuid, uuid, uuid, text, integer, float8, integer);
+
+/*
  * Stores a rater's answer to a prediction's task, under the task's row lock, and returns what
  * happened. Outcomes that change nothing: not_found, gold (the caller takes the gold path),
- * duplicate (this annotation id was stored before: its label and lateness come back),
- * id_taken (the id belongs to another task or rater), already_answered, complete, not_claimed.
- * Outcomes that stored the answer: stored (more answers wanted), agreed (the final label is
- * written through `backflow_record_labels` and supersedes any earlier one), escalated, review.
- * A late answer (after its lease expired) is accepted while the task wants it.
+ * duplicate (this annotation id was stored before: its answers and lateness come back),
+ * id_taken (the id belongs to another task or rater), already_answered, complete, not_claimed,
+ * span_out_of_range (a span ends past its field's text: `p_span_ends` maps a field to the
+ * largest end the answer gives in it). Outcomes that stored the answer: stored (more answers
+ * wanted), agreed (the final label is written through `backflow_record_labels` and supersedes
+ * any earlier one), escalated, review. A late answer (after its lease expired) is accepted while
+ * the task wants it.
+ *
+ * `p_label` is the routing question's answer as text, `p_answers` every answer. A project of one
+ * label question passes no `p_questions`: its consensus is the plain majority over labels
+ * (`backflow_consensus`); otherwise every question decides (`backflow_decide_answers`).
  */
 CREATE OR REPLACE FUNCTION backflow_submit_annotation(
   p_project uuid, p_task uuid, p_rater uuid, p_annotation uuid, p_label text, p_time_spent integer,
-  p_threshold float8, p_max_annotations integer)
-RETURNS TABLE (outcome text, task_state text, late boolean, label text, prediction_id uuid, agreement float8)
+  p_threshold float8, p_max_annotations integer, p_answers jsonb, p_questions jsonb, p_routing text, p_span_ends jsonb)
+RETURNS TABLE (outcome text, task_state text, late boolean, label text, prediction_id uuid, agreement float8, answers jsonb)
 LANGUAGE plpgsql VOLATILE ROWS 1 AS $fn$
 #variable_conflict use_column
 DECLARE
@@ -128,19 +304,29 @@ DECLARE
   v_live boolean;
   v_late boolean;
   v_stored boolean;
-  v_answers text[];
+  v_labels text[];
+  v_all jsonb[];
   v_decision record;
+  v_label text;
+  v_kind text;
 BEGIN
-  SELECT tk.id, tk.prediction_id, tk.gold_item_id, tk.state, tk.required_annotations, tk.annotations_count, p.predicted_label INTO t
+  SELECT tk.id, tk.prediction_id, tk.gold_item_id, tk.state, tk.required_annotations, tk.annotations_count, p.predicted_label,
+         CASE WHEN p_span_ends IS NOT NULL THEN p.input END AS input INTO t
     FROM tasks tk LEFT JOIN predictions_read p ON p.project_id = tk.project_id AND p.id = tk.prediction_id
    WHERE tk.project_id = p_project AND tk.id = p_task
      FOR UPDATE OF tk;
   IF NOT FOUND THEN
-    RETURN QUERY SELECT 'not_found', NULL::text, NULL::boolean, NULL::text, NULL::uuid, NULL::float8;
+    RETURN QUERY SELECT 'not_found', NULL::text, NULL::boolean, NULL::text, NULL::uuid, NULL::float8, NULL::jsonb;
     RETURN;
   END IF;
   IF t.gold_item_id IS NOT NULL THEN
-    RETURN QUERY SELECT 'gold', t.state, NULL::boolean, NULL::text, NULL::uuid, NULL::float8;
+    RETURN QUERY SELECT 'gold', t.state, NULL::boolean, NULL::text, NULL::uuid, NULL::float8, NULL::jsonb;
+    RETURN;
+  END IF;
+  IF p_span_ends IS NOT NULL AND EXISTS (
+       SELECT 1 FROM jsonb_each_text(p_span_ends) AS e
+        WHERE jsonb_typeof(t.input->e.key) IS DISTINCT FROM 'string' OR char_length(t.input->>e.key) < e.value::int) THEN
+    RETURN QUERY SELECT 'span_out_of_range', t.state, NULL::boolean, NULL::text, NULL::uuid, NULL::float8, NULL::jsonb;
     RETURN;
   END IF;
   -- the common case first: the rater holds a lease (live, or expired: a late answer), so has not answered yet
@@ -148,26 +334,26 @@ BEGIN
   v_stored := false;
   IF FOUND AND t.state IN ('queued', 'escalated') AND t.annotations_count < t.required_annotations THEN
     v_late := NOT v_live;
-    INSERT INTO annotations (id, project_id, task_id, rater_id, label, time_spent_ms, late)
-    VALUES (p_annotation, p_project, p_task, p_rater, p_label, p_time_spent, v_late)
+    INSERT INTO annotations (id, project_id, task_id, rater_id, label, answers, time_spent_ms, late)
+    VALUES (p_annotation, p_project, p_task, p_rater, p_label, p_answers, p_time_spent, v_late)
     ON CONFLICT DO NOTHING;
     v_stored := FOUND;
   END IF;
   IF NOT v_stored THEN
     -- why not: a retry of a stored answer, an id already used, an answer given, a full task, or no lease
-    SELECT a.task_id, a.rater_id, a.label, a.late INTO prev FROM annotations a WHERE a.id = p_annotation;
+    SELECT a.task_id, a.rater_id, a.label, a.late, a.answers INTO prev FROM annotations a WHERE a.id = p_annotation;
     IF FOUND THEN
       IF prev.task_id <> p_task OR prev.rater_id <> p_rater THEN
-        RETURN QUERY SELECT 'id_taken', t.state, NULL::boolean, NULL::text, NULL::uuid, NULL::float8;
+        RETURN QUERY SELECT 'id_taken', t.state, NULL::boolean, NULL::text, NULL::uuid, NULL::float8, NULL::jsonb;
       ELSE
-        RETURN QUERY SELECT 'duplicate', t.state, prev.late, prev.label, t.prediction_id, NULL::float8;
+        RETURN QUERY SELECT 'duplicate', t.state, prev.late, prev.label, t.prediction_id, NULL::float8, prev.answers;
       END IF;
     ELSIF EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = p_task AND a.rater_id = p_rater) THEN
-      RETURN QUERY SELECT 'already_answered', t.state, NULL::boolean, NULL::text, NULL::uuid, NULL::float8;
+      RETURN QUERY SELECT 'already_answered', t.state, NULL::boolean, NULL::text, NULL::uuid, NULL::float8, NULL::jsonb;
     ELSIF t.state NOT IN ('queued', 'escalated') OR t.annotations_count >= t.required_annotations THEN
-      RETURN QUERY SELECT 'complete', t.state, NULL::boolean, NULL::text, NULL::uuid, NULL::float8;
+      RETURN QUERY SELECT 'complete', t.state, NULL::boolean, NULL::text, NULL::uuid, NULL::float8, NULL::jsonb;
     ELSE
-      RETURN QUERY SELECT 'not_claimed', t.state, NULL::boolean, NULL::text, NULL::uuid, NULL::float8;
+      RETURN QUERY SELECT 'not_claimed', t.state, NULL::boolean, NULL::text, NULL::uuid, NULL::float8, NULL::jsonb;
     END IF;
     RETURN;
   END IF;
@@ -175,31 +361,45 @@ BEGIN
   IF t.annotations_count + 1 < t.required_annotations THEN
     DELETE FROM task_leases l WHERE l.task_id = p_task AND l.rater_id = p_rater;
     UPDATE tasks SET annotations_count = annotations_count + 1 WHERE id = p_task;
-    RETURN QUERY SELECT 'stored', t.state, v_late, p_label, t.prediction_id, NULL::float8;
+    RETURN QUERY SELECT 'stored', t.state, v_late, p_label, t.prediction_id, NULL::float8, p_answers;
     RETURN;
   END IF;
 
   -- the last answer wanted: every answer (this one included) decides
-  IF t.annotations_count = 0 THEN
-    v_answers := ARRAY[p_label];
+  IF p_questions IS NULL THEN
+    IF t.annotations_count = 0 THEN
+      v_labels := ARRAY[p_label];
+    ELSE
+      SELECT array_agg(a.label) INTO v_labels FROM annotations a WHERE a.task_id = p_task;
+    END IF;
+    SELECT c.kind, c.label, c.agreement, CASE WHEN c.kind = 'agreed' THEN jsonb_build_object(p_routing, c.label) END AS answers
+      INTO v_decision FROM backflow_consensus(v_labels, p_threshold, p_max_annotations) c;
+    v_label := v_decision.label;
   ELSE
-    SELECT array_agg(a.label) INTO v_answers FROM annotations a WHERE a.task_id = p_task;
+    IF t.annotations_count = 0 THEN
+      v_all := ARRAY[p_answers];
+    ELSE
+      SELECT array_agg(a.answers ORDER BY a.created_at, a.id) INTO v_all FROM annotations a WHERE a.task_id = p_task;
+    END IF;
+    SELECT * INTO v_decision FROM backflow_decide_answers(p_questions, v_all, p_threshold, p_max_annotations);
+    SELECT q->>'kind' INTO v_kind FROM jsonb_array_elements(p_questions) AS q WHERE q->>'name' = p_routing;
+    v_label := CASE WHEN v_decision.kind = 'agreed' THEN backflow_answer_text(v_kind, v_decision.answers->p_routing) END;
   END IF;
-  SELECT * INTO v_decision FROM backflow_consensus(v_answers, p_threshold, p_max_annotations);
   IF v_decision.kind = 'agreed' THEN
     -- the final label, superseding any earlier one; raters still holding the task are not needed any more
     DELETE FROM task_leases l WHERE l.task_id = p_task;
     UPDATE tasks SET state = 'completed', completed_at = now(), annotations_count = annotations_count + 1 WHERE id = p_task;
-    PERFORM backflow_record_labels(p_project, 'consensus', ARRAY[t.prediction_id], ARRAY[v_decision.label], NULL::text[], NULL::text[], ARRAY[v_decision.agreement], ARRAY[p_task], NULL::float8);
-    RETURN QUERY SELECT 'agreed', 'completed', v_late, v_decision.label, t.prediction_id, v_decision.agreement;
+    PERFORM backflow_record_labels(p_project, 'consensus', ARRAY[t.prediction_id], ARRAY[v_label], NULL::text[], NULL::text[], ARRAY[v_decision.agreement],
+                                   ARRAY[p_task], NULL::float8, ARRAY[v_decision.answers], p_routing);
+    RETURN QUERY SELECT 'agreed', 'completed', v_late, v_label, t.prediction_id, v_decision.agreement, v_decision.answers;
   ELSIF v_decision.kind = 'escalate' THEN
     DELETE FROM task_leases l WHERE l.task_id = p_task AND l.rater_id = p_rater;
-    UPDATE tasks SET state = 'escalated', required_annotations = cardinality(v_answers) + 1, completed_at = NULL, annotations_count = annotations_count + 1 WHERE id = p_task;
-    RETURN QUERY SELECT 'escalated', 'escalated', v_late, p_label, t.prediction_id, v_decision.agreement;
+    UPDATE tasks SET state = 'escalated', required_annotations = t.annotations_count + 2, completed_at = NULL, annotations_count = annotations_count + 1 WHERE id = p_task;
+    RETURN QUERY SELECT 'escalated', 'escalated', v_late, p_label, t.prediction_id, v_decision.agreement, p_answers;
   ELSE
     DELETE FROM task_leases l WHERE l.task_id = p_task AND l.rater_id = p_rater;
     UPDATE tasks SET state = 'review', completed_at = NULL, annotations_count = annotations_count + 1 WHERE id = p_task;
-    RETURN QUERY SELECT 'review', 'review', v_late, p_label, t.prediction_id, v_decision.agreement;
+    RETURN QUERY SELECT 'review', 'review', v_late, p_label, t.prediction_id, v_decision.agreement, p_answers;
   END IF;
 END
 $fn$;

@@ -11,7 +11,7 @@ CREATE OR REPLACE VIEW tasks_read AS
 
 -- published to: interop, quality
 CREATE OR REPLACE VIEW annotations_read AS
-  SELECT id, project_id, task_id, rater_id, label, time_spent_ms, late, created_at FROM annotations;
+  SELECT id, project_id, task_id, rater_id, label, time_spent_ms, late, created_at, answers FROM annotations;
 
 -- published to: quality
 CREATE OR REPLACE VIEW rater_quality_read AS

@@ -10,7 +10,7 @@ export type { CreatedTask, ImportedTask, NewTask } from './task-intake.repositor
 
 export interface ImportedWork extends ImportedTask {
   /** the final label the other tool's answers (or its reviewer) decided */
-  label?: { value: string; source: 'consensus' | 'review' | 'gold'; agreement: number };
+  label?: { value: string; source: 'consensus' | 'review' | 'gold'; agreement: number; answers?: Record<string, unknown> };
 }
 
 /**
@@ -45,7 +45,7 @@ export class LabelingService {
     project: ProjectEntity,
     work: ImportedWork[],
   ): Promise<{ answers: number; labels: number; afterCommit: AfterCommit[] }> {
-    const { taskOf, answersStored } = await this.repository.importAnswered(manager, project.id, work);
+    const { taskOf, answersStored } = await this.repository.importAnswered(manager, project.id, project.routingQuestion, work);
     const labeled = work.filter((w) => w.label);
     const current = await this.labels.currentFor(
       manager,
@@ -60,6 +60,7 @@ export class LabelingService {
       await this.labels.recordHumanLabel(manager, project.id, {
         predictionId,
         value: label!.value,
+        answers: label!.answers ?? { [project.routingQuestion]: label!.value },
         source: label!.source,
         agreement: label!.agreement,
         taskId: taskOf.get(predictionId)!,

@@ -13,7 +13,8 @@ export interface NewTask {
 export interface ImportedTask {
   predictionId: string;
   state: 'completed' | 'review';
-  answers: Array<{ id: string; raterId: string; label: string; timeSpentMs: number | null; createdAt: Date }>;
+  /** each answer: the routing question's as text (`label`), and every question's (`answers`; absent: the routing question's alone) */
+  answers: Array<{ id: string; raterId: string; label: string; answers?: Record<string, unknown>; timeSpentMs: number | null; createdAt: Date }>;
 }
 
 export interface CreatedTask {
@@ -53,7 +54,12 @@ export class TaskIntakeRepository {
    * routing made, or a new one of reason `imported`) takes the answers, none twice, and the
    * state given (`completed`, or `review` when the answers did not agree). Returns the task id by prediction.
    */
-  async importAnswered(manager: EntityManager, projectId: string, tasks: ImportedTask[]): Promise<{ taskOf: Map<string, string>; answersStored: number }> {
+  async importAnswered(
+    manager: EntityManager,
+    projectId: string,
+    answerKey: string,
+    tasks: ImportedTask[],
+  ): Promise<{ taskOf: Map<string, string>; answersStored: number }> {
     if (tasks.length === 0) return { taskOf: new Map(), answersStored: 0 };
     const predictionIds = tasks.map((t) => t.predictionId);
     await manager.query(
@@ -71,9 +77,10 @@ export class TaskIntakeRepository {
     let answersStored = 0;
     if (answers.length) {
       const stored: unknown[] = await manager.query(
-        `INSERT INTO annotations (id, project_id, task_id, rater_id, label, time_spent_ms, created_at)
-         SELECT id, $1, task_id, rater_id, label, time_spent_ms, created_at FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::int[], $7::timestamptz[])
-           AS a(id, task_id, rater_id, label, time_spent_ms, created_at)
+        `INSERT INTO annotations (id, project_id, task_id, rater_id, label, time_spent_ms, created_at, answers)
+         SELECT id, $1, task_id, rater_id, label, time_spent_ms, created_at, coalesce(answers, jsonb_build_object($8::text, label))
+           FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::int[], $7::timestamptz[], $9::jsonb[])
+           AS a(id, task_id, rater_id, label, time_spent_ms, created_at, answers)
          ON CONFLICT DO NOTHING RETURNING id`,
         [
           projectId,
@@ -83,6 +90,8 @@ export class TaskIntakeRepository {
           answers.map((a) => a.label),
           answers.map((a) => a.timeSpentMs),
           answers.map((a) => a.createdAt.toISOString()),
+          answerKey,
+          answers.map((a) => (a.answers ? JSON.stringify(a.answers) : null)),
         ],
       );
       answersStored = stored.length;

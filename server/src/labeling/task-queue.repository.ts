@@ -19,6 +19,8 @@ export interface TaskView {
   input: Record<string, unknown>;
   /** the model's scores; a gold item has them only when it was given them */
   scores: Record<string, number> | null;
+  /** the model's output by question, as stored with the prediction */
+  suggestions: Record<string, unknown> | null;
   predictedLabel: string | null;
 }
 
@@ -30,20 +32,35 @@ interface LeasedRow {
   input: Record<string, unknown>;
   predicted_label: string | null;
   scores: Record<string, number> | null;
+  suggestions: Record<string, unknown> | null;
 }
 
 function toLeasedView(r: LeasedRow): LeasedView {
-  return { id: r.id, input: r.input, predictedLabel: r.predicted_label, scores: r.scores, leaseExpiresAt: r.expires_at };
+  return { id: r.id, input: r.input, predictedLabel: r.predicted_label, scores: r.scores, suggestions: r.suggestions, leaseExpiresAt: r.expires_at };
 }
 
 export interface SubmitOutcome {
-  outcome: 'not_found' | 'gold' | 'duplicate' | 'id_taken' | 'already_answered' | 'complete' | 'not_claimed' | 'stored' | 'agreed' | 'escalated' | 'review';
+  outcome:
+    | 'not_found'
+    | 'gold'
+    | 'duplicate'
+    | 'id_taken'
+    | 'already_answered'
+    | 'complete'
+    | 'not_claimed'
+    | 'span_out_of_range'
+    | 'stored'
+    | 'agreed'
+    | 'escalated'
+    | 'review';
   taskState: TaskState;
   late: boolean | null;
   /** the stored (or, for a duplicate, the earlier) label; for agreed, the final label */
   label: string | null;
   predictionId: string | null;
   agreement: number | null;
+  /** the stored (or earlier) answers; for agreed, the decided ones */
+  answers: Record<string, unknown> | null;
 }
 
 export interface StoredAnnotation {
@@ -51,6 +68,7 @@ export interface StoredAnnotation {
   taskId: string;
   raterId: string;
   label: string;
+  answers: Record<string, unknown>;
   late: boolean;
 }
 
@@ -72,7 +90,8 @@ export class TaskQueueRepository {
     const { rows } = await pool.query<LeasedRow & { paused: boolean }>({
       name: 'backflow-claim',
       text: `WITH lease AS (SELECT * FROM backflow_claim_task($1, $2, $3, $4, $5, $6))
-       SELECT lease.paused, lease.task_id AS id, lease.expires_at, coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores
+       SELECT lease.paused, lease.task_id AS id, lease.expires_at, coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores,
+              p.suggestions
          FROM lease
          LEFT JOIN tasks t ON t.id = lease.task_id
          LEFT JOIN predictions_read p ON p.project_id = t.project_id AND p.id = t.prediction_id
@@ -96,6 +115,11 @@ export class TaskQueueRepository {
       raterId: string;
       annotationId: string;
       label: string;
+      answers: Record<string, unknown>;
+      /** null: a project of one label question (plain majority over labels) */
+      questions: unknown[] | null;
+      routingQuestion: string;
+      spanEnds: Record<string, number> | null;
       timeSpentMs: number | null;
       agreementThreshold: number;
       maxAnnotations: number;
@@ -108,9 +132,10 @@ export class TaskQueueRepository {
       label: string | null;
       prediction_id: string | null;
       agreement: number | null;
+      answers: Record<string, unknown> | null;
     }>({
       name: 'backflow-submit',
-      text: `SELECT * FROM backflow_submit_annotation($1, $2, $3, $4, $5, $6, $7, $8)`,
+      text: `SELECT * FROM backflow_submit_annotation($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       values: [
         request.projectId,
         request.taskId,
@@ -120,10 +145,22 @@ export class TaskQueueRepository {
         request.timeSpentMs,
         request.agreementThreshold,
         request.maxAnnotations,
+        JSON.stringify(request.answers),
+        request.questions === null ? null : JSON.stringify(request.questions),
+        request.routingQuestion,
+        request.spanEnds === null ? null : JSON.stringify(request.spanEnds),
       ],
     });
     const r = rows[0];
-    return { outcome: r.outcome, taskState: r.task_state, late: r.late, label: r.label, predictionId: r.prediction_id, agreement: r.agreement };
+    return {
+      outcome: r.outcome,
+      taskState: r.task_state,
+      late: r.late,
+      label: r.label,
+      predictionId: r.prediction_id,
+      agreement: r.agreement,
+      answers: r.answers,
+    };
   }
 
   async lockTask(manager: EntityManager, projectId: string, taskId: string): Promise<LockedTask | undefined> {
@@ -165,18 +202,18 @@ export class TaskQueueRepository {
     annotationId: string,
   ): Promise<{ previous?: StoredAnnotation; answered: boolean; lease: 'none' | 'live' | 'expired' }> {
     const [row]: Array<{
-      previous: { id: string; task_id: string; rater_id: string; label: string; late: boolean } | null;
+      previous: { id: string; task_id: string; rater_id: string; label: string; answers: Record<string, unknown>; late: boolean } | null;
       answered: boolean;
       live: boolean | null;
     }> = await manager.query(
-      `SELECT (SELECT row_to_json(a) FROM (SELECT id, task_id, rater_id, label, late FROM annotations WHERE id = $3) a) AS previous,
+      `SELECT (SELECT row_to_json(a) FROM (SELECT id, task_id, rater_id, label, answers, late FROM annotations WHERE id = $3) a) AS previous,
               EXISTS (SELECT 1 FROM annotations WHERE task_id = $1 AND rater_id = $2) AS answered,
               (SELECT expires_at > now() FROM task_leases WHERE task_id = $1 AND rater_id = $2) AS live`,
       [taskId, raterId, annotationId],
     );
     const p = row.previous;
     return {
-      previous: p ? { id: p.id, taskId: p.task_id, raterId: p.rater_id, label: p.label, late: p.late } : undefined,
+      previous: p ? { id: p.id, taskId: p.task_id, raterId: p.rater_id, label: p.label, answers: p.answers, late: p.late } : undefined,
       answered: row.answered,
       lease: row.live === null ? 'none' : row.live ? 'live' : 'expired',
     };
@@ -235,14 +272,31 @@ export class TaskQueueRepository {
   }
 
   /** How the raters answered a task, and what they reported, for its reviewer. */
-  async reviewContext(manager: EntityManager, taskId: string): Promise<{ answers: Array<{ label: string; count: number }>; reports: string[] }> {
-    const [row]: Array<{ answers: Array<{ label: string; count: number }> | null; reports: string[] | null }> = await manager.query(
+  async reviewContext(
+    manager: EntityManager,
+    taskId: string,
+  ): Promise<{ answers: Array<{ label: string; count: number }>; reports: string[]; annotations: Array<{ answers: Record<string, unknown> }> }> {
+    const [row]: Array<{
+      answers: Array<{ label: string; count: number }> | null;
+      reports: string[] | null;
+      annotations: Array<{ answers: Record<string, unknown> }> | null;
+    }> = await manager.query(
       `SELECT (SELECT json_agg(json_build_object('label', a.label, 'count', a.n) ORDER BY a.n DESC, a.label)
                  FROM (SELECT label, count(*)::int AS n FROM annotations WHERE task_id = $1 GROUP BY label) a) AS answers,
-              (SELECT array_agg(reason ORDER BY created_at) FROM task_skips WHERE task_id = $1 AND reason LIKE 'problem%') AS reports`,
+              (SELECT array_agg(reason ORDER BY created_at) FROM task_skips WHERE task_id = $1 AND reason LIKE 'problem%') AS reports,
+              (SELECT json_agg(json_build_object('answers', a.answers) ORDER BY a.created_at, a.id) FROM annotations a WHERE a.task_id = $1) AS annotations`,
       [taskId],
     );
-    return { answers: row.answers ?? [], reports: row.reports ?? [] };
+    return { answers: row.answers ?? [], reports: row.reports ?? [], annotations: row.annotations ?? [] };
+  }
+
+  /** The input of a task's prediction (what span answers point into). */
+  async inputOf(manager: EntityManager, task: LockedTask): Promise<Record<string, unknown> | undefined> {
+    const [row]: Array<{ input: Record<string, unknown> }> = await manager.query(`SELECT input FROM predictions_read WHERE project_id = $1 AND id = $2`, [
+      task.projectId,
+      task.predictionId,
+    ]);
+    return row?.input;
   }
 
   async annotationOf(manager: EntityManager, annotationId: string): Promise<{ taskId: string; raterId: string } | undefined> {
@@ -286,12 +340,13 @@ export class TaskQueueRepository {
     return rows.map((r) => r.label);
   }
 
-  async recordReview(manager: EntityManager, task: LockedTask, reviewerId: string, label: string): Promise<void> {
-    await manager.query(`INSERT INTO task_reviews (task_id, project_id, reviewer_id, label) VALUES ($1, $2, $3, $4)`, [
+  async recordReview(manager: EntityManager, task: LockedTask, reviewerId: string, label: string, answers: Record<string, unknown>): Promise<void> {
+    await manager.query(`INSERT INTO task_reviews (task_id, project_id, reviewer_id, label, answers) VALUES ($1, $2, $3, $4, $5)`, [
       task.id,
       task.projectId,
       reviewerId,
       label,
+      JSON.stringify(answers),
     ]);
   }
 

@@ -7,14 +7,28 @@ import { poolOf } from '../database/data-source';
 import { DomainEvents } from '../common/events/domain-events';
 import { LabelsService } from '../labels/labels.service';
 import type { ProjectEntity } from '../projects/project.entity';
+import { routingOutput } from '@backflow/questions';
 import { maskInput, topLabel } from './consensus';
 import { GoldService } from './gold.service';
 import { LabelingErrors } from './labeling.errors';
+import { invalidAnswer, readAnswers } from './answers';
+import { asksOneLabel, routingQuestion } from '../projects/project-questions';
 import { inTransaction, type Transaction } from '../common/database/transaction';
 import { LeasedView, LockedTask, TaskQueueRepository } from './task-queue.repository';
 
 // the task on screen and the pre-loaded next one
 export const MAX_LEASES_PER_RATER = 2;
+
+/** The model's outputs a rater sees: all of them when the project shows predictions, else only the texts a question pre-fills with. */
+function suggestionsShown(project: ProjectEntity, view: LeasedView, shown: boolean): Pick<TaskPayload, 'suggestions'> {
+  if (asksOneLabel(project)) return {};
+  const stored = routingOutput(routingQuestion(project), view.scores, view.suggestions);
+  const all: Record<string, unknown> = { ...view.suggestions, ...(stored !== undefined && { [project.routingQuestion]: stored }) };
+  const suggestions = Object.fromEntries(
+    Object.entries(all).filter(([name]) => shown || project.questions.some((q) => q.name === name && q.kind === 'text' && q.prefill)),
+  );
+  return Object.keys(suggestions).length > 0 ? { suggestions } : {};
+}
 
 /** The rater side: claims and leases, answers, undo, skips, and the reviewer's decision. */
 @Injectable()
@@ -73,26 +87,33 @@ export class TaskQueueService {
     if (!claimed.task) return { task: null };
     const task = this.payload(project, claimed.task);
     if (queue === 'review') {
-      const { answers, reports } = await this.repository.reviewContext(this.dataSource.manager, task.id);
+      const { answers, reports, annotations } = await this.repository.reviewContext(this.dataSource.manager, task.id);
       const total = answers.reduce((sum, a) => sum + a.count, 0);
       task.review = {
         answers,
         agreement: total ? answers[0].count / total : 0,
         reports: reports.map((r) => r.replace(/^problem:?\s*/, '') || '(reported without a note)'),
+        annotations,
       };
     }
     return { task };
   }
 
   private payload(project: ProjectEntity, view: LeasedView): TaskPayload {
+    const shown = project.labelingSettings.showPrediction;
+    const routing = routingQuestion(project);
     return {
       id: view.id,
       project: project.slug,
       input: maskInput(view.input, project.maskedFields),
       labels: project.labels,
+      questions: project.questions,
       instructions: project.instructions,
-      ...(project.labelingSettings.showPrediction &&
-        view.scores && { suggestion: { label: view.predictedLabel ?? topLabel(view.scores), scores: view.scores } }),
+      ...(shown &&
+        routing.kind === 'label' &&
+        view.scores &&
+        Object.keys(view.scores).length > 0 && { suggestion: { label: view.predictedLabel ?? topLabel(view.scores), scores: view.scores } }),
+      ...suggestionsShown(project, view, shown),
       leaseExpiresAt: view.leaseExpiresAt.toISOString(),
     };
   }
@@ -104,25 +125,31 @@ export class TaskQueueService {
    * a gold task takes its own path.
    */
   async submit(project: ProjectEntity, raterId: string, taskId: string, request: SubmitAnnotationRequest): Promise<SubmitAnnotationReply> {
-    const names = project.labels.map((l) => l.name);
-    if (!names.includes(request.label)) throw LabelingErrors.unknownLabel(request.label, names);
+    const read = readAnswers(project, request);
     const settings = project.labelingSettings;
     const result = await this.repository.submit(poolOf(this.dataSource), {
       projectId: project.id,
       taskId,
       raterId,
       annotationId: request.id,
-      label: request.label,
+      label: read.label,
+      answers: read.answers,
+      // a project of one label question decides by the plain majority over labels
+      questions: asksOneLabel(project) ? null : project.questions,
+      routingQuestion: project.routingQuestion,
+      spanEnds: read.spanEnds,
       timeSpentMs: request.timeSpentMs ?? null,
       agreementThreshold: settings.agreementThreshold,
       maxAnnotations: settings.maxAnnotations ?? project.overlap,
     });
-    const annotation = (label: string) => ({ id: request.id, taskId, label, late: result.late ?? false });
+    const annotation = (label: string, answers: Record<string, unknown>) => ({ id: request.id, taskId, label, answers, late: result.late ?? false });
     switch (result.outcome) {
       case 'not_found':
         throw LabelingErrors.taskNotFound(taskId);
       case 'gold':
-        return this.gold.submit(project, raterId, taskId, request);
+        return this.gold.submit(project, raterId, taskId, request, read);
+      case 'span_out_of_range':
+        throw invalidAnswer('answers', "a span ends past the end of its field's text");
       case 'id_taken':
         throw LabelingErrors.annotationIdTaken();
       case 'already_answered':
@@ -132,13 +159,13 @@ export class TaskQueueService {
       case 'not_claimed':
         throw LabelingErrors.notClaimed();
       case 'duplicate':
-        return { annotation: annotation(result.label!), taskState: result.taskState, duplicate: true };
+        return { annotation: annotation(result.label!, result.answers ?? {}), taskState: result.taskState, duplicate: true };
     }
-    this.events.emit('annotation.submitted', { projectId: project.id, taskId, raterId, label: request.label });
+    this.events.emit('annotation.submitted', { projectId: project.id, taskId, raterId, label: read.label });
     if (result.outcome === 'agreed')
       this.events.emit('label.finalized', { projectId: project.id, predictionId: result.predictionId!, label: result.label!, source: 'consensus' });
     if (result.outcome === 'review') this.events.emit('task.review_requested', { projectId: project.id, taskId });
-    return { annotation: annotation(request.label), taskState: result.taskState, duplicate: false };
+    return { annotation: annotation(read.label, read.answers), taskState: result.taskState, duplicate: false };
   }
 
   /**
@@ -163,37 +190,37 @@ export class TaskQueueService {
     manager: EntityManager,
     project: ProjectEntity,
     task: LockedTask,
-    label: string,
+    decided: { label: string; answers: Record<string, unknown> },
     source: 'consensus' | 'review',
     agreement: number,
     afterCommit: Transaction['afterCommit'],
   ): Promise<void> {
     await this.repository.complete(manager, task.id);
     const predictionId = task.predictionId!;
-    await this.labels.recordHumanLabel(manager, project.id, { predictionId, value: label, source, agreement, taskId: task.id });
+    const label = decided.label;
+    await this.labels.recordHumanLabel(manager, project.id, { predictionId, value: label, answers: decided.answers, source, agreement, taskId: task.id });
     afterCommit(() => this.events.emit('label.finalized', { projectId: project.id, predictionId, label, source }));
   }
 
-  /** A reviewer's decision is final; its agreement is the share of raters who chose the same label. */
+  /** A reviewer's decision is final; its agreement is the share of raters whose routing answer was the same. */
   async review(
     project: ProjectEntity,
     reviewerId: string,
     taskId: string,
-    label: string,
-  ): Promise<{ taskState: 'completed'; label: string; agreement: number }> {
-    const names = project.labels.map((l) => l.name);
-    if (!names.includes(label)) throw LabelingErrors.unknownLabel(label, names);
-    const agreement = await inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
+    body: { label?: string; answers?: Record<string, unknown> },
+  ): Promise<{ taskState: 'completed'; label: string; answers: Record<string, unknown>; agreement: number }> {
+    const decided = await inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
       const task = await this.repository.lockTask(manager, project.id, taskId);
       if (!task) throw LabelingErrors.taskNotFound(taskId);
       if (task.state !== 'review') throw LabelingErrors.notInReview();
+      const read = readAnswers(project, body, task.predictionId ? await this.repository.inputOf(manager, task) : undefined);
       const answers = await this.repository.answers(manager, taskId);
-      const share = answers.length ? answers.filter((a) => a === label).length / answers.length : 1;
-      await this.finalize(manager, project, task, label, 'review', share, afterCommit);
-      await this.repository.recordReview(manager, task, reviewerId, label);
-      return share;
+      const share = answers.length ? answers.filter((a) => a === read.label).length / answers.length : 1;
+      await this.finalize(manager, project, task, read, 'review', share, afterCommit);
+      await this.repository.recordReview(manager, task, reviewerId, read.label, read.answers);
+      return { ...read, agreement: share };
     });
-    return { taskState: 'completed', label, agreement };
+    return { taskState: 'completed', label: decided.label, answers: decided.answers, agreement: decided.agreement };
   }
 
   /** Gives a task back; "problem" sends it to review. */

@@ -27,9 +27,16 @@
  * A batch is two statements (supersede, insert); only labels that met another writer's go round
  * again, with the rows left over.
  */
+-- (the signature before answers: a new argument list is another function, so the old one goes)
+DROP FUNCTION IF EXISTS backflow_record_labels(uuid, text, uuid[], text[], text[], text[], float8[], uuid[], float8);
+
+/*
+ * `p_answers` holds each label's answers to every question (jsonb, by question name); a label
+ * given only as a value (a feedback rule's) answers the routing question `p_answer_key` alone.
+ */
 CREATE OR REPLACE FUNCTION backflow_record_labels(
   p_project uuid, p_source text, p_predictions uuid[], p_values text[], p_rules text[], p_feedback_events text[],
-  p_agreements float8[], p_tasks uuid[], p_contradiction_confidence float8)
+  p_agreements float8[], p_tasks uuid[], p_contradiction_confidence float8, p_answers jsonb[] DEFAULT NULL, p_answer_key text DEFAULT 'label')
 RETURNS TABLE (prediction_id uuid, outcome text, contradicts_prediction boolean)
 LANGUAGE plpgsql VOLATILE
 SET plan_cache_mode = force_generic_plan
@@ -56,11 +63,13 @@ BEGIN
        AND (v_human OR (l.source = 'feedback' AND (l.value, l.rule, l.feedback_event_id) IS DISTINCT FROM (b.value, b.rule, b.feedback_event_id)));
     -- a feedback label next to a human one is history; rows go in in the order the feedback path locks predictions
     WITH written AS (
-      INSERT INTO labels (project_id, prediction_id, value, source, rule, feedback_event_id, agreement, task_id, contradicts_prediction, superseded_at)
+      INSERT INTO labels (project_id, prediction_id, value, source, rule, feedback_event_id, agreement, task_id, contradicts_prediction, superseded_at, answers)
       SELECT p_project, b.prediction_id, b.value, p_source, b.rule, b.feedback_event_id, b.agreement, b.task_id,
              coalesce(p.predicted_label <> b.value AND (v_human OR p.confidence >= p_contradiction_confidence), false),
-             CASE WHEN c.source IS NOT NULL THEN now() END
-        FROM unnest(p_predictions, p_values, p_rules, p_feedback_events, p_agreements, p_tasks) AS b(prediction_id, value, rule, feedback_event_id, agreement, task_id)
+             CASE WHEN c.source IS NOT NULL THEN now() END,
+             coalesce(b.answers, jsonb_build_object(p_answer_key, b.value))
+        FROM unnest(p_predictions, p_values, p_rules, p_feedback_events, p_agreements, p_tasks, p_answers)
+               AS b(prediction_id, value, rule, feedback_event_id, agreement, task_id, answers)
         JOIN predictions_read p ON p.project_id = p_project AND p.id = ANY (p_predictions) AND p.id = b.prediction_id
         LEFT JOIN labels c ON NOT v_human AND c.project_id = p_project AND c.prediction_id = ANY (p_predictions) AND c.prediction_id = b.prediction_id AND c.superseded_at IS NULL
        WHERE c.source IS DISTINCT FROM 'feedback'
@@ -89,6 +98,7 @@ BEGIN
     p_feedback_events := ARRAY(SELECT p_feedback_events[i] FROM unnest(v_left) WITH ORDINALITY AS x(i, n) ORDER BY n);
     p_agreements := ARRAY(SELECT p_agreements[i] FROM unnest(v_left) WITH ORDINALITY AS x(i, n) ORDER BY n);
     p_tasks := ARRAY(SELECT p_tasks[i] FROM unnest(v_left) WITH ORDINALITY AS x(i, n) ORDER BY n);
+    p_answers := ARRAY(SELECT p_answers[i] FROM unnest(v_left) WITH ORDINALITY AS x(i, n) ORDER BY n);
   END LOOP;
 END
 $fn$;

@@ -5,5 +5,5 @@
 
 -- published to: exports, interop, labeling, monitoring, quality, routing
 CREATE OR REPLACE VIEW labels_read AS
-  SELECT id, project_id, prediction_id, value, source, rule, feedback_event_id, agreement, weight, contradicts_prediction, created_at, superseded_at, task_id
+  SELECT id, project_id, prediction_id, value, source, rule, feedback_event_id, agreement, weight, contradicts_prediction, created_at, superseded_at, task_id, answers
     FROM labels;

@@ -15,7 +15,10 @@ export interface CurrentLabel {
 
 export interface NewFeedbackLabel {
   predictionId: string;
+  /** the routing question's answer as text */
   value: string;
+  /** the routing question's answer, by its name (a feedback label answers no other question) */
+  answers?: Record<string, unknown>;
   rule: string;
   feedbackEventId: string | null;
 }
@@ -27,7 +30,10 @@ export interface RecordedFeedbackLabel extends NewFeedbackLabel {
 
 export interface NewHumanLabel {
   predictionId: string;
+  /** the routing question's answer as text */
   value: string;
+  /** every question's answer, by name */
+  answers: Record<string, unknown>;
   source: Exclude<LabelSource, 'feedback'>;
   agreement: number;
   taskId: string;
@@ -78,13 +84,13 @@ export class LabelsService {
    */
   async recordFeedbackLabels(
     manager: EntityManager,
-    project: Pick<ProjectEntity, 'id' | 'routing'>,
+    project: Pick<ProjectEntity, 'id' | 'routing' | 'routingQuestion'>,
     labels: NewFeedbackLabel[],
   ): Promise<RecordedFeedbackLabel[]> {
     if (labels.length === 0) return [];
     const rows: Array<{ prediction_id: string; outcome: 'current' | 'history'; contradicts_prediction: boolean }> = await manager.query(
       `SELECT prediction_id, outcome, contradicts_prediction
-         FROM backflow_record_labels($1, 'feedback', $2::uuid[], $3::text[], $4::text[], $5::text[], NULL, NULL, $6)`,
+         FROM backflow_record_labels($1, 'feedback', $2::uuid[], $3::text[], $4::text[], $5::text[], NULL, NULL, $6, $8::jsonb[], $7)`,
       [
         project.id,
         labels.map((l) => l.predictionId),
@@ -92,6 +98,8 @@ export class LabelsService {
         labels.map((l) => l.rule),
         labels.map((l) => l.feedbackEventId),
         project.routing.contradictionConfidence,
+        project.routingQuestion,
+        labels.map((l) => (l.answers ? JSON.stringify(l.answers) : null)),
       ],
     );
     const current = new Map(rows.filter((r) => r.outcome === 'current').map((r) => [r.prediction_id, r.contradicts_prediction]));
@@ -104,8 +112,8 @@ export class LabelsService {
    */
   async recordHumanLabel(manager: EntityManager, projectId: string, label: NewHumanLabel): Promise<void> {
     await manager.query(
-      `SELECT count(*) FROM backflow_record_labels($1, $2, ARRAY[$3::uuid], ARRAY[$4::text], NULL, NULL, ARRAY[$5::float8], ARRAY[$6::uuid], NULL)`,
-      [projectId, label.source, label.predictionId, label.value, label.agreement, label.taskId],
+      `SELECT count(*) FROM backflow_record_labels($1, $2, ARRAY[$3::uuid], ARRAY[$4::text], NULL, NULL, ARRAY[$5::float8], ARRAY[$6::uuid], NULL, ARRAY[$7::jsonb])`,
+      [projectId, label.source, label.predictionId, label.value, label.agreement, label.taskId, JSON.stringify(label.answers)],
     );
   }
 }

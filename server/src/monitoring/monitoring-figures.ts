@@ -16,8 +16,9 @@ import {
   Schema,
   weightedProportion,
 } from '@backflow/drift';
+import { type KindMeasure, type MetricEstimate, worsePValue } from '@backflow/questions';
 import { inclusionWeight } from '@backflow/sampling';
-import type { BaselineFeature, FeatureDrift, MonitoringSettings, SliceAccuracy } from '@backflow/contracts';
+import type { BaselineFeature, FeatureDrift, KindMetrics, MonitoringSettings, SliceAccuracy } from '@backflow/contracts';
 import { groupBy } from '../common/group-by';
 import type { LabeledPrediction, NewAlert, ObservedInput } from './monitoring.repository';
 
@@ -48,6 +49,8 @@ interface Unit {
   confidence: number;
   predicted: string;
   label: string;
+  /** the routing question's output and answer as its kind measures them (another kind than label) */
+  measured?: { weight: number };
 }
 
 interface Group {
@@ -67,20 +70,46 @@ function classFigures(units: readonly Unit[], classes: readonly string[]): Slice
   }));
 }
 
+const measuredOf = (units: readonly Unit[]) => units.flatMap((u) => (u.measured ? [u.measured] : []));
+
+/** A group's figures by the routing question's kind: the headline per window and chart bucket, the kind's figures on the current window. */
+function metricsOf(measure: KindMeasure, g: Group): KindMetrics {
+  const current = measuredOf(g.current);
+  return {
+    kind: measure.kind,
+    headline: {
+      metric: measure.headline,
+      better: measure.better,
+      value: measure.headlineOf(current) ?? null,
+      baseline: measure.headlineOf(measuredOf(g.baseline)) ?? null,
+      series: [...g.points]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .flatMap(([at, units]) => {
+          const value = measure.headlineOf(measuredOf(units));
+          return value ? [{ at, value }] : [];
+        }),
+    },
+    current: measure.figures(current) ?? null,
+  } as KindMetrics;
+}
+
 /**
  * Accuracy per model version × slice key × value ("*" for all traffic), each label weighted by
  * 1 / the inclusion probability of the task that got it labelled, so the estimate describes
- * all traffic and not the uncertain sample routing chose.
+ * all traffic and not the uncertain sample routing chose. With `measure` (a routing question
+ * of another kind than label), each row also carries that kind's figures, weighted alike.
  */
-export function accuracyTable(labels: readonly LabeledPrediction[], windows: Windows, classes: readonly string[]): SliceAccuracy[] {
+export function accuracyTable(labels: readonly LabeledPrediction[], windows: Windows, classes: readonly string[], measure?: KindMeasure): SliceAccuracy[] {
   const groups = new Map<string, Group>();
   for (const l of labels) {
+    const weight = inclusionWeight(l.inclusionProbability);
     const unit: Unit = {
       outcome: l.label === l.predictedLabel ? 1 : 0,
-      weight: inclusionWeight(l.inclusionProbability),
+      weight,
       confidence: l.confidence,
       predicted: l.predictedLabel,
       label: l.label,
+      measured: measure && l.measured ? measure.unit(l.measured.output, l.measured.answer, weight) : undefined,
     };
     const slices: Array<[string, string]> = [[ALL, ALL], ...Object.entries(l.slice ?? {})];
     for (const modelVersion of [ALL, l.modelVersion]) {
@@ -113,6 +142,7 @@ export function accuracyTable(labels: readonly LabeledPrediction[], windows: Win
       calibrationError: expectedCalibrationError(g.current.map((u) => ({ confidence: u.confidence, correct: u.outcome === 1, weight: u.weight }))) ?? null,
       perClass: classFigures(g.current, classes),
       series: [...g.points].sort(([a], [b]) => a.localeCompare(b)).map(([at, units]) => ({ at, accuracy: weightedProportion(units) as Estimate })),
+      metrics: measure ? metricsOf(measure, g) : null,
     }));
 }
 
@@ -136,6 +166,54 @@ export function accuracyAlerts(rows: readonly SliceAccuracy[], settings: Monitor
       baseline: row.baseline.value,
       threshold: row.baseline.value - settings.accuracyMargin,
       details: { pValue: p, labels: row.accuracy.n, baselineLabels: row.baseline.n },
+    });
+  }
+  return alerts;
+}
+
+const METRIC_NAMES: Record<KindMetrics['headline']['metric'], string> = {
+  micro_f1: 'micro F1',
+  mae: 'MAE',
+  within_one_accuracy: 'within-one accuracy',
+  span_f1: 'span F1',
+  exact_accuracy: 'exact-match accuracy',
+};
+
+/** How far the current figure is past its baseline, and where the alert line is: a fall by the margin, or an MAE rise by a share of its baseline. */
+function worsening(metric: KindMetrics['headline']['metric'], baseline: MetricEstimate, current: MetricEstimate, settings: MonitoringSettings) {
+  if (metric === 'mae') {
+    const threshold = baseline.value * (1 + settings.maeRise);
+    return { past: current.value > baseline.value && current.value >= threshold, threshold };
+  }
+  return { past: baseline.value - current.value >= settings.accuracyMargin, threshold: baseline.value - settings.accuracyMargin };
+}
+
+/**
+ * Slices (over every model version) whose routing question's headline figure got worse than
+ * its baseline by the margin, significantly (z on the two standard errors): the accuracy alert
+ * of a question that is not a label one, under the same subject scheme (`<metric>:<slice>`).
+ */
+export function headlineAlerts(rows: readonly SliceAccuracy[], settings: MonitoringSettings): NewAlert[] {
+  const alerts: NewAlert[] = [];
+  for (const row of rows) {
+    const headline = row.metrics?.headline;
+    if (row.modelVersion !== ALL || !headline?.value || !headline.baseline) continue;
+    const { value: current, baseline, metric } = headline;
+    if (current.n < settings.minLabels || baseline.n < settings.minLabels) continue;
+    const { past, threshold } = worsening(metric, baseline, current, settings);
+    const p = worsePValue(baseline, current, headline.better);
+    if (!past || p >= settings.significance) continue;
+    const slice = row.sliceKey === ALL ? null : `${row.sliceKey}=${row.sliceValue}`;
+    alerts.push({
+      kind: 'accuracy',
+      subject: `${metric}:${slice ?? ALL}`,
+      slice,
+      feature: null,
+      message: `${METRIC_NAMES[metric]} ${slice ? `on ${slice}` : 'on all traffic'} ${headline.better === 'lower' ? 'rose' : 'fell'} to ${current.value.toFixed(3)} from ${baseline.value.toFixed(3)} (p = ${p.toPrecision(2)}, ${current.n} labels)`,
+      value: current.value,
+      baseline: baseline.value,
+      threshold,
+      details: { metric, pValue: p, labels: current.n, baselineLabels: baseline.n },
     });
   }
   return alerts;

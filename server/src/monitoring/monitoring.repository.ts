@@ -2,10 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { BaselineFeature } from '@backflow/contracts';
 import type { Schema } from '@backflow/drift';
+import { type Question, routingOutput, takesScores } from '@backflow/questions';
 
 export interface LabeledPrediction {
   label: string;
   predictedLabel: string;
+  /** the routing question's output (`routingOutput`) and the label's answer to it: read only for a question other than a label */
+  measured?: { output: unknown; answer: unknown };
   confidence: number;
   modelVersion: string;
   slice: Record<string, string>;
@@ -23,6 +26,8 @@ export interface ObservedInput {
 export interface StoredAlert {
   id: string;
   kind: 'accuracy' | 'drift' | 'anomaly';
+  /** what a model-quality alert watches (`details.metric`; accuracy when absent); null for drift and anomalies */
+  metric: string | null;
   subject: string;
   slice: string | null;
   feature: string | null;
@@ -34,18 +39,20 @@ export interface StoredAlert {
   resolvedAt: Date | null;
 }
 
-export type NewAlert = Omit<StoredAlert, 'id' | 'createdAt' | 'resolvedAt'> & { details: Record<string, unknown> };
+export type NewAlert = Omit<StoredAlert, 'id' | 'metric' | 'createdAt' | 'resolvedAt'> & { details: Record<string, unknown> };
 
 // the most labels and inputs one reading takes (the newest): figures stay interactive on large projects
 export const MAX_LABELS = 200_000;
 
-const ALERT_COLUMNS = 'id, kind, subject, slice, feature, message, value, baseline, threshold, created_at, resolved_at';
+const ALERT_COLUMNS = `id, kind, CASE WHEN kind = 'accuracy' THEN coalesce(details->>'metric', 'accuracy') END AS metric,
+  subject, slice, feature, message, value, baseline, threshold, created_at, resolved_at`;
 
 type AlertRow = Parameters<typeof toAlert>[0];
 
 function toAlert(r: {
   id: string;
   kind: StoredAlert['kind'];
+  metric: string | null;
   subject: string;
   slice: string | null;
   feature: string | null;
@@ -59,6 +66,7 @@ function toAlert(r: {
   return {
     id: r.id,
     kind: r.kind,
+    metric: r.metric,
     subject: r.subject,
     slice: r.slice,
     feature: r.feature,
@@ -76,9 +84,10 @@ export class MonitoringRepository {
   /**
    * Current human labels (consensus, review) of predictions received since `since`, with the
    * inclusion probability of the task that got them labelled: the predictions by their
-   * received_at index, each one's current label by its unique key.
+   * received_at index, each one's current label by its unique key. With `measured` (a routing
+   * question of another kind than label), also the label's answer to it and the model's output for it.
    */
-  async humanLabelsSince(manager: EntityManager, projectId: string, since: Date): Promise<LabeledPrediction[]> {
+  async humanLabelsSince(manager: EntityManager, projectId: string, since: Date, measured?: Question): Promise<LabeledPrediction[]> {
     const rows: Array<{
       value: string;
       predicted_label: string;
@@ -87,19 +96,26 @@ export class MonitoringRepository {
       slice: Record<string, string>;
       received_at: Date;
       inclusion_probability: number | null;
+      answer?: unknown;
+      suggestion?: unknown;
+      scores?: Record<string, number> | null;
     }> = await manager.query(
       `SELECT l.value, p.predicted_label, p.confidence, p.model_version, p.slice, p.received_at, t.inclusion_probability
+              ${measured ? `, l.answers -> $3::text AS answer, p.suggestions -> $3::text AS suggestion${takesScores(measured) ? ', p.scores' : ''}` : ''}
          FROM predictions_read p
          JOIN labels_read l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL
          LEFT JOIN tasks_read t ON t.id = l.task_id
         WHERE p.project_id = $1 AND p.received_at >= $2 AND l.source IN ('consensus', 'review')
         ORDER BY p.received_at DESC
         LIMIT ${MAX_LABELS}`,
-      [projectId, since],
+      measured ? [projectId, since, measured.name] : [projectId, since],
     );
     return rows.map((r) => ({
       label: r.value,
       predictedLabel: r.predicted_label,
+      ...(measured && {
+        measured: { output: routingOutput(measured, r.scores ?? null, { [measured.name]: r.suggestion ?? undefined }), answer: r.answer ?? undefined },
+      }),
       confidence: r.confidence,
       modelVersion: r.model_version,
       slice: r.slice,

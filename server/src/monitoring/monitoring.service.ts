@@ -3,6 +3,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { inferSchema, Schema, weightedProportion } from '@backflow/drift';
+import { kindMeasureOf } from '@backflow/questions';
 import type {
   BaselineStatisticsRequest,
   EvaluateReply,
@@ -17,7 +18,8 @@ import { deliver } from '../common/webhook/webhook';
 import type { ProjectEntity } from '../projects/project.entity';
 import { monitoringSettingsOf, ProjectsService } from '../projects/projects.service';
 import { RoutingService } from '../routing/routing.service';
-import { accuracyAlerts, accuracyTable, anomaliesIn, driftOf, Windows } from './monitoring-figures';
+import { routingQuestion } from '../projects/project-questions';
+import { accuracyAlerts, accuracyTable, anomaliesIn, driftOf, headlineAlerts, Windows } from './monitoring-figures';
 import { MonitoringRepository, NewAlert, ObservedInput, StoredAlert } from './monitoring.repository';
 
 const HOUR_MS = 3_600_000;
@@ -29,6 +31,7 @@ function toAlert(a: StoredAlert): MonitoringAlert {
   return {
     id: a.id,
     kind: a.kind,
+    metric: a.metric as MonitoringAlert['metric'],
     slice: a.slice,
     feature: a.feature,
     message: a.message,
@@ -91,22 +94,25 @@ export class MonitoringService implements OnModuleInit {
     const windows = this.windows(settings, now, chartHours);
     const manager = this.dataSource.manager;
     const since = new Date(Math.min(windows.baselineFrom.getTime(), windows.chartFrom.getTime()));
+    const question = routingQuestion(project);
+    const measure = kindMeasureOf(question);
     const [labels, feedback, baselineInputs, currentInputs] = await Promise.all([
-      this.repository.humanLabelsSince(manager, project.id, since),
+      this.repository.humanLabelsSince(manager, project.id, since, measure && question),
       this.repository.feedbackAgreement(manager, project.id, windows.chartFrom),
       this.repository.inputsBetween(manager, project.id, windows.baselineFrom, windows.windowFrom, MAX_INPUTS),
       this.repository.inputsBetween(manager, project.id, windows.windowFrom, now, MAX_INPUTS),
     ]);
     const schema = await this.schemaOf(project, baselineInputs.length ? baselineInputs : currentInputs);
     const uploaded = await this.repository.baselineStatistics(manager, project.id);
-    const classes = project.labels.map((l) => l.name);
-    const accuracy = accuracyTable(labels, windows, classes);
+    // a multi-label question's labels are measured one by one in `metrics.current.perLabel`: per class, only a label question's
+    const classes = measure ? [] : project.labels.map((l) => l.name);
+    const accuracy = accuracyTable(labels, windows, classes, measure);
     const drift = driftOf(schema, baselineInputs, currentInputs, windows, settings, uploaded);
     const anomalies = anomaliesIn(schema, currentInputs, settings);
     return {
       settings,
       windows,
-      failing: [...accuracyAlerts(accuracy, settings), ...drift.alerts, ...anomalies.alerts],
+      failing: [...(measure ? headlineAlerts(accuracy, settings) : accuracyAlerts(accuracy, settings)), ...drift.alerts, ...anomalies.alerts],
       reply: {
         from: windows.chartFrom.toISOString(),
         to: now.toISOString(),

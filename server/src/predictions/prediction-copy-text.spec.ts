@@ -17,6 +17,8 @@ function row(overrides: Partial<Row> = {}): Row {
     confidence: 0.7,
     slice: { country: 'FR' },
     metadata: null,
+    suggestions: null,
+    routingOutput: undefined,
     occurredAt: new Date('2026-11-26T10:00:00.000Z'),
     ...overrides,
   };
@@ -34,7 +36,7 @@ function decode(text: string): Array<Array<string | null>> {
 const text = (rows: Row[]) => Buffer.concat(encodeCopyRows(projectId, rows)).toString('utf8');
 
 describe('encodeCopyRows', () => {
-  it('writes the columns in insert order, with null metadata as \\N', () => {
+  it('writes the columns in insert order, with null metadata and suggestions as \\N', () => {
     expect(decode(text([row()]))).toEqual([
       [
         projectId,
@@ -49,6 +51,7 @@ describe('encodeCopyRows', () => {
         null,
         '2026-11-26T10:00:00.000Z',
         '0.3',
+        null,
       ],
     ]);
   });

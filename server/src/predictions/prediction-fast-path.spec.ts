@@ -1,3 +1,4 @@
+import { legacyQuestions } from '@backflow/questions';
 import { PredictionInput } from '@backflow/contracts';
 import { parseCommonPrediction, TIMESTAMP_PATTERN, UUID_PATTERN } from './prediction-fast-path';
 import type { ProjectLabels, Verdict } from './prediction-validation';
@@ -147,7 +148,8 @@ describe('parseCommonPrediction', () => {
 });
 
 describe('validatePrediction with and without the fast path', () => {
-  const project: ProjectLabels = { labels: ['ham', 'spam', 'eggs'], taskType: 'single_label' };
+  const questions = legacyQuestions([{ name: 'ham' }, { name: 'spam' }, { name: 'eggs' }]);
+  const project: ProjectLabels = { labels: ['ham', 'spam', 'eggs'], questions, routing: questions[0] };
   const newId = () => '00000000-0000-4000-8000-000000000000';
   const now = new Date('2026-11-26T10:00:00Z');
 

@@ -1,6 +1,8 @@
-import { argmax, validatePrediction } from './prediction-validation';
+import { legacyQuestions } from '@backflow/questions';
+import { argmax, validatePrediction, type ProjectLabels } from './prediction-validation';
 
-const project = { labels: ['ham', 'spam', 'eggs'], taskType: 'single_label' as const };
+const questions = legacyQuestions([{ name: 'ham' }, { name: 'spam' }, { name: 'eggs' }]);
+const project: ProjectLabels = { labels: ['ham', 'spam', 'eggs'], questions, routing: questions[0] };
 const id = () => '00000000-0000-4000-8000-000000000000';
 const valid = {
   model: { name: 'm', version: '3' },

@@ -1,4 +1,5 @@
-import { MAX_JSON_DEPTH, PredictionInput, RejectedItem } from '@backflow/contracts';
+import { MAX_JSON_DEPTH, PredictionInput, RejectedItem, type Question } from '@backflow/contracts';
+import { answerText, checkSuggestions, confidenceOf, kindOf, takesScores, type Answer } from '@backflow/questions';
 import { findJsonHazard } from '../common/validation/json-hazards';
 import { codeOf, fieldOf } from '../common/validation/zod-validation.pipe';
 import { parseCommonPrediction } from './prediction-fast-path';
@@ -10,8 +11,13 @@ export interface PredictionRow {
   modelVersion: string;
   input: Record<string, unknown>;
   scores: Record<string, number>;
+  /** the routing question's output as text (see `answerText`) */
   predictedLabel: string;
   confidence: number;
+  /** the model's output for any question, by name, as each kind checked it */
+  suggestions: Record<string, unknown> | null;
+  /** the routing question's output: what routing scores */
+  routingOutput: unknown;
   slice: Record<string, string>;
   metadata: Record<string, unknown> | null;
   occurredAt: Date;
@@ -20,8 +26,10 @@ export interface PredictionRow {
 export type DeclaredFeatureType = 'int' | 'float' | 'bytes';
 
 export interface ProjectLabels {
+  /** the routing question's labels (for a label or multi-label question) */
   labels: string[];
-  taskType: 'single_label';
+  questions: Question[];
+  routing: Question;
   /** the export's declared feature types (project settings `export.features`): a value that does not fit is refused */
   features?: ReadonlyArray<{ name: string; type: DeclaredFeatureType }>;
 }
@@ -129,25 +137,47 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
   }
   const features = featureRejection(p.input, declaredTypesOf(project));
   if (features) return features;
-  const known = labelSet(project);
-  let sum = 0;
-  const labels = Object.keys(p.scores);
-  for (const label of labels) {
-    const score = p.scores[label];
-    if (!known.has(label))
-      return reject('predictions/unknown_label', `scores.${label}`, `"${label}" is not one of the project's labels (${project.labels.join(', ')})`);
-    if (!Number.isFinite(score) || score < 0 || score > 1)
-      return reject('predictions/invalid_scores', `scores.${label}`, 'a score must be a finite probability in [0, 1]');
-    sum += score;
+  let suggestions: Record<string, unknown> | null = null;
+  if (p.suggestions !== undefined) {
+    const checked = checkSuggestions(project.questions, p.suggestions, { input: p.input });
+    if (!checked.ok) return reject('predictions/invalid_suggestion', ['suggestions', ...checked.issue.path].join('.'), checked.issue.message);
+    suggestions = checked.value;
   }
-  if (labels.length === 0) return reject('predictions/invalid_scores', 'scores', 'at least one class score is needed');
-  if (project.taskType === 'single_label' && Math.abs(sum - 1) > SUM_TOLERANCE) {
-    return reject('predictions/scores_not_normalized', 'scores', `single-label scores must sum to 1 (±${SUM_TOLERANCE}); they sum to ${sum.toFixed(6)}`);
+  const routing = project.routing;
+  let routingOutput: unknown = suggestions?.[routing.name];
+  if (p.scores !== undefined) {
+    if (!takesScores(routing))
+      return reject(
+        'predictions/invalid_scores',
+        'scores',
+        `the routing question "${routing.name}" is ${routing.kind}: send its output as suggestions.${routing.name}`,
+      );
+    const scored = scoresRejection(p.scores, project);
+    if (scored) return scored;
+    routingOutput = { ...(routingOutput as object), scores: p.scores };
   }
-  if (p.predictedLabel !== undefined && !known.has(p.predictedLabel)) {
-    return reject('predictions/unknown_label', 'predictedLabel', `"${p.predictedLabel}" is not one of the project's labels`);
+  if (p.predictedLabel !== undefined) {
+    if (routing.kind !== 'label')
+      return reject('predictions/invalid_suggestion', 'predictedLabel', `a label question's choice; "${routing.name}" is ${routing.kind}`);
+    if (!labelSet(project).has(p.predictedLabel))
+      return reject('predictions/unknown_label', 'predictedLabel', `"${p.predictedLabel}" is not one of the project's labels`);
+    routingOutput = { ...(routingOutput as object), value: p.predictedLabel };
   }
-  const predictedLabel = p.predictedLabel ?? argmax(p.scores, project.labels);
+  if (routingOutput === undefined) {
+    return takesScores(routing)
+      ? reject('predictions/invalid_scores', 'scores', 'at least one class score is needed')
+      : reject('predictions/invalid_suggestion', `suggestions.${routing.name}`, `the model's output for the routing question "${routing.name}" is needed`);
+  }
+  let predictedLabel: string;
+  let confidence: number;
+  if (routing.kind === 'label' && p.scores !== undefined) {
+    // the common case, a classifier's scores: read directly, as the label kind would
+    predictedLabel = p.predictedLabel ?? argmax(p.scores, project.labels);
+    confidence = p.scores[predictedLabel] ?? 0;
+  } else {
+    predictedLabel = answerText(routing, kindOf(routing).predicted(routing, routingOutput) as Answer);
+    confidence = confidenceOf(routing, routingOutput);
+  }
   const occurredAt = p.timestamp ? new Date(p.timestamp) : now;
   if (occurredAt.getTime() - now.getTime() > MAX_FUTURE_MS)
     return reject('predictions/timestamp_in_future', 'timestamp', 'more than a day ahead of the server clock');
@@ -158,14 +188,36 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
       modelName: p.model.name,
       modelVersion: p.model.version,
       input: p.input,
-      scores: p.scores,
+      scores: p.scores ?? (routingOutput as { scores?: Record<string, number> }).scores ?? {},
       predictedLabel,
-      confidence: p.scores[predictedLabel] ?? 0,
+      confidence,
+      suggestions,
+      routingOutput,
       slice: p.slice ?? {},
       metadata: p.metadata ?? null,
       occurredAt,
     },
   };
+}
+
+/** What is wrong with the routing question's class scores: an unknown label, a score outside [0, 1], a single-label sum off 1. */
+function scoresRejection(scores: Record<string, number>, project: ProjectLabels): Verdict | undefined {
+  const known = labelSet(project);
+  let sum = 0;
+  const labels = Object.keys(scores);
+  for (const label of labels) {
+    const score = scores[label];
+    if (!known.has(label))
+      return reject('predictions/unknown_label', `scores.${label}`, `"${label}" is not one of the project's labels (${project.labels.join(', ')})`);
+    if (!Number.isFinite(score) || score < 0 || score > 1)
+      return reject('predictions/invalid_scores', `scores.${label}`, 'a score must be a finite probability in [0, 1]');
+    sum += score;
+  }
+  if (labels.length === 0) return reject('predictions/invalid_scores', 'scores', 'at least one class score is needed');
+  if (project.routing.kind === 'label' && Math.abs(sum - 1) > SUM_TOLERANCE) {
+    return reject('predictions/scores_not_normalized', 'scores', `single-label scores must sum to 1 (±${SUM_TOLERANCE}); they sum to ${sum.toFixed(6)}`);
+  }
+  return undefined;
 }
 
 /** The highest score; ties go to the label listed first in the project. */

@@ -5,5 +5,5 @@
 
 -- published to: exports, feedback, interop, labeling, labels, monitoring, routing
 CREATE OR REPLACE VIEW predictions_read AS
-  SELECT project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, received_at, uncertainty
+  SELECT project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, received_at, uncertainty, suggestions
     FROM predictions;

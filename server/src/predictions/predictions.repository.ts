@@ -10,7 +10,7 @@ import type { PredictionRow } from './prediction-validation';
 /** A validated prediction with the routing strategy's uncertainty score: what is stored. */
 export type ScoredPrediction = PredictionRow & { uncertainty: number };
 
-const COLUMNS = 'project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, uncertainty';
+const COLUMNS = 'project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, uncertainty, suggestions';
 // below this a multi-row INSERT is cheaper than the extra round trips of the COPY path
 const COPY_THRESHOLD = 64;
 
@@ -61,7 +61,7 @@ export class PredictionsRepository {
     const { rows } = await pool.query<{ feedback_waiting: boolean }>({
       name: 'predictions.insert_one',
       text: `WITH inserted AS (
-         INSERT INTO predictions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         INSERT INTO predictions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
          ON CONFLICT (project_id, id) DO NOTHING RETURNING id)
        SELECT EXISTS (SELECT 1 FROM feedback_events_read f WHERE f.project_id = $1 AND f.prediction_id = inserted.id AND f.applied_at IS NULL) AS feedback_waiting
          FROM inserted`,
@@ -78,6 +78,7 @@ export class PredictionsRepository {
         r.metadata === null ? null : JSON.stringify(r.metadata),
         r.occurredAt.toISOString(),
         r.uncertainty,
+        r.suggestions === null ? null : JSON.stringify(r.suggestions),
       ],
     });
     return { inserted: rows.length === 1, feedbackWaiting: rows[0]?.feedback_waiting ?? false };
@@ -103,7 +104,7 @@ export class PredictionsRepository {
     if (rows.length === 0) return new Set();
     const inserted: Array<{ id: string }> = await manager.query(
       `INSERT INTO predictions (${COLUMNS})
-       SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::float8[], $9::jsonb[], $10::jsonb[], $11::timestamptz[], $12::float8[])
+       SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::float8[], $9::jsonb[], $10::jsonb[], $11::timestamptz[], $12::float8[], $13::jsonb[])
        ON CONFLICT (project_id, id) DO NOTHING
        RETURNING id`,
       [
@@ -119,6 +120,7 @@ export class PredictionsRepository {
         rows.map((r) => (r.metadata === null ? null : JSON.stringify(r.metadata))),
         rows.map((r) => r.occurredAt.toISOString()),
         rows.map((r) => r.uncertainty),
+        rows.map((r) => (r.suggestions === null ? null : JSON.stringify(r.suggestions))),
       ],
     );
     return new Set(inserted.map((r) => r.id));

@@ -12,6 +12,7 @@ import { type AfterCommit, inTransaction } from '../common/database/transaction'
 import { ItemVerdict, partition, readNdjson, StreamTooLargeError } from '../common/ingest/batch';
 import type { ProjectEntity } from '../projects/project.entity';
 import { isTextClean } from '../common/validation/json-hazards';
+import { routingQuestion } from '../projects/project-questions';
 import { ProjectLabels, validatePrediction } from './prediction-validation';
 import { PredictionErrors } from './predictions.errors';
 import './predictions.events';
@@ -44,11 +45,16 @@ export class PredictionsService {
 
   /** Validates one item and scores it by the project's routing strategy; `textChecked`: the body's raw text held no escape that makes unstorable text. */
   private validator(project: ProjectEntity, textChecked = false) {
-    const labels: ProjectLabels = { labels: project.labels.map((l) => l.name), taskType: project.taskType, features: project.exportSettings?.features };
+    const labels: ProjectLabels = {
+      labels: project.labels.map((l) => l.name),
+      questions: project.questions,
+      routing: routingQuestion(project),
+      features: project.exportSettings?.features,
+    };
     const now = new Date();
     return (raw: unknown, lineTextChecked = textChecked): ItemVerdict<ScoredPrediction> => {
       const verdict = validatePrediction(raw, labels, randomUUID, now, { textChecked: lineTextChecked });
-      if (verdict.ok) (verdict.row as ScoredPrediction).uncertainty = this.routing.uncertaintyOf(project, verdict.row.scores);
+      if (verdict.ok) (verdict.row as ScoredPrediction).uncertainty = this.routing.uncertaintyOf(project, verdict.row.routingOutput);
       return verdict as ItemVerdict<ScoredPrediction>;
     };
   }

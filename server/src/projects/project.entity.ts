@@ -6,6 +6,7 @@ import type {
   LabelDefinition,
   LabelingSettings,
   MonitoringSettings,
+  Question,
   RoutingPolicy,
   TaskType,
 } from '@backflow/contracts';
@@ -24,8 +25,17 @@ export class ProjectEntity {
   @Column({ name: 'task_type', type: 'text' })
   taskType!: TaskType;
 
+  /** the routing question's labels (none for a kind without labels), kept beside `questions` for the readers of labels */
   @Column({ type: 'jsonb' })
   labels!: LabelDefinition[];
+
+  /** what raters are asked of each item, in order */
+  @Column({ type: 'jsonb' })
+  questions!: Question[];
+
+  /** the question the model's output is for: routing, monitoring and feedback rules read it */
+  @Column({ name: 'routing_question', type: 'text' })
+  routingQuestion!: string;
 
   @Column({ type: 'text', default: '' })
   instructions!: string;

@@ -6,5 +6,5 @@
 -- published to: auth, exports, monitoring, quality
 CREATE OR REPLACE VIEW projects_read AS
   SELECT id, slug, name, task_type, labels, instructions, overlap, masked_fields, routing, feedback_rules, export_settings, created_at, updated_at,
-         labeling_settings, monitoring_settings, integration_settings, export_hash_key
+         labeling_settings, monitoring_settings, integration_settings, export_hash_key, questions, routing_question
     FROM projects;

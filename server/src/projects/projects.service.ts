@@ -2,22 +2,25 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
 import { DataSource, In } from 'typeorm';
-import {
-  CreateProjectRequest,
-  IntegrationSettings,
-  MonitoringSettings,
-  ProjectResponse,
-  UpdateProjectRequest,
-  labelReferenceIssues,
-} from '@backflow/contracts';
+import { CreateProjectRequest, IntegrationSettings, MonitoringSettings, ProjectResponse, UpdateProjectRequest, feedbackRuleIssues } from '@backflow/contracts';
 import { ValidationError } from '../common/errors';
 import { AuditService } from '../common/audit/audit.service';
 import { CacheInvalidation } from '../common/cache/cache-invalidation';
 import type { Actor } from '../auth/users.service';
 import { ProjectEntity } from './project.entity';
+import { routingQuestion, storedQuestions, withQuestions } from './project-questions';
 import { ProjectErrors } from './projects.errors';
 
 export type ProjectRole = ProjectResponse['myRole'];
+
+/** Dawid-Skene classes the answers of a label question: a project routing by another kind cannot decide by it. */
+function checkConsensus(consensus: string | undefined, routing: { name: string; kind: string }): void {
+  if (consensus === 'dawid_skene' && routing.kind !== 'label')
+    throw new ValidationError(
+      `labeling.consensus: dawid_skene classes the answers of a label question; the routing question "${routing.name}" is ${routing.kind} (use majority)`,
+      'labeling.consensus',
+    );
+}
 export const PROJECT_CACHE_MS = 5_000;
 
 /** A project's monitoring settings with every default filled in. */
@@ -50,6 +53,8 @@ export function toProjectResponse(project: ProjectEntity, myRole: ProjectRole): 
     name: project.name,
     taskType: project.taskType,
     labels: project.labels,
+    questions: project.questions,
+    routingQuestion: project.routingQuestion,
     instructions: project.instructions,
     overlap: project.overlap,
     ...configuration,
@@ -116,6 +121,7 @@ export class ProjectsService {
   }
 
   async create(request: CreateProjectRequest, actor: Actor): Promise<ProjectEntity> {
+    checkConsensus(request.labeling?.consensus, routingQuestion(storedQuestions(request)));
     return this.dataSource.transaction(async (manager) => {
       const inserted = await manager
         .createQueryBuilder()
@@ -124,8 +130,7 @@ export class ProjectsService {
         .values({
           slug: request.slug,
           name: request.name,
-          taskType: request.taskType,
-          labels: request.labels,
+          ...storedQuestions(request),
           instructions: request.instructions,
           overlap: request.overlap,
           maskedFields: request.maskedFields,
@@ -161,14 +166,24 @@ export class ProjectsService {
     const updated = await this.dataSource.transaction(async (manager) => {
       const project = await manager.getRepository(ProjectEntity).findOne({ where: { slug }, lock: { mode: 'pessimistic_write' } });
       if (!project) throw ProjectErrors.notFound(slug);
-      const [problem] = labelReferenceIssues(patch.labels ?? project.labels, patch.feedbackRules ?? project.feedbackRules);
+      const routing = routingQuestion(project);
+      checkConsensus(patch.labeling?.consensus, routing);
+      // labels are the routing question's, when it is a label question
+      if (patch.labels !== undefined && routing.kind !== 'label')
+        throw new ValidationError(`labels: the routing question "${routing.name}" is ${routing.kind}; its labels are set in its question`, 'labels');
+      const relabeled = patch.labels === undefined ? routing : { ...routing, labels: patch.labels };
+      const [problem] = feedbackRuleIssues(relabeled, patch.feedbackRules ?? project.feedbackRules);
       if (problem) {
         const field = problem.path.join('.');
         throw new ValidationError(`${field}: ${problem.message}`, field);
       }
       const changes: Partial<ProjectEntity> = {
         ...(patch.name !== undefined && { name: patch.name }),
-        ...(patch.labels !== undefined && { labels: patch.labels }),
+        ...(patch.labels !== undefined &&
+          withQuestions(
+            project.questions.map((q) => (q.name === routing.name ? relabeled : q)),
+            project.routingQuestion,
+          )),
         ...(patch.instructions !== undefined && { instructions: patch.instructions }),
         ...(patch.overlap !== undefined && { overlap: patch.overlap }),
         ...(patch.maskedFields !== undefined && { maskedFields: patch.maskedFields }),

@@ -1,6 +1,8 @@
 import { dawidSkene, DawidSkeneResult, fleissKappaOfLabels, interRaterConfusion, krippendorffAlphaNominal, majorityVote } from '@backflow/agreement';
 import type { AgreementFigures, RaterReliability } from '@backflow/contracts';
+import type { Question } from '@backflow/questions';
 import { groupBy } from '../common/group-by';
+import { raterQuestionReliability } from './question-agreement';
 import type { RaterRecord, WindowAnswer } from './quality.repository';
 
 export interface TaskAnswers {
@@ -79,7 +81,12 @@ function median(values: number[]): number | null {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-export function raterReliability(members: readonly RaterRecord[], answers: readonly WindowAnswer[], fit: DawidSkeneResult | undefined): RaterReliability[] {
+export function raterReliability(
+  members: readonly RaterRecord[],
+  answers: readonly WindowAnswer[],
+  fit: DawidSkeneResult | undefined,
+  questions: readonly Question[],
+): RaterReliability[] {
   const byRater = groupBy(answers, (a) => a.raterId);
   return members.map((m) => {
     const own = byRater.get(m.raterId) ?? [];
@@ -95,6 +102,7 @@ export function raterReliability(members: readonly RaterRecord[], answers: reado
       agreementWithFinal: withFinal.length ? withFinal.filter((a) => a.label === a.finalLabel).length / withFinal.length : null,
       estimatedAccuracy: confusion && fit ? confusion.reduce((sum, row, j) => sum + fit.priors[j] * row[j], 0) : null,
       confusion: confusion ?? null,
+      questions: questions.map((question) => raterQuestionReliability(question, own)),
     };
   });
 }

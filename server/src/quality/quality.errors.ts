@@ -8,4 +8,11 @@ export const QualityErrors = {
       409,
       'labeling.consensus',
     ),
+  dawidSkeneNeedsLabel: (slug: string, routing: { name: string; kind: string }) =>
+    new DomainError(
+      'quality/dawid_skene_needs_label',
+      `labeling.consensus: project ${slug} routes by "${routing.name}", a ${routing.kind} question; Dawid-Skene classes the answers of a label question only`,
+      409,
+      'labeling.consensus',
+    ),
 };

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { Answers } from '@backflow/questions';
 import { EntityManager } from 'typeorm';
 
 export interface WindowAnswer {
@@ -9,6 +10,10 @@ export interface WindowAnswer {
   createdAt: Date;
   /** the task's current label, when it has one */
   finalLabel: string | null;
+  /** every question's answer by name, a blank one absent */
+  answers: Answers;
+  /** the current label's answers by question, when the task has one */
+  finalAnswers: Answers | null;
 }
 
 export interface ConsensusLabel {
@@ -39,17 +44,25 @@ export const MAX_ANSWERS = 100_000;
 @Injectable()
 export class QualityRepository {
   async answersSince(manager: EntityManager, projectId: string, since: Date, until?: Date): Promise<WindowAnswer[]> {
-    const rows: Array<{ task_id: string; rater_id: string; label: string; time_spent_ms: number | null; created_at: Date; final_label: string | null }> =
-      await manager.query(
-        `SELECT a.task_id, a.rater_id, a.label, a.time_spent_ms, a.created_at, l.value AS final_label
+    const rows: Array<{
+      task_id: string;
+      rater_id: string;
+      label: string;
+      time_spent_ms: number | null;
+      created_at: Date;
+      final_label: string | null;
+      answers: Answers;
+      final_answers: Answers | null;
+    }> = await manager.query(
+      `SELECT a.task_id, a.rater_id, a.label, a.time_spent_ms, a.created_at, l.value AS final_label, a.answers, l.answers AS final_answers
          FROM annotations_read a
          JOIN tasks_read t ON t.id = a.task_id AND t.gold_item_id IS NULL
          LEFT JOIN labels_read l ON l.project_id = a.project_id AND l.task_id = a.task_id AND l.superseded_at IS NULL
         WHERE a.project_id = $1 AND a.created_at >= $2 AND ($3::timestamptz IS NULL OR a.created_at < $3)
         ORDER BY a.created_at DESC
         LIMIT ${MAX_ANSWERS}`,
-        [projectId, since, until ?? null],
-      );
+      [projectId, since, until ?? null],
+    );
     return rows.map((r) => ({
       taskId: r.task_id,
       raterId: r.rater_id,
@@ -57,6 +70,8 @@ export class QualityRepository {
       timeSpentMs: r.time_spent_ms,
       createdAt: r.created_at,
       finalLabel: r.final_label,
+      answers: r.answers,
+      finalAnswers: r.final_answers,
     }));
   }
 
@@ -87,16 +102,22 @@ export class QualityRepository {
   }
 
   /** Replaces labels by new consensus values, through the one writer of labels: the old ones stay as history. */
-  async relabel(manager: EntityManager, projectId: string, changes: Array<{ labelId: string; value: string; agreement: number }>): Promise<void> {
+  async relabel(
+    manager: EntityManager,
+    projectId: string,
+    answerKey: string,
+    changes: Array<{ labelId: string; value: string; agreement: number }>,
+  ): Promise<void> {
     if (changes.length === 0) return;
     await manager.query(
       `SELECT count(*)
          FROM (SELECT array_agg(l.prediction_id ORDER BY l.id) AS predictions, array_agg(c.value ORDER BY l.id) AS vals,
-                      array_agg('dawid_skene'::text ORDER BY l.id) AS rules, array_agg(c.agreement ORDER BY l.id) AS agreements, array_agg(l.task_id ORDER BY l.id) AS tasks
+                      array_agg('dawid_skene'::text ORDER BY l.id) AS rules, array_agg(c.agreement ORDER BY l.id) AS agreements, array_agg(l.task_id ORDER BY l.id) AS tasks,
+                      array_agg(l.answers || jsonb_build_object($5::text, c.value) ORDER BY l.id) AS answers
                  FROM unnest($2::bigint[], $3::text[], $4::float8[]) AS c(label_id, value, agreement)
                  JOIN labels_read l ON l.id = c.label_id AND l.project_id = $1) a,
-              backflow_record_labels($1, 'consensus', a.predictions, a.vals, a.rules, NULL, a.agreements, a.tasks, NULL)`,
-      [projectId, changes.map((c) => c.labelId), changes.map((c) => c.value), changes.map((c) => c.agreement)],
+              backflow_record_labels($1, 'consensus', a.predictions, a.vals, a.rules, NULL, a.agreements, a.tasks, NULL, a.answers)`,
+      [projectId, changes.map((c) => c.labelId), changes.map((c) => c.value), changes.map((c) => c.agreement), answerKey],
     );
   }
 

@@ -4,14 +4,23 @@ import { DataSource } from 'typeorm';
 import type { QualityReply } from '@backflow/contracts';
 import { groupBy } from '../common/group-by';
 import { JobsService } from '../common/jobs/jobs.service';
+import { routingQuestion } from '../projects/project-questions';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
 import { agreementOf, byTask, confusionOf, disagreementsWithMajority, fitDawidSkene, raterReliability } from './quality-figures';
+import { QualityErrors } from './quality.errors';
 import { QualityRepository } from './quality.repository';
+import { questionAgreement } from './question-agreement';
 
 const DAY_MS = 86_400_000;
 // Dawid-Skene re-decides labels from this much history
 const REESTIMATE_DAYS = 30;
+
+/** Dawid-Skene classes answers: it reads a routing question of kind label, and nothing else. */
+const routesByLabel = (project: ProjectEntity): boolean => routingQuestion(project).kind === 'label';
+
+/** The classes of the routing question when it is a label question; none otherwise (no confusion, no Dawid-Skene). */
+const classesOf = (project: ProjectEntity): string[] => (routesByLabel(project) ? project.labels.map((l) => l.name) : []);
 
 /** Agreement between raters, each rater's reliability, and Dawid-Skene consensus. */
 @Injectable()
@@ -38,7 +47,7 @@ export class QualityService implements OnModuleInit {
       this.repository.raters(manager, project.id),
       this.repository.lastReestimate(manager, project.id),
     ]);
-    const classes = project.labels.map((l) => l.name);
+    const classes = classesOf(project);
     const tasks = byTask(answers);
     const fit = fitDawidSkene(tasks, classes);
     const perDay = groupBy(tasks, (t) => t.lastAnswerAt.toISOString().slice(0, 10));
@@ -55,7 +64,8 @@ export class QualityService implements OnModuleInit {
           const figures = agreementOf(dayTasks, project.overlap);
           return { day, tasks: figures.tasks, fleissKappa: figures.fleissKappa, krippendorffAlpha: figures.krippendorffAlpha };
         }),
-      raters: raterReliability(members, answers, fit),
+      raters: raterReliability(members, answers, fit, project.questions),
+      questions: questionAgreement(project.questions, answers),
       dawidSkene: fit
         ? {
             iterations: fit.iterations,
@@ -74,7 +84,8 @@ export class QualityService implements OnModuleInit {
    * the fit classes differently are superseded, the old label kept as history.
    */
   async reestimate(project: ProjectEntity, now = new Date()): Promise<{ relabeled: number; keptExported: number }> {
-    const classes = project.labels.map((l) => l.name);
+    if (!routesByLabel(project)) throw QualityErrors.dawidSkeneNeedsLabel(project.slug, routingQuestion(project));
+    const classes = classesOf(project);
     const answers = await this.repository.answersSince(this.dataSource.manager, project.id, new Date(now.getTime() - REESTIMATE_DAYS * DAY_MS));
     // fitted on every answer (tasks sent to review too), applied to the tasks with a label
     const tasks = byTask(answers);
@@ -94,7 +105,7 @@ export class QualityService implements OnModuleInit {
         }
         changes.push({ labelId: label.labelId, value, agreement: Math.max(...fit.posteriors.get(label.taskId)!) });
       }
-      await this.repository.relabel(manager, project.id, changes);
+      await this.repository.relabel(manager, project.id, project.routingQuestion, changes);
       await this.repository.recordReestimate(manager, project.id, {
         at: now,
         relabeled: changes.length,
@@ -106,12 +117,16 @@ export class QualityService implements OnModuleInit {
     });
   }
 
-  private async reestimateAll(): Promise<void> {
+  /** The job: re-decides every Dawid-Skene project whose routing question is a label question; returns how many it fitted. */
+  async reestimateAll(): Promise<number> {
+    let fitted = 0;
     for (const projectId of await this.repository.projectsUsingDawidSkene(this.dataSource.manager)) {
       const project = await this.projects.findById(projectId);
-      if (!project) continue;
+      if (!project || !routesByLabel(project)) continue;
+      fitted++;
       const outcome = await this.reestimate(project);
       if (outcome.relabeled) this.logger.log(`project ${project.slug}: Dawid-Skene re-decided ${outcome.relabeled} labels`);
     }
+    return fitted;
   }
 }

@@ -1,8 +1,11 @@
+import { legacyQuestions } from '@backflow/questions';
 import { RoutingPolicy } from '@backflow/contracts';
 import { allocateBudget, budgetLines, canonicalJson, decide, priorityOf, sliceBoost, targetQuantile, uncertaintyOf } from './routing-policy';
 import { createP2 } from '@backflow/sampling';
 
 const policy = (overrides: Record<string, unknown> = {}) => RoutingPolicy.parse(overrides);
+
+const [question] = legacyQuestions([{ name: 'a' }, { name: 'b' }]);
 
 describe('routing policy', () => {
   it.each([
@@ -66,8 +69,8 @@ describe('routing policy', () => {
   });
 
   it('clamps scores into [0, 1] whatever the rounding', () => {
-    expect(uncertaintyOf(policy({ strategy: 'entropy' }), { a: 0.5, b: 0.5 })).toBeLessThanOrEqual(1);
-    expect(uncertaintyOf(policy({ strategy: 'least_confidence' }), { a: 1, b: 0 })).toBe(0);
+    expect(uncertaintyOf(policy({ strategy: 'entropy' }), question, { scores: { a: 0.5, b: 0.5 } })).toBeLessThanOrEqual(1);
+    expect(uncertaintyOf(policy({ strategy: 'least_confidence' }), question, { scores: { a: 1, b: 0 } })).toBe(0);
   });
 
   it('names the budget lines a prediction counts against', () => {

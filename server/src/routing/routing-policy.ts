@@ -1,5 +1,6 @@
-import type { RoutingPolicy, TaskReason } from '@backflow/contracts';
-import { uncertainty, unitDraw } from '@backflow/sampling';
+import type { Question, RoutingPolicy, TaskReason } from '@backflow/contracts';
+import { uncertaintyOf as questionUncertainty } from '@backflow/questions';
+import { unitDraw } from '@backflow/sampling';
 
 /**
  * Priority = (reason weight + uncertainty) × slice boost. The weight puts contradictions
@@ -21,9 +22,9 @@ export function sliceBoost(policy: Pick<RoutingPolicy, 'sliceBoosts'>, slice: Re
   return Math.min(boost, MAX_BOOST);
 }
 
-export function uncertaintyOf(policy: Pick<RoutingPolicy, 'strategy'>, scores: Readonly<Record<string, number>>): number {
-  // clamped: the column's CHECK must hold whatever rounding the scores carry
-  return Math.min(1, Math.max(0, uncertainty(policy.strategy, scores)));
+/** The routing question's uncertainty by the policy's strategy (each kind reads it its own way), clamped to [0, 1] for the column's CHECK. */
+export function uncertaintyOf(policy: Pick<RoutingPolicy, 'strategy'>, question: Question, output: unknown): number {
+  return output === undefined ? 0 : questionUncertainty(question, output, policy.strategy);
 }
 
 /** The prediction's fixed draw for exploration: the same prediction always gets the same one. */

@@ -1,3 +1,4 @@
+import { legacyQuestions } from '@backflow/questions';
 import { RoutingPolicy } from '@backflow/contracts';
 import { StoredPrediction, simulateRouting } from './routing-preview';
 
@@ -23,17 +24,19 @@ function predictions(n: number, options: { everyMs?: number; version?: (i: numbe
 
 const policy = (overrides: Record<string, unknown>) => RoutingPolicy.parse({ explorationRate: 0, ...overrides });
 
+const [question] = legacyQuestions([{ name: 'ham' }, { name: 'spam' }]);
+
 describe('routing preview', () => {
   it('routes the target rate of each model version by its own quantile', () => {
     const sample = predictions(2_000, { version: (i) => (i < 1_000 ? '1' : '2') });
-    const reply = simulateRouting(policy({ targetRate: 0.1 }), 'p', sample);
+    const reply = simulateRouting(policy({ targetRate: 0.1 }), question, 'p', sample);
     expect(reply.routed.uncertain).toBeGreaterThanOrEqual(190);
     expect(reply.routed.uncertain).toBeLessThanOrEqual(210);
     expect(reply.thresholds.map((t) => t.version)).toEqual(['1', '2']);
   });
 
   it('counts by slice, and the expected tasks per hour from the span of the sample', () => {
-    const reply = simulateRouting(policy({ threshold: 0 }), 'p', predictions(3_601));
+    const reply = simulateRouting(policy({ threshold: 0 }), question, 'p', predictions(3_601));
     expect(reply.hours).toBeCloseTo(1);
     expect(reply.routed.total).toBe(3_601);
     expect(reply.expectedTasksPerHour).toBeCloseTo(3_601);
@@ -43,7 +46,7 @@ describe('routing preview', () => {
 
   it('holds the hourly budget per clock hour and reports what it drops', () => {
     // two hours of traffic, one prediction a minute
-    const reply = simulateRouting(policy({ threshold: 0, budget: { perHour: 10 } }), 'p', predictions(120, { everyMs: 60_000 }));
+    const reply = simulateRouting(policy({ threshold: 0, budget: { perHour: 10 } }), question, 'p', predictions(120, { everyMs: 60_000 }));
     expect(reply.routed.total).toBe(20);
     expect(reply.droppedByBudget).toBe(100);
     expect(reply.expectedTasksPerHour).toBeLessThanOrEqual(10);
@@ -51,7 +54,7 @@ describe('routing preview', () => {
 
   it('routes identical inputs once per dedupe window', () => {
     const sample = predictions(120, { everyMs: 60_000, input: () => ({ same: true }) });
-    const reply = simulateRouting(policy({ threshold: 0, dedupeWindowMinutes: 30 }), 'p', sample);
+    const reply = simulateRouting(policy({ threshold: 0, dedupeWindowMinutes: 30 }), question, 'p', sample);
     expect(reply.routed.total).toBe(4);
     expect(reply.deduplicated).toBe(116);
   });
@@ -59,11 +62,11 @@ describe('routing preview', () => {
   it('counts feedback that contradicts a confident prediction', () => {
     const sample = predictions(10).map((p, i) => ({ ...p, feedbackLabel: i < 4 ? 'b' : 'a' }));
     const confident = sample.filter((p, i) => i < 4 && p.confidence >= 0.6).length;
-    const reply = simulateRouting(policy({ threshold: 1, contradictionConfidence: 0.6 }), 'p', sample);
+    const reply = simulateRouting(policy({ threshold: 1, contradictionConfidence: 0.6 }), question, 'p', sample);
     expect(reply.routed.contradiction).toBe(confident);
   });
 
   it('answers an empty project with zeros', () => {
-    expect(simulateRouting(policy({}), 'p', [])).toMatchObject({ sampled: 0, from: null, routed: { total: 0 }, expectedTasksPerHour: 0 });
+    expect(simulateRouting(policy({}), question, 'p', [])).toMatchObject({ sampled: 0, from: null, routed: { total: 0 }, expectedTasksPerHour: 0 });
   });
 });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { RoutingPolicy, RoutingPreviewReply } from '@backflow/contracts';
+import type { Question, RoutingPolicy, RoutingPreviewReply } from '@backflow/contracts';
+import { routingOutput } from '@backflow/questions';
 import { budgetLines, canonicalJson, decide, explorationDraw, targetQuantile, uncertaintyOf } from './routing-policy';
 
 /** The dedupe key of an input: sha-256 of its canonical JSON. */
@@ -12,6 +13,8 @@ export interface StoredPrediction {
   modelName: string;
   modelVersion: string;
   scores: Record<string, number>;
+  /** the model's output by question (a prediction of a project that asks several) */
+  suggestions?: Record<string, unknown> | null;
   predictedLabel: string;
   confidence: number;
   slice: Record<string, string>;
@@ -38,8 +41,8 @@ function exactThreshold(scores: number[], targetRate: number): number {
  * budgets per clock hour and UTC day of when they were received), and feedback
  * contradictions as the policy would count them.
  */
-export function simulateRouting(policy: RoutingPolicy, projectId: string, predictions: readonly StoredPrediction[]): RoutingPreviewReply {
-  const scored = predictions.map((p) => ({ p, uncertainty: uncertaintyOf(policy, p.scores) }));
+export function simulateRouting(policy: RoutingPolicy, question: Question, projectId: string, predictions: readonly StoredPrediction[]): RoutingPreviewReply {
+  const scored = predictions.map((p) => ({ p, uncertainty: uncertaintyOf(policy, question, routingOutput(question, p.scores, p.suggestions)) }));
   const byVersion = new Map<string, { model: string; version: string; scores: number[] }>();
   for (const { p, uncertainty } of scored) {
     const key = JSON.stringify([p.modelName, p.modelVersion]);

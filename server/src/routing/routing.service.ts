@@ -11,6 +11,8 @@ import type { Actor } from '../auth/users.service';
 import { CreatedTask, LabelingService, NewTask } from '../labeling/labeling.service';
 import { METRICS, Metrics } from '../common/metrics/metrics';
 import type { ProjectEntity } from '../projects/project.entity';
+import { routingQuestion } from '../projects/project-questions';
+import { routingOutput } from '@backflow/questions';
 import {
   allocateBudget,
   BudgetLine,
@@ -133,8 +135,8 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The routing strategy's uncertainty score, stored with the prediction. */
-  uncertaintyOf(project: ProjectEntity, scores: Record<string, number>): number {
-    return uncertaintyOf(project.routing, scores);
+  uncertaintyOf(project: ProjectEntity, output: unknown): number {
+    return uncertaintyOf(project.routing, routingQuestion(project), output);
   }
 
   /** Whether this prediction would be routed now, before budget and dedupe: capture stores the others in one statement. */
@@ -282,7 +284,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
   async preview(project: ProjectEntity, request: RoutingPreviewRequest): Promise<RoutingPreviewReply> {
     const predictions = await this.repository.latestPredictions(project.id, request.limit);
     const { limit: _limit, ...policy } = request;
-    return simulateRouting(policy, project.id, predictions);
+    return simulateRouting(policy, routingQuestion(project), project.id, predictions);
   }
 
   /**
@@ -299,7 +301,8 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
         request.cursor ? decodeCursor(request.cursor) : undefined,
         request.limit,
       );
-      const routable = backlog.map((p) => ({ ...p, uncertainty: uncertaintyOf(project.routing, p.scores) }));
+      const question = routingQuestion(project);
+      const routable = backlog.map((p) => ({ ...p, uncertainty: uncertaintyOf(project.routing, question, routingOutput(question, p.scores, p.suggestions)) }));
       const routed = await this.route(manager, project, routable, { observe: false });
       afterCommit(routed.announce);
       await this.audit.record(

@@ -40,8 +40,8 @@ export function ExportsPanel({ slug }: { slug: string }) {
     onMutate: () => setNotice(null),
     onSuccess: (started) => {
       if (!started.job) setNotice('Nothing to export: every label is in a span already.');
-      else queryClient.setQueryData(exportJobQuery(slug, started.job.job).queryKey, started.job);
-      setJob(started.job?.job ?? null);
+      else queryClient.setQueryData(exportJobQuery(slug, started.job.id).queryKey, started.job);
+      setJob(started.job?.id ?? null);
     },
   });
   const failure = start.error ?? spansReply.error;

@@ -11,6 +11,7 @@ import { LabelWriters1764220000000 } from './1764220000000-label-writers';
 import { ExportMasking1764230000000 } from './1764230000000-export-masking';
 import { LoginFailures1764240000000 } from './1764240000000-login-failures';
 import { SchemaDefinitions1764250000000 } from './1764250000000-schema-definitions';
+import { QuestionKinds1764260000000 } from './1764260000000-question-kinds';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -27,4 +28,5 @@ export const migrations = [
   ExportMasking1764230000000,
   LoginFailures1764240000000,
   SchemaDefinitions1764250000000,
+  QuestionKinds1764260000000,
 ];

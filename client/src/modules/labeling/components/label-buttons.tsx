@@ -20,9 +20,11 @@ export interface LabelButtonsProps {
   selected: string | null;
   suggestion?: string;
   onSelect: (label: string) => void;
+  /** each button a tab stop (off where a question is one tab stop, answered by its keys) */
+  tabbable?: boolean;
 }
 
-export function LabelButtons({ labels, selected, suggestion, onSelect }: LabelButtonsProps) {
+export function LabelButtons({ labels, selected, suggestion, onSelect, tabbable = true }: LabelButtonsProps) {
   return (
     <div className="label-buttons" role="group" aria-label="Labels">
       {labels.map((label) => (
@@ -33,6 +35,7 @@ export function LabelButtons({ labels, selected, suggestion, onSelect }: LabelBu
           aria-pressed={selected === label.name}
           aria-keyshortcuts={label.key || undefined}
           title={label.description}
+          tabIndex={tabbable ? undefined : -1}
           onClick={() => onSelect(label.name)}
           data-label={label.name}
         >

@@ -24,8 +24,10 @@ function formatValue(value: Value): string {
   return JSON.stringify(value);
 }
 
-export function TaskInput({ input }: { input: Record<string, Value> }) {
-  const entries = Object.entries(input);
+/** `shownElsewhere`: fields a question shows itself (the text spans are marked in), left out here. */
+export function TaskInput({ input, shownElsewhere = [] }: { input: Record<string, Value>; shownElsewhere?: readonly string[] }) {
+  const entries = Object.entries(input).filter(([key]) => !shownElsewhere.includes(key));
+  if (entries.length === 0 && shownElsewhere.length > 0) return null;
   const texts = entries.filter(([, value]) => isLongText(value) && !isImage(value));
   const images = entries.filter(([, value]) => isImage(value));
   const features = entries.filter(([, value]) => !isLongText(value) && !isImage(value));

@@ -4,6 +4,7 @@ import type { SkipRequest, SocketError, SocketReply, TaskPayload } from '@backfl
 import { projectListKey, sessionKey } from '../../../lib/query';
 import { accessRevokedMessage, connectLabeling, type LabelingSocket, sessionEndedMessage, watchSession } from '../../../lib/socket';
 import { queueStatsQuery } from '../api/labeling-api';
+import type { AnswerBody } from './use-questions-form';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'refused';
 
@@ -209,13 +210,13 @@ export function useLabeling(slug: string) {
 
   /** Answers the task on screen and shows the next at once; the acknowledgement comes when it comes. */
   const submit = useCallback(
-    (label: string, timeSpentMs: number) => {
+    (answer: AnswerBody, timeSpentMs: number) => {
       const socket = socketRef.current;
       const task = slotsRef.current.current;
       if (!socket || !task) return;
       setSlots({ current: slotsRef.current.next, next: null });
       dispatch({ type: 'sent' });
-      const annotation = { id: crypto.randomUUID(), label, timeSpentMs: Math.max(0, Math.round(timeSpentMs)) };
+      const annotation = { id: crypto.randomUUID(), ...answer, timeSpentMs: Math.max(0, Math.round(timeSpentMs)) };
       dispatch({ type: 'last', last: { taskId: task.id, annotationId: annotation.id, stored: false } });
       dispatch({ type: 'notice', message: null });
       socket

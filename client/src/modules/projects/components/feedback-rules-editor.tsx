@@ -1,11 +1,13 @@
 import { useState } from 'react';
-import type { FeedbackRules, FeedbackRulesBody } from '@backflow/contracts';
+import type { FeedbackRules, FeedbackRulesBody, Question } from '@backflow/contracts';
 import { errorMessage } from '../../../lib/api';
 import { Alert } from '../../../ui/alert';
 import { Button } from '../../../ui/button';
 import { TextField } from '../../../ui/text-field';
 import type { Project } from '../api/projects-api';
 import { useUpdateProject } from '../hooks/use-update-project';
+import { projectQuestions } from './question-summary';
+import { KIND_NAMES } from './questions-editor';
 
 interface RuleRow {
   eventType: string;
@@ -21,7 +23,7 @@ const rowsOf = (rules: FeedbackRules | undefined): RuleRow[] =>
   (rules?.rules ?? []).map((r) => ({
     eventType: r.eventType,
     valueEquals: r.valueEquals === undefined ? '' : String(r.valueEquals),
-    label: r.label,
+    label: r.label ?? '',
     windowMinutes: String(r.windowMinutes),
     priority: String(r.priority ?? 0),
   }));
@@ -34,8 +36,68 @@ function valueOf(text: string): string | number | boolean | undefined {
   return Number.isFinite(Number(trimmed)) ? Number(trimmed) : trimmed;
 }
 
-/** How products' feedback becomes labels: an event type (and value) within a window means a label; no event at all may mean one too. */
+/** How products' feedback becomes labels: rows for a label routing question, the rules as JSON for another kind (each gives an answer). */
 export function FeedbackRulesEditor({ project }: { project: Project }) {
+  const questions = projectQuestions(project);
+  const routing = questions.find((q) => q.name === project.routingQuestion) ?? questions[0];
+  if (routing.kind === 'label') return <LabelFeedbackRulesEditor project={project} />;
+  return <AnswerFeedbackRulesEditor project={project} routing={routing} />;
+}
+
+/** The rules of a routing question of another kind, as JSON: each rule gives an `answer` of the question's kind. */
+function AnswerFeedbackRulesEditor({ project, routing }: { project: Project; routing: Question }) {
+  const update = useUpdateProject(project.slug);
+  const [text, setText] = useState(() => JSON.stringify(project.feedbackRules ?? { rules: [] }, null, 2));
+  const [status, setStatus] = useState<{ tone: 'error' | 'info'; message: string } | null>(null);
+  const save = () => {
+    setStatus(null);
+    let feedbackRules: FeedbackRulesBody;
+    try {
+      feedbackRules = JSON.parse(text) as FeedbackRulesBody;
+    } catch {
+      setStatus({ tone: 'error', message: 'The rules are not valid JSON.' });
+      return;
+    }
+    update.mutate(
+      { feedbackRules },
+      {
+        onSuccess: () => setStatus({ tone: 'info', message: 'Saved: feedback arriving from now on follows these rules.' }),
+        onError: (cause) => setStatus({ tone: 'error', message: errorMessage(cause, 'The rules could not be saved.') }),
+      },
+    );
+  };
+  return (
+    <section className="admin-section" aria-labelledby="feedback-title" data-testid="feedback-rules">
+      <h2 id="feedback-title">Feedback rules</h2>
+      <p className="admin-section__lede">
+        Implicit feedback becomes an answer to <code>{routing.name}</code> ({KIND_NAMES[routing.kind].toLowerCase()}) without a rater. Each rule names an{' '}
+        <code>eventType</code> (and optionally <code>valueEquals</code>), a <code>windowMinutes</code>, and the <code>answer</code> it gives: a number, a text,
+        a list of labels, or <code>{'{"add": label}'}</code> / <code>{'{"remove": label}'}</code>; <code>{VALUE_LABEL}</code> stands for the event&apos;s value.
+      </p>
+      {status ? (
+        <Alert tone={status.tone} title={status.tone === 'error' ? 'Not saved' : undefined}>
+          <p>{status.message}</p>
+        </Alert>
+      ) : null}
+      <textarea
+        className="admin-form__textarea"
+        name="feedbackRules"
+        aria-label="Feedback rules (JSON)"
+        rows={10}
+        value={text}
+        onChange={(event) => setText(event.target.value)}
+      />
+      <div className="admin-form__actions">
+        <Button onClick={save} busy={update.isPending}>
+          Save feedback rules
+        </Button>
+      </div>
+    </section>
+  );
+}
+
+/** An event type (and value) within a window means a label; no event at all may mean one too. */
+function LabelFeedbackRulesEditor({ project }: { project: Project }) {
   const update = useUpdateProject(project.slug);
   const [rows, setRows] = useState<RuleRow[]>(() => rowsOf(project.feedbackRules));
   const [absenceLabel, setAbsenceLabel] = useState(project.feedbackRules?.absence?.label ?? '');

@@ -5,12 +5,18 @@ import { Badge } from '../../../ui/badge';
 import { Card } from '../../../ui/card';
 import { RoleBadge } from '../../../ui/role-badge';
 import type { Project } from '../api/projects-api';
+import { asksOneLabel, projectQuestions } from './question-summary';
+import { KIND_NAMES } from './questions-editor';
 
 const VISIBLE_LABELS = 8;
 
 const taskTypeNames: Record<string, string> = {
   single_label: 'Single-label classification',
   multi_label: 'Multi-label classification',
+  rating: 'Rating',
+  numeric: 'Numeric estimate',
+  text: 'Text',
+  spans: 'Span labeling',
 };
 
 const createdFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
@@ -22,6 +28,7 @@ export interface ProjectCardProps {
 
 export function ProjectCard({ project, role }: ProjectCardProps) {
   const headingId = `project-${project.id}-name`;
+  const questions = projectQuestions(project);
   const visibleLabels = project.labels.slice(0, VISIBLE_LABELS);
   const hiddenLabelCount = project.labels.length - visibleLabels.length;
 
@@ -58,28 +65,44 @@ export function ProjectCard({ project, role }: ProjectCardProps) {
         </div>
       </dl>
 
-      <div className="project-card__labels">
-        <h3 className="project-card__section-title">
-          Labels <span className="project-card__count">{project.labels.length}</span>
-        </h3>
-        {project.labels.length === 0 ? (
-          <p className="project-card__none">No labels defined yet.</p>
-        ) : (
+      {asksOneLabel(project) ? (
+        <div className="project-card__labels">
+          <h3 className="project-card__section-title">
+            Labels <span className="project-card__count">{project.labels.length}</span>
+          </h3>
+          {project.labels.length === 0 ? (
+            <p className="project-card__none">No labels defined yet.</p>
+          ) : (
+            <ul className="chip-list">
+              {visibleLabels.map((label) => (
+                <li key={label.name} className="chip" title={label.description}>
+                  <span className="chip__name">{label.name}</span>
+                  {label.hotkey ? (
+                    <kbd className="chip__hotkey" aria-label={`hotkey ${label.hotkey}`}>
+                      {label.hotkey}
+                    </kbd>
+                  ) : null}
+                </li>
+              ))}
+              {hiddenLabelCount > 0 ? <li className="chip chip--more">+{hiddenLabelCount} more</li> : null}
+            </ul>
+          )}
+        </div>
+      ) : (
+        <div className="project-card__labels">
+          <h3 className="project-card__section-title">
+            Questions <span className="project-card__count">{questions.length}</span>
+          </h3>
           <ul className="chip-list">
-            {visibleLabels.map((label) => (
-              <li key={label.name} className="chip" title={label.description}>
-                <span className="chip__name">{label.name}</span>
-                {label.hotkey ? (
-                  <kbd className="chip__hotkey" aria-label={`hotkey ${label.hotkey}`}>
-                    {label.hotkey}
-                  </kbd>
-                ) : null}
+            {questions.map((question) => (
+              <li key={question.name} className="chip" title={question.description}>
+                <span className="chip__name">{question.name}</span>
+                <span className="chip__hotkey">{KIND_NAMES[question.kind].toLowerCase()}</span>
               </li>
             ))}
-            {hiddenLabelCount > 0 ? <li className="chip chip--more">+{hiddenLabelCount} more</li> : null}
           </ul>
-        )}
-      </div>
+        </div>
+      )}
 
       <div className="project-card__work">
         <QueueDepth slug={project.slug} />

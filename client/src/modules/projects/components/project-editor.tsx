@@ -6,10 +6,13 @@ import { TextField } from '../../../ui/text-field';
 import type { Project } from '../api/projects-api';
 import { useUpdateProject } from '../hooks/use-update-project';
 import { fromLabelRows, InstructionsField, LabelRowsField, splitList, toLabelRows } from './project-fields';
+import { asksOneLabel, QuestionsSummary } from './question-summary';
 
-/** Edits what raters work with: the name, labels and hotkeys, instructions, overlap and masked fields. */
+/** Edits what raters work with: the name, labels and hotkeys (of a project of one label question), instructions, overlap and masked fields. */
 export function ProjectEditor({ project }: { project: Project }) {
   const update = useUpdateProject(project.slug);
+  // the questions of a project that asks several are set when it is made; only one label question's labels change here
+  const labelsEditable = asksOneLabel(project);
   const [name, setName] = useState(project.name);
   const [labels, setLabels] = useState(toLabelRows(project.labels));
   const [instructions, setInstructions] = useState(project.instructions ?? '');
@@ -21,7 +24,7 @@ export function ProjectEditor({ project }: { project: Project }) {
     event.preventDefault();
     setStatus(null);
     update.mutate(
-      { name, labels: fromLabelRows(labels), instructions, overlap: Number(overlap), maskedFields: splitList(masked) },
+      { name, ...(labelsEditable ? { labels: fromLabelRows(labels) } : {}), instructions, overlap: Number(overlap), maskedFields: splitList(masked) },
       {
         onSuccess: () => setStatus({ tone: 'info', message: 'Saved. Raters see the change on their next task.' }),
         onError: (cause) => setStatus({ tone: 'error', message: errorMessage(cause, 'The project could not be saved.') }),
@@ -39,7 +42,14 @@ export function ProjectEditor({ project }: { project: Project }) {
           </Alert>
         ) : null}
         <TextField label="Project name" name="projectName" value={name} onChange={(event) => setName(event.target.value)} />
-        <LabelRowsField rows={labels} onChange={setLabels} />
+        {labelsEditable ? (
+          <LabelRowsField rows={labels} onChange={setLabels} />
+        ) : (
+          <div className="admin-form__group">
+            <p className="admin-form__legend">Questions (set when the project was made)</p>
+            <QuestionsSummary project={project} />
+          </div>
+        )}
         <InstructionsField value={instructions} onChange={setInstructions} />
         <div className="admin-form__row">
           <TextField

@@ -14,18 +14,33 @@ export const toLabelRows = (labels: ReadonlyArray<{ name: string; hotkey?: strin
 export const fromLabelRows = (rows: LabelRow[]) =>
   rows.filter((l) => l.name.trim()).map((l) => ({ name: l.name.trim(), ...(l.hotkey.trim() ? { hotkey: l.hotkey.trim() } : {}) }));
 
-/** The label set: a name and a hotkey per row, at least two rows. */
-export function LabelRowsField({ rows, onChange }: { rows: LabelRow[]; onChange: (rows: LabelRow[]) => void }) {
+export interface LabelRowsFieldProps {
+  rows: LabelRow[];
+  onChange: (rows: LabelRow[]) => void;
+  legend?: string;
+  /** what the inputs' names start with, so several label sets on one form stay apart */
+  namePrefix?: string;
+  /** the fewest labels the set may have */
+  minRows?: number;
+}
+
+/** The label set: a name and a hotkey per row, at least two rows (or `minRows`). */
+export function LabelRowsField({ rows, onChange, legend = 'Labels and their hotkeys', namePrefix = '', minRows = 2 }: LabelRowsFieldProps) {
   const set = (index: number, patch: Partial<LabelRow>) => onChange(rows.map((row, i) => (i === index ? { ...row, ...patch } : row)));
   return (
     <fieldset className="admin-form__group">
-      <legend>Labels and their hotkeys</legend>
+      <legend>{legend}</legend>
       {rows.map((label, index) => (
         <div key={index} className="label-row">
-          <TextField label={`Label ${index + 1}`} name={`label-${index}`} value={label.name} onChange={(event) => set(index, { name: event.target.value })} />
+          <TextField
+            label={`Label ${index + 1}`}
+            name={`${namePrefix}label-${index}`}
+            value={label.name}
+            onChange={(event) => set(index, { name: event.target.value })}
+          />
           <TextField
             label="Hotkey"
-            name={`hotkey-${index}`}
+            name={`${namePrefix}hotkey-${index}`}
             value={label.hotkey}
             maxLength={1}
             className="label-row__key"
@@ -34,7 +49,7 @@ export function LabelRowsField({ rows, onChange }: { rows: LabelRow[]; onChange:
           <Button
             variant="secondary"
             onClick={() => onChange(rows.filter((_, i) => i !== index))}
-            disabled={rows.length <= 2}
+            disabled={rows.length <= minRows}
             aria-label={`Remove label ${index + 1}`}
           >
             Remove

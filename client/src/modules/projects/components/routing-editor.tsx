@@ -113,6 +113,7 @@ export function RoutingEditor({ project }: { project: Project }) {
             <option value="least_confidence">least confidence</option>
             <option value="margin">margin</option>
             <option value="entropy">entropy</option>
+            <option value="max_entropy">max entropy (multi-label: its least sure label)</option>
           </select>
         </label>
         <label className="admin-form__select">

@@ -1,0 +1,40 @@
+import { useMemo } from 'react';
+import { keyedLabels, LabelButtons } from '../label-buttons';
+import { answered, BLANK, isRecord, plainMost, type AnswerViewProps, type QuestionOf, type QuestionWidget, type WidgetProps } from './question-widget';
+
+type LabelQuestion = QuestionOf<'label'>;
+
+/** The model's label: the highest score (ties to the label listed first), or the label it sent. */
+export function suggestedLabel(question: { labels: ReadonlyArray<{ name: string }> }, suggestion: unknown): string | undefined {
+  if (!isRecord(suggestion)) return undefined;
+  if (typeof suggestion.value === 'string') return suggestion.value;
+  const scores = suggestion.scores;
+  if (!isRecord(scores)) return undefined;
+  let best: string | undefined;
+  for (const { name } of question.labels) {
+    const score = scores[name];
+    if (typeof score === 'number' && (best === undefined || score > (scores[best] as number))) best = name;
+  }
+  return best;
+}
+
+function LabelQuestionView({ question, draft, onChange, single, suggestion }: WidgetProps<LabelQuestion, string | null>) {
+  const labels = useMemo(() => keyedLabels(question.labels), [question.labels]);
+  return <LabelButtons labels={labels} selected={draft} suggestion={suggestedLabel(question, suggestion)} onSelect={onChange} tabbable={single} />;
+}
+
+function LabelAnswer({ answer }: AnswerViewProps<LabelQuestion>) {
+  return <span className="answer-label">{String(answer)}</span>;
+}
+
+export const labelWidget: QuestionWidget<LabelQuestion, string | null> = {
+  typed: false,
+  keys: () => 'A label’s key chooses it',
+  initial: () => null,
+  fromAnswer: (question, answer) => (typeof answer === 'string' && question.labels.some((l) => l.name === answer) ? answer : null),
+  read: (_question, draft) => (draft === null ? BLANK : answered(draft)),
+  press: (question, _draft, { key }) => keyedLabels(question.labels).find((label) => label.key === key)?.name,
+  majority: (_question, answers) => plainMost(answers.filter((a): a is string => typeof a === 'string')),
+  View: LabelQuestionView,
+  AnswerView: LabelAnswer,
+};

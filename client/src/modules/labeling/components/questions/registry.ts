@@ -1,0 +1,52 @@
+import type { Question, TaskPayload } from '@backflow/contracts';
+import { labelWidget } from './label-question';
+import { multiLabelWidget } from './multi-label-question';
+import { numericWidget } from './numeric-question';
+import type { QuestionKind, QuestionOf, QuestionWidget } from './question-widget';
+import { ratingWidget } from './rating-question';
+import { spansWidget, type SpansDraft } from './spans-question';
+import { textWidget } from './text-question';
+
+/** What a rater has done so far on a question of each kind. */
+interface Drafts {
+  label: string | null;
+  multi_label: string[];
+  rating: number | null;
+  numeric: string;
+  text: string;
+  spans: SpansDraft;
+}
+type Widgets = { [K in QuestionKind]: QuestionWidget<QuestionOf<K>, Drafts[K]> };
+
+/** Every question kind's widget: the one place that lists them. */
+const WIDGETS = {
+  label: labelWidget,
+  multi_label: multiLabelWidget,
+  rating: ratingWidget,
+  numeric: numericWidget,
+  text: textWidget,
+  spans: spansWidget,
+} satisfies Widgets;
+
+/** A question's widget, its draft type erased (a draft only ever meets the widget that made it). */
+export const widgetOf = (question: Question) => WIDGETS[question.kind] as unknown as QuestionWidget<Question, unknown>;
+
+/** The one label question a project created with `taskType` and `labels` asks: it answers as `{label}`, as it always did. */
+export const LEGACY_QUESTION = 'label';
+
+/** The task's questions; a task from a server that sends none is its labels' one question. */
+export function questionsOf(task: Pick<TaskPayload, 'questions' | 'labels'>): Question[] {
+  return task.questions ?? [{ name: LEGACY_QUESTION, kind: 'label', labels: task.labels, required: true }];
+}
+
+/** A project of one label question named "label": its task looks and answers as before questions existed. */
+export const isLegacy = (questions: readonly Question[]) => questions.length === 1 && questions[0].kind === 'label' && questions[0].name === LEGACY_QUESTION;
+
+/** The model's output for a question: the task's `suggestions`, else the routing prediction for a label question with the same labels. */
+export function suggestionFor(task: Pick<TaskPayload, 'suggestion' | 'suggestions' | 'labels'>, question: Question): unknown {
+  const given = task.suggestions?.[question.name];
+  if (given !== undefined) return given;
+  if (question.kind === 'label' && task.suggestion && question.labels.map((l) => l.name).join('\n') === task.labels.map((l) => l.name).join('\n'))
+    return { scores: task.suggestion.scores, value: task.suggestion.label };
+  return undefined;
+}

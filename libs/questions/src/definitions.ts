@@ -1,0 +1,162 @@
+import { z } from 'zod';
+
+export const QUESTION_KINDS = ['label', 'multi_label', 'rating', 'numeric', 'text', 'spans'] as const;
+export type QuestionKindName = (typeof QUESTION_KINDS)[number];
+
+/** A question's name: it names the exported feature, so it is an identifier. */
+export const QuestionName = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'a lowercase identifier: a letter, then letters, digits or _ (at most 63)');
+
+export const LabelDefinition = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^\S(.*\S)?$/, 'no leading or trailing spaces'),
+  hotkey: z
+    .string()
+    .regex(/^[0-9a-z]$/, 'one lowercase letter or digit')
+    .optional(),
+  description: z.string().max(500).optional(),
+});
+export type LabelDefinition = z.infer<typeof LabelDefinition>;
+
+/** Names and hotkeys each used once. */
+function uniqueNamesAndHotkeys(items: ReadonlyArray<{ name: string; hotkey?: string }>, ctx: z.RefinementCtx, what: string): void {
+  const names = new Set<string>();
+  const hotkeys = new Set<string>();
+  items.forEach((item, index) => {
+    if (names.has(item.name)) ctx.addIssue({ code: 'custom', message: `${what} "${item.name}" appears twice`, path: [index, 'name'] });
+    names.add(item.name);
+    if (item.hotkey && hotkeys.has(item.hotkey)) ctx.addIssue({ code: 'custom', message: `hotkey "${item.hotkey}" is used twice`, path: [index, 'hotkey'] });
+    if (item.hotkey) hotkeys.add(item.hotkey);
+  });
+}
+
+export const Labels = z
+  .array(LabelDefinition)
+  .min(2, 'at least two labels')
+  .max(100)
+  .superRefine((labels, ctx) => uniqueNamesAndHotkeys(labels, ctx, 'label'));
+
+const base = {
+  name: QuestionName,
+  required: z.boolean().default(true).describe('a rater must answer it; a question that is not required may be left blank'),
+  description: z.string().max(2_000).optional().describe('shown to raters above the question'),
+};
+
+export const LabelQuestion = z.strictObject({ ...base, kind: z.literal('label'), labels: Labels });
+export type LabelQuestion = z.infer<typeof LabelQuestion>;
+
+export const MultiLabelQuestion = z.strictObject({
+  ...base,
+  kind: z.literal('multi_label'),
+  labels: z
+    .array(LabelDefinition)
+    .min(1, 'at least one label')
+    .max(100)
+    .superRefine((labels, ctx) => uniqueNamesAndHotkeys(labels, ctx, 'label')),
+});
+export type MultiLabelQuestion = z.infer<typeof MultiLabelQuestion>;
+
+const RatingPoint = z.strictObject({
+  value: z.number().int().min(-1_000).max(1_000),
+  name: z.string().min(1).max(64),
+  hotkey: z
+    .string()
+    .regex(/^[0-9a-z]$/, 'one lowercase letter or digit')
+    .optional(),
+});
+
+/** Where a number's model output matters most: the closer to one of these, the more a human is wanted. */
+const decisionThresholds = z
+  .array(z.number().refine(Number.isFinite, 'a finite number'))
+  .max(20)
+  .optional()
+  .describe('values where a decision turns (e.g. a price that changes a tier): a prediction near one is uncertain');
+
+export const RatingQuestion = z.strictObject({
+  ...base,
+  kind: z.literal('rating'),
+  points: z
+    .array(RatingPoint)
+    .min(2, 'at least two points')
+    .max(11)
+    .superRefine((points, ctx) => {
+      uniqueNamesAndHotkeys(points, ctx, 'point');
+      points.forEach((point, index) => {
+        if (index > 0 && point.value <= points[index - 1].value)
+          ctx.addIssue({ code: 'custom', message: 'point values rise strictly, in scale order', path: [index, 'value'] });
+      });
+    }),
+  maxSpread: z.number().int().min(0).max(10).default(1).describe('raters agree when their answers lie within this many points of the median'),
+  decisionThresholds,
+});
+export type RatingQuestion = z.infer<typeof RatingQuestion>;
+
+const finite = z.number().refine(Number.isFinite, 'a finite number');
+
+export const NumericQuestion = z
+  .strictObject({
+    ...base,
+    kind: z.literal('numeric'),
+    min: finite.optional(),
+    max: finite.optional(),
+    integer: z.boolean().default(false).describe('answers are whole numbers'),
+    unit: z.string().max(32).optional(),
+    tolerance: z.number().min(0).default(0).describe('answers within this distance of the median agree (or within relativeTolerance × |median|)'),
+    relativeTolerance: z.number().min(0).max(1).default(0.05),
+    uncertaintyScale: z
+      .number()
+      .gt(0)
+      .optional()
+      .describe("a predictive interval this wide is fully uncertain (default: max − min, or the model's value when unbounded)"),
+    decisionThresholds,
+  })
+  .refine((q) => q.min === undefined || q.max === undefined || q.min <= q.max, { message: 'min is at most max', path: ['max'] });
+export type NumericQuestion = z.infer<typeof NumericQuestion>;
+
+export const TextQuestion = z.strictObject({
+  ...base,
+  kind: z.literal('text'),
+  maxLength: z.number().int().min(1).max(65_536).default(10_000),
+  prefill: z.boolean().default(true).describe("the text box starts with the model's text when it sent one (correction)"),
+});
+export type TextQuestion = z.infer<typeof TextQuestion>;
+
+export const SpansQuestion = z.strictObject({
+  ...base,
+  kind: z.literal('spans'),
+  field: z.string().min(1).max(128).describe('the input field (text) the spans point into'),
+  labels: z
+    .array(LabelDefinition)
+    .min(1, 'at least one label')
+    .max(100)
+    .superRefine((labels, ctx) => uniqueNamesAndHotkeys(labels, ctx, 'label')),
+  allowOverlap: z.boolean().default(true),
+});
+export type SpansQuestion = z.infer<typeof SpansQuestion>;
+
+export const Question = z.discriminatedUnion('kind', [LabelQuestion, MultiLabelQuestion, RatingQuestion, NumericQuestion, TextQuestion, SpansQuestion]);
+export type Question = z.infer<typeof Question>;
+/** A question as a project sends it (defaults not yet applied). */
+export type QuestionInput = z.input<typeof Question>;
+
+/** A labeled span: offsets in Unicode code points of the field's text, end exclusive. */
+export interface Span {
+  start: number;
+  end: number;
+  label: string;
+}
+export type ScoredSpan = Span & { score?: number };
+
+/** The answer types, by kind. */
+export interface AnswerOf {
+  label: string;
+  multi_label: string[];
+  rating: number;
+  numeric: number;
+  text: string;
+  spans: Span[];
+}
+export type Answer = AnswerOf[QuestionKindName];
+export type Answers = Record<string, Answer>;

@@ -1,0 +1,12 @@
+export * from './definitions';
+export * from './kind';
+export * from './questions';
+export { binaryEntropy, codePointLength, lowerMedian, normalCdf, type NumberSuggestion } from './shared';
+export { argmaxLabel, checkScores, labelKind, type LabelSuggestion } from './kinds/label';
+export { MULTI_LABEL_CUTOFF, multiLabelKind, type MultiLabelSuggestion } from './kinds/multi-label';
+export { numericKind, numericTolerance } from './kinds/numeric';
+export { ratingKind } from './kinds/rating';
+export { sortSpans, spansKind, type SpansSuggestion } from './kinds/spans';
+export { textKind, trimText, type TextSuggestion } from './kinds/text';
+export * from './metrics';
+export * from './label-studio';

@@ -1,0 +1,68 @@
+import { TextQuestion } from '../definitions';
+import { fail, ok, type QuestionKind } from '../kind';
+import { clamp01, isFiniteNumber, isObject } from '../shared';
+import { plurality } from './label';
+
+/** A generative model's text, with its confidence: a probability, or the mean log-probability of its tokens. */
+export interface TextSuggestion {
+  value: string;
+  confidence?: number;
+  meanLogProb?: number;
+}
+
+/** Space, tab and line ends at either end (the same characters the SQL consensus trims). */
+export const trimText = (text: string) => text.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, '');
+
+export const textKind: QuestionKind<TextQuestion, TextSuggestion, string> = {
+  kind: 'text',
+  settings: TextQuestion,
+  suggestion(question, raw) {
+    if (!isObject(raw)) return fail('expected an object: {"value": "<text>", "confidence"?: p, "meanLogProb"?: x}');
+    for (const key of Object.keys(raw)) if (!['value', 'confidence', 'meanLogProb'].includes(key)) return fail(`unknown key "${key}"`, key);
+    if (typeof raw.value !== 'string') return fail('a string', 'value');
+    if (raw.value.length > question.maxLength) return fail(`at most ${question.maxLength} characters`, 'value');
+    const out: TextSuggestion = { value: raw.value };
+    if (raw.confidence !== undefined) {
+      if (!isFiniteNumber(raw.confidence) || raw.confidence < 0 || raw.confidence > 1) return fail('a probability in [0, 1]', 'confidence');
+      out.confidence = raw.confidence;
+    }
+    if (raw.meanLogProb !== undefined) {
+      if (!isFiniteNumber(raw.meanLogProb) || raw.meanLogProb > 0) return fail('a log-probability: a finite number, at most 0', 'meanLogProb');
+      out.meanLogProb = raw.meanLogProb;
+    }
+    return ok(out);
+  },
+  uncertainty(question, s) {
+    return 1 - textKind.confidence(question, s);
+  },
+  /** The confidence sent, else the geometric mean token probability, else certain (the model said nothing). */
+  confidence(_question, s) {
+    if (s.confidence !== undefined) return s.confidence;
+    if (s.meanLogProb !== undefined) return clamp01(Math.exp(s.meanLogProb));
+    return 1;
+  },
+  predicted(_question, s) {
+    return s.value;
+  },
+  answer(question, raw) {
+    if (typeof raw !== 'string') return fail('a string');
+    if (raw.length > question.maxLength) return fail(`at most ${question.maxLength} characters`);
+    if (question.required && trimText(raw) === '') return fail('an answer is required: the text is empty');
+    return ok(raw);
+  },
+  /**
+   * Raters agree when their texts match (ends trimmed): the most given text, untied, with its
+   * share; a lone answer stands only when one rater was asked. Otherwise a reviewer decides.
+   */
+  consensus(_question, answers, threshold) {
+    const trimmed = answers.map(trimText);
+    const { value, top, tied } = plurality(trimmed);
+    const agreement = answers.length === 0 ? 0 : top / answers.length;
+    const matched = top >= 2 || answers.length === 1;
+    return value !== undefined && !tied && matched && agreement >= threshold ? { decided: true, value, agreement } : { decided: false, agreement };
+  },
+  agreement: () => ({ kind: 'alpha', distance: 'nominal' }),
+  columns(question) {
+    return [{ name: question.name, type: 'bytes', list: false, values: (a) => [a] }];
+  },
+};

@@ -1,0 +1,60 @@
+import type { Answers } from '@backflow/questions';
+import { answerText, checkAnswers } from '@backflow/questions';
+import { DomainError } from '../common/errors';
+import type { ProjectEntity } from '../projects/project.entity';
+import { asksOneLabel, routingQuestion } from '../projects/project-questions';
+import { LabelingErrors } from './labeling.errors';
+
+/** A rater's (or reviewer's) answers as stored: every answer, and the routing question's as text. */
+export interface ReadAnswers {
+  answers: Answers;
+  /** the routing question's answer as text (`answerText`): what `annotations.label` holds */
+  label: string;
+  /** per spans field, the largest end an answer gives in it: the database checks it against the item's text */
+  spanEnds: Record<string, number> | null;
+}
+
+export const invalidAnswer = (field: string, message: string) => new DomainError('labeling/invalid_answer', `${field}: ${message}`, 400, field);
+
+/**
+ * The answers a body carries: `answers` by question name, each checked by its kind, or the old
+ * `label` of a project whose only question is a label. Spans are checked against their field's
+ * length where the item is at hand (`input`), else by the database on submit.
+ */
+export function readAnswers(
+  project: Pick<ProjectEntity, 'questions' | 'routingQuestion' | 'labels'>,
+  body: { label?: string; answers?: Record<string, unknown> },
+  input?: Record<string, unknown>,
+): ReadAnswers {
+  const routing = routingQuestion(project);
+  let raw = body.answers;
+  if (body.label !== undefined) {
+    if (!asksOneLabel(project))
+      throw invalidAnswer(
+        'label',
+        `this project asks ${project.questions.length} question(s) (${project.questions.map((q) => q.name).join(', ')}): send answers`,
+      );
+    if (!project.labels.some((l) => l.name === body.label))
+      throw LabelingErrors.unknownLabel(
+        body.label,
+        project.labels.map((l) => l.name),
+      );
+    raw = { [routing.name]: body.label };
+  }
+  const checked = checkAnswers(project.questions, raw, input ? { input } : undefined);
+  if (!checked.ok) {
+    const field = ['answers', ...checked.issue.path].join('.');
+    throw invalidAnswer(field, checked.issue.message);
+  }
+  const answers = checked.value;
+  let spanEnds: Record<string, number> | null = null;
+  for (const question of project.questions) {
+    if (question.kind !== 'spans' || !answers[question.name]) continue;
+    const spans = answers[question.name] as Array<{ end: number }>;
+    if (spans.length === 0) continue;
+    const field = question.field;
+    spanEnds ??= {};
+    spanEnds[field] = Math.max(spanEnds[field] ?? 0, ...spans.map((s) => s.end));
+  }
+  return { answers, label: answerText(routing, answers[routing.name]), spanEnds };
+}

@@ -1,0 +1,311 @@
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { io, Socket } from 'socket.io-client';
+import { ExportsService } from '../../server/src/exports/exports.service';
+import { ProjectsService } from '../../server/src/projects/projects.service';
+import { createApiKey, createProject, createUser } from '../factories';
+import { startTestApp, TestApp } from '../helpers/test-app';
+
+const { ParquetReader } = createRequire(require.resolve('../../server/package.json'))('@dsnp/parquetjs') as typeof import('@dsnp/parquetjs');
+const READER = path.join(__dirname, '..', 'helpers', 'read_tfexamples.py');
+
+const BODY = 'Ada Lovelace met 😀 Babbage at the Royal Society';
+
+/**
+ * One kind each: its routing question, the model's output for a sure and for an unsure
+ * prediction (only the unsure one routes at the threshold), the answer two raters give, and
+ * the exported features that answer must read back as (TFRecord, through an independent reader).
+ */
+const KINDS = [
+  {
+    kind: 'multi_label',
+    question: { name: 'topics', kind: 'multi_label', labels: [{ name: 'sports' }, { name: 'politics' }, { name: 'tech' }] },
+    strategy: 'entropy',
+    sure: { scores: { sports: 0.98, politics: 0.02, tech: 0.97 } },
+    unsure: { scores: { sports: 0.5, politics: 0.45, tech: 0.55 } },
+    answer: ['tech', 'sports'],
+    features: { topics: [0, 2], topics_multi_hot: [1, 0, 1] },
+    jsonl: { topics: [0, 2], topics_multi_hot: [1, 0, 1] },
+  },
+  {
+    kind: 'rating',
+    question: { name: 'quality', kind: 'rating', points: [1, 2, 3, 4, 5].map((value) => ({ value, name: `q${value}` })) },
+    strategy: 'entropy',
+    // a 95% interval of ±1.96 std over a scale 4 points wide: 0.1 std is sure, 1.5 unsure
+    sure: { suggestions: { quality: { value: 4, std: 0.1 } } },
+    unsure: { suggestions: { quality: { value: 3, std: 1.5 } } },
+    answer: 4,
+    features: { quality: [4] },
+    jsonl: { quality: 4 },
+  },
+  {
+    kind: 'numeric',
+    question: { name: 'price', kind: 'numeric', min: 0, max: 10_000 },
+    strategy: 'entropy',
+    sure: { suggestions: { price: { value: 12.5, interval: [12, 13] } } },
+    unsure: { suggestions: { price: { value: 900, interval: [100, 9_000] } } },
+    // a value float32 holds exactly, and a double the JSONL keeps to the last digit
+    answer: 12.5,
+    features: { price: [12.5] },
+    jsonl: { price: 12.5 },
+  },
+  {
+    kind: 'text',
+    question: { name: 'summary', kind: 'text' },
+    strategy: 'entropy',
+    sure: { suggestions: { summary: { value: 'A meeting.', confidence: 0.95 } } },
+    unsure: { suggestions: { summary: { value: 'A meting', meanLogProb: -1.2 } } },
+    answer: 'Lovelace meets Babbage — “Royal Society”',
+    features: { summary: ['Lovelace meets Babbage — “Royal Society”'] },
+    jsonl: { summary: 'Lovelace meets Babbage — “Royal Society”' },
+  },
+  {
+    kind: 'spans',
+    question: { name: 'ents', kind: 'spans', field: 'body', labels: [{ name: 'PER' }, { name: 'ORG' }] },
+    strategy: 'entropy',
+    sure: { suggestions: { ents: { spans: [{ start: 0, end: 12, label: 'PER', score: 0.99 }] } } },
+    unsure: { suggestions: { ents: { spans: [{ start: 0, end: 12, label: 'PER', score: 0.4 }] } } },
+    // offsets in code points: the emoji at 17 is one character (two UTF-16 units), so "Babbage" is 19–26
+    answer: [
+      { start: 19, end: 26, label: 'PER' },
+      { start: 0, end: 12, label: 'PER' },
+      { start: 34, end: 47, label: 'ORG' },
+    ],
+    features: { ents_start: [0, 19, 34], ents_end: [12, 26, 47], ents_label: [0, 0, 1] },
+    jsonl: { ents_start: [0, 19, 34], ents_end: [12, 26, 47], ents_label: [0, 0, 1] },
+  },
+] as const;
+
+describe('question kinds: capture, routing, two socket raters, consensus and export, kind by kind', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'backflow-kinds-'));
+  let app: TestApp;
+  let admin: string;
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    app = await startTestApp({ EXPORT_ROOT: root });
+    admin = await app.login();
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.close();
+    await app.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  async function connect(token: string): Promise<Socket> {
+    const socket = io(`${app.url}/labeling`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+    sockets.push(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    });
+    return socket;
+  }
+  const ack = (socket: Socket, event: string, body: unknown): Promise<any> => socket.timeout(10_000).emitWithAck(event, body);
+
+  it.each(KINDS.map((k) => [k.kind, k] as const))('%s: the uncertain predictions go to two raters and their answer is exported exactly', async (_kind, k) => {
+    const project = await createProject(app, admin, {
+      taskType: undefined,
+      labels: undefined,
+      questions: [k.question, { name: 'note', kind: 'text', required: false }],
+      routingQuestion: k.question.name,
+      overlap: 2,
+      routing: { strategy: k.strategy, threshold: 0.5, explorationRate: 0, dedupeWindowMinutes: 0 },
+      export: { formats: ['tfrecord', 'csv', 'jsonl', 'parquet'], splits: { train: 100, eval: 0 } },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const predictions = Array.from({ length: 8 }, (_, i) => ({
+      id: randomUUID(),
+      model: { name: 'm', version: '1' },
+      input: { body: BODY, n: i },
+      ...(i % 2 ? k.unsure : k.sure),
+    }));
+    const ingest = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: predictions });
+    expect(ingest.body).toEqual({ accepted: 8, duplicates: 0 });
+    const routed = await app.sql(`SELECT p.input->>'n' AS n FROM tasks t JOIN predictions p ON p.id = t.prediction_id WHERE t.project_id = $1 ORDER BY 1`, [
+      project.id,
+    ]);
+    expect(routed.map((r) => Number(r.n))).toEqual([1, 3, 5, 7]);
+
+    for (const rater of [await createUser(app, admin, 'rater', project), await createUser(app, admin, 'rater', project)]) {
+      const socket = await connect(rater.token);
+      let answered = 0;
+      for (;;) {
+        const claimed = await ack(socket, 'task:claim', { project: project.slug });
+        if (!claimed.task) break;
+        expect(claimed.task.questions.map((q: { name: string }) => q.name)).toEqual([k.question.name, 'note']);
+        const submitted = await ack(socket, 'task:submit', {
+          project: project.slug,
+          taskId: claimed.task.id,
+          annotation: { id: randomUUID(), answers: { [k.question.name]: k.answer } },
+        });
+        expect(submitted.error).toBeUndefined();
+        answered++;
+      }
+      expect(answered).toBe(4);
+    }
+    const labels = await app.sql(`SELECT answers FROM labels WHERE project_id = $1 AND superseded_at IS NULL`, [project.id]);
+    expect(labels).toHaveLength(4);
+
+    const entity = (await app.app.get(ProjectsService).findBySlug(project.slug))!;
+    const exported = (await app.app.get(ExportsService).exportNext(entity, { shardRows: 100 }))!;
+    expect(exported.rows).toBe(4);
+    const files = (format: string) => exported.manifest.files.filter((f) => f.format === format).map((f) => path.join(exported.directory, f.path));
+
+    // TFRecord, read by a reader that shares no code with the writer
+    const examples = execFileSync('python3', [READER, ...files('tfrecord')], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown[]>);
+    expect(examples).toHaveLength(4);
+    for (const example of examples) {
+      for (const [name, values] of Object.entries(k.features)) expect([name, example[name]]).toEqual([name, values]);
+      expect(example.note).toBeUndefined(); // left blank: absent, not empty
+    }
+    const schema = fs.readFileSync(path.join(exported.directory, 'schema.pbtxt'), 'utf8');
+    for (const name of Object.keys(k.features)) expect(schema).toContain(`name: "${name}"`);
+    expect(schema).toContain('name: "body"'); // the input field keeps its own name
+
+    // JSONL and CSV carry the same values (a list as JSON text in CSV); Parquet lists as repeated columns
+    const jsonl = files('jsonl').flatMap((file) =>
+      fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+    );
+    expect(jsonl).toHaveLength(4);
+    for (const row of jsonl) for (const [name, value] of Object.entries(k.jsonl)) expect([name, row[name]]).toEqual([name, value]);
+    const csv = files('csv').flatMap((file) => parse<Record<string, string>>(fs.readFileSync(file, 'utf8'), { columns: true }));
+    for (const row of csv)
+      for (const [name, value] of Object.entries(k.jsonl)) expect([name, row[name]]).toEqual([name, typeof value === 'string' ? value : JSON.stringify(value)]);
+    let parquetRows = 0;
+    for (const file of files('parquet')) {
+      const cursor = (await ParquetReader.openFile(file)).getCursor();
+      let row: Record<string, unknown> | null;
+      while ((row = (await cursor.next()) as Record<string, unknown> | null)) {
+        parquetRows++;
+        for (const [name, values] of Object.entries(k.features)) {
+          const read = row[name];
+          const list = (Array.isArray(read) ? read : [read]).map((v) => (typeof v === 'bigint' ? Number(v) : v));
+          expect([name, list]).toEqual([name, values]);
+        }
+      }
+    }
+    expect(parquetRows).toBe(4);
+  });
+
+  it('refuses a suggestion or an answer that does not fit its question, naming the field, and stores none of it', async () => {
+    const project = await createProject(app, admin, {
+      taskType: undefined,
+      labels: undefined,
+      questions: [KINDS[0].question, KINDS[4].question, { name: 'price', kind: 'numeric', min: 0, max: 100 }],
+      routing: { strategy: 'entropy', threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const post = (body: Record<string, unknown>) =>
+      app.request('POST', `/api/v1/projects/${project.slug}/predictions`, {
+        token: key,
+        body: { model: { name: 'm', version: '1' }, input: { body: BODY }, scores: { sports: 0.5 }, ...body },
+      });
+    for (const [body, field] of [
+      [{ suggestions: { ents: { spans: [{ start: 40, end: 48, label: 'ORG' }] } } }, 'suggestions.ents.spans.0.end'],
+      [{ suggestions: { ents: { spans: [{ start: 0, end: 3, label: 'LOC' }] } } }, 'suggestions.ents.spans.0.label'],
+      [{ suggestions: { price: { value: 5, interval: [6, 4] } } }, 'suggestions.price.interval'],
+      [{ suggestions: { nope: { value: 1 } } }, 'suggestions.nope'],
+    ] as const) {
+      const reply = await post(body);
+      expect([reply.status, reply.body.code, reply.body.field]).toEqual([400, 'predictions/invalid_suggestion', field]);
+    }
+    expect(await app.sql(`SELECT count(*)::int AS n FROM predictions WHERE project_id = $1`, [project.id])).toEqual([{ n: 0 }]);
+
+    expect((await post({ suggestions: { price: { value: 50, std: 2 } } })).status).toBe(201);
+    const rater = await createUser(app, admin, 'rater', project);
+    const claimed = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
+    const submit = (answers: Record<string, unknown>) =>
+      app.request('POST', `/api/v1/projects/${project.slug}/tasks/${claimed.body.task.id}/annotations`, {
+        token: rater.token,
+        body: { id: randomUUID(), answers },
+      });
+    for (const [answers, field] of [
+      [{ topics: ['sports', 'nope'], ents: [], price: 5 }, 'answers.topics.1'],
+      [{ topics: [], ents: [{ start: 0, end: 5, label: 'PER' }] }, 'answers.price'],
+      [{ topics: [], ents: [], price: 101 }, 'answers.price'],
+      [{ topics: [], ents: [{ start: 45, end: 49, label: 'PER' }], price: 5 }, 'answers'],
+      [{ topics: [], ents: [], price: 5, extra: 1 }, 'answers.extra'],
+    ] as const) {
+      const reply = await submit(answers);
+      expect([reply.status, reply.body.code, reply.body.field]).toEqual([400, 'labeling/invalid_answer', field]);
+    }
+    expect(await app.sql(`SELECT count(*)::int AS n FROM annotations WHERE project_id = $1`, [project.id])).toEqual([{ n: 0 }]);
+    const old = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${claimed.body.task.id}/annotations`, {
+      token: rater.token,
+      body: { id: randomUUID(), label: 'sports' },
+    });
+    expect([old.status, old.body.code, old.body.field]).toEqual([400, 'labeling/invalid_answer', 'label']);
+    const good = await submit({ topics: ['sports'], ents: [{ start: 44, end: 47, label: 'ORG' }], price: 5 });
+    expect(good.status).toBe(201);
+    expect(good.body.annotation.answers).toEqual({ topics: ['sports'], ents: [{ start: 44, end: 47, label: 'ORG' }], price: 5 });
+  });
+  it('turns feedback into answers of other kinds: a rating from an event’s value, a removed tag as a negative for that label', async () => {
+    const refused = await app.request('POST', '/api/v1/projects', {
+      token: admin,
+      body: {
+        slug: `fb-bad-${Date.now()}`,
+        name: 'x',
+        questions: [{ name: 'stars', kind: 'rating', points: [1, 2, 3, 4, 5].map((value) => ({ value, name: `${value}` })) }],
+        feedbackRules: { rules: [{ eventType: 'rated', label: 'good', windowMinutes: 60 }] },
+      },
+    });
+    expect([refused.status, refused.body.field]).toEqual([400, 'feedbackRules.rules.0.label']);
+    const stars = await createProject(app, admin, {
+      taskType: undefined,
+      labels: undefined,
+      questions: [{ name: 'stars', kind: 'rating', points: [1, 2, 3, 4, 5].map((value) => ({ value, name: `${value}` })) }],
+      routing: { threshold: 1, explorationRate: 0 },
+      feedbackRules: { rules: [{ eventType: 'rated', answer: '$value', windowMinutes: 60 }] },
+    });
+    const tags = await createProject(app, admin, {
+      taskType: undefined,
+      labels: undefined,
+      questions: [KINDS[0].question],
+      routing: { threshold: 1, explorationRate: 0 },
+      feedbackRules: { rules: [{ eventType: 'tag_removed', answer: { remove: '$value' }, windowMinutes: 60 }] },
+    });
+    const send = async (slug: string, prediction: Record<string, unknown>, events: Array<Record<string, unknown>>) => {
+      const key = (await createApiKey(app, admin, slug, ['ingest'])).secret;
+      const id = randomUUID();
+      expect(
+        (
+          await app.request('POST', `/api/v1/projects/${slug}/predictions`, {
+            token: key,
+            body: { id, model: { name: 'm', version: '1' }, input: { n: 1 }, ...prediction },
+          })
+        ).status,
+      ).toBe(201);
+      const replies = [];
+      for (const event of events)
+        replies.push(await app.request('POST', `/api/v1/projects/${slug}/feedback`, { token: key, body: { id: randomUUID(), predictionId: id, ...event } }));
+      return { id, replies };
+    };
+    const rated = await send(stars.slug, { suggestions: { stars: { value: 2 } } }, [
+      { type: 'rated', value: 9 },
+      { type: 'rated', value: 4 },
+    ]);
+    expect([rated.replies[0].status, rated.replies[0].body.code, rated.replies[0].body.field]).toEqual([400, 'feedback/invalid_value', 'value']);
+    expect(rated.replies[1].status).toBe(201);
+    expect(await app.sql(`SELECT value, source, answers FROM labels WHERE prediction_id = $1 AND superseded_at IS NULL`, [rated.id])).toEqual([
+      { value: '4', source: 'feedback', answers: { stars: 4 } },
+    ]);
+    const tagged = await send(tags.slug, { scores: { sports: 0.9, politics: 0.1, tech: 0.8 } }, [{ type: 'tag_removed', value: 'tech' }]);
+    expect(tagged.replies[0].status).toBe(201);
+    expect(await app.sql(`SELECT value, answers FROM labels WHERE prediction_id = $1 AND superseded_at IS NULL`, [tagged.id])).toEqual([
+      { value: 'sports', answers: { topics: ['sports'] } },
+    ]);
+  });
+});
