@@ -1,6 +1,9 @@
 // The few admin, rater and export calls the demo makes, over the public HTTP API.
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
+import { readSpanRows } from './span-rows.mjs';
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ApiError extends Error {
   constructor(method, route, status, body) {
@@ -50,4 +53,48 @@ export async function idempotent(create) {
     if (error instanceof ApiError && error.status === 409) return undefined;
     throw error;
   }
+}
+
+/** Creates the project, or finds it and reapplies its settings (what a project's questions are cannot change). */
+export async function ensureProject(adminApi, settings) {
+  const created = await idempotent(() => adminApi.post('/api/v1/projects', settings));
+  if (created) return 'created';
+  const { slug, taskType: _taskType, questions: _questions, routingQuestion: _routingQuestion, ...rest } = settings;
+  await adminApi.patch(`/api/v1/projects/${slug}`, rest);
+  return 'exists (settings reapplied)';
+}
+
+export async function ensureMember(adminApi, slug, account, role) {
+  await idempotent(() => adminApi.post('/api/v1/users', { email: account.email, password: account.password, role }));
+  await idempotent(() => adminApi.post(`/api/v1/projects/${slug}/members`, { email: account.email, role }));
+}
+
+/**
+ * Exports what is labeled as the next span, waits for it, downloads its TFRecord files under `directory` and reads
+ * them back, each example made a row by `toRow`. Undefined when there was nothing new to export.
+ */
+export async function landSpan({ adminApi, exportApi, slug, directory, toRow }) {
+  const { job } = await adminApi.post(`/api/v1/projects/${slug}/exports`, {});
+  if (!job) return undefined;
+  let state = job;
+  while (state.state === 'writing') {
+    await sleep(500);
+    state = await adminApi.get(`/api/v1/projects/${slug}/exports/${job.id}`);
+  }
+  if (state.state !== 'completed') throw new Error(`export of span ${state.span} failed: ${state.error}`);
+  const files = [];
+  for (const file of state.files.filter((f) => f.format === 'tfrecord')) {
+    const local = path.join(directory, slug, `span-${state.span}`, `version-${state.version}`, file.path);
+    files.push(await exportApi.download(`/api/v1/projects/${slug}/spans/${state.span}/versions/${state.version}/files/${file.path}`, local));
+  }
+  return { span: state.span, rows: await readSpanRows(files, toRow) };
+}
+
+/** "12 consensus, 1 feedback": where a span's labels came from. */
+export function sourcesOf(rows) {
+  const counts = {};
+  for (const row of rows) counts[row.labelSource] = (counts[row.labelSource] ?? 0) + 1;
+  return Object.entries(counts)
+    .map(([source, n]) => `${n} ${source}`)
+    .join(', ');
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run demo`: the whole loop on real data. Starts Backflow, creates a spam-filter project from the SpamAssassin
 // corpus, streams a small model's predictions through libs/client-ts, simulates user feedback and raters, and after
-// each span lands trains the next model version from the span's TFRecord files and deploys it.
+// each span lands trains the next model version from the span's TFRecord files and deploys it. Beside it, a project
+// of another question kind does the same with house prices (a numeric question; demo/house-demo.mjs).
 // `npm run demo -- --compare`: uncertainty against random routing at the same label budget, then exits.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -10,11 +11,11 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { BackflowClient } from '@backflow/client-ts';
-import { api, idempotent, signIn } from './backflow-api.mjs';
+import { api, ensureMember, ensureProject, idempotent, landSpan as landSpanOf, signIn, sourcesOf } from './backflow-api.mjs';
 import { FEEDBACK_RULES, FeedbackSimulator } from './feedback-simulator.mjs';
+import { runHouseLoop } from './house-demo.mjs';
 import { SimulatedRater } from './simulated-raters.mjs';
 import { compareSvg, curveSvg } from './charts.mjs';
-import { readSpanRows } from './span-rows.mjs';
 import { LABELS, loadCorpus, randomSource } from './spam-corpus.mjs';
 import { evaluate, trainModel } from './spam-model.mjs';
 
@@ -31,6 +32,12 @@ const { values: flags } = parseArgs({
     'seed-size': { type: 'string', default: '40' },
     seed: { type: 'string', default: '1' },
     project: { type: 'string', default: 'spam-demo' },
+    only: { type: 'string' },
+    'house-project': { type: 'string', default: 'house-demo' },
+    'house-rate': { type: 'string', default: '1' },
+    'house-span-every': { type: 'string', default: '20' },
+    'house-seed-size': { type: 'string', default: '20' },
+    'house-rater-noise': { type: 'string', default: '0.02' },
     compare: { type: 'boolean', default: false },
     'compare-rounds': { type: 'string', default: '10' },
     'compare-batch': { type: 'string', default: '400' },
@@ -40,7 +47,8 @@ const { values: flags } = parseArgs({
 });
 if (flags.help) {
   console.log(`npm run demo -- [--raters N] [--rater-accuracy 0.9] [--rate 5] [--span-every 60] [--span-minutes 3]
-                   [--seed-size 40] [--seed 1] [--project spam-demo]
+                   [--seed-size 40] [--seed 1] [--project spam-demo] [--only spam|houses]
+                   [--house-project house-demo] [--house-rate 1] [--house-span-every 20] [--house-seed-size 20] [--house-rater-noise 0.02]
 npm run demo -- --compare [--compare-rounds 10] [--compare-batch 400] [--compare-labels 20] [--rater-accuracy 0.9]`);
   process.exit(0);
 }
@@ -58,10 +66,17 @@ const options = {
   seedSize: Math.floor(number('seed-size', { min: 4 })),
   seed: Math.floor(number('seed')),
   project: flags.project,
+  only: flags.only,
+  houseProject: flags['house-project'],
+  houseRate: number('house-rate', { min: 0.1, max: 500 }),
+  houseSpanEvery: Math.floor(number('house-span-every', { min: 1 })),
+  houseSeedSize: Math.floor(number('house-seed-size', { min: 10, max: 200 })),
+  houseRaterNoise: number('house-rater-noise', { max: 1 }),
   compareRounds: Math.floor(number('compare-rounds', { min: 1 })),
   compareBatch: Math.floor(number('compare-batch', { min: 10 })),
   compareLabels: Math.floor(number('compare-labels', { min: 1 })),
 };
+if (options.only !== undefined && !['spam', 'houses'].includes(options.only)) throw new Error(`--only must be spam or houses, got ${options.only}`);
 
 const port = Number(process.env.PORT ?? 3000);
 const baseUrl = `http://127.0.0.1:${port}`;
@@ -175,19 +190,6 @@ function projectSettings(slug, name, routing) {
   };
 }
 
-async function ensureProject(adminApi, settings) {
-  const created = await idempotent(() => adminApi.post('/api/v1/projects', settings));
-  if (created) return 'created';
-  const { slug, taskType: _taskType, ...rest } = settings;
-  await adminApi.patch(`/api/v1/projects/${slug}`, rest);
-  return 'exists (settings reapplied)';
-}
-
-async function ensureMember(adminApi, slug, account, role) {
-  await idempotent(() => adminApi.post('/api/v1/users', { email: account.email, password: account.password, role }));
-  await idempotent(() => adminApi.post(`/api/v1/projects/${slug}/members`, { email: account.email, role }));
-}
-
 async function createKey(adminApi, slug, name, scopes) {
   const key = await adminApi.post(`/api/v1/projects/${slug}/api-keys`, { name, scopes });
   // revoked on the way out, when the server is still there to hear it (Ctrl-C reaches it too)
@@ -199,31 +201,7 @@ async function createKey(adminApi, slug, name, scopes) {
   return key.secret;
 }
 
-/** Exports what is labeled as the next span, waits for it, downloads its TFRecord files and reads them back. */
-async function landSpan(adminApi, exportApi, slug) {
-  const { job } = await adminApi.post(`/api/v1/projects/${slug}/exports`, {});
-  if (!job) return undefined;
-  let state = job;
-  while (state.state === 'writing') {
-    await sleep(500);
-    state = await adminApi.get(`/api/v1/projects/${slug}/exports/${job.id}`);
-  }
-  if (state.state !== 'completed') throw new Error(`export of span ${state.span} failed: ${state.error}`);
-  const files = [];
-  for (const file of state.files.filter((f) => f.format === 'tfrecord')) {
-    const local = path.join(dataDir, 'demo-spans', slug, `span-${state.span}`, `version-${state.version}`, file.path);
-    files.push(await exportApi.download(`/api/v1/projects/${slug}/spans/${state.span}/versions/${state.version}/files/${file.path}`, local));
-  }
-  return { span: state.span, rows: await readSpanRows(files) };
-}
-
-const sourcesOf = (rows) => {
-  const counts = {};
-  for (const row of rows) counts[row.labelSource] = (counts[row.labelSource] ?? 0) + 1;
-  return Object.entries(counts)
-    .map(([source, n]) => `${n} ${source}`)
-    .join(', ');
-};
+const landSpan = (adminApi, exportApi, slug) => landSpanOf({ adminApi, exportApi, slug, directory: path.join(dataDir, 'demo-spans') });
 
 async function setUp() {
   log(`starting Backflow on ${baseUrl} (data in ${dataDir}${process.env.DATABASE_URL ? ', PostgreSQL at DATABASE_URL' : ', embedded PostgreSQL'})`);
@@ -250,7 +228,7 @@ async function setUp() {
   return adminApi;
 }
 
-async function runLoop(adminApi) {
+async function runLoop(adminApi, simulated) {
   const slug = options.project;
   const corpus = loadCorpus({ seed: options.seed, seedSize: options.seedSize });
   const truthByKey = new Map([...corpus.seed, ...corpus.traffic, ...corpus.test].map((email) => [email.key, email.label]));
@@ -264,19 +242,13 @@ async function runLoop(adminApi) {
     dedupeWindowMinutes: 60,
   };
   const state = await ensureProject(adminApi, projectSettings(slug, 'Spam filter (demo)', routing));
-  const simulated = Array.from({ length: options.raters }, (_, i) => simulatedRaterAccount(i + 1));
   for (const account of [...PEOPLE, ...simulated]) await ensureMember(adminApi, slug, account, 'rater');
   const ingestKey = await createKey(adminApi, slug, `demo model server ${new Date().toISOString()}`, ['ingest']);
   const exportKey = await createKey(adminApi, slug, `demo trainer ${new Date().toISOString()}`, ['export:read']);
   const exportApi = api(baseUrl, exportKey);
-
-  console.log(`
-  Backflow demo: ${baseUrl}   project "${slug}" (${state}): ${corpus.seed.length + corpus.traffic.length + corpus.test.length} emails of the SpamAssassin public corpus
-    admin    ${admin.email} / ${admin.password}
-${PEOPLE.map((p) => `    rater    ${p.email} / ${p.password}`).join('\n')}
-    simulated raters: ${simulated.length ? `${simulated.map((s) => s.email).join(', ')} (accuracy ${options.raterAccuracy})` : 'none (--raters N to add some)'}
-    label at ${baseUrl}/projects/${slug}/label, monitoring at ${baseUrl}/projects/${slug}/quality   (Ctrl-C stops the demo and the server)
-`);
+  log(
+    `project "${slug}" (${state}): ${corpus.seed.length + corpus.traffic.length + corpus.test.length} emails of the SpamAssassin public corpus; label at ${baseUrl}/projects/${slug}/label, monitoring at ${baseUrl}/projects/${slug}/quality`,
+  );
 
   const test = corpus.test;
   let model = trainModel(corpus.seed, 'v1');
@@ -484,13 +456,40 @@ async function runCompare(adminApi) {
   );
 }
 
+/** Both projects side by side (or the one `--only` names), with the same people and simulated raters. */
+async function runProjects(adminApi) {
+  const simulated = Array.from({ length: options.raters }, (_, i) => simulatedRaterAccount(i + 1));
+  // the accounts first, so the two projects do not race to create them
+  for (const account of [...PEOPLE, ...simulated]) await idempotent(() => adminApi.post('/api/v1/users', { ...account, role: 'rater' }));
+  console.log(`
+  Backflow demo: ${baseUrl}   (Ctrl-C stops the demo and the server)
+    admin    ${admin.email} / ${admin.password}
+${PEOPLE.map((p) => `    rater    ${p.email} / ${p.password}`).join('\n')}
+    simulated raters: ${simulated.length ? `${simulated.map((s) => s.email).join(', ')} (accuracy ${options.raterAccuracy})` : 'none (--raters N to add some)'}
+    projects: ${[options.only !== 'houses' && `${options.project} (spam filter, a label question)`, options.only !== 'spam' && `${options.houseProject} (house prices, a numeric question)`].filter(Boolean).join(', ')}
+`);
+  const houses = {
+    adminApi,
+    baseUrl,
+    dataDir,
+    options,
+    people: PEOPLE,
+    simulated,
+    log,
+    isStopping: () => stopping,
+    onCleanup: (cleanup) => cleanups.push(cleanup),
+    createKey: (slug, name, scopes) => createKey(adminApi, slug, name, scopes),
+  };
+  await Promise.all([options.only !== 'houses' && runLoop(adminApi, simulated), options.only !== 'spam' && runHouseLoop(houses)]);
+}
+
 try {
   const adminApi = await setUp();
   if (flags.compare) {
     await runCompare(adminApi);
     await shutdown('done');
   } else {
-    await runLoop(adminApi);
+    await runProjects(adminApi);
   }
 } catch (error) {
   console.error(`demo: ${error.message}`);
