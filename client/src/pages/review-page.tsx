@@ -1,13 +1,13 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { TaskPayload } from '@backflow/contracts';
+import type { ReviewRequestBody, TaskPayload } from '@backflow/contracts';
 import { isApiError } from '../lib/api';
 import { claimReview, decideReview, queueStatsQuery } from '../modules/labeling/api/labeling-api';
 import { AnswersTable } from '../modules/labeling/components/questions/answers-table';
 import { QuestionsForm } from '../modules/labeling/components/questions/questions-form';
 import { projectQuery } from '../modules/projects/api/projects-api';
 import { TaskInput } from '../modules/labeling/components/task-input';
-import { useQuestionsForm, type AnswerBody } from '../modules/labeling/hooks/use-questions-form';
+import { useQuestionsForm } from '../modules/labeling/hooks/use-questions-form';
 import { Alert } from '../ui/alert';
 import { BackToProjects, PageShell } from '../ui/page-shell';
 import { Button } from '../ui/button';
@@ -42,7 +42,7 @@ export function ReviewPage({ slug }: ReviewPageProps) {
     onError: (cause) => setLoad({ status: 'error', message: isApiError(cause) ? cause.message : 'The review queue could not be loaded.' }),
   });
   const { mutate: decideTask, isPending: deciding } = useMutation({
-    mutationFn: (decision: { taskId: string; answer: AnswerBody }) => decideReview(slug, decision.taskId, decision.answer),
+    mutationFn: (decision: { taskId: string; answer: ReviewRequestBody }) => decideReview(slug, decision.taskId, decision.answer),
     onSuccess: () => {
       setDecided((n) => n + 1);
       void queryClient.invalidateQueries({ queryKey: queueStatsQuery(slug).queryKey });

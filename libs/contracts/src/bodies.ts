@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import type { AddMemberRequest, CreateApiKeyRequest, CreateUserRequest, LoginRequest, UpdateUserRequest } from './auth';
 import type { FeedbackInput, PredictionInput } from './ingest';
-import type { ReviewRequest, SkipRequest } from './labeling';
-import type { CreateProjectRequest, FeedbackRules, RoutingPolicy, UpdateProjectRequest } from './projects';
+import type { ReviewRequest, SkipRequest, SubmitAnnotationRequest } from './labeling';
+import type { CreateProjectRequest, FeedbackRules, Question, RoutingPolicy, UpdateProjectRequest } from './projects';
 import type { RoutingPreviewRequest } from './routing';
 
 // What a client sends: a request schema's input, before its defaults and transforms apply (the `X` types are what the server reads).
@@ -17,6 +17,8 @@ export type RoutingPolicyBody = z.input<typeof RoutingPolicy>;
 export type FeedbackRulesBody = z.input<typeof FeedbackRules>;
 export type RoutingPreviewRequestBody = z.input<typeof RoutingPreviewRequest>;
 export type ReviewRequestBody = z.input<typeof ReviewRequest>;
+export type SubmitAnnotationRequestBody = z.input<typeof SubmitAnnotationRequest>;
+export type QuestionBody = z.input<typeof Question>;
 export type SkipRequestBody = z.input<typeof SkipRequest>;
 export type PredictionInputBody = z.input<typeof PredictionInput>;
 export type FeedbackInputBody = z.input<typeof FeedbackInput>;

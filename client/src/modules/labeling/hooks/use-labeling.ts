@@ -1,10 +1,9 @@
 import { useCallback, useEffect, useReducer, useRef } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import type { SkipRequest, SocketError, SocketReply, TaskPayload } from '@backflow/contracts';
+import type { ReviewRequestBody, SkipRequest, SocketError, SocketReply, TaskPayload } from '@backflow/contracts';
 import { projectListKey, sessionKey } from '../../../lib/query';
 import { accessRevokedMessage, connectLabeling, type LabelingSocket, sessionEndedMessage, watchSession } from '../../../lib/socket';
 import { queueStatsQuery } from '../api/labeling-api';
-import type { AnswerBody } from './use-questions-form';
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'refused';
 
@@ -210,7 +209,7 @@ export function useLabeling(slug: string) {
 
   /** Answers the task on screen and shows the next at once; the acknowledgement comes when it comes. */
   const submit = useCallback(
-    (answer: AnswerBody, timeSpentMs: number) => {
+    (answer: ReviewRequestBody, timeSpentMs: number) => {
       const socket = socketRef.current;
       const task = slotsRef.current.current;
       if (!socket || !task) return;

@@ -1,10 +1,9 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { Question, TaskPayload } from '@backflow/contracts';
+import type { Question, ReviewRequestBody, TaskPayload } from '@backflow/contracts';
 import type { KeyPress, Reading } from '../components/questions/question-widget';
 import { isLegacy, LEGACY_QUESTION, questionsOf, suggestionFor, widgetOf } from '../components/questions/registry';
 
 /** How a task is answered: `{label}` for a project of one label question named "label" (as before questions), else answers by question name. */
-export type AnswerBody = { label: string } | { answers: Record<string, unknown> };
 
 export interface QuestionStatus {
   question: Question;
@@ -119,7 +118,7 @@ export function useQuestionsForm(task: TaskPayload | null, start: FormStart = 'b
     return false;
   };
 
-  const body = (): AnswerBody => {
+  const body = (): ReviewRequestBody => {
     const answers: Record<string, unknown> = {};
     for (const { question, reading } of statuses) if (reading.status === 'answered') answers[question.name] = reading.answer;
     return legacy ? { label: answers[LEGACY_QUESTION] as string } : { answers };

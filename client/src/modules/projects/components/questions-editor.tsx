@@ -1,10 +1,9 @@
-import type { CreateProjectRequestBody, Question } from '@backflow/contracts';
+import type { Question, QuestionBody } from '@backflow/contracts';
 import { Button } from '../../../ui/button';
 import { TextField } from '../../../ui/text-field';
 import { fromLabelRows, LabelRowsField, type LabelRow } from './project-fields';
 
 type QuestionKind = Question['kind'];
-export type QuestionBody = NonNullable<CreateProjectRequestBody['questions']>[number];
 
 export const KIND_NAMES: Record<QuestionKind, string> = {
   label: 'One label',
