@@ -8,6 +8,8 @@ import { AccuracyPanel } from '../modules/monitoring/components/accuracy-panel';
 import { AgreementPanel } from '../modules/monitoring/components/agreement-panel';
 import { AlertsPanel } from '../modules/monitoring/components/alerts-panel';
 import { DriftPanel } from '../modules/monitoring/components/drift-panel';
+import { QuestionAgreementPanel } from '../modules/monitoring/components/question-agreement-panel';
+import { QuestionMetricsPanel } from '../modules/monitoring/components/question-metrics-panel';
 import { Alert } from '../ui/alert';
 import { Button } from '../ui/button';
 import { PageShell } from '../ui/page-shell';
@@ -28,7 +30,9 @@ export function QualityPage({ slug }: QualityPageProps) {
   const live = { refetchInterval: REFRESH_MS, placeholderData: keepPreviousData };
   const monitoring = useQuery({ ...monitoringQuery(slug, hours), ...live });
   const quality = useQuery({ ...qualityQuery(slug, Math.max(1, Math.ceil(hours / 24))), ...live });
-  const name = useQuery(projectQuery(slug)).data?.name ?? slug;
+  const project = useQuery(projectQuery(slug)).data;
+  const name = project?.name ?? slug;
+  const routing = project?.questions.find((q) => q.name === project.routingQuestion);
   const [evaluated, setEvaluated] = useState<string | null>(null);
 
   const evaluation = useMutation({
@@ -75,13 +79,21 @@ export function QualityPage({ slug }: QualityPageProps) {
       {monitoring.data ? (
         <>
           <AlertsPanel data={monitoring.data} />
-          <AccuracyPanel data={monitoring.data} />
+          {/* a label routing question is measured by accuracy; another kind by its own figures */}
+          {(routing ? routing.kind !== 'label' : monitoring.data.accuracy.some((r) => r.metrics)) ? (
+            <QuestionMetricsPanel data={monitoring.data} question={routing} />
+          ) : (
+            <AccuracyPanel data={monitoring.data} />
+          )}
           <DriftPanel data={monitoring.data} />
         </>
       ) : !error ? (
         <p className="admin-section__lede">Loading…</p>
       ) : null}
       {quality.data ? <AgreementPanel data={quality.data} /> : null}
+      {quality.data && (quality.data.questions.length > 1 || quality.data.questions.some((q) => q.kind !== 'label')) ? (
+        <QuestionAgreementPanel data={quality.data} />
+      ) : null}
     </PageShell>
   );
 }

@@ -36,6 +36,9 @@ export function AgreementPanel({ data }: { data: QualityReply }) {
           ? ` Dawid-Skene would class ${data.dawidSkene.disagreesWithMajority} tasks differently from the majority.`
           : ''}
         {data.lastReestimate ? ` Last re-estimate re-decided ${data.lastReestimate.relabeled} labels.` : ''}
+        {data.classes.length
+          ? ''
+          : ' The routing question is not a label question: kappa and alpha here count only identical answers as agreement; agreement per question, below, measures it as the question’s kind calls for.'}
       </p>
       {data.days.length > 1 ? (
         <div className="ops-chart" role="img" aria-label="Agreement per day">
@@ -52,31 +55,39 @@ export function AgreementPanel({ data }: { data: QualityReply }) {
           </ResponsiveContainer>
         </div>
       ) : null}
-      <h3 className="ops-chart__title">Where raters disagree (answers to the same task, by pair)</h3>
-      <table className="admin-table confusion-table" data-testid="confusion-table">
-        <thead>
-          <tr>
-            <th scope="col">one says ↓ / another says →</th>
-            {data.classes.map((c) => (
-              <th key={c} scope="col">
-                {c}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {data.classes.map((c, i) => (
-            <tr key={c}>
-              <th scope="row">{c}</th>
-              {data.confusion[i].map((n, j) => (
-                <td key={data.classes[j]} style={{ background: `rgba(${i === j ? '17, 128, 122' : '194, 102, 28'}, ${(0.08 + (0.6 * n) / max).toFixed(2)})` }}>
-                  {n}
-                </td>
+      {/* the routing question's classes: none when it is not a label question */}
+      {data.classes.length ? (
+        <>
+          <h3 className="ops-chart__title">Where raters disagree (answers to the same task, by pair)</h3>
+          <table className="admin-table confusion-table" data-testid="confusion-table">
+            <thead>
+              <tr>
+                <th scope="col">one says ↓ / another says →</th>
+                {data.classes.map((c) => (
+                  <th key={c} scope="col">
+                    {c}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {data.classes.map((c, i) => (
+                <tr key={c}>
+                  <th scope="row">{c}</th>
+                  {data.confusion[i].map((n, j) => (
+                    <td
+                      key={data.classes[j]}
+                      style={{ background: `rgba(${i === j ? '17, 128, 122' : '194, 102, 28'}, ${(0.08 + (0.6 * n) / max).toFixed(2)})` }}
+                    >
+                      {n}
+                    </td>
+                  ))}
+                </tr>
               ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+            </tbody>
+          </table>
+        </>
+      ) : null}
       {raters.length ? (
         <div className="ops-chart" role="img" aria-label="Each rater's estimated accuracy and agreement with the final label">
           <ResponsiveContainer width="100%" height={Math.max(120, 30 * raters.length + 50)}>

@@ -1,5 +1,9 @@
 import type { MonitoringReply } from '@backflow/contracts';
 import { Badge } from '../../../ui/badge';
+import { METRIC_NAMES } from './format';
+
+/** What an alert is about: its kind, or for the model's quality on a question that is not a label one, the figure it watches. */
+const subjectOf = (a: MonitoringReply['alerts'][number]) => (a.kind === 'accuracy' && a.metric && a.metric !== 'accuracy' ? METRIC_NAMES[a.metric] : a.kind);
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -34,7 +38,9 @@ export function AlertsPanel({ data }: { data: MonitoringReply }) {
         <ul className="alert-list">
           {alerts.slice(0, 20).map((a) => (
             <li key={a.id} className={a.resolvedAt ? 'alert-list__item alert-list__item--resolved' : 'alert-list__item'}>
-              <Badge tone={a.resolvedAt ? 'neutral' : a.kind === 'accuracy' ? 'amber' : 'ink'}>{a.resolvedAt ? 'resolved' : a.kind}</Badge>
+              <Badge tone={a.resolvedAt ? 'neutral' : a.kind === 'accuracy' ? 'amber' : 'ink'} data-metric={a.metric ?? undefined}>
+                {a.resolvedAt ? 'resolved' : subjectOf(a)}
+              </Badge>
               <span>{a.message}</span>
               <time dateTime={a.createdAt}>{when.format(new Date(a.createdAt))}</time>
             </li>

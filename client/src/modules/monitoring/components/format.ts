@@ -1,4 +1,4 @@
-import type { Estimate } from '@backflow/contracts';
+import type { Estimate, KindMetrics } from '@backflow/contracts';
 
 export const percent = (x: number | null | undefined, digits = 1) => (x === null || x === undefined ? '—' : `${(x * 100).toFixed(digits)}%`);
 export const figure = (x: number | null | undefined, digits = 3) => (x === null || x === undefined ? '—' : x.toFixed(digits));
@@ -8,3 +8,24 @@ const hour = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric'
 const day = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
 export const tick = (iso: string, bucket: 'hour' | 'day') => (bucket === 'hour' ? hour : day).format(new Date(iso));
 export const sliceName = (key: string, value: string) => (key === '*' ? 'all traffic' : `${key}=${value}`);
+
+export type HeadlineMetric = KindMetrics['headline']['metric'];
+
+/** What a kind's headline figure is called, as alerts name it. */
+export const METRIC_NAMES: Record<HeadlineMetric, string> = {
+  micro_f1: 'micro F1',
+  mae: 'MAE',
+  within_one_accuracy: 'within-one accuracy',
+  span_f1: 'span F1',
+  exact_accuracy: 'exact-match accuracy',
+};
+
+/** An amount in the question's own unit (an error, say): fewer decimals as it grows. */
+export const amount = (x: number | null | undefined, unit?: string) => {
+  if (x === null || x === undefined) return '—';
+  const size = Math.abs(x);
+  return `${x.toFixed(size >= 100 ? 0 : size >= 10 ? 1 : 2)}${unit ? ` ${unit}` : ''}`;
+};
+
+/** An axis tick: three significant digits, no trailing zeros. */
+export const axisTick = (x: number) => String(Number(x.toPrecision(3)));
