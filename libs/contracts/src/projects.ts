@@ -225,6 +225,13 @@ export function feedbackRuleIssues(routing: Question, feedbackRules: FeedbackRul
   return issues;
 }
 
+/** Dawid-Skene classes the answers of a label question: a project routing by another kind cannot decide by it. */
+export function consensusIssue(consensus: ConsensusMethod | undefined, routing: Question): string | undefined {
+  return consensus === 'dawid_skene' && routing.kind !== 'label'
+    ? `dawid_skene classes the answers of a label question; the routing question "${routing.name}" is ${routing.kind} (use majority)`
+    : undefined;
+}
+
 /** Feedback rules of a label question may only name its labels. */
 export function labelReferenceIssues(labels: LabelDefinition[], feedbackRules: FeedbackRules): Array<{ path: Array<string | number>; message: string }> {
   const names = new Set(labels.map((l) => l.name));
@@ -292,6 +299,8 @@ export const CreateProjectRequest = z
       return;
     }
     if (!routing.required) ctx.addIssue({ code: 'custom', message: 'the routing question must be required', path: ['routingQuestion'] });
+    const consensus = consensusIssue(project.labeling.consensus, routing);
+    if (consensus) ctx.addIssue({ code: 'custom', message: consensus, path: ['labeling', 'consensus'] });
     for (const issue of feedbackRuleIssues(routing, project.feedbackRules)) ctx.addIssue({ code: 'custom', ...issue });
   })
   .meta({ id: 'CreateProjectRequest' });

@@ -1,8 +1,8 @@
 export * from './definitions';
 export * from './kind';
 export * from './questions';
-export { binaryEntropy, codePointLength, lowerMedian, normalCdf, type NumberSuggestion } from './shared';
-export { argmaxLabel, checkScores, labelKind, type LabelSuggestion } from './kinds/label';
+export { binaryEntropy, codePointLength, lowerMedian, type NumberSuggestion } from './shared';
+export { argmaxLabel, checkScores, labelKind, scoresFault, SUM_TOLERANCE, type LabelSuggestion, type ScoresFault } from './kinds/label';
 export { MULTI_LABEL_CUTOFF, multiLabelKind, type MultiLabelSuggestion } from './kinds/multi-label';
 export { numericKind, numericTolerance } from './kinds/numeric';
 export { ratingKind } from './kinds/rating';

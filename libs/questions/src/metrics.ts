@@ -3,7 +3,8 @@ import { multiLabelKind } from './kinds/multi-label';
 import { ratingKind } from './kinds/rating';
 import { spansKind } from './kinds/spans';
 import { trimText } from './kinds/text';
-import { isFiniteNumber, isObject, normalCdf, type NumberSuggestion } from './shared';
+import { normalCdf } from '@backflow/drift';
+import { isFiniteNumber, isObject, type NumberSuggestion } from './shared';
 
 // How well a model's output for the routing question matches its labels, kind by kind. A unit's weight is its inclusion
 // weight (1 / the probability routing had of sending it to raters): the figures describe all traffic, not routing's sample.

@@ -1,4 +1,5 @@
-import { binaryEntropy, codePointLength, lowerMedian, normalCdf, numberSuggestion, numberUncertainty } from './shared';
+import { normalCdf } from '@backflow/drift';
+import { binaryEntropy, codePointLength, lowerMedian, numberSuggestion, numberUncertainty } from './shared';
 
 describe('binaryEntropy', () => {
   it.each([

@@ -1,3 +1,4 @@
+import { normalCdf } from '@backflow/drift';
 import { fail, ok, type Checked } from './kind';
 
 export const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -9,14 +10,6 @@ export function binaryEntropy(p: number): number {
   const q = clamp01(p);
   if (q === 0 || q === 1) return 0;
   return -(q * Math.log2(q) + (1 - q) * Math.log2(1 - q));
-}
-
-/** The standard normal CDF (Abramowitz and Stegun 7.1.26, error below 1.5e-7). */
-export function normalCdf(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
-  return z >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
 }
 
 /** A number's model output: its value and, when sent, a standard deviation or a (95%) predictive interval. */

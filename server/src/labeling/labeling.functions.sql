@@ -146,7 +146,8 @@ BEGIN
     SELECT (SELECT r.v FROM ranked r WHERE r.rank = 1), (SELECT r.n FROM ranked r WHERE r.rank = 1), (SELECT r.n FROM ranked r WHERE r.rank = 2)
       INTO v_value, v_top, v_second;
     v_agreement := v_top::float8 / m;
-    IF v_top IS DISTINCT FROM v_second AND v_agreement >= p_threshold AND (v_kind = 'label' OR v_top >= 2 OR m = 1) THEN
+    -- (a text given once, with two raters or more, ties another: only a matched text can win)
+    IF v_top IS DISTINCT FROM v_second AND v_agreement >= p_threshold THEN
       RETURN QUERY SELECT true, v_value, v_agreement;
     ELSE
       RETURN QUERY SELECT false, NULL::jsonb, v_agreement;

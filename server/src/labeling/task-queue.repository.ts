@@ -116,8 +116,8 @@ export class TaskQueueRepository {
       annotationId: string;
       label: string;
       answers: Record<string, unknown>;
-      /** null: a project of one label question (plain majority over labels) */
-      questions: unknown[] | null;
+      /** the project's questions as JSON; null: a project of one label question (plain majority over labels) */
+      questionsJson: string | null;
       routingQuestion: string;
       spanEnds: Record<string, number> | null;
       timeSpentMs: number | null;
@@ -146,7 +146,7 @@ export class TaskQueueRepository {
         request.agreementThreshold,
         request.maxAnnotations,
         JSON.stringify(request.answers),
-        request.questions === null ? null : JSON.stringify(request.questions),
+        request.questionsJson,
         request.routingQuestion,
         request.spanEnds === null ? null : JSON.stringify(request.spanEnds),
       ],

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { ClaimReply, SkipRequest, SubmitAnnotationReply, SubmitAnnotationRequest, TaskPayload, UndoReply } from '@backflow/contracts';
+import type { ClaimReply, Question, SkipRequest, SubmitAnnotationReply, SubmitAnnotationRequest, TaskPayload, UndoReply } from '@backflow/contracts';
 import { AccessRevocations } from '../common/cache/access-revocations';
 import { poolOf } from '../database/data-source';
 import { DomainEvents } from '../common/events/domain-events';
@@ -18,6 +18,14 @@ import { LeasedView, LockedTask, TaskQueueRepository } from './task-queue.reposi
 
 // the task on screen and the pre-loaded next one
 export const MAX_LEASES_PER_RATER = 2;
+
+// a project's questions as the submit passes them, written once per loaded project (the cache holds its entity a while)
+const questionsJsonOf = new WeakMap<readonly Question[], string>();
+function questionsJson(questions: readonly Question[]): string {
+  let json = questionsJsonOf.get(questions);
+  if (json === undefined) questionsJsonOf.set(questions, (json = JSON.stringify(questions)));
+  return json;
+}
 
 /** The model's outputs a rater sees: all of them when the project shows predictions, else only the texts a question pre-fills with. */
 function suggestionsShown(project: ProjectEntity, view: LeasedView, shown: boolean): Pick<TaskPayload, 'suggestions'> {
@@ -135,7 +143,7 @@ export class TaskQueueService {
       label: read.label,
       answers: read.answers,
       // a project of one label question decides by the plain majority over labels
-      questions: asksOneLabel(project) ? null : project.questions,
+      questionsJson: asksOneLabel(project) ? null : questionsJson(project.questions),
       routingQuestion: project.routingQuestion,
       spanEnds: read.spanEnds,
       timeSpentMs: request.timeSpentMs ?? null,

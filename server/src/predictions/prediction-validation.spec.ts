@@ -1,5 +1,5 @@
-import { legacyQuestions } from '@backflow/questions';
-import { argmax, validatePrediction, type ProjectLabels } from './prediction-validation';
+import { argmaxLabel as argmax, legacyQuestions } from '@backflow/questions';
+import { validatePrediction, type ProjectLabels } from './prediction-validation';
 
 const questions = legacyQuestions([{ name: 'ham' }, { name: 'spam' }, { name: 'eggs' }]);
 const project: ProjectLabels = { labels: ['ham', 'spam', 'eggs'], questions, routing: questions[0] };

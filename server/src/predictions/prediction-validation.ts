@@ -1,5 +1,5 @@
 import { MAX_JSON_DEPTH, PredictionInput, RejectedItem, type Question } from '@backflow/contracts';
-import { answerText, checkSuggestions, confidenceOf, kindOf, takesScores, type Answer } from '@backflow/questions';
+import { answerText, argmaxLabel, checkSuggestions, confidenceOf, kindOf, scoresFault, SUM_TOLERANCE, takesScores, type Answer } from '@backflow/questions';
 import { findJsonHazard } from '../common/validation/json-hazards';
 import { codeOf, fieldOf } from '../common/validation/zod-validation.pipe';
 import { parseCommonPrediction } from './prediction-fast-path';
@@ -41,7 +41,6 @@ export interface ValidationOptions {
 
 export type Verdict = { ok: true; row: PredictionRow } | { ok: false; rejection: Omit<RejectedItem, 'index'> };
 
-const SUM_TOLERANCE = 1e-3;
 // predictions stamped further ahead than this are a clock or unit bug (seconds vs milliseconds)
 const MAX_FUTURE_MS = 24 * 3600 * 1000;
 
@@ -172,7 +171,7 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
   let confidence: number;
   if (routing.kind === 'label' && p.scores !== undefined) {
     // the common case, a classifier's scores: read directly, as the label kind would
-    predictedLabel = p.predictedLabel ?? argmax(p.scores, project.labels);
+    predictedLabel = p.predictedLabel ?? argmaxLabel(p.scores, project.labels);
     confidence = p.scores[predictedLabel] ?? 0;
   } else {
     predictedLabel = answerText(routing, kindOf(routing).predicted(routing, routingOutput) as Answer);
@@ -200,29 +199,23 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
   };
 }
 
-/** What is wrong with the routing question's class scores: an unknown label, a score outside [0, 1], a single-label sum off 1. */
+/** What is wrong with the routing question's class scores (`scoresFault`), as capture refuses it. */
 function scoresRejection(scores: Record<string, number>, project: ProjectLabels): Verdict | undefined {
-  const known = labelSet(project);
-  let sum = 0;
-  const labels = Object.keys(scores);
-  for (const label of labels) {
-    const score = scores[label];
-    if (!known.has(label))
-      return reject('predictions/unknown_label', `scores.${label}`, `"${label}" is not one of the project's labels (${project.labels.join(', ')})`);
-    if (!Number.isFinite(score) || score < 0 || score > 1)
-      return reject('predictions/invalid_scores', `scores.${label}`, 'a score must be a finite probability in [0, 1]');
-    sum += score;
+  const fault = scoresFault(scores, labelSet(project), project.routing.kind === 'label');
+  switch (fault?.fault) {
+    case undefined:
+      return undefined;
+    case 'unknown_label':
+      return reject('predictions/unknown_label', `scores.${fault.label}`, `"${fault.label}" is not one of the project's labels (${project.labels.join(', ')})`);
+    case 'not_probability':
+      return reject('predictions/invalid_scores', `scores.${fault.label}`, 'a score must be a finite probability in [0, 1]');
+    case 'empty':
+      return reject('predictions/invalid_scores', 'scores', 'at least one class score is needed');
+    case 'not_normalized':
+      return reject(
+        'predictions/scores_not_normalized',
+        'scores',
+        `single-label scores must sum to 1 (±${SUM_TOLERANCE}); they sum to ${fault.sum.toFixed(6)}`,
+      );
   }
-  if (labels.length === 0) return reject('predictions/invalid_scores', 'scores', 'at least one class score is needed');
-  if (project.routing.kind === 'label' && Math.abs(sum - 1) > SUM_TOLERANCE) {
-    return reject('predictions/scores_not_normalized', 'scores', `single-label scores must sum to 1 (±${SUM_TOLERANCE}); they sum to ${sum.toFixed(6)}`);
-  }
-  return undefined;
-}
-
-/** The highest score; ties go to the label listed first in the project. */
-export function argmax(scores: Record<string, number>, order: string[]): string {
-  let best = order.find((label) => label in scores) ?? Object.keys(scores)[0];
-  for (const label of order) if ((scores[label] ?? -1) > (scores[best] ?? -1)) best = label;
-  return best;
 }

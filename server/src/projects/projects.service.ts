@@ -2,7 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { LRUCache } from 'lru-cache';
 import { DataSource, In } from 'typeorm';
-import { CreateProjectRequest, IntegrationSettings, MonitoringSettings, ProjectResponse, UpdateProjectRequest, feedbackRuleIssues } from '@backflow/contracts';
+import {
+  consensusIssue,
+  CreateProjectRequest,
+  IntegrationSettings,
+  MonitoringSettings,
+  ProjectResponse,
+  UpdateProjectRequest,
+  feedbackRuleIssues,
+} from '@backflow/contracts';
 import { ValidationError } from '../common/errors';
 import { AuditService } from '../common/audit/audit.service';
 import { CacheInvalidation } from '../common/cache/cache-invalidation';
@@ -13,14 +21,6 @@ import { ProjectErrors } from './projects.errors';
 
 export type ProjectRole = ProjectResponse['myRole'];
 
-/** Dawid-Skene classes the answers of a label question: a project routing by another kind cannot decide by it. */
-function checkConsensus(consensus: string | undefined, routing: { name: string; kind: string }): void {
-  if (consensus === 'dawid_skene' && routing.kind !== 'label')
-    throw new ValidationError(
-      `labeling.consensus: dawid_skene classes the answers of a label question; the routing question "${routing.name}" is ${routing.kind} (use majority)`,
-      'labeling.consensus',
-    );
-}
 export const PROJECT_CACHE_MS = 5_000;
 
 /** A project's monitoring settings with every default filled in. */
@@ -121,7 +121,6 @@ export class ProjectsService {
   }
 
   async create(request: CreateProjectRequest, actor: Actor): Promise<ProjectEntity> {
-    checkConsensus(request.labeling?.consensus, routingQuestion(storedQuestions(request)));
     return this.dataSource.transaction(async (manager) => {
       const inserted = await manager
         .createQueryBuilder()
@@ -167,7 +166,9 @@ export class ProjectsService {
       const project = await manager.getRepository(ProjectEntity).findOne({ where: { slug }, lock: { mode: 'pessimistic_write' } });
       if (!project) throw ProjectErrors.notFound(slug);
       const routing = routingQuestion(project);
-      checkConsensus(patch.labeling?.consensus, routing);
+      // (a new project is held to it by its contract; a change is held here, against the questions it has)
+      const consensus = consensusIssue(patch.labeling?.consensus, routing);
+      if (consensus) throw new ValidationError(`labeling.consensus: ${consensus}`, 'labeling.consensus');
       // labels are the routing question's, when it is a label question
       if (patch.labels !== undefined && routing.kind !== 'label')
         throw new ValidationError(`labels: the routing question "${routing.name}" is ${routing.kind}; its labels are set in its question`, 'labels');

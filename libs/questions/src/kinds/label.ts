@@ -1,3 +1,4 @@
+import { majorityVote } from '@backflow/agreement';
 import { entropy, leastConfidence, margin } from '@backflow/sampling';
 import { LabelQuestion } from '../definitions';
 import { fail, ok, type Checked, type QuestionKind } from '../kind';
@@ -9,51 +10,57 @@ export interface LabelSuggestion {
   value?: string;
 }
 
-const SUM_TOLERANCE = 1e-3;
+/** How far a single-label distribution's scores may sum from 1. */
+export const SUM_TOLERANCE = 1e-3;
+
+/** The first fault of class scores: an unknown label, a score that is no probability, none at all, or a single-label sum off 1. */
+export type ScoresFault = { fault: 'unknown_label' | 'not_probability'; label: string } | { fault: 'empty' } | { fault: 'not_normalized'; sum: number };
+
+/**
+ * The rule for class scores over `known` labels (`sumToOne`: a single-label distribution), the
+ * one capture and suggestions both apply; undefined when they hold.
+ */
+export function scoresFault(scores: Readonly<Record<string, unknown>>, known: ReadonlySet<string>, sumToOne: boolean): ScoresFault | undefined {
+  let sum = 0;
+  let count = 0;
+  for (const label in scores) {
+    const p = scores[label];
+    if (!known.has(label)) return { fault: 'unknown_label', label };
+    if (!isFiniteNumber(p) || p < 0 || p > 1) return { fault: 'not_probability', label };
+    sum += p;
+    count++;
+  }
+  if (count === 0) return { fault: 'empty' };
+  if (sumToOne && Math.abs(sum - 1) > SUM_TOLERANCE) return { fault: 'not_normalized', sum };
+  return undefined;
+}
 
 /** Class scores over the question's labels, each a probability. `sumToOne`: a single-label distribution. */
 export function checkScores(labels: ReadonlyArray<{ name: string }>, raw: unknown, sumToOne: boolean): Checked<Record<string, number>> {
   if (!isObject(raw)) return fail('expected an object of scores by label');
-  const known = new Set(labels.map((l) => l.name));
-  let sum = 0;
-  const keys = Object.keys(raw);
-  if (keys.length === 0) return fail('at least one label score is needed');
-  for (const label of keys) {
-    const p = raw[label];
-    if (!known.has(label)) return fail(`"${label}" is not one of the question's labels (${labels.map((l) => l.name).join(', ')})`, label);
-    if (!isFiniteNumber(p) || p < 0 || p > 1) return fail('a score must be a finite probability in [0, 1]', label);
-    sum += p;
+  const fault = scoresFault(raw, new Set(labels.map((l) => l.name)), sumToOne);
+  switch (fault?.fault) {
+    case undefined:
+      return ok(raw as Record<string, number>);
+    case 'unknown_label':
+      return fail(`"${fault.label}" is not one of the question's labels (${labels.map((l) => l.name).join(', ')})`, fault.label);
+    case 'not_probability':
+      return fail('a score must be a finite probability in [0, 1]', fault.label);
+    case 'empty':
+      return fail('at least one label score is needed');
+    case 'not_normalized':
+      return fail(`single-label scores must sum to 1 (±${SUM_TOLERANCE}); they sum to ${fault.sum.toFixed(6)}`);
   }
-  if (sumToOne && Math.abs(sum - 1) > SUM_TOLERANCE) return fail(`single-label scores must sum to 1 (±${SUM_TOLERANCE}); they sum to ${sum.toFixed(6)}`);
-  return ok(raw as Record<string, number>);
 }
 
-/** The highest score; ties go to the label listed first. */
-export function argmaxLabel(scores: Readonly<Record<string, number>>, labels: ReadonlyArray<{ name: string }>): string {
-  let best = labels.find((l) => l.name in scores)?.name ?? Object.keys(scores)[0];
-  for (const { name } of labels) if ((scores[name] ?? -1) > (scores[best] ?? -1)) best = name;
+/** The highest score; ties go to the label listed first in `order`. */
+export function argmaxLabel(scores: Readonly<Record<string, number>>, order: readonly string[]): string {
+  let best = order.find((label) => label in scores) ?? Object.keys(scores)[0];
+  for (const label of order) if ((scores[label] ?? -1) > (scores[best] ?? -1)) best = label;
   return best;
 }
 
-/** The most chosen value with its share; a tie for the top has no majority. */
-export function plurality<T>(answers: readonly T[], key: (answer: T) => string = String): { value: T | undefined; top: number; tied: boolean } {
-  const counts = new Map<string, { value: T; n: number }>();
-  for (const answer of answers) {
-    const k = key(answer);
-    const entry = counts.get(k);
-    if (entry) entry.n++;
-    else counts.set(k, { value: answer, n: 1 });
-  }
-  let best: { value: T; n: number } | undefined;
-  let second = 0;
-  for (const entry of counts.values()) {
-    if (!best || entry.n > best.n) {
-      second = best?.n ?? 0;
-      best = entry;
-    } else if (entry.n > second) second = entry.n;
-  }
-  return { value: best?.value, top: best?.n ?? 0, tied: best !== undefined && best.n === second };
-}
+const namesOf = (question: LabelQuestion) => question.labels.map((l) => l.name);
 
 export const labelKind: QuestionKind<LabelQuestion, LabelSuggestion, string> = {
   kind: 'label',
@@ -88,10 +95,10 @@ export const labelKind: QuestionKind<LabelQuestion, LabelSuggestion, string> = {
   },
   confidence(question, s) {
     if (!s.scores) return 1;
-    return s.scores[s.value ?? argmaxLabel(s.scores, question.labels)] ?? 0;
+    return s.scores[s.value ?? argmaxLabel(s.scores, namesOf(question))] ?? 0;
   },
   predicted(question, s) {
-    return s.value ?? argmaxLabel(s.scores!, question.labels);
+    return s.value ?? argmaxLabel(s.scores!, namesOf(question));
   },
   answer(question, raw) {
     if (typeof raw !== 'string') return fail("a label: one of the question's labels, as a string");
@@ -100,9 +107,8 @@ export const labelKind: QuestionKind<LabelQuestion, LabelSuggestion, string> = {
     return ok(raw);
   },
   consensus(_question, answers, threshold) {
-    const { value, top, tied } = plurality(answers);
-    const agreement = answers.length === 0 ? 0 : top / answers.length;
-    return value !== undefined && !tied && agreement >= threshold ? { decided: true, value, agreement } : { decided: false, agreement };
+    const { label, share } = majorityVote(answers);
+    return label !== undefined && share >= threshold ? { decided: true, value: label, agreement: share } : { decided: false, agreement: share };
   },
   agreement: () => ({ kind: 'alpha', distance: 'nominal' }),
   columns(question) {

@@ -1,7 +1,7 @@
 import { TextQuestion } from '../definitions';
 import { fail, ok, type QuestionKind } from '../kind';
 import { clamp01, isFiniteNumber, isObject } from '../shared';
-import { plurality } from './label';
+import { majorityVote } from '@backflow/agreement';
 
 /** A generative model's text, with its confidence: a probability, or the mean log-probability of its tokens. */
 export interface TextSuggestion {
@@ -55,11 +55,9 @@ export const textKind: QuestionKind<TextQuestion, TextSuggestion, string> = {
    * share; a lone answer stands only when one rater was asked. Otherwise a reviewer decides.
    */
   consensus(_question, answers, threshold) {
-    const trimmed = answers.map(trimText);
-    const { value, top, tied } = plurality(trimmed);
-    const agreement = answers.length === 0 ? 0 : top / answers.length;
-    const matched = top >= 2 || answers.length === 1;
-    return value !== undefined && !tied && matched && agreement >= threshold ? { decided: true, value, agreement } : { decided: false, agreement };
+    // (with two raters or more, a text given once is tied with another: only a matched text can win)
+    const { label, share } = majorityVote(answers.map(trimText));
+    return label !== undefined && share >= threshold ? { decided: true, value: label, agreement: share } : { decided: false, agreement: share };
   },
   agreement: () => ({ kind: 'alpha', distance: 'nominal' }),
   columns(question) {

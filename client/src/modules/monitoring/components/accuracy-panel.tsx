@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
-import { Area, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { MonitoringReply } from '@backflow/contracts';
+import { EstimateChart } from './estimate-chart';
 import { interval, percent, sliceName, tick } from './format';
 
 const rowKey = (r: MonitoringReply['accuracy'][number]) => `${r.modelVersion}|${r.sliceKey}|${r.sliceValue}`;
@@ -13,7 +13,7 @@ export function AccuracyPanel({ data }: { data: MonitoringReply }) {
     () =>
       (row?.series ?? []).map((p) => ({
         at: tick(p.at, data.bucket),
-        accuracy: p.accuracy.value,
+        value: p.accuracy.value,
         band: [p.accuracy.low, p.accuracy.high] as [number, number],
         labels: p.accuracy.n,
       })),
@@ -42,27 +42,14 @@ export function AccuracyPanel({ data }: { data: MonitoringReply }) {
           : ''}
       </p>
       {row && points.length > 0 ? (
-        <div className="ops-chart" role="img" aria-label={`Accuracy of ${sliceName(row.sliceKey, row.sliceValue)} over time`}>
-          <ResponsiveContainer width="100%" height={220}>
-            <ComposedChart data={points} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
-              <CartesianGrid stroke="#e4ded3" vertical={false} />
-              <XAxis dataKey="at" tick={{ fontSize: 12 }} minTickGap={40} />
-              <YAxis domain={[0, 1]} tickFormatter={(v: number) => percent(v, 0)} tick={{ fontSize: 12 }} width={44} />
-              <Tooltip formatter={(value) => (Array.isArray(value) ? `${percent(Number(value[0]))}–${percent(Number(value[1]))}` : percent(Number(value)))} />
-              <Legend />
-              <Area dataKey="band" name="95% interval" stroke="none" fill="#d5efeb" isAnimationActive={false} />
-              <Line dataKey="accuracy" name="accuracy" stroke="#0c6b66" strokeWidth={2} dot={{ r: 2 }} isAnimationActive={false} />
-              {row.baseline ? (
-                <ReferenceLine
-                  y={row.baseline.value}
-                  stroke="#c2661c"
-                  strokeDasharray="5 4"
-                  label={{ value: 'baseline', fontSize: 11, fill: '#c2661c', position: 'insideTopRight' }}
-                />
-              ) : null}
-            </ComposedChart>
-          </ResponsiveContainer>
-        </div>
+        <EstimateChart
+          points={points}
+          name="accuracy"
+          show={(x) => percent(x)}
+          scale="share"
+          baseline={row.baseline?.value}
+          label={`Accuracy of ${sliceName(row.sliceKey, row.sliceValue)} over time`}
+        />
       ) : (
         <p className="admin-section__lede">No labelled predictions in this range yet.</p>
       )}

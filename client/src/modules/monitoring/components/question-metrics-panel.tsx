@@ -1,8 +1,8 @@
 import { useMemo, useState } from 'react';
-import { Area, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { KindMetrics, MonitoringReply, Question } from '@backflow/contracts';
+import { EstimateChart } from './estimate-chart';
 import { KindFigures } from './kind-figures';
-import { amount, axisTick, METRIC_NAMES, percent, sliceName, tick, type HeadlineMetric } from './format';
+import { amount, METRIC_NAMES, percent, sliceName, tick, type HeadlineMetric } from './format';
 
 type Row = MonitoringReply['accuracy'][number];
 type MeasuredKind = KindMetrics['kind'];
@@ -86,31 +86,15 @@ export function QuestionMetricsPanel({ data, question }: { data: MonitoringReply
         shaded band its 95% interval, the dashed line the slice&apos;s baseline in the reference window.
       </p>
       {row && headline && points.length > 0 ? (
-        <div className="ops-chart" role="img" aria-label={`${name} of ${sliceName(row.sliceKey, row.sliceValue)} over time`} data-testid="headline-chart">
-          <ResponsiveContainer width="100%" height={220}>
-            <ComposedChart data={points} margin={{ top: 8, right: 16, bottom: 0, left: 0 }}>
-              <CartesianGrid stroke="#e4ded3" vertical={false} />
-              <XAxis dataKey="at" tick={{ fontSize: 12 }} minTickGap={40} />
-              {metric === 'mae' ? (
-                <YAxis domain={[0, 'auto']} tickFormatter={axisTick} tick={{ fontSize: 12 }} width={52} />
-              ) : (
-                <YAxis domain={[0, 1]} tickFormatter={(v: number) => percent(v, 0)} tick={{ fontSize: 12 }} width={44} />
-              )}
-              <Tooltip formatter={(value) => (Array.isArray(value) ? `${show(Number(value[0]))}–${show(Number(value[1]))}` : show(Number(value)))} />
-              <Legend />
-              <Area dataKey="band" name="95% interval" stroke="none" fill="#d5efeb" isAnimationActive={false} />
-              <Line dataKey="value" name={name} stroke="#0c6b66" strokeWidth={2} dot={{ r: 2 }} isAnimationActive={false} />
-              {headline.baseline ? (
-                <ReferenceLine
-                  y={headline.baseline.value}
-                  stroke="#c2661c"
-                  strokeDasharray="5 4"
-                  label={{ value: 'baseline', fontSize: 11, fill: '#c2661c', position: 'insideTopRight' }}
-                />
-              ) : null}
-            </ComposedChart>
-          </ResponsiveContainer>
-        </div>
+        <EstimateChart
+          points={points}
+          name={name}
+          show={show}
+          scale={metric === 'mae' ? 'amount' : 'share'}
+          baseline={headline.baseline?.value}
+          label={`${name} of ${sliceName(row.sliceKey, row.sliceValue)} over time`}
+          testId="headline-chart"
+        />
       ) : (
         <p className="admin-section__lede">No labelled predictions in this range yet.</p>
       )}

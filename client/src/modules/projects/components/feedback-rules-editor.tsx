@@ -36,6 +36,32 @@ function valueOf(text: string): string | number | boolean | undefined {
   return Number.isFinite(Number(trimmed)) ? Number(trimmed) : trimmed;
 }
 
+type Status = { tone: 'error' | 'info'; message: string } | null;
+
+/** Saving a project's feedback rules, and what the last try said (both editors). */
+function useSaveRules(slug: string) {
+  const update = useUpdateProject(slug);
+  const [status, setStatus] = useState<Status>(null);
+  const save = (feedbackRules: FeedbackRulesBody) =>
+    update.mutate(
+      { feedbackRules },
+      {
+        onSuccess: () => setStatus({ tone: 'info', message: 'Saved: feedback arriving from now on follows these rules.' }),
+        onError: (cause) => setStatus({ tone: 'error', message: errorMessage(cause, 'The rules could not be saved.') }),
+      },
+    );
+  return { save, status, setStatus, pending: update.isPending };
+}
+
+/** What the last save said. */
+function SaveStatus({ status }: { status: Status }) {
+  return status ? (
+    <Alert tone={status.tone} title={status.tone === 'error' ? 'Not saved' : undefined}>
+      <p>{status.message}</p>
+    </Alert>
+  ) : null;
+}
+
 /** How products' feedback becomes labels: rows for a label routing question, the rules as JSON for another kind (each gives an answer). */
 export function FeedbackRulesEditor({ project }: { project: Project }) {
   const questions = projectQuestions(project);
@@ -46,9 +72,9 @@ export function FeedbackRulesEditor({ project }: { project: Project }) {
 
 /** The rules of a routing question of another kind, as JSON: each rule gives an `answer` of the question's kind. */
 function AnswerFeedbackRulesEditor({ project, routing }: { project: Project; routing: Question }) {
-  const update = useUpdateProject(project.slug);
+  const rules = useSaveRules(project.slug);
+  const { setStatus } = rules;
   const [text, setText] = useState(() => JSON.stringify(project.feedbackRules ?? { rules: [] }, null, 2));
-  const [status, setStatus] = useState<{ tone: 'error' | 'info'; message: string } | null>(null);
   const save = () => {
     setStatus(null);
     let feedbackRules: FeedbackRulesBody;
@@ -58,13 +84,7 @@ function AnswerFeedbackRulesEditor({ project, routing }: { project: Project; rou
       setStatus({ tone: 'error', message: 'The rules are not valid JSON.' });
       return;
     }
-    update.mutate(
-      { feedbackRules },
-      {
-        onSuccess: () => setStatus({ tone: 'info', message: 'Saved: feedback arriving from now on follows these rules.' }),
-        onError: (cause) => setStatus({ tone: 'error', message: errorMessage(cause, 'The rules could not be saved.') }),
-      },
-    );
+    rules.save(feedbackRules);
   };
   return (
     <section className="admin-section" aria-labelledby="feedback-title" data-testid="feedback-rules">
@@ -74,11 +94,7 @@ function AnswerFeedbackRulesEditor({ project, routing }: { project: Project; rou
         <code>eventType</code> (and optionally <code>valueEquals</code>), a <code>windowMinutes</code>, and the <code>answer</code> it gives: a number, a text,
         a list of labels, or <code>{'{"add": label}'}</code> / <code>{'{"remove": label}'}</code>; <code>{VALUE_LABEL}</code> stands for the event&apos;s value.
       </p>
-      {status ? (
-        <Alert tone={status.tone} title={status.tone === 'error' ? 'Not saved' : undefined}>
-          <p>{status.message}</p>
-        </Alert>
-      ) : null}
+      <SaveStatus status={rules.status} />
       <textarea
         className="admin-form__textarea"
         name="feedbackRules"
@@ -88,7 +104,7 @@ function AnswerFeedbackRulesEditor({ project, routing }: { project: Project; rou
         onChange={(event) => setText(event.target.value)}
       />
       <div className="admin-form__actions">
-        <Button onClick={save} busy={update.isPending}>
+        <Button onClick={save} busy={rules.pending}>
           Save feedback rules
         </Button>
       </div>
@@ -98,11 +114,11 @@ function AnswerFeedbackRulesEditor({ project, routing }: { project: Project; rou
 
 /** An event type (and value) within a window means a label; no event at all may mean one too. */
 function LabelFeedbackRulesEditor({ project }: { project: Project }) {
-  const update = useUpdateProject(project.slug);
+  const rules = useSaveRules(project.slug);
+  const { setStatus } = rules;
   const [rows, setRows] = useState<RuleRow[]>(() => rowsOf(project.feedbackRules));
   const [absenceLabel, setAbsenceLabel] = useState(project.feedbackRules?.absence?.label ?? '');
   const [absenceWindow, setAbsenceWindow] = useState(String(project.feedbackRules?.absence?.windowMinutes ?? 1440));
-  const [status, setStatus] = useState<{ tone: 'error' | 'info'; message: string } | null>(null);
   const labels = project.labels.map((l) => l.name);
   const set = (index: number, patch: Partial<RuleRow>) => setRows((current) => current.map((row, i) => (i === index ? { ...row, ...patch } : row)));
 
@@ -121,13 +137,7 @@ function LabelFeedbackRulesEditor({ project }: { project: Project }) {
       }),
       ...(absenceLabel ? { absence: { label: absenceLabel, windowMinutes: Number(absenceWindow) } } : {}),
     };
-    update.mutate(
-      { feedbackRules },
-      {
-        onSuccess: () => setStatus({ tone: 'info', message: 'Saved: feedback arriving from now on follows these rules.' }),
-        onError: (cause) => setStatus({ tone: 'error', message: errorMessage(cause, 'The rules could not be saved.') }),
-      },
-    );
+    rules.save(feedbackRules);
   };
 
   return (
@@ -138,11 +148,7 @@ function LabelFeedbackRulesEditor({ project }: { project: Project }) {
         highest priority wins; <code>{VALUE_LABEL}</code> takes the label from the event's value (a correction). A human label always wins over a feedback
         label.
       </p>
-      {status ? (
-        <Alert tone={status.tone} title={status.tone === 'error' ? 'Not saved' : undefined}>
-          <p>{status.message}</p>
-        </Alert>
-      ) : null}
+      <SaveStatus status={rules.status} />
       {rows.map((row, index) => (
         <div key={index} className="rule-row" role="group" aria-label={`Rule ${index + 1}`}>
           <TextField label="Event type" name={`rule-${index}-type`} value={row.eventType} onChange={(event) => set(index, { eventType: event.target.value })} />
@@ -215,7 +221,7 @@ function LabelFeedbackRulesEditor({ project }: { project: Project }) {
         ) : null}
       </div>
       <div className="admin-form__actions">
-        <Button onClick={save} busy={update.isPending}>
+        <Button onClick={save} busy={rules.pending}>
           Save feedback rules
         </Button>
       </div>
