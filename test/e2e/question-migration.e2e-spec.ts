@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../server/src/database/data-source';
 import { migrations } from '../../server/src/database/migrations';
+import { QuestionKinds1764260000000 } from '../../server/src/database/migrations/1764260000000-question-kinds';
 import { ExportsService } from '../../server/src/exports/exports.service';
 import { ProjectsService } from '../../server/src/projects/projects.service';
 import { decodeExample, readTfRecordFile } from '../../libs/tfrecord/src';
@@ -18,7 +19,7 @@ const LABELS = [
 ];
 
 /**
- * A database populated before question kinds (every migration but the last, and the functions
+ * A database populated before question kinds (every migration before it, and the functions
  * those migrations made), then opened by today's server: the project becomes one label question
  * named "label", every stored answer, review, gold item and label gains its answers under that
  * name, nothing else changes, and the old request bodies keep working on the migrated data.
@@ -40,7 +41,7 @@ describe('question kinds: a populated single-label database migrates in place', 
 
   beforeAll(async () => {
     database = await createDatabase({ empty: true });
-    const before = new DataSource({ ...dataSourceOptions(database.url, 2), migrations: migrations.slice(0, -1) });
+    const before = new DataSource({ ...dataSourceOptions(database.url, 2), migrations: migrations.slice(0, migrations.indexOf(QuestionKinds1764260000000)) });
     await before.initialize();
     await before.runMigrations({ transaction: 'each' });
     const q = (sql: string, values: unknown[] = []) => before.query(sql, values);

@@ -1,5 +1,12 @@
 -- The labeling rules the hot path runs in one round trip each: the claim, the consensus and the submit.
 -- Applied at boot, after the dated migrations, whenever this file changes (see docs/architecture.md, "Database definitions").
+--
+-- The claim and the submit reach every row by a key, and run with sequential scans off
+-- (`SET enable_seqscan = off`): a connection keeps a function's plans for its life, and a plan
+-- made while a table was empty or small (a new installation's first minutes, the first answers
+-- of a project) scanned the table for every claim and submit afterwards, slower with each answer
+-- until the next ANALYZE invalidated it. With the setting, the planner takes the key's index
+-- whatever it believes of the table's size.
 
 /*
  * The claim, in one round trip. Each statement of a VOLATILE plpgsql function takes a new
@@ -9,32 +16,40 @@
  */
 CREATE OR REPLACE FUNCTION backflow_claim_task(p_project uuid, p_rater uuid, p_ttl_seconds integer, p_max_held integer, p_review boolean, p_gold boolean)
 RETURNS TABLE (task_id uuid, expires_at timestamptz, paused boolean)
-LANGUAGE plpgsql VOLATILE ROWS 1 AS $fn$
+LANGUAGE plpgsql VOLATILE ROWS 1
+SET enable_seqscan = off
+AS $fn$
 #variable_conflict use_column
 DECLARE
   v_task uuid;
   v_expires timestamptz;
   v_tried uuid[] := '{}';
+  v_paused boolean;
+  v_held bigint;
 BEGIN
-  IF NOT p_review AND EXISTS (SELECT 1 FROM rater_quality q WHERE q.project_id = p_project AND q.rater_id = p_rater AND q.paused_at IS NOT NULL) THEN
+  -- (one statement for both: each statement of a function costs its executor's start and end)
+  SELECT NOT p_review AND EXISTS (SELECT 1 FROM rater_quality q WHERE q.project_id = p_project AND q.rater_id = p_rater AND q.paused_at IS NOT NULL),
+         (SELECT count(*) FROM task_leases l JOIN tasks t ON t.id = l.task_id
+           WHERE l.project_id = p_project AND l.rater_id = p_rater AND l.expires_at > now() AND t.state IN ('queued', 'escalated', 'review'))
+    INTO v_paused, v_held;
+  IF v_paused THEN
     RETURN QUERY SELECT NULL::uuid, NULL::timestamptz, true;
     RETURN;
   END IF;
   -- the task on screen and the pre-loaded next one: at the limit, the oldest held again
-  IF (SELECT count(*) FROM task_leases l JOIN tasks t ON t.id = l.task_id
-       WHERE l.project_id = p_project AND l.rater_id = p_rater AND l.expires_at > now() AND t.state IN ('queued', 'escalated', 'review')) >= p_max_held THEN
+  IF v_held >= p_max_held THEN
     RETURN QUERY SELECT l.task_id, l.expires_at, false FROM task_leases l JOIN tasks t ON t.id = l.task_id
       WHERE l.project_id = p_project AND l.rater_id = p_rater AND l.expires_at > now() AND t.state IN ('queued', 'escalated', 'review')
       ORDER BY l.claimed_at LIMIT 1;
     RETURN;
   END IF;
   IF p_gold THEN
-    -- gold has no slots: every rater answers each item once
+    -- gold has no slots: every rater answers each item once (the probes as below)
     SELECT t.id INTO v_task FROM tasks t
      WHERE t.project_id = p_project AND t.gold_item_id IS NOT NULL AND t.state = 'queued'
-       AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.rater_id = p_rater)
-       AND NOT EXISTS (SELECT 1 FROM task_skips s WHERE s.task_id = t.id AND s.rater_id = p_rater)
-       AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND l.rater_id = p_rater AND l.expires_at > now())
+       AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.rater_id = p_rater OFFSET 0)
+       AND NOT EXISTS (SELECT 1 FROM task_skips s WHERE s.task_id = t.id AND s.rater_id = p_rater OFFSET 0)
+       AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND l.rater_id = p_rater AND l.expires_at > now() OFFSET 0)
      ORDER BY random() LIMIT 1;
     IF v_task IS NOT NULL THEN
       INSERT INTO task_leases AS l (task_id, rater_id, project_id, expires_at) VALUES (v_task, p_rater, p_project, now() + make_interval(secs => p_ttl_seconds))
@@ -45,12 +60,18 @@ BEGIN
     END IF;
   END IF;
   FOR attempt IN 1..8 LOOP
-    -- two static queries, so each plan matches its partial index
+    -- two static queries, so each plan matches its partial index. A candidate is tested by key
+    -- probes, in this order (a CASE fixes it): its live leases first (a slot free, none of them
+    -- this rater's), which pass over the tasks other raters hold at the head of the queue with
+    -- one probe each; then this rater's answer and skip. OFFSET 0 keeps each test a probe: as an
+    -- anti-join or a hashed subplan, a plan made while the tables were young read every
+    -- annotation of the project for each claim, which slowed as answers came in until the next ANALYZE.
     IF p_review THEN
       SELECT t.id INTO v_task FROM tasks t
        WHERE t.project_id = p_project AND t.state = 'review' AND t.id <> ALL (v_tried)
-         AND NOT EXISTS (SELECT 1 FROM task_skips s WHERE s.task_id = t.id AND s.rater_id = p_rater)
-         AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND l.expires_at > now())
+         AND CASE WHEN NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND l.expires_at > now() OFFSET 0)
+                  THEN NOT EXISTS (SELECT 1 FROM task_skips s WHERE s.task_id = t.id AND s.rater_id = p_rater OFFSET 0)
+                  ELSE false END
        ORDER BY t.priority DESC, t.created_at, t.id
        LIMIT 1
        FOR UPDATE OF t SKIP LOCKED;
@@ -58,10 +79,20 @@ BEGIN
       SELECT t.id INTO v_task FROM tasks t
        WHERE t.project_id = p_project AND t.state IN ('queued', 'escalated')
          AND t.gold_item_id IS NULL AND t.id <> ALL (v_tried)
-         AND NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.rater_id = p_rater)
-         AND NOT EXISTS (SELECT 1 FROM task_skips s WHERE s.task_id = t.id AND s.rater_id = p_rater)
-         AND NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND l.rater_id = p_rater AND l.expires_at > now())
-         AND t.required_annotations - t.annotations_count > (SELECT count(*) FROM task_leases l WHERE l.task_id = t.id AND l.expires_at > now())
+         AND CASE
+               -- a free slot, none of the task's leases this rater's: with one slot left (the usual
+               -- case) that is nobody holding the task, without counting
+               WHEN CASE WHEN t.required_annotations - t.annotations_count = 1
+                         THEN NOT EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND l.expires_at > now() OFFSET 0)
+                         ELSE t.required_annotations - t.annotations_count
+                              > (SELECT CASE WHEN bool_or(l.rater_id = p_rater) THEN 2147483647 ELSE count(*) END
+                                   FROM task_leases l WHERE l.task_id = t.id AND l.expires_at > now())
+                    END
+               -- then not answered nor skipped by this rater
+               THEN NOT EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.rater_id = p_rater OFFSET 0)
+                AND NOT EXISTS (SELECT 1 FROM task_skips s WHERE s.task_id = t.id AND s.rater_id = p_rater OFFSET 0)
+               ELSE false
+             END
        ORDER BY t.priority DESC, t.created_at, t.id
        LIMIT 1
        FOR UPDATE OF t SKIP LOCKED;
@@ -76,7 +107,11 @@ BEGIN
     ON CONFLICT (task_id, rater_id) DO UPDATE SET expires_at = EXCLUDED.expires_at, claimed_at = now()
     RETURNING l.expires_at INTO v_expires;
     IF v_expires IS NOT NULL THEN
-      RETURN QUERY SELECT v_task, v_expires, false;
+      -- (the result row by its columns and RETURN NEXT: a RETURN QUERY is one more statement to start and end)
+      task_id := v_task;
+      expires_at := v_expires;
+      paused := false;
+      RETURN NEXT;
       RETURN;
     END IF;
     v_tried := v_tried || v_task;
@@ -225,24 +260,35 @@ LANGUAGE plpgsql IMMUTABLE AS $fn$
 DECLARE
   n integer := coalesce(cardinality(p_answers), 0);
   q jsonb;
+  v_name text;
+  v_one jsonb;
   v_given jsonb[];
   v_decision record;
   v_answers jsonb := '{}';
   v_agreement float8 := 1;
   v_decided boolean := n > 0;
 BEGIN
-  FOR q IN SELECT e FROM jsonb_array_elements(p_questions) AS e LOOP
-    v_given := ARRAY(SELECT a->(q->>'name') FROM unnest(p_answers) AS a WHERE jsonb_typeof(a->(q->>'name')) IS DISTINCT FROM 'null' AND a ? (q->>'name'));
+  -- (an integer loop, and one answer read without a query: each statement of a function costs an
+  -- executor's start and end, and this runs in every submit of a project of questions)
+  FOR i IN 0 .. jsonb_array_length(p_questions) - 1 LOOP
+    q := p_questions->i;
+    v_name := q->>'name';
+    IF n = 1 THEN
+      v_one := p_answers[1]->v_name;
+      v_given := CASE WHEN v_one IS NULL OR jsonb_typeof(v_one) = 'null' THEN '{}'::jsonb[] ELSE ARRAY[v_one] END;
+    ELSE
+      v_given := ARRAY(SELECT a->v_name FROM unnest(p_answers) AS a WHERE jsonb_typeof(a->v_name) IS DISTINCT FROM 'null' AND a ? v_name);
+    END IF;
     CONTINUE WHEN NOT coalesce((q->>'required')::boolean, true) AND 2 * cardinality(v_given) <= n;
     -- one answer of a kind whose consensus of one is that answer (the common overlap of one): no query to run
     IF cardinality(v_given) = 1 AND q->>'kind' IN ('label', 'multi_label', 'rating', 'numeric', 'text') THEN
-      v_answers := v_answers || jsonb_build_object(q->>'name', CASE WHEN q->>'kind' = 'text' THEN to_jsonb(btrim(v_given[1] #>> '{}', E' \t\n\r')) ELSE v_given[1] END);
+      v_answers := v_answers || jsonb_build_object(v_name, CASE WHEN q->>'kind' = 'text' THEN to_jsonb(btrim(v_given[1] #>> '{}', E' \t\n\r')) ELSE v_given[1] END);
       CONTINUE;
     END IF;
     SELECT * INTO v_decision FROM backflow_question_consensus(q, v_given, p_threshold);
     v_agreement := least(v_agreement, v_decision.agreement);
     IF v_decision.decided THEN
-      v_answers := v_answers || jsonb_build_object(q->>'name', v_decision.value);
+      v_answers := v_answers || jsonb_build_object(v_name, v_decision.value);
     ELSE
       v_decided := false;
     END IF;
@@ -265,14 +311,19 @@ $fn$;
  */
 CREATE OR REPLACE FUNCTION backflow_answer_text(p_kind text, p_answer jsonb)
 RETURNS text
-LANGUAGE sql IMMUTABLE AS $fn$
-  SELECT CASE
-    WHEN p_kind IN ('label', 'text') THEN p_answer #>> '{}'
-    WHEN p_kind IN ('rating', 'numeric') THEN p_answer::text
-    WHEN p_kind = 'multi_label' THEN (SELECT coalesce(string_agg(e, E'\n' ORDER BY o), '') FROM jsonb_array_elements_text(p_answer) WITH ORDINALITY AS x(e, o))
-    ELSE (SELECT coalesce(string_agg((s->>'start') || ':' || (s->>'end') || ':' || (s->>'label'), E'\n' ORDER BY o), '')
-            FROM jsonb_array_elements(p_answer) WITH ORDINALITY AS x(s, o))
-  END
+-- (plpgsql, compiled once per connection: as an SQL function with subqueries, which cannot be inlined, it was prepared again in each submit's transaction)
+LANGUAGE plpgsql IMMUTABLE AS $fn$
+BEGIN
+  IF p_kind IN ('label', 'text') THEN
+    RETURN p_answer #>> '{}';
+  ELSIF p_kind IN ('rating', 'numeric') THEN
+    RETURN p_answer::text;
+  ELSIF p_kind = 'multi_label' THEN
+    RETURN (SELECT coalesce(string_agg(e, E'\n' ORDER BY o), '') FROM jsonb_array_elements_text(p_answer) WITH ORDINALITY AS x(e, o));
+  END IF;
+  RETURN (SELECT coalesce(string_agg((s->>'start') || ':' || (s->>'end') || ':' || (s->>'label'), E'\n' ORDER BY o), '')
+            FROM jsonb_array_elements(p_answer) WITH ORDINALITY AS x(s, o));
+END
 $fn$;
 
 -- (the signature before answers: a new argument list is another function, so the old one goes)
@@ -297,7 +348,9 @@ CREATE OR REPLACE FUNCTION backflow_submit_annotation(
   p_project uuid, p_task uuid, p_rater uuid, p_annotation uuid, p_label text, p_time_spent integer,
   p_threshold float8, p_max_annotations integer, p_answers jsonb, p_questions jsonb, p_routing text, p_span_ends jsonb)
 RETURNS TABLE (outcome text, task_state text, late boolean, label text, prediction_id uuid, agreement float8, answers jsonb)
-LANGUAGE plpgsql VOLATILE ROWS 1 AS $fn$
+LANGUAGE plpgsql VOLATILE ROWS 1
+SET enable_seqscan = off
+AS $fn$
 #variable_conflict use_column
 DECLARE
   t record;
@@ -307,13 +360,14 @@ DECLARE
   v_stored boolean;
   v_labels text[];
   v_all jsonb[];
-  v_decision record;
+  v_outcome text;
+  v_agreement float8;
+  v_decided jsonb;
   v_label text;
   v_kind text;
 BEGIN
-  SELECT tk.id, tk.prediction_id, tk.gold_item_id, tk.state, tk.required_annotations, tk.annotations_count, p.predicted_label,
-         CASE WHEN p_span_ends IS NOT NULL THEN p.input END AS input INTO t
-    FROM tasks tk LEFT JOIN predictions_read p ON p.project_id = tk.project_id AND p.id = tk.prediction_id
+  SELECT tk.id, tk.prediction_id, tk.gold_item_id, tk.state, tk.required_annotations, tk.annotations_count INTO t
+    FROM tasks tk
    WHERE tk.project_id = p_project AND tk.id = p_task
      FOR UPDATE OF tk;
   IF NOT FOUND THEN
@@ -324,11 +378,15 @@ BEGIN
     RETURN QUERY SELECT 'gold', t.state, NULL::boolean, NULL::text, NULL::uuid, NULL::float8, NULL::jsonb;
     RETURN;
   END IF;
-  IF p_span_ends IS NOT NULL AND EXISTS (
-       SELECT 1 FROM jsonb_each_text(p_span_ends) AS e
-        WHERE jsonb_typeof(t.input->e.key) IS DISTINCT FROM 'string' OR char_length(t.input->>e.key) < e.value::int) THEN
-    RETURN QUERY SELECT 'span_out_of_range', t.state, NULL::boolean, NULL::text, NULL::uuid, NULL::float8, NULL::jsonb;
-    RETURN;
+  -- (nested: a condition without a query is evaluated without starting an executor; the
+  -- prediction's input is read for spans only)
+  IF p_span_ends IS NOT NULL THEN
+    IF EXISTS (SELECT 1 FROM predictions_read p, jsonb_each_text(p_span_ends) AS e
+                WHERE p.project_id = p_project AND p.id = t.prediction_id
+                  AND (jsonb_typeof(p.input->e.key) IS DISTINCT FROM 'string' OR char_length(p.input->>e.key) < e.value::int)) THEN
+      RETURN QUERY SELECT 'span_out_of_range', t.state, NULL::boolean, NULL::text, NULL::uuid, NULL::float8, NULL::jsonb;
+      RETURN;
+    END IF;
   END IF;
   -- the common case first: the rater holds a lease (live, or expired: a late answer), so has not answered yet
   SELECT l.expires_at > now() INTO v_live FROM task_leases l WHERE l.task_id = p_task AND l.rater_id = p_rater;
@@ -362,7 +420,9 @@ BEGIN
   IF t.annotations_count + 1 < t.required_annotations THEN
     DELETE FROM task_leases l WHERE l.task_id = p_task AND l.rater_id = p_rater;
     UPDATE tasks SET annotations_count = annotations_count + 1 WHERE id = p_task;
-    RETURN QUERY SELECT 'stored', t.state, v_late, p_label, t.prediction_id, NULL::float8, p_answers;
+    -- (the outcome by its columns and RETURN NEXT, as in the claim)
+    outcome := 'stored'; task_state := t.state; late := v_late; label := p_label; prediction_id := t.prediction_id; agreement := NULL; answers := p_answers;
+    RETURN NEXT;
     RETURN;
   END IF;
 
@@ -373,34 +433,43 @@ BEGIN
     ELSE
       SELECT array_agg(a.label) INTO v_labels FROM annotations a WHERE a.task_id = p_task;
     END IF;
-    SELECT c.kind, c.label, c.agreement, CASE WHEN c.kind = 'agreed' THEN jsonb_build_object(p_routing, c.label) END AS answers
-      INTO v_decision FROM backflow_consensus(v_labels, p_threshold, p_max_annotations) c;
-    v_label := v_decision.label;
+    IF cardinality(v_labels) = 1 AND p_threshold <= 1 THEN
+      -- a majority of one, as backflow_consensus has it, without a statement
+      v_outcome := 'agreed';
+      v_label := p_label;
+      v_agreement := 1;
+    ELSE
+      SELECT c.kind, c.label, c.agreement INTO v_outcome, v_label, v_agreement FROM backflow_consensus(v_labels, p_threshold, p_max_annotations) c;
+    END IF;
+    v_decided := CASE WHEN v_outcome = 'agreed' THEN jsonb_build_object(p_routing, v_label) END;
   ELSE
     IF t.annotations_count = 0 THEN
       v_all := ARRAY[p_answers];
     ELSE
       SELECT array_agg(a.answers ORDER BY a.created_at, a.id) INTO v_all FROM annotations a WHERE a.task_id = p_task;
     END IF;
-    SELECT * INTO v_decision FROM backflow_decide_answers(p_questions, v_all, p_threshold, p_max_annotations);
-    SELECT q->>'kind' INTO v_kind FROM jsonb_array_elements(p_questions) AS q WHERE q->>'name' = p_routing;
-    v_label := CASE WHEN v_decision.kind = 'agreed' THEN backflow_answer_text(v_kind, v_decision.answers->p_routing) END;
+    SELECT d.kind, d.answers, d.agreement INTO v_outcome, v_decided, v_agreement FROM backflow_decide_answers(p_questions, v_all, p_threshold, p_max_annotations) d;
+    IF v_outcome = 'agreed' THEN
+      v_kind := jsonb_path_query_first(p_questions, '$[*] ? (@.name == $name).kind', jsonb_build_object('name', p_routing)) #>> '{}';
+      v_label := backflow_answer_text(v_kind, v_decided->p_routing);
+    END IF;
   END IF;
-  IF v_decision.kind = 'agreed' THEN
+  IF v_outcome = 'agreed' THEN
     -- the final label, superseding any earlier one; raters still holding the task are not needed any more
     DELETE FROM task_leases l WHERE l.task_id = p_task;
     UPDATE tasks SET state = 'completed', completed_at = now(), annotations_count = annotations_count + 1 WHERE id = p_task;
-    PERFORM backflow_record_labels(p_project, 'consensus', ARRAY[t.prediction_id], ARRAY[v_label], NULL::text[], NULL::text[], ARRAY[v_decision.agreement],
-                                   ARRAY[p_task], NULL::float8, ARRAY[v_decision.answers], p_routing);
-    RETURN QUERY SELECT 'agreed', 'completed', v_late, v_label, t.prediction_id, v_decision.agreement, v_decision.answers;
-  ELSIF v_decision.kind = 'escalate' THEN
+    PERFORM backflow_record_labels(p_project, 'consensus', ARRAY[t.prediction_id], ARRAY[v_label], NULL::text[], NULL::text[], ARRAY[v_agreement],
+                                   ARRAY[p_task], NULL::float8, ARRAY[v_decided], p_routing);
+    outcome := 'agreed'; task_state := 'completed'; late := v_late; label := v_label; prediction_id := t.prediction_id; agreement := v_agreement; answers := v_decided;
+  ELSIF v_outcome = 'escalate' THEN
     DELETE FROM task_leases l WHERE l.task_id = p_task AND l.rater_id = p_rater;
     UPDATE tasks SET state = 'escalated', required_annotations = t.annotations_count + 2, completed_at = NULL, annotations_count = annotations_count + 1 WHERE id = p_task;
-    RETURN QUERY SELECT 'escalated', 'escalated', v_late, p_label, t.prediction_id, v_decision.agreement, p_answers;
+    outcome := 'escalated'; task_state := 'escalated'; late := v_late; label := p_label; prediction_id := t.prediction_id; agreement := v_agreement; answers := p_answers;
   ELSE
     DELETE FROM task_leases l WHERE l.task_id = p_task AND l.rater_id = p_rater;
     UPDATE tasks SET state = 'review', completed_at = NULL, annotations_count = annotations_count + 1 WHERE id = p_task;
-    RETURN QUERY SELECT 'review', 'review', v_late, p_label, t.prediction_id, v_decision.agreement, p_answers;
+    outcome := 'review'; task_state := 'review'; late := v_late; label := p_label; prediction_id := t.prediction_id; agreement := v_agreement; answers := p_answers;
   END IF;
+  RETURN NEXT;
 END
 $fn$;

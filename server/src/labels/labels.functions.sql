@@ -40,6 +40,8 @@ CREATE OR REPLACE FUNCTION backflow_record_labels(
 RETURNS TABLE (prediction_id uuid, outcome text, contradicts_prediction boolean)
 LANGUAGE plpgsql VOLATILE
 SET plan_cache_mode = force_generic_plan
+-- every lookup is by the batch's keys: an index, even in a plan made while labels was empty (see labeling.functions.sql)
+SET enable_seqscan = off
 AS $fn$
 #variable_conflict use_column
 DECLARE

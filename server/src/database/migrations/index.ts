@@ -12,6 +12,7 @@ import { ExportMasking1764230000000 } from './1764230000000-export-masking';
 import { LoginFailures1764240000000 } from './1764240000000-login-failures';
 import { SchemaDefinitions1764250000000 } from './1764250000000-schema-definitions';
 import { QuestionKinds1764260000000 } from './1764260000000-question-kinds';
+import { GoldClaimIndex1764270000000 } from './1764270000000-gold-claim-index';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -29,4 +30,5 @@ export const migrations = [
   LoginFailures1764240000000,
   SchemaDefinitions1764250000000,
   QuestionKinds1764260000000,
+  GoldClaimIndex1764270000000,
 ];
