@@ -27,8 +27,9 @@ const table = [
     r.baseline,
     `${format(r.baselineValue)} ${r.unit}`,
     `${r.ratio.toFixed(2)}×`,
-    `${r.lowerIsBetter ? '≤' : '≥'} ${r.target}×`,
-    (r.lowerIsBetter ? r.ratio <= r.target : r.ratio >= r.target) ? 'met' : 'MISSED',
+    // a row without a target is shown for what it tells
+    r.target === undefined ? '—' : `${r.lowerIsBetter ? '≤' : '≥'} ${r.target}×`,
+    r.target === undefined ? '' : (r.lowerIsBetter ? r.ratio <= r.target : r.ratio >= r.target) ? 'met' : 'MISSED',
   ]),
 ];
 const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));

@@ -472,6 +472,8 @@ describe('labeling: leases, answers, consensus, review', () => {
         expect(reply.task.input.secret).toBeUndefined();
         const submitted = await ack(socket, 'task:submit', { project: project.slug, taskId: reply.task.id, annotation: { id: randomUUID(), label: 'spam' } });
         expect(submitted.taskState).toBe('completed');
+        // (no `next` asked: the reply is the REST one)
+        expect(submitted).not.toHaveProperty('next');
         done++;
       }
       expect(done).toBe(3);
@@ -479,6 +481,32 @@ describe('labeling: leases, answers, consensus, review', () => {
       expect(frames.join('\n')).not.toContain('s3cr3t');
       const bad = await ack(socket, 'task:submit', { project: project.slug, taskId: 'nope', annotation: { id: randomUUID(), label: 'spam' } });
       expect(bad.error).toMatchObject({ code: 'validation/invalid', field: 'taskId' });
+    });
+
+    it('leases the next task with a submit that asks for it, and says why there is none without losing the answer', async () => {
+      const project = await withTasks(3);
+      const [rater] = await project.raters(1);
+      const { socket } = await connect(rater.token);
+      let task = (await ack(socket, 'task:claim', { project: project.slug })).task;
+      const answered: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const reply = await ack(socket, 'task:submit', { project: project.slug, taskId: task.id, annotation: { id: randomUUID(), label: 'ham' }, next: true });
+        expect(reply.taskState).toBe('completed');
+        answered.push(task.id);
+        if (i < 2) {
+          // a lease like a claim's: another task, held by this rater
+          expect(answered).not.toContain(reply.next.task.id);
+          const [lease] = await app.sql(`SELECT rater_id FROM task_leases WHERE task_id = $1`, [reply.next.task.id]);
+          expect(lease.rater_id).toBe(rater.id);
+          task = reply.next.task;
+        } else {
+          expect(reply.next).toEqual({ task: null });
+        }
+      }
+      // a refused submit leases nothing
+      const refused = await ack(socket, 'task:submit', { project: project.slug, taskId: task.id, annotation: { id: randomUUID(), label: 'ham' }, next: true });
+      expect(refused.error.code).toBe('labeling/already_annotated');
+      expect(refused.next).toBeUndefined();
     });
 
     it('refuses every event of a rater of another project', async () => {

@@ -7,7 +7,12 @@ import { ClaimReply, LeaseReply, QueueStats, SkipRequest, SubmitAnnotationReply,
 export const LABELING_NAMESPACE = '/labeling';
 
 export const SocketClaim = z.object({ project: Slug });
-export const SocketSubmit = z.object({ project: Slug, taskId: z.uuid(), annotation: SubmitAnnotationRequest });
+export const SocketSubmit = z.object({
+  project: Slug,
+  taskId: z.uuid(),
+  annotation: SubmitAnnotationRequest,
+  next: z.boolean().optional().describe("also lease the rater's next task: the reply carries the claim's reply as `next`, one round trip instead of two"),
+});
 export const SocketSkip = z.object({ project: Slug, taskId: z.uuid() }).extend(SkipRequest.shape);
 export const SocketHeartbeat = z.object({ project: Slug, taskId: z.uuid() });
 export const SocketUndo = z.object({ project: Slug, taskId: z.uuid(), annotationId: z.guid() });
@@ -35,10 +40,16 @@ export interface SocketError {
 }
 export type SocketReply<T> = T | SocketError;
 
+/**
+ * A submit's acknowledgement: the REST reply, and when the submit asked for it, the claim of the
+ * next task (its reply, or why there is none: the answer is stored either way).
+ */
+export type SocketSubmitReply = SubmitAnnotationReply & { next?: SocketReply<ClaimReply> };
+
 /** Client → server, each with an acknowledgement. */
 export interface LabelingClientEvents {
   'task:claim': (request: SocketClaim, ack: (reply: SocketReply<ClaimReply>) => void) => void;
-  'task:submit': (request: SocketSubmit, ack: (reply: SocketReply<SubmitAnnotationReply>) => void) => void;
+  'task:submit': (request: SocketSubmit, ack: (reply: SocketReply<SocketSubmitReply>) => void) => void;
   'task:skip': (request: SocketSkip, ack: (reply: SocketReply<{ taskId: string; taskState: string }>) => void) => void;
   'task:heartbeat': (request: SocketHeartbeat, ack: (reply: SocketReply<LeaseReply>) => void) => void;
   /** takes back the rater's last answer while the task is still open, and gives them the task again */

@@ -3,7 +3,17 @@ import { OnGatewayConnection, OnGatewayInit, WebSocketGateway, WebSocketServer }
 import type { Logger } from 'pino';
 import type { Namespace } from 'socket.io';
 import { z } from 'zod';
-import { LABELING_NAMESPACE, SocketClaim, SocketError, SocketHeartbeat, SocketSkip, SocketSubmit, SocketUndo } from '@backflow/contracts';
+import {
+  ClaimReply,
+  LABELING_NAMESPACE,
+  SocketClaim,
+  SocketError,
+  SocketHeartbeat,
+  SocketSkip,
+  SocketSubmit,
+  SocketSubmitReply,
+  SocketUndo,
+} from '@backflow/contracts';
 import { AuthErrors } from '../auth/auth.errors';
 import { ValidationError } from '../common/errors';
 import { asDomainError } from '../common/filters/error-envelope';
@@ -102,33 +112,42 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
       if (!socket.rooms.has(room)) void socket.join(room);
       return await run(request, project);
     } catch (error) {
-      if (!asDomainError(error)) this.logger.error({ err: error }, 'a labeling socket event failed');
-      return errorReply(error);
+      return this.failed(error);
     }
   }
 
+  private failed(error: unknown): SocketError {
+    if (!asDomainError(error)) this.logger.error({ err: error }, 'a labeling socket event failed');
+    return errorReply(error);
+  }
+
   private claim(socket: LabelingSocket, body: unknown) {
-    return this.handle(socket, SocketClaim, body, async (_request, project) => {
-      const reply = await this.taskQueue.claim(project, socket.data.user.userId);
-      // access went while the claim was on its way: the lease is not kept (a connection merely lost keeps it)
-      if (reply.task && !serves(socket, project.id) && (await this.taskQueue.releaseForfeited(socket.data.user.userId, [reply.task.id]))) {
-        throw AuthErrors.notAMember(project.slug);
-      }
-      if (reply.task) {
-        socket.data.idleIn.delete(project.id);
-        this.pushes.watchLease(socket, project, reply.task.id, new Date(reply.task.leaseExpiresAt));
-      } else {
-        socket.data.idleIn.add(project.id);
-      }
-      return reply;
-    });
+    return this.handle(socket, SocketClaim, body, (_request, project) => this.claimFor(socket, project));
+  }
+
+  /** The next task for this socket's rater, its lease watched; none: the rater is idle in the project. */
+  private async claimFor(socket: LabelingSocket, project: ProjectEntity): Promise<ClaimReply> {
+    const reply = await this.taskQueue.claim(project, socket.data.user.userId);
+    // access went while the claim was on its way: the lease is not kept (a connection merely lost keeps it)
+    if (reply.task && !serves(socket, project.id) && (await this.taskQueue.releaseForfeited(socket.data.user.userId, [reply.task.id]))) {
+      throw AuthErrors.notAMember(project.slug);
+    }
+    if (reply.task) {
+      socket.data.idleIn.delete(project.id);
+      this.pushes.watchLease(socket, project, reply.task.id, new Date(reply.task.leaseExpiresAt));
+    } else {
+      socket.data.idleIn.add(project.id);
+    }
+    return reply;
   }
 
   private submit(socket: LabelingSocket, body: unknown) {
-    return this.handle(socket, SocketSubmit, body, async (request, project) => {
+    return this.handle(socket, SocketSubmit, body, async (request, project): Promise<SocketSubmitReply> => {
       const reply = await this.taskQueue.submit(project, socket.data.user.userId, request.taskId, request.annotation);
       this.leases.forget(socket, request.taskId);
-      return reply;
+      if (!request.next) return reply;
+      // the answer is stored: a claim that fails says so in `next`, not in place of the submit's reply
+      return { ...reply, next: await this.claimFor(socket, project).catch((error: unknown) => this.failed(error)) };
     });
   }
 

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useReducer, useRef } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import type { ReviewRequestBody, SkipRequest, SocketError, SocketReply, TaskPayload } from '@backflow/contracts';
+import type { ClaimReply, ReviewRequestBody, SkipRequest, SocketError, SocketReply, TaskPayload } from '@backflow/contracts';
 import { projectListKey, sessionKey } from '../../../lib/query';
 import { accessRevokedMessage, connectLabeling, type LabelingSocket, sessionEndedMessage, watchSession } from '../../../lib/socket';
 import { queueStatsQuery } from '../api/labeling-api';
@@ -119,17 +119,24 @@ export function useLabeling(slug: string) {
     dispatch({ type: 'slots', slots, ready });
   }, []);
 
+  /** A claim's reply (asked for, or carried by a submit's acknowledgement): the task into a slot, or why there is none. */
+  const received = useCallback(
+    (reply: SocketReply<ClaimReply>) => {
+      if (failed(reply)) {
+        if (reply.error.code.startsWith('auth/') || reply.error.code === 'labeling/rater_paused') dispatch({ type: 'refused', message: reply.error.message });
+        else dispatch({ type: 'error', message: reply.error.message });
+        return;
+      }
+      setSlots(place(slotsRef.current, reply.task), true);
+    },
+    [setSlots],
+  );
+
   const claim = useCallback(async () => {
     const socket = socketRef.current;
     if (!socket) return;
-    const reply = await socket.emitWithAck('task:claim', { project: slug });
-    if (failed(reply)) {
-      if (reply.error.code.startsWith('auth/') || reply.error.code === 'labeling/rater_paused') dispatch({ type: 'refused', message: reply.error.message });
-      else dispatch({ type: 'error', message: reply.error.message });
-      return;
-    }
-    setSlots(place(slotsRef.current, reply.task), true);
-  }, [slug, setSlots]);
+    received(await socket.emitWithAck('task:claim', { project: slug }));
+  }, [slug, received]);
 
   /** Fills both slots: the task on screen and the one after it. */
   const fill = useCallback(async () => {
@@ -207,7 +214,10 @@ export function useLabeling(slug: string) {
     return () => window.clearInterval(timer);
   }, [slug, currentId, setSlots]);
 
-  /** Answers the task on screen and shows the next at once; the acknowledgement comes when it comes. */
+  /**
+   * Answers the task on screen and shows the next at once; the acknowledgement comes when it comes,
+   * with the task after it leased in the same round trip.
+   */
   const submit = useCallback(
     (answer: ReviewRequestBody, timeSpentMs: number) => {
       const socket = socketRef.current;
@@ -218,16 +228,24 @@ export function useLabeling(slug: string) {
       const annotation = { id: crypto.randomUUID(), ...answer, timeSpentMs: Math.max(0, Math.round(timeSpentMs)) };
       dispatch({ type: 'last', last: { taskId: task.id, annotationId: annotation.id, stored: false } });
       dispatch({ type: 'notice', message: null });
+      // the claim carried by the acknowledgement: nothing more to ask when it failed, found nothing, or filled the last slot
+      let settled = false;
       socket
-        .emitWithAck('task:submit', { project: slug, taskId: task.id, annotation })
+        .emitWithAck('task:submit', { project: slug, taskId: task.id, annotation, next: true })
         .then((reply) => {
-          if (failed(reply)) dispatch({ type: 'acknowledged', ok: false, error: reply.error.message, annotationId: annotation.id });
-          else dispatch({ type: 'acknowledged', ok: true, annotationId: annotation.id });
+          if (failed(reply)) return dispatch({ type: 'acknowledged', ok: false, error: reply.error.message, annotationId: annotation.id });
+          dispatch({ type: 'acknowledged', ok: true, annotationId: annotation.id });
+          if (reply.next) {
+            received(reply.next);
+            settled = failed(reply.next) || !reply.next.task || Boolean(slotsRef.current.next);
+          }
         })
         .catch(() => dispatch({ type: 'acknowledged', ok: false, error: 'An answer could not be delivered after several tries.', annotationId: annotation.id }))
-        .finally(() => void fill());
+        .finally(() => {
+          if (!settled) void fill();
+        });
     },
-    [slug, fill, setSlots],
+    [slug, fill, setSlots, received],
   );
 
   const skip = useCallback(
