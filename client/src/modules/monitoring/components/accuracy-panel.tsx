@@ -1,9 +1,8 @@
 import { useMemo, useState } from 'react';
 import type { MonitoringReply } from '@backflow/contracts';
 import { EstimateChart } from './estimate-chart';
-import { interval, percent, sliceName, tick } from './format';
-
-const rowKey = (r: MonitoringReply['accuracy'][number]) => `${r.modelVersion}|${r.sliceKey}|${r.sliceValue}`;
+import { SliceSelect } from './slice-select';
+import { interval, percent, rowKey, sliceName, tick } from './format';
 
 /** Accuracy per model version × slice: the chosen row over time with its interval, and every row against its baseline. */
 export function AccuracyPanel({ data }: { data: MonitoringReply }) {
@@ -23,16 +22,7 @@ export function AccuracyPanel({ data }: { data: MonitoringReply }) {
     <section className="admin-section" aria-labelledby="accuracy-title" data-testid="accuracy-panel">
       <div className="admin-section__head">
         <h2 id="accuracy-title">Model accuracy by slice</h2>
-        <label className="admin-section__control">
-          Slice{' '}
-          <select value={row ? rowKey(row) : ''} onChange={(event) => setChosen(event.target.value)} data-testid="accuracy-slice">
-            {data.accuracy.map((r) => (
-              <option key={rowKey(r)} value={rowKey(r)}>
-                {r.modelVersion === '*' ? 'every version' : `version ${r.modelVersion}`} · {sliceName(r.sliceKey, r.sliceValue)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SliceSelect rows={data.accuracy} value={row ? rowKey(row) : ''} onChange={setChosen} testId="accuracy-slice" />
       </div>
       <p className="admin-section__lede">
         From {data.labels.human.toLocaleString()} human labels in the range, each weighted by 1 / the chance routing had of picking its prediction, so the

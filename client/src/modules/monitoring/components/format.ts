@@ -9,6 +9,15 @@ const day = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' 
 export const tick = (iso: string, bucket: 'hour' | 'day') => (bucket === 'hour' ? hour : day).format(new Date(iso));
 export const sliceName = (key: string, value: string) => (key === '*' ? 'all traffic' : `${key}=${value}`);
 
+/** A monitoring row: one model version ('*' for every version) and one slice. */
+export interface VersionSlice {
+  modelVersion: string;
+  sliceKey: string;
+  sliceValue: string;
+}
+export const rowKey = (r: VersionSlice) => `${r.modelVersion}|${r.sliceKey}|${r.sliceValue}`;
+export const versionName = (version: string) => (version === '*' ? 'every version' : `version ${version}`);
+
 export type HeadlineMetric = KindMetrics['headline']['metric'];
 
 /** What a kind's headline figure is called, as alerts name it. */

@@ -1,14 +1,12 @@
 import { useMemo, useState } from 'react';
 import type { KindMetrics, MonitoringReply, Question } from '@backflow/contracts';
 import { EstimateChart } from './estimate-chart';
+import { SliceSelect } from './slice-select';
 import { KindFigures } from './kind-figures';
-import { amount, METRIC_NAMES, percent, sliceName, tick, type HeadlineMetric } from './format';
+import { amount, METRIC_NAMES, percent, rowKey, sliceName, tick, versionName, type HeadlineMetric } from './format';
 
-type Row = MonitoringReply['accuracy'][number];
 type MeasuredKind = KindMetrics['kind'];
 type MetricEstimate = NonNullable<KindMetrics['headline']['value']>;
-
-const rowKey = (r: Row) => `${r.modelVersion}|${r.sliceKey}|${r.sliceValue}`;
 
 const HEADLINE_OF: Record<MeasuredKind, HeadlineMetric> = {
   multi_label: 'micro_f1',
@@ -69,16 +67,7 @@ export function QuestionMetricsPanel({ data, question }: { data: MonitoringReply
     <section className="admin-section" aria-labelledby="question-metrics-title" data-testid="question-metrics-panel" data-kind={kind}>
       <div className="admin-section__head">
         <h2 id="question-metrics-title">Model {name} by slice</h2>
-        <label className="admin-section__control">
-          Slice{' '}
-          <select value={row ? rowKey(row) : ''} onChange={(event) => setChosen(event.target.value)} data-testid="metrics-slice">
-            {measured.map((r) => (
-              <option key={rowKey(r)} value={rowKey(r)}>
-                {r.modelVersion === '*' ? 'every version' : `version ${r.modelVersion}`} · {sliceName(r.sliceKey, r.sliceValue)}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SliceSelect rows={measured} value={row ? rowKey(row) : ''} onChange={setChosen} testId="metrics-slice" />
       </div>
       <p className="admin-section__lede">
         From {data.labels.human.toLocaleString()} human labels of {questionName} in the range: {WHAT_IS_MEASURED[kind]}, each label weighted by 1 / the chance
@@ -101,8 +90,7 @@ export function QuestionMetricsPanel({ data, question }: { data: MonitoringReply
       {row ? (
         <>
           <h3 className="ops-chart__title" data-testid="current-title">
-            The current window (since {when.format(new Date(data.window.from))}): {row.modelVersion === '*' ? 'every version' : `version ${row.modelVersion}`} ·{' '}
-            {sliceName(row.sliceKey, row.sliceValue)}
+            The current window (since {when.format(new Date(data.window.from))}): {versionName(row.modelVersion)} · {sliceName(row.sliceKey, row.sliceValue)}
           </h3>
           <KindFigures metrics={row.metrics} unit={unit} />
         </>
