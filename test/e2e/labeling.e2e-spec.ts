@@ -484,16 +484,25 @@ describe('labeling: leases, answers, consensus, review', () => {
     });
 
     it('leases the next task with a submit that asks for it, and says why there is none without losing the answer', async () => {
-      const project = await withTasks(3);
+      const project = await withTasks(5);
       const [rater] = await project.raters(1);
       const { socket } = await connect(rater.token);
       let task = (await ack(socket, 'task:claim', { project: project.slug })).task;
       const answered: string[] = [];
-      for (let i = 0; i < 3; i++) {
-        const reply = await ack(socket, 'task:submit', { project: project.slug, taskId: task.id, annotation: { id: randomUUID(), label: 'ham' }, next: true });
+      const submit = (taskId: string) =>
+        ack(socket, 'task:submit', { project: project.slug, taskId, annotation: { id: randomUUID(), label: 'ham' }, next: true });
+      for (let i = 0; i < 5; i++) {
+        if (i === 3) {
+          // a refused submit leases nothing: the fifth task stays free while the rater holds the fourth
+          const refused = await submit(answered[0]);
+          expect(refused.error.code).toBe('labeling/already_annotated');
+          expect(refused.next).toBeUndefined();
+          expect(await app.sql(`SELECT task_id FROM task_leases WHERE rater_id = $1`, [rater.id])).toEqual([{ task_id: task.id }]);
+        }
+        const reply = await submit(task.id);
         expect(reply.taskState).toBe('completed');
         answered.push(task.id);
-        if (i < 2) {
+        if (i < 4) {
           // a lease like a claim's: another task, held by this rater
           expect(answered).not.toContain(reply.next.task.id);
           const [lease] = await app.sql(`SELECT rater_id FROM task_leases WHERE task_id = $1`, [reply.next.task.id]);
@@ -503,10 +512,7 @@ describe('labeling: leases, answers, consensus, review', () => {
           expect(reply.next).toEqual({ task: null });
         }
       }
-      // a refused submit leases nothing
-      const refused = await ack(socket, 'task:submit', { project: project.slug, taskId: task.id, annotation: { id: randomUUID(), label: 'ham' }, next: true });
-      expect(refused.error.code).toBe('labeling/already_annotated');
-      expect(refused.next).toBeUndefined();
+      expect(await app.sql(`SELECT count(*)::int AS n FROM labels WHERE project_id = $1 AND superseded_at IS NULL`, [project.id])).toEqual([{ n: 5 }]);
     });
 
     it('refuses every event of a rater of another project', async () => {

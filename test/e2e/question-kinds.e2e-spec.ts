@@ -252,6 +252,62 @@ describe('question kinds: capture, routing, two socket raters, consensus and exp
     expect(good.status).toBe(201);
     expect(good.body.annotation.answers).toEqual({ topics: ['sports'], ents: [{ start: 44, end: 47, label: 'ORG' }], price: 5 });
   });
+  it("decides a lone answer (an overlap of one) as the SQL consensus of every question would: the label's value, answers and agreement", async () => {
+    // the submit takes the server's decision of a lone answer (decideAnswers) instead of deciding it again in SQL
+    const questions = [
+      KINDS[0].question,
+      KINDS[1].question,
+      KINDS[2].question,
+      { ...KINDS[3].question, required: false },
+      KINDS[4].question,
+      { name: 'note', kind: 'text', required: false },
+    ];
+    const project = await createProject(app, admin, {
+      taskType: undefined,
+      labels: undefined,
+      questions,
+      routingQuestion: 'topics',
+      overlap: 1,
+      routing: { strategy: 'entropy', threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const sets = [
+      { topics: ['tech', 'sports'], quality: 2, price: 0.1, summary: '  two spaces around \n', ents: [...KINDS[4].answer], note: 'kept' },
+      { topics: [], quality: 5, price: 9_999.75, ents: [] },
+    ];
+    const ingest = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, {
+      token: key,
+      body: sets.map((_, i) => ({ model: { name: 'm', version: '1' }, input: { body: BODY, n: i }, scores: { sports: 0.5, politics: 0.5, tech: 0.5 } })),
+    });
+    expect(ingest.body).toEqual({ accepted: sets.length, duplicates: 0 });
+    const rater = await createUser(app, admin, 'rater', project);
+    const socket = await connect(rater.token);
+    for (let i = 0; i < sets.length; i++) {
+      const claimed = await ack(socket, 'task:claim', { project: project.slug });
+      const n = (await app.sql(`SELECT p.input->>'n' AS n FROM tasks t JOIN predictions p ON p.id = t.prediction_id WHERE t.id = $1`, [claimed.task.id]))[0].n;
+      const given = sets[Number(n)];
+      const submitted = await ack(socket, 'task:submit', { project: project.slug, taskId: claimed.task.id, annotation: { id: randomUUID(), answers: given } });
+      expect(submitted.taskState).toBe('completed');
+      const [stored] = await app.sql(
+        `SELECT l.value, l.answers, l.agreement, l.source FROM labels l JOIN tasks t ON t.prediction_id = l.prediction_id WHERE t.id = $1 AND l.superseded_at IS NULL`,
+        [claimed.task.id],
+      );
+      // what the SQL consensus makes of the answer as stored
+      const [twin] = await app.sql(
+        `SELECT d.kind, d.answers, d.agreement, backflow_answer_text('multi_label', d.answers->'topics') AS value
+           FROM projects p, annotations a,
+                backflow_decide_answers(p.questions, ARRAY[a.answers], (p.labeling_settings->>'agreementThreshold')::float8, 1) d
+          WHERE p.id = $1 AND a.task_id = $2`,
+        [project.id, claimed.task.id],
+      );
+      expect(twin.kind).toBe('agreed');
+      expect(stored).toEqual({ value: twin.value, answers: twin.answers, agreement: twin.agreement, source: 'consensus' });
+    }
+    const decided = await app.sql(`SELECT answers FROM labels WHERE project_id = $1 AND superseded_at IS NULL ORDER BY value DESC`, [project.id]);
+    // the text trimmed as its consensus does, the not-required text left out when not given
+    expect(decided.map((r) => r.answers.summary)).toEqual(['two spaces around', undefined]);
+  });
+
   it('turns feedback into answers of other kinds: a rating from an event’s value, a removed tag as a negative for that label', async () => {
     const refused = await app.request('POST', '/api/v1/projects', {
       token: admin,

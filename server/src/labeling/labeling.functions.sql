@@ -341,12 +341,20 @@ DROP FUNCTION IF EXISTS backflow_submit_annotation(uuid, uuid, uuid, uuid, text,
  * the task wants it.
  *
  * `p_label` is the routing question's answer as text, `p_answers` every answer. A project of one
- * label question passes no `p_questions`: its consensus is the plain majority over labels
- * (`backflow_consensus`); otherwise every question decides (`backflow_decide_answers`).
+ * label question passes no `p_alone`: its consensus is the plain majority over labels
+ * (`backflow_consensus`). A project of questions passes in `p_alone` what this answer decides
+ * when it is the task's only one (`decideAnswers` of libs/questions, the reference the SQL twin is
+ * tested against: `{kind, answers, agreement, label}`, label the routing answer as text), which is
+ * the common case of an overlap of one and then costs no consensus here; when others answered
+ * before, every question decides over all the answers (`backflow_decide_answers`) by the
+ * project's questions as stored.
  */
+-- (p_questions, the project's questions sent with every submit, became p_alone: a new parameter name needs the old function gone)
+DROP FUNCTION IF EXISTS backflow_submit_annotation(uuid, uuid, uuid, uuid, text, integer, float8, integer, jsonb, jsonb, text, jsonb);
+
 CREATE OR REPLACE FUNCTION backflow_submit_annotation(
   p_project uuid, p_task uuid, p_rater uuid, p_annotation uuid, p_label text, p_time_spent integer,
-  p_threshold float8, p_max_annotations integer, p_answers jsonb, p_questions jsonb, p_routing text, p_span_ends jsonb)
+  p_threshold float8, p_max_annotations integer, p_answers jsonb, p_alone jsonb, p_routing text, p_span_ends jsonb)
 RETURNS TABLE (outcome text, task_state text, late boolean, label text, prediction_id uuid, agreement float8, answers jsonb)
 LANGUAGE plpgsql VOLATILE ROWS 1
 SET enable_seqscan = off
@@ -364,7 +372,7 @@ DECLARE
   v_agreement float8;
   v_decided jsonb;
   v_label text;
-  v_kind text;
+  v_questions jsonb;
 BEGIN
   SELECT tk.id, tk.prediction_id, tk.gold_item_id, tk.state, tk.required_annotations, tk.annotations_count INTO t
     FROM tasks tk
@@ -427,7 +435,7 @@ BEGIN
   END IF;
 
   -- the last answer wanted: every answer (this one included) decides
-  IF p_questions IS NULL THEN
+  IF p_alone IS NULL THEN
     IF t.annotations_count = 0 THEN
       v_labels := ARRAY[p_label];
     ELSE
@@ -442,16 +450,19 @@ BEGIN
       SELECT c.kind, c.label, c.agreement INTO v_outcome, v_label, v_agreement FROM backflow_consensus(v_labels, p_threshold, p_max_annotations) c;
     END IF;
     v_decided := CASE WHEN v_outcome = 'agreed' THEN jsonb_build_object(p_routing, v_label) END;
+  ELSIF t.annotations_count = 0 THEN
+    -- this answer alone decides, as the caller worked out
+    v_outcome := CASE p_alone->>'kind' WHEN 'escalate' THEN 'escalate' WHEN 'review' THEN 'review' ELSE 'agreed' END;
+    v_agreement := (p_alone->>'agreement')::float8;
+    v_decided := p_alone->'answers';
+    v_label := p_alone->>'label';
   ELSE
-    IF t.annotations_count = 0 THEN
-      v_all := ARRAY[p_answers];
-    ELSE
-      SELECT array_agg(a.answers ORDER BY a.created_at, a.id) INTO v_all FROM annotations a WHERE a.task_id = p_task;
-    END IF;
-    SELECT d.kind, d.answers, d.agreement INTO v_outcome, v_decided, v_agreement FROM backflow_decide_answers(p_questions, v_all, p_threshold, p_max_annotations) d;
+    SELECT pr.questions INTO v_questions FROM projects_read pr WHERE pr.id = p_project;
+    SELECT array_agg(a.answers ORDER BY a.created_at, a.id) INTO v_all FROM annotations a WHERE a.task_id = p_task;
+    SELECT d.kind, d.answers, d.agreement INTO v_outcome, v_decided, v_agreement FROM backflow_decide_answers(v_questions, v_all, p_threshold, p_max_annotations) d;
     IF v_outcome = 'agreed' THEN
-      v_kind := jsonb_path_query_first(p_questions, '$[*] ? (@.name == $name).kind', jsonb_build_object('name', p_routing)) #>> '{}';
-      v_label := backflow_answer_text(v_kind, v_decided->p_routing);
+      v_label := backflow_answer_text(jsonb_path_query_first(v_questions, '$[*] ? (@.name == $name).kind', jsonb_build_object('name', p_routing)) #>> '{}',
+                                      v_decided->p_routing);
     END IF;
   END IF;
   IF v_outcome = 'agreed' THEN

@@ -63,6 +63,69 @@ export interface SubmitOutcome {
   answers: Record<string, unknown> | null;
 }
 
+export interface SubmitRequest {
+  projectId: string;
+  taskId: string;
+  raterId: string;
+  annotationId: string;
+  label: string;
+  answers: Record<string, unknown>;
+  /** what the answer decides if it is the task's only one; null: a project of one label question (plain majority over labels) */
+  alone: AloneDecision | null;
+  routingQuestion: string;
+  spanEnds: Record<string, number> | null;
+  timeSpentMs: number | null;
+  agreementThreshold: number;
+  maxAnnotations: number;
+}
+
+interface SubmitRow {
+  outcome: SubmitOutcome['outcome'];
+  task_state: TaskState;
+  late: boolean | null;
+  label: string | null;
+  prediction_id: string | null;
+  agreement: number | null;
+  answers: Record<string, unknown> | null;
+}
+
+// the outcomes after which the rater goes on to the next task: the answer stored, now or before (a gold task takes its own path)
+const CLAIMING_OUTCOMES = ['duplicate', 'stored', 'agreed', 'escalated', 'review'].map((o) => `'${o}'`).join(', ');
+
+const submitValues = (request: SubmitRequest) => [
+  request.projectId,
+  request.taskId,
+  request.raterId,
+  request.annotationId,
+  request.label,
+  request.timeSpentMs,
+  request.agreementThreshold,
+  request.maxAnnotations,
+  JSON.stringify(request.answers),
+  request.alone === null ? null : JSON.stringify(request.alone),
+  request.routingQuestion,
+  request.spanEnds === null ? null : JSON.stringify(request.spanEnds),
+];
+
+const toSubmitOutcome = (r: SubmitRow): SubmitOutcome => ({
+  outcome: r.outcome,
+  taskState: r.task_state,
+  late: r.late,
+  label: r.label,
+  predictionId: r.prediction_id,
+  agreement: r.agreement,
+  answers: r.answers,
+});
+
+/** A decision of one answer, as `backflow_submit_annotation` takes it (`p_alone`). */
+export interface AloneDecision {
+  kind: 'agreed' | 'escalate' | 'review';
+  agreement: number;
+  /** agreed: the decided answers, and the routing question's as text */
+  answers: Record<string, unknown> | null;
+  label: string | null;
+}
+
 export interface StoredAnnotation {
   id: string;
   taskId: string;
@@ -107,59 +170,46 @@ export class TaskQueueRepository {
    * the answer, its lease ended, and when it is the last one
    * wanted, the consensus and its consequence. Returns the outcome; only the storing outcomes changed anything.
    */
-  async submit(
-    pool: Pool,
-    request: {
-      projectId: string;
-      taskId: string;
-      raterId: string;
-      annotationId: string;
-      label: string;
-      answers: Record<string, unknown>;
-      /** the project's questions as JSON; null: a project of one label question (plain majority over labels) */
-      questionsJson: string | null;
-      routingQuestion: string;
-      spanEnds: Record<string, number> | null;
-      timeSpentMs: number | null;
-      agreementThreshold: number;
-      maxAnnotations: number;
-    },
-  ): Promise<SubmitOutcome> {
-    const { rows } = await pool.query<{
-      outcome: SubmitOutcome['outcome'];
-      task_state: TaskState;
-      late: boolean | null;
-      label: string | null;
-      prediction_id: string | null;
-      agreement: number | null;
-      answers: Record<string, unknown> | null;
-    }>({
+  async submit(pool: Pool, request: SubmitRequest): Promise<SubmitOutcome> {
+    const { rows } = await pool.query<SubmitRow>({
       name: 'backflow-submit',
       text: `SELECT * FROM backflow_submit_annotation($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      values: [
-        request.projectId,
-        request.taskId,
-        request.raterId,
-        request.annotationId,
-        request.label,
-        request.timeSpentMs,
-        request.agreementThreshold,
-        request.maxAnnotations,
-        JSON.stringify(request.answers),
-        request.questionsJson,
-        request.routingQuestion,
-        request.spanEnds === null ? null : JSON.stringify(request.spanEnds),
-      ],
+      values: submitValues(request),
     });
-    const r = rows[0];
+    return toSubmitOutcome(rows[0]);
+  }
+
+  /**
+   * A submit, and when it stored the answer (or found it stored before), the claim of the
+   * rater's next task, in one statement: one round trip and one commit for the rater UI's
+   * "answer, and the next one". `claimed` is absent when the claim did not run (the answer was
+   * refused, or the task is gold and takes its own path).
+   */
+  async submitAndClaim(
+    pool: Pool,
+    request: SubmitRequest,
+    next: { ttlSeconds: number; maxHeld: number; gold: boolean },
+  ): Promise<{ submitted: SubmitOutcome; claimed?: { paused: boolean; task?: LeasedView } }> {
+    const { rows } = await pool.query<SubmitRow & LeasedRow & { paused: boolean | null; claimed: boolean }>({
+      name: 'backflow-submit-claim',
+      // the claim is lateral to the submit's row: it runs after the submit, and only for an answer stored (or stored before)
+      text: `WITH s AS MATERIALIZED (SELECT * FROM backflow_submit_annotation($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)),
+       lease AS MATERIALIZED (
+         SELECT c.* FROM s CROSS JOIN LATERAL (
+           SELECT * FROM backflow_claim_task($1, $3, $13, $14, false, $15) WHERE s.outcome IN (${CLAIMING_OUTCOMES})) c)
+       SELECT s.*, s.outcome IN (${CLAIMING_OUTCOMES}) AS claimed, lease.paused, lease.task_id AS id, lease.expires_at,
+              coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores, p.suggestions
+         FROM s
+         LEFT JOIN lease ON true
+         LEFT JOIN tasks t ON t.id = lease.task_id
+         LEFT JOIN predictions_read p ON p.project_id = t.project_id AND p.id = t.prediction_id
+         LEFT JOIN gold_items g ON g.id = t.gold_item_id`,
+      values: [...submitValues(request), next.ttlSeconds, next.maxHeld, next.gold],
+    });
+    const row = rows[0];
     return {
-      outcome: r.outcome,
-      taskState: r.task_state,
-      late: r.late,
-      label: r.label,
-      predictionId: r.prediction_id,
-      agreement: r.agreement,
-      answers: r.answers,
+      submitted: toSubmitOutcome(row),
+      ...(row.claimed && { claimed: { paused: row.paused ?? false, task: row.id ? toLeasedView(row) : undefined } }),
     };
   }
 

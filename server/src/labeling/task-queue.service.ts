@@ -1,30 +1,37 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { ClaimReply, Question, SkipRequest, SubmitAnnotationReply, SubmitAnnotationRequest, TaskPayload, UndoReply } from '@backflow/contracts';
+import type { ClaimReply, SkipRequest, SubmitAnnotationReply, SubmitAnnotationRequest, TaskPayload, UndoReply } from '@backflow/contracts';
 import { AccessRevocations } from '../common/cache/access-revocations';
 import { poolOf } from '../database/data-source';
 import { DomainEvents } from '../common/events/domain-events';
 import { LabelsService } from '../labels/labels.service';
 import type { ProjectEntity } from '../projects/project.entity';
-import { routingOutput } from '@backflow/questions';
+import { answerText, decideAnswers, routingOutput, type Answers } from '@backflow/questions';
 import { maskInput, topLabel } from './consensus';
 import { GoldService } from './gold.service';
 import { LabelingErrors } from './labeling.errors';
-import { invalidAnswer, readAnswers } from './answers';
+import { invalidAnswer, readAnswers, type ReadAnswers } from './answers';
 import { asksOneLabel, routingQuestion } from '../projects/project-questions';
 import { inTransaction, type Transaction } from '../common/database/transaction';
-import { LeasedView, LockedTask, TaskQueueRepository } from './task-queue.repository';
+import { AloneDecision, LeasedView, LockedTask, SubmitOutcome, SubmitRequest, TaskQueueRepository } from './task-queue.repository';
 
 // the task on screen and the pre-loaded next one
 export const MAX_LEASES_PER_RATER = 2;
 
-// a project's questions as the submit passes them, written once per loaded project (the cache holds its entity a while)
-const questionsJsonOf = new WeakMap<readonly Question[], string>();
-function questionsJson(questions: readonly Question[]): string {
-  let json = questionsJsonOf.get(questions);
-  if (json === undefined) questionsJsonOf.set(questions, (json = JSON.stringify(questions)));
-  return json;
+/**
+ * What an answer decides when it is its task's only one (the submit finds out under the task's
+ * lock; with an overlap of one it always is): every question's consensus of one answer, and the
+ * routing answer as text. The SQL twin decides again over all the answers when there are more.
+ */
+function decisionAlone(project: ProjectEntity, answers: Answers, threshold: number, maxAnnotations: number): AloneDecision {
+  const decision = decideAnswers(project.questions, [answers], threshold, maxAnnotations);
+  if (decision.kind !== 'agreed') return { kind: decision.kind, agreement: decision.agreement, answers: null, label: null };
+  const routed = decision.answers[project.routingQuestion];
+  return {
+    ...decision,
+    label: routed === undefined || routed === null ? null : answerText(routingQuestion(project), routed),
+  };
 }
 
 /** The model's outputs a rater sees: all of them when the project shows predictions, else only the texts a question pre-fills with. */
@@ -80,21 +87,11 @@ export class TaskQueueService {
    * A rater holding the most leases gets their oldest held task again instead of a new one.
    */
   async claim(project: ProjectEntity, raterId: string, queue: 'open' | 'review' = 'open', random = Math.random): Promise<ClaimReply> {
-    const settings = project.labelingSettings;
-    const ttl = settings.leaseSeconds;
     // one statement: its own transaction
-    const claimed = await this.repository.claim(poolOf(this.dataSource), {
-      projectId: project.id,
-      raterId,
-      ttlSeconds: ttl,
-      maxHeld: MAX_LEASES_PER_RATER,
-      review: queue === 'review',
-      gold: queue === 'open' && settings.goldRate > 0 && random() < settings.goldRate,
-    });
-    if (claimed.paused) throw LabelingErrors.raterPaused(project.slug);
-    if (!claimed.task) return { task: null };
-    const task = this.payload(project, claimed.task);
-    if (queue === 'review') {
+    const claimed = await this.repository.claim(poolOf(this.dataSource), { projectId: project.id, raterId, ...this.claimSettings(project, queue, random) });
+    const reply = this.leased(project, claimed);
+    if (queue === 'review' && reply.task) {
+      const task = reply.task;
       const { answers, reports, annotations } = await this.repository.reviewContext(this.dataSource.manager, task.id);
       const total = answers.reduce((sum, a) => sum + a.count, 0);
       task.review = {
@@ -104,7 +101,24 @@ export class TaskQueueService {
         annotations,
       };
     }
-    return { task };
+    return reply;
+  }
+
+  /** How a claim leases: the lease's length, the cap on leases held, and whether this one draws a gold item (at the project's gold rate). */
+  private claimSettings(project: ProjectEntity, queue: 'open' | 'review', random: () => number) {
+    const settings = project.labelingSettings;
+    return {
+      ttlSeconds: settings.leaseSeconds,
+      maxHeld: MAX_LEASES_PER_RATER,
+      review: queue === 'review',
+      gold: queue === 'open' && settings.goldRate > 0 && random() < settings.goldRate,
+    };
+  }
+
+  /** What a claim's lease shows the rater; a paused rater is refused. */
+  private leased(project: ProjectEntity, claimed: { paused: boolean; task?: LeasedView }): ClaimReply {
+    if (claimed.paused) throw LabelingErrors.raterPaused(project.slug);
+    return { task: claimed.task ? this.payload(project, claimed.task) : null };
   }
 
   private payload(project: ProjectEntity, view: LeasedView): TaskPayload {
@@ -134,8 +148,37 @@ export class TaskQueueService {
    */
   async submit(project: ProjectEntity, raterId: string, taskId: string, request: SubmitAnnotationRequest): Promise<SubmitAnnotationReply> {
     const read = readAnswers(project, request);
+    const result = await this.repository.submit(poolOf(this.dataSource), this.submitRequest(project, raterId, taskId, request, read));
+    return this.settle(project, raterId, taskId, request, read, result);
+  }
+
+  /**
+   * A submit that goes on to the rater's next task, as the rater UI asks: the answer and the
+   * next lease in one statement (`TaskQueueRepository.submitAndClaim`). The submit's reply, or its
+   * refusal, as `submit`; the next task as a thunk whose failure (a paused rater) the caller
+   * reports beside the stored answer. After a gold answer, the next task is claimed on its own.
+   */
+  async submitAndClaim(
+    project: ProjectEntity,
+    raterId: string,
+    taskId: string,
+    request: SubmitAnnotationRequest,
+    random = Math.random,
+  ): Promise<{ reply: SubmitAnnotationReply; next: () => Promise<ClaimReply> }> {
+    const read = readAnswers(project, request);
+    const { submitted, claimed } = await this.repository.submitAndClaim(
+      poolOf(this.dataSource),
+      this.submitRequest(project, raterId, taskId, request, read),
+      this.claimSettings(project, 'open', random),
+    );
+    const reply = await this.settle(project, raterId, taskId, request, read, submitted);
+    return { reply, next: claimed ? () => Promise.resolve().then(() => this.leased(project, claimed)) : () => this.claim(project, raterId, 'open', random) };
+  }
+
+  private submitRequest(project: ProjectEntity, raterId: string, taskId: string, request: SubmitAnnotationRequest, read: ReadAnswers): SubmitRequest {
     const settings = project.labelingSettings;
-    const result = await this.repository.submit(poolOf(this.dataSource), {
+    const maxAnnotations = settings.maxAnnotations ?? project.overlap;
+    return {
       projectId: project.id,
       taskId,
       raterId,
@@ -143,13 +186,24 @@ export class TaskQueueService {
       label: read.label,
       answers: read.answers,
       // a project of one label question decides by the plain majority over labels
-      questionsJson: asksOneLabel(project) ? null : questionsJson(project.questions),
+      alone: asksOneLabel(project) ? null : decisionAlone(project, read.answers, settings.agreementThreshold, maxAnnotations),
       routingQuestion: project.routingQuestion,
       spanEnds: read.spanEnds,
       timeSpentMs: request.timeSpentMs ?? null,
       agreementThreshold: settings.agreementThreshold,
-      maxAnnotations: settings.maxAnnotations ?? project.overlap,
-    });
+      maxAnnotations,
+    };
+  }
+
+  /** A submit's outcome as its reply (a refusal thrown), and the events of an answer stored. */
+  private async settle(
+    project: ProjectEntity,
+    raterId: string,
+    taskId: string,
+    request: SubmitAnnotationRequest,
+    read: ReadAnswers,
+    result: SubmitOutcome,
+  ): Promise<SubmitAnnotationReply> {
     const annotation = (label: string, answers: Record<string, unknown>) => ({ id: request.id, taskId, label, answers, late: result.late ?? false });
     switch (result.outcome) {
       case 'not_found':

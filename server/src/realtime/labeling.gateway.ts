@@ -125,9 +125,13 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
     return this.handle(socket, SocketClaim, body, (_request, project) => this.claimFor(socket, project));
   }
 
-  /** The next task for this socket's rater, its lease watched; none: the rater is idle in the project. */
-  private async claimFor(socket: LabelingSocket, project: ProjectEntity): Promise<ClaimReply> {
-    const reply = await this.taskQueue.claim(project, socket.data.user.userId);
+  /** The next task for this socket's rater (claimed now, or by `claimed`), its lease watched; none: the rater is idle in the project. */
+  private async claimFor(
+    socket: LabelingSocket,
+    project: ProjectEntity,
+    claimed: () => Promise<ClaimReply> = () => this.taskQueue.claim(project, socket.data.user.userId),
+  ): Promise<ClaimReply> {
+    const reply = await claimed();
     // access went while the claim was on its way: the lease is not kept (a connection merely lost keeps it)
     if (reply.task && !serves(socket, project.id) && (await this.taskQueue.releaseForfeited(socket.data.user.userId, [reply.task.id]))) {
       throw AuthErrors.notAMember(project.slug);
@@ -143,11 +147,16 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
 
   private submit(socket: LabelingSocket, body: unknown) {
     return this.handle(socket, SocketSubmit, body, async (request, project): Promise<SocketSubmitReply> => {
-      const reply = await this.taskQueue.submit(project, socket.data.user.userId, request.taskId, request.annotation);
+      const rater = socket.data.user.userId;
+      if (!request.next) {
+        const reply = await this.taskQueue.submit(project, rater, request.taskId, request.annotation);
+        this.leases.forget(socket, request.taskId);
+        return reply;
+      }
+      const { reply, next } = await this.taskQueue.submitAndClaim(project, rater, request.taskId, request.annotation);
       this.leases.forget(socket, request.taskId);
-      if (!request.next) return reply;
       // the answer is stored: a claim that fails says so in `next`, not in place of the submit's reply
-      return { ...reply, next: await this.claimFor(socket, project).catch((error: unknown) => this.failed(error)) };
+      return { ...reply, next: await this.claimFor(socket, project, next).catch((error: unknown) => this.failed(error)) };
     });
   }
 
