@@ -2,6 +2,10 @@
 """Reads TFRecord files of tf.Example (gzip or not) and prints one JSON object per example:
 feature name -> list of values (bytes as UTF-8 text, floats as float32, int64 as int).
 
+With --elwc, the records are TensorFlow Ranking's ExampleListWithContext (tensorflow_serving/
+apis/input.proto: repeated Example examples = 1; Example context = 2) and each prints as
+{"context": {feature: [values]}, "examples": [{feature: [values]}, ...]}.
+
 An independent reader for tests: the standard library only, written from the TFRecord framing
 and the tf.Example protocol buffer definitions, sharing no code with Backflow's writer.
 Lengths are checked; CRCs are not (tfrecord framing is checked elsewhere)."""
@@ -68,7 +72,7 @@ def feature_values(feature):
     return []
 
 
-def examples(path):
+def records(path):
     with open(path, "rb") as handle:
         data = handle.read()
     if data[:2] == b"\x1f\x8b":
@@ -80,19 +84,39 @@ def examples(path):
         if len(record) != length:
             raise ValueError("truncated record")
         pos += 12 + length + 4
-        example = {}
-        for number, _, features in fields(record):  # Example.features = 1
-            for n, _, entry in fields(features):  # Features.feature = 1 (map entries)
-                name = feature = None
-                for k, _, v in fields(entry):
-                    if k == 1:
-                        name = v.decode("utf-8")
-                    elif k == 2:
-                        feature = v
-                example[name] = feature_values(feature) if feature is not None else []
-        yield example
+        yield record
 
 
-for path in sys.argv[1:]:
-    for example in examples(path):
-        print(json.dumps(example, ensure_ascii=False))
+def example_features(record):
+    example = {}
+    for number, _, features in fields(record):  # Example.features = 1
+        for n, _, entry in fields(features):  # Features.feature = 1 (map entries)
+            name = feature = None
+            for k, _, v in fields(entry):
+                if k == 1:
+                    name = v.decode("utf-8")
+                elif k == 2:
+                    feature = v
+            example[name] = feature_values(feature) if feature is not None else []
+    return example
+
+
+def example_list_with_context(record):
+    context, examples = {}, []
+    for number, wire, value in fields(record):
+        if number in (1, 2) and wire != 2:
+            raise ValueError("ExampleListWithContext field %d has wire type %d" % (number, wire))
+        if number == 1:  # examples
+            examples.append(example_features(value))
+        elif number == 2:  # context; a repeated one merges, as protobuf merges a message
+            context.update(example_features(value))
+    return {"context": context, "examples": examples}
+
+
+arguments = sys.argv[1:]
+parse = example_features
+if arguments[:1] == ["--elwc"]:
+    arguments, parse = arguments[1:], example_list_with_context
+for path in arguments:
+    for record in records(path):
+        print(json.dumps(parse(record), ensure_ascii=False))

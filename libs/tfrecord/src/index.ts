@@ -8,5 +8,6 @@ export {
   type FeatureValue,
   type PreparedExample,
 } from './example';
+export { decodeExampleListWithContext, encodeExampleListWithContext } from './example-list';
 export { CorruptRecordError, frameRecord, maskCrc, maskedCrc32c, unframeRecords, unmaskCrc, writeFramedRecord } from './framing';
 export { readTfRecordFile, TfRecordWriter, type WrittenFile } from './files';
