@@ -27,6 +27,7 @@ const shared = {
     '^@backflow/questions$': '<rootDir>/libs/questions/src/index.ts',
     '^@backflow/agreement$': '<rootDir>/libs/agreement/src/index.ts',
     '^@backflow/drift$': '<rootDir>/libs/drift/src/index.ts',
+    '^@backflow/ranking$': '<rootDir>/libs/ranking/src/index.ts',
     '^@backflow/tfrecord$': '<rootDir>/libs/tfrecord/src/index.ts',
   },
   testEnvironment: 'node',

@@ -37,6 +37,7 @@ run(process.execPath, [
   'libs/questions/tsconfig.json',
   'libs/agreement/tsconfig.json',
   'libs/drift/tsconfig.json',
+  'libs/ranking/tsconfig.json',
   'libs/tfrecord/tsconfig.json',
   ...(force ? ['--force'] : []),
 ]);
