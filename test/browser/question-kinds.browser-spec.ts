@@ -141,6 +141,56 @@ describe('browser: a rater answers each question kind with the keyboard alone', 
     }
   });
 
+  it('ranking: the arrows move between results, a digit grades one and goes to the next, Enter sends every grade', async () => {
+    const runs = [
+      { item: 'riverside-5k', score: 2.1, features: { km: 5, surface: 'road', climb_m: 20 } },
+      { item: 'hill-repeats', score: 2.05, features: { km: 8, surface: 'trail', climb_m: 310 } },
+      { item: 'park-loop', score: 1.4, features: { km: 3.2, surface: 'gravel', climb_m: 5 } },
+      { item: 'long-sunday', score: 0.3, features: { km: 21.1, surface: 'road', climb_m: 140 } },
+    ];
+    const grades = ['bad', 'fair', 'good', 'perfect'].map((name, value) => ({ value, name }));
+    const project = await projectWith(
+      [{ name: 'suggested_runs', kind: 'ranking', grades, description: 'How well does each run suit this runner this morning?' }],
+      {
+        input: { runner: 'u-1842', goal: 'first 10k', weekly_km: 18, time_of_day: 'morning' },
+        suggestions: { suggested_runs: { candidates: runs.map((r, i) => ({ ...r, position: i + 1 })) } },
+      },
+    );
+    const session = await raterOn(project);
+    const { page } = session;
+    try {
+      await page.locator('li[data-item="riverside-5k"][aria-current="true"]').waitFor();
+      await page.keyboard.press('3'); // riverside-5k: perfect, then on to hill-repeats
+      await page.keyboard.press('1'); // hill-repeats: fair
+      await page.keyboard.press('ArrowDown'); // skip park-loop for now
+      await page.keyboard.press('0'); // long-sunday: bad, then back to the one left, park-loop
+      await page.locator('li[data-item="park-loop"][aria-current="true"]').waitFor();
+      // Enter with a result left ungraded says so and sends nothing
+      await page.keyboard.press('Enter');
+      await page.getByTestId('unanswered').getByText('1 of 4 results not graded').waitFor();
+      await page.keyboard.press('2');
+      await page.keyboard.press('ArrowUp');
+      await page.keyboard.press('ArrowUp');
+      await page.keyboard.press('ArrowRight'); // hill-repeats: fair → good
+      await page.locator('li[data-item="hill-repeats"] button[data-grade="2"][aria-checked="true"]').waitFor();
+      await page.getByText('4 of 4 graded').waitFor();
+      await page.screenshot({ path: screenshotPath('question-ranking.png'), fullPage: true, animations: 'disabled' });
+      await page.keyboard.press('Enter');
+      expect(await storedAnswers(session)).toEqual({
+        suggested_runs: [
+          { item: 'hill-repeats', grade: 2 },
+          { item: 'long-sunday', grade: 0 },
+          { item: 'park-loop', grade: 2 },
+          { item: 'riverside-5k', grade: 3 },
+        ],
+      });
+      await page.getByTestId('caught-up').waitFor();
+      expect(session.errors).toEqual([]);
+    } finally {
+      await session.context.close();
+    }
+  });
+
   it('numeric: the bounds are shown and checked before the number is sent', async () => {
     const project = await projectWith([{ name: 'price', kind: 'numeric', min: 0, max: 1000, unit: 'EUR' }], {
       input: { listing: 'Road bike, aluminium frame, 105 groupset, lightly used' },

@@ -74,7 +74,7 @@ describe('the claim reads what it needs, however many answers there are', () => 
         const { rows } = await client.query(`SELECT task_id FROM backflow_claim_task($1, $2, 120, 2, false, false)`, [project.id, first.id]);
         expect(rows[0]?.task_id).toBeTruthy();
         const submitted = await client.query(
-          `SELECT outcome FROM backflow_submit_annotation($1, $2, $3, $4, 'ham', NULL, 0.6, 3, '{"label": "ham"}', NULL, 'label', NULL)`,
+          `SELECT outcome FROM backflow_submit_annotation($1, $2, $3, $4, 'ham', NULL, 0.6, 3, '{"label": "ham"}', NULL, 'label', NULL, NULL)`,
           [project.id, rows[0].task_id, first.id, randomUUID()],
         );
         expect(submitted.rows[0].outcome).toBe('agreed');

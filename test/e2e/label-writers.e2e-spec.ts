@@ -110,7 +110,7 @@ describe('labels: concurrent writers of a current label', () => {
     try {
       await held.query('BEGIN');
       const { rows } = await held.query(
-        `SELECT outcome FROM backflow_submit_annotation($1, $2, $3, $4, 'ham', NULL, 0.6, 1, '{"label": "ham"}', NULL, 'label', NULL)`,
+        `SELECT outcome FROM backflow_submit_annotation($1, $2, $3, $4, 'ham', NULL, 0.6, 1, '{"label": "ham"}', NULL, 'label', NULL, NULL)`,
         [project.id, project.taskId, project.raterId, randomUUID()],
       );
       expect(rows).toEqual([{ outcome: 'agreed' }]);
@@ -136,7 +136,7 @@ describe('labels: concurrent writers of a current label', () => {
     try {
       await held.query('BEGIN');
       const { rows } = await held.query(
-        `SELECT outcome FROM backflow_submit_annotation($1, $2, $3, $4, 'ham', NULL, 0.6, 1, '{"label": "ham"}', NULL, 'label', NULL)`,
+        `SELECT outcome FROM backflow_submit_annotation($1, $2, $3, $4, 'ham', NULL, 0.6, 1, '{"label": "ham"}', NULL, 'label', NULL, NULL)`,
         [project.id, project.taskId, project.raterId, randomUUID()],
       );
       expect(rows).toEqual([{ outcome: 'agreed' }]);

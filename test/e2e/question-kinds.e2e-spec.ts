@@ -308,6 +308,120 @@ describe('question kinds: capture, routing, two socket raters, consensus and exp
     expect(decided.map((r) => r.answers.summary)).toEqual(['two spaces around', undefined]);
   });
 
+  it('ranking: takes ranked lists, refuses a bad one naming the field, and two raters grade every candidate over sockets', async () => {
+    const project = await createProject(app, admin, {
+      taskType: undefined,
+      labels: undefined,
+      questions: [{ name: 'runs', kind: 'ranking', grades: [0, 1, 2, 3].map((value) => ({ value, name: `g${value}` })), maxItems: 5, k: 3 }],
+      overlap: 2,
+      routing: { strategy: 'margin', threshold: 0.5, explorationRate: 0, dedupeWindowMinutes: 0 },
+      export: { formats: ['tfrecord', 'jsonl'], splits: { train: 100, eval: 0 } },
+    });
+    expect(project.taskType).toBe('ranking');
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const list = (scores: number[], extra: Record<string, unknown> = {}) => ({
+      model: { name: 'recommender', version: '7' },
+      input: { user_id: 'u-1', hour: 7 },
+      slice: { cohort: 'new' },
+      suggestions: {
+        runs: {
+          candidates: scores.map((score, i) => ({ item: `run-${i}`, score, position: i + 1, features: { km: 5 + i, surface: i % 2 ? 'trail' : 'road' } })),
+          ...extra,
+        },
+      },
+    });
+    const post = (body: unknown) => app.request('POST', `/api/v1/projects/${project.slug}/predictions`, { token: key, body });
+    const dupe = list([3, 2, 1]);
+    (dupe.suggestions.runs.candidates[2] as { item: string }).item = 'run-0';
+    const notPermutation = list([3, 2, 1]);
+    (notPermutation.suggestions.runs.candidates[1] as { position: number }).position = 1;
+    for (const [body, field] of [
+      [dupe, 'suggestions.runs.candidates.2.item'],
+      [notPermutation, 'suggestions.runs.candidates.1.position'],
+      [list([1, 2, 3, 4, 5, 6]), 'suggestions.runs.candidates'],
+      [{ ...list([1]), suggestions: {} }, 'suggestions.runs'],
+    ] as const) {
+      const reply = await post(body);
+      expect([reply.status, reply.body.code, reply.body.field]).toEqual([400, 'predictions/invalid_suggestion', field]);
+    }
+    expect(await app.sql(`SELECT count(*)::int AS n FROM predictions WHERE project_id = $1`, [project.id])).toEqual([{ n: 0 }]);
+
+    // a clear first place is sure; a near tie at the top is routed
+    const sure = await post(list([9, 1, 0.5]));
+    const unsure = await post(list([2, 1.95, 1.9, -4]));
+    expect([sure.status, unsure.status]).toEqual([201, 201]);
+    const [stored] = await app.sql(`SELECT predicted_label, suggestions FROM predictions WHERE id = $1`, [unsure.body.id]);
+    expect(stored.predicted_label).toBe('run-0\nrun-1\nrun-2\nrun-3');
+    const tasks = await app.sql(`SELECT prediction_id FROM tasks WHERE project_id = $1`, [project.id]);
+    expect(tasks.map((t) => t.prediction_id)).toEqual([unsure.body.id]);
+
+    const grades = [
+      { 'run-0': 3, 'run-1': 1, 'run-2': 0, 'run-3': 0 },
+      { 'run-0': 2, 'run-1': 1, 'run-2': 0, 'run-3': 1 },
+    ];
+    for (const [r, given] of grades.entries()) {
+      const rater = await createUser(app, admin, 'rater', project);
+      const socket = await connect(rater.token);
+      const claimed = await ack(socket, 'task:claim', { project: project.slug });
+      // the list to grade, in the order shown, without the model's scores (the project does not show predictions)
+      expect(claimed.task.suggestions.runs.candidates.map((c: Record<string, unknown>) => [c.item, c.position, c.score])).toEqual([
+        ['run-0', 1, undefined],
+        ['run-1', 2, undefined],
+        ['run-2', 3, undefined],
+        ['run-3', 4, undefined],
+      ]);
+      expect(claimed.task.suggestions.runs.candidates[1].features).toEqual({ km: 6, surface: 'trail' });
+      const submit = (answer: Array<{ item: string; grade: number }>) =>
+        ack(socket, 'task:submit', { project: project.slug, taskId: claimed.task.id, annotation: { id: randomUUID(), answers: { runs: answer } } });
+      const answer = Object.entries(given).map(([item, grade]) => ({ item, grade }));
+      if (r === 0) {
+        // a grade of an item not in the list, or a candidate left out, is refused and nothing is stored
+        for (const wrong of [[...answer.slice(0, 3), { item: 'run-9', grade: 1 }], answer.slice(0, 3)]) {
+          const refused = await submit(wrong);
+          expect([refused.error?.code, refused.error?.field]).toEqual(['labeling/invalid_answer', 'answers.runs']);
+        }
+        expect(await app.sql(`SELECT count(*)::int AS n FROM annotations WHERE project_id = $1`, [project.id])).toEqual([{ n: 0 }]);
+      }
+      const reply = await submit(answer.reverse());
+      expect(reply.error).toBeUndefined();
+      expect(reply.taskState).toBe(r === 0 ? 'queued' : 'completed');
+    }
+    // per item the lower median: run-0 [3, 2] → 2, run-3 [0, 1] → 0; every item within one grade
+    const [label] = await app.sql(`SELECT value, answers, agreement FROM labels WHERE project_id = $1 AND superseded_at IS NULL`, [project.id]);
+    expect(label).toEqual({
+      value: 'run-0:2\nrun-1:1\nrun-2:0\nrun-3:0',
+      answers: {
+        runs: [
+          { item: 'run-0', grade: 2 },
+          { item: 'run-1', grade: 1 },
+          { item: 'run-2', grade: 0 },
+          { item: 'run-3', grade: 0 },
+        ],
+      },
+      agreement: 1,
+    });
+    const entity = (await app.app.get(ProjectsService).findBySlug(project.slug))!;
+    const exported = (await app.app.get(ExportsService).exportNext(entity, { shardRows: 100 }))!;
+    const tfrecord = exported.manifest.files.filter((f) => f.format === 'tfrecord').map((f) => path.join(exported.directory, f.path));
+    const [example] = execFileSync('python3', [READER, ...tfrecord], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown[]>);
+    expect([example.runs_item, example.runs_grade]).toEqual([
+      ['run-0', 'run-1', 'run-2', 'run-3'],
+      [2, 1, 0, 0],
+    ]);
+
+    // what does not take a ranking yet says so: Label Studio, feedback rules
+    const config = await app.request('GET', `/api/v1/projects/${project.slug}/export/label-studio/config`, { token: admin });
+    expect([config.status, config.body.code, config.body.field]).toEqual([409, 'interop/unsupported_question', 'questions.runs']);
+    const rules = await app.request('PATCH', `/api/v1/projects/${project.slug}`, {
+      token: admin,
+      body: { feedbackRules: { rules: [{ eventType: 'click', answer: '$value', windowMinutes: 60 }] } },
+    });
+    expect([rules.status, rules.body.field]).toEqual([400, 'feedbackRules.rules.0.answer']);
+  });
+
   it('turns feedback into answers of other kinds: a rating from an event’s value, a removed tag as a negative for that label', async () => {
     const refused = await app.request('POST', '/api/v1/projects', {
       token: admin,

@@ -12,7 +12,7 @@ export { LabelDefinition, Labels, Question, QUESTION_KINDS, Questions };
  * What a project's model predicts: `single_label` for a label question (the old form, taskType
  * and labels), otherwise the kind of its routing question.
  */
-export const TASK_TYPES = ['single_label', 'multi_label', 'rating', 'numeric', 'text', 'spans'] as const;
+export const TASK_TYPES = ['single_label', 'multi_label', 'rating', 'numeric', 'text', 'spans', 'ranking'] as const;
 export const TaskType = z.enum(TASK_TYPES);
 export type TaskType = z.infer<typeof TaskType>;
 export const taskTypeOf = (kind: QuestionKindName): TaskType => (kind === 'label' ? 'single_label' : kind);
@@ -249,6 +249,11 @@ export function labelReferenceIssues(labels: LabelDefinition[], feedbackRules: F
 /** What is wrong with a rule's answer for the routing question; "$value" stands for the event's value where an event is at hand. */
 function feedbackAnswerIssue(routing: Question, answer: FeedbackAnswer, mayUseValue: boolean): { path: Array<string | number>; message: string } | undefined {
   if (routing.kind === 'spans') return { path: [], message: `feedback rules cannot make spans ("${routing.name}")` };
+  if (routing.kind === 'ranking')
+    return {
+      path: [],
+      message: `feedback rules cannot grade a ranked list yet ("${routing.name}"): its clicks are events on items, which rules do not read yet`,
+    };
   const isEdit = typeof answer === 'object' && !Array.isArray(answer);
   if (routing.kind === 'multi_label' && isEdit) {
     const [key, label] = Object.entries(answer)[0];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const QUESTION_KINDS = ['label', 'multi_label', 'rating', 'numeric', 'text', 'spans'] as const;
+export const QUESTION_KINDS = ['label', 'multi_label', 'rating', 'numeric', 'text', 'spans', 'ranking'] as const;
 export type QuestionKindName = (typeof QUESTION_KINDS)[number];
 
 /** A question's name: it names the exported feature, so it is an identifier. */
@@ -74,20 +74,24 @@ const decisionThresholds = z
   .optional()
   .describe('values where a decision turns (e.g. a price that changes a tier): a prediction near one is uncertain');
 
+/** An ordinal scale: 2 to 11 named points whose values rise strictly. */
+const scalePoints = (what: string) =>
+  z
+    .array(RatingPoint)
+    .min(2, `at least two ${what}s`)
+    .max(11)
+    .superRefine((points, ctx) => {
+      uniqueNamesAndHotkeys(points, ctx, what);
+      points.forEach((point, index) => {
+        if (index > 0 && point.value <= points[index - 1].value)
+          ctx.addIssue({ code: 'custom', message: `${what} values rise strictly, in scale order`, path: [index, 'value'] });
+      });
+    });
+
 export const RatingQuestion = z.strictObject({
   ...base,
   kind: z.literal('rating'),
-  points: z
-    .array(RatingPoint)
-    .min(2, 'at least two points')
-    .max(11)
-    .superRefine((points, ctx) => {
-      uniqueNamesAndHotkeys(points, ctx, 'point');
-      points.forEach((point, index) => {
-        if (index > 0 && point.value <= points[index - 1].value)
-          ctx.addIssue({ code: 'custom', message: 'point values rise strictly, in scale order', path: [index, 'value'] });
-      });
-    }),
+  points: scalePoints('point'),
   maxSpread: z.number().int().min(0).max(10).default(1).describe('raters agree when their answers lie within this many points of the median'),
   decisionThresholds,
 });
@@ -136,7 +140,42 @@ export const SpansQuestion = z.strictObject({
 });
 export type SpansQuestion = z.infer<typeof SpansQuestion>;
 
-export const Question = z.discriminatedUnion('kind', [LabelQuestion, MultiLabelQuestion, RatingQuestion, NumericQuestion, TextQuestion, SpansQuestion]);
+/**
+ * A ranked list: the model suggests candidates for a context (the prediction's input) in an
+ * order, and raters grade each candidate's relevance on an ordinal scale.
+ */
+export const RankingQuestion = z
+  .strictObject({
+    ...base,
+    kind: z.literal('ranking'),
+    grades: scalePoints('grade').describe('the relevance scale, e.g. 0 (bad) to 3 (perfect)'),
+    maxItems: z.number().int().min(1).max(200).default(50).describe('the most candidates one list may carry'),
+    k: z
+      .number()
+      .int()
+      .min(1)
+      .max(200)
+      .default(10)
+      .describe('the top of the list that matters: uncertainty reads the top k scores, NDCG@k and precision@k stop there'),
+    relevantFrom: z.number().int().optional().describe('the lowest grade that counts as relevant (MRR, precision@k); default: the second grade'),
+    maxSpread: z.number().int().min(0).max(10).default(1).describe('raters agree on an item when their grades lie within this many grades of its median'),
+    temperature: z.number().gt(0).max(1_000).default(1).describe('scores are read as logits: softmax(score / temperature) over the top k'),
+  })
+  .refine((q) => q.relevantFrom === undefined || q.grades.some((g) => g.value === q.relevantFrom), {
+    message: "one of the grades' values",
+    path: ['relevantFrom'],
+  });
+export type RankingQuestion = z.infer<typeof RankingQuestion>;
+
+export const Question = z.discriminatedUnion('kind', [
+  LabelQuestion,
+  MultiLabelQuestion,
+  RatingQuestion,
+  NumericQuestion,
+  TextQuestion,
+  SpansQuestion,
+  RankingQuestion,
+]);
 export type Question = z.infer<typeof Question>;
 /** A question as a project sends it (defaults not yet applied). */
 export type QuestionInput = z.input<typeof Question>;
@@ -149,6 +188,12 @@ export interface Span {
 }
 export type ScoredSpan = Span & { score?: number };
 
+/** A candidate's relevance grade, by the item's id. */
+export interface GradedItem {
+  item: string;
+  grade: number;
+}
+
 /** The answer types, by kind. */
 export interface AnswerOf {
   label: string;
@@ -157,6 +202,8 @@ export interface AnswerOf {
   numeric: number;
   text: string;
   spans: Span[];
+  /** every candidate graded, in item id order */
+  ranking: GradedItem[];
 }
 export type Answer = AnswerOf[QuestionKindName];
 export type Answers = Record<string, Answer>;

@@ -6,6 +6,7 @@ export { argmaxLabel, checkScores, labelKind, scoresFault, SUM_TOLERANCE, type L
 export { MULTI_LABEL_CUTOFF, multiLabelKind, type MultiLabelSuggestion } from './kinds/multi-label';
 export { numericKind, numericTolerance } from './kinds/numeric';
 export { ratingKind } from './kinds/rating';
+export { rankingKind, relevantGrade, topProbabilities, ITEM_FEATURE_LIMITS, type Candidate, type ItemFeatures, type RankingSuggestion } from './kinds/ranking';
 export { sortSpans, spansKind, type SpansSuggestion } from './kinds/spans';
 export { textKind, trimText, type TextSuggestion } from './kinds/text';
 export * from './metrics';

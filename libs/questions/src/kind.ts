@@ -51,8 +51,8 @@ export interface QuestionKind<Q extends { name: string }, S, A> {
   uncertainty(question: Q, suggestion: S, strategy: Strategy): number;
   /** how sure the model is of its own output, in [0, 1] (stored with the prediction) */
   confidence(question: Q, suggestion: S): number;
-  /** the model's output as an answer would hold it: what a rater's answer is compared with */
-  predicted(question: Q, suggestion: S): A;
+  /** the model's output as an answer would hold it: what a rater's answer is compared with; undefined when its output is no answer (a ranking's order grades nothing) */
+  predicted(question: Q, suggestion: S): A | undefined;
   /** a rater's answer, checked against the question (and the item's input where offsets point into it) */
   answer(question: Q, raw: unknown, context?: AnswerContext): Checked<A>;
   /** the answers of several raters to one question (the reference the SQL consensus is held equal to) */

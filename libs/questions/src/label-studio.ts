@@ -28,6 +28,18 @@ export const LABEL_STUDIO_RESULT_TYPE: Readonly<Record<QuestionKindName, string>
   numeric: 'number',
   text: 'textarea',
   spans: 'labels',
+  // Label Studio's Ranker sorts a list into buckets; Backflow does not map grades to it yet (`labelStudioRefusal`)
+  ranking: 'ranker',
+};
+
+/** Why a project's questions have no Label Studio form, naming the question; undefined when every question has one. */
+export function labelStudioRefusal(questions: readonly Question[]): { question: string; message: string } | undefined {
+  const ranking = questions.find((q) => q.kind === 'ranking');
+  return ranking && { question: ranking.name, message: `question "${ranking.name}" is a ranking, which Backflow does not exchange with Label Studio yet` };
+}
+
+const noForm = (question: Question): never => {
+  throw new RangeError(labelStudioRefusal([question])?.message ?? `question "${question.name}" has no Label Studio form`);
 };
 
 /** Where a result's value sits, by kind: what a refusal names under `result.N`. */
@@ -38,6 +50,7 @@ const VALUE_PATH: Readonly<Record<QuestionKindName, string[]>> = {
   numeric: ['value', 'number'],
   text: ['value', 'text'],
   spans: ['value'],
+  ranking: ['value', 'ranker'],
 };
 
 /** The object tag shown to raters when no spans question names a field: Label Studio's `$text`. */
@@ -141,6 +154,8 @@ function controlTag(question: Question, toName: string): string[] {
       return [`  <TextArea${attributes([...named, ['maxSubmissions', 1], ['editable', 'true'], ...required])}/>`];
     case 'spans':
       return [`  <Labels${attributes(named)}>`, ...optionTags('Label', question.labels), '  </Labels>'];
+    case 'ranking':
+      return noForm(question);
   }
 }
 
@@ -220,6 +235,8 @@ export function answerResults(question: Question, answer: Answer, context: Resul
       return item({ text: [answer as string] });
     case 'spans':
       return spanResults(question, answer as Span[], context);
+    case 'ranking':
+      return noForm(question);
   }
 }
 
@@ -343,6 +360,8 @@ function rawValue(question: Question, result: LabelStudioResult, j: number): Rea
     }
     case 'spans':
       throw new Error('spans are read region by region');
+    case 'ranking':
+      return noForm(question);
   }
 }
 

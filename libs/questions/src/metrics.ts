@@ -248,7 +248,7 @@ export interface RatingFigures extends Measured {
 /** How many points of the scale apart the point nearest the model's value is from the label. */
 function pointsApart(question: RatingQuestion, u: RatingUnit): number {
   const index = (value: number) => question.points.findIndex((p) => p.value === value);
-  return Math.abs(index(ratingKind.predicted(question, { value: u.predicted })) - index(u.actual));
+  return Math.abs(index(ratingKind.predicted(question, { value: u.predicted })!) - index(u.actual));
 }
 
 /**
@@ -402,7 +402,7 @@ function multiLabelMetrics(question: MultiLabelQuestion): KindMeasure<LabelSetUn
     headline: 'micro_f1',
     better: 'higher',
     unit: (output, answer, weight) =>
-      isObject(output) && Array.isArray(answer) ? { predicted: multiLabelKind.predicted(question, output), actual: answer as string[], weight } : undefined,
+      isObject(output) && Array.isArray(answer) ? { predicted: multiLabelKind.predicted(question, output)!, actual: answer as string[], weight } : undefined,
     figures: (units) => withKind('multi_label', multiLabelFigures(question, units)),
     headlineOf: microF1,
   };
@@ -442,7 +442,7 @@ function spansMetrics(question: SpansQuestion): KindMeasure<SpansUnit> {
     better: 'higher',
     unit: (output, answer, weight) =>
       isObject(output) && isSpanList(output.spans) && isSpanList(answer)
-        ? { predicted: spansKind.predicted(question, { spans: output.spans }), actual: answer, weight }
+        ? { predicted: spansKind.predicted(question, { spans: output.spans })!, actual: answer, weight }
         : undefined,
     figures: (units) => withKind('spans', spansFigures(units)),
     headlineOf: spanF1,

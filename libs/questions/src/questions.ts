@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { Question, type Answer, type Answers, type LabelDefinition, type QuestionKindName, type Span } from './definitions';
+import { Question, type Answer, type Answers, type GradedItem, type LabelDefinition, type QuestionKindName, type Span } from './definitions';
 import { fail, ok, type AnswerColumn, type AnswerContext, type Checked, type KindDecision, type QuestionKind, type Strategy } from './kind';
 import { labelKind } from './kinds/label';
 import { multiLabelKind } from './kinds/multi-label';
 import { numericKind } from './kinds/numeric';
+import { rankingKind } from './kinds/ranking';
 import { ratingKind } from './kinds/rating';
 import { spansKind } from './kinds/spans';
 import { textKind } from './kinds/text';
@@ -18,6 +19,7 @@ export const KINDS: Readonly<Record<QuestionKindName, QuestionKind<any, any, any
   numeric: numericKind,
   text: textKind,
   spans: spansKind,
+  ranking: rankingKind,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -136,7 +138,20 @@ export function answerText(question: Question, answer: Answer): string {
       return (answer as string[]).join('\n');
     case 'spans':
       return (answer as Span[]).map((s) => `${s.start}:${s.end}:${s.label}`).join('\n');
+    case 'ranking':
+      return (answer as GradedItem[]).map((g) => `${g.item}:${g.grade}`).join('\n');
   }
+}
+
+/**
+ * The model's output as one text, what `predictions.predicted_label` holds: its answer's text
+ * (`answerText` of `predicted`), or for a ranking, whose order grades nothing, its items in the
+ * order shown, one per line.
+ */
+export function predictedText(question: Question, suggestion: unknown): string {
+  const predicted = kindOf(question).predicted(question, suggestion) as Answer | undefined;
+  if (predicted !== undefined) return answerText(question, predicted);
+  return ((suggestion as { candidates?: Array<{ item: string }> }).candidates ?? []).map((c) => c.item).join('\n');
 }
 
 export type Decision = { kind: 'agreed'; answers: Answers; agreement: number } | { kind: 'escalate' | 'review'; agreement: number };

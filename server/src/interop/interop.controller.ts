@@ -147,6 +147,7 @@ export class InteropController {
     @CurrentProject() project: ProjectEntity,
     @Res() reply: FastifyReply,
   ): Promise<void> {
+    this.labelStudio.assertExchangeable(project);
     const tasks = this.labelStudio.export(project, { labeledOnly: query.labeled === 'true', includeMasked: query.masked === 'include' });
     await reply
       .header('content-type', 'application/json; charset=utf-8')

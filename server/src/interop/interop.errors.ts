@@ -25,6 +25,8 @@ export const InteropErrors = {
       400,
       'response.meta.puid',
     ),
+  unsupportedQuestion: (question: string, message: string) =>
+    new DomainError('interop/unsupported_question', `questions.${question}: ${message}`, 409, `questions.${question}`),
   tooManyTasks: (limit: number) =>
     new DomainError('interop/too_many_tasks', `body: an import holds at most ${limit} tasks; split the file`, 413, 'body', { limit }),
   duplicateTask: (field: string, first: number) =>

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { LabelStudioImportReply, LabelStudioTask } from '@backflow/contracts';
-import { labelStudioConfig } from '@backflow/questions';
+import { labelStudioConfig, labelStudioRefusal } from '@backflow/questions';
 import { AuditService } from '../common/audit/audit.service';
 import { inTransaction } from '../common/database/transaction';
 import type { Actor } from '../auth/users.service';
@@ -46,6 +46,7 @@ export class LabelStudioService {
    * counted in the reply; a result Backflow cannot store refuses the file.
    */
   async import(project: ProjectEntity, body: unknown, actor: Actor): Promise<LabelStudioImportReply> {
+    this.assertExchangeable(project);
     if (!Array.isArray(body)) throw new ValidationError('body: a Label Studio JSON export is a list of tasks', 'body');
     if (body.length > this.config.ingest.maxBatch) throw InteropErrors.tooManyTasks(this.config.ingest.maxBatch);
     const labels = project.labels.map((l) => l.name);
@@ -163,10 +164,17 @@ export class LabelStudioService {
    * project of one label question).
    */
   labelingConfig(project: ProjectEntity): string {
+    this.assertExchangeable(project);
     return labelStudioConfig(asksOneLabel(project) ? [{ ...project.questions[0], name: 'label' }] : project.questions);
   }
 
-  /** The project as a Label Studio JSON export, one task per prediction, read and written a page at a time. */
+  /** Refuses a project with a question Label Studio has no form for (a ranking), before anything is read or written. */
+  assertExchangeable(project: ProjectEntity): void {
+    const refusal = labelStudioRefusal(project.questions);
+    if (refusal) throw InteropErrors.unsupportedQuestion(refusal.question, refusal.message);
+  }
+
+  /** The project as a Label Studio JSON export, one task per prediction, read and written a page at a time (`assertExchangeable` first). */
   async *export(project: ProjectEntity, options: { labeledOnly: boolean; includeMasked: boolean }): AsyncGenerator<string> {
     const masked = options.includeMasked ? [] : project.maskedFields;
     const raterNumbers = new Map<string, number>();

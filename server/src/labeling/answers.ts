@@ -1,4 +1,4 @@
-import type { Answers } from '@backflow/questions';
+import type { Answers, GradedItem } from '@backflow/questions';
 import { answerText, checkAnswers } from '@backflow/questions';
 import { DomainError } from '../common/errors';
 import type { ProjectEntity } from '../projects/project.entity';
@@ -12,9 +12,15 @@ export interface ReadAnswers {
   label: string;
   /** per spans field, the largest end an answer gives in it: the database checks it against the item's text */
   spanEnds: Record<string, number> | null;
+  /** per ranking question, the items graded (in id order): the database checks them against the list's candidates */
+  rankedItems: Record<string, string[]> | null;
 }
 
 export const invalidAnswer = (field: string, message: string) => new DomainError('labeling/invalid_answer', `${field}: ${message}`, 400, field);
+
+/** A ranking's grades that are not of its list's candidates, each once. */
+export const itemsMismatch = (question: string) =>
+  invalidAnswer(`answers.${question}`, "grade every candidate of the task's list, each once: the items graded are not the list's");
 
 /**
  * The answers a body carries: `answers` by question name, each checked by its kind, or the old
@@ -56,5 +62,11 @@ export function readAnswers(
     spanEnds ??= {};
     spanEnds[field] = Math.max(spanEnds[field] ?? 0, ...spans.map((s) => s.end));
   }
-  return { answers, label: answerText(routing, answers[routing.name]), spanEnds };
+  let rankedItems: Record<string, string[]> | null = null;
+  for (const question of project.questions) {
+    if (question.kind !== 'ranking' || !answers[question.name]) continue;
+    rankedItems ??= {};
+    rankedItems[question.name] = (answers[question.name] as GradedItem[]).map((g) => g.item);
+  }
+  return { answers, label: answerText(routing, answers[routing.name]), spanEnds, rankedItems };
 }

@@ -242,6 +242,27 @@ BEGIN
     ELSE
       RETURN QUERY SELECT false, NULL::jsonb, v_agreement;
     END IF;
+  ELSIF v_kind = 'ranking' THEN
+    -- per item graded by most raters: the lower median grade, and the share of its grades within maxSpread grades of it;
+    -- the list agrees as far as its least agreed item (1 with no item); items in id order (ASCII ids: "C" orders them as the library does)
+    WITH g AS (
+      SELECT e->>'item' AS item, e->'grade' AS grade, p.ord
+        FROM unnest(p_given) AS a
+        CROSS JOIN LATERAL jsonb_array_elements(a) AS e
+        JOIN jsonb_array_elements(p_question->'grades') WITH ORDINALITY AS p(point, ord) ON (p.point->'value')::float8 = (e->'grade')::float8),
+    items AS (SELECT g.item, count(*)::int AS n FROM g GROUP BY g.item HAVING 2 * count(*) > m),
+    medians AS (
+      SELECT i.item, i.n, md.grade, md.ord
+        FROM items i CROSS JOIN LATERAL (SELECT g.grade, g.ord FROM g WHERE g.item = i.item ORDER BY g.ord OFFSET (i.n - 1) / 2 LIMIT 1) md)
+    SELECT coalesce(min((SELECT count(*) FROM g WHERE g.item = md.item AND abs(g.ord - md.ord) <= coalesce((p_question->>'maxSpread')::int, 1))::float8 / md.n), 1),
+           coalesce(jsonb_agg(jsonb_build_object('item', md.item, 'grade', md.grade) ORDER BY md.item COLLATE "C"), '[]'::jsonb)
+      INTO v_agreement, v_value
+      FROM medians md;
+    IF v_agreement >= p_threshold THEN
+      RETURN QUERY SELECT true, v_value, v_agreement;
+    ELSE
+      RETURN QUERY SELECT false, NULL::jsonb, v_agreement;
+    END IF;
   ELSE
     RAISE EXCEPTION 'unknown question kind %', v_kind;
   END IF;
@@ -320,6 +341,8 @@ BEGIN
     RETURN p_answer::text;
   ELSIF p_kind = 'multi_label' THEN
     RETURN (SELECT coalesce(string_agg(e, E'\n' ORDER BY o), '') FROM jsonb_array_elements_text(p_answer) WITH ORDINALITY AS x(e, o));
+  ELSIF p_kind = 'ranking' THEN
+    RETURN (SELECT coalesce(string_agg((g->>'item') || ':' || (g->'grade')::text, E'\n' ORDER BY o), '') FROM jsonb_array_elements(p_answer) WITH ORDINALITY AS x(g, o));
   END IF;
   RETURN (SELECT coalesce(string_agg((s->>'start') || ':' || (s->>'end') || ':' || (s->>'label'), E'\n' ORDER BY o), '')
             FROM jsonb_array_elements(p_answer) WITH ORDINALITY AS x(s, o));
@@ -335,7 +358,8 @@ DROP FUNCTION IF EXISTS backflow_submit_annotation(uuid, uuid, uuid, uuid, text,
  * duplicate (this annotation id was stored before: its answers and lateness come back),
  * id_taken (the id belongs to another task or rater), already_answered, complete, not_claimed,
  * span_out_of_range (a span ends past its field's text: `p_span_ends` maps a field to the
- * largest end the answer gives in it). Outcomes that stored the answer: stored (more answers
+ * largest end the answer gives in it), items_mismatch (a ranking's grades are not of the list's
+ * candidates, each once; the question comes back as `label`). Outcomes that stored the answer: stored (more answers
  * wanted), agreed (the final label is written through `backflow_record_labels` and supersedes
  * any earlier one), escalated, review. A late answer (after its lease expired) is accepted while
  * the task wants it.
@@ -349,12 +373,12 @@ DROP FUNCTION IF EXISTS backflow_submit_annotation(uuid, uuid, uuid, uuid, text,
  * before, every question decides over all the answers (`backflow_decide_answers`) by the
  * project's questions as stored.
  */
--- (p_questions, the project's questions sent with every submit, became p_alone: a new parameter name needs the old function gone)
+-- (p_questions, the project's questions sent with every submit, became p_alone; p_items came after: a new parameter list is another function)
 DROP FUNCTION IF EXISTS backflow_submit_annotation(uuid, uuid, uuid, uuid, text, integer, float8, integer, jsonb, jsonb, text, jsonb);
 
 CREATE OR REPLACE FUNCTION backflow_submit_annotation(
   p_project uuid, p_task uuid, p_rater uuid, p_annotation uuid, p_label text, p_time_spent integer,
-  p_threshold float8, p_max_annotations integer, p_answers jsonb, p_alone jsonb, p_routing text, p_span_ends jsonb)
+  p_threshold float8, p_max_annotations integer, p_answers jsonb, p_alone jsonb, p_routing text, p_span_ends jsonb, p_items jsonb)
 RETURNS TABLE (outcome text, task_state text, late boolean, label text, prediction_id uuid, agreement float8, answers jsonb)
 LANGUAGE plpgsql VOLATILE ROWS 1
 SET enable_seqscan = off
@@ -393,6 +417,20 @@ BEGIN
                 WHERE p.project_id = p_project AND p.id = t.prediction_id
                   AND (jsonb_typeof(p.input->e.key) IS DISTINCT FROM 'string' OR char_length(p.input->>e.key) < e.value::int)) THEN
       RETURN QUERY SELECT 'span_out_of_range', t.state, NULL::boolean, NULL::text, NULL::uuid, NULL::float8, NULL::jsonb;
+      RETURN;
+    END IF;
+  END IF;
+  -- a ranking's answer grades the list's candidates, each once: `p_items` maps the question to the items graded, in id order
+  IF p_items IS NOT NULL THEN
+    SELECT e.key INTO v_label
+      FROM predictions_read p, jsonb_each(p_items) AS e
+     WHERE p.project_id = p_project AND p.id = t.prediction_id
+       AND (SELECT coalesce(jsonb_agg(c->'item' ORDER BY c->>'item' COLLATE "C"), '[]'::jsonb)
+              FROM jsonb_array_elements(CASE jsonb_typeof(p.suggestions->e.key->'candidates') WHEN 'array' THEN p.suggestions->e.key->'candidates' ELSE '[]'::jsonb END) AS c)
+           IS DISTINCT FROM e.value
+     LIMIT 1;
+    IF FOUND THEN
+      RETURN QUERY SELECT 'items_mismatch', t.state, NULL::boolean, v_label, NULL::uuid, NULL::float8, NULL::jsonb;
       RETURN;
     END IF;
   END IF;

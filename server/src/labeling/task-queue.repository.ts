@@ -49,6 +49,7 @@ export interface SubmitOutcome {
     | 'complete'
     | 'not_claimed'
     | 'span_out_of_range'
+    | 'items_mismatch'
     | 'stored'
     | 'agreed'
     | 'escalated'
@@ -74,6 +75,8 @@ export interface SubmitRequest {
   alone: AloneDecision | null;
   routingQuestion: string;
   spanEnds: Record<string, number> | null;
+  /** per ranking question, the items graded in id order: the database checks them against the list */
+  rankedItems: Record<string, string[]> | null;
   timeSpentMs: number | null;
   agreementThreshold: number;
   maxAnnotations: number;
@@ -105,6 +108,7 @@ const submitValues = (request: SubmitRequest) => [
   request.alone === null ? null : JSON.stringify(request.alone),
   request.routingQuestion,
   request.spanEnds === null ? null : JSON.stringify(request.spanEnds),
+  request.rankedItems === null ? null : JSON.stringify(request.rankedItems),
 ];
 
 const toSubmitOutcome = (r: SubmitRow): SubmitOutcome => ({
@@ -173,7 +177,7 @@ export class TaskQueueRepository {
   async submit(pool: Pool, request: SubmitRequest): Promise<SubmitOutcome> {
     const { rows } = await pool.query<SubmitRow>({
       name: 'backflow-submit',
-      text: `SELECT * FROM backflow_submit_annotation($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      text: `SELECT * FROM backflow_submit_annotation($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
       values: submitValues(request),
     });
     return toSubmitOutcome(rows[0]);
@@ -193,10 +197,10 @@ export class TaskQueueRepository {
     const { rows } = await pool.query<SubmitRow & LeasedRow & { paused: boolean | null; claimed: boolean }>({
       name: 'backflow-submit-claim',
       // the claim is lateral to the submit's row: it runs after the submit, and only for an answer stored (or stored before)
-      text: `WITH s AS MATERIALIZED (SELECT * FROM backflow_submit_annotation($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)),
+      text: `WITH s AS MATERIALIZED (SELECT * FROM backflow_submit_annotation($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)),
        lease AS MATERIALIZED (
          SELECT c.* FROM s CROSS JOIN LATERAL (
-           SELECT * FROM backflow_claim_task($1, $3, $13, $14, false, $15) WHERE s.outcome IN (${CLAIMING_OUTCOMES})) c)
+           SELECT * FROM backflow_claim_task($1, $3, $14, $15, false, $16) WHERE s.outcome IN (${CLAIMING_OUTCOMES})) c)
        SELECT s.*, s.outcome IN (${CLAIMING_OUTCOMES}) AS claimed, lease.paused, lease.task_id AS id, lease.expires_at,
               coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores, p.suggestions
          FROM s
@@ -340,13 +344,13 @@ export class TaskQueueRepository {
     return { answers: row.answers ?? [], reports: row.reports ?? [], annotations: row.annotations ?? [] };
   }
 
-  /** The input of a task's prediction (what span answers point into). */
-  async inputOf(manager: EntityManager, task: LockedTask): Promise<Record<string, unknown> | undefined> {
-    const [row]: Array<{ input: Record<string, unknown> }> = await manager.query(`SELECT input FROM predictions_read WHERE project_id = $1 AND id = $2`, [
-      task.projectId,
-      task.predictionId,
-    ]);
-    return row?.input;
+  /** The input of a task's prediction (what span answers point into) and the model's outputs (a ranking's list). */
+  async itemOf(manager: EntityManager, task: LockedTask): Promise<{ input: Record<string, unknown>; suggestions: Record<string, unknown> | null } | undefined> {
+    const [row]: Array<{ input: Record<string, unknown>; suggestions: Record<string, unknown> | null }> = await manager.query(
+      `SELECT input, suggestions FROM predictions_read WHERE project_id = $1 AND id = $2`,
+      [task.projectId, task.predictionId],
+    );
+    return row;
   }
 
   async annotationOf(manager: EntityManager, annotationId: string): Promise<{ taskId: string; raterId: string } | undefined> {

@@ -7,11 +7,11 @@ import { poolOf } from '../database/data-source';
 import { DomainEvents } from '../common/events/domain-events';
 import { LabelsService } from '../labels/labels.service';
 import type { ProjectEntity } from '../projects/project.entity';
-import { answerText, decideAnswers, routingOutput, type Answers } from '@backflow/questions';
+import { answerText, decideAnswers, routingOutput, type Answers, type RankingSuggestion } from '@backflow/questions';
 import { maskInput, topLabel } from './consensus';
 import { GoldService } from './gold.service';
 import { LabelingErrors } from './labeling.errors';
-import { invalidAnswer, readAnswers, type ReadAnswers } from './answers';
+import { invalidAnswer, itemsMismatch, readAnswers, type ReadAnswers } from './answers';
 import { asksOneLabel, routingQuestion } from '../projects/project-questions';
 import { inTransaction, type Transaction } from '../common/database/transaction';
 import { AloneDecision, LeasedView, LockedTask, SubmitOutcome, SubmitRequest, TaskQueueRepository } from './task-queue.repository';
@@ -34,14 +34,22 @@ function decisionAlone(project: ProjectEntity, answers: Answers, threshold: numb
   };
 }
 
-/** The model's outputs a rater sees: all of them when the project shows predictions, else only the texts a question pre-fills with. */
+/**
+ * The model's outputs a rater sees: all of them when the project shows predictions; else only
+ * the texts a question pre-fills with, and a ranking's list (the items to grade, in the order
+ * shown) without the model's scores.
+ */
 function suggestionsShown(project: ProjectEntity, view: LeasedView, shown: boolean): Pick<TaskPayload, 'suggestions'> {
   if (asksOneLabel(project)) return {};
   const stored = routingOutput(routingQuestion(project), view.scores, view.suggestions);
   const all: Record<string, unknown> = { ...view.suggestions, ...(stored !== undefined && { [project.routingQuestion]: stored }) };
-  const suggestions = Object.fromEntries(
-    Object.entries(all).filter(([name]) => shown || project.questions.some((q) => q.name === name && q.kind === 'text' && q.prefill)),
-  );
+  const suggestions: Record<string, unknown> = {};
+  for (const [name, output] of Object.entries(all)) {
+    const question = project.questions.find((q) => q.name === name);
+    if (shown || (question?.kind === 'text' && question.prefill)) suggestions[name] = output;
+    else if (question?.kind === 'ranking')
+      suggestions[name] = { candidates: (output as RankingSuggestion).candidates.map(({ score: _score, ...candidate }) => candidate) };
+  }
   return Object.keys(suggestions).length > 0 ? { suggestions } : {};
 }
 
@@ -189,6 +197,7 @@ export class TaskQueueService {
       alone: asksOneLabel(project) ? null : decisionAlone(project, read.answers, settings.agreementThreshold, maxAnnotations),
       routingQuestion: project.routingQuestion,
       spanEnds: read.spanEnds,
+      rankedItems: read.rankedItems,
       timeSpentMs: request.timeSpentMs ?? null,
       agreementThreshold: settings.agreementThreshold,
       maxAnnotations,
@@ -212,6 +221,8 @@ export class TaskQueueService {
         return this.gold.submit(project, raterId, taskId, request, read);
       case 'span_out_of_range':
         throw invalidAnswer('answers', "a span ends past the end of its field's text");
+      case 'items_mismatch':
+        throw itemsMismatch(result.label!);
       case 'id_taken':
         throw LabelingErrors.annotationIdTaken();
       case 'already_answered':
@@ -275,7 +286,13 @@ export class TaskQueueService {
       const task = await this.repository.lockTask(manager, project.id, taskId);
       if (!task) throw LabelingErrors.taskNotFound(taskId);
       if (task.state !== 'review') throw LabelingErrors.notInReview();
-      const read = readAnswers(project, body, task.predictionId ? await this.repository.inputOf(manager, task) : undefined);
+      const item = task.predictionId ? await this.repository.itemOf(manager, task) : undefined;
+      const read = readAnswers(project, body, item?.input);
+      for (const [question, items] of Object.entries(read.rankedItems ?? {})) {
+        const candidates = (item?.suggestions?.[question] as { candidates?: Array<{ item: string }> } | undefined)?.candidates ?? [];
+        const listed = candidates.map((c) => c.item).sort();
+        if (listed.length !== items.length || listed.some((id, i) => id !== items[i])) throw itemsMismatch(question);
+      }
       const answers = await this.repository.answers(manager, taskId);
       const share = answers.length ? answers.filter((a) => a === read.label).length / answers.length : 1;
       await this.finalize(manager, project, task, read, 'review', share, afterCommit);

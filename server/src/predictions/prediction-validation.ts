@@ -1,5 +1,5 @@
 import { MAX_JSON_DEPTH, PredictionInput, RejectedItem, type Question } from '@backflow/contracts';
-import { answerText, argmaxLabel, checkSuggestions, confidenceOf, kindOf, scoresFault, SUM_TOLERANCE, takesScores, type Answer } from '@backflow/questions';
+import { argmaxLabel, checkSuggestions, confidenceOf, predictedText, scoresFault, SUM_TOLERANCE, takesScores } from '@backflow/questions';
 import { findJsonHazard } from '../common/validation/json-hazards';
 import { codeOf, fieldOf } from '../common/validation/zod-validation.pipe';
 import { parseCommonPrediction } from './prediction-fast-path';
@@ -174,7 +174,7 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
     predictedLabel = p.predictedLabel ?? argmaxLabel(p.scores, project.labels);
     confidence = p.scores[predictedLabel] ?? 0;
   } else {
-    predictedLabel = answerText(routing, kindOf(routing).predicted(routing, routingOutput) as Answer);
+    predictedLabel = predictedText(routing, routingOutput);
     confidence = confidenceOf(routing, routingOutput);
   }
   const occurredAt = p.timestamp ? new Date(p.timestamp) : now;

@@ -10,7 +10,7 @@ import {
   type AlphaDistance,
 } from '@backflow/agreement';
 import type { QuestionAgreement, RaterQuestionReliability } from '@backflow/contracts';
-import { kindOf, numericTolerance, type AgreementMeasure, type Answer, type Answers, type Question, type Span } from '@backflow/questions';
+import { kindOf, numericTolerance, type AgreementMeasure, type Answer, type Answers, type GradedItem, type Question, type Span } from '@backflow/questions';
 
 /** One rater's answers to every question of one task, with the task's final answers when it has a label. */
 export interface AnswerSet {
@@ -45,6 +45,7 @@ function answerTo(question: Question, answers: Answers | null): Answer | undefin
       return typeof answer === 'number' && Number.isFinite(answer) ? answer : undefined;
     case 'multi_label':
     case 'spans':
+    case 'ranking':
       return Array.isArray(answer) ? (answer as Answer) : undefined;
   }
 }
@@ -52,12 +53,17 @@ function answerTo(question: Question, answers: Answers | null): Answer | undefin
 /** Per task, the answers its raters gave the question (tasks in first-seen order). */
 function unitsOf(question: Question, sets: readonly AnswerSet[]): Answer[][] {
   const units = new Map<string, Answer[]>();
+  const add = (key: string, answer: Answer) => {
+    const unit = units.get(key);
+    if (unit) unit.push(answer);
+    else units.set(key, [answer]);
+  };
   for (const set of sets) {
     const answer = answerTo(question, set.answers);
     if (answer === undefined) continue;
-    const unit = units.get(set.taskId);
-    if (unit) unit.push(answer);
-    else units.set(set.taskId, [answer]);
+    // a ranking's unit is one item of one task: raters agree item by item on its grade
+    if (question.kind === 'ranking') for (const { item, grade } of answer as GradedItem[]) add(`${set.taskId}\u0000${item}`, grade);
+    else add(set.taskId, answer);
   }
   return [...units.values()];
 }
@@ -127,5 +133,17 @@ export function raterQuestionReliability(question: Question, sets: readonly Answ
     }
     case 'spans':
       return { ...base, measure: 'mean_span_f1', value: mean(pairs.map((p) => spanF1(p.given as Span[], p.final as Span[]))) };
+    case 'ranking': {
+      // item by item: the grade within one grade of the final one
+      const grade = new Map(question.grades.map((g, i) => [g.value, i]));
+      const near = pairs.flatMap((p) => {
+        const final = new Map((p.final as GradedItem[]).map((g) => [g.item, grade.get(g.grade)]));
+        return (p.given as GradedItem[]).flatMap((g) => {
+          const [a, b] = [grade.get(g.grade), final.get(g.item)];
+          return a === undefined || b === undefined ? [] : [Math.abs(a - b) <= 1 ? 1 : 0];
+        });
+      });
+      return { ...base, compared: near.length, measure: 'within_one', value: mean(near) };
+    }
   }
 }

@@ -13,6 +13,7 @@ import { LoginFailures1764240000000 } from './1764240000000-login-failures';
 import { SchemaDefinitions1764250000000 } from './1764250000000-schema-definitions';
 import { QuestionKinds1764260000000 } from './1764260000000-question-kinds';
 import { GoldClaimIndex1764270000000 } from './1764270000000-gold-claim-index';
+import { RankingTaskType1764280000000 } from './1764280000000-ranking-task-type';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -31,4 +32,5 @@ export const migrations = [
   SchemaDefinitions1764250000000,
   QuestionKinds1764260000000,
   GoldClaimIndex1764270000000,
+  RankingTaskType1764280000000,
 ];

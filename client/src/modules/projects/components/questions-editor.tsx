@@ -12,6 +12,7 @@ export const KIND_NAMES: Record<QuestionKind, string> = {
   numeric: 'A number',
   text: 'A text',
   spans: 'Spans in a text field',
+  ranking: 'Relevance grades of a ranked list',
 };
 
 export interface PointRow {
@@ -36,9 +37,19 @@ export interface QuestionRow {
   prefill: boolean;
   field: string;
   allowOverlap: boolean;
+  /** a ranking's relevance scale */
+  grades: PointRow[];
+  maxItems: string;
+  k: string;
 }
 
 const DEFAULT_POINTS = ['very poor', 'poor', 'fair', 'good', 'very good'].map((name, i) => ({ value: String(i + 1), name, hotkey: '' }));
+const DEFAULT_GRADES = ['bad', 'fair', 'good', 'perfect'].map((name, i) => ({ value: String(i), name, hotkey: '' }));
+
+const pointsOf = (rows: readonly PointRow[]) =>
+  rows
+    .filter((p) => p.name.trim() || p.value.trim())
+    .map((p) => ({ value: Number(p.value), name: p.name.trim(), ...(p.hotkey.trim() ? { hotkey: p.hotkey.trim() } : {}) }));
 
 export function newQuestionRow(index: number): QuestionRow {
   return {
@@ -59,6 +70,9 @@ export function newQuestionRow(index: number): QuestionRow {
     prefill: true,
     field: 'text',
     allowOverlap: true,
+    grades: DEFAULT_GRADES,
+    maxItems: '50',
+    k: '10',
   };
 }
 
@@ -76,9 +90,7 @@ export function toQuestions(rows: readonly QuestionRow[]): QuestionBody[] {
         return {
           ...base,
           kind: 'rating',
-          points: row.points
-            .filter((p) => p.name.trim() || p.value.trim())
-            .map((p) => ({ value: Number(p.value), name: p.name.trim(), ...(p.hotkey.trim() ? { hotkey: p.hotkey.trim() } : {}) })),
+          points: pointsOf(row.points),
         };
       case 'numeric': {
         const [min, max] = [numberOrUndefined(row.min), numberOrUndefined(row.max)];
@@ -95,6 +107,8 @@ export function toQuestions(rows: readonly QuestionRow[]): QuestionBody[] {
         return { ...base, kind: 'text', maxLength: Number(row.maxLength), prefill: row.prefill };
       case 'spans':
         return { ...base, kind: 'spans', field: row.field.trim(), labels: fromLabelRows(row.labels), allowOverlap: row.allowOverlap };
+      case 'ranking':
+        return { ...base, kind: 'ranking', grades: pointsOf(row.grades), maxItems: Number(row.maxItems), k: Number(row.k) };
     }
   });
 }
@@ -107,29 +121,41 @@ function Check({ label, checked, onChange, name }: { label: string; checked: boo
   );
 }
 
-function PointRows({ rows, onChange, prefix }: { rows: PointRow[]; onChange: (rows: PointRow[]) => void; prefix: string }) {
+function PointRows({
+  rows,
+  onChange,
+  prefix,
+  what = 'point',
+  legend = 'Points of the scale, lowest first (keys 1–9 by position unless given)',
+}: {
+  rows: PointRow[];
+  onChange: (rows: PointRow[]) => void;
+  prefix: string;
+  what?: string;
+  legend?: string;
+}) {
   const set = (index: number, patch: Partial<PointRow>) => onChange(rows.map((row, i) => (i === index ? { ...row, ...patch } : row)));
   return (
     <fieldset className="admin-form__group">
-      <legend>Points of the scale, lowest first (keys 1–9 by position unless given)</legend>
+      <legend>{legend}</legend>
       {rows.map((point, index) => (
         <div key={index} className="point-row">
           <TextField
             label="Value"
-            name={`${prefix}point-${index}-value`}
+            name={`${prefix}${what}-${index}-value`}
             type="number"
             value={point.value}
             onChange={(e) => set(index, { value: e.target.value })}
           />
           <TextField
-            label={`Point ${index + 1}`}
-            name={`${prefix}point-${index}-name`}
+            label={`${what === 'point' ? 'Point' : 'Grade'} ${index + 1}`}
+            name={`${prefix}${what}-${index}-name`}
             value={point.name}
             onChange={(e) => set(index, { name: e.target.value })}
           />
           <TextField
             label="Hotkey"
-            name={`${prefix}point-${index}-hotkey`}
+            name={`${prefix}${what}-${index}-hotkey`}
             value={point.hotkey}
             maxLength={1}
             onChange={(e) => set(index, { hotkey: e.target.value })}
@@ -138,7 +164,7 @@ function PointRows({ rows, onChange, prefix }: { rows: PointRow[]; onChange: (ro
             variant="secondary"
             onClick={() => onChange(rows.filter((_, i) => i !== index))}
             disabled={rows.length <= 2}
-            aria-label={`Remove point ${index + 1}`}
+            aria-label={`Remove ${what} ${index + 1}`}
           >
             Remove
           </Button>
@@ -149,7 +175,7 @@ function PointRows({ rows, onChange, prefix }: { rows: PointRow[]; onChange: (ro
         onClick={() => onChange([...rows, { value: String((Number(rows[rows.length - 1]?.value) || rows.length) + 1), name: '', hotkey: '' }])}
         disabled={rows.length >= 11}
       >
-        Add a point
+        Add a {what}
       </Button>
     </fieldset>
   );
@@ -232,6 +258,40 @@ function KindSettings({ row, set, prefix }: { row: QuestionRow; set: (patch: Par
             <Check label="Spans may overlap" name={`${prefix}allowOverlap`} checked={row.allowOverlap} onChange={(allowOverlap) => set({ allowOverlap })} />
           </div>
           <LabelRowsField rows={row.labels} onChange={(labels) => set({ labels })} namePrefix={prefix} minRows={1} legend="Span labels and their hotkeys" />
+        </>
+      );
+    case 'ranking':
+      return (
+        <>
+          <div className="admin-form__row">
+            <TextField
+              label="Longest list"
+              name={`${prefix}maxItems`}
+              type="number"
+              min={1}
+              max={200}
+              hint="Candidates one prediction may carry."
+              value={row.maxItems}
+              onChange={(e) => set({ maxItems: e.target.value })}
+            />
+            <TextField
+              label="Top k"
+              name={`${prefix}k`}
+              type="number"
+              min={1}
+              max={200}
+              hint="Uncertainty reads the top k scores; NDCG@k stops there."
+              value={row.k}
+              onChange={(e) => set({ k: e.target.value })}
+            />
+          </div>
+          <PointRows
+            rows={row.grades}
+            onChange={(grades) => set({ grades })}
+            prefix={prefix}
+            what="grade"
+            legend="Relevance grades, lowest first (a grade of 0–9 is keyed by its value unless given)"
+          />
         </>
       );
   }

@@ -3,6 +3,7 @@ import { labelWidget } from './label-question';
 import { multiLabelWidget } from './multi-label-question';
 import { numericWidget } from './numeric-question';
 import type { QuestionKind, QuestionOf, QuestionWidget } from './question-widget';
+import { rankingWidget, type RankingDraft } from './ranking-question';
 import { ratingWidget } from './rating-question';
 import { spansWidget, type SpansDraft } from './spans-question';
 import { textWidget } from './text-question';
@@ -15,6 +16,7 @@ interface Drafts {
   numeric: string;
   text: string;
   spans: SpansDraft;
+  ranking: RankingDraft;
 }
 type Widgets = { [K in QuestionKind]: QuestionWidget<QuestionOf<K>, Drafts[K]> };
 
@@ -26,6 +28,7 @@ const WIDGETS = {
   numeric: numericWidget,
   text: textWidget,
   spans: spansWidget,
+  ranking: rankingWidget,
 } satisfies Widgets;
 
 /** A question's widget, its draft type erased (a draft only ever meets the widget that made it). */
