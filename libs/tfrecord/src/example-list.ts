@@ -1,5 +1,5 @@
 import * as protobuf from 'protobufjs';
-import { decodeExample, type ExampleFeatures, prepareExample, writeExample } from './example';
+import { decodeExample, type ExampleFeatures, prepareExample, varintSize, writeExample, writeVarint } from './example';
 
 /*
  * TensorFlow Ranking's ExampleListWithContext (ELWC), from TensorFlow Serving's
@@ -15,19 +15,6 @@ import { decodeExample, type ExampleFeatures, prepareExample, writeExample } fro
  */
 const TAG_EXAMPLES = 0x0a;
 const TAG_CONTEXT = 0x12;
-
-function varintSize(n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
-}
-
-function writeVarint(out: Buffer, at: number, n: number): number {
-  while (n >= 0x80) {
-    out[at++] = (n & 0x7f) | 0x80;
-    n = Math.floor(n / 0x80);
-  }
-  out[at++] = n;
-  return at;
-}
 
 /**
  * An ExampleListWithContext's bytes: one record of a ranking export, the list's shared features

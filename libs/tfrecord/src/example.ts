@@ -62,7 +62,8 @@ export function encodeExampleReference(features: ExampleFeatures): Uint8Array {
   return ExampleType.encode({ features: { feature } }).finish();
 }
 
-function varintSize(n: number): number {
+/** The bytes of a protobuf varint of a length (at most 2^32 − 1). */
+export function varintSize(n: number): number {
   return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
 }
 
@@ -95,7 +96,8 @@ function int64Size(v: number | bigint): number {
   return size;
 }
 
-function writeVarint(out: Buffer, at: number, n: number): number {
+/** Writes a protobuf varint of a length at `at`; returns the offset after it. */
+export function writeVarint(out: Buffer, at: number, n: number): number {
   while (n >= 0x80) {
     out[at++] = (n & 0x7f) | 0x80;
     n = Math.floor(n / 0x80);
