@@ -99,6 +99,35 @@ describe('monitoring per question kind: figures of the routing question against 
     return { project, path, add, monitoringReply, rowOf };
   }
 
+  it('ranking: NDCG@k, MRR and precision@k of the model’s order (by score) against the graded items, weighted by inclusion', async () => {
+    const grades = [0, 1, 2, 3].map((value) => ({ value, name: `g${value}` }));
+    const list = (...scores: number[]) => ({ suggestions: { runs: { candidates: scores.map((score, i) => ({ item: `r${i}`, score, position: i + 1 })) } } });
+    const graded = (...values: number[]) => values.map((grade, i) => ({ item: `r${i}`, grade }));
+    // list  model order (by score)  grades in that order  DCG@2                         ideal DCG@2          NDCG@2   RR    P@2  weight
+    // 1     r0 r1 r2                3 1 0                 7 + 1/log2 3                  the same             1        1     1    1
+    // 2     r1 r0 r2 (r1 scores up) 0 3 2 → r1=0, r0=3    0 + 7/log2 3                  7 + 3/log2 3         0.7579…  1/2   1/2  2
+    // 3     r0 r1                   0 0                   no relevant item: no NDCG     —                    —        0     0    1
+    const p = await labelled({ name: 'runs', kind: 'ranking', grades, k: 2 }, [
+      { output: list(3, 2, 1), answer: graded(3, 1, 0), country: 'FR' },
+      { output: list(2, 5, 1), answer: graded(3, 0, 2), country: 'FR', inclusionProbability: 0.5 },
+      { output: list(2, 1), answer: graded(0, 0), country: 'DE' },
+    ]);
+    const all = await p.rowOf();
+    expect(all.metrics.kind).toBe('ranking');
+    const second = 7 / Math.log2(3) / (7 + 3 / Math.log2(3));
+    expect(all.metrics.current).toEqual({
+      kind: 'ranking',
+      n: 3,
+      effectiveN: 16 / 6,
+      k: 2,
+      ndcg: expect.closeTo((1 + 2 * second) / 3, 10),
+      mrr: expect.closeTo((1 + 2 * 0.5 + 0) / 4, 10),
+      precisionAtK: expect.closeTo((1 + 2 * 0.5 + 0) / 4, 10),
+      withoutRelevant: 1,
+    });
+    expect(all.metrics.headline).toMatchObject({ metric: 'ndcg', better: 'higher', value: { value: expect.closeTo((1 + 2 * second) / 3, 10), n: 2 } });
+  });
+
   it('multi-label: per-label and micro precision, recall and F1, Hamming loss and subset accuracy, from the scores at 0.5', async () => {
     // item  scores (≥ 0.5)                       model            label            weight  tp fp fn  wrong of 3
     // 1     sports .9 politics .2 tech .6        sports, tech     sports, tech     1       2  0  0   0

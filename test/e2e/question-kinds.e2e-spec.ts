@@ -478,4 +478,93 @@ describe('question kinds: capture, routing, two socket raters, consensus and exp
       { value: 'sports', answers: { topics: ['sports'] } },
     ]);
   });
+
+  it('ranking: clicks and completions grade the candidates they name, before or after the list arrives; a beaten first candidate routes the list', async () => {
+    const grades = [0, 1, 2, 3].map((value) => ({ value, name: `g${value}` }));
+    const refused = await app.request('POST', '/api/v1/projects', {
+      token: admin,
+      body: {
+        slug: `rank-bad-${Date.now()}`,
+        name: 'x',
+        questions: [{ name: 'runs', kind: 'ranking', grades }],
+        feedbackRules: { rules: [{ eventType: 'click', grade: 5, windowMinutes: 60 }] },
+      },
+    });
+    expect([refused.status, refused.body.field]).toEqual([400, 'feedbackRules.rules.0.grade']);
+    const project = await createProject(app, admin, {
+      taskType: undefined,
+      labels: undefined,
+      questions: [{ name: 'runs', kind: 'ranking', grades }],
+      // nothing is uncertain enough to route: only a contradiction makes a task
+      routing: { strategy: 'margin', threshold: 1, explorationRate: 0, dedupeWindowMinutes: 0 },
+      feedbackRules: {
+        rules: [
+          { eventType: 'click', grade: 1, windowMinutes: 60 },
+          { eventType: 'completion', grade: 3, windowMinutes: 1440 },
+        ],
+      },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const feedback = (predictionId: string, body: Record<string, unknown>) =>
+      app.request('POST', `/api/v1/projects/${project.slug}/feedback`, { token: key, body: { id: randomUUID(), predictionId, ...body } });
+    const list = (id: string) =>
+      app.request('POST', `/api/v1/projects/${project.slug}/predictions`, {
+        token: key,
+        body: {
+          id,
+          model: { name: 'recommender', version: '7' },
+          input: { user_id: 'u-7' },
+          suggestions: { runs: { candidates: ['run-a', 'run-b', 'run-c'].map((item, i) => ({ item, score: 6 - 3 * i, position: i + 1 })) } },
+        },
+      });
+    const current = async (id: string) =>
+      app.sql(`SELECT value, source, answers, contradicts_prediction FROM labels WHERE prediction_id = $1 AND superseded_at IS NULL`, [id]);
+
+    // a click that arrives before its list waits for it; one that names no item is refused where a rule grades it
+    const early = randomUUID();
+    const noItem = await feedback(early, { type: 'click' });
+    expect([noItem.status, noItem.body.code, noItem.body.field]).toEqual([400, 'feedback/missing_item', 'item']);
+    expect((await feedback(early, { type: 'click', item: 'run-a' })).status).toBe(201);
+    expect(await current(early)).toEqual([]);
+    expect((await list(early)).status).toBe(201);
+    expect(await current(early)).toEqual([
+      {
+        value: 'run-a:1\nrun-b:0\nrun-c:0',
+        source: 'feedback',
+        answers: {
+          runs: [
+            { item: 'run-a', grade: 1 },
+            { item: 'run-b', grade: 0 },
+            { item: 'run-c', grade: 0 },
+          ],
+        },
+        contradicts_prediction: false,
+      },
+    ]);
+
+    // after the list: a completion of the third candidate beats the model's first, which nobody touched
+    const late = randomUUID();
+    expect((await list(late)).status).toBe(201);
+    expect(await app.sql(`SELECT count(*)::int AS n FROM tasks WHERE project_id = $1`, [project.id])).toEqual([{ n: 0 }]);
+    expect((await feedback(late, { type: 'click', item: 'run-c' })).status).toBe(201);
+    expect((await feedback(late, { type: 'completion', item: 'run-c' })).status).toBe(201);
+    // an item the list does not hold grades nothing
+    expect((await feedback(late, { type: 'completion', item: 'run-z' })).status).toBe(201);
+    const [label] = await current(late);
+    expect(label).toEqual({
+      value: 'run-a:0\nrun-b:0\nrun-c:3',
+      source: 'feedback',
+      answers: {
+        runs: [
+          { item: 'run-a', grade: 0 },
+          { item: 'run-b', grade: 0 },
+          { item: 'run-c', grade: 3 },
+        ],
+      },
+      contradicts_prediction: true,
+    });
+    expect(await app.sql(`SELECT prediction_id, reason FROM tasks WHERE project_id = $1`, [project.id])).toEqual([
+      { prediction_id: late, reason: 'contradiction' },
+    ]);
+  });
 });

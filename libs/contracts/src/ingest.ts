@@ -113,6 +113,11 @@ export const FeedbackInput = z
   .strictObject({
     id: z.string().min(1).max(200).describe('event id: the idempotency key'),
     predictionId: z.guid(),
+    item: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,128}$/, '1 to 128 printable ASCII characters, no spaces')
+      .optional()
+      .describe('for a ranked list: the candidate the event is about (a click, a completion), by its item id'),
     type: z
       .string()
       .min(1)

@@ -75,7 +75,7 @@ export const MetricEstimate = z
   .meta({ id: 'MetricEstimate' });
 export type MetricEstimate = z.infer<typeof MetricEstimate>;
 
-const HeadlineMetric = z.enum(['micro_f1', 'mae', 'within_one_accuracy', 'span_f1', 'exact_accuracy']);
+const HeadlineMetric = z.enum(['micro_f1', 'mae', 'within_one_accuracy', 'span_f1', 'exact_accuracy', 'ndcg']);
 
 const Headline = z
   .object({
@@ -114,6 +114,14 @@ const RatingFigures = z.object({
 });
 const SpansFigures = z.object({ ...measured, ...PrecisionRecall }).describe('spans matched exactly (start, end, label), micro-averaged');
 const TextFigures = z.object({ ...measured, exactAccuracy: z.number().describe('the model’s text is the label’s, ends trimmed: no partial credit') });
+const RankingFigures = z.object({
+  ...measured,
+  k: z.number().int().describe('the cutoff: NDCG@k and precision@k'),
+  ndcg: ratioOrNull.describe('NDCG@k of the model’s order (by score) against the graded items, over the lists with a relevant item'),
+  mrr: z.number().describe('the reciprocal rank of the first relevant item, 0 when none is'),
+  precisionAtK: z.number().describe('the share of relevant items in the model’s top k'),
+  withoutRelevant: z.number().int().describe('lists no rater graded any item of as relevant (left out of NDCG)'),
+});
 
 /** The routing question's own figures when it is not a label question: the headline over time, and the current window's figures. */
 export const KindMetrics = z
@@ -123,6 +131,7 @@ export const KindMetrics = z
     z.object({ kind: z.literal('rating'), headline: Headline, current: RatingFigures.nullable() }),
     z.object({ kind: z.literal('spans'), headline: Headline, current: SpansFigures.nullable() }),
     z.object({ kind: z.literal('text'), headline: Headline, current: TextFigures.nullable() }),
+    z.object({ kind: z.literal('ranking'), headline: Headline, current: RankingFigures.nullable() }),
   ])
   .meta({ id: 'KindMetrics' });
 export type KindMetrics = z.infer<typeof KindMetrics>;

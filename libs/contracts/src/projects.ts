@@ -76,10 +76,15 @@ export const FeedbackAnswer = z.union([
 ]);
 export type FeedbackAnswer = z.infer<typeof FeedbackAnswer>;
 
-const oneOfLabelOrAnswer: [(r: { label?: string; answer?: unknown }) => boolean, { message: string; path: string[] }] = [
-  (r) => (r.label === undefined) !== (r.answer === undefined),
-  { message: 'give label (a label question) or answer (another kind), not both', path: ['answer'] },
+const oneOfLabelOrAnswer: [(r: { label?: string; answer?: unknown; grade?: number }) => boolean, { message: string; path: string[] }] = [
+  (r) => [r.label, r.answer, r.grade].filter((x) => x !== undefined).length === 1,
+  { message: 'give one of label (a label question), answer (another kind) or grade (a ranking)', path: ['answer'] },
 ];
+
+const RuleGrade = z
+  .number()
+  .int()
+  .describe("for a ranking: the grade an event of this type gives the candidate it names (the list's other candidates get the scale's lowest grade)");
 
 export const FeedbackRules = z
   .strictObject({
@@ -91,6 +96,7 @@ export const FeedbackRules = z
             valueEquals: z.union([z.string(), z.number(), z.boolean()]).optional(),
             label: z.string().min(1).max(64).optional().describe(`a project label, or "${VALUE_LABEL}": the label the event's value names (corrections)`),
             answer: FeedbackAnswer.optional().describe('for a routing question of another kind than label: what the event gives it (see FeedbackAnswer)'),
+            grade: RuleGrade.optional(),
             windowMinutes: z.number().int().positive().max(525_600).describe('the event counts when it occurs within this many minutes after the prediction'),
             priority: z.number().int().default(0).describe('when several rules match, the highest priority wins'),
           })
@@ -102,6 +108,7 @@ export const FeedbackRules = z
       .strictObject({
         label: z.string().min(1).max(64).optional(),
         answer: FeedbackAnswer.optional(),
+        grade: z.number().int().optional().describe('for a ranking: the grade of every candidate of a list that met no event'),
         windowMinutes: z.number().int().positive().max(525_600),
       })
       .refine(...oneOfLabelOrAnswer)
@@ -204,15 +211,37 @@ export function feedbackRuleIssues(routing: Question, feedbackRules: FeedbackRul
   if (routing.kind === 'label') {
     const issues = labelReferenceIssues(routing.labels, feedbackRules);
     feedbackRules.rules.forEach((rule, index) => {
-      if (rule.answer !== undefined)
-        issues.push({ path: ['feedbackRules', 'rules', index, 'answer'], message: `"${routing.name}" is a label question: give label` });
+      if (rule.answer !== undefined || rule.grade !== undefined)
+        issues.push({
+          path: ['feedbackRules', 'rules', index, rule.answer !== undefined ? 'answer' : 'grade'],
+          message: `"${routing.name}" is a label question: give label`,
+        });
     });
-    if (feedbackRules.absence?.answer !== undefined)
-      issues.push({ path: ['feedbackRules', 'absence', 'answer'], message: `"${routing.name}" is a label question: give label` });
+    const absence = feedbackRules.absence;
+    if (absence?.answer !== undefined || absence?.grade !== undefined)
+      issues.push({
+        path: ['feedbackRules', 'absence', absence.answer !== undefined ? 'answer' : 'grade'],
+        message: `"${routing.name}" is a label question: give label`,
+      });
     return issues;
   }
   const issues: Array<{ path: Array<string | number>; message: string }> = [];
-  const check = (rule: { label?: string; answer?: FeedbackAnswer }, path: Array<string | number>, mayUseValue: boolean) => {
+  if (routing.kind === 'ranking') {
+    const grades = routing.grades.map((g) => g.value);
+    const checkGrade = (rule: { label?: string; answer?: FeedbackAnswer; grade?: number }, path: Array<string | number>) => {
+      if (rule.grade === undefined)
+        issues.push({ path: [...path, rule.label !== undefined ? 'label' : 'answer'], message: `"${routing.name}" is a ranking: give grade` });
+      else if (!grades.includes(rule.grade)) issues.push({ path: [...path, 'grade'], message: `one of "${routing.name}"'s grades: ${grades.join(', ')}` });
+    };
+    feedbackRules.rules.forEach((rule, index) => checkGrade(rule, ['feedbackRules', 'rules', index]));
+    if (feedbackRules.absence) checkGrade(feedbackRules.absence, ['feedbackRules', 'absence']);
+    return issues;
+  }
+  const check = (rule: { label?: string; answer?: FeedbackAnswer; grade?: number }, path: Array<string | number>, mayUseValue: boolean) => {
+    if (rule.grade !== undefined) {
+      issues.push({ path: [...path, 'grade'], message: `a grade is for a ranking; "${routing.name}" is a ${routing.kind} question: give answer` });
+      return;
+    }
     if (rule.label !== undefined) {
       issues.push({ path: [...path, 'label'], message: `"${routing.name}" is a ${routing.kind} question: give answer` });
       return;
@@ -249,11 +278,6 @@ export function labelReferenceIssues(labels: LabelDefinition[], feedbackRules: F
 /** What is wrong with a rule's answer for the routing question; "$value" stands for the event's value where an event is at hand. */
 function feedbackAnswerIssue(routing: Question, answer: FeedbackAnswer, mayUseValue: boolean): { path: Array<string | number>; message: string } | undefined {
   if (routing.kind === 'spans') return { path: [], message: `feedback rules cannot make spans ("${routing.name}")` };
-  if (routing.kind === 'ranking')
-    return {
-      path: [],
-      message: `feedback rules cannot grade a ranked list yet ("${routing.name}"): its clicks are events on items, which rules do not read yet`,
-    };
   const isEdit = typeof answer === 'object' && !Array.isArray(answer);
   if (routing.kind === 'multi_label' && isEdit) {
     const [key, label] = Object.entries(answer)[0];

@@ -1,4 +1,6 @@
-import type { MultiLabelQuestion, Question, RatingQuestion, Span, SpansQuestion } from './definitions';
+import { ndcgAtK, precisionAtK, reciprocalRank } from '@backflow/ranking';
+import type { MultiLabelQuestion, Question, RankingQuestion, RatingQuestion, Span, SpansQuestion } from './definitions';
+import { relevantGrade } from './kinds/ranking';
 import { multiLabelKind } from './kinds/multi-label';
 import { ratingKind } from './kinds/rating';
 import { spansKind } from './kinds/spans';
@@ -369,15 +371,94 @@ export function textFigures(units: readonly TextUnit[]): TextFigures | undefined
 export const textExactAccuracy = (units: readonly TextUnit[]) =>
   ratioEstimate(units.map((u) => ({ numerator: textMatches(u) ? 1 : 0, denominator: 1, weight: u.weight })));
 
+export interface RankingUnit {
+  /** the raters' grades as relevance (the grade's place on the scale, 0 = the lowest), in the model's order: by score, highest first */
+  relevance: number[];
+  weight: number;
+}
+
+/** A ranking model's lists against their graded labels, each list weighted by its inclusion weight. */
+export interface RankingFigures extends Measured {
+  k: number;
+  /** NDCG@k over the lists with a relevant item (gain 2^rel − 1, log2 discount); null when none has one */
+  ndcg: number | null;
+  /** the reciprocal rank of the first relevant item (0 when none is) */
+  mrr: number;
+  /** the share of relevant items among the top k (a shorter list still divides by k) */
+  precisionAtK: number;
+  /** lists in which no item was graded relevant: NDCG leaves them out */
+  withoutRelevant: number;
+}
+
+/** The model's order of a ranking suggestion: by score, highest first, then by the position shown. */
+function modelOrder(output: Record<string, unknown>): string[] | undefined {
+  if (!Array.isArray(output.candidates)) return undefined;
+  const candidates = output.candidates.filter(
+    (c): c is { item: string; score: number; position: number } => isObject(c) && typeof c.item === 'string' && isFiniteNumber(c.score),
+  );
+  return [...candidates].sort((a, b) => b.score - a.score || (a.position ?? 0) - (b.position ?? 0)).map((c) => c.item);
+}
+
+function rankingMetrics(question: RankingQuestion): KindMeasure<RankingUnit> {
+  const place = new Map(question.grades.map((g, i) => [g.value, i]));
+  const relevant = place.get(relevantGrade(question)) ?? 1;
+  const perList = (units: readonly RankingUnit[]) =>
+    units.map((u) => ({
+      ndcg: ndcgAtK(u.relevance, question.k),
+      rr: reciprocalRank(u.relevance, relevant, question.k),
+      precision: precisionAtK(u.relevance, question.k, relevant),
+      weight: u.weight,
+    }));
+  return {
+    kind: 'ranking',
+    headline: 'ndcg',
+    better: 'higher',
+    unit(output, answer, weight) {
+      const order = isObject(output) ? modelOrder(output) : undefined;
+      if (!order || !Array.isArray(answer)) return undefined;
+      const graded = new Map(
+        answer.filter((g): g is { item: string; grade: number } => isObject(g) && typeof g.item === 'string').map((g) => [g.item, g.grade]),
+      );
+      const relevance = order.map((item) => place.get(graded.get(item) ?? Number.NaN));
+      if (relevance.some((r) => r === undefined)) return undefined;
+      return { relevance: relevance as number[], weight };
+    },
+    figures(units) {
+      const { total, effectiveN } = weightsOf(units);
+      if (units.length === 0 || total <= 0) return undefined;
+      const lists = perList(units);
+      const withRelevant = lists.filter((l) => l.ndcg !== undefined);
+      const ndcgWeight = withRelevant.reduce((s, l) => s + l.weight, 0);
+      return {
+        kind: 'ranking',
+        n: units.length,
+        effectiveN,
+        k: question.k,
+        ndcg: ndcgWeight > 0 ? withRelevant.reduce((s, l) => s + l.weight * l.ndcg!, 0) / ndcgWeight : null,
+        mrr: lists.reduce((s, l) => s + l.weight * l.rr, 0) / total,
+        precisionAtK: lists.reduce((s, l) => s + l.weight * l.precision, 0) / total,
+        withoutRelevant: lists.length - withRelevant.length,
+      };
+    },
+    headlineOf: (units) =>
+      ratioEstimate(
+        perList(units)
+          .filter((l) => l.ndcg !== undefined)
+          .map((l) => ({ numerator: l.ndcg!, denominator: 1, weight: l.weight })),
+      ),
+  };
+}
+
 /** The figure each kind's alerts watch. */
-export type HeadlineMetric = 'micro_f1' | 'mae' | 'within_one_accuracy' | 'span_f1' | 'exact_accuracy';
+export type HeadlineMetric = 'micro_f1' | 'mae' | 'within_one_accuracy' | 'span_f1' | 'exact_accuracy' | 'ndcg';
 
 export type KindFigures =
   | ({ kind: 'multi_label' } & MultiLabelFigures)
   | ({ kind: 'numeric' } & NumericFigures)
   | ({ kind: 'rating' } & RatingFigures)
   | ({ kind: 'spans' } & SpansFigures)
-  | ({ kind: 'text' } & TextFigures);
+  | ({ kind: 'text' } & TextFigures)
+  | ({ kind: 'ranking' } & RankingFigures);
 
 /**
  * The metrics of a routing question of one kind: how a prediction's output and a label's answer
@@ -474,5 +555,7 @@ export function kindMeasureOf(question: Question): KindMeasure | undefined {
       return spansMetrics(question);
     case 'text':
       return textMetrics;
+    case 'ranking':
+      return rankingMetrics(question);
   }
 }

@@ -132,3 +132,60 @@ describe('decideAnswer: feedback of other kinds', () => {
     expect(decideAnswerByAbsence({ rules: [], absence: { answer: 1, windowMinutes: 30 } }, stars, '3')).toMatchObject({ answer: 1, label: '1' });
   });
 });
+
+describe('decideAnswer: a ranking graded by the events on its candidates', () => {
+  const [runs] = Questions.parse([{ name: 'runs', kind: 'ranking', grades: [0, 1, 2, 3].map((value) => ({ value, name: `g${value}` })) }]);
+  const graded: FeedbackRules = {
+    rules: [
+      { eventType: 'click', grade: 1, windowMinutes: 30, priority: 0 },
+      { eventType: 'completion', grade: 3, windowMinutes: 60, priority: 0 },
+      { eventType: 'hide', grade: 0, windowMinutes: 60, priority: 5 },
+    ],
+    absence: { grade: 0, windowMinutes: 60 },
+  };
+  const shown = 'b\na\nc';
+  const on = (id: string, type: string, minute: number, item: string | null) => ({ ...event(id, type, minute), item });
+
+  it.each([
+    ['no event', [], undefined],
+    [
+      'a click on an item of the list; the others at the lowest grade',
+      [on('e1', 'click', 1, 'a')],
+      { grades: { a: 1, b: 0, c: 0 }, rule: 'rules[0]', eventId: 'e1' },
+    ],
+    [
+      'a completion beats a click of the same item',
+      [on('e1', 'click', 1, 'a'), on('e2', 'completion', 2, 'a')],
+      { grades: { a: 3, b: 0, c: 0 }, rule: 'rules[1]', eventId: 'e2' },
+    ],
+    [
+      'a higher-priority hide beats a completion',
+      [on('e1', 'completion', 1, 'c'), on('e2', 'hide', 2, 'c')],
+      { grades: { a: 0, b: 0, c: 0 }, rule: 'rules[2]', eventId: 'e2' },
+    ],
+    ['a click after its window', [on('e1', 'click', 31, 'a')], undefined],
+    ['an item the list does not hold, or none', [on('e1', 'click', 1, 'z'), on('e2', 'click', 1, null)], undefined],
+    ['several items', [on('e1', 'click', 1, 'c'), on('e2', 'completion', 5, 'b')], { grades: { a: 0, b: 3, c: 1 }, rule: 'rules[1]', eventId: 'e2' }],
+  ])('%s', (_what, events, expected) => {
+    const decision = decideAnswer(at(0), events, graded, runs, shown);
+    if (!expected) return expect(decision).toBeUndefined();
+    const answer = Object.entries(expected.grades)
+      .map(([item, grade]) => ({ item, grade }))
+      .sort((x, y) => (x.item < y.item ? -1 : 1));
+    expect(decision).toEqual({ answer, label: answer.map((g) => `${g.item}:${g.grade}`).join('\n'), rule: expected.rule, eventId: expected.eventId });
+  });
+
+  it('grades every candidate at the absence grade when the window closes with no event', () => {
+    expect(decideAnswerByAbsence(graded, runs, shown)).toEqual({
+      answer: [
+        { item: 'a', grade: 0 },
+        { item: 'b', grade: 0 },
+        { item: 'c', grade: 0 },
+      ],
+      label: 'a:0\nb:0\nc:0',
+      rule: 'absence',
+      eventId: null,
+    });
+    expect(decideAnswerByAbsence({ rules: graded.rules }, runs, shown)).toBeUndefined();
+  });
+});

@@ -6,6 +6,8 @@ export interface FeedbackFact {
   type: string;
   value: unknown;
   occurredAt: Date;
+  /** a ranked list's candidate the event is about */
+  item?: string | null;
 }
 
 export interface FeedbackDecision {
@@ -121,6 +123,10 @@ export function decideAnswer(
     rule,
     eventId,
   });
+  if (routing.kind === 'ranking') {
+    const graded = decideGrades(predictionAt, events, rules, routing, predicted);
+    return graded && decided(graded.answer, graded.rule, graded.eventId);
+  }
   if (!rules.rules.some((rule) => rule.eventType === TRUTH_EVENT_TYPE)) {
     const truths = events
       .filter((e) => e.type === TRUTH_EVENT_TYPE)
@@ -168,11 +174,64 @@ export function decideAnswer(
   );
 }
 
-/** Negative by absence, for any kind: the absence rule's label or answer (a multi-label edit applies to the model's set). */
+/** A ranking's candidates, as the prediction stored them (`predicted_label`: the items in the order shown, one per line). */
+const listedItems = (predicted: string) => predicted.split('\n').filter((item) => item !== '');
+
+/** Every candidate of the list at one grade, in the answer's order (item ids). */
+function gradedList(routing: Extract<Question, { kind: 'ranking' }>, predicted: string, gradeOf: (item: string) => number): Answer {
+  const checked = kindOf(routing).answer(
+    routing,
+    listedItems(predicted).map((item) => ({ item, grade: gradeOf(item) })),
+  );
+  return checked.ok ? (checked.value as Answer) : [];
+}
+
+/**
+ * A ranking's grades from the events on its candidates: a rule with a `grade` grades the
+ * candidate an event of its type names (inside the rule's window; the highest priority, then the
+ * highest grade, wins); every other candidate of the list gets the scale's lowest grade (shown,
+ * and nothing done with it). Undefined when no event graded a candidate of the list. The rule and
+ * event named are the latest that graded one.
+ */
+function decideGrades(
+  predictionAt: Date,
+  events: FeedbackFact[],
+  rules: FeedbackRules,
+  routing: Extract<Question, { kind: 'ranking' }>,
+  predicted: string,
+): { answer: Answer; rule: string; eventId: string } | undefined {
+  const shown = new Set(listedItems(predicted));
+  const best = new Map<string, { grade: number; priority: number }>();
+  let last: { rule: string; eventId: string; at: number } | undefined;
+  rules.rules.forEach((rule, index) => {
+    if (rule.grade === undefined) return;
+    for (const event of events) {
+      if (event.type !== rule.eventType || !event.item || !shown.has(event.item)) continue;
+      if (rule.valueEquals !== undefined && event.value !== rule.valueEquals) continue;
+      const offset = event.occurredAt.getTime() - predictionAt.getTime();
+      if (offset < -CLOCK_SKEW_MS || offset > rule.windowMinutes * 60_000) continue;
+      const held = best.get(event.item);
+      if (!held || rule.priority > held.priority || (rule.priority === held.priority && rule.grade > held.grade))
+        best.set(event.item, { grade: rule.grade, priority: rule.priority });
+      const at = event.occurredAt.getTime();
+      if (!last || at > last.at) last = { rule: `rules[${index}]`, eventId: event.id, at };
+    }
+  });
+  if (!last) return undefined;
+  const lowest = routing.grades[0].value;
+  return { answer: gradedList(routing, predicted, (item) => best.get(item)?.grade ?? lowest), rule: last.rule, eventId: last.eventId };
+}
+
+/** Negative by absence, for any kind: the absence rule's label or answer (a multi-label edit applies to the model's set; a ranking's list all at its grade). */
 export function decideAnswerByAbsence(rules: FeedbackRules, routing: Question, predicted: string): FeedbackAnswerDecision | undefined {
   const absence = rules.absence;
   if (!absence) return undefined;
   if (absence.label !== undefined) return { label: absence.label, answer: absence.label, rule: 'absence', eventId: null };
+  if (routing.kind === 'ranking') {
+    if (absence.grade === undefined) return undefined;
+    const answer = gradedList(routing, predicted, () => absence.grade!);
+    return { label: answerText(routing, answer), answer, rule: 'absence', eventId: null };
+  }
   if (routing.kind === 'multi_label') {
     const labels = new Set(routing.labels.map((l) => l.name));
     const edit = editOf({ answer: absence.answer } as Rule, undefined, labels);

@@ -12,6 +12,8 @@ export interface FeedbackRow {
   type: string;
   value: string | number | boolean | null;
   occurredAt: Date;
+  /** a ranked list's candidate the event is about */
+  item: string | null;
 }
 
 const MAX_FUTURE_MS = 24 * 3600 * 1000;
@@ -58,6 +60,16 @@ export function validateFeedback(
       },
     };
   }
+  if (event.item === undefined && project.feedbackRules.rules.some((rule) => rule.eventType === event.type && rule.grade !== undefined)) {
+    return {
+      ok: false,
+      rejection: {
+        code: 'feedback/missing_item',
+        field: 'item',
+        message: `item: a ${event.type} grades the candidate it names: give the item id it is about`,
+      },
+    };
+  }
   const misfit = valueMisfit(event, project);
   if (misfit) return { ok: false, rejection: { code: 'feedback/invalid_value', field: 'value', message: `value: ${misfit}` } };
   const occurredAt = event.occurredAt ? new Date(event.occurredAt) : now;
@@ -67,7 +79,10 @@ export function validateFeedback(
       rejection: { code: 'feedback/timestamp_in_future', field: 'occurredAt', message: 'occurredAt: more than a day ahead of the server clock' },
     };
   }
-  return { ok: true, row: { id: event.id, predictionId: event.predictionId, type: event.type, value: event.value ?? null, occurredAt } };
+  return {
+    ok: true,
+    row: { id: event.id, predictionId: event.predictionId, type: event.type, value: event.value ?? null, occurredAt, item: event.item ?? null },
+  };
 }
 
 /**

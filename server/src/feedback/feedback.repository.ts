@@ -15,8 +15,8 @@ export class FeedbackRepository {
   async insertEvents(manager: EntityManager, projectId: string, rows: FeedbackRow[]): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
     const inserted: Array<{ id: string }> = await manager.query(
-      `INSERT INTO feedback_events (project_id, id, prediction_id, type, value, occurred_at)
-       SELECT $1, * FROM unnest($2::text[], $3::uuid[], $4::text[], $5::jsonb[], $6::timestamptz[])
+      `INSERT INTO feedback_events (project_id, id, prediction_id, type, value, occurred_at, item)
+       SELECT $1, * FROM unnest($2::text[], $3::uuid[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[])
        ON CONFLICT (project_id, id) DO NOTHING RETURNING id`,
       [
         projectId,
@@ -25,17 +25,18 @@ export class FeedbackRepository {
         rows.map((r) => r.type),
         rows.map((r) => (r.value === null ? null : JSON.stringify(r.value))),
         rows.map((r) => r.occurredAt.toISOString()),
+        rows.map((r) => r.item),
       ],
     );
     return new Set(inserted.map((r) => r.id));
   }
 
   async eventsOf(manager: EntityManager, projectId: string, predictionIds: string[]): Promise<Array<FeedbackFact & { predictionId: string }>> {
-    const rows: Array<{ id: string; prediction_id: string; type: string; value: unknown; occurred_at: Date }> = await manager.query(
-      `SELECT id, prediction_id, type, value, occurred_at FROM feedback_events WHERE project_id = $1 AND prediction_id = ANY($2::uuid[])`,
+    const rows: Array<{ id: string; prediction_id: string; type: string; value: unknown; occurred_at: Date; item: string | null }> = await manager.query(
+      `SELECT id, prediction_id, type, value, occurred_at, item FROM feedback_events WHERE project_id = $1 AND prediction_id = ANY($2::uuid[])`,
       [projectId, predictionIds],
     );
-    return rows.map((r) => ({ id: r.id, predictionId: r.prediction_id, type: r.type, value: r.value, occurredAt: r.occurred_at }));
+    return rows.map((r) => ({ id: r.id, predictionId: r.prediction_id, type: r.type, value: r.value, occurredAt: r.occurred_at, item: r.item }));
   }
 
   async markApplied(manager: EntityManager, projectId: string, predictionIds: string[]): Promise<void> {

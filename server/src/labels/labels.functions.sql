@@ -3,7 +3,8 @@
 /*
  * `backflow_record_labels` holds the rule "supersede the current label,
  * insert the new one, a human label beats a feedback label" and sets `contradicts_prediction`
- * for every source. The submit (labeling.functions.sql), `LabelsService` (feedback rules, review, gold, imports)
+ * for every source: the label is not the predicted one (its text), or, for a ranking (answers
+ * that grade items), the model's first candidate is graded below another one. The submit (labeling.functions.sql), `LabelsService` (feedback rules, review, gold, imports)
  * and the Dawid-Skene relabel all call it.
  *
  * Two transactions may write a prediction's current label at once (a rater's answer completes
@@ -67,7 +68,13 @@ BEGIN
     WITH written AS (
       INSERT INTO labels (project_id, prediction_id, value, source, rule, feedback_event_id, agreement, task_id, contradicts_prediction, superseded_at, answers)
       SELECT p_project, b.prediction_id, b.value, p_source, b.rule, b.feedback_event_id, b.agreement, b.task_id,
-             coalesce(p.predicted_label <> b.value AND (v_human OR p.confidence >= p_contradiction_confidence), false),
+             coalesce(CASE WHEN jsonb_typeof(b.answers->p_answer_key->0) = 'object' AND (b.answers->p_answer_key->0) ? 'grade'
+                           -- a ranking (its items graded): the model's first candidate graded below another one
+                           THEN (SELECT max((g->>'grade')::numeric) FROM jsonb_array_elements(b.answers->p_answer_key) AS g)
+                                > (SELECT (g->>'grade')::numeric FROM jsonb_array_elements(b.answers->p_answer_key) AS g
+                                    WHERE g->>'item' = split_part(p.predicted_label, E'\n', 1))
+                           ELSE p.predicted_label <> b.value END
+                      AND (v_human OR p.confidence >= p_contradiction_confidence), false),
              CASE WHEN c.source IS NOT NULL THEN now() END,
              coalesce(b.answers, jsonb_build_object(p_answer_key, b.value))
         FROM unnest(p_predictions, p_values, p_rules, p_feedback_events, p_agreements, p_tasks, p_answers)

@@ -177,6 +177,7 @@ const METRIC_NAMES: Record<KindMetrics['headline']['metric'], string> = {
   within_one_accuracy: 'within-one accuracy',
   span_f1: 'span F1',
   exact_accuracy: 'exact-match accuracy',
+  ndcg: 'NDCG@k',
 };
 
 /** How far the current figure is past its baseline, and where the alert line is: a fall by the margin, or an MAE rise by a share of its baseline. */

@@ -14,6 +14,7 @@ import { SchemaDefinitions1764250000000 } from './1764250000000-schema-definitio
 import { QuestionKinds1764260000000 } from './1764260000000-question-kinds';
 import { GoldClaimIndex1764270000000 } from './1764270000000-gold-claim-index';
 import { RankingTaskType1764280000000 } from './1764280000000-ranking-task-type';
+import { FeedbackItem1764290000000 } from './1764290000000-feedback-item';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   QuestionKinds1764260000000,
   GoldClaimIndex1764270000000,
   RankingTaskType1764280000000,
+  FeedbackItem1764290000000,
 ];

@@ -27,6 +27,7 @@ export const METRIC_NAMES: Record<HeadlineMetric, string> = {
   within_one_accuracy: 'within-one accuracy',
   span_f1: 'span F1',
   exact_accuracy: 'exact-match accuracy',
+  ndcg: 'NDCG@k',
 };
 
 /** An amount in the question's own unit (an error, say): fewer decimals as it grows. */

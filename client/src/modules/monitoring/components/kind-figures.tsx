@@ -214,6 +214,32 @@ export function KindFigures({ metrics, unit }: { metrics: KindMetrics; unit?: st
         </div>
       );
     }
+    case 'ranking': {
+      const c = metrics.current;
+      if (!c) return nothing;
+      return (
+        <div className="kind-figures" data-testid="kind-figures">
+          <dl className="ops-tiles">
+            <Tile label={`NDCG@${c.k}`} value={percent(c.ndcg)} testId="figure-ndcg" note={labelsMeasured(c)} />
+            <Tile label="MRR" value={percent(c.mrr)} testId="figure-mrr" note="the first relevant item’s reciprocal rank" />
+            <Tile
+              label={`Precision@${c.k}`}
+              value={percent(c.precisionAtK)}
+              testId="figure-precision-at-k"
+              note={`${c.withoutRelevant} lists with nothing relevant`}
+            />
+          </dl>
+          <ShareBars
+            label="Ranking"
+            shares={[
+              { name: `NDCG@${c.k}`, value: c.ndcg },
+              { name: 'MRR', value: c.mrr },
+              { name: `precision@${c.k}`, value: c.precisionAtK },
+            ]}
+          />
+        </div>
+      );
+    }
     case 'text': {
       const c = metrics.current;
       if (!c) return nothing;

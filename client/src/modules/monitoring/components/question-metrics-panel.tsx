@@ -14,6 +14,7 @@ const HEADLINE_OF: Record<MeasuredKind, HeadlineMetric> = {
   rating: 'within_one_accuracy',
   spans: 'span_f1',
   text: 'exact_accuracy',
+  ranking: 'ndcg',
 };
 
 const WHAT_IS_MEASURED: Record<MeasuredKind, string> = {
@@ -22,6 +23,7 @@ const WHAT_IS_MEASURED: Record<MeasuredKind, string> = {
   rating: 'the scale point nearest the model’s value against the raters’ point',
   spans: 'the model’s spans against the raters’ spans (same start, end and label)',
   text: 'the model’s text against the raters’ text, ends trimmed',
+  ranking: 'the model’s order (by score) against the raters’ grades: NDCG, MRR and precision at the question’s k',
 };
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
