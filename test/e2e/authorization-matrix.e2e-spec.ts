@@ -68,6 +68,7 @@ const MATRIX: Record<string, Rule> = {
   'POST /api/v1/projects/:slug/monitoring/evaluate': PROJECT,
   'PUT /api/v1/projects/:slug/monitoring/baseline': PROJECT,
   'GET /api/v1/projects/:slug/monitoring/schema': { members: ['reviewer'] },
+  'GET /api/v1/projects/:slug/monitoring/clicks': { members: ['reviewer'] },
   'PUT /api/v1/projects/:slug/monitoring/schema': PROJECT,
   'POST /api/v1/projects/:slug/integrations/kserve': { keys: ['ingest'] },
   'GET /api/v1/projects/:slug/integrations/kserve': PROJECT,

@@ -175,7 +175,9 @@ export const FeatureAnomalies = z
 export const MonitoringAlert = z
   .object({
     id: z.uuid(),
-    kind: z.enum(['accuracy', 'drift', 'anomaly']).describe('accuracy: the model’s quality on labels, whatever the figure (see metric)'),
+    kind: z
+      .enum(['accuracy', 'drift', 'anomaly', 'ctr'])
+      .describe('accuracy: the model’s quality on labels, whatever the figure (see metric); ctr: a ranking slice’s click-through falling, suddenly or slowly'),
     metric: z
       .enum(['accuracy', ...HeadlineMetric.options])
       .nullable()
@@ -266,3 +268,64 @@ export const EvaluateReply = z
   .object({ raised: z.array(MonitoringAlert), resolved: z.number().int(), open: z.number().int() })
   .meta({ id: 'MonitoringEvaluation' });
 export type EvaluateReply = z.infer<typeof EvaluateReply>;
+
+export const ClickQuery = z.strictObject({
+  days: z.coerce.number().int().min(1).max(90).default(28).describe('the window, ending now'),
+  bucket: z.enum(['hour', 'day']).default('day').describe("the series' step"),
+});
+export type ClickQuery = z.infer<typeof ClickQuery>;
+
+const ClickRate = {
+  impressions: z.number().int().describe('candidates shown'),
+  clicks: z.number().int().describe('candidates with an event of a click type'),
+  ctr: ratioOrNull,
+  low: ratioOrNull.describe('95% Wilson interval'),
+  high: ratioOrNull,
+};
+
+/** A ranking project's clicks over a window: per position (raw, and the examination probability), per model version, per slice over time. */
+export const ClickReport = z
+  .object({
+    question: z.string(),
+    clickTypes: z.array(z.string()).describe('the event types a feedback rule grades above the lowest grade: what counts as a click'),
+    from: z.string(),
+    to: z.string(),
+    bucket: z.enum(['hour', 'day']),
+    lists: z.number().int(),
+    ...ClickRate,
+    byPosition: z.array(z.object({ position: z.number().int(), ...ClickRate })),
+    propensity: z
+      .object({
+        method: z.literal('regression_em'),
+        converged: z.boolean(),
+        iterations: z.number().int(),
+        positions: z.array(
+          z.object({
+            position: z.number().int(),
+            value: z.number().describe('the examination probability at this position over that at position 1'),
+            low: z.number(),
+            high: z.number(),
+            impressions: z.number().int(),
+          }),
+        ),
+      })
+      .nullable()
+      .describe('null with no click to learn from'),
+    byModelVersion: z.array(z.object({ modelVersion: z.string(), ...ClickRate })),
+    bySlice: z.array(
+      z.object({
+        slice: z.string().describe('"key=value", or "*" for all traffic'),
+        ...ClickRate,
+        series: z.array(z.object({ at: z.string(), impressions: z.number().int(), clicks: z.number().int(), ctr: ratioOrNull })),
+        degradation: z.object({
+          kind: z.enum(['sudden', 'slow', 'none']).describe('sudden: a CUSUM alarm a step explains; slow: a significant falling trend'),
+          alarmAt: z.string().nullable(),
+          changeAt: z.string().nullable().describe('where the drop is estimated to begin'),
+          slopePerWeek: z.number().nullable(),
+          pValue: z.number().nullable(),
+        }),
+      }),
+    ),
+  })
+  .meta({ id: 'ClickReport' });
+export type ClickReport = z.infer<typeof ClickReport>;

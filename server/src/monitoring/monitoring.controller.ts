@@ -3,6 +3,8 @@ import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import {
   BaselineStatisticsReply,
   BaselineStatisticsRequest,
+  ClickQuery,
+  ClickReport,
   EvaluateReply,
   FeatureSchemaReply,
   FeatureSchemaRequest,
@@ -26,6 +28,14 @@ export class MonitoringController {
   @ApiOkResponse({ schema: openApiSchema(MonitoringReply) })
   read(@ValidQuery(MonitoringQuery) query: { hours: number }, @CurrentProject() project: ProjectEntity): Promise<MonitoringReply> {
     return this.monitoring.monitoring(project, query.hours);
+  }
+
+  /** Admins and reviewers, a ranking project: click-through per position and slice, the examination probability per position, and each slice's degradation. */
+  @Get('clicks')
+  @ProjectRoute({ members: ['reviewer'] })
+  @ApiOkResponse({ schema: openApiSchema(ClickReport) })
+  clicks(@ValidQuery(ClickQuery) query: { days: number; bucket: 'hour' | 'day' }, @CurrentProject() project: ProjectEntity): Promise<ClickReport> {
+    return this.monitoring.clicks(project, query);
   }
 
   /** Admins: judge the current window now (a job does it every five minutes). */

@@ -3,6 +3,7 @@ import { EntityManager } from 'typeorm';
 import type { BaselineFeature } from '@backflow/contracts';
 import type { Schema } from '@backflow/drift';
 import { type Question, routingOutput, takesScores } from '@backflow/questions';
+import type { Engagement, ShownList } from './clicks';
 
 export interface LabeledPrediction {
   label: string;
@@ -25,7 +26,7 @@ export interface ObservedInput {
 
 export interface StoredAlert {
   id: string;
-  kind: 'accuracy' | 'drift' | 'anomaly';
+  kind: 'accuracy' | 'drift' | 'anomaly' | 'ctr';
   /** what a model-quality alert watches (`details.metric`; accuracy when absent); null for drift and anomalies */
   metric: string | null;
   subject: string;
@@ -43,6 +44,8 @@ export type NewAlert = Omit<StoredAlert, 'id' | 'metric' | 'createdAt' | 'resolv
 
 // the most labels and inputs one reading takes (the newest): figures stay interactive on large projects
 export const MAX_LABELS = 200_000;
+// a click report reads at most this many lists of its window (the newest: older ones are left out)
+export const MAX_LISTS = 200_000;
 
 const ALERT_COLUMNS = `id, kind, CASE WHEN kind = 'accuracy' THEN coalesce(details->>'metric', 'accuracy') END AS metric,
   subject, slice, feature, message, value, baseline, threshold, created_at, resolved_at`;
@@ -234,5 +237,38 @@ export class MonitoringRepository {
   async projectIds(manager: EntityManager): Promise<string[]> {
     const rows: Array<{ id: string }> = await manager.query(`SELECT id FROM projects_read ORDER BY created_at`);
     return rows.map((r) => r.id);
+  }
+
+  /** The ranked lists shown in a window: their candidates' items and positions (the routing question's suggestion). */
+  async shownLists(manager: EntityManager, projectId: string, question: string, from: Date, to: Date): Promise<ShownList[]> {
+    const rows: Array<{
+      id: string;
+      occurred_at: Date;
+      slice: Record<string, string>;
+      model_version: string;
+      candidates: Array<{ item: string; position: number }> | null;
+    }> = await manager.query(
+      `SELECT p.id, p.occurred_at, p.slice, p.model_version,
+                (SELECT jsonb_agg(jsonb_build_object('item', c->'item', 'position', c->'position')) FROM jsonb_array_elements(p.suggestions->$2->'candidates') AS c) AS candidates
+           FROM predictions_read p
+          WHERE p.project_id = $1 AND p.occurred_at >= $3 AND p.occurred_at < $4 AND jsonb_typeof(p.suggestions->$2->'candidates') = 'array'
+          ORDER BY p.occurred_at DESC
+          LIMIT ${MAX_LISTS}`,
+      [projectId, question, from, to],
+    );
+    return rows.map((r) => ({ id: r.id, at: r.occurred_at, slice: r.slice, modelVersion: r.model_version, candidates: r.candidates ?? [] }));
+  }
+
+  /** The candidates engaged with in a window's lists: events of the click types that name an item. */
+  async engagements(manager: EntityManager, projectId: string, types: readonly string[], from: Date, to: Date): Promise<Engagement[]> {
+    if (types.length === 0) return [];
+    const rows: Array<{ prediction_id: string; item: string }> = await manager.query(
+      `SELECT DISTINCT f.prediction_id, f.item
+         FROM feedback_events_read f
+         JOIN predictions_read p ON p.project_id = f.project_id AND p.id = f.prediction_id
+        WHERE f.project_id = $1 AND f.type = ANY($2::text[]) AND f.item IS NOT NULL AND p.occurred_at >= $3 AND p.occurred_at < $4`,
+      [projectId, types, from, to],
+    );
+    return rows.map((r) => ({ predictionId: r.prediction_id, item: r.item }));
   }
 }

@@ -3,9 +3,11 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { inferSchema, Schema, weightedProportion } from '@backflow/drift';
-import { kindMeasureOf } from '@backflow/questions';
+import { kindMeasureOf, type Question } from '@backflow/questions';
 import type {
   BaselineStatisticsRequest,
+  ClickQuery,
+  ClickReport,
   EvaluateReply,
   FeatureSchemaReply,
   FeatureSchemaRequest,
@@ -21,8 +23,12 @@ import { RoutingService } from '../routing/routing.service';
 import { routingQuestion } from '../projects/project-questions';
 import { accuracyAlerts, accuracyTable, anomaliesIn, driftOf, headlineAlerts, Windows } from './monitoring-figures';
 import { MonitoringRepository, NewAlert, ObservedInput, StoredAlert } from './monitoring.repository';
+import { clickAlerts, clickReport, clickTypesOf } from './clicks';
+import { DomainError } from '../common/errors';
 
 const HOUR_MS = 3_600_000;
+// a ranking slice's click-through is judged over this many days, day by day
+const CLICK_ALERT_DAYS = 28;
 // inputs read per window for drift and anomalies (the newest)
 const MAX_INPUTS = 20_000;
 const WEBHOOK_JOB = 'monitoring-webhook';
@@ -140,7 +146,9 @@ export class MonitoringService implements OnModuleInit {
    * routing boost (once per alert). New alerts go to the webhook.
    */
   async evaluate(project: ProjectEntity, now = new Date()): Promise<EvaluateReply> {
-    const { failing, settings } = await this.assess(project, now, monitoringSettingsOf(project).windowHours);
+    const assessed = await this.assess(project, now, monitoringSettingsOf(project).windowHours);
+    const { settings } = assessed;
+    const failing = [...assessed.failing, ...(await this.clickAlerts(project, now))];
     const failingSubjects = new Set(failing.map((a) => a.subject));
     const outcome = await this.dataSource.transaction(async (manager) => {
       const open = await this.repository.openAlerts(manager, project.id);
@@ -219,5 +227,47 @@ export class MonitoringService implements OnModuleInit {
   async uploadSchema(project: ProjectEntity, request: FeatureSchemaRequest): Promise<FeatureSchemaReply> {
     await this.repository.saveSchema(this.dataSource.manager, project.id, { features: request.features }, 'uploaded');
     return this.schema(project, { showMasked: true });
+  }
+
+  /**
+   * A ranking project's clicks over the last `days`: per position (raw, and the examination
+   * probability learned from the traffic), per model version, per slice over time with the
+   * kind of degradation its series shows. A click is an event of a type a feedback rule grades
+   * above the lowest grade, naming a candidate of the list.
+   */
+  async clicks(project: ProjectEntity, query: ClickQuery, now = new Date()): Promise<ClickReport> {
+    const question = routingQuestion(project);
+    if (question.kind !== 'ranking')
+      throw new DomainError(
+        'monitoring/not_a_ranking',
+        `routingQuestion: clicks are read for a ranking; "${question.name}" is ${question.kind}`,
+        409,
+        'routingQuestion',
+      );
+    return this.clickSeries(project, question, query, now, true);
+  }
+
+  /** A ranking project's click-through alerts over the last four weeks, day by day (the series only: no EM). */
+  private async clickAlerts(project: ProjectEntity, now: Date): Promise<NewAlert[]> {
+    const question = routingQuestion(project);
+    if (question.kind !== 'ranking') return [];
+    return clickAlerts(await this.clickSeries(project, question, { days: CLICK_ALERT_DAYS, bucket: 'day' }, now, false), question.name);
+  }
+
+  private async clickSeries(
+    project: ProjectEntity,
+    question: Extract<Question, { kind: 'ranking' }>,
+    query: ClickQuery,
+    now: Date,
+    propensity: boolean,
+  ): Promise<ClickReport> {
+    const from = new Date(now.getTime() - query.days * 24 * HOUR_MS);
+    const clickTypes = clickTypesOf(question, project.feedbackRules);
+    const manager = this.dataSource.manager;
+    const [lists, engaged] = await Promise.all([
+      this.repository.shownLists(manager, project.id, question.name, from, now),
+      this.repository.engagements(manager, project.id, clickTypes, from, now),
+    ]);
+    return { question: question.name, clickTypes, ...clickReport(lists, engaged, { from, to: now, bucket: query.bucket }, { propensity }) };
   }
 }

@@ -15,6 +15,7 @@ import { QuestionKinds1764260000000 } from './1764260000000-question-kinds';
 import { GoldClaimIndex1764270000000 } from './1764270000000-gold-claim-index';
 import { RankingTaskType1764280000000 } from './1764280000000-ranking-task-type';
 import { FeedbackItem1764290000000 } from './1764290000000-feedback-item';
+import { ClickAlerts1764300000000 } from './1764300000000-click-alerts';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -35,4 +36,5 @@ export const migrations = [
   GoldClaimIndex1764270000000,
   RankingTaskType1764280000000,
   FeedbackItem1764290000000,
+  ClickAlerts1764300000000,
 ];

@@ -3,7 +3,8 @@ import { Badge } from '../../../ui/badge';
 import { METRIC_NAMES } from './format';
 
 /** What an alert is about: its kind, or for the model's quality on a question that is not a label one, the figure it watches. */
-const subjectOf = (a: MonitoringReply['alerts'][number]) => (a.kind === 'accuracy' && a.metric && a.metric !== 'accuracy' ? METRIC_NAMES[a.metric] : a.kind);
+const subjectOf = (a: MonitoringReply['alerts'][number]) =>
+  a.kind === 'accuracy' && a.metric && a.metric !== 'accuracy' ? METRIC_NAMES[a.metric] : a.kind === 'ctr' ? 'click-through' : a.kind;
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -38,7 +39,7 @@ export function AlertsPanel({ data }: { data: MonitoringReply }) {
         <ul className="alert-list">
           {alerts.slice(0, 20).map((a) => (
             <li key={a.id} className={a.resolvedAt ? 'alert-list__item alert-list__item--resolved' : 'alert-list__item'}>
-              <Badge tone={a.resolvedAt ? 'neutral' : a.kind === 'accuracy' ? 'amber' : 'ink'} data-metric={a.metric ?? undefined}>
+              <Badge tone={a.resolvedAt ? 'neutral' : a.kind === 'accuracy' || a.kind === 'ctr' ? 'amber' : 'ink'} data-metric={a.metric ?? undefined}>
                 {a.resolvedAt ? 'resolved' : subjectOf(a)}
               </Badge>
               <span>{a.message}</span>
