@@ -7,6 +7,7 @@ import { dataSourceOptions, openDataSource } from '../../server/src/database/dat
 import { DEFINITION_FILES, DEFINITIONS_ROOT } from '../../server/src/database/definitions';
 import { runMigrations } from '../../server/src/database/migrate';
 import { migrations } from '../../server/src/database/migrations';
+import { SchemaDefinitions1764250000000 } from '../../server/src/database/migrations/1764250000000-schema-definitions';
 import { createDatabase, databaseUrl, TEMPLATE_DATABASE, withClient } from '../helpers/test-database';
 
 /** A logger that keeps the definitions each run applied. */
@@ -78,7 +79,7 @@ describe('database definitions: one current definition per file, applied when th
     const old = await createDatabase({ empty: true });
     try {
       // the migrations of the code before definition files: its functions came from dated migrations only
-      const before = new DataSource({ ...dataSourceOptions(old.url, 2), migrations: migrations.slice(0, -1) });
+      const before = new DataSource({ ...dataSourceOptions(old.url, 2), migrations: migrations.slice(0, migrations.indexOf(SchemaDefinitions1764250000000)) });
       await before.initialize();
       await before.runMigrations({ transaction: 'each' });
       await before.destroy();
