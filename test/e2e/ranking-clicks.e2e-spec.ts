@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { mulberry32 } from '@backflow/ranking';
 import { createApiKey, createProject } from '../factories';
+import { examination, recommenderTraffic } from '../helpers/recommender-traffic';
 import { startTestApp, TestApp } from '../helpers/test-app';
 
 // A recommender's traffic with a known click model: the examination probability at position k
@@ -11,7 +10,6 @@ const POSITIONS = 10;
 const DAYS = 28;
 const LISTS_PER_DAY = 60;
 const SHIFT_DAY = 20;
-const examination = (k: number) => 1 / k ** 0.8;
 
 describe('ranking clicks: examination per position from the traffic, click-through per slice, sudden drops', () => {
   let app: TestApp;
@@ -33,37 +31,8 @@ describe('ranking clicks: examination per position from the traffic, click-throu
       feedbackRules: { rules: [{ eventType: 'click', grade: 1, windowMinutes: 60 }] },
     });
     const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
-    const random = mulberry32(20261203);
-    const catalog = Array.from({ length: 40 }, (_, i) => ({ item: `run-${i}`, attraction: 0.05 + 0.5 * random() }));
     const now = Date.now();
-    const start = now - DAYS * 24 * 3_600_000;
-    const predictions: unknown[] = [];
-    const events: unknown[] = [];
-    for (let day = 0; day < DAYS; day++) {
-      for (const cohort of ['new', 'old']) {
-        for (let n = 0; n < LISTS_PER_DAY; n++) {
-          const id = randomUUID();
-          const at = start + day * 24 * 3_600_000 + Math.floor(random() * 20 * 3_600_000);
-          const pool = [...catalog].sort(() => random() - 0.5).slice(0, POSITIONS);
-          const shown = pool
-            .map((c) => ({ ...c, score: c.attraction + 0.3 * (random() - 0.5) }))
-            .sort((a, b) => b.score - a.score)
-            .map((c, i) => ({ ...c, position: i + 1 }));
-          predictions.push({
-            id,
-            model: { name: 'recommender', version: day < 14 ? '1' : '2' },
-            input: { user_id: `u-${n}` },
-            slice: { cohort },
-            timestamp: new Date(at).toISOString(),
-            suggestions: { runs: { candidates: shown.map(({ item, score, position }) => ({ item, score, position })) } },
-          });
-          const shifted = cohort === 'new' && day >= SHIFT_DAY ? 0.5 : 1;
-          for (const c of shown)
-            if (random() < examination(c.position) * c.attraction * shifted)
-              events.push({ id: randomUUID(), predictionId: id, type: 'click', item: c.item, occurredAt: new Date(at + 60_000).toISOString() });
-        }
-      }
-    }
+    const { predictions, events } = recommenderTraffic({ days: DAYS, listsPerDay: LISTS_PER_DAY, positions: POSITIONS, shiftDay: SHIFT_DAY, now });
     for (let i = 0; i < predictions.length; i += 1_000) {
       const reply = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: predictions.slice(i, i + 1_000) });
       expect(reply.status).toBe(200);

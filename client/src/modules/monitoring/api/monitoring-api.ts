@@ -1,5 +1,5 @@
 import { queryOptions } from '@tanstack/react-query';
-import type { EvaluateReply, MonitoringReply, QualityReply } from '@backflow/contracts';
+import type { ClickReport, EvaluateReply, MonitoringReply, QualityReply } from '@backflow/contracts';
 import { apiRequest } from '../../../lib/api';
 import { projectScope } from '../../../lib/query';
 
@@ -17,6 +17,13 @@ export const qualityQuery = (slug: string, days: number) =>
   queryOptions({
     queryKey: [...projectScope(slug), 'quality', days],
     queryFn: ({ signal }) => apiRequest<QualityReply>(`${base(slug)}/quality?days=${days}`, { signal }),
+  });
+
+/** A ranking project's clicks over the last `days`, day by day. */
+export const clicksQuery = (slug: string, days: number) =>
+  queryOptions({
+    queryKey: [...monitoringScope(slug), 'clicks', days],
+    queryFn: ({ signal }) => apiRequest<ClickReport>(`${base(slug)}/monitoring/clicks?days=${days}`, { signal }),
   });
 
 export function evaluateNow(slug: string): Promise<EvaluateReply> {
