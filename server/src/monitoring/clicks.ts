@@ -27,6 +27,15 @@ export function clickTypesOf(question: Extract<Question, { kind: 'ranking' }>, r
   return [...new Set(rules.rules.filter((rule) => rule.grade !== undefined && rule.grade > lowest).map((rule) => rule.eventType))].sort();
 }
 
+/** One more impression (and `hit` clicks) under `key`. */
+function count<K>(counts: Map<K, { impressions: number; clicks: number }>, key: K, hit: number): void {
+  const c = counts.get(key);
+  if (c) {
+    c.impressions++;
+    c.clicks += hit;
+  } else counts.set(key, { impressions: 1, clicks: hit });
+}
+
 const rateOf = (clicks: number, impressions: number) => (impressions > 0 ? clicks / impressions : null);
 
 const Z95 = 1.959963984540054;
@@ -54,6 +63,7 @@ export function clickReport(
   window: { from: Date; to: Date; bucket: 'hour' | 'day' },
   options: { propensity?: boolean } = {},
 ): Omit<ClickReport, 'question' | 'clickTypes'> {
+  const withPropensity = options.propensity !== false;
   const clicked = new Set(engaged.map((e) => `${e.predictionId}\u0000${e.item}`));
   const byPosition = new Map<number, { impressions: number; clicks: number }>();
   const byVersion = new Map<string, { impressions: number; clicks: number }>();
@@ -79,19 +89,18 @@ export function clickReport(
       const hit = clicked.has(`${list.id}\u0000${candidate.item}`) ? 1 : 0;
       impressions++;
       clicks += hit;
-      const position = byPosition.get(candidate.position) ?? { impressions: 0, clicks: 0 };
-      byPosition.set(candidate.position, { impressions: position.impressions + 1, clicks: position.clicks + hit });
-      const version = byVersion.get(list.modelVersion) ?? { impressions: 0, clicks: 0 };
-      byVersion.set(list.modelVersion, { impressions: version.impressions + 1, clicks: version.clicks + hit });
+      count(byPosition, candidate.position, hit);
+      count(byVersion, list.modelVersion, hit);
       for (const slice of slices) {
         const bucket = seriesOf(slice)[at];
         bucket.impressions++;
         bucket.clicks += hit;
       }
-      rows.push({ contextId: context, itemId: candidate.item, position: candidate.position, clicked: hit === 1 });
+      // (the click log only when the EM runs: the scheduled evaluation wants the series alone)
+      if (withPropensity) rows.push({ contextId: context, itemId: candidate.item, position: candidate.position, clicked: hit === 1 });
     }
   }
-  const fit = rows.length && options.propensity !== false ? estimatePropensitiesEM(rows) : undefined;
+  const fit = rows.length ? estimatePropensitiesEM(rows) : undefined;
   return {
     from: window.from.toISOString(),
     to: window.to.toISOString(),
