@@ -118,7 +118,24 @@ export const FeedbackRules = z
   .meta({ id: 'FeedbackRules' });
 export type FeedbackRules = z.infer<typeof FeedbackRules>;
 
-export const EXPORT_FORMATS = ['tfrecord', 'csv', 'jsonl', 'parquet'] as const;
+export const EXPORT_FORMATS = ['tfrecord', 'csv', 'jsonl', 'parquet', 'elwc', 'item_tfrecord', 'item_csv', 'item_jsonl', 'item_parquet'] as const;
+/** The formats of a ranked list: TensorFlow Ranking's ExampleListWithContext (one record per list), and one flat example per candidate. */
+export const RANKING_EXPORT_FORMATS: ReadonlyArray<(typeof EXPORT_FORMATS)[number]> = ['elwc', 'item_tfrecord', 'item_csv', 'item_jsonl', 'item_parquet'];
+
+/** The list formats export a ranking: a project whose routing question is another kind has no lists to write. */
+export function exportFormatIssues(routing: Question, formats: readonly string[]): Array<{ path: Array<string | number>; message: string }> {
+  if (routing.kind === 'ranking') return [];
+  return formats.flatMap((format, index) =>
+    RANKING_EXPORT_FORMATS.includes(format as (typeof EXPORT_FORMATS)[number])
+      ? [
+          {
+            path: ['export', 'formats', index],
+            message: `${format} writes ranked lists: the routing question "${routing.name}" is ${routing.kind}, not a ranking`,
+          },
+        ]
+      : [],
+  );
+}
 export const LABEL_SOURCES = ['feedback', 'consensus', 'review', 'gold'] as const;
 /** What an exported span does with the project's masked input fields. */
 export const MASKED_FIELD_POLICIES = ['drop', 'hash', 'keep'] as const;
@@ -127,7 +144,13 @@ export type MaskedFieldPolicy = (typeof MASKED_FIELD_POLICIES)[number];
 export const DEFAULT_MASKED_FIELD_POLICY: MaskedFieldPolicy = 'drop';
 export const ExportSettings = z
   .strictObject({
-    formats: z.array(z.enum(EXPORT_FORMATS)).min(1).default(['tfrecord']),
+    formats: z
+      .array(z.enum(EXPORT_FORMATS))
+      .min(1)
+      .default(['tfrecord'])
+      .describe(
+        'tfrecord, csv, jsonl, parquet: one example per label; for a ranking, also elwc (ExampleListWithContext: one record per list) and item_tfrecord, item_csv, item_jsonl, item_parquet (one example per candidate)',
+      ),
     features: z
       .array(z.strictObject({ name: z.string().min(1).max(128), type: z.enum(['int', 'float', 'bytes']) }))
       .max(1000)
@@ -318,8 +341,11 @@ export const CreateProjectRequest = z
       else if (!project.taskType) ctx.addIssue({ code: 'custom', message: 'taskType "single_label" goes with labels', path: ['taskType'] });
       if (project.routingQuestion !== undefined && project.routingQuestion !== 'label')
         ctx.addIssue({ code: 'custom', message: 'the one question of taskType and labels is named "label"', path: ['routingQuestion'] });
-      if (project.labels)
-        for (const issue of feedbackRuleIssues(legacyQuestions(project.labels)[0], project.feedbackRules)) ctx.addIssue({ code: 'custom', ...issue });
+      if (project.labels) {
+        const [legacy] = legacyQuestions(project.labels);
+        for (const issue of [...feedbackRuleIssues(legacy, project.feedbackRules), ...exportFormatIssues(legacy, project.export.formats)])
+          ctx.addIssue({ code: 'custom', ...issue });
+      }
       return;
     }
     const routing = project.routingQuestion === undefined ? project.questions[0] : project.questions.find((q) => q.name === project.routingQuestion);
@@ -330,7 +356,8 @@ export const CreateProjectRequest = z
     if (!routing.required) ctx.addIssue({ code: 'custom', message: 'the routing question must be required', path: ['routingQuestion'] });
     const consensus = consensusIssue(project.labeling.consensus, routing);
     if (consensus) ctx.addIssue({ code: 'custom', message: consensus, path: ['labeling', 'consensus'] });
-    for (const issue of feedbackRuleIssues(routing, project.feedbackRules)) ctx.addIssue({ code: 'custom', ...issue });
+    for (const issue of [...feedbackRuleIssues(routing, project.feedbackRules), ...exportFormatIssues(routing, project.export.formats)])
+      ctx.addIssue({ code: 'custom', ...issue });
   })
   .meta({ id: 'CreateProjectRequest' });
 export type CreateProjectRequest = z.infer<typeof CreateProjectRequest>;

@@ -17,6 +17,7 @@ export const DEFINITION_FILES = [
   'labeling/labeling.read-models.sql',
   'labels/labels.read-models.sql',
   'exports/exports.read-models.sql',
+  'monitoring/monitoring.read-models.sql',
   'labels/labels.functions.sql',
   'labeling/labeling.functions.sql',
 ] as const;

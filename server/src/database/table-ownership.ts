@@ -34,6 +34,7 @@ export const TABLE_OWNERS: Readonly<Record<string, string>> = {
   quality_reestimates: 'quality',
   feature_schemas: 'monitoring',
   monitoring_alerts: 'monitoring',
+  click_examination: 'monitoring',
   kserve_events: 'interop',
   integration_counters: 'interop',
   socket_io_attachments: 'realtime',

@@ -1,5 +1,6 @@
+import type { Candidate } from '@backflow/questions';
 import type { ExampleFeatures } from '@backflow/tfrecord';
-import type { ExportColumns } from './fixed-columns';
+import type { ColumnLayout } from './fixed-columns';
 
 export type FeatureType = 'int' | 'float' | 'bytes';
 export interface FeatureSpec {
@@ -27,6 +28,8 @@ export interface ExportRow {
   bucket: number;
   /** each feature's values by its type, worked out once per row (`valuesOf`) for every writer */
   values?: ExportValue[][];
+  /** a ranked list's candidates as shown (read only when a list format is written) */
+  candidates?: Candidate[];
 }
 
 // the types a stored value can be exported as without change, as bits (and, ANDed over a feature's values, the types the feature can be)
@@ -186,7 +189,7 @@ export function typedFeatures(fits: ReadonlyMap<string, number>): FeatureSpec[] 
 }
 
 /** The tf.Example of a row: the project's columns (an unanswered question's left out), then its features. */
-export function toExample(row: ExportRow, features: readonly FeatureSpec[], columns: ExportColumns): ExampleFeatures {
+export function toExample(row: ExportRow, features: readonly FeatureSpec[], columns: ColumnLayout): ExampleFeatures {
   const example: ExampleFeatures = {};
   for (const column of columns.list) {
     const values = column.values(row);
@@ -209,7 +212,7 @@ export function toExample(row: ExportRow, features: readonly FeatureSpec[], colu
 }
 
 /** The same example as one JSON object (JSONL; write it with `jsonText`): features by their exported names, scalars unwrapped. */
-export function toJson(row: ExportRow, features: readonly FeatureSpec[], columns: ExportColumns): Record<string, unknown> {
+export function toJson(row: ExportRow, features: readonly FeatureSpec[], columns: ColumnLayout): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const column of columns.list) {
     const values = column.values(row);
@@ -231,7 +234,7 @@ const SCHEMA_TYPES = { int: 'INT', float: 'FLOAT', bytes: 'BYTES' } as const;
  * A TFMD Schema in text format for the exported features (what TFDV and Transform read), with a
  * comment on each float feature whose values float32 (tf.Example's float_list) changes.
  */
-export function schemaText(features: readonly FeatureSpec[], columns: ExportColumns, float32Inexact: ReadonlyMap<string, number> = new Map()): string {
+export function schemaText(features: readonly FeatureSpec[], columns: ColumnLayout, float32Inexact: ReadonlyMap<string, number> = new Map()): string {
   const exportedName = (name: string) => columns.exportedName(name);
   const entries: string[] = [
     `# FLOAT features are float32 in TFRecord (tf.Example's float_list); JSONL, CSV and Parquet (DOUBLE) keep the double. manifest.json counts per feature the values float32 changes (float32Inexact).`,
@@ -257,12 +260,12 @@ export function schemaText(features: readonly FeatureSpec[], columns: ExportColu
 }
 
 /** The columns of a CSV or Parquet row, in order: the project's, then the features by their exported names. */
-export function columnsOf(features: readonly FeatureSpec[], columns: ExportColumns): string[] {
+export function columnsOf(features: readonly FeatureSpec[], columns: ColumnLayout): string[] {
   return [...columns.list.map((column) => column.name), ...features.map((f) => columns.exportedName(f.name))];
 }
 
 /** A CSV record: scalars as they are (an int64 by its digits), a list (feature or answer) as its JSON text, a missing one empty. */
-export function toCsvRecord(row: ExportRow, features: readonly FeatureSpec[], columns: ExportColumns): Array<string | number> {
+export function toCsvRecord(row: ExportRow, features: readonly FeatureSpec[], columns: ColumnLayout): Array<string | number> {
   const json = toJson(row, features, columns);
   return columnsOf(features, columns).map((column) => {
     const value = json[column];
@@ -273,7 +276,7 @@ export function toCsvRecord(row: ExportRow, features: readonly FeatureSpec[], co
 }
 
 /** A Parquet row: features as repeated columns (a list, like a tf.Example feature), int64 as bigint. */
-export function toParquetRow(row: ExportRow, features: readonly FeatureSpec[], columns: ExportColumns): Record<string, unknown> {
+export function toParquetRow(row: ExportRow, features: readonly FeatureSpec[], columns: ColumnLayout): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const column of columns.list) {
     const values = column.values(row);

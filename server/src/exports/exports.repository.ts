@@ -3,6 +3,7 @@ import { types, type PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import type { EntityManager } from 'typeorm';
 import type { ExportSettings } from '@backflow/contracts';
+import type { Candidate } from '@backflow/questions';
 import { inclusionWeightSql } from '@backflow/sampling';
 import { FITS_BYTES, FITS_FLOAT, FITS_INT, NO_VALUE, type ExportRow } from './example-row';
 import { parseExactJson } from './exact-json';
@@ -40,6 +41,15 @@ export interface VersionToWrite {
   state: 'writing' | 'completed' | 'failed';
   labelFrom: Date | null;
   labelTo: Date | null;
+  /** a ranking's examination per position when the version was opened (null: none estimated yet, or not a ranking) */
+  examination: Examination | null;
+}
+
+/** The examination probability per position of a ranking's clicks, as the click model estimated it. */
+export interface Examination {
+  method: string;
+  estimatedAt: string;
+  positions: Array<{ position: number; value: number; low: number; high: number }>;
 }
 
 const JSONB = 3802;
@@ -52,15 +62,36 @@ const EXACT_INPUT = {
     oid === JSONB ? parseExactJson : (types.getTypeParser(oid, format) as (value: string) => unknown)) as typeof types.getTypeParser,
 };
 
+/** The bits of `fitsOf` ANDed over the values `v` of a group, in SQL (a group of no value: NO_VALUE). */
+const FITS_SQL = `coalesce(bit_and(CASE coalesce(jsonb_typeof(v), 'null')
+                WHEN 'null' THEN NULL
+                WHEN 'boolean' THEN ${FITS_ALL}
+                WHEN 'number' THEN CASE
+                  WHEN v::numeric % 1 <> 0 THEN CASE WHEN abs(v::numeric) <= ${DOUBLE_MAX} THEN ${FITS_FLOAT | FITS_BYTES} ELSE ${FITS_BYTES} END
+                  WHEN abs(v::numeric) <= ${Number.MAX_SAFE_INTEGER} THEN ${FITS_ALL}
+                  WHEN v::numeric BETWEEN ${-(2n ** 63n)} AND ${2n ** 63n - 1n} THEN ${FITS_INT | FITS_BYTES}
+                  ELSE ${FITS_BYTES} END
+                ELSE ${FITS_BYTES} END), ${NO_VALUE | FITS_ALL})`;
+
 const ROWS = `
   SELECT l.prediction_id, l.value, l.answers, l.source, l.agreement,
          ${inclusionWeightSql('t.inclusion_probability', 'l.weight')} AS weight,
-         p.input, p.model_name, p.model_version, ${BUCKET_SQL('l.prediction_id')} AS bucket
+         p.input, p.model_name, p.model_version, ${BUCKET_SQL('l.prediction_id')} AS bucket,
+         CASE WHEN $2::text IS NOT NULL THEN p.suggestions->$2::text->'candidates' END AS candidates
     FROM span_labels sl
     JOIN labels_read l ON l.id = sl.label_id
     JOIN predictions_read p ON p.project_id = l.project_id AND p.id = l.prediction_id
     LEFT JOIN tasks_read t ON t.project_id = l.project_id AND t.prediction_id = l.prediction_id
    WHERE sl.span_id = $1`;
+
+/**
+ * The examination estimate a version is opened with (its clicks are weighted by it, and writing
+ * it again gives the same bytes): the ranking question's latest, or null when it has none.
+ */
+const EXAMINATION_NOW = (project: string, question: string) => `(
+  SELECT jsonb_build_object('method', min(e.method), 'estimatedAt', max(e.estimated_at),
+           'positions', jsonb_agg(jsonb_build_object('position', e.position, 'value', e.value, 'low', e.low, 'high', e.high) ORDER BY e.position))
+    FROM click_examination_read e WHERE e.project_id = ${project}::uuid AND e.question = ${question}::text HAVING count(*) > 0)`;
 
 /** Spans, their versions, and the rows of a span, in SQL. */
 @Injectable()
@@ -70,7 +101,13 @@ export class ExportsRepository {
    * transaction under the project's row lock: a label committed before it is claimed now, one
    * committed after waits for the next span. Undefined when there is nothing to export.
    */
-  async claimSpan(manager: EntityManager, projectId: string, settings: ExportSettings, maskedFields: readonly string[]): Promise<ClaimedSpan | undefined> {
+  async claimSpan(
+    manager: EntityManager,
+    projectId: string,
+    settings: ExportSettings,
+    maskedFields: readonly string[],
+    rankingQuestion: string | null = null,
+  ): Promise<ClaimedSpan | undefined> {
     await manager.query(`SELECT 1 FROM projects_read WHERE id = $1 FOR UPDATE`, [projectId]);
     const [span]: Array<{ id: string; span: number }> = await manager.query(
       `INSERT INTO export_spans (project_id, span, rows)
@@ -104,8 +141,8 @@ export class ExportsRepository {
       claimed.label_to,
     ]);
     const [version]: Array<{ id: string }> = await manager.query(
-      `INSERT INTO export_versions (span_id, version, settings, masked_fields) VALUES ($1, 1, $2, $3) RETURNING id`,
-      [span.id, settings, JSON.stringify(maskedFields)],
+      `INSERT INTO export_versions (span_id, version, settings, masked_fields, examination) VALUES ($1, 1, $2, $3, ${EXAMINATION_NOW('$4', '$5')}) RETURNING id`,
+      [span.id, settings, JSON.stringify(maskedFields), projectId, rankingQuestion],
     );
     return { spanId: span.id, span: span.span, versionId: version.id, version: 1, rows: claimed.rows };
   }
@@ -117,13 +154,14 @@ export class ExportsRepository {
     span: number,
     settings: ExportSettings,
     maskedFields: readonly string[],
+    rankingQuestion: string | null = null,
   ): Promise<string | undefined> {
     const [row]: Array<{ id: string }> = await manager.query(
-      `INSERT INTO export_versions (span_id, version, settings, masked_fields)
-       SELECT s.id, coalesce((SELECT max(version) FROM export_versions v WHERE v.span_id = s.id), 0) + 1, $3, $4
+      `INSERT INTO export_versions (span_id, version, settings, masked_fields, examination)
+       SELECT s.id, coalesce((SELECT max(version) FROM export_versions v WHERE v.span_id = s.id), 0) + 1, $3, $4, ${EXAMINATION_NOW('$1', '$5')}
          FROM export_spans s WHERE s.project_id = $1 AND s.span = $2
        RETURNING id`,
-      [projectId, span, settings, JSON.stringify(maskedFields)],
+      [projectId, span, settings, JSON.stringify(maskedFields), rankingQuestion],
     );
     return row?.id;
   }
@@ -140,8 +178,9 @@ export class ExportsRepository {
       state: VersionToWrite['state'];
       label_from: Date | null;
       label_to: Date | null;
+      examination: Examination | null;
     }> = await manager.query(
-      `SELECT v.id, v.span_id, s.span, v.version, s.rows, v.settings, v.masked_fields, v.state, s.label_from, s.label_to
+      `SELECT v.id, v.span_id, s.span, v.version, s.rows, v.settings, v.masked_fields, v.state, s.label_from, s.label_to, v.examination
            FROM export_versions v JOIN export_spans s ON s.id = v.span_id WHERE v.id = $1`,
       [versionId],
     );
@@ -157,6 +196,7 @@ export class ExportsRepository {
         state: row.state,
         labelFrom: row.label_from,
         labelTo: row.label_to,
+        examination: row.examination,
       }
     );
   }
@@ -182,18 +222,29 @@ export class ExportsRepository {
          SELECT f.key, e.v FROM sampled CROSS JOIN LATERAL jsonb_each(sampled.input) f
            LEFT JOIN LATERAL (SELECT f.value AS v WHERE jsonb_typeof(f.value) <> 'array'
                               UNION ALL SELECT x FROM jsonb_array_elements(f.value) x WHERE jsonb_typeof(f.value) = 'array') e ON true)
-       SELECT key AS name,
-              coalesce(bit_and(CASE coalesce(jsonb_typeof(v), 'null')
-                WHEN 'null' THEN NULL
-                WHEN 'boolean' THEN ${FITS_ALL}
-                WHEN 'number' THEN CASE
-                  WHEN v::numeric % 1 <> 0 THEN CASE WHEN abs(v::numeric) <= ${DOUBLE_MAX} THEN ${FITS_FLOAT | FITS_BYTES} ELSE ${FITS_BYTES} END
-                  WHEN abs(v::numeric) <= ${Number.MAX_SAFE_INTEGER} THEN ${FITS_ALL}
-                  WHEN v::numeric BETWEEN ${-(2n ** 63n)} AND ${2n ** 63n - 1n} THEN ${FITS_INT | FITS_BYTES}
-                  ELSE ${FITS_BYTES} END
-                ELSE ${FITS_BYTES} END), ${NO_VALUE | FITS_ALL}) AS fits
-         FROM valued GROUP BY key`,
+       SELECT key AS name, ${FITS_SQL} AS fits FROM valued GROUP BY key`,
       [spanId, sample],
+    );
+    return new Map(rows.map((r) => [r.name, r.fits]));
+  }
+
+  /**
+   * The item features of every candidate of a span's lists (a ranking's) and the types every one
+   * of their values fits, as `sampleFits` types the input; every list, not a sample, so a later
+   * candidate never finds its types unfit.
+   */
+  async itemFeatureFits(manager: EntityManager, spanId: string, question: string): Promise<Map<string, number>> {
+    const rows: Array<{ name: string; fits: number }> = await manager.query(
+      `WITH valued AS (
+         SELECT f.key, e.v FROM span_labels sl
+           JOIN labels_read l ON l.id = sl.label_id JOIN predictions_read p ON p.project_id = l.project_id AND p.id = l.prediction_id
+           CROSS JOIN LATERAL jsonb_array_elements(p.suggestions->$2::text->'candidates') c
+           CROSS JOIN LATERAL jsonb_each(CASE WHEN jsonb_typeof(c->'features') = 'object' THEN c->'features' ELSE '{}'::jsonb END) f
+           LEFT JOIN LATERAL (SELECT f.value AS v WHERE jsonb_typeof(f.value) <> 'array'
+                              UNION ALL SELECT x FROM jsonb_array_elements(f.value) x WHERE jsonb_typeof(f.value) = 'array') e ON true
+          WHERE sl.span_id = $1 AND jsonb_typeof(p.suggestions->$2::text->'candidates') = 'array')
+       SELECT key AS name, ${FITS_SQL} AS fits FROM valued GROUP BY key`,
+      [spanId, question],
     );
     return new Map(rows.map((r) => [r.name, r.fits]));
   }
@@ -218,7 +269,7 @@ export class ExportsRepository {
    * A span's rows in prediction order (the files' order, so a re-run writes the same bytes), a
    * batch at a time; the next batch is fetched while the caller writes this one.
    */
-  async *rows(client: PoolClient, spanId: string, batch = 1_000): AsyncGenerator<ExportRow[]> {
+  async *rows(client: PoolClient, spanId: string, batch = 1_000, rankingQuestion: string | null = null): AsyncGenerator<ExportRow[]> {
     type Raw = {
       prediction_id: string;
       value: string;
@@ -230,8 +281,9 @@ export class ExportsRepository {
       model_name: string;
       model_version: string;
       bucket: number;
+      candidates: Candidate[] | null;
     };
-    const cursor = client.query(new Cursor(`${ROWS} ORDER BY l.prediction_id, l.id`, [spanId], { types: EXACT_INPUT }));
+    const cursor = client.query(new Cursor(`${ROWS} ORDER BY l.prediction_id, l.id`, [spanId, rankingQuestion], { types: EXACT_INPUT }));
     let next = cursor.read(batch) as Promise<Raw[]>;
     try {
       for (;;) {
@@ -250,6 +302,7 @@ export class ExportsRepository {
           modelVersion: r.model_version,
           bucket: r.bucket,
           values: undefined,
+          ...(r.candidates && { candidates: r.candidates }),
         }));
       }
     } finally {

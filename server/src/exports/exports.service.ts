@@ -112,12 +112,17 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
 
   /** The version to write: a new version of `span`, or the next span with every label not yet exported (undefined when none waits). */
   private async openVersion(project: ProjectEntity, request: { span?: number }): Promise<string | undefined> {
+    // a ranking's version records the examination estimate its clicks are weighted by
+    const rankingQuestion = project.questions.find((q) => q.name === project.routingQuestion)?.kind === 'ranking' ? project.routingQuestion : null;
     if (request.span === undefined) {
-      return (await this.dataSource.transaction((manager) => this.repository.claimSpan(manager, project.id, project.exportSettings, project.maskedFields)))
-        ?.versionId;
+      return (
+        await this.dataSource.transaction((manager) =>
+          this.repository.claimSpan(manager, project.id, project.exportSettings, project.maskedFields, rankingQuestion),
+        )
+      )?.versionId;
     }
     const versionId = await this.dataSource.transaction((manager) =>
-      this.repository.newVersion(manager, project.id, request.span!, project.exportSettings, project.maskedFields),
+      this.repository.newVersion(manager, project.id, request.span!, project.exportSettings, project.maskedFields, rankingQuestion),
     );
     if (!versionId) throw ExportErrors.spanNotFound(request.span);
     return versionId;

@@ -20,22 +20,31 @@ export interface ExportColumn {
 // a float answer past 2^53 reads back from the exact-integer JSON parser as a bigint: the same double
 const asDouble = (value: number | string | bigint) => (typeof value === 'bigint' ? Number(value) : value);
 
+/** The columns an exported example carries, in order, and the name each input feature is exported under. */
+export interface ColumnLayout {
+  readonly list: readonly ExportColumn[];
+  exportedName(name: string): string;
+}
+
 /**
  * The columns of a project's exported examples, in the order every writer, the schema and the
  * CSV header use: prediction_id, model_version, each question's columns in question order (a
  * project of one label question named "label": label and label_name, as always), label_source,
  * weight. An input feature named like one of them is exported as `input_<name>`.
  */
-export class ExportColumns {
+export class ExportColumns implements ColumnLayout {
   readonly list: readonly ExportColumn[];
   private readonly names: ReadonlySet<string>;
 
   /**
    * Every label answers the routing question (a feedback label answers nothing else), so only its
-   * columns are present in every example; another question's may be missing.
+   * columns are present in every example; another question's may be missing. `leaveOut` drops a
+   * question's columns (a ranked list's context, whose items carry the grades), and `reserved`
+   * names that an input feature must not take (it is exported as `input_<name>`).
    */
-  constructor(questions: readonly Question[], routingQuestion: string) {
-    const answers = answerColumns(questions).map((column): ExportColumn => {
+  constructor(questions: readonly Question[], routingQuestion: string, options: { leaveOut?: string; reserved?: readonly string[] } = {}) {
+    const taken = answerColumns(questions).filter((column) => column.question !== options.leaveOut);
+    const answers = taken.map((column): ExportColumn => {
       const always = column.question === routingQuestion;
       return {
         name: column.name,
@@ -57,7 +66,7 @@ export class ExportColumns {
       { name: 'label_source', type: 'bytes', list: false, values: (row) => [row.source] },
       { name: 'weight', type: 'float', list: false, values: (row) => [row.weight] },
     ];
-    this.names = new Set(this.list.map((column) => column.name));
+    this.names = new Set([...this.list.map((column) => column.name), ...(options.reserved ?? [])]);
   }
 
   /** An input feature's exported name: `input_<name>` when a column has its name. */

@@ -4,6 +4,7 @@ import { DEFAULT_MASKED_FIELD_POLICY, type ExportSettings, type MaskedFieldPolic
 import type { FeatureStatistics } from '@backflow/drift';
 import type { FeatureSpec } from './example-row';
 import { HASH_DESCRIPTION, type Masking } from './masking';
+import type { ManifestRanking } from './ranked-lists';
 import type { Split } from './split';
 
 /** What a version holds, written beside its files as manifest.json (and sent with its webhook). */
@@ -28,6 +29,8 @@ export interface Manifest {
   /** per exported feature: presence, numeric moments or categorical frequencies (TFDV's statistics, in JSON) */
   statistics: FeatureStatistics[];
   settings: ExportSettings;
+  /** a ranking's list formats: the examination estimate clicks were weighted by, candidates and item features */
+  ranking?: ManifestRanking;
   files: ManifestFile[];
 }
 
@@ -75,7 +78,14 @@ export interface SpanCounts {
 const byKey = (counts: Record<string, number>) => Object.fromEntries(Object.entries(counts).sort(([a], [b]) => a.localeCompare(b)));
 
 /** A version's manifest (its keys in this order: manifest.json is the same bytes for the same span and settings). */
-export function buildManifest(header: ManifestHeader, counts: SpanCounts, masking: Masking, inference: Manifest['inference'], files: ManifestFile[]): Manifest {
+export function buildManifest(
+  header: ManifestHeader,
+  counts: SpanCounts,
+  masking: Masking,
+  inference: Manifest['inference'],
+  files: ManifestFile[],
+  ranking?: ManifestRanking,
+): Manifest {
   return {
     project: header.project,
     span: header.span,
@@ -95,9 +105,10 @@ export function buildManifest(header: ManifestHeader, counts: SpanCounts, maskin
       fields: [...masking.fields],
       ...(masking.policy === 'hash' && { hash: HASH_DESCRIPTION }),
     },
-    warnings: counts.features.flatMap(warningsOf),
+    warnings: [...counts.features.flatMap(warningsOf), ...(ranking?.warnings ?? [])],
     statistics: counts.statistics,
     settings: header.settings,
+    ...(ranking && { ranking }),
     files,
   };
 }

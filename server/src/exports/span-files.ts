@@ -7,7 +7,8 @@ import { ParquetSchema, ParquetWriter } from '@dsnp/parquetjs';
 import { stringify } from 'csv-stringify/sync';
 import { TfRecordWriter, type WrittenFile } from '@backflow/tfrecord';
 import { columnsOf, jsonText, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
-import type { ExportColumns } from './fixed-columns';
+import type { ColumnLayout } from './fixed-columns';
+import type { RankedLists } from './ranked-lists';
 import type { Split } from './split';
 
 // text is handed to the file in chunks of about this size (one write per row would wait for the disk thread every 16 KiB)
@@ -91,31 +92,69 @@ export async function writeSynced(file: string, text: string): Promise<void> {
   }
 }
 
-/** A shard of a split in one format, in `directory` (its count of shards written as 00000, renamed once known). */
+/**
+ * A shard of a split in one format, in `directory` (its count of shards written as 00000, renamed
+ * once known). A ranking's list formats need its `lists`: `elwc` writes a list as one
+ * ExampleListWithContext, `item_<format>` a row per candidate in that format.
+ */
 export function openFormatWriter(
   format: string,
   split: Split,
   directory: string,
   shard: number,
   features: readonly FeatureSpec[],
-  columns: ExportColumns,
+  columns: ColumnLayout,
+  lists?: RankedLists,
+): FormatWriter {
+  if (format === 'elwc' || format.startsWith('item_')) {
+    if (!lists) throw new Error(`${format} writes ranked lists: the project's routing question is not a ranking`);
+    if (format === 'elwc') {
+      const writer = new TfRecordWriter(path.join(directory, shardName('elwc', shard, 0, '.gz')));
+      return {
+        format,
+        split,
+        write: (row) => writer.write(lists.elwc(row, features)),
+        close: () => writer.close(),
+        abort: () => Promise.resolve(writer.destroy()),
+      };
+    }
+    const items = openFileWriter(format.slice('item_'.length), format, split, directory, shard, [...features, ...lists.itemFeatures], lists.items);
+    return {
+      ...items,
+      write: async (row) => {
+        for (const itemRow of lists.itemRows(row, features)) await items.write(itemRow);
+      },
+    };
+  }
+  return openFileWriter(format, format, split, directory, shard, features, columns);
+}
+
+/** A shard of one of the row formats (tfrecord, parquet, csv, jsonl), its files named after `name`. */
+function openFileWriter(
+  format: string,
+  name: string,
+  split: Split,
+  directory: string,
+  shard: number,
+  features: readonly FeatureSpec[],
+  columns: ColumnLayout,
 ): FormatWriter {
   if (format === 'tfrecord') {
-    const writer = new TfRecordWriter(path.join(directory, shardName('tfrecord', shard, 0, '.gz')));
+    const writer = new TfRecordWriter(path.join(directory, shardName(name, shard, 0, '.gz')));
     return {
-      format,
+      format: name,
       split,
       write: (row) => writer.writeExample(toExample(row, features, columns)),
       close: () => writer.close(),
       abort: () => Promise.resolve(writer.destroy()),
     };
   }
-  if (format === 'parquet') return parquetWriter(path.join(directory, shardName('parquet', shard, 0, '.parquet')), split, features, columns);
+  if (format === 'parquet') return parquetWriter(name, path.join(directory, shardName(name, shard, 0, '.parquet')), split, features, columns);
   if (format === 'csv') {
-    const writer = new TextFileWriter(path.join(directory, shardName('csv', shard, 0, '.csv')));
+    const writer = new TextFileWriter(path.join(directory, shardName(name, shard, 0, '.csv')));
     let header = false;
     return {
-      format,
+      format: name,
       split,
       write: async (row) => {
         if (!header) {
@@ -131,9 +170,9 @@ export function openFormatWriter(
       abort: () => Promise.resolve(writer.abort()),
     };
   }
-  const writer = new TextFileWriter(path.join(directory, shardName('jsonl', shard, 0, '.jsonl')));
+  const writer = new TextFileWriter(path.join(directory, shardName(name, shard, 0, '.jsonl')));
   return {
-    format,
+    format: name,
     split,
     write: (row) => writer.write(`${jsonText(toJson(row, features, columns))}\n`),
     close: () => writer.close(),
@@ -144,7 +183,7 @@ export function openFormatWriter(
 const PARQUET_TYPES = { int: 'INT64', float: 'DOUBLE', bytes: 'UTF8' } as const;
 
 /** A Parquet shard: rows buffered into row groups by the library, the file hashed and fsynced once closed. */
-function parquetWriter(file: string, split: Split, features: readonly FeatureSpec[], columns: ExportColumns): FormatWriter {
+function parquetWriter(format: string, file: string, split: Split, features: readonly FeatureSpec[], columns: ColumnLayout): FormatWriter {
   const schema = new ParquetSchema({
     // a list column repeated, an answer a question may leave blank optional
     ...Object.fromEntries(
@@ -158,7 +197,7 @@ function parquetWriter(file: string, split: Split, features: readonly FeatureSpe
   const opened = ParquetWriter.openFile(schema, file, { flags: 'wx' });
   let rows = 0;
   return {
-    format: 'parquet',
+    format,
     split,
     write: async (row) => {
       rows++;

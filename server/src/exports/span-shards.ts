@@ -1,8 +1,9 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import type { ExportRow, FeatureSpec } from './example-row';
-import type { ExportColumns } from './fixed-columns';
+import type { ColumnLayout } from './fixed-columns';
 import type { ManifestFile } from './manifest';
+import type { RankedLists } from './ranked-lists';
 import { openFormatWriter, type FormatWriter } from './span-files';
 import type { Split } from './split';
 
@@ -26,8 +27,9 @@ export class SpanShards {
     private readonly directory: string,
     private readonly formats: readonly string[],
     private readonly features: readonly FeatureSpec[],
-    private readonly columns: ExportColumns,
+    private readonly columns: ColumnLayout,
     private readonly shardRows: number,
+    private readonly lists?: RankedLists,
   ) {}
 
   /** Makes the split directories the shards go to. */
@@ -75,7 +77,7 @@ export class SpanShards {
   }
 
   private writerOf(format: string, split: Split, shard: number): FormatWriter {
-    return openFormatWriter(format, split, path.join(this.directory, `Split-${split}`), shard, this.features, this.columns);
+    return openFormatWriter(format, split, path.join(this.directory, `Split-${split}`), shard, this.features, this.columns, this.lists);
   }
 
   private openShard(format: string, split: Split, shard: number): OpenShard {

@@ -4,6 +4,7 @@ import { schemaText, valuesOf, ValueTally, type ExportRow, type ExportValue, typ
 import type { ExportColumns } from './fixed-columns';
 import { buildManifest, type Manifest, type ManifestFeature, type ManifestHeader, type SpanCounts } from './manifest';
 import { maskedPaths, maskInput, type Masking } from './masking';
+import type { RankedLists } from './ranked-lists';
 import { syncPath, writeSynced } from './span-files';
 import { SPLITS, SpanShards } from './span-shards';
 import { splitOf, type Split } from './split';
@@ -20,6 +21,8 @@ export interface WritePlan {
 export interface SpanToWrite extends ManifestHeader {
   columns: ExportColumns;
   masking: Masking;
+  /** a ranking's lists, when a list format is chosen */
+  lists?: RankedLists;
 }
 
 export interface SpanWriteOptions {
@@ -39,7 +42,7 @@ export async function writeSpan(
   directory: string,
   options: SpanWriteOptions,
 ): Promise<Manifest | undefined> {
-  const shards = new SpanShards(directory, span.settings.formats, plan.features, span.columns, options.shardRows);
+  const shards = new SpanShards(directory, span.settings.formats, plan.features, span.columns, options.shardRows, span.lists);
   const counts = new SpanTally(plan.features);
   try {
     await shards.create();
@@ -50,9 +53,15 @@ export async function writeSpan(
     }
     if (rowsRead !== span.rows) throw new Error(`span ${span.span} has ${span.rows} labels but ${rowsRead} rows were read`);
     const files = await shards.finish();
-    const manifest = buildManifest(span, counts.result(plan, span.masking), span.masking, plan.inference, files);
+    const manifest = buildManifest(span, counts.result(plan, span.masking), span.masking, plan.inference, files, span.lists?.report());
     const float32Inexact = new Map(manifest.features.map((f) => [f.name, f.float32Inexact ?? 0]));
     await writeSynced(path.join(directory, 'schema.pbtxt'), schemaText(plan.features, span.columns, float32Inexact));
+    // the per-item rows' schema: the context's columns, the item's, the input and item features
+    if (span.lists && span.settings.formats.some((f) => f.startsWith('item_')))
+      await writeSynced(
+        path.join(directory, 'schema_items.pbtxt'),
+        schemaText([...plan.features, ...span.lists.itemFeatures], span.lists.items, float32Inexact),
+      );
     await writeSynced(path.join(directory, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     for (const split of SPLITS) await syncPath(path.join(directory, `Split-${split}`));
     await syncPath(directory);

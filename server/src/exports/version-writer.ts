@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { DEFAULT_MASKED_FIELD_POLICY } from '@backflow/contracts';
+import { DEFAULT_MASKED_FIELD_POLICY, RANKING_EXPORT_FORMATS } from '@backflow/contracts';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { poolOf } from '../database/data-source';
 import type { ProjectEntity } from '../projects/project.entity';
@@ -13,6 +13,7 @@ import { ExportsRepository, type VersionToWrite } from './exports.repository';
 import { readManifest, type Manifest } from './manifest';
 import { maskedFeatures, maskedPaths, maskInput, type Masking } from './masking';
 import { syncPath } from './span-files';
+import { RankedLists } from './ranked-lists';
 import { writeSpan, type SpanToWrite, type WritePlan } from './span-writer';
 
 // rows per file: a split with more is written in several shards
@@ -117,7 +118,13 @@ export class VersionWriter {
       fields: target.maskedFields,
       key: await this.repository.hashKey(this.dataSource.manager, project.id),
     };
-    const span: SpanToWrite = { ...target, project: project.slug, columns: new ExportColumns(project.questions, project.routingQuestion), masking };
+    const span: SpanToWrite = {
+      ...target,
+      project: project.slug,
+      columns: new ExportColumns(project.questions, project.routingQuestion),
+      masking,
+      lists: await this.rankedLists(project, target),
+    };
     if (settings.features) {
       const declared = maskedFeatures(settings.features, masking);
       return (await this.writePass(span, target, temporary, { features: declared, typeFrom: 'declared', stopWhenUnfit: false }, options))!;
@@ -132,6 +139,14 @@ export class VersionWriter {
     const widenedPastSample = every.filter((f) => before.get(f.name) !== f.type).map((f) => f.name);
     const plan: WritePlan = { features: every, typeFrom: 'inferred', stopWhenUnfit: false, inference: { ...inference, widenedPastSample } };
     return (await this.writePass(span, target, temporary, plan, options))!;
+  }
+
+  /** A ranking's lists when the version writes a list format: its item features typed by every candidate of the span. */
+  private async rankedLists(project: ProjectEntity, target: VersionToWrite): Promise<RankedLists | undefined> {
+    const question = project.questions.find((q) => q.name === project.routingQuestion);
+    if (question?.kind !== 'ranking' || !target.settings.formats.some((f) => RANKING_EXPORT_FORMATS.includes(f))) return undefined;
+    const fits = await this.repository.itemFeatureFits(this.dataSource.manager, target.spanId, question.name);
+    return new RankedLists(question, project.questions, project.routingQuestion, fits, target.examination);
   }
 
   /** The features of every row of a span as masked, each typed by every one of its values (when the sample's types did not fit a later row). */
@@ -157,7 +172,9 @@ export class VersionWriter {
     const client = await poolOf(this.dataSource).connect();
     let progressSavedAt = 0;
     try {
-      return await writeSpan(span, plan, this.repository.rows(client, target.spanId, EXPORT_BATCH_ROWS), temporary, {
+      const rows = this.repository.rows(client, target.spanId, EXPORT_BATCH_ROWS, span.lists?.question.name ?? null);
+      // counted from the first row on every pass
+      return await writeSpan({ ...span, lists: span.lists?.fresh() }, plan, rows, temporary, {
         shardRows: options.shardRows ?? DEFAULT_SHARD_ROWS,
         onBatch: async (rowsRead) => {
           options.onProgress?.(rowsRead, target.rows);

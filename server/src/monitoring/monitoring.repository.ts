@@ -259,6 +259,36 @@ export class MonitoringRepository {
     return rows.map((r) => ({ id: r.id, at: r.occurred_at, slice: r.slice, modelVersion: r.model_version, candidates: r.candidates ?? [] }));
   }
 
+  /** Replaces a ranking question's examination estimate with the click model's latest one (exports weight clicks by it). */
+  async saveExamination(
+    manager: EntityManager,
+    projectId: string,
+    question: string,
+    estimate: { method: string; at: Date; positions: Array<{ position: number; value: number; low: number; high: number; impressions: number }> },
+  ): Promise<void> {
+    await manager.transaction(async (inner) => {
+      await inner.query(`DELETE FROM click_examination WHERE project_id = $1 AND question = $2`, [projectId, question]);
+      // a position never clicked has no examination to divide by: left out (exports then weight it as unknown)
+      const positions = estimate.positions.filter((p) => p.value > 0);
+      if (positions.length === 0) return;
+      await inner.query(
+        `INSERT INTO click_examination (project_id, question, position, value, low, high, impressions, method, estimated_at)
+         SELECT $1, $2, e.position, e.value, e.low, e.high, e.impressions, $4, $5
+           FROM jsonb_to_recordset($3::jsonb) AS e(position int, value float8, low float8, high float8, impressions int)`,
+        [projectId, question, JSON.stringify(positions.map((p) => ({ ...p, value: Math.min(1, p.value) }))), estimate.method, estimate.at],
+      );
+    });
+  }
+
+  /** When a ranking question's examination was last estimated (undefined: never). */
+  async examinationEstimatedAt(manager: EntityManager, projectId: string, question: string): Promise<Date | undefined> {
+    const [row]: Array<{ at: Date | null }> = await manager.query(
+      `SELECT max(estimated_at) AS at FROM click_examination WHERE project_id = $1 AND question = $2`,
+      [projectId, question],
+    );
+    return row?.at ?? undefined;
+  }
+
   /** The candidates engaged with in a window's lists: events of the click types that name an item. */
   async engagements(manager: EntityManager, projectId: string, types: readonly string[], from: Date, to: Date): Promise<Engagement[]> {
     if (types.length === 0) return [];

@@ -29,6 +29,8 @@ import { DomainError } from '../common/errors';
 const HOUR_MS = 3_600_000;
 // a ranking slice's click-through is judged over this many days, day by day
 const CLICK_ALERT_DAYS = 28;
+// the scheduled evaluation estimates a ranking's examination again once the last estimate is this old
+const EXAMINATION_REFRESH_MS = HOUR_MS;
 // inputs read per window for drift and anomalies (the newest)
 const MAX_INPUTS = 20_000;
 const WEBHOOK_JOB = 'monitoring-webhook';
@@ -247,11 +249,17 @@ export class MonitoringService implements OnModuleInit {
     return this.clickSeries(project, question, query, now, true);
   }
 
-  /** A ranking project's click-through alerts over the last four weeks, day by day (the series only: no EM). */
+  /**
+   * A ranking project's click-through alerts over the last four weeks, day by day. The click
+   * model (EM) runs too when its last estimate is older than `EXAMINATION_REFRESH_MS`, so that
+   * exports weight clicks by a recent one without anyone opening the report.
+   */
   private async clickAlerts(project: ProjectEntity, now: Date): Promise<NewAlert[]> {
     const question = routingQuestion(project);
     if (question.kind !== 'ranking') return [];
-    return clickAlerts(await this.clickSeries(project, question, { days: CLICK_ALERT_DAYS, bucket: 'day' }, now, false), question.name);
+    const estimatedAt = await this.repository.examinationEstimatedAt(this.dataSource.manager, project.id, question.name);
+    const stale = !estimatedAt || now.getTime() - estimatedAt.getTime() >= EXAMINATION_REFRESH_MS;
+    return clickAlerts(await this.clickSeries(project, question, { days: CLICK_ALERT_DAYS, bucket: 'day' }, now, stale), question.name);
   }
 
   private async clickSeries(
@@ -268,6 +276,13 @@ export class MonitoringService implements OnModuleInit {
       this.repository.shownLists(manager, project.id, question.name, from, now),
       this.repository.engagements(manager, project.id, clickTypes, from, now),
     ]);
-    return { question: question.name, clickTypes, ...clickReport(lists, engaged, { from, to: now, bucket: query.bucket }, { propensity }) };
+    const report = clickReport(lists, engaged, { from, to: now, bucket: query.bucket }, { propensity });
+    if (report.propensity)
+      await this.repository.saveExamination(manager, project.id, question.name, {
+        method: report.propensity.method,
+        at: now,
+        positions: report.propensity.positions,
+      });
+    return { question: question.name, clickTypes, ...report };
   }
 }

@@ -9,6 +9,7 @@ import {
   MonitoringSettings,
   ProjectResponse,
   UpdateProjectRequest,
+  exportFormatIssues,
   feedbackRuleIssues,
 } from '@backflow/contracts';
 import { ValidationError } from '../common/errors';
@@ -173,7 +174,10 @@ export class ProjectsService {
       if (patch.labels !== undefined && routing.kind !== 'label')
         throw new ValidationError(`labels: the routing question "${routing.name}" is ${routing.kind}; its labels are set in its question`, 'labels');
       const relabeled = patch.labels === undefined ? routing : { ...routing, labels: patch.labels };
-      const [problem] = feedbackRuleIssues(relabeled, patch.feedbackRules ?? project.feedbackRules);
+      const [problem] = [
+        ...feedbackRuleIssues(relabeled, patch.feedbackRules ?? project.feedbackRules),
+        ...(patch.export ? exportFormatIssues(routing, patch.export.formats) : []),
+      ];
       if (problem) {
         const field = problem.path.join('.');
         throw new ValidationError(`${field}: ${problem.message}`, field);

@@ -16,6 +16,7 @@ import { GoldClaimIndex1764270000000 } from './1764270000000-gold-claim-index';
 import { RankingTaskType1764280000000 } from './1764280000000-ranking-task-type';
 import { FeedbackItem1764290000000 } from './1764290000000-feedback-item';
 import { ClickAlerts1764300000000 } from './1764300000000-click-alerts';
+import { ClickExamination1764310000000 } from './1764310000000-click-examination';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -37,4 +38,5 @@ export const migrations = [
   RankingTaskType1764280000000,
   FeedbackItem1764290000000,
   ClickAlerts1764300000000,
+  ClickExamination1764310000000,
 ];
