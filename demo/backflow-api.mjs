@@ -70,10 +70,11 @@ export async function ensureMember(adminApi, slug, account, role) {
 }
 
 /**
- * Exports what is labeled as the next span, waits for it, downloads its TFRecord files under `directory` and reads
- * them back, each example made a row by `toRow`. Undefined when there was nothing new to export.
+ * Exports what is labeled as the next span, waits for it, downloads its files of `format` (TFRecord of tf.Example by
+ * default) under `directory` and reads them back with `read` (by default each example made a row by `toRow`).
+ * Undefined when there was nothing new to export.
  */
-export async function landSpan({ adminApi, exportApi, slug, directory, toRow }) {
+export async function landSpan({ adminApi, exportApi, slug, directory, toRow, format = 'tfrecord', read = (files) => readSpanRows(files, toRow) }) {
   const { job } = await adminApi.post(`/api/v1/projects/${slug}/exports`, {});
   if (!job) return undefined;
   let state = job;
@@ -83,11 +84,11 @@ export async function landSpan({ adminApi, exportApi, slug, directory, toRow }) 
   }
   if (state.state !== 'completed') throw new Error(`export of span ${state.span} failed: ${state.error}`);
   const files = [];
-  for (const file of state.files.filter((f) => f.format === 'tfrecord')) {
+  for (const file of state.files.filter((f) => f.format === format)) {
     const local = path.join(directory, slug, `span-${state.span}`, `version-${state.version}`, file.path);
     files.push(await exportApi.download(`/api/v1/projects/${slug}/spans/${state.span}/versions/${state.version}/files/${file.path}`, local));
   }
-  return { span: state.span, rows: await readSpanRows(files, toRow) };
+  return { span: state.span, rows: await read(files) };
 }
 
 /** "12 consensus, 1 feedback": where a span's labels came from. */

@@ -14,6 +14,7 @@ import { BackflowClient } from '@backflow/client-ts';
 import { api, ensureMember, ensureProject, idempotent, landSpan as landSpanOf, signIn, sourcesOf } from './backflow-api.mjs';
 import { FEEDBACK_RULES, FeedbackSimulator } from './feedback-simulator.mjs';
 import { runHouseLoop } from './house-demo.mjs';
+import { runRunsLoop } from './runs-demo.mjs';
 import { SimulatedRater } from './simulated-raters.mjs';
 import { compareSvg, curveSvg } from './charts.mjs';
 import { LABELS, loadCorpus, randomSource } from './spam-corpus.mjs';
@@ -38,6 +39,9 @@ const { values: flags } = parseArgs({
     'house-span-every': { type: 'string', default: '20' },
     'house-seed-size': { type: 'string', default: '20' },
     'house-rater-noise': { type: 'string', default: '0.02' },
+    'runs-project': { type: 'string', default: 'runs-demo' },
+    'runs-day-seconds': { type: 'string', default: '4' },
+    'runs-lists-per-day': { type: 'string', default: '300' },
     compare: { type: 'boolean', default: false },
     'compare-rounds': { type: 'string', default: '10' },
     'compare-batch': { type: 'string', default: '400' },
@@ -47,8 +51,9 @@ const { values: flags } = parseArgs({
 });
 if (flags.help) {
   console.log(`npm run demo -- [--raters N] [--rater-accuracy 0.9] [--rate 5] [--span-every 60] [--span-minutes 3]
-                   [--seed-size 40] [--seed 1] [--project spam-demo] [--only spam|houses]
+                   [--seed-size 40] [--seed 1] [--project spam-demo] [--only spam|houses|runs]
                    [--house-project house-demo] [--house-rate 1] [--house-span-every 20] [--house-seed-size 20] [--house-rater-noise 0.02]
+                   [--runs-project runs-demo] [--runs-day-seconds 4] [--runs-lists-per-day 300]
 npm run demo -- --compare [--compare-rounds 10] [--compare-batch 400] [--compare-labels 20] [--rater-accuracy 0.9]`);
   process.exit(0);
 }
@@ -72,11 +77,15 @@ const options = {
   houseSpanEvery: Math.floor(number('house-span-every', { min: 1 })),
   houseSeedSize: Math.floor(number('house-seed-size', { min: 10, max: 200 })),
   houseRaterNoise: number('house-rater-noise', { max: 1 }),
+  runsProject: flags['runs-project'],
+  runsDaySeconds: number('runs-day-seconds', { min: 0 }),
+  runsListsPerDay: Math.floor(number('runs-lists-per-day', { min: 10, max: 5_000 })),
   compareRounds: Math.floor(number('compare-rounds', { min: 1 })),
   compareBatch: Math.floor(number('compare-batch', { min: 10 })),
   compareLabels: Math.floor(number('compare-labels', { min: 1 })),
 };
-if (options.only !== undefined && !['spam', 'houses'].includes(options.only)) throw new Error(`--only must be spam or houses, got ${options.only}`);
+if (options.only !== undefined && !['spam', 'houses', 'runs'].includes(options.only))
+  throw new Error(`--only must be spam, houses or runs, got ${options.only}`);
 
 const port = Number(process.env.PORT ?? 3000);
 const baseUrl = `http://127.0.0.1:${port}`;
@@ -456,8 +465,9 @@ async function runCompare(adminApi) {
   );
 }
 
-/** Both projects side by side (or the one `--only` names), with the same people and simulated raters. */
+/** The three projects side by side (or the one `--only` names), with the same people and simulated raters. */
 async function runProjects(adminApi) {
+  const runs = (project) => options.only === undefined || options.only === project;
   const simulated = Array.from({ length: options.raters }, (_, i) => simulatedRaterAccount(i + 1));
   // the accounts first, so the two projects do not race to create them
   for (const account of [...PEOPLE, ...simulated]) await idempotent(() => adminApi.post('/api/v1/users', { ...account, role: 'rater' }));
@@ -466,9 +476,15 @@ async function runProjects(adminApi) {
     admin    ${admin.email} / ${admin.password}
 ${PEOPLE.map((p) => `    rater    ${p.email} / ${p.password}`).join('\n')}
     simulated raters: ${simulated.length ? `${simulated.map((s) => s.email).join(', ')} (accuracy ${options.raterAccuracy})` : 'none (--raters N to add some)'}
-    projects: ${[options.only !== 'houses' && `${options.project} (spam filter, a label question)`, options.only !== 'spam' && `${options.houseProject} (house prices, a numeric question)`].filter(Boolean).join(', ')}
+    projects: ${[
+      runs('spam') && `${options.project} (spam filter, a label question)`,
+      runs('houses') && `${options.houseProject} (house prices, a numeric question)`,
+      runs('runs') && `${options.runsProject} (suggested runs, a ranking question)`,
+    ]
+      .filter(Boolean)
+      .join(', ')}
 `);
-  const houses = {
+  const shared = {
     adminApi,
     baseUrl,
     dataDir,
@@ -480,7 +496,7 @@ ${PEOPLE.map((p) => `    rater    ${p.email} / ${p.password}`).join('\n')}
     onCleanup: (cleanup) => cleanups.push(cleanup),
     createKey: (slug, name, scopes) => createKey(adminApi, slug, name, scopes),
   };
-  await Promise.all([options.only !== 'houses' && runLoop(adminApi, simulated), options.only !== 'spam' && runHouseLoop(houses)]);
+  await Promise.all([runs('spam') && runLoop(adminApi, simulated), runs('houses') && runHouseLoop(shared), runs('runs') && runRunsLoop(shared)]);
 }
 
 try {

