@@ -7,3 +7,4 @@ export * from './change';
 export * from './trend';
 export * from './degradation';
 export * from './distributions';
+export * from './bradley-terry';

@@ -1,3 +1,4 @@
 export * from './uncertainty';
 export * from './p2-quantile';
 export * from './inclusion';
+export * from './text';
