@@ -4,7 +4,7 @@ import { Slug } from './common';
 import { IntegrationSettings } from './interop';
 import { MonitoringSettings } from './monitoring';
 
-import { kindOf, LabelDefinition, legacyQuestions, Labels, Question, QUESTION_KINDS, Questions, type QuestionKindName } from '@backflow/questions';
+import { kindOf, LabelDefinition, legacyQuestions, Labels, PII_PATTERNS, Question, QUESTION_KINDS, Questions, type QuestionKindName } from '@backflow/questions';
 
 export { LabelDefinition, Labels, Question, QUESTION_KINDS, Questions };
 
@@ -213,6 +213,15 @@ export const LabelingSettings = z
     goldRate: z.number().min(0).max(0.5).default(0.05).describe("the share of a rater's claims answered with a gold item they have not seen"),
     goldMinAnswers: z.number().int().min(1).max(1_000).default(10).describe('gold answers before a rater can be paused'),
     goldMinAccuracy: probability.default(0.7).describe('below this accuracy on gold, a rater is paused in the project'),
+    pii: z
+      .strictObject({
+        patterns: z.array(z.enum(PII_PATTERNS)).max(PII_PATTERNS.length).describe('email, phone, card: replaced by [email], [phone], [card]'),
+        forAdmins: z.boolean().default(false).describe('admins see the placeholders too (off: an admin claiming a task sees the text as sent)'),
+      })
+      .optional()
+      .describe(
+        'personal data in free text hidden from raters and reviewers: every string of a task’s input and the suggestions it shows, masked by pattern before it leaves the server',
+      ),
     consensus: z
       .enum(CONSENSUS_METHODS)
       .default('majority')

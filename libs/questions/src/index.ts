@@ -11,3 +11,4 @@ export { sortSpans, spansKind, type SpansSuggestion } from './kinds/spans';
 export { textKind, trimText, type TextSuggestion } from './kinds/text';
 export * from './metrics';
 export * from './label-studio';
+export { luhnValid, maskPii, maskPiiDeep, PII_PATTERNS, type PiiPattern } from './pii';

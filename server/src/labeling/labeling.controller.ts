@@ -49,7 +49,7 @@ export class LabelingController {
   @ProjectRoute({ members: [...LABELERS.members] })
   @ApiOkResponse({ schema: openApiSchema(ClaimReply) })
   claim(@ValidBody(ClaimRequest) _body: unknown, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal): Promise<ClaimReply> {
-    return this.taskQueue.claim(project, user.userId);
+    return this.taskQueue.claim(project, user.userId, 'open', Math.random, { admin: user.role === 'admin' });
   }
 
   /** Answers a claimed task; 201 when stored now, 200 when this annotation id was stored before. */
@@ -86,7 +86,7 @@ export class LabelingController {
     @CurrentProject() project: ProjectEntity,
     @CurrentUser() user: UserPrincipal,
   ): Promise<UndoReply> {
-    return this.taskQueue.undo(project, user.userId, taskId, annotationId);
+    return this.taskQueue.undo(project, user.userId, taskId, annotationId, { admin: user.role === 'admin' });
   }
 
   @Post('tasks/:id/skip')
@@ -123,7 +123,7 @@ export class LabelingController {
   @ProjectRoute({ members: [...REVIEWERS.members] })
   @ApiOkResponse({ schema: openApiSchema(ClaimReply) })
   claimReview(@ValidBody(ClaimRequest) _body: unknown, @CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal): Promise<ClaimReply> {
-    return this.taskQueue.claim(project, user.userId, 'review');
+    return this.taskQueue.claim(project, user.userId, 'review', Math.random, { admin: user.role === 'admin' });
   }
 
   /** A reviewer's final label for a task in review. */

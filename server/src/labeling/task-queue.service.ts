@@ -7,7 +7,7 @@ import { poolOf } from '../database/data-source';
 import { DomainEvents } from '../common/events/domain-events';
 import { LabelsService } from '../labels/labels.service';
 import type { ProjectEntity } from '../projects/project.entity';
-import { answerText, decideAnswers, routingOutput, type Answers, type RankingSuggestion } from '@backflow/questions';
+import { answerText, decideAnswers, maskPiiDeep, routingOutput, type Answers, type RankingSuggestion } from '@backflow/questions';
 import { maskInput, topLabel } from './consensus';
 import { GoldService } from './gold.service';
 import { LabelingErrors } from './labeling.errors';
@@ -53,6 +53,12 @@ function suggestionsShown(project: ProjectEntity, view: LeasedView, shown: boole
   return Object.keys(suggestions).length > 0 ? { suggestions } : {};
 }
 
+/** Who a task is shown to: an admin sees personal data a project hides from raters, unless it hides it from admins too. */
+export interface Viewer {
+  admin: boolean;
+}
+const RATER: Viewer = { admin: false };
+
 /** The rater side: claims and leases, answers, undo, skips, and the reviewer's decision. */
 @Injectable()
 export class TaskQueueService {
@@ -94,10 +100,10 @@ export class TaskQueueService {
    * Leases the next task to a rater (or, in review, the next task waiting for a reviewer).
    * A rater holding the most leases gets their oldest held task again instead of a new one.
    */
-  async claim(project: ProjectEntity, raterId: string, queue: 'open' | 'review' = 'open', random = Math.random): Promise<ClaimReply> {
+  async claim(project: ProjectEntity, raterId: string, queue: 'open' | 'review' = 'open', random = Math.random, viewer: Viewer = RATER): Promise<ClaimReply> {
     // one statement: its own transaction
     const claimed = await this.repository.claim(poolOf(this.dataSource), { projectId: project.id, raterId, ...this.claimSettings(project, queue, random) });
-    const reply = this.leased(project, claimed);
+    const reply = this.leased(project, claimed, viewer);
     if (queue === 'review' && reply.task) {
       const task = reply.task;
       const { answers, reports, annotations } = await this.repository.reviewContext(this.dataSource.manager, task.id);
@@ -124,12 +130,26 @@ export class TaskQueueService {
   }
 
   /** What a claim's lease shows the rater; a paused rater is refused. */
-  private leased(project: ProjectEntity, claimed: { paused: boolean; task?: LeasedView }): ClaimReply {
+  private leased(project: ProjectEntity, claimed: { paused: boolean; task?: LeasedView }, viewer: Viewer): ClaimReply {
     if (claimed.paused) throw LabelingErrors.raterPaused(project.slug);
-    return { task: claimed.task ? this.payload(project, claimed.task) : null };
+    return { task: claimed.task ? this.payload(project, claimed.task, viewer) : null };
   }
 
-  private payload(project: ProjectEntity, view: LeasedView): TaskPayload {
+  /** What a claimed task shows: masked fields left out, and personal data in its text hidden as the project says. */
+  private payload(project: ProjectEntity, view: LeasedView, viewer: Viewer): TaskPayload {
+    const pii = project.labelingSettings.pii;
+    const patterns = pii && (!viewer.admin || pii.forAdmins) ? pii.patterns : [];
+    const payload = this.shownPayload(project, view);
+    if (patterns.length === 0) return payload;
+    // the item's own text: its input and the model's outputs shown (never the project's questions or instructions)
+    return {
+      ...payload,
+      input: maskPiiDeep(payload.input, patterns),
+      ...(payload.suggestions && { suggestions: maskPiiDeep(payload.suggestions, patterns) }),
+    };
+  }
+
+  private shownPayload(project: ProjectEntity, view: LeasedView): TaskPayload {
     const shown = project.labelingSettings.showPrediction;
     const routing = routingQuestion(project);
     return {
@@ -172,6 +192,7 @@ export class TaskQueueService {
     taskId: string,
     request: SubmitAnnotationRequest,
     random = Math.random,
+    viewer: Viewer = RATER,
   ): Promise<{ reply: SubmitAnnotationReply; next: () => Promise<ClaimReply> }> {
     const read = readAnswers(project, request);
     const { submitted, claimed } = await this.repository.submitAndClaim(
@@ -180,7 +201,10 @@ export class TaskQueueService {
       this.claimSettings(project, 'open', random),
     );
     const reply = await this.settle(project, raterId, taskId, request, read, submitted);
-    return { reply, next: claimed ? () => Promise.resolve().then(() => this.leased(project, claimed)) : () => this.claim(project, raterId, 'open', random) };
+    return {
+      reply,
+      next: claimed ? () => Promise.resolve().then(() => this.leased(project, claimed, viewer)) : () => this.claim(project, raterId, 'open', random, viewer),
+    };
   }
 
   private submitRequest(project: ProjectEntity, raterId: string, taskId: string, request: SubmitAnnotationRequest, read: ReadAnswers): SubmitRequest {
@@ -245,7 +269,7 @@ export class TaskQueueService {
    * Takes back the rater's answer while the task is still open (it has not collected the
    * answers it asked for, nor been escalated or decided), and hands them the task again.
    */
-  async undo(project: ProjectEntity, raterId: string, taskId: string, annotationId: string): Promise<UndoReply> {
+  async undo(project: ProjectEntity, raterId: string, taskId: string, annotationId: string, viewer: Viewer = RATER): Promise<UndoReply> {
     const result = await this.dataSource.transaction(async (manager) => {
       const task = await this.repository.lockTask(manager, project.id, taskId);
       if (!task) throw LabelingErrors.taskNotFound(taskId);
@@ -256,7 +280,7 @@ export class TaskQueueService {
       return this.repository.undo(manager, task, raterId, annotationId, project.labelingSettings.leaseSeconds, MAX_LEASES_PER_RATER);
     });
     this.events.emit('annotation.undone', { projectId: project.id, taskId, raterId });
-    return { task: this.payload(project, result.task), released: result.released };
+    return { task: this.payload(project, result.task, viewer), released: result.released };
   }
 
   private async finalize(

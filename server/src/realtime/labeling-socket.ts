@@ -31,3 +31,6 @@ export function projectsOf(socket: LabelingSocket): string[] {
 export function serves(socket: LabelingSocket, projectId: string): boolean {
   return socket.connected && socket.rooms.has(projectRoom(projectId));
 }
+
+/** Who a socket's tasks are shown to (an admin may see personal data a project hides from raters). */
+export const viewerOf = (socket: LabelingSocket) => ({ admin: socket.data.user?.role === 'admin' });

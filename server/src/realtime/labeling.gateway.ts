@@ -23,7 +23,7 @@ import { fieldOf } from '../common/validation/zod-validation.pipe';
 import { TaskQueueService } from '../labeling/task-queue.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { LeaseTimers } from './lease-timers';
-import { ADMINS_ROOM, LabelingNamespace, LabelingSocket, projectRoom, serves } from './labeling-socket';
+import { ADMINS_ROOM, LabelingNamespace, LabelingSocket, projectRoom, serves, viewerOf } from './labeling-socket';
 import { SocketAccess } from './socket-access';
 import { TaskPushes } from './task-pushes';
 
@@ -129,7 +129,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
   private async claimFor(
     socket: LabelingSocket,
     project: ProjectEntity,
-    claimed: () => Promise<ClaimReply> = () => this.taskQueue.claim(project, socket.data.user.userId),
+    claimed: () => Promise<ClaimReply> = () => this.taskQueue.claim(project, socket.data.user.userId, 'open', Math.random, viewerOf(socket)),
   ): Promise<ClaimReply> {
     const reply = await claimed();
     // access went while the claim was on its way: the lease is not kept (a connection merely lost keeps it)
@@ -153,7 +153,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
         this.leases.forget(socket, request.taskId);
         return reply;
       }
-      const { reply, next } = await this.taskQueue.submitAndClaim(project, rater, request.taskId, request.annotation);
+      const { reply, next } = await this.taskQueue.submitAndClaim(project, rater, request.taskId, request.annotation, Math.random, viewerOf(socket));
       this.leases.forget(socket, request.taskId);
       // the answer is stored: a claim that fails says so in `next`, not in place of the submit's reply
       return { ...reply, next: await this.claimFor(socket, project, next).catch((error: unknown) => this.failed(error)) };
@@ -178,7 +178,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
 
   private undo(socket: LabelingSocket, body: unknown) {
     return this.handle(socket, SocketUndo, body, async (request, project) => {
-      const reply = await this.taskQueue.undo(project, socket.data.user.userId, request.taskId, request.annotationId);
+      const reply = await this.taskQueue.undo(project, socket.data.user.userId, request.taskId, request.annotationId, viewerOf(socket));
       if (reply.released) this.leases.forget(socket, reply.released);
       this.pushes.watchLease(socket, project, reply.task.id, new Date(reply.task.leaseExpiresAt));
       return reply;

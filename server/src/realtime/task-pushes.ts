@@ -7,7 +7,7 @@ import { TaskQueueService } from '../labeling/task-queue.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
 import { LeaseTimers } from './lease-timers';
-import { ADMINS_ROOM, LabelingNamespace, LabelingSocket, projectRoom, serves } from './labeling-socket';
+import { ADMINS_ROOM, LabelingNamespace, LabelingSocket, projectRoom, serves, viewerOf } from './labeling-socket';
 import { SocketAccess } from './socket-access';
 
 // a lease's expiry is checked by the database's clock: offer the task a moment after it
@@ -84,7 +84,7 @@ export class TaskPushes implements OnModuleDestroy {
       if (!socket.data.idleIn?.has(projectId)) continue;
       try {
         await this.access.admit(socket, project.slug);
-        const { task } = await this.taskQueue.claim(project, socket.data.user.userId);
+        const { task } = await this.taskQueue.claim(project, socket.data.user.userId, 'open', Math.random, viewerOf(socket));
         if (!task) return; // nothing left for the others either, most likely
         socket.data.idleIn.delete(projectId);
         if (!serves(socket, projectId) && (await this.taskQueue.releaseForfeited(socket.data.user.userId, [task.id]))) continue;
