@@ -100,6 +100,8 @@ describe('browser: a rater answers each question kind with the keyboard alone', 
     const session = await raterOn(project);
     const { page } = session;
     try {
+      // (the widget on screen before the first key: under load the card can come before its buttons)
+      await page.locator('button[data-label="billing"]').waitFor();
       await page.keyboard.press('1');
       await page.keyboard.press('p');
       await page.keyboard.press('2');
@@ -241,6 +243,54 @@ describe('browser: a rater answers each question kind with the keyboard alone', 
       expect(session.frames.some((f) => f.includes('"annotation"'))).toBe(false);
       await page.keyboard.press('Control+Enter');
       expect(await storedAnswers(session)).toEqual({ summary: 'The customer asks for a refund of the last invoice, charged twice.' });
+      expect(session.errors).toEqual([]);
+    } finally {
+      await session.context.close();
+    }
+  });
+
+  it('generation: the conversation as chat, markup shown as text and never run, the first response corrected by keyboard', async () => {
+    const first =
+      'Use a loop:\n\n```python\nfor i in range(3):\n    print(i)\n```\n<script>window.__injected = true</script><img src=x onerror="window.__injected = true">';
+    const project = await projectWith([{ name: 'reply', kind: 'generation', maxLength: 2_000 }], {
+      input: { surface: 'chat' },
+      suggestions: {
+        reply: {
+          messages: [
+            { role: 'system', content: 'You are a coding assistant.' },
+            { role: 'user', content: 'How do I print 0, 1 and 2 in Python?' },
+          ],
+          responses: [
+            { text: first, model: { version: 'v2' }, meanLogprob: -0.9 },
+            { text: 'print(0, 1, 2)', model: { version: 'v3' } },
+          ],
+        },
+      },
+    });
+    const session = await raterOn(project);
+    const { page } = session;
+    try {
+      const chat = page.getByTestId('chat');
+      await chat.locator('[data-role="user"]', { hasText: 'How do I print' }).waitFor();
+      expect(await chat.getByTestId('chat-response').count()).toBe(2);
+      await chat.getByText('model v3').waitFor();
+      // the markup is text on the page: no script ran, no image element was made from it
+      await chat.getByTestId('chat-response').first().getByText('<script>window.__injected = true</script>', { exact: false }).waitFor();
+      expect(await page.evaluate(() => (window as unknown as { __injected?: boolean }).__injected)).toBeUndefined();
+      expect(await chat.locator('img, script').count()).toBe(0);
+      const box = page.locator('textarea[name="reply"]');
+      expect(await box.inputValue()).toBe(first);
+      expect(await box.evaluate((element) => element === element.ownerDocument.activeElement)).toBe(true);
+      // the rater keeps the code and drops the markup: select from the end of the code block to the end, and delete it
+      await box.evaluate((element: HTMLTextAreaElement) => {
+        const end = element.value.indexOf('```\n<script>') + 3;
+        element.setSelectionRange(end, element.value.length);
+      });
+      await page.keyboard.press('Backspace');
+      await page.getByTestId('text-diff').locator('del', { hasText: 'script' }).waitFor();
+      await page.screenshot({ path: screenshotPath('question-generation.png'), fullPage: true, animations: 'disabled' });
+      await page.keyboard.press('Control+Enter');
+      expect(await storedAnswers(session)).toEqual({ reply: 'Use a loop:\n\n```python\nfor i in range(3):\n    print(i)\n```' });
       expect(session.errors).toEqual([]);
     } finally {
       await session.context.close();

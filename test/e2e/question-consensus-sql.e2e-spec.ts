@@ -13,6 +13,7 @@ const QUESTIONS: Question[] = Questions.parse([
   { name: 'ents', kind: 'spans', field: 'body', labels: [{ name: 'PER' }, { name: 'ORG' }] },
   { name: 'remark', kind: 'text', required: false },
   { name: 'results', kind: 'ranking', grades: [0, 1, 2, 3].map((value) => ({ value, name: `g${value}` })) },
+  { name: 'reply', kind: 'generation' },
 ]);
 
 // a seeded generator, so a failure reproduces
@@ -35,6 +36,7 @@ function randomAnswers(): Answers {
     price: pick([10, 10.2, 10.4, 50, 0, -3, 12.5]),
     note: pick(['fine', ' fine ', 'fine\n', 'ok', 'bad']),
     ents: unique,
+    reply: pick(['Paris.', ' Paris.', 'Paris.\n', 'It is Paris.', 'Lyon.']),
   };
   if (next() < 0.5) answers.remark = pick(['yes', 'no']);
   // ids whose order differs between a locale and bytes (upper case first, punctuation); now and then an item left ungraded
@@ -52,7 +54,7 @@ describe('question consensus in SQL and in TypeScript', () => {
   });
   afterAll(() => database.drop());
 
-  it('decide 500 answer sets of eight questions of every kind alike', async () => {
+  it('decide 500 answer sets of nine questions of every kind alike', async () => {
     const cases = Array.from({ length: 500 }, () => {
       // raters who mostly agree, so every outcome occurs
       const base = randomAnswers();

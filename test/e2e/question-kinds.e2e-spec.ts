@@ -79,6 +79,25 @@ const KINDS = [
     features: { ents_start: [0, 19, 34], ents_end: [12, 26, 47], ents_label: [0, 0, 1] },
     jsonl: { ents_start: [0, 19, 34], ents_end: [12, 26, 47], ents_label: [0, 0, 1] },
   },
+  {
+    kind: 'generation',
+    question: { name: 'reply', kind: 'generation' },
+    // margin: samples of one prompt that disagree (no word shared) route; samples that agree do not
+    strategy: 'margin',
+    sure: {
+      suggestions: {
+        reply: { messages: [{ role: 'user', content: 'Who met Babbage?' }], responses: [{ text: 'Ada Lovelace did.' }, { text: 'Ada Lovelace did!' }] },
+      },
+    },
+    unsure: {
+      suggestions: {
+        reply: { messages: [{ role: 'user', content: 'Who met Babbage?' }], responses: [{ text: 'Ada Lovelace did.' }, { text: 'Nobody, ever.' }] },
+      },
+    },
+    answer: 'Ada Lovelace met 😀 Babbage in 1833.',
+    features: { reply: ['Ada Lovelace met 😀 Babbage in 1833.'] },
+    jsonl: { reply: 'Ada Lovelace met 😀 Babbage in 1833.' },
+  },
 ] as const;
 
 describe('question kinds: capture, routing, two socket raters, consensus and export, kind by kind', () => {
@@ -306,6 +325,50 @@ describe('question kinds: capture, routing, two socket raters, consensus and exp
     const decided = await app.sql(`SELECT answers FROM labels WHERE project_id = $1 AND superseded_at IS NULL ORDER BY value DESC`, [project.id]);
     // the text trimmed as its consensus does, the not-required text left out when not given
     expect(decided.map((r) => r.answers.summary)).toEqual(['two spaces around', undefined]);
+  });
+
+  it('generation: a rater sees the conversation and every response, starts from the first; a bad one is refused naming the field', async () => {
+    const project = await createProject(app, admin, {
+      taskType: undefined,
+      labels: undefined,
+      questions: [{ name: 'reply', kind: 'generation', maxResponses: 2 }],
+      routing: { strategy: 'least_confidence', threshold: 0.3, explorationRate: 0, dedupeWindowMinutes: 0 },
+    });
+    expect(project).toMatchObject({ taskType: 'generation' });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const send = (reply: unknown) =>
+      app.request('POST', `/api/v1/projects/${project.slug}/predictions`, {
+        token: key,
+        body: { id: randomUUID(), model: { name: 'assistant', version: '2' }, input: { surface: 'chat' }, suggestions: { reply } },
+      });
+    const refused = await send({ responses: [{ text: 'a' }, { text: 'b' }, { text: 'c' }] });
+    expect([refused.status, refused.body.field]).toEqual([400, 'suggestions.reply.responses']);
+    const conversation = [
+      { role: 'system', content: 'Answer in one line.' },
+      { role: 'user', content: 'Write a loop in Python.' },
+    ];
+    const responses = [
+      { text: 'for i in range(3): print(i)', model: { version: '2' }, meanLogprob: Math.log(0.4) },
+      { text: 'while True: pass', model: { version: '3' } },
+    ];
+    // a geometric mean token probability of 0.4: doubt 0.6, past the threshold
+    expect((await send({ messages: conversation, responses })).status).toBe(201);
+    expect((await send({ messages: conversation, responses: [{ text: 'for i in range(3): print(i)', meanLogprob: Math.log(0.95) }] })).status).toBe(201);
+    const [prediction] = await app.sql(`SELECT predicted_label FROM predictions WHERE project_id = $1 ORDER BY received_at LIMIT 1`, [project.id]);
+    expect(prediction.predicted_label).toBe('for i in range(3): print(i)');
+
+    const rater = await createUser(app, admin, 'rater', project);
+    const claimed = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
+    // the conversation and the responses, as sent: the rater corrects the first
+    expect(claimed.body.task.suggestions.reply).toEqual({ messages: conversation, responses });
+    const submitted = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${claimed.body.task.id}/annotations`, {
+      token: rater.token,
+      body: { id: randomUUID(), answers: { reply: 'for i in range(3):\n    print(i)' } },
+    });
+    expect(submitted.status).toBe(201);
+    const [label] = await app.sql(`SELECT value, answers FROM labels WHERE project_id = $1 AND superseded_at IS NULL`, [project.id]);
+    expect(label).toEqual({ value: 'for i in range(3):\n    print(i)', answers: { reply: 'for i in range(3):\n    print(i)' } });
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} })).body.task).toBeNull();
   });
 
   it('ranking: takes ranked lists, refuses a bad one naming the field, and two raters grade every candidate over sockets', async () => {

@@ -4,7 +4,17 @@ import { Slug } from './common';
 import { IntegrationSettings } from './interop';
 import { MonitoringSettings } from './monitoring';
 
-import { kindOf, LabelDefinition, legacyQuestions, Labels, PII_PATTERNS, Question, QUESTION_KINDS, Questions, type QuestionKindName } from '@backflow/questions';
+import {
+  kindOf,
+  LabelDefinition,
+  legacyQuestions,
+  Labels,
+  PII_PATTERNS,
+  Question,
+  QUESTION_KINDS,
+  Questions,
+  type QuestionKindName,
+} from '@backflow/questions';
 
 export { LabelDefinition, Labels, Question, QUESTION_KINDS, Questions };
 
@@ -12,7 +22,7 @@ export { LabelDefinition, Labels, Question, QUESTION_KINDS, Questions };
  * What a project's model predicts: `single_label` for a label question (the old form, taskType
  * and labels), otherwise the kind of its routing question.
  */
-export const TASK_TYPES = ['single_label', 'multi_label', 'rating', 'numeric', 'text', 'spans', 'ranking'] as const;
+export const TASK_TYPES = ['single_label', 'multi_label', 'rating', 'numeric', 'text', 'spans', 'ranking', 'generation'] as const;
 export const TaskType = z.enum(TASK_TYPES);
 export type TaskType = z.infer<typeof TaskType>;
 export const taskTypeOf = (kind: QuestionKindName): TaskType => (kind === 'label' ? 'single_label' : kind);

@@ -9,6 +9,7 @@ const labels = (...names: string[]) => names.map((name) => ({ name }));
 const sentiment = Question.parse({ name: 'sentiment', kind: 'label', labels: labels('neg', 'neu', 'pos') });
 const topics = Question.parse({ name: 'topics', kind: 'multi_label', labels: labels('sports', 'politics', 'science') });
 const note = Question.parse({ name: 'note', kind: 'text', required: false });
+const reply = Question.parse({ name: 'reply', kind: 'generation' });
 const ents = SpansQuestion.parse({ name: 'ents', kind: 'spans', field: 'body', labels: labels('PER', 'ORG') });
 
 const threshold = fc.double({ min: 0, max: 1, noNaN: true });
@@ -56,6 +57,7 @@ const cases: Case[] = [
     answer: number,
   },
   { kind: 'text', question: fc.constant(note), answer: textAnswer },
+  { kind: 'generation', question: fc.constant(reply), answer: textAnswer },
   { kind: 'spans', question: fc.constant(ents), answer: spansAnswer },
 ];
 
@@ -96,6 +98,7 @@ describe('a decided value is one the raters gave', () => {
   it.each([
     ['label', sentiment, labelAnswer],
     ['text', note, textAnswer],
+    ['generation', reply, textAnswer],
   ] as const)('%s: the most given answer (trimmed), untied', (_kind, question, answer) => {
     fc.assert(
       fc.property(fc.array(answer, { minLength: 1, maxLength: 7 }), threshold, (answers, t) => {

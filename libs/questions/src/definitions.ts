@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const QUESTION_KINDS = ['label', 'multi_label', 'rating', 'numeric', 'text', 'spans', 'ranking'] as const;
+export const QUESTION_KINDS = ['label', 'multi_label', 'rating', 'numeric', 'text', 'spans', 'ranking', 'generation'] as const;
 export type QuestionKindName = (typeof QUESTION_KINDS)[number];
 
 /** A question's name: it names the exported feature, so it is an identifier. */
@@ -167,6 +167,20 @@ export const RankingQuestion = z
   });
 export type RankingQuestion = z.infer<typeof RankingQuestion>;
 
+/**
+ * A generative model's output: the conversation it answered and one or more responses (samples,
+ * or versions side by side). A rater's answer is the corrected response, a text pre-filled with
+ * the first response.
+ */
+export const GenerationQuestion = z.strictObject({
+  ...base,
+  kind: z.literal('generation'),
+  maxLength: z.number().int().min(1).max(65_536).default(20_000).describe('the longest response (and correction), in characters'),
+  maxResponses: z.number().int().min(1).max(8).default(4).describe('the most responses one prediction may carry'),
+  maxMessages: z.number().int().min(0).max(200).default(50).describe('the longest conversation before the response'),
+});
+export type GenerationQuestion = z.infer<typeof GenerationQuestion>;
+
 export const Question = z.discriminatedUnion('kind', [
   LabelQuestion,
   MultiLabelQuestion,
@@ -175,6 +189,7 @@ export const Question = z.discriminatedUnion('kind', [
   TextQuestion,
   SpansQuestion,
   RankingQuestion,
+  GenerationQuestion,
 ]);
 export type Question = z.infer<typeof Question>;
 /** A question as a project sends it (defaults not yet applied). */
@@ -204,6 +219,8 @@ export interface AnswerOf {
   spans: Span[];
   /** every candidate graded, in item id order */
   ranking: GradedItem[];
+  /** the corrected response */
+  generation: string;
 }
 export type Answer = AnswerOf[QuestionKindName];
 export type Answers = Record<string, Answer>;

@@ -9,6 +9,17 @@ export { ratingKind } from './kinds/rating';
 export { rankingKind, relevantGrade, topProbabilities, ITEM_FEATURE_LIMITS, type Candidate, type ItemFeatures, type RankingSuggestion } from './kinds/ranking';
 export { sortSpans, spansKind, type SpansSuggestion } from './kinds/spans';
 export { textKind, trimText, type TextSuggestion } from './kinds/text';
+export {
+  generationKind,
+  meanLogprobOf,
+  MESSAGE_ROLES,
+  TOKEN_LIMITS,
+  type GeneratedResponse,
+  type GeneratedToken,
+  type GenerationSuggestion,
+  type Message,
+  type MessageRole,
+} from './kinds/generation';
 export * from './metrics';
 export * from './label-studio';
 export { luhnValid, maskPii, maskPiiDeep, PII_PATTERNS, type PiiPattern } from './pii';

@@ -30,12 +30,19 @@ export const LABEL_STUDIO_RESULT_TYPE: Readonly<Record<QuestionKindName, string>
   spans: 'labels',
   // Label Studio's Ranker sorts a list into buckets; Backflow does not map grades to it yet (`labelStudioRefusal`)
   ranking: 'ranker',
+  // a conversation and its responses have no Label Studio object tag Backflow maps to yet (`labelStudioRefusal`)
+  generation: 'textarea',
 };
 
 /** Why a project's questions have no Label Studio form, naming the question; undefined when every question has one. */
 export function labelStudioRefusal(questions: readonly Question[]): { question: string; message: string } | undefined {
-  const ranking = questions.find((q) => q.kind === 'ranking');
-  return ranking && { question: ranking.name, message: `question "${ranking.name}" is a ranking, which Backflow does not exchange with Label Studio yet` };
+  const refused = questions.find((q) => q.kind === 'ranking' || q.kind === 'generation');
+  return (
+    refused && {
+      question: refused.name,
+      message: `question "${refused.name}" is a ${refused.kind}, which Backflow does not exchange with Label Studio yet`,
+    }
+  );
 }
 
 const noForm = (question: Question): never => {
@@ -51,6 +58,7 @@ const VALUE_PATH: Readonly<Record<QuestionKindName, string[]>> = {
   text: ['value', 'text'],
   spans: ['value'],
   ranking: ['value', 'ranker'],
+  generation: ['value', 'text'],
 };
 
 /** The object tag shown to raters when no spans question names a field: Label Studio's `$text`. */
@@ -155,6 +163,7 @@ function controlTag(question: Question, toName: string): string[] {
     case 'spans':
       return [`  <Labels${attributes(named)}>`, ...optionTags('Label', question.labels), '  </Labels>'];
     case 'ranking':
+    case 'generation':
       return noForm(question);
   }
 }
@@ -236,6 +245,7 @@ export function answerResults(question: Question, answer: Answer, context: Resul
     case 'spans':
       return spanResults(question, answer as Span[], context);
     case 'ranking':
+    case 'generation':
       return noForm(question);
   }
 }
@@ -361,6 +371,7 @@ function rawValue(question: Question, result: LabelStudioResult, j: number): Rea
     case 'spans':
       throw new Error('spans are read region by region');
     case 'ranking':
+    case 'generation':
       return noForm(question);
   }
 }

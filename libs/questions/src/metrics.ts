@@ -554,6 +554,7 @@ export function kindMeasureOf(question: Question): KindMeasure | undefined {
     case 'spans':
       return spansMetrics(question);
     case 'text':
+    case 'generation':
       return textMetrics;
     case 'ranking':
       return rankingMetrics(question);

@@ -8,6 +8,7 @@ import { rankingKind } from './kinds/ranking';
 import { ratingKind } from './kinds/rating';
 import { spansKind } from './kinds/spans';
 import { textKind } from './kinds/text';
+import { generationKind } from './kinds/generation';
 import { isObject } from './shared';
 
 /** Every kind, by name: the one place that lists them. */
@@ -20,6 +21,7 @@ export const KINDS: Readonly<Record<QuestionKindName, QuestionKind<any, any, any
   text: textKind,
   spans: spansKind,
   ranking: rankingKind,
+  generation: generationKind,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -130,6 +132,7 @@ export function answerText(question: Question, answer: Answer): string {
   switch (question.kind) {
     case 'label':
     case 'text':
+    case 'generation':
       return answer as string;
     case 'rating':
     case 'numeric':

@@ -465,7 +465,7 @@ export function responseOutputsOf(body: unknown, settings: KserveSettings, proje
 
 /** A routing question whose model output the sink reads; either half of another is refused (it could never make a prediction). */
 export function checkReadable(routing: Question | undefined): void {
-  if (routing && (routing.kind === 'text' || routing.kind === 'spans' || routing.kind === 'ranking'))
+  if (routing && (routing.kind === 'text' || routing.kind === 'spans' || routing.kind === 'ranking' || routing.kind === 'generation'))
     throw InteropErrors.invalidPayload(
       'body',
       `the project's routing question "${routing.name}" is ${routing.kind}: the inference logger is read for label, multi_label, rating and numeric questions; send its predictions to the ingestion API with suggestions`,

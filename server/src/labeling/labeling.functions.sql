@@ -173,9 +173,9 @@ BEGIN
     RETURN QUERY SELECT false, NULL::jsonb, 0::float8;
     RETURN;
   END IF;
-  IF v_kind IN ('label', 'text') THEN
+  IF v_kind IN ('label', 'text', 'generation') THEN
     WITH counted AS (
-      SELECT CASE WHEN v_kind = 'text' THEN to_jsonb(btrim(a #>> '{}', E' \t\n\r')) ELSE a END AS v, count(*)::int AS n
+      SELECT CASE WHEN v_kind IN ('text', 'generation') THEN to_jsonb(btrim(a #>> '{}', E' \t\n\r')) ELSE a END AS v, count(*)::int AS n
         FROM unnest(p_given) AS a GROUP BY 1),
     ranked AS (SELECT v, n, row_number() OVER (ORDER BY n DESC) AS rank FROM counted)
     SELECT (SELECT r.v FROM ranked r WHERE r.rank = 1), (SELECT r.n FROM ranked r WHERE r.rank = 1), (SELECT r.n FROM ranked r WHERE r.rank = 2)
@@ -302,8 +302,8 @@ BEGIN
     END IF;
     CONTINUE WHEN NOT coalesce((q->>'required')::boolean, true) AND 2 * cardinality(v_given) <= n;
     -- one answer of a kind whose consensus of one is that answer (the common overlap of one): no query to run
-    IF cardinality(v_given) = 1 AND q->>'kind' IN ('label', 'multi_label', 'rating', 'numeric', 'text') THEN
-      v_answers := v_answers || jsonb_build_object(v_name, CASE WHEN q->>'kind' = 'text' THEN to_jsonb(btrim(v_given[1] #>> '{}', E' \t\n\r')) ELSE v_given[1] END);
+    IF cardinality(v_given) = 1 AND q->>'kind' IN ('label', 'multi_label', 'rating', 'numeric', 'text', 'generation') THEN
+      v_answers := v_answers || jsonb_build_object(v_name, CASE WHEN q->>'kind' IN ('text', 'generation') THEN to_jsonb(btrim(v_given[1] #>> '{}', E' \t\n\r')) ELSE v_given[1] END);
       CONTINUE;
     END IF;
     SELECT * INTO v_decision FROM backflow_question_consensus(q, v_given, p_threshold);
@@ -335,7 +335,7 @@ RETURNS text
 -- (plpgsql, compiled once per connection: as an SQL function with subqueries, which cannot be inlined, it was prepared again in each submit's transaction)
 LANGUAGE plpgsql IMMUTABLE AS $fn$
 BEGIN
-  IF p_kind IN ('label', 'text') THEN
+  IF p_kind IN ('label', 'text', 'generation') THEN
     RETURN p_answer #>> '{}';
   ELSIF p_kind IN ('rating', 'numeric') THEN
     RETURN p_answer::text;

@@ -46,7 +46,8 @@ function suggestionsShown(project: ProjectEntity, view: LeasedView, shown: boole
   const suggestions: Record<string, unknown> = {};
   for (const [name, output] of Object.entries(all)) {
     const question = project.questions.find((q) => q.name === name);
-    if (shown || (question?.kind === 'text' && question.prefill)) suggestions[name] = output;
+    // a generation's conversation and responses are what the rater reads and corrects
+    if (shown || (question?.kind === 'text' && question.prefill) || question?.kind === 'generation') suggestions[name] = output;
     else if (question?.kind === 'ranking')
       suggestions[name] = { candidates: (output as RankingSuggestion).candidates.map(({ score: _score, ...candidate }) => candidate) };
   }

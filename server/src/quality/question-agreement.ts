@@ -39,6 +39,7 @@ function answerTo(question: Question, answers: Answers | null): Answer | undefin
   switch (question.kind) {
     case 'label':
     case 'text':
+    case 'generation':
       return typeof answer === 'string' ? answer : undefined;
     case 'rating':
     case 'numeric':
@@ -107,6 +108,7 @@ export function raterQuestionReliability(question: Question, sets: readonly Answ
   switch (question.kind) {
     case 'label':
     case 'text':
+    case 'generation':
       return { ...base, measure: 'exact', value: mean(pairs.map((p) => (p.given === p.final ? 1 : 0))) };
     case 'multi_label':
       return {

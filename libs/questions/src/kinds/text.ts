@@ -1,5 +1,5 @@
 import { TextQuestion } from '../definitions';
-import { fail, ok, type QuestionKind } from '../kind';
+import { fail, ok, type Checked, type KindDecision, type QuestionKind } from '../kind';
 import { clamp01, isFiniteNumber, isObject } from '../shared';
 import { majorityVote } from '@backflow/agreement';
 
@@ -12,6 +12,24 @@ export interface TextSuggestion {
 
 /** Space, tab and line ends at either end (the same characters the SQL consensus trims). */
 export const trimText = (text: string) => text.replace(/^[ \t\n\r]+|[ \t\n\r]+$/g, '');
+
+/** A rater's text (a text question's, or a corrected response): a string within the length, not blank when required. */
+export function textAnswer(question: { maxLength: number; required: boolean }, raw: unknown, messages: { notString: string; empty: string }): Checked<string> {
+  if (typeof raw !== 'string') return fail(messages.notString);
+  if (raw.length > question.maxLength) return fail(`at most ${question.maxLength} characters`);
+  if (question.required && trimText(raw) === '') return fail(messages.empty);
+  return ok(raw);
+}
+
+/**
+ * Raters agree when their texts match (ends trimmed): the most given text, untied, with its
+ * share; a lone answer stands only when one rater was asked. Otherwise a reviewer decides.
+ */
+export function textConsensus(answers: readonly string[], threshold: number): KindDecision<string> {
+  // (with two raters or more, a text given once is tied with another: only a matched text can win)
+  const { label, share } = majorityVote(answers.map(trimText));
+  return label !== undefined && share >= threshold ? { decided: true, value: label, agreement: share } : { decided: false, agreement: share };
+}
 
 export const textKind: QuestionKind<TextQuestion, TextSuggestion, string> = {
   kind: 'text',
@@ -44,21 +62,8 @@ export const textKind: QuestionKind<TextQuestion, TextSuggestion, string> = {
   predicted(_question, s) {
     return s.value;
   },
-  answer(question, raw) {
-    if (typeof raw !== 'string') return fail('a string');
-    if (raw.length > question.maxLength) return fail(`at most ${question.maxLength} characters`);
-    if (question.required && trimText(raw) === '') return fail('an answer is required: the text is empty');
-    return ok(raw);
-  },
-  /**
-   * Raters agree when their texts match (ends trimmed): the most given text, untied, with its
-   * share; a lone answer stands only when one rater was asked. Otherwise a reviewer decides.
-   */
-  consensus(_question, answers, threshold) {
-    // (with two raters or more, a text given once is tied with another: only a matched text can win)
-    const { label, share } = majorityVote(answers.map(trimText));
-    return label !== undefined && share >= threshold ? { decided: true, value: label, agreement: share } : { decided: false, agreement: share };
-  },
+  answer: (question, raw) => textAnswer(question, raw, { notString: 'a string', empty: 'an answer is required: the text is empty' }),
+  consensus: (_question, answers, threshold) => textConsensus(answers, threshold),
   agreement: () => ({ kind: 'alpha', distance: 'nominal' }),
   columns(question) {
     return [{ name: question.name, type: 'bytes', list: false, values: (a) => [a] }];

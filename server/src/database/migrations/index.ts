@@ -17,6 +17,7 @@ import { RankingTaskType1764280000000 } from './1764280000000-ranking-task-type'
 import { FeedbackItem1764290000000 } from './1764290000000-feedback-item';
 import { ClickAlerts1764300000000 } from './1764300000000-click-alerts';
 import { ClickExamination1764310000000 } from './1764310000000-click-examination';
+import { GenerationTaskType1764320000000 } from './1764320000000-generation-task-type';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -39,4 +40,5 @@ export const migrations = [
   FeedbackItem1764290000000,
   ClickAlerts1764300000000,
   ClickExamination1764310000000,
+  GenerationTaskType1764320000000,
 ];

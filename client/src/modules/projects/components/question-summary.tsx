@@ -33,6 +33,8 @@ export function questionDetails(question: Question): string {
       return `up to ${question.maxLength.toLocaleString()} characters${question.prefill !== false ? ', starting from the model’s text' : ''}`;
     case 'spans':
       return `in “${question.field}”: ${withKeys(question.labels)}${question.allowOverlap === false ? '; no overlaps' : ''}`;
+    case 'generation':
+      return `responses up to ${question.maxLength.toLocaleString()} characters, corrected from the model’s first response`;
     case 'ranking':
       return `grades ${question.grades.map((g) => `${g.value} ${g.name}${g.hotkey ? ` (${g.hotkey})` : ''}`).join(', ')}; up to ${question.maxItems ?? 50} candidates, top ${question.k ?? 10}`;
   }

@@ -13,6 +13,7 @@ export const KIND_NAMES: Record<QuestionKind, string> = {
   text: 'A text',
   spans: 'Spans in a text field',
   ranking: 'Relevance grades of a ranked list',
+  generation: 'A corrected response of a generative model',
 };
 
 export interface PointRow {
@@ -109,6 +110,8 @@ export function toQuestions(rows: readonly QuestionRow[]): QuestionBody[] {
         return { ...base, kind: 'spans', field: row.field.trim(), labels: fromLabelRows(row.labels), allowOverlap: row.allowOverlap };
       case 'ranking':
         return { ...base, kind: 'ranking', grades: pointsOf(row.grades), maxItems: Number(row.maxItems), k: Number(row.k) };
+      case 'generation':
+        return { ...base, kind: 'generation', maxLength: Number(row.maxLength) };
     }
   });
 }
@@ -223,6 +226,20 @@ function KindSettings({ row, set, prefix }: { row: QuestionRow; set: (patch: Par
             onChange={(e) => set({ unit: e.target.value })}
           />
           <Check label="Whole numbers only" name={`${prefix}integer`} checked={row.integer} onChange={(integer) => set({ integer })} />
+        </div>
+      );
+    case 'generation':
+      return (
+        <div className="admin-form__row">
+          <TextField
+            label="Longest response (characters)"
+            name={`${prefix}maxLength`}
+            type="number"
+            min={1}
+            hint="Responses and corrections; raters start from the model’s first response."
+            value={row.maxLength}
+            onChange={(e) => set({ maxLength: e.target.value })}
+          />
         </div>
       );
     case 'text':

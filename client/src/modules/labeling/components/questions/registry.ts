@@ -7,6 +7,7 @@ import { rankingWidget, type RankingDraft } from './ranking-question';
 import { ratingWidget } from './rating-question';
 import { spansWidget, type SpansDraft } from './spans-question';
 import { textWidget } from './text-question';
+import { generationWidget } from './generation-question';
 
 /** What a rater has done so far on a question of each kind. */
 interface Drafts {
@@ -17,6 +18,7 @@ interface Drafts {
   text: string;
   spans: SpansDraft;
   ranking: RankingDraft;
+  generation: string;
 }
 type Widgets = { [K in QuestionKind]: QuestionWidget<QuestionOf<K>, Drafts[K]> };
 
@@ -29,6 +31,7 @@ const WIDGETS = {
   text: textWidget,
   spans: spansWidget,
   ranking: rankingWidget,
+  generation: generationWidget,
 } satisfies Widgets;
 
 /** A question's widget, its draft type erased (a draft only ever meets the widget that made it). */

@@ -36,18 +36,33 @@ function ModelDiff({ before, after }: { before: string; after: string }) {
   );
 }
 
-function TextQuestionView({ question, draft, onChange, suggestion }: WidgetProps<TextQuestion, string>) {
+/** A text box the rater types an answer in, its length counted, and its changes from the model's text when there is one. */
+export function TextBox({
+  question,
+  draft,
+  onChange,
+  model,
+  rows = [3, 12],
+  labelledBy,
+}: {
+  question: { name: string; maxLength: number };
+  draft: string;
+  onChange: (draft: string) => void;
+  model: string | undefined;
+  rows?: [number, number];
+  /** the id of a visible label; else the question's name labels the box */
+  labelledBy?: string;
+}) {
   const id = useId();
-  const model = modelText(suggestion);
   return (
-    <div className="text-answer">
+    <>
       <textarea
         className="text-answer__box"
         name={question.name}
         data-focus-target
-        aria-label={question.name}
+        {...(labelledBy ? { 'aria-labelledby': labelledBy } : { 'aria-label': question.name })}
         aria-describedby={`${id}-count`}
-        rows={Math.min(12, Math.max(3, draft.split('\n').length + 1))}
+        rows={Math.min(rows[1], Math.max(rows[0], draft.split('\n').length + 1))}
         maxLength={question.maxLength}
         value={draft}
         onChange={(event) => onChange(event.target.value)}
@@ -56,6 +71,26 @@ function TextQuestionView({ question, draft, onChange, suggestion }: WidgetProps
         {draft.length.toLocaleString()} of {question.maxLength.toLocaleString()} characters
       </p>
       {model !== undefined ? <ModelDiff before={model} after={draft} /> : null}
+    </>
+  );
+}
+
+/** What a text answer's draft reads as, its majority, and the draft of a given answer: shared by every kind answered in a text box. */
+export const textDraft = {
+  fromAnswer: (_question: unknown, answer: unknown) => (typeof answer === 'string' ? answer : ''),
+  // an empty text is no answer: a required one must be written, an optional one is left out
+  read: (_question: unknown, draft: string) => (trim(draft) === '' ? BLANK : answered(draft)),
+  majority: (_question: unknown, answers: unknown[]) =>
+    plainMost(
+      answers.filter((a): a is string => typeof a === 'string'),
+      trim,
+    ),
+};
+
+function TextQuestionView({ question, draft, onChange, suggestion }: WidgetProps<TextQuestion, string>) {
+  return (
+    <div className="text-answer">
+      <TextBox question={question} draft={draft} onChange={onChange} model={modelText(suggestion)} />
     </div>
   );
 }
@@ -68,14 +103,7 @@ export const textWidget: QuestionWidget<TextQuestion, string> = {
   typed: true,
   keys: () => 'Type the text; Ctrl+Enter submits (Enter is a new line)',
   initial: (question, suggestion) => (question.prefill !== false ? (modelText(suggestion) ?? '') : ''),
-  fromAnswer: (_question, answer) => (typeof answer === 'string' ? answer : ''),
-  // an empty text is no answer: a required one must be written, an optional one is left out
-  read: (_question, draft) => (trim(draft) === '' ? BLANK : answered(draft)),
-  majority: (_question, answers) =>
-    plainMost(
-      answers.filter((a): a is string => typeof a === 'string'),
-      trim,
-    ),
+  ...textDraft,
   View: TextQuestionView,
   AnswerView: TextAnswer,
 };
