@@ -273,7 +273,8 @@ describe('browser: a rater answers each question kind with the keyboard alone', 
       const chat = page.getByTestId('chat');
       await chat.locator('[data-role="user"]', { hasText: 'How do I print' }).waitFor();
       expect(await chat.getByTestId('chat-response').count()).toBe(2);
-      await chat.getByText('model v3').waitFor();
+      // raters judge blind: no model version on screen
+      expect(await chat.getByText('v3').count()).toBe(0);
       // the markup is text on the page: no script ran, no image element was made from it
       await chat.getByTestId('chat-response').first().getByText('<script>window.__injected = true</script>', { exact: false }).waitFor();
       expect(await page.evaluate(() => (window as unknown as { __injected?: boolean }).__injected)).toBeUndefined();
@@ -291,6 +292,47 @@ describe('browser: a rater answers each question kind with the keyboard alone', 
       await page.screenshot({ path: screenshotPath('question-generation.png'), fullPage: true, animations: 'disabled' });
       await page.keyboard.press('Control+Enter');
       expect(await storedAnswers(session)).toEqual({ reply: 'Use a loop:\n\n```python\nfor i in range(3):\n    print(i)\n```' });
+      expect(session.errors).toEqual([]);
+    } finally {
+      await session.context.close();
+    }
+  });
+
+  it('preference: two responses side by side in the order drawn for the task, a key picks the better, the answer recorded by response', async () => {
+    const project = await projectWith(
+      [
+        { name: 'better', kind: 'preference', of: 'reply' },
+        { name: 'reply', kind: 'generation' },
+      ],
+      {
+        input: { surface: 'chat' },
+        suggestions: {
+          reply: {
+            messages: [{ role: 'user', content: 'Suggest a 5 km route in Zürich.' }],
+            responses: [
+              { text: 'Run along the lake from Bellevue to Tiefenbrunnen and back.', model: { version: 'v1' } },
+              { text: 'Go to the gym.', model: { version: 'v2' } },
+            ],
+          },
+        },
+      },
+      { routingQuestion: 'reply' },
+    );
+    const session = await raterOn(project);
+    const { page } = session;
+    try {
+      const leftPane = page.getByTestId('pair-left');
+      await leftPane.waitFor();
+      const firstOnLeft = (await leftPane.textContent())!.includes('along the lake');
+      // the better route is on whichever side the task drew: its key
+      await page.keyboard.press(firstOnLeft ? 'ArrowLeft' : 'ArrowRight');
+      await page.locator(`button[data-choice="${firstOnLeft ? 'left' : 'right'}"][aria-checked="true"]`).waitFor();
+      await page.screenshot({ path: screenshotPath('question-preference.png'), fullPage: true, animations: 'disabled' });
+      await page.keyboard.press('Enter');
+      expect(await storedAnswers(session)).toEqual({
+        better: { preferred: 'first', left: firstOnLeft ? 'first' : 'second' },
+        reply: 'Run along the lake from Bellevue to Tiefenbrunnen and back.',
+      });
       expect(session.errors).toEqual([]);
     } finally {
       await session.context.close();

@@ -69,6 +69,7 @@ const MATRIX: Record<string, Rule> = {
   'PUT /api/v1/projects/:slug/monitoring/baseline': PROJECT,
   'GET /api/v1/projects/:slug/monitoring/schema': { members: ['reviewer'] },
   'GET /api/v1/projects/:slug/monitoring/clicks': { members: ['reviewer'] },
+  'GET /api/v1/projects/:slug/monitoring/preferences/:question': { members: ['reviewer'] },
   'PUT /api/v1/projects/:slug/monitoring/schema': PROJECT,
   'POST /api/v1/projects/:slug/integrations/kserve': { keys: ['ingest'] },
   'GET /api/v1/projects/:slug/integrations/kserve': PROJECT,

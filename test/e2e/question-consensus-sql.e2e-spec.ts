@@ -14,6 +14,7 @@ const QUESTIONS: Question[] = Questions.parse([
   { name: 'remark', kind: 'text', required: false },
   { name: 'results', kind: 'ranking', grades: [0, 1, 2, 3].map((value) => ({ value, name: `g${value}` })) },
   { name: 'reply', kind: 'generation' },
+  { name: 'better', kind: 'preference', of: 'reply' },
 ]);
 
 // a seeded generator, so a failure reproduces
@@ -37,6 +38,7 @@ function randomAnswers(): Answers {
     note: pick(['fine', ' fine ', 'fine\n', 'ok', 'bad']),
     ents: unique,
     reply: pick(['Paris.', ' Paris.', 'Paris.\n', 'It is Paris.', 'Lyon.']),
+    better: { preferred: pick(['first', 'first', 'second', 'tie', 'both_bad'] as const), left: pick(['first', 'first', 'second'] as const) },
   };
   if (next() < 0.5) answers.remark = pick(['yes', 'no']);
   // ids whose order differs between a locale and bytes (upper case first, punctuation); now and then an item left ungraded
@@ -54,7 +56,7 @@ describe('question consensus in SQL and in TypeScript', () => {
   });
   afterAll(() => database.drop());
 
-  it('decide 500 answer sets of nine questions of every kind alike', async () => {
+  it('decide 500 answer sets of ten questions of every kind alike', async () => {
     const cases = Array.from({ length: 500 }, () => {
       // raters who mostly agree, so every outcome occurs
       const base = randomAnswers();

@@ -329,3 +329,53 @@ export const ClickReport = z
   })
   .meta({ id: 'ClickReport' });
 export type ClickReport = z.infer<typeof ClickReport>;
+
+export const PreferenceQuery = z.strictObject({
+  days: z.coerce.number().int().min(1).max(365).default(28).describe('the labels of this window, ending now'),
+  champion: z.string().min(1).max(128).optional().describe('the model version the others are measured against (default: the first seen)'),
+  slice: z
+    .string()
+    .regex(/^[^=]+=.*$/, 'key=value')
+    .max(300)
+    .optional()
+    .describe('only predictions of this slice, as key=value'),
+});
+export type PreferenceQuery = z.infer<typeof PreferenceQuery>;
+
+const Interval = { value: z.number(), low: z.number(), high: z.number() };
+
+/** Raters' preferences between two responses, as Bradley–Terry strengths of the model versions that wrote them. */
+export const PreferenceReport = z
+  .object({
+    question: z.string().describe('the preference question'),
+    of: z.string().describe('the generation question whose responses it compares'),
+    slice: z.string().nullable(),
+    labels: z.number().int().describe('decided preferences in the window'),
+    comparisons: z.number().int().describe('those between two different model versions (a tie counts half a win each; both bad says nothing of the order)'),
+    bothBad: z.number().int(),
+    sameVersion: z.number().int().describe('preferences between two responses of one version (samples): no comparison of versions'),
+    champion: z.string().nullable(),
+    versions: z.array(
+      z.object({
+        modelVersion: z.string(),
+        logStrength: z.number().describe('Bradley–Terry log-strength relative to the champion (0 for it)'),
+        low: z.number().describe('95% Wald interval'),
+        high: z.number(),
+        winProbability: z.object(Interval).describe('the chance of beating the champion in one comparison'),
+        comparisons: z.number().int(),
+        wins: z.number().describe('ties count half'),
+      }),
+    ),
+    challenger: z
+      .object({
+        modelVersion: z.string().describe('the newest version compared with the champion'),
+        comparisons: z.number().int(),
+        winRate: z.number().describe('its direct win rate against the champion, ties half'),
+        low: z.number().describe('95% Wilson interval'),
+        high: z.number(),
+        verdict: z.enum(['better', 'worse', 'undecided']).describe('the interval above ½, below ½, or across it'),
+      })
+      .nullable(),
+  })
+  .meta({ id: 'PreferenceReport' });
+export type PreferenceReport = z.infer<typeof PreferenceReport>;

@@ -25,7 +25,8 @@ export { LabelDefinition, Labels, Question, QUESTION_KINDS, Questions };
 export const TASK_TYPES = ['single_label', 'multi_label', 'rating', 'numeric', 'text', 'spans', 'ranking', 'generation'] as const;
 export const TaskType = z.enum(TASK_TYPES);
 export type TaskType = z.infer<typeof TaskType>;
-export const taskTypeOf = (kind: QuestionKindName): TaskType => (kind === 'label' ? 'single_label' : kind);
+/** (A preference is never the routing question: the contract refuses it, so it has no task type.) */
+export const taskTypeOf = (kind: Exclude<QuestionKindName, 'preference'>): TaskType => (kind === 'label' ? 'single_label' : kind);
 
 const probability = z.number().min(0).max(1);
 
@@ -373,6 +374,8 @@ export const CreateProjectRequest = z
       return;
     }
     if (!routing.required) ctx.addIssue({ code: 'custom', message: 'the routing question must be required', path: ['routingQuestion'] });
+    if (routing.kind === 'preference')
+      ctx.addIssue({ code: 'custom', message: 'a preference is the raters’ alone: route on the generation question it compares', path: ['routingQuestion'] });
     const consensus = consensusIssue(project.labeling.consensus, routing);
     if (consensus) ctx.addIssue({ code: 'custom', message: consensus, path: ['labeling', 'consensus'] });
     for (const issue of [...feedbackRuleIssues(routing, project.feedbackRules), ...exportFormatIssues(routing, project.export.formats)])

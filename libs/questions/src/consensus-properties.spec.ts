@@ -10,6 +10,8 @@ const sentiment = Question.parse({ name: 'sentiment', kind: 'label', labels: lab
 const topics = Question.parse({ name: 'topics', kind: 'multi_label', labels: labels('sports', 'politics', 'science') });
 const note = Question.parse({ name: 'note', kind: 'text', required: false });
 const reply = Question.parse({ name: 'reply', kind: 'generation' });
+const better = Question.parse({ name: 'better', kind: 'preference', of: 'reply' });
+const preferenceAnswer = fc.record({ preferred: fc.constantFrom('first', 'second', 'tie', 'both_bad'), left: fc.constantFrom('first', 'second') });
 const ents = SpansQuestion.parse({ name: 'ents', kind: 'spans', field: 'body', labels: labels('PER', 'ORG') });
 
 const threshold = fc.double({ min: 0, max: 1, noNaN: true });
@@ -58,6 +60,7 @@ const cases: Case[] = [
   },
   { kind: 'text', question: fc.constant(note), answer: textAnswer },
   { kind: 'generation', question: fc.constant(reply), answer: textAnswer },
+  { kind: 'preference', question: fc.constant(better), answer: preferenceAnswer },
   { kind: 'spans', question: fc.constant(ents), answer: spansAnswer },
 ];
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-export const QUESTION_KINDS = ['label', 'multi_label', 'rating', 'numeric', 'text', 'spans', 'ranking', 'generation'] as const;
+export const QUESTION_KINDS = ['label', 'multi_label', 'rating', 'numeric', 'text', 'spans', 'ranking', 'generation', 'preference'] as const;
 export type QuestionKindName = (typeof QUESTION_KINDS)[number];
 
 /** A question's name: it names the exported feature, so it is an identifier. */
@@ -181,6 +181,18 @@ export const GenerationQuestion = z.strictObject({
 });
 export type GenerationQuestion = z.infer<typeof GenerationQuestion>;
 
+/**
+ * Which of two responses of a generation question is better: the first two responses of its
+ * prediction (samples, or a champion and a challenger), shown side by side in an order drawn per
+ * task. The model suggests nothing: a preference is the raters' alone.
+ */
+export const PreferenceQuestion = z.strictObject({
+  ...base,
+  kind: z.literal('preference'),
+  of: QuestionName.describe('the generation question whose first two responses are compared'),
+});
+export type PreferenceQuestion = z.infer<typeof PreferenceQuestion>;
+
 export const Question = z.discriminatedUnion('kind', [
   LabelQuestion,
   MultiLabelQuestion,
@@ -190,6 +202,7 @@ export const Question = z.discriminatedUnion('kind', [
   SpansQuestion,
   RankingQuestion,
   GenerationQuestion,
+  PreferenceQuestion,
 ]);
 export type Question = z.infer<typeof Question>;
 /** A question as a project sends it (defaults not yet applied). */
@@ -221,6 +234,13 @@ export interface AnswerOf {
   ranking: GradedItem[];
   /** the corrected response */
   generation: string;
+  preference: PreferenceAnswer;
+}
+
+/** The better of two responses (`first`, `second`, or neither: `tie`, `both_bad`), and the one the rater saw on the left. */
+export interface PreferenceAnswer {
+  preferred: 'first' | 'second' | 'tie' | 'both_bad';
+  left: 'first' | 'second';
 }
 export type Answer = AnswerOf[QuestionKindName];
 export type Answers = Record<string, Answer>;

@@ -20,6 +20,7 @@ export {
   type Message,
   type MessageRole,
 } from './kinds/generation';
+export { leftOf, PREFERENCES, preferenceKind } from './kinds/preference';
 export * from './metrics';
 export * from './label-studio';
 export { luhnValid, maskPii, maskPiiDeep, PII_PATTERNS, type PiiPattern } from './pii';

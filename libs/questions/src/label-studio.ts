@@ -32,11 +32,12 @@ export const LABEL_STUDIO_RESULT_TYPE: Readonly<Record<QuestionKindName, string>
   ranking: 'ranker',
   // a conversation and its responses have no Label Studio object tag Backflow maps to yet (`labelStudioRefusal`)
   generation: 'textarea',
+  preference: 'pairwise',
 };
 
 /** Why a project's questions have no Label Studio form, naming the question; undefined when every question has one. */
 export function labelStudioRefusal(questions: readonly Question[]): { question: string; message: string } | undefined {
-  const refused = questions.find((q) => q.kind === 'ranking' || q.kind === 'generation');
+  const refused = questions.find((q) => q.kind === 'ranking' || q.kind === 'generation' || q.kind === 'preference');
   return (
     refused && {
       question: refused.name,
@@ -59,6 +60,7 @@ const VALUE_PATH: Readonly<Record<QuestionKindName, string[]>> = {
   spans: ['value'],
   ranking: ['value', 'ranker'],
   generation: ['value', 'text'],
+  preference: ['value', 'selected'],
 };
 
 /** The object tag shown to raters when no spans question names a field: Label Studio's `$text`. */
@@ -164,6 +166,7 @@ function controlTag(question: Question, toName: string): string[] {
       return [`  <Labels${attributes(named)}>`, ...optionTags('Label', question.labels), '  </Labels>'];
     case 'ranking':
     case 'generation':
+    case 'preference':
       return noForm(question);
   }
 }
@@ -246,6 +249,7 @@ export function answerResults(question: Question, answer: Answer, context: Resul
       return spanResults(question, answer as Span[], context);
     case 'ranking':
     case 'generation':
+    case 'preference':
       return noForm(question);
   }
 }
@@ -372,6 +376,7 @@ function rawValue(question: Question, result: LabelStudioResult, j: number): Rea
       throw new Error('spans are read region by region');
     case 'ranking':
     case 'generation':
+    case 'preference':
       return noForm(question);
   }
 }

@@ -556,6 +556,9 @@ export function kindMeasureOf(question: Question): KindMeasure | undefined {
     case 'text':
     case 'generation':
       return textMetrics;
+    case 'preference':
+      // a preference is never the routing question: the model predicts nothing for it
+      return undefined;
     case 'ranking':
       return rankingMetrics(question);
   }

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { Question, type Answer, type Answers, type GradedItem, type LabelDefinition, type QuestionKindName, type Span } from './definitions';
+import {
+  Question,
+  type Answer,
+  type Answers,
+  type GradedItem,
+  type LabelDefinition,
+  type PreferenceAnswer,
+  type QuestionKindName,
+  type Span,
+} from './definitions';
 import { fail, ok, type AnswerColumn, type AnswerContext, type Checked, type KindDecision, type QuestionKind, type Strategy } from './kind';
 import { labelKind } from './kinds/label';
 import { multiLabelKind } from './kinds/multi-label';
@@ -9,6 +18,7 @@ import { ratingKind } from './kinds/rating';
 import { spansKind } from './kinds/spans';
 import { textKind } from './kinds/text';
 import { generationKind } from './kinds/generation';
+import { preferenceKind } from './kinds/preference';
 import { isObject } from './shared';
 
 /** Every kind, by name: the one place that lists them. */
@@ -22,6 +32,7 @@ export const KINDS: Readonly<Record<QuestionKindName, QuestionKind<any, any, any
   spans: spansKind,
   ranking: rankingKind,
   generation: generationKind,
+  preference: preferenceKind,
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -61,6 +72,13 @@ export const Questions = z
           ctx.addIssue({ code: 'custom', message: `its exported column "${column.name}" is also one of question "${other}"`, path: [index, 'name'] });
         columns.set(column.name, question.name);
       }
+    });
+    // a preference compares two responses of a generation question of the same project
+    questions.forEach((question, index) => {
+      if (question.kind !== 'preference') return;
+      const of = questions.find((q) => q.name === question.of);
+      if (of?.kind !== 'generation')
+        ctx.addIssue({ code: 'custom', message: `"${question.of}" is not a generation question of the project`, path: [index, 'of'] });
     });
   });
 
@@ -143,6 +161,8 @@ export function answerText(question: Question, answer: Answer): string {
       return (answer as Span[]).map((s) => `${s.start}:${s.end}:${s.label}`).join('\n');
     case 'ranking':
       return (answer as GradedItem[]).map((g) => `${g.item}:${g.grade}`).join('\n');
+    case 'preference':
+      return (answer as PreferenceAnswer).preferred;
   }
 }
 

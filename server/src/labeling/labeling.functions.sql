@@ -173,7 +173,7 @@ BEGIN
     RETURN QUERY SELECT false, NULL::jsonb, 0::float8;
     RETURN;
   END IF;
-  IF v_kind IN ('label', 'text', 'generation') THEN
+  IF v_kind IN ('label', 'text', 'generation', 'preference') THEN
     WITH counted AS (
       SELECT CASE WHEN v_kind IN ('text', 'generation') THEN to_jsonb(btrim(a #>> '{}', E' \t\n\r')) ELSE a END AS v, count(*)::int AS n
         FROM unnest(p_given) AS a GROUP BY 1),
@@ -302,7 +302,7 @@ BEGIN
     END IF;
     CONTINUE WHEN NOT coalesce((q->>'required')::boolean, true) AND 2 * cardinality(v_given) <= n;
     -- one answer of a kind whose consensus of one is that answer (the common overlap of one): no query to run
-    IF cardinality(v_given) = 1 AND q->>'kind' IN ('label', 'multi_label', 'rating', 'numeric', 'text', 'generation') THEN
+    IF cardinality(v_given) = 1 AND q->>'kind' IN ('label', 'multi_label', 'rating', 'numeric', 'text', 'generation', 'preference') THEN
       v_answers := v_answers || jsonb_build_object(v_name, CASE WHEN q->>'kind' IN ('text', 'generation') THEN to_jsonb(btrim(v_given[1] #>> '{}', E' \t\n\r')) ELSE v_given[1] END);
       CONTINUE;
     END IF;
@@ -337,6 +337,8 @@ LANGUAGE plpgsql IMMUTABLE AS $fn$
 BEGIN
   IF p_kind IN ('label', 'text', 'generation') THEN
     RETURN p_answer #>> '{}';
+  ELSIF p_kind = 'preference' THEN
+    RETURN p_answer->>'preferred';
   ELSIF p_kind IN ('rating', 'numeric') THEN
     RETURN p_answer::text;
   ELSIF p_kind = 'multi_label' THEN

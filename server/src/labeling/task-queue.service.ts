@@ -7,7 +7,16 @@ import { poolOf } from '../database/data-source';
 import { DomainEvents } from '../common/events/domain-events';
 import { LabelsService } from '../labels/labels.service';
 import type { ProjectEntity } from '../projects/project.entity';
-import { answerText, decideAnswers, maskPiiDeep, routingOutput, type Answers, type RankingSuggestion } from '@backflow/questions';
+import {
+  answerText,
+  decideAnswers,
+  leftOf,
+  maskPiiDeep,
+  routingOutput,
+  type Answers,
+  type GenerationSuggestion,
+  type RankingSuggestion,
+} from '@backflow/questions';
 import { maskInput, topLabel } from './consensus';
 import { GoldService } from './gold.service';
 import { LabelingErrors } from './labeling.errors';
@@ -50,6 +59,12 @@ function suggestionsShown(project: ProjectEntity, view: LeasedView, shown: boole
     if (shown || (question?.kind === 'text' && question.prefill) || question?.kind === 'generation') suggestions[name] = output;
     else if (question?.kind === 'ranking')
       suggestions[name] = { candidates: (output as RankingSuggestion).candidates.map(({ score: _score, ...candidate }) => candidate) };
+  }
+  // a preference: the two responses it compares, and the one its task shows on the left (drawn per task)
+  for (const question of project.questions) {
+    if (question.kind !== 'preference') continue;
+    const responses = (all[question.of] as Partial<GenerationSuggestion> | undefined)?.responses;
+    if (responses && responses.length >= 2) suggestions[question.name] = { left: leftOf(view.id), first: responses[0], second: responses[1] };
   }
   return Object.keys(suggestions).length > 0 ? { suggestions } : {};
 }

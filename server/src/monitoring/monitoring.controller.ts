@@ -10,9 +10,12 @@ import {
   FeatureSchemaRequest,
   MonitoringQuery,
   MonitoringReply,
+  PreferenceQuery,
+  PreferenceReport,
 } from '@backflow/contracts';
+import { QuestionName } from '@backflow/questions';
 import { LargeBody } from '../auth/auth.decorators';
-import { openApiSchema, ValidBody, ValidQuery } from '../common/validation/zod-validation.pipe';
+import { openApiSchema, ValidBody, ValidParam, ValidQuery } from '../common/validation/zod-validation.pipe';
 import { CurrentProject, ProjectRole, ProjectRoute } from '../projects/project-access.guard';
 import type { ProjectEntity } from '../projects/project.entity';
 import { MonitoringService } from './monitoring.service';
@@ -36,6 +39,18 @@ export class MonitoringController {
   @ApiOkResponse({ schema: openApiSchema(ClickReport) })
   clicks(@ValidQuery(ClickQuery) query: { days: number; bucket: 'hour' | 'day' }, @CurrentProject() project: ProjectEntity): Promise<ClickReport> {
     return this.monitoring.clicks(project, query);
+  }
+
+  /** Admins and reviewers: raters' preferences between responses as Bradley–Terry strengths of the model versions, and the newest version against the champion. */
+  @Get('preferences/:question')
+  @ProjectRoute({ members: ['reviewer'] })
+  @ApiOkResponse({ schema: openApiSchema(PreferenceReport) })
+  preferences(
+    @ValidParam('question', QuestionName) question: string,
+    @ValidQuery(PreferenceQuery) query: { days: number; champion?: string; slice?: string },
+    @CurrentProject() project: ProjectEntity,
+  ): Promise<PreferenceReport> {
+    return this.monitoring.preferences(project, question, query);
   }
 
   /** Admins: judge the current window now (a job does it every five minutes). */

@@ -259,6 +259,34 @@ export class MonitoringRepository {
     return rows.map((r) => ({ id: r.id, at: r.occurred_at, slice: r.slice, modelVersion: r.model_version, candidates: r.candidates ?? [] }));
   }
 
+  /**
+   * The decided preferences of a window (current labels, raters'): the answer, the model versions
+   * of the two responses compared (the generation question's first and second), and when the
+   * prediction was made. Optionally of one slice.
+   */
+  async preferences(
+    manager: EntityManager,
+    projectId: string,
+    question: { name: string; of: string },
+    from: Date,
+    slice?: { key: string; value: string },
+  ): Promise<Array<{ preferred: string; first: string | null; second: string | null; at: Date }>> {
+    const rows: Array<{ preferred: string; first: string | null; second: string | null; at: Date }> = await manager.query(
+      `SELECT l.answers->$2->>'preferred' AS preferred,
+              p.suggestions->$3->'responses'->0->'model'->>'version' AS first,
+              p.suggestions->$3->'responses'->1->'model'->>'version' AS second,
+              p.occurred_at AS at
+         FROM labels_read l
+         JOIN predictions_read p ON p.project_id = l.project_id AND p.id = l.prediction_id
+        WHERE l.project_id = $1 AND l.superseded_at IS NULL AND l.created_at >= $4 AND l.answers ? $2
+          AND ($5::text IS NULL OR p.slice->>$5 = $6)
+        ORDER BY p.occurred_at
+        LIMIT ${MAX_LABELS}`,
+      [projectId, question.name, question.of, from, slice?.key ?? null, slice?.value ?? null],
+    );
+    return rows;
+  }
+
   /** Replaces a ranking question's examination estimate with the click model's latest one (exports weight clicks by it). */
   async saveExamination(
     manager: EntityManager,

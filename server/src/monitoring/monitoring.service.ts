@@ -14,6 +14,8 @@ import type {
   MonitoringAlert,
   MonitoringReply,
   MonitoringSettings,
+  PreferenceQuery,
+  PreferenceReport,
 } from '@backflow/contracts';
 import { JobsService } from '../common/jobs/jobs.service';
 import { deliver } from '../common/webhook/webhook';
@@ -24,6 +26,7 @@ import { routingQuestion } from '../projects/project-questions';
 import { accuracyAlerts, accuracyTable, anomaliesIn, driftOf, headlineAlerts, Windows } from './monitoring-figures';
 import { MonitoringRepository, NewAlert, ObservedInput, StoredAlert } from './monitoring.repository';
 import { clickAlerts, clickReport, clickTypesOf } from './clicks';
+import { preferenceReport } from './preferences';
 import { DomainError } from '../common/errors';
 
 const HOUR_MS = 3_600_000;
@@ -247,6 +250,21 @@ export class MonitoringService implements OnModuleInit {
         'routingQuestion',
       );
     return this.clickSeries(project, question, query, now, true);
+  }
+
+  /**
+   * A preference question's verdict on the model versions over the last `days`: Bradley–Terry
+   * strengths relative to the champion (the version given, or the first seen), and the newest
+   * version's direct win rate against it. Responses name their version (`model.version`).
+   */
+  async preferences(project: ProjectEntity, questionName: string, query: PreferenceQuery, now = new Date()): Promise<PreferenceReport> {
+    const question = project.questions.find((q) => q.name === questionName);
+    if (question?.kind !== 'preference')
+      throw new DomainError('monitoring/not_a_preference', `question "${questionName}" is not a preference question of the project`, 404, 'question');
+    const [key, ...rest] = query.slice?.split('=') ?? [];
+    const slice = query.slice ? { key, value: rest.join('=') } : undefined;
+    const rows = await this.repository.preferences(this.dataSource.manager, project.id, question, new Date(now.getTime() - query.days * 24 * HOUR_MS), slice);
+    return preferenceReport(question, rows, { champion: query.champion, slice: query.slice ?? null });
   }
 
   /**

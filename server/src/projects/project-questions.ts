@@ -20,6 +20,8 @@ export function storedQuestions(request: Pick<CreateProjectRequest, 'questions' 
 
 export function withQuestions(questions: Question[], routingQuestion: string): StoredQuestions {
   const routing = routingQuestionOf(questions, routingQuestion);
+  // (the contract refuses a preference as the routing question)
+  if (routing.kind === 'preference') throw new Error(`the routing question "${routingQuestion}" is a preference`);
   return { questions, routingQuestion, taskType: taskTypeOf(routing.kind), labels: labelsOf(routing) };
 }
 

@@ -48,6 +48,9 @@ function answerTo(question: Question, answers: Answers | null): Answer | undefin
     case 'spans':
     case 'ranking':
       return Array.isArray(answer) ? (answer as Answer) : undefined;
+    case 'preference':
+      // raters agree on which response is better (the side they saw is the task's, the same for all)
+      return typeof (answer as { preferred?: unknown } | undefined)?.preferred === 'string' ? (answer as { preferred: string }).preferred : undefined;
   }
 }
 
@@ -109,6 +112,7 @@ export function raterQuestionReliability(question: Question, sets: readonly Answ
     case 'label':
     case 'text':
     case 'generation':
+    case 'preference':
       return { ...base, measure: 'exact', value: mean(pairs.map((p) => (p.given === p.final ? 1 : 0))) };
     case 'multi_label':
       return {

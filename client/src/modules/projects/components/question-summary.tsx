@@ -33,6 +33,8 @@ export function questionDetails(question: Question): string {
       return `up to ${question.maxLength.toLocaleString()} characters${question.prefill !== false ? ', starting from the model’s text' : ''}`;
     case 'spans':
       return `in “${question.field}”: ${withKeys(question.labels)}${question.allowOverlap === false ? '; no overlaps' : ''}`;
+    case 'preference':
+      return `the better of the first two responses of “${question.of}”, sides drawn per task`;
     case 'generation':
       return `responses up to ${question.maxLength.toLocaleString()} characters, corrected from the model’s first response`;
     case 'ranking':

@@ -14,6 +14,7 @@ export const KIND_NAMES: Record<QuestionKind, string> = {
   spans: 'Spans in a text field',
   ranking: 'Relevance grades of a ranked list',
   generation: 'A corrected response of a generative model',
+  preference: 'The better of two responses',
 };
 
 export interface PointRow {
@@ -42,6 +43,8 @@ export interface QuestionRow {
   grades: PointRow[];
   maxItems: string;
   k: string;
+  /** a preference's generation question */
+  of: string;
 }
 
 const DEFAULT_POINTS = ['very poor', 'poor', 'fair', 'good', 'very good'].map((name, i) => ({ value: String(i + 1), name, hotkey: '' }));
@@ -74,6 +77,7 @@ export function newQuestionRow(index: number): QuestionRow {
     grades: DEFAULT_GRADES,
     maxItems: '50',
     k: '10',
+    of: '',
   };
 }
 
@@ -112,6 +116,8 @@ export function toQuestions(rows: readonly QuestionRow[]): QuestionBody[] {
         return { ...base, kind: 'ranking', grades: pointsOf(row.grades), maxItems: Number(row.maxItems), k: Number(row.k) };
       case 'generation':
         return { ...base, kind: 'generation', maxLength: Number(row.maxLength) };
+      case 'preference':
+        return { ...base, kind: 'preference', of: row.of.trim() };
     }
   });
 }
@@ -226,6 +232,18 @@ function KindSettings({ row, set, prefix }: { row: QuestionRow; set: (patch: Par
             onChange={(e) => set({ unit: e.target.value })}
           />
           <Check label="Whole numbers only" name={`${prefix}integer`} checked={row.integer} onChange={(integer) => set({ integer })} />
+        </div>
+      );
+    case 'preference':
+      return (
+        <div className="admin-form__row">
+          <TextField
+            label="Compares the responses of"
+            name={`${prefix}of`}
+            hint="The generation question whose first two responses raters compare."
+            value={row.of}
+            onChange={(e) => set({ of: e.target.value })}
+          />
         </div>
       );
     case 'generation':

@@ -9,7 +9,6 @@ interface Message {
 }
 interface Response {
   text: string;
-  model?: { version: string };
 }
 
 /** The conversation and the responses of a generation, as the server checked them (nothing when the shape is not theirs). */
@@ -34,10 +33,8 @@ function Conversation({ messages, responses }: { messages: Message[]; responses:
       ))}
       {responses.map((response, index) => (
         <article key={`r${index}`} className="chat__turn chat__turn--response" data-role="response" data-testid="chat-response">
-          <h4 className="chat__role">
-            {responses.length > 1 ? `Response ${index + 1}` : 'Response'}
-            {response.model ? <span className="chat__version"> · model {response.model.version}</span> : null}
-          </h4>
+          {/* (which model version wrote a response is not shown: raters judge blind, as they label blind) */}
+          <h4 className="chat__role">{responses.length > 1 ? `Response ${index + 1}` : 'Response'}</h4>
           <p className="chat__text">{response.text}</p>
         </article>
       ))}

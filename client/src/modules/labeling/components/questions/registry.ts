@@ -8,6 +8,7 @@ import { ratingWidget } from './rating-question';
 import { spansWidget, type SpansDraft } from './spans-question';
 import { textWidget } from './text-question';
 import { generationWidget } from './generation-question';
+import { preferenceWidget, type PreferenceDraft } from './preference-question';
 
 /** What a rater has done so far on a question of each kind. */
 interface Drafts {
@@ -19,6 +20,7 @@ interface Drafts {
   spans: SpansDraft;
   ranking: RankingDraft;
   generation: string;
+  preference: PreferenceDraft;
 }
 type Widgets = { [K in QuestionKind]: QuestionWidget<QuestionOf<K>, Drafts[K]> };
 
@@ -32,6 +34,7 @@ const WIDGETS = {
   spans: spansWidget,
   ranking: rankingWidget,
   generation: generationWidget,
+  preference: preferenceWidget,
 } satisfies Widgets;
 
 /** A question's widget, its draft type erased (a draft only ever meets the widget that made it). */

@@ -1,0 +1,129 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { leftOf } from '@backflow/questions';
+import { bradleyTerry, mulberry32, type Comparison } from '@backflow/ranking';
+import { ExportsService } from '../../server/src/exports/exports.service';
+import { ProjectsService } from '../../server/src/projects/projects.service';
+import { createApiKey, createProject, createUser } from '../factories';
+import { startTestApp, TestApp } from '../helpers/test-app';
+
+const TASKS = 60;
+// the challenger's responses win three times in four
+const CHALLENGER_WINS = 0.75;
+
+describe('generation: pairwise preferences with sides drawn per task, Bradley–Terry of the versions', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'backflow-generation-'));
+  let app: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    app = await startTestApp({ EXPORT_ROOT: root });
+    admin = await app.login();
+  });
+  afterAll(async () => {
+    await app.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('shows each pair with its sides drawn per task, records the side, and ranks the challenger above the champion with its interval', async () => {
+    const refused = await app.request('POST', '/api/v1/projects', {
+      token: admin,
+      body: { slug: `pref-bad-${Date.now()}`, name: 'x', questions: [{ name: 'better', kind: 'preference', of: 'reply' }] },
+    });
+    expect([refused.status, refused.body.field]).toEqual([400, 'questions.0.of']);
+    const project = await createProject(app, admin, {
+      taskType: undefined,
+      labels: undefined,
+      questions: [
+        { name: 'reply', kind: 'generation' },
+        { name: 'better', kind: 'preference', of: 'reply' },
+      ],
+      routingQuestion: 'reply',
+      // every prediction is a comparison task
+      routing: { strategy: 'least_confidence', threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
+      labeling: { goldRate: 0 },
+      export: { formats: ['jsonl'], splits: { train: 100, eval: 0 } },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const random = mulberry32(21);
+    // champion v1 and challenger v2 answered the same prompt; which of them comes first varies
+    const predictions = Array.from({ length: TASKS }, (_, i) => {
+      const challengerFirst = i % 2 === 0;
+      const responses = [
+        { text: `v1 answer ${i}`, model: { version: 'v1' } },
+        { text: `v2 answer ${i}`, model: { version: 'v2' } },
+      ];
+      return {
+        id: randomUUID(),
+        model: { name: 'assistant', version: 'v2' },
+        input: { surface: i % 3 === 0 ? 'mobile' : 'web' },
+        slice: { surface: i % 3 === 0 ? 'mobile' : 'web' },
+        suggestions: { reply: { messages: [{ role: 'user', content: `question ${i}` }], responses: challengerFirst ? responses.reverse() : responses } },
+      };
+    });
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: predictions })).body).toEqual({
+      accepted: TASKS,
+      duplicates: 0,
+    });
+
+    const rater = await createUser(app, admin, 'rater', project);
+    let firstOnLeft = 0;
+    const expected: Comparison[] = [];
+    for (;;) {
+      const claimed = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
+      const task = claimed.body.task;
+      if (!task) break;
+      const pair = task.suggestions.better;
+      // the side was drawn for this task, the same the export will record
+      expect(pair.left).toBe(leftOf(task.id));
+      if (pair.left === 'first') firstOnLeft++;
+      const versions = [pair.first.model.version, pair.second.model.version];
+      const challenger = versions.indexOf('v2') === 0 ? 'first' : 'second';
+      const roll = random();
+      const preferred = roll < 0.05 ? 'tie' : roll < 0.05 + CHALLENGER_WINS * 0.95 ? challenger : challenger === 'first' ? 'second' : 'first';
+      expected.push({ a: versions[0], b: versions[1], winner: preferred === 'first' ? 'a' : preferred === 'second' ? 'b' : 'tie' });
+      const submitted = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${task.id}/annotations`, {
+        token: rater.token,
+        body: { id: randomUUID(), answers: { reply: pair.first.text, better: { preferred, left: pair.left } } },
+      });
+      expect(submitted.status).toBe(201);
+    }
+    expect(expected).toHaveLength(TASKS);
+    // balanced over the tasks: each side shown first about half the time
+    expect(firstOnLeft).toBeGreaterThan(TASKS * 0.25);
+    expect(firstOnLeft).toBeLessThan(TASKS * 0.75);
+
+    const report = await app.request('GET', `/api/v1/projects/${project.slug}/monitoring/preferences/better`, { token: admin });
+    expect(report.status).toBe(200);
+    const fit = bradleyTerry(expected, { reference: 'v1' })!;
+    const v2 = fit.strengths.find((s) => s.player === 'v2')!;
+    expect(report.body).toMatchObject({ question: 'better', of: 'reply', labels: TASKS, comparisons: TASKS, bothBad: 0, champion: 'v1' });
+    expect(report.body.versions[0].modelVersion).toBe('v2');
+    expect(report.body.versions[0].logStrength).toBeCloseTo(v2.logStrength, 9);
+    expect(report.body.versions[0].low).toBeGreaterThan(0);
+    expect(report.body.challenger).toMatchObject({ modelVersion: 'v2', comparisons: TASKS, verdict: 'better' });
+    const mobile = await app.request('GET', `/api/v1/projects/${project.slug}/monitoring/preferences/better?slice=surface%3Dmobile`, { token: admin });
+    expect(mobile.body.labels).toBe(TASKS / 3);
+    const missing = await app.request('GET', `/api/v1/projects/${project.slug}/monitoring/preferences/reply`, { token: admin });
+    expect([missing.status, missing.body.code]).toEqual([404, 'monitoring/not_a_preference']);
+
+    // the export records the preference by response and the side it was shown on
+    const entity = (await app.app.get(ProjectsService).findBySlug(project.slug))!;
+    const exported = (await app.app.get(ExportsService).exportNext(entity, { shardRows: 1_000 }))!;
+    const rows = exported.manifest.files
+      .filter((f) => f.format === 'jsonl')
+      .flatMap((f) => fs.readFileSync(path.join(exported.directory, f.path), 'utf8').split('\n'))
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(rows).toHaveLength(TASKS);
+    const tasks = await app.sql(`SELECT id::text, prediction_id FROM tasks WHERE project_id = $1`, [project.id]);
+    const taskOf = new Map(tasks.map((t) => [t.prediction_id, t.id]));
+    for (const row of rows) {
+      expect(['first', 'second', 'tie']).toContain(row.better);
+      expect(row.better_left).toBe(leftOf(taskOf.get(row.prediction_id)));
+      expect(String(row.reply)).toMatch(/^v[12] answer \d+$/);
+    }
+  });
+});
