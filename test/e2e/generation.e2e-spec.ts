@@ -33,6 +33,12 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
       body: { slug: `pref-bad-${Date.now()}`, name: 'x', questions: [{ name: 'better', kind: 'preference', of: 'reply' }] },
     });
     expect([refused.status, refused.body.field]).toEqual([400, 'questions.0.of']);
+    // DPO pairs need a preference question over the generation
+    const noPairs = await app.request('POST', '/api/v1/projects', {
+      token: admin,
+      body: { slug: `dpo-bad-${Date.now()}`, name: 'x', questions: [{ name: 'reply', kind: 'generation' }], export: { formats: ['dpo_jsonl'] } },
+    });
+    expect([noPairs.status, noPairs.body.field]).toEqual([400, 'export.formats.0']);
     const project = await createProject(app, admin, {
       taskType: undefined,
       labels: undefined,
@@ -44,7 +50,7 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
       // every prediction is a comparison task
       routing: { strategy: 'least_confidence', threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
       labeling: { goldRate: 0 },
-      export: { formats: ['jsonl'], splits: { train: 100, eval: 0 } },
+      export: { formats: ['jsonl', 'sft_jsonl', 'dpo_jsonl'], splits: { train: 100, eval: 0 } },
     });
     const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
     const random = mulberry32(21);
@@ -112,11 +118,13 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
     // the export records the preference by response and the side it was shown on
     const entity = (await app.app.get(ProjectsService).findBySlug(project.slug))!;
     const exported = (await app.app.get(ExportsService).exportNext(entity, { shardRows: 1_000 }))!;
-    const rows = exported.manifest.files
-      .filter((f) => f.format === 'jsonl')
-      .flatMap((f) => fs.readFileSync(path.join(exported.directory, f.path), 'utf8').split('\n'))
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const linesOf = (format: string) =>
+      exported.manifest.files
+        .filter((f) => f.format === format)
+        .flatMap((f) => fs.readFileSync(path.join(exported.directory, f.path), 'utf8').split('\n'))
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as Record<string, any>);
+    const rows = linesOf('jsonl');
     expect(rows).toHaveLength(TASKS);
     const tasks = await app.sql(`SELECT id::text, prediction_id FROM tasks WHERE project_id = $1`, [project.id]);
     const taskOf = new Map(tasks.map((t) => [t.prediction_id, t.id]));
@@ -125,5 +133,25 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
       expect(row.better_left).toBe(leftOf(taskOf.get(row.prediction_id)));
       expect(String(row.reply)).toMatch(/^v[12] answer \d+$/);
     }
+
+    // fine-tuning shapes: the chat with the corrected response (SFT), and the pairs that name a better response (DPO, ties left out)
+    const sft = linesOf('sft_jsonl');
+    expect(sft).toHaveLength(TASKS);
+    for (const line of sft) {
+      expect(Object.keys(line)).toEqual(['messages']);
+      expect(line.messages[0]).toEqual({ role: 'user', content: expect.stringMatching(/^question \d+$/) });
+      expect(line.messages[1]).toMatchObject({ role: 'assistant', content: expect.stringMatching(/^v[12] answer \d+$/) });
+    }
+    const dpo = linesOf('dpo_jsonl');
+    const decisive = expected.filter((c) => c.winner !== 'tie');
+    expect(dpo).toHaveLength(decisive.length);
+    const chosenVersions = dpo.map((line) => {
+      expect(Object.keys(line)).toEqual(['prompt', 'chosen', 'rejected']);
+      expect(line.prompt).toEqual([{ role: 'user', content: expect.stringMatching(/^question \d+$/) }]);
+      const [chosen, rejected] = [line.chosen[0].content as string, line.rejected[0].content as string];
+      expect(chosen.split(' ')[2]).toBe(rejected.split(' ')[2]); // the same prompt's two answers
+      return chosen.slice(0, 2);
+    });
+    expect(chosenVersions.filter((v) => v === 'v2')).toHaveLength(decisive.filter((c) => (c.winner === 'a' ? c.a : c.b) === 'v2').length);
   });
 });

@@ -129,23 +129,45 @@ export const FeedbackRules = z
   .meta({ id: 'FeedbackRules' });
 export type FeedbackRules = z.infer<typeof FeedbackRules>;
 
-export const EXPORT_FORMATS = ['tfrecord', 'csv', 'jsonl', 'parquet', 'elwc', 'item_tfrecord', 'item_csv', 'item_jsonl', 'item_parquet'] as const;
+export const EXPORT_FORMATS = [
+  'tfrecord',
+  'csv',
+  'jsonl',
+  'parquet',
+  'elwc',
+  'item_tfrecord',
+  'item_csv',
+  'item_jsonl',
+  'item_parquet',
+  'sft_jsonl',
+  'dpo_jsonl',
+] as const;
 /** The formats of a ranked list: TensorFlow Ranking's ExampleListWithContext (one record per list), and one flat example per candidate. */
 export const RANKING_EXPORT_FORMATS: ReadonlyArray<(typeof EXPORT_FORMATS)[number]> = ['elwc', 'item_tfrecord', 'item_csv', 'item_jsonl', 'item_parquet'];
+/** The fine-tuning shapes of a generation: chat `messages` (supervised) and preference pairs (DPO). */
+export const GENERATION_EXPORT_FORMATS: ReadonlyArray<(typeof EXPORT_FORMATS)[number]> = ['sft_jsonl', 'dpo_jsonl'];
 
-/** The list formats export a ranking: a project whose routing question is another kind has no lists to write. */
-export function exportFormatIssues(routing: Question, formats: readonly string[]): Array<{ path: Array<string | number>; message: string }> {
-  if (routing.kind === 'ranking') return [];
-  return formats.flatMap((format, index) =>
-    RANKING_EXPORT_FORMATS.includes(format as (typeof EXPORT_FORMATS)[number])
-      ? [
-          {
-            path: ['export', 'formats', index],
-            message: `${format} writes ranked lists: the routing question "${routing.name}" is ${routing.kind}, not a ranking`,
-          },
-        ]
-      : [],
-  );
+/**
+ * The list formats export a ranking, the fine-tuning ones a generation (DPO pairs need a
+ * preference question over it): a project whose routing question is another kind has nothing of
+ * that shape to write.
+ */
+export function exportFormatIssues(
+  routing: Question,
+  formats: readonly string[],
+  questions: readonly Question[] = [routing],
+): Array<{ path: Array<string | number>; message: string }> {
+  return formats.flatMap((format, index) => {
+    const path = ['export', 'formats', index];
+    const f = format as (typeof EXPORT_FORMATS)[number];
+    if (RANKING_EXPORT_FORMATS.includes(f) && routing.kind !== 'ranking')
+      return [{ path, message: `${format} writes ranked lists: the routing question "${routing.name}" is ${routing.kind}, not a ranking` }];
+    if (GENERATION_EXPORT_FORMATS.includes(f) && routing.kind !== 'generation')
+      return [{ path, message: `${format} writes a generation's labels: the routing question "${routing.name}" is ${routing.kind}, not a generation` }];
+    if (f === 'dpo_jsonl' && !questions.some((q) => q.kind === 'preference' && q.of === routing.name))
+      return [{ path, message: `dpo_jsonl writes preference pairs: no preference question compares the responses of "${routing.name}"` }];
+    return [];
+  });
 }
 export const LABEL_SOURCES = ['feedback', 'consensus', 'review', 'gold'] as const;
 /** What an exported span does with the project's masked input fields. */
@@ -160,7 +182,7 @@ export const ExportSettings = z
       .min(1)
       .default(['tfrecord'])
       .describe(
-        'tfrecord, csv, jsonl, parquet: one example per label; for a ranking, also elwc (ExampleListWithContext: one record per list) and item_tfrecord, item_csv, item_jsonl, item_parquet (one example per candidate)',
+        'tfrecord, csv, jsonl, parquet: one example per label; for a ranking, also elwc (ExampleListWithContext: one record per list) and item_tfrecord, item_csv, item_jsonl, item_parquet (one example per candidate); for a generation, also sft_jsonl (chat messages) and dpo_jsonl (prompt, chosen, rejected)',
       ),
     features: z
       .array(z.strictObject({ name: z.string().min(1).max(128), type: z.enum(['int', 'float', 'bytes']) }))
@@ -378,7 +400,7 @@ export const CreateProjectRequest = z
       ctx.addIssue({ code: 'custom', message: 'a preference is the raters’ alone: route on the generation question it compares', path: ['routingQuestion'] });
     const consensus = consensusIssue(project.labeling.consensus, routing);
     if (consensus) ctx.addIssue({ code: 'custom', message: consensus, path: ['labeling', 'consensus'] });
-    for (const issue of [...feedbackRuleIssues(routing, project.feedbackRules), ...exportFormatIssues(routing, project.export.formats)])
+    for (const issue of [...feedbackRuleIssues(routing, project.feedbackRules), ...exportFormatIssues(routing, project.export.formats, project.questions)])
       ctx.addIssue({ code: 'custom', ...issue });
   })
   .meta({ id: 'CreateProjectRequest' });

@@ -28,6 +28,8 @@ export interface ExportRow {
   bucket: number;
   /** each feature's values by its type, worked out once per row (`valuesOf`) for every writer */
   values?: ExportValue[][];
+  /** the model's output for the question a list or fine-tuning format reads (its suggestion as stored) */
+  output?: Record<string, unknown>;
   /** a ranked list's candidates as shown (read only when a list format is written) */
   candidates?: Candidate[];
 }

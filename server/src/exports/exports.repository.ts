@@ -77,7 +77,7 @@ const ROWS = `
   SELECT l.prediction_id, l.value, l.answers, l.source, l.agreement,
          ${inclusionWeightSql('t.inclusion_probability', 'l.weight')} AS weight,
          p.input, p.model_name, p.model_version, ${BUCKET_SQL('l.prediction_id')} AS bucket,
-         CASE WHEN $2::text IS NOT NULL THEN p.suggestions->$2::text->'candidates' END AS candidates
+         CASE WHEN $2::text IS NOT NULL THEN p.suggestions->$2::text END AS output
     FROM span_labels sl
     JOIN labels_read l ON l.id = sl.label_id
     JOIN predictions_read p ON p.project_id = l.project_id AND p.id = l.prediction_id
@@ -269,7 +269,8 @@ export class ExportsRepository {
    * A span's rows in prediction order (the files' order, so a re-run writes the same bytes), a
    * batch at a time; the next batch is fetched while the caller writes this one.
    */
-  async *rows(client: PoolClient, spanId: string, batch = 1_000, rankingQuestion: string | null = null): AsyncGenerator<ExportRow[]> {
+  /** (`outputQuestion`: a question whose model output the rows carry, for the list and fine-tuning formats) */
+  async *rows(client: PoolClient, spanId: string, batch = 1_000, outputQuestion: string | null = null): AsyncGenerator<ExportRow[]> {
     type Raw = {
       prediction_id: string;
       value: string;
@@ -281,9 +282,9 @@ export class ExportsRepository {
       model_name: string;
       model_version: string;
       bucket: number;
-      candidates: Candidate[] | null;
+      output: { candidates?: unknown } | null;
     };
-    const cursor = client.query(new Cursor(`${ROWS} ORDER BY l.prediction_id, l.id`, [spanId, rankingQuestion], { types: EXACT_INPUT }));
+    const cursor = client.query(new Cursor(`${ROWS} ORDER BY l.prediction_id, l.id`, [spanId, outputQuestion], { types: EXACT_INPUT }));
     let next = cursor.read(batch) as Promise<Raw[]>;
     try {
       for (;;) {
@@ -302,7 +303,8 @@ export class ExportsRepository {
           modelVersion: r.model_version,
           bucket: r.bucket,
           values: undefined,
-          ...(r.candidates && { candidates: r.candidates }),
+          ...(r.output && { output: r.output }),
+          ...(Array.isArray(r.output?.candidates) && { candidates: r.output.candidates as Candidate[] }),
         }));
       }
     } finally {

@@ -8,6 +8,7 @@ import { stringify } from 'csv-stringify/sync';
 import { TfRecordWriter, type WrittenFile } from '@backflow/tfrecord';
 import { columnsOf, jsonText, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
 import type { ColumnLayout } from './fixed-columns';
+import type { FineTuning } from './fine-tuning';
 import type { RankedLists } from './ranked-lists';
 import type { Split } from './split';
 
@@ -105,7 +106,21 @@ export function openFormatWriter(
   features: readonly FeatureSpec[],
   columns: ColumnLayout,
   lists?: RankedLists,
+  fineTuning?: FineTuning,
 ): FormatWriter {
+  if (format === 'sft_jsonl' || format === 'dpo_jsonl') {
+    if (!fineTuning) throw new Error(`${format} writes a generation's labels: the project's routing question is not a generation`);
+    const writer = new TextFileWriter(path.join(directory, shardName(format, shard, 0, '.jsonl')));
+    return {
+      format,
+      split,
+      write: async (row) => {
+        for (const line of fineTuning.lines(format, row)) await writer.write(line);
+      },
+      close: () => writer.close(),
+      abort: () => Promise.resolve(writer.abort()),
+    };
+  }
   if (format === 'elwc' || format.startsWith('item_')) {
     if (!lists) throw new Error(`${format} writes ranked lists: the project's routing question is not a ranking`);
     if (format === 'elwc') {

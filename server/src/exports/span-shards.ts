@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { ExportRow, FeatureSpec } from './example-row';
 import type { ColumnLayout } from './fixed-columns';
 import type { ManifestFile } from './manifest';
+import type { FineTuning } from './fine-tuning';
 import type { RankedLists } from './ranked-lists';
 import { openFormatWriter, type FormatWriter } from './span-files';
 import type { Split } from './split';
@@ -30,6 +31,7 @@ export class SpanShards {
     private readonly columns: ColumnLayout,
     private readonly shardRows: number,
     private readonly lists?: RankedLists,
+    private readonly fineTuning?: FineTuning,
   ) {}
 
   /** Makes the split directories the shards go to. */
@@ -77,7 +79,7 @@ export class SpanShards {
   }
 
   private writerOf(format: string, split: Split, shard: number): FormatWriter {
-    return openFormatWriter(format, split, path.join(this.directory, `Split-${split}`), shard, this.features, this.columns, this.lists);
+    return openFormatWriter(format, split, path.join(this.directory, `Split-${split}`), shard, this.features, this.columns, this.lists, this.fineTuning);
   }
 
   private openShard(format: string, split: Split, shard: number): OpenShard {

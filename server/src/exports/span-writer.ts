@@ -4,6 +4,7 @@ import { schemaText, valuesOf, ValueTally, type ExportRow, type ExportValue, typ
 import type { ExportColumns } from './fixed-columns';
 import { buildManifest, type Manifest, type ManifestFeature, type ManifestHeader, type SpanCounts } from './manifest';
 import { maskedPaths, maskInput, type Masking } from './masking';
+import type { FineTuning } from './fine-tuning';
 import type { RankedLists } from './ranked-lists';
 import { syncPath, writeSynced } from './span-files';
 import { SPLITS, SpanShards } from './span-shards';
@@ -23,6 +24,8 @@ export interface SpanToWrite extends ManifestHeader {
   masking: Masking;
   /** a ranking's lists, when a list format is chosen */
   lists?: RankedLists;
+  /** a generation's fine-tuning shapes, when one is chosen */
+  fineTuning?: FineTuning;
 }
 
 export interface SpanWriteOptions {
@@ -42,7 +45,7 @@ export async function writeSpan(
   directory: string,
   options: SpanWriteOptions,
 ): Promise<Manifest | undefined> {
-  const shards = new SpanShards(directory, span.settings.formats, plan.features, span.columns, options.shardRows, span.lists);
+  const shards = new SpanShards(directory, span.settings.formats, plan.features, span.columns, options.shardRows, span.lists, span.fineTuning);
   const counts = new SpanTally(plan.features);
   try {
     await shards.create();

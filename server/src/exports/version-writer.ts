@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { DEFAULT_MASKED_FIELD_POLICY, RANKING_EXPORT_FORMATS } from '@backflow/contracts';
+import { DEFAULT_MASKED_FIELD_POLICY, GENERATION_EXPORT_FORMATS, RANKING_EXPORT_FORMATS } from '@backflow/contracts';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { poolOf } from '../database/data-source';
 import type { ProjectEntity } from '../projects/project.entity';
@@ -13,6 +13,7 @@ import { ExportsRepository, type VersionToWrite } from './exports.repository';
 import { readManifest, type Manifest } from './manifest';
 import { maskedFeatures, maskedPaths, maskInput, type Masking } from './masking';
 import { syncPath } from './span-files';
+import { fineTuningOf } from './fine-tuning';
 import { RankedLists } from './ranked-lists';
 import { writeSpan, type SpanToWrite, type WritePlan } from './span-writer';
 
@@ -124,6 +125,9 @@ export class VersionWriter {
       columns: new ExportColumns(project.questions, project.routingQuestion),
       masking,
       lists: await this.rankedLists(project, target),
+      ...(target.settings.formats.some((f) => GENERATION_EXPORT_FORMATS.includes(f)) && {
+        fineTuning: fineTuningOf(project.questions, project.routingQuestion),
+      }),
     };
     if (settings.features) {
       const declared = maskedFeatures(settings.features, masking);
@@ -172,7 +176,7 @@ export class VersionWriter {
     const client = await poolOf(this.dataSource).connect();
     let progressSavedAt = 0;
     try {
-      const rows = this.repository.rows(client, target.spanId, EXPORT_BATCH_ROWS, span.lists?.question.name ?? null);
+      const rows = this.repository.rows(client, target.spanId, EXPORT_BATCH_ROWS, span.lists?.question.name ?? span.fineTuning?.generation.name ?? null);
       // counted from the first row on every pass
       return await writeSpan({ ...span, lists: span.lists?.fresh() }, plan, rows, temporary, {
         shardRows: options.shardRows ?? DEFAULT_SHARD_ROWS,

@@ -176,7 +176,7 @@ export class ProjectsService {
       const relabeled = patch.labels === undefined ? routing : { ...routing, labels: patch.labels };
       const [problem] = [
         ...feedbackRuleIssues(relabeled, patch.feedbackRules ?? project.feedbackRules),
-        ...(patch.export ? exportFormatIssues(routing, patch.export.formats) : []),
+        ...(patch.export ? exportFormatIssues(routing, patch.export.formats, project.questions) : []),
       ];
       if (problem) {
         const field = problem.path.join('.');
