@@ -27,6 +27,63 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
     fs.rmSync(root, { recursive: true, force: true });
   });
 
+  it('turns implicit feedback into labels: a thumbs-up keeps the response, an edit is a correction that contradicts a confident model and routes it', async () => {
+    const numeric = await app.request('POST', '/api/v1/projects', {
+      token: admin,
+      body: {
+        slug: `thumbs-bad-${Date.now()}`,
+        name: 'x',
+        questions: [{ name: 'price', kind: 'numeric' }],
+        feedbackRules: { rules: [{ eventType: 'thumbs_up', answer: '$predicted', windowMinutes: 60 }] },
+      },
+    });
+    expect([numeric.status, numeric.body.field]).toEqual([400, 'feedbackRules.rules.0.answer']);
+    const project = await createProject(app, admin, {
+      taskType: undefined,
+      labels: undefined,
+      questions: [{ name: 'reply', kind: 'generation' }],
+      // nothing is doubtful enough to route on its own: only a contradiction makes a task
+      routing: { strategy: 'least_confidence', threshold: 0.99, explorationRate: 0, dedupeWindowMinutes: 0, contradictionConfidence: 0.8 },
+      feedbackRules: {
+        rules: [
+          { eventType: 'thumbs_up', answer: '$predicted', windowMinutes: 60 },
+          { eventType: 'edit', answer: '$value', windowMinutes: 1440, priority: 1 },
+        ],
+      },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const ids = [randomUUID(), randomUUID()];
+    const body = ids.map((id, i) => ({
+      id,
+      model: { name: 'assistant', version: 'v1' },
+      input: { surface: 'web' },
+      suggestions: {
+        reply: { messages: [{ role: 'user', content: `Plan my run ${i}` }], responses: [{ text: `Run 5 km easy (${i}).`, meanLogprob: Math.log(0.9) }] },
+      },
+    }));
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body })).status).toBe(200);
+    const feedback = await app.request('POST', `/api/v1/projects/${project.slug}/feedback`, {
+      token: key,
+      body: [
+        { id: randomUUID(), predictionId: ids[0], type: 'thumbs_up' },
+        { id: randomUUID(), predictionId: ids[1], type: 'thumbs_down' },
+        { id: randomUUID(), predictionId: ids[1], type: 'edit', value: 'Run 3 km easy, then stretch.' },
+      ],
+    });
+    expect(feedback.status).toBe(201);
+    const labels = await app.sql(
+      `SELECT prediction_id, value, source, contradicts_prediction FROM labels WHERE project_id = $1 AND superseded_at IS NULL ORDER BY value`,
+      [project.id],
+    );
+    expect(labels).toEqual([
+      { prediction_id: ids[1], value: 'Run 3 km easy, then stretch.', source: 'feedback', contradicts_prediction: true },
+      { prediction_id: ids[0], value: 'Run 5 km easy (0).', source: 'feedback', contradicts_prediction: false },
+    ]);
+    expect(await app.sql(`SELECT prediction_id, reason FROM tasks WHERE project_id = $1`, [project.id])).toEqual([
+      { prediction_id: ids[1], reason: 'contradiction' },
+    ]);
+  });
+
   it('shows each pair with its sides drawn per task, records the side, and ranks the challenger above the champion with its interval', async () => {
     const refused = await app.request('POST', '/api/v1/projects', {
       token: admin,

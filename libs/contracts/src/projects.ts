@@ -71,6 +71,8 @@ export type RoutingPolicy = z.infer<typeof RoutingPolicy>;
 
 /** A rule label that means: the label named by the event's value. */
 export const VALUE_LABEL = '$value';
+/** A rule answer that means: the model's own output, as it was (a thumbs-up on a response, for a text or a generation). */
+export const PREDICTED_ANSWER = '$predicted';
 
 /**
  * What a rule gives the routing question when it is not a label question: a rating, number or
@@ -351,6 +353,10 @@ function feedbackAnswerIssue(routing: Question, answer: FeedbackAnswer, mayUseVa
   }
   if (isEdit) return { path: [], message: `add and remove edit a multi-label answer; "${routing.name}" is ${routing.kind}` };
   if (answer === VALUE_LABEL) return mayUseValue ? undefined : { path: [], message: 'no event value to read when the window closes with none' };
+  if (answer === PREDICTED_ANSWER)
+    return routing.kind === 'text' || routing.kind === 'generation'
+      ? undefined
+      : { path: [], message: `"${PREDICTED_ANSWER}" keeps a text or a generation as the model wrote it; "${routing.name}" is ${routing.kind}` };
   const checked = kindOf(routing).answer(routing, answer);
   return checked.ok ? undefined : { path: checked.issue.path, message: checked.issue.message };
 }

@@ -1,4 +1,4 @@
-import { FeedbackRules, VALUE_LABEL, type FeedbackAnswer, type Question } from '@backflow/contracts';
+import { FeedbackRules, PREDICTED_ANSWER, VALUE_LABEL, type FeedbackAnswer, type Question } from '@backflow/contracts';
 import { answerText, kindOf, type Answer } from '@backflow/questions';
 
 export interface FeedbackFact {
@@ -79,8 +79,8 @@ export interface FeedbackAnswerDecision extends FeedbackDecision {
 type Rule = FeedbackRules['rules'][number];
 
 /** The answer a rule gives with an event's value, or undefined when the value does not fit the question. */
-function answerOf(routing: Question, given: FeedbackAnswer, value: unknown): Answer | undefined {
-  const checked = kindOf(routing).answer(routing, given === VALUE_LABEL ? value : given);
+function answerOf(routing: Question, given: FeedbackAnswer, value: unknown, predicted: string): Answer | undefined {
+  const checked = kindOf(routing).answer(routing, given === VALUE_LABEL ? value : given === PREDICTED_ANSWER ? predicted : given);
   return checked.ok ? (checked.value as Answer) : undefined;
 }
 
@@ -130,7 +130,7 @@ export function decideAnswer(
   if (!rules.rules.some((rule) => rule.eventType === TRUTH_EVENT_TYPE)) {
     const truths = events
       .filter((e) => e.type === TRUTH_EVENT_TYPE)
-      .map((e) => ({ e, answer: answerOf(routing, VALUE_LABEL, e.value) }))
+      .map((e) => ({ e, answer: answerOf(routing, VALUE_LABEL, e.value, predicted) }))
       .filter((t) => t.answer !== undefined);
     const latest = truths.reduce<(typeof truths)[number] | undefined>((last, t) => (!last || t.e.occurredAt >= last.e.occurredAt ? t : last), undefined);
     if (latest) return decided(latest.answer!, TRUTH_EVENT_TYPE, latest.e.id);
@@ -151,7 +151,7 @@ export function decideAnswer(
         edits.push({ ...edit, rule: `rules[${index}]`, eventId: event.id, at, index });
         continue;
       }
-      const answer = answerOf(routing, rule.answer, event.value);
+      const answer = answerOf(routing, rule.answer, event.value, predicted);
       if (answer === undefined) continue;
       if (!best || rule.priority > best.priority || (rule.priority === best.priority && (at > best.at || (at === best.at && index < best.index))))
         best = { answer, rule: `rules[${index}]`, eventId: event.id, priority: rule.priority, at, index };
@@ -243,6 +243,7 @@ export function decideAnswerByAbsence(rules: FeedbackRules, routing: Question, p
       return { label: answerText(routing, answer), answer, rule: 'absence', eventId: null };
     }
   }
-  const answer = answerOf(routing, absence.answer!, undefined);
+  // (no event: a window that closes with none keeps the model's output under "$predicted")
+  const answer = answerOf(routing, absence.answer!, undefined, predicted);
   return answer === undefined ? undefined : { label: answerText(routing, answer), answer, rule: 'absence', eventId: null };
 }
