@@ -2,13 +2,14 @@ import { useEffect, useState } from 'react';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { errorMessage } from '../lib/api';
 import { useSignedInSession } from '../modules/auth/hooks/use-session';
-import { clicksQuery, evaluateNow, monitoringQuery, monitoringScope, qualityQuery } from '../modules/monitoring/api/monitoring-api';
+import { clicksQuery, evaluateNow, monitoringQuery, monitoringScope, preferencesQuery, qualityQuery } from '../modules/monitoring/api/monitoring-api';
 import { projectQuery } from '../modules/projects/api/projects-api';
 import { AccuracyPanel } from '../modules/monitoring/components/accuracy-panel';
 import { AgreementPanel } from '../modules/monitoring/components/agreement-panel';
 import { AlertsPanel } from '../modules/monitoring/components/alerts-panel';
 import { ClicksPanel } from '../modules/monitoring/components/clicks-panel';
 import { DriftPanel } from '../modules/monitoring/components/drift-panel';
+import { PreferencesPanel } from '../modules/monitoring/components/preferences-panel';
 import { QuestionAgreementPanel } from '../modules/monitoring/components/question-agreement-panel';
 import { QuestionMetricsPanel } from '../modules/monitoring/components/question-metrics-panel';
 import { Alert } from '../ui/alert';
@@ -36,6 +37,9 @@ export function QualityPage({ slug }: QualityPageProps) {
   const routing = project?.questions.find((q) => q.name === project.routingQuestion);
   // a recommender's clicks: four weeks, whatever the range (a drop is judged against its own start)
   const clicks = useQuery({ ...clicksQuery(slug, 28), ...live, enabled: routing?.kind === 'ranking' });
+  // a generative project's preferences between responses: the versions ranked over four weeks
+  const preference = project?.questions.find((q) => q.kind === 'preference');
+  const preferences = useQuery({ ...preferencesQuery(slug, preference?.name ?? '', 28), ...live, enabled: preference !== undefined });
   const [evaluated, setEvaluated] = useState<string | null>(null);
 
   const evaluation = useMutation({
@@ -89,6 +93,7 @@ export function QualityPage({ slug }: QualityPageProps) {
             <AccuracyPanel data={monitoring.data} />
           )}
           {clicks.data ? <ClicksPanel report={clicks.data} /> : null}
+          {preferences.data ? <PreferencesPanel report={preferences.data} /> : null}
           <DriftPanel data={monitoring.data} />
         </>
       ) : !error ? (

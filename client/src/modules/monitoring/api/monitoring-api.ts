@@ -1,5 +1,5 @@
 import { queryOptions } from '@tanstack/react-query';
-import type { ClickReport, EvaluateReply, MonitoringReply, QualityReply } from '@backflow/contracts';
+import type { ClickReport, EvaluateReply, MonitoringReply, PreferenceReport, QualityReply } from '@backflow/contracts';
 import { apiRequest } from '../../../lib/api';
 import { projectScope } from '../../../lib/query';
 
@@ -24,6 +24,13 @@ export const clicksQuery = (slug: string, days: number) =>
   queryOptions({
     queryKey: [...monitoringScope(slug), 'clicks', days],
     queryFn: ({ signal }) => apiRequest<ClickReport>(`${base(slug)}/monitoring/clicks?days=${days}`, { signal }),
+  });
+
+/** A preference question's Bradley–Terry report over the last `days`. */
+export const preferencesQuery = (slug: string, question: string, days: number) =>
+  queryOptions({
+    queryKey: [...monitoringScope(slug), 'preferences', question, days],
+    queryFn: ({ signal }) => apiRequest<PreferenceReport>(`${base(slug)}/monitoring/preferences/${encodeURIComponent(question)}?days=${days}`, { signal }),
   });
 
 export function evaluateNow(slug: string): Promise<EvaluateReply> {
