@@ -167,8 +167,14 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
     expect(report.body.versions[0].logStrength).toBeCloseTo(v2.logStrength, 9);
     expect(report.body.versions[0].low).toBeGreaterThan(0);
     expect(report.body.challenger).toMatchObject({ modelVersion: 'v2', comparisons: TASKS, verdict: 'better' });
+    // measured against v2 as the champion, v1 is the one losing (the newest other version): an alert names it
+    const reversed = await app.request('GET', `/api/v1/projects/${project.slug}/monitoring/preferences/better?champion=v2`, { token: admin });
+    expect(reversed.body.challenger).toMatchObject({ modelVersion: 'v1', verdict: 'worse' });
     const mobile = await app.request('GET', `/api/v1/projects/${project.slug}/monitoring/preferences/better?slice=surface%3Dmobile`, { token: admin });
     expect(mobile.body.labels).toBe(TASKS / 3);
+    // the challenger is better: no alert
+    const calm = await app.request('POST', `/api/v1/projects/${project.slug}/monitoring/evaluate`, { token: admin });
+    expect(calm.body.raised.filter((a: { metric: string }) => a.metric === 'win_rate')).toEqual([]);
     const missing = await app.request('GET', `/api/v1/projects/${project.slug}/monitoring/preferences/reply`, { token: admin });
     expect([missing.status, missing.body.code]).toEqual([404, 'monitoring/not_a_preference']);
 
@@ -210,5 +216,61 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
       return chosen.slice(0, 2);
     });
     expect(chosenVersions.filter((v) => v === 'v2')).toHaveLength(decisive.filter((c) => (c.winner === 'a' ? c.a : c.b) === 'v2').length);
+  });
+
+  it("alerts when raters prefer the champion to a newer version: the win rate's interval below one half", async () => {
+    const project = await createProject(app, admin, {
+      taskType: undefined,
+      labels: undefined,
+      questions: [
+        { name: 'reply', kind: 'generation' },
+        { name: 'better', kind: 'preference', of: 'reply' },
+      ],
+      routingQuestion: 'reply',
+      routing: { strategy: 'least_confidence', threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
+      labeling: { goldRate: 0 },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const rater = await createUser(app, admin, 'rater', project);
+    const random = mulberry32(9);
+    /** `n` prompts answered by v1 and `other`, every one judged, `other` winning with probability `wins`. */
+    const judge = async (other: string, n: number, wins: number, at: number) => {
+      const body = Array.from({ length: n }, (_, i) => ({
+        id: randomUUID(),
+        model: { name: 'assistant', version: other },
+        timestamp: new Date(at + i * 1_000).toISOString(),
+        input: { surface: 'web' },
+        suggestions: {
+          reply: {
+            responses: [
+              { text: `v1 says ${i}`, model: { version: 'v1' } },
+              { text: `${other} says ${i}`, model: { version: other } },
+            ],
+          },
+        },
+      }));
+      expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body })).status).toBe(200);
+      for (;;) {
+        const task = (await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} })).body.task;
+        if (!task) break;
+        const pair = task.suggestions.better;
+        const preferred = random() < wins ? 'second' : 'first';
+        await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${task.id}/annotations`, {
+          token: rater.token,
+          body: { id: randomUUID(), answers: { reply: pair.first.text, better: { preferred, left: pair.left } } },
+        });
+      }
+    };
+    // last week v2 was compared and held its own; today v3 is, and loses nine times in ten
+    await judge('v2', 20, 0.5, Date.now() - 7 * 24 * 3_600_000);
+    await judge('v3', 40, 0.1, Date.now() - 3_600_000);
+    const evaluated = await app.request('POST', `/api/v1/projects/${project.slug}/monitoring/evaluate`, { token: admin });
+    const alerts = evaluated.body.raised.filter((a: { metric: string }) => a.metric === 'win_rate');
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ kind: 'accuracy', metric: 'win_rate', slice: null, baseline: 0.5 });
+    expect(alerts[0].message).toMatch(/^raters prefer v1 to v3 on "better": v3 won \d+\.\d% of 40 comparisons/);
+    // judged again, the open alert is not raised twice
+    const again = await app.request('POST', `/api/v1/projects/${project.slug}/monitoring/evaluate`, { token: admin });
+    expect(again.body.raised.filter((a: { metric: string }) => a.metric === 'win_rate')).toEqual([]);
   });
 });

@@ -179,9 +179,11 @@ export const MonitoringAlert = z
       .enum(['accuracy', 'drift', 'anomaly', 'ctr'])
       .describe('accuracy: the model’s quality on labels, whatever the figure (see metric); ctr: a ranking slice’s click-through falling, suddenly or slowly'),
     metric: z
-      .enum(['accuracy', ...HeadlineMetric.options])
+      .enum(['accuracy', ...HeadlineMetric.options, 'win_rate'])
       .nullable()
-      .describe('the figure a model-quality alert watches: accuracy (a label question) or its kind’s headline; null for drift and anomalies'),
+      .describe(
+        'the figure a model-quality alert watches: accuracy (a label question), its kind’s headline, or win_rate (a new version losing to the champion in raters’ preferences); null for drift and anomalies',
+      ),
     slice: z.string().nullable().describe('"key=value" when the alert is about one slice'),
     feature: z.string().nullable(),
     message: z.string(),

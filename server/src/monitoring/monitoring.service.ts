@@ -153,7 +153,7 @@ export class MonitoringService implements OnModuleInit {
   async evaluate(project: ProjectEntity, now = new Date()): Promise<EvaluateReply> {
     const assessed = await this.assess(project, now, monitoringSettingsOf(project).windowHours);
     const { settings } = assessed;
-    const failing = [...assessed.failing, ...(await this.clickAlerts(project, now))];
+    const failing = [...assessed.failing, ...(await this.clickAlerts(project, now)), ...(await this.preferenceAlerts(project, now))];
     const failingSubjects = new Set(failing.map((a) => a.subject));
     const outcome = await this.dataSource.transaction(async (manager) => {
       const open = await this.repository.openAlerts(manager, project.id);
@@ -250,6 +250,36 @@ export class MonitoringService implements OnModuleInit {
         'routingQuestion',
       );
     return this.clickSeries(project, question, query, now, true);
+  }
+
+  /** An alert per preference question whose newest version loses to the champion (its head-to-head interval below ½) over the last four weeks. */
+  private async preferenceAlerts(project: ProjectEntity, now: Date): Promise<NewAlert[]> {
+    const alerts: NewAlert[] = [];
+    for (const question of project.questions) {
+      if (question.kind !== 'preference') continue;
+      const report = await this.preferences(project, question.name, { days: CLICK_ALERT_DAYS }, now);
+      const challenger = report.challenger;
+      if (challenger?.verdict !== 'worse') continue;
+      alerts.push({
+        kind: 'accuracy',
+        subject: `preference:${question.name}:${challenger.modelVersion}`,
+        slice: null,
+        feature: null,
+        message: `raters prefer ${report.champion} to ${challenger.modelVersion} on "${question.name}": ${challenger.modelVersion} won ${(challenger.winRate * 100).toFixed(1)}% of ${challenger.comparisons} comparisons (95% up to ${(challenger.high * 100).toFixed(1)}%)`,
+        value: challenger.winRate,
+        baseline: 0.5,
+        threshold: 0.5,
+        details: {
+          metric: 'win_rate',
+          question: question.name,
+          champion: report.champion,
+          challenger: challenger.modelVersion,
+          low: challenger.low,
+          high: challenger.high,
+        },
+      });
+    }
+    return alerts;
   }
 
   /**

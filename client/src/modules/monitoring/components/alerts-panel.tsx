@@ -3,8 +3,11 @@ import { Badge } from '../../../ui/badge';
 import { METRIC_NAMES } from './format';
 
 /** What an alert is about: its kind, or for the model's quality on a question that is not a label one, the figure it watches. */
-const subjectOf = (a: MonitoringReply['alerts'][number]) =>
-  a.kind === 'accuracy' && a.metric && a.metric !== 'accuracy' ? METRIC_NAMES[a.metric] : a.kind === 'ctr' ? 'click-through' : a.kind;
+function subjectOf(a: MonitoringReply['alerts'][number]): string {
+  if (a.kind === 'ctr') return 'click-through';
+  if (a.kind !== 'accuracy' || !a.metric || a.metric === 'accuracy') return a.kind;
+  return a.metric === 'win_rate' ? 'preference' : METRIC_NAMES[a.metric];
+}
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
