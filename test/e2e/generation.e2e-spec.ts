@@ -147,6 +147,14 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
       const roll = random();
       const preferred = roll < 0.05 ? 'tie' : roll < 0.05 + CHALLENGER_WINS * 0.95 ? challenger : challenger === 'first' ? 'second' : 'first';
       expected.push({ a: versions[0], b: versions[1], winner: preferred === 'first' ? 'a' : preferred === 'second' ? 'b' : 'tie' });
+      if (expected.length === 0) {
+        // the side is the task's: an answer that records the other one is refused, naming it
+        const wrongSide = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${task.id}/annotations`, {
+          token: rater.token,
+          body: { id: randomUUID(), answers: { reply: pair.first.text, better: { preferred, left: pair.left === 'first' ? 'second' : 'first' } } },
+        });
+        expect([wrongSide.status, wrongSide.body.code, wrongSide.body.field]).toEqual([400, 'labeling/invalid_answer', 'answers.better.left']);
+      }
       const submitted = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${task.id}/annotations`, {
         token: rater.token,
         body: { id: randomUUID(), answers: { reply: pair.first.text, better: { preferred, left: pair.left } } },

@@ -1,5 +1,5 @@
-import type { Answers, GradedItem } from '@backflow/questions';
-import { answerText, checkAnswers } from '@backflow/questions';
+import type { Answers, GradedItem, PreferenceAnswer } from '@backflow/questions';
+import { answerText, checkAnswers, leftOf } from '@backflow/questions';
 import { DomainError } from '../common/errors';
 import type { ProjectEntity } from '../projects/project.entity';
 import { asksOneLabel, routingQuestion } from '../projects/project-questions';
@@ -21,6 +21,16 @@ export const invalidAnswer = (field: string, message: string) => new DomainError
 /** A ranking's grades that are not of its list's candidates, each once. */
 export const itemsMismatch = (question: string) =>
   invalidAnswer(`answers.${question}`, "grade every candidate of the task's list, each once: the items graded are not the list's");
+
+/** A preference answer must record the side its task shows the first response on (drawn from the task's id): no other. */
+export function checkSides(project: Pick<ProjectEntity, 'questions'>, answers: Answers, taskId: string): void {
+  for (const question of project.questions) {
+    const answer = answers[question.name] as PreferenceAnswer | undefined;
+    if (question.kind !== 'preference' || !answer) continue;
+    const left = leftOf(taskId);
+    if (answer.left !== left) throw invalidAnswer(`answers.${question.name}.left`, `this task shows the ${left} response on the left, not the ${answer.left}`);
+  }
+}
 
 /**
  * The answers a body carries: `answers` by question name, each checked by its kind, or the old

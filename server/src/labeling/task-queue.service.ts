@@ -20,7 +20,7 @@ import {
 import { maskInput, topLabel } from './consensus';
 import { GoldService } from './gold.service';
 import { LabelingErrors } from './labeling.errors';
-import { invalidAnswer, itemsMismatch, readAnswers, type ReadAnswers } from './answers';
+import { checkSides, invalidAnswer, itemsMismatch, readAnswers, type ReadAnswers } from './answers';
 import { asksOneLabel, routingQuestion } from '../projects/project-questions';
 import { inTransaction, type Transaction } from '../common/database/transaction';
 import { AloneDecision, LeasedView, LockedTask, SubmitOutcome, SubmitRequest, TaskQueueRepository } from './task-queue.repository';
@@ -192,6 +192,7 @@ export class TaskQueueService {
    */
   async submit(project: ProjectEntity, raterId: string, taskId: string, request: SubmitAnnotationRequest): Promise<SubmitAnnotationReply> {
     const read = readAnswers(project, request);
+    checkSides(project, read.answers, taskId);
     const result = await this.repository.submit(poolOf(this.dataSource), this.submitRequest(project, raterId, taskId, request, read));
     return this.settle(project, raterId, taskId, request, read, result);
   }
@@ -211,6 +212,7 @@ export class TaskQueueService {
     viewer: Viewer = RATER,
   ): Promise<{ reply: SubmitAnnotationReply; next: () => Promise<ClaimReply> }> {
     const read = readAnswers(project, request);
+    checkSides(project, read.answers, taskId);
     const { submitted, claimed } = await this.repository.submitAndClaim(
       poolOf(this.dataSource),
       this.submitRequest(project, raterId, taskId, request, read),
@@ -328,6 +330,7 @@ export class TaskQueueService {
       if (task.state !== 'review') throw LabelingErrors.notInReview();
       const item = task.predictionId ? await this.repository.itemOf(manager, task) : undefined;
       const read = readAnswers(project, body, item?.input);
+      checkSides(project, read.answers, taskId);
       for (const [question, items] of Object.entries(read.rankedItems ?? {})) {
         const candidates = (item?.suggestions?.[question] as { candidates?: Array<{ item: string }> } | undefined)?.candidates ?? [];
         const listed = candidates.map((c) => c.item).sort();
