@@ -249,9 +249,9 @@ describe('browser: a rater answers each question kind with the keyboard alone', 
     }
   });
 
-  it('generation: the conversation as chat, markup shown as text and never run, the first response corrected by keyboard', async () => {
+  it('generation: the conversation as chat in Markdown (code blocks; HTML shown as text and never run; no image fetched), the first response corrected by keyboard', async () => {
     const first =
-      'Use a loop:\n\n```python\nfor i in range(3):\n    print(i)\n```\n<script>window.__injected = true</script><img src=x onerror="window.__injected = true">';
+      'Use a **loop**:\n\n```python\nfor i in range(3):\n    print(i)\n```\n![route map](https://tiles.example.com/route.png)\n<script>window.__injected = true</script><img src=x onerror="window.__injected = true">';
     const project = await projectWith([{ name: 'reply', kind: 'generation', maxLength: 2_000 }], {
       input: { surface: 'chat' },
       suggestions: {
@@ -269,29 +269,38 @@ describe('browser: a rater answers each question kind with the keyboard alone', 
     });
     const session = await raterOn(project);
     const { page } = session;
+    const remote: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('example.com')) remote.push(request.url());
+    });
     try {
       const chat = page.getByTestId('chat');
       await chat.locator('[data-role="user"]', { hasText: 'How do I print' }).waitFor();
       expect(await chat.getByTestId('chat-response').count()).toBe(2);
       // raters judge blind: no model version on screen
       expect(await chat.getByText('v3').count()).toBe(0);
-      // the markup is text on the page: no script ran, no image element was made from it
-      await chat.getByTestId('chat-response').first().getByText('<script>window.__injected = true</script>', { exact: false }).waitFor();
+      // Markdown: emphasis and a code block rendered; HTML shown as text, never run; the remote image never fetched
+      const response = chat.getByTestId('chat-response').first();
+      await response.locator('strong', { hasText: 'loop' }).waitFor();
+      expect(await response.locator('pre code').textContent()).toBe('for i in range(3):\n    print(i)\n');
+      await response.getByText('<script>window.__injected = true</script>', { exact: false }).waitFor();
+      await response.getByTestId('markdown-image').getByText('[image: route map (https://tiles.example.com/route.png)]').waitFor();
       expect(await page.evaluate(() => (window as unknown as { __injected?: boolean }).__injected)).toBeUndefined();
       expect(await chat.locator('img, script').count()).toBe(0);
+      expect(remote).toEqual([]);
       const box = page.locator('textarea[name="reply"]');
       expect(await box.inputValue()).toBe(first);
       expect(await box.evaluate((element) => element === element.ownerDocument.activeElement)).toBe(true);
       // the rater keeps the code and drops the markup: select from the end of the code block to the end, and delete it
       await box.evaluate((element: HTMLTextAreaElement) => {
-        const end = element.value.indexOf('```\n<script>') + 3;
+        const end = element.value.indexOf('```\n![route map]') + 3;
         element.setSelectionRange(end, element.value.length);
       });
       await page.keyboard.press('Backspace');
       await page.getByTestId('text-diff').locator('del', { hasText: 'script' }).waitFor();
       await page.screenshot({ path: screenshotPath('question-generation.png'), fullPage: true, animations: 'disabled' });
       await page.keyboard.press('Control+Enter');
-      expect(await storedAnswers(session)).toEqual({ reply: 'Use a loop:\n\n```python\nfor i in range(3):\n    print(i)\n```' });
+      expect(await storedAnswers(session)).toEqual({ reply: 'Use a **loop**:\n\n```python\nfor i in range(3):\n    print(i)\n```' });
       expect(session.errors).toEqual([]);
     } finally {
       await session.context.close();

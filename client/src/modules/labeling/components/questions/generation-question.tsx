@@ -1,6 +1,7 @@
 import { useId } from 'react';
 import { isRecord, type AnswerViewProps, type QuestionOf, type QuestionWidget, type WidgetProps } from './question-widget';
 import { TextBox, textDraft } from './text-question';
+import { SafeMarkdown } from '../../../../ui/markdown';
 
 type GenerationQuestion = QuestionOf<'generation'>;
 interface Message {
@@ -21,21 +22,25 @@ function generationOf(suggestion: unknown): { messages: Message[]; responses: Re
 
 const ROLE_NAMES: Record<string, string> = { system: 'System', user: 'User', assistant: 'Assistant', tool: 'Tool' };
 
-/** A conversation as chat: each turn under its role, its text as written (React escapes it: no markup runs). */
+/** A conversation as chat: each turn under its role, its text as Markdown (no HTML in it runs, no image is fetched). */
 function Conversation({ messages, responses }: { messages: Message[]; responses: Response[] }) {
   return (
     <section className="chat" aria-label="Conversation" data-testid="chat">
       {messages.map((message, index) => (
         <article key={`m${index}`} className={`chat__turn chat__turn--${message.role}`} data-role={message.role}>
           <h4 className="chat__role">{ROLE_NAMES[message.role] ?? message.role}</h4>
-          <p className="chat__text">{message.content}</p>
+          <div className="chat__text">
+            <SafeMarkdown text={message.content} />
+          </div>
         </article>
       ))}
       {responses.map((response, index) => (
         <article key={`r${index}`} className="chat__turn chat__turn--response" data-role="response" data-testid="chat-response">
           {/* (which model version wrote a response is not shown: raters judge blind, as they label blind) */}
           <h4 className="chat__role">{responses.length > 1 ? `Response ${index + 1}` : 'Response'}</h4>
-          <p className="chat__text">{response.text}</p>
+          <div className="chat__text">
+            <SafeMarkdown text={response.text} />
+          </div>
         </article>
       ))}
     </section>

@@ -1,3 +1,4 @@
+import { SafeMarkdown } from '../../../../ui/markdown';
 import { answered, BLANK, isRecord, plainMost, type AnswerViewProps, type QuestionOf, type QuestionWidget, type WidgetProps } from './question-widget';
 
 type PreferenceQuestion = QuestionOf<'preference'>;
@@ -39,7 +40,7 @@ function Pane({ side, response }: { side: 'Left' | 'Right'; response: Response |
   return (
     <article className="pair__pane" data-testid={`pair-${side.toLowerCase()}`}>
       <h4 className="chat__role">{side}</h4>
-      <p className="chat__text">{response?.text ?? '(no response)'}</p>
+      <div className="chat__text">{response ? <SafeMarkdown text={response.text} /> : '(no response)'}</div>
     </article>
   );
 }
