@@ -281,4 +281,43 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
     const again = await app.request('POST', `/api/v1/projects/${project.slug}/monitoring/evaluate`, { token: admin });
     expect(again.body.raised.filter((a: { metric: string }) => a.metric === 'win_rate')).toEqual([]);
   });
+
+  it('champion and challenger: a prompt answered by two versions is explored at the challenger rate, its inclusion probability stored; samples of one version are not', async () => {
+    const project = await createProject(app, admin, {
+      taskType: undefined,
+      labels: undefined,
+      questions: [
+        { name: 'reply', kind: 'generation' },
+        { name: 'better', kind: 'preference', of: 'reply' },
+      ],
+      routingQuestion: 'reply',
+      // nothing uncertain enough on its own, no exploration: only the challenger rate routes
+      routing: { strategy: 'least_confidence', threshold: 1, explorationRate: 0, challengerRate: 0.5, dedupeWindowMinutes: 0 },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const prediction = (i: number, second: string) => ({
+      id: randomUUID(),
+      model: { name: 'assistant', version: 'v1' },
+      input: { n: i },
+      suggestions: {
+        reply: {
+          responses: [
+            { text: `a ${i}`, model: { version: 'v1' }, meanLogprob: -0.01 },
+            { text: `b ${i}`, model: { version: second } },
+          ],
+        },
+      },
+    });
+    const pairs = Array.from({ length: 200 }, (_, i) => prediction(i, 'v2'));
+    const samples = Array.from({ length: 100 }, (_, i) => prediction(1_000 + i, 'v1'));
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: [...pairs, ...samples] })).status).toBe(200);
+    const tasks = await app.sql(
+      `SELECT t.reason, t.inclusion_probability AS p, (p.input->>'n')::int AS n FROM tasks t JOIN predictions p ON p.id = t.prediction_id WHERE t.project_id = $1`,
+      [project.id],
+    );
+    // about half of the pairs (a binomial draw: 200 × 0.5 ± 3σ), none of the samples
+    expect(tasks.length).toBeGreaterThan(100 - 22);
+    expect(tasks.length).toBeLessThan(100 + 22);
+    expect(tasks.every((t) => t.n < 1_000 && t.reason === 'exploration' && Number(t.p) === 0.5)).toBe(true);
+  });
 });

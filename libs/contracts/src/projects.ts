@@ -38,6 +38,11 @@ export const routingPolicyFields = {
   threshold: probability.optional().describe('route when the uncertainty score is at least this'),
   targetRate: z.number().gt(0).max(1).optional().describe('route this fraction of the most uncertain predictions'),
   explorationRate: probability.default(0.01),
+  challengerRate: probability
+    .optional()
+    .describe(
+      'champion and challenger: a generation whose first two responses come from two model versions is explored at this rate (or the exploration rate when higher), so the pair becomes a comparison task',
+    ),
   budget: z
     .strictObject({
       perHour: z.number().int().min(0).optional().describe('at most this many new tasks per clock hour (UTC)'),

@@ -42,6 +42,15 @@ export interface RoutablePrediction {
   slice: Record<string, string>;
   input: unknown;
   uncertainty: number;
+  /** the model's outputs by question (a generation's responses tell champion from challenger) */
+  suggestions?: Record<string, unknown> | null;
+}
+
+/** Whether a generation's first two responses come from two different model versions (a champion and a challenger). */
+function comparesVersions(output: unknown): boolean {
+  const responses = (output as { responses?: Array<{ model?: { version?: unknown } }> } | undefined)?.responses;
+  const [a, b] = [responses?.[0]?.model?.version, responses?.[1]?.model?.version];
+  return typeof a === 'string' && typeof b === 'string' && a !== b;
 }
 
 export interface ContradictedPrediction {
@@ -176,10 +185,16 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
     for (const prediction of predictions) versions.set(`${prediction.modelName}\u0000${prediction.modelVersion}`, prediction);
     for (const model of versions.values()) await this.thresholds.thresholdFor(project.id, policy, model, manager);
     const alertBoosts = await this.alertBoostsOf(manager, project.id);
+    // champion and challenger: a generation answered by two versions is explored at least at the challenger rate
+    const question = routingQuestion(project);
+    const challenger =
+      question.kind === 'generation' && (policy.challengerRate ?? 0) > policy.explorationRate
+        ? { ...policy, explorationRate: policy.challengerRate! }
+        : undefined;
     for (const prediction of predictions) {
       const threshold = this.thresholds.currentThreshold(project.id, policy, prediction);
       const decision = decide(
-        policy,
+        challenger && comparesVersions(prediction.suggestions?.[question.name]) ? challenger : policy,
         threshold,
         { uncertainty: prediction.uncertainty, slice: prediction.slice, draw: explorationDraw(project.id, prediction.id) },
         alertBoosts,
