@@ -295,7 +295,7 @@ describe('demo: suggested runs, the ranker, lists read back from ELWC', () => {
         modelName: 'run-recommender',
         modelVersion: 'v1',
         bucket: 0,
-        candidates,
+        output: { candidates },
       };
       const features = ['cohort', 'home', 'home_canton', 'user_id'].map((name) => ({ name, type: 'bytes' as const }));
       valuesOf(row, features);

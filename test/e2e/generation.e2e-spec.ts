@@ -9,6 +9,17 @@ import { ProjectsService } from '../../server/src/projects/projects.service';
 import { createApiKey, createProject, createUser } from '../factories';
 import { startTestApp, TestApp } from '../helpers/test-app';
 
+/** A project that asks for a correction of a generation and a preference between its first two responses. */
+const COMPARISON = {
+  taskType: undefined,
+  labels: undefined,
+  questions: [
+    { name: 'reply', kind: 'generation' },
+    { name: 'better', kind: 'preference', of: 'reply' },
+  ],
+  routingQuestion: 'reply',
+};
+
 const TASKS = 60;
 // the challenger's responses win three times in four
 const CHALLENGER_WINS = 0.75;
@@ -97,13 +108,7 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
     });
     expect([noPairs.status, noPairs.body.field]).toEqual([400, 'export.formats.0']);
     const project = await createProject(app, admin, {
-      taskType: undefined,
-      labels: undefined,
-      questions: [
-        { name: 'reply', kind: 'generation' },
-        { name: 'better', kind: 'preference', of: 'reply' },
-      ],
-      routingQuestion: 'reply',
+      ...COMPARISON,
       // every prediction is a comparison task
       routing: { strategy: 'least_confidence', threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
       labeling: { goldRate: 0 },
@@ -228,13 +233,7 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
 
   it("alerts when raters prefer the champion to a newer version: the win rate's interval below one half", async () => {
     const project = await createProject(app, admin, {
-      taskType: undefined,
-      labels: undefined,
-      questions: [
-        { name: 'reply', kind: 'generation' },
-        { name: 'better', kind: 'preference', of: 'reply' },
-      ],
-      routingQuestion: 'reply',
+      ...COMPARISON,
       routing: { strategy: 'least_confidence', threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
       labeling: { goldRate: 0 },
     });
@@ -284,13 +283,7 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
 
   it('champion and challenger: a prompt answered by two versions is explored at the challenger rate, its inclusion probability stored; samples of one version are not', async () => {
     const project = await createProject(app, admin, {
-      taskType: undefined,
-      labels: undefined,
-      questions: [
-        { name: 'reply', kind: 'generation' },
-        { name: 'better', kind: 'preference', of: 'reply' },
-      ],
-      routingQuestion: 'reply',
+      ...COMPARISON,
       // nothing uncertain enough on its own, no exploration: only the challenger rate routes
       routing: { strategy: 'least_confidence', threshold: 1, explorationRate: 0, challengerRate: 0.5, dedupeWindowMinutes: 0 },
     });

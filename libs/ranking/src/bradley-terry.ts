@@ -1,3 +1,4 @@
+import { weightedProportion } from '@backflow/drift';
 import { invertSymmetric } from './linear-algebra';
 
 /** One judged pair: `a` against `b`, who won (a tie counts half a win to each), weighted (an inclusion weight; 1 by default). */
@@ -152,33 +153,19 @@ export function bradleyTerry(
 
 /**
  * How often `challenger` beat `champion` in their direct comparisons (a tie half a win), weighted,
- * with its 95% Wilson interval on the effective number of comparisons (Kish). Undefined when they
- * never met.
+ * with its 95% Wilson interval on the effective number of comparisons (Kish): drift's
+ * `weightedProportion` over the comparisons. Undefined when they never met.
  */
 export function headToHead(
   comparisons: readonly Comparison[],
   challenger: string,
   champion: string,
 ): { comparisons: number; winRate: number; low: number; high: number } | undefined {
-  let sum = 0;
-  let sumSquares = 0;
-  let score = 0;
-  let count = 0;
-  for (const c of comparisons) {
+  const units = comparisons.flatMap((c) => {
     const forward = c.a === challenger && c.b === champion;
-    if (!forward && !(c.a === champion && c.b === challenger)) continue;
-    const w = c.weight ?? 1;
-    const s = c.winner === 'tie' ? 0.5 : (c.winner === 'a') === forward ? 1 : 0;
-    sum += w;
-    sumSquares += w * w;
-    score += w * s;
-    count++;
-  }
-  if (count === 0) return undefined;
-  const p = score / sum;
-  const effective = (sum * sum) / sumSquares;
-  const z2 = Z95 * Z95;
-  const centre = (p + z2 / (2 * effective)) / (1 + z2 / effective);
-  const half = (Z95 * Math.sqrt((p * (1 - p)) / effective + z2 / (4 * effective * effective))) / (1 + z2 / effective);
-  return { comparisons: count, winRate: p, low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+    if (!forward && !(c.a === champion && c.b === challenger)) return [];
+    return [{ weight: c.weight ?? 1, outcome: c.winner === 'tie' ? 0.5 : (c.winner === 'a') === forward ? 1 : 0 }];
+  });
+  const rate = weightedProportion(units);
+  return rate && { comparisons: units.length, winRate: rate.value, low: rate.low, high: rate.high };
 }

@@ -1,4 +1,3 @@
-import type { Candidate } from '@backflow/questions';
 import type { ExampleFeatures } from '@backflow/tfrecord';
 import type { ColumnLayout } from './fixed-columns';
 
@@ -28,10 +27,8 @@ export interface ExportRow {
   bucket: number;
   /** each feature's values by its type, worked out once per row (`valuesOf`) for every writer */
   values?: ExportValue[][];
-  /** the model's output for the question a list or fine-tuning format reads (its suggestion as stored) */
+  /** the model's output for the question a list or fine-tuning format reads (its suggestion as stored: a ranking's candidates, a generation's responses) */
   output?: Record<string, unknown>;
-  /** a ranked list's candidates as shown (read only when a list format is written) */
-  candidates?: Candidate[];
 }
 
 // the types a stored value can be exported as without change, as bits (and, ANDed over a feature's values, the types the feature can be)

@@ -3,7 +3,6 @@ import { types, type PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import type { EntityManager } from 'typeorm';
 import type { ExportSettings } from '@backflow/contracts';
-import type { Candidate } from '@backflow/questions';
 import { inclusionWeightSql } from '@backflow/sampling';
 import { FITS_BYTES, FITS_FLOAT, FITS_INT, NO_VALUE, type ExportRow } from './example-row';
 import { parseExactJson } from './exact-json';
@@ -282,7 +281,7 @@ export class ExportsRepository {
       model_name: string;
       model_version: string;
       bucket: number;
-      output: { candidates?: unknown } | null;
+      output: Record<string, unknown> | null;
     };
     const cursor = client.query(new Cursor(`${ROWS} ORDER BY l.prediction_id, l.id`, [spanId, outputQuestion], { types: EXACT_INPUT }));
     let next = cursor.read(batch) as Promise<Raw[]>;
@@ -304,7 +303,6 @@ export class ExportsRepository {
           bucket: r.bucket,
           values: undefined,
           ...(r.output && { output: r.output }),
-          ...(Array.isArray(r.output?.candidates) && { candidates: r.output.candidates as Candidate[] }),
         }));
       }
     } finally {

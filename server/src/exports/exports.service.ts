@@ -10,6 +10,7 @@ import { JobsService } from '../common/jobs/jobs.service';
 import { LOGGER } from '../common/logging/logger';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import type { ProjectEntity } from '../projects/project.entity';
+import { routingQuestion } from '../projects/project-questions';
 import { ProjectsService } from '../projects/projects.service';
 import { ExportErrors } from './exports.errors';
 import { ExportsRepository, type VersionRow } from './exports.repository';
@@ -113,7 +114,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
   /** The version to write: a new version of `span`, or the next span with every label not yet exported (undefined when none waits). */
   private async openVersion(project: ProjectEntity, request: { span?: number }): Promise<string | undefined> {
     // a ranking's version records the examination estimate its clicks are weighted by
-    const rankingQuestion = project.questions.find((q) => q.name === project.routingQuestion)?.kind === 'ranking' ? project.routingQuestion : null;
+    const rankingQuestion = routingQuestion(project).kind === 'ranking' ? project.routingQuestion : null;
     if (request.span === undefined) {
       return (
         await this.dataSource.transaction((manager) =>

@@ -1,5 +1,5 @@
 import { encodeExampleListWithContext, type ExampleFeatures } from '@backflow/tfrecord';
-import type { Candidate, Question } from '@backflow/questions';
+import type { Candidate, Question, RankingSuggestion } from '@backflow/questions';
 import { featureValues, toExample, typedFeatures, ValueTally, type ExportRow, type ExportValue, type FeatureSpec } from './example-row';
 import type { Examination } from './exports.repository';
 import { ExportColumns, type ColumnLayout, type ExportColumn } from './fixed-columns';
@@ -143,7 +143,8 @@ export class RankedLists {
     const answer = row.answers[this.question.name];
     const grades = new Map(Array.isArray(answer) ? (answer as Array<{ item: string; grade: number }>).map((g) => [g.item, g.grade]) : []);
     const fromClicks = this.clickSources.has(row.source);
-    return [...(row.candidates ?? [])]
+    const shown = (row.output as Partial<RankingSuggestion> | undefined)?.candidates;
+    return [...(Array.isArray(shown) ? shown : [])]
       .sort((a, b) => a.position - b.position)
       .map((candidate) => {
         const examination = this.examination.get(candidate.position);

@@ -7,6 +7,7 @@ import { DEFAULT_MASKED_FIELD_POLICY, GENERATION_EXPORT_FORMATS, RANKING_EXPORT_
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { poolOf } from '../database/data-source';
 import type { ProjectEntity } from '../projects/project.entity';
+import { routingQuestion } from '../projects/project-questions';
 import { ExportColumns } from './fixed-columns';
 import { FeatureInference, typedFeatures, type FeatureSpec } from './example-row';
 import { ExportsRepository, type VersionToWrite } from './exports.repository';
@@ -147,8 +148,8 @@ export class VersionWriter {
 
   /** A ranking's lists when the version writes a list format: its item features typed by every candidate of the span. */
   private async rankedLists(project: ProjectEntity, target: VersionToWrite): Promise<RankedLists | undefined> {
-    const question = project.questions.find((q) => q.name === project.routingQuestion);
-    if (question?.kind !== 'ranking' || !target.settings.formats.some((f) => RANKING_EXPORT_FORMATS.includes(f))) return undefined;
+    const question = routingQuestion(project);
+    if (question.kind !== 'ranking' || !target.settings.formats.some((f) => RANKING_EXPORT_FORMATS.includes(f))) return undefined;
     const fits = await this.repository.itemFeatureFits(this.dataSource.manager, target.spanId, question.name);
     return new RankedLists(question, project.questions, project.routingQuestion, fits, target.examination);
   }
