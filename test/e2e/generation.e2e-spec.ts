@@ -95,6 +95,62 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
     ]);
   });
 
+  it('sends a thumbs-down or a regenerate to raters without labeling it, and measures how far each edit moved the response', async () => {
+    const both = await app.request('POST', '/api/v1/projects', {
+      token: admin,
+      body: {
+        slug: `route-bad-${Date.now()}`,
+        name: 'x',
+        questions: [{ name: 'reply', kind: 'generation' }],
+        feedbackRules: { rules: [{ eventType: 'thumbs_down', route: true, answer: '$predicted', windowMinutes: 60 }] },
+      },
+    });
+    expect([both.status, both.body.field]).toEqual([400, 'feedbackRules.rules.0.answer']);
+    const project = await createProject(app, admin, {
+      taskType: undefined,
+      labels: undefined,
+      questions: [{ name: 'reply', kind: 'generation' }],
+      // confident responses: only the users' signals make tasks
+      routing: { strategy: 'least_confidence', threshold: 0.99, explorationRate: 0, dedupeWindowMinutes: 0 },
+      feedbackRules: {
+        rules: [
+          { eventType: 'thumbs_down', route: true, windowMinutes: 60 },
+          { eventType: 'regenerate', route: true, windowMinutes: 60 },
+        ],
+      },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const ids = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    const body = ids.map((id, i) => ({
+      id,
+      model: { name: 'assistant', version: 'v1' },
+      input: { surface: 'web' },
+      suggestions: {
+        reply: { messages: [{ role: 'user', content: `Plan my run ${i}` }], responses: [{ text: 'Run 5 km easy (3).', meanLogprob: Math.log(0.95) }] },
+      },
+    }));
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body })).status).toBe(200);
+    const [down, again, quiet, edited] = ids;
+    const events = [
+      { id: randomUUID(), predictionId: down, type: 'thumbs_down' },
+      { id: randomUUID(), predictionId: again, type: 'regenerate' },
+      { id: randomUUID(), predictionId: quiet, type: 'copy' },
+      // one code point changed of 18; no rule reads it, the distance is measured all the same
+      { id: randomUUID(), predictionId: edited, type: 'edit', value: 'Run 5 km easy (3)!' },
+      // a second thumbs-down on the same prediction does not make a second task
+      { id: randomUUID(), predictionId: down, type: 'thumbs_down' },
+    ];
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/feedback`, { token: key, body: events })).status).toBe(201);
+    expect(await app.sql(`SELECT prediction_id, reason FROM tasks WHERE project_id = $1 ORDER BY prediction_id`, [project.id])).toEqual(
+      [down, again].sort().map((id) => ({ prediction_id: id, reason: 'contradiction' })),
+    );
+    expect(await app.sql(`SELECT count(*)::int AS n FROM labels WHERE project_id = $1`, [project.id])).toEqual([{ n: 0 }]);
+    const distances = await app.sql(`SELECT prediction_id, type, edit_distance FROM feedback_events WHERE project_id = $1 AND edit_distance IS NOT NULL`, [
+      project.id,
+    ]);
+    expect(distances).toEqual([{ prediction_id: edited, type: 'edit', edit_distance: 1 / 18 }]);
+  });
+
   it('shows each pair with its sides drawn per task, records the side, and ranks the challenger above the champion with its interval', async () => {
     const refused = await app.request('POST', '/api/v1/projects', {
       token: admin,

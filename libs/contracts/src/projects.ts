@@ -99,6 +99,11 @@ const oneOfLabelOrAnswer: [(r: { label?: string; answer?: unknown; grade?: numbe
   { message: 'give one of label (a label question), answer (another kind) or grade (a ranking)', path: ['answer'] },
 ];
 
+const oneOfLabelAnswerOrRoute: [(r: { label?: string; answer?: unknown; grade?: number; route?: boolean }) => boolean, { message: string; path: string[] }] = [
+  (r) => [r.label, r.answer, r.grade, r.route || undefined].filter((x) => x !== undefined).length === 1,
+  { message: 'give one of label (a label question), answer (another kind), grade (a ranking) or route: true', path: ['answer'] },
+];
+
 const RuleGrade = z
   .number()
   .int()
@@ -117,8 +122,14 @@ export const FeedbackRules = z
             grade: RuleGrade.optional(),
             windowMinutes: z.number().int().positive().max(525_600).describe('the event counts when it occurs within this many minutes after the prediction'),
             priority: z.number().int().default(0).describe('when several rules match, the highest priority wins'),
+            route: z
+              .literal(true)
+              .optional()
+              .describe(
+                'instead of a label: an event of this type sends the prediction to raters (reason contradiction, within the budget) and labels nothing, e.g. a thumbs-down or a regenerate',
+              ),
           })
-          .refine(...oneOfLabelOrAnswer),
+          .refine(...oneOfLabelAnswerOrRoute),
       )
       .max(100)
       .default([]),
@@ -305,7 +316,7 @@ export function feedbackRuleIssues(routing: Question, feedbackRules: FeedbackRul
         issues.push({ path: [...path, rule.label !== undefined ? 'label' : 'answer'], message: `"${routing.name}" is a ranking: give grade` });
       else if (!grades.includes(rule.grade)) issues.push({ path: [...path, 'grade'], message: `one of "${routing.name}"'s grades: ${grades.join(', ')}` });
     };
-    feedbackRules.rules.forEach((rule, index) => checkGrade(rule, ['feedbackRules', 'rules', index]));
+    feedbackRules.rules.forEach((rule, index) => rule.route || checkGrade(rule, ['feedbackRules', 'rules', index]));
     if (feedbackRules.absence) checkGrade(feedbackRules.absence, ['feedbackRules', 'absence']);
     return issues;
   }
@@ -321,7 +332,7 @@ export function feedbackRuleIssues(routing: Question, feedbackRules: FeedbackRul
     const problem = feedbackAnswerIssue(routing, rule.answer!, mayUseValue);
     if (problem) issues.push({ path: [...path, 'answer', ...problem.path], message: problem.message });
   };
-  feedbackRules.rules.forEach((rule, index) => check(rule, ['feedbackRules', 'rules', index], true));
+  feedbackRules.rules.forEach((rule, index) => rule.route || check(rule, ['feedbackRules', 'rules', index], true));
   if (feedbackRules.absence) check(feedbackRules.absence, ['feedbackRules', 'absence'], false);
   return issues;
 }

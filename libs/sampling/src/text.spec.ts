@@ -13,6 +13,35 @@ describe('text signals of generated responses', () => {
     expect(normalizedEditDistance('', '')).toBe(0);
   });
 
+  it('agrees with the quadratic table on random texts of many alphabets, past 32 and 64 code points', () => {
+    // the textbook recurrence, in code points
+    const table = (a: string, b: string) => {
+      const x = Array.from(a);
+      const y = Array.from(b);
+      let previous = Array.from({ length: y.length + 1 }, (_, j) => j);
+      for (let i = 1; i <= x.length; i++) {
+        const current = [i];
+        for (let j = 1; j <= y.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+        previous = current;
+      }
+      return previous[y.length];
+    };
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const alphabets = [
+      ['a', 'b'],
+      ['a', 'b', 'c', 'd', 'e'],
+      ['r', 'u', 'n', '😀', '🏃', 'é', ' '],
+    ];
+    for (let trial = 0; trial < 200; trial++) {
+      const alphabet = alphabets[trial % alphabets.length];
+      const text = () => Array.from({ length: Math.floor(next() * 140) }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+      const a = text();
+      const b = text();
+      expect(editDistance(a, b)).toBe(table(a, b));
+    }
+  });
+
   it('compares texts by their words, repeats counted, any script', () => {
     expect(words('Run 5 km, then RUN again — Zürich!')).toEqual(['run', '5', 'km', 'then', 'run', 'again', 'zürich']);
     expect(textSimilarity('the cat sat', 'The cat sat.')).toBe(1);

@@ -1,6 +1,6 @@
 import { FeedbackRules } from '@backflow/contracts';
 import { Questions } from '@backflow/questions';
-import { absenceClosesAt, decideAnswer, decideAnswerByAbsence, decideByAbsence, decideFromEvents } from './feedback-rules';
+import { absenceClosesAt, decideAnswer, decideAnswerByAbsence, decideByAbsence, decideFromEvents, editDistances, routeRequest } from './feedback-rules';
 
 const at = (minutes: number) => new Date(Date.UTC(2026, 10, 26, 12, minutes));
 const labels = ['relevant', 'irrelevant', 'spam'];
@@ -187,5 +187,43 @@ describe('decideAnswer: a ranking graded by the events on its candidates', () =>
       eventId: null,
     });
     expect(decideAnswerByAbsence({ rules: graded.rules }, runs, shown)).toBeUndefined();
+  });
+});
+
+describe('routeRequest and editDistances', () => {
+  const routing: FeedbackRules = {
+    rules: [
+      { eventType: 'thumbs_down', route: true, windowMinutes: 30, priority: 0 },
+      { eventType: 'regenerate', route: true, windowMinutes: 10, priority: 0 },
+      { eventType: 'fix', answer: '$value', windowMinutes: 60, priority: 0 },
+    ],
+  };
+
+  it('asks for raters on the latest event of a route rule inside its window, and labels nothing', () => {
+    expect(routeRequest(at(0), [], routing)).toBeUndefined();
+    expect(routeRequest(at(0), [event('e1', 'regenerate', 11)], routing)).toBeUndefined();
+    expect(routeRequest(at(0), [event('e1', 'regenerate', 9), event('e2', 'thumbs_down', 20)], routing)).toEqual({ rule: 'rules[0]', eventId: 'e2' });
+    const question = Questions.parse([{ name: 'reply', kind: 'generation' }])[0];
+    expect(decideAnswer(at(0), [event('e1', 'thumbs_down', 1)], routing, question, 'Run 5 km.')).toBeUndefined();
+  });
+
+  it('measures edits of a text or generation: events named edit, and those a rule reads as the answer; once', () => {
+    const [generation, label] = Questions.parse([
+      { name: 'reply', kind: 'generation' },
+      { name: 'topic', kind: 'label', labels: [{ name: 'a' }, { name: 'b' }] },
+    ]);
+    const facts = [{ id: 'p1', predictedLabel: 'abcd' }];
+    const events = [
+      { ...event('e1', 'edit', 1, 'abXd'), predictionId: 'p1' },
+      { ...event('e2', 'fix', 1, ''), predictionId: 'p1' },
+      { ...event('e3', 'edit', 1, 'abcd'), predictionId: 'p1', editDistance: 0 },
+      { ...event('e4', 'copy', 1, 'abXd'), predictionId: 'p1' },
+      { ...event('e5', 'edit', 1, 'abXd'), predictionId: 'p2' },
+    ];
+    expect(editDistances(generation, routing, facts, events)).toEqual([
+      { eventId: 'e1', distance: 0.25 },
+      { eventId: 'e2', distance: 1 },
+    ]);
+    expect(editDistances(label, routing, facts, events)).toEqual([]);
   });
 });

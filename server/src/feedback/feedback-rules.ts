@@ -1,5 +1,6 @@
 import { FeedbackRules, PREDICTED_ANSWER, VALUE_LABEL, type FeedbackAnswer, type Question } from '@backflow/contracts';
 import { answerText, kindOf, type Answer } from '@backflow/questions';
+import { normalizedEditDistance } from '@backflow/sampling';
 
 export interface FeedbackFact {
   id: string;
@@ -8,6 +9,32 @@ export interface FeedbackFact {
   occurredAt: Date;
   /** a ranked list's candidate the event is about */
   item?: string | null;
+  /** an edit's normalized edit distance to the response, once computed */
+  editDistance?: number | null;
+}
+
+/** The event type a generative product sends with the user's edited response as its value. */
+export const EDIT_EVENT_TYPE = 'edit';
+
+/**
+ * The normalized edit distance (0 unchanged, 1 nothing kept) of each edit not yet measured: an
+ * event of type `edit`, or of a type a rule reads as the answer (`$value`), whose value is a
+ * text, against the model's response (a text or generation routing question's predicted text).
+ */
+export function editDistances(
+  routing: Question,
+  rules: FeedbackRules,
+  facts: ReadonlyArray<{ id: string; predictedLabel: string }>,
+  events: ReadonlyArray<FeedbackFact & { predictionId: string }>,
+): Array<{ eventId: string; distance: number }> {
+  if (routing.kind !== 'text' && routing.kind !== 'generation') return [];
+  const types = new Set([EDIT_EVENT_TYPE, ...rules.rules.filter((rule) => rule.answer === VALUE_LABEL).map((rule) => rule.eventType)]);
+  const predicted = new Map(facts.map((f) => [f.id, f.predictedLabel]));
+  return events.flatMap((event) => {
+    const original = predicted.get(event.predictionId);
+    if (original === undefined || event.editDistance != null || !types.has(event.type) || typeof event.value !== 'string') return [];
+    return [{ eventId: event.id, distance: normalizedEditDistance(original, event.value) }];
+  });
 }
 
 export interface FeedbackDecision {
@@ -59,6 +86,25 @@ export function decideFromEvents(predictionAt: Date, events: FeedbackFact[], rul
     }
   });
   return best?.decision;
+}
+
+/**
+ * The event that asks for raters under a `route` rule (a thumbs-down, a regenerate): the latest
+ * one inside its rule's window, or undefined. It labels nothing; the prediction becomes a task.
+ */
+export function routeRequest(predictionAt: Date, events: FeedbackFact[], rules: FeedbackRules): { rule: string; eventId: string } | undefined {
+  let found: { rule: string; eventId: string; at: number } | undefined;
+  rules.rules.forEach((rule, index) => {
+    if (!rule.route) return;
+    for (const event of events) {
+      if (event.type !== rule.eventType) continue;
+      if (rule.valueEquals !== undefined && event.value !== rule.valueEquals) continue;
+      const offset = event.occurredAt.getTime() - predictionAt.getTime();
+      if (offset < -CLOCK_SKEW_MS || offset > rule.windowMinutes * 60_000) continue;
+      if (!found || event.occurredAt.getTime() > found.at) found = { rule: `rules[${index}]`, eventId: event.id, at: event.occurredAt.getTime() };
+    }
+  });
+  return found && { rule: found.rule, eventId: found.eventId };
 }
 
 /** Negative by absence: when the window closes with no event-made label. */

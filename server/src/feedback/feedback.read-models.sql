@@ -5,4 +5,4 @@
 
 -- published to: monitoring, predictions
 CREATE OR REPLACE VIEW feedback_events_read AS
-  SELECT project_id, id, prediction_id, type, value, occurred_at, received_at, applied_at, item FROM feedback_events;
+  SELECT project_id, id, prediction_id, type, value, occurred_at, received_at, applied_at, item, edit_distance FROM feedback_events;

@@ -32,11 +32,38 @@ export class FeedbackRepository {
   }
 
   async eventsOf(manager: EntityManager, projectId: string, predictionIds: string[]): Promise<Array<FeedbackFact & { predictionId: string }>> {
-    const rows: Array<{ id: string; prediction_id: string; type: string; value: unknown; occurred_at: Date; item: string | null }> = await manager.query(
-      `SELECT id, prediction_id, type, value, occurred_at, item FROM feedback_events WHERE project_id = $1 AND prediction_id = ANY($2::uuid[])`,
+    const rows: Array<{
+      id: string;
+      prediction_id: string;
+      type: string;
+      value: unknown;
+      occurred_at: Date;
+      item: string | null;
+      edit_distance: number | null;
+    }> = await manager.query(
+      `SELECT id, prediction_id, type, value, occurred_at, item, edit_distance FROM feedback_events WHERE project_id = $1 AND prediction_id = ANY($2::uuid[])`,
       [projectId, predictionIds],
     );
-    return rows.map((r) => ({ id: r.id, predictionId: r.prediction_id, type: r.type, value: r.value, occurredAt: r.occurred_at, item: r.item }));
+    return rows.map((r) => ({
+      id: r.id,
+      predictionId: r.prediction_id,
+      type: r.type,
+      value: r.value,
+      occurredAt: r.occurred_at,
+      item: r.item,
+      editDistance: r.edit_distance,
+    }));
+  }
+
+  /** Stores edit events' distances to the response they edit (once: a distance already written stays). */
+  async recordEditDistances(manager: EntityManager, projectId: string, distances: Array<{ eventId: string; distance: number }>): Promise<void> {
+    if (distances.length === 0) return;
+    await manager.query(
+      `UPDATE feedback_events f SET edit_distance = d.distance
+         FROM unnest($2::text[], $3::float8[]) AS d(id, distance)
+        WHERE f.project_id = $1 AND f.id = d.id AND f.edit_distance IS NULL`,
+      [projectId, distances.map((d) => d.eventId), distances.map((d) => d.distance)],
+    );
   }
 
   async markApplied(manager: EntityManager, projectId: string, predictionIds: string[]): Promise<void> {

@@ -18,7 +18,7 @@ import { RoutingService } from '../routing/routing.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
 import { routingQuestion } from '../projects/project-questions';
-import { absenceClosesAt, decideAnswer, decideAnswerByAbsence, type FeedbackAnswerDecision } from './feedback-rules';
+import { absenceClosesAt, decideAnswer, decideAnswerByAbsence, editDistances, routeRequest, type FeedbackAnswerDecision } from './feedback-rules';
 import { validateFeedback } from './feedback-validation';
 import { FeedbackRepository } from './feedback.repository';
 
@@ -107,11 +107,15 @@ export class FeedbackService implements OnModuleInit {
     for (const event of events) byPrediction.set(event.predictionId, [...(byPrediction.get(event.predictionId) ?? []), event]);
     const routing = routingQuestion(project);
     const decided: Array<{ facts: (typeof facts)[number]; decision: FeedbackAnswerDecision }> = [];
+    const asked: PredictionFacts[] = [];
     for (const fact of facts) {
-      const decision = decideAnswer(fact.occurredAt, byPrediction.get(fact.id) ?? [], project.feedbackRules, routing, fact.predictedLabel);
+      const own = byPrediction.get(fact.id) ?? [];
+      const decision = decideAnswer(fact.occurredAt, own, project.feedbackRules, routing, fact.predictedLabel);
       if (decision) decided.push({ facts: fact, decision });
+      if (routeRequest(fact.occurredAt, own, project.feedbackRules)) asked.push(fact);
     }
-    const afterCommit = await this.record(manager, project, decided);
+    await this.repository.recordEditDistances(manager, project.id, editDistances(routing, project.feedbackRules, facts, events));
+    const afterCommit = await this.record(manager, project, decided, asked);
     await this.repository.markApplied(manager, project.id, ids);
     // an event-made label settles the prediction: its absence window has nothing left to decide
     if (decided.length) {
@@ -124,12 +128,18 @@ export class FeedbackService implements OnModuleInit {
     return afterCommit;
   }
 
+  /**
+   * Records the decided feedback labels, and routes to raters the predictions whose new label
+   * contradicts a confident model and those a `route` rule's event asked for (`asked`: a
+   * thumbs-down, a regenerate), each once, within the budget.
+   */
   private async record(
     manager: EntityManager,
     project: ProjectEntity,
     decided: Array<{ facts: PredictionFacts; decision: FeedbackAnswerDecision }>,
+    asked: readonly PredictionFacts[] = [],
   ): Promise<AfterCommit[]> {
-    if (decided.length === 0) return [];
+    if (decided.length === 0 && asked.length === 0) return [];
     const labels: NewFeedbackLabel[] = decided.map(({ facts, decision }) => ({
       predictionId: facts.id,
       value: decision.label,
@@ -137,10 +147,11 @@ export class FeedbackService implements OnModuleInit {
       rule: decision.rule,
       feedbackEventId: decision.eventId,
     }));
-    const becameCurrent = await this.labels.recordFeedbackLabels(manager, project, labels);
-    const factsById = new Map(decided.map((d) => [d.facts.id, d.facts]));
+    const becameCurrent = labels.length ? await this.labels.recordFeedbackLabels(manager, project, labels) : [];
+    const factsById = new Map([...asked, ...decided.map((d) => d.facts)].map((facts) => [facts.id, facts]));
     const contradicted = becameCurrent.filter((label) => label.contradictsPrediction);
-    if (contradicted.length === 0) return [];
+    const toRoute = [...new Set([...contradicted.map((label) => label.predictionId), ...asked.map((facts) => facts.id)])];
+    if (toRoute.length === 0) return [];
     const contradictions: Contradiction[] = contradicted.map((label) => {
       const facts = factsById.get(label.predictionId)!;
       return {
@@ -156,10 +167,10 @@ export class FeedbackService implements OnModuleInit {
     const routed = await this.routing.routeContradictions(
       manager,
       project,
-      contradicted.map((label) => ({
-        predictionId: label.predictionId,
-        uncertainty: factsById.get(label.predictionId)!.uncertainty,
-        slice: factsById.get(label.predictionId)!.slice,
+      toRoute.map((predictionId) => ({
+        predictionId,
+        uncertainty: factsById.get(predictionId)!.uncertainty,
+        slice: factsById.get(predictionId)!.slice,
       })),
     );
     return [() => this.announce(contradictions), routed.announce];

@@ -18,6 +18,7 @@ import { FeedbackItem1764290000000 } from './1764290000000-feedback-item';
 import { ClickAlerts1764300000000 } from './1764300000000-click-alerts';
 import { ClickExamination1764310000000 } from './1764310000000-click-examination';
 import { GenerationTaskType1764320000000 } from './1764320000000-generation-task-type';
+import { FeedbackEditDistance1764330000000 } from './1764330000000-feedback-edit-distance';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -41,4 +42,5 @@ export const migrations = [
   ClickAlerts1764300000000,
   ClickExamination1764310000000,
   GenerationTaskType1764320000000,
+  FeedbackEditDistance1764330000000,
 ];

@@ -18,12 +18,14 @@ interface RuleRow {
 }
 
 const VALUE_LABEL = '$value';
+// in the label select: the rule labels nothing and sends the prediction to raters
+const ROUTE = '$route';
 
 const rowsOf = (rules: FeedbackRules | undefined): RuleRow[] =>
   (rules?.rules ?? []).map((r) => ({
     eventType: r.eventType,
     valueEquals: r.valueEquals === undefined ? '' : String(r.valueEquals),
-    label: r.label ?? '',
+    label: r.route ? ROUTE : (r.label ?? ''),
     windowMinutes: String(r.windowMinutes),
     priority: String(r.priority ?? 0),
   }));
@@ -92,7 +94,9 @@ function AnswerFeedbackRulesEditor({ project, routing }: { project: Project; rou
       <p className="admin-section__lede">
         Implicit feedback becomes an answer to <code>{routing.name}</code> ({KIND_NAMES[routing.kind].toLowerCase()}) without a rater. Each rule names an{' '}
         <code>eventType</code> (and optionally <code>valueEquals</code>), a <code>windowMinutes</code>, and the <code>answer</code> it gives: a number, a text,
-        a list of labels, or <code>{'{"add": label}'}</code> / <code>{'{"remove": label}'}</code>; <code>{VALUE_LABEL}</code> stands for the event&apos;s value.
+        a list of labels, or <code>{'{"add": label}'}</code> / <code>{'{"remove": label}'}</code>; <code>{VALUE_LABEL}</code> stands for the event&apos;s value,{' '}
+        <code>$predicted</code> for the model&apos;s own output (a thumbs-up). A rule with <code>{'"route": true'}</code> instead of an answer labels nothing
+        and sends the prediction to raters (a thumbs-down, a regenerate); an <code>edit</code> event&apos;s distance to the response is measured either way.
       </p>
       <SaveStatus status={rules.status} />
       <textarea
@@ -130,7 +134,7 @@ function LabelFeedbackRulesEditor({ project }: { project: Project }) {
         return {
           eventType: r.eventType.trim(),
           ...(value !== undefined ? { valueEquals: value } : {}),
-          label: r.label,
+          ...(r.label === ROUTE ? { route: true as const } : { label: r.label }),
           windowMinutes: Number(r.windowMinutes),
           priority: Number(r.priority || 0),
         };
@@ -145,8 +149,8 @@ function LabelFeedbackRulesEditor({ project }: { project: Project }) {
       <h2 id="feedback-title">Feedback rules</h2>
       <p className="admin-section__lede">
         Implicit feedback becomes a label without a rater: an event of a type (and value) within a window after the prediction. When several rules match, the
-        highest priority wins; <code>{VALUE_LABEL}</code> takes the label from the event's value (a correction). A human label always wins over a feedback
-        label.
+        highest priority wins; <code>{VALUE_LABEL}</code> takes the label from the event's value (a correction); “send to raters” labels nothing and makes the
+        prediction a task (a complaint, a report). A human label always wins over a feedback label.
       </p>
       <SaveStatus status={rules.status} />
       {rows.map((row, index) => (
@@ -162,9 +166,9 @@ function LabelFeedbackRulesEditor({ project }: { project: Project }) {
           <label className="admin-form__select">
             Label
             <select value={row.label} onChange={(event) => set(index, { label: event.target.value })}>
-              {[...labels, VALUE_LABEL].map((label) => (
+              {[...labels, VALUE_LABEL, ROUTE].map((label) => (
                 <option key={label} value={label}>
-                  {label === VALUE_LABEL ? 'the event’s value ($value)' : label}
+                  {label === VALUE_LABEL ? 'the event’s value ($value)' : label === ROUTE ? 'no label: send to raters' : label}
                 </option>
               ))}
             </select>
