@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -20,6 +21,7 @@ const COMPARISON = {
   routingQuestion: 'reply',
 };
 
+const READER = path.join(__dirname, '..', 'helpers', 'read_tfexamples.py');
 const TASKS = 60;
 // the challenger's responses win three times in four
 const CHALLENGER_WINS = 0.75;
@@ -168,7 +170,7 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
       // every prediction is a comparison task
       routing: { strategy: 'least_confidence', threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
       labeling: { goldRate: 0 },
-      export: { formats: ['jsonl', 'sft_jsonl', 'dpo_jsonl'], splits: { train: 100, eval: 0 } },
+      export: { formats: ['jsonl', 'sft_jsonl', 'dpo_jsonl', 'sft_tfrecord', 'dpo_tfrecord'], splits: { train: 100, eval: 0 } },
     });
     const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
     const random = mulberry32(21);
@@ -285,6 +287,34 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
       return chosen.slice(0, 2);
     });
     expect(chosenVersions.filter((v) => v === 'v2')).toHaveLength(decisive.filter((c) => (c.winner === 'a' ? c.a : c.b) === 'v2').length);
+
+    // the same examples as tf.Example, read by a reader that shares no code with the writer
+    const examplesOf = (format: string) =>
+      execFileSync('python3', [READER, ...exported.manifest.files.filter((f) => f.format === format).map((f) => path.join(exported.directory, f.path))], {
+        encoding: 'utf8',
+      })
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown[]>);
+    const sftExamples = examplesOf('sft_tfrecord');
+    expect(sftExamples.map((e) => ({ messages: e.messages_role.map((role, i) => ({ role, content: e.messages_content[i] })) }))).toEqual(sft);
+    for (const e of sftExamples) {
+      expect(e.label_source).toEqual(['consensus']);
+      expect(e.model_version).toEqual(['v2']);
+      expect(rows.map((r) => r.prediction_id)).toContain(e.prediction_id[0]);
+    }
+    const dpoExamples = examplesOf('dpo_tfrecord');
+    expect(
+      dpoExamples.map((e) => ({
+        prompt: e.prompt_role.map((role, i) => ({ role, content: e.prompt_content[i] })),
+        chosen: [{ role: 'assistant', content: e.chosen[0] }],
+        rejected: [{ role: 'assistant', content: e.rejected[0] }],
+      })),
+    ).toEqual(dpo);
+    for (const e of dpoExamples) {
+      expect(String(e.chosen[0]).slice(0, 2)).toBe(e.chosen_model_version[0]);
+      expect(String(e.rejected[0]).slice(0, 2)).toBe(e.rejected_model_version[0]);
+    }
   });
 
   it("alerts when raters prefer the champion to a newer version: the win rate's interval below one half", async () => {

@@ -159,11 +159,13 @@ export const EXPORT_FORMATS = [
   'item_parquet',
   'sft_jsonl',
   'dpo_jsonl',
+  'sft_tfrecord',
+  'dpo_tfrecord',
 ] as const;
 /** The formats of a ranked list: TensorFlow Ranking's ExampleListWithContext (one record per list), and one flat example per candidate. */
 export const RANKING_EXPORT_FORMATS: ReadonlyArray<(typeof EXPORT_FORMATS)[number]> = ['elwc', 'item_tfrecord', 'item_csv', 'item_jsonl', 'item_parquet'];
 /** The fine-tuning shapes of a generation: chat `messages` (supervised) and preference pairs (DPO). */
-export const GENERATION_EXPORT_FORMATS: ReadonlyArray<(typeof EXPORT_FORMATS)[number]> = ['sft_jsonl', 'dpo_jsonl'];
+export const GENERATION_EXPORT_FORMATS: ReadonlyArray<(typeof EXPORT_FORMATS)[number]> = ['sft_jsonl', 'dpo_jsonl', 'sft_tfrecord', 'dpo_tfrecord'];
 
 /**
  * The list formats export a ranking, the fine-tuning ones a generation (DPO pairs need a
@@ -182,8 +184,8 @@ export function exportFormatIssues(
       return [{ path, message: `${format} writes ranked lists: the routing question "${routing.name}" is ${routing.kind}, not a ranking` }];
     if (GENERATION_EXPORT_FORMATS.includes(f) && routing.kind !== 'generation')
       return [{ path, message: `${format} writes a generation's labels: the routing question "${routing.name}" is ${routing.kind}, not a generation` }];
-    if (f === 'dpo_jsonl' && !questions.some((q) => q.kind === 'preference' && q.of === routing.name))
-      return [{ path, message: `dpo_jsonl writes preference pairs: no preference question compares the responses of "${routing.name}"` }];
+    if (f.startsWith('dpo_') && !questions.some((q) => q.kind === 'preference' && q.of === routing.name))
+      return [{ path, message: `${f} writes preference pairs: no preference question compares the responses of "${routing.name}"` }];
     return [];
   });
 }
@@ -200,7 +202,7 @@ export const ExportSettings = z
       .min(1)
       .default(['tfrecord'])
       .describe(
-        'tfrecord, csv, jsonl, parquet: one example per label; for a ranking, also elwc (ExampleListWithContext: one record per list) and item_tfrecord, item_csv, item_jsonl, item_parquet (one example per candidate); for a generation, also sft_jsonl (chat messages) and dpo_jsonl (prompt, chosen, rejected)',
+        'tfrecord, csv, jsonl, parquet: one example per label; for a ranking, also elwc (ExampleListWithContext: one record per list) and item_tfrecord, item_csv, item_jsonl, item_parquet (one example per candidate); for a generation, also sft_jsonl (chat messages) and dpo_jsonl (prompt, chosen, rejected), and the same as tf.Example: sft_tfrecord, dpo_tfrecord',
       ),
     features: z
       .array(z.strictObject({ name: z.string().min(1).max(128), type: z.enum(['int', 'float', 'bytes']) }))

@@ -8,7 +8,7 @@ import { stringify } from 'csv-stringify/sync';
 import { TfRecordWriter, type WrittenFile } from '@backflow/tfrecord';
 import { columnsOf, jsonText, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
 import type { ColumnLayout } from './fixed-columns';
-import type { FineTuning } from './fine-tuning';
+import { isFineTuningFormat, type FineTuning } from './fine-tuning';
 import type { RankedLists } from './ranked-lists';
 import type { Split } from './split';
 
@@ -108,8 +108,20 @@ export function openFormatWriter(
   lists?: RankedLists,
   fineTuning?: FineTuning,
 ): FormatWriter {
-  if (format === 'sft_jsonl' || format === 'dpo_jsonl') {
+  if (isFineTuningFormat(format)) {
     if (!fineTuning) throw new Error(`${format} writes a generation's labels: the project's routing question is not a generation`);
+    if (format === 'sft_tfrecord' || format === 'dpo_tfrecord') {
+      const records = new TfRecordWriter(path.join(directory, shardName(format, shard, 0, '.gz')));
+      return {
+        format,
+        split,
+        write: async (row) => {
+          for (const example of fineTuning.examples(format, row)) await records.writeExample(example);
+        },
+        close: () => records.close(),
+        abort: () => Promise.resolve(records.destroy()),
+      };
+    }
     const writer = new TextFileWriter(path.join(directory, shardName(format, shard, 0, '.jsonl')));
     return {
       format,
