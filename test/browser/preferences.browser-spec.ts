@@ -40,7 +40,8 @@ describe('browser: model versions ranked by raters’ preferences', () => {
       return {
         id: randomUUID(),
         model: { name: 'coach', version: other },
-        input: { surface: 'app' },
+        input: { surface: i % 2 ? 'app' : 'web' },
+        slice: { surface: i % 2 ? 'app' : 'web' },
         suggestions: {
           reply: {
             messages: [{ role: 'user', content: `How should I train this week? (${i})` }],
@@ -88,6 +89,9 @@ describe('browser: model versions ranked by raters’ preferences', () => {
       // the newest version is v3 (first seen last): worse than the champion, or not yet told apart
       await panel.getByTestId('challenger-verdict').waitFor();
       expect(await panel.getByTestId('challenger-verdict').textContent()).toMatch(/^v3: (worse than the champion|not yet told apart)$/);
+      // and slice by slice, each from its own preferences
+      const slices = await panel.getByTestId('preference-slices-chart').getAttribute('aria-label');
+      expect(slices).toMatch(/^v3's chance of beating v1 by slice: surface=(app|web) \d+%, surface=(app|web) \d+%$/);
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: screenshotPath('preferences.png'), fullPage: true, animations: 'disabled' });
       expect(errors).toEqual([]);

@@ -197,6 +197,7 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
     const rater = await createUser(app, admin, 'rater', project);
     let firstOnLeft = 0;
     const expected: Comparison[] = [];
+    const surfaces: string[] = [];
     for (;;) {
       const claimed = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
       const task = claimed.body.task;
@@ -210,6 +211,7 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
       const roll = random();
       const preferred = roll < 0.05 ? 'tie' : roll < 0.05 + CHALLENGER_WINS * 0.95 ? challenger : challenger === 'first' ? 'second' : 'first';
       expected.push({ a: versions[0], b: versions[1], winner: preferred === 'first' ? 'a' : preferred === 'second' ? 'b' : 'tie' });
+      surfaces.push(task.input.surface);
       if (expected.length === 0) {
         // the side is the task's: an answer that records the other one is refused, naming it
         const wrongSide = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${task.id}/annotations`, {
@@ -243,6 +245,16 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
     expect(reversed.body.challenger).toMatchObject({ modelVersion: 'v1', verdict: 'worse' });
     const mobile = await app.request('GET', `/api/v1/projects/${project.slug}/monitoring/preferences/better?slice=surface%3Dmobile`, { token: admin });
     expect(mobile.body.labels).toBe(TASKS / 3);
+    expect(mobile.body.slices).toEqual([]);
+    // per slice, from that slice's preferences alone: the fit a hand computation over them gives
+    expect(report.body.slices.map((s: { slice: string }) => s.slice)).toEqual(['surface=web', 'surface=mobile']);
+    for (const row of report.body.slices) {
+      const within = expected.filter((_, i) => `surface=${surfaces[i]}` === row.slice);
+      const own = bradleyTerry(within, { reference: 'v1' })!.strengths.find((s) => s.player === 'v2')!;
+      expect(row.comparisons).toBe(within.length);
+      expect(row.winProbability.value).toBeCloseTo(own.winProbability.value, 9);
+      expect(row.winProbability.low).toBeCloseTo(own.winProbability.low, 9);
+    }
     // the challenger is better: no alert
     const calm = await app.request('POST', `/api/v1/projects/${project.slug}/monitoring/evaluate`, { token: admin });
     expect(calm.body.raised.filter((a: { metric: string }) => a.metric === 'win_rate')).toEqual([]);

@@ -368,6 +368,18 @@ export const PreferenceReport = z
         wins: z.number().describe('ties count half'),
       }),
     ),
+    slices: z
+      .array(
+        z.object({
+          slice: z.string().describe('key=value'),
+          comparisons: z.number().int(),
+          winProbability: z
+            .object(Interval)
+            .nullable()
+            .describe("the newest version's chance of beating the champion from this slice's preferences alone (null: the two were not compared in it)"),
+        }),
+      )
+      .describe('per slice, the most compared first (at most 20); empty for a report of one slice'),
     challenger: z
       .object({
         modelVersion: z.string().describe('the newest version compared with the champion'),

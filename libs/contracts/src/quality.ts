@@ -77,6 +77,12 @@ export const QuestionAgreement = z
       .describe("α's difference function: nominal (label, text), ordinal (rating), interval (numeric), masi (multi_label)"),
     value: nullableFigure.describe('null: nothing to measure (no task with two answers to the question, or a single value throughout)'),
     pairable: z.number().int().describe('answers to the question on tasks where two raters or more answered it (a blank answer is missing)'),
+    fleissKappa: nullableFigure
+      .optional()
+      .describe(
+        "for categorical answers (label, preference): Fleiss' κ beside α, over the tasks with the commonest number of answers of two or more (null: nothing to measure)",
+      ),
+    fleissTasks: z.number().int().optional().describe('the tasks κ was computed over'),
   })
   .meta({ id: 'QuestionAgreement' });
 export type QuestionAgreement = z.infer<typeof QuestionAgreement>;

@@ -4,6 +4,7 @@ import type { BaselineFeature } from '@backflow/contracts';
 import type { Schema } from '@backflow/drift';
 import { type Question, routingOutput, takesScores } from '@backflow/questions';
 import type { Engagement, ShownList } from './clicks';
+import type { PreferenceRow } from './preferences';
 
 export interface LabeledPrediction {
   label: string;
@@ -270,12 +271,12 @@ export class MonitoringRepository {
     question: { name: string; of: string },
     from: Date,
     slice?: { key: string; value: string },
-  ): Promise<Array<{ preferred: string; first: string | null; second: string | null; at: Date }>> {
-    const rows: Array<{ preferred: string; first: string | null; second: string | null; at: Date }> = await manager.query(
+  ): Promise<PreferenceRow[]> {
+    const rows: PreferenceRow[] = await manager.query(
       `SELECT l.answers->$2->>'preferred' AS preferred,
               p.suggestions->$3->'responses'->0->'model'->>'version' AS first,
               p.suggestions->$3->'responses'->1->'model'->>'version' AS second,
-              p.occurred_at AS at
+              p.occurred_at AS at, p.slice
          FROM labels_read l
          JOIN predictions_read p ON p.project_id = l.project_id AND p.id = l.prediction_id
         WHERE l.project_id = $1 AND l.superseded_at IS NULL AND l.created_at >= $4 AND l.answers ? $2

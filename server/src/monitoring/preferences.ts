@@ -8,7 +8,12 @@ export interface PreferenceRow {
   first: string | null;
   second: string | null;
   at: Date;
+  /** the prediction's slice keys */
+  slice?: Record<string, string>;
 }
+
+/** Slices listed with their own fit, the most compared first. */
+export const MAX_PREFERENCE_SLICES = 20;
 
 /**
  * The versions' strengths from the preferences between responses of two different versions
@@ -22,6 +27,7 @@ export function preferenceReport(
   options: { champion?: string; slice: string | null },
 ): PreferenceReport {
   const comparisons: Comparison[] = [];
+  const sliceOf: Array<Record<string, string> | undefined> = [];
   const firstSeen = new Map<string, number>();
   let bothBad = 0;
   let sameVersion = 0;
@@ -37,6 +43,7 @@ export function preferenceReport(
     }
     const winner = row.preferred === 'first' ? 'a' : row.preferred === 'second' ? 'b' : 'tie';
     comparisons.push({ a: row.first, b: row.second, winner });
+    sliceOf.push(row.slice);
   }
   const compared = new Set(comparisons.flatMap((c) => [c.a, c.b]));
   const bySeen = [...firstSeen].filter(([version]) => compared.has(version)).sort((x, y) => x[1] - y[1] || (x[0] < y[0] ? -1 : 1));
@@ -44,6 +51,26 @@ export function preferenceReport(
   const fit = champion ? bradleyTerry(comparisons, { reference: champion }) : undefined;
   const newest = bySeen.length > 1 ? bySeen.filter(([version]) => version !== champion).at(-1)?.[0] : undefined;
   const record = newest && champion ? headToHead(comparisons, newest, champion) : undefined;
+  // per slice (key=value): the newest version's chance of beating the champion from that slice's preferences alone
+  const bySlice = new Map<string, Comparison[]>();
+  if (options.slice === null && newest && champion)
+    comparisons.forEach((comparison, i) => {
+      for (const [key, value] of Object.entries(sliceOf[i] ?? {})) {
+        const name = `${key}=${value}`;
+        const list = bySlice.get(name);
+        if (list) list.push(comparison);
+        else bySlice.set(name, [comparison]);
+      }
+    });
+  const slices = [...bySlice]
+    .sort((x, y) => y[1].length - x[1].length || (x[0] < y[0] ? -1 : 1))
+    .slice(0, MAX_PREFERENCE_SLICES)
+    .map(([name, within]) => {
+      const players = new Set(within.flatMap((c) => [c.a, c.b]));
+      const strength =
+        players.has(champion!) && players.has(newest!) ? bradleyTerry(within, { reference: champion! })?.strengths.find((s) => s.player === newest) : undefined;
+      return { slice: name, comparisons: within.length, winProbability: strength?.winProbability ?? null };
+    });
   return {
     question: question.name,
     of: question.of,
@@ -62,6 +89,7 @@ export function preferenceReport(
       comparisons: s.comparisons,
       wins: s.wins,
     })),
+    slices,
     challenger: newest && record ? { modelVersion: newest, ...record, verdict: record.low > 0.5 ? 'better' : record.high < 0.5 ? 'worse' : 'undecided' } : null,
   };
 }

@@ -21,7 +21,18 @@ describe('agreement per question', () => {
     ];
     const [v, , p, e] = questionAgreement(questions, sets);
     // nominal, ok ok / bad ok: n_ok = 3, n_bad = 1, o(ok, bad) = 1, so α = 1 − (n − 1)·1 / (n_ok · n_bad) = 1 − 3/3 = 0
-    expect(v).toEqual({ name: 'verdict', kind: 'label', measure: 'alpha', distance: 'nominal', value: 0, pairable: 4 });
+    expect(v).toEqual({
+      name: 'verdict',
+      kind: 'label',
+      measure: 'alpha',
+      distance: 'nominal',
+      value: 0,
+      pairable: 4,
+      fleissKappa: expect.any(Number),
+      fleissTasks: 2,
+    });
+    // κ: P̄ = (1 + 0)/2, P_e = (3/4)² + (1/4)² = 5/8, so κ = (1/2 − 5/8)/(3/8) = −1/3
+    expect(v.fleissKappa).toBeCloseTo(-1 / 3, 12);
     // only t2 pairs on price: one unit of 7 and 9 is all the data, so α = 1 − (2 − 1)·4 / (1·1·4) = 0
     expect(p).toMatchObject({ distance: 'interval', value: 0, pairable: 2 });
     // nobody marked spans: nothing to measure
@@ -43,6 +54,31 @@ describe('agreement per question', () => {
     const [agreement] = questionAgreement([stars], sets);
     expect(agreement).toMatchObject({ name: 'stars', kind: 'rating', measure: 'alpha', distance: 'ordinal', pairable: 10 });
     expect(agreement.value).toBeCloseTo(72 / 85, 12);
+  });
+});
+
+describe('agreement on preferences', () => {
+  const [, better] = Questions.parse([
+    { name: 'reply', kind: 'generation' },
+    { name: 'better', kind: 'preference', of: 'reply' },
+  ]);
+  const pick = (preferred: string) => ({ better: { preferred, left: 'first' } });
+
+  it("gives Fleiss' κ beside α, over the tasks with the commonest number of raters", () => {
+    const answers: string[][] = [
+      ['first', 'first'],
+      ['second', 'second'],
+      ['first', 'second'],
+      ['tie', 'tie'],
+      ['first', 'first', 'second'],
+    ];
+    const sets = answers.flatMap((unit, t) => unit.map((preferred, r) => set(`t${t}`, `r${r}`, pick(preferred))));
+    const [agreement] = questionAgreement([better], sets);
+    // four tasks of two: P_i = 1, 1, 0, 1 so P̄ = 3/4; p = 3/8 first, 3/8 second, 2/8 tie, P_e = 22/64; κ = (48/64 − 22/64)/(42/64) = 13/21
+    expect(agreement).toMatchObject({ measure: 'alpha', distance: 'nominal', fleissTasks: 4, pairable: 11 });
+    expect(agreement.fleissKappa).toBeCloseTo(13 / 21, 12);
+    // with no task answered twice there is nothing to measure
+    expect(questionAgreement([better], [set('t1', 'a', pick('first'))])[0]).toMatchObject({ fleissKappa: null, fleissTasks: 0 });
   });
 });
 

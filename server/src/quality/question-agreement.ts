@@ -1,4 +1,5 @@
 import {
+  fleissKappaOfLabels,
   intervalDistance,
   jaccardDistance,
   krippendorffAlpha,
@@ -90,8 +91,22 @@ export function questionAgreement(questions: readonly Question[], sets: readonly
       distance: measure.distance,
       value: finite(alpha.alpha),
       pairable: alpha.pairableValues,
+      ...(question.kind === 'label' || question.kind === 'preference' ? kappaOf(units as string[][]) : {}),
     };
   });
+}
+
+/**
+ * Fleiss' κ of categorical answers: it needs the same number of raters on every task, so it is
+ * taken over the tasks with the commonest number of answers of two or more (the larger on a tie).
+ */
+function kappaOf(units: readonly string[][]): { fleissKappa: number | null; fleissTasks: number } {
+  const counts = new Map<number, number>();
+  for (const unit of units) if (unit.length >= 2) counts.set(unit.length, (counts.get(unit.length) ?? 0) + 1);
+  const raters = [...counts].sort((a, b) => b[1] - a[1] || b[0] - a[0])[0]?.[0];
+  if (raters === undefined) return { fleissKappa: null, fleissTasks: 0 };
+  const kappa = fleissKappaOfLabels(units, raters);
+  return { fleissKappa: finite(kappa.kappa), fleissTasks: kappa.items };
 }
 
 const NO_CONTEXT = { marginals: new Map<string, number>(), values: [] };

@@ -35,6 +35,49 @@ function StrengthChart({ report }: { report: PreferenceReport }) {
   );
 }
 
+/** The newest version's chance of beating the champion within each slice, from that slice's preferences alone. */
+function SliceChart({ report, challenger }: { report: PreferenceReport; challenger: string }) {
+  const points = report.slices.flatMap((s) =>
+    s.winProbability
+      ? [
+          {
+            slice: s.slice,
+            value: s.winProbability.value,
+            comparisons: s.comparisons,
+            error: [s.winProbability.value - s.winProbability.low, s.winProbability.high - s.winProbability.value] as [number, number],
+          },
+        ]
+      : [],
+  );
+  if (points.length === 0) return null;
+  const label = `${challenger}'s chance of beating ${report.champion} by slice: ${points.map((p) => `${p.slice} ${percent(p.value, 0)}`).join(', ')}`;
+  return (
+    <>
+      <h3 className="ops-chart__title">
+        {challenger} against {report.champion}, slice by slice
+      </h3>
+      <div className="ops-chart" role="img" aria-label={label} data-testid="preference-slices-chart">
+        <ResponsiveContainer width="100%" height={Math.max(120, 36 * points.length + 40)}>
+          <ComposedChart data={points} layout="vertical" margin={{ top: 8, right: 24, bottom: 0, left: 8 }}>
+            <CartesianGrid stroke="#e4ded3" horizontal={false} />
+            <XAxis type="number" domain={[0, 1]} tickFormatter={(v: number) => percent(v, 0)} tick={{ fontSize: 12 }} />
+            <YAxis type="category" dataKey="slice" tick={{ fontSize: 12 }} width={160} />
+            <Tooltip
+              formatter={(value, _name, item) =>
+                `${percent(Number(value))} (${(item.payload as (typeof points)[number]).comparisons.toLocaleString()} comparisons)`
+              }
+            />
+            <ReferenceLine x={0.5} stroke="#8a8275" strokeDasharray="4 4" />
+            <Bar dataKey="value" name={`chance of beating ${report.champion}`} fill="#79d3c9" barSize={14} isAnimationActive={false}>
+              <ErrorBar dataKey="error" width={5} strokeWidth={1.5} stroke="#14312f" direction="x" />
+            </Bar>
+          </ComposedChart>
+        </ResponsiveContainer>
+      </div>
+    </>
+  );
+}
+
 /** Raters' preferences between two responses: the model versions ranked, and the newest one against the champion. */
 export function PreferencesPanel({ report }: { report: PreferenceReport }) {
   const challenger = report.challenger;
@@ -61,6 +104,7 @@ export function PreferencesPanel({ report }: { report: PreferenceReport }) {
           {percent(challenger.low)}–{percent(challenger.high)}).
         </p>
       ) : null}
+      {challenger ? <SliceChart report={report} challenger={challenger.modelVersion} /> : null}
     </section>
   );
 }

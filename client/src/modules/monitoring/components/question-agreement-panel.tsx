@@ -37,7 +37,10 @@ export function QuestionAgreementPanel({ data }: { data: QualityReply }) {
     question: `${q.name} · ${measureName(q)}`,
     value: q.value ?? 0,
     measured: q.value,
-    shown: q.value === null ? 'nothing to measure' : figure(q.value, 2),
+    // categorical answers also get Fleiss' κ, the figure labeling teams quote
+    shown:
+      (q.value === null ? 'nothing to measure' : figure(q.value, 2)) +
+      (q.fleissKappa !== undefined && q.fleissKappa !== null ? ` · κ ${figure(q.fleissKappa, 2)}` : ''),
     pairable: q.pairable,
   }));
   const low = Math.min(0, ...data.questions.map((q) => Math.floor((q.value ?? 0) * 5) / 5));
@@ -50,8 +53,8 @@ export function QuestionAgreementPanel({ data }: { data: QualityReply }) {
       </div>
       <p className="admin-section__lede">
         Krippendorff&apos;s α between raters on each question, with the distance its kind calls for (a near miss on a scale or a number counts as partial
-        agreement, a shared label in a set too); spans get the mean F1 over every pair of raters on a task. Rely on 0.8 or more; 0.667 allows tentative
-        conclusions.
+        agreement, a shared label in a set too); spans get the mean F1 over every pair of raters on a task; labels and preferences also show Fleiss&apos; κ.
+        Rely on 0.8 or more; 0.667 allows tentative conclusions.
       </p>
       <div
         className="ops-chart"
