@@ -15,6 +15,7 @@ import { api, ensureMember, ensureProject, idempotent, landSpan as landSpanOf, s
 import { FEEDBACK_RULES, FeedbackSimulator } from './feedback-simulator.mjs';
 import { runHouseLoop } from './house-demo.mjs';
 import { runRunsLoop } from './runs-demo.mjs';
+import { runAssistantLoop } from './assistant-demo.mjs';
 import { SimulatedRater } from './simulated-raters.mjs';
 import { compareSvg, curveSvg } from './charts.mjs';
 import { LABELS, loadCorpus, randomSource } from './spam-corpus.mjs';
@@ -42,6 +43,8 @@ const { values: flags } = parseArgs({
     'runs-project': { type: 'string', default: 'runs-demo' },
     'runs-day-seconds': { type: 'string', default: '4' },
     'runs-lists-per-day': { type: 'string', default: '300' },
+    'assistant-project': { type: 'string', default: 'assistant-demo' },
+    'assistant-prompts': { type: 'string', default: '400' },
     compare: { type: 'boolean', default: false },
     'compare-rounds': { type: 'string', default: '10' },
     'compare-batch': { type: 'string', default: '400' },
@@ -51,9 +54,10 @@ const { values: flags } = parseArgs({
 });
 if (flags.help) {
   console.log(`npm run demo -- [--raters N] [--rater-accuracy 0.9] [--rate 5] [--span-every 60] [--span-minutes 3]
-                   [--seed-size 40] [--seed 1] [--project spam-demo] [--only spam|houses|runs]
+                   [--seed-size 40] [--seed 1] [--project spam-demo] [--only spam|houses|runs|assistant]
                    [--house-project house-demo] [--house-rate 1] [--house-span-every 20] [--house-seed-size 20] [--house-rater-noise 0.02]
                    [--runs-project runs-demo] [--runs-day-seconds 4] [--runs-lists-per-day 300]
+                   [--assistant-project assistant-demo] [--assistant-prompts 400]
 npm run demo -- --compare [--compare-rounds 10] [--compare-batch 400] [--compare-labels 20] [--rater-accuracy 0.9]`);
   process.exit(0);
 }
@@ -80,12 +84,14 @@ const options = {
   runsProject: flags['runs-project'],
   runsDaySeconds: number('runs-day-seconds', { min: 0 }),
   runsListsPerDay: Math.floor(number('runs-lists-per-day', { min: 10, max: 5_000 })),
+  assistantProject: flags['assistant-project'],
+  assistantPrompts: Math.floor(number('assistant-prompts', { min: 10, max: 20_000 })),
   compareRounds: Math.floor(number('compare-rounds', { min: 1 })),
   compareBatch: Math.floor(number('compare-batch', { min: 10 })),
   compareLabels: Math.floor(number('compare-labels', { min: 1 })),
 };
-if (options.only !== undefined && !['spam', 'houses', 'runs'].includes(options.only))
-  throw new Error(`--only must be spam, houses or runs, got ${options.only}`);
+if (options.only !== undefined && !['spam', 'houses', 'runs', 'assistant'].includes(options.only))
+  throw new Error(`--only must be spam, houses, runs or assistant, got ${options.only}`);
 
 const port = Number(process.env.PORT ?? 3000);
 const baseUrl = `http://127.0.0.1:${port}`;
@@ -465,7 +471,7 @@ async function runCompare(adminApi) {
   );
 }
 
-/** The three projects side by side (or the one `--only` names), with the same people and simulated raters. */
+/** The four projects side by side (or the one `--only` names), with the same people and simulated raters. */
 async function runProjects(adminApi) {
   const runs = (project) => options.only === undefined || options.only === project;
   const simulated = Array.from({ length: options.raters }, (_, i) => simulatedRaterAccount(i + 1));
@@ -480,6 +486,7 @@ ${PEOPLE.map((p) => `    rater    ${p.email} / ${p.password}`).join('\n')}
       runs('spam') && `${options.project} (spam filter, a label question)`,
       runs('houses') && `${options.houseProject} (house prices, a numeric question)`,
       runs('runs') && `${options.runsProject} (suggested runs, a ranking question)`,
+      runs('assistant') && `${options.assistantProject} (a travel assistant, generation and preference questions)`,
     ]
       .filter(Boolean)
       .join(', ')}
@@ -496,7 +503,12 @@ ${PEOPLE.map((p) => `    rater    ${p.email} / ${p.password}`).join('\n')}
     onCleanup: (cleanup) => cleanups.push(cleanup),
     createKey: (slug, name, scopes) => createKey(adminApi, slug, name, scopes),
   };
-  await Promise.all([runs('spam') && runLoop(adminApi, simulated), runs('houses') && runHouseLoop(shared), runs('runs') && runRunsLoop(shared)]);
+  await Promise.all([
+    runs('spam') && runLoop(adminApi, simulated),
+    runs('houses') && runHouseLoop(shared),
+    runs('runs') && runRunsLoop(shared),
+    runs('assistant') && runAssistantLoop(shared),
+  ]);
 }
 
 try {

@@ -21,6 +21,7 @@ import { priceAnswer } from '../../demo/simulated-raters.mjs';
 import { randomSource } from '../../demo/spam-corpus.mjs';
 import { candidatesFor, examination, loadRunCatalog, makeUsers, userEvents } from '../../demo/runs-catalog.mjs';
 import { listPrediction, runsProjectSettings } from '../../demo/runs-demo.mjs';
+import { answerOf, assistantProjectSettings, designedWinRate, judgeAnswer, loadPlaces, trueAnswer, VERSIONS } from '../../demo/assistant-demo.mjs';
 import { evaluateRanker, heldOutLists, popularityRanker, rank, readElwcLists, trainRanker } from '../../demo/runs-model.mjs';
 import { valuesOf } from '../../server/src/exports/example-row';
 import { RankedLists } from '../../server/src/exports/ranked-lists';
@@ -433,6 +434,55 @@ describe('npm run demo, against a real server', () => {
       await demo.stop();
     }
   }, 200_000);
+
+  it('asks a travel assistant about towns: two versions of known error rates, judges who prefer the true answer, the DPO export read back', async () => {
+    const settings = assistantProjectSettings('assistant');
+    expect(CreateProjectRequest.safeParse(settings).error).toBeUndefined();
+    const places = loadPlaces();
+    expect(places.length).toBeGreaterThan(10_000);
+    const random = randomSource(3);
+    // each version is wrong about as often as designed
+    for (const { errorRate } of VERSIONS) {
+      const wrong = places.slice(0, 4_000).filter((place) => !answerOf(place, errorRate, random, places).correct).length;
+      expect(wrong / 4_000).toBeGreaterThan(errorRate - 0.03);
+      expect(wrong / 4_000).toBeLessThan(errorRate + 0.03);
+    }
+    // a judge prefers the true answer, ties two true ones, and corrects the text
+    const place = places[0];
+    const truth = new Map([[String(place.id), trueAnswer(place)]]);
+    const task = (first: string, second: string) => ({
+      input: { place_id: place.id },
+      suggestions: { better: { left: 'second', first: { text: first }, second: { text: second } } },
+    });
+    const wrongText = `${place.name} is in nowhere.`;
+    expect(judgeAnswer(task(wrongText, trueAnswer(place)), truth, 1, random)).toEqual({
+      answers: { reply: trueAnswer(place), better: { preferred: 'second', left: 'second' } },
+    });
+    expect(judgeAnswer(task(trueAnswer(place), trueAnswer(place)), truth, 1, random).answers.better.preferred).toBe('tie');
+    expect(judgeAnswer(task(wrongText, wrongText), truth, 1, random).answers.better.preferred).toBe('both_bad');
+    // champion right 65%, challenger 88%, judges 90% right: (0.308·0.9 + 0.078·0.1 + 0.572/2) / 0.958
+    expect(designedWinRate(0.9)).toBeCloseTo(0.596, 3);
+
+    const demo = await startDemo(['--only', 'assistant', '--assistant-prompts', '400']);
+    const { dataDir, exited } = demo;
+    try {
+      await demo.until(/assistant: done/, 180_000);
+      const summary = readFileSync(path.join(dataDir, 'demo-assistant.md'), 'utf8');
+      // the challenger is the better version: its Bradley–Terry chance of beating the champion is above one half
+      const v2 = /^\| v2 \| (\d+\.\d)% \| (\d+\.\d)% – (\d+\.\d)% \| (\d+) \|$/m.exec(summary);
+      expect(Number(v2?.[1])).toBeGreaterThan(50);
+      expect(Number(v2?.[4])).toBeGreaterThan(300);
+      expect(summary).toMatch(/\*\*(better|undecided)\*\* than the champion/);
+      // the DPO pairs read back: the chosen response is the true one far more often than the rejected one
+      const dpo = /(\d+) pairs .*the chosen response is the true one in (\d+) of them, the rejected one in (\d+)/.exec(summary);
+      expect(Number(dpo?.[1])).toBeGreaterThan(50);
+      expect(Number(dpo?.[2])).toBeGreaterThan(4 * Number(dpo?.[3]));
+      demo.child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      await demo.stop();
+    }
+  }, 240_000);
 
   it('replays a month of suggested runs: the examination curve recovered, NDCG rising span by span for the steady users, the turned cohort alerted', async () => {
     const demo = await startDemo(['--only', 'runs', '--runs-day-seconds', '0.2']);
