@@ -143,7 +143,10 @@ describe('browser: the quality page shows each question kind’s figures as char
       expect(q.value).not.toBeNull();
       expect(label).toContain(`${q.name} · ${measures[i]} ${figure(q.value, 2)}`);
     }
-    expect(await chart.locator('.recharts-label-list text').allTextContents()).toEqual(quality.questions.map((q: any) => figure(q.value, 2)));
+    // a label question's bar also gives Fleiss' κ
+    expect(await chart.locator('.recharts-label-list text').allTextContents()).toEqual(
+      quality.questions.map((q: any) => figure(q.value, 2) + (q.fleissKappa === undefined || q.fleissKappa === null ? '' : ` · κ ${figure(q.fleissKappa, 2)}`)),
+    );
     const raters = quality.raters.filter((r: any) => r.questions.some((q: any) => q.compared > 0));
     expect(raters).toHaveLength(3);
     for (const rater of raters) {

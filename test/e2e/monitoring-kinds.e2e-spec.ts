@@ -281,6 +281,23 @@ describe('monitoring per question kind: figures of the routing question against 
     expect((await p.rowOf()).metrics).toMatchObject({ kind: 'text', headline: { metric: 'exact_accuracy' }, current: { n: 3, exactAccuracy: 0.5 } });
   });
 
+  it('generation: the first response (the one the user saw) against the correction, exact match and how far it was moved', async () => {
+    const reply = (text: string) => ({
+      suggestions: { reply: { messages: [{ role: 'user', content: 'Plan my run' }], responses: [{ text }, { text: 'other' }] } },
+    });
+    const p = await labelled({ name: 'reply', kind: 'generation' }, [
+      { output: reply('Run 5 km.'), answer: 'Run 5 km.', country: 'FR' },
+      { output: reply('Run 5 km.'), answer: 'Run 5 km!', country: 'FR', inclusionProbability: 0.5 },
+      { output: reply('abcd'), answer: 'wxyz', country: 'DE' },
+    ]);
+    // weights 1, 2, 1: right on 1 of 4; distances 0, 1/9 (weight 2), 1
+    expect((await p.rowOf()).metrics).toMatchObject({
+      kind: 'text',
+      headline: { metric: 'exact_accuracy' },
+      current: { n: 3, exactAccuracy: 0.25, meanEditDistance: expect.closeTo((2 / 9 + 1) / 4, 10) },
+    });
+  });
+
   it('a label question keeps its accuracy rows, with no per-kind metrics', async () => {
     const p = await labelled({ name: 'label', kind: 'label', labels: [{ name: 'ham' }, { name: 'spam' }] }, [
       { output: { scores: { ham: 0.8, spam: 0.2 } }, answer: 'ham', country: 'FR' },

@@ -113,7 +113,13 @@ const RatingFigures = z.object({
   spearman: ratioOrNull.describe('Spearman’s ρ between the model’s value and the label'),
 });
 const SpansFigures = z.object({ ...measured, ...PrecisionRecall }).describe('spans matched exactly (start, end, label), micro-averaged');
-const TextFigures = z.object({ ...measured, exactAccuracy: z.number().describe('the model’s text is the label’s, ends trimmed: no partial credit') });
+const TextFigures = z.object({
+  ...measured,
+  exactAccuracy: z.number().describe('the model’s text is the label’s, ends trimmed: no partial credit'),
+  meanEditDistance: z
+    .number()
+    .describe('how far the labels moved the model’s text (a generation’s first response): the mean normalized edit distance, 0 kept to 1 nothing kept'),
+});
 const RankingFigures = z.object({
   ...measured,
   k: z.number().int().describe('the cutoff: NDCG@k and precision@k'),

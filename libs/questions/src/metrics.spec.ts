@@ -254,6 +254,8 @@ describe('text figures', () => {
     ];
     expect(textFigures(units)!.exactAccuracy).toBeCloseTo(2 / 6, 12);
     expect(textExactAccuracy(units)!.value).toBeCloseTo(2 / 6, 12);
+    // edits over the longer text, ends trimmed: 0, 1/9 (weight 3), 0, 1/10
+    expect(textFigures(units)!.meanEditDistance).toBeCloseTo((3 / 9 + 1 / 10) / 6, 12);
   });
 });
 
@@ -297,6 +299,20 @@ describe('kindMeasureOf', () => {
     });
     const text = kindMeasureOf(Question.parse({ name: 'summary', kind: 'text' }))!;
     expect(text).toMatchObject({ headline: 'exact_accuracy', better: 'higher' });
-    expect(text.figures([text.unit({ value: ' same ', confidence: 0.2 }, 'same', 4)!])).toEqual({ kind: 'text', n: 1, effectiveN: 1, exactAccuracy: 1 });
+    expect(text.figures([text.unit({ value: ' same ', confidence: 0.2 }, 'same', 4)!])).toEqual({
+      kind: 'text',
+      n: 1,
+      effectiveN: 1,
+      exactAccuracy: 1,
+      meanEditDistance: 0,
+    });
+  });
+
+  it('compares a generation by its first response, the one its user saw', () => {
+    const generation = kindMeasureOf(Question.parse({ name: 'reply', kind: 'generation' }))!;
+    const output = { messages: [{ role: 'user', content: 'Plan my run' }], responses: [{ text: 'Run 5 km.' }, { text: 'Run 8 km.' }] };
+    expect(generation.unit(output, 'Run 5 km!', 2)).toEqual({ predicted: 'Run 5 km.', actual: 'Run 5 km!', weight: 2, distance: 1 / 9 });
+    expect(generation.unit({ responses: [] }, 'x', 1)).toBeUndefined();
+    expect(generation.figures([generation.unit(output, 'Run 5 km.', 1)!])).toMatchObject({ kind: 'text', exactAccuracy: 1, meanEditDistance: 0 });
   });
 });

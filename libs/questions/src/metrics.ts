@@ -6,6 +6,7 @@ import { ratingKind } from './kinds/rating';
 import { spansKind } from './kinds/spans';
 import { trimText } from './kinds/text';
 import { normalCdf } from '@backflow/drift';
+import { normalizedEditDistance } from '@backflow/sampling';
 import { isFiniteNumber, isObject, type NumberSuggestion } from './shared';
 
 // How well a model's output for the routing question matches its labels, kind by kind. A unit's weight is its inclusion
@@ -353,11 +354,18 @@ export interface TextUnit {
   predicted: string;
   actual: string;
   weight: number;
+  /** the normalized edit distance of the two, ends trimmed (worked out once per label, with the unit) */
+  distance?: number;
 }
 
-/** Exact match of the two texts, ends trimmed (spaces, tabs, line ends): no partial credit. */
+/**
+ * Exact match of the two texts, ends trimmed (spaces, tabs, line ends): no partial credit; and
+ * how far the labels moved the model's text, the weighted mean normalized edit distance (0 the
+ * model's text kept, 1 nothing of it kept).
+ */
 export interface TextFigures extends Measured {
   exactAccuracy: number;
+  meanEditDistance: number;
 }
 
 const textMatches = (u: TextUnit) => trimText(u.predicted) === trimText(u.actual);
@@ -365,7 +373,12 @@ const textMatches = (u: TextUnit) => trimText(u.predicted) === trimText(u.actual
 export function textFigures(units: readonly TextUnit[]): TextFigures | undefined {
   const { total, effectiveN } = weightsOf(units);
   if (units.length === 0 || total <= 0) return undefined;
-  return { n: units.length, effectiveN, exactAccuracy: units.reduce((s, u) => s + (textMatches(u) ? u.weight : 0), 0) / total };
+  return {
+    n: units.length,
+    effectiveN,
+    exactAccuracy: units.reduce((s, u) => s + (textMatches(u) ? u.weight : 0), 0) / total,
+    meanEditDistance: units.reduce((s, u) => s + (u.distance ?? normalizedEditDistance(trimText(u.predicted), trimText(u.actual))) * u.weight, 0) / total,
+  };
 }
 
 export const textExactAccuracy = (units: readonly TextUnit[]) =>
@@ -530,12 +543,23 @@ function spansMetrics(question: SpansQuestion): KindMeasure<SpansUnit> {
   };
 }
 
+/** The text a model gave: a text question's `value`, a generation's first response (the one its user saw). */
+function modelText(output: unknown): string | undefined {
+  if (!isObject(output)) return undefined;
+  if (typeof output.value === 'string') return output.value;
+  const first: unknown = Array.isArray(output.responses) ? output.responses[0] : undefined;
+  return isObject(first) && typeof first.text === 'string' ? first.text : undefined;
+}
+
 const textMetrics: KindMeasure<TextUnit> = {
   kind: 'text',
   headline: 'exact_accuracy',
   better: 'higher',
-  unit: (output, answer, weight) =>
-    isObject(output) && typeof output.value === 'string' && typeof answer === 'string' ? { predicted: output.value, actual: answer, weight } : undefined,
+  unit: (output, answer, weight) => {
+    const predicted = modelText(output);
+    if (predicted === undefined || typeof answer !== 'string') return undefined;
+    return { predicted, actual: answer, weight, distance: normalizedEditDistance(trimText(predicted), trimText(answer)) };
+  },
   figures: (units) => withKind('text', textFigures(units)),
   headlineOf: textExactAccuracy,
 };

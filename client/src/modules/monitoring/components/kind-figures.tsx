@@ -247,8 +247,20 @@ export function KindFigures({ metrics, unit }: { metrics: KindMetrics; unit?: st
         <div className="kind-figures" data-testid="kind-figures">
           <dl className="ops-tiles">
             <Tile label="Exact match" value={percent(c.exactAccuracy)} testId="figure-exact" note={labelsMeasured(c)} />
+            <Tile
+              label="Mean edit distance"
+              value={figure(c.meanEditDistance, 3)}
+              testId="figure-edit-distance"
+              note="0: the model’s text kept; 1: nothing kept"
+            />
           </dl>
-          <ShareBars label="Text" shares={[{ name: 'the model’s text kept', value: c.exactAccuracy }]} />
+          <ShareBars
+            label="Text"
+            shares={[
+              { name: 'the model’s text kept', value: c.exactAccuracy },
+              { name: 'of the text rewritten (mean)', value: c.meanEditDistance },
+            ]}
+          />
         </div>
       );
     }
