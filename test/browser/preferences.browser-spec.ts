@@ -54,6 +54,12 @@ describe('browser: model versions ranked by raters’ preferences', () => {
       };
     });
     expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: predictions })).status).toBe(200);
+    // what the users did: a thumbs-down on every fifth answer, an edit of every seventh
+    const events = predictions.flatMap((p, i) => [
+      ...(i % 5 === 0 ? [{ id: randomUUID(), predictionId: p.id, type: 'thumbs_down' }] : []),
+      ...(i % 7 === 0 ? [{ id: randomUUID(), predictionId: p.id, type: 'edit', value: `Champion plan ${i}, then stretch` }] : []),
+    ]);
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/feedback`, { token: key, body: events })).status).toBe(201);
     const rater = await createUser(app, admin, 'rater', project);
     const random = mulberry32(5);
     for (;;) {
@@ -92,6 +98,13 @@ describe('browser: model versions ranked by raters’ preferences', () => {
       // and slice by slice, each from its own preferences
       const slices = await panel.getByTestId('preference-slices-chart').getAttribute('aria-label');
       expect(slices).toMatch(/^v3's chance of beating v1 by slice: surface=(app|web) \d+%, surface=(app|web) \d+%$/);
+      // what users did with each version's answers, and how far their edits moved them
+      const signals = page.getByTestId('feedback-signals-panel');
+      await signals.getByTestId('feedback-signals-chart').locator('.recharts-bar-rectangle').first().waitFor();
+      expect(await signals.getByTestId('feedback-signals-chart').getAttribute('aria-label')).toMatch(
+        /^Implicit feedback by model version: thumbs_down v2 \d+\.\d% v3 \d+\.\d%, edit v2 \d+\.\d% v3 \d+\.\d%$/,
+      );
+      expect(await signals.getByTestId('feedback-edits').locator('tbody tr').count()).toBe(2);
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: screenshotPath('preferences.png'), fullPage: true, animations: 'disabled' });
       expect(errors).toEqual([]);

@@ -151,6 +151,23 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
       project.id,
     ]);
     expect(distances).toEqual([{ prediction_id: edited, type: 'edit', edit_distance: 1 / 18 }]);
+
+    // the signals per version: each type's share of the predictions, the edits' mean distance
+    const signals = await app.request('GET', `/api/v1/projects/${project.slug}/monitoring/feedback?days=1`, { token: admin });
+    expect(signals.status).toBe(200);
+    expect(signals.body.types).toEqual(['thumbs_down', 'copy', 'edit', 'regenerate']);
+    const [v1] = signals.body.versions;
+    expect(v1).toMatchObject({ modelVersion: 'v1', predictions: 4, edits: { events: 1, meanDistance: 1 / 18 } });
+    expect(
+      v1.events.map((e: { type: string; predictions: number; events: number; rate: { value: number } }) => [e.type, e.predictions, e.events, e.rate.value]),
+    ).toEqual([
+      ['thumbs_down', 1, 2, 0.25],
+      ['copy', 1, 1, 0.25],
+      ['edit', 1, 1, 0.25],
+      ['regenerate', 1, 1, 0.25],
+    ]);
+    const rater = await createUser(app, admin, 'rater', project);
+    expect((await app.request('GET', `/api/v1/projects/${project.slug}/monitoring/feedback`, { token: rater.token })).status).toBe(403);
   });
 
   it('shows each pair with its sides drawn per task, records the side, and ranks the challenger above the champion with its interval', async () => {

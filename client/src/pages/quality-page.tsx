@@ -2,13 +2,22 @@ import { useEffect, useState } from 'react';
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { errorMessage } from '../lib/api';
 import { useSignedInSession } from '../modules/auth/hooks/use-session';
-import { clicksQuery, evaluateNow, monitoringQuery, monitoringScope, preferencesQuery, qualityQuery } from '../modules/monitoring/api/monitoring-api';
+import {
+  clicksQuery,
+  evaluateNow,
+  feedbackSignalsQuery,
+  monitoringQuery,
+  monitoringScope,
+  preferencesQuery,
+  qualityQuery,
+} from '../modules/monitoring/api/monitoring-api';
 import { projectQuery } from '../modules/projects/api/projects-api';
 import { AccuracyPanel } from '../modules/monitoring/components/accuracy-panel';
 import { AgreementPanel } from '../modules/monitoring/components/agreement-panel';
 import { AlertsPanel } from '../modules/monitoring/components/alerts-panel';
 import { ClicksPanel } from '../modules/monitoring/components/clicks-panel';
 import { DriftPanel } from '../modules/monitoring/components/drift-panel';
+import { FeedbackSignalsPanel } from '../modules/monitoring/components/feedback-signals-panel';
 import { PreferencesPanel } from '../modules/monitoring/components/preferences-panel';
 import { QuestionAgreementPanel } from '../modules/monitoring/components/question-agreement-panel';
 import { QuestionMetricsPanel } from '../modules/monitoring/components/question-metrics-panel';
@@ -40,6 +49,8 @@ export function QualityPage({ slug }: QualityPageProps) {
   // a generative project's preferences between responses: the versions ranked over four weeks
   const preference = project?.questions.find((q) => q.kind === 'preference');
   const preferences = useQuery({ ...preferencesQuery(slug, preference?.name ?? '', 28), ...live, enabled: preference !== undefined });
+  // what users did with each version's predictions, over the range (a week at least)
+  const signals = useQuery({ ...feedbackSignalsQuery(slug, Math.max(7, Math.ceil(hours / 24))), ...live });
   const [evaluated, setEvaluated] = useState<string | null>(null);
 
   const evaluation = useMutation({
@@ -94,6 +105,7 @@ export function QualityPage({ slug }: QualityPageProps) {
           )}
           {clicks.data ? <ClicksPanel report={clicks.data} /> : null}
           {preferences.data ? <PreferencesPanel report={preferences.data} /> : null}
+          {signals.data && signals.data.types.length > 0 ? <FeedbackSignalsPanel report={signals.data} /> : null}
           <DriftPanel data={monitoring.data} />
         </>
       ) : !error ? (

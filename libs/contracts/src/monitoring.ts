@@ -338,6 +338,45 @@ export const ClickReport = z
   .meta({ id: 'ClickReport' });
 export type ClickReport = z.infer<typeof ClickReport>;
 
+const Interval = { value: z.number(), low: z.number(), high: z.number() };
+
+export const FeedbackSignalsQuery = z.strictObject({
+  days: z.coerce.number().int().min(1).max(90).default(7).describe('predictions made in this window, ending now'),
+});
+export type FeedbackSignalsQuery = z.infer<typeof FeedbackSignalsQuery>;
+
+/** What users did with each model version's predictions: implicit feedback as rates, and how far their edits moved the text. */
+export const FeedbackSignals = z
+  .object({
+    days: z.number().int(),
+    from: z.string().describe('predictions made from this time (occurred_at)'),
+    types: z.array(z.string()).describe('the event types seen, the commonest first (at most 12)'),
+    versions: z.array(
+      z.object({
+        modelVersion: z.string(),
+        predictions: z.number().int(),
+        events: z.array(
+          z.object({
+            type: z.string(),
+            predictions: z.number().int().describe('predictions with at least one event of the type'),
+            events: z.number().int(),
+            rate: z.object(Interval).describe('the share of the predictions with one, with its 95% Wilson interval'),
+          }),
+        ),
+        edits: z
+          .object({
+            events: z.number().int().describe('edits measured (events whose edit distance is stored)'),
+            meanDistance: z.number().describe('mean normalized edit distance: 0 the response kept, 1 nothing of it kept'),
+            low: z.number().describe('95% interval of the mean (normal)'),
+            high: z.number(),
+          })
+          .nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'FeedbackSignals' });
+export type FeedbackSignals = z.infer<typeof FeedbackSignals>;
+
 export const PreferenceQuery = z.strictObject({
   days: z.coerce.number().int().min(1).max(365).default(28).describe('the labels of this window, ending now'),
   champion: z.string().min(1).max(128).optional().describe('the model version the others are measured against (default: the first seen)'),
@@ -349,8 +388,6 @@ export const PreferenceQuery = z.strictObject({
     .describe('only predictions of this slice, as key=value'),
 });
 export type PreferenceQuery = z.infer<typeof PreferenceQuery>;
-
-const Interval = { value: z.number(), low: z.number(), high: z.number() };
 
 /** Raters' preferences between two responses, as Bradley–Terry strengths of the model versions that wrote them. */
 export const PreferenceReport = z

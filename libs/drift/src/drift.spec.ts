@@ -1,6 +1,6 @@
 import { inclusionWeight } from '@backflow/sampling';
 import { frequencies, histogram, jensenShannon, lInfinity, quantileEdges } from './distance';
-import { expectedCalibrationError, fallPValue, normalCdf, normalQuantile, weightedProportion } from './estimates';
+import { countProportion, expectedCalibrationError, fallPValue, normalCdf, normalQuantile, weightedProportion } from './estimates';
 import { anomaliesOf, inferSchema, typeOf } from './schema';
 import { StatisticsAccumulator } from './statistics';
 
@@ -73,6 +73,10 @@ describe('interval estimates', () => {
     expect(estimate.low).toBeCloseTo(0.2553, 4);
     expect(estimate.high).toBeCloseTo(0.3662, 4);
     expect(estimate.effectiveN).toBeCloseTo(263, 9);
+    // the same from counts
+    const counted = countProportion(81, 263)!;
+    expect([counted.low, counted.high]).toEqual([estimate.low, estimate.high]);
+    expect(countProportion(0, 0)).toBeUndefined();
   });
 
   it('gives 0/10 the upper bound z²/(n + z²) = 0.2775', () => {

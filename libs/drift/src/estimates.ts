@@ -47,13 +47,22 @@ export function weightedProportion(units: readonly WeightedOutcome[], confidence
     hits += u.weight * u.outcome;
   }
   if (units.length === 0 || weights <= 0) return undefined;
-  const p = hits / weights;
   const n = (weights * weights) / squares;
+  return { ...wilson(hits / weights, n, confidence), n: units.length, effectiveN: n };
+}
+
+/** A share of counts (`hits` of `n`, each weighing one) with its Wilson score interval. Undefined when `n` is 0. */
+export function countProportion(hits: number, n: number, confidence = 0.95): Estimate | undefined {
+  return n > 0 ? { ...wilson(hits / n, n, confidence), n, effectiveN: n } : undefined;
+}
+
+/** The Wilson score interval of a proportion `p` measured on `n` units (Wilson, JASA 1927). */
+function wilson(p: number, n: number, confidence: number): { value: number; low: number; high: number } {
   const z = normalQuantile(1 - (1 - confidence) / 2);
   const denominator = 1 + (z * z) / n;
   const centre = (p + (z * z) / (2 * n)) / denominator;
   const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denominator;
-  return { value: p, low: Math.max(0, centre - half), high: Math.min(1, centre + half), n: units.length, effectiveN: n };
+  return { value: p, low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
 }
 
 /**

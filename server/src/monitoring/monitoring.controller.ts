@@ -6,6 +6,8 @@ import {
   ClickQuery,
   ClickReport,
   EvaluateReply,
+  FeedbackSignals,
+  FeedbackSignalsQuery,
   FeatureSchemaReply,
   FeatureSchemaRequest,
   MonitoringQuery,
@@ -39,6 +41,14 @@ export class MonitoringController {
   @ApiOkResponse({ schema: openApiSchema(ClickReport) })
   clicks(@ValidQuery(ClickQuery) query: { days: number; bucket: 'hour' | 'day' }, @CurrentProject() project: ProjectEntity): Promise<ClickReport> {
     return this.monitoring.clicks(project, query);
+  }
+
+  /** Admins and reviewers: per model version, the share of predictions that met each kind of implicit feedback, and how far users' edits moved the text. */
+  @Get('feedback')
+  @ProjectRoute({ members: ['reviewer'] })
+  @ApiOkResponse({ schema: openApiSchema(FeedbackSignals) })
+  feedback(@ValidQuery(FeedbackSignalsQuery) query: { days: number }, @CurrentProject() project: ProjectEntity): Promise<FeedbackSignals> {
+    return this.monitoring.feedbackSignals(project, query);
   }
 
   /** Admins and reviewers: raters' preferences between responses as Bradley–Terry strengths of the model versions, and the newest version against the champion. */

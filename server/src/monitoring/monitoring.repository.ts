@@ -288,6 +288,54 @@ export class MonitoringRepository {
     return rows;
   }
 
+  /**
+   * Per model version: the predictions made since `from`, and per event type the predictions with
+   * one and the events, with the edits' distances (mean, sample deviation, count) where stored.
+   */
+  async feedbackSignals(
+    manager: EntityManager,
+    projectId: string,
+    from: Date,
+  ): Promise<{
+    predictions: Array<{ modelVersion: string; predictions: number }>;
+    events: Array<{
+      modelVersion: string;
+      type: string;
+      predictions: number;
+      events: number;
+      edits: number;
+      meanDistance: number | null;
+      sdDistance: number | null;
+    }>;
+  }> {
+    const predictions: Array<{ model_version: string; n: number }> = await manager.query(
+      `SELECT model_version, count(*)::int AS n FROM predictions_read WHERE project_id = $1 AND occurred_at >= $2 GROUP BY model_version ORDER BY model_version`,
+      [projectId, from],
+    );
+    const events: Array<{ model_version: string; type: string; predictions: number; events: number; edits: number; mean: number | null; sd: number | null }> =
+      await manager.query(
+        `SELECT p.model_version, f.type, count(DISTINCT f.prediction_id)::int AS predictions, count(*)::int AS events,
+                count(f.edit_distance)::int AS edits, avg(f.edit_distance) AS mean, stddev_samp(f.edit_distance) AS sd
+           FROM feedback_events_read f
+           JOIN predictions_read p ON p.project_id = f.project_id AND p.id = f.prediction_id
+          WHERE f.project_id = $1 AND p.occurred_at >= $2
+          GROUP BY p.model_version, f.type`,
+        [projectId, from],
+      );
+    return {
+      predictions: predictions.map((r) => ({ modelVersion: r.model_version, predictions: r.n })),
+      events: events.map((r) => ({
+        modelVersion: r.model_version,
+        type: r.type,
+        predictions: r.predictions,
+        events: r.events,
+        edits: r.edits,
+        meanDistance: r.mean,
+        sdDistance: r.sd,
+      })),
+    };
+  }
+
   /** Replaces a ranking question's examination estimate with the click model's latest one (exports weight clicks by it). */
   async saveExamination(
     manager: EntityManager,

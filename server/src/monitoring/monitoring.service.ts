@@ -9,6 +9,8 @@ import type {
   ClickQuery,
   ClickReport,
   EvaluateReply,
+  FeedbackSignals,
+  FeedbackSignalsQuery,
   FeatureSchemaReply,
   FeatureSchemaRequest,
   MonitoringAlert,
@@ -27,6 +29,7 @@ import { accuracyAlerts, accuracyTable, anomaliesIn, driftOf, headlineAlerts, Wi
 import { MonitoringRepository, NewAlert, ObservedInput, StoredAlert } from './monitoring.repository';
 import { clickAlerts, clickReport, clickTypesOf } from './clicks';
 import { preferenceReport } from './preferences';
+import { feedbackSignals } from './feedback-signals';
 import { DomainError } from '../common/errors';
 
 const HOUR_MS = 3_600_000;
@@ -287,6 +290,12 @@ export class MonitoringService implements OnModuleInit {
    * strengths relative to the champion (the version given, or the first seen), and the newest
    * version's direct win rate against it. Responses name their version (`model.version`).
    */
+  /** What users did with each model version's predictions over the last `days`: implicit feedback rates and how far their edits moved the text. */
+  async feedbackSignals(project: ProjectEntity, query: FeedbackSignalsQuery, now = new Date()): Promise<FeedbackSignals> {
+    const from = new Date(now.getTime() - query.days * 24 * HOUR_MS);
+    return feedbackSignals(await this.repository.feedbackSignals(this.dataSource.manager, project.id, from), query.days, from);
+  }
+
   async preferences(project: ProjectEntity, questionName: string, query: PreferenceQuery, now = new Date()): Promise<PreferenceReport> {
     const question = project.questions.find((q) => q.name === questionName);
     if (question?.kind !== 'preference')

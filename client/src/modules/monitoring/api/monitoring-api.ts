@@ -1,5 +1,5 @@
 import { queryOptions } from '@tanstack/react-query';
-import type { ClickReport, EvaluateReply, MonitoringReply, PreferenceReport, QualityReply } from '@backflow/contracts';
+import type { ClickReport, EvaluateReply, FeedbackSignals, MonitoringReply, PreferenceReport, QualityReply } from '@backflow/contracts';
 import { apiRequest } from '../../../lib/api';
 import { projectScope } from '../../../lib/query';
 
@@ -31,6 +31,13 @@ export const preferencesQuery = (slug: string, question: string, days: number) =
   queryOptions({
     queryKey: [...monitoringScope(slug), 'preferences', question, days],
     queryFn: ({ signal }) => apiRequest<PreferenceReport>(`${base(slug)}/monitoring/preferences/${encodeURIComponent(question)}?days=${days}`, { signal }),
+  });
+
+/** Implicit feedback per model version over the last `days` (predictions made in them). */
+export const feedbackSignalsQuery = (slug: string, days: number) =>
+  queryOptions({
+    queryKey: [...monitoringScope(slug), 'feedback', days],
+    queryFn: ({ signal }) => apiRequest<FeedbackSignals>(`${base(slug)}/monitoring/feedback?days=${days}`, { signal }),
   });
 
 export function evaluateNow(slug: string): Promise<EvaluateReply> {
