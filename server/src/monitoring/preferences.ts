@@ -68,7 +68,7 @@ export function preferenceReport(
     .map(([name, within]) => {
       const players = new Set(within.flatMap((c) => [c.a, c.b]));
       const strength =
-        players.has(champion!) && players.has(newest!) ? bradleyTerry(within, { reference: champion! })?.strengths.find((s) => s.player === newest) : undefined;
+        players.has(champion) && players.has(newest!) ? bradleyTerry(within, { reference: champion })?.strengths.find((s) => s.player === newest) : undefined;
       return { slice: name, comparisons: within.length, winProbability: strength?.winProbability ?? null };
     });
   return {

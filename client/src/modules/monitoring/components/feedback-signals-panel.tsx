@@ -45,7 +45,7 @@ export function FeedbackSignalsPanel({ report }: { report: FeedbackSignals }) {
             <YAxis type="category" dataKey="type" tick={{ fontSize: 12 }} width={120} />
             <Tooltip
               formatter={(value, name, item) =>
-                `${percent(Number(value), 1)} (${String((item.payload as Record<string, unknown>)[`${String(name)} n`] ?? 0)} predictions)`
+                `${percent(Number(value), 1)} (${Number((item.payload as Record<string, unknown>)[`${String(name)} n`] ?? 0)} predictions)`
               }
             />
             <Legend />
