@@ -9,6 +9,7 @@ import { CacheInvalidationModule } from './common/cache/cache-invalidation';
 import { DomainEventsModule } from './common/events/domain-events';
 import { TransactionEventsModule } from './common/events/transaction-events';
 import { JobsModule } from './common/jobs/jobs.service';
+import { StorageModule } from './common/storage/storage.module';
 import { FeedbackModule } from './feedback/feedback.module';
 import { LabelsModule } from './labels/labels.module';
 import { PredictionsModule } from './predictions/predictions.module';
@@ -67,6 +68,7 @@ export class AppModule {
         AccessRevocationsModule,
         JobsModule.forRoot({ databaseUrl: context.databaseUrl, enabled: context.jobs }),
         AuditModule,
+        StorageModule,
         AuthModule,
         ProjectsModule,
         LabelsModule,

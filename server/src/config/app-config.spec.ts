@@ -10,6 +10,8 @@ describe('loadConfig', () => {
       dataDir: '/srv/backflow/.data',
       embeddedPostgres: { dataDir: '/srv/backflow/.data/postgres' },
       exportRoot: '/srv/backflow/.data/exports',
+      archiveRoot: '/srv/backflow/.data/archive',
+      s3: { endpoint: undefined, forcePathStyle: false, region: 'us-east-1' },
       clientDir: path.join('/srv/backflow', 'client', 'dist'),
     });
   });
@@ -22,9 +24,23 @@ describe('loadConfig', () => {
     [{ BACKFLOW_ADMIN_PASSWORD: 'short' }, 'BACKFLOW_ADMIN_PASSWORD'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ SESSION_TTL_HOURS: '-1' }, 'SESSION_TTL_HOURS'],
+    [{ EXPORT_ROOT: 's3://' }, 'EXPORT_ROOT'],
+    [{ ARCHIVE_ROOT: 's3://Bad_Bucket/x' }, 'ARCHIVE_ROOT'],
+    [{ S3_ENDPOINT: 'ftp://store' }, 'S3_ENDPOINT'],
   ])('fails fast on %j, naming %s', (env, name) => {
     expect(() => loadConfig(env, '/srv')).toThrow(ConfigError);
     expect(() => loadConfig(env, '/srv')).toThrow(new RegExp(`${name}:`));
+  });
+
+  it('takes a bucket as the export root, the archive beside it unless named', () => {
+    const env = { EXPORT_ROOT: 's3://spans/ml/exports/', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'true', AWS_REGION: 'eu-west-1' };
+    expect(loadConfig(env, '/srv')).toMatchObject({
+      exportRoot: 's3://spans/ml/exports',
+      archiveRoot: 's3://spans/ml/archive',
+      s3: { endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, region: 'eu-west-1' },
+    });
+    expect(loadConfig({ EXPORT_ROOT: 's3://spans' }, '/srv').archiveRoot).toBe('s3://spans/_archive');
+    expect(loadConfig({ EXPORT_ROOT: 's3://spans/exports', ARCHIVE_ROOT: 'archives' }, '/srv').archiveRoot).toBe('/srv/archives');
   });
 
   it('treats empty variables as unset', () => {

@@ -10,7 +10,21 @@ const EnvSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   BACKFLOW_DATA_DIR: z.string().min(1).default('.data'),
   EMBEDDED_PG_PORT: port.default(54329),
-  EXPORT_ROOT: z.string().min(1).optional(),
+  // a directory, or s3://bucket/prefix (S3 or an S3-compatible store)
+  EXPORT_ROOT: z
+    .string()
+    .min(1)
+    .refine((root) => !root.startsWith('s3:') || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(root), 's3://bucket or s3://bucket/prefix')
+    .optional(),
+  ARCHIVE_ROOT: z
+    .string()
+    .min(1)
+    .refine((root) => !root.startsWith('s3:') || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(root), 's3://bucket or s3://bucket/prefix')
+    .optional(),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  S3_FORCE_PATH_STYLE: z.enum(['true', 'false']).default('false'),
+  AWS_REGION: z.string().min(1).optional(),
+  AWS_DEFAULT_REGION: z.string().min(1).optional(),
   BACKFLOW_ADMIN_EMAIL: z.email().optional(),
   BACKFLOW_ADMIN_PASSWORD: z.string().min(10).optional(),
   BACKFLOW_CLIENT_DIR: z.string().min(1).default('client/dist'),
@@ -48,7 +62,11 @@ export interface AppConfig {
   databaseUrl?: string;
   dataDir: string;
   embeddedPostgres: { dataDir: string; port: number };
+  /** a directory, or `s3://bucket/prefix` */
   exportRoot: string;
+  /** where retention archives raw predictions: a directory, or `s3://bucket/prefix` */
+  archiveRoot: string;
+  s3: { endpoint?: string; forcePathStyle: boolean; region: string };
   admin: { email?: string; password?: string };
   clientDir: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
@@ -83,13 +101,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   }
   const e = parsed.data;
   const dataDir = path.resolve(cwd, e.BACKFLOW_DATA_DIR);
+  const rootOf = (root: string) => (root.startsWith('s3://') ? root.replace(/\/+$/, '') : path.resolve(cwd, root));
+  const exportRoot = rootOf(e.EXPORT_ROOT ?? path.join(dataDir, 'exports'));
   return {
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir,
     embeddedPostgres: { dataDir: path.join(dataDir, 'postgres'), port: e.EMBEDDED_PG_PORT },
-    exportRoot: path.resolve(cwd, e.EXPORT_ROOT ?? path.join(dataDir, 'exports')),
+    exportRoot,
+    archiveRoot: e.ARCHIVE_ROOT ? rootOf(e.ARCHIVE_ROOT) : defaultArchiveRoot(exportRoot, dataDir),
+    s3: { endpoint: e.S3_ENDPOINT, forcePathStyle: e.S3_FORCE_PATH_STYLE === 'true', region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1' },
     admin: { email: e.BACKFLOW_ADMIN_EMAIL?.toLowerCase(), password: e.BACKFLOW_ADMIN_PASSWORD },
     clientDir: path.resolve(cwd, e.BACKFLOW_CLIENT_DIR),
     logLevel: e.LOG_LEVEL,
@@ -101,6 +123,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     http: { maxBodyBytes: e.HTTP_MAX_BODY_KB * 1024, bodyTimeoutMs: e.REQUEST_BODY_TIMEOUT_SECONDS * 1000, allowedOrigins: new Set(e.ALLOWED_ORIGINS) },
     passwordMinScore: e.PASSWORD_MIN_SCORE,
   };
+}
+
+/**
+ * Archives go beside the spans unless ARCHIVE_ROOT says otherwise: `<data dir>/archive` for a
+ * local export root, and for a bucket the folder `archive` next to the export prefix
+ * (`s3://b/exports` → `s3://b/archive`; spans at the bucket's root → `s3://b/_archive`, a name no
+ * project slug takes).
+ */
+function defaultArchiveRoot(exportRoot: string, dataDir: string): string {
+  const s3 = /^s3:\/\/([^/]+)\/?(.*)$/.exec(exportRoot);
+  if (!s3) return path.join(dataDir, 'archive');
+  const parent = s3[2].split('/').slice(0, -1).join('/');
+  return s3[2] === '' ? `s3://${s3[1]}/_archive` : `s3://${s3[1]}/${parent ? `${parent}/` : ''}archive`;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,5 +1,3 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { Controller, Get, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
@@ -66,14 +64,13 @@ export class ExportsController {
     const relative = path.posix.normalize((request.params as Record<string, string>)['*'] ?? '');
     const file = await this.exports.file(project, span, version, relative);
     if (!file) throw ExportErrors.fileNotFound();
-    const { size } = await stat(file);
     await reply
       .header(
         'content-type',
         relative.endsWith('.json') ? 'application/json' : relative.endsWith('.jsonl') ? 'application/x-ndjson' : 'application/octet-stream',
       )
-      .header('content-length', size)
+      .header('content-length', file.size)
       .header('content-disposition', `attachment; filename="${path.posix.basename(relative)}"`)
-      .send(createReadStream(file));
+      .send(file.body);
   }
 }

@@ -1,4 +1,4 @@
-import * as path from 'node:path';
+import type { Readable } from 'node:stream';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
@@ -8,14 +8,15 @@ import type { ExportJob, ExportStarted, SpanList } from '@backflow/contracts';
 import { DomainEvents } from '../common/events/domain-events';
 import { JobsService } from '../common/jobs/jobs.service';
 import { LOGGER } from '../common/logging/logger';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { SUCCESS_MARKER } from '../common/storage/object-store';
+import { STORES, type Stores } from '../common/storage/storage.module';
 import type { ProjectEntity } from '../projects/project.entity';
 import { routingQuestion } from '../projects/project-questions';
 import { ProjectsService } from '../projects/projects.service';
 import { ExportErrors } from './exports.errors';
 import { ExportsRepository, type VersionRow } from './exports.repository';
 import { SpanWebhooks } from './span-webhooks';
-import { PROGRESS_MS, versionDirectory, VersionWriter, WRITING_LOCK, type ExportedVersion, type WriteOptions } from './version-writer';
+import { PROGRESS_MS, versionKey, VersionWriter, WRITING_LOCK, type ExportedVersion, type WriteOptions } from './version-writer';
 
 const WRITE_JOB = 'export-write';
 
@@ -34,7 +35,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
     private readonly events: DomainEvents,
     private readonly writer: VersionWriter,
     private readonly webhooks: SpanWebhooks,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(STORES) private readonly stores: Stores,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -147,13 +148,13 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
     };
   }
 
-  /** A complete version's file, if `relative` names one of them (or its schema, manifest or _SUCCESS). */
-  async file(project: ProjectEntity, span: number, version: number, relative: string): Promise<string | undefined> {
+  /** A complete version's file as a stream with its size, if `relative` names one of them (or its schema, manifest or _SUCCESS). */
+  async file(project: ProjectEntity, span: number, version: number, relative: string): Promise<{ body: Readable; size: number } | undefined> {
     const spans = await this.repository.spans(this.dataSource.manager, project.id);
     const found = spans.find((s) => s.span === span)?.versions.find((v) => v.version === version && v.state === 'completed');
     if (!found) return undefined;
-    const names = new Set([...found.files.map((f) => f.path), 'schema.pbtxt', 'manifest.json', '_SUCCESS']);
-    return names.has(relative) ? path.join(this.directoryOf(project, span, version), relative) : undefined;
+    const names = new Set([...found.files.map((f) => f.path), 'schema.pbtxt', 'manifest.json', SUCCESS_MARKER]);
+    return names.has(relative) ? this.stores.exports.read(`${versionKey(project, span, version)}/${relative}`) : undefined;
   }
 
   private toJob(span: number, rows: number, v: VersionRow): ExportJob {
@@ -217,8 +218,8 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
     return this.writer.write(project, versionId, options);
   }
 
-  /** The directory of a span's version. */
+  /** Where a span's version is: its directory, or its `s3://` folder. */
   directoryOf(project: ProjectEntity, span: number, version: number): string {
-    return versionDirectory(this.config.exportRoot, project, span, version);
+    return this.stores.exports.location(versionKey(project, span, version));
   }
 }

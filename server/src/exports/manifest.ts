@@ -1,5 +1,4 @@
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
+import type { ObjectStore } from '../common/storage/object-store';
 import { DEFAULT_MASKED_FIELD_POLICY, type ExportSettings, type MaskedFieldPolicy } from '@backflow/contracts';
 import type { FeatureStatistics } from '@backflow/drift';
 import type { FeatureSpec } from './example-row';
@@ -126,6 +125,9 @@ function warningsOf(feature: ManifestFeature): string[] {
 }
 
 /** The manifest of a version written to `directory`. */
-export async function readManifest(directory: string): Promise<Manifest> {
-  return JSON.parse(await fs.readFile(path.join(directory, 'manifest.json'), 'utf8')) as Manifest;
+/** A published version's manifest, read from its store (`key`: the version's folder). */
+export async function readManifest(store: ObjectStore, key: string): Promise<Manifest> {
+  const text = await store.readText(`${key}/manifest.json`);
+  if (text === undefined) throw new Error(`${store.location(key)} has no manifest.json`);
+  return JSON.parse(text) as Manifest;
 }

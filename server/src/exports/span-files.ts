@@ -6,6 +6,7 @@ import { finished } from 'node:stream/promises';
 import { ParquetSchema, ParquetWriter } from '@dsnp/parquetjs';
 import { stringify } from 'csv-stringify/sync';
 import { TfRecordWriter, type WrittenFile } from '@backflow/tfrecord';
+import { syncPath } from '../common/storage/local-store';
 import { columnsOf, jsonText, toCsvRecord, toExample, toJson, toParquetRow, type ExportRow, type FeatureSpec } from './example-row';
 import type { ColumnLayout } from './fixed-columns';
 import { isFineTuningFormat, type FineTuning } from './fine-tuning';
@@ -73,15 +74,7 @@ export interface FormatWriter {
 export const shardName = (format: string, shard: number, shards: number, suffix: string) =>
   `data_${format}-${String(shard).padStart(5, '0')}-of-${String(shards).padStart(5, '0')}${suffix}`;
 
-/** fsync of a file or a directory (a rename or a new entry is durable once its directory is synced). */
-export async function syncPath(target: string): Promise<void> {
-  const handle = await fs.open(target, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
+export { syncPath };
 
 export async function writeSynced(file: string, text: string): Promise<void> {
   const handle = await fs.open(file, 'wx');

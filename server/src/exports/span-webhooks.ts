@@ -5,12 +5,12 @@ import { DataSource } from 'typeorm';
 import { JobsService } from '../common/jobs/jobs.service';
 import { LOGGER } from '../common/logging/logger';
 import { deliver } from '../common/webhook/webhook';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { STORES, type Stores } from '../common/storage/storage.module';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
 import { ExportsRepository } from './exports.repository';
 import { readManifest } from './manifest';
-import { versionDirectory } from './version-writer';
+import { versionKey } from './version-writer';
 
 const WEBHOOK_JOB = 'export-webhook';
 // without a job queue (CLI, tests), a webhook is tried this many times in the background, backing off
@@ -24,7 +24,7 @@ export class SpanWebhooks implements OnModuleInit {
     private readonly repository: ExportsRepository,
     private readonly projects: ProjectsService,
     private readonly jobs: JobsService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(STORES) private readonly stores: Stores,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -64,7 +64,7 @@ export class SpanWebhooks implements OnModuleInit {
     const webhook = project.exportSettings.webhook;
     const target = await this.repository.version(this.dataSource.manager, versionId);
     if (!webhook || !target || target.state !== 'completed') return;
-    const manifest = await readManifest(versionDirectory(this.config.exportRoot, project, target.span, target.version));
+    const manifest = await readManifest(this.stores.exports, versionKey(project, target.span, target.version));
     const body = JSON.stringify({
       event: 'span.complete',
       project: project.slug,

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DEFAULT_MASKED_FIELD_POLICY, GENERATION_EXPORT_FORMATS, RANKING_EXPORT_FORMATS } from '@backflow/contracts';
-import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { SUCCESS_MARKER } from '../common/storage/object-store';
+import { STORES, type Stores } from '../common/storage/storage.module';
 import { poolOf } from '../database/data-source';
 import type { ProjectEntity } from '../projects/project.entity';
 import { routingQuestion } from '../projects/project-questions';
@@ -13,7 +13,6 @@ import { FeatureInference, typedFeatures, type FeatureSpec } from './example-row
 import { ExportsRepository, type VersionToWrite } from './exports.repository';
 import { readManifest, type Manifest } from './manifest';
 import { maskedFeatures, maskedPaths, maskInput, type Masking } from './masking';
-import { syncPath } from './span-files';
 import { fineTuningOf } from './fine-tuning';
 import { RankedLists } from './ranked-lists';
 import { writeSpan, type SpanToWrite, type WritePlan } from './span-writer';
@@ -39,26 +38,20 @@ export interface ExportedVersion {
 
 export type WriteOptions = { shardRows?: number; onProgress?: (rows: number, total: number) => void };
 
-/** The directory of a span's version under the export root. */
-export const versionDirectory = (exportRoot: string, project: ProjectEntity, span: number, version: number) =>
-  path.join(exportRoot, project.slug, `span-${span}`, `version-${version}`);
-
-const exists = (file: string) =>
-  fs.stat(file).then(
-    () => true,
-    () => false,
-  );
+/** The key of a span's version under the export root: `<project>/span-N/version-M`. */
+export const versionKey = (project: ProjectEntity, span: number, version: number) => `${project.slug}/span-${span}/version-${version}`;
 
 /**
- * A version on disk: written to a temporary directory, fsynced, renamed into
- * `<root>/<project>/span-N/version-M` and marked with `_SUCCESS` last, one writer at a time.
+ * A version in the export store: written to a local staging directory, fsynced, then published
+ * under `<root>/<project>/span-N/version-M` (renamed into place on a directory, uploaded to a
+ * bucket) and marked with `_SUCCESS` last, one writer at a time.
  */
 @Injectable()
 export class VersionWriter {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly repository: ExportsRepository,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(STORES) private readonly stores: Stores,
   ) {}
 
   /**
@@ -80,28 +73,29 @@ export class VersionWriter {
   private async writeLocked(project: ProjectEntity, versionId: string, options: WriteOptions): Promise<ExportedVersion> {
     const target = await this.repository.version(this.dataSource.manager, versionId);
     if (!target) throw new Error(`export version ${versionId} is unknown`);
-    const directory = versionDirectory(this.config.exportRoot, project, target.span, target.version);
-    const success = path.join(directory, '_SUCCESS');
-    const written = (manifest: Manifest) => ({ span: target.span, version: target.version, directory, rows: target.rows, manifest });
-    if (await exists(success)) {
-      const manifest = await readManifest(directory);
-      // complete on disk before its process could record it: recorded now (writing it again could not rename over it)
+    const store = this.stores.exports;
+    const key = versionKey(project, target.span, target.version);
+    const success = `${key}/${SUCCESS_MARKER}`;
+    const written = (manifest: Manifest) => ({ span: target.span, version: target.version, directory: store.location(key), rows: target.rows, manifest });
+    if (await store.exists(success)) {
+      const manifest = await readManifest(store, key);
+      // complete in the store before its process could record it: recorded now (writing it again could not publish over it)
       if (target.state !== 'completed') await this.repository.complete(this.dataSource.manager, versionId, manifest);
       return written(manifest);
     }
-    const temporary = path.join(this.config.exportRoot, project.slug, `.writing-span-${target.span}-version-${target.version}`);
+    const temporary = store.stagingDirectory(key);
     try {
-      // a crashed run's leftovers: the partial files, or a renamed directory without its _SUCCESS
+      // a crashed run's leftovers: the partial files, or published files without their _SUCCESS
       await fs.rm(temporary, { recursive: true, force: true });
-      await fs.rm(directory, { recursive: true, force: true });
+      await store.removePrefix(key);
       const manifest = await this.writeFiles(project, target, temporary, options);
-      await publish(temporary, directory);
+      await store.publish(temporary, key);
       await this.repository.complete(this.dataSource.manager, versionId, manifest);
       return written(manifest);
     } catch (error) {
       // a failed try leaves nothing behind but a complete version whose completion was not recorded (the next try records it)
       await fs.rm(temporary, { recursive: true, force: true }).catch(() => undefined);
-      if (!(await exists(success))) await fs.rm(directory, { recursive: true, force: true }).catch(() => undefined);
+      if (!(await store.exists(success).catch(() => true))) await store.removePrefix(key).catch(() => undefined);
       await this.repository.fail(this.dataSource.manager, versionId, error instanceof Error ? error.message : String(error)).catch(() => undefined);
       throw error;
     }
@@ -194,15 +188,4 @@ export class VersionWriter {
       client.release();
     }
   }
-}
-
-/** Moves a written version to its final name and marks it complete with `_SUCCESS`, each step synced. */
-async function publish(temporary: string, directory: string): Promise<void> {
-  await fs.mkdir(path.dirname(directory), { recursive: true });
-  await fs.rename(temporary, directory);
-  await syncPath(path.dirname(directory));
-  const handle = await fs.open(path.join(directory, '_SUCCESS'), 'wx');
-  await handle.sync();
-  await handle.close();
-  await syncPath(directory);
 }
