@@ -11,7 +11,7 @@ describe('LocalStore', () => {
   it('publishes a staged folder by a rename, _SUCCESS last, and lists, reads and removes by key', async () => {
     const store = new LocalStore(root);
     const staged = store.stagingDirectory('p/span-1/version-1');
-    expect(staged).toBe(path.join(root, 'p', 'span-1', '.writing-span-1-version-1'));
+    expect(staged).toBe(path.join(root, 'p', '.writing-span-1-version-1'));
     fs.mkdirSync(path.join(staged, 'Split-train'), { recursive: true });
     fs.writeFileSync(path.join(staged, 'Split-train', 'a.gz'), 'abc');
     fs.writeFileSync(path.join(staged, 'manifest.json'), '{}');

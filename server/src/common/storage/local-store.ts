@@ -83,10 +83,14 @@ export class LocalStore implements ObjectStore {
     return objects.length;
   }
 
-  /** Beside the final directory (one file system, so the rename is atomic): `<parent>/.writing-<parent name>-<name>`. */
+  /**
+   * On the same file system as the final directory, so the publish is an atomic rename, and out
+   * of its folder's listing: `<project>/span-1/version-2` stages in `<project>/.writing-span-1-version-2`.
+   */
   stagingDirectory(prefix: string): string {
     const final = this.pathOf(prefix);
-    return path.join(path.dirname(final), `.writing-${path.basename(path.dirname(final))}-${path.basename(final)}`);
+    const parent = path.dirname(final);
+    return path.join(path.dirname(parent), `.writing-${path.basename(parent)}-${path.basename(final)}`);
   }
 
   async publish(staged: string, prefix: string): Promise<void> {
