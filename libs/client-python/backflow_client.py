@@ -143,10 +143,16 @@ class BackflowClient:
     # -- public API -------------------------------------------------------------------------
 
     def predict(self, prediction: Mapping[str, Any]) -> str:
-        """Buffers a prediction; returns its id (a new UUID4 when it has none)."""
+        """Buffers a prediction; returns its id (a new UUID4 when it has none).
+
+        The timestamp is set to now when absent, so that every retry sends the same one: the
+        server knows a prediction by its id and the day of its timestamp, exactly at any distance.
+        """
         item = dict(prediction)
         if item.get("id") is None:
             item["id"] = str(uuid.uuid4())
+        if item.get("timestamp") is None:
+            item["timestamp"] = _dt.datetime.now(_dt.timezone.utc)
         _iso(item, "timestamp")
         self._enqueue(PREDICTION, item)
         return str(item["id"])

@@ -127,6 +127,15 @@ class SendingTest(ClientTestCase):
         self.assertEqual(self.server.requests[0]["items"][0]["timestamp"], "2024-05-01T12:30:00.000+00:00")
         self.assertEqual(self.server.requests[1]["items"][0]["occurredAt"], "2024-05-01T00:00:00.000+00:00")
 
+    def test_sets_the_timestamp_once_when_absent_so_retries_carry_the_same_one(self) -> None:
+        client = self.client()
+        before = dt.datetime.now(dt.timezone.utc)
+        client.predict(prediction())
+        client.flush()
+        sent = dt.datetime.fromisoformat(self.server.requests[0]["items"][0]["timestamp"])
+        self.assertLessEqual(before - dt.timedelta(milliseconds=1), sent)
+        self.assertLessEqual(sent, dt.datetime.now(dt.timezone.utc))
+
     def test_refuses_a_value_json_cannot_carry_in_the_callers_thread(self) -> None:
         client = self.client()
         with self.assertRaises(ValueError):

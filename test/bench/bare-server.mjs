@@ -14,9 +14,10 @@ app.post('/predictions', async (request, reply) => {
   const p = request.body;
   const scores = p.scores;
   const predicted = Object.keys(scores).reduce((a, b) => (scores[a] >= scores[b] ? a : b));
+  const at = p.timestamp ?? new Date().toISOString();
   const result = await pool.query(
-    `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, occurred_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
+    `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, occurred_at, occurred_on)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, ($10::timestamptz AT TIME ZONE 'UTC')::date) ON CONFLICT DO NOTHING`,
     [
       projectId,
       p.id,
@@ -27,13 +28,17 @@ app.post('/predictions', async (request, reply) => {
       predicted,
       scores[predicted],
       JSON.stringify(p.slice ?? {}),
-      p.timestamp ?? new Date().toISOString(),
+      at,
     ],
   );
   reply.status(result.rowCount ? 201 : 200);
   return { id: p.id, accepted: result.rowCount, duplicates: 1 - result.rowCount };
 });
 
+// the partitions the server makes as it goes (today's, and tomorrow's for a run across midnight)
+await pool.query(`SELECT backflow_prediction_partitions($1, ARRAY[(now() AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date + 1], false)`, [
+  projectId,
+]);
 app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' }).then(() => process.send?.('ready'));
 process.on('SIGTERM', async () => {
   await app.close();

@@ -22,14 +22,15 @@ async function seed(databaseUrl, projectId, rows, questions = false) {
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
+    await client.query(`SELECT backflow_prediction_partitions($1, ARRAY[(now() AT TIME ZONE 'UTC')::date], false)`, [projectId]);
     await client.query(
-      `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, occurred_at)
+      `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, occurred_at, occurred_on)
        SELECT $1, gen_random_uuid(), 'mail-filter', '2.3.1',
               jsonb_build_object('subject', 'Your invoice ' || i || ' is ready', 'sender_domain', (ARRAY['example.com', 'mail.example.org'])[1 + i % 2],
                                  'body_length', 200 + i % 1800, 'links', i % 7, 'has_attachment', i % 5 = 0, 'hour', i % 24,
                                  'language', (ARRAY['en', 'fr', 'de'])[1 + i % 3], 'sender_reputation', (i % 100) / 100.0,
                                  'recipients', 1 + i % 4, 'tokens', jsonb_build_array('invoice', 'ready')),
-              '{"ham": 0.7, "spam": 0.3}', 'ham', 0.7, '{"country": "FR"}', now()
+              '{"ham": 0.7, "spam": 0.3}', 'ham', 0.7, '{"country": "FR"}', now(), (now() AT TIME ZONE 'UTC')::date
          FROM generate_series(1, $2) AS i`,
       [projectId, rows],
     );

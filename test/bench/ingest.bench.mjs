@@ -43,6 +43,7 @@ function copyText(projectId, p) {
       escape(JSON.stringify(p.slice)),
       '\\N',
       p.timestamp,
+      new Date(p.timestamp).toISOString().slice(0, 10),
     ].join('\t') + '\n'
   );
 }
@@ -68,6 +69,10 @@ async function batchIngest(url, slug, key) {
 async function rawCopy(databaseUrl, projectId) {
   const pool = new Pool({ connectionString: databaseUrl, max: WORKERS });
   pool.on('error', () => undefined);
+  // the partitions the server would make for these days (its own ingest makes them as it goes)
+  await pool.query(`SELECT backflow_prediction_partitions($1, ARRAY[(now() AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date - 1], false)`, [
+    projectId,
+  ]);
   const payload = () => Array.from({ length: BATCH }, () => copyText(projectId, prediction())).join('');
   const payloads = Array.from({ length: BATCHES }, payload);
   const warmup = Array.from({ length: 4 }, payload);
@@ -76,7 +81,7 @@ async function rawCopy(databaseUrl, projectId) {
     try {
       const stream = client.query(
         copyFrom(
-          `COPY predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at) FROM STDIN`,
+          `COPY predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, occurred_on) FROM STDIN`,
         ),
       );
       await pipeline(Readable.from([payload]), stream);

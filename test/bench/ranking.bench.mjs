@@ -57,6 +57,7 @@ function copyText(projectId, l) {
       '\\N',
       l.timestamp,
       escape(JSON.stringify(l.suggestions)),
+      new Date(l.timestamp).toISOString().slice(0, 10),
     ].join('\t') + '\n'
   );
 }
@@ -92,6 +93,10 @@ async function httpIngest(url, slug, key) {
 async function rawCopy(databaseUrl, projectId) {
   const pool = new Pool({ connectionString: databaseUrl, max: WORKERS });
   pool.on('error', () => undefined);
+  // the partitions the server would make for these days (its own ingest makes them as it goes)
+  await pool.query(`SELECT backflow_prediction_partitions($1, ARRAY[(now() AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date - 1], false)`, [
+    projectId,
+  ]);
   const payloads = Array.from({ length: BATCHES }, () => Array.from({ length: LISTS_PER_BATCH }, () => copyText(projectId, list())).join(''));
   const copy = async (payload) => {
     const client = await pool.connect();
@@ -100,7 +105,7 @@ async function rawCopy(databaseUrl, projectId) {
         Readable.from([payload]),
         client.query(
           copyFrom(
-            `COPY predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, suggestions) FROM STDIN`,
+            `COPY predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, suggestions, occurred_on) FROM STDIN`,
           ),
         ),
       );

@@ -298,8 +298,10 @@ describe('capture: predictions and feedback in, direct labels out', () => {
         `fb-${randomUUID()}`,
         prediction.id,
       ]);
+      await app.sql(`SELECT backflow_prediction_partitions($1, ARRAY[(now() AT TIME ZONE 'UTC')::date], false)`, [projectId]);
       await app.sql(
-        `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at) VALUES ($1, $2, 'm', '1', '{}', '{"ham":0.5,"spam":0.5}', 'ham', 0.5, now())`,
+        `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on)
+         VALUES ($1, $2, 'm', '1', '{}', '{"ham":0.5,"spam":0.5}', 'ham', 0.5, now(), (now() AT TIME ZONE 'UTC')::date)`,
         [projectId, prediction.id],
       );
       expect(await currentLabel(prediction.id)).toBeUndefined();

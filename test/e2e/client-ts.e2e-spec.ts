@@ -84,7 +84,17 @@ describe('TypeScript client against the real server', () => {
     await client.flush();
 
     expect(reports).toEqual([
-      ['prediction', [{ item: unknownLabel, code: 'predictions/unknown_label', field: 'scores.eggs', message: expect.stringContaining('eggs') }]],
+      [
+        'prediction',
+        [
+          {
+            item: { ...unknownLabel, timestamp: expect.any(Date) },
+            code: 'predictions/unknown_label',
+            field: 'scores.eggs',
+            message: expect.stringContaining('eggs'),
+          },
+        ],
+      ],
       ['feedback', [{ item: correction, code: 'feedback/unknown_label', field: 'value', message: expect.any(String) }]],
     ]);
     expect(client.stats()).toMatchObject({ sent: 12, accepted: 10, rejected: 2, failed: 0 });

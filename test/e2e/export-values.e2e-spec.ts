@@ -109,10 +109,12 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
    * Prediction ids (and label ids) follow `from + 1…`, so they sort (and are exported) in the order given.
    */
   async function seed(projectId: string, inputs: string[], from = 0): Promise<string[]> {
+    await app.sql(`SELECT backflow_prediction_partitions($1, ARRAY[(now() AT TIME ZONE 'UTC')::date], false)`, [projectId]);
     await app.sql(
       `WITH made AS (
-         INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at)
-         SELECT $1, ('00000000-0000-4000-8000-' || lpad(to_hex($3::int + n::int), 12, '0'))::uuid, 'm', 'v1', input::jsonb, '{"ham": 0.6, "spam": 0.4}', 'ham', 0.6, now()
+         INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on)
+         SELECT $1, ('00000000-0000-4000-8000-' || lpad(to_hex($3::int + n::int), 12, '0'))::uuid, 'm', 'v1', input::jsonb, '{"ham": 0.6, "spam": 0.4}', 'ham', 0.6, now(),
+                (now() AT TIME ZONE 'UTC')::date
            FROM unnest($2::text[]) WITH ORDINALITY AS i (input, n)
          RETURNING project_id, id)
        INSERT INTO labels (project_id, prediction_id, value, source, rule, answers) SELECT project_id, id, 'ham', 'feedback', 'test', '{"label": "ham"}' FROM made ORDER BY id`,
@@ -349,6 +351,7 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
     const [prediction] = await app.sql(`SELECT * FROM predictions WHERE project_id = $1 AND id = $2`, [p.id, ids[7]]);
     const [label] = await app.sql(`SELECT * FROM labels WHERE project_id = $1 AND prediction_id = $2`, [p.id, ids[7]]);
     await app.sql(`DELETE FROM predictions WHERE project_id = $1 AND id = $2`, [p.id, ids[7]]);
+    await app.sql(`DELETE FROM labels WHERE project_id = $1 AND prediction_id = $2`, [p.id, ids[7]]);
     const entity = await p.entity();
     await expect(exportsService.writeVersion(entity, failed.id)).rejects.toThrow('span 1 has 40 labels but 39 rows were read');
     expect(writing()).toEqual([]);
@@ -356,7 +359,8 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
 
     // put back, the same version is written, byte for byte what a clean run writes
     await app.sql(
-      `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
         prediction.project_id,
         prediction.id,
@@ -367,6 +371,7 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
         prediction.predicted_label,
         prediction.confidence,
         prediction.occurred_at,
+        prediction.occurred_on,
       ],
     );
     await app.sql(

@@ -98,6 +98,26 @@ describe('question kinds: a populated single-label database migrates in place', 
     fs.rmSync(root, { recursive: true, force: true });
   });
 
+  it('moves the stored predictions into partitions of their own, a month each, every column kept', async () => {
+    const rows = await app!.sql(
+      `SELECT id::text, input, occurred_on = (occurred_at AT TIME ZONE 'UTC')::date AS dated, tableoid::regclass::text AS partition
+         FROM predictions WHERE project_id = $1 ORDER BY input->>'n'`,
+      [ids.project],
+    );
+    expect(rows.map((r) => [r.id, r.input, r.dated])).toEqual([
+      [ids.p1, { subject: 'mail 1', n: 1 }, true],
+      [ids.p2, { subject: 'mail 2', n: 2 }, true],
+      [ids.p3, { subject: 'mail 3', n: 3 }, true],
+    ]);
+    const [partition] = await app!.sql(
+      `SELECT name, to_on - from_on AS days, extract(day FROM from_on)::int AS starts FROM prediction_partitions WHERE project_id = $1`,
+      [ids.project],
+    );
+    expect(rows.every((r) => r.partition === partition.name)).toBe(true);
+    expect(partition.starts).toBe(1);
+    expect(partition.days).toBeGreaterThanOrEqual(28);
+  });
+
   it('makes the project one label question and keeps every answer, review, gold item and label under it', async () => {
     const admin = await app!.login();
     const project = await app!.request('GET', '/api/v1/projects/legacy', { token: admin });

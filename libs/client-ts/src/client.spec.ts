@@ -231,6 +231,8 @@ describe('BackflowClient', () => {
       await client.flush();
       expect(server.requests).toHaveLength(answers.length);
       for (const request of server.requests) expect(request.ids).toEqual(ids);
+      // the timestamp too, set once when the prediction was buffered: the server knows a prediction by its id and day
+      for (const item of server.requests[0].items as Array<{ timestamp?: string }>) expect(item.timestamp).toMatch(/^\d{4}-\d\d-\d\dT/);
       expect(server.requests[answers.length - 1].items).toEqual(server.requests[0].items);
       expect(client.stats()).toMatchObject({ retries: answers.length - 1, accepted: 7, failed: 0, buffered: 0 });
       expect(errors).toEqual([]);
@@ -348,8 +350,28 @@ describe('BackflowClient', () => {
     await client.flush();
 
     expect(reports).toEqual([
-      ['prediction', [{ item: { ...predictions[1], id: ids[1] }, code: 'predictions/unknown_label', field: 'scores.eggs', message: 'unknown label eggs' }]],
-      ['prediction', [{ item: { ...predictions[5], id: ids[5] }, code: 'predictions/unknown_label', field: 'scores.eggs', message: 'unknown label eggs' }]],
+      [
+        'prediction',
+        [
+          {
+            item: { ...predictions[1], id: ids[1], timestamp: expect.any(Date) },
+            code: 'predictions/unknown_label',
+            field: 'scores.eggs',
+            message: 'unknown label eggs',
+          },
+        ],
+      ],
+      [
+        'prediction',
+        [
+          {
+            item: { ...predictions[5], id: ids[5], timestamp: expect.any(Date) },
+            code: 'predictions/unknown_label',
+            field: 'scores.eggs',
+            message: 'unknown label eggs',
+          },
+        ],
+      ],
       ['feedback', [{ item: badEvent, code: 'validation/invalid', field: 'type', message: 'lowercase' }]],
     ]);
     expect(client.stats()).toMatchObject({ sent: 8, accepted: 5, rejected: 3, failed: 0, retries: 0 });

@@ -65,15 +65,20 @@ export class BackflowClient {
     if (typeof this.flushTimer === 'object' && typeof this.flushTimer.unref === 'function') this.flushTimer.unref();
   }
 
-  /** Buffers a prediction and returns its id, assigned now when absent so that every retry sends the same one. */
+  /**
+   * Buffers a prediction and returns its id. The id and the timestamp are assigned now when
+   * absent, so that every retry sends the same ones: the server knows a prediction by its id and
+   * the day of its timestamp, exactly at any distance.
+   */
   predict(prediction: Prediction): string {
     this.assertOpen('predict');
-    if (isObject(prediction) && prediction.id !== undefined) {
+    if (!isObject(prediction)) {
       this.enqueue('prediction', this.buffers.prediction, prediction);
-      return prediction.id;
+      // refused when sent, through onRejected: its id is only what the caller would have been told
+      return globalThis.crypto.randomUUID();
     }
-    const id = globalThis.crypto.randomUUID();
-    this.enqueue('prediction', this.buffers.prediction, isObject(prediction) ? { ...prediction, id } : prediction);
+    const id = prediction.id ?? globalThis.crypto.randomUUID();
+    this.enqueue('prediction', this.buffers.prediction, { ...prediction, id, timestamp: prediction.timestamp ?? new Date() });
     return id;
   }
 

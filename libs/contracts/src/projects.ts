@@ -379,6 +379,32 @@ function feedbackAnswerIssue(routing: Question, answer: FeedbackAnswer, mayUseVa
   return checked.ok ? undefined : { path: checked.issue.path, message: checked.issue.message };
 }
 
+/**
+ * How long raw predictions are kept (issue 22). Unset: every prediction is kept, as before.
+ * Predictions older than `days` that no task, label, pending feedback window or export needs
+ * are removed whole partitions at a time; with `archive`, written first as Parquet.
+ */
+export const RetentionSettings = z
+  .strictObject({
+    days: z.number().int().min(1).max(3650).describe('predictions whose timestamp is older than this many days may be removed'),
+    archive: z.boolean().default(false).describe('write what is removed as Parquet, Hive-partitioned by day, under the archive root first'),
+  })
+  .meta({ id: 'RetentionSettings' });
+export type RetentionSettings = z.infer<typeof RetentionSettings>;
+
+/** What a retention run did. */
+export const RetentionReply = z
+  .object({
+    dropped: z.number().int().describe('predictions removed (their partitions dropped or rewritten without them)'),
+    kept: z.number().int().describe('predictions past the cutoff kept because a task, label, open window or unapplied feedback needs them'),
+    archived: z.number().int().describe('predictions written to the archive before they were removed'),
+    files: z.array(z.string()).describe('the archive files written (paths or s3:// URLs)'),
+    partitions: z.number().int().describe('partitions past the cutoff handled'),
+    deferred: z.number().int().describe('partitions left for the next run: one changed while it ran, or capture held the table past a second'),
+  })
+  .meta({ id: 'RetentionReply' });
+export type RetentionReply = z.infer<typeof RetentionReply>;
+
 export const CreateProjectRequest = z
   .strictObject({
     slug: Slug,
@@ -396,6 +422,7 @@ export const CreateProjectRequest = z
     export: ExportSettings.default(ExportSettings.parse({})),
     monitoring: MonitoringSettings.default(MonitoringSettings.parse({})),
     integrations: IntegrationSettings.default(IntegrationSettings.parse({})),
+    retention: RetentionSettings.nullable().default(null).describe('unset (null): keep every prediction'),
   })
   .superRefine((project, ctx) => {
     if (project.questions && (project.labels || project.taskType)) {
@@ -443,6 +470,7 @@ export const UpdateProjectRequest = z
     export: ExportSettings.optional(),
     monitoring: MonitoringSettings.optional(),
     integrations: IntegrationSettings.optional(),
+    retention: RetentionSettings.nullable().optional().describe('null: keep every prediction from now on'),
   })
   .refine((patch) => Object.keys(patch).length > 0, { message: 'nothing to change' })
   .meta({ id: 'UpdateProjectRequest' });
@@ -469,6 +497,7 @@ export const ProjectResponse = z
     export: ExportSettings.optional().describe('admins only'),
     monitoring: MonitoringSettings.optional().describe('admins only'),
     integrations: IntegrationSettings.optional().describe('admins only'),
+    retention: RetentionSettings.nullable().optional().describe('admins only'),
     myRole: z.enum(['admin', 'reviewer', 'rater', 'api_key']).describe('the caller’s role on this project'),
     createdAt: z.string(),
     updatedAt: z.string(),

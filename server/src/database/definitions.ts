@@ -18,6 +18,7 @@ export const DEFINITION_FILES = [
   'labels/labels.read-models.sql',
   'exports/exports.read-models.sql',
   'monitoring/monitoring.read-models.sql',
+  'predictions/predictions.functions.sql',
   'labels/labels.functions.sql',
   'labeling/labeling.functions.sql',
 ] as const;

@@ -13,6 +13,7 @@ export const TABLE_OWNERS: Readonly<Record<string, string>> = {
   projects: 'projects',
   audit_log: 'common/audit',
   predictions: 'predictions',
+  prediction_partitions: 'predictions',
   feedback_events: 'feedback',
   feedback_windows: 'feedback',
   routing_thresholds: 'routing',

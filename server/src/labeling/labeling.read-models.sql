@@ -3,7 +3,7 @@
 -- Applied at boot, after the dated migrations, whenever this file changes. A view that loses or renames a column needs
 -- DROP VIEW first (CREATE OR REPLACE VIEW only appends columns).
 
--- published to: exports, interop, labels, monitoring, quality, routing
+-- published to: exports, interop, labels, monitoring, predictions, quality, routing
 CREATE OR REPLACE VIEW tasks_read AS
   SELECT id, project_id, prediction_id, reason, priority, inclusion_probability, uncertainty, required_annotations, state, created_at, gold_item_id,
          annotations_count, completed_at

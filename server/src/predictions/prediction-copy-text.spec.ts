@@ -52,6 +52,8 @@ describe('encodeCopyRows', () => {
         '2026-11-26T10:00:00.000Z',
         '0.3',
         null,
+        // occurred_on: the partition's day, UTC
+        '2026-11-26',
       ],
     ]);
   });

@@ -1,4 +1,4 @@
-import type { PredictionRow } from './prediction-validation';
+import { dayOf, type PredictionRow } from './prediction-validation';
 
 const COPY_SPECIAL = /[\\\t\n\r]/;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
@@ -24,7 +24,7 @@ export function encodeCopyRows(projectId: string, rows: Array<PredictionRow & { 
   for (const r of rows) {
     text += `${projectId}\t${r.id}\t${copyValue(r.modelName)}\t${copyValue(r.modelVersion)}\t${copyJson(r.input)}\t${copyJson(r.scores)}\t${copyValue(
       r.predictedLabel,
-    )}\t${r.confidence}\t${copyJson(r.slice)}\t${r.metadata === null ? '\\N' : copyJson(r.metadata)}\t${r.occurredAt.toISOString()}\t${r.uncertainty}\t${r.suggestions === null ? '\\N' : copyJson(r.suggestions)}\n`;
+    )}\t${r.confidence}\t${copyJson(r.slice)}\t${r.metadata === null ? '\\N' : copyJson(r.metadata)}\t${r.occurredAt.toISOString()}\t${r.uncertainty}\t${r.suggestions === null ? '\\N' : copyJson(r.suggestions)}\t${dayOf(r.occurredAt)}\n`;
     if (text.length >= COPY_CHUNK_CHARS) {
       chunks.push(Buffer.from(text));
       text = '';

@@ -21,7 +21,12 @@ export interface PredictionRow {
   slice: Record<string, string>;
   metadata: Record<string, unknown> | null;
   occurredAt: Date;
+  /** false when the prediction came without a timestamp and took its arrival time (its id is then looked for on the day before too) */
+  timestamped?: boolean;
 }
+
+/** The UTC day of a time, as `occurred_on` holds it (a prediction's partition). */
+export const dayOf = (at: Date): string => at.toISOString().slice(0, 10);
 
 export type DeclaredFeatureType = 'int' | 'float' | 'bytes';
 
@@ -195,6 +200,7 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
       slice: p.slice ?? {},
       metadata: p.metadata ?? null,
       occurredAt,
+      timestamped: Boolean(p.timestamp),
     },
   };
 }

@@ -4,12 +4,15 @@ import { ProjectsModule } from '../projects/projects.module';
 import { RoutingModule } from '../routing/routing.module';
 import { PredictionsController } from './predictions.controller';
 import { PredictionsRepository } from './predictions.repository';
+import { PredictionPartitions } from './prediction-partitions';
 import { PredictionsService } from './predictions.service';
+import { RetentionController } from './retention.controller';
+import { RetentionService } from './retention.service';
 
 @Module({
   imports: [AuthModule, ProjectsModule, RoutingModule],
-  controllers: [PredictionsController],
-  providers: [PredictionsService, PredictionsRepository],
-  exports: [PredictionsService],
+  controllers: [PredictionsController, RetentionController],
+  providers: [PredictionsService, PredictionsRepository, PredictionPartitions, RetentionService],
+  exports: [PredictionsService, PredictionPartitions],
 })
 export class PredictionsModule {}

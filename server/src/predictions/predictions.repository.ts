@@ -5,12 +5,13 @@ import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { EntityManager } from 'typeorm';
 import { encodeCopyRows } from './prediction-copy-text';
-import type { PredictionRow } from './prediction-validation';
+import { dayOf, type PredictionRow } from './prediction-validation';
 
 /** A validated prediction with the routing strategy's uncertainty score: what is stored. */
 export type ScoredPrediction = PredictionRow & { uncertainty: number };
 
-const COLUMNS = 'project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, uncertainty, suggestions';
+const COLUMNS =
+  'project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, uncertainty, suggestions, occurred_on';
 // below this a multi-row INSERT is cheaper than the extra round trips of the COPY path
 const COPY_THRESHOLD = 64;
 
@@ -23,6 +24,9 @@ export interface PredictionFacts {
   slice: Record<string, string>;
 }
 
+/** The day before a `YYYY-MM-DD` day. */
+const previousDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+
 /** The hot paths of predictions, in SQL: one statement per batch, never a row at a time. */
 @Injectable()
 export class PredictionsRepository {
@@ -33,7 +37,10 @@ export class PredictionsRepository {
    * and the batch takes the INSERT … ON CONFLICT DO NOTHING path.
    */
   async insertBatch(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<Set<string>> {
-    const unique = [...new Map(rows.map((row) => [row.id, row])).values()];
+    const distinct = [...new Map(rows.map((row) => [row.id, row])).values()];
+    // sent without a timestamp and stored yesterday: a retry across midnight
+    const seen = await this.storedTheDayBefore(manager, projectId, distinct);
+    const unique = seen.size ? distinct.filter((row) => !seen.has(row.id)) : distinct;
     if (unique.length < COPY_THRESHOLD) return this.insertOnConflict(manager, projectId, unique);
     await manager.query('SAVEPOINT predictions_copy');
     try {
@@ -45,6 +52,22 @@ export class PredictionsRepository {
       await manager.query('ROLLBACK TO SAVEPOINT predictions_copy');
       return this.insertOnConflict(manager, projectId, unique);
     }
+  }
+
+  /**
+   * The ids among rows sent without a timestamp that are stored on the day before their arrival:
+   * such a prediction takes its arrival time, so a retry after midnight has another day (and so
+   * another key) than its first try.
+   */
+  private async storedTheDayBefore(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<Set<string>> {
+    const untimed = rows.filter((row) => row.timestamped === false);
+    if (untimed.length === 0) return new Set();
+    const found: Array<{ id: string }> = await manager.query(
+      `SELECT p.id FROM predictions p JOIN unnest($2::uuid[], $3::date[]) AS u(id, day) ON p.id = u.id AND p.occurred_on = u.day - 1
+        WHERE p.project_id = $1 AND p.occurred_on = ANY($4::date[])`,
+      [projectId, untimed.map((r) => r.id), untimed.map((r) => dayOf(r.occurredAt)), [...new Set(untimed.map((r) => previousDay(dayOf(r.occurredAt))))]],
+    );
+    return new Set(found.map((r) => r.id));
   }
 
   private async copy(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<void> {
@@ -61,8 +84,9 @@ export class PredictionsRepository {
     const { rows } = await pool.query<{ feedback_waiting: boolean }>({
       name: 'predictions.insert_one',
       text: `WITH inserted AS (
-         INSERT INTO predictions (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-         ON CONFLICT (project_id, id) DO NOTHING RETURNING id)
+         INSERT INTO predictions (${COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14
+          WHERE $15 OR NOT EXISTS (SELECT 1 FROM predictions WHERE project_id = $1 AND id = $2 AND occurred_on = $14::date - 1)
+         ON CONFLICT (project_id, id, occurred_on) DO NOTHING RETURNING id)
        SELECT EXISTS (SELECT 1 FROM feedback_events_read f WHERE f.project_id = $1 AND f.prediction_id = inserted.id AND f.applied_at IS NULL) AS feedback_waiting
          FROM inserted`,
       values: [
@@ -79,6 +103,8 @@ export class PredictionsRepository {
         r.occurredAt.toISOString(),
         r.uncertainty,
         r.suggestions === null ? null : JSON.stringify(r.suggestions),
+        dayOf(r.occurredAt),
+        r.timestamped !== false,
       ],
     });
     return { inserted: rows.length === 1, feedbackWaiting: rows[0]?.feedback_waiting ?? false };
@@ -104,8 +130,8 @@ export class PredictionsRepository {
     if (rows.length === 0) return new Set();
     const inserted: Array<{ id: string }> = await manager.query(
       `INSERT INTO predictions (${COLUMNS})
-       SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::float8[], $9::jsonb[], $10::jsonb[], $11::timestamptz[], $12::float8[], $13::jsonb[])
-       ON CONFLICT (project_id, id) DO NOTHING
+       SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::float8[], $9::jsonb[], $10::jsonb[], $11::timestamptz[], $12::float8[], $13::jsonb[], $14::date[])
+       ON CONFLICT (project_id, id, occurred_on) DO NOTHING
        RETURNING id`,
       [
         projectId,
@@ -121,6 +147,7 @@ export class PredictionsRepository {
         rows.map((r) => r.occurredAt.toISOString()),
         rows.map((r) => r.uncertainty),
         rows.map((r) => (r.suggestions === null ? null : JSON.stringify(r.suggestions))),
+        rows.map((r) => dayOf(r.occurredAt)),
       ],
     );
     return new Set(inserted.map((r) => r.id));

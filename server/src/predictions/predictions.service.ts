@@ -18,6 +18,7 @@ import { PredictionErrors } from './predictions.errors';
 import './predictions.events';
 import { PredictionFacts, PredictionsRepository, ScoredPrediction } from './predictions.repository';
 import { RoutingService } from '../routing/routing.service';
+import { isMissingPartition, PredictionPartitions } from './prediction-partitions';
 
 interface Stored {
   accepted: number;
@@ -37,6 +38,7 @@ export class PredictionsService {
     private readonly routing: RoutingService,
     private readonly events: TransactionEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly partitions: PredictionPartitions,
   ) {}
 
   private get pool(): Pool {
@@ -70,7 +72,7 @@ export class PredictionsService {
     rows: ScoredPrediction[],
     into: Stored = { accepted: 0, afterCommit: [] },
   ): Promise<Stored> {
-    const inserted = await this.repository.insertBatch(manager, project.id, rows);
+    const inserted = await this.insertBatch(manager, project, rows);
     into.accepted += inserted.size;
     if (inserted.size === 0) return into;
     const stored = inserted.size === rows.length ? rows : rows.filter((row) => inserted.has(row.id));
@@ -79,6 +81,22 @@ export class PredictionsService {
     const feedbackWaiting = await this.repository.withWaitingFeedback(manager, project.id, [...inserted]);
     into.afterCommit.push(...(await this.events.emit('predictions.stored', { manager, project, predictions: stored, feedbackWaiting })));
     return into;
+  }
+
+  /** The rows into partitions made for their days first; a partition removed since this process last looked is made again once. */
+  private async insertBatch(manager: EntityManager, project: ProjectEntity, rows: ScoredPrediction[]): Promise<Set<string>> {
+    await this.partitions.ensure(project, rows, { manager });
+    await manager.query('SAVEPOINT predictions_partitions');
+    try {
+      const inserted = await this.repository.insertBatch(manager, project.id, rows);
+      await manager.query('RELEASE SAVEPOINT predictions_partitions');
+      return inserted;
+    } catch (error) {
+      if (!isMissingPartition(error)) throw error;
+      await manager.query('ROLLBACK TO SAVEPOINT predictions_partitions');
+      await this.partitions.ensure(project, rows, { force: true, manager });
+      return this.repository.insertBatch(manager, project.id, rows);
+    }
   }
 
   private async storeInTransaction(project: ProjectEntity, rows: ScoredPrediction[]): Promise<number> {
@@ -99,7 +117,12 @@ export class PredictionsService {
       return { id: row.id, accepted, duplicates: 1 - accepted };
     }
     // one statement, so one round trip: the prediction, and whether feedback waits for it
-    const { inserted, feedbackWaiting } = await this.repository.insertOne(this.pool, project.id, row);
+    await this.partitions.ensure(project, [row]);
+    const { inserted, feedbackWaiting } = await this.repository.insertOne(this.pool, project.id, row).catch(async (error: unknown) => {
+      if (!isMissingPartition(error)) throw error;
+      await this.partitions.ensure(project, [row], { force: true });
+      return this.repository.insertOne(this.pool, project.id, row);
+    });
     if (inserted) await this.routing.observe(project, row);
     if (feedbackWaiting) {
       await inTransaction(this.dataSource, async ({ manager, afterCommit }) =>

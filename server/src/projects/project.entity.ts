@@ -7,6 +7,7 @@ import type {
   LabelingSettings,
   MonitoringSettings,
   Question,
+  RetentionSettings,
   RoutingPolicy,
   TaskType,
 } from '@backflow/contracts';
@@ -65,6 +66,10 @@ export class ProjectEntity {
   /** as stored: projects made before the integrations hold `{}` (read with `integrationSettingsOf`) */
   @Column({ name: 'integration_settings', type: 'jsonb', default: () => `'{}'` })
   integrationSettings!: Partial<IntegrationSettings>;
+
+  /** null: every prediction is kept */
+  @Column({ name: 'retention_settings', type: 'jsonb', nullable: true })
+  retention!: RetentionSettings | null;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

@@ -46,6 +46,7 @@ export function toProjectResponse(project: ProjectEntity, myRole: ProjectRole): 
           export: project.exportSettings,
           monitoring: monitoringSettingsOf(project),
           integrations: integrationSettingsOf(project),
+          retention: project.retention,
         }
       : {};
   return {
@@ -140,6 +141,7 @@ export class ProjectsService {
           exportSettings: request.export,
           monitoringSettings: request.monitoring,
           integrationSettings: request.integrations,
+          retention: request.retention,
         })
         .orIgnore()
         .returning('id')
@@ -198,6 +200,7 @@ export class ProjectsService {
         ...(patch.export !== undefined && { exportSettings: patch.export }),
         ...(patch.monitoring !== undefined && { monitoringSettings: patch.monitoring }),
         ...(patch.integrations !== undefined && { integrationSettings: patch.integrations }),
+        ...(patch.retention !== undefined && { retention: patch.retention }),
       };
       await manager.getRepository(ProjectEntity).update({ id: project.id }, { ...changes, updatedAt: () => 'now()' });
       await this.invalidation.publish(manager, 'project', slug);

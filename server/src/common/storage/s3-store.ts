@@ -162,7 +162,9 @@ export class S3Store implements ObjectStore {
   async publish(staged: string, prefix: string): Promise<void> {
     for (const relative of await filesUnder(staged)) await this.upload(path.join(staged, relative), joinKey(prefix, relative));
     // last, and only once every object above is confirmed
-    await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: this.keyOf(joinKey(prefix, SUCCESS_MARKER)), Body: '' }));
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: this.keyOf(joinKey(prefix, SUCCESS_MARKER)), Body: new Uint8Array(0), ContentLength: 0 }),
+    );
     await fs.rm(staged, { recursive: true, force: true });
   }
 

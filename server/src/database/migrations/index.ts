@@ -19,6 +19,7 @@ import { ClickAlerts1764300000000 } from './1764300000000-click-alerts';
 import { ClickExamination1764310000000 } from './1764310000000-click-examination';
 import { GenerationTaskType1764320000000 } from './1764320000000-generation-task-type';
 import { FeedbackEditDistance1764330000000 } from './1764330000000-feedback-edit-distance';
+import { PartitionedPredictions1764340000000 } from './1764340000000-partitioned-predictions';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -43,4 +44,5 @@ export const migrations = [
   ClickExamination1764310000000,
   GenerationTaskType1764320000000,
   FeedbackEditDistance1764330000000,
+  PartitionedPredictions1764340000000,
 ];

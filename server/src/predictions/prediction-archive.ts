@@ -1,0 +1,76 @@
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ParquetSchema, ParquetWriter } from '@dsnp/parquetjs';
+import type { ObjectStore } from '../common/storage/object-store';
+
+/** One raw prediction as retention archives it: JSON columns as their text, times in microseconds since the epoch. */
+export interface ArchivedPrediction {
+  id: string;
+  model_name: string;
+  model_version: string;
+  input: string;
+  scores: string;
+  predicted_label: string;
+  confidence: number;
+  slice: string;
+  metadata: string | null;
+  occurred_at: bigint;
+  received_at: bigint;
+  uncertainty: number | null;
+  suggestions: string | null;
+  occurred_on: string;
+}
+
+/**
+ * The archive's columns: every column of `predictions` but the project (the folder names it),
+ * JSON as the text PostgreSQL holds (so a large integer keeps every digit), times as microsecond timestamps
+ * (PostgreSQL's precision, so nothing is rounded), the day as the Hive partition folder.
+ */
+const SCHEMA = new ParquetSchema({
+  id: { type: 'UTF8' },
+  model_name: { type: 'UTF8' },
+  model_version: { type: 'UTF8' },
+  input: { type: 'UTF8' },
+  scores: { type: 'UTF8' },
+  predicted_label: { type: 'UTF8' },
+  confidence: { type: 'DOUBLE' },
+  slice: { type: 'UTF8' },
+  metadata: { type: 'UTF8', optional: true },
+  occurred_at: { type: 'TIMESTAMP_MICROS' },
+  received_at: { type: 'TIMESTAMP_MICROS' },
+  uncertainty: { type: 'DOUBLE', optional: true },
+  suggestions: { type: 'UTF8', optional: true },
+});
+
+/**
+ * Writes raw predictions before retention removes them: Parquet, Hive-partitioned by the UTC day
+ * of their timestamp, `<project>/date=YYYY-MM-DD/part-<partition>.parquet` under the archive root
+ * (a directory or a bucket), so DuckDB (`read_parquet('…/*\/date=*\/*.parquet', hive_partitioning = true)`),
+ * Spark and BigQuery read it as one table. A file is named after the partition it comes from: a
+ * retention run that is retried writes the same names again, never a second copy.
+ */
+export async function archivePredictions(store: ObjectStore, project: string, partition: string, rows: readonly ArchivedPrediction[]): Promise<string[]> {
+  const byDay = new Map<string, ArchivedPrediction[]>();
+  for (const row of rows) {
+    const day = byDay.get(row.occurred_on);
+    if (day) day.push(row);
+    else byDay.set(row.occurred_on, [row]);
+  }
+  const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'backflow-archive-'));
+  const keys: string[] = [];
+  try {
+    for (const [day, dayRows] of [...byDay].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const file = path.join(directory, `${day}.parquet`);
+      const writer = await ParquetWriter.openFile(SCHEMA, file);
+      for (const { occurred_on: _day, ...row } of dayRows) await writer.appendRow(row);
+      await writer.close();
+      const key = `${project}/date=${day}/part-${partition}.parquet`;
+      await store.putFile(file, key);
+      keys.push(key);
+    }
+  } finally {
+    await fs.rm(directory, { recursive: true, force: true });
+  }
+  return keys;
+}

@@ -1,0 +1,165 @@
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { Logger } from 'pino';
+import { DataSource, EntityManager } from 'typeorm';
+import type { RetentionReply } from '@backflow/contracts';
+import { JobsService } from '../common/jobs/jobs.service';
+import { LOGGER } from '../common/logging/logger';
+import { STORES, type Stores } from '../common/storage/storage.module';
+import type { ProjectEntity } from '../projects/project.entity';
+import { ProjectsService } from '../projects/projects.service';
+import { archivePredictions, type ArchivedPrediction } from './prediction-archive';
+import { PredictionPartitions } from './prediction-partitions';
+
+const DAY_MS = 86_400_000;
+// how long the swap of a partition may wait for the project's table: capture is never held longer
+const SWAP_LOCK_TIMEOUT = '1s';
+
+interface Partition {
+  name: string;
+  fromOn: string;
+  toOn: string;
+}
+
+/**
+ * A prediction retention may not remove: it has a task, a label (so an export may hold it), an
+ * absence window still open, or feedback events not yet applied to it.
+ */
+const NEEDED = `EXISTS (SELECT 1 FROM tasks_read t WHERE t.project_id = p.project_id AND t.prediction_id = p.id)
+  OR EXISTS (SELECT 1 FROM labels_read l WHERE l.project_id = p.project_id AND l.prediction_id = p.id)
+  OR EXISTS (SELECT 1 FROM feedback_windows_read w WHERE w.project_id = p.project_id AND w.prediction_id = p.id)
+  OR EXISTS (SELECT 1 FROM feedback_events_read f WHERE f.project_id = p.project_id AND f.prediction_id = p.id AND f.applied_at IS NULL)`;
+
+/**
+ * Retention (issue 22): the partitions of a project's predictions that lie wholly before its
+ * cutoff (`retention.days` before now) are dropped, or rewritten with only the predictions
+ * something still needs, never emptied row by row; with `retention.archive`, what goes is
+ * written to the archive first. Per partition, in two steps: (1) under an EXCLUSIVE lock on the
+ * partition alone (reads go on; a write or row lock on an old prediction waits), the needed rows
+ * are counted and the others archived; (2) under the project table's lock, taken with a one-
+ * second timeout so capture never waits longer, the count is checked again and the partition is
+ * dropped or swapped for its rewrite. A partition whose count moved in between is left for the
+ * next run. A scheduled job runs it hourly; `POST …/retention/run` runs it now.
+ */
+@Injectable()
+export class RetentionService implements OnModuleInit {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly partitions: PredictionPartitions,
+    private readonly projects: ProjectsService,
+    private readonly jobs: JobsService,
+    @Inject(STORES) private readonly stores: Stores,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.schedule('retention', '17 * * * *', () => this.runAll());
+  }
+
+  private async runAll(): Promise<void> {
+    const ids: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM projects_read WHERE retention_settings IS NOT NULL`);
+    for (const { id } of ids) {
+      const project = await this.projects.findById(id);
+      if (!project?.retention) continue;
+      const reply = await this.run(project);
+      if (reply.dropped || reply.archived) this.logger.info({ project: project.slug, ...reply }, 'retention removed old predictions');
+    }
+  }
+
+  /** Runs retention for one project now: what it dropped, kept (old but needed), archived, and the archive files written. */
+  async run(project: ProjectEntity, now = new Date()): Promise<RetentionReply> {
+    const reply: RetentionReply = { dropped: 0, kept: 0, archived: 0, files: [], partitions: 0, deferred: 0 };
+    const retention = project.retention;
+    if (!retention) return reply;
+    const cutoff = new Date(now.getTime() - retention.days * DAY_MS).toISOString().slice(0, 10);
+    const due: Partition[] = await this.dataSource.query(
+      `SELECT name, to_char(from_on, 'YYYY-MM-DD') AS "fromOn", to_char(to_on, 'YYYY-MM-DD') AS "toOn"
+         FROM prediction_partitions WHERE project_id = $1 AND to_on <= $2::date ORDER BY from_on`,
+      [project.id, cutoff],
+    );
+    for (const partition of due) {
+      const done = await this.retire(project, partition, retention.archive);
+      if (!done) {
+        reply.deferred++;
+        continue;
+      }
+      reply.partitions++;
+      reply.dropped += done.dropped;
+      reply.kept += done.kept;
+      reply.archived += done.archived;
+      reply.files.push(...done.files.map((key) => this.stores.archive.location(key)));
+    }
+    if (reply.partitions) this.partitions.forget(project.id);
+    return reply;
+  }
+
+  /** One partition: archived, then dropped or rewritten; undefined when it changed meanwhile or its lock was not had in time. */
+  private async retire(
+    project: ProjectEntity,
+    partition: Partition,
+    archive: boolean,
+  ): Promise<{ dropped: number; kept: number; archived: number; files: string[] } | undefined> {
+    const leaf = quoteIdent(partition.name);
+    const parent = quoteIdent(`predictions_${project.id.replace(/-/g, '')}`);
+    // (1) what goes and what stays, and the archive, with the partition still in place
+    const first = await this.dataSource.transaction(async (manager) => {
+      await manager.query(`LOCK TABLE ${leaf} IN EXCLUSIVE MODE`);
+      const counts = await countNeeded(manager, leaf);
+      let files: string[] = [];
+      if (archive && counts.total > counts.needed) {
+        const rows: ArchivedPrediction[] = await manager.query(
+          `SELECT p.id::text, p.model_name, p.model_version, p.input::text AS input, p.scores::text AS scores, p.predicted_label, p.confidence,
+                  p.slice::text AS slice, p.metadata::text AS metadata,
+                  (extract(epoch FROM p.occurred_at) * 1000000)::bigint::text AS occurred_at,
+                  (extract(epoch FROM p.received_at) * 1000000)::bigint::text AS received_at,
+                  p.uncertainty, p.suggestions::text AS suggestions, to_char(p.occurred_on, 'YYYY-MM-DD') AS occurred_on
+             FROM ${leaf} p WHERE NOT (${NEEDED}) ORDER BY p.occurred_at, p.id`,
+        );
+        for (const row of rows) {
+          row.occurred_at = BigInt(row.occurred_at);
+          row.received_at = BigInt(row.received_at);
+        }
+        files = await archivePredictions(this.stores.archive, project.slug, partition.name, rows);
+      }
+      return { ...counts, files };
+    });
+    if (first.total === first.needed) return { dropped: 0, kept: first.needed, archived: 0, files: [] };
+    // (2) the swap, under the project table's lock
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`SET LOCAL lock_timeout = '${SWAP_LOCK_TIMEOUT}'`);
+      try {
+        await manager.query(`LOCK TABLE ${parent} IN ACCESS EXCLUSIVE MODE`);
+      } catch (error) {
+        if ((error as { code?: string }).code === '55P03') return undefined;
+        throw error;
+      }
+      const again = await countNeeded(manager, leaf);
+      if (again.total !== first.total || again.needed !== first.needed) return undefined;
+      if (again.needed === 0) {
+        await manager.query(`DROP TABLE ${leaf}`);
+        await manager.query(`DELETE FROM prediction_partitions WHERE name = $1`, [partition.name]);
+      } else {
+        const rewrite = `${partition.name.slice(0, 55)}_k${Date.now().toString(36).slice(-5)}`;
+        await manager.query(`CREATE TABLE ${quoteIdent(rewrite)} (LIKE predictions INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+        await manager.query(`INSERT INTO ${quoteIdent(rewrite)} SELECT p.* FROM ${leaf} p WHERE ${NEEDED}`);
+        await manager.query(`ALTER TABLE ${parent} DETACH PARTITION ${leaf}`);
+        await manager.query(`DROP TABLE ${leaf}`);
+        await manager.query(
+          `ALTER TABLE ${parent} ATTACH PARTITION ${quoteIdent(rewrite)} FOR VALUES FROM (${quoteLiteral(partition.fromOn)}) TO (${quoteLiteral(partition.toOn)})`,
+        );
+        await manager.query(`UPDATE prediction_partitions SET name = $2 WHERE name = $1`, [partition.name, rewrite]);
+      }
+      return { dropped: again.total - again.needed, kept: again.needed, archived: first.files.length ? again.total - again.needed : 0, files: first.files };
+    });
+  }
+}
+
+async function countNeeded(manager: EntityManager, leaf: string): Promise<{ total: number; needed: number }> {
+  const [row]: Array<{ total: number; needed: number }> = await manager.query(
+    `SELECT count(*)::int AS total, count(*) FILTER (WHERE ${NEEDED})::int AS needed FROM ${leaf} p`,
+  );
+  return row;
+}
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;

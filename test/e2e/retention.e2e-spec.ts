@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { createApiKey, createProject, createUser } from '../factories';
+import { startTestApp, type TestApp } from '../helpers/test-app';
+
+const { ParquetReader } = createRequire(require.resolve('../../server/package.json'))('@dsnp/parquetjs') as typeof import('@dsnp/parquetjs');
+const DAY_MS = 86_400_000;
+
+describe('retention: old predictions nothing needs go whole partitions at a time, archived first; the needed ones stay', () => {
+  const archiveRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'backflow-archive-'));
+  let app: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    app = await startTestApp({ ARCHIVE_ROOT: archiveRoot });
+    admin = await app.login();
+  });
+  afterAll(async () => {
+    await app.close();
+    fs.rmSync(archiveRoot, { recursive: true, force: true });
+  });
+
+  it('drops the unneeded, keeps tasked and labeled predictions with everything they carry, archives exactly what it removes, and capture goes on', async () => {
+    const project = await createProject(app, admin, {
+      routing: { strategy: 'least_confidence', threshold: 0.3, explorationRate: 0, dedupeWindowMinutes: 0 },
+      retention: { days: 7, archive: true },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const old = new Date(Date.now() - 30 * DAY_MS);
+    const recent = new Date(Date.now() - 3 * DAY_MS);
+    const make = (i: number, at: Date, uncertain: boolean) => ({
+      id: randomUUID(),
+      model: { name: 'm', version: '1' },
+      timestamp: at.toISOString(),
+      // a large integer and a nested list, to be archived exactly as stored
+      input: { text: `mail ${i}`, account: '12345678901234567890', big: 9007199254740991, tokens: ['a', 'b'] },
+      slice: { country: i % 2 ? 'FR' : 'DE' },
+      scores: uncertain ? { ham: 0.5, spam: 0.5 } : { ham: 0.95, spam: 0.05 },
+    });
+    const tasked = Array.from({ length: 10 }, (_, i) => make(i, old, true));
+    const unneeded = Array.from({ length: 20 }, (_, i) => make(100 + i, old, false));
+    const young = Array.from({ length: 5 }, (_, i) => make(200 + i, recent, false));
+    const body = [...tasked, ...unneeded, ...young];
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body })).body).toEqual({
+      accepted: 35,
+      duplicates: 0,
+    });
+    // half the tasks labeled by a rater; the other half still queued
+    const rater = await createUser(app, admin, 'rater', project);
+    for (let i = 0; i < 5; i++) {
+      const task = (await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} })).body.task;
+      expect(
+        (
+          await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${task.id}/annotations`, {
+            token: rater.token,
+            body: { id: randomUUID(), label: 'spam' },
+          })
+        ).status,
+      ).toBe(201);
+    }
+
+    const run = await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} });
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({ dropped: 20, kept: 10, archived: 20, partitions: 1, deferred: 0 });
+    expect(run.body.files).toHaveLength(1);
+    expect(path.relative(archiveRoot, run.body.files[0])).toMatch(
+      new RegExp(`^${project.slug}/date=${old.toISOString().slice(0, 10)}/part-[a-z0-9_]+\\.parquet$`),
+    );
+    const left = await app.sql(`SELECT id::text FROM predictions WHERE project_id = $1 ORDER BY id`, [project.id]);
+    expect(left.map((r) => r.id)).toEqual([...tasked, ...young].map((p) => p.id).sort());
+    // the archive holds exactly the removed predictions, every column as stored
+    const reader = await ParquetReader.openFile(run.body.files[0]);
+    const cursor = reader.getCursor();
+    const archived: Array<Record<string, unknown>> = [];
+    for (let row = await cursor.next(); row; row = await cursor.next()) archived.push(row as Record<string, unknown>);
+    await reader.close();
+    expect(archived.map((r) => r.id).sort()).toEqual(unneeded.map((p) => p.id).sort());
+    const first = archived.find((r) => r.id === unneeded[0].id)!;
+    expect(JSON.parse(first.input as string)).toEqual(unneeded[0].input);
+    expect(first.input).toContain('"account": "12345678901234567890"');
+    expect(JSON.parse(first.slice as string)).toEqual(unneeded[0].slice);
+    expect((first.occurred_at as Date).toISOString()).toBe(old.toISOString());
+
+    // the kept predictions still serve their tasks; the remaining tasks can be claimed
+    const next = (await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} })).body.task;
+    expect(tasked.map((p) => p.id)).toContain(
+      next.predictionId ?? (await app.sql(`SELECT prediction_id FROM tasks WHERE id = $1`, [next.id]))[0].prediction_id,
+    );
+
+    // a second run has nothing to remove; capture into the removed day goes on
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} })).body).toMatchObject({
+      dropped: 0,
+      kept: 10,
+    });
+    const late = make(300, new Date(old.getTime() + 60_000), false);
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: [late] })).body).toEqual({
+      accepted: 1,
+      duplicates: 0,
+    });
+  });
+
+  it('keeps everything of a project without retention', async () => {
+    const project = await createProject(app, admin, { routing: { explorationRate: 0 } });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const at = new Date(Date.now() - 400 * DAY_MS).toISOString();
+    await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, {
+      token: key,
+      body: [{ model: { name: 'm', version: '1' }, timestamp: at, input: { a: 1 }, scores: { ham: 0.9, spam: 0.1 } }],
+    });
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} })).body).toEqual({
+      dropped: 0,
+      kept: 0,
+      archived: 0,
+      files: [],
+      partitions: 0,
+      deferred: 0,
+    });
+  });
+});
