@@ -102,6 +102,36 @@ describe('retention: old predictions nothing needs go whole partitions at a time
     });
   });
 
+  it('lets capture go on while it runs: every batch sent during retention is stored, and the old partition goes', async () => {
+    const project = await createProject(app, admin, { routing: { explorationRate: 0 }, retention: { days: 7 } });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const oldDay = new Date(Date.now() - 20 * DAY_MS).toISOString().slice(0, 10);
+    // an old day of traffic, written by SQL (the setup is not what is measured)
+    await app.sql(`SELECT backflow_prediction_partitions($1, ARRAY[$2::date], true)`, [project.id, oldDay]);
+    await app.sql(
+      `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on)
+       SELECT $1, gen_random_uuid(), 'm', '1', jsonb_build_object('n', i), '{"ham": 0.9, "spam": 0.1}', 'ham', 0.9, $2::date + interval '1 hour', $2::date
+         FROM generate_series(1, 20000) AS i`,
+      [project.id, oldDay],
+    );
+    let sending = true;
+    const replies: Array<{ status: number; accepted: number }> = [];
+    const sender = (async () => {
+      while (sending || replies.length < 10) {
+        const body = Array.from({ length: 100 }, () => ({ model: { name: 'm', version: '1' }, input: { text: 'now' }, scores: { ham: 0.9, spam: 0.1 } }));
+        const reply = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body });
+        replies.push({ status: reply.status, accepted: reply.body.accepted });
+      }
+    })();
+    const run = await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} });
+    sending = false;
+    await sender;
+    expect(run.body).toMatchObject({ dropped: 20_000, kept: 0, partitions: 1, deferred: 0 });
+    expect(replies.every((r) => r.status === 200 && r.accepted === 100)).toBe(true);
+    const [{ n }] = await app.sql(`SELECT count(*)::int AS n FROM predictions WHERE project_id = $1`, [project.id]);
+    expect(n).toBe(replies.length * 100);
+  });
+
   it('keeps everything of a project without retention', async () => {
     const project = await createProject(app, admin, { routing: { explorationRate: 0 } });
     const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
