@@ -1,11 +1,12 @@
-// npm run bench: every *.bench.mjs here, one table of figure / baseline / ratio / target, and results/latest.json.
+// npm run bench [name] [--scale]: every *.bench.mjs here, one table of figure / baseline / ratio / target, and results/latest.json.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { machine } from './lib.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const only = process.argv[2];
+// `npm run bench -- ingest` runs the benchmarks whose file names hold "ingest"; `-- --scale` runs the long scale run
+const only = process.argv.slice(2).find((arg) => !arg.startsWith('--'));
 const files = fs
   .readdirSync(here)
   .filter((f) => f.endsWith('.bench.mjs') && (!only || f.includes(only)))

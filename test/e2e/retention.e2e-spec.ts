@@ -62,6 +62,17 @@ describe('retention: old predictions nothing needs go whole partitions at a time
       ).toBe(201);
     }
 
+    // as of 25 days ago the old day is within the 7 days: nothing goes; a time after now is refused
+    const asOf = new Date(Date.now() - 25 * DAY_MS).toISOString();
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: { asOf } })).body).toMatchObject({
+      dropped: 0,
+      partitions: 0,
+    });
+    const future = await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, {
+      token: admin,
+      body: { asOf: new Date(Date.now() + DAY_MS).toISOString() },
+    });
+    expect([future.status, future.body.code, future.body.field]).toEqual([400, 'retention/as_of_in_future', 'asOf']);
     const run = await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} });
     expect(run.status).toBe(200);
     expect(run.body).toMatchObject({ dropped: 20, kept: 10, archived: 20, partitions: 1, deferred: 0 });

@@ -1,6 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { Slug } from './common';
+import { Slug, Timestamp } from './common';
 import { IntegrationSettings } from './interop';
 import { MonitoringSettings } from './monitoring';
 
@@ -391,6 +391,14 @@ export const RetentionSettings = z
   })
   .meta({ id: 'RetentionSettings' });
 export type RetentionSettings = z.infer<typeof RetentionSettings>;
+
+/** A retention run now, or as of an earlier time (a replay, a benchmark): never later than now, so it never removes what the policy keeps. */
+export const RetentionRunRequest = z
+  .strictObject({
+    asOf: Timestamp.optional().describe('run as if it were this time (at most now): the cutoff is `retention.days` before it'),
+  })
+  .meta({ id: 'RetentionRunRequest' });
+export type RetentionRunRequest = z.infer<typeof RetentionRunRequest>;
 
 /** What a retention run did. */
 export const RetentionReply = z

@@ -1,7 +1,8 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import { RetentionReply } from '@backflow/contracts';
-import { openApiSchema } from '../common/validation/zod-validation.pipe';
+import { RetentionReply, RetentionRunRequest } from '@backflow/contracts';
+import { DomainError } from '../common/errors';
+import { openApiSchema, ValidBody } from '../common/validation/zod-validation.pipe';
 import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
 import type { ProjectEntity } from '../projects/project.entity';
 import { RetentionService } from './retention.service';
@@ -11,12 +12,15 @@ import { RetentionService } from './retention.service';
 export class RetentionController {
   constructor(private readonly retention: RetentionService) {}
 
-  /** Admins: remove (and archive, when set) the predictions past the project's retention now; the hourly job does the same. */
+  /** Admins: remove (and archive, when set) the predictions past the project's retention now, or as of an earlier time; the hourly job does the same. */
   @Post('run')
   @HttpCode(200)
   @ProjectRoute()
   @ApiOkResponse({ schema: openApiSchema(RetentionReply) })
-  run(@CurrentProject() project: ProjectEntity): Promise<RetentionReply> {
-    return this.retention.run(project);
+  run(@ValidBody(RetentionRunRequest) body: { asOf?: string }, @CurrentProject() project: ProjectEntity): Promise<RetentionReply> {
+    const now = new Date();
+    const asOf = body.asOf ? new Date(body.asOf) : now;
+    if (asOf > now) throw new DomainError('retention/as_of_in_future', 'asOf: at most now (retention never removes what its policy keeps)', 400, 'asOf');
+    return this.retention.run(project, asOf);
   }
 }
