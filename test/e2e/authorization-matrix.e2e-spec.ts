@@ -72,6 +72,7 @@ const MATRIX: Record<string, Rule> = {
   'GET /api/v1/projects/:slug/monitoring/preferences/:question': { members: ['reviewer'] },
   'GET /api/v1/projects/:slug/monitoring/feedback': { members: ['reviewer'] },
   'POST /api/v1/projects/:slug/retention/run': PROJECT,
+  'POST /api/v1/projects/:slug/retention/restore': PROJECT,
   'PUT /api/v1/projects/:slug/monitoring/schema': PROJECT,
   'POST /api/v1/projects/:slug/integrations/kserve': { keys: ['ingest'] },
   'GET /api/v1/projects/:slug/integrations/kserve': PROJECT,

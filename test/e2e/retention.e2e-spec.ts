@@ -101,10 +101,33 @@ describe('retention: old predictions nothing needs go whole partitions at a time
       next.predictionId ?? (await app.sql(`SELECT prediction_id FROM tasks WHERE id = $1`, [next.id]))[0].prediction_id,
     );
 
-    // a second run has nothing to remove; capture into the removed day goes on
+    // the archive read back as a backfill: stored again, routed under the policy of now (which takes them all)
+    expect(
+      (
+        await app.request('PATCH', `/api/v1/projects/${project.slug}`, {
+          token: admin,
+          body: { routing: { strategy: 'least_confidence', threshold: 0.01, explorationRate: 0, dedupeWindowMinutes: 0 } },
+        })
+      ).status,
+    ).toBe(200);
+    const day = old.toISOString().slice(0, 10);
+    const restored = await app.request('POST', `/api/v1/projects/${project.slug}/retention/restore`, { token: admin, body: { from: day, to: day } });
+    expect(restored.body).toEqual({ files: 1, read: 20, restored: 20, tasks: 20 });
+    const back = await app.sql(`SELECT id::text, input, occurred_at FROM predictions WHERE project_id = $1 AND id = $2`, [project.id, unneeded[0].id]);
+    expect(back).toEqual([{ id: unneeded[0].id, input: unneeded[0].input, occurred_at: old }]);
+    expect(
+      (await app.request('POST', `/api/v1/projects/${project.slug}/retention/restore`, { token: admin, body: { from: day, to: day } })).body,
+    ).toMatchObject({
+      read: 20,
+      restored: 0,
+    });
+    const backwards = await app.request('POST', `/api/v1/projects/${project.slug}/retention/restore`, { token: admin, body: { from: day, to: '2000-01-01' } });
+    expect([backwards.status, backwards.body.field]).toEqual([400, 'to']);
+
+    // a second run has nothing to remove (what was restored is tasked now); capture into the removed day goes on
     expect((await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} })).body).toMatchObject({
       dropped: 0,
-      kept: 10,
+      kept: 30,
     });
     const late = make(300, new Date(old.getTime() + 60_000), false);
     expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: [late] })).body).toEqual({

@@ -400,6 +400,26 @@ export const RetentionRunRequest = z
   .meta({ id: 'RetentionRunRequest' });
 export type RetentionRunRequest = z.infer<typeof RetentionRunRequest>;
 
+/** Archived predictions to read back, by the days of their timestamps (UTC, inclusive). */
+export const RestoreRequest = z
+  .strictObject({
+    from: z.iso.date().describe('the first day (YYYY-MM-DD)'),
+    to: z.iso.date().describe('the last day'),
+  })
+  .refine((r) => r.from <= r.to, { message: 'from comes before to', path: ['to'] })
+  .meta({ id: 'RestoreRequest' });
+export type RestoreRequest = z.infer<typeof RestoreRequest>;
+
+export const RestoreReply = z
+  .object({
+    files: z.number().int().describe('archive files read'),
+    read: z.number().int().describe('predictions in them'),
+    restored: z.number().int().describe('stored again (the others were still stored)'),
+    tasks: z.number().int().describe('tasks the current routing policy made of them'),
+  })
+  .meta({ id: 'RestoreReply' });
+export type RestoreReply = z.infer<typeof RestoreReply>;
+
 /** What a retention run did. */
 export const RetentionReply = z
   .object({

@@ -1,8 +1,11 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ParquetSchema, ParquetWriter } from '@dsnp/parquetjs';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { ParquetReader, ParquetSchema, ParquetWriter } from '@dsnp/parquetjs';
 import type { ObjectStore } from '../common/storage/object-store';
+import type { ScoredPrediction } from './predictions.repository';
 
 /** One raw prediction as retention archives it: JSON columns as their text, times in microseconds since the epoch. */
 export interface ArchivedPrediction {
@@ -73,4 +76,50 @@ export async function archivePredictions(store: ObjectStore, project: string, pa
     await fs.rm(directory, { recursive: true, force: true });
   }
   return keys;
+}
+
+/** The archive files of a project for the days from `from` to `to` (inclusive), oldest first. */
+export async function archivedFiles(store: ObjectStore, project: string, from: string, to: string): Promise<string[]> {
+  const objects = await store.list(project);
+  return objects
+    .map((o) => ({ key: o.key, day: /\/date=(\d{4}-\d{2}-\d{2})\/[^/]+\.parquet$/.exec(o.key)?.[1] }))
+    .filter((o): o is { key: string; day: string } => o.day !== undefined && o.day >= from && o.day <= to)
+    .sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : a.key < b.key ? -1 : 1))
+    .map((o) => o.key);
+}
+
+/** One archive file's predictions, as capture would store them again (the day from the file's folder, times to the microsecond as archived). */
+export async function readArchived(store: ObjectStore, key: string): Promise<Array<Omit<ScoredPrediction, 'routingOutput'>>> {
+  const object = await store.read(key);
+  if (!object) return [];
+  const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'backflow-restore-'));
+  const file = path.join(directory, 'part.parquet');
+  try {
+    await pipeline(object.body, createWriteStream(file));
+    const reader = await ParquetReader.openFile(file);
+    const cursor = reader.getCursor();
+    const rows: Array<Omit<ScoredPrediction, 'routingOutput'>> = [];
+    for (let row = (await cursor.next()) as Record<string, unknown> | null; row; row = (await cursor.next()) as Record<string, unknown> | null) {
+      const json = (text: unknown) => (text === null || text === undefined ? null : (JSON.parse(text as string) as Record<string, unknown>));
+      rows.push({
+        id: row.id as string,
+        modelName: row.model_name as string,
+        modelVersion: row.model_version as string,
+        input: json(row.input)!,
+        scores: json(row.scores)! as Record<string, number>,
+        predictedLabel: row.predicted_label as string,
+        confidence: row.confidence as number,
+        suggestions: json(row.suggestions),
+        slice: json(row.slice)! as Record<string, string>,
+        metadata: json(row.metadata),
+        occurredAt: row.occurred_at as Date,
+        timestamped: true,
+        uncertainty: (row.uncertainty as number | null) ?? 1 - (row.confidence as number),
+      });
+    }
+    await reader.close();
+    return rows;
+  } finally {
+    await fs.rm(directory, { recursive: true, force: true });
+  }
 }

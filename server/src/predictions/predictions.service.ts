@@ -5,6 +5,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import type { IngestReply, RejectedItem, SinglePredictionReply } from '@backflow/contracts';
+import { routingOutput } from '@backflow/questions';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { TransactionEvents } from '../common/events/transaction-events';
 import { poolOf } from '../database/data-source';
@@ -23,6 +24,8 @@ import { isMissingPartition, PredictionPartitions } from './prediction-partition
 interface Stored {
   accepted: number;
   afterCommit: AfterCommit[];
+  /** tasks routing made for them */
+  tasks?: number;
 }
 
 // rows written per INSERT while a stream is read
@@ -71,12 +74,14 @@ export class PredictionsService {
     project: ProjectEntity,
     rows: ScoredPrediction[],
     into: Stored = { accepted: 0, afterCommit: [] },
+    options: { observe: boolean } = { observe: true },
   ): Promise<Stored> {
     const inserted = await this.insertBatch(manager, project, rows);
     into.accepted += inserted.size;
     if (inserted.size === 0) return into;
     const stored = inserted.size === rows.length ? rows : rows.filter((row) => inserted.has(row.id));
-    const routed = await this.routing.route(manager, project, stored);
+    const routed = await this.routing.route(manager, project, stored, options);
+    into.tasks = (into.tasks ?? 0) + routed.created.length;
     if (routed.created.length) into.afterCommit.push(routed.announce);
     const feedbackWaiting = await this.repository.withWaitingFeedback(manager, project.id, [...inserted]);
     into.afterCommit.push(...(await this.events.emit('predictions.stored', { manager, project, predictions: stored, feedbackWaiting })));
@@ -203,6 +208,22 @@ export class PredictionsService {
       throw error;
     }
     return { accepted: stored.accepted, duplicates: valid - stored.accepted, ...(partial ? { rejected: rejected.slice(0, MAX_LISTED_REJECTIONS) } : {}) };
+  }
+
+  /**
+   * Predictions read back from the archive (rows retention removed), stored again and routed
+   * under the current policy as a backfill would route them: ids and days stored already are
+   * duplicates, and their scores do not feed the target-rate estimate. One transaction per file.
+   */
+  async restore(project: ProjectEntity, rows: ReadonlyArray<Omit<ScoredPrediction, 'routingOutput'>>): Promise<{ restored: number; tasks: number }> {
+    const question = routingQuestion(project);
+    const scored: ScoredPrediction[] = rows.map((row) => ({ ...row, routingOutput: routingOutput(question, row.scores, row.suggestions) }));
+    return inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
+      const stored: Stored = { accepted: 0, afterCommit: [] };
+      for (let i = 0; i < scored.length; i += STREAM_CHUNK) await this.store(manager, project, scored.slice(i, i + STREAM_CHUNK), stored, { observe: false });
+      afterCommit(...stored.afterCommit);
+      return { restored: stored.accepted, tasks: stored.tasks ?? 0 };
+    });
   }
 
   lockFacts(manager: EntityManager, projectId: string, ids: string[]): Promise<PredictionFacts[]> {

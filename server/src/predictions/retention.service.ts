@@ -2,13 +2,14 @@ import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource, EntityManager } from 'typeorm';
-import type { RetentionReply } from '@backflow/contracts';
+import type { RestoreReply, RetentionReply } from '@backflow/contracts';
 import { JobsService } from '../common/jobs/jobs.service';
 import { LOGGER } from '../common/logging/logger';
 import { STORES, type Stores } from '../common/storage/storage.module';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
-import { archivePredictions, type ArchivedPrediction } from './prediction-archive';
+import { archivedFiles, archivePredictions, readArchived, type ArchivedPrediction } from './prediction-archive';
+import { PredictionsService } from './predictions.service';
 import { PredictionPartitions } from './prediction-partitions';
 
 const DAY_MS = 86_400_000;
@@ -46,6 +47,7 @@ export class RetentionService implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly partitions: PredictionPartitions,
+    private readonly predictions: PredictionsService,
     private readonly projects: ProjectsService,
     private readonly jobs: JobsService,
     @Inject(STORES) private readonly stores: Stores,
@@ -64,6 +66,23 @@ export class RetentionService implements OnModuleInit {
       const reply = await this.run(project);
       if (reply.dropped || reply.archived) this.logger.info({ project: project.slug, ...reply }, 'retention removed old predictions');
     }
+  }
+
+  /**
+   * Reads archived predictions back (the days from `from` to `to`): each file's predictions are
+   * stored again and routed under the current policy, as routing's backfill would route them.
+   */
+  async restore(project: ProjectEntity, from: string, to: string): Promise<RestoreReply> {
+    const reply: RestoreReply = { files: 0, read: 0, restored: 0, tasks: 0 };
+    for (const key of await archivedFiles(this.stores.archive, project.slug, from, to)) {
+      const rows = await readArchived(this.stores.archive, key);
+      const { restored, tasks } = await this.predictions.restore(project, rows);
+      reply.files++;
+      reply.read += rows.length;
+      reply.restored += restored;
+      reply.tasks += tasks;
+    }
+    return reply;
   }
 
   /** Runs retention for one project now: what it dropped, kept (old but needed), archived, and the archive files written. */
