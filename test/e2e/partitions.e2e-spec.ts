@@ -90,6 +90,18 @@ describe('predictions partitioned by project and by the day of their timestamp',
     expect(n).toBe(1 + 2 + 200 + 1);
   });
 
+  it('drops a deleted project’s predictions table whole, not row by row', async () => {
+    const project = await createProject(app, admin, { routing: { explorationRate: 0 } });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: [prediction(), prediction()] });
+    const table = `predictions_${project.id.replace(/-/g, '')}`;
+    expect((await app.sql(`SELECT to_regclass($1)::text AS t`, [table]))[0].t).toBe(table);
+    expect((await app.request('DELETE', `/api/v1/projects/${project.slug}?confirm=${project.slug}`, { token: admin })).status).toBe(204);
+    for (let i = 0; i < 100 && (await app.sql(`SELECT to_regclass($1)::text AS t`, [table]))[0].t !== null; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await app.sql(`SELECT to_regclass($1)::text AS t`, [table]))[0].t).toBeNull();
+    expect(await app.sql(`SELECT * FROM prediction_partitions WHERE project_id = $1`, [project.id])).toEqual([]);
+  });
+
   it('makes a partition again when one this process knew of was removed, and goes on', async () => {
     const project = await createProject(app, admin, { routing: { explorationRate: 0 }, retention: { days: 30 } });
     const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;

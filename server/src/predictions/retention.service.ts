@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource, EntityManager } from 'typeorm';
 import type { RestoreReply, RetentionReply } from '@backflow/contracts';
+import { DomainEvents } from '../common/events/domain-events';
 import { JobsService } from '../common/jobs/jobs.service';
 import { LOGGER } from '../common/logging/logger';
 import { STORES, type Stores } from '../common/storage/storage.module';
@@ -50,15 +51,38 @@ export class RetentionService implements OnModuleInit {
     private readonly predictions: PredictionsService,
     private readonly projects: ProjectsService,
     private readonly jobs: JobsService,
+    private readonly events: DomainEvents,
     @Inject(STORES) private readonly stores: Stores,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   onModuleInit(): void {
     this.jobs.schedule('retention', '17 * * * *', () => this.runAll());
+    this.events.on('project.deleted', ({ projectId }) => this.dropProject(projectId));
+  }
+
+  /**
+   * A deleted project's predictions: its table detached without blocking capture (CONCURRENTLY,
+   * outside a transaction), then dropped with its partitions; never row by row.
+   */
+  async dropProject(projectId: string): Promise<void> {
+    const table = quoteIdent(`predictions_${projectId.replace(/-/g, '')}`);
+    const [{ attached }]: Array<{ attached: boolean }> = await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = 'predictions'::regclass) AS attached`,
+      [`predictions_${projectId.replace(/-/g, '')}`],
+    );
+    if (attached) await this.dataSource.query(`ALTER TABLE predictions DETACH PARTITION ${table} CONCURRENTLY`);
+    await this.dataSource.query(`DROP TABLE IF EXISTS ${table}`);
+    await this.dataSource.query(`DELETE FROM prediction_partitions WHERE project_id = $1`, [projectId]);
+    this.partitions.forget(projectId);
   }
 
   private async runAll(): Promise<void> {
+    // partitions of projects deleted while no process was there to drop them
+    const orphans: Array<{ project_id: string }> = await this.dataSource.query(
+      `SELECT DISTINCT project_id FROM prediction_partitions pp WHERE NOT EXISTS (SELECT 1 FROM projects_read p WHERE p.id = pp.project_id)`,
+    );
+    for (const { project_id } of orphans) await this.dropProject(project_id);
     const ids: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM projects_read WHERE retention_settings IS NOT NULL`);
     for (const { id } of ids) {
       const project = await this.projects.findById(id);

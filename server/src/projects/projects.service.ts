@@ -15,6 +15,7 @@ import {
 import { ValidationError } from '../common/errors';
 import { AuditService } from '../common/audit/audit.service';
 import { CacheInvalidation } from '../common/cache/cache-invalidation';
+import { DomainEvents } from '../common/events/domain-events';
 import type { Actor } from '../auth/users.service';
 import { ProjectEntity } from './project.entity';
 import { routingQuestion, storedQuestions, withQuestions } from './project-questions';
@@ -74,6 +75,7 @@ export class ProjectsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly invalidation: CacheInvalidation,
+    private readonly events: DomainEvents,
   ) {
     invalidation.subscribe('project', (slug) => (slug === undefined ? this.bySlug.clear() : this.bySlug.delete(slug)));
   }
@@ -224,7 +226,7 @@ export class ProjectsService {
   }
 
   async remove(slug: string, actor: Actor): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    const projectId = await this.dataSource.transaction(async (manager) => {
       const project = await manager.getRepository(ProjectEntity).findOneBy({ slug });
       if (!project) throw ProjectErrors.notFound(slug);
       await this.audit.record(
@@ -233,7 +235,9 @@ export class ProjectsService {
       );
       await manager.getRepository(ProjectEntity).delete({ id: project.id });
       await this.invalidation.publish(manager, 'project', slug);
+      return project.id;
     });
     this.bySlug.delete(slug);
+    this.events.emit('project.deleted', { projectId, slug });
   }
 }

@@ -30,6 +30,8 @@ export interface DomainEventMap {
   'task.created': { projectId: string; taskId: string; predictionId: string; reason: TaskReason; priority: number };
   /** leases ended before their time (their rater lost access): the tasks are claimable again */
   'leases.released': { projectId: string; taskIds: string[] };
+  /** a project and its settings are gone: what other modules keep of it by its id can go too */
+  'project.deleted': { projectId: string; slug: string };
 }
 
 export type DomainEventName = keyof DomainEventMap;

@@ -20,6 +20,7 @@ import { ClickExamination1764310000000 } from './1764310000000-click-examination
 import { GenerationTaskType1764320000000 } from './1764320000000-generation-task-type';
 import { FeedbackEditDistance1764330000000 } from './1764330000000-feedback-edit-distance';
 import { PartitionedPredictions1764340000000 } from './1764340000000-partitioned-predictions';
+import { PredictionPartitionsOutliveProjects1764350000000 } from './1764350000000-prediction-partitions-outlive-projects';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -45,4 +46,5 @@ export const migrations = [
   GenerationTaskType1764320000000,
   FeedbackEditDistance1764330000000,
   PartitionedPredictions1764340000000,
+  PredictionPartitionsOutliveProjects1764350000000,
 ];
