@@ -202,6 +202,16 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
         ],
         absence: { label: 'spam', windowMinutes: 1440 },
       });
+
+      // keep raw predictions 30 days, archive what goes, and run it now
+      const retention = page.getByTestId('retention');
+      await retention.getByLabel('Keep predictions for (days)').fill('30');
+      await retention.getByLabel('Archive what goes (Parquet)').check();
+      await retention.getByRole('button', { name: 'Save retention' }).click();
+      await retention.getByText('Saved: predictions older than 30 days may go, hourly.').waitFor();
+      expect((await app.sql(`SELECT retention_settings FROM projects WHERE slug = $1`, [slug]))[0].retention_settings).toEqual({ days: 30, archive: true });
+      await retention.getByRole('button', { name: 'Run now' }).click();
+      await retention.getByText(/^Removed 0 predictions/).waitFor();
       expect(admin.errors).toEqual([]);
     } finally {
       await admin.context.close();

@@ -11,6 +11,7 @@ import { FeedbackRulesEditor } from '../modules/projects/components/feedback-rul
 import { ProjectEditor } from '../modules/projects/components/project-editor';
 import { ProjectPeople } from '../modules/projects/components/project-people';
 import { asksOneLabel, QuestionsSummary } from '../modules/projects/components/question-summary';
+import { RetentionEditor } from '../modules/projects/components/retention-editor';
 import { RoutingEditor } from '../modules/projects/components/routing-editor';
 import { Alert } from '../ui/alert';
 import { PageShell } from '../ui/page-shell';
@@ -62,6 +63,7 @@ export function ProjectSettingsPage({ slug }: ProjectSettingsPageProps) {
           ['members-title', 'Members'],
           ['raters-title', 'Raters'],
           ['exports-title', 'Exports'],
+          ['retention-title', 'Retention'],
           ['keys-title', 'API keys'],
           ['edit-title', 'Settings'],
           ['feedback-title', 'Feedback rules'],
@@ -119,6 +121,8 @@ export function ProjectSettingsPage({ slug }: ProjectSettingsPageProps) {
       <ProjectPeople slug={slug} />
 
       <ExportsPanel slug={slug} />
+
+      {project ? <RetentionEditor key={`retention-${project.slug}`} project={project} /> : null}
 
       <IntegrationsPanel slug={slug} />
 
