@@ -28,22 +28,23 @@ export interface ArchivedPrediction {
 /**
  * The archive's columns: every column of `predictions` but the project (the folder names it),
  * JSON as the text PostgreSQL holds (so a large integer keeps every digit), times as microsecond timestamps
- * (PostgreSQL's precision, so nothing is rounded), the day as the Hive partition folder.
+ * (PostgreSQL's precision, so nothing is rounded), the day as the Hive partition folder; every
+ * column GZIP-compressed (Parquet's codec that every reader has).
  */
 const SCHEMA = new ParquetSchema({
-  id: { type: 'UTF8' },
-  model_name: { type: 'UTF8' },
-  model_version: { type: 'UTF8' },
-  input: { type: 'UTF8' },
-  scores: { type: 'UTF8' },
-  predicted_label: { type: 'UTF8' },
-  confidence: { type: 'DOUBLE' },
-  slice: { type: 'UTF8' },
-  metadata: { type: 'UTF8', optional: true },
-  occurred_at: { type: 'TIMESTAMP_MICROS' },
-  received_at: { type: 'TIMESTAMP_MICROS' },
-  uncertainty: { type: 'DOUBLE', optional: true },
-  suggestions: { type: 'UTF8', optional: true },
+  id: { type: 'UTF8', compression: 'GZIP' },
+  model_name: { type: 'UTF8', compression: 'GZIP' },
+  model_version: { type: 'UTF8', compression: 'GZIP' },
+  input: { type: 'UTF8', compression: 'GZIP' },
+  scores: { type: 'UTF8', compression: 'GZIP' },
+  predicted_label: { type: 'UTF8', compression: 'GZIP' },
+  confidence: { type: 'DOUBLE', compression: 'GZIP' },
+  slice: { type: 'UTF8', compression: 'GZIP' },
+  metadata: { type: 'UTF8', optional: true, compression: 'GZIP' },
+  occurred_at: { type: 'TIMESTAMP_MICROS', compression: 'GZIP' },
+  received_at: { type: 'TIMESTAMP_MICROS', compression: 'GZIP' },
+  uncertainty: { type: 'DOUBLE', optional: true, compression: 'GZIP' },
+  suggestions: { type: 'UTF8', optional: true, compression: 'GZIP' },
 });
 
 /**
