@@ -74,8 +74,6 @@ export interface FormatWriter {
 export const shardName = (format: string, shard: number, shards: number, suffix: string) =>
   `data_${format}-${String(shard).padStart(5, '0')}-of-${String(shards).padStart(5, '0')}${suffix}`;
 
-export { syncPath };
-
 export async function writeSynced(file: string, text: string): Promise<void> {
   const handle = await fs.open(file, 'wx');
   try {
@@ -103,18 +101,10 @@ export function openFormatWriter(
 ): FormatWriter {
   if (isFineTuningFormat(format)) {
     if (!fineTuning) throw new Error(`${format} writes a generation's labels: the project's routing question is not a generation`);
-    if (format === 'sft_tfrecord' || format === 'dpo_tfrecord') {
-      const records = new TfRecordWriter(path.join(directory, shardName(format, shard, 0, '.gz')));
-      return {
-        format,
-        split,
-        write: async (row) => {
-          for (const example of fineTuning.examples(format, row)) await records.writeExample(example);
-        },
-        close: () => records.close(),
-        abort: () => Promise.resolve(records.destroy()),
-      };
-    }
+    if (format === 'sft_tfrecord' || format === 'dpo_tfrecord')
+      return tfRecordWriter(format, split, directory, shard, async (records, row) => {
+        for (const example of fineTuning.examples(format, row)) await records.writeExample(example);
+      });
     const writer = new TextFileWriter(path.join(directory, shardName(format, shard, 0, '.jsonl')));
     return {
       format,
@@ -128,16 +118,7 @@ export function openFormatWriter(
   }
   if (format === 'elwc' || format.startsWith('item_')) {
     if (!lists) throw new Error(`${format} writes ranked lists: the project's routing question is not a ranking`);
-    if (format === 'elwc') {
-      const writer = new TfRecordWriter(path.join(directory, shardName('elwc', shard, 0, '.gz')));
-      return {
-        format,
-        split,
-        write: (row) => writer.write(lists.elwc(row, features)),
-        close: () => writer.close(),
-        abort: () => Promise.resolve(writer.destroy()),
-      };
-    }
+    if (format === 'elwc') return tfRecordWriter('elwc', split, directory, shard, (records, row) => records.write(lists.elwc(row, features)));
     const items = openFileWriter(format.slice('item_'.length), format, split, directory, shard, [...features, ...lists.itemFeatures], lists.items);
     return {
       ...items,
@@ -147,6 +128,24 @@ export function openFormatWriter(
     };
   }
   return openFileWriter(format, format, split, directory, shard, features, columns);
+}
+
+/** A GZIP TFRecord shard named after `format`, each row written as `write` turns it into records. */
+function tfRecordWriter(
+  format: string,
+  split: Split,
+  directory: string,
+  shard: number,
+  write: (records: TfRecordWriter, row: ExportRow) => Promise<void>,
+): FormatWriter {
+  const records = new TfRecordWriter(path.join(directory, shardName(format, shard, 0, '.gz')));
+  return {
+    format,
+    split,
+    write: (row) => write(records, row),
+    close: () => records.close(),
+    abort: () => Promise.resolve(records.destroy()),
+  };
 }
 
 /** A shard of one of the row formats (tfrecord, parquet, csv, jsonl), its files named after `name`. */
@@ -159,16 +158,7 @@ function openFileWriter(
   features: readonly FeatureSpec[],
   columns: ColumnLayout,
 ): FormatWriter {
-  if (format === 'tfrecord') {
-    const writer = new TfRecordWriter(path.join(directory, shardName(name, shard, 0, '.gz')));
-    return {
-      format: name,
-      split,
-      write: (row) => writer.writeExample(toExample(row, features, columns)),
-      close: () => writer.close(),
-      abort: () => Promise.resolve(writer.destroy()),
-    };
-  }
+  if (format === 'tfrecord') return tfRecordWriter(name, split, directory, shard, (records, row) => records.writeExample(toExample(row, features, columns)));
   if (format === 'parquet') return parquetWriter(name, path.join(directory, shardName(name, shard, 0, '.parquet')), split, features, columns);
   if (format === 'csv') {
     const writer = new TextFileWriter(path.join(directory, shardName(name, shard, 0, '.csv')));

@@ -6,7 +6,8 @@ import { buildManifest, type Manifest, type ManifestFeature, type ManifestHeader
 import { maskedPaths, maskInput, type Masking } from './masking';
 import type { FineTuning } from './fine-tuning';
 import type { RankedLists } from './ranked-lists';
-import { syncPath, writeSynced } from './span-files';
+import { syncPath } from '../common/storage/local-store';
+import { writeSynced } from './span-files';
 import { SPLITS, SpanShards } from './span-shards';
 import { splitOf, type Split } from './split';
 

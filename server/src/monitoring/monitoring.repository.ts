@@ -4,6 +4,7 @@ import type { BaselineFeature } from '@backflow/contracts';
 import type { Schema } from '@backflow/drift';
 import { type Question, routingOutput, takesScores } from '@backflow/questions';
 import type { Engagement, ShownList } from './clicks';
+import type { SignalCounts } from './feedback-signals';
 import type { PreferenceRow } from './preferences';
 
 export interface LabeledPrediction {
@@ -292,22 +293,7 @@ export class MonitoringRepository {
    * Per model version: the predictions made since `from`, and per event type the predictions with
    * one and the events, with the edits' distances (mean, sample deviation, count) where stored.
    */
-  async feedbackSignals(
-    manager: EntityManager,
-    projectId: string,
-    from: Date,
-  ): Promise<{
-    predictions: Array<{ modelVersion: string; predictions: number }>;
-    events: Array<{
-      modelVersion: string;
-      type: string;
-      predictions: number;
-      events: number;
-      edits: number;
-      meanDistance: number | null;
-      sdDistance: number | null;
-    }>;
-  }> {
+  async feedbackSignals(manager: EntityManager, projectId: string, from: Date): Promise<SignalCounts> {
     const predictions: Array<{ model_version: string; n: number }> = await manager.query(
       `SELECT model_version, count(*)::int AS n FROM predictions_read WHERE project_id = $1 AND occurred_at >= $2 GROUP BY model_version ORDER BY model_version`,
       [projectId, from],

@@ -89,6 +89,9 @@ export async function archivedFiles(store: ObjectStore, project: string, from: s
     .map((o) => o.key);
 }
 
+/** An archived JSON column back as a value (null stays null). */
+const json = (text: unknown) => (text === null || text === undefined ? null : (JSON.parse(text as string) as Record<string, unknown>));
+
 /** One archive file's predictions, as capture would store them again (the day from the file's folder, times to the microsecond as archived). */
 export async function readArchived(store: ObjectStore, key: string): Promise<Array<Omit<ScoredPrediction, 'routingOutput'>>> {
   const object = await store.read(key);
@@ -101,7 +104,6 @@ export async function readArchived(store: ObjectStore, key: string): Promise<Arr
     const cursor = reader.getCursor();
     const rows: Array<Omit<ScoredPrediction, 'routingOutput'>> = [];
     for (let row = (await cursor.next()) as Record<string, unknown> | null; row; row = (await cursor.next()) as Record<string, unknown> | null) {
-      const json = (text: unknown) => (text === null || text === undefined ? null : (JSON.parse(text as string) as Record<string, unknown>));
       rows.push({
         id: row.id as string,
         modelName: row.model_name as string,

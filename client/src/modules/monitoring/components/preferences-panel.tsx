@@ -9,25 +9,49 @@ const VERDICT: Record<NonNullable<PreferenceReport['challenger']>['verdict'], { 
   undecided: { name: 'not yet told apart', tone: 'neutral' },
 };
 
-/** Each version's chance of beating the champion in one comparison, with its 95% interval (Bradley–Terry). */
-function StrengthChart({ report }: { report: PreferenceReport }) {
-  const points = report.versions.map((v) => ({
-    version: v.modelVersion,
-    value: v.winProbability.value,
-    error: [v.winProbability.value - v.winProbability.low, v.winProbability.high - v.winProbability.value] as [number, number],
-  }));
-  const label = `chance of beating ${report.champion}: ${points.map((p) => `${p.version} ${percent(p.value, 0)}`).join(', ')}`;
+interface WinPoint {
+  name: string;
+  value: number;
+  error: [number, number];
+  /** comparisons behind the figure, when the tooltip tells them */
+  comparisons?: number;
+}
+
+/** Chances of beating the champion as horizontal bars with their 95% intervals, ½ marked. */
+function WinChart({
+  points,
+  champion,
+  label,
+  testId,
+  look,
+}: {
+  points: WinPoint[];
+  champion: string | null;
+  label: string;
+  testId: string;
+  look: { rowHeight: number; minHeight: number; nameWidth: number; barSize: number; fill: string; marker?: string };
+}) {
   return (
-    <div className="ops-chart" role="img" aria-label={label} data-testid="preference-chart">
-      <ResponsiveContainer width="100%" height={Math.max(140, 48 * points.length + 40)}>
+    <div className="ops-chart" role="img" aria-label={label} data-testid={testId}>
+      <ResponsiveContainer width="100%" height={Math.max(look.minHeight, look.rowHeight * points.length + 40)}>
         <ComposedChart data={points} layout="vertical" margin={{ top: 8, right: 24, bottom: 0, left: 8 }}>
           <CartesianGrid stroke="#e4ded3" horizontal={false} />
           <XAxis type="number" domain={[0, 1]} tickFormatter={(v: number) => percent(v, 0)} tick={{ fontSize: 12 }} />
-          <YAxis type="category" dataKey="version" tick={{ fontSize: 12 }} width={72} />
-          <Tooltip formatter={(value) => percent(Number(value))} />
-          <ReferenceLine x={0.5} stroke="#8a8275" strokeDasharray="4 4" label={{ value: 'as good', fontSize: 11, position: 'top' }} />
-          <Bar dataKey="value" name={`chance of beating ${report.champion}`} fill="#0c6b66" barSize={18} isAnimationActive={false}>
-            <ErrorBar dataKey="error" width={6} strokeWidth={1.5} stroke="#14312f" direction="x" />
+          <YAxis type="category" dataKey="name" tick={{ fontSize: 12 }} width={look.nameWidth} />
+          <Tooltip
+            formatter={(value, _name, item) => {
+              const comparisons = (item.payload as WinPoint).comparisons;
+              return comparisons === undefined ? percent(Number(value)) : `${percent(Number(value))} (${comparisons.toLocaleString()} comparisons)`;
+            }}
+          />
+          <ReferenceLine
+            x={0.5}
+            stroke="#8a8275"
+            strokeDasharray="4 4"
+            label={look.marker ? { value: look.marker, fontSize: 11, position: 'top' } : undefined}
+          />
+          <Bar dataKey="value" name={`chance of beating ${champion}`} fill={look.fill} barSize={look.barSize} isAnimationActive={false}>
+            <ErrorBar dataKey="error" width={Math.round(look.barSize / 3)} strokeWidth={1.5} stroke="#14312f" direction="x" />
           </Bar>
         </ComposedChart>
       </ResponsiveContainer>
@@ -35,45 +59,45 @@ function StrengthChart({ report }: { report: PreferenceReport }) {
   );
 }
 
+const pointOf = (name: string, p: { value: number; low: number; high: number }, comparisons?: number): WinPoint => ({
+  name,
+  value: p.value,
+  error: [p.value - p.low, p.high - p.value],
+  ...(comparisons === undefined ? {} : { comparisons }),
+});
+
+/** Each version's chance of beating the champion in one comparison, with its 95% interval (Bradley–Terry). */
+function StrengthChart({ report }: { report: PreferenceReport }) {
+  const points = report.versions.map((v) => pointOf(v.modelVersion, v.winProbability));
+  const label = `chance of beating ${report.champion}: ${points.map((p) => `${p.name} ${percent(p.value, 0)}`).join(', ')}`;
+  return (
+    <WinChart
+      points={points}
+      champion={report.champion}
+      label={label}
+      testId="preference-chart"
+      look={{ rowHeight: 48, minHeight: 140, nameWidth: 72, barSize: 18, fill: '#0c6b66', marker: 'as good' }}
+    />
+  );
+}
+
 /** The newest version's chance of beating the champion within each slice, from that slice's preferences alone. */
 function SliceChart({ report, challenger }: { report: PreferenceReport; challenger: string }) {
-  const points = report.slices.flatMap((s) =>
-    s.winProbability
-      ? [
-          {
-            slice: s.slice,
-            value: s.winProbability.value,
-            comparisons: s.comparisons,
-            error: [s.winProbability.value - s.winProbability.low, s.winProbability.high - s.winProbability.value] as [number, number],
-          },
-        ]
-      : [],
-  );
+  const points = report.slices.flatMap((s) => (s.winProbability ? [pointOf(s.slice, s.winProbability, s.comparisons)] : []));
   if (points.length === 0) return null;
-  const label = `${challenger}'s chance of beating ${report.champion} by slice: ${points.map((p) => `${p.slice} ${percent(p.value, 0)}`).join(', ')}`;
+  const label = `${challenger}'s chance of beating ${report.champion} by slice: ${points.map((p) => `${p.name} ${percent(p.value, 0)}`).join(', ')}`;
   return (
     <>
       <h3 className="ops-chart__title">
         {challenger} against {report.champion}, slice by slice
       </h3>
-      <div className="ops-chart" role="img" aria-label={label} data-testid="preference-slices-chart">
-        <ResponsiveContainer width="100%" height={Math.max(120, 36 * points.length + 40)}>
-          <ComposedChart data={points} layout="vertical" margin={{ top: 8, right: 24, bottom: 0, left: 8 }}>
-            <CartesianGrid stroke="#e4ded3" horizontal={false} />
-            <XAxis type="number" domain={[0, 1]} tickFormatter={(v: number) => percent(v, 0)} tick={{ fontSize: 12 }} />
-            <YAxis type="category" dataKey="slice" tick={{ fontSize: 12 }} width={160} />
-            <Tooltip
-              formatter={(value, _name, item) =>
-                `${percent(Number(value))} (${(item.payload as (typeof points)[number]).comparisons.toLocaleString()} comparisons)`
-              }
-            />
-            <ReferenceLine x={0.5} stroke="#8a8275" strokeDasharray="4 4" />
-            <Bar dataKey="value" name={`chance of beating ${report.champion}`} fill="#79d3c9" barSize={14} isAnimationActive={false}>
-              <ErrorBar dataKey="error" width={5} strokeWidth={1.5} stroke="#14312f" direction="x" />
-            </Bar>
-          </ComposedChart>
-        </ResponsiveContainer>
-      </div>
+      <WinChart
+        points={points}
+        champion={report.champion}
+        label={label}
+        testId="preference-slices-chart"
+        look={{ rowHeight: 36, minHeight: 120, nameWidth: 160, barSize: 14, fill: '#79d3c9' }}
+      />
     </>
   );
 }
