@@ -4,6 +4,7 @@ import { unitDraw } from '@backflow/sampling';
 import { launchChromium, screenshotPath } from './support/chromium';
 import { ADMIN, startTestApp, type TestApp } from '../helpers/test-app';
 import { createApiKey, createProject, createUser } from '../factories';
+import { backdatePredictions } from '../helpers/backdate';
 
 describe('browser: an admin reads quality and monitoring as charts', () => {
   let app: TestApp;
@@ -62,14 +63,11 @@ describe('browser: an admin reads quality and monitoring as charts', () => {
     await ingest(batch(0, 480, 0, 0.9));
     await labelAll(a.token, 1000);
     await labelAll(b.token, 9);
-    await app.sql(`UPDATE predictions SET received_at = now() - interval '30 hours' - (random() * interval '12 hours') WHERE project_id = $1`, [project.id]);
+    await backdatePredictions(app.sql, project.id, `now() - interval '30 hours' - (random() * interval '12 hours')`);
     await ingest(batch(480, 480, 70, 0.35));
     await labelAll(a.token, 1000);
     await labelAll(b.token, 9);
-    await app.sql(
-      `UPDATE predictions SET received_at = now() - (random() * interval '20 hours') WHERE project_id = $1 AND received_at > now() - interval '1 hour'`,
-      [project.id],
-    );
+    await backdatePredictions(app.sql, project.id, `now() - (random() * interval '20 hours')`, `received_at > now() - interval '1 hour'`);
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     context.setDefaultTimeout(15_000);

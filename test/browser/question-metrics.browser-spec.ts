@@ -3,6 +3,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { createApiKey, createProject, createUser } from '../factories';
 import { launchChromium, screenshotPath } from './support/chromium';
 import { ADMIN, startTestApp, type TestApp } from '../helpers/test-app';
+import { backdatePredictions } from '../helpers/backdate';
 
 // every prediction is routed, none is gold: three raters answer every item
 const ROUTE_ALL = { routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 }, labeling: { goldRate: 0 } };
@@ -88,12 +89,14 @@ describe('browser: the quality page shows each question kind’s figures as char
         expect([submitted.status, submitted.body.code]).toEqual([201, undefined]);
       }
     }
-    await app.sql(
-      `UPDATE predictions SET received_at = CASE WHEN (input->>'n')::int < $2
-                 THEN now() - interval '30 hours' - ((input->>'n')::int * interval '30 minutes')
-                 ELSE now() - interval '1 hour' - (((input->>'n')::int - $2) * interval '30 minutes') END
-        WHERE project_id = $1`,
-      [project.id, CURRENT_FROM],
+    await backdatePredictions(
+      app.sql,
+      project.id,
+      `CASE WHEN (input->>'n')::int < $2
+            THEN now() - interval '30 hours' - ((input->>'n')::int * interval '30 minutes')
+            ELSE now() - interval '1 hour' - (((input->>'n')::int - $2) * interval '30 minutes') END`,
+      'true',
+      [CURRENT_FROM],
     );
     return { project, path };
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createApiKey, createProject, createUser } from '../factories';
 import { startTestApp, TestApp } from '../helpers/test-app';
+import { backdatePredictions } from '../helpers/backdate';
 
 // per-kind figures over the monitoring endpoint, each against a value worked out by hand below;
 // the formulas themselves are unit-tested in libs/questions/src/metrics.spec.ts
@@ -314,7 +315,7 @@ describe('monitoring per question kind: figures of the routing question against 
       model.map((value, i) => ({ output: { suggestions: { price: { value } } }, answer: value + error[i], country: 'FR' }));
     // the reference window: errors 1, 2, 1, 2, 1, 2 (MAE 1.5)
     const p = await labelled({ name: 'price', kind: 'numeric' }, errors([10, 20, 30, 40, 50, 60], [1, -2, 1, -2, 1, -2]), { minLabels: 5 });
-    await app.sql(`UPDATE predictions SET received_at = now() - interval '3 days' WHERE project_id = $1`, [p.project.id]);
+    await backdatePredictions(app.sql, p.project.id, `now() - interval '3 days'`);
     // the current window: errors 8, 9, 10, 8, 9, 10 (MAE 9)
     await p.add(errors([10, 20, 30, 40, 50, 60], [8, 9, -10, 8, -9, 10]));
 

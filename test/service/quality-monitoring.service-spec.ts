@@ -10,6 +10,7 @@ import { QualityService } from '../../server/src/quality/quality.service';
 import { startServiceContext, ServiceContext } from '../helpers/test-context';
 import { LABELS, prediction } from '../factories/quality-traffic';
 import { labelAll, seedProject, seedUser } from '../factories/services';
+import { backdatePredictions } from '../helpers/backdate';
 
 describe('quality and monitoring', () => {
   const exportRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'backflow-quality-'));
@@ -157,7 +158,7 @@ describe('quality and monitoring', () => {
     const rater = await p.rater();
     await p.ingest(batch(0, 120, 0.9));
     await rater.labelAll((input) => input.truth);
-    await context.sql(`UPDATE predictions SET received_at = now() - interval '3 days' WHERE project_id = $1`, [p.id]);
+    await backdatePredictions(context.sql, p.id, `now() - interval '3 days'`);
     await p.ingest(batch(120, 120, 0.4));
     await rater.labelAll((input) => input.truth);
 
@@ -171,7 +172,7 @@ describe('quality and monitoring', () => {
     expect(fr.value).toBeLessThan(fr.baseline! - 0.05);
 
     // FR recovers: the current window is now good everywhere, and the alert is resolved
-    await context.sql(`UPDATE predictions SET received_at = now() - interval '3 days' WHERE project_id = $1`, [p.id]);
+    await backdatePredictions(context.sql, p.id, `now() - interval '3 days'`);
     await p.ingest(batch(240, 120, 0.95));
     await rater.labelAll((input) => input.truth);
     const again = await p.evaluate();

@@ -1,6 +1,6 @@
 import { MonitoringSettings, type KindMetrics, type SliceAccuracy } from '@backflow/contracts';
 import { kindMeasureOf, Question } from '@backflow/questions';
-import { accuracyAlerts, accuracyTable, ALL, headlineAlerts, type Windows } from './monitoring-figures';
+import { accuracyAlerts, accuracyTable, ALL, driftOf, headlineAlerts, rolledInputs, type Windows } from './monitoring-figures';
 import type { LabeledPrediction } from './monitoring.repository';
 
 const settings = MonitoringSettings.parse({ minLabels: 5 });
@@ -119,5 +119,56 @@ describe('accuracy table by kind', () => {
     expect(rows.every((r) => r.metrics === null)).toBe(true);
     expect(rows[0].perClass.map((c) => c.label)).toEqual(['1', '2']);
     expect(accuracyAlerts(rows, settings)).toEqual([]);
+  });
+});
+
+describe('drift against rollups', () => {
+  const hours = [
+    {
+      slice: { group: 'new' },
+      features: {
+        distance: { present: 4, bins: { '0': 1, '2': 3 } },
+        surface: { present: 4, values: { road: 3, trail: 1 }, other: 0 },
+      },
+    },
+    {
+      slice: { group: 'regular' },
+      features: {
+        distance: { present: 6, bins: { '1': 6 } },
+        surface: { present: 6, values: { road: 1, trail: 5 }, other: 2 },
+        // a numeric feature whose edges are unknown is left out
+        pace: { present: 6, bins: { '0': 6 } },
+      },
+    },
+  ];
+  const rolled = rolledInputs(hours, new Map([['distance', [5, 10]]]));
+
+  it('sums the hours per feature, overall and within a slice value', () => {
+    expect(rolled.overall.get('distance')).toEqual({ statistics: { kind: 'numeric', edges: [5, 10], counts: [1, 6, 3] }, present: 10 });
+    expect(rolled.overall.get('surface')).toEqual({ statistics: { kind: 'categorical', frequencies: { road: 4, trail: 6 } }, present: 10 });
+    expect(rolled.overall.has('pace')).toBe(false);
+    expect(rolled.slice('group=new').get('distance')).toEqual({ statistics: { kind: 'numeric', edges: [5, 10], counts: [1, 0, 3] }, present: 4 });
+  });
+
+  it('measures the current inputs against them, and needs minCount on the reference too', () => {
+    const now = new Date('2026-12-04T12:00:00Z');
+    const windows: Windows = {
+      now,
+      windowFrom: new Date('2026-12-03T12:00:00Z'),
+      baselineFrom: new Date('2026-11-26T12:00:00Z'),
+      chartFrom: new Date('2026-12-03T12:00:00Z'),
+      bucket: 'hour',
+    };
+    // the same shares as the reference: no drift; the reference has 10 inputs
+    const current = [1, 7, 7, 7, 7, 7, 7, 12, 12, 12].map((distance, i) => ({
+      input: { distance },
+      slice: { group: i < 4 ? 'new' : 'regular' },
+      occurredAt: now,
+    }));
+    const schema = { features: [{ name: 'distance', type: 'float' as const, required: true }] };
+    const measured = (minCount: number) => driftOf(schema, [], current, windows, MonitoringSettings.parse({ drift: { minCount } }), {}, rolled).features[0];
+    expect(measured(10).value).toBe(0);
+    expect(measured(10).baseline).toBe('reference_window');
+    expect(measured(11).value).toBeNull();
   });
 });

@@ -265,6 +265,59 @@ function referenceOf(feature: FeatureSchema, baseline: readonly ObservedInput[])
   };
 }
 
+/**
+ * The reference window's hourly rollups, per feature: its statistics over the window and how
+ * many of the window's inputs had it. A project with retention measures drift against them, so
+ * that the figure is the same before and after the window's raw rows go.
+ */
+export type RolledReference = ReadonlyMap<string, { statistics: BaselineFeature; present: number }>;
+
+export interface RolledInputs {
+  /** every slice's reference, and each slice value's (`key=value`) */
+  overall: RolledReference;
+  slice(slice: string): RolledReference;
+}
+
+/** The rollups' features summed over their hours: a numeric feature's bins over its edges, a categorical one's value counts (the values beyond each hour's most frequent left out). */
+export function rolledInputs(
+  hours: ReadonlyArray<{ slice: Record<string, string>; features: Record<string, RolledFeature> }>,
+  edges: ReadonlyMap<string, readonly number[]>,
+): RolledInputs {
+  const sum = (rows: typeof hours): RolledReference => {
+    const table = new Map<string, { statistics: BaselineFeature; present: number }>();
+    for (const row of rows)
+      for (const [name, f] of Object.entries(row.features)) {
+        const bins = 'bins' in f ? f.bins : undefined;
+        const featureEdges = edges.get(name);
+        if (bins && !featureEdges) continue;
+        let entry = table.get(name);
+        if (!entry) {
+          entry = {
+            statistics: bins
+              ? { kind: 'numeric', edges: [...featureEdges!], counts: new Array<number>(featureEdges!.length + 1).fill(0) }
+              : { kind: 'categorical', frequencies: {} },
+            present: 0,
+          };
+          table.set(name, entry);
+        }
+        entry.present += f.present;
+        const statistics = entry.statistics;
+        if (bins && statistics.kind === 'numeric') for (const [bin, n] of Object.entries(bins)) statistics.counts[Number(bin)] += n;
+        else if ('values' in f && statistics.kind === 'categorical')
+          for (const [value, n] of Object.entries(f.values)) statistics.frequencies[value] = (statistics.frequencies[value] ?? 0) + n;
+      }
+    return table;
+  };
+  return { overall: sum(hours), slice: (slice) => sum(hours.filter(inSliceOf(slice, (h) => h.slice))) };
+}
+
+export type RolledFeature = { present: number; bins: Record<string, number> } | { present: number; values: Record<string, number>; other: number };
+
+function rolledReference(feature: FeatureSchema, reference: RolledReference): Measure {
+  const entry = reference.get(feature.name);
+  return (current, minCount) => (entry && entry.present >= minCount ? uploadedReference(feature, entry.statistics)(current, minCount) : undefined);
+}
+
 /** A feature's uploaded statistics (e.g. of the training data) as the reference; only the inputs measured need `minCount`. */
 function uploadedReference(feature: FeatureSchema, baseline: BaselineFeature): Measure {
   return (current, minCount) => {
@@ -296,10 +349,14 @@ function sliceValues(inputs: readonly ObservedInput[], keys: readonly string[] |
 }
 
 function inSlice(slice: string): (i: ObservedInput) => boolean {
+  return inSliceOf(slice, (i) => i.slice);
+}
+
+function inSliceOf<T>(slice: string, sliceOf: (item: T) => Record<string, string> | undefined): (item: T) => boolean {
   const at = slice.indexOf('=');
   const key = slice.slice(0, at);
   const value = slice.slice(at + 1);
-  return (i) => i.slice?.[key] === value;
+  return (item) => sliceOf(item)?.[key] === value;
 }
 
 /**
@@ -316,6 +373,7 @@ export function driftOf(
   windows: Windows,
   settings: MonitoringSettings,
   uploaded: Readonly<Record<string, BaselineFeature>> = {},
+  rolled?: RolledInputs,
 ): { features: FeatureDrift[]; alerts: NewAlert[] } {
   const { drift } = settings;
   // each slice's inputs and each chart bucket, partitioned once for every feature
@@ -324,7 +382,7 @@ export function driftOf(
     baseline: baseline.filter(inSlice(slice)),
     current: current.filter(inSlice(slice)),
   }));
-  const buckets = [...groupBy(current, (i) => bucketOf(i.receivedAt, windows.bucket))].sort(([a], [b]) => a.localeCompare(b));
+  const buckets = [...groupBy(current, (i) => bucketOf(i.occurredAt, windows.bucket))].sort(([a], [b]) => a.localeCompare(b));
   const features: FeatureDrift[] = [];
   const alerts: NewAlert[] = [];
   for (const feature of schema.features) {
@@ -332,10 +390,10 @@ export function driftOf(
     const threshold = drift.features[feature.name] ?? (categorical ? drift.categoricalThreshold : drift.numericThreshold);
     const metric = categorical ? 'l_infinity' : 'jensen_shannon';
     const statistics = Object.hasOwn(uploaded, feature.name) ? uploaded[feature.name] : undefined;
-    const against = statistics ? uploadedReference(feature, statistics) : referenceOf(feature, baseline);
+    const against = statistics ? uploadedReference(feature, statistics) : rolled ? rolledReference(feature, rolled.overall) : referenceOf(feature, baseline);
     const overall = against(current, drift.minCount);
     const perSlice = slices.flatMap((s) => {
-      const d = referenceOf(feature, s.baseline)(s.current, drift.minCount);
+      const d = (rolled ? rolledReference(feature, rolled.slice(s.slice)) : referenceOf(feature, s.baseline))(s.current, drift.minCount);
       return d ? [{ slice: s.slice, ...d }] : [];
     });
     perSlice.sort((a, b) => b.value - a.value);

@@ -6,6 +6,14 @@ import { type Question, routingOutput, takesScores } from '@backflow/questions';
 import type { Engagement, ShownList } from './clicks';
 import type { SignalCounts } from './feedback-signals';
 import type { PreferenceRow } from './preferences';
+import type { RolledFeature } from './monitoring-figures';
+
+export interface RolledHours {
+  hours: Array<{ slice: Record<string, string>; features: Record<string, RolledFeature> }>;
+  edges: Map<string, number[]>;
+}
+
+const hourOf = (column: string) => `date_trunc('hour', ${column} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
 
 export interface LabeledPrediction {
   label: string;
@@ -23,7 +31,8 @@ export interface LabeledPrediction {
 export interface ObservedInput {
   input: Record<string, unknown>;
   slice: Record<string, string>;
-  receivedAt: Date;
+  /** the prediction's timestamp */
+  occurredAt: Date;
 }
 
 export interface StoredAlert {
@@ -140,16 +149,45 @@ export class MonitoringRepository {
     return row;
   }
 
-  /** The newest inputs received in [from, to), at most `limit`. */
+  /** The newest inputs of predictions made (by their timestamp) in [from, to), at most `limit`: only the partitions of those days are read. */
   async inputsBetween(manager: EntityManager, projectId: string, from: Date, to: Date, limit: number): Promise<ObservedInput[]> {
-    const rows: Array<{ input: Record<string, unknown>; slice: Record<string, string>; received_at: Date }> = await manager.query(
-      `SELECT input, slice, received_at FROM predictions_read
-        WHERE project_id = $1 AND received_at >= $2 AND received_at < $3
-        ORDER BY received_at DESC
+    const rows: Array<{ input: Record<string, unknown>; slice: Record<string, string>; occurred_at: Date }> = await manager.query(
+      `SELECT input, slice, occurred_at FROM predictions_read
+        WHERE project_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+          AND occurred_on BETWEEN ($2::timestamptz AT TIME ZONE 'UTC')::date AND ($3::timestamptz AT TIME ZONE 'UTC')::date
+        ORDER BY occurred_at DESC
         LIMIT $4`,
       [projectId, from, to, limit],
     );
-    return rows.map((r) => ({ input: r.input, slice: r.slice, receivedAt: r.received_at }));
+    return rows.map((r) => ({ input: r.input, slice: r.slice, occurredAt: r.occurred_at }));
+  }
+
+  /**
+   * The hourly rollups of [from, to) (hour-aligned): the stored ones for the hours rolled, and the
+   * rest computed from the raw rows with the same function; with the edges of every numeric
+   * feature (fixed now for a feature first seen in the computed hours).
+   */
+  async rolledHours(manager: EntityManager, projectId: string, from: Date, to: Date): Promise<RolledHours> {
+    const [state]: Array<{ rolled_through: Date }> = await manager.query(`SELECT rolled_through FROM prediction_rollup_state_read WHERE project_id = $1`, [
+      projectId,
+    ]);
+    const boundary = new Date(Math.min(Math.max(state?.rolled_through.getTime() ?? from.getTime(), from.getTime()), to.getTime()));
+    const stored: RolledHours['hours'] =
+      boundary > from
+        ? await manager.query(`SELECT slice, features FROM prediction_rollups_read WHERE project_id = $1 AND hour >= $2 AND hour < $3`, [
+            projectId,
+            from,
+            boundary,
+          ])
+        : [];
+    const edges: Array<{ feature: string; edges: number[] }> = await manager.query(`SELECT feature, edges FROM backflow_prediction_rollup_edges($1, $2, $3)`, [
+      projectId,
+      boundary,
+      to,
+    ]);
+    const computed: RolledHours['hours'] =
+      to > boundary ? await manager.query(`SELECT slice, features FROM backflow_prediction_rollup($1, $2, $3)`, [projectId, boundary, to]) : [];
+    return { hours: [...stored, ...computed], edges: new Map(edges.map((e) => [e.feature, e.edges])) };
   }
 
   async schema(manager: EntityManager, projectId: string): Promise<{ schema: Schema; source: 'inferred' | 'uploaded'; updatedAt: Date } | undefined> {
@@ -290,35 +328,85 @@ export class MonitoringRepository {
   }
 
   /**
-   * Per model version: the predictions made since `from`, and per event type the predictions with
-   * one and the events, with the edits' distances (mean, sample deviation, count) where stored.
+   * Per model version: the predictions made since `from` (on the hour), and per event type the
+   * predictions with one and the events, with the edits' distances (count, mean, sample
+   * deviation) where stored. Hours retention settled are read from their rollups, the others
+   * from the raw rows; the edits are pooled from sums either way.
    */
   async feedbackSignals(manager: EntityManager, projectId: string, from: Date): Promise<SignalCounts> {
-    const predictions: Array<{ model_version: string; n: number }> = await manager.query(
-      `SELECT model_version, count(*)::int AS n FROM predictions_read WHERE project_id = $1 AND occurred_at >= $2 GROUP BY model_version ORDER BY model_version`,
+    const settled: Array<{ hour: Date }> = await manager.query(
+      `SELECT DISTINCT hour FROM prediction_rollups_read WHERE project_id = $1 AND hour >= $2 AND settled_at IS NOT NULL`,
       [projectId, from],
     );
-    const events: Array<{ model_version: string; type: string; predictions: number; events: number; edits: number; mean: number | null; sd: number | null }> =
-      await manager.query(
-        `SELECT p.model_version, f.type, count(DISTINCT f.prediction_id)::int AS predictions, count(*)::int AS events,
-                count(f.edit_distance)::int AS edits, avg(f.edit_distance) AS mean, stddev_samp(f.edit_distance) AS sd
-           FROM feedback_events_read f
-           JOIN predictions_read p ON p.project_id = f.project_id AND p.id = f.prediction_id
-          WHERE f.project_id = $1 AND p.occurred_at >= $2
-          GROUP BY p.model_version, f.type`,
-        [projectId, from],
+    const hours = settled.map((r) => r.hour);
+    const rawPredictions: Array<{ model_version: string; n: number }> = await manager.query(
+      `SELECT model_version, count(*)::int AS n FROM predictions_read
+        WHERE project_id = $1 AND occurred_at >= $2 AND NOT (${hourOf('occurred_at')} = ANY ($3::timestamptz[])) GROUP BY model_version`,
+      [projectId, from, hours],
+    );
+    const rolledPredictions: Array<{ model_version: string; n: number }> = hours.length
+      ? await manager.query(
+          `SELECT model_version, sum(predictions)::int AS n FROM prediction_rollups_read WHERE project_id = $1 AND hour >= $2 AND settled_at IS NOT NULL GROUP BY model_version`,
+          [projectId, from],
+        )
+      : [];
+    type EventRow = { model_version: string; type: string; predictions: number; events: number; edits: number; sum: number; squares: number };
+    const rawEvents: EventRow[] = await manager.query(
+      `SELECT p.model_version, f.type, count(DISTINCT f.prediction_id)::int AS predictions, count(*)::int AS events,
+              count(f.edit_distance)::int AS edits, coalesce(sum(f.edit_distance), 0) AS sum, coalesce(sum(f.edit_distance ^ 2), 0) AS squares
+         FROM feedback_events_read f
+         JOIN predictions_read p ON p.project_id = f.project_id AND p.id = f.prediction_id
+        WHERE f.project_id = $1 AND p.occurred_at >= $2 AND NOT (${hourOf('p.occurred_at')} = ANY ($3::timestamptz[]))
+        GROUP BY p.model_version, f.type`,
+      [projectId, from, hours],
+    );
+    const rolledEvents: EventRow[] = hours.length
+      ? await manager.query(
+          `SELECT r.model_version, e.key AS type, sum((e.value->>'predictions')::int)::int AS predictions, sum((e.value->>'events')::int)::int AS events,
+                  sum((e.value->>'edits')::int)::int AS edits, sum((e.value->>'editSum')::float8) AS sum, sum((e.value->>'editSumOfSquares')::float8) AS squares
+             FROM prediction_rollups_read r CROSS JOIN LATERAL jsonb_each(r.feedback) e
+            WHERE r.project_id = $1 AND r.hour >= $2 AND r.settled_at IS NOT NULL
+            GROUP BY r.model_version, e.key`,
+          [projectId, from],
+        )
+      : [];
+    const predictions = new Map<string, number>();
+    for (const r of [...rawPredictions, ...rolledPredictions]) predictions.set(r.model_version, (predictions.get(r.model_version) ?? 0) + r.n);
+    const events = new Map<string, EventRow>();
+    for (const r of [...rawEvents, ...rolledEvents]) {
+      const key = JSON.stringify([r.model_version, r.type]);
+      const seen = events.get(key);
+      events.set(
+        key,
+        seen
+          ? {
+              ...seen,
+              predictions: seen.predictions + r.predictions,
+              events: seen.events + r.events,
+              edits: seen.edits + r.edits,
+              sum: seen.sum + r.sum,
+              squares: seen.squares + r.squares,
+            }
+          : r,
       );
+    }
+    const byKey =
+      <T>(key: (item: T) => string) =>
+      (a: T, b: T) =>
+        key(a).localeCompare(key(b));
     return {
-      predictions: predictions.map((r) => ({ modelVersion: r.model_version, predictions: r.n })),
-      events: events.map((r) => ({
-        modelVersion: r.model_version,
-        type: r.type,
-        predictions: r.predictions,
-        events: r.events,
-        edits: r.edits,
-        meanDistance: r.mean,
-        sdDistance: r.sd,
-      })),
+      predictions: [...predictions].map(([modelVersion, n]) => ({ modelVersion, predictions: n })).sort(byKey((r) => r.modelVersion)),
+      events: [...events.values()]
+        .map((r) => ({
+          modelVersion: r.model_version,
+          type: r.type,
+          predictions: r.predictions,
+          events: r.events,
+          edits: r.edits,
+          meanDistance: r.edits ? r.sum / r.edits : null,
+          sdDistance: r.edits > 1 ? Math.sqrt(Math.max(0, (r.squares - (r.sum * r.sum) / r.edits) / (r.edits - 1))) : null,
+        }))
+        .sort(byKey((r) => `${r.modelVersion}\u0000${r.type}`)),
     };
   }
 

@@ -25,7 +25,7 @@ import type { ProjectEntity } from '../projects/project.entity';
 import { monitoringSettingsOf, ProjectsService } from '../projects/projects.service';
 import { RoutingService } from '../routing/routing.service';
 import { routingQuestion } from '../projects/project-questions';
-import { accuracyAlerts, accuracyTable, anomaliesIn, driftOf, headlineAlerts, Windows } from './monitoring-figures';
+import { accuracyAlerts, accuracyTable, anomaliesIn, driftOf, headlineAlerts, rolledInputs, Windows } from './monitoring-figures';
 import { MonitoringRepository, NewAlert, ObservedInput, StoredAlert } from './monitoring.repository';
 import { clickAlerts, clickReport, clickTypesOf } from './clicks';
 import { preferenceReport } from './preferences';
@@ -33,6 +33,7 @@ import { feedbackSignals } from './feedback-signals';
 import { DomainError } from '../common/errors';
 
 const HOUR_MS = 3_600_000;
+const hourFloor = (at: Date) => new Date(Math.floor(at.getTime() / HOUR_MS) * HOUR_MS);
 // a ranking slice's click-through is judged over this many days, day by day
 const CLICK_ALERT_DAYS = 28;
 // the scheduled evaluation estimates a ranking's examination again once the last estimate is this old
@@ -118,10 +119,14 @@ export class MonitoringService implements OnModuleInit {
     ]);
     const schema = await this.schemaOf(project, baselineInputs.length ? baselineInputs : currentInputs);
     const uploaded = await this.repository.baselineStatistics(manager, project.id);
+    // a project with retention measures drift against the reference window's hourly rollups: the same figure once its raw rows are gone
+    const rolled = project.retention
+      ? await this.repository.rolledHours(manager, project.id, hourFloor(windows.baselineFrom), hourFloor(windows.windowFrom))
+      : undefined;
     // a multi-label question's labels are measured one by one in `metrics.current.perLabel`: per class, only a label question's
     const classes = measure ? [] : project.labels.map((l) => l.name);
     const accuracy = accuracyTable(labels, windows, classes, measure);
-    const drift = driftOf(schema, baselineInputs, currentInputs, windows, settings, uploaded);
+    const drift = driftOf(schema, baselineInputs, currentInputs, windows, settings, uploaded, rolled && rolledInputs(rolled.hours, rolled.edges));
     const anomalies = anomaliesIn(schema, currentInputs, settings);
     return {
       settings,
@@ -286,16 +291,19 @@ export class MonitoringService implements OnModuleInit {
   }
 
   /**
+   * What users did with each model version's predictions over the last `days` (from the hour):
+   * implicit feedback rates and how far their edits moved the text.
+   */
+  async feedbackSignals(project: ProjectEntity, query: FeedbackSignalsQuery, now = new Date()): Promise<FeedbackSignals> {
+    const from = hourFloor(new Date(now.getTime() - query.days * 24 * HOUR_MS));
+    return feedbackSignals(await this.repository.feedbackSignals(this.dataSource.manager, project.id, from), query.days, from);
+  }
+
+  /**
    * A preference question's verdict on the model versions over the last `days`: Bradley–Terry
    * strengths relative to the champion (the version given, or the first seen), and the newest
    * version's direct win rate against it. Responses name their version (`model.version`).
    */
-  /** What users did with each model version's predictions over the last `days`: implicit feedback rates and how far their edits moved the text. */
-  async feedbackSignals(project: ProjectEntity, query: FeedbackSignalsQuery, now = new Date()): Promise<FeedbackSignals> {
-    const from = new Date(now.getTime() - query.days * 24 * HOUR_MS);
-    return feedbackSignals(await this.repository.feedbackSignals(this.dataSource.manager, project.id, from), query.days, from);
-  }
-
   async preferences(project: ProjectEntity, questionName: string, query: PreferenceQuery, now = new Date()): Promise<PreferenceReport> {
     const question = project.questions.find((q) => q.name === questionName);
     if (question?.kind !== 'preference')

@@ -45,3 +45,120 @@ BEGIN
   RETURN v_made;
 END
 $fn$;
+
+-- Rollups (issue 22). The predictions of [p_from, p_to) aggregated per hour (UTC, of the timestamp), model version and
+-- slice: the count, the confidence histogram (20 bins of 0.05; 1 in the last), the predicted labels, and per input
+-- feature the inputs that have it (`present`) with either its histogram over the project's edges (`bins`: bin i holds
+-- the values above edge i-1 and at or under edge i, the last the values above the last edge) when it is numeric, or
+-- the counts of its 100 most frequent values (`values`, the rest in `other`). Lists count each element. The retention
+-- job stores it once per hour; monitoring computes the hours not rolled yet with the same function.
+CREATE OR REPLACE FUNCTION backflow_prediction_rollup(p_project uuid, p_from timestamptz, p_to timestamptz)
+RETURNS TABLE (hour timestamptz, model_version text, slice jsonb, predictions int, confidence jsonb, predicted jsonb, features jsonb)
+LANGUAGE sql STABLE AS $fn$
+  WITH p AS MATERIALIZED (
+    SELECT date_trunc('hour', p.occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS h, p.model_version AS mv, p.slice AS s,
+           p.id, p.confidence, p.predicted_label, p.input
+      FROM predictions p
+     WHERE p.project_id = p_project AND p.occurred_at >= p_from AND p.occurred_at < p_to
+       AND p.occurred_on BETWEEN (p_from AT TIME ZONE 'UTC')::date AND (p_to AT TIME ZONE 'UTC')::date
+  ),
+  base AS (SELECT h, mv, s, count(*)::int AS n FROM p GROUP BY h, mv, s),
+  conf AS (
+    SELECT h, mv, s, jsonb_object_agg(bin, n) AS j
+      FROM (SELECT h, mv, s, least(floor(p.confidence * 20), 19)::int AS bin, count(*)::int AS n FROM p WHERE p.confidence IS NOT NULL GROUP BY 1, 2, 3, 4) c
+     GROUP BY h, mv, s),
+  pred AS (
+    SELECT h, mv, s, jsonb_object_agg(label, n) AS j
+      FROM (SELECT h, mv, s, p.predicted_label AS label, count(*)::int AS n FROM p WHERE p.predicted_label IS NOT NULL GROUP BY 1, 2, 3, 4) c
+     GROUP BY h, mv, s),
+  kv AS (
+    SELECT p.h, p.mv, p.s, p.id, e.key AS k, x.v, r.edges
+      FROM p
+     CROSS JOIN LATERAL jsonb_each(p.input) e
+     CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(e.value) = 'array' THEN e.value ELSE jsonb_build_array(e.value) END) x(v)
+      LEFT JOIN prediction_rollup_edges r ON r.project_id = p_project AND r.feature = e.key
+     WHERE CASE WHEN r.edges IS NULL THEN jsonb_typeof(x.v) IN ('string', 'boolean') ELSE jsonb_typeof(x.v) = 'number' END
+  ),
+  present AS (SELECT h, mv, s, k, edges IS NOT NULL AS numeric, count(DISTINCT id)::int AS n FROM kv GROUP BY h, mv, s, k, edges IS NOT NULL),
+  num AS (
+    SELECT h, mv, s, k, jsonb_object_agg(bin, n) AS j
+      FROM (SELECT h, mv, s, k, width_bucket(v::float8, edges) - (v::float8 = ANY (edges))::int AS bin, count(*)::int AS n
+              FROM kv WHERE edges IS NOT NULL GROUP BY 1, 2, 3, 4, 5) c
+     GROUP BY h, mv, s, k),
+  cat AS (
+    SELECT h, mv, s, k, coalesce(jsonb_object_agg(value, n) FILTER (WHERE rank <= 100), '{}') AS j, coalesce(sum(n) FILTER (WHERE rank > 100), 0)::int AS other
+      FROM (SELECT h, mv, s, k, value, n, row_number() OVER (PARTITION BY h, mv, s, k ORDER BY n DESC, value) AS rank
+              FROM (SELECT h, mv, s, k, v #>> '{}' AS value, count(*)::int AS n FROM kv WHERE edges IS NULL GROUP BY 1, 2, 3, 4, 5) c) r
+     GROUP BY h, mv, s, k),
+  feat AS (
+    SELECT f.h, f.mv, f.s,
+           jsonb_object_agg(f.k, CASE WHEN f.numeric THEN jsonb_build_object('present', f.n, 'bins', num.j)
+                                      ELSE jsonb_build_object('present', f.n, 'values', cat.j, 'other', cat.other) END) AS j
+      FROM present f
+      LEFT JOIN num ON num.h = f.h AND num.mv = f.mv AND num.s = f.s AND num.k = f.k AND f.numeric
+      LEFT JOIN cat ON cat.h = f.h AND cat.mv = f.mv AND cat.s = f.s AND cat.k = f.k AND NOT f.numeric
+     GROUP BY f.h, f.mv, f.s)
+  SELECT b.h, b.mv, b.s, b.n, coalesce(conf.j, '{}'), coalesce(pred.j, '{}'), coalesce(feat.j, '{}')
+    FROM base b
+    LEFT JOIN conf ON conf.h = b.h AND conf.mv = b.mv AND conf.s = b.s
+    LEFT JOIN pred ON pred.h = b.h AND pred.mv = b.mv AND pred.s = b.s
+    LEFT JOIN feat ON feat.h = b.h AND feat.mv = b.mv AND feat.s = b.s
+   ORDER BY b.h, b.mv, b.s
+$fn$;
+
+-- What came after the predictions of [p_from, p_to), per hour, model version and slice: their current labels by source,
+-- and per feedback event type the predictions with one, the events, and the edits' distances (count, sum, sum of
+-- squares). Retention stores it on the hour's rollups when it settles them, just before the raw rows go.
+CREATE OR REPLACE FUNCTION backflow_prediction_outcomes(p_project uuid, p_from timestamptz, p_to timestamptz)
+RETURNS TABLE (hour timestamptz, model_version text, slice jsonb, labels jsonb, feedback jsonb)
+LANGUAGE sql STABLE AS $fn$
+  WITH p AS MATERIALIZED (
+    SELECT date_trunc('hour', p.occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS h, p.model_version AS mv, p.slice AS s, p.id
+      FROM predictions p
+     WHERE p.project_id = p_project AND p.occurred_at >= p_from AND p.occurred_at < p_to
+       AND p.occurred_on BETWEEN (p_from AT TIME ZONE 'UTC')::date AND (p_to AT TIME ZONE 'UTC')::date
+  ),
+  base AS (SELECT DISTINCT h, mv, s FROM p),
+  lab AS (
+    SELECT h, mv, s, jsonb_object_agg(source, n) AS j
+      FROM (SELECT p.h, p.mv, p.s, l.source, count(*)::int AS n
+              FROM p JOIN labels_read l ON l.project_id = p_project AND l.prediction_id = p.id AND l.superseded_at IS NULL
+             GROUP BY 1, 2, 3, 4) c
+     GROUP BY h, mv, s),
+  fb AS (
+    SELECT h, mv, s, jsonb_object_agg(type, jsonb_build_object('predictions', predictions, 'events', events, 'edits', edits, 'editSum', edit_sum, 'editSumOfSquares', edit_squares)) AS j
+      FROM (SELECT p.h, p.mv, p.s, f.type, count(DISTINCT f.prediction_id)::int AS predictions, count(*)::int AS events,
+                   count(f.edit_distance)::int AS edits, coalesce(sum(f.edit_distance), 0) AS edit_sum, coalesce(sum(f.edit_distance ^ 2), 0) AS edit_squares
+              FROM p JOIN feedback_events_read f ON f.project_id = p_project AND f.prediction_id = p.id
+             GROUP BY 1, 2, 3, 4) c
+     GROUP BY h, mv, s)
+  SELECT b.h, b.mv, b.s, coalesce(lab.j, '{}'), coalesce(fb.j, '{}')
+    FROM base b
+    LEFT JOIN lab ON lab.h = b.h AND lab.mv = b.mv AND lab.s = b.s
+    LEFT JOIN fb ON fb.h = b.h AND fb.mv = b.mv AND fb.s = b.s
+$fn$;
+
+-- Fixes the edges of the numeric features seen in [p_from, p_to) that have none yet (the deciles of their values in the
+-- window's newest 20,000 predictions, repeats removed) and returns every edge of the project. Edges are never changed:
+-- every rollup of the project bins a feature alike.
+CREATE OR REPLACE FUNCTION backflow_prediction_rollup_edges(p_project uuid, p_from timestamptz, p_to timestamptz)
+RETURNS TABLE (feature text, edges double precision[])
+LANGUAGE plpgsql VOLATILE AS $fn$
+#variable_conflict use_column
+BEGIN
+  INSERT INTO prediction_rollup_edges (project_id, feature, edges)
+  SELECT p_project, q.k, ARRAY(SELECT DISTINCT d FROM unnest(q.deciles) AS d ORDER BY d)
+    FROM (SELECT e.key AS k, percentile_disc(ARRAY[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]) WITHIN GROUP (ORDER BY x.v::float8) AS deciles
+            FROM (SELECT p.input FROM predictions p
+                   WHERE p.project_id = p_project AND p.occurred_at >= p_from AND p.occurred_at < p_to
+                     AND p.occurred_on BETWEEN (p_from AT TIME ZONE 'UTC')::date AND (p_to AT TIME ZONE 'UTC')::date
+                   ORDER BY p.occurred_at DESC LIMIT 20000) p
+           CROSS JOIN LATERAL jsonb_each(p.input) e
+           CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(e.value) = 'array' THEN e.value ELSE jsonb_build_array(e.value) END) x(v)
+           WHERE jsonb_typeof(x.v) = 'number'
+           GROUP BY e.key) q
+   WHERE NOT EXISTS (SELECT 1 FROM prediction_rollup_edges r WHERE r.project_id = p_project AND r.feature = q.k)
+  ON CONFLICT DO NOTHING;
+  RETURN QUERY SELECT r.feature, r.edges FROM prediction_rollup_edges r WHERE r.project_id = p_project ORDER BY r.feature;
+END
+$fn$;

@@ -8,11 +8,12 @@ import { PredictionPartitions } from './prediction-partitions';
 import { PredictionsService } from './predictions.service';
 import { RetentionController } from './retention.controller';
 import { RetentionService } from './retention.service';
+import { PredictionRollups } from './prediction-rollups';
 
 @Module({
   imports: [AuthModule, ProjectsModule, RoutingModule],
   controllers: [PredictionsController, RetentionController],
-  providers: [PredictionsService, PredictionsRepository, PredictionPartitions, RetentionService],
+  providers: [PredictionsService, PredictionsRepository, PredictionPartitions, PredictionRollups, RetentionService],
   exports: [PredictionsService, PredictionPartitions],
 })
 export class PredictionsModule {}

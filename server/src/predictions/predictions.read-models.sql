@@ -5,5 +5,15 @@
 
 -- published to: exports, feedback, interop, labeling, labels, monitoring, routing
 CREATE OR REPLACE VIEW predictions_read AS
-  SELECT project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, received_at, uncertainty, suggestions
+  SELECT project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, received_at, uncertainty, suggestions,
+         occurred_on
     FROM predictions;
+
+-- published to: monitoring
+CREATE OR REPLACE VIEW prediction_rollups_read AS
+  SELECT project_id, hour, model_version, slice, predictions, confidence, predicted, features, labels, feedback, settled_at
+    FROM prediction_rollups;
+
+-- published to: monitoring
+CREATE OR REPLACE VIEW prediction_rollup_state_read AS
+  SELECT project_id, rolled_through FROM prediction_rollup_state;

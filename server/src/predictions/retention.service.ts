@@ -12,6 +12,7 @@ import { ProjectsService } from '../projects/projects.service';
 import { archivedFiles, archivePredictions, readArchived, type ArchivedPrediction } from './prediction-archive';
 import { PredictionsService } from './predictions.service';
 import { PredictionPartitions } from './prediction-partitions';
+import { PredictionRollups } from './prediction-rollups';
 
 const DAY_MS = 86_400_000;
 // how long the swap of a partition may wait for the project's table: capture is never held longer
@@ -41,13 +42,17 @@ const NEEDED = `EXISTS (SELECT 1 FROM tasks_read t WHERE t.project_id = p.projec
  * are counted and the others archived; (2) under the project table's lock, taken with a one-
  * second timeout so capture never waits longer, the count is checked again and the partition is
  * dropped or swapped for its rewrite. A partition whose count moved in between is left for the
- * next run. A scheduled job runs it hourly; `POST …/retention/run` runs it now.
+ * next run. Before any of it, the hours are rolled up (`PredictionRollups.roll`), and each
+ * partition's hours are settled under the partition's lock: monitoring reads the rollups of
+ * settled hours instead of their raw rows. A scheduled job runs it hourly; `POST …/retention/run`
+ * runs it now.
  */
 @Injectable()
 export class RetentionService implements OnModuleInit {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly partitions: PredictionPartitions,
+    private readonly rollups: PredictionRollups,
     private readonly predictions: PredictionsService,
     private readonly projects: ProjectsService,
     private readonly jobs: JobsService,
@@ -115,9 +120,14 @@ export class RetentionService implements OnModuleInit {
     const retention = project.retention;
     if (!retention) return reply;
     const cutoff = new Date(now.getTime() - retention.days * DAY_MS).toISOString().slice(0, 10);
+    // every hour is rolled up before any raw row of it can go; a partition whose hours are not all rolled waits
+    await this.rollups.roll(project.id, now);
     const due: Partition[] = await this.dataSource.query(
       `SELECT name, to_char(from_on, 'YYYY-MM-DD') AS "fromOn", to_char(to_on, 'YYYY-MM-DD') AS "toOn"
-         FROM prediction_partitions WHERE project_id = $1 AND to_on <= $2::date ORDER BY from_on`,
+         FROM prediction_partitions
+        WHERE project_id = $1 AND to_on <= $2::date
+          AND to_on::timestamp AT TIME ZONE 'UTC' <= (SELECT rolled_through FROM prediction_rollup_state WHERE project_id = $1)
+        ORDER BY from_on`,
       [project.id, cutoff],
     );
     for (const partition of due) {
@@ -147,6 +157,7 @@ export class RetentionService implements OnModuleInit {
     // (1) what goes and what stays, and the archive, with the partition still in place
     const first = await this.dataSource.transaction(async (manager) => {
       await manager.query(`LOCK TABLE ${leaf} IN EXCLUSIVE MODE`);
+      await this.rollups.settle(manager, project.id, new Date(`${partition.fromOn}T00:00:00Z`), new Date(`${partition.toOn}T00:00:00Z`));
       const counts = await countNeeded(manager, leaf);
       let files: string[] = [];
       if (archive && counts.total > counts.needed) {

@@ -21,6 +21,7 @@ import { GenerationTaskType1764320000000 } from './1764320000000-generation-task
 import { FeedbackEditDistance1764330000000 } from './1764330000000-feedback-edit-distance';
 import { PartitionedPredictions1764340000000 } from './1764340000000-partitioned-predictions';
 import { PredictionPartitionsOutliveProjects1764350000000 } from './1764350000000-prediction-partitions-outlive-projects';
+import { PredictionRollups1764360000000 } from './1764360000000-prediction-rollups';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -47,4 +48,5 @@ export const migrations = [
   FeedbackEditDistance1764330000000,
   PartitionedPredictions1764340000000,
   PredictionPartitionsOutliveProjects1764350000000,
+  PredictionRollups1764360000000,
 ];

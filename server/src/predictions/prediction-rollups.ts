@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+// an hour is rolled once this long after it ends: predictions that arrive later with its timestamp are not in its rollup
+export const ROLLUP_GRACE_MS = HOUR_MS;
+
+export const hourFloor = (at: Date) => new Date(Math.floor(at.getTime() / HOUR_MS) * HOUR_MS);
+
+/**
+ * Hourly rollups of a project's predictions (issue 22), kept for the project's life so that
+ * monitoring still has an hour's figures after retention removed its raw rows. Two steps, one
+ * writer (this class): `roll` stores what the predictions themselves say (count, confidence,
+ * predicted labels, feature histograms) once the hour is an hour old; `settle` adds what came
+ * after (labels by source, feedback by type) when retention is about to remove the hour's raw
+ * rows, under retention's lock on the partition, and marks the hour settled. Both aggregate
+ * with the database functions of predictions.functions.sql, which monitoring also calls for the
+ * hours not rolled yet, so a stored hour and a computed one are the same figures.
+ */
+@Injectable()
+export class PredictionRollups {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Rolls every hour of the project that ended at least `ROLLUP_GRACE_MS` before `now` and is
+   * not rolled yet, a day per transaction (the project's state row is locked: one roller at a
+   * time). A project rolls from its oldest partition the first time. Returns the hours rolled.
+   */
+  async roll(projectId: string, now = new Date()): Promise<number> {
+    const until = hourFloor(new Date(now.getTime() - ROLLUP_GRACE_MS));
+    let hours = 0;
+    for (;;) {
+      const step = await this.dataSource.transaction(async (manager) => {
+        await manager.query(
+          `INSERT INTO prediction_rollup_state (project_id, rolled_through)
+           SELECT $1, least($2::timestamptz, coalesce((SELECT min(from_on) FROM prediction_partitions WHERE project_id = $1)::timestamp AT TIME ZONE 'UTC', $2::timestamptz))
+           ON CONFLICT (project_id) DO NOTHING`,
+          [projectId, until],
+        );
+        const [{ rolled_through: from }]: Array<{ rolled_through: Date }> = await manager.query(
+          `SELECT rolled_through FROM prediction_rollup_state WHERE project_id = $1 FOR UPDATE`,
+          [projectId],
+        );
+        if (from >= until) return 0;
+        const to = new Date(Math.min(from.getTime() + DAY_MS, until.getTime()));
+        await manager.query(`SELECT count(*) FROM backflow_prediction_rollup_edges($1, $2, $3)`, [projectId, from, to]);
+        await manager.query(
+          `INSERT INTO prediction_rollups (project_id, hour, model_version, slice, predictions, confidence, predicted, features)
+           SELECT $1, r.* FROM backflow_prediction_rollup($1, $2, $3) r
+           ON CONFLICT (project_id, hour, model_version, slice) DO NOTHING`,
+          [projectId, from, to],
+        );
+        await manager.query(`UPDATE prediction_rollup_state SET rolled_through = $2 WHERE project_id = $1`, [projectId, to]);
+        return (to.getTime() - from.getTime()) / HOUR_MS;
+      });
+      if (step === 0) return hours;
+      hours += step;
+    }
+  }
+
+  /**
+   * Settles the rolled hours of [from, to): their labels by source and feedback by type are
+   * stored on them, once (an hour settled stays as it was). Called under a lock that keeps the
+   * hours' predictions from changing, just before they go.
+   */
+  async settle(manager: EntityManager, projectId: string, from: Date, to: Date): Promise<void> {
+    await manager.query(
+      `UPDATE prediction_rollups r SET labels = o.labels, feedback = o.feedback, settled_at = now()
+         FROM backflow_prediction_outcomes($1, $2, $3) o
+        WHERE r.project_id = $1 AND r.hour = o.hour AND r.model_version = o.model_version AND r.slice = o.slice AND r.settled_at IS NULL`,
+      [projectId, from, to],
+    );
+    // groups no prediction is left of (none, unless rows were removed another way) settle with nothing after them
+    await manager.query(
+      `UPDATE prediction_rollups SET labels = '{}', feedback = '{}', settled_at = now()
+        WHERE project_id = $1 AND hour >= $2 AND hour < $3 AND settled_at IS NULL`,
+      [projectId, from, to],
+    );
+  }
+}

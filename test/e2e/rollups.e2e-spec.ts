@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { createApiKey, createProject } from '../factories';
+import { startTestApp, type TestApp } from '../helpers/test-app';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+describe('rollups: hourly aggregates outlive the raw predictions, and monitoring reads the same figures from them', () => {
+  let app: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    admin = await app.login();
+  });
+  afterAll(() => app.close());
+
+  it('a drift reference and the feedback rates computed before retention are equal after it removed their raw rows', async () => {
+    const project = await createProject(app, admin, {
+      routing: { strategy: 'least_confidence', threshold: 0.99, explorationRate: 0, dedupeWindowMinutes: 0 },
+      retention: { days: 7, archive: false },
+      monitoring: { windowHours: 24, baselineDays: 10, drift: { minCount: 10 } },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const now = Date.now();
+    // the reference window runs from 11 days ago to 1 day ago: its predictions stay clear of its edges (an hour may pass between readings)
+    const at = (ago: number) => new Date(now - ago).toISOString();
+    const body: Array<Record<string, unknown>> = [];
+    for (let day = 2; day <= 13; day++)
+      for (let i = 0; i < 24; i++)
+        body.push({
+          id: randomUUID(),
+          model: { name: 'runs', version: i % 3 ? 'v1' : 'v2' },
+          timestamp: at(day * DAY_MS - 12 * HOUR_MS + i * 1_000_000),
+          // numbers with a list among them, strings and a boolean: each kind of feature rolls up
+          input: { distance: 3 + ((day * 7 + i) % 17) * 0.75, pace: [5 + (i % 4), 6.5], surface: ['road', 'trail', 'track'][i % 3], shoes: i % 2 === 0 },
+          slice: { group: i % 4 === 0 ? 'new' : 'regular' },
+          scores: { ham: 0.8, spam: 0.2 },
+        });
+    for (let i = 0; i < 40; i++)
+      body.push({
+        id: randomUUID(),
+        model: { name: 'runs', version: 'v2' },
+        timestamp: at(2 * HOUR_MS + i * 1_500_000),
+        input: { distance: 10 + (i % 9), pace: [6], surface: i % 4 ? 'trail' : 'road', shoes: true },
+        slice: { group: i % 4 === 0 ? 'new' : 'regular' },
+        scores: { ham: 0.7, spam: 0.3 },
+      });
+    for (let i = 0; i < body.length; i += 100) {
+      const batch = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: body.slice(i, i + 100) });
+      expect([batch.status, batch.body.message]).toEqual([200, undefined]);
+    }
+    // clicks on a third of the old predictions, some twice
+    const events = body
+      .filter((_, i) => i % 3 === 0)
+      .flatMap((p, i) => Array.from({ length: i % 2 ? 2 : 1 }, () => ({ id: randomUUID(), predictionId: p.id, type: 'click' })));
+    for (let i = 0; i < events.length; i += 100)
+      expect((await app.request('POST', `/api/v1/projects/${project.slug}/feedback`, { token: key, body: events.slice(i, i + 100) })).status).toBe(201);
+
+    const read = async () => {
+      const monitoring = await app.request('GET', `/api/v1/projects/${project.slug}/monitoring?hours=24`, { token: admin });
+      const feedback = await app.request('GET', `/api/v1/projects/${project.slug}/monitoring/feedback?days=14`, { token: admin });
+      expect([monitoring.status, feedback.status]).toEqual([200, 200]);
+      return { drift: monitoring.body.drift, feedback: feedback.body };
+    };
+    const before = await read();
+    const features = Object.fromEntries(before.drift.map((f: { feature: string; value: number | null }) => [f.feature, f.value]));
+    // the current window's distances moved up against the reference: measured, with a value per feature
+    expect(Object.keys(features).sort()).toEqual(['distance', 'pace', 'shoes', 'surface']);
+    for (const value of Object.values(features)) expect(value).toEqual(expect.any(Number));
+    expect(features.distance).toBeGreaterThan(0.1);
+    const v1 = before.feedback.versions.find((v: { modelVersion: string }) => v.modelVersion === 'v1');
+    expect(v1.predictions).toBe(12 * 16);
+
+    const run = await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} });
+    expect(run.status).toBe(200);
+    expect(run.body.dropped).toBeGreaterThanOrEqual(5 * 24);
+    const [{ left }] = await app.sql(`SELECT count(*)::int AS left FROM predictions WHERE project_id = $1`, [project.id]);
+    expect(left).toBe(body.length - run.body.dropped);
+
+    // what was rolled adds up to what was sent, hour by hour; the removed hours also keep their clicks
+    const rolled = await app.sql(
+      `SELECT sum(predictions)::int AS predictions, count(*) FILTER (WHERE settled_at IS NOT NULL)::int AS settled,
+              sum((feedback->'click'->>'events')::int)::int AS clicks
+         FROM prediction_rollups WHERE project_id = $1`,
+      [project.id],
+    );
+    expect(rolled[0].predictions).toBe(body.length - 40 + (await countRolledCurrent()));
+    expect(rolled[0].settled).toBeGreaterThan(0);
+    expect(rolled[0].clicks).toBeGreaterThan(0);
+
+    const after = await read();
+    expect(after).toEqual(before);
+
+    async function countRolledCurrent(): Promise<number> {
+      // current-window predictions in hours already an hour old are rolled too
+      const [{ n }] = await app.sql(
+        `SELECT count(*)::int AS n FROM predictions p JOIN prediction_rollup_state s ON s.project_id = p.project_id
+          WHERE p.project_id = $1 AND p.occurred_at >= now() - interval '1 day' AND p.occurred_at < s.rolled_through`,
+        [project.id],
+      );
+      return n;
+    }
+  });
+});
