@@ -63,11 +63,11 @@ describe('browser: an admin reads quality and monitoring as charts', () => {
     await ingest(batch(0, 480, 0, 0.9));
     await labelAll(a.token, 1000);
     await labelAll(b.token, 9);
-    await backdatePredictions(app.sql, project.id, `now() - interval '30 hours' - (random() * interval '12 hours')`);
+    await backdatePredictions(app, project.id, `now() - interval '30 hours' - (random() * interval '12 hours')`);
     await ingest(batch(480, 480, 70, 0.35));
     await labelAll(a.token, 1000);
     await labelAll(b.token, 9);
-    await backdatePredictions(app.sql, project.id, `now() - (random() * interval '20 hours')`, `received_at > now() - interval '1 hour'`);
+    await backdatePredictions(app, project.id, `now() - (random() * interval '20 hours')`, `received_at > now() - interval '1 hour'`);
 
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     context.setDefaultTimeout(15_000);

@@ -90,7 +90,7 @@ describe('browser: the quality page shows each question kind’s figures as char
       }
     }
     await backdatePredictions(
-      app.sql,
+      app,
       project.id,
       `CASE WHEN (input->>'n')::int < $2
             THEN now() - interval '30 hours' - ((input->>'n')::int * interval '30 minutes')

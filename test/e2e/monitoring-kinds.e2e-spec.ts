@@ -315,7 +315,7 @@ describe('monitoring per question kind: figures of the routing question against 
       model.map((value, i) => ({ output: { suggestions: { price: { value } } }, answer: value + error[i], country: 'FR' }));
     // the reference window: errors 1, 2, 1, 2, 1, 2 (MAE 1.5)
     const p = await labelled({ name: 'price', kind: 'numeric' }, errors([10, 20, 30, 40, 50, 60], [1, -2, 1, -2, 1, -2]), { minLabels: 5 });
-    await backdatePredictions(app.sql, p.project.id, `now() - interval '3 days'`);
+    await backdatePredictions(app, p.project.id, `now() - interval '3 days'`);
     // the current window: errors 8, 9, 10, 8, 9, 10 (MAE 9)
     await p.add(errors([10, 20, 30, 40, 50, 60], [8, 9, -10, 8, -9, 10]));
 

@@ -143,7 +143,7 @@ describe('quality and monitoring', () => {
       // the reference window: two days ago, nothing shifted
       const baseline = batch(0, 400, 0);
       await p.ingest(baseline);
-      await backdatePredictions(app.sql, p.id, `now() - interval '2 days'`);
+      await backdatePredictions(app, p.id, `now() - interval '2 days'`);
       // now: x moves up by 60 in FR only; y stays as it was
       await p.ingest(batch(400, 400, 60));
 
@@ -217,7 +217,7 @@ describe('quality and monitoring', () => {
   it('infers a schema from traffic, counts anomalies against it (kept, not refused), and takes an uploaded one', async () => {
     const p = await setUp({ routing: { threshold: 0.99, explorationRate: 0 } });
     await p.ingest(Array.from({ length: 100 }, (_, i) => prediction(i, { country: 'FR', truth: 'ham', predicted: 'ham', confidence: 0.9 })));
-    await backdatePredictions(app.sql, p.id, `now() - interval '2 days'`);
+    await backdatePredictions(app, p.id, `now() - interval '2 days'`);
     const odd = [
       ...Array.from({ length: 10 }, (_, i) => ({
         ...prediction(100 + i, { country: 'FR', truth: 'ham', predicted: 'ham', confidence: 0.9 }),

@@ -158,7 +158,7 @@ describe('quality and monitoring', () => {
     const rater = await p.rater();
     await p.ingest(batch(0, 120, 0.9));
     await rater.labelAll((input) => input.truth);
-    await backdatePredictions(context.sql, p.id, `now() - interval '3 days'`);
+    await backdatePredictions(context, p.id, `now() - interval '3 days'`);
     await p.ingest(batch(120, 120, 0.4));
     await rater.labelAll((input) => input.truth);
 
@@ -172,7 +172,7 @@ describe('quality and monitoring', () => {
     expect(fr.value).toBeLessThan(fr.baseline! - 0.05);
 
     // FR recovers: the current window is now good everywhere, and the alert is resolved
-    await backdatePredictions(context.sql, p.id, `now() - interval '3 days'`);
+    await backdatePredictions(context, p.id, `now() - interval '3 days'`);
     await p.ingest(batch(240, 120, 0.95));
     await rater.labelAll((input) => input.truth);
     const again = await p.evaluate();
