@@ -293,11 +293,11 @@ describe('capture: predictions and feedback in, direct labels out', () => {
     it('joins feedback whose prediction committed concurrently on the next reconcile pass', async () => {
       const prediction = predictionBody();
       // as if the event's transaction missed the prediction's: stored, not applied
-      await app.sql(`INSERT INTO feedback_events (project_id, id, prediction_id, type, occurred_at) VALUES ($1, $2, $3, 'click', now())`, [
-        projectId,
-        `fb-${randomUUID()}`,
-        prediction.id,
-      ]);
+      await app.sql(`SELECT backflow_feedback_partitions($1, ARRAY[(now() AT TIME ZONE 'UTC')::date], false)`, [projectId]);
+      await app.sql(
+        `INSERT INTO feedback_events (project_id, id, prediction_id, type, occurred_at, occurred_on) VALUES ($1, $2, $3, 'click', now(), (now() AT TIME ZONE 'UTC')::date)`,
+        [projectId, `fb-${randomUUID()}`, prediction.id],
+      );
       await app.sql(`SELECT backflow_prediction_partitions($1, ARRAY[(now() AT TIME ZONE 'UTC')::date], false)`, [projectId]);
       await app.sql(
         `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on)

@@ -118,4 +118,41 @@ describe('predictions partitioned by project and by the day of their timestamp',
     ).toEqual({ accepted: 1, duplicates: 0 });
     expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions`, { token: key, body: prediction(randomUUID(), at) })).status).toBe(201);
   });
+
+  it('keeps feedback events the same way: a partition a day, an event stored once, and a deleted project’s events dropped whole', async () => {
+    const project = await createProject(app, admin, { routing: { explorationRate: 0 }, retention: { days: 30 } });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const target = prediction();
+    await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: [target] });
+    const send = (events: unknown[]) => app.request('POST', `/api/v1/projects/${project.slug}/feedback`, { token: key, body: events });
+    const event = (back: number | undefined) => ({
+      id: randomUUID(),
+      predictionId: target.id,
+      type: 'click',
+      ...(back === undefined ? {} : { occurredAt: new Date(Date.now() - back * DAY_MS).toISOString() }),
+    });
+    const timed = [event(0), event(2), event(5)];
+    expect((await send(timed)).body).toEqual({ accepted: 3, duplicates: 0 });
+    const partitions = await app.sql(`SELECT to_on - from_on AS days FROM feedback_partitions WHERE project_id = $1`, [project.id]);
+    expect(partitions).toEqual([{ days: 1 }, { days: 1 }, { days: 1 }]);
+    expect((await send(timed)).body).toEqual({ accepted: 0, duplicates: 3 });
+
+    // sent without a timestamp yesterday (its arrival time): the retry today is the same event
+    const untimed = event(undefined);
+    expect((await send([untimed])).body).toEqual({ accepted: 1, duplicates: 0 });
+    await app.sql(`SELECT backflow_feedback_partitions($1, ARRAY[(now() AT TIME ZONE 'UTC')::date - 1], true)`, [project.id]);
+    await app.sql(`UPDATE feedback_events SET occurred_at = occurred_at - interval '1 day', occurred_on = occurred_on - 1 WHERE project_id = $1 AND id = $2`, [
+      project.id,
+      untimed.id,
+    ]);
+    expect((await send([untimed])).body).toEqual({ accepted: 0, duplicates: 1 });
+    const [{ n }] = await app.sql(`SELECT count(*)::int AS n FROM feedback_events WHERE project_id = $1`, [project.id]);
+    expect(n).toBe(4);
+
+    const table = `feedback_events_${project.id.replace(/-/g, '')}`;
+    expect((await app.request('DELETE', `/api/v1/projects/${project.slug}?confirm=${project.slug}`, { token: admin })).status).toBe(204);
+    for (let i = 0; i < 100 && (await app.sql(`SELECT to_regclass($1)::text AS t`, [table]))[0].t !== null; i++) await new Promise((r) => setTimeout(r, 50));
+    expect((await app.sql(`SELECT to_regclass($1)::text AS t`, [table]))[0].t).toBeNull();
+    expect(await app.sql(`SELECT * FROM feedback_partitions WHERE project_id = $1`, [project.id])).toEqual([]);
+  });
 });

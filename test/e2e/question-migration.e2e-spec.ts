@@ -89,6 +89,12 @@ describe('question kinds: a populated single-label database migrates in place', 
       ids.t3,
     ]);
     await q(`INSERT INTO gold_items (project_id, input, label) VALUES ($1, '{"subject":"gold"}', 'spam')`, [ids.project]);
+    // the click behind p1's feedback label, and one still waiting for a prediction, in another month
+    await q(
+      `INSERT INTO feedback_events (project_id, id, prediction_id, type, value, occurred_at, applied_at) VALUES
+         ($1, 'click-1', $2, 'click', '"yes"', now(), now()), ($1, 'click-2', gen_random_uuid(), 'click', NULL, now() - interval '40 days', NULL)`,
+      [ids.project, ids.p1],
+    );
     await before.destroy();
     app = await startTestApp({ EXPORT_ROOT: root }, { databaseUrl: database.url });
   });
@@ -116,6 +122,25 @@ describe('question kinds: a populated single-label database migrates in place', 
     expect(rows.every((r) => r.partition === partition.name)).toBe(true);
     expect(partition.starts).toBe(1);
     expect(partition.days).toBeGreaterThanOrEqual(28);
+  });
+
+  it('moves the feedback events into partitions of their own, a month each, every column kept', async () => {
+    const rows = await app!.sql(
+      `SELECT id, prediction_id::text, type, value, applied_at IS NOT NULL AS applied, occurred_on = (occurred_at AT TIME ZONE 'UTC')::date AS dated,
+              tableoid::regclass::text AS partition
+         FROM feedback_events WHERE project_id = $1 ORDER BY id`,
+      [ids.project],
+    );
+    expect(rows.map((r) => [r.id, r.type, r.value, r.applied, r.dated])).toEqual([
+      ['click-1', 'click', 'yes', true, true],
+      ['click-2', 'click', null, false, true],
+    ]);
+    expect(rows[0].prediction_id).toBe(ids.p1);
+    const partitions = await app!.sql(`SELECT name, extract(day FROM from_on)::int AS starts FROM feedback_partitions WHERE project_id = $1 ORDER BY from_on`, [
+      ids.project,
+    ]);
+    expect(partitions.map((p) => p.starts)).toEqual([1, 1]);
+    expect(rows.map((r) => r.partition)).toEqual([partitions[1].name, partitions[0].name]);
   });
 
   it('makes the project one label question and keeps every answer, review, gold item and label under it', async () => {

@@ -50,10 +50,17 @@ describe('rollups: hourly aggregates outlive the raw predictions, and monitoring
       const batch = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: body.slice(i, i + 100) });
       expect([batch.status, batch.body.message]).toEqual([200, undefined]);
     }
-    // clicks on a third of the old predictions, some twice
+    // clicks on a third of the predictions, some twice, ten minutes after each
     const events = body
       .filter((_, i) => i % 3 === 0)
-      .flatMap((p, i) => Array.from({ length: i % 2 ? 2 : 1 }, () => ({ id: randomUUID(), predictionId: p.id, type: 'click' })));
+      .flatMap((p, i) =>
+        Array.from({ length: i % 2 ? 2 : 1 }, () => ({
+          id: randomUUID(),
+          predictionId: p.id,
+          type: 'click',
+          occurredAt: new Date(Date.parse(p.timestamp as string) + 600_000).toISOString(),
+        })),
+      );
     for (let i = 0; i < events.length; i += 100)
       expect((await app.request('POST', `/api/v1/projects/${project.slug}/feedback`, { token: key, body: events.slice(i, i + 100) })).status).toBe(201);
 
@@ -88,6 +95,18 @@ describe('rollups: hourly aggregates outlive the raw predictions, and monitoring
     expect(rolled[0].predictions).toBe(body.length - 40 + (await countRolledCurrent()));
     expect(rolled[0].settled).toBeGreaterThan(0);
     expect(rolled[0].clicks).toBeGreaterThan(0);
+
+    // the clicks of the removed days go whole with their partitions once retention has removed the predictions
+    const oldEvents = async () =>
+      (
+        await app.sql(`SELECT count(*)::int AS n FROM feedback_partitions WHERE project_id = $1 AND to_on <= (now() AT TIME ZONE 'UTC')::date - 7`, [
+          project.id,
+        ])
+      )[0].n;
+    for (let i = 0; i < 100 && (await oldEvents()) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await oldEvents()).toBe(0);
+    const [{ events: eventsLeft }] = await app.sql(`SELECT count(*)::int AS events FROM feedback_events WHERE project_id = $1`, [project.id]);
+    expect(eventsLeft).toBeLessThan(events.length);
 
     const after = await read();
     expect(after).toEqual(before);

@@ -18,7 +18,9 @@ export const DEFINITION_FILES = [
   'labels/labels.read-models.sql',
   'exports/exports.read-models.sql',
   'monitoring/monitoring.read-models.sql',
+  'common/database/partitions.functions.sql',
   'predictions/predictions.functions.sql',
+  'feedback/feedback.functions.sql',
   'labels/labels.functions.sql',
   'labeling/labeling.functions.sql',
 ] as const;

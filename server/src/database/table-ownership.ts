@@ -19,6 +19,7 @@ export const TABLE_OWNERS: Readonly<Record<string, string>> = {
   prediction_rollup_state: 'predictions',
   feedback_events: 'feedback',
   feedback_windows: 'feedback',
+  feedback_partitions: 'feedback',
   routing_thresholds: 'routing',
   routing_budget_usage: 'routing',
   routing_fingerprints: 'routing',

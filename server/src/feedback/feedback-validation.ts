@@ -12,6 +12,8 @@ export interface FeedbackRow {
   type: string;
   value: string | number | boolean | null;
   occurredAt: Date;
+  /** false when the event came without a timestamp and took its arrival time */
+  timestamped: boolean;
   /** a ranked list's candidate the event is about */
   item: string | null;
 }
@@ -81,7 +83,15 @@ export function validateFeedback(
   }
   return {
     ok: true,
-    row: { id: event.id, predictionId: event.predictionId, type: event.type, value: event.value ?? null, occurredAt, item: event.item ?? null },
+    row: {
+      id: event.id,
+      predictionId: event.predictionId,
+      type: event.type,
+      value: event.value ?? null,
+      occurredAt,
+      timestamped: Boolean(event.occurredAt),
+      item: event.item ?? null,
+    },
   };
 }
 

@@ -7,11 +7,12 @@ import { RoutingModule } from '../routing/routing.module';
 import { FeedbackController } from './feedback.controller';
 import { FeedbackRepository } from './feedback.repository';
 import { FeedbackService } from './feedback.service';
+import { FeedbackPartitions } from './feedback-partitions';
 
 @Module({
   imports: [AuthModule, ProjectsModule, PredictionsModule, LabelsModule, RoutingModule],
   controllers: [FeedbackController],
-  providers: [FeedbackService, FeedbackRepository],
+  providers: [FeedbackService, FeedbackRepository, FeedbackPartitions],
   exports: [FeedbackService],
 })
 export class FeedbackModule {}

@@ -5,7 +5,7 @@
 
 -- published to: monitoring, predictions
 CREATE OR REPLACE VIEW feedback_events_read AS
-  SELECT project_id, id, prediction_id, type, value, occurred_at, received_at, applied_at, item, edit_distance FROM feedback_events;
+  SELECT project_id, id, prediction_id, type, value, occurred_at, received_at, applied_at, item, edit_distance, occurred_on FROM feedback_events;
 
 -- published to: predictions
 CREATE OR REPLACE VIEW feedback_windows_read AS

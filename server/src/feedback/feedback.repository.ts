@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { storedTheDayBefore, utcDay } from '../common/database/time-partitions';
 import type { FeedbackFact } from './feedback-rules';
 import type { FeedbackRow } from './feedback-validation';
 
@@ -11,13 +12,19 @@ export interface PredictionRef {
 /** Feedback events and absence windows, in SQL; every method runs in the caller's transaction. */
 @Injectable()
 export class FeedbackRepository {
-  /** Stores new events; ids seen before are skipped. Returns the ids stored now. */
-  async insertEvents(manager: EntityManager, projectId: string, rows: FeedbackRow[]): Promise<Set<string>> {
+  /**
+   * Stores new events; ids seen before are skipped (an event is its id and the day of its
+   * timestamp; one sent without a timestamp is also looked up on the day before its arrival).
+   * Returns the ids stored now.
+   */
+  async insertEvents(manager: EntityManager, projectId: string, events: FeedbackRow[]): Promise<Set<string>> {
+    const seen = await storedTheDayBefore(manager, 'feedback_events', 'text', projectId, events);
+    const rows = seen.size ? events.filter((row) => !seen.has(row.id)) : events;
     if (rows.length === 0) return new Set();
     const inserted: Array<{ id: string }> = await manager.query(
-      `INSERT INTO feedback_events (project_id, id, prediction_id, type, value, occurred_at, item)
-       SELECT $1, * FROM unnest($2::text[], $3::uuid[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[])
-       ON CONFLICT (project_id, id) DO NOTHING RETURNING id`,
+      `INSERT INTO feedback_events (project_id, id, prediction_id, type, value, occurred_at, item, occurred_on)
+       SELECT $1, * FROM unnest($2::text[], $3::uuid[], $4::text[], $5::jsonb[], $6::timestamptz[], $7::text[], $8::date[])
+       ON CONFLICT (project_id, id, occurred_on) DO NOTHING RETURNING id`,
       [
         projectId,
         rows.map((r) => r.id),
@@ -26,6 +33,7 @@ export class FeedbackRepository {
         rows.map((r) => (r.value === null ? null : JSON.stringify(r.value))),
         rows.map((r) => r.occurredAt.toISOString()),
         rows.map((r) => r.item),
+        rows.map((r) => utcDay(r.occurredAt)),
       ],
     );
     return new Set(inserted.map((r) => r.id));

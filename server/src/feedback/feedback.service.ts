@@ -21,6 +21,7 @@ import { routingQuestion } from '../projects/project-questions';
 import { absenceClosesAt, decideAnswer, decideAnswerByAbsence, editDistances, routeRequest, type FeedbackAnswerDecision } from './feedback-rules';
 import { validateFeedback } from './feedback-validation';
 import { FeedbackRepository } from './feedback.repository';
+import { FeedbackPartitions } from './feedback-partitions';
 
 type Contradiction = DomainEventMap['prediction.contradicted'];
 
@@ -40,6 +41,7 @@ export class FeedbackService implements OnModuleInit {
     private readonly transactionEvents: TransactionEvents,
     private readonly jobs: JobsService,
     private readonly repository: FeedbackRepository,
+    private readonly partitions: FeedbackPartitions,
   ) {}
 
   onModuleInit(): void {
@@ -49,6 +51,9 @@ export class FeedbackService implements OnModuleInit {
       handle: (stored) => this.onPredictionsStored(stored),
     });
     this.jobs.schedule('feedback-reconcile', '* * * * *', () => this.reconcile());
+    this.events.on('predictions.retired', ({ projectId, before }) => this.partitions.dropBefore(projectId, before));
+    this.events.on('project.deleted', ({ projectId }) => this.partitions.dropProject(projectId));
+    this.jobs.schedule('feedback-orphans', '41 * * * *', () => this.partitions.dropOrphans());
   }
 
   /**
@@ -84,7 +89,7 @@ export class FeedbackService implements OnModuleInit {
       );
     }
     const accepted = await inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
-      const inserted = await this.repository.insertEvents(manager, project.id, valid);
+      const inserted = await this.partitions.write(manager, project, valid, () => this.repository.insertEvents(manager, project.id, valid));
       const touched = [...new Set(valid.filter((row) => inserted.has(row.id)).map((row) => row.predictionId))];
       afterCommit(...(await this.apply(manager, project, touched)));
       return inserted.size;

@@ -149,13 +149,17 @@ export class MonitoringRepository {
     return row;
   }
 
-  /** The newest inputs of predictions made (by their timestamp) in [from, to), at most `limit`: only the partitions of those days are read. */
+  /**
+   * Inputs of predictions made (by their timestamp) in [from, to), at most `limit`, the latest to
+   * arrive: only the partitions of those days are read, each backwards along its arrival index
+   * (a prediction's timestamp and arrival are close, so the walk stops after about `limit` rows).
+   */
   async inputsBetween(manager: EntityManager, projectId: string, from: Date, to: Date, limit: number): Promise<ObservedInput[]> {
     const rows: Array<{ input: Record<string, unknown>; slice: Record<string, string>; occurred_at: Date }> = await manager.query(
       `SELECT input, slice, occurred_at FROM predictions_read
         WHERE project_id = $1 AND occurred_at >= $2 AND occurred_at < $3
           AND occurred_on BETWEEN ($2::timestamptz AT TIME ZONE 'UTC')::date AND ($3::timestamptz AT TIME ZONE 'UTC')::date
-        ORDER BY occurred_at DESC
+        ORDER BY received_at DESC
         LIMIT $4`,
       [projectId, from, to, limit],
     );

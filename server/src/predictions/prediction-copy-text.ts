@@ -1,4 +1,5 @@
-import { dayOf, type PredictionRow } from './prediction-validation';
+import type { PredictionRow } from './prediction-validation';
+import { utcDay } from '../common/database/time-partitions';
 
 const COPY_SPECIAL = /[\\\t\n\r]/;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
@@ -24,7 +25,7 @@ export function encodeCopyRows(projectId: string, rows: Array<PredictionRow & { 
   for (const r of rows) {
     text += `${projectId}\t${r.id}\t${copyValue(r.modelName)}\t${copyValue(r.modelVersion)}\t${copyJson(r.input)}\t${copyJson(r.scores)}\t${copyValue(
       r.predictedLabel,
-    )}\t${r.confidence}\t${copyJson(r.slice)}\t${r.metadata === null ? '\\N' : copyJson(r.metadata)}\t${r.occurredAt.toISOString()}\t${r.uncertainty}\t${r.suggestions === null ? '\\N' : copyJson(r.suggestions)}\t${dayOf(r.occurredAt)}\n`;
+    )}\t${r.confidence}\t${copyJson(r.slice)}\t${r.metadata === null ? '\\N' : copyJson(r.metadata)}\t${r.occurredAt.toISOString()}\t${r.uncertainty}\t${r.suggestions === null ? '\\N' : copyJson(r.suggestions)}\t${utcDay(r.occurredAt)}\n`;
     if (text.length >= COPY_CHUNK_CHARS) {
       chunks.push(Buffer.from(text));
       text = '';

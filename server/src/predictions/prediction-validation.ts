@@ -25,9 +25,6 @@ export interface PredictionRow {
   timestamped?: boolean;
 }
 
-/** The UTC day of a time, as `occurred_on` holds it (a prediction's partition). */
-export const dayOf = (at: Date): string => at.toISOString().slice(0, 10);
-
 export type DeclaredFeatureType = 'int' | 'float' | 'bytes';
 
 export interface ProjectLabels {

@@ -5,7 +5,8 @@ import type { Pool, PoolClient } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { EntityManager } from 'typeorm';
 import { encodeCopyRows } from './prediction-copy-text';
-import { dayOf, type PredictionRow } from './prediction-validation';
+import type { PredictionRow } from './prediction-validation';
+import { storedTheDayBefore, utcDay } from '../common/database/time-partitions';
 
 /** A validated prediction with the routing strategy's uncertainty score: what is stored. */
 export type ScoredPrediction = PredictionRow & { uncertainty: number };
@@ -24,9 +25,6 @@ export interface PredictionFacts {
   slice: Record<string, string>;
 }
 
-/** The day before a `YYYY-MM-DD` day. */
-const previousDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
-
 /** The hot paths of predictions, in SQL: one statement per batch, never a row at a time. */
 @Injectable()
 export class PredictionsRepository {
@@ -39,7 +37,7 @@ export class PredictionsRepository {
   async insertBatch(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<Set<string>> {
     const distinct = [...new Map(rows.map((row) => [row.id, row])).values()];
     // sent without a timestamp and stored yesterday: a retry across midnight
-    const seen = await this.storedTheDayBefore(manager, projectId, distinct);
+    const seen = await storedTheDayBefore(manager, 'predictions', 'uuid', projectId, distinct);
     const unique = seen.size ? distinct.filter((row) => !seen.has(row.id)) : distinct;
     if (unique.length < COPY_THRESHOLD) return this.insertOnConflict(manager, projectId, unique);
     await manager.query('SAVEPOINT predictions_copy');
@@ -52,22 +50,6 @@ export class PredictionsRepository {
       await manager.query('ROLLBACK TO SAVEPOINT predictions_copy');
       return this.insertOnConflict(manager, projectId, unique);
     }
-  }
-
-  /**
-   * The ids among rows sent without a timestamp that are stored on the day before their arrival:
-   * such a prediction takes its arrival time, so a retry after midnight has another day (and so
-   * another key) than its first try.
-   */
-  private async storedTheDayBefore(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<Set<string>> {
-    const untimed = rows.filter((row) => row.timestamped === false);
-    if (untimed.length === 0) return new Set();
-    const found: Array<{ id: string }> = await manager.query(
-      `SELECT p.id FROM predictions p JOIN unnest($2::uuid[], $3::date[]) AS u(id, day) ON p.id = u.id AND p.occurred_on = u.day - 1
-        WHERE p.project_id = $1 AND p.occurred_on = ANY($4::date[])`,
-      [projectId, untimed.map((r) => r.id), untimed.map((r) => dayOf(r.occurredAt)), [...new Set(untimed.map((r) => previousDay(dayOf(r.occurredAt))))]],
-    );
-    return new Set(found.map((r) => r.id));
   }
 
   private async copy(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<void> {
@@ -103,7 +85,7 @@ export class PredictionsRepository {
         r.occurredAt.toISOString(),
         r.uncertainty,
         r.suggestions === null ? null : JSON.stringify(r.suggestions),
-        dayOf(r.occurredAt),
+        utcDay(r.occurredAt),
         r.timestamped !== false,
       ],
     });
@@ -147,7 +129,7 @@ export class PredictionsRepository {
         rows.map((r) => r.occurredAt.toISOString()),
         rows.map((r) => r.uncertainty),
         rows.map((r) => (r.suggestions === null ? null : JSON.stringify(r.suggestions))),
-        rows.map((r) => dayOf(r.occurredAt)),
+        rows.map((r) => utcDay(r.occurredAt)),
       ],
     );
     return new Set(inserted.map((r) => r.id));

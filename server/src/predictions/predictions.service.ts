@@ -19,7 +19,8 @@ import { PredictionErrors } from './predictions.errors';
 import './predictions.events';
 import { PredictionFacts, PredictionsRepository, ScoredPrediction } from './predictions.repository';
 import { RoutingService } from '../routing/routing.service';
-import { isMissingPartition, PredictionPartitions } from './prediction-partitions';
+import { PredictionPartitions } from './prediction-partitions';
+import { isMissingPartition } from '../common/database/time-partitions';
 
 interface Stored {
   accepted: number;
@@ -88,20 +89,9 @@ export class PredictionsService {
     return into;
   }
 
-  /** The rows into partitions made for their days first; a partition removed since this process last looked is made again once. */
-  private async insertBatch(manager: EntityManager, project: ProjectEntity, rows: ScoredPrediction[]): Promise<Set<string>> {
-    await this.partitions.ensure(project, rows, { manager });
-    await manager.query('SAVEPOINT predictions_partitions');
-    try {
-      const inserted = await this.repository.insertBatch(manager, project.id, rows);
-      await manager.query('RELEASE SAVEPOINT predictions_partitions');
-      return inserted;
-    } catch (error) {
-      if (!isMissingPartition(error)) throw error;
-      await manager.query('ROLLBACK TO SAVEPOINT predictions_partitions');
-      await this.partitions.ensure(project, rows, { force: true, manager });
-      return this.repository.insertBatch(manager, project.id, rows);
-    }
+  /** The rows into partitions made for their days first. */
+  private insertBatch(manager: EntityManager, project: ProjectEntity, rows: ScoredPrediction[]): Promise<Set<string>> {
+    return this.partitions.write(manager, project, rows, () => this.repository.insertBatch(manager, project.id, rows));
   }
 
   private async storeInTransaction(project: ProjectEntity, rows: ScoredPrediction[]): Promise<number> {

@@ -13,6 +13,7 @@ import { archivedFiles, archivePredictions, readArchived, type ArchivedPredictio
 import { PredictionsService } from './predictions.service';
 import { PredictionPartitions } from './prediction-partitions';
 import { PredictionRollups } from './prediction-rollups';
+import { quoteIdent } from '../common/database/time-partitions';
 
 const DAY_MS = 86_400_000;
 // how long the swap of a partition may wait for the project's table: capture is never held longer
@@ -66,20 +67,9 @@ export class RetentionService implements OnModuleInit {
     this.events.on('project.deleted', ({ projectId }) => this.dropProject(projectId));
   }
 
-  /**
-   * A deleted project's predictions: its table detached without blocking capture (CONCURRENTLY,
-   * outside a transaction), then dropped with its partitions; never row by row.
-   */
-  async dropProject(projectId: string): Promise<void> {
-    const table = quoteIdent(`predictions_${projectId.replace(/-/g, '')}`);
-    const [{ attached }]: Array<{ attached: boolean }> = await this.dataSource.query(
-      `SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = 'predictions'::regclass) AS attached`,
-      [`predictions_${projectId.replace(/-/g, '')}`],
-    );
-    if (attached) await this.dataSource.query(`ALTER TABLE predictions DETACH PARTITION ${table} CONCURRENTLY`);
-    await this.dataSource.query(`DROP TABLE IF EXISTS ${table}`);
-    await this.dataSource.query(`DELETE FROM prediction_partitions WHERE project_id = $1`, [projectId]);
-    this.partitions.forget(projectId);
+  /** A deleted project's predictions: its table detached without blocking capture, then dropped whole. */
+  dropProject(projectId: string): Promise<void> {
+    return this.partitions.dropProject(projectId);
   }
 
   private async runAll(): Promise<void> {
@@ -130,10 +120,12 @@ export class RetentionService implements OnModuleInit {
         ORDER BY from_on`,
       [project.id, cutoff],
     );
+    let firstDeferred: string | undefined;
     for (const partition of due) {
       const done = await this.retire(project, partition, retention.archive);
       if (!done) {
         reply.deferred++;
+        firstDeferred ??= partition.fromOn;
         continue;
       }
       reply.partitions++;
@@ -143,6 +135,8 @@ export class RetentionService implements OnModuleInit {
       reply.files.push(...done.files.map((key) => this.stores.archive.location(key)));
     }
     if (reply.partitions) this.partitions.forget(project.id);
+    // what other modules keep only for the removed predictions can go (the days before the first partition still due)
+    if (due.length) this.events.emit('predictions.retired', { projectId: project.id, before: reply.deferred ? firstDeferred! : cutoff });
     return reply;
   }
 
@@ -215,5 +209,4 @@ async function countNeeded(manager: EntityManager, leaf: string): Promise<{ tota
   return row;
 }
 
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;

@@ -30,6 +30,11 @@ export interface DomainEventMap {
   'task.created': { projectId: string; taskId: string; predictionId: string; reason: TaskReason; priority: number };
   /** leases ended before their time (their rater lost access): the tasks are claimable again */
   'leases.released': { projectId: string; taskIds: string[] };
+  /**
+   * retention removed a project's predictions of the days before `before` (YYYY-MM-DD) that
+   * nothing needs, after rolling them up: what other modules keep only for them can go too
+   */
+  'predictions.retired': { projectId: string; before: string };
   /** a project and its settings are gone: what other modules keep of it by its id can go too */
   'project.deleted': { projectId: string; slug: string };
 }

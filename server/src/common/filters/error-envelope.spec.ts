@@ -1,5 +1,5 @@
 import { BadRequestException, NotFoundException, PayloadTooLargeException } from '@nestjs/common';
-import { QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { DomainError, ValidationError } from '../errors';
 import { toErrorEnvelope } from './error-envelope';
 
@@ -24,6 +24,8 @@ describe('toErrorEnvelope', () => {
     [new Error('Client was closed and is not queryable'), 503, 'database/unavailable'],
     // the next query of a transaction whose connection failed under it
     [new QueryRunnerProviderAlreadyReleasedError(), 503, 'database/unavailable'],
+    // the commit of a transaction whose connection failed under it (seen when PostgreSQL restarted mid-batch)
+    [new QueryRunnerAlreadyReleasedError(), 503, 'database/unavailable'],
     [
       new AggregateError([
         Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' }),

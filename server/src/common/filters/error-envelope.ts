@@ -22,8 +22,8 @@ function isDatabaseDown(error: unknown): boolean {
   if (error instanceof AggregateError && error.errors.length) return error.errors.every(isDatabaseDown);
   const e = error as { code?: string; message?: string; name?: string };
   if (e?.code && DATABASE_DOWN.has(e.code)) return true;
-  // TypeORM releases a transaction's connection when the connection fails; the transaction's next query throws this
-  if (e?.name === 'QueryRunnerProviderAlreadyReleasedError') return true;
+  // TypeORM releases a transaction's connection when the connection fails; the transaction's next query, or its commit, throws one of these
+  if (e?.name === 'QueryRunnerProviderAlreadyReleasedError' || e?.name === 'QueryRunnerAlreadyReleasedError') return true;
   return (
     typeof e?.message === 'string' &&
     /Connection terminated|connection timeout|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect/i.test(

@@ -22,6 +22,7 @@ import { FeedbackEditDistance1764330000000 } from './1764330000000-feedback-edit
 import { PartitionedPredictions1764340000000 } from './1764340000000-partitioned-predictions';
 import { PredictionPartitionsOutliveProjects1764350000000 } from './1764350000000-prediction-partitions-outlive-projects';
 import { PredictionRollups1764360000000 } from './1764360000000-prediction-rollups';
+import { PartitionedFeedbackEvents1764370000000 } from './1764370000000-partitioned-feedback-events';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -49,4 +50,5 @@ export const migrations = [
   PartitionedPredictions1764340000000,
   PredictionPartitionsOutliveProjects1764350000000,
   PredictionRollups1764360000000,
+  PartitionedFeedbackEvents1764370000000,
 ];

@@ -1,0 +1,160 @@
+import type { DataSource, EntityManager } from 'typeorm';
+
+// days remembered per project before the memory starts again (a backfill over years)
+const MAX_KNOWN_DAYS = 4_096;
+
+/** The UTC day of an instant, `YYYY-MM-DD`: the partition key of a time-partitioned table. */
+export const utcDay = (at: Date) => at.toISOString().slice(0, 10);
+
+/**
+ * Makes sure a partition of a time-partitioned table (`backflow_time_partitions`) covers every
+ * day a write needs before it is made: daily partitions for a project with retention, monthly
+ * without. The days already covered are remembered per process, so a write of today's rows costs
+ * nothing; the owner forgets a project's days when it removes partitions. Inside a transaction
+ * (`manager`) it runs on that transaction's connection, never waiting for a second one: the
+ * partition commits with the rows, and attaching it takes only a SHARE UPDATE EXCLUSIVE lock, so
+ * other writers go on (a second maker of the same project's partitions waits for the first to
+ * commit). A partition made in a transaction that rolls back is remembered wrongly; the write
+ * that then finds none makes it again (`isMissingPartition`, then `force`).
+ */
+export class TimePartitions {
+  private readonly known = new Map<string, Set<string>>();
+
+  /**
+   * `table`: the partitioned table; `registry`: the owner's list of its partitions;
+   * `ensureFunction`: the owner's SQL function (project uuid, days date[], daily boolean).
+   */
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly names: { table: string; registry: string; ensureFunction: string },
+  ) {}
+
+  async ensure(
+    project: { id: string; retention: unknown },
+    rows: ReadonlyArray<{ occurredAt: Date }>,
+    options: { force?: boolean; manager?: EntityManager } = {},
+  ): Promise<void> {
+    let known = this.known.get(project.id);
+    const days = [...new Set(rows.map((row) => utcDay(row.occurredAt)))];
+    const missing = options.force || !known ? days : days.filter((day) => !known!.has(day));
+    if (missing.length === 0) return;
+    await (options.manager ?? this.dataSource.manager).query(`SELECT ${this.names.ensureFunction}($1, $2::date[], $3)`, [
+      project.id,
+      missing,
+      Boolean(project.retention),
+    ]);
+    if (!known || known.size > MAX_KNOWN_DAYS) this.known.set(project.id, (known = new Set()));
+    for (const day of missing) known.add(day);
+  }
+
+  /**
+   * Writes rows (`write`, in the caller's transaction) into partitions made for their days
+   * first; a partition removed since this process last looked is made again, once.
+   */
+  async write<T>(
+    manager: EntityManager,
+    project: { id: string; retention: unknown },
+    rows: ReadonlyArray<{ occurredAt: Date }>,
+    write: () => Promise<T>,
+  ): Promise<T> {
+    await this.ensure(project, rows, { manager });
+    await manager.query('SAVEPOINT time_partitions');
+    try {
+      const written = await write();
+      await manager.query('RELEASE SAVEPOINT time_partitions');
+      return written;
+    } catch (error) {
+      if (!isMissingPartition(error)) throw error;
+      await manager.query('ROLLBACK TO SAVEPOINT time_partitions');
+      await this.ensure(project, rows, { force: true, manager });
+      return write();
+    }
+  }
+
+  /**
+   * Drops the project's partitions that end by `before` (YYYY-MM-DD), whole, one transaction
+   * each; the project's table is locked with a one-second timeout, so writers never wait longer
+   * (a partition not had in time is left for the next call). Returns how many it dropped.
+   */
+  async dropBefore(projectId: string, before: string): Promise<number> {
+    const due: Array<{ name: string }> = await this.dataSource.query(
+      `SELECT name FROM ${this.names.registry} WHERE project_id = $1 AND to_on <= $2::date ORDER BY from_on`,
+      [projectId, before],
+    );
+    let dropped = 0;
+    for (const { name } of due) {
+      const done = await this.dataSource.transaction(async (manager) => {
+        await manager.query(`SET LOCAL lock_timeout = '1s'`);
+        try {
+          await manager.query(`LOCK TABLE ${quoteIdent(this.parentOf(projectId))} IN ACCESS EXCLUSIVE MODE`);
+        } catch (error) {
+          if ((error as { code?: string }).code === '55P03') return false;
+          throw error;
+        }
+        await manager.query(`DROP TABLE IF EXISTS ${quoteIdent(name)}`);
+        await manager.query(`DELETE FROM ${this.names.registry} WHERE name = $1`, [name]);
+        return true;
+      });
+      if (done) dropped++;
+    }
+    if (dropped) this.forget(projectId);
+    return dropped;
+  }
+
+  /**
+   * A deleted project's table: detached without blocking writers (CONCURRENTLY, outside a
+   * transaction), then dropped with its partitions; never row by row.
+   */
+  async dropProject(projectId: string): Promise<void> {
+    const parent = this.parentOf(projectId);
+    const [{ attached }]: Array<{ attached: boolean }> = await this.dataSource.query(
+      `SELECT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = to_regclass($1) AND inhparent = to_regclass($2)) AS attached`,
+      [parent, this.names.table],
+    );
+    if (attached) await this.dataSource.query(`ALTER TABLE ${quoteIdent(this.names.table)} DETACH PARTITION ${quoteIdent(parent)} CONCURRENTLY`);
+    await this.dataSource.query(`DROP TABLE IF EXISTS ${quoteIdent(parent)}`);
+    await this.dataSource.query(`DELETE FROM ${this.names.registry} WHERE project_id = $1`, [projectId]);
+    this.forget(projectId);
+  }
+
+  private parentOf(projectId: string): string {
+    return `${this.names.table}_${projectId.replace(/-/g, '')}`;
+  }
+
+  /** Forgets what this process knew of a project's partitions (some were removed). */
+  forget(projectId: string): void {
+    this.known.delete(projectId);
+  }
+}
+
+/** A write that found no partition for one of its rows (one was removed since this process last looked). */
+export const isMissingPartition = (error: unknown) =>
+  (error as { code?: string }).code === '23514' && /no partition of relation/.test((error as Error).message ?? '');
+
+/** The day before a `YYYY-MM-DD` day. */
+const previousDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * The ids among rows sent without a timestamp (`timestamped === false`) that `table` holds on the
+ * day before their arrival: such a row takes its arrival time, so a retry after midnight has
+ * another day (and so another key) than its first try. One probe per id into one partition.
+ */
+export async function storedTheDayBefore(
+  manager: EntityManager,
+  table: string,
+  idType: 'uuid' | 'text',
+  projectId: string,
+  rows: ReadonlyArray<{ id: string; occurredAt: Date; timestamped?: boolean }>,
+): Promise<Set<string>> {
+  const untimed = rows.filter((row) => row.timestamped === false);
+  if (untimed.length === 0) return new Set();
+  const found: Array<{ id: string }> = await manager.query(
+    `SELECT t.id FROM ${table} t JOIN unnest($2::${idType}[], $3::date[]) AS u(id, day) ON t.id = u.id AND t.occurred_on = u.day - 1
+      WHERE t.project_id = $1 AND t.occurred_on = ANY($4::date[])`,
+    [projectId, untimed.map((r) => r.id), untimed.map((r) => utcDay(r.occurredAt)), [...new Set(untimed.map((r) => previousDay(utcDay(r.occurredAt))))]],
+  );
+  return new Set(found.map((r) => r.id));
+}
+
+/** A name quoted as an SQL identifier. */
+export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
