@@ -103,7 +103,7 @@ export async function waitReady(url, child, output = () => '') {
 export async function api(url, method, route, body, token) {
   const response = await fetch(url + route, {
     method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();

@@ -100,6 +100,12 @@ describe('predictions partitioned by project and by the day of their timestamp',
     for (let i = 0; i < 100 && (await app.sql(`SELECT to_regclass($1)::text AS t`, [table]))[0].t !== null; i++) await new Promise((r) => setTimeout(r, 50));
     expect((await app.sql(`SELECT to_regclass($1)::text AS t`, [table]))[0].t).toBeNull();
     expect(await app.sql(`SELECT * FROM prediction_partitions WHERE project_id = $1`, [project.id])).toEqual([]);
+    // no key ties a prediction or a feedback event to its project: a deletion never cascades through them row by row
+    const keys = await app.sql(
+      `SELECT conrelid::regclass::text AS t FROM pg_constraint WHERE contype = 'f' AND confrelid = 'projects'::regclass
+          AND conrelid IN ('predictions'::regclass, 'feedback_events'::regclass)`,
+    );
+    expect(keys).toEqual([]);
   });
 
   it('makes a partition again when one this process knew of was removed, and goes on', async () => {

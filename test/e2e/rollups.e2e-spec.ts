@@ -111,6 +111,26 @@ describe('rollups: hourly aggregates outlive the raw predictions, and monitoring
     const after = await read();
     expect(after).toEqual(before);
 
+    // a prediction that arrives late for an hour already rolled (a model server that buffered it): the next run rolls that hour again
+    const lateAt = new Date(now - 3 * DAY_MS - 30 * 60_000);
+    const hourOf = (at: Date) => new Date(Math.floor(at.getTime() / HOUR_MS) * HOUR_MS);
+    const rolledIn = async () =>
+      (
+        await app.sql(`SELECT coalesce(sum(predictions), 0)::int AS n FROM prediction_rollups WHERE project_id = $1 AND hour = $2`, [
+          project.id,
+          hourOf(lateAt),
+        ])
+      )[0].n;
+    const [{ n: raw }] = await app.sql(
+      `SELECT count(*)::int AS n FROM predictions WHERE project_id = $1 AND occurred_at >= $2 AND occurred_at < $2::timestamptz + interval '1 hour'`,
+      [project.id, hourOf(lateAt)],
+    );
+    expect(await rolledIn()).toBe(raw);
+    const late = { ...body[0], id: randomUUID(), timestamp: lateAt.toISOString() };
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: [late] })).status).toBe(200);
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} })).status).toBe(200);
+    expect(await rolledIn()).toBe(raw + 1);
+
     async function countRolledCurrent(): Promise<number> {
       // current-window predictions in hours already an hour old are rolled too
       const [{ n }] = await app.sql(

@@ -65,18 +65,27 @@ export function frequencies(values: readonly string[]): Map<string, number> {
  * L-infinity distance between two categorical distributions: the largest difference in any
  * one value's share (TFDV's drift measure for categorical features), in [0, 1].
  */
-export function lInfinity(p: ReadonlyMap<string, number>, q: ReadonlyMap<string, number>): { distance: number; value: string | undefined } {
-  const total = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
-  const tp = total(p);
-  const tq = total(q);
+export function lInfinity(p: ReadonlyMap<string, number>, q: ReadonlyMap<string, number>, pTotal?: number): { distance: number; value: string | undefined } {
+  // `pTotal`: p's total when p holds only its most frequent values (the shares stay those of the whole)
+  const tp = pTotal ?? totalOf(p);
+  const tq = totalOf(q);
   let distance = 0;
   let worst: string | undefined;
-  for (const value of new Set([...p.keys(), ...q.keys()])) {
+  const measure = (value: string) => {
     const d = Math.abs((tp ? (p.get(value) ?? 0) / tp : 0) - (tq ? (q.get(value) ?? 0) / tq : 0));
     if (d > distance) {
       distance = d;
       worst = value;
     }
-  }
+  };
+  // every value of either, p's first: no set of both is built (a reference may hold many thousands)
+  for (const value of p.keys()) measure(value);
+  for (const value of q.keys()) if (!p.has(value)) measure(value);
   return { distance, value: worst };
+}
+
+function totalOf(m: ReadonlyMap<string, number>): number {
+  let total = 0;
+  for (const n of m.values()) total += n;
+  return total;
 }

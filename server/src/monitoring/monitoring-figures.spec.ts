@@ -145,7 +145,16 @@ describe('drift against rollups', () => {
 
   it('sums the hours per feature, overall and within a slice value', () => {
     expect(rolled.overall.get('distance')).toEqual({ statistics: { kind: 'numeric', edges: [5, 10], counts: [1, 6, 3] }, present: 10 });
-    expect(rolled.overall.get('surface')).toEqual({ statistics: { kind: 'categorical', frequencies: { road: 4, trail: 6 } }, present: 10 });
+    expect(rolled.overall.get('surface')).toEqual({
+      statistics: {
+        kind: 'categorical',
+        frequencies: new Map([
+          ['road', 4],
+          ['trail', 6],
+        ]),
+      },
+      present: 10,
+    });
     expect(rolled.overall.has('pace')).toBe(false);
     expect(rolled.slice('group=new').get('distance')).toEqual({ statistics: { kind: 'numeric', edges: [5, 10], counts: [1, 0, 3] }, present: 4 });
   });

@@ -238,31 +238,15 @@ type Measure = (current: readonly ObservedInput[], minCount: number) => FeatureD
  */
 function referenceOf(feature: FeatureSchema, baseline: readonly ObservedInput[]): Measure {
   const base = present(feature, baseline);
-  if (isCategorical(feature.type)) {
-    const reference = frequencies(base.flatMap((i) => categoricalValues(i.input[feature.name])));
-    return (current, minCount) => {
-      const cur = present(feature, current);
-      if (base.length < minCount || cur.length < minCount) return undefined;
-      return { value: lInfinity(reference, frequencies(cur.flatMap((i) => categoricalValues(i.input[feature.name])))).distance, count: cur.length };
-    };
-  }
+  if (isCategorical(feature.type))
+    return measureAgainst(
+      feature,
+      { kind: 'categorical', frequencies: frequencies(base.flatMap((i) => categoricalValues(i.input[feature.name]))) },
+      base.length,
+    );
   const baseValues = base.flatMap((i) => numericValues(i.input[feature.name]));
   const edges = quantileEdges(baseValues);
-  const reference = histogram(baseValues, edges);
-  return (current, minCount) => {
-    const cur = present(feature, current);
-    if (base.length < minCount || cur.length < minCount) return undefined;
-    return {
-      value: jensenShannon(
-        reference,
-        histogram(
-          cur.flatMap((i) => numericValues(i.input[feature.name])),
-          edges,
-        ),
-      ),
-      count: cur.length,
-    };
-  };
+  return measureAgainst(feature, { kind: 'numeric', edges, counts: histogram(baseValues, edges) }, base.length);
 }
 
 /**
@@ -270,7 +254,15 @@ function referenceOf(feature: FeatureSchema, baseline: readonly ObservedInput[])
  * many of the window's inputs had it. A project with retention measures drift against them, so
  * that the figure is the same before and after the window's raw rows go.
  */
-export type RolledReference = ReadonlyMap<string, { statistics: BaselineFeature; present: number }>;
+export type RolledStatistics =
+  | { kind: 'numeric'; edges: readonly number[]; counts: number[] }
+  /** `total`: of every value, when `frequencies` holds only the most frequent */
+  | { kind: 'categorical'; frequencies: Map<string, number>; total?: number };
+
+// a rolled-up categorical reference keeps this many of its most frequent values (a text or an id has a value per input)
+const MAX_REFERENCE_VALUES = 1_000;
+
+export type RolledReference = ReadonlyMap<string, { statistics: RolledStatistics; present: number }>;
 
 export interface RolledInputs {
   /** every slice's reference, and each slice value's (`key=value`) */
@@ -278,15 +270,20 @@ export interface RolledInputs {
   slice(slice: string): RolledReference;
 }
 
-/** The rollups' features summed over their hours: a numeric feature's bins over its edges, a categorical one's value counts (the values beyond each hour's most frequent left out). */
+/**
+ * The rollups' features summed over their hours: a numeric feature's bins over its edges, a
+ * categorical one's value counts (the values beyond each hour's 100 most frequent left out, and
+ * those beyond the window's 1,000 most frequent counted only in its total).
+ */
 export function rolledInputs(
   hours: ReadonlyArray<{ slice: Record<string, string>; features: Record<string, RolledFeature> }>,
   edges: ReadonlyMap<string, readonly number[]>,
 ): RolledInputs {
   const sum = (rows: typeof hours): RolledReference => {
-    const table = new Map<string, { statistics: BaselineFeature; present: number }>();
+    const table = new Map<string, { statistics: RolledStatistics; present: number }>();
     for (const row of rows)
-      for (const [name, f] of Object.entries(row.features)) {
+      for (const name in row.features) {
+        const f = row.features[name];
         const bins = 'bins' in f ? f.bins : undefined;
         const featureEdges = edges.get(name);
         if (bins && !featureEdges) continue;
@@ -294,52 +291,74 @@ export function rolledInputs(
         if (!entry) {
           entry = {
             statistics: bins
-              ? { kind: 'numeric', edges: [...featureEdges!], counts: new Array<number>(featureEdges!.length + 1).fill(0) }
-              : { kind: 'categorical', frequencies: {} },
+              ? { kind: 'numeric', edges: featureEdges!, counts: new Array<number>(featureEdges!.length + 1).fill(0) }
+              : { kind: 'categorical', frequencies: new Map() },
             present: 0,
           };
           table.set(name, entry);
         }
         entry.present += f.present;
         const statistics = entry.statistics;
-        if (bins && statistics.kind === 'numeric') for (const [bin, n] of Object.entries(bins)) statistics.counts[Number(bin)] += n;
+        if (bins && statistics.kind === 'numeric') for (const bin in bins) statistics.counts[Number(bin)] += bins[bin];
         else if ('values' in f && statistics.kind === 'categorical')
-          for (const [value, n] of Object.entries(f.values)) statistics.frequencies[value] = (statistics.frequencies[value] ?? 0) + n;
+          for (const value in f.values) statistics.frequencies.set(value, (statistics.frequencies.get(value) ?? 0) + f.values[value]);
       }
+    for (const { statistics } of table.values()) {
+      if (statistics.kind !== 'categorical' || statistics.frequencies.size <= MAX_REFERENCE_VALUES) continue;
+      const ranked = [...statistics.frequencies].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      statistics.total = ranked.reduce((total, [, n]) => total + n, 0);
+      statistics.frequencies = new Map(ranked.slice(0, MAX_REFERENCE_VALUES));
+    }
     return table;
   };
-  return { overall: sum(hours), slice: (slice) => sum(hours.filter(inSliceOf(slice, (h) => h.slice))) };
+  // each slice value summed once, however many features ask for it
+  const slices = new Map<string, RolledReference>();
+  return {
+    overall: sum(hours),
+    slice: (slice) => {
+      let reference = slices.get(slice);
+      if (!reference) slices.set(slice, (reference = sum(hours.filter(inSliceOf(slice, (h) => h.slice)))));
+      return reference;
+    },
+  };
 }
 
 export type RolledFeature = { present: number; bins: Record<string, number> } | { present: number; values: Record<string, number>; other: number };
 
+/** A feature's rolled-up reference; undefined while it holds fewer than `minCount` inputs. */
 function rolledReference(feature: FeatureSchema, reference: RolledReference): Measure {
   const entry = reference.get(feature.name);
-  return (current, minCount) => (entry && entry.present >= minCount ? uploadedReference(feature, entry.statistics)(current, minCount) : undefined);
+  return entry ? measureAgainst(feature, entry.statistics, entry.present) : () => undefined;
 }
 
-/** A feature's uploaded statistics (e.g. of the training data) as the reference; only the inputs measured need `minCount`. */
-function uploadedReference(feature: FeatureSchema, baseline: BaselineFeature): Measure {
+/** The distance of the inputs measured from a reference's statistics (of `referenceCount` inputs; both need `minCount`). */
+function measureAgainst(feature: FeatureSchema, statistics: RolledStatistics, referenceCount: number): Measure {
   return (current, minCount) => {
     const cur = present(feature, current);
-    if (cur.length < minCount) return undefined;
-    if (baseline.kind === 'categorical') {
+    if (referenceCount < minCount || cur.length < minCount) return undefined;
+    if (statistics.kind === 'categorical')
       return {
-        value: lInfinity(new Map(Object.entries(baseline.frequencies)), frequencies(cur.flatMap((i) => categoricalValues(i.input[feature.name])))).distance,
+        value: lInfinity(statistics.frequencies, frequencies(cur.flatMap((i) => categoricalValues(i.input[feature.name]))), statistics.total).distance,
         count: cur.length,
       };
-    }
     return {
       value: jensenShannon(
-        baseline.counts,
+        statistics.counts,
         histogram(
           cur.flatMap((i) => numericValues(i.input[feature.name])),
-          baseline.edges,
+          statistics.edges,
         ),
       ),
       count: cur.length,
     };
   };
+}
+
+/** A feature's uploaded statistics (e.g. of the training data) as the reference; only the inputs measured need `minCount`. */
+function uploadedReference(feature: FeatureSchema, baseline: BaselineFeature): Measure {
+  const statistics: RolledStatistics =
+    baseline.kind === 'categorical' ? { kind: 'categorical', frequencies: new Map(Object.entries(baseline.frequencies)) } : baseline;
+  return measureAgainst(feature, statistics, Number.POSITIVE_INFINITY);
 }
 
 function sliceValues(inputs: readonly ObservedInput[], keys: readonly string[] | undefined): string[] {

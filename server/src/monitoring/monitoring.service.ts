@@ -114,7 +114,8 @@ export class MonitoringService implements OnModuleInit {
     const [labels, feedback, baselineInputs, currentInputs] = await Promise.all([
       this.repository.humanLabelsSince(manager, project.id, since, measure && question),
       this.repository.feedbackAgreement(manager, project.id, windows.chartFrom),
-      this.repository.inputsBetween(manager, project.id, windows.baselineFrom, windows.windowFrom, MAX_INPUTS),
+      // a project with retention measures drift against the reference window's rollups, not its raw inputs
+      project.retention ? Promise.resolve([]) : this.repository.inputsBetween(manager, project.id, windows.baselineFrom, windows.windowFrom, MAX_INPUTS),
       this.repository.inputsBetween(manager, project.id, windows.windowFrom, now, MAX_INPUTS),
     ]);
     const schema = await this.schemaOf(project, baselineInputs.length ? baselineInputs : currentInputs);

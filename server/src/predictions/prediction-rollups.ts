@@ -4,8 +4,10 @@ import { DataSource, EntityManager } from 'typeorm';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-// an hour is rolled once this long after it ends: predictions that arrive later with its timestamp are not in its rollup
+// an hour is first rolled this long after it ends (predictions of it that arrive later make it rolled again)
 export const ROLLUP_GRACE_MS = HOUR_MS;
+// a transaction stamps its rows' arrival when it begins: one that began before a roll and committed after is caught by the next
+const LATE_MARGIN = '10 minutes';
 
 export const hourFloor = (at: Date) => new Date(Math.floor(at.getTime() / HOUR_MS) * HOUR_MS);
 
@@ -13,7 +15,8 @@ export const hourFloor = (at: Date) => new Date(Math.floor(at.getTime() / HOUR_M
  * Hourly rollups of a project's predictions (issue 22), kept for the project's life so that
  * monitoring still has an hour's figures after retention removed its raw rows. Two steps, one
  * writer (this class): `roll` stores what the predictions themselves say (count, confidence,
- * predicted labels, feature histograms) once the hour is an hour old; `settle` adds what came
+ * predicted labels, feature histograms) once the hour is an hour old, and again when more of
+ * its predictions arrive before it is settled; `settle` adds what came
  * after (labels by source, feedback by type) when retention is about to remove the hour's raw
  * rows, under retention's lock on the partition, and marks the hour settled. Both aggregate
  * with the database functions of predictions.functions.sql, which monitoring also calls for the
@@ -26,11 +29,12 @@ export class PredictionRollups {
   /**
    * Rolls every hour of the project that ended at least `ROLLUP_GRACE_MS` before `now` and is
    * not rolled yet, a day per transaction (the project's state row is locked: one roller at a
-   * time). A project rolls from its oldest partition the first time. Returns the hours rolled.
+   * time), after rolling again the hours late predictions arrived for. A project rolls from its
+   * oldest partition the first time. Returns the hours rolled.
    */
   async roll(projectId: string, now = new Date()): Promise<number> {
     const until = hourFloor(new Date(now.getTime() - ROLLUP_GRACE_MS));
-    let hours = 0;
+    let hours = await this.rollLate(projectId);
     for (;;) {
       const step = await this.dataSource.transaction(async (manager) => {
         await manager.query(
@@ -58,6 +62,39 @@ export class PredictionRollups {
       if (step === 0) return hours;
       hours += step;
     }
+  }
+
+  /**
+   * Rolls again the hours already rolled (and not settled) that predictions arrived for since the
+   * last roll began: a model server that sent yesterday's traffic today, a replay, a restore.
+   * Found by arrival (the arrival index), with a margin for transactions that began before the
+   * last roll and committed after it. Returns the hours rolled again.
+   */
+  private async rollLate(projectId: string): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const [state]: Array<{ rolled_through: Date; rolled_at: Date; began: Date }> = await manager.query(
+        `SELECT rolled_through, rolled_at, statement_timestamp() AS began FROM prediction_rollup_state WHERE project_id = $1 FOR UPDATE`,
+        [projectId],
+      );
+      if (!state) return 0;
+      const late: Array<{ hour: Date }> = await manager.query(
+        `SELECT DISTINCT date_trunc('hour', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS hour FROM predictions
+          WHERE project_id = $1 AND received_at >= $2::timestamptz - interval '${LATE_MARGIN}' AND occurred_at < $3
+            AND occurred_on <= ($3::timestamptz AT TIME ZONE 'UTC')::date
+            AND NOT EXISTS (SELECT 1 FROM prediction_rollups r WHERE r.project_id = $1 AND r.hour = date_trunc('hour', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AND r.settled_at IS NOT NULL)`,
+        [projectId, state.rolled_at, state.rolled_through],
+      );
+      for (const { hour } of late) {
+        await manager.query(`DELETE FROM prediction_rollups WHERE project_id = $1 AND hour = $2`, [projectId, hour]);
+        await manager.query(
+          `INSERT INTO prediction_rollups (project_id, hour, model_version, slice, predictions, confidence, predicted, features)
+           SELECT $1, r.* FROM backflow_prediction_rollup($1, $2, $2::timestamptz + interval '1 hour') r`,
+          [projectId, hour],
+        );
+      }
+      await manager.query(`UPDATE prediction_rollup_state SET rolled_at = $2 WHERE project_id = $1`, [projectId, state.began]);
+      return late.length;
+    });
   }
 
   /**

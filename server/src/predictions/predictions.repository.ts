@@ -8,6 +8,9 @@ import { encodeCopyRows } from './prediction-copy-text';
 import type { PredictionRow } from './prediction-validation';
 import { storedTheDayBefore, utcDay } from '../common/database/time-partitions';
 
+/** A COPY that met an id already stored. */
+export const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
+
 /** A validated prediction with the routing strategy's uncertainty score: what is stored. */
 export type ScoredPrediction = PredictionRow & { uncertainty: number };
 
@@ -29,27 +32,25 @@ export interface PredictionFacts {
 @Injectable()
 export class PredictionsRepository {
   /**
-   * Inserts a batch; ids already stored (or repeated in the batch) are skipped. Returns the
-   * ids inserted now. Large batches try COPY, PostgreSQL's bulk path, first: new ids are
-   * the common case. When an id exists (a retry, a concurrent writer), the COPY is undone
-   * and the batch takes the INSERT … ON CONFLICT DO NOTHING path.
+   * The rows of a batch not stored yet as far as one read can tell: each id once, and not one
+   * sent without a timestamp and stored the day before (a retry across midnight).
+   */
+  async fresh(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<ScoredPrediction[]> {
+    const distinct = [...new Map(rows.map((row) => [row.id, row])).values()];
+    const seen = await storedTheDayBefore(manager, 'predictions', 'uuid', projectId, distinct);
+    return seen.size ? distinct.filter((row) => !seen.has(row.id)) : distinct;
+  }
+
+  /**
+   * Inserts fresh rows (`fresh`) and returns the ids inserted. Large batches go by COPY,
+   * PostgreSQL's bulk path: new ids are the common case, and an id stored meanwhile (a retry, a
+   * concurrent writer) makes the COPY fail with a unique violation (`isUniqueViolation`), after
+   * which the caller rolls back and takes `insertOnConflict`. Small ones take it at once.
    */
   async insertBatch(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<Set<string>> {
-    const distinct = [...new Map(rows.map((row) => [row.id, row])).values()];
-    // sent without a timestamp and stored yesterday: a retry across midnight
-    const seen = await storedTheDayBefore(manager, 'predictions', 'uuid', projectId, distinct);
-    const unique = seen.size ? distinct.filter((row) => !seen.has(row.id)) : distinct;
-    if (unique.length < COPY_THRESHOLD) return this.insertOnConflict(manager, projectId, unique);
-    await manager.query('SAVEPOINT predictions_copy');
-    try {
-      await this.copy(manager, projectId, unique);
-      await manager.query('RELEASE SAVEPOINT predictions_copy');
-      return new Set(unique.map((row) => row.id));
-    } catch (error) {
-      if ((error as { code?: string }).code !== '23505') throw error;
-      await manager.query('ROLLBACK TO SAVEPOINT predictions_copy');
-      return this.insertOnConflict(manager, projectId, unique);
-    }
+    if (rows.length < COPY_THRESHOLD) return this.insertOnConflict(manager, projectId, rows);
+    await this.copy(manager, projectId, rows);
+    return new Set(rows.map((row) => row.id));
   }
 
   private async copy(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<void> {
@@ -108,7 +109,8 @@ export class PredictionsRepository {
     return rows.map((r) => r.prediction_id);
   }
 
-  private async insertOnConflict(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<Set<string>> {
+  /** Inserts rows; ids already stored (or repeated) are skipped. Returns the ids inserted now. */
+  async insertOnConflict(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
     const inserted: Array<{ id: string }> = await manager.query(
       `INSERT INTO predictions (${COLUMNS})

@@ -17,7 +17,7 @@ import { routingQuestion } from '../projects/project-questions';
 import { ProjectLabels, validatePrediction } from './prediction-validation';
 import { PredictionErrors } from './predictions.errors';
 import './predictions.events';
-import { PredictionFacts, PredictionsRepository, ScoredPrediction } from './predictions.repository';
+import { isUniqueViolation, PredictionFacts, PredictionsRepository, ScoredPrediction } from './predictions.repository';
 import { RoutingService } from '../routing/routing.service';
 import { PredictionPartitions } from './prediction-partitions';
 import { isMissingPartition } from '../common/database/time-partitions';
@@ -89,9 +89,17 @@ export class PredictionsService {
     return into;
   }
 
-  /** The rows into partitions made for their days first. */
-  private insertBatch(manager: EntityManager, project: ProjectEntity, rows: ScoredPrediction[]): Promise<Set<string>> {
-    return this.partitions.write(manager, project, rows, () => this.repository.insertBatch(manager, project.id, rows));
+  /** The rows into partitions made for their days first; ids already stored are skipped. Returns the ids inserted now. */
+  private async insertBatch(manager: EntityManager, project: ProjectEntity, rows: ScoredPrediction[]): Promise<Set<string>> {
+    const fresh = await this.repository.fresh(manager, project.id, rows);
+    if (fresh.length === 0) return new Set();
+    return this.partitions.write(
+      manager,
+      project,
+      fresh,
+      () => this.repository.insertBatch(manager, project.id, fresh),
+      (error) => (isUniqueViolation(error) ? () => this.repository.insertOnConflict(manager, project.id, fresh) : undefined),
+    );
   }
 
   private async storeInTransaction(project: ProjectEntity, rows: ScoredPrediction[]): Promise<number> {

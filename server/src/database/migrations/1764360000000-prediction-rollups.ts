@@ -4,7 +4,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Hourly rollups of predictions (issue 22): per project, hour (of the prediction's timestamp),
  * model version and slice, the count, the confidence histogram, the predicted labels, the
  * per input feature a histogram over the project's fixed edges (numeric) or the value counts
- * (categorical): rolled once, an hour after the hour ends (`prediction_rollup_state.rolled_through`).
+ * (categorical): rolled an hour after the hour ends (`prediction_rollup_state.rolled_through`), and
+ * again when predictions of that hour arrive later (until the hour is settled).
  * What comes later (labels by source, feedback by type) is added when retention settles the hour,
  * just before its raw rows go (`settled_at`). The rollups outlive the raw rows: monitoring reads
  * them for settled hours. A numeric feature's edges are fixed the first time it is rolled, so
@@ -39,7 +40,9 @@ export class PredictionRollups1764360000000 implements MigrationInterface {
     await q.query(`
       CREATE TABLE prediction_rollup_state (
         project_id uuid PRIMARY KEY REFERENCES projects (id) ON DELETE CASCADE,
-        rolled_through timestamptz NOT NULL CHECK (date_trunc('hour', rolled_through AT TIME ZONE 'UTC') = rolled_through AT TIME ZONE 'UTC')
+        rolled_through timestamptz NOT NULL CHECK (date_trunc('hour', rolled_through AT TIME ZONE 'UTC') = rolled_through AT TIME ZONE 'UTC'),
+        -- when the last roll began: predictions received since then for hours already rolled are rolled again
+        rolled_at timestamptz NOT NULL DEFAULT now()
       )`);
   }
 

@@ -23,6 +23,7 @@ import { PartitionedPredictions1764340000000 } from './1764340000000-partitioned
 import { PredictionPartitionsOutliveProjects1764350000000 } from './1764350000000-prediction-partitions-outlive-projects';
 import { PredictionRollups1764360000000 } from './1764360000000-prediction-rollups';
 import { PartitionedFeedbackEvents1764370000000 } from './1764370000000-partitioned-feedback-events';
+import { PredictionsWithoutProjectKey1764380000000 } from './1764380000000-predictions-without-project-key';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -51,4 +52,5 @@ export const migrations = [
   PredictionPartitionsOutliveProjects1764350000000,
   PredictionRollups1764360000000,
   PartitionedFeedbackEvents1764370000000,
+  PredictionsWithoutProjectKey1764380000000,
 ];
