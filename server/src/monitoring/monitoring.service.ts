@@ -31,9 +31,9 @@ import { clickAlerts, clickReport, clickTypesOf } from './clicks';
 import { preferenceReport } from './preferences';
 import { feedbackSignals } from './feedback-signals';
 import { DomainError } from '../common/errors';
+import { hourFloor } from '../common/database/time-partitions';
 
 const HOUR_MS = 3_600_000;
-const hourFloor = (at: Date) => new Date(Math.floor(at.getTime() / HOUR_MS) * HOUR_MS);
 // a ranking slice's click-through is judged over this many days, day by day
 const CLICK_ALERT_DAYS = 28;
 // the scheduled evaluation estimates a ranking's examination again once the last estimate is this old

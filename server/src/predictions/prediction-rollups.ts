@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { hourFloor } from '../common/database/time-partitions';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -8,8 +9,6 @@ const DAY_MS = 24 * HOUR_MS;
 export const ROLLUP_GRACE_MS = HOUR_MS;
 // a transaction stamps its rows' arrival when it begins: one that began before a roll and committed after is caught by the next
 const LATE_MARGIN = '10 minutes';
-
-export const hourFloor = (at: Date) => new Date(Math.floor(at.getTime() / HOUR_MS) * HOUR_MS);
 
 /**
  * Hourly rollups of a project's predictions (issue 22), kept for the project's life so that

@@ -8,6 +8,9 @@ const DAY_MS = 86_400_000;
 let lastDay = Number.NaN;
 let lastDayText = '';
 
+/** The start of an instant's hour: the unit of rollups and of windows read against them. */
+export const hourFloor = (at: Date) => new Date(Math.floor(at.getTime() / 3_600_000) * 3_600_000);
+
 /** The UTC day of an instant, `YYYY-MM-DD`: the partition key of a time-partitioned table. */
 export function utcDay(at: Date): string {
   const day = Math.floor(at.getTime() / DAY_MS);
