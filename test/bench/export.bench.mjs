@@ -150,13 +150,13 @@ export async function run(log) {
     );
     return [
       {
-        figure: `export of ${LARGE.toLocaleString('en-US')} rows to TFRecord.gz, CLI process (${Math.round(large.rows / large.seconds).toLocaleString('en-US')} rows/s; COPY TO STDOUT of the same rows: ${Math.round(LARGE / copy.seconds).toLocaleString('en-US')} rows/s)`,
-        value: large.seconds,
-        unit: 's',
-        baseline: 'the target time',
-        baselineValue: 30,
-        target: 1,
-        lowerIsBetter: true,
+        // a ratio to the same run's COPY, not a fixed time: a slower machine is slower at both (issue 22)
+        figure: `export of ${LARGE.toLocaleString('en-US')} rows to TFRecord.gz, CLI process (${large.seconds.toFixed(1)} s)`,
+        value: large.rows / large.seconds,
+        unit: 'rows/s',
+        baseline: 'COPY … TO STDOUT of the same rows, read and dropped',
+        baselineValue: LARGE / copy.seconds,
+        target: 0.25,
       },
       {
         figure: `export of ${LARGE.toLocaleString('en-US')} rows of a multi-label + numeric project (label indexes, multi-hot, a float per row)`,

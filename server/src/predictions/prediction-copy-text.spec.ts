@@ -33,7 +33,12 @@ function decode(text: string): Array<Array<string | null>> {
     .map((line) => line.split('\t').map(unescape));
 }
 
-const text = (rows: Row[]) => Buffer.concat(encodeCopyRows(projectId, rows)).toString('utf8');
+const text = (rows: Row[]) => {
+  const copy = encodeCopyRows(projectId, rows);
+  const decoded = copy.bytes.toString('utf8');
+  copy.release();
+  return decoded;
+};
 
 describe('encodeCopyRows', () => {
   it('writes the columns in insert order, with null metadata and suggestions as \\N', () => {
@@ -74,13 +79,32 @@ describe('encodeCopyRows', () => {
     expect(fields[9] === null ? null : JSON.parse(fields[9])).toEqual(value.metadata);
   });
 
-  it('splits a large batch into pieces that end on row boundaries and keep every row', () => {
-    const rows = Array.from({ length: 2_000 }, (_, i) =>
-      row({ id: `0f8b1c52-4d2e-4a8e-9c1e-${String(i).padStart(12, '0')}`, input: { text: `é ${'x'.repeat(i % 100)}` } }),
+  it('keeps every row of a batch larger than its buffer, in order, and a released buffer serves the next batch intact', () => {
+    const rows = Array.from({ length: 6_000 }, (_, i) =>
+      row({ id: `0f8b1c52-4d2e-4a8e-9c1e-${String(i).padStart(12, '0')}`, input: { text: `é ☃ 🚀 ${'x'.repeat(i % 100)}` } }),
     );
-    const pieces = encodeCopyRows(projectId, rows);
-    expect(pieces.length).toBeGreaterThan(1);
-    for (const piece of pieces) expect(piece.at(-1)).toBe(0x0a);
-    expect(decode(Buffer.concat(pieces).toString('utf8')).map((fields) => fields[1])).toEqual(rows.map((r) => r.id));
+    const large = encodeCopyRows(projectId, rows);
+    expect(large.bytes.length).toBeGreaterThan(1 << 20);
+    const decoded = decode(large.bytes.toString('utf8'));
+    expect(decoded.map((fields) => fields[1])).toEqual(rows.map((r) => r.id));
+    expect(decoded.map((fields) => JSON.parse(fields[4]!))).toEqual(rows.map((r) => r.input));
+    large.release();
+    const small = text([row({ modelName: 'second' })]);
+    expect(decode(small)).toHaveLength(1);
+    expect(decode(small)[0][2]).toBe('second');
+  });
+
+  it('does not hand out a buffer that is still held', () => {
+    const first = encodeCopyRows(projectId, [row({ modelName: 'first' })]);
+    const second = encodeCopyRows(projectId, [row({ modelName: 'second' })]);
+    expect(decode(first.bytes.toString('utf8'))[0][2]).toBe('first');
+    first.release();
+    first.release(); // twice is once
+    const third = encodeCopyRows(projectId, [row({ modelName: 'third' })]);
+    const fourth = encodeCopyRows(projectId, [row({ modelName: 'fourth' })]);
+    expect(third.bytes.buffer).not.toBe(fourth.bytes.buffer);
+    expect([third.bytes.buffer, fourth.bytes.buffer]).not.toContain(second.bytes.buffer);
+    expect(decode(second.bytes.toString('utf8'))[0][2]).toBe('second');
+    for (const copy of [second, third, fourth]) copy.release();
   });
 });

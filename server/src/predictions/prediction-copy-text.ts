@@ -3,9 +3,16 @@ import { utcDay } from '../common/database/time-partitions';
 
 const COPY_SPECIAL = /[\\\t\n\r]/;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-// COPY text is handed over in pieces of about this many characters: V8 makes strings over
-// 128 KiB in its large-object space, and allocating one costs milliseconds on small VMs
+// COPY text is built in strings of about this many characters, each written into the batch's
+// buffer: V8 makes strings over 128 KiB in its large-object space, and allocating one costs
+// milliseconds on small VMs
 const COPY_CHUNK_CHARS = 32 * 1024;
+// buffers kept for the next batches, and the largest kept: a batch's text written into a buffer
+// used before needs no fresh pages (faulting in a new megabyte cost more than encoding it)
+const POOLED_BUFFERS = 4;
+const FIRST_BUFFER_BYTES = 1 << 20;
+const MAX_POOLED_BYTES = 16 << 20;
+const pool: Buffer[] = [];
 
 /** One value in COPY text format (most values need no escaping: test before replacing). */
 function copyValue(value: string): string {
@@ -18,19 +25,43 @@ function copyJson(value: unknown): string {
   return json.includes('\\') ? json.replaceAll('\\', '\\\\') : json;
 }
 
-/** Rows in COPY text format (the `predictions` columns in insert order), as a few buffers of moderate size. */
-export function encodeCopyRows(projectId: string, rows: Array<PredictionRow & { uncertainty: number }>): Buffer[] {
-  const chunks: Buffer[] = [];
+/** A batch's COPY text, in a buffer that goes back to the pool with `release` once PostgreSQL has read all of it. */
+export interface CopyText {
+  bytes: Buffer;
+  release(): void;
+}
+
+/** Rows in COPY text format (the `predictions` columns in insert order), in one buffer. */
+export function encodeCopyRows(projectId: string, rows: Array<PredictionRow & { uncertainty: number }>): CopyText {
+  let buffer = pool.pop() ?? Buffer.allocUnsafe(FIRST_BUFFER_BYTES);
+  let length = 0;
+  const append = (text: string) => {
+    // UTF-8 takes at most three bytes per UTF-16 code unit
+    if (buffer.length - length < text.length * 3) {
+      const larger = Buffer.allocUnsafe(Math.max(buffer.length * 2, length + text.length * 3));
+      buffer.copy(larger, 0, 0, length);
+      buffer = larger;
+    }
+    length += buffer.write(text, length);
+  };
   let text = '';
   for (const r of rows) {
     text += `${projectId}\t${r.id}\t${copyValue(r.modelName)}\t${copyValue(r.modelVersion)}\t${copyJson(r.input)}\t${copyJson(r.scores)}\t${copyValue(
       r.predictedLabel,
     )}\t${r.confidence}\t${copyJson(r.slice)}\t${r.metadata === null ? '\\N' : copyJson(r.metadata)}\t${r.occurredAt.toISOString()}\t${r.uncertainty}\t${r.suggestions === null ? '\\N' : copyJson(r.suggestions)}\t${utcDay(r.occurredAt)}\n`;
     if (text.length >= COPY_CHUNK_CHARS) {
-      chunks.push(Buffer.from(text));
+      append(text);
       text = '';
     }
   }
-  if (text.length) chunks.push(Buffer.from(text));
-  return chunks;
+  if (text.length) append(text);
+  let released = false;
+  return {
+    bytes: buffer.subarray(0, length),
+    release: () => {
+      if (released) return;
+      released = true;
+      if (pool.length < POOLED_BUFFERS && buffer.length <= MAX_POOLED_BYTES) pool.push(buffer);
+    },
+  };
 }

@@ -55,7 +55,11 @@ export class PredictionsRepository {
 
   private async copy(manager: EntityManager, projectId: string, rows: ScoredPrediction[]): Promise<void> {
     const client = (await manager.queryRunner!.connect()) as PoolClient;
-    await pipeline(Readable.from(encodeCopyRows(projectId, rows)), client.query(copyFrom(`COPY predictions (${COLUMNS}) FROM STDIN`)));
+    // one buffer, so one CopyData message (the stream writes each piece it is given as two socket writes)
+    const text = encodeCopyRows(projectId, rows);
+    await pipeline(Readable.from([text.bytes]), client.query(copyFrom(`COPY predictions (${COLUMNS}) FROM STDIN`)));
+    // PostgreSQL has read it all; after a failure a write may still hold it, so it is not reused
+    text.release();
   }
 
   /**

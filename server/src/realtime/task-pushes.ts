@@ -25,6 +25,8 @@ export class TaskPushes implements OnModuleDestroy {
   // the CLI runs the modules with no socket server: then there is no namespace
   private namespace?: LabelingNamespace;
   private readonly statsTimers = new Map<string, NodeJS.Timeout>();
+  // projects told of new tasks in this turn of the event loop: a batch that makes ten tasks tells once
+  private readonly pendingAvailable = new Set<string>();
 
   constructor(
     private readonly projects: ProjectsService,
@@ -58,13 +60,28 @@ export class TaskPushes implements OnModuleDestroy {
     });
   }
 
+  /**
+   * Offers a project's new (or freed) tasks to its idle raters here and on every other node.
+   * Calls within one turn of the event loop are one offer (one message to the other nodes, one
+   * pass over the idle raters, who each take a task while there are any).
+   */
   tasksAvailable(projectId: string): void {
-    this.scheduleStats(projectId);
-    this.serveIdle(projectId);
-    try {
-      this.namespace!.serverSideEmit(TASKS_AVAILABLE, projectId);
-    } catch (error) {
-      this.logger.debug({ err: error }, 'no other server to tell about new tasks');
+    if (this.pendingAvailable.has(projectId)) return;
+    if (this.pendingAvailable.size === 0) setImmediate(() => this.offerPending());
+    this.pendingAvailable.add(projectId);
+  }
+
+  private offerPending(): void {
+    const projectIds = [...this.pendingAvailable];
+    this.pendingAvailable.clear();
+    for (const projectId of projectIds) {
+      this.scheduleStats(projectId);
+      this.serveIdle(projectId);
+      try {
+        this.namespace!.serverSideEmit(TASKS_AVAILABLE, projectId);
+      } catch (error) {
+        this.logger.debug({ err: error }, 'no other server to tell about new tasks');
+      }
     }
   }
 
