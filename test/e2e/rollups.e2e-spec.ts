@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { MonitoringService } from '../../server/src/monitoring/monitoring.service';
+import { ProjectsService } from '../../server/src/projects/projects.service';
 import { createApiKey, createProject } from '../factories';
+import { recommenderTraffic } from '../helpers/recommender-traffic';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
 const HOUR_MS = 3_600_000;
@@ -140,5 +143,63 @@ describe('rollups: hourly aggregates outlive the raw predictions, and monitoring
       );
       return n;
     }
+  });
+
+  it('a ranking’s click report of last fortnight is the same after retention removed its first week of lists', async () => {
+    const project = await createProject(app, admin, {
+      taskType: undefined,
+      labels: undefined,
+      questions: [{ name: 'runs', kind: 'ranking', grades: [0, 1, 2].map((value) => ({ value, name: `g${value}` })), maxItems: 5 }],
+      routing: { strategy: 'margin', threshold: 1, explorationRate: 0, dedupeWindowMinutes: 0, budget: { perDay: 0 } },
+      // a purchase grades higher than a click: both are clicks, and a candidate clicked then bought counts once
+      feedbackRules: {
+        rules: [
+          { eventType: 'click', grade: 1, windowMinutes: 60 },
+          { eventType: 'purchase', grade: 2, windowMinutes: 60 },
+        ],
+      },
+      retention: { days: 7, archive: false },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    // on the hour, so that the window and its buckets are the same for both readings
+    const now = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+    const { predictions, events } = recommenderTraffic({ days: 14, listsPerDay: 12, positions: 5, shiftDay: 10, now });
+    const purchases = events.filter((_, i) => i % 3 === 0).map((e) => ({ ...e, id: randomUUID(), type: 'purchase' }));
+    // a view names an item too, but is no click: not counted
+    const views = events.filter((_, i) => i % 4 === 1).map((e) => ({ ...e, id: randomUUID(), type: 'view' }));
+    for (let i = 0; i < predictions.length; i += 200)
+      expect(
+        (await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: predictions.slice(i, i + 200) })).status,
+      ).toBe(200);
+    const all = [...events, ...purchases, ...views];
+    for (let i = 0; i < all.length; i += 500)
+      expect((await app.request('POST', `/api/v1/projects/${project.slug}/feedback`, { token: key, body: all.slice(i, i + 500) })).status).toBe(201);
+
+    const entity = (await app.app.get(ProjectsService).findBySlug(project.slug))!;
+    const read = async () => {
+      const { propensity: _propensity, ...report } = await app.app.get(MonitoringService).clicks(entity, { days: 15, bucket: 'day' }, new Date(now));
+      return report;
+    };
+    const before = await read();
+    expect(before).toMatchObject({ lists: predictions.length, impressions: predictions.length * 5, clicks: events.length });
+
+    const run = await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} });
+    expect(run.status).toBe(200);
+    // the lists nobody clicked go; a click is a label (a graded one), and labeled lists stay
+    expect(run.body.dropped).toBeGreaterThan(20);
+    const [{ left }] = await app.sql(`SELECT count(*)::int AS left FROM predictions WHERE project_id = $1`, [project.id]);
+    expect(left).toBe(predictions.length - run.body.dropped);
+
+    const after = await read();
+    expect(after).toEqual(before);
+    // the removed days count from their rollups: every settled hour kept its lists' clicks by position
+    const [kept] = await app.sql(
+      `SELECT count(*)::int AS hours, count(*) FILTER (WHERE clicks IS NULL)::int AS without, sum((clicks->>'lists')::int)::int AS lists
+         FROM prediction_rollups WHERE project_id = $1 AND settled_at IS NOT NULL`,
+      [project.id],
+    );
+    expect(kept.hours).toBeGreaterThan(0);
+    expect(kept.without).toBe(0);
+    expect(kept.lists).toBeGreaterThanOrEqual(run.body.dropped);
   });
 });

@@ -12,6 +12,18 @@ export interface ShownList {
   candidates: Array<{ item: string; position: number }>;
 }
 
+/**
+ * The lists of a settled hour, kept in its rollup after their raw rows went (per model version
+ * and slice): how many, and per position the candidates shown and how many of them were clicked.
+ */
+export interface RolledClicks {
+  hour: Date;
+  slice: Record<string, string>;
+  modelVersion: string;
+  lists: number;
+  positions: Array<{ position: number; impressions: number; clicks: number }>;
+}
+
 /** A candidate engaged with: an event of a click type naming a list's item. */
 export interface Engagement {
   predictionId: string;
@@ -27,13 +39,13 @@ export function clickTypesOf(question: Extract<Question, { kind: 'ranking' }>, r
   return [...new Set(rules.rules.filter((rule) => rule.grade !== undefined && rule.grade > lowest).map((rule) => rule.eventType))].sort();
 }
 
-/** One more impression (and `hit` clicks) under `key`. */
-function count<K>(counts: Map<K, { impressions: number; clicks: number }>, key: K, hit: number): void {
+/** `impressions` more (and `hits` clicks) under `key`. */
+function add<K>(counts: Map<K, { impressions: number; clicks: number }>, key: K, impressions: number, hits: number): void {
   const c = counts.get(key);
   if (c) {
-    c.impressions++;
-    c.clicks += hit;
-  } else counts.set(key, { impressions: 1, clicks: hit });
+    c.impressions += impressions;
+    c.clicks += hits;
+  } else counts.set(key, { impressions, clicks: hits });
 }
 
 const rateOf = (clicks: number, impressions: number) => (impressions > 0 ? clicks / impressions : null);
@@ -61,7 +73,7 @@ export function clickReport(
   lists: readonly ShownList[],
   engaged: readonly Engagement[],
   window: { from: Date; to: Date; bucket: 'hour' | 'day' },
-  options: { propensity?: boolean } = {},
+  options: { propensity?: boolean; rolled?: readonly RolledClicks[] } = {},
 ): Omit<ClickReport, 'question' | 'clickTypes'> {
   const withPropensity = options.propensity !== false;
   const clicked = new Set(engaged.map((e) => `${e.predictionId}\u0000${e.item}`));
@@ -89,8 +101,8 @@ export function clickReport(
       const hit = clicked.has(`${list.id}\u0000${candidate.item}`) ? 1 : 0;
       impressions++;
       clicks += hit;
-      count(byPosition, candidate.position, hit);
-      count(byVersion, list.modelVersion, hit);
+      add(byPosition, candidate.position, 1, hit);
+      add(byVersion, list.modelVersion, 1, hit);
       for (const slice of slices) {
         const bucket = seriesOf(slice)[at];
         bucket.impressions++;
@@ -100,12 +112,30 @@ export function clickReport(
       if (withPropensity) rows.push({ contextId: context, itemId: candidate.item, position: candidate.position, clicked: hit === 1 });
     }
   }
+  // hours whose lists are gone count from their rollups alike (the click model learns from the raw lists alone)
+  let listCount = lists.length;
+  for (const group of options.rolled ?? []) {
+    listCount += group.lists;
+    const at = Math.min(buckets - 1, Math.max(0, Math.floor((group.hour.getTime() - window.from.getTime()) / bucketMs)));
+    const slices = [ALL, ...Object.entries(group.slice).map(([key, value]) => `${key}=${value}`)];
+    for (const { position, impressions: shown, clicks: hits } of group.positions) {
+      impressions += shown;
+      clicks += hits;
+      add(byPosition, position, shown, hits);
+      add(byVersion, group.modelVersion, shown, hits);
+      for (const slice of slices) {
+        const bucket = seriesOf(slice)[at];
+        bucket.impressions += shown;
+        bucket.clicks += hits;
+      }
+    }
+  }
   const fit = rows.length ? estimatePropensitiesEM(rows) : undefined;
   return {
     from: window.from.toISOString(),
     to: window.to.toISOString(),
     bucket: window.bucket,
-    lists: lists.length,
+    lists: listCount,
     ...rate(clicks, impressions),
     byPosition: [...byPosition].sort(([a], [b]) => a - b).map(([position, c]) => ({ position, ...rate(c.clicks, c.impressions) })),
     propensity: fit

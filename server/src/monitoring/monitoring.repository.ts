@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import type { BaselineFeature } from '@backflow/contracts';
 import type { Schema } from '@backflow/drift';
 import { type Question, routingOutput, takesScores } from '@backflow/questions';
-import type { Engagement, ShownList } from './clicks';
+import type { Engagement, RolledClicks, ShownList } from './clicks';
 import type { SignalCounts } from './feedback-signals';
 import type { PreferenceRow } from './preferences';
 import type { RolledFeature } from './monitoring-figures';
@@ -284,7 +284,7 @@ export class MonitoringRepository {
   }
 
   /** The ranked lists shown in a window: their candidates' items and positions (the routing question's suggestion). */
-  async shownLists(manager: EntityManager, projectId: string, question: string, from: Date, to: Date): Promise<ShownList[]> {
+  async shownLists(manager: EntityManager, projectId: string, question: string, from: Date, to: Date, settled: readonly Date[] = []): Promise<ShownList[]> {
     const rows: Array<{
       id: string;
       occurred_at: Date;
@@ -296,11 +296,50 @@ export class MonitoringRepository {
                 (SELECT jsonb_agg(jsonb_build_object('item', c->'item', 'position', c->'position')) FROM jsonb_array_elements(p.suggestions->$2->'candidates') AS c) AS candidates
            FROM predictions_read p
           WHERE p.project_id = $1 AND p.occurred_at >= $3 AND p.occurred_at < $4 AND jsonb_typeof(p.suggestions->$2->'candidates') = 'array'
+            AND NOT (${hourOf('p.occurred_at')} = ANY ($5::timestamptz[]))
           ORDER BY p.occurred_at DESC
           LIMIT ${MAX_LISTS}`,
-      [projectId, question, from, to],
+      [projectId, question, from, to, settled],
     );
     return rows.map((r) => ({ id: r.id, at: r.occurred_at, slice: r.slice, modelVersion: r.model_version, candidates: r.candidates ?? [] }));
+  }
+
+  /**
+   * The settled hours of a window (their raw rows are gone, or about to go), and a ranking's
+   * clicks kept in their rollups: per position, the candidates shown and those engaged with by
+   * an event of one of `clickTypes` (each once, whatever else engaged it). An hour is counted whole.
+   */
+  async rolledClicks(
+    manager: EntityManager,
+    projectId: string,
+    clickTypes: readonly string[],
+    from: Date,
+    to: Date,
+  ): Promise<{ settled: Date[]; rolled: RolledClicks[] }> {
+    const settled: Array<{ hour: Date }> = await manager.query(
+      `SELECT DISTINCT hour FROM prediction_rollups_read WHERE project_id = $1 AND hour > $2::timestamptz - interval '1 hour' AND hour < $3 AND settled_at IS NOT NULL`,
+      [projectId, from, to],
+    );
+    if (settled.length === 0) return { settled: [], rolled: [] };
+    const rows: Array<{
+      hour: Date;
+      model_version: string;
+      slice: Record<string, string>;
+      lists: number;
+      positions: Array<{ position: number; impressions: number; clicks: number }>;
+    }> = await manager.query(
+      `SELECT r.hour, r.model_version, r.slice, (r.clicks->>'lists')::int AS lists,
+                coalesce((SELECT jsonb_agg(jsonb_build_object('position', pos.key::int, 'impressions', (pos.value->>'impressions')::int,
+                                   'clicks', (SELECT coalesce(sum(e.value::int), 0) FROM jsonb_each_text(pos.value->'engaged') e
+                                               WHERE e.key::jsonb ?| $4::text[]))) FROM jsonb_each(r.clicks->'positions') pos), '[]') AS positions
+           FROM prediction_rollups_read r
+          WHERE r.project_id = $1 AND r.hour > $2::timestamptz - interval '1 hour' AND r.hour < $3 AND r.settled_at IS NOT NULL AND r.clicks IS NOT NULL`,
+      [projectId, from, to, clickTypes],
+    );
+    return {
+      settled: settled.map((r) => r.hour),
+      rolled: rows.map((r) => ({ hour: r.hour, modelVersion: r.model_version, slice: r.slice, lists: r.lists, positions: r.positions })),
+    };
   }
 
   /**
@@ -445,14 +484,22 @@ export class MonitoringRepository {
   }
 
   /** The candidates engaged with in a window's lists: events of the click types that name an item. */
-  async engagements(manager: EntityManager, projectId: string, types: readonly string[], from: Date, to: Date): Promise<Engagement[]> {
+  async engagements(
+    manager: EntityManager,
+    projectId: string,
+    types: readonly string[],
+    from: Date,
+    to: Date,
+    settled: readonly Date[] = [],
+  ): Promise<Engagement[]> {
     if (types.length === 0) return [];
     const rows: Array<{ prediction_id: string; item: string }> = await manager.query(
       `SELECT DISTINCT f.prediction_id, f.item
          FROM feedback_events_read f
          JOIN predictions_read p ON p.project_id = f.project_id AND p.id = f.prediction_id
-        WHERE f.project_id = $1 AND f.type = ANY($2::text[]) AND f.item IS NOT NULL AND p.occurred_at >= $3 AND p.occurred_at < $4`,
-      [projectId, types, from, to],
+        WHERE f.project_id = $1 AND f.type = ANY($2::text[]) AND f.item IS NOT NULL AND p.occurred_at >= $3 AND p.occurred_at < $4
+          AND NOT (${hourOf('p.occurred_at')} = ANY ($5::timestamptz[]))`,
+      [projectId, types, from, to, settled],
     );
     return rows.map((r) => ({ predictionId: r.prediction_id, item: r.item }));
   }

@@ -335,14 +335,16 @@ export class MonitoringService implements OnModuleInit {
     now: Date,
     propensity: boolean,
   ): Promise<ClickReport> {
-    const from = new Date(now.getTime() - query.days * 24 * HOUR_MS);
+    // from the hour, as rollups count: hours retention settled are read from them, the rest from the raw lists
+    const from = hourFloor(new Date(now.getTime() - query.days * 24 * HOUR_MS));
     const clickTypes = clickTypesOf(question, project.feedbackRules);
     const manager = this.dataSource.manager;
+    const { settled, rolled } = await this.repository.rolledClicks(manager, project.id, clickTypes, from, now);
     const [lists, engaged] = await Promise.all([
-      this.repository.shownLists(manager, project.id, question.name, from, now),
-      this.repository.engagements(manager, project.id, clickTypes, from, now),
+      this.repository.shownLists(manager, project.id, question.name, from, now, settled),
+      this.repository.engagements(manager, project.id, clickTypes, from, now, settled),
     ]);
-    const report = clickReport(lists, engaged, { from, to: now, bucket: query.bucket }, { propensity });
+    const report = clickReport(lists, engaged, { from, to: now, bucket: query.bucket }, { propensity, rolled });
     if (report.propensity)
       await this.repository.saveExamination(manager, project.id, question.name, {
         method: report.propensity.method,

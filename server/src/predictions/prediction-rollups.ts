@@ -97,16 +97,17 @@ export class PredictionRollups {
   }
 
   /**
-   * Settles the rolled hours of [from, to): their labels by source and feedback by type are
-   * stored on them, once (an hour settled stays as it was). Called under a lock that keeps the
-   * hours' predictions from changing, just before they go.
+   * Settles the rolled hours of [from, to): their labels by source and feedback by type (and a
+   * ranking's clicks by position, `ranking` naming its question) are stored on them, once (an
+   * hour settled stays as it was). Called under a lock that keeps the hours' predictions from
+   * changing, just before they go.
    */
-  async settle(manager: EntityManager, projectId: string, from: Date, to: Date): Promise<void> {
+  async settle(manager: EntityManager, projectId: string, from: Date, to: Date, ranking: string | null = null): Promise<void> {
     await manager.query(
-      `UPDATE prediction_rollups r SET labels = o.labels, feedback = o.feedback, settled_at = now()
-         FROM backflow_prediction_outcomes($1, $2, $3) o
+      `UPDATE prediction_rollups r SET labels = o.labels, feedback = o.feedback, clicks = o.clicks, settled_at = now()
+         FROM backflow_prediction_outcomes($1, $2, $3, $4) o
         WHERE r.project_id = $1 AND r.hour = o.hour AND r.model_version = o.model_version AND r.slice = o.slice AND r.settled_at IS NULL`,
-      [projectId, from, to],
+      [projectId, from, to, ranking],
     );
     // groups no prediction is left of (none, unless rows were removed another way) settle with nothing after them
     await manager.query(

@@ -71,12 +71,17 @@ $fn$;
 
 -- What came after the predictions of [p_from, p_to), per hour, model version and slice: their current labels by source,
 -- and per feedback event type the predictions with one, the events, and the edits' distances (count, sum, sum of
--- squares). Retention stores it on the hour's rollups when it settles them, just before the raw rows go.
-CREATE OR REPLACE FUNCTION backflow_prediction_outcomes(p_project uuid, p_from timestamptz, p_to timestamptz)
-RETURNS TABLE (hour timestamptz, model_version text, slice jsonb, labels jsonb, feedback jsonb)
+-- squares). For a ranking (`p_ranking`: its question), its lists' clicks: `{lists, positions}`, per position the
+-- candidates shown (`impressions`) and, by the set of event types that named each one (a JSON array, sorted), how many
+-- were engaged with (`engaged`), so that any later choice of click types counts each candidate once. Retention stores it on the
+-- hour's rollups when it settles them, just before the raw rows go.
+CREATE OR REPLACE FUNCTION backflow_prediction_outcomes(p_project uuid, p_from timestamptz, p_to timestamptz, p_ranking text DEFAULT NULL)
+RETURNS TABLE (hour timestamptz, model_version text, slice jsonb, labels jsonb, feedback jsonb, clicks jsonb)
 LANGUAGE sql STABLE AS $fn$
   WITH p AS MATERIALIZED (
-    SELECT date_trunc('hour', p.occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS h, p.model_version AS mv, p.slice AS s, p.id
+    SELECT date_trunc('hour', p.occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS h, p.model_version AS mv, p.slice AS s, p.id,
+           CASE WHEN p_ranking IS NOT NULL AND jsonb_typeof(p.suggestions->p_ranking->'candidates') = 'array'
+                THEN p.suggestions->p_ranking->'candidates' END AS candidates
       FROM predictions p
      WHERE p.project_id = p_project AND p.occurred_at >= p_from AND p.occurred_at < p_to
        AND p.occurred_on BETWEEN (p_from AT TIME ZONE 'UTC')::date AND (p_to AT TIME ZONE 'UTC')::date
@@ -94,11 +99,27 @@ LANGUAGE sql STABLE AS $fn$
                    count(f.edit_distance)::int AS edits, coalesce(sum(f.edit_distance), 0) AS edit_sum, coalesce(sum(f.edit_distance ^ 2), 0) AS edit_squares
               FROM p JOIN feedback_events_read f ON f.project_id = p_project AND f.prediction_id = p.id
              GROUP BY 1, 2, 3, 4) c
-     GROUP BY h, mv, s)
-  SELECT b.h, b.mv, b.s, coalesce(lab.j, '{}'), coalesce(fb.j, '{}')
+     GROUP BY h, mv, s),
+  shown AS (
+    SELECT p.h, p.mv, p.s, c.value->>'position' AS position,
+           (SELECT jsonb_agg(DISTINCT f.type ORDER BY f.type)::text FROM feedback_events_read f
+             WHERE f.project_id = p_project AND f.prediction_id = p.id AND f.item = c.value->>'item') AS types
+      FROM p CROSS JOIN LATERAL jsonb_array_elements(p.candidates) c
+     WHERE p.candidates IS NOT NULL AND c.value ? 'position'),
+  clk AS (
+    SELECT h, mv, s, jsonb_object_agg(position, jsonb_build_object('impressions', impressions, 'engaged', engaged)) AS j
+      FROM (SELECT h, mv, s, position, sum(n)::int AS impressions, coalesce(jsonb_object_agg(types, n) FILTER (WHERE types IS NOT NULL), '{}') AS engaged
+              FROM (SELECT h, mv, s, position, types, count(*)::int AS n FROM shown GROUP BY 1, 2, 3, 4, 5) t
+             GROUP BY h, mv, s, position) c
+     GROUP BY h, mv, s),
+  lists AS (SELECT h, mv, s, count(*)::int AS n FROM p WHERE p.candidates IS NOT NULL GROUP BY h, mv, s)
+  SELECT b.h, b.mv, b.s, coalesce(lab.j, '{}'), coalesce(fb.j, '{}'),
+         CASE WHEN p_ranking IS NOT NULL THEN jsonb_build_object('lists', coalesce(lists.n, 0), 'positions', coalesce(clk.j, '{}')) END
     FROM base b
     LEFT JOIN lab ON lab.h = b.h AND lab.mv = b.mv AND lab.s = b.s
     LEFT JOIN fb ON fb.h = b.h AND fb.mv = b.mv AND fb.s = b.s
+    LEFT JOIN clk ON clk.h = b.h AND clk.mv = b.mv AND clk.s = b.s
+    LEFT JOIN lists ON lists.h = b.h AND lists.mv = b.mv AND lists.s = b.s
 $fn$;
 
 -- Fixes the edges of the numeric features seen in [p_from, p_to) that have none yet (the deciles of their values in the

@@ -11,7 +11,7 @@ CREATE OR REPLACE VIEW predictions_read AS
 
 -- published to: monitoring
 CREATE OR REPLACE VIEW prediction_rollups_read AS
-  SELECT project_id, hour, model_version, slice, predictions, confidence, predicted, features, labels, feedback, settled_at
+  SELECT project_id, hour, model_version, slice, predictions, confidence, predicted, features, labels, feedback, settled_at, clicks
     FROM prediction_rollups;
 
 -- published to: monitoring

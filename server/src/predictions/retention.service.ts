@@ -9,6 +9,7 @@ import { LOGGER } from '../common/logging/logger';
 import { STORES, type Stores } from '../common/storage/storage.module';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
+import { routingQuestion } from '../projects/project-questions';
 import { archivedFiles, archivePredictions, readArchived, type ArchivedPrediction } from './prediction-archive';
 import { PredictionsService } from './predictions.service';
 import { PredictionPartitions } from './prediction-partitions';
@@ -151,7 +152,9 @@ export class RetentionService implements OnModuleInit {
     // (1) what goes and what stays, and the archive, with the partition still in place
     const first = await this.dataSource.transaction(async (manager) => {
       await manager.query(`LOCK TABLE ${leaf} IN EXCLUSIVE MODE`);
-      await this.rollups.settle(manager, project.id, new Date(`${partition.fromOn}T00:00:00Z`), new Date(`${partition.toOn}T00:00:00Z`));
+      // a ranking's clicks are kept by position with the hour's other outcomes
+      const ranking = routingQuestion(project).kind === 'ranking' ? project.routingQuestion : null;
+      await this.rollups.settle(manager, project.id, new Date(`${partition.fromOn}T00:00:00Z`), new Date(`${partition.toOn}T00:00:00Z`), ranking);
       const counts = await countNeeded(manager, leaf);
       let files: string[] = [];
       if (archive && counts.total > counts.needed) {

@@ -24,6 +24,7 @@ import { PredictionPartitionsOutliveProjects1764350000000 } from './176435000000
 import { PredictionRollups1764360000000 } from './1764360000000-prediction-rollups';
 import { PartitionedFeedbackEvents1764370000000 } from './1764370000000-partitioned-feedback-events';
 import { PredictionsWithoutProjectKey1764380000000 } from './1764380000000-predictions-without-project-key';
+import { RollupClicks1764390000000 } from './1764390000000-rollup-clicks';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -53,4 +54,5 @@ export const migrations = [
   PredictionRollups1764360000000,
   PartitionedFeedbackEvents1764370000000,
   PredictionsWithoutProjectKey1764380000000,
+  RollupClicks1764390000000,
 ];
