@@ -14,6 +14,7 @@ import { ConfigError, loadConfig } from './config/app-config';
 import { prepareContext, resolveDatabase } from './bootstrap';
 import { ProjectsService } from './projects/projects.service';
 import { ExportsService } from './exports/exports.service';
+import { RetentionService } from './predictions/retention.service';
 import { SingleBar } from 'cli-progress';
 
 const CLI_ACTOR = { userId: null, requestId: 'cli' };
@@ -192,6 +193,21 @@ program
           ...exported.manifest.files.map((f) => `  ${f.path}  ${f.rows} rows  ${f.bytes} bytes`),
           ...warnings.map((w) => `  warning: ${w}`),
         ].join('\n'),
+    );
+  });
+
+program
+  .command('retention')
+  .description("roll up, archive and remove a project's predictions past its retention now, as the hourly job does (the first run over a backlog of days can outlast an HTTP client's timeout)")
+  .argument('<project>', 'the project slug')
+  .action(async (slug: string) => {
+    const reply = await withApp(async (app) => app.get(RetentionService).run(await app.get(ProjectsService).getBySlug(parse(Slug, slug))));
+    print(reply, jsonOutput(), () =>
+      [
+        `removed ${reply.dropped} predictions, kept ${reply.kept} (tasked, labeled or awaiting feedback), archived ${reply.archived}`,
+        `  ${reply.partitions} partitions retired${reply.deferred ? `, ${reply.deferred} left for the next run (busy)` : ''}`,
+        ...reply.files.map((file) => `  ${file}`),
+      ].join('\n'),
     );
   });
 

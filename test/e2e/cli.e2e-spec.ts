@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { startTestApp, TestApp } from '../helpers/test-app';
@@ -67,5 +68,32 @@ describe('the admin CLI, against the same database as a running server', () => {
     const missing = await cli('members:add', '--project', 'no-such-project', '--email', 'x@example.com', '--role', 'rater');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('projects/not_found');
+  });
+
+  it('runs retention for a project as the hourly job would: old unneeded predictions removed, rolled up first', async () => {
+    const project = await createProject(app, admin, {
+      routing: { strategy: 'least_confidence', threshold: 0.99, explorationRate: 0, dedupeWindowMinutes: 0 },
+      retention: { days: 7, archive: false },
+    });
+    const key = (await app.request('POST', `/api/v1/projects/${project.slug}/api-keys`, { token: admin, body: { name: 'ingest', scopes: ['ingest'] } })).body.secret;
+    const body = Array.from({ length: 30 }, (_, i) => ({
+      id: randomUUID(),
+      model: { name: 'm', version: '1' },
+      // ten days ago, and today
+      timestamp: new Date(Date.now() - (i < 20 ? 10 * 86_400_000 : 3_600_000) + i * 1_000).toISOString(),
+      input: { x: i },
+      scores: { ham: 0.8, spam: 0.2 },
+    }));
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body })).status).toBe(200);
+    const ran = await cli('--json', 'retention', project.slug);
+    expect(ran.code).toBe(0);
+    expect(JSON.parse(ran.stdout)).toMatchObject({ dropped: 20, kept: 0, archived: 0, files: [], deferred: 0 });
+    const [{ left, rolled }] = await app.sql(
+      `SELECT (SELECT count(*)::int FROM predictions WHERE project_id = $1) AS left,
+              (SELECT coalesce(sum(predictions), 0)::int FROM prediction_rollups WHERE project_id = $1 AND settled_at IS NOT NULL) AS rolled`,
+      [project.id],
+    );
+    expect([left, rolled]).toEqual([10, 20]);
+    expect((await cli('retention', 'no-such-project')).stderr).toContain('projects/not_found');
   });
 });
