@@ -24,11 +24,16 @@ export interface WrittenFile {
 // records are handed to gzip in chunks of about this size: one small write per record would wait
 // for zlib's thread once every 16 KiB
 const CHUNK_BYTES = 256 * 1024;
+// chunks gzip has finished with, kept for the next ones: a fresh 256 KiB buffer per chunk is
+// memory outside V8's heap that is only given back at a collection, and the allocator's heap
+// grew with the file under it
+const SPARE_CHUNKS = 4;
 
 export class TfRecordWriter {
   private readonly gzip = createGzip({ chunkSize: 64 * 1024 });
   // records are framed straight into a chunk; a chunk handed to gzip is never written again
-  private chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+  private chunk: Buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  private readonly spare: Buffer[] = [];
   private used = 0;
   private readonly file: Writable;
   private readonly hash = createHash('sha256');
@@ -75,10 +80,15 @@ export class TfRecordWriter {
 
   private async flush(): Promise<void> {
     if (this.used === 0) return;
-    const full = this.chunk.subarray(0, this.used);
-    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+    const chunk = this.chunk;
+    const full = chunk.subarray(0, this.used);
+    this.chunk = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
     this.used = 0;
-    if (!this.gzip.write(full)) await new Promise<void>((resolve) => this.gzip.once('drain', resolve));
+    // gzip calls back once it has read all of the chunk: then it may be written again
+    const written = this.gzip.write(full, (error) => {
+      if (!error && chunk.length === CHUNK_BYTES && this.spare.length < SPARE_CHUNKS) this.spare.push(chunk);
+    });
+    if (!written) await new Promise<void>((resolve) => this.gzip.once('drain', resolve));
   }
 
   async close(): Promise<WrittenFile> {

@@ -169,6 +169,22 @@ describe('GZIP TFRecord files', () => {
     expect(n).toBe(20_000);
   });
 
+  it('keeps every record intact over many chunks (chunks gzip has read are written again)', async () => {
+    // about 24 chunks of 256 KiB: each record distinct, so a chunk reused too early would show
+    const text = (i: number) => `${i}:`.padEnd(2_000 + (i % 97), String.fromCharCode(97 + (i % 26)));
+    const writer = new TfRecordWriter(path.join(dir, 'chunks.gz'));
+    for (let i = 0; i < 3_000; i++) await writer.writeExample({ id: { kind: 'int64', values: [i] }, text: { kind: 'bytes', values: [text(i)] } });
+    await writer.close();
+    let n = 0;
+    for await (const record of readTfRecordFile(path.join(dir, 'chunks.gz'))) {
+      const example = decodeExample(record);
+      expect(example.id.values[0]).toBe(BigInt(n));
+      expect(Buffer.from(example.text.values[0] as Uint8Array).toString()).toBe(text(n));
+      n++;
+    }
+    expect(n).toBe(3_000);
+  });
+
   it('never overwrites a file', async () => {
     await write('c.gz', 1);
     const writer = new TfRecordWriter(path.join(dir, 'c.gz'));
