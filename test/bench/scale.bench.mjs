@@ -191,13 +191,14 @@ export async function run(log) {
       // the job runs while traffic goes on: one batch stream during each run
       const traffic = ingest(server.url, 'scale', key, today, day);
       const began = performance.now();
-      // as the hourly job would have run at the end of that day
-      const reply = await runRetention(server.url, 'scale', token, { asOf: new Date(Date.now() - day * DAY_MS).toISOString() });
+      // as the hourly job would have run as the day began: the days before are over, today's hours are still coming in
+      // (a run as of the day's end, while its traffic is sent, rolls hours half full and rolls them all again later)
+      const reply = await runRetention(server.url, 'scale', token, { asOf: new Date(Date.now() - (day + 1) * DAY_MS).toISOString() });
       if (reply.partitions) retentionSeconds.push((performance.now() - began) / 1000);
       last = await traffic;
       if (reply.partitions) duringRetention.push(...last.latencies);
       if (DAYS - day === RETENTION_DAYS) afterWeek = await sizes(database.url, project.id);
-      if ((DAYS - day) % 5 === 0)
+      if ((DAYS - day) % (TOTAL > 1_000_000 ? 1 : 5) === 0)
         log(`day ${DAYS - day}: ${Math.round(last.rate).toLocaleString('en-US')} rows/s; retention ${JSON.stringify(reply).slice(0, 160)}`);
     }
     const final = await runRetention(server.url, 'scale', token);

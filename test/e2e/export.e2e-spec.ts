@@ -218,6 +218,26 @@ describe('export: exactly-once TFX spans', () => {
     expect(spans.reduce((sum, s) => sum + s.manifest.splits.train, 0)).toBe(train);
   });
 
+  it('ties every claimed label to a span that exists, and a deleted project takes its spans’ labels along', async () => {
+    const p = await project(40);
+    await p.feedback(p.predictions);
+    const span = await exportsService.exportNext(await p.entity(), { shardRows: 100 });
+    expect(span?.rows).toBe(40);
+    const claimed = async () =>
+      (await app.sql(`SELECT count(*)::int AS n FROM span_labels sl JOIN export_spans s ON s.id = sl.span_id WHERE s.project_id = $1`, [p.id]))[0].n;
+    expect(await claimed()).toBe(40);
+    // checked once per statement, not by a key that looks up the span for every label claimed
+    const [{ keys }] = await app.sql(`SELECT count(*)::int AS keys FROM pg_constraint WHERE conrelid = 'span_labels'::regclass AND contype = 'f'`);
+    expect(keys).toBe(0);
+    // a label claimed for a span that is not there is refused, as the foreign key refused it
+    const [label] = await app.sql(`SELECT max(id) + 1000000 AS id FROM labels`);
+    await expect(app.sql(`INSERT INTO span_labels (label_id, span_id) VALUES ($1, -1)`, [label.id])).rejects.toMatchObject({ code: '23503' });
+    const [{ spans }] = await app.sql(`SELECT array_agg(id) AS spans FROM export_spans WHERE project_id = $1`, [p.id]);
+    expect((await app.request('DELETE', `/api/v1/projects/${p.slug}?confirm=${p.slug}`, { token: admin })).status).toBe(204);
+    const [{ left }] = await app.sql(`SELECT count(*)::int AS left FROM span_labels WHERE span_id = ANY($1::bigint[])`, [spans]);
+    expect(left).toBe(0);
+  });
+
   it('writes the same bytes again after a crash, and shows no partial span meanwhile', async () => {
     const p = await project(250);
     await p.feedback(p.predictions);

@@ -25,6 +25,7 @@ import { PredictionRollups1764360000000 } from './1764360000000-prediction-rollu
 import { PartitionedFeedbackEvents1764370000000 } from './1764370000000-partitioned-feedback-events';
 import { PredictionsWithoutProjectKey1764380000000 } from './1764380000000-predictions-without-project-key';
 import { RollupClicks1764390000000 } from './1764390000000-rollup-clicks';
+import { SpanLabelsCheckedByStatement1764400000000 } from './1764400000000-span-labels-checked-by-statement';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -55,4 +56,5 @@ export const migrations = [
   PartitionedFeedbackEvents1764370000000,
   PredictionsWithoutProjectKey1764380000000,
   RollupClicks1764390000000,
+  SpanLabelsCheckedByStatement1764400000000,
 ];
