@@ -147,7 +147,8 @@ export class PredictionsService {
       return await attempt('first');
     } catch (error) {
       if (!(error instanceof WriteAgain)) throw error;
-      if (isMissingPartition(error.cause)) this.partitions.forget(project.id);
+      // a partition made in the rolled-back transaction is gone with it: the retry makes its days' again
+      this.partitions.forget(project.id);
       return attempt('careful');
     }
   }
