@@ -198,7 +198,9 @@ program
 
 program
   .command('retention')
-  .description("roll up, archive and remove a project's predictions past its retention now, as the hourly job does (the first run over a backlog of days can outlast an HTTP client's timeout)")
+  .description(
+    "roll up, archive and remove a project's predictions past its retention now, as the hourly job does (the first run over a backlog of days can outlast an HTTP client's timeout)",
+  )
   .argument('<project>', 'the project slug')
   .action(async (slug: string) => {
     const reply = await withApp(async (app) => app.get(RetentionService).run(await app.get(ProjectsService).getBySlug(parse(Slug, slug))));

@@ -75,7 +75,8 @@ describe('the admin CLI, against the same database as a running server', () => {
       routing: { strategy: 'least_confidence', threshold: 0.99, explorationRate: 0, dedupeWindowMinutes: 0 },
       retention: { days: 7, archive: false },
     });
-    const key = (await app.request('POST', `/api/v1/projects/${project.slug}/api-keys`, { token: admin, body: { name: 'ingest', scopes: ['ingest'] } })).body.secret;
+    const key = (await app.request('POST', `/api/v1/projects/${project.slug}/api-keys`, { token: admin, body: { name: 'ingest', scopes: ['ingest'] } })).body
+      .secret;
     const body = Array.from({ length: 30 }, (_, i) => ({
       id: randomUUID(),
       model: { name: 'm', version: '1' },
