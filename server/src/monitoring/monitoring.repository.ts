@@ -316,16 +316,12 @@ export class MonitoringRepository {
     from: Date,
     to: Date,
   ): Promise<{ settled: Date[]; rolled: RolledClicks[] }> {
-    const settled: Array<{ hour: Date }> = await manager.query(
-      `SELECT DISTINCT hour FROM prediction_rollups_read WHERE project_id = $1 AND hour > $2::timestamptz - interval '1 hour' AND hour < $3 AND settled_at IS NOT NULL`,
-      [projectId, from, to],
-    );
-    if (settled.length === 0) return { settled: [], rolled: [] };
+    // every settled group of the window: its hour is left out of the raw reads, and its clicks count when it kept them
     const rows: Array<{
       hour: Date;
       model_version: string;
       slice: Record<string, string>;
-      lists: number;
+      lists: number | null;
       positions: Array<{ position: number; impressions: number; clicks: number }>;
     }> = await manager.query(
       `SELECT r.hour, r.model_version, r.slice, (r.clicks->>'lists')::int AS lists,
@@ -333,12 +329,15 @@ export class MonitoringRepository {
                                    'clicks', (SELECT coalesce(sum(e.value::int), 0) FROM jsonb_each_text(pos.value->'engaged') e
                                                WHERE e.key::jsonb ?| $4::text[]))) FROM jsonb_each(r.clicks->'positions') pos), '[]') AS positions
            FROM prediction_rollups_read r
-          WHERE r.project_id = $1 AND r.hour > $2::timestamptz - interval '1 hour' AND r.hour < $3 AND r.settled_at IS NOT NULL AND r.clicks IS NOT NULL`,
+          WHERE r.project_id = $1 AND r.hour > $2::timestamptz - interval '1 hour' AND r.hour < $3 AND r.settled_at IS NOT NULL`,
       [projectId, from, to, clickTypes],
     );
+    const settled = new Map(rows.map((r) => [r.hour.getTime(), r.hour]));
     return {
-      settled: settled.map((r) => r.hour),
-      rolled: rows.map((r) => ({ hour: r.hour, modelVersion: r.model_version, slice: r.slice, lists: r.lists, positions: r.positions })),
+      settled: [...settled.values()],
+      rolled: rows.flatMap((r) =>
+        r.lists === null ? [] : [{ hour: r.hour, modelVersion: r.model_version, slice: r.slice, lists: r.lists, positions: r.positions }],
+      ),
     };
   }
 
