@@ -20,7 +20,7 @@ import { RequestAccess } from './projects/project-access.guard';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { DomainError } from './common/errors';
 import { parseJsonArrayInSlices, SLICED_JSON_MIN_BYTES } from './common/ingest/json-array';
-import { screenJsonBody, VALIDATES_ITEMS } from './common/validation/json-hazards';
+import { mayHoldPrototypeKeys, screenJsonBody, VALIDATES_ITEMS } from './common/validation/json-hazards';
 import { PinoNestLogger } from './common/logging/logger';
 import { openApiComponents } from './common/validation/zod-validation.pipe';
 
@@ -156,7 +156,9 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
     };
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
-    const items = body.length >= SLICED_JSON_MIN_BYTES ? parseJsonArrayInSlices(body, (text) => parseJsonText(request, text)) : undefined;
+    // a body that cannot hold a poisoned key skips the parser's scan of every slice for one
+    const parseSlice = mayHoldPrototypeKeys(body) ? (text: string) => parseJsonText(request, text) : (text: string): unknown => JSON.parse(text);
+    const items = body.length >= SLICED_JSON_MIN_BYTES ? parseJsonArrayInSlices(body, parseSlice) : undefined;
     if (items) screened(request, body, done)(null, items);
     else void parseJson(request, body.toString('utf8'), screened(request, body, done));
   });

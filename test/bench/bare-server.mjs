@@ -1,9 +1,13 @@
-// The baseline for single-prediction ingest: bare Fastify and one pg INSERT per request into the same table,
-// with no auth, no validation beyond JSON parsing, no routing or feedback join.
+// The baselines for ingest: bare Fastify and one pg INSERT per request into the same table (single
+// predictions), or one COPY per request in a transaction (batches), with no auth, no validation
+// beyond JSON parsing, no routing or feedback join.
 import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 const require = createRequire(import.meta.url);
 const Fastify = require('fastify');
 const { Pool } = require('pg');
+const { from: copyFrom } = require('pg-copy-streams');
 
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 10 });
 pool.on('error', () => undefined);
@@ -33,6 +37,55 @@ app.post('/predictions', async (request, reply) => {
   );
   reply.status(result.rowCount ? 201 : 200);
   return { id: p.id, accepted: result.rowCount, duplicates: 1 - result.rowCount };
+});
+
+const escape = (s) => s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
+
+/** One prediction as a COPY text row: the same columns the server writes, computed the plain way. */
+function copyRow(p) {
+  const scores = p.scores;
+  const predicted = Object.keys(scores).reduce((a, b) => (scores[a] >= scores[b] ? a : b));
+  const at = new Date(p.timestamp ?? Date.now());
+  return (
+    [
+      projectId,
+      p.id,
+      escape(p.model.name),
+      escape(p.model.version),
+      escape(JSON.stringify(p.input)),
+      escape(JSON.stringify(scores)),
+      escape(predicted),
+      scores[predicted],
+      escape(JSON.stringify(p.slice ?? {})),
+      '\\N',
+      at.toISOString(),
+      at.toISOString().slice(0, 10),
+    ].join('\t') + '\n'
+  );
+}
+
+app.post('/predictions/batch', async (request) => {
+  const items = request.body;
+  const text = items.map(copyRow).join('');
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await pipeline(
+      Readable.from([text]),
+      client.query(
+        copyFrom(
+          'COPY predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, occurred_on) FROM STDIN',
+        ),
+      ),
+    );
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK');
+    throw error;
+  } finally {
+    client.release();
+  }
+  return { accepted: items.length, duplicates: 0 };
 });
 
 // the partitions the server makes as it goes (today's, and tomorrow's for a run across midnight)

@@ -1,5 +1,6 @@
-// Capture throughput: HTTP batch ingest against raw COPY into the same table, and single-prediction
-// ingest against a bare Fastify + pg handler, in one run on one database.
+// Capture throughput: HTTP batch ingest against raw COPY into the same table, the server's CPU per
+// batch-ingested prediction against a bare Fastify + COPY handler's, and single-prediction ingest
+// against a bare Fastify + pg handler, in one run on one database.
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -48,13 +49,13 @@ function copyText(projectId, p) {
   );
 }
 
-async function batchIngest(url, slug, key) {
+async function batchIngest(url, headers) {
   const bodies = Array.from({ length: BATCHES }, () => JSON.stringify(Array.from({ length: BATCH }, prediction)));
   const warmup = Array.from({ length: 4 }, () => JSON.stringify(Array.from({ length: BATCH }, prediction)));
   const send = async (body) => {
-    const response = await fetch(`${url}/api/v1/projects/${slug}/predictions/batch`, {
+    const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      headers: { 'content-type': 'application/json', ...headers },
       body,
     });
     const reply = await response.json();
@@ -113,12 +114,15 @@ async function load(url, headers) {
 async function startBare(databaseUrl, projectId) {
   const port = await freePort();
   const child = fork(path.join(root, 'test/bench/bare-server.mjs'), {
+    // the server's own heap flags (lib.mjs startServer), so neither collects garbage more often
+    execArgv: ['--max-semi-space-size=64'],
     env: { PATH: process.env.PATH, DATABASE_URL: databaseUrl, PROJECT_ID: projectId, PORT: String(port) },
     stdio: 'ignore',
   });
   await new Promise((resolve) => child.once('message', resolve));
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', resolve);
@@ -140,25 +144,30 @@ export async function run(log) {
       const used = process.cpuUsage(own);
       return {
         rate,
+        serverMs: pid ? per(cpuSecondsOf(pid) - srv) : undefined,
         text: `PostgreSQL ${per(postgresCpuSeconds(database.dataDir) - pg).toFixed(0)} ms${pid ? `, server ${per(cpuSecondsOf(pid) - srv).toFixed(0)} ms` : ''}, sender ${per((used.user + used.system) / 1e6).toFixed(0)} ms of CPU per 1,000 rows`,
       };
     };
-    // alternate the two, twice, as the single-prediction runs below do: a writer that always came
+    // alternate the three, twice, as the single-prediction runs below do: a writer that always came
     // second would meet a table grown by the first one, and the autovacuum its rows set off
+    const bare = await startBare(database.url, projectId);
+    const batchUrl = `${server.url}/api/v1/projects/${slug}/predictions/batch`;
     const copies = [];
     const batches = [];
+    const bareBatches = [];
     for (let round = 1; round <= 2; round++) {
       log(`raw COPY of 1,000-row batches (round ${round}) …`);
       copies.push(await cpu(() => rawCopy(database.url, projectId)));
+      log(`bare Fastify + COPY of 1,000-prediction batches (round ${round}) …`);
+      bareBatches.push(await cpu(() => batchIngest(`${bare.url}/predictions/batch`, {}), bare.pid));
       log(`HTTP batch ingest of 1,000-prediction batches (round ${round}) …`);
-      batches.push(await cpu(() => batchIngest(server.url, slug, key), server.pid));
-      log(`CPU: raw COPY: ${copies.at(-1).text}; HTTP batch: ${batches.at(-1).text}`);
+      batches.push(await cpu(() => batchIngest(batchUrl, { authorization: `Bearer ${key}` }), server.pid));
+      log(`CPU: raw COPY: ${copies.at(-1).text}; bare batch: ${bareBatches.at(-1).text}; HTTP batch: ${batches.at(-1).text}`);
     }
     const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const [copyRate, batchRate] = [mean(copies.map((c) => c.rate)), mean(batches.map((b) => b.rate))];
     const [copy, batch] = [copies.at(-1), batches.at(-1)];
 
-    const bare = await startBare(database.url, projectId);
     const singleUrl = `${server.url}/api/v1/projects/${slug}/predictions`;
     const bareUrl = `${bare.url}/predictions`;
     // alternate the two, twice, so neither gets the warmer table or the quieter machine
@@ -179,6 +188,16 @@ export async function run(log) {
         baselineValue: copyRate,
         target: 0.5,
         cpu: { copy: copy.text, batch: batch.text },
+      },
+      {
+        // CPU time of the whole process (its collector and compiler threads too), as /proc counts it
+        figure: 'server CPU per 1,000 batch-ingested',
+        value: mean(batches.map((b) => b.serverMs)),
+        unit: 'ms',
+        baseline: 'bare Fastify + COPY, same batches',
+        baselineValue: mean(bareBatches.map((b) => b.serverMs)),
+        target: 1.2,
+        lowerIsBetter: true,
       },
       {
         figure: `single ingest (${CONNECTIONS} clients)`,

@@ -68,6 +68,7 @@ describe('capture: large JSON batches', () => {
   it.each([
     ['NaN in one item', (json: string) => json.replace(/"ham":[0-9.]+/, '"ham":NaN')],
     ['a __proto__ key in one item', (json: string) => json.replace('"model":', '"__proto__":{"x":1},"model":')],
+    ['a __proto__ key spelled with escapes in one item', (json: string) => json.replace('"model":', '"\\u005f_pr\\u006fto__":{"x":1},"model":')],
     ['a constructor.prototype key in one item', (json: string) => json.replace('"model":', '"constructor":{"prototype":{"x":1}},"model":')],
     ['a missing comma between two items', (json: string) => json.replace('},{"id"', '}{"id"')],
     ['a truncated body', (json: string) => json.slice(0, -10)],

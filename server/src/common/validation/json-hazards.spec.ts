@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { findJsonHazard, isUnstorableText, mayHoldUnstorableText, screenJsonBody, isTextClean } from './json-hazards';
+import { findJsonHazard, isUnstorableText, mayHoldPrototypeKeys, mayHoldUnstorableText, screenJsonBody, isTextClean } from './json-hazards';
 
 describe('mayHoldUnstorableText: the raw scan that decides whether values need checking', () => {
   it.each([
@@ -27,6 +27,21 @@ describe('mayHoldUnstorableText: the raw scan that decides whether values need c
       return;
     }
     if (findJsonHazard(parsed, { text: true })) expect(expected).toBe(true);
+  });
+});
+
+describe('mayHoldPrototypeKeys: the raw scan that decides whether a body needs the poisoning check', () => {
+  it.each([
+    ['a __proto__ key', '[{"__proto__":{"x":1}}]'],
+    ['a constructor key', '[{"constructor":{"prototype":{"x":1}}}]'],
+    ['a key behind escapes', '[{"\\u005f_proto__":{"x":1}}]'],
+    ['any escape, even in a value', '[{"text":"caf\\u00e9"}]'],
+  ])('flags %s', (_name, text) => {
+    expect(mayHoldPrototypeKeys(Buffer.from(text))).toBe(true);
+  });
+
+  it('passes text with none, whatever else it holds', () => {
+    expect(mayHoldPrototypeKeys(Buffer.from('[{"prototype":1,"proto":"__","text":"a \\"quoted\\" \\n line"}]'))).toBe(false);
   });
 });
 

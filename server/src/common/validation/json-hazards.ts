@@ -40,6 +40,15 @@ export function mayHoldUnstorableText(text: Buffer | string): boolean {
   return false;
 }
 
+/**
+ * Whether JSON text may hold a key that poisons a prototype (`__proto__`, or `constructor` with
+ * a `prototype`), which Fastify's parser refuses. Such a key is spelled out in the text, or
+ * hidden behind `\u` escapes; text with neither parses the same with plain `JSON.parse`.
+ */
+export function mayHoldPrototypeKeys(text: Buffer): boolean {
+  return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u');
+}
+
 // eslint-disable-next-line no-control-regex -- U+0000 is exactly what is looked for
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
