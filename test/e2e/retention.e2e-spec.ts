@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Client } from 'pg';
 import { createApiKey, createProject, createUser } from '../factories';
 import { startTestApp, type TestApp } from '../helpers/test-app';
 
@@ -164,6 +165,58 @@ describe('retention: old predictions nothing needs go whole partitions at a time
     expect(replies.every((r) => r.status === 200 && r.accepted === 100)).toBe(true);
     const [{ n }] = await app.sql(`SELECT count(*)::int AS n FROM predictions WHERE project_id = $1`, [project.id]);
     expect(n).toBe(replies.length * 100);
+  });
+
+  it('keeps a prediction for each thing that needs it (a task, a label, an open window, unapplied feedback), and leaves a partition whose table stays busy for the next run', async () => {
+    const project = await createProject(app, admin, { routing: { explorationRate: 0 }, retention: { days: 7 } });
+    const oldDay = new Date(Date.now() - 20 * DAY_MS).toISOString().slice(0, 10);
+    await app.sql(`SELECT backflow_prediction_partitions($1, ARRAY[$2::date], true)`, [project.id, oldDay]);
+    const ids: string[] = (
+      await app.sql(
+        `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on)
+         SELECT $1, gen_random_uuid(), 'm', '1', jsonb_build_object('n', i), '{"ham": 0.9, "spam": 0.1}', 'ham', 0.9, $2::date + interval '1 hour', $2::date
+           FROM generate_series(1, 500) AS i RETURNING id::text`,
+        [project.id, oldDay],
+      )
+    ).map((r) => r.id);
+    const [tasked, labeled, windowed, awaited] = ids;
+    await app.sql(
+      `INSERT INTO tasks (project_id, prediction_id, reason, priority, inclusion_probability, required_annotations) VALUES ($1, $2, 'uncertain', 1, 1, 1)`,
+      [project.id, tasked],
+    );
+    await app.sql(`INSERT INTO labels (project_id, prediction_id, value, source, answers) VALUES ($1, $2, 'spam', 'feedback', '{"label": "spam"}')`, [
+      project.id,
+      labeled,
+    ]);
+    await app.sql(`INSERT INTO feedback_windows (project_id, prediction_id, closes_at) VALUES ($1, $2, now() + interval '1 day')`, [project.id, windowed]);
+    await app.sql(`SELECT backflow_feedback_partitions($1, ARRAY[current_date], true)`, [project.id]);
+    await app.sql(
+      `INSERT INTO feedback_events (project_id, id, prediction_id, type, occurred_at, occurred_on) VALUES ($1, 'e1', $2, 'click', now(), current_date)`,
+      [project.id, awaited],
+    );
+    // a gold task names no prediction: it keeps none, and does not stop the others from going
+    await app.sql(
+      `WITH g AS (INSERT INTO gold_items (project_id, input, label, answers) VALUES ($1, '{"n": 0}', 'spam', '{"label": "spam"}') RETURNING id)
+       INSERT INTO tasks (project_id, gold_item_id, reason, priority, inclusion_probability, required_annotations) SELECT $1, id, 'gold', 1, 1, 1 FROM g`,
+      [project.id],
+    );
+
+    // a transaction holding the project’s table (as a long capture would) for longer than retention waits: the partition is left
+    const parent = `predictions_${project.id.replace(/-/g, '')}`;
+    const holder = new Client({ connectionString: app.databaseUrl });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query(`LOCK TABLE ONLY ${parent} IN ROW EXCLUSIVE MODE`);
+    const busy = await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} });
+    await holder.query('ROLLBACK');
+    await holder.end();
+    expect(busy.body).toMatchObject({ dropped: 0, partitions: 0, deferred: 1 });
+    expect(await app.sql(`SELECT count(*)::int AS n FROM predictions WHERE project_id = $1`, [project.id])).toEqual([{ n: 500 }]);
+
+    const run = await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} });
+    expect(run.body).toMatchObject({ dropped: 496, kept: 4, partitions: 1, deferred: 0 });
+    const left = await app.sql(`SELECT id::text FROM predictions WHERE project_id = $1 ORDER BY id`, [project.id]);
+    expect(left.map((r) => r.id)).toEqual([tasked, labeled, windowed, awaited].sort());
   });
 
   it('keeps everything of a project without retention', async () => {

@@ -17,8 +17,11 @@ import { PredictionRollups } from './prediction-rollups';
 import { quoteIdent } from '../common/database/time-partitions';
 
 const DAY_MS = 86_400_000;
-// how long the swap of a partition may wait for the project's table: capture is never held longer
-const SWAP_LOCK_TIMEOUT = '1s';
+// how long the swap of a partition may wait for the project's table (capture queues behind the
+// waiting lock, so never longer), how many times it tries, and the pause between tries
+const SWAP_LOCK_TIMEOUT = '200ms';
+const SWAP_ATTEMPTS = 5;
+const SWAP_PAUSE_MS = 500;
 
 interface Partition {
   name: string;
@@ -27,13 +30,15 @@ interface Partition {
 }
 
 /**
- * A prediction retention may not remove: it has a task, a label (so an export may hold it), an
- * absence window still open, or feedback events not yet applied to it.
+ * The ids of the project's predictions retention may not remove (`$1` is the project): those with
+ * a task, a label (so an export may hold it), an absence window still open, or feedback events
+ * not yet applied to them. Read as one set and joined to a partition, so a partition costs a probe
+ * per needed prediction, not four per row (3.5 s against 0.1 s for a day of 667,000).
  */
-const NEEDED = `EXISTS (SELECT 1 FROM tasks_read t WHERE t.project_id = p.project_id AND t.prediction_id = p.id)
-  OR EXISTS (SELECT 1 FROM labels_read l WHERE l.project_id = p.project_id AND l.prediction_id = p.id)
-  OR EXISTS (SELECT 1 FROM feedback_windows_read w WHERE w.project_id = p.project_id AND w.prediction_id = p.id)
-  OR EXISTS (SELECT 1 FROM feedback_events_read f WHERE f.project_id = p.project_id AND f.prediction_id = p.id AND f.applied_at IS NULL)`;
+const NEEDED_IDS = `SELECT prediction_id AS id FROM tasks_read WHERE project_id = $1 AND prediction_id IS NOT NULL
+  UNION SELECT prediction_id FROM labels_read WHERE project_id = $1
+  UNION SELECT prediction_id FROM feedback_windows_read WHERE project_id = $1
+  UNION SELECT prediction_id FROM feedback_events_read WHERE project_id = $1 AND applied_at IS NULL AND prediction_id IS NOT NULL`;
 
 /**
  * Retention (issue 22): the partitions of a project's predictions that lie wholly before its
@@ -41,10 +46,10 @@ const NEEDED = `EXISTS (SELECT 1 FROM tasks_read t WHERE t.project_id = p.projec
  * something still needs, never emptied row by row; with `retention.archive`, what goes is
  * written to the archive first. Per partition, in two steps: (1) under an EXCLUSIVE lock on the
  * partition alone (reads go on; a write or row lock on an old prediction waits), the needed rows
- * are counted and the others archived; (2) under the project table's lock, taken with a one-
- * second timeout so capture never waits longer, the count is checked again and the partition is
- * dropped or swapped for its rewrite. A partition whose count moved in between is left for the
- * next run. Before any of it, the hours are rolled up (`PredictionRollups.roll`), and each
+ * are counted and the others archived; (2) under the project table's lock, waited for at most
+ * 200 ms a try (capture queues behind a waiting lock, so never longer) and tried five times,
+ * the count is checked again and the partition is dropped or swapped for its rewrite. A partition
+ * whose count moved in between, or whose table stayed busy, is left for the next run. Before any of it, the hours are rolled up (`PredictionRollups.roll`), and each
  * partition's hours are settled under the partition's lock: monitoring reads the rollups of
  * settled hours instead of their raw rows. A scheduled job runs it hourly; `POST …/retention/run`
  * runs it now.
@@ -148,23 +153,24 @@ export class RetentionService implements OnModuleInit {
     archive: boolean,
   ): Promise<{ dropped: number; kept: number; archived: number; files: string[] } | undefined> {
     const leaf = quoteIdent(partition.name);
-    const parent = quoteIdent(`predictions_${project.id.replace(/-/g, '')}`);
     // (1) what goes and what stays, and the archive, with the partition still in place
     const first = await this.dataSource.transaction(async (manager) => {
       await manager.query(`LOCK TABLE ${leaf} IN EXCLUSIVE MODE`);
       // a ranking's clicks are kept by position with the hour's other outcomes
       const ranking = routingQuestion(project).kind === 'ranking' ? project.routingQuestion : null;
       await this.rollups.settle(manager, project.id, new Date(`${partition.fromOn}T00:00:00Z`), new Date(`${partition.toOn}T00:00:00Z`), ranking);
-      const counts = await countNeeded(manager, leaf);
+      const counts = await countNeeded(manager, project.id, leaf);
       let files: string[] = [];
       if (archive && counts.total > counts.needed) {
         const rows: ArchivedPrediction[] = await manager.query(
-          `SELECT p.id::text, p.model_name, p.model_version, p.input::text AS input, p.scores::text AS scores, p.predicted_label, p.confidence,
+          `WITH needed AS MATERIALIZED (${NEEDED_IDS})
+           SELECT p.id::text, p.model_name, p.model_version, p.input::text AS input, p.scores::text AS scores, p.predicted_label, p.confidence,
                   p.slice::text AS slice, p.metadata::text AS metadata,
                   (extract(epoch FROM p.occurred_at) * 1000000)::bigint::text AS occurred_at,
                   (extract(epoch FROM p.received_at) * 1000000)::bigint::text AS received_at,
                   p.uncertainty, p.suggestions::text AS suggestions, to_char(p.occurred_on, 'YYYY-MM-DD') AS occurred_on
-             FROM ${leaf} p WHERE NOT (${NEEDED}) ORDER BY p.occurred_at, p.id`,
+             FROM ${leaf} p WHERE NOT EXISTS (SELECT 1 FROM needed n WHERE n.id = p.id) ORDER BY p.occurred_at, p.id`,
+          [project.id],
         );
         for (const row of rows) {
           row.occurred_at = BigInt(row.occurred_at);
@@ -175,16 +181,36 @@ export class RetentionService implements OnModuleInit {
       return { ...counts, files };
     });
     if (first.total === first.needed) return { dropped: 0, kept: first.needed, archived: 0, files: [] };
-    // (2) the swap, under the project table's lock
+    // (2) the swap, under the project table's lock, tried again a few times when capture holds it
+    for (let attempt = 1; attempt <= SWAP_ATTEMPTS; attempt++) {
+      const swapped = await this.swap(project, partition, first);
+      if (swapped !== 'busy') return swapped;
+      if (attempt < SWAP_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, SWAP_PAUSE_MS));
+    }
+    return undefined;
+  }
+
+  /**
+   * Drops the partition, or swaps it for a rewrite holding only the predictions still needed,
+   * when its counts are those of step (1); 'busy' when the project's table could not be locked
+   * within `SWAP_LOCK_TIMEOUT`, undefined when the partition changed meanwhile.
+   */
+  private swap(
+    project: ProjectEntity,
+    partition: Partition,
+    first: { total: number; needed: number; files: string[] },
+  ): Promise<{ dropped: number; kept: number; archived: number; files: string[] } | 'busy' | undefined> {
+    const leaf = quoteIdent(partition.name);
+    const parent = quoteIdent(`predictions_${project.id.replace(/-/g, '')}`);
     return this.dataSource.transaction(async (manager) => {
       await manager.query(`SET LOCAL lock_timeout = '${SWAP_LOCK_TIMEOUT}'`);
       try {
         await manager.query(`LOCK TABLE ${parent} IN ACCESS EXCLUSIVE MODE`);
       } catch (error) {
-        if ((error as { code?: string }).code === '55P03') return undefined;
+        if ((error as { code?: string }).code === '55P03') return 'busy' as const;
         throw error;
       }
-      const again = await countNeeded(manager, leaf);
+      const again = await countNeeded(manager, project.id, leaf);
       if (again.total !== first.total || again.needed !== first.needed) return undefined;
       if (again.needed === 0) {
         await manager.query(`DROP TABLE ${leaf}`);
@@ -192,7 +218,7 @@ export class RetentionService implements OnModuleInit {
       } else {
         const rewrite = `${partition.name.slice(0, 55)}_k${Date.now().toString(36).slice(-5)}`;
         await manager.query(`CREATE TABLE ${quoteIdent(rewrite)} (LIKE predictions INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
-        await manager.query(`INSERT INTO ${quoteIdent(rewrite)} SELECT p.* FROM ${leaf} p WHERE ${NEEDED}`);
+        await manager.query(`INSERT INTO ${quoteIdent(rewrite)} SELECT p.* FROM ${leaf} p WHERE p.project_id = $1 AND p.id IN (${NEEDED_IDS})`, [project.id]);
         await manager.query(`ALTER TABLE ${parent} DETACH PARTITION ${leaf}`);
         await manager.query(`DROP TABLE ${leaf}`);
         await manager.query(
@@ -205,9 +231,12 @@ export class RetentionService implements OnModuleInit {
   }
 }
 
-async function countNeeded(manager: EntityManager, leaf: string): Promise<{ total: number; needed: number }> {
+async function countNeeded(manager: EntityManager, projectId: string, leaf: string): Promise<{ total: number; needed: number }> {
   const [row]: Array<{ total: number; needed: number }> = await manager.query(
-    `SELECT count(*)::int AS total, count(*) FILTER (WHERE ${NEEDED})::int AS needed FROM ${leaf} p`,
+    `WITH needed AS MATERIALIZED (${NEEDED_IDS})
+     SELECT (SELECT count(*) FROM ${leaf})::int AS total,
+            (SELECT count(*) FROM ${leaf} p JOIN needed n ON p.project_id = $1 AND p.id = n.id)::int AS needed`,
+    [projectId],
   );
   return row;
 }
