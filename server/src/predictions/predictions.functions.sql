@@ -17,55 +17,72 @@ $fn$;
 -- job stores it once per hour; monitoring computes the hours not rolled yet with the same function.
 CREATE OR REPLACE FUNCTION backflow_prediction_rollup(p_project uuid, p_from timestamptz, p_to timestamptz)
 RETURNS TABLE (hour timestamptz, model_version text, slice jsonb, predictions int, confidence jsonb, predicted jsonb, features jsonb)
-LANGUAGE sql STABLE AS $fn$
+LANGUAGE sql STABLE
+-- the sorts and hashes of a day's feature values (a million rows for 84,000 predictions) stay in memory
+SET work_mem = '64MB'
+AS $fn$
   WITH p AS MATERIALIZED (
     SELECT date_trunc('hour', p.occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS h, p.model_version AS mv, p.slice AS s,
-           p.id, p.confidence, p.predicted_label, p.input
+           p.confidence, p.predicted_label, p.input
       FROM predictions p
      WHERE p.project_id = p_project AND p.occurred_at >= p_from AND p.occurred_at < p_to
        AND p.occurred_on BETWEEN (p_from AT TIME ZONE 'UTC')::date AND (p_to AT TIME ZONE 'UTC')::date
   ),
-  base AS (SELECT h, mv, s, count(*)::int AS n FROM p GROUP BY h, mv, s),
+  -- each hour, model version and slice, numbered: the feature values group by the number, not by the slice's JSON
+  base AS MATERIALIZED (SELECT h, mv, s, count(*)::int AS n, (row_number() OVER ())::int AS g FROM p GROUP BY h, mv, s),
+  pg AS MATERIALIZED (SELECT b.g, p.confidence, p.predicted_label, p.input FROM p JOIN base b ON b.h = p.h AND b.mv = p.mv AND b.s = p.s),
   conf AS (
-    SELECT h, mv, s, jsonb_object_agg(bin, n) AS j
-      FROM (SELECT h, mv, s, least(floor(p.confidence * 20), 19)::int AS bin, count(*)::int AS n FROM p WHERE p.confidence IS NOT NULL GROUP BY 1, 2, 3, 4) c
-     GROUP BY h, mv, s),
+    SELECT g, jsonb_object_agg(bin, n) AS j
+      FROM (SELECT g, least(floor(confidence * 20), 19)::int AS bin, count(*)::int AS n FROM pg WHERE confidence IS NOT NULL GROUP BY 1, 2) c
+     GROUP BY g),
   pred AS (
-    SELECT h, mv, s, jsonb_object_agg(label, n) AS j
-      FROM (SELECT h, mv, s, p.predicted_label AS label, count(*)::int AS n FROM p WHERE p.predicted_label IS NOT NULL GROUP BY 1, 2, 3, 4) c
-     GROUP BY h, mv, s),
-  kv AS (
-    SELECT p.h, p.mv, p.s, p.id, e.key AS k, x.v, r.edges
-      FROM p
-     CROSS JOIN LATERAL jsonb_each(p.input) e
-     CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(e.value) = 'array' THEN e.value ELSE jsonb_build_array(e.value) END) x(v)
+    SELECT g, jsonb_object_agg(label, n) AS j
+      FROM (SELECT g, predicted_label AS label, count(*)::int AS n FROM pg WHERE predicted_label IS NOT NULL GROUP BY 1, 2) c
+     GROUP BY g),
+  ke AS MATERIALIZED (
+    SELECT pg.g, e.key AS k, e.value AS val, r.edges
+      FROM pg
+     CROSS JOIN LATERAL jsonb_each(pg.input) e
       LEFT JOIN prediction_rollup_edges r ON r.project_id = p_project AND r.feature = e.key
-     WHERE CASE WHEN r.edges IS NULL THEN jsonb_typeof(x.v) IN ('string', 'boolean') ELSE jsonb_typeof(x.v) = 'number' END
   ),
-  present AS (SELECT h, mv, s, k, edges IS NOT NULL AS numeric, count(DISTINCT id)::int AS n FROM kv GROUP BY h, mv, s, k, edges IS NOT NULL),
+  kv AS MATERIALIZED (
+    SELECT ke.g, ke.k, x.v, ke.edges
+      FROM ke
+     CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(ke.val) = 'array' THEN ke.val ELSE jsonb_build_array(ke.val) END) x(v)
+     WHERE CASE WHEN ke.edges IS NULL THEN jsonb_typeof(x.v) IN ('string', 'boolean') ELSE jsonb_typeof(x.v) = 'number' END
+  ),
+  -- a prediction has a feature when one of its values has the feature's type: counted once per prediction and key
+  present AS (
+    SELECT g, k, edges IS NOT NULL AS numeric, count(*)::int AS n
+      FROM ke
+     WHERE CASE WHEN jsonb_typeof(val) = 'array'
+                THEN EXISTS (SELECT 1 FROM jsonb_array_elements(val) x(v)
+                              WHERE CASE WHEN edges IS NULL THEN jsonb_typeof(x.v) IN ('string', 'boolean') ELSE jsonb_typeof(x.v) = 'number' END)
+                ELSE CASE WHEN edges IS NULL THEN jsonb_typeof(val) IN ('string', 'boolean') ELSE jsonb_typeof(val) = 'number' END END
+     GROUP BY g, k, edges IS NOT NULL),
   num AS (
-    SELECT h, mv, s, k, jsonb_object_agg(bin, n) AS j
-      FROM (SELECT h, mv, s, k, width_bucket(v::float8, edges) - (v::float8 = ANY (edges))::int AS bin, count(*)::int AS n
-              FROM kv WHERE edges IS NOT NULL GROUP BY 1, 2, 3, 4, 5) c
-     GROUP BY h, mv, s, k),
+    SELECT g, k, jsonb_object_agg(bin, n) AS j
+      FROM (SELECT g, k, width_bucket(v::float8, edges) - (v::float8 = ANY (edges))::int AS bin, count(*)::int AS n
+              FROM kv WHERE edges IS NOT NULL GROUP BY 1, 2, 3) c
+     GROUP BY g, k),
   cat AS (
-    SELECT h, mv, s, k, coalesce(jsonb_object_agg(value, n) FILTER (WHERE rank <= 100), '{}') AS j, coalesce(sum(n) FILTER (WHERE rank > 100), 0)::int AS other
-      FROM (SELECT h, mv, s, k, value, n, row_number() OVER (PARTITION BY h, mv, s, k ORDER BY n DESC, value) AS rank
-              FROM (SELECT h, mv, s, k, v #>> '{}' AS value, count(*)::int AS n FROM kv WHERE edges IS NULL GROUP BY 1, 2, 3, 4, 5) c) r
-     GROUP BY h, mv, s, k),
+    SELECT g, k, coalesce(jsonb_object_agg(value, n) FILTER (WHERE rank <= 100), '{}') AS j, coalesce(sum(n) FILTER (WHERE rank > 100), 0)::int AS other
+      FROM (SELECT g, k, value, n, row_number() OVER (PARTITION BY g, k ORDER BY n DESC, value) AS rank
+              FROM (SELECT g, k, v #>> '{}' AS value, count(*)::int AS n FROM kv WHERE edges IS NULL GROUP BY 1, 2, 3) c) r
+     GROUP BY g, k),
   feat AS (
-    SELECT f.h, f.mv, f.s,
+    SELECT f.g,
            jsonb_object_agg(f.k, CASE WHEN f.numeric THEN jsonb_build_object('present', f.n, 'bins', num.j)
                                       ELSE jsonb_build_object('present', f.n, 'values', cat.j, 'other', cat.other) END) AS j
       FROM present f
-      LEFT JOIN num ON num.h = f.h AND num.mv = f.mv AND num.s = f.s AND num.k = f.k AND f.numeric
-      LEFT JOIN cat ON cat.h = f.h AND cat.mv = f.mv AND cat.s = f.s AND cat.k = f.k AND NOT f.numeric
-     GROUP BY f.h, f.mv, f.s)
+      LEFT JOIN num ON num.g = f.g AND num.k = f.k AND f.numeric
+      LEFT JOIN cat ON cat.g = f.g AND cat.k = f.k AND NOT f.numeric
+     GROUP BY f.g)
   SELECT b.h, b.mv, b.s, b.n, coalesce(conf.j, '{}'), coalesce(pred.j, '{}'), coalesce(feat.j, '{}')
     FROM base b
-    LEFT JOIN conf ON conf.h = b.h AND conf.mv = b.mv AND conf.s = b.s
-    LEFT JOIN pred ON pred.h = b.h AND pred.mv = b.mv AND pred.s = b.s
-    LEFT JOIN feat ON feat.h = b.h AND feat.mv = b.mv AND feat.s = b.s
+    LEFT JOIN conf ON conf.g = b.g
+    LEFT JOIN pred ON pred.g = b.g
+    LEFT JOIN feat ON feat.g = b.g
    ORDER BY b.h, b.mv, b.s
 $fn$;
 
