@@ -156,8 +156,12 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
     };
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
-    // a body that cannot hold a poisoned key skips the parser's scan of every slice for one
-    const parseSlice = mayHoldPrototypeKeys(body) ? (text: string) => parseJsonText(request, text) : (text: string): unknown => JSON.parse(text);
+    // a body that cannot hold a poisoned key skips the parser's scan of every slice for one (the body is looked at once)
+    let plain: boolean | undefined;
+    const parseSlice = (text: string): unknown => {
+      plain ??= !mayHoldPrototypeKeys(body);
+      return plain ? JSON.parse(text) : parseJsonText(request, text);
+    };
     const items = body.length >= SLICED_JSON_MIN_BYTES ? parseJsonArrayInSlices(body, parseSlice) : undefined;
     if (items) screened(request, body, done)(null, items);
     else void parseJson(request, body.toString('utf8'), screened(request, body, done));
