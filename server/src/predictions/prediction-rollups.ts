@@ -102,12 +102,13 @@ export class PredictionRollups {
             AND NOT EXISTS (SELECT 1 FROM prediction_rollups r WHERE r.project_id = $1 AND r.hour = date_trunc('hour', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AND r.settled_at IS NOT NULL)`,
         [projectId, state.rolled_at, state.rolled_through],
       );
-      for (const { hour } of late) {
-        await manager.query(`DELETE FROM prediction_rollups WHERE project_id = $1 AND hour = $2`, [projectId, hour]);
+      // consecutive hours are rolled again in one statement: one read of their partition, not one per hour
+      for (const { from, to } of consecutiveHours(late.map((l) => l.hour))) {
+        await manager.query(`DELETE FROM prediction_rollups WHERE project_id = $1 AND hour >= $2 AND hour < $3`, [projectId, from, to]);
         await manager.query(
           `INSERT INTO prediction_rollups (project_id, hour, model_version, slice, predictions, confidence, predicted, features)
-           SELECT $1, r.* FROM backflow_prediction_rollup($1, $2, $2::timestamptz + interval '1 hour') r`,
-          [projectId, hour],
+           SELECT $1, r.* FROM backflow_prediction_rollup($1, $2, $3) r`,
+          [projectId, from, to],
         );
       }
       await manager.query(`UPDATE prediction_rollup_state SET rolled_at = $2 WHERE project_id = $1`, [projectId, state.began]);
@@ -135,4 +136,16 @@ export class PredictionRollups {
       [projectId, from, to],
     );
   }
+}
+
+/** Hours (each the start of one) as the fewest ranges [from, to) that hold exactly them, each within one UTC day. */
+export function consecutiveHours(hours: Date[]): Array<{ from: Date; to: Date }> {
+  const ranges: Array<{ from: Date; to: Date }> = [];
+  for (const hour of [...hours].sort((a, b) => a.getTime() - b.getTime())) {
+    const last = ranges.at(-1);
+    const sameDay = last && Math.floor(last.from.getTime() / DAY_MS) === Math.floor(hour.getTime() / DAY_MS);
+    if (last && sameDay && last.to.getTime() === hour.getTime()) last.to = new Date(hour.getTime() + HOUR_MS);
+    else ranges.push({ from: hour, to: new Date(hour.getTime() + HOUR_MS) });
+  }
+  return ranges;
 }
