@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { MonitoringService } from '../../server/src/monitoring/monitoring.service';
 import { ProjectsService } from '../../server/src/projects/projects.service';
 import { createApiKey, createProject } from '../factories';
@@ -133,6 +134,23 @@ describe('rollups: hourly aggregates outlive the raw predictions, and monitoring
     expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: [late] })).status).toBe(200);
     expect((await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} })).status).toBe(200);
     expect(await rolledIn()).toBe(raw + 1);
+
+    // a transaction that began before a run and committed after it stamped its row's arrival before the run: the next run still rolls its hour again
+    const writer = new Client({ connectionString: app.databaseUrl });
+    await writer.connect();
+    await writer.query('BEGIN');
+    await writer.query(
+      `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on)
+       SELECT $1, gen_random_uuid(), 'm', '1', '{}', '{"ham": 0.9, "spam": 0.1}', 'ham', 0.9, $2::timestamptz, ($2::timestamptz AT TIME ZONE 'UTC')::date`,
+      [project.id, lateAt],
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} })).status).toBe(200);
+    await writer.query('COMMIT');
+    await writer.end();
+    expect(await rolledIn()).toBe(raw + 1);
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} })).status).toBe(200);
+    expect(await rolledIn()).toBe(raw + 2);
 
     async function countRolledCurrent(): Promise<number> {
       // current-window predictions in hours already an hour old are rolled too

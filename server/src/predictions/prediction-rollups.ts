@@ -7,8 +7,6 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 // an hour is first rolled this long after it ends (predictions of it that arrive later make it rolled again)
 export const ROLLUP_GRACE_MS = HOUR_MS;
-// a transaction stamps its rows' arrival when it begins: one that began before a roll and committed after is caught by the next
-const LATE_MARGIN = '10 minutes';
 
 /**
  * Hourly rollups of a project's predictions (issue 22), kept for the project's life so that
@@ -85,19 +83,24 @@ export class PredictionRollups {
   /**
    * Rolls again the hours already rolled (and not settled) that predictions arrived for since the
    * last roll began: a model server that sent yesterday's traffic today, a replay, a restore.
-   * Found by arrival (the arrival index), with a margin for transactions that began before the
-   * last roll and committed after it. Returns the hours rolled again.
+   * Found by arrival (the arrival index). A transaction stamps its rows' arrival when it begins,
+   * so one that began before the last roll and committed after it stamped them earlier than the
+   * roll: `rolled_at` is the start of the oldest transaction open when the roll began (or the
+   * roll's own start), and every row the roll could not see arrived at or after it. Returns the
+   * hours rolled again.
    */
   private async rollLate(projectId: string): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
       const [state]: Array<{ rolled_through: Date; rolled_at: Date; began: Date }> = await manager.query(
-        `SELECT rolled_through, rolled_at, statement_timestamp() AS began FROM prediction_rollup_state WHERE project_id = $1 FOR UPDATE`,
+        `SELECT rolled_through, rolled_at,
+                least(statement_timestamp(), (SELECT min(xact_start) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND xact_start IS NOT NULL)) AS began
+           FROM prediction_rollup_state WHERE project_id = $1 FOR UPDATE`,
         [projectId],
       );
       if (!state) return 0;
       const late: Array<{ hour: Date }> = await manager.query(
         `SELECT DISTINCT date_trunc('hour', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS hour FROM predictions
-          WHERE project_id = $1 AND received_at >= $2::timestamptz - interval '${LATE_MARGIN}' AND occurred_at < $3
+          WHERE project_id = $1 AND received_at >= $2 AND occurred_at < $3
             AND occurred_on <= ($3::timestamptz AT TIME ZONE 'UTC')::date
             AND NOT EXISTS (SELECT 1 FROM prediction_rollups r WHERE r.project_id = $1 AND r.hour = date_trunc('hour', occurred_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AND r.settled_at IS NOT NULL)`,
         [projectId, state.rolled_at, state.rolled_through],
