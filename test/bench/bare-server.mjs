@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { copyRow } from './lib.mjs';
 const require = createRequire(import.meta.url);
 const Fastify = require('fastify');
 const { Pool } = require('pg');
@@ -39,34 +40,9 @@ app.post('/predictions', async (request, reply) => {
   return { id: p.id, accepted: result.rowCount, duplicates: 1 - result.rowCount };
 });
 
-const escape = (s) => s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
-
-/** One prediction as a COPY text row: the same columns the server writes, computed the plain way. */
-function copyRow(p) {
-  const scores = p.scores;
-  const predicted = Object.keys(scores).reduce((a, b) => (scores[a] >= scores[b] ? a : b));
-  const at = new Date(p.timestamp ?? Date.now());
-  return (
-    [
-      projectId,
-      p.id,
-      escape(p.model.name),
-      escape(p.model.version),
-      escape(JSON.stringify(p.input)),
-      escape(JSON.stringify(scores)),
-      escape(predicted),
-      scores[predicted],
-      escape(JSON.stringify(p.slice ?? {})),
-      '\\N',
-      at.toISOString(),
-      at.toISOString().slice(0, 10),
-    ].join('\t') + '\n'
-  );
-}
-
 app.post('/predictions/batch', async (request) => {
   const items = request.body;
-  const text = items.map(copyRow).join('');
+  const text = items.map((p) => copyRow(projectId, p)).join('');
   const client = await pool.connect();
   try {
     await client.query('BEGIN');

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { cpuSecondsOf, freePort, postgresCpuSeconds, prediction, root, setUpProject, startDatabase, startServer } from './lib.mjs';
+import { copyRow, cpuSecondsOf, freePort, postgresCpuSeconds, prediction, root, setUpProject, startDatabase, startServer } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const { Pool } = require('pg');
@@ -25,27 +25,6 @@ async function inParallel(items, workers, work) {
     Array.from({ length: workers }, async () => {
       while (next < items.length) await work(items[next++]);
     }),
-  );
-}
-
-function copyText(projectId, p) {
-  const predicted = Object.keys(p.scores).reduce((a, b) => (p.scores[a] >= p.scores[b] ? a : b));
-  const escape = (s) => s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
-  return (
-    [
-      projectId,
-      p.id,
-      p.model.name,
-      p.model.version,
-      escape(JSON.stringify(p.input)),
-      escape(JSON.stringify(p.scores)),
-      predicted,
-      p.scores[predicted],
-      escape(JSON.stringify(p.slice)),
-      '\\N',
-      p.timestamp,
-      new Date(p.timestamp).toISOString().slice(0, 10),
-    ].join('\t') + '\n'
   );
 }
 
@@ -74,7 +53,7 @@ async function rawCopy(databaseUrl, projectId) {
   await pool.query(`SELECT backflow_prediction_partitions($1, ARRAY[(now() AT TIME ZONE 'UTC')::date, (now() AT TIME ZONE 'UTC')::date - 1], false)`, [
     projectId,
   ]);
-  const payload = () => Array.from({ length: BATCH }, () => copyText(projectId, prediction())).join('');
+  const payload = () => Array.from({ length: BATCH }, () => copyRow(projectId, prediction())).join('');
   const payloads = Array.from({ length: BATCHES }, payload);
   const warmup = Array.from({ length: 4 }, payload);
   const copy = async (payload) => {

@@ -152,6 +152,31 @@ export function prediction() {
   };
 }
 
+const copyEscape = (s) => s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n');
+
+/** One prediction as a row of COPY text, the columns the server writes computed the plain way: the baselines' rows. */
+export function copyRow(projectId, p) {
+  const scores = p.scores;
+  const predicted = Object.keys(scores).reduce((a, b) => (scores[a] >= scores[b] ? a : b));
+  const at = new Date(p.timestamp ?? Date.now());
+  return (
+    [
+      projectId,
+      p.id,
+      copyEscape(p.model.name),
+      copyEscape(p.model.version),
+      copyEscape(JSON.stringify(p.input)),
+      copyEscape(JSON.stringify(scores)),
+      copyEscape(predicted),
+      scores[predicted],
+      copyEscape(JSON.stringify(p.slice ?? {})),
+      '\\N',
+      at.toISOString(),
+      at.toISOString().slice(0, 10),
+    ].join('\t') + '\n'
+  );
+}
+
 export function machine() {
   return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
 }

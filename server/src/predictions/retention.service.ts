@@ -49,7 +49,8 @@ const NEEDED_IDS = `SELECT prediction_id AS id FROM tasks_read WHERE project_id 
  * are counted and the others archived; (2) under the project table's lock, waited for at most
  * 200 ms a try (capture queues behind a waiting lock, so never longer) and tried five times,
  * the count is checked again and the partition is dropped or swapped for its rewrite. A partition
- * whose count moved in between, or whose table stayed busy, is left for the next run. Before any of it, the hours are rolled up (`PredictionRollups.roll`), and each
+ * whose count moved in between, or whose table stayed busy, is left for the next run. Before
+ * any of it, the hours are rolled up (`PredictionRollups.roll`), and each
  * partition's hours are settled under the partition's lock: monitoring reads the rollups of
  * settled hours instead of their raw rows. A scheduled job runs it hourly; `POST …/retention/run`
  * runs it now.
