@@ -167,6 +167,32 @@ describe('retention: old predictions nothing needs go whole partitions at a time
     expect(n).toBe(replies.length * 100);
   });
 
+  it('archives a day larger than a read and a row group, row for row, in time order', async () => {
+    const project = await createProject(app, admin, { routing: { explorationRate: 0 }, retention: { days: 7, archive: true } });
+    const oldDay = new Date(Date.now() - 15 * DAY_MS).toISOString().slice(0, 10);
+    await app.sql(`SELECT backflow_prediction_partitions($1, ARRAY[$2::date], true)`, [project.id, oldDay]);
+    // written newest first, so the file's order is the archive's doing; two rows share each second
+    await app.sql(
+      `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on)
+       SELECT $1, gen_random_uuid(), 'm', '1', jsonb_build_object('n', i, 'wide', 12345678901234567890), '{"ham": 0.9, "spam": 0.1}', 'ham', 0.9,
+              $2::date + (i / 2) * interval '1 second', $2::date
+         FROM generate_series(9000, 1, -1) AS i`,
+      [project.id, oldDay],
+    );
+    const stored = await app.sql(`SELECT id::text, input::text AS input FROM predictions WHERE project_id = $1 ORDER BY occurred_at, id`, [project.id]);
+    const run = await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} });
+    expect(run.body).toMatchObject({ dropped: 9_000, archived: 9_000, partitions: 1 });
+    expect(run.body.files).toHaveLength(1);
+    const reader = await ParquetReader.openFile(run.body.files[0]);
+    // more than one row group: the file was written as its rows came
+    expect(reader.metadata!.row_groups.length).toBeGreaterThan(1);
+    const cursor = reader.getCursor();
+    const archived: Array<{ id: string; input: string }> = [];
+    for (let row = await cursor.next(); row; row = await cursor.next()) archived.push(row as { id: string; input: string });
+    await reader.close();
+    expect(archived.map((r) => [r.id, r.input])).toEqual(stored.map((r) => [r.id, r.input]));
+  });
+
   it('keeps a prediction for each thing that needs it (a task, a label, an open window, unapplied feedback), and leaves a partition whose table stays busy for the next run', async () => {
     const project = await createProject(app, admin, { routing: { explorationRate: 0 }, retention: { days: 7 } });
     const oldDay = new Date(Date.now() - 20 * DAY_MS).toISOString().slice(0, 10);

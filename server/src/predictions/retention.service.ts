@@ -1,6 +1,8 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
+import type { PoolClient } from 'pg';
+import Cursor from 'pg-cursor';
 import { DataSource, EntityManager } from 'typeorm';
 import type { RestoreReply, RetentionReply } from '@backflow/contracts';
 import { DomainEvents } from '../common/events/domain-events';
@@ -22,6 +24,8 @@ const DAY_MS = 86_400_000;
 const SWAP_LOCK_TIMEOUT = '200ms';
 const SWAP_ATTEMPTS = 5;
 const SWAP_PAUSE_MS = 500;
+// rows read for the archive at a time (a day may not fit in memory)
+const ARCHIVE_BATCH_ROWS = 2_000;
 
 interface Partition {
   name: string;
@@ -163,21 +167,8 @@ export class RetentionService implements OnModuleInit {
       const counts = await countNeeded(manager, project.id, leaf);
       let files: string[] = [];
       if (archive && counts.total > counts.needed) {
-        const rows: ArchivedPrediction[] = await manager.query(
-          `WITH needed AS MATERIALIZED (${NEEDED_IDS})
-           SELECT p.id::text, p.model_name, p.model_version, p.input::text AS input, p.scores::text AS scores, p.predicted_label, p.confidence,
-                  p.slice::text AS slice, p.metadata::text AS metadata,
-                  (extract(epoch FROM p.occurred_at) * 1000000)::bigint::text AS occurred_at,
-                  (extract(epoch FROM p.received_at) * 1000000)::bigint::text AS received_at,
-                  p.uncertainty, p.suggestions::text AS suggestions, to_char(p.occurred_on, 'YYYY-MM-DD') AS occurred_on
-             FROM ${leaf} p WHERE NOT EXISTS (SELECT 1 FROM needed n WHERE n.id = p.id) ORDER BY p.occurred_at, p.id`,
-          [project.id],
-        );
-        for (const row of rows) {
-          row.occurred_at = BigInt(row.occurred_at);
-          row.received_at = BigInt(row.received_at);
-        }
-        files = await archivePredictions(this.stores.archive, project.slug, partition.name, rows);
+        const client = (await manager.queryRunner!.connect()) as PoolClient;
+        files = await archivePredictions(this.stores.archive, project.slug, partition.name, unneededRows(client, project.id, leaf));
       }
       return { ...counts, files };
     });
@@ -240,6 +231,37 @@ async function countNeeded(manager: EntityManager, projectId: string, leaf: stri
     [projectId],
   );
   return row;
+}
+
+/**
+ * The predictions of a partition nothing needs, as the archive writes them, a batch at a time in
+ * day and time order (a cursor on the retention's transaction: its lock keeps them as counted).
+ */
+async function* unneededRows(client: PoolClient, projectId: string, leaf: string): AsyncGenerator<ArchivedPrediction[]> {
+  const cursor = client.query(
+    // the times as text (microseconds past 2^53 would round as numbers), made bigints here
+    new Cursor<Omit<ArchivedPrediction, 'occurred_at' | 'received_at'> & { occurred_at: string | bigint; received_at: string | bigint }>(
+      `WITH needed AS MATERIALIZED (${NEEDED_IDS})
+       SELECT p.id::text, p.model_name, p.model_version, p.input::text AS input, p.scores::text AS scores, p.predicted_label, p.confidence,
+              p.slice::text AS slice, p.metadata::text AS metadata,
+              (extract(epoch FROM p.occurred_at) * 1000000)::bigint::text AS occurred_at,
+              (extract(epoch FROM p.received_at) * 1000000)::bigint::text AS received_at,
+              p.uncertainty, p.suggestions::text AS suggestions, to_char(p.occurred_on, 'YYYY-MM-DD') AS occurred_on
+         FROM ${leaf} p WHERE NOT EXISTS (SELECT 1 FROM needed n WHERE n.id = p.id) ORDER BY p.occurred_on, p.occurred_at, p.id`,
+      [projectId],
+    ),
+  );
+  try {
+    for (let rows = await cursor.read(ARCHIVE_BATCH_ROWS); rows.length > 0; rows = await cursor.read(ARCHIVE_BATCH_ROWS)) {
+      for (const row of rows) {
+        row.occurred_at = BigInt(row.occurred_at);
+        row.received_at = BigInt(row.received_at);
+      }
+      yield rows as ArchivedPrediction[];
+    }
+  } finally {
+    await cursor.close();
+  }
 }
 
 const quoteLiteral = (text: string) => `'${text.replace(/'/g, "''")}'`;
