@@ -171,10 +171,11 @@ describe('retention: old predictions nothing needs go whole partitions at a time
     const project = await createProject(app, admin, { routing: { explorationRate: 0 }, retention: { days: 7, archive: true } });
     const oldDay = new Date(Date.now() - 15 * DAY_MS).toISOString().slice(0, 10);
     await app.sql(`SELECT backflow_prediction_partitions($1, ARRAY[$2::date], true)`, [project.id, oldDay]);
-    // written newest first, so the file's order is the archive's doing; two rows share each second
+    // written newest first, so the file's order is the archive's doing; two rows share each second;
+    // values as capture keeps them (an integer past 2^53 only as a string)
     await app.sql(
       `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on)
-       SELECT $1, gen_random_uuid(), 'm', '1', jsonb_build_object('n', i, 'wide', 12345678901234567890), '{"ham": 0.9, "spam": 0.1}', 'ham', 0.9,
+       SELECT $1, gen_random_uuid(), 'm', '1', jsonb_build_object('n', i, 'largest', 9007199254740991, 'sum', 0.30000000000000004, 'account', '12345678901234567890'), '{"ham": 0.9, "spam": 0.1}', 'ham', 0.9,
               $2::date + (i / 2) * interval '1 second', $2::date
          FROM generate_series(9000, 1, -1) AS i`,
       [project.id, oldDay],
@@ -191,6 +192,13 @@ describe('retention: old predictions nothing needs go whole partitions at a time
     for (let row = await cursor.next(); row; row = await cursor.next()) archived.push(row as { id: string; input: string });
     await reader.close();
     expect(archived.map((r) => [r.id, r.input])).toEqual(stored.map((r) => [r.id, r.input]));
+
+    // read back a batch at a time, each in its own transaction; a second restore finds them all stored
+    const restore = () => app.request('POST', `/api/v1/projects/${project.slug}/retention/restore`, { token: admin, body: { from: oldDay, to: oldDay } });
+    expect((await restore()).body).toMatchObject({ files: 1, read: 9_000, restored: 9_000 });
+    const back = await app.sql(`SELECT id::text, input::text AS input FROM predictions WHERE project_id = $1 ORDER BY occurred_at, id`, [project.id]);
+    expect(back).toEqual(stored);
+    expect((await restore()).body).toMatchObject({ files: 1, read: 9_000, restored: 0 });
   });
 
   it('keeps a prediction for each thing that needs it (a task, a label, an open window, unapplied feedback), and leaves a partition whose table stays busy for the next run', async () => {

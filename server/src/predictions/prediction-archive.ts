@@ -110,36 +110,47 @@ export async function archivedFiles(store: ObjectStore, project: string, from: s
 /** An archived JSON column back as a value (null stays null). */
 const json = (text: unknown) => (text === null || text === undefined ? null : (JSON.parse(text as string) as Record<string, unknown>));
 
-/** One archive file's predictions, as capture would store them again (the day from the file's folder, times to the microsecond as archived). */
-export async function readArchived(store: ObjectStore, key: string): Promise<Array<Omit<ScoredPrediction, 'routingOutput'>>> {
+/**
+ * One archive file's predictions, as capture would store them again (the day from the file's
+ * folder, times to the microsecond as archived), `batch` at a time: a day's file may hold more
+ * than fits in memory.
+ */
+export async function* readArchived(store: ObjectStore, key: string, batch: number): AsyncGenerator<Array<Omit<ScoredPrediction, 'routingOutput'>>> {
   const object = await store.read(key);
-  if (!object) return [];
+  if (!object) return;
   const directory = await fs.mkdtemp(path.join(os.tmpdir(), 'backflow-restore-'));
   const file = path.join(directory, 'part.parquet');
   try {
     await pipeline(object.body, createWriteStream(file));
     const reader = await ParquetReader.openFile(file);
-    const cursor = reader.getCursor();
-    const rows: Array<Omit<ScoredPrediction, 'routingOutput'>> = [];
-    for (let row = (await cursor.next()) as Record<string, unknown> | null; row; row = (await cursor.next()) as Record<string, unknown> | null) {
-      rows.push({
-        id: row.id as string,
-        modelName: row.model_name as string,
-        modelVersion: row.model_version as string,
-        input: json(row.input)!,
-        scores: json(row.scores)! as Record<string, number>,
-        predictedLabel: row.predicted_label as string,
-        confidence: row.confidence as number,
-        suggestions: json(row.suggestions),
-        slice: json(row.slice)! as Record<string, string>,
-        metadata: json(row.metadata),
-        occurredAt: row.occurred_at as Date,
-        timestamped: true,
-        uncertainty: (row.uncertainty as number | null) ?? 1 - (row.confidence as number),
-      });
+    try {
+      const cursor = reader.getCursor();
+      let rows: Array<Omit<ScoredPrediction, 'routingOutput'>> = [];
+      for (let row = (await cursor.next()) as Record<string, unknown> | null; row; row = (await cursor.next()) as Record<string, unknown> | null) {
+        rows.push({
+          id: row.id as string,
+          modelName: row.model_name as string,
+          modelVersion: row.model_version as string,
+          input: json(row.input)!,
+          scores: json(row.scores)! as Record<string, number>,
+          predictedLabel: row.predicted_label as string,
+          confidence: row.confidence as number,
+          suggestions: json(row.suggestions),
+          slice: json(row.slice)! as Record<string, string>,
+          metadata: json(row.metadata),
+          occurredAt: row.occurred_at as Date,
+          timestamped: true,
+          uncertainty: (row.uncertainty as number | null) ?? 1 - (row.confidence as number),
+        });
+        if (rows.length === batch) {
+          yield rows;
+          rows = [];
+        }
+      }
+      if (rows.length) yield rows;
+    } finally {
+      await reader.close();
     }
-    await reader.close();
-    return rows;
   } finally {
     await fs.rm(directory, { recursive: true, force: true });
   }

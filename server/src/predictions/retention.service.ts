@@ -26,6 +26,8 @@ const SWAP_ATTEMPTS = 5;
 const SWAP_PAUSE_MS = 500;
 // rows read for the archive at a time (a day may not fit in memory)
 const ARCHIVE_BATCH_ROWS = 2_000;
+// archived rows stored again at a time, each batch in its own transaction
+const RESTORE_BATCH_ROWS = 5_000;
 
 interface Partition {
   name: string;
@@ -105,12 +107,14 @@ export class RetentionService implements OnModuleInit {
   async restore(project: ProjectEntity, from: string, to: string): Promise<RestoreReply> {
     const reply: RestoreReply = { files: 0, read: 0, restored: 0, tasks: 0 };
     for (const key of await archivedFiles(this.stores.archive, project.slug, from, to)) {
-      const rows = await readArchived(this.stores.archive, key);
-      const { restored, tasks } = await this.predictions.restore(project, rows);
+      // a transaction per batch: a restore stopped midway is run again, and what it had stored counts as duplicates
+      for await (const rows of readArchived(this.stores.archive, key, RESTORE_BATCH_ROWS)) {
+        const { restored, tasks } = await this.predictions.restore(project, rows);
+        reply.read += rows.length;
+        reply.restored += restored;
+        reply.tasks += tasks;
+      }
       reply.files++;
-      reply.read += rows.length;
-      reply.restored += restored;
-      reply.tasks += tasks;
     }
     return reply;
   }
