@@ -199,6 +199,31 @@ describe('labeling: leases, answers, consensus, review', () => {
     expect(bad.body.field).toBe('query.minutes');
   });
 
+  it('counts the tasks open when the chart begins from the tasks made before it: done before, done within, still queued, in review', async () => {
+    const project = await withTasks(8);
+    const tasks: Array<{ id: string }> = await app.sql(`SELECT id FROM tasks WHERE project_id = $1 ORDER BY id`, [project.id]);
+    const set = (i: number, state: string, created: string, completed: string | null) =>
+      app.sql(
+        `UPDATE tasks SET state = $2, created_at = now() - $3::interval, completed_at = CASE WHEN $4::text IS NULL THEN NULL ELSE now() - $4::interval END WHERE id = $1`,
+        [tasks[i].id, state, created, completed],
+      );
+    await set(0, 'completed', '3 hours', '2 hours'); // done before the chart: not open at its start
+    await set(1, 'completed', '3 hours', '90 minutes');
+    await set(2, 'completed', '3 hours', '10 minutes'); // done within it: open at its start
+    await set(3, 'completed', '2 hours', '30 seconds');
+    await set(4, 'queued', '2 hours', null); // still waiting
+    await set(5, 'review', '2 hours', null); // in review
+    await set(6, 'escalated', '5 minutes', null); // made within the chart
+    await set(7, 'completed', '5 minutes', '2 minutes');
+    const reply = await app.request('GET', project.path('/operations?minutes=60'), { token: admin });
+    const points: Array<{ created: number; done: number; open: number }> = reply.body.points;
+    const sum = (key: 'created' | 'done') => points.reduce((total, p) => total + p[key], 0);
+    expect([sum('created'), sum('done')]).toEqual([2, 3]);
+    // open at the start: tasks 2, 3, 4 and 5; then two made and three done
+    expect(points[0].open - points[0].created + points[0].done).toBe(4);
+    expect(points.at(-1)!.open).toBe(4 + 2 - 3);
+  });
+
   it('by default sends a disagreement straight to review: no rater beyond the overlap', async () => {
     const project = await withTasks(2, { overlap: 2 });
     const [a, b, c] = await project.raters(3);

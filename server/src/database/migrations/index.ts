@@ -26,6 +26,7 @@ import { PartitionedFeedbackEvents1764370000000 } from './1764370000000-partitio
 import { PredictionsWithoutProjectKey1764380000000 } from './1764380000000-predictions-without-project-key';
 import { RollupClicks1764390000000 } from './1764390000000-rollup-clicks';
 import { SpanLabelsCheckedByStatement1764400000000 } from './1764400000000-span-labels-checked-by-statement';
+import { OpenTasksIndex1764410000000 } from './1764410000000-open-tasks-index';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -57,4 +58,5 @@ export const migrations = [
   PredictionsWithoutProjectKey1764380000000,
   RollupClicks1764390000000,
   SpanLabelsCheckedByStatement1764400000000,
+  OpenTasksIndex1764410000000,
 ];
