@@ -247,7 +247,18 @@ describe('retention: old predictions nothing needs go whole partitions at a time
     expect(busy.body).toMatchObject({ dropped: 0, partitions: 0, deferred: 1 });
     expect(await app.sql(`SELECT count(*)::int AS n FROM predictions WHERE project_id = $1`, [project.id])).toEqual([{ n: 500 }]);
 
+    // a long reader of another of the project's partitions (a monitoring query on today) does not hold it up: the swap locks the project's table alone
+    await app.sql(`SELECT backflow_prediction_partitions($1, ARRAY[current_date], false)`, [project.id]);
+    const [today] = await app.sql(`SELECT name FROM prediction_partitions WHERE project_id = $1 AND from_on <= current_date AND to_on > current_date`, [
+      project.id,
+    ]);
+    const reader = new Client({ connectionString: app.databaseUrl });
+    await reader.connect();
+    await reader.query('BEGIN');
+    await reader.query(`LOCK TABLE "${today.name}" IN ACCESS SHARE MODE`);
     const run = await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} });
+    await reader.query('ROLLBACK');
+    await reader.end();
     expect(run.body).toMatchObject({ dropped: 496, kept: 4, partitions: 1, deferred: 0 });
     const left = await app.sql(`SELECT id::text FROM predictions WHERE project_id = $1 ORDER BY id`, [project.id]);
     expect(left.map((r) => r.id)).toEqual([tasked, labeled, windowed, awaited].sort());

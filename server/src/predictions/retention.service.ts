@@ -22,8 +22,8 @@ const DAY_MS = 86_400_000;
 // how long the swap of a partition may wait for the project's table (capture queues behind the
 // waiting lock, so never longer), how many times it tries, and the pause between tries
 const SWAP_LOCK_TIMEOUT = '200ms';
-const SWAP_ATTEMPTS = 5;
-const SWAP_PAUSE_MS = 500;
+const SWAP_ATTEMPTS = 10;
+const SWAP_PAUSE_MS = 300;
 // rows read for the archive at a time (a day may not fit in memory)
 const ARCHIVE_BATCH_ROWS = 2_000;
 // archived rows stored again at a time, each batch in its own transaction
@@ -50,12 +50,13 @@ const NEEDED_IDS = `SELECT prediction_id AS id FROM tasks_read WHERE project_id 
  * Retention (issue 22): the partitions of a project's predictions that lie wholly before its
  * cutoff (`retention.days` before now) are dropped, or rewritten with only the predictions
  * something still needs, never emptied row by row; with `retention.archive`, what goes is
- * written to the archive first. Per partition, in two steps: (1) under an EXCLUSIVE lock on the
- * partition alone (reads go on; a write or row lock on an old prediction waits), the needed rows
- * are counted and the others archived; (2) under the project table's lock, waited for at most
- * 200 ms a try (capture queues behind a waiting lock, so never longer) and tried five times,
- * the count is checked again and the partition is dropped or swapped for its rewrite. A partition
- * whose count moved in between, or whose table stayed busy, is left for the next run. Before
+ * written to the archive first. Per partition, one transaction holds it locked (EXCLUSIVE: reads
+ * go on, a write or row lock on an old prediction waits) while its hours are settled, its needed
+ * rows counted, the others archived and the needed ones copied into a rewrite; only then is the
+ * project's table itself locked (ONLY: not its other partitions, which autovacuum or a reader may
+ * be holding), waited for at most 200 ms a try (capture queues behind a waiting lock, so never
+ * longer) and tried again from a savepoint, and the partition is dropped or swapped for its
+ * rewrite. A partition whose table stayed busy through every try is left for the next run. Before
  * any of it, the hours are rolled up (`PredictionRollups.roll`), and each
  * partition's hours are settled under the partition's lock: monitoring reads the rollups of
  * settled hours instead of their raw rows. A scheduled job runs it hourly; `POST …/retention/run`
@@ -155,77 +156,85 @@ export class RetentionService implements OnModuleInit {
     return reply;
   }
 
-  /** One partition: archived, then dropped or rewritten; undefined when it changed meanwhile or its lock was not had in time. */
+  /**
+   * One partition, in one transaction that holds it locked throughout (EXCLUSIVE: reads go on, a
+   * write to an old prediction waits): settled, counted, archived, its needed rows copied to a
+   * rewrite; then the swap, the only step under the project table's lock, tried again (from a
+   * savepoint) while capture or a reader holds that table. Undefined when it could not be had.
+   */
   private async retire(
     project: ProjectEntity,
     partition: Partition,
     archive: boolean,
   ): Promise<{ dropped: number; kept: number; archived: number; files: string[] } | undefined> {
     const leaf = quoteIdent(partition.name);
-    // (1) what goes and what stays, and the archive, with the partition still in place
-    const first = await this.dataSource.transaction(async (manager) => {
-      await manager.query(`LOCK TABLE ${leaf} IN EXCLUSIVE MODE`);
-      // a ranking's clicks are kept by position with the hour's other outcomes
-      const ranking = routingQuestion(project).kind === 'ranking' ? project.routingQuestion : null;
-      await this.rollups.settle(manager, project.id, new Date(`${partition.fromOn}T00:00:00Z`), new Date(`${partition.toOn}T00:00:00Z`), ranking);
-      const counts = await countNeeded(manager, project.id, leaf);
-      let files: string[] = [];
-      if (archive && counts.total > counts.needed) {
-        const client = (await manager.queryRunner!.connect()) as PoolClient;
-        files = await archivePredictions(this.stores.archive, project.slug, partition.name, unneededRows(client, project.id, leaf));
-      }
-      return { ...counts, files };
-    });
-    if (first.total === first.needed) return { dropped: 0, kept: first.needed, archived: 0, files: [] };
-    // (2) the swap, under the project table's lock, tried again a few times when capture holds it
-    for (let attempt = 1; attempt <= SWAP_ATTEMPTS; attempt++) {
-      const swapped = await this.swap(project, partition, first);
-      if (swapped !== 'busy') return swapped;
-      if (attempt < SWAP_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, SWAP_PAUSE_MS));
+    const parent = quoteIdent(`predictions_${project.id.replace(/-/g, '')}`);
+    try {
+      return await this.dataSource.transaction(async (manager) => {
+        await manager.query(`LOCK TABLE ${leaf} IN EXCLUSIVE MODE`);
+        // a ranking's clicks are kept by position with the hour's other outcomes
+        const ranking = routingQuestion(project).kind === 'ranking' ? project.routingQuestion : null;
+        await this.rollups.settle(manager, project.id, new Date(`${partition.fromOn}T00:00:00Z`), new Date(`${partition.toOn}T00:00:00Z`), ranking);
+        const counts = await countNeeded(manager, project.id, leaf);
+        if (counts.total === counts.needed) return { dropped: 0, kept: counts.needed, archived: 0, files: [] };
+        let files: string[] = [];
+        if (archive) {
+          const client = (await manager.queryRunner!.connect()) as PoolClient;
+          files = await archivePredictions(this.stores.archive, project.slug, partition.name, unneededRows(client, project.id, leaf));
+        }
+        // the rewrite is filled before the project's table is locked: under that lock only the swap itself runs
+        const rewrite = `${partition.name.slice(0, 55)}_k${Date.now().toString(36).slice(-5)}`;
+        if (counts.needed > 0) {
+          await manager.query(`CREATE TABLE ${quoteIdent(rewrite)} (LIKE predictions INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+          await manager.query(`INSERT INTO ${quoteIdent(rewrite)} SELECT p.* FROM ${leaf} p WHERE p.project_id = $1 AND p.id IN (${NEEDED_IDS})`, [project.id]);
+        }
+        for (let attempt = 1; ; attempt++) {
+          if (await this.swap(manager, parent, leaf, partition, counts.needed > 0 ? rewrite : undefined)) break;
+          if (attempt === SWAP_ATTEMPTS) throw new PartitionBusy();
+          await new Promise((resolve) => setTimeout(resolve, SWAP_PAUSE_MS));
+        }
+        return { dropped: counts.total - counts.needed, kept: counts.needed, archived: archive ? counts.total - counts.needed : 0, files };
+      });
+    } catch (error) {
+      if (error instanceof PartitionBusy) return undefined;
+      throw error;
     }
-    return undefined;
   }
 
   /**
-   * Drops the partition, or swaps it for a rewrite holding only the predictions still needed,
-   * when its counts are those of step (1); 'busy' when the project's table could not be locked
-   * within `SWAP_LOCK_TIMEOUT`, undefined when the partition changed meanwhile.
+   * Drops the partition, or swaps it for its rewrite, under the project table's own lock (ONLY:
+   * not its other partitions, which autovacuum or a reader may hold). False, with nothing done,
+   * when that lock (or the partition's, which a reader may hold) was not had within `SWAP_LOCK_TIMEOUT`.
    */
-  private swap(
-    project: ProjectEntity,
-    partition: Partition,
-    first: { total: number; needed: number; files: string[] },
-  ): Promise<{ dropped: number; kept: number; archived: number; files: string[] } | 'busy' | undefined> {
-    const leaf = quoteIdent(partition.name);
-    const parent = quoteIdent(`predictions_${project.id.replace(/-/g, '')}`);
-    return this.dataSource.transaction(async (manager) => {
+  private async swap(manager: EntityManager, parent: string, leaf: string, partition: Partition, rewrite: string | undefined): Promise<boolean> {
+    await manager.query('SAVEPOINT retention_swap');
+    try {
       await manager.query(`SET LOCAL lock_timeout = '${SWAP_LOCK_TIMEOUT}'`);
-      try {
-        await manager.query(`LOCK TABLE ${parent} IN ACCESS EXCLUSIVE MODE`);
-      } catch (error) {
-        if ((error as { code?: string }).code === '55P03') return 'busy' as const;
-        throw error;
-      }
-      const again = await countNeeded(manager, project.id, leaf);
-      if (again.total !== first.total || again.needed !== first.needed) return undefined;
-      if (again.needed === 0) {
-        await manager.query(`DROP TABLE ${leaf}`);
-        await manager.query(`DELETE FROM prediction_partitions WHERE name = $1`, [partition.name]);
-      } else {
-        const rewrite = `${partition.name.slice(0, 55)}_k${Date.now().toString(36).slice(-5)}`;
-        await manager.query(`CREATE TABLE ${quoteIdent(rewrite)} (LIKE predictions INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
-        await manager.query(`INSERT INTO ${quoteIdent(rewrite)} SELECT p.* FROM ${leaf} p WHERE p.project_id = $1 AND p.id IN (${NEEDED_IDS})`, [project.id]);
-        await manager.query(`ALTER TABLE ${parent} DETACH PARTITION ${leaf}`);
-        await manager.query(`DROP TABLE ${leaf}`);
+      await manager.query(`LOCK TABLE ONLY ${parent} IN ACCESS EXCLUSIVE MODE`);
+      await manager.query(`ALTER TABLE ${parent} DETACH PARTITION ${leaf}`);
+      await manager.query(`DROP TABLE ${leaf}`);
+      if (rewrite) {
         await manager.query(
           `ALTER TABLE ${parent} ATTACH PARTITION ${quoteIdent(rewrite)} FOR VALUES FROM (${quoteLiteral(partition.fromOn)}) TO (${quoteLiteral(partition.toOn)})`,
         );
         await manager.query(`UPDATE prediction_partitions SET name = $2 WHERE name = $1`, [partition.name, rewrite]);
+      } else {
+        await manager.query(`DELETE FROM prediction_partitions WHERE name = $1`, [partition.name]);
       }
-      return { dropped: again.total - again.needed, kept: again.needed, archived: first.files.length ? again.total - again.needed : 0, files: first.files };
-    });
+      // the lock timeout ends with the savepoint's work; the rest of the transaction waits as it did
+      await manager.query(`SET LOCAL lock_timeout = DEFAULT`);
+      await manager.query('RELEASE SAVEPOINT retention_swap');
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '55P03') throw error;
+      await manager.query('ROLLBACK TO SAVEPOINT retention_swap');
+      return false;
+    }
   }
 }
+
+/** The project's table stayed busy through every try: the partition's transaction is rolled back and it waits for the next run. */
+class PartitionBusy extends Error {}
 
 async function countNeeded(manager: EntityManager, projectId: string, leaf: string): Promise<{ total: number; needed: number }> {
   const [row]: Array<{ total: number; needed: number }> = await manager.query(
