@@ -29,6 +29,7 @@ const shared = {
     '^@backflow/drift$': '<rootDir>/libs/drift/src/index.ts',
     '^@backflow/ranking$': '<rootDir>/libs/ranking/src/index.ts',
     '^@backflow/tfrecord$': '<rootDir>/libs/tfrecord/src/index.ts',
+    '^@backflow/tfmd$': '<rootDir>/libs/tfmd/src/index.ts',
   },
   testEnvironment: 'node',
   rootDir: __dirname,

@@ -39,6 +39,7 @@ run(process.execPath, [
   'libs/drift/tsconfig.json',
   'libs/ranking/tsconfig.json',
   'libs/tfrecord/tsconfig.json',
+  'libs/tfmd/tsconfig.json',
   ...(force ? ['--force'] : []),
 ]);
 

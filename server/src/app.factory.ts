@@ -22,7 +22,7 @@ import { DomainError } from './common/errors';
 import { parseJsonArrayInSlices, SLICED_JSON_MIN_BYTES } from './common/ingest/json-array';
 import { mayHoldPrototypeKeys, screenJsonBody, VALIDATES_ITEMS } from './common/validation/json-hazards';
 import { PinoNestLogger } from './common/logging/logger';
-import { openApiComponents } from './common/validation/zod-validation.pipe';
+import { FILE_CONTENT_TYPES, openApiComponents } from './common/validation/zod-validation.pipe';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -170,6 +170,8 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
   fastify.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, (request, body, done) =>
     parseJson(request, body as string, screened(request, body as string, done)),
   );
+  // TFDV's artifacts (a statistics proto, a schema.pbtxt) reach the routes that take them as bytes
+  fastify.addContentTypeParser([...FILE_CONTENT_TYPES], { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   // NDJSON bodies reach the handler as the raw stream: read line by line, never held whole
   fastify.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
   fastify.addHook('onSend', async (request, reply) => {

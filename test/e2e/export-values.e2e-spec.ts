@@ -57,7 +57,7 @@ async function readBack(version: Files): Promise<Map<string, Partial<ReadRow>>> 
       }
     } else if (file.format === 'csv') {
       for (const record of parse<Record<string, string>>(fs.readFileSync(full), { columns: true })) at(record.prediction_id).csv = record;
-    } else {
+    } else if (file.format === 'parquet') {
       const reader = await ParquetReader.openFile(full);
       const cursor = reader.getCursor();
       let row: Record<string, unknown> | null;

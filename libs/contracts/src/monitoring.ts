@@ -217,6 +217,7 @@ export const FeatureSchemaReply = z
     ),
     source: z.enum(['inferred', 'uploaded']).nullable(),
     updatedAt: z.string().nullable(),
+    notes: z.array(z.string()).optional().describe('what an uploaded schema.pbtxt held that was not read'),
   })
   .meta({ id: 'FeatureSchemaReply' });
 export type FeatureSchemaReply = z.infer<typeof FeatureSchemaReply>;
@@ -249,7 +250,10 @@ export const BaselineStatisticsRequest = z
 export type BaselineStatisticsRequest = z.infer<typeof BaselineStatisticsRequest>;
 
 export const BaselineStatisticsReply = z
-  .object({ features: z.array(z.string()).describe('the features that now have uploaded statistics') })
+  .object({
+    features: z.array(z.string()).describe('the features that now have uploaded statistics'),
+    notes: z.array(z.string()).optional().describe('what uploaded TFDV statistics held that was not taken (another dataset, a feature without a histogram)'),
+  })
   .meta({ id: 'BaselineStatisticsReply' });
 export type BaselineStatisticsReply = z.infer<typeof BaselineStatisticsReply>;
 

@@ -3,6 +3,7 @@ import { types, type PoolClient } from 'pg';
 import Cursor from 'pg-cursor';
 import type { EntityManager } from 'typeorm';
 import type { ExportSettings } from '@backflow/contracts';
+import type { SchemaLike } from '@backflow/drift';
 import { inclusionWeightSql } from '@backflow/sampling';
 import { FITS_BYTES, FITS_FLOAT, FITS_INT, NO_VALUE, type ExportRow } from './example-row';
 import { parseExactJson } from './exact-json';
@@ -198,6 +199,12 @@ export class ExportsRepository {
         examination: row.examination,
       }
     );
+  }
+
+  /** The project's uploaded TFDV schema (a tensorflow_metadata Schema as JSON), whose settings its exported schema keeps. */
+  async uploadedSchema(manager: EntityManager, projectId: string): Promise<SchemaLike | undefined> {
+    const [row]: Array<{ tfdv_schema: SchemaLike }> = await manager.query(`SELECT tfdv_schema FROM tfdv_schemas_read WHERE project_id = $1`, [projectId]);
+    return row?.tfdv_schema;
   }
 
   /** The key a project's masked fields are hashed with in its exports (never leaves the server). */

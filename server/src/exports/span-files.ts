@@ -74,7 +74,7 @@ export interface FormatWriter {
 export const shardName = (format: string, shard: number, shards: number, suffix: string) =>
   `data_${format}-${String(shard).padStart(5, '0')}-of-${String(shards).padStart(5, '0')}${suffix}`;
 
-export async function writeSynced(file: string, text: string): Promise<void> {
+export async function writeSynced(file: string, text: string | Uint8Array): Promise<void> {
   const handle = await fs.open(file, 'wx');
   try {
     await handle.writeFile(text);

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { StatisticsAccumulator } from '@backflow/drift';
+import { StatisticsAccumulator, type SchemaLike } from '@backflow/drift';
 import { schemaText, valuesOf, ValueTally, type ExportRow, type ExportValue, type FeatureSpec } from './example-row';
 import type { ExportColumns } from './fixed-columns';
 import { buildManifest, type Manifest, type ManifestFeature, type ManifestHeader, type SpanCounts } from './manifest';
@@ -10,6 +10,7 @@ import { syncPath } from '../common/storage/local-store';
 import { writeSynced } from './span-files';
 import { SPLITS, SpanShards } from './span-shards';
 import { splitOf, type Split } from './split';
+import { exportedSchema, SplitStatistics, writeSplitStatistics } from './tfdv-artifacts';
 
 /** The features a pass writes, where their types came from, and whether a row they do not fit stops it (types inferred from a sample). */
 export interface WritePlan {
@@ -27,6 +28,8 @@ export interface SpanToWrite extends ManifestHeader {
   lists?: RankedLists;
   /** a generation's fine-tuning shapes, when one is chosen */
   fineTuning?: FineTuning;
+  /** the project's uploaded TFDV schema, whose settings the exported schema keeps */
+  uploadedSchema?: SchemaLike;
 }
 
 export interface SpanWriteOptions {
@@ -47,7 +50,7 @@ export async function writeSpan(
   options: SpanWriteOptions,
 ): Promise<Manifest | undefined> {
   const shards = new SpanShards(directory, span.settings.formats, plan.features, span.columns, options.shardRows, span.lists, span.fineTuning);
-  const counts = new SpanTally(plan.features);
+  const counts = new SpanTally(plan.features, span.columns);
   try {
     await shards.create();
     const rowsRead = await writeRows(span, plan, batches, shards, counts, options);
@@ -56,10 +59,13 @@ export async function writeSpan(
       return undefined;
     }
     if (rowsRead !== span.rows) throw new Error(`span ${span.span} has ${span.rows} labels but ${rowsRead} rows were read`);
-    const files = await shards.finish();
+    const files = [...(await shards.finish()), ...(await writeSplitStatistics(directory, counts.splitStatistics))];
     const manifest = buildManifest(span, counts.result(plan, span.masking), span.masking, plan.inference, files, span.lists?.report());
     const float32Inexact = new Map(manifest.features.map((f) => [f.name, f.float32Inexact ?? 0]));
-    await writeSynced(path.join(directory, 'schema.pbtxt'), schemaText(plan.features, span.columns, float32Inexact));
+    await writeSynced(
+      path.join(directory, 'schema.pbtxt'),
+      exportedSchema(counts.splitStatistics, span.columns, plan.features, float32Inexact, span.uploadedSchema, span.masking.fields),
+    );
     // the per-item rows' schema: the context's columns, the item's, the input and item features
     if (span.lists && span.settings.formats.some((f) => f.startsWith('item_')))
       await writeSynced(
@@ -115,6 +121,8 @@ const statisticValue = (value: ExportValue): number | string => (typeof value ==
 /** What a span's rows add up to as they are written: per split, label and source, agreement, and per feature. */
 class SpanTally {
   readonly values: ValueTally;
+  /** TFDV's statistics of each split's examples (FeatureStats.pb) */
+  readonly splitStatistics: SplitStatistics;
   private readonly statistics: StatisticsAccumulator;
   private readonly splits: Record<Split, number> = { train: 0, eval: 0 };
   private readonly labels: Record<string, number> = {};
@@ -123,13 +131,15 @@ class SpanTally {
   private agreementCount = 0;
   private agreementMin: number | null = null;
 
-  constructor(features: readonly FeatureSpec[]) {
+  constructor(features: readonly FeatureSpec[], columns: ExportColumns) {
     this.values = new ValueTally(features.length);
+    this.splitStatistics = new SplitStatistics(columns, features);
     this.statistics = new StatisticsAccumulator(features.map((f) => ({ name: f.name, kind: f.type === 'bytes' ? 'categorical' : 'numeric' })));
   }
 
   add(row: ExportRow, split: Split, rowValues: ExportValue[][]): void {
     this.splits[split]++;
+    this.splitStatistics.add(row, split, rowValues);
     this.statistics.add(this.values.rowHasBigInt ? rowValues.map((list) => list.map(statisticValue)) : (rowValues as Array<Array<number | string>>));
     this.labels[row.label] = (this.labels[row.label] ?? 0) + 1;
     this.sources[row.source] = (this.sources[row.source] ?? 0) + 1;

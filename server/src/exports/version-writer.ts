@@ -119,6 +119,7 @@ export class VersionWriter {
       project: project.slug,
       columns: new ExportColumns(project.questions, project.routingQuestion),
       masking,
+      uploadedSchema: await this.repository.uploadedSchema(this.dataSource.manager, project.id),
       lists: await this.rankedLists(project, target),
       ...(target.settings.formats.some((f) => GENERATION_EXPORT_FORMATS.includes(f)) && {
         fineTuning: fineTuningOf(project.questions, project.routingQuestion),

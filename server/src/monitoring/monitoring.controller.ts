@@ -17,7 +17,7 @@ import {
 } from '@backflow/contracts';
 import { QuestionName } from '@backflow/questions';
 import { LargeBody } from '../auth/auth.decorators';
-import { openApiSchema, ValidBody, ValidParam, ValidQuery } from '../common/validation/zod-validation.pipe';
+import { openApiSchema, ValidBodyOrFile, ValidParam, ValidQuery } from '../common/validation/zod-validation.pipe';
 import { CurrentProject, ProjectRole, ProjectRoute } from '../projects/project-access.guard';
 import type { ProjectEntity } from '../projects/project.entity';
 import { MonitoringService } from './monitoring.service';
@@ -72,13 +72,18 @@ export class MonitoringController {
     return this.monitoring.evaluate(project);
   }
 
-  /** Admins: per-feature statistics of the training data (histograms, value counts); drift is then measured against them. */
+  /**
+   * Admins: per-feature statistics of the training data (histograms, value counts); drift is then
+   * measured against them. JSON, or TFDV's statistics as the pipeline wrote them: StatisticsGen's
+   * FeatureStats.pb (`application/x-protobuf`) or `tfdv.write_stats_text`'s text (`text/x-protobuf`).
+   */
   @Put('baseline')
   @LargeBody()
   @ProjectRoute()
   @ApiOkResponse({ schema: openApiSchema(BaselineStatisticsReply) })
   uploadBaseline(
-    @ValidBody(BaselineStatisticsRequest) body: BaselineStatisticsRequest,
+    @ValidBodyOrFile(BaselineStatisticsRequest, "JSON, or a DatasetFeatureStatisticsList: StatisticsGen's FeatureStats.pb or TFDV's text format")
+    body: BaselineStatisticsRequest | Buffer,
     @CurrentProject() project: ProjectEntity,
   ): Promise<BaselineStatisticsReply> {
     return this.monitoring.uploadBaseline(project, body);
@@ -91,12 +96,18 @@ export class MonitoringController {
     return this.monitoring.schema(project, { showMasked: role === 'admin' });
   }
 
-  /** Admins: the feature schema predictions are validated against (replaces the one inferred from traffic). */
+  /**
+   * Admins: the feature schema predictions are validated against (replaces the one inferred from
+   * traffic): JSON, or the pipeline's schema.pbtxt (`text/x-protobuf`), kept whole for the exports and the comparators.
+   */
   @Put('schema')
   @LargeBody()
   @ProjectRoute()
   @ApiOkResponse({ schema: openApiSchema(FeatureSchemaReply) })
-  uploadSchema(@ValidBody(FeatureSchemaRequest) body: FeatureSchemaRequest, @CurrentProject() project: ProjectEntity): Promise<FeatureSchemaReply> {
+  uploadSchema(
+    @ValidBodyOrFile(FeatureSchemaRequest, "JSON, or SchemaGen's / TFDV's schema.pbtxt (protobuf text format)") body: FeatureSchemaRequest | Buffer,
+    @CurrentProject() project: ProjectEntity,
+  ): Promise<FeatureSchemaReply> {
     return this.monitoring.uploadSchema(project, body);
   }
 }

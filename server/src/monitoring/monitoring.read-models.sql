@@ -6,3 +6,7 @@
 -- published to: exports
 CREATE OR REPLACE VIEW click_examination_read AS
   SELECT project_id, question, position, value, low, high, impressions, method, estimated_at FROM click_examination;
+
+-- published to: exports
+CREATE OR REPLACE VIEW tfdv_schemas_read AS
+  SELECT project_id, tfdv_schema FROM feature_schemas WHERE tfdv_schema IS NOT NULL;

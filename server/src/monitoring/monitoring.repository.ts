@@ -206,7 +206,9 @@ export class MonitoringRepository {
   async saveSchema(manager: EntityManager, projectId: string, schema: Schema, source: 'inferred' | 'uploaded'): Promise<void> {
     await manager.query(
       `INSERT INTO feature_schemas (project_id, schema, source) VALUES ($1, $2, $3)
-       ON CONFLICT (project_id) DO UPDATE SET schema = EXCLUDED.schema, source = EXCLUDED.source, updated_at = now()
+       ON CONFLICT (project_id) DO UPDATE SET schema = EXCLUDED.schema, source = EXCLUDED.source, updated_at = now(),
+         -- a schema uploaded as JSON replaces an uploaded TFDV schema too
+         tfdv_schema = CASE WHEN EXCLUDED.source = 'uploaded' THEN NULL ELSE feature_schemas.tfdv_schema END
         WHERE feature_schemas.source = 'inferred' OR EXCLUDED.source = 'uploaded'`,
       [projectId, JSON.stringify(schema), source],
     );
@@ -220,12 +222,36 @@ export class MonitoringRepository {
     return row?.baseline?.features ?? {};
   }
 
-  /** Uploaded statistics to measure drift against (kept beside the schema; a project without a schema row gets an empty uploaded schema). */
-  async saveBaselineStatistics(manager: EntityManager, projectId: string, features: Record<string, BaselineFeature>): Promise<void> {
+  /** An uploaded TFDV schema (a tensorflow_metadata Schema as JSON) with the monitoring schema derived from it. */
+  async saveTfdvSchema(manager: EntityManager, projectId: string, schema: Schema, tfdv: object): Promise<void> {
     await manager.query(
-      `INSERT INTO feature_schemas (project_id, schema, source, baseline) VALUES ($1, '{"features": []}', 'inferred', $2)
-       ON CONFLICT (project_id) DO UPDATE SET baseline = EXCLUDED.baseline, updated_at = now()`,
-      [projectId, JSON.stringify({ features })],
+      `INSERT INTO feature_schemas (project_id, schema, source, tfdv_schema) VALUES ($1, $2, 'uploaded', $3)
+       ON CONFLICT (project_id) DO UPDATE SET schema = EXCLUDED.schema, source = 'uploaded', tfdv_schema = EXCLUDED.tfdv_schema, updated_at = now()`,
+      [projectId, JSON.stringify(schema), JSON.stringify(tfdv)],
+    );
+  }
+
+  /** The uploaded TFDV schema and statistics, as their messages' JSON (none: not uploaded). */
+  async tfdvArtifacts(manager: EntityManager, projectId: string): Promise<{ schema?: Record<string, unknown>; statistics?: Record<string, unknown> }> {
+    const [row]: Array<{ tfdv_schema: Record<string, unknown> | null; tfdv_statistics: Record<string, unknown> | null }> = await manager.query(
+      `SELECT tfdv_schema, tfdv_statistics FROM feature_schemas WHERE project_id = $1`,
+      [projectId],
+    );
+    return { ...(row?.tfdv_schema && { schema: row.tfdv_schema }), ...(row?.tfdv_statistics && { statistics: row.tfdv_statistics }) };
+  }
+
+  /** Uploaded statistics to measure drift against (kept beside the schema; a project without a schema row gets an empty uploaded schema). */
+  async saveBaselineStatistics(
+    manager: EntityManager,
+    projectId: string,
+    features: Record<string, BaselineFeature>,
+    tfdvStatistics: object | null = null,
+  ): Promise<void> {
+    // statistics as JSON replace a TFDV file's too: the two are one baseline
+    await manager.query(
+      `INSERT INTO feature_schemas (project_id, schema, source, baseline, tfdv_statistics) VALUES ($1, '{"features": []}', 'inferred', $2, $3)
+       ON CONFLICT (project_id) DO UPDATE SET baseline = EXCLUDED.baseline, tfdv_statistics = EXCLUDED.tfdv_statistics, updated_at = now()`,
+      [projectId, JSON.stringify({ features }), tfdvStatistics === null ? null : JSON.stringify(tfdvStatistics)],
     );
   }
 

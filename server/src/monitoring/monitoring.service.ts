@@ -2,9 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { inferSchema, Schema, weightedProportion } from '@backflow/drift';
+import {
+  baselineOf,
+  defaultDataset,
+  featureName,
+  inferSchema,
+  monitoringFeatureOf,
+  Schema,
+  weightedProportion,
+  type FeatureStatisticsLike,
+} from '@backflow/drift';
+import { ArtifactError, decodeStatistics, parseSchemaText } from '@backflow/tfmd';
 import { kindMeasureOf, type Question } from '@backflow/questions';
 import type {
+  BaselineFeature,
+  BaselineStatisticsReply,
   BaselineStatisticsRequest,
   ClickQuery,
   ClickReport,
@@ -231,16 +243,53 @@ export class MonitoringService implements OnModuleInit {
     return { features, source: stored?.source ?? null, updatedAt: stored?.updatedAt.toISOString() ?? null };
   }
 
-  /** Statistics of the training data (or any reference) to measure drift against, per feature, instead of the reference window. */
-  async uploadBaseline(project: ProjectEntity, request: BaselineStatisticsRequest): Promise<{ features: string[] }> {
-    await this.repository.saveBaselineStatistics(this.dataSource.manager, project.id, request.features);
-    return { features: Object.keys(request.features).sort() };
+  /**
+   * Statistics of the training data (or any reference) to measure drift against, per feature,
+   * instead of the reference window: as JSON, or as TFDV wrote them (a DatasetFeatureStatisticsList,
+   * StatisticsGen's FeatureStats.pb or `tfdv.write_stats_text`'s text), whose unsliced dataset is
+   * kept whole and whose features become the baseline (a number binned on its quantiles' boundaries).
+   */
+  async uploadBaseline(project: ProjectEntity, request: BaselineStatisticsRequest | Buffer): Promise<BaselineStatisticsReply> {
+    if (!Buffer.isBuffer(request)) {
+      await this.repository.saveBaselineStatistics(this.dataSource.manager, project.id, request.features);
+      return { features: Object.keys(request.features).sort() };
+    }
+    const { statistics, skipped } = artifact('monitoring/invalid_statistics', () => decodeStatistics(request));
+    const datasets = (statistics.datasets ?? []) as Array<{ name?: string; features?: FeatureStatisticsLike[] }>;
+    const dataset = defaultDataset(datasets);
+    if (!dataset?.features?.length) throw new DomainError('monitoring/invalid_statistics', 'body: the statistics hold no dataset with features', 400, 'body');
+    const features: Record<string, BaselineFeature> = {};
+    const notes = skipped.map((field) => `${field}: not read (not a field Backflow knows)`);
+    if (datasets.length > 1) notes.push(`${datasets.length} datasets: the statistics of "${dataset.name || '(unsliced)'}" taken`);
+    for (const feature of dataset.features) {
+      const name = featureName(feature);
+      const baseline = baselineOf(feature);
+      if (baseline) features[name] = baseline;
+      else notes.push(`${name}: no histogram or value counts, left out`);
+    }
+    await this.repository.saveBaselineStatistics(this.dataSource.manager, project.id, features, dataset);
+    return { features: Object.keys(features).sort(), notes };
   }
 
-  /** An uploaded schema (from training, e.g. TFDV's) replaces the inferred one and is never re-inferred. */
-  async uploadSchema(project: ProjectEntity, request: FeatureSchemaRequest): Promise<FeatureSchemaReply> {
-    await this.repository.saveSchema(this.dataSource.manager, project.id, { features: request.features }, 'uploaded');
-    return this.schema(project, { showMasked: true });
+  /**
+   * An uploaded schema (from training) replaces the inferred one and is never re-inferred: as JSON,
+   * or TFDV's schema.pbtxt (text format), kept whole (exports keep its settings, drift and skew read
+   * its comparators) with the monitoring schema derived from it.
+   */
+  async uploadSchema(project: ProjectEntity, request: FeatureSchemaRequest | Buffer): Promise<FeatureSchemaReply> {
+    if (!Buffer.isBuffer(request)) {
+      await this.repository.saveSchema(this.dataSource.manager, project.id, { features: request.features }, 'uploaded');
+      return this.schema(project, { showMasked: true });
+    }
+    const text = request.toString('utf8');
+    if (Buffer.compare(Buffer.from(text, 'utf8'), request) !== 0)
+      throw new DomainError('monitoring/invalid_schema', 'body: a schema.pbtxt is UTF-8 text (protobuf text format)', 400, 'body');
+    const { schema: tfdv, skipped } = artifact('monitoring/invalid_schema', () => parseSchemaText(text));
+    const domains = new Map(((tfdv.string_domain ?? []) as Array<{ name?: string; value?: string[] }>).map((d) => [d.name ?? '', d.value ?? []]));
+    const features = ((tfdv.feature ?? []) as Array<Parameters<typeof monitoringFeatureOf>[0]>).flatMap((f) => monitoringFeatureOf(f, domains) ?? []);
+    await this.repository.saveTfdvSchema(this.dataSource.manager, project.id, { features }, tfdv);
+    const reply = await this.schema(project, { showMasked: true });
+    return { ...reply, ...(skipped.length && { notes: skipped.map((field) => `${field}: not read (not a field Backflow knows)`) }) };
   }
 
   /**
@@ -352,5 +401,15 @@ export class MonitoringService implements OnModuleInit {
         positions: report.propensity.positions,
       });
     return { question: question.name, clickTypes, ...report };
+  }
+}
+
+/** A TFDV file read, its fault a 400 naming the body. */
+function artifact<T>(code: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof ArtifactError) throw new DomainError(code, `body: ${error.message}`, 400, 'body');
+    throw error;
   }
 }

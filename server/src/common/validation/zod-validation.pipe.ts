@@ -1,5 +1,5 @@
 import { ArgumentMetadata, Body, Param, PipeTransform, Query } from '@nestjs/common';
-import { ApiBody, ApiParam, ApiQuery } from '@nestjs/swagger';
+import { ApiBody, ApiConsumes, ApiParam, ApiQuery } from '@nestjs/swagger';
 import { z } from 'zod';
 import { DomainError, ValidationError } from '../errors';
 import { findJsonHazard } from './json-hazards';
@@ -66,6 +66,37 @@ export function openApiSchema(schema: z.ZodType): Record<string, unknown> {
 
 export function openApiComponents(): Record<string, unknown> {
   return Object.fromEntries(components);
+}
+
+/** The body as the route's zod schema reads it, or a file's bytes (a body of a FILE_CONTENT_TYPES type) left to the route. */
+class BodyOrFilePipe<S extends z.ZodType> implements PipeTransform<unknown, z.infer<S> | Buffer> {
+  private readonly json: ZodValidationPipe<S>;
+  constructor(schema: S) {
+    this.json = new ZodValidationPipe(schema);
+  }
+  transform(value: unknown, metadata: ArgumentMetadata): z.infer<S> | Buffer {
+    return Buffer.isBuffer(value) ? value : this.json.transform(value, metadata);
+  }
+}
+
+/**
+ * The content types a file body may come as (TFDV's artifacts): its bytes reach the route as a
+ * Buffer. None is one a cross-site form can send (those are refused before any parsing).
+ */
+export const FILE_CONTENT_TYPES = ['application/x-protobuf', 'application/octet-stream', 'text/x-protobuf', 'application/x-protobuf-text'] as const;
+
+/** @Body as JSON validated by a zod schema, or a file (a body of a FILE_CONTENT_TYPES type) as a Buffer; both documented. */
+export function ValidBodyOrFile(schema: z.ZodType, file: string): ParameterDecorator {
+  return (target, key, index) => {
+    Body(new BodyOrFilePipe(schema))(target, key, index);
+    if (key !== undefined) {
+      const descriptor = Object.getOwnPropertyDescriptor(target, key);
+      if (descriptor) {
+        ApiConsumes('application/json', ...FILE_CONTENT_TYPES)(target, key, descriptor);
+        ApiBody({ description: file, schema: { oneOf: [openApiSchema(schema), { type: 'string', format: 'binary' }] } })(target, key, descriptor);
+      }
+    }
+  };
 }
 
 /** @Body validated by a zod schema, documented in OpenAPI from that schema. */

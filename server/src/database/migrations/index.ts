@@ -27,6 +27,7 @@ import { PredictionsWithoutProjectKey1764380000000 } from './1764380000000-predi
 import { RollupClicks1764390000000 } from './1764390000000-rollup-clicks';
 import { SpanLabelsCheckedByStatement1764400000000 } from './1764400000000-span-labels-checked-by-statement';
 import { OpenTasksIndex1764410000000 } from './1764410000000-open-tasks-index';
+import { TfdvArtifacts1764420000000 } from './1764420000000-tfdv-artifacts';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -59,4 +60,5 @@ export const migrations = [
   RollupClicks1764390000000,
   SpanLabelsCheckedByStatement1764400000000,
   OpenTasksIndex1764410000000,
+  TfdvArtifacts1764420000000,
 ];

@@ -1,0 +1,432 @@
+import { KllSketch } from './kll';
+
+/*
+ * A dataset's statistics as TFDV's StatisticsGen computes them (tensorflow_metadata's
+ * DatasetFeatureStatistics, field for field, as a plain object with the proto's field names):
+ * per feature its presence and value counts, and for a number its mean, population standard
+ * deviation, zeros, min, median, max, a standard histogram (10 equal-width buckets from min to
+ * max, each holding the values above its low bound up to its high one, the first its low bound
+ * too) and a quantiles histogram (10 buckets of equal count); for a string its distinct values,
+ * its 20 most frequent, the average length of a value in bytes, and a rank histogram of its 1,000
+ * most frequent. TFDV's defaults (StatsOptions: num_top_values 20, num_rank_histogram_buckets
+ * 1000, num_values_histogram_buckets 10, num_histogram_buckets 10, num_quantiles_histogram_buckets 10).
+ *
+ * Exact while a feature has at most `exactValues` distinct values; past that, numbers go to a KLL
+ * sketch (as TFDV's do), the strings' counts to a Misra–Gries summary (every count within 2n/cap of
+ * the truth, the frequent values kept) and their distinct count to a HyperLogLog estimate. Memory
+ * is bounded by the number of features, never by the rows.
+ */
+
+export type StatisticsFeatureType = 'INT' | 'FLOAT' | 'STRING';
+
+export interface StatisticsFeature {
+  name: string;
+  type: StatisticsFeatureType;
+}
+
+export interface StatisticsOptions {
+  topValues?: number;
+  rankHistogramBuckets?: number;
+  histogramBuckets?: number;
+  quantilesBuckets?: number;
+  valuesHistogramBuckets?: number;
+  /** distinct values counted exactly per feature before the sketches take over */
+  exactValues?: number;
+}
+
+export interface HistogramBucket {
+  low_value: number;
+  high_value: number;
+  sample_count: number;
+}
+
+export interface HistogramObject {
+  num_nan?: number;
+  buckets: HistogramBucket[];
+  type?: 'STANDARD' | 'QUANTILES';
+}
+
+export interface CommonStatisticsObject {
+  num_non_missing?: number;
+  num_missing?: number;
+  min_num_values?: number;
+  max_num_values?: number;
+  avg_num_values?: number;
+  tot_num_values?: number;
+  num_values_histogram?: HistogramObject;
+}
+
+export interface FeatureNameStatisticsObject {
+  /** the feature's name as TFDV writes it: a path of one step */
+  path: { step: string[] };
+  type: 'INT' | 'FLOAT' | 'STRING';
+  num_stats?: {
+    common_stats: CommonStatisticsObject;
+    mean?: number;
+    std_dev?: number;
+    num_zeros?: number;
+    min?: number;
+    median?: number;
+    max?: number;
+    histograms: HistogramObject[];
+  };
+  string_stats?: {
+    common_stats: CommonStatisticsObject;
+    unique?: number;
+    top_values: Array<{ value: string; frequency: number }>;
+    avg_length?: number;
+    rank_histogram: { buckets: Array<{ low_rank?: number; high_rank?: number; label: string; sample_count: number }> };
+  };
+}
+
+export interface DatasetFeatureStatisticsObject {
+  name?: string;
+  num_examples?: number;
+  features: FeatureNameStatisticsObject[];
+  /** not in the proto: which features' figures came from sketches (past `exactValues` distinct values) */
+  approximate: string[];
+}
+
+const DEFAULTS: Required<StatisticsOptions> = {
+  topValues: 20,
+  rankHistogramBuckets: 1000,
+  histogramBuckets: 10,
+  quantilesBuckets: 10,
+  valuesHistogramBuckets: 10,
+  exactValues: 10_000,
+};
+
+/** Exact counts of small integers (the values per example), as a weighted list for quantiles. */
+class CountTally {
+  readonly counts = new Map<number, number>();
+  add(value: number): void {
+    this.counts.set(value, (this.counts.get(value) ?? 0) + 1);
+  }
+}
+
+/** A distribution of numbers: exact counts while they are few, then a KLL sketch. */
+class NumberDistribution {
+  private exact: Map<number, number> | undefined = new Map();
+  private sketch: KllSketch | undefined;
+
+  constructor(private readonly limit: number) {}
+
+  get approximate(): boolean {
+    return this.sketch !== undefined;
+  }
+
+  add(value: number): void {
+    if (this.exact) {
+      this.exact.set(value, (this.exact.get(value) ?? 0) + 1);
+      if (this.exact.size <= this.limit) return;
+      this.sketch = new KllSketch();
+      for (const [v, n] of [...this.exact].sort((a, b) => a[0] - b[0])) this.sketch.update(v, n);
+      this.exact = undefined;
+      return;
+    }
+    this.sketch!.update(value);
+  }
+
+  /** The q-quantiles: the smallest value whose cumulative count reaches q of the total. */
+  quantiles(qs: readonly number[]): number[] {
+    if (this.sketch) return this.sketch.quantiles(qs);
+    return exactQuantiles(
+      [...this.exact!].sort((a, b) => a[0] - b[0]),
+      qs,
+    );
+  }
+
+  /** Values at or under `value`. */
+  countAtOrBelow(value: number): number {
+    if (this.sketch) return this.sketch.rank(value);
+    let n = 0;
+    for (const [v, c] of this.exact!) if (v <= value) n += c;
+    return n;
+  }
+}
+
+function exactQuantiles(sorted: ReadonlyArray<readonly [number, number]>, qs: readonly number[]): number[] {
+  const total = sorted.reduce((sum, [, n]) => sum + n, 0);
+  return qs.map((q) => {
+    if (sorted.length === 0) return NaN;
+    const target = q * total;
+    let cumulative = 0;
+    for (const [value, n] of sorted) {
+      cumulative += n;
+      if (cumulative >= target) return value;
+    }
+    return sorted[sorted.length - 1][0];
+  });
+}
+
+/** Counts of strings: exact up to `limit` distinct, then a Misra–Gries summary and a HyperLogLog. */
+class StringCounts {
+  counts = new Map<string, number>();
+  private hll: HyperLogLog | undefined;
+
+  constructor(private readonly limit: number) {}
+
+  get approximate(): boolean {
+    return this.hll !== undefined;
+  }
+
+  add(value: string): void {
+    this.hll?.add(value);
+    const seen = this.counts.get(value);
+    if (seen !== undefined) {
+      this.counts.set(value, seen + 1);
+      return;
+    }
+    this.counts.set(value, 1);
+    if (this.counts.size <= this.limit) return;
+    if (!this.hll) {
+      this.hll = new HyperLogLog();
+      for (const key of this.counts.keys()) this.hll.add(key);
+    }
+    // Misra–Gries: take the same count off every value, enough to drop half of them (so the next
+    // cut is half the cap of new values away), dropping those at zero
+    const sorted = [...this.counts.values()].sort((a, b) => a - b);
+    const cut = sorted[this.counts.size - Math.ceil(this.limit / 2)];
+    const next = new Map<string, number>();
+    for (const [key, n] of this.counts) if (n > cut) next.set(key, n - cut);
+    this.counts = next;
+  }
+
+  unique(): number {
+    return this.hll ? Math.round(this.hll.estimate()) : this.counts.size;
+  }
+}
+
+/** A HyperLogLog of 2^14 registers over a 32-bit FNV-1a hash (about 0.8% relative error). */
+class HyperLogLog {
+  private readonly registers = new Uint8Array(1 << 14);
+
+  add(value: string): void {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < value.length; i++) {
+      hash ^= value.charCodeAt(i);
+      hash = Math.imul(hash, 0x01000193);
+    }
+    // a final mix, so nearby strings spread over the registers
+    hash ^= hash >>> 16;
+    hash = Math.imul(hash, 0x85ebca6b);
+    hash ^= hash >>> 13;
+    hash = Math.imul(hash, 0xc2b2ae35);
+    hash ^= hash >>> 16;
+    const index = hash >>> 18;
+    const rest = (hash << 14) | (1 << 13);
+    const rank = Math.clz32(rest) + 1;
+    if (rank > this.registers[index]) this.registers[index] = rank;
+  }
+
+  estimate(): number {
+    const m = this.registers.length;
+    let sum = 0;
+    let zeros = 0;
+    for (const r of this.registers) {
+      sum += 2 ** -r;
+      if (r === 0) zeros++;
+    }
+    const raw = ((0.7213 / (1 + 1.079 / m)) * m * m) / sum;
+    return raw <= 2.5 * m && zeros > 0 ? m * Math.log(m / zeros) : raw;
+  }
+}
+
+interface FeatureState {
+  feature: StatisticsFeature;
+  present: number;
+  minValues: number;
+  maxValues: number;
+  totalValues: number;
+  valueCounts: CountTally;
+  // numbers
+  finite: number;
+  nan: number;
+  mean: number;
+  m2: number;
+  zeros: number;
+  min: number;
+  max: number;
+  numbers: NumberDistribution;
+  // strings
+  strings: StringCounts;
+  bytes: number;
+}
+
+const utf8Length = (text: string): number => {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    // two bytes up to U+07FF, three for the rest of the BMP; a surrogate pair is four (2 + 2 here)
+    bytes += code < 0x800 ? 1 : code >= 0xd800 && code <= 0xdfff ? 1 : 2;
+  }
+  return bytes;
+};
+
+/** One split's statistics, an example at a time. */
+export class DatasetStatisticsBuilder {
+  private examples = 0;
+  private readonly options: Required<StatisticsOptions>;
+  private readonly states: FeatureState[];
+
+  constructor(features: readonly StatisticsFeature[], options: StatisticsOptions = {}) {
+    this.options = { ...DEFAULTS, ...options };
+    this.states = features.map((feature) => ({
+      feature,
+      present: 0,
+      minValues: Infinity,
+      maxValues: 0,
+      totalValues: 0,
+      valueCounts: new CountTally(),
+      finite: 0,
+      nan: 0,
+      mean: 0,
+      m2: 0,
+      zeros: 0,
+      min: Infinity,
+      max: -Infinity,
+      numbers: new NumberDistribution(this.options.exactValues),
+      strings: new StringCounts(this.options.exactValues),
+      bytes: 0,
+    }));
+  }
+
+  /**
+   * One example: each feature's values in the constructor's order, `undefined` when the example
+   * does not have the feature (an empty list is a feature present with no values, as in a tf.Example).
+   */
+  add(values: ReadonlyArray<ReadonlyArray<number | bigint | string> | undefined>): void {
+    this.examples++;
+    for (let i = 0; i < this.states.length; i++) {
+      const list = values[i];
+      if (list === undefined) continue;
+      const s = this.states[i];
+      s.present++;
+      s.totalValues += list.length;
+      if (list.length < s.minValues) s.minValues = list.length;
+      if (list.length > s.maxValues) s.maxValues = list.length;
+      s.valueCounts.add(list.length);
+      if (s.feature.type === 'STRING') {
+        for (const value of list) {
+          const text = String(value);
+          s.bytes += utf8Length(text);
+          s.strings.add(text);
+        }
+        continue;
+      }
+      for (const raw of list) {
+        const value = typeof raw === 'number' ? raw : Number(raw);
+        if (Number.isNaN(value)) {
+          s.nan++;
+          continue;
+        }
+        s.finite++;
+        // Welford's update: a stable running mean and variance
+        const delta = value - s.mean;
+        s.mean += delta / s.finite;
+        s.m2 += delta * (value - s.mean);
+        if (value === 0) s.zeros++;
+        if (value < s.min) s.min = value;
+        if (value > s.max) s.max = value;
+        s.numbers.add(value);
+      }
+    }
+  }
+
+  result(name?: string): DatasetFeatureStatisticsObject {
+    return {
+      ...(name !== undefined && { name }),
+      num_examples: this.examples,
+      features: this.states.map((s) => this.featureResult(s)),
+      approximate: this.states.filter((s) => s.numbers.approximate || s.strings.approximate).map((s) => s.feature.name),
+    };
+  }
+
+  private commonStats(s: FeatureState): CommonStatisticsObject {
+    const { valuesHistogramBuckets } = this.options;
+    const sorted = [...s.valueCounts.counts].sort((a, b) => a[0] - b[0]);
+    return {
+      num_non_missing: s.present,
+      num_missing: this.examples - s.present,
+      ...(s.present > 0 && {
+        min_num_values: s.minValues,
+        max_num_values: s.maxValues,
+        avg_num_values: s.totalValues / s.present,
+        tot_num_values: s.totalValues,
+        num_values_histogram: quantilesHistogram(exactQuantiles(sorted, fractions(valuesHistogramBuckets)), s.present, valuesHistogramBuckets),
+      }),
+    };
+  }
+
+  private featureResult(s: FeatureState): FeatureNameStatisticsObject {
+    const common = this.commonStats(s);
+    if (s.feature.type === 'STRING') {
+      // by count, then by value, both descending (TFDV's order: a tie goes to the larger value)
+      const ranked = [...s.strings.counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : a[0] > b[0] ? -1 : 0));
+      return {
+        path: { step: [s.feature.name] },
+        type: 'STRING',
+        string_stats: {
+          common_stats: common,
+          unique: s.strings.unique(),
+          top_values: ranked.slice(0, this.options.topValues).map(([value, frequency]) => ({ value, frequency })),
+          ...(s.totalValues > 0 && { avg_length: s.bytes / s.totalValues }),
+          rank_histogram: {
+            buckets: ranked
+              .slice(0, this.options.rankHistogramBuckets)
+              .map(([label, sample_count], rank) => ({ low_rank: rank, high_rank: rank, label, sample_count })),
+          },
+        },
+      };
+    }
+    const histograms: HistogramObject[] = [];
+    if (s.finite > 0) {
+      histograms.push(this.standardHistogram(s));
+      const q = s.numbers.quantiles(fractions(this.options.quantilesBuckets));
+      histograms.push({ ...quantilesHistogram(q, s.finite, this.options.quantilesBuckets), ...(s.nan > 0 && { num_nan: s.nan }) });
+    } else if (s.nan > 0) {
+      histograms.push({ num_nan: s.nan, buckets: [], type: 'STANDARD' }, { num_nan: s.nan, buckets: [], type: 'QUANTILES' });
+    }
+    return {
+      path: { step: [s.feature.name] },
+      type: s.feature.type,
+      num_stats: {
+        common_stats: common,
+        ...(s.finite > 0 && {
+          mean: s.mean,
+          std_dev: Math.sqrt(s.m2 / s.finite),
+          num_zeros: s.zeros,
+          min: s.min,
+          median: s.numbers.quantiles([0.5])[0],
+          max: s.max,
+        }),
+        histograms,
+      },
+    };
+  }
+
+  /** Equal-width buckets from min to max: a value falls in the bucket whose high bound it reaches first. */
+  private standardHistogram(s: FeatureState): HistogramObject {
+    const buckets = s.min === s.max ? 1 : this.options.histogramBuckets;
+    const width = (s.max - s.min) / buckets;
+    const bounds = Array.from({ length: buckets + 1 }, (_, i) => (i === buckets ? s.max : s.min + i * width));
+    let below = 0;
+    const out: HistogramBucket[] = [];
+    for (let i = 0; i < buckets; i++) {
+      const upTo = i === buckets - 1 ? s.finite : s.numbers.countAtOrBelow(bounds[i + 1]);
+      out.push({ low_value: bounds[i], high_value: bounds[i + 1], sample_count: upTo - below });
+      below = upTo;
+    }
+    return { ...(s.nan > 0 && { num_nan: s.nan }), buckets: out, type: 'STANDARD' };
+  }
+}
+
+const fractions = (buckets: number): number[] => Array.from({ length: buckets + 1 }, (_, i) => i / buckets);
+
+/** Buckets between consecutive quantiles, each an equal share of the count (TFDV's QUANTILES histogram). */
+function quantilesHistogram(boundaries: readonly number[], count: number, buckets: number): HistogramObject {
+  const out: HistogramBucket[] = [];
+  for (let i = 0; i < buckets; i++) out.push({ low_value: boundaries[i], high_value: boundaries[i + 1], sample_count: count / buckets });
+  return { buckets: out, type: 'QUANTILES' };
+}

@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import * as path from 'node:path';
+import {
+  DatasetStatisticsBuilder,
+  inferTfdvSchema,
+  withUploadedSettings,
+  type DatasetFeatureStatisticsObject,
+  type InferredSchema,
+  type SchemaLike,
+  type StatisticsFeature,
+} from '@backflow/drift';
+import { encodeStatistics, printSchema, quotedText } from '@backflow/tfmd';
+import type { ExportRow, ExportValue, FeatureSpec } from './example-row';
+import type { ColumnLayout } from './fixed-columns';
+import type { ManifestFile } from './manifest';
+import { writeSynced } from './span-files';
+import { SPLITS } from './span-shards';
+import type { Split } from './split';
+
+/*
+ * What TFX's StatisticsGen and SchemaGen would make of a span's examples, written beside them:
+ * `Split-<split>/FeatureStats.pb` (a binary DatasetFeatureStatisticsList, as StatisticsGen writes
+ * it) and schema.pbtxt (SchemaGen's inference from the train split, the project's uploaded TFDV
+ * schema's settings kept). The statistics are of the examples as written: every column and input
+ * feature by its exported name; a feature with no values is absent from a tf.Example, so missing.
+ */
+
+const STATISTICS_TYPES = { int: 'INT', float: 'FLOAT', bytes: 'STRING' } as const;
+
+export const STATISTICS_FILE = 'FeatureStats.pb';
+
+/** Per split, the statistics of the examples written to it. */
+export class SplitStatistics {
+  private readonly builders: Record<Split, DatasetStatisticsBuilder>;
+  private readonly values: Array<ExportValue[] | undefined>;
+
+  constructor(
+    private readonly columns: ColumnLayout,
+    features: readonly FeatureSpec[],
+  ) {
+    const layout: StatisticsFeature[] = [
+      ...columns.list.map((c) => ({ name: c.name, type: STATISTICS_TYPES[c.type] })),
+      ...features.map((f) => ({ name: columns.exportedName(f.name), type: STATISTICS_TYPES[f.type] })),
+    ];
+    this.builders = { train: new DatasetStatisticsBuilder(layout), eval: new DatasetStatisticsBuilder(layout) };
+    this.values = new Array<ExportValue[] | undefined>(layout.length);
+  }
+
+  /** One example: its columns' values and its features' (`rowValues`, in the features' order). */
+  add(row: ExportRow, split: Split, rowValues: readonly ExportValue[][]): void {
+    const columns = this.columns.list;
+    let i = 0;
+    for (; i < columns.length; i++) {
+      const v = columns[i].values(row);
+      this.values[i] = v && v.length > 0 ? v : undefined;
+    }
+    for (let j = 0; j < rowValues.length; j++, i++) this.values[i] = rowValues[j].length > 0 ? rowValues[j] : undefined;
+    this.builders[split].add(this.values);
+  }
+
+  result(split: Split): DatasetFeatureStatisticsObject {
+    return this.builders[split].result();
+  }
+}
+
+/** Writes each split's FeatureStats.pb into `directory`; their manifest entries (format "statistics"). */
+export async function writeSplitStatistics(directory: string, statistics: SplitStatistics): Promise<ManifestFile[]> {
+  const files: ManifestFile[] = [];
+  for (const split of SPLITS) {
+    const { approximate: _approximate, ...dataset } = statistics.result(split);
+    const bytes = encodeStatistics({ datasets: [dataset] });
+    const relative = `Split-${split}/${STATISTICS_FILE}`;
+    await writeSynced(path.join(directory, relative), bytes);
+    files.push({
+      path: relative,
+      format: 'statistics',
+      split,
+      rows: dataset.num_examples ?? 0,
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
+  }
+  return files;
+}
+
+/**
+ * schema.pbtxt for the span: SchemaGen's inference from the train split's statistics (the eval
+ * split's when train is empty), the columns' own domains (a label index's range) kept, the
+ * uploaded schema's settings over both, features in the order the old schema had them (the
+ * columns, then the features by name), and a comment on each float feature float32 changes.
+ */
+export function exportedSchema(
+  statistics: SplitStatistics,
+  columns: ColumnLayout,
+  features: readonly FeatureSpec[],
+  float32Inexact: ReadonlyMap<string, number>,
+  uploaded: SchemaLike | undefined,
+  masked: readonly string[],
+): string {
+  const train = statistics.result('train');
+  const inferred = inferTfdvSchema(train.num_examples ? train : statistics.result('eval'));
+  const byName = new Map(inferred.feature.map((f) => [f.name, f]));
+  for (const column of columns.list) {
+    const feature = byName.get(column.name);
+    if (!feature || !column.domain) continue;
+    // the column's domain is known, not inferred: an index into the question's labels
+    delete feature.bool_domain;
+    feature.int_domain = { min: column.domain.min, max: Math.max(column.domain.min, column.domain.max), is_categorical: true };
+  }
+  const order = [...columns.list.map((c) => c.name), ...features.map((f) => columns.exportedName(f.name)).sort((a, b) => a.localeCompare(b))];
+  const ordered: InferredSchema = { ...inferred, feature: order.map((name) => byName.get(name)!).filter(Boolean) };
+  const schema = withUploadedSettings(ordered, uploaded && withoutMasked(uploaded, masked));
+  let text = printSchema(schema);
+  for (const f of features) {
+    const inexact = float32Inexact.get(f.name) ?? 0;
+    if (f.type !== 'float' || inexact === 0) continue;
+    const name = columns.exportedName(f.name);
+    const opening = `feature {\n  name: ${quotedText(name)}\n`;
+    text = text.replace(opening, `# ${inexact} value${inexact === 1 ? '' : 's'} of "${name}" differ in float32 (TFRecord) from the stored double\n${opening}`);
+  }
+  return `# FLOAT features are float32 in TFRecord (tf.Example's float_list); JSONL, CSV and Parquet (DOUBLE) keep the double. manifest.json counts per feature the values float32 changes (float32Inexact).\n# Inferred as TFX's SchemaGen infers it, from the train split's statistics (Split-train/FeatureStats.pb).\n${text}`;
+}
+
+/**
+ * An uploaded schema without the project's masked fields: their exported values are hashed or
+ * left out, so their schema is the one inferred from what was written, and a domain of theirs
+ * (raw values) never reaches an export.
+ */
+function withoutMasked(uploaded: SchemaLike, masked: readonly string[]): SchemaLike {
+  const hidden = new Set(masked.map((field) => field.split('.')[0]));
+  const feature = (uploaded.feature ?? []).filter((f) => !hidden.has(f.name ?? ''));
+  const used = new Set(feature.map((f) => f.domain));
+  return { ...uploaded, feature, string_domain: (uploaded.string_domain ?? []).filter((d) => d.name !== undefined && used.has(d.name)) };
+}
