@@ -21,7 +21,18 @@ import uuid
 from collections import deque
 from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Tuple
 
-__all__ = ["BackflowClient", "BackflowError", "PREDICTION", "FEEDBACK"]
+__all__ = [
+    "BackflowClient",
+    "BackflowError",
+    "ExportFailed",
+    "PREDICTION",
+    "FEEDBACK",
+    "start_export",
+    "export_job",
+    "export_and_wait",
+    "airflow_export_sensor",
+    "kfp_export_component",
+]
 __version__ = "0.1.0"
 
 PREDICTION = "prediction"
@@ -380,3 +391,160 @@ def _retry_after(header: Optional[str]) -> Optional[float]:
     if when.tzinfo is None:
         when = when.replace(tzinfo=_dt.timezone.utc)
     return max(0.0, (when - _dt.datetime.now(_dt.timezone.utc)).total_seconds())
+
+
+# -- exports, for orchestrators ------------------------------------------------------------------
+#
+# A pipeline step that starts an export and waits until the span is written, then hands its
+# location to the next step (ImportExampleGen's input_base, a StatisticsGen run, a training job).
+# The key needs the `export:write` scope (start an export, follow its job); reading the files back
+# through the API needs `export:read`.
+
+
+class ExportFailed(Exception):
+    """An export refused by the server (``status``, ``code``), failed there, or not written in time (``job``)."""
+
+    def __init__(self, message: str, job: Optional[Dict[str, Any]] = None, status: Optional[int] = None, code: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.job = job
+        self.status = status
+        self.code = code
+
+
+def _call(base_url: str, api_key: str, project: str, method: str, route: str, body: Any = None, timeout: float = 30.0) -> Any:
+    url = base_url.rstrip("/") + "/api/v1/projects/" + urllib.parse.quote(project, safe="") + route
+    headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json", "User-Agent": f"backflow-client-python/{__version__}"}
+    data = None
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+        data = json.dumps(body).encode("utf-8")
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return _json(response.read())
+    except urllib.error.HTTPError as error:
+        payload = _json(error.read()) or {}
+        error.close()
+        code = payload.get("code") if isinstance(payload, dict) else None
+        message = payload.get("message", "") if isinstance(payload, dict) else ""
+        raise ExportFailed(f"{method} {route}: HTTP {error.code} {code or ''} {message}".strip(), status=error.code, code=code) from None
+
+
+def start_export(base_url: str, api_key: str, project: str, span: Optional[int] = None, timeout: float = 30.0) -> Optional[Dict[str, Any]]:
+    """Starts an export of the labels not yet exported (or a new version of `span`); its job, or None when nothing waits."""
+    reply = _call(base_url, api_key, project, "POST", "/exports", {} if span is None else {"span": span}, timeout)
+    return reply.get("job") if isinstance(reply, dict) else None
+
+
+def export_job(base_url: str, api_key: str, project: str, job_id: str, timeout: float = 30.0) -> Dict[str, Any]:
+    """An export's job as the server has it now: state, rowsWritten of rows, and once completed its location and files."""
+    return _call(base_url, api_key, project, "GET", "/exports/" + urllib.parse.quote(str(job_id), safe=""), None, timeout)
+
+
+def export_and_wait(
+    base_url: str,
+    api_key: str,
+    project: str,
+    span: Optional[int] = None,
+    timeout: float = 3600.0,
+    poll_interval: float = 5.0,
+    on_progress: Optional[Callable[[Dict[str, Any]], None]] = None,
+) -> Optional[Dict[str, Any]]:
+    """Starts an export and waits for its span: the completed job (``location``: where the pipeline
+    reads it, a path or ``s3://…``; ``span``, ``version``, ``files``), or None when every label is
+    exported already. Raises ExportFailed when the server fails it or it is not done in `timeout`
+    seconds (the export goes on; follow it with `export_job`)."""
+    job = start_export(base_url, api_key, project, span)
+    if job is None:
+        return None
+    deadline = time.monotonic() + timeout
+    while True:
+        if on_progress is not None:
+            on_progress(job)
+        if job["state"] == "completed":
+            return job
+        if job["state"] == "failed":
+            raise ExportFailed(f"span {job['span']} version {job['version']} failed: {job.get('error')}", job)
+        if time.monotonic() >= deadline:
+            raise ExportFailed(f"span {job['span']} version {job['version']} not written after {timeout:g} s ({job['rowsWritten']}/{job['rows']} rows)", job)
+        time.sleep(min(poll_interval, max(0.0, deadline - time.monotonic())))
+        job = export_job(base_url, api_key, project, job["id"])
+
+
+def airflow_export_sensor(task_id: str, base_url: str, project: str, api_key: Optional[str] = None, api_key_variable: str = "backflow_export_key", **kwargs: Any) -> Any:
+    """An Airflow sensor that starts an export on its first poke and succeeds when the span is
+    written, pushing the job (``location``, ``span``, ``version``) to XCom as its return value.
+    Imports Airflow only when called. The key comes from `api_key` or the Airflow Variable
+    `api_key_variable`. Other keyword arguments go to BaseSensorOperator (poke_interval, timeout,
+    mode="reschedule", …). A run with nothing to export succeeds with None."""
+    from airflow.exceptions import AirflowException  # imported here: the client needs no Airflow
+    from airflow.sensors.base import BaseSensorOperator, PokeReturnValue
+
+    class BackflowExportSensor(BaseSensorOperator):
+        template_fields = ("project",)
+
+        def __init__(self, **sensor_kwargs: Any) -> None:
+            super().__init__(**sensor_kwargs)
+            self.base_url = base_url
+            self.project = project
+
+        def _key(self) -> str:
+            if api_key is not None:
+                return api_key
+            from airflow.models import Variable
+
+            return Variable.get(api_key_variable)
+
+        def poke(self, context: Any) -> Any:
+            ti = context["ti"]
+            # the job this try started, kept in XCom so a rescheduled poke follows it instead of starting another
+            job_id = ti.xcom_pull(task_ids=ti.task_id, key="backflow_job")
+            if job_id is None:
+                job = start_export(self.base_url, self._key(), self.project)
+                if job is None:
+                    return PokeReturnValue(is_done=True, xcom_value=None)
+                ti.xcom_push(key="backflow_job", value=job["id"])
+            else:
+                job = export_job(self.base_url, self._key(), self.project, job_id)
+            if job["state"] == "failed":
+                raise AirflowException(f"Backflow export of span {job['span']} failed: {job.get('error')}")
+            return PokeReturnValue(is_done=job["state"] == "completed", xcom_value=job if job["state"] == "completed" else None)
+
+    return BackflowExportSensor(task_id=task_id, **kwargs)
+
+
+def kfp_export_component(base_image: str = "python:3.11-slim") -> Any:
+    """A Kubeflow Pipelines (v2) component: starts an export, waits for the span and returns its
+    location (an ``s3://`` URI when the export root is a bucket) for the next step. Imports kfp only
+    when called. The component is self-contained (the image needs nothing but Python)."""
+    from kfp import dsl  # imported here: the client needs no kfp
+
+    @dsl.component(base_image=base_image)
+    def backflow_export(base_url: str, project: str, api_key: str, timeout_seconds: float = 3600.0, poll_seconds: float = 5.0) -> str:
+        import json
+        import time
+        import urllib.parse
+        import urllib.request
+
+        root = base_url.rstrip("/") + "/api/v1/projects/" + urllib.parse.quote(project, safe="")
+
+        def call(method: str, route: str, body: object = None) -> dict:
+            data = None if body is None else json.dumps(body).encode("utf-8")
+            headers = {"Authorization": "Bearer " + api_key, "Content-Type": "application/json"}
+            with urllib.request.urlopen(urllib.request.Request(root + route, data=data, headers=headers, method=method), timeout=30) as reply:
+                return json.loads(reply.read().decode("utf-8"))
+
+        job = call("POST", "/exports", {})["job"]
+        if job is None:
+            raise RuntimeError("nothing to export: every label is in a span already")
+        deadline = time.monotonic() + timeout_seconds
+        while job["state"] not in ("completed", "failed"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"span {job['span']} not written after {timeout_seconds} s")
+            time.sleep(poll_seconds)
+            job = call("GET", "/exports/" + job["id"])
+        if job["state"] == "failed":
+            raise RuntimeError(f"span {job['span']} failed: {job['error']}")
+        return job["location"]
+
+    return backflow_export

@@ -4,7 +4,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import { z } from 'zod';
-import { AddMemberRequest, CreateApiKeyRequest, CreateUserRequest, Slug } from '@backflow/contracts';
+import { AddMemberRequest, CreateApiKeyRequest, CreateUserRequest, Slug, type ExportJob, type ExportStarted } from '@backflow/contracts';
 import { AppModule } from './app.module';
 import { ApiKeysService } from './auth/api-keys.service';
 import { generatePassword } from './auth/credentials';
@@ -91,7 +91,7 @@ program
   .description('create a project API key; the secret is printed once')
   .requiredOption('--project <slug>')
   .requiredOption('--name <name>')
-  .requiredOption('--scopes <scopes>', 'comma-separated: ingest, export:read')
+  .requiredOption('--scopes <scopes>', 'comma-separated: ingest, export:read, export:write')
   .action(async (options: { project: string; name: string; scopes: string }) => {
     const request = parse(CreateApiKeyRequest, {
       name: options.name,
@@ -151,10 +151,18 @@ program.command('projects:list').action(async () => {
 
 program
   .command('export')
-  .description('export the labels not yet exported as the next span (or --span N again, as a new version), with a progress bar')
+  .description(
+    "export the labels not yet exported as the next span (or --span N again, as a new version), with a progress bar; with --server, through a running server (an orchestrator's step), waiting for the span with --wait",
+  )
   .argument('<project>', 'the project slug')
   .option('--span <n>', 'write a new version of this span with the current settings')
-  .action(async (slug: string, options: { span?: string }) => {
+  .option(
+    '--server <url>',
+    "start the export on this Backflow server (or BACKFLOW_URL) instead of in this process; BACKFLOW_TOKEN holds an export:write key or an admin's token",
+  )
+  .option('--wait', 'with --server: wait until the span is written (a local export always waits), then print where it is')
+  .option('--timeout <seconds>', 'with --wait: give up after this long (exit 3)', '3600')
+  .action(async (slug: string, options: { span?: string; server?: string; wait?: boolean; timeout: string }) => {
     const span = options.span === undefined ? undefined : parse(z.coerce.number().int().min(1), options.span);
     const json = jsonOutput();
     // the bar goes to stderr, so --json output on stdout stays clean
@@ -166,26 +174,51 @@ program
       hideCursor: true,
     });
     let started = false;
+    const onProgress = (rows: number, total: number) => {
+      if (!started) {
+        bar.start(total, 0);
+        started = true;
+      }
+      bar.update(rows);
+    };
+    const server = options.server ?? process.env.BACKFLOW_URL;
+    if (server) {
+      const seconds = parse(z.coerce.number().positive(), options.timeout);
+      const job = await remoteExport(server, parse(Slug, slug), span, options.wait === true ? seconds : undefined, onProgress).finally(
+        () => started && bar.stop(),
+      );
+      if (!job) return print({ exported: null }, json, () => 'nothing to export: every label is in a span already');
+      return print(
+        {
+          span: job.span,
+          version: job.version,
+          state: job.state,
+          rows: job.rows,
+          location: job.location,
+          job: job.id,
+          files: job.files,
+          warnings: job.warnings,
+        },
+        json,
+        () => `span ${job.span} version ${job.version}: ${job.state}, ${job.rowsWritten}/${job.rows} rows\n  ${job.location}`,
+      );
+    }
     const exported = await withApp(async (app) => {
       const project = await app.get(ProjectsService).getBySlug(parse(Slug, slug));
-      return app.get(ExportsService).run(
-        project,
-        { span },
-        {
-          onProgress: (rows, total) => {
-            if (!started) {
-              bar.start(total, 0);
-              started = true;
-            }
-            bar.update(rows);
-          },
-        },
-      );
+      return app.get(ExportsService).run(project, { span }, { onProgress });
     }).finally(() => started && bar.stop());
     if (!exported) return print({ exported: null }, json, () => 'nothing to export: every label is in a span already');
     const warnings = exported.manifest.warnings ?? [];
     print(
-      { span: exported.span, version: exported.version, rows: exported.rows, directory: exported.directory, files: exported.manifest.files, warnings },
+      {
+        span: exported.span,
+        version: exported.version,
+        rows: exported.rows,
+        location: exported.directory,
+        directory: exported.directory,
+        files: exported.manifest.files,
+        warnings,
+      },
       json,
       () =>
         [
@@ -196,6 +229,56 @@ program
         ].join('\n'),
     );
   });
+
+/**
+ * An export started on a running server (POST …/exports), followed by its job until it is written
+ * when `waitSeconds` is given; undefined when nothing waits to be exported. A failed export, or one
+ * not done in time, ends the command with its error (exit 2, or 3 for the timeout).
+ */
+async function remoteExport(
+  server: string,
+  slug: string,
+  span: number | undefined,
+  waitSeconds: number | undefined,
+  onProgress: (rows: number, total: number) => void,
+): Promise<ExportJob | undefined> {
+  const token = process.env.BACKFLOW_TOKEN;
+  if (!token)
+    throw new DomainError(
+      'cli/token_missing',
+      'BACKFLOW_TOKEN: an export:write API key (or an admin token) is needed to export through a server',
+      400,
+      'BACKFLOW_TOKEN',
+    );
+  const call = async <T>(method: string, route: string, body?: unknown): Promise<T> => {
+    const response = await fetch(new URL(`/api/v1/projects/${slug}${route}`, server), {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const reply = (await response.json().catch(() => ({}))) as T & { code?: string; message?: string };
+    if (!response.ok)
+      throw new DomainError(reply.code ?? 'cli/server_error', `${method} ${route}: ${response.status} ${reply.message ?? ''}`.trim(), response.status);
+    return reply;
+  };
+  const { job } = await call<ExportStarted>('POST', '/exports', span === undefined ? {} : { span });
+  if (!job || waitSeconds === undefined) return job ?? undefined;
+  const deadline = Date.now() + waitSeconds * 1000;
+  for (let current = job; ;) {
+    onProgress(current.rowsWritten, current.rows);
+    if (current.state === 'completed') return current;
+    if (current.state === 'failed')
+      throw new DomainError('export/failed', `span ${current.span} version ${current.version} failed: ${current.error ?? 'unknown error'}`, 500);
+    if (Date.now() > deadline)
+      throw new DomainError(
+        'cli/timeout',
+        `span ${current.span} version ${current.version} not written after ${waitSeconds} s (${current.rowsWritten}/${current.rows} rows)`,
+        504,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    current = await call<ExportJob>('GET', `/exports/${current.id}`);
+  }
+}
 
 program
   .command('retention')
@@ -225,7 +308,7 @@ setFlagsFromString('--no-allocation-site-pretenuring');
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof DomainError || error instanceof ConfigError) {
     process.stderr.write(`backflow: ${error instanceof DomainError ? `${error.code}: ` : ''}${error.message}\n`);
-    process.exit(error instanceof ConfigError ? 78 : 2);
+    process.exit(error instanceof ConfigError ? 78 : error instanceof DomainError && error.code === 'cli/timeout' ? 3 : 2);
   }
   process.stderr.write(`backflow: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);

@@ -11,12 +11,12 @@ import { createApiKey, createProject, createUser, predictionBody } from '../fact
  * allowed or refused as this table says. The routes are read from the application's own
  * controllers, so a route added without a line here fails the test.
  */
-type Caller = 'anonymous' | 'rater' | 'reviewer' | 'admin' | 'ingestKey' | 'exportKey';
+type Caller = 'anonymous' | 'rater' | 'reviewer' | 'admin' | 'ingestKey' | 'exportKey' | 'exportWriteKey';
 type Rule =
   | { open: true } // anyone, signed in or not
   | { users: true } // any signed-in person, no key
   | { admin: true } // admins only
-  | { members?: Array<'rater' | 'reviewer'>; keys?: Array<'ingest' | 'export:read'> }; // a project route: admins, these members, these keys of that project
+  | { members?: Array<'rater' | 'reviewer'>; keys?: Array<'ingest' | 'export:read' | 'export:write'> }; // a project route: admins, these members, these keys of that project
 
 const PROJECT: Rule = {};
 const MATRIX: Record<string, Rule> = {
@@ -58,8 +58,8 @@ const MATRIX: Record<string, Rule> = {
   'POST /api/v1/projects/:slug/gold/promote': PROJECT,
   'GET /api/v1/projects/:slug/raters': PROJECT,
   'POST /api/v1/projects/:slug/raters/:userId/resume': PROJECT,
-  'POST /api/v1/projects/:slug/exports': PROJECT,
-  'GET /api/v1/projects/:slug/exports/:job': PROJECT,
+  'POST /api/v1/projects/:slug/exports': { keys: ['export:write'] },
+  'GET /api/v1/projects/:slug/exports/:job': { keys: ['export:write'] },
   'GET /api/v1/projects/:slug/spans': { keys: ['export:read'] },
   'GET /api/v1/projects/:slug/spans/:span/versions/:version/files/*': { keys: ['export:read'] },
   'GET /api/v1/projects/:slug/quality': { members: ['reviewer'] },
@@ -96,7 +96,7 @@ const SOCKET_MATRIX: Record<string, { members: Array<'rater' | 'reviewer'>; body
   'task:undo': { members: ['rater', 'reviewer'], body: (project) => ({ project, taskId: randomUUID(), annotationId: randomUUID() }) },
 };
 
-const CALLERS: Caller[] = ['anonymous', 'rater', 'reviewer', 'admin', 'ingestKey', 'exportKey'];
+const CALLERS: Caller[] = ['anonymous', 'rater', 'reviewer', 'admin', 'ingestKey', 'exportKey', 'exportWriteKey'];
 
 // a value of the own project's masked field, planted in its traffic
 const PLANTED = 'PLANTED-SECRET-';
@@ -108,7 +108,7 @@ function allowed(rule: Rule, caller: Caller, own: boolean): boolean {
   if (caller === 'admin') return true;
   if (!own || caller === 'anonymous') return false;
   if (caller === 'rater' || caller === 'reviewer') return rule.members?.includes(caller) ?? false;
-  return rule.keys?.includes(caller === 'ingestKey' ? 'ingest' : 'export:read') ?? false;
+  return rule.keys?.includes(caller === 'ingestKey' ? 'ingest' : caller === 'exportKey' ? 'export:read' : 'export:write') ?? false;
 }
 
 describe('authorization matrix', () => {
@@ -128,6 +128,7 @@ describe('authorization matrix', () => {
     tokens.reviewer = (await createUser(app, admin, 'reviewer', { slug: own })).token;
     tokens.ingestKey = (await createApiKey(app, admin, own, ['ingest'])).secret;
     tokens.exportKey = (await createApiKey(app, admin, own, ['export:read'])).secret;
+    tokens.exportWriteKey = (await createApiKey(app, admin, own, ['export:write'])).secret;
     const traffic = Array.from({ length: 40 }, (_, i) => predictionBody({ input: { ...predictionBody().input, secret: `${PLANTED}${i}` } }));
     const ingested = await app.request('POST', `/api/v1/projects/${own}/predictions/batch`, { body: traffic, token: tokens.ingestKey });
     if (ingested.status !== 200) throw new Error(`batch -> ${ingested.status} ${JSON.stringify(ingested.body)}`);
@@ -257,10 +258,10 @@ describe('authorization matrix', () => {
       const socket = await connect(tokens[caller]).catch((error: Error) => error);
       if (!(socket instanceof Socket)) {
         // refused at the door: every event is refused
-        if (!['anonymous', 'ingestKey', 'exportKey'].includes(caller)) mismatches.push(`${caller} could not connect: ${socket.message}`);
+        if (!['anonymous', 'ingestKey', 'exportKey', 'exportWriteKey'].includes(caller)) mismatches.push(`${caller} could not connect: ${socket.message}`);
         continue;
       }
-      if (['anonymous', 'ingestKey', 'exportKey'].includes(caller)) mismatches.push(`${caller} connected`);
+      if (['anonymous', 'ingestKey', 'exportKey', 'exportWriteKey'].includes(caller)) mismatches.push(`${caller} connected`);
       for (const [event, rule] of Object.entries(SOCKET_MATRIX)) {
         for (const which of [true, false]) {
           const reply = (await socket.timeout(10_000).emitWithAck(event, rule.body(which ? own : foreign))) as { error?: { code: string } };

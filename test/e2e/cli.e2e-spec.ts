@@ -19,9 +19,13 @@ describe('the admin CLI, against the same database as a running server', () => {
   afterAll(() => app.close());
 
   async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+    return cliWith({}, ...args);
+  }
+
+  async function cliWith(env: Record<string, string>, ...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
     try {
       const { stdout, stderr } = await run(process.execPath, [CLI, ...args], {
-        env: { PATH: process.env.PATH, DATABASE_URL: app.databaseUrl, LOG_LEVEL: 'warn' },
+        env: { PATH: process.env.PATH, DATABASE_URL: app.databaseUrl, LOG_LEVEL: 'warn', ...env },
       });
       return { stdout, stderr, code: 0 };
     } catch (error) {
@@ -96,5 +100,40 @@ describe('the admin CLI, against the same database as a running server', () => {
     );
     expect([left, rolled]).toEqual([10, 20]);
     expect((await cli('retention', 'no-such-project')).stderr).toContain('projects/not_found');
+  });
+
+  it('export --server --wait --json: starts the export on the running server, waits for the span and prints where it is', async () => {
+    const project = await createProject(app, admin, {
+      labels: [{ name: 'ham' }, { name: 'spam' }],
+      routing: { explorationRate: 0 },
+      feedbackRules: { rules: [{ eventType: 'click', label: 'ham', windowMinutes: 60 }] },
+      export: { formats: ['jsonl'] },
+    });
+    const ingest = JSON.parse((await cli('--json', 'api-keys:create', '--project', project.slug, '--name', 'ingest', '--scopes', 'ingest')).stdout).secret;
+    const predictions = Array.from({ length: 25 }, (_, i) => ({
+      id: randomUUID(),
+      model: { name: 'm', version: '1' },
+      input: { i },
+      scores: { ham: 0.6, spam: 0.4 },
+    }));
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: ingest, body: predictions })).status).toBe(200);
+    const events = predictions.map((p) => ({ id: `c-${p.id}`, predictionId: p.id, type: 'click' }));
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/feedback`, { token: ingest, body: events })).status).toBe(201);
+    const pipeline = JSON.parse(
+      (await cli('--json', 'api-keys:create', '--project', project.slug, '--name', 'argo', '--scopes', 'export:write')).stdout,
+    ).secret;
+
+    const noToken = await cliWith({ BACKFLOW_URL: app.url }, 'export', project.slug, '--wait');
+    expect(noToken).toMatchObject({ code: 2, stderr: expect.stringContaining('BACKFLOW_TOKEN') });
+    const waited = await cliWith({ BACKFLOW_URL: app.url, BACKFLOW_TOKEN: pipeline }, 'export', project.slug, '--wait', '--json');
+    expect(waited.code).toBe(0);
+    const out = JSON.parse(waited.stdout);
+    expect(out).toMatchObject({ span: 1, version: 1, state: 'completed', rows: 25 });
+    const [job] = (await app.request('GET', `/api/v1/projects/${project.slug}/spans`, { token: admin })).body.spans[0].versions;
+    expect(out.location).toBe(job.location);
+    expect(out.files.map((f: { path: string }) => f.path)).toContain('statistics/Split-train/FeatureStats.pb');
+    // nothing left: said so, exit 0
+    const again = await cliWith({ BACKFLOW_URL: app.url, BACKFLOW_TOKEN: pipeline }, 'export', project.slug, '--wait', '--json');
+    expect(JSON.parse(again.stdout)).toEqual({ exported: null });
   });
 });

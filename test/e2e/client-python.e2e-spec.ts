@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { startTestApp, TestApp } from '../helpers/test-app';
 import { createApiKey, createProject } from '../factories';
@@ -72,6 +75,81 @@ describe('the Python ingestion client', () => {
         [project.id],
       );
       expect(clicked.n).toBe(200);
+    });
+  });
+  describe('for orchestrators: an export started and its span waited for', () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'backflow-client-export-'));
+    let app: TestApp;
+    let admin: string;
+
+    beforeAll(async () => {
+      app = await startTestApp({ EXPORT_ROOT: root });
+      admin = await app.login();
+    });
+    afterAll(async () => {
+      await app.close();
+      fs.rmSync(root, { recursive: true, force: true });
+    });
+
+    /** A project with `n` labeled predictions and an export:write key. */
+    async function labeled(n: number) {
+      const project = await createProject(app, admin, {
+        labels: [{ name: 'ham' }, { name: 'spam' }],
+        routing: { explorationRate: 0 },
+        feedbackRules: { rules: [{ eventType: 'click', label: 'ham', windowMinutes: 60 }] },
+        export: { formats: ['tfrecord'] },
+      });
+      const ingest = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+      const predictions = Array.from({ length: n }, (_, i) => ({
+        id: randomUUID(),
+        model: { name: 'm', version: '1' },
+        input: { i },
+        scores: { ham: 0.6, spam: 0.4 },
+      }));
+      expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: ingest, body: predictions })).status).toBe(200);
+      const events = predictions.map((p) => ({ id: `c-${p.id}`, predictionId: p.id, type: 'click' }));
+      expect((await app.request('POST', `/api/v1/projects/${project.slug}/feedback`, { token: ingest, body: events })).status).toBe(201);
+      const key = (await createApiKey(app, admin, project.slug, ['export:write'])).secret;
+      const env = (step: string) => ({
+        BACKFLOW_URL: app.url,
+        BACKFLOW_API_KEY: key,
+        BACKFLOW_PROJECT: project.slug,
+        BACKFLOW_STEP: step,
+        PYTHONPATH: 'libs/client-python',
+      });
+      return { project, env };
+    }
+
+    const run = async (env: Record<string, string>) => {
+      const result = await python(['libs/client-python/smoke_export.py'], env);
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
+      return JSON.parse(result.stdout.trim()) as Record<string, any>;
+    };
+
+    it('export_and_wait returns the written span with its location, and None when nothing is left', async () => {
+      const { project, env } = await labeled(50);
+      const out = await run(env('wait'));
+      expect(out.job).toMatchObject({ span: 1, version: 1, state: 'completed', rows: 50, rowsWritten: 50 });
+      expect(out.job.location).toBe(path.join(root, project.slug, 'span-1', 'version-1'));
+      expect(fs.existsSync(path.join(out.job.location, '_SUCCESS'))).toBe(true);
+      expect(out.states.at(-1)).toBe('completed');
+      expect(out.again).toBeNull();
+    });
+
+    it('the Airflow sensor starts the export on its first poke, follows that job, and returns the span', async () => {
+      const { project, env } = await labeled(30);
+      const out = await run(env('airflow'));
+      expect(out.job).toMatchObject({ span: 1, state: 'completed', rows: 30, location: path.join(root, project.slug, 'span-1', 'version-1') });
+      expect(out.xcomJob).toBe(out.job.id);
+      expect(out.kwargs).toEqual({ poke_interval: 30, mode: 'reschedule' });
+      // one export, whatever the number of pokes
+      expect(await app.sql(`SELECT count(*)::int AS n FROM export_spans WHERE project_id = $1`, [project.id])).toEqual([{ n: 1 }]);
+    });
+
+    it('the Kubeflow component returns the location for the next step', async () => {
+      const { project, env } = await labeled(20);
+      const out = await run(env('kfp'));
+      expect(out.location).toBe(path.join(root, project.slug, 'span-1', 'version-1'));
     });
   });
 });

@@ -47,7 +47,7 @@ describe('export: TFDV statistics and schema beside every span', () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  it('writes Split-*/FeatureStats.pb whose every figure is the exported rows', async () => {
+  it('writes statistics/Split-*/FeatureStats.pb whose every figure is the exported rows, and nothing but data in the split folders', async () => {
     const created = await createProject(app, admin, {
       labels: [{ name: 'ham' }, { name: 'spam' }],
       routing: { explorationRate: 0 },
@@ -78,9 +78,12 @@ describe('export: TFDV statistics and schema beside every span', () => {
     const entity = (await app.app.get(ProjectsService).findBySlug(created.slug))!;
     const exported = (await app.app.get(ExportsService).exportNext(entity))!;
     expect(exported.rows).toBe(n);
+    // ImportExampleGen's pattern Split-train/* matches data files only
+    for (const split of ['train', 'eval'])
+      expect(fs.readdirSync(path.join(exported.directory, `Split-${split}`)).every((name) => name.startsWith('data_'))).toBe(true);
 
     const statisticsFiles = exported.manifest.files.filter((f) => f.format === 'statistics');
-    expect(statisticsFiles.map((f) => f.path).sort()).toEqual(['Split-eval/FeatureStats.pb', 'Split-train/FeatureStats.pb']);
+    expect(statisticsFiles.map((f) => f.path).sort()).toEqual(['statistics/Split-eval/FeatureStats.pb', 'statistics/Split-train/FeatureStats.pb']);
     for (const file of statisticsFiles) {
       const rows = exported.manifest.files
         .filter((f) => f.format === 'jsonl' && f.split === file.split)

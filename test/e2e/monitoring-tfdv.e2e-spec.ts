@@ -101,7 +101,7 @@ describe('monitoring: TFDV statistics and schemas as the pipeline wrote them', (
   it("takes StatisticsGen's FeatureStats.pb as the baseline, and TFDV's text format", async () => {
     const p = await exportedProject();
     const exported = (await app.app.get(ExportsService).exportNext(await p.entity()))!;
-    const pb = fs.readFileSync(path.join(exported.directory, 'Split-train', 'FeatureStats.pb'));
+    const pb = fs.readFileSync(path.join(exported.directory, 'statistics', 'Split-train', 'FeatureStats.pb'));
 
     const taken = await put(p.slug, 'baseline', 'application/x-protobuf', pb);
     expect(taken.status).toBe(200);

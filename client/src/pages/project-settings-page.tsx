@@ -26,6 +26,7 @@ export interface ProjectSettingsPageProps {
 const SCOPES: Array<{ scope: ApiKeyScope; description: string }> = [
   { scope: 'ingest', description: 'send predictions and feedback (model servers, products)' },
   { scope: 'export:read', description: 'read exported training data (pipelines)' },
+  { scope: 'export:write', description: 'start exports and wait for their spans (orchestrators)' },
 ];
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });

@@ -9,7 +9,7 @@ export const MEMBER_ROLES = ['reviewer', 'rater'] as const;
 export const MemberRole = z.enum(MEMBER_ROLES);
 export type MemberRole = z.infer<typeof MemberRole>;
 
-export const API_KEY_SCOPES = ['ingest', 'export:read'] as const;
+export const API_KEY_SCOPES = ['ingest', 'export:read', 'export:write'] as const;
 export const ApiKeyScope = z.enum(API_KEY_SCOPES);
 export type ApiKeyScope = z.infer<typeof ApiKeyScope>;
 

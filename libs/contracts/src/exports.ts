@@ -38,6 +38,7 @@ export const ExportJob = z
       .array(z.string())
       .describe('stored values the export could not write as they are (left out, and counted per feature in the manifest); empty when every value was written'),
     directory: z.string().describe('span-N/version-M under the export root'),
+    location: z.string().describe("the version's folder in the export store, where a pipeline reads it: a path on the server's disk, or s3://bucket/prefix/…"),
     files: z.array(ExportFile).describe('when complete'),
     createdAt: z.string(),
     completedAt: z.string().nullable(),

@@ -1,4 +1,5 @@
 import { KllSketch } from './kll';
+import type { FeatureStatistics } from './statistics';
 
 /*
  * A dataset's statistics as TFDV's StatisticsGen computes them (tensorflow_metadata's
@@ -232,7 +233,7 @@ class HyperLogLog {
   }
 }
 
-interface FeatureState {
+export interface FeatureState {
   feature: StatisticsFeature;
   present: number;
   minValues: number;
@@ -251,6 +252,8 @@ interface FeatureState {
   // strings
   strings: StringCounts;
   bytes: number;
+  /** UTF-16 code units, for the manifest's averageLength */
+  chars: number;
 }
 
 const utf8Length = (text: string): number => {
@@ -289,6 +292,7 @@ export class DatasetStatisticsBuilder {
       numbers: new NumberDistribution(this.options.exactValues),
       strings: new StringCounts(this.options.exactValues),
       bytes: 0,
+      chars: 0,
     }));
   }
 
@@ -310,6 +314,7 @@ export class DatasetStatisticsBuilder {
       if (s.feature.type === 'STRING') {
         for (const value of list) {
           const text = String(value);
+          s.chars += text.length;
           s.bytes += utf8Length(text);
           s.strings.add(text);
         }
@@ -332,6 +337,15 @@ export class DatasetStatisticsBuilder {
         s.numbers.add(value);
       }
     }
+  }
+
+  /** For `summaryOf`: the examples seen and each feature's running state. */
+  exampleCount(): number {
+    return this.examples;
+  }
+
+  featureStates(): readonly FeatureState[] {
+    return this.states;
   }
 
   result(name?: string): DatasetFeatureStatisticsObject {
@@ -429,4 +443,63 @@ function quantilesHistogram(boundaries: readonly number[], count: number, bucket
   const out: HistogramBucket[] = [];
   for (let i = 0; i < buckets; i++) out.push({ low_value: boundaries[i], high_value: boundaries[i + 1], sample_count: count / buckets });
   return { buckets: out, type: 'QUANTILES' };
+}
+
+// the manifest's top values and its cap on distinct values counted (its statistics' format, from before the splits had TFDV's)
+const SUMMARY_TOP = 10;
+const SUMMARY_UNIQUE_CAP = 10_000;
+
+/**
+ * The statistics of several datasets (a span's splits) together, for the features from
+ * `first` on, in the manifest's summary format (`FeatureStatistics`): presence and values added,
+ * moments pooled (Chan et al.'s update), value counts merged (approximate past the exact limit, as
+ * each split's are). One pass over the rows serves both the splits' TFDV statistics and this.
+ */
+export function summaryOf(builders: readonly DatasetStatisticsBuilder[], first = 0): FeatureStatistics[] {
+  const states = builders.map((b) => b.featureStates());
+  const examples = builders.reduce((n, b) => n + b.exampleCount(), 0);
+  return states[0].slice(first).map((_, offset) => {
+    const all = states.map((list) => list[first + offset]);
+    const feature = all[0].feature;
+    const present = all.reduce((n, s) => n + s.present, 0);
+    const base = { name: feature.name, present, missing: examples - present };
+    if (feature.type !== 'STRING') {
+      let n = 0;
+      let mean = 0;
+      let m2 = 0;
+      for (const s of all) {
+        if (s.finite === 0) continue;
+        const total = n + s.finite;
+        const delta = s.mean - mean;
+        m2 += s.m2 + (delta * delta * n * s.finite) / total;
+        mean += (delta * s.finite) / total;
+        n = total;
+      }
+      const numeric = n
+        ? {
+            min: Math.min(...all.map((s) => s.min)),
+            max: Math.max(...all.map((s) => s.max)),
+            mean,
+            stdDev: Math.sqrt(m2 / n),
+            zeros: all.reduce((z, s) => z + s.zeros, 0),
+          }
+        : undefined;
+      return { ...base, values: n, ...(numeric && { numeric }) };
+    }
+    const values = all.reduce((v, s) => v + s.totalValues, 0);
+    const counts = new Map<string, number>();
+    for (const s of all) for (const [value, count] of s.strings.counts) counts.set(value, (counts.get(value) ?? 0) + count);
+    const capped = all.some((s) => s.strings.approximate) || counts.size > SUMMARY_UNIQUE_CAP;
+    const top = [...counts]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .slice(0, SUMMARY_TOP)
+      .map(([value, count]) => ({ value, count }));
+    const categorical = {
+      unique: Math.min(counts.size, SUMMARY_UNIQUE_CAP),
+      uniqueCapped: capped,
+      top,
+      averageLength: all.reduce((c, s) => c + s.chars, 0) / values,
+    };
+    return { ...base, values, ...(values > 0 && { categorical }) };
+  });
 }

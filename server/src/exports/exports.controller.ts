@@ -20,19 +20,19 @@ function counter() {
 export class ExportsController {
   constructor(private readonly exports: ExportsService) {}
 
-  /** Admins: export the labels not yet exported as the next span (or `span` again, as a new version); follow it by its job. */
+  /** Admins, or a key with `export:write` (a pipeline): export the labels not yet exported as the next span (or `span` again, as a new version); follow it by its job. */
   @Post('exports')
   @HttpCode(202)
-  @ProjectRoute()
+  @ProjectRoute({ apiKeyScopes: ['export:write'] })
   @ApiBody({ schema: openApiSchema(ExportRequest) })
   @ApiOkResponse({ schema: openApiSchema(ExportStarted) })
   start(@ValidBody(ExportRequest) body: ExportRequest, @CurrentProject() project: ProjectEntity): Promise<ExportStarted> {
     return this.exports.start(project, body);
   }
 
-  /** Admins: an export's progress (rows written of the span's rows), and its files once complete. */
+  /** Admins, or a key with `export:write`: an export's progress (rows written of the span's rows), and its location and files once complete. */
   @Get('exports/:job')
-  @ProjectRoute()
+  @ProjectRoute({ apiKeyScopes: ['export:write'] })
   @ApiOkResponse({ schema: openApiSchema(ExportJob) })
   async job(
     @ValidParam('job', z.string().regex(/^\d{1,18}$/, 'an export job id')) jobId: string,

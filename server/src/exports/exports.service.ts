@@ -132,7 +132,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
 
   async job(project: ProjectEntity, jobId: string): Promise<ExportJob | undefined> {
     const row = await this.repository.job(this.dataSource.manager, project.id, jobId);
-    return row && this.toJob(row.span, row.rows, row);
+    return row && this.toJob(project, row.span, row.rows, row);
   }
 
   async spans(project: ProjectEntity): Promise<SpanList> {
@@ -143,7 +143,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
         rows: s.rows,
         labelFrom: s.labelFrom?.toISOString() ?? null,
         labelTo: s.labelTo?.toISOString() ?? null,
-        versions: s.versions.map((v) => this.toJob(s.span, s.rows, v)),
+        versions: s.versions.map((v) => this.toJob(project, s.span, s.rows, v)),
       })),
     };
   }
@@ -157,7 +157,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
     return names.has(relative) ? this.stores.exports.read(`${versionKey(project, span, version)}/${relative}`) : undefined;
   }
 
-  private toJob(span: number, rows: number, v: VersionRow): ExportJob {
+  private toJob(project: ProjectEntity, span: number, rows: number, v: VersionRow): ExportJob {
     const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
     return {
       id: v.id,
@@ -169,6 +169,7 @@ export class ExportsService implements OnModuleInit, OnApplicationBootstrap {
       error: v.error,
       warnings: v.state === 'completed' ? (v.warnings ?? []) : [],
       directory: `span-${span}/version-${v.version}`,
+      location: this.stores.exports.location(versionKey(project, span, v.version)),
       files: v.state === 'completed' ? v.files : [],
       createdAt: iso(v.createdAt)!,
       completedAt: iso(v.completedAt),

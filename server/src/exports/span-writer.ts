@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { StatisticsAccumulator, type SchemaLike } from '@backflow/drift';
+import type { SchemaLike } from '@backflow/drift';
 import { schemaText, valuesOf, ValueTally, type ExportRow, type ExportValue, type FeatureSpec } from './example-row';
 import type { ExportColumns } from './fixed-columns';
 import { buildManifest, type Manifest, type ManifestFeature, type ManifestHeader, type SpanCounts } from './manifest';
@@ -116,14 +116,11 @@ function hasFieldBesides(input: Record<string, unknown>, features: ReadonlySet<s
   return false;
 }
 
-const statisticValue = (value: ExportValue): number | string => (typeof value === 'bigint' ? Number(value) : value);
-
 /** What a span's rows add up to as they are written: per split, label and source, agreement, and per feature. */
 class SpanTally {
   readonly values: ValueTally;
-  /** TFDV's statistics of each split's examples (FeatureStats.pb) */
+  /** TFDV's statistics of each split's examples (FeatureStats.pb), and the manifest's summary of the inputs */
   readonly splitStatistics: SplitStatistics;
-  private readonly statistics: StatisticsAccumulator;
   private readonly splits: Record<Split, number> = { train: 0, eval: 0 };
   private readonly labels: Record<string, number> = {};
   private readonly sources: Record<string, number> = {};
@@ -134,13 +131,11 @@ class SpanTally {
   constructor(features: readonly FeatureSpec[], columns: ExportColumns) {
     this.values = new ValueTally(features.length);
     this.splitStatistics = new SplitStatistics(columns, features);
-    this.statistics = new StatisticsAccumulator(features.map((f) => ({ name: f.name, kind: f.type === 'bytes' ? 'categorical' : 'numeric' })));
   }
 
   add(row: ExportRow, split: Split, rowValues: ExportValue[][]): void {
     this.splits[split]++;
     this.splitStatistics.add(row, split, rowValues);
-    this.statistics.add(this.values.rowHasBigInt ? rowValues.map((list) => list.map(statisticValue)) : (rowValues as Array<Array<number | string>>));
     this.labels[row.label] = (this.labels[row.label] ?? 0) + 1;
     this.sources[row.source] = (this.sources[row.source] ?? 0) + 1;
     if (row.agreement !== null) {
@@ -170,7 +165,7 @@ class SpanTally {
         min: this.agreementMin,
       },
       features,
-      statistics: this.statistics.result(),
+      statistics: this.splitStatistics.summary(),
     };
   }
 }

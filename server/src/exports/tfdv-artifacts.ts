@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import {
   DatasetStatisticsBuilder,
   inferTfdvSchema,
+  summaryOf,
   withUploadedSettings,
+  type FeatureStatistics,
   type DatasetFeatureStatisticsObject,
   type InferredSchema,
   type SchemaLike,
@@ -13,13 +16,14 @@ import { encodeStatistics, printSchema, quotedText } from '@backflow/tfmd';
 import type { ExportRow, ExportValue, FeatureSpec } from './example-row';
 import type { ColumnLayout } from './fixed-columns';
 import type { ManifestFile } from './manifest';
+import { syncPath } from '../common/storage/local-store';
 import { writeSynced } from './span-files';
 import { SPLITS } from './span-shards';
 import type { Split } from './split';
 
 /*
  * What TFX's StatisticsGen and SchemaGen would make of a span's examples, written beside them:
- * `Split-<split>/FeatureStats.pb` (a binary DatasetFeatureStatisticsList, as StatisticsGen writes
+ * `statistics/Split-<split>/FeatureStats.pb` (a binary DatasetFeatureStatisticsList, as StatisticsGen writes
  * it) and schema.pbtxt (SchemaGen's inference from the train split, the project's uploaded TFDV
  * schema's settings kept). The statistics are of the examples as written: every column and input
  * feature by its exported name; a feature with no values is absent from a tf.Example, so missing.
@@ -28,6 +32,7 @@ import type { Split } from './split';
 const STATISTICS_TYPES = { int: 'INT', float: 'FLOAT', bytes: 'STRING' } as const;
 
 export const STATISTICS_FILE = 'FeatureStats.pb';
+export const STATISTICS_DIRECTORY = 'statistics';
 
 /** Per split, the statistics of the examples written to it. */
 export class SplitStatistics {
@@ -36,7 +41,7 @@ export class SplitStatistics {
 
   constructor(
     private readonly columns: ColumnLayout,
-    features: readonly FeatureSpec[],
+    private readonly features: readonly FeatureSpec[],
   ) {
     const layout: StatisticsFeature[] = [
       ...columns.list.map((c) => ({ name: c.name, type: STATISTICS_TYPES[c.type] })),
@@ -61,16 +66,28 @@ export class SplitStatistics {
   result(split: Split): DatasetFeatureStatisticsObject {
     return this.builders[split].result();
   }
+
+  /** The input features over both splits, in the manifest's summary format (by their own names, not their exported ones). */
+  summary(): FeatureStatistics[] {
+    return summaryOf([this.builders.train, this.builders.eval], this.columns.list.length).map((f, i) => ({ ...f, name: this.features[i].name }));
+  }
 }
 
-/** Writes each split's FeatureStats.pb into `directory`; their manifest entries (format "statistics"). */
+/**
+ * Writes each split's FeatureStats.pb into `directory`/statistics, laid out as a StatisticsGen
+ * artifact (`statistics/Split-<split>/FeatureStats.pb`: TFX's Importer takes the folder as
+ * ExampleStatistics), out of the data's split folders so that a pattern such as `Split-train/*`
+ * still matches data only (ADR 0038); their manifest entries (format "statistics").
+ */
 export async function writeSplitStatistics(directory: string, statistics: SplitStatistics): Promise<ManifestFile[]> {
   const files: ManifestFile[] = [];
   for (const split of SPLITS) {
     const { approximate: _approximate, ...dataset } = statistics.result(split);
     const bytes = encodeStatistics({ datasets: [dataset] });
-    const relative = `Split-${split}/${STATISTICS_FILE}`;
+    const relative = `${STATISTICS_DIRECTORY}/Split-${split}/${STATISTICS_FILE}`;
+    await fs.mkdir(path.join(directory, STATISTICS_DIRECTORY, `Split-${split}`), { recursive: true });
     await writeSynced(path.join(directory, relative), bytes);
+    await syncPath(path.join(directory, STATISTICS_DIRECTORY, `Split-${split}`));
     files.push({
       path: relative,
       format: 'statistics',
@@ -80,6 +97,7 @@ export async function writeSplitStatistics(directory: string, statistics: SplitS
       sha256: createHash('sha256').update(bytes).digest('hex'),
     });
   }
+  await syncPath(path.join(directory, STATISTICS_DIRECTORY));
   return files;
 }
 
@@ -118,7 +136,7 @@ export function exportedSchema(
     const opening = `feature {\n  name: ${quotedText(name)}\n`;
     text = text.replace(opening, `# ${inexact} value${inexact === 1 ? '' : 's'} of "${name}" differ in float32 (TFRecord) from the stored double\n${opening}`);
   }
-  return `# FLOAT features are float32 in TFRecord (tf.Example's float_list); JSONL, CSV and Parquet (DOUBLE) keep the double. manifest.json counts per feature the values float32 changes (float32Inexact).\n# Inferred as TFX's SchemaGen infers it, from the train split's statistics (Split-train/FeatureStats.pb).\n${text}`;
+  return `# FLOAT features are float32 in TFRecord (tf.Example's float_list); JSONL, CSV and Parquet (DOUBLE) keep the double. manifest.json counts per feature the values float32 changes (float32Inexact).\n# Inferred as TFX's SchemaGen infers it, from the train split's statistics (statistics/Split-train/FeatureStats.pb).\n${text}`;
 }
 
 /**

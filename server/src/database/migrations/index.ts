@@ -28,6 +28,7 @@ import { RollupClicks1764390000000 } from './1764390000000-rollup-clicks';
 import { SpanLabelsCheckedByStatement1764400000000 } from './1764400000000-span-labels-checked-by-statement';
 import { OpenTasksIndex1764410000000 } from './1764410000000-open-tasks-index';
 import { TfdvArtifacts1764420000000 } from './1764420000000-tfdv-artifacts';
+import { ExportWriteScope1764430000000 } from './1764430000000-export-write-scope';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -61,4 +62,5 @@ export const migrations = [
   SpanLabelsCheckedByStatement1764400000000,
   OpenTasksIndex1764410000000,
   TfdvArtifacts1764420000000,
+  ExportWriteScope1764430000000,
 ];
