@@ -289,7 +289,7 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       await panel.getByRole('button', { name: 'Export new labels' }).click();
       await panel.getByTestId('export-progress').getByText('completed (40 of 40 rows)').waitFor();
       const table = panel.getByTestId('spans-table');
-      await table.getByText('version 1: completed, 2 files').click();
+      await table.getByText('version 1: completed, 2 files, TFDV statistics and anomalies').click();
       const link = table.getByRole('link', { name: 'Split-train/data_tfrecord-00000-of-00001.gz' });
       await link.waitFor();
       const download = await page.request.get(`${app.url}${await link.getAttribute('href')}`);

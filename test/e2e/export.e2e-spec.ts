@@ -275,7 +275,7 @@ describe('export: exactly-once TFX spans', () => {
     const exported = (await exportsService.exportNext(await p.entity(), { shardRows: 25 }))!;
     const source = new Map(p.predictions.map((prediction) => [prediction.id, prediction]));
     const formats = new Set(exported.manifest.files.map((f) => f.format));
-    expect([...formats].sort()).toEqual(['csv', 'jsonl', 'parquet', 'statistics', 'tfrecord']);
+    expect([...formats].sort()).toEqual(['anomalies', 'csv', 'jsonl', 'parquet', 'statistics', 'tfrecord']);
     const expectRow = (row: { prediction_id: string; label_name: string; n: unknown; score: unknown; text: unknown; tags: unknown; flag: unknown }) => {
       const original = source.get(row.prediction_id)!;
       expect(row.label_name).toBe(original.input.n % 2 ? 'spam' : 'ham');
@@ -464,7 +464,7 @@ describe('export: exactly-once TFX spans', () => {
       (j) => j.state !== 'writing',
     );
     expect(second.state).toBe('completed');
-    expect(new Set(second.files.map((f: { format: string }) => f.format))).toEqual(new Set(['jsonl', 'statistics']));
+    expect(new Set(second.files.map((f: { format: string }) => f.format))).toEqual(new Set(['jsonl', 'statistics', 'anomalies']));
     expect(fs.existsSync(path.join(root, p.slug, 'span-1', 'version-1', '_SUCCESS'))).toBe(true);
     expect(fs.existsSync(path.join(root, p.slug, 'span-1', 'version-2', '_SUCCESS'))).toBe(true);
   });

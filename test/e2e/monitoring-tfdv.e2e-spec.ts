@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import * as protobuf from 'protobufjs';
 import { parseSchemaText } from '../../libs/tfmd/src';
 import { ExportsService } from '../../server/src/exports/exports.service';
 import { ProjectsService } from '../../server/src/projects/projects.service';
@@ -77,7 +78,7 @@ describe('monitoring: TFDV statistics and schemas as the pipeline wrote them', (
       body: typeof body === 'string' ? body : Buffer.from(body),
     }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
 
-  async function exportedProject() {
+  async function exportedProject(countries = ['CH', 'FR', 'DE']) {
     const created = await createProject(app, admin, {
       labels: [{ name: 'ham' }, { name: 'spam' }],
       routing: { explorationRate: 0 },
@@ -88,14 +89,21 @@ describe('monitoring: TFDV statistics and schemas as the pipeline wrote them', (
     const predictions = Array.from({ length: 120 }, (_, i) => ({
       id: randomUUID(),
       model: { name: 'runs', version: 'v1' },
-      input: { country: ['CH', 'FR', 'DE'][i % 3], minutes: (i % 40) + 0.5, tags: [`t${i % 4}`] },
+      input: { country: countries[i % countries.length], minutes: (i % 40) + 0.5, tags: [`t${i % 4}`] },
       scores: { ham: 0.6, spam: 0.4 },
     }));
     expect((await app.request('POST', `/api/v1/projects/${created.slug}/predictions/batch`, { token: key, body: predictions })).status).toBe(200);
     const events = predictions.map((p) => ({ id: `fb-${p.id}`, predictionId: p.id, type: 'click' }));
     expect((await app.request('POST', `/api/v1/projects/${created.slug}/feedback`, { token: key, body: events })).status).toBe(201);
     const entity = async () => (await app.app.get(ProjectsService).findBySlug(created.slug))!;
-    return { slug: created.slug, entity };
+    /** more labeled predictions of the same project */
+    const more = async (inputs: Array<Record<string, unknown>>) => {
+      const next = inputs.map((input) => ({ id: randomUUID(), model: { name: 'runs', version: 'v1' }, input, scores: { ham: 0.6, spam: 0.4 } }));
+      expect((await app.request('POST', `/api/v1/projects/${created.slug}/predictions/batch`, { token: key, body: next })).status).toBe(200);
+      const clicks = next.map((p) => ({ id: `fb-${p.id}`, predictionId: p.id, type: 'click' }));
+      expect((await app.request('POST', `/api/v1/projects/${created.slug}/feedback`, { token: key, body: clicks })).status).toBe(201);
+    };
+    return { slug: created.slug, entity, more };
   }
 
   it("takes StatisticsGen's FeatureStats.pb as the baseline, and TFDV's text format", async () => {
@@ -188,5 +196,46 @@ describe('monitoring: TFDV statistics and schemas as the pipeline wrote them', (
     await app.request('PUT', `/api/v1/projects/${p.slug}/monitoring/schema`, { token: admin, body: { features: [{ name: 'country', type: 'string' }] } });
     const [row] = await app.sql(`SELECT tfdv_schema FROM feature_schemas fs JOIN projects p ON p.id = fs.project_id WHERE p.slug = $1`, [p.slug]);
     expect(row.tfdv_schema).toBeNull();
+  });
+
+  it("validates each span's statistics against its schema and the previous span, as ExampleValidator and TFDV's drift comparator, into anomalies/Split-*/SchemaDiff.pb", async () => {
+    const p = await exportedProject(['CH', 'FR']);
+    expect((await put(p.slug, 'schema', 'text/x-protobuf', SCHEMA_PBTXT)).status).toBe(200);
+    const exportsService = app.app.get(ExportsService);
+    const first = (await exportsService.exportNext(await p.entity()))!;
+    expect(
+      first.manifest.files
+        .filter((f) => f.format === 'anomalies')
+        .map((f) => f.path)
+        .sort(),
+    ).toEqual(['anomalies/Split-eval/SchemaDiff.pb', 'anomalies/Split-train/SchemaDiff.pb']);
+    expect(first.manifest.anomalies!.train).toEqual({});
+
+    // the next span: the runs are suggested in Italy alone
+    await p.more(Array.from({ length: 120 }, (_, i) => ({ country: 'IT', minutes: (i % 40) + 0.5, tags: [`t${i % 4}`] })));
+    const second = (await exportsService.exportNext(await p.entity()))!;
+    expect(second.manifest.anomalies!.train.country).toEqual(['ENUM_TYPE_UNEXPECTED_STRING_VALUES', 'COMPARATOR_L_INFTY_HIGH']);
+
+    // decoded with the public anomalies.proto, not the writer's definitions
+    const root = new protobuf.Root();
+    const fixtures = path.join(__dirname, '..', 'fixtures');
+    root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : path.join(fixtures, target));
+    root.loadSync('tensorflow_metadata/proto/v0/anomalies.proto', { keepCase: true });
+    const Anomalies = root.resolveAll().lookupType('tensorflow.metadata.v0.Anomalies');
+    const decoded = Anomalies.toObject(Anomalies.decode(fs.readFileSync(path.join(second.directory, 'anomalies/Split-train/SchemaDiff.pb'))), {
+      enums: String,
+      longs: Number,
+    });
+    expect(decoded.anomaly_name_format).toBe('SERIALIZED_PATH');
+    const country = decoded.anomaly_info.country;
+    expect(country.short_description).toBe('Multiple errors');
+    expect(country.reason[0].description).toMatch(/^Examples contain values missing from the schema: IT \(~\d+%\)\. $/);
+    expect(country.reason[1].description).toMatch(
+      /^The Linfty distance between current and previous is [\d.]+ \(up to six significant digits\), above the threshold 0\.01\. The feature value with maximum difference is: IT$/,
+    );
+    const drift = decoded.drift_skew_info.find((d: { path: { step: string[] } }) => d.path.step[0] === 'country');
+    expect(drift.drift_measurements[0]).toMatchObject({ type: 'L_INFTY', threshold: 0.01 });
+    expect(drift.drift_measurements[0].value).toBeGreaterThan(0.5);
+    expect(decoded.baseline.feature.find((f: { name: string }) => f.name === 'country').drift_comparator).toEqual({ infinity_norm: { threshold: 0.01 } });
   });
 });

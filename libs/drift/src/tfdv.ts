@@ -41,6 +41,7 @@ export interface FeatureStatisticsLike {
 }
 
 export interface DatasetStatisticsLike {
+  name?: string;
   num_examples?: number;
   features?: FeatureStatisticsLike[];
 }

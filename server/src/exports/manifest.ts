@@ -30,6 +30,8 @@ export interface Manifest {
   settings: ExportSettings;
   /** a ranking's list formats: the examination estimate clicks were weighted by, candidates and item features */
   ranking?: ManifestRanking;
+  /** per split, each feature's TFDV anomaly types against the span's schema (anomalies/Split-<split>/SchemaDiff.pb) */
+  anomalies?: Record<Split, Record<string, string[]>>;
   files: ManifestFile[];
 }
 
@@ -84,6 +86,7 @@ export function buildManifest(
   inference: Manifest['inference'],
   files: ManifestFile[],
   ranking?: ManifestRanking,
+  anomalies?: Manifest['anomalies'],
 ): Manifest {
   return {
     project: header.project,
@@ -108,6 +111,7 @@ export function buildManifest(
     statistics: counts.statistics,
     settings: header.settings,
     ...(ranking && { ranking }),
+    ...(anomalies && { anomalies }),
     files,
   };
 }

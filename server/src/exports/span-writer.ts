@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { SchemaLike } from '@backflow/drift';
+import type { DatasetStatisticsLike, SchemaLike } from '@backflow/drift';
 import { schemaText, valuesOf, ValueTally, type ExportRow, type ExportValue, type FeatureSpec } from './example-row';
 import type { ExportColumns } from './fixed-columns';
 import { buildManifest, type Manifest, type ManifestFeature, type ManifestHeader, type SpanCounts } from './manifest';
@@ -10,7 +10,7 @@ import { syncPath } from '../common/storage/local-store';
 import { writeSynced } from './span-files';
 import { SPLITS, SpanShards } from './span-shards';
 import { splitOf, type Split } from './split';
-import { exportedSchema, SplitStatistics, writeSplitStatistics } from './tfdv-artifacts';
+import { schemaPbtxt, spanSchema, SplitStatistics, writeSplitAnomalies, writeSplitStatistics } from './tfdv-artifacts';
 
 /** The features a pass writes, where their types came from, and whether a row they do not fit stops it (types inferred from a sample). */
 export interface WritePlan {
@@ -30,6 +30,8 @@ export interface SpanToWrite extends ManifestHeader {
   fineTuning?: FineTuning;
   /** the project's uploaded TFDV schema, whose settings the exported schema keeps */
   uploadedSchema?: SchemaLike;
+  /** the previous span's statistics per split (its latest version's), for the schema's drift comparators */
+  previousStatistics?: Partial<Record<Split, DatasetStatisticsLike>>;
 }
 
 export interface SpanWriteOptions {
@@ -60,12 +62,12 @@ export async function writeSpan(
     }
     if (rowsRead !== span.rows) throw new Error(`span ${span.span} has ${span.rows} labels but ${rowsRead} rows were read`);
     const files = [...(await shards.finish()), ...(await writeSplitStatistics(directory, counts.splitStatistics))];
-    const manifest = buildManifest(span, counts.result(plan, span.masking), span.masking, plan.inference, files, span.lists?.report());
-    const float32Inexact = new Map(manifest.features.map((f) => [f.name, f.float32Inexact ?? 0]));
-    await writeSynced(
-      path.join(directory, 'schema.pbtxt'),
-      exportedSchema(counts.splitStatistics, span.columns, plan.features, float32Inexact, span.uploadedSchema, span.masking.fields),
-    );
+    const spanCounts = counts.result(plan, span.masking);
+    const float32Inexact = new Map(spanCounts.features.map((f) => [f.name, f.float32Inexact ?? 0]));
+    const schema = spanSchema(counts.splitStatistics, span.columns, plan.features, span.uploadedSchema, span.masking.fields);
+    await writeSynced(path.join(directory, 'schema.pbtxt'), schemaPbtxt(schema, span.columns, plan.features, float32Inexact));
+    const anomalies = await writeSplitAnomalies(directory, counts.splitStatistics, schema, span.previousStatistics ?? {});
+    const manifest = buildManifest(span, spanCounts, span.masking, plan.inference, [...files, ...anomalies.files], span.lists?.report(), anomalies.summary);
     // the per-item rows' schema: the context's columns, the item's, the input and item features
     if (span.lists && span.settings.formats.some((f) => f.startsWith('item_')))
       await writeSynced(

@@ -5,14 +5,16 @@ import {
   DatasetStatisticsBuilder,
   inferTfdvSchema,
   summaryOf,
+  validateStatistics,
   withUploadedSettings,
+  type DatasetStatisticsLike,
   type FeatureStatistics,
   type DatasetFeatureStatisticsObject,
   type InferredSchema,
   type SchemaLike,
   type StatisticsFeature,
 } from '@backflow/drift';
-import { encodeStatistics, printSchema, quotedText } from '@backflow/tfmd';
+import { encodeAnomalies, encodeStatistics, printSchema, quotedText } from '@backflow/tfmd';
 import type { ExportRow, ExportValue, FeatureSpec } from './example-row';
 import type { ColumnLayout } from './fixed-columns';
 import type { ManifestFile } from './manifest';
@@ -102,19 +104,18 @@ export async function writeSplitStatistics(directory: string, statistics: SplitS
 }
 
 /**
- * schema.pbtxt for the span: SchemaGen's inference from the train split's statistics (the eval
- * split's when train is empty), the columns' own domains (a label index's range) kept, the
- * uploaded schema's settings over both, features in the order the old schema had them (the
- * columns, then the features by name), and a comment on each float feature float32 changes.
+ * The span's schema: SchemaGen's inference from the train split's statistics (the eval split's
+ * when train is empty), the columns' own domains (a label index's range) kept, the uploaded
+ * schema's settings over both, features in the order the old schema had them (the columns, then
+ * the features by name).
  */
-export function exportedSchema(
+export function spanSchema(
   statistics: SplitStatistics,
   columns: ColumnLayout,
   features: readonly FeatureSpec[],
-  float32Inexact: ReadonlyMap<string, number>,
   uploaded: SchemaLike | undefined,
   masked: readonly string[],
-): string {
+): InferredSchema {
   const train = statistics.result('train');
   const inferred = inferTfdvSchema(train.num_examples ? train : statistics.result('eval'));
   const byName = new Map(inferred.feature.map((f) => [f.name, f]));
@@ -127,7 +128,16 @@ export function exportedSchema(
   }
   const order = [...columns.list.map((c) => c.name), ...features.map((f) => columns.exportedName(f.name)).sort((a, b) => a.localeCompare(b))];
   const ordered: InferredSchema = { ...inferred, feature: order.map((name) => byName.get(name)!).filter(Boolean) };
-  const schema = withUploadedSettings(ordered, uploaded && withoutMasked(uploaded, masked));
+  return withUploadedSettings(ordered, uploaded && withoutMasked(uploaded, masked));
+}
+
+/** schema.pbtxt: the schema in text format, with a comment on each float feature float32 changes. */
+export function schemaPbtxt(
+  schema: InferredSchema,
+  columns: ColumnLayout,
+  features: readonly FeatureSpec[],
+  float32Inexact: ReadonlyMap<string, number>,
+): string {
   let text = printSchema(schema);
   for (const f of features) {
     const inexact = float32Inexact.get(f.name) ?? 0;
@@ -137,6 +147,46 @@ export function exportedSchema(
     text = text.replace(opening, `# ${inexact} value${inexact === 1 ? '' : 's'} of "${name}" differ in float32 (TFRecord) from the stored double\n${opening}`);
   }
   return `# FLOAT features are float32 in TFRecord (tf.Example's float_list); JSONL, CSV and Parquet (DOUBLE) keep the double. manifest.json counts per feature the values float32 changes (float32Inexact).\n# Inferred as TFX's SchemaGen infers it, from the train split's statistics (statistics/Split-train/FeatureStats.pb).\n${text}`;
+}
+
+export const ANOMALIES_DIRECTORY = 'anomalies';
+export const ANOMALIES_FILE = 'SchemaDiff.pb';
+
+/**
+ * Each split's statistics validated against the span's schema as `tfdv.validate_statistics` does
+ * (ExampleValidator's check, and the schema's drift comparators against the previous span's same
+ * split when it has statistics), written as a binary Anomalies, ExampleValidator's
+ * `Split-<split>/SchemaDiff.pb`, under `anomalies/`; their manifest entries (format "anomalies")
+ * and, per split, each feature's anomaly types.
+ */
+export async function writeSplitAnomalies(
+  directory: string,
+  statistics: SplitStatistics,
+  schema: InferredSchema,
+  previous: Partial<Record<Split, DatasetStatisticsLike>>,
+): Promise<{ files: ManifestFile[]; summary: Record<Split, Record<string, string[]>> }> {
+  const files: ManifestFile[] = [];
+  const summary = { train: {}, eval: {} } as Record<Split, Record<string, string[]>>;
+  for (const split of SPLITS) {
+    const { approximate: _approximate, ...dataset } = statistics.result(split);
+    const anomalies = validateStatistics(dataset, schema, { previous: previous[split] });
+    for (const [feature, info] of Object.entries(anomalies.anomaly_info)) summary[split][feature] = info.reason.map((r) => r.type);
+    const bytes = encodeAnomalies(anomalies);
+    const relative = `${ANOMALIES_DIRECTORY}/Split-${split}/${ANOMALIES_FILE}`;
+    await fs.mkdir(path.join(directory, ANOMALIES_DIRECTORY, `Split-${split}`), { recursive: true });
+    await writeSynced(path.join(directory, relative), bytes);
+    await syncPath(path.join(directory, ANOMALIES_DIRECTORY, `Split-${split}`));
+    files.push({
+      path: relative,
+      format: 'anomalies',
+      split,
+      rows: dataset.num_examples ?? 0,
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
+  }
+  await syncPath(path.join(directory, ANOMALIES_DIRECTORY));
+  return { files, summary };
 }
 
 /**

@@ -1,4 +1,7 @@
 import * as fs from 'node:fs/promises';
+import { buffer } from 'node:stream/consumers';
+import { defaultDataset, type DatasetStatisticsLike } from '@backflow/drift';
+import { decodeStatistics } from '@backflow/tfmd';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -16,6 +19,9 @@ import { maskedFeatures, maskedPaths, maskInput, type Masking } from './masking'
 import { fineTuningOf } from './fine-tuning';
 import { RankedLists } from './ranked-lists';
 import { writeSpan, type SpanToWrite, type WritePlan } from './span-writer';
+import { SPLITS } from './span-shards';
+import type { Split } from './split';
+import { STATISTICS_DIRECTORY, STATISTICS_FILE } from './tfdv-artifacts';
 
 // rows per file: a split with more is written in several shards
 export const DEFAULT_SHARD_ROWS = 100_000;
@@ -120,6 +126,7 @@ export class VersionWriter {
       columns: new ExportColumns(project.questions, project.routingQuestion),
       masking,
       uploadedSchema: await this.repository.uploadedSchema(this.dataSource.manager, project.id),
+      previousStatistics: await this.previousStatistics(project, target.span),
       lists: await this.rankedLists(project, target),
       ...(target.settings.formats.some((f) => GENERATION_EXPORT_FORMATS.includes(f)) && {
         fineTuning: fineTuningOf(project.questions, project.routingQuestion),
@@ -139,6 +146,32 @@ export class VersionWriter {
     const widenedPastSample = every.filter((f) => before.get(f.name) !== f.type).map((f) => f.name);
     const plan: WritePlan = { features: every, typeFrom: 'inferred', stopWhenUnfit: false, inference: { ...inference, widenedPastSample } };
     return (await this.writePass(span, target, temporary, plan, options))!;
+  }
+
+  /**
+   * The previous span's statistics per split, from its latest complete version (none for the
+   * first span, or a span written before spans had statistics): the schema's drift comparators
+   * compare each split with them, as `tfdv.validate_statistics(previous_statistics=…)` does.
+   */
+  private async previousStatistics(project: ProjectEntity, span: number): Promise<Partial<Record<Split, DatasetStatisticsLike>>> {
+    if (span <= 1) return {};
+    const spans = await this.repository.spans(this.dataSource.manager, project.id);
+    const latest = spans
+      .find((s) => s.span === span - 1)
+      ?.versions.filter((v) => v.state === 'completed')
+      .sort((a, b) => b.version - a.version)[0];
+    if (!latest) return {};
+    const found: Partial<Record<Split, DatasetStatisticsLike>> = {};
+    for (const split of SPLITS) {
+      const stored = await this.stores.exports.read(
+        `${versionKey(project, span - 1, latest.version)}/${STATISTICS_DIRECTORY}/Split-${split}/${STATISTICS_FILE}`,
+      );
+      if (!stored) continue;
+      const datasets = decodeStatistics(await buffer(stored.body)).statistics.datasets as DatasetStatisticsLike[] | undefined;
+      const dataset = defaultDataset(datasets ?? []);
+      if (dataset) found[split] = dataset;
+    }
+    return found;
   }
 
   /** A ranking's lists when the version writes a list format: its item features typed by every candidate of the span. */

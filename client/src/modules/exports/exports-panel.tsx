@@ -114,7 +114,7 @@ export function ExportsPanel({ slug }: { slug: string }) {
                     <details key={version.version}>
                       <summary>
                         version {version.version}: {version.state}
-                        {version.state === 'completed' ? `, ${version.files.length} files` : ''}
+                        {version.state === 'completed' ? `, ${filesSummary(version.files)}` : ''}
                       </summary>
                       <ul className="export-files">
                         {version.files.map((file) => (
@@ -139,4 +139,11 @@ export function ExportsPanel({ slug }: { slug: string }) {
       )}
     </section>
   );
+}
+
+/** "2 files", and TFDV's statistics and anomalies when the version has them (listed below with the data). */
+function filesSummary(files: ReadonlyArray<{ format: string }>): string {
+  const data = files.filter((f) => f.format !== 'statistics' && f.format !== 'anomalies').length;
+  const tfdv = [files.some((f) => f.format === 'statistics') && 'statistics', files.some((f) => f.format === 'anomalies') && 'anomalies'].filter(Boolean);
+  return `${data} file${data === 1 ? '' : 's'}${tfdv.length ? `, TFDV ${tfdv.join(' and ')}` : ''}`;
 }
