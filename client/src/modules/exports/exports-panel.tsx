@@ -123,11 +123,13 @@ export function ExportsPanel({ slug }: { slug: string }) {
                             {file.rows.toLocaleString()} rows)
                           </li>
                         ))}
-                        {version.state === 'completed' ? (
-                          <li>
-                            <a href={`${base(slug)}/spans/${span.span}/versions/${version.version}/files/manifest.json`}>manifest.json</a>
-                          </li>
-                        ) : null}
+                        {version.state === 'completed'
+                          ? ['schema.pbtxt', 'manifest.json'].map((name) => (
+                              <li key={name}>
+                                <a href={`${base(slug)}/spans/${span.span}/versions/${version.version}/files/${name}`}>{name}</a>
+                              </li>
+                            ))
+                          : null}
                       </ul>
                     </details>
                   ))}
