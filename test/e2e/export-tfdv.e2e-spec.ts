@@ -2,12 +2,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import * as protobuf from 'protobufjs';
 import { parseSchemaText } from '../../libs/tfmd/src';
 import { ExportsService } from '../../server/src/exports/exports.service';
 import { ProjectsService } from '../../server/src/projects/projects.service';
 import { createApiKey, createProject } from '../factories';
 import { startTestApp, TestApp } from '../helpers/test-app';
+import { publicTfmdType } from '../helpers/tensorflow-metadata';
 
 /*
  * Issue 23: each split's FeatureStats.pb, decoded with protobufjs from tensorflow_metadata's own
@@ -16,13 +16,7 @@ import { startTestApp, TestApp } from '../helpers/test-app';
  * definitions; schema.pbtxt holds what SchemaGen infers from the train split.
  */
 
-const PUBLIC = (() => {
-  const root = new protobuf.Root();
-  const fixtures = path.join(__dirname, '..', 'fixtures');
-  root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : path.join(fixtures, target));
-  root.loadSync('tensorflow_metadata/proto/v0/statistics.proto', { keepCase: true });
-  return root.resolveAll().lookupType('tensorflow.metadata.v0.DatasetFeatureStatisticsList');
-})();
+const PUBLIC = publicTfmdType('DatasetFeatureStatisticsList');
 
 type Value = number | string;
 

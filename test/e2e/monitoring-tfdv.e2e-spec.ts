@@ -2,12 +2,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import * as protobuf from 'protobufjs';
 import { parseSchemaText } from '../../libs/tfmd/src';
 import { ExportsService } from '../../server/src/exports/exports.service';
 import { ProjectsService } from '../../server/src/projects/projects.service';
 import { createApiKey, createProject } from '../factories';
 import { startTestApp, TestApp } from '../helpers/test-app';
+import { publicTfmdType } from '../helpers/tensorflow-metadata';
 
 /*
  * Issue 23: TFDV's artifacts as a pipeline wrote them go into PUT …/monitoring/baseline and
@@ -217,11 +217,7 @@ describe('monitoring: TFDV statistics and schemas as the pipeline wrote them', (
     expect(second.manifest.anomalies!.train.country).toEqual(['ENUM_TYPE_UNEXPECTED_STRING_VALUES', 'COMPARATOR_L_INFTY_HIGH']);
 
     // decoded with the public anomalies.proto, not the writer's definitions
-    const root = new protobuf.Root();
-    const fixtures = path.join(__dirname, '..', 'fixtures');
-    root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : path.join(fixtures, target));
-    root.loadSync('tensorflow_metadata/proto/v0/anomalies.proto', { keepCase: true });
-    const Anomalies = root.resolveAll().lookupType('tensorflow.metadata.v0.Anomalies');
+    const Anomalies = publicTfmdType('Anomalies');
     const decoded = Anomalies.toObject(Anomalies.decode(fs.readFileSync(path.join(second.directory, 'anomalies/Split-train/SchemaDiff.pb'))), {
       enums: String,
       longs: Number,

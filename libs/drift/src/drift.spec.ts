@@ -2,7 +2,7 @@ import { inclusionWeight } from '@backflow/sampling';
 import { frequencies, histogram, jensenShannon, lInfinity, quantileEdges } from './distance';
 import { countProportion, expectedCalibrationError, fallPValue, normalCdf, normalQuantile, weightedProportion } from './estimates';
 import { anomaliesOf, inferSchema, typeOf } from './schema';
-import { StatisticsAccumulator } from './statistics';
+import { DatasetStatisticsBuilder, summaryOf } from './dataset-statistics';
 
 /** mulberry32: a seeded generator, so simulations are the same on every run */
 function random(seed: number): () => number {
@@ -181,15 +181,18 @@ describe('schema inference and anomalies (TFDV kinds)', () => {
 
 describe('streaming feature statistics', () => {
   it('counts presence, numeric moments and categorical frequencies in one pass', () => {
-    const stats = new StatisticsAccumulator([
-      { name: 'amount', kind: 'numeric' },
-      { name: 'country', kind: 'categorical' },
-    ]);
-    stats.add([[2], ['FR']]);
-    stats.add([[4, 0], ['DE']]);
-    stats.add([[], ['FR']]);
-    stats.add([[6], []]);
-    const [amount, country] = stats.result();
+    const features = [
+      { name: 'amount', type: 'FLOAT' as const },
+      { name: 'country', type: 'STRING' as const },
+    ];
+    // two splits, summed up as one span
+    const train = new DatasetStatisticsBuilder(features);
+    const evaluation = new DatasetStatisticsBuilder(features);
+    train.add([[2], ['FR']]);
+    train.add([[4, 0], ['DE']]);
+    evaluation.add([undefined, ['FR']]);
+    evaluation.add([[6], undefined]);
+    const [amount, country] = summaryOf([train, evaluation]);
     // values 2, 4, 0, 6: mean 3, population variance (1 + 1 + 9 + 9) / 4 = 5
     expect(amount).toEqual({ name: 'amount', present: 3, missing: 1, values: 4, numeric: { min: 0, max: 6, mean: 3, stdDev: Math.sqrt(5), zeros: 1 } });
     expect(country).toEqual({

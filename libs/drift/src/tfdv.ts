@@ -1,3 +1,4 @@
+import { jensenShannon } from './distance';
 import type { FeatureSchema, FeatureType } from './schema';
 /*
  * TFDV's data validation, by its own definitions (tensorflow/data-validation, anomalies/*.cc):
@@ -186,23 +187,10 @@ function alignHistograms(h1: HistogramLike, h2: HistogramLike): [number[], numbe
   return [p, q];
 }
 
+/** The Jensen–Shannon divergence of two aligned histograms, in bits, capped at 1; an empty one is an error, as in TFDV. */
 function divergence(p: readonly number[], q: readonly number[]): number {
-  const normalize = (h: readonly number[]) => {
-    const total = h.reduce((x, y) => x + y, 0);
-    if (total <= 0) throw new DivergenceError('Unable to normalize an empty histogram');
-    return h.map((v) => v / total);
-  };
-  const pn = normalize(p);
-  const qn = normalize(q);
-  let kl1 = 0;
-  let kl2 = 0;
-  for (let i = 0; i < pn.length; i++) {
-    const m = (pn[i] + qn[i]) / 2;
-    if (pn[i] > 0 && m > 0) kl1 += pn[i] * Math.log2(pn[i] / m);
-    if (qn[i] > 0 && m > 0) kl2 += qn[i] * Math.log2(qn[i] / m);
-  }
-  // "due to precision limitations, the result will be capped at 1.0"
-  return Math.min((kl1 + kl2) / 2, 1);
+  for (const h of [p, q]) if (h.reduce((x, y) => x + y, 0) <= 0) throw new DivergenceError('Unable to normalize an empty histogram');
+  return jensenShannon(p, q);
 }
 
 /** TFDV's approximate Jensen–Shannon divergence of two numeric histograms (metrics.cc), in bits. */

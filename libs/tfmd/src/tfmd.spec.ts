@@ -1,5 +1,4 @@
-import * as path from 'node:path';
-import * as protobuf from 'protobufjs';
+import { publicTfmdType } from '../../../test/helpers/tensorflow-metadata';
 import {
   ArtifactError,
   decodeStatistics,
@@ -13,14 +12,7 @@ import {
 } from './index';
 
 // the public definitions, verbatim (test/fixtures/tensorflow_metadata): not the ones the writer uses
-const PUBLIC = (() => {
-  const root = new protobuf.Root();
-  const fixtures = path.join(__dirname, '..', '..', '..', 'test', 'fixtures');
-  root.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : path.join(fixtures, target));
-  root.loadSync(['tensorflow_metadata/proto/v0/statistics.proto', 'tensorflow_metadata/proto/v0/anomalies.proto'], { keepCase: true });
-  return root.resolveAll();
-})();
-const publicType = (name: string) => PUBLIC.lookupType(`tensorflow.metadata.v0.${name}`);
+const publicType = publicTfmdType;
 
 const STATISTICS = {
   datasets: [

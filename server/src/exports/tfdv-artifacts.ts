@@ -65,8 +65,15 @@ export class SplitStatistics {
     this.builders[split].add(this.values);
   }
 
-  result(split: Split): DatasetFeatureStatisticsObject {
-    return this.builders[split].result();
+  private readonly results: Partial<Record<Split, Omit<DatasetFeatureStatisticsObject, 'approximate'>>> = {};
+
+  /** A split's statistics once its rows are all added (worked out once: the files, the schema and the anomalies read them). */
+  result(split: Split): Omit<DatasetFeatureStatisticsObject, 'approximate'> {
+    if (!this.results[split]) {
+      const { approximate: _approximate, ...dataset } = this.builders[split].result();
+      this.results[split] = dataset;
+    }
+    return this.results[split];
   }
 
   /** The input features over both splits, in the manifest's summary format (by their own names, not their exported ones). */
@@ -76,31 +83,40 @@ export class SplitStatistics {
 }
 
 /**
+ * One protobuf file per split under `directory`/`folder` (`<folder>/Split-<split>/<file>`), each
+ * synced with its folders; their manifest entries.
+ */
+async function writeSplitFiles(
+  directory: string,
+  folder: string,
+  file: string,
+  format: string,
+  contents: (split: Split) => { bytes: Uint8Array; rows: number },
+): Promise<ManifestFile[]> {
+  const files: ManifestFile[] = [];
+  for (const split of SPLITS) {
+    const { bytes, rows } = contents(split);
+    const relative = `${folder}/Split-${split}/${file}`;
+    await fs.mkdir(path.join(directory, folder, `Split-${split}`), { recursive: true });
+    await writeSynced(path.join(directory, relative), bytes);
+    await syncPath(path.join(directory, folder, `Split-${split}`));
+    files.push({ path: relative, format, split, rows, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+  }
+  await syncPath(path.join(directory, folder));
+  return files;
+}
+
+/**
  * Writes each split's FeatureStats.pb into `directory`/statistics, laid out as a StatisticsGen
  * artifact (`statistics/Split-<split>/FeatureStats.pb`: TFX's Importer takes the folder as
  * ExampleStatistics), out of the data's split folders so that a pattern such as `Split-train/*`
  * still matches data only (ADR 0038); their manifest entries (format "statistics").
  */
-export async function writeSplitStatistics(directory: string, statistics: SplitStatistics): Promise<ManifestFile[]> {
-  const files: ManifestFile[] = [];
-  for (const split of SPLITS) {
-    const { approximate: _approximate, ...dataset } = statistics.result(split);
-    const bytes = encodeStatistics({ datasets: [dataset] });
-    const relative = `${STATISTICS_DIRECTORY}/Split-${split}/${STATISTICS_FILE}`;
-    await fs.mkdir(path.join(directory, STATISTICS_DIRECTORY, `Split-${split}`), { recursive: true });
-    await writeSynced(path.join(directory, relative), bytes);
-    await syncPath(path.join(directory, STATISTICS_DIRECTORY, `Split-${split}`));
-    files.push({
-      path: relative,
-      format: 'statistics',
-      split,
-      rows: dataset.num_examples ?? 0,
-      bytes: bytes.length,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-    });
-  }
-  await syncPath(path.join(directory, STATISTICS_DIRECTORY));
-  return files;
+export function writeSplitStatistics(directory: string, statistics: SplitStatistics): Promise<ManifestFile[]> {
+  return writeSplitFiles(directory, STATISTICS_DIRECTORY, STATISTICS_FILE, 'statistics', (split) => {
+    const dataset = statistics.result(split);
+    return { bytes: encodeStatistics({ datasets: [dataset] }), rows: dataset.num_examples ?? 0 };
+  });
 }
 
 /**
@@ -165,27 +181,13 @@ export async function writeSplitAnomalies(
   schema: InferredSchema,
   previous: Partial<Record<Split, DatasetStatisticsLike>>,
 ): Promise<{ files: ManifestFile[]; summary: Record<Split, Record<string, string[]>> }> {
-  const files: ManifestFile[] = [];
   const summary = { train: {}, eval: {} } as Record<Split, Record<string, string[]>>;
-  for (const split of SPLITS) {
-    const { approximate: _approximate, ...dataset } = statistics.result(split);
+  const files = await writeSplitFiles(directory, ANOMALIES_DIRECTORY, ANOMALIES_FILE, 'anomalies', (split) => {
+    const dataset = statistics.result(split);
     const anomalies = validateStatistics(dataset, schema, { previous: previous[split] });
     for (const [feature, info] of Object.entries(anomalies.anomaly_info)) summary[split][feature] = info.reason.map((r) => r.type);
-    const bytes = encodeAnomalies(anomalies);
-    const relative = `${ANOMALIES_DIRECTORY}/Split-${split}/${ANOMALIES_FILE}`;
-    await fs.mkdir(path.join(directory, ANOMALIES_DIRECTORY, `Split-${split}`), { recursive: true });
-    await writeSynced(path.join(directory, relative), bytes);
-    await syncPath(path.join(directory, ANOMALIES_DIRECTORY, `Split-${split}`));
-    files.push({
-      path: relative,
-      format: 'anomalies',
-      split,
-      rows: dataset.num_examples ?? 0,
-      bytes: bytes.length,
-      sha256: createHash('sha256').update(bytes).digest('hex'),
-    });
-  }
-  await syncPath(path.join(directory, ANOMALIES_DIRECTORY));
+    return { bytes: encodeAnomalies(anomalies), rows: dataset.num_examples ?? 0 };
+  });
   return { files, summary };
 }
 
