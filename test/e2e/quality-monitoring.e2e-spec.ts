@@ -184,7 +184,7 @@ describe('quality and monitoring', () => {
     }
   });
 
-  it('measures drift against uploaded training statistics when there is no reference window', async () => {
+  it('measures distribution skew against uploaded training statistics (drift stays window against window)', async () => {
     const p = await setUp({ routing: { threshold: 0.99, explorationRate: 0 }, monitoring: { drift: { minCount: 50 } } });
     // training saw x only under 50, and y evenly
     const baseline = {
@@ -197,12 +197,19 @@ describe('quality and monitoring', () => {
       Array.from({ length: 300 }, (_, i) => prediction(i, { country: 'FR', truth: 'ham', predicted: 'ham', confidence: 0.9, x: unitDraw(`u${i}`) * 100 })),
     );
     const reply = (await app.request('GET', p.path('/monitoring'), { token: admin })).body;
-    const x = reply.drift.find((d: any) => d.feature === 'x');
-    expect(x).toMatchObject({ baseline: 'uploaded', drifted: true });
+    expect(reply.skew).toMatchObject({ trainingStatistics: true, schema: 'inferred', feature: null });
+    const x = reply.skew.distribution.find((d: any) => d.feature === 'x');
+    expect(x).toMatchObject({ skewed: true, comparator: 'settings', metric: 'jensen_shannon', threshold: 0.1 });
     expect(x.value).toBeGreaterThan(0.2);
-    expect(reply.drift.find((d: any) => d.feature === 'y')).toMatchObject({ baseline: 'uploaded', drifted: false });
+    expect(x.slices).toEqual([expect.objectContaining({ slice: 'country=FR', value: x.value, count: 300 })]);
+    expect(reply.skew.distribution.find((d: any) => d.feature === 'y')).toMatchObject({ skewed: false });
+    // no reference window yet: nothing to call drift
+    expect(reply.drift.find((d: any) => d.feature === 'x')).toMatchObject({ baseline: 'reference_window', value: null, drifted: false });
     const raised = (await app.request('POST', p.path('/monitoring/evaluate'), { token: admin })).body.raised;
-    expect(raised.map((a: any) => a.feature)).toEqual(['x']);
+    expect(raised.map((a: any) => [a.kind, a.feature, a.slice, a.anomalyType])).toEqual([
+      ['skew', 'x', null, 'COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH'],
+      ['skew', 'x', 'country=FR', 'COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH'],
+    ]);
 
     const bad = await app.request('PUT', p.path('/monitoring/baseline'), {
       token: admin,

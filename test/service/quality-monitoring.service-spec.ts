@@ -28,7 +28,7 @@ describe('quality and monitoring', () => {
     const project = await seedProject(context, { labels: LABELS, ...settings });
     const ingest = (predictions: unknown[]) => context.get(PredictionsService).ingestBatch(project, predictions, false);
     const quality = () => context.get(QualityService).quality(project, qualityWindow(QualityQuery.parse({})));
-    const monitoring = () => context.get(MonitoringService).monitoring(project, MonitoringQuery.parse({}).hours);
+    const monitoring = () => context.get(MonitoringService).monitoring(project, MonitoringQuery.parse({}).hours, { showMasked: true });
     const evaluate = () => context.get(MonitoringService).evaluate(project);
     const rater = async () => {
       const user = await seedUser(context, 'rater', project);

@@ -28,7 +28,24 @@ export const MonitoringSettings = z
         sliceKeys: z.array(z.string().min(1).max(64)).max(10).optional().describe('slice keys drift is also measured within (default: all)'),
       })
       .default({ numericThreshold: 0.1, categoricalThreshold: 0.1, features: {}, minCount: 100 }),
-    anomalyRate: probability.default(0.01).describe('alert when more than this share of the window’s predictions has one kind of anomaly on a feature'),
+    anomalyRate: probability
+      .default(0.01)
+      .describe(
+        'alert when more than this share of the window’s predictions has one kind of anomaly on a feature (without an uploaded schema.pbtxt: with one, TFDV’s checks of the window’s statistics against it raise schema skew alerts instead)',
+      ),
+    skew: z
+      .strictObject({
+        featureDiffRate: probability
+          .default(0.01)
+          .describe(
+            'feature skew: alert when a feature differs (mismatched, or on one side only) in more than this share of the examples found in both training data and serving traffic',
+          ),
+        minPairs: z.number().int().min(1).max(100_000).default(20).describe('examples in both a feature (or a slice) needs before its feature skew is judged'),
+      })
+      .default({ featureDiffRate: 0.01, minPairs: 20 })
+      .describe(
+        'training–serving skew. Distribution skew is judged by the uploaded schema’s skew_comparator, else by the drift thresholds above; schema skew by the uploaded schema.pbtxt',
+      ),
     boost: z
       .strictObject({
         factor: z.number().gt(1).max(100).default(5).describe('an alert on a slice multiplies its routing boost by this'),
@@ -167,7 +184,16 @@ export const FeatureDrift = z
     threshold: z.number(),
     value: z.number().nullable().describe('the current window against the baseline'),
     drifted: z.boolean(),
-    baseline: z.enum(['reference_window', 'uploaded']).describe('what the current window is compared with'),
+    baseline: z
+      .enum(['reference_window', 'uploaded'])
+      .describe(
+        'what the current window is compared with: the reference window (drift); "uploaded" is no longer given, uploaded statistics are training’s and measure skew',
+      ),
+    comparator: z
+      .enum(['schema', 'settings'])
+      .describe(
+        'schema: the uploaded schema.pbtxt’s drift_comparator gives the metric and threshold, measured by TFDV’s definitions on the statistics of each side; settings: the project’s thresholds, numbers binned on the reference’s deciles',
+      ),
     series: z.array(z.object({ at: z.string(), value: z.number(), count: z.number().int() })),
     slices: z.array(z.object({ slice: z.string(), value: z.number(), count: z.number().int() })).describe('the same within each slice value, worst first'),
   })
@@ -178,12 +204,124 @@ export const FeatureAnomalies = z
   .object({ feature: z.string(), missing: z.number().int(), wrongType: z.number().int(), newCategory: z.number().int() })
   .meta({ id: 'FeatureAnomalies' });
 
+/** tensorflow_metadata's AnomalyInfo.Type names Backflow reports. */
+export const TfdvAnomalyType = z.enum([
+  'SCHEMA_MISSING_COLUMN',
+  'SCHEMA_NEW_COLUMN',
+  'UNEXPECTED_DATA_TYPE',
+  'FEATURE_TYPE_LOW_FRACTION_PRESENT',
+  'FEATURE_TYPE_LOW_NUMBER_PRESENT',
+  'FEATURE_TYPE_NOT_PRESENT',
+  'FEATURE_TYPE_LOW_NUMBER_VALUES',
+  'FEATURE_TYPE_HIGH_NUMBER_VALUES',
+  'ENUM_TYPE_UNEXPECTED_STRING_VALUES',
+  'INT_TYPE_SMALL_INT',
+  'INT_TYPE_BIG_INT',
+  'FLOAT_TYPE_SMALL_FLOAT',
+  'FLOAT_TYPE_BIG_FLOAT',
+  'FLOAT_TYPE_HAS_NAN',
+  'FLOAT_TYPE_HAS_INF',
+  'FEATURE_TYPE_HIGH_UNIQUE',
+  'FEATURE_TYPE_LOW_UNIQUE',
+  'COMPARATOR_CONTROL_DATA_MISSING',
+  'COMPARATOR_TREATMENT_DATA_MISSING',
+  'COMPARATOR_L_INFTY_HIGH',
+  'COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH',
+]);
+export type TfdvAnomalyType = z.infer<typeof TfdvAnomalyType>;
+
+export const TfdvFeatureAnomaly = z
+  .object({
+    feature: z.string(),
+    types: z.array(TfdvAnomalyType),
+    shortDescription: z.string(),
+    description: z.string().describe('TFDV’s text; for a masked feature, only admins get the values it names'),
+    slices: z.array(z.string()).describe('the slice values whose own statistics show the same anomaly types (schema checks only)'),
+  })
+  .meta({ id: 'TfdvFeatureAnomaly' });
+export type TfdvFeatureAnomaly = z.infer<typeof TfdvFeatureAnomaly>;
+
+export const FeatureSkewFigures = z
+  .object({
+    feature: z.string(),
+    trainingCount: z.number().int().describe('examples of both sides whose training example has the feature'),
+    servingCount: z.number().int(),
+    matchCount: z.number().int().describe('present on both sides with the same values'),
+    trainingOnly: z.number().int(),
+    servingOnly: z.number().int(),
+    mismatchCount: z.number().int(),
+    diffCount: z.number().int().describe('trainingOnly + servingOnly + mismatchCount, as TFDV’s FeatureSkew counts it'),
+    diffRate: z.number().describe('diffCount over the examples of both sides'),
+    slices: z
+      .array(z.object({ slice: z.string(), pairs: z.number().int(), diffCount: z.number().int(), diffRate: z.number() }))
+      .describe('per slice value of the serving side, the worst first (up to 20)'),
+  })
+  .meta({ id: 'FeatureSkewFigures' });
+
+export const FeatureSkewReport = z
+  .object({
+    measuredAt: z.string(),
+    identifier: z.string().describe('the training examples’ feature holding the prediction id'),
+    ignored: z.array(z.string()).describe('features not compared'),
+    floatRoundDigits: z.number().int().nullable(),
+    trainingExamples: z.number().int(),
+    withoutIdentifier: z.number().int().describe('training examples without a single identifier value (not joined)'),
+    duplicateIdentifiers: z.number().int().describe('identifier values held by more than one training example (not joined, as TFDV refuses them)'),
+    pairs: z.number().int().describe('training examples whose prediction was found in serving traffic'),
+    features: z.array(FeatureSkewFigures).describe('the worst first'),
+    samples: z
+      .array(
+        z.object({
+          id: z.string(),
+          slice: z.record(z.string(), z.string()),
+          mismatched: z.array(z.string()),
+          trainingOnly: z.array(z.string()),
+          servingOnly: z.array(z.string()),
+          training: z.record(z.string(), z.unknown()).describe('the skewed features’ values (masked ones for admins only)'),
+          serving: z.record(z.string(), z.unknown()),
+        }),
+      )
+      .describe('up to 10 skewed pairs (TFDV’s SkewPair)'),
+  })
+  .meta({ id: 'FeatureSkewReport' });
+export type FeatureSkewReport = z.infer<typeof FeatureSkewReport>;
+
+export const TrainingExamplesQuery = z.strictObject({
+  identifier: z.string().min(1).max(128).default('prediction_id').describe('the feature of each training example that holds its prediction’s id'),
+  ignore: z
+    .string()
+    .max(10_000)
+    .optional()
+    .describe(
+      'features not compared, comma-separated (besides the identifier and the columns a Backflow export adds: model_version, the answers, label_source, weight)',
+    ),
+  floatRoundDigits: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(15)
+    .optional()
+    .describe('round floats to this many decimals before comparing (TFDV’s float_round_ndigits)'),
+});
+export type TrainingExamplesQuery = z.infer<typeof TrainingExamplesQuery>;
+
+export const WindowArtifactQuery = z.strictObject({
+  format: z
+    .enum(['json', 'binary', 'text'])
+    .optional()
+    .describe('json (default), binary (application/x-protobuf) or text (protobuf text format); the Accept header chooses when absent'),
+});
+export type WindowArtifactQuery = z.infer<typeof WindowArtifactQuery>;
+
 export const MonitoringAlert = z
   .object({
     id: z.uuid(),
     kind: z
-      .enum(['accuracy', 'drift', 'anomaly', 'ctr'])
-      .describe('accuracy: the model’s quality on labels, whatever the figure (see metric); ctr: a ranking slice’s click-through falling, suddenly or slowly'),
+      .enum(['accuracy', 'drift', 'anomaly', 'ctr', 'skew'])
+      .describe(
+        'accuracy: the model’s quality on labels, whatever the figure (see metric); ctr: a ranking slice’s click-through falling, suddenly or slowly; skew: serving against training (schema, distribution or feature skew)',
+      ),
+    anomalyType: TfdvAnomalyType.nullable().describe('TFDV’s name for what a drift, anomaly or schema skew alert found'),
     metric: z
       .enum(['accuracy', ...HeadlineMetric.options, 'win_rate'])
       .nullable()
@@ -269,7 +407,29 @@ export const MonitoringReply = z
     accuracy: z.array(SliceAccuracy).describe('per model version × slice key × value; "*" rows cover all traffic'),
     feedbackAccuracy: Estimate.nullable().describe('the share of feedback labels that agree with the prediction (not a designed sample: unweighted)'),
     drift: z.array(FeatureDrift),
-    anomalies: z.object({ examined: z.number().int(), features: z.array(FeatureAnomalies) }),
+    anomalies: z.object({
+      examined: z.number().int(),
+      features: z.array(FeatureAnomalies),
+      tfdv: z
+        .array(TfdvFeatureAnomaly)
+        .describe(
+          'TFDV’s validation of the window’s statistics against the schema (the uploaded schema.pbtxt, in its SERVING environment when it has environments; else the monitoring schema), its drift comparators against the reference window and its skew comparators against the training statistics: GET …/monitoring/anomalies gives it as an Anomalies proto',
+        ),
+    }),
+    skew: z
+      .object({
+        schema: z
+          .enum(['tfdv', 'json', 'inferred'])
+          .nullable()
+          .describe('where the schema serving is checked against comes from (tfdv: an uploaded schema.pbtxt)'),
+        environment: z.string().nullable(),
+        trainingStatistics: z.boolean().describe('training statistics were uploaded (PUT …/monitoring/baseline)'),
+        distribution: z
+          .array(FeatureDrift.omit({ baseline: true, drifted: true }).extend({ skewed: z.boolean() }))
+          .describe('per feature with training statistics: the window (overall, per chart bucket, per slice) against them'),
+        feature: FeatureSkewReport.nullable().describe('the last comparison of uploaded training examples with the predictions of the same ids'),
+      })
+      .describe('training–serving skew; schema skew is `anomalies.tfdv` against an uploaded schema'),
     alerts: z.array(MonitoringAlert),
     boosts: z.array(z.object({ slice: z.string(), factor: z.number(), until: z.string() })),
   })

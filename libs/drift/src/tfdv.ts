@@ -236,6 +236,7 @@ export type AnomalyType =
   | 'FEATURE_TYPE_HIGH_UNIQUE'
   | 'FEATURE_TYPE_LOW_UNIQUE'
   | 'COMPARATOR_CONTROL_DATA_MISSING'
+  | 'COMPARATOR_TREATMENT_DATA_MISSING'
   | 'COMPARATOR_L_INFTY_HIGH'
   | 'COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH';
 
@@ -279,6 +280,11 @@ export interface ValidationOptions {
   previous?: DatasetStatisticsLike;
   /** serving statistics: the skew comparators compare the statistics validated (training) against them */
   serving?: DatasetStatisticsLike;
+  /**
+   * training statistics, when the statistics validated are serving's: the skew comparators compare
+   * these (the treatment, as in TFDV) against the statistics validated
+   */
+  training?: DatasetStatisticsLike;
   /** the environment the statistics come from (the schema's in_environment / not_in_environment) */
   environment?: string;
 }
@@ -339,6 +345,7 @@ export function validateStatistics(statistics: DatasetStatisticsLike, schema: Sc
   const byName = new Map((statistics.features ?? []).map((f) => [featureName(f), f]));
   const previous = options.previous && new Map((options.previous.features ?? []).map((f) => [featureName(f), f]));
   const serving = options.serving && new Map((options.serving.features ?? []).map((f) => [featureName(f), f]));
+  const training = options.training && new Map((options.training.features ?? []).map((f) => [featureName(f), f]));
   const domains = new Map((schema.string_domain ?? []).map((d) => [d.name ?? '', d.value ?? []]));
   const add = (name: string, reasons: AnomalyReason[]) => {
     if (reasons.length === 0) return;
@@ -369,8 +376,10 @@ export function validateStatistics(statistics: DatasetStatisticsLike, schema: Sc
       const measured = compare(feature.drift_comparator, stats, previous.get(name), 'current', 'previous', reasons);
       if (measured.length) info.drift_measurements = measured;
     }
-    if (feature.skew_comparator && serving) {
-      const measured = compare(feature.skew_comparator, stats, serving.get(name), 'training', 'serving', reasons);
+    if (feature.skew_comparator && (serving || training)) {
+      const measured = training
+        ? compare(feature.skew_comparator, training.get(name), stats, 'training', 'serving', reasons)
+        : compare(feature.skew_comparator, stats, serving!.get(name), 'training', 'serving', reasons);
       if (measured.length) info.skew_measurements = measured;
     }
     if (info.drift_measurements || info.skew_measurements) anomalies.drift_skew_info.push(info);
@@ -500,58 +509,98 @@ function checkFeature(feature: SchemaFeatureLike, stats: FeatureStatisticsLike, 
   return reasons;
 }
 
+export type ComparatorMetric = 'l_infinity' | 'jensen_shannon';
+
+/**
+ * The figure a comparator measures between two features' statistics, by TFDV's definitions: the
+ * L-infinity distance of their value counts, or the approximate Jensen–Shannon divergence of their
+ * value counts (a string) or of their histograms of the comparator's source type (a number).
+ * Undefined where TFDV measures nothing (an empty side, histograms of different types).
+ */
+export function comparatorValue(
+  metric: ComparatorMetric,
+  treatment: FeatureStatisticsLike,
+  control: FeatureStatisticsLike,
+  source?: string,
+): { value: number; at?: string } | undefined {
+  if (metric === 'l_infinity') {
+    const { distance, value } = tfdvLInfinity(valueCounts(treatment), valueCounts(control));
+    return { value: distance, at: value };
+  }
+  try {
+    const a = valueCounts(treatment);
+    const b = valueCounts(control);
+    if (a.size > 0 && b.size > 0) return { value: tfdvCategoricalJensenShannon(a, b) };
+    const h1 = histogramOf(treatment, source);
+    const h2 = histogramOf(control, source);
+    return h1 && h2 ? { value: tfdvJensenShannon(h1, h2) } : undefined;
+  } catch (error) {
+    // TFDV logs a warning and measures nothing
+    if (error instanceof DivergenceError) return undefined;
+    throw error;
+  }
+}
+
+/** What a schema's comparator measures: its thresholds by metric (a comparator may hold both). */
+export function comparatorThresholds(comparator: ComparatorLike | undefined): Array<{ metric: ComparatorMetric; threshold: number; source?: string }> {
+  const out: Array<{ metric: ComparatorMetric; threshold: number; source?: string }> = [];
+  if (comparator?.infinity_norm?.threshold !== undefined) out.push({ metric: 'l_infinity', threshold: comparator.infinity_norm.threshold });
+  const jsd = comparator?.jensen_shannon_divergence;
+  if (jsd?.threshold !== undefined) out.push({ metric: 'jensen_shannon', threshold: jsd.threshold, ...(jsd.source?.type && { source: jsd.source.type }) });
+  return out;
+}
+
+/** The reason TFDV gives for a measurement above its comparator's threshold. */
+export function comparatorReason(
+  metric: ComparatorMetric,
+  value: number,
+  threshold: number,
+  treatmentName: string,
+  controlName: string,
+  at?: string,
+): AnomalyReason {
+  return metric === 'l_infinity'
+    ? {
+        type: 'COMPARATOR_L_INFTY_HIGH',
+        short_description: `High Linfty distance between ${treatmentName} and ${controlName}`,
+        description: `The Linfty distance between ${treatmentName} and ${controlName} is ${sixDigits(value)} (up to six significant digits), above the threshold ${sixDigits(threshold)}. The feature value with maximum difference is: ${at ?? ''}`,
+      }
+    : {
+        type: 'COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH',
+        short_description: `High approximate Jensen-Shannon divergence between ${treatmentName} and ${controlName}`,
+        description: `The approximate Jensen-Shannon divergence between ${treatmentName} and ${controlName} is ${sixDigits(value)} (up to six significant digits), above the threshold ${sixDigits(threshold)}.`,
+      };
+}
+
 /** One comparator: its measurements always, a reason when one is above its threshold (feature_util.cc). */
 function compare(
   comparator: ComparatorLike,
-  treatment: FeatureStatisticsLike,
+  treatment: FeatureStatisticsLike | undefined,
   control: FeatureStatisticsLike | undefined,
   treatmentName: string,
   controlName: string,
   reasons: AnomalyReason[],
 ): Measurement[] {
   const measured: Measurement[] = [];
-  const hasThreshold = comparator.infinity_norm?.threshold !== undefined || comparator.jensen_shannon_divergence?.threshold !== undefined;
-  if (!hasThreshold) return measured;
+  const thresholds = comparatorThresholds(comparator);
+  if (thresholds.length === 0) return measured;
   if (!control) {
     reasons.push({ type: 'COMPARATOR_CONTROL_DATA_MISSING', short_description: `${controlName} data missing`, description: `${controlName} data is missing.` });
     return measured;
   }
-  const linf = comparator.infinity_norm?.threshold;
-  if (linf !== undefined) {
-    const { distance, value } = tfdvLInfinity(valueCounts(treatment), valueCounts(control));
-    measured.push({ type: 'L_INFTY', value: distance, threshold: linf });
-    if (distance > linf)
-      reasons.push({
-        type: 'COMPARATOR_L_INFTY_HIGH',
-        short_description: `High Linfty distance between ${treatmentName} and ${controlName}`,
-        description: `The Linfty distance between ${treatmentName} and ${controlName} is ${sixDigits(distance)} (up to six significant digits), above the threshold ${sixDigits(linf)}. The feature value with maximum difference is: ${value}`,
-      });
+  if (!treatment) {
+    reasons.push({
+      type: 'COMPARATOR_TREATMENT_DATA_MISSING',
+      short_description: `${treatmentName} data missing`,
+      description: `${treatmentName} data is missing.`,
+    });
+    return measured;
   }
-  const jsd = comparator.jensen_shannon_divergence;
-  if (jsd?.threshold !== undefined) {
-    let value: number | undefined;
-    try {
-      const a = valueCounts(treatment);
-      const b = valueCounts(control);
-      if (a.size > 0 && b.size > 0) value = tfdvCategoricalJensenShannon(a, b);
-      else {
-        const h1 = histogramOf(treatment, jsd.source?.type);
-        const h2 = histogramOf(control, jsd.source?.type);
-        if (h1 && h2) value = tfdvJensenShannon(h1, h2);
-      }
-    } catch (error) {
-      // TFDV logs a warning and measures nothing
-      if (!(error instanceof DivergenceError)) throw error;
-    }
-    if (value !== undefined) {
-      measured.push({ type: 'JENSEN_SHANNON_DIVERGENCE', value, threshold: jsd.threshold });
-      if (value > jsd.threshold)
-        reasons.push({
-          type: 'COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH',
-          short_description: `High approximate Jensen-Shannon divergence between ${treatmentName} and ${controlName}`,
-          description: `The approximate Jensen-Shannon divergence between ${treatmentName} and ${controlName} is ${sixDigits(value)} (up to six significant digits), above the threshold ${sixDigits(jsd.threshold)}.`,
-        });
-    }
+  for (const { metric, threshold, source } of thresholds) {
+    const result = comparatorValue(metric, treatment, control, source);
+    if (!result) continue;
+    measured.push({ type: metric === 'l_infinity' ? 'L_INFTY' : 'JENSEN_SHANNON_DIVERGENCE', value: result.value, threshold });
+    if (result.value > threshold) reasons.push(comparatorReason(metric, result.value, threshold, treatmentName, controlName, result.at));
   }
   return measured;
 }

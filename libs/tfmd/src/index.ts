@@ -35,6 +35,11 @@ export function encodeStatistics(list: { datasets: readonly object[] }): Uint8Ar
   return StatisticsList.encode(StatisticsList.fromObject(object)).finish();
 }
 
+/** A DatasetFeatureStatisticsList in text format (as `tfdv.write_stats_text` writes it). */
+export function printStatistics(list: { datasets: readonly object[] }): string {
+  return printTextFormat(StatisticsList, StatisticsList.fromObject(withoutDefaults(list) as Record<string, unknown>));
+}
+
 export class ArtifactError extends Error {}
 
 /**

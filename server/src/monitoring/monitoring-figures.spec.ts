@@ -175,7 +175,7 @@ describe('drift against rollups', () => {
       occurredAt: now,
     }));
     const schema = { features: [{ name: 'distance', type: 'float' as const, required: true }] };
-    const measured = (minCount: number) => driftOf(schema, [], current, windows, MonitoringSettings.parse({ drift: { minCount } }), {}, rolled).features[0];
+    const measured = (minCount: number) => driftOf(schema, [], current, windows, MonitoringSettings.parse({ drift: { minCount } }), rolled).features[0];
     expect(measured(10).value).toBe(0);
     expect(measured(10).baseline).toBe('reference_window');
     expect(measured(11).value).toBeNull();

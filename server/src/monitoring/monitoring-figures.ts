@@ -15,12 +15,18 @@ import {
   quantileEdges,
   Schema,
   weightedProportion,
+  type ComparatorLike,
+  type FeatureStatisticsLike,
+  type StatisticsFeatureType,
 } from '@backflow/drift';
 import { type KindMeasure, type MetricEstimate, worsePValue } from '@backflow/questions';
 import { inclusionWeight } from '@backflow/sampling';
-import type { BaselineFeature, FeatureDrift, KindMetrics, MonitoringSettings, SliceAccuracy } from '@backflow/contracts';
+import type { BaselineFeature, FeatureDrift, KindMetrics, MonitoringReply, MonitoringSettings, SliceAccuracy, TfdvAnomalyType } from '@backflow/contracts';
 import { groupBy } from '../common/group-by';
 import type { LabeledPrediction, NewAlert, ObservedInput } from './monitoring.repository';
+import { chartedComparator, comparatorMeasure, statisticsOf } from './tfdv-window';
+
+export type DistributionSkew = MonitoringReply['skew']['distribution'][number];
 
 export const ALL = '*';
 // rows of the accuracy table one reply carries (all traffic first, then the most labelled slices)
@@ -378,12 +384,58 @@ function inSliceOf<T>(slice: string, sliceOf: (item: T) => Record<string, string
   return (item) => sliceOf(item)?.[key] === value;
 }
 
+/** A schema's comparators for drift or skew, with the statistics types their measures take the inputs' values in. */
+export interface Comparators {
+  byFeature: ReadonlyMap<string, ComparatorLike>;
+  declared: ReadonlyMap<string, StatisticsFeatureType>;
+}
+
+/** The metric and threshold a feature is judged by: its comparator's when the schema has one, else the project's settings. */
+function judgedBy(feature: FeatureSchema, settings: MonitoringSettings, comparators: Comparators | undefined) {
+  const categorical = isCategorical(feature.type);
+  const comparator = comparators?.byFeature.get(feature.name);
+  const charted = comparator && chartedComparator(comparator, categorical);
+  if (charted) return { categorical, metric: charted.metric, threshold: charted.threshold, source: charted.source, comparator: 'schema' as const };
+  const { drift } = settings;
+  return {
+    categorical,
+    metric: categorical ? ('l_infinity' as const) : ('jensen_shannon' as const),
+    threshold: drift.features[feature.name] ?? (categorical ? drift.categoricalThreshold : drift.numericThreshold),
+    source: undefined,
+    comparator: 'settings' as const,
+  };
+}
+
+/** The measure of a set of inputs against a reference window's raw inputs: by the feature's comparator (TFDV's statistics) or Backflow's bins. */
+function windowReference(
+  feature: FeatureSchema,
+  reference: readonly ObservedInput[],
+  judged: ReturnType<typeof judgedBy>,
+  comparators: Comparators | undefined,
+): Measure {
+  if (judged.comparator === 'settings' || !comparators) return referenceOf(feature, reference);
+  const base = present(feature, reference);
+  const [statistics] = statisticsOf(base, comparators.declared, [feature.name]).features;
+  const measure = comparatorMeasure(feature.name, comparators.declared, judged, statistics, 'drift');
+  return (current, minCount) => (base.length < minCount ? undefined : measure(current, minCount));
+}
+
+function chartBuckets(current: readonly ObservedInput[], windows: Windows) {
+  return [...groupBy(current, (i) => bucketOf(i.occurredAt, windows.bucket))].sort(([a], [b]) => a.localeCompare(b));
+}
+
+function sliceSets(current: readonly ObservedInput[], baseline: readonly ObservedInput[], sliceKeys: readonly string[] | undefined) {
+  return sliceValues(current, sliceKeys).map((slice) => ({ slice, baseline: baseline.filter(inSlice(slice)), current: current.filter(inSlice(slice)) }));
+}
+
 /**
- * Drift of each schema feature, current window against the reference window: Jensen-Shannon
- * divergence over the baseline's deciles for numbers, L-infinity over shares for categories;
- * overall, within each slice value, and per chart bucket of the current window. A feature with
- * uploaded statistics (`uploaded`, e.g. the training data's) is measured against those overall
- * and per bucket; within slices, against the same slice in the reference window.
+ * Drift of each schema feature, current window against the reference window (TFDV's drift: one
+ * span against the one before): by the feature's drift_comparator in an uploaded schema.pbtxt,
+ * measured on each side's statistics by TFDV's definitions; else by the project's thresholds,
+ * Jensen-Shannon divergence over the reference's deciles for numbers, L-infinity over shares for
+ * categories. Overall, within each slice value, and per chart bucket of the current window. A
+ * project with retention measures against the reference window's hourly rollups (`rolled`), with
+ * Backflow's bins whatever the comparator: the figure stays the same once the raw rows are gone.
  */
 export function driftOf(
   schema: Schema,
@@ -391,88 +443,169 @@ export function driftOf(
   current: readonly ObservedInput[],
   windows: Windows,
   settings: MonitoringSettings,
-  uploaded: Readonly<Record<string, BaselineFeature>> = {},
   rolled?: RolledInputs,
+  comparators?: Comparators,
 ): { features: FeatureDrift[]; alerts: NewAlert[] } {
   const { drift } = settings;
   // each slice's inputs and each chart bucket, partitioned once for every feature
-  const slices = sliceValues(current, drift.sliceKeys).map((slice) => ({
-    slice,
-    baseline: baseline.filter(inSlice(slice)),
-    current: current.filter(inSlice(slice)),
-  }));
-  const buckets = [...groupBy(current, (i) => bucketOf(i.occurredAt, windows.bucket))].sort(([a], [b]) => a.localeCompare(b));
+  const slices = sliceSets(current, baseline, drift.sliceKeys);
+  const buckets = chartBuckets(current, windows);
   const features: FeatureDrift[] = [];
   const alerts: NewAlert[] = [];
   for (const feature of schema.features) {
-    const categorical = isCategorical(feature.type);
-    const threshold = drift.features[feature.name] ?? (categorical ? drift.categoricalThreshold : drift.numericThreshold);
-    const metric = categorical ? 'l_infinity' : 'jensen_shannon';
-    const statistics = Object.hasOwn(uploaded, feature.name) ? uploaded[feature.name] : undefined;
-    const against = statistics ? uploadedReference(feature, statistics) : rolled ? rolledReference(feature, rolled.overall) : referenceOf(feature, baseline);
+    const judged = judgedBy(feature, settings, comparators);
+    const against = rolled ? rolledReference(feature, rolled.overall) : windowReference(feature, baseline, judged, comparators);
     const overall = against(current, drift.minCount);
     const perSlice = slices.flatMap((s) => {
-      const d = (rolled ? rolledReference(feature, rolled.slice(s.slice)) : referenceOf(feature, s.baseline))(s.current, drift.minCount);
+      const d = (rolled ? rolledReference(feature, rolled.slice(s.slice)) : windowReference(feature, s.baseline, judged, comparators))(
+        s.current,
+        drift.minCount,
+      );
       return d ? [{ slice: s.slice, ...d }] : [];
     });
     perSlice.sort((a, b) => b.value - a.value);
     features.push({
       feature: feature.name,
-      kind: categorical ? 'categorical' : 'numeric',
-      metric,
-      threshold,
+      kind: judged.categorical ? 'categorical' : 'numeric',
+      metric: judged.metric,
+      threshold: judged.threshold,
       value: overall?.value ?? null,
-      drifted: (overall?.value ?? 0) > threshold || perSlice.some((s) => s.value > threshold),
-      baseline: statistics ? 'uploaded' : 'reference_window',
+      drifted: (overall?.value ?? 0) > judged.threshold || perSlice.some((s) => s.value > judged.threshold),
+      baseline: 'reference_window',
+      comparator: judged.comparator,
       series: buckets.flatMap(([at, inputs]) => {
         const d = against(inputs, MIN_POINT_COUNT);
         return d ? [{ at, value: d.value, count: d.count }] : [];
       }),
       slices: perSlice,
     });
-    alerts.push(...driftAlerts(feature.name, metric, threshold, overall, perSlice));
+    alerts.push(...distanceAlerts('drift', feature.name, judged, overall, perSlice));
   }
   return { features, alerts };
 }
 
-/** The alerts of a feature's drift past its threshold: overall, and within each slice value. */
-function driftAlerts(
+/** What serving is measured against for distribution skew: the training statistics as TFDV wrote them, or as JSON. */
+export interface TrainingReference {
+  /** the uploaded DatasetFeatureStatistics' features, by name */
+  statistics: ReadonlyMap<string, FeatureStatisticsLike>;
+  /** every feature's baseline (bins or value counts), from JSON or from those statistics */
+  baselines: Readonly<Record<string, BaselineFeature>>;
+}
+
+/**
+ * Distribution skew (TFDV's training–serving skew of distributions): each feature with training
+ * statistics, the current window against them — overall, within each slice value, per chart
+ * bucket — by the feature's skew_comparator in an uploaded schema.pbtxt (TFDV's measure of the
+ * training statistics, the treatment, against the window's), else by the drift thresholds over the
+ * training statistics' bins.
+ */
+export function skewOf(
+  schema: Schema,
+  current: readonly ObservedInput[],
+  windows: Windows,
+  settings: MonitoringSettings,
+  training: TrainingReference,
+  comparators?: Comparators,
+): { features: DistributionSkew[]; alerts: NewAlert[] } {
+  const { drift } = settings;
+  const slices = sliceSets(current, [], drift.sliceKeys);
+  const buckets = chartBuckets(current, windows);
+  const features: DistributionSkew[] = [];
+  const alerts: NewAlert[] = [];
+  for (const feature of schema.features) {
+    const statistics = training.statistics.get(feature.name);
+    const baseline = Object.hasOwn(training.baselines, feature.name) ? training.baselines[feature.name] : undefined;
+    let judged = judgedBy(feature, settings, comparators);
+    let against: Measure;
+    if (judged.comparator === 'schema' && statistics && comparators)
+      against = comparatorMeasure(feature.name, comparators.declared, judged, statistics, 'skew');
+    else if (baseline) {
+      judged = judgedBy(feature, settings, undefined);
+      against = uploadedReference(feature, baseline);
+    } else continue;
+    const overall = against(current, drift.minCount);
+    const perSlice = slices.flatMap((s) => {
+      const d = against(s.current, drift.minCount);
+      return d ? [{ slice: s.slice, ...d }] : [];
+    });
+    perSlice.sort((a, b) => b.value - a.value);
+    features.push({
+      feature: feature.name,
+      kind: judged.categorical ? 'categorical' : 'numeric',
+      metric: judged.metric,
+      threshold: judged.threshold,
+      value: overall?.value ?? null,
+      skewed: (overall?.value ?? 0) > judged.threshold || perSlice.some((s) => s.value > judged.threshold),
+      comparator: judged.comparator,
+      series: buckets.flatMap(([at, inputs]) => {
+        const d = against(inputs, MIN_POINT_COUNT);
+        return d ? [{ at, value: d.value, count: d.count }] : [];
+      }),
+      slices: perSlice,
+    });
+    alerts.push(...distanceAlerts('skew', feature.name, judged, overall, perSlice));
+  }
+  return { features, alerts };
+}
+
+const METRIC_TEXT = { l_infinity: 'L-infinity distance', jensen_shannon: 'Jensen-Shannon divergence' } as const;
+const ANOMALY_TYPE = { l_infinity: 'COMPARATOR_L_INFTY_HIGH', jensen_shannon: 'COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH' } as const;
+
+/** The alerts of a feature's drift (or distribution skew) past its threshold: overall, and within each slice value. */
+function distanceAlerts(
+  kind: 'drift' | 'skew',
   feature: string,
-  metric: 'l_infinity' | 'jensen_shannon',
-  threshold: number,
+  judged: { metric: 'l_infinity' | 'jensen_shannon'; threshold: number; comparator: 'schema' | 'settings' },
   overall: { value: number; count: number } | undefined,
   perSlice: ReadonlyArray<{ slice: string; value: number; count: number }>,
 ): NewAlert[] {
-  const name = metric === 'l_infinity' ? 'L-infinity distance' : 'Jensen-Shannon divergence';
+  const { metric, threshold } = judged;
+  const name = METRIC_TEXT[metric];
+  const subject = kind === 'drift' ? `drift:${feature}` : `skew:distribution:${feature}`;
+  const what = kind === 'drift' ? 'drifted' : 'is skewed from training';
+  const details = (count: number) => ({
+    metric,
+    count,
+    anomalyType: ANOMALY_TYPE[metric],
+    comparator: judged.comparator,
+    ...(kind === 'skew' && { skew: 'distribution' }),
+  });
   const alerts: NewAlert[] = [];
   if (overall && overall.value > threshold) {
     alerts.push({
-      kind: 'drift',
-      subject: `drift:${feature}`,
+      kind,
+      subject,
       slice: null,
       feature,
-      message: `${feature} drifted: ${name} ${overall.value.toFixed(3)} > ${threshold}`,
+      message: `${feature} ${what}: ${name} ${overall.value.toFixed(3)} > ${threshold}`,
       value: overall.value,
       baseline: null,
       threshold,
-      details: { metric, count: overall.count },
+      details: details(overall.count),
     });
   }
   for (const s of perSlice.filter((s) => s.value > threshold)) {
     alerts.push({
-      kind: 'drift',
-      subject: `drift:${feature}:${s.slice}`,
+      kind,
+      subject: `${subject}:${s.slice}`,
       slice: s.slice,
       feature,
-      message: `${feature} drifted on ${s.slice}: ${name} ${s.value.toFixed(3)} > ${threshold}`,
+      message: `${feature} ${what} on ${s.slice}: ${name} ${s.value.toFixed(3)} > ${threshold}`,
       value: s.value,
       baseline: null,
       threshold,
-      details: { metric, count: s.count },
+      details: details(s.count),
     });
   }
   return alerts;
 }
+
+/** TFDV's names for what an example's check finds (a missing required feature: its presence below min_fraction 1). */
+const ANOMALY_TYPES: Record<AnomalyKind, TfdvAnomalyType> = {
+  missing: 'FEATURE_TYPE_LOW_FRACTION_PRESENT',
+  wrong_type: 'UNEXPECTED_DATA_TYPE',
+  new_category: 'ENUM_TYPE_UNEXPECTED_STRING_VALUES',
+};
 
 const ANOMALY_FIELDS: Record<AnomalyKind, 'missing' | 'wrongType' | 'newCategory'> = {
   missing: 'missing',
@@ -505,7 +638,7 @@ export function anomaliesIn(schema: Schema, inputs: readonly ObservedInput[], se
         value: share,
         baseline: null,
         threshold: settings.anomalyRate,
-        details: { kind, count: c[field], examined: inputs.length },
+        details: { kind, count: c[field], examined: inputs.length, anomalyType: ANOMALY_TYPES[kind] },
       });
     }
   }

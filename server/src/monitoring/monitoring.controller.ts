@@ -1,5 +1,7 @@
-import { Controller, Get, HttpCode, Post, Put } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Headers, HttpCode, Post, Put, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { encodeAnomalies, encodeStatistics, printAnomalies, printStatistics } from '@backflow/tfmd';
 import {
   BaselineStatisticsReply,
   BaselineStatisticsRequest,
@@ -10,16 +12,20 @@ import {
   FeedbackSignalsQuery,
   FeatureSchemaReply,
   FeatureSchemaRequest,
+  FeatureSkewReport,
   MonitoringQuery,
   MonitoringReply,
   PreferenceQuery,
   PreferenceReport,
+  TrainingExamplesQuery,
+  WindowArtifactQuery,
 } from '@backflow/contracts';
 import { QuestionName } from '@backflow/questions';
 import { LargeBody } from '../auth/auth.decorators';
-import { openApiSchema, ValidBodyOrFile, ValidParam, ValidQuery } from '../common/validation/zod-validation.pipe';
+import { FileBody, openApiSchema, ValidBodyOrFile, ValidParam, ValidQuery } from '../common/validation/zod-validation.pipe';
 import { CurrentProject, ProjectRole, ProjectRoute } from '../projects/project-access.guard';
 import type { ProjectEntity } from '../projects/project.entity';
+import { DomainError } from '../common/errors';
 import { MonitoringService } from './monitoring.service';
 
 @ApiTags('monitoring')
@@ -31,8 +37,66 @@ export class MonitoringController {
   @Get()
   @ProjectRoute({ members: ['reviewer'] })
   @ApiOkResponse({ schema: openApiSchema(MonitoringReply) })
-  read(@ValidQuery(MonitoringQuery) query: { hours: number }, @CurrentProject() project: ProjectEntity): Promise<MonitoringReply> {
-    return this.monitoring.monitoring(project, query.hours);
+  read(@ValidQuery(MonitoringQuery) query: { hours: number }, @CurrentProject() project: ProjectEntity, @ProjectRole() role: string): Promise<MonitoringReply> {
+    return this.monitoring.monitoring(project, query.hours, { showMasked: role === 'admin' });
+  }
+
+  /**
+   * Admins and reviewers: the current window's statistics as TFDV computes them, a
+   * DatasetFeatureStatisticsList of one dataset ("serving"), for `tfdv.visualize_statistics`
+   * beside the training statistics. JSON, or `application/x-protobuf` (binary) or
+   * `text/x-protobuf` (text format) by `format` or the Accept header.
+   */
+  @Get('statistics')
+  @ProjectRoute({ members: ['reviewer'] })
+  @ApiProduces('application/json', 'application/x-protobuf', 'text/x-protobuf')
+  async statistics(
+    @ValidQuery(WindowArtifactQuery) query: { format?: ArtifactFormat },
+    @Headers('accept') accept: string | undefined,
+    @CurrentProject() project: ProjectEntity,
+    @ProjectRole() role: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const { statistics } = await this.monitoring.windowArtifacts(project, { showMasked: role === 'admin' });
+    await sendArtifact(reply, formatOf(query, accept), statistics, encodeStatistics, printStatistics, `${project.slug}-serving-statistics`);
+  }
+
+  /**
+   * Admins and reviewers: the current window validated as `tfdv.validate_statistics` does, an
+   * Anomalies proto: the schema's checks (schema skew against a training schema), its drift
+   * comparators against the reference window and its skew comparators with the training statistics.
+   * JSON, binary or text format, as for the statistics.
+   */
+  @Get('anomalies')
+  @ProjectRoute({ members: ['reviewer'] })
+  @ApiProduces('application/json', 'application/x-protobuf', 'text/x-protobuf')
+  async anomalies(
+    @ValidQuery(WindowArtifactQuery) query: { format?: ArtifactFormat },
+    @Headers('accept') accept: string | undefined,
+    @CurrentProject() project: ProjectEntity,
+    @ProjectRole() role: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const { anomalies } = await this.monitoring.windowArtifacts(project, { showMasked: role === 'admin' });
+    await sendArtifact(reply, formatOf(query, accept), anomalies, encodeAnomalies, printAnomalies, `${project.slug}-serving-anomalies`);
+  }
+
+  /**
+   * Admins: feature skew. Training examples (TFRecord of tf.Example, GZIP or not, as ExampleGen
+   * wrote them, or JSON Lines), each holding its prediction's id (`identifier`, prediction_id as
+   * a Backflow export names it), are joined with those predictions and compared feature by
+   * feature, as TFDV's feature skew detector does. The report is kept and alerted on.
+   */
+  @Put('training-examples')
+  @LargeBody()
+  @ProjectRoute()
+  @ApiOkResponse({ schema: openApiSchema(FeatureSkewReport) })
+  uploadTrainingExamples(
+    @ValidQuery(TrainingExamplesQuery) query: { identifier: string; ignore?: string; floatRoundDigits?: number },
+    @FileBody('monitoring/invalid_training_examples', 'TFRecord of tf.Example (GZIP or not) or JSON Lines, as application/octet-stream') body: Buffer,
+    @CurrentProject() project: ProjectEntity,
+  ): Promise<FeatureSkewReport> {
+    return this.monitoring.uploadTrainingExamples(project, body, query);
   }
 
   /** Admins and reviewers, a ranking project: click-through per position and slice, the examination probability per position, and each slice's degradation. */
@@ -89,11 +153,34 @@ export class MonitoringController {
     return this.monitoring.uploadBaseline(project, body);
   }
 
+  /**
+   * Admins and reviewers: the schema predictions are validated against. JSON; or, asked for
+   * `text/x-protobuf` (Accept or `format=text`), TFDV's schema.pbtxt: the uploaded one whole, else
+   * the monitoring schema's.
+   */
   @Get('schema')
   @ProjectRoute({ members: ['reviewer'] })
+  @ApiProduces('application/json', 'text/x-protobuf')
   @ApiOkResponse({ schema: openApiSchema(FeatureSchemaReply) })
-  schema(@CurrentProject() project: ProjectEntity, @ProjectRole() role: string): Promise<FeatureSchemaReply> {
-    return this.monitoring.schema(project, { showMasked: role === 'admin' });
+  async schema(
+    @ValidQuery(WindowArtifactQuery) query: { format?: ArtifactFormat },
+    @Headers('accept') accept: string | undefined,
+    @CurrentProject() project: ProjectEntity,
+    @ProjectRole() role: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const showMasked = role === 'admin';
+    const format = formatOf(query, accept);
+    if (format === 'text') {
+      await reply
+        .header('content-type', 'text/x-protobuf; charset=utf-8')
+        .header('content-disposition', `inline; filename="schema.pbtxt"`)
+        .send(await this.monitoring.schemaText(project, { showMasked }));
+      return;
+    }
+    if (format === 'binary')
+      throw new DomainError('monitoring/unsupported_format', 'format: the schema is given as JSON or as text format (schema.pbtxt)', 406, 'format');
+    await reply.header('content-type', 'application/json; charset=utf-8').send(await this.monitoring.schema(project, { showMasked }));
   }
 
   /**
@@ -110,4 +197,35 @@ export class MonitoringController {
   ): Promise<FeatureSchemaReply> {
     return this.monitoring.uploadSchema(project, body);
   }
+}
+
+type ArtifactFormat = 'json' | 'binary' | 'text';
+
+/** `format` when given, else the first of the Accept header's types Backflow gives (JSON when none). */
+function formatOf(query: { format?: ArtifactFormat }, accept: string | undefined): ArtifactFormat {
+  if (query.format) return query.format;
+  for (const type of (accept ?? '').split(',').map((t) => t.split(';')[0].trim().toLowerCase())) {
+    if (type === 'application/x-protobuf' || type === 'application/octet-stream') return 'binary';
+    if (type === 'text/x-protobuf' || type === 'application/x-protobuf-text' || type === 'text/plain') return 'text';
+    if (type === 'application/json') return 'json';
+  }
+  return 'json';
+}
+
+async function sendArtifact<M extends object>(
+  reply: FastifyReply,
+  format: ArtifactFormat,
+  message: M,
+  encode: (message: M) => Uint8Array,
+  print: (message: M) => string,
+  name: string,
+): Promise<void> {
+  if (format === 'binary')
+    await reply
+      .header('content-type', 'application/x-protobuf')
+      .header('content-disposition', `attachment; filename="${name}.pb"`)
+      .send(Buffer.from(encode(message)));
+  else if (format === 'text')
+    await reply.header('content-type', 'text/x-protobuf; charset=utf-8').header('content-disposition', `inline; filename="${name}.pbtxt"`).send(print(message));
+  else await reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(message));
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import type { BaselineFeature } from '@backflow/contracts';
+import type { BaselineFeature, FeatureSkewReport } from '@backflow/contracts';
 import type { Schema } from '@backflow/drift';
 import { type Question, routingOutput, takesScores } from '@backflow/questions';
 import type { Engagement, RolledClicks, ShownList } from './clicks';
@@ -37,9 +37,11 @@ export interface ObservedInput {
 
 export interface StoredAlert {
   id: string;
-  kind: 'accuracy' | 'drift' | 'anomaly' | 'ctr';
+  kind: 'accuracy' | 'drift' | 'anomaly' | 'ctr' | 'skew';
   /** what a model-quality alert watches (`details.metric`; accuracy when absent); null for drift and anomalies */
   metric: string | null;
+  /** TFDV's anomaly type name (`details.anomalyType`) */
+  anomalyType: string | null;
   subject: string;
   slice: string | null;
   feature: string | null;
@@ -51,14 +53,16 @@ export interface StoredAlert {
   resolvedAt: Date | null;
 }
 
-export type NewAlert = Omit<StoredAlert, 'id' | 'metric' | 'createdAt' | 'resolvedAt'> & { details: Record<string, unknown> };
+export type NewAlert = Omit<StoredAlert, 'id' | 'metric' | 'anomalyType' | 'createdAt' | 'resolvedAt'> & { details: Record<string, unknown> };
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // the most labels and inputs one reading takes (the newest): figures stay interactive on large projects
 export const MAX_LABELS = 200_000;
 // a click report reads at most this many lists of its window (the newest: older ones are left out)
 export const MAX_LISTS = 200_000;
 
-const ALERT_COLUMNS = `id, kind, CASE WHEN kind = 'accuracy' THEN coalesce(details->>'metric', 'accuracy') END AS metric,
+const ALERT_COLUMNS = `id, kind, CASE WHEN kind = 'accuracy' THEN coalesce(details->>'metric', 'accuracy') END AS metric, details->>'anomalyType' AS anomaly_type,
   subject, slice, feature, message, value, baseline, threshold, created_at, resolved_at`;
 
 type AlertRow = Parameters<typeof toAlert>[0];
@@ -67,6 +71,7 @@ function toAlert(r: {
   id: string;
   kind: StoredAlert['kind'];
   metric: string | null;
+  anomaly_type: string | null;
   subject: string;
   slice: string | null;
   feature: string | null;
@@ -81,6 +86,7 @@ function toAlert(r: {
     id: r.id,
     kind: r.kind,
     metric: r.metric,
+    anomalyType: r.anomaly_type,
     subject: r.subject,
     slice: r.slice,
     feature: r.feature,
@@ -238,6 +244,40 @@ export class MonitoringRepository {
       [projectId],
     );
     return { ...(row?.tfdv_schema && { schema: row.tfdv_schema }), ...(row?.tfdv_statistics && { statistics: row.tfdv_statistics }) };
+  }
+
+  /** The last feature skew report (uploaded training examples against the predictions of their ids). */
+  async featureSkew(manager: EntityManager, projectId: string): Promise<FeatureSkewReport | undefined> {
+    const [row]: Array<{ feature_skew: FeatureSkewReport | null }> = await manager.query(`SELECT feature_skew FROM feature_schemas WHERE project_id = $1`, [
+      projectId,
+    ]);
+    return row?.feature_skew ?? undefined;
+  }
+
+  async saveFeatureSkew(manager: EntityManager, projectId: string, report: FeatureSkewReport): Promise<void> {
+    await manager.query(
+      `INSERT INTO feature_schemas (project_id, schema, source, feature_skew) VALUES ($1, '{"features": []}', 'inferred', $2)
+       ON CONFLICT (project_id) DO UPDATE SET feature_skew = EXCLUDED.feature_skew, updated_at = now()`,
+      [projectId, JSON.stringify(report)],
+    );
+  }
+
+  /** The predictions of these ids (any time; ids that are not UUIDs match none): their inputs and slices. */
+  async predictionsByIds(
+    manager: EntityManager,
+    projectId: string,
+    ids: readonly string[],
+  ): Promise<Map<string, { input: Record<string, unknown>; slice: Record<string, string> }>> {
+    const found = new Map<string, { input: Record<string, unknown>; slice: Record<string, string> }>();
+    const uuids = ids.filter((id) => UUID.test(id)).map((id) => id.toLowerCase());
+    for (let i = 0; i < uuids.length; i += 5_000) {
+      const rows: Array<{ id: string; input: Record<string, unknown>; slice: Record<string, string> | null }> = await manager.query(
+        `SELECT id::text AS id, input, slice FROM predictions_read WHERE project_id = $1 AND id = ANY($2::uuid[])`,
+        [projectId, uuids.slice(i, i + 5_000)],
+      );
+      for (const r of rows) found.set(r.id, { input: r.input, slice: r.slice ?? {} });
+    }
+    return found;
   }
 
   /** Uploaded statistics to measure drift against (kept beside the schema; a project without a schema row gets an empty uploaded schema). */

@@ -10,10 +10,12 @@ import {
   monitoringFeatureOf,
   Schema,
   weightedProportion,
+  type AnomaliesObject,
   type FeatureStatisticsLike,
+  type SchemaLike,
 } from '@backflow/drift';
-import { ArtifactError, decodeStatistics, parseSchemaText } from '@backflow/tfmd';
-import { kindMeasureOf, type Question } from '@backflow/questions';
+import { ArtifactError, decodeStatistics, parseSchemaText, printSchema } from '@backflow/tfmd';
+import { answerColumns, kindMeasureOf, type Question } from '@backflow/questions';
 import type {
   BaselineFeature,
   BaselineStatisticsReply,
@@ -25,11 +27,13 @@ import type {
   FeedbackSignalsQuery,
   FeatureSchemaReply,
   FeatureSchemaRequest,
+  FeatureSkewReport,
   MonitoringAlert,
   MonitoringReply,
   MonitoringSettings,
   PreferenceQuery,
   PreferenceReport,
+  TrainingExamplesQuery,
 } from '@backflow/contracts';
 import { JobsService } from '../common/jobs/jobs.service';
 import { deliver } from '../common/webhook/webhook';
@@ -37,7 +41,20 @@ import type { ProjectEntity } from '../projects/project.entity';
 import { monitoringSettingsOf, ProjectsService } from '../projects/projects.service';
 import { RoutingService } from '../routing/routing.service';
 import { routingQuestion } from '../projects/project-questions';
-import { accuracyAlerts, accuracyTable, anomaliesIn, driftOf, headlineAlerts, rolledInputs, Windows } from './monitoring-figures';
+import { accuracyAlerts, accuracyTable, anomaliesIn, driftOf, headlineAlerts, rolledInputs, skewOf, Windows } from './monitoring-figures';
+import {
+  comparatorsOf,
+  declaredTypes,
+  maskedAnomalies,
+  maskedStatistics,
+  schemaSkewAlerts,
+  servingEnvironment,
+  tfdvSchemaOf,
+  trainingDataset,
+  validateWindow,
+  type WindowValidation,
+} from './tfdv-window';
+import { featureSkew, featureSkewAlerts, maskedFeatureSkew, readTrainingExamples } from './feature-skew';
 import { MonitoringRepository, NewAlert, ObservedInput, StoredAlert } from './monitoring.repository';
 import { clickAlerts, clickReport, clickTypesOf } from './clicks';
 import { preferenceReport } from './preferences';
@@ -59,6 +76,7 @@ function toAlert(a: StoredAlert): MonitoringAlert {
     id: a.id,
     kind: a.kind,
     metric: a.metric as MonitoringAlert['metric'],
+    anomalyType: a.anomalyType as MonitoringAlert['anomalyType'],
     slice: a.slice,
     feature: a.feature,
     message: a.message,
@@ -73,6 +91,7 @@ function toAlert(a: StoredAlert): MonitoringAlert {
 interface Assessment {
   settings: MonitoringSettings;
   windows: Windows;
+  validation: WindowValidation;
   reply: Omit<MonitoringReply, 'alerts' | 'boosts'>;
   failing: NewAlert[];
 }
@@ -131,7 +150,12 @@ export class MonitoringService implements OnModuleInit {
       this.repository.inputsBetween(manager, project.id, windows.windowFrom, now, MAX_INPUTS),
     ]);
     const schema = await this.schemaOf(project, baselineInputs.length ? baselineInputs : currentInputs);
-    const uploaded = await this.repository.baselineStatistics(manager, project.id);
+    const [uploaded, artifacts, featureSkew, stored] = await Promise.all([
+      this.repository.baselineStatistics(manager, project.id),
+      this.repository.tfdvArtifacts(manager, project.id),
+      this.repository.featureSkew(manager, project.id),
+      this.repository.schema(manager, project.id),
+    ]);
     // a project with retention measures drift against the reference window's hourly rollups: the same figure once its raw rows are gone
     const rolled = project.retention
       ? await this.repository.rolledHours(manager, project.id, hourFloor(windows.baselineFrom), hourFloor(windows.windowFrom))
@@ -139,12 +163,41 @@ export class MonitoringService implements OnModuleInit {
     // a multi-label question's labels are measured one by one in `metrics.current.perLabel`: per class, only a label question's
     const classes = measure ? [] : project.labels.map((l) => l.name);
     const accuracy = accuracyTable(labels, windows, classes, measure);
-    const drift = driftOf(schema, baselineInputs, currentInputs, windows, settings, uploaded, rolled && rolledInputs(rolled.hours, rolled.edges));
+    const tfdvSchema = artifacts.schema as SchemaLike | undefined;
+    const declared = declaredTypes(schema, tfdvSchema);
+    const training = trainingDataset(artifacts.statistics);
+    const drift = driftOf(schema, baselineInputs, currentInputs, windows, settings, rolled && rolledInputs(rolled.hours, rolled.edges), {
+      byFeature: comparatorsOf(tfdvSchema, 'drift_comparator'),
+      declared,
+    });
+    const skew = skewOf(
+      schema,
+      currentInputs,
+      windows,
+      settings,
+      { statistics: new Map((training?.features ?? []).map((f) => [featureName(f), f])), baselines: uploaded },
+      { byFeature: comparatorsOf(tfdvSchema, 'skew_comparator'), declared },
+    );
     const anomalies = anomaliesIn(schema, currentInputs, settings);
+    const environment = servingEnvironment(tfdvSchema);
+    const validation = validateWindow(currentInputs, rolled ? undefined : baselineInputs, tfdvSchema ?? tfdvSchemaOf(schema), declared, {
+      training,
+      environment,
+      sliceKeys: settings.drift.sliceKeys,
+    });
+    // with an uploaded schema.pbtxt, TFDV's checks of the window's statistics judge it (schema skew); without, the per-example rates
+    const schemaAlerts = tfdvSchema ? (currentInputs.length ? schemaSkewAlerts(validation, currentInputs.length) : []) : anomalies.alerts;
     return {
       settings,
       windows,
-      failing: [...(measure ? headlineAlerts(accuracy, settings) : accuracyAlerts(accuracy, settings)), ...drift.alerts, ...anomalies.alerts],
+      validation,
+      failing: [
+        ...(measure ? headlineAlerts(accuracy, settings) : accuracyAlerts(accuracy, settings)),
+        ...drift.alerts,
+        ...skew.alerts,
+        ...schemaAlerts,
+        ...featureSkewAlerts(featureSkew, settings),
+      ],
       reply: {
         from: windows.chartFrom.toISOString(),
         to: now.toISOString(),
@@ -155,15 +208,99 @@ export class MonitoringService implements OnModuleInit {
         feedbackAccuracy:
           weightedProportion(Array.from({ length: feedback.labels }, (_, i) => ({ outcome: i < feedback.agreeing ? 1 : 0, weight: 1 }))) ?? null,
         drift: drift.features,
-        anomalies: { examined: anomalies.examined, features: anomalies.features },
+        anomalies: { examined: anomalies.examined, features: anomalies.features, tfdv: currentInputs.length ? validation.features : [] },
+        skew: {
+          schema: tfdvSchema ? 'tfdv' : stored?.source === 'uploaded' ? 'json' : stored ? 'inferred' : null,
+          environment: environment ?? null,
+          trainingStatistics: Object.keys(uploaded).length > 0,
+          distribution: skew.features,
+          feature: featureSkew ?? null,
+        },
       },
     };
   }
 
-  async monitoring(project: ProjectEntity, hours: number, now = new Date()): Promise<MonitoringReply> {
+  /** What a reviewer sees: a masked feature's values (in TFDV's texts, in skewed pairs) for admins only. */
+  private masked(project: ProjectEntity, showMasked: boolean): ReadonlySet<string> {
+    return showMasked ? new Set() : new Set(project.maskedFields);
+  }
+
+  async monitoring(project: ProjectEntity, hours: number, { showMasked }: { showMasked: boolean }, now = new Date()): Promise<MonitoringReply> {
     const { reply } = await this.assess(project, now, hours);
     const [alerts, boosts] = await Promise.all([this.repository.recentAlerts(this.dataSource.manager, project.id), this.routing.activeBoosts(project.id)]);
-    return { ...reply, alerts: alerts.map(toAlert), boosts: boosts.map((b) => ({ slice: b.slice, factor: b.factor, until: new Date(b.until).toISOString() })) };
+    const masked = this.masked(project, showMasked);
+    return {
+      ...reply,
+      anomalies: {
+        ...reply.anomalies,
+        tfdv: reply.anomalies.tfdv.map((a) => (masked.has(a.feature) ? { ...a, description: a.shortDescription } : a)),
+      },
+      skew: { ...reply.skew, feature: reply.skew.feature && maskedFeatureSkew(reply.skew.feature, masked) },
+      alerts: alerts.map(toAlert),
+      boosts: boosts.map((b) => ({ slice: b.slice, factor: b.factor, until: new Date(b.until).toISOString() })),
+    };
+  }
+
+  /**
+   * The current window as TFDV's artifacts: its statistics (a DatasetFeatureStatisticsList of one
+   * dataset, "serving") and their validation (an Anomalies: the schema's checks, its drift
+   * comparators against the reference window, its skew comparators with the training statistics).
+   */
+  async windowArtifacts(
+    project: ProjectEntity,
+    { showMasked }: { showMasked: boolean },
+    now = new Date(),
+  ): Promise<{ statistics: { datasets: object[] }; anomalies: AnomaliesObject }> {
+    const { validation } = await this.assess(project, now, monitoringSettingsOf(project).windowHours);
+    const masked = this.masked(project, showMasked);
+    return { statistics: { datasets: [maskedStatistics(validation.statistics, masked)] }, anomalies: maskedAnomalies(validation.anomalies, masked) };
+  }
+
+  /**
+   * Feature skew: training examples (TFRecord of tf.Example, GZIP or not, or JSON Lines) joined
+   * with the predictions of their ids, each feature compared (TFDV's feature skew detector); the
+   * report is kept (the monitoring page shows it, the evaluation alerts on it) until the next upload.
+   */
+  async uploadTrainingExamples(project: ProjectEntity, body: Buffer, query: TrainingExamplesQuery, now = new Date()): Promise<FeatureSkewReport> {
+    const examples = readTrainingExamples(body);
+    if (examples.length === 0) throw new DomainError('monitoring/invalid_training_examples', 'body: no training examples', 400, 'body');
+    const ids = [
+      ...new Set(
+        examples.flatMap((e) => {
+          const f = e[query.identifier];
+          return f && f.values.length === 1 && f.kind !== 'json' ? [f.values[0]] : f?.kind === 'json' && typeof f.shown === 'string' ? [f.shown] : [];
+        }),
+      ),
+    ];
+    const predictions = await this.repository.predictionsByIds(this.dataSource.manager, project.id, ids);
+    const reserved = ['prediction_id', 'model_version', ...answerColumns(project.questions).map((c) => c.name), 'label_source', 'weight'];
+    const report = featureSkew(examples, predictions, {
+      identifier: query.identifier,
+      ignore: (query.ignore ?? '')
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean),
+      reserved,
+      floatRoundDigits: query.floatRoundDigits,
+      at: now,
+    });
+    await this.repository.saveFeatureSkew(this.dataSource.manager, project.id, report);
+    return report;
+  }
+
+  /** The schema as TFDV's schema.pbtxt: the uploaded one as uploaded, else the monitoring schema's (a masked feature's domain for admins only). */
+  async schemaText(project: ProjectEntity, { showMasked }: { showMasked: boolean }): Promise<string> {
+    const manager = this.dataSource.manager;
+    const [artifacts, stored] = await Promise.all([this.repository.tfdvArtifacts(manager, project.id), this.repository.schema(manager, project.id)]);
+    const schema = (artifacts.schema as SchemaLike | undefined) ?? tfdvSchemaOf(stored?.schema ?? { features: [] });
+    const masked = this.masked(project, showMasked);
+    const features = schema.feature ?? [];
+    const hidden = new Set(features.filter((f) => masked.has(f.name ?? '') && f.domain !== undefined).map((f) => f.domain));
+    return printSchema({
+      ...schema,
+      feature: features.map((f) => (masked.has(f.name ?? '') ? { ...f, string_domain: undefined, domain: undefined } : f)),
+      ...(schema.string_domain && { string_domain: schema.string_domain.filter((d) => !hidden.has(d.name)) }),
+    });
   }
 
   /**

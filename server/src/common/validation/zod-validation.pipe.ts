@@ -136,3 +136,26 @@ export function ValidParam(name: string, schema: z.ZodType): ParameterDecorator 
     if (descriptor) ApiParam({ name, schema: openApiSchema(schema) })(target, key, descriptor);
   };
 }
+
+/** A file body only (a FILE_CONTENT_TYPES type) as a Buffer; anything else a 400 under `code`, naming the body. */
+class FilePipe implements PipeTransform<unknown, Buffer> {
+  constructor(private readonly code: string) {}
+  transform(value: unknown): Buffer {
+    if (Buffer.isBuffer(value) && value.length > 0) return value;
+    throw new DomainError(this.code, `body: send the file's bytes as ${FILE_CONTENT_TYPES.slice(0, 2).join(' or ')}`, 400, 'body');
+  }
+}
+
+/** @Body as a file's bytes (a body of a FILE_CONTENT_TYPES type); documented. */
+export function FileBody(code: string, description: string): ParameterDecorator {
+  return (target, key, index) => {
+    Body(new FilePipe(code))(target, key, index);
+    if (key !== undefined) {
+      const descriptor = Object.getOwnPropertyDescriptor(target, key);
+      if (descriptor) {
+        ApiConsumes(...FILE_CONTENT_TYPES)(target, key, descriptor);
+        ApiBody({ description, schema: { type: 'string', format: 'binary' } })(target, key, descriptor);
+      }
+    }
+  };
+}

@@ -29,6 +29,7 @@ import { SpanLabelsCheckedByStatement1764400000000 } from './1764400000000-span-
 import { OpenTasksIndex1764410000000 } from './1764410000000-open-tasks-index';
 import { TfdvArtifacts1764420000000 } from './1764420000000-tfdv-artifacts';
 import { ExportWriteScope1764430000000 } from './1764430000000-export-write-scope';
+import { TrainingServingSkew1764440000000 } from './1764440000000-training-serving-skew';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -63,4 +64,5 @@ export const migrations = [
   OpenTasksIndex1764410000000,
   TfdvArtifacts1764420000000,
   ExportWriteScope1764430000000,
+  TrainingServingSkew1764440000000,
 ];
