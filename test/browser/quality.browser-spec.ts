@@ -4,7 +4,10 @@ import { unitDraw } from '@backflow/sampling';
 import { launchChromium, screenshotPath } from './support/chromium';
 import { ADMIN, startTestApp, type TestApp } from '../helpers/test-app';
 import { createApiKey, createProject, createUser } from '../factories';
+import { gzipSync } from 'node:zlib';
+import { encodeExample, frameRecord } from '@backflow/tfrecord';
 import { backdatePredictions } from '../helpers/backdate';
+import { SCHEMA_PBTXT, TRAINING_STATISTICS } from '../factories/tfdv-artifacts';
 
 describe('browser: an admin reads quality and monitoring as charts', () => {
   let app: TestApp;
@@ -102,6 +105,79 @@ describe('browser: an admin reads quality and monitoring as charts', () => {
       expect(await page.locator('.recharts-surface').count()).toBeGreaterThanOrEqual(5);
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: screenshotPath('quality-monitoring.png'), fullPage: true, animations: 'disabled' });
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows training–serving skew: TFDV’s findings on the window, distribution skew against training, and feature skew per feature', async () => {
+    const admin = await app.login();
+    const project = await createProject(app, admin, {
+      name: 'Run recommender',
+      labels: [{ name: 'ham' }, { name: 'spam' }],
+      routing: { threshold: 0.99, explorationRate: 0 },
+      monitoring: { drift: { minCount: 20 } },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const path = (p: string) => `/api/v1/projects/${project.slug}${p}`;
+    const served = Array.from({ length: 60 }, (_, i) => ({
+      id: randomUUID(),
+      model: { name: 'runs', version: '3' },
+      input: { country: i % 5 === 0 ? 'DE' : 'FR', minutes: (i % 40) + 30.5 },
+      scores: { ham: 0.9, spam: 0.1 },
+      slice: { country: i % 5 === 0 ? 'DE' : 'FR' },
+    }));
+    expect((await app.request('POST', path('/predictions/batch'), { token: key, body: served })).status).toBe(200);
+    const put = (route: string, type: string, body: string | Buffer) =>
+      fetch(`${app.url}${path(`/monitoring/${route}`)}`, { method: 'PUT', headers: { 'content-type': type, authorization: `Bearer ${admin}` }, body });
+    expect((await put('schema', 'text/x-protobuf', SCHEMA_PBTXT)).status).toBe(200);
+    expect((await put('baseline', 'text/x-protobuf', TRAINING_STATISTICS)).status).toBe(200);
+    // the training pipeline rounded minutes
+    const examples = served.map((s) =>
+      encodeExample({
+        prediction_id: { kind: 'bytes', values: [s.id] },
+        country: { kind: 'bytes', values: [s.input.country] },
+        minutes: { kind: 'float', values: [Math.round(s.input.minutes)] },
+      }),
+    );
+    expect((await put('training-examples', 'application/octet-stream', gzipSync(Buffer.concat(examples.map(frameRecord))))).status).toBe(200);
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    try {
+      await page.goto(app.url);
+      await page.fill('input[name="email"]', ADMIN.email);
+      await page.fill('input[name="password"]', ADMIN.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByTestId('open-quality').first().waitFor();
+      await page.goto(`${app.url}/projects/${project.slug}/quality`);
+      const panel = page.getByTestId('skew-panel');
+      await panel.waitFor();
+      await panel.getByTestId('tfdv-anomalies').getByText('ENUM_TYPE_UNEXPECTED_STRING_VALUES').waitFor();
+      expect(await panel.getByTestId('tfdv-anomalies').getByText('country=DE').count()).toBe(1);
+      // both skewed: country (by the drift thresholds) first, then minutes by its skew comparator
+      expect(await page.getByTestId('skew-feature').inputValue()).toBe('country');
+      await page.getByTestId('skew-feature').selectOption('minutes');
+      await panel.getByText(/threshold 0\.050 from the uploaded schema's comparator/).waitFor();
+      await panel
+        .getByTestId('feature-skew-summary')
+        .getByText(/60 of 60 training examples found/)
+        .waitFor();
+      expect(await panel.getByTestId('feature-skew').locator('tbody tr').first().locator('td').first().textContent()).toBe('minutes');
+      await panel.getByText('skewed examples').click();
+      await panel.getByTestId('feature-skew-samples').waitFor();
+      await page.getByTestId('evaluate').click();
+      await page.getByTestId('alerts-panel').getByText('training–serving skew').first().waitFor();
+      await page.getByTestId('alerts-panel').getByText('COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH').first().waitFor();
+      // the artifacts download as the admin's session
+      const anomalies = await page.request.get(`${app.url}${path('/monitoring/anomalies?format=text')}`);
+      expect(await anomalies.text()).toContain('ENUM_TYPE_UNEXPECTED_STRING_VALUES');
+      await panel.scrollIntoViewIfNeeded();
+      await panel.screenshot({ path: screenshotPath('training-serving-skew.png'), animations: 'disabled' });
       expect(errors).toEqual([]);
     } finally {
       await context.close();

@@ -17,6 +17,7 @@ import { AgreementPanel } from '../modules/monitoring/components/agreement-panel
 import { AlertsPanel } from '../modules/monitoring/components/alerts-panel';
 import { ClicksPanel } from '../modules/monitoring/components/clicks-panel';
 import { DriftPanel } from '../modules/monitoring/components/drift-panel';
+import { SkewPanel } from '../modules/monitoring/components/skew-panel';
 import { FeedbackSignalsPanel } from '../modules/monitoring/components/feedback-signals-panel';
 import { PreferencesPanel } from '../modules/monitoring/components/preferences-panel';
 import { QuestionAgreementPanel } from '../modules/monitoring/components/question-agreement-panel';
@@ -107,6 +108,7 @@ export function QualityPage({ slug }: QualityPageProps) {
           {preferences.data ? <PreferencesPanel report={preferences.data} /> : null}
           {signals.data && signals.data.types.length > 0 ? <FeedbackSignalsPanel report={signals.data} /> : null}
           <DriftPanel data={monitoring.data} />
+          <SkewPanel data={monitoring.data} slug={slug} />
         </>
       ) : !error ? (
         <p className="admin-section__lede">Loading…</p>

@@ -5,6 +5,7 @@ import { METRIC_NAMES } from './format';
 /** What an alert is about: its kind, or for the model's quality on a question that is not a label one, the figure it watches. */
 function subjectOf(a: MonitoringReply['alerts'][number]): string {
   if (a.kind === 'ctr') return 'click-through';
+  if (a.kind === 'skew') return 'training–serving skew';
   if (a.kind !== 'accuracy' || !a.metric || a.metric === 'accuracy') return a.kind;
   return a.metric === 'win_rate' ? 'preference' : METRIC_NAMES[a.metric];
 }
@@ -45,7 +46,15 @@ export function AlertsPanel({ data }: { data: MonitoringReply }) {
               <Badge tone={a.resolvedAt ? 'neutral' : a.kind === 'accuracy' || a.kind === 'ctr' ? 'amber' : 'ink'} data-metric={a.metric ?? undefined}>
                 {a.resolvedAt ? 'resolved' : subjectOf(a)}
               </Badge>
-              <span>{a.message}</span>
+              <span>
+                {a.message}
+                {a.anomalyType ? (
+                  <>
+                    {' '}
+                    <code className="alert-list__type">{a.anomalyType}</code>
+                  </>
+                ) : null}
+              </span>
               <time dateTime={a.createdAt}>{when.format(new Date(a.createdAt))}</time>
             </li>
           ))}
