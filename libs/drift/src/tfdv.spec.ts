@@ -1,4 +1,6 @@
 import {
+  comparatorThresholds,
+  comparatorValue,
   inferTfdvSchema,
   sixDigits,
   tfdvCategoricalJensenShannon,
@@ -295,5 +297,96 @@ describe("TFDV's schema inference (validation_api_test.py, b734f448)", () => {
       { name: 'city2', value: ['Bern'] },
     ]);
     expect(merged.default_environment).toEqual(['SERVING']);
+  });
+});
+
+describe('TFDV comparators on serving statistics', () => {
+  const counts = (pairs: Array<[string, number]>) => ({
+    type: 'STRING' as const,
+    string_stats: { rank_histogram: { buckets: pairs.map(([label, sample_count]) => ({ label, sample_count })) } },
+  });
+  const histogram = (buckets: Array<[number, number, number]>) => ({
+    type: 'FLOAT' as const,
+    num_stats: {
+      histograms: [{ type: 'STANDARD' as const, buckets: buckets.map(([low_value, high_value, sample_count]) => ({ low_value, high_value, sample_count })) }],
+    },
+  });
+
+  it('measures L-infinity and the divergence by metric, nothing where TFDV measures nothing', () => {
+    expect(
+      comparatorValue(
+        'l_infinity',
+        counts([
+          ['a', 1],
+          ['b', 1],
+        ]),
+        counts([
+          ['a', 3],
+          ['b', 1],
+        ]),
+      ),
+    ).toEqual({ value: 0.25, at: 'b' });
+    // one bucket shared, half the mass moved: JS = 0.311278… bits
+    const js = comparatorValue(
+      'jensen_shannon',
+      histogram([
+        [0, 1, 10],
+        [1, 2, 10],
+      ]),
+      histogram([
+        [0, 1, 20],
+        [1, 2, 0],
+      ]),
+    );
+    expect(js!.value).toBeCloseTo(0.5 * (0.5 * Math.log2(0.5 / 0.75) + 0.5 * Math.log2(0.5 / 0.25)) + 0.5 * Math.log2(1 / 0.75), 12);
+    expect(comparatorValue('jensen_shannon', histogram([]), histogram([[0, 1, 1]]))).toBeUndefined();
+    expect(comparatorThresholds({ infinity_norm: { threshold: 0.1 }, jensen_shannon_divergence: { threshold: 0.2, source: { type: 'QUANTILES' } } })).toEqual([
+      { metric: 'l_infinity', threshold: 0.1 },
+      { metric: 'jensen_shannon', threshold: 0.2, source: 'QUANTILES' },
+    ]);
+  });
+
+  it('validates serving statistics with training ones as the skew comparators’ treatment, naming a missing side', () => {
+    const schema = {
+      feature: [
+        { name: 'country', type: 'BYTES', skew_comparator: { infinity_norm: { threshold: 0.1 } } },
+        { name: 'device', type: 'BYTES', skew_comparator: { infinity_norm: { threshold: 0.1 } } },
+      ],
+    };
+    const serving = {
+      num_examples: 4,
+      features: [
+        {
+          name: 'country',
+          ...counts([
+            ['CH', 1],
+            ['FR', 3],
+          ]),
+        },
+        { name: 'device', ...counts([['ios', 4]]) },
+      ],
+    };
+    const training = {
+      num_examples: 2,
+      features: [
+        {
+          name: 'country',
+          ...counts([
+            ['CH', 1],
+            ['FR', 1],
+          ]),
+        },
+      ],
+    };
+    const anomalies = validateStatistics(serving, schema, { training });
+    expect(anomalies.drift_skew_info).toEqual([{ path: { step: ['country'] }, skew_measurements: [{ type: 'L_INFTY', value: 0.25, threshold: 0.1 }] }]);
+    expect(anomalies.anomaly_info.country.reason[0]).toMatchObject({
+      type: 'COMPARATOR_L_INFTY_HIGH',
+      description:
+        'The Linfty distance between training and serving is 0.25 (up to six significant digits), above the threshold 0.1. The feature value with maximum difference is: FR',
+    });
+    expect(anomalies.anomaly_info.device.reason).toEqual([
+      { type: 'COMPARATOR_TREATMENT_DATA_MISSING', short_description: 'training data missing', description: 'training data is missing.' },
+    ]);
   });
 });

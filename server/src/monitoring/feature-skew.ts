@@ -23,9 +23,12 @@ interface Canonical {
   shown: unknown;
 }
 
+// a GZIP body inflates to at most this (a small body must not inflate to gigabytes)
+const MAX_INFLATED_BYTES = 512 * 1024 * 1024;
+
 /** The training examples of an upload: TFRecord of tf.Example (GZIP or not), or JSON Lines of objects. */
-export function readTrainingExamples(body: Buffer): Array<Record<string, Canonical>> {
-  const bytes = body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b ? gunzipOrRefuse(body) : body;
+export function readTrainingExamples(body: Buffer, maxInflatedBytes = MAX_INFLATED_BYTES): Array<Record<string, Canonical>> {
+  const bytes = body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b ? gunzipOrRefuse(body, maxInflatedBytes) : body;
   const first = bytes.subarray(0, 64).toString('utf8').trimStart();
   if (first.startsWith('{')) return jsonLines(bytes);
   let records: Buffer[];
@@ -62,10 +65,11 @@ export function readTrainingExamples(body: Buffer): Array<Record<string, Canonic
   });
 }
 
-function gunzipOrRefuse(body: Buffer): Buffer {
+function gunzipOrRefuse(body: Buffer, maxBytes: number): Buffer {
   try {
-    return gunzipSync(body);
+    return gunzipSync(body, { maxOutputLength: maxBytes });
   } catch (error) {
+    if (error instanceof RangeError) throw refuse(`inflates past ${maxBytes} bytes: send a sample of the training examples`);
     throw refuse(`a GZIP body that does not inflate: ${(error as Error).message}`);
   }
 }
@@ -89,6 +93,8 @@ function jsonLines(bytes: Buffer): Array<Record<string, Canonical>> {
   return out;
 }
 
+const jsonText = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+
 const refuse = (message: string) => new DomainError('monitoring/invalid_training_examples', `body: ${message}`, 400, 'body');
 
 /** A training example's identifier: its one value, as text; undefined when it has none or several. */
@@ -107,10 +113,11 @@ const round = (x: number, digits: number | undefined) => (digits === undefined ?
 /** A serving value in the kind of the training feature it is compared with; undefined when it is absent. */
 function servingCanonical(value: unknown, kind: Canonical['kind'], digits: number | undefined): string[] | undefined {
   if (value === undefined || value === null) return undefined;
-  if (kind === 'json') return [JSON.stringify(value)];
+  if (kind === 'json') return [jsonText(value)];
   const items = (Array.isArray(value) ? (value as unknown[]) : [value]).filter((v) => v !== null);
   return items.map((v) => {
-    const text = typeof v === 'string' ? v : JSON.stringify(v);
+    // an integer past 2^53 reads back from JSONB as a bigint
+    const text = typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
     if (kind === 'bytes') return text;
     const n = typeof v === 'boolean' ? (v ? 1 : 0) : v;
     // a value the training kind cannot hold never equals a training value

@@ -52,7 +52,9 @@ function itemsOf(value: unknown): unknown[] | undefined {
 const isInt = (v: unknown) => typeof v === 'boolean' || (typeof v === 'number' && Number.isSafeInteger(v)) || typeof v === 'bigint';
 const isNumber = (v: unknown) => typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint';
 const fits = (type: StatisticsFeatureType, v: unknown) => (type === 'INT' ? isInt(v) : type === 'FLOAT' ? isNumber(v) : true);
-const asText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
+// an integer past 2^53 reads back from JSONB as a bigint, inside an object too
+const asText = (v: unknown) =>
+  typeof v === 'string' ? v : typeof v === 'bigint' ? v.toString() : JSON.stringify(v, (_key, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
 const asNumber = (v: unknown) => (typeof v === 'boolean' ? (v ? 1 : 0) : typeof v === 'bigint' ? v : (v as number));
 
 /**
