@@ -52,7 +52,7 @@ export async function writeSpan(
   options: SpanWriteOptions,
 ): Promise<Manifest | undefined> {
   const shards = new SpanShards(directory, span.settings.formats, plan.features, span.columns, options.shardRows, span.lists, span.fineTuning);
-  const counts = new SpanTally(plan.features, span.columns);
+  const counts = new SpanTally(plan.features, span.columns, span.settings.formats.includes('tfrecord'));
   try {
     await shards.create();
     const rowsRead = await writeRows(span, plan, batches, shards, counts, options);
@@ -130,9 +130,9 @@ class SpanTally {
   private agreementCount = 0;
   private agreementMin: number | null = null;
 
-  constructor(features: readonly FeatureSpec[], columns: ExportColumns) {
+  constructor(features: readonly FeatureSpec[], columns: ExportColumns, float32: boolean) {
     this.values = new ValueTally(features.length);
-    this.splitStatistics = new SplitStatistics(columns, features);
+    this.splitStatistics = new SplitStatistics(columns, features, { float32 });
   }
 
   add(row: ExportRow, split: Split, rowValues: ExportValue[][]): void {

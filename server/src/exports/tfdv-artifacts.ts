@@ -36,14 +36,21 @@ const STATISTICS_TYPES = { int: 'INT', float: 'FLOAT', bytes: 'STRING' } as cons
 export const STATISTICS_FILE = 'FeatureStats.pb';
 export const STATISTICS_DIRECTORY = 'statistics';
 
-/** Per split, the statistics of the examples written to it. */
+/**
+ * Per split, the statistics of the examples written to it. With `float32` (the span has TFRecord,
+ * whose float_list TFDV reads), a float is counted as the float32 the tf.Example holds, so that the
+ * figures are those `tfdv.generate_statistics_from_tfrecord` computes from the files.
+ */
 export class SplitStatistics {
   private readonly builders: Record<Split, DatasetStatisticsBuilder>;
   private readonly values: Array<ExportValue[] | undefined>;
+  /** which of the layout's features are floats to count as float32 */
+  private readonly asFloat32: boolean[];
 
   constructor(
     private readonly columns: ColumnLayout,
     private readonly features: readonly FeatureSpec[],
+    { float32 = false }: { float32?: boolean } = {},
   ) {
     const layout: StatisticsFeature[] = [
       ...columns.list.map((c) => ({ name: c.name, type: STATISTICS_TYPES[c.type] })),
@@ -51,6 +58,7 @@ export class SplitStatistics {
     ];
     this.builders = { train: new DatasetStatisticsBuilder(layout), eval: new DatasetStatisticsBuilder(layout) };
     this.values = new Array<ExportValue[] | undefined>(layout.length);
+    this.asFloat32 = layout.map((f) => float32 && f.type === 'FLOAT');
   }
 
   /** One example: its columns' values and its features' (`rowValues`, in the features' order). */
@@ -62,6 +70,10 @@ export class SplitStatistics {
       this.values[i] = v && v.length > 0 ? v : undefined;
     }
     for (let j = 0; j < rowValues.length; j++, i++) this.values[i] = rowValues[j].length > 0 ? rowValues[j] : undefined;
+    for (let f = 0; f < this.asFloat32.length; f++) {
+      const v = this.values[f];
+      if (this.asFloat32[f] && v) this.values[f] = v.map((x) => Math.fround(Number(x)));
+    }
     this.builders[split].add(this.values);
   }
 
