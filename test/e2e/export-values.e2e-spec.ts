@@ -8,7 +8,7 @@ import { parse } from 'csv-parse/sync';
 import { decodeExample, readTfRecordFile, type ExampleFeatures } from '../../libs/tfrecord/src';
 import { DataSource } from 'typeorm';
 import { FeatureInference, typedFeatures } from '../../server/src/exports/example-row';
-import { parseExactJson } from '../../server/src/exports/exact-json';
+import { parseExactJson } from '../../server/src/common/json/exact-json';
 import { ExportsRepository } from '../../server/src/exports/exports.repository';
 import { ExportsService } from '../../server/src/exports/exports.service';
 import { ProjectsService } from '../../server/src/projects/projects.service';

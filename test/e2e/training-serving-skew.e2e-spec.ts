@@ -224,5 +224,11 @@ describe('monitoring: TFDV’s rules on the serving window, and training–servi
       expect(refused.body).toMatchObject({ code: 'monitoring/invalid_training_examples', field: 'body' });
     }
     expect((await app.request('GET', p.route(''), { token: admin })).body.skew.feature.pairs).toBe(20);
+
+    // a masked field leaves spans dropped (the default policy): its absence in training is no skew
+    expect((await app.request('PATCH', `/api/v1/projects/${p.slug}`, { token: admin, body: { maskedFields: ['shoe'] } })).status).toBe(200);
+    const masked = await p.put('/training-examples?ignore=weather', 'application/octet-stream', tfrecord);
+    expect(masked.body.ignored).toEqual(expect.arrayContaining(['shoe', 'input_shoe']));
+    expect(masked.body.features.map((f: any) => f.feature)).toEqual(['minutes', 'country']);
   });
 });

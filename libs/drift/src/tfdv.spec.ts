@@ -1,6 +1,7 @@
 import {
   comparatorThresholds,
   comparatorValue,
+  featureName,
   inferTfdvSchema,
   sixDigits,
   tfdvCategoricalJensenShannon,
@@ -346,11 +347,12 @@ describe('TFDV comparators on serving statistics', () => {
     ]);
   });
 
-  it('validates serving statistics with training ones as the skew comparators’ treatment, naming a missing side', () => {
+  it('validates serving statistics with training ones as the skew comparators’ treatment, naming a missing side as TFDV would', () => {
     const schema = {
       feature: [
         { name: 'country', type: 'BYTES', skew_comparator: { infinity_norm: { threshold: 0.1 } } },
         { name: 'device', type: 'BYTES', skew_comparator: { infinity_norm: { threshold: 0.1 } } },
+        { name: 'shoe', type: 'BYTES', skew_comparator: { infinity_norm: { threshold: 0.1 } } },
       ],
     };
     const serving = {
@@ -376,6 +378,7 @@ describe('TFDV comparators on serving statistics', () => {
             ['FR', 1],
           ]),
         },
+        { name: 'shoe', ...counts([['trail', 2]]) },
       ],
     };
     const anomalies = validateStatistics(serving, schema, { training });
@@ -385,8 +388,22 @@ describe('TFDV comparators on serving statistics', () => {
       description:
         'The Linfty distance between training and serving is 0.25 (up to six significant digits), above the threshold 0.1. The feature value with maximum difference is: FR',
     });
-    expect(anomalies.anomaly_info.device.reason).toEqual([
-      { type: 'COMPARATOR_TREATMENT_DATA_MISSING', short_description: 'training data missing', description: 'training data is missing.' },
+    // training has shoe, serving does not: the control is missing; device only serving has is not compared
+    expect(anomalies.anomaly_info.shoe.reason).toEqual([
+      { type: 'COMPARATOR_CONTROL_DATA_MISSING', short_description: 'serving data missing', description: 'serving data is missing.' },
     ]);
+    expect(anomalies.anomaly_info.device).toBeUndefined();
+  });
+
+  it('keys a feature by its one step whatever it holds, and its anomaly by the serialized path', () => {
+    const schema = { feature: [{ name: 'user.email', type: 'BYTES', presence: { min_fraction: 1 } }] };
+    const stats = {
+      num_examples: 2,
+      features: [{ path: { step: ['user.email'] }, ...counts([['a', 1]]), string_stats: { common_stats: { num_non_missing: 1, num_missing: 1 } } }],
+    };
+    expect(featureName(stats.features[0])).toBe('user.email');
+    const anomalies = validateStatistics(stats, schema);
+    expect(Object.keys(anomalies.anomaly_info)).toEqual(["'user.email'"]);
+    expect(anomalies.anomaly_info["'user.email'"].reason.map((r) => r.type)).toEqual(['FEATURE_TYPE_LOW_FRACTION_PRESENT']);
   });
 });

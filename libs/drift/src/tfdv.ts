@@ -236,7 +236,6 @@ export type AnomalyType =
   | 'FEATURE_TYPE_HIGH_UNIQUE'
   | 'FEATURE_TYPE_LOW_UNIQUE'
   | 'COMPARATOR_CONTROL_DATA_MISSING'
-  | 'COMPARATOR_TREATMENT_DATA_MISSING'
   | 'COMPARATOR_L_INFTY_HIGH'
   | 'COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH';
 
@@ -294,7 +293,15 @@ export function serializedPath(steps: readonly string[]): string {
   return steps.map((s) => (/[.()']/.test(s) && !/^\(.*\)$/.test(s) ? `'${s.replace(/'/g, "''")}'` : s)).join('.');
 }
 
-export const featureName = (f: FeatureStatisticsLike): string => (f.path?.step?.length ? serializedPath(f.path.step) : (f.name ?? ''));
+/**
+ * A feature's name as a schema names it: its one step (a top-level feature, whatever characters it
+ * holds: "user.email" stays as it is), or the serialized path of a nested one.
+ */
+export const featureName = (f: FeatureStatisticsLike): string => {
+  const steps = f.path?.step;
+  if (!steps?.length) return f.name ?? '';
+  return steps.length === 1 ? steps[0] : serializedPath(steps);
+};
 
 const STATS_TYPE_AS_SCHEMA: Record<string, string> = { STRING: 'BYTES', BYTES: 'BYTES', INT: 'INT', FLOAT: 'FLOAT', STRUCT: 'STRUCT' };
 const STATS_TYPE_BY_NUMBER = ['INT', 'FLOAT', 'STRING', 'BYTES', 'STRUCT'];
@@ -349,7 +356,8 @@ export function validateStatistics(statistics: DatasetStatisticsLike, schema: Sc
   const domains = new Map((schema.string_domain ?? []).map((d) => [d.name ?? '', d.value ?? []]));
   const add = (name: string, reasons: AnomalyReason[]) => {
     if (reasons.length === 0) return;
-    anomalies.anomaly_info[name] = {
+    // keyed as TFDV keys it (SERIALIZED_PATH: a name holding ".", "(", ")" or "'" quoted)
+    anomalies.anomaly_info[serializedPath([name])] = {
       path: { step: [name] },
       severity: 'ERROR',
       short_description: reasons.length === 1 ? reasons[0].short_description : 'Multiple errors',
@@ -366,7 +374,13 @@ export function validateStatistics(statistics: DatasetStatisticsLike, schema: Sc
     const stats = byName.get(name);
     if (!stats) {
       const required = !deprecated && ((num(feature.presence?.min_count) ?? 0) > 0 || (feature.presence?.min_fraction ?? 0) > 0);
-      if (required) add(name, [{ type: 'SCHEMA_MISSING_COLUMN', short_description: 'Column dropped', description: 'Column is completely missing' }]);
+      const reasons: AnomalyReason[] = required
+        ? [{ type: 'SCHEMA_MISSING_COLUMN', short_description: 'Column dropped', description: 'Column is completely missing' }]
+        : [];
+      // serving validated with training's statistics: a feature training has and serving lacks is TFDV's missing control
+      if (!deprecated && training?.get(name) && feature.skew_comparator && comparatorThresholds(feature.skew_comparator).length)
+        reasons.push({ type: 'COMPARATOR_CONTROL_DATA_MISSING', short_description: 'serving data missing', description: 'serving data is missing.' });
+      add(name, reasons);
       continue;
     }
     if (deprecated) continue;
@@ -376,9 +390,10 @@ export function validateStatistics(statistics: DatasetStatisticsLike, schema: Sc
       const measured = compare(feature.drift_comparator, stats, previous.get(name), 'current', 'previous', reasons);
       if (measured.length) info.drift_measurements = measured;
     }
-    if (feature.skew_comparator && (serving || training)) {
+    // with training's statistics as treatment, a feature only serving has is not compared (TFDV, validating training, would not see it)
+    if (feature.skew_comparator && (serving || training?.get(name))) {
       const measured = training
-        ? compare(feature.skew_comparator, training.get(name), stats, 'training', 'serving', reasons)
+        ? compare(feature.skew_comparator, training.get(name)!, stats, 'training', 'serving', reasons)
         : compare(feature.skew_comparator, stats, serving!.get(name), 'training', 'serving', reasons);
       if (measured.length) info.skew_measurements = measured;
     }
@@ -575,7 +590,7 @@ export function comparatorReason(
 /** One comparator: its measurements always, a reason when one is above its threshold (feature_util.cc). */
 function compare(
   comparator: ComparatorLike,
-  treatment: FeatureStatisticsLike | undefined,
+  treatment: FeatureStatisticsLike,
   control: FeatureStatisticsLike | undefined,
   treatmentName: string,
   controlName: string,
@@ -586,14 +601,6 @@ function compare(
   if (thresholds.length === 0) return measured;
   if (!control) {
     reasons.push({ type: 'COMPARATOR_CONTROL_DATA_MISSING', short_description: `${controlName} data missing`, description: `${controlName} data is missing.` });
-    return measured;
-  }
-  if (!treatment) {
-    reasons.push({
-      type: 'COMPARATOR_TREATMENT_DATA_MISSING',
-      short_description: `${treatmentName} data missing`,
-      description: `${treatmentName} data is missing.`,
-    });
     return measured;
   }
   for (const { metric, threshold, source } of thresholds) {

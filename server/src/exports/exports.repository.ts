@@ -6,7 +6,7 @@ import type { ExportSettings } from '@backflow/contracts';
 import type { SchemaLike } from '@backflow/drift';
 import { inclusionWeightSql } from '@backflow/sampling';
 import { FITS_BYTES, FITS_FLOAT, FITS_INT, NO_VALUE, type ExportRow } from './example-row';
-import { parseExactJson } from './exact-json';
+import { parseExactJson } from '../common/json/exact-json';
 import { BUCKET_SQL } from './split';
 
 export interface ClaimedSpan {

@@ -127,4 +127,45 @@ describe('feature skew, as TFDV’s feature skew detector counts it', () => {
     expect(featureSkewAlerts(report, MonitoringSettings.parse({ skew: { minPairs: 10, featureDiffRate: 0.5 } }))).toEqual([]);
     expect(featureSkewAlerts(report, MonitoringSettings.parse({}))).toHaveLength(1);
   });
+
+  it('takes features named like object properties, compares JSON objects whatever their key order, and integers past 2^53 exactly', () => {
+    const training = readTrainingExamples(
+      Buffer.from(
+        ['{"id": "a", "__proto__": 1, "constructor": "x", "route": {"b": 2, "a": 1}, "big": 9007199254740993}', '{"id": "b", "kind": 1, "values": [1]}'].join(
+          '\n',
+        ),
+      ),
+    );
+    const predictions = new Map([
+      [
+        'a',
+        { input: JSON.parse('{"__proto__": 1, "constructor": "x", "route": {"a": 1, "b": 2}, "big": 9007199254740993}') as Record<string, unknown>, slice: {} },
+      ],
+      ['b', { input: { kind: 1, values: [1], hasOwnProperty: 'served only' }, slice: {} }],
+    ]);
+    predictions.get('a')!.input.big = 9007199254740993n;
+    const report = featureSkew(training, predictions, options);
+    expect(report.pairs).toBe(2);
+    expect(report.features.map((f) => [f.feature, f.matchCount, f.mismatchCount, f.servingOnly]).sort()).toEqual([
+      ['__proto__', 1, 0, 0],
+      ['big', 1, 0, 0],
+      ['constructor', 1, 0, 0],
+      ['hasOwnProperty', 0, 0, 1],
+      ['kind', 1, 0, 0],
+      ['route', 1, 0, 0],
+      ['values', 1, 0, 0],
+    ]);
+    // an identifier named like a property is a feature like another
+    expect(featureSkew(training, predictions, { ...options, identifier: 'hasOwnProperty' }).withoutIdentifier).toBe(2);
+  });
+
+  it('rates a slice over its pairs, as the whole over all pairs: a feature most examples lack is not worse within a slice', () => {
+    const training = readTrainingExamples(
+      Buffer.from(Array.from({ length: 20 }, (_, i) => JSON.stringify({ id: `p${i}`, ...(i < 2 && { promo: 'x' }) })).join('\n')),
+    );
+    const predictions = new Map(Array.from({ length: 20 }, (_, i) => [`p${i}`, { input: {}, slice: { country: 'CH' } }]));
+    const promo = featureSkew(training, predictions, options).features[0];
+    expect(promo).toMatchObject({ feature: 'promo', trainingOnly: 2, diffRate: 0.1 });
+    expect(promo.slices).toEqual([{ slice: 'country=CH', pairs: 20, diffCount: 2, diffRate: 0.1 }]);
+  });
 });

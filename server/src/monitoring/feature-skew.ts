@@ -2,6 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { CorruptRecordError, decodeExample, unframeRecords, type ExampleFeatures } from '@backflow/tfrecord';
 import type { FeatureSkewReport, MonitoringSettings } from '@backflow/contracts';
 import { DomainError } from '../common/errors';
+import { parseExactJson } from '../common/json/exact-json';
 import type { NewAlert } from './monitoring.repository';
 
 /*
@@ -24,10 +25,13 @@ interface Canonical {
 }
 
 // a GZIP body inflates to at most this (a small body must not inflate to gigabytes)
-const MAX_INFLATED_BYTES = 512 * 1024 * 1024;
+const MAX_INFLATED_BYTES = 128 * 1024 * 1024;
+
+/** A training example: its features by name (a Map: a feature may be named `__proto__` or `constructor`). */
+export type TrainingExample = ReadonlyMap<string, Canonical>;
 
 /** The training examples of an upload: TFRecord of tf.Example (GZIP or not), or JSON Lines of objects. */
-export function readTrainingExamples(body: Buffer, maxInflatedBytes = MAX_INFLATED_BYTES): Array<Record<string, Canonical>> {
+export function readTrainingExamples(body: Buffer, maxInflatedBytes = MAX_INFLATED_BYTES): TrainingExample[] {
   const bytes = body.length >= 2 && body[0] === 0x1f && body[1] === 0x8b ? gunzipOrRefuse(body, maxInflatedBytes) : body;
   const first = bytes.subarray(0, 64).toString('utf8').trimStart();
   if (first.startsWith('{')) return jsonLines(bytes);
@@ -47,18 +51,18 @@ export function readTrainingExamples(body: Buffer, maxInflatedBytes = MAX_INFLAT
     } catch (error) {
       throw refuse(`record ${i + 1} is not a tf.Example: ${(error as Error).message}`);
     }
-    const out: Record<string, Canonical> = {};
+    const out = new Map<string, Canonical>();
     for (const [name, f] of Object.entries(example)) {
       if (f.kind === 'int64')
-        out[name] = {
+        out.set(name, {
           kind: 'int64',
           values: f.values.map(String),
           shown: f.values.map((v) => (typeof v === 'bigint' && v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : String(v))),
-        };
-      else if (f.kind === 'float') out[name] = { kind: 'float', values: f.values.map(String), shown: f.values };
+        });
+      else if (f.kind === 'float') out.set(name, { kind: 'float', values: f.values.map(String), shown: f.values });
       else {
         const texts = f.values.map((v) => (typeof v === 'string' ? v : utf8.decode(v)));
-        out[name] = { kind: 'bytes', values: texts, shown: texts };
+        out.set(name, { kind: 'bytes', values: texts, shown: texts });
       }
     }
     return out;
@@ -74,38 +78,54 @@ function gunzipOrRefuse(body: Buffer, maxBytes: number): Buffer {
   }
 }
 
-function jsonLines(bytes: Buffer): Array<Record<string, Canonical>> {
-  const lines = bytes.toString('utf8').split('\n');
-  const out: Array<Record<string, Canonical>> = [];
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
+function jsonLines(bytes: Buffer): TrainingExample[] {
+  const out: TrainingExample[] = [];
+  let start = 0;
+  for (let line = 1; start < bytes.length; line++) {
+    const end = bytes.indexOf(0x0a, start);
+    const text = bytes.toString('utf8', start, end === -1 ? bytes.length : end);
+    start = end === -1 ? bytes.length : end + 1;
+    if (!text.trim()) continue;
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      // integers past 2^53 kept exact, as the serving side reads them
+      value = parseExactJson(text);
     } catch (error) {
-      throw refuse(`line ${i + 1} is not JSON: ${(error as Error).message}`);
+      throw refuse(`line ${line} is not JSON: ${(error as Error).message}`);
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw refuse(`line ${i + 1} is not a JSON object`);
-    const example: Record<string, Canonical> = {};
-    for (const [name, v] of Object.entries(value)) if (v !== null) example[name] = { kind: 'json', values: [JSON.stringify(v)], shown: v };
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw refuse(`line ${line} is not a JSON object`);
+    const example = new Map<string, Canonical>();
+    for (const [name, v] of Object.entries(value)) if (v !== null) example.set(name, { kind: 'json', values: [canonicalJson(v)], shown: v });
     out.push(example);
-  });
+  }
   return out;
 }
 
-const jsonText = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+/** JSON text with object keys sorted (PostgreSQL's jsonb orders keys its own way) and a bigint as its digits: two equal values, one text. */
+function canonicalJson(value: unknown): string {
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
+}
 
 const refuse = (message: string) => new DomainError('monitoring/invalid_training_examples', `body: ${message}`, 400, 'body');
 
-/** A training example's identifier: its one value, as text; undefined when it has none or several. */
-function identifierOf(example: Record<string, Canonical>, identifier: string): string | undefined {
-  const f = example[identifier];
+/** A training example's identifier: its one value, as text (an id is case-insensitive, as a UUID); undefined when it has none or several. */
+export function identifierOf(example: TrainingExample, identifier: string): string | undefined {
+  const f = example.get(identifier);
   if (!f) return undefined;
+  let id: string | undefined;
   if (f.kind === 'json') {
     const v = f.shown;
-    return typeof v === 'string' ? v : Array.isArray(v) && v.length === 1 && typeof v[0] === 'string' ? v[0] : undefined;
-  }
-  return f.values.length === 1 ? f.values[0] : undefined;
+    const one: unknown = Array.isArray(v) ? (v.length === 1 ? v[0] : undefined) : v;
+    id = typeof one === 'string' ? one : typeof one === 'number' || typeof one === 'bigint' ? one.toString() : undefined;
+  } else id = f.values.length === 1 ? f.values[0] : undefined;
+  return id?.toLowerCase();
 }
 
 const round = (x: number, digits: number | undefined) => (digits === undefined ? x : Number(x.toFixed(digits)));
@@ -113,7 +133,7 @@ const round = (x: number, digits: number | undefined) => (digits === undefined ?
 /** A serving value in the kind of the training feature it is compared with; undefined when it is absent. */
 function servingCanonical(value: unknown, kind: Canonical['kind'], digits: number | undefined): string[] | undefined {
   if (value === undefined || value === null) return undefined;
-  if (kind === 'json') return [jsonText(value)];
+  if (kind === 'json') return [canonicalJson(value)];
   const items = (Array.isArray(value) ? (value as unknown[]) : [value]).filter((v) => v !== null);
   return items.map((v) => {
     // an integer past 2^53 reads back from JSONB as a bigint
@@ -133,7 +153,8 @@ interface Tally {
   trainingOnly: number;
   servingOnly: number;
   mismatchCount: number;
-  slices: Map<string, { pairs: number; diff: number }>;
+  /** per slice value, the pairs in which the feature differs */
+  differs: Map<string, number>;
 }
 
 const MAX_SAMPLES = 10;
@@ -144,7 +165,7 @@ const MAX_SLICES = 20;
  * columns a Backflow export adds (not compared, and the names an input feature is renamed from).
  */
 export function featureSkew(
-  examples: ReadonlyArray<Record<string, Canonical>>,
+  examples: readonly TrainingExample[],
   predictions: ReadonlyMap<string, { input: Record<string, unknown>; slice: Record<string, string> }>,
   options: { identifier: string; ignore: readonly string[]; reserved: readonly string[]; floatRoundDigits?: number; at: Date },
 ): FeatureSkewReport {
@@ -153,34 +174,38 @@ export function featureSkew(
   for (const e of examples) {
     const id = identifierOf(e, options.identifier);
     if (id === undefined) withoutIdentifier++;
-    else counts.set(id.toLowerCase(), (counts.get(id.toLowerCase()) ?? 0) + 1);
+    else counts.set(id, (counts.get(id) ?? 0) + 1);
   }
   const reserved = new Set(options.reserved);
   const ignored = new Set([options.identifier, ...options.reserved, ...options.ignore]);
   const tallies = new Map<string, Tally>();
   const tally = (name: string) => {
     let t = tallies.get(name);
-    if (!t) tallies.set(name, (t = { trainingCount: 0, servingCount: 0, matchCount: 0, trainingOnly: 0, servingOnly: 0, mismatchCount: 0, slices: new Map() }));
+    if (!t)
+      tallies.set(name, (t = { trainingCount: 0, servingCount: 0, matchCount: 0, trainingOnly: 0, servingOnly: 0, mismatchCount: 0, differs: new Map() }));
     return t;
   };
+  // every slice value's pairs: a slice's rate is of its pairs, as the overall rate is of all pairs
+  const slicePairs = new Map<string, number>();
   const samples: FeatureSkewReport['samples'] = [];
   let pairs = 0;
   for (const training of examples) {
-    const id = identifierOf(training, options.identifier)?.toLowerCase();
+    const id = identifierOf(training, options.identifier);
     if (id === undefined || counts.get(id) !== 1) continue;
     const prediction = predictions.get(id);
     if (!prediction) continue;
     pairs++;
+    const slices = Object.entries(prediction.slice).map(([k, v]) => `${k}=${v}`);
+    for (const slice of slices) slicePairs.set(slice, (slicePairs.get(slice) ?? 0) + 1);
     const serving = new Map<string, unknown>();
     for (const [name, value] of Object.entries(prediction.input)) if (value !== null) serving.set(reserved.has(name) ? `input_${name}` : name, value);
-    const names = new Set([...Object.keys(training), ...serving.keys()]);
+    const names = new Set([...training.keys(), ...serving.keys()]);
     const skewed = { mismatched: [] as string[], trainingOnly: [] as string[], servingOnly: [] as string[] };
-    const sliceKeys = Object.entries(prediction.slice).map(([k, v]) => `${k}=${v}`);
     for (const name of [...names].sort()) {
       if (ignored.has(name)) continue;
       const t = tally(name);
-      const train = training[name];
-      const serve = serving.has(name) ? serving.get(name) : undefined;
+      const train = training.get(name);
+      const serve = serving.get(name);
       let differs = true;
       if (train && serve !== undefined) {
         t.trainingCount++;
@@ -203,11 +228,7 @@ export function featureSkew(
         t.servingOnly++;
         skewed.servingOnly.push(name);
       }
-      for (const slice of sliceKeys) {
-        const s = t.slices.get(slice) ?? t.slices.set(slice, { pairs: 0, diff: 0 }).get(slice)!;
-        s.pairs++;
-        if (differs) s.diff++;
-      }
+      if (differs) for (const slice of slices) t.differs.set(slice, (t.differs.get(slice) ?? 0) + 1);
     }
     const differing = [...skewed.mismatched, ...skewed.trainingOnly, ...skewed.servingOnly];
     if (differing.length && samples.length < MAX_SAMPLES)
@@ -215,8 +236,8 @@ export function featureSkew(
         id,
         slice: prediction.slice,
         ...skewed,
-        training: Object.fromEntries(differing.filter((n) => training[n]).map((n) => [n, training[n].shown])),
-        serving: Object.fromEntries(differing.filter((n) => serving.has(n)).map((n) => [n, serving.get(n)])),
+        training: Object.fromEntries(differing.flatMap((n) => (training.has(n) ? [[n, training.get(n)!.shown]] : []))),
+        serving: Object.fromEntries(differing.flatMap((n) => (serving.has(n) ? [[n, serving.get(n)]] : []))),
       });
   }
   const features = [...tallies].map(([feature, t]) => {
@@ -231,8 +252,8 @@ export function featureSkew(
       mismatchCount: t.mismatchCount,
       diffCount,
       diffRate: pairs ? diffCount / pairs : 0,
-      slices: [...t.slices]
-        .map(([slice, s]) => ({ slice, pairs: s.pairs, diffCount: s.diff, diffRate: s.diff / s.pairs }))
+      slices: [...slicePairs]
+        .map(([slice, n]) => ({ slice, pairs: n, diffCount: t.differs.get(slice) ?? 0, diffRate: (t.differs.get(slice) ?? 0) / n }))
         .sort((a, b) => b.diffRate - a.diffRate || b.pairs - a.pairs || (a.slice < b.slice ? -1 : 1))
         .slice(0, MAX_SLICES),
     };

@@ -24,7 +24,7 @@ import { inclusionWeight } from '@backflow/sampling';
 import type { BaselineFeature, FeatureDrift, KindMetrics, MonitoringReply, MonitoringSettings, SliceAccuracy, TfdvAnomalyType } from '@backflow/contracts';
 import { groupBy } from '../common/group-by';
 import type { LabeledPrediction, NewAlert, ObservedInput } from './monitoring.repository';
-import { chartedComparator, comparatorMeasure, statisticsOf } from './tfdv-window';
+import { chartedComparator, comparatorMeasure, featureStatistics } from './tfdv-window';
 
 export type DistributionSkew = MonitoringReply['skew']['distribution'][number];
 
@@ -367,16 +367,6 @@ function uploadedReference(feature: FeatureSchema, baseline: BaselineFeature): M
   return measureAgainst(feature, statistics, Number.POSITIVE_INFINITY);
 }
 
-function sliceValues(inputs: readonly ObservedInput[], keys: readonly string[] | undefined): string[] {
-  const seen = new Set<string>();
-  for (const i of inputs) for (const [k, v] of Object.entries(i.slice ?? {})) if (!keys || keys.includes(k)) seen.add(`${k}=${v}`);
-  return [...seen].sort();
-}
-
-function inSlice(slice: string): (i: ObservedInput) => boolean {
-  return inSliceOf(slice, (i) => i.slice);
-}
-
 function inSliceOf<T>(slice: string, sliceOf: (item: T) => Record<string, string> | undefined): (item: T) => boolean {
   const at = slice.indexOf('=');
   const key = slice.slice(0, at);
@@ -415,17 +405,41 @@ function windowReference(
 ): Measure {
   if (judged.comparator === 'settings' || !comparators) return referenceOf(feature, reference);
   const base = present(feature, reference);
-  const [statistics] = statisticsOf(base, comparators.declared, [feature.name]).features;
+  const statistics = featureStatistics(reference, comparators.declared, feature.name);
   const measure = comparatorMeasure(feature.name, comparators.declared, judged, statistics, 'drift');
   return (current, minCount) => (base.length < minCount ? undefined : measure(current, minCount));
 }
 
-function chartBuckets(current: readonly ObservedInput[], windows: Windows) {
-  return [...groupBy(current, (i) => bucketOf(i.occurredAt, windows.bucket))].sort(([a], [b]) => a.localeCompare(b));
+/** The current window's inputs by slice value (with the reference window's of the same value) and by chart bucket, partitioned once. */
+export interface Partitions {
+  slices: Array<{ slice: string; baseline: ObservedInput[]; current: ObservedInput[] }>;
+  buckets: Array<[string, ObservedInput[]]>;
 }
 
-function sliceSets(current: readonly ObservedInput[], baseline: readonly ObservedInput[], sliceKeys: readonly string[] | undefined) {
-  return sliceValues(current, sliceKeys).map((slice) => ({ slice, baseline: baseline.filter(inSlice(slice)), current: current.filter(inSlice(slice)) }));
+export function partitionsOf(
+  current: readonly ObservedInput[],
+  baseline: readonly ObservedInput[],
+  windows: Windows,
+  sliceKeys: readonly string[] | undefined,
+): Partitions {
+  const bySlice = (inputs: readonly ObservedInput[]) => {
+    const out = new Map<string, ObservedInput[]>();
+    for (const i of inputs)
+      for (const [k, v] of Object.entries(i.slice ?? {})) {
+        if (sliceKeys && !sliceKeys.includes(k)) continue;
+        const key = `${k}=${v}`;
+        const list = out.get(key);
+        if (list) list.push(i);
+        else out.set(key, [i]);
+      }
+    return out;
+  };
+  const now = bySlice(current);
+  const before = bySlice(baseline);
+  return {
+    slices: [...now.keys()].sort().map((slice) => ({ slice, baseline: before.get(slice) ?? [], current: now.get(slice)! })),
+    buckets: [...groupBy(current, (i) => bucketOf(i.occurredAt, windows.bucket))].sort(([a], [b]) => a.localeCompare(b)),
+  };
 }
 
 /**
@@ -445,15 +459,16 @@ export function driftOf(
   settings: MonitoringSettings,
   rolled?: RolledInputs,
   comparators?: Comparators,
+  partitions = partitionsOf(current, baseline, windows, settings.drift.sliceKeys),
 ): { features: FeatureDrift[]; alerts: NewAlert[] } {
   const { drift } = settings;
   // each slice's inputs and each chart bucket, partitioned once for every feature
-  const slices = sliceSets(current, baseline, drift.sliceKeys);
-  const buckets = chartBuckets(current, windows);
+  const { slices, buckets } = partitions;
   const features: FeatureDrift[] = [];
   const alerts: NewAlert[] = [];
   for (const feature of schema.features) {
-    const judged = judgedBy(feature, settings, comparators);
+    // rollups hold Backflow's bins, not statistics: a retention project's drift is judged by its settings
+    const judged = judgedBy(feature, settings, rolled ? undefined : comparators);
     const against = rolled ? rolledReference(feature, rolled.overall) : windowReference(feature, baseline, judged, comparators);
     const overall = against(current, drift.minCount);
     const perSlice = slices.flatMap((s) => {
@@ -506,10 +521,10 @@ export function skewOf(
   settings: MonitoringSettings,
   training: TrainingReference,
   comparators?: Comparators,
+  partitions = partitionsOf(current, [], windows, settings.drift.sliceKeys),
 ): { features: DistributionSkew[]; alerts: NewAlert[] } {
   const { drift } = settings;
-  const slices = sliceSets(current, [], drift.sliceKeys);
-  const buckets = chartBuckets(current, windows);
+  const { slices, buckets } = partitions;
   const features: DistributionSkew[] = [];
   const alerts: NewAlert[] = [];
   for (const feature of schema.features) {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { BaselineFeature, FeatureSkewReport } from '@backflow/contracts';
 import type { Schema } from '@backflow/drift';
+import { parseExactJson } from '../common/json/exact-json';
 import { type Question, routingOutput, takesScores } from '@backflow/questions';
 import type { Engagement, RolledClicks, ShownList } from './clicks';
 import type { SignalCounts } from './feedback-signals';
@@ -271,11 +272,12 @@ export class MonitoringRepository {
     const found = new Map<string, { input: Record<string, unknown>; slice: Record<string, string> }>();
     const uuids = ids.filter((id) => UUID.test(id)).map((id) => id.toLowerCase());
     for (let i = 0; i < uuids.length; i += 5_000) {
-      const rows: Array<{ id: string; input: Record<string, unknown>; slice: Record<string, string> | null }> = await manager.query(
-        `SELECT id::text AS id, input, slice FROM predictions_read WHERE project_id = $1 AND id = ANY($2::uuid[])`,
+      // the input as text, parsed with its integers past 2^53 exact (a training int64 is compared digit for digit)
+      const rows: Array<{ id: string; input: string; slice: Record<string, string> | null }> = await manager.query(
+        `SELECT id::text AS id, input::text AS input, slice FROM predictions_read WHERE project_id = $1 AND id = ANY($2::uuid[])`,
         [projectId, uuids.slice(i, i + 5_000)],
       );
-      for (const r of rows) found.set(r.id, { input: r.input, slice: r.slice ?? {} });
+      for (const r of rows) found.set(r.id, { input: parseExactJson(r.input) as Record<string, unknown>, slice: r.slice ?? {} });
     }
     return found;
   }

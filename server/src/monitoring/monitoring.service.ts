@@ -35,17 +35,19 @@ import type {
   PreferenceReport,
   TrainingExamplesQuery,
 } from '@backflow/contracts';
+import { DEFAULT_MASKED_FIELD_POLICY } from '@backflow/contracts';
 import { JobsService } from '../common/jobs/jobs.service';
 import { deliver } from '../common/webhook/webhook';
 import type { ProjectEntity } from '../projects/project.entity';
 import { monitoringSettingsOf, ProjectsService } from '../projects/projects.service';
 import { RoutingService } from '../routing/routing.service';
 import { routingQuestion } from '../projects/project-questions';
-import { accuracyAlerts, accuracyTable, anomaliesIn, driftOf, headlineAlerts, rolledInputs, skewOf, Windows } from './monitoring-figures';
+import { accuracyAlerts, accuracyTable, anomaliesIn, driftOf, headlineAlerts, partitionsOf, rolledInputs, skewOf, Windows } from './monitoring-figures';
 import {
   comparatorsOf,
   declaredTypes,
   maskedAnomalies,
+  maskedSchema,
   maskedStatistics,
   schemaSkewAlerts,
   servingEnvironment,
@@ -54,7 +56,7 @@ import {
   validateWindow,
   type WindowValidation,
 } from './tfdv-window';
-import { featureSkew, featureSkewAlerts, maskedFeatureSkew, readTrainingExamples } from './feature-skew';
+import { featureSkew, featureSkewAlerts, identifierOf, maskedFeatureSkew, readTrainingExamples } from './feature-skew';
 import { MonitoringRepository, NewAlert, ObservedInput, StoredAlert } from './monitoring.repository';
 import { clickAlerts, clickReport, clickTypesOf } from './clicks';
 import { preferenceReport } from './preferences';
@@ -166,10 +168,18 @@ export class MonitoringService implements OnModuleInit {
     const tfdvSchema = artifacts.schema as SchemaLike | undefined;
     const declared = declaredTypes(schema, tfdvSchema);
     const training = trainingDataset(artifacts.statistics);
-    const drift = driftOf(schema, baselineInputs, currentInputs, windows, settings, rolled && rolledInputs(rolled.hours, rolled.edges), {
-      byFeature: comparatorsOf(tfdvSchema, 'drift_comparator'),
-      declared,
-    });
+    // the window's slices and buckets, partitioned once for drift and skew (whose statistics of each are then worked out once)
+    const partitions = partitionsOf(currentInputs, baselineInputs, windows, settings.drift.sliceKeys);
+    const drift = driftOf(
+      schema,
+      baselineInputs,
+      currentInputs,
+      windows,
+      settings,
+      rolled && rolledInputs(rolled.hours, rolled.edges),
+      { byFeature: comparatorsOf(tfdvSchema, 'drift_comparator'), declared },
+      partitions,
+    );
     const skew = skewOf(
       schema,
       currentInputs,
@@ -177,6 +187,7 @@ export class MonitoringService implements OnModuleInit {
       settings,
       { statistics: new Map((training?.features ?? []).map((f) => [featureName(f), f])), baselines: uploaded },
       { byFeature: comparatorsOf(tfdvSchema, 'skew_comparator'), declared },
+      partitions,
     );
     const anomalies = anomaliesIn(schema, currentInputs, settings);
     const environment = servingEnvironment(tfdvSchema);
@@ -251,7 +262,22 @@ export class MonitoringService implements OnModuleInit {
     { showMasked }: { showMasked: boolean },
     now = new Date(),
   ): Promise<{ statistics: { datasets: object[] }; anomalies: AnomaliesObject }> {
-    const { validation } = await this.assess(project, now, monitoringSettingsOf(project).windowHours);
+    const settings = monitoringSettingsOf(project);
+    const windows = this.windows(settings, now, settings.windowHours);
+    const manager = this.dataSource.manager;
+    const [baselineInputs, currentInputs, artifacts] = await Promise.all([
+      project.retention ? Promise.resolve([]) : this.repository.inputsBetween(manager, project.id, windows.baselineFrom, windows.windowFrom, MAX_INPUTS),
+      this.repository.inputsBetween(manager, project.id, windows.windowFrom, now, MAX_INPUTS),
+      this.repository.tfdvArtifacts(manager, project.id),
+    ]);
+    const schema = await this.schemaOf(project, baselineInputs.length ? baselineInputs : currentInputs);
+    const tfdvSchema = artifacts.schema as SchemaLike | undefined;
+    // the artifacts only: no slice is validated on its own
+    const validation = validateWindow(currentInputs, baselineInputs, tfdvSchema ?? tfdvSchemaOf(schema), declaredTypes(schema, tfdvSchema), {
+      training: trainingDataset(artifacts.statistics),
+      environment: servingEnvironment(tfdvSchema),
+      sliceKeys: [],
+    });
     const masked = this.masked(project, showMasked);
     return { statistics: { datasets: [maskedStatistics(validation.statistics, masked)] }, anomalies: maskedAnomalies(validation.anomalies, masked) };
   }
@@ -264,22 +290,21 @@ export class MonitoringService implements OnModuleInit {
   async uploadTrainingExamples(project: ProjectEntity, body: Buffer, query: TrainingExamplesQuery, now = new Date()): Promise<FeatureSkewReport> {
     const examples = readTrainingExamples(body);
     if (examples.length === 0) throw new DomainError('monitoring/invalid_training_examples', 'body: no training examples', 400, 'body');
-    const ids = [
-      ...new Set(
-        examples.flatMap((e) => {
-          const f = e[query.identifier];
-          return f && f.values.length === 1 && f.kind !== 'json' ? [f.values[0]] : f?.kind === 'json' && typeof f.shown === 'string' ? [f.shown] : [];
-        }),
-      ),
-    ];
+    const ids = [...new Set(examples.flatMap((e) => identifierOf(e, query.identifier) ?? []))];
     const predictions = await this.repository.predictionsByIds(this.dataSource.manager, project.id, ids);
     const reserved = ['prediction_id', 'model_version', ...answerColumns(project.questions).map((c) => c.name), 'label_source', 'weight'];
+    // a masked field leaves a span dropped or hashed (unless kept): its absence or its hash is no skew
+    const masked =
+      (project.exportSettings.maskedFields ?? DEFAULT_MASKED_FIELD_POLICY) === 'keep' ? [] : project.maskedFields.flatMap((f) => [f, `input_${f}`]);
     const report = featureSkew(examples, predictions, {
       identifier: query.identifier,
-      ignore: (query.ignore ?? '')
-        .split(',')
-        .map((n) => n.trim())
-        .filter(Boolean),
+      ignore: [
+        ...(query.ignore ?? '')
+          .split(',')
+          .map((n) => n.trim())
+          .filter(Boolean),
+        ...masked,
+      ],
       reserved,
       floatRoundDigits: query.floatRoundDigits,
       at: now,
@@ -293,14 +318,7 @@ export class MonitoringService implements OnModuleInit {
     const manager = this.dataSource.manager;
     const [artifacts, stored] = await Promise.all([this.repository.tfdvArtifacts(manager, project.id), this.repository.schema(manager, project.id)]);
     const schema = (artifacts.schema as SchemaLike | undefined) ?? tfdvSchemaOf(stored?.schema ?? { features: [] });
-    const masked = this.masked(project, showMasked);
-    const features = schema.feature ?? [];
-    const hidden = new Set(features.filter((f) => masked.has(f.name ?? '') && f.domain !== undefined).map((f) => f.domain));
-    return printSchema({
-      ...schema,
-      feature: features.map((f) => (masked.has(f.name ?? '') ? { ...f, string_domain: undefined, domain: undefined } : f)),
-      ...(schema.string_domain && { string_domain: schema.string_domain.filter((d) => !hidden.has(d.name)) }),
-    });
+    return printSchema(maskedSchema(schema, this.masked(project, showMasked)));
   }
 
   /**

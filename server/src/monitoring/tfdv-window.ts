@@ -5,6 +5,7 @@ import {
   DatasetStatisticsBuilder,
   defaultDataset,
   featureName,
+  serializedPath,
   validateStatistics,
   type AnomaliesObject,
   type ComparatorLike,
@@ -116,6 +117,21 @@ export function statisticsOf(
 
 const commonOf = (f: StatisticsObject['features'][number]) => f.num_stats?.common_stats ?? f.string_stats?.common_stats ?? {};
 
+// one feature's statistics of a set of inputs, worked out once: drift and skew chart the same subsets
+const memo = new WeakMap<readonly ObservedInput[], Map<string, StatisticsObject['features'][number] | undefined>>();
+
+/** One feature's statistics of a set of inputs (undefined when none holds it), remembered for as long as the set lives. */
+export function featureStatistics(
+  inputs: readonly ObservedInput[],
+  declared: ReadonlyMap<string, StatisticsFeatureType>,
+  name: string,
+): StatisticsObject['features'][number] | undefined {
+  let byName = memo.get(inputs);
+  if (!byName) memo.set(inputs, (byName = new Map<string, StatisticsObject['features'][number] | undefined>()));
+  if (!byName.has(name)) byName.set(name, statisticsOf(inputs, declared, [name]).features[0]);
+  return byName.get(name);
+}
+
 /** The monitoring schema as a tensorflow_metadata Schema: a project without an uploaded schema.pbtxt is validated against it. */
 export function tfdvSchemaOf(schema: Schema): SchemaLike {
   return {
@@ -176,7 +192,7 @@ export function comparatorMeasure(
 ): (inputs: readonly ObservedInput[], minCount: number) => { value: number; count: number } | undefined {
   return (inputs, minCount) => {
     if (!reference) return undefined;
-    const [stats] = statisticsOf(inputs, declared, [name]).features;
+    const stats = featureStatistics(inputs, declared, name);
     const count = stats ? (commonOf(stats).num_non_missing ?? 0) : 0;
     if (!stats || count < minCount) return undefined;
     const [treatment, control] = orientation === 'drift' ? [stats, reference] : [reference, stats];
@@ -188,12 +204,10 @@ export function comparatorMeasure(
 export { comparatorReason };
 
 /** The anomaly types TFDV's schema checks give (the rest are its comparators'). */
-const COMPARATOR_TYPES = new Set<TfdvAnomalyType>([
-  'COMPARATOR_CONTROL_DATA_MISSING',
-  'COMPARATOR_TREATMENT_DATA_MISSING',
-  'COMPARATOR_L_INFTY_HIGH',
-  'COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH',
-]);
+const COMPARATOR_TYPES = new Set<TfdvAnomalyType>(['COMPARATOR_CONTROL_DATA_MISSING', 'COMPARATOR_L_INFTY_HIGH', 'COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH']);
+/** The feature an anomaly is of: its path's one step (the key is the serialized path). */
+const nameOf = (info: { path: { step: string[] } }) => (info.path.step.length === 1 ? info.path.step[0] : serializedPath(info.path.step));
+
 export const isSchemaCheck = (type: string) => !COMPARATOR_TYPES.has(type as TfdvAnomalyType);
 
 // the slice values whose own statistics are validated (the most frequent first)
@@ -235,13 +249,14 @@ export function validateWindow(
   if (Object.keys(anomalies.anomaly_info).length)
     for (const [slice, inputs] of [...slices].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1)).slice(0, MAX_SLICES)) {
       const found = validateStatistics(statisticsOf(inputs, declared), schemaOnly, { environment: options.environment });
-      for (const [feature, info] of Object.entries(found.anomaly_info))
+      for (const info of Object.values(found.anomaly_info))
         for (const r of info.reason) {
-          const key = `${feature}\u0000${r.type}`;
+          const key = `${nameOf(info)}\u0000${r.type}`;
           (bySlice.get(key) ?? bySlice.set(key, new Set()).get(key)!).add(slice);
         }
     }
-  const features = Object.entries(anomalies.anomaly_info)
+  const features = Object.values(anomalies.anomaly_info)
+    .map((info) => [nameOf(info), info] as const)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([feature, info]): TfdvFeatureAnomaly => {
       const types = info.reason.map((r) => r.type);
@@ -257,8 +272,9 @@ export function validateWindow(
  */
 export function schemaSkewAlerts(validation: WindowValidation, examined: number): NewAlert[] {
   const alerts: NewAlert[] = [];
-  for (const [feature, info] of Object.entries(validation.anomalies.anomaly_info))
+  for (const info of Object.values(validation.anomalies.anomaly_info))
     for (const reason of info.reason) {
+      const feature = nameOf(info);
       if (!isSchemaCheck(reason.type)) continue;
       alerts.push({
         kind: 'skew',
@@ -299,17 +315,24 @@ export function maskedAnomalies(anomalies: AnomaliesObject, masked: ReadonlySet<
   if (masked.size === 0) return anomalies;
   const anomaly_info = Object.fromEntries(
     Object.entries(anomalies.anomaly_info).map(([name, info]) =>
-      masked.has(name)
+      masked.has(nameOf(info))
         ? [name, { ...info, description: info.short_description, reason: info.reason.map((r) => ({ ...r, description: r.short_description })) }]
         : [name, info],
     ),
   );
-  const features = anomalies.baseline.feature ?? [];
+  return { ...anomalies, anomaly_info, baseline: maskedSchema(anomalies.baseline, masked) };
+}
+
+/** A schema without the masked features' domains (their values, and an int or float domain's bounds). */
+export function maskedSchema(schema: SchemaLike, masked: ReadonlySet<string>): SchemaLike {
+  if (masked.size === 0) return schema;
+  const features = schema.feature ?? [];
   const hidden = new Set(features.filter((f) => masked.has(f.name ?? '') && f.domain !== undefined).map((f) => f.domain));
-  const baseline: SchemaLike = {
-    ...anomalies.baseline,
-    feature: features.map((f) => (masked.has(f.name ?? '') ? { ...f, string_domain: undefined } : f)),
-    ...(anomalies.baseline.string_domain && { string_domain: anomalies.baseline.string_domain.filter((d) => !hidden.has(d.name)) }),
+  return {
+    ...schema,
+    feature: features.map((f) =>
+      masked.has(f.name ?? '') ? { ...f, domain: undefined, string_domain: undefined, int_domain: undefined, float_domain: undefined } : f,
+    ),
+    ...(schema.string_domain && { string_domain: schema.string_domain.filter((d) => !hidden.has(d.name)) }),
   };
-  return { ...anomalies, anomaly_info, baseline };
 }
