@@ -3,11 +3,7 @@ import { Badge } from '../../../ui/badge';
 import { DistanceView } from './distance-view';
 import { percent } from './format';
 
-const COMPARATOR_TYPES = new Set([
-  'COMPARATOR_CONTROL_DATA_MISSING',
-  'COMPARATOR_L_INFTY_HIGH',
-  'COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH',
-]);
+const COMPARATOR_TYPES = new Set(['COMPARATOR_CONTROL_DATA_MISSING', 'COMPARATOR_L_INFTY_HIGH', 'COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH']);
 
 const SCHEMA_SOURCE = {
   tfdv: 'the uploaded schema.pbtxt',
