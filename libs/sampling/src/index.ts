@@ -1,4 +1,5 @@
 export * from './uncertainty';
 export * from './p2-quantile';
+export * from './window-threshold';
 export * from './inclusion';
 export * from './text';

@@ -1,13 +1,12 @@
 import type { EntityManager } from 'typeorm';
 import type { Logger } from 'pino';
-import { addP2, createP2, P2State, valueP2 } from '@backflow/sampling';
+import { createWindowThreshold, isWindowThreshold, WindowThreshold } from '@backflow/sampling';
 import type { RoutingPolicy } from '@backflow/contracts';
-import { targetQuantile } from './routing-policy';
 import type { EstimatorKey, RoutingRepository } from './routing.repository';
 
 interface Estimator {
   key: EstimatorKey;
-  state: P2State;
+  window: WindowThreshold;
   dirty: boolean;
 }
 
@@ -17,10 +16,13 @@ export interface ModelOf {
 }
 
 /**
- * The thresholds behind target rates: one streaming quantile of the uncertainty score per
- * project, model version, strategy and rate, so a new model version starts its own and the
- * rate holds however confident it is. Kept in memory, resumed from and saved to the
- * database (a few seconds of observations can be lost in a crash; the estimate barely moves).
+ * The thresholds behind target rates: per project, model version, strategy and rate, the exact
+ * quantile of the version's last 10,000 scores (`WindowThreshold`), so a new model version gets
+ * its own threshold however confident it is. A version's first scores are few: a warm start (the
+ * window of the version routed before it under the same strategy and rate, else the project's
+ * recent scores) fills in until it has enough of its own, so the rate holds from its first
+ * prediction. Kept in memory, resumed from and saved to the database (a few seconds of scores
+ * can be lost in a crash; the threshold barely moves).
  */
 export class RoutingThresholds {
   private readonly estimators = new Map<string, Promise<Estimator>>();
@@ -40,8 +42,13 @@ export class RoutingThresholds {
     const id = JSON.stringify(key);
     let estimator = this.estimators.get(id);
     if (!estimator) {
-      estimator = this.repository.loadEstimator(key, manager).then((saved) => {
-        const loaded = { key, state: saved ?? createP2(targetQuantile(key.targetRate)), dirty: false };
+      estimator = this.repository.loadEstimator(key, manager).then(async (saved) => {
+        // a saved window of this rate resumes; anything else (none, or the streaming estimate kept before issue 24) starts warm
+        const state =
+          isWindowThreshold(saved) && saved.rate === key.targetRate
+            ? saved
+            : createWindowThreshold(key.targetRate, await this.repository.warmScores(key, manager));
+        const loaded = { key, window: new WindowThreshold(state), dirty: state !== saved };
         this.loaded.set(id, loaded);
         return loaded;
       });
@@ -60,7 +67,7 @@ export class RoutingThresholds {
     if (!key) return undefined;
     // route everything: the quantile of a 100% rate is the minimum, which P² cannot hold
     if (key.targetRate >= 1) return 0;
-    return valueP2((await this.estimator(key, manager)).state);
+    return (await this.estimator(key, manager)).window.threshold();
   }
 
   /** The same, without waiting: for a model whose estimate `thresholdFor` has loaded (none otherwise). */
@@ -70,7 +77,7 @@ export class RoutingThresholds {
     if (!key) return undefined;
     if (key.targetRate >= 1) return 0;
     const estimator = this.loaded.get(JSON.stringify(key));
-    return estimator && valueP2(estimator.state);
+    return estimator?.window.threshold();
   }
 
   /** Adds a routed-or-not prediction's score to its estimate (after `thresholdFor`, which loads it). */
@@ -79,7 +86,7 @@ export class RoutingThresholds {
     if (!key || key.targetRate >= 1) return;
     const estimator = this.loaded.get(JSON.stringify(key));
     if (!estimator) return;
-    addP2(estimator.state, score);
+    estimator.window.add(score);
     estimator.dirty = true;
   }
 
@@ -89,7 +96,7 @@ export class RoutingThresholds {
     if (dirty.length === 0) return;
     for (const estimator of dirty) estimator.dirty = false;
     try {
-      await this.repository.saveEstimators(dirty.map((e) => ({ key: e.key, state: structuredClone(e.state) })));
+      await this.repository.saveEstimators(dirty.map((e) => ({ key: e.key, state: e.window.snapshot() })));
     } catch (error) {
       for (const estimator of dirty) estimator.dirty = true;
       this.logger.warn({ err: error }, 'routing thresholds not saved; retrying later');

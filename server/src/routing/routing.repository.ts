@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { P2State } from '@backflow/sampling';
+import { isWindowThreshold, WARM_SCORES, warmStartOf, type WindowThresholdState } from '@backflow/sampling';
 import { DataSource, EntityManager } from 'typeorm';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { BudgetPeriod } from './routing-policy';
@@ -120,15 +120,36 @@ export class RoutingRepository {
     await manager.query(`DELETE FROM routing_fingerprints WHERE project_id = $1 AND fingerprint = ANY($2::text[])`, [projectId, fingerprints]);
   }
 
-  async loadEstimator(key: EstimatorKey, manager: EntityManager = this.dataSource.manager): Promise<P2State | undefined> {
-    const rows: Array<{ estimator: P2State }> = await manager.query(
+  /** A saved estimate: a window (or, saved before issue 24, a streaming P² state, which is not resumed). */
+  async loadEstimator(key: EstimatorKey, manager: EntityManager = this.dataSource.manager): Promise<unknown> {
+    const rows: Array<{ estimator: unknown }> = await manager.query(
       `SELECT estimator FROM routing_thresholds WHERE project_id = $1 AND model_name = $2 AND model_version = $3 AND strategy = $4 AND target_rate = $5`,
       [key.projectId, key.modelName, key.modelVersion, key.strategy, key.targetRate],
     );
     return rows[0]?.estimator;
   }
 
-  async saveEstimators(entries: Array<{ key: EstimatorKey; state: P2State }>): Promise<void> {
+  /**
+   * The scores a new estimate starts warm with, oldest first: the latest window of another model
+   * version under the same strategy and rate, else the project's latest predictions' scores.
+   */
+  async warmScores(key: EstimatorKey, manager: EntityManager = this.dataSource.manager): Promise<number[]> {
+    const [previous]: Array<{ estimator: unknown }> = await manager.query(
+      `SELECT estimator FROM routing_thresholds
+        WHERE project_id = $1 AND strategy = $2 AND target_rate = $3 AND estimator->>'kind' = 'window'
+          AND NOT (model_name = $4 AND model_version = $5) AND jsonb_array_length(estimator->'own') > 0
+        ORDER BY updated_at DESC LIMIT 1`,
+      [key.projectId, key.strategy, key.targetRate, key.modelName, key.modelVersion],
+    );
+    if (isWindowThreshold(previous?.estimator)) return warmStartOf(previous.estimator);
+    const recent: Array<{ uncertainty: number }> = await manager.query(
+      `SELECT uncertainty FROM predictions_read WHERE project_id = $1 AND uncertainty IS NOT NULL ORDER BY received_at DESC LIMIT $2`,
+      [key.projectId, WARM_SCORES],
+    );
+    return recent.map((r) => r.uncertainty).reverse();
+  }
+
+  async saveEstimators(entries: Array<{ key: EstimatorKey; state: WindowThresholdState }>): Promise<void> {
     if (entries.length === 0) return;
     await this.dataSource.query(
       `INSERT INTO routing_thresholds (project_id, model_name, model_version, strategy, target_rate, estimator)
