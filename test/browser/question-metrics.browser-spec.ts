@@ -67,7 +67,7 @@ describe('browser: the quality page shows each question kind’s figures as char
         ...item.output,
       })),
     });
-    expect(ingested.body).toEqual({ accepted: items.length, duplicates: 0 });
+    expect(ingested.body).toMatchObject({ accepted: items.length, duplicates: 0 });
     const raters = [
       await createUser(app, admin, 'rater', project),
       await createUser(app, admin, 'rater', project),

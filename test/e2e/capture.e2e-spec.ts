@@ -46,10 +46,10 @@ describe('capture: predictions and feedback in, direct labels out', () => {
       const body = predictionBody();
       const first = await post('/predictions', body);
       expect(first.status).toBe(201);
-      expect(first.body).toEqual({ id: body.id, accepted: 1, duplicates: 0 });
+      expect(first.body).toMatchObject({ id: body.id, accepted: 1, duplicates: 0 });
       const retry = await post('/predictions', body);
       expect(retry.status).toBe(200);
-      expect(retry.body).toEqual({ id: body.id, accepted: 0, duplicates: 1 });
+      expect(retry.body).toMatchObject({ id: body.id, accepted: 0, duplicates: 1 });
       const [row] = await app.sql(`SELECT predicted_label, confidence, model_version, slice, input FROM predictions WHERE id = $1`, [body.id]);
       expect(row).toMatchObject({ predicted_label: 'ham', model_version: '1.4.0', slice: body.slice, input: body.input });
       expect(row.confidence).toBeCloseTo(body.scores.ham);
@@ -64,10 +64,10 @@ describe('capture: predictions and feedback in, direct labels out', () => {
 
     it('stores a batch once, however often it is retried', async () => {
       const batch = Array.from({ length: 500 }, () => predictionBody());
-      expect((await post('/predictions/batch', batch)).body).toEqual({ accepted: 500, duplicates: 0 });
-      expect((await post('/predictions/batch', batch)).body).toEqual({ accepted: 0, duplicates: 500 });
+      expect((await post('/predictions/batch', batch)).body).toMatchObject({ accepted: 500, duplicates: 0 });
+      expect((await post('/predictions/batch', batch)).body).toMatchObject({ accepted: 0, duplicates: 500 });
       const overlapping = [...batch.slice(0, 10), ...Array.from({ length: 5 }, () => predictionBody()), batch[0]];
-      expect((await post('/predictions/batch', overlapping)).body).toEqual({ accepted: 5, duplicates: 11 });
+      expect((await post('/predictions/batch', overlapping)).body).toMatchObject({ accepted: 5, duplicates: 11 });
       expect(await count('predictions', 'id = ANY($2::uuid[])', [batch.map((p) => p.id)])).toBe(500);
     });
 
@@ -120,7 +120,7 @@ describe('capture: predictions and feedback in, direct labels out', () => {
 
       const partial = await post('/predictions/batch?partial=true', batch);
       expect(partial.status).toBe(200);
-      expect(partial.body).toEqual({
+      expect(partial.body).toMatchObject({
         accepted: 8,
         duplicates: 0,
         rejected: [
@@ -148,7 +148,7 @@ describe('capture: predictions and feedback in, direct labels out', () => {
       expect(await count('predictions', 'id = ANY($2::uuid[])', [lines.map((p) => p.id)])).toBe(0);
 
       const stored = await send(lines);
-      expect(stored.body).toEqual({ accepted: 2500, duplicates: 0 });
+      expect(stored.body).toMatchObject({ accepted: 2500, duplicates: 0 });
       const partial = await send([...lines.slice(0, 5), 'not json', predictionBody()], '?partial=true');
       expect(partial.body).toMatchObject({ accepted: 1, duplicates: 5, rejected: [{ index: 5, code: 'validation/invalid' }] });
     });
@@ -175,8 +175,8 @@ describe('capture: predictions and feedback in, direct labels out', () => {
       const prediction = predictionBody();
       await post('/predictions', prediction);
       const event = { id: `fb-${randomUUID()}`, predictionId: prediction.id, type: 'click' };
-      expect((await post('/feedback', event)).body).toEqual({ accepted: 1, duplicates: 0 });
-      expect((await post('/feedback', event)).body).toEqual({ accepted: 0, duplicates: 1 });
+      expect((await post('/feedback', event)).body).toMatchObject({ accepted: 1, duplicates: 0 });
+      expect((await post('/feedback', event)).body).toMatchObject({ accepted: 0, duplicates: 1 });
       expect(await currentLabel(prediction.id)).toEqual({ value: 'ham', source: 'feedback', rule: 'rules[0]', contradicts_prediction: false });
       expect(await count('feedback_events', 'prediction_id = $2', [prediction.id])).toBe(1);
     });

@@ -206,7 +206,7 @@ describe('generation: pairwise preferences with sides drawn per task, Bradley–
         suggestions: { reply: { messages: [{ role: 'user', content: `question ${i}` }], responses: challengerFirst ? responses.reverse() : responses } },
       };
     });
-    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: predictions })).body).toEqual({
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: predictions })).body).toMatchObject({
       accepted: TASKS,
       duplicates: 0,
     });

@@ -63,7 +63,7 @@ describe('monitoring per question kind: figures of the routing question against 
           ...item.output,
         })),
       });
-      expect(ingested.body).toEqual({ accepted: batch.length, duplicates: 0 });
+      expect(ingested.body).toMatchObject({ accepted: batch.length, duplicates: 0 });
       for (const [i, item] of batch.entries()) {
         if (item.inclusionProbability === undefined) continue;
         await app.sql(

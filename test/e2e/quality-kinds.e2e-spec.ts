@@ -81,7 +81,7 @@ describe('quality per question kind: α with each kind’s distance, and each ra
       input: { body: BODY, n },
       suggestions: { quality: { value: 3, std: 1.5 } },
     }));
-    expect((await app.request('POST', path('/predictions/batch'), { token: key, body: predictions })).body).toEqual({ accepted: 4, duplicates: 0 });
+    expect((await app.request('POST', path('/predictions/batch'), { token: key, body: predictions })).body).toMatchObject({ accepted: 4, duplicates: 0 });
 
     const raters = [];
     for (let r = 0; r < 3; r++) {

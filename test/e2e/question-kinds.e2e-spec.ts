@@ -145,7 +145,7 @@ describe('question kinds: capture, routing, two socket raters, consensus and exp
       ...(i % 2 ? k.unsure : k.sure),
     }));
     const ingest = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: predictions });
-    expect(ingest.body).toEqual({ accepted: 8, duplicates: 0 });
+    expect(ingest.body).toMatchObject({ accepted: 8, duplicates: 0 });
     const routed = await app.sql(`SELECT p.input->>'n' AS n FROM tasks t JOIN predictions p ON p.id = t.prediction_id WHERE t.project_id = $1 ORDER BY 1`, [
       project.id,
     ]);
@@ -298,7 +298,7 @@ describe('question kinds: capture, routing, two socket raters, consensus and exp
       token: key,
       body: sets.map((_, i) => ({ model: { name: 'm', version: '1' }, input: { body: BODY, n: i }, scores: { sports: 0.5, politics: 0.5, tech: 0.5 } })),
     });
-    expect(ingest.body).toEqual({ accepted: sets.length, duplicates: 0 });
+    expect(ingest.body).toMatchObject({ accepted: sets.length, duplicates: 0 });
     const rater = await createUser(app, admin, 'rater', project);
     const socket = await connect(rater.token);
     for (let i = 0; i < sets.length; i++) {

@@ -53,6 +53,33 @@ describe('routing: preview and backfill over HTTP', () => {
     expect(audit).toBeDefined();
   });
 
+  it('says in the batch reply how many tasks it made, by reason, and what the budget left out', async () => {
+    const project = await setUp({ threshold: 0.3, explorationRate: 0.05, dedupeWindowMinutes: 0, budget: { perHour: 40 } });
+    const send = (body: unknown) => app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: project.key, body });
+    const batch = traffic(seeded(5), 300, { sharpness: 1 });
+    const first = await send(batch);
+    expect(first.status).toBe(200);
+    const rows: Array<{ reason: string; n: number }> = await app.sql(`SELECT reason, count(*)::int AS n FROM tasks WHERE project_id = $1 GROUP BY reason`, [
+      project.id,
+    ]);
+    const made = Object.fromEntries(rows.map((r) => [r.reason, r.n]));
+    expect(first.body.routed).toEqual({
+      tasks: 40,
+      byReason: { uncertain: made.uncertain ?? 0, exploration: made.exploration ?? 0, contradiction: 0, drift: 0, gold: 0 },
+      droppedByBudget: expect.any(Number),
+      deduplicated: 0,
+    });
+    const [{ chosen }] = await app.sql(`SELECT count(*)::int AS chosen FROM predictions WHERE project_id = $1 AND uncertainty >= 0.3`, [project.id]);
+    // every uncertain prediction was chosen; the hour's budget of 40 took the highest priorities
+    expect(first.body.routed.droppedByBudget).toBeGreaterThanOrEqual(chosen - 40);
+    // a retry stores nothing and makes nothing
+    expect((await send(batch)).body).toEqual({
+      accepted: 0,
+      duplicates: 300,
+      routed: { tasks: 0, byReason: expect.any(Object), droppedByBudget: 0, deduplicated: 0 },
+    });
+  });
+
   it('refuses bad requests with a code and the field, and non-admins', async () => {
     const project = await setUp({});
     const preview = (body: unknown, token = admin) => app.request('POST', `/api/v1/projects/${project.slug}/routing/preview`, { token, body });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { exceedsJsonDepth, MAX_JSON_DEPTH, Timestamp } from './common';
+import { TaskReason } from './routing';
 
 export const FEATURE_LIMITS = {
   features: 512,
@@ -102,7 +103,21 @@ export const IngestReply = z
   .meta({ id: 'IngestReply' });
 export type IngestReply = z.infer<typeof IngestReply>;
 
-export const SinglePredictionReply = IngestReply.extend({ id: z.guid() }).meta({ id: 'PredictionReply' });
+/** What routing did with the predictions a request stored: the tasks it made, by reason, and the candidates it left out. */
+export const RoutedCounts = z
+  .object({
+    tasks: z.number().int().describe('tasks made for the predictions stored now (0 for duplicates: they were routed when first stored)'),
+    byReason: z.record(TaskReason, z.number().int()).describe('the same tasks by reason'),
+    droppedByBudget: z.number().int().describe('predictions routing chose but a budget (hour, day, slice) left out'),
+    deduplicated: z.number().int().describe('predictions routing chose but left out as near-duplicates of a recent task'),
+  })
+  .meta({ id: 'RoutedCounts' });
+export type RoutedCounts = z.infer<typeof RoutedCounts>;
+
+export const PredictionIngestReply = IngestReply.extend({ routed: RoutedCounts }).meta({ id: 'PredictionIngestReply' });
+export type PredictionIngestReply = z.infer<typeof PredictionIngestReply>;
+
+export const SinglePredictionReply = PredictionIngestReply.extend({ id: z.guid() }).meta({ id: 'PredictionReply' });
 export type SinglePredictionReply = z.infer<typeof SinglePredictionReply>;
 
 export const IngestQuery = z.strictObject({

@@ -75,7 +75,7 @@ export class KserveService implements OnModuleInit {
         const ingested = await this.predictions.ingestWithin(manager, project, predictions);
         afterCommit(...ingested.afterCommit);
         await this.repository.markPaired(manager, project.id, eventId, predictions.length);
-        return { eventId, state: 'paired', ...ingested.reply };
+        return { eventId, state: 'paired', accepted: ingested.reply.accepted, duplicates: ingested.reply.duplicates };
       });
     } catch (error) {
       if (error instanceof DomainError && error.status < 500) await this.repository.count(this.dataSource.manager, project.id, 'kserve.rejected_pairs');

@@ -132,7 +132,7 @@ export class LabelStudioService {
       const skipped = plans.flatMap((p) => p.skipped);
       const reply = {
         tasks: plans.length,
-        predictions: ingested.reply,
+        predictions: { accepted: ingested.reply.accepted, duplicates: ingested.reply.duplicates },
         annotations: answered.answers,
         labels: answered.labels + recorded.length,
         raters: raters.created,

@@ -3,7 +3,7 @@ import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
-import { IngestQuery, IngestReply, PredictionInput, SinglePredictionReply } from '@backflow/contracts';
+import { IngestQuery, PredictionIngestReply, PredictionInput, SinglePredictionReply } from '@backflow/contracts';
 import { VALIDATES_ITEMS } from '../common/validation/json-hazards';
 import { openApiSchema, ValidQuery } from '../common/validation/zod-validation.pipe';
 import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
@@ -41,13 +41,13 @@ export class PredictionsController {
     schema: { type: 'array', items: openApiSchema(PredictionInput) },
     description: 'a JSON array, or one prediction per line as application/x-ndjson',
   })
-  @ApiOkResponse({ schema: openApiSchema(IngestReply) })
+  @ApiOkResponse({ schema: openApiSchema(PredictionIngestReply) })
   async ingestBatch(
     @Body() body: unknown,
     @ValidQuery(IngestQuery) query: { partial: 'true' | 'false' },
     @CurrentProject() project: ProjectEntity,
     @Req() request: FastifyRequest,
-  ): Promise<IngestReply> {
+  ): Promise<PredictionIngestReply> {
     const partial = query.partial === 'true';
     if (body instanceof Readable || request.headers['content-type']?.startsWith('application/x-ndjson')) {
       return this.predictions.ingestStream(project, body as Readable, partial);

@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
-import type { IngestReply, RejectedItem, SinglePredictionReply } from '@backflow/contracts';
+import type { PredictionIngestReply, RejectedItem, RoutedCounts, SinglePredictionReply } from '@backflow/contracts';
 import { routingOutput } from '@backflow/questions';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { TransactionEvents } from '../common/events/transaction-events';
@@ -18,7 +18,7 @@ import { ProjectLabels, validatePrediction } from './prediction-validation';
 import { PredictionErrors } from './predictions.errors';
 import './predictions.events';
 import { isUniqueViolation, PredictionFacts, PredictionsRepository, ScoredPrediction } from './predictions.repository';
-import { RoutingService } from '../routing/routing.service';
+import { RoutingService, type RoutingOutcome } from '../routing/routing.service';
 import { PredictionPartitions } from './prediction-partitions';
 import { isMissingPartition } from '../common/database/time-partitions';
 
@@ -39,9 +39,17 @@ class WriteAgain extends Error {
 interface Stored {
   accepted: number;
   afterCommit: AfterCommit[];
-  /** tasks routing made for them */
-  tasks?: number;
+  /** what routing made of them */
+  routed: RoutedCounts;
 }
+
+const nothingRouted = (): RoutedCounts => ({
+  tasks: 0,
+  byReason: { uncertain: 0, exploration: 0, contradiction: 0, drift: 0, gold: 0 },
+  droppedByBudget: 0,
+  deduplicated: 0,
+});
+const nothingStored = (): Stored => ({ accepted: 0, afterCommit: [], routed: nothingRouted() });
 
 // rows written per INSERT while a stream is read
 const STREAM_CHUNK = 1_000;
@@ -88,7 +96,7 @@ export class PredictionsService {
     manager: EntityManager,
     project: ProjectEntity,
     rows: ScoredPrediction[],
-    into: Stored = { accepted: 0, afterCommit: [] },
+    into: Stored = nothingStored(),
     options: { observe: boolean; write?: WriteMode } = { observe: true },
   ): Promise<Stored> {
     const inserted = await this.insertBatch(manager, project, rows, options.write ?? 'within');
@@ -96,7 +104,10 @@ export class PredictionsService {
     if (inserted.size === 0) return into;
     const stored = inserted.size === rows.length ? rows : rows.filter((row) => inserted.has(row.id));
     const routed = await this.routing.route(manager, project, stored, options);
-    into.tasks = (into.tasks ?? 0) + routed.created.length;
+    into.routed.tasks += routed.created.length;
+    for (const reason of Object.keys(routed.byReason) as Array<keyof RoutingOutcome['byReason']>) into.routed.byReason[reason] += routed.byReason[reason];
+    into.routed.droppedByBudget += routed.droppedByBudget;
+    into.routed.deduplicated += routed.deduplicated;
     if (routed.created.length) into.afterCommit.push(routed.announce);
     const feedbackWaiting = await this.repository.withWaitingFeedback(manager, project.id, [...inserted]);
     into.afterCommit.push(...(await this.events.emit('predictions.stored', { manager, project, predictions: stored, feedbackWaiting })));
@@ -136,12 +147,12 @@ export class PredictionsService {
    * writer) or a partition removed meanwhile is rolled back whole and written again row-wise
    * (ON CONFLICT), with its partitions made again if they were gone.
    */
-  private async storeInTransaction(project: ProjectEntity, rows: ScoredPrediction[]): Promise<number> {
+  private async storeInTransaction(project: ProjectEntity, rows: ScoredPrediction[]): Promise<Stored> {
     const attempt = (write: WriteMode) =>
       inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
         const stored = await this.store(manager, project, rows, undefined, { observe: true, write });
         afterCommit(...stored.afterCommit);
-        return stored.accepted;
+        return stored;
       });
     try {
       return await attempt('first');
@@ -159,8 +170,8 @@ export class PredictionsService {
     const row = verdict.row;
     if ((await this.routing.mayRoute(project, row)) || this.events.wantsTransaction('predictions.stored', project)) {
       // a task to create, or a listener with work for every new prediction: all of it in one transaction
-      const accepted = await this.storeInTransaction(project, [row]);
-      return { id: row.id, accepted, duplicates: 1 - accepted };
+      const stored = await this.storeInTransaction(project, [row]);
+      return { id: row.id, accepted: stored.accepted, duplicates: 1 - stored.accepted, routed: stored.routed };
     }
     // one statement, so one round trip: the prediction, and whether feedback waits for it
     await this.partitions.ensure(project, [row]);
@@ -175,18 +186,24 @@ export class PredictionsService {
         afterCommit(...(await this.events.emit('predictions.stored', { manager, project, predictions: [row], feedbackWaiting: [row.id] }))),
       );
     }
-    return { id: row.id, accepted: inserted ? 1 : 0, duplicates: inserted ? 0 : 1 };
+    // routing could make no task of it (`mayRoute`): it was only observed
+    return { id: row.id, accepted: inserted ? 1 : 0, duplicates: inserted ? 0 : 1, routed: nothingRouted() };
   }
 
   /** A JSON batch: all-or-nothing, or with `partial` the valid items and a list of the rejected ones. */
-  async ingestBatch(project: ProjectEntity, items: unknown, partial: boolean): Promise<IngestReply> {
+  async ingestBatch(project: ProjectEntity, items: unknown, partial: boolean): Promise<PredictionIngestReply> {
     if (!Array.isArray(items)) throw PredictionErrors.notAnArray();
     if (items.length > this.config.ingest.maxBatch) throw PredictionErrors.batchTooLarge(this.config.ingest.maxBatch);
     const validate = this.validator(project, isTextClean(items));
     const { valid, rejected } = partition(items, (raw) => validate(raw));
     if (rejected.length && !partial) throw PredictionErrors.batchRejected(rejected.slice(0, MAX_LISTED_REJECTIONS), items.length);
-    const accepted = valid.length ? await this.storeInTransaction(project, valid) : 0;
-    return { accepted, duplicates: valid.length - accepted, ...(partial ? { rejected: rejected.slice(0, MAX_LISTED_REJECTIONS) } : {}) };
+    const stored = valid.length ? await this.storeInTransaction(project, valid) : nothingStored();
+    return {
+      accepted: stored.accepted,
+      duplicates: valid.length - stored.accepted,
+      routed: stored.routed,
+      ...(partial ? { rejected: rejected.slice(0, MAX_LISTED_REJECTIONS) } : {}),
+    };
   }
 
   /**
@@ -198,23 +215,23 @@ export class PredictionsService {
     manager: EntityManager,
     project: ProjectEntity,
     items: unknown[],
-  ): Promise<{ reply: IngestReply; ids: string[]; afterCommit: AfterCommit[] }> {
+  ): Promise<{ reply: PredictionIngestReply; ids: string[]; afterCommit: AfterCommit[] }> {
     if (items.length > this.config.ingest.maxBatch) throw PredictionErrors.batchTooLarge(this.config.ingest.maxBatch);
     const validate = this.validator(project);
     const { valid, rejected } = partition(items, (raw) => validate(raw));
     if (rejected.length) throw PredictionErrors.batchRejected(rejected.slice(0, MAX_LISTED_REJECTIONS), items.length);
-    const stored = valid.length ? await this.store(manager, project, valid) : { accepted: 0, afterCommit: [] };
+    const stored = valid.length ? await this.store(manager, project, valid) : nothingStored();
     return {
-      reply: { accepted: stored.accepted, duplicates: valid.length - stored.accepted },
+      reply: { accepted: stored.accepted, duplicates: valid.length - stored.accepted, routed: stored.routed },
       ids: valid.map((row) => row.id),
       afterCommit: stored.afterCommit,
     };
   }
 
   /** An NDJSON stream, written in chunks inside one transaction: acknowledged only when all of it is committed. */
-  async ingestStream(project: ProjectEntity, stream: Readable, partial: boolean): Promise<IngestReply> {
+  async ingestStream(project: ProjectEntity, stream: Readable, partial: boolean): Promise<PredictionIngestReply> {
     const validate = this.validator(project);
-    const stored: Stored = { accepted: 0, afterCommit: [] };
+    const stored = nothingStored();
     let valid = 0;
     let total = 0;
     const rejected: RejectedItem[] = [];
@@ -248,7 +265,12 @@ export class PredictionsService {
       if (error instanceof StreamTooLargeError) throw PredictionErrors.streamTooLarge(this.config.ingest.maxStreamBytes);
       throw error;
     }
-    return { accepted: stored.accepted, duplicates: valid - stored.accepted, ...(partial ? { rejected: rejected.slice(0, MAX_LISTED_REJECTIONS) } : {}) };
+    return {
+      accepted: stored.accepted,
+      duplicates: valid - stored.accepted,
+      routed: stored.routed,
+      ...(partial ? { rejected: rejected.slice(0, MAX_LISTED_REJECTIONS) } : {}),
+    };
   }
 
   /**
@@ -260,10 +282,10 @@ export class PredictionsService {
     const question = routingQuestion(project);
     const scored: ScoredPrediction[] = rows.map((row) => ({ ...row, routingOutput: routingOutput(question, row.scores, row.suggestions) }));
     return inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
-      const stored: Stored = { accepted: 0, afterCommit: [] };
+      const stored = nothingStored();
       for (let i = 0; i < scored.length; i += STREAM_CHUNK) await this.store(manager, project, scored.slice(i, i + STREAM_CHUNK), stored, { observe: false });
       afterCommit(...stored.afterCommit);
-      return { restored: stored.accepted, tasks: stored.tasks ?? 0 };
+      return { restored: stored.accepted, tasks: stored.routed.tasks };
     });
   }
 
