@@ -91,7 +91,19 @@ describe('export: TFDV statistics and schema beside every span', () => {
       const [dataset] = decoded.datasets;
       expect(dataset.num_examples).toBe(rows.length);
       const names = dataset.features.map((f: { path: { step: string[] } }) => f.path.step.join('.'));
-      expect(names).toEqual(['prediction_id', 'model_version', 'label', 'label_name', 'label_source', 'weight', 'country', 'hour', 'minutes', 'tags']);
+      expect(names).toEqual([
+        'prediction_id',
+        'model_version',
+        'label',
+        'label_name',
+        'label_source',
+        'weight',
+        'inclusion_probability',
+        'country',
+        'hour',
+        'minutes',
+        'tags',
+      ]);
 
       for (const feature of dataset.features) {
         const name = feature.path.step[0] as string;

@@ -138,6 +138,7 @@ describe('export: exactly-once TFX spans', () => {
         expect(text(example.label_name.values[0] as Uint8Array)).toBe(label);
         expect(text(example.label_source.values[0] as Uint8Array)).toBe('feedback');
         expect(example.weight).toEqual({ kind: 'float', values: [1] });
+        expect(example.inclusion_probability).toEqual({ kind: 'float', values: [1] });
         expect(text(example.model_version.values[0] as Uint8Array)).toBe(original.model.version);
         expect(example.n).toEqual({ kind: 'int64', values: [BigInt(original.input.n)] });
         expect(example.flag).toEqual({ kind: 'int64', values: [original.input.flag ? 1n : 0n] });
@@ -168,6 +169,7 @@ describe('export: exactly-once TFX spans', () => {
       label_name: 'spam',
       label_source: 'feedback',
       weight: 1,
+      inclusion_probability: 1,
       flag: 1,
       n: 3,
       score: 0.375,
@@ -185,6 +187,44 @@ describe('export: exactly-once TFX spans', () => {
     // nothing new: no span, not even an empty one holding the next span number
     expect(await exportsService.exportNext(await p.entity())).toBeUndefined();
     expect(await app.sql(`SELECT span, rows FROM export_spans WHERE project_id = $1 ORDER BY span`, [p.id])).toEqual([{ span: 1, rows: 300 }]);
+  });
+
+  it('carries each example’s inclusion probability beside its weight: an explored label weighs 1 / the exploration rate', async () => {
+    const created = await createProject(app, admin, {
+      labels: [{ name: 'ham' }, { name: 'spam' }],
+      routing: { threshold: 0.4, explorationRate: 0.25, dedupeWindowMinutes: 0 },
+      export: { formats: ['tfrecord', 'jsonl'] },
+    });
+    const key = (await createApiKey(app, admin, created.slug, ['ingest'])).secret;
+    // half uncertain (0.5 / 0.5, routed for sure), half confident (explored at 25%)
+    const predictions = Array.from({ length: 80 }, (_, i) => ({
+      id: randomUUID(),
+      model: { name: 'mail', version: 'v1' },
+      input: { n: i },
+      scores: i % 2 ? { ham: 0.5, spam: 0.5 } : { ham: 0.99, spam: 0.01 },
+    }));
+    const sent = await app.request('POST', `/api/v1/projects/${created.slug}/predictions/batch`, { token: key, body: predictions });
+    expect(sent.body.routed.byReason.uncertain).toBe(40);
+    expect(sent.body.routed.byReason.exploration).toBeGreaterThan(0);
+    for (;;) {
+      const { body } = await app.request('POST', `/api/v1/projects/${created.slug}/tasks/claim`, { token: admin, body: {} });
+      if (!body.task) break;
+      const answered = await app.request('POST', `/api/v1/projects/${created.slug}/tasks/${body.task.id}/annotations`, {
+        token: admin,
+        body: { id: randomUUID(), label: 'ham', timeSpentMs: 1000 },
+      });
+      expect(answered.status).toBe(201);
+    }
+    const exported = (await exportsService.exportNext((await app.app.get(ProjectsService).findBySlug(created.slug))!))!;
+    const rows = exported.manifest.files
+      .filter((f) => f.format === 'jsonl')
+      .flatMap((f) => fs.readFileSync(path.join(exported.directory, f.path), 'utf8').split('\n').filter(Boolean))
+      .map((line) => JSON.parse(line) as { input_n?: number; n: number; weight: number; inclusion_probability: number });
+    expect(rows).toHaveLength(40 + sent.body.routed.byReason.exploration);
+    for (const row of rows) {
+      const explored = row.n % 2 === 0;
+      expect([row.n, row.inclusion_probability, row.weight]).toEqual([row.n, explored ? 0.25 : 1, explored ? 4 : 1]);
+    }
   });
 
   it('puts every label in exactly one span while labels are finalized during the export', async () => {

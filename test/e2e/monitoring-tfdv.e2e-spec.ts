@@ -113,7 +113,18 @@ describe('monitoring: TFDV statistics and schemas as the pipeline wrote them', (
 
     const taken = await put(p.slug, 'baseline', 'application/x-protobuf', pb);
     expect(taken.status).toBe(200);
-    expect(taken.body.features).toEqual(['country', 'label', 'label_name', 'label_source', 'minutes', 'model_version', 'prediction_id', 'tags', 'weight']);
+    expect(taken.body.features).toEqual([
+      'country',
+      'inclusion_probability',
+      'label',
+      'label_name',
+      'label_source',
+      'minutes',
+      'model_version',
+      'prediction_id',
+      'tags',
+      'weight',
+    ]);
     const [row] = await app.sql(`SELECT baseline, tfdv_statistics FROM feature_schemas fs JOIN projects p ON p.id = fs.project_id WHERE p.slug = $1`, [p.slug]);
     // a number binned on its quantiles' boundaries, a string by its counts; the dataset kept whole
     expect(row.baseline.features.minutes.kind).toBe('numeric');

@@ -172,7 +172,7 @@ describe('monitoring: TFDV’s rules on the serving window, and training–servi
     expect(uploaded.status).toBe(200);
     const report = uploaded.body;
     expect(report).toMatchObject({ identifier: 'prediction_id', trainingExamples: 31, withoutIdentifier: 0, duplicateIdentifiers: 0, pairs: 30 });
-    expect(report.ignored).toEqual(['label', 'label_name', 'label_source', 'model_version', 'weather', 'weight']);
+    expect(report.ignored).toEqual(['inclusion_probability', 'label', 'label_name', 'label_source', 'model_version', 'weather', 'weight']);
     const byFeature = Object.fromEntries(report.features.map((f: any) => [f.feature, f]));
     // minutes: the 15 FR runs differ (x.1 against its rounding); CH's are the same float32
     expect(byFeature.minutes).toMatchObject({

@@ -19,7 +19,10 @@ export interface ExportRow {
   answers: Record<string, unknown>;
   source: string;
   agreement: number | null;
+  /** for evaluation: the label's own weight over its inclusion probability (Horvitz–Thompson) */
   weight: number;
+  /** the probability routing had of sending the prediction to raters (1 for a label no routing chose: feedback, gold) */
+  inclusionProbability: number;
   /** integers past 2^53 as bigint (see `parseExactJson`) */
   input: Record<string, unknown>;
   modelName: string;

@@ -4,7 +4,7 @@ import Cursor from 'pg-cursor';
 import type { EntityManager } from 'typeorm';
 import type { ExportSettings } from '@backflow/contracts';
 import type { SchemaLike } from '@backflow/drift';
-import { inclusionWeightSql } from '@backflow/sampling';
+import { CERTAIN_INCLUSION, inclusionWeightSql } from '@backflow/sampling';
 import { FITS_BYTES, FITS_FLOAT, FITS_INT, NO_VALUE, type ExportRow } from './example-row';
 import { parseExactJson } from '../common/json/exact-json';
 import { BUCKET_SQL } from './split';
@@ -75,7 +75,7 @@ const FITS_SQL = `coalesce(bit_and(CASE coalesce(jsonb_typeof(v), 'null')
 
 const ROWS = `
   SELECT l.prediction_id, l.value, l.answers, l.source, l.agreement,
-         ${inclusionWeightSql('t.inclusion_probability', 'l.weight')} AS weight,
+         ${inclusionWeightSql('t.inclusion_probability', 'l.weight')} AS weight, coalesce(t.inclusion_probability, ${CERTAIN_INCLUSION}) AS inclusion_probability,
          p.input, p.model_name, p.model_version, ${BUCKET_SQL('l.prediction_id')} AS bucket,
          CASE WHEN $2::text IS NOT NULL THEN p.suggestions->$2::text END AS output
     FROM span_labels sl
@@ -284,6 +284,7 @@ export class ExportsRepository {
       answers: Record<string, unknown>;
       agreement: number | null;
       weight: number;
+      inclusion_probability: number;
       input: Record<string, unknown>;
       model_name: string;
       model_version: string;
@@ -304,6 +305,7 @@ export class ExportsRepository {
           source: r.source,
           agreement: r.agreement,
           weight: r.weight,
+          inclusionProbability: r.inclusion_probability,
           input: r.input,
           modelName: r.model_name,
           modelVersion: r.model_version,

@@ -28,7 +28,7 @@ const bytes = (values: string[]): FeatureValue => ({ kind: 'bytes', values });
  * - `sft_tfrecord`, `dpo_tfrecord`: the same examples as tf.Example in the span layout, a chat as
  *   two parallel bytes lists (`messages_role`, `messages_content`; `prompt_role`, `prompt_content`),
  *   the DPO responses as `chosen` and `rejected` with their model versions, and the row formats'
- *   `prediction_id`, `model_version`, `label_source` and `weight`.
+ *   `prediction_id`, `model_version`, `label_source`, `weight` and `inclusion_probability`.
  */
 export class FineTuning {
   constructor(
@@ -79,6 +79,7 @@ export class FineTuning {
       model_version: bytes([row.modelVersion]),
       label_source: bytes([row.source]),
       weight: { kind: 'float', values: [row.weight] },
+      inclusion_probability: { kind: 'float', values: [row.inclusionProbability] },
     };
     if (example.shape === 'sft')
       return [{ messages_role: bytes(example.messages.map((m) => m.role)), messages_content: bytes(example.messages.map((m) => m.content)), ...about }];

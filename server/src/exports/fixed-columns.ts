@@ -30,7 +30,7 @@ export interface ColumnLayout {
  * The columns of a project's exported examples, in the order every writer, the schema and the
  * CSV header use: prediction_id, model_version, each question's columns in question order (a
  * project of one label question named "label": label and label_name, as always), label_source,
- * weight. An input feature named like one of them is exported as `input_<name>`.
+ * weight, inclusion_probability. An input feature named like one of them is exported as `input_<name>`.
  */
 export class ExportColumns implements ColumnLayout {
   readonly list: readonly ExportColumn[];
@@ -65,6 +65,7 @@ export class ExportColumns implements ColumnLayout {
       ...answers,
       { name: 'label_source', type: 'bytes', list: false, values: (row) => [row.source] },
       { name: 'weight', type: 'float', list: false, values: (row) => [row.weight] },
+      { name: 'inclusion_probability', type: 'float', list: false, values: (row) => [row.inclusionProbability] },
     ];
     this.names = new Set([...this.list.map((column) => column.name), ...(options.reserved ?? [])]);
   }

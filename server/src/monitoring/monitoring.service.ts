@@ -292,7 +292,14 @@ export class MonitoringService implements OnModuleInit {
     if (examples.length === 0) throw new DomainError('monitoring/invalid_training_examples', 'body: no training examples', 400, 'body');
     const ids = [...new Set(examples.flatMap((e) => identifierOf(e, query.identifier) ?? []))];
     const predictions = await this.repository.predictionsByIds(this.dataSource.manager, project.id, ids);
-    const reserved = ['prediction_id', 'model_version', ...answerColumns(project.questions).map((c) => c.name), 'label_source', 'weight'];
+    const reserved = [
+      'prediction_id',
+      'model_version',
+      ...answerColumns(project.questions).map((c) => c.name),
+      'label_source',
+      'weight',
+      'inclusion_probability',
+    ];
     // a masked field leaves a span dropped or hashed (unless kept): its absence or its hash is no skew
     const masked =
       (project.exportSettings.maskedFields ?? DEFAULT_MASKED_FIELD_POLICY) === 'keep' ? [] : project.maskedFields.flatMap((f) => [f, `input_${f}`]);
