@@ -53,8 +53,16 @@ export async function startDatabase() {
 }
 
 /** The built server (`node server/dist/main.js`) on the given database. */
+/** Where the servers a benchmark starts write their log (BENCH_SERVER_LOG, or a file in the OS temp dir named in the first line of the run). */
+export const serverLog = process.env.BENCH_SERVER_LOG ?? path.join(os.tmpdir(), `backflow-bench-server-${process.pid}.log`);
+let serverLogNamed = false;
+
 export async function startServer(databaseUrl, env = {}, nodeArgs = []) {
   const port = await freePort();
+  if (!serverLogNamed) {
+    serverLogNamed = true;
+    process.stderr.write(`server log: ${serverLog}\n`);
+  }
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server under load
   if (process.env.BENCH_NODE_ARGS) nodeArgs = [...process.env.BENCH_NODE_ARGS.split(' '), ...nodeArgs];
   // the same flags as npm start
@@ -70,7 +78,8 @@ export async function startServer(databaseUrl, env = {}, nodeArgs = []) {
       BACKFLOW_ADMIN_PASSWORD: ADMIN.password,
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    // the server's log (warnings and errors: LOG_LEVEL=warn) kept in a file, so a 500 can be read after the run
+    stdio: ['ignore', fs.openSync(serverLog, 'a'), 'pipe'],
   });
   let stderr = '';
   child.stderr.on('data', (chunk) => (stderr += chunk));

@@ -8,7 +8,7 @@ import * as http from 'node:http';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ADMIN, api, prediction, startDatabase, startServer } from './lib.mjs';
+import { ADMIN, api, prediction, serverLog, startDatabase, startServer } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const { Client } = require('pg');
@@ -85,6 +85,20 @@ async function labelRouted(databaseUrl, projectId) {
  * first run over a backlog (the eight days of the baseline project at the 20-million scale) rolls
  * every hour of it.
  */
+/** The last errors the server logged (pino level 50 and up). */
+function serverErrors() {
+  try {
+    return fs
+      .readFileSync(serverLog, 'utf8')
+      .split('\n')
+      .filter((line) => /"level":(5|6)\d/.test(line))
+      .slice(-5)
+      .join('\n');
+  } catch {
+    return '(no server log)';
+  }
+}
+
 function runRetention(url, slug, token, body = {}) {
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -96,7 +110,9 @@ function runRetention(url, slug, token, body = {}) {
         response.setEncoding('utf8');
         response.on('data', (chunk) => (text += chunk));
         response.on('end', () =>
-          response.statusCode === 200 ? resolve(JSON.parse(text)) : reject(new Error(`retention run -> ${response.statusCode} ${text.slice(0, 300)}`)),
+          response.statusCode === 200
+            ? resolve(JSON.parse(text))
+            : reject(new Error(`retention run -> ${response.statusCode} ${text.slice(0, 300)}\nthe server's errors:\n${serverErrors()}`)),
         );
       },
     );
