@@ -566,14 +566,7 @@ export function comparatorThresholds(comparator: ComparatorLike | undefined): Ar
 }
 
 /** The reason TFDV gives for a measurement above its comparator's threshold. */
-export function comparatorReason(
-  metric: ComparatorMetric,
-  value: number,
-  threshold: number,
-  treatmentName: string,
-  controlName: string,
-  at?: string,
-): AnomalyReason {
+function comparatorReason(metric: ComparatorMetric, value: number, threshold: number, treatmentName: string, controlName: string, at?: string): AnomalyReason {
   return metric === 'l_infinity'
     ? {
         type: 'COMPARATOR_L_INFTY_HIGH',

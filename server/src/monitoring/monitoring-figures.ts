@@ -462,41 +462,55 @@ export function driftOf(
   partitions = partitionsOf(current, baseline, windows, settings.drift.sliceKeys),
 ): { features: FeatureDrift[]; alerts: NewAlert[] } {
   const { drift } = settings;
-  // each slice's inputs and each chart bucket, partitioned once for every feature
-  const { slices, buckets } = partitions;
   const features: FeatureDrift[] = [];
   const alerts: NewAlert[] = [];
   for (const feature of schema.features) {
     // rollups hold Backflow's bins, not statistics: a retention project's drift is judged by its settings
     const judged = judgedBy(feature, settings, rolled ? undefined : comparators);
     const against = rolled ? rolledReference(feature, rolled.overall) : windowReference(feature, baseline, judged, comparators);
-    const overall = against(current, drift.minCount);
-    const perSlice = slices.flatMap((s) => {
-      const d = (rolled ? rolledReference(feature, rolled.slice(s.slice)) : windowReference(feature, s.baseline, judged, comparators))(
-        s.current,
-        drift.minCount,
-      );
-      return d ? [{ slice: s.slice, ...d }] : [];
-    });
-    perSlice.sort((a, b) => b.value - a.value);
-    features.push({
-      feature: feature.name,
-      kind: judged.categorical ? 'categorical' : 'numeric',
-      metric: judged.metric,
-      threshold: judged.threshold,
-      value: overall?.value ?? null,
-      drifted: (overall?.value ?? 0) > judged.threshold || perSlice.some((s) => s.value > judged.threshold),
-      baseline: 'reference_window',
-      comparator: judged.comparator,
-      series: buckets.flatMap(([at, inputs]) => {
-        const d = against(inputs, MIN_POINT_COUNT);
-        return d ? [{ at, value: d.value, count: d.count }] : [];
-      }),
-      slices: perSlice,
-    });
+    const { figure, past, overall, perSlice } = distanceFigures(feature, judged, current, against, partitions, drift.minCount, (s) =>
+      rolled ? rolledReference(feature, rolled.slice(s.slice)) : windowReference(feature, s.baseline, judged, comparators),
+    );
+    features.push({ ...figure, drifted: past, baseline: 'reference_window' });
     alerts.push(...distanceAlerts('drift', feature.name, judged, overall, perSlice));
   }
   return { features, alerts };
+}
+
+/**
+ * A feature's distance from its reference: overall, within each slice value (by the slice's own
+ * reference, `sliceMeasure`), per chart bucket of the current window; and whether it is past the
+ * threshold overall or in any slice.
+ */
+function distanceFigures(
+  feature: FeatureSchema,
+  judged: ReturnType<typeof judgedBy>,
+  current: readonly ObservedInput[],
+  against: Measure,
+  { slices, buckets }: Partitions,
+  minCount: number,
+  sliceMeasure: (slice: Partitions['slices'][number]) => Measure,
+) {
+  const overall = against(current, minCount);
+  const perSlice = slices.flatMap((s) => {
+    const d = sliceMeasure(s)(s.current, minCount);
+    return d ? [{ slice: s.slice, ...d }] : [];
+  });
+  perSlice.sort((a, b) => b.value - a.value);
+  const figure = {
+    feature: feature.name,
+    kind: judged.categorical ? ('categorical' as const) : ('numeric' as const),
+    metric: judged.metric,
+    threshold: judged.threshold,
+    value: overall?.value ?? null,
+    comparator: judged.comparator,
+    series: buckets.flatMap(([at, inputs]) => {
+      const d = against(inputs, MIN_POINT_COUNT);
+      return d ? [{ at, value: d.value, count: d.count }] : [];
+    }),
+    slices: perSlice,
+  };
+  return { figure, overall, perSlice, past: (overall?.value ?? 0) > judged.threshold || perSlice.some((s) => s.value > judged.threshold) };
 }
 
 /** What serving is measured against for distribution skew: the training statistics as TFDV wrote them, or as JSON. */
@@ -524,7 +538,6 @@ export function skewOf(
   partitions = partitionsOf(current, [], windows, settings.drift.sliceKeys),
 ): { features: DistributionSkew[]; alerts: NewAlert[] } {
   const { drift } = settings;
-  const { slices, buckets } = partitions;
   const features: DistributionSkew[] = [];
   const alerts: NewAlert[] = [];
   for (const feature of schema.features) {
@@ -538,26 +551,8 @@ export function skewOf(
       judged = judgedBy(feature, settings, undefined);
       against = uploadedReference(feature, baseline);
     } else continue;
-    const overall = against(current, drift.minCount);
-    const perSlice = slices.flatMap((s) => {
-      const d = against(s.current, drift.minCount);
-      return d ? [{ slice: s.slice, ...d }] : [];
-    });
-    perSlice.sort((a, b) => b.value - a.value);
-    features.push({
-      feature: feature.name,
-      kind: judged.categorical ? 'categorical' : 'numeric',
-      metric: judged.metric,
-      threshold: judged.threshold,
-      value: overall?.value ?? null,
-      skewed: (overall?.value ?? 0) > judged.threshold || perSlice.some((s) => s.value > judged.threshold),
-      comparator: judged.comparator,
-      series: buckets.flatMap(([at, inputs]) => {
-        const d = against(inputs, MIN_POINT_COUNT);
-        return d ? [{ at, value: d.value, count: d.count }] : [];
-      }),
-      slices: perSlice,
-    });
+    const { figure, past, overall, perSlice } = distanceFigures(feature, judged, current, against, partitions, drift.minCount, () => against);
+    features.push({ ...figure, skewed: past });
     alerts.push(...distanceAlerts('skew', feature.name, judged, overall, perSlice));
   }
   return { features, alerts };

@@ -54,7 +54,6 @@ import {
   tfdvSchemaOf,
   trainingDataset,
   validateWindow,
-  type WindowValidation,
 } from './tfdv-window';
 import { featureSkew, featureSkewAlerts, identifierOf, maskedFeatureSkew, readTrainingExamples } from './feature-skew';
 import { MonitoringRepository, NewAlert, ObservedInput, StoredAlert } from './monitoring.repository';
@@ -93,7 +92,6 @@ function toAlert(a: StoredAlert): MonitoringAlert {
 interface Assessment {
   settings: MonitoringSettings;
   windows: Windows;
-  validation: WindowValidation;
   reply: Omit<MonitoringReply, 'alerts' | 'boosts'>;
   failing: NewAlert[];
 }
@@ -137,6 +135,24 @@ export class MonitoringService implements OnModuleInit {
     return schema;
   }
 
+  /**
+   * The inputs of the current window and of the reference window before it (none for a project
+   * with retention, which measures against the reference window's rollups), the newest of each,
+   * and the schema they are judged by.
+   */
+  private async windowInputs(
+    project: ProjectEntity,
+    windows: Windows,
+  ): Promise<{ baselineInputs: ObservedInput[]; currentInputs: ObservedInput[]; schema: Schema }> {
+    const manager = this.dataSource.manager;
+    const [baselineInputs, currentInputs] = await Promise.all([
+      project.retention ? Promise.resolve([]) : this.repository.inputsBetween(manager, project.id, windows.baselineFrom, windows.windowFrom, MAX_INPUTS),
+      this.repository.inputsBetween(manager, project.id, windows.windowFrom, windows.now, MAX_INPUTS),
+    ]);
+    const schema = await this.schemaOf(project, baselineInputs.length ? baselineInputs : currentInputs);
+    return { baselineInputs, currentInputs, schema };
+  }
+
   private async assess(project: ProjectEntity, now: Date, chartHours: number): Promise<Assessment> {
     const settings = monitoringSettingsOf(project);
     const windows = this.windows(settings, now, chartHours);
@@ -144,14 +160,11 @@ export class MonitoringService implements OnModuleInit {
     const since = new Date(Math.min(windows.baselineFrom.getTime(), windows.chartFrom.getTime()));
     const question = routingQuestion(project);
     const measure = kindMeasureOf(question);
-    const [labels, feedback, baselineInputs, currentInputs] = await Promise.all([
+    const [labels, feedback, { baselineInputs, currentInputs, schema }] = await Promise.all([
       this.repository.humanLabelsSince(manager, project.id, since, measure && question),
       this.repository.feedbackAgreement(manager, project.id, windows.chartFrom),
-      // a project with retention measures drift against the reference window's rollups, not its raw inputs
-      project.retention ? Promise.resolve([]) : this.repository.inputsBetween(manager, project.id, windows.baselineFrom, windows.windowFrom, MAX_INPUTS),
-      this.repository.inputsBetween(manager, project.id, windows.windowFrom, now, MAX_INPUTS),
+      this.windowInputs(project, windows),
     ]);
-    const schema = await this.schemaOf(project, baselineInputs.length ? baselineInputs : currentInputs);
     const [uploaded, artifacts, featureSkew, stored] = await Promise.all([
       this.repository.baselineStatistics(manager, project.id),
       this.repository.tfdvArtifacts(manager, project.id),
@@ -201,7 +214,6 @@ export class MonitoringService implements OnModuleInit {
     return {
       settings,
       windows,
-      validation,
       failing: [
         ...(measure ? headlineAlerts(accuracy, settings) : accuracyAlerts(accuracy, settings)),
         ...drift.alerts,
@@ -264,13 +276,10 @@ export class MonitoringService implements OnModuleInit {
   ): Promise<{ statistics: { datasets: object[] }; anomalies: AnomaliesObject }> {
     const settings = monitoringSettingsOf(project);
     const windows = this.windows(settings, now, settings.windowHours);
-    const manager = this.dataSource.manager;
-    const [baselineInputs, currentInputs, artifacts] = await Promise.all([
-      project.retention ? Promise.resolve([]) : this.repository.inputsBetween(manager, project.id, windows.baselineFrom, windows.windowFrom, MAX_INPUTS),
-      this.repository.inputsBetween(manager, project.id, windows.windowFrom, now, MAX_INPUTS),
-      this.repository.tfdvArtifacts(manager, project.id),
+    const [{ baselineInputs, currentInputs, schema }, artifacts] = await Promise.all([
+      this.windowInputs(project, windows),
+      this.repository.tfdvArtifacts(this.dataSource.manager, project.id),
     ]);
-    const schema = await this.schemaOf(project, baselineInputs.length ? baselineInputs : currentInputs);
     const tfdvSchema = artifacts.schema as SchemaLike | undefined;
     // the artifacts only: no slice is validated on its own
     const validation = validateWindow(currentInputs, baselineInputs, tfdvSchema ?? tfdvSchemaOf(schema), declaredTypes(schema, tfdvSchema), {

@@ -1,5 +1,4 @@
 import {
-  comparatorReason,
   comparatorThresholds,
   comparatorValue,
   DatasetStatisticsBuilder,
@@ -200,8 +199,6 @@ export function comparatorMeasure(
     return measured && { value: measured.value, count };
   };
 }
-
-export { comparatorReason };
 
 /** The anomaly types TFDV's schema checks give (the rest are its comparators'). */
 const COMPARATOR_TYPES = new Set<TfdvAnomalyType>(['COMPARATOR_CONTROL_DATA_MISSING', 'COMPARATOR_L_INFTY_HIGH', 'COMPARATOR_JENSEN_SHANNON_DIVERGENCE_HIGH']);

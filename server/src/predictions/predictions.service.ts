@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Pool } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
-import type { PredictionIngestReply, RejectedItem, RoutedCounts, SinglePredictionReply } from '@backflow/contracts';
+import { TASK_REASONS, type PredictionIngestReply, type RejectedItem, type RoutedCounts, type SinglePredictionReply } from '@backflow/contracts';
 import { routingOutput } from '@backflow/questions';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { TransactionEvents } from '../common/events/transaction-events';
@@ -18,7 +18,7 @@ import { ProjectLabels, validatePrediction } from './prediction-validation';
 import { PredictionErrors } from './predictions.errors';
 import './predictions.events';
 import { isUniqueViolation, PredictionFacts, PredictionsRepository, ScoredPrediction } from './predictions.repository';
-import { RoutingService, type RoutingOutcome } from '../routing/routing.service';
+import { RoutingService } from '../routing/routing.service';
 import { PredictionPartitions } from './prediction-partitions';
 import { isMissingPartition } from '../common/database/time-partitions';
 
@@ -45,7 +45,7 @@ interface Stored {
 
 const nothingRouted = (): RoutedCounts => ({
   tasks: 0,
-  byReason: { uncertain: 0, exploration: 0, contradiction: 0, drift: 0, gold: 0 },
+  byReason: Object.fromEntries(TASK_REASONS.map((reason) => [reason, 0])) as RoutedCounts['byReason'],
   droppedByBudget: 0,
   deduplicated: 0,
 });
@@ -105,7 +105,7 @@ export class PredictionsService {
     const stored = inserted.size === rows.length ? rows : rows.filter((row) => inserted.has(row.id));
     const routed = await this.routing.route(manager, project, stored, options);
     into.routed.tasks += routed.created.length;
-    for (const reason of Object.keys(routed.byReason) as Array<keyof RoutingOutcome['byReason']>) into.routed.byReason[reason] += routed.byReason[reason];
+    for (const reason of TASK_REASONS) into.routed.byReason[reason] += routed.byReason[reason];
     into.routed.droppedByBudget += routed.droppedByBudget;
     into.routed.deduplicated += routed.deduplicated;
     if (routed.created.length) into.afterCommit.push(routed.announce);
