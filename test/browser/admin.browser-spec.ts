@@ -170,10 +170,20 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       await editor.getByRole('img', { name: 'Predictions routed per slice' }).locator('.recharts-bar-rectangle').first().waitFor();
       await editor.scrollIntoViewIfNeeded();
       await page.screenshot({ path: screenshotPath('admin-routing.png'), fullPage: false, animations: 'disabled' });
+      // five tasks per fifty predictions: four windows of the 200, five each
+      await editor.getByLabel('At most this many tasks…').fill('5');
+      await editor.getByLabel('…per this many predictions').fill('50');
+      await editor.getByLabel('At most, per request').fill('30');
+      await editor.getByTestId('preview-routed').filter({ hasText: /^20$/ }).waitFor();
       await editor.getByRole('button', { name: 'Save routing' }).click();
       await editor.getByText('Saved: new predictions are routed by this policy.').waitFor();
       const [saved] = await app.sql(`SELECT routing FROM projects WHERE slug = $1`, [slug]);
-      expect(saved.routing).toMatchObject({ strategy: 'least_confidence', threshold: 0.25, explorationRate: 0 });
+      expect(saved.routing).toMatchObject({
+        strategy: 'least_confidence',
+        threshold: 0.25,
+        explorationRate: 0,
+        budget: { perBatch: 30, perPredictions: { tasks: 5, predictions: 50 } },
+      });
 
       await page.getByLabel('Project name').fill('Routed mail');
       await page.getByRole('button', { name: 'Save settings' }).click();

@@ -80,6 +80,74 @@ describe('routing: preview and backfill over HTTP', () => {
     });
   });
 
+  it('caps the tasks of each window of predictions received, whether they come as batches, one by one, as a stream or at once', async () => {
+    // every prediction is a candidate (threshold 0): each window of 100 predictions gets its 5 most uncertain
+    const project = await setUp({ threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0, budget: { perPredictions: { predictions: 100, tasks: 5 } } });
+    const random = seeded(8);
+    const batch = (body: unknown) => app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: project.key, body });
+    const first = traffic(random, 250, { sharpness: 1 });
+    // windows 0 and 1 are full, window 2 holds 50 so far
+    expect((await batch(first)).body.routed).toMatchObject({ tasks: 15, droppedByBudget: 235 });
+    const chosen: Array<{ prediction_id: string }> = await app.sql(`SELECT prediction_id FROM tasks WHERE project_id = $1`, [project.id]);
+    const top = (rows: typeof first) =>
+      rows
+        .map((p) => ({ id: p.id, uncertainty: 1 - Math.max(...Object.values(p.scores)) }))
+        .sort((a, b) => b.uncertainty - a.uncertainty)
+        .slice(0, 5)
+        .map((p) => p.id);
+    expect(new Set(chosen.map((t) => t.prediction_id))).toEqual(
+      new Set([...top(first.slice(0, 100)), ...top(first.slice(100, 200)), ...top(first.slice(200))]),
+    );
+    // the rest of window 2: spent already
+    expect((await batch(traffic(random, 50, { sharpness: 1 }))).body.routed.tasks).toBe(0);
+    // one at a time: the 301st prediction opens window 3
+    const single = await app.request('POST', `/api/v1/projects/${project.slug}/predictions`, {
+      token: project.key,
+      body: traffic(random, 1, { sharpness: 1 })[0],
+    });
+    expect(single.body.routed.tasks).toBe(1);
+    // a stream of 120: the rest of window 3 (4 more) and 21 of window 4 (5)
+    const stream = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, {
+      token: project.key,
+      headers: { 'content-type': 'application/x-ndjson' },
+      raw: traffic(random, 120, { sharpness: 1 })
+        .map((p) => JSON.stringify(p))
+        .join('\n'),
+    });
+    expect(stream.status).toBe(200);
+    expect(stream.body.routed.tasks).toBe(9);
+    // a duplicate is not received twice
+    expect((await batch(first.slice(0, 10))).body).toMatchObject({ accepted: 0, routed: { tasks: 0 } });
+    const [windowRow] = await app.sql(`SELECT received::int, window_index::int, used FROM routing_prediction_windows WHERE project_id = $1`, [project.id]);
+    expect(windowRow).toEqual({ received: 421, window_index: 4, used: 5 });
+    expect(await project.tasks()).toHaveLength(25);
+
+    // concurrent batches take their predictions' places one after another: 300 more make three windows of 5, no more
+    const before = (await project.tasks()).length;
+    const replies = await Promise.all(Array.from({ length: 4 }, () => batch(traffic(random, 75, { sharpness: 1 }))));
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    // windows 4 (79 more of it, 0 left), 5, 6 (full) and 7 (the first 21 of it)
+    expect((await project.tasks()).length - before).toBe(15);
+    expect(replies.reduce((n, r) => n + r.body.routed.tasks, 0)).toBe(15);
+  });
+
+  it('caps the tasks one request makes, across the chunks of a stream', async () => {
+    const project = await setUp({ threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0, budget: { perBatch: 7 } });
+    const random = seeded(9);
+    const first = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: project.key, body: traffic(random, 100) });
+    expect(first.body.routed).toMatchObject({ tasks: 7, droppedByBudget: 93 });
+    // 2,500 lines are stored in three chunks of one transaction: still 7
+    const stream = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, {
+      token: project.key,
+      headers: { 'content-type': 'application/x-ndjson' },
+      raw: traffic(random, 2_500)
+        .map((p) => JSON.stringify(p))
+        .join('\n'),
+    });
+    expect(stream.body.routed).toMatchObject({ tasks: 7, droppedByBudget: 2_493 });
+    expect(await project.tasks()).toHaveLength(14);
+  });
+
   it('refuses bad requests with a code and the field, and non-admins', async () => {
     const project = await setUp({});
     const preview = (body: unknown, token = admin) => app.request('POST', `/api/v1/projects/${project.slug}/routing/preview`, { token, body });

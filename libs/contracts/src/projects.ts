@@ -47,6 +47,19 @@ export const routingPolicyFields = {
     .strictObject({
       perHour: z.number().int().min(0).optional().describe('at most this many new tasks per clock hour (UTC)'),
       perDay: z.number().int().min(0).optional().describe('at most this many new tasks per UTC day'),
+      perBatch: z
+        .number()
+        .int()
+        .min(0)
+        .optional()
+        .describe('at most this many new tasks from one request: a batch or stream of predictions, a batch of feedback, a backfill'),
+      perPredictions: z
+        .strictObject({
+          predictions: z.number().int().min(1).max(100_000_000).describe('the window: this many predictions received, one after another'),
+          tasks: z.number().int().min(0).describe('at most this many new tasks in each window'),
+        })
+        .optional()
+        .describe('at most `tasks` new tasks per `predictions` predictions received, whatever the clock says'),
       perSlice: z
         .strictObject({
           key: z.string().min(1).max(64).describe('a slice key, e.g. "country": each of its values gets the caps below'),

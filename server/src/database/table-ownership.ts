@@ -22,6 +22,7 @@ export const TABLE_OWNERS: Readonly<Record<string, string>> = {
   feedback_partitions: 'feedback',
   routing_thresholds: 'routing',
   routing_budget_usage: 'routing',
+  routing_prediction_windows: 'routing',
   routing_fingerprints: 'routing',
   routing_boosts: 'routing',
   tasks: 'labeling',

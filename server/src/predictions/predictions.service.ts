@@ -103,7 +103,7 @@ export class PredictionsService {
     into.accepted += inserted.size;
     if (inserted.size === 0) return into;
     const stored = inserted.size === rows.length ? rows : rows.filter((row) => inserted.has(row.id));
-    const routed = await this.routing.route(manager, project, stored, options);
+    const routed = await this.routing.route(manager, project, stored, { observe: options.observe, batchUsed: into.routed.tasks });
     into.routed.tasks += routed.created.length;
     for (const reason of TASK_REASONS) into.routed.byReason[reason] += routed.byReason[reason];
     into.routed.droppedByBudget += routed.droppedByBudget;

@@ -85,7 +85,9 @@ export function targetQuantile(targetRate: number): number {
   return Math.min(1 - targetRate, 1 - Number.EPSILON);
 }
 
-export type BudgetPeriod = 'hour' | 'day';
+/** A clock period (counted in `routing_budget_usage`), one routing request, or a window of predictions received. */
+export type BudgetPeriod = 'hour' | 'day' | 'batch' | 'predictions';
+export const CLOCK_PERIODS: ReadonlySet<BudgetPeriod> = new Set(['hour', 'day']);
 export const GLOBAL_SCOPE = '*';
 
 export interface BudgetLine {
@@ -94,9 +96,13 @@ export interface BudgetLine {
   cap: number;
 }
 
-/** The caps a prediction's task counts against: the project's, and its slice value's when the budget is per slice. */
-export function budgetLines(policy: Pick<RoutingPolicy, 'budget'>, slice: Readonly<Record<string, string>>): BudgetLine[] {
-  const { perHour, perDay, perSlice } = policy.budget;
+/**
+ * The caps a prediction's task counts against: the project's, its slice value's when the budget
+ * is per slice, the request's, and the window of predictions it falls in (`window`, its index,
+ * when the budget has `perPredictions`).
+ */
+export function budgetLines(policy: Pick<RoutingPolicy, 'budget'>, slice: Readonly<Record<string, string>>, window?: number): BudgetLine[] {
+  const { perHour, perDay, perSlice, perBatch, perPredictions } = policy.budget;
   const lines: BudgetLine[] = [];
   if (perHour !== undefined) lines.push({ scope: GLOBAL_SCOPE, period: 'hour', cap: perHour });
   if (perDay !== undefined) lines.push({ scope: GLOBAL_SCOPE, period: 'day', cap: perDay });
@@ -105,8 +111,13 @@ export function budgetLines(policy: Pick<RoutingPolicy, 'budget'>, slice: Readon
     if (perSlice.perHour !== undefined) lines.push({ scope, period: 'hour', cap: perSlice.perHour });
     if (perSlice.perDay !== undefined) lines.push({ scope, period: 'day', cap: perSlice.perDay });
   }
+  if (perBatch !== undefined) lines.push({ scope: GLOBAL_SCOPE, period: 'batch', cap: perBatch });
+  if (perPredictions && window !== undefined) lines.push({ scope: windowScope(window), period: 'predictions', cap: perPredictions.tasks });
   return lines;
 }
+
+/** The scope of a window of predictions, by its index (received count ÷ window size, rounded down). */
+export const windowScope = (window: number) => `#${window}`;
 
 export const budgetKey = (line: Pick<BudgetLine, 'scope' | 'period'>) => `${line.period}|${line.scope}`;
 

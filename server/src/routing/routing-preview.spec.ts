@@ -52,6 +52,14 @@ describe('routing preview', () => {
     expect(reply.expectedTasksPerHour).toBeLessThanOrEqual(10);
   });
 
+  it('holds a budget per window of predictions in the order replayed, and cannot replay a request’s cap', () => {
+    const windowed = simulateRouting(policy({ threshold: 0, budget: { perPredictions: { predictions: 50, tasks: 3 } } }), question, 'p', predictions(120));
+    // windows of 50, 50 and 20
+    expect(windowed.routed.total).toBe(9);
+    expect(windowed.droppedByBudget).toBe(111);
+    expect(simulateRouting(policy({ threshold: 0, budget: { perBatch: 3 } }), question, 'p', predictions(120)).routed.total).toBe(120);
+  });
+
   it('routes identical inputs once per dedupe window', () => {
     const sample = predictions(120, { everyMs: 60_000, input: () => ({ same: true }) });
     const reply = simulateRouting(policy({ threshold: 0, dedupeWindowMinutes: 30 }), question, 'p', sample);

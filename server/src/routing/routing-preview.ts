@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Question, RoutingPolicy, RoutingPreviewReply } from '@backflow/contracts';
 import { routingOutput } from '@backflow/questions';
-import { budgetLines, canonicalJson, decide, explorationDraw, targetQuantile, uncertaintyOf } from './routing-policy';
+import { budgetLines, canonicalJson, CLOCK_PERIODS, decide, explorationDraw, targetQuantile, uncertaintyOf } from './routing-policy';
 
 /** The dedupe key of an input: sha-256 of its canonical JSON. */
 export function inputFingerprint(input: unknown): string {
@@ -38,7 +38,8 @@ function exactThreshold(scores: number[], targetRate: number): number {
 /**
  * Replays stored predictions, oldest first, through a policy: the routing each would have
  * got (thresholds from the exact quantile per model version, dedupe over the window,
- * budgets per clock hour and UTC day of when they were received), and feedback
+ * budgets per clock hour and UTC day of when they were received and per window of predictions
+ * in the order replayed; not per request, whose bounds are not stored), and feedback
  * contradictions as the policy would count them.
  */
 export function simulateRouting(policy: RoutingPolicy, question: Question, projectId: string, predictions: readonly StoredPrediction[]): RoutingPreviewReply {
@@ -63,7 +64,7 @@ export function simulateRouting(policy: RoutingPolicy, question: Question, proje
   const slices = new Map<string, { slice: string; predictions: number; routed: number; uncertain: number; exploration: number; contradiction: number }>();
   const windowMs = policy.dedupeWindowMinutes * 60_000;
 
-  for (const { p, uncertainty } of scored) {
+  for (const [index, { p, uncertainty }] of scored.entries()) {
     const at = p.receivedAt.getTime();
     const sliceEntries = Object.entries(p.slice).map(([key, value]) => `${key}=${value}`);
     for (const name of sliceEntries) {
@@ -86,10 +87,14 @@ export function simulateRouting(policy: RoutingPolicy, question: Question, proje
       deduplicated++;
       continue;
     }
-    const lines = budgetLines(policy, p.slice).map((line) => ({
-      ...line,
-      key: `${line.period}|${line.scope}|${Math.floor(at / (line.period === 'hour' ? HOUR : DAY))}`,
-    }));
+    // a window of predictions by its place in the replay; a request's cap is not replayed (the requests are not known)
+    const window = policy.budget.perPredictions && Math.floor(index / policy.budget.perPredictions.predictions);
+    const lines = budgetLines(policy, p.slice, window)
+      .filter((line) => line.period !== 'batch')
+      .map((line) => ({
+        ...line,
+        key: `${line.period}|${line.scope}|${CLOCK_PERIODS.has(line.period) ? Math.floor(at / (line.period === 'hour' ? HOUR : DAY)) : ''}`,
+      }));
     if (!lines.every((line) => (used.get(line.key) ?? 0) < line.cap)) {
       droppedByBudget++;
       continue;

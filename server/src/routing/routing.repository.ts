@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { isWindowThreshold, WARM_SCORES, warmStartOf, type WindowThresholdState } from '@backflow/sampling';
 import { DataSource, EntityManager } from 'typeorm';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { BudgetPeriod } from './routing-policy';
+import { budgetKey, windowScope, type BudgetPeriod } from './routing-policy';
 import type { StoredPrediction } from './routing-preview';
 
 export interface EstimatorKey {
@@ -53,6 +53,14 @@ function toStored(r: PredictionRecord): BacklogPrediction & { feedbackLabel: str
   };
 }
 
+/** A project's window of predictions as routing locked it: its size, the count received, the index of the window that count is in, and the tasks made there. */
+export interface PredictionWindow {
+  size: number;
+  received: number;
+  index: number;
+  used: number;
+}
+
 // the period a budget line counts in, on the database's clock, in UTC
 const PERIOD_START = `date_trunc(k.period, now(), 'UTC')`;
 
@@ -98,6 +106,35 @@ export class RoutingRepository {
         WHERE u.project_id = $1 AND u.period = k.period AND u.scope = k.scope AND u.period_start = ${PERIOD_START}`,
       [projectId, usage.map((u) => u.period), usage.map((u) => u.scope), usage.map((u) => u.count)],
     );
+  }
+
+  /**
+   * Locks the project's window of predictions (made at zero the first time) for the rest of the
+   * caller's transaction: the count received so far, and the tasks made in the window it is in
+   * (none when the window size has changed since they were counted).
+   */
+  async lockWindow(manager: EntityManager, projectId: string, size: number): Promise<PredictionWindow> {
+    await manager.query(`INSERT INTO routing_prediction_windows (project_id, window_size) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [projectId, size]);
+    const [row]: Array<{ received: string; window_size: number; window_index: string; used: number }> = await manager.query(
+      `SELECT received, window_size, window_index, used FROM routing_prediction_windows WHERE project_id = $1 FOR UPDATE`,
+      [projectId],
+    );
+    const received = Number(row.received);
+    const index = Math.floor(received / size);
+    return { size, received, index, used: row.window_size === size && Number(row.window_index) === index ? row.used : 0 };
+  }
+
+  /** Writes the window back: `received` moved past this pass's predictions, and what the window of the next one has used (`used`, by budget key). */
+  async saveWindow(manager: EntityManager, projectId: string, window: PredictionWindow, used: ReadonlyMap<string, number>): Promise<void> {
+    const next = Math.floor(window.received / window.size);
+    const usedNext = used.get(budgetKey({ period: 'predictions', scope: windowScope(next) })) ?? (next === window.index ? window.used : 0);
+    await manager.query(`UPDATE routing_prediction_windows SET received = $2, window_size = $3, window_index = $4, used = $5 WHERE project_id = $1`, [
+      projectId,
+      window.received,
+      window.size,
+      next,
+      usedNext,
+    ]);
   }
 
   /** Claims fingerprints not routed within the window; returns the ones claimed now. A concurrent claimer of the same one waits for this transaction. */

@@ -18,18 +18,21 @@ import {
   BudgetLine,
   budgetLines,
   budgetKey,
+  CLOCK_PERIODS,
   decide,
   explorationDraw,
+  GLOBAL_SCOPE,
   MAX_BOOST,
   priorityOf,
   RoutingDecision,
   sliceBoost,
   uncertaintyOf,
+  windowScope,
 } from './routing-policy';
 
 const ALERT_BOOSTS_CACHE_MS = 5_000;
 import { inputFingerprint, simulateRouting } from './routing-preview';
-import { BacklogCursor, RoutingRepository } from './routing.repository';
+import { BacklogCursor, PredictionWindow, RoutingRepository } from './routing.repository';
 import { RoutingErrors } from './routing.errors';
 import { RoutingThresholds } from './routing-thresholds';
 
@@ -71,6 +74,14 @@ export interface RoutingOutcome {
 interface Candidate extends NewTask {
   lines: BudgetLine[];
   fingerprint?: string;
+}
+
+/** How a routing pass counts against the budgets that are not kept per clock period. */
+export interface RouteOptions {
+  /** new predictions (their scores feed the target-rate estimate, and they count into the window of predictions); false for a backfill or a restore */
+  observe: boolean;
+  /** tasks made earlier in the same request (a stream routes chunk by chunk), counted against `perBatch` */
+  batchUsed?: number;
 }
 
 const SAVE_EVERY_MS = 5_000;
@@ -148,8 +159,13 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
     return uncertaintyOf(project.routing, routingQuestion(project), output);
   }
 
-  /** Whether this prediction would be routed now, before budget and dedupe: capture stores the others in one statement. */
+  /**
+   * Whether this prediction would be routed now, before budget and dedupe: capture stores the
+   * others in one statement. A budget over a window of predictions counts every prediction, so
+   * then each one goes through routing.
+   */
   async mayRoute(project: ProjectEntity, prediction: RoutablePrediction): Promise<boolean> {
+    if (project.routing.budget.perPredictions) return true;
     const threshold = await this.thresholds.thresholdFor(project.id, project.routing, prediction);
     const alertBoosts = await this.alertBoostsOf(this.dataSource.manager, project.id);
     return (
@@ -176,10 +192,13 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
     manager: EntityManager,
     project: ProjectEntity,
     predictions: readonly RoutablePrediction[],
-    options: { observe: boolean } = { observe: true },
+    options: RouteOptions = { observe: true },
   ): Promise<RoutingOutcome> {
     const policy = project.routing;
     const candidates: Candidate[] = [];
+    // a window of predictions: new ones count into it one after another; a backfill's fall in the current one
+    const window = await this.lockWindow(manager, project);
+    let received = window?.received ?? 0;
     // the estimates of the model versions in the batch, loaded once each
     const versions = new Map<string, RoutablePrediction>();
     for (const prediction of predictions) versions.set(`${prediction.modelName}\u0000${prediction.modelVersion}`, prediction);
@@ -200,19 +219,26 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
         alertBoosts,
       );
       if (options.observe) this.thresholds.observe(project.id, policy, prediction, prediction.uncertainty);
-      if (decision) candidates.push(this.candidate(policy, prediction, decision));
+      const index = window && Math.floor(received / window.size);
+      if (options.observe) received++;
+      if (decision) candidates.push(this.candidate(policy, prediction, decision, index));
     }
-    return this.admit(manager, project, candidates);
+    return this.admit(manager, project, candidates, { batchUsed: options.batchUsed ?? 0, window: window && { ...window, received } });
   }
 
-  private candidate(policy: RoutingPolicy, prediction: RoutablePrediction, decision: RoutingDecision): Candidate {
+  private async lockWindow(manager: EntityManager, project: ProjectEntity): Promise<PredictionWindow | undefined> {
+    const size = project.routing.budget.perPredictions?.predictions;
+    return size === undefined ? undefined : this.repository.lockWindow(manager, project.id, size);
+  }
+
+  private candidate(policy: RoutingPolicy, prediction: RoutablePrediction, decision: RoutingDecision, window?: number): Candidate {
     return {
       predictionId: prediction.id,
       reason: decision.reason,
       priority: decision.priority,
       inclusionProbability: decision.inclusionProbability,
       uncertainty: prediction.uncertainty,
-      lines: budgetLines(policy, prediction.slice),
+      lines: budgetLines(policy, prediction.slice, window),
       fingerprint: policy.dedupeWindowMinutes > 0 ? inputFingerprint(prediction.input) : undefined,
     };
   }
@@ -224,27 +250,42 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
    */
   async routeContradictions(manager: EntityManager, project: ProjectEntity, contradicted: readonly ContradictedPrediction[]): Promise<RoutingOutcome> {
     const policy = project.routing;
+    const window = contradicted.length ? await this.lockWindow(manager, project) : undefined;
     const wanted = contradicted.map((c) => ({
       predictionId: c.predictionId,
       reason: 'contradiction' as const,
       priority: priorityOf('contradiction', c.uncertainty, sliceBoost(policy, c.slice)),
       inclusionProbability: 1,
       uncertainty: c.uncertainty,
-      lines: budgetLines(policy, c.slice),
+      lines: budgetLines(policy, c.slice, window && Math.floor(window.received / window.size)),
     }));
     const tasked = await this.labeling.raisePriority(manager, project, wanted);
     return this.admit(
       manager,
       project,
       wanted.filter((c) => !tasked.has(c.predictionId)),
+      { batchUsed: 0, window },
     );
   }
 
-  /** Dedupe, then budget (highest priority first), then the tasks. */
-  private async admit(manager: EntityManager, project: ProjectEntity, candidates: Candidate[]): Promise<RoutingOutcome> {
+  /**
+   * Dedupe, then budget (highest priority first), then the tasks. `batchUsed`: the request's
+   * tasks so far; `window`: the window of predictions locked for this pass, with `received`
+   * already moved past the new predictions (it is written back whether or not a task is made).
+   */
+  private async admit(
+    manager: EntityManager,
+    project: ProjectEntity,
+    candidates: Candidate[],
+    counts: { batchUsed: number; window?: PredictionWindow },
+  ): Promise<RoutingOutcome> {
     const byReason: Record<TaskReason, number> = { uncertain: 0, exploration: 0, contradiction: 0, drift: 0, gold: 0 };
     const outcome = { created: [] as CreatedTask[], byReason, droppedByBudget: 0, deduplicated: 0, announce: () => undefined };
-    if (candidates.length === 0) return outcome;
+    const { window } = counts;
+    if (candidates.length === 0) {
+      if (window) await this.repository.saveWindow(manager, project.id, window, new Map());
+      return outcome;
+    }
     const policy = project.routing;
 
     let admitted = candidates;
@@ -260,8 +301,13 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
 
     const lines = new Map<string, BudgetLine>();
     for (const c of admitted) for (const line of c.lines) lines.set(budgetKey(line), line);
+    const used = new Map<string, number>();
     if (lines.size) {
-      const used = await this.repository.lockBudget(manager, project.id, [...lines.values()]);
+      const clock = [...lines.values()].filter((line) => CLOCK_PERIODS.has(line.period));
+      for (const [key, count] of clock.length ? await this.repository.lockBudget(manager, project.id, clock) : []) used.set(key, count);
+      // the other counters: the request's tasks so far, and the tasks the window locked for this pass has
+      used.set(budgetKey({ period: 'batch', scope: GLOBAL_SCOPE }), counts.batchUsed);
+      if (window) used.set(budgetKey({ period: 'predictions', scope: windowScope(window.index) }), window.used);
       const before = new Map(used);
       const granted = allocateBudget(admitted, used);
       const grantedSet = new Set(granted);
@@ -270,9 +316,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
       await this.repository.addBudgetUsage(
         manager,
         project.id,
-        [...lines.values()]
-          .map((line) => ({ ...line, count: (used.get(budgetKey(line)) ?? 0) - (before.get(budgetKey(line)) ?? 0) }))
-          .filter((u) => u.count > 0),
+        clock.map((line) => ({ ...line, count: (used.get(budgetKey(line)) ?? 0) - (before.get(budgetKey(line)) ?? 0) })).filter((u) => u.count > 0),
       );
       await this.repository.releaseFingerprints(
         manager,
@@ -282,6 +326,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
       for (const c of refused) this.dropped.inc({ reason: c.reason, cause: 'budget' });
       admitted = granted;
     }
+    if (window) await this.repository.saveWindow(manager, project.id, window, used);
 
     const created = await this.labeling.createTasks(
       manager,

@@ -29,6 +29,7 @@ import { SpanLabelsCheckedByStatement1764400000000 } from './1764400000000-span-
 import { OpenTasksIndex1764410000000 } from './1764410000000-open-tasks-index';
 import { TfdvArtifacts1764420000000 } from './1764420000000-tfdv-artifacts';
 import { ExportWriteScope1764430000000 } from './1764430000000-export-write-scope';
+import { RoutingPredictionWindows1764450000000 } from './1764450000000-routing-prediction-windows';
 import { TrainingServingSkew1764440000000 } from './1764440000000-training-serving-skew';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
@@ -65,4 +66,5 @@ export const migrations = [
   TfdvArtifacts1764420000000,
   ExportWriteScope1764430000000,
   TrainingServingSkew1764440000000,
+  RoutingPredictionWindows1764450000000,
 ];

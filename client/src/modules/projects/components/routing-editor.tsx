@@ -24,6 +24,9 @@ interface Draft {
   explorationRate: string;
   perHour: string;
   perDay: string;
+  perBatch: string;
+  windowTasks: string;
+  windowPredictions: string;
   dedupeWindowMinutes: string;
 }
 
@@ -36,6 +39,9 @@ function draftOf(policy: RoutingPolicy | undefined): Draft {
     explorationRate: String((policy?.explorationRate ?? 0.01) * 100),
     perHour: policy?.budget?.perHour !== undefined ? String(policy.budget.perHour) : '',
     perDay: policy?.budget?.perDay !== undefined ? String(policy.budget.perDay) : '',
+    perBatch: policy?.budget?.perBatch !== undefined ? String(policy.budget.perBatch) : '',
+    windowTasks: policy?.budget?.perPredictions ? String(policy.budget.perPredictions.tasks) : '',
+    windowPredictions: policy?.budget?.perPredictions ? String(policy.budget.perPredictions.predictions) : '',
     dedupeWindowMinutes: String(policy?.dedupeWindowMinutes ?? 60),
   };
 }
@@ -45,10 +51,14 @@ function policyOf(draft: Draft, base: RoutingPolicy | undefined): RoutingPolicyB
   const number = (text: string) => (text.trim() === '' ? undefined : Number(text));
   const perHour = number(draft.perHour);
   const perDay = number(draft.perDay);
+  const perBatch = number(draft.perBatch);
+  const [tasks, predictions] = [number(draft.windowTasks), number(draft.windowPredictions)];
   const budget = {
     ...(base?.budget?.perSlice ? { perSlice: base.budget.perSlice } : {}),
     ...(perHour !== undefined ? { perHour } : {}),
     ...(perDay !== undefined ? { perDay } : {}),
+    ...(perBatch !== undefined ? { perBatch } : {}),
+    ...(tasks !== undefined && predictions !== undefined ? { perPredictions: { tasks, predictions } } : {}),
   };
   return {
     strategy: draft.strategy,
@@ -160,6 +170,16 @@ export function RoutingEditor({ project }: { project: Project }) {
           onChange={(event) => set({ explorationRate: event.target.value })}
         />
         <TextField
+          label="Same input once per (minutes)"
+          name="dedupe"
+          type="number"
+          min={0}
+          value={draft.dedupeWindowMinutes}
+          onChange={(event) => set({ dedupeWindowMinutes: event.target.value })}
+        />
+      </div>
+      <div className="admin-form__row">
+        <TextField
           label="At most, per hour"
           name="perHour"
           type="number"
@@ -178,12 +198,33 @@ export function RoutingEditor({ project }: { project: Project }) {
           onChange={(event) => set({ perDay: event.target.value })}
         />
         <TextField
-          label="Same input once per (minutes)"
-          name="dedupe"
+          label="At most, per request"
+          name="perBatch"
           type="number"
           min={0}
-          value={draft.dedupeWindowMinutes}
-          onChange={(event) => set({ dedupeWindowMinutes: event.target.value })}
+          hint="A batch, a stream, a backfill page."
+          value={draft.perBatch}
+          onChange={(event) => set({ perBatch: event.target.value })}
+        />
+      </div>
+      <div className="admin-form__row">
+        <TextField
+          label="At most this many tasks…"
+          name="windowTasks"
+          type="number"
+          min={0}
+          hint="Both empty: no cap."
+          value={draft.windowTasks}
+          onChange={(event) => set({ windowTasks: event.target.value })}
+        />
+        <TextField
+          label="…per this many predictions"
+          name="windowPredictions"
+          type="number"
+          min={1}
+          hint="Counted as they arrive."
+          value={draft.windowPredictions}
+          onChange={(event) => set({ windowPredictions: event.target.value })}
         />
       </div>
 
