@@ -97,6 +97,12 @@ describe('browser: an admin reads quality and monitoring as charts', () => {
         .waitFor();
       await page.getByTestId('boosts').getByText('country=FR').waitFor();
       expect(await page.getByTestId('accuracy-table').locator('tbody tr').count()).toBeGreaterThan(3);
+      // exploration is off: the labels are the uncertain quarter, so their figure is no headline, and the model's calibrated confidence stands beside it
+      expect(await page.getByTestId('accuracy-support').textContent()).toMatch(
+        /^\d+\.\d% \(\d+%–\d+%\) of the routed predictions\. Not a headline: 0 of its labels were drawn at random; weighted, its labels stand for 2\d% of the traffic\./,
+      );
+      expect(await page.getByTestId('accuracy-labelled').textContent()).toBe('not representative');
+      expect(await page.getByTestId('accuracy-cbpe').textContent()).toMatch(/^\d+\.\d% \(\d+%–\d+%\)$/);
       expect(await page.getByTestId('drift-feature').inputValue()).toBe('length');
       const kappa = Number(await page.getByTestId('kappa').textContent());
       expect(kappa).toBeGreaterThan(0);

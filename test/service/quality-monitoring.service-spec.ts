@@ -144,6 +144,32 @@ describe('quality and monitoring', () => {
     expect(all.perClass.find((c) => c.label === 'ham')?.precision?.value).toBeCloseTo(accuracy.value, 10);
     expect(all.series.length).toBeGreaterThan(0);
     expect(all.calibrationError).toBeGreaterThanOrEqual(0);
+    // the confident half was drawn at random (explored labels enough): the estimate stands for the traffic
+    const explored = rows.filter((r) => r.inclusion_probability < 1).length;
+    expect(explored).toBeGreaterThan(30);
+    expect(all.support).toEqual({ explored, coverage: expect.any(Number), supported: true });
+    expect(all.support.coverage).toBeCloseTo(rows.reduce((s, r) => s + 1 / r.inclusion_probability, 0) / 400, 10);
+  });
+
+  it('marks an estimate whose labels are the uncertain predictions only, and estimates accuracy from the calibrated confidence beside it', async () => {
+    // exploration off: the uncertain quarter (confidence 0.4, right 1 in 2) is labelled, the confident rest (0.9, right 9 in 10) never is
+    const p = await setUp({ routing: { threshold: 0.5, explorationRate: 0, dedupeWindowMinutes: 0 } });
+    const predictions = Array.from({ length: 400 }, (_, i) => {
+      const uncertain = i % 4 === 0;
+      const right = uncertain ? i % 8 === 0 : i % 10 !== 1;
+      return prediction(i, { country: 'FR', truth: right ? 'ham' : 'spam', predicted: 'ham', confidence: uncertain ? 0.4 : 0.9 });
+    });
+    await p.ingest(predictions);
+    expect(await (await p.rater()).labelAll((input) => input.truth)).toBe(100);
+    const all = (await p.monitoring()).accuracy.find((r) => r.modelVersion === '*' && r.sliceKey === '*')!;
+    // the truth is 0.8 = (50 + 270) / 400; the labels say 0.5 and describe the uncertain quarter alone
+    expect(all.accuracy?.value).toBeCloseTo(0.5, 10);
+    expect(all.support).toEqual({ explored: 0, coverage: 0.25, supported: false });
+    // CBPE: the 0.4 bin from its 100 labels, (50 + 5 × 0.4) / 105; the 0.9 bin has none and takes 0.9
+    const chance = 52 / 105;
+    expect(all.confidenceBased?.value).toBeCloseTo((100 * chance + 300 * 0.9) / 400, 10);
+    expect(all.confidenceBased).toMatchObject({ predictions: 400, calibratedShare: 0.25 });
+    expect(Math.abs(all.confidenceBased!.value - 0.8)).toBeLessThan(0.01);
   });
 
   it('alerts when a slice’s accuracy falls significantly below its baseline, and resolves it when it recovers', async () => {

@@ -159,6 +159,37 @@ export const KindMetrics = z
   .meta({ id: 'KindMetrics' });
 export type KindMetrics = z.infer<typeof KindMetrics>;
 
+export const EstimateSupport = z
+  .object({
+    explored: z.number().int().describe('labels of the current window chosen by a random draw (inclusion probability below 1)'),
+    coverage: z
+      .number()
+      .nullable()
+      .describe(
+        'Σ 1/inclusion probability over the window’s labels ÷ its predictions: the share of traffic the labels stand for (null: no predictions counted)',
+      ),
+    supported: z
+      .boolean()
+      .describe(
+        'the labelled estimate stands for the traffic: at least minLabels explored labels, or a coverage of at least 0.5; when false it describes the routed predictions only and is not a headline',
+      ),
+  })
+  .meta({ id: 'EstimateSupport' });
+export type EstimateSupport = z.infer<typeof EstimateSupport>;
+
+export const ConfidenceBasedEstimate = z
+  .object({
+    value: z.number().describe('the mean over the window’s predictions of their calibrated chance of being right'),
+    low: z.number().describe('95% interval from the outcomes’ spread alone, the calibration taken as exact'),
+    high: z.number(),
+    predictions: z.number().int().describe('the predictions of the window it was worked out over (the newest 20,000 at most)'),
+    calibratedShare: z
+      .number()
+      .describe('the share of them whose confidence bin is calibrated from human labels; the rest take the model’s confidence as it is'),
+  })
+  .meta({ id: 'ConfidenceBasedEstimate' });
+export type ConfidenceBasedEstimate = z.infer<typeof ConfidenceBasedEstimate>;
+
 export const SliceAccuracy = z
   .object({
     modelVersion: z.string(),
@@ -171,6 +202,10 @@ export const SliceAccuracy = z
     series: z.array(z.object({ at: z.string(), accuracy: Estimate })),
     metrics: KindMetrics.nullable().describe(
       'the routing question’s figures by its kind (labels_read.answers against the model’s output); null for a label question, which accuracy describes',
+    ),
+    support: EstimateSupport,
+    confidenceBased: ConfidenceBasedEstimate.nullable().describe(
+      'accuracy estimated without labels from the model’s calibrated confidence (CBPE); null for another kind than label, or a window without predictions',
     ),
   })
   .meta({ id: 'SliceAccuracy' });

@@ -28,6 +28,8 @@ function row(
       headline: { metric, better, value: estimate(current, se), baseline: estimate(baseline, se), series: [] },
       current: null,
     },
+    support: { explored: 0, coverage: null, supported: false },
+    confidenceBased: null,
   };
 }
 

@@ -23,8 +23,9 @@ import { type KindMeasure, type MetricEstimate, worsePValue } from '@backflow/qu
 import { inclusionWeight } from '@backflow/sampling';
 import type { BaselineFeature, FeatureDrift, KindMetrics, MonitoringReply, MonitoringSettings, SliceAccuracy, TfdvAnomalyType } from '@backflow/contracts';
 import { groupBy } from '../common/group-by';
-import type { LabeledPrediction, NewAlert, ObservedInput } from './monitoring.repository';
+import type { LabeledPrediction, NewAlert, ObservedInput, WindowPrediction } from './monitoring.repository';
 import { chartedComparator, comparatorMeasure, featureStatistics } from './tfdv-window';
+import { calibrationOf, type ConfidenceBased, confidenceBased, supportOf } from './estimate-support';
 
 export type DistributionSkew = MonitoringReply['skew']['distribution'][number];
 
@@ -52,6 +53,7 @@ export function bucketOf(at: Date, bucket: 'hour' | 'day'): string {
 interface Unit {
   outcome: number;
   weight: number;
+  inclusionProbability: number | null;
   confidence: number;
   predicted: string;
   label: string;
@@ -60,6 +62,7 @@ interface Unit {
 }
 
 interface Group {
+  key: string;
   modelVersion: string;
   sliceKey: string;
   sliceValue: string;
@@ -99,41 +102,97 @@ function metricsOf(measure: KindMeasure, g: Group): KindMetrics {
   } as KindMetrics;
 }
 
+/** The current window's predictions, for the support of each estimate and the estimate without labels. */
+export interface WindowTraffic {
+  /** the newest of the window's predictions (all of them when fewer than the cap) */
+  predictions: ReadonlyArray<Pick<WindowPrediction, 'modelVersion' | 'slice' | 'confidence'>>;
+  /** the window's predictions ÷ those: what scales a count in the sample to the window */
+  scale: number;
+  /** explored labels an estimate needs (the monitoring setting `minLabels`) */
+  minExplored: number;
+}
+
+/** The keys of the groups a prediction counts in: every model version and its own, × all traffic and each of its slice values. */
+function groupKeys(modelVersion: string, slice: Readonly<Record<string, string>> | null): Array<[string, string, string, string]> {
+  const slices: Array<[string, string]> = [[ALL, ALL], ...Object.entries(slice ?? {})];
+  return [ALL, modelVersion].flatMap((version) =>
+    slices.map(([key, value]): [string, string, string, string] => [`${version}\u0000${key}\u0000${value}`, version, key, value]),
+  );
+}
+
+/**
+ * Per group, the window's predictions (scaled from the sample) and the confidence-based estimate
+ * over them, each prediction's chance read from its model version's calibration (from the labels
+ * of the window and the reference window).
+ */
+function trafficByGroup(traffic: WindowTraffic | undefined, labels: readonly LabeledPrediction[], labelQuestion: boolean) {
+  const byGroup = new Map<string, { predictions: number; confidenceBased?: ConfidenceBased }>();
+  if (!traffic) return byGroup;
+  const calibrations = new Map(
+    [...groupBy(labels, (l) => l.modelVersion)].map(([version, ls]) => [
+      version,
+      calibrationOf(ls.map((l) => ({ confidence: l.confidence, correct: l.label === l.predictedLabel }))),
+    ]),
+  );
+  const none = calibrationOf([]);
+  const groups = new Map<string, { count: number; chances: Array<{ chance: number; fromLabels: boolean }> }>();
+  for (const p of traffic.predictions) {
+    const calibration = calibrations.get(p.modelVersion) ?? none;
+    const chance = labelQuestion ? { chance: calibration.chance(p.confidence), fromLabels: calibration.fromLabels(p.confidence) } : undefined;
+    for (const [key] of groupKeys(p.modelVersion, p.slice)) {
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { count: 0, chances: [] }));
+      group.count++;
+      if (chance) group.chances.push(chance);
+    }
+  }
+  for (const [key, group] of groups) {
+    byGroup.set(key, { predictions: Math.round(group.count * traffic.scale), confidenceBased: labelQuestion ? confidenceBased(group.chances) : undefined });
+  }
+  return byGroup;
+}
+
 /**
  * Accuracy per model version × slice key × value ("*" for all traffic), each label weighted by
  * 1 / the inclusion probability of the task that got it labelled, so the estimate describes
  * all traffic and not the uncertain sample routing chose. With `measure` (a routing question
- * of another kind than label), each row also carries that kind's figures, weighted alike.
+ * of another kind than label), each row also carries that kind's figures, weighted alike. With
+ * `traffic`, each row says whether its labels stand for the traffic (`support`), and a label
+ * question's rows carry the confidence-based estimate beside the labelled one.
  */
-export function accuracyTable(labels: readonly LabeledPrediction[], windows: Windows, classes: readonly string[], measure?: KindMeasure): SliceAccuracy[] {
+export function accuracyTable(
+  labels: readonly LabeledPrediction[],
+  windows: Windows,
+  classes: readonly string[],
+  measure?: KindMeasure,
+  traffic?: WindowTraffic,
+): SliceAccuracy[] {
   const groups = new Map<string, Group>();
   for (const l of labels) {
     const weight = inclusionWeight(l.inclusionProbability);
     const unit: Unit = {
       outcome: l.label === l.predictedLabel ? 1 : 0,
       weight,
+      inclusionProbability: l.inclusionProbability,
       confidence: l.confidence,
       predicted: l.predictedLabel,
       label: l.label,
       measured: measure && l.measured ? measure.unit(l.measured.output, l.measured.answer, weight) : undefined,
     };
-    const slices: Array<[string, string]> = [[ALL, ALL], ...Object.entries(l.slice ?? {})];
-    for (const modelVersion of [ALL, l.modelVersion]) {
-      for (const [sliceKey, sliceValue] of slices) {
-        const key = `${modelVersion}\u0000${sliceKey}\u0000${sliceValue}`;
-        let group = groups.get(key);
-        if (!group) groups.set(key, (group = { modelVersion, sliceKey, sliceValue, current: [], baseline: [], points: new Map() }));
-        if (l.receivedAt >= windows.windowFrom) group.current.push(unit);
-        else if (l.receivedAt >= windows.baselineFrom) group.baseline.push(unit);
-        if (l.receivedAt >= windows.chartFrom) {
-          const at = bucketOf(l.receivedAt, windows.bucket);
-          const point = group.points.get(at);
-          if (point) point.push(unit);
-          else group.points.set(at, [unit]);
-        }
+    for (const [key, modelVersion, sliceKey, sliceValue] of groupKeys(l.modelVersion, l.slice)) {
+      let group = groups.get(key);
+      if (!group) groups.set(key, (group = { key, modelVersion, sliceKey, sliceValue, current: [], baseline: [], points: new Map() }));
+      if (l.receivedAt >= windows.windowFrom) group.current.push(unit);
+      else if (l.receivedAt >= windows.baselineFrom) group.baseline.push(unit);
+      if (l.receivedAt >= windows.chartFrom) {
+        const at = bucketOf(l.receivedAt, windows.bucket);
+        const point = group.points.get(at);
+        if (point) point.push(unit);
+        else group.points.set(at, [unit]);
       }
     }
   }
+  const byGroup = trafficByGroup(traffic, labels, !measure);
   const weight = (g: Group) =>
     g.modelVersion === ALL && g.sliceKey === ALL ? Infinity : g.sliceKey === ALL ? 1e9 + g.current.length : g.current.length + g.baseline.length;
   return [...groups.values()]
@@ -149,6 +208,12 @@ export function accuracyTable(labels: readonly LabeledPrediction[], windows: Win
       perClass: classFigures(g.current, classes),
       series: [...g.points].sort(([a], [b]) => a.localeCompare(b)).map(([at, units]) => ({ at, accuracy: weightedProportion(units) as Estimate })),
       metrics: measure ? metricsOf(measure, g) : null,
+      support: supportOf({
+        inclusionProbabilities: g.current.map((u) => u.inclusionProbability),
+        predictions: byGroup.get(g.key)?.predictions,
+        minExplored: traffic?.minExplored ?? 0,
+      }),
+      confidenceBased: byGroup.get(g.key)?.confidenceBased ?? null,
     }));
 }
 
@@ -167,11 +232,11 @@ export function accuracyAlerts(rows: readonly SliceAccuracy[], settings: Monitor
       subject: `accuracy:${slice ?? ALL}`,
       slice,
       feature: null,
-      message: `accuracy ${slice ? `on ${slice}` : 'on all traffic'} fell to ${row.accuracy.value.toFixed(3)} from ${row.baseline.value.toFixed(3)} (p = ${p.toPrecision(2)}, ${row.accuracy.n} labels)`,
+      message: `accuracy ${slice ? `on ${slice}` : 'on all traffic'} fell to ${row.accuracy.value.toFixed(3)} from ${row.baseline.value.toFixed(3)} (p = ${p.toPrecision(2)}, ${row.accuracy.n} labels${row.support.supported ? '' : ', of the routed predictions only: too few explored labels'})`,
       value: row.accuracy.value,
       baseline: row.baseline.value,
       threshold: row.baseline.value - settings.accuracyMargin,
-      details: { pValue: p, labels: row.accuracy.n, baselineLabels: row.baseline.n },
+      details: { pValue: p, labels: row.accuracy.n, baselineLabels: row.baseline.n, supported: row.support.supported },
     });
   }
   return alerts;

@@ -36,6 +36,13 @@ export interface ObservedInput {
   occurredAt: Date;
 }
 
+/** A prediction of a window as monitoring reads it: its inputs, and what the estimate without labels needs. */
+export interface WindowPrediction extends ObservedInput {
+  modelVersion: string;
+  /** the model's confidence in its predicted label */
+  confidence: number;
+}
+
 export interface StoredAlert {
   id: string;
   kind: 'accuracy' | 'drift' | 'anomaly' | 'ctr' | 'skew';
@@ -161,16 +168,28 @@ export class MonitoringRepository {
    * arrive: only the partitions of those days are read, each backwards along its arrival index
    * (a prediction's timestamp and arrival are close, so the walk stops after about `limit` rows).
    */
-  async inputsBetween(manager: EntityManager, projectId: string, from: Date, to: Date, limit: number): Promise<ObservedInput[]> {
-    const rows: Array<{ input: Record<string, unknown>; slice: Record<string, string>; occurred_at: Date }> = await manager.query(
-      `SELECT input, slice, occurred_at FROM predictions_read
+  async inputsBetween(manager: EntityManager, projectId: string, from: Date, to: Date, limit: number): Promise<WindowPrediction[]> {
+    const rows: Array<{ input: Record<string, unknown>; slice: Record<string, string>; occurred_at: Date; model_version: string; confidence: number }> =
+      await manager.query(
+        `SELECT input, slice, occurred_at, model_version, confidence FROM predictions_read
         WHERE project_id = $1 AND occurred_at >= $2 AND occurred_at < $3
           AND occurred_on BETWEEN ($2::timestamptz AT TIME ZONE 'UTC')::date AND ($3::timestamptz AT TIME ZONE 'UTC')::date
         ORDER BY received_at DESC
         LIMIT $4`,
-      [projectId, from, to, limit],
+        [projectId, from, to, limit],
+      );
+    return rows.map((r) => ({ input: r.input, slice: r.slice, occurredAt: r.occurred_at, modelVersion: r.model_version, confidence: r.confidence }));
+  }
+
+  /** How many predictions were made (by their timestamp) in [from, to). */
+  async countBetween(manager: EntityManager, projectId: string, from: Date, to: Date): Promise<number> {
+    const [row]: Array<{ n: string }> = await manager.query(
+      `SELECT count(*) AS n FROM predictions_read
+        WHERE project_id = $1 AND occurred_at >= $2 AND occurred_at < $3
+          AND occurred_on BETWEEN ($2::timestamptz AT TIME ZONE 'UTC')::date AND ($3::timestamptz AT TIME ZONE 'UTC')::date`,
+      [projectId, from, to],
     );
-    return rows.map((r) => ({ input: r.input, slice: r.slice, occurredAt: r.occurred_at }));
+    return Number(row.n);
   }
 
   /**

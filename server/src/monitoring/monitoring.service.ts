@@ -56,7 +56,7 @@ import {
   validateWindow,
 } from './tfdv-window';
 import { featureSkew, featureSkewAlerts, identifierOf, maskedFeatureSkew, readTrainingExamples } from './feature-skew';
-import { MonitoringRepository, NewAlert, ObservedInput, StoredAlert } from './monitoring.repository';
+import { MonitoringRepository, NewAlert, ObservedInput, StoredAlert, WindowPrediction } from './monitoring.repository';
 import { clickAlerts, clickReport, clickTypesOf } from './clicks';
 import { preferenceReport } from './preferences';
 import { feedbackSignals } from './feedback-signals';
@@ -143,7 +143,7 @@ export class MonitoringService implements OnModuleInit {
   private async windowInputs(
     project: ProjectEntity,
     windows: Windows,
-  ): Promise<{ baselineInputs: ObservedInput[]; currentInputs: ObservedInput[]; schema: Schema }> {
+  ): Promise<{ baselineInputs: ObservedInput[]; currentInputs: WindowPrediction[]; schema: Schema }> {
     const manager = this.dataSource.manager;
     const [baselineInputs, currentInputs] = await Promise.all([
       project.retention ? Promise.resolve([]) : this.repository.inputsBetween(manager, project.id, windows.baselineFrom, windows.windowFrom, MAX_INPUTS),
@@ -177,7 +177,14 @@ export class MonitoringService implements OnModuleInit {
       : undefined;
     // a multi-label question's labels are measured one by one in `metrics.current.perLabel`: per class, only a label question's
     const classes = measure ? [] : project.labels.map((l) => l.name);
-    const accuracy = accuracyTable(labels, windows, classes, measure);
+    // the sample of the window's predictions stands for all of them: counted only when the sample is capped
+    const windowPredictions =
+      currentInputs.length < MAX_INPUTS ? currentInputs.length : await this.repository.countBetween(manager, project.id, windows.windowFrom, windows.now);
+    const accuracy = accuracyTable(labels, windows, classes, measure, {
+      predictions: currentInputs,
+      scale: currentInputs.length ? windowPredictions / currentInputs.length : 1,
+      minExplored: settings.minLabels,
+    });
     const tfdvSchema = artifacts.schema as SchemaLike | undefined;
     const declared = declaredTypes(schema, tfdvSchema);
     const training = trainingDataset(artifacts.statistics);

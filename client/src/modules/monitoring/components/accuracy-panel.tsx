@@ -1,8 +1,44 @@
 import { useMemo, useState } from 'react';
-import type { MonitoringReply } from '@backflow/contracts';
+import type { MonitoringReply, SliceAccuracy } from '@backflow/contracts';
 import { EstimateChart } from './estimate-chart';
 import { SliceSelect } from './slice-select';
 import { interval, percent, rowKey, sliceName, tick } from './format';
+
+/** Why a labelled estimate is not a headline: its labels are the routed predictions, not a sample of the traffic. */
+function unsupportedNote(support: SliceAccuracy['support']): string {
+  const share = support.coverage === null ? '' : `; weighted, its labels stand for ${percent(support.coverage, 0)} of the traffic`;
+  return `Not a headline: ${support.explored.toLocaleString()} of its labels were drawn at random${share}. It describes the predictions routing chose, not all traffic. Raise the exploration sample to measure the rest.`;
+}
+
+/** The chosen row's accuracy now: from labels when they stand for the traffic, and from the model's calibrated confidence beside it. */
+function Headline({ row }: { row: SliceAccuracy }) {
+  const cbpe = row.confidenceBased;
+  const labelled = row.support.supported ? interval(row.accuracy) : 'not representative';
+  return (
+    <dl className="ops-tiles" data-testid="accuracy-headline">
+      <div>
+        <dt>From labels</dt>
+        <dd data-testid="accuracy-labelled" className={row.support.supported ? undefined : 'metric--unsupported'}>
+          {labelled}
+        </dd>
+        <dd className="ops-tiles__note" data-testid="accuracy-support">
+          {row.support.supported
+            ? `${row.accuracy?.n.toLocaleString() ?? 0} labels, ${row.support.explored.toLocaleString()} drawn at random`
+            : `${row.accuracy ? `${interval(row.accuracy)} of the routed predictions. ` : ''}${unsupportedNote(row.support)}`}
+        </dd>
+      </div>
+      <div>
+        <dt>From the model’s confidence (no labels)</dt>
+        <dd data-testid="accuracy-cbpe">{cbpe ? `${percent(cbpe.value)} (${percent(cbpe.low, 0)}–${percent(cbpe.high, 0)})` : '—'}</dd>
+        <dd className="ops-tiles__note">
+          {cbpe
+            ? `Over ${cbpe.predictions.toLocaleString()} predictions; ${percent(cbpe.calibratedShare, 0)} of them in confidence bins calibrated by human labels, the rest taken at the model’s word. Assumes the chance of being right at a given confidence is what the labels measured (per model version, the same in every slice): it cannot see a slice where the model goes wrong as confidently as before.`
+            : 'Not for this kind of question, or no predictions in the window.'}
+        </dd>
+      </div>
+    </dl>
+  );
+}
 
 /** Accuracy per model version × slice: the chosen row over time with its interval, and every row against its baseline. */
 export function AccuracyPanel({ data }: { data: MonitoringReply }) {
@@ -31,6 +67,7 @@ export function AccuracyPanel({ data }: { data: MonitoringReply }) {
           ? ` Feedback labels (${data.feedbackAccuracy.n.toLocaleString()}, not a designed sample) agree with the model ${percent(data.feedbackAccuracy.value)} of the time.`
           : ''}
       </p>
+      {row ? <Headline row={row} /> : null}
       {row && points.length > 0 ? (
         <EstimateChart
           points={points}
@@ -48,6 +85,7 @@ export function AccuracyPanel({ data }: { data: MonitoringReply }) {
           <tr>
             <th scope="col">Version · slice</th>
             <th scope="col">Accuracy now (95%)</th>
+            <th scope="col">Without labels</th>
             <th scope="col">Baseline</th>
             <th scope="col">Labels (effective)</th>
             <th scope="col">Calibration error</th>
@@ -62,7 +100,14 @@ export function AccuracyPanel({ data }: { data: MonitoringReply }) {
                 <td>
                   {r.modelVersion === '*' ? 'every version' : r.modelVersion} · {sliceName(r.sliceKey, r.sliceValue)}
                 </td>
-                <td className={fell ? 'metric--down' : undefined}>{interval(r.accuracy)}</td>
+                <td
+                  className={r.support.supported ? (fell ? 'metric--down' : undefined) : 'metric--unsupported'}
+                  title={r.support.supported ? undefined : unsupportedNote(r.support)}
+                >
+                  {interval(r.accuracy)}
+                  {r.support.supported ? '' : ' · routed only'}
+                </td>
+                <td>{r.confidenceBased ? percent(r.confidenceBased.value) : '—'}</td>
                 <td>{interval(r.baseline)}</td>
                 <td>{r.accuracy ? `${r.accuracy.n} (${Math.round(r.accuracy.effectiveN)})` : '0'}</td>
                 <td>{percent(r.calibrationError)}</td>
