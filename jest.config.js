@@ -26,6 +26,7 @@ const shared = {
     '^@backflow/sampling$': '<rootDir>/libs/sampling/src/index.ts',
     '^@backflow/questions$': '<rootDir>/libs/questions/src/index.ts',
     '^@backflow/agreement$': '<rootDir>/libs/agreement/src/index.ts',
+    '^@backflow/weak$': '<rootDir>/libs/weak/src/index.ts',
     '^@backflow/drift$': '<rootDir>/libs/drift/src/index.ts',
     '^@backflow/ranking$': '<rootDir>/libs/ranking/src/index.ts',
     '^@backflow/tfrecord$': '<rootDir>/libs/tfrecord/src/index.ts',

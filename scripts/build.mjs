@@ -36,6 +36,7 @@ run(process.execPath, [
   'libs/sampling/tsconfig.json',
   'libs/questions/tsconfig.json',
   'libs/agreement/tsconfig.json',
+  'libs/weak/tsconfig.json',
   'libs/drift/tsconfig.json',
   'libs/ranking/tsconfig.json',
   'libs/tfrecord/tsconfig.json',

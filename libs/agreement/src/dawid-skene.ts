@@ -15,13 +15,24 @@ export interface DawidSkeneOptions {
    * the paper.
    */
   smoothing?: number;
+  /**
+   * What a rater may answer, when more than the true classes: a labeling function's abstention,
+   * say. Each rater's confusion is then classes × answers; an item's starting classes count only
+   * the answers that are classes (an item with none starts uniform).
+   */
+  answers?: readonly string[];
+  /**
+   * How many items each one stands for (1 when absent): items whose answers are all alike may be
+   * given once with their count, which fits the same model in a fraction of the time.
+   */
+  itemWeights?: ReadonlyMap<string, number>;
 }
 
 export interface DawidSkeneResult {
   classes: string[];
   /** Estimated share of each true class. */
   priors: number[];
-  /** Per rater, confusion[true][answered]: the probability of answering a class given the true one. */
+  /** Per rater, confusion[true][answered]: the probability of answering a class (or another answer, in `answers` order after the classes) given the true one. */
   confusion: Map<string, number[][]>;
   /** Per item, the probability of each true class. */
   posteriors: Map<string, number[]>;
@@ -44,7 +55,10 @@ export function dawidSkene(answers: readonly RaterAnswer[], classes: readonly st
   const tolerance = options.tolerance ?? 1e-6;
   const smoothing = options.smoothing ?? 0.01;
   const K = classes.length;
-  const classIndex = new Map(classes.map((c, i) => [c, i]));
+  // the answers a rater may give: the classes first, then any others (an abstention)
+  const answerSet = [...classes, ...(options.answers ?? []).filter((a) => !classes.includes(a))];
+  const A = answerSet.length;
+  const classIndex = new Map(answerSet.map((c, i) => [c, i]));
   const items: string[] = [];
   const itemIndex = new Map<string, number>();
   const raters: string[] = [];
@@ -62,14 +76,16 @@ export function dawidSkene(answers: readonly RaterAnswer[], classes: readonly st
   }
   const I = items.length;
   const R = raters.length;
+  const weights = items.map((item) => options.itemWeights?.get(item) ?? 1);
+  const totalWeight = weights.reduce((a, b) => a + b, 0);
 
   // T[i][j]: probability that item i's true class is j
   let T = Array.from({ length: I }, () => new Array<number>(K).fill(0));
-  for (const [i, , c] of triples) T[i][c]++;
-  for (const row of T) normalise(row);
+  for (const [i, , c] of triples) if (c < K) T[i][c]++;
+  for (const row of T) if (!normalise(row)) row.fill(1 / K);
 
   let priors = new Array<number>(K).fill(1 / K);
-  let confusion = Array.from({ length: R }, () => Array.from({ length: K }, () => new Array<number>(K).fill(1 / K)));
+  let confusion = Array.from({ length: R }, () => Array.from({ length: K }, () => new Array<number>(A).fill(1 / A)));
   const logLikelihood: number[] = [];
   let iterations = 0;
   let converged = false;
@@ -77,21 +93,23 @@ export function dawidSkene(answers: readonly RaterAnswer[], classes: readonly st
     iterations++;
     // M-step: priors and confusion matrices from the current soft classes (eqs. 2.3, 2.4)
     const nextPriors = new Array<number>(K).fill(0);
-    for (const row of T) for (let j = 0; j < K; j++) nextPriors[j] += row[j] / I;
-    const nextConfusion = Array.from({ length: R }, () => Array.from({ length: K }, () => new Array<number>(K).fill(smoothing)));
-    for (const [i, r, c] of triples) for (let j = 0; j < K; j++) nextConfusion[r][j][c] += T[i][j];
-    for (const matrix of nextConfusion) for (const row of matrix) if (!normalise(row)) row.fill(1 / K);
+    T.forEach((row, i) => {
+      for (let j = 0; j < K; j++) nextPriors[j] += (weights[i] * row[j]) / totalWeight;
+    });
+    const nextConfusion = Array.from({ length: R }, () => Array.from({ length: K }, () => new Array<number>(A).fill(smoothing)));
+    for (const [i, r, c] of triples) for (let j = 0; j < K; j++) nextConfusion[r][j][c] += weights[i] * T[i][j];
+    for (const matrix of nextConfusion) for (const row of matrix) if (!normalise(row)) row.fill(1 / A);
 
     // E-step in logs: log p_j + Σ log π[r][j][answer] per item (eq. 2.5)
     const logs = Array.from({ length: I }, () => nextPriors.map(Math.log));
     for (const [i, r, c] of triples) for (let j = 0; j < K; j++) logs[i][j] += Math.log(nextConfusion[r][j][c]);
     let total = 0;
-    T = logs.map((row) => {
+    T = logs.map((row, i) => {
       const top = Math.max(...row);
-      const weights = row.map((l) => (top === -Infinity ? 1 / K : Math.exp(l - top)));
-      const sum = weights.reduce((a, b) => a + b, 0);
-      total += top + Math.log(sum);
-      return weights.map((w) => w / sum);
+      const odds = row.map((l) => (top === -Infinity ? 1 / K : Math.exp(l - top)));
+      const sum = odds.reduce((a, b) => a + b, 0);
+      total += weights[i] * (top + Math.log(sum));
+      return odds.map((w) => w / sum);
     });
     logLikelihood.push(total);
 

@@ -1,0 +1,3 @@
+export * from './labeling-functions';
+export * from './label-model';
+export * from './analysis';
