@@ -24,6 +24,7 @@ import { RoutingModule } from './routing/routing.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { ExportsModule } from './exports/exports.module';
 import { QualityModule } from './quality/quality.module';
+import { WeakModule } from './weak/weak.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
 import { InteropModule } from './interop/interop.module';
 
@@ -79,6 +80,7 @@ export class AppModule {
         RealtimeModule,
         ExportsModule,
         QualityModule,
+        WeakModule,
         MonitoringModule,
         InteropModule,
       ],

@@ -64,6 +64,8 @@ const MATRIX: Record<string, Rule> = {
   'GET /api/v1/projects/:slug/spans/:span/versions/:version/files/*': { keys: ['export:read'] },
   'GET /api/v1/projects/:slug/quality': { members: ['reviewer'] },
   'POST /api/v1/projects/:slug/quality/reestimate': PROJECT,
+  'GET /api/v1/projects/:slug/weak-supervision/analysis': PROJECT,
+  'POST /api/v1/projects/:slug/weak-supervision/preview': PROJECT,
   'GET /api/v1/projects/:slug/monitoring': { members: ['reviewer'] },
   'POST /api/v1/projects/:slug/monitoring/evaluate': PROJECT,
   'PUT /api/v1/projects/:slug/monitoring/baseline': PROJECT,

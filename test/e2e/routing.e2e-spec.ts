@@ -65,7 +65,7 @@ describe('routing: preview and backfill over HTTP', () => {
     const made = Object.fromEntries(rows.map((r) => [r.reason, r.n]));
     expect(first.body.routed).toEqual({
       tasks: 40,
-      byReason: { uncertain: made.uncertain ?? 0, exploration: made.exploration ?? 0, contradiction: 0, drift: 0, gold: 0 },
+      byReason: { uncertain: made.uncertain ?? 0, exploration: made.exploration ?? 0, contradiction: 0, drift: 0, gold: 0, weak: 0 },
       droppedByBudget: expect.any(Number),
       deduplicated: 0,
     });

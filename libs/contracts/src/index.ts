@@ -10,3 +10,4 @@ export * from './quality';
 export * from './monitoring';
 export * from './interop';
 export * from './bodies';
+export * from './weak';

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { Slug, Timestamp } from './common';
 import { IntegrationSettings } from './interop';
 import { MonitoringSettings } from './monitoring';
+import { WeakSupervisionSettings, weakSupervisionIssues } from './weak';
 
 import {
   kindOf,
@@ -464,6 +465,7 @@ export const CreateProjectRequest = z
     monitoring: MonitoringSettings.default(MonitoringSettings.parse({})),
     integrations: IntegrationSettings.default(IntegrationSettings.parse({})),
     retention: RetentionSettings.nullable().default(null).describe('unset (null): keep every prediction'),
+    weakSupervision: WeakSupervisionSettings.default(WeakSupervisionSettings.parse({})).describe('labeling functions, and what their votes do'),
   })
   .superRefine((project, ctx) => {
     if (project.questions && (project.labels || project.taskType)) {
@@ -477,7 +479,11 @@ export const CreateProjectRequest = z
         ctx.addIssue({ code: 'custom', message: 'the one question of taskType and labels is named "label"', path: ['routingQuestion'] });
       if (project.labels) {
         const [legacy] = legacyQuestions(project.labels);
-        for (const issue of [...feedbackRuleIssues(legacy, project.feedbackRules), ...exportFormatIssues(legacy, project.export.formats)])
+        for (const issue of [
+          ...feedbackRuleIssues(legacy, project.feedbackRules),
+          ...exportFormatIssues(legacy, project.export.formats),
+          ...weakSupervisionIssues(legacy, project.weakSupervision),
+        ])
           ctx.addIssue({ code: 'custom', ...issue });
       }
       return;
@@ -492,7 +498,11 @@ export const CreateProjectRequest = z
       ctx.addIssue({ code: 'custom', message: 'a preference is the raters’ alone: route on the generation question it compares', path: ['routingQuestion'] });
     const consensus = consensusIssue(project.labeling.consensus, routing);
     if (consensus) ctx.addIssue({ code: 'custom', message: consensus, path: ['labeling', 'consensus'] });
-    for (const issue of [...feedbackRuleIssues(routing, project.feedbackRules), ...exportFormatIssues(routing, project.export.formats, project.questions)])
+    for (const issue of [
+      ...feedbackRuleIssues(routing, project.feedbackRules),
+      ...exportFormatIssues(routing, project.export.formats, project.questions),
+      ...weakSupervisionIssues(routing, project.weakSupervision),
+    ])
       ctx.addIssue({ code: 'custom', ...issue });
   })
   .meta({ id: 'CreateProjectRequest' });
@@ -512,6 +522,7 @@ export const UpdateProjectRequest = z
     monitoring: MonitoringSettings.optional(),
     integrations: IntegrationSettings.optional(),
     retention: RetentionSettings.nullable().optional().describe('null: keep every prediction from now on'),
+    weakSupervision: WeakSupervisionSettings.optional(),
   })
   .refine((patch) => Object.keys(patch).length > 0, { message: 'nothing to change' })
   .meta({ id: 'UpdateProjectRequest' });
@@ -539,6 +550,7 @@ export const ProjectResponse = z
     monitoring: MonitoringSettings.optional().describe('admins only'),
     integrations: IntegrationSettings.optional().describe('admins only'),
     retention: RetentionSettings.nullable().optional().describe('admins only'),
+    weakSupervision: WeakSupervisionSettings.optional().describe('admins only'),
     myRole: z.enum(['admin', 'reviewer', 'rater', 'api_key']).describe('the caller’s role on this project'),
     createdAt: z.string(),
     updatedAt: z.string(),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Timestamp } from './common';
 import { oneThresholdRule, routingPolicyFields } from './projects';
 
-export const TASK_REASONS = ['uncertain', 'exploration', 'contradiction', 'drift', 'gold'] as const;
+export const TASK_REASONS = ['uncertain', 'exploration', 'contradiction', 'drift', 'gold', 'weak'] as const;
 export const TaskReason = z.enum(TASK_REASONS);
 export type TaskReason = z.infer<typeof TaskReason>;
 

@@ -32,7 +32,8 @@ export interface LabelingFunctionDefinition {
 
 /** What a labeling function reads of a prediction. */
 export interface Votable {
-  input: Readonly<Record<string, unknown>> | null;
+  /** the features, by name (anything else has none) */
+  input: unknown;
   slice: Readonly<Record<string, string>> | null;
   scores: Readonly<Record<string, number>> | null;
 }
@@ -65,7 +66,8 @@ export function unsafePattern(pattern: string, flags = ''): string | undefined {
 function valueOf(on: Field, prediction: Votable): unknown {
   if (on.slice !== undefined) return prediction.slice?.[on.slice];
   const input = prediction.input;
-  return input && Object.prototype.hasOwnProperty.call(input, on.feature) ? input[on.feature] : undefined;
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return undefined;
+  return Object.prototype.hasOwnProperty.call(input, on.feature) ? (input as Record<string, unknown>)[on.feature] : undefined;
 }
 
 const texts = (value: unknown): string[] =>

@@ -10,6 +10,7 @@ import type {
   RetentionSettings,
   RoutingPolicy,
   TaskType,
+  WeakSupervisionSettings,
 } from '@backflow/contracts';
 
 @Entity({ name: 'projects' })
@@ -70,6 +71,10 @@ export class ProjectEntity {
   /** null: every prediction is kept */
   @Column({ name: 'retention_settings', type: 'jsonb', nullable: true })
   retention!: RetentionSettings | null;
+
+  /** as stored: projects made before labeling functions hold `{}` (read with `weakSupervisionOf`) */
+  @Column({ name: 'weak_supervision', type: 'jsonb', default: () => `'{}'` })
+  weakSupervision!: Partial<WeakSupervisionSettings>;
 
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
   createdAt!: Date;

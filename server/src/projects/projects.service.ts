@@ -11,7 +11,10 @@ import {
   UpdateProjectRequest,
   exportFormatIssues,
   feedbackRuleIssues,
+  WeakSupervisionSettings,
+  weakSupervisionIssues,
 } from '@backflow/contracts';
+import { unsafePattern } from '@backflow/weak';
 import { ValidationError } from '../common/errors';
 import { AuditService } from '../common/audit/audit.service';
 import { CacheInvalidation } from '../common/cache/cache-invalidation';
@@ -35,6 +38,22 @@ export function integrationSettingsOf(project: ProjectEntity): IntegrationSettin
   return IntegrationSettings.parse(project.integrationSettings ?? {});
 }
 
+/** A project's labeling functions and what their votes do, with every default filled in. */
+export function weakSupervisionOf(project: Pick<ProjectEntity, 'weakSupervision'>): WeakSupervisionSettings {
+  return WeakSupervisionSettings.parse(project.weakSupervision ?? {});
+}
+
+/** Why a project's labeling functions cannot run on traffic: a regular expression that could backtrack catastrophically (or does not compile). */
+function unsafePatternIssue(settings: WeakSupervisionSettings | undefined): ValidationError | undefined {
+  for (const [index, f] of (settings?.functions ?? []).entries()) {
+    if (f.when.kind !== 'regex') continue;
+    const reason = unsafePattern(f.when.pattern, f.when.flags);
+    const field = `weakSupervision.functions.${index}.when.pattern`;
+    if (reason) return new ValidationError(`${field}: ${reason}`, field);
+  }
+  return undefined;
+}
+
 /** Raters, reviewers and keys see what labeling needs; the configuration (routing, rules, masks, gold, export) is for admins. */
 export function toProjectResponse(project: ProjectEntity, myRole: ProjectRole): ProjectResponse {
   const configuration =
@@ -48,6 +67,7 @@ export function toProjectResponse(project: ProjectEntity, myRole: ProjectRole): 
           monitoring: monitoringSettingsOf(project),
           integrations: integrationSettingsOf(project),
           retention: project.retention,
+          weakSupervision: weakSupervisionOf(project),
         }
       : {};
   return {
@@ -125,6 +145,8 @@ export class ProjectsService {
   }
 
   async create(request: CreateProjectRequest, actor: Actor): Promise<ProjectEntity> {
+    const unsafe = unsafePatternIssue(request.weakSupervision);
+    if (unsafe) throw unsafe;
     return this.dataSource.transaction(async (manager) => {
       const inserted = await manager
         .createQueryBuilder()
@@ -144,6 +166,7 @@ export class ProjectsService {
           monitoringSettings: request.monitoring,
           integrationSettings: request.integrations,
           retention: request.retention,
+          weakSupervision: request.weakSupervision,
         })
         .orIgnore()
         .returning('id')
@@ -181,11 +204,14 @@ export class ProjectsService {
       const [problem] = [
         ...feedbackRuleIssues(relabeled, patch.feedbackRules ?? project.feedbackRules),
         ...(patch.export ? exportFormatIssues(routing, patch.export.formats, project.questions) : []),
+        ...weakSupervisionIssues(relabeled, patch.weakSupervision ?? weakSupervisionOf(project)),
       ];
       if (problem) {
         const field = problem.path.join('.');
         throw new ValidationError(`${field}: ${problem.message}`, field);
       }
+      const unsafe = unsafePatternIssue(patch.weakSupervision);
+      if (unsafe) throw unsafe;
       const changes: Partial<ProjectEntity> = {
         ...(patch.name !== undefined && { name: patch.name }),
         ...(patch.labels !== undefined &&
@@ -203,6 +229,7 @@ export class ProjectsService {
         ...(patch.monitoring !== undefined && { monitoringSettings: patch.monitoring }),
         ...(patch.integrations !== undefined && { integrationSettings: patch.integrations }),
         ...(patch.retention !== undefined && { retention: patch.retention }),
+        ...(patch.weakSupervision !== undefined && { weakSupervision: patch.weakSupervision }),
       };
       await manager.getRepository(ProjectEntity).update({ id: project.id }, { ...changes, updatedAt: () => 'now()' });
       await this.invalidation.publish(manager, 'project', slug);

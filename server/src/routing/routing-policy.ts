@@ -4,11 +4,12 @@ import { unitDraw } from '@backflow/sampling';
 
 /**
  * Priority = (reason weight + uncertainty) × slice boost. The weight puts contradictions
- * (3) above drift and gold (2) above uncertainty and exploration (1) at equal boost; the
+ * (3) above drift and gold (2) above uncertainty, exploration and the labeling functions'
+ * conflicts (`weak`, 1) at equal boost; the
  * uncertainty score in [0, 1] orders tasks within a reason; a slice boost (up to 100)
  * lets a degrading slice overtake the rest.
  */
-export const REASON_WEIGHT: Readonly<Record<TaskReason, number>> = { contradiction: 3, drift: 2, gold: 2, uncertain: 1, exploration: 1 };
+export const REASON_WEIGHT: Readonly<Record<TaskReason, number>> = { contradiction: 3, drift: 2, gold: 2, uncertain: 1, exploration: 1, weak: 1 };
 export const MAX_BOOST = 100;
 
 export function priorityOf(reason: TaskReason, uncertaintyScore: number, boost: number): number {

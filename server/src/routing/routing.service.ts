@@ -2,7 +2,15 @@ import { Inject, Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Logger } from 'pino';
 import { DataSource, EntityManager } from 'typeorm';
-import type { RoutingBackfillReply, RoutingBackfillRequest, RoutingPolicy, RoutingPreviewReply, RoutingPreviewRequest, TaskReason } from '@backflow/contracts';
+import {
+  TASK_REASONS,
+  type RoutingBackfillReply,
+  type RoutingBackfillRequest,
+  type RoutingPolicy,
+  type RoutingPreviewReply,
+  type RoutingPreviewRequest,
+  type TaskReason,
+} from '@backflow/contracts';
 import { AuditService } from '../common/audit/audit.service';
 import { inTransaction } from '../common/database/transaction';
 import { JobsService } from '../common/jobs/jobs.service';
@@ -13,6 +21,8 @@ import { METRICS, Metrics } from '../common/metrics/metrics';
 import type { ProjectEntity } from '../projects/project.entity';
 import { routingQuestion } from '../projects/project-questions';
 import { routingOutput } from '@backflow/questions';
+import { compileLabelingFunction, type LabelingFunction } from '@backflow/weak';
+import { weakSupervisionOf } from '../projects/projects.service';
 import {
   allocateBudget,
   BudgetLine,
@@ -101,6 +111,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
   private readonly thresholds: RoutingThresholds;
   private saveTimer?: NodeJS.Timeout;
   private readonly alertBoosts = new Map<string, { readAt: number; boosts: Record<string, number> }>();
+  private readonly compiled = new Map<string, { at: number; functions: LabelingFunction[] }>();
   private readonly decisions;
   private readonly dropped;
 
@@ -154,6 +165,39 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
     return this.repository.activeBoosts(this.dataSource.manager, projectId);
   }
 
+  /**
+   * Whether the project's labeling functions vote different labels on a prediction (undefined
+   * when it routes no conflicts, or has fewer than two functions on). Compiled once per version
+   * of the project's settings.
+   */
+  private conflictsOf(project: ProjectEntity): ((prediction: RoutablePrediction) => boolean) | undefined {
+    const settings = weakSupervisionOf(project);
+    const enabled = settings.functions.filter((f) => f.enabled);
+    if (!settings.routeConflicts || enabled.length < 2) return undefined;
+    const at = project.updatedAt.getTime();
+    let cached = this.compiled.get(project.id);
+    if (!cached || cached.at !== at) {
+      cached = { at, functions: enabled.map(compileLabelingFunction) };
+      this.compiled.set(project.id, cached);
+    }
+    const functions = cached.functions;
+    return (prediction) => {
+      let first: string | null = null;
+      for (const f of functions) {
+        const vote = f(prediction);
+        if (vote === null) continue;
+        if (first === null) first = vote;
+        else if (vote !== first) return true;
+      }
+      return false;
+    };
+  }
+
+  /** A prediction the labeling functions disagree on, when nothing else routed it: a task with reason `weak`, chosen for sure. */
+  private conflictDecision(policy: RoutingPolicy, prediction: RoutablePrediction): Omit<RoutingDecision, 'reason'> & { reason: 'weak' } {
+    return { reason: 'weak', inclusionProbability: 1, priority: priorityOf('weak', prediction.uncertainty, sliceBoost(policy, prediction.slice)) };
+  }
+
   /** The routing strategy's uncertainty score, stored with the prediction. */
   uncertaintyOf(project: ProjectEntity, output: unknown): number {
     return uncertaintyOf(project.routing, routingQuestion(project), output);
@@ -166,6 +210,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
    */
   async mayRoute(project: ProjectEntity, prediction: RoutablePrediction): Promise<boolean> {
     if (project.routing.budget.perPredictions) return true;
+    if (this.conflictsOf(project)?.(prediction)) return true;
     const threshold = await this.thresholds.thresholdFor(project.id, project.routing, prediction);
     const alertBoosts = await this.alertBoostsOf(this.dataSource.manager, project.id);
     return (
@@ -204,6 +249,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
     for (const prediction of predictions) versions.set(`${prediction.modelName}\u0000${prediction.modelVersion}`, prediction);
     for (const model of versions.values()) await this.thresholds.thresholdFor(project.id, policy, model, manager);
     const alertBoosts = await this.alertBoostsOf(manager, project.id);
+    const conflicts = this.conflictsOf(project);
     // champion and challenger: a generation answered by two versions is explored at least at the challenger rate
     const question = routingQuestion(project);
     const challenger =
@@ -222,6 +268,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
       const index = window && Math.floor(received / window.size);
       if (options.observe) received++;
       if (decision) candidates.push(this.candidate(policy, prediction, decision, index));
+      else if (conflicts?.(prediction)) candidates.push(this.candidate(policy, prediction, this.conflictDecision(policy, prediction), index));
     }
     return this.admit(manager, project, candidates, { batchUsed: options.batchUsed ?? 0, window: window && { ...window, received } });
   }
@@ -231,7 +278,12 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
     return size === undefined ? undefined : this.repository.lockWindow(manager, project.id, size);
   }
 
-  private candidate(policy: RoutingPolicy, prediction: RoutablePrediction, decision: RoutingDecision, window?: number): Candidate {
+  private candidate(
+    policy: RoutingPolicy,
+    prediction: RoutablePrediction,
+    decision: Omit<RoutingDecision, 'reason'> & { reason: RoutingDecision['reason'] | 'weak' },
+    window?: number,
+  ): Candidate {
     return {
       predictionId: prediction.id,
       reason: decision.reason,
@@ -279,7 +331,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
     candidates: Candidate[],
     counts: { batchUsed: number; window?: PredictionWindow },
   ): Promise<RoutingOutcome> {
-    const byReason: Record<TaskReason, number> = { uncertain: 0, exploration: 0, contradiction: 0, drift: 0, gold: 0 };
+    const byReason = Object.fromEntries(TASK_REASONS.map((reason) => [reason, 0])) as Record<TaskReason, number>;
     const outcome = { created: [] as CreatedTask[], byReason, droppedByBudget: 0, deduplicated: 0, announce: () => undefined };
     const { window } = counts;
     if (candidates.length === 0) {

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { ProjectsModule } from '../projects/projects.module';
+import { WeakController } from './weak.controller';
+import { WeakRepository } from './weak.repository';
+import { WeakService } from './weak.service';
+
+/** Weak supervision: labeling functions over traffic, their label model and their analysis. */
+@Module({
+  imports: [AuthModule, ProjectsModule],
+  controllers: [WeakController],
+  providers: [WeakService, WeakRepository],
+  exports: [WeakService],
+})
+export class WeakModule {}

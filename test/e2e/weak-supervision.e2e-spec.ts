@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import { createApiKey, createProject, createUser } from '../factories';
+import { startTestApp, TestApp } from '../helpers/test-app';
+
+// three functions over mail: "free" in the subject and a dollar amount vote spam, a French sender votes ham
+const FUNCTIONS = [
+  { name: 'free', label: 'spam', when: { kind: 'keywords', on: { feature: 'subject' }, keywords: ['free'] } },
+  { name: 'dollars', label: 'spam', when: { kind: 'regex', on: { feature: 'subject' }, pattern: '\\$\\d+' } },
+  { name: 'french', label: 'ham', when: { kind: 'in', on: { slice: 'country' }, values: ['FR'] } },
+];
+
+/** Subjects and countries in a fixed pattern, so each function's votes can be counted by hand. */
+function mail(i: number, truth: 'ham' | 'spam') {
+  const subject = [`free entry ${i}`, `win $${i}`, `free $${i} now`, `hello ${i}`][i % 4];
+  return {
+    id: randomUUID(),
+    model: { name: 'mail', version: '1' },
+    input: { subject, truth },
+    scores: { ham: 0.8, spam: 0.2 },
+    slice: { country: i % 3 === 0 ? 'FR' : 'DE' },
+  };
+}
+
+describe('weak supervision: labeling functions over traffic', () => {
+  let app: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    admin = await app.login();
+  });
+  afterAll(() => app.close());
+
+  it('refuses a pattern that could backtrack catastrophically, a label the project lacks and a repeated name, naming the field, and stores none of it', async () => {
+    const project = await createProject(app, admin);
+    const patch = (weakSupervision: unknown) => app.request('PATCH', `/api/v1/projects/${project.slug}`, { token: admin, body: { weakSupervision } });
+    const cases: Array<[unknown, string]> = [
+      [
+        { functions: [{ name: 'evil', label: 'spam', when: { kind: 'regex', on: { feature: 'subject' }, pattern: '(a+)+$' } }] },
+        'weakSupervision.functions.0.when.pattern',
+      ],
+      [
+        { functions: [{ name: 'bad', label: 'spam', when: { kind: 'regex', on: { feature: 'subject' }, pattern: '([a-z' } }] },
+        'weakSupervision.functions.0.when.pattern',
+      ],
+      [{ functions: [{ name: 'x', label: 'phish', when: { kind: 'score', of: 'spam', min: 0.9 } }] }, 'weakSupervision.functions.0.label'],
+      [{ functions: [FUNCTIONS[0], { ...FUNCTIONS[1], name: 'free' }] }, 'weakSupervision.functions.1.name'],
+      [{ functions: [{ name: 'open', label: 'spam', when: { kind: 'threshold', on: { feature: 'links' } } }] }, 'weakSupervision.functions.0.when.min'],
+    ];
+    for (const [body, field] of cases) {
+      const refused = await patch(body);
+      expect(refused.status).toBe(400);
+      expect(refused.body).toMatchObject({ code: 'validation/invalid', field });
+    }
+    // nor at creation
+    const created = await app.request('POST', '/api/v1/projects', {
+      token: admin,
+      body: {
+        slug: `w-${randomUUID().slice(0, 8)}`,
+        name: 'Evil',
+        taskType: 'single_label',
+        labels: [{ name: 'ham' }, { name: 'spam' }],
+        weakSupervision: cases[0][0],
+      },
+    });
+    expect(created.status).toBe(400);
+    expect(created.body.field).toBe('weakSupervision.functions.0.when.pattern');
+    const [stored] = await app.sql(`SELECT weak_supervision FROM projects WHERE id = $1`, [project.id]);
+    expect(stored.weak_supervision).toEqual({ functions: [], routeConflicts: true });
+    // a question of another kind has no labels to vote
+    const rating = await createProject(app, admin, {
+      taskType: undefined,
+      labels: undefined,
+      questions: [{ name: 'stars', kind: 'rating', points: [1, 2, 3].map((value) => ({ value, name: `s${value}` })) }],
+    });
+    const refused = await app.request('PATCH', `/api/v1/projects/${rating.slug}`, { token: admin, body: { weakSupervision: { functions: [FUNCTIONS[0]] } } });
+    expect(refused.body).toMatchObject({ code: 'validation/invalid', field: 'weakSupervision.functions' });
+  });
+
+  it('routes what the functions disagree on (reason weak), and reports each function as Snorkel does, feedback rules beside them', async () => {
+    const project = await createProject(app, admin, {
+      routing: { threshold: 1, explorationRate: 0, dedupeWindowMinutes: 0 },
+      weakSupervision: { functions: FUNCTIONS },
+      feedbackRules: { rules: [{ eventType: 'report', label: 'spam', windowMinutes: 60 }] },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const truths = Array.from({ length: 120 }, (_, i) => (i % 4 === 3 ? 'ham' : i % 5 === 0 ? 'ham' : 'spam'));
+    const batch = truths.map((truth, i) => mail(i, truth));
+    const ingested = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: batch });
+    expect(ingested.status).toBe(200);
+    // a conflict: a spam vote (free or dollars: subjects 0, 1, 2 of every 4) on a French prediction (every third)
+    const conflicting = batch.filter((p, i) => i % 4 !== 3 && p.slice.country === 'FR');
+    expect(ingested.body.routed.byReason.weak).toBe(conflicting.length);
+    const tasks: Array<{ prediction_id: string; reason: string; inclusion_probability: number }> = await app.sql(
+      `SELECT prediction_id, reason, inclusion_probability FROM tasks WHERE project_id = $1`,
+      [project.id],
+    );
+    expect(new Set(tasks.map((t) => t.prediction_id))).toEqual(new Set(conflicting.map((p) => p.id)));
+    expect(tasks.every((t) => t.reason === 'weak' && t.inclusion_probability === 1)).toBe(true);
+    // a single prediction takes the same path (subject "free…", French)
+    const lone = mail(120, 'spam');
+    const single = await app.request('POST', `/api/v1/projects/${project.slug}/predictions`, { token: key, body: lone });
+    expect(single.body.routed.byReason.weak).toBe(1);
+
+    // raters label the conflicts with the truth; a feedback rule labels every tenth prediction spam
+    const rater = await createUser(app, admin, 'rater', project);
+    for (;;) {
+      const { body } = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
+      if (!body.task) break;
+      await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${body.task.id}/annotations`, {
+        token: rater.token,
+        body: { id: randomUUID(), label: body.task.input.truth },
+      });
+    }
+    const reported = batch.filter((_, i) => i % 10 === 0);
+    const events = reported.map((p) => ({ id: randomUUID(), predictionId: p.id, type: 'report' }));
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/feedback`, { token: key, body: events })).status).toBe(201);
+
+    const analysis = await app.request('GET', `/api/v1/projects/${project.slug}/weak-supervision/analysis?limit=1000`, { token: admin });
+    expect(analysis.status).toBe(200);
+    const all = [...batch, lone];
+    expect(analysis.body.examined).toBe(121);
+    // by hand over the 120 of the batch and the single one
+    const votes = all.map((p, i) => {
+      const kind = i % 4;
+      const french = p.slice.country === 'FR';
+      return { free: kind === 0 || kind === 2, dollars: kind === 1 || kind === 2, french, report: i % 10 === 0 && i < 120 };
+    });
+    const share = (n: number) => n / all.length;
+    const free = analysis.body.functions.find((f: { name: string }) => f.name === 'free');
+    expect(free.coverage).toBeCloseTo(share(votes.filter((v) => v.free).length), 12);
+    expect(free.overlaps).toBeCloseTo(share(votes.filter((v) => v.free && (v.dollars || v.french || v.report)).length), 12);
+    // free votes spam: a conflict with french (ham) only
+    expect(free.conflicts).toBeCloseTo(share(votes.filter((v) => v.free && v.french).length), 12);
+    const french = analysis.body.functions.find((f: { name: string }) => f.name === 'french');
+    expect(french.conflicts).toBeCloseTo(share(votes.filter((v) => v.french && (v.free || v.dollars || v.report)).length), 12);
+    // accuracy against the human labels: the conflicts were labelled with their truth
+    const labelled = [...conflicting, lone].filter((p) => /^free/.test(p.input.subject));
+    const right = labelled.filter((p) => p.input.truth === 'spam').length;
+    expect(free).toMatchObject({ source: 'function', polarity: ['spam'], correct: right, incorrect: labelled.length - right });
+    expect(free.empiricalAccuracy.value).toBeCloseTo(right / labelled.length, 12);
+    expect(free.empiricalAccuracy.low).toBeLessThan(free.empiricalAccuracy.value);
+    expect(free.estimatedAccuracy).toEqual(expect.any(Number));
+    // the feedback rule votes what it labelled
+    const rule = analysis.body.functions.find((f: { source: string }) => f.source === 'feedback_rule');
+    expect(rule).toMatchObject({ name: 'feedback rules[0]', label: 'spam', polarity: ['spam'] });
+    expect(rule.coverage).toBeCloseTo(share(reported.length), 12);
+    expect(analysis.body.coverage).toBeCloseTo(share(votes.filter((v) => v.free || v.dollars || v.french || v.report).length), 12);
+    expect(analysis.body.humanLabelled).toBe(conflicting.length + 1);
+    expect(analysis.body.labelModel.priors).toEqual({ ham: expect.any(Number), spam: expect.any(Number) });
+
+    // a candidate function is previewed over the same traffic before it is saved
+    const candidate = { name: 'hello', label: 'ham', when: { kind: 'keywords', on: { feature: 'subject' }, keywords: ['hello'] } };
+    const preview = await app.request('POST', `/api/v1/projects/${project.slug}/weak-supervision/preview`, {
+      token: admin,
+      body: { function: candidate, limit: 1000 },
+    });
+    expect(preview.status).toBe(200);
+    const hello = preview.body.functions.find((f: { name: string }) => f.name === 'hello');
+    expect(hello.coverage).toBeCloseTo(share(votes.filter((_, i) => i % 4 === 3 && i < 120).length), 12);
+    expect(preview.body.votes).toHaveLength(20);
+    expect(preview.body.votes[0]).toMatchObject({ predictionId: expect.any(String), vote: 'ham' });
+    const [settings] = await app.sql(`SELECT weak_supervision FROM projects WHERE id = $1`, [project.id]);
+    expect(settings.weak_supervision.functions.map((f: { name: string }) => f.name)).toEqual(['free', 'dollars', 'french']);
+    const refused = await app.request('POST', `/api/v1/projects/${project.slug}/weak-supervision/preview`, {
+      token: admin,
+      body: { function: { ...candidate, when: { kind: 'regex', on: { feature: 'subject' }, pattern: '(x+x+)+y' } } },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.field).toBe('function.when.pattern');
+    const unknownLabel = await app.request('POST', `/api/v1/projects/${project.slug}/weak-supervision/preview`, {
+      token: admin,
+      body: { function: { ...candidate, label: 'phish' } },
+    });
+    expect(unknownLabel.body).toMatchObject({ code: 'validation/invalid', field: 'function.label' });
+  });
+});
