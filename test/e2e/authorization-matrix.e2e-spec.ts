@@ -66,6 +66,7 @@ const MATRIX: Record<string, Rule> = {
   'POST /api/v1/projects/:slug/quality/reestimate': PROJECT,
   'GET /api/v1/projects/:slug/weak-supervision/analysis': PROJECT,
   'POST /api/v1/projects/:slug/weak-supervision/preview': PROJECT,
+  'POST /api/v1/projects/:slug/weak-supervision/label': PROJECT,
   'GET /api/v1/projects/:slug/monitoring': { members: ['reviewer'] },
   'POST /api/v1/projects/:slug/monitoring/evaluate': PROJECT,
   'PUT /api/v1/projects/:slug/monitoring/baseline': PROJECT,

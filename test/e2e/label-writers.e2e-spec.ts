@@ -156,6 +156,76 @@ describe('labels: concurrent writers of a current label', () => {
     ]);
   });
 
+  const weakLabel = (manager: EntityManager, project: Awaited<ReturnType<typeof claimedTask>>, value: string) =>
+    app.app.get(LabelsService).recordWeakLabels(manager, project.entity, [{ predictionId: project.predictionId, value, probability: 0.8 }]);
+
+  it('lets a feedback label that waited for a weak one supersede it, and a weak one that waited for a feedback one leave no trace', async () => {
+    const project = await claimedTask();
+    const [weak, feedback] = [await transaction(), await transaction()];
+    try {
+      expect(await weakLabel(weak.manager, project, 'ham')).toBe(1);
+      const later = feedbackLabel(feedback.manager, project, 'spam', 'rules[0]');
+      await waiting(1);
+      await weak.commitTransaction();
+      expect(await later).toMatchObject([{ value: 'spam' }]);
+      await feedback.commitTransaction();
+    } finally {
+      for (const runner of [weak, feedback]) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction();
+        await runner.release();
+      }
+    }
+    expect(await project.history()).toEqual([
+      { value: 'ham', source: 'weak', current: false, contradicts_prediction: false },
+      { value: 'spam', source: 'feedback', current: true, contradicts_prediction: false },
+    ]);
+
+    // the other way round: the weak label waits for the feedback label, then is not written at all
+    const other = await claimedTask();
+    const [first, second] = [await transaction(), await transaction()];
+    try {
+      await feedbackLabel(first.manager, other, 'spam', 'rules[0]');
+      const late = weakLabel(second.manager, other, 'ham');
+      await waiting(1);
+      await first.commitTransaction();
+      expect(await late).toBe(0);
+      await second.commitTransaction();
+    } finally {
+      for (const runner of [first, second]) {
+        if (runner.isTransactionActive) await runner.rollbackTransaction();
+        await runner.release();
+      }
+    }
+    expect(await other.history()).toEqual([{ value: 'spam', source: 'feedback', current: true, contradicts_prediction: false }]);
+  });
+
+  it("lets a rater's answer supersede a weak label committed while it waited, and writes no weak label beside a human one", async () => {
+    const project = await claimedTask();
+    const weak = await transaction();
+    try {
+      expect(await weakLabel(weak.manager, project, 'spam')).toBe(1);
+      const answer = project.answer('ham');
+      await waiting(1);
+      await weak.commitTransaction();
+      expect((await answer).body).toMatchObject({ taskState: 'completed' });
+    } finally {
+      if (weak.isTransactionActive) await weak.rollbackTransaction();
+      await weak.release();
+    }
+    expect(await project.history()).toEqual([
+      { value: 'spam', source: 'weak', current: false, contradicts_prediction: false },
+      { value: 'ham', source: 'consensus', current: true, contradicts_prediction: false },
+    ]);
+    const again = await transaction();
+    try {
+      expect(await weakLabel(again.manager, project, 'spam')).toBe(0);
+      await again.commitTransaction();
+    } finally {
+      await again.release();
+    }
+    expect(await project.history()).toHaveLength(2);
+  });
+
   it('makes the later of two racing feedback labels current, the earlier history', async () => {
     const project = await claimedTask();
     const [first, second] = [await transaction(), await transaction()];

@@ -1,4 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ExportsService } from '../../server/src/exports/exports.service';
+import { ProjectsService } from '../../server/src/projects/projects.service';
 import { createApiKey, createProject, createUser } from '../factories';
 import { startTestApp, TestApp } from '../helpers/test-app';
 
@@ -22,14 +27,18 @@ function mail(i: number, truth: 'ham' | 'spam') {
 }
 
 describe('weak supervision: labeling functions over traffic', () => {
+  const exportRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'backflow-weak-'));
   let app: TestApp;
   let admin: string;
 
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ EXPORT_ROOT: exportRoot });
     admin = await app.login();
   });
-  afterAll(() => app.close());
+  afterAll(async () => {
+    await app.close();
+    fs.rmSync(exportRoot, { recursive: true, force: true });
+  });
 
   it('refuses a pattern that could backtrack catastrophically, a label the project lacks and a repeated name, naming the field, and stores none of it', async () => {
     const project = await createProject(app, admin);
@@ -173,5 +182,82 @@ describe('weak supervision: labeling functions over traffic', () => {
       body: { function: { ...candidate, label: 'phish' } },
     });
     expect(unknownLabel.body).toMatchObject({ code: 'validation/invalid', field: 'function.label' });
+  });
+
+  it('writes the label model’s labels where no one labelled, weighted by their probability, never over a human or feedback label, and exports them when asked', async () => {
+    const project = await createProject(app, admin, {
+      routing: { threshold: 1, explorationRate: 0, dedupeWindowMinutes: 0 },
+      weakSupervision: { functions: FUNCTIONS, weakLabels: { minProbability: 0.6 } },
+      feedbackRules: { rules: [{ eventType: 'report', label: 'spam', windowMinutes: 60 }] },
+      export: { formats: ['jsonl'], sources: ['consensus', 'feedback', 'weak'] },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const batch = Array.from({ length: 200 }, (_, i) => mail(i, i % 4 === 3 || i % 5 === 0 ? 'ham' : 'spam'));
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: batch })).status).toBe(200);
+    // raters label the conflicts first
+    const rater = await createUser(app, admin, 'rater', project);
+    for (;;) {
+      const { body } = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
+      if (!body.task) break;
+      await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${body.task.id}/annotations`, {
+        token: rater.token,
+        body: { id: randomUUID(), label: body.task.input.truth },
+      });
+    }
+    const human = new Set(
+      (await app.sql<{ prediction_id: string }>(`SELECT prediction_id FROM labels WHERE project_id = $1 AND source = 'consensus'`, [project.id])).map(
+        (r) => r.prediction_id,
+      ),
+    );
+    expect(human.size).toBeGreaterThan(20);
+
+    const pass = await app.request('POST', `/api/v1/projects/${project.slug}/weak-supervision/label`, { token: admin });
+    expect(pass.status).toBe(200);
+    expect(pass.body.examined).toBe(200);
+    const weak: Array<{ prediction_id: string; value: string; weight: number; agreement: number; superseded_at: Date | null }> = await app.sql(
+      `SELECT prediction_id, value, weight, agreement, superseded_at FROM labels WHERE project_id = $1 AND source = 'weak'`,
+      [project.id],
+    );
+    expect(weak).toHaveLength(pass.body.labelled);
+    // every voted prediction without a human label got one (a single vote is confident enough here), none with a human label
+    const voted = batch.filter((p, i) => i % 4 !== 3 || p.slice.country === 'FR');
+    expect(new Set(weak.map((w) => w.prediction_id))).toEqual(new Set(voted.filter((p) => !human.has(p.id)).map((p) => p.id)));
+    for (const w of weak) {
+      expect(w.weight).toBeGreaterThanOrEqual(0.6);
+      expect(w.weight).toBe(w.agreement);
+      expect(w.superseded_at).toBeNull();
+    }
+    // a dollar amount alone reads spam
+    const dollars = batch.find((p, i) => i % 4 === 1 && p.slice.country === 'DE')!;
+    expect(weak.find((w) => w.prediction_id === dollars.id)?.value).toBe('spam');
+    // a second pass writes nothing again
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/weak-supervision/label`, { token: admin })).body.labelled).toBe(0);
+
+    // feedback on a weakly labelled prediction supersedes the weak label
+    const reported = weak[0].prediction_id;
+    expect(
+      (
+        await app.request('POST', `/api/v1/projects/${project.slug}/feedback`, {
+          token: key,
+          body: [{ id: randomUUID(), predictionId: reported, type: 'report' }],
+        })
+      ).status,
+    ).toBe(201);
+    const [now] = await app.sql(`SELECT source FROM labels WHERE project_id = $1 AND prediction_id = $2 AND superseded_at IS NULL`, [project.id, reported]);
+    expect(now.source).toBe('feedback');
+    const [was] = await app.sql(`SELECT superseded_at FROM labels WHERE project_id = $1 AND prediction_id = $2 AND source = 'weak'`, [project.id, reported]);
+    expect(was.superseded_at).not.toBeNull();
+
+    // the span takes them with their probability as the weight; a project that does not list weak leaves them out
+    const exported = (await app.app.get(ExportsService).exportNext((await app.app.get(ProjectsService).findBySlug(project.slug))!))!;
+    const rows = exported.manifest.files
+      .filter((f) => f.format === 'jsonl')
+      .flatMap((f) => fs.readFileSync(path.join(exported.directory, f.path), 'utf8').split('\n').filter(Boolean))
+      .map((line) => JSON.parse(line) as { prediction_id: string; label_source: string; weight: number });
+    const weakRows = rows.filter((r) => r.label_source === 'weak');
+    expect(weakRows).toHaveLength(weak.length - 1);
+    const byId = new Map(weak.map((w) => [w.prediction_id, w.weight]));
+    for (const row of weakRows) expect(row.weight).toBe(byId.get(row.prediction_id));
+    expect(rows.filter((r) => r.label_source === 'consensus')).toHaveLength(human.size);
   });
 });

@@ -204,6 +204,8 @@ export function exportFormatIssues(
   });
 }
 export const LABEL_SOURCES = ['feedback', 'consensus', 'review', 'gold'] as const;
+/** What an export may take: the labels people and feedback gave, and the label model's (`weak`), which a project opts into. */
+export const EXPORT_LABEL_SOURCES = [...LABEL_SOURCES, 'weak'] as const;
 /** What an exported span does with the project's masked input fields. */
 export const MASKED_FIELD_POLICIES = ['drop', 'hash', 'keep'] as const;
 export type MaskedFieldPolicy = (typeof MASKED_FIELD_POLICIES)[number];
@@ -227,9 +229,10 @@ export const ExportSettings = z
       .refine((s) => s.train + s.eval === 100, { message: 'train + eval must be 100', path: ['eval'] })
       .default({ train: 80, eval: 20 }),
     sources: z
-      .array(z.enum(LABEL_SOURCES))
+      .array(z.enum(EXPORT_LABEL_SOURCES))
       .min(1)
-      .default([...LABEL_SOURCES]),
+      .default([...LABEL_SOURCES])
+      .describe('the labels a span takes, by source; `weak` (the label model’s, from labeling functions) only when listed, each weighted by its probability'),
     minAgreement: probability.optional(),
     maskedFields: z
       .enum(MASKED_FIELD_POLICIES)

@@ -70,6 +70,14 @@ export const WeakSupervisionSettings = z
   .strictObject({
     functions: z.array(LabelingFunction).max(100).default([]),
     routeConflicts: z.boolean().default(true).describe('a prediction the functions vote different labels on becomes a task (reason weak, within the budget)'),
+    weakLabels: z
+      .strictObject({
+        minProbability: probability.default(0.9).describe('…when the label model gives its label at least this probability'),
+      })
+      .optional()
+      .describe(
+        'write the label model’s label (source weak, weighted by its probability) on predictions some function voted on and no one labelled; never over a human or feedback label',
+      ),
   })
   .meta({ id: 'WeakSupervisionSettings' });
 export type WeakSupervisionSettings = z.infer<typeof WeakSupervisionSettings>;
@@ -154,3 +162,11 @@ export const LabelingFunctionPreviewReply = WeakSupervisionAnalysis.extend({
     .describe('the newest predictions it votes on (at most 20): its vote, the human label, and the other functions’ votes'),
 }).meta({ id: 'LabelingFunctionPreviewReply' });
 export type LabelingFunctionPreviewReply = z.infer<typeof LabelingFunctionPreviewReply>;
+
+export const WeakLabelReply = z
+  .object({
+    examined: z.number().int().describe('predictions read since the last pass (with a few minutes before it again)'),
+    labelled: z.number().int().describe('weak labels written now'),
+  })
+  .meta({ id: 'WeakLabelReply' });
+export type WeakLabelReply = z.infer<typeof WeakLabelReply>;

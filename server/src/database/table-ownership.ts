@@ -23,6 +23,7 @@ export const TABLE_OWNERS: Readonly<Record<string, string>> = {
   routing_thresholds: 'routing',
   routing_budget_usage: 'routing',
   routing_prediction_windows: 'routing',
+  weak_label_state: 'weak',
   routing_fingerprints: 'routing',
   routing_boosts: 'routing',
   tasks: 'labeling',

@@ -28,8 +28,17 @@
  * A batch is two statements (supersede, insert); only labels that met another writer's go round
  * again, with the rows left over.
  */
--- (the signature before answers: a new argument list is another function, so the old one goes)
+-- (the signatures before answers and before weights: a new argument list is another function, so the old ones go)
 DROP FUNCTION IF EXISTS backflow_record_labels(uuid, text, uuid[], text[], text[], text[], float8[], uuid[], float8);
+DROP FUNCTION IF EXISTS backflow_record_labels(uuid, text, uuid[], text[], text[], text[], float8[], uuid[], float8, jsonb[], text);
+
+/*
+ * Weak labels (the label model's, from labeling functions) rank below every other: one is written
+ * only where a prediction has no current label at all, is never kept as history beside another,
+ * and any other label supersedes it. A weak label supersedes the prediction's weak label of
+ * another value (the same value again is not stored twice). `p_weights` is each label's weight
+ * (a weak label's probability; 1 when absent).
+ */
 
 /*
  * `p_answers` holds each label's answers to every question (jsonb, by question name); a label
@@ -37,7 +46,8 @@ DROP FUNCTION IF EXISTS backflow_record_labels(uuid, text, uuid[], text[], text[
  */
 CREATE OR REPLACE FUNCTION backflow_record_labels(
   p_project uuid, p_source text, p_predictions uuid[], p_values text[], p_rules text[], p_feedback_events text[],
-  p_agreements float8[], p_tasks uuid[], p_contradiction_confidence float8, p_answers jsonb[] DEFAULT NULL, p_answer_key text DEFAULT 'label')
+  p_agreements float8[], p_tasks uuid[], p_contradiction_confidence float8, p_answers jsonb[] DEFAULT NULL, p_answer_key text DEFAULT 'label',
+  p_weights float8[] DEFAULT NULL)
 RETURNS TABLE (prediction_id uuid, outcome text, contradicts_prediction boolean)
 LANGUAGE plpgsql VOLATILE
 SET plan_cache_mode = force_generic_plan
@@ -46,7 +56,8 @@ SET enable_seqscan = off
 AS $fn$
 #variable_conflict use_column
 DECLARE
-  v_human boolean := p_source <> 'feedback';
+  v_human boolean := p_source NOT IN ('feedback', 'weak');
+  v_weak boolean := p_source = 'weak';
   v_written uuid[];
   v_current boolean[];
   v_contradicts boolean[];
@@ -63,10 +74,13 @@ BEGIN
     UPDATE labels l SET superseded_at = now()
       FROM unnest(p_predictions, p_values, p_rules, p_feedback_events) AS b(prediction_id, value, rule, feedback_event_id)
      WHERE l.project_id = p_project AND l.prediction_id = ANY (p_predictions) AND l.prediction_id = b.prediction_id AND l.superseded_at IS NULL
-       AND (v_human OR (l.source = 'feedback' AND (l.value, l.rule, l.feedback_event_id) IS DISTINCT FROM (b.value, b.rule, b.feedback_event_id)));
+       AND (v_human
+            OR (NOT v_weak AND (l.source = 'weak'
+                                OR (l.source = 'feedback' AND (l.value, l.rule, l.feedback_event_id) IS DISTINCT FROM (b.value, b.rule, b.feedback_event_id))))
+            OR (v_weak AND l.source = 'weak' AND l.value IS DISTINCT FROM b.value));
     -- a feedback label next to a human one is history; rows go in in the order the feedback path locks predictions
     WITH written AS (
-      INSERT INTO labels (project_id, prediction_id, value, source, rule, feedback_event_id, agreement, task_id, contradicts_prediction, superseded_at, answers)
+      INSERT INTO labels (project_id, prediction_id, value, source, rule, feedback_event_id, agreement, task_id, contradicts_prediction, superseded_at, answers, weight)
       SELECT p_project, b.prediction_id, b.value, p_source, b.rule, b.feedback_event_id, b.agreement, b.task_id,
              coalesce(CASE WHEN jsonb_typeof(b.answers->p_answer_key->0) = 'object' AND (b.answers->p_answer_key->0) ? 'grade'
                            -- a ranking (its items graded): the model's first candidate graded below another one
@@ -75,13 +89,15 @@ BEGIN
                                     WHERE g->>'item' = split_part(p.predicted_label, E'\n', 1))
                            ELSE p.predicted_label <> b.value END
                       AND (v_human OR p.confidence >= p_contradiction_confidence), false),
-             CASE WHEN c.source IS NOT NULL THEN now() END,
-             coalesce(b.answers, jsonb_build_object(p_answer_key, b.value))
-        FROM unnest(p_predictions, p_values, p_rules, p_feedback_events, p_agreements, p_tasks, p_answers)
-               AS b(prediction_id, value, rule, feedback_event_id, agreement, task_id, answers)
+             CASE WHEN c.source IS NOT NULL AND c.source <> 'weak' THEN now() END,
+             coalesce(b.answers, jsonb_build_object(p_answer_key, b.value)),
+             coalesce(b.weight, 1)
+        FROM unnest(p_predictions, p_values, p_rules, p_feedback_events, p_agreements, p_tasks, p_answers, p_weights)
+               AS b(prediction_id, value, rule, feedback_event_id, agreement, task_id, answers, weight)
         JOIN predictions_read p ON p.project_id = p_project AND p.id = ANY (p_predictions) AND p.id = b.prediction_id
         LEFT JOIN labels c ON NOT v_human AND c.project_id = p_project AND c.prediction_id = ANY (p_predictions) AND c.prediction_id = b.prediction_id AND c.superseded_at IS NULL
-       WHERE c.source IS DISTINCT FROM 'feedback'
+       -- a weak label goes only where no label is current; a feedback one is history beside a human one
+       WHERE CASE WHEN v_weak THEN c.source IS NULL ELSE c.source IS DISTINCT FROM 'feedback' END
        ORDER BY b.prediction_id
       ON CONFLICT (project_id, prediction_id) WHERE superseded_at IS NULL DO NOTHING
       RETURNING prediction_id, superseded_at IS NULL AS is_current, contradicts_prediction)
@@ -98,8 +114,10 @@ BEGIN
      WHERE w.prediction_id IS NULL
        AND NOT EXISTS (SELECT 1 FROM labels c
                         WHERE NOT v_human AND c.project_id = p_project AND c.prediction_id = ANY (p_predictions) AND c.prediction_id = b.prediction_id
-                          AND c.superseded_at IS NULL AND c.source = 'feedback'
-                          AND (c.value, c.rule, c.feedback_event_id) IS NOT DISTINCT FROM (b.value, b.rule, b.feedback_event_id));
+                          AND c.superseded_at IS NULL
+                          -- (a weak label is not written beside any current label)
+                          AND (v_weak OR (c.source = 'feedback'
+                                          AND (c.value, c.rule, c.feedback_event_id) IS NOT DISTINCT FROM (b.value, b.rule, b.feedback_event_id))));
     EXIT WHEN v_left IS NULL;
     p_predictions := ARRAY(SELECT p_predictions[i] FROM unnest(v_left) WITH ORDINALITY AS x(i, n) ORDER BY n);
     p_values := ARRAY(SELECT p_values[i] FROM unnest(v_left) WITH ORDINALITY AS x(i, n) ORDER BY n);
@@ -108,6 +126,7 @@ BEGIN
     p_agreements := ARRAY(SELECT p_agreements[i] FROM unnest(v_left) WITH ORDINALITY AS x(i, n) ORDER BY n);
     p_tasks := ARRAY(SELECT p_tasks[i] FROM unnest(v_left) WITH ORDINALITY AS x(i, n) ORDER BY n);
     p_answers := ARRAY(SELECT p_answers[i] FROM unnest(v_left) WITH ORDINALITY AS x(i, n) ORDER BY n);
+    p_weights := ARRAY(SELECT p_weights[i] FROM unnest(v_left) WITH ORDINALITY AS x(i, n) ORDER BY n);
   END LOOP;
 END
 $fn$;

@@ -2,7 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { ProjectEntity } from '../projects/project.entity';
 
-export type LabelSource = 'feedback' | 'consensus' | 'review' | 'gold';
+export type LabelSource = 'feedback' | 'consensus' | 'review' | 'gold' | 'weak';
+
+export interface NewWeakLabel {
+  predictionId: string;
+  /** the label question's label the label model chose */
+  value: string;
+  /** its probability under the label model: the label's weight */
+  probability: number;
+}
 
 export interface CurrentLabel {
   id: string;
@@ -34,7 +42,7 @@ export interface NewHumanLabel {
   value: string;
   /** every question's answer, by name */
   answers: Record<string, unknown>;
-  source: Exclude<LabelSource, 'feedback'>;
+  source: Exclude<LabelSource, 'feedback' | 'weak'>;
   agreement: number;
   taskId: string;
 }
@@ -104,6 +112,27 @@ export class LabelsService {
     );
     const current = new Map(rows.filter((r) => r.outcome === 'current').map((r) => [r.prediction_id, r.contradicts_prediction]));
     return labels.filter((l) => current.has(l.predictionId)).map((l) => ({ ...l, contradictsPrediction: current.get(l.predictionId)! }));
+  }
+
+  /**
+   * Records the label model's labels (source `weak`, weighted by their probability) where a
+   * prediction has no current label at all: any other label supersedes one, and none is kept as
+   * history beside another. Returns how many became current.
+   */
+  async recordWeakLabels(manager: EntityManager, project: Pick<ProjectEntity, 'id' | 'routing' | 'routingQuestion'>, labels: NewWeakLabel[]): Promise<number> {
+    if (labels.length === 0) return 0;
+    const rows: Array<{ outcome: string }> = await manager.query(
+      `SELECT outcome FROM backflow_record_labels($1, 'weak', $2::uuid[], $3::text[], NULL, NULL, $4::float8[], NULL, $5, NULL, $6, $4::float8[])`,
+      [
+        project.id,
+        labels.map((l) => l.predictionId),
+        labels.map((l) => l.value),
+        labels.map((l) => l.probability),
+        project.routing.contradictionConfidence,
+        project.routingQuestion,
+      ],
+    );
+    return rows.filter((r) => r.outcome === 'current').length;
   }
 
   /**

@@ -3,8 +3,9 @@
 -- Applied at boot, after the dated migrations, whenever this file changes. A view that loses or renames a column needs
 -- DROP VIEW first (CREATE OR REPLACE VIEW only appends columns).
 
--- published to: auth, exports, feedback, labeling, monitoring, predictions, quality
+-- published to: auth, exports, feedback, labeling, monitoring, predictions, quality, weak
 CREATE OR REPLACE VIEW projects_read AS
   SELECT id, slug, name, task_type, labels, instructions, overlap, masked_fields, routing, feedback_rules, export_settings, created_at, updated_at,
-         labeling_settings, monitoring_settings, integration_settings, export_hash_key, questions, routing_question, retention_settings
+         labeling_settings, monitoring_settings, integration_settings, export_hash_key, questions, routing_question, retention_settings,
+         weak_supervision
     FROM projects;

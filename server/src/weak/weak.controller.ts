@@ -5,6 +5,7 @@ import {
   LabelingFunctionPreviewRequest,
   WeakSupervisionAnalysis,
   WeakSupervisionQuery,
+  WeakLabelReply,
   weakSupervisionIssues,
 } from '@backflow/contracts';
 import { unsafePattern } from '@backflow/weak';
@@ -13,6 +14,7 @@ import { openApiSchema, ValidBody, ValidQuery } from '../common/validation/zod-v
 import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
 import type { ProjectEntity } from '../projects/project.entity';
 import { routingQuestion } from '../projects/project-questions';
+import { weakSupervisionOf } from '../projects/projects.service';
 import { WeakService } from './weak.service';
 
 @ApiTags('weak supervision')
@@ -26,6 +28,17 @@ export class WeakController {
   @ApiOkResponse({ schema: openApiSchema(WeakSupervisionAnalysis) })
   analysis(@ValidQuery(WeakSupervisionQuery) query: { limit: number }, @CurrentProject() project: ProjectEntity): Promise<WeakSupervisionAnalysis> {
     return this.weak.analysis(project, query.limit);
+  }
+
+  /** Admins: write the label model's labels now on predictions received since the last pass (a job does it every minute). */
+  @Post('label')
+  @HttpCode(200)
+  @ProjectRoute()
+  @ApiOkResponse({ schema: openApiSchema(WeakLabelReply) })
+  label(@CurrentProject() project: ProjectEntity): Promise<WeakLabelReply> {
+    if (!weakSupervisionOf(project).weakLabels)
+      throw new ValidationError('weakSupervision.weakLabels: set it to write weak labels', 'weakSupervision.weakLabels');
+    return this.weak.labelNew(project);
   }
 
   /** Admins: what a function would vote over the newest predictions before it is saved (nothing is written). */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import type { Votable } from '@backflow/weak';
 
 export interface ExaminedPrediction extends Votable {
@@ -38,5 +38,62 @@ export class WeakRepository {
       else if (label.current && label.source !== 'weak') prediction.humanLabel = label.value;
     }
     return [...byId.values()];
+  }
+
+  /** Projects whose functions write weak labels. */
+  async labellingProjects(): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT id FROM projects_read WHERE jsonb_typeof(weak_supervision -> 'weakLabels') = 'object' AND jsonb_array_length(coalesce(weak_supervision -> 'functions', '[]')) > 0`,
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /** Where the pass over new predictions has got to (locked for the caller's transaction, so two passes of a project take turns). */
+  async lockState(manager: EntityManager, projectId: string): Promise<{ receivedAt: Date | null; predictionId: string | null }> {
+    await manager.query(`INSERT INTO weak_label_state (project_id) VALUES ($1) ON CONFLICT DO NOTHING`, [projectId]);
+    const [row]: Array<{ received_at: Date | null; prediction_id: string | null }> = await manager.query(
+      `SELECT received_at, prediction_id FROM weak_label_state WHERE project_id = $1 FOR UPDATE`,
+      [projectId],
+    );
+    return { receivedAt: row.received_at, predictionId: row.prediction_id };
+  }
+
+  /** The predictions received after the cursor, oldest first, with whether they have a current label. */
+  async after(
+    manager: EntityManager,
+    projectId: string,
+    cursor: { receivedAt: Date | null; predictionId: string | null },
+    limit: number,
+  ): Promise<Array<Votable & { id: string; receivedAt: Date; labelled: boolean }>> {
+    const rows: Array<{
+      id: string;
+      input: unknown;
+      slice: Record<string, string> | null;
+      scores: Record<string, number> | null;
+      received_at: Date;
+      labelled: boolean;
+    }> = await manager.query(
+      `SELECT p.id, p.input, p.slice, p.scores, p.received_at,
+                EXISTS (SELECT 1 FROM labels_read l WHERE l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL) AS labelled
+           FROM predictions_read p
+          WHERE p.project_id = $1 AND ($2::timestamptz IS NULL OR (p.received_at, p.id) > ($2::timestamptz, $3::uuid))
+          ORDER BY p.received_at, p.id
+          LIMIT $4`,
+      [projectId, cursor.receivedAt, cursor.predictionId, limit],
+    );
+    return rows.map((r) => ({ id: r.id, input: r.input, slice: r.slice, scores: r.scores, receivedAt: r.received_at, labelled: r.labelled }));
+  }
+
+  async saveState(
+    manager: EntityManager,
+    projectId: string,
+    state: { receivedAt: Date; predictionId: string; labelled: number; model?: Record<string, unknown> },
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE weak_label_state SET received_at = $2, prediction_id = $3, labelled = labelled + $4,
+              model = coalesce($5::jsonb, model), fitted_at = CASE WHEN $5::jsonb IS NULL THEN fitted_at ELSE now() END
+        WHERE project_id = $1`,
+      [projectId, state.receivedAt, state.predictionId, state.labelled, state.model ? JSON.stringify(state.model) : null],
+    );
   }
 }

@@ -1,7 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import type { LabelingFunction, LabelingFunctionPreviewReply, WeakSupervisionAnalysis } from '@backflow/contracts';
 import { analyseLabelingFunctions, compileLabelingFunction, fitLabelModel, type Vote } from '@backflow/weak';
+import { inTransaction } from '../common/database/transaction';
+import { JobsService } from '../common/jobs/jobs.service';
+import { LabelsService, NewWeakLabel } from '../labels/labels.service';
 import type { ProjectEntity } from '../projects/project.entity';
+import { ProjectsService } from '../projects/projects.service';
 import { routingQuestion } from '../projects/project-questions';
 import { weakSupervisionOf } from '../projects/projects.service';
 import { ExaminedPrediction, WeakRepository } from './weak.repository';
@@ -15,6 +21,12 @@ interface Voter {
 }
 
 const MAX_PREVIEW_VOTES = 20;
+// the label model is fitted on the newest predictions' votes
+const FIT_SAMPLE = 20_000;
+// a pass reads predictions from a little before where the last one stopped: a transaction that began earlier may have committed since
+const OVERLAP_MS = 15 * 60_000;
+const PAGE = 2_000;
+const MAX_PER_PASS = 50_000;
 
 /**
  * Weak supervision: the project's labeling functions (and its feedback rules, which vote what
@@ -22,8 +34,88 @@ const MAX_PREVIEW_VOTES = 20;
  * analysis against the human labels.
  */
 @Injectable()
-export class WeakService {
-  constructor(private readonly repository: WeakRepository) {}
+export class WeakService implements OnModuleInit {
+  private readonly logger = new Logger('WeakService');
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly repository: WeakRepository,
+    private readonly labels: LabelsService,
+    private readonly projects: ProjectsService,
+    private readonly jobs: JobsService,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.schedule('weak-labels', '* * * * *', () => this.labelAll());
+  }
+
+  private async labelAll(): Promise<void> {
+    for (const projectId of await this.repository.labellingProjects()) {
+      const project = await this.projects.findById(projectId);
+      if (project) await this.labelNew(project).catch((error: unknown) => this.logger.error(`weak labels ${project.slug}: ${String(error)}`));
+    }
+  }
+
+  /**
+   * The label model's labels on predictions no one labelled: fitted on the newest predictions'
+   * votes, then applied to those received since the last pass (the first pass starts from the
+   * oldest), each voted on by some function and given its label with at least `minProbability`.
+   * The labels and the pass's place are written in one transaction.
+   */
+  async labelNew(project: ProjectEntity): Promise<{ examined: number; labelled: number }> {
+    const settings = weakSupervisionOf(project);
+    const routing = routingQuestion(project);
+    const enabled = settings.functions.filter((f) => f.enabled);
+    if (!settings.weakLabels || enabled.length === 0 || routing.kind !== 'label') return { examined: 0, labelled: 0 };
+    const classes = routing.labels.map((l) => l.name);
+    const functions = enabled.map(compileLabelingFunction);
+    const sample = await this.repository.newest(project.id, FIT_SAMPLE);
+    const model = fitLabelModel(
+      sample.map((p) => functions.map((f) => f(p))),
+      functions.length,
+      classes,
+    );
+    const minProbability = settings.weakLabels.minProbability;
+    return inTransaction(this.dataSource, async ({ manager }) => {
+      const state = await this.repository.lockState(manager, project.id);
+      let cursor = state.receivedAt
+        ? { receivedAt: new Date(state.receivedAt.getTime() - OVERLAP_MS), predictionId: '00000000-0000-0000-0000-000000000000' }
+        : { receivedAt: null, predictionId: null };
+      let examined = 0;
+      let last: { receivedAt: Date; predictionId: string } | undefined;
+      const chosen: NewWeakLabel[] = [];
+      while (examined < MAX_PER_PASS) {
+        const page = await this.repository.after(manager, project.id, cursor, PAGE);
+        for (const p of page) {
+          if (p.labelled) continue;
+          const votes = functions.map((f) => f(p));
+          if (votes.every((v) => v === null)) continue;
+          const { label, probability } = model.predict(votes);
+          if (probability >= minProbability) chosen.push({ predictionId: p.id, value: label, probability });
+        }
+        examined += page.length;
+        if (page.length === 0) break;
+        last = { receivedAt: page[page.length - 1].receivedAt, predictionId: page[page.length - 1].id };
+        cursor = last;
+        if (page.length < PAGE) break;
+      }
+      const labelled = await this.labels.recordWeakLabels(manager, project, chosen);
+      const ahead = last && (!state.receivedAt || last.receivedAt >= state.receivedAt);
+      await this.repository.saveState(manager, project.id, {
+        receivedAt: ahead ? last!.receivedAt : (state.receivedAt ?? new Date(0)),
+        predictionId: ahead ? last!.predictionId : (state.predictionId ?? '00000000-0000-0000-0000-000000000000'),
+        labelled,
+        model: {
+          classes,
+          priors: model.priors,
+          functions: enabled.map((f, j) => ({ name: f.name, estimatedAccuracy: model.accuracies[j] })),
+          sample: sample.length,
+          converged: model.converged,
+        },
+      });
+      return { examined, labelled };
+    });
+  }
 
   private voters(project: ProjectEntity, functions: readonly LabelingFunction[], examined: readonly ExaminedPrediction[]): Voter[] {
     const rules = new Set(examined.flatMap((p) => [...p.feedback.keys()]));
