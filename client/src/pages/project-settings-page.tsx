@@ -13,6 +13,7 @@ import { ProjectPeople } from '../modules/projects/components/project-people';
 import { asksOneLabel, QuestionsSummary } from '../modules/projects/components/question-summary';
 import { RetentionEditor } from '../modules/projects/components/retention-editor';
 import { RoutingEditor } from '../modules/projects/components/routing-editor';
+import { WeakSupervisionPanel } from '../modules/projects/components/weak-supervision-panel';
 import { Alert } from '../ui/alert';
 import { PageShell } from '../ui/page-shell';
 import { Button } from '../ui/button';
@@ -118,6 +119,8 @@ export function ProjectSettingsPage({ slug }: ProjectSettingsPageProps) {
       <LiveOperations slug={slug} />
 
       {project ? <RoutingEditor key={`routing-${project.slug}`} project={project} /> : null}
+
+      {project ? <WeakSupervisionPanel key={`weak-${project.slug}`} project={project} /> : null}
 
       <ProjectPeople slug={slug} />
 

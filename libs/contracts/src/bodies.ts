@@ -4,6 +4,7 @@ import type { FeedbackInput, PredictionInput } from './ingest';
 import type { ReviewRequest, SkipRequest, SubmitAnnotationRequest } from './labeling';
 import type { CreateProjectRequest, FeedbackRules, Question, RoutingPolicy, UpdateProjectRequest } from './projects';
 import type { RoutingPreviewRequest } from './routing';
+import type { LabelingFunction, LabelingFunctionPreviewRequest } from './weak';
 
 // What a client sends: a request schema's input, before its defaults and transforms apply (the `X` types are what the server reads).
 export type LoginRequestBody = z.input<typeof LoginRequest>;
@@ -22,3 +23,5 @@ export type QuestionBody = z.input<typeof Question>;
 export type SkipRequestBody = z.input<typeof SkipRequest>;
 export type PredictionInputBody = z.input<typeof PredictionInput>;
 export type FeedbackInputBody = z.input<typeof FeedbackInput>;
+export type LabelingFunctionBody = z.input<typeof LabelingFunction>;
+export type LabelingFunctionPreviewRequestBody = z.input<typeof LabelingFunctionPreviewRequest>;

@@ -14,6 +14,9 @@ import type {
   RoutingPreviewReply,
   RoutingPreviewRequestBody,
   UpdateProjectRequestBody,
+  LabelingFunctionPreviewReply,
+  LabelingFunctionPreviewRequestBody,
+  WeakSupervisionAnalysis,
 } from '@backflow/contracts';
 import { apiRequest } from '../../../lib/api';
 import { projectListKey, projectScope } from '../../../lib/query';
@@ -58,6 +61,18 @@ export const routingPreviewQuery = (slug: string, preview: RoutingPreviewRequest
   queryOptions({
     queryKey: [...projectScope(slug), 'routing-preview', preview],
     queryFn: ({ signal }) => apiRequest<RoutingPreviewReply>(`${base(slug)}/routing/preview`, { method: 'POST', body: preview, signal }),
+  });
+
+export const weakAnalysisQuery = (slug: string, limit = 5_000) =>
+  queryOptions({
+    queryKey: [...projectScope(slug), 'weak-analysis', limit],
+    queryFn: ({ signal }) => apiRequest<WeakSupervisionAnalysis>(`${base(slug)}/weak-supervision/analysis?limit=${limit}`, { signal }),
+  });
+
+export const labelingFunctionPreviewQuery = (slug: string, preview: LabelingFunctionPreviewRequestBody) =>
+  queryOptions({
+    queryKey: [...projectScope(slug), 'weak-preview', preview],
+    queryFn: ({ signal }) => apiRequest<LabelingFunctionPreviewReply>(`${base(slug)}/weak-supervision/preview`, { method: 'POST', body: preview, signal }),
   });
 
 export function createProject(body: CreateProjectRequestBody): Promise<Project> {

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import type { Browser } from 'playwright-core';
+import { createApiKey, createProject, createUser } from '../factories';
+import { ADMIN, startTestApp, type TestApp } from '../helpers/test-app';
+import { launchChromium, screenshotPath } from './support/chromium';
+
+describe('browser: labeling functions on the project settings page', () => {
+  let app: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('charts each function’s coverage, conflicts and accuracy, previews a new one’s votes before it is saved, and refuses a dangerous pattern', async () => {
+    const admin = await app.login();
+    const project = await createProject(app, admin, {
+      name: 'Mail triage',
+      routing: { threshold: 1, explorationRate: 0, dedupeWindowMinutes: 0 },
+      weakSupervision: {
+        functions: [
+          { name: 'free', label: 'spam', when: { kind: 'keywords', on: { feature: 'subject' }, keywords: ['free'] } },
+          { name: 'dollars', label: 'spam', when: { kind: 'regex', on: { feature: 'subject' }, pattern: '\\$\\d+' } },
+          { name: 'french', label: 'ham', when: { kind: 'in', on: { slice: 'country' }, values: ['FR'] } },
+        ],
+      },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const batch = Array.from({ length: 160 }, (_, i) => ({
+      id: randomUUID(),
+      model: { name: 'mail', version: '1' },
+      input: { subject: [`free entry ${i}`, `win $${i}`, `free $${i} now`, `hello ${i}`][i % 4], truth: i % 4 === 3 || i % 5 === 0 ? 'ham' : 'spam' },
+      scores: { ham: 0.7, spam: 0.3 },
+      slice: { country: i % 3 === 0 ? 'FR' : 'DE' },
+    }));
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: batch })).status).toBe(200);
+    // the conflicts (a spam vote on a French prediction) are tasks: a rater labels them
+    const rater = await createUser(app, admin, 'rater', project);
+    for (;;) {
+      const { body } = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
+      if (!body.task) break;
+      await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${body.task.id}/annotations`, {
+        token: rater.token,
+        body: { id: randomUUID(), label: body.task.input.truth },
+      });
+    }
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    try {
+      await page.goto(app.url);
+      await page.fill('input[name="email"]', ADMIN.email);
+      await page.fill('input[name="password"]', ADMIN.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Your projects' }).waitFor();
+      await page.goto(`${app.url}/projects/${project.slug}/settings`);
+      const panel = page.getByTestId('weak-supervision');
+      await panel.getByTestId('weak-functions-chart').locator('.recharts-bar-rectangle').first().waitFor();
+      const chart = await panel.getByTestId('weak-functions-chart').getAttribute('aria-label');
+      // free covers subjects 0 and 2 of every 4 (50%); it conflicts with french on a third of them
+      expect(chart).toMatch(
+        /^Labeling functions: free covers 50\.0%, conflicts 16\.9%, accuracy \d+\.\d%; dollars covers 50\.0%, conflicts \d+\.\d%, accuracy \d+\.\d%; french covers 33\.8%/,
+      );
+      expect(await panel.getByTestId('weak-functions').locator('tbody tr').count()).toBe(3);
+      expect(await panel.getByTestId('weak-totals').textContent()).toMatch(/^Over the newest 160 predictions \(\d+ with a human label\)/);
+
+      // a new function, previewed as it is written
+      await panel.getByLabel('Name', { exact: true }).fill('hello');
+      await panel.getByLabel('Votes').selectOption('ham');
+      await panel.getByRole('textbox', { name: 'Named' }).fill('subject');
+      await panel.getByRole('textbox', { name: 'Words' }).fill('hello, hi');
+      await panel
+        .getByTestId('weak-preview-figures')
+        .filter({ hasText: /^“hello” would vote on 25\.0% of the newest 160 predictions/ })
+        .waitFor();
+      expect(await panel.getByTestId('weak-preview-votes').locator('tbody tr').count()).toBe(8);
+      // (the sticky header would cover the top of the panel in a picture of the panel alone)
+      await page.evaluate(() => document.querySelector<HTMLElement>('.app-header')?.style.setProperty('position', 'static'));
+      await panel.screenshot({ path: screenshotPath('weak-supervision.png'), animations: 'disabled' });
+      await panel.getByRole('button', { name: 'Add function' }).click();
+      await panel.getByText('Saved: “hello” votes from now on.').waitFor();
+      await panel.getByTestId('weak-functions').locator('tbody tr').nth(3).waitFor();
+      const [saved] = await app.sql(`SELECT weak_supervision FROM projects WHERE id = $1`, [project.id]);
+      expect(saved.weak_supervision.functions.at(-1)).toEqual({
+        name: 'hello',
+        label: 'ham',
+        when: { kind: 'keywords', on: { feature: 'subject' }, keywords: ['hello', 'hi'] },
+        enabled: true,
+      });
+
+      // a pattern that could backtrack catastrophically is refused in the preview, and cannot be added
+      await panel.getByLabel('Name', { exact: true }).fill('evil');
+      await panel.getByLabel('When').selectOption('regex');
+      await panel.getByRole('textbox', { name: 'Pattern' }).fill('(a+)+$');
+      await panel
+        .getByTestId('weak-preview')
+        .getByText(/could backtrack catastrophically/)
+        .waitFor();
+      expect(await panel.getByRole('button', { name: 'Add function' }).isDisabled()).toBe(true);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
