@@ -148,6 +148,66 @@ describe('routing: preview and backfill over HTTP', () => {
     expect(await project.tasks()).toHaveLength(14);
   });
 
+  it('routes by a committee’s disagreement (vote entropy, KL to the consensus), the committee stored with its prediction', async () => {
+    const project = await setUp({ strategy: 'vote_entropy', threshold: 0.5, explorationRate: 0, dedupeWindowMinutes: 0 });
+    const send = (body: unknown) => app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: project.key, body });
+    const base = traffic(seeded(12), 4, { sharpness: 1 });
+    // the champion says ham; the challenger agrees on the first two and not on the last two; the fourth has no committee
+    const committee = [
+      { challenger: { ham: 0.7, spam: 0.2, promo: 0.1 } },
+      { challenger: { ham: 0.6, spam: 0.3, promo: 0.1 }, shadow: { ham: 0.5, spam: 0.4, promo: 0.1 } },
+      { challenger: { ham: 0.1, spam: 0.8, promo: 0.1 } },
+    ];
+    const batch = base.map((p, i) => ({ ...p, scores: { ham: 0.9, spam: 0.05, promo: 0.05 }, ...(committee[i] ? { committee: committee[i] } : {}) }));
+    const reply = await send(batch);
+    expect(reply.status).toBe(200);
+    expect(reply.body.routed.byReason.uncertain).toBe(1);
+    const stored: Array<{ id: string; uncertainty: number; committee: unknown }> = await app.sql(
+      `SELECT id, uncertainty, committee FROM predictions WHERE project_id = $1`,
+      [project.id],
+    );
+    const byId = new Map(stored.map((r) => [r.id, r]));
+    expect(byId.get(batch[0].id)).toMatchObject({ uncertainty: 0, committee: committee[0] });
+    expect(byId.get(batch[1].id)?.uncertainty).toBe(0);
+    // two members, two votes apart: the most disagreement there is
+    expect(byId.get(batch[2].id)?.uncertainty).toBeCloseTo(1, 12);
+    // no committee: the model's own entropy stands in
+    expect(byId.get(batch[3].id)?.committee).toBeNull();
+    const [task] = await app.sql(`SELECT prediction_id FROM tasks WHERE project_id = $1`, [project.id]);
+    expect(task.prediction_id).toBe(batch[2].id);
+
+    // KL to the consensus, over a backfill of the same predictions under the changed strategy
+    const patched = await app.request('PATCH', `/api/v1/projects/${project.slug}`, {
+      token: admin,
+      body: { routing: { strategy: 'kl_divergence', threshold: 0.01, explorationRate: 0, dedupeWindowMinutes: 0 } },
+    });
+    expect(patched.status).toBe(200);
+    const backfill = await app.request('POST', `/api/v1/projects/${project.slug}/routing/backfill`, { token: admin, body: { limit: 100 } });
+    // the champion and challenger of the second differ a little, the first less: both past 0.01; the fourth's entropy too
+    expect(backfill.body.routed.total).toBeGreaterThanOrEqual(2);
+
+    // a large batch (COPY) and a single prediction keep their committees exactly as sent
+    const large = traffic(seeded(14), 100).map((p, i) => ({
+      ...p,
+      committee: { challenger: { ham: 0.25, spam: 0.5, promo: 0.25 }, shadow: { ham: i / 100, spam: 1 - i / 100, promo: 0 } },
+    }));
+    expect((await send(large)).body.accepted).toBe(100);
+    const single = { ...traffic(seeded(15), 1)[0], committee: { challenger: { ham: 0.125, spam: 0.75, promo: 0.125 } } };
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions`, { token: project.key, body: single })).status).toBe(201);
+    const kept: Array<{ id: string; committee: unknown }> = await app.sql(
+      `SELECT id, committee FROM predictions WHERE project_id = $1 AND id = ANY($2::uuid[])`,
+      [project.id, [...large.map((p) => p.id), single.id]],
+    );
+    const sent = new Map([...large, single].map((p) => [p.id, p.committee]));
+    expect(kept).toHaveLength(101);
+    for (const row of kept) expect(row.committee).toEqual(sent.get(row.id));
+
+    // a member's scores are checked as the model's are, naming the member
+    const refused = await send([{ ...traffic(seeded(13), 1)[0], committee: { challenger: { ham: 0.5, phish: 0.5 } } }]);
+    expect(refused.status).toBe(400);
+    expect(refused.body.details.rejected[0]).toMatchObject({ code: 'predictions/unknown_label', field: 'committee.challenger.phish' });
+  });
+
   it('refuses bad requests with a code and the field, and non-admins', async () => {
     const project = await setUp({});
     const preview = (body: unknown, token = admin) => app.request('POST', `/api/v1/projects/${project.slug}/routing/preview`, { token, body });

@@ -66,6 +66,13 @@ export const PredictionInput = z
       .optional()
       .describe('the routing question’s class scores (a label or multi-label question); required for those kinds'),
     predictedLabel: z.string().min(1).max(64).optional().describe('argmax of scores when absent'),
+    committee: z
+      .record(z.string().min(1).max(64), z.record(z.string().min(1).max(64), z.number()))
+      .refine((members) => Object.keys(members).length >= 1 && Object.keys(members).length <= 16, 'between 1 and 16 members')
+      .optional()
+      .describe(
+        'a label question: other models’ class scores for the same input, by member (e.g. {"challenger": {…}, "shadow": {…}}); with `scores` they are the committee that vote_entropy and kl_divergence read',
+      ),
     suggestions: z
       .record(z.string().min(1).max(63), z.unknown())
       .optional()

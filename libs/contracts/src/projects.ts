@@ -31,8 +31,12 @@ export const taskTypeOf = (kind: Exclude<QuestionKindName, 'preference'>): TaskT
 
 const probability = z.number().min(0).max(1);
 
-/** `max_entropy`: the largest per-label binary entropy of a multi-label model (`entropy` is their mean; for one label the same as entropy). */
-export const ROUTING_STRATEGIES = ['least_confidence', 'margin', 'entropy', 'max_entropy'] as const;
+/**
+ * `max_entropy`: the largest per-label binary entropy of a multi-label model (`entropy` is their mean; for one label the same as entropy).
+ * `vote_entropy` and `kl_divergence`: query-by-committee over the prediction's `scores` and its `committee` (a label question);
+ * a prediction without a committee is scored by its entropy.
+ */
+export const ROUTING_STRATEGIES = ['least_confidence', 'margin', 'entropy', 'max_entropy', 'vote_entropy', 'kl_divergence'] as const;
 /** The fields of a routing policy (a preview request adds its own to them). */
 export const routingPolicyFields = {
   strategy: z.enum(ROUTING_STRATEGIES).default('least_confidence'),

@@ -1,4 +1,4 @@
-import { entropy, leastConfidence, margin, uncertainty } from './uncertainty';
+import { entropy, klToConsensus, leastConfidence, margin, uncertainty, voteEntropy } from './uncertainty';
 
 describe('uncertainty scores', () => {
   it.each([
@@ -42,5 +42,44 @@ describe('uncertainty scores', () => {
     for (const strategy of ['least_confidence', 'margin', 'entropy'] as const) {
       expect(uncertainty(strategy, unsure)).toBeGreaterThan(uncertainty(strategy, sure));
     }
+  });
+});
+
+describe('query-by-committee', () => {
+  it('vote entropy: the entropy of the members’ votes, over log min(members, labels)', () => {
+    const spam = { ham: 0.2, spam: 0.8 };
+    const ham = { ham: 0.9, spam: 0.1 };
+    expect(voteEntropy([spam, spam, spam])).toBe(0);
+    // two labels, three members voting 2:1: −(2/3 ln 2/3 + 1/3 ln 1/3) / ln 2
+    expect(voteEntropy([spam, spam, ham])).toBeCloseTo(-((2 / 3) * Math.log(2 / 3) + (1 / 3) * Math.log(1 / 3)) / Math.log(2), 12);
+    expect(voteEntropy([spam, ham])).toBeCloseTo(1, 12);
+    // three labels, three members, three votes: the most
+    expect(
+      voteEntropy([
+        { a: 1, b: 0, c: 0 },
+        { a: 0, b: 1, c: 0 },
+        { a: 0, b: 0, c: 1 },
+      ]),
+    ).toBeCloseTo(1, 12);
+    expect(voteEntropy([spam])).toBe(0);
+  });
+
+  it('KL to the consensus: the members’ mean divergence from their mean distribution, over log min(members, labels)', () => {
+    const p = { ham: 0.2, spam: 0.8 };
+    const q = { ham: 0.6, spam: 0.4 };
+    expect(klToConsensus([p, p])).toBeCloseTo(0, 12);
+    const m = [0.4, 0.6];
+    const kl = (a: number[]) => a.reduce((sum, x, k) => sum + x * Math.log(x / m[k]), 0);
+    expect(klToConsensus([p, q])).toBeCloseTo((kl([0.2, 0.8]) + kl([0.6, 0.4])) / 2 / Math.log(2), 12);
+    // certain members that disagree: the bound
+    expect(
+      klToConsensus([
+        { ham: 1, spam: 0 },
+        { ham: 0, spam: 1 },
+      ]),
+    ).toBeCloseTo(1, 12);
+    // unnormalised scores are made distributions first; a label one member left out is 0 for it
+    expect(klToConsensus([{ ham: 2, spam: 8 }, p])).toBeCloseTo(0, 12);
+    expect(klToConsensus([{ ham: 1 }, { spam: 1 }])).toBeCloseTo(1, 12);
   });
 });

@@ -22,6 +22,7 @@ export interface ArchivedPrediction {
   received_at: bigint;
   uncertainty: number | null;
   suggestions: string | null;
+  committee: string | null;
   occurred_on: string;
 }
 
@@ -45,6 +46,7 @@ const SCHEMA = new ParquetSchema({
   received_at: { type: 'TIMESTAMP_MICROS', compression: 'GZIP' },
   uncertainty: { type: 'DOUBLE', optional: true, compression: 'GZIP' },
   suggestions: { type: 'UTF8', optional: true, compression: 'GZIP' },
+  committee: { type: 'UTF8', optional: true, compression: 'GZIP' },
 });
 
 /**
@@ -136,6 +138,8 @@ export async function* readArchived(store: ObjectStore, key: string, batch: numb
           predictedLabel: row.predicted_label as string,
           confidence: row.confidence as number,
           suggestions: json(row.suggestions),
+          // (an archive written before committees has no such column)
+          committee: (json(row.committee ?? null) as ScoredPrediction['committee']) ?? null,
           slice: json(row.slice)! as Record<string, string>,
           metadata: json(row.metadata),
           occurredAt: row.occurred_at as Date,

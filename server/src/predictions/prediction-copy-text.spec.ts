@@ -18,6 +18,7 @@ function row(overrides: Partial<Row> = {}): Row {
     slice: { country: 'FR' },
     metadata: null,
     suggestions: null,
+    committee: null,
     routingOutput: undefined,
     occurredAt: new Date('2026-11-26T10:00:00.000Z'),
     ...overrides,
@@ -59,6 +60,8 @@ describe('encodeCopyRows', () => {
         null,
         // occurred_on: the partition's day, UTC
         '2026-11-26',
+        // committee
+        null,
       ],
     ]);
   });

@@ -16,6 +16,8 @@ export interface PredictionRow {
   confidence: number;
   /** the model's output for any question, by name, as each kind checked it */
   suggestions: Record<string, unknown> | null;
+  /** other models' class scores for the same input, by member name (champion, challenger, shadow): a committee */
+  committee: Record<string, Record<string, number>> | null;
   /** the routing question's output: what routing scores */
   routingOutput: unknown;
   slice: Record<string, string>;
@@ -179,6 +181,17 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
     predictedLabel = predictedText(routing, routingOutput);
     confidence = confidenceOf(routing, routingOutput);
   }
+  let committee: Record<string, Record<string, number>> | null = null;
+  if (p.committee !== undefined) {
+    if (routing.kind !== 'label')
+      return reject('predictions/invalid_scores', 'committee', `a committee scores the labels of a label question; "${routing.name}" is ${routing.kind}`);
+    for (const [member, scores] of Object.entries(p.committee)) {
+      const fault = scoresRejection(scores, project);
+      if (fault && !fault.ok)
+        return reject(fault.rejection.code, `committee.${member}${fault.rejection.field.slice('scores'.length)}`, fault.rejection.message);
+    }
+    committee = p.committee;
+  }
   const occurredAt = p.timestamp ? new Date(p.timestamp) : now;
   if (occurredAt.getTime() - now.getTime() > MAX_FUTURE_MS)
     return reject('predictions/timestamp_in_future', 'timestamp', 'more than a day ahead of the server clock');
@@ -193,6 +206,7 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
       predictedLabel,
       confidence,
       suggestions,
+      committee,
       routingOutput,
       slice: p.slice ?? {},
       metadata: p.metadata ?? null,

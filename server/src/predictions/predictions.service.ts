@@ -82,7 +82,7 @@ export class PredictionsService {
     const now = new Date();
     return (raw: unknown, lineTextChecked = textChecked): ItemVerdict<ScoredPrediction> => {
       const verdict = validatePrediction(raw, labels, randomUUID, now, { textChecked: lineTextChecked });
-      if (verdict.ok) (verdict.row as ScoredPrediction).uncertainty = this.routing.uncertaintyOf(project, verdict.row.routingOutput);
+      if (verdict.ok) (verdict.row as ScoredPrediction).uncertainty = this.routing.uncertaintyOf(project, verdict.row.routingOutput, verdict.row.committee);
       return verdict as ItemVerdict<ScoredPrediction>;
     };
   }

@@ -1,6 +1,6 @@
 import type { Question, RoutingPolicy, TaskReason } from '@backflow/contracts';
 import { uncertaintyOf as questionUncertainty } from '@backflow/questions';
-import { unitDraw } from '@backflow/sampling';
+import { klToConsensus, unitDraw, voteEntropy } from '@backflow/sampling';
 
 /**
  * Priority = (reason weight + uncertainty) × slice boost. The weight puts contradictions
@@ -27,9 +27,30 @@ export function sliceBoost(policy: Pick<RoutingPolicy, 'sliceBoosts'>, slice: Re
   return Math.min(boost, MAX_BOOST);
 }
 
-/** The routing question's uncertainty by the policy's strategy (each kind reads it its own way), clamped to [0, 1] for the column's CHECK. */
-export function uncertaintyOf(policy: Pick<RoutingPolicy, 'strategy'>, question: Question, output: unknown): number {
-  return output === undefined ? 0 : questionUncertainty(question, output, policy.strategy);
+/** A prediction's committee: other models' class scores for the same input, by member. */
+export type CommitteeScores = Readonly<Record<string, Readonly<Record<string, number>>>> | null | undefined;
+
+/** The class scores in a label question's output, if it has any. */
+function scoresOf(output: unknown): Readonly<Record<string, number>> | undefined {
+  if (output === null || typeof output !== 'object' || !('scores' in output)) return undefined;
+  const scores = output.scores;
+  return scores !== null && typeof scores === 'object' ? (scores as Record<string, number>) : undefined;
+}
+
+/**
+ * The routing question's uncertainty by the policy's strategy (each kind reads it its own way),
+ * clamped to [0, 1] for the column's CHECK. A committee strategy reads the model's scores and its
+ * committee's; a committee of one has no disagreement to measure, and the model's entropy stands in.
+ */
+export function uncertaintyOf(policy: Pick<RoutingPolicy, 'strategy'>, question: Question, output: unknown, committee?: CommitteeScores): number {
+  if (output === undefined) return 0;
+  if (policy.strategy === 'vote_entropy' || policy.strategy === 'kl_divergence') {
+    const scores = scoresOf(output);
+    const members: Array<Readonly<Record<string, number>>> = [...(scores ? [scores] : []), ...Object.values(committee ?? {})];
+    if (members.length < 2) return questionUncertainty(question, output, 'entropy');
+    return policy.strategy === 'vote_entropy' ? voteEntropy(members) : klToConsensus(members);
+  }
+  return questionUncertainty(question, output, policy.strategy);
 }
 
 /** The prediction's fixed draw for exploration: the same prediction always gets the same one. */

@@ -15,6 +15,8 @@ export interface StoredPrediction {
   scores: Record<string, number>;
   /** the model's output by question (a prediction of a project that asks several) */
   suggestions?: Record<string, unknown> | null;
+  /** other models' class scores for the same input, by member */
+  committee?: Record<string, Record<string, number>> | null;
   predictedLabel: string;
   confidence: number;
   slice: Record<string, string>;
@@ -43,7 +45,7 @@ function exactThreshold(scores: number[], targetRate: number): number {
  * contradictions as the policy would count them.
  */
 export function simulateRouting(policy: RoutingPolicy, question: Question, projectId: string, predictions: readonly StoredPrediction[]): RoutingPreviewReply {
-  const scored = predictions.map((p) => ({ p, uncertainty: uncertaintyOf(policy, question, routingOutput(question, p.scores, p.suggestions)) }));
+  const scored = predictions.map((p) => ({ p, uncertainty: uncertaintyOf(policy, question, routingOutput(question, p.scores, p.suggestions), p.committee) }));
   const byVersion = new Map<string, { model: string; version: string; scores: number[] }>();
   for (const { p, uncertainty } of scored) {
     const key = JSON.stringify([p.modelName, p.modelVersion]);

@@ -19,6 +19,7 @@ interface PredictionRecord {
   model_version: string;
   scores: Record<string, number>;
   suggestions: Record<string, unknown> | null;
+  committee: Record<string, Record<string, number>> | null;
   predicted_label: string;
   confidence: number;
   slice: Record<string, string>;
@@ -43,6 +44,7 @@ function toStored(r: PredictionRecord): BacklogPrediction & { feedbackLabel: str
     modelVersion: r.model_version,
     scores: r.scores,
     suggestions: r.suggestions,
+    committee: r.committee,
     predictedLabel: r.predicted_label,
     confidence: r.confidence,
     slice: r.slice,
@@ -207,7 +209,7 @@ export class RoutingRepository {
   /** The latest stored predictions, oldest first, each with its current feedback label. */
   async latestPredictions(projectId: string, limit: number): Promise<StoredPrediction[]> {
     const rows: PredictionRecord[] = await this.dataSource.query(
-      `SELECT p.id, p.model_name, p.model_version, p.scores, p.suggestions, p.predicted_label, p.confidence, p.slice, p.input, p.uncertainty, p.received_at,
+      `SELECT p.id, p.model_name, p.model_version, p.scores, p.suggestions, p.committee, p.predicted_label, p.confidence, p.slice, p.input, p.uncertainty, p.received_at,
               (SELECT l.value FROM labels_read l WHERE l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL AND l.source = 'feedback') AS feedback_label
          FROM (SELECT * FROM predictions_read WHERE project_id = $1 ORDER BY received_at DESC, id DESC LIMIT $2) p
         ORDER BY p.received_at, p.id`,
@@ -226,7 +228,7 @@ export class RoutingRepository {
   ): Promise<{ predictions: BacklogPrediction[]; oldest?: BacklogCursor }> {
     const rows: Array<PredictionRecord & { cursor_at: string }> = await manager.query(
       `SELECT * FROM (
-         SELECT p.id, p.model_name, p.model_version, p.scores, p.suggestions, p.predicted_label, p.confidence, p.slice, p.input, p.uncertainty, p.received_at,
+         SELECT p.id, p.model_name, p.model_version, p.scores, p.suggestions, p.committee, p.predicted_label, p.confidence, p.slice, p.input, p.uncertainty, p.received_at,
                 to_char(p.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
            FROM predictions_read p
           WHERE p.project_id = $1 AND ($2::timestamptz IS NULL OR p.received_at >= $2)

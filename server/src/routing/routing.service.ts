@@ -27,6 +27,7 @@ import {
   allocateBudget,
   BudgetLine,
   budgetLines,
+  type CommitteeScores,
   budgetKey,
   CLOCK_PERIODS,
   decide,
@@ -199,8 +200,8 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The routing strategy's uncertainty score, stored with the prediction. */
-  uncertaintyOf(project: ProjectEntity, output: unknown): number {
-    return uncertaintyOf(project.routing, routingQuestion(project), output);
+  uncertaintyOf(project: ProjectEntity, output: unknown, committee?: CommitteeScores): number {
+    return uncertaintyOf(project.routing, routingQuestion(project), output, committee);
   }
 
   /**
@@ -414,7 +415,10 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
         request.limit,
       );
       const question = routingQuestion(project);
-      const routable = backlog.map((p) => ({ ...p, uncertainty: uncertaintyOf(project.routing, question, routingOutput(question, p.scores, p.suggestions)) }));
+      const routable = backlog.map((p) => ({
+        ...p,
+        uncertainty: uncertaintyOf(project.routing, question, routingOutput(question, p.scores, p.suggestions), p.committee),
+      }));
       const routed = await this.route(manager, project, routable, { observe: false });
       afterCommit(routed.announce);
       await this.audit.record(

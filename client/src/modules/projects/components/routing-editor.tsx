@@ -124,6 +124,8 @@ export function RoutingEditor({ project }: { project: Project }) {
             <option value="margin">margin</option>
             <option value="entropy">entropy</option>
             <option value="max_entropy">max entropy (multi-label: its least sure label)</option>
+            <option value="vote_entropy">vote entropy (a committee of models)</option>
+            <option value="kl_divergence">disagreement with the committee (KL)</option>
           </select>
         </label>
         <label className="admin-form__select">
