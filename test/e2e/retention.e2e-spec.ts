@@ -40,6 +40,9 @@ describe('retention: old predictions nothing needs go whole partitions at a time
       input: { text: `mail ${i}`, account: '12345678901234567890', big: 9007199254740991, tokens: ['a', 'b'] },
       slice: { country: i % 2 ? 'FR' : 'DE' },
       scores: uncertain ? { ham: 0.5, spam: 0.5 } : { ham: 0.95, spam: 0.05 },
+      // a committee and an embedding (0.1 is kept as the float32 nearest it), archived and restored as stored
+      committee: { challenger: { ham: 0.4, spam: 0.6 } },
+      embedding: [0.1, -0.25, i],
     });
     const tasked = Array.from({ length: 10 }, (_, i) => make(i, old, true));
     const unneeded = Array.from({ length: 20 }, (_, i) => make(100 + i, old, false));
@@ -114,8 +117,20 @@ describe('retention: old predictions nothing needs go whole partitions at a time
     const day = old.toISOString().slice(0, 10);
     const restored = await app.request('POST', `/api/v1/projects/${project.slug}/retention/restore`, { token: admin, body: { from: day, to: day } });
     expect(restored.body).toEqual({ files: 1, read: 20, restored: 20, tasks: 20 });
-    const back = await app.sql(`SELECT id::text, input, occurred_at FROM predictions WHERE project_id = $1 AND id = $2`, [project.id, unneeded[0].id]);
-    expect(back).toEqual([{ id: unneeded[0].id, input: unneeded[0].input, occurred_at: old }]);
+    const back = await app.sql(
+      `SELECT id::text, input, occurred_at, committee, embedding, embedding[1]::float8 AS first FROM predictions WHERE project_id = $1 AND id = $2`,
+      [project.id, unneeded[0].id],
+    );
+    expect(back).toEqual([
+      {
+        id: unneeded[0].id,
+        input: unneeded[0].input,
+        occurred_at: old,
+        committee: unneeded[0].committee,
+        embedding: [0.1, -0.25, 100],
+        first: Math.fround(0.1),
+      },
+    ]);
     expect(
       (await app.request('POST', `/api/v1/projects/${project.slug}/retention/restore`, { token: admin, body: { from: day, to: day } })).body,
     ).toMatchObject({

@@ -208,6 +208,49 @@ describe('routing: preview and backfill over HTTP', () => {
     expect(refused.body.details.rejected[0]).toMatchObject({ code: 'predictions/unknown_label', field: 'committee.challenger.phish' });
   });
 
+  it('spreads a budget over the embedding space, and drops near-duplicates by cosine distance', async () => {
+    // thirty predictions in three tight clusters; the most uncertain ten are all in the first
+    const cluster = (axis: number, i: number) => [0, 1, 2].map((k) => (k === axis ? 1 : 0.001 * (i + 1)));
+    const batch = traffic(seeded(16), 30, { sharpness: 1 }).map((p, i) => {
+      const axis = i < 10 ? 0 : i < 20 ? 1 : 2;
+      const top = axis === 0 ? 0.4 + i * 0.001 : 0.8 + i * 0.001;
+      return { ...p, scores: { ham: top, spam: 1 - top - 0.05, promo: 0.05 }, embedding: cluster(axis, i) };
+    });
+    const budgeted = await setUp({ threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0, budget: { perBatch: 3 }, diversity: { spread: true } });
+    const send = (project: typeof budgeted, body: unknown) =>
+      app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: project.key, body });
+    expect((await send(budgeted, batch)).body.routed.tasks).toBe(3);
+    const axisOf = new Map(batch.map((p, i) => [p.id, i < 10 ? 0 : i < 20 ? 1 : 2]));
+    const routedAxes = async (project: typeof budgeted) =>
+      (await app.sql<{ prediction_id: string }>(`SELECT prediction_id FROM tasks WHERE project_id = $1`, [project.id]))
+        .map((t) => axisOf.get(t.prediction_id))
+        .sort();
+    // one from each cluster, where priority alone takes three of the first
+    expect(await routedAxes(budgeted)).toEqual([0, 1, 2]);
+    const byPriority = await setUp({ threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0, budget: { perBatch: 3 } });
+    await send(byPriority, batch);
+    expect(await routedAxes(byPriority)).toEqual([0, 0, 0]);
+
+    // near-duplicates: one task per cluster, then none for the same clusters within the window
+    const deduped = await setUp({ threshold: 0, explorationRate: 0, dedupeWindowMinutes: 60, diversity: { minDistance: 0.01 } });
+    const first = await send(deduped, batch);
+    expect(first.body.routed).toMatchObject({ tasks: 3, deduplicated: 27 });
+    expect(await routedAxes(deduped)).toEqual([0, 1, 2]);
+    const again = traffic(seeded(17), 3).map((p, i) => ({ ...p, embedding: cluster(i, 5) }));
+    expect((await send(deduped, again)).body.routed).toMatchObject({ tasks: 0, deduplicated: 3 });
+    // the embedding is kept as float32: 0.001 is stored as the float32 nearest it, and read back by its shortest decimals
+    const [row] = await app.sql(`SELECT embedding, embedding[2]::float8 AS exact FROM predictions WHERE project_id = $1 AND id = $2`, [
+      deduped.id,
+      batch[0].id,
+    ]);
+    expect(row.exact).toBe(Math.fround(0.001));
+    expect(row.embedding).toEqual([1, 0.001, 0.001]);
+    // refused: not a number, out of float32's range
+    const refused = await send(deduped, [{ ...traffic(seeded(18), 1)[0], embedding: [1, 1e39] }]);
+    expect(refused.status).toBe(400);
+    expect(refused.body.details.rejected[0].field).toBe('embedding.1');
+  });
+
   it('refuses bad requests with a code and the field, and non-admins', async () => {
     const project = await setUp({});
     const preview = (body: unknown, token = admin) => app.request('POST', `/api/v1/projects/${project.slug}/routing/preview`, { token, body });

@@ -66,6 +66,14 @@ export const PredictionInput = z
       .optional()
       .describe('the routing question’s class scores (a label or multi-label question); required for those kinds'),
     predictedLabel: z.string().min(1).max(64).optional().describe('argmax of scores when absent'),
+    embedding: z
+      .array(z.number().refine((x) => Number.isFinite(x) && Math.abs(x) <= 3.4028234663852886e38, 'a finite number within float32’s range'))
+      .min(1)
+      .max(4_096)
+      .optional()
+      .describe(
+        'the input’s embedding, for diversity routing and label propagation: at most 4,096 numbers, kept at float32 precision (real[]: each value is stored as the nearest float32, as models emit them)',
+      ),
     committee: z
       .record(z.string().min(1).max(64), z.record(z.string().min(1).max(64), z.number()))
       .refine((members) => Object.keys(members).length >= 1 && Object.keys(members).length <= 16, 'between 1 and 16 members')

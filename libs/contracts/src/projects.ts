@@ -77,6 +77,25 @@ export const routingPolicyFields = {
     .describe('caps on new tasks of every reason; routing drops what does not fit, highest priority first'),
   contradictionConfidence: probability.default(0.8),
   dedupeWindowMinutes: z.number().int().min(0).max(10_080).default(60),
+  diversity: z
+    .strictObject({
+      spread: z
+        .boolean()
+        .default(true)
+        .describe(
+          'when the budget leaves room for fewer candidates than a pass has, take them spread over the embedding space (k-center greedy from the highest priority) instead of by priority alone',
+        ),
+      minDistance: z
+        .number()
+        .gt(0)
+        .max(2)
+        .optional()
+        .describe(
+          'cosine distance under which a candidate counts as a near-duplicate of another routed within dedupeWindowMinutes (or in the same pass), and is dropped',
+        ),
+    })
+    .optional()
+    .describe('routing over predictions’ embeddings (predictions without one are routed as before)'),
   sliceBoosts: z.record(z.string().regex(/^[^=]+=.*$/, 'key=value'), z.number().positive().max(100)).default({}),
 };
 

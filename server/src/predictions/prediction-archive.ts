@@ -23,6 +23,8 @@ export interface ArchivedPrediction {
   uncertainty: number | null;
   suggestions: string | null;
   committee: string | null;
+  /** the embedding as JSON text (`array_to_json` of the real[]: the float32 values' shortest decimals) */
+  embedding: string | null;
   occurred_on: string;
 }
 
@@ -47,6 +49,7 @@ const SCHEMA = new ParquetSchema({
   uncertainty: { type: 'DOUBLE', optional: true, compression: 'GZIP' },
   suggestions: { type: 'UTF8', optional: true, compression: 'GZIP' },
   committee: { type: 'UTF8', optional: true, compression: 'GZIP' },
+  embedding: { type: 'UTF8', optional: true, compression: 'GZIP' },
 });
 
 /**
@@ -140,6 +143,7 @@ export async function* readArchived(store: ObjectStore, key: string, batch: numb
           suggestions: json(row.suggestions),
           // (an archive written before committees has no such column)
           committee: (json(row.committee ?? null) as ScoredPrediction['committee']) ?? null,
+          embedding: (json(row.embedding ?? null) as number[] | null) ?? null,
           slice: json(row.slice)! as Record<string, string>,
           metadata: json(row.metadata),
           occurredAt: row.occurred_at as Date,

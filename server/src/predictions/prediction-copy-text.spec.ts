@@ -19,6 +19,7 @@ function row(overrides: Partial<Row> = {}): Row {
     metadata: null,
     suggestions: null,
     committee: null,
+    embedding: null,
     routingOutput: undefined,
     occurredAt: new Date('2026-11-26T10:00:00.000Z'),
     ...overrides,
@@ -60,7 +61,8 @@ describe('encodeCopyRows', () => {
         null,
         // occurred_on: the partition's day, UTC
         '2026-11-26',
-        // committee
+        // committee, embedding
+        null,
         null,
       ],
     ]);

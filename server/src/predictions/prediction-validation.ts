@@ -18,6 +18,8 @@ export interface PredictionRow {
   suggestions: Record<string, unknown> | null;
   /** other models' class scores for the same input, by member name (champion, challenger, shadow): a committee */
   committee: Record<string, Record<string, number>> | null;
+  /** the input's embedding (stored as float32) */
+  embedding: number[] | null;
   /** the routing question's output: what routing scores */
   routingOutput: unknown;
   slice: Record<string, string>;
@@ -207,6 +209,7 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
       confidence,
       suggestions,
       committee,
+      embedding: p.embedding ?? null,
       routingOutput,
       slice: p.slice ?? {},
       metadata: p.metadata ?? null,

@@ -15,7 +15,7 @@ export const isUniqueViolation = (error: unknown) => (error as { code?: string }
 export type ScoredPrediction = PredictionRow & { uncertainty: number };
 
 const COLUMNS =
-  'project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, uncertainty, suggestions, occurred_on, committee';
+  'project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, uncertainty, suggestions, occurred_on, committee, embedding';
 // below this a multi-row INSERT is cheaper than the extra round trips of the COPY path
 const COPY_THRESHOLD = 64;
 
@@ -71,7 +71,7 @@ export class PredictionsRepository {
     const { rows } = await pool.query<{ feedback_waiting: boolean }>({
       name: 'predictions.insert_one',
       text: `WITH inserted AS (
-         INSERT INTO predictions (${COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16
+         INSERT INTO predictions (${COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $17::real[]
           WHERE $15 OR NOT EXISTS (SELECT 1 FROM predictions WHERE project_id = $1 AND id = $2 AND occurred_on = $14::date - 1)
          ON CONFLICT (project_id, id, occurred_on) DO NOTHING RETURNING id)
        SELECT EXISTS (SELECT 1 FROM feedback_events_read f WHERE f.project_id = $1 AND f.prediction_id = inserted.id AND f.applied_at IS NULL) AS feedback_waiting
@@ -93,6 +93,7 @@ export class PredictionsRepository {
         utcDay(r.occurredAt),
         r.timestamped !== false,
         r.committee === null ? null : JSON.stringify(r.committee),
+        r.embedding ?? null,
       ],
     });
     return { inserted: rows.length === 1, feedbackWaiting: rows[0]?.feedback_waiting ?? false };
@@ -119,7 +120,10 @@ export class PredictionsRepository {
     if (rows.length === 0) return new Set();
     const inserted: Array<{ id: string }> = await manager.query(
       `INSERT INTO predictions (${COLUMNS})
-       SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::float8[], $9::jsonb[], $10::jsonb[], $11::timestamptz[], $12::float8[], $13::jsonb[], $14::date[], $15::jsonb[])
+       SELECT $1, u.id, u.model_name, u.model_version, u.input, u.scores, u.predicted_label, u.confidence, u.slice, u.metadata, u.occurred_at, u.uncertainty,
+              u.suggestions, u.occurred_on, u.committee, u.embedding::real[]
+         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::float8[], $9::jsonb[], $10::jsonb[], $11::timestamptz[], $12::float8[], $13::jsonb[], $14::date[], $15::jsonb[], $16::text[])
+           AS u(id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, uncertainty, suggestions, occurred_on, committee, embedding)
        ON CONFLICT (project_id, id, occurred_on) DO NOTHING
        RETURNING id`,
       [
@@ -138,6 +142,8 @@ export class PredictionsRepository {
         rows.map((r) => (r.suggestions === null ? null : JSON.stringify(r.suggestions))),
         rows.map((r) => utcDay(r.occurredAt)),
         rows.map((r) => (r.committee === null ? null : JSON.stringify(r.committee))),
+        // (an array of arrays does not unnest row by row: each embedding goes as its array literal)
+        rows.map((r) => (r.embedding ? `{${r.embedding.join(',')}}` : null)),
       ],
     );
     return new Set(inserted.map((r) => r.id));

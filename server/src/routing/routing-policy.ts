@@ -147,9 +147,14 @@ export const budgetKey = (line: Pick<BudgetLine, 'scope' | 'period'>) => `${line
  * Grants budget to candidates in priority order: a candidate gets a task only when every
  * line it counts against has room. `used` is updated in place; returns the granted ones.
  */
-export function allocateBudget<T extends { priority: number; lines: BudgetLine[] }>(candidates: readonly T[], used: Map<string, number>): T[] {
+export function allocateBudget<T extends { priority: number; lines: BudgetLine[] }>(
+  candidates: readonly T[],
+  used: Map<string, number>,
+  options: { ordered?: boolean } = {},
+): T[] {
   const granted: T[] = [];
-  for (const candidate of [...candidates].sort((a, b) => b.priority - a.priority)) {
+  // `ordered`: the candidates come in the order to grant them (spread over the embedding space), not by priority
+  for (const candidate of options.ordered ? candidates : [...candidates].sort((a, b) => b.priority - a.priority)) {
     if (!candidate.lines.every((line) => (used.get(budgetKey(line)) ?? 0) < line.cap)) continue;
     for (const line of candidate.lines) used.set(budgetKey(line), (used.get(budgetKey(line)) ?? 0) + 1);
     granted.push(candidate);

@@ -17,6 +17,7 @@ export interface StoredPrediction {
   suggestions?: Record<string, unknown> | null;
   /** other models' class scores for the same input, by member */
   committee?: Record<string, Record<string, number>> | null;
+  embedding?: number[] | null;
   predictedLabel: string;
   confidence: number;
   slice: Record<string, string>;

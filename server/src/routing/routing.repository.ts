@@ -20,6 +20,7 @@ interface PredictionRecord {
   scores: Record<string, number>;
   suggestions: Record<string, unknown> | null;
   committee: Record<string, Record<string, number>> | null;
+  embedding: number[] | null;
   predicted_label: string;
   confidence: number;
   slice: Record<string, string>;
@@ -45,6 +46,7 @@ function toStored(r: PredictionRecord): BacklogPrediction & { feedbackLabel: str
     scores: r.scores,
     suggestions: r.suggestions,
     committee: r.committee,
+    embedding: r.embedding,
     predictedLabel: r.predicted_label,
     confidence: r.confidence,
     slice: r.slice,
@@ -209,7 +211,7 @@ export class RoutingRepository {
   /** The latest stored predictions, oldest first, each with its current feedback label. */
   async latestPredictions(projectId: string, limit: number): Promise<StoredPrediction[]> {
     const rows: PredictionRecord[] = await this.dataSource.query(
-      `SELECT p.id, p.model_name, p.model_version, p.scores, p.suggestions, p.committee, p.predicted_label, p.confidence, p.slice, p.input, p.uncertainty, p.received_at,
+      `SELECT p.id, p.model_name, p.model_version, p.scores, p.suggestions, p.committee, p.embedding, p.predicted_label, p.confidence, p.slice, p.input, p.uncertainty, p.received_at,
               (SELECT l.value FROM labels_read l WHERE l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL AND l.source = 'feedback') AS feedback_label
          FROM (SELECT * FROM predictions_read WHERE project_id = $1 ORDER BY received_at DESC, id DESC LIMIT $2) p
         ORDER BY p.received_at, p.id`,
@@ -228,7 +230,7 @@ export class RoutingRepository {
   ): Promise<{ predictions: BacklogPrediction[]; oldest?: BacklogCursor }> {
     const rows: Array<PredictionRecord & { cursor_at: string }> = await manager.query(
       `SELECT * FROM (
-         SELECT p.id, p.model_name, p.model_version, p.scores, p.suggestions, p.committee, p.predicted_label, p.confidence, p.slice, p.input, p.uncertainty, p.received_at,
+         SELECT p.id, p.model_name, p.model_version, p.scores, p.suggestions, p.committee, p.embedding, p.predicted_label, p.confidence, p.slice, p.input, p.uncertainty, p.received_at,
                 to_char(p.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_at
            FROM predictions_read p
           WHERE p.project_id = $1 AND ($2::timestamptz IS NULL OR p.received_at >= $2)
@@ -239,6 +241,18 @@ export class RoutingRepository {
       [projectId, since?.toISOString() ?? null, limit, before?.receivedAt ?? null, before?.id ?? null],
     );
     return { predictions: rows.map(toStored), oldest: rows[0] && { receivedAt: rows[0].cursor_at, id: rows[0].id } };
+  }
+
+  /** The embeddings of the predictions routed within the last `minutes`, the newest first, at most `limit`. */
+  async recentEmbeddings(manager: EntityManager, projectId: string, minutes: number, limit: number): Promise<number[][]> {
+    if (minutes <= 0) return [];
+    const rows: Array<{ embedding: number[] }> = await manager.query(
+      `SELECT p.embedding FROM tasks_read t JOIN predictions_read p ON p.project_id = t.project_id AND p.id = t.prediction_id
+        WHERE t.project_id = $1 AND t.created_at > now() - make_interval(mins => $2) AND p.embedding IS NOT NULL
+        ORDER BY t.created_at DESC LIMIT $3`,
+      [projectId, minutes, limit],
+    );
+    return rows.map((r) => r.embedding);
   }
 
   async activeBoosts(manager: EntityManager, projectId: string): Promise<Array<{ slice: string; factor: number; until: Date }>> {

@@ -46,6 +46,7 @@ import { inputFingerprint, simulateRouting } from './routing-preview';
 import { BacklogCursor, PredictionWindow, RoutingRepository } from './routing.repository';
 import { RoutingErrors } from './routing.errors';
 import { RoutingThresholds } from './routing-thresholds';
+import { spreadOrder, withoutNearDuplicates } from './diversity';
 
 /** What routing needs of a prediction. */
 export interface RoutablePrediction {
@@ -56,6 +57,8 @@ export interface RoutablePrediction {
   slice: Record<string, string>;
   input: unknown;
   uncertainty: number;
+  /** the input's embedding, when the model server sent one */
+  embedding?: number[] | null;
   /** the model's outputs by question (a generation's responses tell champion from challenger) */
   suggestions?: Record<string, unknown> | null;
 }
@@ -85,7 +88,11 @@ export interface RoutingOutcome {
 interface Candidate extends NewTask {
   lines: BudgetLine[];
   fingerprint?: string;
+  embedding?: number[] | null;
 }
+
+// near-duplicates are looked for among at most this many recently routed embeddings
+const MAX_RECENT_EMBEDDINGS = 2_000;
 
 /** How a routing pass counts against the budgets that are not kept per clock period. */
 export interface RouteOptions {
@@ -293,6 +300,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
       uncertainty: prediction.uncertainty,
       lines: budgetLines(policy, prediction.slice, window),
       fingerprint: policy.dedupeWindowMinutes > 0 ? inputFingerprint(prediction.input) : undefined,
+      embedding: prediction.embedding,
     };
   }
 
@@ -351,6 +359,19 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
       admitted = candidates.filter((c) => !c.fingerprint || (best.get(c.fingerprint) === c && claimed.has(c.fingerprint)));
       outcome.deduplicated = candidates.length - admitted.length;
     }
+    // near-duplicates by embedding: of one kept in this pass, or of one routed within the dedupe window
+    const minDistance = policy.diversity?.minDistance;
+    if (minDistance !== undefined && admitted.some((c) => c.embedding)) {
+      const recent = await this.repository.recentEmbeddings(manager, project.id, policy.dedupeWindowMinutes, MAX_RECENT_EMBEDDINGS);
+      const { kept, dropped } = withoutNearDuplicates(admitted, recent, minDistance);
+      admitted = kept;
+      outcome.deduplicated += dropped.length;
+      await this.repository.releaseFingerprints(
+        manager,
+        project.id,
+        dropped.flatMap((c) => (c.fingerprint ? [c.fingerprint] : [])),
+      );
+    }
 
     const lines = new Map<string, BudgetLine>();
     for (const c of admitted) for (const line of c.lines) lines.set(budgetKey(line), line);
@@ -362,7 +383,10 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
       used.set(budgetKey({ period: 'batch', scope: GLOBAL_SCOPE }), counts.batchUsed);
       if (window) used.set(budgetKey({ period: 'predictions', scope: windowScope(window.index) }), window.used);
       const before = new Map(used);
-      const granted = allocateBudget(admitted, used);
+      // when the budget has room for fewer than the pass brings, the room goes to candidates spread over the embedding space
+      const room = Math.min(...[...lines.values()].map((line) => line.cap - (used.get(budgetKey(line)) ?? 0)));
+      const spread = policy.diversity?.spread !== false && policy.diversity !== undefined && room < admitted.length && admitted.some((c) => c.embedding);
+      const granted = spread ? allocateBudget(spreadOrder(admitted, room), used, { ordered: true }) : allocateBudget(admitted, used);
       const grantedSet = new Set(granted);
       const refused = admitted.filter((c) => !grantedSet.has(c));
       outcome.droppedByBudget = refused.length;
@@ -384,7 +408,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
     const created = await this.labeling.createTasks(
       manager,
       project,
-      admitted.map(({ lines: _lines, fingerprint: _fingerprint, ...task }) => task),
+      admitted.map(({ lines: _lines, fingerprint: _fingerprint, embedding: _embedding, ...task }) => task),
     );
     for (const task of created) {
       byReason[task.reason]++;
