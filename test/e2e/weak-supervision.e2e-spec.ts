@@ -260,4 +260,58 @@ describe('weak supervision: labeling functions over traffic', () => {
     for (const row of weakRows) expect(row.weight).toBe(byId.get(row.prediction_id));
     expect(rows.filter((r) => r.label_source === 'consensus')).toHaveLength(human.size);
   });
+
+  it('propagates human labels to the nearest unlabelled embeddings (source propagated, weighted by the neighbours’ share), and to nothing out of reach', async () => {
+    const project = await createProject(app, admin, {
+      routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
+      weakSupervision: { propagation: { k: 3, maxDistance: 0.05, minConfidence: 0.6 } },
+      export: { formats: ['jsonl'], sources: ['consensus', 'propagated'] },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const near = (axis: number, i: number) => [0, 1, 2].map((k) => (k === axis ? 1 : 0.002 * (i % 7)));
+    const batch = (from: number, n: number, axes = [0, 1]) =>
+      Array.from({ length: n }, (_, j) => {
+        const i = from + j;
+        const axis = axes[i % axes.length];
+        return { ...mail(i, axis === 0 ? 'spam' : 'ham'), embedding: near(axis, i) };
+      });
+    // the first twenty are all routed and labelled by a rater: spam around one axis, ham around the other
+    const labelled = batch(0, 20);
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: labelled })).status).toBe(200);
+    const rater = await createUser(app, admin, 'rater', project);
+    for (;;) {
+      const { body } = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
+      if (!body.task) break;
+      await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${body.task.id}/annotations`, {
+        token: rater.token,
+        body: { id: randomUUID(), label: body.task.input.truth },
+      });
+    }
+    // then nothing is routed: twenty more in the same places, and two on the third axis, far from every label
+    const patched = await app.request('PATCH', `/api/v1/projects/${project.slug}`, {
+      token: admin,
+      body: { routing: { threshold: 1, explorationRate: 0, dedupeWindowMinutes: 0 } },
+    });
+    expect(patched.status).toBe(200);
+    const unlabelled = batch(20, 20);
+    const far = batch(40, 2, [2]);
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: [...unlabelled, ...far] })).status).toBe(200);
+
+    const pass = await app.request('POST', `/api/v1/projects/${project.slug}/weak-supervision/label`, { token: admin });
+    expect(pass.body).toMatchObject({ labelled: 0, propagated: 20 });
+    const rows: Array<{ prediction_id: string; value: string; weight: number; source: string }> = await app.sql(
+      `SELECT prediction_id, value, weight, source FROM labels WHERE project_id = $1 AND source = 'propagated'`,
+      [project.id],
+    );
+    const truth = new Map(unlabelled.map((p) => [p.id, p.input.truth]));
+    expect(rows).toHaveLength(20);
+    // each takes its cluster's label; all three neighbours agree, so the share is 1
+    for (const row of rows) expect([row.value, row.weight]).toEqual([truth.get(row.prediction_id), 1]);
+    // again: nothing new; the human labels are untouched
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/weak-supervision/label`, { token: admin })).body.propagated).toBe(0);
+    const [{ humans }] = await app.sql(`SELECT count(*)::int AS humans FROM labels WHERE project_id = $1 AND source = 'consensus' AND superseded_at IS NULL`, [
+      project.id,
+    ]);
+    expect(humans).toBe(20);
+  });
 });

@@ -228,7 +228,7 @@ export function exportFormatIssues(
 }
 export const LABEL_SOURCES = ['feedback', 'consensus', 'review', 'gold'] as const;
 /** What an export may take: the labels people and feedback gave, and the label model's (`weak`), which a project opts into. */
-export const EXPORT_LABEL_SOURCES = [...LABEL_SOURCES, 'weak'] as const;
+export const EXPORT_LABEL_SOURCES = [...LABEL_SOURCES, 'weak', 'propagated'] as const;
 /** What an exported span does with the project's masked input fields. */
 export const MASKED_FIELD_POLICIES = ['drop', 'hash', 'keep'] as const;
 export type MaskedFieldPolicy = (typeof MASKED_FIELD_POLICIES)[number];

@@ -78,6 +78,16 @@ export const WeakSupervisionSettings = z
       .describe(
         'write the label model’s label (source weak, weighted by its probability) on predictions some function voted on and no one labelled; never over a human or feedback label',
       ),
+    propagation: z
+      .strictObject({
+        k: z.number().int().min(1).max(50).default(10).describe('the nearest human-labelled predictions that vote'),
+        maxDistance: z.number().gt(0).max(2).default(0.2).describe('…within this cosine distance'),
+        minConfidence: probability.default(0.9).describe('their similarity-weighted share for the label, at least'),
+      })
+      .optional()
+      .describe(
+        'label propagation over embeddings: a prediction with an embedding and no label gets the label of its nearest human-labelled neighbours (source propagated, weighted by their share); never over any other label',
+      ),
   })
   .meta({ id: 'WeakSupervisionSettings' });
 export type WeakSupervisionSettings = z.infer<typeof WeakSupervisionSettings>;
@@ -167,6 +177,7 @@ export const WeakLabelReply = z
   .object({
     examined: z.number().int().describe('predictions read since the last pass (with a few minutes before it again)'),
     labelled: z.number().int().describe('weak labels written now'),
+    propagated: z.number().int().describe('propagated labels written now'),
   })
   .meta({ id: 'WeakLabelReply' });
 export type WeakLabelReply = z.infer<typeof WeakLabelReply>;

@@ -1,3 +1,4 @@
 export * from './labeling-functions';
 export * from './label-model';
 export * from './analysis';
+export * from './propagation';

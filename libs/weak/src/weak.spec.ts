@@ -2,6 +2,8 @@ import {
   analyseLabelingFunctions,
   compileLabelingFunction,
   fitLabelModel,
+  propagate,
+  propagationIndex,
   unsafePattern,
   voteMatrix,
   type LabelingFunctionDefinition,
@@ -171,5 +173,37 @@ describe('LF analysis', () => {
     expect(report).toMatchObject({ coverage: 0.8, overlaps: 0.8, conflicts: 0.4 });
     // no human label: no accuracy
     expect(analyseLabelingFunctions(votes, 3).functions[0].empiricalAccuracy).toBeNull();
+  });
+});
+
+describe('label propagation', () => {
+  it('gives a point the similarity-weighted label of its nearest labelled neighbours within reach', () => {
+    // a toy graph: two labelled groups on the axes, one stray label among the first
+    const index = propagationIndex([
+      { label: 'spam', embedding: [1, 0.05, 0] },
+      { label: 'spam', embedding: [1, 0, 0.05] },
+      { label: 'ham', embedding: [1, 0.1, 0.1] },
+      { label: 'ham', embedding: [0, 1, 0] },
+      { label: 'ham', embedding: [0.05, 1, 0] },
+      // another dimension: left out
+      { label: 'spam', embedding: [1, 0] },
+    ]);
+    expect(index.labels).toEqual(['spam', 'spam', 'ham', 'ham', 'ham']);
+    const near = propagate(index, [1, 0.02, 0.02], { k: 3, maxDistance: 0.05 })!;
+    expect(near).toMatchObject({ label: 'spam', neighbours: 3 });
+    // the two spam neighbours' similarity over all three's
+    const sim = (a: number[], b: number[]) => {
+      const dot = a.reduce((s, x, i) => s + x * b[i], 0);
+      return dot / Math.hypot(...a) / Math.hypot(...b);
+    };
+    const q = [1, 0.02, 0.02];
+    const [s1, s2, h] = [sim(q, [1, 0.05, 0]), sim(q, [1, 0, 0.05]), sim(q, [1, 0.1, 0.1])];
+    expect(near.confidence).toBeCloseTo((s1 + s2) / (s1 + s2 + h), 6);
+    // k = 1: the nearest alone
+    expect(propagate(index, [0.02, 1, 0], { k: 1, maxDistance: 0.05 })).toMatchObject({ label: 'ham', confidence: 1, neighbours: 1 });
+    // nothing within reach, a zero vector, another dimension: no label
+    expect(propagate(index, [0, 0, 1], { k: 3, maxDistance: 0.05 })).toBeUndefined();
+    expect(propagate(index, [0, 0, 0], { k: 3, maxDistance: 0.05 })).toBeUndefined();
+    expect(propagate(index, [1, 0], { k: 3, maxDistance: 0.05 })).toBeUndefined();
   });
 });

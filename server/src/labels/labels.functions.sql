@@ -33,7 +33,8 @@ DROP FUNCTION IF EXISTS backflow_record_labels(uuid, text, uuid[], text[], text[
 DROP FUNCTION IF EXISTS backflow_record_labels(uuid, text, uuid[], text[], text[], text[], float8[], uuid[], float8, jsonb[], text);
 
 /*
- * Weak labels (the label model's, from labeling functions) rank below every other: one is written
+ * Machine labels, weak (the label model's, from labeling functions) and propagated (from the
+ * nearest human-labelled embeddings), rank below every other: one is written
  * only where a prediction has no current label at all, is never kept as history beside another,
  * and any other label supersedes it. A weak label supersedes the prediction's weak label of
  * another value (the same value again is not stored twice). `p_weights` is each label's weight
@@ -56,8 +57,9 @@ SET enable_seqscan = off
 AS $fn$
 #variable_conflict use_column
 DECLARE
-  v_human boolean := p_source NOT IN ('feedback', 'weak');
-  v_weak boolean := p_source = 'weak';
+  v_human boolean := p_source NOT IN ('feedback', 'weak', 'propagated');
+  -- a machine's label: weak or propagated
+  v_weak boolean := p_source IN ('weak', 'propagated');
   v_written uuid[];
   v_current boolean[];
   v_contradicts boolean[];
@@ -75,9 +77,9 @@ BEGIN
       FROM unnest(p_predictions, p_values, p_rules, p_feedback_events) AS b(prediction_id, value, rule, feedback_event_id)
      WHERE l.project_id = p_project AND l.prediction_id = ANY (p_predictions) AND l.prediction_id = b.prediction_id AND l.superseded_at IS NULL
        AND (v_human
-            OR (NOT v_weak AND (l.source = 'weak'
+            OR (NOT v_weak AND (l.source IN ('weak', 'propagated')
                                 OR (l.source = 'feedback' AND (l.value, l.rule, l.feedback_event_id) IS DISTINCT FROM (b.value, b.rule, b.feedback_event_id))))
-            OR (v_weak AND l.source = 'weak' AND l.value IS DISTINCT FROM b.value));
+            OR (v_weak AND l.source = p_source AND l.value IS DISTINCT FROM b.value));
     -- a feedback label next to a human one is history; rows go in in the order the feedback path locks predictions
     WITH written AS (
       INSERT INTO labels (project_id, prediction_id, value, source, rule, feedback_event_id, agreement, task_id, contradicts_prediction, superseded_at, answers, weight)
@@ -89,7 +91,7 @@ BEGIN
                                     WHERE g->>'item' = split_part(p.predicted_label, E'\n', 1))
                            ELSE p.predicted_label <> b.value END
                       AND (v_human OR p.confidence >= p_contradiction_confidence), false),
-             CASE WHEN c.source IS NOT NULL AND c.source <> 'weak' THEN now() END,
+             CASE WHEN c.source IS NOT NULL AND c.source NOT IN ('weak', 'propagated') THEN now() END,
              coalesce(b.answers, jsonb_build_object(p_answer_key, b.value)),
              coalesce(b.weight, 1)
         FROM unnest(p_predictions, p_values, p_rules, p_feedback_events, p_agreements, p_tasks, p_answers, p_weights)

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import type { ProjectEntity } from '../projects/project.entity';
 
-export type LabelSource = 'feedback' | 'consensus' | 'review' | 'gold' | 'weak';
+export type LabelSource = 'feedback' | 'consensus' | 'review' | 'gold' | 'weak' | 'propagated';
 
 export interface NewWeakLabel {
   predictionId: string;
@@ -42,7 +42,7 @@ export interface NewHumanLabel {
   value: string;
   /** every question's answer, by name */
   answers: Record<string, unknown>;
-  source: Exclude<LabelSource, 'feedback' | 'weak'>;
+  source: Exclude<LabelSource, 'feedback' | 'weak' | 'propagated'>;
   agreement: number;
   taskId: string;
 }
@@ -115,14 +115,20 @@ export class LabelsService {
   }
 
   /**
-   * Records the label model's labels (source `weak`, weighted by their probability) where a
+   * Records a machine's labels: the label model's (source `weak`) or the nearest human-labelled
+   * embeddings' (`propagated`), weighted by their probability, where a
    * prediction has no current label at all: any other label supersedes one, and none is kept as
    * history beside another. Returns how many became current.
    */
-  async recordWeakLabels(manager: EntityManager, project: Pick<ProjectEntity, 'id' | 'routing' | 'routingQuestion'>, labels: NewWeakLabel[]): Promise<number> {
+  async recordWeakLabels(
+    manager: EntityManager,
+    project: Pick<ProjectEntity, 'id' | 'routing' | 'routingQuestion'>,
+    labels: NewWeakLabel[],
+    source: 'weak' | 'propagated' = 'weak',
+  ): Promise<number> {
     if (labels.length === 0) return 0;
     const rows: Array<{ outcome: string }> = await manager.query(
-      `SELECT outcome FROM backflow_record_labels($1, 'weak', $2::uuid[], $3::text[], NULL, NULL, $4::float8[], NULL, $5, NULL, $6, $4::float8[])`,
+      `SELECT outcome FROM backflow_record_labels($1, $7, $2::uuid[], $3::text[], NULL, NULL, $4::float8[], NULL, $5, NULL, $6, $4::float8[])`,
       [
         project.id,
         labels.map((l) => l.predictionId),
@@ -130,6 +136,7 @@ export class LabelsService {
         labels.map((l) => l.probability),
         project.routing.contradictionConfidence,
         project.routingQuestion,
+        source,
       ],
     );
     return rows.filter((r) => r.outcome === 'current').length;

@@ -30,14 +30,15 @@ export class WeakController {
     return this.weak.analysis(project, query.limit);
   }
 
-  /** Admins: write the label model's labels now on predictions received since the last pass (a job does it every minute). */
+  /** Admins: write the label model's (and propagation's) labels now on predictions received since the last pass (a job does it every minute). */
   @Post('label')
   @HttpCode(200)
   @ProjectRoute()
   @ApiOkResponse({ schema: openApiSchema(WeakLabelReply) })
   label(@CurrentProject() project: ProjectEntity): Promise<WeakLabelReply> {
-    if (!weakSupervisionOf(project).weakLabels)
-      throw new ValidationError('weakSupervision.weakLabels: set it to write weak labels', 'weakSupervision.weakLabels');
+    const settings = weakSupervisionOf(project);
+    if (!settings.weakLabels && !settings.propagation)
+      throw new ValidationError('weakSupervision.weakLabels: set it (or weakSupervision.propagation) to write machine labels', 'weakSupervision.weakLabels');
     return this.weak.labelNew(project);
   }
 

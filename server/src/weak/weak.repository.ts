@@ -43,7 +43,9 @@ export class WeakRepository {
   /** Projects whose functions write weak labels. */
   async labellingProjects(): Promise<string[]> {
     const rows: Array<{ id: string }> = await this.dataSource.query(
-      `SELECT id FROM projects_read WHERE jsonb_typeof(weak_supervision -> 'weakLabels') = 'object' AND jsonb_array_length(coalesce(weak_supervision -> 'functions', '[]')) > 0`,
+      `SELECT id FROM projects_read
+        WHERE (jsonb_typeof(weak_supervision -> 'weakLabels') = 'object' AND jsonb_array_length(coalesce(weak_supervision -> 'functions', '[]')) > 0)
+           OR jsonb_typeof(weak_supervision -> 'propagation') = 'object'`,
     );
     return rows.map((r) => r.id);
   }
@@ -64,7 +66,7 @@ export class WeakRepository {
     projectId: string,
     cursor: { receivedAt: Date | null; predictionId: string | null },
     limit: number,
-  ): Promise<Array<Votable & { id: string; receivedAt: Date; labelled: boolean }>> {
+  ): Promise<Array<Votable & { id: string; receivedAt: Date; labelled: boolean; embedding: number[] | null }>> {
     const rows: Array<{
       id: string;
       input: unknown;
@@ -72,8 +74,9 @@ export class WeakRepository {
       scores: Record<string, number> | null;
       received_at: Date;
       labelled: boolean;
+      embedding: number[] | null;
     }> = await manager.query(
-      `SELECT p.id, p.input, p.slice, p.scores, p.received_at,
+      `SELECT p.id, p.input, p.slice, p.scores, p.received_at, p.embedding,
                 EXISTS (SELECT 1 FROM labels_read l WHERE l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL) AS labelled
            FROM predictions_read p
           WHERE p.project_id = $1 AND ($2::timestamptz IS NULL OR (p.received_at, p.id) > ($2::timestamptz, $3::uuid))
@@ -81,7 +84,26 @@ export class WeakRepository {
           LIMIT $4`,
       [projectId, cursor.receivedAt, cursor.predictionId, limit],
     );
-    return rows.map((r) => ({ id: r.id, input: r.input, slice: r.slice, scores: r.scores, receivedAt: r.received_at, labelled: r.labelled }));
+    return rows.map((r) => ({
+      id: r.id,
+      input: r.input,
+      slice: r.slice,
+      scores: r.scores,
+      receivedAt: r.received_at,
+      labelled: r.labelled,
+      embedding: r.embedding,
+    }));
+  }
+
+  /** The newest human labels (consensus, review, gold) of predictions with an embedding: what propagation spreads. */
+  async labelledEmbeddings(manager: EntityManager, projectId: string, limit: number): Promise<Array<{ label: string; embedding: number[] }>> {
+    const rows: Array<{ value: string; embedding: number[] }> = await manager.query(
+      `SELECT l.value, p.embedding FROM labels_read l JOIN predictions_read p ON p.project_id = l.project_id AND p.id = l.prediction_id
+        WHERE l.project_id = $1 AND l.superseded_at IS NULL AND l.source IN ('consensus', 'review', 'gold') AND p.embedding IS NOT NULL
+        ORDER BY l.created_at DESC LIMIT $2`,
+      [projectId, limit],
+    );
+    return rows.map((r) => ({ label: r.value, embedding: r.embedding }));
   }
 
   async saveState(

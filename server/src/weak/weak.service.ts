@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { LabelingFunction, LabelingFunctionPreviewReply, WeakSupervisionAnalysis } from '@backflow/contracts';
-import { analyseLabelingFunctions, compileLabelingFunction, fitLabelModel, type Vote } from '@backflow/weak';
+import { analyseLabelingFunctions, compileLabelingFunction, fitLabelModel, propagate, propagationIndex, type Vote } from '@backflow/weak';
 import { inTransaction } from '../common/database/transaction';
 import { JobsService } from '../common/jobs/jobs.service';
 import { LabelsService, NewWeakLabel } from '../labels/labels.service';
@@ -27,6 +27,9 @@ const FIT_SAMPLE = 20_000;
 const OVERLAP_MS = 15 * 60_000;
 const PAGE = 2_000;
 const MAX_PER_PASS = 50_000;
+// propagation: the newest human-labelled embeddings that vote, and the unlabelled embeddings a pass takes at most
+const PROPAGATION_SOURCES = 2_000;
+const MAX_PROPAGATED_PER_PASS = 2_000;
 
 /**
  * Weak supervision: the project's labeling functions (and its feedback rules, which vote what
@@ -62,21 +65,26 @@ export class WeakService implements OnModuleInit {
    * oldest), each voted on by some function and given its label with at least `minProbability`.
    * The labels and the pass's place are written in one transaction.
    */
-  async labelNew(project: ProjectEntity): Promise<{ examined: number; labelled: number }> {
+  async labelNew(project: ProjectEntity): Promise<{ examined: number; labelled: number; propagated: number }> {
     const settings = weakSupervisionOf(project);
     const routing = routingQuestion(project);
     const enabled = settings.functions.filter((f) => f.enabled);
-    if (!settings.weakLabels || enabled.length === 0 || routing.kind !== 'label') return { examined: 0, labelled: 0 };
+    const weak = settings.weakLabels !== undefined && enabled.length > 0;
+    const propagation = settings.propagation;
+    if ((!weak && !propagation) || routing.kind !== 'label') return { examined: 0, labelled: 0, propagated: 0 };
     const classes = routing.labels.map((l) => l.name);
-    const functions = enabled.map(compileLabelingFunction);
-    const sample = await this.repository.newest(project.id, FIT_SAMPLE);
+    const functions = weak ? enabled.map(compileLabelingFunction) : [];
+    const sample = weak ? await this.repository.newest(project.id, FIT_SAMPLE) : [];
     const model = fitLabelModel(
       sample.map((p) => functions.map((f) => f(p))),
       functions.length,
       classes,
     );
-    const minProbability = settings.weakLabels.minProbability;
+    const minProbability = settings.weakLabels?.minProbability ?? 1;
     return inTransaction(this.dataSource, async ({ manager }) => {
+      const index = propagation ? propagationIndex(await this.repository.labelledEmbeddings(manager, project.id, PROPAGATION_SOURCES)) : undefined;
+      const spread: NewWeakLabel[] = [];
+      let reached = 0;
       const state = await this.repository.lockState(manager, project.id);
       let cursor = state.receivedAt
         ? { receivedAt: new Date(state.receivedAt.getTime() - OVERLAP_MS), predictionId: '00000000-0000-0000-0000-000000000000' }
@@ -88,6 +96,12 @@ export class WeakService implements OnModuleInit {
         const page = await this.repository.after(manager, project.id, cursor, PAGE);
         for (const p of page) {
           if (p.labelled) continue;
+          if (index && propagation && p.embedding) {
+            reached++;
+            const near = propagate(index, p.embedding, propagation);
+            if (near && near.confidence >= propagation.minConfidence) spread.push({ predictionId: p.id, value: near.label, probability: near.confidence });
+          }
+          if (!weak) continue;
           const votes = functions.map((f) => f(p));
           if (votes.every((v) => v === null)) continue;
           const { label, probability } = model.predict(votes);
@@ -97,9 +111,11 @@ export class WeakService implements OnModuleInit {
         if (page.length === 0) break;
         last = { receivedAt: page[page.length - 1].receivedAt, predictionId: page[page.length - 1].id };
         cursor = last;
-        if (page.length < PAGE) break;
+        if (page.length < PAGE || reached >= MAX_PROPAGATED_PER_PASS) break;
       }
+      // the label model's first; where it gave none, the neighbours'
       const labelled = await this.labels.recordWeakLabels(manager, project, chosen);
+      const propagated = await this.labels.recordWeakLabels(manager, project, spread, 'propagated');
       const ahead = last && (!state.receivedAt || last.receivedAt >= state.receivedAt);
       await this.repository.saveState(manager, project.id, {
         receivedAt: ahead ? last!.receivedAt : (state.receivedAt ?? new Date(0)),
@@ -113,7 +129,7 @@ export class WeakService implements OnModuleInit {
           converged: model.converged,
         },
       });
-      return { examined, labelled };
+      return { examined, labelled, propagated };
     });
   }
 

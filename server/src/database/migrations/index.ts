@@ -30,6 +30,7 @@ import { OpenTasksIndex1764410000000 } from './1764410000000-open-tasks-index';
 import { TfdvArtifacts1764420000000 } from './1764420000000-tfdv-artifacts';
 import { ExportWriteScope1764430000000 } from './1764430000000-export-write-scope';
 import { RoutingPredictionWindows1764450000000 } from './1764450000000-routing-prediction-windows';
+import { PropagatedLabels1764500000000 } from './1764500000000-propagated-labels';
 import { PredictionEmbedding1764490000000 } from './1764490000000-prediction-embedding';
 import { PredictionCommittee1764480000000 } from './1764480000000-prediction-committee';
 import { WeakLabels1764470000000 } from './1764470000000-weak-labels';
@@ -75,4 +76,5 @@ export const migrations = [
   WeakLabels1764470000000,
   PredictionCommittee1764480000000,
   PredictionEmbedding1764490000000,
+  PropagatedLabels1764500000000,
 ];
