@@ -65,6 +65,9 @@ const prediction = {
     { nil: undefined },
   ),
   slice: fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }), { nil: undefined }),
+  // other models' scores of the project's labels, by member; an embedding of float32's range
+  committee: fc.option(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), probabilityPair, { minKeys: 1, maxKeys: 3 }), { nil: undefined }),
+  embedding: fc.option(fc.array(fc.float({ noNaN: true, noDefaultInfinity: true }), { minLength: 1, maxLength: 8 }), { nil: undefined }),
   metadata: fc.option(
     fc.dictionary(
       fc.string({ maxLength: 8 }),

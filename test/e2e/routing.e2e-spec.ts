@@ -245,10 +245,16 @@ describe('routing: preview and backfill over HTTP', () => {
     ]);
     expect(row.exact).toBe(Math.fround(0.001));
     expect(row.embedding).toEqual([1, 0.001, 0.001]);
-    // refused: not a number, out of float32's range
+    // refused: out of float32's range, or so small it would round to 0; a float32 subnormal is kept
     const refused = await send(deduped, [{ ...traffic(seeded(18), 1)[0], embedding: [1, 1e39] }]);
     expect(refused.status).toBe(400);
     expect(refused.body.details.rejected[0].field).toBe('embedding.1');
+    const tiny = await send(deduped, [{ ...traffic(seeded(19), 1)[0], embedding: [1, 1e-50] }]);
+    expect([tiny.status, tiny.body.details?.rejected[0].field]).toEqual([400, 'embedding.1']);
+    const subnormal = { ...traffic(seeded(20), 1)[0], embedding: [1, 1e-40] };
+    expect((await send(deduped, [subnormal])).status).toBe(200);
+    const [kept] = await app.sql(`SELECT embedding[2]::float8 AS v FROM predictions WHERE project_id = $1 AND id = $2`, [deduped.id, subnormal.id]);
+    expect(kept.v).toBe(Math.fround(1e-40));
   });
 
   it('refuses bad requests with a code and the field, and non-admins', async () => {

@@ -67,7 +67,13 @@ export const PredictionInput = z
       .describe('the routing question’s class scores (a label or multi-label question); required for those kinds'),
     predictedLabel: z.string().min(1).max(64).optional().describe('argmax of scores when absent'),
     embedding: z
-      .array(z.number().refine((x) => Number.isFinite(x) && Math.abs(x) <= 3.4028234663852886e38, 'a finite number within float32’s range'))
+      .array(
+        z.number().refine(
+          // PostgreSQL's real refuses a value past float32's largest, and a non-zero one that would round to 0
+          (x) => Number.isFinite(x) && Math.abs(x) <= 3.4028234663852886e38 && (x === 0 || Math.fround(x) !== 0),
+          'a finite number float32 can hold: at most 3.4e38 in size, and not so small (under 1.4e-45) that it would round to 0',
+        ),
+      )
       .min(1)
       .max(4_096)
       .optional()

@@ -96,12 +96,15 @@ export class LocalStore implements ObjectStore {
   async publish(staged: string, prefix: string): Promise<void> {
     const directory = this.pathOf(prefix);
     await fs.mkdir(path.dirname(directory), { recursive: true });
-    await fs.rename(staged, directory);
-    await syncPath(path.dirname(directory));
-    const handle = await fs.open(path.join(directory, SUCCESS_MARKER), 'wx');
+    // _SUCCESS goes in before the rename, so the one rename makes the version visible complete: a
+    // reader (ExampleGen takes the highest version it finds) never meets the directory without it,
+    // even when the process dies between the two (the kill -9 test once caught that moment)
+    const handle = await fs.open(path.join(staged, SUCCESS_MARKER), 'wx');
     await handle.sync();
     await handle.close();
-    await syncPath(directory);
+    await syncPath(staged);
+    await fs.rename(staged, directory);
+    await syncPath(path.dirname(directory));
   }
 
   async putFile(file: string, key: string): Promise<void> {
