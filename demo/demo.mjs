@@ -20,6 +20,7 @@ import { SimulatedRater } from './simulated-raters.mjs';
 import { compareSvg, curveSvg } from './charts.mjs';
 import { LABELS, loadCorpus, randomSource } from './spam-corpus.mjs';
 import { evaluate, trainModel } from './spam-model.mjs';
+import { committeeOf, embeddingOf, labelsToReach, policySettings, POLICIES } from './compare-policies.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -49,6 +50,9 @@ const { values: flags } = parseArgs({
     'compare-rounds': { type: 'string', default: '10' },
     'compare-batch': { type: 'string', default: '400' },
     'compare-labels': { type: 'string', default: '20' },
+    'compare-seeds': { type: 'string', default: '5' },
+    'compare-targets': { type: 'string', default: '0.85,0.9,0.93' },
+    'compare-policies': { type: 'string', default: POLICIES.join(',') },
     help: { type: 'boolean', default: false },
   },
 });
@@ -58,7 +62,8 @@ if (flags.help) {
                    [--house-project house-demo] [--house-rate 1] [--house-span-every 20] [--house-seed-size 20] [--house-rater-noise 0.02]
                    [--runs-project runs-demo] [--runs-day-seconds 4] [--runs-lists-per-day 300]
                    [--assistant-project assistant-demo] [--assistant-prompts 400]
-npm run demo -- --compare [--compare-rounds 10] [--compare-batch 400] [--compare-labels 20] [--rater-accuracy 0.9]`);
+npm run demo -- --compare [--compare-rounds 10] [--compare-batch 400] [--compare-labels 20] [--rater-accuracy 0.9]
+                   [--compare-seeds 5] [--compare-policies ${POLICIES.join(',')}] [--compare-targets 0.85,0.9,0.93]`);
   process.exit(0);
 }
 const number = (name, { min = 0, max = Infinity } = {}) => {
@@ -89,7 +94,16 @@ const options = {
   compareRounds: Math.floor(number('compare-rounds', { min: 1 })),
   compareBatch: Math.floor(number('compare-batch', { min: 10 })),
   compareLabels: Math.floor(number('compare-labels', { min: 1 })),
+  compareSeeds: Math.floor(number('compare-seeds', { min: 1, max: 50 })),
+  comparePolicies: flags['compare-policies'].split(',').map((p) => p.trim()),
+  compareTargets: flags['compare-targets'].split(',').map((t) => {
+    const target = Number(t);
+    if (!(target > 0 && target < 1)) throw new Error(`--compare-targets: ${t} is not an accuracy between 0 and 1`);
+    return target;
+  }),
 };
+for (const policy of options.comparePolicies)
+  if (!POLICIES.includes(policy)) throw new Error(`--compare-policies: ${policy} is not one of ${POLICIES.join(', ')}`);
 if (options.only !== undefined && !['spam', 'houses', 'runs', 'assistant'].includes(options.only))
   throw new Error(`--only must be spam, houses, runs or assistant, got ${options.only}`);
 
@@ -392,15 +406,17 @@ function curveTable(curve) {
  * The same loop in rounds, once per routing policy on a fresh project: a batch of traffic, then at most
  * `compareLabels` tasks labeled (highest priority first, as raters get them), a span, the next model.
  */
-async function runPolicy(adminApi, policy, corpus, truthByKey) {
+async function runPolicy(adminApi, policy, corpus, truthByKey, seed) {
   const batch = options.compareBatch;
   const budget = options.compareLabels;
-  const slug = `spam-compare-${policy}-${Date.now().toString(36)}`;
-  const routing =
-    policy === 'uncertainty'
-      ? { strategy: 'entropy', targetRate: Math.min(1, (1.5 * budget) / batch), explorationRate: 0, dedupeWindowMinutes: 0 }
-      : { strategy: 'entropy', threshold: 1, explorationRate: Math.min(1, budget / batch), dedupeWindowMinutes: 0 };
-  await ensureProject(adminApi, projectSettings(slug, `Spam filter: ${policy} routing`, routing));
+  const slug = `spam-compare-${policy}-${seed}-${Date.now().toString(36)}`;
+  const settings = policySettings(policy, budget, batch);
+  const base = projectSettings(slug, `Spam filter: ${policy} routing (seed ${seed})`, settings.routing);
+  await ensureProject(adminApi, {
+    ...base,
+    ...(settings.weakSupervision ? { weakSupervision: settings.weakSupervision } : {}),
+    export: { ...base.export, ...(settings.sources ? { sources: settings.sources } : {}) },
+  });
   const account = simulatedRaterAccount(1);
   await ensureMember(adminApi, slug, account, 'rater');
   const rater = new SimulatedRater({
@@ -409,9 +425,10 @@ async function runPolicy(adminApi, policy, corpus, truthByKey) {
     email: account.email,
     truthByKey,
     accuracy: options.raterAccuracy,
-    random: randomSource(options.seed * 131),
+    random: randomSource(seed * 131),
     speed: 0,
   });
+  const bootstrap = randomSource(seed * 17 + 3);
   const exportApi = api(baseUrl, await createKey(adminApi, slug, 'compare trainer', ['export:read']));
   const backflow = new BackflowClient({
     baseUrl,
@@ -425,50 +442,84 @@ async function runPolicy(adminApi, policy, corpus, truthByKey) {
   const points = [{ labels: 0, accuracy: evaluate(model, corpus.test).accuracy }];
   let spent = 0;
   for (let round = 0; round < options.compareRounds && !stopping; round++) {
+    const committee = policy === 'committee' ? committeeOf(training, model.version, bootstrap) : [];
     for (const email of corpus.traffic.slice(round * batch, (round + 1) * batch)) {
       backflow.predict({
         model: { name: 'spam-filter', version: model.version },
         input: { subject: email.subject, sender: email.sender, body: email.body, format: email.format },
         scores: model.predict(email),
         slice: { format: email.format },
+        ...(committee.length ? { committee: Object.fromEntries(committee.map((m, i) => [`bootstrap${i + 1}`, m.predict(email)])) } : {}),
+        ...(policy === 'diversity' ? { embedding: embeddingOf(email) } : {}),
       });
     }
     await backflow.flush();
     let labeled = 0;
     while (labeled < budget && (await rater.labelOne())) labeled++;
     spent += labeled;
+    // the label model's labels join the span (they cost no one's time)
+    if (policy === 'weak') await adminApi.post(`/api/v1/projects/${slug}/weak-supervision/label`, {});
     const landed = await landSpan(adminApi, exportApi, slug);
     if (landed) training.push(...landed.rows);
     model = trainModel(training, `v${round + 2}`);
     const { accuracy } = evaluate(model, corpus.test);
     points.push({ labels: spent, accuracy });
-    log(`${policy}: round ${round + 1}, ${spent} labels spent, model ${model.version} accuracy ${percent(accuracy)}`);
+    log(`${policy} (seed ${seed}): round ${round + 1}, ${spent} labels spent, model ${model.version} accuracy ${percent(accuracy)}`);
   }
   await backflow.close();
   return points;
 }
 
 async function runCompare(adminApi) {
-  const corpus = loadCorpus({ seed: options.seed, seedSize: options.seedSize });
-  if (options.compareRounds * options.compareBatch > corpus.traffic.length)
-    throw new Error(`--compare-rounds × --compare-batch must be at most ${corpus.traffic.length}`);
-  const truthByKey = new Map([...corpus.seed, ...corpus.traffic, ...corpus.test].map((email) => [email.key, email.label]));
+  const seeds = Array.from({ length: options.compareSeeds }, (_, i) => options.seed + i);
   log(
-    `compare: ${options.compareRounds} rounds of ${options.compareBatch} predictions, at most ${options.compareLabels} labels per round (rater accuracy ${options.raterAccuracy}), accuracy on ${corpus.test.length} held-out emails`,
+    `compare: ${options.comparePolicies.join(', ')} over seeds ${seeds.join(', ')}; ${options.compareRounds} rounds of ${options.compareBatch} predictions, at most ${options.compareLabels} labels per round (rater accuracy ${options.raterAccuracy})`,
   );
-  const uncertainty = await runPolicy(adminApi, 'uncertainty', corpus, truthByKey);
-  const random = await runPolicy(adminApi, 'random', corpus, truthByKey);
-  const lines = ['| round | labels (uncertainty) | accuracy (uncertainty) | labels (random) | accuracy (random) |', '| ---: | ---: | ---: | ---: | ---: |'];
-  for (let i = 0; i < Math.max(uncertainty.length, random.length); i++) {
-    const u = uncertainty[i];
-    const r = random[i];
-    lines.push(`| ${i === 0 ? 'seed' : i} | ${u?.labels ?? ''} | ${u ? percent(u.accuracy) : ''} | ${r?.labels ?? ''} | ${r ? percent(r.accuracy) : ''} |`);
+  const curves = new Map(options.comparePolicies.map((policy) => [policy, []]));
+  let first;
+  for (const seed of seeds) {
+    const corpus = loadCorpus({ seed, seedSize: options.seedSize });
+    if (options.compareRounds * options.compareBatch > corpus.traffic.length)
+      throw new Error(`--compare-rounds × --compare-batch must be at most ${corpus.traffic.length}`);
+    const truthByKey = new Map([...corpus.seed, ...corpus.traffic, ...corpus.test].map((email) => [email.key, email.label]));
+    const bySeed = new Map();
+    for (const policy of options.comparePolicies) {
+      const points = await runPolicy(adminApi, policy, corpus, truthByKey, seed);
+      bySeed.set(policy, points);
+      curves.get(policy).push(points);
+      if (stopping) return;
+    }
+    first ??= { bySeed, corpus };
   }
-  const chart = path.join(dataDir, 'demo-compare.svg');
-  writeFileSync(chart, compareSvg({ uncertainty, random }, corpus.test.length));
+  const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = (xs) => (xs.length < 2 ? 0 : Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1)));
+  const targets = options.compareTargets;
+  const lines = [
+    `| policy | ${targets.map((t) => `labels to ${percent(t)}`).join(' | ')} | final accuracy | labels spent |`,
+    `| --- | ${targets.map(() => '---:').join(' | ')} | ---: | ---: |`,
+  ];
+  for (const policy of options.comparePolicies) {
+    const runs = curves.get(policy);
+    const cells = targets.map((target) => {
+      const needed = runs.map((points) => labelsToReach(points, target)).filter((n) => n !== null);
+      if (needed.length === 0) return `not reached`;
+      const missed = runs.length - needed.length;
+      return `${mean(needed).toFixed(0)} ± ${sd(needed).toFixed(0)}${missed ? ` (${missed} of ${runs.length} seeds never)` : ''}`;
+    });
+    const finals = runs.map((points) => points.at(-1).accuracy);
+    lines.push(
+      `| ${policy} | ${cells.join(' | ')} | ${percent(mean(finals))} ± ${percent(sd(finals))} | ${Math.round(mean(runs.map((points) => points.at(-1).labels)))} |`,
+    );
+  }
+  const seedAccuracy = mean([...curves.values()][0].map((points) => points[0].accuracy));
   console.log(
-    `\nAccuracy per labels spent, same seed set, traffic and budget (${options.seedSize} seed emails, ${options.compareLabels} labels per round of ${options.compareBatch} predictions; charted in ${chart}):\n\n${lines.join('\n')}\n`,
+    `\nHuman labels to reach each held-out accuracy, mean ± sd over ${seeds.length} seeds (the seed model, on ${options.seedSize} emails: ${percent(seedAccuracy)}); ${options.compareLabels} labels per round of ${options.compareBatch} predictions, ${options.compareRounds} rounds:\n\n${lines.join('\n')}\n`,
   );
+  if (first.bySeed.has('uncertainty') && first.bySeed.has('random')) {
+    const chart = path.join(dataDir, 'demo-compare.svg');
+    writeFileSync(chart, compareSvg({ uncertainty: first.bySeed.get('uncertainty'), random: first.bySeed.get('random') }, first.corpus.test.length));
+    console.log(`(seed ${seeds[0]}'s uncertainty and random curves charted in ${chart})`);
+  }
 }
 
 /** The four projects side by side (or the one `--only` names), with the same people and simulated raters. */

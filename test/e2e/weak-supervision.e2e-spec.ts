@@ -314,4 +314,43 @@ describe('weak supervision: labeling functions over traffic', () => {
     ]);
     expect(humans).toBe(20);
   });
+
+  it('routes a prediction whose label the label model is unsure of (reason weak), by the model the pass fitted last', async () => {
+    const project = await createProject(app, admin, {
+      routing: { threshold: 1, explorationRate: 0, dedupeWindowMinutes: 0 },
+      weakSupervision: { functions: FUNCTIONS, routeConflicts: false, routeBelow: 0.9 },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const send = (body: unknown) => app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body });
+    // no model yet: nothing is routed
+    const before = await send(Array.from({ length: 200 }, (_, i) => mail(i, i % 4 === 3 ? 'ham' : 'spam')));
+    expect(before.body.routed.tasks).toBe(0);
+    // the pass fits it (and writes no label: weakLabels is not set)
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/weak-supervision/label`, { token: admin })).body).toMatchObject({ labelled: 0 });
+    const [{ model }] = await app.sql(`SELECT model FROM weak_label_state WHERE project_id = $1`, [project.id]);
+    expect(model.functions.map((f: { name: string }) => f.name)).toEqual(['free', 'dollars', 'french']);
+    const { applyLabelModel, compileLabelingFunction } = await import('@backflow/weak');
+    const functions = FUNCTIONS.map((f) => compileLabelingFunction(f as Parameters<typeof compileLabelingFunction>[0]));
+    const after = Array.from({ length: 120 }, (_, i) => mail(1000 + i, 'spam'));
+    const probabilityOf = (p: (typeof after)[number]) => {
+      const votes = functions.map((f) => f(p));
+      return votes.some((v) => v !== null) ? applyLabelModel(model, votes).probability : undefined;
+    };
+    // the bar between the model's least and most sure patterns (a change of the settings is seen by routing at once)
+    const probabilities = after.map(probabilityOf).filter((p): p is number => p !== undefined);
+    const routeBelow = (Math.min(...probabilities) + Math.max(...probabilities)) / 2;
+    const patched = await app.request('PATCH', `/api/v1/projects/${project.slug}`, {
+      token: admin,
+      body: { weakSupervision: { functions: FUNCTIONS, routeConflicts: false, routeBelow } },
+    });
+    expect(patched.status).toBe(200);
+    const unsure = after.filter((p) => (probabilityOf(p) ?? 1) < routeBelow);
+    // some patterns are unsure (a spam vote against the French one), the others are not
+    expect(unsure.length).toBeGreaterThan(0);
+    expect(unsure.length).toBeLessThan(after.length);
+    const routed = await send(after);
+    expect(routed.body.routed.byReason.weak).toBe(unsure.length);
+    const tasks = await app.sql<{ prediction_id: string }>(`SELECT prediction_id FROM tasks WHERE project_id = $1`, [project.id]);
+    expect(new Set(tasks.map((t) => t.prediction_id))).toEqual(new Set(unsure.map((p) => p.id)));
+  });
 });

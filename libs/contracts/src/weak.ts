@@ -70,6 +70,11 @@ export const WeakSupervisionSettings = z
   .strictObject({
     functions: z.array(LabelingFunction).max(100).default([]),
     routeConflicts: z.boolean().default(true).describe('a prediction the functions vote different labels on becomes a task (reason weak, within the budget)'),
+    routeBelow: probability
+      .optional()
+      .describe(
+        'a prediction some function voted on whose label the label model gives less than this probability becomes a task (reason weak, within the budget); the model is fitted every minute on the newest votes',
+      ),
     weakLabels: z
       .strictObject({
         minProbability: probability.default(0.9).describe('…when the label model gives its label at least this probability'),

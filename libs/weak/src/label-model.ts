@@ -4,6 +4,34 @@ import type { Vote } from './labeling-functions';
 /** A labeling function's abstention, as Dawid-Skene sees it: an answer of its own. */
 const ABSTAIN = '\u0000abstain';
 
+/** A fitted label model as data (JSON): what applying it to new votes needs. */
+export interface LabelModelParameters {
+  classes: string[];
+  priors: number[];
+  /** per function, P(its answer | true class): a row per class, a column per class then one for abstaining */
+  confusions: number[][][];
+}
+
+/** The probabilistic label of one prediction's votes under fitted parameters (all abstaining: the priors). */
+export function applyLabelModel(parameters: LabelModelParameters, votes: readonly Vote[]): { label: string; probability: number; posteriors: number[] } {
+  const { classes, priors, confusions } = parameters;
+  const K = classes.length;
+  const logs = priors.map(Math.log);
+  votes.slice(0, confusions.length).forEach((vote, j) => {
+    const confusion = confusions[j];
+    const column = vote === null ? K : classes.indexOf(vote);
+    if (column < 0) return;
+    for (let t = 0; t < K; t++) logs[t] += Math.log(confusion[t][column]);
+  });
+  const top = Math.max(...logs);
+  const weights = logs.map((l) => Math.exp(l - top));
+  const sum = weights.reduce((a, b) => a + b, 0);
+  const posteriors = weights.map((w) => w / sum);
+  let best = 0;
+  for (let t = 1; t < K; t++) if (posteriors[t] > posteriors[best]) best = t;
+  return { label: classes[best], probability: posteriors[best], posteriors };
+}
+
 export interface LabelModel {
   classes: string[];
   /** the share of each true class */
@@ -18,6 +46,8 @@ export interface LabelModel {
   propensities: number[][];
   /** The probabilistic label of one prediction's votes (all abstaining: the priors). */
   predict(votes: readonly Vote[]): { label: string; probability: number; posteriors: number[] };
+  /** the fitted parameters, to keep and apply elsewhere */
+  parameters: LabelModelParameters;
   iterations: number;
   converged: boolean;
 }
@@ -63,23 +93,20 @@ export function fitLabelModel(votes: ReadonlyArray<readonly Vote[]>, functions: 
     const confusion = confusionOf(j);
     return classes.map((_, t) => (confusion ? 1 - confusion[t][abstainColumn] : 0));
   });
-  const index = new Map(classes.map((c, i) => [c, i]));
-  const predict = (row: readonly Vote[]) => {
-    const logs = fitted.priors.map(Math.log);
-    row.slice(0, functions).forEach((vote, j) => {
-      const confusion = confusionOf(j);
-      if (!confusion) return;
-      const column = vote === null ? abstainColumn : index.get(vote);
-      if (column === undefined) return;
-      for (let t = 0; t < K; t++) logs[t] += Math.log(confusion[t][column]);
-    });
-    const top = Math.max(...logs);
-    const weights = logs.map((l) => Math.exp(l - top));
-    const sum = weights.reduce((a, b) => a + b, 0);
-    const posteriors = weights.map((w) => w / sum);
-    let best = 0;
-    for (let t = 1; t < K; t++) if (posteriors[t] > posteriors[best]) best = t;
-    return { label: classes[best], probability: posteriors[best], posteriors };
+  const parameters: LabelModelParameters = {
+    classes: [...classes],
+    priors: fitted.priors,
+    confusions: Array.from({ length: functions }, (_, j) => confusionOf(j) ?? classes.map(() => new Array<number>(K + 1).fill(1 / (K + 1)))),
   };
-  return { classes: [...classes], priors: fitted.priors, accuracies, propensities, predict, iterations: fitted.iterations, converged: fitted.converged };
+  const predict = (row: readonly Vote[]) => applyLabelModel(parameters, row);
+  return {
+    classes: [...classes],
+    priors: fitted.priors,
+    accuracies,
+    propensities,
+    predict,
+    parameters,
+    iterations: fitted.iterations,
+    converged: fitted.converged,
+  };
 }

@@ -18,6 +18,7 @@ export const DEFINITION_FILES = [
   'labels/labels.read-models.sql',
   'exports/exports.read-models.sql',
   'monitoring/monitoring.read-models.sql',
+  'weak/weak.read-models.sql',
   'common/database/partitions.functions.sql',
   'predictions/predictions.functions.sql',
   'feedback/feedback.functions.sql',

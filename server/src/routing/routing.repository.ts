@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { isWindowThreshold, WARM_SCORES, warmStartOf, type WindowThresholdState } from '@backflow/sampling';
 import { DataSource, EntityManager } from 'typeorm';
 import { InjectDataSource } from '@nestjs/typeorm';
+import type { LabelModelParameters } from '@backflow/weak';
 import { budgetKey, windowScope, type BudgetPeriod } from './routing-policy';
 import type { StoredPrediction } from './routing-preview';
 
@@ -241,6 +242,15 @@ export class RoutingRepository {
       [projectId, since?.toISOString() ?? null, limit, before?.receivedAt ?? null, before?.id ?? null],
     );
     return { predictions: rows.map(toStored), oldest: rows[0] && { receivedAt: rows[0].cursor_at, id: rows[0].id } };
+  }
+
+  /** The label model the weak module fitted last for the project (its parameters and the functions they are for), if any. */
+  async labelModel(manager: EntityManager, projectId: string): Promise<(LabelModelParameters & { functions: Array<{ name: string }> }) | undefined> {
+    const [row]: Array<{ model: (LabelModelParameters & { functions: Array<{ name: string }> }) | null }> = await manager.query(
+      `SELECT model FROM weak_label_models_read WHERE project_id = $1`,
+      [projectId],
+    );
+    return row?.model && Array.isArray(row.model.confusions) ? row.model : undefined;
   }
 
   /** The embeddings of the predictions routed within the last `minutes`, the newest first, at most `limit`. */

@@ -21,7 +21,7 @@ import { METRICS, Metrics } from '../common/metrics/metrics';
 import type { ProjectEntity } from '../projects/project.entity';
 import { routingQuestion } from '../projects/project-questions';
 import { routingOutput } from '@backflow/questions';
-import { compileLabelingFunction, type LabelingFunction } from '@backflow/weak';
+import { applyLabelModel, compileLabelingFunction, type LabelingFunction, type LabelModelParameters } from '@backflow/weak';
 import { weakSupervisionOf } from '../projects/projects.service';
 import {
   allocateBudget,
@@ -42,6 +42,8 @@ import {
 } from './routing-policy';
 
 const ALERT_BOOSTS_CACHE_MS = 5_000;
+// the weak module fits its label model every minute
+const LABEL_MODEL_CACHE_MS = 60_000;
 import { inputFingerprint, simulateRouting } from './routing-preview';
 import { BacklogCursor, PredictionWindow, RoutingRepository } from './routing.repository';
 import { RoutingErrors } from './routing.errors';
@@ -119,7 +121,11 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
   private readonly thresholds: RoutingThresholds;
   private saveTimer?: NodeJS.Timeout;
   private readonly alertBoosts = new Map<string, { readAt: number; boosts: Record<string, number> }>();
-  private readonly compiled = new Map<string, { at: number; functions: LabelingFunction[] }>();
+  private readonly compiled = new Map<string, { at: number; functions: LabelingFunction[]; names: string[] }>();
+  private readonly labelModels = new Map<
+    string,
+    { readAt: number; settingsAt: number; model?: LabelModelParameters & { functions: Array<{ name: string }> } }
+  >();
   private readonly decisions;
   private readonly dropped;
 
@@ -174,34 +180,57 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Whether the project's labeling functions vote different labels on a prediction (undefined
-   * when it routes no conflicts, or has fewer than two functions on). Compiled once per version
-   * of the project's settings.
+   * The label model the weak module fitted last, read at most every minute per project, on the
+   * caller's connection (as the alert boosts are).
    */
-  private conflictsOf(project: ProjectEntity): ((prediction: RoutablePrediction) => boolean) | undefined {
+  private async labelModelOf(manager: EntityManager, project: ProjectEntity) {
+    const cached = this.labelModels.get(project.id);
+    // (none yet is asked again sooner; a change of the settings asks again at once)
+    const fresh = cached?.model ? LABEL_MODEL_CACHE_MS : ALERT_BOOSTS_CACHE_MS;
+    if (cached && cached.settingsAt === project.updatedAt.getTime() && cached.readAt > Date.now() - fresh) return cached.model;
+    const model = await this.repository.labelModel(manager, project.id);
+    this.labelModels.set(project.id, { readAt: Date.now(), settingsAt: project.updatedAt.getTime(), model });
+    return model;
+  }
+
+  /**
+   * Whether the project's labeling functions send a prediction to people (undefined when they
+   * route nothing): they vote different labels on it (`routeConflicts`), or the label model gives
+   * its votes' label less than `routeBelow`. Compiled once per version of the project's settings.
+   */
+  private async weakRouteOf(manager: EntityManager, project: ProjectEntity): Promise<((prediction: RoutablePrediction) => boolean) | undefined> {
     const settings = weakSupervisionOf(project);
     const enabled = settings.functions.filter((f) => f.enabled);
-    if (!settings.routeConflicts || enabled.length < 2) return undefined;
+    const conflicts = settings.routeConflicts && enabled.length >= 2;
+    const model = settings.routeBelow !== undefined && enabled.length > 0 ? await this.labelModelOf(manager, project) : undefined;
+    if (!conflicts && !model) return undefined;
     const at = project.updatedAt.getTime();
     let cached = this.compiled.get(project.id);
     if (!cached || cached.at !== at) {
-      cached = { at, functions: enabled.map(compileLabelingFunction) };
+      cached = { at, functions: enabled.map(compileLabelingFunction), names: enabled.map((f) => f.name) };
       this.compiled.set(project.id, cached);
     }
-    const functions = cached.functions;
+    const { functions, names } = cached;
+    // the model's functions, in its order, as they stand now (one it knows that is gone abstains)
+    const modelOrder = model?.functions.map((f) => names.indexOf(f.name)) ?? [];
     return (prediction) => {
+      const votes = functions.map((f) => f(prediction));
       let first: string | null = null;
-      for (const f of functions) {
-        const vote = f(prediction);
+      for (const vote of votes) {
         if (vote === null) continue;
         if (first === null) first = vote;
-        else if (vote !== first) return true;
+        else if (conflicts && vote !== first) return true;
       }
-      return false;
+      if (!model || first === null) return false;
+      const { probability } = applyLabelModel(
+        model,
+        modelOrder.map((j) => (j < 0 ? null : votes[j])),
+      );
+      return probability < settings.routeBelow!;
     };
   }
 
-  /** A prediction the labeling functions disagree on, when nothing else routed it: a task with reason `weak`, chosen for sure. */
+  /** A prediction the labeling functions disagree on (or whose label the label model is unsure of), when nothing else routed it: a task with reason `weak`, chosen for sure. */
   private conflictDecision(policy: RoutingPolicy, prediction: RoutablePrediction): Omit<RoutingDecision, 'reason'> & { reason: 'weak' } {
     return { reason: 'weak', inclusionProbability: 1, priority: priorityOf('weak', prediction.uncertainty, sliceBoost(policy, prediction.slice)) };
   }
@@ -218,7 +247,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
    */
   async mayRoute(project: ProjectEntity, prediction: RoutablePrediction): Promise<boolean> {
     if (project.routing.budget.perPredictions) return true;
-    if (this.conflictsOf(project)?.(prediction)) return true;
+    if ((await this.weakRouteOf(this.dataSource.manager, project))?.(prediction)) return true;
     const threshold = await this.thresholds.thresholdFor(project.id, project.routing, prediction);
     const alertBoosts = await this.alertBoostsOf(this.dataSource.manager, project.id);
     return (
@@ -257,7 +286,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
     for (const prediction of predictions) versions.set(`${prediction.modelName}\u0000${prediction.modelVersion}`, prediction);
     for (const model of versions.values()) await this.thresholds.thresholdFor(project.id, policy, model, manager);
     const alertBoosts = await this.alertBoostsOf(manager, project.id);
-    const conflicts = this.conflictsOf(project);
+    const weakRoute = await this.weakRouteOf(manager, project);
     // champion and challenger: a generation answered by two versions is explored at least at the challenger rate
     const question = routingQuestion(project);
     const challenger =
@@ -276,7 +305,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
       const index = window && Math.floor(received / window.size);
       if (options.observe) received++;
       if (decision) candidates.push(this.candidate(policy, prediction, decision, index));
-      else if (conflicts?.(prediction)) candidates.push(this.candidate(policy, prediction, this.conflictDecision(policy, prediction), index));
+      else if (weakRoute?.(prediction)) candidates.push(this.candidate(policy, prediction, this.conflictDecision(policy, prediction), index));
     }
     return this.admit(manager, project, candidates, { batchUsed: options.batchUsed ?? 0, window: window && { ...window, received } });
   }

@@ -37,8 +37,11 @@ export class WeakController {
   @ApiOkResponse({ schema: openApiSchema(WeakLabelReply) })
   label(@CurrentProject() project: ProjectEntity): Promise<WeakLabelReply> {
     const settings = weakSupervisionOf(project);
-    if (!settings.weakLabels && !settings.propagation)
-      throw new ValidationError('weakSupervision.weakLabels: set it (or weakSupervision.propagation) to write machine labels', 'weakSupervision.weakLabels');
+    if (!settings.weakLabels && !settings.propagation && settings.routeBelow === undefined)
+      throw new ValidationError(
+        'weakSupervision.weakLabels: set it (or propagation, or routeBelow) for the pass to have something to do',
+        'weakSupervision.weakLabels',
+      );
     return this.weak.labelNew(project);
   }
 

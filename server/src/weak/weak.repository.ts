@@ -44,7 +44,8 @@ export class WeakRepository {
   async labellingProjects(): Promise<string[]> {
     const rows: Array<{ id: string }> = await this.dataSource.query(
       `SELECT id FROM projects_read
-        WHERE (jsonb_typeof(weak_supervision -> 'weakLabels') = 'object' AND jsonb_array_length(coalesce(weak_supervision -> 'functions', '[]')) > 0)
+        WHERE ((jsonb_typeof(weak_supervision -> 'weakLabels') = 'object' OR weak_supervision ? 'routeBelow')
+               AND jsonb_array_length(coalesce(weak_supervision -> 'functions', '[]')) > 0)
            OR jsonb_typeof(weak_supervision -> 'propagation') = 'object'`,
     );
     return rows.map((r) => r.id);

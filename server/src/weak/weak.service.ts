@@ -69,7 +69,8 @@ export class WeakService implements OnModuleInit {
     const settings = weakSupervisionOf(project);
     const routing = routingQuestion(project);
     const enabled = settings.functions.filter((f) => f.enabled);
-    const weak = settings.weakLabels !== undefined && enabled.length > 0;
+    // the model is fitted for weak labels, and for routing by its confidence
+    const weak = (settings.weakLabels !== undefined || settings.routeBelow !== undefined) && enabled.length > 0;
     const propagation = settings.propagation;
     if ((!weak && !propagation) || routing.kind !== 'label') return { examined: 0, labelled: 0, propagated: 0 };
     const classes = routing.labels.map((l) => l.name);
@@ -114,7 +115,7 @@ export class WeakService implements OnModuleInit {
         if (page.length < PAGE || reached >= MAX_PROPAGATED_PER_PASS) break;
       }
       // the label model's first; where it gave none, the neighbours'
-      const labelled = await this.labels.recordWeakLabels(manager, project, chosen);
+      const labelled = settings.weakLabels ? await this.labels.recordWeakLabels(manager, project, chosen) : 0;
       const propagated = await this.labels.recordWeakLabels(manager, project, spread, 'propagated');
       const ahead = last && (!state.receivedAt || last.receivedAt >= state.receivedAt);
       await this.repository.saveState(manager, project.id, {
@@ -122,8 +123,7 @@ export class WeakService implements OnModuleInit {
         predictionId: ahead ? last!.predictionId : (state.predictionId ?? '00000000-0000-0000-0000-000000000000'),
         labelled,
         model: {
-          classes,
-          priors: model.priors,
+          ...model.parameters,
           functions: enabled.map((f, j) => ({ name: f.name, estimatedAccuracy: model.accuracies[j] })),
           sample: sample.length,
           converged: model.converged,
