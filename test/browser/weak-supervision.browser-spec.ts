@@ -111,4 +111,72 @@ describe('browser: labeling functions on the project settings page', () => {
       await context.close();
     }
   });
+
+  it('shows a rater the label the neighbours gave a prediction, beside the model’s guess', async () => {
+    const admin = await app.login();
+    const project = await createProject(app, admin, {
+      name: 'Propagated mail',
+      labeling: { showPrediction: true },
+      routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 },
+      weakSupervision: { propagation: { k: 3, maxDistance: 0.05, minConfidence: 0.6 } },
+    });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const mail = (i: number, axis: number) => ({
+      id: randomUUID(),
+      model: { name: 'mail', version: '1' },
+      input: { subject: `mail ${i}`, truth: axis === 0 ? 'spam' : 'ham' },
+      scores: { ham: 0.6, spam: 0.4 },
+      embedding: [0, 1].map((k) => (k === axis ? 1 : 0.001 * i)),
+    });
+    const rater = await createUser(app, admin, 'rater', project);
+    // six labelled by the rater through the API: spam around one axis, ham around the other
+    expect(
+      (await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: [0, 1, 2, 3, 4, 5].map((i) => mail(i, i % 2)) }))
+        .status,
+    ).toBe(200);
+    for (;;) {
+      const { body } = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
+      if (!body.task) break;
+      await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${body.task.id}/annotations`, {
+        token: rater.token,
+        body: { id: randomUUID(), label: body.task.input.truth },
+      });
+    }
+    // one more near the spam axis, not routed; the pass labels it; a backfill then routes it
+    await app.request('PATCH', `/api/v1/projects/${project.slug}`, {
+      token: admin,
+      body: { routing: { threshold: 1, explorationRate: 0, dedupeWindowMinutes: 0 } },
+    });
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: [mail(7, 0)] })).status).toBe(200);
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/weak-supervision/label`, { token: admin })).body.propagated).toBe(1);
+    await app.request('PATCH', `/api/v1/projects/${project.slug}`, {
+      token: admin,
+      body: { routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 } },
+    });
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/routing/backfill`, { token: admin, body: {} })).body.routed.total).toBe(1);
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    try {
+      await page.goto(app.url);
+      await page.fill('input[name="email"]', rater.email);
+      await page.fill('input[name="password"]', rater.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Your projects' }).waitFor();
+      await page.goto(`${app.url}/projects/${project.slug}/label`);
+      await page.locator('article.task-card').waitFor();
+      const hint = page.locator('button[data-label="spam"]').getByTestId('machine-hint');
+      await hint.waitFor();
+      expect(await hint.textContent()).toBe('neighbours say 100%');
+      // the model's own guess stays where it was
+      expect(await page.locator('button[data-label="ham"]').textContent()).toContain("model's guess");
+      await page.locator('article.task-card').screenshot({ path: screenshotPath('rater-machine-label.png'), animations: 'disabled' });
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
 });

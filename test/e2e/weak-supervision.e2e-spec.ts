@@ -313,6 +313,31 @@ describe('weak supervision: labeling functions over traffic', () => {
       project.id,
     ]);
     expect(humans).toBe(20);
+
+    // sent to a rater later (a backfill under a changed policy), a propagated prediction shows its label as a suggestion, when the project shows predictions
+    expect(
+      (
+        await app.request('PATCH', `/api/v1/projects/${project.slug}`, {
+          token: admin,
+          body: { labeling: { showPrediction: true }, routing: { threshold: 0, explorationRate: 0, dedupeWindowMinutes: 0 } },
+        })
+      ).status,
+    ).toBe(200);
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/routing/backfill`, { token: admin, body: { limit: 100 } })).body.routed.total).toBe(22);
+    const shown = new Map<string, unknown>();
+    for (;;) {
+      const { body } = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
+      if (!body.task) break;
+      const [{ prediction_id }] = await app.sql(`SELECT prediction_id FROM tasks WHERE id = $1`, [body.task.id]);
+      shown.set(prediction_id, body.task.machineLabel);
+      await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${body.task.id}/annotations`, {
+        token: rater.token,
+        body: { id: randomUUID(), label: 'ham' },
+      });
+    }
+    expect(shown.size).toBe(22);
+    for (const p of unlabelled) expect(shown.get(p.id)).toEqual({ source: 'propagated', label: p.input.truth, confidence: 1 });
+    for (const p of far) expect(shown.get(p.id)).toBeUndefined();
   });
 
   it('routes a prediction whose label the label model is unsure of (reason weak), by the model the pass fitted last', async () => {

@@ -23,6 +23,16 @@ export const TaskPayload = z
       .record(z.string(), z.unknown())
       .optional()
       .describe("the model's output by question, when the project shows it (a text question that pre-fills gets its text regardless)"),
+    machineLabel: z
+      .object({
+        source: z.enum(['weak', 'propagated']),
+        label: z.string(),
+        confidence: z.number().describe('the label model’s probability, or the neighbours’ share'),
+      })
+      .optional()
+      .describe(
+        'what a machine labelled the prediction (labeling functions’ label model, or the nearest human-labelled neighbours), when the project shows predictions',
+      ),
     leaseExpiresAt: z.string(),
     review: z
       .object({

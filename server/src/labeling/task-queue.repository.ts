@@ -22,6 +22,8 @@ export interface TaskView {
   /** the model's output by question, as stored with the prediction */
   suggestions: Record<string, unknown> | null;
   predictedLabel: string | null;
+  /** a machine's label of the prediction, when one is its current label: the label model's or the nearest human-labelled neighbours' */
+  machineLabel?: { source: 'weak' | 'propagated'; label: string; confidence: number } | null;
 }
 
 export type LeasedView = TaskView & { leaseExpiresAt: Date };
@@ -33,11 +35,27 @@ interface LeasedRow {
   predicted_label: string | null;
   scores: Record<string, number> | null;
   suggestions: Record<string, unknown> | null;
+  machine_source?: 'weak' | 'propagated' | null;
+  machine_value?: string | null;
+  machine_weight?: number | null;
 }
 
 function toLeasedView(r: LeasedRow): LeasedView {
-  return { id: r.id, input: r.input, predictedLabel: r.predicted_label, scores: r.scores, suggestions: r.suggestions, leaseExpiresAt: r.expires_at };
+  return {
+    id: r.id,
+    input: r.input,
+    predictedLabel: r.predicted_label,
+    scores: r.scores,
+    suggestions: r.suggestions,
+    machineLabel: r.machine_source && r.machine_value ? { source: r.machine_source, label: r.machine_value, confidence: r.machine_weight ?? 0 } : null,
+    leaseExpiresAt: r.expires_at,
+  };
 }
+
+// a prediction's current machine label (one index lookup by the current-label key), for the rater to see as a suggestion
+const MACHINE_LABEL_JOIN = `LEFT JOIN labels_read ml ON ml.project_id = t.project_id AND ml.prediction_id = t.prediction_id AND ml.superseded_at IS NULL
+                          AND ml.source IN ('weak', 'propagated')`;
+const MACHINE_LABEL_COLUMNS = `ml.source AS machine_source, ml.value AS machine_value, ml.weight AS machine_weight`;
 
 export interface SubmitOutcome {
   outcome:
@@ -158,11 +176,12 @@ export class TaskQueueRepository {
       name: 'backflow-claim',
       text: `WITH lease AS (SELECT * FROM backflow_claim_task($1, $2, $3, $4, $5, $6))
        SELECT lease.paused, lease.task_id AS id, lease.expires_at, coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores,
-              p.suggestions
+              p.suggestions, ${MACHINE_LABEL_COLUMNS}
          FROM lease
          LEFT JOIN tasks t ON t.id = lease.task_id
          LEFT JOIN predictions_read p ON p.project_id = t.project_id AND p.id = t.prediction_id
-         LEFT JOIN gold_items g ON g.id = t.gold_item_id`,
+         LEFT JOIN gold_items g ON g.id = t.gold_item_id
+         ${MACHINE_LABEL_JOIN}`,
       values: [request.projectId, request.raterId, request.ttlSeconds, request.maxHeld, request.review, request.gold],
     });
     const row = rows[0];
@@ -202,12 +221,13 @@ export class TaskQueueRepository {
          SELECT c.* FROM s CROSS JOIN LATERAL (
            SELECT * FROM backflow_claim_task($1, $3, $14, $15, false, $16) WHERE s.outcome IN (${CLAIMING_OUTCOMES})) c)
        SELECT s.*, s.outcome IN (${CLAIMING_OUTCOMES}) AS claimed, lease.paused, lease.task_id AS id, lease.expires_at,
-              coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores, p.suggestions
+              coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores, p.suggestions, ${MACHINE_LABEL_COLUMNS}
          FROM s
          LEFT JOIN lease ON true
          LEFT JOIN tasks t ON t.id = lease.task_id
          LEFT JOIN predictions_read p ON p.project_id = t.project_id AND p.id = t.prediction_id
-         LEFT JOIN gold_items g ON g.id = t.gold_item_id`,
+         LEFT JOIN gold_items g ON g.id = t.gold_item_id
+         ${MACHINE_LABEL_JOIN}`,
       values: [...submitValues(request), next.ttlSeconds, next.maxHeld, next.gold],
     });
     const row = rows[0];
@@ -318,8 +338,10 @@ export class TaskQueueRepository {
       [task.projectId, raterId, task.id, maxHeld],
     );
     const [row]: LeasedRow[] = await manager.query(
-      `SELECT t.id, $2::timestamptz AS expires_at, p.input, p.predicted_label, p.scores
-         FROM tasks t JOIN predictions_read p ON p.project_id = t.project_id AND p.id = t.prediction_id WHERE t.id = $1`,
+      `SELECT t.id, $2::timestamptz AS expires_at, p.input, p.predicted_label, p.scores, ${MACHINE_LABEL_COLUMNS}
+         FROM tasks t JOIN predictions_read p ON p.project_id = t.project_id AND p.id = t.prediction_id
+         ${MACHINE_LABEL_JOIN}
+        WHERE t.id = $1`,
       [task.id, lease.expires_at],
     );
     return { task: toLeasedView(row), released: released[0]?.task_id ?? null };

@@ -180,6 +180,7 @@ export class TaskQueueService {
         view.scores &&
         Object.keys(view.scores).length > 0 && { suggestion: { label: view.predictedLabel ?? topLabel(view.scores), scores: view.scores } }),
       ...suggestionsShown(project, view, shown),
+      ...(shown && view.machineLabel ? { machineLabel: view.machineLabel } : {}),
       leaseExpiresAt: view.leaseExpiresAt.toISOString(),
     };
   }

@@ -19,12 +19,14 @@ export interface LabelButtonsProps {
   labels: KeyedLabel[];
   selected: string | null;
   suggestion?: string;
+  /** a machine's label: the labeling functions' (weak) or the nearest labelled neighbours' (propagated) */
+  machine?: { source: 'weak' | 'propagated'; label: string; confidence: number };
   onSelect: (label: string) => void;
   /** each button a tab stop (off where a question is one tab stop, answered by its keys) */
   tabbable?: boolean;
 }
 
-export function LabelButtons({ labels, selected, suggestion, onSelect, tabbable = true }: LabelButtonsProps) {
+export function LabelButtons({ labels, selected, suggestion, machine, onSelect, tabbable = true }: LabelButtonsProps) {
   return (
     <div className="label-buttons" role="group" aria-label="Labels">
       {labels.map((label) => (
@@ -42,6 +44,11 @@ export function LabelButtons({ labels, selected, suggestion, onSelect, tabbable 
           {label.key ? <kbd className="label-button__key">{label.key.toUpperCase()}</kbd> : null}
           <span className="label-button__name">{label.name}</span>
           {suggestion === label.name ? <span className="label-button__hint">model's guess</span> : null}
+          {machine?.label === label.name ? (
+            <span className="label-button__hint" data-testid="machine-hint">
+              {machine.source === 'weak' ? 'rules say' : 'neighbours say'} {Math.round(machine.confidence * 100)}%
+            </span>
+          ) : null}
         </button>
       ))}
     </div>

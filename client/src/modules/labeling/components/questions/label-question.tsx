@@ -18,9 +18,27 @@ export function suggestedLabel(question: { labels: ReadonlyArray<{ name: string 
   return best;
 }
 
+/** What a machine labelled the prediction (the labeling functions' label model, or the nearest labelled neighbours), if the suggestion carries it. */
+export function machineLabelOf(suggestion: unknown): { source: 'weak' | 'propagated'; label: string; confidence: number } | undefined {
+  if (!isRecord(suggestion) || !isRecord(suggestion.machine)) return undefined;
+  const { source, label, confidence } = suggestion.machine;
+  return (source === 'weak' || source === 'propagated') && typeof label === 'string' && typeof confidence === 'number'
+    ? { source, label, confidence }
+    : undefined;
+}
+
 function LabelQuestionView({ question, draft, onChange, single, suggestion }: WidgetProps<LabelQuestion, string | null>) {
   const labels = useMemo(() => keyedLabels(question.labels), [question.labels]);
-  return <LabelButtons labels={labels} selected={draft} suggestion={suggestedLabel(question, suggestion)} onSelect={onChange} tabbable={single} />;
+  return (
+    <LabelButtons
+      labels={labels}
+      selected={draft}
+      suggestion={suggestedLabel(question, suggestion)}
+      machine={machineLabelOf(suggestion)}
+      onSelect={onChange}
+      tabbable={single}
+    />
+  );
 }
 
 function LabelAnswer({ answer }: AnswerViewProps<LabelQuestion>) {

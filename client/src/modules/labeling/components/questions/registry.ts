@@ -52,10 +52,12 @@ export function questionsOf(task: Pick<TaskPayload, 'questions' | 'labels'>): Qu
 export const isLegacy = (questions: readonly Question[]) => questions.length === 1 && questions[0].kind === 'label' && questions[0].name === LEGACY_QUESTION;
 
 /** The model's output for a question: the task's `suggestions`, else the routing prediction for a label question with the same labels. */
-export function suggestionFor(task: Pick<TaskPayload, 'suggestion' | 'suggestions' | 'labels'>, question: Question): unknown {
+export function suggestionFor(task: Pick<TaskPayload, 'suggestion' | 'suggestions' | 'labels' | 'machineLabel'>, question: Question): unknown {
+  const routing = question.kind === 'label' && question.labels.map((l) => l.name).join('\n') === task.labels.map((l) => l.name).join('\n');
+  // a machine's label of the prediction rides with the routing question's suggestion
+  const machine = routing && task.machineLabel ? { machine: task.machineLabel } : {};
   const given = task.suggestions?.[question.name];
-  if (given !== undefined) return given;
-  if (question.kind === 'label' && task.suggestion && question.labels.map((l) => l.name).join('\n') === task.labels.map((l) => l.name).join('\n'))
-    return { scores: task.suggestion.scores, value: task.suggestion.label };
-  return undefined;
+  if (given !== undefined) return typeof given === 'object' && given !== null ? { ...given, ...machine } : given;
+  if (routing && task.suggestion) return { scores: task.suggestion.scores, value: task.suggestion.label, ...machine };
+  return routing && task.machineLabel ? machine : undefined;
 }
