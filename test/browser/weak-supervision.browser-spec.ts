@@ -18,6 +18,33 @@ describe('browser: labeling functions on the project settings page', () => {
     await app?.close();
   });
 
+  /** A rater claims task after task and answers each with its input's truth, until none is left. */
+  async function labelWithTruth(slug: string, token: string) {
+    for (;;) {
+      const { body } = await app.request('POST', `/api/v1/projects/${slug}/tasks/claim`, { token, body: {} });
+      if (!body.task) return;
+      await app.request('POST', `/api/v1/projects/${slug}/tasks/${body.task.id}/annotations`, {
+        token,
+        body: { id: randomUUID(), label: body.task.input.truth },
+      });
+    }
+  }
+
+  /** A browser page signed in as this person, with the page's errors collected. */
+  async function signedIn(person: { email: string; password: string }) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(app.url);
+    await page.fill('input[name="email"]', person.email);
+    await page.fill('input[name="password"]', person.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Your projects' }).waitFor();
+    return { context, page, errors };
+  }
+
   it('charts each function’s coverage, conflicts and accuracy, previews a new one’s votes before it is saved, and refuses a dangerous pattern', async () => {
     const admin = await app.login();
     const project = await createProject(app, admin, {
@@ -42,26 +69,10 @@ describe('browser: labeling functions on the project settings page', () => {
     expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: batch })).status).toBe(200);
     // the conflicts (a spam vote on a French prediction) are tasks: a rater labels them
     const rater = await createUser(app, admin, 'rater', project);
-    for (;;) {
-      const { body } = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
-      if (!body.task) break;
-      await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${body.task.id}/annotations`, {
-        token: rater.token,
-        body: { id: randomUUID(), label: body.task.input.truth },
-      });
-    }
+    await labelWithTruth(project.slug, rater.token);
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    context.setDefaultTimeout(15_000);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
+    const { context, page, errors } = await signedIn(ADMIN);
     try {
-      await page.goto(app.url);
-      await page.fill('input[name="email"]', ADMIN.email);
-      await page.fill('input[name="password"]', ADMIN.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { level: 1, name: 'Your projects' }).waitFor();
       await page.goto(`${app.url}/projects/${project.slug}/settings`);
       const panel = page.getByTestId('weak-supervision');
       await panel.getByTestId('weak-functions-chart').locator('.recharts-bar-rectangle').first().waitFor();
@@ -134,14 +145,7 @@ describe('browser: labeling functions on the project settings page', () => {
       (await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: [0, 1, 2, 3, 4, 5].map((i) => mail(i, i % 2)) }))
         .status,
     ).toBe(200);
-    for (;;) {
-      const { body } = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
-      if (!body.task) break;
-      await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${body.task.id}/annotations`, {
-        token: rater.token,
-        body: { id: randomUUID(), label: body.task.input.truth },
-      });
-    }
+    await labelWithTruth(project.slug, rater.token);
     // one more near the spam axis, not routed; the pass labels it; a backfill then routes it
     await app.request('PATCH', `/api/v1/projects/${project.slug}`, {
       token: admin,
@@ -155,17 +159,8 @@ describe('browser: labeling functions on the project settings page', () => {
     });
     expect((await app.request('POST', `/api/v1/projects/${project.slug}/routing/backfill`, { token: admin, body: {} })).body.routed.total).toBe(1);
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    context.setDefaultTimeout(15_000);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
+    const { context, page, errors } = await signedIn(rater);
     try {
-      await page.goto(app.url);
-      await page.fill('input[name="email"]', rater.email);
-      await page.fill('input[name="password"]', rater.password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { level: 1, name: 'Your projects' }).waitFor();
       await page.goto(`${app.url}/projects/${project.slug}/label`);
       await page.locator('article.task-card').waitFor();
       const hint = page.locator('button[data-label="spam"]').getByTestId('machine-hint');

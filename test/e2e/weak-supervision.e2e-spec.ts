@@ -40,6 +40,22 @@ describe('weak supervision: labeling functions over traffic', () => {
     fs.rmSync(exportRoot, { recursive: true, force: true });
   });
 
+  /** A rater claims task after task and answers each with the label `answer` gives, until none is left. */
+  async function labelEveryTask(
+    slug: string,
+    token: string,
+    answer: (task: { id: string; input: Record<string, unknown>; machineLabel?: unknown }) => string | Promise<string>,
+  ) {
+    for (;;) {
+      const { body } = await app.request('POST', `/api/v1/projects/${slug}/tasks/claim`, { token, body: {} });
+      if (!body.task) return;
+      await app.request('POST', `/api/v1/projects/${slug}/tasks/${body.task.id}/annotations`, {
+        token,
+        body: { id: randomUUID(), label: await answer(body.task) },
+      });
+    }
+  }
+
   it('refuses a pattern that could backtrack catastrophically, a label the project lacks and a repeated name, naming the field, and stores none of it', async () => {
     const project = await createProject(app, admin);
     const patch = (weakSupervision: unknown) => app.request('PATCH', `/api/v1/projects/${project.slug}`, { token: admin, body: { weakSupervision } });
@@ -113,14 +129,7 @@ describe('weak supervision: labeling functions over traffic', () => {
 
     // raters label the conflicts with the truth; a feedback rule labels every tenth prediction spam
     const rater = await createUser(app, admin, 'rater', project);
-    for (;;) {
-      const { body } = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
-      if (!body.task) break;
-      await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${body.task.id}/annotations`, {
-        token: rater.token,
-        body: { id: randomUUID(), label: body.task.input.truth },
-      });
-    }
+    await labelEveryTask(project.slug, rater.token, (task) => task.input.truth as string);
     const reported = batch.filter((_, i) => i % 10 === 0);
     const events = reported.map((p) => ({ id: randomUUID(), predictionId: p.id, type: 'report' }));
     expect((await app.request('POST', `/api/v1/projects/${project.slug}/feedback`, { token: key, body: events })).status).toBe(201);
@@ -196,14 +205,7 @@ describe('weak supervision: labeling functions over traffic', () => {
     expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: batch })).status).toBe(200);
     // raters label the conflicts first
     const rater = await createUser(app, admin, 'rater', project);
-    for (;;) {
-      const { body } = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
-      if (!body.task) break;
-      await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${body.task.id}/annotations`, {
-        token: rater.token,
-        body: { id: randomUUID(), label: body.task.input.truth },
-      });
-    }
+    await labelEveryTask(project.slug, rater.token, (task) => task.input.truth as string);
     const human = new Set(
       (await app.sql<{ prediction_id: string }>(`SELECT prediction_id FROM labels WHERE project_id = $1 AND source = 'consensus'`, [project.id])).map(
         (r) => r.prediction_id,
@@ -279,14 +281,7 @@ describe('weak supervision: labeling functions over traffic', () => {
     const labelled = batch(0, 20);
     expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: labelled })).status).toBe(200);
     const rater = await createUser(app, admin, 'rater', project);
-    for (;;) {
-      const { body } = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
-      if (!body.task) break;
-      await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${body.task.id}/annotations`, {
-        token: rater.token,
-        body: { id: randomUUID(), label: body.task.input.truth },
-      });
-    }
+    await labelEveryTask(project.slug, rater.token, (task) => task.input.truth as string);
     // then nothing is routed: twenty more in the same places, and two on the third axis, far from every label
     const patched = await app.request('PATCH', `/api/v1/projects/${project.slug}`, {
       token: admin,
@@ -325,16 +320,11 @@ describe('weak supervision: labeling functions over traffic', () => {
     ).toBe(200);
     expect((await app.request('POST', `/api/v1/projects/${project.slug}/routing/backfill`, { token: admin, body: { limit: 100 } })).body.routed.total).toBe(22);
     const shown = new Map<string, unknown>();
-    for (;;) {
-      const { body } = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
-      if (!body.task) break;
-      const [{ prediction_id }] = await app.sql(`SELECT prediction_id FROM tasks WHERE id = $1`, [body.task.id]);
-      shown.set(prediction_id, body.task.machineLabel);
-      await app.request('POST', `/api/v1/projects/${project.slug}/tasks/${body.task.id}/annotations`, {
-        token: rater.token,
-        body: { id: randomUUID(), label: 'ham' },
-      });
-    }
+    await labelEveryTask(project.slug, rater.token, async (task) => {
+      const [{ prediction_id }] = await app.sql(`SELECT prediction_id FROM tasks WHERE id = $1`, [task.id]);
+      shown.set(prediction_id, task.machineLabel);
+      return 'ham';
+    });
     expect(shown.size).toBe(22);
     for (const p of unlabelled) expect(shown.get(p.id)).toEqual({ source: 'propagated', label: p.input.truth, confidence: 1 });
     for (const p of far) expect(shown.get(p.id)).toBeUndefined();
