@@ -42,7 +42,8 @@ export class WeakController {
         'weakSupervision.weakLabels: set it (or propagation, or routeBelow) for the pass to have something to do',
         'weakSupervision.weakLabels',
       );
-    return this.weak.labelNew(project);
+    // asked for now: everything received so far, not only what has settled
+    return this.weak.labelNew(project, { settleMs: 0 });
   }
 
   /** Admins: what a function would vote over the newest predictions before it is saved (nothing is written). */

@@ -52,10 +52,11 @@ export class WeakRepository {
   }
 
   /** Where the pass over new predictions has got to (locked for the caller's transaction, so two passes of a project take turns). */
-  async lockState(manager: EntityManager, projectId: string): Promise<{ receivedAt: Date | null; predictionId: string | null }> {
+  /** (times as text to the microsecond, PostgreSQL's precision: a cursor rounded to milliseconds would read rows of its own instant again) */
+  async lockState(manager: EntityManager, projectId: string): Promise<{ receivedAt: string | null; predictionId: string | null }> {
     await manager.query(`INSERT INTO weak_label_state (project_id) VALUES ($1) ON CONFLICT DO NOTHING`, [projectId]);
-    const [row]: Array<{ received_at: Date | null; prediction_id: string | null }> = await manager.query(
-      `SELECT received_at, prediction_id FROM weak_label_state WHERE project_id = $1 FOR UPDATE`,
+    const [row]: Array<{ received_at: string | null; prediction_id: string | null }> = await manager.query(
+      `SELECT to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS received_at, prediction_id FROM weak_label_state WHERE project_id = $1 FOR UPDATE`,
       [projectId],
     );
     return { receivedAt: row.received_at, predictionId: row.prediction_id };
@@ -65,25 +66,26 @@ export class WeakRepository {
   async after(
     manager: EntityManager,
     projectId: string,
-    cursor: { receivedAt: Date | null; predictionId: string | null },
+    cursor: { receivedAt: string | null; predictionId: string | null },
     limit: number,
-  ): Promise<Array<Votable & { id: string; receivedAt: Date; labelled: boolean; embedding: number[] | null }>> {
+    settleMs: number,
+  ): Promise<Array<Votable & { id: string; receivedAt: string; labelled: boolean; embedding: number[] | null }>> {
     const rows: Array<{
       id: string;
       input: unknown;
       slice: Record<string, string> | null;
       scores: Record<string, number> | null;
-      received_at: Date;
+      received_at: string;
       labelled: boolean;
       embedding: number[] | null;
     }> = await manager.query(
-      `SELECT p.id, p.input, p.slice, p.scores, p.received_at, p.embedding,
+      `SELECT p.id, p.input, p.slice, p.scores, to_char(p.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS received_at, p.embedding,
                 EXISTS (SELECT 1 FROM labels_read l WHERE l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL) AS labelled
            FROM predictions_read p
-          WHERE p.project_id = $1 AND ($2::timestamptz IS NULL OR (p.received_at, p.id) > ($2::timestamptz, $3::uuid))
+          WHERE p.project_id = $1 AND ($2::timestamptz IS NULL OR (p.received_at, p.id) > ($2::timestamptz, $3::uuid)) AND p.received_at < now() - make_interval(secs => $5::float8 / 1000)
           ORDER BY p.received_at, p.id
           LIMIT $4`,
-      [projectId, cursor.receivedAt, cursor.predictionId, limit],
+      [projectId, cursor.receivedAt, cursor.predictionId, limit, settleMs],
     );
     return rows.map((r) => ({
       id: r.id,
@@ -110,10 +112,10 @@ export class WeakRepository {
   async saveState(
     manager: EntityManager,
     projectId: string,
-    state: { receivedAt: Date; predictionId: string; labelled: number; model?: Record<string, unknown> },
+    state: { receivedAt: string | null; predictionId: string | null; labelled: number; model?: Record<string, unknown> },
   ): Promise<void> {
     await manager.query(
-      `UPDATE weak_label_state SET received_at = $2, prediction_id = $3, labelled = labelled + $4,
+      `UPDATE weak_label_state SET received_at = $2::timestamptz, prediction_id = $3, labelled = labelled + $4,
               model = coalesce($5::jsonb, model), fitted_at = CASE WHEN $5::jsonb IS NULL THEN fitted_at ELSE now() END
         WHERE project_id = $1`,
       [projectId, state.receivedAt, state.predictionId, state.labelled, state.model ? JSON.stringify(state.model) : null],

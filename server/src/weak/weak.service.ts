@@ -23,8 +23,10 @@ interface Voter {
 const MAX_PREVIEW_VOTES = 20;
 // the label model is fitted on the newest predictions' votes
 const FIT_SAMPLE = 20_000;
-// a pass reads predictions from a little before where the last one stopped: a transaction that began earlier may have committed since
-const OVERLAP_MS = 15 * 60_000;
+// the scheduled pass leaves the newest predictions for later: a prediction is stamped when its transaction began, and one
+// that began earlier than a prediction already passed may commit after it; with the cursor moving forward only, a
+// pass can never stall on predictions it read before, at any rate of traffic
+export const SETTLE_MS = 15 * 60_000;
 const PAGE = 2_000;
 const MAX_PER_PASS = 50_000;
 // propagation: the newest human-labelled embeddings that vote, and the unlabelled embeddings a pass takes at most
@@ -65,7 +67,7 @@ export class WeakService implements OnModuleInit {
    * oldest), each voted on by some function and given its label with at least `minProbability`.
    * The labels and the pass's place are written in one transaction.
    */
-  async labelNew(project: ProjectEntity): Promise<{ examined: number; labelled: number; propagated: number }> {
+  async labelNew(project: ProjectEntity, options: { settleMs?: number } = {}): Promise<{ examined: number; labelled: number; propagated: number }> {
     const settings = weakSupervisionOf(project);
     const routing = routingQuestion(project);
     const enabled = settings.functions.filter((f) => f.enabled);
@@ -87,14 +89,13 @@ export class WeakService implements OnModuleInit {
       const spread: NewWeakLabel[] = [];
       let reached = 0;
       const state = await this.repository.lockState(manager, project.id);
-      let cursor = state.receivedAt
-        ? { receivedAt: new Date(state.receivedAt.getTime() - OVERLAP_MS), predictionId: '00000000-0000-0000-0000-000000000000' }
-        : { receivedAt: null, predictionId: null };
+      let cursor = { receivedAt: state.receivedAt, predictionId: state.predictionId };
       let examined = 0;
-      let last: { receivedAt: Date; predictionId: string } | undefined;
+      let last: { receivedAt: string; predictionId: string } | undefined;
       const chosen: NewWeakLabel[] = [];
       while (examined < MAX_PER_PASS) {
-        const page = await this.repository.after(manager, project.id, cursor, PAGE);
+        // (the database's clock: what has settled is judged by the time predictions are stamped with)
+        const page = await this.repository.after(manager, project.id, cursor, PAGE, options.settleMs ?? SETTLE_MS);
         for (const p of page) {
           if (p.labelled) continue;
           if (index && propagation && p.embedding) {
@@ -117,10 +118,9 @@ export class WeakService implements OnModuleInit {
       // the label model's first; where it gave none, the neighbours'
       const labelled = settings.weakLabels ? await this.labels.recordWeakLabels(manager, project, chosen) : 0;
       const propagated = await this.labels.recordWeakLabels(manager, project, spread, 'propagated');
-      const ahead = last && (!state.receivedAt || last.receivedAt >= state.receivedAt);
       await this.repository.saveState(manager, project.id, {
-        receivedAt: ahead ? last!.receivedAt : (state.receivedAt ?? new Date(0)),
-        predictionId: ahead ? last!.predictionId : (state.predictionId ?? '00000000-0000-0000-0000-000000000000'),
+        receivedAt: last?.receivedAt ?? state.receivedAt,
+        predictionId: last?.predictionId ?? state.predictionId,
         labelled,
         model: {
           ...model.parameters,
