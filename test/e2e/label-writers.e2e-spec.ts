@@ -157,7 +157,7 @@ describe('labels: concurrent writers of a current label', () => {
   });
 
   const weakLabel = (manager: EntityManager, project: Awaited<ReturnType<typeof claimedTask>>, value: string) =>
-    app.app.get(LabelsService).recordWeakLabels(manager, project.entity, [{ predictionId: project.predictionId, value, probability: 0.8 }]);
+    app.app.get(LabelsService).recordMachineLabels(manager, project.entity, [{ predictionId: project.predictionId, value, probability: 0.8 }]);
 
   it('lets a feedback label that waited for a weak one supersede it, and a weak one that waited for a feedback one leave no trace', async () => {
     const project = await claimedTask();

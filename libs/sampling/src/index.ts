@@ -3,3 +3,4 @@ export * from './p2-quantile';
 export * from './window-threshold';
 export * from './inclusion';
 export * from './text';
+export * from './vectors';

@@ -1,3 +1,5 @@
+import { unitVector } from '@backflow/sampling';
+
 /**
  * Label propagation over embeddings, one step of k-nearest neighbours: a prediction takes the label
  * its nearest human-labelled neighbours give it, each neighbour's vote weighted by its cosine
@@ -25,19 +27,11 @@ export interface Propagated {
   neighbours: number;
 }
 
-function unitVector(embedding: readonly number[]): Float32Array | null {
-  let norm = 0;
-  for (const x of embedding) norm += x * x;
-  if (!(norm > 0)) return null;
-  const scale = 1 / Math.sqrt(norm);
-  return Float32Array.from(embedding, (x) => x * scale);
-}
-
 /** The labelled points made ready to vote: unit vectors of one dimension (the first point's). */
-export function propagationIndex(points: readonly LabelledPoint[]): { labels: string[]; vectors: Float32Array[] } {
+export function propagationIndex(points: readonly LabelledPoint[]): { labels: string[]; vectors: Float64Array[] } {
   const dimension = points[0]?.embedding.length ?? 0;
   const labels: string[] = [];
-  const vectors: Float32Array[] = [];
+  const vectors: Float64Array[] = [];
   for (const p of points) {
     if (p.embedding.length !== dimension) continue;
     const u = unitVector(p.embedding);
@@ -50,7 +44,7 @@ export function propagationIndex(points: readonly LabelledPoint[]): { labels: st
 
 /** The label the neighbours give one embedding, or undefined when none is within reach. */
 export function propagate(
-  index: { labels: string[]; vectors: Float32Array[] },
+  index: { labels: string[]; vectors: Float64Array[] },
   embedding: readonly number[],
   settings: PropagationSettings,
 ): Propagated | undefined {

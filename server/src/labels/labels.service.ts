@@ -4,11 +4,11 @@ import type { ProjectEntity } from '../projects/project.entity';
 
 export type LabelSource = 'feedback' | 'consensus' | 'review' | 'gold' | 'weak' | 'propagated';
 
-export interface NewWeakLabel {
+export interface NewMachineLabel {
   predictionId: string;
-  /** the label question's label the label model chose */
+  /** the label question's label a machine chose (the label model, or the nearest labelled neighbours) */
   value: string;
-  /** its probability under the label model: the label's weight */
+  /** its probability (the label model's) or share (the neighbours'): the label's weight */
   probability: number;
 }
 
@@ -120,10 +120,10 @@ export class LabelsService {
    * prediction has no current label at all: any other label supersedes one, and none is kept as
    * history beside another. Returns how many became current.
    */
-  async recordWeakLabels(
+  async recordMachineLabels(
     manager: EntityManager,
     project: Pick<ProjectEntity, 'id' | 'routing' | 'routingQuestion'>,
-    labels: NewWeakLabel[],
+    labels: NewMachineLabel[],
     source: 'weak' | 'propagated' = 'weak',
   ): Promise<number> {
     if (labels.length === 0) return 0;

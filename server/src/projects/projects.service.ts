@@ -13,6 +13,7 @@ import {
   feedbackRuleIssues,
   WeakSupervisionSettings,
   weakSupervisionIssues,
+  type LabelingFunction,
 } from '@backflow/contracts';
 import { unsafePattern } from '@backflow/weak';
 import { ValidationError } from '../common/errors';
@@ -43,12 +44,18 @@ export function weakSupervisionOf(project: Pick<ProjectEntity, 'weakSupervision'
   return WeakSupervisionSettings.parse(project.weakSupervision ?? {});
 }
 
-/** Why a project's labeling functions cannot run on traffic: a regular expression that could backtrack catastrophically (or does not compile). */
-function unsafePatternIssue(settings: WeakSupervisionSettings | undefined): ValidationError | undefined {
-  for (const [index, f] of (settings?.functions ?? []).entries()) {
+/**
+ * Why labeling functions cannot run on traffic: a regular expression that could backtrack
+ * catastrophically (or does not compile), named by `fieldOf` the function's place.
+ */
+export function unsafePatternIssue(
+  functions: ReadonlyArray<Pick<LabelingFunction, 'when'>> | undefined,
+  fieldOf = (index: number) => `weakSupervision.functions.${index}`,
+): ValidationError | undefined {
+  for (const [index, f] of (functions ?? []).entries()) {
     if (f.when.kind !== 'regex') continue;
     const reason = unsafePattern(f.when.pattern, f.when.flags);
-    const field = `weakSupervision.functions.${index}.when.pattern`;
+    const field = `${fieldOf(index)}.when.pattern`;
     if (reason) return new ValidationError(`${field}: ${reason}`, field);
   }
   return undefined;
@@ -145,7 +152,7 @@ export class ProjectsService {
   }
 
   async create(request: CreateProjectRequest, actor: Actor): Promise<ProjectEntity> {
-    const unsafe = unsafePatternIssue(request.weakSupervision);
+    const unsafe = unsafePatternIssue(request.weakSupervision?.functions);
     if (unsafe) throw unsafe;
     return this.dataSource.transaction(async (manager) => {
       const inserted = await manager
@@ -210,7 +217,7 @@ export class ProjectsService {
         const field = problem.path.join('.');
         throw new ValidationError(`${field}: ${problem.message}`, field);
       }
-      const unsafe = unsafePatternIssue(patch.weakSupervision);
+      const unsafe = unsafePatternIssue(patch.weakSupervision?.functions);
       if (unsafe) throw unsafe;
       const changes: Partial<ProjectEntity> = {
         ...(patch.name !== undefined && { name: patch.name }),

@@ -1,4 +1,5 @@
-import { cosineDistance, spreadOrder, unit, withoutNearDuplicates } from './diversity';
+import { cosineDistance, unitVector } from '@backflow/sampling';
+import { spreadOrder, withoutNearDuplicates } from './diversity';
 
 // three tight clusters on the axes, and the priorities that would take all of the first one
 const point = (axis: number, jitter: number) => [0, 1, 2].map((i) => (i === axis ? 1 : jitter));
@@ -13,12 +14,12 @@ const candidates = [
 
 describe('diversity over embeddings', () => {
   it('measures cosine distance on unit vectors, and leaves out a vector of no length', () => {
-    expect(cosineDistance(unit([1, 0])!, unit([0, 2])!)).toBeCloseTo(1, 12);
-    expect(cosineDistance(unit([1, 1])!, unit([2, 2])!)).toBeCloseTo(0, 12);
-    expect(cosineDistance(unit([1, 0])!, unit([-3, 0])!)).toBeCloseTo(2, 12);
-    expect(cosineDistance(unit([1, 0])!, unit([1, 0, 0])!)).toBe(2);
-    expect(unit([0, 0])).toBeNull();
-    expect(unit(null)).toBeNull();
+    expect(cosineDistance(unitVector([1, 0])!, unitVector([0, 2])!)).toBeCloseTo(1, 12);
+    expect(cosineDistance(unitVector([1, 1])!, unitVector([2, 2])!)).toBeCloseTo(0, 12);
+    expect(cosineDistance(unitVector([1, 0])!, unitVector([-3, 0])!)).toBeCloseTo(2, 12);
+    expect(cosineDistance(unitVector([1, 0])!, unitVector([1, 0, 0])!)).toBe(2);
+    expect(unitVector([0, 0])).toBeNull();
+    expect(unitVector(null)).toBeNull();
   });
 
   it('orders a pass by k-center greedy: the highest priority, then the farthest from those chosen', () => {

@@ -3,27 +3,11 @@
  * ordered to spread over the space (k-center greedy) when the budget cannot take them all.
  */
 
+import { cosineDistance, unitVector } from '@backflow/sampling';
+
 export interface Embedded {
   priority: number;
   embedding?: readonly number[] | null;
-}
-
-/** A unit vector of the embedding (null for none, or one of zero length, which has no direction). */
-export function unit(embedding: readonly number[] | null | undefined): Float64Array | null {
-  if (!embedding || embedding.length === 0) return null;
-  let norm = 0;
-  for (const x of embedding) norm += x * x;
-  if (norm === 0) return null;
-  const scale = 1 / Math.sqrt(norm);
-  return Float64Array.from(embedding, (x) => x * scale);
-}
-
-/** 1 − cos of two unit vectors; vectors of different lengths are as far as can be (2). */
-export function cosineDistance(a: Float64Array, b: Float64Array): number {
-  if (a.length !== b.length) return 2;
-  let dot = 0;
-  for (let i = 0; i < a.length; i++) dot += a[i] * b[i];
-  return Math.min(2, Math.max(0, 1 - dot));
 }
 
 /**
@@ -36,11 +20,11 @@ export function withoutNearDuplicates<T extends Embedded>(
   recent: ReadonlyArray<readonly number[]>,
   minDistance: number,
 ): { kept: T[]; dropped: T[] } {
-  const seen = recent.map(unit).filter((u): u is Float64Array => u !== null);
+  const seen = recent.map(unitVector).filter((u): u is Float64Array => u !== null);
   const kept: T[] = [];
   const dropped: T[] = [];
   for (const c of [...candidates].sort((a, b) => b.priority - a.priority)) {
-    const u = unit(c.embedding);
+    const u = unitVector(c.embedding);
     if (u && seen.some((s) => cosineDistance(u, s) < minDistance)) {
       dropped.push(c);
       continue;
@@ -61,7 +45,7 @@ export function withoutNearDuplicates<T extends Embedded>(
 export function spreadOrder<T extends Embedded>(candidates: readonly T[], k: number): T[] {
   const byPriority = [...candidates].sort((a, b) => b.priority - a.priority);
   if (k >= byPriority.length || k <= 0) return byPriority;
-  const units = byPriority.map((c) => unit(c.embedding));
+  const units = byPriority.map((c) => unitVector(c.embedding));
   const nearest = new Float64Array(byPriority.length).fill(Infinity);
   const chosen = new Array<boolean>(byPriority.length).fill(false);
   const order: T[] = [];

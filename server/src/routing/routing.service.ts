@@ -10,6 +10,7 @@ import {
   type RoutingPreviewReply,
   type RoutingPreviewRequest,
   type TaskReason,
+  type WeakSupervisionSettings,
 } from '@backflow/contracts';
 import { AuditService } from '../common/audit/audit.service';
 import { inTransaction } from '../common/database/transaction';
@@ -87,6 +88,14 @@ export interface RoutingOutcome {
   announce: () => void;
 }
 
+/** A project's labeling functions as routing runs them, for one version of its settings. */
+interface CompiledFunctions {
+  at: number;
+  settings: WeakSupervisionSettings;
+  functions: LabelingFunction[];
+  names: string[];
+}
+
 interface Candidate extends NewTask {
   lines: BudgetLine[];
   fingerprint?: string;
@@ -121,7 +130,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
   private readonly thresholds: RoutingThresholds;
   private saveTimer?: NodeJS.Timeout;
   private readonly alertBoosts = new Map<string, { readAt: number; boosts: Record<string, number> }>();
-  private readonly compiled = new Map<string, { at: number; functions: LabelingFunction[]; names: string[] }>();
+  private readonly compiled = new Map<string, CompiledFunctions>();
   private readonly labelModels = new Map<
     string,
     { readAt: number; settingsAt: number; model?: LabelModelParameters & { functions: Array<{ name: string }> } }
@@ -199,18 +208,19 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
    * its votes' label less than `routeBelow`. Compiled once per version of the project's settings.
    */
   private async weakRouteOf(manager: EntityManager, project: ProjectEntity): Promise<((prediction: RoutablePrediction) => boolean) | undefined> {
-    const settings = weakSupervisionOf(project);
-    const enabled = settings.functions.filter((f) => f.enabled);
-    const conflicts = settings.routeConflicts && enabled.length >= 2;
-    const model = settings.routeBelow !== undefined && enabled.length > 0 ? await this.labelModelOf(manager, project) : undefined;
-    if (!conflicts && !model) return undefined;
+    // the settings read and the functions compiled once per version of the project (this runs for every prediction routed)
     const at = project.updatedAt.getTime();
     let cached = this.compiled.get(project.id);
     if (!cached || cached.at !== at) {
-      cached = { at, functions: enabled.map(compileLabelingFunction), names: enabled.map((f) => f.name) };
+      const settings = weakSupervisionOf(project);
+      const enabled = settings.functions.filter((f) => f.enabled);
+      cached = { at, settings, functions: enabled.map(compileLabelingFunction), names: enabled.map((f) => f.name) };
       this.compiled.set(project.id, cached);
     }
-    const { functions, names } = cached;
+    const { settings, functions, names } = cached;
+    const conflicts = settings.routeConflicts && functions.length >= 2;
+    const model = settings.routeBelow !== undefined && functions.length > 0 ? await this.labelModelOf(manager, project) : undefined;
+    if (!conflicts && !model) return undefined;
     // the model's functions, in its order, as they stand now (one it knows that is gone abstains)
     const modelOrder = model?.functions.map((f) => names.indexOf(f.name)) ?? [];
     return (prediction) => {

@@ -8,13 +8,12 @@ import {
   WeakLabelReply,
   weakSupervisionIssues,
 } from '@backflow/contracts';
-import { unsafePattern } from '@backflow/weak';
 import { ValidationError } from '../common/errors';
 import { openApiSchema, ValidBody, ValidQuery } from '../common/validation/zod-validation.pipe';
 import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
 import type { ProjectEntity } from '../projects/project.entity';
 import { routingQuestion } from '../projects/project-questions';
-import { weakSupervisionOf } from '../projects/projects.service';
+import { unsafePatternIssue, weakSupervisionOf } from '../projects/projects.service';
 import { WeakService } from './weak.service';
 
 @ApiTags('weak supervision')
@@ -60,10 +59,8 @@ export class WeakController {
       const field = ['function', ...issue.path.slice(3)].join('.');
       throw new ValidationError(`${field}: ${issue.message}`, field);
     }
-    if (body.function.when.kind === 'regex') {
-      const reason = unsafePattern(body.function.when.pattern, body.function.when.flags);
-      if (reason) throw new ValidationError(`function.when.pattern: ${reason}`, 'function.when.pattern');
-    }
+    const unsafe = unsafePatternIssue([body.function], () => 'function');
+    if (unsafe) throw unsafe;
     return this.weak.preview(project, body.function, body.limit);
   }
 }

@@ -5,7 +5,7 @@ import type { LabelingFunction, LabelingFunctionPreviewReply, WeakSupervisionAna
 import { analyseLabelingFunctions, compileLabelingFunction, fitLabelModel, propagate, propagationIndex, type Vote } from '@backflow/weak';
 import { inTransaction } from '../common/database/transaction';
 import { JobsService } from '../common/jobs/jobs.service';
-import { LabelsService, NewWeakLabel } from '../labels/labels.service';
+import { LabelsService, NewMachineLabel } from '../labels/labels.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
 import { routingQuestion } from '../projects/project-questions';
@@ -86,13 +86,13 @@ export class WeakService implements OnModuleInit {
     const minProbability = settings.weakLabels?.minProbability ?? 1;
     return inTransaction(this.dataSource, async ({ manager }) => {
       const index = propagation ? propagationIndex(await this.repository.labelledEmbeddings(manager, project.id, PROPAGATION_SOURCES)) : undefined;
-      const spread: NewWeakLabel[] = [];
+      const spread: NewMachineLabel[] = [];
       let reached = 0;
       const state = await this.repository.lockState(manager, project.id);
       let cursor = { receivedAt: state.receivedAt, predictionId: state.predictionId };
       let examined = 0;
       let last: { receivedAt: string; predictionId: string } | undefined;
-      const chosen: NewWeakLabel[] = [];
+      const chosen: NewMachineLabel[] = [];
       while (examined < MAX_PER_PASS) {
         // (the database's clock: what has settled is judged by the time predictions are stamped with)
         const page = await this.repository.after(manager, project.id, cursor, PAGE, options.settleMs ?? SETTLE_MS);
@@ -116,8 +116,8 @@ export class WeakService implements OnModuleInit {
         if (page.length < PAGE || reached >= MAX_PROPAGATED_PER_PASS) break;
       }
       // the label model's first; where it gave none, the neighbours'
-      const labelled = settings.weakLabels ? await this.labels.recordWeakLabels(manager, project, chosen) : 0;
-      const propagated = await this.labels.recordWeakLabels(manager, project, spread, 'propagated');
+      const labelled = settings.weakLabels ? await this.labels.recordMachineLabels(manager, project, chosen) : 0;
+      const propagated = await this.labels.recordMachineLabels(manager, project, spread, 'propagated');
       await this.repository.saveState(manager, project.id, {
         receivedAt: last?.receivedAt ?? state.receivedAt,
         predictionId: last?.predictionId ?? state.predictionId,
@@ -161,7 +161,12 @@ export class WeakService implements OnModuleInit {
   ): { reply: WeakSupervisionAnalysis; votes: Vote[][] } {
     const routing = routingQuestion(project);
     const classes = routing.kind === 'label' ? routing.labels.map((l) => l.name) : [];
-    const votes = examined.map((p) => voters.map((v) => (classes.includes(v.vote(p) ?? '') ? v.vote(p) : null)));
+    const votes = examined.map((p) =>
+      voters.map((v) => {
+        const vote = v.vote(p);
+        return vote !== null && classes.includes(vote) ? vote : null;
+      }),
+    );
     const gold = examined.map((p) => p.humanLabel);
     const report = analyseLabelingFunctions(votes, voters.length, gold);
     const anyVote = votes.some((row) => row.some((v) => v !== null));
