@@ -182,6 +182,29 @@ describe('retention: old predictions nothing needs go whole partitions at a time
     expect(n).toBe(replies.length * 100);
   });
 
+  it('lets two runs reach the same days at once (the hourly job and one asked for): each day retired once, neither fails', async () => {
+    const project = await createProject(app, admin, { routing: { explorationRate: 0 }, retention: { days: 7, archive: true } });
+    const days = [20, 19, 18].map((ago) => new Date(Date.now() - ago * DAY_MS).toISOString().slice(0, 10));
+    for (const day of days) {
+      await app.sql(`SELECT backflow_prediction_partitions($1, ARRAY[$2::date], true)`, [project.id, day]);
+      await app.sql(
+        `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on)
+         SELECT $1, gen_random_uuid(), 'm', '1', jsonb_build_object('n', i), '{"ham": 0.9, "spam": 0.1}', 'ham', 0.9, $2::date + interval '1 hour', $2::date
+           FROM generate_series(1, 3000) AS i`,
+        [project.id, day],
+      );
+    }
+    const run = () => app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} });
+    const replies = await Promise.all([run(), run(), run()]);
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
+    // every old prediction removed and archived exactly once over the three runs
+    expect(replies.reduce((sum, r) => sum + (r.body.dropped as number), 0)).toBe(9_000);
+    expect(replies.reduce((sum, r) => sum + (r.body.archived as number), 0)).toBe(9_000);
+    expect(replies.flatMap((r) => r.body.files as string[])).toHaveLength(3);
+    const [{ n }] = await app.sql(`SELECT count(*)::int AS n FROM predictions WHERE project_id = $1`, [project.id]);
+    expect(n).toBe(0);
+  });
+
   it('archives a day larger than a read and a row group, row for row, in time order', async () => {
     const project = await createProject(app, admin, { routing: { explorationRate: 0 }, retention: { days: 7, archive: true } });
     const oldDay = new Date(Date.now() - 15 * DAY_MS).toISOString().slice(0, 10);

@@ -167,29 +167,37 @@ export class RetentionService implements OnModuleInit {
     partition: Partition,
     archive: boolean,
   ): Promise<{ dropped: number; kept: number; archived: number; files: string[] } | undefined> {
-    const leaf = quoteIdent(partition.name);
     const parent = quoteIdent(`predictions_${project.id.replace(/-/g, '')}`);
     try {
       return await this.dataSource.transaction(async (manager) => {
+        // the hourly job and a run asked for by the API may reach the same day: the first retires it (renaming or removing
+        // its partition) and the second, waiting on the day's row, finds it done (its rewrite holds only what is needed)
+        const [current]: Array<{ name: string }> = await manager.query(
+          `SELECT name FROM prediction_partitions WHERE project_id = $1 AND from_on = $2::date FOR UPDATE`,
+          [project.id, partition.fromOn],
+        );
+        if (!current) return { dropped: 0, kept: 0, archived: 0, files: [] };
+        const day = { ...partition, name: current.name };
+        const leaf = quoteIdent(day.name);
         await manager.query(`LOCK TABLE ${leaf} IN EXCLUSIVE MODE`);
         // a ranking's clicks are kept by position with the hour's other outcomes
         const ranking = routingQuestion(project).kind === 'ranking' ? project.routingQuestion : null;
-        await this.rollups.settle(manager, project.id, new Date(`${partition.fromOn}T00:00:00Z`), new Date(`${partition.toOn}T00:00:00Z`), ranking);
+        await this.rollups.settle(manager, project.id, new Date(`${day.fromOn}T00:00:00Z`), new Date(`${day.toOn}T00:00:00Z`), ranking);
         const counts = await countNeeded(manager, project.id, leaf);
         if (counts.total === counts.needed) return { dropped: 0, kept: counts.needed, archived: 0, files: [] };
         let files: string[] = [];
         if (archive) {
           const client = (await manager.queryRunner!.connect()) as PoolClient;
-          files = await archivePredictions(this.stores.archive, project.slug, partition.name, unneededRows(client, project.id, leaf));
+          files = await archivePredictions(this.stores.archive, project.slug, day.name, unneededRows(client, project.id, leaf));
         }
         // the rewrite is filled before the project's table is locked: under that lock only the swap itself runs
-        const rewrite = `${partition.name.slice(0, 55)}_k${Date.now().toString(36).slice(-5)}`;
+        const rewrite = `${day.name.slice(0, 55)}_k${Date.now().toString(36).slice(-5)}`;
         if (counts.needed > 0) {
           await manager.query(`CREATE TABLE ${quoteIdent(rewrite)} (LIKE predictions INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
           await manager.query(`INSERT INTO ${quoteIdent(rewrite)} SELECT p.* FROM ${leaf} p WHERE p.project_id = $1 AND p.id IN (${NEEDED_IDS})`, [project.id]);
         }
         for (let attempt = 1; ; attempt++) {
-          if (await this.swap(manager, parent, leaf, partition, counts.needed > 0 ? rewrite : undefined)) break;
+          if (await this.swap(manager, parent, leaf, day, counts.needed > 0 ? rewrite : undefined)) break;
           if (attempt === SWAP_ATTEMPTS) throw new PartitionBusy();
           await new Promise((resolve) => setTimeout(resolve, SWAP_PAUSE_MS));
         }
