@@ -1,5 +1,5 @@
 import { instancesOf, outcomesOf, pairIdOf, predictionIdOf, predictionsOfPair, scoresOf } from './kserve-payload';
-import { uuidV5 } from './uuid-v5';
+import { uuidV5 } from '../common/ids/uuid-v5';
 
 const classes = ['ham', 'spam'];
 const settings = { rename: {}, pairWindowMinutes: 15 };

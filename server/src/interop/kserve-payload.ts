@@ -4,7 +4,7 @@ import { InteropErrors } from './interop.errors';
 import { isObject } from './json-object';
 import { flattenFeatures } from './nested-features';
 import { timestampOf } from './timestamp';
-import { uuidV5 } from './uuid-v5';
+import { uuidV5 } from '../common/ids/uuid-v5';
 
 /** One logged half as it was received: its CloudEvent attributes and its JSON body. */
 export interface LoggedHalf {

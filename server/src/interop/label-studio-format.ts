@@ -8,7 +8,7 @@ import { InteropErrors } from './interop.errors';
 import { isObject } from './json-object';
 import { flattenFeatures } from './nested-features';
 import { timestampOf } from './timestamp';
-import { uuidV5 } from './uuid-v5';
+import { uuidV5 } from '../common/ids/uuid-v5';
 
 /**
  * Label Studio's JSON export, as its documentation describes it (labelstud.io/guide/task_format

@@ -30,7 +30,7 @@ import {
   type BackflowMeta,
 } from './label-studio-format';
 import { timestampOf } from './timestamp';
-import { uuidV5 } from './uuid-v5';
+import { uuidV5 } from '../common/ids/uuid-v5';
 
 /**
  * Label Studio tasks of a project that asks several questions, or one of another kind than a

@@ -9,7 +9,7 @@ import type { ProjectEntity } from '../projects/project.entity';
 import { integrationSettingsOf } from '../projects/projects.service';
 import { predictionIdOf } from './kserve-payload';
 import { puidOf, rowCountOf, truthLabelsOf } from './seldon-feedback';
-import { uuidV5 } from './uuid-v5';
+import { uuidV5 } from '../common/ids/uuid-v5';
 
 export const REWARD_EVENT_TYPE = 'reward';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
