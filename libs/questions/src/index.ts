@@ -2,7 +2,17 @@ export * from './definitions';
 export * from './kind';
 export * from './questions';
 export { binaryEntropy, codePointLength, lowerMedian, type NumberSuggestion } from './shared';
-export { argmaxLabel, checkScores, labelKind, scoresFault, SUM_TOLERANCE, type LabelSuggestion, type ScoresFault } from './kinds/label';
+export {
+  argmaxLabel,
+  checkScores,
+  labelKind,
+  notNormalizedMessage,
+  scoresFault,
+  SUM_TOLERANCE,
+  sumTolerance,
+  type LabelSuggestion,
+  type ScoresFault,
+} from './kinds/label';
 export { MULTI_LABEL_CUTOFF, multiLabelKind, type MultiLabelSuggestion } from './kinds/multi-label';
 export { numericKind, numericTolerance } from './kinds/numeric';
 export { ratingKind } from './kinds/rating';

@@ -1,5 +1,5 @@
 import { MAX_JSON_DEPTH, PredictionInput, RejectedItem, type Question } from '@backflow/contracts';
-import { argmaxLabel, checkSuggestions, confidenceOf, predictedText, scoresFault, SUM_TOLERANCE, takesScores } from '@backflow/questions';
+import { argmaxLabel, checkSuggestions, confidenceOf, notNormalizedMessage, predictedText, scoresFault, takesScores } from '@backflow/questions';
 import { findJsonHazard } from '../common/validation/json-hazards';
 import { codeOf, fieldOf } from '../common/validation/zod-validation.pipe';
 import { parseCommonPrediction } from './prediction-fast-path';
@@ -232,10 +232,6 @@ function scoresRejection(scores: Record<string, number>, project: ProjectLabels)
     case 'empty':
       return reject('predictions/invalid_scores', 'scores', 'at least one class score is needed');
     case 'not_normalized':
-      return reject(
-        'predictions/scores_not_normalized',
-        'scores',
-        `single-label scores must sum to 1 (±${SUM_TOLERANCE}); they sum to ${fault.sum.toFixed(6)}`,
-      );
+      return reject('predictions/scores_not_normalized', 'scores', notNormalizedMessage(fault));
   }
 }

@@ -1,10 +1,10 @@
 import { LabelQuestion } from '../definitions';
-import { argmaxLabel, checkScores, labelKind } from './label';
+import { argmaxLabel, checkScores, labelKind, scoresFault, sumTolerance } from './label';
 
 const sentiment = LabelQuestion.parse({ name: 'sentiment', kind: 'label', labels: [{ name: 'neg' }, { name: 'neu' }, { name: 'pos' }] });
 
 describe('label suggestions', () => {
-  it('takes class scores summing to 1 (within 0.001), a label, or both', () => {
+  it('takes class scores summing to 1 (within 0.001 or 0.0005 a score), a label, or both', () => {
     expect(labelKind.suggestion(sentiment, { scores: { neg: 0.1, neu: 0.2, pos: 0.7 } })).toEqual({
       ok: true,
       value: { scores: { neg: 0.1, neu: 0.2, pos: 0.7 } },
@@ -31,6 +31,52 @@ describe('label suggestions', () => {
   it('checkScores leaves the sum alone for independent (multi-label) scores', () => {
     expect(checkScores(sentiment.labels, { neg: 0.9, pos: 0.9 }, false).ok).toBe(true);
     expect(checkScores(sentiment.labels, { neg: 0.9, pos: 0.9 }, true).ok).toBe(false);
+  });
+});
+
+describe('the sum of single-label scores', () => {
+  const known = (n: number) => new Set(Array.from({ length: n }, (_, i) => `c${i}`));
+  const scores = (...values: number[]) => Object.fromEntries(values.map((v, i) => [`c${i}`, v]));
+
+  it('may be off 1 by 0.001, or 0.0005 a score when that is more', () => {
+    expect(sumTolerance(2)).toBe(0.001);
+    expect(sumTolerance(3)).toBeCloseTo(0.0015, 15);
+    expect(sumTolerance(10)).toBeCloseTo(0.005, 15);
+  });
+
+  it.each([
+    ['two scores rounded to three decimals, summing to 0.999', [0.499, 0.5]],
+    ['three thirds rounded to three decimals (0.999)', [0.333, 0.333, 0.333]],
+    ['three scores summing to 1.0015, at the bound', [0.3345, 0.3335, 0.3335]],
+    ['ten scores rounded to three decimals, off by 0.005', [0.0995, 0.0995, 0.0995, 0.0995, 0.0995, 0.0995, 0.0995, 0.0995, 0.0995, 0.0995]],
+  ])('takes %s', (_what, values) => {
+    expect(scoresFault(scores(...values), known(values.length), true)).toBeUndefined();
+  });
+
+  it.each([
+    ['two scores summing to 0.998', [0.498, 0.5], 0.001, 0.998],
+    ['three scores summing to 0.998', [0.332, 0.333, 0.333], 0.0015, 0.998],
+    ['logits of two classes', [0.2, 0.3], 0.001, 0.5],
+    ['independent sigmoids', [0.9, 0.8, 0.7], 0.0015, 2.4],
+  ])('refuses %s, saying the tolerance and the sum', (_what, values, tolerance, sum) => {
+    const fault = scoresFault(scores(...values), known(values.length), true);
+    expect(fault).toEqual({ fault: 'not_normalized', sum: expect.closeTo(sum, 12), classes: values.length, tolerance: expect.closeTo(tolerance, 15) });
+    const checked = checkScores(
+      values.map((_, i) => ({ name: `c${i}` })),
+      scores(...values),
+      true,
+    );
+    expect(checked.ok).toBe(false);
+    if (!checked.ok)
+      expect(checked.issue.message).toBe(
+        `single-label scores must sum to 1 within ±${tolerance} (0.001, or 0.0005 per score when more: what rounding each score to three decimals can add up to); these ${values.length} sum to ${sum}`,
+      );
+  });
+
+  it('keeps the scores as they were sent', () => {
+    const sent = scores(0.333, 0.333, 0.333);
+    const checked = checkScores([{ name: 'c0' }, { name: 'c1' }, { name: 'c2' }], sent, true);
+    expect(checked).toEqual({ ok: true, value: { c0: 0.333, c1: 0.333, c2: 0.333 } });
   });
 });
 

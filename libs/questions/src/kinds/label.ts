@@ -10,11 +10,34 @@ export interface LabelSuggestion {
   value?: string;
 }
 
-/** How far a single-label distribution's scores may sum from 1. */
-export const SUM_TOLERANCE = 1e-3;
+export const SUM_TOLERANCE = { least: 1e-3, perScore: 5e-4 } as const;
+
+/**
+ * How far a single-label distribution of `classes` scores may sum from 1: 0.001, or 0.0005 per
+ * score when that is more, which is as far as rounding every score to three decimals can move
+ * the sum. A model that logs rounded scores is never refused; scores that are no distribution
+ * (logits, independent sigmoids) still are. The scores are stored as sent, never renormalised.
+ */
+export function sumTolerance(classes: number): number {
+  return Math.max(SUM_TOLERANCE.least, classes * SUM_TOLERANCE.perScore);
+}
+// a sum of doubles carries its own rounding (0.499 + 0.5 is 0.999 but 1 − 0.999 is 0.0010000000000000009)
+const DOUBLE_ROUNDING = 1e-9;
 
 /** The first fault of class scores: an unknown label, a score that is no probability, none at all, or a single-label sum off 1. */
-export type ScoresFault = { fault: 'unknown_label' | 'not_probability'; label: string } | { fault: 'empty' } | { fault: 'not_normalized'; sum: number };
+export type ScoresFault =
+  | { fault: 'unknown_label' | 'not_probability'; label: string }
+  | { fault: 'empty' }
+  | { fault: 'not_normalized'; sum: number; classes: number; tolerance: number };
+
+/** What a sum off 1 is told: the tolerance, how it was reached, and the sum received. */
+export function notNormalizedMessage(fault: { sum: number; classes: number; tolerance: number }): string {
+  const shown = (x: number) => String(Number(x.toFixed(9)));
+  return (
+    `single-label scores must sum to 1 within ±${shown(fault.tolerance)} (0.001, or 0.0005 per score when more: ` +
+    `what rounding each score to three decimals can add up to); these ${fault.classes} sum to ${shown(fault.sum)}`
+  );
+}
 
 /**
  * The rule for class scores over `known` labels (`sumToOne`: a single-label distribution), the
@@ -31,7 +54,10 @@ export function scoresFault(scores: Readonly<Record<string, unknown>>, known: Re
     count++;
   }
   if (count === 0) return { fault: 'empty' };
-  if (sumToOne && Math.abs(sum - 1) > SUM_TOLERANCE) return { fault: 'not_normalized', sum };
+  if (sumToOne) {
+    const tolerance = sumTolerance(count);
+    if (Math.abs(sum - 1) > tolerance + DOUBLE_ROUNDING) return { fault: 'not_normalized', sum, classes: count, tolerance };
+  }
   return undefined;
 }
 
@@ -49,7 +75,7 @@ export function checkScores(labels: ReadonlyArray<{ name: string }>, raw: unknow
     case 'empty':
       return fail('at least one label score is needed');
     case 'not_normalized':
-      return fail(`single-label scores must sum to 1 (±${SUM_TOLERANCE}); they sum to ${fault.sum.toFixed(6)}`);
+      return fail(notNormalizedMessage(fault));
   }
 }
 
