@@ -87,6 +87,12 @@ const MATRIX: Record<string, Rule> = {
   'POST /api/v1/projects/:slug/import/label-studio': PROJECT,
   'GET /api/v1/projects/:slug/export/label-studio': PROJECT,
   'GET /api/v1/projects/:slug/export/label-studio/config': PROJECT,
+  'GET /api/v1/projects/:slug/explorer/predictions': { members: ['reviewer'] },
+  'GET /api/v1/projects/:slug/explorer/predictions/:id': { members: ['reviewer'] },
+  'POST /api/v1/projects/:slug/explorer/predictions/:id/label': { members: ['reviewer'] },
+  'GET /api/v1/projects/:slug/explorer/views': { members: ['reviewer'] },
+  'POST /api/v1/projects/:slug/explorer/views': { members: ['reviewer'] },
+  'DELETE /api/v1/projects/:slug/explorer/views/:id': { members: ['reviewer'] },
 };
 
 /**

@@ -11,3 +11,4 @@ export * from './monitoring';
 export * from './interop';
 export * from './bodies';
 export * from './weak';
+export * from './explorer';

@@ -3,7 +3,7 @@
 -- Applied at boot, after the dated migrations, whenever this file changes. A view that loses or renames a column needs
 -- DROP VIEW first (CREATE OR REPLACE VIEW only appends columns).
 
--- published to: interop, labeling, quality
+-- published to: explorer, interop, labeling, quality
 CREATE OR REPLACE VIEW users_read AS
   SELECT id, email, role, created_at, disabled_at FROM users;
 

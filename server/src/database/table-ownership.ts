@@ -39,6 +39,8 @@ export const TABLE_OWNERS: Readonly<Record<string, string>> = {
   span_labels: 'exports',
   quality_reestimates: 'quality',
   weak_label_state: 'weak',
+  explorer_views: 'explorer',
+  relabels: 'explorer',
   feature_schemas: 'monitoring',
   monitoring_alerts: 'monitoring',
   click_examination: 'monitoring',

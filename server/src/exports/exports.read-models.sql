@@ -3,6 +3,10 @@
 -- Applied at boot, after the dated migrations, whenever this file changes. A view that loses or renames a column needs
 -- DROP VIEW first (CREATE OR REPLACE VIEW only appends columns).
 
--- published to: quality
+-- published to: explorer, quality
 CREATE OR REPLACE VIEW span_labels_read AS
   SELECT label_id, span_id FROM span_labels;
+
+-- published to: explorer
+CREATE OR REPLACE VIEW export_spans_read AS
+  SELECT id, project_id, span, rows, created_at FROM export_spans;

@@ -3,7 +3,7 @@
 -- Applied at boot, after the dated migrations, whenever this file changes. A view that loses or renames a column needs
 -- DROP VIEW first (CREATE OR REPLACE VIEW only appends columns).
 
--- published to: monitoring, predictions
+-- published to: explorer, monitoring, predictions
 CREATE OR REPLACE VIEW feedback_events_read AS
   SELECT project_id, id, prediction_id, type, value, occurred_at, received_at, applied_at, item, edit_distance, occurred_on FROM feedback_events;
 

@@ -3,13 +3,13 @@
 -- Applied at boot, after the dated migrations, whenever this file changes. A view that loses or renames a column needs
 -- DROP VIEW first (CREATE OR REPLACE VIEW only appends columns).
 
--- published to: exports, interop, labels, monitoring, predictions, quality, routing
+-- published to: explorer, exports, interop, labels, monitoring, predictions, quality, routing
 CREATE OR REPLACE VIEW tasks_read AS
   SELECT id, project_id, prediction_id, reason, priority, inclusion_probability, uncertainty, required_annotations, state, created_at, gold_item_id,
          annotations_count, completed_at
     FROM tasks;
 
--- published to: interop, quality
+-- published to: explorer, interop, quality
 CREATE OR REPLACE VIEW annotations_read AS
   SELECT id, project_id, task_id, rater_id, label, time_spent_ms, late, created_at, answers FROM annotations;
 

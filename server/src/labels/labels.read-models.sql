@@ -3,7 +3,7 @@
 -- Applied at boot, after the dated migrations, whenever this file changes. A view that loses or renames a column needs
 -- DROP VIEW first (CREATE OR REPLACE VIEW only appends columns).
 
--- published to: exports, interop, labeling, monitoring, predictions, quality, routing, weak
+-- published to: explorer, exports, interop, labeling, monitoring, predictions, quality, routing, weak
 CREATE OR REPLACE VIEW labels_read AS
   SELECT id, project_id, prediction_id, value, source, rule, feedback_event_id, agreement, weight, contradicts_prediction, created_at, superseded_at, task_id, answers
     FROM labels;

@@ -44,7 +44,8 @@ export interface NewHumanLabel {
   answers: Record<string, unknown>;
   source: Exclude<LabelSource, 'feedback' | 'weak' | 'propagated'>;
   agreement: number;
-  taskId: string;
+  /** null: a label decided outside a task (a relabel from the data explorer) */
+  taskId: string | null;
 }
 
 /**

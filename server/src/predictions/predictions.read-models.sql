@@ -3,7 +3,7 @@
 -- Applied at boot, after the dated migrations, whenever this file changes. A view that loses or renames a column needs
 -- DROP VIEW first (CREATE OR REPLACE VIEW only appends columns).
 
--- published to: exports, feedback, interop, labeling, labels, monitoring, routing, weak
+-- published to: exports, explorer, feedback, interop, labeling, labels, monitoring, routing, weak
 CREATE OR REPLACE VIEW predictions_read AS
   SELECT project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, received_at, uncertainty, suggestions,
          occurred_on, committee, embedding

@@ -36,6 +36,7 @@ import { PredictionCommittee1764480000000 } from './1764480000000-prediction-com
 import { WeakLabels1764470000000 } from './1764470000000-weak-labels';
 import { WeakSupervision1764460000000 } from './1764460000000-weak-supervision';
 import { TrainingServingSkew1764440000000 } from './1764440000000-training-serving-skew';
+import { Explorer1764540000000 } from './1764540000000-explorer';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -77,4 +78,5 @@ export const migrations = [
   PredictionCommittee1764480000000,
   PredictionEmbedding1764490000000,
   PropagatedLabels1764500000000,
+  Explorer1764540000000,
 ];

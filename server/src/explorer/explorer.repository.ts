@@ -1,0 +1,334 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { ExplorerFilters, SavedView } from '@backflow/contracts';
+import { containsPattern, type CursorKey, sliceContaining, type Walk } from './explorer-walk';
+
+/** A prediction as a page lists it, with its current label and task, and the walk's key where it was found. */
+export interface FoundRow {
+  id: string;
+  occurred_at: Date;
+  received_at: Date;
+  model_name: string;
+  model_version: string;
+  predicted_label: string | null;
+  confidence: number | null;
+  slice: Record<string, string> | null;
+  input: Record<string, unknown>;
+  label_value: string | null;
+  label_source: string | null;
+  label_at: Date | null;
+  task_id: string | null;
+  task_state: string | null;
+  task_reason: string | null;
+  sort_key: string | number;
+  key_id: string;
+}
+
+export interface WalkResult {
+  rows: FoundRow[];
+  /** rows the walk read */
+  walked: number;
+  /** the last row the walk read: where a next page starts when this one is short */
+  edge: { sortKey: string | number; id: string } | null;
+}
+
+const OPEN_TASK_STATES = `('queued', 'leased', 'escalated', 'review')`;
+
+/** Parameters as they are added, each named by its place. */
+class Params {
+  readonly values: unknown[] = [];
+  add(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+}
+
+/** The read side of the explorer: every query over other modules' tables goes through the views they publish. */
+@Injectable()
+export class ExplorerRepository {
+  /**
+   * One page: the walk reads up to `walk.budget` rows of its table in its order from `after`, the
+   * filters keep some, and the first `limit + 1` kept are joined to their label and task.
+   */
+  async walk(
+    manager: EntityManager,
+    projectId: string,
+    filters: ExplorerFilters,
+    walk: Walk,
+    after: CursorKey | undefined,
+    limit: number,
+  ): Promise<WalkResult> {
+    const params = new Params();
+    const project = params.add(projectId);
+    const direction = walk.ascending ? 'ASC' : 'DESC';
+    const compare = walk.ascending ? '>' : '<';
+    const window = windowSql(params, filters, 'p');
+    const predictionFilters = predictionFiltersSql(params, filters);
+    let walkSql: string;
+    let keyColumns: { sortKey: string; id: string };
+    if (walk.order === 'arrival' || walk.order === 'confidence') {
+      const column = walk.order === 'arrival' ? 'received_at' : 'confidence';
+      const keyed = after
+        ? `AND (p.${column}, p.id) ${compare} (${params.add(after[0])}::${walk.order === 'arrival' ? 'timestamptz' : 'float8'}, ${params.add(after[1])}::uuid)`
+        : '';
+      walkSql = `SELECT p.id AS prediction_id, p.${column}${walk.order === 'arrival' ? '::text' : ''} AS sort_key, p.id::text AS key_id
+                   FROM predictions_read p
+                  WHERE p.project_id = ${project} ${window} ${keyed}
+                  ORDER BY p.${column} ${direction}, p.id ${direction}
+                  LIMIT ${params.add(walk.budget)}`;
+      keyColumns = { sortKey: 'sort_key', id: 'key_id' };
+    } else if (walk.order === 'label') {
+      const keyed = after ? `AND l.id ${compare} ${params.add(after[1])}::bigint` : '';
+      walkSql = `SELECT l.prediction_id, l.created_at::text AS sort_key, l.id::text AS key_id
+                   FROM labels_read l
+                  WHERE l.project_id = ${project} AND l.superseded_at IS NULL ${labelFiltersSql(params, filters, 'l')} ${keyed}
+                  ORDER BY l.id ${direction}
+                  LIMIT ${params.add(walk.budget)}`;
+      keyColumns = { sortKey: 'sort_key', id: 'key_id' };
+    } else {
+      const keyed = after ? `AND (t.created_at, t.id) ${compare} (${params.add(after[0])}::timestamptz, ${params.add(after[1])}::uuid)` : '';
+      walkSql = `SELECT t.prediction_id, t.created_at::text AS sort_key, t.id::text AS key_id
+                   FROM tasks_read t
+                  WHERE t.project_id = ${project} AND t.gold_item_id IS NULL ${taskFiltersSql(params, filters, 't')} ${keyed}
+                  ORDER BY t.created_at ${direction}, t.id ${direction}
+                  LIMIT ${params.add(walk.budget)}`;
+      keyColumns = { sortKey: 'sort_key', id: 'key_id' };
+    }
+    // a walk along labels or tasks still applies the other table's filters, and the prediction's own
+    const crossFilters = [
+      walk.order !== 'label' ? labelExistsSql(params, filters, project) : '',
+      walk.order !== 'task' ? taskExistsSql(params, filters, project) : '',
+    ].join(' ');
+    const ordinal = `row_number() OVER ()`;
+    const sql = `
+      WITH walk AS MATERIALIZED (SELECT w.*, ${ordinal} AS n FROM (${walkSql}) w),
+      edge AS (SELECT count(*)::int AS walked, (array_agg(${keyColumns.sortKey} ORDER BY n DESC))[1] AS edge_key,
+                      (array_agg(${keyColumns.id} ORDER BY n DESC))[1] AS edge_id FROM walk),
+      found AS (
+        SELECT p.id::text AS id, p.occurred_at, p.received_at, p.model_name, p.model_version, p.predicted_label, p.confidence, p.slice, p.input,
+               w.sort_key, w.key_id, w.n
+          FROM walk w
+          JOIN predictions_read p ON p.project_id = ${project} AND p.id = w.prediction_id ${walk.order === 'arrival' || walk.order === 'confidence' ? '' : window}
+         WHERE true ${predictionFilters} ${crossFilters}
+         ORDER BY w.n
+         LIMIT ${params.add(limit + 1)})
+      SELECT e.walked, e.edge_key, e.edge_id, f.*, l.value AS label_value, l.source AS label_source, l.created_at AS label_at,
+             t.id::text AS task_id, t.state AS task_state, t.reason AS task_reason
+        FROM edge e
+        LEFT JOIN found f ON true
+        LEFT JOIN labels_read l ON l.project_id = ${project} AND l.prediction_id = f.id::uuid AND l.superseded_at IS NULL
+        LEFT JOIN tasks_read t ON t.project_id = ${project} AND t.prediction_id = f.id::uuid AND t.gold_item_id IS NULL
+       ORDER BY f.n`;
+    const rows: Array<FoundRow & { walked: number; edge_key: string | number | null; edge_id: string | null; n: number | null }> = await manager.query(
+      sql,
+      params.values,
+    );
+    const [first] = rows;
+    return {
+      rows: rows.filter((r) => r.id !== null),
+      walked: first?.walked ?? 0,
+      edge: first?.edge_id != null ? { sortKey: first.edge_key!, id: first.edge_id } : null,
+    };
+  }
+
+  async prediction(manager: EntityManager, projectId: string, id: string) {
+    const [row]: Array<{
+      id: string;
+      occurred_at: Date;
+      received_at: Date;
+      model_name: string;
+      model_version: string;
+      input: Record<string, unknown>;
+      scores: Record<string, number> | null;
+      predicted_label: string | null;
+      confidence: number | null;
+      uncertainty: number | null;
+      slice: Record<string, string> | null;
+      metadata: Record<string, unknown> | null;
+      suggestions: Record<string, unknown> | null;
+    }> = await manager.query(
+      `SELECT id::text, occurred_at, received_at, model_name, model_version, input, scores, predicted_label, confidence, uncertainty, slice, metadata, suggestions
+         FROM predictions_read WHERE project_id = $1 AND id = $2`,
+      [projectId, id],
+    );
+    return row;
+  }
+
+  async feedback(manager: EntityManager, projectId: string, predictionId: string) {
+    const rows: Array<{ id: string; type: string; value: unknown; occurred_at: Date; received_at: Date; applied_at: Date | null }> = await manager.query(
+      `SELECT id::text, type, value, occurred_at, received_at, applied_at FROM feedback_events_read
+        WHERE project_id = $1 AND prediction_id = $2 ORDER BY occurred_at, id LIMIT 500`,
+      [projectId, predictionId],
+    );
+    return rows;
+  }
+
+  async task(manager: EntityManager, projectId: string, predictionId: string) {
+    const [row]: Array<{
+      id: string;
+      state: string;
+      reason: string;
+      priority: number;
+      inclusion_probability: number | null;
+      required_annotations: number;
+      created_at: Date;
+      completed_at: Date | null;
+    }> = await manager.query(
+      `SELECT id::text, state, reason, priority, inclusion_probability, required_annotations, created_at, completed_at
+         FROM tasks_read WHERE project_id = $1 AND prediction_id = $2 AND gold_item_id IS NULL`,
+      [projectId, predictionId],
+    );
+    return row;
+  }
+
+  async answers(manager: EntityManager, projectId: string, taskId: string) {
+    const rows: Array<{
+      id: string;
+      rater: string | null;
+      label: string | null;
+      answers: Record<string, unknown> | null;
+      time_spent_ms: number | null;
+      late: boolean;
+      created_at: Date;
+    }> = await manager.query(
+      `SELECT a.id::text, u.email AS rater, a.label, a.answers, a.time_spent_ms, a.late, a.created_at
+         FROM annotations_read a LEFT JOIN users_read u ON u.id = a.rater_id
+        WHERE a.project_id = $1 AND a.task_id = $2 ORDER BY a.created_at, a.id`,
+      [projectId, taskId],
+    );
+    return rows;
+  }
+
+  /** Every label the prediction has had, newest first, each with the spans that exported it. */
+  async labels(manager: EntityManager, projectId: string, predictionId: string) {
+    const rows: Array<{
+      id: string;
+      value: string;
+      answers: Record<string, unknown> | null;
+      source: string;
+      rule: string | null;
+      agreement: number | null;
+      weight: number;
+      created_at: Date;
+      superseded_at: Date | null;
+      exported: Array<{ span: number; at: string }>;
+    }> = await manager.query(
+      `SELECT l.id::text, l.value, l.answers, l.source, l.rule, l.agreement, l.weight, l.created_at, l.superseded_at,
+              coalesce((SELECT json_agg(json_build_object('span', s.span, 'at', s.created_at) ORDER BY s.span)
+                          FROM span_labels_read sl JOIN export_spans_read s ON s.id = sl.span_id WHERE sl.label_id = l.id), '[]') AS exported
+         FROM labels_read l WHERE l.project_id = $1 AND l.prediction_id = $2 ORDER BY l.id DESC`,
+      [projectId, predictionId],
+    );
+    return rows;
+  }
+
+  /** The prediction's relabels by hand, newest first: who, when, from what to what, and why. */
+  async relabels(manager: EntityManager, projectId: string, predictionId: string) {
+    const rows: Array<{ created_at: Date; actor: string | null; previous: string | null; label: string; reason: string }> = await manager.query(
+      `SELECT r.created_at, u.email AS actor, r.previous, r.label, r.reason
+         FROM relabels r LEFT JOIN users_read u ON u.id = r.actor_user_id
+        WHERE r.project_id = $1 AND r.prediction_id = $2 ORDER BY r.id DESC LIMIT 200`,
+      [projectId, predictionId],
+    );
+    return rows;
+  }
+
+  async recordRelabel(
+    manager: EntityManager,
+    relabel: { projectId: string; predictionId: string; actorUserId: string; previous: string | null; label: string; reason: string },
+  ): Promise<void> {
+    await manager.query(`INSERT INTO relabels (project_id, prediction_id, actor_user_id, previous, label, reason) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      relabel.projectId,
+      relabel.predictionId,
+      relabel.actorUserId,
+      relabel.previous,
+      relabel.label,
+      relabel.reason,
+    ]);
+  }
+
+  async views(manager: EntityManager, projectId: string): Promise<SavedView[]> {
+    const rows: Array<{ id: string; name: string; filters: Record<string, unknown>; created_by: string | null; created_at: Date }> = await manager.query(
+      `SELECT v.id::text, v.name, v.filters, u.email AS created_by, v.created_at
+         FROM explorer_views v LEFT JOIN users_read u ON u.id = v.created_by WHERE v.project_id = $1 ORDER BY lower(v.name), v.id`,
+      [projectId],
+    );
+    return rows.map((r) => ({ id: r.id, name: r.name, filters: r.filters, createdBy: r.created_by, createdAt: r.created_at.toISOString() }));
+  }
+
+  async saveView(manager: EntityManager, projectId: string, userId: string, name: string, filters: Record<string, unknown>): Promise<string> {
+    const [row]: Array<{ id: string }> = await manager.query(
+      `INSERT INTO explorer_views (project_id, name, filters, created_by) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (project_id, lower(name)) DO UPDATE SET filters = EXCLUDED.filters, created_by = EXCLUDED.created_by, created_at = now()
+       RETURNING id::text`,
+      [projectId, name, filters, userId],
+    );
+    return row.id;
+  }
+
+  async deleteView(manager: EntityManager, projectId: string, id: string): Promise<boolean> {
+    const [, count]: [unknown, number] = await manager.query(`DELETE FROM explorer_views WHERE project_id = $1 AND id = $2`, [projectId, id]);
+    return count > 0;
+  }
+}
+
+/** The window on the prediction's timestamp, pruned to the days' partitions. */
+function windowSql(params: Params, filters: ExplorerFilters, p: string): string {
+  const parts: string[] = [];
+  if (filters.from) {
+    const from = params.add(filters.from);
+    parts.push(`AND ${p}.occurred_at >= ${from}::timestamptz AND ${p}.occurred_on >= (${from}::timestamptz AT TIME ZONE 'UTC')::date`);
+  }
+  if (filters.to) {
+    const to = params.add(filters.to);
+    parts.push(`AND ${p}.occurred_at < ${to}::timestamptz AND ${p}.occurred_on <= (${to}::timestamptz AT TIME ZONE 'UTC')::date`);
+  }
+  return parts.join(' ');
+}
+
+function predictionFiltersSql(params: Params, filters: ExplorerFilters): string {
+  const parts: string[] = [];
+  const slice = sliceContaining(filters.slice);
+  if (slice) parts.push(`AND p.slice @> ${params.add(JSON.stringify(slice))}::jsonb`);
+  if (filters.modelVersion !== undefined) parts.push(`AND p.model_version = ${params.add(filters.modelVersion)}`);
+  if (filters.predictedLabel !== undefined) parts.push(`AND p.predicted_label = ${params.add(filters.predictedLabel)}`);
+  if (filters.minConfidence !== undefined) parts.push(`AND p.confidence >= ${params.add(filters.minConfidence)}`);
+  if (filters.maxConfidence !== undefined) parts.push(`AND p.confidence <= ${params.add(filters.maxConfidence)}`);
+  if (filters.q !== undefined) parts.push(`AND p.input::text ILIKE ${params.add(containsPattern(filters.q))}`);
+  return parts.join(' ');
+}
+
+function labelFiltersSql(params: Params, filters: ExplorerFilters, l: string): string {
+  const parts: string[] = [];
+  if (filters.label !== undefined) parts.push(`AND ${l}.value = ${params.add(filters.label)}`);
+  if (filters.source !== undefined && filters.source !== 'none') parts.push(`AND ${l}.source = ${params.add(filters.source)}`);
+  return parts.join(' ');
+}
+
+function taskFiltersSql(params: Params, filters: ExplorerFilters, t: string): string {
+  const parts: string[] = [];
+  if (filters.reason !== undefined) parts.push(`AND ${t}.reason = ${params.add(filters.reason)}`);
+  if (filters.task === 'open') parts.push(`AND ${t}.state IN ${OPEN_TASK_STATES}`);
+  if (filters.task === 'completed') parts.push(`AND ${t}.completed_at IS NOT NULL`);
+  return parts.join(' ');
+}
+
+/** The label filters as a condition on the found prediction (a walk not along labels). */
+function labelExistsSql(params: Params, filters: ExplorerFilters, project: string): string {
+  if (filters.source === 'none')
+    return `AND NOT EXISTS (SELECT 1 FROM labels_read x WHERE x.project_id = ${project} AND x.prediction_id = p.id AND x.superseded_at IS NULL)`;
+  const inner = labelFiltersSql(params, filters, 'x');
+  return inner
+    ? `AND EXISTS (SELECT 1 FROM labels_read x WHERE x.project_id = ${project} AND x.prediction_id = p.id AND x.superseded_at IS NULL ${inner})`
+    : '';
+}
+
+/** The task filters as a condition on the found prediction (a walk not along tasks). */
+function taskExistsSql(params: Params, filters: ExplorerFilters, project: string): string {
+  if (filters.task === 'none')
+    return `AND NOT EXISTS (SELECT 1 FROM tasks_read y WHERE y.project_id = ${project} AND y.prediction_id = p.id AND y.gold_item_id IS NULL)`;
+  const inner = taskFiltersSql(params, filters, 'y');
+  return inner || filters.task === 'any'
+    ? `AND EXISTS (SELECT 1 FROM tasks_read y WHERE y.project_id = ${project} AND y.prediction_id = p.id AND y.gold_item_id IS NULL ${inner})`
+    : '';
+}
