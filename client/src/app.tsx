@@ -1,5 +1,7 @@
 import { routeOf, usePath } from './lib/router';
 import { useSession } from './modules/auth/hooks/use-session';
+import { ExamplePage } from './pages/example-page';
+import { ExplorerPage } from './pages/explorer-page';
 import { LabelPage } from './pages/label-page';
 import { LoginPage } from './pages/login-page';
 import { NewProjectPage } from './pages/new-project-page';
@@ -26,6 +28,8 @@ export function App() {
       if (route.page === 'label') return <LabelPage key={route.slug} slug={route.slug} />;
       if (route.page === 'review') return <ReviewPage key={route.slug} slug={route.slug} />;
       if (route.page === 'quality') return <QualityPage key={route.slug} slug={route.slug} />;
+      if (route.page === 'explorer') return <ExplorerPage key={route.slug} slug={route.slug} />;
+      if (route.page === 'example') return <ExamplePage key={`${route.slug}/${route.id}`} slug={route.slug} id={route.id} />;
       if (route.page === 'settings' && admin) return <ProjectSettingsPage key={route.slug} slug={route.slug} />;
       if (route.page === 'users' && admin) return <UsersPage />;
       if (route.page === 'new-project' && admin) return <NewProjectPage />;

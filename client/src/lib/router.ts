@@ -22,14 +22,21 @@ export function usePath(): string {
   return useSyncExternalStore(subscribe, () => window.location.pathname);
 }
 
-export type Route = { page: 'projects' } | { page: 'new-project' } | { page: 'users' } | { page: 'label' | 'review' | 'settings' | 'quality'; slug: string };
+export type Route =
+  | { page: 'projects' }
+  | { page: 'new-project' }
+  | { page: 'users' }
+  | { page: 'label' | 'review' | 'settings' | 'quality' | 'explorer'; slug: string }
+  | { page: 'example'; slug: string; id: string };
 
 /** The screen a path names; anything unknown is the projects page. */
 export function routeOf(path: string): Route {
   if (/^\/projects\/new\/?$/.test(path)) return { page: 'new-project' };
   if (/^\/users\/?$/.test(path)) return { page: 'users' };
-  const match = /^\/projects\/([^/]+)\/(label|review|settings|quality)\/?$/.exec(path);
-  if (match) return { page: match[2] as 'label' | 'review' | 'settings' | 'quality', slug: decodeURIComponent(match[1]) };
+  const example = /^\/projects\/([^/]+)\/explorer\/([^/]+)\/?$/.exec(path);
+  if (example) return { page: 'example', slug: decodeURIComponent(example[1]), id: decodeURIComponent(example[2]) };
+  const match = /^\/projects\/([^/]+)\/(label|review|settings|quality|explorer)\/?$/.exec(path);
+  if (match) return { page: match[2] as 'label' | 'review' | 'settings' | 'quality' | 'explorer', slug: decodeURIComponent(match[1]) };
   return { page: 'projects' };
 }
 
@@ -37,4 +44,6 @@ export const labelingPath = (slug: string) => `/projects/${encodeURIComponent(sl
 export const reviewPath = (slug: string) => `/projects/${encodeURIComponent(slug)}/review`;
 export const settingsPath = (slug: string) => `/projects/${encodeURIComponent(slug)}/settings`;
 export const qualityPath = (slug: string) => `/projects/${encodeURIComponent(slug)}/quality`;
+export const explorerPath = (slug: string, search = '') => `/projects/${encodeURIComponent(slug)}/explorer${search ? `?${search}` : ''}`;
+export const examplePath = (slug: string, id: string) => `/projects/${encodeURIComponent(slug)}/explorer/${encodeURIComponent(id)}`;
 export const newProjectPath = '/projects/new';

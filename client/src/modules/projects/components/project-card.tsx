@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { labelingPath, navigate, qualityPath, reviewPath, settingsPath } from '../../../lib/router';
+import { explorerPath, labelingPath, navigate, qualityPath, reviewPath, settingsPath } from '../../../lib/router';
 import { queueStatsQuery } from '../../labeling/api/labeling-api';
 import { Badge } from '../../../ui/badge';
 import { Card } from '../../../ui/card';
@@ -142,6 +142,19 @@ export function ProjectCard({ project, role }: ProjectCardProps) {
           data-testid="open-quality"
         >
           Quality and monitoring
+        </a>
+      ) : null}
+      {role === 'reviewer' || role === 'admin' ? (
+        <a
+          className="project-card__review"
+          href={explorerPath(project.slug)}
+          onClick={(event) => {
+            event.preventDefault();
+            navigate(explorerPath(project.slug));
+          }}
+          data-testid="open-explorer"
+        >
+          Explore the data
         </a>
       ) : null}
 
