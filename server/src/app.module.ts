@@ -25,6 +25,7 @@ import { RealtimeModule } from './realtime/realtime.module';
 import { ExportsModule } from './exports/exports.module';
 import { QualityModule } from './quality/quality.module';
 import { WeakModule } from './weak/weak.module';
+import { ExplorerModule } from './explorer/explorer.module';
 import { MonitoringModule } from './monitoring/monitoring.module';
 import { InteropModule } from './interop/interop.module';
 
@@ -81,6 +82,7 @@ export class AppModule {
         ExportsModule,
         QualityModule,
         WeakModule,
+        ExplorerModule,
         MonitoringModule,
         InteropModule,
       ],
