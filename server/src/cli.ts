@@ -4,13 +4,14 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Command, Option } from 'commander';
 import pino from 'pino';
 import { z } from 'zod';
-import { AddMemberRequest, CreateApiKeyRequest, CreateUserRequest, Slug, type ExportJob, type ExportStarted } from '@backflow/contracts';
+import { AddMemberRequest, CreateApiKeyRequest, CreateUserRequest, Email, Password, Slug, type ExportJob, type ExportStarted } from '@backflow/contracts';
 import { AppModule } from './app.module';
 import { ApiKeysService } from './auth/api-keys.service';
 import { generatePassword } from './auth/credentials';
+import { PasswordsService } from './auth/passwords.service';
 import { UsersService } from './auth/users.service';
 import { DomainError } from './common/errors';
-import { ConfigError, loadConfig } from './config/app-config';
+import { APP_CONFIG, type AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { prepareContext, resolveDatabase } from './bootstrap';
 import { ProjectsService } from './projects/projects.service';
 import { ExportsService } from './exports/exports.service';
@@ -68,6 +69,30 @@ program
     const user = await withApp((app) => app.get(UsersService).create(request, CLI_ACTOR));
     print({ user, ...(options.password ? {} : { password }) }, jsonOutput(), () =>
       [`created ${user.role} ${user.email} (${user.id})`, ...(options.password ? [] : [`password: ${password}  (shown once)`])].join('\n'),
+    );
+  });
+
+program
+  .command('users:reset-password')
+  .description("set a user's password on the server (the way back in when the only admin forgot theirs); all of their sessions end")
+  .requiredOption('--email <email>')
+  .option('--password <password>', 'at least 10 characters; generated (and printed once) when omitted')
+  .action(async (options: { email: string; password?: string }) => {
+    const request = parse(z.object({ email: Email, password: Password.optional() }), options);
+    const { reset, localPasswords } = await withApp(async (app) => ({
+      reset: await app.get(PasswordsService).resetByEmail(request.email, request.password, CLI_ACTOR),
+      localPasswords: app.get<AppConfig>(APP_CONFIG).localPasswords,
+    }));
+    // with passwords off the password is set all the same, for when they are turned on again
+    if (!localPasswords) process.stderr.write('backflow: local passwords are off (LOCAL_PASSWORDS=false): this password signs nobody in until they are on\n');
+    print(
+      { userId: reset.userId, email: reset.email, sessionsEnded: reset.sessionsEnded, ...(reset.password ? { password: reset.password } : {}) },
+      jsonOutput(),
+      () =>
+        [
+          `set a new password for ${reset.email}; ${reset.sessionsEnded} session${reset.sessionsEnded === 1 ? '' : 's'} ended`,
+          ...(reset.password ? [`password: ${reset.password}  (shown once)`] : []),
+        ].join('\n'),
     );
   });
 

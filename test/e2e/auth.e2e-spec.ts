@@ -162,7 +162,15 @@ describe('auth: sessions, roles and project membership', () => {
       if (response.status === 401) expect(response.body).toEqual({ code: 'auth/unauthenticated', message: expect.any(String), requestId: expect.any(String) });
       else open.push(`${method} ${path}`);
     }
-    expect(open.sort()).toEqual(['GET /healthz', 'GET /readyz', 'POST /api/v1/auth/login']);
+    // how to sign in, and the single sign-on routes (404 here: not configured)
+    expect(open.sort()).toEqual([
+      'GET /api/v1/auth/methods',
+      'GET /api/v1/auth/oidc/callback',
+      'GET /api/v1/auth/oidc/login',
+      'GET /healthz',
+      'GET /readyz',
+      'POST /api/v1/auth/login',
+    ]);
   });
 
   it('writes an audit row for admin actions', async () => {

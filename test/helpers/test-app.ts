@@ -33,7 +33,7 @@ export interface TestApp {
  * The real application on its own cloned database, listening on a free port; or, given
  * `databaseUrl`, a second node on another app's database (close it first: the owner drops it).
  */
-export async function startTestApp(env: Record<string, string> = {}, options: { jobs?: boolean; databaseUrl?: string } = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: { jobs?: boolean; databaseUrl?: string; port?: number } = {}): Promise<TestApp> {
   const database = options.databaseUrl ? { url: options.databaseUrl, drop: () => Promise.resolve() } : await createDatabase();
   const config = loadConfig(
     {
@@ -52,7 +52,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   const context = await prepareContext(config, logger, database.url, { jobs: options.jobs ?? false });
   const app = await createApp(context);
   await app.get(UsersService).ensureFirstAdmin();
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: options.port ?? 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
 

@@ -13,6 +13,7 @@ const SESSION_ENDED: Record<SessionRevoked['reason'], string> = {
   signed_out: 'You were signed out (here or in another window). Sign in again to continue.',
   user_disabled: 'Your account has been disabled by an administrator.',
   session_expired: 'Your session has expired. Sign in again to continue.',
+  password_changed: 'Your password was changed (here, in another window or by an administrator). Sign in again with the new one.',
 };
 
 /** Why the server ended the session, for the person. */

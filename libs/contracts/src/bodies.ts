@@ -1,5 +1,13 @@
 import type { z } from 'zod';
-import type { AddMemberRequest, CreateApiKeyRequest, CreateUserRequest, LoginRequest, UpdateUserRequest } from './auth';
+import type {
+  AddMemberRequest,
+  ChangePasswordRequest,
+  CreateApiKeyRequest,
+  CreateUserRequest,
+  LoginRequest,
+  ResetPasswordRequest,
+  UpdateUserRequest,
+} from './auth';
 import type { FeedbackInput, PredictionInput } from './ingest';
 import type { ReviewRequest, SkipRequest, SubmitAnnotationRequest } from './labeling';
 import type { CreateProjectRequest, FeedbackRules, Question, RoutingPolicy, UpdateProjectRequest } from './projects';
@@ -10,6 +18,8 @@ import type { LabelingFunction, LabelingFunctionPreviewRequest } from './weak';
 export type LoginRequestBody = z.input<typeof LoginRequest>;
 export type CreateUserRequestBody = z.input<typeof CreateUserRequest>;
 export type UpdateUserRequestBody = z.input<typeof UpdateUserRequest>;
+export type ChangePasswordRequestBody = z.input<typeof ChangePasswordRequest>;
+export type ResetPasswordRequestBody = z.input<typeof ResetPasswordRequest>;
 export type AddMemberRequestBody = z.input<typeof AddMemberRequest>;
 export type CreateApiKeyRequestBody = z.input<typeof CreateApiKeyRequest>;
 export type CreateProjectRequestBody = z.input<typeof CreateProjectRequest>;

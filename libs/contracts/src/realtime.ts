@@ -23,7 +23,7 @@ export type SocketHeartbeat = z.infer<typeof SocketHeartbeat>;
 export type SocketUndo = z.infer<typeof SocketUndo>;
 
 /** Why a socket's session ended: the server disconnects the socket right after saying so. */
-export const SessionEndReason = z.enum(['signed_out', 'user_disabled', 'session_expired']);
+export const SessionEndReason = z.enum(['signed_out', 'user_disabled', 'session_expired', 'password_changed']);
 export type SessionEndReason = z.infer<typeof SessionEndReason>;
 export const SessionRevoked = z.object({ reason: SessionEndReason });
 export type SessionRevoked = z.infer<typeof SessionRevoked>;

@@ -48,6 +48,7 @@ export class AuthService {
   }
 
   async login(request: LoginRequest, client: ClientInfo): Promise<LoginResponse> {
+    if (!this.config.localPasswords) throw AuthErrors.localPasswordsOff();
     // the account's limit holds whatever the address: guesses spread over many addresses count together
     const account = request.email.toLowerCase();
     const attempt = await this.throttle.attempt(account, client.ip ?? 'unknown');
@@ -56,16 +57,21 @@ export class AuthService {
     const valid = await verifyPassword(user?.passwordHash ?? (await decoyPasswordHash()), request.password);
     if (!user || !valid || user.disabledAt) throw AuthErrors.invalidCredentials();
     await this.throttle.succeeded(account, attempt.attemptId);
+    return { ...(await this.startSession(user.id, client)), user: toUserResponse(user) };
+  }
+
+  /** A new session for a person who proved who they are (a password, or the OpenID provider): a fresh token, never one the client brought. */
+  async startSession(userId: string, client: ClientInfo): Promise<{ token: string; expiresAt: string }> {
     const token = newSessionToken();
     const expiresAt = new Date(Date.now() + this.config.session.ttlSeconds * 1000);
     await this.dataSource.getRepository(SessionEntity).insert({
-      userId: user.id,
+      userId,
       tokenHash: digest(token),
       expiresAt,
       userAgent: client.userAgent?.slice(0, 500) ?? null,
       ip: client.ip ?? null,
     });
-    return { token, expiresAt: expiresAt.toISOString(), user: toUserResponse(user) };
+    return { token, expiresAt: expiresAt.toISOString() };
   }
 
   /** Ends the session; its sockets, on every node, are told and cut (and with no other session left, the user's leases end). */
@@ -81,11 +87,13 @@ export class AuthService {
 
   /** Why a session no longer authenticates, in the words a socket is told. */
   async sessionEndReason(sessionId: string): Promise<SessionEndReason> {
-    const [row]: Array<{ revoked: boolean; disabled: boolean }> = await this.dataSource.query(
-      `SELECT s.revoked_at IS NOT NULL AS revoked, u.disabled_at IS NOT NULL AS disabled FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
+    const [row]: Array<{ revoked: boolean; disabled: boolean; password_changed: boolean }> = await this.dataSource.query(
+      `SELECT s.revoked_at IS NOT NULL AS revoked, u.disabled_at IS NOT NULL AS disabled, s.revoked_at = u.password_changed_at AS password_changed
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`,
       [sessionId],
     );
     if (row?.disabled) return 'user_disabled';
+    if (row?.password_changed) return 'password_changed';
     return row?.revoked ? 'signed_out' : 'session_expired';
   }
 

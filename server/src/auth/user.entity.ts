@@ -20,4 +20,15 @@ export class UserEntity {
 
   @Column({ name: 'disabled_at', type: 'timestamptz', nullable: true })
   disabledAt!: Date | null;
+
+  /** the OpenID provider the account is linked to (with sso_subject), or null */
+  @Column({ name: 'sso_issuer', type: 'text', nullable: true })
+  ssoIssuer!: string | null;
+
+  /** the person's `sub` at that provider */
+  @Column({ name: 'sso_subject', type: 'text', nullable: true })
+  ssoSubject!: string | null;
+
+  @Column({ name: 'password_changed_at', type: 'timestamptz', nullable: true })
+  passwordChangedAt!: Date | null;
 }

@@ -5,11 +5,13 @@ import type { AdminUserResponse, CreateUserRequest, MemberRole, MemberResponse, 
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { AuditService } from '../common/audit/audit.service';
 import { AccessRevocations } from '../common/cache/access-revocations';
-import { inTransaction } from '../common/database/transaction';
+import { inTransaction, type Transaction } from '../common/database/transaction';
 import { AuthErrors } from './auth.errors';
 import { generatePassword, hashPassword } from './credentials';
+import { firstAdminNotice, writeFirstAdminCredentials } from './first-admin-credentials';
 import { assertStrongPassword } from './password-strength';
 import { MembershipEntity } from './membership.entity';
+import type { SsoAccess, SsoIdentity } from './sso-claims';
 import { UserEntity } from './user.entity';
 
 export interface Actor {
@@ -24,8 +26,21 @@ export function toUserResponse(user: UserEntity): UserResponse {
   return { id: user.id, email: user.email, role: user.role, createdAt: user.createdAt.toISOString() };
 }
 
+function toAdminUserResponse(user: UserEntity): AdminUserResponse {
+  return {
+    ...toUserResponse(user),
+    disabledAt: user.disabledAt?.toISOString() ?? null,
+    sso: user.ssoSubject !== null,
+    passwordChangedAt: user.passwordChangedAt?.toISOString() ?? null,
+  };
+}
+
 // the password hash of an imported rater's account: no argon2 hash, so no password ever matches
 const IMPORTED_PASSWORD_HASH = '!imported: no password';
+// the same for an account made at a single sign-on: it has no password here until an admin sets one
+export const SSO_PASSWORD_HASH = '!sso: no password';
+// serialises the sign-ins of one identity at the provider
+const SSO_ACCOUNT_LOCK = 0x6266_0012;
 
 @Injectable()
 export class UsersService {
@@ -48,7 +63,7 @@ export class UsersService {
 
   async list(): Promise<AdminUserResponse[]> {
     const users = await this.dataSource.getRepository(UserEntity).find({ order: { createdAt: 'ASC' } });
-    return users.map((user) => ({ ...toUserResponse(user), disabledAt: user.disabledAt?.toISOString() ?? null }));
+    return users.map(toAdminUserResponse);
   }
 
   /**
@@ -75,7 +90,7 @@ export class UsersService {
       );
       const changed = before.role !== user.role || before.disabled !== (user.disabledAt !== null);
       if (changed) await this.revocations.revoke(tx, { kind: 'user', userId });
-      return { ...toUserResponse(user), disabledAt: user.disabledAt?.toISOString() ?? null };
+      return toAdminUserResponse(user);
     });
   }
 
@@ -147,12 +162,24 @@ export class UsersService {
     return { ids: new Map(emails.map((email) => [email, idOf.get(accountOf.get(email)!)!])), created: created.length };
   }
 
-  /** First run: with no admin, create one from the environment, or with a generated password printed once. */
+  /**
+   * First run: with no admin, create one from the environment, or with a generated password that
+   * goes to a file only the server's user can read (`<data dir>/first-admin-credentials`), named
+   * on stderr apart from the log. With local passwords off the first admin comes from the provider.
+   */
   async ensureFirstAdmin(): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    if (!this.config.localPasswords) {
+      const admins = await this.dataSource.getRepository(UserEntity).countBy({ role: 'admin' });
+      if (admins > 0) return;
+      const fromProvider = this.config.sso && (this.config.sso.roleGroups.admin.length > 0 || this.config.sso.claims.role);
+      if (fromProvider) this.logger.log(`no admin yet: the first one signs in through ${this.config.sso!.providerName} (OIDC_ADMIN_GROUPS or OIDC_ROLE_CLAIM)`);
+      else this.logger.warn('no admin yet and local passwords are off: set OIDC_ADMIN_GROUPS or OIDC_ROLE_CLAIM so that somebody can become admin');
+      return;
+    }
+    const created = await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1)', [FIRST_ADMIN_LOCK]);
       const admins = await manager.getRepository(UserEntity).countBy({ role: 'admin' });
-      if (admins > 0) return;
+      if (admins > 0) return undefined;
       const email = this.config.admin.email ?? 'admin@backflow.local';
       const generated = this.config.admin.password === undefined;
       const password = this.config.admin.password ?? generatePassword();
@@ -170,14 +197,137 @@ export class UsersService {
         await this.insertUser(manager, email, await hashPassword(password), 'admin');
       }
       await this.audit.record({ actorUserId: null, action: 'user.first_admin_created', targetType: 'user', details: { email } }, manager);
-      if (generated) {
-        // printed once, on purpose: there is no other way to learn it
-        process.stderr.write(
-          `\n  Backflow created the first admin.\n    email:    ${email}\n    password: ${password}\n  Change it, or set BACKFLOW_ADMIN_EMAIL / BACKFLOW_ADMIN_PASSWORD before the first start.\n\n`,
+      return { email, password, generated };
+    });
+    if (!created) return;
+    if (!created.generated) return this.logger.log(`created the first admin ${created.email} from BACKFLOW_ADMIN_EMAIL / BACKFLOW_ADMIN_PASSWORD`);
+    // told once, and never as a log line: log collectors keep what they are given
+    let file: string | undefined;
+    let writeError: string | undefined;
+    try {
+      file = writeFirstAdminCredentials(this.config.dataDir, created.email, created.password);
+    } catch (error) {
+      writeError = (error as Error).message;
+    }
+    process.stderr.write(firstAdminNotice({ email: created.email, password: created.password, file, writeError, terminal: process.stderr.isTTY === true }));
+    this.logger.log(
+      file ? `created the first admin ${created.email}; its password is in ${file}` : `created the first admin ${created.email}; its password is on stderr`,
+    );
+  }
+
+  /**
+   * The account of a person the OpenID provider signed in, made or brought up to date from its
+   * claims, in one transaction: found by the provider's subject, else linked by email (the
+   * provider's, see identityOf), else made just in time (with no password). Its global role and
+   * its memberships in the projects the mapping names are set to what the claims give; what was
+   * taken away reaches every node's sockets when this commits. A disabled account is refused.
+   */
+  async signInFromProvider(issuer: string, identity: SsoIdentity, access: SsoAccess, managed: string[], actor: Actor): Promise<UserEntity> {
+    return inTransaction(this.dataSource, async (tx) => {
+      const { manager } = tx;
+      const users = manager.getRepository(UserEntity);
+      // a person's first two sign-ins at once make one account
+      await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SSO_ACCOUNT_LOCK, `${issuer} ${identity.subject}`]);
+      const via = { via: 'sso', issuer };
+      const record = (action: string, targetId: string, details: Record<string, unknown>, projectId?: string) =>
+        this.audit.record(
+          { actorUserId: actor.userId, action, targetType: 'user', targetId, projectId, details: { ...details, ...via }, requestId: actor.requestId },
+          manager,
         );
-      } else {
-        this.logger.log(`created the first admin ${email} from BACKFLOW_ADMIN_EMAIL / BACKFLOW_ADMIN_PASSWORD`);
+      let user = await users.findOne({ where: { ssoIssuer: issuer, ssoSubject: identity.subject }, lock: { mode: 'pessimistic_write' } });
+      if (!user) {
+        user = await users.findOne({ where: { email: identity.email }, lock: { mode: 'pessimistic_write' } });
+        if (user?.ssoSubject) throw AuthErrors.ssoEmailTaken(identity.email);
+        if (user?.disabledAt) throw AuthErrors.ssoAccountDisabled();
+        if (user) {
+          await users.update({ id: user.id }, { ssoIssuer: issuer, ssoSubject: identity.subject });
+          await record('user.sso_linked', user.id, { email: user.email, subject: identity.subject });
+        } else {
+          const inserted = await this.insertUser(manager, identity.email, SSO_PASSWORD_HASH, access.role);
+          await users.update({ id: inserted.id }, { ssoIssuer: issuer, ssoSubject: identity.subject });
+          user = await users.findOneByOrFail({ id: inserted.id });
+          await record('user.created', user.id, { email: user.email, role: user.role });
+        }
       }
+      if (user.disabledAt) throw AuthErrors.ssoAccountDisabled();
+      // the provider's email may change; it is taken when no other account has it
+      if (user.email !== identity.email && !(await users.existsBy({ email: identity.email }))) {
+        await record('user.updated', user.id, { email: identity.email, previousEmail: user.email });
+        user.email = identity.email;
+        await users.update({ id: user.id }, { email: identity.email });
+      }
+      if (user.role !== access.role) {
+        await record('user.updated', user.id, { role: access.role, previousRole: user.role });
+        user.role = access.role;
+        await users.update({ id: user.id }, { role: access.role });
+        if (access.role === 'rater') await manager.query(`UPDATE memberships SET role = 'rater' WHERE user_id = $1 AND role = 'reviewer'`, [user.id]);
+        await this.revocations.revoke(tx, { kind: 'user', userId: user.id });
+      }
+      await this.syncManagedMemberships(tx, user.id, access, managed, record);
+      return user;
+    });
+  }
+
+  /** The memberships in the projects the provider decides, made what its claims give; each change audited and revoked. */
+  private async syncManagedMemberships(
+    tx: Transaction,
+    userId: string,
+    access: SsoAccess,
+    managed: string[],
+    record: (action: string, targetId: string, details: Record<string, unknown>, projectId?: string) => Promise<void>,
+  ): Promise<void> {
+    if (managed.length === 0) return;
+    const projects: Array<{ id: string; slug: string }> = await tx.manager.query(`SELECT id, slug FROM projects_read WHERE slug = ANY($1::text[])`, [managed]);
+    const missing = managed.filter((slug) => !projects.some((project) => project.slug === slug));
+    if (missing.length) this.logger.warn(`OIDC_PROJECT_GROUPS names projects that do not exist: ${missing.join(', ')}`);
+    const current: Array<{ project_id: string; role: MemberRole }> = await tx.manager.query(
+      `SELECT project_id, role FROM memberships WHERE user_id = $1 AND project_id = ANY($2::uuid[]) FOR UPDATE`,
+      [userId, projects.map((project) => project.id)],
+    );
+    for (const project of projects) {
+      const had = current.find((membership) => membership.project_id === project.id)?.role;
+      const wanted = access.projects.get(project.slug);
+      if (had === wanted) continue;
+      if (wanted) {
+        await tx.manager.query(
+          `INSERT INTO memberships (user_id, project_id, role) VALUES ($1, $2, $3) ON CONFLICT (user_id, project_id) DO UPDATE SET role = EXCLUDED.role`,
+          [userId, project.id, wanted],
+        );
+        await record('membership.added', userId, { role: wanted }, project.id);
+      } else {
+        await tx.manager.query(`DELETE FROM memberships WHERE user_id = $1 AND project_id = $2`, [userId, project.id]);
+        await record('membership.removed', userId, {}, project.id);
+      }
+      await this.revocations.revoke(tx, { kind: 'membership', userId, projectId: project.id });
+    }
+  }
+
+  /**
+   * The provider signed in somebody it gives no role here any more: the sessions of the account
+   * linked to them end (and their sockets and leases with them), as if an admin had disabled it.
+   */
+  async endProviderSessions(issuer: string, subject: string, actor: Actor): Promise<number> {
+    return inTransaction(this.dataSource, async (tx) => {
+      const [user] = await tx.manager.getRepository(UserEntity).findBy({ ssoIssuer: issuer, ssoSubject: subject });
+      if (!user) return 0;
+      const [ended]: [unknown[], number] = await tx.manager.query(
+        `UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > now() RETURNING id`,
+        [user.id],
+      );
+      if (ended.length === 0) return 0;
+      await this.audit.record(
+        {
+          actorUserId: actor.userId,
+          action: 'user.sso_refused',
+          targetType: 'user',
+          targetId: user.id,
+          details: { sessionsEnded: ended.length, via: 'sso', issuer },
+          requestId: actor.requestId,
+        },
+        tx.manager,
+      );
+      await this.revocations.revoke(tx, { kind: 'user', userId: user.id });
+      return ended.length;
     });
   }
 

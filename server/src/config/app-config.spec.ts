@@ -46,4 +46,65 @@ describe('loadConfig', () => {
   it('treats empty variables as unset', () => {
     expect(loadConfig({ DATABASE_URL: '', PORT: '' }, '/srv')).toMatchObject({ port: 3000, databaseUrl: undefined });
   });
+
+  describe('single sign-on', () => {
+    const sso = {
+      OIDC_ISSUER: 'https://id.example.com/realms/ml',
+      OIDC_CLIENT_ID: 'backflow',
+      OIDC_REDIRECT_URL: 'https://backflow.example.com/api/v1/auth/oidc/callback',
+    };
+
+    it('is off without OIDC_ISSUER, with local passwords on', () => {
+      expect(loadConfig({}, '/srv')).toMatchObject({ localPasswords: true, sso: undefined });
+    });
+
+    it('reads the provider, the claims and the group mappings', () => {
+      const config = loadConfig(
+        {
+          ...sso,
+          OIDC_CLIENT_SECRET: 's3cret',
+          OIDC_SCOPES: 'openid email groups',
+          OIDC_ROLE_CLAIM: 'realm_access.roles',
+          OIDC_ADMIN_GROUPS: 'ml-admins, platform',
+          OIDC_PROJECT_GROUPS: 'spam raters=spam:rater,/ml/spam=reviewers=spam:reviewer',
+          OIDC_DEFAULT_ROLE: 'rater',
+          LOCAL_PASSWORDS: 'false',
+        },
+        '/srv',
+      );
+      expect(config.localPasswords).toBe(false);
+      expect(config.sso).toEqual({
+        issuer: sso.OIDC_ISSUER,
+        clientId: 'backflow',
+        clientSecret: 's3cret',
+        redirectUrl: sso.OIDC_REDIRECT_URL,
+        scopes: ['openid', 'email', 'groups'],
+        providerName: 'SSO',
+        claims: { email: 'email', groups: 'groups', role: 'realm_access.roles' },
+        roleGroups: { admin: ['ml-admins', 'platform'], reviewer: [], rater: [] },
+        projectGroups: [
+          { group: 'spam raters', project: 'spam', role: 'rater' },
+          { group: '/ml/spam=reviewers', project: 'spam', role: 'reviewer' },
+        ],
+        defaultRole: 'rater',
+      });
+    });
+
+    it.each([
+      [{ ...sso, OIDC_ISSUER: 'http://id.example.com' }, 'OIDC_ISSUER'],
+      [{ ...sso, OIDC_CLIENT_ID: '' }, 'OIDC_CLIENT_ID'],
+      [{ ...sso, OIDC_REDIRECT_URL: 'https://backflow.example.com/callback' }, 'OIDC_REDIRECT_URL'],
+      [{ ...sso, OIDC_SCOPES: 'email profile' }, 'OIDC_SCOPES'],
+      [{ ...sso, OIDC_PROJECT_GROUPS: 'spam-raters=spam:admin' }, 'OIDC_PROJECT_GROUPS'],
+      [{ ...sso, OIDC_DEFAULT_ROLE: 'admin' }, 'OIDC_DEFAULT_ROLE'],
+      [{ LOCAL_PASSWORDS: 'false' }, 'LOCAL_PASSWORDS'],
+      [{ OIDC_CLIENT_ID: 'backflow' }, 'OIDC_CLIENT_ID'],
+    ])('fails fast on %j, naming %s', (env, name) => {
+      expect(() => loadConfig(env, '/srv')).toThrow(new RegExp(`${name}:`));
+    });
+
+    it('takes plain http only for a provider on this machine', () => {
+      expect(loadConfig({ ...sso, OIDC_ISSUER: 'http://127.0.0.1:8080/realms/dev' }, '/srv').sso?.issuer).toBe('http://127.0.0.1:8080/realms/dev');
+    });
+  });
 });

@@ -3,6 +3,18 @@ import { z } from 'zod';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+/** The path of the OpenID Connect callback route: OIDC_REDIRECT_URL names it on this server's public address. */
+export const SSO_CALLBACK_PATH = '/api/v1/auth/oidc/callback';
+const LOOPBACK = /^(localhost|127\.0\.0\.1|\[::1\])$/;
+const groupList = z
+  .string()
+  .transform((list) =>
+    list
+      .split(',')
+      .map((group) => group.trim())
+      .filter(Boolean),
+  )
+  .default([]);
 
 const EnvSchema = z.object({
   PORT: port.default(3000),
@@ -54,7 +66,68 @@ const EnvSchema = z.object({
     .default([]),
   // zxcvbn's 0-4 scale: 3 is "safely unguessable" against an online attack and a slow offline one
   PASSWORD_MIN_SCORE: z.coerce.number().int().min(0).max(4).default(3),
+  // false: only single sign-on (OIDC_ISSUER must be set); the password sign-in and password changes are refused
+  LOCAL_PASSWORDS: z.enum(['true', 'false']).default('true'),
+  // single sign-on with an OpenID Connect provider, on when OIDC_ISSUER is set
+  OIDC_ISSUER: z
+    .url({ protocol: /^https?$/ })
+    .refine((url) => url.startsWith('https:') || LOOPBACK.test(new URL(url).hostname), 'https (plain http only on this machine: localhost, 127.0.0.1, [::1])')
+    .optional(),
+  OIDC_CLIENT_ID: z.string().min(1).optional(),
+  OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  OIDC_REDIRECT_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine((url) => new URL(url).pathname === SSO_CALLBACK_PATH, `must end in ${SSO_CALLBACK_PATH}`)
+    .optional(),
+  OIDC_SCOPES: z.string().default('openid email profile'),
+  OIDC_PROVIDER_NAME: z.string().trim().min(1).max(60).default('SSO'),
+  OIDC_EMAIL_CLAIM: z.string().min(1).default('email'),
+  OIDC_GROUPS_CLAIM: z.string().min(1).default('groups'),
+  OIDC_ROLE_CLAIM: z.string().min(1).optional(),
+  OIDC_ADMIN_GROUPS: groupList,
+  OIDC_REVIEWER_GROUPS: groupList,
+  OIDC_RATER_GROUPS: groupList,
+  // group=project-slug:role, comma-separated; a group's name may hold '=' (the last one separates)
+  OIDC_PROJECT_GROUPS: z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (entries) => entries.every((entry) => /^.+=[a-z0-9][a-z0-9-]{0,62}:(rater|reviewer)$/.test(entry)),
+      'group=project-slug:rater or group=project-slug:reviewer, comma-separated',
+    )
+    .transform((entries) =>
+      entries.map((entry) => {
+        const at = entry.lastIndexOf('=');
+        const [project, role] = entry.slice(at + 1).split(':');
+        return { group: entry.slice(0, at).trim(), project, role: role as 'rater' | 'reviewer' };
+      }),
+    )
+    .default([]),
+  OIDC_DEFAULT_ROLE: z.enum(['none', 'rater', 'reviewer']).default('none'),
 });
+
+/** Single sign-on with an OpenID Connect provider: who it is, and how its claims and groups become roles. */
+export interface SsoConfig {
+  issuer: string;
+  clientId: string;
+  /** absent: a public client, PKCE alone proves the code's redemption */
+  clientSecret?: string;
+  redirectUrl: string;
+  scopes: string[];
+  providerName: string;
+  claims: { email: string; groups: string; role?: string };
+  /** groups whose members get a global role */
+  roleGroups: { admin: string[]; reviewer: string[]; rater: string[] };
+  /** groups whose members are made members of a project, in a role */
+  projectGroups: Array<{ group: string; project: string; role: 'rater' | 'reviewer' }>;
+  /** the global role of someone no claim or group gives one; undefined: they are refused */
+  defaultRole?: 'rater' | 'reviewer';
+}
 
 export interface AppConfig {
   port: number;
@@ -78,6 +151,9 @@ export interface AppConfig {
   ingest: { maxBatch: number; maxBodyBytes: number; maxStreamBytes: number };
   http: { maxBodyBytes: number; bodyTimeoutMs: number; allowedOrigins: ReadonlySet<string> };
   passwordMinScore: number;
+  /** whether people may sign in with a password (else only through single sign-on) */
+  localPasswords: boolean;
+  sso?: SsoConfig;
 }
 
 export class ConfigError extends Error {
@@ -100,6 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     );
   }
   const e = parsed.data;
+  const sso = ssoConfig(e);
   const dataDir = path.resolve(cwd, e.BACKFLOW_DATA_DIR);
   const rootOf = (root: string) => (root.startsWith('s3://') ? root.replace(/\/+$/, '') : path.resolve(cwd, root));
   const exportRoot = rootOf(e.EXPORT_ROOT ?? path.join(dataDir, 'exports'));
@@ -122,6 +199,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     ingest: { maxBatch: e.INGEST_MAX_BATCH, maxBodyBytes: e.INGEST_MAX_BODY_MB * 1024 * 1024, maxStreamBytes: e.INGEST_MAX_STREAM_MB * 1024 * 1024 },
     http: { maxBodyBytes: e.HTTP_MAX_BODY_KB * 1024, bodyTimeoutMs: e.REQUEST_BODY_TIMEOUT_SECONDS * 1000, allowedOrigins: new Set(e.ALLOWED_ORIGINS) },
     passwordMinScore: e.PASSWORD_MIN_SCORE,
+    localPasswords: e.LOCAL_PASSWORDS === 'true',
+    sso,
+  };
+}
+
+/** The single sign-on settings, when OIDC_ISSUER is set; what is missing or contradicts is named. */
+function ssoConfig(e: z.infer<typeof EnvSchema>): SsoConfig | undefined {
+  const problems: string[] = [];
+  if (!e.OIDC_ISSUER) {
+    if (e.LOCAL_PASSWORDS === 'false') problems.push('LOCAL_PASSWORDS: false needs single sign-on: set OIDC_ISSUER (and its client), or nobody could sign in');
+    const stray = (['OIDC_CLIENT_ID', 'OIDC_REDIRECT_URL'] as const).find((name) => e[name] !== undefined);
+    if (stray) problems.push(`${stray}: set without OIDC_ISSUER, which turns single sign-on on`);
+    if (problems.length) throw new ConfigError(problems);
+    return undefined;
+  }
+  if (!e.OIDC_CLIENT_ID) problems.push('OIDC_CLIENT_ID: required with OIDC_ISSUER (the client id registered at the provider)');
+  if (!e.OIDC_REDIRECT_URL)
+    problems.push(`OIDC_REDIRECT_URL: required with OIDC_ISSUER (this server's public URL of ${SSO_CALLBACK_PATH}, registered at the provider)`);
+  const scopes = e.OIDC_SCOPES.split(/[\s,]+/).filter(Boolean);
+  if (!scopes.includes('openid')) problems.push(`OIDC_SCOPES: must include openid (got ${JSON.stringify(e.OIDC_SCOPES)})`);
+  if (problems.length) throw new ConfigError(problems);
+  return {
+    issuer: e.OIDC_ISSUER,
+    clientId: e.OIDC_CLIENT_ID!,
+    clientSecret: e.OIDC_CLIENT_SECRET,
+    redirectUrl: e.OIDC_REDIRECT_URL!,
+    scopes,
+    providerName: e.OIDC_PROVIDER_NAME,
+    claims: { email: e.OIDC_EMAIL_CLAIM, groups: e.OIDC_GROUPS_CLAIM, role: e.OIDC_ROLE_CLAIM },
+    roleGroups: { admin: e.OIDC_ADMIN_GROUPS, reviewer: e.OIDC_REVIEWER_GROUPS, rater: e.OIDC_RATER_GROUPS },
+    projectGroups: e.OIDC_PROJECT_GROUPS,
+    defaultRole: e.OIDC_DEFAULT_ROLE === 'none' ? undefined : e.OIDC_DEFAULT_ROLE,
   };
 }
 

@@ -31,6 +31,7 @@ import { TfdvArtifacts1764420000000 } from './1764420000000-tfdv-artifacts';
 import { ExportWriteScope1764430000000 } from './1764430000000-export-write-scope';
 import { RoutingPredictionWindows1764450000000 } from './1764450000000-routing-prediction-windows';
 import { PropagatedLabels1764500000000 } from './1764500000000-propagated-labels';
+import { AccountsSsoAndPasswords1764510000000 } from './1764510000000-accounts-sso-and-passwords';
 import { PredictionEmbedding1764490000000 } from './1764490000000-prediction-embedding';
 import { PredictionCommittee1764480000000 } from './1764480000000-prediction-committee';
 import { WeakLabels1764470000000 } from './1764470000000-weak-labels';
@@ -79,4 +80,5 @@ export const migrations = [
   PredictionEmbedding1764490000000,
   PropagatedLabels1764500000000,
   Explorer1764540000000,
+  AccountsSsoAndPasswords1764510000000,
 ];
