@@ -56,6 +56,8 @@ const MATRIX: Record<string, Rule> = {
   'POST /api/v1/projects/:slug/tasks/:id/skip': { members: ['rater', 'reviewer'] },
   'POST /api/v1/projects/:slug/tasks/:id/heartbeat': { members: ['rater', 'reviewer'] },
   'GET /api/v1/projects/:slug/queue': { members: ['rater', 'reviewer'] },
+  'GET /api/v1/projects/:slug/queue/mine': { members: ['rater', 'reviewer'] },
+  'GET /api/v1/projects/:slug/tasks/held': { members: ['rater', 'reviewer'] },
   'GET /api/v1/projects/:slug/operations': PROJECT,
   'POST /api/v1/projects/:slug/review/claim': { members: ['reviewer'] },
   'POST /api/v1/projects/:slug/tasks/:id/review': { members: ['reviewer'] },
@@ -111,6 +113,7 @@ const SOCKET_MATRIX: Record<string, { members: Array<'rater' | 'reviewer'>; body
   'task:skip': { members: ['rater', 'reviewer'], body: (project) => ({ project, taskId: randomUUID() }) },
   'task:heartbeat': { members: ['rater', 'reviewer'], body: (project) => ({ project, taskId: randomUUID() }) },
   'task:undo': { members: ['rater', 'reviewer'], body: (project) => ({ project, taskId: randomUUID(), annotationId: randomUUID() }) },
+  'task:resume': { members: ['rater', 'reviewer'], body: (project) => ({ project }) },
 };
 
 const CALLERS: Caller[] = ['anonymous', 'rater', 'reviewer', 'admin', 'ingestKey', 'exportKey', 'exportWriteKey'];

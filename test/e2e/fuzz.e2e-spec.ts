@@ -3,7 +3,17 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { io, Socket } from 'socket.io-client';
 import { z } from 'zod';
-import { FeedbackInput, LabelStudioTask, PredictionInput, SocketClaim, SocketHeartbeat, SocketSkip, SocketSubmit, SocketUndo } from '@backflow/contracts';
+import {
+  FeedbackInput,
+  LabelStudioTask,
+  PredictionInput,
+  SocketClaim,
+  SocketHeartbeat,
+  SocketSkip,
+  SocketResume,
+  SocketSubmit,
+  SocketUndo,
+} from '@backflow/contracts';
 import {
   appliesTo,
   dotted,
@@ -483,6 +493,7 @@ describe('fuzzing from the contracts: every route and socket event, hostile valu
         'task:skip': SocketSkip,
         'task:heartbeat': SocketHeartbeat,
         'task:undo': SocketUndo,
+        'task:resume': SocketResume,
       };
       const template = {
         project: slug,

@@ -4,6 +4,7 @@ export * from './projects';
 export * from './ingest';
 export * from './routing';
 export * from './labeling';
+export * from './task-layout';
 export * from './realtime';
 export * from './exports';
 export * from './quality';

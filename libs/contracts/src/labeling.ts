@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Features } from './ingest';
 import { LabelDefinition, Question } from './projects';
+import { TaskLayout } from './task-layout';
 
 export const TASK_STATES = ['queued', 'leased', 'completed', 'escalated', 'review', 'cancelled'] as const;
 export const TaskState = z.enum(TASK_STATES);
@@ -34,6 +35,10 @@ export const TaskPayload = z
         'what a machine labelled the prediction (labeling functions’ label model, or the nearest human-labelled neighbours), when the project shows predictions',
       ),
     leaseExpiresAt: z.string(),
+    layout: TaskLayout.optional().describe(
+      'how the input is laid out, when the project sets it (fields masked from raters left out); absent: the default layout',
+    ),
+    undoSeconds: z.number().int().optional().describe('how long the rater UI holds an answer before sending it, so Undo can take it back'),
     review: z
       .object({
         answers: z.array(z.object({ label: z.string(), count: z.number().int() })).describe('every label the raters gave, most chosen first'),
@@ -102,6 +107,15 @@ export const UndoReply = z
   .meta({ id: 'UndoReply' });
 export type UndoReply = z.infer<typeof UndoReply>;
 
+export const HeldTasksReply = z
+  .object({
+    tasks: z
+      .array(TaskPayload)
+      .describe('the open tasks the caller holds a live lease on in this project, the one on screen first (the oldest lease): what a reloaded page resumes'),
+  })
+  .meta({ id: 'HeldTasksReply' });
+export type HeldTasksReply = z.infer<typeof HeldTasksReply>;
+
 export const LeaseReply = z.object({ taskId: z.uuid(), leaseExpiresAt: z.string() }).meta({ id: 'LeaseReply' });
 export type LeaseReply = z.infer<typeof LeaseReply>;
 
@@ -114,6 +128,20 @@ export const QueueStats = z
   })
   .meta({ id: 'QueueStats' });
 export type QueueStats = z.infer<typeof QueueStats>;
+
+/** Why the caller sees no task while the queue is not empty: every open task, counted once, by the first reason that keeps it from them. */
+export const RaterQueue = z
+  .object({
+    project: z.string(),
+    open: z.number().int().describe('tasks that still need answers: the queue depth'),
+    answeredByYou: z.number().int().describe('open tasks with your answer, waiting for other raters'),
+    skippedByYou: z.number().int().describe('open tasks you skipped'),
+    heldByYou: z.number().int().describe('open tasks you hold: on your screen, next in line, or an answer still on its way'),
+    heldByOthers: z.number().int().describe('open tasks other raters hold, with no slot free: they come back if their rater lets them go'),
+    forYou: z.number().int().describe('open tasks you may claim now'),
+  })
+  .meta({ id: 'RaterQueue' });
+export type RaterQueue = z.infer<typeof RaterQueue>;
 
 export const ReviewRequest = z
   .strictObject({

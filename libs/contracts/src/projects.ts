@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { DEFAULT_UNDO_SECONDS, TaskLayout } from './task-layout';
 import { Slug, Timestamp } from './common';
 import { IntegrationSettings } from './interop';
 import { MonitoringSettings } from './monitoring';
@@ -314,6 +315,18 @@ export const LabelingSettings = z
       .optional()
       .describe(
         'personal data in free text hidden from raters and reviewers: every string of a task’s input and the suggestions it shows, masked by pattern before it leaves the server',
+      ),
+    layout: TaskLayout.optional().describe(
+      'how raters read an item: its input fields in order and the one that is the text to read (unset: headings such as subject or title first, then the field named like text, body or content, then the rest by name)',
+    ),
+    undoSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(60)
+      .optional()
+      .describe(
+        `how long the rater UI holds an answer before sending it, so Undo (Z) takes it back even when one answer decides the task (default ${DEFAULT_UNDO_SECONDS}; 0 sends at once)`,
       ),
     consensus: z
       .enum(CONSENSUS_METHODS)

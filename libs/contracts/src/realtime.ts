@@ -1,7 +1,17 @@
 import { z } from 'zod';
 import { Slug } from './common';
 import type { ExportProgress } from './exports';
-import { ClaimReply, LeaseReply, QueueStats, SkipRequest, SubmitAnnotationReply, SubmitAnnotationRequest, TaskPayload, UndoReply } from './labeling';
+import {
+  ClaimReply,
+  HeldTasksReply,
+  LeaseReply,
+  QueueStats,
+  SkipRequest,
+  SubmitAnnotationReply,
+  SubmitAnnotationRequest,
+  TaskPayload,
+  UndoReply,
+} from './labeling';
 
 /** The socket.io namespace raters connect to (authenticated at connect by the session token). */
 export const LABELING_NAMESPACE = '/labeling';
@@ -16,11 +26,13 @@ export const SocketSubmit = z.object({
 export const SocketSkip = z.object({ project: Slug, taskId: z.uuid() }).extend(SkipRequest.shape);
 export const SocketHeartbeat = z.object({ project: Slug, taskId: z.uuid() });
 export const SocketUndo = z.object({ project: Slug, taskId: z.uuid(), annotationId: z.guid() });
+export const SocketResume = z.object({ project: Slug });
 export type SocketClaim = z.infer<typeof SocketClaim>;
 export type SocketSubmit = z.infer<typeof SocketSubmit>;
 export type SocketSkip = z.infer<typeof SocketSkip>;
 export type SocketHeartbeat = z.infer<typeof SocketHeartbeat>;
 export type SocketUndo = z.infer<typeof SocketUndo>;
+export type SocketResume = z.infer<typeof SocketResume>;
 
 /** Why a socket's session ended: the server disconnects the socket right after saying so. */
 export const SessionEndReason = z.enum(['signed_out', 'user_disabled', 'session_expired', 'password_changed']);
@@ -54,6 +66,11 @@ export interface LabelingClientEvents {
   'task:heartbeat': (request: SocketHeartbeat, ack: (reply: SocketReply<LeaseReply>) => void) => void;
   /** takes back the rater's last answer while the task is still open, and gives them the task again */
   'task:undo': (request: SocketUndo, ack: (reply: SocketReply<UndoReply>) => void) => void;
+  /**
+   * the tasks the rater holds in the project (a reloaded page comes back to them); this socket
+   * becomes the rater's sitting in the project, and their other sockets there hear `sitting:moved`
+   */
+  'task:resume': (request: SocketResume, ack: (reply: SocketReply<HeldTasksReply>) => void) => void;
 }
 
 /** Server → client. */
@@ -68,4 +85,6 @@ export interface LabelingServerEvents {
   'session:revoked': (payload: SessionRevoked) => void;
   /** the rater may no longer label `project` (its leases there are released); the socket is disconnected when it used no other project */
   'access:revoked': (payload: AccessRevoked) => void;
+  /** the rater resumed labeling `project` in another tab or window: this socket gets no more tasks pushed there until it resumes again */
+  'sitting:moved': (payload: { project: string }) => void;
 }

@@ -7,9 +7,11 @@ import {
   ClaimReply,
   ClaimRequest,
   GoldReply,
+  HeldTasksReply,
   LeaseReply,
   PromoteGoldRequest,
   QueueStats,
+  RaterQueue,
   RaterQualityList,
   ReviewRequest,
   SkipRequest,
@@ -115,6 +117,22 @@ export class LabelingController {
   @ApiOkResponse({ schema: openApiSchema(QueueStats) })
   queue(@CurrentProject() project: ProjectEntity): Promise<QueueStats> {
     return this.projectOperations.queueStats(project);
+  }
+
+  /** Why the caller sees no task while the queue is not empty: each open task by the first reason it is not theirs. */
+  @Get('queue/mine')
+  @ProjectRoute({ members: [...LABELERS.members] })
+  @ApiOkResponse({ schema: openApiSchema(RaterQueue) })
+  myQueue(@CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal): Promise<RaterQueue> {
+    return this.projectOperations.raterQueue(project, user.userId);
+  }
+
+  /** The open tasks the caller holds a lease on, the one on screen first (REST twin of `task:resume`, without moving a sitting). */
+  @Get('tasks/held')
+  @ProjectRoute({ members: [...LABELERS.members] })
+  @ApiOkResponse({ schema: openApiSchema(HeldTasksReply) })
+  held(@CurrentProject() project: ProjectEntity, @CurrentUser() user: UserPrincipal): Promise<HeldTasksReply> {
+    return this.taskQueue.held(project, user.userId, { admin: user.role === 'admin' });
   }
 
   /** Leases the next task waiting for a reviewer. */

@@ -21,5 +21,11 @@ export const LabelingErrors = {
       409,
       'taskId',
     ),
+  sittingMoved: (slug: string) =>
+    new DomainError(
+      'labeling/sitting_moved',
+      `you are labeling "${slug}" in another tab or window: go on there, or resume here (which moves your tasks to this one)`,
+      409,
+    ),
   notInReview: () => new DomainError('labeling/not_in_review', 'this task is not waiting for a review', 409, 'taskId'),
 };

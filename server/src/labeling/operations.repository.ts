@@ -17,6 +17,32 @@ export class OperationsRepository {
     return { depth: row.depth, review: row.review, doneToday: row.done_today };
   }
 
+  /**
+   * Every open task of the project (gold left out, as in the depth) by the first reason it is not
+   * for this rater: answered, skipped or held by them, held by others with no slot free; the rest
+   * they may claim.
+   */
+  async raterQueue(
+    manager: EntityManager,
+    projectId: string,
+    raterId: string,
+  ): Promise<{ open: number; answeredByYou: number; skippedByYou: number; heldByYou: number; heldByOthers: number; forYou: number }> {
+    const [row]: Array<{ open: number; answered: number; skipped: number; mine: number; others: number; free: number }> = await manager.query(
+      `SELECT count(*)::int AS open, count(*) FILTER (WHERE why = 'answered')::int AS answered, count(*) FILTER (WHERE why = 'skipped')::int AS skipped,
+              count(*) FILTER (WHERE why = 'mine')::int AS mine, count(*) FILTER (WHERE why = 'others')::int AS others, count(*) FILTER (WHERE why = 'free')::int AS free
+         FROM (SELECT CASE
+                 WHEN EXISTS (SELECT 1 FROM annotations a WHERE a.task_id = t.id AND a.rater_id = $2) THEN 'answered'
+                 WHEN EXISTS (SELECT 1 FROM task_skips s WHERE s.task_id = t.id AND s.rater_id = $2) THEN 'skipped'
+                 WHEN EXISTS (SELECT 1 FROM task_leases l WHERE l.task_id = t.id AND l.rater_id = $2 AND l.expires_at > now()) THEN 'mine'
+                 WHEN t.required_annotations - t.annotations_count <= (SELECT count(*) FROM task_leases l WHERE l.task_id = t.id AND l.expires_at > now()) THEN 'others'
+                 ELSE 'free' END AS why
+                 FROM tasks t
+                WHERE t.project_id = $1 AND t.state IN ${OPEN} AND t.gold_item_id IS NULL) reasons`,
+      [projectId, raterId],
+    );
+    return { open: row.open, answeredByYou: row.answered, skippedByYou: row.skipped, heldByYou: row.mine, heldByOthers: row.others, forYou: row.free };
+  }
+
   /** Per minute over the last `minutes`: tasks made and done, tasks open, answers, raters answering, leases run out unanswered. */
   async operations(
     manager: EntityManager,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import type { OperationsReply, QueueStats } from '@backflow/contracts';
+import type { OperationsReply, QueueStats, RaterQueue } from '@backflow/contracts';
 import type { ProjectEntity } from '../projects/project.entity';
 import { OperationsRepository } from './operations.repository';
 
@@ -15,6 +15,11 @@ export class OperationsService {
 
   async queueStats(project: ProjectEntity): Promise<QueueStats> {
     return { project: project.slug, ...(await this.repository.queueStats(this.dataSource.manager, project.id)) };
+  }
+
+  /** Why a rater who is caught up still sees open tasks in the queue. */
+  async raterQueue(project: ProjectEntity, raterId: string): Promise<RaterQueue> {
+    return { project: project.slug, ...(await this.repository.raterQueue(this.dataSource.manager, project.id, raterId)) };
   }
 
   /** The project's last hour (or `minutes`) of work, a point a minute, for the operations chart. */

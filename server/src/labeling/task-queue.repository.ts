@@ -237,6 +237,26 @@ export class TaskQueueRepository {
     };
   }
 
+  /**
+   * The open tasks a rater holds a live lease on in a project (not review tasks: those are the
+   * review screen's), oldest lease first: the task on screen, then the one leased ahead.
+   */
+  async held(manager: EntityManager, projectId: string, raterId: string): Promise<LeasedView[]> {
+    const rows: LeasedRow[] = await manager.query(
+      `SELECT l.task_id AS id, l.expires_at, coalesce(p.input, g.input) AS input, p.predicted_label, coalesce(p.scores, g.scores) AS scores,
+              p.suggestions, ${MACHINE_LABEL_COLUMNS}
+         FROM task_leases l
+         JOIN tasks t ON t.id = l.task_id
+         LEFT JOIN predictions_read p ON p.project_id = t.project_id AND p.id = t.prediction_id
+         LEFT JOIN gold_items g ON g.id = t.gold_item_id
+         ${MACHINE_LABEL_JOIN}
+        WHERE l.rater_id = $2 AND l.project_id = $1 AND l.expires_at > now() AND t.state IN ('queued', 'escalated')
+        ORDER BY l.claimed_at, l.task_id`,
+      [projectId, raterId],
+    );
+    return rows.map(toLeasedView);
+  }
+
   async lockTask(manager: EntityManager, projectId: string, taskId: string): Promise<LockedTask | undefined> {
     const rows: Array<{
       id: string;

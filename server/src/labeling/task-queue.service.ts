@@ -1,7 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { ClaimReply, SkipRequest, SubmitAnnotationReply, SubmitAnnotationRequest, TaskPayload, UndoReply } from '@backflow/contracts';
+import {
+  DEFAULT_UNDO_SECONDS,
+  type ClaimReply,
+  type HeldTasksReply,
+  type SkipRequest,
+  type SubmitAnnotationReply,
+  type SubmitAnnotationRequest,
+  type TaskLayout,
+  type TaskPayload,
+  type UndoReply,
+} from '@backflow/contracts';
 import { AccessRevocations } from '../common/cache/access-revocations';
 import { poolOf } from '../database/data-source';
 import { DomainEvents } from '../common/events/domain-events';
@@ -69,6 +79,19 @@ function suggestionsShown(project: ProjectEntity, view: LeasedView, shown: boole
   return Object.keys(suggestions).length > 0 ? { suggestions } : {};
 }
 
+/** The project's layout of an item as raters get it: a masked field is not named to them, even in the order. */
+function layoutShown(project: ProjectEntity): { layout?: TaskLayout } {
+  const layout = project.labelingSettings.layout;
+  if (!layout) return {};
+  const masked = new Set(project.maskedFields);
+  return {
+    layout: {
+      fields: layout.fields.filter((field) => !masked.has(field)),
+      primary: layout.primary !== null && masked.has(layout.primary) ? null : layout.primary,
+    },
+  };
+}
+
 /** Who a task is shown to: an admin sees personal data a project hides from raters, unless it hides it from admins too. */
 export interface Viewer {
   admin: boolean;
@@ -134,6 +157,12 @@ export class TaskQueueService {
     return reply;
   }
 
+  /** The open tasks the rater holds in the project, the one on screen first: what a reloaded page comes back to. */
+  async held(project: ProjectEntity, raterId: string, viewer: Viewer = RATER): Promise<HeldTasksReply> {
+    const views = await this.repository.held(this.dataSource.manager, project.id, raterId);
+    return { tasks: views.map((view) => this.payload(project, view, viewer)) };
+  }
+
   /** How a claim leases: the lease's length, the cap on leases held, and whether this one draws a gold item (at the project's gold rate). */
   private claimSettings(project: ProjectEntity, queue: 'open' | 'review', random: () => number) {
     const settings = project.labelingSettings;
@@ -182,6 +211,8 @@ export class TaskQueueService {
       ...suggestionsShown(project, view, shown),
       ...(shown && view.machineLabel ? { machineLabel: view.machineLabel } : {}),
       leaseExpiresAt: view.leaseExpiresAt.toISOString(),
+      ...layoutShown(project),
+      undoSeconds: project.labelingSettings.undoSeconds ?? DEFAULT_UNDO_SECONDS,
     };
   }
 

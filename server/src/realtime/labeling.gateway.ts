@@ -9,6 +9,7 @@ import {
   SocketClaim,
   SocketError,
   SocketHeartbeat,
+  SocketResume,
   SocketSkip,
   SocketSubmit,
   SocketSubmitReply,
@@ -20,10 +21,24 @@ import { asDomainError } from '../common/filters/error-envelope';
 import { DomainEvents } from '../common/events/domain-events';
 import { LOGGER } from '../common/logging/logger';
 import { fieldOf } from '../common/validation/zod-validation.pipe';
+import { LabelingErrors } from '../labeling/labeling.errors';
 import { TaskQueueService } from '../labeling/task-queue.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { LeaseTimers } from './lease-timers';
-import { ADMINS_ROOM, LabelingNamespace, LabelingSocket, projectRoom, serves, viewerOf } from './labeling-socket';
+import {
+  ADMINS_ROOM,
+  LabelingNamespace,
+  LabelingSocket,
+  movedAway,
+  movedRoom,
+  moveSitting,
+  projectRoom,
+  serves,
+  SITTING_MOVED,
+  sittingRoom,
+  type SittingMove,
+  viewerOf,
+} from './labeling-socket';
 import { SocketAccess } from './socket-access';
 import { TaskPushes } from './task-pushes';
 
@@ -58,6 +73,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
     this.access.attach(labeling);
     this.pushes.attach(labeling);
     labeling.use((socket, next) => this.access.connect(socket, next));
+    labeling.on(SITTING_MOVED, (move: SittingMove) => moveSitting(labeling, move));
   }
 
   onModuleInit(): void {
@@ -92,6 +108,7 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
     socket.on('task:skip', (body, ack) => void this.skip(socket, body).then(answer(ack)));
     socket.on('task:heartbeat', (body, ack) => void this.heartbeat(socket, body).then(answer(ack)));
     socket.on('task:undo', (body, ack) => void this.undo(socket, body).then(answer(ack)));
+    socket.on('task:resume', (body, ack) => void this.resume(socket, body).then(answer(ack)));
   }
 
   private async handle<T extends z.ZodType, R>(
@@ -122,7 +139,35 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
   }
 
   private claim(socket: LabelingSocket, body: unknown) {
-    return this.handle(socket, SocketClaim, body, (_request, project) => this.claimFor(socket, project));
+    return this.handle(socket, SocketClaim, body, (_request, project) => {
+      // the rater labels this project on another socket now: a task leased here would sit unseen in their lease cap
+      if (movedAway(socket, project.id)) throw LabelingErrors.sittingMoved(project.slug);
+      return this.claimFor(socket, project);
+    });
+  }
+
+  /**
+   * The rater's held tasks (a reloaded page comes back to the task it showed), and this socket
+   * becomes their sitting in the project: their other sockets there are told (on every node) and
+   * get no task there until they resume in turn, so two tabs never show one task.
+   */
+  private resume(socket: LabelingSocket, body: unknown) {
+    return this.handle(socket, SocketResume, body, async (_request, project) => {
+      const rater = socket.data.user.userId;
+      const move: SittingMove = { projectId: project.id, slug: project.slug, raterId: rater, socketId: socket.id };
+      // here at once, so a tab resuming right after this one is not moved by it; the other nodes by a message
+      moveSitting(this.namespace, move);
+      try {
+        this.namespace.serverSideEmit(SITTING_MOVED, move);
+      } catch (error) {
+        this.logger.debug({ err: error }, 'no other server to tell about a moved sitting');
+      }
+      await socket.leave(movedRoom(project.id));
+      await socket.join(sittingRoom(project.id, rater));
+      const reply = await this.taskQueue.held(project, rater, viewerOf(socket));
+      for (const task of reply.tasks) this.pushes.watchLease(socket, project, task.id, new Date(task.leaseExpiresAt));
+      return reply;
+    });
   }
 
   /** The next task for this socket's rater (claimed now, or by `claimed`), its lease watched; none: the rater is idle in the project. */
@@ -148,7 +193,8 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
   private submit(socket: LabelingSocket, body: unknown) {
     return this.handle(socket, SocketSubmit, body, async (request, project): Promise<SocketSubmitReply> => {
       const rater = socket.data.user.userId;
-      if (!request.next) {
+      // a socket the rater moved away from answers what it shows, and leases nothing more
+      if (!request.next || movedAway(socket, project.id)) {
         const reply = await this.taskQueue.submit(project, rater, request.taskId, request.annotation);
         this.leases.forget(socket, request.taskId);
         return reply;

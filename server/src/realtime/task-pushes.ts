@@ -7,7 +7,7 @@ import { TaskQueueService } from '../labeling/task-queue.service';
 import type { ProjectEntity } from '../projects/project.entity';
 import { ProjectsService } from '../projects/projects.service';
 import { LeaseTimers } from './lease-timers';
-import { ADMINS_ROOM, LabelingNamespace, LabelingSocket, projectRoom, serves, viewerOf } from './labeling-socket';
+import { ADMINS_ROOM, LabelingNamespace, LabelingSocket, movedAway, projectRoom, serves, viewerOf } from './labeling-socket';
 import { SocketAccess } from './socket-access';
 
 // a lease's expiry is checked by the database's clock: offer the task a moment after it
@@ -98,7 +98,7 @@ export class TaskPushes implements OnModuleDestroy {
     const project = await this.projects.findById(projectId);
     if (!project) return;
     for (const socket of this.namespace!.sockets.values()) {
-      if (!socket.data.idleIn?.has(projectId)) continue;
+      if (!socket.data.idleIn?.has(projectId) || movedAway(socket, projectId)) continue;
       try {
         await this.access.admit(socket, project.slug);
         const { task } = await this.taskQueue.claim(project, socket.data.user.userId, 'open', Math.random, viewerOf(socket));
