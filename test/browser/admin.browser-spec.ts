@@ -184,6 +184,24 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
         explorationRate: 0,
         budget: { perBatch: 30, perPredictions: { tasks: 5, predictions: 50 } },
       });
+      // a burst of seconds says nothing of an hour: the share routed stands for it
+      await editor.getByTestId('preview-span').waitFor();
+      expect(await editor.getByTestId('preview-share').innerText()).toMatch(/^\d+(\.\d)?%$/);
+      // the saved policy routes the predictions that came before it, within its budget
+      await editor.getByTestId('backfill').click();
+      await editor
+        .getByTestId('backfill-status')
+        .filter({ hasText: /^200 examined, \d+ routed.*none older is left without a task\.$/ })
+        .waitFor();
+      const routed = Number(/examined, (\d+) routed/.exec(await editor.getByTestId('backfill-status').innerText())![1]);
+      const [{ n: tasks }] = await app.sql(`SELECT count(*)::int AS n FROM tasks t JOIN projects p ON p.id = t.project_id WHERE p.slug = $1`, [slug]);
+      expect(tasks).toBe(routed);
+      expect(routed).toBeGreaterThan(0);
+      await expect(editor.getByTestId('backfill').isDisabled()).resolves.toBe(true);
+      // (the header stays put while the element is captured, or it lands in the middle of the picture; set through the CSSOM, which the CSP allows)
+      await page.evaluate(() => document.querySelector<HTMLElement>('.app-header')!.style.setProperty('position', 'static'));
+      await editor.screenshot({ path: screenshotPath('admin-routing-backfill.png'), animations: 'disabled' });
+      await page.evaluate(() => document.querySelector<HTMLElement>('.app-header')!.style.removeProperty('position'));
 
       await page.getByLabel('Project name').fill('Routed mail');
       await page.getByRole('button', { name: 'Save settings' }).click();

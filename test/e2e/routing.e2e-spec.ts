@@ -21,6 +21,26 @@ describe('routing: preview and backfill over HTTP', () => {
     return { ...project, key, tasks };
   }
 
+  it('routes a sensible share by default: a project created with no policy sends the 5% least confident and a 1% sample to people', async () => {
+    const project = await createProject(app, admin, { labels: labelBody(LABELS) });
+    const read = await app.request('GET', `/api/v1/projects/${project.slug}`, { token: admin });
+    expect(read.body.routing).toMatchObject({ strategy: 'least_confidence', targetRate: 0.05, explorationRate: 0.01 });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const body = traffic(seeded(7), 1_000, { sharpness: 1 });
+    for (let i = 0; i < body.length; i += 250)
+      expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: key, body: body.slice(i, i + 250) })).status).toBe(200);
+    const [counts] = await app.sql(
+      `SELECT count(*) FILTER (WHERE reason = 'uncertain')::int AS uncertain, count(*) FILTER (WHERE reason = 'exploration')::int AS exploration
+         FROM tasks WHERE project_id = $1`,
+      [project.id],
+    );
+    // the target rate is worked out over the scores seen so far: about 50 of 1,000, and about 10 explored
+    expect(counts.uncertain).toBeGreaterThanOrEqual(30);
+    expect(counts.uncertain).toBeLessThanOrEqual(80);
+    expect(counts.exploration).toBeGreaterThanOrEqual(2);
+    expect(counts.exploration).toBeLessThanOrEqual(25);
+  });
+
   it('backfills older predictions under a changed policy, a capped page at a time', async () => {
     const project = await setUp({ threshold: 1, explorationRate: 0, dedupeWindowMinutes: 0 });
     const ingested = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, {

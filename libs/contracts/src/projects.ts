@@ -100,6 +100,13 @@ export const routingPolicyFields = {
   sliceBoosts: z.record(z.string().regex(/^[^=]+=.*$/, 'key=value'), z.number().positive().max(100)).default({}),
 };
 
+/**
+ * A new project's share routed for uncertainty when its request names no routing policy: a target
+ * rate follows the model's own scores (a threshold depends on its calibration and its number of
+ * classes), and 5% with the 1% explored is a steady flow that a budget can still cap.
+ */
+export const DEFAULT_TARGET_RATE = 0.05;
+
 /** A policy routes by a fixed threshold or by a target rate, never both. */
 export const oneThresholdRule: [(p: { threshold?: number; targetRate?: number }) => boolean, { message: string; path: string[] }] = [
   (p) => !(p.threshold !== undefined && p.targetRate !== undefined),
@@ -498,7 +505,9 @@ export const CreateProjectRequest = z
     overlap: settings.overlap.default(1),
     maskedFields: settings.maskedFields.default([]),
     labeling: LabelingSettings.default(LabelingSettings.parse({})),
-    routing: RoutingPolicy.default(RoutingPolicy.parse({})),
+    routing: RoutingPolicy.default(RoutingPolicy.parse({ targetRate: DEFAULT_TARGET_RATE })).describe(
+      'default: the 5% the model is least sure of (least confidence) and a 1% random sample',
+    ),
     feedbackRules: FeedbackRules.default(FeedbackRules.parse({})),
     export: ExportSettings.default(ExportSettings.parse({})),
     monitoring: MonitoringSettings.default(MonitoringSettings.parse({})),

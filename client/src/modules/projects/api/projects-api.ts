@@ -1,5 +1,6 @@
 import { queryOptions } from '@tanstack/react-query';
 import type {
+  RoutingBackfillReply,
   AddMemberRequestBody,
   ApiKeyListResponse,
   ApiKeyResponse,
@@ -74,6 +75,11 @@ export const labelingFunctionPreviewQuery = (slug: string, preview: LabelingFunc
     queryKey: [...projectScope(slug), 'weak-preview', preview],
     queryFn: ({ signal }) => apiRequest<LabelingFunctionPreviewReply>(`${base(slug)}/weak-supervision/preview`, { method: 'POST', body: preview, signal }),
   });
+
+/** Routes past predictions without a task by the saved policy: a page of them, and the cursor to the next, older one. */
+export function backfillRouting(slug: string, body: { limit: number; cursor?: string }): Promise<RoutingBackfillReply> {
+  return apiRequest<RoutingBackfillReply>(`/api/v1/projects/${encodeURIComponent(slug)}/routing/backfill`, { method: 'POST', body });
+}
 
 export function createProject(body: CreateProjectRequestBody): Promise<Project> {
   return apiRequest<Project>('/api/v1/projects', { method: 'POST', body });

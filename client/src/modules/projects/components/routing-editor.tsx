@@ -1,18 +1,23 @@
 import { useMemo, useState } from 'react';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useDebounce } from 'use-debounce';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { RoutingPolicy, RoutingPolicyBody } from '@backflow/contracts';
+import type { RoutingBackfillReply, RoutingPolicy, RoutingPolicyBody } from '@backflow/contracts';
 import { errorMessage } from '../../../lib/api';
 import { Alert } from '../../../ui/alert';
 import { Button } from '../../../ui/button';
 import { TextField } from '../../../ui/text-field';
-import { routingPreviewQuery, type Project } from '../api/projects-api';
+import { backfillRouting, routingPreviewQuery, type Project } from '../api/projects-api';
+import { projectScope } from '../../../lib/query';
 import { useUpdateProject } from '../hooks/use-update-project';
 
 const PREVIEW_DELAY_MS = 500;
 const REASON_COLORS = { uncertain: '#0c6b66', exploration: '#c2661c', contradiction: '#a8261b' } as const;
 const SLICES_SHOWN = 12;
+// one click of the backfill button examines at most this many past predictions (1,000 a request)
+const BACKFILL_PER_CLICK = 10_000;
+// a rate per hour is only stated from a replay spanning an hour at least: a burst of seconds says nothing of an hour
+const HOURLY_FROM_HOURS = 1;
 
 type Mode = 'threshold' | 'rate';
 
@@ -99,6 +104,31 @@ export function RoutingEditor({ project }: { project: Project }) {
       },
     );
   };
+
+  const queryClient = useQueryClient();
+  const saved = JSON.stringify(policyOf(draftOf(project.routing), project.routing)) === JSON.stringify(policy);
+  const [backfillCursor, setBackfillCursor] = useState<string | null | undefined>(undefined);
+  const [backfilled, setBackfilled] = useState<{ examined: number; routed: number; dropped: number } | null>(null);
+  const backfill = useMutation({
+    mutationFn: async () => {
+      const total = { examined: 0, routed: 0, dropped: 0 };
+      let cursor = backfillCursor ?? undefined;
+      let reply: RoutingBackfillReply | undefined;
+      do {
+        reply = await backfillRouting(project.slug, { limit: 1_000, ...(cursor ? { cursor } : {}) });
+        total.examined += reply.examined;
+        total.routed += reply.routed.total;
+        total.dropped += reply.droppedByBudget;
+        cursor = reply.nextCursor ?? undefined;
+        setBackfilled({ ...total });
+      } while (cursor && total.examined < BACKFILL_PER_CLICK);
+      return { total, next: reply.nextCursor };
+    },
+    onSuccess: ({ next }) => {
+      setBackfillCursor(next);
+      return queryClient.invalidateQueries({ queryKey: projectScope(project.slug) });
+    },
+  });
 
   const reasons = preview
     ? [{ name: 'routed', uncertain: preview.routed.uncertain, exploration: preview.routed.exploration, contradiction: preview.routed.contradiction }]
@@ -246,15 +276,28 @@ export function RoutingEditor({ project }: { project: Project }) {
                 <dt>Would be routed</dt>
                 <dd data-testid="preview-routed">{preview.routed.total.toLocaleString()}</dd>
               </div>
-              <div>
-                <dt>Tasks per hour, expected</dt>
-                <dd>{preview.expectedTasksPerHour.toFixed(preview.expectedTasksPerHour < 10 ? 1 : 0)}</dd>
-              </div>
+              {preview.hours >= HOURLY_FROM_HOURS ? (
+                <div>
+                  <dt>Tasks per hour, expected</dt>
+                  <dd>{preview.expectedTasksPerHour.toFixed(preview.expectedTasksPerHour < 10 ? 1 : 0)}</dd>
+                </div>
+              ) : (
+                <div>
+                  <dt>Share routed</dt>
+                  <dd data-testid="preview-share">{`${((preview.routed.total / preview.sampled) * 100).toFixed(1)}%`}</dd>
+                </div>
+              )}
               <div>
                 <dt>Dropped by the budget</dt>
                 <dd>{preview.droppedByBudget.toLocaleString()}</dd>
               </div>
             </dl>
+            {preview.hours < HOURLY_FROM_HOURS ? (
+              <p className="admin-section__lede" data-testid="preview-span">
+                The replayed predictions arrived within {preview.hours * 60 < 1 ? 'less than a minute' : `${Math.round(preview.hours * 60)} minutes`}: too short
+                to say how many tasks an hour would bring, so the share of predictions routed stands for it.
+              </p>
+            ) : null}
             <div className="ops-chart" role="img" aria-label="Predictions routed per reason">
               <h3 className="ops-chart__title">Per reason</h3>
               <ResponsiveContainer width="100%" height={90}>
@@ -273,11 +316,16 @@ export function RoutingEditor({ project }: { project: Project }) {
               <div className="ops-chart" role="img" aria-label="Predictions routed per slice">
                 <h3 className="ops-chart__title">Per slice (the {slices.length} with most routed)</h3>
                 <ResponsiveContainer width="100%" height={Math.max(140, slices.length * 26)}>
-                  <BarChart data={slices} layout="vertical" margin={{ top: 4, right: 16, bottom: 0, left: 8 }}>
+                  <BarChart
+                    data={slices.map((s) => ({ ...s, slice: s.slice || '(no slice)' }))}
+                    layout="vertical"
+                    margin={{ top: 4, right: 16, bottom: 0, left: 8 }}
+                  >
                     <CartesianGrid stroke="#e4ded3" horizontal={false} />
                     <XAxis type="number" allowDecimals={false} tick={{ fontSize: 12 }} />
-                    <YAxis type="category" dataKey="slice" width={150} tick={{ fontSize: 12 }} />
+                    <YAxis type="category" dataKey="slice" width={180} interval={0} tick={{ fontSize: 12 }} />
                     <Tooltip />
+                    <Legend />
                     {(['uncertain', 'exploration', 'contradiction'] as const).map((reason) => (
                       <Bar key={reason} dataKey={reason} stackId="s" fill={REASON_COLORS[reason]} isAnimationActive={false} />
                     ))}
@@ -293,7 +341,27 @@ export function RoutingEditor({ project }: { project: Project }) {
         <Button onClick={save} busy={update.isPending}>
           Save routing
         </Button>
+        <Button
+          variant="secondary"
+          onClick={() => backfill.mutate()}
+          busy={backfill.isPending}
+          disabled={!saved || backfillCursor === null}
+          data-testid="backfill"
+          title={saved ? undefined : 'Save the policy first: past predictions are routed by the saved one'}
+        >
+          {backfillCursor ? 'Route older predictions' : 'Route past predictions'}
+        </Button>
       </div>
+      <p className="admin-section__lede" aria-live="polite" data-testid="backfill-status">
+        {!saved
+          ? 'Save the policy to route past predictions by it.'
+          : backfilled
+            ? `${backfill.isPending ? 'Routing past predictions: ' : ''}${backfilled.examined.toLocaleString()} examined, ${backfilled.routed.toLocaleString()} routed` +
+              `${backfilled.dropped ? `, ${backfilled.dropped.toLocaleString()} left out by the budget` : ''}` +
+              `${backfill.isPending ? '…' : backfillCursor === null ? '; none older is left without a task.' : '.'}`
+            : `Routing applies to new predictions; “Route past predictions” sends the ${BACKFILL_PER_CLICK.toLocaleString()} newest without a task through the saved policy, within its budget.`}
+      </p>
+      {backfill.error ? <Alert>{errorMessage(backfill.error, 'The backfill failed.')}</Alert> : null}
     </section>
   );
 }
