@@ -1,5 +1,6 @@
 import { routeOf, usePath } from './lib/router';
 import { useSession } from './modules/auth/hooks/use-session';
+import { AccountPage } from './pages/account-page';
 import { ExamplePage } from './pages/example-page';
 import { ExplorerPage } from './pages/explorer-page';
 import { LabelPage } from './pages/label-page';
@@ -32,6 +33,7 @@ export function App() {
       if (route.page === 'example') return <ExamplePage key={`${route.slug}/${route.id}`} slug={route.slug} id={route.id} />;
       if (route.page === 'settings' && admin) return <ProjectSettingsPage key={route.slug} slug={route.slug} />;
       if (route.page === 'users' && admin) return <UsersPage />;
+      if (route.page === 'account') return <AccountPage />;
       if (route.page === 'new-project' && admin) return <NewProjectPage />;
       return <ProjectsPage />;
     }

@@ -26,6 +26,7 @@ export type Route =
   | { page: 'projects' }
   | { page: 'new-project' }
   | { page: 'users' }
+  | { page: 'account' }
   | { page: 'label' | 'review' | 'settings' | 'quality' | 'explorer'; slug: string }
   | { page: 'example'; slug: string; id: string };
 
@@ -33,6 +34,7 @@ export type Route =
 export function routeOf(path: string): Route {
   if (/^\/projects\/new\/?$/.test(path)) return { page: 'new-project' };
   if (/^\/users\/?$/.test(path)) return { page: 'users' };
+  if (/^\/account\/?$/.test(path)) return { page: 'account' };
   const example = /^\/projects\/([^/]+)\/explorer\/([^/]+)\/?$/.exec(path);
   if (example) return { page: 'example', slug: decodeURIComponent(example[1]), id: decodeURIComponent(example[2]) };
   const match = /^\/projects\/([^/]+)\/(label|review|settings|quality|explorer)\/?$/.exec(path);
@@ -47,3 +49,4 @@ export const qualityPath = (slug: string) => `/projects/${encodeURIComponent(slu
 export const explorerPath = (slug: string, search = '') => `/projects/${encodeURIComponent(slug)}/explorer${search ? `?${search}` : ''}`;
 export const examplePath = (slug: string, id: string) => `/projects/${encodeURIComponent(slug)}/explorer/${encodeURIComponent(id)}`;
 export const newProjectPath = '/projects/new';
+export const accountPath = '/account';

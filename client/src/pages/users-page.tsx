@@ -4,6 +4,9 @@ import type { AdminUserResponse, UpdateUserRequestBody, UserRole } from '@backfl
 import { errorMessage } from '../lib/api';
 import { useSignedInSession } from '../modules/auth/hooks/use-session';
 import { createUser, updateUser, usersQuery } from '../modules/users/api/users-api';
+import { signInMethodsQuery } from '../modules/auth/api/session-api';
+import { PasswordReset } from '../modules/users/components/password-reset';
+import { accountPath, navigate } from '../lib/router';
 import { Alert } from '../ui/alert';
 import { PageShell } from '../ui/page-shell';
 import { Button } from '../ui/button';
@@ -18,6 +21,9 @@ export function UsersPage() {
   const session = useSignedInSession();
   const queryClient = useQueryClient();
   const users = useQuery(usersQuery());
+  const methods = useQuery(signInMethodsQuery());
+  const passwords = methods.data?.password !== false;
+  const [resetting, setResetting] = useState<AdminUserResponse | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -100,6 +106,7 @@ export function UsersPage() {
                 <th scope="col">Role</th>
                 <th scope="col">Since</th>
                 <th scope="col">Access</th>
+                {passwords ? <th scope="col">Password</th> : null}
               </tr>
             </thead>
             <tbody>
@@ -136,12 +143,26 @@ export function UsersPage() {
                         </Button>
                       )}
                     </td>
+                    {passwords ? (
+                      <td>
+                        {self ? (
+                          <button type="button" className="link-button" onClick={() => navigate(accountPath)}>
+                            change yours
+                          </button>
+                        ) : (
+                          <Button variant="secondary" onClick={() => setResetting(user)} aria-label={`Reset the password of ${user.email}`}>
+                            Reset
+                          </Button>
+                        )}
+                      </td>
+                    ) : null}
                   </tr>
                 );
               })}
             </tbody>
           </table>
         )}
+        {resetting ? <PasswordReset key={resetting.id} user={resetting} onClose={() => setResetting(null)} /> : null}
       </section>
     </PageShell>
   );

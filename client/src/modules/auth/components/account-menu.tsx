@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { accountPath, navigate } from '../../../lib/router';
 import { Button } from '../../../ui/button';
 import { RoleBadge } from '../../../ui/role-badge';
 import { useSession, useSignedInSession } from '../hooks/use-session';
@@ -17,12 +18,21 @@ export function AccountMenu() {
 
   return (
     <div className="account-menu">
-      <div className="account-menu__identity">
+      <a
+        className="account-menu__identity account-menu__link"
+        href={accountPath}
+        title="Your account and password"
+        onClick={(event) => {
+          if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+          event.preventDefault();
+          navigate(accountPath);
+        }}
+      >
         <span className="account-menu__label">Signed in as</span>
-        <span className="account-menu__email" title={user.email} data-testid="current-user-email">
+        <span className="account-menu__email" data-testid="current-user-email">
           {user.email}
         </span>
-      </div>
+      </a>
       <RoleBadge role={user.role} />
       <Button variant="inverse" onClick={handleSignOut} busy={signingOut}>
         Log out

@@ -1,5 +1,12 @@
 import { queryOptions } from '@tanstack/react-query';
-import type { AdminUserResponse, CreateUserRequestBody, UpdateUserRequestBody, UserListResponse } from '@backflow/contracts';
+import type {
+  AdminUserResponse,
+  CreateUserRequestBody,
+  PasswordResetResponse,
+  ResetPasswordRequestBody,
+  UpdateUserRequestBody,
+  UserListResponse,
+} from '@backflow/contracts';
 import { apiRequest } from '../../../lib/api';
 
 export const usersQuery = () =>
@@ -14,4 +21,8 @@ export function createUser(body: CreateUserRequestBody): Promise<AdminUserRespon
 
 export function updateUser(id: string, patch: UpdateUserRequestBody): Promise<AdminUserResponse> {
   return apiRequest<AdminUserResponse>(`/api/v1/users/${id}`, { method: 'PATCH', body: patch });
+}
+
+export function resetPassword(id: string, body: ResetPasswordRequestBody): Promise<PasswordResetResponse> {
+  return apiRequest<PasswordResetResponse>(`/api/v1/users/${id}/password`, { method: 'POST', body });
 }
