@@ -1,6 +1,7 @@
 import { ADMIN, startTestApp, type TestApp } from '../helpers/test-app';
 import { signInThroughProvider, startAppWithProvider, type TestOidcProvider } from '../helpers/oidc-provider';
 import { createProject, createUser } from '../factories';
+import { freePort } from '../helpers/server-process';
 
 /**
  * Single sign-on against a real OpenID provider (oidc-provider, started here on a free port):
@@ -270,5 +271,28 @@ describe('single sign-on not configured', () => {
     const login = await app.request('GET', '/api/v1/auth/oidc/login');
     expect(login.status).toBe(404);
     expect(login.body.code).toBe('auth/sso_not_configured');
+  });
+});
+
+describe('single sign-on with a provider that cannot be reached', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    const nobody = await freePort();
+    app = await startTestApp({
+      OIDC_ISSUER: `http://127.0.0.1:${nobody}`,
+      OIDC_CLIENT_ID: 'backflow',
+      OIDC_REDIRECT_URL: 'http://127.0.0.1:1/api/v1/auth/oidc/callback',
+    });
+  });
+  afterAll(() => app.close());
+
+  it('answers 503 with a code, and takes a browser back to the sign-in page saying so; passwords still work', async () => {
+    const api = await app.request('GET', '/api/v1/auth/oidc/login');
+    expect(api.status).toBe(503);
+    expect(api.body.code).toBe('auth/sso_unavailable');
+    const browser = await fetch(`${app.url}/api/v1/auth/oidc/login`, { redirect: 'manual', headers: { accept: 'text/html' } });
+    expect(browser.status).toBe(303);
+    expect(browser.headers.get('location')).toBe('/?signInError=auth%2Fsso_unavailable');
+    expect((await app.request('POST', '/api/v1/auth/login', { body: { email: ADMIN.email, password: ADMIN.password } })).status).toBe(200);
   });
 });

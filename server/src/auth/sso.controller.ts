@@ -28,20 +28,28 @@ export class SsoController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Sends the browser to the provider's sign-in page; it comes back to `returnTo` (a path of this app) signed in. */
+  /**
+   * Sends the browser to the provider's sign-in page; it comes back to `returnTo` (a path of this
+   * app) signed in. A provider that cannot be reached is refused like a failed sign-in.
+   */
   @Public()
   @Get('login')
   @ApiResponse({ status: 302, description: "to the provider's authorization endpoint" })
-  async login(@ValidQuery(SsoLoginQuery) query: { returnTo?: string }, @Res() reply: FastifyReply): Promise<void> {
-    const { url, flow } = await this.sso.begin(query.returnTo);
-    reply.setCookie(FLOW_COOKIE, flow, {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: this.config.session.cookieSecure,
-      path: FLOW_PATH,
-      maxAge: SSO_FLOW_SECONDS,
-    });
-    void reply.header('cache-control', 'no-store').redirect(url, 302);
+  async login(@ValidQuery(SsoLoginQuery) query: { returnTo?: string }, @Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
+    void reply.header('cache-control', 'no-store');
+    try {
+      const { url, flow } = await this.sso.begin(query.returnTo);
+      reply.setCookie(FLOW_COOKIE, flow, {
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: this.config.session.cookieSecure,
+        path: FLOW_PATH,
+        maxAge: SSO_FLOW_SECONDS,
+      });
+      void reply.redirect(url, 302);
+    } catch (error) {
+      refuse(error, request, reply);
+    }
   }
 
   /**
@@ -65,9 +73,14 @@ export class SsoController {
       setSessionCookie(reply, session, this.config);
       void reply.redirect(session.returnTo, 303);
     } catch (error) {
-      if (!(error instanceof DomainError) || !(request.headers.accept ?? '').includes('text/html')) throw error;
-      request.log.info({ code: error.code }, `single sign-on refused: ${error.message}`);
-      void reply.redirect(`/?signInError=${encodeURIComponent(error.code)}`, 303);
+      refuse(error, request, reply);
     }
   }
+}
+
+/** A refusal: a browser's navigation is taken to the sign-in page, which says why by the code; any other caller gets the error. */
+function refuse(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  if (!(error instanceof DomainError) || !(request.headers.accept ?? '').includes('text/html')) throw error;
+  request.log.info({ code: error.code }, `single sign-on refused: ${error.message}`);
+  void reply.redirect(`/?signInError=${encodeURIComponent(error.code)}`, 303);
 }
