@@ -104,6 +104,22 @@ describe('labels: concurrent writers of a current label', () => {
     ]);
   });
 
+  it("keeps each label's prediction day, whether the writer or any other insert made it", async () => {
+    const project = await claimedTask();
+    // a label by the writer (the answer decides it) and another by plain SQL, as a test or a benchmark writes one
+    expect((await project.answer('spam')).status).toBe(201);
+    await app.sql(
+      `INSERT INTO labels (project_id, prediction_id, value, source, answers, superseded_at) VALUES ($1, $2, 'ham', 'review', '{"label": "ham"}', now())`,
+      [project.id, project.predictionId],
+    );
+    const days = await app.sql(
+      `SELECT l.prediction_occurred_on = p.occurred_on AS same FROM labels l JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id
+        WHERE l.project_id = $1`,
+      [project.id],
+    );
+    expect(days).toEqual([{ same: true }, { same: true }]);
+  });
+
   it('keeps a feedback label as history when consensus commits while the feedback ingest waits for it', async () => {
     const project = await claimedTask();
     const held = await session();

@@ -17,7 +17,7 @@ export interface Walk {
   budget: number;
 }
 
-// a walk along predictions reads its rows alone; a walk along labels or tasks looks each prediction up (in every day partition)
+// a walk along predictions reads its rows alone; a walk along labels or tasks looks each prediction up (a task's in every day partition)
 const ARRIVAL_BUDGET = 20_000;
 const LOOKUP_BUDGET = 2_000;
 

@@ -79,7 +79,7 @@ export class ExplorerRepository {
       keyColumns = { sortKey: 'sort_key', id: 'key_id' };
     } else if (walk.order === 'label') {
       const keyed = after ? `AND l.id ${compare} ${params.add(after[1])}::bigint` : '';
-      walkSql = `SELECT l.prediction_id, l.created_at::text AS sort_key, l.id::text AS key_id
+      walkSql = `SELECT l.prediction_id, l.prediction_occurred_on, l.created_at::text AS sort_key, l.id::text AS key_id
                    FROM labels_read l
                   WHERE l.project_id = ${project} AND l.superseded_at IS NULL ${labelFiltersSql(params, filters, 'l')} ${keyed}
                   ORDER BY l.id ${direction}
@@ -108,7 +108,8 @@ export class ExplorerRepository {
         SELECT p.id::text AS id, p.occurred_at, p.received_at, p.model_name, p.model_version, p.predicted_label, p.confidence, p.slice, p.input,
                w.sort_key, w.key_id, w.n
           FROM walk w
-          JOIN predictions_read p ON p.project_id = ${project} AND p.id = w.prediction_id ${walk.order === 'arrival' || walk.order === 'confidence' ? '' : window}
+          JOIN predictions_read p ON p.project_id = ${project} AND p.id = w.prediction_id ${walk.order === 'label' ? 'AND p.occurred_on = w.prediction_occurred_on' : ''}
+               ${walk.order === 'arrival' || walk.order === 'confidence' ? '' : window}
          WHERE true ${predictionFilters} ${crossFilters}
          ORDER BY w.n
          LIMIT ${params.add(limit + 1)})

@@ -82,7 +82,8 @@ BEGIN
             OR (v_weak AND l.source = p_source AND l.value IS DISTINCT FROM b.value));
     -- a feedback label next to a human one is history; rows go in in the order the feedback path locks predictions
     WITH written AS (
-      INSERT INTO labels (project_id, prediction_id, value, source, rule, feedback_event_id, agreement, task_id, contradicts_prediction, superseded_at, answers, weight)
+      INSERT INTO labels (project_id, prediction_id, value, source, rule, feedback_event_id, agreement, task_id, contradicts_prediction, superseded_at, answers, weight,
+                          prediction_occurred_on)
       SELECT p_project, b.prediction_id, b.value, p_source, b.rule, b.feedback_event_id, b.agreement, b.task_id,
              coalesce(CASE WHEN jsonb_typeof(b.answers->p_answer_key->0) = 'object' AND (b.answers->p_answer_key->0) ? 'grade'
                            -- a ranking (its items graded): the model's first candidate graded below another one
@@ -93,7 +94,8 @@ BEGIN
                       AND (v_human OR p.confidence >= p_contradiction_confidence), false),
              CASE WHEN c.source IS NOT NULL AND c.source NOT IN ('weak', 'propagated') THEN now() END,
              coalesce(b.answers, jsonb_build_object(p_answer_key, b.value)),
-             coalesce(b.weight, 1)
+             coalesce(b.weight, 1),
+             p.occurred_on
         FROM unnest(p_predictions, p_values, p_rules, p_feedback_events, p_agreements, p_tasks, p_answers, p_weights)
                AS b(prediction_id, value, rule, feedback_event_id, agreement, task_id, answers, weight)
         JOIN predictions_read p ON p.project_id = p_project AND p.id = ANY (p_predictions) AND p.id = b.prediction_id

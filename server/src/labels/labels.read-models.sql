@@ -5,5 +5,6 @@
 
 -- published to: explorer, exports, interop, labeling, monitoring, predictions, quality, routing, weak
 CREATE OR REPLACE VIEW labels_read AS
-  SELECT id, project_id, prediction_id, value, source, rule, feedback_event_id, agreement, weight, contradicts_prediction, created_at, superseded_at, task_id, answers
+  SELECT id, project_id, prediction_id, value, source, rule, feedback_event_id, agreement, weight, contradicts_prediction, created_at, superseded_at, task_id, answers,
+         prediction_occurred_on
     FROM labels;

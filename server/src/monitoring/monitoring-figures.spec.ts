@@ -76,14 +76,14 @@ describe('accuracy table by kind', () => {
     chartFrom: new Date('2025-06-01T12:00:00Z'),
     bucket: 'hour',
   };
-  const label = (receivedAt: string, predicted: number, answer: number, inclusionProbability: number | null, country = 'FR'): LabeledPrediction => ({
+  const label = (occurredAt: string, predicted: number, answer: number, inclusionProbability: number | null, country = 'FR'): LabeledPrediction => ({
     label: String(answer),
     predictedLabel: String(predicted),
     measured: { output: { value: predicted }, answer },
     confidence: 0.5,
     modelVersion: '1',
     slice: { country },
-    receivedAt: new Date(receivedAt),
+    occurredAt: new Date(occurredAt),
     inclusionProbability,
   });
 

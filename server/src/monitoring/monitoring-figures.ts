@@ -182,10 +182,10 @@ export function accuracyTable(
     for (const [key, modelVersion, sliceKey, sliceValue] of groupKeys(l.modelVersion, l.slice)) {
       let group = groups.get(key);
       if (!group) groups.set(key, (group = { key, modelVersion, sliceKey, sliceValue, current: [], baseline: [], points: new Map() }));
-      if (l.receivedAt >= windows.windowFrom) group.current.push(unit);
-      else if (l.receivedAt >= windows.baselineFrom) group.baseline.push(unit);
-      if (l.receivedAt >= windows.chartFrom) {
-        const at = bucketOf(l.receivedAt, windows.bucket);
+      if (l.occurredAt >= windows.windowFrom) group.current.push(unit);
+      else if (l.occurredAt >= windows.baselineFrom) group.baseline.push(unit);
+      if (l.occurredAt >= windows.chartFrom) {
+        const at = bucketOf(l.occurredAt, windows.bucket);
         const point = group.points.get(at);
         if (point) point.push(unit);
         else group.points.set(at, [unit]);

@@ -233,7 +233,7 @@ export class MonitoringService implements OnModuleInit {
         to: now.toISOString(),
         bucket: windows.bucket,
         window: { from: windows.windowFrom.toISOString(), baselineFrom: windows.baselineFrom.toISOString() },
-        labels: { human: labels.filter((l) => l.receivedAt >= windows.chartFrom).length, feedback: feedback.labels },
+        labels: { human: labels.filter((l) => l.occurredAt >= windows.chartFrom).length, feedback: feedback.labels },
         accuracy,
         feedbackAccuracy:
           weightedProportion(Array.from({ length: feedback.labels }, (_, i) => ({ outcome: i < feedback.agreeing ? 1 : 0, weight: 1 }))) ?? null,

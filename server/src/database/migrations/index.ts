@@ -38,6 +38,7 @@ import { WeakLabels1764470000000 } from './1764470000000-weak-labels';
 import { WeakSupervision1764460000000 } from './1764460000000-weak-supervision';
 import { TrainingServingSkew1764440000000 } from './1764440000000-training-serving-skew';
 import { Explorer1764540000000 } from './1764540000000-explorer';
+import { LabelsPredictionDay1764550000000 } from './1764550000000-labels-prediction-day';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -80,5 +81,6 @@ export const migrations = [
   PredictionEmbedding1764490000000,
   PropagatedLabels1764500000000,
   Explorer1764540000000,
+  LabelsPredictionDay1764550000000,
   AccountsSsoAndPasswords1764510000000,
 ];
