@@ -96,7 +96,11 @@ describe('browser: an admin reads quality and monitoring as charts', () => {
         .getByText(/length drifted on country=FR/)
         .waitFor();
       await page.getByTestId('boosts').getByText('country=FR').waitFor();
-      expect(await page.getByTestId('accuracy-table').locator('tbody tr').count()).toBeGreaterThan(3);
+      // one model version: its rows would repeat the every-version ones, so each slice is listed once
+      const listed = await page.getByTestId('accuracy-table').locator('tbody tr td:first-child').allInnerTexts();
+      expect(listed.length).toBeGreaterThan(3);
+      expect(new Set(listed).size).toBe(listed.length);
+      expect(listed.every((cell) => cell.startsWith('every version'))).toBe(true);
       // exploration is off: the labels are the uncertain quarter, so their figure is no headline, and the model's calibrated confidence stands beside it
       expect(await page.getByTestId('accuracy-support').textContent()).toMatch(
         /^\d+\.\d% \(\d+%–\d+%\) of the routed predictions\. Not a headline: 0 of its labels were drawn at random; weighted, its labels stand for 2\d% of the traffic\./,
@@ -111,6 +115,51 @@ describe('browser: an admin reads quality and monitoring as charts', () => {
       expect(await page.locator('.recharts-surface').count()).toBeGreaterThanOrEqual(5);
       await page.evaluate(() => window.scrollTo(0, 0));
       await page.screenshot({ path: screenshotPath('quality-monitoring.png'), fullPage: true, animations: 'disabled' });
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('warns, beside an accuracy from a handful of labels, that it is too few to read as a figure', async () => {
+    const admin = await app.login();
+    // every prediction explored: the labels are a sample of the traffic, but only six
+    const project = await createProject(app, admin, { name: 'Few labels', labels: [{ name: 'ham' }, { name: 'spam' }], routing: { explorationRate: 1 } });
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const path = (p: string) => `/api/v1/projects/${project.slug}${p}`;
+    const items = Array.from({ length: 6 }, (_, i) => ({
+      id: randomUUID(),
+      model: { name: 'm', version: '1' },
+      input: { n: i },
+      scores: { ham: 0.8, spam: 0.2 },
+      slice: { country: 'FR' },
+    }));
+    expect((await app.request('POST', path('/predictions/batch'), { token: key, body: items })).status).toBe(200);
+    const rater = await createUser(app, admin, 'rater', project);
+    for (let i = 0; ; i++) {
+      const { body } = await app.request('POST', path('/tasks/claim'), { token: rater.token, body: {} });
+      if (!body.task) break;
+      await app.request('POST', path(`/tasks/${body.task.id}/annotations`), { token: rater.token, body: { id: randomUUID(), label: i % 3 ? 'ham' : 'spam' } });
+    }
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(15_000);
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    try {
+      await page.goto(app.url);
+      await page.fill('input[name="email"]', ADMIN.email);
+      await page.fill('input[name="password"]', ADMIN.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Your projects' }).waitFor();
+      await page.goto(`${app.url}/projects/${project.slug}/quality`);
+      await page
+        .getByTestId('accuracy-few')
+        .getByText(/^Too few labels to read as a figure: 6 effective \(fewer than 30\)/)
+        .waitFor();
+      expect(await page.getByTestId('accuracy-labelled').getAttribute('class')).toBe('metric--unsupported');
+      expect(await page.getByTestId('accuracy-table').locator('tbody tr').first().innerText()).toContain('too few labels');
+      await page.getByTestId('accuracy-panel').screenshot({ path: screenshotPath('quality-few-labels.png'), animations: 'disabled' });
       expect(errors).toEqual([]);
     } finally {
       await context.close();

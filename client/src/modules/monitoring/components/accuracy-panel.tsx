@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import type { MonitoringReply, SliceAccuracy } from '@backflow/contracts';
 import { EstimateChart } from './estimate-chart';
 import { SliceSelect } from './slice-select';
-import { interval, percent, rowKey, sliceName, tick } from './format';
+import { distinctRows, interval, MIN_EFFECTIVE_LABELS, percent, rowKey, sliceName, tick } from './format';
 
 /** Why a labelled estimate is not a headline: its labels are the routed predictions, not a sample of the traffic. */
 function unsupportedNote(support: SliceAccuracy['support']): string {
@@ -13,14 +13,20 @@ function unsupportedNote(support: SliceAccuracy['support']): string {
 /** The chosen row's accuracy now: from labels when they stand for the traffic, and from the model's calibrated confidence beside it. */
 function Headline({ row }: { row: SliceAccuracy }) {
   const cbpe = row.confidenceBased;
+  const few = row.accuracy !== null && row.accuracy.effectiveN < MIN_EFFECTIVE_LABELS;
   const labelled = row.support.supported ? interval(row.accuracy) : 'not representative';
   return (
     <dl className="ops-tiles" data-testid="accuracy-headline">
       <div>
         <dt>From labels</dt>
-        <dd data-testid="accuracy-labelled" className={row.support.supported ? undefined : 'metric--unsupported'}>
+        <dd data-testid="accuracy-labelled" className={row.support.supported && !few ? undefined : 'metric--unsupported'}>
           {labelled}
         </dd>
+        {row.support.supported && few ? (
+          <dd className="ops-tiles__note metric-warning" role="note" data-testid="accuracy-few">
+            Too few labels to read as a figure: {Math.round(row.accuracy!.effectiveN)} effective (fewer than {MIN_EFFECTIVE_LABELS}), so the interval is wide.
+          </dd>
+        ) : null}
         <dd className="ops-tiles__note" data-testid="accuracy-support">
           {row.support.supported
             ? `${row.accuracy?.n.toLocaleString() ?? 0} labels, ${row.support.explored.toLocaleString()} drawn at random`
@@ -43,7 +49,8 @@ function Headline({ row }: { row: SliceAccuracy }) {
 /** Accuracy per model version × slice: the chosen row over time with its interval, and every row against its baseline. */
 export function AccuracyPanel({ data }: { data: MonitoringReply }) {
   const [chosen, setChosen] = useState<string>('*|*|*');
-  const row = data.accuracy.find((r) => rowKey(r) === chosen) ?? data.accuracy[0];
+  const rows = useMemo(() => distinctRows(data.accuracy), [data.accuracy]);
+  const row = rows.find((r) => rowKey(r) === chosen) ?? rows[0];
   const points = useMemo(
     () =>
       (row?.series ?? []).map((p) => ({
@@ -58,7 +65,7 @@ export function AccuracyPanel({ data }: { data: MonitoringReply }) {
     <section className="admin-section" aria-labelledby="accuracy-title" data-testid="accuracy-panel">
       <div className="admin-section__head">
         <h2 id="accuracy-title">Model accuracy by slice</h2>
-        <SliceSelect rows={data.accuracy} value={row ? rowKey(row) : ''} onChange={setChosen} testId="accuracy-slice" />
+        <SliceSelect rows={rows} value={row ? rowKey(row) : ''} onChange={setChosen} testId="accuracy-slice" />
       </div>
       <p className="admin-section__lede">
         From {data.labels.human.toLocaleString()} human labels in the range, each weighted by 1 / the chance routing had of picking its prediction, so the
@@ -92,20 +99,27 @@ export function AccuracyPanel({ data }: { data: MonitoringReply }) {
           </tr>
         </thead>
         <tbody>
-          {data.accuracy.slice(0, 30).map((r) => {
+          {rows.slice(0, 30).map((r) => {
             // marked only when the whole interval sits under the baseline: a fall the labels can vouch for
             const fell = r.accuracy && r.baseline && r.accuracy.high < r.baseline.value;
+            const few = r.accuracy !== null && r.accuracy.effectiveN < MIN_EFFECTIVE_LABELS;
             return (
               <tr key={rowKey(r)}>
                 <td>
                   {r.modelVersion === '*' ? 'every version' : r.modelVersion} · {sliceName(r.sliceKey, r.sliceValue)}
                 </td>
                 <td
-                  className={r.support.supported ? (fell ? 'metric--down' : undefined) : 'metric--unsupported'}
-                  title={r.support.supported ? undefined : unsupportedNote(r.support)}
+                  className={r.support.supported && !few ? (fell ? 'metric--down' : undefined) : 'metric--unsupported'}
+                  title={
+                    r.support.supported
+                      ? few
+                        ? `Only ${Math.round(r.accuracy!.effectiveN)} effective labels: the interval is wide.`
+                        : undefined
+                      : unsupportedNote(r.support)
+                  }
                 >
                   {interval(r.accuracy)}
-                  {r.support.supported ? '' : ' · routed only'}
+                  {r.support.supported ? (few ? ' · too few labels' : '') : ' · routed only'}
                 </td>
                 <td>{r.confidenceBased ? percent(r.confidenceBased.value) : '—'}</td>
                 <td>{interval(r.baseline)}</td>

@@ -18,6 +18,18 @@ export interface VersionSlice {
 export const rowKey = (r: VersionSlice) => `${r.modelVersion}|${r.sliceKey}|${r.sliceValue}`;
 export const versionName = (version: string) => (version === '*' ? 'every version' : `version ${version}`);
 
+/**
+ * The rows worth listing: with one model version in the range, its rows say what the every-version
+ * rows say, so only the latter are kept (every slice was listed twice).
+ */
+export function distinctRows<R extends VersionSlice>(rows: readonly R[]): R[] {
+  const versions = new Set(rows.map((r) => r.modelVersion).filter((v) => v !== '*'));
+  return versions.size === 1 ? rows.filter((r) => r.modelVersion === '*') : [...rows];
+}
+
+/** Below this many effective labels an interval is too wide to read as a figure: it is shown with a warning, never alone. */
+export const MIN_EFFECTIVE_LABELS = 30;
+
 export type HeadlineMetric = KindMetrics['headline']['metric'];
 
 /** What a kind's headline figure is called, as alerts name it. */

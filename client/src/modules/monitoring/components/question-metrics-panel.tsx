@@ -3,7 +3,7 @@ import type { KindMetrics, MonitoringReply, Question } from '@backflow/contracts
 import { EstimateChart } from './estimate-chart';
 import { SliceSelect } from './slice-select';
 import { KindFigures } from './kind-figures';
-import { amount, METRIC_NAMES, percent, rowKey, sliceName, tick, versionName, type HeadlineMetric } from './format';
+import { distinctRows, amount, METRIC_NAMES, percent, rowKey, sliceName, tick, versionName, type HeadlineMetric } from './format';
 
 type MeasuredKind = KindMetrics['kind'];
 type MetricEstimate = NonNullable<KindMetrics['headline']['value']>;
@@ -41,7 +41,7 @@ function bounds(metric: HeadlineMetric, e: MetricEstimate): [number, number] {
  */
 export function QuestionMetricsPanel({ data, question }: { data: MonitoringReply; question?: Question }) {
   const [chosen, setChosen] = useState<string>('*|*|*');
-  const measured = data.accuracy.flatMap((r) => (r.metrics ? [{ ...r, metrics: r.metrics }] : []));
+  const measured = distinctRows(data.accuracy).flatMap((r) => (r.metrics ? [{ ...r, metrics: r.metrics }] : []));
   const row = measured.find((r) => rowKey(r) === chosen) ?? measured[0];
   const kind: MeasuredKind = row?.metrics.kind ?? (question && question.kind !== 'label' ? question.kind : 'multi_label');
   const metric = row?.metrics.headline.metric ?? HEADLINE_OF[kind];
