@@ -72,8 +72,9 @@ export function LiveOperations({ slug }: { slug: string }) {
             <Tooltip />
             <Legend />
             <Bar dataKey="answers" name="answers" fill="#11807a" isAnimationActive={false} />
-            <Line type="monotone" dataKey="created" name="new tasks" stroke="#c2661c" dot={false} isAnimationActive={false} />
-            <Line type="monotone" dataKey="raters" name="raters answering" stroke="#264656" strokeDasharray="4 3" dot={false} isAnimationActive={false} />
+            {/* counts per minute: bars, and a step held over each minute (a smoothed line drew values between minutes that never were) */}
+            <Bar dataKey="created" name="new tasks" fill="#c2661c" isAnimationActive={false} />
+            <Line type="step" dataKey="raters" name="raters answering" stroke="#264656" strokeDasharray="4 3" dot={false} isAnimationActive={false} />
           </ComposedChart>
         </ResponsiveContainer>
       </div>
