@@ -154,7 +154,7 @@ class BackflowClient:
     # -- public API -------------------------------------------------------------------------
 
     def predict(self, prediction: Mapping[str, Any]) -> str:
-        """Buffers a prediction; returns its id (a new UUID4 when it has none).
+        """Buffers a prediction; returns its id (yours: a UUID or a request id; a new UUID4 when none).
 
         The timestamp is set to now when absent, so that every retry sends the same one: the
         server knows a prediction by its id and the day of its timestamp, exactly at any distance.

@@ -23,6 +23,8 @@ BATCH_SIZE = 200
 def make_prediction(n: int) -> Dict[str, Any]:
     spam = (n * 37 % 100) / 100
     return {
+        # every other one under the model server's own request id (the rest get a UUID from the client)
+        **({"id": f"req-smoke/{n}"} if n % 2 else {}),
         "model": {"name": "spam-filter", "version": "2.0.1"},
         "input": {
             "subject": f"Message {n}",

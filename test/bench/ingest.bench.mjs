@@ -197,6 +197,15 @@ export async function run(log) {
       embeddedBatches.push(await cpu(() => batchIngest(batchUrl, { authorization: `Bearer ${key}` }, embedded), server.pid));
       log(`CPU: with embeddings: ${embeddedBatches.at(-1).text}`);
     }
+    // the same batches under a model server's own request ids, each keyed by its UUID version 5 in the project (ADR 0043)
+    let requestNumber = 0;
+    const withRequestId = () => ({ ...prediction(), id: `req-${process.pid}-${++requestNumber}` });
+    const requestIdBatches = [];
+    for (let round = 1; round <= 2; round++) {
+      log(`HTTP batch ingest under request ids (round ${round}) …`);
+      requestIdBatches.push(await cpu(() => batchIngest(batchUrl, { authorization: `Bearer ${key}` }, withRequestId), server.pid));
+      log(`CPU: with request ids: ${requestIdBatches.at(-1).text}`);
+    }
     const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const [copyRate, batchRate] = [mean(copies.map((c) => c.rate)), mean(batches.map((b) => b.rate))];
     const [copy, batch] = [copies.at(-1), batches.at(-1)];
@@ -257,6 +266,13 @@ export async function run(log) {
         unit: 'rows/s',
         baseline: 'the same batches, no embedding',
         baselineValue: batchRate,
+      },
+      {
+        figure: 'server CPU per 1,000 under request ids',
+        value: Math.min(...requestIdBatches.map((b) => b.serverMs)),
+        unit: 'ms',
+        baseline: 'the same batches under UUIDs',
+        baselineValue: Math.min(...batches.map((b) => b.serverMs)),
       },
       {
         figure: 'six labeling functions, in process, per 1,000',

@@ -87,6 +87,25 @@ describe('capture: predictions and feedback in, direct labels out', () => {
       expect(await count('predictions', 'id = $2', [body.id])).toBe(0);
     });
 
+    it('takes scores rounded to three decimals (a sum 0.001 off 1) and stores them exactly as sent', async () => {
+      const body = predictionBody({ scores: { ham: 0.499, spam: 0.5 } });
+      const response = await post('/predictions', body);
+      expect([response.status, response.body.accepted]).toEqual([201, 1]);
+      const [row] = await app.sql(`SELECT scores::text AS scores FROM predictions WHERE id = $1`, [body.id]);
+      expect(row.scores).toBe('{"ham": 0.499, "spam": 0.5}');
+    });
+
+    it('says the tolerance and the sum received when scores are further off 1', async () => {
+      const body = predictionBody({ scores: { ham: 0.498, spam: 0.5 } });
+      const response = await post('/predictions', body);
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ code: 'predictions/scores_not_normalized', field: 'scores' });
+      expect(response.body.message).toBe(
+        'scores: single-label scores must sum to 1 within ±0.001 (0.001, or 0.0005 per score when more: what rounding each score to three decimals can add up to); these 2 sum to 0.998',
+      );
+      expect(await count('predictions', 'id = $2', [body.id])).toBe(0);
+    });
+
     it('refuses NaN (not JSON) and an oversized body with stable codes', async () => {
       const body = predictionBody();
       const nan = await app.request('POST', `/api/v1/projects/${slug}/predictions`, {
@@ -274,7 +293,7 @@ describe('capture: predictions and feedback in, direct labels out', () => {
     it('refuses bad events with the field named, storing none of a batch', async () => {
       const prediction = predictionBody();
       const cases: Array<[unknown, string, string]> = [
-        [{ id: 'x', predictionId: 'not-a-uuid', type: 'click' }, 'validation/invalid', 'predictionId'],
+        [{ id: 'x', predictionId: 'not an id', type: 'click' }, 'validation/invalid', 'predictionId'],
         [{ predictionId: prediction.id, type: 'click' }, 'validation/invalid', 'id'],
         [{ id: 'x', predictionId: prediction.id, type: 'Click Me' }, 'validation/invalid', 'type'],
         [{ id: 'x', predictionId: prediction.id, type: 'correction', value: 'eggs' }, 'feedback/unknown_label', 'value'],

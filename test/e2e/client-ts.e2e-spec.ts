@@ -108,6 +108,22 @@ describe('TypeScript client against the real server', () => {
     expect(await count('feedback_events', [correction.id])).toBe(0);
   });
 
+  it('sends a model server’s own request ids as they are; feedback sent with them labels their predictions', async () => {
+    const client = createClient();
+    const predictions = Array.from({ length: 20 }, (_, i) => predictionBody({ id: `req-ts/${randomUUID()}#${i}` }));
+    const ids = predictions.map((prediction) => client.predict(prediction));
+    expect(ids).toEqual(predictions.map((prediction) => prediction.id));
+    ids.forEach((predictionId) => client.feedback({ id: `fb-${predictionId}`, predictionId, type: 'click' }));
+    await client.flush();
+    expect(client.stats()).toMatchObject({ sent: 40, accepted: 40, rejected: 0, failed: 0 });
+    const labelled = await app.sql(
+      `SELECT p.external_id, l.value FROM predictions p JOIN labels l ON l.project_id = p.project_id AND l.prediction_id = p.id AND l.superseded_at IS NULL
+        WHERE p.project_id = $1 AND p.external_id = ANY($2) ORDER BY p.external_id`,
+      [projectId, ids],
+    );
+    expect(labelled).toEqual([...ids].sort().map((id) => ({ external_id: id, value: 'ham' })));
+  });
+
   it('reports a key that is not valid through onError, without retrying and without storing', async () => {
     const errors: BackflowIngestError[] = [];
     const client = createClient({ apiKey: 'bf_not_a_key', onError: (error) => errors.push(error) });

@@ -63,8 +63,10 @@ const OLD_SPACE_MIB = 192;
 
 const LABELS = ['ham', 'spam'];
 const probabilityPair = fc.double({ min: 0, max: 1, noNaN: true }).map((ham) => ({ ham, spam: 1 - ham }));
+// a prediction's id: a UUID, or a model server's own request id (1 to 128 printable ASCII characters, ADR 0043)
+const predictionId = fc.oneof(fc.uuid({ version: 4 }), fc.stringMatching(/^[\x21-\x7e]{1,128}$/));
 const prediction = {
-  id: fc.uuid({ version: 4 }),
+  id: predictionId,
   model: { name: 'fuzz-model', version: fc.constantFrom('1', '2') },
   input: fc.dictionary(fc.string({ minLength: 1, maxLength: 10 }), featureValue, { minKeys: 1, maxKeys: 5 }),
   scores: probabilityPair,
@@ -94,7 +96,7 @@ const prediction = {
     { nil: undefined },
   ),
 };
-const feedback = { id: fc.uuid({ version: 4 }), predictionId: fc.uuid({ version: 4 }), type: fc.constantFrom('click', 'rating', 'correction') };
+const feedback = { id: fc.uuid({ version: 4 }), predictionId, type: fc.constantFrom('click', 'rating', 'correction') };
 const KserveV1 = z.strictObject({ instances: z.array(z.array(z.union([z.string(), z.number(), z.boolean()]))) });
 
 /** Bodies the server validates itself (no pipe to read them from): their contract, and a template that makes them valid by its rules. */

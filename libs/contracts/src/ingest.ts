@@ -55,10 +55,21 @@ export const FeatureValue = z.custom<FeatureValue>(isFeatureValue, FEATURE_MESSA
 
 const isSliceValue = (value: unknown): value is string => typeof value === 'string' && value.length <= FEATURE_LIMITS.sliceValueLength;
 
+/**
+ * A caller's id for a prediction: 1 to 128 printable ASCII characters, no spaces (a UUID, a
+ * model server's request id, a ULID, a W3C trace id). ASCII, so that no two ids look alike and
+ * differ in bytes, and every export format holds it as it is; a UUID is kept as the prediction's
+ * key, any other id is keyed by its UUID version 5 in the project (ADR 0043).
+ */
+export const PREDICTION_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
+export const PredictionId = z.string().regex(PREDICTION_ID_PATTERN, '1 to 128 printable ASCII characters, no spaces (a UUID or your own request id)');
+
 /** The shape of one prediction; project rules (its labels, sums) are checked by the server. */
 export const PredictionInput = z
   .strictObject({
-    id: z.guid().optional().describe('client id: the idempotency key; generated when absent'),
+    id: PredictionId.optional().describe(
+      'your id for the prediction, the idempotency key: a UUID or your own request id (1 to 128 printable ASCII characters, no spaces), answered and exported exactly as sent; a UUID is generated when absent',
+    ),
     model: z.strictObject({ name: z.string().trim().min(1).max(200), version: z.string().trim().min(1).max(200) }),
     input: Features(),
     scores: z
@@ -138,7 +149,9 @@ export type RoutedCounts = z.infer<typeof RoutedCounts>;
 export const PredictionIngestReply = IngestReply.extend({ routed: RoutedCounts }).meta({ id: 'PredictionIngestReply' });
 export type PredictionIngestReply = z.infer<typeof PredictionIngestReply>;
 
-export const SinglePredictionReply = PredictionIngestReply.extend({ id: z.guid() }).meta({ id: 'PredictionReply' });
+export const SinglePredictionReply = PredictionIngestReply.extend({ id: z.string().describe('the id as sent, or the UUID generated') }).meta({
+  id: 'PredictionReply',
+});
 export type SinglePredictionReply = z.infer<typeof SinglePredictionReply>;
 
 export const IngestQuery = z.strictObject({
@@ -148,7 +161,7 @@ export const IngestQuery = z.strictObject({
 export const FeedbackInput = z
   .strictObject({
     id: z.string().min(1).max(200).describe('event id: the idempotency key'),
-    predictionId: z.guid(),
+    predictionId: PredictionId.describe('the prediction’s id as it was sent (or as the reply gave it)'),
     item: z
       .string()
       .regex(/^[\x21-\x7e]{1,128}$/, '1 to 128 printable ASCII characters, no spaces')

@@ -12,6 +12,7 @@ export type ExportValue = number | bigint | string;
 
 /** One exported example as the database gives it. */
 export interface ExportRow {
+  /** the prediction's id as the caller sent it (its key's text when it sent a lower-case UUID or none) */
   predictionId: string;
   /** the routing question's answer as text */
   label: string;

@@ -74,7 +74,7 @@ const FITS_SQL = `coalesce(bit_and(CASE coalesce(jsonb_typeof(v), 'null')
                 ELSE ${FITS_BYTES} END), ${NO_VALUE | FITS_ALL})`;
 
 const ROWS = `
-  SELECT l.prediction_id, l.value, l.answers, l.source, l.agreement,
+  SELECT coalesce(p.external_id, l.prediction_id::text) AS prediction_id, l.value, l.answers, l.source, l.agreement,
          ${inclusionWeightSql('t.inclusion_probability', 'l.weight')} AS weight, coalesce(t.inclusion_probability, ${CERTAIN_INCLUSION}) AS inclusion_probability,
          p.input, p.model_name, p.model_version, ${BUCKET_SQL('l.prediction_id')} AS bucket,
          CASE WHEN $2::text IS NOT NULL THEN p.suggestions->$2::text END AS output

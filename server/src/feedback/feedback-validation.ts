@@ -1,6 +1,7 @@
 import { FeedbackInput, VALUE_LABEL } from '@backflow/contracts';
 import { kindOf } from '@backflow/questions';
 import { routingQuestion } from '../projects/project-questions';
+import { predictionKeyOf } from '../common/ids/prediction-key';
 import type { ItemVerdict } from '../common/ingest/batch';
 import { findJsonHazard } from '../common/validation/json-hazards';
 import { codeOf, fieldOf } from '../common/validation/zod-validation.pipe';
@@ -8,6 +9,7 @@ import type { ProjectEntity } from '../projects/project.entity';
 
 export interface FeedbackRow {
   id: string;
+  /** the prediction's key: the caller's prediction id as capture keys it (`predictionKey`) */
   predictionId: string;
   type: string;
   value: string | number | boolean | null;
@@ -26,7 +28,7 @@ const MAX_FUTURE_MS = 24 * 3600 * 1000;
  */
 export function validateFeedback(
   raw: unknown,
-  project: Pick<ProjectEntity, 'labels' | 'feedbackRules' | 'questions' | 'routingQuestion'>,
+  project: Pick<ProjectEntity, 'id' | 'labels' | 'feedbackRules' | 'questions' | 'routingQuestion'>,
   now = new Date(),
   textChecked = false,
 ): ItemVerdict<FeedbackRow> {
@@ -85,7 +87,7 @@ export function validateFeedback(
     ok: true,
     row: {
       id: event.id,
-      predictionId: event.predictionId,
+      predictionId: predictionKeyOf(project.id, event.predictionId),
       type: event.type,
       value: event.value ?? null,
       occurredAt,

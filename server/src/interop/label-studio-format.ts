@@ -40,7 +40,7 @@ export interface BackflowMeta {
  * reads it; `suggestions` and `answers` are every question's (a project of one label question
  * has no use for them).
  */
-export type ExportedPrediction = Omit<PredictionRow, 'metadata' | 'suggestions' | 'committee' | 'embedding' | 'routingOutput'> & {
+export type ExportedPrediction = Omit<PredictionRow, 'metadata' | 'suggestions' | 'committee' | 'embedding' | 'routingOutput' | 'externalId'> & {
   suggestions?: Record<string, unknown> | null;
   label: { value: string; source: string; agreement: number | null; answers?: Answers } | null;
   annotations: Array<{ id: string; email: string; label: string; timeSpentMs: number | null; createdAt: string; answers?: Answers }>;

@@ -113,9 +113,10 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const refuse = (message: string) => new DomainError('monitoring/invalid_training_examples', `body: ${message}`, 400, 'body');
 
-/** A training example's identifier: its one value, as text (an id is case-insensitive, as a UUID); undefined when it has none or several. */
+/** A training example's identifier: its one value, as text (a UUID in lower case, as it is keyed; any other id as it is); undefined when it has none or several. */
 export function identifierOf(example: TrainingExample, identifier: string): string | undefined {
   const f = example.get(identifier);
   if (!f) return undefined;
@@ -125,7 +126,7 @@ export function identifierOf(example: TrainingExample, identifier: string): stri
     const one: unknown = Array.isArray(v) ? (v.length === 1 ? v[0] : undefined) : v;
     id = typeof one === 'string' ? one : typeof one === 'number' || typeof one === 'bigint' ? one.toString() : undefined;
   } else id = f.values.length === 1 ? f.values[0] : undefined;
-  return id?.toLowerCase();
+  return id !== undefined && UUID.test(id) ? id.toLowerCase() : id;
 }
 
 const round = (x: number, digits: number | undefined) => (digits === undefined ? x : Number(x.toFixed(digits)));

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import type { BaselineFeature, FeatureSkewReport } from '@backflow/contracts';
+import { type BaselineFeature, type FeatureSkewReport, PREDICTION_ID_PATTERN } from '@backflow/contracts';
 import type { Schema } from '@backflow/drift';
+import { predictionKeyOf } from '../common/ids/prediction-key';
 import { parseExactJson } from '../common/json/exact-json';
 import { type Question, routingOutput, takesScores } from '@backflow/questions';
 import type { Engagement, RolledClicks, ShownList } from './clicks';
@@ -63,8 +64,6 @@ export interface StoredAlert {
 }
 
 export type NewAlert = Omit<StoredAlert, 'id' | 'metric' | 'anomalyType' | 'createdAt' | 'resolvedAt'> & { details: Record<string, unknown> };
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 // the most labels and inputs one reading takes (the newest): figures stay interactive on large projects
 export const MAX_LABELS = 200_000;
@@ -292,21 +291,25 @@ export class MonitoringRepository {
     );
   }
 
-  /** The predictions of these ids (any time; ids that are not UUIDs match none): their inputs and slices. */
+  /**
+   * The predictions of these ids as their callers sent them (any time; keyed as capture keys
+   * them, ADR 0043; an id no prediction could have matches none): their inputs and slices, by id.
+   */
   async predictionsByIds(
     manager: EntityManager,
     projectId: string,
     ids: readonly string[],
   ): Promise<Map<string, { input: Record<string, unknown>; slice: Record<string, string> }>> {
     const found = new Map<string, { input: Record<string, unknown>; slice: Record<string, string> }>();
-    const uuids = ids.filter((id) => UUID.test(id)).map((id) => id.toLowerCase());
-    for (let i = 0; i < uuids.length; i += 5_000) {
+    const idOf = new Map(ids.filter((id) => PREDICTION_ID_PATTERN.test(id)).map((id) => [predictionKeyOf(projectId, id), id]));
+    const keys = [...idOf.keys()];
+    for (let i = 0; i < keys.length; i += 5_000) {
       // the input as text, parsed with its integers past 2^53 exact (a training int64 is compared digit for digit)
       const rows: Array<{ id: string; input: string; slice: Record<string, string> | null }> = await manager.query(
         `SELECT id::text AS id, input::text AS input, slice FROM predictions_read WHERE project_id = $1 AND id = ANY($2::uuid[])`,
-        [projectId, uuids.slice(i, i + 5_000)],
+        [projectId, keys.slice(i, i + 5_000)],
       );
-      for (const r of rows) found.set(r.id, { input: parseExactJson(r.input) as Record<string, unknown>, slice: r.slice ?? {} });
+      for (const r of rows) found.set(idOf.get(r.id)!, { input: parseExactJson(r.input) as Record<string, unknown>, slice: r.slice ?? {} });
     }
     return found;
   }

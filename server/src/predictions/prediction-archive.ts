@@ -25,11 +25,15 @@ export interface ArchivedPrediction {
   committee: string | null;
   /** the embedding as JSON text (`array_to_json` of the real[]: the float32 values' shortest decimals) */
   embedding: string | null;
+  /** the caller's id when it is not the key's text (ADR 0043) */
+  external_id: string | null;
   occurred_on: string;
 }
 
 /**
- * The archive's columns: every column of `predictions` but the project (the folder names it),
+ * The archive's columns: every column of `predictions` but the project (the folder names it;
+ * `id` is the key, `external_id` the caller's id when it is not the key's text, so a reader takes
+ * `coalesce(external_id, id)` for the id as sent),
  * JSON as the text PostgreSQL holds (so a large integer keeps every digit), times as microsecond timestamps
  * (PostgreSQL's precision, so nothing is rounded), the day as the Hive partition folder; every
  * column GZIP-compressed (Parquet's codec that every reader has).
@@ -50,6 +54,7 @@ const SCHEMA = new ParquetSchema({
   suggestions: { type: 'UTF8', optional: true, compression: 'GZIP' },
   committee: { type: 'UTF8', optional: true, compression: 'GZIP' },
   embedding: { type: 'UTF8', optional: true, compression: 'GZIP' },
+  external_id: { type: 'UTF8', optional: true, compression: 'GZIP' },
 });
 
 /**
@@ -134,6 +139,8 @@ export async function* readArchived(store: ObjectStore, key: string, batch: numb
       for (let row = (await cursor.next()) as Record<string, unknown> | null; row; row = (await cursor.next()) as Record<string, unknown> | null) {
         rows.push({
           id: row.id as string,
+          // (an archive written before callers' own ids has no such column)
+          externalId: (row.external_id as string | null | undefined) ?? null,
           modelName: row.model_name as string,
           modelVersion: row.model_version as string,
           input: json(row.input)!,

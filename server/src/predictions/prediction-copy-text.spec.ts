@@ -9,6 +9,7 @@ function row(overrides: Partial<Row> = {}): Row {
   return {
     uncertainty: 0.3,
     id: '0f8b1c52-4d2e-4a8e-9c1e-2b7f0d9a6e31',
+    externalId: null,
     modelName: 'mail-filter',
     modelVersion: '2.3.1',
     input: { subject: 'hi', length: 2, tags: ['a', 'b'], urgent: false },
@@ -61,7 +62,8 @@ describe('encodeCopyRows', () => {
         null,
         // occurred_on: the partition's day, UTC
         '2026-11-26',
-        // committee, embedding
+        // committee, embedding, external_id
+        null,
         null,
         null,
       ],
@@ -75,8 +77,10 @@ describe('encodeCopyRows', () => {
     ['a feature that is just a backslash', row({ input: { s: '\\' } })],
     ['a feature that looks like COPY escapes', row({ input: { s: '\\N', t: '\\.' } })],
     ['metadata', row({ metadata: { trace: 'a\\b', nested: { list: [1, null, 'x\ty'] } } })],
+    ['a caller’s id with backslashes and what looks like COPY escapes', row({ externalId: 'req\\N\\.\\t\\' })],
   ])('round-trips %s', (_name, value) => {
     const [fields] = decode(text([value]));
+    expect(fields[16]).toBe(value.externalId);
     expect(fields[2]).toBe(value.modelName);
     expect(JSON.parse(fields[4]!)).toEqual(value.input);
     expect(JSON.parse(fields[5]!)).toEqual(value.scores);

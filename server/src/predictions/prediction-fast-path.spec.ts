@@ -1,5 +1,6 @@
 import { legacyQuestions } from '@backflow/questions';
 import { PredictionInput } from '@backflow/contracts';
+import { z } from 'zod';
 import { parseCommonPrediction, TIMESTAMP_PATTERN, UUID_PATTERN } from './prediction-fast-path';
 import type { ProjectLabels, Verdict } from './prediction-validation';
 
@@ -39,6 +40,14 @@ const cases: Array<[string, unknown]> = [
   ['the nil id', { ...valid, id: '00000000-0000-0000-0000-000000000000' }],
   ['an id of version 9', { ...valid, id: '0f8b1c52-4d2e-9a8e-9c1e-2b7f0d9a6e31' }],
   ['a numeric id', { ...valid, id: 42 }],
+  ['a request id', { ...valid, id: 'req-8f3a/ab:c' }],
+  ['an id of 128 characters', { ...valid, id: 'r'.repeat(128) }],
+  ['an id of 129 characters', { ...valid, id: 'r'.repeat(129) }],
+  ['an empty id', { ...valid, id: '' }],
+  ['an id with a space', { ...valid, id: 'req 1' }],
+  ['an id with a tab', { ...valid, id: 'req\t1' }],
+  ['an id with a backslash', { ...valid, id: 'req\\1' }],
+  ['an id beyond ASCII', { ...valid, id: 'req-é' }],
   ['a NaN score', { ...valid, scores: { ham: Number.NaN, spam: 1 } }],
   ['an infinite score', { ...valid, scores: { ham: Number.POSITIVE_INFINITY } }],
   ['a score from 1e309', json(`{"model":{"name":"m","version":"1"},"input":{},"scores":{"ham":1e309}}`)],
@@ -135,10 +144,10 @@ describe('parseCommonPrediction', () => {
     expect(parseCommonPrediction(raw)).toBeDefined();
   });
 
-  it("tests ids and timestamps with the contract's own patterns", () => {
+  it("tests timestamps with the contract's own pattern, and UUIDs with zod's", () => {
     // zod keeps a string format's pattern in its definition; if that moves, this test says so
     const patternOf = (schema: unknown) => (schema as { unwrap(): { _zod: { def: { pattern: RegExp } } } }).unwrap()._zod.def.pattern;
-    expect(UUID_PATTERN).toEqual(patternOf(PredictionInput.shape.id));
+    expect(UUID_PATTERN).toEqual(patternOf(z.guid().optional()));
     expect(TIMESTAMP_PATTERN).toEqual(patternOf(PredictionInput.shape.timestamp));
   });
 
@@ -149,7 +158,7 @@ describe('parseCommonPrediction', () => {
 
 describe('validatePrediction with and without the fast path', () => {
   const questions = legacyQuestions([{ name: 'ham' }, { name: 'spam' }, { name: 'eggs' }]);
-  const project: ProjectLabels = { labels: ['ham', 'spam', 'eggs'], questions, routing: questions[0] };
+  const project: ProjectLabels = { projectId: '0f8d5c1e-3b2a-4c6d-9e7f-1a2b3c4d5e6f', labels: ['ham', 'spam', 'eggs'], questions, routing: questions[0] };
   const newId = () => '00000000-0000-4000-8000-000000000000';
   const now = new Date('2026-11-26T10:00:00Z');
 

@@ -1,7 +1,7 @@
-import { FEATURE_LIMITS, isStorableInstant, PredictionInput } from '@backflow/contracts';
+import { FEATURE_LIMITS, isStorableInstant, PREDICTION_ID_PATTERN, PredictionInput } from '@backflow/contracts';
 import { z } from 'zod';
 
-// zod's own patterns for the contract's `z.guid()` and `z.iso.datetime({ offset: true })` (a test checks they are the schemas')
+// zod's own patterns for `z.guid()` and the contract's `z.iso.datetime({ offset: true })` (a test checks the latter is the schema's)
 export const UUID_PATTERN = z.regexes.guid;
 export const TIMESTAMP_PATTERN = z.regexes.datetime({ offset: true, local: false, precision: null });
 
@@ -99,7 +99,7 @@ export function parseCommonPrediction(raw: unknown): PredictionInput | undefined
   for (const key in raw) if (!TOP_LEVEL_KEYS.has(key)) return undefined;
   const { id, model, input, scores, predictedLabel, slice, timestamp, metadata } = raw;
   if (!isModel(model) || !isInput(input) || !isScores(scores)) return undefined;
-  if (id !== undefined && (typeof id !== 'string' || !UUID_PATTERN.test(id))) return undefined;
+  if (id !== undefined && (typeof id !== 'string' || !PREDICTION_ID_PATTERN.test(id))) return undefined;
   if (predictedLabel !== undefined && (typeof predictedLabel !== 'string' || !isKey(predictedLabel, LABEL_LENGTH))) return undefined;
   if (slice !== undefined && !isSlice(slice)) return undefined;
   if (timestamp !== undefined && (typeof timestamp !== 'string' || !TIMESTAMP_PATTERN.test(timestamp) || !isStorableInstant(timestamp))) return undefined;

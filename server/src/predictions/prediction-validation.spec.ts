@@ -1,8 +1,9 @@
 import { argmaxLabel as argmax, legacyQuestions } from '@backflow/questions';
+import { predictionKeyOf } from '../common/ids/prediction-key';
 import { validatePrediction, type ProjectLabels } from './prediction-validation';
 
 const questions = legacyQuestions([{ name: 'ham' }, { name: 'spam' }, { name: 'eggs' }]);
-const project: ProjectLabels = { labels: ['ham', 'spam', 'eggs'], questions, routing: questions[0] };
+const project: ProjectLabels = { projectId: '0f8d5c1e-3b2a-4c6d-9e7f-1a2b3c4d5e6f', labels: ['ham', 'spam', 'eggs'], questions, routing: questions[0] };
 const id = () => '00000000-0000-4000-8000-000000000000';
 const valid = {
   model: { name: 'm', version: '3' },
@@ -20,6 +21,18 @@ describe('validatePrediction', () => {
     });
   });
 
+  it('keys a caller’s own id by its UUID version 5 in the project, keeping the id as sent; a UUID is its own key', () => {
+    const own = validatePrediction({ ...valid, id: 'req-8f3a' }, project, id);
+    expect(own.ok && own.row).toMatchObject({ id: predictionKeyOf(project.projectId, 'req-8f3a'), externalId: 'req-8f3a' });
+    const uuid = '6f1c9a57-2b8e-4d0a-9c3f-5e7b1d2a4c60';
+    expect(validatePrediction({ ...valid, id: uuid }, project, id)).toMatchObject({ ok: true, row: { id: uuid, externalId: null } });
+    expect(validatePrediction({ ...valid, id: uuid.toUpperCase() }, project, id)).toMatchObject({
+      ok: true,
+      row: { id: uuid, externalId: uuid.toUpperCase() },
+    });
+    expect(validatePrediction(valid, project, id)).toMatchObject({ ok: true, row: { id: id(), externalId: null } });
+  });
+
   it('keeps an explicit predicted label with its own score as confidence', () => {
     const verdict = validatePrediction({ ...valid, predictedLabel: 'spam' }, project, id);
     expect(verdict.ok && verdict.row).toMatchObject({ predictedLabel: 'spam', confidence: 0.2 });
@@ -33,7 +46,10 @@ describe('validatePrediction', () => {
     [{ ...valid, predictedLabel: 'bacon' }, 'predictions/unknown_label', 'predictedLabel'],
     [{ ...valid, model: { name: 'm' } }, 'validation/invalid', 'model.version'],
     [{ ...valid, model: { name: 'm', version: '  ' } }, 'validation/invalid', 'model.version'],
-    [{ ...valid, id: 'not-a-uuid' }, 'validation/invalid', 'id'],
+    [{ ...valid, id: 'not a request id' }, 'validation/invalid', 'id'],
+    [{ ...valid, id: 'r'.repeat(129) }, 'validation/invalid', 'id'],
+    [{ ...valid, id: '' }, 'validation/invalid', 'id'],
+    [{ ...valid, id: 'req-é' }, 'validation/invalid', 'id'],
     [{ ...valid, input: { nested: { deep: 1 } } }, 'validation/invalid', 'input.nested'],
     [{ ...valid, slice: { country: 3 } }, 'validation/invalid', 'slice.country'],
     [{ ...valid, timestamp: 'yesterday' }, 'validation/invalid', 'timestamp'],

@@ -1,12 +1,16 @@
 import { MAX_JSON_DEPTH, PredictionInput, RejectedItem, type Question } from '@backflow/contracts';
 import { argmaxLabel, checkSuggestions, confidenceOf, notNormalizedMessage, predictedText, scoresFault, takesScores } from '@backflow/questions';
+import { predictionKey } from '../common/ids/prediction-key';
 import { findJsonHazard } from '../common/validation/json-hazards';
 import { codeOf, fieldOf } from '../common/validation/zod-validation.pipe';
 import { parseCommonPrediction } from './prediction-fast-path';
 
 /** What the database stores for one prediction, after validation against its project. */
 export interface PredictionRow {
+  /** the key: the caller's UUID, or the UUID version 5 of the caller's id (ADR 0043) */
   id: string;
+  /** the caller's id when it is not the key's text (a request id, an upper-case UUID); null otherwise */
+  externalId: string | null;
   modelName: string;
   modelVersion: string;
   input: Record<string, unknown>;
@@ -32,6 +36,8 @@ export interface PredictionRow {
 export type DeclaredFeatureType = 'int' | 'float' | 'bytes';
 
 export interface ProjectLabels {
+  /** the project's id: the namespace a caller's own prediction ids are keyed in */
+  projectId: string;
   /** the routing question's labels (for a label or multi-label question) */
   labels: string[];
   questions: Question[];
@@ -197,10 +203,12 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
   const occurredAt = p.timestamp ? new Date(p.timestamp) : now;
   if (occurredAt.getTime() - now.getTime() > MAX_FUTURE_MS)
     return reject('predictions/timestamp_in_future', 'timestamp', 'more than a day ahead of the server clock');
+  const key = p.id === undefined ? { id: newId(), externalId: null } : predictionKey(project.projectId, p.id);
   return {
     ok: true,
     row: {
-      id: p.id ?? newId(),
+      id: key.id,
+      externalId: key.externalId,
       modelName: p.model.name,
       modelVersion: p.model.version,
       input: p.input,

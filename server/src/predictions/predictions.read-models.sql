@@ -6,7 +6,7 @@
 -- published to: exports, explorer, feedback, interop, labeling, labels, monitoring, routing, weak
 CREATE OR REPLACE VIEW predictions_read AS
   SELECT project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, received_at, uncertainty, suggestions,
-         occurred_on, committee, embedding
+         occurred_on, committee, embedding, external_id
     FROM predictions;
 
 -- published to: monitoring

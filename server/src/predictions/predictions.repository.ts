@@ -15,7 +15,7 @@ export const isUniqueViolation = (error: unknown) => (error as { code?: string }
 export type ScoredPrediction = PredictionRow & { uncertainty: number };
 
 const COLUMNS =
-  'project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, uncertainty, suggestions, occurred_on, committee, embedding';
+  'project_id, id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, uncertainty, suggestions, occurred_on, committee, embedding, external_id';
 // below this a multi-row INSERT is cheaper than the extra round trips of the COPY path
 const COPY_THRESHOLD = 64;
 
@@ -71,7 +71,7 @@ export class PredictionsRepository {
     const { rows } = await pool.query<{ feedback_waiting: boolean }>({
       name: 'predictions.insert_one',
       text: `WITH inserted AS (
-         INSERT INTO predictions (${COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $17::real[]
+         INSERT INTO predictions (${COLUMNS}) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $17::real[], $18
           WHERE $15 OR NOT EXISTS (SELECT 1 FROM predictions WHERE project_id = $1 AND id = $2 AND occurred_on = $14::date - 1)
          ON CONFLICT (project_id, id, occurred_on) DO NOTHING RETURNING id)
        SELECT EXISTS (SELECT 1 FROM feedback_events_read f WHERE f.project_id = $1 AND f.prediction_id = inserted.id AND f.applied_at IS NULL) AS feedback_waiting
@@ -94,6 +94,7 @@ export class PredictionsRepository {
         r.timestamped !== false,
         r.committee === null ? null : JSON.stringify(r.committee),
         r.embedding ?? null,
+        r.externalId,
       ],
     });
     return { inserted: rows.length === 1, feedbackWaiting: rows[0]?.feedback_waiting ?? false };
@@ -121,9 +122,9 @@ export class PredictionsRepository {
     const inserted: Array<{ id: string }> = await manager.query(
       `INSERT INTO predictions (${COLUMNS})
        SELECT $1, u.id, u.model_name, u.model_version, u.input, u.scores, u.predicted_label, u.confidence, u.slice, u.metadata, u.occurred_at, u.uncertainty,
-              u.suggestions, u.occurred_on, u.committee, u.embedding::real[]
-         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::float8[], $9::jsonb[], $10::jsonb[], $11::timestamptz[], $12::float8[], $13::jsonb[], $14::date[], $15::jsonb[], $16::text[])
-           AS u(id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, uncertainty, suggestions, occurred_on, committee, embedding)
+              u.suggestions, u.occurred_on, u.committee, u.embedding::real[], u.external_id
+         FROM unnest($2::uuid[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::float8[], $9::jsonb[], $10::jsonb[], $11::timestamptz[], $12::float8[], $13::jsonb[], $14::date[], $15::jsonb[], $16::text[], $17::text[])
+           AS u(id, model_name, model_version, input, scores, predicted_label, confidence, slice, metadata, occurred_at, uncertainty, suggestions, occurred_on, committee, embedding, external_id)
        ON CONFLICT (project_id, id, occurred_on) DO NOTHING
        RETURNING id`,
       [
@@ -144,6 +145,7 @@ export class PredictionsRepository {
         rows.map((r) => (r.committee === null ? null : JSON.stringify(r.committee))),
         // (an array of arrays does not unnest row by row: each embedding goes as its array literal)
         rows.map((r) => (r.embedding ? `{${r.embedding.join(',')}}` : null)),
+        rows.map((r) => r.externalId),
       ],
     );
     return new Set(inserted.map((r) => r.id));

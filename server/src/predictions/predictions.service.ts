@@ -74,6 +74,7 @@ export class PredictionsService {
   /** Validates one item and scores it by the project's routing strategy; `textChecked`: the body's raw text held no escape that makes unstorable text. */
   private validator(project: ProjectEntity, textChecked = false) {
     const labels: ProjectLabels = {
+      projectId: project.id,
       labels: project.labels.map((l) => l.name),
       questions: project.questions,
       routing: routingQuestion(project),
@@ -171,7 +172,7 @@ export class PredictionsService {
     if ((await this.routing.mayRoute(project, row)) || this.events.wantsTransaction('predictions.stored', project)) {
       // a task to create, or a listener with work for every new prediction: all of it in one transaction
       const stored = await this.storeInTransaction(project, [row]);
-      return { id: row.id, accepted: stored.accepted, duplicates: 1 - stored.accepted, routed: stored.routed };
+      return { id: row.externalId ?? row.id, accepted: stored.accepted, duplicates: 1 - stored.accepted, routed: stored.routed };
     }
     // one statement, so one round trip: the prediction, and whether feedback waits for it
     await this.partitions.ensure(project, [row]);
@@ -187,7 +188,7 @@ export class PredictionsService {
       );
     }
     // routing could make no task of it (`mayRoute`): it was only observed
-    return { id: row.id, accepted: inserted ? 1 : 0, duplicates: inserted ? 0 : 1, routed: nothingRouted() };
+    return { id: row.externalId ?? row.id, accepted: inserted ? 1 : 0, duplicates: inserted ? 0 : 1, routed: nothingRouted() };
   }
 
   /** A JSON batch: all-or-nothing, or with `partial` the valid items and a list of the rejected ones. */

@@ -267,7 +267,8 @@ async function* unneededRows(client: PoolClient, projectId: string, leaf: string
               p.slice::text AS slice, p.metadata::text AS metadata,
               (extract(epoch FROM p.occurred_at) * 1000000)::bigint::text AS occurred_at,
               (extract(epoch FROM p.received_at) * 1000000)::bigint::text AS received_at,
-              p.uncertainty, p.suggestions::text AS suggestions, p.committee::text AS committee, array_to_json(p.embedding)::text AS embedding, to_char(p.occurred_on, 'YYYY-MM-DD') AS occurred_on
+              p.uncertainty, p.suggestions::text AS suggestions, p.committee::text AS committee, array_to_json(p.embedding)::text AS embedding, p.external_id,
+              to_char(p.occurred_on, 'YYYY-MM-DD') AS occurred_on
          FROM ${leaf} p WHERE NOT EXISTS (SELECT 1 FROM needed n WHERE n.id = p.id) ORDER BY p.occurred_on, p.occurred_at, p.id`,
       [projectId],
     ),

@@ -31,6 +31,7 @@ import { TfdvArtifacts1764420000000 } from './1764420000000-tfdv-artifacts';
 import { ExportWriteScope1764430000000 } from './1764430000000-export-write-scope';
 import { RoutingPredictionWindows1764450000000 } from './1764450000000-routing-prediction-windows';
 import { PropagatedLabels1764500000000 } from './1764500000000-propagated-labels';
+import { PredictionExternalIds1764530000000 } from './1764530000000-prediction-external-ids';
 import { AccountsSsoAndPasswords1764510000000 } from './1764510000000-accounts-sso-and-passwords';
 import { PredictionEmbedding1764490000000 } from './1764490000000-prediction-embedding';
 import { PredictionCommittee1764480000000 } from './1764480000000-prediction-committee';
@@ -80,6 +81,7 @@ export const migrations = [
   PredictionCommittee1764480000000,
   PredictionEmbedding1764490000000,
   PropagatedLabels1764500000000,
+  PredictionExternalIds1764530000000,
   Explorer1764540000000,
   LabelsPredictionDay1764550000000,
   AccountsSsoAndPasswords1764510000000,
