@@ -9,7 +9,7 @@ import { ModulesContainer, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { PostgresIoAdapter } from './realtime/postgres-io.adapter';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AppContext, AppModule } from './app.module';
 import { AuthErrors } from './auth/auth.errors';
 import { credentialOf } from './auth/request-credentials';
@@ -22,6 +22,7 @@ import { DomainError } from './common/errors';
 import { parseJsonArrayInSlices, SLICED_JSON_MIN_BYTES } from './common/ingest/json-array';
 import { mayHoldPrototypeKeys, screenJsonBody, VALIDATES_ITEMS } from './common/validation/json-hazards';
 import { PinoNestLogger } from './common/logging/logger';
+import { logRequests } from './common/logging/request-log';
 import { FILE_CONTENT_TYPES, openApiComponents } from './common/validation/zod-validation.pipe';
 
 declare module 'fastify' {
@@ -90,6 +91,8 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
   const { config, logger, metrics } = context;
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
+    // one line per request, at a level by its outcome (`logRequests`), instead of two at info
+    logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     // a caller's request id is kept when it looks like one; anything else gets a fresh id
     genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
@@ -177,6 +180,7 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
   fastify.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  logRequests(fastify, config.logSlowRequestMs);
   fastify.addHook('onResponse', async (request, reply) => {
     metrics.httpDuration.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },

@@ -23,6 +23,7 @@ describe('loadConfig', () => {
     [{ BACKFLOW_ADMIN_EMAIL: 'not-an-email' }, 'BACKFLOW_ADMIN_EMAIL'],
     [{ BACKFLOW_ADMIN_PASSWORD: 'short' }, 'BACKFLOW_ADMIN_PASSWORD'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ LOG_SLOW_REQUEST_MS: '0' }, 'LOG_SLOW_REQUEST_MS'],
     [{ SESSION_TTL_HOURS: '-1' }, 'SESSION_TTL_HOURS'],
     [{ EXPORT_ROOT: 's3://' }, 'EXPORT_ROOT'],
     [{ ARCHIVE_ROOT: 's3://Bad_Bucket/x' }, 'ARCHIVE_ROOT'],

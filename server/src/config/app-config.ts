@@ -41,6 +41,8 @@ const EnvSchema = z.object({
   BACKFLOW_ADMIN_PASSWORD: z.string().min(10).optional(),
   BACKFLOW_CLIENT_DIR: z.string().min(1).default('client/dist'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // a request that takes this long is logged at warn (the others: a refusal at info, a server error at error, the rest at debug)
+  LOG_SLOW_REQUEST_MS: positiveInt.max(3_600_000).default(1000),
   SESSION_TTL_HOURS: positiveInt.default(12),
   COOKIE_SECURE: z.enum(['true', 'false']).default('false'),
   LOGIN_MAX_FAILURES: positiveInt.default(10),
@@ -143,6 +145,8 @@ export interface AppConfig {
   admin: { email?: string; password?: string };
   clientDir: string;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  /** a request that takes this long is logged at warn */
+  logSlowRequestMs: number;
   session: { ttlSeconds: number; cookieSecure: boolean };
   login: { maxFailures: number; windowSeconds: number };
   dbPoolSize: number;
@@ -192,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     admin: { email: e.BACKFLOW_ADMIN_EMAIL?.toLowerCase(), password: e.BACKFLOW_ADMIN_PASSWORD },
     clientDir: path.resolve(cwd, e.BACKFLOW_CLIENT_DIR),
     logLevel: e.LOG_LEVEL,
+    logSlowRequestMs: e.LOG_SLOW_REQUEST_MS,
     session: { ttlSeconds: e.SESSION_TTL_HOURS * 3600, cookieSecure: e.COOKIE_SECURE === 'true' },
     login: { maxFailures: e.LOGIN_MAX_FAILURES, windowSeconds: e.LOGIN_WINDOW_SECONDS },
     dbPoolSize: e.DB_POOL_SIZE,
