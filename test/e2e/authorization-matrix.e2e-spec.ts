@@ -48,6 +48,7 @@ const MATRIX: Record<string, Rule> = {
   'POST /api/v1/projects/:slug/predictions': { keys: ['ingest'] },
   'POST /api/v1/projects/:slug/predictions/batch': { keys: ['ingest'] },
   'POST /api/v1/projects/:slug/feedback': { keys: ['ingest'] },
+  'POST /api/v1/projects/:slug/feedback/reapply': PROJECT,
   'POST /api/v1/projects/:slug/routing/preview': PROJECT,
   'POST /api/v1/projects/:slug/routing/backfill': PROJECT,
   'POST /api/v1/projects/:slug/tasks/claim': { members: ['rater', 'reviewer'] },

@@ -8,7 +8,7 @@ import type {
   ResetPasswordRequest,
   UpdateUserRequest,
 } from './auth';
-import type { FeedbackInput, PredictionInput } from './ingest';
+import type { FeedbackInput, FeedbackReapplyRequest, PredictionInput } from './ingest';
 import type { ReviewRequest, SkipRequest, SubmitAnnotationRequest } from './labeling';
 import type { CreateProjectRequest, FeedbackRules, Question, RoutingPolicy, UpdateProjectRequest } from './projects';
 import type { RoutingPreviewRequest } from './routing';
@@ -33,5 +33,6 @@ export type QuestionBody = z.input<typeof Question>;
 export type SkipRequestBody = z.input<typeof SkipRequest>;
 export type PredictionInputBody = z.input<typeof PredictionInput>;
 export type FeedbackInputBody = z.input<typeof FeedbackInput>;
+export type FeedbackReapplyRequestBody = z.input<typeof FeedbackReapplyRequest>;
 export type LabelingFunctionBody = z.input<typeof LabelingFunction>;
 export type LabelingFunctionPreviewRequestBody = z.input<typeof LabelingFunctionPreviewRequest>;

@@ -180,3 +180,33 @@ export const FeedbackInput = z
   })
   .meta({ id: 'Feedback' });
 export type FeedbackInput = z.infer<typeof FeedbackInput>;
+
+export const MAX_REAPPLY_PREDICTIONS = 5_000;
+
+/** A page of the project's stored feedback to decide again under the current rules ("apply this rule to past feedback"). */
+export const FeedbackReapplyRequest = z
+  .strictObject({
+    limit: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_REAPPLY_PREDICTIONS)
+      .default(500)
+      .describe('how many predictions with feedback events to decide again in this call (one transaction)'),
+    cursor: z.guid().optional().describe("the last reply's nextCursor: go on after the predictions it decided"),
+  })
+  .meta({ id: 'FeedbackReapplyRequest' });
+export type FeedbackReapplyRequest = z.infer<typeof FeedbackReapplyRequest>;
+
+export const FeedbackReapplyReply = z
+  .strictObject({
+    examined: z.number().int().describe('predictions whose stored feedback events were decided again under the current rules'),
+    labeled: z
+      .number()
+      .int()
+      .describe('feedback labels that became current now (a label the rules decided before is not written again: a second run labels nothing)'),
+    total: z.number().int().optional().describe('on the first call (no cursor): how many predictions have feedback events, for progress'),
+    nextCursor: z.guid().nullable().describe('pass it back to go on; null once every prediction with feedback has been decided again'),
+  })
+  .meta({ id: 'FeedbackReapplyReply' });
+export type FeedbackReapplyReply = z.infer<typeof FeedbackReapplyReply>;

@@ -1,10 +1,12 @@
-import { Body, Controller, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { ApiBody, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
-import { FeedbackInput, IngestQuery, IngestReply } from '@backflow/contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FeedbackInput, FeedbackReapplyReply, FeedbackReapplyRequest, IngestQuery, IngestReply } from '@backflow/contracts';
+import { CurrentUser } from '../auth/auth.decorators';
+import type { UserPrincipal } from '../auth/principal';
 import { VALIDATES_ITEMS } from '../common/validation/json-hazards';
-import { openApiSchema, ValidQuery } from '../common/validation/zod-validation.pipe';
+import { openApiSchema, ValidBody, ValidQuery } from '../common/validation/zod-validation.pipe';
 import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
 import type { ProjectEntity } from '../projects/project.entity';
 import { FeedbackService } from './feedback.service';
@@ -29,5 +31,23 @@ export class FeedbackController {
     const result = await this.feedback.ingest(project, body, query.partial === 'true');
     reply.status(result.accepted ? 201 : 200);
     return result;
+  }
+
+  /**
+   * Admins: the project's stored feedback decided again under its current rules, a page of
+   * predictions a call (pass `nextCursor` back until it is null); running it twice labels nothing twice.
+   */
+  @Post('reapply')
+  @HttpCode(200)
+  @ProjectRoute()
+  @ApiBody({ schema: openApiSchema(FeedbackReapplyRequest) })
+  @ApiOkResponse({ schema: openApiSchema(FeedbackReapplyReply) })
+  reapply(
+    @ValidBody(FeedbackReapplyRequest) body: FeedbackReapplyRequest,
+    @CurrentProject() project: ProjectEntity,
+    @CurrentUser() user: UserPrincipal,
+    @Req() request: FastifyRequest,
+  ): Promise<FeedbackReapplyReply> {
+    return this.feedback.reapply(project, body, { userId: user.userId, requestId: String(request.id) });
   }
 }

@@ -108,6 +108,28 @@ export class FeedbackRepository {
     return rows.map((r) => ({ projectId: r.project_id, predictionId: r.prediction_id }));
   }
 
+  /**
+   * The next `limit` predictions of the project that have feedback events, in key order after
+   * `after` (a page of "apply the rules to past feedback"; the events' prediction index serves it).
+   */
+  async predictionsWithEvents(manager: EntityManager, projectId: string, after: string | null, limit: number): Promise<string[]> {
+    const rows: Array<{ prediction_id: string }> = await manager.query(
+      `SELECT DISTINCT prediction_id FROM feedback_events
+        WHERE project_id = $1 AND ($2::uuid IS NULL OR prediction_id > $2::uuid)
+        ORDER BY prediction_id LIMIT $3`,
+      [projectId, after, limit],
+    );
+    return rows.map((r) => r.prediction_id);
+  }
+
+  /** How many predictions of the project have feedback events. */
+  async countPredictionsWithEvents(manager: EntityManager, projectId: string): Promise<number> {
+    const [row]: Array<{ n: number }> = await manager.query(`SELECT count(DISTINCT prediction_id)::int AS n FROM feedback_events WHERE project_id = $1`, [
+      projectId,
+    ]);
+    return row.n;
+  }
+
   /** Predictions with events not yet applied although the prediction is stored (they committed concurrently). */
   async joinableEvents(manager: EntityManager, limit: number): Promise<PredictionRef[]> {
     const rows: Array<{ project_id: string; prediction_id: string }> = await manager.query(

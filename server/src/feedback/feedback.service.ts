@@ -1,7 +1,9 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import type { IngestReply } from '@backflow/contracts';
+import type { FeedbackReapplyReply, FeedbackReapplyRequest, IngestReply } from '@backflow/contracts';
+import type { Actor } from '../auth/users.service';
+import { AuditService } from '../common/audit/audit.service';
 import { type AfterCommit, inTransaction } from '../common/database/transaction';
 import { DomainError } from '../common/errors';
 import { DomainEventMap, DomainEvents } from '../common/events/domain-events';
@@ -25,6 +27,13 @@ import { FeedbackPartitions } from './feedback-partitions';
 
 type Contradiction = DomainEventMap['prediction.contradicted'];
 
+/** What deciding predictions' feedback did: the work that waits for the commit, and the feedback labels that became current. */
+interface Applied {
+  afterCommit: AfterCommit[];
+  labeled: number;
+}
+const nothingApplied = (): Applied => ({ afterCommit: [], labeled: 0 });
+
 const MAX_BATCH = 10_000;
 // rows handled per transaction by the scheduled job
 const JOB_CHUNK = 500;
@@ -42,6 +51,7 @@ export class FeedbackService implements OnModuleInit {
     private readonly jobs: JobsService,
     private readonly repository: FeedbackRepository,
     private readonly partitions: FeedbackPartitions,
+    private readonly audit: AuditService,
   ) {}
 
   onModuleInit(): void {
@@ -66,7 +76,7 @@ export class FeedbackService implements OnModuleInit {
       return closesAt ? [{ predictionId: row.id, closesAt }] : [];
     });
     await this.repository.openWindows(manager, project.id, windows);
-    return feedbackWaiting.length ? this.apply(manager, project, feedbackWaiting) : [];
+    return feedbackWaiting.length ? (await this.apply(manager, project, feedbackWaiting)).afterCommit : [];
   }
 
   /** One event or an array of them: all-or-nothing, or with `partial` the valid ones. */
@@ -91,7 +101,7 @@ export class FeedbackService implements OnModuleInit {
     const accepted = await inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
       const inserted = await this.partitions.write(manager, project, valid, () => this.repository.insertEvents(manager, project.id, valid));
       const touched = [...new Set(valid.filter((row) => inserted.has(row.id)).map((row) => row.predictionId))];
-      afterCommit(...(await this.apply(manager, project, touched)));
+      afterCommit(...(await this.apply(manager, project, touched)).afterCommit);
       return inserted.size;
     });
     return { accepted, duplicates: valid.length - accepted, ...(partial ? { rejected } : {}) };
@@ -102,10 +112,10 @@ export class FeedbackService implements OnModuleInit {
    * prediction's row lock (its task's taken first). Events whose prediction has not arrived
    * stay unapplied.
    */
-  private async apply(manager: EntityManager, project: ProjectEntity, predictionIds: string[]): Promise<AfterCommit[]> {
+  private async apply(manager: EntityManager, project: ProjectEntity, predictionIds: string[]): Promise<Applied> {
     await this.labels.lockTasksOf(manager, project.id, predictionIds);
     const facts = await this.predictions.lockFacts(manager, project.id, predictionIds);
-    if (facts.length === 0) return [];
+    if (facts.length === 0) return nothingApplied();
     const ids = facts.map((f) => f.id);
     const events = await this.repository.eventsOf(manager, project.id, ids);
     const byPrediction = new Map<string, typeof events>();
@@ -120,7 +130,7 @@ export class FeedbackService implements OnModuleInit {
       if (routeRequest(fact.occurredAt, own, project.feedbackRules)) asked.push(fact);
     }
     await this.repository.recordEditDistances(manager, project.id, editDistances(routing, project.feedbackRules, facts, events));
-    const afterCommit = await this.record(manager, project, decided, asked);
+    const applied = await this.record(manager, project, decided, asked);
     await this.repository.markApplied(manager, project.id, ids);
     // an event-made label settles the prediction: its absence window has nothing left to decide
     if (decided.length) {
@@ -130,7 +140,42 @@ export class FeedbackService implements OnModuleInit {
         decided.map((d) => d.facts.id),
       );
     }
-    return afterCommit;
+    return applied;
+  }
+
+  /**
+   * "Apply the rules to past feedback": decides again, under the project's current rules, the
+   * feedback label of the next `limit` predictions that have events (in key order after
+   * `cursor`), as `apply` does when an event arrives, in one transaction. Every label goes
+   * through the one writer: a label the rules decided before is not written again (a second run
+   * labels nothing), and one beside a human label is kept as history only. A label no rule gives
+   * any more stays; predictions whose events wait for them are left to capture.
+   */
+  async reapply(project: ProjectEntity, request: FeedbackReapplyRequest, actor: Actor): Promise<FeedbackReapplyReply> {
+    return inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
+      const total = request.cursor ? undefined : await this.repository.countPredictionsWithEvents(manager, project.id);
+      const predictionIds = await this.repository.predictionsWithEvents(manager, project.id, request.cursor ?? null, request.limit);
+      const applied = predictionIds.length ? await this.apply(manager, project, predictionIds) : nothingApplied();
+      afterCommit(...applied.afterCommit);
+      await this.audit.record(
+        {
+          actorUserId: actor.userId,
+          action: 'feedback.reapply',
+          targetType: 'project',
+          targetId: project.id,
+          projectId: project.id,
+          requestId: actor.requestId,
+          details: { ...request, examined: predictionIds.length, labeled: applied.labeled },
+        },
+        manager,
+      );
+      return {
+        examined: predictionIds.length,
+        labeled: applied.labeled,
+        ...(total !== undefined && { total }),
+        nextCursor: predictionIds.length === request.limit ? predictionIds[predictionIds.length - 1] : null,
+      };
+    });
   }
 
   /**
@@ -143,8 +188,8 @@ export class FeedbackService implements OnModuleInit {
     project: ProjectEntity,
     decided: Array<{ facts: PredictionFacts; decision: FeedbackAnswerDecision }>,
     asked: readonly PredictionFacts[] = [],
-  ): Promise<AfterCommit[]> {
-    if (decided.length === 0 && asked.length === 0) return [];
+  ): Promise<Applied> {
+    if (decided.length === 0 && asked.length === 0) return nothingApplied();
     const labels: NewFeedbackLabel[] = decided.map(({ facts, decision }) => ({
       predictionId: facts.id,
       value: decision.label,
@@ -156,7 +201,7 @@ export class FeedbackService implements OnModuleInit {
     const factsById = new Map([...asked, ...decided.map((d) => d.facts)].map((facts) => [facts.id, facts]));
     const contradicted = becameCurrent.filter((label) => label.contradictsPrediction);
     const toRoute = [...new Set([...contradicted.map((label) => label.predictionId), ...asked.map((facts) => facts.id)])];
-    if (toRoute.length === 0) return [];
+    if (toRoute.length === 0) return { afterCommit: [], labeled: becameCurrent.length };
     const contradictions: Contradiction[] = contradicted.map((label) => {
       const facts = factsById.get(label.predictionId)!;
       return {
@@ -178,7 +223,7 @@ export class FeedbackService implements OnModuleInit {
         slice: factsById.get(predictionId)!.slice,
       })),
     );
-    return [() => this.announce(contradictions), routed.announce];
+    return { afterCommit: [() => this.announce(contradictions), routed.announce], labeled: becameCurrent.length };
   }
 
   private announce(contradictions: Contradiction[]): void {
@@ -221,7 +266,7 @@ export class FeedbackService implements OnModuleInit {
           const decision = decideAnswerByAbsence(project.feedbackRules, routing, facts.predictedLabel);
           return decision ? [{ facts, decision }] : [];
         });
-        afterCommit(...(await this.record(manager, project, decided)));
+        afterCommit(...(await this.record(manager, project, decided)).afterCommit);
       }
       return due.length;
     });
@@ -236,7 +281,7 @@ export class FeedbackService implements OnModuleInit {
         (w) => w.predictionId,
       )) {
         const project = await this.projects.findById(projectId);
-        if (project) afterCommit(...(await this.apply(manager, project, predictionIds)));
+        if (project) afterCommit(...(await this.apply(manager, project, predictionIds)).afterCommit);
       }
       return waiting.length;
     });

@@ -100,8 +100,13 @@ BEGIN
                AS b(prediction_id, value, rule, feedback_event_id, agreement, task_id, answers, weight)
         JOIN predictions_read p ON p.project_id = p_project AND p.id = ANY (p_predictions) AND p.id = b.prediction_id
         LEFT JOIN labels c ON NOT v_human AND c.project_id = p_project AND c.prediction_id = ANY (p_predictions) AND c.prediction_id = b.prediction_id AND c.superseded_at IS NULL
-       -- a weak label goes only where no label is current; a feedback one is history beside a human one
+       -- a weak label goes only where no label is current; a feedback one is history beside a human one, once (the
+       -- same feedback label decided again, as re-applying the rules to past feedback does, is not kept twice)
        WHERE CASE WHEN v_weak THEN c.source IS NULL ELSE c.source IS DISTINCT FROM 'feedback' END
+         AND NOT (NOT v_human AND NOT v_weak AND c.source IS NOT NULL
+                  AND EXISTS (SELECT 1 FROM labels h
+                               WHERE h.project_id = p_project AND h.prediction_id = b.prediction_id AND h.source = 'feedback'
+                                 AND (h.value, h.rule, h.feedback_event_id) IS NOT DISTINCT FROM (b.value, b.rule, b.feedback_event_id)))
        ORDER BY b.prediction_id
       ON CONFLICT (project_id, prediction_id) WHERE superseded_at IS NULL DO NOTHING
       RETURNING prediction_id, superseded_at IS NULL AS is_current, contradicts_prediction)
@@ -109,8 +114,8 @@ BEGIN
     RETURN QUERY SELECT w.prediction_id, CASE WHEN w.is_current THEN 'current' ELSE 'history' END, w.contradicts
       FROM unnest(v_written, v_current, v_contradicts) AS w(prediction_id, is_current, contradicts);
     EXIT WHEN coalesce(cardinality(v_written), 0) = cardinality(p_predictions);
-    -- not written: the same feedback label again (nothing to do), or a label another transaction committed since
-    -- the UPDATE began, which the INSERT waited for (decide again against it)
+    -- not written: the same feedback label again, current or as history beside a human one (nothing to do), or a label
+    -- another transaction committed since the UPDATE began, which the INSERT waited for (decide again against it)
     SELECT array_agg(b.i) INTO v_left
       FROM unnest(p_predictions, p_values, p_rules, p_feedback_events) WITH ORDINALITY AS b(prediction_id, value, rule, feedback_event_id, i)
       JOIN predictions_read p ON p.project_id = p_project AND p.id = ANY (p_predictions) AND p.id = b.prediction_id
@@ -121,7 +126,11 @@ BEGIN
                           AND c.superseded_at IS NULL
                           -- (a weak label is not written beside any current label)
                           AND (v_weak OR (c.source = 'feedback'
-                                          AND (c.value, c.rule, c.feedback_event_id) IS NOT DISTINCT FROM (b.value, b.rule, b.feedback_event_id))));
+                                          AND (c.value, c.rule, c.feedback_event_id) IS NOT DISTINCT FROM (b.value, b.rule, b.feedback_event_id))
+                               OR (c.source NOT IN ('feedback', 'weak', 'propagated')
+                                   AND EXISTS (SELECT 1 FROM labels h
+                                                WHERE h.project_id = p_project AND h.prediction_id = b.prediction_id AND h.source = 'feedback'
+                                                  AND (h.value, h.rule, h.feedback_event_id) IS NOT DISTINCT FROM (b.value, b.rule, b.feedback_event_id)))));
     EXIT WHEN v_left IS NULL;
     p_predictions := ARRAY(SELECT p_predictions[i] FROM unnest(v_left) WITH ORDINALITY AS x(i, n) ORDER BY n);
     p_values := ARRAY(SELECT p_values[i] FROM unnest(v_left) WITH ORDINALITY AS x(i, n) ORDER BY n);
