@@ -1,5 +1,7 @@
+import { accessNeeded } from './lib/route-access';
 import { routeOf, usePath } from './lib/router';
 import { useSession } from './modules/auth/hooks/use-session';
+import { ForbiddenPage } from './pages/forbidden-page';
 import { AccountPage } from './pages/account-page';
 import { ExamplePage } from './pages/example-page';
 import { ExplorerPage } from './pages/explorer-page';
@@ -25,6 +27,9 @@ export function App() {
     case 'signed-out':
       return <LoginPage notice={state.notice} />;
     case 'signed-in': {
+      // a screen the person's role does not open says so (and which role it needs) rather than showing another
+      const denied = accessNeeded(route, state.session);
+      if (denied) return <ForbiddenPage key={`${route.page}-${denied.project ?? ''}`} need={denied} />;
       const admin = state.session.user.role === 'admin';
       if (route.page === 'label') return <LabelPage key={route.slug} slug={route.slug} />;
       if (route.page === 'review') return <ReviewPage key={route.slug} slug={route.slug} />;

@@ -2,10 +2,12 @@ import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ApiKeyScope } from '@backflow/contracts';
 import { errorMessage } from '../lib/api';
+import { describeError, errorHeadingOf } from '../lib/error-headings';
 import { labelingPath, navigate, qualityPath } from '../lib/router';
 import { apiKeysQuery, createApiKey, projectQuery, revokeApiKey, type ApiKey } from '../modules/projects/api/projects-api';
 import { LiveOperations } from '../modules/operations/live-operations';
 import { ExportsPanel } from '../modules/exports/exports-panel';
+import { TaskLayoutEditor } from '../modules/labeling/components/task-layout-editor';
 import { IntegrationsPanel } from '../modules/interop/integrations-panel';
 import { FeedbackRulesEditor } from '../modules/projects/components/feedback-rules-editor';
 import { ProjectEditor } from '../modules/projects/components/project-editor';
@@ -68,6 +70,7 @@ export function ProjectSettingsPage({ slug }: ProjectSettingsPageProps) {
           ['retention-title', 'Retention'],
           ['keys-title', 'API keys'],
           ['edit-title', 'Settings'],
+          ['rater-screen-title', 'Rater screen'],
           ['feedback-title', 'Feedback rules'],
         ].map(([id, name]) => (
           <a key={id} href={`#${id}`}>
@@ -76,7 +79,7 @@ export function ProjectSettingsPage({ slug }: ProjectSettingsPageProps) {
         ))}
       </nav>
       {error ? (
-        <Alert title="Something went wrong">
+        <Alert title={errorHeadingOf(failure)}>
           <p>{error}</p>
         </Alert>
       ) : null}
@@ -134,6 +137,8 @@ export function ProjectSettingsPage({ slug }: ProjectSettingsPageProps) {
 
       {project ? <ProjectEditor key={`edit-${project.slug}`} project={project} /> : null}
 
+      {project ? <TaskLayoutEditor key={`layout-${project.slug}`} project={project} /> : null}
+
       {project ? <FeedbackRulesEditor key={`feedback-${project.slug}`} project={project} /> : null}
     </PageShell>
   );
@@ -145,7 +150,7 @@ function ApiKeys({ slug, keys }: { slug: string; keys: ApiKey[] | null }) {
   const [scopes, setScopes] = useState<ApiKeyScope[]>(['ingest']);
   const [created, setCreated] = useState<{ name: string; secret: string } | null>(null);
   const [copied, setCopied] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<{ heading: string; message: string } | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: apiKeysQuery(slug).queryKey });
 
   const creation = useMutation({
@@ -157,12 +162,12 @@ function ApiKeys({ slug, keys }: { slug: string; keys: ApiKey[] | null }) {
       setName('');
       return refresh();
     },
-    onError: (cause) => setError(errorMessage(cause, 'The key could not be created.')),
+    onError: (cause) => setError(describeError(cause, 'The key could not be created.')),
   });
   const revocation = useMutation({
     mutationFn: (key: ApiKey) => revokeApiKey(slug, key.id),
     onSuccess: refresh,
-    onError: (cause) => setError(errorMessage(cause, 'The key could not be revoked.')),
+    onError: (cause) => setError(describeError(cause, 'The key could not be revoked.')),
   });
 
   const create = (event: FormEvent) => {
@@ -203,8 +208,8 @@ function ApiKeys({ slug, keys }: { slug: string; keys: ApiKey[] | null }) {
         </div>
       ) : null}
       {error ? (
-        <Alert title="Something went wrong">
-          <p>{error}</p>
+        <Alert title={error.heading}>
+          <p>{error.message}</p>
         </Alert>
       ) : null}
 

@@ -1,14 +1,13 @@
 import { useCallback, useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ReviewRequestBody, TaskPayload } from '@backflow/contracts';
-import { isApiError } from '../lib/api';
 import { claimReview, decideReview, queueStatsQuery } from '../modules/labeling/api/labeling-api';
 import { AnswersTable } from '../modules/labeling/components/questions/answers-table';
 import { QuestionsForm } from '../modules/labeling/components/questions/questions-form';
 import { projectQuery } from '../modules/projects/api/projects-api';
 import { TaskInput } from '../modules/labeling/components/task-input';
 import { useQuestionsForm } from '../modules/labeling/hooks/use-questions-form';
-import { Alert } from '../ui/alert';
+import { ErrorAlert } from '../ui/error-alert';
 import { BackToProjects, PageShell } from '../ui/page-shell';
 import { Button } from '../ui/button';
 import './label-page.css';
@@ -17,7 +16,7 @@ export interface ReviewPageProps {
   slug: string;
 }
 
-type Load = { status: 'loading' } | { status: 'ready'; task: TaskPayload | null } | { status: 'error'; message: string };
+type Load = { status: 'loading' } | { status: 'ready'; task: TaskPayload | null } | { status: 'error'; cause: unknown; fallback: string };
 
 const inField = (target: EventTarget | null) => target instanceof HTMLElement && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA');
 const lineField = (target: EventTarget | null) => target instanceof HTMLInputElement && target.type === 'text';
@@ -39,7 +38,7 @@ export function ReviewPage({ slug }: ReviewPageProps) {
   const { mutate: claim, isPending: claiming } = useMutation({
     mutationFn: () => claimReview(slug),
     onSuccess: (claimed) => setLoad({ status: 'ready', task: claimed }),
-    onError: (cause) => setLoad({ status: 'error', message: isApiError(cause) ? cause.message : 'The review queue could not be loaded.' }),
+    onError: (cause) => setLoad({ status: 'error', cause, fallback: 'The review queue could not be loaded.' }),
   });
   const { mutate: decideTask, isPending: deciding } = useMutation({
     mutationFn: (decision: { taskId: string; answer: ReviewRequestBody }) => decideReview(slug, decision.taskId, decision.answer),
@@ -48,7 +47,7 @@ export function ReviewPage({ slug }: ReviewPageProps) {
       void queryClient.invalidateQueries({ queryKey: queueStatsQuery(slug).queryKey });
       claim();
     },
-    onError: (cause) => setLoad({ status: 'error', message: isApiError(cause) ? cause.message : 'The decision could not be saved.' }),
+    onError: (cause) => setLoad({ status: 'error', cause, fallback: 'The decision could not be saved.' }),
   });
   // from the decision until the next task is on screen
   const busy = deciding || claiming;
@@ -58,7 +57,7 @@ export function ReviewPage({ slug }: ReviewPageProps) {
     claim();
   }, [slug, claim]);
 
-  const { attempt, body, press, focusQuestion, active, legacy, complete } = form;
+  const { attempt, body, press, focusQuestion, active, legacy } = form;
   const decide = useCallback(() => {
     if (!task || busy || !attempt()) return;
     decideTask({ taskId: task.id, answer: body() });
@@ -70,7 +69,12 @@ export function ReviewPage({ slug }: ReviewPageProps) {
       const key = event.key.toLowerCase();
       const typing = inField(event.target);
       // Enter decides; in a text box, Ctrl+Enter does
-      if (key === 'enter' && (event.ctrlKey || !typing || lineField(event.target)) && (complete || !legacy)) {
+      // (with nothing chosen, the form says what is missing: announced, nothing sent)
+      if (
+        key === 'enter' &&
+        (event.ctrlKey || !typing || lineField(event.target)) &&
+        !(event.target instanceof HTMLButtonElement && !event.target.classList.contains('label-button'))
+      ) {
         event.preventDefault();
         decide();
         return;
@@ -84,7 +88,7 @@ export function ReviewPage({ slug }: ReviewPageProps) {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [task, complete, legacy, decide, press, focusQuestion, active]);
+  }, [task, decide, press, focusQuestion, active]);
 
   const total = task?.review?.answers.reduce((sum, a) => sum + a.count, 0) ?? 0;
   const annotations = task?.review?.annotations;
@@ -104,11 +108,7 @@ export function ReviewPage({ slug }: ReviewPageProps) {
         </dl>
       </div>
 
-      {load.status === 'error' ? (
-        <Alert title="Something went wrong">
-          <p>{load.message}</p>
-        </Alert>
-      ) : null}
+      {load.status === 'error' ? <ErrorAlert error={load.cause} fallback={load.fallback} /> : null}
       {load.status === 'loading' ? <p className="label-page__loading">Loading the review queue…</p> : null}
       {load.status === 'ready' && !task ? (
         <section className="label-page__idle" data-testid="review-empty">
@@ -127,7 +127,7 @@ export function ReviewPage({ slug }: ReviewPageProps) {
               The raters disagreed or reported this example: your label is final
             </h2>
           </header>
-          <TaskInput input={task.input} shownElsewhere={form.shownFields} />
+          <TaskInput input={task.input} layout={task.layout} shownElsewhere={form.shownFields} />
           {task.review ? (
             <section className="review-answers" aria-label="How the raters answered">
               <h3 className="task-input__key">How the raters answered{total ? ` (agreement ${Math.round(task.review.agreement * 100)}%)` : ''}</h3>
@@ -165,7 +165,7 @@ export function ReviewPage({ slug }: ReviewPageProps) {
           {legacy ? null : <h3 className="task-input__key">Your decision{form.questions.length > 1 ? ', question by question' : ''} (final)</h3>}
           <QuestionsForm form={form} />
           <div className="task-card__actions">
-            <Button onClick={decide} disabled={legacy && !complete} busy={busy} aria-keyshortcuts="Enter">
+            <Button onClick={decide} busy={busy} aria-keyshortcuts="Enter">
               Decide <kbd>Enter</kbd>
             </Button>
           </div>

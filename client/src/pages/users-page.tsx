@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { AdminUserResponse, UpdateUserRequestBody, UserRole } from '@backflow/contracts';
-import { errorMessage } from '../lib/api';
+import { describeError } from '../lib/error-headings';
 import { useSignedInSession } from '../modules/auth/hooks/use-session';
 import { createUser, updateUser, usersQuery } from '../modules/users/api/users-api';
 import { signInMethodsQuery } from '../modules/auth/api/session-api';
@@ -24,7 +24,7 @@ export function UsersPage() {
   const methods = useQuery(signInMethodsQuery());
   const passwords = methods.data?.password !== false;
   const [resetting, setResetting] = useState<AdminUserResponse | null>(null);
-  const [failure, setFailure] = useState<string | null>(null);
+  const [failure, setFailure] = useState<{ heading: string; message: string } | null>(null);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<UserRole>('rater');
@@ -38,16 +38,16 @@ export function UsersPage() {
       setPassword('');
       return refresh();
     },
-    onError: (cause) => setFailure(errorMessage(cause, 'The user could not be created.')),
+    onError: (cause) => setFailure(describeError(cause, 'The user could not be created.')),
   });
   const change = useMutation({
     mutationFn: ({ user, patch }: { user: AdminUserResponse; patch: UpdateUserRequestBody }) => updateUser(user.id, patch),
     onMutate: () => setFailure(null),
     onSuccess: refresh,
-    onError: (cause) => setFailure(errorMessage(cause, 'The user could not be changed.')),
+    onError: (cause) => setFailure(describeError(cause, 'The user could not be changed.')),
   });
   const update = (user: AdminUserResponse, patch: UpdateUserRequestBody) => change.mutate({ user, patch });
-  const error = failure ?? (users.isError ? errorMessage(users.error, 'Users could not be loaded.') : null);
+  const error = failure ?? (users.isError ? describeError(users.error, 'Users could not be loaded.') : null);
 
   useEffect(() => {
     document.title = 'Users · Backflow';
@@ -62,8 +62,8 @@ export function UsersPage() {
     <PageShell className="admin-page" back>
       <h1 className="admin-page__title">Users</h1>
       {error ? (
-        <Alert title="Something went wrong">
-          <p>{error}</p>
+        <Alert title={error.heading}>
+          <p>{error.message}</p>
         </Alert>
       ) : null}
       <section className="admin-section" aria-labelledby="new-user-title">

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ExportJob } from '@backflow/contracts';
 import { errorMessage } from '../../lib/api';
+import { errorHeadingOf } from '../../lib/error-headings';
 import { useExportProgress } from '../../lib/socket';
 import { Alert } from '../../ui/alert';
 import { Button } from '../../ui/button';
@@ -62,7 +63,7 @@ export function ExportsPanel({ slug }: { slug: string }) {
         say.
       </p>
       {error ? (
-        <Alert title="Something went wrong">
+        <Alert title={errorHeadingOf(failure)}>
           <p>{error}</p>
         </Alert>
       ) : null}

@@ -1,6 +1,7 @@
 import { useState, type ChangeEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { errorMessage } from '../../lib/api';
+import { errorHeadingOf } from '../../lib/error-headings';
 import { Alert } from '../../ui/alert';
 import { Button } from '../../ui/button';
 import { importLabelStudio, interopBase as base, kserveStatusQuery } from './api/interop-api';
@@ -58,7 +59,7 @@ export function IntegrationsPanel({ slug }: { slug: string }) {
         </Button>
       </div>
       {error ? (
-        <Alert title="Something went wrong">
+        <Alert title={unreadable ? 'The file could not be read' : errorHeadingOf(importing.error ?? statusReply.error)}>
           <p>{error}</p>
         </Alert>
       ) : null}

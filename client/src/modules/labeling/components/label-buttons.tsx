@@ -43,6 +43,12 @@ export function LabelButtons({ labels, selected, suggestion, machine, onSelect, 
         >
           {label.key ? <kbd className="label-button__key">{label.key.toUpperCase()}</kbd> : null}
           <span className="label-button__name">{label.name}</span>
+          {/* aria-pressed says it to assistive technology; the mark says it to the eye */}
+          {selected === label.name ? (
+            <span className="label-button__chosen" aria-hidden="true">
+              ✓ chosen
+            </span>
+          ) : null}
           {suggestion === label.name ? <span className="label-button__hint">model's guess</span> : null}
           {machine?.label === label.name ? (
             <span className="label-button__hint" data-testid="machine-hint">

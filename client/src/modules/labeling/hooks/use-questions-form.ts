@@ -24,8 +24,41 @@ interface FormState {
 /** Where drafts start: blank (a rater), or the raters' majority answer where there is a plain one (a reviewer). */
 export type FormStart = 'blank' | 'majority';
 
+const draftKey = (taskId: string) => `backflow:draft:${taskId}`;
+
+/** The drafts a rater left on a task in this tab (a reload, an undo brings them back), if any. */
+function keptDrafts(taskId: string): Record<string, unknown> | null {
+  try {
+    const raw = window.sessionStorage.getItem(draftKey(taskId));
+    const parsed: unknown = raw ? JSON.parse(raw) : null;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps a task's drafts for this tab's life; storage refused (private mode, full) only loses the convenience. */
+function keepDrafts(taskId: string, drafts: Record<string, unknown>): void {
+  try {
+    window.sessionStorage.setItem(draftKey(taskId), JSON.stringify(drafts));
+  } catch {
+    // nothing kept: a reload starts the task blank, as it did before
+  }
+}
+
+/** Forgets a task's drafts: its answer is stored. */
+export function forgetDrafts(taskId: string): void {
+  try {
+    window.sessionStorage.removeItem(draftKey(taskId));
+  } catch {
+    // nothing was kept
+  }
+}
+
 function freshState(task: TaskPayload | null, questions: readonly Question[], start: FormStart): FormState {
   const drafts: Record<string, unknown> = {};
+  // a rater's own drafts of this task, kept in this tab: the choice survives a reload
+  const kept = task && start === 'blank' ? keptDrafts(task.id) : null;
   if (task) {
     const majority = start === 'majority' && !isLegacy(questions);
     for (const question of questions) {
@@ -37,9 +70,20 @@ function freshState(task: TaskPayload | null, questions: readonly Question[], st
       // a question most raters left blank (an optional one) starts blank
       const agreed = 2 * given.length > (task.review?.annotations.length ?? 0) ? widget.majority(question, given) : undefined;
       drafts[question.name] = agreed === undefined ? widget.initial(question, suggestion) : widget.fromAnswer(question, agreed);
+      if (kept && question.name in kept && readable(question, kept[question.name])) drafts[question.name] = kept[question.name];
     }
   }
   return { taskId: task?.id ?? null, drafts, active: 0, attempted: false };
+}
+
+/** A kept draft its widget can read (one from an older page, or edited by hand, is dropped). */
+function readable(question: Question, draft: unknown): boolean {
+  try {
+    widgetOf(question).read(question, draft);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -61,6 +105,10 @@ export function useQuestionsForm(task: TaskPayload | null, start: FormStart = 'b
   }
   const { drafts, active, attempted } = state;
   const taskId = state.taskId;
+  // a rater's drafts are kept in the tab as they change (a reviewer's start from the raters' answers)
+  useEffect(() => {
+    if (taskId && start === 'blank') keepDrafts(taskId, drafts);
+  }, [taskId, drafts, start]);
   // keys may come faster than renders: each reads the drafts the last one left
   const latest = useRef(state);
   latest.current = state;

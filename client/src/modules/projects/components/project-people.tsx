@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { MemberResponse, MemberRole, RaterQuality } from '@backflow/contracts';
-import { errorMessage } from '../../../lib/api';
+import { describeError } from '../../../lib/error-headings';
 import { Alert } from '../../../ui/alert';
 import { Button } from '../../../ui/button';
 import { TextField } from '../../../ui/text-field';
@@ -18,12 +18,12 @@ export function ProjectPeople({ slug }: { slug: string }) {
   const ratersReply = useQuery(ratersQuery(slug));
   const members = membersReply.data ?? null;
   const raters = ratersReply.data ?? null;
-  const [failure, setFailure] = useState<string | null>(null);
+  const [failure, setFailure] = useState<{ heading: string; message: string } | null>(null);
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<MemberRole>('rater');
   const loadError = membersReply.error ?? ratersReply.error;
-  const error = failure ?? (loadError ? errorMessage(loadError, 'Members could not be loaded.') : null);
+  const error = failure ?? (loadError ? describeError(loadError, 'Members could not be loaded.') : null);
 
   // members and raters are one roster: a change to either is read again in both
   const refresh = () =>
@@ -31,7 +31,7 @@ export function ProjectPeople({ slug }: { slug: string }) {
       queryClient.invalidateQueries({ queryKey: membersQuery(slug).queryKey }),
       queryClient.invalidateQueries({ queryKey: ratersQuery(slug).queryKey }),
     ]);
-  const fail = (fallback: string) => (cause: Error) => setFailure(errorMessage(cause, fallback));
+  const fail = (fallback: string) => (cause: Error) => setFailure(describeError(cause, fallback));
 
   const addition = useMutation({
     mutationFn: async () => {
@@ -75,8 +75,8 @@ export function ProjectPeople({ slug }: { slug: string }) {
       <section className="admin-section" aria-labelledby="members-title">
         <h2 id="members-title">Members</h2>
         {error ? (
-          <Alert title="Something went wrong">
-            <p>{error}</p>
+          <Alert title={error.heading}>
+            <p>{error.message}</p>
           </Alert>
         ) : null}
         <form className="admin-form admin-form--inline admin-form--row" onSubmit={add}>

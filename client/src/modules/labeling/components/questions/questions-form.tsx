@@ -1,4 +1,5 @@
 import type { QuestionsFormState } from '../../hooks/use-questions-form';
+import { keyedLabels } from '../label-buttons';
 import { questionTitle } from './question-widget';
 import { suggestionFor, widgetOf } from './registry';
 import './questions.css';
@@ -13,6 +14,9 @@ export function QuestionsForm({ form }: { form: QuestionsFormState }) {
   const several = statuses.length > 1;
   // a lone question needs no telling where keys go; a missing answer is named once a submit was tried
   const showUnanswered = !legacy && unanswered.length > 0 && (several || attempted);
+  // one label question, sent with nothing chosen: say what to do (announced: the live region is always there)
+  const chooseFirst = legacy && attempted && unanswered.length > 0;
+  const keys = legacy ? keyedLabels(statuses[0]?.question.kind === 'label' ? statuses[0].question.labels : []) : [];
   return (
     <div ref={form.containerRef} className={['questions', several ? 'questions--several' : '', legacy ? '' : 'questions--framed'].join(' ')}>
       {statuses.map(({ question, reading, missing }, index) => {
@@ -70,6 +74,19 @@ export function QuestionsForm({ form }: { form: QuestionsFormState }) {
           </section>
         );
       })}
+      <div className="questions__hint" role="status" aria-live="polite" data-testid="submit-hint">
+        {chooseFirst ? (
+          <p className="questions__unanswered" data-testid="unanswered">
+            Choose a label first:{' '}
+            {keys.length
+              ? `press ${keys
+                  .filter((k) => k.key)
+                  .map((k) => `${k.key.toUpperCase()} for ${k.name}`)
+                  .join(', ')} or click one, then Enter.`
+              : 'click one, then Enter.'}
+          </p>
+        ) : null}
+      </div>
       {showUnanswered ? (
         <p className="questions__unanswered" role="status" data-testid="unanswered">
           Still to answer:{' '}
