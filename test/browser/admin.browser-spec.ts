@@ -317,12 +317,16 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       await panel.getByRole('button', { name: 'Export new labels' }).click();
       await panel.getByTestId('export-progress').getByText('completed (40 of 40 rows)').waitFor();
       const table = panel.getByTestId('spans-table');
-      await table.getByText('version 1: completed, 2 files, TFDV statistics and anomalies').click();
-      const link = table.getByRole('link', { name: 'Split-train/data_tfrecord-00000-of-00001.gz' });
-      await link.waitFor();
-      const download = await page.request.get(`${app.url}${await link.getAttribute('href')}`);
-      expect(download.status()).toBe(200);
-      expect((await download.body()).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b])); // gzip
+      await table.getByText('version 1: completed, 2 files, TFDV statistics and anomalies').waitFor();
+      // a finished version's files are in plain sight, nothing to expand; each is saved under a name that keeps its split
+      for (const split of ['train', 'eval']) {
+        const link = table.getByRole('link', { name: `Split-${split}/data_tfrecord-00000-of-00001.gz` });
+        await expect(link.isVisible()).resolves.toBe(true);
+        const download = await page.request.get(`${app.url}${await link.getAttribute('href')}`);
+        expect(download.status()).toBe(200);
+        expect((await download.body()).subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b])); // gzip
+        expect(download.headers()['content-disposition']).toBe(`attachment; filename="${slug}-span-1-v1-${split}-data_tfrecord-00000-of-00001.gz"`);
+      }
       await panel.scrollIntoViewIfNeeded();
       await page.screenshot({ path: screenshotPath('admin-exports.png'), animations: 'disabled' });
       expect(admin.errors).toEqual([]);

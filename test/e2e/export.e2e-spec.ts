@@ -475,6 +475,17 @@ describe('export: exactly-once TFX spans', () => {
       headers: { authorization: `Bearer ${reader}` },
     });
     expect(download.status).toBe(200);
+    // saved under a name that keeps the split and the span: train's and eval's first shards share a base name
+    expect(download.headers.get('content-disposition')).toBe(`attachment; filename="${p.slug}-span-1-v1-${file.split}-${path.posix.basename(file.path)}"`);
+    const names = new Set<string>();
+    for (const shard of job.files.filter((f: { format: string }) => f.format === 'tfrecord')) {
+      const response = await fetch(`${app.url}/api/v1/projects/${p.slug}/spans/1/versions/1/files/${shard.path}`, {
+        headers: { authorization: `Bearer ${reader}` },
+      });
+      await response.arrayBuffer();
+      names.add(response.headers.get('content-disposition')!);
+    }
+    expect(names).toEqual(new Set(['train', 'eval'].map((split) => `attachment; filename="${p.slug}-span-1-v1-${split}-data_tfrecord-00000-of-00001.gz"`)));
     const bytes = Buffer.from(await download.arrayBuffer());
     expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.sha256);
     const manifest = await fetch(`${app.url}/api/v1/projects/${p.slug}/spans/1/versions/1/files/manifest.json`, {

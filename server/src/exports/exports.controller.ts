@@ -7,6 +7,7 @@ import { ExportJob, ExportRequest, ExportStarted, SpanList } from '@backflow/con
 import { openApiSchema, ValidBody, ValidParam } from '../common/validation/zod-validation.pipe';
 import { CurrentProject, ProjectRoute } from '../projects/project-access.guard';
 import type { ProjectEntity } from '../projects/project.entity';
+import { downloadName } from './download-name';
 import { ExportErrors } from './exports.errors';
 import { ExportsService } from './exports.service';
 
@@ -51,7 +52,7 @@ export class ExportsController {
     return this.exports.spans(project);
   }
 
-  /** Admins, or a key with `export:read`: one file of a complete version, streamed. */
+  /** Admins, or a key with `export:read`: one file of a complete version, streamed, saved as `<project>-span-<n>-v<m>-<split>-<file>`. */
   @Get('spans/:span/versions/:version/files/*')
   @ProjectRoute({ apiKeyScopes: ['export:read'] })
   async download(
@@ -70,7 +71,8 @@ export class ExportsController {
         relative.endsWith('.json') ? 'application/json' : relative.endsWith('.jsonl') ? 'application/x-ndjson' : 'application/octet-stream',
       )
       .header('content-length', file.size)
-      .header('content-disposition', `attachment; filename="${path.posix.basename(relative)}"`)
+      // the split and the span in the name: every split's shards share one base name
+      .header('content-disposition', `attachment; filename="${downloadName(project.slug, span, version, relative)}"`)
       .send(file.body);
   }
 }

@@ -7,6 +7,7 @@ import { useExportProgress } from '../../lib/socket';
 import { Alert } from '../../ui/alert';
 import { Button } from '../../ui/button';
 import { exportJobQuery, exportsBase as base, spansQuery, startExport } from './api/exports-api';
+import './exports-panel.css';
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const POLL_MS = 1_000;
@@ -111,28 +112,29 @@ export function ExportsPanel({ slug }: { slug: string }) {
                 <td>{span.rows.toLocaleString()}</td>
                 <td>{span.labelFrom ? when.format(new Date(span.labelFrom)) : '—'}</td>
                 <td>
+                  {/* a finished version's files in plain sight: each link names its split (the saved file's name keeps it too) */}
                   {span.versions.map((version) => (
-                    <details key={version.version}>
-                      <summary>
+                    <div key={version.version} className="export-version" data-testid="export-version">
+                      <p className="export-version__state">
                         version {version.version}: {version.state}
                         {version.state === 'completed' ? `, ${filesSummary(version.files)}` : ''}
-                      </summary>
-                      <ul className="export-files">
-                        {version.files.map((file) => (
-                          <li key={file.path}>
-                            <a href={`${base(slug)}/spans/${span.span}/versions/${version.version}/files/${file.path}`}>{file.path}</a> (
-                            {file.rows.toLocaleString()} rows)
-                          </li>
-                        ))}
-                        {version.state === 'completed'
-                          ? ['schema.pbtxt', 'manifest.json'].map((name) => (
-                              <li key={name}>
-                                <a href={`${base(slug)}/spans/${span.span}/versions/${version.version}/files/${name}`}>{name}</a>
-                              </li>
-                            ))
-                          : null}
-                      </ul>
-                    </details>
+                      </p>
+                      {version.state === 'completed' ? (
+                        <ul className="export-files" aria-label={`Span ${span.span}, version ${version.version}: files`}>
+                          {version.files.map((file) => (
+                            <li key={file.path}>
+                              <a href={`${base(slug)}/spans/${span.span}/versions/${version.version}/files/${file.path}`}>{file.path}</a> (
+                              {file.rows.toLocaleString()} rows)
+                            </li>
+                          ))}
+                          {['schema.pbtxt', 'manifest.json'].map((name) => (
+                            <li key={name}>
+                              <a href={`${base(slug)}/spans/${span.span}/versions/${version.version}/files/${name}`}>{name}</a>
+                            </li>
+                          ))}
+                        </ul>
+                      ) : null}
+                    </div>
                   ))}
                 </td>
               </tr>
