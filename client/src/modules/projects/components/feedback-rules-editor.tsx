@@ -7,6 +7,7 @@ import { TextField } from '../../../ui/text-field';
 import type { Project } from '../api/projects-api';
 import { useUpdateProject } from '../hooks/use-update-project';
 import { projectQuestions } from './question-summary';
+import { ReapplyFeedback } from './reapply-feedback';
 import { KIND_NAMES } from './questions-editor';
 
 interface RuleRow {
@@ -99,6 +100,7 @@ function AnswerFeedbackRulesEditor({ project, routing }: { project: Project; rou
         and sends the prediction to raters (a thumbs-down, a regenerate); an <code>edit</code> event&apos;s distance to the response is measured either way.
       </p>
       <SaveStatus status={rules.status} />
+      {rules.status?.tone === 'info' ? <ReapplyFeedback slug={project.slug} /> : null}
       <textarea
         className="admin-form__textarea"
         name="feedbackRules"
@@ -153,6 +155,7 @@ function LabelFeedbackRulesEditor({ project }: { project: Project }) {
         prediction a task (a complaint, a report). A human label always wins over a feedback label.
       </p>
       <SaveStatus status={rules.status} />
+      {rules.status?.tone === 'info' ? <ReapplyFeedback slug={project.slug} /> : null}
       {rows.map((row, index) => (
         <div key={index} className="rule-row" role="group" aria-label={`Rule ${index + 1}`}>
           <TextField label="Event type" name={`rule-${index}-type`} value={row.eventType} onChange={(event) => set(index, { eventType: event.target.value })} />
