@@ -1,19 +1,22 @@
+import { lazy } from 'react';
 import { accessNeeded } from './lib/route-access';
 import { routeOf, usePath } from './lib/router';
 import { useSession } from './modules/auth/hooks/use-session';
 import { ForbiddenPage } from './pages/forbidden-page';
 import { AccountPage } from './pages/account-page';
-import { ExamplePage } from './pages/example-page';
-import { ExplorerPage } from './pages/explorer-page';
 import { LabelPage } from './pages/label-page';
 import { LoginPage } from './pages/login-page';
 import { NewProjectPage } from './pages/new-project-page';
-import { ProjectSettingsPage } from './pages/project-settings-page';
 import { ProjectsPage } from './pages/projects-page';
 import { ReviewPage } from './pages/review-page';
-import { QualityPage } from './pages/quality-page';
 import { UsersPage } from './pages/users-page';
 import { LoadingPage, ServerUnavailablePage } from './pages/status-pages';
+
+// the screens with charts and the explorer load when first opened (main.tsx waits for them): a rater's first load carries none of them
+const ExamplePage = lazy(() => import('./pages/example-page').then((m) => ({ default: m.ExamplePage })));
+const ExplorerPage = lazy(() => import('./pages/explorer-page').then((m) => ({ default: m.ExplorerPage })));
+const ProjectSettingsPage = lazy(() => import('./pages/project-settings-page').then((m) => ({ default: m.ProjectSettingsPage })));
+const QualityPage = lazy(() => import('./pages/quality-page').then((m) => ({ default: m.QualityPage })));
 
 export function App() {
   const { state, retry } = useSession();
