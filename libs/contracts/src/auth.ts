@@ -146,7 +146,7 @@ export const SsoLoginQuery = z
     returnTo: z
       .string()
       .max(2048)
-      .regex(/^\/(?![/\\])[^\s\\]*$/, 'a path of this app, starting with a single /')
+      .regex(/^\/([^\s\\/][^\s\\]*)?$/, 'a path of this app, starting with a single /')
       .refine((path) => !path.startsWith('/api/'), 'a page, not an API route')
       .optional(),
   })
