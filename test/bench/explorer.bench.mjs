@@ -36,7 +36,7 @@ async function seed(client, projectId, from, to) {
               jsonb_build_object('ham', c, 'spam', (1 - c) / 2, 'phish', (1 - c) / 2), 'ham', c,
               jsonb_build_object('country', (ARRAY['FR','DE','US','BR','IN','JP','GB','ES','IT','NL'])[1 + i % 10], 'device', CASE WHEN i % 2 = 0 THEN 'mobile' ELSE 'desktop' END),
               t, $2::date, t + interval '50 milliseconds'
-         FROM (SELECT i, 0.34 + ((i * 7919) % 660) / 1000.0 AS c,
+         FROM (SELECT i, 0.34 + ((i::bigint * 7919) % 660) / 1000.0 AS c,
                       $2::date + ((i - $3) * (86400000.0 / ($4 - $3))) * interval '1 millisecond' AS t
                  FROM generate_series($3::int, $4::int - 1) AS i) g`,
       [projectId, date, lo, hi],
