@@ -227,11 +227,27 @@ describe('browser: accessibility of the rater, reviewer and admin screens; pages
     const { context, page, errors } = await signedIn(ADMIN);
     try {
       await expectAccessible(page, "an admin's projects page");
-      await page.goto(`${app.url}/projects/${project.slug}/settings`);
-      await page.getByTestId('task-layout-editor').waitFor();
+      // every section of the settings, each at its own address
+      for (const section of [
+        'general',
+        'routing',
+        'feedback',
+        'weak-supervision',
+        'labeling',
+        'people',
+        'monitoring',
+        'exports',
+        'retention',
+        'integrations',
+        '',
+      ]) {
+        await page.goto(`${app.url}/projects/${project.slug}/settings${section ? `/${section}` : ''}`);
+        await page.locator('.settings-nav a[aria-current="page"]').waitFor();
+        await page.locator('.settings-content .admin-section').first().waitFor();
+        await page.waitForLoadState('networkidle');
+        await expectAccessible(page, `the project settings, ${section || 'overview'}`);
+      }
       await page.getByRole('heading', { name: 'API keys' }).waitFor();
-      await page.waitForLoadState('networkidle');
-      await expectAccessible(page, 'the project settings page');
 
       // a refused key: the heading from its code, the server's message naming the field
       await page.getByLabel('Key name').fill('k'.repeat(101));

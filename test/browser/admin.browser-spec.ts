@@ -89,7 +89,9 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       });
       expect(ingested.status).toBe(201);
 
-      // the admin gives a new person an account and the rater role, in the UI
+      // the admin gives a new person an account and the rater role, in the UI (the People section)
+      await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: /^People/ }).click();
+      await page.waitForURL('**/projects/support-tickets/settings/people');
       const email = `rater-${randomUUID().slice(0, 8)}@example.com`;
       const password = 'Rater-pass-123!';
       await page.getByLabel('Email', { exact: true }).fill(email);
@@ -108,20 +110,21 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
         await rater.page.locator('[data-testid="own-count"]', { hasText: '1' }).waitFor();
         expect(rater.errors).toEqual([]);
 
-        // the admin's live operations show the open task and the rater holding it, as charts
-        await page.reload();
+        // the admin's live operations (the overview) show the open task and the rater holding it, as charts
+        await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: /^Overview/ }).click();
         const ops = page.getByTestId('live-operations');
         await ops.getByTestId('ops-open').filter({ hasText: /^0$/ }).waitFor();
         await ops.getByTestId('ops-answers').filter({ hasText: /^1$/ }).waitFor();
-        // and the raters table has the answer
+        expect(await ops.locator('.recharts-wrapper').count()).toBe(2);
+        await ops.scrollIntoViewIfNeeded();
+        await page.screenshot({ path: screenshotPath('admin-operations.png'), animations: 'disabled' });
+        // and the raters table (People) has the answer
+        await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: /^People/ }).click();
         await page
           .getByTestId('raters-table')
           .getByRole('row', { name: new RegExp(email) })
           .getByRole('cell', { name: '1', exact: true })
           .waitFor();
-        expect(await ops.locator('.recharts-wrapper').count()).toBe(2);
-        await ops.scrollIntoViewIfNeeded();
-        await page.screenshot({ path: screenshotPath('admin-operations.png'), animations: 'disabled' });
         await page.getByTestId('raters-table').scrollIntoViewIfNeeded();
         await page.screenshot({ path: screenshotPath('admin-people.png'), animations: 'disabled' });
       } finally {
@@ -161,7 +164,7 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
     const admin = await signedIn(ADMIN.email, ADMIN.password);
     try {
       const { page } = admin;
-      await page.goto(`${app.url}/projects/${slug}/settings`);
+      await page.goto(`${app.url}/projects/${slug}/settings/routing`);
       const editor = page.getByTestId('routing-editor');
       await editor.waitFor();
       await editor.getByLabel('Threshold (0–1)').fill('0.25');
@@ -203,6 +206,11 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       await editor.screenshot({ path: screenshotPath('admin-routing-backfill.png'), animations: 'disabled' });
       await page.evaluate(() => document.querySelector<HTMLElement>('.app-header')!.style.removeProperty('position'));
 
+      // every group of settings is a section with its own address, reached from the list beside it
+      const sections = page.getByRole('navigation', { name: 'Settings' });
+      await sections.getByRole('link', { name: /^Project/ }).click();
+      await page.waitForURL(`**/projects/${slug}/settings/general`);
+      expect(await sections.getByRole('link', { name: /^Project/ }).getAttribute('aria-current')).toBe('page');
       await page.getByLabel('Project name').fill('Routed mail');
       await page.getByRole('button', { name: 'Save settings' }).click();
       await page.getByText('Saved. Raters see the change on their next task.').waitFor();
@@ -210,6 +218,8 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       expect(renamed.name).toBe('Routed mail');
 
       // a click within 30 minutes means ham; a correction names its label; silence for a day means spam
+      await sections.getByRole('link', { name: /^Feedback rules/ }).click();
+      await page.waitForURL(`**/projects/${slug}/settings/feedback`);
       const rules = page.getByTestId('feedback-rules');
       await rules.getByRole('button', { name: 'Add a rule' }).click();
       await rules.getByLabel('Event type').fill('click');
@@ -232,6 +242,7 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       });
 
       // keep raw predictions 30 days, archive what goes, and run it now
+      await sections.getByRole('link', { name: /^Retention/ }).click();
       const retention = page.getByTestId('retention');
       await retention.getByLabel('Keep predictions for (days)').fill('30');
       await retention.getByLabel('Archive what goes (Parquet)').check();
@@ -311,7 +322,7 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
     const admin = await signedIn(ADMIN.email, ADMIN.password);
     try {
       const { page } = admin;
-      await page.goto(`${app.url}/projects/${slug}/settings`);
+      await page.goto(`${app.url}/projects/${slug}/settings/exports`);
       const panel = page.getByTestId('exports-panel');
       await panel.getByText('No span yet.').waitFor();
       await panel.getByRole('button', { name: 'Export new labels' }).click();

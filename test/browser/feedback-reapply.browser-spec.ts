@@ -46,7 +46,7 @@ describe('browser: a feedback rule added, then applied to the feedback that came
       await page.fill('input[name="password"]', ADMIN.password);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByRole('heading', { level: 1, name: 'Your projects' }).waitFor();
-      await page.goto(`${app.url}/projects/${project.slug}/settings`);
+      await page.goto(`${app.url}/projects/${project.slug}/settings/feedback`);
 
       const rules = page.getByTestId('feedback-rules');
       await rules.waitFor();

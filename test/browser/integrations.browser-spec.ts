@@ -54,7 +54,7 @@ describe('browser: an admin plugs in KServe and moves a Label Studio project in 
       await page.fill('input[name="password"]', ADMIN.password);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByText('Reviews').first().waitFor();
-      await page.goto(`${app.url}/projects/${project.slug}/settings`);
+      await page.goto(`${app.url}/projects/${project.slug}/settings/integrations`);
       const panel = page.getByTestId('integrations-panel');
       await panel.waitFor();
       expect(await page.getByTestId('kserve-url').textContent()).toBe(`${app.url}/api/v1/projects/${project.slug}/integrations/kserve`);

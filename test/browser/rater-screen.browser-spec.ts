@@ -109,7 +109,7 @@ describe('browser: the rater screen', () => {
       // the admin orders the fields on the settings page, with the keyboard alone
       const adminPage = await signedIn(ADMIN);
       try {
-        await adminPage.page.goto(`${app.url}/projects/${inbox.slug}/settings`);
+        await adminPage.page.goto(`${app.url}/projects/${inbox.slug}/settings/labeling`);
         const editor = adminPage.page.getByTestId('task-layout-editor');
         await editor.getByRole('heading', { name: 'Rater screen' }).waitFor();
         for (const field of ['subject', 'links', 'body']) {

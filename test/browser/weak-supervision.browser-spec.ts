@@ -73,7 +73,7 @@ describe('browser: labeling functions on the project settings page', () => {
 
     const { context, page, errors } = await signedIn(ADMIN);
     try {
-      await page.goto(`${app.url}/projects/${project.slug}/settings`);
+      await page.goto(`${app.url}/projects/${project.slug}/settings/weak-supervision`);
       const panel = page.getByTestId('weak-supervision');
       await panel.getByTestId('weak-functions-chart').locator('.recharts-bar-rectangle').first().waitFor();
       const chart = await panel.getByTestId('weak-functions-chart').getAttribute('aria-label');

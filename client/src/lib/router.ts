@@ -27,7 +27,8 @@ export type Route =
   | { page: 'new-project' }
   | { page: 'users' }
   | { page: 'account' }
-  | { page: 'label' | 'review' | 'settings' | 'quality' | 'explorer'; slug: string }
+  | { page: 'label' | 'review' | 'quality' | 'explorer'; slug: string }
+  | { page: 'settings'; slug: string; section: string }
   | { page: 'example'; slug: string; id: string };
 
 /** The screen a path names; anything unknown is the projects page. */
@@ -37,14 +38,17 @@ export function routeOf(path: string): Route {
   if (/^\/account\/?$/.test(path)) return { page: 'account' };
   const example = /^\/projects\/([^/]+)\/explorer\/([^/]+)\/?$/.exec(path);
   if (example) return { page: 'example', slug: decodeURIComponent(example[1]), id: decodeURIComponent(example[2]) };
-  const match = /^\/projects\/([^/]+)\/(label|review|settings|quality|explorer)\/?$/.exec(path);
-  if (match) return { page: match[2] as 'label' | 'review' | 'settings' | 'quality' | 'explorer', slug: decodeURIComponent(match[1]) };
+  const settings = /^\/projects\/([^/]+)\/settings(?:\/([a-z-]+))?\/?$/.exec(path);
+  if (settings) return { page: 'settings', slug: decodeURIComponent(settings[1]), section: settings[2] ?? '' };
+  const match = /^\/projects\/([^/]+)\/(label|review|quality|explorer)\/?$/.exec(path);
+  if (match) return { page: match[2] as 'label' | 'review' | 'quality' | 'explorer', slug: decodeURIComponent(match[1]) };
   return { page: 'projects' };
 }
 
 export const labelingPath = (slug: string) => `/projects/${encodeURIComponent(slug)}/label`;
 export const reviewPath = (slug: string) => `/projects/${encodeURIComponent(slug)}/review`;
-export const settingsPath = (slug: string) => `/projects/${encodeURIComponent(slug)}/settings`;
+/** A project's settings: the overview, or one section of them (`routing`, `labeling`…), each at its own address. */
+export const settingsPath = (slug: string, section = '') => `/projects/${encodeURIComponent(slug)}/settings${section ? `/${section}` : ''}`;
 export const qualityPath = (slug: string) => `/projects/${encodeURIComponent(slug)}/quality`;
 export const explorerPath = (slug: string, search = '') => `/projects/${encodeURIComponent(slug)}/explorer${search ? `?${search}` : ''}`;
 export const examplePath = (slug: string, id: string) => `/projects/${encodeURIComponent(slug)}/explorer/${encodeURIComponent(id)}`;

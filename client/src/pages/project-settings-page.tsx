@@ -3,10 +3,13 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ApiKeyScope } from '@backflow/contracts';
 import { errorMessage } from '../lib/api';
 import { describeError, errorHeadingOf } from '../lib/error-headings';
-import { labelingPath, navigate, qualityPath } from '../lib/router';
-import { apiKeysQuery, createApiKey, projectQuery, revokeApiKey, type ApiKey } from '../modules/projects/api/projects-api';
+import { labelingPath, navigate, qualityPath, routeOf, settingsPath, usePath } from '../lib/router';
+import { apiKeysQuery, createApiKey, projectQuery, revokeApiKey, type ApiKey, type Project } from '../modules/projects/api/projects-api';
 import { LiveOperations } from '../modules/operations/live-operations';
 import { ExportsPanel } from '../modules/exports/exports-panel';
+import { ExportSettingsEditor } from '../modules/projects/components/export-settings-editor';
+import { LabelingSettingsEditor } from '../modules/projects/components/labeling-settings-editor';
+import { MonitoringSettingsEditor } from '../modules/projects/components/monitoring-settings-editor';
 import { TaskLayoutEditor } from '../modules/labeling/components/task-layout-editor';
 import { IntegrationsPanel } from '../modules/interop/integrations-panel';
 import { FeedbackRulesEditor } from '../modules/projects/components/feedback-rules-editor';
@@ -35,20 +38,39 @@ const SCOPES: Array<{ scope: ApiKeyScope; description: string }> = [
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const format = (iso: string | null) => (iso ? when.format(new Date(iso)) : '—');
 
-/** An admin's view of one project: what it is, and the API keys that feed it. */
+/** The sections of a project's settings, each at its own address: what it holds, in the order the loop runs. */
+export const SETTINGS_SECTIONS = [
+  { id: '', name: 'Overview', says: 'the project, its live operations and the API keys that feed it' },
+  { id: 'general', name: 'Project', says: 'name, instructions, overlap, masked fields' },
+  { id: 'routing', name: 'Routing', says: 'which predictions people label, with a preview' },
+  { id: 'feedback', name: 'Feedback rules', says: 'implicit feedback that becomes labels' },
+  { id: 'weak-supervision', name: 'Labeling functions', says: 'rules that vote, with their analysis' },
+  { id: 'labeling', name: 'Labeling', says: 'leases, consensus, gold, undo, and the rater screen' },
+  { id: 'people', name: 'People', says: 'members and raters' },
+  { id: 'monitoring', name: 'Monitoring', says: 'windows, alert thresholds, drift, boosts' },
+  { id: 'exports', name: 'Exports', says: 'formats, splits, schedule, webhook, and the spans' },
+  { id: 'retention', name: 'Retention', says: 'how long raw predictions stay, and the archive' },
+  { id: 'integrations', name: 'Integrations', says: 'KServe, Seldon, Label Studio' },
+] as const;
+
+/** An admin's view of one project, a section at a time: the overview, or one group of its settings. */
 export function ProjectSettingsPage({ slug }: ProjectSettingsPageProps) {
+  const path = usePath();
+  const route = routeOf(path);
+  const sectionId = route.page === 'settings' ? route.section : '';
+  const section = SETTINGS_SECTIONS.find((s) => s.id === sectionId);
   const projectReply = useQuery(projectQuery(slug));
-  const keysReply = useQuery(apiKeysQuery(slug));
+  const keysReply = useQuery({ ...apiKeysQuery(slug), enabled: sectionId === '' });
   const project = projectReply.data ?? null;
   const failure = projectReply.error ?? keysReply.error;
   const error = failure ? errorMessage(failure, 'The project could not be loaded.') : null;
 
   useEffect(() => {
-    document.title = `${project?.name ?? slug} settings · Backflow`;
-  }, [project, slug]);
+    document.title = `${project?.name ?? slug} ${section && section.id ? section.name.toLowerCase() : 'settings'} · Backflow`;
+  }, [project, slug, section]);
 
   return (
-    <PageShell className="admin-page" back>
+    <PageShell className="admin-page admin-page--settings" back>
       <div className="admin-page__head">
         <h1 className="admin-page__title">{project?.name ?? slug}</h1>
         <div className="admin-page__actions">
@@ -60,87 +82,135 @@ export function ProjectSettingsPage({ slug }: ProjectSettingsPageProps) {
           </Button>
         </div>
       </div>
-      <nav className="admin-nav" aria-label="Sections">
-        {[
-          ['ops-title', 'Live operations'],
-          ['routing-title', 'Routing'],
-          ['members-title', 'Members'],
-          ['raters-title', 'Raters'],
-          ['exports-title', 'Exports'],
-          ['retention-title', 'Retention'],
-          ['keys-title', 'API keys'],
-          ['edit-title', 'Settings'],
-          ['rater-screen-title', 'Rater screen'],
-          ['feedback-title', 'Feedback rules'],
-        ].map(([id, name]) => (
-          <a key={id} href={`#${id}`}>
-            {name}
-          </a>
-        ))}
-      </nav>
-      {error ? (
-        <Alert title={errorHeadingOf(failure)}>
-          <p>{error}</p>
-        </Alert>
-      ) : null}
-
-      {project ? (
-        <section className="admin-section" aria-labelledby="summary-title">
-          <h2 id="summary-title">Project</h2>
-          <dl className="admin-facts">
-            <div>
-              <dt>Slug</dt>
-              <dd>
-                <code>{project.slug}</code>
-              </dd>
-            </div>
-            {asksOneLabel(project) ? (
-              <div>
-                <dt>Labels</dt>
-                <dd>{project.labels.map((l) => (l.hotkey ? `${l.name} (${l.hotkey})` : l.name)).join(', ')}</dd>
-              </div>
-            ) : (
-              <div className="admin-facts__wide">
-                <dt>Questions</dt>
-                <dd>
-                  <QuestionsSummary project={project} />
-                </dd>
-              </div>
-            )}
-            <div>
-              <dt>Overlap</dt>
-              <dd>{project.overlap}</dd>
-            </div>
-            <div>
-              <dt>Masked fields</dt>
-              <dd>{project.maskedFields?.length ? project.maskedFields.join(', ') : 'none'}</dd>
-            </div>
-          </dl>
-        </section>
-      ) : null}
-
-      <LiveOperations slug={slug} />
-
-      {project ? <RoutingEditor key={`routing-${project.slug}`} project={project} /> : null}
-
-      {project ? <WeakSupervisionPanel key={`weak-${project.slug}`} project={project} /> : null}
-
-      <ProjectPeople slug={slug} />
-
-      <ExportsPanel slug={slug} />
-
-      {project ? <RetentionEditor key={`retention-${project.slug}`} project={project} /> : null}
-
-      <IntegrationsPanel slug={slug} />
-
-      <ApiKeys slug={slug} keys={keysReply.data ?? null} />
-
-      {project ? <ProjectEditor key={`edit-${project.slug}`} project={project} /> : null}
-
-      {project ? <TaskLayoutEditor key={`layout-${project.slug}`} project={project} /> : null}
-
-      {project ? <FeedbackRulesEditor key={`feedback-${project.slug}`} project={project} /> : null}
+      <div className="settings-layout">
+        <nav className="settings-nav" aria-label="Settings">
+          <ul>
+            {SETTINGS_SECTIONS.map((s) => (
+              <li key={s.id}>
+                <a
+                  href={settingsPath(slug, s.id)}
+                  aria-current={s.id === sectionId ? 'page' : undefined}
+                  onClick={(event) => {
+                    if (event.metaKey || event.ctrlKey || event.shiftKey) return;
+                    event.preventDefault();
+                    navigate(settingsPath(slug, s.id));
+                  }}
+                >
+                  <span className="settings-nav__name">{s.name}</span>
+                  <span className="settings-nav__says">{s.says}</span>
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="settings-content">
+          {error ? (
+            <Alert title={errorHeadingOf(failure)}>
+              <p>{error}</p>
+            </Alert>
+          ) : null}
+          {!section ? (
+            <Alert title="No such section">
+              <p>
+                This project’s settings have no section “{sectionId}”. Choose one on the left, or go to{' '}
+                <a
+                  href={settingsPath(slug)}
+                  onClick={(event) => {
+                    event.preventDefault();
+                    navigate(settingsPath(slug));
+                  }}
+                >
+                  the overview
+                </a>
+                .
+              </p>
+            </Alert>
+          ) : project ? (
+            <SettingsSection id={section.id} slug={slug} project={project} keys={keysReply.data ?? null} />
+          ) : null}
+        </div>
+      </div>
     </PageShell>
+  );
+}
+
+function SettingsSection({ id, slug, project, keys }: { id: string; slug: string; project: Project; keys: ApiKey[] | null }) {
+  switch (id) {
+    case 'general':
+      return <ProjectEditor key={`edit-${project.slug}`} project={project} />;
+    case 'routing':
+      return <RoutingEditor key={`routing-${project.slug}`} project={project} />;
+    case 'feedback':
+      return <FeedbackRulesEditor key={`feedback-${project.slug}`} project={project} />;
+    case 'weak-supervision':
+      return <WeakSupervisionPanel key={`weak-${project.slug}`} project={project} />;
+    case 'labeling':
+      return (
+        <>
+          <LabelingSettingsEditor key={`labeling-${project.slug}`} project={project} />
+          <TaskLayoutEditor key={`layout-${project.slug}`} project={project} />
+        </>
+      );
+    case 'people':
+      return <ProjectPeople slug={slug} />;
+    case 'monitoring':
+      return <MonitoringSettingsEditor key={`monitoring-${project.slug}`} project={project} />;
+    case 'exports':
+      return (
+        <>
+          <ExportSettingsEditor key={`export-${project.slug}`} project={project} />
+          <ExportsPanel slug={slug} />
+        </>
+      );
+    case 'retention':
+      return <RetentionEditor key={`retention-${project.slug}`} project={project} />;
+    case 'integrations':
+      return <IntegrationsPanel slug={slug} />;
+    default:
+      return (
+        <>
+          <ProjectSummary project={project} />
+          <ApiKeys slug={slug} keys={keys} />
+          <LiveOperations slug={slug} />
+        </>
+      );
+  }
+}
+
+function ProjectSummary({ project }: { project: Project }) {
+  return (
+    <section className="admin-section" aria-labelledby="summary-title">
+      <h2 id="summary-title">Project</h2>
+      <dl className="admin-facts">
+        <div>
+          <dt>Slug</dt>
+          <dd>
+            <code>{project.slug}</code>
+          </dd>
+        </div>
+        {asksOneLabel(project) ? (
+          <div>
+            <dt>Labels</dt>
+            <dd>{project.labels.map((l) => (l.hotkey ? `${l.name} (${l.hotkey})` : l.name)).join(', ')}</dd>
+          </div>
+        ) : (
+          <div className="admin-facts__wide">
+            <dt>Questions</dt>
+            <dd>
+              <QuestionsSummary project={project} />
+            </dd>
+          </div>
+        )}
+        <div>
+          <dt>Overlap</dt>
+          <dd>{project.overlap}</dd>
+        </div>
+        <div>
+          <dt>Masked fields</dt>
+          <dd>{project.maskedFields?.length ? project.maskedFields.join(', ') : 'none'}</dd>
+        </div>
+      </dl>
+    </section>
   );
 }
 
