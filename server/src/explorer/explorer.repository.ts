@@ -58,78 +58,85 @@ export class ExplorerRepository {
     after: CursorKey | undefined,
     limit: number,
   ): Promise<WalkResult> {
-    const params = new Params();
-    const project = params.add(projectId);
     const direction = walk.ascending ? 'ASC' : 'DESC';
     const compare = walk.ascending ? '>' : '<';
-    const window = windowSql(params, filters, 'p');
-    const predictionFilters = predictionFiltersSql(params, filters);
-    let walkSql: string;
-    let keyColumns: { sortKey: string; id: string };
-    if (walk.order === 'arrival' || walk.order === 'confidence') {
-      const column = walk.order === 'arrival' ? 'received_at' : 'confidence';
-      const keyed = after
-        ? `AND (p.${column}, p.id) ${compare} (${params.add(after[0])}::${walk.order === 'arrival' ? 'timestamptz' : 'float8'}, ${params.add(after[1])}::uuid)`
-        : '';
-      walkSql = `SELECT p.id AS prediction_id, p.${column}${walk.order === 'arrival' ? '::text' : ''} AS sort_key, p.id::text AS key_id
-                   FROM predictions_read p
-                  WHERE p.project_id = ${project} ${window} ${keyed}
-                  ORDER BY p.${column} ${direction}, p.id ${direction}
-                  LIMIT ${params.add(walk.budget)}`;
-      keyColumns = { sortKey: 'sort_key', id: 'key_id' };
-    } else if (walk.order === 'label') {
-      const keyed = after ? `AND l.id ${compare} ${params.add(after[1])}::bigint` : '';
-      walkSql = `SELECT l.prediction_id, l.prediction_occurred_on, l.created_at::text AS sort_key, l.id::text AS key_id
-                   FROM labels_read l
-                  WHERE l.project_id = ${project} AND l.superseded_at IS NULL ${labelFiltersSql(params, filters, 'l')} ${keyed}
-                  ORDER BY l.id ${direction}
-                  LIMIT ${params.add(walk.budget)}`;
-      keyColumns = { sortKey: 'sort_key', id: 'key_id' };
-    } else {
+    // the walk: its rows in order (a prediction's columns come with it on a walk along predictions) and each one's key;
+    // built for each statement, which numbers its own parameters
+    const walkOf = (params: Params, project: string): string => {
+      const budget = params.add(walk.budget);
+      if (walk.order === 'arrival' || walk.order === 'confidence') {
+        const column = walk.order === 'arrival' ? 'received_at' : 'confidence';
+        const window = windowSql(params, filters, 'p');
+        const keyed = after
+          ? `AND (p.${column}, p.id) ${compare} (${params.add(after[0])}::${walk.order === 'arrival' ? 'timestamptz' : 'float8'}, ${params.add(after[1])}::uuid)`
+          : '';
+        return `SELECT p.*, p.id AS prediction_id, p.${column}${walk.order === 'arrival' ? '::text' : ''} AS sort_key, p.id::text AS key_id
+                  FROM predictions_read p
+                 WHERE p.project_id = ${project} ${window} ${keyed}
+                 ORDER BY p.${column} ${direction}, p.id ${direction}
+                 LIMIT ${budget}`;
+      }
+      if (walk.order === 'label') {
+        const keyed = after ? `AND l.id ${compare} ${params.add(after[1])}::bigint` : '';
+        return `SELECT l.prediction_id, l.prediction_occurred_on, l.created_at::text AS sort_key, l.id::text AS key_id
+                  FROM labels_read l
+                 WHERE l.project_id = ${project} AND l.superseded_at IS NULL ${labelFiltersSql(params, filters, 'l')} ${keyed}
+                 ORDER BY l.id ${direction}
+                 LIMIT ${budget}`;
+      }
       const keyed = after ? `AND (t.created_at, t.id) ${compare} (${params.add(after[0])}::timestamptz, ${params.add(after[1])}::uuid)` : '';
-      walkSql = `SELECT t.prediction_id, t.created_at::text AS sort_key, t.id::text AS key_id
-                   FROM tasks_read t
-                  WHERE t.project_id = ${project} AND t.gold_item_id IS NULL ${taskFiltersSql(params, filters, 't')} ${keyed}
-                  ORDER BY t.created_at ${direction}, t.id ${direction}
-                  LIMIT ${params.add(walk.budget)}`;
-      keyColumns = { sortKey: 'sort_key', id: 'key_id' };
-    }
+      return `SELECT t.prediction_id, t.created_at::text AS sort_key, t.id::text AS key_id
+                FROM tasks_read t
+               WHERE t.project_id = ${project} AND t.gold_item_id IS NULL ${taskFiltersSql(params, filters, 't')} ${keyed}
+               ORDER BY t.created_at ${direction}, t.id ${direction}
+               LIMIT ${budget}`;
+    };
+    const params = new Params();
+    const project = params.add(projectId);
+    const walkSql = walkOf(params, project);
+    const window = walk.order === 'arrival' || walk.order === 'confidence' ? '' : windowSql(params, filters, 'p');
+    const predictionFilters = predictionFiltersSql(params, filters);
     // a walk along labels or tasks still applies the other table's filters, and the prediction's own
     const crossFilters = [
       walk.order !== 'label' ? labelExistsSql(params, filters, project) : '',
       walk.order !== 'task' ? taskExistsSql(params, filters, project) : '',
     ].join(' ');
-    const ordinal = `row_number() OVER ()`;
+    // a walk along labels or tasks looks each prediction up as it goes (OFFSET 0: a lookup, not a hash of the window), in its
+    // day's partition when the label knows it
+    const lookup =
+      walk.order === 'arrival' || walk.order === 'confidence'
+        ? ''
+        : `CROSS JOIN LATERAL (SELECT * FROM predictions_read p
+                                WHERE p.project_id = ${project} AND p.id = w.prediction_id
+                                      ${walk.order === 'label' ? 'AND p.occurred_on = w.prediction_occurred_on' : ''} ${window}
+                               OFFSET 0) p`;
+    const source = walk.order === 'arrival' || walk.order === 'confidence' ? 'w' : 'p';
+    // the rows stream in the walk's order (a numbered subquery, filtered, cut at the page), so a page that fills early stops
+    // the walk there: only a page the filters leave short reads the walk's whole budget
     const sql = `
-      WITH walk AS MATERIALIZED (SELECT w.*, ${ordinal} AS n FROM (${walkSql}) w),
-      edge AS (SELECT count(*)::int AS walked, (array_agg(${keyColumns.sortKey} ORDER BY n DESC))[1] AS edge_key,
-                      (array_agg(${keyColumns.id} ORDER BY n DESC))[1] AS edge_id FROM walk),
-      found AS (
-        SELECT p.id::text AS id, p.occurred_at, p.received_at, p.model_name, p.model_version, p.predicted_label, p.confidence, p.slice, p.input,
-               w.sort_key, w.key_id, w.n
-          FROM walk w
-          JOIN predictions_read p ON p.project_id = ${project} AND p.id = w.prediction_id ${walk.order === 'label' ? 'AND p.occurred_on = w.prediction_occurred_on' : ''}
-               ${walk.order === 'arrival' || walk.order === 'confidence' ? '' : window}
-         WHERE true ${predictionFilters} ${crossFilters}
-         ORDER BY w.n
+      WITH found AS (
+        SELECT ${source}.id::text AS id, ${source}.occurred_at, ${source}.received_at, ${source}.model_name, ${source}.model_version,
+               ${source}.predicted_label, ${source}.confidence, ${source}.slice, ${source}.input, w.sort_key, w.key_id, w.n
+          FROM (SELECT x.*, row_number() OVER () AS n FROM (${walkSql}) x) w
+          ${lookup}
+         WHERE true ${predictionFilters.replace(/\bp\./g, `${source}.`)} ${crossFilters.replace(/\bp\.id\b/g, `${source}.id`)}
          LIMIT ${params.add(limit + 1)})
-      SELECT e.walked, e.edge_key, e.edge_id, f.*, l.value AS label_value, l.source AS label_source, l.created_at AS label_at,
+      SELECT f.*, l.value AS label_value, l.source AS label_source, l.created_at AS label_at,
              t.id::text AS task_id, t.state AS task_state, t.reason AS task_reason
-        FROM edge e
-        LEFT JOIN found f ON true
+        FROM found f
         LEFT JOIN labels_read l ON l.project_id = ${project} AND l.prediction_id = f.id::uuid AND l.superseded_at IS NULL
         LEFT JOIN tasks_read t ON t.project_id = ${project} AND t.prediction_id = f.id::uuid AND t.gold_item_id IS NULL
        ORDER BY f.n`;
-    const rows: Array<FoundRow & { walked: number; edge_key: string | number | null; edge_id: string | null; n: number | null }> = await manager.query(
-      sql,
-      params.values,
+    const rows: Array<FoundRow & { n: string }> = await manager.query(sql, params.values);
+    if (rows.length > limit) return { rows, walked: Number(rows[limit - 1].n), edge: null };
+    // a short page read the walk to its end or its budget: how far it got, for the next page to go on from
+    const edgeParams = new Params();
+    const [edge]: Array<{ walked: number; sort_key: string | number | null; key_id: string | null }> = await manager.query(
+      `SELECT count(*)::int AS walked, (array_agg(sort_key ORDER BY n DESC))[1] AS sort_key, (array_agg(key_id ORDER BY n DESC))[1] AS key_id
+         FROM (SELECT x.sort_key, x.key_id, row_number() OVER () AS n FROM (${walkOf(edgeParams, edgeParams.add(projectId))}) x) w`,
+      edgeParams.values,
     );
-    const [first] = rows;
-    return {
-      rows: rows.filter((r) => r.id !== null),
-      walked: first?.walked ?? 0,
-      edge: first?.edge_id != null ? { sortKey: first.edge_key!, id: first.edge_id } : null,
-    };
+    return { rows, walked: edge.walked, edge: edge.key_id !== null ? { sortKey: edge.sort_key!, id: edge.key_id } : null };
   }
 
   async prediction(manager: EntityManager, projectId: string, id: string) {
