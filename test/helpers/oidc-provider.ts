@@ -55,7 +55,8 @@ export async function startOidcProvider(redirectUrl: string): Promise<TestOidcPr
     ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 600, Grant: 600 },
   });
   console.warn = warn;
-  server.on('request', provider.callback());
+  const handle = provider.callback();
+  server.on('request', (request, response) => void handle(request, response));
   return {
     issuer,
     clientId,
