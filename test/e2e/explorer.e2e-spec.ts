@@ -260,6 +260,21 @@ describe('data explorer: search a project’s predictions a bounded page at a ti
     expect(n).toBe(1);
   });
 
+  it("lists and opens a prediction by the model server's own request id", async () => {
+    const project = await seeded(0);
+    const body = predictionBody({ id: 'req-2026-12-05/42' });
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions`, { token: project.key, body })).status).toBe(201);
+    const listed = await project.search({});
+    expect(listed.body.items.map((i: any) => i.id)).toEqual(['req-2026-12-05/42']);
+    const path = `/api/v1/projects/${project.slug}/explorer/predictions/${encodeURIComponent('req-2026-12-05/42')}`;
+    const opened = await app.request('GET', path, { token: admin });
+    expect(opened.status).toBe(200);
+    expect(opened.body.prediction.id).toBe('req-2026-12-05/42');
+    const relabeled = await app.request('POST', `${path}/label`, { token: admin, body: { label: 'spam', reason: 'checked by hand' } });
+    expect(relabeled.body.labels[0]).toMatchObject({ value: 'spam', source: 'review', current: true });
+    expect((await project.search({ label: 'spam' })).body.items.map((i: any) => i.id)).toEqual(['req-2026-12-05/42']);
+  });
+
   it('keeps saved views per project, by name', async () => {
     const project = await seeded(0);
     const reviewer = await createUser(app, admin, 'reviewer', project);

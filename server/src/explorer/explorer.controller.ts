@@ -1,17 +1,15 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { ExampleDetail, ExplorerPage, ExplorerQuery, RelabelRequest, SavedView, SavedViewRequest } from '@backflow/contracts';
+import { ExampleDetail, ExplorerPage, ExplorerQuery, PredictionId, RelabelRequest, SavedView, SavedViewRequest } from '@backflow/contracts';
 import { z } from 'zod';
 import { CurrentUser } from '../auth/auth.decorators';
 import type { UserPrincipal } from '../auth/principal';
 import { openApiSchema, ValidBody, ValidParam, ValidQuery } from '../common/validation/zod-validation.pipe';
 import { CurrentProject, ProjectRole, ProjectRoute } from '../projects/project-access.guard';
 import type { ProjectEntity } from '../projects/project.entity';
-import { ExplorerErrors } from './explorer-walk';
 import { ExplorerService, type Reader } from './explorer.service';
 
-const PredictionId = z.string().min(1).max(200);
 // (type aliases: a parameter typed by a schema's own name would give Swagger a zod object as its class)
 type SearchQuery = z.infer<typeof ExplorerQuery>;
 type RelabelBody = z.infer<typeof RelabelRequest>;
@@ -52,8 +50,7 @@ export class ExplorerController {
     @CurrentUser() user: UserPrincipal,
     @Req() request: FastifyRequest,
   ): Promise<ExampleDetail> {
-    if (!UUID.test(id)) throw ExplorerErrors.predictionNotFound(id);
-    return this.explorer.example(project, id.toLowerCase(), readerOf(user, role, request));
+    return this.explorer.example(project, id, readerOf(user, role, request));
   }
 
   /** Relabels the prediction by hand: its label becomes this one (source review), with who, when and why kept. */
@@ -69,8 +66,7 @@ export class ExplorerController {
     @CurrentUser() user: UserPrincipal,
     @Req() request: FastifyRequest,
   ): Promise<ExampleDetail> {
-    if (!UUID.test(id)) throw ExplorerErrors.predictionNotFound(id);
-    return this.explorer.relabel(project, id.toLowerCase(), body, readerOf(user, role, request));
+    return this.explorer.relabel(project, id, body, readerOf(user, role, request));
   }
 
   @Get('views')
@@ -101,5 +97,3 @@ export class ExplorerController {
     await this.explorer.deleteView(project, id);
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -5,6 +5,9 @@ import { containsPattern, type CursorKey, sliceContaining, type Walk } from './e
 
 /** A prediction as a page lists it, with its current label and task, and the walk's key where it was found. */
 export interface FoundRow {
+  /** its key (what labels and tasks refer to) */
+  key: string;
+  /** the id the model server sent (its own request id, or the key) */
   id: string;
   occurred_at: Date;
   received_at: Date;
@@ -115,7 +118,7 @@ export class ExplorerRepository {
     // the walk there: only a page the filters leave short reads the walk's whole budget
     const sql = `
       WITH found AS (
-        SELECT ${source}.id::text AS id, ${source}.occurred_at, ${source}.received_at, ${source}.model_name, ${source}.model_version,
+        SELECT ${source}.id::text AS key, coalesce(${source}.external_id, ${source}.id::text) AS id, ${source}.occurred_at, ${source}.received_at, ${source}.model_name, ${source}.model_version,
                ${source}.predicted_label, ${source}.confidence, ${source}.slice, ${source}.input, w.sort_key, w.key_id, w.n
           FROM (SELECT x.*, row_number() OVER () AS n FROM (${walkSql}) x) w
           ${lookup}
@@ -124,8 +127,8 @@ export class ExplorerRepository {
       SELECT f.*, l.value AS label_value, l.source AS label_source, l.created_at AS label_at,
              t.id::text AS task_id, t.state AS task_state, t.reason AS task_reason
         FROM found f
-        LEFT JOIN labels_read l ON l.project_id = ${project} AND l.prediction_id = f.id::uuid AND l.superseded_at IS NULL
-        LEFT JOIN tasks_read t ON t.project_id = ${project} AND t.prediction_id = f.id::uuid AND t.gold_item_id IS NULL
+        LEFT JOIN labels_read l ON l.project_id = ${project} AND l.prediction_id = f.key::uuid AND l.superseded_at IS NULL
+        LEFT JOIN tasks_read t ON t.project_id = ${project} AND t.prediction_id = f.key::uuid AND t.gold_item_id IS NULL
        ORDER BY f.n`;
     const rows: Array<FoundRow & { n: string }> = await manager.query(sql, params.values);
     if (rows.length > limit) return { rows, walked: Number(rows[limit - 1].n), edge: null };
@@ -141,6 +144,7 @@ export class ExplorerRepository {
 
   async prediction(manager: EntityManager, projectId: string, id: string) {
     const [row]: Array<{
+      key: string;
       id: string;
       occurred_at: Date;
       received_at: Date;
@@ -155,7 +159,8 @@ export class ExplorerRepository {
       metadata: Record<string, unknown> | null;
       suggestions: Record<string, unknown> | null;
     }> = await manager.query(
-      `SELECT id::text, occurred_at, received_at, model_name, model_version, input, scores, predicted_label, confidence, uncertainty, slice, metadata, suggestions
+      `SELECT id::text AS key, coalesce(external_id, id::text) AS id, occurred_at, received_at, model_name, model_version, input, scores, predicted_label,
+              confidence, uncertainty, slice, metadata, suggestions
          FROM predictions_read WHERE project_id = $1 AND id = $2`,
       [projectId, id],
     );

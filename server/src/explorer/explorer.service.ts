@@ -15,6 +15,7 @@ import { LabelsService } from '../labels/labels.service';
 import { maskInput } from '../labeling/consensus';
 import type { ProjectEntity } from '../projects/project.entity';
 import { routingQuestion } from '../projects/project-questions';
+import { predictionKeyOf } from '../common/ids/prediction-key';
 import { decodeCursor, encodeCursor, ExplorerErrors, previewOf, walkOf } from './explorer-walk';
 import { ExplorerRepository, type FoundRow } from './explorer.repository';
 
@@ -77,10 +78,12 @@ export class ExplorerService {
     };
   }
 
-  async example(project: ProjectEntity, predictionId: string, reader: Reader): Promise<ExampleDetail> {
+  /** One prediction by the id its model server sent (its own request id, or a UUID). */
+  async example(project: ProjectEntity, callerId: string, reader: Reader): Promise<ExampleDetail> {
     const manager = this.dataSource.manager;
+    const predictionId = predictionKeyOf(project.id, callerId);
     const prediction = await this.repository.prediction(manager, project.id, predictionId);
-    if (!prediction) throw ExplorerErrors.predictionNotFound(predictionId);
+    if (!prediction) throw ExplorerErrors.predictionNotFound(callerId);
     const [feedback, task, labels, relabels] = await Promise.all([
       this.repository.feedback(manager, project.id, predictionId),
       this.repository.task(manager, project.id, predictionId),
@@ -161,12 +164,13 @@ export class ExplorerService {
    * reviewers' own): the current label becomes history, and the relabel is kept with who, when
    * and why, in the explorer's record and the audit log, in the same transaction.
    */
-  async relabel(project: ProjectEntity, predictionId: string, request: RelabelRequest, reader: Reader): Promise<ExampleDetail> {
+  async relabel(project: ProjectEntity, callerId: string, request: RelabelRequest, reader: Reader): Promise<ExampleDetail> {
+    const predictionId = predictionKeyOf(project.id, callerId);
     const question = routingQuestion(project);
     if (question.kind !== 'label') throw ExplorerErrors.relabelKind(question.kind);
     if (!question.labels.some((l) => l.name === request.label)) throw ExplorerErrors.unknownLabel(request.label);
     await this.dataSource.transaction(async (manager) => {
-      if (!(await this.repository.prediction(manager, project.id, predictionId))) throw ExplorerErrors.predictionNotFound(predictionId);
+      if (!(await this.repository.prediction(manager, project.id, predictionId))) throw ExplorerErrors.predictionNotFound(callerId);
       const previous = (await this.labels.currentFor(manager, project.id, [predictionId])).get(predictionId)?.value ?? null;
       await this.labels.recordHumanLabel(manager, project.id, {
         predictionId,
@@ -197,7 +201,7 @@ export class ExplorerService {
         manager,
       );
     });
-    return this.example(project, predictionId, reader);
+    return this.example(project, callerId, reader);
   }
 
   views(project: ProjectEntity): Promise<SavedView[]> {
