@@ -90,7 +90,10 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
       expect(ingested.status).toBe(201);
 
       // the admin gives a new person an account and the rater role, in the UI (the People section)
-      await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: /^People/ }).click();
+      await page
+        .getByRole('navigation', { name: 'Settings' })
+        .getByRole('link', { name: /^People/ })
+        .click();
       await page.waitForURL('**/projects/support-tickets/settings/people');
       const email = `rater-${randomUUID().slice(0, 8)}@example.com`;
       const password = 'Rater-pass-123!';
@@ -111,7 +114,10 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
         expect(rater.errors).toEqual([]);
 
         // the admin's live operations (the overview) show the open task and the rater holding it, as charts
-        await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: /^Overview/ }).click();
+        await page
+          .getByRole('navigation', { name: 'Settings' })
+          .getByRole('link', { name: /^Overview/ })
+          .click();
         const ops = page.getByTestId('live-operations');
         await ops.getByTestId('ops-open').filter({ hasText: /^0$/ }).waitFor();
         await ops.getByTestId('ops-answers').filter({ hasText: /^1$/ }).waitFor();
@@ -119,7 +125,10 @@ describe('browser: an admin sets up a project and its key, and the key feeds a r
         await ops.scrollIntoViewIfNeeded();
         await page.screenshot({ path: screenshotPath('admin-operations.png'), animations: 'disabled' });
         // and the raters table (People) has the answer
-        await page.getByRole('navigation', { name: 'Settings' }).getByRole('link', { name: /^People/ }).click();
+        await page
+          .getByRole('navigation', { name: 'Settings' })
+          .getByRole('link', { name: /^People/ })
+          .click();
         await page
           .getByTestId('raters-table')
           .getByRole('row', { name: new RegExp(email) })
