@@ -81,8 +81,8 @@ export const migrations = [
   PredictionCommittee1764480000000,
   PredictionEmbedding1764490000000,
   PropagatedLabels1764500000000,
+  AccountsSsoAndPasswords1764510000000,
   PredictionExternalIds1764530000000,
   Explorer1764540000000,
   LabelsPredictionDay1764550000000,
-  AccountsSsoAndPasswords1764510000000,
 ];
