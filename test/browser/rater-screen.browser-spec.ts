@@ -244,7 +244,7 @@ describe('browser: the rater screen', () => {
     }
   });
 
-  it('comes back after a reload to the same task with the choice kept, and sends an answer a reload caught inside its window', async () => {
+  it('comes back after a reload to the same task with the choice kept, and sends an answer a reload, or leaving the page, caught inside its window', async () => {
     const inbox = await project({ labeling: { goldRate: 0, undoSeconds: 30 } });
     await inbox.ingest([0, 1, 2, 3].map(mail));
     const rater = await createUser(app, admin, 'rater', inbox);
@@ -270,6 +270,18 @@ describe('browser: the rater screen', () => {
       for (let i = 0; i < 50 && (await answersOf(rater.id)).length === 0; i++) await page.waitForTimeout(100);
       expect(await answersOf(rater.id)).toEqual([{ task_id: onScreen, label: 'spam' }]);
       expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('backflow:outbox:') && localStorage.getItem(k)))).toEqual([]);
+
+      // answered, then off to the projects list within the window: the answer goes as the page goes
+      await page.keyboard.press('1');
+      await page.keyboard.press('Enter');
+      await page.getByTestId('last-answer').getByText('Answered: ham').waitFor();
+      await page.getByRole('button', { name: '← Projects' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Your projects' }).waitFor();
+      for (let i = 0; i < 50 && (await answersOf(rater.id)).length < 2; i++) await page.waitForTimeout(100);
+      expect(await answersOf(rater.id)).toEqual([
+        { task_id: onScreen, label: 'spam' },
+        { task_id: next, label: 'ham' },
+      ]);
       await noGenericError(page);
       expect(errors).toEqual([]);
     } finally {

@@ -400,7 +400,12 @@ export function useLabeling(slug: string, raterId: string) {
     const pending = outbox.current;
     return () => {
       window.removeEventListener('pagehide', leaving);
-      for (const held of pending.values()) window.clearTimeout(held.timer);
+      // leaving the page within the app: what is held goes now, leasing nothing (kept in localStorage until a page sees it acknowledged)
+      for (const held of pending.values()) {
+        window.clearTimeout(held.timer);
+        if (socket.connected && !held.sending)
+          socket.emit('task:submit', { project: slug, taskId: held.task.id, annotation: held.annotation, next: false }, () => undefined);
+      }
       unwatch();
       socket.removeAllListeners();
       socket.close();
