@@ -1,11 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import { EXPORT_FORMATS, EXPORT_LABEL_SOURCES, exportFormatIssues, ExportSettings, MASKED_FIELD_POLICIES, type MaskedFieldPolicy } from '@backflow/contracts';
-import { errorMessage } from '../../../lib/api';
 import { Alert } from '../../../ui/alert';
 import { Button } from '../../../ui/button';
 import { TextField, type TextFieldProps } from '../../../ui/text-field';
 import type { Project } from '../api/projects-api';
-import { useUpdateProject } from '../hooks/use-update-project';
+import { useSettingsGroup } from './settings-group';
 
 type ExportFormat = (typeof EXPORT_FORMATS)[number];
 type LabelSource = (typeof EXPORT_LABEL_SOURCES)[number];
@@ -130,10 +129,16 @@ function settingsOf(draft: Draft, current: ExportSettings): ExportSettings {
  * fields, the cron schedule and the webhook told of each span. Only what was edited here is taken from the form.
  */
 export function ExportSettingsEditor({ project }: { project: Project }) {
-  const update = useUpdateProject(project.slug);
   const [edits, setEdits] = useState<Partial<Draft>>({});
   const [errors, setErrors] = useState<Errors>({});
-  const [status, setStatus] = useState<{ tone: 'error' | 'info'; message: string } | null>(null);
+  const {
+    save: saveGroup,
+    status,
+    pending,
+  } = useSettingsGroup(project.slug, 'export', ExportSettings, {
+    saved: 'Saved: the next export is written by these settings.',
+    failed: 'The export settings could not be saved.',
+  });
   const settings = project.export;
   const routing = project.questions.find((q) => q.name === project.routingQuestion) ?? project.questions[0];
 
@@ -159,30 +164,9 @@ export function ExportSettingsEditor({ project }: { project: Project }) {
 
   const save = (event: FormEvent) => {
     event.preventDefault();
-    setStatus(null);
     const found = issuesOf(draft, hasSecret);
     setErrors(found);
-    if (Object.keys(found).length) {
-      setStatus({ tone: 'error', message: Object.values(found).join(' ') });
-      return;
-    }
-    const next = settingsOf(draft, settings);
-    const checked = ExportSettings.safeParse(next);
-    if (!checked.success) {
-      const [issue] = checked.error.issues;
-      setStatus({ tone: 'error', message: `export.${issue.path.join('.')}: ${issue.message}` });
-      return;
-    }
-    update.mutate(
-      { export: next },
-      {
-        onSuccess: () => {
-          setEdits({});
-          setStatus({ tone: 'info', message: 'Saved: the next export is written by these settings.' });
-        },
-        onError: (cause) => setStatus({ tone: 'error', message: errorMessage(cause, 'The export settings could not be saved.') }),
-      },
-    );
+    saveGroup(found, settingsOf(draft, settings), () => setEdits({}));
   };
 
   const field = (key: TextKey, label: string, hint: string, props: Partial<TextFieldProps> = {}) => (
@@ -290,7 +274,7 @@ export function ExportSettingsEditor({ project }: { project: Project }) {
           </div>
         </fieldset>
         <div className="admin-form__actions">
-          <Button type="submit" busy={update.isPending}>
+          <Button type="submit" busy={pending}>
             Save export settings
           </Button>
         </div>

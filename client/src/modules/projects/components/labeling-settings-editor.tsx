@@ -1,11 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import { consensusIssue, DEFAULT_UNDO_SECONDS, LabelingSettings, type ConsensusMethod } from '@backflow/contracts';
-import { errorMessage } from '../../../lib/api';
 import { Alert } from '../../../ui/alert';
 import { Button } from '../../../ui/button';
 import { TextField } from '../../../ui/text-field';
 import type { Project } from '../api/projects-api';
-import { useUpdateProject } from '../hooks/use-update-project';
+import { numberIssue, percentText, useSettingsGroup, type NumberRule } from './settings-group';
 
 type PiiPattern = NonNullable<LabelingSettings['pii']>['patterns'][number];
 
@@ -38,15 +37,6 @@ interface Draft {
   piiForAdmins: boolean;
 }
 type NumberKey = 'leaseSeconds' | 'agreementThreshold' | 'maxAnnotations' | 'undoSeconds' | 'goldRate' | 'goldMinAnswers' | 'goldMinAccuracy';
-interface NumberRule {
-  label: string;
-  hint: string;
-  min: number;
-  max: number;
-  integer?: boolean;
-  optional?: boolean;
-  percent?: boolean;
-}
 
 const NUMBERS: Record<NumberKey, NumberRule> = {
   leaseSeconds: { label: 'Lease length (seconds)', hint: 'How long a claimed task stays a rater’s without a heartbeat.', min: 10, max: 3600, integer: true },
@@ -77,7 +67,7 @@ const NUMBERS: Record<NumberKey, NumberRule> = {
   },
 };
 
-const percent = (share: number) => String(Number((share * 100).toFixed(4)));
+const percent = percentText;
 const optional = (value: number | undefined) => (value === undefined ? '' : String(value));
 
 function draftOf(labeling: LabelingSettings): Draft {
@@ -97,14 +87,6 @@ function draftOf(labeling: LabelingSettings): Draft {
 }
 
 /** What is wrong with a number typed in a field, naming the field; nothing when the setting takes it. */
-function numberIssue(text: string, rule: NumberRule): string | undefined {
-  const typed = text.trim();
-  if (typed === '') return rule.optional ? undefined : `${rule.label} is required.`;
-  const value = Number(typed);
-  if (!Number.isFinite(value) || (rule.integer && !Number.isInteger(value)) || value < rule.min || value > rule.max)
-    return `${rule.label} must be ${rule.integer ? 'a whole number' : 'a number'} from ${rule.min} to ${rule.max}.`;
-  return undefined;
-}
 
 /** The whole group, as the PATCH replaces it: the fields shown here from the draft, the others (the rater screen's layout) as they are. */
 function settingsOf(draft: Draft, current: LabelingSettings): LabelingSettings {
@@ -135,10 +117,16 @@ function settingsOf(draft: Draft, current: LabelingSettings): LabelingSettings {
  * the rest of the group (the rater screen's layout, and a field another editor saved meanwhile) is sent as the project has it.
  */
 export function LabelingSettingsEditor({ project }: { project: Project }) {
-  const update = useUpdateProject(project.slug);
   const [edits, setEdits] = useState<Partial<Draft>>({});
   const [errors, setErrors] = useState<Partial<Record<NumberKey, string>>>({});
-  const [status, setStatus] = useState<{ tone: 'error' | 'info'; message: string } | null>(null);
+  const {
+    save: saveGroup,
+    status,
+    pending,
+  } = useSettingsGroup(project.slug, 'labeling', LabelingSettings, {
+    saved: 'Saved: tasks claimed from now on follow these settings.',
+    failed: 'The labeling settings could not be saved.',
+  });
   const labeling = project.labeling;
   const routing = project.questions.find((q) => q.name === project.routingQuestion) ?? project.questions[0];
   const dawidSkeneIssue = routing ? consensusIssue('dawid_skene', routing) : undefined;
@@ -159,7 +147,6 @@ export function LabelingSettingsEditor({ project }: { project: Project }) {
 
   const save = (event: FormEvent) => {
     event.preventDefault();
-    setStatus(null);
     const found = Object.fromEntries(
       (Object.keys(NUMBERS) as NumberKey[]).flatMap((key) => {
         const issue = numberIssue(draft[key], NUMBERS[key]);
@@ -167,27 +154,7 @@ export function LabelingSettingsEditor({ project }: { project: Project }) {
       }),
     ) as Partial<Record<NumberKey, string>>;
     setErrors(found);
-    if (Object.keys(found).length) {
-      setStatus({ tone: 'error', message: Object.values(found).join(' ') });
-      return;
-    }
-    const next = settingsOf(draft, labeling);
-    const checked = LabelingSettings.safeParse(next);
-    if (!checked.success) {
-      const [issue] = checked.error.issues;
-      setStatus({ tone: 'error', message: `labeling.${issue.path.join('.')}: ${issue.message}` });
-      return;
-    }
-    update.mutate(
-      { labeling: next },
-      {
-        onSuccess: () => {
-          setEdits({});
-          setStatus({ tone: 'info', message: 'Saved: tasks claimed from now on follow these settings.' });
-        },
-        onError: (cause) => setStatus({ tone: 'error', message: errorMessage(cause, 'The labeling settings could not be saved.') }),
-      },
-    );
+    saveGroup(found, settingsOf(draft, labeling), () => setEdits({}));
   };
 
   const numberField = (key: NumberKey, hint = NUMBERS[key].hint) => {
@@ -295,7 +262,7 @@ export function LabelingSettingsEditor({ project }: { project: Project }) {
           </label>
         </fieldset>
         <div className="admin-form__actions">
-          <Button type="submit" busy={update.isPending}>
+          <Button type="submit" busy={pending}>
             Save labeling settings
           </Button>
         </div>

@@ -1,23 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import { MonitoringSettings } from '@backflow/contracts';
-import { errorMessage } from '../../../lib/api';
 import { Alert } from '../../../ui/alert';
 import { Button } from '../../../ui/button';
 import { TextField } from '../../../ui/text-field';
 import type { Project } from '../api/projects-api';
-import { useUpdateProject } from '../hooks/use-update-project';
-
-interface NumberRule {
-  label: string;
-  hint: string;
-  min: number;
-  max: number;
-  integer?: boolean;
-  /** the minimum itself is not allowed */
-  above?: boolean;
-  /** typed as a percentage of the stored share */
-  percent?: boolean;
-}
+import { numberIssue, percentText, useSettingsGroup, type NumberRule } from './settings-group';
 
 const NUMBERS = {
   windowHours: { label: 'Current window (hours)', hint: 'The current window that alerts judge.', min: 1, max: 720, integer: true },
@@ -88,7 +75,7 @@ const ROWS: Array<{ title: string; keys: NumberKey[] }> = [
   { title: 'Routing boost', keys: ['boostFactor', 'boostHours'] },
 ];
 
-const percent = (share: number) => String(Number((share * 100).toFixed(4)));
+const percent = percentText;
 
 function draftOf(settings: MonitoringSettings): Draft {
   return {
@@ -112,17 +99,6 @@ function draftOf(settings: MonitoringSettings): Draft {
 }
 
 /** What is wrong with a number typed in a field, naming the field; nothing when the setting takes it. */
-function numberIssue(text: string, rule: NumberRule): string | undefined {
-  const typed = text.trim();
-  if (typed === '') return `${rule.label} is required.`;
-  const value = Number(typed);
-  const kind = rule.integer ? 'a whole number' : 'a number';
-  if (!Number.isFinite(value) || (rule.integer && !Number.isInteger(value)) || value > rule.max || (rule.above ? value <= rule.min : value < rule.min))
-    return rule.above
-      ? `${rule.label} must be ${kind} above ${rule.min} and at most ${rule.max}.`
-      : `${rule.label} must be ${kind} from ${rule.min} to ${rule.max}.`;
-  return undefined;
-}
 
 function isWebAddress(text: string): boolean {
   try {
@@ -175,10 +151,16 @@ function settingsOf(draft: Draft, current: MonitoringSettings): MonitoringSettin
  * Only what was edited here is taken from the form; the rest is sent as the project has it.
  */
 export function MonitoringSettingsEditor({ project }: { project: Project }) {
-  const update = useUpdateProject(project.slug);
   const [edits, setEdits] = useState<Partial<Draft>>({});
   const [errors, setErrors] = useState<Partial<Draft>>({});
-  const [status, setStatus] = useState<{ tone: 'error' | 'info'; message: string } | null>(null);
+  const {
+    save: saveGroup,
+    status,
+    pending,
+  } = useSettingsGroup(project.slug, 'monitoring', MonitoringSettings, {
+    saved: 'Saved: the next evaluation judges by these settings.',
+    failed: 'The monitoring settings could not be saved.',
+  });
   const monitoring = project.monitoring;
 
   if (!monitoring)
@@ -198,7 +180,6 @@ export function MonitoringSettingsEditor({ project }: { project: Project }) {
 
   const save = (event: FormEvent) => {
     event.preventDefault();
-    setStatus(null);
     const found: Partial<Draft> = {};
     for (const key of Object.keys(NUMBERS) as NumberKey[]) {
       const issue = numberIssue(draft[key], RULES[key]);
@@ -206,27 +187,7 @@ export function MonitoringSettingsEditor({ project }: { project: Project }) {
     }
     Object.assign(found, webhookIssues(draft, hasSecret));
     setErrors(found);
-    if (Object.keys(found).length) {
-      setStatus({ tone: 'error', message: Object.values(found).join(' ') });
-      return;
-    }
-    const next = settingsOf(draft, monitoring);
-    const checked = MonitoringSettings.safeParse(next);
-    if (!checked.success) {
-      const [issue] = checked.error.issues;
-      setStatus({ tone: 'error', message: `monitoring.${issue.path.join('.')}: ${issue.message}` });
-      return;
-    }
-    update.mutate(
-      { monitoring: next },
-      {
-        onSuccess: () => {
-          setEdits({});
-          setStatus({ tone: 'info', message: 'Saved: the next evaluation judges by these settings.' });
-        },
-        onError: (cause) => setStatus({ tone: 'error', message: errorMessage(cause, 'The monitoring settings could not be saved.') }),
-      },
-    );
+    saveGroup(found, settingsOf(draft, monitoring), () => setEdits({}));
   };
 
   return (
@@ -297,7 +258,7 @@ export function MonitoringSettingsEditor({ project }: { project: Project }) {
           </div>
         </fieldset>
         <div className="admin-form__actions">
-          <Button type="submit" busy={update.isPending}>
+          <Button type="submit" busy={pending}>
             Save monitoring settings
           </Button>
         </div>
