@@ -124,6 +124,33 @@ describe('data explorer: search a project’s predictions a bounded page at a ti
     expect(unlabeled.items.map((i) => i.id)).not.toContain(target);
   });
 
+  it('keeps the walk’s order when a filter on labels or tasks is checked, even on a planner that would rather hash', async () => {
+    const project = await seeded(150);
+    const [{ n: tasks }] = await app.sql(`SELECT count(*)::int AS n FROM tasks WHERE project_id = $1`, [project.id]);
+    expect(tasks).toBeGreaterThan(5);
+    // a second node on the same database whose PostgreSQL plans no nested loop: an EXISTS would become a hash anti join,
+    // handing the walk's rows on in the hash's order (at 20 million predictions the planner chose it by itself)
+    const url = new URL(app.databaseUrl);
+    url.searchParams.set('options', '-c enable_nestloop=off -c enable_mergejoin=off');
+    const hashing = await startTestApp({}, { databaseUrl: url.toString() });
+    try {
+      const token = await hashing.login();
+      const search = (query: Record<string, string | number | string[]>) => {
+        const params = new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]));
+        return hashing.request('GET', `/api/v1/projects/${project.slug}/explorer/predictions?${params.toString()}`, { token });
+      };
+      const everything = await all(project.search, { limit: 100 });
+      for (const query of [{ task: 'none' }, { source: 'none' }, { task: 'none', maxConfidence: 0.9 }]) {
+        const expected = everything.items.filter((i) => (query.task === 'none' ? i.task === null : i.label === null) && i.confidence <= (query.maxConfidence ?? 1));
+        const paged = await all(search, { ...query, limit: 20 });
+        expect(paged.items.map((i) => i.id)).toEqual(expected.map((i) => i.id));
+        expect(paged.pages.length).toBe(Math.ceil(expected.length / 20));
+      }
+    } finally {
+      await hashing.close();
+    }
+  });
+
   it('answers a short page and a cursor when its walk reaches its budget, and finds a rare match by following it', async () => {
     const project = await seeded(1);
     // 25,000 older predictions by SQL (the setup, not what is searched), one of them holding the rare word

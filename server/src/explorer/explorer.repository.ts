@@ -326,22 +326,28 @@ function taskFiltersSql(params: Params, filters: ExplorerFilters, t: string): st
   return parts.join(' ');
 }
 
+/**
+ * Whether a row of `from` matching `where` exists for the found prediction, looked up as the walk goes: a scalar subquery,
+ * which PostgreSQL never turns into a join. An `EXISTS` it may plan as a hash (anti) join instead, which reads every
+ * label or task of the project and the walk's whole budget to build, and hands the rows on in the hash's order, so a
+ * page would be any of the matches rather than the first ones (seen at 20 million predictions: 70 ms a page).
+ */
+function lookedUp(exists: boolean, from: string, where: string): string {
+  return `AND (SELECT true FROM ${from} WHERE ${where} LIMIT 1) IS ${exists ? 'NOT NULL' : 'NULL'}`;
+}
+
 /** The label filters as a condition on the found prediction (a walk not along labels). */
 function labelExistsSql(params: Params, filters: ExplorerFilters, project: string): string {
-  if (filters.source === 'none')
-    return `AND NOT EXISTS (SELECT 1 FROM labels_read x WHERE x.project_id = ${project} AND x.prediction_id = p.id AND x.superseded_at IS NULL)`;
+  const current = `x.project_id = ${project} AND x.prediction_id = p.id AND x.superseded_at IS NULL`;
+  if (filters.source === 'none') return lookedUp(false, 'labels_read x', current);
   const inner = labelFiltersSql(params, filters, 'x');
-  return inner
-    ? `AND EXISTS (SELECT 1 FROM labels_read x WHERE x.project_id = ${project} AND x.prediction_id = p.id AND x.superseded_at IS NULL ${inner})`
-    : '';
+  return inner ? lookedUp(true, 'labels_read x', `${current} ${inner}`) : '';
 }
 
 /** The task filters as a condition on the found prediction (a walk not along tasks). */
 function taskExistsSql(params: Params, filters: ExplorerFilters, project: string): string {
-  if (filters.task === 'none')
-    return `AND NOT EXISTS (SELECT 1 FROM tasks_read y WHERE y.project_id = ${project} AND y.prediction_id = p.id AND y.gold_item_id IS NULL)`;
+  const routed = `y.project_id = ${project} AND y.prediction_id = p.id AND y.gold_item_id IS NULL`;
+  if (filters.task === 'none') return lookedUp(false, 'tasks_read y', routed);
   const inner = taskFiltersSql(params, filters, 'y');
-  return inner || filters.task === 'any'
-    ? `AND EXISTS (SELECT 1 FROM tasks_read y WHERE y.project_id = ${project} AND y.prediction_id = p.id AND y.gold_item_id IS NULL ${inner})`
-    : '';
+  return inner || filters.task === 'any' ? lookedUp(true, 'tasks_read y', `${routed} ${inner}`) : '';
 }

@@ -46,7 +46,7 @@ export class ExplorerService {
     const walk = walkOf(query);
     const filters = { ...query };
     if (walk.order === 'confidence') {
-      // a confidence sort sorts every prediction of its window: the last day unless told, a week at most
+      // a confidence walk merges its window's days, each read in confidence order from its own index: the last day unless told, a week at most
       const to = filters.to ? Date.parse(filters.to) : now.getTime();
       const from = filters.from ? Date.parse(filters.from) : to - DAY_MS;
       if (to - from > CONFIDENCE_SORT_MAX_DAYS * DAY_MS) throw ExplorerErrors.windowTooWide(CONFIDENCE_SORT_MAX_DAYS);

@@ -40,6 +40,7 @@ import { WeakSupervision1764460000000 } from './1764460000000-weak-supervision';
 import { TrainingServingSkew1764440000000 } from './1764440000000-training-serving-skew';
 import { Explorer1764540000000 } from './1764540000000-explorer';
 import { LabelsPredictionDay1764550000000 } from './1764550000000-labels-prediction-day';
+import { PredictionsConfidenceIndex1764560000000 } from './1764560000000-predictions-confidence-index';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -85,4 +86,5 @@ export const migrations = [
   PredictionExternalIds1764530000000,
   Explorer1764540000000,
   LabelsPredictionDay1764550000000,
+  PredictionsConfidenceIndex1764560000000,
 ];
