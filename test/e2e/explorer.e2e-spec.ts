@@ -141,7 +141,9 @@ describe('data explorer: search a project’s predictions a bounded page at a ti
       };
       const everything = await all(project.search, { limit: 100 });
       for (const query of [{ task: 'none' }, { source: 'none' }, { task: 'none', maxConfidence: 0.9 }]) {
-        const expected = everything.items.filter((i) => (query.task === 'none' ? i.task === null : i.label === null) && i.confidence <= (query.maxConfidence ?? 1));
+        const expected = everything.items.filter(
+          (i) => (query.task === 'none' ? i.task === null : i.label === null) && i.confidence <= (query.maxConfidence ?? 1),
+        );
         const paged = await all(search, { ...query, limit: 20 });
         expect(paged.items.map((i) => i.id)).toEqual(expected.map((i) => i.id));
         expect(paged.pages.length).toBe(Math.ceil(expected.length / 20));

@@ -1,5 +1,5 @@
 import { addP2, createP2, valueP2 } from './p2-quantile';
-import { createWindowThreshold, nextUp, warmStartOf, WindowThreshold } from './window-threshold';
+import { createWindowThreshold, highest, nextUp, warmStartOf, WindowThreshold } from './window-threshold';
 
 /** A seeded generator (mulberry32), so every run sees the same scores. */
 function seeded(seed: number): () => number {
@@ -123,5 +123,57 @@ describe('the window threshold behind a target rate', () => {
     expect(window.threshold()).toBeUndefined();
     for (const rate of [1e-300, 5e-324, 0.5, 0.999]) expect(() => new WindowThreshold(createWindowThreshold(rate)).threshold()).not.toThrow();
     expect(() => createWindowThreshold(0)).toThrow(RangeError);
+  });
+});
+
+describe('the highest scores of a window, by selection', () => {
+  it('are the count highest and every tie of the lowest of them, highest first, whatever the order and the ties', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    for (const [n, decimals] of [
+      [1, 3],
+      [50, 1],
+      [1000, 2],
+      [10_000, 3],
+      [10_000, 0],
+      [2000, 6],
+    ] as const) {
+      const values = Float64Array.from({ length: n }, () => Number(random().toFixed(decimals)));
+      const sorted = Array.from(values).sort((a, b) => b - a);
+      for (const count of [0, 1, 2, Math.floor(n / 20), Math.floor(n / 2), n - 1, n, n + 5]) {
+        const expected = count <= 0 ? [] : sorted.filter((v) => v >= sorted[Math.min(count, n) - 1]);
+        expect(Array.from(highest(values.slice(), count))).toEqual(expected);
+      }
+    }
+  });
+
+  it('give the threshold a full sort gives, on windows with many ties and a warm start', () => {
+    let seed = 11;
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    for (const rate of [0.01, 0.05, 0.3]) {
+      const warm = Array.from({ length: 3000 }, () => Number(random().toFixed(2)));
+      const window = new WindowThreshold(createWindowThreshold(rate, warm, 4000));
+      for (let i = 0; i < 9000; i++) {
+        window.add(Number((random() ** 2).toFixed(2)));
+        if (i % 97 === 0) {
+          // a window resumed from this one's state works its threshold out now (the running one recomputes every so often)
+          const fresh = new WindowThreshold(window.snapshot());
+          const threshold = fresh.threshold();
+          // the rule itself: the share of all the weight at or above the threshold is the nearest the ties allow to the rate
+          const { own, warm: kept } = fresh.snapshot();
+          const warmEach = kept.length ? Math.max(0, 4000 - own.length) / kept.length : 0;
+          const total = own.length + warmEach * kept.length;
+          if (threshold === undefined) {
+            expect(total * rate).toBeLessThan(1);
+            continue;
+          }
+          const weightAtOrAbove = own.filter((x) => x >= threshold).length + warmEach * kept.filter((x) => x >= threshold).length;
+          const values = [...new Set([...own, ...kept])].sort((a, b) => b - a);
+          const shares = values.map((v) => (own.filter((x) => x >= v).length + warmEach * kept.filter((x) => x >= v).length) / total);
+          const nearest = Math.min(...shares.map((share) => Math.abs(share - rate)), Math.abs(rate));
+          expect(Math.abs(weightAtOrAbove / total - rate)).toBeCloseTo(nearest, 9);
+        }
+      }
+    }
   });
 });

@@ -1,3 +1,15 @@
+import { createRequire } from 'node:module';
+
+// quickselect 2 (Floyd–Rivest selection) ships no types: its one function, as used here. It rearranges `values` so that
+// `values[k]` is what a full sort by `compare` would put there, those before it first by `compare`, those after it last.
+const quickselect = createRequire(__filename)('quickselect') as (
+  values: Float64Array,
+  k: number,
+  left: number,
+  right: number,
+  compare: (a: number, b: number) => number,
+) => void;
+
 /**
  * The threshold a target rate routes by: the score above which `rate` of the recent scores lie,
  * exactly, over a sliding window of the last `capacity` scores of one model version. A new
@@ -78,13 +90,16 @@ export class WindowThreshold {
   private cached: number | undefined;
   private sinceRecompute = Infinity;
   private readonly recomputeEvery: number;
+  /** the own scores copied out of the ring for a recompute, which reorders them */
+  private readonly scratch: Float64Array;
 
   constructor(readonly state: Readonly<WindowThresholdState>) {
     this.ring = new Float64Array(state.capacity);
+    this.scratch = new Float64Array(state.capacity);
     for (const x of state.own.slice(-state.capacity)) this.push(x);
     this.warm = Float64Array.from(state.warm);
     this.unlike = state.unlike === true;
-    this.warmThreshold = quantileWalk(state.rate, [], this.warm, 1);
+    this.warmThreshold = quantileWalk(state.rate, [], 0, this.warm, 1);
     this.recomputeEvery = Math.max(16, Math.floor(state.capacity / 40));
   }
 
@@ -120,9 +135,11 @@ export class WindowThreshold {
 
   private compute(): number | undefined {
     const { rate, capacity } = this.state;
-    const own = Float64Array.from({ length: this.size }, (_, i) => this.ring[(this.start + i) % this.ring.length])
-      .sort()
-      .reverse();
+    // the ring in arrival order, copied whole (its tail, then its head): a recompute comes every 250 scores
+    const own = this.scratch.subarray(0, this.size);
+    const head = Math.min(this.size, this.ring.length - this.start);
+    own.set(this.ring.subarray(this.start, this.start + head));
+    if (head < this.size) own.set(this.ring.subarray(0, this.size - head), head);
     // judged once past 30, 60, 120… own scores: a few looks, so that a version like the last is rarely judged unlike by chance
     if (this.warm.length > 0 && !this.unlike && own.length >= this.nextLook && this.warmThreshold !== undefined) {
       while (this.nextLook <= own.length) this.nextLook *= 2;
@@ -134,7 +151,10 @@ export class WindowThreshold {
     // the warm start weighs what the version's own scores still lack of a full window
     const warmTotal = this.unlike ? 0 : Math.max(0, capacity - own.length);
     if (warmTotal === 0 && this.warm.length) this.warm = new Float64Array(0);
-    return quantileWalk(rate, own, this.warm, warmTotal / Math.max(1, this.warm.length));
+    const warmEach = warmTotal / Math.max(1, this.warm.length);
+    // the walk from the top routes at most rate × (all the weight) of the own scores: only those (and their ties) need sorting
+    const wanted = Math.ceil(rate * (own.length + warmEach * this.warm.length)) + 1;
+    return quantileWalk(rate, highest(own, wanted), own.length, this.warm, warmEach);
   }
 
   /** The state to store: the own scores in arrival order, and the warm start while it counts. */
@@ -148,25 +168,40 @@ export class WindowThreshold {
   }
 }
 
-/** Scores at or above x in a list sorted highest first. */
-function countAtLeast(sorted: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid] >= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+/** Scores at or above x. */
+function countAtLeast(values: ArrayLike<number>, x: number): number {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (values[i] >= x) n++;
+  return n;
+}
+
+const descending = (a: number, b: number) => b - a;
+
+/**
+ * The `count` highest of `values` and every one equal to the lowest of them, highest first (by selection, then a sort of
+ * those alone: O(n) rather than a sort of the whole window). Reorders `values`.
+ */
+export function highest(values: Float64Array, count: number): Float64Array {
+  if (count >= values.length) return values.slice().sort().reverse();
+  if (count <= 0) return new Float64Array(0);
+  quickselect(values, count - 1, 0, values.length - 1, descending);
+  const edge = values[count - 1];
+  let ties = 0;
+  for (let i = count; i < values.length; i++) if (values[i] === edge) ties++;
+  const top = new Float64Array(count + ties);
+  top.set(values.subarray(0, count));
+  if (ties) for (let i = count, at = count; i < values.length; i++) if (values[i] === edge) top[at++] = edge;
+  return top.sort().reverse();
 }
 
 /**
- * The score at or above which `rate` of the weight lies: the own scores weigh 1 each, the warm
- * ones `warmEach` each (both lists highest first). A tie is routed all or none, whichever is nearer.
+ * The score at or above which `rate` of the weight lies: the `ownCount` own scores weigh 1 each
+ * (`own` holds the highest of them, enough to reach the rate, with their ties), the warm ones
+ * `warmEach` each (both lists highest first). A tie is routed all or none, whichever is nearer.
  */
-function quantileWalk(rate: number, own: ArrayLike<number>, warm: ArrayLike<number>, warmEach: number): number | undefined {
+function quantileWalk(rate: number, own: ArrayLike<number>, ownCount: number, warm: ArrayLike<number>, warmEach: number): number | undefined {
   const warmCount = warmEach > 0 ? warm.length : 0;
-  const total = own.length + warmEach * warmCount;
+  const total = ownCount + warmEach * warmCount;
   // too few scores to place one routed in
   if (total === 0 || total * rate < 1) return undefined;
   const wanted = rate * total;

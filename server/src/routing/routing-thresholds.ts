@@ -10,10 +10,21 @@ interface Estimator {
   dirty: boolean;
 }
 
+/** A model's threshold now, and its estimate to add a score to (nothing for a fixed threshold or none). */
+export interface ModelThreshold {
+  threshold(): number | undefined;
+  observe(score: number): void;
+}
+
+const fixedThreshold = (threshold: number | undefined): ModelThreshold => ({ threshold: () => threshold, observe: () => undefined });
+
 export interface ModelOf {
   modelName: string;
   modelVersion: string;
 }
+
+/** An estimate's key as one string (looked up twice a prediction: a template, not JSON.stringify). */
+const idOf = (key: EstimatorKey) => `${key.projectId}\u0000${key.modelName}\u0000${key.modelVersion}\u0000${key.strategy}\u0000${key.targetRate}`;
 
 /**
  * The thresholds behind target rates: per project, model version, strategy and rate, the exact
@@ -39,7 +50,7 @@ export class RoutingThresholds {
   }
 
   private estimator(key: EstimatorKey, manager?: EntityManager): Promise<Estimator> {
-    const id = JSON.stringify(key);
+    const id = idOf(key);
     let estimator = this.estimators.get(id);
     if (!estimator) {
       estimator = this.repository.loadEstimator(key, manager).then(async (saved) => {
@@ -70,21 +81,31 @@ export class RoutingThresholds {
     return (await this.estimator(key, manager)).window.threshold();
   }
 
-  /** The same, without waiting: for a model whose estimate `thresholdFor` has loaded (none otherwise). */
-  currentThreshold(projectId: string, policy: RoutingPolicy, model: ModelOf): number | undefined {
-    if (policy.threshold !== undefined) return policy.threshold;
+  /**
+   * One model's threshold and estimate, looked up once for a batch of its predictions (after `thresholdFor`, which loads
+   * it), without waiting and without building the estimate's key for each prediction (nothing while it is not loaded).
+   */
+  of(projectId: string, policy: RoutingPolicy, model: ModelOf): ModelThreshold {
+    if (policy.threshold !== undefined) return fixedThreshold(policy.threshold);
     const key = this.keyOf(projectId, policy, model);
-    if (!key) return undefined;
-    if (key.targetRate >= 1) return 0;
-    const estimator = this.loaded.get(JSON.stringify(key));
-    return estimator?.window.threshold();
+    if (!key) return fixedThreshold(undefined);
+    if (key.targetRate >= 1) return fixedThreshold(0);
+    const estimator = this.loaded.get(idOf(key));
+    if (!estimator) return fixedThreshold(undefined);
+    return {
+      threshold: () => estimator.window.threshold(),
+      observe: (score) => {
+        estimator.window.add(score);
+        estimator.dirty = true;
+      },
+    };
   }
 
   /** Adds a routed-or-not prediction's score to its estimate (after `thresholdFor`, which loads it). */
   observe(projectId: string, policy: RoutingPolicy, model: ModelOf, score: number): void {
     const key = this.keyOf(projectId, policy, model);
     if (!key || key.targetRate >= 1) return;
-    const estimator = this.loaded.get(JSON.stringify(key));
+    const estimator = this.loaded.get(idOf(key));
     if (!estimator) return;
     estimator.window.add(score);
     estimator.dirty = true;

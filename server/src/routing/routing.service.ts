@@ -48,7 +48,7 @@ const LABEL_MODEL_CACHE_MS = 60_000;
 import { inputFingerprint, simulateRouting } from './routing-preview';
 import { BacklogCursor, PredictionWindow, RoutingRepository } from './routing.repository';
 import { RoutingErrors } from './routing.errors';
-import { RoutingThresholds } from './routing-thresholds';
+import { type ModelThreshold, RoutingThresholds } from './routing-thresholds';
 import { spreadOrder, withoutNearDuplicates } from './diversity';
 
 /** What routing needs of a prediction. */
@@ -294,7 +294,11 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
     // the estimates of the model versions in the batch, loaded once each
     const versions = new Map<string, RoutablePrediction>();
     for (const prediction of predictions) versions.set(`${prediction.modelName}\u0000${prediction.modelVersion}`, prediction);
-    for (const model of versions.values()) await this.thresholds.thresholdFor(project.id, policy, model, manager);
+    const thresholds = new Map<string, ModelThreshold>();
+    for (const [version, model] of versions) {
+      await this.thresholds.thresholdFor(project.id, policy, model, manager);
+      thresholds.set(version, this.thresholds.of(project.id, policy, model));
+    }
     const alertBoosts = await this.alertBoostsOf(manager, project.id);
     const weakRoute = await this.weakRouteOf(manager, project);
     // champion and challenger: a generation answered by two versions is explored at least at the challenger rate
@@ -304,14 +308,15 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
         ? { ...policy, explorationRate: policy.challengerRate! }
         : undefined;
     for (const prediction of predictions) {
-      const threshold = this.thresholds.currentThreshold(project.id, policy, prediction);
+      const model = thresholds.get(`${prediction.modelName}\u0000${prediction.modelVersion}`)!;
+      const threshold = model.threshold();
       const decision = decide(
         challenger && comparesVersions(prediction.suggestions?.[question.name]) ? challenger : policy,
         threshold,
         { uncertainty: prediction.uncertainty, slice: prediction.slice, draw: explorationDraw(project.id, prediction.id) },
         alertBoosts,
       );
-      if (options.observe) this.thresholds.observe(project.id, policy, prediction, prediction.uncertainty);
+      if (options.observe) model.observe(prediction.uncertainty);
       const index = window && Math.floor(received / window.size);
       if (options.observe) received++;
       if (decision) candidates.push(this.candidate(policy, prediction, decision, index));
