@@ -1,15 +1,3 @@
-import { createRequire } from 'node:module';
-
-// quickselect 2 (Floyd–Rivest selection) ships no types: its one function, as used here. It rearranges `values` so that
-// `values[k]` is what a full sort by `compare` would put there, those before it first by `compare`, those after it last.
-const quickselect = createRequire(__filename)('quickselect') as (
-  values: Float64Array,
-  k: number,
-  left: number,
-  right: number,
-  compare: (a: number, b: number) => number,
-) => void;
-
 /**
  * The threshold a target rate routes by: the score above which `rate` of the recent scores lie,
  * exactly, over a sliding window of the last `capacity` scores of one model version. A new
@@ -175,7 +163,36 @@ function countAtLeast(values: ArrayLike<number>, x: number): number {
   return n;
 }
 
-const descending = (a: number, b: number) => b - a;
+/**
+ * Rearranges `values` so that `values[k]` is what a sort highest first would put there, those before it at least as high
+ * and those after it at most as high (Hoare's selection, the pivot a median of three: O(n) on scores). Written here rather
+ * than taken from a package: the routing library is also bundled for the browser, and the package had no types.
+ */
+function selectHighest(values: Float64Array, k: number): void {
+  let left = 0;
+  let right = values.length - 1;
+  while (right > left) {
+    const a = values[left];
+    const b = values[(left + right) >> 1];
+    const c = values[right];
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while (values[i] > pivot) i++;
+      while (values[j] < pivot) j--;
+      if (i <= j) {
+        const swap = values[i];
+        values[i++] = values[j];
+        values[j--] = swap;
+      }
+    }
+    // [left, j] is at least the pivot, [i, right] at most, and anything between them equals it
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return;
+  }
+}
 
 /**
  * The `count` highest of `values` and every one equal to the lowest of them, highest first (by selection, then a sort of
@@ -184,7 +201,7 @@ const descending = (a: number, b: number) => b - a;
 export function highest(values: Float64Array, count: number): Float64Array {
   if (count >= values.length) return values.slice().sort().reverse();
   if (count <= 0) return new Float64Array(0);
-  quickselect(values, count - 1, 0, values.length - 1, descending);
+  selectHighest(values, count - 1);
   const edge = values[count - 1];
   let ties = 0;
   for (let i = count; i < values.length; i++) if (values[i] === edge) ties++;
