@@ -21,7 +21,7 @@ const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.f
  * not what is measured): a subject with a rare word in one of 10,000, ten countries, two devices, confidence spread over
  * 0.34–1; one in a hundred routed (a task, and a consensus label on most of them).
  */
-export async function seed(client, projectId, from, to) {
+async function seed(client, projectId, from, to) {
   const perDay = Math.ceil((to - from) / DAYS);
   for (let day = 0; day < DAYS; day++) {
     const lo = from + day * perDay;

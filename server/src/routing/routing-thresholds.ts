@@ -103,12 +103,7 @@ export class RoutingThresholds {
 
   /** Adds a routed-or-not prediction's score to its estimate (after `thresholdFor`, which loads it). */
   observe(projectId: string, policy: RoutingPolicy, model: ModelOf, score: number): void {
-    const key = this.keyOf(projectId, policy, model);
-    if (!key || key.targetRate >= 1) return;
-    const estimator = this.loaded.get(idOf(key));
-    if (!estimator) return;
-    estimator.window.add(score);
-    estimator.dirty = true;
+    this.of(projectId, policy, model).observe(score);
   }
 
   /** Saves the estimates that moved since the last save. */
