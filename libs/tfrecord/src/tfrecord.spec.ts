@@ -63,7 +63,21 @@ describe('tf.Example', () => {
     let seed = 42;
     const next = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)];
-    const strings = ['', 'a', 'héllo wörld', '日本語', 'x'.repeat(200), 'emoji 🙂', '\u0000nul'];
+    // around the ASCII fast path's edges: the last ASCII unit and the first past it, 64 and 65 units
+    const strings = [
+      '',
+      'a',
+      'héllo wörld',
+      '日本語',
+      'x'.repeat(200),
+      'emoji 🙂',
+      '\u0000nul',
+      'del\u007f',
+      '\u0080',
+      'x'.repeat(64),
+      'x'.repeat(65),
+      'ü'.repeat(40),
+    ];
     const ints = [0, 1, -1, 127, 128, 16_383, 16_384, 2 ** 31, -(2 ** 31), 2 ** 53 - 1, -(2 ** 53 - 1), 2n ** 63n - 1n, -(2n ** 63n), 300n];
     const floats = [0, -0, 1.5, -2.25, 0.1, 3.4e38, 1e-45, Infinity, -Infinity];
     const examples: ExampleFeatures[] = [
@@ -77,7 +91,7 @@ describe('tf.Example', () => {
       const example: ExampleFeatures = {};
       const count = Math.floor(next() * 12);
       for (let f = 0; f < count; f++) {
-        const name = pick(['label', 'weight', 'text', 'n', 'é', 'a'.repeat(130), `f${f}`]);
+        const name = pick(['label', 'weight', 'text', 'n', 'é', 'a'.repeat(130), 'b'.repeat(64), `f${f}`]);
         const length = Math.floor(next() * 5);
         const kind = pick(['int64', 'float', 'bytes'] as const);
         if (kind === 'int64') example[name] = { kind, values: Array.from({ length }, () => pick(ints)) };
@@ -86,6 +100,14 @@ describe('tf.Example', () => {
           example[name] = { kind, values: Array.from({ length }, () => (next() < 0.2 ? new Uint8Array([0, 255, Math.floor(next() * 256)]) : pick(strings))) };
       }
       examples.push(example);
+      // the same names again, other values, then the names in another order (the sorted names are kept from one example to the next)
+      if (i % 10 === 0) {
+        const again: ExampleFeatures = {};
+        for (const name of Object.keys(example)) again[name] = { kind: 'bytes', values: [pick(strings)] };
+        const reversed: ExampleFeatures = {};
+        for (const name of Object.keys(example).reverse()) reversed[name] = { kind: 'int64', values: [pick(ints)] };
+        examples.push(again, again, reversed, again);
+      }
     }
     for (const example of examples)
       expect(Buffer.from(encodeExample(example)).toString('hex')).toBe(Buffer.from(encodeExampleReference(example)).toString('hex'));

@@ -29,7 +29,7 @@ export const DEFAULT_SHARD_ROWS = 100_000;
 export const WRITING_LOCK = 0x6266_0010;
 // rows read to infer the features when the project does not declare them; a later row that does not fit widens them (and the span is written again)
 export const INFERENCE_SAMPLE = 20_000;
-// rows fetched from the cursor at a time (one more batch is fetched while one is written)
+// rows handed to the span writer at a time (COPY keeps streaming the next ones meanwhile)
 const EXPORT_BATCH_ROWS = 250;
 // progress is saved and told at most this often (and at the end)
 export const PROGRESS_MS = 500;
@@ -202,24 +202,24 @@ export class VersionWriter {
 
   /** Writes the span's rows with the plan's features, saving the job's progress as it goes; undefined when it stopped at a row they do not fit. */
   private async writePass(span: SpanToWrite, target: VersionToWrite, temporary: string, plan: WritePlan, options: WriteOptions): Promise<Manifest | undefined> {
-    const client = await poolOf(this.dataSource).connect();
     let progressSavedAt = 0;
-    try {
-      const rows = this.repository.rows(client, target.spanId, EXPORT_BATCH_ROWS, span.lists?.question.name ?? span.fineTuning?.generation.name ?? null);
-      // counted from the first row on every pass
-      return await writeSpan({ ...span, lists: span.lists?.fresh() }, plan, rows, temporary, {
-        shardRows: options.shardRows ?? DEFAULT_SHARD_ROWS,
-        onBatch: async (rowsRead) => {
-          options.onProgress?.(rowsRead, target.rows);
-          // the job's progress in the database, at most twice a second
-          if (Date.now() - progressSavedAt >= PROGRESS_MS || rowsRead === target.rows) {
-            progressSavedAt = Date.now();
-            await this.repository.progress(this.dataSource.manager, target.versionId, rowsRead);
-          }
-        },
-      });
-    } finally {
-      client.release();
-    }
+    const rows = this.repository.rows(
+      poolOf(this.dataSource),
+      target.spanId,
+      EXPORT_BATCH_ROWS,
+      span.lists?.question.name ?? span.fineTuning?.generation.name ?? null,
+    );
+    // counted from the first row on every pass
+    return await writeSpan({ ...span, lists: span.lists?.fresh() }, plan, rows, temporary, {
+      shardRows: options.shardRows ?? DEFAULT_SHARD_ROWS,
+      onBatch: async (rowsRead) => {
+        options.onProgress?.(rowsRead, target.rows);
+        // the job's progress in the database, at most twice a second
+        if (Date.now() - progressSavedAt >= PROGRESS_MS || rowsRead === target.rows) {
+          progressSavedAt = Date.now();
+          await this.repository.progress(this.dataSource.manager, target.versionId, rowsRead);
+        }
+      },
+    });
   }
 }
