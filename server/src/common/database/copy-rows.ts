@@ -69,7 +69,7 @@ export async function* copyRows(pool: Pool, sql: string, parsers: readonly Colum
     ended = true;
   } finally {
     // not read to its end (stopped, or failed): the connection is closed, never back into the pool
-    client.release(ended ? undefined : new Error('COPY not read to its end'));
+    client.release(ended ? undefined : new Error('rows not read to their end'));
   }
   if (pending) throw new Error('COPY output ended inside a row');
   if (rows.length > 0) yield rows;
