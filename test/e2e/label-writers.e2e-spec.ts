@@ -4,6 +4,9 @@ import { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import { LabelsService } from '../../server/src/labels/labels.service';
 import { ProjectsService } from '../../server/src/projects/projects.service';
 import { QualityRepository } from '../../server/src/quality/quality.repository';
+import { applyDefinitions } from '../../server/src/database/definitions';
+import { LabelsPredictionFacts1764570000000 } from '../../server/src/database/migrations/1764570000000-labels-prediction-facts';
+import pino from 'pino';
 import { startTestApp, TestApp } from '../helpers/test-app';
 import { createApiKey, createProject, createUser, predictionBody } from '../factories';
 
@@ -104,7 +107,7 @@ describe('labels: concurrent writers of a current label', () => {
     ]);
   });
 
-  it("keeps each label's prediction day, whether the writer or any other insert made it", async () => {
+  it("keeps each label's prediction facts (day, timestamp, predicted label, confidence, model version, slice), whether the writer or any other insert made it", async () => {
     const project = await claimedTask();
     // a label by the writer (the answer decides it) and another by plain SQL, as a test or a benchmark writes one
     expect((await project.answer('spam')).status).toBe(201);
@@ -112,12 +115,18 @@ describe('labels: concurrent writers of a current label', () => {
       `INSERT INTO labels (project_id, prediction_id, value, source, answers, superseded_at) VALUES ($1, $2, 'ham', 'review', '{"label": "ham"}', now())`,
       [project.id, project.predictionId],
     );
-    const days = await app.sql(
-      `SELECT l.prediction_occurred_on = p.occurred_on AS same FROM labels l JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id
+    const facts = await app.sql(
+      `SELECT (l.prediction_occurred_on, l.prediction_occurred_at, l.predicted_label, l.prediction_confidence, l.prediction_model_version, l.prediction_slice)
+                = (p.occurred_on, p.occurred_at, p.predicted_label, p.confidence, p.model_version, p.slice) AS same,
+              l.prediction_occurred_at IS NOT NULL AND l.prediction_slice IS NOT NULL AS filled
+         FROM labels l JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id
         WHERE l.project_id = $1`,
       [project.id],
     );
-    expect(days).toEqual([{ same: true }, { same: true }]);
+    expect(facts).toEqual([
+      { same: true, filled: true },
+      { same: true, filled: true },
+    ]);
   });
 
   it('keeps a feedback label as history when consensus commits while the feedback ingest waits for it', async () => {
@@ -308,5 +317,35 @@ describe('labels: concurrent writers of a current label', () => {
       { value: 'ham', rule: null, task_id: project.taskId, contradicts_prediction: false, current: false },
       { value: 'spam', rule: 'dawid_skene', task_id: project.taskId, contradicts_prediction: true, current: true },
     ]);
+  });
+
+  // last: it takes the columns away and back on this file's database
+  it('fills the prediction facts of labels written before labels kept them (the migration down and up on a populated database)', async () => {
+    const project = await claimedTask();
+    expect((await project.answer('spam')).status).toBe(201);
+    expect((await project.feedback('report_spam')).status).toBeLessThan(300);
+    const migration = new LabelsPredictionFacts1764570000000();
+    const runner = app.app.get(DataSource).createQueryRunner();
+    try {
+      await migration.down(runner);
+      expect(
+        await app.sql(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'labels' AND column_name = 'predicted_label'`),
+      ).toEqual([{ n: 0 }]);
+      await migration.up(runner);
+      await applyDefinitions(runner, pino({ level: 'silent' }), { afterMigrations: true });
+    } finally {
+      await runner.release();
+    }
+    const facts = await app.sql(
+      `SELECT (l.prediction_occurred_on, l.prediction_occurred_at, l.predicted_label, l.prediction_confidence, l.prediction_model_version, l.prediction_slice)
+                = (p.occurred_on, p.occurred_at, p.predicted_label, p.confidence, p.model_version, p.slice) AS same
+         FROM labels l JOIN predictions p ON p.project_id = l.project_id AND p.id = l.prediction_id
+        WHERE l.project_id = $1`,
+      [project.id],
+    );
+    expect(facts.length).toBeGreaterThanOrEqual(2);
+    expect(facts.every((f) => f.same === true)).toBe(true);
+    // the monitoring page reads them (its statement names every new column)
+    expect((await app.request('GET', `/api/v1/projects/${project.slug}/monitoring`, { token: admin })).status).toBe(200);
   });
 });

@@ -21,10 +21,11 @@ export async function backdatePredictions(db: Database, projectId: string, at: s
       WHERE p.project_id = $1 AND p.id = m.id AND p.occurred_on = m.occurred_on`,
     [projectId, ...params],
   );
-  // a label keeps its prediction's day (capture never moves a prediction; this helper does)
+  // a label keeps its prediction's day and timestamp (capture never moves a prediction; this helper does)
   await db.sql(
-    `UPDATE labels l SET prediction_occurred_on = p.occurred_on FROM predictions p
-      WHERE l.project_id = $1 AND p.project_id = $1 AND p.id = l.prediction_id AND l.prediction_occurred_on IS DISTINCT FROM p.occurred_on`,
+    `UPDATE labels l SET prediction_occurred_on = p.occurred_on, prediction_occurred_at = p.occurred_at FROM predictions p
+      WHERE l.project_id = $1 AND p.project_id = $1 AND p.id = l.prediction_id
+        AND (l.prediction_occurred_on, l.prediction_occurred_at) IS DISTINCT FROM (p.occurred_on, p.occurred_at)`,
     [projectId],
   );
 }

@@ -83,7 +83,7 @@ BEGIN
     -- a feedback label next to a human one is history; rows go in in the order the feedback path locks predictions
     WITH written AS (
       INSERT INTO labels (project_id, prediction_id, value, source, rule, feedback_event_id, agreement, task_id, contradicts_prediction, superseded_at, answers, weight,
-                          prediction_occurred_on)
+                          prediction_occurred_on, prediction_occurred_at, predicted_label, prediction_confidence, prediction_model_version, prediction_slice)
       SELECT p_project, b.prediction_id, b.value, p_source, b.rule, b.feedback_event_id, b.agreement, b.task_id,
              coalesce(CASE WHEN jsonb_typeof(b.answers->p_answer_key->0) = 'object' AND (b.answers->p_answer_key->0) ? 'grade'
                            -- a ranking (its items graded): the model's first candidate graded below another one
@@ -95,7 +95,8 @@ BEGIN
              CASE WHEN c.source IS NOT NULL AND c.source NOT IN ('weak', 'propagated') THEN now() END,
              coalesce(b.answers, jsonb_build_object(p_answer_key, b.value)),
              coalesce(b.weight, 1),
-             p.occurred_on
+             -- the prediction's facts monitoring reads (ADR 0045): a prediction never changes once captured
+             p.occurred_on, p.occurred_at, p.predicted_label, p.confidence, p.model_version, p.slice
         FROM unnest(p_predictions, p_values, p_rules, p_feedback_events, p_agreements, p_tasks, p_answers, p_weights)
                AS b(prediction_id, value, rule, feedback_event_id, agreement, task_id, answers, weight)
         JOIN predictions_read p ON p.project_id = p_project AND p.id = ANY (p_predictions) AND p.id = b.prediction_id

@@ -6,5 +6,5 @@
 -- published to: explorer, exports, interop, labeling, monitoring, predictions, quality, routing, weak
 CREATE OR REPLACE VIEW labels_read AS
   SELECT id, project_id, prediction_id, value, source, rule, feedback_event_id, agreement, weight, contradicts_prediction, created_at, superseded_at, task_id, answers,
-         prediction_occurred_on
+         prediction_occurred_on, prediction_occurred_at, predicted_label, prediction_confidence, prediction_model_version, prediction_slice
     FROM labels;

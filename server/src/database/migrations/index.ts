@@ -41,6 +41,7 @@ import { TrainingServingSkew1764440000000 } from './1764440000000-training-servi
 import { Explorer1764540000000 } from './1764540000000-explorer';
 import { LabelsPredictionDay1764550000000 } from './1764550000000-labels-prediction-day';
 import { PredictionsConfidenceIndex1764560000000 } from './1764560000000-predictions-confidence-index';
+import { LabelsPredictionFacts1764570000000 } from './1764570000000-labels-prediction-facts';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -87,4 +88,5 @@ export const migrations = [
   Explorer1764540000000,
   LabelsPredictionDay1764550000000,
   PredictionsConfidenceIndex1764560000000,
+  LabelsPredictionFacts1764570000000,
 ];
