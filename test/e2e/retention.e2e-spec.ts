@@ -205,6 +205,36 @@ describe('retention: old predictions nothing needs go whole partitions at a time
     expect(n).toBe(0);
   });
 
+  it('retires one partition of a project at a time, whoever asks (two swaps at once deadlocked: a 500 in the 20-million month)', async () => {
+    const project = await createProject(app, admin, { routing: { explorationRate: 0 }, retention: { days: 7 } });
+    const day = new Date(Date.now() - 20 * DAY_MS).toISOString().slice(0, 10);
+    await app.sql(`SELECT backflow_prediction_partitions($1, ARRAY[$2::date], true)`, [project.id, day]);
+    await app.sql(
+      `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on)
+       SELECT $1, gen_random_uuid(), 'm', '1', jsonb_build_object('n', i), '{"ham": 0.9, "spam": 0.1}', 'ham', 0.9, $2::date + interval '1 hour', $2::date
+         FROM generate_series(1, 100) AS i`,
+      [project.id, day],
+    );
+    // another retirement of this project holds its turn
+    const other = new Client({ connectionString: app.databaseUrl });
+    await other.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`SELECT pg_advisory_xact_lock(${0x6266_0030}, hashtext($1))`, [project.id]);
+      let settled = false;
+      const run = app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} }).finally(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(settled).toBe(false);
+      const [{ n }] = await app.sql(`SELECT count(*)::int AS n FROM predictions WHERE project_id = $1`, [project.id]);
+      expect(n).toBe(100);
+      await other.query('COMMIT');
+      const reply = await run;
+      expect({ status: reply.status, dropped: reply.body.dropped }).toEqual({ status: 200, dropped: 100 });
+    } finally {
+      await other.end();
+    }
+  });
+
   it('archives a day larger than a read and a row group, row for row, in time order', async () => {
     const project = await createProject(app, admin, { routing: { explorationRate: 0 }, retention: { days: 7, archive: true } });
     const oldDay = new Date(Date.now() - 15 * DAY_MS).toISOString().slice(0, 10);

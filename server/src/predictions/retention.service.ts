@@ -24,6 +24,11 @@ const DAY_MS = 86_400_000;
 const SWAP_LOCK_TIMEOUT = '200ms';
 const SWAP_ATTEMPTS = 10;
 const SWAP_PAUSE_MS = 300;
+// advisory-lock class of a project's partition being retired: one at a time per project. Two runs
+// (the hourly job and one asked for) retiring partitions at once could each hold the project's
+// table (read while settling and counting) and ask for it whole to swap: a deadlock, and a 500
+// from the run PostgreSQL chose (the 20-million month, 5 December, day 11)
+const RETIRING_LOCK = 0x6266_0030;
 // rows read for the archive at a time (a day may not fit in memory)
 const ARCHIVE_BATCH_ROWS = 2_000;
 // archived rows stored again at a time, each batch in its own transaction
@@ -170,8 +175,9 @@ export class RetentionService implements OnModuleInit {
     const parent = quoteIdent(`predictions_${project.id.replace(/-/g, '')}`);
     try {
       return await this.dataSource.transaction(async (manager) => {
+        await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [RETIRING_LOCK, project.id]);
         // the hourly job and a run asked for by the API may reach the same day: the first retires it (renaming or removing
-        // its partition) and the second, waiting on the day's row, finds it done (its rewrite holds only what is needed)
+        // its partition) and the second, waiting its turn, finds it done (its rewrite holds only what is needed)
         const [current]: Array<{ name: string }> = await manager.query(
           `SELECT name FROM prediction_partitions WHERE project_id = $1 AND from_on = $2::date FOR UPDATE`,
           [project.id, partition.fromOn],
@@ -234,7 +240,10 @@ export class RetentionService implements OnModuleInit {
       await manager.query('RELEASE SAVEPOINT retention_swap');
       return true;
     } catch (error) {
-      if ((error as { code?: string }).code !== '55P03') throw error;
+      // not had in time, or (a writer that read the table before asking for it whole, as the swap does) a deadlock: PostgreSQL
+      // refused this request, the other goes on, and the swap is tried again
+      const code = (error as { code?: string }).code;
+      if (code !== '55P03' && code !== '40P01') throw error;
       await manager.query('ROLLBACK TO SAVEPOINT retention_swap');
       return false;
     }
