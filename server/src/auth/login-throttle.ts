@@ -9,7 +9,8 @@ export interface LoginLimits {
 }
 
 // advisory lock namespaces: one account's or address's attempts are counted one at a time
-const ACCOUNT_LOCK = 0x6266_0010;
+// (0x6266_0010 was the export writer's class too: an account whose hash was a version's id waited for its export)
+const ACCOUNT_LOCK = 0x6266_0013;
 const ADDRESS_LOCK = 0x6266_0011;
 
 /**
