@@ -24,6 +24,17 @@ describe('retention: old predictions nothing needs go whole partitions at a time
     fs.rmSync(archiveRoot, { recursive: true, force: true });
   });
 
+  /** `rows` predictions of one old day (its partition made first), written by SQL: the setup is not what a test measures. */
+  async function seedDay(projectId: string, day: string, rows: number): Promise<void> {
+    await app.sql(`SELECT backflow_prediction_partitions($1, ARRAY[$2::date], true)`, [projectId, day]);
+    await app.sql(
+      `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on)
+       SELECT $1, gen_random_uuid(), 'm', '1', jsonb_build_object('n', i), '{"ham": 0.9, "spam": 0.1}', 'ham', 0.9, $2::date + interval '1 hour', $2::date
+         FROM generate_series(1, $3::int) AS i`,
+      [projectId, day, rows],
+    );
+  }
+
   it('drops the unneeded, keeps tasked and labeled predictions with everything they carry, archives exactly what it removes, and capture goes on', async () => {
     const project = await createProject(app, admin, {
       routing: { strategy: 'least_confidence', threshold: 0.3, explorationRate: 0, dedupeWindowMinutes: 0 },
@@ -156,14 +167,8 @@ describe('retention: old predictions nothing needs go whole partitions at a time
     const project = await createProject(app, admin, { routing: { explorationRate: 0 }, retention: { days: 7 } });
     const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
     const oldDay = new Date(Date.now() - 20 * DAY_MS).toISOString().slice(0, 10);
-    // an old day of traffic, written by SQL (the setup is not what is measured)
-    await app.sql(`SELECT backflow_prediction_partitions($1, ARRAY[$2::date], true)`, [project.id, oldDay]);
-    await app.sql(
-      `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on)
-       SELECT $1, gen_random_uuid(), 'm', '1', jsonb_build_object('n', i), '{"ham": 0.9, "spam": 0.1}', 'ham', 0.9, $2::date + interval '1 hour', $2::date
-         FROM generate_series(1, 20000) AS i`,
-      [project.id, oldDay],
-    );
+    // an old day of traffic
+    await seedDay(project.id, oldDay, 20_000);
     let sending = true;
     const replies: Array<{ status: number; accepted: number }> = [];
     const sender = (async () => {
@@ -185,15 +190,7 @@ describe('retention: old predictions nothing needs go whole partitions at a time
   it('lets two runs reach the same days at once (the hourly job and one asked for): each day retired once, neither fails', async () => {
     const project = await createProject(app, admin, { routing: { explorationRate: 0 }, retention: { days: 7, archive: true } });
     const days = [20, 19, 18].map((ago) => new Date(Date.now() - ago * DAY_MS).toISOString().slice(0, 10));
-    for (const day of days) {
-      await app.sql(`SELECT backflow_prediction_partitions($1, ARRAY[$2::date], true)`, [project.id, day]);
-      await app.sql(
-        `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on)
-         SELECT $1, gen_random_uuid(), 'm', '1', jsonb_build_object('n', i), '{"ham": 0.9, "spam": 0.1}', 'ham', 0.9, $2::date + interval '1 hour', $2::date
-           FROM generate_series(1, 3000) AS i`,
-        [project.id, day],
-      );
-    }
+    for (const day of days) await seedDay(project.id, day, 3_000);
     const run = () => app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} });
     const replies = await Promise.all([run(), run(), run()]);
     expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
@@ -208,13 +205,7 @@ describe('retention: old predictions nothing needs go whole partitions at a time
   it('retires one partition of a project at a time, whoever asks (two swaps at once deadlocked: a 500 in the 20-million month)', async () => {
     const project = await createProject(app, admin, { routing: { explorationRate: 0 }, retention: { days: 7 } });
     const day = new Date(Date.now() - 20 * DAY_MS).toISOString().slice(0, 10);
-    await app.sql(`SELECT backflow_prediction_partitions($1, ARRAY[$2::date], true)`, [project.id, day]);
-    await app.sql(
-      `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on)
-       SELECT $1, gen_random_uuid(), 'm', '1', jsonb_build_object('n', i), '{"ham": 0.9, "spam": 0.1}', 'ham', 0.9, $2::date + interval '1 hour', $2::date
-         FROM generate_series(1, 100) AS i`,
-      [project.id, day],
-    );
+    await seedDay(project.id, day, 100);
     // another retirement of this project holds its turn
     const other = new Client({ connectionString: app.databaseUrl });
     await other.connect();
