@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { decodeExample, readTfRecordFile } from '../../libs/tfrecord/src';
+import { DataSource } from 'typeorm';
+import { SpanLabelsCheckOneSpan1764580000000 } from '../../server/src/database/migrations/1764580000000-span-labels-check-one-span';
 import { ExportsService } from '../../server/src/exports/exports.service';
 import { bucketOf, splitOf } from '../../server/src/exports/split';
 import { ProjectsService } from '../../server/src/projects/projects.service';
@@ -272,6 +274,24 @@ describe('export: exactly-once TFX spans', () => {
     // a label claimed for a span that is not there is refused, as the foreign key refused it
     const [label] = await app.sql(`SELECT max(id) + 1000000 AS id FROM labels`);
     await expect(app.sql(`INSERT INTO span_labels (label_id, span_id) VALUES ($1, -1)`, [label.id])).rejects.toMatchObject({ code: '23503' });
+    // rows of one span are checked by one lookup (a claim's), rows of several span by span: one missing refuses them all
+    const [{ id: spanId }] = await app.sql(`SELECT id FROM export_spans WHERE project_id = $1`, [p.id]);
+    const more = [Number(label.id) + 1, Number(label.id) + 2];
+    await expect(app.sql(`INSERT INTO span_labels (label_id, span_id) VALUES ($1, $3), ($2, -1)`, [...more, spanId])).rejects.toMatchObject({ code: '23503' });
+    await expect(app.sql(`INSERT INTO span_labels (label_id, span_id) VALUES ($1, -2), ($2, -2)`, more)).rejects.toMatchObject({ code: '23503' });
+    // the check before migration 1764580000000 (two passes over the rows) refuses the same, and comes back
+    const runner = app.app.get(DataSource).createQueryRunner();
+    try {
+      await new SpanLabelsCheckOneSpan1764580000000().down(runner);
+      await expect(app.sql(`INSERT INTO span_labels (label_id, span_id) VALUES ($1, $3), ($2, -1)`, [...more, spanId])).rejects.toMatchObject({
+        code: '23503',
+      });
+      await new SpanLabelsCheckOneSpan1764580000000().up(runner);
+    } finally {
+      await runner.release();
+    }
+    await app.sql(`INSERT INTO span_labels (label_id, span_id) VALUES ($1, $3), ($2, $3)`, [...more, spanId]);
+    expect(await claimed()).toBe(42);
     const [{ spans }] = await app.sql(`SELECT array_agg(id) AS spans FROM export_spans WHERE project_id = $1`, [p.id]);
     expect((await app.request('DELETE', `/api/v1/projects/${p.slug}?confirm=${p.slug}`, { token: admin })).status).toBe(204);
     const [{ left }] = await app.sql(`SELECT count(*)::int AS left FROM span_labels WHERE span_id = ANY($1::bigint[])`, [spans]);

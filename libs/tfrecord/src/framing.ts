@@ -14,7 +14,26 @@ export function unmaskCrc(masked: number): number {
 }
 
 export function maskedCrc32c(data: Uint8Array): number {
-  return maskCrc(crc32c(Buffer.from(data.buffer, data.byteOffset, data.byteLength)) >>> 0);
+  return maskCrc(crc32c(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength)) >>> 0);
+}
+
+// CRC-32C's table (the reflected Castagnoli polynomial), for the 8 bytes of a record's length:
+// the native function costs more to call than a table lookup per byte takes (0.45 µs against 0.04)
+const CRC32C_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** The masked CRC-32C of `bytes[from..to)`, computed here: for a few bytes (a record's length) only. */
+export function maskedCrc32cOfFew(bytes: Uint8Array, from: number, to: number): number {
+  let c = 0xffffffff;
+  for (let i = from; i < to; i++) c = CRC32C_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return maskCrc((c ^ 0xffffffff) >>> 0);
 }
 
 export const FRAME_OVERHEAD = 16;
@@ -27,7 +46,7 @@ export function sealFrame(out: Buffer, at: number, size: number): number {
   // a record is under 4 GiB: the high word of the uint64 length is 0
   out.writeUInt32LE(size, at);
   out.writeUInt32LE(0, at + 4);
-  out.writeUInt32LE(maskedCrc32c(out.subarray(at, at + 8)), at + 8);
+  out.writeUInt32LE(maskedCrc32cOfFew(out, at, at + 8), at + 8);
   out.writeUInt32LE(maskedCrc32c(out.subarray(at + 12, at + 12 + size)), at + 12 + size);
   return at + FRAME_OVERHEAD + size;
 }
@@ -64,7 +83,7 @@ export function unframeRecords(bytes: Buffer, baseOffset = 0): { records: Buffer
   let at = 0;
   while (bytes.length - at >= 12) {
     const length = bytes.readBigUInt64LE(at);
-    if (bytes.readUInt32LE(at + 8) !== maskedCrc32c(bytes.subarray(at, at + 8)))
+    if (bytes.readUInt32LE(at + 8) !== maskedCrc32cOfFew(bytes, at, at + 8))
       throw new CorruptRecordError('the length checksum does not match', baseOffset + at);
     if (length > BigInt(bytes.length)) {
       if (length > 2n ** 31n) throw new CorruptRecordError(`a record of ${length} bytes is not plausible`, baseOffset + at);

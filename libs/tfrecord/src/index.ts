@@ -9,5 +9,5 @@ export {
   type PreparedExample,
 } from './example';
 export { decodeExampleListWithContext, encodeExampleListWithContext } from './example-list';
-export { CorruptRecordError, frameRecord, maskCrc, maskedCrc32c, unframeRecords, unmaskCrc, writeFramedRecord } from './framing';
+export { CorruptRecordError, frameRecord, maskCrc, maskedCrc32c, maskedCrc32cOfFew, unframeRecords, unmaskCrc, writeFramedRecord } from './framing';
 export { readTfRecordFile, TfRecordWriter, type WrittenFile } from './files';

@@ -10,6 +10,8 @@ import {
   type ExampleFeatures,
   frameRecord,
   maskCrc,
+  maskedCrc32c,
+  maskedCrc32cOfFew,
   readTfRecordFile,
   TfRecordWriter,
   unframeRecords,
@@ -19,6 +21,18 @@ import {
 describe('CRC-32C and its mask', () => {
   it('is CRC-32C (the Castagnoli check value of "123456789" is 0xe3069283)', () => {
     expect(crc32c(Buffer.from('123456789')) >>> 0).toBe(0xe3069283);
+  });
+
+  it('computes the few bytes of a length as the library computes them', () => {
+    expect(maskedCrc32cOfFew(Buffer.from('123456789'), 0, 9)).toBe(maskCrc(0xe3069283));
+    const bytes = Buffer.alloc(8);
+    for (const length of [0, 1, 5, 255, 256, 65_535, 1 << 20, 0x7fffffff, 0xffffffff]) {
+      bytes.writeUInt32LE(length, 0);
+      expect(maskedCrc32cOfFew(bytes, 0, 8)).toBe(maskCrc(crc32c(bytes) >>> 0));
+      // a typed array that is not a Buffer, and a Buffer inside a larger one, go to the library as the same bytes
+      expect(maskedCrc32c(new Uint8Array(bytes))).toBe(maskedCrc32cOfFew(bytes, 0, 8));
+      expect(maskedCrc32c(Buffer.concat([Buffer.from([9, 9]), bytes]).subarray(2))).toBe(maskedCrc32cOfFew(bytes, 0, 8));
+    }
   });
 
   it.each([0, 1, 0xe3069283, 0xffffffff, 0x12345678])('masks %d as TensorFlow does, and unmasks it back', (crc) => {

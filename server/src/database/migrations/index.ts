@@ -42,6 +42,7 @@ import { Explorer1764540000000 } from './1764540000000-explorer';
 import { LabelsPredictionDay1764550000000 } from './1764550000000-labels-prediction-day';
 import { PredictionsConfidenceIndex1764560000000 } from './1764560000000-predictions-confidence-index';
 import { LabelsPredictionFacts1764570000000 } from './1764570000000-labels-prediction-facts';
+import { SpanLabelsCheckOneSpan1764580000000 } from './1764580000000-span-labels-check-one-span';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -89,4 +90,5 @@ export const migrations = [
   LabelsPredictionDay1764550000000,
   PredictionsConfidenceIndex1764560000000,
   LabelsPredictionFacts1764570000000,
+  SpanLabelsCheckOneSpan1764580000000,
 ];
