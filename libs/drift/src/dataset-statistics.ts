@@ -97,11 +97,27 @@ const DEFAULTS: Required<StatisticsOptions> = {
   exactValues: 10_000,
 };
 
+// values per example below this are counted in an array (most features hold one value, or a few)
+const SMALL_COUNTS = 16;
+
 /** Exact counts of small integers (the values per example), as a weighted list for quantiles. */
 class CountTally {
-  readonly counts = new Map<number, number>();
+  private readonly small = new Float64Array(SMALL_COUNTS);
+  private readonly large = new Map<number, number>();
+
   add(value: number): void {
-    this.counts.set(value, (this.counts.get(value) ?? 0) + 1);
+    if (value < SMALL_COUNTS) this.small[value]++;
+    else this.large.set(value, (this.large.get(value) ?? 0) + 1);
+  }
+
+  /** each count of values and how many examples had it */
+  get counts(): Map<number, number> {
+    const counts = new Map<number, number>();
+    this.small.forEach((examples, value) => {
+      if (examples > 0) counts.set(value, examples);
+    });
+    for (const [value, examples] of this.large) counts.set(value, examples);
+    return counts;
   }
 }
 
@@ -168,7 +184,8 @@ function exactQuantiles(sorted: ReadonlyArray<readonly [number, number]>, qs: re
  * values (Misra–Gries, tried first) made the export's peak RSS grow with the span (1.68× at 1M rows).
  */
 class StringCounts {
-  readonly counts = new Map<string, number>();
+  // each value's count in a box: a value seen again is one lookup, not a lookup and a store
+  private readonly boxes = new Map<string, { n: number }>();
   private hll: HyperLogLog | undefined;
 
   constructor(private readonly limit: number) {}
@@ -177,26 +194,33 @@ class StringCounts {
     return this.hll !== undefined;
   }
 
+  /** the values counted exactly, each with its count */
+  get counts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const [value, box] of this.boxes) counts.set(value, box.n);
+    return counts;
+  }
+
   add(value: string): void {
-    const seen = this.counts.get(value);
+    const seen = this.boxes.get(value);
     if (seen !== undefined) {
-      this.counts.set(value, seen + 1);
+      seen.n++;
       this.hll?.add(value);
       return;
     }
-    if (this.counts.size < this.limit) {
-      this.counts.set(value, 1);
+    if (this.boxes.size < this.limit) {
+      this.boxes.set(value, { n: 1 });
       return;
     }
     if (!this.hll) {
       this.hll = new HyperLogLog();
-      for (const key of this.counts.keys()) this.hll.add(key);
+      for (const key of this.boxes.keys()) this.hll.add(key);
     }
     this.hll.add(value);
   }
 
   unique(): number {
-    return this.hll ? Math.round(this.hll.estimate()) : this.counts.size;
+    return this.hll ? Math.round(this.hll.estimate()) : this.boxes.size;
   }
 }
 

@@ -4,7 +4,7 @@ import { open } from 'node:fs/promises';
 import { Transform, type Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
-import { type ExampleFeatures, prepareExample, writeExample } from './example';
+import { type ExampleFeatures, type PreparedExample, prepareExample, writeExample } from './example';
 import { FRAME_OVERHEAD, sealFrame, unframeRecords, writeFramedRecord } from './framing';
 
 export interface WrittenFile {
@@ -33,6 +33,11 @@ const SPARE_CHUNKS = 4;
 // 4.9 MB at 6); an export shares its cores with PostgreSQL, so the time is worth more than the bytes
 const GZIP_LEVEL = 1;
 
+/** `then` after `first` when it is a promise, at once when it is not. */
+function settled(first: Promise<void> | undefined, then: () => Promise<void> | undefined): Promise<void> | undefined {
+  return first ? first.then(then) : then();
+}
+
 export class TfRecordWriter {
   private readonly gzip = createGzip({ chunkSize: 64 * 1024, level: GZIP_LEVEL });
   // records are framed straight into a chunk; a chunk handed to gzip is never written again
@@ -56,34 +61,43 @@ export class TfRecordWriter {
     this.gzip.pipe(count).pipe(this.file);
   }
 
-  /** Adds a record; resolves at once, or, when a chunk goes to gzip, once gzip has room again. */
-  async write(data: Uint8Array): Promise<void> {
-    this.records++;
+  /**
+   * Adds a record. Returns a promise only when the record sent a chunk to gzip and gzip has no
+   * room yet: the caller awaits it before the next write (an await per record cost a microtask
+   * and a promise each, a second per million records).
+   */
+  write(data: Uint8Array): Promise<void> | undefined {
     const size = FRAME_OVERHEAD + data.byteLength;
-    if (this.used + size > this.chunk.length) {
-      await this.flush();
-      if (size > this.chunk.length) this.chunk = Buffer.allocUnsafe(size);
-    }
-    this.used = writeFramedRecord(this.chunk, this.used, data);
-    if (this.used >= CHUNK_BYTES) await this.flush();
+    if (this.used + size > this.chunk.length) return settled(this.flush(), () => this.putRecord(data, size));
+    return this.putRecord(data, size);
   }
 
-  /** Adds a tf.Example, encoded straight into the chunk (no buffer of its own). */
-  async writeExample(features: ExampleFeatures): Promise<void> {
+  /** Adds a tf.Example, encoded straight into the chunk (no buffer of its own); returns a promise as `write` does. */
+  writeExample(features: ExampleFeatures): Promise<void> | undefined {
     const prepared = prepareExample(features);
     const size = FRAME_OVERHEAD + prepared.size;
-    if (this.used + size > this.chunk.length) {
-      await this.flush();
-      if (size > this.chunk.length) this.chunk = Buffer.allocUnsafe(size);
-    }
+    if (this.used + size > this.chunk.length) return settled(this.flush(), () => this.putExample(prepared, size));
+    return this.putExample(prepared, size);
+  }
+
+  private putRecord(data: Uint8Array, size: number): Promise<void> | undefined {
+    if (size > this.chunk.length) this.chunk = Buffer.allocUnsafe(size);
+    this.records++;
+    this.used = writeFramedRecord(this.chunk, this.used, data);
+    return this.used >= CHUNK_BYTES ? this.flush() : undefined;
+  }
+
+  private putExample(prepared: PreparedExample, size: number): Promise<void> | undefined {
+    if (size > this.chunk.length) this.chunk = Buffer.allocUnsafe(size);
     this.records++;
     writeExample(prepared, this.chunk, this.used + 12);
     this.used = sealFrame(this.chunk, this.used, prepared.size);
-    if (this.used >= CHUNK_BYTES) await this.flush();
+    return this.used >= CHUNK_BYTES ? this.flush() : undefined;
   }
 
-  private async flush(): Promise<void> {
-    if (this.used === 0) return;
+  /** The chunk to gzip; a promise when gzip has no room for more (resolved at its drain). */
+  private flush(): Promise<void> | undefined {
+    if (this.used === 0) return undefined;
     const chunk = this.chunk;
     const full = chunk.subarray(0, this.used);
     this.chunk = this.spare.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES);
@@ -92,7 +106,7 @@ export class TfRecordWriter {
     const written = this.gzip.write(full, (error) => {
       if (!error && chunk.length === CHUNK_BYTES && this.spare.length < SPARE_CHUNKS) this.spare.push(chunk);
     });
-    if (!written) await new Promise<void>((resolve) => this.gzip.once('drain', resolve));
+    return written ? undefined : new Promise<void>((resolve) => this.gzip.once('drain', resolve));
   }
 
   async close(): Promise<WrittenFile> {

@@ -65,7 +65,8 @@ class TextFileWriter {
 export interface FormatWriter {
   format: string;
   split: Split;
-  write(row: ExportRow): Promise<void>;
+  /** a promise when the row must be waited for before the next (a TFRecord shard's usually is not) */
+  write(row: ExportRow): Promise<void> | undefined;
   close(): Promise<WrittenFile>;
   /** Stops writing and lets go of the file, which the caller removes with the working directory. */
   abort(): Promise<void>;
@@ -136,7 +137,7 @@ function tfRecordWriter(
   split: Split,
   directory: string,
   shard: number,
-  write: (records: TfRecordWriter, row: ExportRow) => Promise<void>,
+  write: (records: TfRecordWriter, row: ExportRow) => Promise<void> | undefined,
 ): FormatWriter {
   const records = new TfRecordWriter(path.join(directory, shardName(format, shard, 0, '.gz')));
   return {

@@ -23,6 +23,8 @@ interface OpenShard {
 export class SpanShards {
   private readonly open = new Map<string, OpenShard>();
   private readonly written: ManifestFile[] = [];
+  /** each split's keys of `open`, in the formats' order */
+  private readonly keys: Record<Split, string[]>;
 
   constructor(
     private readonly directory: string,
@@ -32,7 +34,9 @@ export class SpanShards {
     private readonly shardRows: number,
     private readonly lists?: RankedLists,
     private readonly fineTuning?: FineTuning,
-  ) {}
+  ) {
+    this.keys = { train: formats.map((format) => `${format}/train`), eval: formats.map((format) => `${format}/eval`) };
+  }
 
   /** Makes the split directories the shards go to. */
   async create(): Promise<void> {
@@ -40,20 +44,28 @@ export class SpanShards {
     for (const split of SPLITS) await fs.mkdir(path.join(this.directory, `Split-${split}`));
   }
 
-  /** Writes a row to its split's shard in every format. */
-  async write(split: Split, row: ExportRow): Promise<void> {
-    for (const format of this.formats) {
-      const key = `${format}/${split}`;
-      let entry = this.open.get(key);
-      if (entry && entry.rows >= this.shardRows) {
-        await this.close(entry);
-        entry = this.openShard(format, split, entry.shard + 1);
-      } else if (!entry) {
-        entry = this.openShard(format, split, 0);
-      }
-      await entry.writer.write(row);
+  /**
+   * Writes a row to its split's shard in every format, from the `from`th. A promise when a
+   * shard is closed or opened or a writer asks to be waited for; most rows need none.
+   */
+  write(split: Split, row: ExportRow, from = 0): Promise<void> | undefined {
+    const keys = this.keys[split];
+    for (let i = from; i < keys.length; i++) {
+      const entry = this.open.get(keys[i]);
+      if (!entry || entry.rows >= this.shardRows) return this.nextShard(split, i).then(() => this.write(split, row, i));
       entry.rows++;
+      const pending = entry.writer.write(row);
+      if (pending) return i + 1 < keys.length ? pending.then(() => this.write(split, row, i + 1)) : pending;
     }
+    return undefined;
+  }
+
+  /** The `i`th format's shard of a split closed when it is full, and the next one opened. */
+  private async nextShard(split: Split, i: number): Promise<void> {
+    const format = this.formats[i];
+    const entry = this.open.get(this.keys[split][i]);
+    if (entry) await this.close(entry);
+    this.openShard(format, split, entry ? entry.shard + 1 : 0);
   }
 
   /** Closes every shard, gives an empty split its (empty) file, and names each shard with its split's count; the files by path. */

@@ -103,7 +103,8 @@ async function writeRows(
       const rowValues = valuesOf(row, plan.features, values);
       if (plan.stopWhenUnfit && (values.notFittingTotal > 0 || hasFieldBesides(row.input, known))) return undefined;
       const split = splitOf(row.bucket, span.settings.splits.train);
-      await shards.write(split, row);
+      const written = shards.write(split, row);
+      if (written) await written;
       counts.add(row, split, rowValues);
     }
     rowsRead += batch.length;
