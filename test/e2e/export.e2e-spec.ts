@@ -274,7 +274,7 @@ describe('export: exactly-once TFX spans', () => {
     // a label claimed for a span that is not there is refused, as the foreign key refused it
     const [label] = await app.sql(`SELECT max(id) + 1000000 AS id FROM labels`);
     await expect(app.sql(`INSERT INTO span_labels (label_id, span_id) VALUES ($1, -1)`, [label.id])).rejects.toMatchObject({ code: '23503' });
-    // rows of one span are checked by one lookup (a claim's), rows of several span by span: one missing refuses them all
+    // rows of one span are checked by one lookup (a claim’s), rows of several spans span by span: one missing refuses them all
     const [{ id: spanId }] = await app.sql(`SELECT id FROM export_spans WHERE project_id = $1`, [p.id]);
     const more = [Number(label.id) + 1, Number(label.id) + 2];
     await expect(app.sql(`INSERT INTO span_labels (label_id, span_id) VALUES ($1, $3), ($2, -1)`, [...more, spanId])).rejects.toMatchObject({ code: '23503' });
