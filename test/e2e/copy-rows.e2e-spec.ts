@@ -84,6 +84,29 @@ describe('copyRows', () => {
     expect((await pool.query(`SELECT count(*)::int AS n FROM things`)).rows[0].n).toBe(5000);
   });
 
+  it("runs the query with the work_mem asked for, and leaves the pool's connections at their own", async () => {
+    const single = new Pool({ connectionString: database.url, max: 1 });
+    try {
+      const before = (await single.query(`SHOW work_mem`)).rows[0].work_mem;
+      expect(before).not.toBe('48MB');
+      const read: unknown[][] = [];
+      for await (const rows of copyRows(single, `SELECT current_setting('work_mem'), count(*) FROM things`, [String, Number], 10, { workMem: '48MB' }))
+        read.push(...rows);
+      expect(read).toEqual([['48MB', 5000]]);
+      // the same connection, back in the pool: the setting was the transaction's only
+      expect((await single.query(`SHOW work_mem`)).rows[0].work_mem).toBe(before);
+      expect((await single.query(`SELECT now() = statement_timestamp() AS fresh`)).rows[0].fresh).toBe(true);
+      // a refused value fails the read and keeps the pool usable
+      const refused = async () => {
+        for await (const rows of copyRows(single, `SELECT 1`, [Number], 10, { workMem: 'a lot' })) void rows;
+      };
+      await expect(refused()).rejects.toThrow(/work_mem/);
+      expect((await single.query(`SHOW work_mem`)).rows[0].work_mem).toBe(before);
+    } finally {
+      await single.end();
+    }
+  });
+
   it('refuses a line whose field count is not the columns', () => {
     expect(() => parseCopyLine('1\ta', parsers)).toThrow('COPY row has 2 fields, expected 4');
     expect(parseCopyLine('1\t\\N\t2.5\t{"a": "x\\\\ny"}', parsers)).toEqual([1, null, 2.5, { a: 'x\ny' }]);

@@ -163,7 +163,7 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
     expect(schema).toMatch(/# .*float32/);
   });
 
-  it('types the sample in SQL as the export does in TypeScript', async () => {
+  it("types a ranking's item features in SQL as the export types inputs in TypeScript", async () => {
     const p = await project();
     const inputs = [
       '{"whole": 3, "mixed": [3, 1.25], "flag": true, "text": "a", "both": ["a", 3], "big": 9007199254740993, "huge": 18446744073709551616, "scaled": 9007199254740993.0, "half": 0.5, "nested": {"a": 1}, "lists": [[1]], "empty": [], "none": null, "sparse": [null, 4], "sometimes": [1, 2]}',
@@ -174,7 +174,13 @@ describe('export: every value exact or counted, failed tries cleaned up, masked 
     const [span] = await app.sql(`SELECT s.id FROM export_spans s WHERE s.project_id = $1`, [p.id]);
     const inference = new FeatureInference();
     for (const text of inputs) inference.add(parseExactJson(text) as Record<string, unknown>);
-    const inSql = typedFeatures(await app.app.get(ExportsRepository).sampleFits(app.app.get(DataSource).manager, span.id, 100));
+    // the same values as a list's candidate features (a ranking's item features are typed in SQL, every candidate of the span)
+    await app.sql(
+      `UPDATE predictions SET suggestions = jsonb_build_object('ranked', jsonb_build_object('candidates', jsonb_build_array(jsonb_build_object('item', 'a', 'features', input), jsonb_build_object('item', 'b'))))
+        WHERE project_id = $1`,
+      [p.id],
+    );
+    const inSql = typedFeatures(await app.app.get(ExportsRepository).itemFeatureFits(app.app.get(DataSource).manager, span.id, 'ranked'));
     expect(inSql).toEqual(inference.features());
     expect(Object.fromEntries(inSql.map((f) => [f.name, f.type]))).toEqual({
       whole: 'int',

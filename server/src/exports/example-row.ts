@@ -49,7 +49,7 @@ const INT64_MAX = 2n ** 63n - 1n;
  * The types a stored value (not null) fits exactly: a whole number within ±(2^53−1) (or a
  * boolean, as 0/1) fits all three, one past it but within int64 (a bigint) an int, a number with
  * a fraction a float; everything fits bytes (a number as its JSON text, an object as its JSON).
- * The same rules in SQL: `ExportsRepository.sampleFits`.
+ * The same rules in SQL: `ExportsRepository.itemFeatureFits`.
  */
 export function fitsOf(value: unknown): number {
   switch (typeof value) {

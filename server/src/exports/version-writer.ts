@@ -5,6 +5,7 @@ import { decodeStatistics } from '@backflow/tfmd';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import type { PoolClient } from 'pg';
 import { DEFAULT_MASKED_FIELD_POLICY, GENERATION_EXPORT_FORMATS, RANKING_EXPORT_FORMATS } from '@backflow/contracts';
 import { SUCCESS_MARKER } from '../common/storage/object-store';
 import { STORES, type Stores } from '../common/storage/storage.module';
@@ -12,7 +13,7 @@ import { poolOf } from '../database/data-source';
 import type { ProjectEntity } from '../projects/project.entity';
 import { routingQuestion } from '../projects/project-questions';
 import { ExportColumns } from './fixed-columns';
-import { FeatureInference, typedFeatures, type FeatureSpec } from './example-row';
+import { FeatureInference, type FeatureSpec } from './example-row';
 import { ExportsRepository, type VersionToWrite } from './exports.repository';
 import { readManifest, type Manifest } from './manifest';
 import { maskedFeatures, maskedPaths, maskInput, type Masking } from './masking';
@@ -136,7 +137,7 @@ export class VersionWriter {
       const declared = maskedFeatures(settings.features, masking);
       return (await this.writePass(span, target, temporary, { features: declared, typeFrom: 'declared', stopWhenUnfit: false }, options))!;
     }
-    const sampled = maskedFeatures(typedFeatures(await this.repository.sampleFits(this.dataSource.manager, target.spanId, INFERENCE_SAMPLE)), masking);
+    const sampled = maskedFeatures(await this.typeSample(target), masking);
     const inference = { sampleRows: Math.min(INFERENCE_SAMPLE, target.rows), widenedPastSample: [] };
     const written = await this.writePass(span, target, temporary, { features: sampled, typeFrom: 'inferred', stopWhenUnfit: true, inference }, options);
     if (written) return written;
@@ -182,15 +183,30 @@ export class VersionWriter {
     return new RankedLists(question, project.questions, project.routingQuestion, fits, target.examination);
   }
 
+  /** The features of a span's first `INFERENCE_SAMPLE` rows (by label id), each typed by every one of their values, before masking. */
+  private async typeSample(target: VersionToWrite): Promise<FeatureSpec[]> {
+    return this.typeInputs((client) => this.repository.sampleInputs(client, target.spanId, INFERENCE_SAMPLE));
+  }
+
   /** The features of every row of a span as masked, each typed by every one of its values (when the sample's types did not fit a later row). */
   private async typeEveryRow(target: VersionToWrite, masking: Masking): Promise<FeatureSpec[]> {
     const paths = maskedPaths(masking);
+    return this.typeInputs(
+      (client) => this.repository.everyInput(client, target.spanId),
+      paths.length ? (input) => maskInput(input, paths, masking) : undefined,
+    );
+  }
+
+  private async typeInputs(
+    read: (client: PoolClient) => AsyncGenerator<Array<Record<string, unknown>>>,
+    mask?: (input: Record<string, unknown>) => void,
+  ): Promise<FeatureSpec[]> {
     const inference = new FeatureInference();
     const client = await poolOf(this.dataSource).connect();
     try {
-      for await (const inputs of this.repository.inputs(client, target.spanId)) {
+      for await (const inputs of read(client)) {
         for (const input of inputs) {
-          if (paths.length) maskInput(input, paths, masking);
+          mask?.(input);
           inference.add(input);
         }
       }

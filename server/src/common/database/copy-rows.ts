@@ -31,12 +31,28 @@ export function parseCopyLine(line: string, parsers: readonly ColumnParser[]): u
  * statement in PostgreSQL (a COPY out cannot be stopped on a connection kept open).
  *
  * COPY takes no bind parameters: `sql` must carry its values as literals (quote them with
- * `client.escapeLiteral`).
+ * `client.escapeLiteral`). `workMem`: the query's `work_mem` (a large sort or hash join kept in
+ * memory rather than spilled to temporary files), set for its transaction only.
  */
-export async function* copyRows(pool: Pool, sql: string, parsers: readonly ColumnParser[], batch: number): AsyncGenerator<unknown[][]> {
+export async function* copyRows(
+  pool: Pool,
+  sql: string,
+  parsers: readonly ColumnParser[],
+  batch: number,
+  { workMem }: { workMem?: string } = {},
+): AsyncGenerator<unknown[][]> {
   const client = await pool.connect();
-  const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT`));
   let ended = false;
+  if (workMem) {
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT set_config('work_mem', $1, true)`, [workMem]);
+    } catch (error) {
+      client.release(error as Error);
+      throw error;
+    }
+  }
+  const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT`));
   // the start of a row the last chunk cut
   let pending: Buffer | undefined;
   let rows: unknown[][] = [];
@@ -66,6 +82,7 @@ export async function* copyRows(pool: Pool, sql: string, parsers: readonly Colum
       }
       if (start < chunk.length) pending = Buffer.from(chunk.subarray(start));
     }
+    if (workMem) await client.query('COMMIT');
     ended = true;
   } finally {
     // not read to its end (stopped, or failed): the connection is closed, never back into the pool
