@@ -26,7 +26,7 @@ export async function freePort() {
   });
 }
 
-/** A throwaway PostgreSQL for one benchmark run, or the DATABASE_URL server with a fresh database. */
+/** A throwaway PostgreSQL for one benchmark run (kept with BENCH_KEEP_DATABASE=1), or the DATABASE_URL server with a fresh database. */
 export async function startDatabase() {
   if (process.env.DATABASE_URL) {
     const { Client } = require('pg');
@@ -47,7 +47,9 @@ export async function startDatabase() {
     dataDir: path.join(dir, 'postgres'),
     stop: async () => {
       await pg.stop({ evenIfShared: true });
-      fs.rmSync(dir, { recursive: true, force: true });
+      // BENCH_KEEP_DATABASE=1: the data directory stays, to look into the end of a run afterwards
+      if (process.env.BENCH_KEEP_DATABASE) console.error(`[bench] database kept in ${path.join(dir, 'postgres')}`);
+      else fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
