@@ -43,20 +43,15 @@ export async function* copyRows(
 ): AsyncGenerator<unknown[][]> {
   const client = await pool.connect();
   let ended = false;
-  if (workMem) {
-    try {
-      await client.query('BEGIN');
-      await client.query(`SELECT set_config('work_mem', $1, true)`, [workMem]);
-    } catch (error) {
-      client.release(error as Error);
-      throw error;
-    }
-  }
-  const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT`));
   // the start of a row the last chunk cut
   let pending: Buffer | undefined;
   let rows: unknown[][] = [];
   try {
+    if (workMem) {
+      await client.query('BEGIN');
+      await client.query(`SELECT set_config('work_mem', $1, true)`, [workMem]);
+    }
+    const stream = client.query(copyTo(`COPY (${sql}) TO STDOUT`));
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       let start = 0;
       if (pending) {
@@ -85,7 +80,7 @@ export async function* copyRows(
     if (workMem) await client.query('COMMIT');
     ended = true;
   } finally {
-    // not read to its end (stopped, or failed): the connection is closed, never back into the pool
+    // not read to its end (stopped, or failed, its settings too): the connection is closed, never back into the pool
     client.release(ended ? undefined : new Error('rows not read to their end'));
   }
   if (pending) throw new Error('COPY output ended inside a row');
