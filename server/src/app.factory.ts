@@ -20,7 +20,7 @@ import { RequestAccess } from './projects/project-access.guard';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { DomainError } from './common/errors';
 import { parseJsonArrayInSlices, SLICED_JSON_MIN_BYTES } from './common/ingest/json-array';
-import { mayHoldPrototypeKeys, screenJsonBody, VALIDATES_ITEMS } from './common/validation/json-hazards';
+import { mayHoldPrototypeKeys, mayHoldUnderflow, parseKeepingUnderflows, screenJsonBody, VALIDATES_ITEMS } from './common/validation/json-hazards';
 import { PinoNestLogger } from './common/logging/logger';
 import { logRequests } from './common/logging/request-log';
 import { FILE_CONTENT_TYPES, openApiComponents } from './common/validation/zod-validation.pipe';
@@ -149,13 +149,18 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
   };
   // nothing here reads text: a cross-site form's text/plain body is refused as well as its origin
   fastify.removeContentTypeParser('text/plain');
-  // then every body is screened for text PostgreSQL cannot store and for nesting past MAX_JSON_DEPTH,
-  // except on routes that check item by item (the raw text tells them whether they need to)
+  // then every body is screened for text PostgreSQL cannot store, numbers below the smallest double
+  // and nesting past MAX_JSON_DEPTH, except on routes that check item by item (the raw text tells
+  // them whether they need to); a body whose text may hold such a number is read again keeping
+  // those numbers as written, so that they are refused by their field rather than stored as 0
   const screened =
-    (request: FastifyRequest, raw: Buffer | string, done: (error: Error | null, value?: unknown) => void) => (error: Error | null, value?: unknown) => {
+    (request: FastifyRequest, raw: Buffer | string, done: (error: Error | null, value?: unknown) => void, readAgain: () => unknown) =>
+    (error: Error | null, value?: unknown) => {
       if (error) return done(error);
-      const hazard = screenJsonBody(raw, value, request.routeOptions.config?.[VALIDATES_ITEMS] === true);
-      done(hazard ? new DomainError(hazard.code, hazard.message, 400, hazard.field) : null, value);
+      const mayUnderflow = mayHoldUnderflow(raw);
+      const body = mayUnderflow ? readAgain() : value;
+      const hazard = screenJsonBody(raw, body, request.routeOptions.config?.[VALIDATES_ITEMS] === true, mayUnderflow);
+      done(hazard ? new DomainError(hazard.code, hazard.message, 400, hazard.field) : null, body);
     };
   fastify.removeContentTypeParser('application/json');
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
@@ -166,12 +171,24 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
       return plain ? JSON.parse(text) : parseJsonText(request, text);
     };
     const items = body.length >= SLICED_JSON_MIN_BYTES ? parseJsonArrayInSlices(body, parseSlice) : undefined;
-    if (items) screened(request, body, done)(null, items);
-    else void parseJson(request, body.toString('utf8'), screened(request, body, done));
+    if (items) {
+      const readAgain = () => parseJsonArrayInSlices(body, parseKeepingUnderflows) ?? parseKeepingUnderflows(body.toString('utf8'));
+      return screened(request, body, done, readAgain)(null, items);
+    }
+    const text = body.toString('utf8');
+    void parseJson(
+      request,
+      text,
+      screened(request, body, done, () => parseKeepingUnderflows(text)),
+    );
   });
   // a CloudEvent in structured mode (the KServe / Seldon logger sink): JSON, parsed the same way
   fastify.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, (request, body, done) =>
-    parseJson(request, body as string, screened(request, body as string, done)),
+    parseJson(
+      request,
+      body as string,
+      screened(request, body as string, done, () => parseKeepingUnderflows(body as string)),
+    ),
   );
   // TFDV's artifacts (a statistics proto, a schema.pbtxt) reach the routes that take them as bytes
   fastify.addContentTypeParser([...FILE_CONTENT_TYPES], { parseAs: 'buffer' }, (_request, body, done) => done(null, body));

@@ -77,6 +77,27 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
         'metadata.trace.n',
       ],
       [
+        'a feature below the smallest double (JSON reads it as 0)',
+        (body: string) => body.replace(/}$/, ',"input":{"tiny":1e-400}}'),
+        400,
+        'validation/number_underflow',
+        'input.tiny',
+      ],
+      [
+        'a score written with 400 zeros after the point',
+        (body: string) => body.replace(/"spam":[0-9.e-]+/, `"spam":0.${'0'.repeat(400)}1`),
+        400,
+        'validation/number_underflow',
+        'scores.spam',
+      ],
+      [
+        'a metadata number below the smallest double, with a capital E',
+        (body: string) => body.replace(/}$/, ',"metadata":{"p":[0.5,-2E-0330]}}'),
+        400,
+        'validation/number_underflow',
+        'metadata.p.1',
+      ],
+      [
         'a fraction for a feature declared int',
         (body: string) => body.replace(/}$/, ',"input":{"count":2.5}}'),
         400,
@@ -117,6 +138,14 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
       expect((await raw('/predictions', JSON.stringify(body))).status).toBe(201);
       const [row] = await app.sql(`SELECT input FROM predictions WHERE id = $1`, [body.id]);
       expect(row.input).toEqual(body.input);
+    });
+
+    it('keeps the smallest double, a zero written with an exponent, and a UUID-like text with e-1234', async () => {
+      const body = prediction();
+      const text = JSON.stringify(body).replace(/}$/, ',"input":{"least":5e-324,"zero":0e-400,"id":"58e-1234-0000"}}');
+      expect((await raw('/predictions', text)).status).toBe(201);
+      const [row] = await app.sql(`SELECT input FROM predictions WHERE id = $1`, [body.id]);
+      expect(row.input).toEqual({ least: 5e-324, zero: 0, id: '58e-1234-0000' });
     });
   });
 
@@ -172,6 +201,24 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
       expect(await stored(batch.map((b) => b.id))).toEqual([]);
     });
 
+    it('a number below the smallest double refuses only its item, in a JSON batch, a sliced one, or NDJSON', async () => {
+      const spoil = (body: ReturnType<typeof prediction>) => JSON.stringify(body).replace(/}$/, ',"input":{"tiny":-1e-999}}');
+      for (const [size, index, type] of [
+        [3, 1, 'application/json'],
+        [600, 457, 'application/json'],
+        [3, 2, 'application/x-ndjson'],
+      ] as const) {
+        const batch = Array.from({ length: size }, () => prediction());
+        const texts = batch.map((b, i) => (i === index ? spoil(b) : JSON.stringify(b)));
+        const text = type === 'application/json' ? `[${texts.join(',')}]` : texts.join('\n');
+        const response = await raw('/predictions/batch?partial=true', text, type);
+        expect(response.body).toMatchObject({ accepted: size - 1, rejected: [{ index, code: 'validation/number_underflow', field: 'input.tiny' }] });
+        expect(response.body.rejected[0].message).toMatch(/-1e-999 is not 0 but lies below the smallest double/);
+        const ids = batch.map((b) => b.id);
+        expect(await stored(ids)).toEqual(ids.filter((_, i) => i !== index).sort());
+      }
+    });
+
     it('a batch over the sliced-parsing threshold still finds the one bad item', async () => {
       const batch = Array.from({ length: 600 }, () => prediction());
       batch[457] = prediction({ metadata: { note: 'a\udc00' } });
@@ -200,6 +247,17 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
       // (a NUL cannot even be a query parameter: the one stored event is the valid one)
       expect(await events()).toBe(before + 1);
       expect(await app.sql(`SELECT id FROM feedback_events WHERE project_id = $1 AND id = $2`, [projectId, ok.id])).toEqual([{ id: ok.id }]);
+    });
+
+    it('refuses a feedback value below the smallest double, alone or in a batch', async () => {
+      const text = (id: string) => `{"id":"${id}","predictionId":"${randomUUID()}","type":"rating","value":1e-400}`;
+      const id = randomUUID();
+      const single = await raw('/feedback', text(id));
+      expect(single.status).toBe(400);
+      expect(single.body).toMatchObject({ code: 'validation/number_underflow', field: 'value' });
+      const partial = await raw('/feedback?partial=true', `[${text(id)}]`);
+      expect(partial.body).toMatchObject({ accepted: 0, rejected: [{ index: 0, code: 'validation/number_underflow', field: 'value' }] });
+      expect(await app.sql(`SELECT id FROM feedback_events WHERE project_id = $1 AND id = $2`, [projectId, id])).toEqual([]);
     });
   });
 
@@ -236,6 +294,14 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
         'items.0.input.text',
       ],
       [
+        'a gold item with a feature below the smallest double',
+        'POST',
+        '/api/v1/projects/:slug/gold',
+        () => '{"items":[{"input":{"x":1e-400},"label":"ham"}]}',
+        'validation/number_underflow',
+        'items.0.input.x',
+      ],
+      [
         'a routing backfill since the year 0',
         'POST',
         '/api/v1/projects/:slug/routing/backfill',
@@ -257,7 +323,7 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
       expect(response.body).toMatchObject({ code, field: expect.stringContaining(field), requestId: expect.any(String) });
     });
 
-    it('refuses a KServe event holding a lone surrogate or nested 5,000 deep', async () => {
+    it('refuses a KServe event holding a lone surrogate, nested 5,000 deep, or with a number below the smallest double', async () => {
       const headers = {
         'content-type': 'application/json',
         'ce-id': randomUUID(),
@@ -268,6 +334,7 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
       for (const [text, code] of [
         ['{"instances":[["a\\ud800"]]}', 'validation/invalid_text'],
         [`{"instances":[${'['.repeat(5_000)}${']'.repeat(5_000)}]}`, 'validation/too_deep'],
+        ['{"instances":[[1e-400]]}', 'validation/number_underflow'],
       ]) {
         const response = await app.request('POST', `/api/v1/projects/${slug}/integrations/kserve`, { raw: text, token: key, headers });
         expect(response.status).toBe(400);

@@ -23,15 +23,20 @@ export interface FeedbackRow {
 const MAX_FUTURE_MS = 24 * 3600 * 1000;
 
 /**
- * Checks one feedback event: its shape, text PostgreSQL cannot store (unless the body's raw text
- * showed there is none), an integer value JSON rounds, and that a value meant as a label is one of the project's.
+ * Checks one feedback event: text PostgreSQL cannot store and numbers that underflowed a double
+ * (unless the body's raw text showed there are none), its shape, an integer value JSON rounds, and that a value meant as a label is one of the project's.
  */
 export function validateFeedback(
   raw: unknown,
   project: Pick<ProjectEntity, 'id' | 'labels' | 'feedbackRules' | 'questions' | 'routingQuestion'>,
   now = new Date(),
-  textChecked = false,
+  valuesChecked = false,
 ): ItemVerdict<FeedbackRow> {
+  // before the shape: a number that underflowed a double is named as such, not as a value of the wrong type
+  if (!valuesChecked) {
+    const hazard = findJsonHazard(raw, { text: true });
+    if (hazard) return { ok: false, rejection: hazard };
+  }
   const parsed = FeedbackInput.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -39,10 +44,6 @@ export function validateFeedback(
     return { ok: false, rejection: { code: codeOf(issue), field, message: `${field}: ${issue.message}` } };
   }
   const event = parsed.data;
-  if (!textChecked) {
-    const text = findJsonHazard(raw, { text: true });
-    if (text) return { ok: false, rejection: text };
-  }
   if (typeof event.value === 'number' && Number.isInteger(event.value) && !Number.isSafeInteger(event.value)) {
     return {
       ok: false,

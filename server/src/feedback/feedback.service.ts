@@ -9,7 +9,7 @@ import { DomainError } from '../common/errors';
 import { DomainEventMap, DomainEvents } from '../common/events/domain-events';
 import { TransactionEvents } from '../common/events/transaction-events';
 import { partition } from '../common/ingest/batch';
-import { isTextClean } from '../common/validation/json-hazards';
+import { areValuesClean } from '../common/validation/json-hazards';
 import { groupBy } from '../common/group-by';
 import { JobsService } from '../common/jobs/jobs.service';
 import { LabelsService, NewFeedbackLabel } from '../labels/labels.service';
@@ -85,8 +85,8 @@ export class FeedbackService implements OnModuleInit {
     if (items.length > MAX_BATCH)
       throw new DomainError('feedback/batch_too_large', `a batch holds at most ${MAX_BATCH} events`, 413, 'body', { limit: MAX_BATCH });
     const now = new Date();
-    const textChecked = isTextClean(body);
-    const { valid, rejected } = partition(items, (raw) => validateFeedback(raw, project, now, textChecked));
+    const valuesChecked = areValuesClean(body);
+    const { valid, rejected } = partition(items, (raw) => validateFeedback(raw, project, now, valuesChecked));
     if (rejected.length && !partial) {
       const [first] = rejected;
       if (!Array.isArray(body)) throw new DomainError(first.code, first.message, 400, first.field);

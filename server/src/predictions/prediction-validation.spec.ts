@@ -86,7 +86,7 @@ describe('validatePrediction', () => {
   });
 
   it('skips the text check when the raw text showed there is nothing to find', () => {
-    expect(validatePrediction({ ...valid, input: { subject: 'a\ud800' } }, project, id, new Date(), { textChecked: true }).ok).toBe(true);
+    expect(validatePrediction({ ...valid, input: { subject: 'a\ud800' } }, project, id, new Date(), { valuesChecked: true }).ok).toBe(true);
   });
 
   it('keeps the largest safe integers, metadata 32 deep, and the edges of the year range', () => {

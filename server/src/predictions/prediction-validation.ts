@@ -47,8 +47,8 @@ export interface ProjectLabels {
 }
 
 export interface ValidationOptions {
-  /** the raw text held no escape that can make a NUL or a lone surrogate: the per-value text check is skipped */
-  textChecked?: boolean;
+  /** the raw text held no escape that can make a NUL or a lone surrogate and no number that can underflow: the per-value walk is skipped */
+  valuesChecked?: boolean;
 }
 
 export type Verdict = { ok: true; row: PredictionRow } | { ok: false; rejection: Omit<RejectedItem, 'index'> };
@@ -123,8 +123,8 @@ function featureRejection(input: Record<string, unknown>, types: Map<string, Dec
 
 /**
  * Checks one prediction: the nesting of its metadata (before anything reads it recursively),
- * its shape (the shared contract; a fast path answers for the plainly valid), text PostgreSQL
- * cannot store, integers JSON rounds and values that do not fit a declared feature type, then
+ * text PostgreSQL cannot store and numbers that underflowed a double, its shape (the shared
+ * contract; a fast path answers for the plainly valid), integers JSON rounds and values that do not fit a declared feature type, then
  * the project's rules on scores and labels.
  */
 export function validatePrediction(raw: unknown, project: ProjectLabels, newId: () => string, now = new Date(), options: ValidationOptions = {}): Verdict {
@@ -132,6 +132,11 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
   if (typeof metadata === 'object' && metadata !== null) {
     const hazard = findJsonHazard(metadata, { maxDepth: MAX_JSON_DEPTH, integers: true }, 'metadata');
     if (hazard) return { ok: false, rejection: { ...hazard, code: hazard.code === 'unsafe_integer' ? 'predictions/unsafe_integer' : hazard.code } };
+  }
+  // before the shape: a number that underflowed a double is named as such, not as a value of the wrong type
+  if (!options.valuesChecked) {
+    const hazard = findJsonHazard(raw, { text: true });
+    if (hazard) return { ok: false, rejection: hazard };
   }
   let p = parseCommonPrediction(raw);
   if (p === undefined) {
@@ -141,10 +146,6 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
       return reject(codeOf(issue), fieldOf(issue), issue.message);
     }
     p = parsed.data;
-  }
-  if (!options.textChecked) {
-    const text = findJsonHazard(raw, { text: true });
-    if (text) return { ok: false, rejection: text };
   }
   const features = featureRejection(p.input, declaredTypesOf(project));
   if (features) return features;

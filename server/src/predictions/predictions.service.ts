@@ -12,7 +12,7 @@ import { poolOf } from '../database/data-source';
 import { type AfterCommit, inTransaction } from '../common/database/transaction';
 import { ItemVerdict, partition, readNdjson, StreamTooLargeError } from '../common/ingest/batch';
 import type { ProjectEntity } from '../projects/project.entity';
-import { isTextClean } from '../common/validation/json-hazards';
+import { areValuesClean } from '../common/validation/json-hazards';
 import { routingQuestion } from '../projects/project-questions';
 import { ProjectLabels, validatePrediction } from './prediction-validation';
 import { PredictionErrors } from './predictions.errors';
@@ -71,8 +71,8 @@ export class PredictionsService {
     return poolOf(this.dataSource);
   }
 
-  /** Validates one item and scores it by the project's routing strategy; `textChecked`: the body's raw text held no escape that makes unstorable text. */
-  private validator(project: ProjectEntity, textChecked = false) {
+  /** Validates one item and scores it by the project's routing strategy; `valuesChecked`: the body's raw text held no escape that makes unstorable text and no number that underflows. */
+  private validator(project: ProjectEntity, valuesChecked = false) {
     const labels: ProjectLabels = {
       projectId: project.id,
       labels: project.labels.map((l) => l.name),
@@ -81,8 +81,8 @@ export class PredictionsService {
       features: project.exportSettings?.features,
     };
     const now = new Date();
-    return (raw: unknown, lineTextChecked = textChecked): ItemVerdict<ScoredPrediction> => {
-      const verdict = validatePrediction(raw, labels, randomUUID, now, { textChecked: lineTextChecked });
+    return (raw: unknown, lineValuesChecked = valuesChecked): ItemVerdict<ScoredPrediction> => {
+      const verdict = validatePrediction(raw, labels, randomUUID, now, { valuesChecked: lineValuesChecked });
       if (verdict.ok) (verdict.row as ScoredPrediction).uncertainty = this.routing.uncertaintyOf(project, verdict.row.routingOutput, verdict.row.committee);
       return verdict as ItemVerdict<ScoredPrediction>;
     };
@@ -166,7 +166,7 @@ export class PredictionsService {
   }
 
   async ingestOne(project: ProjectEntity, raw: unknown): Promise<SinglePredictionReply> {
-    const verdict = this.validator(project, isTextClean(raw))(raw);
+    const verdict = this.validator(project, areValuesClean(raw))(raw);
     if (!verdict.ok) throw PredictionErrors.invalid(verdict.rejection);
     const row = verdict.row;
     if ((await this.routing.mayRoute(project, row)) || this.events.wantsTransaction('predictions.stored', project)) {
@@ -195,7 +195,7 @@ export class PredictionsService {
   async ingestBatch(project: ProjectEntity, items: unknown, partial: boolean): Promise<PredictionIngestReply> {
     if (!Array.isArray(items)) throw PredictionErrors.notAnArray();
     if (items.length > this.config.ingest.maxBatch) throw PredictionErrors.batchTooLarge(this.config.ingest.maxBatch);
-    const validate = this.validator(project, isTextClean(items));
+    const validate = this.validator(project, areValuesClean(items));
     const { valid, rejected } = partition(items, (raw) => validate(raw));
     if (rejected.length && !partial) throw PredictionErrors.batchRejected(rejected.slice(0, MAX_LISTED_REJECTIONS), items.length);
     const stored = valid.length ? await this.storeInTransaction(project, valid) : nothingStored();
@@ -241,7 +241,7 @@ export class PredictionsService {
       await inTransaction(this.dataSource, async ({ manager, afterCommit }) => {
         for await (const line of readNdjson(stream, this.config.ingest.maxStreamBytes)) {
           total++;
-          const verdict = 'rejection' in line ? line : validate(line.value, line.textChecked);
+          const verdict = 'rejection' in line ? line : validate(line.value, line.valuesChecked);
           if ('rejection' in verdict) {
             rejected.push({ index: line.index, ...verdict.rejection });
             if (!partial) break;

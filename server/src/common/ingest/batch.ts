@@ -1,7 +1,7 @@
 import type { RejectedItem } from '@backflow/contracts';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { mayHoldUnstorableText } from '../validation/json-hazards';
+import { mayHoldUnderflow, mayHoldUnstorableText, parseKeepingUnderflows } from '../validation/json-hazards';
 
 export type ItemVerdict<T> = { ok: true; row: T } | { ok: false; rejection: Omit<RejectedItem, 'index'> };
 
@@ -22,8 +22,8 @@ export function partition<T>(items: unknown[], validate: (raw: unknown) => ItemV
   return { valid, rejected };
 }
 
-/** A parsed line; `textChecked` when its text held no escape that can make a NUL or a lone surrogate. */
-export type NdjsonLine = { index: number; value: unknown; textChecked: boolean } | { index: number; rejection: Omit<RejectedItem, 'index'> };
+/** A parsed line; `valuesChecked` when its text held no escape that can make a NUL or a lone surrogate, and no number that can underflow. */
+export type NdjsonLine = { index: number; value: unknown; valuesChecked: boolean } | { index: number; rejection: Omit<RejectedItem, 'index'> };
 
 export class StreamTooLargeError extends Error {}
 
@@ -44,7 +44,8 @@ export async function* readNdjson(stream: Readable, maxBytes: number): AsyncGene
     for await (const line of lines) {
       if (line.trim() === '') continue;
       try {
-        yield { index, value: JSON.parse(line), textChecked: !mayHoldUnstorableText(line) };
+        const underflow = mayHoldUnderflow(line);
+        yield { index, value: underflow ? parseKeepingUnderflows(line) : JSON.parse(line), valuesChecked: !underflow && !mayHoldUnstorableText(line) };
       } catch (error) {
         yield { index, rejection: { code: 'http/invalid_json', field: 'line', message: `line: not valid JSON (${(error as Error).message})` } };
       }

@@ -1,5 +1,15 @@
 import { PassThrough } from 'node:stream';
-import { findJsonHazard, isUnstorableText, mayHoldPrototypeKeys, mayHoldUnstorableText, screenJsonBody, isTextClean } from './json-hazards';
+import {
+  areValuesClean,
+  findJsonHazard,
+  isUnstorableText,
+  mayHoldPrototypeKeys,
+  mayHoldUnderflow,
+  mayHoldUnstorableText,
+  parseKeepingUnderflows,
+  screenJsonBody,
+  UnderflowedNumber,
+} from './json-hazards';
 
 describe('mayHoldUnstorableText: the raw scan that decides whether values need checking', () => {
   it.each([
@@ -92,15 +102,59 @@ describe('findJsonHazard', () => {
 describe('screenJsonBody', () => {
   it('refuses a body with a hazard; on an item-validated route it only notes a clean body', () => {
     const raw = '{"name":"a\\ud800"}';
-    expect(screenJsonBody(raw, JSON.parse(raw), false)).toMatchObject({ code: 'validation/invalid_text', field: 'name' });
+    expect(screenJsonBody(raw, JSON.parse(raw), false, false)).toMatchObject({ code: 'validation/invalid_text', field: 'name' });
     const body = JSON.parse(raw);
-    expect(screenJsonBody(raw, body, true)).toBeUndefined();
-    expect(isTextClean(body)).toBe(false);
+    expect(screenJsonBody(raw, body, true, false)).toBeUndefined();
+    expect(areValuesClean(body)).toBe(false);
     const clean = [{ name: 'a' }];
-    expect(screenJsonBody(JSON.stringify(clean), clean, true)).toBeUndefined();
-    expect(isTextClean(clean)).toBe(true);
+    expect(screenJsonBody(JSON.stringify(clean), clean, true, false)).toBeUndefined();
+    expect(areValuesClean(clean)).toBe(true);
     const deep = `{"a":${'['.repeat(40)}${']'.repeat(40)}}`;
-    expect(screenJsonBody(deep, JSON.parse(deep), false)).toMatchObject({ code: 'validation/too_deep' });
+    expect(screenJsonBody(deep, JSON.parse(deep), false, false)).toMatchObject({ code: 'validation/too_deep' });
+  });
+
+  it('refuses a number that underflowed; on an item-validated route a body that may hold one is not marked clean', () => {
+    const raw = '{"input":{"tiny":1e-400}}';
+    expect(screenJsonBody(raw, parseKeepingUnderflows(raw), false, true)).toMatchObject({ code: 'validation/number_underflow', field: 'input.tiny' });
+    const items = parseKeepingUnderflows(`[${raw}]`);
+    expect(screenJsonBody(`[${raw}]`, items, true, true)).toBeUndefined();
+    expect(areValuesClean(items)).toBe(false);
+  });
+});
+
+describe('numbers below the smallest double', () => {
+  it.each([
+    ['an exponent of three digits', '{"a":1e-400}', true],
+    ['a capital E and a closing bracket', '[2.5E-330]', true],
+    ['an exponent with leading zeros', '{"a":1e-0400 }', true],
+    ['a number that ends the text', '7e-999', true],
+    ['200 zeros after the point', `{"a":0.${'0'.repeat(400)}1}`, true],
+    ['a two-digit exponent', '{"a":1e-99,"b":3E-12}', false],
+    ['a UUID with an e- before four digits', '{"id":"1a2b3c4e-1234-4321-8e12-123456789012"}', false],
+    ['an e- in text followed by digits and a letter', '{"t":"type-123abc"}', false],
+    ['a large exponent', '{"a":1e+400}', false],
+  ])('%s', (_name, text, expected) => {
+    expect(mayHoldUnderflow(text)).toBe(expected);
+    expect(mayHoldUnderflow(Buffer.from(text))).toBe(expected);
+  });
+
+  it('keeps a nonzero number that reads as 0 in its written form, and leaves every other number alone', () => {
+    const value = parseKeepingUnderflows(`{"a":1e-400,"b":[0,-0.0,0e-400,0.000e5],"c":-2.5E-0330,"d":5e-324,"e":0.${'0'.repeat(400)}1}`) as Record<
+      string,
+      unknown
+    >;
+    expect(value.a).toEqual(new UnderflowedNumber('1e-400'));
+    expect(value.b).toEqual([0, -0, 0, 0]);
+    expect(value.c).toEqual(new UnderflowedNumber('-2.5E-0330'));
+    expect(value.d).toBe(5e-324);
+    expect(value.e).toBeInstanceOf(UnderflowedNumber);
+  });
+
+  it('names the field of the first one, whatever checks are asked for', () => {
+    const value = parseKeepingUnderflows('{"input":{"vec":[1,2,1e-400]}}');
+    const hazard = findJsonHazard(value, {});
+    expect(hazard).toMatchObject({ code: 'validation/number_underflow', field: 'input.vec.2' });
+    expect(hazard?.message).toMatch(/^input\.vec\.2: 1e-400 is not 0 but lies below the smallest double/);
   });
 });
 

@@ -2,7 +2,7 @@ import { MAX_JSON_DEPTH } from '@backflow/contracts';
 
 /** A value PostgreSQL cannot store as sent, or that would overflow a recursive reader: where it is, and why. */
 export interface JsonHazard {
-  code: 'validation/invalid_text' | 'validation/too_deep' | 'unsafe_integer';
+  code: 'validation/invalid_text' | 'validation/too_deep' | 'validation/number_underflow' | 'unsafe_integer';
   field: string;
   message: string;
 }
@@ -49,6 +49,58 @@ export function mayHoldPrototypeKeys(text: Buffer): boolean {
   return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u');
 }
 
+/**
+ * A JSON number written with a nonzero digit whose value lies below the smallest double
+ * (about 4.9e-324): JSON.parse reads it as 0. Put in its place by `parseKeepingUnderflows` so
+ * that a check can refuse it by its field instead of storing a zero nobody sent.
+ */
+export class UnderflowedNumber {
+  constructor(readonly source: string) {}
+}
+
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
+// what may follow a number in JSON text: a separator, a closing bracket, whitespace (or the end)
+const AFTER_NUMBER = new Set([0x2c, 0x5d, 0x7d, 0x20, 0x09, 0x0a, 0x0d]);
+// below 1e-323 a double is 0; a mantissa with two-digit exponent gets there only past ~224 leading zeros
+const ZERO_RUN = '0'.repeat(200);
+
+/**
+ * Whether JSON text may hold a number that underflows a double: a negative exponent of three
+ * digits or more that ends a number (`1e-400`, `5E-0330`), or a run of 200 zeros
+ * (`0.000…01`). A UUID's `8e-1234-…` does not end a number. Text with neither reads exactly
+ * as written with plain `JSON.parse`, up to a double's rounding.
+ */
+export function mayHoldUnderflow(text: Buffer | string): boolean {
+  const isBuffer = typeof text !== 'string';
+  const byteAt = (i: number) => (isBuffer ? text[i] : text.charCodeAt(i));
+  const isDigit = (i: number) => byteAt(i) >= DIGIT_0 && byteAt(i) <= DIGIT_9;
+  for (const mark of ['e-', 'E-']) {
+    for (let at = text.indexOf(mark); at !== -1; at = text.indexOf(mark, at + 2)) {
+      if (!isDigit(at - 1)) continue;
+      let end = at + 2;
+      while (isDigit(end)) end++;
+      if (end - at - 2 >= 3 && (end >= text.length || AFTER_NUMBER.has(byteAt(end)))) return true;
+    }
+  }
+  return text.indexOf(ZERO_RUN) !== -1;
+}
+
+// a mantissa (the part before any exponent) with a nonzero digit: the number is not 0
+const NONZERO_MANTISSA = /^-?[0.]*[1-9]/;
+
+function keepUnderflows(_key: string, value: unknown, context?: { source?: string }): unknown {
+  return value === 0 && context?.source !== undefined && NONZERO_MANTISSA.test(context.source) ? new UnderflowedNumber(context.source) : value;
+}
+
+/** JSON text as JavaScript, a number that underflows a double as an `UnderflowedNumber` (for `findJsonHazard` to refuse). */
+export function parseKeepingUnderflows(text: string): unknown {
+  return JSON.parse(text, keepUnderflows);
+}
+
+const UNDERFLOW_MESSAGE =
+  'is not 0 but lies below the smallest double (about 4.9e-324), which would keep it as 0; send 0, a larger number, or the value as a string';
+
 // eslint-disable-next-line no-control-regex -- U+0000 is exactly what is looked for
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
@@ -89,7 +141,7 @@ function fieldOf(frame: Frame, root: string | undefined): string {
 }
 
 /**
- * The first hazard in a JSON value, found without recursion (a value nested 100,000 deep is
+ * The first hazard in a JSON value (a number that underflowed a double always counts), found without recursion (a value nested 100,000 deep is
  * walked on the heap, and only as deep as the limit), or undefined.
  */
 export function findJsonHazard(value: unknown, checks: HazardChecks, root?: string): JsonHazard | undefined {
@@ -110,6 +162,9 @@ export function findJsonHazard(value: unknown, checks: HazardChecks, root?: stri
           message: `${field}: an integer beyond ±(2^53 − 1) (read as ${current}) cannot be kept exactly; send it as a string`,
         };
       }
+    } else if (current instanceof UnderflowedNumber) {
+      const field = fieldOf(frame, root);
+      return { code: 'validation/number_underflow', field, message: `${field}: ${current.source} ${UNDERFLOW_MESSAGE}` };
     } else if (typeof current === 'object' && current !== null) {
       if (frame.depth >= maxDepth) {
         const field = fieldOf(frame, root);
@@ -131,16 +186,16 @@ export function findJsonHazard(value: unknown, checks: HazardChecks, root?: stri
   return undefined;
 }
 
-// parsed bodies whose JSON text held no escape that could make a NUL or a lone surrogate
-const textCleanBodies = new WeakSet<object>();
+// parsed bodies whose JSON text held no escape that could make a NUL or a lone surrogate, and no number that could underflow
+const cleanBodies = new WeakSet<object>();
 
-/** Notes that a parsed body's text was scanned and holds no unstorable text: its items need no per-value check. */
-export function markTextClean(body: unknown): void {
-  if (typeof body === 'object' && body !== null) textCleanBodies.add(body);
+/** Notes that a parsed body's text was scanned and can hold neither unstorable text nor an underflowed number: its items need no per-value walk. */
+export function markValuesClean(body: unknown): void {
+  if (typeof body === 'object' && body !== null) cleanBodies.add(body);
 }
 
-export function isTextClean(body: unknown): boolean {
-  return typeof body === 'object' && body !== null && textCleanBodies.has(body);
+export function areValuesClean(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && cleanBodies.has(body);
 }
 
 /** The route config key of routes that check each item of a body themselves, so that `partial` refuses only the items at fault. */
@@ -154,13 +209,14 @@ declare module 'fastify' {
 
 /**
  * What the JSON body parser checks of every body: text PostgreSQL cannot store (only when the
- * raw text holds an escape that could make it) and nesting deeper than MAX_JSON_DEPTH. A route
- * that validates item by item gets its body unchecked, marked when its text is clean.
+ * raw text holds an escape that could make it), numbers that underflowed a double (`body` was
+ * read with `parseKeepingUnderflows` when `mayUnderflow`) and nesting deeper than MAX_JSON_DEPTH.
+ * A route that validates item by item gets its body unchecked, marked when its text is clean.
  */
-export function screenJsonBody(raw: Buffer | string, body: unknown, validatesItems: boolean): JsonHazard | undefined {
+export function screenJsonBody(raw: Buffer | string, body: unknown, validatesItems: boolean, mayUnderflow: boolean): JsonHazard | undefined {
   const text = mayHoldUnstorableText(raw);
   if (validatesItems) {
-    if (!text) markTextClean(body);
+    if (!text && !mayUnderflow) markValuesClean(body);
     return undefined;
   }
   return findJsonHazard(body, { text, maxDepth: MAX_JSON_DEPTH });
