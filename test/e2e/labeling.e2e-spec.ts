@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { io, Socket } from 'socket.io-client';
+import { Decoder, Encoder } from 'socket.io-parser';
 import { DomainEvents } from '../../server/src/common/events/domain-events';
 import { startTestApp, TestApp } from '../helpers/test-app';
 import { createApiKey, createProject, createUser, predictionBody } from '../factories';
@@ -506,6 +507,36 @@ describe('labeling: leases, answers, consensus, review', () => {
       expect(frames.join('\n')).not.toContain('s3cr3t');
       const bad = await ack(socket, 'task:submit', { project: project.slug, taskId: 'nope', annotation: { id: randomUUID(), label: 'spam' } });
       expect(bad.error).toMatchObject({ code: 'validation/invalid', field: 'taskId' });
+    });
+
+    it('refuses a submit holding a number below the smallest double or a NUL, naming the field, and keeps the task open', async () => {
+      const project = await withTasks(1);
+      const [rater] = await project.raters(1);
+      // JSON.stringify cannot write 1e-400: this client's encoder puts it in the frame's text in place of a marker
+      class TinyEncoder extends Encoder {
+        override encode(packet: Parameters<Encoder['encode']>[0]) {
+          return super.encode(packet).map((part) => (typeof part === 'string' ? part.replace('"<1e-400>"', '1e-400') : part));
+        }
+      }
+      const socket = io(`${app.url}/labeling`, {
+        auth: { token: rater.token },
+        transports: ['websocket'],
+        reconnection: false,
+        forceNew: true,
+        parser: { Encoder: TinyEncoder, Decoder },
+      });
+      sockets.push(socket);
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('connect_error', reject));
+      const { task } = await ack(socket, 'task:claim', { project: project.slug });
+      const state = async () => (await app.sql(`SELECT state FROM tasks WHERE id = $1`, [task.id]))[0].state as string;
+      const leased = await state();
+      const submit = (annotation: Record<string, unknown>) =>
+        ack(socket, 'task:submit', { project: project.slug, taskId: task.id, annotation: { id: randomUUID(), label: 'spam', ...annotation } });
+      // (read as 0 it was a valid time spent, and stored as such)
+      expect((await submit({ timeSpentMs: '<1e-400>' })).error).toMatchObject({ code: 'validation/number_underflow', field: 'annotation.timeSpentMs' });
+      expect((await submit({ label: 'sp\u0000am' })).error).toMatchObject({ code: 'validation/invalid_text', field: 'annotation.label' });
+      expect(await state()).toBe(leased);
+      expect((await submit({ timeSpentMs: 0 })).taskState).toBe('completed');
     });
 
     it('leases the next task with a submit that asks for it, and says why there is none without losing the answer', async () => {

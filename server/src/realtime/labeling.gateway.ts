@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   ClaimReply,
   LABELING_NAMESPACE,
+  MAX_JSON_DEPTH,
   SocketClaim,
   SocketError,
   SocketHeartbeat,
@@ -16,10 +17,11 @@ import {
   SocketUndo,
 } from '@backflow/contracts';
 import { AuthErrors } from '../auth/auth.errors';
-import { ValidationError } from '../common/errors';
+import { DomainError, ValidationError } from '../common/errors';
 import { asDomainError } from '../common/filters/error-envelope';
 import { DomainEvents } from '../common/events/domain-events';
 import { LOGGER } from '../common/logging/logger';
+import { findJsonHazard } from '../common/validation/json-hazards';
 import { fieldOf } from '../common/validation/zod-validation.pipe';
 import { LabelingErrors } from '../labeling/labeling.errors';
 import { TaskQueueService } from '../labeling/task-queue.service';
@@ -118,6 +120,9 @@ export class LabelingGateway implements OnGatewayInit, OnGatewayConnection, OnMo
     run: (request: z.infer<T>, project: ProjectEntity) => Promise<R>,
   ): Promise<R | SocketError> {
     try {
+      // what an HTTP body's parser refuses, refused here too: text PostgreSQL cannot store, a number below the smallest double
+      const hazard = findJsonHazard(body, { text: true, maxDepth: MAX_JSON_DEPTH });
+      if (hazard) throw new DomainError(hazard.code, hazard.message, 400, hazard.field);
       const parsed = schema.safeParse(body);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];

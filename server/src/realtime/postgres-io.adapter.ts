@@ -3,12 +3,25 @@ import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/postgres-adapter';
 import { Pool } from 'pg';
 import type { Server, ServerOptions } from 'socket.io';
+import { Decoder, Encoder } from 'socket.io-parser';
 import { isSameSite } from '../common/http/origin';
+import { reviveUnderflows } from '../common/validation/json-hazards';
 
 export interface SocketOriginPolicy {
   allowedOrigins: ReadonlySet<string>;
   trustProxy: boolean;
 }
+
+/**
+ * socket.io's own parser, except that a number below the smallest double (`1e-400`, which
+ * `JSON.parse` reads as 0) is kept as written, for the gateway to refuse by its field.
+ */
+class UnderflowKeepingDecoder extends Decoder {
+  constructor() {
+    super(reviveUnderflows);
+  }
+}
+const parser = { Encoder, Decoder: UnderflowKeepingDecoder };
 
 /**
  * socket.io over PostgreSQL's LISTEN/NOTIFY (@socket.io/postgres-adapter): server processes
@@ -34,6 +47,7 @@ export class PostgresIoAdapter extends IoAdapter {
     const server: Server = super.createIOServer(port, {
       ...options,
       serveClient: false,
+      parser,
       // a browser on another site could open a socket with the rater's cookie: only the app's own origin may
       allowRequest: (request, answer) => {
         const allowed = isSameSite(request.headers, this.origins.allowedOrigins, this.origins.trustProxy);

@@ -89,13 +89,14 @@ export function mayHoldUnderflow(text: Buffer | string): boolean {
 // a mantissa (the part before any exponent) with a nonzero digit: the number is not 0
 const NONZERO_MANTISSA = /^-?[0.]*[1-9]/;
 
-function keepUnderflows(_key: string, value: unknown, context?: { source?: string }): unknown {
+/** A `JSON.parse` reviver that puts an `UnderflowedNumber` where a nonzero number was read as 0. */
+export function reviveUnderflows(_key: string, value: unknown, context?: { source?: string }): unknown {
   return value === 0 && context?.source !== undefined && NONZERO_MANTISSA.test(context.source) ? new UnderflowedNumber(context.source) : value;
 }
 
 /** JSON text as JavaScript, a number that underflows a double as an `UnderflowedNumber` (for `findJsonHazard` to refuse). */
 export function parseKeepingUnderflows(text: string): unknown {
-  return JSON.parse(text, keepUnderflows);
+  return JSON.parse(text, reviveUnderflows);
 }
 
 const UNDERFLOW_MESSAGE =
