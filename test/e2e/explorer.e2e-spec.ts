@@ -200,6 +200,27 @@ describe('data explorer: search a project’s predictions a bounded page at a ti
     expect((await project.search({ source: 'nope' })).status).toBe(400);
   });
 
+  it('keeps masked fields from a reviewer: a dotted name is masked as the key it is, and search does not find a masked value', async () => {
+    const project = await seeded(0, { maskedFields: ['email', 'user.phone'] });
+    const body = predictionBody({ scores: { ham: 0.55, spam: 0.45 } });
+    body.input = { ...body.input, email: 'alice@secret.example', 'user.phone': '+33 6 12 34 56 78' } as typeof body.input;
+    expect((await app.request('POST', `/api/v1/projects/${project.slug}/predictions`, { token: project.key, body })).status).toBe(201);
+    const reviewer = await createUser(app, admin, 'reviewer', project);
+    const rater = await createUser(app, admin, 'rater', project);
+    const claimed = await app.request('POST', `/api/v1/projects/${project.slug}/tasks/claim`, { token: rater.token, body: {} });
+    expect(claimed.body.task.input).not.toHaveProperty('user.phone');
+    expect(claimed.body.task.input).not.toHaveProperty('email');
+    const opened = await app.request('GET', `/api/v1/projects/${project.slug}/explorer/predictions/${body.id}`, { token: reviewer.token });
+    expect(JSON.stringify(opened.body)).not.toContain('12 34 56');
+    expect(JSON.stringify(opened.body)).not.toContain('alice@secret');
+    // a value guessed a character at a time is found by an admin only
+    for (const q of ['alice@secret', '"email": "a', '12 34 56']) {
+      expect((await project.search({ q }, reviewer.token)).body.items).toEqual([]);
+      expect((await project.search({ q })).body.items.map((i: { id: string }) => i.id)).toEqual([body.id]);
+    }
+    expect((await project.search({ q: 'Offer number' }, reviewer.token)).body.items.map((i: { id: string }) => i.id)).toEqual([body.id]);
+  });
+
   it('opens one example with its feedback, task, every answer, label history, the span that exported it and who relabeled it', async () => {
     const project = await seeded(0, {
       maskedFields: ['sender_domain'],

@@ -60,6 +60,7 @@ export class ExplorerRepository {
     walk: Walk,
     after: CursorKey | undefined,
     limit: number,
+    unsearched: readonly string[] = [],
   ): Promise<WalkResult> {
     const direction = walk.ascending ? 'ASC' : 'DESC';
     const compare = walk.ascending ? '>' : '<';
@@ -98,7 +99,7 @@ export class ExplorerRepository {
     const project = params.add(projectId);
     const walkSql = walkOf(params, project);
     const window = walk.order === 'arrival' || walk.order === 'confidence' ? '' : windowSql(params, filters, 'p');
-    const predictionFilters = predictionFiltersSql(params, filters);
+    const predictionFilters = predictionFiltersSql(params, filters, unsearched);
     // a walk along labels or tasks still applies the other table's filters, and the prediction's own
     const crossFilters = [
       walk.order !== 'label' ? labelExistsSql(params, filters, project) : '',
@@ -299,7 +300,8 @@ function windowSql(params: Params, filters: ExplorerFilters, p: string): string 
   return parts.join(' ');
 }
 
-function predictionFiltersSql(params: Params, filters: ExplorerFilters): string {
+/** `unsearched`: input fields the text search leaves out (the masked ones, for a reader who may not see them). */
+function predictionFiltersSql(params: Params, filters: ExplorerFilters, unsearched: readonly string[]): string {
   const parts: string[] = [];
   const slice = sliceContaining(filters.slice);
   if (slice) parts.push(`AND p.slice @> ${params.add(JSON.stringify(slice))}::jsonb`);
@@ -307,7 +309,11 @@ function predictionFiltersSql(params: Params, filters: ExplorerFilters): string 
   if (filters.predictedLabel !== undefined) parts.push(`AND p.predicted_label = ${params.add(filters.predictedLabel)}`);
   if (filters.minConfidence !== undefined) parts.push(`AND p.confidence >= ${params.add(filters.minConfidence)}`);
   if (filters.maxConfidence !== undefined) parts.push(`AND p.confidence <= ${params.add(filters.maxConfidence)}`);
-  if (filters.q !== undefined) parts.push(`AND p.input::text ILIKE ${params.add(containsPattern(filters.q))}`);
+  if (filters.q !== undefined) {
+    // a masked value must not be found by guessing it a character at a time
+    const input = unsearched.length ? `(p.input - ${params.add([...unsearched])}::text[])` : 'p.input';
+    parts.push(`AND ${input}::text ILIKE ${params.add(containsPattern(filters.q))}`);
+  }
   return parts.join(' ');
 }
 

@@ -54,7 +54,8 @@ export class ExplorerService {
       filters.to = new Date(to).toISOString();
     }
     const after = decodeCursor(walk, query.cursor);
-    const found = await this.repository.walk(this.dataSource.manager, project.id, filters, walk, after, query.limit);
+    const masked = reader.showMasked ? [] : project.maskedFields;
+    const found = await this.repository.walk(this.dataSource.manager, project.id, filters, walk, after, query.limit, masked);
     const full = found.rows.length > query.limit;
     const rows = found.rows.slice(0, query.limit);
     const last = rows[rows.length - 1];
@@ -65,7 +66,6 @@ export class ExplorerService {
       : !exhausted && found.edge
         ? encodeCursor(walk, [found.edge.sortKey, found.edge.id])
         : null;
-    const masked = reader.showMasked ? [] : project.maskedFields;
     return {
       items: rows.map((row) => itemOf(row, masked)),
       next,

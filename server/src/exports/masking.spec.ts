@@ -50,6 +50,16 @@ describe('masked fields in exports', () => {
     expect(maskedFeatures(declared, masking(policy))).toEqual(features);
   });
 
+  it.each<[Masking['policy'], Record<string, unknown>]>([
+    ['drop', { n: 1 }],
+    ['hash', { 'user.phone': hmac('+33 6'), n: 1 }],
+    ['keep', { 'user.phone': '+33 6', n: 1 }],
+  ])('%s: a masked name with a dot is the input key of that name (inputs are flat)', (policy, expected) => {
+    const row = { 'user.phone': '+33 6', n: 1 };
+    maskInput(row, maskedPaths(masking(policy)), masking(policy));
+    expect(row).toEqual(expected);
+  });
+
   it('hashes a list element by element, anything but a string by its JSON, and leaves null', () => {
     expect(hashValue(['a', 42, null], key)).toEqual([hmac('a'), hmac('42'), null]);
     expect(hashValue({ b: 1 }, key)).toBe(hmac('{"b":1}'));

@@ -25,7 +25,9 @@ export function hashValue(value: unknown, key: Buffer): unknown {
 
 /** A masking's paths, split once; none when the policy keeps the fields. */
 export function maskedPaths(masking: Masking): string[][] {
-  return masking.policy === 'keep' ? [] : masking.fields.map((field) => field.split('.'));
+  if (masking.policy === 'keep') return [];
+  // a field is the input's own key, dots included (an input is flat: `user.phone` is a key of it), or a path into a nested value
+  return masking.fields.flatMap((field) => (field.includes('.') ? [[field], field.split('.')] : [[field]]));
 }
 
 /** Drops or hashes the masked fields of an input, in place (each row's input is the export's own copy). */
