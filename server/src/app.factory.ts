@@ -20,7 +20,15 @@ import { RequestAccess } from './projects/project-access.guard';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
 import { DomainError } from './common/errors';
 import { parseJsonArrayInSlices, SLICED_JSON_MIN_BYTES } from './common/ingest/json-array';
-import { mayHoldPrototypeKeys, mayHoldUnderflow, parseKeepingUnderflows, screenJsonBody, VALIDATES_ITEMS } from './common/validation/json-hazards';
+import {
+  mayHoldLongInteger,
+  mayHoldPrototypeKeys,
+  mayHoldUnderflow,
+  reviveLostNumbers,
+  reviveUnderflows,
+  screenJsonBody,
+  VALIDATES_ITEMS,
+} from './common/validation/json-hazards';
 import { PinoNestLogger } from './common/logging/logger';
 import { logRequests } from './common/logging/request-log';
 import { FILE_CONTENT_TYPES, openApiComponents } from './common/validation/zod-validation.pipe';
@@ -153,13 +161,17 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
   // and nesting past MAX_JSON_DEPTH, except on routes that check item by item (the raw text tells
   // them whether they need to); a body whose text may hold such a number is read again keeping
   // those numbers as written, so that they are refused by their field rather than stored as 0
+  type Reviver = (key: string, value: unknown, context?: { source?: string }) => unknown;
   const screened =
-    (request: FastifyRequest, raw: Buffer | string, done: (error: Error | null, value?: unknown) => void, readAgain: () => unknown) =>
+    (request: FastifyRequest, raw: Buffer | string, done: (error: Error | null, value?: unknown) => void, readAgain: (reviver: Reviver) => unknown) =>
     (error: Error | null, value?: unknown) => {
       if (error) return done(error);
+      const validatesItems = request.routeOptions.config?.[VALIDATES_ITEMS] === true;
       const mayUnderflow = mayHoldUnderflow(raw);
-      const body = mayUnderflow ? readAgain() : value;
-      const hazard = screenJsonBody(raw, body, request.routeOptions.config?.[VALIDATES_ITEMS] === true, mayUnderflow);
+      // (a route that validates item by item checks integers by its own rules: predictions/unsafe_integer)
+      const mayLoseInteger = !validatesItems && mayHoldLongInteger(raw);
+      const body = mayUnderflow || mayLoseInteger ? readAgain(validatesItems ? reviveUnderflows : reviveLostNumbers) : value;
+      const hazard = screenJsonBody(raw, body, validatesItems, mayUnderflow);
       done(hazard ? new DomainError(hazard.code, hazard.message, 400, hazard.field) : null, body);
     };
   fastify.removeContentTypeParser('application/json');
@@ -172,14 +184,15 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
     };
     const items = body.length >= SLICED_JSON_MIN_BYTES ? parseJsonArrayInSlices(body, parseSlice) : undefined;
     if (items) {
-      const readAgain = () => parseJsonArrayInSlices(body, parseKeepingUnderflows) ?? parseKeepingUnderflows(body.toString('utf8'));
+      const readAgain = (reviver: Reviver) =>
+        parseJsonArrayInSlices(body, (text) => JSON.parse(text, reviver) as unknown) ?? (JSON.parse(body.toString('utf8'), reviver) as unknown);
       return screened(request, body, done, readAgain)(null, items);
     }
     const text = body.toString('utf8');
     void parseJson(
       request,
       text,
-      screened(request, body, done, () => parseKeepingUnderflows(text)),
+      screened(request, body, done, (reviver) => JSON.parse(text, reviver) as unknown),
     );
   });
   // a CloudEvent in structured mode (the KServe / Seldon logger sink): JSON, parsed the same way
@@ -187,7 +200,7 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
     parseJson(
       request,
       body as string,
-      screened(request, body as string, done, () => parseKeepingUnderflows(body as string)),
+      screened(request, body as string, done, (reviver) => JSON.parse(body as string, reviver) as unknown),
     ),
   );
   // TFDV's artifacts (a statistics proto, a schema.pbtxt) reach the routes that take them as bytes

@@ -302,6 +302,23 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
         'items.0.input.x',
       ],
       [
+        'a gold item with an integer a double cannot hold',
+        'POST',
+        '/api/v1/projects/:slug/gold',
+        () => '{"items":[{"input":{"x":9007199254740993},"label":"ham"}]}',
+        'validation/unsafe_integer',
+        'items.0.input.x',
+      ],
+      [
+        'a numeric question whose bound a double cannot hold',
+        'POST',
+        '/api/v1/projects',
+        () =>
+          `{"slug":"h-${randomUUID().slice(0, 6)}","name":"x","questions":[{"name":"price","kind":"numeric","min":0,"max":90071992547409931}],"routingQuestion":"price"}`,
+        'validation/unsafe_integer',
+        'questions.0.max',
+      ],
+      [
         'a routing backfill since the year 0',
         'POST',
         '/api/v1/projects/:slug/routing/backfill',
@@ -321,6 +338,14 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
       const response = await app.request(method, path.replace(':slug', slug), { raw: body(), token: admin });
       expect(response.status).toBe(400);
       expect(response.body).toMatchObject({ code, field: expect.stringContaining(field), requestId: expect.any(String) });
+    });
+
+    it('keeps a large integer a double holds exactly (1e20 written out)', async () => {
+      const slugOf = `h-${randomUUID().slice(0, 6)}`;
+      const text = `{"slug":"${slugOf}","name":"x","questions":[{"name":"price","kind":"numeric","min":0,"max":100000000000000000000}],"routingQuestion":"price"}`;
+      const created = await app.request('POST', '/api/v1/projects', { raw: text, token: admin });
+      expect(created.status).toBe(201);
+      expect(created.body.questions[0].max).toBe(1e20);
     });
 
     it('refuses a KServe event holding a lone surrogate, nested 5,000 deep, or with a number below the smallest double', async () => {

@@ -512,10 +512,10 @@ describe('labeling: leases, answers, consensus, review', () => {
     it('refuses a submit holding a number below the smallest double or a NUL, naming the field, and keeps the task open', async () => {
       const project = await withTasks(1);
       const [rater] = await project.raters(1);
-      // JSON.stringify cannot write 1e-400: this client's encoder puts it in the frame's text in place of a marker
+      // JSON.stringify cannot write 1e-400 or 9007199254740993: this client's encoder puts them in the frame's text in place of markers
       class TinyEncoder extends Encoder {
         override encode(packet: Parameters<Encoder['encode']>[0]) {
-          return super.encode(packet).map((part) => (typeof part === 'string' ? part.replace('"<1e-400>"', '1e-400') : part));
+          return super.encode(packet).map((part) => (typeof part === 'string' ? part.replace(/"<([-+.\de]+)>"/g, '$1') : part));
         }
       }
       const socket = io(`${app.url}/labeling`, {
@@ -534,6 +534,8 @@ describe('labeling: leases, answers, consensus, review', () => {
         ack(socket, 'task:submit', { project: project.slug, taskId: task.id, annotation: { id: randomUUID(), label: 'spam', ...annotation } });
       // (read as 0 it was a valid time spent, and stored as such)
       expect((await submit({ timeSpentMs: '<1e-400>' })).error).toMatchObject({ code: 'validation/number_underflow', field: 'annotation.timeSpentMs' });
+      // (an integer past 2^53 reads as another one: named as such, not as a time out of range)
+      expect((await submit({ timeSpentMs: '<9007199254740993>' })).error).toMatchObject({ code: 'validation/unsafe_integer', field: 'annotation.timeSpentMs' });
       expect((await submit({ label: 'sp\u0000am' })).error).toMatchObject({ code: 'validation/invalid_text', field: 'annotation.label' });
       expect(await state()).toBe(leased);
       expect((await submit({ timeSpentMs: 0 })).taskState).toBe('completed');

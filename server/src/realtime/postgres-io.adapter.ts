@@ -5,7 +5,7 @@ import { Pool } from 'pg';
 import type { Server, ServerOptions } from 'socket.io';
 import { Decoder, Encoder } from 'socket.io-parser';
 import { isSameSite } from '../common/http/origin';
-import { reviveUnderflows } from '../common/validation/json-hazards';
+import { reviveLostNumbers } from '../common/validation/json-hazards';
 
 export interface SocketOriginPolicy {
   allowedOrigins: ReadonlySet<string>;
@@ -13,15 +13,16 @@ export interface SocketOriginPolicy {
 }
 
 /**
- * socket.io's own parser, except that a number below the smallest double (`1e-400`, which
- * `JSON.parse` reads as 0) is kept as written, for the gateway to refuse by its field.
+ * socket.io's own parser, except that a number a double would change (`1e-400`, which
+ * `JSON.parse` reads as 0, or `9007199254740993`, read as …992) is kept as written, for the
+ * gateway to refuse by its field.
  */
-class UnderflowKeepingDecoder extends Decoder {
+class ExactNumbersDecoder extends Decoder {
   constructor() {
-    super(reviveUnderflows);
+    super(reviveLostNumbers);
   }
 }
-const parser = { Encoder, Decoder: UnderflowKeepingDecoder };
+const parser = { Encoder, Decoder: ExactNumbersDecoder };
 
 /**
  * socket.io over PostgreSQL's LISTEN/NOTIFY (@socket.io/postgres-adapter): server processes

@@ -4,9 +4,12 @@ import {
   findJsonHazard,
   isUnstorableText,
   mayHoldPrototypeKeys,
+  InexactInteger,
+  mayHoldLongInteger,
   mayHoldUnderflow,
   mayHoldUnstorableText,
   parseKeepingUnderflows,
+  reviveLostNumbers,
   screenJsonBody,
   UnderflowedNumber,
 } from './json-hazards';
@@ -164,5 +167,27 @@ describe('findJsonHazard on what is not JSON', () => {
     (stream as unknown as { self: unknown }).self = stream;
     expect(findJsonHazard(stream, { text: true })).toBeUndefined();
     expect(findJsonHazard({ body: stream, name: 'a\u0000' }, { text: true })?.field).toBe('name');
+  });
+});
+
+describe('integers a double changes', () => {
+  it('looks for 16 digits in a row, in text or bytes', () => {
+    expect(mayHoldLongInteger('{"a":9007199254740993}')).toBe(true);
+    expect(mayHoldLongInteger(Buffer.from('{"a":[1234567890123456]}'))).toBe(true);
+    expect(mayHoldLongInteger('{"a":900719925474099,"b":1.5e300}')).toBe(false);
+  });
+
+  it('keeps an integer the double changed as written, and every number a double holds as it is', () => {
+    const value = JSON.parse(
+      '{"a":9007199254740993,"b":-9007199254740995,"c":9007199254740992,"d":100000000000000000000,"e":12345678901234567.5,"f":1e400,"g":1e-400,"h":0}',
+      reviveLostNumbers,
+    ) as Record<string, unknown>;
+    expect(value.a).toEqual(new InexactInteger('9007199254740993'));
+    expect(value.b).toEqual(new InexactInteger('-9007199254740995'));
+    expect([value.c, value.d, value.e, value.f, value.h]).toEqual([9007199254740992, 1e20, 12345678901234568, Infinity, 0]);
+    expect(value.g).toBeInstanceOf(UnderflowedNumber);
+    const { a } = value;
+    expect(findJsonHazard({ a }, {}, 'body')).toMatchObject({ code: 'validation/unsafe_integer', field: 'body.a' });
+    expect(findJsonHazard({ a }, {})?.message).toMatch(/9007199254740993 is beyond ±\(2\^53 − 1\) and would be kept as 9007199254740992/);
   });
 });

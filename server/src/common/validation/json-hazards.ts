@@ -2,7 +2,7 @@ import { MAX_JSON_DEPTH } from '@backflow/contracts';
 
 /** A value PostgreSQL cannot store as sent, or that would overflow a recursive reader: where it is, and why. */
 export interface JsonHazard {
-  code: 'validation/invalid_text' | 'validation/too_deep' | 'validation/number_underflow' | 'unsafe_integer';
+  code: 'validation/invalid_text' | 'validation/too_deep' | 'validation/number_underflow' | 'validation/unsafe_integer' | 'unsafe_integer';
   field: string;
   message: string;
 }
@@ -99,6 +99,29 @@ export function parseKeepingUnderflows(text: string): unknown {
   return JSON.parse(text, reviveUnderflows);
 }
 
+/** An integer written in JSON that a double cannot hold (`9007199254740993` reads as …992), kept as written for a check to refuse. */
+export class InexactInteger {
+  constructor(readonly source: string) {}
+}
+
+const INTEGER_SOURCE = /^-?\d+$/;
+const SIXTEEN_DIGITS = /\d{16}/;
+
+/** Whether JSON text may hold an integer a double cannot hold: one of 16 digits or more (2^53 has 16). */
+export function mayHoldLongInteger(text: Buffer | string): boolean {
+  return SIXTEEN_DIGITS.test(typeof text === 'string' ? text : text.toString('latin1'));
+}
+
+/** A `JSON.parse` reviver that keeps, as written, a number that underflowed and an integer the double changed. */
+export function reviveLostNumbers(key: string, value: unknown, context?: { source?: string }): unknown {
+  if (typeof value !== 'number' || context?.source === undefined) return value;
+  if (value === 0) return reviveUnderflows(key, value, context);
+  const source = context.source;
+  return !Number.isSafeInteger(value) && Number.isInteger(value) && INTEGER_SOURCE.test(source) && BigInt(source) !== BigInt(value)
+    ? new InexactInteger(source)
+    : value;
+}
+
 const UNDERFLOW_MESSAGE =
   'is not 0 but lies below the smallest double (about 4.9e-324), which would keep it as 0; send 0, a larger number, or the value as a string';
 
@@ -142,7 +165,7 @@ function fieldOf(frame: Frame, root: string | undefined): string {
 }
 
 /**
- * The first hazard in a JSON value (a number that underflowed a double always counts), found without recursion (a value nested 100,000 deep is
+ * The first hazard in a JSON value (a number that underflowed a double, or an integer it changed, always counts), found without recursion (a value nested 100,000 deep is
  * walked on the heap, and only as deep as the limit), or undefined.
  */
 export function findJsonHazard(value: unknown, checks: HazardChecks, root?: string): JsonHazard | undefined {
@@ -166,6 +189,14 @@ export function findJsonHazard(value: unknown, checks: HazardChecks, root?: stri
     } else if (current instanceof UnderflowedNumber) {
       const field = fieldOf(frame, root);
       return { code: 'validation/number_underflow', field, message: `${field}: ${current.source} ${UNDERFLOW_MESSAGE}` };
+    } else if (current instanceof InexactInteger) {
+      const field = fieldOf(frame, root);
+      const read = Number(current.source);
+      return {
+        code: 'validation/unsafe_integer',
+        field,
+        message: `${field}: the integer ${current.source} is beyond ±(2^53 − 1) and would be kept as ${BigInt(read)}; send it as a string, or a number a double holds`,
+      };
     } else if (typeof current === 'object' && current !== null) {
       if (frame.depth >= maxDepth) {
         const field = fieldOf(frame, root);
@@ -210,8 +241,9 @@ declare module 'fastify' {
 
 /**
  * What the JSON body parser checks of every body: text PostgreSQL cannot store (only when the
- * raw text holds an escape that could make it), numbers that underflowed a double (`body` was
- * read with `parseKeepingUnderflows` when `mayUnderflow`) and nesting deeper than MAX_JSON_DEPTH.
+ * raw text holds an escape that could make it), numbers a double changed (`body` was read with
+ * `reviveUnderflows`, or on a route that does not validate item by item `reviveLostNumbers`,
+ * when its text may hold one) and nesting deeper than MAX_JSON_DEPTH.
  * A route that validates item by item gets its body unchecked, marked when its text is clean.
  */
 export function screenJsonBody(raw: Buffer | string, body: unknown, validatesItems: boolean, mayUnderflow: boolean): JsonHazard | undefined {
