@@ -380,7 +380,20 @@ export const FeatureSchemaField = z.strictObject({
   required: z.boolean().default(false),
   domain: z.array(z.string().max(1_000)).max(10_000).optional(),
 });
-export const FeatureSchemaRequest = z.strictObject({ features: z.array(FeatureSchemaField).max(1_000) }).meta({ id: 'FeatureSchema' });
+export const FeatureSchemaRequest = z
+  .strictObject({
+    features: z
+      .array(FeatureSchemaField)
+      .max(1_000)
+      .superRefine((features, ctx) => {
+        const seen = new Set<string>();
+        features.forEach((feature, index) => {
+          if (seen.has(feature.name)) ctx.addIssue({ code: 'custom', message: `feature "${feature.name}" appears twice`, path: [index, 'name'] });
+          seen.add(feature.name);
+        });
+      }),
+  })
+  .meta({ id: 'FeatureSchema' });
 export type FeatureSchemaRequest = z.infer<typeof FeatureSchemaRequest>;
 export const FeatureSchemaReply = z
   .object({

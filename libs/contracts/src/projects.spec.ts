@@ -1,3 +1,4 @@
+import { FeatureSchemaRequest } from './monitoring';
 import { CreateProjectRequest, ExportSettings, Labels, RoutingPolicy, UpdateProjectRequest } from './projects';
 
 const base = { slug: 'spam', name: 'Spam', taskType: 'single_label', labels: [{ name: 'ham' }, { name: 'spam' }] };
@@ -73,5 +74,25 @@ describe('project contracts', () => {
   it('needs two distinct labels', () => {
     expect(Labels.safeParse([{ name: 'only' }]).success).toBe(false);
     expect(Labels.safeParse([{ name: 'x' }, { name: 'x' }]).success).toBe(false);
+  });
+
+  it('declares each export feature once (one column, one schema feature per name)', () => {
+    const twice = ExportSettings.safeParse({
+      features: [
+        { name: 'x', type: 'int' },
+        { name: 'y', type: 'int' },
+        { name: 'x', type: 'float' },
+      ],
+    });
+    expect(twice.success).toBe(false);
+    expect(firstIssuePath(twice)).toBe('features.2.name');
+    // and a monitoring schema each feature once
+    const schema = FeatureSchemaRequest.safeParse({
+      features: [
+        { name: 'body_length', type: 'string' },
+        { name: 'body_length', type: 'int', required: true },
+      ],
+    });
+    expect(firstIssuePath(schema)).toBe('features.1.name');
   });
 });

@@ -254,6 +254,14 @@ export const ExportSettings = z
     features: z
       .array(z.strictObject({ name: z.string().min(1).max(128), type: z.enum(['int', 'float', 'bytes']) }))
       .max(1000)
+      .superRefine((features, ctx) => {
+        const seen = new Set<string>();
+        features.forEach((feature, index) => {
+          // one feature per name in a tf.Example, a CSV header and schema.pbtxt
+          if (seen.has(feature.name)) ctx.addIssue({ code: 'custom', message: `feature "${feature.name}" is declared twice`, path: [index, 'name'] });
+          seen.add(feature.name);
+        });
+      })
       .optional(),
     splits: z
       .strictObject({ train: z.number().int().min(0).max(100), eval: z.number().int().min(0).max(100) })

@@ -36,6 +36,17 @@ describe('label question settings', () => {
     expect(issuesOf(result)).toEqual([[['labels', 2, 'name'], 'label "neg" appears twice']]);
   });
 
+  it('refuses labels a rater cannot tell apart: differing only in case or Unicode form', () => {
+    const cased = LabelQuestion.safeParse({ name: 'sentiment', kind: 'label', labels: labels('Spam', 'spam') });
+    expect(issuesOf(cased)).toEqual([
+      [['labels', 1, 'name'], 'label "spam" is "Spam" to a rater (they differ only in case or Unicode form); give each its own name'],
+    ]);
+    const composed = 'caf\u00e9';
+    const decomposed = 'cafe\u0301';
+    expect(LabelQuestion.safeParse({ name: 'sentiment', kind: 'label', labels: labels(composed, decomposed) }).success).toBe(false);
+    expect(LabelQuestion.safeParse({ name: 'sentiment', kind: 'label', labels: labels(composed, 'cafe') }).success).toBe(true);
+  });
+
   it('refuses a hotkey used twice, pointing at the second', () => {
     const result = LabelQuestion.safeParse({
       name: 'sentiment',

@@ -20,13 +20,24 @@ export const LabelDefinition = z.strictObject({
 });
 export type LabelDefinition = z.infer<typeof LabelDefinition>;
 
-/** Names and hotkeys each used once. */
+/**
+ * Names and hotkeys each used once. Names that differ only in case or in Unicode form (`café`
+ * composed or decomposed) look the same to a rater, so they count as one.
+ */
 function uniqueNamesAndHotkeys(items: ReadonlyArray<{ name: string; hotkey?: string }>, ctx: z.RefinementCtx, what: string): void {
-  const names = new Set<string>();
+  const names = new Map<string, string>();
   const hotkeys = new Set<string>();
   items.forEach((item, index) => {
-    if (names.has(item.name)) ctx.addIssue({ code: 'custom', message: `${what} "${item.name}" appears twice`, path: [index, 'name'] });
-    names.add(item.name);
+    const key = item.name.normalize('NFC').toLowerCase();
+    const earlier = names.get(key);
+    if (earlier === item.name) ctx.addIssue({ code: 'custom', message: `${what} "${item.name}" appears twice`, path: [index, 'name'] });
+    else if (earlier !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        message: `${what} "${item.name}" is "${earlier}" to a rater (they differ only in case or Unicode form); give each its own name`,
+        path: [index, 'name'],
+      });
+    else names.set(key, item.name);
     if (item.hotkey && hotkeys.has(item.hotkey)) ctx.addIssue({ code: 'custom', message: `hotkey "${item.hotkey}" is used twice`, path: [index, 'hotkey'] });
     if (item.hotkey) hotkeys.add(item.hotkey);
   });

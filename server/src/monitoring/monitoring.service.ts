@@ -465,6 +465,8 @@ export class MonitoringService implements OnModuleInit {
     const { schema: tfdv, skipped } = artifact('monitoring/invalid_schema', () => parseSchemaText(text));
     const domains = new Map(((tfdv.string_domain ?? []) as Array<{ name?: string; value?: string[] }>).map((d) => [d.name ?? '', d.value ?? []]));
     const features = ((tfdv.feature ?? []) as Array<Parameters<typeof monitoringFeatureOf>[0]>).flatMap((f) => monitoringFeatureOf(f, domains) ?? []);
+    const twice = features.find((f, i) => features.findIndex((g) => g.name === f.name) !== i);
+    if (twice) throw new DomainError('monitoring/invalid_schema', `feature: "${twice.name}" appears twice in the schema`, 400, 'feature');
     await this.repository.saveTfdvSchema(this.dataSource.manager, project.id, { features }, tfdv);
     const reply = await this.schema(project, { showMasked: true });
     return { ...reply, ...(skipped.length && { notes: skipped.map((field) => `${field}: not read (not a field Backflow knows)`) }) };
