@@ -7,6 +7,7 @@ import helmet, { type HelmetOptions } from 'helmet';
 import type {} from '@fastify/static';
 import { ModulesContainer, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { toErrorEnvelope } from './common/filters/error-envelope';
 import { PostgresIoAdapter } from './realtime/postgres-io.adapter';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -109,6 +110,11 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
     },
     bodyLimit: config.ingest.maxBodyBytes,
     trustProxy: config.trustProxy,
+    // the router's own refusals (a path parameter past its length, a bad escape) in the API's envelope too
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      const envelope = toErrorEnvelope(error, request.id);
+      void reply.code(envelope.status).send(envelope.body);
+    },
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(context), adapter, {
     logger: new PinoNestLogger(logger),

@@ -367,6 +367,15 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
       }
     });
 
+    it('answers a path parameter past the router’s length, and a NUL in a query, in the API’s envelope, naming the field', async () => {
+      const long = await app.request('GET', `/api/v1/projects/${slug}/explorer/predictions/${'a'.repeat(5_000)}`, { token: admin });
+      expect(long.status).toBe(414);
+      expect(long.body).toMatchObject({ code: 'http/uri_too_long', field: 'path', requestId: expect.any(String) });
+      const nul = await app.request('GET', `/api/v1/projects/${slug}/explorer/predictions?modelVersion=%00`, { token: admin });
+      expect(nul.status).toBe(400);
+      expect(nul.body).toMatchObject({ code: 'validation/invalid_text', field: 'query.modelVersion' });
+    });
+
     it('answers an NDJSON body sent to a JSON route with a 4xx (the stream is no JSON to walk)', async () => {
       const response = await app.request('POST', '/api/v1/projects', {
         raw: '{"a":1}\n{"a":\n',

@@ -12,6 +12,9 @@ const FASTIFY_CODES: Record<string, (error: { message: string }) => DomainError>
   FST_ERR_CTP_BODY_TOO_LARGE: () => HttpErrors.payloadTooLarge('the configured body size'),
   FST_ERR_CTP_INVALID_MEDIA_TYPE: (e) => HttpErrors.unsupportedMediaType(e.message),
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: () => new DomainError('http/invalid_content_length', 'content-length does not match the body', 400, 'content-length'),
+  // the router's own refusals, before any route runs
+  FST_ERR_MAX_PARAM_LENGTH: () => new DomainError('http/uri_too_long', 'path: a path parameter is longer than any id or slug (100 characters)', 414, 'path'),
+  FST_ERR_BAD_URL: () => new DomainError('http/bad_url', 'path: not a well-formed URL path (a bad percent escape)', 400, 'path'),
 };
 
 // connection-level failures and the server-side errors PostgreSQL raises while it shuts down or restarts

@@ -26,8 +26,10 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
   ) {}
 
   transform(value: unknown, _metadata: ArgumentMetadata): z.infer<S> {
-    // query strings and parameters reach here unscanned (a JSON body was scanned as it was parsed)
-    const hazard = findJsonHazard(value, { text: true }, this.root);
+    // query strings and parameters reach here unscanned (a JSON body was scanned as it was parsed);
+    // a query object is the query parser's own kind of object, which the walk would not enter: its values are copied out
+    const scanned = this.root === 'query' && typeof value === 'object' && value !== null ? { ...value } : value;
+    const hazard = findJsonHazard(scanned, { text: true }, this.root);
     if (hazard) throw new DomainError(hazard.code, hazard.message, 400, hazard.field);
     const result = this.schema.safeParse(value);
     if (result.success) return result.data;
