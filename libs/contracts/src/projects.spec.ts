@@ -76,6 +76,10 @@ describe('project contracts', () => {
     expect(Labels.safeParse([{ name: 'x' }, { name: 'x' }]).success).toBe(false);
   });
 
+  it('masks a field once', () => {
+    expect(firstIssuePath(CreateProjectRequest.safeParse({ ...base, maskedFields: ['email', 'phone', 'email'] }))).toBe('maskedFields.2');
+  });
+
   it('declares each export feature once (one column, one schema feature per name)', () => {
     const twice = ExportSettings.safeParse({
       features: [

@@ -356,7 +356,16 @@ export type LabelingSettings = z.infer<typeof LabelingSettings>;
 const settings = {
   instructions: z.string().max(100_000),
   overlap: z.number().int().min(1).max(25),
-  maskedFields: z.array(z.string().min(1).max(128)).max(1000),
+  maskedFields: z
+    .array(z.string().min(1).max(128))
+    .max(1000)
+    .superRefine((fields, ctx) => {
+      const seen = new Set<string>();
+      fields.forEach((field, index) => {
+        if (seen.has(field)) ctx.addIssue({ code: 'custom', message: `"${field}" is masked twice`, path: [index] });
+        seen.add(field);
+      });
+    }),
 };
 
 /** Feedback rules label the routing question: a label question's rules name its labels, another kind's give answers it takes. */

@@ -47,6 +47,10 @@ describe('label question settings', () => {
     expect(LabelQuestion.safeParse({ name: 'sentiment', kind: 'label', labels: labels(composed, 'cafe') }).success).toBe(true);
   });
 
+  it('refuses a label named "$value", which a feedback rule reads as the event’s value', () => {
+    expect(issuesOf(LabelQuestion.safeParse({ name: 'sentiment', kind: 'label', labels: labels('ok', '$value') }))[0][0]).toEqual(['labels', 1, 'name']);
+  });
+
   it('refuses a hotkey used twice, pointing at the second', () => {
     const result = LabelQuestion.safeParse({
       name: 'sentiment',

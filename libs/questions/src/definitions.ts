@@ -11,7 +11,9 @@ export const LabelDefinition = z.strictObject({
     .string()
     .min(1)
     .max(64)
-    .regex(/^\S(.*\S)?$/, 'no leading or trailing spaces'),
+    .regex(/^\S(.*\S)?$/, 'no leading or trailing spaces')
+    // a feedback rule's label "$value" means the event's own value: a label of that name could not be told from it
+    .refine((name) => name !== '$value', '"$value" is reserved: in a feedback rule it stands for the event\'s value'),
   hotkey: z
     .string()
     .regex(/^[0-9a-z]$/, 'one lowercase letter or digit')
