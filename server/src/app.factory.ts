@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -181,7 +182,10 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
       done(hazard ? new DomainError(hazard.code, hazard.message, 400, hazard.field) : null, body);
     };
   fastify.removeContentTypeParser('application/json');
+  // text that is not UTF-8 would be decoded with U+FFFD in its place and stored as if sent
+  const notUtf8 = () => new DomainError('validation/invalid_text', 'body: not valid UTF-8; send text as UTF-8', 400, 'body');
   fastify.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    if (!isUtf8(body)) return done(notUtf8());
     // a body that cannot hold a poisoned key skips the parser's scan of every slice for one (the body is looked at once)
     let plain: boolean | undefined;
     const parseSlice = (text: string): unknown => {
@@ -202,13 +206,15 @@ export async function createApp(context: AppContext): Promise<NestFastifyApplica
     );
   });
   // a CloudEvent in structured mode (the KServe / Seldon logger sink): JSON, parsed the same way
-  fastify.addContentTypeParser('application/cloudevents+json', { parseAs: 'string' }, (request, body, done) =>
-    parseJson(
+  fastify.addContentTypeParser('application/cloudevents+json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+    if (!isUtf8(body)) return done(notUtf8());
+    const text = body.toString('utf8');
+    void parseJson(
       request,
-      body as string,
-      screened(request, body as string, done, (reviver) => JSON.parse(body as string, reviver) as unknown),
-    ),
-  );
+      text,
+      screened(request, text, done, (reviver) => JSON.parse(text, reviver) as unknown),
+    );
+  });
   // TFDV's artifacts (a statistics proto, a schema.pbtxt) reach the routes that take them as bytes
   fastify.addContentTypeParser([...FILE_CONTENT_TYPES], { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
   // NDJSON bodies reach the handler as the raw stream: read line by line, never held whole

@@ -219,6 +219,29 @@ describe('capture hardening: bad input is a 4xx naming the field, and nothing of
       }
     });
 
+    it('takes U+2028 inside an NDJSON line as text, and refuses bytes that are not UTF-8 (else stored as U+FFFD)', async () => {
+      const sep = prediction({ input: { t: 'a\u2028b\u2029c' } });
+      const next = prediction();
+      const ndjson = await raw('/predictions/batch?partial=true', `${JSON.stringify(sep)}\n${JSON.stringify(next)}\n`, 'application/x-ndjson');
+      expect(ndjson.body).toMatchObject({ accepted: 2, duplicates: 0 });
+      expect(await app.sql(`SELECT input->>'t' AS t FROM predictions WHERE id = $1`, [sep.id])).toEqual([{ t: 'a\u2028b\u2029c' }]);
+      const bad = prediction();
+      const bytes = Buffer.from(JSON.stringify(bad).replace('"Lorem', '"\u0001Lorem'));
+      bytes[bytes.indexOf(0x01)] = 0xff;
+      for (const type of ['application/json', 'application/x-ndjson']) {
+        const response = await fetch(`${app.url}/api/v1/projects/${slug}/predictions${type === 'application/json' ? '' : '/batch'}`, {
+          method: 'POST',
+          headers: { 'content-type': type, authorization: `Bearer ${key}` },
+          body: bytes,
+        });
+        expect(response.status).toBe(400);
+        expect(await response.json()).toMatchObject(
+          type === 'application/json' ? { code: 'validation/invalid_text', field: 'body' } : { code: 'predictions/batch_rejected', field: '0.line' },
+        );
+      }
+      expect(await stored([bad.id])).toEqual([]);
+    });
+
     it('a batch over the sliced-parsing threshold still finds the one bad item', async () => {
       const batch = Array.from({ length: 600 }, () => prediction());
       batch[457] = prediction({ metadata: { note: 'a\udc00' } });

@@ -133,12 +133,6 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
     const hazard = findJsonHazard(metadata, { maxDepth: MAX_JSON_DEPTH, integers: true }, 'metadata');
     if (hazard) return { ok: false, rejection: { ...hazard, code: hazard.code === 'unsafe_integer' ? 'predictions/unsafe_integer' : hazard.code } };
   }
-  // a suggestion's numbers (a numeric value, an interval, offsets, positions) by the same rule as the input's
-  const suggested = isObject(raw) ? raw.suggestions : undefined;
-  if (typeof suggested === 'object' && suggested !== null) {
-    const hazard = findJsonHazard(suggested, { maxDepth: MAX_JSON_DEPTH, integers: true }, 'suggestions');
-    if (hazard) return { ok: false, rejection: { ...hazard, code: hazard.code === 'unsafe_integer' ? 'predictions/unsafe_integer' : hazard.code } };
-  }
   // before the shape: a number that underflowed a double is named as such, not as a value of the wrong type
   if (!options.valuesChecked) {
     const hazard = findJsonHazard(raw, { text: true });
