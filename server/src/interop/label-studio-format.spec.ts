@@ -1,3 +1,4 @@
+import { predictionKeyOf } from '../common/ids/prediction-key';
 import { fromLabelStudioTask, toLabelStudioTask } from './label-studio-format';
 
 const labels = ['Positive', 'Negative'];
@@ -220,12 +221,40 @@ describe('fromLabelStudioTask: what Backflow cannot store is refused, naming the
   });
 });
 
+describe('a caller’s own prediction id through Label Studio', () => {
+  it('goes out as the model server sent it and comes back keyed in the importing project', () => {
+    const exported = toLabelStudioTask(
+      1,
+      {
+        id: predictionKeyOf('11111111-1111-4111-8111-111111111111', 'req-1'),
+        externalId: 'req-1',
+        modelName: 'm',
+        modelVersion: '1',
+        input: { text: 'hi' },
+        scores: { Positive: 0.6, Negative: 0.4 },
+        predictedLabel: 'Positive',
+        confidence: 0.6,
+        slice: {},
+        occurredAt: new Date('2026-12-01T00:00:00Z'),
+        label: null,
+        annotations: [],
+      },
+      { masked: [], raterNumber: () => 1 },
+    );
+    expect((exported.meta as { backflow: { predictionId: string } }).backflow.predictionId).toBe('req-1');
+    const plan = fromLabelStudioTask(exported as never, 0, ['Positive', 'Negative'], 'file', projectId, rules);
+    expect(plan.prediction.id).toBe('req-1');
+    expect(plan.predictionId).toBe(predictionKeyOf(projectId, 'req-1'));
+  });
+});
+
 describe('toLabelStudioTask and back', () => {
   it('keeps the prediction, its scores, answers and final label', () => {
     const exported = toLabelStudioTask(
       3,
       {
         id: '0f8b1c52-4d2e-4a8e-9c1e-2b7f0d9a6e31',
+        externalId: null,
         modelName: 'm',
         modelVersion: '2',
         input: { text: 'x', secret: 's' },
@@ -268,6 +297,7 @@ describe('toLabelStudioTask and back', () => {
   it('keeps the model’s choice where it is not the top score', () => {
     const thresholded = {
       id: '2a6c1f0e-8d3b-4c5a-9e7f-1b2c3d4e5f60',
+      externalId: null,
       modelName: 'm',
       modelVersion: '1',
       input: { text: 'y' },

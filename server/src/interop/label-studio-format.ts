@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { type ConsensusRules, decideConsensus } from '@backflow/agreement';
-import { LABEL_SOURCES, LabelStudioTask } from '@backflow/contracts';
+import { LABEL_SOURCES, LabelStudioTask, PREDICTION_ID_PATTERN } from '@backflow/contracts';
 import type { Answers } from '@backflow/questions';
-import { UUID_PATTERN } from '../predictions/prediction-fast-path';
 import type { PredictionRow } from '../predictions/prediction-validation';
 import { InteropErrors } from './interop.errors';
 import { isObject } from './json-object';
 import { flattenFeatures } from './nested-features';
 import { timestampOf } from './timestamp';
+import { predictionKeyOf } from '../common/ids/prediction-key';
 import { uuidV5 } from '../common/ids/uuid-v5';
 
 /**
@@ -40,7 +40,7 @@ export interface BackflowMeta {
  * reads it; `suggestions` and `answers` are every question's (a project of one label question
  * has no use for them).
  */
-export type ExportedPrediction = Omit<PredictionRow, 'metadata' | 'suggestions' | 'committee' | 'embedding' | 'routingOutput' | 'externalId'> & {
+export type ExportedPrediction = Omit<PredictionRow, 'metadata' | 'suggestions' | 'committee' | 'embedding' | 'routingOutput'> & {
   suggestions?: Record<string, unknown> | null;
   label: { value: string; source: string; agreement: number | null; answers?: Answers } | null;
   annotations: Array<{ id: string; email: string; label: string; timeSpentMs: number | null; createdAt: string; answers?: Answers }>;
@@ -62,7 +62,8 @@ export function toLabelStudioTask(
 ): Record<string, unknown> {
   const data = options.masked.length ? Object.fromEntries(Object.entries(p.input).filter(([name]) => !options.masked.includes(name))) : p.input;
   const meta: BackflowMeta = {
-    predictionId: p.id,
+    // the id the model server sent (a request id stays one), keyed again by the project it is imported into
+    predictionId: p.externalId ?? p.id,
     model: { name: p.modelName, version: p.modelVersion },
     scores: p.scores,
     slice: p.slice,
@@ -159,10 +160,14 @@ export function metaOf(task: LabelStudioTask): BackflowMeta {
   return isObject(backflow) ? backflow : {};
 }
 
-/** The prediction a task is: the Backflow prediction it was exported from, else one derived from the Label Studio project and task. */
-export function predictionIdOf(task: LabelStudioTask, source: string): string {
+/**
+ * The prediction a task is, as its model server named it: the id of the Backflow prediction it
+ * was exported from (the caller's own, `req-1`, or a UUID), else one derived from the Label
+ * Studio project and task. Capture keys it in the importing project (ADR 0043).
+ */
+export function callerIdOf(task: LabelStudioTask, source: string): string {
   const meta = metaOf(task);
-  if (typeof meta.predictionId === 'string' && UUID_PATTERN.test(meta.predictionId)) return meta.predictionId.toLowerCase();
+  if (typeof meta.predictionId === 'string' && PREDICTION_ID_PATTERN.test(meta.predictionId)) return meta.predictionId;
   const taskKey = task.id !== undefined ? String(task.id) : createHash('sha256').update(JSON.stringify(task.data)).digest('hex');
   return uuidV5(`label-studio:${source}:${taskKey}`);
 }
@@ -193,7 +198,8 @@ export function fromLabelStudioTask(
 ): ImportedTaskPlan {
   const at = `${index}`;
   const meta = metaOf(task);
-  const predictionId = predictionIdOf(task, source);
+  const callerId = callerIdOf(task, source);
+  const predictionId = predictionKeyOf(projectId, callerId);
   const taskName = taskNameOf(task, index);
   const modelPrediction = task.predictions[0];
   const modelChoice = modelPrediction ? choiceOf(modelPrediction.result, `${at}.predictions.0.result`, `${taskName}, prediction 0`) : undefined;
@@ -213,7 +219,7 @@ export function fromLabelStudioTask(
   const model = isObject(meta.model) ? meta.model : { name: 'label-studio', version: modelPrediction?.model_version || 'none' };
   const timestamp = timestampOf(task.created_at);
   const prediction = {
-    id: predictionId,
+    id: callerId,
     model,
     input: flattenFeatures(task.data, `${at}.data`),
     scores,

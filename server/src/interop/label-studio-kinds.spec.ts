@@ -20,6 +20,7 @@ const bob = { topics: ['sports', 'tech'], quality: 2, ents: [] };
 
 const prediction: ExportedPrediction = {
   id: '0f8b1c52-4d2e-4a8e-9c1e-2b7f0d9a6e31',
+  externalId: null,
   modelName: 'm',
   modelVersion: '2',
   input: { body: BODY, secret: 's' },

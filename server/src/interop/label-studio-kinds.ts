@@ -19,17 +19,9 @@ import {
 import { InteropErrors } from './interop.errors';
 import { isObject } from './json-object';
 import { flattenFeatures } from './nested-features';
-import {
-  emailOf,
-  type ExportedPrediction,
-  type ImportedTaskPlan,
-  metaOf,
-  predictionIdOf,
-  taskNameOf,
-  timingOf,
-  type BackflowMeta,
-} from './label-studio-format';
+import { emailOf, type ExportedPrediction, type ImportedTaskPlan, metaOf, callerIdOf, taskNameOf, timingOf, type BackflowMeta } from './label-studio-format';
 import { timestampOf } from './timestamp';
+import { predictionKeyOf } from '../common/ids/prediction-key';
 import { uuidV5 } from '../common/ids/uuid-v5';
 
 /**
@@ -77,7 +69,7 @@ export function toLabelStudioTaskOfQuestions(
   };
   const label = p.label && { value: p.label.value, source: p.label.source, agreement: p.label.agreement, answers: p.label.answers ?? {} };
   const meta: BackflowMeta = {
-    predictionId: p.id,
+    predictionId: p.externalId ?? p.id,
     model: { name: p.modelName, version: p.modelVersion },
     ...(scores ? { scores } : {}),
     ...(p.suggestions && Object.keys(p.suggestions).length ? { suggestions: p.suggestions } : {}),
@@ -166,7 +158,8 @@ export function fromLabelStudioTaskOfQuestions(
   const routing = routingOf(project);
   const at = `${index}`;
   const meta = metaOf(task);
-  const predictionId = predictionIdOf(task, source);
+  const callerId = callerIdOf(task, source);
+  const predictionId = predictionKeyOf(projectId, callerId);
   const taskName = taskNameOf(task, index);
   const input = flattenFeatures(task.data, `${at}.data`);
 
@@ -198,7 +191,7 @@ export function fromLabelStudioTaskOfQuestions(
   const model = isObject(meta.model) ? meta.model : { name: 'label-studio', version: modelPrediction?.model_version || 'none' };
   const timestamp = timestampOf(task.created_at);
   const prediction = {
-    id: predictionId,
+    id: callerId,
     model,
     input,
     ...(scores ? { scores } : {}),

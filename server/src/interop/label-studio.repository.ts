@@ -20,6 +20,7 @@ export class LabelStudioRepository {
   ): Promise<{ rows: ExportedPrediction[]; next: ExportCursor | null }> {
     const rows: Array<{
       id: string;
+      external_id: string | null;
       model_name: string;
       model_version: string;
       input: Record<string, unknown>;
@@ -36,7 +37,7 @@ export class LabelStudioRepository {
       label_answers: Answers | null;
       annotations: ExportedPrediction['annotations'];
     }> = await manager.query(
-      `SELECT p.id, p.model_name, p.model_version, p.input, p.scores, p.suggestions, p.predicted_label, p.confidence, p.slice, p.occurred_at,
+      `SELECT p.id, p.external_id, p.model_name, p.model_version, p.input, p.scores, p.suggestions, p.predicted_label, p.confidence, p.slice, p.occurred_at,
               to_char(p.received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS received_at,
               l.value AS label, l.source AS label_source, l.agreement, l.answers AS label_answers, coalesce(a.annotations, '[]') AS annotations
          FROM predictions_read p
@@ -56,6 +57,7 @@ export class LabelStudioRepository {
     return {
       rows: rows.map((r) => ({
         id: r.id,
+        externalId: r.external_id,
         modelName: r.model_name,
         modelVersion: r.model_version,
         input: r.input,
