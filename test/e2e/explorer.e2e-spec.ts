@@ -76,6 +76,8 @@ describe('data explorer: search a project’s predictions a bounded page at a ti
     const fr = await all(project.search, { slice: 'country:FR', limit: 40 });
     expect(fr.items.length).toBe(project.bodies.filter((b) => b.slice.country === 'FR').length);
     expect(fr.items.every((i) => i.slice.country === 'FR')).toBe(true);
+    // as the routing and quality pages write a slice
+    expect((await all(project.search, { slice: 'country=FR', limit: 40 })).items.map((i) => i.id)).toEqual(fr.items.map((i) => i.id));
     const frMobile = await all(project.search, { slice: ['country:FR', 'device:mobile'] });
     expect(frMobile.items.length).toBe(project.bodies.filter((b) => b.slice.country === 'FR' && b.slice.device === 'mobile').length);
 

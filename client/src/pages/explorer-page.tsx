@@ -49,8 +49,8 @@ const EMPTY: Filters = {
 };
 
 const SORT_NAMES: Record<(typeof EXPLORER_SORTS)[number], string> = {
-  newest: 'Newest first',
-  oldest: 'Oldest first',
+  newest: 'Newest arrivals first',
+  oldest: 'Oldest arrivals first',
   least_confident: 'Least confident first',
   most_confident: 'Most confident first',
 };
@@ -401,7 +401,9 @@ function ResultsTable({ slug, items }: { slug: string; items: ExplorerItem[] }) 
         <tbody>
           {items.map((item) => (
             <tr key={item.id}>
-              <td className="explorer-nowrap">{formatTime(item.occurredAt)}</td>
+              <td className="explorer-nowrap" title={`arrived ${formatTime(item.receivedAt)}`}>
+                {formatTime(item.occurredAt)}
+              </td>
               <td>
                 <a
                   href={examplePath(slug, item.id)}

@@ -143,14 +143,14 @@ export function NewProjectPage() {
           <TextField
             label="Masked fields"
             name="maskedFields"
-            hint="Input fields raters never see, comma-separated (a.b for nested)."
+            hint="Input fields raters never see, comma-separated (a nested value captured by an integration is its dotted name, a.b)."
             value={masked}
             onChange={(event) => setMasked(event.target.value)}
           />
           <TextField
             label="Route when uncertainty ≥"
             name="threshold"
-            hint="0–1, least confidence. Empty: only the 1% exploration sample."
+            hint="0–1, least confidence. Empty: the 5% least confident predictions, plus the 1% exploration sample."
             type="number"
             min={0}
             max={1}

@@ -74,7 +74,7 @@ export function UsersPage() {
             label="Password"
             name="newPassword"
             type="password"
-            hint="At least 12 characters; share it with them."
+            hint="At least 10 characters; share it with them."
             value={password}
             required
             onChange={(event) => setPassword(event.target.value)}

@@ -17,8 +17,8 @@ export const CONFIDENCE_SORT_MAX_DAYS = 7;
 
 const SliceFilter = z
   .string()
-  .regex(/^[^:]{1,64}:.{0,200}$/s, 'key:value, e.g. country:FR')
-  .describe('a slice key and its value, "country:FR"; repeat for several (all must hold)');
+  .regex(/^[^:=]{1,64}[:=].{0,200}$/s, 'key:value (or key=value, as the other pages write a slice), e.g. country:FR')
+  .describe('a slice key and its value, "country:FR" (or "country=FR"); repeat for several (all must hold)');
 
 export const ExplorerFilters = z.strictObject({
   from: Timestamp.optional().describe('predictions made (their timestamp) at or after this instant'),

@@ -109,7 +109,8 @@ export function sliceContaining(filters: readonly string[] | undefined): Record<
   if (!filters?.length) return undefined;
   const slice: Record<string, string> = {};
   for (const filter of filters) {
-    const at = filter.indexOf(':');
+    // key:value, or key=value as the routing and quality pages write a slice (a key holds neither)
+    const at = filter.search(/[:=]/);
     slice[filter.slice(0, at)] = filter.slice(at + 1);
   }
   return slice;
