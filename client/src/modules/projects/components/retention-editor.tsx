@@ -76,6 +76,7 @@ export function RetentionEditor({ project }: { project: Project }) {
           Run now
         </Button>
       </div>
+      {!project.retention && <p className="field__hint">Run now works once a retention is saved: while every prediction is kept there is nothing to remove.</p>}
     </section>
   );
 }

@@ -120,6 +120,16 @@ function FunctionsChart({ analysis }: { analysis: WeakSupervisionAnalysis }) {
 }
 
 /** Labeling functions: what each one votes over recent traffic, a new one previewed before it is saved, and what their votes do. */
+/** A feedback rule's vote as people read it (`feedback rules[1]` is the second rule: "a correction event"). */
+function feedbackRuleOf(name: string, project: Project): string {
+  const index = /rules\[(\d+)\]/.exec(name)?.[1];
+  const rule = index === undefined ? undefined : project.feedbackRules?.rules[Number(index)];
+  if (rule) return `feedback rule ${Number(index) + 1}: a “${rule.eventType}” event`;
+  return /absence/.test(name) ? 'feedback rule: no event within the window' : 'a feedback rule';
+}
+
+const voteOf = (label: string) => (label === '$value' ? 'the event’s value' : label);
+
 export function WeakSupervisionPanel({ project }: { project: Project }) {
   const update = useUpdateProject(project.slug);
   const labels = project.labels.map((l) => l.name);
@@ -217,11 +227,11 @@ export function WeakSupervisionPanel({ project }: { project: Project }) {
                 return (
                   <tr key={`${f.source}-${f.name}`}>
                     <td>
-                      {f.name}
+                      {defined ? f.name : feedbackRuleOf(f.name, project)}
                       <br />
-                      <small>{defined ? describe(defined) : 'a feedback rule'}</small>
+                      <small>{defined ? describe(defined) : 'from the project’s feedback rules'}</small>
                     </td>
-                    <td>{f.label}</td>
+                    <td>{voteOf(f.label)}</td>
                     <td>{pct(f.coverage)}</td>
                     <td>{pct(f.overlaps)}</td>
                     <td>{pct(f.conflicts)}</td>
