@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { consensusIssue, DEFAULT_UNDO_SECONDS, LabelingSettings, type ConsensusMethod } from '@backflow/contracts';
+import { consensusIssue, LabelingSettings, type ConsensusMethod } from '@backflow/contracts';
 import { Alert } from '../../../ui/alert';
 import { Button } from '../../../ui/button';
 import { TextField } from '../../../ui/text-field';
@@ -29,14 +29,14 @@ interface Draft {
   maxAnnotations: string;
   showPrediction: boolean;
   consensus: ConsensusMethod;
-  undoSeconds: string;
   goldRate: string;
   goldMinAnswers: string;
   goldMinAccuracy: string;
   piiPatterns: PiiPattern[];
   piiForAdmins: boolean;
 }
-type NumberKey = 'leaseSeconds' | 'agreementThreshold' | 'maxAnnotations' | 'undoSeconds' | 'goldRate' | 'goldMinAnswers' | 'goldMinAccuracy';
+// (the undo window is the rater screen's, set with its layout below)
+type NumberKey = 'leaseSeconds' | 'agreementThreshold' | 'maxAnnotations' | 'goldRate' | 'goldMinAnswers' | 'goldMinAccuracy';
 
 const NUMBERS: Record<NumberKey, NumberRule> = {
   leaseSeconds: { label: 'Lease length (seconds)', hint: 'How long a claimed task stays a rater’s without a heartbeat.', min: 10, max: 3600, integer: true },
@@ -48,14 +48,6 @@ const NUMBERS: Record<NumberKey, NumberRule> = {
     percent: true,
   },
   maxAnnotations: { label: 'Most answers per task', hint: '', min: 1, max: 25, integer: true, optional: true },
-  undoSeconds: {
-    label: 'Undo window (seconds)',
-    hint: `How long the rater screen holds an answer before sending it, so Undo (Z) takes it back. Blank: ${DEFAULT_UNDO_SECONDS}; 0 sends at once.`,
-    min: 0,
-    max: 60,
-    integer: true,
-    optional: true,
-  },
   goldRate: { label: 'Gold rate (%)', hint: 'The share of a rater’s claims answered with a gold item they have not seen.', min: 0, max: 50, percent: true },
   goldMinAnswers: { label: 'Gold answers before a pause', hint: 'Gold answers a rater gives before they can be paused.', min: 1, max: 1000, integer: true },
   goldMinAccuracy: {
@@ -77,7 +69,6 @@ function draftOf(labeling: LabelingSettings): Draft {
     maxAnnotations: optional(labeling.maxAnnotations),
     showPrediction: labeling.showPrediction,
     consensus: labeling.consensus,
-    undoSeconds: optional(labeling.undoSeconds),
     goldRate: percent(labeling.goldRate),
     goldMinAnswers: String(labeling.goldMinAnswers),
     goldMinAccuracy: percent(labeling.goldMinAccuracy),
@@ -91,9 +82,8 @@ function draftOf(labeling: LabelingSettings): Draft {
 /** The whole group, as the PATCH replaces it: the fields shown here from the draft, the others (the rater screen's layout) as they are. */
 function settingsOf(draft: Draft, current: LabelingSettings): LabelingSettings {
   const number = (key: NumberKey) => (draft[key].trim() === '' ? undefined : Number(draft[key]) / (NUMBERS[key].percent ? 100 : 1));
-  const { pii: _pii, maxAnnotations: _max, undoSeconds: _undo, ...kept } = current;
+  const { pii: _pii, maxAnnotations: _max, ...kept } = current;
   const maxAnnotations = number('maxAnnotations');
-  const undoSeconds = number('undoSeconds');
   return {
     ...kept,
     leaseSeconds: number('leaseSeconds') ?? current.leaseSeconds,
@@ -101,7 +91,6 @@ function settingsOf(draft: Draft, current: LabelingSettings): LabelingSettings {
     ...(maxAnnotations !== undefined ? { maxAnnotations } : {}),
     showPrediction: draft.showPrediction,
     consensus: draft.consensus,
-    ...(undoSeconds !== undefined ? { undoSeconds } : {}),
     goldRate: number('goldRate') ?? current.goldRate,
     goldMinAnswers: number('goldMinAnswers') ?? current.goldMinAnswers,
     goldMinAccuracy: number('goldMinAccuracy') ?? current.goldMinAccuracy,
@@ -186,10 +175,7 @@ export function LabelingSettingsEditor({ project }: { project: Project }) {
         </Alert>
       ) : null}
       <form className="admin-form admin-form--plain" noValidate onSubmit={save}>
-        <div className="admin-form__row">
-          {numberField('leaseSeconds')}
-          {numberField('undoSeconds')}
-        </div>
+        <div className="admin-form__row">{numberField('leaseSeconds')}</div>
         <div className="admin-form__row">
           {numberField('agreementThreshold')}
           {numberField(
