@@ -124,7 +124,7 @@ export function ExportsPanel({ slug }: { slug: string }) {
                           {version.files.map((file) => (
                             <li key={file.path}>
                               <a href={`${base(slug)}/spans/${span.span}/versions/${version.version}/files/${file.path}`}>{file.path}</a> (
-                              {file.rows.toLocaleString()} rows)
+                              {file.rows.toLocaleString()} {file.rows === 1 ? 'row' : 'rows'})
                             </li>
                           ))}
                           {['schema.pbtxt', 'manifest.json'].map((name) => (

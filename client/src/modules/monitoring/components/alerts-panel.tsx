@@ -38,7 +38,11 @@ export function AlertsPanel({ data }: { data: MonitoringReply }) {
         ) : null}
       </div>
       {alerts.length === 0 ? (
-        <p className="admin-section__lede">No alerts: every slice is within its baseline and no feature has drifted.</p>
+        <p className="admin-section__lede">
+          {data.anomalies.examined === 0
+            ? 'No alerts, and nothing to judge yet: no prediction arrived in the current window. Send predictions and they are watched from the first.'
+            : 'No alerts: every slice is within its baseline and no feature has drifted.'}
+        </p>
       ) : (
         <ul className="alert-list">
           {alerts.slice(0, 20).map((a) => (

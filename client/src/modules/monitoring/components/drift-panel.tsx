@@ -44,7 +44,11 @@ export function DriftPanel({ data }: { data: MonitoringReply }) {
           </tbody>
         </table>
       ) : (
-        <p className="admin-section__lede">None: every prediction matches the schema.</p>
+        <p className="admin-section__lede">
+          {data.anomalies.examined === 0
+            ? 'Nothing to check yet: no prediction arrived in the current window.'
+            : `None: every prediction matches the schema (${data.anomalies.examined.toLocaleString()} checked).`}
+        </p>
       )}
     </section>
   );
