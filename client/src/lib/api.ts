@@ -109,8 +109,13 @@ function fallbackMessage(status: number): string {
   return `The request failed (HTTP ${status}).`;
 }
 
+/** A server's message with the field it names, unless the message starts with that field already (`routing.targetRate: …`). */
+export function messageWithField(message: string, field: string | undefined): string {
+  return field && !message.startsWith(`${field}:`) ? `${message} (field: ${field})` : message;
+}
+
 /** What to tell the user about a failed request: the server's message and the field it names, or a fallback. */
 export function errorMessage(cause: unknown, fallback: string): string {
   if (!isApiError(cause)) return fallback;
-  return cause.field ? `${cause.message} (field: ${cause.field})` : cause.message;
+  return messageWithField(cause.message, cause.field);
 }

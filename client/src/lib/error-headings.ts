@@ -1,4 +1,4 @@
-import { isApiError } from './api';
+import { isApiError, messageWithField } from './api';
 
 /**
  * What happened, in a few words, from an error's stable code (`labeling/lease_expired`): the
@@ -66,7 +66,7 @@ export function describeError(cause: unknown, fallback: string): { heading: stri
   if (!isApiError(cause)) return { heading: errorHeading(undefined), message: fallback };
   return {
     heading: errorHeading(cause.code, cause.status),
-    message: cause.field ? `${cause.message} (field: ${cause.field})` : cause.message,
+    message: messageWithField(cause.message, cause.field),
     requestId: cause.requestId,
   };
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { isApiError } from '../lib/api';
+import { isApiError, messageWithField } from '../lib/api';
 import { navigate, settingsPath } from '../lib/router';
 import { createProject, projectListQuery } from '../modules/projects/api/projects-api';
 import { fromLabelRows, InstructionsField, LabelRowsField, splitList, type LabelRow } from '../modules/projects/components/project-fields';
@@ -81,10 +81,7 @@ export function NewProjectPage() {
       <form className="admin-form" onSubmit={submit} noValidate>
         {error ? (
           <Alert title="Not created">
-            <p>
-              {error.message}
-              {error.field ? ` (field: ${error.field})` : ''}
-            </p>
+            <p>{messageWithField(error.message, error.field)}</p>
           </Alert>
         ) : null}
         <div className="admin-form__row">
