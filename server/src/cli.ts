@@ -22,11 +22,13 @@ import { setFlagsFromString } from 'node:v8';
 
 const CLI_ACTOR = { userId: null, requestId: 'cli' };
 
-function parse<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+/** A command's argument or option checked by its schema; `name`: how the error names a lone value (`--span`), else its path. */
+function parse<S extends z.ZodType>(schema: S, value: unknown, name = 'value'): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  throw new DomainError('validation/invalid', `${issue.path.join('.') || 'value'}: ${issue.message}`, 400, issue.path.join('.'));
+  const field = issue.path.join('.') || name;
+  throw new DomainError('validation/invalid', `${field}: ${issue.message}`, 400, field);
 }
 
 /** Runs one command against the configured database (the embedded one is started, or joined when a server runs it). */
@@ -106,7 +108,7 @@ program
   .action(async (options: { project: string; email: string; role: string }) => {
     const request = parse(AddMemberRequest, { email: options.email, role: options.role });
     const member = await withApp(async (app) => {
-      const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project));
+      const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project, '--project'));
       return app.get(UsersService).addMember(project, request.email, request.role, CLI_ACTOR);
     });
     print(member, jsonOutput(), () => `${member.email} is now ${member.role} on ${member.projectSlug}`);
@@ -127,7 +129,7 @@ program
         .filter(Boolean),
     });
     const key = await withApp(async (app) => {
-      const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project));
+      const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project, '--project'));
       return app.get(ApiKeysService).create(project.id, request, CLI_ACTOR);
     });
     print(key, jsonOutput(), () => `created key ${key.id} (${key.scopes.join(', ')})\nsecret: ${key.secret}  (shown once; store it now)`);
@@ -138,7 +140,7 @@ program
   .requiredOption('--project <slug>')
   .action(async (options: { project: string }) => {
     const keys = await withApp(async (app) => {
-      const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project));
+      const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project, '--project'));
       return app.get(ApiKeysService).list(project.id);
     });
     print(keys, jsonOutput(), () =>
@@ -153,9 +155,9 @@ program
   .requiredOption('--project <slug>')
   .requiredOption('--id <id>')
   .action(async (options: { project: string; id: string }) => {
-    const id = parse(z.uuid(), options.id);
+    const id = parse(z.uuid(), options.id, '--id');
     const key = await withApp(async (app) => {
-      const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project));
+      const project = await app.get(ProjectsService).getBySlug(parse(Slug, options.project, '--project'));
       return app.get(ApiKeysService).revoke(project.id, id, CLI_ACTOR);
     });
     print(key, jsonOutput(), () => `revoked ${key.id} (${key.name}) at ${key.revokedAt}`);
@@ -189,7 +191,7 @@ program
   .option('--wait', 'with --server: wait until the span is written (a local export always waits), then print where it is')
   .option('--timeout <seconds>', 'with --wait: give up after this long (exit 3)', '3600')
   .action(async (slug: string, options: { span?: string; server?: string; wait?: boolean; timeout: string }) => {
-    const span = options.span === undefined ? undefined : parse(z.coerce.number().int().min(1), options.span);
+    const span = options.span === undefined ? undefined : parse(z.coerce.number().int().min(1), options.span, '--span');
     const json = jsonOutput();
     // the bar goes to stderr, so --json output on stdout stays clean
     const bar = new SingleBar({
@@ -209,8 +211,8 @@ program
     };
     const server = options.server ?? process.env.BACKFLOW_URL;
     if (server) {
-      const seconds = parse(z.coerce.number().positive(), options.timeout);
-      const job = await remoteExport(server, parse(Slug, slug), span, options.wait === true ? seconds : undefined, onProgress).finally(
+      const seconds = parse(z.coerce.number().positive(), options.timeout, '--timeout');
+      const job = await remoteExport(server, parse(Slug, slug, 'project'), span, options.wait === true ? seconds : undefined, onProgress).finally(
         () => started && bar.stop(),
       );
       if (!job) return print({ exported: null }, json, () => 'nothing to export: every label is in a span already');
@@ -230,7 +232,7 @@ program
       );
     }
     const exported = await withApp(async (app) => {
-      const project = await app.get(ProjectsService).getBySlug(parse(Slug, slug));
+      const project = await app.get(ProjectsService).getBySlug(parse(Slug, slug, 'project'));
       return app.get(ExportsService).run(project, { span }, { onProgress });
     }).finally(() => started && bar.stop());
     if (!exported) return print({ exported: null }, json, () => 'nothing to export: every label is in a span already');
@@ -313,7 +315,7 @@ program
   )
   .argument('<project>', 'the project slug')
   .action(async (slug: string) => {
-    const reply = await withApp(async (app) => app.get(RetentionService).run(await app.get(ProjectsService).getBySlug(parse(Slug, slug))));
+    const reply = await withApp(async (app) => app.get(RetentionService).run(await app.get(ProjectsService).getBySlug(parse(Slug, slug, 'project'))));
     print(reply, jsonOutput(), () =>
       [
         `removed ${reply.dropped} predictions, kept ${reply.kept} (tasked, labeled or awaiting feedback), archived ${reply.archived}`,

@@ -72,6 +72,10 @@ describe('the admin CLI, against the same database as a running server', () => {
     const missing = await cli('members:add', '--project', 'no-such-project', '--email', 'x@example.com', '--role', 'rater');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('projects/not_found');
+    // an option's value is named by the option
+    const span = await cli('export', 'no-such-project', '--span', 'abc');
+    expect(span.code).toBe(2);
+    expect(span.stderr).toMatch(/validation\/invalid: --span: /);
   });
 
   it('runs retention for a project as the hourly job would: old unneeded predictions removed, rolled up first', async () => {

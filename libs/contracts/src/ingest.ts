@@ -25,7 +25,7 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> => valu
 
 const scalarJsonSchema = [{ type: 'number' }, { type: 'string', maxLength: FEATURE_LIMITS.stringLength }, { type: 'boolean' }];
 const featureJsonSchema = { anyOf: [...scalarJsonSchema, { type: 'array', maxItems: FEATURE_LIMITS.arrayLength, items: { anyOf: scalarJsonSchema } }] };
-const FEATURE_MESSAGE = `a number, a string, a boolean, or an array of at most ${FEATURE_LIMITS.arrayLength} of them`;
+const FEATURE_MESSAGE = `a finite number, a string of at most ${FEATURE_LIMITS.stringLength.toLocaleString('en-US')} UTF-16 units, a boolean, or an array of at most ${FEATURE_LIMITS.arrayLength.toLocaleString('en-US')} of them`;
 
 /**
  * An object whose every key and value pass `valid`, with issues at the offending key.
