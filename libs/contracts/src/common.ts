@@ -50,3 +50,18 @@ export const DATE_OUT_OF_RANGE = 'validation/date_out_of_range';
 export const Timestamp = z.iso
   .datetime({ offset: true })
   .refine(isStorableInstant, { message: 'a date between the years 0001 and 9999 (UTC)', params: { code: DATE_OUT_OF_RANGE } });
+
+/**
+ * A `superRefine` that refuses a list item whose key an earlier item has, at the later one
+ * (`at`: where in the item its key sits, for the issue's path).
+ */
+export const eachOnce =
+  <T>(keyOf: (item: T) => string, message: (key: string) => string, at: ReadonlyArray<string | number> = []) =>
+  (items: readonly T[], ctx: z.RefinementCtx): void => {
+    const seen = new Set<string>();
+    items.forEach((item, index) => {
+      const key = keyOf(item);
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', message: message(key), path: [index, ...at] });
+      seen.add(key);
+    });
+  };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { eachOnce } from './common';
 
 const probability = z.number().min(0).max(1);
 
@@ -385,13 +386,13 @@ export const FeatureSchemaRequest = z
     features: z
       .array(FeatureSchemaField)
       .max(1_000)
-      .superRefine((features, ctx) => {
-        const seen = new Set<string>();
-        features.forEach((feature, index) => {
-          if (seen.has(feature.name)) ctx.addIssue({ code: 'custom', message: `feature "${feature.name}" appears twice`, path: [index, 'name'] });
-          seen.add(feature.name);
-        });
-      }),
+      .superRefine(
+        eachOnce(
+          (feature) => feature.name,
+          (name) => `feature "${name}" appears twice`,
+          ['name'],
+        ),
+      ),
   })
   .meta({ id: 'FeatureSchema' });
 export type FeatureSchemaRequest = z.infer<typeof FeatureSchemaRequest>;

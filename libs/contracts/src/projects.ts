@@ -1,7 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { DEFAULT_UNDO_SECONDS, TaskLayout } from './task-layout';
-import { Slug, Timestamp } from './common';
+import { eachOnce, Slug, Timestamp } from './common';
 import { IntegrationSettings } from './interop';
 import { MonitoringSettings } from './monitoring';
 import { WeakSupervisionSettings, weakSupervisionIssues } from './weak';
@@ -254,14 +254,14 @@ export const ExportSettings = z
     features: z
       .array(z.strictObject({ name: z.string().min(1).max(128), type: z.enum(['int', 'float', 'bytes']) }))
       .max(1000)
-      .superRefine((features, ctx) => {
-        const seen = new Set<string>();
-        features.forEach((feature, index) => {
-          // one feature per name in a tf.Example, a CSV header and schema.pbtxt
-          if (seen.has(feature.name)) ctx.addIssue({ code: 'custom', message: `feature "${feature.name}" is declared twice`, path: [index, 'name'] });
-          seen.add(feature.name);
-        });
-      })
+      // one feature per name in a tf.Example, a CSV header and schema.pbtxt
+      .superRefine(
+        eachOnce(
+          (feature) => feature.name,
+          (name) => `feature "${name}" is declared twice`,
+          ['name'],
+        ),
+      )
       .optional(),
     splits: z
       .strictObject({ train: z.number().int().min(0).max(100), eval: z.number().int().min(0).max(100) })
@@ -359,13 +359,12 @@ const settings = {
   maskedFields: z
     .array(z.string().min(1).max(128))
     .max(1000)
-    .superRefine((fields, ctx) => {
-      const seen = new Set<string>();
-      fields.forEach((field, index) => {
-        if (seen.has(field)) ctx.addIssue({ code: 'custom', message: `"${field}" is masked twice`, path: [index] });
-        seen.add(field);
-      });
-    }),
+    .superRefine(
+      eachOnce(
+        (field) => field,
+        (field) => `"${field}" is masked twice`,
+      ),
+    ),
 };
 
 /** Feedback rules label the routing question: a label question's rules name its labels, another kind's give answers it takes. */
