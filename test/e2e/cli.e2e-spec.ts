@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -139,5 +141,63 @@ describe('the admin CLI, against the same database as a running server', () => {
     // nothing left: said so, exit 0
     const again = await cliWith({ BACKFLOW_URL: app.url, BACKFLOW_TOKEN: pipeline }, 'export', project.slug, '--wait', '--json');
     expect(JSON.parse(again.stdout)).toEqual({ exported: null });
+  });
+
+  it('export with its statistics on a worker thread writes the same bytes as on its own thread', async () => {
+    const project = await createProject(app, admin, {
+      labels: [{ name: 'ham' }, { name: 'spam' }],
+      routing: { explorationRate: 0 },
+      feedbackRules: { rules: [{ eventType: 'click', label: 'ham', windowMinutes: 60 }] },
+      maskedFields: ['email', 'user.phone'],
+      export: { formats: ['tfrecord', 'jsonl'], maskedFields: 'hash' },
+    });
+    const ingest = JSON.parse((await cli('--json', 'api-keys:create', '--project', project.slug, '--name', 'ingest', '--scopes', 'ingest')).stdout).secret;
+    // values COPY escapes (tab, newline, backslash), text past ASCII, lists, floats float32 changes, masked fields
+    const predictions = Array.from({ length: 2_500 }, (_, i) => ({
+      id: randomUUID(),
+      model: { name: 'm', version: `v${i % 3}` },
+      input: {
+        subject: `line ${i}\twith a tab\nand a newline \\ café ${'é'.repeat(i % 4)}`,
+        email: `person${i % 50}@example.com`,
+        'user.phone': `+33 6 ${i}`,
+        account: String(9007199254740993n + BigInt(i)),
+        score: i / 7,
+        tokens: i % 5 === 0 ? [] : ['a', `t${i % 11}`],
+        flag: i % 2 === 0,
+      },
+      scores: { ham: 0.6, spam: 0.4 },
+    }));
+    const sent = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, { token: ingest, body: predictions });
+    expect([sent.status, sent.status === 200 || sent.body]).toEqual([200, true]);
+    const events = predictions.map((p) => ({ id: `c-${p.id}`, predictionId: p.id, type: 'click' }));
+    for (let i = 0; i < events.length; i += 500)
+      expect((await app.request('POST', `/api/v1/projects/${project.slug}/feedback`, { token: ingest, body: events.slice(i, i + 500) })).status).toBe(201);
+
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'backflow-cli-export-'));
+    try {
+      const threaded = await cliWith({ EXPORT_ROOT: root, EXPORT_STATISTICS_THREAD: 'on' }, '--json', 'export', project.slug);
+      expect(threaded).toMatchObject({ code: 0 });
+      const inPlace = await cliWith({ EXPORT_ROOT: root, EXPORT_STATISTICS_THREAD: 'off' }, '--json', 'export', project.slug, '--span', '1');
+      expect(inPlace).toMatchObject({ code: 0 });
+      const [one, two] = [threaded, inPlace].map((run) => JSON.parse(run.stdout) as { version: number; rows: number; directory: string });
+      expect([one.version, two.version, one.rows]).toEqual([1, 2, 2_500]);
+      const read = (directory: string, name: string) => fs.readFileSync(path.join(directory, name));
+      const manifests = [one, two].map((v) => JSON.parse(read(v.directory, 'manifest.json').toString('utf8')));
+      // every file, the statistics and anomalies among them, byte for byte (by their checksums), and what the manifest says of the inputs
+      expect(manifests[0].files).toEqual(manifests[1].files);
+      expect(manifests[0].files.map((f: { path: string }) => f.path)).toEqual(
+        expect.arrayContaining(['statistics/Split-train/FeatureStats.pb', 'anomalies/Split-eval/SchemaDiff.pb']),
+      );
+      expect(manifests[0].statistics).toEqual(manifests[1].statistics);
+      expect(manifests[0].features).toEqual(manifests[1].features);
+      expect(read(one.directory, 'schema.pbtxt').equals(read(two.directory, 'schema.pbtxt'))).toBe(true);
+      // the statistics counted the masked fields as exported: hashed, never the stored text
+      const statistics = read(one.directory, 'statistics/Split-train/FeatureStats.pb').toString('latin1');
+      expect(statistics).toContain('email');
+      expect(statistics).not.toContain('@example.com');
+      expect(statistics).not.toContain('+33 6');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

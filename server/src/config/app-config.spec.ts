@@ -11,12 +11,14 @@ describe('loadConfig', () => {
       embeddedPostgres: { dataDir: '/srv/backflow/.data/postgres' },
       exportRoot: '/srv/backflow/.data/exports',
       archiveRoot: '/srv/backflow/.data/archive',
+      exportStatisticsThread: 'auto',
       s3: { endpoint: undefined, forcePathStyle: false, region: 'us-east-1' },
       clientDir: path.join('/srv/backflow', 'client', 'dist'),
     });
   });
 
   it.each([
+    [{ EXPORT_STATISTICS_THREAD: 'yes' }, 'EXPORT_STATISTICS_THREAD'],
     [{ PORT: 'eighty' }, 'PORT'],
     [{ PORT: '70000' }, 'PORT'],
     [{ DATABASE_URL: 'mysql://x@y/z' }, 'DATABASE_URL'],

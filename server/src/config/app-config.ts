@@ -28,6 +28,8 @@ const EnvSchema = z.object({
     .min(1)
     .refine((root) => !root.startsWith('s3:') || /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(root), 's3://bucket or s3://bucket/prefix')
     .optional(),
+  // statistics of a large span computed on a worker thread beside the one writing its files (auto: spans of 20,000 rows or more, on more than one core)
+  EXPORT_STATISTICS_THREAD: z.enum(['auto', 'on', 'off']).default('auto'),
   ARCHIVE_ROOT: z
     .string()
     .min(1)
@@ -141,6 +143,8 @@ export interface AppConfig {
   exportRoot: string;
   /** where retention archives raw predictions: a directory, or `s3://bucket/prefix` */
   archiveRoot: string;
+  /** where an export's statistics are computed: a worker thread for a large span (auto), always, or never */
+  exportStatisticsThread: 'auto' | 'on' | 'off';
   s3: { endpoint?: string; forcePathStyle: boolean; region: string };
   admin: { email?: string; password?: string };
   clientDir: string;
@@ -192,6 +196,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     embeddedPostgres: { dataDir: path.join(dataDir, 'postgres'), port: e.EMBEDDED_PG_PORT },
     exportRoot,
     archiveRoot: e.ARCHIVE_ROOT ? rootOf(e.ARCHIVE_ROOT) : defaultArchiveRoot(exportRoot, dataDir),
+    exportStatisticsThread: e.EXPORT_STATISTICS_THREAD,
     s3: { endpoint: e.S3_ENDPOINT, forcePathStyle: e.S3_FORCE_PATH_STYLE === 'true', region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1' },
     admin: { email: e.BACKFLOW_ADMIN_EMAIL?.toLowerCase(), password: e.BACKFLOW_ADMIN_PASSWORD },
     clientDir: path.resolve(cwd, e.BACKFLOW_CLIENT_DIR),

@@ -33,6 +33,8 @@ export interface ExportRow {
   values?: ExportValue[][];
   /** the model's output for the question a list or fine-tuning format reads (its suggestion as stored: a ranking's candidates, a generation's responses) */
   output?: Record<string, unknown>;
+  /** the row as COPY printed it, when a worker thread reads the rows again (the export's statistics) */
+  line?: string;
 }
 
 // the types a stored value can be exported as without change, as bits (and, ANDed over a feature's values, the types the feature can be)

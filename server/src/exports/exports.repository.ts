@@ -7,7 +7,8 @@ import type { SchemaLike } from '@backflow/drift';
 import { CERTAIN_INCLUSION, inclusionWeightSql } from '@backflow/sampling';
 import { FITS_BYTES, FITS_FLOAT, FITS_INT, NO_VALUE, type ExportRow } from './example-row';
 import { parseExactJson } from '../common/json/exact-json';
-import { copyRows, type ColumnParser } from '../common/database/copy-rows';
+import { copyRows } from '../common/database/copy-rows';
+import { exportRowOf, ROW_COLUMNS } from './span-rows';
 import { BUCKET_SQL } from './split';
 
 export interface ClaimedSpan {
@@ -81,8 +82,6 @@ const FITS_SQL = `coalesce(bit_and(CASE coalesce(jsonb_typeof(v), 'null')
                   ELSE ${FITS_BYTES} END
                 ELSE ${FITS_BYTES} END), ${NO_VALUE | FITS_ALL})`;
 
-// the columns of ROWS, in order, as COPY prints them (jsonb with its long integers exact, as EXACT_INPUT reads it)
-const ROW_COLUMNS: ColumnParser[] = [String, String, parseExactJson, String, Number, Number, Number, parseExactJson, String, String, Number, parseExactJson];
 const ROWS = `
   SELECT coalesce(p.external_id, l.prediction_id::text) AS prediction_id, l.value, l.answers, l.source, l.agreement,
          ${inclusionWeightSql('t.inclusion_probability', 'l.weight')} AS weight, coalesce(t.inclusion_probability, ${CERTAIN_INCLUSION}) AS inclusion_probability,
@@ -286,28 +285,14 @@ export class ExportsRepository {
    * A span's rows in prediction order (the files' order, so a re-run writes the same bytes), a
    * batch at a time, read by COPY: its query may run in parallel (a cursor's never does), which
    * gave a million rows' join and sort their first row in about 2 s instead of 6.
-   * (`outputQuestion`: a question whose model output the rows carry, for the list and fine-tuning formats)
+   * (`outputQuestion`: a question whose model output the rows carry, for the list and fine-tuning formats;
+   * `withLines`: each row keeps its COPY line, for a worker thread that reads the rows again)
    */
-  async *rows(pool: Pool, spanId: string, batch = 1_000, outputQuestion: string | null = null): AsyncGenerator<ExportRow[]> {
+  async *rows(pool: Pool, spanId: string, batch = 1_000, outputQuestion: string | null = null, withLines = false): AsyncGenerator<ExportRow[]> {
     if (!/^\d+$/.test(spanId)) throw new Error(`span id ${spanId} is not a number`);
     const question = outputQuestion === null ? 'NULL::text' : `${escapeLiteral(outputQuestion)}::text`;
     const sql = `${ROWS.replace('$1', spanId).replace(/\$2::text/g, () => question)} ORDER BY l.prediction_id, l.id`;
-    for await (const rows of copyRows(pool, sql, ROW_COLUMNS, batch, { workMem: SPAN_ROWS_WORK_MEM }))
-      yield rows.map((r) => ({
-        predictionId: r[0] as string,
-        label: r[1] as string,
-        answers: r[2] as Record<string, unknown>,
-        source: r[3] as string,
-        agreement: r[4] as number | null,
-        weight: r[5] as number,
-        inclusionProbability: r[6] as number,
-        input: r[7] as Record<string, unknown>,
-        modelName: r[8] as string,
-        modelVersion: r[9] as string,
-        bucket: r[10] as number,
-        values: undefined,
-        ...(r[11] !== null && { output: r[11] as Record<string, unknown> }),
-      }));
+    for await (const rows of copyRows(pool, sql, ROW_COLUMNS, batch, { workMem: SPAN_ROWS_WORK_MEM, withLines })) yield rows.map(exportRowOf);
   }
 
   /** Every span of a project with its versions, newest span first. */

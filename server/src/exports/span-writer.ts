@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { DatasetStatisticsLike, SchemaLike } from '@backflow/drift';
+import type { Question } from '@backflow/questions';
 import { schemaText, valuesOf, ValueTally, type ExportRow, type ExportValue, type FeatureSpec } from './example-row';
 import type { ExportColumns } from './fixed-columns';
 import { buildManifest, type Manifest, type ManifestFeature, type ManifestHeader, type SpanCounts } from './manifest';
@@ -9,8 +10,9 @@ import type { RankedLists } from './ranked-lists';
 import { syncPath } from '../common/storage/local-store';
 import { writeSynced } from './span-files';
 import { SPLITS, SpanShards } from './span-shards';
+import { spanStatistics, type SpanStatistics } from './span-statistics';
 import { splitOf, type Split } from './split';
-import { schemaPbtxt, spanSchema, SplitStatistics, writeSplitAnomalies, writeSplitStatistics } from './tfdv-artifacts';
+import { schemaPbtxt, spanSchema, writeSplitAnomalies, writeSplitStatistics, type SpanStatisticsResult } from './tfdv-artifacts';
 
 /** The features a pass writes, where their types came from, and whether a row they do not fit stops it (types inferred from a sample). */
 export interface WritePlan {
@@ -23,6 +25,9 @@ export interface WritePlan {
 /** The span a writer writes: its version, settings and label range, the project's columns and how its rows are masked. */
 export interface SpanToWrite extends ManifestHeader {
   columns: ExportColumns;
+  /** the project's questions and routing question, which the columns are made of (a worker thread makes them again) */
+  questions: readonly Question[];
+  routingQuestion: string;
   masking: Masking;
   /** a ranking's lists, when a list format is chosen */
   lists?: RankedLists;
@@ -36,6 +41,8 @@ export interface SpanToWrite extends ManifestHeader {
 
 export interface SpanWriteOptions {
   shardRows: number;
+  /** the statistics are counted on a worker thread (the rows carry their COPY lines) */
+  statisticsOnThread?: boolean;
   /** after each batch of rows, with the rows read so far */
   onBatch?: (rowsRead: number) => Promise<void>;
 }
@@ -52,21 +59,37 @@ export async function writeSpan(
   options: SpanWriteOptions,
 ): Promise<Manifest | undefined> {
   const shards = new SpanShards(directory, span.settings.formats, plan.features, span.columns, options.shardRows, span.lists, span.fineTuning);
-  const counts = new SpanTally(plan.features, span.columns, span.settings.formats.includes('tfrecord'));
+  const statistics = spanStatistics(
+    {
+      questions: span.questions,
+      routingQuestion: span.routingQuestion,
+      features: plan.features,
+      masking: span.masking,
+      trainPercent: span.settings.splits.train,
+      float32: span.settings.formats.includes('tfrecord'),
+    },
+    options.statisticsOnThread ?? false,
+  );
+  const counts = new SpanTally(plan.features, statistics);
   try {
     await shards.create();
     const rowsRead = await writeRows(span, plan, batches, shards, counts, options);
     if (rowsRead === undefined) {
-      await shards.abort();
+      await Promise.all([shards.abort(), statistics.abort()]);
       return undefined;
     }
     if (rowsRead !== span.rows) throw new Error(`span ${span.span} has ${span.rows} labels but ${rowsRead} rows were read`);
-    const files = [...(await shards.finish()), ...(await writeSplitStatistics(directory, counts.splitStatistics))];
-    const spanCounts = counts.result(plan, span.masking);
+    // a worker counts its last rows while the shards are closed
+    const counted = statistics.finish();
+    counted.catch(() => undefined);
+    const shardFiles = await shards.finish();
+    const splitStatistics = await counted;
+    const files = [...shardFiles, ...(await writeSplitStatistics(directory, splitStatistics))];
+    const spanCounts = counts.result(plan, span.masking, splitStatistics);
     const float32Inexact = new Map(spanCounts.features.map((f) => [f.name, f.float32Inexact ?? 0]));
-    const schema = spanSchema(counts.splitStatistics, span.columns, plan.features, span.uploadedSchema, span.masking.fields);
+    const schema = spanSchema(splitStatistics, span.columns, plan.features, span.uploadedSchema, span.masking.fields);
     await writeSynced(path.join(directory, 'schema.pbtxt'), schemaPbtxt(schema, span.columns, plan.features, float32Inexact));
-    const anomalies = await writeSplitAnomalies(directory, counts.splitStatistics, schema, span.previousStatistics ?? {});
+    const anomalies = await writeSplitAnomalies(directory, splitStatistics, schema, span.previousStatistics ?? {});
     const manifest = buildManifest(span, spanCounts, span.masking, plan.inference, [...files, ...anomalies.files], span.lists?.report(), anomalies.summary);
     // the per-item rows' schema: the context's columns, the item's, the input and item features
     if (span.lists && span.settings.formats.some((f) => f.startsWith('item_')))
@@ -79,7 +102,7 @@ export async function writeSpan(
     await syncPath(directory);
     return manifest;
   } catch (error) {
-    await shards.abort();
+    await Promise.all([shards.abort(), statistics.abort()]);
     throw error;
   }
 }
@@ -105,7 +128,8 @@ async function writeRows(
       const split = splitOf(row.bucket, span.settings.splits.train);
       const written = shards.write(split, row);
       if (written) await written;
-      counts.add(row, split, rowValues);
+      const counted = counts.add(row, split, rowValues);
+      if (counted) await counted;
     }
     rowsRead += batch.length;
     await options.onBatch?.(rowsRead);
@@ -122,8 +146,6 @@ function hasFieldBesides(input: Record<string, unknown>, features: ReadonlySet<s
 /** What a span's rows add up to as they are written: per split, label and source, agreement, and per feature. */
 class SpanTally {
   readonly values: ValueTally;
-  /** TFDV's statistics of each split's examples (FeatureStats.pb), and the manifest's summary of the inputs */
-  readonly splitStatistics: SplitStatistics;
   private readonly splits: Record<Split, number> = { train: 0, eval: 0 };
   private readonly labels: Record<string, number> = {};
   private readonly sources: Record<string, number> = {};
@@ -131,14 +153,17 @@ class SpanTally {
   private agreementCount = 0;
   private agreementMin: number | null = null;
 
-  constructor(features: readonly FeatureSpec[], columns: ExportColumns, float32: boolean) {
+  /** `statistics`: where TFDV's statistics of each split's examples (FeatureStats.pb) and the manifest's summary of the inputs are counted */
+  constructor(
+    features: readonly FeatureSpec[],
+    private readonly statistics: SpanStatistics,
+  ) {
     this.values = new ValueTally(features.length);
-    this.splitStatistics = new SplitStatistics(columns, features, { float32 });
   }
 
-  add(row: ExportRow, split: Split, rowValues: ExportValue[][]): void {
+  /** A promise when the statistics ask to be waited for before the next row. */
+  add(row: ExportRow, split: Split, rowValues: ExportValue[][]): Promise<void> | undefined {
     this.splits[split]++;
-    this.splitStatistics.add(row, split, rowValues);
     this.labels[row.label] = (this.labels[row.label] ?? 0) + 1;
     this.sources[row.source] = (this.sources[row.source] ?? 0) + 1;
     if (row.agreement !== null) {
@@ -146,9 +171,10 @@ class SpanTally {
       this.agreementCount++;
       this.agreementMin = Math.min(this.agreementMin ?? 1, row.agreement);
     }
+    return this.statistics.add(row, split, rowValues);
   }
 
-  result(plan: WritePlan, masking: Masking): SpanCounts {
+  result(plan: WritePlan, masking: Masking, statistics: SpanStatisticsResult): SpanCounts {
     const maskedTop = new Set(masking.fields.map((field) => field.split('.')[0]));
     const features: ManifestFeature[] = plan.features.map((f, i) => ({
       name: f.name,
@@ -168,7 +194,7 @@ class SpanTally {
         min: this.agreementMin,
       },
       features,
-      statistics: this.splitStatistics.summary(),
+      statistics: statistics.summary(),
     };
   }
 }

@@ -36,12 +36,34 @@ const STATISTICS_TYPES = { int: 'INT', float: 'FLOAT', bytes: 'STRING' } as cons
 export const STATISTICS_FILE = 'FeatureStats.pb';
 export const STATISTICS_DIRECTORY = 'statistics';
 
+/** A span's statistics once its rows are all counted: each split's (as StatisticsGen's), and the input features' summary over both. */
+export interface SpanStatisticsResult {
+  result(split: Split): Omit<DatasetFeatureStatisticsObject, 'approximate'>;
+  summary(): FeatureStatistics[];
+}
+
+/** Statistics worked out elsewhere (a worker thread), as plain data. */
+export class FinishedStatistics implements SpanStatisticsResult {
+  constructor(
+    private readonly splits: Record<Split, Omit<DatasetFeatureStatisticsObject, 'approximate'>>,
+    private readonly inputs: FeatureStatistics[],
+  ) {}
+
+  result(split: Split): Omit<DatasetFeatureStatisticsObject, 'approximate'> {
+    return this.splits[split];
+  }
+
+  summary(): FeatureStatistics[] {
+    return this.inputs;
+  }
+}
+
 /**
  * Per split, the statistics of the examples written to it. With `float32` (the span has TFRecord,
  * whose float_list TFDV reads), a float is counted as the float32 the tf.Example holds, so that the
  * figures are those `tfdv.generate_statistics_from_tfrecord` computes from the files.
  */
-export class SplitStatistics {
+export class SplitStatistics implements SpanStatisticsResult {
   private readonly builders: Record<Split, DatasetStatisticsBuilder>;
   private readonly values: Array<ExportValue[] | undefined>;
   /** which of the layout's features are floats to count as float32 */
@@ -124,7 +146,7 @@ async function writeSplitFiles(
  * ExampleStatistics), out of the data's split folders so that a pattern such as `Split-train/*`
  * still matches data only (ADR 0038); their manifest entries (format "statistics").
  */
-export function writeSplitStatistics(directory: string, statistics: SplitStatistics): Promise<ManifestFile[]> {
+export function writeSplitStatistics(directory: string, statistics: SpanStatisticsResult): Promise<ManifestFile[]> {
   return writeSplitFiles(directory, STATISTICS_DIRECTORY, STATISTICS_FILE, 'statistics', (split) => {
     const dataset = statistics.result(split);
     return { bytes: encodeStatistics({ datasets: [dataset] }), rows: dataset.num_examples ?? 0 };
@@ -138,7 +160,7 @@ export function writeSplitStatistics(directory: string, statistics: SplitStatist
  * the features by name).
  */
 export function spanSchema(
-  statistics: SplitStatistics,
+  statistics: SpanStatisticsResult,
   columns: ColumnLayout,
   features: readonly FeatureSpec[],
   uploaded: SchemaLike | undefined,
@@ -189,7 +211,7 @@ export const ANOMALIES_FILE = 'SchemaDiff.pb';
  */
 export async function writeSplitAnomalies(
   directory: string,
-  statistics: SplitStatistics,
+  statistics: SpanStatisticsResult,
   schema: InferredSchema,
   previous: Partial<Record<Split, DatasetStatisticsLike>>,
 ): Promise<{ files: ManifestFile[]; summary: Record<Split, Record<string, string[]>> }> {

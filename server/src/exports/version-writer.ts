@@ -9,6 +9,7 @@ import type { PoolClient } from 'pg';
 import { DEFAULT_MASKED_FIELD_POLICY, GENERATION_EXPORT_FORMATS, RANKING_EXPORT_FORMATS } from '@backflow/contracts';
 import { SUCCESS_MARKER } from '../common/storage/object-store';
 import { STORES, type Stores } from '../common/storage/storage.module';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { poolOf } from '../database/data-source';
 import type { ProjectEntity } from '../projects/project.entity';
 import { routingQuestion } from '../projects/project-questions';
@@ -19,6 +20,7 @@ import { readManifest, type Manifest } from './manifest';
 import { maskedFeatures, maskedPaths, maskInput, type Masking } from './masking';
 import { fineTuningOf } from './fine-tuning';
 import { RankedLists } from './ranked-lists';
+import { statisticsOnThread } from './span-statistics';
 import { writeSpan, type SpanToWrite, type WritePlan } from './span-writer';
 import { SPLITS } from './span-shards';
 import type { Split } from './split';
@@ -59,6 +61,7 @@ export class VersionWriter {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly repository: ExportsRepository,
     @Inject(STORES) private readonly stores: Stores,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
@@ -125,6 +128,8 @@ export class VersionWriter {
       ...target,
       project: project.slug,
       columns: new ExportColumns(project.questions, project.routingQuestion),
+      questions: project.questions,
+      routingQuestion: project.routingQuestion,
       masking,
       uploadedSchema: await this.repository.uploadedSchema(this.dataSource.manager, project.id),
       previousStatistics: await this.previousStatistics(project, target.span),
@@ -219,15 +224,18 @@ export class VersionWriter {
   /** Writes the span's rows with the plan's features, saving the job's progress as it goes; undefined when it stopped at a row they do not fit. */
   private async writePass(span: SpanToWrite, target: VersionToWrite, temporary: string, plan: WritePlan, options: WriteOptions): Promise<Manifest | undefined> {
     let progressSavedAt = 0;
+    const onThread = statisticsOnThread(this.config.exportStatisticsThread, target.rows);
     const rows = this.repository.rows(
       poolOf(this.dataSource),
       target.spanId,
       EXPORT_BATCH_ROWS,
       span.lists?.question.name ?? span.fineTuning?.generation.name ?? null,
+      onThread,
     );
     // counted from the first row on every pass
     return await writeSpan({ ...span, lists: span.lists?.fresh() }, plan, rows, temporary, {
       shardRows: options.shardRows ?? DEFAULT_SHARD_ROWS,
+      statisticsOnThread: onThread,
       onBatch: async (rowsRead) => {
         options.onProgress?.(rowsRead, target.rows);
         // the job's progress in the database, at most twice a second

@@ -32,15 +32,23 @@ export function parseCopyLine(line: string, parsers: readonly ColumnParser[]): u
  *
  * COPY takes no bind parameters: `sql` must carry its values as literals (quote them with
  * `client.escapeLiteral`). `workMem`: the query's `work_mem` (a large sort or hash join kept in
- * memory rather than spilled to temporary files), set for its transaction only.
+ * memory rather than spilled to temporary files), set for its transaction only. `withLines`: each
+ * row's line of text follows its values (one more element), for a reader that passes it on.
  */
 export async function* copyRows(
   pool: Pool,
   sql: string,
   parsers: readonly ColumnParser[],
   batch: number,
-  { workMem }: { workMem?: string } = {},
+  { workMem, withLines = false }: { workMem?: string; withLines?: boolean } = {},
 ): AsyncGenerator<unknown[][]> {
+  const parse = withLines
+    ? (line: string) => {
+        const values = parseCopyLine(line, parsers);
+        values.push(line);
+        return values;
+      }
+    : (line: string) => parseCopyLine(line, parsers);
   const client = await pool.connect();
   let ended = false;
   // the start of a row the last chunk cut
@@ -60,7 +68,7 @@ export async function* copyRows(
           pending = Buffer.concat([pending, chunk]);
           continue;
         }
-        rows.push(parseCopyLine(Buffer.concat([pending, chunk.subarray(0, end)]).toString('utf8'), parsers));
+        rows.push(parse(Buffer.concat([pending, chunk.subarray(0, end)]).toString('utf8')));
         pending = undefined;
         start = end + 1;
       }
@@ -68,7 +76,7 @@ export async function* copyRows(
       // kept from a row (a string of 13 characters or more is a slice of the string it was cut
       // from) keeps its line alive, not the whole chunk
       for (let end = chunk.indexOf(NEWLINE, start); end !== -1; end = chunk.indexOf(NEWLINE, start)) {
-        rows.push(parseCopyLine(chunk.toString('utf8', start, end), parsers));
+        rows.push(parse(chunk.toString('utf8', start, end)));
         start = end + 1;
         if (rows.length >= batch) {
           yield rows;
