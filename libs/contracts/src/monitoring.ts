@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { eachOnce } from './common';
+import { eachOnce, WebhookUrl } from './common';
 
 const probability = z.number().min(0).max(1);
 
@@ -54,7 +54,7 @@ export const MonitoringSettings = z
       })
       .default({ factor: 5, hours: 24 }),
     webhook: z
-      .strictObject({ url: z.url({ protocol: /^https?$/ }).max(2_000), secret: z.string().min(16).max(200) })
+      .strictObject({ url: WebhookUrl, secret: z.string().min(16).max(200) })
       .optional()
       .describe('where alerts are POSTed (signed as export deliveries are); absent: the export webhook, if any'),
   })

@@ -1,3 +1,4 @@
+import { isForbiddenWebhookAddress } from './common';
 import { FeatureSchemaRequest } from './monitoring';
 import { CreateProjectRequest, ExportSettings, Labels, RoutingPolicy, UpdateProjectRequest } from './projects';
 
@@ -63,6 +64,29 @@ describe('project contracts', () => {
     expect(RoutingPolicy.safeParse({ threshold: 0.3, targetRate: 0.1 }).success).toBe(false);
     expect(ExportSettings.safeParse({ splits: { train: 50, eval: 50 } }).success).toBe(true);
     expect(ExportSettings.safeParse({ splits: { train: 50, eval: 49 } }).success).toBe(false);
+  });
+
+  it('refuses a webhook to a link-local, unspecified or multicast address, and takes loopback and private ones', () => {
+    const webhook = (url: string) => ExportSettings.safeParse({ webhook: { url, secret: 'a-secret-of-16-chars' } });
+    for (const url of ['https://hooks.example.com/backflow', 'http://127.0.0.1:8080/hook', 'http://10.0.0.5/hook', 'http://[::1]:9000/', 'http://192.168.1.2/'])
+      expect([url, webhook(url).success]).toEqual([url, true]);
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[fe80::1]/',
+      'http://[::ffff:169.254.169.254]/',
+      'http://0.0.0.0/',
+      'http://224.0.0.1/',
+      'http://2852039166/',
+    ]) {
+      const parsed = webhook(url);
+      expect([url, firstIssuePath(parsed)]).toEqual([url, 'webhook.url']);
+      expect(parsed.error?.issues[0].message).toContain('link-local');
+    }
+    // what a resolver gives back, checked again at delivery
+    for (const address of ['169.254.169.254', 'fe80::1%eth0', '::ffff:169.254.169.254', '::', 'ff02::1'])
+      expect([address, isForbiddenWebhookAddress(address)]).toEqual([address, true]);
+    for (const address of ['127.0.0.1', '::1', '10.1.2.3', '2001:db8::1', '::ffff:10.0.0.1', 'hooks.example.com'])
+      expect([address, isForbiddenWebhookAddress(address)]).toEqual([address, false]);
   });
 
   it('drops masked fields from exports unless the project says hash or keep', () => {

@@ -1,7 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { DEFAULT_UNDO_SECONDS, TaskLayout } from './task-layout';
-import { eachOnce, Slug, Timestamp } from './common';
+import { eachOnce, Slug, Timestamp, WebhookUrl } from './common';
 import { IntegrationSettings } from './interop';
 import { MonitoringSettings } from './monitoring';
 import { WeakSupervisionSettings, weakSupervisionIssues } from './weak';
@@ -293,7 +293,7 @@ export const ExportSettings = z
       .describe('export the new labels on this cron schedule (UTC); absent: on demand only'),
     webhook: z
       .strictObject({
-        url: z.url({ protocol: /^https?$/ }).max(2_000),
+        url: WebhookUrl,
         secret: z.string().min(16).max(200).describe('signs each delivery: X-Backflow-Signature: sha256=<HMAC-SHA256 of the body, hex>'),
       })
       .optional()
