@@ -159,7 +159,6 @@ class ThreadStatistics implements SpanStatistics {
   }
 
   private fail(error: Error): void {
-    if (this.failure && !this.draining && !this.finishing) return;
     this.failure ??= error;
     this.draining?.reject(this.failure);
     this.finishing?.reject(this.failure);
