@@ -211,6 +211,19 @@ describe('capture: predictions and feedback in, direct labels out', () => {
       expect(await currentLabel(prediction.id)).toMatchObject({ value: 'spam', rule: 'rules[1]' });
     });
 
+    it('joins feedback that arrived first to its predictions when they come in a batch (the bulk path), and only to them', async () => {
+      const batch = Array.from({ length: 100 }, () => predictionBody());
+      const [first, last] = [batch[3], batch[97]];
+      for (const prediction of [first, last]) {
+        await post('/feedback', [{ id: `fb-${randomUUID()}`, predictionId: prediction.id, type: 'report_spam', occurredAt: new Date().toISOString() }]);
+      }
+      const reply = await post('/predictions/batch', batch);
+      expect(reply.body.accepted).toBe(100);
+      expect(await currentLabel(first.id)).toMatchObject({ value: 'spam', rule: 'rules[1]' });
+      expect(await currentLabel(last.id)).toMatchObject({ value: 'spam', rule: 'rules[1]' });
+      expect(await currentLabel(batch[50].id)).toBeUndefined();
+    });
+
     it('lets the higher-priority rule win and keeps the replaced label as history', async () => {
       const prediction = predictionBody();
       await post('/predictions', prediction);

@@ -136,6 +136,29 @@ describe('routing: uncertain, explored and contradicted predictions become tasks
     expect(above / 6_000).toBeLessThan(0.01);
   }, 120_000);
 
+  it('routes each model version of a mixed batch by its own threshold (two models of one name, and a second name)', async () => {
+    const project = await setUp({ targetRate: 0.05, explorationRate: 0, dedupeWindowMinutes: 0 });
+    const random = seeded(8);
+    const mixed: unknown[] = [];
+    const streams = [
+      traffic(random, 6_000, { version: '1', sharpness: 1 }),
+      traffic(random, 6_000, { version: '2', sharpness: 12 }),
+      traffic(random, 6_000, { version: '1', sharpness: 4 }).map((item) => ({ ...item, model: { name: 'other', version: '1' } })),
+    ];
+    // interleaved, so that every batch of 1,000 holds all three
+    for (let i = 0; i < 6_000; i++) for (const stream of streams) mixed.push(stream[i]);
+    await project.ingest(mixed);
+    for (const [name, version] of [
+      ['mail', '1'],
+      ['mail', '2'],
+      ['other', '1'],
+    ]) {
+      const routed = await project.tasks(`p.model_name = '${name}' AND p.model_version = '${version}'`);
+      expect(routed.length / 6_000).toBeGreaterThan(0.035);
+      expect(routed.length / 6_000).toBeLessThan(0.065);
+    }
+  }, 120_000);
+
   it('never exceeds the budget with 16 ingesters at once, and leaves a task for the highest priorities', async () => {
     const project = await setUp({
       threshold: 0,

@@ -1,4 +1,4 @@
-import { hajekEstimate, inclusionWeight, inclusionWeightSql, unitDraw } from './inclusion';
+import { drawPrefix, hajekEstimate, inclusionWeight, inclusionWeightSql, unitDraw } from './inclusion';
 
 describe('unitDraw', () => {
   it('is deterministic and in [0, 1)', () => {
@@ -7,6 +7,23 @@ describe('unitDraw', () => {
       expect(u).toBe(unitDraw(key));
       expect(u).toBeGreaterThanOrEqual(0);
       expect(u).toBeLessThan(1);
+    }
+  });
+
+  it('draws what it always drew (stored tasks and previews were decided by these numbers)', () => {
+    expect(unitDraw('')).toBe(0.37069325695158317);
+    expect(unitDraw('project:00000000-0000-0000-0000-000000000000')).toBe(0.2577375257088571);
+    expect(unitDraw('é✓')).toBe(0.13635586364582253);
+  });
+
+  it('from a prefix hashed once draws what the whole key draws', () => {
+    const project = drawPrefix('project:');
+    expect(unitDraw('00000000-0000-0000-0000-000000000000', project)).toBe(0.2577375257088571);
+    expect(unitDraw('✓', drawPrefix('é'))).toBe(0.13635586364582253);
+    expect(unitDraw('', drawPrefix(''))).toBe(unitDraw(''));
+    for (let i = 0; i < 1_000; i++) {
+      const id = `${i.toString(16).padStart(8, '0')}-0000-4000-8000-000000000000`;
+      expect(unitDraw(id, project)).toBe(unitDraw(`project:${id}`));
     }
   });
 

@@ -1,11 +1,31 @@
+/** The hash state after the first part of a key: draws whose keys share that part (a project's) start from it. */
+export interface DrawPrefix {
+  readonly h1: number;
+  readonly h2: number;
+}
+
+const SEED: DrawPrefix = { h1: 0xdeadbeef, h2: 0x41c6ce57 };
+
+/** The state `unitDraw` reaches after `prefix`: `unitDraw(rest, drawPrefix(prefix))` is `unitDraw(prefix + rest)`. */
+export function drawPrefix(prefix: string): DrawPrefix {
+  let { h1, h2 } = SEED;
+  for (let i = 0; i < prefix.length; i++) {
+    const c = prefix.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  return { h1, h2 };
+}
+
 /**
  * A deterministic uniform draw in [0, 1) from a key (cyrb53: two 32-bit multiplicative
  * hashes combined into 53 bits). The same prediction always draws the same number, so a
- * retried or re-previewed prediction gets the same exploration decision.
+ * retried or re-previewed prediction gets the same exploration decision. `from`: the state
+ * after a first part of the key already hashed (`drawPrefix`).
  */
-export function unitDraw(key: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
+export function unitDraw(key: string, from: DrawPrefix = SEED): number {
+  let h1 = from.h1;
+  let h2 = from.h2;
   for (let i = 0; i < key.length; i++) {
     const c = key.charCodeAt(i);
     h1 = Math.imul(h1 ^ c, 2654435761);

@@ -1,5 +1,5 @@
 import type { PredictionRow } from './prediction-validation';
-import { utcDay } from '../common/database/time-partitions';
+import { isoInstant, utcDay } from '../common/database/time-partitions';
 
 const COPY_SPECIAL = /[\\\t\n\r]/;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
@@ -48,7 +48,7 @@ export function encodeCopyRows(projectId: string, rows: Array<PredictionRow & { 
   for (const r of rows) {
     text += `${projectId}\t${r.id}\t${copyValue(r.modelName)}\t${copyValue(r.modelVersion)}\t${copyJson(r.input)}\t${copyJson(r.scores)}\t${copyValue(
       r.predictedLabel,
-    )}\t${r.confidence}\t${copyJson(r.slice)}\t${r.metadata === null ? '\\N' : copyJson(r.metadata)}\t${r.occurredAt.toISOString()}\t${r.uncertainty}\t${r.suggestions === null ? '\\N' : copyJson(r.suggestions)}\t${utcDay(r.occurredAt)}\t${r.committee == null ? '\\N' : copyJson(r.committee)}\t${r.embedding ? `{${r.embedding.join(',')}}` : '\\N'}\t${r.externalId == null ? '\\N' : copyValue(r.externalId)}\n`;
+    )}\t${r.confidence}\t${copyJson(r.slice)}\t${r.metadata === null ? '\\N' : copyJson(r.metadata)}\t${isoInstant(r.occurredAt)}\t${r.uncertainty}\t${r.suggestions === null ? '\\N' : copyJson(r.suggestions)}\t${utcDay(r.occurredAt)}\t${r.committee == null ? '\\N' : copyJson(r.committee)}\t${r.embedding ? `{${r.embedding.join(',')}}` : '\\N'}\t${r.externalId == null ? '\\N' : copyValue(r.externalId)}\n`;
     if (text.length >= COPY_CHUNK_CHARS) {
       append(text);
       text = '';

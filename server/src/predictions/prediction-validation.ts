@@ -4,6 +4,7 @@ import { predictionKey } from '../common/ids/prediction-key';
 import { findJsonHazard } from '../common/validation/json-hazards';
 import { codeOf, fieldOf } from '../common/validation/zod-validation.pipe';
 import { parseCommonPrediction } from './prediction-fast-path';
+import { instantOf } from '../common/database/time-partitions';
 
 /** What the database stores for one prediction, after validation against its project. */
 export interface PredictionRow {
@@ -201,7 +202,7 @@ export function validatePrediction(raw: unknown, project: ProjectLabels, newId: 
     }
     committee = p.committee;
   }
-  const occurredAt = p.timestamp ? new Date(p.timestamp) : now;
+  const occurredAt = p.timestamp ? instantOf(p.timestamp) : now;
   if (occurredAt.getTime() - now.getTime() > MAX_FUTURE_MS)
     return reject('predictions/timestamp_in_future', 'timestamp', 'more than a day ahead of the server clock');
   const key = p.id === undefined ? { id: newId(), externalId: null } : predictionKey(project.projectId, p.id);

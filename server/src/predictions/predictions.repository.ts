@@ -6,7 +6,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { EntityManager } from 'typeorm';
 import { encodeCopyRows } from './prediction-copy-text';
 import type { PredictionRow } from './prediction-validation';
-import { storedTheDayBefore, utcDay } from '../common/database/time-partitions';
+import { isoInstant, storedTheDayBefore, utcDay } from '../common/database/time-partitions';
 
 /** A COPY that met an id already stored. */
 export const isUniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
@@ -87,7 +87,7 @@ export class PredictionsRepository {
         r.confidence,
         JSON.stringify(r.slice),
         r.metadata === null ? null : JSON.stringify(r.metadata),
-        r.occurredAt.toISOString(),
+        isoInstant(r.occurredAt),
         r.uncertainty,
         r.suggestions === null ? null : JSON.stringify(r.suggestions),
         utcDay(r.occurredAt),
@@ -109,9 +109,10 @@ export class PredictionsRepository {
     if (ids.length === 0) return [];
     const rows: Array<{ prediction_id: string }> = await manager.query(
       `SELECT DISTINCT prediction_id FROM feedback_events_read
-        WHERE project_id = $1 AND prediction_id = ANY($2::uuid[]) AND applied_at IS NULL
+        WHERE project_id = $1 AND prediction_id = ANY(string_to_array($2, ',')::uuid[]) AND applied_at IS NULL
           AND EXISTS (SELECT 1 FROM feedback_events_read w WHERE w.project_id = $1 AND w.applied_at IS NULL)`,
-      [projectId, ids],
+      // the ids as one text (keys, so UUIDs: no comma in them), not an array pg quotes and escapes id by id
+      [projectId, ids.join(',')],
     );
     return rows.map((r) => r.prediction_id);
   }
@@ -138,7 +139,7 @@ export class PredictionsRepository {
         rows.map((r) => r.confidence),
         rows.map((r) => JSON.stringify(r.slice)),
         rows.map((r) => (r.metadata === null ? null : JSON.stringify(r.metadata))),
-        rows.map((r) => r.occurredAt.toISOString()),
+        rows.map((r) => isoInstant(r.occurredAt)),
         rows.map((r) => r.uncertainty),
         rows.map((r) => (r.suggestions === null ? null : JSON.stringify(r.suggestions))),
         rows.map((r) => utcDay(r.occurredAt)),

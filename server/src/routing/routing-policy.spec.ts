@@ -1,7 +1,7 @@
 import { legacyQuestions } from '@backflow/questions';
 import { RoutingPolicy } from '@backflow/contracts';
-import { allocateBudget, budgetLines, canonicalJson, decide, priorityOf, sliceBoost, targetQuantile, uncertaintyOf } from './routing-policy';
-import { createP2 } from '@backflow/sampling';
+import { allocateBudget, budgetLines, canonicalJson, decide, explorationDraw, priorityOf, sliceBoost, targetQuantile, uncertaintyOf } from './routing-policy';
+import { createP2, unitDraw } from '@backflow/sampling';
 
 const policy = (overrides: Record<string, unknown> = {}) => RoutingPolicy.parse(overrides);
 
@@ -99,6 +99,17 @@ describe('routing policy', () => {
   it('hashes inputs the same whatever their key order', () => {
     expect(canonicalJson({ b: [1, { y: 2, x: 'é' }], a: true })).toBe(canonicalJson({ a: true, b: [1, { x: 'é', y: 2 }] }));
     expect(canonicalJson({ a: 1 })).not.toBe(canonicalJson({ a: '1' }));
+  });
+});
+
+describe('explorationDraw', () => {
+  it("is the draw of '<project>:<prediction>', for several projects in turn", () => {
+    const projects = ['4b1f0c3e-0000-4000-8000-000000000001', '4b1f0c3e-0000-4000-8000-000000000002'];
+    for (let i = 0; i < 200; i++) {
+      const project = projects[i % 2];
+      const prediction = `${i.toString(16).padStart(8, '0')}-1111-4111-8111-111111111111`;
+      expect(explorationDraw(project, prediction)).toBe(unitDraw(`${project}:${prediction}`));
+    }
   });
 });
 

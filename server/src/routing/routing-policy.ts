@@ -1,6 +1,6 @@
 import type { Question, RoutingPolicy, TaskReason } from '@backflow/contracts';
 import { uncertaintyOf as questionUncertainty } from '@backflow/questions';
-import { klToConsensus, unitDraw, voteEntropy } from '@backflow/sampling';
+import { drawPrefix, type DrawPrefix, klToConsensus, unitDraw, voteEntropy } from '@backflow/sampling';
 
 /**
  * Priority = (reason weight + uncertainty) × slice boost. The weight puts contradictions
@@ -53,9 +53,18 @@ export function uncertaintyOf(policy: Pick<RoutingPolicy, 'strategy'>, question:
   return questionUncertainty(question, output, policy.strategy);
 }
 
-/** The prediction's fixed draw for exploration: the same prediction always gets the same one. */
+// the hash of `<project id>:` for the projects drawn for lately (kept few: a process serves a handful)
+const projectPrefixes = new Map<string, DrawPrefix>();
+const KEPT_PREFIXES = 1_000;
+
+/** The prediction's fixed draw for exploration (`unitDraw` of `<project id>:<prediction id>`): the same prediction always gets the same one. */
 export function explorationDraw(projectId: string, predictionId: string): number {
-  return unitDraw(`${projectId}:${predictionId}`);
+  let prefix = projectPrefixes.get(projectId);
+  if (!prefix) {
+    if (projectPrefixes.size >= KEPT_PREFIXES) projectPrefixes.clear();
+    projectPrefixes.set(projectId, (prefix = drawPrefix(`${projectId}:`)));
+  }
+  return unitDraw(predictionId, prefix);
 }
 
 export interface RoutingCandidate {

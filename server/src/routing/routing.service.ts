@@ -291,13 +291,14 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
     // a window of predictions: new ones count into it one after another; a backfill's fall in the current one
     const window = await this.lockWindow(manager, project);
     let received = window?.received ?? 0;
-    // the estimates of the model versions in the batch, loaded once each
-    const versions = new Map<string, RoutablePrediction>();
-    for (const prediction of predictions) versions.set(`${prediction.modelName}\u0000${prediction.modelVersion}`, prediction);
-    const thresholds = new Map<string, ModelThreshold>();
-    for (const [version, model] of versions) {
-      await this.thresholds.thresholdFor(project.id, policy, model, manager);
-      thresholds.set(version, this.thresholds.of(project.id, policy, model));
+    // the estimates of the model versions in the batch, loaded once each (by name, then version: no key string made per prediction)
+    const thresholds = new Map<string, Map<string, ModelThreshold>>();
+    for (const prediction of predictions) {
+      let versions = thresholds.get(prediction.modelName);
+      if (!versions) thresholds.set(prediction.modelName, (versions = new Map<string, ModelThreshold>()));
+      if (versions.has(prediction.modelVersion)) continue;
+      await this.thresholds.thresholdFor(project.id, policy, prediction, manager);
+      versions.set(prediction.modelVersion, this.thresholds.of(project.id, policy, prediction));
     }
     const alertBoosts = await this.alertBoostsOf(manager, project.id);
     const weakRoute = await this.weakRouteOf(manager, project);
@@ -308,7 +309,7 @@ export class RoutingService implements OnModuleInit, OnModuleDestroy {
         ? { ...policy, explorationRate: policy.challengerRate! }
         : undefined;
     for (const prediction of predictions) {
-      const model = thresholds.get(`${prediction.modelName}\u0000${prediction.modelVersion}`)!;
+      const model = thresholds.get(prediction.modelName)!.get(prediction.modelVersion)!;
       const threshold = model.threshold();
       const decision = decide(
         challenger && comparesVersions(prediction.suggestions?.[question.name]) ? challenger : policy,

@@ -21,6 +21,83 @@ export function utcDay(at: Date): string {
   return lastDayText;
 }
 
+const DIGIT_0 = 0x30;
+
+/** The number written by `length` ASCII digits at `at`, or -1 if one of them is not a digit. */
+function digitsAt(text: string, at: number, length: number): number {
+  let value = 0;
+  for (let i = at; i < at + length; i++) {
+    const digit = text.charCodeAt(i) - DIGIT_0;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/**
+ * The instant an ISO 8601 timestamp names, as `new Date(text)` reads it. The form `toISOString`
+ * writes (`YYYY-MM-DDTHH:mm:ss.sssZ`, what most clients send) is read by arithmetic, several
+ * times faster than the date parser; anything else (an offset, other precisions, a date that
+ * does not exist) goes to `new Date`.
+ */
+export function instantOf(text: string): Date {
+  if (
+    text.length === 24 &&
+    text[4] === '-' &&
+    text[7] === '-' &&
+    text[10] === 'T' &&
+    text[13] === ':' &&
+    text[16] === ':' &&
+    text[19] === '.' &&
+    text[23] === 'Z'
+  ) {
+    const year = digitsAt(text, 0, 4);
+    const month = digitsAt(text, 5, 2);
+    const day = digitsAt(text, 8, 2);
+    const hours = digitsAt(text, 11, 2);
+    const minutes = digitsAt(text, 14, 2);
+    const seconds = digitsAt(text, 17, 2);
+    const ms = digitsAt(text, 20, 3);
+    // (Date.UTC reads the years 0 to 99 as 1900 to 1999; the parser does not)
+    if (
+      year >= 100 &&
+      month >= 1 &&
+      month <= 12 &&
+      day >= 1 &&
+      hours >= 0 &&
+      hours <= 23 &&
+      minutes >= 0 &&
+      minutes <= 59 &&
+      seconds >= 0 &&
+      seconds <= 59 &&
+      ms >= 0
+    ) {
+      const at = new Date(Date.UTC(year, month - 1, day, hours, minutes, seconds, ms));
+      // a day past the month's end rolls over in Date.UTC, and is no date to the parser
+      if (at.getUTCDate() === day) return at;
+    }
+  }
+  return new Date(text);
+}
+
+const twoDigits = (n: number) => (n < 10 ? `0${n}` : `${n}`);
+
+/**
+ * An instant as `toISOString` writes it (`YYYY-MM-DDTHH:mm:ss.sssZ`), with the day's text
+ * cached by `utcDay`: the time of day is arithmetic, and a batch's rows mostly share a day.
+ */
+export function isoInstant(at: Date): string {
+  const time = at.getTime();
+  let rest = time - Math.floor(time / DAY_MS) * DAY_MS;
+  const hours = Math.floor(rest / 3_600_000);
+  rest -= hours * 3_600_000;
+  const minutes = Math.floor(rest / 60_000);
+  rest -= minutes * 60_000;
+  const seconds = Math.floor(rest / 1_000);
+  const ms = rest - seconds * 1_000;
+  return `${utcDay(at)}T${twoDigits(hours)}:${twoDigits(minutes)}:${twoDigits(seconds)}.${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z`;
+}
+
 /**
  * Makes sure a partition of a time-partitioned table (`backflow_time_partitions`) covers every
  * day a write needs before it is made: daily partitions for a project with retention, monthly

@@ -49,6 +49,8 @@ describe('mayHoldPrototypeKeys: the raw scan that decides whether a body needs t
     ['a constructor key', '[{"constructor":{"prototype":{"x":1}}}]'],
     ['a key behind escapes', '[{"\\u005f_proto__":{"x":1}}]'],
     ['any escape, even in a value', '[{"text":"caf\\u00e9"}]'],
+    ['a word that starts like __proto__ (the scan looks for the first seven bytes: it may flag more, never less)', '[{"__protocol":1}]'],
+    ['a word that starts like constructor', '[{"text":"constrution"}]'],
   ])('flags %s', (_name, text) => {
     expect(mayHoldPrototypeKeys(Buffer.from(text))).toBe(true);
   });

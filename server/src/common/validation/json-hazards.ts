@@ -40,13 +40,19 @@ export function mayHoldUnstorableText(text: Buffer | string): boolean {
   return false;
 }
 
+// the first seven bytes of each: a needle of seven is searched two to four times faster than the whole key (measured on
+// the benchmark's batches), and text holding a key holds its start
+const PROTO_START = Buffer.from('__proto');
+const CONSTRUCTOR_START = Buffer.from('constru');
+const ESCAPE = Buffer.from('\\u');
+
 /**
  * Whether JSON text may hold a key that poisons a prototype (`__proto__`, or `constructor` with
  * a `prototype`), which Fastify's parser refuses. Such a key is spelled out in the text, or
  * hidden behind `\u` escapes; text with neither parses the same with plain `JSON.parse`.
  */
 export function mayHoldPrototypeKeys(text: Buffer): boolean {
-  return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u');
+  return text.includes(PROTO_START) || text.includes(CONSTRUCTOR_START) || text.includes(ESCAPE);
 }
 
 /**
