@@ -266,8 +266,10 @@ describe('retention: old predictions nothing needs go whole partitions at a time
     await app.sql(`SELECT backflow_prediction_partitions($1, ARRAY[$2::date], true)`, [project.id, oldDay]);
     const ids: string[] = (
       await app.sql(
-        `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on)
-         SELECT $1, gen_random_uuid(), 'm', '1', jsonb_build_object('n', i), '{"ham": 0.9, "spam": 0.1}', 'ham', 0.9, $2::date + interval '1 hour', $2::date
+        // received on their day, as traffic was
+        `INSERT INTO predictions (project_id, id, model_name, model_version, input, scores, predicted_label, confidence, occurred_at, occurred_on, received_at)
+         SELECT $1, gen_random_uuid(), 'm', '1', jsonb_build_object('n', i), '{"ham": 0.9, "spam": 0.1}', 'ham', 0.9, $2::date + interval '1 hour', $2::date,
+                $2::date + interval '1 hour'
            FROM generate_series(1, 500) AS i RETURNING id::text`,
         [project.id, oldDay],
       )
@@ -321,6 +323,27 @@ describe('retention: old predictions nothing needs go whole partitions at a time
     expect(run.body).toMatchObject({ dropped: 496, kept: 4, partitions: 1, deferred: 0 });
     const left = await app.sql(`SELECT id::text FROM predictions WHERE project_id = $1 ORDER BY id`, [project.id]);
     expect(left.map((r) => r.id)).toEqual([tasked, labeled, windowed, awaited].sort());
+
+    // feedback still waits for two of them: the next run looks at the partition again
+    const retention = async () => (await app.request('POST', `/api/v1/projects/${project.slug}/retention/run`, { token: admin, body: {} })).body;
+    expect(await retention()).toMatchObject({ dropped: 0, kept: 4, partitions: 1 });
+    // the window closes and the event is applied: those two go, and the partition holds only what a task and a label keep
+    await app.sql(`DELETE FROM feedback_windows WHERE project_id = $1`, [project.id]);
+    await app.sql(`UPDATE feedback_events SET applied_at = now() WHERE project_id = $1`, [project.id]);
+    expect(await retention()).toMatchObject({ dropped: 2, kept: 2, partitions: 1 });
+    // nothing removes a task or a label: later runs pass the partition by, without reading it
+    expect(await retention()).toMatchObject({ dropped: 0, kept: 0, partitions: 0, deferred: 0 });
+    // until a prediction is stored in it again (sent late, as here, or restored): then it is looked at, and what nothing needs goes
+    const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
+    const sentLate = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, {
+      token: key,
+      body: [{ model: { name: 'm', version: '1' }, timestamp: `${oldDay}T05:00:00Z`, input: { n: 501 }, scores: { ham: 0.9, spam: 0.1 } }],
+    });
+    expect(sentLate.body).toMatchObject({ accepted: 1 });
+    expect(await retention()).toMatchObject({ dropped: 1, kept: 2, partitions: 1 });
+    expect(await retention()).toMatchObject({ dropped: 0, kept: 0, partitions: 0 });
+    const kept = await app.sql(`SELECT id::text FROM predictions WHERE project_id = $1 ORDER BY id`, [project.id]);
+    expect(kept.map((r) => r.id)).toEqual([tasked, labeled].sort());
   });
 
   it('keeps everything of a project without retention', async () => {

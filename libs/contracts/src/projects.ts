@@ -500,10 +500,15 @@ export type RestoreReply = z.infer<typeof RestoreReply>;
 export const RetentionReply = z
   .object({
     dropped: z.number().int().describe('predictions removed (their partitions dropped or rewritten without them)'),
-    kept: z.number().int().describe('predictions past the cutoff kept because a task, label, open window or unapplied feedback needs them'),
+    kept: z
+      .number()
+      .int()
+      .describe(
+        'predictions past the cutoff kept because a task, label, open window or unapplied feedback needs them, in the partitions this run looked at (one left holding only what tasks and labels keep is passed by until a prediction is stored in it again)',
+      ),
     archived: z.number().int().describe('predictions written to the archive before they were removed'),
     files: z.array(z.string()).describe('the archive files written (paths or s3:// URLs)'),
-    partitions: z.number().int().describe('partitions past the cutoff handled'),
+    partitions: z.number().int().describe('partitions past the cutoff looked at'),
     deferred: z.number().int().describe('partitions left for the next run: one changed while it ran, or capture held the table past a second'),
   })
   .meta({ id: 'RetentionReply' });

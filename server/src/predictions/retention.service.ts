@@ -29,6 +29,8 @@ const SWAP_PAUSE_MS = 300;
 // table (read while settling and counting) and ask for it whole to swap: a deadlock, and a 500
 // from the run PostgreSQL chose (the 20-million month, 5 December, day 11)
 const RETIRING_LOCK = 0x6266_0030;
+// how much earlier than a partition's retirement a prediction stored in it since may have been stamped as received
+const LATE_MARGIN = '1 hour';
 // rows read for the archive at a time (a day may not fit in memory)
 const ARCHIVE_BATCH_ROWS = 2_000;
 // archived rows stored again at a time, each batch in its own transaction
@@ -49,6 +51,9 @@ interface Partition {
 const NEEDED_IDS = `SELECT prediction_id AS id FROM tasks_read WHERE project_id = $1 AND prediction_id IS NOT NULL
   UNION SELECT prediction_id FROM labels_read WHERE project_id = $1
   UNION SELECT prediction_id FROM feedback_windows_read WHERE project_id = $1
+  UNION SELECT prediction_id FROM feedback_events_read WHERE project_id = $1 AND applied_at IS NULL AND prediction_id IS NOT NULL`;
+/** Of those, the ids feedback waits for: needed only until the window closes or the event is applied. */
+const WAITING_IDS = `SELECT prediction_id AS id FROM feedback_windows_read WHERE project_id = $1
   UNION SELECT prediction_id FROM feedback_events_read WHERE project_id = $1 AND applied_at IS NULL AND prediction_id IS NOT NULL`;
 
 /**
@@ -133,14 +138,17 @@ export class RetentionService implements OnModuleInit {
     const cutoff = new Date(now.getTime() - retention.days * DAY_MS).toISOString().slice(0, 10);
     // every hour is rolled up before any raw row of it can go; a partition whose hours are not all rolled waits
     await this.rollups.roll(project.id, now);
-    const due: Partition[] = await this.dataSource.query(
-      `SELECT name, to_char(from_on, 'YYYY-MM-DD') AS "fromOn", to_char(to_on, 'YYYY-MM-DD') AS "toOn"
+    const past: Array<Partition & { retiredAt: string | null }> = await this.dataSource.query(
+      `SELECT name, to_char(from_on, 'YYYY-MM-DD') AS "fromOn", to_char(to_on, 'YYYY-MM-DD') AS "toOn", retired_at::text AS "retiredAt"
          FROM prediction_partitions
         WHERE project_id = $1 AND to_on <= $2::date
           AND to_on::timestamp AT TIME ZONE 'UTC' <= (SELECT rolled_through FROM prediction_rollup_state WHERE project_id = $1)
         ORDER BY from_on`,
       [project.id, cutoff],
     );
+    const due: Partition[] = [];
+    // a partition left holding only what tasks and labels keep is passed by, until a prediction is stored in it again
+    for (const partition of past) if (partition.retiredAt === null || (await this.storedSince(project.id, partition))) due.push(partition);
     let firstDeferred: string | undefined;
     for (const partition of due) {
       const done = await this.retire(project, partition, retention.archive);
@@ -159,6 +167,25 @@ export class RetentionService implements OnModuleInit {
     // what other modules keep only for the removed predictions can go (the days before the first partition still due)
     if (due.length) this.events.emit('predictions.retired', { projectId: project.id, before: reply.deferred ? firstDeferred! : cutoff });
     return reply;
+  }
+
+  /**
+   * Whether a prediction was stored in a retired partition since (sent late, or restored): a probe
+   * of its `received_at` index. `received_at` is the start of the storing transaction, which may
+   * have begun before the retirement and waited for the partition's lock: hence the margin. False
+   * when another run renamed or dropped the partition meanwhile (it saw to it).
+   */
+  private async storedSince(projectId: string, partition: Partition & { retiredAt: string | null }): Promise<boolean> {
+    try {
+      const [row]: Array<{ stored: boolean }> = await this.dataSource.query(
+        `SELECT EXISTS (SELECT 1 FROM ${quoteIdent(partition.name)} WHERE project_id = $1 AND received_at > $2::timestamptz - interval '${LATE_MARGIN}') AS stored`,
+        [projectId, partition.retiredAt],
+      );
+      return row.stored;
+    } catch (error) {
+      if ((error as { code?: string }).code === '42P01') return false;
+      throw error;
+    }
   }
 
   /**
@@ -190,7 +217,10 @@ export class RetentionService implements OnModuleInit {
         const ranking = routingQuestion(project).kind === 'ranking' ? project.routingQuestion : null;
         await this.rollups.settle(manager, project.id, new Date(`${day.fromOn}T00:00:00Z`), new Date(`${day.toOn}T00:00:00Z`), ranking);
         const counts = await countNeeded(manager, project.id, leaf);
-        if (counts.total === counts.needed) return { dropped: 0, kept: counts.needed, archived: 0, files: [] };
+        if (counts.total === counts.needed) {
+          await retired(manager, day.name, counts);
+          return { dropped: 0, kept: counts.needed, archived: 0, files: [] };
+        }
         let files: string[] = [];
         if (archive) {
           const client = (await manager.queryRunner!.connect()) as PoolClient;
@@ -207,6 +237,7 @@ export class RetentionService implements OnModuleInit {
           if (attempt === SWAP_ATTEMPTS) throw new PartitionBusy();
           await new Promise((resolve) => setTimeout(resolve, SWAP_PAUSE_MS));
         }
+        if (counts.needed > 0) await retired(manager, rewrite, counts);
         return { dropped: counts.total - counts.needed, kept: counts.needed, archived: archive ? counts.total - counts.needed : 0, files };
       });
     } catch (error) {
@@ -253,14 +284,31 @@ export class RetentionService implements OnModuleInit {
 /** The project's table stayed busy through every try: the partition's transaction is rolled back and it waits for the next run. */
 class PartitionBusy extends Error {}
 
-async function countNeeded(manager: EntityManager, projectId: string, leaf: string): Promise<{ total: number; needed: number }> {
-  const [row]: Array<{ total: number; needed: number }> = await manager.query(
-    `WITH needed AS MATERIALIZED (${NEEDED_IDS})
+/**
+ * A partition's predictions, those something needs, and of these the ones only feedback still
+ * waits for (an open absence window, an event not yet applied: no task or label keeps them).
+ */
+async function countNeeded(manager: EntityManager, projectId: string, leaf: string): Promise<{ total: number; needed: number; waiting: number }> {
+  const [row]: Array<{ total: number; needed: number; waiting: number }> = await manager.query(
+    `WITH needed AS MATERIALIZED (${NEEDED_IDS}),
+          waiting AS MATERIALIZED (${WAITING_IDS})
      SELECT (SELECT count(*) FROM ${leaf})::int AS total,
-            (SELECT count(*) FROM ${leaf} p JOIN needed n ON p.project_id = $1 AND p.id = n.id)::int AS needed`,
+            (SELECT count(*) FROM ${leaf} p JOIN needed n ON p.project_id = $1 AND p.id = n.id)::int AS needed,
+            (SELECT count(*) FROM ${leaf} p JOIN waiting w ON p.project_id = $1 AND p.id = w.id
+              WHERE NOT EXISTS (SELECT 1 FROM tasks_read t WHERE t.project_id = $1 AND t.prediction_id = p.id)
+                AND NOT EXISTS (SELECT 1 FROM labels_read l WHERE l.project_id = $1 AND l.prediction_id = p.id))::int AS waiting`,
     [projectId],
   );
   return row;
+}
+
+/**
+ * Marks a partition left holding only what something needs: when tasks and labels keep all of it
+ * (nothing removes those), later runs pass it by until a prediction is stored in it again; when
+ * feedback still waits for some of it, the next run looks again.
+ */
+async function retired(manager: EntityManager, partition: string, counts: { waiting: number }): Promise<void> {
+  await manager.query(`UPDATE prediction_partitions SET retired_at = CASE WHEN $2 THEN now() END WHERE name = $1`, [partition, counts.waiting === 0]);
 }
 
 /**

@@ -43,6 +43,7 @@ import { LabelsPredictionDay1764550000000 } from './1764550000000-labels-predict
 import { PredictionsConfidenceIndex1764560000000 } from './1764560000000-predictions-confidence-index';
 import { LabelsPredictionFacts1764570000000 } from './1764570000000-labels-prediction-facts';
 import { SpanLabelsCheckOneSpan1764580000000 } from './1764580000000-span-labels-check-one-span';
+import { RetiredPartitions1764590000000 } from './1764590000000-retired-partitions';
 
 /** Every migration, in order; listed explicitly so the build carries them with no glob at runtime. */
 export const migrations = [
@@ -91,4 +92,5 @@ export const migrations = [
   PredictionsConfidenceIndex1764560000000,
   LabelsPredictionFacts1764570000000,
   SpanLabelsCheckOneSpan1764580000000,
+  RetiredPartitions1764590000000,
 ];
