@@ -331,8 +331,15 @@ describe('retention: old predictions nothing needs go whole partitions at a time
     await app.sql(`DELETE FROM feedback_windows WHERE project_id = $1`, [project.id]);
     await app.sql(`UPDATE feedback_events SET applied_at = now() WHERE project_id = $1`, [project.id]);
     expect(await retention()).toMatchObject({ dropped: 2, kept: 2, partitions: 1 });
-    // nothing removes a task or a label: later runs pass the partition by, without reading it
+    // nothing removes a task or a label: later runs pass the partition by, without reading it, and still let feedback's old
+    // days go (feedback for the old day, as a product that sends it late would)
+    await app.sql(`SELECT backflow_feedback_partitions($1, ARRAY[$2::date], true)`, [project.id, oldDay]);
+    const oldFeedbackDays = async () =>
+      (await app.sql(`SELECT count(*)::int AS n FROM feedback_partitions WHERE project_id = $1 AND from_on = $2::date`, [project.id, oldDay]))[0].n;
+    expect(await oldFeedbackDays()).toBe(1);
     expect(await retention()).toMatchObject({ dropped: 0, kept: 0, partitions: 0, deferred: 0 });
+    for (let i = 0; i < 100 && (await oldFeedbackDays()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await oldFeedbackDays()).toBe(0);
     // until a prediction is stored in it again (sent late, as here, or restored): then it is looked at, and what nothing needs goes
     const key = (await createApiKey(app, admin, project.slug, ['ingest'])).secret;
     const sentLate = await app.request('POST', `/api/v1/projects/${project.slug}/predictions/batch`, {

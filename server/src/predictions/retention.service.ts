@@ -164,8 +164,9 @@ export class RetentionService implements OnModuleInit {
       reply.files.push(...done.files.map((key) => this.stores.archive.location(key)));
     }
     if (reply.partitions) this.partitions.forget(project.id);
-    // what other modules keep only for the removed predictions can go (the days before the first partition still due)
-    if (due.length) this.events.emit('predictions.retired', { projectId: project.id, before: reply.deferred ? firstDeferred! : cutoff });
+    // what other modules keep only for the removed predictions can go (the days before the first partition still due; every
+    // day past the cutoff when none is, retired ones passed by included)
+    if (past.length) this.events.emit('predictions.retired', { projectId: project.id, before: reply.deferred ? firstDeferred! : cutoff });
     return reply;
   }
 
